@@ -1,0 +1,97 @@
+# usage-to-cash toolchain
+#
+#   make            build bin/* (installs missing Debian packages first)
+#   make check      build and run the whole test suite
+#   make demo       build and run the stages that exist on testdata/
+#   make check SANITIZE=1   the same under ASan+UBSan (CI does this too)
+#   make install PREFIX=/usr/local DESTDIR=...
+
+PREFIX	?= /usr/local
+BINDIR	?= $(PREFIX)/bin
+MANDIR	?= $(PREFIX)/share/man
+CC	?= cc
+CFLAGS	?= -O2 -g
+VERSION	 = 0.1.0
+
+# Warnings users' CFLAGS cannot drop; CI adds WERROR=1.
+WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	   -Wformat=2 -Wno-format-nonliteral
+ifeq ($(WERROR),1)
+WARN	+= -Werror
+endif
+ifeq ($(SANITIZE),1)
+SAN	 = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+BUILD	 = build/san
+else
+SAN	 =
+BUILD	 = build/rel
+endif
+
+ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+	     -DVERSION='"$(VERSION)"' -Icommon $(WARN) $(SAN) $(CFLAGS)
+LIBS	 = -ljansson -lsqlite3 -lcsv -lsodium -lpthread -lm
+
+COMMON_SRC = $(wildcard common/*.c)
+COMMON_OBJ = $(COMMON_SRC:common/%.c=$(BUILD)/common/%.o)
+CMDS	   = $(notdir $(basename $(wildcard cmd/*.c)))
+UNIT_SRC   = $(wildcard tests/unit/*.c)
+UNITS	   = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+ifeq ($(SANITIZE),1)
+BINS	= $(CMDS:%=$(BUILD)/bin/%)
+else
+BINS	= $(CMDS:%=bin/%)
+endif
+
+.PHONY: all deps check unit demo bench install uninstall clean
+all: deps $(BINS) $(UNITS)
+
+# Install the Debian packages we build against when they are missing.
+deps:
+	@sh scripts/deps
+
+$(BUILD)/common/%.o: common/%.c common/*.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libcommon.a: $(COMMON_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $(COMMON_OBJ)
+
+bin/%: cmd/%.c $(BUILD)/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libcommon.a $(LIBS) $(LDFLAGS)
+
+$(BUILD)/bin/%: cmd/%.c $(BUILD)/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libcommon.a $(LIBS) $(LDFLAGS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libcommon.a $(LIBS) $(LDFLAGS)
+
+# The test suite: C unit tests (with Python's decimal module as the money
+# oracle) and bats tests that drive the real binaries on real SQLite files.
+check: all
+	BIN=$(abspath $(dir $(firstword $(BINS)))) UNITBIN=$(abspath $(BUILD)/tests) \
+	    sh tests/run
+
+demo: all
+	@sh scripts/demo
+
+bench: all
+	sh scripts/bench-ingest
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
+	for b in $(CMDS); do install -m 755 bin/$$b $(DESTDIR)$(BINDIR)/; done
+	for m in man/*.1; do install -m 644 $$m $(DESTDIR)$(MANDIR)/man1/; done
+	for m in man/*.5; do install -m 644 $$m $(DESTDIR)$(MANDIR)/man5/; done
+	for m in man/*.7; do install -m 644 $$m $(DESTDIR)$(MANDIR)/man7/; done
+
+uninstall:
+	for b in $(CMDS); do rm -f $(DESTDIR)$(BINDIR)/$$b; done
+	for m in man/*.[157]; do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
+
+clean:
+	rm -rf build bin

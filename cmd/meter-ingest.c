@@ -1,0 +1,1187 @@
+/*
+ * meter-ingest: usage capture.
+ *
+ * Reads raw usage events (CloudEvents 1.0 JSON, one per line, or CSV
+ * exports), validates them, maps each subject to a canonical customer,
+ * drops duplicates by the idempotency key (source, id) kept in the ledger,
+ * stores accepted events in the ledger (the usage system of record) and
+ * writes canonical usage records as NDJSON on stdout.  Refused input goes
+ * to the rejects file, one record each.  See meter-ingest(1).
+ *
+ * Every input record ends as exactly one of emitted, duplicate or
+ * rejected.  Output and rejects of a batch are written only after the
+ * batch is committed, so a crash never emits what the ledger lost; what
+ * was committed but not written (stdout died) is re-read with --replay.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "csvr.h"
+#include "customers.h"
+#include "dec.h"
+#include "jrec.h"
+#include "jw.h"
+#include "keys.h"
+#include "ledger.h"
+#include "lines.h"
+#include "out.h"
+#include "pack.h"
+#include "reject.h"
+#include "tm.h"
+#include "util.h"
+
+#define MAX_ID		256	/* bytes in id, type, subject */
+#define MAX_SOURCE	1024
+#define BATCH_DEFAULT	50000
+#define BATCH_NS	(1 * TM_NS_PER_SEC)
+
+enum { FMT_AUTO, FMT_CE, FMT_CSV };
+
+/* CSV column mapping: which column feeds which field. */
+struct colmap {
+	char	*field;		/* "id", "time", "data.tokens" ... */
+	char	*column;	/* header name */
+	int	 number;	/* data.* typed ":number" */
+	int	 col;		/* index in the current header, -1 absent */
+};
+
+struct ingest {
+	/* options */
+	const char	*customers_path;
+	const char	*ledger_path;
+	const char	*rejects_path;
+	const char	*stats_path;
+	const char	*csv_source;
+	int		 format;
+	int64_t		 as_of, max_age, max_skew;
+	size_t		 max_line;
+	int		 max_depth;
+	long		 batch;
+	int		 busy_ms;
+	int		 strict, progress;
+	int64_t		 hot_keys;
+
+	struct custdb	 cust;
+	struct ledger	*ldg;
+	struct rej	 rej;
+	struct jrec	 jr;
+	struct lr	 lr;
+	struct csvr	 cr;
+	struct colmap	*map;
+	size_t		 nmap;
+	int		 csv_header;	/* header seen for the current file */
+	int		 csv_file;	/* current file is CSV */
+	const char	*cur_name;
+
+	/* the batch in progress */
+	int		 intx;
+	long		 inbatch;
+	int64_t		 batch_start;
+	struct buf	 out;
+	struct buf	 cdata, pdata;
+
+	/* accounting */
+	uint64_t	 read, emitted, dups, rejected, blank;
+	int64_t		 last_progress;
+};
+
+struct event {
+	const char	*id, *source, *type, *subject, *corr;
+	int64_t		 t;
+	json_t		*data;
+};
+
+static void
+usage(int code)
+{
+	FILE *fp = code ? stderr : stdout;
+
+	fprintf(fp,
+"usage: %s --customers FILE [--ledger PATH] [--as-of TIME]\n"
+"                    [--rejects FILE] [--stats FILE] [--format cloudevents|csv]\n"
+"                    [--max-age DUR] [--max-skew DUR] [--csv-map SPEC]\n"
+"                    [--csv-source SOURCE] [--max-line BYTES] [--max-depth N]\n"
+"                    [--batch N] [--busy-timeout MS] [--strict] [--progress]\n"
+"                    [FILE...]\n"
+"       %s --replay [--ledger PATH] [--from TIME] [--to TIME]\n"
+"       %s --prune-before TIME [--ledger PATH] [--as-of TIME] [--force]\n"
+"       %s --help | --version\n", progname, progname, progname, progname);
+	if (code == 0)
+		fprintf(fp,
+"\nReads CloudEvents 1.0 NDJSON (or CSV with --format csv or a .csv name)\n"
+"from the files or stdin and writes canonical usage records on stdout.\n"
+"Duplicates (same source and id, same content) are counted, not emitted;\n"
+"refused records are appended to the rejects file.  See meter-ingest(1).\n");
+	exit(code);
+}
+
+static int64_t
+now_ns(int clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (int64_t)ts.tv_sec * TM_NS_PER_SEC + ts.tv_nsec;
+}
+
+static int64_t
+opt_time(const char *opt, const char *s)
+{
+	const char *why = "";
+	int64_t t;
+
+	if (tm_parse(s, strlen(s), &t, &why) < 0) {
+		warnmsg("%s '%s': %s", opt, s, why);
+		usage(EX_USAGE);
+	}
+	return t;
+}
+
+static int64_t
+opt_dur(const char *opt, const char *s)
+{
+	int64_t d;
+
+	if (tm_parse_duration(s, &d) < 0 || d < 0) {
+		warnmsg("%s '%s': not a duration like 35d, 5m, 1h30m", opt, s);
+		usage(EX_USAGE);
+	}
+	return d;
+}
+
+static long
+opt_num(const char *opt, const char *s, long min, long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end != '\0' || v < min || v > max) {
+		warnmsg("%s '%s': expected a number from %ld to %ld", opt, s,
+		    min, max);
+		usage(EX_USAGE);
+	}
+	return v;
+}
+
+/*
+ * --csv-map "FIELD=COLUMN,..."; FIELD is id, source, type, subject, time,
+ * correlationid or data.PATH, optionally with ":number".  Unmapped
+ * fields use the column of the same name (a header "data.tokens:number"
+ * maps itself).
+ */
+static void
+parse_map(struct ingest *g, const char *spec)
+{
+	char *copy = xstrdup(spec), *rest = copy, *item, *eq, *colon;
+	struct colmap *m;
+
+	while ((item = strsep(&rest, ",")) != NULL) {
+		if (*item == '\0')
+			continue;
+		if ((eq = strchr(item, '=')) == NULL || eq == item ||
+		    eq[1] == '\0') {
+			warnmsg("--csv-map: '%s' is not FIELD=COLUMN", item);
+			usage(EX_USAGE);
+		}
+		*eq = '\0';
+		g->map = xreallocarray(g->map, g->nmap + 1, sizeof(*g->map));
+		m = &g->map[g->nmap++];
+		m->number = 0;
+		if ((colon = strchr(item, ':')) != NULL) {
+			if (strcmp(colon, ":number") == 0)
+				m->number = 1;
+			else if (strcmp(colon, ":string") != 0) {
+				warnmsg("--csv-map: unknown type '%s'", colon);
+				usage(EX_USAGE);
+			}
+			*colon = '\0';
+		}
+		if (strncmp(item, "data.", 5) != 0 && m->number) {
+			warnmsg("--csv-map: only data.* fields take a type");
+			usage(EX_USAGE);
+		}
+		if (strncmp(item, "data.", 5) != 0 &&
+		    strcmp(item, "id") != 0 && strcmp(item, "source") != 0 &&
+		    strcmp(item, "type") != 0 && strcmp(item, "subject") != 0 &&
+		    strcmp(item, "time") != 0 &&
+		    strcmp(item, "correlationid") != 0) {
+			warnmsg("--csv-map: unknown field '%s'", item);
+			usage(EX_USAGE);
+		}
+		m->field = xstrdup(item);
+		m->column = xstrdup(eq + 1);
+		m->col = -1;
+	}
+	free(copy);
+}
+
+/* ---- the batch: commit, then rejects, then stdout ---- */
+
+static void
+batch_flush(struct ingest *g)
+{
+	if (g->intx) {
+		ldg_commit(g->ldg);
+		g->intx = 0;
+	}
+	rej_flush(&g->rej);
+	out_write(g->out.p, g->out.len);
+	out_flush();
+	buf_reset(&g->out);
+	g->inbatch = 0;
+}
+
+static void
+batch_idle(void *arg)
+{
+	struct ingest *g = arg;
+
+	if (g->inbatch > 0)
+		batch_flush(g);
+}
+
+static void
+progress(struct ingest *g, int final)
+{
+	int64_t now;
+
+	if (!g->progress)
+		return;
+	now = now_ns(CLOCK_MONOTONIC);
+	if (!final && now - g->last_progress < TM_NS_PER_SEC)
+		return;
+	g->last_progress = now;
+	fprintf(stderr, "\r%s: %" PRIu64 " read, %" PRIu64 " emitted, %"
+	    PRIu64 " duplicates, %" PRIu64 " rejected%s", progname, g->read,
+	    g->emitted, g->dups, g->rejected, final ? "\n" : "");
+}
+
+/* ---- rejects ---- */
+
+static void
+reject(struct ingest *g, const char *raw, size_t rawlen, uint64_t line,
+    const char *cls, const char *code, const char *field, const char *fmt,
+    ...) __attribute__((format(printf, 8, 9)));
+
+static void
+reject(struct ingest *g, const char *raw, size_t rawlen, uint64_t line,
+    const char *cls, const char *code, const char *field, const char *fmt,
+    ...)
+{
+	struct rej_src src = { g->cur_name, line, raw, rawlen, 0, 0 };
+	char msg[1024];
+	va_list ap;
+
+	if (g->lr.flags & LR_TOOLONG) {
+		src.truncated = 1;
+		src.fulllen = g->lr.fulllen;
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	rej_add(&g->rej, &src, cls, code, field, "%s", msg);
+	g->rejected++;
+}
+
+/* ---- one event ---- */
+
+/* A required attribute: a non-empty string without control characters. */
+static const char *
+attr(struct ingest *g, json_t *o, const char *k, size_t max, int required,
+    const char **code)
+{
+	json_t *v = json_object_get(o, k);
+	const char *s;
+	size_t n, i;
+
+	(void)g;
+	if (v == NULL) {
+		*code = required ? "missing_field" : NULL;
+		return NULL;
+	}
+	if (!json_is_string(v)) {
+		*code = "invalid_field";
+		return NULL;
+	}
+	s = json_string_value(v);
+	n = json_string_length(v);
+	if (n == 0 || n > max) {
+		*code = "invalid_field";
+		return NULL;
+	}
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20) {
+			*code = "invalid_field";
+			return NULL;
+		}
+	*code = NULL;
+	return s;
+}
+
+static const char *
+fmt_dur(int64_t ns)
+{
+	static char b[32];
+	int64_t s = ns / TM_NS_PER_SEC;
+
+	if (s % 86400 == 0)
+		snprintf(b, sizeof(b), "%" PRId64 "d", s / 86400);
+	else if (s % 3600 == 0)
+		snprintf(b, sizeof(b), "%" PRId64 "h", s / 3600);
+	else if (s % 60 == 0)
+		snprintf(b, sizeof(b), "%" PRId64 "m", s / 60);
+	else
+		snprintf(b, sizeof(b), "%" PRId64 "s", s);
+	return b;
+}
+
+static void
+put_hex(struct jw *w, const unsigned char *k)
+{
+	char hex[KEY_HEXLEN];
+
+	key_hex(k, KEY_LEN, hex);
+	jw_str(w, hex);
+}
+
+static void
+put_time(struct jw *w, int64_t t)
+{
+	char tb[TM_FMTMAX];
+
+	if (tm_fmt(t, tb, sizeof(tb)) < 0)
+		die(EX_SOFTWARE, "time does not format");
+	jw_str(w, tb);
+}
+
+/*
+ * The canonical usage record.  The field order is part of the format
+ * (ledger(5)); --replay writes the same bytes from the ledger.
+ */
+static void
+write_usage(struct buf *b, const struct ldg_usage *u)
+{
+	struct jw w;
+
+	jw_init(&w, b);
+	jw_open(&w, '{');
+	jw_key(&w, "kind");
+	jw_str(&w, "usage");
+	jw_key(&w, "schema");
+	jw_str(&w, "1.0");
+	jw_key(&w, "customer");
+	jw_str(&w, u->customer);
+	jw_key(&w, "source");
+	jw_str(&w, u->source);
+	jw_key(&w, "id");
+	jw_str(&w, u->id);
+	jw_key(&w, "type");
+	jw_str(&w, u->type);
+	jw_key(&w, "subject");
+	jw_str(&w, u->subject);
+	jw_key(&w, "time");
+	put_time(&w, u->t);
+	jw_key(&w, "data");
+	if (pk_json(&w, u->data, u->datalen) < 0)
+		die(EX_SOFTWARE, "ledger holds malformed packed data for "
+		    "event '%s'", u->id);
+	jw_key(&w, "key");
+	put_hex(&w, u->key);
+	jw_key(&w, "digest");
+	put_hex(&w, u->digest);
+	jw_key(&w, "correlation_id");
+	jw_str(&w, u->corr);
+	jw_key(&w, "ingested_at");
+	put_time(&w, u->ingested);
+	jw_close(&w, '}');
+	buf_addc(b, '\n');
+}
+
+static void
+accept_event(struct ingest *g, const struct event *ev, const char *raw,
+    size_t rawlen, uint64_t line)
+{
+	const struct customer *c;
+	unsigned char key[KEY_LEN], digest[KEY_LEN];
+	char corrhex[KEY_HEXLEN], tb[TM_FMTMAX];
+	struct ldg_usage u;
+	struct keyh h;
+	struct jw w;
+	int64_t orig_t;
+	int r;
+
+	if (ev->t < g->as_of - g->max_age) {
+		tm_fmt(ev->t, tb, sizeof(tb));
+		reject(g, raw, rawlen, line, RC_POLICY, "event_too_old", "time",
+		    "event time %s is older than the acceptance window of "
+		    "%s before the as-of time (--max-age)", tb,
+		    fmt_dur(g->max_age));
+		return;
+	}
+	if (ev->t > g->as_of + g->max_skew) {
+		tm_fmt(ev->t, tb, sizeof(tb));
+		reject(g, raw, rawlen, line, RC_POLICY, "event_in_future",
+		    "time", "event time %s is more than %s after the as-of "
+		    "time (--max-skew)", tb, fmt_dur(g->max_skew));
+		return;
+	}
+	c = cust_by_subject(&g->cust, ev->subject, strlen(ev->subject));
+	if (c == NULL) {
+		reject(g, raw, rawlen, line, RC_DATA, "unknown_customer",
+		    "subject", "subject '%s' is not in the customer master '%s'",
+		    ev->subject, g->customers_path);
+		return;
+	}
+
+	/* canonical data: sorted keys, exact normalized numbers */
+	buf_reset(&g->cdata);
+	jw_init(&w, &g->cdata);
+	jw_json(&w, ev->data, &g->jr);
+	buf_reset(&g->pdata);
+	pk_pack(&g->pdata, ev->data, &g->jr);
+
+	key_usage(ev->source, strlen(ev->source), ev->id, strlen(ev->id), key);
+	key_start(&h, "usage-content");
+	key_str(&h, ev->type);
+	key_str(&h, ev->subject);
+	key_i64(&h, ev->t);
+	key_field(&h, g->cdata.p, g->cdata.len);
+	key_end(&h, digest);
+
+	if (!g->intx) {
+		ldg_begin(g->ldg);
+		g->intx = 1;
+	}
+	r = ldg_usage_claim(g->ldg, key, digest, ev->t, &orig_t);
+	if (r == LDG_DUP) {
+		g->dups++;
+		return;
+	}
+	if (r == LDG_CONFLICT) {
+		char hex[KEY_HEXLEN];
+
+		key_hex(key, KEY_LEN, hex);
+		tm_fmt(orig_t, tb, sizeof(tb));
+		reject(g, raw, rawlen, line, RC_CONFLICT,
+		    "idempotency_conflict", "id", "event source '%s' id '%s' "
+		    "(key %s) was already accepted with different content "
+		    "(stored event time %s); the stored record is kept",
+		    ev->source, ev->id, hex, tb);
+		return;
+	}
+	if (ev->corr == NULL)
+		key_hex(key, KEY_LEN, corrhex);
+	u.t = ev->t;
+	u.ingested = g->as_of;
+	u.key = key;
+	u.digest = digest;
+	u.customer = c->id;
+	u.source = ev->source;
+	u.id = ev->id;
+	u.type = ev->type;
+	u.subject = ev->subject;
+	u.corr = ev->corr ? ev->corr : corrhex;
+	u.data = (const unsigned char *)g->pdata.p;
+	u.datalen = g->pdata.len;
+	ldg_usage_store(g->ldg, &u);
+	write_usage(&g->out, &u);
+	g->emitted++;
+}
+
+/* Validate the CloudEvents attributes of the parsed object. */
+static void
+handle_object(struct ingest *g, int cloudevent, const char *raw,
+    size_t rawlen, uint64_t line)
+{
+	static const struct {
+		const char	*name;
+		size_t		 max;
+	} attrs[] = {
+		{ "id", MAX_ID }, { "source", MAX_SOURCE }, { "type", MAX_ID },
+		{ "subject", MAX_ID },
+	};
+	json_t *o = g->jr.root, *v;
+	const char *code, *s, *why = "";
+	const char *vals[4];
+	struct event ev;
+	size_t i;
+
+	if (cloudevent) {
+		v = json_object_get(o, "specversion");
+		if (v == NULL) {
+			reject(g, raw, rawlen, line, RC_DATA, "missing_field",
+			    "specversion", "not a CloudEvent: no specversion");
+			return;
+		}
+		if (!json_is_string(v) ||
+		    strcmp(json_string_value(v), "1.0") != 0) {
+			reject(g, raw, rawlen, line, RC_DATA,
+			    "unsupported_specversion", "specversion",
+			    "specversion must be \"1.0\"");
+			return;
+		}
+		if (json_object_get(o, "data_base64") != NULL) {
+			reject(g, raw, rawlen, line, RC_DATA,
+			    "unsupported_content_type", "data_base64",
+			    "binary event data is not usage data; send a JSON "
+			    "object in data");
+			return;
+		}
+		v = json_object_get(o, "datacontenttype");
+		if (v != NULL && (!json_is_string(v) ||
+		    strncmp(json_string_value(v), "application/json", 16) != 0)) {
+			reject(g, raw, rawlen, line, RC_DATA,
+			    "unsupported_content_type", "datacontenttype",
+			    "datacontenttype must be application/json");
+			return;
+		}
+	}
+	for (i = 0; i < 4; i++) {
+		vals[i] = attr(g, o, attrs[i].name, attrs[i].max, 1, &code);
+		if (code != NULL) {
+			reject(g, raw, rawlen, line, RC_DATA, code,
+			    attrs[i].name, strcmp(code, "missing_field") == 0 ?
+			    "required attribute '%s' is missing" :
+			    "attribute '%s' must be a non-empty string of at "
+			    "most %zu bytes without control characters",
+			    attrs[i].name, attrs[i].max);
+			return;
+		}
+	}
+	ev.id = vals[0];
+	ev.source = vals[1];
+	ev.type = vals[2];
+	ev.subject = vals[3];
+	ev.corr = attr(g, o, "correlationid", MAX_ID, 0, &code);
+	if (code != NULL) {
+		reject(g, raw, rawlen, line, RC_DATA, code, "correlationid",
+		    "correlationid must be a non-empty string of at most %d "
+		    "bytes", MAX_ID);
+		return;
+	}
+	v = json_object_get(o, "time");
+	if (v == NULL) {
+		reject(g, raw, rawlen, line, RC_DATA, "missing_field", "time",
+		    "required attribute 'time' is missing");
+		return;
+	}
+	if (!json_is_string(v) || tm_parse(json_string_value(v),
+	    json_string_length(v), &ev.t, &why) < 0) {
+		s = json_is_string(v) ? json_string_value(v) : "";
+		reject(g, raw, rawlen, line, RC_DATA, "invalid_time", "time",
+		    "time '%.64s' is not an RFC 3339 timestamp: %s", s,
+		    json_is_string(v) ? why : "not a string");
+		return;
+	}
+	ev.data = json_object_get(o, "data");
+	if (ev.data == NULL) {
+		ev.data = json_object();
+		json_object_set_new(o, "data", ev.data);
+	} else if (!json_is_object(ev.data)) {
+		reject(g, raw, rawlen, line, RC_DATA, "invalid_field", "data",
+		    "data must be a JSON object of usage properties");
+		return;
+	}
+	accept_event(g, &ev, raw, rawlen, line);
+}
+
+static void
+handle_json(struct ingest *g)
+{
+	struct lr *r = &g->lr;
+
+	if (jrec_parse(&g->jr, r->line, r->len) < 0) {
+		/* JSON is self-delimiting: a cut last line cannot parse */
+		if (r->flags & LR_NONL)
+			reject(g, r->line, r->rawlen, r->lineno, RC_DATA,
+			    "partial_line", g->jr.field, "last line has no "
+			    "newline and is not a complete record (%s)",
+			    g->jr.msg);
+		else
+			reject(g, r->line, r->rawlen, r->lineno, RC_DATA,
+			    g->jr.code, g->jr.field, "%s", g->jr.msg);
+		return;
+	}
+	handle_object(g, 1, r->line, r->rawlen, r->lineno);
+}
+
+/* ---- CSV ---- */
+
+static void
+csv_header(struct ingest *g)
+{
+	static const char *const plain[] = {
+		"id", "source", "type", "subject", "time", "correlationid"
+	};
+	struct csvr *c = &g->cr;
+	size_t i, j, k;
+	char *colon;
+
+	for (i = 0; i < g->nmap; i++)
+		g->map[i].col = -1;
+	/* explicit mappings first */
+	for (i = 0; i < g->nmap; i++)
+		for (j = 0; j < c->nf; j++)
+			if (strcmp(g->map[i].column, c->f[j]) == 0)
+				g->map[i].col = (int)j;
+	for (i = 0; i < g->nmap; i++)
+		if (g->map[i].col < 0)
+			die(EX_DATAERR, "%s:%" PRIu64 ": --csv-map names column "
+			    "'%s', which the header does not have",
+			    g->cur_name, c->line, g->map[i].column);
+	/* then columns that name a field themselves */
+	for (j = 0; j < c->nf; j++) {
+		char *name = xstrdup(c->f[j]);
+		int number = 0, known = 0;
+
+		if ((colon = strchr(name, ':')) != NULL &&
+		    strncmp(name, "data.", 5) == 0) {
+			number = strcmp(colon, ":number") == 0;
+			*colon = '\0';
+		}
+		for (k = 0; k < sizeof(plain) / sizeof(plain[0]); k++)
+			if (strcmp(name, plain[k]) == 0)
+				known = 1;
+		if (strncmp(name, "data.", 5) == 0 && name[5] != '\0')
+			known = 1;
+		for (i = 0; i < g->nmap && known; i++)
+			if (strcmp(g->map[i].field, name) == 0 ||
+			    g->map[i].col == (int)j)
+				known = 0;	/* mapped explicitly */
+		if (!known) {
+			free(name);
+			continue;
+		}
+		g->map = xreallocarray(g->map, g->nmap + 1, sizeof(*g->map));
+		g->map[g->nmap].field = name;
+		g->map[g->nmap].column = xstrdup(c->f[j]);
+		g->map[g->nmap].number = number;
+		g->map[g->nmap].col = (int)j;
+		g->nmap++;
+	}
+	g->csv_header = 1;
+}
+
+/* Set data.a.b = v, creating the objects on the way. */
+static int
+set_path(json_t *data, const char *path, json_t *v)
+{
+	char *copy = xstrdup(path), *seg = copy, *dot;
+	json_t *o = data, *next;
+
+	while ((dot = strchr(seg, '.')) != NULL) {
+		*dot = '\0';
+		next = json_object_get(o, seg);
+		if (next == NULL) {
+			next = json_object();
+			json_object_set_new(o, seg, next);
+		} else if (!json_is_object(next)) {
+			free(copy);
+			json_decref(v);
+			return -1;
+		}
+		o = next;
+		seg = dot + 1;
+	}
+	json_object_set_new(o, seg, v);
+	free(copy);
+	return 0;
+}
+
+static void
+handle_csv_record(struct ingest *g)
+{
+	struct csvr *c = &g->cr;
+	const char *raw = c->raw.p;
+	size_t rawlen = c->raw.len, i, ncols;
+	json_t *o, *data, *v;
+	struct colmap *m;
+	dec d;
+	int err;
+
+	ncols = 0;
+	for (i = 0; i < g->nmap; i++)
+		if (g->map[i].col >= (int)ncols)
+			ncols = (size_t)g->map[i].col + 1;
+	if (c->nf < ncols) {
+		reject(g, raw, rawlen, c->line, RC_DATA, "csv_column_count", "",
+		    "record has %zu fields, the mapped columns need %zu", c->nf,
+		    ncols);
+		return;
+	}
+	o = json_object();
+	data = json_object();
+	json_object_set_new(o, "data", data);
+	jrec_adopt(&g->jr, o);
+	for (i = 0; i < g->nmap; i++) {
+		m = &g->map[i];
+		if (m->col < 0)
+			continue;
+		if (!jw_utf8_valid(c->f[m->col], c->flen[m->col])) {
+			reject(g, raw, rawlen, c->line, RC_DATA, "invalid_utf8",
+			    m->field, "column '%s' is not valid UTF-8",
+			    m->column);
+			return;
+		}
+		if (strncmp(m->field, "data.", 5) != 0) {
+			if (c->flen[m->col] > 0)
+				json_object_set_new(o, m->field, json_stringn(
+				    c->f[m->col], c->flen[m->col]));
+			continue;
+		}
+		if (c->flen[m->col] == 0)
+			continue;	/* an empty cell is an absent property */
+		if (m->number) {
+			if ((err = dec_parse(c->f[m->col], c->flen[m->col], &d))
+			    != DEC_OK) {
+				reject(g, raw, rawlen, c->line, RC_DATA,
+				    err == DEC_ESYNTAX ? "invalid_number" :
+				    err == DEC_ERANGE ? "number_out_of_range" :
+				    "number_inexact", m->field, "column '%s' "
+				    "value '%.64s' is not an exact decimal "
+				    "number: %s", m->column, c->f[m->col],
+				    dec_strerror(err));
+				return;
+			}
+			v = json_real(0);
+			jrec_addnum(&g->jr, v, d);
+		} else
+			v = json_stringn(c->f[m->col], c->flen[m->col]);
+		if (set_path(data, m->field + 5, v) < 0) {
+			reject(g, raw, rawlen, c->line, RC_DATA,
+			    "invalid_field", m->field, "'%s' is both a value "
+			    "and an object in the column mapping", m->field);
+			return;
+		}
+	}
+	if (json_object_get(o, "source") == NULL && g->csv_source != NULL)
+		json_object_set_new(o, "source", json_string(g->csv_source));
+	handle_object(g, 0, raw, rawlen, c->line);
+}
+
+static void
+handle_csv(struct ingest *g)
+{
+	struct lr *r = &g->lr;
+	int rc;
+
+	rc = csvr_feed(&g->cr, r->line, r->len, r->lineno);
+	if (rc < 0) {
+		reject(g, g->cr.raw.p, g->cr.raw.len, g->cr.line, RC_DATA,
+		    "csv_syntax", "", "CSV syntax error: %s",
+		    csv_strerror(csv_error(&g->cr.p)));
+		csvr_reset(&g->cr);
+		return;
+	}
+	if (rc == 0) {
+		if (r->flags & LR_NONL) {
+			reject(g, g->cr.raw.p, g->cr.raw.len, g->cr.line,
+			    RC_DATA, "partial_line", "", "input ends inside a "
+			    "quoted CSV field");
+			csvr_reset(&g->cr);
+		}
+		return;
+	}
+	if (!g->csv_header) {
+		g->read--;	/* the header is not a record */
+		csv_header(g);
+		return;
+	}
+	/* a CSV row is not self-delimiting: a cut last row may look valid */
+	if (r->flags & LR_NONL) {
+		reject(g, g->cr.raw.p, g->cr.raw.len, g->cr.line, RC_DATA,
+		    "partial_line", "", "last line has no newline; a CSV row "
+		    "cut short cannot be told from a complete one");
+		return;
+	}
+	handle_csv_record(g);
+}
+
+/* ---- main loop ---- */
+
+static int
+is_csv_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n >= 4 && strcmp(name + n - 4, ".csv") == 0;
+}
+
+static void
+ingest_all(struct ingest *g)
+{
+	struct lr *r = &g->lr;
+	const char *last = NULL;
+	int64_t now;
+
+	g->lr.idle = batch_idle;
+	g->lr.idle_arg = g;
+	while (lr_next(r)) {
+		if (r->name != last) {
+			/* a new file: a CSV file starts with its header */
+			last = r->name;
+			g->cur_name = r->name;
+			g->csv_file = g->format == FMT_CSV ||
+			    (g->format == FMT_AUTO && is_csv_name(r->name));
+			g->csv_header = 0;
+			if (g->cr.inrec)
+				csvr_reset(&g->cr);
+		}
+		if (lr_blank(r->line, r->len) && !g->cr.inrec) {
+			g->blank++;
+			continue;
+		}
+		g->read++;
+		if (r->flags & LR_TOOLONG) {
+			reject(g, r->line, r->rawlen, r->lineno, RC_DATA,
+			    "line_too_long", "", "line of %zu bytes is longer "
+			    "than the limit of %zu (--max-line)", r->fulllen,
+			    r->maxlen);
+			if (g->cr.inrec)
+				csvr_reset(&g->cr);
+		} else if (g->csv_file)
+			handle_csv(g);
+		else
+			handle_json(g);
+		jrec_clear(&g->jr);
+		if (++g->inbatch >= g->batch)
+			batch_flush(g);
+		else if ((g->inbatch & 1023) == 0) {
+			now = now_ns(CLOCK_MONOTONIC);
+			if (now - g->batch_start >= BATCH_NS) {
+				batch_flush(g);
+				g->batch_start = now;
+			}
+		}
+		if ((g->read & 4095) == 0)
+			progress(g, 0);
+	}
+	batch_flush(g);
+	progress(g, 1);
+}
+
+static void
+write_stats(struct ingest *g)
+{
+	struct buf b = { 0 };
+	struct jw w;
+
+	jw_init(&w, &b);
+	jw_open(&w, '{');
+	jw_key(&w, "kind");
+	jw_str(&w, "stats");
+	jw_key(&w, "schema");
+	jw_str(&w, "1.0");
+	jw_key(&w, "stage");
+	jw_str(&w, "meter-ingest");
+	jw_key(&w, "read");
+	jw_int(&w, (int64_t)g->read);
+	jw_key(&w, "emitted");
+	jw_int(&w, (int64_t)g->emitted);
+	jw_key(&w, "duplicates");
+	jw_int(&w, (int64_t)g->dups);
+	jw_key(&w, "rejected");
+	jw_int(&w, (int64_t)g->rejected);
+	rej_stats(&g->rej, &w);
+	jw_key(&w, "blank_lines");
+	jw_int(&w, (int64_t)g->blank);
+	jw_key(&w, "as_of");
+	put_time(&w, g->as_of);
+	jw_key(&w, "ledger");
+	jw_str(&w, g->ledger_path);
+	jw_key(&w, "rejects_file");
+	jw_str(&w, g->rejects_path);
+	jw_close(&w, '}');
+	buf_addc(&b, '\n');
+	out_write_file(g->stats_path, b.p, b.len);
+	buf_free(&b);
+}
+
+static void
+summary(struct ingest *g)
+{
+	struct buf b = { 0 };
+	size_t i;
+
+	buf_printf(&b, "read %" PRIu64 ", emitted %" PRIu64 ", duplicates %"
+	    PRIu64 ", rejected %" PRIu64, g->read, g->emitted, g->dups,
+	    g->rejected);
+	if (g->rejected) {
+		buf_adds(&b, " (");
+		for (i = 0; i < g->rej.ncodes; i++)
+			buf_printf(&b, "%s%s %" PRIu64, i ? ", " : "",
+			    g->rej.codes[i].code, g->rej.codes[i].n);
+		buf_printf(&b, "; see '%s')", g->rejects_path);
+	}
+	warnmsg("%s", buf_cstr(&b));
+	buf_free(&b);
+}
+
+static int
+replay_one(const struct ldg_usage *u, void *arg)
+{
+	struct buf *b = arg;
+
+	write_usage(b, u);
+	if (b->len >= 1 << 16) {
+		out_write(b->p, b->len);
+		buf_reset(b);
+	}
+	return 0;
+}
+
+static char *
+default_rejects(const char *ledger)
+{
+	struct buf b = { 0 };
+
+	if (strcmp(ledger, ":memory:") == 0)
+		return xstrdup("rejects.ndjson");
+	buf_printf(&b, "%s-rejects.ndjson", ledger);
+	return (char *)buf_cstr(&b);
+}
+
+int
+main(int argc, char **argv)
+{
+	enum {
+		O_MAXAGE = 256, O_MAXSKEW, O_CSVMAP, O_CSVSRC, O_MAXLINE,
+		O_MAXDEPTH, O_BATCH, O_BUSY, O_STRICT, O_PROGRESS, O_REPLAY,
+		O_FROM, O_TO, O_PRUNE, O_FORCE, O_HOTKEYS, O_VERSION
+	};
+	static const struct option longopts[] = {
+		{ "as-of",		required_argument, NULL, 'a' },
+		{ "batch",		required_argument, NULL, O_BATCH },
+		{ "busy-timeout",	required_argument, NULL, O_BUSY },
+		{ "csv-map",		required_argument, NULL, O_CSVMAP },
+		{ "csv-source",		required_argument, NULL, O_CSVSRC },
+		{ "customers",		required_argument, NULL, 'c' },
+		{ "force",		no_argument,       NULL, O_FORCE },
+		{ "format",		required_argument, NULL, 'f' },
+		{ "from",		required_argument, NULL, O_FROM },
+		{ "help",		no_argument,       NULL, 'h' },
+		{ "hot-keys",		required_argument, NULL, O_HOTKEYS },
+		{ "ledger",		required_argument, NULL, 'l' },
+		{ "max-age",		required_argument, NULL, O_MAXAGE },
+		{ "max-depth",		required_argument, NULL, O_MAXDEPTH },
+		{ "max-line",		required_argument, NULL, O_MAXLINE },
+		{ "max-skew",		required_argument, NULL, O_MAXSKEW },
+		{ "progress",		no_argument,       NULL, O_PROGRESS },
+		{ "prune-before",	required_argument, NULL, O_PRUNE },
+		{ "rejects",		required_argument, NULL, 'r' },
+		{ "replay",		no_argument,       NULL, O_REPLAY },
+		{ "stats",		required_argument, NULL, 's' },
+		{ "strict",		no_argument,       NULL, O_STRICT },
+		{ "to",			required_argument, NULL, O_TO },
+		{ "version",		no_argument,       NULL, O_VERSION },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct ingest g;
+	int ch, replay = 0, prune = 0, force = 0, rc = 0, have_asof = 0;
+	int64_t from = INT64_MIN, to = INT64_MAX, prune_before = 0;
+	char *rejects_default = NULL;
+
+	u_setprogname(argv[0]);
+	memset(&g, 0, sizeof(g));
+	g.max_age = 35 * 86400 * TM_NS_PER_SEC;
+	g.max_skew = 5 * 60 * TM_NS_PER_SEC;
+	g.max_line = LR_MAXLEN_DEFAULT;
+	g.max_depth = JREC_MAXDEPTH_DEFAULT;
+	g.batch = BATCH_DEFAULT;
+	g.busy_ms = LDG_BUSY_MS;
+	g.progress = isatty(2);
+
+	while ((ch = getopt_long(argc, argv, "a:c:f:hl:r:s:", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'a':
+			g.as_of = opt_time("--as-of", optarg);
+			have_asof = 1;
+			break;
+		case 'c':
+			g.customers_path = optarg;
+			break;
+		case 'f':
+			if (strcmp(optarg, "cloudevents") == 0)
+				g.format = FMT_CE;
+			else if (strcmp(optarg, "csv") == 0)
+				g.format = FMT_CSV;
+			else {
+				warnmsg("--format '%s': expected cloudevents "
+				    "or csv", optarg);
+				usage(EX_USAGE);
+			}
+			break;
+		case 'h':
+			usage(0);
+			break;
+		case 'l':
+			g.ledger_path = optarg;
+			break;
+		case 'r':
+			g.rejects_path = optarg;
+			break;
+		case 's':
+			g.stats_path = optarg;
+			break;
+		case O_BATCH:
+			g.batch = opt_num("--batch", optarg, 1, 10000000);
+			break;
+		case O_BUSY:
+			g.busy_ms = (int)opt_num("--busy-timeout", optarg, 0,
+			    86400000);
+			break;
+		case O_CSVMAP:
+			parse_map(&g, optarg);
+			break;
+		case O_CSVSRC:
+			g.csv_source = optarg;
+			break;
+		case O_FORCE:
+			force = 1;
+			break;
+		case O_FROM:
+			from = opt_time("--from", optarg);
+			break;
+		case O_HOTKEYS:
+			g.hot_keys = opt_num("--hot-keys", optarg, 1,
+			    1000000000);
+			break;
+		case O_MAXAGE:
+			g.max_age = opt_dur("--max-age", optarg);
+			break;
+		case O_MAXDEPTH:
+			g.max_depth = (int)opt_num("--max-depth", optarg, 1,
+			    100);
+			break;
+		case O_MAXLINE:
+			g.max_line = (size_t)opt_num("--max-line", optarg, 64,
+			    256L * 1024 * 1024);
+			break;
+		case O_MAXSKEW:
+			g.max_skew = opt_dur("--max-skew", optarg);
+			break;
+		case O_PROGRESS:
+			g.progress = 1;
+			break;
+		case O_PRUNE:
+			prune = 1;
+			prune_before = opt_time("--prune-before", optarg);
+			break;
+		case O_REPLAY:
+			replay = 1;
+			break;
+		case O_STRICT:
+			g.strict = 1;
+			break;
+		case O_TO:
+			to = opt_time("--to", optarg);
+			break;
+		case O_VERSION:
+			printf("%s %s\n", progname, VERSION);
+			return 0;
+		default:
+			usage(EX_USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (replay && prune) {
+		warnmsg("--replay and --prune-before cannot be combined");
+		usage(EX_USAGE);
+	}
+	if ((replay || prune) && argc > 0) {
+		warnmsg("--replay and --prune-before read no input files");
+		usage(EX_USAGE);
+	}
+	if (!replay && !prune && g.customers_path == NULL) {
+		warnmsg("--customers FILE is required");
+		usage(EX_USAGE);
+	}
+	if (from >= to) {
+		warnmsg("--from must be before --to");
+		usage(EX_USAGE);
+	}
+	if (!have_asof)
+		g.as_of = now_ns(CLOCK_REALTIME);
+
+	key_init();
+	out_init();
+	g.ledger_path = ldg_path(g.ledger_path);
+	g.ldg = ldg_open(g.ledger_path, g.busy_ms);
+	if (g.hot_keys)
+		ldg_set_hot_keys(g.ldg, g.hot_keys);
+
+	if (replay) {
+		struct buf b = { 0 };
+
+		ldg_usage_scan(g.ldg, from, to, replay_one, &b);
+		out_write(b.p, b.len);
+		buf_free(&b);
+		out_close();
+		ldg_close(g.ldg);
+		return 0;
+	}
+	if (prune) {
+		char tb[TM_FMTMAX];
+		int64_t n;
+
+		if (prune_before > g.as_of - g.max_age && !force)
+			die(EX_USAGE, "--prune-before is inside the acceptance "
+			    "window (--as-of minus --max-age): a pruned event "
+			    "could then be accepted twice; use --force to "
+			    "prune anyway");
+		n = ldg_usage_prune(g.ldg, prune_before);
+		tm_fmt(prune_before, tb, sizeof(tb));
+		warnmsg("pruned %" PRId64 " usage records and their keys "
+		    "before %s", n, tb);
+		ldg_close(g.ldg);
+		out_close();
+		return 0;
+	}
+
+	cust_load(&g.cust, g.customers_path);
+	if (g.rejects_path == NULL)
+		g.rejects_path = rejects_default = default_rejects(g.ledger_path);
+	rej_open(&g.rej, g.rejects_path, "meter-ingest");
+	jrec_init(&g.jr, g.max_depth);
+	csvr_init(&g.cr);
+	lr_init(&g.lr, argc, argv, g.max_line);
+	out_hint("the records of committed batches are in the ledger; "
+	    "write them again with --replay");
+	g.batch_start = now_ns(CLOCK_MONOTONIC);
+
+	ingest_all(&g);
+
+	rej_close(&g.rej);
+	out_close();
+	summary(&g);
+	if (g.read != g.emitted + g.dups + g.rejected)
+		die(EX_SOFTWARE, "accounting error: read %" PRIu64 " != "
+		    "emitted + duplicates + rejected", g.read);
+	if (g.stats_path != NULL)
+		write_stats(&g);
+	if (g.lr.failed)
+		rc = EX_NOINPUT;
+	else if (g.strict && g.rejected > 0)
+		rc = EX_DATAERR;
+
+	lr_free(&g.lr);
+	csvr_free(&g.cr);
+	jrec_free(&g.jr);
+	cust_free(&g.cust);
+	ldg_close(g.ldg);
+	buf_free(&g.out);
+	buf_free(&g.cdata);
+	buf_free(&g.pdata);
+	free(rejects_default);
+	return rc;
+}

@@ -1,0 +1,32 @@
+/*
+ * hmap.h: a string-keyed hash table (open addressing, linear probing).
+ * Keys are copied; values are caller-owned pointers.
+ */
+#ifndef HMAP_H
+#define HMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct hmap_ent {
+	char		*key;
+	size_t		 klen;
+	uint64_t	 hash;
+	void		*val;
+};
+
+struct hmap {
+	struct hmap_ent	*t;
+	size_t		 cap, n;
+};
+
+void	 hmap_init(struct hmap *);
+void	 hmap_free(struct hmap *);
+void	*hmap_getn(const struct hmap *, const char *, size_t);
+void	*hmap_get(const struct hmap *, const char *);
+/* Insert; returns the previous value (not replaced) or NULL if new. */
+void	*hmap_putn(struct hmap *, const char *, size_t, void *);
+void	*hmap_put(struct hmap *, const char *, void *);
+uint64_t hmap_hash(const char *, size_t);
+
+#endif

@@ -1,0 +1,313 @@
+/*
+ * jrec.c: parse a line into a jansson object with exact numbers.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jrec.h"
+#include "util.h"
+
+#define JREC_FLAGS (JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL | \
+		    JSON_DECODE_ANY)
+
+void
+jrec_init(struct jrec *r, int maxdepth)
+{
+	memset(r, 0, sizeof(*r));
+	r->maxdepth = maxdepth > 0 ? maxdepth : JREC_MAXDEPTH_DEFAULT;
+}
+
+void
+jrec_clear(struct jrec *r)
+{
+	if (r->root != NULL)
+		json_decref(r->root);
+	r->root = NULL;
+	r->n = 0;
+	r->sorted = 0;
+	r->code = NULL;
+	r->field[0] = r->msg[0] = '\0';
+}
+
+void
+jrec_free(struct jrec *r)
+{
+	jrec_clear(r);
+	free(r->nums);
+	free(r->spans);
+	r->nums = NULL;
+	r->spans = NULL;
+}
+
+void
+jrec_adopt(struct jrec *r, json_t *root)
+{
+	jrec_clear(r);
+	r->root = root;
+}
+
+void
+jrec_addnum(struct jrec *r, json_t *node, dec v)
+{
+	if (r->sorted)
+		die(EX_SOFTWARE, "jrec: number added after sorting");
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 16;
+		r->nums = xreallocarray(r->nums, r->cap, sizeof(*r->nums));
+	}
+	r->nums[r->n].node = node;
+	r->nums[r->n].val = v;
+	r->n++;
+}
+
+static int
+jrec_fail(struct jrec *r, const char *code, const char *field,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int
+jrec_fail(struct jrec *r, const char *code, const char *field,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	r->code = code;
+	snprintf(r->field, sizeof(r->field), "%s", field ? field : "");
+	va_start(ap, fmt);
+	vsnprintf(r->msg, sizeof(r->msg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/*
+ * Note the start and length of every number token outside strings.  The
+ * grammar makes this easy: outside strings, only numbers contain digits or
+ * '-'.  The scan is not a validator; jansson validates afterwards.
+ */
+static void
+jrec_scan(struct jrec *r, const char *s, size_t n)
+{
+	size_t i = 0, j;
+
+	r->nspans = 0;
+	while (i < n) {
+		char c = s[i];
+
+		if (c == '"') {
+			for (i++; i < n && s[i] != '"'; i++)
+				if (s[i] == '\\')
+					i++;
+			i++;
+			continue;
+		}
+		if (c == '-' || (c >= '0' && c <= '9')) {
+			for (j = i + 1; j < n; j++) {
+				c = s[j];
+				if (!((c >= '0' && c <= '9') || c == '.' ||
+				    c == 'e' || c == 'E' || c == '+' || c == '-'))
+					break;
+			}
+			if (r->nspans + 2 > r->spancap) {
+				r->spancap = r->spancap ? r->spancap * 2 : 32;
+				r->spans = xreallocarray(r->spans, r->spancap,
+				    sizeof(*r->spans));
+			}
+			r->spans[r->nspans++] = i;
+			r->spans[r->nspans++] = j - i;
+			i = j;
+			continue;
+		}
+		i++;
+	}
+}
+
+struct walk {
+	struct jrec	*r;
+	const char	*line;
+	size_t		 next;		/* next span index */
+	char		 path[256];
+};
+
+static void
+path_push(char *path, size_t *save, const char *key, size_t idx, int isidx)
+{
+	size_t n = strlen(path);
+
+	*save = n;
+	if (isidx)
+		snprintf(path + n, 256 - n, "[%zu]", idx);
+	else
+		snprintf(path + n, 256 - n, "%s%s", n ? "." : "", key);
+}
+
+static int
+jrec_walk(struct walk *w, json_t *v, int depth)
+{
+	struct jrec *r = w->r;
+	const char *k;
+	json_t *e;
+	size_t i, save, off, len;
+	int err;
+
+	if (depth > r->maxdepth)
+		return jrec_fail(r, "too_deep", w->path,
+		    "nesting deeper than %d levels", r->maxdepth);
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		json_object_foreach(v, k, e) {
+			path_push(w->path, &save, k, 0, 0);
+			if (jrec_walk(w, e, depth + 1) < 0)
+				return -1;
+			w->path[save] = '\0';
+		}
+		break;
+	case JSON_ARRAY:
+		json_array_foreach(v, i, e) {
+			path_push(w->path, &save, NULL, i, 1);
+			if (jrec_walk(w, e, depth + 1) < 0)
+				return -1;
+			w->path[save] = '\0';
+		}
+		break;
+	case JSON_REAL:
+	case JSON_INTEGER:
+		if (w->next + 1 >= r->nspans)
+			return jrec_fail(r, "invalid_json", w->path,
+			    "number tokens do not match the parsed values");
+		off = r->spans[w->next];
+		len = r->spans[w->next + 1];
+		w->next += 2;
+		if (r->n == r->cap) {
+			r->cap = r->cap ? r->cap * 2 : 16;
+			r->nums = xreallocarray(r->nums, r->cap,
+			    sizeof(*r->nums));
+		}
+		if ((err = dec_parse(w->line + off, len, &r->nums[r->n].val))
+		    != DEC_OK)
+			return jrec_fail(r, err == DEC_ERANGE ?
+			    "number_out_of_range" : "number_inexact", w->path,
+			    "number %.*s cannot be read exactly: %s",
+			    len > 64 ? 64 : (int)len, w->line + off,
+			    dec_strerror(err));
+		r->nums[r->n].node = v;
+		r->n++;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static int
+jnum_cmp(const void *a, const void *b)
+{
+	const struct jnum *x = a, *y = b;
+
+	return x->node < y->node ? -1 : x->node > y->node;
+}
+
+int
+jrec_parse(struct jrec *r, const char *s, size_t n)
+{
+	json_error_t e;
+	struct walk w;
+	const char *code;
+
+	jrec_clear(r);
+	jrec_scan(r, s, n);
+	r->root = json_loadb(s, n, JREC_FLAGS, &e);
+	if (r->root == NULL) {
+		switch (json_error_code(&e)) {
+		case json_error_duplicate_key:
+			code = "duplicate_key";
+			break;
+		case json_error_invalid_utf8:
+			code = "invalid_utf8";
+			break;
+		case json_error_numeric_overflow:
+			code = "number_out_of_range";
+			break;
+		case json_error_premature_end_of_input:
+			code = "truncated_json";
+			break;
+		case json_error_stack_overflow:
+			code = "too_deep";
+			break;
+		default:
+			code = "invalid_json";
+			break;
+		}
+		return jrec_fail(r, code, "", "%s at column %d", e.text,
+		    e.column);
+	}
+	if (!json_is_object(r->root)) {
+		const char *what = json_is_array(r->root) ? "an array" :
+		    json_is_string(r->root) ? "a string" :
+		    (json_is_number(r->root) ? "a number" : "a literal");
+
+		return jrec_fail(r, "not_object", "",
+		    "expected a JSON object, got %s", what);
+	}
+	memset(&w, 0, sizeof(w));
+	w.r = r;
+	w.line = s;
+	if (jrec_walk(&w, r->root, 1) < 0)
+		return -1;
+	if (w.next != r->nspans)
+		return jrec_fail(r, "invalid_json", "",
+		    "number tokens do not match the parsed values");
+	if (r->n > 16) {
+		qsort(r->nums, r->n, sizeof(*r->nums), jnum_cmp);
+		r->sorted = 1;
+	}
+	return 0;
+}
+
+int
+jrec_num(const struct jrec *r, json_t *node, dec *out)
+{
+	struct jnum key, *p;
+	size_t i;
+
+	if (r->sorted) {
+		key.node = node;
+		p = bsearch(&key, r->nums, r->n, sizeof(*r->nums), jnum_cmp);
+		if (p == NULL)
+			return -1;
+		*out = p->val;
+		return 0;
+	}
+	for (i = 0; i < r->n; i++)
+		if (r->nums[i].node == node) {
+			*out = r->nums[i].val;
+			return 0;
+		}
+	return -1;
+}
+
+int
+jrec_check_schema(struct jrec *r, int maxmajor)
+{
+	json_t *v;
+	const char *s;
+	char *end;
+	long major;
+
+	v = json_object_get(r->root, "schema");
+	if (v == NULL)
+		return jrec_fail(r, "missing_field", "schema",
+		    "record has no schema version");
+	if (!json_is_string(v))
+		return jrec_fail(r, "invalid_field", "schema",
+		    "schema version must be a string like \"1.0\"");
+	s = json_string_value(v);
+	major = strtol(s, &end, 10);
+	if (end == s || *end != '.' || major < 1)
+		return jrec_fail(r, "invalid_field", "schema",
+		    "schema version '%s' is not MAJOR.MINOR", s);
+	if (major > maxmajor)
+		return jrec_fail(r, "unsupported_schema", "schema",
+		    "schema version %s is newer than this program reads "
+		    "(major %d); upgrade the toolchain", s, maxmajor);
+	return 0;
+}

@@ -1,0 +1,61 @@
+/*
+ * jrec.h: reading one NDJSON record exactly.
+ *
+ * jansson parses numbers into doubles, which would turn 0.1 into
+ * 0.1000000000000000055.  So before jansson sees a line we note the text
+ * of every number token, in document order; after parsing we walk the
+ * tree in the same order (jansson keeps object keys in insertion order)
+ * and give each number node its exact decimal value.  Stages then ask
+ * jrec_num() for a number's value and never use json_real_value().
+ */
+#ifndef JREC_H
+#define JREC_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+#include "dec.h"
+
+struct jnum {
+	json_t	*node;
+	dec	 val;
+};
+
+struct jrec {
+	json_t		*root;
+	struct jnum	*nums;
+	size_t		 n, cap;
+	int		 sorted;
+	int		 maxdepth;
+	/* on error */
+	const char	*code;		/* stable reject code */
+	char		 field[256];	/* path of the offending value, or "" */
+	char		 msg[512];
+	/* scratch: number token spans found by the pre-scan */
+	size_t		*spans;
+	size_t		 nspans, spancap;
+};
+
+#define JREC_MAXDEPTH_DEFAULT 32
+
+void	jrec_init(struct jrec *, int maxdepth);
+/* 0 on success; -1 with code, field and msg set. */
+int	jrec_parse(struct jrec *, const char *, size_t);
+void	jrec_clear(struct jrec *);
+/*
+ * Build a record by hand (CSV input): take ownership of root, and give a
+ * number node created with json_real(0) its exact value.
+ */
+void	jrec_adopt(struct jrec *, json_t *);
+void	jrec_addnum(struct jrec *, json_t *, dec);
+void	jrec_free(struct jrec *);
+/* The exact value of a number node of the current record: 0, or -1. */
+int	jrec_num(const struct jrec *, json_t *, dec *);
+/*
+ * A record's schema version is "MAJOR.MINOR"; readers accept any minor
+ * version of the majors they know and refuse newer majors.  Returns 0 when
+ * acceptable, -1 with code/msg set.
+ */
+int	jrec_check_schema(struct jrec *, int maxmajor);
+
+#endif

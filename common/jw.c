@@ -1,0 +1,265 @@
+/*
+ * jw.c: compact JSON output with a fixed key order for our records and a
+ * canonical form (sorted keys, exact normalized numbers) for event data.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jrec.h"
+#include "jw.h"
+
+void
+jw_init(struct jw *w, struct buf *b)
+{
+	memset(w, 0, sizeof(*w));
+	w->b = b;
+}
+
+/* Before a value (or a key): a comma unless it is the first one. */
+static void
+jw_sep(struct jw *w)
+{
+	if (w->afterkey) {
+		w->afterkey = 0;
+		return;
+	}
+	if (w->depth > 0) {
+		if (w->comma[w->depth])
+			buf_addc(w->b, ',');
+		w->comma[w->depth] = 1;
+	}
+}
+
+void
+jw_open(struct jw *w, int c)
+{
+	jw_sep(w);
+	if (w->depth + 1 >= JW_MAXDEPTH)
+		die(EX_SOFTWARE, "json writer: nesting too deep");
+	buf_addc(w->b, c);
+	w->comma[++w->depth] = 0;
+}
+
+void
+jw_close(struct jw *w, int c)
+{
+	buf_addc(w->b, c);
+	w->depth--;
+}
+
+static const char hexdig[] = "0123456789abcdef";
+
+void
+jw_escape(struct buf *b, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *e = p + n, *run;
+	char esc[6];
+
+	buf_grow(b, n);
+	run = p;
+	for (; p < e; p++) {
+		if (*p >= 0x20 && *p != '"' && *p != '\\')
+			continue;
+		if (p > run)
+			buf_add(b, run, (size_t)(p - run));
+		run = p + 1;
+		switch (*p) {
+		case '"':  buf_add(b, "\\\"", 2); break;
+		case '\\': buf_add(b, "\\\\", 2); break;
+		case '\n': buf_add(b, "\\n", 2); break;
+		case '\r': buf_add(b, "\\r", 2); break;
+		case '\t': buf_add(b, "\\t", 2); break;
+		case '\b': buf_add(b, "\\b", 2); break;
+		case '\f': buf_add(b, "\\f", 2); break;
+		default:
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hexdig[*p >> 4];
+			esc[5] = hexdig[*p & 15];
+			buf_add(b, esc, 6);
+			break;
+		}
+	}
+	if (p > run)
+		buf_add(b, run, (size_t)(p - run));
+}
+
+void
+jw_key(struct jw *w, const char *k)
+{
+	jw_sep(w);
+	buf_addc(w->b, '"');
+	jw_escape(w->b, k, strlen(k));
+	buf_add(w->b, "\":", 2);
+	w->afterkey = 1;
+}
+
+void
+jw_strn(struct jw *w, const char *s, size_t n)
+{
+	jw_sep(w);
+	buf_addc(w->b, '"');
+	jw_escape(w->b, s, n);
+	buf_addc(w->b, '"');
+}
+
+void
+jw_str(struct jw *w, const char *s)
+{
+	if (s == NULL)
+		jw_null(w);
+	else
+		jw_strn(w, s, strlen(s));
+}
+
+void
+jw_int(struct jw *w, int64_t v)
+{
+	char tmp[32];
+	int n;
+
+	jw_sep(w);
+	n = snprintf(tmp, sizeof(tmp), "%" PRId64, v);
+	buf_add(w->b, tmp, (size_t)n);
+}
+
+void
+jw_bool(struct jw *w, int v)
+{
+	jw_sep(w);
+	buf_adds(w->b, v ? "true" : "false");
+}
+
+void
+jw_null(struct jw *w)
+{
+	jw_sep(w);
+	buf_add(w->b, "null", 4);
+}
+
+void
+jw_dec(struct jw *w, dec d)
+{
+	char tmp[DEC_FMTMAX];
+	int n;
+
+	n = dec_fmt(d, tmp, sizeof(tmp));
+	if (n < 0)
+		die(EX_SOFTWARE, "decimal does not format");
+	jw_strn(w, tmp, (size_t)n);
+}
+
+void
+jw_decnum(struct jw *w, dec d)
+{
+	char tmp[DEC_FMTMAX];
+	int n;
+
+	n = dec_fmt(dec_normalize(d), tmp, sizeof(tmp));
+	if (n < 0)
+		die(EX_SOFTWARE, "decimal does not format");
+	jw_sep(w);
+	buf_add(w->b, tmp, (size_t)n);
+}
+
+void
+jw_raw(struct jw *w, const char *s, size_t n)
+{
+	jw_sep(w);
+	buf_add(w->b, s, n);
+}
+
+static int
+keycmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+void
+jw_json(struct jw *w, json_t *v, const struct jrec *r)
+{
+	const char *k, *stack[16], **keys;
+	json_t *e;
+	size_t i, n;
+	dec d;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		jw_open(w, '{');
+		n = json_object_size(v);
+		keys = n <= 16 ? stack : xreallocarray(NULL, n, sizeof(*keys));
+		i = 0;
+		json_object_foreach(v, k, e)
+			keys[i++] = k;
+		if (n > 1)
+			qsort(keys, n, sizeof(*keys), keycmp);
+		for (i = 0; i < n; i++) {
+			jw_key(w, keys[i]);
+			jw_json(w, json_object_get(v, keys[i]), r);
+		}
+		if (keys != stack)
+			free(keys);
+		jw_close(w, '}');
+		break;
+	case JSON_ARRAY:
+		jw_open(w, '[');
+		json_array_foreach(v, i, e)
+			jw_json(w, e, r);
+		jw_close(w, ']');
+		break;
+	case JSON_STRING:
+		jw_strn(w, json_string_value(v), json_string_length(v));
+		break;
+	case JSON_INTEGER:
+		jw_int(w, (int64_t)json_integer_value(v));
+		break;
+	case JSON_REAL:
+		if (r == NULL || jrec_num(r, v, &d) < 0)
+			die(EX_SOFTWARE, "json writer: number without its "
+			    "exact value");
+		jw_decnum(w, d);
+		break;
+	case JSON_TRUE:
+		jw_bool(w, 1);
+		break;
+	case JSON_FALSE:
+		jw_bool(w, 0);
+		break;
+	case JSON_NULL:
+		jw_null(w);
+		break;
+	}
+}
+
+/* Strict UTF-8: no overlongs, no surrogates, nothing past U+10FFFF. */
+int
+jw_utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *e = p + n;
+	unsigned c, need, min, cp;
+
+	while (p < e) {
+		c = *p++;
+		if (c < 0x80)
+			continue;
+		if (c >= 0xc2 && c <= 0xdf) {
+			need = 1; min = 0x80; cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			need = 2; min = 0x800; cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			need = 3; min = 0x10000; cp = c & 0x07;
+		} else
+			return 0;
+		if ((size_t)(e - p) < need)
+			return 0;
+		while (need--) {
+			if ((*p & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (*p++ & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+	}
+	return 1;
+}

@@ -1,0 +1,48 @@
+/*
+ * jw.h: a small JSON writer into a struct buf.  Our records are written
+ * field by field in a fixed, documented order (kind first), compact, with
+ * minimal string escaping; no jansson tree is built for output.
+ */
+#ifndef JW_H
+#define JW_H
+
+#include <stdint.h>
+#include <jansson.h>
+
+#include "dec.h"
+#include "util.h"
+
+#define JW_MAXDEPTH 128
+
+struct jrec;
+
+struct jw {
+	struct buf	*b;
+	int		 depth;
+	int		 afterkey;
+	unsigned char	 comma[JW_MAXDEPTH];
+};
+
+void	jw_init(struct jw *, struct buf *);
+void	jw_open(struct jw *, int);	/* '{' or '[' */
+void	jw_close(struct jw *, int);	/* '}' or ']' */
+void	jw_key(struct jw *, const char *);
+void	jw_str(struct jw *, const char *);
+void	jw_strn(struct jw *, const char *, size_t);
+void	jw_int(struct jw *, int64_t);
+void	jw_bool(struct jw *, int);
+void	jw_null(struct jw *);
+void	jw_dec(struct jw *, dec);	/* as a decimal string, "12.50" */
+void	jw_decnum(struct jw *, dec);	/* as a JSON number, normalized */
+void	jw_raw(struct jw *, const char *, size_t);	/* pre-serialized */
+/*
+ * A jansson value in canonical form: object keys sorted bytewise, numbers
+ * exact and normalized (their values come from the jrec the tree was
+ * parsed with, never from jansson's doubles).
+ */
+void	jw_json(struct jw *, json_t *, const struct jrec *);
+/* Escape a string into b without quotes or separators. */
+void	jw_escape(struct buf *, const char *, size_t);
+int	jw_utf8_valid(const char *, size_t);
+
+#endif

@@ -1,0 +1,494 @@
+/*
+ * ledger.c: every SQL statement of the project.
+ *
+ * The key index.  PERF-NOTES.md measured that a B-tree of random 16-byte
+ * keys gets ten to forty times slower to insert into as it grows, because
+ * each batch dirties pages all over the tree and every dirty page goes to
+ * the WAL.  Idempotency keys are random digests of (source, id) and must
+ * be found whatever the event's time, so locality cannot come from the key.
+ * It comes from a small LSM instead: new keys go into ukey_hot, a table
+ * kept under LDG_HOT_KEYS entries whose pages stay in cache; when it is
+ * full, it is merged into ukey_cold in key order in one statement, which
+ * touches each cold page once.  A claim probes cold (a read) and inserts
+ * into hot (a write to a small tree).
+ *
+ * Usage records are clustered by (event time, key): a batch of recent
+ * events appends to the same few pages, and a period is one range scan.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <sqlite3.h>
+
+#include "ledger.h"
+#include "util.h"
+
+enum {
+	S_COLD_ANY,
+	S_COLD_GET,
+	S_HOT_INS,
+	S_HOT_GET,
+	S_USAGE_INS,
+	S_SCAN,
+	S_HOT_COUNT,
+	S_NSTMT
+};
+
+static const char *const sql_text[S_NSTMT] = {
+	[S_COLD_ANY] = "SELECT EXISTS (SELECT 1 FROM ukey_cold)",
+	[S_COLD_GET] = "SELECT d, t FROM ukey_cold WHERE k = ?1",
+	[S_HOT_INS] = "INSERT INTO ukey_hot (k, d, t) VALUES (?1, ?2, ?3) "
+	    "ON CONFLICT (k) DO NOTHING",
+	[S_HOT_GET] = "SELECT d, t FROM ukey_hot WHERE k = ?1",
+	[S_USAGE_INS] = "INSERT INTO usage (t, key, customer, source, id, "
+	    "type, subject, digest, corr, ingested, data) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	[S_SCAN] = "SELECT t, key, customer, source, id, type, subject, "
+	    "digest, corr, ingested, data FROM usage "
+	    "WHERE t >= ?1 AND t < ?2 ORDER BY t, key",
+	[S_HOT_COUNT] = "SELECT count(*) FROM ukey_hot",
+};
+
+static const char schema_v1[] =
+	"CREATE TABLE meta ("
+	"  k TEXT PRIMARY KEY,"
+	"  v TEXT NOT NULL"
+	") WITHOUT ROWID;"
+	"CREATE TABLE usage ("
+	"  t INTEGER NOT NULL,"		/* event time, ns since 1970 UTC */
+	"  key BLOB NOT NULL,"		/* BLAKE2b-128 of (source, id) */
+	"  customer TEXT NOT NULL,"
+	"  source TEXT NOT NULL,"
+	"  id TEXT NOT NULL,"
+	"  type TEXT NOT NULL,"
+	"  subject TEXT NOT NULL,"
+	"  digest BLOB NOT NULL,"	/* BLAKE2b-128 of the content */
+	"  corr TEXT NOT NULL,"
+	"  ingested INTEGER NOT NULL,"	/* as-of of the accepting run */
+	"  data BLOB NOT NULL,"		/* packed, see pack.h */
+	"  PRIMARY KEY (t, key)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE ukey_hot ("
+	"  k BLOB PRIMARY KEY,"
+	"  d BLOB NOT NULL,"
+	"  t INTEGER NOT NULL"
+	") WITHOUT ROWID;"
+	"CREATE TABLE ukey_cold ("
+	"  k BLOB PRIMARY KEY,"
+	"  d BLOB NOT NULL,"
+	"  t INTEGER NOT NULL"
+	") WITHOUT ROWID;";
+
+struct ledger {
+	sqlite3		*db;
+	char		*path;
+	int		 busy_ms;
+	int		 intx;
+	int		 cold_any;
+	int64_t		 hot_n, hot_max;
+	sqlite3_stmt	*st[S_NSTMT];
+};
+
+const char *
+ldg_path(const char *opt)
+{
+	const char *e;
+
+	if (opt != NULL && *opt != '\0')
+		return opt;
+	if ((e = getenv(LDG_ENV)) != NULL && *e != '\0')
+		return e;
+	return LDG_DEFAULT;
+}
+
+/* Map an SQLite failure to the exit-code table and die. */
+static _Noreturn void
+ldg_die(struct ledger *l, int rc, const char *what)
+{
+	const char *msg = l->db ? sqlite3_errmsg(l->db) : sqlite3_errstr(rc);
+
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		die(EX_TEMPFAIL, "ledger '%s' is busy: %s (waited %d ms for "
+		    "another process); re-run to complete the work", l->path,
+		    what, l->busy_ms);
+	case SQLITE_FULL:
+		die(EX_IOERR, "ledger '%s': %s: disk full; nothing of the "
+		    "current batch was kept", l->path, what);
+	case SQLITE_IOERR:
+	case SQLITE_CANTOPEN:
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+		die(EX_IOERR, "ledger '%s': %s: %s", l->path, what, msg);
+	case SQLITE_NOTADB:
+	case SQLITE_CORRUPT:
+		die(EX_CONFIG, "ledger '%s' is not a usable ledger: %s",
+		    l->path, msg);
+	default:
+		die(EX_SOFTWARE, "ledger '%s': %s: %s", l->path, what, msg);
+	}
+}
+
+static void
+ldg_exec(struct ledger *l, const char *sql, const char *what)
+{
+	int rc;
+
+	if ((rc = sqlite3_exec(l->db, sql, NULL, NULL, NULL)) != SQLITE_OK)
+		ldg_die(l, rc, what);
+}
+
+static int64_t
+ldg_pragma_int(struct ledger *l, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t v = 0;
+	int rc;
+
+	if ((rc = sqlite3_prepare_v2(l->db, sql, -1, &st, NULL)) != SQLITE_OK)
+		ldg_die(l, rc, sql);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	else if (rc != SQLITE_DONE) {
+		sqlite3_finalize(st);
+		ldg_die(l, rc, sql);
+	}
+	sqlite3_finalize(st);
+	return v;
+}
+
+static void
+ldg_migrate(struct ledger *l)
+{
+	int64_t ver, app, ntab;
+	char sql[128];
+
+	ver = ldg_pragma_int(l, "PRAGMA user_version");
+	app = ldg_pragma_int(l, "PRAGMA application_id");
+	if (ver == LDG_SCHEMA && app == LDG_APPID)
+		return;
+	if (ver > LDG_SCHEMA && app == LDG_APPID)
+		die(EX_CONFIG, "ledger '%s' has schema version %lld, newer than "
+		    "this program knows (%d); upgrade the toolchain", l->path,
+		    (long long)ver, LDG_SCHEMA);
+	ldg_begin(l);
+	/* another process may have created it while we waited */
+	ver = ldg_pragma_int(l, "PRAGMA user_version");
+	app = ldg_pragma_int(l, "PRAGMA application_id");
+	ntab = ldg_pragma_int(l, "SELECT count(*) FROM sqlite_master");
+	if (ver == 0 && app == 0 && ntab == 0) {
+		ldg_exec(l, schema_v1, "creating the schema");
+		snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; "
+		    "PRAGMA user_version = %d", LDG_APPID, LDG_SCHEMA);
+		ldg_exec(l, sql, "setting the schema version");
+	} else if (app != LDG_APPID) {
+		die(EX_CONFIG, "'%s' is an SQLite database but not a ledger of "
+		    "this toolchain (application_id %lld)", l->path,
+		    (long long)app);
+	}
+	/* future migrations: if (ver < 2) { ... user_version = 2 } */
+	ldg_commit(l);
+}
+
+struct ledger *
+ldg_open(const char *path, int busy_ms)
+{
+	struct ledger *l;
+	const char *mode;
+	sqlite3_stmt *st;
+	int rc, fd, i;
+
+	l = xcalloc(1, sizeof(*l));
+	l->path = xstrdup(path);
+	l->busy_ms = busy_ms >= 0 ? busy_ms : LDG_BUSY_MS;
+	l->hot_max = LDG_HOT_KEYS;
+	if (strcmp(path, ":memory:") != 0) {
+		/* SQLite gives the -wal and -shm files the db file's mode */
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0)
+			die(errno == ENOENT || errno == EACCES ? EX_CANTCREAT :
+			    EX_IOERR, "cannot open ledger '%s': %s", path,
+			    strerror(errno));
+		close(fd);
+	}
+	rc = sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK)
+		ldg_die(l, rc, "opening");
+	sqlite3_busy_timeout(l->db, l->busy_ms);
+	sqlite3_extended_result_codes(l->db, 0);
+
+	/* journal_mode answers with the mode it is in */
+	rc = sqlite3_prepare_v2(l->db, "PRAGMA journal_mode = WAL", -1, &st,
+	    NULL);
+	if (rc != SQLITE_OK)
+		ldg_die(l, rc, "setting WAL mode");
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		ldg_die(l, rc, "setting WAL mode");
+	}
+	mode = (const char *)sqlite3_column_text(st, 0);
+	if (mode == NULL || (strcmp(mode, "wal") != 0 &&
+	    strcmp(path, ":memory:") != 0))
+		die(EX_IOERR, "ledger '%s': cannot use WAL mode (got '%s')",
+		    path, mode ? mode : "?");
+	sqlite3_finalize(st);
+	ldg_exec(l, "PRAGMA synchronous = FULL;"
+	    "PRAGMA foreign_keys = ON;"
+	    "PRAGMA temp_store = MEMORY;"
+	    "PRAGMA cache_size = -65536;"
+	    "PRAGMA mmap_size = 1073741824", "setting pragmas");
+	ldg_migrate(l);
+	for (i = 0; i < S_NSTMT; i++) {
+		rc = sqlite3_prepare_v3(l->db, sql_text[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &l->st[i], NULL);
+		if (rc != SQLITE_OK)
+			ldg_die(l, rc, sql_text[i]);
+	}
+	return l;
+}
+
+void
+ldg_close(struct ledger *l)
+{
+	int i;
+
+	if (l == NULL)
+		return;
+	if (l->intx)
+		ldg_rollback(l);
+	for (i = 0; i < S_NSTMT; i++)
+		sqlite3_finalize(l->st[i]);
+	if (sqlite3_close(l->db) != SQLITE_OK)
+		warnmsg("ledger '%s': close: %s", l->path,
+		    sqlite3_errmsg(l->db));
+	free(l->path);
+	free(l);
+}
+
+void
+ldg_set_hot_keys(struct ledger *l, int64_t n)
+{
+	l->hot_max = n > 0 ? n : LDG_HOT_KEYS;
+}
+
+/* Step a statement that returns at most one row; returns 1 on a row. */
+static int
+ldg_step1(struct ledger *l, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc != SQLITE_DONE) {
+		sqlite3_reset(st);
+		ldg_die(l, rc, what);
+	}
+	return 0;
+}
+
+void
+ldg_begin(struct ledger *l)
+{
+	sqlite3_stmt *st;
+
+	ldg_exec(l, "BEGIN IMMEDIATE", "starting a write transaction");
+	l->intx = 1;
+	/*
+	 * Another process may have merged hot into cold since our last
+	 * batch; whether cold must be probed is decided under the lock.
+	 */
+	if (l->st[S_COLD_ANY] != NULL) {
+		st = l->st[S_COLD_ANY];
+		if (ldg_step1(l, st, "checking the key index"))
+			l->cold_any = sqlite3_column_int(st, 0);
+		sqlite3_reset(st);
+		st = l->st[S_HOT_COUNT];
+		if (ldg_step1(l, st, "counting hot keys"))
+			l->hot_n = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+	}
+}
+
+/* Move the hot keys into the cold index in key order (see the top). */
+static void
+ldg_merge(struct ledger *l)
+{
+	ldg_exec(l, "INSERT INTO ukey_cold (k, d, t) "
+	    "SELECT k, d, t FROM ukey_hot ORDER BY k;"
+	    "DELETE FROM ukey_hot", "merging the key index");
+	l->hot_n = 0;
+	l->cold_any = 1;
+}
+
+void
+ldg_commit(struct ledger *l)
+{
+	int rc;
+
+	if (l->hot_n >= l->hot_max)
+		ldg_merge(l);
+	if ((rc = sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL)) !=
+	    SQLITE_OK)
+		ldg_die(l, rc, "committing");
+	l->intx = 0;
+}
+
+void
+ldg_rollback(struct ledger *l)
+{
+	sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+	l->intx = 0;
+}
+
+static int
+ldg_compare(sqlite3_stmt *st, const unsigned char *digest, int64_t *orig_t)
+{
+	const void *d = sqlite3_column_blob(st, 0);
+	int same;
+
+	same = sqlite3_column_bytes(st, 0) == LDG_KEYLEN && d != NULL &&
+	    memcmp(d, digest, LDG_KEYLEN) == 0;
+	if (orig_t != NULL)
+		*orig_t = sqlite3_column_int64(st, 1);
+	return same ? LDG_DUP : LDG_CONFLICT;
+}
+
+int
+ldg_usage_claim(struct ledger *l, const unsigned char *key,
+    const unsigned char *digest, int64_t t, int64_t *orig_t)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if (!l->intx)
+		die(EX_SOFTWARE, "ledger: claim outside a transaction");
+	if (l->cold_any) {
+		st = l->st[S_COLD_GET];
+		sqlite3_bind_blob(st, 1, key, LDG_KEYLEN, SQLITE_STATIC);
+		if (ldg_step1(l, st, "looking up a key")) {
+			r = ldg_compare(st, digest, orig_t);
+			sqlite3_reset(st);
+			return r;
+		}
+		sqlite3_reset(st);
+	}
+	st = l->st[S_HOT_INS];
+	sqlite3_bind_blob(st, 1, key, LDG_KEYLEN, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, digest, LDG_KEYLEN, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, t);
+	ldg_step1(l, st, "claiming a key");
+	sqlite3_reset(st);
+	if (sqlite3_changes(l->db) == 1) {
+		l->hot_n++;
+		return LDG_NEW;
+	}
+	st = l->st[S_HOT_GET];
+	sqlite3_bind_blob(st, 1, key, LDG_KEYLEN, SQLITE_STATIC);
+	if (!ldg_step1(l, st, "looking up a key"))
+		die(EX_SOFTWARE, "ledger: key neither inserted nor found");
+	r = ldg_compare(st, digest, orig_t);
+	sqlite3_reset(st);
+	return r;
+}
+
+void
+ldg_usage_store(struct ledger *l, const struct ldg_usage *u)
+{
+	sqlite3_stmt *st = l->st[S_USAGE_INS];
+
+	sqlite3_bind_int64(st, 1, u->t);
+	sqlite3_bind_blob(st, 2, u->key, LDG_KEYLEN, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, u->customer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, u->source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, u->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, u->type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, u->subject, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 8, u->digest, LDG_KEYLEN, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, u->corr, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 10, u->ingested);
+	sqlite3_bind_blob(st, 11, u->data, (int)u->datalen, SQLITE_STATIC);
+	ldg_step1(l, st, "storing a usage record");
+	sqlite3_reset(st);
+}
+
+int
+ldg_usage_scan(struct ledger *l, int64_t from, int64_t to,
+    int (*cb)(const struct ldg_usage *, void *), void *arg)
+{
+	sqlite3_stmt *st = l->st[S_SCAN];
+	struct ldg_usage u;
+	int rc, r = 0;
+
+	sqlite3_bind_int64(st, 1, from);
+	sqlite3_bind_int64(st, 2, to);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		u.t = sqlite3_column_int64(st, 0);
+		u.key = sqlite3_column_blob(st, 1);
+		u.customer = (const char *)sqlite3_column_text(st, 2);
+		u.source = (const char *)sqlite3_column_text(st, 3);
+		u.id = (const char *)sqlite3_column_text(st, 4);
+		u.type = (const char *)sqlite3_column_text(st, 5);
+		u.subject = (const char *)sqlite3_column_text(st, 6);
+		u.digest = sqlite3_column_blob(st, 7);
+		u.corr = (const char *)sqlite3_column_text(st, 8);
+		u.ingested = sqlite3_column_int64(st, 9);
+		u.data = sqlite3_column_blob(st, 10);
+		u.datalen = (size_t)sqlite3_column_bytes(st, 10);
+		if ((r = cb(&u, arg)) != 0)
+			break;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ldg_die(l, rc, "reading usage records");
+	return r;
+}
+
+int64_t
+ldg_usage_prune(struct ledger *l, int64_t before)
+{
+	sqlite3_stmt *st;
+	int64_t n;
+	int rc;
+
+	ldg_begin(l);
+	rc = sqlite3_prepare_v2(l->db, "DELETE FROM ukey_hot WHERE k IN "
+	    "(SELECT key FROM usage WHERE t < ?1)", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		ldg_die(l, rc, "pruning");
+	sqlite3_bind_int64(st, 1, before);
+	ldg_step1(l, st, "pruning hot keys");
+	sqlite3_finalize(st);
+	rc = sqlite3_prepare_v2(l->db, "DELETE FROM ukey_cold WHERE k IN "
+	    "(SELECT key FROM usage WHERE t < ?1)", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		ldg_die(l, rc, "pruning");
+	sqlite3_bind_int64(st, 1, before);
+	ldg_step1(l, st, "pruning cold keys");
+	sqlite3_finalize(st);
+	rc = sqlite3_prepare_v2(l->db, "DELETE FROM usage WHERE t < ?1", -1,
+	    &st, NULL);
+	if (rc != SQLITE_OK)
+		ldg_die(l, rc, "pruning");
+	sqlite3_bind_int64(st, 1, before);
+	ldg_step1(l, st, "pruning usage records");
+	sqlite3_finalize(st);
+	n = sqlite3_changes64(l->db);
+	ldg_commit(l);
+	return n;
+}
+
+void
+ldg_usage_counts(struct ledger *l, struct ldg_counts *c)
+{
+	c->usage = ldg_pragma_int(l, "SELECT count(*) FROM usage");
+	c->keys_hot = ldg_pragma_int(l, "SELECT count(*) FROM ukey_hot");
+	c->keys_cold = ldg_pragma_int(l, "SELECT count(*) FROM ukey_cold");
+}

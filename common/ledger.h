@@ -1,0 +1,82 @@
+/*
+ * ledger.h: the shared SQLite ledger, behind business operations.
+ *
+ * Every SQL statement of the project lives in ledger.c, so that another
+ * backend (PostgreSQL, for sites that outgrow one machine) can be added
+ * without touching a stage.  The schema is documented in ledger(5).
+ *
+ * Writes happen in batches: ldg_begin() takes the write lock (BEGIN
+ * IMMEDIATE, waiting up to the busy timeout), ldg_commit() makes the batch
+ * durable (WAL, synchronous=FULL).  A stage writes its output for a batch
+ * only after the commit, so a crash at any point leaves the ledger and the
+ * outputs consistent and a re-run completes the work.
+ */
+#ifndef LEDGER_H
+#define LEDGER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LDG_SCHEMA	1		/* PRAGMA user_version */
+#define LDG_APPID	0x55324301	/* PRAGMA application_id: "U2C" 1 */
+#define LDG_DEFAULT	"ledger.sqlite"
+#define LDG_ENV		"METER_LEDGER"
+#define LDG_KEYLEN	16		/* BLAKE2b-128 */
+#define LDG_BUSY_MS	10000
+#define LDG_HOT_KEYS	1000000		/* see ledger(5), "key index" */
+
+struct ledger;
+
+/* The path to use: the option, else $METER_LEDGER, else ./ledger.sqlite */
+const char	*ldg_path(const char *opt);
+/*
+ * Open (creating with mode 0600 when missing) and migrate the schema.
+ * Dies with 75 when locked past the timeout, 78 when the file is not a
+ * ledger or is newer than this program, 73/74 on I/O errors.
+ */
+struct ledger	*ldg_open(const char *path, int busy_ms);
+void		 ldg_close(struct ledger *);
+void		 ldg_set_hot_keys(struct ledger *, int64_t);
+void		 ldg_begin(struct ledger *);
+void		 ldg_commit(struct ledger *);
+void		 ldg_rollback(struct ledger *);
+
+/* Usage records: the usage system of record. */
+struct ldg_usage {
+	int64_t			 t;		/* event time, ns UTC */
+	int64_t			 ingested;	/* --as-of of the accepting run */
+	const unsigned char	*key;		/* LDG_KEYLEN bytes */
+	const unsigned char	*digest;	/* LDG_KEYLEN bytes */
+	const char		*customer;
+	const char		*source;
+	const char		*id;
+	const char		*type;
+	const char		*subject;
+	const char		*corr;
+	const unsigned char	*data;		/* packed (pack.h) */
+	size_t			 datalen;
+};
+
+enum { LDG_NEW, LDG_DUP, LDG_CONFLICT };
+
+/*
+ * Claim an event's idempotency key.  LDG_NEW: the key was free and is
+ * now taken (store the record in the same batch); LDG_DUP: taken with the
+ * same content digest; LDG_CONFLICT: taken with another digest, *orig_t
+ * is the stored event's time.  Must be inside ldg_begin/ldg_commit.
+ */
+int		 ldg_usage_claim(struct ledger *, const unsigned char *key,
+		    const unsigned char *digest, int64_t t, int64_t *orig_t);
+void		 ldg_usage_store(struct ledger *, const struct ldg_usage *);
+/* Records with from <= t < to in (t, key) order; cb returns 0 to go on. */
+int		 ldg_usage_scan(struct ledger *, int64_t from, int64_t to,
+		    int (*)(const struct ldg_usage *, void *), void *);
+/* Delete records and keys with t < before; returns how many records. */
+int64_t		 ldg_usage_prune(struct ledger *, int64_t before);
+
+struct ldg_counts {
+	int64_t	usage, keys_hot, keys_cold;
+};
+void		 ldg_usage_counts(struct ledger *, struct ldg_counts *);
+
+#endif

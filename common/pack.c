@@ -1,0 +1,283 @@
+/*
+ * pack.c: encode and decode the packed data form (see pack.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "jrec.h"
+#include "pack.h"
+
+static void
+pk_varint(struct buf *b, size_t v)
+{
+	unsigned char tmp[10];
+	int n = 0;
+
+	do {
+		tmp[n] = v & 0x7f;
+		v >>= 7;
+		if (v)
+			tmp[n] |= 0x80;
+		n++;
+	} while (v);
+	buf_add(b, tmp, (size_t)n);
+}
+
+static int
+keycmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+void
+pk_pack(struct buf *b, json_t *v, const struct jrec *r)
+{
+	const char *k, *stack[16], **keys;
+	json_t *e;
+	size_t i, n;
+	char tmp[DEC_FMTMAX];
+	int len;
+	dec d;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		buf_addc(b, 'o');
+		n = json_object_size(v);
+		pk_varint(b, n);
+		keys = n <= 16 ? stack : xreallocarray(NULL, n, sizeof(*keys));
+		i = 0;
+		json_object_foreach(v, k, e)
+			keys[i++] = k;
+		if (n > 1)
+			qsort(keys, n, sizeof(*keys), keycmp);
+		for (i = 0; i < n; i++) {
+			size_t kl = strlen(keys[i]);
+
+			pk_varint(b, kl);
+			buf_add(b, keys[i], kl);
+			pk_pack(b, json_object_get(v, keys[i]), r);
+		}
+		if (keys != stack)
+			free(keys);
+		break;
+	case JSON_ARRAY:
+		buf_addc(b, 'a');
+		pk_varint(b, json_array_size(v));
+		json_array_foreach(v, i, e)
+			pk_pack(b, e, r);
+		break;
+	case JSON_STRING:
+		buf_addc(b, 's');
+		pk_varint(b, json_string_length(v));
+		buf_add(b, json_string_value(v), json_string_length(v));
+		break;
+	case JSON_INTEGER:
+		d = dec_from_i64((int64_t)json_integer_value(v));
+		goto number;
+	case JSON_REAL:
+		if (r == NULL || jrec_num(r, v, &d) < 0)
+			die(EX_SOFTWARE, "pack: number without its exact value");
+	number:
+		len = dec_fmt(dec_normalize(d), tmp, sizeof(tmp));
+		if (len < 0)
+			die(EX_SOFTWARE, "pack: decimal does not format");
+		buf_addc(b, 'n');
+		pk_varint(b, (size_t)len);
+		buf_add(b, tmp, (size_t)len);
+		break;
+	case JSON_TRUE:
+		buf_addc(b, 't');
+		break;
+	case JSON_FALSE:
+		buf_addc(b, 'f');
+		break;
+	case JSON_NULL:
+		buf_addc(b, 'z');
+		break;
+	}
+}
+
+static int
+pk_rdvarint(const unsigned char **pp, const unsigned char *e, size_t *out)
+{
+	const unsigned char *p = *pp;
+	size_t v = 0;
+	int shift = 0;
+
+	for (;;) {
+		if (p >= e || shift > 56)
+			return -1;
+		v |= (size_t)(*p & 0x7f) << shift;
+		if (!(*p++ & 0x80))
+			break;
+		shift += 7;
+	}
+	*pp = p;
+	*out = v;
+	return 0;
+}
+
+/* Decode the header of the value at *pp; for containers p is the body. */
+static int
+pk_head(const unsigned char *p, const unsigned char *e, struct pk_val *v)
+{
+	if (p >= e)
+		return -1;
+	v->tag = *p++;
+	switch (v->tag) {
+	case 'o':
+	case 'a':
+		if (pk_rdvarint(&p, e, &v->len) < 0)
+			return -1;
+		v->p = p;
+		v->end = NULL;	/* unknown until skipped */
+		return 0;
+	case 's':
+	case 'n':
+		if (pk_rdvarint(&p, e, &v->len) < 0 ||
+		    (size_t)(e - p) < v->len)
+			return -1;
+		v->p = p;
+		v->end = p + v->len;
+		return 0;
+	case 't':
+	case 'f':
+	case 'z':
+		v->p = p;
+		v->len = 0;
+		v->end = p;
+		return 0;
+	}
+	return -1;
+}
+
+/* Skip one value; returns the position after it or NULL. */
+static const unsigned char *
+pk_skip(const unsigned char *p, const unsigned char *e, int depth)
+{
+	struct pk_val v;
+	size_t i, kl;
+
+	if (depth > 256 || pk_head(p, e, &v) < 0)
+		return NULL;
+	if (v.end != NULL)
+		return v.end;
+	p = v.p;
+	for (i = 0; i < v.len; i++) {
+		if (v.tag == 'o') {
+			if (pk_rdvarint(&p, e, &kl) < 0 ||
+			    (size_t)(e - p) < kl)
+				return NULL;
+			p += kl;
+		}
+		if ((p = pk_skip(p, e, depth + 1)) == NULL)
+			return NULL;
+	}
+	return p;
+}
+
+static const unsigned char *
+pk_emit(struct jw *w, const unsigned char *p, const unsigned char *e,
+    int depth)
+{
+	struct pk_val v;
+	size_t i, kl;
+	char key[1024], *kp;
+
+	if (depth > 256 || pk_head(p, e, &v) < 0)
+		return NULL;
+	switch (v.tag) {
+	case 'o':
+	case 'a':
+		jw_open(w, v.tag == 'o' ? '{' : '[');
+		p = v.p;
+		for (i = 0; i < v.len; i++) {
+			if (v.tag == 'o') {
+				if (pk_rdvarint(&p, e, &kl) < 0 ||
+				    (size_t)(e - p) < kl)
+					return NULL;
+				kp = kl < sizeof(key) ? key : xmalloc(kl + 1);
+				memcpy(kp, p, kl);
+				kp[kl] = '\0';
+				jw_key(w, kp);
+				if (kp != key)
+					free(kp);
+				p += kl;
+			}
+			if ((p = pk_emit(w, p, e, depth + 1)) == NULL)
+				return NULL;
+		}
+		jw_close(w, v.tag == 'o' ? '}' : ']');
+		return p;
+	case 's':
+		jw_strn(w, (const char *)v.p, v.len);
+		break;
+	case 'n':
+		jw_raw(w, (const char *)v.p, v.len);
+		break;
+	case 't':
+		jw_bool(w, 1);
+		break;
+	case 'f':
+		jw_bool(w, 0);
+		break;
+	case 'z':
+		jw_null(w);
+		break;
+	}
+	return v.end;
+}
+
+int
+pk_json(struct jw *w, const unsigned char *p, size_t n)
+{
+	const unsigned char *e = p + n;
+
+	p = pk_emit(w, p, e, 0);
+	return p == e ? 0 : -1;
+}
+
+int
+pk_get(const unsigned char *p, size_t n, const char *path, struct pk_val *out)
+{
+	const unsigned char *e = p + n;
+	const char *seg, *dot;
+	size_t seglen, i, kl;
+	struct pk_val v;
+	int found;
+
+	seg = path;
+	for (;;) {
+		dot = strchr(seg, '.');
+		seglen = dot ? (size_t)(dot - seg) : strlen(seg);
+		if (pk_head(p, e, &v) < 0)
+			return -1;
+		if (v.tag != 'o')
+			return 0;
+		p = v.p;
+		found = 0;
+		for (i = 0; i < v.len; i++) {
+			if (pk_rdvarint(&p, e, &kl) < 0 || (size_t)(e - p) < kl)
+				return -1;
+			if (kl == seglen && memcmp(p, seg, kl) == 0) {
+				p += kl;
+				found = 1;
+				break;
+			}
+			p += kl;
+			if ((p = pk_skip(p, e, 0)) == NULL)
+				return -1;
+		}
+		if (!found)
+			return 0;
+		if (dot == NULL) {
+			if (pk_head(p, e, out) < 0)
+				return -1;
+			if (out->end == NULL &&
+			    (out->end = pk_skip(p, e, 0)) == NULL)
+				return -1;
+			return 1;
+		}
+		seg = dot + 1;
+	}
+}

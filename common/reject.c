@@ -1,0 +1,167 @@
+/*
+ * reject.c: dead-letter records, per-code counts, and a few messages on
+ * stderr so an operator watching a terminal sees why input was refused.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sodium.h>
+
+#include "jw.h"
+#include "out.h"
+#include "reject.h"
+
+void
+rej_open(struct rej *r, const char *path, const char *stage)
+{
+	memset(r, 0, sizeof(*r));
+	r->path = path;
+	r->stage = stage;
+}
+
+static void
+rej_count(struct rej *r, const char *code)
+{
+	size_t i;
+
+	for (i = 0; i < r->ncodes; i++)
+		if (strcmp(r->codes[i].code, code) == 0) {
+			r->codes[i].n++;
+			return;
+		}
+	if (r->ncodes == REJ_MAXCODES)
+		die(EX_SOFTWARE, "too many distinct reject codes");
+	r->codes[r->ncodes].code = code;
+	r->codes[r->ncodes].n = 1;
+	r->ncodes++;
+}
+
+void
+rej_add(struct rej *r, const struct rej_src *src, const char *cls,
+    const char *code, const char *field, const char *fmt, ...)
+{
+	struct jw w;
+	struct buf msg = { 0 };
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	buf_grow(&msg, (size_t)n);
+	va_start(ap, fmt);
+	vsnprintf(msg.p, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	msg.len = (size_t)n;
+
+	jw_init(&w, &r->pending);
+	jw_open(&w, '{');
+	jw_key(&w, "kind");
+	jw_str(&w, "reject");
+	jw_key(&w, "schema");
+	jw_str(&w, "1.0");
+	jw_key(&w, "stage");
+	jw_str(&w, r->stage);
+	jw_key(&w, "class");
+	jw_str(&w, cls);
+	jw_key(&w, "code");
+	jw_str(&w, code);
+	jw_key(&w, "field");
+	jw_str(&w, field ? field : "");
+	jw_key(&w, "message");
+	jw_strn(&w, msg.p, msg.len);
+	jw_key(&w, "file");
+	jw_str(&w, src->file);
+	jw_key(&w, "line");
+	jw_int(&w, (int64_t)src->line);
+	jw_key(&w, "raw");
+	if (jw_utf8_valid(src->raw, src->rawlen) || src->truncated) {
+		size_t len = src->rawlen;
+
+		/* a snippet may end inside a UTF-8 sequence: cut it there */
+		while (len > 0 && !jw_utf8_valid(src->raw, len))
+			len--;
+		jw_strn(&w, src->raw, len);
+	} else {
+		size_t b64len = sodium_base64_ENCODED_LEN(src->rawlen,
+		    sodium_base64_VARIANT_ORIGINAL);
+		char *b64 = xmalloc(b64len);
+
+		sodium_bin2base64(b64, b64len, (const unsigned char *)src->raw,
+		    src->rawlen, sodium_base64_VARIANT_ORIGINAL);
+		jw_null(&w);
+		jw_key(&w, "raw_base64");
+		jw_str(&w, b64);
+		free(b64);
+	}
+	if (src->truncated) {
+		jw_key(&w, "raw_truncated");
+		jw_bool(&w, 1);
+		jw_key(&w, "raw_length");
+		jw_int(&w, (int64_t)src->fulllen);
+	}
+	jw_close(&w, '}');
+	buf_addc(&r->pending, '\n');
+
+	if (r->warned < REJ_WARNMAX)
+		warnmsg("%s:%llu: %s: %s", src->file,
+		    (unsigned long long)src->line, code, msg.p);
+	else if (r->warned == REJ_WARNMAX)
+		warnmsg("more rejects follow; all are in '%s'", r->path);
+	r->warned++;
+	buf_free(&msg);
+	rej_count(r, code);
+	r->total++;
+}
+
+void
+rej_flush(struct rej *r)
+{
+	if (r->pending.len == 0)
+		return;
+	if (r->fp == NULL)
+		r->fp = out_open_append(r->path);
+	if (fwrite(r->pending.p, 1, r->pending.len, r->fp) != r->pending.len ||
+	    fflush(r->fp) != 0 || fdatasync(fileno(r->fp)) != 0)
+		die(EX_IOERR, "cannot write rejects to '%s': %s", r->path,
+		    strerror(errno));
+	buf_reset(&r->pending);
+}
+
+void
+rej_close(struct rej *r)
+{
+	rej_flush(r);
+	if (r->fp != NULL && fclose(r->fp) != 0)
+		die(EX_IOERR, "cannot close '%s': %s", r->path,
+		    strerror(errno));
+	r->fp = NULL;
+	buf_free(&r->pending);
+}
+
+static int
+codecmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+void
+rej_stats(const struct rej *r, struct jw *w)
+{
+	const char *codes[REJ_MAXCODES];
+	size_t i, j;
+
+	for (i = 0; i < r->ncodes; i++)
+		codes[i] = r->codes[i].code;
+	qsort(codes, r->ncodes, sizeof(*codes), codecmp);
+	jw_key(w, "rejects_by_code");
+	jw_open(w, '{');
+	for (i = 0; i < r->ncodes; i++)
+		for (j = 0; j < r->ncodes; j++)
+			if (r->codes[j].code == codes[i]) {
+				jw_key(w, codes[i]);
+				jw_int(w, (int64_t)r->codes[j].n);
+			}
+	jw_close(w, '}');
+}

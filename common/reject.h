@@ -1,0 +1,67 @@
+/*
+ * reject.h: the dead-letter stream.  One NDJSON record per refused input:
+ *
+ *   {"kind":"reject","schema":"1.0","stage":...,"class":...,"code":...,
+ *    "field":...,"message":...,"file":...,"line":...,"raw":...}
+ *
+ * raw is the input line exactly (without its newline), so a fixed batch
+ * can be replayed as it is.  A raw line that is not valid UTF-8 cannot be
+ * a JSON string: then raw is null and raw_base64 holds the bytes.  A line
+ * over the length limit is quoted by its first bytes with
+ * "raw_truncated":true and "raw_length" the full length.
+ *
+ * Rejects are buffered and written by rej_flush(), which the stages call
+ * right after the ledger commit of the batch they belong to.
+ */
+#ifndef REJECT_H
+#define REJECT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "util.h"
+
+/* Error classes (DESIGN.md, rule 8). */
+#define RC_DATA		"data_quality"
+#define RC_POLICY	"policy_violation"
+#define RC_OUTAGE	"platform_outage"
+#define RC_RECON	"reconciliation_exception"
+#define RC_CONFLICT	"idempotency_conflict"
+
+#define REJ_MAXCODES	64
+#define REJ_WARNMAX	10	/* reject messages echoed on stderr */
+
+struct rej {
+	FILE		*fp;
+	const char	*path;
+	const char	*stage;
+	struct buf	 pending;
+	uint64_t	 total;
+	uint64_t	 warned;
+	size_t		 ncodes;
+	struct {
+		const char	*code;
+		uint64_t	 n;
+	}		 codes[REJ_MAXCODES];
+};
+
+struct rej_src {
+	const char	*file;
+	uint64_t	 line;
+	const char	*raw;
+	size_t		 rawlen;
+	int		 truncated;
+	size_t		 fulllen;
+};
+
+void	rej_open(struct rej *, const char *path, const char *stage);
+void	rej_add(struct rej *, const struct rej_src *, const char *cls,
+	    const char *code, const char *field, const char *fmt, ...)
+	    __attribute__((format(printf, 6, 7)));
+void	rej_flush(struct rej *);
+void	rej_close(struct rej *);
+/* "rejects_by_code":{code:n,...} with codes sorted */
+struct jw;
+void	rej_stats(const struct rej *, struct jw *);
+
+#endif

@@ -1,0 +1,58 @@
+/*
+ * util.h: the error module, checked allocation and the exit-code table
+ * shared by every binary.  Messages go to stderr as "prog: message",
+ * lowercase, no trailing period, the subject quoted.
+ */
+#ifndef UTIL_H
+#define UTIL_H
+
+#include <stddef.h>
+#include <stdarg.h>
+#include <sysexits.h>
+
+/*
+ * The one exit-code table (documented in usage-to-cash(7)):
+ *   0   success; every input record emitted, duplicate or rejected
+ *   1   reconcile only: the books do not agree
+ *   64  EX_USAGE     bad option or argument
+ *   65  EX_DATAERR   rejects were written and --strict was given
+ *   66  EX_NOINPUT   an input file could not be opened
+ *   70  EX_SOFTWARE  internal invariant broken (a bug)
+ *   74  EX_IOERR     read or write failure, EPIPE, disk full
+ *   75  EX_TEMPFAIL  ledger busy or locked past the timeout; re-run
+ *   78  EX_CONFIG    bad configuration file (customers, meters, catalog)
+ */
+#define EXIT_MISMATCH 1
+
+extern const char *progname;
+
+void	 u_setprogname(const char *);
+_Noreturn void die(int, const char *, ...)
+	__attribute__((format(printf, 2, 3)));
+void	 warnmsg(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 vwarnmsg(const char *, va_list);
+
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xrealloc(void *, size_t);
+void	*xreallocarray(void *, size_t, size_t);
+char	*xstrdup(const char *);
+char	*xstrndup(const char *, size_t);
+
+/* A growable byte buffer. */
+struct buf {
+	char	*p;
+	size_t	 len, cap;
+};
+void	 buf_grow(struct buf *, size_t);
+void	 buf_add(struct buf *, const void *, size_t);
+void	 buf_adds(struct buf *, const char *);
+void	 buf_addc(struct buf *, int);
+void	 buf_printf(struct buf *, const char *, ...)
+	__attribute__((format(printf, 2, 3)));
+void	 buf_reset(struct buf *);
+void	 buf_free(struct buf *);
+/* NUL-terminate without counting the NUL in len. */
+const char *buf_cstr(struct buf *);
+
+#endif

@@ -1,0 +1,46 @@
+# tests/lib.bash: shared set-up for the bats files.
+#   BIN     the binaries under test (set by tests/run; defaults to bin/)
+#   T       a fresh temporary directory per test, removed afterwards
+#   REPO    the repository root; tests run from there so file names in
+#           rejects are the relative names the golden files hold
+
+REPO=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+: "${BIN:=$REPO/bin}"
+export LC_ALL=C TZ=UTC
+
+setup() {
+	T=$(mktemp -d "${TMPDIR:-/tmp}/u2c-test.XXXXXX")
+	cd "$REPO" || return 1
+	unset METER_LEDGER
+}
+
+teardown() {
+	[ -n "${T:-}" ] && rm -rf "$T"
+}
+
+# ingest ARGS...: meter-ingest with the sample customers, a ledger in $T
+# and a fixed as-of, so output is deterministic.
+ingest() {
+	"$BIN/meter-ingest" --customers testdata/customers.ndjson \
+	    --ledger "$T/ledger.sqlite" --as-of 2026-10-20T00:00:00Z "$@"
+}
+
+# expect_status N: the last `run` exited with exactly N.
+expect_status() {
+	if [ "$status" -ne "$1" ]; then
+		echo "expected exit status $1, got $status" >&2
+		echo "output: $output" >&2
+		return 1
+	fi
+}
+
+# same EXPECTED ACTUAL: diff -u, failing with the difference.
+same() {
+	diff -u "$1" "$2"
+}
+
+# ce ID SUBJECT TIME [DATA]: one CloudEvent line
+ce() {
+	printf '{"specversion":"1.0","id":"%s","source":"test","type":"api.request","subject":"%s","time":"%s","data":%s}\n' \
+	    "$1" "$2" "$3" "${4:-{\}}"
+}
