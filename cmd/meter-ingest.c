@@ -78,6 +78,7 @@ struct ingest {
 	int		 csv_header;	/* header seen for the current file */
 	int		 csv_file;	/* current file is CSV */
 	const char	*cur_name;
+	int		 toolong;	/* the reject quotes a cut line */
 
 	/* the batch in progress */
 	int		 intx;
@@ -280,7 +281,7 @@ reject(struct ingest *g, const char *raw, size_t rawlen, uint64_t line,
 	char msg[1024];
 	va_list ap;
 
-	if (g->lr.flags & LR_TOOLONG) {
+	if (g->toolong) {
 		src.truncated = 1;
 		src.fulllen = g->lr.fulllen;
 	}
@@ -598,6 +599,7 @@ handle_json(struct ingest *g)
 {
 	struct lr *r = &g->lr;
 
+	g->read++;
 	if (jrec_parse(&g->jr, r->line, r->len) < 0) {
 		/* JSON is self-delimiting: a cut last line cannot parse */
 		if (r->flags & LR_NONL)
@@ -767,6 +769,16 @@ handle_csv_record(struct ingest *g)
 	handle_object(g, 0, raw, rawlen, c->line);
 }
 
+/* The input ended inside a quoted field: the record is cut short. */
+static void
+csv_unterminated(struct ingest *g)
+{
+	g->read++;
+	reject(g, g->cr.raw.p, g->cr.raw.len, g->cr.line, RC_DATA,
+	    "partial_line", "", "input ends inside a quoted CSV field");
+	csvr_reset(&g->cr);
+}
+
 static void
 handle_csv(struct ingest *g)
 {
@@ -774,6 +786,8 @@ handle_csv(struct ingest *g)
 	int rc;
 
 	rc = csvr_feed(&g->cr, r->line, r->len, r->lineno);
+	if (rc != 0)
+		g->read++;	/* a record ended here, well or badly */
 	if (rc < 0) {
 		reject(g, g->cr.raw.p, g->cr.raw.len, g->cr.line, RC_DATA,
 		    "csv_syntax", "", "CSV syntax error: %s",
@@ -782,12 +796,8 @@ handle_csv(struct ingest *g)
 		return;
 	}
 	if (rc == 0) {
-		if (r->flags & LR_NONL) {
-			reject(g, g->cr.raw.p, g->cr.raw.len, g->cr.line,
-			    RC_DATA, "partial_line", "", "input ends inside a "
-			    "quoted CSV field");
-			csvr_reset(&g->cr);
-		}
+		if (r->flags & LR_NONL)
+			csv_unterminated(g);
 		return;
 	}
 	if (!g->csv_header) {
@@ -827,24 +837,26 @@ ingest_all(struct ingest *g)
 	while (lr_next(r)) {
 		if (r->name != last) {
 			/* a new file: a CSV file starts with its header */
+			if (g->cr.inrec)
+				csv_unterminated(g);
 			last = r->name;
 			g->cur_name = r->name;
 			g->csv_file = g->format == FMT_CSV ||
 			    (g->format == FMT_AUTO && is_csv_name(r->name));
 			g->csv_header = 0;
-			if (g->cr.inrec)
-				csvr_reset(&g->cr);
 		}
 		if (lr_blank(r->line, r->len) && !g->cr.inrec) {
 			g->blank++;
 			continue;
 		}
-		g->read++;
 		if (r->flags & LR_TOOLONG) {
+			g->read++;
+			g->toolong = 1;
 			reject(g, r->line, r->rawlen, r->lineno, RC_DATA,
 			    "line_too_long", "", "line of %zu bytes is longer "
 			    "than the limit of %zu (--max-line)", r->fulllen,
 			    r->maxlen);
+			g->toolong = 0;
 			if (g->cr.inrec)
 				csvr_reset(&g->cr);
 		} else if (g->csv_file)
@@ -864,6 +876,8 @@ ingest_all(struct ingest *g)
 		if ((g->read & 4095) == 0)
 			progress(g, 0);
 	}
+	if (g->cr.inrec)
+		csv_unterminated(g);
 	batch_flush(g);
 	progress(g, 1);
 }

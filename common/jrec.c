@@ -149,7 +149,7 @@ jrec_walk(struct walk *w, json_t *v, int depth)
 	size_t i, save, off, len;
 	int err;
 
-	if (depth > r->maxdepth)
+	if (depth > r->maxdepth && (json_is_object(v) || json_is_array(v)))
 		return jrec_fail(r, "too_deep", w->path,
 		    "nesting deeper than %d levels", r->maxdepth);
 	switch (json_typeof(v)) {

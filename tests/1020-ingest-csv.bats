@@ -1,0 +1,111 @@
+#!/usr/bin/env bats
+# meter-ingest on CSV exports: header mapping, --csv-map, typed numbers,
+# quoted fields over several lines, and the CSV reject codes.
+
+load lib
+
+@test "CSV by header: fields, data.* paths, :number columns, empty cells absent" {
+	run ingest --rejects "$T/r" --stats "$T/s" testdata/events.csv
+	expect_status 0
+	ingest --rejects "$T/r2" testdata/events.csv >/dev/null 2>&1 || true
+	rm -f "$T/ledger.sqlite"*
+	ingest --rejects "$T/r" --stats "$T/s" testdata/events.csv >"$T/out" 2>/dev/null
+	jq -e '.read == 4 and .emitted == 4' "$T/s"
+	sed -n 1p "$T/out" | grep -F '"data":{"endpoint":"/v1/search","requests":1}'
+	sed -n 3p "$T/out" | grep -F '"time":"2026-10-04T06:00:00Z","data":{"model":"large, v2","tokens":{"input":1500.5}}'
+	sed -n 4p "$T/out" | grep -F '"data":{"model":"multi\nline","tokens":{"input":0.0001}}'
+}
+
+@test "the same events as CSV and as CloudEvents are duplicates of each other" {
+	head -n 2 testdata/events.ndjson >"$T/two.ndjson"
+	ingest --rejects "$T/r" "$T/two.ndjson" >"$T/a" 2>/dev/null
+	run ingest --rejects "$T/r" --stats "$T/s" testdata/events.csv
+	jq -e '.duplicates == 2 and .emitted == 2' "$T/s"
+}
+
+@test "--format csv reads CSV from stdin; a .csv name is CSV without it" {
+	run ingest --format csv --rejects "$T/r" --stats "$T/s" <testdata/events.csv
+	expect_status 0
+	jq -e '.emitted == 4' "$T/s"
+	run ingest --format xml
+	expect_status 64
+}
+
+@test "--csv-map renames columns, --csv-source fills a missing source" {
+	cat >"$T/legacy.csv" <<-'CSV'
+	event_id,account,ts,kind,qty
+	L-1,umbrella,2026-10-09T00:00:00+09:00,seats.level,12
+	L-2,umbrella,2026-10-09T01:00:00+09:00,seats.level,15
+	CSV
+	run ingest --csv-map 'id=event_id,subject=account,time=ts,type=kind,data.seats:number=qty' \
+	    --csv-source legacy-export --rejects "$T/r" --stats "$T/s" "$T/legacy.csv"
+	expect_status 0
+	jq -e '.emitted == 2' "$T/s"
+	"$BIN/meter-ingest" --replay --ledger "$T/ledger.sqlite" >"$T/out"
+	sed -n 1p "$T/out" | grep -F '"customer":"cus_umbrella","source":"legacy-export","id":"L-1","type":"seats.level","subject":"umbrella","time":"2026-10-08T15:00:00Z","data":{"seats":12}'
+}
+
+@test "--csv-map errors: bad spec is 64, a column the header lacks is 65" {
+	run ingest --csv-map 'nonsense' testdata/events.csv
+	expect_status 64
+	run ingest --csv-map 'colour=x' testdata/events.csv
+	expect_status 64
+	[[ "$output" == *"unknown field 'colour'"* ]]
+	run ingest --csv-map 'id:number=x' testdata/events.csv
+	expect_status 64
+	run ingest --csv-map 'id=event_id' --rejects "$T/r" testdata/events.csv
+	expect_status 65
+	[[ "$output" == *"testdata/events.csv:1: --csv-map names column 'event_id', which the header does not have"* ]]
+}
+
+@test "without a source column or --csv-source, each row is missing_field source" {
+	printf 'id,type,subject,time\nx1,t,globex,2026-10-10T00:00:00Z\n' >"$T/in.csv"
+	run ingest --rejects "$T/r" --stats "$T/s" "$T/in.csv"
+	jq -e '.rejects_by_code.missing_field == 1' "$T/s"
+	jq -e '.field == "source" and .line == 2 and .raw == "x1,t,globex,2026-10-10T00:00:00Z"' "$T/r"
+}
+
+@test "csv_syntax, csv_column_count and invalid_number are rejects with the row's line" {
+	cat >"$T/bad.csv" <<-'CSV'
+	id,source,type,subject,time,data.n:number
+	a1,s,t,globex,2026-10-10T00:00:00Z,"1"2
+	a2,s,t,globex,2026-10-10T00:00:00Z
+	a3,s,t,globex,2026-10-10T00:00:00Z,1.5.1
+	a4,s,t,globex,2026-10-10T00:00:00Z,007
+	a5,s,t,globex,2026-10-10T00:00:00Z,2.50
+	CSV
+	run ingest --rejects "$T/r" --stats "$T/s" "$T/bad.csv"
+	expect_status 0
+	jq -e '.read == 5 and .emitted == 1 and .rejected == 4' "$T/s"
+	[ "$(jq -r '"\(.line) \(.code) \(.field)"' "$T/r" | tr '\n' ';')" = \
+	    "2 csv_syntax ;3 csv_column_count ;4 invalid_number data.n;5 invalid_number data.n;" ]
+	"$BIN/meter-ingest" --replay --ledger "$T/ledger.sqlite" | grep -F '"data":{"n":2.5}'
+}
+
+@test "a CSV file whose last row has no newline: partial_line, the rest kept" {
+	printf 'id,source,type,subject,time\nz1,s,t,globex,2026-10-10T00:00:00Z\nz2,s,t,globex,2026-10-10T00:00:0' >"$T/cut.csv"
+	run ingest --rejects "$T/r" --stats "$T/s" "$T/cut.csv"
+	jq -e '.read == 2 and .emitted == 1 and .rejects_by_code.partial_line == 1' "$T/s"
+	jq -e '.line == 3 and .raw == "z2,s,t,globex,2026-10-10T00:00:0"' "$T/r"
+}
+
+@test "a quoted field left open at the end of input is partial_line, quoted in full" {
+	printf 'id,source,type,subject,time,data.note\nq1,s,t,globex,2026-10-10T00:00:00Z,"open\nstill open\n' >"$T/open.csv"
+	run ingest --rejects "$T/r" --stats "$T/s" "$T/open.csv"
+	jq -e '.rejects_by_code.partial_line == 1 and .read == 1' "$T/s"
+	jq -e '.line == 2 and .raw == "q1,s,t,globex,2026-10-10T00:00:00Z,\"open\nstill open"' "$T/r"
+}
+
+@test "invalid UTF-8 in a CSV cell is invalid_utf8" {
+	printf 'id,source,type,subject,time\nu\xfe,s,t,globex,2026-10-10T00:00:00Z\n' >"$T/u.csv"
+	run ingest --rejects "$T/r" --stats "$T/s" "$T/u.csv"
+	jq -e '.rejects_by_code.invalid_utf8 == 1' "$T/s"
+	jq -e '.raw == null and (.raw_base64 | length > 0)' "$T/r"
+}
+
+@test "each CSV file starts with its own header" {
+	printf 'source,id,type,subject,time\ns,h1,t,globex,2026-10-10T00:00:00Z\n' >"$T/a.csv"
+	printf 'id,source,type,subject,time\nh2,s,t,globex,2026-10-10T00:00:00Z\n' >"$T/b.csv"
+	run ingest --rejects "$T/r" --stats "$T/s" "$T/a.csv" "$T/b.csv"
+	jq -e '.read == 2 and .emitted == 2' "$T/s"
+}
