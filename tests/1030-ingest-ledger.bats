@@ -1,0 +1,99 @@
+#!/usr/bin/env bats
+# The ledger as meter-ingest uses it: the two-level key index, pruning
+# (retention), :memory: for a pure filter, and the stored typed form.
+
+load lib
+
+gen() {	# gen N PREFIX: N events for globex on 2026-10-10
+	local i
+	for i in $(seq 1 "$1"); do
+		ce "$2$i" globex 2026-10-10T00:00:00Z "{\"n\":$i}"
+	done
+}
+
+@test "keys merged from hot into cold still catch duplicates and conflicts" {
+	gen 50 a >"$T/a"
+	run ingest --hot-keys 7 --batch 10 --rejects "$T/r" --stats "$T/s" "$T/a"
+	expect_status 0
+	jq -e '.emitted == 50' "$T/s"
+	# merges happened: cold holds keys, hot holds fewer than the limit
+	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(*) from ukey_cold')" -ge 43 ]
+	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(*) from ukey_hot')" -lt 8 ]
+	[ "$(sqlite3 "$T/ledger.sqlite" 'select (select count(*) from ukey_cold) + (select count(*) from ukey_hot)')" -eq 50 ]
+	# the same file again: all duplicates, whichever level holds the key
+	run ingest --hot-keys 7 --batch 10 --rejects "$T/r" --stats "$T/s" "$T/a"
+	jq -e '.emitted == 0 and .duplicates == 50' "$T/s"
+	# a conflict for a key in cold and one for a key in hot
+	gen 50 a | sed 's/"n":1}/"n":-1}/; s/"n":50}/"n":-50}/' >"$T/c"
+	run ingest --hot-keys 7 --batch 10 --rejects "$T/r2" --stats "$T/s" "$T/c"
+	jq -e '.duplicates == 48 and .rejects_by_code.idempotency_conflict == 2' "$T/s"
+}
+
+@test "every stored key has its record and the other way round" {
+	gen 30 k >"$T/a"
+	ingest --hot-keys 4 --batch 5 --rejects "$T/r" "$T/a" >/dev/null 2>&1
+	run sqlite3 "$T/ledger.sqlite" "select count(*) from usage u where not exists
+	    (select 1 from ukey_hot h where h.k = u.key and h.d = u.digest and h.t = u.t)
+	    and not exists (select 1 from ukey_cold c where c.k = u.key and c.d = u.digest and c.t = u.t)"
+	[ "$output" = 0 ]
+	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(*) from usage')" -eq 30 ]
+}
+
+@test "--prune-before deletes old records and their keys, never inside the window" {
+	{ gen 3 old; ce new1 globex 2026-10-19T00:00:00Z; } | sed 's/2026-10-10T/2026-09-20T/' >"$T/a"
+	ingest --rejects "$T/r" "$T/a" >/dev/null 2>&1
+	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(*) from usage')" -eq 4 ]
+	# as-of 2026-10-20 minus 35 days is 2026-09-15: 2026-10-01 is inside
+	run "$BIN/meter-ingest" --ledger "$T/ledger.sqlite" --as-of 2026-10-20T00:00:00Z \
+	    --prune-before 2026-10-01T00:00:00Z
+	expect_status 64
+	[[ "$output" == *"inside the acceptance window"* ]]
+	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(*) from usage')" -eq 4 ]
+	# a month later the old events are outside the window and may go
+	run "$BIN/meter-ingest" --ledger "$T/ledger.sqlite" --as-of 2026-11-20T00:00:00Z \
+	    --prune-before 2026-10-01T00:00:00Z
+	expect_status 0
+	[[ "$output" == *"pruned 3 usage records"* ]]
+	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(*) from usage')" -eq 1 ]
+	[ "$(sqlite3 "$T/ledger.sqlite" 'select (select count(*) from ukey_hot) + (select count(*) from ukey_cold)')" -eq 1 ]
+	# --force prunes inside the window, on purpose
+	run "$BIN/meter-ingest" --ledger "$T/ledger.sqlite" --as-of 2026-10-20T00:00:00Z \
+	    --prune-before 2026-10-20T00:00:00Z --force
+	expect_status 0
+	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(*) from usage')" -eq 0 ]
+}
+
+@test "--ledger :memory: makes a pure filter: dedup within the run, nothing on disk" {
+	{ gen 3 m; gen 3 m; } >"$T/a"
+	cd "$T"
+	run "$BIN/meter-ingest" --customers "$REPO/testdata/customers.ndjson" \
+	    --ledger :memory: --as-of 2026-10-20T00:00:00Z --stats s.json a
+	expect_status 0
+	jq -e '.emitted == 3 and .duplicates == 3' s.json
+	[ ! -e :memory: ]
+}
+
+@test "the ledger stores data in the packed form and times as UTC nanoseconds" {
+	ce p1 globex 2026-10-10T01:02:03.5+01:00 '{"b":[1,"x",true,null],"a":{"c":0.25}}' >"$T/a"
+	ingest --rejects "$T/r" "$T/a" >/dev/null 2>&1
+	[ "$(sqlite3 "$T/ledger.sqlite" 'select t from usage')" = 1791590523500000000 ]
+	# o2 {1 "a" o1 {1 "c" n4 "0.25"} 1 "b" a4 [n1 "1" s1 "x" t z]}
+	[ "$(sqlite3 "$T/ledger.sqlite" 'select hex(data) from usage')" = \
+	    6F0201616F0101636E04302E3235016261046E0131730178747A ]
+	"$BIN/meter-ingest" --replay --ledger "$T/ledger.sqlite" |
+	    grep -F '"data":{"a":{"c":0.25},"b":[1,"x",true,null]}'
+}
+
+@test "--replay of an empty window writes nothing and succeeds" {
+	gen 2 e >"$T/a"
+	ingest --rejects "$T/r" "$T/a" >/dev/null 2>&1
+	run "$BIN/meter-ingest" --replay --ledger "$T/ledger.sqlite" \
+	    --from 2026-11-01T00:00:00Z --to 2026-12-01T00:00:00Z
+	expect_status 0
+	[ -z "$output" ]
+	run "$BIN/meter-ingest" --replay --ledger "$T/ledger.sqlite" \
+	    --from 2026-12-01T00:00:00Z --to 2026-11-01T00:00:00Z
+	expect_status 64
+	run "$BIN/meter-ingest" --replay --ledger "$T/ledger.sqlite" "$T/a"
+	expect_status 64
+}
