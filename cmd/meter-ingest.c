@@ -16,12 +16,14 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "csvmap.h"
 #include "csvr.h"
 #include "customers.h"
 #include "dec.h"
@@ -33,6 +35,7 @@
 #include "out.h"
 #include "pack.h"
 #include "reject.h"
+#include "ring.h"
 #include "tm.h"
 #include "util.h"
 
@@ -40,15 +43,32 @@
 #define MAX_SOURCE	1024
 #define BATCH_DEFAULT	50000
 #define BATCH_NS	(1 * TM_NS_PER_SEC)
+#define RING_SLOTS	1024
 
 enum { FMT_AUTO, FMT_CE, FMT_CSV };
 
-/* CSV column mapping: which column feeds which field. */
-struct colmap {
-	char	*field;		/* "id", "time", "data.tokens" ... */
-	char	*column;	/* header name */
-	int	 number;	/* data.* typed ":number" */
-	int	 col;		/* index in the current header, -1 absent */
+/*
+ * The reader thread turns input lines into slots, in input order: a
+ * parsed object, or a reject decided before any business rule (the line
+ * is too long, not JSON, a bad CSV row).  The main thread takes them in
+ * the same order and does everything that touches the ledger or the
+ * outputs.  A slot owns its raw line, so rejects can quote it later.
+ */
+enum { SL_OBJ, SL_REJECT, SL_FLUSH, SL_END };
+
+struct slot {
+	int		 type;
+	int		 cloudevent;	/* SL_OBJ: from JSON, not CSV */
+	struct jrec	 jr;
+	struct buf	 raw;
+	const char	*file;
+	uint64_t	 line;
+	int		 truncated;
+	size_t		 fulllen;
+	/* SL_REJECT */
+	const char	*cls, *code;
+	char		 field[256];
+	char		 msg[1024];
 };
 
 struct ingest {
@@ -57,7 +77,6 @@ struct ingest {
 	const char	*ledger_path;
 	const char	*rejects_path;
 	const char	*stats_path;
-	const char	*csv_source;
 	int		 format;
 	int64_t		 as_of, max_age, max_skew;
 	size_t		 max_line;
@@ -70,15 +89,16 @@ struct ingest {
 	struct custdb	 cust;
 	struct ledger	*ldg;
 	struct rej	 rej;
-	struct jrec	 jr;
+	struct ring	*ring;
+
+	/* the reader thread's own */
 	struct lr	 lr;
 	struct csvr	 cr;
-	struct colmap	*map;
-	size_t		 nmap;
+	struct csvmap	 map;
 	int		 csv_header;	/* header seen for the current file */
 	int		 csv_file;	/* current file is CSV */
 	const char	*cur_name;
-	int		 toolong;	/* the reject quotes a cut line */
+	uint64_t	 blank;
 
 	/* the batch in progress */
 	int		 intx;
@@ -88,7 +108,7 @@ struct ingest {
 	struct buf	 cdata, pdata;
 
 	/* accounting */
-	uint64_t	 read, emitted, dups, rejected, blank;
+	uint64_t	 read, emitted, dups, rejected;
 	int64_t		 last_progress;
 };
 
@@ -172,58 +192,6 @@ opt_num(const char *opt, const char *s, long min, long max)
 	return v;
 }
 
-/*
- * --csv-map "FIELD=COLUMN,..."; FIELD is id, source, type, subject, time,
- * correlationid or data.PATH, optionally with ":number".  Unmapped
- * fields use the column of the same name (a header "data.tokens:number"
- * maps itself).
- */
-static void
-parse_map(struct ingest *g, const char *spec)
-{
-	char *copy = xstrdup(spec), *rest = copy, *item, *eq, *colon;
-	struct colmap *m;
-
-	while ((item = strsep(&rest, ",")) != NULL) {
-		if (*item == '\0')
-			continue;
-		if ((eq = strchr(item, '=')) == NULL || eq == item ||
-		    eq[1] == '\0') {
-			warnmsg("--csv-map: '%s' is not FIELD=COLUMN", item);
-			usage(EX_USAGE);
-		}
-		*eq = '\0';
-		g->map = xreallocarray(g->map, g->nmap + 1, sizeof(*g->map));
-		m = &g->map[g->nmap++];
-		m->number = 0;
-		if ((colon = strchr(item, ':')) != NULL) {
-			if (strcmp(colon, ":number") == 0)
-				m->number = 1;
-			else if (strcmp(colon, ":string") != 0) {
-				warnmsg("--csv-map: unknown type '%s'", colon);
-				usage(EX_USAGE);
-			}
-			*colon = '\0';
-		}
-		if (strncmp(item, "data.", 5) != 0 && m->number) {
-			warnmsg("--csv-map: only data.* fields take a type");
-			usage(EX_USAGE);
-		}
-		if (strncmp(item, "data.", 5) != 0 &&
-		    strcmp(item, "id") != 0 && strcmp(item, "source") != 0 &&
-		    strcmp(item, "type") != 0 && strcmp(item, "subject") != 0 &&
-		    strcmp(item, "time") != 0 &&
-		    strcmp(item, "correlationid") != 0) {
-			warnmsg("--csv-map: unknown field '%s'", item);
-			usage(EX_USAGE);
-		}
-		m->field = xstrdup(item);
-		m->column = xstrdup(eq + 1);
-		m->col = -1;
-	}
-	free(copy);
-}
-
 /* ---- the batch: commit, then rejects, then stdout ---- */
 
 static void
@@ -238,15 +206,6 @@ batch_flush(struct ingest *g)
 	out_flush();
 	buf_reset(&g->out);
 	g->inbatch = 0;
-}
-
-static void
-batch_idle(void *arg)
-{
-	struct ingest *g = arg;
-
-	if (g->inbatch > 0)
-		batch_flush(g);
 }
 
 static void
@@ -268,23 +227,19 @@ progress(struct ingest *g, int final)
 /* ---- rejects ---- */
 
 static void
-reject(struct ingest *g, const char *raw, size_t rawlen, uint64_t line,
-    const char *cls, const char *code, const char *field, const char *fmt,
-    ...) __attribute__((format(printf, 8, 9)));
+reject(struct ingest *g, const struct slot *s, const char *cls,
+    const char *code, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
 
 static void
-reject(struct ingest *g, const char *raw, size_t rawlen, uint64_t line,
-    const char *cls, const char *code, const char *field, const char *fmt,
-    ...)
+reject(struct ingest *g, const struct slot *s, const char *cls,
+    const char *code, const char *field, const char *fmt, ...)
 {
-	struct rej_src src = { g->cur_name, line, raw, rawlen, 0, 0 };
+	struct rej_src src = { s->file, s->line, s->raw.p, s->raw.len,
+	    s->truncated, s->fulllen };
 	char msg[1024];
 	va_list ap;
 
-	if (g->toolong) {
-		src.truncated = 1;
-		src.fulllen = g->lr.fulllen;
-	}
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -296,14 +251,12 @@ reject(struct ingest *g, const char *raw, size_t rawlen, uint64_t line,
 
 /* A required attribute: a non-empty string without control characters. */
 static const char *
-attr(struct ingest *g, json_t *o, const char *k, size_t max, int required,
-    const char **code)
+attr(json_t *o, const char *k, size_t max, int required, const char **code)
 {
 	json_t *v = json_object_get(o, k);
 	const char *s;
 	size_t n, i;
 
-	(void)g;
 	if (v == NULL) {
 		*code = required ? "missing_field" : NULL;
 		return NULL;
@@ -374,41 +327,40 @@ write_usage(struct buf *b, const struct ldg_usage *u)
 
 	jw_init(&w, b);
 	jw_open(&w, '{');
-	jw_key(&w, "kind");
+	JW_KEY(&w, "kind");
 	jw_str(&w, "usage");
-	jw_key(&w, "schema");
+	JW_KEY(&w, "schema");
 	jw_str(&w, "1.0");
-	jw_key(&w, "customer");
+	JW_KEY(&w, "customer");
 	jw_str(&w, u->customer);
-	jw_key(&w, "source");
+	JW_KEY(&w, "source");
 	jw_str(&w, u->source);
-	jw_key(&w, "id");
+	JW_KEY(&w, "id");
 	jw_str(&w, u->id);
-	jw_key(&w, "type");
+	JW_KEY(&w, "type");
 	jw_str(&w, u->type);
-	jw_key(&w, "subject");
+	JW_KEY(&w, "subject");
 	jw_str(&w, u->subject);
-	jw_key(&w, "time");
+	JW_KEY(&w, "time");
 	put_time(&w, u->t);
-	jw_key(&w, "data");
+	JW_KEY(&w, "data");
 	if (pk_json(&w, u->data, u->datalen) < 0)
 		die(EX_SOFTWARE, "ledger holds malformed packed data for "
 		    "event '%s'", u->id);
-	jw_key(&w, "key");
+	JW_KEY(&w, "key");
 	put_hex(&w, u->key);
-	jw_key(&w, "digest");
+	JW_KEY(&w, "digest");
 	put_hex(&w, u->digest);
-	jw_key(&w, "correlation_id");
+	JW_KEY(&w, "correlation_id");
 	jw_str(&w, u->corr);
-	jw_key(&w, "ingested_at");
+	JW_KEY(&w, "ingested_at");
 	put_time(&w, u->ingested);
 	jw_close(&w, '}');
 	buf_addc(b, '\n');
 }
 
 static void
-accept_event(struct ingest *g, const struct event *ev, const char *raw,
-    size_t rawlen, uint64_t line)
+accept_event(struct ingest *g, const struct slot *sl, const struct event *ev)
 {
 	const struct customer *c;
 	unsigned char key[KEY_LEN], digest[KEY_LEN];
@@ -421,7 +373,7 @@ accept_event(struct ingest *g, const struct event *ev, const char *raw,
 
 	if (ev->t < g->as_of - g->max_age) {
 		tm_fmt(ev->t, tb, sizeof(tb));
-		reject(g, raw, rawlen, line, RC_POLICY, "event_too_old", "time",
+		reject(g, sl, RC_POLICY, "event_too_old", "time",
 		    "event time %s is older than the acceptance window of "
 		    "%s before the as-of time (--max-age)", tb,
 		    fmt_dur(g->max_age));
@@ -429,14 +381,14 @@ accept_event(struct ingest *g, const struct event *ev, const char *raw,
 	}
 	if (ev->t > g->as_of + g->max_skew) {
 		tm_fmt(ev->t, tb, sizeof(tb));
-		reject(g, raw, rawlen, line, RC_POLICY, "event_in_future",
+		reject(g, sl, RC_POLICY, "event_in_future",
 		    "time", "event time %s is more than %s after the as-of "
 		    "time (--max-skew)", tb, fmt_dur(g->max_skew));
 		return;
 	}
 	c = cust_by_subject(&g->cust, ev->subject, strlen(ev->subject));
 	if (c == NULL) {
-		reject(g, raw, rawlen, line, RC_DATA, "unknown_customer",
+		reject(g, sl, RC_DATA, "unknown_customer",
 		    "subject", "subject '%s' is not in the customer master '%s'",
 		    ev->subject, g->customers_path);
 		return;
@@ -445,9 +397,9 @@ accept_event(struct ingest *g, const struct event *ev, const char *raw,
 	/* canonical data: sorted keys, exact normalized numbers */
 	buf_reset(&g->cdata);
 	jw_init(&w, &g->cdata);
-	jw_json(&w, ev->data, &g->jr);
+	jw_json(&w, ev->data, &sl->jr);
 	buf_reset(&g->pdata);
-	pk_pack(&g->pdata, ev->data, &g->jr);
+	pk_pack(&g->pdata, ev->data, &sl->jr);
 
 	key_usage(ev->source, strlen(ev->source), ev->id, strlen(ev->id), key);
 	key_start(&h, "usage-content");
@@ -471,7 +423,7 @@ accept_event(struct ingest *g, const struct event *ev, const char *raw,
 
 		key_hex(key, KEY_LEN, hex);
 		tm_fmt(orig_t, tb, sizeof(tb));
-		reject(g, raw, rawlen, line, RC_CONFLICT,
+		reject(g, sl, RC_CONFLICT,
 		    "idempotency_conflict", "id", "event source '%s' id '%s' "
 		    "(key %s) was already accepted with different content "
 		    "(stored event time %s); the stored record is kept",
@@ -499,8 +451,7 @@ accept_event(struct ingest *g, const struct event *ev, const char *raw,
 
 /* Validate the CloudEvents attributes of the parsed object. */
 static void
-handle_object(struct ingest *g, int cloudevent, const char *raw,
-    size_t rawlen, uint64_t line)
+handle_object(struct ingest *g, struct slot *sl)
 {
 	static const struct {
 		const char	*name;
@@ -509,28 +460,28 @@ handle_object(struct ingest *g, int cloudevent, const char *raw,
 		{ "id", MAX_ID }, { "source", MAX_SOURCE }, { "type", MAX_ID },
 		{ "subject", MAX_ID },
 	};
-	json_t *o = g->jr.root, *v;
+	json_t *o = sl->jr.root, *v;
 	const char *code, *s, *why = "";
 	const char *vals[4];
 	struct event ev;
 	size_t i;
 
-	if (cloudevent) {
+	if (sl->cloudevent) {
 		v = json_object_get(o, "specversion");
 		if (v == NULL) {
-			reject(g, raw, rawlen, line, RC_DATA, "missing_field",
+			reject(g, sl, RC_DATA, "missing_field",
 			    "specversion", "not a CloudEvent: no specversion");
 			return;
 		}
 		if (!json_is_string(v) ||
 		    strcmp(json_string_value(v), "1.0") != 0) {
-			reject(g, raw, rawlen, line, RC_DATA,
+			reject(g, sl, RC_DATA,
 			    "unsupported_specversion", "specversion",
 			    "specversion must be \"1.0\"");
 			return;
 		}
 		if (json_object_get(o, "data_base64") != NULL) {
-			reject(g, raw, rawlen, line, RC_DATA,
+			reject(g, sl, RC_DATA,
 			    "unsupported_content_type", "data_base64",
 			    "binary event data is not usage data; send a JSON "
 			    "object in data");
@@ -539,16 +490,16 @@ handle_object(struct ingest *g, int cloudevent, const char *raw,
 		v = json_object_get(o, "datacontenttype");
 		if (v != NULL && (!json_is_string(v) ||
 		    strncmp(json_string_value(v), "application/json", 16) != 0)) {
-			reject(g, raw, rawlen, line, RC_DATA,
+			reject(g, sl, RC_DATA,
 			    "unsupported_content_type", "datacontenttype",
 			    "datacontenttype must be application/json");
 			return;
 		}
 	}
 	for (i = 0; i < 4; i++) {
-		vals[i] = attr(g, o, attrs[i].name, attrs[i].max, 1, &code);
+		vals[i] = attr(o, attrs[i].name, attrs[i].max, 1, &code);
 		if (code != NULL) {
-			reject(g, raw, rawlen, line, RC_DATA, code,
+			reject(g, sl, RC_DATA, code,
 			    attrs[i].name, strcmp(code, "missing_field") == 0 ?
 			    "required attribute '%s' is missing" :
 			    "attribute '%s' must be a non-empty string of at "
@@ -561,23 +512,23 @@ handle_object(struct ingest *g, int cloudevent, const char *raw,
 	ev.source = vals[1];
 	ev.type = vals[2];
 	ev.subject = vals[3];
-	ev.corr = attr(g, o, "correlationid", MAX_ID, 0, &code);
+	ev.corr = attr(o, "correlationid", MAX_ID, 0, &code);
 	if (code != NULL) {
-		reject(g, raw, rawlen, line, RC_DATA, code, "correlationid",
+		reject(g, sl, RC_DATA, code, "correlationid",
 		    "correlationid must be a non-empty string of at most %d "
 		    "bytes", MAX_ID);
 		return;
 	}
 	v = json_object_get(o, "time");
 	if (v == NULL) {
-		reject(g, raw, rawlen, line, RC_DATA, "missing_field", "time",
+		reject(g, sl, RC_DATA, "missing_field", "time",
 		    "required attribute 'time' is missing");
 		return;
 	}
 	if (!json_is_string(v) || tm_parse(json_string_value(v),
 	    json_string_length(v), &ev.t, &why) < 0) {
 		s = json_is_string(v) ? json_string_value(v) : "";
-		reject(g, raw, rawlen, line, RC_DATA, "invalid_time", "time",
+		reject(g, sl, RC_DATA, "invalid_time", "time",
 		    "time '%.64s' is not an RFC 3339 timestamp: %s", s,
 		    json_is_string(v) ? why : "not a string");
 		return;
@@ -587,235 +538,136 @@ handle_object(struct ingest *g, int cloudevent, const char *raw,
 		ev.data = json_object();
 		json_object_set_new(o, "data", ev.data);
 	} else if (!json_is_object(ev.data)) {
-		reject(g, raw, rawlen, line, RC_DATA, "invalid_field", "data",
+		reject(g, sl, RC_DATA, "invalid_field", "data",
 		    "data must be a JSON object of usage properties");
 		return;
 	}
-	accept_event(g, &ev, raw, rawlen, line);
+	accept_event(g, sl, &ev);
+}
+
+/* ---- the reader thread ---- */
+
+static struct slot *
+slot_begin(struct ingest *g, const char *raw, size_t rawlen, uint64_t line)
+{
+	struct slot *s = ring_claim(g->ring);
+
+	jrec_clear(&s->jr);
+	s->type = SL_OBJ;
+	s->cloudevent = 0;
+	s->file = g->cur_name;
+	s->line = line;
+	s->truncated = 0;
+	s->fulllen = 0;
+	buf_reset(&s->raw);
+	buf_add(&s->raw, raw, rawlen);
+	return s;
 }
 
 static void
-handle_json(struct ingest *g)
+slot_reject(struct slot *s, const char *cls, const char *code,
+    const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static void
+slot_reject(struct slot *s, const char *cls, const char *code,
+    const char *field, const char *fmt, ...)
+{
+	va_list ap;
+
+	s->type = SL_REJECT;
+	s->cls = cls;
+	s->code = code;
+	snprintf(s->field, sizeof(s->field), "%s", field);
+	va_start(ap, fmt);
+	vsnprintf(s->msg, sizeof(s->msg), fmt, ap);
+	va_end(ap);
+}
+
+static void
+slot_mark(struct ingest *g, int type)
+{
+	struct slot *s = ring_claim(g->ring);
+
+	s->type = type;
+	ring_publish_now(g->ring);
+}
+
+static void
+read_idle(void *arg)
+{
+	slot_mark(arg, SL_FLUSH);
+}
+
+static void
+read_json(struct ingest *g)
 {
 	struct lr *r = &g->lr;
+	struct slot *s;
 
-	g->read++;
-	if (jrec_parse(&g->jr, r->line, r->len) < 0) {
+	s = slot_begin(g, r->line, r->rawlen, r->lineno);
+	s->cloudevent = 1;
+	if (jrec_parse(&s->jr, r->line, r->len) < 0) {
 		/* JSON is self-delimiting: a cut last line cannot parse */
 		if (r->flags & LR_NONL)
-			reject(g, r->line, r->rawlen, r->lineno, RC_DATA,
-			    "partial_line", g->jr.field, "last line has no "
-			    "newline and is not a complete record (%s)",
-			    g->jr.msg);
+			slot_reject(s, RC_DATA, "partial_line", s->jr.field,
+			    "last line has no newline and is not a complete "
+			    "record (%s)", s->jr.msg);
 		else
-			reject(g, r->line, r->rawlen, r->lineno, RC_DATA,
-			    g->jr.code, g->jr.field, "%s", g->jr.msg);
-		return;
+			slot_reject(s, RC_DATA, s->jr.code, s->jr.field, "%s",
+			    s->jr.msg);
 	}
-	handle_object(g, 1, r->line, r->rawlen, r->lineno);
-}
-
-/* ---- CSV ---- */
-
-static void
-csv_header(struct ingest *g)
-{
-	static const char *const plain[] = {
-		"id", "source", "type", "subject", "time", "correlationid"
-	};
-	struct csvr *c = &g->cr;
-	size_t i, j, k;
-	char *colon;
-
-	for (i = 0; i < g->nmap; i++)
-		g->map[i].col = -1;
-	/* explicit mappings first */
-	for (i = 0; i < g->nmap; i++)
-		for (j = 0; j < c->nf; j++)
-			if (strcmp(g->map[i].column, c->f[j]) == 0)
-				g->map[i].col = (int)j;
-	for (i = 0; i < g->nmap; i++)
-		if (g->map[i].col < 0)
-			die(EX_DATAERR, "%s:%" PRIu64 ": --csv-map names column "
-			    "'%s', which the header does not have",
-			    g->cur_name, c->line, g->map[i].column);
-	/* then columns that name a field themselves */
-	for (j = 0; j < c->nf; j++) {
-		char *name = xstrdup(c->f[j]);
-		int number = 0, known = 0;
-
-		if ((colon = strchr(name, ':')) != NULL &&
-		    strncmp(name, "data.", 5) == 0) {
-			number = strcmp(colon, ":number") == 0;
-			*colon = '\0';
-		}
-		for (k = 0; k < sizeof(plain) / sizeof(plain[0]); k++)
-			if (strcmp(name, plain[k]) == 0)
-				known = 1;
-		if (strncmp(name, "data.", 5) == 0 && name[5] != '\0')
-			known = 1;
-		for (i = 0; i < g->nmap && known; i++)
-			if (strcmp(g->map[i].field, name) == 0 ||
-			    g->map[i].col == (int)j)
-				known = 0;	/* mapped explicitly */
-		if (!known) {
-			free(name);
-			continue;
-		}
-		g->map = xreallocarray(g->map, g->nmap + 1, sizeof(*g->map));
-		g->map[g->nmap].field = name;
-		g->map[g->nmap].column = xstrdup(c->f[j]);
-		g->map[g->nmap].number = number;
-		g->map[g->nmap].col = (int)j;
-		g->nmap++;
-	}
-	g->csv_header = 1;
-}
-
-/* Set data.a.b = v, creating the objects on the way. */
-static int
-set_path(json_t *data, const char *path, json_t *v)
-{
-	char *copy = xstrdup(path), *seg = copy, *dot;
-	json_t *o = data, *next;
-
-	while ((dot = strchr(seg, '.')) != NULL) {
-		*dot = '\0';
-		next = json_object_get(o, seg);
-		if (next == NULL) {
-			next = json_object();
-			json_object_set_new(o, seg, next);
-		} else if (!json_is_object(next)) {
-			free(copy);
-			json_decref(v);
-			return -1;
-		}
-		o = next;
-		seg = dot + 1;
-	}
-	json_object_set_new(o, seg, v);
-	free(copy);
-	return 0;
-}
-
-static void
-handle_csv_record(struct ingest *g)
-{
-	struct csvr *c = &g->cr;
-	const char *raw = c->raw.p;
-	size_t rawlen = c->raw.len, i, ncols;
-	json_t *o, *data, *v;
-	struct colmap *m;
-	dec d;
-	int err;
-
-	ncols = 0;
-	for (i = 0; i < g->nmap; i++)
-		if (g->map[i].col >= (int)ncols)
-			ncols = (size_t)g->map[i].col + 1;
-	if (c->nf < ncols) {
-		reject(g, raw, rawlen, c->line, RC_DATA, "csv_column_count", "",
-		    "record has %zu fields, the mapped columns need %zu", c->nf,
-		    ncols);
-		return;
-	}
-	o = json_object();
-	data = json_object();
-	json_object_set_new(o, "data", data);
-	jrec_adopt(&g->jr, o);
-	for (i = 0; i < g->nmap; i++) {
-		m = &g->map[i];
-		if (m->col < 0)
-			continue;
-		if (!jw_utf8_valid(c->f[m->col], c->flen[m->col])) {
-			reject(g, raw, rawlen, c->line, RC_DATA, "invalid_utf8",
-			    m->field, "column '%s' is not valid UTF-8",
-			    m->column);
-			return;
-		}
-		if (strncmp(m->field, "data.", 5) != 0) {
-			if (c->flen[m->col] > 0)
-				json_object_set_new(o, m->field, json_stringn(
-				    c->f[m->col], c->flen[m->col]));
-			continue;
-		}
-		if (c->flen[m->col] == 0)
-			continue;	/* an empty cell is an absent property */
-		if (m->number) {
-			if ((err = dec_parse(c->f[m->col], c->flen[m->col], &d))
-			    != DEC_OK) {
-				reject(g, raw, rawlen, c->line, RC_DATA,
-				    err == DEC_ESYNTAX ? "invalid_number" :
-				    err == DEC_ERANGE ? "number_out_of_range" :
-				    "number_inexact", m->field, "column '%s' "
-				    "value '%.64s' is not an exact decimal "
-				    "number: %s", m->column, c->f[m->col],
-				    dec_strerror(err));
-				return;
-			}
-			v = json_real(0);
-			jrec_addnum(&g->jr, v, d);
-		} else
-			v = json_stringn(c->f[m->col], c->flen[m->col]);
-		if (set_path(data, m->field + 5, v) < 0) {
-			reject(g, raw, rawlen, c->line, RC_DATA,
-			    "invalid_field", m->field, "'%s' is both a value "
-			    "and an object in the column mapping", m->field);
-			return;
-		}
-	}
-	if (json_object_get(o, "source") == NULL && g->csv_source != NULL)
-		json_object_set_new(o, "source", json_string(g->csv_source));
-	handle_object(g, 0, raw, rawlen, c->line);
+	ring_publish(g->ring);
 }
 
 /* The input ended inside a quoted field: the record is cut short. */
 static void
 csv_unterminated(struct ingest *g)
 {
-	g->read++;
-	reject(g, g->cr.raw.p, g->cr.raw.len, g->cr.line, RC_DATA,
-	    "partial_line", "", "input ends inside a quoted CSV field");
+	struct slot *s;
+
+	s = slot_begin(g, g->cr.raw.p, g->cr.raw.len, g->cr.line);
+	slot_reject(s, RC_DATA, "partial_line", "", "input ends inside a "
+	    "quoted CSV field");
+	ring_publish(g->ring);
 	csvr_reset(&g->cr);
 }
 
 static void
-handle_csv(struct ingest *g)
+read_csv(struct ingest *g)
 {
 	struct lr *r = &g->lr;
+	struct csvmap_err e;
+	struct slot *s;
 	int rc;
 
 	rc = csvr_feed(&g->cr, r->line, r->len, r->lineno);
-	if (rc != 0)
-		g->read++;	/* a record ended here, well or badly */
-	if (rc < 0) {
-		reject(g, g->cr.raw.p, g->cr.raw.len, g->cr.line, RC_DATA,
-		    "csv_syntax", "", "CSV syntax error: %s",
-		    csv_strerror(csv_error(&g->cr.p)));
-		csvr_reset(&g->cr);
-		return;
-	}
 	if (rc == 0) {
 		if (r->flags & LR_NONL)
 			csv_unterminated(g);
 		return;
 	}
-	if (!g->csv_header) {
-		g->read--;	/* the header is not a record */
-		csv_header(g);
+	if (rc > 0 && !g->csv_header) {
+		if (csvmap_header(&g->map, &g->cr, &e) < 0)
+			die(EX_DATAERR, "%s:%" PRIu64 ": %s", g->cur_name,
+			    g->cr.line, e.msg);
+		g->csv_header = 1;
 		return;
 	}
-	/* a CSV row is not self-delimiting: a cut last row may look valid */
-	if (r->flags & LR_NONL) {
-		reject(g, g->cr.raw.p, g->cr.raw.len, g->cr.line, RC_DATA,
-		    "partial_line", "", "last line has no newline; a CSV row "
-		    "cut short cannot be told from a complete one");
-		return;
-	}
-	handle_csv_record(g);
+	s = slot_begin(g, g->cr.raw.p, g->cr.raw.len, g->cr.line);
+	if (rc < 0) {
+		slot_reject(s, RC_DATA, "csv_syntax", "", "CSV syntax error: "
+		    "%s", csv_strerror(csv_error(&g->cr.p)));
+		csvr_reset(&g->cr);
+	} else if (r->flags & LR_NONL) {
+		/* a CSV row is not self-delimiting: a cut row looks valid */
+		slot_reject(s, RC_DATA, "partial_line", "", "last line has no "
+		    "newline; a CSV row cut short cannot be told from a "
+		    "complete one");
+	} else if (csvmap_row(&g->map, &g->cr, &s->jr, &e) < 0)
+		slot_reject(s, RC_DATA, e.code, e.field, "%s", e.msg);
+	ring_publish(g->ring);
 }
-
-/* ---- main loop ---- */
 
 static int
 is_csv_name(const char *name)
@@ -825,15 +677,14 @@ is_csv_name(const char *name)
 	return n >= 4 && strcmp(name + n - 4, ".csv") == 0;
 }
 
-static void
-ingest_all(struct ingest *g)
+static void *
+reader(void *arg)
 {
+	struct ingest *g = arg;
 	struct lr *r = &g->lr;
 	const char *last = NULL;
-	int64_t now;
+	struct slot *s;
 
-	g->lr.idle = batch_idle;
-	g->lr.idle_arg = g;
 	while (lr_next(r)) {
 		if (r->name != last) {
 			/* a new file: a CSV file starts with its header */
@@ -850,23 +701,68 @@ ingest_all(struct ingest *g)
 			continue;
 		}
 		if (r->flags & LR_TOOLONG) {
-			g->read++;
-			g->toolong = 1;
-			reject(g, r->line, r->rawlen, r->lineno, RC_DATA,
-			    "line_too_long", "", "line of %zu bytes is longer "
-			    "than the limit of %zu (--max-line)", r->fulllen,
-			    r->maxlen);
-			g->toolong = 0;
 			if (g->cr.inrec)
 				csvr_reset(&g->cr);
+			s = slot_begin(g, r->line, r->rawlen, r->lineno);
+			s->truncated = 1;
+			s->fulllen = r->fulllen;
+			slot_reject(s, RC_DATA, "line_too_long", "", "line of "
+			    "%zu bytes is longer than the limit of %zu "
+			    "(--max-line)", r->fulllen, r->maxlen);
+			ring_publish(g->ring);
 		} else if (g->csv_file)
-			handle_csv(g);
+			read_csv(g);
 		else
-			handle_json(g);
-		jrec_clear(&g->jr);
-		if (++g->inbatch >= g->batch)
+			read_json(g);
+	}
+	if (g->cr.inrec)
+		csv_unterminated(g);
+	slot_mark(g, SL_END);
+	return NULL;
+}
+
+/* ---- the main thread: business rules, ledger, outputs ---- */
+
+static void
+ingest_all(struct ingest *g)
+{
+	struct slot *s;
+	pthread_t tid;
+	int64_t now;
+	size_t i;
+	int e;
+
+	g->ring = ring_new(RING_SLOTS, sizeof(struct slot));
+	for (i = 0; i < RING_SLOTS; i++)
+		jrec_init(&((struct slot *)ring_item(g->ring, i))->jr,
+		    g->max_depth);
+	g->lr.idle = read_idle;
+	g->lr.idle_arg = g;
+	if ((e = pthread_create(&tid, NULL, reader, g)) != 0)
+		die(EX_OSERR, "cannot start the reader thread: %s",
+		    strerror(e));
+	for (;;) {
+		s = ring_take(g->ring);
+		if (s->type == SL_END) {
+			ring_release(g->ring);
+			break;
+		}
+		if (s->type == SL_FLUSH) {
+			if (g->inbatch > 0)
+				batch_flush(g);
+		} else {
+			g->read++;
+			if (s->type == SL_REJECT)
+				reject(g, s, s->cls, s->code, s->field, "%s",
+				    s->msg);
+			else
+				handle_object(g, s);
+			g->inbatch++;
+		}
+		ring_release(g->ring);	/* the reader frees the tree on reuse */
+		if (g->inbatch >= g->batch)
 			batch_flush(g);
-		else if ((g->inbatch & 1023) == 0) {
+		else if (g->inbatch > 0 && (g->read & 1023) == 0) {
 			now = now_ns(CLOCK_MONOTONIC);
 			if (now - g->batch_start >= BATCH_NS) {
 				batch_flush(g);
@@ -876,10 +772,16 @@ ingest_all(struct ingest *g)
 		if ((g->read & 4095) == 0)
 			progress(g, 0);
 	}
-	if (g->cr.inrec)
-		csv_unterminated(g);
+	if ((e = pthread_join(tid, NULL)) != 0)
+		die(EX_OSERR, "cannot join the reader thread: %s", strerror(e));
 	batch_flush(g);
 	progress(g, 1);
+	for (i = 0; i < RING_SLOTS; i++) {
+		s = ring_item(g->ring, i);
+		jrec_free(&s->jr);
+		buf_free(&s->raw);
+	}
+	ring_free(g->ring);
 }
 
 static void
@@ -998,6 +900,7 @@ main(int argc, char **argv)
 		{ "version",		no_argument,       NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct csvmap_err cerr;
 	struct ingest g;
 	int ch, replay = 0, prune = 0, force = 0, rc = 0, have_asof = 0;
 	int64_t from = INT64_MIN, to = INT64_MAX, prune_before = 0;
@@ -1054,10 +957,13 @@ main(int argc, char **argv)
 			    86400000);
 			break;
 		case O_CSVMAP:
-			parse_map(&g, optarg);
+			if (csvmap_spec(&g.map, optarg, &cerr) < 0) {
+				warnmsg("--csv-map: %s", cerr.msg);
+				usage(EX_USAGE);
+			}
 			break;
 		case O_CSVSRC:
-			g.csv_source = optarg;
+			g.map.source = optarg;
 			break;
 		case O_FORCE:
 			force = 1;
@@ -1166,7 +1072,6 @@ main(int argc, char **argv)
 	if (g.rejects_path == NULL)
 		g.rejects_path = rejects_default = default_rejects(g.ledger_path);
 	rej_open(&g.rej, g.rejects_path, "meter-ingest");
-	jrec_init(&g.jr, g.max_depth);
 	csvr_init(&g.cr);
 	lr_init(&g.lr, argc, argv, g.max_line);
 	out_hint("the records of committed batches are in the ledger; "
@@ -1190,7 +1095,7 @@ main(int argc, char **argv)
 
 	lr_free(&g.lr);
 	csvr_free(&g.cr);
-	jrec_free(&g.jr);
+	csvmap_free(&g.map);
 	cust_free(&g.cust);
 	ldg_close(g.ldg);
 	buf_free(&g.out);

@@ -36,6 +36,8 @@ jrec_free(struct jrec *r)
 	jrec_clear(r);
 	free(r->nums);
 	free(r->spans);
+	free(r->segs);
+	r->segs = NULL;
 	r->nums = NULL;
 	r->spans = NULL;
 }
@@ -72,7 +74,8 @@ jrec_fail(struct jrec *r, const char *code, const char *field,
 	va_list ap;
 
 	r->code = code;
-	snprintf(r->field, sizeof(r->field), "%s", field ? field : "");
+	if (field != r->field)	/* walk_path() formats in place */
+		snprintf(r->field, sizeof(r->field), "%s", field ? field : "");
 	va_start(ap, fmt);
 	vsnprintf(r->msg, sizeof(r->msg), fmt, ap);
 	va_end(ap);
@@ -121,23 +124,43 @@ jrec_scan(struct jrec *r, const char *s, size_t n)
 	}
 }
 
+/*
+ * The walk keeps the path to the current value as a stack of segments and
+ * formats it ("data.items[3].n") only when it reports an error: building
+ * it for every key cost more than the rest of the walk.
+ */
+struct seg {
+	const char	*key;	/* NULL for an array index */
+	size_t		 idx;
+};
+
 struct walk {
 	struct jrec	*r;
 	const char	*line;
 	size_t		 next;		/* next span index */
-	char		 path[256];
+	struct seg	*segs;
+	int		 nseg;
 };
 
-static void
-path_push(char *path, size_t *save, const char *key, size_t idx, int isidx)
+static const char *
+walk_path(struct walk *w)
 {
-	size_t n = strlen(path);
+	char *p = w->r->field, *e = p + sizeof(w->r->field);
+	int i, n;
 
-	*save = n;
-	if (isidx)
-		snprintf(path + n, 256 - n, "[%zu]", idx);
-	else
-		snprintf(path + n, 256 - n, "%s%s", n ? "." : "", key);
+	*p = '\0';
+	for (i = 0; i < w->nseg && p < e; i++) {
+		if (w->segs[i].key != NULL)
+			n = snprintf(p, (size_t)(e - p), "%s%s", i ? "." : "",
+			    w->segs[i].key);
+		else
+			n = snprintf(p, (size_t)(e - p), "[%zu]",
+			    w->segs[i].idx);
+		if (n < 0)
+			break;
+		p += n;
+	}
+	return w->r->field;
 }
 
 static int
@@ -146,33 +169,36 @@ jrec_walk(struct walk *w, json_t *v, int depth)
 	struct jrec *r = w->r;
 	const char *k;
 	json_t *e;
-	size_t i, save, off, len;
+	size_t i, off, len;
 	int err;
 
 	if (depth > r->maxdepth && (json_is_object(v) || json_is_array(v)))
-		return jrec_fail(r, "too_deep", w->path,
+		return jrec_fail(r, "too_deep", walk_path(w),
 		    "nesting deeper than %d levels", r->maxdepth);
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
 		json_object_foreach(v, k, e) {
-			path_push(w->path, &save, k, 0, 0);
+			w->segs[w->nseg].key = k;
+			w->nseg++;
 			if (jrec_walk(w, e, depth + 1) < 0)
 				return -1;
-			w->path[save] = '\0';
+			w->nseg--;
 		}
 		break;
 	case JSON_ARRAY:
 		json_array_foreach(v, i, e) {
-			path_push(w->path, &save, NULL, i, 1);
+			w->segs[w->nseg].key = NULL;
+			w->segs[w->nseg].idx = i;
+			w->nseg++;
 			if (jrec_walk(w, e, depth + 1) < 0)
 				return -1;
-			w->path[save] = '\0';
+			w->nseg--;
 		}
 		break;
 	case JSON_REAL:
 	case JSON_INTEGER:
 		if (w->next + 1 >= r->nspans)
-			return jrec_fail(r, "invalid_json", w->path,
+			return jrec_fail(r, "invalid_json", walk_path(w),
 			    "number tokens do not match the parsed values");
 		off = r->spans[w->next];
 		len = r->spans[w->next + 1];
@@ -185,9 +211,9 @@ jrec_walk(struct walk *w, json_t *v, int depth)
 		if ((err = dec_parse(w->line + off, len, &r->nums[r->n].val))
 		    != DEC_OK)
 			return jrec_fail(r, err == DEC_ERANGE ?
-			    "number_out_of_range" : "number_inexact", w->path,
-			    "number %.*s cannot be read exactly: %s",
-			    len > 64 ? 64 : (int)len, w->line + off,
+			    "number_out_of_range" : "number_inexact",
+			    walk_path(w), "number %.*s cannot be read exactly: "
+			    "%s", len > 64 ? 64 : (int)len, w->line + off,
 			    dec_strerror(err));
 		r->nums[r->n].node = v;
 		r->n++;
@@ -251,6 +277,10 @@ jrec_parse(struct jrec *r, const char *s, size_t n)
 	memset(&w, 0, sizeof(w));
 	w.r = r;
 	w.line = s;
+	/* the walk stops at maxdepth containers, so this bounds the stack */
+	if (r->segs == NULL)
+		r->segs = xcalloc((size_t)r->maxdepth + 2, sizeof(struct seg));
+	w.segs = r->segs;
 	if (jrec_walk(&w, r->root, 1) < 0)
 		return -1;
 	if (w.next != r->nspans)

@@ -34,6 +34,7 @@ struct jrec {
 	/* scratch: number token spans found by the pre-scan */
 	size_t		*spans;
 	size_t		 nspans, spancap;
+	struct seg	*segs;		/* path stack of the walk */
 };
 
 #define JREC_MAXDEPTH_DEFAULT 32

@@ -96,6 +96,14 @@ jw_key(struct jw *w, const char *k)
 }
 
 void
+jw_rawkey(struct jw *w, const char *k, size_t n)
+{
+	jw_sep(w);
+	buf_add(w->b, k, n);
+	w->afterkey = 1;
+}
+
+void
 jw_strn(struct jw *w, const char *s, size_t n)
 {
 	jw_sep(w);
@@ -116,12 +124,17 @@ jw_str(struct jw *w, const char *s)
 void
 jw_int(struct jw *w, int64_t v)
 {
-	char tmp[32];
-	int n;
+	char tmp[24], *p = tmp + sizeof(tmp);
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
 
 	jw_sep(w);
-	n = snprintf(tmp, sizeof(tmp), "%" PRId64, v);
-	buf_add(w->b, tmp, (size_t)n);
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	buf_add(w->b, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
 void

@@ -27,6 +27,9 @@ void	jw_init(struct jw *, struct buf *);
 void	jw_open(struct jw *, int);	/* '{' or '[' */
 void	jw_close(struct jw *, int);	/* '}' or ']' */
 void	jw_key(struct jw *, const char *);
+/* A key known at compile time, already safe: JW_KEY(w, "kind") */
+void	jw_rawkey(struct jw *, const char *, size_t);
+#define JW_KEY(w, k)	jw_rawkey((w), "\"" k "\":", sizeof("\"" k "\":") - 1)
 void	jw_str(struct jw *, const char *);
 void	jw_strn(struct jw *, const char *, size_t);
 void	jw_int(struct jw *, int64_t);

@@ -127,7 +127,8 @@ buf_grow(struct buf *b, size_t more)
 void
 buf_add(struct buf *b, const void *p, size_t n)
 {
-	buf_grow(b, n);
+	if (b->len + n + 1 > b->cap)
+		buf_grow(b, n);
 	memcpy(b->p + b->len, p, n);
 	b->len += n;
 }
@@ -136,13 +137,6 @@ void
 buf_adds(struct buf *b, const char *s)
 {
 	buf_add(b, s, strlen(s));
-}
-
-void
-buf_addc(struct buf *b, int c)
-{
-	buf_grow(b, 1);
-	b->p[b->len++] = (char)c;
 }
 
 void

@@ -47,7 +47,13 @@ struct buf {
 void	 buf_grow(struct buf *, size_t);
 void	 buf_add(struct buf *, const void *, size_t);
 void	 buf_adds(struct buf *, const char *);
-void	 buf_addc(struct buf *, int);
+static inline void
+buf_addc(struct buf *b, int c)
+{
+	if (b->len + 2 > b->cap)
+		buf_grow(b, 1);
+	b->p[b->len++] = (char)c;
+}
 void	 buf_printf(struct buf *, const char *, ...)
 	__attribute__((format(printf, 2, 3)));
 void	 buf_reset(struct buf *);
