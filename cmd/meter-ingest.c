@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -79,6 +80,7 @@ struct ingest {
 	const char	*stats_path;
 	int		 format;
 	int64_t		 as_of, max_age, max_skew;
+	int64_t		 pruned_before;	/* the ledger's retention horizon */
 	size_t		 max_line;
 	int		 max_depth;
 	long		 batch;
@@ -128,10 +130,12 @@ usage(int code)
 "                    [--rejects FILE] [--stats FILE] [--format cloudevents|csv]\n"
 "                    [--max-age DUR] [--max-skew DUR] [--csv-map SPEC]\n"
 "                    [--csv-source SOURCE] [--max-line BYTES] [--max-depth N]\n"
-"                    [--batch N] [--busy-timeout MS] [--strict] [--progress]\n"
+"                    [--batch N] [--busy-timeout MS] [--hot-keys N]\n"
+"                    [--strict] [--progress]\n"
 "                    [FILE...]\n"
 "       %s --replay [--ledger PATH] [--from TIME] [--to TIME]\n"
-"       %s --prune-before TIME [--ledger PATH] [--as-of TIME] [--force]\n"
+"       %s --prune-before TIME [--ledger PATH] [--as-of TIME] [--max-age DUR]\n"
+"                    [--force]\n"
 "       %s --help | --version\n", progname, progname, progname, progname);
 	if (code == 0)
 		fprintf(fp,
@@ -318,7 +322,7 @@ put_time(struct jw *w, int64_t t)
 
 /*
  * The canonical usage record.  The field order is part of the format
- * (ledger(5)); --replay writes the same bytes from the ledger.
+ * (usage-to-cash(5)); --replay writes the same bytes from the ledger.
  */
 static void
 write_usage(struct buf *b, const struct ldg_usage *u)
@@ -352,7 +356,10 @@ write_usage(struct buf *b, const struct ldg_usage *u)
 	JW_KEY(&w, "digest");
 	put_hex(&w, u->digest);
 	JW_KEY(&w, "correlation_id");
-	jw_str(&w, u->corr);
+	if (u->corr != NULL)
+		jw_str(&w, u->corr);
+	else
+		put_hex(&w, u->key);
 	JW_KEY(&w, "ingested_at");
 	put_time(&w, u->ingested);
 	jw_close(&w, '}');
@@ -364,7 +371,7 @@ accept_event(struct ingest *g, const struct slot *sl, const struct event *ev)
 {
 	const struct customer *c;
 	unsigned char key[KEY_LEN], digest[KEY_LEN];
-	char corrhex[KEY_HEXLEN], tb[TM_FMTMAX];
+	char tb[TM_FMTMAX];
 	struct ldg_usage u;
 	struct keyh h;
 	struct jw w;
@@ -384,6 +391,14 @@ accept_event(struct ingest *g, const struct slot *sl, const struct event *ev)
 		reject(g, sl, RC_POLICY, "event_in_future",
 		    "time", "event time %s is more than %s after the as-of "
 		    "time (--max-skew)", tb, fmt_dur(g->max_skew));
+		return;
+	}
+	if (ev->t < g->pruned_before) {
+		tm_fmt(ev->t, tb, sizeof(tb));
+		reject(g, sl, RC_POLICY, "event_before_retention", "time",
+		    "event time %s is before the ledger's retention horizon "
+		    "(records before it were pruned, so a duplicate could not "
+		    "be recognised)", tb);
 		return;
 	}
 	c = cust_by_subject(&g->cust, ev->subject, strlen(ev->subject));
@@ -430,8 +445,6 @@ accept_event(struct ingest *g, const struct slot *sl, const struct event *ev)
 		    ev->source, ev->id, hex, tb);
 		return;
 	}
-	if (ev->corr == NULL)
-		key_hex(key, KEY_LEN, corrhex);
 	u.t = ev->t;
 	u.ingested = g->as_of;
 	u.key = key;
@@ -441,12 +454,29 @@ accept_event(struct ingest *g, const struct slot *sl, const struct event *ev)
 	u.id = ev->id;
 	u.type = ev->type;
 	u.subject = ev->subject;
-	u.corr = ev->corr ? ev->corr : corrhex;
+	u.corr = ev->corr;	/* NULL: the key is the correlation id */
 	u.data = (const unsigned char *)g->pdata.p;
 	u.datalen = g->pdata.len;
 	ldg_usage_store(g->ldg, &u);
 	write_usage(&g->out, &u);
 	g->emitted++;
+}
+
+/* application/json, with parameters ("; charset=utf-8") or without */
+static int
+json_content_type(json_t *v)
+{
+	const char *s;
+
+	if (!json_is_string(v))
+		return 0;
+	s = json_string_value(v);
+	if (strncasecmp(s, "application/json", 16) != 0)
+		return 0;
+	s += 16;
+	while (*s == ' ')
+		s++;
+	return *s == '\0' || *s == ';';
 }
 
 /* Validate the CloudEvents attributes of the parsed object. */
@@ -488,8 +518,7 @@ handle_object(struct ingest *g, struct slot *sl)
 			return;
 		}
 		v = json_object_get(o, "datacontenttype");
-		if (v != NULL && (!json_is_string(v) ||
-		    strncmp(json_string_value(v), "application/json", 16) != 0)) {
+		if (v != NULL && !json_content_type(v)) {
 			reject(g, sl, RC_DATA,
 			    "unsupported_content_type", "datacontenttype",
 			    "datacontenttype must be application/json");
@@ -641,7 +670,8 @@ read_csv(struct ingest *g)
 	struct slot *s;
 	int rc;
 
-	rc = csvr_feed(&g->cr, r->line, r->len, r->lineno);
+	/* with its '\r': libcsv knows CRLF, and rejects quote it exactly */
+	rc = csvr_feed(&g->cr, r->line, r->rawlen, r->lineno);
 	if (rc == 0) {
 		if (r->flags & LR_NONL)
 			csv_unterminated(g);
@@ -1036,7 +1066,9 @@ main(int argc, char **argv)
 	key_init();
 	out_init();
 	g.ledger_path = ldg_path(g.ledger_path);
-	g.ldg = ldg_open(g.ledger_path, g.busy_ms);
+	g.ldg = ldg_open(g.ledger_path, g.busy_ms,
+	    replay || prune ? LDG_EXISTING : 0);
+	g.pruned_before = ldg_pruned_before(g.ldg);
 	if (g.hot_keys)
 		ldg_set_hot_keys(g.ldg, g.hot_keys);
 

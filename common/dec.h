@@ -52,7 +52,7 @@ enum {
 	DEC_ERANGE,	/* magnitude needs more than 38 digits */
 	DEC_EINEXACT,	/* exact value needs more than 38 digits or scale > 38 */
 	DEC_EDIVZERO,	/* division by zero */
-	DEC_ESCALE	/* scale argument outside 0..38 */
+	DEC_ESCALE	/* scale argument outside 0..38, or bad rounding mode */
 };
 
 const char	*dec_strerror(int);
@@ -89,7 +89,8 @@ int	 dec_mul(dec, dec, dec *);
 /*
  * Rounding operations: the exact result rounded once to `scale`
  * fractional digits.  DEC_ERANGE when the rounded coefficient needs more
- * than 38 digits, DEC_ESCALE when scale is outside 0..38.
+ * than 38 digits, DEC_ESCALE when scale is outside 0..38, and for
+ * dec_div DEC_EDIVZERO when b is zero (any scale of zero).
  */
 int	 dec_mul_round(dec, dec, int, enum dec_round, dec *);
 int	 dec_div(dec, dec, int, enum dec_round, dec *);

@@ -12,8 +12,10 @@
  * touches each cold page once.  A claim probes cold (a read) and inserts
  * into hot (a write to a small tree).
  *
- * Usage records are clustered by (event time, key): a batch of recent
- * events appends to the same few pages, and a period is one range scan.
+ * Usage records are clustered by (UTC day of the event, acceptance
+ * sequence): a batch appends at the end of each day it touches, a few
+ * pages even when a month-long file comes in random time order, and a
+ * billing period is one range scan.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +37,8 @@ enum {
 	S_USAGE_INS,
 	S_SCAN,
 	S_HOT_COUNT,
+	S_SEQ_GET,
+	S_SEQ_SET,
 	S_NSTMT
 };
 
@@ -44,13 +48,16 @@ static const char *const sql_text[S_NSTMT] = {
 	[S_HOT_INS] = "INSERT INTO ukey_hot (k, d, t) VALUES (?1, ?2, ?3) "
 	    "ON CONFLICT (k) DO NOTHING",
 	[S_HOT_GET] = "SELECT d, t FROM ukey_hot WHERE k = ?1",
-	[S_USAGE_INS] = "INSERT INTO usage (t, key, customer, source, id, "
-	    "type, subject, digest, corr, ingested, data) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	[S_USAGE_INS] = "INSERT INTO usage (day, seq, t, key, customer, "
+	    "source, id, type, subject, digest, corr, ingested, data) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
 	[S_SCAN] = "SELECT t, key, customer, source, id, type, subject, "
-	    "digest, corr, ingested, data FROM usage "
-	    "WHERE t >= ?1 AND t < ?2 ORDER BY t, key",
+	    "digest, corr, ingested, data, seq FROM usage "
+	    "WHERE day >= ?1 AND day <= ?2 AND t >= ?3 AND t < ?4 "
+	    "ORDER BY day, seq",
 	[S_HOT_COUNT] = "SELECT count(*) FROM ukey_hot",
+	[S_SEQ_GET] = "SELECT v FROM meta WHERE k = 'next_seq'",
+	[S_SEQ_SET] = "UPDATE meta SET v = ?1 WHERE k = 'next_seq'",
 };
 
 static const char schema_v1[] =
@@ -58,7 +65,10 @@ static const char schema_v1[] =
 	"  k TEXT PRIMARY KEY,"
 	"  v TEXT NOT NULL"
 	") WITHOUT ROWID;"
+	"INSERT INTO meta (k, v) VALUES ('next_seq', 1);"
 	"CREATE TABLE usage ("
+	"  day INTEGER NOT NULL,"	/* UTC day of t: days since 1970 */
+	"  seq INTEGER NOT NULL,"	/* acceptance order, from meta */
 	"  t INTEGER NOT NULL,"		/* event time, ns since 1970 UTC */
 	"  key BLOB NOT NULL,"		/* BLAKE2b-128 of (source, id) */
 	"  customer TEXT NOT NULL,"
@@ -67,10 +77,10 @@ static const char schema_v1[] =
 	"  type TEXT NOT NULL,"
 	"  subject TEXT NOT NULL,"
 	"  digest BLOB NOT NULL,"	/* BLAKE2b-128 of the content */
-	"  corr TEXT NOT NULL,"
+	"  corr TEXT,"			/* NULL: the key in hex */
 	"  ingested INTEGER NOT NULL,"	/* as-of of the accepting run */
 	"  data BLOB NOT NULL,"		/* packed, see pack.h */
-	"  PRIMARY KEY (t, key)"
+	"  PRIMARY KEY (day, seq)"
 	") WITHOUT ROWID;"
 	"CREATE TABLE ukey_hot ("
 	"  k BLOB PRIMARY KEY,"
@@ -90,6 +100,7 @@ struct ledger {
 	int		 intx;
 	int		 cold_any;
 	int64_t		 hot_n, hot_max;
+	int64_t		 seq, seq0;	/* next acceptance sequence number */
 	sqlite3_stmt	*st[S_NSTMT];
 };
 
@@ -191,13 +202,17 @@ ldg_migrate(struct ledger *l)
 		die(EX_CONFIG, "'%s' is an SQLite database but not a ledger of "
 		    "this toolchain (application_id %lld)", l->path,
 		    (long long)app);
+	} else if (ver == 0) {
+		die(EX_CONFIG, "ledger '%s' has no schema version: it was not "
+		    "created by this toolchain, or was altered by hand",
+		    l->path);
 	}
 	/* future migrations: if (ver < 2) { ... user_version = 2 } */
 	ldg_commit(l);
 }
 
 struct ledger *
-ldg_open(const char *path, int busy_ms)
+ldg_open(const char *path, int busy_ms, int flags)
 {
 	struct ledger *l;
 	const char *mode;
@@ -210,7 +225,10 @@ ldg_open(const char *path, int busy_ms)
 	l->hot_max = LDG_HOT_KEYS;
 	if (strcmp(path, ":memory:") != 0) {
 		/* SQLite gives the -wal and -shm files the db file's mode */
-		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		fd = open(path, O_RDWR | O_CLOEXEC |
+		    (flags & LDG_EXISTING ? 0 : O_CREAT), 0600);
+		if (fd < 0 && errno == ENOENT && (flags & LDG_EXISTING))
+			die(EX_NOINPUT, "no ledger at '%s'", path);
 		if (fd < 0)
 			die(errno == ENOENT || errno == EACCES ? EX_CANTCREAT :
 			    EX_IOERR, "cannot open ledger '%s': %s", path,
@@ -314,6 +332,12 @@ ldg_begin(struct ledger *l)
 		if (ldg_step1(l, st, "counting hot keys"))
 			l->hot_n = sqlite3_column_int64(st, 0);
 		sqlite3_reset(st);
+		st = l->st[S_SEQ_GET];
+		if (!ldg_step1(l, st, "reading the sequence"))
+			die(EX_CONFIG, "ledger '%s' has no sequence number",
+			    l->path);
+		l->seq = l->seq0 = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
 	}
 }
 
@@ -333,6 +357,12 @@ ldg_commit(struct ledger *l)
 {
 	int rc;
 
+	if (l->seq != l->seq0) {
+		sqlite3_bind_int64(l->st[S_SEQ_SET], 1, l->seq);
+		ldg_step1(l, l->st[S_SEQ_SET], "saving the sequence");
+		sqlite3_reset(l->st[S_SEQ_SET]);
+		l->seq0 = l->seq;
+	}
 	if (l->hot_n >= l->hot_max)
 		ldg_merge(l);
 	if ((rc = sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL)) !=
@@ -399,22 +429,36 @@ ldg_usage_claim(struct ledger *l, const unsigned char *key,
 	return r;
 }
 
+/* Days since 1970 of an instant in ns, rounding toward -infinity. */
+static int64_t
+ldg_day(int64_t t)
+{
+	const int64_t d = 86400LL * 1000000000LL;
+
+	return t / d - (t % d < 0);
+}
+
 void
 ldg_usage_store(struct ledger *l, const struct ldg_usage *u)
 {
 	sqlite3_stmt *st = l->st[S_USAGE_INS];
 
-	sqlite3_bind_int64(st, 1, u->t);
-	sqlite3_bind_blob(st, 2, u->key, LDG_KEYLEN, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, u->customer, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, u->source, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, u->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, u->type, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, u->subject, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 8, u->digest, LDG_KEYLEN, SQLITE_STATIC);
-	sqlite3_bind_text(st, 9, u->corr, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 10, u->ingested);
-	sqlite3_bind_blob(st, 11, u->data, (int)u->datalen, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 1, ldg_day(u->t));
+	sqlite3_bind_int64(st, 2, l->seq++);
+	sqlite3_bind_int64(st, 3, u->t);
+	sqlite3_bind_blob(st, 4, u->key, LDG_KEYLEN, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, u->customer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, u->source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, u->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, u->type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, u->subject, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 10, u->digest, LDG_KEYLEN, SQLITE_STATIC);
+	if (u->corr != NULL)
+		sqlite3_bind_text(st, 11, u->corr, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 11);
+	sqlite3_bind_int64(st, 12, u->ingested);
+	sqlite3_bind_blob(st, 13, u->data, (int)u->datalen, SQLITE_STATIC);
 	ldg_step1(l, st, "storing a usage record");
 	sqlite3_reset(st);
 }
@@ -427,8 +471,10 @@ ldg_usage_scan(struct ledger *l, int64_t from, int64_t to,
 	struct ldg_usage u;
 	int rc, r = 0;
 
-	sqlite3_bind_int64(st, 1, from);
-	sqlite3_bind_int64(st, 2, to);
+	sqlite3_bind_int64(st, 1, ldg_day(from));
+	sqlite3_bind_int64(st, 2, ldg_day(to));
+	sqlite3_bind_int64(st, 3, from);
+	sqlite3_bind_int64(st, 4, to);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		u.t = sqlite3_column_int64(st, 0);
 		u.key = sqlite3_column_blob(st, 1);
@@ -442,6 +488,7 @@ ldg_usage_scan(struct ledger *l, int64_t from, int64_t to,
 		u.ingested = sqlite3_column_int64(st, 9);
 		u.data = sqlite3_column_blob(st, 10);
 		u.datalen = (size_t)sqlite3_column_bytes(st, 10);
+		u.seq = sqlite3_column_int64(st, 11);
 		if ((r = cb(&u, arg)) != 0)
 			break;
 	}
@@ -460,29 +507,59 @@ ldg_usage_prune(struct ledger *l, int64_t before)
 
 	ldg_begin(l);
 	rc = sqlite3_prepare_v2(l->db, "DELETE FROM ukey_hot WHERE k IN "
-	    "(SELECT key FROM usage WHERE t < ?1)", -1, &st, NULL);
+	    "(SELECT key FROM usage WHERE day <= ?2 AND t < ?1)", -1, &st,
+	    NULL);
 	if (rc != SQLITE_OK)
 		ldg_die(l, rc, "pruning");
 	sqlite3_bind_int64(st, 1, before);
+	sqlite3_bind_int64(st, 2, ldg_day(before));
 	ldg_step1(l, st, "pruning hot keys");
 	sqlite3_finalize(st);
 	rc = sqlite3_prepare_v2(l->db, "DELETE FROM ukey_cold WHERE k IN "
-	    "(SELECT key FROM usage WHERE t < ?1)", -1, &st, NULL);
+	    "(SELECT key FROM usage WHERE day <= ?2 AND t < ?1)", -1, &st,
+	    NULL);
 	if (rc != SQLITE_OK)
 		ldg_die(l, rc, "pruning");
 	sqlite3_bind_int64(st, 1, before);
+	sqlite3_bind_int64(st, 2, ldg_day(before));
 	ldg_step1(l, st, "pruning cold keys");
 	sqlite3_finalize(st);
-	rc = sqlite3_prepare_v2(l->db, "DELETE FROM usage WHERE t < ?1", -1,
-	    &st, NULL);
+	rc = sqlite3_prepare_v2(l->db, "DELETE FROM usage WHERE day <= ?2 "
+	    "AND t < ?1", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		ldg_die(l, rc, "pruning");
 	sqlite3_bind_int64(st, 1, before);
+	sqlite3_bind_int64(st, 2, ldg_day(before));
 	ldg_step1(l, st, "pruning usage records");
 	sqlite3_finalize(st);
 	n = sqlite3_changes64(l->db);
+	rc = sqlite3_prepare_v2(l->db, "INSERT INTO meta (k, v) "
+	    "VALUES ('pruned_before', ?1) ON CONFLICT (k) DO UPDATE "
+	    "SET v = max(CAST(v AS INTEGER), excluded.v)", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		ldg_die(l, rc, "pruning");
+	sqlite3_bind_int64(st, 1, before);
+	ldg_step1(l, st, "recording the pruning horizon");
+	sqlite3_finalize(st);
 	ldg_commit(l);
 	return n;
+}
+
+int64_t
+ldg_pruned_before(struct ledger *l)
+{
+	sqlite3_stmt *st;
+	int64_t v = INT64_MIN;
+	int rc;
+
+	rc = sqlite3_prepare_v2(l->db, "SELECT CAST(v AS INTEGER) FROM meta "
+	    "WHERE k = 'pruned_before'", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		ldg_die(l, rc, "reading the pruning horizon");
+	if (ldg_step1(l, st, "reading the pruning horizon"))
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
 }
 
 void

@@ -3,7 +3,7 @@
  *
  * Every SQL statement of the project lives in ledger.c, so that another
  * backend (PostgreSQL, for sites that outgrow one machine) can be added
- * without touching a stage.  The schema is documented in ledger(5).
+ * without touching a stage.  The schema is documented in usage-to-cash(5).
  *
  * Writes happen in batches: ldg_begin() takes the write lock (BEGIN
  * IMMEDIATE, waiting up to the busy timeout), ldg_commit() makes the batch
@@ -23,7 +23,7 @@
 #define LDG_ENV		"METER_LEDGER"
 #define LDG_KEYLEN	16		/* BLAKE2b-128 */
 #define LDG_BUSY_MS	10000
-#define LDG_HOT_KEYS	1000000		/* see ledger(5), "key index" */
+#define LDG_HOT_KEYS	1000000		/* usage-to-cash(5), "key index" */
 
 struct ledger;
 
@@ -34,7 +34,8 @@ const char	*ldg_path(const char *opt);
  * Dies with 75 when locked past the timeout, 78 when the file is not a
  * ledger or is newer than this program, 73/74 on I/O errors.
  */
-struct ledger	*ldg_open(const char *path, int busy_ms);
+#define LDG_EXISTING	0x1	/* do not create: a missing ledger is 66 */
+struct ledger	*ldg_open(const char *path, int busy_ms, int flags);
 void		 ldg_close(struct ledger *);
 void		 ldg_set_hot_keys(struct ledger *, int64_t);
 void		 ldg_begin(struct ledger *);
@@ -52,9 +53,10 @@ struct ldg_usage {
 	const char		*id;
 	const char		*type;
 	const char		*subject;
-	const char		*corr;
+	const char		*corr;		/* NULL: the key in hex */
 	const unsigned char	*data;		/* packed (pack.h) */
 	size_t			 datalen;
+	int64_t			 seq;		/* acceptance order (scan) */
 };
 
 enum { LDG_NEW, LDG_DUP, LDG_CONFLICT };
@@ -68,11 +70,19 @@ enum { LDG_NEW, LDG_DUP, LDG_CONFLICT };
 int		 ldg_usage_claim(struct ledger *, const unsigned char *key,
 		    const unsigned char *digest, int64_t t, int64_t *orig_t);
 void		 ldg_usage_store(struct ledger *, const struct ldg_usage *);
-/* Records with from <= t < to in (t, key) order; cb returns 0 to go on. */
+/*
+ * Records with from <= t < to, by UTC day of t and then in the order they
+ * were accepted; cb returns 0 to go on.
+ */
 int		 ldg_usage_scan(struct ledger *, int64_t from, int64_t to,
 		    int (*)(const struct ldg_usage *, void *), void *);
-/* Delete records and keys with t < before; returns how many records. */
+/*
+ * Delete records and keys with t < before; returns how many records.
+ * The ledger remembers the latest such horizon: an event older than it
+ * could no longer be recognised as a duplicate, so ingest refuses it.
+ */
 int64_t		 ldg_usage_prune(struct ledger *, int64_t before);
+int64_t		 ldg_pruned_before(struct ledger *);	/* INT64_MIN: never */
 
 struct ldg_counts {
 	int64_t	usage, keys_hot, keys_cold;

@@ -27,7 +27,11 @@ floordiv(int64_t a, int64_t b)
 static int64_t
 floormod(int64_t a, int64_t b)
 {
-	return a - floordiv(a, b) * b;
+	int64_t r = a % b;
+
+	if (r != 0 && (r < 0) != (b < 0))
+		r += b;
+	return r;
 }
 
 /* Seconds plus a nanosecond fraction 0..NS-1 to an instant. */

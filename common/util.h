@@ -18,6 +18,8 @@
  *   65  EX_DATAERR   rejects were written and --strict was given
  *   66  EX_NOINPUT   an input file could not be opened
  *   70  EX_SOFTWARE  internal invariant broken (a bug)
+ *   71  EX_OSERR     out of memory, a thread could not start
+ *   73  EX_CANTCREAT the ledger, rejects or stats file cannot be created
  *   74  EX_IOERR     read or write failure, EPIPE, disk full
  *   75  EX_TEMPFAIL  ledger busy or locked past the timeout; re-run
  *   78  EX_CONFIG    bad configuration file (customers, meters, catalog)

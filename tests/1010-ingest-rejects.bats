@@ -134,6 +134,10 @@ one_reject() {
 	run ingest --rejects "$T/r" "$T/in"
 	one_reject data_quality unsupported_content_type data_base64
 	rm "$T/r"
+	jq -c '.datacontenttype = "application/json-seq"' <<<"$(ce s4 globex 2026-10-10T00:00:00Z)" >"$T/in"
+	run ingest --rejects "$T/r" "$T/in"
+	one_reject data_quality unsupported_content_type datacontenttype
+	rm "$T/r"
 	jq -c '.datacontenttype = "application/json; charset=utf-8"' <<<"$(ce s3 globex 2026-10-10T00:00:00Z)" >"$T/in"
 	run ingest --rejects "$T/r" --stats "$T/s" "$T/in"
 	jq -e '.emitted == 1' "$T/s"

@@ -109,3 +109,11 @@ load lib
 	run ingest --rejects "$T/r" --stats "$T/s" "$T/a.csv" "$T/b.csv"
 	jq -e '.read == 2 and .emitted == 2' "$T/s"
 }
+
+@test "CRLF CSV: rows read, a CR inside a quoted field kept, rejects quote the CR" {
+	printf 'id,source,type,subject,time,data.note\r\nc1,s,t,globex,2026-10-10T00:00:00Z,"a\r\nb"\r\nc2,s,t,nobody,2026-10-10T00:00:00Z,x\r\n' >"$T/crlf.csv"
+	run ingest --rejects "$T/r" --stats "$T/s" "$T/crlf.csv"
+	jq -e '.read == 2 and .emitted == 1' "$T/s"
+	jq -e '.line == 4 and .raw == "c2,s,t,nobody,2026-10-10T00:00:00Z,x\r"' "$T/r"
+	"$BIN/meter-ingest" --replay --ledger "$T/ledger.sqlite" | grep -F '"data":{"note":"a\r\nb"}'
+}

@@ -56,6 +56,12 @@ gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 	[[ "$output" == *"pruned 3 usage records"* ]]
 	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(*) from usage')" -eq 1 ]
 	[ "$(sqlite3 "$T/ledger.sqlite" 'select (select count(*) from ukey_hot) + (select count(*) from ukey_cold)')" -eq 1 ]
+	# the pruned period stays closed even to a run with a longer window
+	ce old1 globex 2026-09-20T00:00:00Z >"$T/late"
+	run ingest --max-age 90d --rejects "$T/r2" --stats "$T/s2" "$T/late"
+	expect_status 0
+	jq -e '.rejects_by_code.event_before_retention == 1' "$T/s2"
+	jq -e '.class == "policy_violation" and .field == "time"' "$T/r2"
 	# --force prunes inside the window, on purpose
 	run "$BIN/meter-ingest" --ledger "$T/ledger.sqlite" --as-of 2026-10-20T00:00:00Z \
 	    --prune-before 2026-10-20T00:00:00Z --force
@@ -96,4 +102,26 @@ gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 	expect_status 64
 	run "$BIN/meter-ingest" --replay --ledger "$T/ledger.sqlite" "$T/a"
 	expect_status 64
+}
+
+@test "--replay and --prune-before need an existing ledger: 66, nothing created" {
+	run "$BIN/meter-ingest" --replay --ledger "$T/none.sqlite"
+	expect_status 66
+	[[ "$output" == *"no ledger at '$T/none.sqlite'"* ]]
+	[ ! -e "$T/none.sqlite" ]
+	run "$BIN/meter-ingest" --prune-before 2026-01-01T00:00:00Z --ledger "$T/none.sqlite"
+	expect_status 66
+}
+
+@test "replay order: by event day, then in the order events were accepted" {
+	{
+		ce r1 globex 2026-10-12T10:00:00Z
+		ce r2 globex 2026-10-11T23:00:00Z
+		ce r3 globex 2026-10-12T09:00:00Z
+		ce r4 globex 2026-10-11T01:00:00Z
+	} >"$T/a"
+	ingest --rejects "$T/r" "$T/a" >/dev/null 2>&1
+	[ "$(sqlite3 "$T/ledger.sqlite" 'select group_concat(id) from (select id from usage order by seq)')" = r1,r2,r3,r4 ]
+	"$BIN/meter-ingest" --replay --ledger "$T/ledger.sqlite" >"$T/out"
+	[ "$(jq -r .id "$T/out" | tr '\n' ,)" = r2,r4,r1,r3, ]
 }
