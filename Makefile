@@ -80,7 +80,7 @@ demo: all
 	@sh scripts/demo
 
 bench: all
-	sh scripts/bench-ingest
+	python3 scripts/bench-ingest
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7

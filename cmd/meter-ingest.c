@@ -670,8 +670,7 @@ read_csv(struct ingest *g)
 	struct slot *s;
 	int rc;
 
-	/* with its '\r': libcsv knows CRLF, and rejects quote it exactly */
-	rc = csvr_feed(&g->cr, r->line, r->rawlen, r->lineno);
+	rc = csvr_feed(&g->cr, r->line, r->len, r->rawlen, r->lineno);
 	if (rc == 0) {
 		if (r->flags & LR_NONL)
 			csv_unterminated(g);

@@ -24,6 +24,17 @@ csvr_field(void *s, size_t n, void *arg)
 	buf_addc(&c->store, '\0');
 }
 
+/*
+ * Only '\n' ends a record: libcsv would also end one at a bare '\r' and
+ * drop what follows it in an unquoted field.  Lines are fed without
+ * their trailing '\r', so CRLF files read the same.
+ */
+static int
+csvr_is_lf(unsigned char c)
+{
+	return c == '\n';
+}
+
 static void
 csvr_eor(int ch, void *arg)
 {
@@ -39,6 +50,7 @@ csvr_init(struct csvr *c)
 	memset(c, 0, sizeof(*c));
 	if (csv_init(&c->p, CSV_STRICT | CSV_STRICT_FINI) != 0)
 		die(EX_OSERR, "cannot initialise the CSV parser");
+	csv_set_term_func(&c->p, csvr_is_lf);
 }
 
 void
@@ -57,6 +69,7 @@ csvr_reset(struct csvr *c)
 	csv_free(&c->p);
 	if (csv_init(&c->p, CSV_STRICT | CSV_STRICT_FINI) != 0)
 		die(EX_OSERR, "cannot initialise the CSV parser");
+	csv_set_term_func(&c->p, csvr_is_lf);
 	c->inrec = 0;
 	c->done = 0;
 	c->nf = 0;
@@ -65,7 +78,8 @@ csvr_reset(struct csvr *c)
 }
 
 int
-csvr_feed(struct csvr *c, const char *s, size_t n, uint64_t lineno)
+csvr_feed(struct csvr *c, const char *s, size_t n, size_t rawlen,
+    uint64_t lineno)
 {
 	size_t i;
 
@@ -77,7 +91,7 @@ csvr_feed(struct csvr *c, const char *s, size_t n, uint64_t lineno)
 		buf_reset(&c->raw);
 	} else
 		buf_addc(&c->raw, '\n');
-	buf_add(&c->raw, s, n);
+	buf_add(&c->raw, s, rawlen);
 	c->done = 0;
 	if (csv_parse(&c->p, s, n, csvr_field, csvr_eor, c) != n ||
 	    csv_parse(&c->p, "\n", 1, csvr_field, csvr_eor, c) != 1)

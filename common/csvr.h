@@ -28,11 +28,14 @@ struct csvr {
 void	csvr_init(struct csvr *);
 void	csvr_free(struct csvr *);
 /*
- * Feed one line (without its newline).  Returns 1 when it completes a
- * record (fields in f/nf, raw text in raw), 0 when the record continues
- * on the next line (an open quote), -1 on a CSV syntax error.
+ * Feed one line: n bytes are parsed (without the newline and a trailing
+ * '\r'), rawlen bytes (with the '\r') are kept as the record's raw text.
+ * Returns 1 when it completes a record (fields in f/nf, raw text in raw),
+ * 0 when the record continues on the next line (an open quote), -1 on a
+ * CSV syntax error.  A line break inside a quoted field reads as '\n'.
  */
-int	csvr_feed(struct csvr *, const char *, size_t, uint64_t lineno);
+int	csvr_feed(struct csvr *, const char *, size_t, size_t rawlen,
+	    uint64_t lineno);
 /* After -1 or at end of input: forget the partial record. */
 void	csvr_reset(struct csvr *);
 

@@ -251,7 +251,7 @@ cust_load(struct custdb *db, const char *path)
 			cust_add(&ld, r.lineno, jr.root);
 			continue;
 		}
-		if ((rc = csvr_feed(&cr, r.line, r.len, r.lineno)) < 0) {
+		if ((rc = csvr_feed(&cr, r.line, r.len, r.rawlen, r.lineno)) < 0) {
 			cerr(&ld, r.lineno, "CSV syntax error: %s",
 			    csv_strerror(csv_error(&cr.p)));
 			csvr_reset(&cr);

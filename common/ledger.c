@@ -262,7 +262,12 @@ ldg_open(const char *path, int busy_ms, int flags)
 	    "PRAGMA foreign_keys = ON;"
 	    "PRAGMA temp_store = MEMORY;"
 	    "PRAGMA cache_size = -65536;"
-	    "PRAGMA mmap_size = 1073741824", "setting pragmas");
+	    "PRAGMA mmap_size = 0;"
+	    /*
+	     * The hot key pages are rewritten by every batch; checkpointing
+	     * less often copies each into the database once, not per batch.
+	     */
+	    "PRAGMA wal_autocheckpoint = 16384", "setting pragmas");
 	ldg_migrate(l);
 	for (i = 0; i < S_NSTMT; i++) {
 		rc = sqlite3_prepare_v3(l->db, sql_text[i], -1,
@@ -535,7 +540,8 @@ ldg_usage_prune(struct ledger *l, int64_t before)
 	n = sqlite3_changes64(l->db);
 	rc = sqlite3_prepare_v2(l->db, "INSERT INTO meta (k, v) "
 	    "VALUES ('pruned_before', ?1) ON CONFLICT (k) DO UPDATE "
-	    "SET v = max(CAST(v AS INTEGER), excluded.v)", -1, &st, NULL);
+	    "SET v = max(CAST(v AS INTEGER), CAST(excluded.v AS INTEGER))",
+	    -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		ldg_die(l, rc, "pruning");
 	sqlite3_bind_int64(st, 1, before);

@@ -231,12 +231,44 @@ fmt(int64_t secs, int64_t frac, const char *suffix, char *buf, size_t n)
 			;
 		f[len + 1] = '\0';
 	}
-	r = snprintf(buf, n, "%04lld-%02u-%02uT%02d:%02d:%02d%s%s",
-	    (long long)y, m, d, sod / 3600, sod / 60 % 60, sod % 60, f,
-	    suffix);
-	if (r < 0 || (size_t)r >= n)
-		return -1;
-	return r;
+	if (y < 0 || y > 9999) {
+		r = snprintf(buf, n, "%04lld-%02u-%02uT%02d:%02d:%02d%s%s",
+		    (long long)y, m, d, sod / 3600, sod / 60 % 60, sod % 60, f,
+		    suffix);
+		if (r < 0 || (size_t)r >= n)
+			return -1;
+		return r;
+	}
+	/* the common case by hand: every usage record formats two times */
+	{
+		size_t fl = strlen(f), sl = strlen(suffix);
+		char *p = buf;
+
+		if (n < 19 + fl + sl + 1)
+			return -1;
+		p[0] = (char)('0' + y / 1000);
+		p[1] = (char)('0' + y / 100 % 10);
+		p[2] = (char)('0' + y / 10 % 10);
+		p[3] = (char)('0' + y % 10);
+		p[4] = '-';
+		p[5] = (char)('0' + m / 10);
+		p[6] = (char)('0' + m % 10);
+		p[7] = '-';
+		p[8] = (char)('0' + d / 10);
+		p[9] = (char)('0' + d % 10);
+		p[10] = 'T';
+		p[11] = (char)('0' + sod / 36000);
+		p[12] = (char)('0' + sod / 3600 % 10);
+		p[13] = ':';
+		p[14] = (char)('0' + sod / 60 % 60 / 10);
+		p[15] = (char)('0' + sod / 60 % 10);
+		p[16] = ':';
+		p[17] = (char)('0' + sod % 60 / 10);
+		p[18] = (char)('0' + sod % 10);
+		memcpy(p + 19, f, fl);
+		memcpy(p + 19 + fl, suffix, sl + 1);
+		return (int)(19 + fl + sl);
+	}
 }
 
 int

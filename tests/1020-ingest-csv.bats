@@ -110,10 +110,13 @@ load lib
 	jq -e '.read == 2 and .emitted == 2' "$T/s"
 }
 
-@test "CRLF CSV: rows read, a CR inside a quoted field kept, rejects quote the CR" {
-	printf 'id,source,type,subject,time,data.note\r\nc1,s,t,globex,2026-10-10T00:00:00Z,"a\r\nb"\r\nc2,s,t,nobody,2026-10-10T00:00:00Z,x\r\n' >"$T/crlf.csv"
+@test "CRLF CSV: rows read, a bare CR kept as data, rejects quote the CR" {
+	printf 'id,source,type,subject,time,data.note\r\nc1,s,t,globex,2026-10-10T00:00:00Z,"a\r\nb"\r\nc2,s,t,nobody,2026-10-10T00:00:00Z,x\r\nc3,s,t,globex,2026-10-10T00:00:00Z,p\rq\r\n' >"$T/crlf.csv"
 	run ingest --rejects "$T/r" --stats "$T/s" "$T/crlf.csv"
-	jq -e '.read == 2 and .emitted == 1' "$T/s"
+	jq -e '.read == 3 and .emitted == 2' "$T/s"
 	jq -e '.line == 4 and .raw == "c2,s,t,nobody,2026-10-10T00:00:00Z,x\r"' "$T/r"
-	"$BIN/meter-ingest" --replay --ledger "$T/ledger.sqlite" | grep -F '"data":{"note":"a\r\nb"}'
+	# a line break inside a quoted field reads as LF; a bare CR is data
+	"$BIN/meter-ingest" --replay --ledger "$T/ledger.sqlite" >"$T/out"
+	grep -F '"data":{"note":"a\nb"}' "$T/out"
+	grep -F '"data":{"note":"p\rq"}' "$T/out"
 }

@@ -62,6 +62,11 @@ gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 	expect_status 0
 	jq -e '.rejects_by_code.event_before_retention == 1' "$T/s2"
 	jq -e '.class == "policy_violation" and .field == "time"' "$T/r2"
+	# an earlier horizon never moves it back
+	"$BIN/meter-ingest" --ledger "$T/ledger.sqlite" --as-of 2026-11-20T00:00:00Z \
+	    --prune-before 2026-09-01T00:00:00Z 2>/dev/null
+	[ "$(sqlite3 "$T/ledger.sqlite" "select v from meta where k = 'pruned_before'")" = \
+	    "$(python3 -c 'import datetime as d; print(int(d.datetime(2026,10,1,tzinfo=d.timezone.utc).timestamp()) * 10**9)')" ]
 	# --force prunes inside the window, on purpose
 	run "$BIN/meter-ingest" --ledger "$T/ledger.sqlite" --as-of 2026-10-20T00:00:00Z \
 	    --prune-before 2026-10-20T00:00:00Z --force

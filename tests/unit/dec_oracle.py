@@ -298,6 +298,42 @@ def rand_json(r):
     return t
 
 
+def signed(r, c):
+    return -c if r.random() < 0.5 else c
+
+
+# Knuth's division guesses each 32-bit quotient digit from the top limbs
+# and, rarely (about 2^-32 on random data), guesses one too many and
+# must add the divisor back.  Dividends just below a multiple of the
+# divisor hit that path often, so a slice of the cases is built so.
+
+def near_multiple_mul(r):
+    """a * b just under (q + 1) * 10^k: mulr divides by 10^k."""
+    sa, sb = r.randint(0, MAXD), r.randint(0, MAXD)
+    if sa + sb == 0:
+        return None
+    k = r.randint(max(1, sa + sb - MAXD), sa + sb)
+    q = r.randint(1, 10 ** r.randint(1, max(1, min(MAXD, 2 * MAXD - k))))
+    a = r.randint(1, LIM - 1)
+    b = ((q + 1) * 10 ** k - r.randint(1, 10 ** r.randint(1, 20))) // a
+    if b < 1 or b >= LIM:
+        return None
+    return (signed(r, a), sa), (signed(r, b), sb), sa + sb - k
+
+
+def near_multiple_div(r, scale):
+    """a * 10^x just under (q + 1) * b * 10^y: what dec_div divides."""
+    sa, sb = r.randint(0, MAXD), r.randint(0, MAXD)
+    x = scale + sb - sa
+    b = r.randint(1, 10 ** r.randint(1, MAXD) - 1)
+    d = b * 10 ** max(0, -x)
+    q = r.randint(1, 10 ** r.randint(1, MAXD))
+    a = ((q + 1) * d - r.randint(1, 1000)) // 10 ** max(0, x)
+    if a < 1 or a >= LIM:
+        return None
+    return (signed(r, a), sa), (signed(r, b), sb)
+
+
 def gen_case(r):
     """One (op, args, line) triple."""
     op = r.choice(("parse", "add", "sub", "mul", "mulr", "mulr", "div",
@@ -319,6 +355,8 @@ def gen_case(r):
         if op == "mul":
             return op, [a, b], "mul %s %s" % (dstr(a), dstr(b))
         scale = rand_target(r, a[1] + b[1] - 1)
+        if r.random() < 0.15:
+            a, b, scale = near_multiple_mul(r) or (a, b, scale)
         return (op, [a, b, scale, mode],
                 "mulr %s %s %d %s" % (dstr(a), dstr(b), scale, mode))
     if op == "div":
@@ -331,6 +369,8 @@ def gen_case(r):
             ac, as_ = (2 * q + 1) * bc * 5, scale + 1 + bs
             if bc != 0 and ndigits(abs(ac)) <= MAXD and as_ <= MAXD:
                 a = (ac if r.random() < 0.5 else -ac, as_)
+        elif r.random() < 0.15:
+            a, b = near_multiple_div(r, scale) or (a, b)
         if r.random() < 0.03:
             b = (0, b[1])
         return (op, [a, b, scale, mode],

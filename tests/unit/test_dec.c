@@ -391,6 +391,41 @@ static const struct {
 	{ "div " T38 " " N38 " 38 half-up", Z38 },
 	{ "div 1 3 -1 half-up", "ERR ESCALE" },
 
+	/* rounding up into 10^38 */
+	{ "mulr 9.9999999999999999999999999999999999990 "
+	    "10000000000000000000000000000000000001 0 half-up", "ERR ERANGE" },
+	{ "mulr 9.9999999999999999999999999999999999990 "
+	    "10000000000000000000000000000000000001 0 down", N38 },
+
+	/*
+	 * 256-bit long division: dividends just below a multiple of the
+	 * divisor make Knuth's quotient-digit guess one too large, which
+	 * only the add-back step (or the two-limb correction) repairs.
+	 */
+	{ "div -0.00416256257879988843001567523672877 "
+	    "5902.35736864102962809436409 20 half-up",
+	    "-0.00000070523730076315" },
+	{ "mulr -978697.11896116062393636367410428226731 "
+	    "-0.0006147867285423958961800017465530907 2 half-even", "601.69" },
+	{ "div 647427962391.9973093344865800702251097 "
+	    "7698329291975730220.7622880 26 half-even",
+	    "0.00000008409980111747581412" },
+	{ "div -99999999999999999999.999999999999999996 "
+	    "99999999999999999999999999.999999999997 28 half-even",
+	    "-0.0000010000000000000000000000" },
+	{ "mulr 50067912953670.699099310526916233466563 "
+	    "-0.1830329846220248506187 18 down",
+	    "-9164079541706.087885310009385170" },
+	{ "div 6.3834654084675028200658 "
+	    "-39098283098482557501874608956617.4 37 half-up",
+	    "-0.0000000000000000000000000000001632672" },
+	{ "div 73572695645791.287581333 "
+	    "-10000000000000000000000.00000000000000 25 half-up",
+	    "-0.0000000073572695645791288" },
+	{ "mulr -0.00002772563752342 "
+	    "-999999999999999999999.99999999999999996 17 half-up",
+	    "27725637523420000.00000000000000000" },
+
 	/* comparison ignores scale */
 	{ "cmp 1.0 1", "0" },
 	{ "cmp -1.5 -1.50", "0" },
@@ -487,6 +522,14 @@ api_tests(void)
 	ok(dec_add(d, DEC_ZERO, &r) == DEC_ERANGE, "add refuses c = 10^38");
 	ok(dec_round(DEC_ZERO, 2, (enum dec_round)99, &r) == DEC_ESCALE,
 	    "round refuses a bad mode");
+	ok(dec_sub(DEC_ZERO, d, &r) == DEC_ERANGE, "sub refuses c = 10^38");
+	ok(dec_mul(d, DEC_ZERO, &r) == DEC_ERANGE, "mul refuses c = 10^38");
+	ok(dec_mul_round(DEC_ZERO, d, 2, DEC_UP, &r) == DEC_ERANGE,
+	    "mul_round refuses c = 10^38");
+	ok(dec_div(d, dec_from_i64(1), 2, DEC_UP, &r) == DEC_ERANGE,
+	    "div refuses c = 10^38");
+	ok(dec_to_minor(d, 2, &m) == DEC_ERANGE, "to_minor refuses c = 10^38");
+	ok(!dec_valid(d) && dec_valid(DEC_ZERO), "dec_valid");
 
 	/* Signs and zero. */
 	ok(dec_sign(dec_neg(dec_from_i64(5))) == -1, "neg 5 is negative");

@@ -1,0 +1,176 @@
+/*
+ * test_jrec.c: exact JSON records (jrec.c), the canonical writer (jw.c)
+ * and the packed form (pack.c), printed as TAP.
+ *   test_jrec            fixed cases
+ *   test_jrec --oracle   for each NDJSON line on stdin print either
+ *                        "ERR code" or the canonical JSON, a tab, and the
+ *                        JSON written back from the packed form;
+ *                        jrec_oracle.py checks both against Python's
+ *                        json + decimal
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jrec.h"
+#include "jw.h"
+#include "pack.h"
+
+static int ntest, nfail;
+
+static void ok(int, const char *, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+ok(int cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	ntest++;
+	if (!cond)
+		nfail++;
+	printf("%s %d - ", cond ? "ok" : "not ok", ntest);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+/* canonical JSON and packed-then-unpacked JSON of one line */
+static int
+both(struct jrec *r, const char *line, struct buf *canon, struct buf *back)
+{
+	struct buf packed = { 0 };
+	struct jw w;
+
+	buf_reset(canon);
+	buf_reset(back);
+	if (jrec_parse(r, line, strlen(line)) < 0)
+		return -1;
+	jw_init(&w, canon);
+	jw_json(&w, r->root, r);
+	pk_pack(&packed, r->root, r);
+	jw_init(&w, back);
+	if (pk_json(&w, (unsigned char *)packed.p, packed.len) < 0) {
+		buf_free(&packed);
+		return -2;
+	}
+	buf_free(&packed);
+	return 0;
+}
+
+static int
+oracle(void)
+{
+	struct buf canon = { 0 }, back = { 0 };
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	struct jrec r;
+	int rc;
+
+	jrec_init(&r, 64);
+	while ((n = getline(&line, &cap, stdin)) > 0) {
+		if (line[n - 1] == '\n')
+			line[n - 1] = '\0';
+		rc = both(&r, line, &canon, &back);
+		if (rc == -1)
+			printf("ERR %s\n", r.code);
+		else if (rc == -2)
+			printf("ERR pack\n");
+		else
+			printf("%s\t%s\n", buf_cstr(&canon), buf_cstr(&back));
+	}
+	free(line);
+	jrec_free(&r);
+	buf_free(&canon);
+	buf_free(&back);
+	return 0;
+}
+
+static void
+canon_is(struct jrec *r, const char *in, const char *want)
+{
+	struct buf c = { 0 }, b = { 0 };
+	int rc = both(r, in, &c, &b);
+
+	ok(rc == 0 && strcmp(buf_cstr(&c), want) == 0 &&
+	    strcmp(buf_cstr(&b), want) == 0, "%s -> %s (got %s)", in, want,
+	    rc == 0 ? buf_cstr(&c) : r->code);
+	buf_free(&c);
+	buf_free(&b);
+}
+
+static void
+fails(struct jrec *r, const char *in, const char *code, const char *field)
+{
+	int rc = jrec_parse(r, in, strlen(in));
+
+	ok(rc < 0 && strcmp(r->code, code) == 0 &&
+	    strcmp(r->field, field) == 0, "%s refused: %s at '%s' (got %s "
+	    "at '%s')", in, code, field, rc < 0 ? r->code : "success",
+	    rc < 0 ? r->field : "");
+}
+
+int
+main(int argc, char **argv)
+{
+	struct pk_val v;
+	struct buf p = { 0 };
+	struct jrec r;
+	dec d;
+
+	if (argc > 1 && strcmp(argv[1], "--oracle") == 0)
+		return oracle();
+	jrec_init(&r, 4);
+	canon_is(&r, "{\"a\":0.1}", "{\"a\":0.1}");
+	canon_is(&r, "{\"b\":1,\"a\":2}", "{\"a\":2,\"b\":1}");
+	canon_is(&r, "{\"a\":1.50,\"b\":1e3,\"c\":-0,\"d\":2.5E-3}",
+	    "{\"a\":1.5,\"b\":1000,\"c\":0,\"d\":0.0025}");
+	canon_is(&r, "{\"n\":9007199254740993}", "{\"n\":9007199254740993}");
+	canon_is(&r, "{\"n\":12345678901234567890.123}",
+	    "{\"n\":12345678901234567890.123}");
+	canon_is(&r, "{\"s\":\"\\u00e9\\n\\u0001\\/\"}",
+	    "{\"s\":\"\xc3\xa9\\n\\u0001/\"}");
+	canon_is(&r, "{\"a\":[3,{\"z\":true,\"y\":null}],\"\":false}",
+	    "{\"\":false,\"a\":[3,{\"y\":null,\"z\":true}]}");
+	canon_is(&r, "  {\"a\":1}  ", "{\"a\":1}");
+	fails(&r, "{\"a\":1,\"a\":2}", "duplicate_key", "");
+	fails(&r, "[1]", "not_object", "");
+	fails(&r, "{\"a\":", "truncated_json", "");
+	fails(&r, "{\"a\":01}", "invalid_json", "");
+	fails(&r, "{\"a\":{\"b\":[{\"c\":{}}]}}", "too_deep", "a.b[0].c");
+	fails(&r, "{\"x\":[0,{\"y\":1e-39}]}", "number_inexact", "x[1].y");
+	fails(&r, "{\"x\":1e38}", "number_out_of_range", "x");
+	fails(&r, "{\"a\":\"\xff\"}", "invalid_utf8", "");
+	/* numbers get their exact values */
+	ok(jrec_parse(&r, "{\"a\":0.1}", 9) == 0 &&
+	    jrec_num(&r, json_object_get(r.root, "a"), &d) == 0 &&
+	    d.c == 1 && d.s == 1, "jrec_num gives 0.1 exactly");
+	/* pk_get finds dotted paths */
+	jrec_parse(&r, "{\"u\":{\"t\":{\"in\":5}},\"m\":\"x\"}", 29);
+	pk_pack(&p, r.root, &r);
+	ok(pk_get((unsigned char *)p.p, p.len, "u.t.in", &v) == 1 &&
+	    v.tag == 'n' && v.len == 1 && v.p[0] == '5', "pk_get u.t.in");
+	ok(pk_get((unsigned char *)p.p, p.len, "m", &v) == 1 && v.tag == 's',
+	    "pk_get m");
+	ok(pk_get((unsigned char *)p.p, p.len, "u.x", &v) == 0, "pk_get "
+	    "absent");
+	ok(pk_get((unsigned char *)p.p, p.len, "m.x", &v) == 0, "pk_get "
+	    "through a string");
+	ok(pk_get((unsigned char *)p.p, p.len - 1, "m", &v) == -1,
+	    "pk_get on cut bytes");
+	/* the schema version rule */
+	jrec_parse(&r, "{\"schema\":\"1.7\"}", 16);
+	ok(jrec_check_schema(&r, 1) == 0, "schema 1.7 readable by major 1");
+	jrec_parse(&r, "{\"schema\":\"2.0\"}", 16);
+	ok(jrec_check_schema(&r, 1) < 0 &&
+	    strcmp(r.code, "unsupported_schema") == 0, "schema 2.0 refused");
+	jrec_parse(&r, "{\"kind\":\"usage\"}", 16);
+	ok(jrec_check_schema(&r, 1) < 0 && strcmp(r.code, "missing_field") ==
+	    0, "missing schema refused");
+	buf_free(&p);
+	jrec_free(&r);
+	printf("1..%d\n", ntest);
+	return nfail != 0;
+}

@@ -1,0 +1,129 @@
+/*
+ * test_keys.c: key derivation (common/keys.c), printed as TAP.
+ *   test_keys            fixed vectors
+ *   test_keys --oracle   read "SOURCE<TAB>ID" lines (hex-encoded bytes),
+ *                        print the usage key of each; keys_oracle.py
+ *                        compares with Python's hashlib.blake2b
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "keys.h"
+
+static int ntest, nfail;
+
+static void ok(int, const char *, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+ok(int cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	ntest++;
+	if (!cond)
+		nfail++;
+	printf("%s %d - ", cond ? "ok" : "not ok", ntest);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+static const char *
+usage_hex(const char *src, const char *id)
+{
+	static char hex[KEY_HEXLEN];
+	unsigned char k[KEY_LEN];
+
+	key_usage(src, strlen(src), id, strlen(id), k);
+	key_hex(k, KEY_LEN, hex);
+	return hex;
+}
+
+static int
+oracle(void)
+{
+	char line[4096], *tab, a[2048], b[2048];
+	unsigned char k[KEY_LEN];
+	char hex[KEY_HEXLEN];
+	size_t la, lb;
+
+	while (fgets(line, sizeof(line), stdin) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if ((tab = strchr(line, '\t')) == NULL)
+			return 2;
+		*tab = '\0';
+		la = strlen(line) / 2;
+		lb = strlen(tab + 1) / 2;
+		if (sodium_hex2bin((unsigned char *)a, sizeof(a), line,
+		    strlen(line), NULL, &la, NULL) != 0 ||
+		    sodium_hex2bin((unsigned char *)b, sizeof(b), tab + 1,
+		    strlen(tab + 1), NULL, &lb, NULL) != 0)
+			return 2;
+		key_usage(a, la, b, lb, k);
+		key_hex(k, KEY_LEN, hex);
+		puts(hex);
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	unsigned char k[KEY_LEN], back[KEY_LEN];
+	char hex[KEY_HEXLEN];
+	struct keyh h;
+	int i;
+
+	key_init();
+	if (argc > 1 && strcmp(argv[1], "--oracle") == 0)
+		return oracle();
+
+	/* the key of the sample event, as in testdata/ingest/ */
+	ok(strcmp(usage_hex("api-gw/us-east-1", "evt-0001"),
+	    "c8da64d72c8efa545736837309bb9eed") == 0,
+	    "usage key of the sample event is stable");
+	/* length prefixes: moving a byte between fields changes the key */
+	ok(strcmp(usage_hex("ab", "c"), usage_hex("a", "bc")) != 0,
+	    "(ab, c) and (a, bc) differ");
+	ok(strcmp(usage_hex("", "abc"), usage_hex("abc", "")) != 0,
+	    "(, abc) and (abc, ) differ");
+	/* domain separation: the same fields under another domain differ */
+	key_start(&h, "invoice");
+	key_str(&h, "api-gw/us-east-1");
+	key_str(&h, "evt-0001");
+	key_end(&h, k);
+	key_hex(k, KEY_LEN, hex);
+	ok(strcmp(hex, usage_hex("api-gw/us-east-1", "evt-0001")) != 0,
+	    "domains separate keys");
+	/* deterministic */
+	ok(strcmp(usage_hex("s", "1"), usage_hex("s", "1")) == 0,
+	    "same input, same key");
+	/* hex round trip */
+	for (i = 0; i < KEY_LEN; i++)
+		k[i] = (unsigned char)(i * 37 + 1);
+	key_hex(k, KEY_LEN, hex);
+	ok(strlen(hex) == 32 && key_unhex(hex, back, KEY_LEN) == 0 &&
+	    memcmp(k, back, KEY_LEN) == 0, "hex round trip");
+	ok(key_unhex("zz", back, KEY_LEN) < 0, "bad hex refused");
+	ok(key_unhex("00112233445566778899aabbccddeeff00", back, KEY_LEN) < 0,
+	    "long hex refused");
+	/* key_i64 is little-endian and length-prefixed like a field */
+	{
+		struct keyh h2;
+		unsigned char k2[KEY_LEN],
+		    le[8] = { 0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01 };
+
+		key_start(&h, "t");
+		key_i64(&h, 0x0102030405060708LL);
+		key_end(&h, k);
+		key_start(&h2, "t");
+		key_field(&h2, le, 8);
+		key_end(&h2, k2);
+		ok(memcmp(k, k2, KEY_LEN) == 0, "key_i64 is an 8-byte field");
+	}
+	printf("1..%d\n", ntest);
+	return nfail != 0;
+}
