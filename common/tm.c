@@ -491,7 +491,7 @@ int
 tm_period_of(int64_t t, enum tm_unit unit, int anchor, const struct tz *z,
     struct tm_period *out)
 {
-	int64_t ts, day, lab, step, start, end;
+	int64_t ts, day, lab, step, start, end, hs, he;
 	int i;
 
 	switch (unit) {
@@ -515,10 +515,11 @@ tm_period_of(int64_t t, enum tm_unit unit, int anchor, const struct tz *z,
 		anchor = 1;
 	ts = floordiv(t, NS);
 	if (unit == TM_HOUR) {
-		if (hour_period(z, ts, &start, &end) == -1 ||
-		    mkns(start, 0, &out->start) == -1 ||
-		    mkns(end, 0, &out->end) == -1)
+		if (hour_period(z, ts, &hs, &he) == -1 ||
+		    mkns(hs, 0, &start) == -1 || mkns(he, 0, &end) == -1)
 			return -1;
+		out->start = start;
+		out->end = end;
 		return 0;
 	}
 	day = floordiv(ts + offset(z, ts), 86400);

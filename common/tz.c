@@ -217,13 +217,10 @@ p_posix(const char *s, struct prule *r)
 		return -1;
 	if ((s = p_rdate(s, &r->end)) == NULL || *s != '\0')
 		return -1;
+	/* tz_local_to_utc() relies on this bound */
+	if (r->dst_off <= -TZ_MAXOFF || r->dst_off >= TZ_MAXOFF)
+		return -1;
 	return 0;
-}
-
-static int
-isleap(int64_t y)
-{
-	return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
 }
 
 /* The day (since the epoch) a rule date falls on in year y. */
@@ -236,7 +233,7 @@ rdate_day(const struct rdate *r, int64_t y)
 	switch (r->kind) {
 	case 'J':	/* 1..365, February 29 never counted */
 		d = tm_days_from_civil(y, 1, 1) + r->n - 1;
-		if (r->n >= 60 && isleap(y))
+		if (r->n >= 60 && tm_is_leap(y))
 			d++;
 		return d;
 	case 'N':	/* 0..365, February 29 counted */
@@ -327,8 +324,13 @@ footer_next(const struct tz *z, int64_t s, int64_t *when)
 		return 0;
 	s = clamp(s);
 	ev_build(&z->rule, s, ev);
-	for (i = 0; i < NEV; i++) {
-		if (ev[i].t <= s || ev[i].t <= z->footer_from)
+	/*
+	 * At the window's first and last instants an event of the years
+	 * outside may coincide: never candidates.
+	 */
+	for (i = 1; i < NEV - 1; i++) {
+		if (ev[i].t <= s || ev[i].t <= z->footer_from ||
+		    ev[i].t == ev[0].t || ev[i].t == ev[NEV - 1].t)
 			continue;
 		if (ev_dst(ev, ev[i].t) != ev_dst(ev, ev[i].t - 1)) {
 			*when = ev[i].t;
@@ -350,10 +352,10 @@ footer_prev(const struct tz *z, int64_t s, int64_t *when)
 		return 0;
 	s = clamp(s);
 	ev_build(&z->rule, s, ev);
-	for (i = NEV - 1; i >= 0; i--) {
-		if (ev[i].t > s)
+	for (i = NEV - 2; i >= 1; i--) {
+		if (ev[i].t > s || ev[i].t == ev[NEV - 1].t)
 			continue;
-		if (ev[i].t <= z->footer_from)
+		if (ev[i].t <= z->footer_from || ev[i].t == ev[0].t)
 			break;
 		if (ev_dst(ev, ev[i].t) != ev_dst(ev, ev[i].t - 1)) {
 			*when = ev[i].t;
@@ -665,6 +667,8 @@ tz_load(const char *name, const char **why)
 	struct tz *z;
 	int fd;
 
+	if (why == NULL)
+		why = &err;
 	if (name == NULL || !name_ok(name)) {
 		*why = "invalid time zone name";
 		return NULL;

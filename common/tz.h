@@ -33,7 +33,7 @@
 
 struct tz;
 
-/* NULL with *why ("unknown time zone", ...) on failure. */
+/* NULL with *why ("unknown time zone", ...) on failure; why may be NULL. */
 struct tz	*tz_load(const char *name, const char **why);
 void		 tz_free(struct tz *);
 const char	*tz_name(const struct tz *);
