@@ -428,7 +428,19 @@ accept_event(struct ingest *g, const struct slot *sl, const struct event *ev)
 		ldg_begin(g->ldg);
 		g->intx = 1;
 	}
-	r = ldg_usage_claim(g->ldg, key, digest, ev->t, &orig_t);
+	u.t = ev->t;
+	u.ingested = g->as_of;
+	u.key = key;
+	u.digest = digest;
+	u.customer = c->id;
+	u.source = ev->source;
+	u.id = ev->id;
+	u.type = ev->type;
+	u.subject = ev->subject;
+	u.corr = ev->corr;	/* NULL: the key is the correlation id */
+	u.data = (const unsigned char *)g->pdata.p;
+	u.datalen = g->pdata.len;
+	r = ldg_usage_put(g->ldg, &u, &orig_t);
 	if (r == LDG_DUP) {
 		g->dups++;
 		return;
@@ -445,19 +457,6 @@ accept_event(struct ingest *g, const struct slot *sl, const struct event *ev)
 		    ev->source, ev->id, hex, tb);
 		return;
 	}
-	u.t = ev->t;
-	u.ingested = g->as_of;
-	u.key = key;
-	u.digest = digest;
-	u.customer = c->id;
-	u.source = ev->source;
-	u.id = ev->id;
-	u.type = ev->type;
-	u.subject = ev->subject;
-	u.corr = ev->corr;	/* NULL: the key is the correlation id */
-	u.data = (const unsigned char *)g->pdata.p;
-	u.datalen = g->pdata.len;
-	ldg_usage_store(g->ldg, &u);
 	write_usage(&g->out, &u);
 	g->emitted++;
 }

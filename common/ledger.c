@@ -6,11 +6,16 @@
  * each batch dirties pages all over the tree and every dirty page goes to
  * the WAL.  Idempotency keys are random digests of (source, id) and must
  * be found whatever the event's time, so locality cannot come from the key.
- * It comes from a small LSM instead: new keys go into ukey_hot, a table
- * kept under LDG_HOT_KEYS entries whose pages stay in cache; when it is
- * full, it is merged into ukey_cold in key order in one statement, which
- * touches each cold page once.  A claim probes cold (a read) and inserts
- * into hot (a write to a small tree).
+ * It comes from a small LSM instead.  A new key is appended to ukey_log
+ * (a rowid table in acceptance order: writes land on the last page) and
+ * added to an in-memory hash of the log's keys, which answers lookups of
+ * recent keys without touching SQLite.  When the log holds LDG_HOT_KEYS
+ * keys, it is merged into ukey_cold, a B-tree by key, in key order in
+ * one statement, which touches each cold page once; meta's key_gen then
+ * tells every process to reload its hash.  A claim is a hash probe, a
+ * cold probe (a read, while cold is not empty) and an append.  Under the
+ * write lock, a process first reads the log entries other processes
+ * appended since its last batch, so its hash is complete when it claims.
  *
  * Usage records are clustered by (UTC day of the event, acceptance
  * sequence): a batch appends at the end of each day it touches, a few
@@ -32,22 +37,23 @@
 enum {
 	S_COLD_ANY,
 	S_COLD_GET,
-	S_HOT_INS,
-	S_HOT_GET,
+	S_LOG_INS,
+	S_LOG_SINCE,
 	S_USAGE_INS,
 	S_SCAN,
-	S_HOT_COUNT,
 	S_SEQ_GET,
 	S_SEQ_SET,
+	S_GEN_GET,
 	S_NSTMT
 };
 
 static const char *const sql_text[S_NSTMT] = {
 	[S_COLD_ANY] = "SELECT EXISTS (SELECT 1 FROM ukey_cold)",
 	[S_COLD_GET] = "SELECT d, t FROM ukey_cold WHERE k = ?1",
-	[S_HOT_INS] = "INSERT INTO ukey_hot (k, d, t) VALUES (?1, ?2, ?3) "
-	    "ON CONFLICT (k) DO NOTHING",
-	[S_HOT_GET] = "SELECT d, t FROM ukey_hot WHERE k = ?1",
+	[S_LOG_INS] = "INSERT INTO ukey_log (seq, k, d, t) "
+	    "VALUES (?1, ?2, ?3, ?4)",
+	[S_LOG_SINCE] = "SELECT seq, k, d, t FROM ukey_log WHERE seq > ?1 "
+	    "ORDER BY seq",
 	[S_USAGE_INS] = "INSERT INTO usage (day, seq, t, key, customer, "
 	    "source, id, type, subject, digest, corr, ingested, data) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
@@ -55,7 +61,7 @@ static const char *const sql_text[S_NSTMT] = {
 	    "digest, corr, ingested, data, seq FROM usage "
 	    "WHERE day >= ?1 AND day <= ?2 AND t >= ?3 AND t < ?4 "
 	    "ORDER BY day, seq",
-	[S_HOT_COUNT] = "SELECT count(*) FROM ukey_hot",
+	[S_GEN_GET] = "SELECT v FROM meta WHERE k = 'key_gen'",
 	[S_SEQ_GET] = "SELECT v FROM meta WHERE k = 'next_seq'",
 	[S_SEQ_SET] = "UPDATE meta SET v = ?1 WHERE k = 'next_seq'",
 };
@@ -65,7 +71,7 @@ static const char schema_v1[] =
 	"  k TEXT PRIMARY KEY,"
 	"  v TEXT NOT NULL"
 	") WITHOUT ROWID;"
-	"INSERT INTO meta (k, v) VALUES ('next_seq', 1);"
+	"INSERT INTO meta (k, v) VALUES ('next_seq', 1), ('key_gen', 0);"
 	"CREATE TABLE usage ("
 	"  day INTEGER NOT NULL,"	/* UTC day of t: days since 1970 */
 	"  seq INTEGER NOT NULL,"	/* acceptance order, from meta */
@@ -82,16 +88,29 @@ static const char schema_v1[] =
 	"  data BLOB NOT NULL,"		/* packed, see pack.h */
 	"  PRIMARY KEY (day, seq)"
 	") WITHOUT ROWID;"
-	"CREATE TABLE ukey_hot ("
-	"  k BLOB PRIMARY KEY,"
+	"CREATE TABLE ukey_log ("
+	"  seq INTEGER PRIMARY KEY,"	/* the usage record's seq */
+	"  k BLOB NOT NULL,"
 	"  d BLOB NOT NULL,"
 	"  t INTEGER NOT NULL"
-	") WITHOUT ROWID;"
+	");"
 	"CREATE TABLE ukey_cold ("
 	"  k BLOB PRIMARY KEY,"
 	"  d BLOB NOT NULL,"
 	"  t INTEGER NOT NULL"
 	") WITHOUT ROWID;";
+
+/*
+ * The in-memory hash of the keys in ukey_log: open addressing on the
+ * key's first bytes (already uniform), 32-byte slots holding the key, the
+ * first 8 bytes of the content digest (a false match needs a 2^-64
+ * accident) and the event time.  An all-zero key marks an empty slot.
+ */
+struct hslot {
+	unsigned char	k[LDG_KEYLEN];
+	unsigned char	d[8];
+	int64_t		t;
+};
 
 struct ledger {
 	sqlite3		*db;
@@ -99,8 +118,12 @@ struct ledger {
 	int		 busy_ms;
 	int		 intx;
 	int		 cold_any;
-	int64_t		 hot_n, hot_max;
+	int64_t		 hot_max;
 	int64_t		 seq, seq0;	/* next acceptance sequence number */
+	struct hslot	*hot;
+	size_t		 hcap, hn;
+	int64_t		 hseq;		/* log entries up to here are hashed */
+	int64_t		 hgen;		/* key_gen they belong to */
 	sqlite3_stmt	*st[S_NSTMT];
 };
 
@@ -175,6 +198,22 @@ ldg_pragma_int(struct ledger *l, const char *sql)
 }
 
 static void
+ldg_check_foreign(struct ledger *l)
+{
+	int64_t app, ver, ntab;
+
+	app = ldg_pragma_int(l, "PRAGMA application_id");
+	ver = ldg_pragma_int(l, "PRAGMA user_version");
+	ntab = ldg_pragma_int(l, "SELECT count(*) FROM sqlite_master");
+	if (app == 0 && ver == 0 && ntab == 0)
+		return;		/* new: ldg_migrate creates the schema */
+	if (app != LDG_APPID)
+		die(EX_CONFIG, "'%s' is an SQLite database but not a ledger of "
+		    "this toolchain (application_id %lld)", l->path,
+		    (long long)app);
+}
+
+static void
 ldg_migrate(struct ledger *l)
 {
 	int64_t ver, app, ntab;
@@ -242,6 +281,11 @@ ldg_open(const char *path, int busy_ms, int flags)
 	sqlite3_busy_timeout(l->db, l->busy_ms);
 	sqlite3_extended_result_codes(l->db, 0);
 
+	/*
+	 * Look before changing anything: a database of another application
+	 * must be refused as it was found, not switched to WAL first.
+	 */
+	ldg_check_foreign(l);
 	/* journal_mode answers with the mode it is in */
 	rc = sqlite3_prepare_v2(l->db, "PRAGMA journal_mode = WAL", -1, &st,
 	    NULL);
@@ -260,8 +304,7 @@ ldg_open(const char *path, int busy_ms, int flags)
 	sqlite3_finalize(st);
 	ldg_exec(l, "PRAGMA synchronous = FULL;"
 	    "PRAGMA foreign_keys = ON;"
-	    "PRAGMA temp_store = MEMORY;"
-	    "PRAGMA cache_size = -65536;"
+	    "PRAGMA cache_size = -16384;"
 	    "PRAGMA mmap_size = 0;"
 	    /*
 	     * The hot key pages are rewritten by every batch; checkpointing
@@ -289,6 +332,7 @@ ldg_close(struct ledger *l)
 		ldg_rollback(l);
 	for (i = 0; i < S_NSTMT; i++)
 		sqlite3_finalize(l->st[i]);
+	free(l->hot);
 	if (sqlite3_close(l->db) != SQLITE_OK)
 		warnmsg("ledger '%s': close: %s", l->path,
 		    sqlite3_errmsg(l->db));
@@ -317,6 +361,111 @@ ldg_step1(struct ledger *l, sqlite3_stmt *st, const char *what)
 	return 0;
 }
 
+/* ---- the in-memory hash of ukey_log ---- */
+
+static const unsigned char zerokey[LDG_KEYLEN];
+
+static size_t
+hot_index(const struct ledger *l, const unsigned char *k)
+{
+	uint64_t h;
+
+	memcpy(&h, k, sizeof(h));
+	return (size_t)h & (l->hcap - 1);
+}
+
+static struct hslot *
+hot_find(struct ledger *l, const unsigned char *k)
+{
+	size_t i;
+
+	if (l->hn == 0)
+		return NULL;
+	for (i = hot_index(l, k);; i = (i + 1) & (l->hcap - 1)) {
+		if (memcmp(l->hot[i].k, k, LDG_KEYLEN) == 0)
+			return &l->hot[i];
+		if (memcmp(l->hot[i].k, zerokey, LDG_KEYLEN) == 0)
+			return NULL;
+	}
+}
+
+static void hot_add(struct ledger *, const unsigned char *,
+    const unsigned char *, int64_t);
+
+static void
+hot_grow(struct ledger *l)
+{
+	struct hslot *old = l->hot;
+	size_t oldcap = l->hcap, i;
+
+	l->hcap = oldcap ? oldcap * 2 : 1024;
+	l->hot = xcalloc(l->hcap, sizeof(*l->hot));
+	l->hn = 0;
+	for (i = 0; i < oldcap; i++)
+		if (memcmp(old[i].k, zerokey, LDG_KEYLEN) != 0)
+			hot_add(l, old[i].k, old[i].d, old[i].t);
+	free(old);
+}
+
+static void
+hot_add(struct ledger *l, const unsigned char *k, const unsigned char *d,
+    int64_t t)
+{
+	size_t i;
+
+	if ((l->hn + 1) * 10 > l->hcap * 7)
+		hot_grow(l);
+	for (i = hot_index(l, k);; i = (i + 1) & (l->hcap - 1))
+		if (memcmp(l->hot[i].k, zerokey, LDG_KEYLEN) == 0)
+			break;
+	memcpy(l->hot[i].k, k, LDG_KEYLEN);
+	memcpy(l->hot[i].d, d, 8);
+	l->hot[i].t = t;
+	l->hn++;
+}
+
+static void
+hot_clear(struct ledger *l)
+{
+	if (l->hot != NULL)
+		memset(l->hot, 0, l->hcap * sizeof(*l->hot));
+	l->hn = 0;
+	l->hseq = 0;
+}
+
+/*
+ * Under the write lock: make the hash hold exactly the keys in ukey_log.
+ * After another process's merge or prune (key_gen moved) start again;
+ * otherwise add what other processes appended since our last look.
+ */
+static void
+hot_refresh(struct ledger *l)
+{
+	sqlite3_stmt *st;
+	int64_t gen = 0;
+
+	st = l->st[S_GEN_GET];
+	if (ldg_step1(l, st, "reading the key generation"))
+		gen = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (gen != l->hgen) {
+		hot_clear(l);
+		l->hgen = gen;
+	}
+	st = l->st[S_LOG_SINCE];
+	sqlite3_bind_int64(st, 1, l->hseq);
+	while (ldg_step1(l, st, "reading the key log")) {
+		if (sqlite3_column_bytes(st, 1) != LDG_KEYLEN ||
+		    sqlite3_column_bytes(st, 2) != LDG_KEYLEN)
+			die(EX_CONFIG, "ledger '%s': malformed key log entry",
+			    l->path);
+		hot_add(l, sqlite3_column_blob(st, 1),
+		    sqlite3_column_blob(st, 2), sqlite3_column_int64(st, 3));
+		l->hseq = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+}
+
 void
 ldg_begin(struct ledger *l)
 {
@@ -333,10 +482,7 @@ ldg_begin(struct ledger *l)
 		if (ldg_step1(l, st, "checking the key index"))
 			l->cold_any = sqlite3_column_int(st, 0);
 		sqlite3_reset(st);
-		st = l->st[S_HOT_COUNT];
-		if (ldg_step1(l, st, "counting hot keys"))
-			l->hot_n = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
+		hot_refresh(l);
 		st = l->st[S_SEQ_GET];
 		if (!ldg_step1(l, st, "reading the sequence"))
 			die(EX_CONFIG, "ledger '%s' has no sequence number",
@@ -346,14 +492,17 @@ ldg_begin(struct ledger *l)
 	}
 }
 
-/* Move the hot keys into the cold index in key order (see the top). */
+/* Move the logged keys into the cold index in key order (see the top). */
 static void
 ldg_merge(struct ledger *l)
 {
 	ldg_exec(l, "INSERT INTO ukey_cold (k, d, t) "
-	    "SELECT k, d, t FROM ukey_hot ORDER BY k;"
-	    "DELETE FROM ukey_hot", "merging the key index");
-	l->hot_n = 0;
+	    "SELECT k, d, t FROM ukey_log ORDER BY k;"
+	    "DELETE FROM ukey_log;"
+	    "UPDATE meta SET v = v + 1 WHERE k = 'key_gen'",
+	    "merging the key index");
+	hot_clear(l);
+	l->hgen++;
 	l->cold_any = 1;
 }
 
@@ -368,7 +517,7 @@ ldg_commit(struct ledger *l)
 		sqlite3_reset(l->st[S_SEQ_SET]);
 		l->seq0 = l->seq;
 	}
-	if (l->hot_n >= l->hot_max)
+	if ((int64_t)l->hn >= l->hot_max)
 		ldg_merge(l);
 	if ((rc = sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL)) !=
 	    SQLITE_OK)
@@ -383,57 +532,6 @@ ldg_rollback(struct ledger *l)
 	l->intx = 0;
 }
 
-static int
-ldg_compare(sqlite3_stmt *st, const unsigned char *digest, int64_t *orig_t)
-{
-	const void *d = sqlite3_column_blob(st, 0);
-	int same;
-
-	same = sqlite3_column_bytes(st, 0) == LDG_KEYLEN && d != NULL &&
-	    memcmp(d, digest, LDG_KEYLEN) == 0;
-	if (orig_t != NULL)
-		*orig_t = sqlite3_column_int64(st, 1);
-	return same ? LDG_DUP : LDG_CONFLICT;
-}
-
-int
-ldg_usage_claim(struct ledger *l, const unsigned char *key,
-    const unsigned char *digest, int64_t t, int64_t *orig_t)
-{
-	sqlite3_stmt *st;
-	int r;
-
-	if (!l->intx)
-		die(EX_SOFTWARE, "ledger: claim outside a transaction");
-	if (l->cold_any) {
-		st = l->st[S_COLD_GET];
-		sqlite3_bind_blob(st, 1, key, LDG_KEYLEN, SQLITE_STATIC);
-		if (ldg_step1(l, st, "looking up a key")) {
-			r = ldg_compare(st, digest, orig_t);
-			sqlite3_reset(st);
-			return r;
-		}
-		sqlite3_reset(st);
-	}
-	st = l->st[S_HOT_INS];
-	sqlite3_bind_blob(st, 1, key, LDG_KEYLEN, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 2, digest, LDG_KEYLEN, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, t);
-	ldg_step1(l, st, "claiming a key");
-	sqlite3_reset(st);
-	if (sqlite3_changes(l->db) == 1) {
-		l->hot_n++;
-		return LDG_NEW;
-	}
-	st = l->st[S_HOT_GET];
-	sqlite3_bind_blob(st, 1, key, LDG_KEYLEN, SQLITE_STATIC);
-	if (!ldg_step1(l, st, "looking up a key"))
-		die(EX_SOFTWARE, "ledger: key neither inserted nor found");
-	r = ldg_compare(st, digest, orig_t);
-	sqlite3_reset(st);
-	return r;
-}
-
 /* Days since 1970 of an instant in ns, rounding toward -infinity. */
 static int64_t
 ldg_day(int64_t t)
@@ -443,13 +541,48 @@ ldg_day(int64_t t)
 	return t / d - (t % d < 0);
 }
 
-void
-ldg_usage_store(struct ledger *l, const struct ldg_usage *u)
+int
+ldg_usage_put(struct ledger *l, const struct ldg_usage *u, int64_t *orig_t)
 {
-	sqlite3_stmt *st = l->st[S_USAGE_INS];
+	struct hslot *h;
+	sqlite3_stmt *st;
+	const void *d;
+	int same;
 
+	if (!l->intx)
+		die(EX_SOFTWARE, "ledger: usage record outside a transaction");
+	if ((h = hot_find(l, u->key)) != NULL) {
+		if (orig_t != NULL)
+			*orig_t = h->t;
+		return memcmp(h->d, u->digest, 8) == 0 ? LDG_DUP :
+		    LDG_CONFLICT;
+	}
+	if (l->cold_any) {
+		st = l->st[S_COLD_GET];
+		sqlite3_bind_blob(st, 1, u->key, LDG_KEYLEN, SQLITE_STATIC);
+		if (ldg_step1(l, st, "looking up a key")) {
+			d = sqlite3_column_blob(st, 0);
+			same = sqlite3_column_bytes(st, 0) == LDG_KEYLEN &&
+			    d != NULL && memcmp(d, u->digest, LDG_KEYLEN) == 0;
+			if (orig_t != NULL)
+				*orig_t = sqlite3_column_int64(st, 1);
+			sqlite3_reset(st);
+			return same ? LDG_DUP : LDG_CONFLICT;
+		}
+		sqlite3_reset(st);
+	}
+
+	st = l->st[S_LOG_INS];
+	sqlite3_bind_int64(st, 1, l->seq);
+	sqlite3_bind_blob(st, 2, u->key, LDG_KEYLEN, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, u->digest, LDG_KEYLEN, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, u->t);
+	ldg_step1(l, st, "logging a key");
+	sqlite3_reset(st);
+
+	st = l->st[S_USAGE_INS];
 	sqlite3_bind_int64(st, 1, ldg_day(u->t));
-	sqlite3_bind_int64(st, 2, l->seq++);
+	sqlite3_bind_int64(st, 2, l->seq);
 	sqlite3_bind_int64(st, 3, u->t);
 	sqlite3_bind_blob(st, 4, u->key, LDG_KEYLEN, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, u->customer, -1, SQLITE_STATIC);
@@ -466,6 +599,11 @@ ldg_usage_store(struct ledger *l, const struct ldg_usage *u)
 	sqlite3_bind_blob(st, 13, u->data, (int)u->datalen, SQLITE_STATIC);
 	ldg_step1(l, st, "storing a usage record");
 	sqlite3_reset(st);
+
+	hot_add(l, u->key, u->digest, u->t);
+	l->hseq = l->seq;
+	l->seq++;
+	return LDG_NEW;
 }
 
 int
@@ -511,14 +649,14 @@ ldg_usage_prune(struct ledger *l, int64_t before)
 	int rc;
 
 	ldg_begin(l);
-	rc = sqlite3_prepare_v2(l->db, "DELETE FROM ukey_hot WHERE k IN "
+	rc = sqlite3_prepare_v2(l->db, "DELETE FROM ukey_log WHERE k IN "
 	    "(SELECT key FROM usage WHERE day <= ?2 AND t < ?1)", -1, &st,
 	    NULL);
 	if (rc != SQLITE_OK)
 		ldg_die(l, rc, "pruning");
 	sqlite3_bind_int64(st, 1, before);
 	sqlite3_bind_int64(st, 2, ldg_day(before));
-	ldg_step1(l, st, "pruning hot keys");
+	ldg_step1(l, st, "pruning logged keys");
 	sqlite3_finalize(st);
 	rc = sqlite3_prepare_v2(l->db, "DELETE FROM ukey_cold WHERE k IN "
 	    "(SELECT key FROM usage WHERE day <= ?2 AND t < ?1)", -1, &st,
@@ -547,6 +685,11 @@ ldg_usage_prune(struct ledger *l, int64_t before)
 	sqlite3_bind_int64(st, 1, before);
 	ldg_step1(l, st, "recording the pruning horizon");
 	sqlite3_finalize(st);
+	/* every process reloads its hash of the log */
+	ldg_exec(l, "UPDATE meta SET v = v + 1 WHERE k = 'key_gen'",
+	    "pruning");
+	hot_clear(l);
+	l->hgen = -1;
 	ldg_commit(l);
 	return n;
 }
@@ -572,6 +715,6 @@ void
 ldg_usage_counts(struct ledger *l, struct ldg_counts *c)
 {
 	c->usage = ldg_pragma_int(l, "SELECT count(*) FROM usage");
-	c->keys_hot = ldg_pragma_int(l, "SELECT count(*) FROM ukey_hot");
+	c->keys_hot = ldg_pragma_int(l, "SELECT count(*) FROM ukey_log");
 	c->keys_cold = ldg_pragma_int(l, "SELECT count(*) FROM ukey_cold");
 }

@@ -23,7 +23,7 @@
 #define LDG_ENV		"METER_LEDGER"
 #define LDG_KEYLEN	16		/* BLAKE2b-128 */
 #define LDG_BUSY_MS	10000
-#define LDG_HOT_KEYS	1000000		/* usage-to-cash(5), "key index" */
+#define LDG_HOT_KEYS	500000		/* usage-to-cash(5), "key index" */
 
 struct ledger;
 
@@ -62,14 +62,14 @@ struct ldg_usage {
 enum { LDG_NEW, LDG_DUP, LDG_CONFLICT };
 
 /*
- * Claim an event's idempotency key.  LDG_NEW: the key was free and is
- * now taken (store the record in the same batch); LDG_DUP: taken with the
- * same content digest; LDG_CONFLICT: taken with another digest, *orig_t
- * is the stored event's time.  Must be inside ldg_begin/ldg_commit.
+ * Claim an event's idempotency key and store its record.  LDG_NEW: the
+ * key was free; it is taken and the record stored, both in the current
+ * batch.  LDG_DUP: taken with the same content digest; nothing stored.
+ * LDG_CONFLICT: taken with another digest, *orig_t is the stored event's
+ * time; nothing stored.  Must be inside ldg_begin/ldg_commit.
  */
-int		 ldg_usage_claim(struct ledger *, const unsigned char *key,
-		    const unsigned char *digest, int64_t t, int64_t *orig_t);
-void		 ldg_usage_store(struct ledger *, const struct ldg_usage *);
+int		 ldg_usage_put(struct ledger *, const struct ldg_usage *,
+		    int64_t *orig_t);
 /*
  * Records with from <= t < to, by UTC day of t and then in the order they
  * were accepted; cb returns 0 to go on.

@@ -18,8 +18,8 @@ gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 	jq -e '.emitted == 50' "$T/s"
 	# merges happened: cold holds keys, hot holds fewer than the limit
 	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(*) from ukey_cold')" -ge 43 ]
-	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(*) from ukey_hot')" -lt 8 ]
-	[ "$(sqlite3 "$T/ledger.sqlite" 'select (select count(*) from ukey_cold) + (select count(*) from ukey_hot)')" -eq 50 ]
+	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(*) from ukey_log')" -lt 8 ]
+	[ "$(sqlite3 "$T/ledger.sqlite" 'select (select count(*) from ukey_cold) + (select count(*) from ukey_log)')" -eq 50 ]
 	# the same file again: all duplicates, whichever level holds the key
 	run ingest --hot-keys 7 --batch 10 --rejects "$T/r" --stats "$T/s" "$T/a"
 	jq -e '.emitted == 0 and .duplicates == 50' "$T/s"
@@ -33,7 +33,7 @@ gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 	gen 30 k >"$T/a"
 	ingest --hot-keys 4 --batch 5 --rejects "$T/r" "$T/a" >/dev/null 2>&1
 	run sqlite3 "$T/ledger.sqlite" "select count(*) from usage u where not exists
-	    (select 1 from ukey_hot h where h.k = u.key and h.d = u.digest and h.t = u.t)
+	    (select 1 from ukey_log h where h.k = u.key and h.d = u.digest and h.t = u.t)
 	    and not exists (select 1 from ukey_cold c where c.k = u.key and c.d = u.digest and c.t = u.t)"
 	[ "$output" = 0 ]
 	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(*) from usage')" -eq 30 ]
@@ -55,7 +55,7 @@ gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 	expect_status 0
 	[[ "$output" == *"pruned 3 usage records"* ]]
 	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(*) from usage')" -eq 1 ]
-	[ "$(sqlite3 "$T/ledger.sqlite" 'select (select count(*) from ukey_hot) + (select count(*) from ukey_cold)')" -eq 1 ]
+	[ "$(sqlite3 "$T/ledger.sqlite" 'select (select count(*) from ukey_log) + (select count(*) from ukey_cold)')" -eq 1 ]
 	# the pruned period stays closed even to a run with a longer window
 	ce old1 globex 2026-09-20T00:00:00Z >"$T/late"
 	run ingest --max-age 90d --rejects "$T/r2" --stats "$T/s2" "$T/late"

@@ -31,10 +31,13 @@ ok(int cond, const char *fmt, ...)
 	putchar('\n');
 }
 
+/* two buffers in turn, so two results can be compared */
 static const char *
 usage_hex(const char *src, const char *id)
 {
-	static char hex[KEY_HEXLEN];
+	static char bufs[2][KEY_HEXLEN];
+	static int turn;
+	char *hex = bufs[turn ^= 1];
 	unsigned char k[KEY_LEN];
 
 	key_usage(src, strlen(src), id, strlen(id), k);
