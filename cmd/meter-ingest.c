@@ -70,7 +70,15 @@ struct slot {
 	const char	*cls, *code;
 	char		 field[256];
 	char		 msg[1024];
+	/* SL_OBJ, prepared: the record to store, its key and digest */
+	struct ldg_usage u;
+	unsigned char	 key[KEY_LEN], digest[KEY_LEN];
+	struct buf	 pdata;
 };
+
+static void	slot_reject(struct slot *, const char *, const char *,
+		    const char *, const char *, ...)
+		    __attribute__((format(printf, 5, 6)));
 
 struct ingest {
 	/* options */
@@ -107,7 +115,7 @@ struct ingest {
 	long		 inbatch;
 	int64_t		 batch_start;
 	struct buf	 out;
-	struct buf	 cdata, pdata;
+	struct buf	 cdata;		/* reader: canonical data scratch */
 
 	/* accounting */
 	uint64_t	 read, emitted, dups, rejected;
@@ -366,21 +374,23 @@ write_usage(struct buf *b, const struct ldg_usage *u)
 	buf_addc(b, '\n');
 }
 
+/*
+ * The reader thread prepares an event completely: the business checks
+ * that need no ledger, the canonical and packed data, the key and the
+ * digest.  The main thread only claims the key and writes the record.
+ */
 static void
-accept_event(struct ingest *g, const struct slot *sl, const struct event *ev)
+prepare_event(struct ingest *g, struct slot *sl, const struct event *ev)
 {
 	const struct customer *c;
-	unsigned char key[KEY_LEN], digest[KEY_LEN];
+	struct ldg_usage *u = &sl->u;
 	char tb[TM_FMTMAX];
-	struct ldg_usage u;
 	struct keyh h;
 	struct jw w;
-	int64_t orig_t;
-	int r;
 
 	if (ev->t < g->as_of - g->max_age) {
 		tm_fmt(ev->t, tb, sizeof(tb));
-		reject(g, sl, RC_POLICY, "event_too_old", "time",
+		slot_reject(sl, RC_POLICY, "event_too_old", "time",
 		    "event time %s is older than the acceptance window of "
 		    "%s before the as-of time (--max-age)", tb,
 		    fmt_dur(g->max_age));
@@ -388,14 +398,14 @@ accept_event(struct ingest *g, const struct slot *sl, const struct event *ev)
 	}
 	if (ev->t > g->as_of + g->max_skew) {
 		tm_fmt(ev->t, tb, sizeof(tb));
-		reject(g, sl, RC_POLICY, "event_in_future",
+		slot_reject(sl, RC_POLICY, "event_in_future",
 		    "time", "event time %s is more than %s after the as-of "
 		    "time (--max-skew)", tb, fmt_dur(g->max_skew));
 		return;
 	}
 	if (ev->t < g->pruned_before) {
 		tm_fmt(ev->t, tb, sizeof(tb));
-		reject(g, sl, RC_POLICY, "event_before_retention", "time",
+		slot_reject(sl, RC_POLICY, "event_before_retention", "time",
 		    "event time %s is before the ledger's retention horizon "
 		    "(records before it were pruned, so a duplicate could not "
 		    "be recognised)", tb);
@@ -403,7 +413,7 @@ accept_event(struct ingest *g, const struct slot *sl, const struct event *ev)
 	}
 	c = cust_by_subject(&g->cust, ev->subject, strlen(ev->subject));
 	if (c == NULL) {
-		reject(g, sl, RC_DATA, "unknown_customer",
+		slot_reject(sl, RC_DATA, "unknown_customer",
 		    "subject", "subject '%s' is not in the customer master '%s'",
 		    ev->subject, g->customers_path);
 		return;
@@ -413,51 +423,60 @@ accept_event(struct ingest *g, const struct slot *sl, const struct event *ev)
 	buf_reset(&g->cdata);
 	jw_init(&w, &g->cdata);
 	jw_json(&w, ev->data, &sl->jr);
-	buf_reset(&g->pdata);
-	pk_pack(&g->pdata, ev->data, &sl->jr);
+	buf_reset(&sl->pdata);
+	pk_pack(&sl->pdata, ev->data, &sl->jr);
 
-	key_usage(ev->source, strlen(ev->source), ev->id, strlen(ev->id), key);
+	key_usage(ev->source, strlen(ev->source), ev->id, strlen(ev->id),
+	    sl->key);
 	key_start(&h, "usage-content");
 	key_str(&h, ev->type);
 	key_str(&h, ev->subject);
 	key_i64(&h, ev->t);
 	key_field(&h, g->cdata.p, g->cdata.len);
-	key_end(&h, digest);
+	key_end(&h, sl->digest);
+
+	u->t = ev->t;
+	u->ingested = g->as_of;
+	u->key = sl->key;
+	u->digest = sl->digest;
+	u->customer = c->id;
+	u->source = ev->source;
+	u->id = ev->id;
+	u->type = ev->type;
+	u->subject = ev->subject;
+	u->corr = ev->corr;	/* NULL: the key is the correlation id */
+	u->data = (const unsigned char *)sl->pdata.p;
+	u->datalen = sl->pdata.len;
+}
+
+/* The main thread: claim the key, store and write the record. */
+static void
+store_event(struct ingest *g, struct slot *sl)
+{
+	char tb[TM_FMTMAX], hex[KEY_HEXLEN];
+	int64_t orig_t;
+	int r;
 
 	if (!g->intx) {
 		ldg_begin(g->ldg);
 		g->intx = 1;
 	}
-	u.t = ev->t;
-	u.ingested = g->as_of;
-	u.key = key;
-	u.digest = digest;
-	u.customer = c->id;
-	u.source = ev->source;
-	u.id = ev->id;
-	u.type = ev->type;
-	u.subject = ev->subject;
-	u.corr = ev->corr;	/* NULL: the key is the correlation id */
-	u.data = (const unsigned char *)g->pdata.p;
-	u.datalen = g->pdata.len;
-	r = ldg_usage_put(g->ldg, &u, &orig_t);
+	r = ldg_usage_put(g->ldg, &sl->u, &orig_t);
 	if (r == LDG_DUP) {
 		g->dups++;
 		return;
 	}
 	if (r == LDG_CONFLICT) {
-		char hex[KEY_HEXLEN];
-
-		key_hex(key, KEY_LEN, hex);
+		key_hex(sl->key, KEY_LEN, hex);
 		tm_fmt(orig_t, tb, sizeof(tb));
 		reject(g, sl, RC_CONFLICT,
 		    "idempotency_conflict", "id", "event source '%s' id '%s' "
 		    "(key %s) was already accepted with different content "
 		    "(stored event time %s); the stored record is kept",
-		    ev->source, ev->id, hex, tb);
+		    sl->u.source, sl->u.id, hex, tb);
 		return;
 	}
-	write_usage(&g->out, &u);
+	write_usage(&g->out, &sl->u);
 	g->emitted++;
 }
 
@@ -498,19 +517,19 @@ handle_object(struct ingest *g, struct slot *sl)
 	if (sl->cloudevent) {
 		v = json_object_get(o, "specversion");
 		if (v == NULL) {
-			reject(g, sl, RC_DATA, "missing_field",
+			slot_reject(sl, RC_DATA, "missing_field",
 			    "specversion", "not a CloudEvent: no specversion");
 			return;
 		}
 		if (!json_is_string(v) ||
 		    strcmp(json_string_value(v), "1.0") != 0) {
-			reject(g, sl, RC_DATA,
+			slot_reject(sl, RC_DATA,
 			    "unsupported_specversion", "specversion",
 			    "specversion must be \"1.0\"");
 			return;
 		}
 		if (json_object_get(o, "data_base64") != NULL) {
-			reject(g, sl, RC_DATA,
+			slot_reject(sl, RC_DATA,
 			    "unsupported_content_type", "data_base64",
 			    "binary event data is not usage data; send a JSON "
 			    "object in data");
@@ -518,7 +537,7 @@ handle_object(struct ingest *g, struct slot *sl)
 		}
 		v = json_object_get(o, "datacontenttype");
 		if (v != NULL && !json_content_type(v)) {
-			reject(g, sl, RC_DATA,
+			slot_reject(sl, RC_DATA,
 			    "unsupported_content_type", "datacontenttype",
 			    "datacontenttype must be application/json");
 			return;
@@ -527,7 +546,7 @@ handle_object(struct ingest *g, struct slot *sl)
 	for (i = 0; i < 4; i++) {
 		vals[i] = attr(o, attrs[i].name, attrs[i].max, 1, &code);
 		if (code != NULL) {
-			reject(g, sl, RC_DATA, code,
+			slot_reject(sl, RC_DATA, code,
 			    attrs[i].name, strcmp(code, "missing_field") == 0 ?
 			    "required attribute '%s' is missing" :
 			    "attribute '%s' must be a non-empty string of at "
@@ -542,21 +561,21 @@ handle_object(struct ingest *g, struct slot *sl)
 	ev.subject = vals[3];
 	ev.corr = attr(o, "correlationid", MAX_ID, 0, &code);
 	if (code != NULL) {
-		reject(g, sl, RC_DATA, code, "correlationid",
+		slot_reject(sl, RC_DATA, code, "correlationid",
 		    "correlationid must be a non-empty string of at most %d "
 		    "bytes", MAX_ID);
 		return;
 	}
 	v = json_object_get(o, "time");
 	if (v == NULL) {
-		reject(g, sl, RC_DATA, "missing_field", "time",
+		slot_reject(sl, RC_DATA, "missing_field", "time",
 		    "required attribute 'time' is missing");
 		return;
 	}
 	if (!json_is_string(v) || tm_parse(json_string_value(v),
 	    json_string_length(v), &ev.t, &why) < 0) {
 		s = json_is_string(v) ? json_string_value(v) : "";
-		reject(g, sl, RC_DATA, "invalid_time", "time",
+		slot_reject(sl, RC_DATA, "invalid_time", "time",
 		    "time '%.64s' is not an RFC 3339 timestamp: %s", s,
 		    json_is_string(v) ? why : "not a string");
 		return;
@@ -566,11 +585,11 @@ handle_object(struct ingest *g, struct slot *sl)
 		ev.data = json_object();
 		json_object_set_new(o, "data", ev.data);
 	} else if (!json_is_object(ev.data)) {
-		reject(g, sl, RC_DATA, "invalid_field", "data",
+		slot_reject(sl, RC_DATA, "invalid_field", "data",
 		    "data must be a JSON object of usage properties");
 		return;
 	}
-	accept_event(g, sl, &ev);
+	prepare_event(g, sl, &ev);
 }
 
 /* ---- the reader thread ---- */
@@ -591,11 +610,6 @@ slot_begin(struct ingest *g, const char *raw, size_t rawlen, uint64_t line)
 	buf_add(&s->raw, raw, rawlen);
 	return s;
 }
-
-static void
-slot_reject(struct slot *s, const char *cls, const char *code,
-    const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
 
 static void
 slot_reject(struct slot *s, const char *cls, const char *code,
@@ -644,7 +658,8 @@ read_json(struct ingest *g)
 		else
 			slot_reject(s, RC_DATA, s->jr.code, s->jr.field, "%s",
 			    s->jr.msg);
-	}
+	} else
+		handle_object(g, s);
 	ring_publish(g->ring);
 }
 
@@ -694,6 +709,8 @@ read_csv(struct ingest *g)
 		    "complete one");
 	} else if (csvmap_row(&g->map, &g->cr, &s->jr, &e) < 0)
 		slot_reject(s, RC_DATA, e.code, e.field, "%s", e.msg);
+	else
+		handle_object(g, s);
 	ring_publish(g->ring);
 }
 
@@ -784,7 +801,7 @@ ingest_all(struct ingest *g)
 				reject(g, s, s->cls, s->code, s->field, "%s",
 				    s->msg);
 			else
-				handle_object(g, s);
+				store_event(g, s);
 			g->inbatch++;
 		}
 		ring_release(g->ring);	/* the reader frees the tree on reuse */
@@ -808,6 +825,7 @@ ingest_all(struct ingest *g)
 		s = ring_item(g->ring, i);
 		jrec_free(&s->jr);
 		buf_free(&s->raw);
+		buf_free(&s->pdata);
 	}
 	ring_free(g->ring);
 }
@@ -1130,7 +1148,6 @@ main(int argc, char **argv)
 	ldg_close(g.ldg);
 	buf_free(&g.out);
 	buf_free(&g.cdata);
-	buf_free(&g.pdata);
 	free(rejects_default);
 	return rc;
 }
