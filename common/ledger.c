@@ -35,7 +35,6 @@
 #include "util.h"
 
 enum {
-	S_COLD_ANY,
 	S_COLD_GET,
 	S_LOG_INS,
 	S_LOG_SINCE,
@@ -44,15 +43,20 @@ enum {
 	S_SEQ_GET,
 	S_SEQ_SET,
 	S_GEN_GET,
-	S_COLD_KEYS,
-	S_BLOOM_GET,
-	S_BLOOM_PUT,
+	S_RUN_NEXT,
+	S_RUN_GET,
+	S_RUN_PUT,
+	S_RUN_KEYS,
+	S_RUN_COUNT,
+	S_LOG_MERGE,
+	S_RUN_MERGE,
+	S_RUN_DROP,
+	S_RUN_DROPF,
 	S_NSTMT
 };
 
 static const char *const sql_text[S_NSTMT] = {
-	[S_COLD_ANY] = "SELECT EXISTS (SELECT 1 FROM ukey_cold)",
-	[S_COLD_GET] = "SELECT d, t FROM ukey_cold WHERE k = ?1",
+	[S_COLD_GET] = "SELECT d, t FROM ukey_cold WHERE run = ?1 AND k = ?2",
 	[S_LOG_INS] = "INSERT INTO ukey_log (seq, k, d, t) "
 	    "VALUES (?1, ?2, ?3, ?4)",
 	[S_LOG_SINCE] = "SELECT seq, k, d, t FROM ukey_log WHERE seq > ?1 "
@@ -65,13 +69,22 @@ static const char *const sql_text[S_NSTMT] = {
 	    "WHERE day >= ?1 AND day <= ?2 AND t >= ?3 AND t < ?4 "
 	    "ORDER BY day, seq",
 	[S_GEN_GET] = "SELECT v FROM meta WHERE k = 'key_gen'",
-	[S_COLD_KEYS] = "SELECT k FROM ukey_cold",
-	[S_BLOOM_GET] = "SELECT gen, n, nblocks, bits FROM ukey_bloom "
-	    "WHERE id = 1",
-	[S_BLOOM_PUT] = "INSERT OR REPLACE INTO ukey_bloom "
-	    "(id, gen, n, nblocks, bits) VALUES (1, ?1, ?2, ?3, ?4)",
 	[S_SEQ_GET] = "SELECT v FROM meta WHERE k = 'next_seq'",
 	[S_SEQ_SET] = "UPDATE meta SET v = ?1 WHERE k = 'next_seq'",
+	[S_RUN_NEXT] = "SELECT run FROM ukey_cold WHERE run > ?1 "
+	    "ORDER BY run LIMIT 1",
+	[S_RUN_GET] = "SELECT n, nblocks, bits FROM ukey_run WHERE run = ?1",
+	[S_RUN_PUT] = "INSERT OR REPLACE INTO ukey_run (run, n, nblocks, bits) "
+	    "VALUES (?1, ?2, ?3, ?4)",
+	[S_RUN_KEYS] = "SELECT k FROM ukey_cold WHERE run = ?1",
+	[S_RUN_COUNT] = "SELECT count(*) FROM ukey_cold WHERE run = ?1",
+	[S_LOG_MERGE] = "INSERT INTO ukey_cold (run, k, d, t) "
+	    "SELECT ?1, k, d, t FROM ukey_log ORDER BY k",
+	[S_RUN_MERGE] = "INSERT INTO ukey_cold (run, k, d, t) "
+	    "SELECT ?1, k, d, t FROM ukey_cold WHERE run IN (?2, ?3, ?4, ?5) "
+	    "ORDER BY k",
+	[S_RUN_DROP] = "DELETE FROM ukey_cold WHERE run IN (?1, ?2, ?3, ?4)",
+	[S_RUN_DROPF] = "DELETE FROM ukey_run WHERE run IN (?1, ?2, ?3, ?4)",
 };
 
 static const char schema_v1[] =
@@ -103,13 +116,14 @@ static const char schema_v1[] =
 	"  t INTEGER NOT NULL"
 	");"
 	"CREATE TABLE ukey_cold ("
-	"  k BLOB PRIMARY KEY,"
+	"  run INTEGER NOT NULL,"	/* sorted runs, see ledger.c */
+	"  k BLOB NOT NULL,"
 	"  d BLOB NOT NULL,"
-	"  t INTEGER NOT NULL"
+	"  t INTEGER NOT NULL,"
+	"  PRIMARY KEY (run, k)"
 	") WITHOUT ROWID;"
-	"CREATE TABLE ukey_bloom ("	/* the filter over ukey_cold */
-	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
-	"  gen INTEGER NOT NULL,"	/* the key_gen it belongs to */
+	"CREATE TABLE ukey_run ("	/* each run's Bloom filter */
+	"  run INTEGER PRIMARY KEY,"
 	"  n INTEGER NOT NULL,"
 	"  nblocks INTEGER NOT NULL,"
 	"  bits BLOB NOT NULL"
@@ -130,9 +144,11 @@ struct hslot {
 struct bloom {
 	uint64_t	*w;
 	size_t		 nblocks;	/* 64-byte blocks, a power of two */
-	int64_t		 cap, n;
-	int64_t		 gen;
-	int		 valid;
+};
+
+struct run {
+	int64_t		 id, n;
+	struct bloom	 bl;
 };
 
 struct ledger {
@@ -140,16 +156,19 @@ struct ledger {
 	char		*path;
 	int		 busy_ms;
 	int		 intx;
-	int		 cold_any;
 	int64_t		 hot_max;
 	int64_t		 seq, seq0;	/* next acceptance sequence number */
 	struct hslot	*hot;
 	size_t		 hcap, hn;
 	int64_t		 hseq;		/* log entries up to here are hashed */
 	int64_t		 hgen;		/* key_gen they belong to */
-	struct bloom	 bl;
+	struct run	*runs;		/* newest first */
+	size_t		 nruns;
+	int64_t		 rgen;		/* key_gen the runs belong to */
 	sqlite3_stmt	*st[S_NSTMT];
 };
+
+static void	runs_free(struct ledger *);
 
 const char *
 ldg_path(const char *opt)
@@ -286,6 +305,7 @@ ldg_open(const char *path, int busy_ms, int flags)
 	l->path = xstrdup(path);
 	l->busy_ms = busy_ms >= 0 ? busy_ms : LDG_BUSY_MS;
 	l->hot_max = LDG_HOT_KEYS;
+	l->rgen = -1;		/* runs not loaded yet */
 	if (strcmp(path, ":memory:") != 0) {
 		/* SQLite gives the -wal and -shm files the db file's mode */
 		fd = open(path, O_RDWR | O_CLOEXEC |
@@ -337,6 +357,8 @@ ldg_open(const char *path, int busy_ms, int flags)
 	    "PRAGMA wal_autocheckpoint = 16384", "setting pragmas");
 	ldg_migrate(l);
 	for (i = 0; i < S_NSTMT; i++) {
+		if (sql_text[i] == NULL)
+			die(EX_SOFTWARE, "ledger: statement %d has no SQL", i);
 		rc = sqlite3_prepare_v3(l->db, sql_text[i], -1,
 		    SQLITE_PREPARE_PERSISTENT, &l->st[i], NULL);
 		if (rc != SQLITE_OK)
@@ -357,7 +379,7 @@ ldg_close(struct ledger *l)
 	for (i = 0; i < S_NSTMT; i++)
 		sqlite3_finalize(l->st[i]);
 	free(l->hot);
-	free(l->bl.w);
+	runs_free(l);
 	if (sqlite3_close(l->db) != SQLITE_OK)
 		warnmsg("ledger '%s': close: %s", l->path,
 		    sqlite3_errmsg(l->db));
@@ -387,22 +409,30 @@ ldg_step1(struct ledger *l, sqlite3_stmt *st, const char *what)
 }
 
 /*
- * ---- a Bloom filter over the keys of ukey_cold ----
+ * ---- the cold index: sorted runs, each with a Bloom filter ----
  *
- * Most keys an ingest sees are new, and a B-tree probe of a cold index
- * of ten million keys costs a few microseconds (PERF-NOTES: more than
- * the rest of the stage).  The filter answers "certainly not in cold"
- * for all but about one in a hundred new keys at 10 bits a key.  It is
- * blocked (all of a key's bits in one 64-byte block: one cache miss)
- * and needs no hashing: keys are already BLAKE2b output, so bytes 8..15
- * pick the block and bytes 0..7 the seven bits.  It must hold every cold
- * key, or a duplicate would pass: it is saved in ukey_bloom with the
- * key_gen it belongs to, updated by each merge in the merge's
- * transaction, and rebuilt from ukey_cold whenever its generation is not
- * the ledger's (after a prune) or it is full.
+ * A merge of the key log used to go into one B-tree by key, rewriting
+ * every cold page each time: on a ledger of 10M keys that cost more than
+ * the rest of the stage.  Cold keys are now kept in runs, ukey_cold
+ * clustered by (run, key): a merge writes the log, sorted, as a new run
+ * at the end of the tree (sequential, and its cost does not grow with
+ * the ledger).  Size-tiered compaction bounds the number of runs: when
+ * four runs are in the same tier (run size / --hot-keys in [4^i, 4^i+1)),
+ * they are merged into one, so each key is rewritten about log4(N/H)
+ * times in all.
+ *
+ * Each run has a Bloom filter in memory (saved in ukey_run): 10 bits a
+ * key, all of a key's seven bits in one 64-byte block (one cache miss),
+ * taken from the key itself since keys are BLAKE2b output (bytes 8..15
+ * choose the block, bytes 0..7 the bits).  A key is probed in a run only
+ * when that run's filter does not rule it out: about one new key in a
+ * hundred costs a B-tree probe.  A filter must hold every key of its run,
+ * or a duplicate would pass: it is written with the run, in the same
+ * transaction, and the list of runs is read from ukey_cold itself, so a
+ * run whose filter is missing or malformed gets it rebuilt by a scan.
  */
 #define BLOOM_BITS_PER_KEY	10
-#define BLOOM_MIN_KEYS		(1 << 20)
+#define RUN_FANOUT		4
 
 static void
 bloom_pos(const struct bloom *b, const unsigned char *k, size_t *word,
@@ -435,10 +465,9 @@ bloom_add(struct bloom *b, const unsigned char *k)
 	bloom_pos(b, k, &w, mask);
 	for (i = 0; i < 8; i++)
 		b->w[w + i] |= mask[i];
-	b->n++;
 }
 
-/* 0: certainly not in cold; 1: maybe (or no usable filter: probe) */
+/* 0: certainly not in the run; 1: maybe */
 static int
 bloom_maybe(const struct bloom *b, const unsigned char *k)
 {
@@ -446,8 +475,6 @@ bloom_maybe(const struct bloom *b, const unsigned char *k)
 	size_t w;
 	int i;
 
-	if (!b->valid)
-		return 1;
 	bloom_pos(b, k, &w, mask);
 	for (i = 0; i < 8; i++)
 		if ((b->w[w + i] & mask[i]) != mask[i])
@@ -456,83 +483,176 @@ bloom_maybe(const struct bloom *b, const unsigned char *k)
 }
 
 static void
-bloom_alloc(struct bloom *b, int64_t cap)
+bloom_alloc(struct bloom *b, int64_t n)
 {
 	size_t nblocks = 1;
 
-	while ((int64_t)nblocks * 512 < cap * BLOOM_BITS_PER_KEY)
+	while ((int64_t)nblocks * 512 < n * BLOOM_BITS_PER_KEY)
 		nblocks *= 2;
 	free(b->w);
 	b->w = xcalloc(nblocks * 8, sizeof(*b->w));
 	b->nblocks = nblocks;
-	b->cap = (int64_t)nblocks * 512 / BLOOM_BITS_PER_KEY;
-	b->n = 0;
-	b->valid = 0;
 }
 
 static void
-bloom_save(struct ledger *l)
+runs_free(struct ledger *l)
 {
-	sqlite3_stmt *st = l->st[S_BLOOM_PUT];
+	size_t i;
 
-	sqlite3_bind_int64(st, 1, l->bl.gen);
-	sqlite3_bind_int64(st, 2, l->bl.n);
-	sqlite3_bind_int64(st, 3, (int64_t)l->bl.nblocks);
-	sqlite3_bind_blob64(st, 4, l->bl.w, l->bl.nblocks * 64,
-	    SQLITE_STATIC);
-	ldg_step1(l, st, "saving the key filter");
+	for (i = 0; i < l->nruns; i++)
+		free(l->runs[i].bl.w);
+	free(l->runs);
+	l->runs = NULL;
+	l->nruns = 0;
+}
+
+static void
+run_save(struct ledger *l, const struct run *r)
+{
+	sqlite3_stmt *st = l->st[S_RUN_PUT];
+
+	sqlite3_bind_int64(st, 1, r->id);
+	sqlite3_bind_int64(st, 2, r->n);
+	sqlite3_bind_int64(st, 3, (int64_t)r->bl.nblocks);
+	sqlite3_bind_blob64(st, 4, r->bl.w, r->bl.nblocks * 64, SQLITE_STATIC);
+	ldg_step1(l, st, "saving a key filter");
 	sqlite3_reset(st);
 }
 
-/* Build the filter from every key in ukey_cold (under the write lock). */
+/* Count a run's keys and build its filter by reading them. */
 static void
-bloom_rebuild(struct ledger *l, int64_t extra)
+run_build(struct ledger *l, struct run *r)
 {
 	sqlite3_stmt *st;
-	int64_t n;
 
-	n = ldg_pragma_int(l, "SELECT count(*) FROM ukey_cold");
-	bloom_alloc(&l->bl, (n + extra) * 3 / 2 + BLOOM_MIN_KEYS);
-	st = l->st[S_COLD_KEYS];
-	while (ldg_step1(l, st, "reading the cold keys"))
-		if (sqlite3_column_bytes(st, 0) == LDG_KEYLEN)
-			bloom_add(&l->bl, sqlite3_column_blob(st, 0));
+	st = l->st[S_RUN_COUNT];
+	sqlite3_bind_int64(st, 1, r->id);
+	r->n = ldg_step1(l, st, "counting a run") ?
+	    sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);
-	l->bl.gen = l->hgen;
-	l->bl.valid = 1;
-	bloom_save(l);
+	bloom_alloc(&r->bl, r->n);
+	st = l->st[S_RUN_KEYS];
+	sqlite3_bind_int64(st, 1, r->id);
+	while (ldg_step1(l, st, "reading a run"))
+		if (sqlite3_column_bytes(st, 0) == LDG_KEYLEN)
+			bloom_add(&r->bl, sqlite3_column_blob(st, 0));
+	sqlite3_reset(st);
+	run_save(l, r);
 }
 
-/* Under the write lock: the saved filter if it is current, else rebuild. */
-static void
-bloom_load(struct ledger *l)
+/* Make room for a run in front (runs are kept newest first). */
+static struct run *
+run_push(struct ledger *l, int64_t id)
 {
-	sqlite3_stmt *st = l->st[S_BLOOM_GET];
-	int64_t gen, n, nblocks;
+	l->runs = xreallocarray(l->runs, l->nruns + 1, sizeof(*l->runs));
+	memmove(l->runs + 1, l->runs, l->nruns * sizeof(*l->runs));
+	l->nruns++;
+	memset(&l->runs[0], 0, sizeof(l->runs[0]));
+	l->runs[0].id = id;
+	return &l->runs[0];
+}
 
-	if (ldg_step1(l, st, "reading the key filter")) {
-		gen = sqlite3_column_int64(st, 0);
-		n = sqlite3_column_int64(st, 1);
-		nblocks = sqlite3_column_int64(st, 2);
-		if (gen == l->hgen && nblocks > 0 &&
-		    (nblocks & (nblocks - 1)) == 0 &&
-		    sqlite3_column_bytes(st, 3) == nblocks * 64) {
-			bloom_alloc(&l->bl, 0);
-			free(l->bl.w);
-			l->bl.w = xmalloc((size_t)nblocks * 64);
-			memcpy(l->bl.w, sqlite3_column_blob(st, 3),
-			    (size_t)nblocks * 64);
-			l->bl.nblocks = (size_t)nblocks;
-			l->bl.cap = nblocks * 512 / BLOOM_BITS_PER_KEY;
-			l->bl.n = n;
-			l->bl.gen = gen;
-			l->bl.valid = 1;
+/*
+ * Under the write lock: the runs in ukey_cold, newest first, each with
+ * its saved filter when that is well formed, else a rebuilt one.
+ */
+static void
+runs_load(struct ledger *l)
+{
+	sqlite3_stmt *st, *rs = l->st[S_RUN_GET];
+	struct run *r;
+	int64_t id = INT64_MIN, nblocks;
+	const void *bits;
+
+	runs_free(l);
+	st = l->st[S_RUN_NEXT];
+	for (;;) {
+		sqlite3_bind_int64(st, 1, id);
+		if (!ldg_step1(l, st, "listing the cold runs")) {
 			sqlite3_reset(st);
-			return;
+			break;
 		}
+		id = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		r = run_push(l, id);
+		sqlite3_bind_int64(rs, 1, id);
+		if (ldg_step1(l, rs, "reading a key filter")) {
+			nblocks = sqlite3_column_int64(rs, 1);
+			bits = sqlite3_column_blob(rs, 2);
+			if (nblocks > 0 && (nblocks & (nblocks - 1)) == 0 &&
+			    bits != NULL &&
+			    sqlite3_column_bytes(rs, 2) == nblocks * 64) {
+				r->n = sqlite3_column_int64(rs, 0);
+				r->bl.nblocks = (size_t)nblocks;
+				r->bl.w = xmalloc((size_t)nblocks * 64);
+				memcpy(r->bl.w, bits, (size_t)nblocks * 64);
+			}
+		}
+		sqlite3_reset(rs);
+		if (r->bl.w == NULL)
+			run_build(l, r);
 	}
-	sqlite3_reset(st);
-	bloom_rebuild(l, 0);
+}
+
+static int
+run_tier(const struct ledger *l, int64_t n)
+{
+	int t = 0;
+
+	for (n /= l->hot_max; n >= RUN_FANOUT; n /= RUN_FANOUT)
+		t++;
+	return t;
+}
+
+/* Merge RUN_FANOUT runs of one tier into one, while there are some. */
+static void
+runs_compact(struct ledger *l)
+{
+	sqlite3_stmt *st;
+	int64_t ids[RUN_FANOUT], newid;
+	size_t i, j, k, pick[RUN_FANOUT];
+	struct run *r;
+	int tier;
+
+	for (;;) {
+		k = 0;
+		for (i = 0; i < l->nruns && k < RUN_FANOUT; i++) {
+			tier = run_tier(l, l->runs[i].n);
+			for (k = 0, j = i; j < l->nruns && k < RUN_FANOUT; j++)
+				if (run_tier(l, l->runs[j].n) == tier)
+					pick[k++] = j;
+		}
+		if (k < RUN_FANOUT)
+			return;
+		newid = l->runs[0].id + 1;
+		for (j = 0; j < RUN_FANOUT; j++)
+			ids[j] = l->runs[pick[j]].id;
+		st = l->st[S_RUN_MERGE];
+		sqlite3_bind_int64(st, 1, newid);
+		for (j = 0; j < RUN_FANOUT; j++)
+			sqlite3_bind_int64(st, (int)j + 2, ids[j]);
+		ldg_step1(l, st, "compacting the key index");
+		sqlite3_reset(st);
+		st = l->st[S_RUN_DROP];
+		for (j = 0; j < RUN_FANOUT; j++)
+			sqlite3_bind_int64(st, (int)j + 1, ids[j]);
+		ldg_step1(l, st, "compacting the key index");
+		sqlite3_reset(st);
+		st = l->st[S_RUN_DROPF];
+		for (j = 0; j < RUN_FANOUT; j++)
+			sqlite3_bind_int64(st, (int)j + 1, ids[j]);
+		ldg_step1(l, st, "compacting the key index");
+		sqlite3_reset(st);
+		/* drop the merged runs from the list, back to front */
+		for (j = RUN_FANOUT; j-- > 0;) {
+			free(l->runs[pick[j]].bl.w);
+			memmove(l->runs + pick[j], l->runs + pick[j] + 1,
+			    (l->nruns - pick[j] - 1) * sizeof(*l->runs));
+			l->nruns--;
+		}
+		r = run_push(l, newid);
+		run_build(l, r);
+	}
 }
 
 /* ---- the in-memory hash of ukey_log ---- */
@@ -648,17 +768,15 @@ ldg_begin(struct ledger *l)
 	ldg_exec(l, "BEGIN IMMEDIATE", "starting a write transaction");
 	l->intx = 1;
 	/*
-	 * Another process may have merged hot into cold since our last
-	 * batch; whether cold must be probed is decided under the lock.
+	 * Another process may have appended to the key log, merged it or
+	 * compacted the runs since our last batch: catch up under the lock.
 	 */
-	if (l->st[S_COLD_ANY] != NULL) {
-		st = l->st[S_COLD_ANY];
-		if (ldg_step1(l, st, "checking the key index"))
-			l->cold_any = sqlite3_column_int(st, 0);
-		sqlite3_reset(st);
+	if (l->st[S_SEQ_GET] != NULL) {
 		hot_refresh(l);
-		if (l->cold_any && (!l->bl.valid || l->bl.gen != l->hgen))
-			bloom_load(l);
+		if (l->rgen != l->hgen) {
+			runs_load(l);
+			l->rgen = l->hgen;
+		}
 		st = l->st[S_SEQ_GET];
 		if (!ldg_step1(l, st, "reading the sequence"))
 			die(EX_CONFIG, "ledger '%s' has no sequence number",
@@ -668,34 +786,34 @@ ldg_begin(struct ledger *l)
 	}
 }
 
-/* Move the logged keys into the cold index in key order (see the top). */
+/*
+ * Write the key log, sorted, as a new cold run with its filter, then
+ * compact; every other process reloads (see the top and runs_compact).
+ */
 static void
 ldg_merge(struct ledger *l)
 {
+	sqlite3_stmt *st = l->st[S_LOG_MERGE];
+	struct run *r;
 	size_t i;
-	int rebuild;
 
-	if (l->cold_any && (!l->bl.valid || l->bl.gen != l->hgen))
-		bloom_load(l);
-	rebuild = !l->bl.valid || l->bl.n + (int64_t)l->hn > l->bl.cap;
-	if (!rebuild)
-		for (i = 0; i < l->hcap; i++)
-			if (memcmp(l->hot[i].k, zerokey, LDG_KEYLEN) != 0)
-				bloom_add(&l->bl, l->hot[i].k);
-	ldg_exec(l, "INSERT INTO ukey_cold (k, d, t) "
-	    "SELECT k, d, t FROM ukey_log ORDER BY k;"
-	    "DELETE FROM ukey_log;"
+	r = run_push(l, l->nruns > 0 ? l->runs[0].id + 1 : 1);
+	sqlite3_bind_int64(st, 1, r->id);
+	ldg_step1(l, st, "merging the key index");
+	sqlite3_reset(st);
+	r->n = (int64_t)l->hn;
+	bloom_alloc(&r->bl, r->n);
+	for (i = 0; i < l->hcap; i++)
+		if (memcmp(l->hot[i].k, zerokey, LDG_KEYLEN) != 0)
+			bloom_add(&r->bl, l->hot[i].k);
+	run_save(l, r);
+	ldg_exec(l, "DELETE FROM ukey_log;"
 	    "UPDATE meta SET v = v + 1 WHERE k = 'key_gen'",
 	    "merging the key index");
 	hot_clear(l);
+	runs_compact(l);
 	l->hgen++;
-	l->cold_any = 1;
-	if (rebuild)
-		bloom_rebuild(l, 0);
-	else {
-		l->bl.gen = l->hgen;
-		bloom_save(l);
-	}
+	l->rgen = l->hgen;
 }
 
 void
@@ -739,6 +857,7 @@ ldg_usage_put(struct ledger *l, const struct ldg_usage *u, int64_t *orig_t)
 	struct hslot *h;
 	sqlite3_stmt *st;
 	const void *d;
+	size_t i;
 	int same;
 
 	if (!l->intx)
@@ -749,9 +868,12 @@ ldg_usage_put(struct ledger *l, const struct ldg_usage *u, int64_t *orig_t)
 		return memcmp(h->d, u->digest, 8) == 0 ? LDG_DUP :
 		    LDG_CONFLICT;
 	}
-	if (l->cold_any && bloom_maybe(&l->bl, u->key)) {
+	for (i = 0; i < l->nruns; i++) {
+		if (!bloom_maybe(&l->runs[i].bl, u->key))
+			continue;
 		st = l->st[S_COLD_GET];
-		sqlite3_bind_blob(st, 1, u->key, LDG_KEYLEN, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 1, l->runs[i].id);
+		sqlite3_bind_blob(st, 2, u->key, LDG_KEYLEN, SQLITE_STATIC);
 		if (ldg_step1(l, st, "looking up a key")) {
 			d = sqlite3_column_blob(st, 0);
 			same = sqlite3_column_bytes(st, 0) == LDG_KEYLEN &&
@@ -833,6 +955,22 @@ ldg_usage_scan(struct ledger *l, int64_t from, int64_t to,
 	return r;
 }
 
+/* One DELETE of the prune, bound to the horizon and its day. */
+static void
+prune_step(struct ledger *l, const char *sql, int64_t before,
+    const char *what)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = sqlite3_prepare_v2(l->db, sql, -1, &st, NULL)) != SQLITE_OK)
+		ldg_die(l, rc, what);
+	sqlite3_bind_int64(st, 1, before);
+	sqlite3_bind_int64(st, 2, ldg_day(before));
+	ldg_step1(l, st, what);
+	sqlite3_finalize(st);
+}
+
 int64_t
 ldg_usage_prune(struct ledger *l, int64_t before)
 {
@@ -841,32 +979,14 @@ ldg_usage_prune(struct ledger *l, int64_t before)
 	int rc;
 
 	ldg_begin(l);
-	rc = sqlite3_prepare_v2(l->db, "DELETE FROM ukey_log WHERE k IN "
-	    "(SELECT key FROM usage WHERE day <= ?2 AND t < ?1)", -1, &st,
-	    NULL);
-	if (rc != SQLITE_OK)
-		ldg_die(l, rc, "pruning");
-	sqlite3_bind_int64(st, 1, before);
-	sqlite3_bind_int64(st, 2, ldg_day(before));
-	ldg_step1(l, st, "pruning logged keys");
-	sqlite3_finalize(st);
-	rc = sqlite3_prepare_v2(l->db, "DELETE FROM ukey_cold WHERE k IN "
-	    "(SELECT key FROM usage WHERE day <= ?2 AND t < ?1)", -1, &st,
-	    NULL);
-	if (rc != SQLITE_OK)
-		ldg_die(l, rc, "pruning");
-	sqlite3_bind_int64(st, 1, before);
-	sqlite3_bind_int64(st, 2, ldg_day(before));
-	ldg_step1(l, st, "pruning cold keys");
-	sqlite3_finalize(st);
-	rc = sqlite3_prepare_v2(l->db, "DELETE FROM usage WHERE day <= ?2 "
-	    "AND t < ?1", -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		ldg_die(l, rc, "pruning");
-	sqlite3_bind_int64(st, 1, before);
-	sqlite3_bind_int64(st, 2, ldg_day(before));
-	ldg_step1(l, st, "pruning usage records");
-	sqlite3_finalize(st);
+	prune_step(l, "DELETE FROM ukey_log WHERE k IN "
+	    "(SELECT key FROM usage WHERE day <= ?2 AND t < ?1)", before,
+	    "pruning logged keys");
+	prune_step(l, "DELETE FROM ukey_cold WHERE k IN "
+	    "(SELECT key FROM usage WHERE day <= ?2 AND t < ?1)", before,
+	    "pruning cold keys");
+	prune_step(l, "DELETE FROM usage WHERE day <= ?2 AND t < ?1", before,
+	    "pruning usage records");
 	n = sqlite3_changes64(l->db);
 	rc = sqlite3_prepare_v2(l->db, "INSERT INTO meta (k, v) "
 	    "VALUES ('pruned_before', ?1) ON CONFLICT (k) DO UPDATE "

@@ -131,23 +131,25 @@ gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 	[ "$(jq -r .id "$T/out" | tr '\n' ,)" = r2,r4,r1,r3, ]
 }
 
-@test "the cold key filter: duplicates found after merges, a lost or stale filter is rebuilt" {
+@test "cold runs and their filters: duplicates found after merges and compaction, lost filters rebuilt" {
 	gen 60 f >"$T/a"
-	ingest --hot-keys 9 --batch 10 --rejects "$T/r" "$T/a" >/dev/null 2>&1
-	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(*) from ukey_bloom')" -eq 1 ]
-	[ "$(sqlite3 "$T/ledger.sqlite" "select gen = (select v from meta where k = 'key_gen') from ukey_bloom")" -eq 1 ]
+	ingest --hot-keys 3 --batch 4 --rejects "$T/r" "$T/a" >/dev/null 2>&1
+	# 15 merges of 4 keys, compacted four runs at a time: a few runs
+	# remain, every key in exactly one, every run with its filter
+	runs=$(sqlite3 "$T/ledger.sqlite" 'select count(distinct run) from ukey_cold')
+	[ "$runs" -ge 2 ] && [ "$runs" -le 8 ]
+	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(*) from ukey_run')" -eq "$runs" ]
+	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(*) from ukey_cold') " -eq 60 ]
+	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(distinct k) from ukey_cold')" -eq 60 ]
+	[ "$(sqlite3 "$T/ledger.sqlite" 'select sum(n) from ukey_run')" -eq 60 ]
 	run ingest --hot-keys 1000 --rejects "$T/r" --stats "$T/s" "$T/a"
 	jq -e '.duplicates == 60 and .emitted == 0' "$T/s"
-	# a missing filter is rebuilt from ukey_cold before any claim
-	sqlite3 "$T/ledger.sqlite" 'delete from ukey_bloom'
+	# a missing filter is rebuilt from its run before any claim
+	sqlite3 "$T/ledger.sqlite" 'delete from ukey_run'
 	run ingest --rejects "$T/r" --stats "$T/s" "$T/a"
 	jq -e '.duplicates == 60 and .emitted == 0' "$T/s"
-	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(*) from ukey_bloom')" -eq 1 ]
-	# a filter of another generation is rebuilt too
-	sqlite3 "$T/ledger.sqlite" 'update ukey_bloom set gen = gen - 1, bits = zeroblob(length(bits))'
-	run ingest --rejects "$T/r" --stats "$T/s" "$T/a"
-	jq -e '.duplicates == 60 and .emitted == 0' "$T/s"
-	# and conflicts are still found through it
+	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(*) from ukey_run')" -eq "$runs" ]
+	# and conflicts are still found through the filters
 	gen 60 f | sed 's/"n":17}/"n":-17}/' >"$T/c"
 	run ingest --rejects "$T/r2" --stats "$T/s" "$T/c"
 	jq -e '.duplicates == 59 and .rejects_by_code.idempotency_conflict == 1' "$T/s"
