@@ -1081,6 +1081,9 @@ main(int argc, char **argv)
 
 	key_init();
 	out_init();
+	/* a bad customer master must not leave a new, empty ledger behind */
+	if (!replay && !prune)
+		cust_load(&g.cust, g.customers_path);
 	g.ledger_path = ldg_path(g.ledger_path);
 	g.ldg = ldg_open(g.ledger_path, g.busy_ms,
 	    replay || prune ? LDG_EXISTING : 0);
@@ -1116,7 +1119,6 @@ main(int argc, char **argv)
 		return 0;
 	}
 
-	cust_load(&g.cust, g.customers_path);
 	if (g.rejects_path == NULL)
 		g.rejects_path = rejects_default = default_rejects(g.ledger_path);
 	rej_open(&g.rej, g.rejects_path, "meter-ingest");

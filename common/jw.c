@@ -189,10 +189,26 @@ keycmp(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+const char **
+jw_sorted_keys(json_t *o, const char **stack, size_t nstack, size_t *n)
+{
+	const char *k, **keys;
+	json_t *e;
+	size_t i = 0;
+
+	*n = json_object_size(o);
+	keys = *n <= nstack ? stack : xreallocarray(NULL, *n, sizeof(*keys));
+	json_object_foreach(o, k, e)
+		keys[i++] = k;
+	if (*n > 1)
+		qsort(keys, *n, sizeof(*keys), keycmp);
+	return keys;
+}
+
 void
 jw_json(struct jw *w, json_t *v, const struct jrec *r)
 {
-	const char *k, *stack[16], **keys;
+	const char *stack[16], **keys;
 	json_t *e;
 	size_t i, n;
 	dec d;
@@ -200,13 +216,7 @@ jw_json(struct jw *w, json_t *v, const struct jrec *r)
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
 		jw_open(w, '{');
-		n = json_object_size(v);
-		keys = n <= 16 ? stack : xreallocarray(NULL, n, sizeof(*keys));
-		i = 0;
-		json_object_foreach(v, k, e)
-			keys[i++] = k;
-		if (n > 1)
-			qsort(keys, n, sizeof(*keys), keycmp);
+		keys = jw_sorted_keys(v, stack, 16, &n);
 		for (i = 0; i < n; i++) {
 			jw_key(w, keys[i]);
 			jw_json(w, json_object_get(v, keys[i]), r);

@@ -44,6 +44,11 @@ void	jw_raw(struct jw *, const char *, size_t);	/* pre-serialized */
  * parsed with, never from jansson's doubles).
  */
 void	jw_json(struct jw *, json_t *, const struct jrec *);
+/*
+ * An object's keys sorted bytewise, in stack when it has room for them,
+ * else in an array the caller frees.
+ */
+const char **jw_sorted_keys(json_t *, const char **, size_t, size_t *);
 /* Escape a string into b without quotes or separators. */
 void	jw_escape(struct buf *, const char *, size_t);
 int	jw_utf8_valid(const char *, size_t);

@@ -243,12 +243,25 @@ ldg_pragma_int(struct ledger *l, const char *sql)
 static void
 ldg_check_foreign(struct ledger *l)
 {
-	int64_t app, ver, ntab;
+	sqlite3_stmt *st;
+	int64_t app, ntab;
+	int rc;
 
-	app = ldg_pragma_int(l, "PRAGMA application_id");
-	ver = ldg_pragma_int(l, "PRAGMA user_version");
-	ntab = ldg_pragma_int(l, "SELECT count(*) FROM sqlite_master");
-	if (app == 0 && ver == 0 && ntab == 0)
+	/* one statement, one snapshot: a ledger being created by another
+	 * process is seen either empty or complete, never half made */
+	rc = sqlite3_prepare_v2(l->db, "SELECT "
+	    "(SELECT application_id FROM pragma_application_id), "
+	    "(SELECT count(*) FROM sqlite_master)", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		ldg_die(l, rc, "reading the ledger's identity");
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		ldg_die(l, rc, "reading the ledger's identity");
+	}
+	app = sqlite3_column_int64(st, 0);
+	ntab = sqlite3_column_int64(st, 1);
+	sqlite3_finalize(st);
+	if (app == 0 && ntab == 0)
 		return;		/* new: ldg_migrate creates the schema */
 	if (app != LDG_APPID)
 		die(EX_CONFIG, "'%s' is an SQLite database but not a ledger of "
@@ -299,7 +312,7 @@ ldg_open(const char *path, int busy_ms, int flags)
 	struct ledger *l;
 	const char *mode;
 	sqlite3_stmt *st;
-	int rc, fd, i;
+	int rc, fd, i, waited;
 
 	l = xcalloc(1, sizeof(*l));
 	l->path = xstrdup(path);
@@ -330,12 +343,23 @@ ldg_open(const char *path, int busy_ms, int flags)
 	 * must be refused as it was found, not switched to WAL first.
 	 */
 	ldg_check_foreign(l);
-	/* journal_mode answers with the mode it is in */
+	/*
+	 * journal_mode answers with the mode it is in.  Switching a new file
+	 * to WAL needs the write lock, and SQLite does not call the busy
+	 * handler for it: wait here, up to the busy timeout, ourselves.
+	 */
 	rc = sqlite3_prepare_v2(l->db, "PRAGMA journal_mode = WAL", -1, &st,
 	    NULL);
 	if (rc != SQLITE_OK)
 		ldg_die(l, rc, "setting WAL mode");
-	rc = sqlite3_step(st);
+	for (waited = 0;; waited += 10) {
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW || (rc != SQLITE_BUSY &&
+		    rc != SQLITE_LOCKED) || waited >= l->busy_ms)
+			break;
+		sqlite3_reset(st);
+		sqlite3_sleep(10);
+	}
 	if (rc != SQLITE_ROW) {
 		sqlite3_finalize(st);
 		ldg_die(l, rc, "setting WAL mode");

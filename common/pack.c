@@ -23,16 +23,10 @@ pk_varint(struct buf *b, size_t v)
 	buf_add(b, tmp, (size_t)n);
 }
 
-static int
-keycmp(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 void
 pk_pack(struct buf *b, json_t *v, const struct jrec *r)
 {
-	const char *k, *stack[16], **keys;
+	const char *stack[16], **keys;
 	json_t *e;
 	size_t i, n;
 	char tmp[DEC_FMTMAX];
@@ -42,14 +36,8 @@ pk_pack(struct buf *b, json_t *v, const struct jrec *r)
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
 		buf_addc(b, 'o');
-		n = json_object_size(v);
+		keys = jw_sorted_keys(v, stack, 16, &n);
 		pk_varint(b, n);
-		keys = n <= 16 ? stack : xreallocarray(NULL, n, sizeof(*keys));
-		i = 0;
-		json_object_foreach(v, k, e)
-			keys[i++] = k;
-		if (n > 1)
-			qsort(keys, n, sizeof(*keys), keycmp);
 		for (i = 0; i < n; i++) {
 			size_t kl = strlen(keys[i]);
 

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <sodium.h>
 
@@ -120,10 +121,16 @@ rej_flush(struct rej *r)
 {
 	if (r->pending.len == 0)
 		return;
-	if (r->fp == NULL)
+	if (r->fp == NULL) {
+		struct stat sb;
+
 		r->fp = out_open_append(r->path);
+		/* /dev/null and pipes cannot be synced, and need not be */
+		r->regular = fstat(fileno(r->fp), &sb) == 0 &&
+		    S_ISREG(sb.st_mode);
+	}
 	if (fwrite(r->pending.p, 1, r->pending.len, r->fp) != r->pending.len ||
-	    fflush(r->fp) != 0 || fdatasync(fileno(r->fp)) != 0)
+	    fflush(r->fp) != 0 || (r->regular && fdatasync(fileno(r->fp)) != 0))
 		die(EX_IOERR, "cannot write rejects to '%s': %s", r->path,
 		    strerror(errno));
 	buf_reset(&r->pending);

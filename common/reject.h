@@ -33,6 +33,7 @@
 
 struct rej {
 	FILE		*fp;
+	int		 regular;	/* a regular file: synced per batch */
 	const char	*path;
 	const char	*stage;
 	struct buf	 pending;

@@ -115,3 +115,14 @@ load lib
 	    --rejects "$T/r" testdata/events.ndjson >/dev/null 2>&1
 	[ "$(sqlite3 "$T/env.sqlite" 'select count(*) from usage')" -eq 6 ]
 }
+
+@test "--rejects /dev/null discards rejects; a bad customer master leaves no ledger" {
+	run ingest --rejects /dev/null --stats "$T/s.json" testdata/events.ndjson
+	expect_status 0
+	jq -e '.rejected == 15' "$T/s.json"
+	printf '{"id":"x"}\n' >"$T/bad.ndjson"
+	run "$BIN/meter-ingest" --customers "$T/bad.ndjson" --ledger "$T/new.sqlite" \
+	    testdata/events.ndjson
+	expect_status 78
+	[ ! -e "$T/new.sqlite" ]
+}

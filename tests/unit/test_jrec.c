@@ -16,25 +16,8 @@
 #include "jrec.h"
 #include "jw.h"
 #include "pack.h"
+#include "tap.h"
 
-static int ntest, nfail;
-
-static void ok(int, const char *, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	ntest++;
-	if (!cond)
-		nfail++;
-	printf("%s %d - ", cond ? "ok" : "not ok", ntest);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
 
 /* canonical JSON and packed-then-unpacked JSON of one line */
 static int
@@ -178,6 +161,5 @@ main(int argc, char **argv)
 	    0, "missing schema refused");
 	buf_free(&p);
 	jrec_free(&r);
-	printf("1..%d\n", ntest);
-	return nfail != 0;
+	return tap_done();
 }

@@ -11,25 +11,8 @@
 #include <string.h>
 
 #include "keys.h"
+#include "tap.h"
 
-static int ntest, nfail;
-
-static void ok(int, const char *, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	ntest++;
-	if (!cond)
-		nfail++;
-	printf("%s %d - ", cond ? "ok" : "not ok", ntest);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
 
 /* two buffers in turn, so two results can be compared */
 static const char *
@@ -127,6 +110,5 @@ main(int argc, char **argv)
 		key_end(&h2, k2);
 		ok(memcmp(k, k2, KEY_LEN) == 0, "key_i64 is an 8-byte field");
 	}
-	printf("1..%d\n", ntest);
-	return nfail != 0;
+	return tap_done();
 }

@@ -23,25 +23,8 @@
 #include "tm.h"
 #include "tz.h"
 #include "util.h"
+#include "tap.h"
 
-static int ntest, nfail;
-
-static void ok(int, const char *, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	ntest++;
-	if (!cond)
-		nfail++;
-	printf("%sok %d - ", cond ? "" : "not ", ntest);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
 
 static void diag(const char *, ...) __attribute__((format(printf, 1, 2)));
 
@@ -1192,8 +1175,5 @@ main(int argc, char *argv[])
 	test_periods();
 	test_invariants();
 	test_roundtrip();
-	printf("1..%d\n", ntest);
-	if (nfail > 0)
-		diag("%d of %d failed", nfail, ntest);
-	return nfail > 0;
+	return tap_done();
 }
