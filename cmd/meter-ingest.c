@@ -22,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "csvmap.h"
@@ -730,6 +731,7 @@ reader(void *arg)
 	const char *last = NULL;
 	struct slot *s;
 
+	prctl(PR_SET_NAME, "ingest-reader");	/* for top -H and perf */
 	while (lr_next(r)) {
 		if (r->name != last) {
 			/* a new file: a CSV file starts with its header */
