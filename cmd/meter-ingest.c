@@ -50,11 +50,13 @@
 enum { FMT_AUTO, FMT_CE, FMT_CSV };
 
 /*
- * The reader thread turns input lines into slots, in input order: a
- * parsed object, or a reject decided before any business rule (the line
- * is too long, not JSON, a bad CSV row).  The main thread takes them in
- * the same order and does everything that touches the ledger or the
- * outputs.  A slot owns its raw line, so rejects can quote it later.
+ * The reader thread turns input lines into slots, in input order: an
+ * event parsed, checked and prepared (key, digest, packed data), or a
+ * reject decided without the ledger (not JSON, a bad CSV row, a missing
+ * attribute, outside the window, an unknown customer).  The main thread
+ * takes them in the same order and does what needs the ledger: claim the
+ * key, store, write the outputs.  A slot owns its raw line, so rejects
+ * can quote it later; SL_FLUSH asks for a commit (the input is quiet).
  */
 enum { SL_OBJ, SL_REJECT, SL_FLUSH, SL_END };
 
@@ -299,7 +301,11 @@ fmt_dur(int64_t ns)
 	static char b[32];
 	int64_t s = ns / TM_NS_PER_SEC;
 
-	if (s % 86400 == 0)
+	if (ns % TM_NS_PER_SEC != 0)
+		snprintf(b, sizeof(b), "%" PRId64 "ms", ns / 1000000);
+	else if (s == 0)
+		snprintf(b, sizeof(b), "0s");
+	else if (s % 86400 == 0)
 		snprintf(b, sizeof(b), "%" PRId64 "d", s / 86400);
 	else if (s % 3600 == 0)
 		snprintf(b, sizeof(b), "%" PRId64 "h", s / 3600);

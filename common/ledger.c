@@ -10,12 +10,13 @@
  * (a rowid table in acceptance order: writes land on the last page) and
  * added to an in-memory hash of the log's keys, which answers lookups of
  * recent keys without touching SQLite.  When the log holds LDG_HOT_KEYS
- * keys, it is merged into ukey_cold, a B-tree by key, in key order in
- * one statement, which touches each cold page once; meta's key_gen then
- * tells every process to reload its hash.  A claim is a hash probe, a
- * cold probe (a read, while cold is not empty) and an append.  Under the
- * write lock, a process first reads the log entries other processes
- * appended since its last batch, so its hash is complete when it claims.
+ * keys, it is written, sorted, as a new run of ukey_cold (see "the cold
+ * index" below: runs, their Bloom filters, compaction); meta's key_gen
+ * then tells every process to reload its hash and its runs.  A claim is
+ * a hash probe, a filter check per run (and a B-tree probe in the rare
+ * run the filter does not rule out) and two appends.  Under the write
+ * lock, a process first reads the log entries other processes appended
+ * since its last batch, so its hash is complete when it claims.
  *
  * Usage records are clustered by (UTC day of the event, acceptance
  * sequence): a batch appends at the end of each day it touches, a few
@@ -375,8 +376,8 @@ ldg_open(const char *path, int busy_ms, int flags)
 	    "PRAGMA cache_size = -16384;"
 	    "PRAGMA mmap_size = 0;"
 	    /*
-	     * The hot key pages are rewritten by every batch; checkpointing
-	     * less often copies each into the database once, not per batch.
+	     * Checkpoint every 64 MiB of WAL rather than 4: a page written
+	     * by several batches in between is copied into the database once.
 	     */
 	    "PRAGMA wal_autocheckpoint = 16384", "setting pragmas");
 	ldg_migrate(l);
