@@ -6,17 +6,6 @@
 
 load lib
 
-# lib.bash's teardown, after killing what a failed test left running in
-# the background (the pids in $BG)
-eval "lib_$(declare -f teardown)"
-teardown() {
-	local p
-	for p in ${BG:-}; do
-		{ kill -9 "$p" && wait "$p"; } 2>/dev/null || true
-	done
-	lib_teardown
-}
-
 ASOF=2026-11-01T00:00:00Z
 
 # gen ARGS...: scripts/gen-events with the usual rates and customers

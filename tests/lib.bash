@@ -3,6 +3,8 @@
 #   T       a fresh temporary directory per test, removed afterwards
 #   REPO    the repository root; tests run from there so file names in
 #           rejects are the relative names the golden files hold
+#   BG      pids of background processes a test started, killed by
+#           teardown if the test fails before it waits for them
 
 REPO=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 : "${BIN:=$REPO/bin}"
@@ -14,7 +16,13 @@ setup() {
 	unset METER_LEDGER
 }
 
+# Kill what a failed test left running in the background (the pids a
+# test lists in BG), then remove its directory.
 teardown() {
+	local p
+	for p in ${BG:-}; do
+		{ kill -9 "$p" && wait "$p"; } 2>/dev/null || true
+	done
 	[ -n "${T:-}" ] && rm -rf "$T"
 }
 
