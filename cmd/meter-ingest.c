@@ -77,6 +77,7 @@ struct slot {
 	struct ldg_usage u;
 	unsigned char	 key[KEY_LEN], digest[KEY_LEN];
 	struct buf	 pdata;
+	struct buf	 strs;		/* the strings u points to */
 };
 
 static void	slot_reject(struct slot *, const char *, const char *,
@@ -386,11 +387,22 @@ write_usage(struct buf *b, const struct ldg_usage *u)
  * that need no ledger, the canonical and packed data, the key and the
  * digest.  The main thread only claims the key and writes the record.
  */
+/* Copy a string into the slot; returns its offset (buffers move). */
+static size_t
+strs_add(struct slot *sl, const char *str)
+{
+	size_t off = sl->strs.len;
+
+	buf_add(&sl->strs, str, strlen(str) + 1);
+	return off;
+}
+
 static void
 prepare_event(struct ingest *g, struct slot *sl, const struct event *ev)
 {
 	const struct customer *c;
 	struct ldg_usage *u = &sl->u;
+	size_t off[5];
 	char tb[TM_FMTMAX];
 	struct keyh h;
 	struct jw w;
@@ -442,16 +454,27 @@ prepare_event(struct ingest *g, struct slot *sl, const struct event *ev)
 	key_field(&h, g->cdata.p, g->cdata.len);
 	key_end(&h, sl->digest);
 
+	/*
+	 * The slot keeps copies of the strings, so the reader can free the
+	 * tree now, while it is still in cache, and slots stay small.
+	 */
+	buf_reset(&sl->strs);
+	off[0] = strs_add(sl, ev->source);
+	off[1] = strs_add(sl, ev->id);
+	off[2] = strs_add(sl, ev->type);
+	off[3] = strs_add(sl, ev->subject);
+	off[4] = ev->corr ? strs_add(sl, ev->corr) : 0;
 	u->t = ev->t;
 	u->ingested = g->as_of;
 	u->key = sl->key;
 	u->digest = sl->digest;
 	u->customer = c->id;
-	u->source = ev->source;
-	u->id = ev->id;
-	u->type = ev->type;
-	u->subject = ev->subject;
-	u->corr = ev->corr;	/* NULL: the key is the correlation id */
+	u->source = sl->strs.p + off[0];
+	u->id = sl->strs.p + off[1];
+	u->type = sl->strs.p + off[2];
+	u->subject = sl->strs.p + off[3];
+	/* NULL: the key is the correlation id */
+	u->corr = ev->corr ? sl->strs.p + off[4] : NULL;
 	u->data = (const unsigned char *)sl->pdata.p;
 	u->datalen = sl->pdata.len;
 }
@@ -606,7 +629,6 @@ slot_begin(struct ingest *g, const char *raw, size_t rawlen, uint64_t line)
 {
 	struct slot *s = ring_claim(g->ring);
 
-	jrec_clear(&s->jr);
 	s->type = SL_OBJ;
 	s->cloudevent = 0;
 	s->file = g->cur_name;
@@ -667,6 +689,7 @@ read_json(struct ingest *g)
 			    s->jr.msg);
 	} else
 		handle_object(g, s);
+	jrec_clear(&s->jr);	/* prepared or refused: the tree is done */
 	ring_publish(g->ring);
 }
 
@@ -718,6 +741,7 @@ read_csv(struct ingest *g)
 		slot_reject(s, RC_DATA, e.code, e.field, "%s", e.msg);
 	else
 		handle_object(g, s);
+	jrec_clear(&s->jr);
 	ring_publish(g->ring);
 }
 
@@ -834,6 +858,7 @@ ingest_all(struct ingest *g)
 		jrec_free(&s->jr);
 		buf_free(&s->raw);
 		buf_free(&s->pdata);
+		buf_free(&s->strs);
 	}
 	ring_free(g->ring);
 }
