@@ -457,7 +457,7 @@ ldg_step1(struct ledger *l, sqlite3_stmt *st, const char *what)
  * run whose filter is missing or malformed gets it rebuilt by a scan.
  */
 #define BLOOM_BITS_PER_KEY	10
-#define RUN_FANOUT		4
+#define RUN_FANOUT		4	/* S_RUN_MERGE and S_RUN_DROP* take 4 ids */
 
 static void
 bloom_pos(const struct bloom *b, const unsigned char *k, size_t *word,
@@ -629,45 +629,47 @@ run_tier(const struct ledger *l, int64_t n)
 	return t;
 }
 
+/* Run one compaction statement on RUN_FANOUT run ids, after newid if any. */
+static void
+run_exec(struct ledger *l, int which, int64_t newid, const int64_t *ids)
+{
+	sqlite3_stmt *st = l->st[which];
+	int j, p = 1;
+
+	if (newid > 0)
+		sqlite3_bind_int64(st, p++, newid);
+	for (j = 0; j < RUN_FANOUT; j++)
+		sqlite3_bind_int64(st, p++, ids[j]);
+	ldg_step1(l, st, "compacting the key index");
+	sqlite3_reset(st);
+}
+
 /* Merge RUN_FANOUT runs of one tier into one, while there are some. */
 static void
 runs_compact(struct ledger *l)
 {
-	sqlite3_stmt *st;
 	int64_t ids[RUN_FANOUT], newid;
-	size_t i, j, k, pick[RUN_FANOUT];
-	struct run *r;
+	size_t i, j, k = 0, pick[RUN_FANOUT];
 	int tier;
 
 	for (;;) {
-		k = 0;
-		for (i = 0; i < l->nruns && k < RUN_FANOUT; i++) {
+		/* the first tier, newest runs first, with RUN_FANOUT runs */
+		for (i = 0; i < l->nruns; i++) {
 			tier = run_tier(l, l->runs[i].n);
 			for (k = 0, j = i; j < l->nruns && k < RUN_FANOUT; j++)
 				if (run_tier(l, l->runs[j].n) == tier)
 					pick[k++] = j;
+			if (k == RUN_FANOUT)
+				break;
 		}
 		if (k < RUN_FANOUT)
 			return;
 		newid = l->runs[0].id + 1;
 		for (j = 0; j < RUN_FANOUT; j++)
 			ids[j] = l->runs[pick[j]].id;
-		st = l->st[S_RUN_MERGE];
-		sqlite3_bind_int64(st, 1, newid);
-		for (j = 0; j < RUN_FANOUT; j++)
-			sqlite3_bind_int64(st, (int)j + 2, ids[j]);
-		ldg_step1(l, st, "compacting the key index");
-		sqlite3_reset(st);
-		st = l->st[S_RUN_DROP];
-		for (j = 0; j < RUN_FANOUT; j++)
-			sqlite3_bind_int64(st, (int)j + 1, ids[j]);
-		ldg_step1(l, st, "compacting the key index");
-		sqlite3_reset(st);
-		st = l->st[S_RUN_DROPF];
-		for (j = 0; j < RUN_FANOUT; j++)
-			sqlite3_bind_int64(st, (int)j + 1, ids[j]);
-		ldg_step1(l, st, "compacting the key index");
-		sqlite3_reset(st);
+		run_exec(l, S_RUN_MERGE, newid, ids);
+		run_exec(l, S_RUN_DROP, 0, ids);
+		run_exec(l, S_RUN_DROPF, 0, ids);
 		/* drop the merged runs from the list, back to front */
 		for (j = RUN_FANOUT; j-- > 0;) {
 			free(l->runs[pick[j]].bl.w);
@@ -675,8 +677,7 @@ runs_compact(struct ledger *l)
 			    (l->nruns - pick[j] - 1) * sizeof(*l->runs));
 			l->nruns--;
 		}
-		r = run_push(l, newid);
-		run_build(l, r);
+		run_build(l, run_push(l, newid));
 	}
 }
 
@@ -1046,12 +1047,4 @@ ldg_pruned_before(struct ledger *l)
 		v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return v;
-}
-
-void
-ldg_usage_counts(struct ledger *l, struct ldg_counts *c)
-{
-	c->usage = ldg_pragma_int(l, "SELECT count(*) FROM usage");
-	c->keys_hot = ldg_pragma_int(l, "SELECT count(*) FROM ukey_log");
-	c->keys_cold = ldg_pragma_int(l, "SELECT count(*) FROM ukey_cold");
 }

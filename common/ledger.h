@@ -84,9 +84,4 @@ int		 ldg_usage_scan(struct ledger *, int64_t from, int64_t to,
 int64_t		 ldg_usage_prune(struct ledger *, int64_t before);
 int64_t		 ldg_pruned_before(struct ledger *);	/* INT64_MIN: never */
 
-struct ldg_counts {
-	int64_t	usage, keys_hot, keys_cold;
-};
-void		 ldg_usage_counts(struct ledger *, struct ldg_counts *);
-
 #endif

@@ -55,12 +55,6 @@ ring_item(struct ring *r, size_t i)
 	return r->items + (i % r->n) * r->size;
 }
 
-size_t
-ring_size(const struct ring *r)
-{
-	return r->n;
-}
-
 void *
 ring_claim(struct ring *r)
 {

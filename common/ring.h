@@ -15,7 +15,6 @@ struct ring;
 struct ring	*ring_new(size_t nitems, size_t itemsize);
 void		 ring_free(struct ring *);
 void		*ring_item(struct ring *, size_t);	/* for set-up */
-size_t		 ring_size(const struct ring *);
 /* producer: the next free item (waits while the ring is full) */
 void		*ring_claim(struct ring *);
 /* producer: hand the claimed item to the consumer */

@@ -150,6 +150,24 @@ main(int argc, char **argv)
 	    "through a string");
 	ok(pk_get((unsigned char *)p.p, p.len - 1, "u.t.in", &v) == -1,
 	    "pk_get on cut bytes");
+	/* money in our own records is a decimal string, its scale kept */
+	{
+		struct buf b = { 0 };
+		struct jw w;
+		dec m = { 1250, 2 };
+
+		jw_init(&w, &b);
+		jw_open(&w, '{');
+		JW_KEY(&w, "amount");
+		jw_dec(&w, m);
+		JW_KEY(&w, "n");
+		jw_decnum(&w, m);
+		jw_close(&w, '}');
+		ok(strcmp(buf_cstr(&b), "{\"amount\":\"12.50\",\"n\":12.5}") == 0,
+		    "jw_dec writes \"12.50\", jw_decnum 12.5 (got %s)",
+		    buf_cstr(&b));
+		buf_free(&b);
+	}
 	/* the schema version rule */
 	parse(&r, "{\"schema\":\"1.7\"}");
 	ok(jrec_check_schema(&r, 1) == 0, "schema 1.7 readable by major 1");
