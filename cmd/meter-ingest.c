@@ -45,7 +45,7 @@
 #define MAX_SOURCE	1024
 #define BATCH_DEFAULT	50000
 #define BATCH_NS	(1 * TM_NS_PER_SEC)
-#define RING_SLOTS	1024
+#define RING_SLOTS	16384
 
 enum { FMT_AUTO, FMT_CE, FMT_CSV };
 
@@ -63,16 +63,15 @@ enum { SL_OBJ, SL_REJECT, SL_FLUSH, SL_END };
 struct slot {
 	int		 type;
 	int		 cloudevent;	/* SL_OBJ: from JSON, not CSV */
-	struct jrec	 jr;
 	struct buf	 raw;
 	const char	*file;
 	uint64_t	 line;
 	int		 truncated;
 	size_t		 fulllen;
-	/* SL_REJECT */
+	/* SL_REJECT: "field\0message\0" in why */
 	const char	*cls, *code;
-	char		 field[256];
-	char		 msg[1024];
+	struct buf	 why;
+	size_t		 msgoff;
 	/* SL_OBJ, prepared: the record to store, its key and digest */
 	struct ldg_usage u;
 	unsigned char	 key[KEY_LEN], digest[KEY_LEN];
@@ -106,6 +105,7 @@ struct ingest {
 	struct ring	*ring;
 
 	/* the reader thread's own */
+	struct jrec	 jr;		/* the record being prepared */
 	struct lr	 lr;
 	struct csvr	 cr;
 	struct csvmap	 map;
@@ -441,9 +441,9 @@ prepare_event(struct ingest *g, struct slot *sl, const struct event *ev)
 	/* canonical data: sorted keys, exact normalized numbers */
 	buf_reset(&g->cdata);
 	jw_init(&w, &g->cdata);
-	jw_json(&w, ev->data, &sl->jr);
+	jw_json(&w, ev->data, &g->jr);
 	buf_reset(&sl->pdata);
-	pk_pack(&sl->pdata, ev->data, &sl->jr);
+	pk_pack(&sl->pdata, ev->data, &g->jr);
 
 	key_usage(ev->source, strlen(ev->source), ev->id, strlen(ev->id),
 	    sl->key);
@@ -538,7 +538,7 @@ handle_object(struct ingest *g, struct slot *sl)
 		{ "id", MAX_ID }, { "source", MAX_SOURCE }, { "type", MAX_ID },
 		{ "subject", MAX_ID },
 	};
-	json_t *o = sl->jr.root, *v;
+	json_t *o = g->jr.root, *v;
 	const char *code, *s, *why = "";
 	const char *vals[4];
 	struct event ev;
@@ -645,14 +645,22 @@ slot_reject(struct slot *s, const char *cls, const char *code,
     const char *field, const char *fmt, ...)
 {
 	va_list ap;
+	int n;
 
 	s->type = SL_REJECT;
 	s->cls = cls;
 	s->code = code;
-	snprintf(s->field, sizeof(s->field), "%s", field);
+	buf_reset(&s->why);
+	buf_add(&s->why, field, strlen(field) + 1);
+	s->msgoff = s->why.len;
 	va_start(ap, fmt);
-	vsnprintf(s->msg, sizeof(s->msg), fmt, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
+	buf_grow(&s->why, (size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(s->why.p + s->why.len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	s->why.len += (size_t)n + 1;
 }
 
 static void
@@ -678,18 +686,18 @@ read_json(struct ingest *g)
 
 	s = slot_begin(g, r->line, r->rawlen, r->lineno);
 	s->cloudevent = 1;
-	if (jrec_parse(&s->jr, r->line, r->len) < 0) {
+	if (jrec_parse(&g->jr, r->line, r->len) < 0) {
 		/* JSON is self-delimiting: a cut last line cannot parse */
 		if (r->flags & LR_NONL)
-			slot_reject(s, RC_DATA, "partial_line", s->jr.field,
+			slot_reject(s, RC_DATA, "partial_line", g->jr.field,
 			    "last line has no newline and is not a complete "
-			    "record (%s)", s->jr.msg);
+			    "record (%s)", g->jr.msg);
 		else
-			slot_reject(s, RC_DATA, s->jr.code, s->jr.field, "%s",
-			    s->jr.msg);
+			slot_reject(s, RC_DATA, g->jr.code, g->jr.field, "%s",
+			    g->jr.msg);
 	} else
 		handle_object(g, s);
-	jrec_clear(&s->jr);	/* prepared or refused: the tree is done */
+	jrec_clear(&g->jr);	/* prepared or refused: the tree is done */
 	ring_publish(g->ring);
 }
 
@@ -737,11 +745,11 @@ read_csv(struct ingest *g)
 		slot_reject(s, RC_DATA, "partial_line", "", "last line has no "
 		    "newline; a CSV row cut short cannot be told from a "
 		    "complete one");
-	} else if (csvmap_row(&g->map, &g->cr, &s->jr, &e) < 0)
+	} else if (csvmap_row(&g->map, &g->cr, &g->jr, &e) < 0)
 		slot_reject(s, RC_DATA, e.code, e.field, "%s", e.msg);
 	else
 		handle_object(g, s);
-	jrec_clear(&s->jr);
+	jrec_clear(&g->jr);
 	ring_publish(g->ring);
 }
 
@@ -810,9 +818,7 @@ ingest_all(struct ingest *g)
 	int e;
 
 	g->ring = ring_new(RING_SLOTS, sizeof(struct slot));
-	for (i = 0; i < RING_SLOTS; i++)
-		jrec_init(&((struct slot *)ring_item(g->ring, i))->jr,
-		    g->max_depth);
+	jrec_init(&g->jr, g->max_depth);
 	g->lr.idle = read_idle;
 	g->lr.idle_arg = g;
 	if ((e = pthread_create(&tid, NULL, reader, g)) != 0)
@@ -830,8 +836,8 @@ ingest_all(struct ingest *g)
 		} else {
 			g->read++;
 			if (s->type == SL_REJECT)
-				reject(g, s, s->cls, s->code, s->field, "%s",
-				    s->msg);
+				reject(g, s, s->cls, s->code, s->why.p, "%s",
+				    s->why.p + s->msgoff);
 			else
 				store_event(g, s);
 			g->inbatch++;
@@ -855,12 +861,13 @@ ingest_all(struct ingest *g)
 	progress(g, 1);
 	for (i = 0; i < RING_SLOTS; i++) {
 		s = ring_item(g->ring, i);
-		jrec_free(&s->jr);
+		buf_free(&s->why);
 		buf_free(&s->raw);
 		buf_free(&s->pdata);
 		buf_free(&s->strs);
 	}
 	ring_free(g->ring);
+	jrec_free(&g->jr);
 }
 
 static void
