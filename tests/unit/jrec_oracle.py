@@ -60,30 +60,15 @@ def num_text(d):
     return "{:f}".format(n)
 
 
+SHORT = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t",
+         "\b": "\\b", "\f": "\\f"}
+
+
 def esc(s):
-    out = ['"']
-    for ch in s:
-        o = ord(ch)
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\b":
-            out.append("\\b")
-        elif ch == "\f":
-            out.append("\\f")
-        elif o < 0x20:
-            out.append("\\u%04x" % o)
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
+    """The writer's escaping: short forms, \\u00XX for other controls."""
+    return '"' + "".join(SHORT.get(ch) or
+                         ("\\u%04x" % ord(ch) if ord(ch) < 0x20 else ch)
+                         for ch in s) + '"'
 
 
 def canon(v):
