@@ -25,6 +25,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "csvmap.h"
 #include "csvr.h"
 #include "customers.h"
@@ -39,6 +40,7 @@
 #include "reject.h"
 #include "ring.h"
 #include "tm.h"
+#include "urec.h"
 #include "util.h"
 
 #define MAX_ID		256	/* bytes in id, type, subject */
@@ -158,55 +160,9 @@ usage(int code)
 	exit(code);
 }
 
-static int64_t
-now_ns(int clock)
-{
-	struct timespec ts;
 
-	clock_gettime(clock, &ts);
-	return (int64_t)ts.tv_sec * TM_NS_PER_SEC + ts.tv_nsec;
-}
 
-static int64_t
-opt_time(const char *opt, const char *s)
-{
-	const char *why = "";
-	int64_t t;
 
-	if (tm_parse(s, strlen(s), &t, &why) < 0) {
-		warnmsg("%s '%s': %s", opt, s, why);
-		usage(EX_USAGE);
-	}
-	return t;
-}
-
-static int64_t
-opt_dur(const char *opt, const char *s)
-{
-	int64_t d;
-
-	if (tm_parse_duration(s, &d) < 0 || d < 0) {
-		warnmsg("%s '%s': not a duration like 35d, 5m, 1h30m", opt, s);
-		usage(EX_USAGE);
-	}
-	return d;
-}
-
-static long
-opt_num(const char *opt, const char *s, long min, long max)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end != '\0' || v < min || v > max) {
-		warnmsg("%s '%s': expected a number from %ld to %ld", opt, s,
-		    min, max);
-		usage(EX_USAGE);
-	}
-	return v;
-}
 
 /* ---- the batch: commit, then rejects, then stdout ---- */
 
@@ -231,7 +187,7 @@ progress(struct ingest *g, int final)
 
 	if (!g->progress)
 		return;
-	now = now_ns(CLOCK_MONOTONIC);
+	now = cli_now(CLOCK_MONOTONIC);
 	if (!final && now - g->last_progress < TM_NS_PER_SEC)
 		return;
 	g->last_progress = now;
@@ -317,70 +273,8 @@ fmt_dur(int64_t ns)
 	return b;
 }
 
-static void
-put_hex(struct jw *w, const unsigned char *k)
-{
-	char hex[KEY_HEXLEN];
 
-	key_hex(k, KEY_LEN, hex);
-	jw_str(w, hex);
-}
 
-static void
-put_time(struct jw *w, int64_t t)
-{
-	char tb[TM_FMTMAX];
-
-	if (tm_fmt(t, tb, sizeof(tb)) < 0)
-		die(EX_SOFTWARE, "time does not format");
-	jw_str(w, tb);
-}
-
-/*
- * The canonical usage record.  The field order is part of the format
- * (usage-to-cash(5)); --replay writes the same bytes from the ledger.
- */
-static void
-write_usage(struct buf *b, const struct ldg_usage *u)
-{
-	struct jw w;
-
-	jw_init(&w, b);
-	jw_open(&w, '{');
-	JW_KEY(&w, "kind");
-	jw_str(&w, "usage");
-	JW_KEY(&w, "schema");
-	jw_str(&w, "1.0");
-	JW_KEY(&w, "customer");
-	jw_str(&w, u->customer);
-	JW_KEY(&w, "source");
-	jw_str(&w, u->source);
-	JW_KEY(&w, "id");
-	jw_str(&w, u->id);
-	JW_KEY(&w, "type");
-	jw_str(&w, u->type);
-	JW_KEY(&w, "subject");
-	jw_str(&w, u->subject);
-	JW_KEY(&w, "time");
-	put_time(&w, u->t);
-	JW_KEY(&w, "data");
-	if (pk_json(&w, u->data, u->datalen) < 0)
-		die(EX_SOFTWARE, "ledger holds malformed packed data for "
-		    "event '%s'", u->id);
-	JW_KEY(&w, "key");
-	put_hex(&w, u->key);
-	JW_KEY(&w, "digest");
-	put_hex(&w, u->digest);
-	JW_KEY(&w, "correlation_id");
-	if (u->corr != NULL)
-		jw_str(&w, u->corr);
-	else
-		put_hex(&w, u->key);
-	JW_KEY(&w, "ingested_at");
-	put_time(&w, u->ingested);
-	jw_close(&w, '}');
-	buf_addc(b, '\n');
-}
 
 /*
  * The reader thread prepares an event completely: the business checks
@@ -506,7 +400,7 @@ store_event(struct ingest *g, struct slot *sl)
 		    sl->u.source, sl->u.id, hex, tb);
 		return;
 	}
-	write_usage(&g->out, &sl->u);
+	urec_write(&g->out, &sl->u);
 	g->emitted++;
 }
 
@@ -846,7 +740,7 @@ ingest_all(struct ingest *g)
 		if (g->inbatch >= g->batch)
 			batch_flush(g);
 		else if (g->inbatch > 0 && (g->read & 1023) == 0) {
-			now = now_ns(CLOCK_MONOTONIC);
+			now = cli_now(CLOCK_MONOTONIC);
 			if (now - g->batch_start >= BATCH_NS) {
 				batch_flush(g);
 				g->batch_start = now;
@@ -896,7 +790,7 @@ write_stats(struct ingest *g)
 	jw_key(&w, "blank_lines");
 	jw_int(&w, (int64_t)g->blank);
 	jw_key(&w, "as_of");
-	put_time(&w, g->as_of);
+	jw_time(&w, g->as_of);
 	jw_key(&w, "ledger");
 	jw_str(&w, g->ledger_path);
 	jw_key(&w, "rejects_file");
@@ -932,7 +826,7 @@ replay_one(const struct ldg_usage *u, void *arg)
 {
 	struct buf *b = arg;
 
-	write_usage(b, u);
+	urec_write(b, u);
 	if (b->len >= 1 << 16) {
 		out_write(b->p, b->len);
 		buf_reset(b);
@@ -993,6 +887,7 @@ main(int argc, char **argv)
 	char *rejects_default = NULL;
 
 	u_setprogname(argv[0]);
+	cli_init(usage);
 	memset(&g, 0, sizeof(g));
 	g.max_age = 35 * 86400 * TM_NS_PER_SEC;
 	g.max_skew = 5 * 60 * TM_NS_PER_SEC;
@@ -1006,7 +901,7 @@ main(int argc, char **argv)
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'a':
-			g.as_of = opt_time("--as-of", optarg);
+			g.as_of = cli_time("--as-of", optarg);
 			have_asof = 1;
 			break;
 		case 'c':
@@ -1036,10 +931,10 @@ main(int argc, char **argv)
 			g.stats_path = optarg;
 			break;
 		case O_BATCH:
-			g.batch = opt_num("--batch", optarg, 1, 10000000);
+			g.batch = cli_num("--batch", optarg, 1, 10000000);
 			break;
 		case O_BUSY:
-			g.busy_ms = (int)opt_num("--busy-timeout", optarg, 0,
+			g.busy_ms = (int)cli_num("--busy-timeout", optarg, 0,
 			    86400000);
 			break;
 		case O_CSVMAP:
@@ -1055,32 +950,32 @@ main(int argc, char **argv)
 			force = 1;
 			break;
 		case O_FROM:
-			from = opt_time("--from", optarg);
+			from = cli_time("--from", optarg);
 			break;
 		case O_HOTKEYS:
-			g.hot_keys = opt_num("--hot-keys", optarg, 1,
+			g.hot_keys = cli_num("--hot-keys", optarg, 1,
 			    1000000000);
 			break;
 		case O_MAXAGE:
-			g.max_age = opt_dur("--max-age", optarg);
+			g.max_age = cli_dur("--max-age", optarg);
 			break;
 		case O_MAXDEPTH:
-			g.max_depth = (int)opt_num("--max-depth", optarg, 1,
+			g.max_depth = (int)cli_num("--max-depth", optarg, 1,
 			    100);
 			break;
 		case O_MAXLINE:
-			g.max_line = (size_t)opt_num("--max-line", optarg, 64,
+			g.max_line = (size_t)cli_num("--max-line", optarg, 64,
 			    256L * 1024 * 1024);
 			break;
 		case O_MAXSKEW:
-			g.max_skew = opt_dur("--max-skew", optarg);
+			g.max_skew = cli_dur("--max-skew", optarg);
 			break;
 		case O_PROGRESS:
 			g.progress = 1;
 			break;
 		case O_PRUNE:
 			prune = 1;
-			prune_before = opt_time("--prune-before", optarg);
+			prune_before = cli_time("--prune-before", optarg);
 			break;
 		case O_REPLAY:
 			replay = 1;
@@ -1089,7 +984,7 @@ main(int argc, char **argv)
 			g.strict = 1;
 			break;
 		case O_TO:
-			to = opt_time("--to", optarg);
+			to = cli_time("--to", optarg);
 			break;
 		case O_VERSION:
 			printf("%s %s\n", progname, VERSION);
@@ -1117,7 +1012,7 @@ main(int argc, char **argv)
 		usage(EX_USAGE);
 	}
 	if (!have_asof)
-		g.as_of = now_ns(CLOCK_REALTIME);
+		g.as_of = cli_now(CLOCK_REALTIME);
 
 	key_init();
 	out_init();
@@ -1166,7 +1061,7 @@ main(int argc, char **argv)
 	lr_init(&g.lr, argc, argv, g.max_line);
 	out_hint("the records of committed batches are in the ledger; "
 	    "write them again with --replay");
-	g.batch_start = now_ns(CLOCK_MONOTONIC);
+	g.batch_start = cli_now(CLOCK_MONOTONIC);
 
 	ingest_all(&g);
 

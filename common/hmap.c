@@ -36,6 +36,17 @@ hmap_free(struct hmap *m)
 	memset(m, 0, sizeof(*m));
 }
 
+/* Keys are bytes: one may hold NULs (stages build binary keys). */
+static char *
+keydup(const char *k, size_t n)
+{
+	char *p = xmalloc(n + 1);
+
+	memcpy(p, k, n);
+	p[n] = '\0';
+	return p;
+}
+
 static struct hmap_ent *
 hmap_slot(const struct hmap *m, const char *k, size_t n, uint64_t h)
 {
@@ -97,12 +108,32 @@ hmap_putn(struct hmap *m, const char *k, size_t n, void *v)
 	e = hmap_slot(m, k, n, h);
 	if (e->key != NULL)
 		return e->val;
-	e->key = xstrndup(k, n);
+	e->key = keydup(k, n);
 	e->klen = n;
 	e->hash = h;
 	e->val = v;
 	m->n++;
 	return NULL;
+}
+
+void **
+hmap_ref(struct hmap *m, const char *k, size_t n)
+{
+	struct hmap_ent *e;
+	uint64_t h;
+
+	if ((m->n + 1) * 10 > m->cap * 7)
+		hmap_grow(m);
+	h = hmap_hash(k, n);
+	e = hmap_slot(m, k, n, h);
+	if (e->key == NULL) {
+		e->key = keydup(k, n);
+		e->klen = n;
+		e->hash = h;
+		e->val = NULL;
+		m->n++;
+	}
+	return &e->val;
 }
 
 void *

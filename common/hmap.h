@@ -1,6 +1,7 @@
 /*
- * hmap.h: a string-keyed hash table (open addressing, linear probing).
- * Keys are copied; values are caller-owned pointers.
+ * hmap.h: a hash table keyed by byte strings (open addressing, linear
+ * probing).  Keys are copied (NULs allowed, a NUL is added after them);
+ * values are caller-owned pointers.
  */
 #ifndef HMAP_H
 #define HMAP_H
@@ -27,6 +28,8 @@ void	*hmap_get(const struct hmap *, const char *);
 /* Insert; returns the previous value (not replaced) or NULL if new. */
 void	*hmap_putn(struct hmap *, const char *, size_t, void *);
 void	*hmap_put(struct hmap *, const char *, void *);
+/* The value slot of a key, inserted with NULL when absent: one probe. */
+void	**hmap_ref(struct hmap *, const char *, size_t);
 uint64_t hmap_hash(const char *, size_t);
 
 #endif

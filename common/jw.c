@@ -9,6 +9,8 @@
 
 #include "jrec.h"
 #include "jw.h"
+#include "keys.h"
+#include "tm.h"
 
 void
 jw_init(struct jw *w, struct buf *b)
@@ -285,4 +287,25 @@ jw_utf8_valid(const char *s, size_t n)
 			return 0;
 	}
 	return 1;
+}
+
+void
+jw_time(struct jw *w, int64_t t)
+{
+	char tb[TM_FMTMAX];
+
+	if (tm_fmt(t, tb, sizeof(tb)) < 0)
+		die(EX_SOFTWARE, "time does not format");
+	jw_str(w, tb);
+}
+
+void
+jw_hex(struct jw *w, const unsigned char *k, size_t n)
+{
+	char hex[2 * 64 + 1];
+
+	if (n > 64)
+		die(EX_SOFTWARE, "jw_hex: %zu bytes", n);
+	key_hex(k, n, hex);
+	jw_str(w, hex);
 }

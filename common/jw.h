@@ -38,6 +38,9 @@ void	jw_null(struct jw *);
 void	jw_dec(struct jw *, dec);	/* as a decimal string, "12.50" */
 void	jw_decnum(struct jw *, dec);	/* as a JSON number, normalized */
 void	jw_raw(struct jw *, const char *, size_t);	/* pre-serialized */
+/* An instant as RFC 3339 UTC text (tm_fmt); a key or digest as hex. */
+void	jw_time(struct jw *, int64_t);
+void	jw_hex(struct jw *, const unsigned char *, size_t);
 /*
  * A jansson value in canonical form: object keys sorted bytewise, numbers
  * exact and normalized (their values come from the jrec the tree was

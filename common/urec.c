@@ -1,0 +1,140 @@
+/*
+ * urec.c: writing and reading canonical usage records.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "jrec.h"
+#include "jw.h"
+#include "ledger.h"
+#include "pack.h"
+#include "tm.h"
+#include "urec.h"
+
+/*
+ * The field order is part of the format (usage-to-cash(5)); meter-ingest
+ * --replay writes the same bytes from the ledger as the run that
+ * accepted the events.
+ */
+void
+urec_write(struct buf *b, const struct ldg_usage *u)
+{
+	struct jw w;
+
+	jw_init(&w, b);
+	jw_open(&w, '{');
+	JW_KEY(&w, "kind");
+	jw_str(&w, "usage");
+	JW_KEY(&w, "schema");
+	jw_str(&w, "1.0");
+	JW_KEY(&w, "customer");
+	jw_str(&w, u->customer);
+	JW_KEY(&w, "source");
+	jw_str(&w, u->source);
+	JW_KEY(&w, "id");
+	jw_str(&w, u->id);
+	JW_KEY(&w, "type");
+	jw_str(&w, u->type);
+	JW_KEY(&w, "subject");
+	jw_str(&w, u->subject);
+	JW_KEY(&w, "time");
+	jw_time(&w, u->t);
+	JW_KEY(&w, "data");
+	if (pk_json(&w, u->data, u->datalen) < 0)
+		die(EX_SOFTWARE, "ledger holds malformed packed data for "
+		    "event '%s'", u->id);
+	JW_KEY(&w, "key");
+	jw_hex(&w, u->key, KEY_LEN);
+	JW_KEY(&w, "digest");
+	jw_hex(&w, u->digest, KEY_LEN);
+	JW_KEY(&w, "correlation_id");
+	if (u->corr != NULL)
+		jw_str(&w, u->corr);
+	else
+		jw_hex(&w, u->key, KEY_LEN);
+	JW_KEY(&w, "ingested_at");
+	jw_time(&w, u->ingested);
+	jw_close(&w, '}');
+	buf_addc(b, '\n');
+}
+
+static int
+fail(struct jrec *r, const char *code, const char *field, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
+
+static int
+fail(struct jrec *r, const char *code, const char *field, const char *fmt,
+    ...)
+{
+	va_list ap;
+
+	r->code = code;
+	snprintf(r->field, sizeof(r->field), "%s", field);
+	va_start(ap, fmt);
+	vsnprintf(r->msg, sizeof(r->msg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* A string field: 1 found, 0 absent (an error when required), -1 bad. */
+static int
+str(struct jrec *r, const char *k, int required, const char **out,
+    size_t *len)
+{
+	json_t *v = json_object_get(r->root, k);
+
+	*out = NULL;
+	if (v == NULL) {
+		if (required)
+			return fail(r, "missing_field", k, "usage record "
+			    "has no '%s'", k);
+		return 0;
+	}
+	if (!json_is_string(v) || json_string_length(v) == 0)
+		return fail(r, "invalid_field", k, "'%s' must be a non-empty "
+		    "string", k);
+	*out = json_string_value(v);
+	if (len != NULL)
+		*len = json_string_length(v);
+	return 1;
+}
+
+int
+urec_read(struct jrec *r, struct urec *u)
+{
+	const char *kind, *s, *why = "";
+	json_t *v;
+
+	memset(u, 0, sizeof(*u));
+	v = json_object_get(r->root, "kind");
+	kind = json_is_string(v) ? json_string_value(v) : NULL;
+	if (kind == NULL || strcmp(kind, "usage") != 0)
+		return fail(r, "not_usage", "kind", "expected a usage record "
+		    "(\"kind\":\"usage\", from meter-ingest), got %s%s%s",
+		    kind ? "kind '" : "", kind ? kind : "no kind",
+		    kind ? "'" : "");
+	if (jrec_check_schema(r, 1) < 0)
+		return -1;
+	if (str(r, "customer", 1, &u->customer, &u->customer_len) < 0 ||
+	    str(r, "type", 1, &u->type, &u->type_len) < 0 ||
+	    str(r, "source", 0, &u->source, NULL) < 0 ||
+	    str(r, "id", 0, &u->id, NULL) < 0 ||
+	    str(r, "subject", 0, &u->subject, NULL) < 0 ||
+	    str(r, "correlation_id", 0, &u->corr, NULL) < 0)
+		return -1;
+	if (str(r, "time", 1, &s, NULL) < 0)
+		return -1;
+	if (tm_parse(s, strlen(s), &u->t, &why) < 0)
+		return fail(r, "invalid_field", "time", "time '%s': %s", s,
+		    why);
+	if (str(r, "key", 1, &s, NULL) < 0)
+		return -1;
+	if (key_unhex(s, u->key, KEY_LEN) < 0)
+		return fail(r, "invalid_field", "key", "key '%s' is not %d "
+		    "hex digits", s, 2 * KEY_LEN);
+	v = json_object_get(r->root, "data");
+	if (v != NULL && !json_is_null(v))
+		u->data = v;
+	return 0;
+}
