@@ -73,6 +73,25 @@ field_str(struct loader *ld, uint64_t line, json_t *o, const char *k)
 	return json_string_value(v);
 }
 
+/* 1..31 from a JSON integer or (CSV) a string of digits; else 0. */
+static int
+billing_anchor(json_t *v)
+{
+	const char *s;
+	long n = 0;
+
+	if (json_is_integer(v))
+		n = (long)json_integer_value(v);
+	else if (json_is_string(v)) {
+		s = json_string_value(v);
+		for (; *s >= '0' && *s <= '9' && n < 100; s++)
+			n = n * 10 + (*s - '0');
+		if (*s != '\0')
+			return 0;
+	}
+	return n >= 1 && n <= 31 ? (int)n : 0;
+}
+
 static void
 cust_add(struct loader *ld, uint64_t line, json_t *o)
 {
@@ -82,7 +101,7 @@ cust_add(struct loader *ld, uint64_t line, json_t *o)
 	json_t *subj, *e;
 	struct tz *tz;
 	size_t i, j;
-	int bad = 0;
+	int bad = 0, anchor;
 
 	id = field_str(ld, line, o, "id");
 	entity = field_str(ld, line, o, "entity");
@@ -123,6 +142,15 @@ cust_add(struct loader *ld, uint64_t line, json_t *o)
 				    "non-empty string", i);
 				bad = 1;
 			}
+	anchor = 0;
+	if ((e = json_object_get(o, "billing_anchor")) != NULL &&
+	    !json_is_null(e) && !(json_is_string(e) &&
+	    json_string_length(e) == 0) &&	/* CSV: an empty cell */
+	    (anchor = billing_anchor(e)) == 0) {
+		cerr(ld, line, "billing_anchor must be a day of the month "
+		    "from 1 to 31");
+		bad = 1;
+	}
 	if (id && (other = hmap_get(&db->by_id, id)) != NULL) {
 		cerr(ld, line, "customer '%s' is already defined on line %llu",
 		    id, (unsigned long long)other->line);
@@ -138,6 +166,7 @@ cust_add(struct loader *ld, uint64_t line, json_t *o)
 	c->country = xstrdup(country);
 	c->timezone = xstrdup(zone);
 	c->tz = tz;
+	c->anchor = anchor;
 	c->line = line;
 	c->obj = json_incref(o);
 	c->subjects = xreallocarray(NULL, json_array_size(subj) + 1,

@@ -4,7 +4,8 @@
  *
  * The file is NDJSON (one object a line) or CSV with a header row; both
  * have at least id, subjects, entity, currency, country and timezone.  In
- * CSV, subjects are separated by '|'.  Other fields are kept for the
+ * CSV, subjects are separated by '|'.  billing_anchor (optional, 1..31)
+ * is the day of the month a customer's monthly periods start on.  Other fields are kept for the
  * stages that need them (billing anchor, tax id, address ...).
  * Mapping is explicit: a subject not listed is unknown (a reject, never a
  * guess), and a subject listed for two accounts is a configuration error.
@@ -27,6 +28,7 @@ struct customer {
 	char		*country;
 	char		*timezone;
 	const struct tz	*tz;
+	int		 anchor;	/* billing_anchor 1..31, 0: none */
 	char		**subjects;
 	size_t		 nsubjects;
 	uint64_t	 line;

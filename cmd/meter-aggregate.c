@@ -1,0 +1,883 @@
+/*
+ * meter-aggregate: metering.
+ *
+ * Reads canonical usage records (NDJSON from meter-ingest, or straight
+ * from the ledger with --ledger) and writes one aggregate per customer x
+ * meter x group x billing period: the billable quantity rate prices.  See
+ * meter-aggregate(1); the engine is common/agg.c.
+ *
+ * From NDJSON the input is cut into chunks of whole lines; worker
+ * threads parse and count them into tables of their own, which are
+ * merged at the end, while the main thread reads ahead and writes each
+ * chunk's rejects in input order.  Every aggregation is order-independent,
+ * so the output does not depend on the split.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "agg.h"
+#include "cli.h"
+#include "customers.h"
+#include "jrec.h"
+#include "jw.h"
+#include "keys.h"
+#include "ledger.h"
+#include "lines.h"
+#include "meters.h"
+#include "out.h"
+#include "reject.h"
+#include "tm.h"
+#include "urec.h"
+#include "util.h"
+
+#define NCHUNK		8
+#define CHUNK_BYTES	(512 * 1024)
+#define CHUNK_LINES	4096
+#define MAXJOBS		16
+
+enum { C_FREE, C_READY, C_BUSY, C_DONE };
+
+struct cline {
+	const char	*file;
+	size_t		 off, len, rawlen, fulllen;
+	uint64_t	 lineno;
+	int		 flags;
+};
+
+struct crej {
+	size_t		 line;		/* index in the chunk */
+	const char	*cls, *code;
+	size_t		 foff, moff;	/* field and message in txt */
+	size_t		 rawoff, rawlen;	/* ledger rows: raw in txt */
+};
+
+struct chunk {
+	int		 state;
+	uint64_t	 seq;
+	struct buf	 data;
+	struct buf	 rows;		/* ledger: struct crow each */
+	struct cline	*l;
+	size_t		 n, cap;
+	struct crej	*rj;
+	size_t		 nrj, caprj;
+	struct buf	 txt;
+	uint64_t	 counted, unmetered, outside;
+};
+
+struct worker {
+	pthread_t	 tid;
+	struct agg_tab	*tab;
+	struct jrec	 jr;
+	struct magg	*g;
+};
+
+struct magg {
+	/* options */
+	const char	*meters_path, *customers_path, *ledger_path;
+	const char	*rejects_path, *stats_path;
+	int		 windowed;
+	int64_t		 from, to;
+	size_t		 max_line;
+	int		 max_depth, jobs, busy_ms, strict;
+	int		 nworkers;
+
+	struct meters	 meters;
+	struct custdb	 cust;
+	struct agg_conf	 conf;
+	struct rej	 rej;
+	struct lr	 lr;
+
+	/* the chunk pool */
+	struct chunk	 pool[NCHUNK];
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 work, done;
+	uint64_t	 next_work, fill, col;
+	int		 quit;
+	struct chunk	*cur;		/* ledger: the chunk being filled */
+
+	/* ledger mode */
+	struct ledger	*ldg;
+	int64_t		 pruned_before;
+
+	/* accounting */
+	uint64_t	 read, counted, unmetered, outside, rejected, blank;
+	uint64_t	 aggregates;
+};
+
+static void
+usage(int code)
+{
+	FILE *fp = code ? stderr : stdout;
+
+	fprintf(fp,
+"usage: %s --meters FILE [--customers FILE] [--period hour|day|week|month]\n"
+"                       [--from TIME] [--to TIME] [--rejects FILE] [--stats FILE]\n"
+"                       [--jobs N] [--max-line BYTES] [--max-depth N] [--strict]\n"
+"                       [FILE...]\n"
+"       %s --meters FILE --ledger PATH --from TIME --to TIME [--customers FILE]\n"
+"                       [--period P] [--rejects FILE] [--stats FILE]\n"
+"                       [--busy-timeout MS] [--strict]\n"
+"       %s --help | --version\n", progname, progname, progname);
+	if (code == 0)
+		fprintf(fp,
+"\nReads usage records (meter-ingest's output) from the files or stdin, or\n"
+"from the ledger, and writes one aggregate per customer, meter, group and\n"
+"billing period on stdout, sorted.  With --from/--to only the periods that\n"
+"end in (FROM, TO] are written.  Refused records are appended to the\n"
+"rejects file.  See meter-aggregate(1).\n");
+	exit(code);
+}
+
+/* ---- the workers ---- */
+
+static void
+chunk_reject(struct chunk *c, size_t line, const char *cls, const char *code,
+    const char *field, const char *msg)
+{
+	struct crej *r;
+
+	if (c->nrj == c->caprj) {
+		c->caprj = c->caprj ? 2 * c->caprj : 16;
+		c->rj = xreallocarray(c->rj, c->caprj, sizeof(*c->rj));
+	}
+	r = &c->rj[c->nrj++];
+	r->line = line;
+	r->cls = cls;
+	r->code = code;
+	r->foff = c->txt.len;
+	buf_add(&c->txt, field, strlen(field) + 1);
+	r->moff = c->txt.len;
+	buf_add(&c->txt, msg, strlen(msg) + 1);
+	r->rawoff = r->rawlen = 0;
+}
+
+static void
+tally(struct chunk *c, size_t i, int r, const struct agg_err *err)
+{
+	switch (r) {
+	case AGG_COUNTED:
+		c->counted++;
+		break;
+	case AGG_UNMETERED:
+		c->unmetered++;
+		break;
+	case AGG_OUTSIDE:
+		c->outside++;
+		break;
+	default:
+		chunk_reject(c, i, err->cls, err->code, err->field, err->msg);
+	}
+}
+
+/* A chunk of NDJSON lines. */
+static void
+count_lines(struct worker *w, struct chunk *c)
+{
+	struct agg_err err;
+	struct urec u;
+	struct aev ev;
+	char msg[256];
+	size_t i;
+
+	for (i = 0; i < c->n; i++) {
+		const struct cline *l = &c->l[i];
+
+		if (l->flags & LR_TOOLONG) {
+			snprintf(msg, sizeof(msg), "line of %zu bytes is "
+			    "longer than the limit of %zu (--max-line)",
+			    l->fulllen, w->g->max_line);
+			chunk_reject(c, i, RC_DATA, "line_too_long", "", msg);
+			continue;
+		}
+		if (jrec_parse(&w->jr, c->data.p + l->off, l->len) < 0 ||
+		    urec_read(&w->jr, &u) < 0) {
+			chunk_reject(c, i, RC_DATA, w->jr.code, w->jr.field,
+			    w->jr.msg);
+			continue;
+		}
+		memset(&ev, 0, sizeof(ev));
+		ev.customer = u.customer;
+		ev.customer_len = u.customer_len;
+		ev.type = u.type;
+		ev.type_len = u.type_len;
+		ev.t = u.t;
+		ev.key = u.key;
+		ev.data = u.data;
+		ev.jr = &w->jr;
+		tally(c, i, agg_event(w->tab, &ev, &err), &err);
+	}
+}
+
+/* A ledger row, its strings and blobs in the chunk's data. */
+struct crow {
+	int64_t		 t, ingested, seq;
+	size_t		 customer, source, id, type, subject, corr;
+	size_t		 key, digest, pdata, datalen;
+};
+
+static void
+row_usage(const struct chunk *c, const struct crow *r, struct ldg_usage *u)
+{
+	const char *d = c->data.p;
+
+	u->t = r->t;
+	u->ingested = r->ingested;
+	u->seq = r->seq;
+	u->customer = d + r->customer;
+	u->source = d + r->source;
+	u->id = d + r->id;
+	u->type = d + r->type;
+	u->subject = d + r->subject;
+	u->corr = r->corr == SIZE_MAX ? NULL : d + r->corr;
+	u->key = (const unsigned char *)d + r->key;
+	u->digest = (const unsigned char *)d + r->digest;
+	u->data = (const unsigned char *)d + r->pdata;
+	u->datalen = r->datalen;
+}
+
+/* A chunk of ledger rows: no JSON to parse. */
+static void
+count_rows(struct worker *w, struct chunk *c)
+{
+	const struct crow *rows = (const struct crow *)c->rows.p;
+	struct ldg_usage u;
+	struct agg_err err;
+	struct aev ev;
+	struct crej *rj;
+	size_t i;
+
+	for (i = 0; i < c->n; i++) {
+		row_usage(c, &rows[i], &u);
+		memset(&ev, 0, sizeof(ev));
+		ev.customer = u.customer;
+		ev.customer_len = strlen(u.customer);
+		ev.type = u.type;
+		ev.type_len = strlen(u.type);
+		ev.t = u.t;
+		ev.key = u.key;
+		ev.packed = u.data;
+		ev.packed_len = u.datalen;
+		tally(c, i, agg_event(w->tab, &ev, &err), &err);
+		if (c->nrj > 0 && (rj = &c->rj[c->nrj - 1])->line == i &&
+		    rj->rawlen == 0) {
+			/* quote the record as meter-ingest wrote it */
+			rj->rawoff = c->txt.len;
+			urec_write(&c->txt, &u);
+			rj->rawlen = c->txt.len - rj->rawoff - 1;
+		}
+	}
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct magg *g = w->g;
+	struct chunk *c;
+
+	prctl(PR_SET_NAME, "aggregate-work");
+	pthread_mutex_lock(&g->mu);
+	for (;;) {
+		c = &g->pool[g->next_work % NCHUNK];
+		if (c->state == C_READY && c->seq == g->next_work) {
+			c->state = C_BUSY;
+			g->next_work++;
+			pthread_mutex_unlock(&g->mu);
+			if (g->ledger_path != NULL)
+				count_rows(w, c);
+			else
+				count_lines(w, c);
+			pthread_mutex_lock(&g->mu);
+			c->state = C_DONE;
+			pthread_cond_broadcast(&g->done);
+			continue;
+		}
+		if (g->quit)
+			break;
+		pthread_cond_wait(&g->work, &g->mu);
+	}
+	pthread_mutex_unlock(&g->mu);
+	return NULL;
+}
+
+/* ---- the main thread: feed the workers, write rejects in order ---- */
+
+static void
+chunk_reset(struct chunk *c)
+{
+	buf_reset(&c->data);
+	buf_reset(&c->txt);
+	buf_reset(&c->rows);
+	c->n = c->nrj = 0;
+	c->counted = c->unmetered = c->outside = 0;
+}
+
+/* Fill a chunk with whole lines; 0 at the end of the input. */
+static int
+chunk_fill(struct magg *g, struct chunk *c)
+{
+	struct lr *r = &g->lr;
+	struct cline *l;
+
+	while (c->n < CHUNK_LINES && c->data.len < CHUNK_BYTES) {
+		if (!lr_next(r))
+			break;
+		if (lr_blank(r->line, r->len)) {
+			g->blank++;
+			continue;
+		}
+		if (c->n == c->cap) {
+			c->cap = c->cap ? 2 * c->cap : 256;
+			c->l = xreallocarray(c->l, c->cap, sizeof(*c->l));
+		}
+		l = &c->l[c->n++];
+		l->file = r->name;
+		l->off = c->data.len;
+		l->len = r->len;
+		l->rawlen = r->rawlen;
+		l->fulllen = r->fulllen;
+		l->lineno = r->lineno;
+		l->flags = r->flags;
+		buf_add(&c->data, r->line, r->rawlen);
+		buf_addc(&c->data, '\0');
+		g->read++;
+	}
+	return c->n > 0;
+}
+
+static void
+chunk_collect(struct magg *g, struct chunk *c)
+{
+	const struct crej *rj;
+	const struct cline *l;
+	const struct crow *row;
+	struct rej_src src;
+	size_t i;
+
+	for (i = 0; i < c->nrj; i++) {
+		rj = &c->rj[i];
+		memset(&src, 0, sizeof(src));
+		if (g->ledger_path != NULL) {
+			row = &((const struct crow *)c->rows.p)[rj->line];
+			src.file = g->ledger_path;
+			src.line = (uint64_t)row->seq;
+			src.raw = c->txt.p + rj->rawoff;
+			src.rawlen = rj->rawlen;
+		} else {
+			l = &c->l[rj->line];
+			src.file = l->file;
+			src.line = l->lineno;
+			src.raw = c->data.p + l->off;
+			src.rawlen = l->rawlen;
+			src.truncated = (l->flags & LR_TOOLONG) != 0;
+			src.fulllen = l->fulllen;
+		}
+		rej_add(&g->rej, &src, rj->cls, rj->code, c->txt.p + rj->foff,
+		    "%s", c->txt.p + rj->moff);
+	}
+	g->rejected += c->nrj;
+	g->counted += c->counted;
+	g->unmetered += c->unmetered;
+	g->outside += c->outside;
+	if (g->rej.pending.len >= 1 << 20)
+		rej_flush(&g->rej);
+}
+
+/* Collect the oldest chunk in flight once its worker is done with it. */
+static void
+collect_one(struct magg *g)
+{
+	struct chunk *c = &g->pool[g->col % NCHUNK];
+
+	pthread_mutex_lock(&g->mu);
+	while (c->state != C_DONE)
+		pthread_cond_wait(&g->done, &g->mu);
+	pthread_mutex_unlock(&g->mu);
+	chunk_collect(g, c);
+	c->state = C_FREE;
+	g->col++;
+}
+
+/* The next chunk to fill, collecting finished ones to free a slot. */
+static struct chunk *
+chunk_next(struct magg *g)
+{
+	struct chunk *c;
+
+	while (g->fill - g->col >= NCHUNK)
+		collect_one(g);
+	c = &g->pool[g->fill % NCHUNK];
+	chunk_reset(c);
+	return c;
+}
+
+static void
+chunk_publish(struct magg *g, struct chunk *c)
+{
+	pthread_mutex_lock(&g->mu);
+	c->seq = g->fill++;
+	c->state = C_READY;
+	pthread_cond_signal(&g->work);
+	pthread_mutex_unlock(&g->mu);
+}
+
+static void
+workers_start(struct magg *g, struct worker *w, int n)
+{
+	int i, e;
+
+	g->nworkers = n;
+	pthread_mutex_init(&g->mu, NULL);
+	pthread_cond_init(&g->work, NULL);
+	pthread_cond_init(&g->done, NULL);
+	for (i = 0; i < n; i++) {
+		w[i].g = g;
+		w[i].tab = agg_new(&g->conf);
+		jrec_init(&w[i].jr, g->max_depth);
+		if ((e = pthread_create(&w[i].tid, NULL, worker_main, &w[i]))
+		    != 0)
+			die(EX_OSERR, "cannot start a worker thread: %s",
+			    strerror(e));
+	}
+}
+
+/* Drain, stop the workers and merge their tables into one. */
+static struct agg_tab *
+workers_finish(struct magg *g, struct worker *w)
+{
+	int i, e;
+
+	while (g->col < g->fill)
+		collect_one(g);
+	pthread_mutex_lock(&g->mu);
+	g->quit = 1;
+	pthread_cond_broadcast(&g->work);
+	pthread_mutex_unlock(&g->mu);
+	for (i = 0; i < g->nworkers; i++) {
+		if ((e = pthread_join(w[i].tid, NULL)) != 0)
+			die(EX_OSERR, "cannot join a worker thread: %s",
+			    strerror(e));
+		jrec_free(&w[i].jr);
+		if (i > 0)
+			agg_merge(w[0].tab, w[i].tab);
+	}
+	for (i = 0; i < NCHUNK; i++) {
+		buf_free(&g->pool[i].data);
+		buf_free(&g->pool[i].txt);
+		buf_free(&g->pool[i].rows);
+		free(g->pool[i].l);
+		free(g->pool[i].rj);
+	}
+	pthread_cond_destroy(&g->work);
+	pthread_cond_destroy(&g->done);
+	pthread_mutex_destroy(&g->mu);
+	return w[0].tab;
+}
+
+static struct agg_tab *
+count_stream(struct magg *g)
+{
+	struct worker w[MAXJOBS];
+	struct chunk *c;
+
+	workers_start(g, w, g->jobs);
+	for (;;) {
+		c = chunk_next(g);
+		if (!chunk_fill(g, c))
+			break;
+		chunk_publish(g, c);
+	}
+	return workers_finish(g, w);
+}
+
+/* ---- from the ledger ---- */
+
+static size_t
+row_str(struct chunk *c, const char *s)
+{
+	size_t off = c->data.len;
+
+	buf_add(&c->data, s, strlen(s) + 1);
+	return off;
+}
+
+static size_t
+row_bytes(struct chunk *c, const void *p, size_t n)
+{
+	size_t off = c->data.len;
+
+	buf_add(&c->data, p, n);
+	return off;
+}
+
+static int
+ledger_one(const struct ldg_usage *u, void *arg)
+{
+	struct magg *g = arg;
+	struct chunk *c = g->cur;
+	struct crow r;
+
+	r.t = u->t;
+	r.ingested = u->ingested;
+	r.seq = u->seq;
+	r.customer = row_str(c, u->customer);
+	r.source = row_str(c, u->source);
+	r.id = row_str(c, u->id);
+	r.type = row_str(c, u->type);
+	r.subject = row_str(c, u->subject);
+	r.corr = u->corr ? row_str(c, u->corr) : SIZE_MAX;
+	r.key = row_bytes(c, u->key, KEY_LEN);
+	r.digest = row_bytes(c, u->digest, KEY_LEN);
+	r.pdata = row_bytes(c, u->data, u->datalen);
+	r.datalen = u->datalen;
+	buf_add(&c->rows, &r, sizeof(r));
+	c->n++;
+	g->read++;
+	if (c->n == CHUNK_LINES || c->data.len >= CHUNK_BYTES) {
+		chunk_publish(g, c);
+		g->cur = chunk_next(g);
+	}
+	return 0;
+}
+
+/* The longest a period of the unit can be, with room for DST. */
+static int64_t
+unit_max(enum tm_unit u)
+{
+	static const int64_t h = 3600 * TM_NS_PER_SEC;
+
+	switch (u) {
+	case TM_HOUR:
+		return 3 * h;
+	case TM_DAY:
+		return 2 * 24 * h;
+	case TM_WEEK:
+		return 8 * 24 * h;
+	default:
+		return 32 * 24 * h;
+	}
+}
+
+static struct agg_tab *
+count_ledger(struct magg *g)
+{
+	int64_t from;
+
+	struct worker w[MAXJOBS];
+
+	g->ldg = ldg_open(g->ledger_path, g->busy_ms, LDG_EXISTING);
+	g->pruned_before = ldg_pruned_before(g->ldg);
+	/*
+	 * A period ending after --from starts at most one period length
+	 * before it; a gauge's level may come from any earlier event.
+	 */
+	if (g->meters.gauges)
+		from = INT64_MIN;
+	else if (g->from < INT64_MIN + unit_max(g->conf.unit))
+		from = INT64_MIN;
+	else
+		from = g->from - unit_max(g->conf.unit);
+	/*
+	 * Rows need no parsing: the scan on this thread keeps one worker
+	 * busy, and a second would only add a merge.
+	 */
+	workers_start(g, w, 1);
+	g->cur = chunk_next(g);
+	ldg_usage_scan(g->ldg, from, g->to, ledger_one, g);
+	if (g->cur->n > 0)
+		chunk_publish(g, g->cur);
+	return workers_finish(g, w);
+}
+
+/* ---- output ---- */
+
+/* Called by the formatting threads. */
+static void
+check(const struct agg_out *o, void *arg)
+{
+	struct magg *g = arg;
+	char tb[TM_FMTMAX], sb[TM_FMTMAX];
+
+	if (g->ldg != NULL && o->start < g->pruned_before) {
+		tm_fmt(g->pruned_before, tb, sizeof(tb));
+		tm_fmt(o->start, sb, sizeof(sb));
+		die(EX_DATAERR, "meter '%s', customer '%s': the period "
+		    "starting %s begins before the ledger's retention horizon "
+		    "%s, so some of its events were pruned; choose a later "
+		    "--from", o->m->name, o->customer, sb, tb);
+	}
+}
+
+static void
+emit(const char *p, size_t len, void *arg)
+{
+	(void)arg;
+	out_write(p, len);
+}
+
+static void
+write_stats(struct magg *g)
+{
+	struct buf b = { 0 };
+	struct jw w;
+
+	jw_init(&w, &b);
+	jw_open(&w, '{');
+	JW_KEY(&w, "kind");
+	jw_str(&w, "stats");
+	JW_KEY(&w, "schema");
+	jw_str(&w, "1.0");
+	JW_KEY(&w, "stage");
+	jw_str(&w, "meter-aggregate");
+	JW_KEY(&w, "read");
+	jw_int(&w, (int64_t)g->read);
+	JW_KEY(&w, "aggregated");
+	jw_int(&w, (int64_t)g->counted);
+	JW_KEY(&w, "unmetered");
+	jw_int(&w, (int64_t)g->unmetered);
+	JW_KEY(&w, "outside_window");
+	jw_int(&w, (int64_t)g->outside);
+	JW_KEY(&w, "rejected");
+	jw_int(&w, (int64_t)g->rejected);
+	rej_stats(&g->rej, &w);
+	JW_KEY(&w, "blank_lines");
+	jw_int(&w, (int64_t)g->blank);
+	JW_KEY(&w, "aggregates");
+	jw_int(&w, (int64_t)g->aggregates);
+	JW_KEY(&w, "period");
+	jw_str(&w, tm_unit_name(g->conf.unit));
+	JW_KEY(&w, "from");
+	if (g->windowed && g->from != INT64_MIN)
+		jw_time(&w, g->from);
+	else
+		jw_null(&w);
+	JW_KEY(&w, "to");
+	if (g->windowed && g->to != INT64_MAX)
+		jw_time(&w, g->to);
+	else
+		jw_null(&w);
+	JW_KEY(&w, "input");
+	jw_str(&w, g->ledger_path ? "ledger" : "ndjson");
+	JW_KEY(&w, "rejects_file");
+	jw_str(&w, g->rejects_path);
+	jw_close(&w, '}');
+	buf_addc(&b, '\n');
+	out_write_file(g->stats_path, b.p, b.len);
+	buf_free(&b);
+}
+
+static void
+summary(struct magg *g)
+{
+	struct buf b = { 0 };
+	size_t i;
+
+	buf_printf(&b, "read %" PRIu64 ", aggregated %" PRIu64 ", unmetered %"
+	    PRIu64 ", outside the window %" PRIu64 ", rejected %" PRIu64
+	    "; %" PRIu64 " aggregates", g->read, g->counted, g->unmetered,
+	    g->outside, g->rejected, g->aggregates);
+	if (g->rejected) {
+		buf_adds(&b, " (rejects: ");
+		for (i = 0; i < g->rej.ncodes; i++)
+			buf_printf(&b, "%s%s %" PRIu64, i ? ", " : "",
+			    g->rej.codes[i].code, g->rej.codes[i].n);
+		buf_printf(&b, "; see '%s')", g->rejects_path);
+	}
+	warnmsg("%s", buf_cstr(&b));
+	buf_free(&b);
+}
+
+static char *
+default_rejects(const char *ledger)
+{
+	struct buf b = { 0 };
+
+	if (strcmp(ledger, ":memory:") == 0)
+		return xstrdup("rejects.ndjson");
+	buf_printf(&b, "%s-rejects.ndjson", ledger);
+	return (char *)buf_cstr(&b);
+}
+
+int
+main(int argc, char **argv)
+{
+	enum {
+		O_FROM = 256, O_TO, O_MAXLINE, O_MAXDEPTH, O_BUSY, O_STRICT,
+		O_VERSION
+	};
+	static const struct option longopts[] = {
+		{ "busy-timeout",	required_argument, NULL, O_BUSY },
+		{ "customers",		required_argument, NULL, 'c' },
+		{ "from",		required_argument, NULL, O_FROM },
+		{ "help",		no_argument,       NULL, 'h' },
+		{ "jobs",		required_argument, NULL, 'j' },
+		{ "ledger",		required_argument, NULL, 'l' },
+		{ "max-depth",		required_argument, NULL, O_MAXDEPTH },
+		{ "max-line",		required_argument, NULL, O_MAXLINE },
+		{ "meters",		required_argument, NULL, 'm' },
+		{ "period",		required_argument, NULL, 'p' },
+		{ "rejects",		required_argument, NULL, 'r' },
+		{ "stats",		required_argument, NULL, 's' },
+		{ "strict",		no_argument,       NULL, O_STRICT },
+		{ "to",			required_argument, NULL, O_TO },
+		{ "version",		no_argument,       NULL, O_VERSION },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct magg g;
+	struct agg_tab *tab;
+	char *rejects_default = NULL;
+	long ncpu;
+	int ch, unit = TM_MONTH, rc = 0;
+
+	u_setprogname(argv[0]);
+	cli_init(usage);
+	memset(&g, 0, sizeof(g));
+	g.from = INT64_MIN;
+	g.to = INT64_MAX;
+	g.max_line = LR_MAXLEN_DEFAULT;
+	g.max_depth = JREC_MAXDEPTH_DEFAULT;
+	g.busy_ms = LDG_BUSY_MS;
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	g.jobs = ncpu < 1 ? 1 : ncpu > 4 ? 4 : (int)ncpu;
+
+	while ((ch = getopt_long(argc, argv, "c:hj:l:m:p:r:s:", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			g.customers_path = optarg;
+			break;
+		case 'h':
+			usage(0);
+			break;
+		case 'j':
+			g.jobs = (int)cli_num("--jobs", optarg, 1, MAXJOBS);
+			break;
+		case 'l':
+			g.ledger_path = optarg;
+			break;
+		case 'm':
+			g.meters_path = optarg;
+			break;
+		case 'p':
+			if ((unit = tm_parse_unit(optarg)) < 0) {
+				warnmsg("--period '%s': expected hour, day, "
+				    "week or month", optarg);
+				usage(EX_USAGE);
+			}
+			break;
+		case 'r':
+			g.rejects_path = optarg;
+			break;
+		case 's':
+			g.stats_path = optarg;
+			break;
+		case O_BUSY:
+			g.busy_ms = (int)cli_num("--busy-timeout", optarg, 0,
+			    86400000);
+			break;
+		case O_FROM:
+			g.from = cli_time("--from", optarg);
+			g.windowed = 1;
+			break;
+		case O_MAXDEPTH:
+			g.max_depth = (int)cli_num("--max-depth", optarg, 1,
+			    100);
+			break;
+		case O_MAXLINE:
+			g.max_line = (size_t)cli_num("--max-line", optarg, 64,
+			    256L * 1024 * 1024);
+			break;
+		case O_STRICT:
+			g.strict = 1;
+			break;
+		case O_TO:
+			g.to = cli_time("--to", optarg);
+			g.windowed = 1;
+			break;
+		case O_VERSION:
+			printf("%s %s\n", progname, VERSION);
+			return 0;
+		default:
+			usage(EX_USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (g.meters_path == NULL) {
+		warnmsg("--meters FILE is required");
+		usage(EX_USAGE);
+	}
+	if (g.ledger_path != NULL && argc > 0) {
+		warnmsg("--ledger reads the usage records from the ledger, "
+		    "not from files");
+		usage(EX_USAGE);
+	}
+	if (g.ledger_path != NULL && (g.from == INT64_MIN ||
+	    g.to == INT64_MAX)) {
+		warnmsg("--ledger needs --from and --to");
+		usage(EX_USAGE);
+	}
+	if (g.from >= g.to) {
+		warnmsg("--from must be before --to");
+		usage(EX_USAGE);
+	}
+
+	key_init();
+	out_init();
+	meters_load(&g.meters, g.meters_path);
+	if (g.customers_path != NULL)
+		cust_load(&g.cust, g.customers_path);
+	g.conf.meters = &g.meters;
+	g.conf.cust = g.customers_path ? &g.cust : NULL;
+	g.conf.unit = (enum tm_unit)unit;
+	g.conf.windowed = g.windowed;
+	g.conf.from = g.from;
+	g.conf.to = g.to;
+	if (g.rejects_path == NULL)
+		g.rejects_path = rejects_default =
+		    default_rejects(ldg_path(g.ledger_path));
+	rej_open(&g.rej, g.rejects_path, "meter-aggregate");
+	out_hint("the aggregates are computed again by running the same "
+	    "command");
+
+	if (g.ledger_path != NULL) {
+		g.ledger_path = ldg_path(g.ledger_path);
+		tab = count_ledger(&g);
+	} else {
+		lr_init(&g.lr, argc, argv, g.max_line);
+		tab = count_stream(&g);
+	}
+	rej_flush(&g.rej);
+	g.aggregates = agg_finish(tab, g.jobs, check, emit, &g);
+	agg_free(tab);
+
+	rej_close(&g.rej);
+	out_close();
+	summary(&g);
+	if (g.read != g.counted + g.unmetered + g.outside + g.rejected)
+		die(EX_SOFTWARE, "accounting error: read %" PRIu64 " != "
+		    "aggregated + unmetered + outside + rejected", g.read);
+	if (g.stats_path != NULL)
+		write_stats(&g);
+	if (g.lr.failed)
+		rc = EX_NOINPUT;
+	else if (g.strict && g.rejected > 0)
+		rc = EX_DATAERR;
+
+	if (g.ldg != NULL)
+		ldg_close(g.ldg);
+	if (g.ledger_path == NULL)
+		lr_free(&g.lr);
+	meters_free(&g.meters);
+	if (g.customers_path != NULL)
+		cust_free(&g.cust);
+	free(rejects_default);
+	return rc;
+}

@@ -1,0 +1,1329 @@
+/*
+ * agg.c: the metering engine (agg.h, meter-aggregate(1)).
+ *
+ * An accumulator per customer x meter x period x group holds what its
+ * aggregation needs and no more: a running sum, minimum, maximum or
+ * latest value, the set of distinct values for unique_count.  Gauges
+ * (weighted_sum) keep their points, (time, key, value), per customer x
+ * meter x group until the end, when they are sorted and walked period by
+ * period.  The lineage is the sum of the event keys (BLAKE2b-128
+ * digests) modulo 2^128, so it does not depend on the order events arrive in
+ * or on how they were split over threads.
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+
+#include "agg.h"
+#include "customers.h"
+#include "jrec.h"
+#include "jw.h"
+#include "keys.h"
+#include "pack.h"
+#include "reject.h"
+#include "tz.h"
+
+/* ---- values read from an event's data ---- */
+
+enum { AV_MISSING, AV_NULL, AV_TRUE, AV_FALSE, AV_NUM, AV_STR, AV_OTHER };
+
+struct aval {
+	int		 type;
+	const char	*p;	/* AV_STR */
+	size_t		 len;
+	dec		 num;	/* AV_NUM */
+};
+
+static void
+json_val(const struct aev *e, const char *path, struct aval *v)
+{
+	json_t *cur = e->data;
+	const char *s = path, *dot;
+	size_t n;
+
+	v->type = AV_MISSING;
+	for (;;) {
+		if (!json_is_object(cur))
+			return;
+		dot = strchr(s, '.');
+		n = dot ? (size_t)(dot - s) : strlen(s);
+		if ((cur = json_object_getn(cur, s, n)) == NULL)
+			return;
+		if (dot == NULL)
+			break;
+		s = dot + 1;
+	}
+	switch (json_typeof(cur)) {
+	case JSON_STRING:
+		v->type = AV_STR;
+		v->p = json_string_value(cur);
+		v->len = json_string_length(cur);
+		break;
+	case JSON_INTEGER:
+	case JSON_REAL:
+		v->type = jrec_num(e->jr, cur, &v->num) == 0 ? AV_NUM :
+		    AV_OTHER;
+		break;
+	case JSON_TRUE:
+		v->type = AV_TRUE;
+		break;
+	case JSON_FALSE:
+		v->type = AV_FALSE;
+		break;
+	case JSON_NULL:
+		v->type = AV_NULL;
+		break;
+	default:
+		v->type = AV_OTHER;
+	}
+}
+
+static void
+packed_val(const struct aev *e, const char *path, struct aval *v)
+{
+	struct pk_val pv;
+	int r;
+
+	v->type = AV_MISSING;
+	if (e->packed_len == 0)
+		return;
+	if ((r = pk_get(e->packed, e->packed_len, path, &pv)) < 0)
+		die(EX_SOFTWARE, "the ledger holds malformed packed data for "
+		    "customer '%s' at %" PRId64, e->customer, e->t);
+	if (r == 0)
+		return;
+	switch (pv.tag) {
+	case 's':
+		v->type = AV_STR;
+		v->p = (const char *)pv.p;
+		v->len = pv.len;
+		break;
+	case 'n':
+		v->type = dec_parse((const char *)pv.p, pv.len, &v->num) ==
+		    DEC_OK ? AV_NUM : AV_OTHER;
+		break;
+	case 't':
+		v->type = AV_TRUE;
+		break;
+	case 'f':
+		v->type = AV_FALSE;
+		break;
+	case 'z':
+		v->type = AV_NULL;
+		break;
+	default:
+		v->type = AV_OTHER;
+	}
+}
+
+static void
+ev_get(const struct aev *e, const char *path, struct aval *v)
+{
+	if (e->packed != NULL)
+		packed_val(e, path, v);
+	else
+		json_val(e, path, v);
+}
+
+/* A scalar in canonical JSON; missing is null. */
+static void
+val_json(struct jw *w, const struct aval *v)
+{
+	switch (v->type) {
+	case AV_STR:
+		jw_strn(w, v->p, v->len);
+		break;
+	case AV_NUM:
+		jw_decnum(w, v->num);
+		break;
+	case AV_TRUE:
+		jw_bool(w, 1);
+		break;
+	case AV_FALSE:
+		jw_bool(w, 0);
+		break;
+	default:
+		jw_null(w);
+	}
+}
+
+/* ---- sets of distinct values (unique_count): exact, not a sketch ---- */
+
+struct vslot {
+	uint64_t	 h;
+	size_t		 off, len;	/* in the arena; len + 1 when used */
+};
+
+struct vset {
+	struct vslot	*t;
+	size_t		 n, cap;
+	struct buf	 arena;
+};
+
+static int
+vset_add(struct vset *s, const char *p, size_t len)
+{
+	uint64_t h = hmap_hash(p, len);
+	struct vslot *old, *e;
+	size_t i, oldcap;
+
+	if ((s->n + 1) * 10 > s->cap * 7) {
+		old = s->t;
+		oldcap = s->cap;
+		s->cap = oldcap ? oldcap * 2 : 8;
+		s->t = xcalloc(s->cap, sizeof(*s->t));
+		for (i = 0; i < oldcap; i++) {
+			if (old[i].len == 0)
+				continue;
+			e = &s->t[old[i].h & (s->cap - 1)];
+			while (e->len != 0)
+				e = e + 1 < s->t + s->cap ? e + 1 : s->t;
+			*e = old[i];
+		}
+		free(old);
+	}
+	for (i = h & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
+		e = &s->t[i];
+		if (e->len == 0)
+			break;
+		if (e->h == h && e->len == len + 1 &&
+		    memcmp(s->arena.p + e->off, p, len) == 0)
+			return 0;
+	}
+	e->h = h;
+	e->off = s->arena.len;
+	e->len = len + 1;
+	buf_add(&s->arena, p, len);
+	s->n++;
+	return 1;
+}
+
+static void
+vset_free(struct vset *s)
+{
+	if (s == NULL)
+		return;
+	free(s->t);
+	buf_free(&s->arena);
+	free(s);
+}
+
+/* ---- lineage: the sum of the event keys modulo 2^128 ---- */
+
+__extension__ typedef unsigned __int128 u128;
+
+/* A key read as a little-endian 128-bit number. */
+static u128
+lin_of(const unsigned char *key)
+{
+	u128 v = 0;
+	int i;
+
+	for (i = KEY_LEN - 1; i >= 0; i--)
+		v = v << 8 | key[i];
+	return v;
+}
+
+static void
+lin_bytes(u128 v, unsigned char *out)
+{
+	int i;
+
+	for (i = 0; i < KEY_LEN; i++, v >>= 8)
+		out[i] = (unsigned char)(v & 0xff);
+}
+
+/* ---- the table ---- */
+
+/* Customers and groups are interned: accumulators hold small numbers. */
+struct cust {
+	char		*id;
+	size_t		 len;
+	const struct tz	*tz;
+	const char	*zone;
+	int		 anchor;
+	int		 havep;
+	struct tm_period p;
+	uint32_t	 rank;
+};
+
+struct grp {
+	char		*json;
+	size_t		 len;
+	uint32_t	 rank;
+};
+
+struct gext {			/* weighted_sum only */
+	dec		 opening, closing;
+};
+
+struct acc {
+	uint32_t	 cid, gid, mi;
+	unsigned char	 hasval, gauge;
+	int64_t		 ps, pe;
+	uint64_t	 events;
+	int64_t		 first, last;
+	u128		 lin;
+	dec		 val;
+	int64_t		 lt;		/* latest: time and key of val */
+	unsigned char	 lkey[KEY_LEN];
+	struct vset	*set;
+	struct gext	*gx;
+};
+
+struct aslot {
+	uint64_t	 h;
+	uint32_t	 idx;		/* accumulator + 1; 0 is empty */
+};
+
+struct pt {
+	int64_t		 t;
+	unsigned char	 key[KEY_LEN];
+	dec		 v;
+};
+
+struct series {
+	uint32_t	 cid, gid, mi;
+	struct pt	*p;
+	size_t		 n, cap;
+};
+
+/* What one meter takes from the event being counted. */
+struct prep {
+	const struct meter *m;
+	dec		 v;
+	uint32_t	 gid;
+	size_t		 voff, vlen;	/* unique_count value in sbuf */
+};
+
+#define ACC_SLAB	4096
+
+struct agg_tab {
+	const struct agg_conf *c;
+	struct hmap	 custmap;	/* id -> index + 1 */
+	struct cust	*cust;
+	size_t		 ncust, capcust;
+	struct hmap	 grpmap;	/* canonical JSON -> index + 1 */
+	struct grp	*grp;
+	size_t		 ngrp, capgrp;
+	struct acc	**slab;
+	size_t		 nacc;
+	struct aslot	*tab;
+	size_t		 cap;
+	struct hmap	 series;	/* (cid, gid, meter) -> struct series * */
+	struct buf	 kb, sbuf;
+	struct prep	*prep;
+};
+
+static struct acc *
+acc_at(const struct agg_tab *t, size_t i)
+{
+	return &t->slab[i / ACC_SLAB][i % ACC_SLAB];
+}
+
+static uint64_t
+mix(uint64_t h)
+{
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	return h ^ (h >> 31);
+}
+
+static uint64_t
+acc_hash(uint32_t cid, uint32_t gid, uint32_t mi, int64_t ps)
+{
+	return mix((uint64_t)ps * 0x9e3779b97f4a7c15ULL ^
+	    mix((uint64_t)cid << 32 | gid) ^ (uint64_t)mi << 17);
+}
+
+static uint32_t
+grp_intern(struct agg_tab *t, const char *json, size_t len)
+{
+	void **ref = hmap_ref(&t->grpmap, json, len);
+	struct grp *g;
+
+	if (*ref != NULL)
+		return (uint32_t)((uintptr_t)*ref - 1);
+	if (t->ngrp == t->capgrp) {
+		t->capgrp = t->capgrp ? 2 * t->capgrp : 16;
+		t->grp = xreallocarray(t->grp, t->capgrp, sizeof(*t->grp));
+	}
+	g = &t->grp[t->ngrp];
+	g->json = xmalloc(len + 1);
+	memcpy(g->json, json, len);
+	g->json[len] = '\0';
+	g->len = len;
+	*ref = (void *)(uintptr_t)(t->ngrp + 1);
+	return (uint32_t)t->ngrp++;
+}
+
+struct agg_tab *
+agg_new(const struct agg_conf *c)
+{
+	struct agg_tab *t = xcalloc(1, sizeof(*t));
+
+	t->c = c;
+	hmap_init(&t->custmap);
+	hmap_init(&t->grpmap);
+	hmap_init(&t->series);
+	t->prep = xcalloc(c->meters->n, sizeof(*t->prep));
+	grp_intern(t, "{}", 2);		/* gid 0: no grouping */
+	return t;
+}
+
+static void
+series_free(struct series *s)
+{
+	free(s->p);
+	free(s);
+}
+
+void
+agg_free(struct agg_tab *t)
+{
+	size_t i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < t->nacc; i++) {
+		vset_free(acc_at(t, i)->set);
+		free(acc_at(t, i)->gx);
+	}
+	for (i = 0; i * ACC_SLAB < t->nacc; i++)
+		free(t->slab[i]);
+	free(t->slab);
+	free(t->tab);
+	for (i = 0; i < t->series.cap; i++)
+		if (t->series.t[i].key != NULL && t->series.t[i].val != NULL)
+			series_free(t->series.t[i].val);
+	for (i = 0; i < t->ncust; i++)
+		free(t->cust[i].id);
+	for (i = 0; i < t->ngrp; i++)
+		free(t->grp[i].json);
+	free(t->cust);
+	free(t->grp);
+	hmap_free(&t->custmap);
+	hmap_free(&t->grpmap);
+	hmap_free(&t->series);
+	buf_free(&t->kb);
+	buf_free(&t->sbuf);
+	free(t->prep);
+	free(t);
+}
+
+/* The customer's index; -1 when the customer master does not know it. */
+static long
+cust_intern(struct agg_tab *t, const char *id, size_t len)
+{
+	const struct customer *c = NULL;
+	void **ref;
+	struct cust *ci;
+
+	ref = hmap_ref(&t->custmap, id, len);
+	if (*ref != NULL)
+		return (long)((uintptr_t)*ref - 1);
+	if (t->c->cust != NULL && (c = cust_by_id(t->c->cust, id)) == NULL) {
+		*ref = NULL;	/* left in the map as a miss: fine */
+		return -1;
+	}
+	if (t->ncust == t->capcust) {
+		t->capcust = t->capcust ? 2 * t->capcust : 64;
+		t->cust = xreallocarray(t->cust, t->capcust, sizeof(*t->cust));
+	}
+	ci = &t->cust[t->ncust];
+	memset(ci, 0, sizeof(*ci));
+	ci->id = xstrndup(id, len);
+	ci->len = len;
+	ci->tz = c ? c->tz : NULL;
+	ci->zone = c ? c->timezone : "UTC";
+	ci->anchor = c ? c->anchor : 0;
+	*ref = (void *)(uintptr_t)(t->ncust + 1);
+	return (long)t->ncust++;
+}
+
+static void
+reject(struct agg_err *err, const char *cls, const char *code,
+    const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static void
+reject(struct agg_err *err, const char *cls, const char *code,
+    const char *field, const char *fmt, ...)
+{
+	va_list ap;
+
+	err->cls = cls;
+	err->code = code;
+	snprintf(err->field, sizeof(err->field), "%s", field);
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+}
+
+static int
+period_of(const struct agg_conf *c, const struct cust *ci, int64_t t,
+    struct tm_period *p)
+{
+	return tm_period_of(t, c->unit, c->unit == TM_MONTH ? ci->anchor : 0,
+	    ci->tz, p);
+}
+
+static int
+period_next(const struct agg_conf *c, const struct cust *ci,
+    const struct tm_period *p, struct tm_period *out)
+{
+	return tm_period_next(p, c->unit, c->unit == TM_MONTH ? ci->anchor :
+	    0, ci->tz, out);
+}
+
+static int
+selected(const struct agg_conf *c, int64_t end)
+{
+	return !c->windowed || (c->from < end && end <= c->to);
+}
+
+/* A meter's number: a JSON number or a string holding one. */
+static int
+numeric(const struct meter *m, const struct aval *v, dec *out,
+    struct agg_err *err, const char *field)
+{
+	switch (v->type) {
+	case AV_NUM:
+		*out = v->num;
+		return 0;
+	case AV_STR:
+		if (dec_parse(v->p, v->len, out) == DEC_OK)
+			return 0;
+		reject(err, RC_DATA, "invalid_value", field, "meter '%s': %s "
+		    "is the string \"%.*s\", not a number", m->name, field,
+		    v->len > 64 ? 64 : (int)v->len, v->p);
+		return -1;
+	case AV_MISSING:
+	case AV_NULL:
+		reject(err, RC_DATA, "missing_value", field, "meter '%s' "
+		    "(%s) needs %s, which the event %s", m->name,
+		    agg_name(m->agg), field, v->type == AV_NULL ? "has as null"
+		    : "does not have");
+		return -1;
+	default:
+		reject(err, RC_DATA, "invalid_value", field, "meter '%s': %s "
+		    "is not a number", m->name, field);
+		return -1;
+	}
+}
+
+/* Fill p for meter m; -1 with err set when the event cannot count. */
+static int
+prepare(struct agg_tab *t, const struct aev *e, const struct meter *m,
+    struct prep *p, struct agg_err *err)
+{
+	char field[300];
+	struct aval v;
+	struct jw w;
+	size_t i;
+
+	p->m = m;
+	p->gid = 0;
+	p->vlen = 0;
+	if (m->field != NULL) {
+		snprintf(field, sizeof(field), "data.%s", m->field);
+		ev_get(e, m->field, &v);
+		if (agg_numeric(m->agg)) {
+			if (numeric(m, &v, &p->v, err, field) < 0)
+				return -1;
+		} else {	/* unique_count: any scalar */
+			if (v.type == AV_MISSING || v.type == AV_NULL) {
+				reject(err, RC_DATA, "missing_value", field,
+				    "meter '%s' (unique_count) needs %s, "
+				    "which the event %s", m->name, field,
+				    v.type == AV_NULL ? "has as null" :
+				    "does not have");
+				return -1;
+			}
+			if (v.type == AV_OTHER) {
+				reject(err, RC_DATA, "invalid_value", field,
+				    "meter '%s': %s must be a string, number "
+				    "or boolean to be counted", m->name, field);
+				return -1;
+			}
+			p->voff = t->sbuf.len;
+			jw_init(&w, &t->sbuf);
+			val_json(&w, &v);
+			p->vlen = t->sbuf.len - p->voff;
+		}
+	}
+	if (m->ngroup == 0)
+		return 0;
+	buf_reset(&t->kb);
+	jw_init(&w, &t->kb);
+	jw_open(&w, '{');
+	for (i = 0; i < m->ngroup; i++) {
+		ev_get(e, m->group_by[i], &v);
+		if (v.type == AV_OTHER) {
+			snprintf(field, sizeof(field), "data.%s",
+			    m->group_by[i]);
+			reject(err, RC_DATA, "invalid_group_value", field,
+			    "meter '%s' groups by %s, which must be a string, "
+			    "number, boolean or null", m->name, field);
+			return -1;
+		}
+		jw_key(&w, m->group_by[i]);
+		val_json(&w, &v);
+	}
+	jw_close(&w, '}');
+	p->gid = grp_intern(t, t->kb.p, t->kb.len);
+	return 0;
+}
+
+static int
+later(int64_t t, const unsigned char *k, int64_t t2, const unsigned char *k2)
+{
+	return t > t2 || (t == t2 && memcmp(k, k2, KEY_LEN) > 0);
+}
+
+static _Noreturn void
+overflow(const struct agg_tab *t, const struct acc *a)
+{
+	die(EX_DATAERR, "meter '%s', customer '%s': the %s does not fit in "
+	    "38 digits", t->c->meters->v[a->mi].name, t->cust[a->cid].id,
+	    agg_name(t->c->meters->v[a->mi].agg));
+}
+
+static void
+tab_grow(struct agg_tab *t)
+{
+	struct aslot *old = t->tab;
+	size_t oldcap = t->cap, i, j;
+
+	t->cap = oldcap ? 2 * oldcap : 1024;
+	t->tab = xcalloc(t->cap, sizeof(*t->tab));
+	for (i = 0; i < oldcap; i++) {
+		if (old[i].idx == 0)
+			continue;
+		for (j = old[i].h & (t->cap - 1); t->tab[j].idx != 0;
+		    j = (j + 1) & (t->cap - 1))
+			;
+		t->tab[j] = old[i];
+	}
+	free(old);
+}
+
+/* The accumulator of (customer, group, meter, period start), created empty. */
+static struct acc *
+acc_get(struct agg_tab *t, uint32_t cid, uint32_t gid, uint32_t mi,
+    int64_t ps, int64_t pe)
+{
+	uint64_t h = acc_hash(cid, gid, mi, ps);
+	struct acc *a;
+	size_t j;
+
+	if ((t->nacc + 1) * 4 > t->cap * 3)
+		tab_grow(t);
+	for (j = h & (t->cap - 1); t->tab[j].idx != 0;
+	    j = (j + 1) & (t->cap - 1)) {
+		if (t->tab[j].h != h)
+			continue;
+		a = acc_at(t, t->tab[j].idx - 1);
+		if (a->cid == cid && a->gid == gid && a->mi == mi &&
+		    a->ps == ps)
+			return a;
+	}
+	if (t->nacc % ACC_SLAB == 0) {
+		t->slab = xreallocarray(t->slab, t->nacc / ACC_SLAB + 1,
+		    sizeof(*t->slab));
+		t->slab[t->nacc / ACC_SLAB] = xmalloc(ACC_SLAB *
+		    sizeof(struct acc));
+	}
+	if (t->nacc >= UINT32_MAX - 1)
+		die(EX_SOFTWARE, "more than 4 billion aggregates");
+	a = acc_at(t, t->nacc);
+	memset(a, 0, sizeof(*a));
+	a->cid = cid;
+	a->gid = gid;
+	a->mi = mi;
+	a->ps = ps;
+	a->pe = pe;
+	a->first = INT64_MAX;
+	a->last = INT64_MIN;
+	t->tab[j].h = h;
+	t->tab[j].idx = (uint32_t)++t->nacc;
+	return a;
+}
+
+/* One event into an accumulator. */
+static void
+acc_add(struct agg_tab *t, struct acc *a, const struct prep *p,
+    const struct aev *e, u128 lin)
+{
+	a->events++;
+	if (e->t < a->first)
+		a->first = e->t;
+	if (e->t > a->last)
+		a->last = e->t;
+	a->lin += lin;
+	switch (p->m->agg) {
+	case AG_SUM:
+	case AG_AVG:
+		if (!a->hasval)
+			a->val = p->v;
+		else if (dec_add(a->val, p->v, &a->val) != DEC_OK)
+			overflow(t, a);
+		break;
+	case AG_MIN:
+		if (!a->hasval || dec_cmp(p->v, a->val) < 0)
+			a->val = p->v;
+		break;
+	case AG_MAX:
+		if (!a->hasval || dec_cmp(p->v, a->val) > 0)
+			a->val = p->v;
+		break;
+	case AG_LATEST:
+		if (!a->hasval || later(e->t, e->key, a->lt, a->lkey)) {
+			a->val = p->v;
+			a->lt = e->t;
+			memcpy(a->lkey, e->key, KEY_LEN);
+		}
+		break;
+	case AG_UNIQUE:
+		if (a->set == NULL)
+			a->set = xcalloc(1, sizeof(*a->set));
+		vset_add(a->set, t->sbuf.p + p->voff, p->vlen);
+		break;
+	default:
+		break;
+	}
+	a->hasval = 1;
+}
+
+static struct series *
+series_get(struct agg_tab *t, uint32_t cid, uint32_t gid, uint32_t mi)
+{
+	uint32_t k[3] = { cid, gid, mi };
+	void **ref = hmap_ref(&t->series, (const char *)k, sizeof(k));
+	struct series *s;
+
+	if ((s = *ref) == NULL) {
+		s = *ref = xcalloc(1, sizeof(*s));
+		s->cid = cid;
+		s->gid = gid;
+		s->mi = mi;
+	}
+	return s;
+}
+
+static void
+series_add(struct series *s, int64_t t, const unsigned char *key, dec v)
+{
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 8;
+		s->p = xreallocarray(s->p, s->cap, sizeof(*s->p));
+	}
+	s->p[s->n].t = t;
+	memcpy(s->p[s->n].key, key, KEY_LEN);
+	s->p[s->n].v = v;
+	s->n++;
+}
+
+int
+agg_event(struct agg_tab *t, const struct aev *e, struct agg_err *err)
+{
+	const struct agg_conf *c = t->c;
+	const struct mlist *ml;
+	struct cust *ci;
+	size_t i, np = 0;
+	int sel, after, gauge, counted = 0;
+	long cid;
+	u128 lin;
+
+	if ((ml = meters_for(c->meters, e->type, e->type_len)) == NULL)
+		return AGG_UNMETERED;
+	if (strlen(e->customer) != e->customer_len) {
+		reject(err, RC_DATA, "invalid_field", "customer", "the "
+		    "customer id holds a NUL character");
+		return AGG_REJECT;
+	}
+	if ((cid = cust_intern(t, e->customer, e->customer_len)) < 0) {
+		reject(err, RC_DATA, "unknown_customer", "customer", "customer "
+		    "'%s' is not in the customer master '%s'", e->customer,
+		    c->cust->path);
+		return AGG_REJECT;
+	}
+	ci = &t->cust[cid];
+	if (!ci->havep || e->t < ci->p.start || e->t >= ci->p.end) {
+		if (period_of(c, ci, e->t, &ci->p) < 0) {
+			ci->havep = 0;
+			reject(err, RC_DATA, "time_out_of_range", "time", "no "
+			    "billing period can hold this event's time");
+			return AGG_REJECT;
+		}
+		ci->havep = 1;
+	}
+	sel = selected(c, ci->p.end);
+	after = c->windowed && ci->p.end > c->to;
+	buf_reset(&t->sbuf);
+	for (i = 0; i < ml->n; i++) {
+		gauge = ml->m[i]->agg == AG_WSUM;
+		/* a gauge's earlier points set the level a period opens at */
+		if (!sel && !(gauge && !after))
+			continue;
+		if (prepare(t, e, ml->m[i], &t->prep[np], err) < 0)
+			return AGG_REJECT;
+		np++;
+	}
+	if (np == 0)
+		return AGG_OUTSIDE;
+	ci = &t->cust[cid];	/* prepare() may not move it, but be safe */
+	lin = lin_of(e->key);
+	for (i = 0; i < np; i++) {
+		const struct prep *p = &t->prep[i];
+
+		if (p->m->agg == AG_WSUM) {
+			series_add(series_get(t, (uint32_t)cid, p->gid,
+			    (uint32_t)p->m->idx), e->t, e->key, p->v);
+			counted |= sel;
+			continue;
+		}
+		acc_add(t, acc_get(t, (uint32_t)cid, p->gid,
+		    (uint32_t)p->m->idx, ci->p.start, ci->p.end), p, e, lin);
+		counted = 1;
+	}
+	return counted ? AGG_COUNTED : AGG_OUTSIDE;
+}
+
+/* ---- merging the tables of several threads ---- */
+
+static void
+acc_merge(struct agg_tab *t, struct acc *a, struct acc *b)
+{
+	size_t i;
+
+	a->events += b->events;
+	if (b->first < a->first)
+		a->first = b->first;
+	if (b->last > a->last)
+		a->last = b->last;
+	a->lin += b->lin;
+	switch (t->c->meters->v[a->mi].agg) {
+	case AG_SUM:
+	case AG_AVG:
+		if (dec_add(a->val, b->val, &a->val) != DEC_OK)
+			overflow(t, a);
+		break;
+	case AG_MIN:
+		if (dec_cmp(b->val, a->val) < 0)
+			a->val = b->val;
+		break;
+	case AG_MAX:
+		if (dec_cmp(b->val, a->val) > 0)
+			a->val = b->val;
+		break;
+	case AG_LATEST:
+		if (later(b->lt, b->lkey, a->lt, a->lkey)) {
+			a->val = b->val;
+			a->lt = b->lt;
+			memcpy(a->lkey, b->lkey, KEY_LEN);
+		}
+		break;
+	case AG_UNIQUE:
+		if (b->set == NULL)
+			break;
+		if (a->set == NULL) {
+			a->set = b->set;
+			b->set = NULL;
+			break;
+		}
+		for (i = 0; i < b->set->cap; i++)
+			if (b->set->t[i].len != 0)
+				vset_add(a->set, b->set->arena.p +
+				    b->set->t[i].off, b->set->t[i].len - 1);
+		break;
+	default:
+		break;
+	}
+}
+
+void
+agg_merge(struct agg_tab *into, struct agg_tab *from)
+{
+	uint32_t *cmap, *gmap;
+	struct series *s, *d;
+	struct acc *b, *a;
+	size_t i;
+
+	cmap = xcalloc(from->ncust + 1, sizeof(*cmap));
+	gmap = xcalloc(from->ngrp + 1, sizeof(*gmap));
+	for (i = 0; i < from->ncust; i++)
+		cmap[i] = (uint32_t)cust_intern(into, from->cust[i].id,
+		    from->cust[i].len);
+	for (i = 0; i < from->ngrp; i++)
+		gmap[i] = grp_intern(into, from->grp[i].json,
+		    from->grp[i].len);
+	for (i = 0; i < from->nacc; i++) {
+		b = acc_at(from, i);
+		a = acc_get(into, cmap[b->cid], gmap[b->gid], b->mi, b->ps,
+		    b->pe);
+		if (a->events == 0) {
+			uint32_t cid = a->cid, gid = a->gid;
+
+			*a = *b;
+			a->cid = cid;
+			a->gid = gid;
+			b->set = NULL;
+			b->gx = NULL;
+		} else
+			acc_merge(into, a, b);
+	}
+	for (i = 0; i < from->series.cap; i++) {
+		if (from->series.t[i].key == NULL ||
+		    (s = from->series.t[i].val) == NULL)
+			continue;
+		d = series_get(into, cmap[s->cid], gmap[s->gid], s->mi);
+		if (d->n + s->n > d->cap) {
+			d->cap = d->n + s->n;
+			d->p = xreallocarray(d->p, d->cap, sizeof(*d->p));
+		}
+		memcpy(d->p + d->n, s->p, s->n * sizeof(*s->p));
+		d->n += s->n;
+	}
+	free(cmap);
+	free(gmap);
+	agg_free(from);
+}
+
+/* ---- gauges: weighted sums, period by period ---- */
+
+static int
+pt_cmp(const void *a, const void *b)
+{
+	const struct pt *x = a, *y = b;
+
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	return memcmp(x->key, y->key, KEY_LEN);
+}
+
+static _Noreturn void
+wsum_overflow(const struct agg_tab *t, const struct series *s)
+{
+	die(EX_DATAERR, "meter '%s', customer '%s': the weighted sum does "
+	    "not fit in 38 digits", t->c->meters->v[s->mi].name,
+	    t->cust[s->cid].id);
+}
+
+/* level x duration, added to num */
+static void
+wsum_step(const struct agg_tab *t, const struct series *s, dec *num,
+    dec level, int64_t dur)
+{
+	dec prod;
+
+	if (dec_sign(level) == 0 || dur == 0)
+		return;
+	if (dec_mul(level, dec_from_i64(dur), &prod) != DEC_OK ||
+	    dec_add(*num, prod, num) != DEC_OK)
+		wsum_overflow(t, s);
+}
+
+static void
+series_walk(struct agg_tab *t, struct series *s)
+{
+	const struct agg_conf *c = t->c;
+	const struct meter *m = &c->meters->v[s->mi];
+	const struct cust *ci = &t->cust[s->cid];
+	struct tm_period p, q;
+	dec level = DEC_ZERO, opening, num;
+	int64_t cur;
+	struct acc *a;
+	size_t i = 0;
+	uint64_t events;
+
+	qsort(s->p, s->n, sizeof(*s->p), pt_cmp);
+	if (period_of(c, ci, s->p[0].t, &p) < 0)
+		die(EX_SOFTWARE, "no period for a gauge point");
+	for (;;) {
+		int sel = selected(c, p.end);
+
+		opening = level;
+		num = DEC_ZERO;
+		cur = p.start;
+		a = NULL;
+		events = 0;
+		for (; i < s->n && s->p[i].t < p.end; i++) {
+			wsum_step(t, s, &num, level, s->p[i].t - cur);
+			cur = s->p[i].t;
+			if (m->increments) {
+				if (dec_add(level, s->p[i].v, &level) !=
+				    DEC_OK)
+					wsum_overflow(t, s);
+			} else
+				level = s->p[i].v;
+			if (!sel)
+				continue;
+			if (a == NULL)
+				a = acc_get(t, s->cid, s->gid, s->mi, p.start,
+				    p.end);
+			a->events++;
+			events++;
+			if (a->first == INT64_MAX)
+				a->first = s->p[i].t;
+			a->last = s->p[i].t;
+			a->lin += lin_of(s->p[i].key);
+		}
+		wsum_step(t, s, &num, level, p.end - cur);
+		if (sel && (events > 0 || dec_sign(level) != 0 ||
+		    dec_sign(opening) != 0)) {
+			if (a == NULL)
+				a = acc_get(t, s->cid, s->gid, s->mi, p.start,
+				    p.end);
+			if (dec_div(num, dec_from_i64(p.end - p.start),
+			    m->precision, m->rounding, &a->val) != DEC_OK)
+				wsum_overflow(t, s);
+			a->hasval = 1;
+			a->gauge = 1;
+			a->gx = xmalloc(sizeof(*a->gx));
+			a->gx->opening = opening;
+			a->gx->closing = level;
+		}
+
+		/* the next period that matters */
+		if (c->windowed && p.end >= c->to)
+			break;
+		if (i == s->n && !c->windowed)
+			break;
+		if (period_next(c, ci, &p, &q) < 0)
+			break;
+		if (c->windowed && q.end <= c->from) {
+			/* before the window: jump, the level holds */
+			if (i < s->n && s->p[i].t < c->from) {
+				if (s->p[i].t >= q.end &&
+				    period_of(c, ci, s->p[i].t, &q) < 0)
+					break;
+			} else if (period_of(c, ci, c->from, &q) < 0)
+				break;
+		}
+		p = q;
+	}
+}
+
+/* ---- output ---- */
+
+struct skey {
+	uint32_t	 crank, mrank, grank, idx;
+	int64_t		 ps;
+};
+
+static int
+skey_cmp(const void *x, const void *y)
+{
+	const struct skey *a = x, *b = y;
+
+	if (a->crank != b->crank)
+		return a->crank < b->crank ? -1 : 1;
+	if (a->mrank != b->mrank)
+		return a->mrank < b->mrank ? -1 : 1;
+	if (a->ps != b->ps)
+		return a->ps < b->ps ? -1 : 1;
+	if (a->grank != b->grank)
+		return a->grank < b->grank ? -1 : 1;
+	return 0;
+}
+
+static int
+bytes_cmp(const char *a, size_t an, const char *b, size_t bn)
+{
+	int r = memcmp(a, b, an < bn ? an : bn);
+
+	return r ? r : (an > bn) - (an < bn);
+}
+
+static const struct agg_tab *rank_tab;	/* for the qsort callbacks */
+
+static int
+cust_cmp(const void *x, const void *y)
+{
+	const struct cust *a = &rank_tab->cust[*(const uint32_t *)x];
+	const struct cust *b = &rank_tab->cust[*(const uint32_t *)y];
+
+	return bytes_cmp(a->id, a->len, b->id, b->len);
+}
+
+static int
+grp_cmp(const void *x, const void *y)
+{
+	const struct grp *a = &rank_tab->grp[*(const uint32_t *)x];
+	const struct grp *b = &rank_tab->grp[*(const uint32_t *)y];
+
+	return bytes_cmp(a->json, a->len, b->json, b->len);
+}
+
+static int
+meter_cmp(const void *x, const void *y)
+{
+	const struct meter *a = &rank_tab->c->meters->v[*(const uint32_t *)x];
+	const struct meter *b = &rank_tab->c->meters->v[*(const uint32_t *)y];
+
+	return strcmp(a->name, b->name);
+}
+
+static uint32_t *
+ranks(struct agg_tab *t, size_t n, int (*cmp)(const void *, const void *))
+{
+	uint32_t *order = xcalloc(n + 1, sizeof(*order));
+	uint32_t *rank = xcalloc(n + 1, sizeof(*rank));
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		order[i] = (uint32_t)i;
+	rank_tab = t;
+	qsort(order, n, sizeof(*order), cmp);
+	for (i = 0; i < n; i++)
+		rank[order[i]] = (uint32_t)i;
+	free(order);
+	return rank;
+}
+
+static void
+acc_out(const struct agg_tab *t, const struct acc *a, struct agg_out *o)
+{
+	const struct meter *m = &t->c->meters->v[a->mi];
+	const struct cust *ci = &t->cust[a->cid];
+	const struct grp *g = &t->grp[a->gid];
+	struct keyh h;
+
+	memset(o, 0, sizeof(*o));
+	o->m = m;
+	o->customer = ci->id;
+	o->group = g->json;
+	o->group_len = g->len;
+	o->zone = ci->zone;
+	o->unit = t->c->unit;
+	o->start = a->ps;
+	o->end = a->pe;
+	o->events = a->events;
+	o->first = a->first;
+	o->last = a->last;
+	switch (m->agg) {
+	case AG_COUNT:
+		o->quantity = dec_from_i64((int64_t)a->events);
+		break;
+	case AG_UNIQUE:
+		o->quantity = dec_from_i64(a->set ? (int64_t)a->set->n : 0);
+		break;
+	case AG_AVG:
+		if (dec_div(a->val, dec_from_i64((int64_t)a->events),
+		    m->precision, m->rounding, &o->quantity) != DEC_OK)
+			overflow(t, a);
+		break;
+	default:
+		o->quantity = a->val;
+	}
+	o->quantity = dec_normalize(o->quantity);
+	if (a->gx != NULL) {
+		o->gauge = 1;
+		o->opening = dec_normalize(a->gx->opening);
+		o->closing = dec_normalize(a->gx->closing);
+	}
+	key_start(&h, "aggregate");
+	key_field(&h, ci->id, ci->len);
+	key_str(&h, m->name);
+	key_field(&h, g->json, g->len);
+	key_i64(&h, a->ps);
+	key_i64(&h, a->pe);
+	key_end(&h, o->key);
+	lin_bytes(a->lin, o->lineage);
+}
+
+/*
+ * Formatting is most of the cost of a run with many small aggregates (an
+ * hourly meter over a month), so the sorted list is cut into slices that
+ * the threads format in parallel; the calling thread writes them in order.
+ */
+#define FIN_SLICE	4096
+#define FIN_AHEAD	8	/* slices formatted but not yet written */
+
+struct fin {
+	struct agg_tab	*t;
+	const struct skey *v;
+	size_t		 n, nslices;
+	void		(*check)(const struct agg_out *, void *);
+	void		*arg;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	size_t		 next, written;
+	struct buf	 out[FIN_AHEAD];
+	size_t		 ready[FIN_AHEAD];	/* slice + 1 when formatted */
+};
+
+static void *
+fin_work(void *arg)
+{
+	struct fin *f = arg;
+	struct agg_out o;
+	struct buf *b;
+	size_t k, i, end;
+
+	pthread_mutex_lock(&f->mu);
+	while ((k = f->next) < f->nslices) {
+		f->next++;
+		while (k >= f->written + FIN_AHEAD)
+			pthread_cond_wait(&f->cv, &f->mu);
+		pthread_mutex_unlock(&f->mu);
+		b = &f->out[k % FIN_AHEAD];
+		end = (k + 1) * FIN_SLICE < f->n ? (k + 1) * FIN_SLICE : f->n;
+		for (i = k * FIN_SLICE; i < end; i++) {
+			acc_out(f->t, acc_at(f->t, f->v[i].idx), &o);
+			if (f->check != NULL)
+				f->check(&o, f->arg);
+			agg_write(b, &o);
+		}
+		pthread_mutex_lock(&f->mu);
+		f->ready[k % FIN_AHEAD] = k + 1;
+		pthread_cond_broadcast(&f->cv);
+	}
+	pthread_mutex_unlock(&f->mu);
+	return NULL;
+}
+
+size_t
+agg_finish(struct agg_tab *t, int jobs,
+    void (*check)(const struct agg_out *, void *),
+    void (*out)(const char *, size_t, void *), void *arg)
+{
+	uint32_t *crank, *grank, *mrank;
+	pthread_t tid[16];
+	struct skey *v;
+	struct acc *a;
+	struct fin f;
+	size_t i, k, n = 0;
+	int e;
+
+	for (i = 0; i < t->series.cap; i++)
+		if (t->series.t[i].key != NULL && t->series.t[i].val != NULL)
+			series_walk(t, t->series.t[i].val);
+	crank = ranks(t, t->ncust, cust_cmp);
+	grank = ranks(t, t->ngrp, grp_cmp);
+	mrank = ranks(t, t->c->meters->n, meter_cmp);
+	v = xreallocarray(NULL, t->nacc + 1, sizeof(*v));
+	for (i = 0; i < t->nacc; i++) {
+		a = acc_at(t, i);
+		if (!a->hasval && a->events == 0)
+			continue;	/* a gauge period that stayed empty */
+		v[n].crank = crank[a->cid];
+		v[n].mrank = mrank[a->mi];
+		v[n].grank = grank[a->gid];
+		v[n].ps = a->ps;
+		v[n].idx = (uint32_t)i;
+		n++;
+	}
+	qsort(v, n, sizeof(*v), skey_cmp);
+	free(crank);
+	free(grank);
+	free(mrank);
+
+	memset(&f, 0, sizeof(f));
+	f.t = t;
+	f.v = v;
+	f.n = n;
+	f.nslices = (n + FIN_SLICE - 1) / FIN_SLICE;
+	f.check = check;
+	f.arg = arg;
+	pthread_mutex_init(&f.mu, NULL);
+	pthread_cond_init(&f.cv, NULL);
+	if (jobs < 1)
+		jobs = 1;
+	if (jobs > 16)
+		jobs = 16;
+	for (i = 0; i < (size_t)jobs; i++)
+		if ((e = pthread_create(&tid[i], NULL, fin_work, &f)) != 0)
+			die(EX_OSERR, "cannot start a thread: %s", strerror(e));
+	for (k = 0; k < f.nslices; k++) {
+		struct buf *b = &f.out[k % FIN_AHEAD];
+
+		pthread_mutex_lock(&f.mu);
+		while (f.ready[k % FIN_AHEAD] != k + 1)
+			pthread_cond_wait(&f.cv, &f.mu);
+		pthread_mutex_unlock(&f.mu);
+		out(b->p, b->len, arg);
+		buf_reset(b);
+		pthread_mutex_lock(&f.mu);
+		f.written++;
+		pthread_cond_broadcast(&f.cv);
+		pthread_mutex_unlock(&f.mu);
+	}
+	for (i = 0; i < (size_t)jobs; i++)
+		if ((e = pthread_join(tid[i], NULL)) != 0)
+			die(EX_OSERR, "cannot join a thread: %s", strerror(e));
+	for (k = 0; k < FIN_AHEAD; k++)
+		buf_free(&f.out[k]);
+	pthread_cond_destroy(&f.cv);
+	pthread_mutex_destroy(&f.mu);
+	free(v);
+	return n;
+}
+
+void
+agg_write(struct buf *b, const struct agg_out *o)
+{
+	struct jw w;
+
+	jw_init(&w, b);
+	jw_open(&w, '{');
+	JW_KEY(&w, "kind");
+	jw_str(&w, "aggregate");
+	JW_KEY(&w, "schema");
+	jw_str(&w, "1.0");
+	JW_KEY(&w, "key");
+	jw_hex(&w, o->key, KEY_LEN);
+	JW_KEY(&w, "customer");
+	jw_str(&w, o->customer);
+	JW_KEY(&w, "meter");
+	jw_str(&w, o->m->name);
+	JW_KEY(&w, "aggregation");
+	jw_str(&w, agg_name(o->m->agg));
+	if (o->m->unit != NULL) {
+		JW_KEY(&w, "unit");
+		jw_str(&w, o->m->unit);
+	}
+	JW_KEY(&w, "group");
+	jw_raw(&w, o->group, o->group_len);
+	JW_KEY(&w, "period");
+	jw_str(&w, tm_unit_name(o->unit));
+	JW_KEY(&w, "timezone");
+	jw_str(&w, o->zone);
+	JW_KEY(&w, "period_start");
+	jw_time(&w, o->start);
+	JW_KEY(&w, "period_end");
+	jw_time(&w, o->end);
+	JW_KEY(&w, "quantity");
+	jw_dec(&w, o->quantity);
+	JW_KEY(&w, "events");
+	jw_int(&w, (int64_t)o->events);
+	JW_KEY(&w, "first_event_at");
+	if (o->events > 0)
+		jw_time(&w, o->first);
+	else
+		jw_null(&w);
+	JW_KEY(&w, "last_event_at");
+	if (o->events > 0)
+		jw_time(&w, o->last);
+	else
+		jw_null(&w);
+	if (o->gauge) {
+		JW_KEY(&w, "opening_level");
+		jw_dec(&w, o->opening);
+		JW_KEY(&w, "closing_level");
+		jw_dec(&w, o->closing);
+	}
+	JW_KEY(&w, "lineage");
+	jw_hex(&w, o->lineage, KEY_LEN);
+	JW_KEY(&w, "correlation_id");
+	jw_hex(&w, o->key, KEY_LEN);
+	jw_close(&w, '}');
+	buf_addc(b, '\n');
+}
