@@ -80,9 +80,13 @@ billing_anchor(json_t *v)
 	const char *s;
 	long n = 0;
 
-	if (json_is_integer(v))
-		n = (long)json_integer_value(v);
-	else if (json_is_string(v)) {
+	if (json_is_number(v)) {	/* jrec reads every number as real */
+		double d = json_number_value(v);
+
+		if (d < 1 || d > 31 || (double)(long)d != d)
+			return 0;
+		n = (long)d;
+	} else if (json_is_string(v)) {
 		s = json_string_value(v);
 		for (; *s >= '0' && *s <= '9' && n < 100; s++)
 			n = n * 10 + (*s - '0');

@@ -42,6 +42,7 @@ agg_numeric(enum agg_kind k)
 
 struct mload {
 	struct meters	*ms;
+	struct jrec	*jr;
 	int		 nerr;
 };
 
@@ -160,6 +161,7 @@ meter_load(struct mload *ld, size_t i, json_t *o, struct meter *m)
 	json_t *v;
 	size_t j;
 	int nerr = ld->nerr, r;
+	dec d, p;
 
 	memset(m, 0, sizeof(*m));
 	m->idx = i;
@@ -242,12 +244,14 @@ meter_load(struct mload *ld, size_t i, json_t *o, struct meter *m)
 		if (m->agg != AG_AVG && m->agg != AG_WSUM)
 			merr(ld, i, name, "precision applies to avg and "
 			    "weighted_sum meters only");
-		else if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-		    json_integer_value(v) > 18)
+		else if (!json_is_number(v) || jrec_num(ld->jr, v, &d) < 0 ||
+		    dec_round(d, 0, DEC_DOWN, &p) != DEC_OK ||
+		    dec_cmp(p, d) != 0 || dec_cmp(d, DEC_ZERO) < 0 ||
+		    dec_cmp(d, dec_from_i64(18)) > 0)
 			merr(ld, i, name, "precision must be an integer from "
 			    "0 to 18");
 		else
-			m->precision = (int)json_integer_value(v);
+			m->precision = (int)dec_normalize(d).c;
 	}
 	if ((v = json_object_get(o, "rounding")) != NULL) {
 		r = json_is_string(v) ? dec_parse_round(json_string_value(v))
@@ -324,8 +328,8 @@ slurp(const char *path, size_t *len)
 void
 meters_load(struct meters *ms, const char *path)
 {
-	struct mload ld = { ms, 0 };
 	struct jrec jr;
+	struct mload ld = { ms, &jr, 0 };
 	json_t *list, *o;
 	struct mlist *ml;
 	size_t len, i, j, k;

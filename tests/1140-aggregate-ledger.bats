@@ -1,0 +1,113 @@
+#!/usr/bin/env bats
+# meter-aggregate --ledger: the month-end run reads the usage records
+# straight from the ledger and gives what the NDJSON path gives.
+
+load lib
+
+M=testdata/aggregate/meters.json
+
+# gen N: N generated events over October and November, ingested into
+# $T/ledger.sqlite; their usage records in $T/usage
+gen() {
+	python3 scripts/gen-events --seed 3 --customers 50 --start 2026-10-01T00:00:00Z \
+	    --span 5184000 --customers-out "$T/cust" "$1" >"$T/events"
+	"$BIN/meter-ingest" --customers "$T/cust" --ledger "$T/ledger.sqlite" \
+	    --as-of 2026-12-01T00:00:00Z --max-age 70d --rejects "$T/ir" \
+	    "$T/events" >"$T/usage" 2>/dev/null
+}
+
+# both ARGS...: the same aggregation from the ledger and from $T/usage
+both() {
+	"$BIN/meter-aggregate" --meters $M --ledger "$T/ledger.sqlite" \
+	    --rejects "$T/r1" --stats "$T/s1" "$@" >"$T/from-ledger" 2>"$T/e1"
+	"$BIN/meter-aggregate" --meters $M --rejects "$T/r2" --stats "$T/s2" \
+	    "$@" "$T/usage" >"$T/from-ndjson" 2>"$T/e2"
+}
+
+@test "from the ledger and from NDJSON: byte-identical aggregates, every aggregation" {
+	gen 3000
+	both --customers "$T/cust" --from 2026-10-01T00:00:00Z --to 2026-11-01T00:00:00Z
+	[ -s "$T/from-ledger" ]
+	cmp "$T/from-ledger" "$T/from-ndjson"
+	jq -e '.input == "ledger"' "$T/s1"
+	jq -e '.input == "ndjson"' "$T/s2"
+	# the ledger is read from one period before --from: fewer rows
+	[ "$(jq .aggregated "$T/s1")" -eq "$(jq .aggregated "$T/s2")" ]
+	jq -s -e 'map(.meter) | unique | length == 7' "$T/from-ledger"
+}
+
+@test "from the ledger and from NDJSON: the same by the hour and by the day" {
+	gen 2000
+	both --period day --from 2026-10-10T00:00:00Z --to 2026-11-20T00:00:00Z
+	cmp "$T/from-ledger" "$T/from-ndjson"
+	both --period hour --from 2026-11-01T00:00:00Z --to 2026-11-03T00:00:00Z
+	cmp "$T/from-ledger" "$T/from-ndjson"
+	[ -s "$T/from-ledger" ]
+}
+
+@test "a gauge's level comes from ledger events before the window" {
+	gen 2000
+	both --from 2026-11-01T00:00:00Z --to 2026-12-01T00:00:00Z
+	cmp "$T/from-ledger" "$T/from-ndjson"
+	# November's storage aggregates open at the level October left,
+	# which only events before --from can tell: without them, they
+	# would open at 0
+	jq -s -e 'map(select(.meter == "storage")) | length > 0 and any(.opening_level != "0")' "$T/from-ledger"
+	grep '"time":"2026-11' "$T/usage" >"$T/nov"
+	"$BIN/meter-aggregate" --meters $M --rejects "$T/r3" \
+	    --from 2026-11-01T00:00:00Z --to 2026-12-01T00:00:00Z "$T/nov" >"$T/nov-only" 2>/dev/null
+	jq -s -e 'map(select(.meter == "storage")) | all(.opening_level == "0")' "$T/nov-only"
+	! cmp -s "$T/nov-only" "$T/from-ledger"
+}
+
+@test "rejects from the ledger quote the usage record; file is the ledger, line its sequence" {
+	ingest testdata/events.ndjson >/dev/null 2>&1
+	echo '{"meters":[{"name":"s","event_type":"api.request","aggregation":"sum","field":"bytes"}]}' >"$T/m"
+	run "$BIN/meter-aggregate" --meters "$T/m" --ledger "$T/ledger.sqlite" \
+	    --from 2026-09-01T00:00:00Z --to 2026-11-01T00:00:00Z --rejects "$T/r"
+	expect_status 0
+	[ "$(wc -l <"$T/r")" -eq 2 ]
+	jq -e --arg l "$T/ledger.sqlite" '.code == "missing_value" and .file == $l and .line >= 1' "$T/r"
+	# raw is exactly the record meter-ingest wrote for that event
+	"$BIN/meter-ingest" --replay --ledger "$T/ledger.sqlite" >"$T/replay"
+	jq -r .raw "$T/r" | while read -r line; do grep -qxF "$line" "$T/replay"; done
+}
+
+@test "a window reaching before the retention horizon is refused, exit 65" {
+	gen 500
+	"$BIN/meter-ingest" --prune-before 2026-10-20T00:00:00Z --force \
+	    --ledger "$T/ledger.sqlite" --as-of 2026-12-01T00:00:00Z 2>/dev/null
+	run "$BIN/meter-aggregate" --meters $M --ledger "$T/ledger.sqlite" \
+	    --from 2026-10-01T00:00:00Z --to 2026-11-01T00:00:00Z --rejects "$T/r"
+	expect_status 65
+	[[ "$output" == *"before the ledger's retention horizon 2026-10-20T00:00:00Z"* ]]
+	run "$BIN/meter-aggregate" --meters $M --ledger "$T/ledger.sqlite" \
+	    --from 2026-11-01T00:00:00Z --to 2026-12-01T00:00:00Z --rejects "$T/r"
+	expect_status 0
+}
+
+@test "a missing ledger is 66, and meter-aggregate does not create one" {
+	echo '{"meters":[{"name":"c","event_type":"t","aggregation":"count"}]}' >"$T/m"
+	run "$BIN/meter-aggregate" --meters "$T/m" --ledger "$T/none.sqlite" \
+	    --from 2026-10-01T00:00:00Z --to 2026-11-01T00:00:00Z
+	expect_status 66
+	[ ! -e "$T/none.sqlite" ]
+}
+
+@test "reading the ledger while meter-ingest holds its write lock" {
+	gen 500
+	echo '{"meters":[{"name":"c","event_type":"api.request","aggregation":"count"}]}' >"$T/m"
+	python3 - "$T/ledger.sqlite" <<-'EOF' &
+	import sqlite3, sys, time
+	db = sqlite3.connect(sys.argv[1], isolation_level=None)
+	db.execute("BEGIN IMMEDIATE")
+	time.sleep(3)
+	db.execute("ROLLBACK")
+	EOF
+	BG="$!"
+	sleep 0.5
+	run "$BIN/meter-aggregate" --meters "$T/m" --ledger "$T/ledger.sqlite" \
+	    --from 2026-10-01T00:00:00Z --to 2026-12-01T00:00:00Z --busy-timeout 100
+	expect_status 0
+	wait "$BG"
+}
