@@ -55,7 +55,6 @@ struct crej {
 	size_t		 line;		/* index in the chunk */
 	const char	*cls, *code;
 	size_t		 foff, moff;	/* field and message in txt */
-	size_t		 rawoff, rawlen;	/* ledger rows: raw in txt */
 };
 
 struct chunk {
@@ -105,6 +104,7 @@ struct magg {
 	/* ledger mode */
 	struct ledger	*ldg;
 	int64_t		 pruned_before;
+	struct buf	 raw;		/* a rejected row's record */
 
 	/* accounting */
 	uint64_t	 read, counted, unmetered, outside, rejected, blank;
@@ -155,7 +155,6 @@ chunk_reject(struct chunk *c, size_t line, const char *cls, const char *code,
 	buf_add(&c->txt, field, strlen(field) + 1);
 	r->moff = c->txt.len;
 	buf_add(&c->txt, msg, strlen(msg) + 1);
-	r->rawoff = r->rawlen = 0;
 }
 
 static void
@@ -215,63 +214,36 @@ count_lines(struct worker *w, struct chunk *c)
 	}
 }
 
-/* A ledger row, its strings and blobs in the chunk's data. */
+/* A ledger row: what metering reads, its bytes in the chunk's data. */
 struct crow {
-	int64_t		 t, ingested, seq;
-	size_t		 customer, source, id, type, subject, corr;
-	size_t		 key, digest, pdata, datalen;
+	int64_t		 t, seq;
+	size_t		 customer, customer_len, type, type_len;
+	size_t		 key, pdata, datalen;
 };
-
-static void
-row_usage(const struct chunk *c, const struct crow *r, struct ldg_usage *u)
-{
-	const char *d = c->data.p;
-
-	u->t = r->t;
-	u->ingested = r->ingested;
-	u->seq = r->seq;
-	u->customer = d + r->customer;
-	u->source = d + r->source;
-	u->id = d + r->id;
-	u->type = d + r->type;
-	u->subject = d + r->subject;
-	u->corr = r->corr == SIZE_MAX ? NULL : d + r->corr;
-	u->key = (const unsigned char *)d + r->key;
-	u->digest = (const unsigned char *)d + r->digest;
-	u->data = (const unsigned char *)d + r->pdata;
-	u->datalen = r->datalen;
-}
 
 /* A chunk of ledger rows: no JSON to parse. */
 static void
 count_rows(struct worker *w, struct chunk *c)
 {
 	const struct crow *rows = (const struct crow *)c->rows.p;
-	struct ldg_usage u;
+	const char *d = c->data.p;
 	struct agg_err err;
 	struct aev ev;
-	struct crej *rj;
 	size_t i;
 
+	memset(&ev, 0, sizeof(ev));
 	for (i = 0; i < c->n; i++) {
-		row_usage(c, &rows[i], &u);
-		memset(&ev, 0, sizeof(ev));
-		ev.customer = u.customer;
-		ev.customer_len = strlen(u.customer);
-		ev.type = u.type;
-		ev.type_len = strlen(u.type);
-		ev.t = u.t;
-		ev.key = u.key;
-		ev.packed = u.data;
-		ev.packed_len = u.datalen;
+		const struct crow *r = &rows[i];
+
+		ev.customer = d + r->customer;
+		ev.customer_len = r->customer_len;
+		ev.type = d + r->type;
+		ev.type_len = r->type_len;
+		ev.t = r->t;
+		ev.key = (const unsigned char *)d + r->key;
+		ev.packed = (const unsigned char *)d + r->pdata;
+		ev.packed_len = r->datalen;
 		tally(c, i, agg_event(w->tab, &ev, &err), &err);
-		if (c->nrj > 0 && (rj = &c->rj[c->nrj - 1])->line == i &&
-		    rj->rawlen == 0) {
-			/* quote the record as meter-ingest wrote it */
-			rj->rawoff = c->txt.len;
-			urec_write(&c->txt, &u);
-			rj->rawlen = c->txt.len - rj->rawoff - 1;
-		}
 	}
 }
 
@@ -352,6 +324,13 @@ chunk_fill(struct magg *g, struct chunk *c)
 	return c->n > 0;
 }
 
+static int
+raw_record(const struct ldg_usage *u, void *arg)
+{
+	urec_write(arg, u);
+	return 0;
+}
+
 static void
 chunk_collect(struct magg *g, struct chunk *c)
 {
@@ -365,11 +344,17 @@ chunk_collect(struct magg *g, struct chunk *c)
 		rj = &c->rj[i];
 		memset(&src, 0, sizeof(src));
 		if (g->ledger_path != NULL) {
+			/* quote the record as meter-ingest wrote it */
 			row = &((const struct crow *)c->rows.p)[rj->line];
+			buf_reset(&g->raw);
+			if (ldg_usage_get(g->ldg, row->t, row->seq, raw_record,
+			    &g->raw) < 0)
+				die(EX_SOFTWARE, "usage record %" PRId64 " left "
+				    "the ledger during the scan", row->seq);
 			src.file = g->ledger_path;
 			src.line = (uint64_t)row->seq;
-			src.raw = c->txt.p + rj->rawoff;
-			src.rawlen = rj->rawlen;
+			src.raw = g->raw.p;
+			src.rawlen = g->raw.len - 1;
 		} else {
 			l = &c->l[rj->line];
 			src.file = l->file;
@@ -500,15 +485,6 @@ count_stream(struct magg *g)
 /* ---- from the ledger ---- */
 
 static size_t
-row_str(struct chunk *c, const char *s)
-{
-	size_t off = c->data.len;
-
-	buf_add(&c->data, s, strlen(s) + 1);
-	return off;
-}
-
-static size_t
 row_bytes(struct chunk *c, const void *p, size_t n)
 {
 	size_t off = c->data.len;
@@ -525,16 +501,12 @@ ledger_one(const struct ldg_usage *u, void *arg)
 	struct crow r;
 
 	r.t = u->t;
-	r.ingested = u->ingested;
 	r.seq = u->seq;
-	r.customer = row_str(c, u->customer);
-	r.source = row_str(c, u->source);
-	r.id = row_str(c, u->id);
-	r.type = row_str(c, u->type);
-	r.subject = row_str(c, u->subject);
-	r.corr = u->corr ? row_str(c, u->corr) : SIZE_MAX;
+	r.customer = row_bytes(c, u->customer, u->customer_len + 1);
+	r.customer_len = u->customer_len;
+	r.type = row_bytes(c, u->type, u->type_len + 1);
+	r.type_len = u->type_len;
 	r.key = row_bytes(c, u->key, KEY_LEN);
-	r.digest = row_bytes(c, u->digest, KEY_LEN);
 	r.pdata = row_bytes(c, u->data, u->datalen);
 	r.datalen = u->datalen;
 	buf_add(&c->rows, &r, sizeof(r));
@@ -590,7 +562,7 @@ count_ledger(struct magg *g)
 	 */
 	workers_start(g, w, 1);
 	g->cur = chunk_next(g);
-	ldg_usage_scan(g->ldg, from, g->to, ledger_one, g);
+	ldg_usage_scan_lean(g->ldg, from, g->to, ledger_one, g);
 	if (g->cur->n > 0)
 		chunk_publish(g, g->cur);
 	return workers_finish(g, w);
@@ -878,6 +850,7 @@ main(int argc, char **argv)
 	meters_free(&g.meters);
 	if (g.customers_path != NULL)
 		cust_free(&g.cust);
+	buf_free(&g.raw);
 	free(rejects_default);
 	return rc;
 }

@@ -243,6 +243,8 @@ lin_bytes(u128 v, unsigned char *out)
 struct cust {
 	char		*id;
 	size_t		 len;
+	char		*json;		/* the id as a JSON string */
+	size_t		 jlen;
 	const struct tz	*tz;
 	const char	*zone;
 	int		 anchor;
@@ -317,6 +319,7 @@ struct agg_tab {
 	struct hmap	 series;	/* (cid, gid, meter) -> struct series * */
 	struct buf	 kb, sbuf;
 	struct prep	*prep;
+	struct buf	*mjson;		/* meter names as JSON strings */
 };
 
 static struct acc *
@@ -367,12 +370,19 @@ struct agg_tab *
 agg_new(const struct agg_conf *c)
 {
 	struct agg_tab *t = xcalloc(1, sizeof(*t));
+	struct jw w;
+	size_t i;
 
 	t->c = c;
 	hmap_init(&t->custmap);
 	hmap_init(&t->grpmap);
 	hmap_init(&t->series);
 	t->prep = xcalloc(c->meters->n, sizeof(*t->prep));
+	t->mjson = xcalloc(c->meters->n, sizeof(*t->mjson));
+	for (i = 0; i < c->meters->n; i++) {
+		jw_init(&w, &t->mjson[i]);
+		jw_str(&w, c->meters->v[i].name);
+	}
 	grp_intern(t, "{}", 2);		/* gid 0: no grouping */
 	return t;
 }
@@ -402,8 +412,13 @@ agg_free(struct agg_tab *t)
 	for (i = 0; i < t->series.cap; i++)
 		if (t->series.t[i].key != NULL && t->series.t[i].val != NULL)
 			series_free(t->series.t[i].val);
-	for (i = 0; i < t->ncust; i++)
+	for (i = 0; i < t->ncust; i++) {
 		free(t->cust[i].id);
+		free(t->cust[i].json);
+	}
+	for (i = 0; i < t->c->meters->n; i++)
+		buf_free(&t->mjson[i]);
+	free(t->mjson);
 	for (i = 0; i < t->ngrp; i++)
 		free(t->grp[i].json);
 	free(t->cust);
@@ -440,6 +455,15 @@ cust_intern(struct agg_tab *t, const char *id, size_t len)
 	memset(ci, 0, sizeof(*ci));
 	ci->id = xstrndup(id, len);
 	ci->len = len;
+	{
+		struct buf b = { 0 };
+		struct jw w;
+
+		jw_init(&w, &b);
+		jw_strn(&w, id, len);
+		ci->json = b.p;
+		ci->jlen = b.len;
+	}
 	ci->tz = c ? c->tz : NULL;
 	ci->zone = c ? c->timezone : "UTC";
 	ci->anchor = c ? c->anchor : 0;
@@ -1099,6 +1123,10 @@ acc_out(const struct agg_tab *t, const struct acc *a, struct agg_out *o)
 	memset(o, 0, sizeof(*o));
 	o->m = m;
 	o->customer = ci->id;
+	o->customer_json = ci->json;
+	o->customer_json_len = ci->jlen;
+	o->meter_json = t->mjson[a->mi].p;
+	o->meter_json_len = t->mjson[a->mi].len;
 	o->group = g->json;
 	o->group_len = g->len;
 	o->zone = ci->zone;
@@ -1281,9 +1309,15 @@ agg_write(struct buf *b, const struct agg_out *o)
 	JW_KEY(&w, "key");
 	jw_hex(&w, o->key, KEY_LEN);
 	JW_KEY(&w, "customer");
-	jw_str(&w, o->customer);
+	if (o->customer_json != NULL)
+		jw_raw(&w, o->customer_json, o->customer_json_len);
+	else
+		jw_str(&w, o->customer);
 	JW_KEY(&w, "meter");
-	jw_str(&w, o->m->name);
+	if (o->meter_json != NULL)
+		jw_raw(&w, o->meter_json, o->meter_json_len);
+	else
+		jw_str(&w, o->m->name);
 	JW_KEY(&w, "aggregation");
 	jw_str(&w, agg_name(o->m->agg));
 	if (o->m->unit != NULL) {

@@ -70,6 +70,9 @@ void		 agg_merge(struct agg_tab *into, struct agg_tab *from);
 struct agg_out {
 	const struct meter	*m;
 	const char		*customer;
+	/* optional: customer and meter name as JSON strings, escaped */
+	const char		*customer_json, *meter_json;
+	size_t			 customer_json_len, meter_json_len;
 	const char		*group;		/* canonical JSON object */
 	size_t			 group_len;
 	const char		*zone;		/* IANA name, or "UTC" */

@@ -289,14 +289,30 @@ jw_utf8_valid(const char *s, size_t n)
 	return 1;
 }
 
+/* Text that needs no escaping (digits, letters, '-', ':', '.'), quoted. */
+static void
+jw_plain(struct jw *w, const char *s, size_t n)
+{
+	char *p;
+
+	jw_sep(w);
+	buf_grow(w->b, n + 2);
+	p = w->b->p + w->b->len;
+	p[0] = '"';
+	memcpy(p + 1, s, n);
+	p[n + 1] = '"';
+	w->b->len += n + 2;
+}
+
 void
 jw_time(struct jw *w, int64_t t)
 {
 	char tb[TM_FMTMAX];
+	int n;
 
-	if (tm_fmt(t, tb, sizeof(tb)) < 0)
+	if ((n = tm_fmt(t, tb, sizeof(tb))) < 0)
 		die(EX_SOFTWARE, "time does not format");
-	jw_str(w, tb);
+	jw_plain(w, tb, (size_t)n);
 }
 
 void
@@ -307,5 +323,5 @@ jw_hex(struct jw *w, const unsigned char *k, size_t n)
 	if (n > 64)
 		die(EX_SOFTWARE, "jw_hex: %zu bytes", n);
 	key_hex(k, n, hex);
-	jw_str(w, hex);
+	jw_plain(w, hex, 2 * n);
 }

@@ -41,6 +41,8 @@ enum {
 	S_LOG_SINCE,
 	S_USAGE_INS,
 	S_SCAN,
+	S_SCAN_LEAN,
+	S_GET,
 	S_SEQ_GET,
 	S_SEQ_SET,
 	S_GEN_GET,
@@ -69,6 +71,12 @@ static const char *const sql_text[S_NSTMT] = {
 	    "digest, corr, ingested, data, seq FROM usage "
 	    "WHERE day >= ?1 AND day <= ?2 AND t >= ?3 AND t < ?4 "
 	    "ORDER BY day, seq",
+	[S_SCAN_LEAN] = "SELECT t, key, customer, type, data, seq FROM usage "
+	    "WHERE day >= ?1 AND day <= ?2 AND t >= ?3 AND t < ?4 "
+	    "ORDER BY day, seq",
+	[S_GET] = "SELECT t, key, customer, source, id, type, subject, "
+	    "digest, corr, ingested, data, seq FROM usage "
+	    "WHERE day = ?1 AND seq = ?2",
 	[S_GEN_GET] = "SELECT v FROM meta WHERE k = 'key_gen'",
 	[S_SEQ_GET] = "SELECT v FROM meta WHERE k = 'next_seq'",
 	[S_SEQ_SET] = "UPDATE meta SET v = ?1 WHERE k = 'next_seq'",
@@ -946,11 +954,48 @@ ldg_usage_put(struct ledger *l, const struct ldg_usage *u, int64_t *orig_t)
 	return LDG_NEW;
 }
 
-int
-ldg_usage_scan(struct ledger *l, int64_t from, int64_t to,
+/* A row of S_SCAN or S_GET. */
+static void
+usage_row(sqlite3_stmt *st, struct ldg_usage *u)
+{
+	u->t = sqlite3_column_int64(st, 0);
+	u->key = sqlite3_column_blob(st, 1);
+	u->customer = (const char *)sqlite3_column_text(st, 2);
+	u->customer_len = (size_t)sqlite3_column_bytes(st, 2);
+	u->source = (const char *)sqlite3_column_text(st, 3);
+	u->id = (const char *)sqlite3_column_text(st, 4);
+	u->type = (const char *)sqlite3_column_text(st, 5);
+	u->type_len = (size_t)sqlite3_column_bytes(st, 5);
+	u->subject = (const char *)sqlite3_column_text(st, 6);
+	u->digest = sqlite3_column_blob(st, 7);
+	u->corr = (const char *)sqlite3_column_text(st, 8);
+	u->ingested = sqlite3_column_int64(st, 9);
+	u->data = sqlite3_column_blob(st, 10);
+	u->datalen = (size_t)sqlite3_column_bytes(st, 10);
+	u->seq = sqlite3_column_int64(st, 11);
+}
+
+/* A row of S_SCAN_LEAN: what metering reads, the rest NULL. */
+static void
+usage_lean(sqlite3_stmt *st, struct ldg_usage *u)
+{
+	memset(u, 0, sizeof(*u));
+	u->t = sqlite3_column_int64(st, 0);
+	u->key = sqlite3_column_blob(st, 1);
+	u->customer = (const char *)sqlite3_column_text(st, 2);
+	u->customer_len = (size_t)sqlite3_column_bytes(st, 2);
+	u->type = (const char *)sqlite3_column_text(st, 3);
+	u->type_len = (size_t)sqlite3_column_bytes(st, 3);
+	u->data = sqlite3_column_blob(st, 4);
+	u->datalen = (size_t)sqlite3_column_bytes(st, 4);
+	u->seq = sqlite3_column_int64(st, 5);
+}
+
+static int
+scan(struct ledger *l, int which, int64_t from, int64_t to,
     int (*cb)(const struct ldg_usage *, void *), void *arg)
 {
-	sqlite3_stmt *st = l->st[S_SCAN];
+	sqlite3_stmt *st = l->st[which];
 	struct ldg_usage u;
 	int rc, r = 0;
 
@@ -959,25 +1004,52 @@ ldg_usage_scan(struct ledger *l, int64_t from, int64_t to,
 	sqlite3_bind_int64(st, 3, from);
 	sqlite3_bind_int64(st, 4, to);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		u.t = sqlite3_column_int64(st, 0);
-		u.key = sqlite3_column_blob(st, 1);
-		u.customer = (const char *)sqlite3_column_text(st, 2);
-		u.source = (const char *)sqlite3_column_text(st, 3);
-		u.id = (const char *)sqlite3_column_text(st, 4);
-		u.type = (const char *)sqlite3_column_text(st, 5);
-		u.subject = (const char *)sqlite3_column_text(st, 6);
-		u.digest = sqlite3_column_blob(st, 7);
-		u.corr = (const char *)sqlite3_column_text(st, 8);
-		u.ingested = sqlite3_column_int64(st, 9);
-		u.data = sqlite3_column_blob(st, 10);
-		u.datalen = (size_t)sqlite3_column_bytes(st, 10);
-		u.seq = sqlite3_column_int64(st, 11);
+		if (which == S_SCAN)
+			usage_row(st, &u);
+		else
+			usage_lean(st, &u);
 		if ((r = cb(&u, arg)) != 0)
 			break;
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		ldg_die(l, rc, "reading usage records");
+	return r;
+}
+
+int
+ldg_usage_scan(struct ledger *l, int64_t from, int64_t to,
+    int (*cb)(const struct ldg_usage *, void *), void *arg)
+{
+	return scan(l, S_SCAN, from, to, cb, arg);
+}
+
+int
+ldg_usage_scan_lean(struct ledger *l, int64_t from, int64_t to,
+    int (*cb)(const struct ldg_usage *, void *), void *arg)
+{
+	return scan(l, S_SCAN_LEAN, from, to, cb, arg);
+}
+
+int
+ldg_usage_get(struct ledger *l, int64_t t, int64_t seq,
+    int (*cb)(const struct ldg_usage *, void *), void *arg)
+{
+	sqlite3_stmt *st = l->st[S_GET];
+	struct ldg_usage u;
+	int rc, r = 0;
+
+	sqlite3_bind_int64(st, 1, ldg_day(t));
+	sqlite3_bind_int64(st, 2, seq);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		usage_row(st, &u);
+		r = cb(&u, arg);
+	} else if (rc != SQLITE_DONE) {
+		sqlite3_reset(st);
+		ldg_die(l, rc, "reading a usage record");
+	} else
+		r = -1;
+	sqlite3_reset(st);
 	return r;
 }
 

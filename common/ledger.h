@@ -49,9 +49,11 @@ struct ldg_usage {
 	const unsigned char	*key;		/* LDG_KEYLEN bytes */
 	const unsigned char	*digest;	/* LDG_KEYLEN bytes */
 	const char		*customer;
+	size_t			 customer_len;	/* filled by the scans */
 	const char		*source;
 	const char		*id;
 	const char		*type;
+	size_t			 type_len;	/* filled by the scans */
 	const char		*subject;
 	const char		*corr;		/* NULL: the key in hex */
 	const unsigned char	*data;		/* packed (pack.h) */
@@ -75,6 +77,15 @@ int		 ldg_usage_put(struct ledger *, const struct ldg_usage *,
  * were accepted; cb returns 0 to go on.
  */
 int		 ldg_usage_scan(struct ledger *, int64_t from, int64_t to,
+		    int (*)(const struct ldg_usage *, void *), void *);
+/*
+ * The same rows with only what metering reads: t, key, customer, type,
+ * data and seq; the other fields are NULL or 0.
+ */
+int		 ldg_usage_scan_lean(struct ledger *, int64_t from, int64_t to,
+		    int (*)(const struct ldg_usage *, void *), void *);
+/* The record of (t's day, seq) to cb; -1 when there is none. */
+int		 ldg_usage_get(struct ledger *, int64_t t, int64_t seq,
 		    int (*)(const struct ldg_usage *, void *), void *);
 /*
  * Delete records and keys with t < before; returns how many records.
