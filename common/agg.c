@@ -761,7 +761,7 @@ agg_event(struct agg_tab *t, const struct aev *e, struct agg_err *err)
 	const struct mlist *ml;
 	struct cust *ci;
 	size_t i, np = 0;
-	int sel, after, gauge, counted = 0;
+	int sel, after, gauge, use, counted = 0;
 	long cid;
 	u128 lin;
 
@@ -790,18 +790,25 @@ agg_event(struct agg_tab *t, const struct aev *e, struct agg_err *err)
 	}
 	sel = selected(c, ci->p.end);
 	after = c->windowed && ci->p.end > c->to;
+	/*
+	 * The event counts in its period when that is selected; before
+	 * the window it may still set a gauge's opening level.  Either way
+	 * every meter must be able to read it, or none counts it: the same
+	 * event is refused whatever the window.
+	 */
+	use = sel;
+	for (i = 0; i < ml->n && !use; i++)
+		use = ml->m[i]->agg == AG_WSUM && !after;
+	if (!use)
+		return AGG_OUTSIDE;
 	buf_reset(&t->sbuf);
 	for (i = 0; i < ml->n; i++) {
-		gauge = ml->m[i]->agg == AG_WSUM;
-		/* a gauge's earlier points set the level a period opens at */
-		if (!sel && !(gauge && !after))
-			continue;
 		if (prepare(t, e, ml->m[i], &t->prep[np], err) < 0)
 			return AGG_REJECT;
-		np++;
+		gauge = ml->m[i]->agg == AG_WSUM;
+		if (sel || (gauge && !after))
+			np++;
 	}
-	if (np == 0)
-		return AGG_OUTSIDE;
 	ci = &t->cust[cid];	/* prepare() may not move it, but be safe */
 	lin = lin_of(e->key);
 	for (i = 0; i < np; i++) {
@@ -1015,10 +1022,13 @@ series_walk(struct agg_tab *t, struct series *s)
 			a->gx->closing = level;
 		}
 
-		/* the next period that matters */
+		/*
+		 * The next period that matters: none after the window's end;
+		 * without an end, none after the last point's period.
+		 */
 		if (c->windowed && p.end >= c->to)
 			break;
-		if (i == s->n && !c->windowed)
+		if (i == s->n && (!c->windowed || c->to == INT64_MAX))
 			break;
 		if (period_next(c, ci, &p, &q) < 0)
 			break;
