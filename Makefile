@@ -3,6 +3,7 @@
 #   make            build bin/* (installs missing Debian packages first)
 #   make check      build and run the whole test suite
 #   make demo       build and run the stages that exist on testdata/
+#   make bench / make bench-aggregate   speed against the floor and peers
 #   make check SANITIZE=1   the same under ASan+UBSan (CI does this too)
 #   make install PREFIX=/usr/local DESTDIR=...
 
@@ -43,7 +44,7 @@ else
 BINS	= $(CMDS:%=bin/%)
 endif
 
-.PHONY: all deps check unit demo bench install uninstall clean
+.PHONY: all deps check unit demo bench bench-aggregate install uninstall clean
 all: deps $(BINS) $(UNITS)
 
 # Install the Debian packages we build against when they are missing.
@@ -81,6 +82,11 @@ demo: all
 
 bench: all
 	python3 scripts/bench-ingest
+
+# meter-aggregate against jq, miller, sqlite3, python3 and DuckDB (npm)
+bench-aggregate: all
+	@sh scripts/deps bench
+	python3 scripts/bench-aggregate
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7

@@ -600,14 +600,7 @@ write_stats(struct magg *g)
 	struct buf b = { 0 };
 	struct jw w;
 
-	jw_init(&w, &b);
-	jw_open(&w, '{');
-	JW_KEY(&w, "kind");
-	jw_str(&w, "stats");
-	JW_KEY(&w, "schema");
-	jw_str(&w, "1.0");
-	JW_KEY(&w, "stage");
-	jw_str(&w, "meter-aggregate");
+	rej_stats_begin(&w, &b, "meter-aggregate");
 	JW_KEY(&w, "read");
 	jw_int(&w, (int64_t)g->read);
 	JW_KEY(&w, "aggregated");
@@ -649,33 +642,16 @@ static void
 summary(struct magg *g)
 {
 	struct buf b = { 0 };
-	size_t i;
 
 	buf_printf(&b, "read %" PRIu64 ", aggregated %" PRIu64 ", unmetered %"
 	    PRIu64 ", outside the window %" PRIu64 ", rejected %" PRIu64
 	    "; %" PRIu64 " aggregates", g->read, g->counted, g->unmetered,
 	    g->outside, g->rejected, g->aggregates);
-	if (g->rejected) {
-		buf_adds(&b, " (rejects: ");
-		for (i = 0; i < g->rej.ncodes; i++)
-			buf_printf(&b, "%s%s %" PRIu64, i ? ", " : "",
-			    g->rej.codes[i].code, g->rej.codes[i].n);
-		buf_printf(&b, "; see '%s')", g->rejects_path);
-	}
+	rej_summary(&g->rej, &b);
 	warnmsg("%s", buf_cstr(&b));
 	buf_free(&b);
 }
 
-static char *
-default_rejects(const char *ledger)
-{
-	struct buf b = { 0 };
-
-	if (strcmp(ledger, ":memory:") == 0)
-		return xstrdup("rejects.ndjson");
-	buf_printf(&b, "%s-rejects.ndjson", ledger);
-	return (char *)buf_cstr(&b);
-}
 
 int
 main(int argc, char **argv)
@@ -814,7 +790,7 @@ main(int argc, char **argv)
 	g.conf.to = g.to;
 	if (g.rejects_path == NULL)
 		g.rejects_path = rejects_default =
-		    default_rejects(ldg_path(g.ledger_path));
+		    rej_default_path(ldg_path(g.ledger_path));
 	rej_open(&g.rej, g.rejects_path, "meter-aggregate");
 	out_hint("the aggregates are computed again by running the same "
 	    "command");

@@ -770,14 +770,7 @@ write_stats(struct ingest *g)
 	struct buf b = { 0 };
 	struct jw w;
 
-	jw_init(&w, &b);
-	jw_open(&w, '{');
-	jw_key(&w, "kind");
-	jw_str(&w, "stats");
-	jw_key(&w, "schema");
-	jw_str(&w, "1.0");
-	jw_key(&w, "stage");
-	jw_str(&w, "meter-ingest");
+	rej_stats_begin(&w, &b, "meter-ingest");
 	jw_key(&w, "read");
 	jw_int(&w, (int64_t)g->read);
 	jw_key(&w, "emitted");
@@ -805,18 +798,11 @@ static void
 summary(struct ingest *g)
 {
 	struct buf b = { 0 };
-	size_t i;
 
 	buf_printf(&b, "read %" PRIu64 ", emitted %" PRIu64 ", duplicates %"
 	    PRIu64 ", rejected %" PRIu64, g->read, g->emitted, g->dups,
 	    g->rejected);
-	if (g->rejected) {
-		buf_adds(&b, " (");
-		for (i = 0; i < g->rej.ncodes; i++)
-			buf_printf(&b, "%s%s %" PRIu64, i ? ", " : "",
-			    g->rej.codes[i].code, g->rej.codes[i].n);
-		buf_printf(&b, "; see '%s')", g->rejects_path);
-	}
+	rej_summary(&g->rej, &b);
 	warnmsg("%s", buf_cstr(&b));
 	buf_free(&b);
 }
@@ -834,16 +820,6 @@ replay_one(const struct ldg_usage *u, void *arg)
 	return 0;
 }
 
-static char *
-default_rejects(const char *ledger)
-{
-	struct buf b = { 0 };
-
-	if (strcmp(ledger, ":memory:") == 0)
-		return xstrdup("rejects.ndjson");
-	buf_printf(&b, "%s-rejects.ndjson", ledger);
-	return (char *)buf_cstr(&b);
-}
 
 int
 main(int argc, char **argv)
@@ -1055,7 +1031,7 @@ main(int argc, char **argv)
 	}
 
 	if (g.rejects_path == NULL)
-		g.rejects_path = rejects_default = default_rejects(g.ledger_path);
+		g.rejects_path = rejects_default = rej_default_path(g.ledger_path);
 	rej_open(&g.rej, g.rejects_path, "meter-ingest");
 	csvr_init(&g.cr);
 	lr_init(&g.lr, argc, argv, g.max_line);

@@ -99,20 +99,12 @@ hmap_grow(struct hmap *m)
 void *
 hmap_putn(struct hmap *m, const char *k, size_t n, void *v)
 {
-	struct hmap_ent *e;
-	uint64_t h;
+	size_t before = m->n;
+	void **ref = hmap_ref(m, k, n);
 
-	if ((m->n + 1) * 10 > m->cap * 7)
-		hmap_grow(m);
-	h = hmap_hash(k, n);
-	e = hmap_slot(m, k, n, h);
-	if (e->key != NULL)
-		return e->val;
-	e->key = keydup(k, n);
-	e->klen = n;
-	e->hash = h;
-	e->val = v;
-	m->n++;
+	if (m->n == before)
+		return *ref;	/* there already: keep it */
+	*ref = v;
 	return NULL;
 }
 

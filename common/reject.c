@@ -3,6 +3,7 @@
  * stderr so an operator watching a terminal sees why input was refused.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -171,4 +172,42 @@ rej_stats(const struct rej *r, struct jw *w)
 				jw_int(w, (int64_t)r->codes[j].n);
 			}
 	jw_close(w, '}');
+}
+
+void
+rej_summary(const struct rej *r, struct buf *b)
+{
+	size_t i;
+
+	if (r->total == 0)
+		return;
+	buf_adds(b, " (");
+	for (i = 0; i < r->ncodes; i++)
+		buf_printf(b, "%s%s %" PRIu64, i ? ", " : "", r->codes[i].code,
+		    r->codes[i].n);
+	buf_printf(b, "; see '%s')", r->path);
+}
+
+char *
+rej_default_path(const char *ledger)
+{
+	struct buf b = { 0 };
+
+	if (strcmp(ledger, ":memory:") == 0)
+		return xstrdup("rejects.ndjson");
+	buf_printf(&b, "%s-rejects.ndjson", ledger);
+	return (char *)buf_cstr(&b);
+}
+
+void
+rej_stats_begin(struct jw *w, struct buf *b, const char *stage)
+{
+	jw_init(w, b);
+	jw_open(w, '{');
+	JW_KEY(w, "kind");
+	jw_str(w, "stats");
+	JW_KEY(w, "schema");
+	jw_str(w, "1.0");
+	JW_KEY(w, "stage");
+	jw_str(w, stage);
 }

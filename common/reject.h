@@ -64,5 +64,11 @@ void	rej_close(struct rej *);
 /* "rejects_by_code":{code:n,...} with codes sorted */
 struct jw;
 void	rej_stats(const struct rej *, struct jw *);
+/* For the summary line: " (code n, ...; see 'path')", or nothing. */
+void	rej_summary(const struct rej *, struct buf *);
+/* The default rejects file: the ledger's path + "-rejects.ndjson". */
+char	*rej_default_path(const char *ledger);
+/* A stats record's first members: kind, schema and the stage. */
+void	rej_stats_begin(struct jw *, struct buf *, const char *stage);
 
 #endif

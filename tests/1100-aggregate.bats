@@ -7,17 +7,7 @@ load lib
 M=testdata/aggregate
 C=testdata/aggregate/customers.ndjson
 
-# urec N CUSTOMER TYPE TIME DATA: a usage record whose key is N in hex
-urec() {
-	printf '{"kind":"usage","schema":"1.0","customer":"%s","source":"t","id":"e%s","type":"%s","subject":"s","time":"%s","data":%s,"key":"%032x"}\n' \
-	    "$2" "$1" "$3" "$4" "$5" "$1"
-}
 
-# meters JSON...: a meters file in $T/m from meter objects
-meters() {
-	local IFS=,
-	printf '{"meters":[%s]}\n' "$*" >"$T/m"
-}
 
 # agg ARGS...: meter-aggregate with the meters in $T/m, rejects in $T/r
 agg() {

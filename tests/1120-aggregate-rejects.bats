@@ -4,15 +4,7 @@
 
 load lib
 
-urec() {
-	printf '{"kind":"usage","schema":"1.0","customer":"%s","source":"t","id":"e%s","type":"%s","subject":"s","time":"%s","data":%s,"key":"%032x"}\n' \
-	    "$2" "$1" "$3" "$4" "$5" "$1"
-}
 
-meters() {
-	local IFS=,
-	printf '{"meters":[%s]}\n' "$*" >"$T/m"
-}
 
 agg() {
 	"$BIN/meter-aggregate" --meters "$T/m" --rejects "$T/r" "$@"

@@ -6,9 +6,9 @@ load lib
 
 C=testdata/aggregate/customers.ndjson
 
-urec() {
-	printf '{"kind":"usage","schema":"1.0","customer":"%s","source":"t","id":"e%s","type":"t","subject":"s","time":"%s","data":{},"key":"%032x"}\n' \
-	    "$2" "$1" "$3" "$1"
+# ut N CUSTOMER TIME: a usage record of type t without data
+ut() {
+	urec "$1" "$2" t "$3" '{}'
 }
 
 # periods ARGS...: "period_start period_end events" of each aggregate
@@ -20,12 +20,12 @@ periods() {
 
 @test "anchor 31: Jan 31 .. Feb 29 .. Mar 31 .. Apr 30 in a leap year" {
 	{
-		urec 1 cus_31st 2028-01-31T00:00:00Z
-		urec 2 cus_31st 2028-02-28T23:59:59.999999999Z
-		urec 3 cus_31st 2028-02-29T00:00:00Z
-		urec 4 cus_31st 2028-03-30T12:00:00Z
-		urec 5 cus_31st 2028-03-31T00:00:00Z
-		urec 6 cus_31st 2028-01-30T23:00:00Z
+		ut 1 cus_31st 2028-01-31T00:00:00Z
+		ut 2 cus_31st 2028-02-28T23:59:59.999999999Z
+		ut 3 cus_31st 2028-02-29T00:00:00Z
+		ut 4 cus_31st 2028-03-30T12:00:00Z
+		ut 5 cus_31st 2028-03-31T00:00:00Z
+		ut 6 cus_31st 2028-01-30T23:00:00Z
 	} >"$T/in"
 	periods >"$T/got"
 	cat >"$T/want" <<-EOF
@@ -38,17 +38,17 @@ periods() {
 }
 
 @test "anchor 31 in a common year: the period after January's ends on Feb 28" {
-	urec 1 cus_31st 2027-02-28T00:00:00Z >"$T/in"
+	ut 1 cus_31st 2027-02-28T00:00:00Z >"$T/in"
 	[ "$(periods)" = "2027-02-28T00:00:00Z 2027-03-31T00:00:00Z 1" ]
-	urec 1 cus_31st 2027-02-27T23:00:00Z >"$T/in"
+	ut 1 cus_31st 2027-02-27T23:00:00Z >"$T/in"
 	[ "$(periods)" = "2027-01-31T00:00:00Z 2027-02-28T00:00:00Z 1" ]
 }
 
 @test "anniversary billing: anchor 15 runs from the 15th to the 15th" {
 	{
-		urec 1 cus_15th 2026-10-14T23:59:59Z
-		urec 2 cus_15th 2026-10-15T00:00:00Z
-		urec 3 cus_15th 2026-11-14T00:00:00Z
+		ut 1 cus_15th 2026-10-14T23:59:59Z
+		ut 2 cus_15th 2026-10-15T00:00:00Z
+		ut 3 cus_15th 2026-11-14T00:00:00Z
 	} >"$T/in"
 	periods >"$T/got"
 	cat >"$T/want" <<-EOF
@@ -59,16 +59,16 @@ periods() {
 }
 
 @test "leap day: its own day period; the week holding it starts Monday" {
-	urec 1 cus_utc 2028-02-29T13:00:00Z >"$T/in"
+	ut 1 cus_utc 2028-02-29T13:00:00Z >"$T/in"
 	[ "$(periods --period day)" = "2028-02-29T00:00:00Z 2028-03-01T00:00:00Z 1" ]
 	[ "$(periods --period week)" = "2028-02-28T00:00:00Z 2028-03-06T00:00:00Z 1" ]
 }
 
 @test "Europe/Berlin: a month in local time, and the 23- and 25-hour days of DST" {
 	{
-		urec 1 cus_berlin 2026-03-29T12:00:00Z
-		urec 2 cus_berlin 2026-10-25T12:00:00Z
-		urec 3 cus_berlin 2026-09-30T22:30:00Z
+		ut 1 cus_berlin 2026-03-29T12:00:00Z
+		ut 2 cus_berlin 2026-10-25T12:00:00Z
+		ut 3 cus_berlin 2026-09-30T22:30:00Z
 	} >"$T/in"
 	periods --period day >"$T/got"
 	cat >"$T/want" <<-EOF
@@ -89,9 +89,9 @@ periods() {
 
 @test "America/New_York, anchor given as a string: the repeated hour of November is two hour periods" {
 	{
-		urec 1 cus_ny 2026-11-01T05:30:00Z
-		urec 2 cus_ny 2026-11-01T06:30:00Z
-		urec 3 cus_ny 2026-11-01T03:59:59Z
+		ut 1 cus_ny 2026-11-01T05:30:00Z
+		ut 2 cus_ny 2026-11-01T06:30:00Z
+		ut 3 cus_ny 2026-11-01T03:59:59Z
 	} >"$T/in"
 	# 01:30 EDT and 01:30 EST: the clock reads 1 o'clock twice
 	periods --period hour >"$T/got"
@@ -110,20 +110,20 @@ periods() {
 }
 
 @test "Asia/Kolkata: hours start at half past in UTC" {
-	urec 1 cus_kolkata 2026-10-01T10:10:00Z >"$T/in"
+	ut 1 cus_kolkata 2026-10-01T10:10:00Z >"$T/in"
 	[ "$(periods --period hour)" = "2026-10-01T09:30:00Z 2026-10-01T10:30:00Z 1" ]
 }
 
 @test "--from/--to select the periods that end in (from, to]; the others are outside the window" {
 	{
-		urec 1 cus_utc 2026-09-30T23:59:59Z
-		urec 2 cus_utc 2026-10-01T00:00:00Z
-		urec 3 cus_utc 2026-10-31T23:59:59Z
-		urec 4 cus_utc 2026-11-01T00:00:00Z
-		urec 5 cus_ny 2026-10-01T02:00:00Z
-		urec 6 cus_ny 2026-10-20T00:00:00Z
-		urec 7 cus_15th 2026-09-20T00:00:00Z
-		urec 8 cus_15th 2026-10-20T00:00:00Z
+		ut 1 cus_utc 2026-09-30T23:59:59Z
+		ut 2 cus_utc 2026-10-01T00:00:00Z
+		ut 3 cus_utc 2026-10-31T23:59:59Z
+		ut 4 cus_utc 2026-11-01T00:00:00Z
+		ut 5 cus_ny 2026-10-01T02:00:00Z
+		ut 6 cus_ny 2026-10-20T00:00:00Z
+		ut 7 cus_15th 2026-09-20T00:00:00Z
+		ut 8 cus_15th 2026-10-20T00:00:00Z
 	} >"$T/in"
 	periods --from 2026-10-01T00:00:00Z --to 2026-11-01T00:00:00Z \
 	    --stats "$T/s" >"$T/got"

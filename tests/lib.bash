@@ -52,3 +52,16 @@ ce() {
 	printf '{"specversion":"1.0","id":"%s","source":"test","type":"api.request","subject":"%s","time":"%s","data":%s}\n' \
 	    "$1" "$2" "$3" "${4:-{\}}"
 }
+
+# urec N CUSTOMER TYPE TIME DATA: a usage record (meter-ingest's form)
+# whose key is N in hex, for meter-aggregate
+urec() {
+	printf '{"kind":"usage","schema":"1.0","customer":"%s","source":"t","id":"e%s","type":"%s","subject":"s","time":"%s","data":%s,"key":"%032x"}\n' \
+	    "$2" "$1" "$3" "$4" "$5" "$1"
+}
+
+# meters JSON...: a meters file in $T/m made of these meter objects
+meters() {
+	local IFS=,
+	printf '{"meters":[%s]}\n' "$*" >"$T/m"
+}
