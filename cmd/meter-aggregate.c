@@ -67,7 +67,18 @@ struct chunk {
 	struct crej	*rj;
 	size_t		 nrj, caprj;
 	struct buf	 txt;
-	uint64_t	 counted, unmetered, outside;
+	uint64_t	 counted, unmetered, outside, dups;
+};
+
+/* --dedupe: the keys counted, with their content digests */
+struct kent {
+	unsigned char	 key[KEY_LEN], digest[KEY_LEN];
+	unsigned char	 used, hasdig;
+};
+
+struct kset {
+	struct kent	*t;
+	size_t		 n, cap;
 };
 
 struct worker {
@@ -84,8 +95,9 @@ struct magg {
 	int		 windowed;
 	int64_t		 from, to;
 	size_t		 max_line;
-	int		 max_depth, jobs, busy_ms, strict;
+	int		 max_depth, jobs, busy_ms, strict, dedupe;
 	int		 nworkers;
+	struct kset	 keys;		/* --dedupe */
 
 	struct meters	 meters;
 	struct custdb	 cust;
@@ -107,7 +119,7 @@ struct magg {
 	struct buf	 raw;		/* a rejected row's record */
 
 	/* accounting */
-	uint64_t	 read, counted, unmetered, outside, rejected, blank;
+	uint64_t	 read, counted, unmetered, outside, dups, rejected, blank;
 	uint64_t	 aggregates;
 };
 
@@ -119,10 +131,10 @@ usage(int code)
 	fprintf(fp,
 "usage: %s --meters FILE [--customers FILE] [--period hour|day|week|month]\n"
 "                       [--from TIME] [--to TIME] [--rejects FILE] [--stats FILE]\n"
-"                       [--jobs N] [--max-line BYTES] [--max-depth N] [--strict]\n"
-"                       [FILE...]\n"
+"                       [--jobs N] [--dedupe] [--max-line BYTES] [--max-depth N]\n"
+"                       [--strict] [FILE...]\n"
 "       %s --meters FILE --ledger PATH --from TIME --to TIME [--customers FILE]\n"
-"                       [--period P] [--rejects FILE] [--stats FILE]\n"
+"                       [--period P] [--rejects FILE] [--stats FILE] [--jobs N]\n"
 "                       [--busy-timeout MS] [--strict]\n"
 "       %s --help | --version\n", progname, progname, progname);
 	if (code == 0)
@@ -133,6 +145,76 @@ usage(int code)
 "end in (FROM, TO] are written.  Refused records are appended to the\n"
 "rejects file.  See meter-aggregate(1).\n");
 	exit(code);
+}
+
+/* ---- --dedupe ---- */
+
+/* Keys are BLAKE2b digests: their first bytes are a good hash. */
+static struct kent *
+kset_slot(const struct kset *s, const unsigned char *key)
+{
+	uint64_t h;
+	size_t i;
+
+	memcpy(&h, key, sizeof(h));
+	for (i = h & (s->cap - 1); s->t[i].used &&
+	    memcmp(s->t[i].key, key, KEY_LEN) != 0; i = (i + 1) & (s->cap - 1))
+		;
+	return &s->t[i];
+}
+
+static const struct kent *
+kset_get(const struct kset *s, const unsigned char *key)
+{
+	struct kent *e;
+
+	if (s->n == 0)
+		return NULL;
+	e = kset_slot(s, key);
+	return e->used ? e : NULL;
+}
+
+static void
+kset_add(struct kset *s, const struct urec *u)
+{
+	struct kent *old = s->t, *e;
+	size_t oldcap = s->cap, i;
+
+	if ((s->n + 1) * 4 > s->cap * 3) {
+		s->cap = oldcap ? 2 * oldcap : 4096;
+		s->t = xcalloc(s->cap, sizeof(*s->t));
+		for (i = 0; i < oldcap; i++)
+			if (old[i].used)
+				*kset_slot(s, old[i].key) = old[i];
+		free(old);
+	}
+	e = kset_slot(s, u->key);
+	memcpy(e->key, u->key, KEY_LEN);
+	memcpy(e->digest, u->digest, KEY_LEN);
+	e->hasdig = (unsigned char)u->has_digest;
+	e->used = 1;
+	s->n++;
+}
+
+/*
+ * 1: the record repeats one already counted (same key, and the same
+ * digest when both have one); 2: another event with the same key, and
+ * msg says so; 0: new.
+ */
+static int
+kset_seen(const struct kset *s, const struct urec *u, char *msg, size_t n)
+{
+	const struct kent *e = kset_get(s, u->key);
+
+	if (e == NULL)
+		return 0;
+	if (!e->hasdig || !u->has_digest ||
+	    memcmp(e->digest, u->digest, KEY_LEN) == 0)
+		return 1;
+	snprintf(msg, n, "an earlier record has the same key with another "
+	    "content digest: two different events under one idempotency "
+	    "key; the first one is counted");
+	return 2;
 }
 
 /* ---- the workers ---- */
@@ -182,8 +264,9 @@ count_lines(struct worker *w, struct chunk *c)
 	struct agg_err err;
 	struct urec u;
 	struct aev ev;
-	char msg[256];
+	char msg[640];
 	size_t i;
+	int r;
 
 	for (i = 0; i < c->n; i++) {
 		const struct cline *l = &c->l[i];
@@ -195,11 +278,32 @@ count_lines(struct worker *w, struct chunk *c)
 			chunk_reject(c, i, RC_DATA, "line_too_long", "", msg);
 			continue;
 		}
-		if (jrec_parse(&w->jr, c->data.p + l->off, l->len) < 0 ||
-		    urec_read(&w->jr, &u) < 0) {
+		r = jrec_parse(&w->jr, c->data.p + l->off, l->len);
+		if (r < 0 && (l->flags & LR_NONL)) {
+			/* JSON is self-delimiting: a cut last line cannot parse */
+			snprintf(msg, sizeof(msg), "last line has no newline and "
+			    "is not a complete record (%s)", w->jr.msg);
+			chunk_reject(c, i, RC_DATA, "partial_line", w->jr.field,
+			    msg);
+			continue;
+		}
+		if (r < 0 || urec_read(&w->jr, &u) < 0) {
 			chunk_reject(c, i, RC_DATA, w->jr.code, w->jr.field,
 			    w->jr.msg);
 			continue;
+		}
+		if (w->g->dedupe) {
+			/* one worker only: the first record in input order wins */
+			r = kset_seen(&w->g->keys, &u, msg, sizeof(msg));
+			if (r == 1) {
+				c->dups++;
+				continue;
+			}
+			if (r == 2) {
+				chunk_reject(c, i, RC_CONFLICT,
+				    "idempotency_conflict", "key", msg);
+				continue;
+			}
 		}
 		memset(&ev, 0, sizeof(ev));
 		ev.customer = u.customer;
@@ -210,7 +314,11 @@ count_lines(struct worker *w, struct chunk *c)
 		ev.key = u.key;
 		ev.data = u.data;
 		ev.jr = &w->jr;
-		tally(c, i, agg_event(w->tab, &ev, &err), &err);
+		r = agg_event(w->tab, &ev, &err);
+		tally(c, i, r, &err);
+		/* a refused record claims no key: its fix can be replayed */
+		if (w->g->dedupe && r != AGG_REJECT)
+			kset_add(&w->g->keys, &u);
 	}
 }
 
@@ -288,7 +396,7 @@ chunk_reset(struct chunk *c)
 	buf_reset(&c->txt);
 	buf_reset(&c->rows);
 	c->n = c->nrj = 0;
-	c->counted = c->unmetered = c->outside = 0;
+	c->counted = c->unmetered = c->outside = c->dups = 0;
 }
 
 /* Fill a chunk with whole lines; 0 at the end of the input. */
@@ -371,6 +479,7 @@ chunk_collect(struct magg *g, struct chunk *c)
 	g->counted += c->counted;
 	g->unmetered += c->unmetered;
 	g->outside += c->outside;
+	g->dups += c->dups;
 	if (g->rej.pending.len >= 1 << 20)
 		rej_flush(&g->rej);
 }
@@ -472,7 +581,7 @@ count_stream(struct magg *g)
 	struct worker w[MAXJOBS];
 	struct chunk *c;
 
-	workers_start(g, w, g->jobs);
+	workers_start(g, w, g->dedupe ? 1 : g->jobs);
 	for (;;) {
 		c = chunk_next(g);
 		if (!chunk_fill(g, c))
@@ -609,6 +718,8 @@ write_stats(struct magg *g)
 	jw_int(&w, (int64_t)g->unmetered);
 	JW_KEY(&w, "outside_window");
 	jw_int(&w, (int64_t)g->outside);
+	JW_KEY(&w, "duplicates");
+	jw_int(&w, (int64_t)g->dups);
 	JW_KEY(&w, "rejected");
 	jw_int(&w, (int64_t)g->rejected);
 	rej_stats(&g->rej, &w);
@@ -644,25 +755,28 @@ summary(struct magg *g)
 	struct buf b = { 0 };
 
 	buf_printf(&b, "read %" PRIu64 ", aggregated %" PRIu64 ", unmetered %"
-	    PRIu64 ", outside the window %" PRIu64 ", rejected %" PRIu64
-	    "; %" PRIu64 " aggregates", g->read, g->counted, g->unmetered,
-	    g->outside, g->rejected, g->aggregates);
+	    PRIu64 ", outside the window %" PRIu64, g->read, g->counted,
+	    g->unmetered, g->outside);
+	if (g->dedupe)
+		buf_printf(&b, ", duplicates %" PRIu64, g->dups);
+	buf_printf(&b, ", rejected %" PRIu64 "; %" PRIu64 " aggregates",
+	    g->rejected, g->aggregates);
 	rej_summary(&g->rej, &b);
 	warnmsg("%s", buf_cstr(&b));
 	buf_free(&b);
 }
-
 
 int
 main(int argc, char **argv)
 {
 	enum {
 		O_FROM = 256, O_TO, O_MAXLINE, O_MAXDEPTH, O_BUSY, O_STRICT,
-		O_VERSION
+		O_DEDUPE, O_VERSION
 	};
 	static const struct option longopts[] = {
 		{ "busy-timeout",	required_argument, NULL, O_BUSY },
 		{ "customers",		required_argument, NULL, 'c' },
+		{ "dedupe",		no_argument,       NULL, O_DEDUPE },
 		{ "from",		required_argument, NULL, O_FROM },
 		{ "help",		no_argument,       NULL, 'h' },
 		{ "jobs",		required_argument, NULL, 'j' },
@@ -729,6 +843,9 @@ main(int argc, char **argv)
 		case O_BUSY:
 			g.busy_ms = (int)cli_num("--busy-timeout", optarg, 0,
 			    86400000);
+			break;
+		case O_DEDUPE:
+			g.dedupe = 1;
 			break;
 		case O_FROM:
 			g.from = cli_time("--from", optarg);
@@ -809,9 +926,11 @@ main(int argc, char **argv)
 	rej_close(&g.rej);
 	out_close();
 	summary(&g);
-	if (g.read != g.counted + g.unmetered + g.outside + g.rejected)
+	if (g.read != g.counted + g.unmetered + g.outside + g.dups +
+	    g.rejected)
 		die(EX_SOFTWARE, "accounting error: read %" PRIu64 " != "
-		    "aggregated + unmetered + outside + rejected", g.read);
+		    "aggregated + unmetered + outside + duplicates + rejected",
+		    g.read);
 	if (g.stats_path != NULL)
 		write_stats(&g);
 	if (g.lr.failed)
@@ -827,6 +946,7 @@ main(int argc, char **argv)
 	if (g.customers_path != NULL)
 		cust_free(&g.cust);
 	buf_free(&g.raw);
+	free(g.keys.t);
 	free(rejects_default);
 	return rc;
 }

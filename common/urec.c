@@ -133,6 +133,14 @@ urec_read(struct jrec *r, struct urec *u)
 	if (key_unhex(s, u->key, KEY_LEN) < 0)
 		return fail(r, "invalid_field", "key", "key '%s' is not %d "
 		    "hex digits", s, 2 * KEY_LEN);
+	if (str(r, "digest", 0, &s, NULL) < 0)
+		return -1;
+	if (s != NULL) {
+		if (key_unhex(s, u->digest, KEY_LEN) < 0)
+			return fail(r, "invalid_field", "digest", "digest '%s' "
+			    "is not %d hex digits", s, 2 * KEY_LEN);
+		u->has_digest = 1;
+	}
 	v = json_object_get(r->root, "data");
 	if (v != NULL && !json_is_null(v))
 		u->data = v;

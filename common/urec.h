@@ -28,6 +28,8 @@ struct urec {
 	const char	*source, *id, *subject, *corr;	/* NULL if absent */
 	int64_t		 t;			/* required */
 	unsigned char	 key[KEY_LEN];		/* required */
+	unsigned char	 digest[KEY_LEN];	/* when has_digest */
+	int		 has_digest;
 	json_t		*data;			/* NULL when absent or null */
 };
 

@@ -235,3 +235,30 @@ for n in range(3000):
 	sort -c "$T/keys"
 	[ "$(jq -s 'map(select(.meter == "a") | .events) | add' "$T/one")" -eq 3000 ]
 }
+
+@test "--dedupe: a record repeated counts once, another event under its key is a conflict" {
+	meters '{"name":"s","event_type":"t","aggregation":"sum","field":"v"}'
+	{
+		urec 1 cus_a t 2026-10-01T00:00:00Z '{"v":1}' | sed 's/}$/,"digest":"aa000000000000000000000000000000"}/'
+		urec 2 cus_a t 2026-10-01T00:00:00Z '{"v":2}'
+	} >"$T/in"
+	urec 1 cus_a t 2026-10-01T00:00:00Z '{"v":9}' | sed 's/}$/,"digest":"bb000000000000000000000000000000"}/' >"$T/conflict"
+	# without --dedupe the same file twice is counted twice
+	agg "$T/in" "$T/in" >"$T/out"
+	[ "$(q s)" = "6 4" ]
+	run agg --dedupe --stats "$T/s" "$T/in" "$T/in" "$T/conflict"
+	expect_status 0
+	echo "$output" | grep -v '^meter-aggregate: ' >"$T/out"
+	[ "$(q s)" = "3 2" ]
+	[[ "$output" == *"duplicates 2, rejected 1;"* ]]
+	jq -e '.read == 5 and .aggregated == 2 and .duplicates == 2 and .rejected == 1' "$T/s"
+	jq -e '.class == "idempotency_conflict" and .code == "idempotency_conflict" and .field == "key" and .line == 1' "$T/r"
+	# a refused record claims no key: its fix is counted
+	rm -f "$T/r"
+	{
+		urec 7 cus_a t 2026-10-01T00:00:00Z '{"w":1}'
+		urec 7 cus_a t 2026-10-01T00:00:00Z '{"v":7}'
+	} | agg --dedupe >"$T/out"
+	[ "$(q s)" = "7 1" ]
+	jq -e '.code == "missing_value"' "$T/r"
+}

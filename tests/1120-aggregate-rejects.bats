@@ -219,3 +219,15 @@ for n in range(20000):
 	    "$BIN/meter-aggregate" "$T/m" "$T/r" "$T/in"
 	[[ "$output" == *"status 74"* ]]
 }
+
+@test "partial_line: a cut last line is refused; a complete one without newline counts" {
+	meters '{"name":"c","event_type":"t","aggregation":"count"}'
+	urec 1 cus_a t 2026-10-01T00:00:00Z '{}' | head -c 60 >"$T/in"
+	run agg "$T/in"
+	expect_status 0
+	one_reject partial_line "" 1
+	urec 1 cus_a t 2026-10-01T00:00:00Z '{}' | tr -d '\n' >"$T/in2"
+	rm -f "$T/r"
+	run agg --stats "$T/s" "$T/in2"
+	jq -e '.aggregated == 1 and .rejected == 0' "$T/s"
+}
