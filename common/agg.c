@@ -250,13 +250,11 @@ struct cust {
 	int		 anchor;
 	int		 havep;
 	struct tm_period p;
-	uint32_t	 rank;
 };
 
 struct grp {
 	char		*json;
 	size_t		 len;
-	uint32_t	 rank;
 };
 
 struct gext {			/* weighted_sum only */
@@ -265,7 +263,7 @@ struct gext {			/* weighted_sum only */
 
 struct acc {
 	uint32_t	 cid, gid, mi;
-	unsigned char	 hasval, gauge;
+	int		 hasval;
 	int64_t		 ps, pe;
 	uint64_t	 events;
 	int64_t		 first, last;
@@ -638,6 +636,21 @@ tab_grow(struct agg_tab *t)
 	free(old);
 }
 
+/* A new accumulator at the end of the slabs, not in the hash table. */
+static struct acc *
+acc_append(struct agg_tab *t)
+{
+	if (t->nacc % ACC_SLAB == 0) {
+		t->slab = xreallocarray(t->slab, t->nacc / ACC_SLAB + 1,
+		    sizeof(*t->slab));
+		t->slab[t->nacc / ACC_SLAB] = xmalloc(ACC_SLAB *
+		    sizeof(struct acc));
+	}
+	if (t->nacc >= UINT32_MAX - 1)
+		die(EX_SOFTWARE, "more than 4 billion aggregates");
+	return acc_at(t, t->nacc++);
+}
+
 /* The accumulator of (customer, group, meter, period start), created empty. */
 static struct acc *
 acc_get(struct agg_tab *t, uint32_t cid, uint32_t gid, uint32_t mi,
@@ -658,15 +671,7 @@ acc_get(struct agg_tab *t, uint32_t cid, uint32_t gid, uint32_t mi,
 		    a->ps == ps)
 			return a;
 	}
-	if (t->nacc % ACC_SLAB == 0) {
-		t->slab = xreallocarray(t->slab, t->nacc / ACC_SLAB + 1,
-		    sizeof(*t->slab));
-		t->slab[t->nacc / ACC_SLAB] = xmalloc(ACC_SLAB *
-		    sizeof(struct acc));
-	}
-	if (t->nacc >= UINT32_MAX - 1)
-		die(EX_SOFTWARE, "more than 4 billion aggregates");
-	a = acc_at(t, t->nacc);
+	a = acc_append(t);
 	memset(a, 0, sizeof(*a));
 	a->cid = cid;
 	a->gid = gid;
@@ -676,7 +681,7 @@ acc_get(struct agg_tab *t, uint32_t cid, uint32_t gid, uint32_t mi,
 	a->first = INT64_MAX;
 	a->last = INT64_MIN;
 	t->tab[j].h = h;
-	t->tab[j].idx = (uint32_t)++t->nacc;
+	t->tab[j].idx = (uint32_t)t->nacc;	/* index + 1 */
 	return a;
 }
 
@@ -895,20 +900,20 @@ agg_merge(struct agg_tab *into, struct agg_tab *from)
 	for (i = 0; i < from->ngrp; i++)
 		gmap[i] = grp_intern(into, from->grp[i].json,
 		    from->grp[i].len);
+	/*
+	 * Appended, not looked up: the same aggregate may now be in the
+	 * slabs twice, and agg_finish combines them once they are sorted
+	 * next to each other.  Only gauge periods are looked up after a
+	 * merge, and none exists before agg_finish makes them.
+	 */
 	for (i = 0; i < from->nacc; i++) {
 		b = acc_at(from, i);
-		a = acc_get(into, cmap[b->cid], gmap[b->gid], b->mi, b->ps,
-		    b->pe);
-		if (a->events == 0) {
-			uint32_t cid = a->cid, gid = a->gid;
-
-			*a = *b;
-			a->cid = cid;
-			a->gid = gid;
-			b->set = NULL;
-			b->gx = NULL;
-		} else
-			acc_merge(into, a, b);
+		a = acc_append(into);
+		*a = *b;
+		a->cid = cmap[b->cid];
+		a->gid = gmap[b->gid];
+		b->set = NULL;
+		b->gx = NULL;
 	}
 	for (i = 0; i < from->series.cap; i++) {
 		if (from->series.t[i].key == NULL ||
@@ -1016,7 +1021,6 @@ series_walk(struct agg_tab *t, struct series *s)
 			    m->precision, m->rounding, &a->val) != DEC_OK)
 				wsum_overflow(t, s);
 			a->hasval = 1;
-			a->gauge = 1;
 			a->gx = xmalloc(sizeof(*a->gx));
 			a->gx->opening = opening;
 			a->gx->closing = level;
@@ -1260,6 +1264,14 @@ agg_finish(struct agg_tab *t, int jobs,
 		n++;
 	}
 	qsort(v, n, sizeof(*v), skey_cmp);
+	/* one aggregate counted by several threads: combine it */
+	for (i = k = 0; i < n; i++)
+		if (k > 0 && skey_cmp(&v[k - 1], &v[i]) == 0)
+			acc_merge(t, acc_at(t, v[k - 1].idx),
+			    acc_at(t, v[i].idx));
+		else
+			v[k++] = v[i];
+	n = k;
 	free(crank);
 	free(grank);
 	free(mrank);

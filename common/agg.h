@@ -63,7 +63,10 @@ struct agg_tab	*agg_new(const struct agg_conf *);
 void		 agg_free(struct agg_tab *);
 /* Count one event: AGG_COUNTED, AGG_UNMETERED, AGG_OUTSIDE or AGG_REJECT. */
 int		 agg_event(struct agg_tab *, const struct aev *, struct agg_err *);
-/* Move everything of from into into; from is freed. */
+/*
+ * Move everything of from into into; from is freed.  Cheap: an aggregate
+ * both counted is combined later, by agg_finish.
+ */
 void		 agg_merge(struct agg_tab *into, struct agg_tab *from);
 
 /* A finished aggregate, as written. */
