@@ -1,0 +1,66 @@
+/*
+ * price.h: the arithmetic of the charge models rate(1) applies, exact and
+ * unrounded: a line's amount is rounded once, to the currency's minor
+ * unit, by price_round().  Property names follow Stripe's.
+ *
+ * Tiers: up_to is inclusive and the last tier is open (up_to null), as
+ * Stripe and Lago define them; tier i holds the quantities q with
+ * up_to[i-1] < q <= up_to[i], and the first tier also holds 0, so its
+ * flat_amount is charged even at zero usage (Lago).  Quantities may be
+ * decimal: with tiers up to 10 and beyond, 10.5 units put 0.5 in the
+ * second tier.
+ *
+ *   graduated	each unit at the price of the tier it falls in, plus the
+ *		flat_amount of every tier reached
+ *   volume	every unit at the price of the tier the total falls in,
+ *		plus that tier's flat_amount
+ *   package	ceil or floor(q / package_size) packages at amount each
+ *
+ * Tiered models refuse a negative quantity (PRICE_ENEG); unit pricing
+ * takes it (a correction gives a credit).
+ */
+#ifndef PRICE_H
+#define PRICE_H
+
+#include <stddef.h>
+
+#include "dec.h"
+
+#define PRICE_MAXTIERS	64
+
+/* dec.h's DEC_* errors, and: */
+enum {
+	PRICE_ENEG = 100,	/* a tiered model got a negative quantity */
+	PRICE_ETIERS		/* tiers not ascending or not ending open */
+};
+
+struct tier {
+	int	 open;		/* up_to is null: the last tier */
+	dec	 up_to;
+	dec	 unit_amount;	/* 0 when absent */
+	dec	 flat_amount;	/* 0 when absent */
+};
+
+/* What a tier contributed, for the line's breakdown. */
+struct price_step {
+	int	 tier;		/* index */
+	dec	 units;
+	dec	 amount;	/* units x unit_amount + flat_amount */
+};
+
+const char	*price_strerror(int);
+/* 0 when the tiers are usable, else PRICE_ETIERS with *why set. */
+int	 price_check_tiers(const struct tier *, size_t, const char **why);
+int	 price_unit(dec qty, dec unit_amount, dec *amount);
+int	 price_graduated(const struct tier *, size_t, dec qty,
+	    struct price_step *, size_t *nsteps, dec *amount);
+int	 price_volume(const struct tier *, size_t, dec qty,
+	    struct price_step *, size_t *nsteps, dec *amount);
+int	 price_package(dec qty, dec size, dec per_package, int round_up,
+	    dec *packages, dec *amount);
+/* The quantity after free units: max(qty - free, 0). */
+int	 price_free(dec qty, dec free_units, dec *billable);
+/* A line's amount in minor units of a currency with that many decimals. */
+int	 price_round(dec amount, int minor_units, enum dec_round, dec *out);
+
+#endif

@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""price_oracle.py: check common/price.c against Python's decimal module.
+
+usage: price_oracle.py PATH/TO/test_price [--count N] [--seed S]
+
+Random tier tables (1 to 6 tiers, integer and decimal edges, flat and
+unit amounts, some zero) and quantities (0, on and beside every edge,
+decimals, negatives) for graduated and volume pricing; random packages;
+random roundings.  The rules, from price.h, written again here:
+
+  graduated  tier i holds (up_to[i-1], up_to[i]], the first also 0; each
+             unit at its tier's unit_amount, plus the flat_amount of
+             every tier reached; a negative quantity is an error
+  volume     all units at the tier the total falls in (the first with
+             qty <= up_to), plus its flat_amount
+  package    ceil or floor(qty / size) x amount
+  round      quantize to the minor unit with the mode
+
+Values are compared as numbers (2.50 == 2.5).  Prints TAP.
+"""
+import argparse
+import decimal
+import random
+import subprocess
+import sys
+from decimal import Decimal as D
+
+decimal.getcontext().prec = 200
+MODES = {"half-up": decimal.ROUND_HALF_UP, "half-even":
+         decimal.ROUND_HALF_EVEN, "up": decimal.ROUND_UP, "down":
+         decimal.ROUND_DOWN, "ceiling": decimal.ROUND_CEILING,
+         "floor": decimal.ROUND_FLOOR}
+
+
+def graduated(tiers, q):
+    if q < 0:
+        return "ERR 100"
+    total, lo = D(0), D(0)
+    for i, (up, unit, flat) in enumerate(tiers):
+        if i > 0 and q <= lo:
+            break
+        hi = q if up is None or q < up else up
+        total += (hi - lo) * unit + flat
+        if up is not None:
+            lo = up
+    return total
+
+
+def volume(tiers, q):
+    if q < 0:
+        return "ERR 100"
+    for up, unit, flat in tiers:
+        if up is None or q <= up:
+            return q * unit + flat
+
+
+def num(r):
+    return str(r.choice([0, 1, 2, 5, 10, 100, 1000, 12345])) + \
+        r.choice(["", "", ".5", ".25", ".001", ".99"])
+
+
+def make_tiers(r):
+    edges = sorted({D(num(r)) for _ in range(r.randrange(0, 6))} - {D(0)})
+    tiers = [(e, D(r.choice(["0", "1", "0.5", "0.00002", "7", "6.5",
+                             "0.125"])),
+              D(r.choice(["0", "0", "10", "2.5"]))) for e in edges]
+    tiers.append((None, D(r.choice(["0", "0.25", "6", "0.00001"])),
+                  D(r.choice(["0", "1"]))))
+    return tiers
+
+
+def spec(tiers):
+    return ",".join(("inf" if up is None else str(up)) + ":" + str(u) +
+                    ":" + str(f) for up, u, f in tiers)
+
+
+def quantities(r, tiers):
+    qs = [D(0), D(num(r)), D("-1"), D("0.0001")]
+    for up, _, _ in tiers:
+        if up is not None:
+            qs += [up, up + D("0.001"), up - D("0.001")]
+    return [q for q in qs if abs(q) < D(10) ** 20]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("binary")
+    ap.add_argument("--count", type=int, default=400)
+    ap.add_argument("--seed", type=int, default=4)
+    a = ap.parse_args()
+    r = random.Random(a.seed)
+    lines, want = [], []
+    for _ in range(a.count):
+        t = make_tiers(r)
+        for q in quantities(r, t):
+            for name, f in (("grad", graduated), ("vol", volume)):
+                lines.append(f"{name} {spec(t)} {q}")
+                want.append(f(t, q))
+        q, size, per = D(num(r)), D(r.choice(["1", "100", "1000", "2.5"])), \
+            D(r.choice(["5", "0.5", "12.34"]))
+        for up in (True, False):
+            lines.append(f"pkg {q} {size} {per} {'up' if up else 'down'}")
+            n = (q / size).to_integral_value(
+                decimal.ROUND_CEILING if up else decimal.ROUND_FLOOR)
+            want.append(n * per)
+        amt = D(r.choice(["0.015", "0.025", "-0.005", "1234.5678",
+                          "0.00002", "99.995"]))
+        mode = r.choice(sorted(MODES))
+        minor = r.choice([0, 2, 3])
+        lines.append(f"round {amt} {minor} {mode}")
+        want.append(amt.quantize(D(1).scaleb(-minor), MODES[mode]))
+    out = subprocess.run([a.binary, "--oracle"], input="\n".join(lines) +
+                         "\n", capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    bad = []
+    for line, w, got in zip(lines, want, out):
+        if isinstance(w, str):
+            ok = got == w
+        else:
+            try:
+                ok = D(got) == w
+            except decimal.InvalidOperation:
+                ok = False
+        if not ok:
+            bad.append(f"{line}: want {w}, got {got}")
+    if len(out) != len(lines):
+        bad.append(f"{len(lines)} lines in, {len(out)} out")
+    print("1..1")
+    print(("ok" if not bad else "not ok") +
+          f" 1 - {len(lines)} pricing cases agree with decimal")
+    for b in bad[:20]:
+        print("# " + b)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

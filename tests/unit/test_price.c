@@ -1,0 +1,199 @@
+/*
+ * test_price: the charge models of price.c.
+ *
+ * With no argument it runs the hand-checked vectors below (Stripe's and
+ * Lago's published examples among them).  With --oracle it is a line
+ * calculator for tests/unit/price_oracle.py:
+ *
+ *   grad|vol TIERS QTY	  TIERS: up_to:unit:flat,...; up_to "inf"
+ *   pkg QTY SIZE PER up|down
+ *   round AMOUNT MINOR MODE
+ *
+ * and prints the amount (or "ERR name").
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "price.h"
+#include "tap.h"
+
+static dec
+D(const char *s)
+{
+	dec d;
+
+	if (dec_parse(s, strlen(s), &d) != DEC_OK) {
+		fprintf(stderr, "bad number '%s'\n", s);
+		exit(2);
+	}
+	return d;
+}
+
+/* "5:7:0,10:6.5:0,inf:6:0" */
+static int
+tiers(char *spec, struct tier *t, size_t *n)
+{
+	char *tok, *save = NULL, *a, *b;
+
+	*n = 0;
+	for (tok = strtok_r(spec, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		if (*n == PRICE_MAXTIERS || (a = strchr(tok, ':')) == NULL ||
+		    (b = strchr(a + 1, ':')) == NULL)
+			return -1;
+		*a++ = '\0';
+		*b++ = '\0';
+		memset(&t[*n], 0, sizeof(t[*n]));
+		t[*n].open = strcmp(tok, "inf") == 0;
+		if (!t[*n].open)
+			t[*n].up_to = D(tok);
+		t[*n].unit_amount = D(a);
+		t[*n].flat_amount = D(b);
+		(*n)++;
+	}
+	return 0;
+}
+
+static void
+fmt(int e, dec d, char *out, size_t n)
+{
+	if (e != 0)
+		snprintf(out, n, "ERR %d", e);
+	else if (dec_fmt(d, out, n) < 0)
+		snprintf(out, n, "ERR FMT");
+}
+
+static void
+run_line(char *line, char *out, size_t n)
+{
+	struct tier t[PRICE_MAXTIERS];
+	struct price_step s[PRICE_MAXTIERS];
+	char *w[5], *save = NULL;
+	size_t nw = 0, nt, ns;
+	dec amount = DEC_ZERO, packages;
+	int e, mode;
+
+	line[strcspn(line, "\n")] = '\0';
+	for (w[0] = strtok_r(line, " ", &save); w[nw] != NULL && nw < 4;)
+		w[++nw] = strtok_r(NULL, " ", &save);
+	if (nw >= 3 && (strcmp(w[0], "grad") == 0 ||
+	    strcmp(w[0], "vol") == 0)) {
+		if (tiers(w[1], t, &nt) < 0) {
+			snprintf(out, n, "ERR BADLINE");
+			return;
+		}
+		e = w[0][0] == 'g' ?
+		    price_graduated(t, nt, D(w[2]), s, &ns, &amount) :
+		    price_volume(t, nt, D(w[2]), s, &ns, &amount);
+		fmt(e, amount, out, n);
+	} else if (nw >= 4 && strcmp(w[0], "pkg") == 0) {
+		e = price_package(D(w[1]), D(w[2]), D(w[3]),
+		    w[4] != NULL && strcmp(w[4], "up") == 0, &packages,
+		    &amount);
+		fmt(e, amount, out, n);
+	} else if (nw >= 4 && strcmp(w[0], "round") == 0) {
+		if ((mode = dec_parse_round(w[3])) < 0) {
+			snprintf(out, n, "ERR BADLINE");
+			return;
+		}
+		e = price_round(D(w[1]), atoi(w[2]), (enum dec_round)mode,
+		    &amount);
+		fmt(e, amount, out, n);
+	} else
+		snprintf(out, n, "ERR BADLINE");
+}
+
+static int
+oracle(void)
+{
+	char *line = NULL, out[256];
+	size_t cap = 0;
+
+	while (getline(&line, &cap, stdin) != -1) {
+		run_line(line, out, sizeof(out));
+		puts(out);
+	}
+	free(line);
+	return fflush(stdout) == 0 && !ferror(stdin) ? 0 : 1;
+}
+
+static const struct {
+	const char *in, *want;
+} cases[] = {
+	/* Stripe's volume example: 1-5 at $7, 6-10 at $6.50, 11+ at $6 */
+	{ "vol 5:7:0,10:6.5:0,inf:6:0 5", "35" },
+	{ "vol 5:7:0,10:6.5:0,inf:6:0 6", "39.0" },
+	{ "vol 5:7:0,10:6.5:0,inf:6:0 20", "120" },
+	{ "vol 5:7:0,10:6.5:0,inf:6:0 10", "65.0" },
+	{ "vol 5:7:0,10:6.5:0,inf:6:0 10.5", "63.0" },
+	{ "vol 5:7:0,10:6.5:0,inf:6:0 0", "0" },
+	/* the same tiers graduated: 5 x 7 + 5 x 6.5 + 10 x 6 */
+	{ "grad 5:7:0,10:6.5:0,inf:6:0 20", "127.5" },
+	{ "grad 5:7:0,10:6.5:0,inf:6:0 5", "35" },
+	{ "grad 5:7:0,10:6.5:0,inf:6:0 6", "41.5" },
+	{ "grad 5:7:0,10:6.5:0,inf:6:0 10.5", "70.5" },
+	/* quantity 0 lies in the first tier: its flat amount is charged */
+	{ "grad 100:0:10,inf:0.5:0 0", "10" },
+	{ "vol 100:0:10,inf:0.5:0 0", "10" },
+	/* a later tier's flat amount once it is reached, not at its edge */
+	{ "grad 100:0:10,inf:0.5:20 100", "10" },
+	{ "grad 100:0:10,inf:0.5:20 100.001", "30.0005" },
+	/* Lago-style graduated with flat fees per tier */
+	{ "grad 10:1:5,20:0.5:2,inf:0.25:1 25", "24.25" },
+	{ "grad 5:7:0,inf:6:0 -1", "ERR 100" },
+	{ "vol 5:7:0,inf:6:0 -0.5", "ERR 100" },
+	/* tiers that are not usable */
+	{ "grad 10:1:0,5:1:0,inf:1:0 3", "ERR 101" },
+	{ "grad 10:1:0,20:1:0 3", "ERR 101" },
+	{ "grad 10:-1:0,inf:1:0 3", "ERR 101" },
+	{ "grad inf:1:0,inf:1:0 3", "ERR 101" },
+	/* package: 1000 units a package of $5, partial packages up or down */
+	{ "pkg 2001 1000 5 up", "15" },
+	{ "pkg 2001 1000 5 down", "10" },
+	{ "pkg 2000 1000 5 up", "10" },
+	{ "pkg 0 1000 5 up", "0" },
+	{ "pkg 1 0 5 up", "ERR 4" },
+	/* Stripe: 0.05 cents x 30 units = 1.5 cents, billed as 2 cents */
+	{ "round 0.0150 2 half-up", "0.02" },
+	{ "round 0.0150 2 half-even", "0.02" },
+	{ "round 0.025 2 half-even", "0.02" },
+	{ "round 0.025 2 half-up", "0.03" },
+	{ "round 1234.5 0 half-up", "1235" },
+	{ "round 1.2345 3 down", "1.234" },
+	{ "round -0.005 2 half-up", "-0.01" },
+};
+
+int
+main(int argc, char **argv)
+{
+	char line[256], out[256];
+	dec a, b;
+	size_t i;
+
+	if (argc == 2 && strcmp(argv[1], "--oracle") == 0)
+		return oracle();
+	if (argc != 1) {
+		fprintf(stderr, "usage: test_price [--oracle]\n");
+		return 2;
+	}
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(line, sizeof(line), "%s", cases[i].in);
+		run_line(line, out, sizeof(out));
+		ok(strcmp(out, cases[i].want) == 0, "%s -> %s (got %s)",
+		    cases[i].in, cases[i].want, out);
+	}
+	/* a unit price below the minor unit: 0.00002 per token */
+	ok(price_unit(D("1234567"), D("0.00002"), &a) == 0 &&
+	    dec_cmp(a, D("24.69134")) == 0 &&
+	    price_round(a, 2, DEC_HALF_UP, &b) == 0 &&
+	    dec_cmp(b, D("24.69")) == 0, "unit: 1234567 x 0.00002 = 24.69134, "
+	    "billed 24.69");
+	ok(price_unit(D("-3"), D("1.5"), &a) == 0 && dec_cmp(a, D("-4.5")) ==
+	    0, "unit: a negative quantity is a credit");
+	ok(price_free(D("80"), D("100"), &a) == 0 && dec_sign(a) == 0,
+	    "free units above usage leave 0");
+	ok(price_free(D("180.5"), D("100"), &a) == 0 &&
+	    dec_cmp(a, D("80.5")) == 0, "free units come off first");
+	return tap_done();
+}
