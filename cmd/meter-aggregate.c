@@ -495,7 +495,9 @@ collect_one(struct magg *g)
 		pthread_cond_wait(&g->done, &g->mu);
 	pthread_mutex_unlock(&g->mu);
 	chunk_collect(g, c);
+	pthread_mutex_lock(&g->mu);	/* workers read states under it */
 	c->state = C_FREE;
+	pthread_mutex_unlock(&g->mu);
 	g->col++;
 }
 
