@@ -137,6 +137,72 @@ price_package(dec qty, dec size, dec per_package, int round_up,
 	return dec_mul(*packages, per_package, amount);
 }
 
+/* v / 100, exactly: two more fraction digits */
+static int
+percent_of(dec a, dec pct, dec *out)
+{
+	int e;
+
+	if ((e = dec_mul(a, pct, out)) != DEC_OK)
+		return e;
+	*out = dec_normalize(*out);
+	if (out->s + 2 > DEC_MAXSCALE)
+		return DEC_EINEXACT;
+	out->s += 2;
+	return 0;
+}
+
+int
+price_percentage(dec amount, dec rate, dec fixed, const dec *min,
+    const dec *max, dec *fee)
+{
+	int e;
+
+	if ((e = percent_of(amount, rate, fee)) != 0 ||
+	    (e = dec_add(*fee, fixed, fee)) != DEC_OK)
+		return e;
+	if (min != NULL && dec_cmp(*fee, *min) < 0)
+		*fee = *min;
+	if (max != NULL && dec_cmp(*fee, *max) > 0)
+		*fee = *max;
+	return 0;
+}
+
+int
+price_trueup(dec amount, dec minimum, dec *trueup)
+{
+	int e;
+
+	if ((e = dec_sub(minimum, amount, trueup)) != DEC_OK)
+		return e;
+	if (dec_sign(*trueup) < 0)
+		*trueup = DEC_ZERO;
+	return 0;
+}
+
+int
+price_discount(dec amount, int percent, dec value, const dec *cap,
+    dec *discount)
+{
+	int e;
+
+	*discount = DEC_ZERO;
+	if (dec_sign(amount) <= 0)
+		return 0;
+	if (percent) {
+		if ((e = percent_of(amount, value, discount)) != 0)
+			return e;
+	} else
+		*discount = value;
+	if (dec_cmp(*discount, amount) > 0)
+		*discount = amount;
+	if (cap != NULL && dec_cmp(*discount, *cap) > 0)
+		*discount = *cap;
+	if (dec_sign(*discount) < 0)
+		*discount = DEC_ZERO;
+	return 0;
+}
+
 int
 price_free(dec qty, dec free_units, dec *billable)
 {

@@ -58,6 +58,22 @@ int	 price_volume(const struct tier *, size_t, dec qty,
 	    struct price_step *, size_t *nsteps, dec *amount);
 int	 price_package(dec qty, dec size, dec per_package, int round_up,
 	    dec *packages, dec *amount);
+/*
+ * percentage: a fee on one transaction of the given amount, rate in
+ * percent (Lago's convention: "2.5" is 2.5 %), plus a fixed fee, then
+ * held between min and max when they are given (NULL: no bound).
+ */
+int	 price_percentage(dec amount, dec rate, dec fixed, const dec *min,
+	    const dec *max, dec *fee);
+/* A minimum commitment's true-up: max(minimum - amount, 0). */
+int	 price_trueup(dec amount, dec minimum, dec *trueup);
+/*
+ * A discount off an amount: percent of it, or a fixed value; never more
+ * than the amount (a discount does not make a charge a credit), nor than
+ * cap when given.  0 off an amount of 0 or less.
+ */
+int	 price_discount(dec amount, int percent, dec value, const dec *cap,
+	    dec *discount);
 /* The quantity after free units: max(qty - free, 0). */
 int	 price_free(dec qty, dec free_units, dec *billable);
 /* A line's amount in minor units of a currency with that many decimals. */

@@ -15,6 +15,10 @@ random roundings.  The rules, from price.h, written again here:
              qty <= up_to), plus its flat_amount
   package    ceil or floor(qty / size) x amount
   round      quantize to the minor unit with the mode
+  pct        amount x rate / 100 + fixed, held in [min, max]
+  trueup     max(minimum - amount, 0)
+  disc       percent of the amount or a fixed value, at most the amount
+             and the cap; 0 off an amount of 0 or less
 
 Values are compared as numbers (2.50 == 2.5).  Prints TAP.
 """
@@ -103,6 +107,34 @@ def main():
             n = (q / size).to_integral_value(
                 decimal.ROUND_CEILING if up else decimal.ROUND_FLOOR)
             want.append(n * per)
+        x = D(num(r))
+        rate, fixed = D(r.choice(["2.9", "0", "1.25", "100"])), \
+            D(r.choice(["0", "0.30"]))
+        lo = r.choice([None, D("0.50"), D("1")])
+        hi = r.choice([None, D("5"), D("20")])
+        lines.append(f"pct {x} {rate} {fixed} {lo if lo is not None else '-'}"
+                     f" {hi if hi is not None else '-'}")
+        fee = x * rate / 100 + fixed
+        if lo is not None and fee < lo:
+            fee = lo
+        if hi is not None and fee > hi:
+            fee = hi
+        want.append(fee)
+        m = D(num(r))
+        lines.append(f"trueup {x} {m}")
+        want.append(max(m - x, D(0)))
+        pct = r.random() < 0.5
+        v = D(r.choice(["10", "50", "0.5", "100"]))
+        cap = r.choice([None, D("25"), D("0.01")])
+        amt0 = x * r.choice([1, -1]) if r.random() < 0.2 else x
+        lines.append(f"disc {amt0} {'pct' if pct else 'fixed'} {v} "
+                     f"{cap if cap is not None else '-'}")
+        d = D(0)
+        if amt0 > 0:
+            d = min(amt0 * v / 100 if pct else v, amt0)
+            if cap is not None:
+                d = min(d, cap)
+        want.append(d)
         amt = D(r.choice(["0.015", "0.025", "-0.005", "1234.5678",
                           "0.00002", "99.995"]))
         mode = r.choice(sorted(MODES))

@@ -8,6 +8,9 @@
  *   grad|vol TIERS QTY	  TIERS: up_to:unit:flat,...; up_to "inf"
  *   pkg QTY SIZE PER up|down
  *   round AMOUNT MINOR MODE
+ *   pct AMOUNT RATE FIXED MIN|- MAX|-
+ *   trueup AMOUNT MINIMUM
+ *   disc AMOUNT pct|fixed VALUE CAP|-
  *
  * and prints the amount (or "ERR name").
  */
@@ -69,13 +72,14 @@ run_line(char *line, char *out, size_t n)
 {
 	struct tier t[PRICE_MAXTIERS];
 	struct price_step s[PRICE_MAXTIERS];
-	char *w[5], *save = NULL;
+	char *w[7], *save = NULL;
+	dec lo, hi;
 	size_t nw = 0, nt, ns;
 	dec amount = DEC_ZERO, packages;
 	int e, mode;
 
 	line[strcspn(line, "\n")] = '\0';
-	for (w[0] = strtok_r(line, " ", &save); w[nw] != NULL && nw < 4;)
+	for (w[0] = strtok_r(line, " ", &save); w[nw] != NULL && nw < 6;)
 		w[++nw] = strtok_r(NULL, " ", &save);
 	if (nw >= 3 && (strcmp(w[0], "grad") == 0 ||
 	    strcmp(w[0], "vol") == 0)) {
@@ -99,6 +103,24 @@ run_line(char *line, char *out, size_t n)
 		}
 		e = price_round(D(w[1]), atoi(w[2]), (enum dec_round)mode,
 		    &amount);
+		fmt(e, amount, out, n);
+	} else if (nw >= 6 && strcmp(w[0], "pct") == 0) {
+		if (strcmp(w[4], "-") != 0)
+			lo = D(w[4]);
+		if (strcmp(w[5], "-") != 0)
+			hi = D(w[5]);
+		e = price_percentage(D(w[1]), D(w[2]), D(w[3]),
+		    strcmp(w[4], "-") ? &lo : NULL,
+		    strcmp(w[5], "-") ? &hi : NULL, &amount);
+		fmt(e, amount, out, n);
+	} else if (nw >= 3 && strcmp(w[0], "trueup") == 0) {
+		e = price_trueup(D(w[1]), D(w[2]), &amount);
+		fmt(e, amount, out, n);
+	} else if (nw >= 5 && strcmp(w[0], "disc") == 0) {
+		if (strcmp(w[4], "-") != 0)
+			hi = D(w[4]);
+		e = price_discount(D(w[1]), strcmp(w[2], "pct") == 0, D(w[3]),
+		    strcmp(w[4], "-") ? &hi : NULL, &amount);
 		fmt(e, amount, out, n);
 	} else
 		snprintf(out, n, "ERR BADLINE");
@@ -162,6 +184,20 @@ static const struct {
 	{ "round 1234.5 0 half-up", "1235" },
 	{ "round 1.2345 3 down", "1.234" },
 	{ "round -0.005 2 half-up", "-0.01" },
+	/* percentage: 2.9 % + 0.30 a transaction, held in [0.50, 5] */
+	{ "pct 100 2.9 0.30 - -", "3.20" },
+	{ "pct 5 2.9 0.30 0.50 5", "0.50" },
+	{ "pct 1000 2.9 0.30 0.50 5", "5" },
+	{ "pct 0 1 0 - -", "0.00" },
+	/* a commitment of 500 with 420 used: a true-up of 80 */
+	{ "trueup 420 500", "80" },
+	{ "trueup 520 500", "0" },
+	/* discounts: 10 % capped at 25; a fixed 50 off 30 takes 30 */
+	{ "disc 200 pct 10 25", "20.00" },
+	{ "disc 400 pct 10 25", "25" },
+	{ "disc 30 fixed 50 -", "30" },
+	{ "disc 0 pct 10 -", "0" },
+	{ "disc -5 fixed 1 -", "0" },
 };
 
 int
