@@ -10,7 +10,8 @@
  * threads parse and count them into tables of their own, which are
  * merged at the end, while the main thread reads ahead and writes each
  * chunk's rejects in input order.  Every aggregation is order-independent,
- * so the output does not depend on the split.
+ * so the output does not depend on the split.  From the ledger there is
+ * nothing to parse: this thread scans and one worker counts the rows.
  */
 #include <errno.h>
 #include <getopt.h>

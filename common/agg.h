@@ -3,8 +3,8 @@
  * straight from the ledger), aggregates come out: one per customer x
  * meter x group x billing period, with the quantity, the number of
  * events, their first and last time and a lineage digest over their
- * keys.  meter-aggregate(1) documents the rules; reconcile uses the same
- * engine to recompute what the usage should have given.
+ * keys.  meter-aggregate(1) documents the rules; it lives here so that
+ * reconcile can recompute with it what the usage should have given.
  *
  * A table is one thread's: stages that split their input over threads
  * give each a table and merge them at the end (agg_merge).  Every
