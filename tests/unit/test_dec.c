@@ -152,19 +152,6 @@ bad:
 	snprintf(out, outsz, "ERR BADLINE");
 }
 
-static int
-oracle(void)
-{
-	char *line = NULL, out[256];
-	size_t cap = 0;
-
-	while (getline(&line, &cap, stdin) != -1) {
-		run_line(line, out, sizeof(out));
-		puts(out);
-	}
-	free(line);
-	return fflush(stdout) == 0 && !ferror(stdin) ? 0 : 1;
-}
 
 #define N38	"99999999999999999999999999999999999999"	/* 10^38 - 1 */
 #define N37	"9999999999999999999999999999999999999"
@@ -557,23 +544,17 @@ api_tests(void)
 int
 main(int argc, char *argv[])
 {
-	char line[512], out[256];
 	size_t i;
 
 	if (argc == 2 && strcmp(argv[1], "--oracle") == 0)
-		return oracle();
+		return tap_oracle(run_line);
 	if (argc != 1) {
 		fprintf(stderr, "usage: test_dec [--oracle]\n");
 		return 64;
 	}
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		snprintf(line, sizeof(line), "%s", cases[i].in);
-		run_line(line, out, sizeof(out));
-		ok(strcmp(out, cases[i].want) == 0, "%s -> %s%s%s", cases[i].in,
-		    cases[i].want, strcmp(out, cases[i].want) ? ", got " : "",
-		    strcmp(out, cases[i].want) ? out : "");
-	}
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		tap_case(run_line, cases[i].in, cases[i].want);
 	api_tests();
 	/* The plan goes last (valid TAP) so it never drifts from the count. */
 	return tap_done();

@@ -126,19 +126,6 @@ run_line(char *line, char *out, size_t n)
 		snprintf(out, n, "ERR BADLINE");
 }
 
-static int
-oracle(void)
-{
-	char *line = NULL, out[256];
-	size_t cap = 0;
-
-	while (getline(&line, &cap, stdin) != -1) {
-		run_line(line, out, sizeof(out));
-		puts(out);
-	}
-	free(line);
-	return fflush(stdout) == 0 && !ferror(stdin) ? 0 : 1;
-}
 
 static const struct {
 	const char *in, *want;
@@ -203,22 +190,17 @@ static const struct {
 int
 main(int argc, char **argv)
 {
-	char line[256], out[256];
 	dec a, b;
 	size_t i;
 
 	if (argc == 2 && strcmp(argv[1], "--oracle") == 0)
-		return oracle();
+		return tap_oracle(run_line);
 	if (argc != 1) {
 		fprintf(stderr, "usage: test_price [--oracle]\n");
 		return 2;
 	}
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		snprintf(line, sizeof(line), "%s", cases[i].in);
-		run_line(line, out, sizeof(out));
-		ok(strcmp(out, cases[i].want) == 0, "%s -> %s (got %s)",
-		    cases[i].in, cases[i].want, out);
-	}
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		tap_case(run_line, cases[i].in, cases[i].want);
 	/* a unit price below the minor unit: 0.00002 per token */
 	ok(price_unit(D("1234567"), D("0.00002"), &a) == 0 &&
 	    dec_cmp(a, D("24.69134")) == 0 &&
