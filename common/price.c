@@ -168,16 +168,23 @@ price_percentage(dec amount, dec rate, dec fixed, const dec *min,
 	return 0;
 }
 
-int
-price_trueup(dec amount, dec minimum, dec *trueup)
+/* max(a - b, 0): what a commitment or free units leave over */
+static int
+sub_floor0(dec a, dec b, dec *out)
 {
 	int e;
 
-	if ((e = dec_sub(minimum, amount, trueup)) != DEC_OK)
+	if ((e = dec_sub(a, b, out)) != DEC_OK)
 		return e;
-	if (dec_sign(*trueup) < 0)
-		*trueup = DEC_ZERO;
+	if (dec_sign(*out) < 0)
+		*out = DEC_ZERO;
 	return 0;
+}
+
+int
+price_trueup(dec amount, dec minimum, dec *trueup)
+{
+	return sub_floor0(minimum, amount, trueup);
 }
 
 int
@@ -206,13 +213,7 @@ price_discount(dec amount, int percent, dec value, const dec *cap,
 int
 price_free(dec qty, dec free_units, dec *billable)
 {
-	int e;
-
-	if ((e = dec_sub(qty, free_units, billable)) != DEC_OK)
-		return e;
-	if (dec_sign(*billable) < 0)
-		*billable = DEC_ZERO;
-	return 0;
+	return sub_floor0(qty, free_units, billable);
 }
 
 int
