@@ -106,6 +106,17 @@ check_ledger() {
 	same "$keys" "$T/replay.keys"
 }
 
+# finish_waiter: let the lock holder ($holder) go; meter-ingest ($pid),
+# which was waiting for the lock, must then finish with status 0
+finish_waiter() {
+	local st=0
+
+	touch "$T/release"
+	wait "$holder"
+	wait "$pid" || st=$?
+	[ "$st" -eq 0 ] || { cat "$T/err"; return 1; }
+}
+
 @test "kill -9 at random points: no event lost, none emitted twice, re-runs finish the work" {
 	local i pid st ms n prev=0 mid=0 killed=0 snap=0 extra=111
 	gen --seed 1040 --customers-out "$T/cust.ndjson" 60000 >"$T/ev.ndjson"
@@ -389,11 +400,7 @@ hold_lock() {
 	kill -0 "$pid"
 	[ ! -s "$T/out" ]
 	[ "$(count "$L")" -eq 0 ]
-	touch "$T/release"
-	wait "$holder"
-	st=0
-	wait "$pid" || st=$?
-	[ "$st" -eq 0 ] || { cat "$T/err"; return 1; }
+	finish_waiter
 	[ "$(wc -l <"$T/out")" -eq "$uniq" ]
 	check_ledger "$L" "$T/keys"
 }
@@ -419,11 +426,7 @@ hold_lock() {
 		return 1
 	}
 	[ ! -s "$T/out" ]
-	touch "$T/release"
-	wait "$holder"
-	st=0
-	wait "$pid" || st=$?
-	[ "$st" -eq 0 ] || { cat "$T/err"; return 1; }
+	finish_waiter
 	[ "$(wc -l <"$T/out")" -eq "$uniq" ]
 	[ "$(sqlite3 "$L" 'PRAGMA application_id')" = 1429357313 ]
 	check_ledger "$L" "$T/keys"
