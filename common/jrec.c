@@ -341,3 +341,18 @@ jrec_check_schema(struct jrec *r, int maxmajor)
 		    "(major %d); upgrade the toolchain", s, maxmajor);
 	return 0;
 }
+
+int
+jrec_int(const struct jrec *jr, json_t *v, int64_t min, int64_t max,
+    int64_t *out)
+{
+	dec d, r;
+
+	if (!json_is_number(v) || jrec_num(jr, v, &d) < 0 ||
+	    dec_round(d, 0, DEC_DOWN, &r) != DEC_OK || dec_cmp(r, d) != 0 ||
+	    dec_cmp(d, dec_from_i64(min)) < 0 ||
+	    dec_cmp(d, dec_from_i64(max)) > 0)
+		return -1;
+	*out = (int64_t)r.c;
+	return 0;
+}

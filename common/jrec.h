@@ -12,6 +12,7 @@
 #define JREC_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 
 #include "dec.h"
@@ -52,6 +53,9 @@ void	jrec_addnum(struct jrec *, json_t *, dec);
 void	jrec_free(struct jrec *);
 /* The exact value of a number node of the current record: 0, or -1. */
 int	jrec_num(const struct jrec *, json_t *, dec *);
+/* A number node that is an integer in [min, max]: 0, or -1. */
+int	jrec_int(const struct jrec *, json_t *, int64_t min, int64_t max,
+	    int64_t *);
 /*
  * A record's schema version is "MAJOR.MINOR"; readers accept any minor
  * version of the majors they know and refuse newer majors.  Returns 0 when

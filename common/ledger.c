@@ -55,6 +55,13 @@ enum {
 	S_RUN_MERGE,
 	S_RUN_DROP,
 	S_RUN_DROPF,
+	S_GRANT_GET,
+	S_GRANT_PUT,
+	S_GRANT_SUM,
+	S_DRAW_GET,
+	S_DRAW_OTHERS,
+	S_DRAW_PUT,
+	S_ALERT_PUT,
 	S_NSTMT
 };
 
@@ -94,6 +101,25 @@ static const char *const sql_text[S_NSTMT] = {
 	    "ORDER BY k",
 	[S_RUN_DROP] = "DELETE FROM ukey_cold WHERE run IN (?1, ?2, ?3, ?4)",
 	[S_RUN_DROPF] = "DELETE FROM ukey_run WHERE run IN (?1, ?2, ?3, ?4)",
+	[S_GRANT_GET] = "SELECT currency, amount, granted FROM credit_grant "
+	    "WHERE customer = ?1 AND id = ?2",
+	[S_GRANT_PUT] = "INSERT INTO credit_grant (customer, id, currency, "
+	    "amount, granted, recorded) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[S_GRANT_SUM] = "SELECT amount FROM credit_grant WHERE customer = ?1 "
+	    "AND currency = ?2 AND granted < ?3",
+	[S_DRAW_GET] = "SELECT amount FROM credit_draw WHERE customer = ?1 "
+	    "AND currency = ?2 AND period_start = ?3",
+	[S_DRAW_OTHERS] = "SELECT amount FROM credit_draw WHERE customer = ?1 "
+	    "AND currency = ?2 AND period_start <> ?3",
+	[S_DRAW_PUT] = "INSERT INTO credit_draw (customer, currency, "
+	    "period_start, period_end, amount, drawn) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+	    "ON CONFLICT (customer, currency, period_start) DO UPDATE SET "
+	    "period_end = excluded.period_end, amount = excluded.amount, "
+	    "drawn = excluded.drawn",
+	[S_ALERT_PUT] = "INSERT INTO rate_alert (customer, threshold, "
+	    "period_start, period_end, amount, fired) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
 };
 
 static const char schema_v1[] =
@@ -137,6 +163,36 @@ static const char schema_v1[] =
 	"  nblocks INTEGER NOT NULL,"
 	"  bits BLOB NOT NULL"
 	");";
+
+/* Version 2: rate(1)'s prepaid credits and spending alerts. */
+static const char schema_v2[] =
+	"CREATE TABLE credit_grant ("
+	"  customer TEXT NOT NULL,"
+	"  id TEXT NOT NULL,"		/* the grant's id in the catalog */
+	"  currency TEXT NOT NULL,"
+	"  amount TEXT NOT NULL,"	/* a decimal string */
+	"  granted INTEGER NOT NULL,"	/* usable by periods ending after */
+	"  recorded INTEGER NOT NULL,"	/* --as-of of the recording run */
+	"  PRIMARY KEY (customer, id)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE credit_draw ("	/* one per customer, currency, period */
+	"  customer TEXT NOT NULL,"
+	"  currency TEXT NOT NULL,"
+	"  period_start INTEGER NOT NULL,"
+	"  period_end INTEGER NOT NULL,"
+	"  amount TEXT NOT NULL,"
+	"  drawn INTEGER NOT NULL,"
+	"  PRIMARY KEY (customer, currency, period_start)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE rate_alert ("	/* one per threshold and period */
+	"  customer TEXT NOT NULL,"
+	"  threshold TEXT NOT NULL,"
+	"  period_start INTEGER NOT NULL,"
+	"  period_end INTEGER NOT NULL,"
+	"  amount TEXT NOT NULL,"	/* the period-to-date amount then */
+	"  fired INTEGER NOT NULL,"
+	"  PRIMARY KEY (customer, threshold, period_start)"
+	") WITHOUT ROWID;";
 
 /*
  * The in-memory hash of the keys in ukey_log: open addressing on the
@@ -299,6 +355,7 @@ ldg_migrate(struct ledger *l)
 	ntab = ldg_pragma_int(l, "SELECT count(*) FROM sqlite_master");
 	if (ver == 0 && app == 0 && ntab == 0) {
 		ldg_exec(l, schema_v1, "creating the schema");
+		ldg_exec(l, schema_v2, "creating the schema");
 		snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; "
 		    "PRAGMA user_version = %d", LDG_APPID, LDG_SCHEMA);
 		ldg_exec(l, sql, "setting the schema version");
@@ -311,7 +368,13 @@ ldg_migrate(struct ledger *l)
 		    "created by this toolchain, or was altered by hand",
 		    l->path);
 	}
-	/* future migrations: if (ver < 2) { ... user_version = 2 } */
+	if (ver == 1) {
+		ldg_exec(l, schema_v2, "migrating the schema to version 2");
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+		    LDG_SCHEMA);
+		ldg_exec(l, sql, "setting the schema version");
+	}
+	/* future migrations: if (ver < 3) { ... user_version = 3 } */
 	ldg_commit(l);
 }
 
@@ -1119,4 +1182,159 @@ ldg_pruned_before(struct ledger *l)
 		v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return v;
+}
+
+/* ---- rate(1): prepaid credits and spending alerts ---- */
+
+static void
+bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+}
+
+static void
+bind_dec(sqlite3_stmt *st, int i, dec d, char *buf)
+{
+	dec_fmt(dec_normalize(d), buf, DEC_FMTMAX);
+	sqlite3_bind_text(st, i, buf, -1, SQLITE_STATIC);
+}
+
+/* An amount column: a decimal string we wrote. */
+static dec
+col_dec(struct ledger *l, sqlite3_stmt *st, int i)
+{
+	const char *s = (const char *)sqlite3_column_text(st, i);
+	dec d;
+
+	if (s == NULL || dec_parse(s, strlen(s), &d) != DEC_OK) {
+		sqlite3_reset(st);
+		die(EX_DATAERR, "ledger '%s': amount '%s' is not a decimal "
+		    "number: the ledger was altered", l->path, s ? s : "NULL");
+	}
+	return d;
+}
+
+/* Sum a one-column result of amounts. */
+static dec
+sum_rows(struct ledger *l, sqlite3_stmt *st, const char *what)
+{
+	dec sum = DEC_ZERO;
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (dec_add(sum, col_dec(l, st, 0), &sum) != DEC_OK) {
+			sqlite3_reset(st);
+			die(EX_DATAERR, "ledger '%s': %s overflows", l->path,
+			    what);
+		}
+	if (rc != SQLITE_DONE) {
+		sqlite3_reset(st);
+		ldg_die(l, rc, what);
+	}
+	sqlite3_reset(st);
+	return sum;
+}
+
+int
+ldg_credit_grant(struct ledger *l, const struct ldg_grant *g, int64_t now)
+{
+	sqlite3_stmt *st = l->st[S_GRANT_GET];
+	char buf[DEC_FMTMAX];
+	const char *cur;
+	int same;
+
+	bind_text(st, 1, g->customer);
+	bind_text(st, 2, g->id);
+	if (ldg_step1(l, st, "reading a credit grant")) {
+		cur = (const char *)sqlite3_column_text(st, 0);
+		same = cur != NULL && strcmp(cur, g->currency) == 0 &&
+		    dec_cmp(col_dec(l, st, 1), g->amount) == 0 &&
+		    sqlite3_column_int64(st, 2) == g->granted;
+		sqlite3_reset(st);
+		return same ? LDG_DUP : LDG_CONFLICT;
+	}
+	sqlite3_reset(st);
+	st = l->st[S_GRANT_PUT];
+	bind_text(st, 1, g->customer);
+	bind_text(st, 2, g->id);
+	bind_text(st, 3, g->currency);
+	bind_dec(st, 4, g->amount, buf);
+	sqlite3_bind_int64(st, 5, g->granted);
+	sqlite3_bind_int64(st, 6, now);
+	ldg_step1(l, st, "recording a credit grant");
+	sqlite3_reset(st);
+	return LDG_NEW;
+}
+
+dec
+ldg_credit_balance(struct ledger *l, const char *customer,
+    const char *currency, int64_t before, int64_t period_start)
+{
+	sqlite3_stmt *st = l->st[S_GRANT_SUM];
+	dec grants, draws, bal;
+
+	bind_text(st, 1, customer);
+	bind_text(st, 2, currency);
+	sqlite3_bind_int64(st, 3, before);
+	grants = sum_rows(l, st, "summing credit grants");
+	st = l->st[S_DRAW_OTHERS];
+	bind_text(st, 1, customer);
+	bind_text(st, 2, currency);
+	sqlite3_bind_int64(st, 3, period_start);
+	draws = sum_rows(l, st, "summing credit draws");
+	if (dec_sub(grants, draws, &bal) != DEC_OK)
+		die(EX_DATAERR, "ledger '%s': credit balance of '%s' overflows",
+		    l->path, customer);
+	return bal;
+}
+
+int
+ldg_credit_drawn(struct ledger *l, const char *customer, const char *currency,
+    int64_t period_start, dec *amount)
+{
+	sqlite3_stmt *st = l->st[S_DRAW_GET];
+	int found;
+
+	bind_text(st, 1, customer);
+	bind_text(st, 2, currency);
+	sqlite3_bind_int64(st, 3, period_start);
+	if ((found = ldg_step1(l, st, "reading a credit draw")))
+		*amount = col_dec(l, st, 0);
+	sqlite3_reset(st);
+	return found;
+}
+
+void
+ldg_credit_draw(struct ledger *l, const char *customer, const char *currency,
+    int64_t period_start, int64_t period_end, dec amount, int64_t now)
+{
+	sqlite3_stmt *st = l->st[S_DRAW_PUT];
+	char buf[DEC_FMTMAX];
+
+	bind_text(st, 1, customer);
+	bind_text(st, 2, currency);
+	sqlite3_bind_int64(st, 3, period_start);
+	sqlite3_bind_int64(st, 4, period_end);
+	bind_dec(st, 5, amount, buf);
+	sqlite3_bind_int64(st, 6, now);
+	ldg_step1(l, st, "recording a credit draw");
+	sqlite3_reset(st);
+}
+
+int
+ldg_alert_claim(struct ledger *l, const char *customer, const char *threshold,
+    int64_t period_start, int64_t period_end, dec amount, int64_t now)
+{
+	sqlite3_stmt *st = l->st[S_ALERT_PUT];
+	char buf[DEC_FMTMAX];
+
+	bind_text(st, 1, customer);
+	bind_text(st, 2, threshold);
+	sqlite3_bind_int64(st, 3, period_start);
+	sqlite3_bind_int64(st, 4, period_end);
+	bind_dec(st, 5, amount, buf);
+	sqlite3_bind_int64(st, 6, now);
+	ldg_step1(l, st, "recording a spending alert");
+	sqlite3_reset(st);
+	return sqlite3_changes(l->db) > 0 ? LDG_NEW : LDG_DUP;
 }

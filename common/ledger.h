@@ -17,7 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LDG_SCHEMA	1		/* PRAGMA user_version */
+#include "dec.h"
+
+#define LDG_SCHEMA	2		/* PRAGMA user_version */
 #define LDG_APPID	0x55324301	/* PRAGMA application_id: "U2C" 1 */
 #define LDG_DEFAULT	"ledger.sqlite"
 #define LDG_ENV		"METER_LEDGER"
@@ -94,5 +96,34 @@ int		 ldg_usage_get(struct ledger *, int64_t t, int64_t seq,
  */
 int64_t		 ldg_usage_prune(struct ledger *, int64_t before);
 int64_t		 ldg_pruned_before(struct ledger *);	/* INT64_MIN: never */
+
+/*
+ * rate(1)'s prepaid credits.  A grant (from the catalog) is recorded once
+ * under (customer, id): LDG_NEW, LDG_DUP when recorded with the same
+ * currency, amount and time, LDG_CONFLICT when not.  A period draws on the
+ * balance at most once: one draw per (customer, currency, period_start),
+ * replaced when the period is rated again.  The balance a period can draw
+ * on is the grants made before `before` less every other period's draw.
+ * All inside ldg_begin/ldg_commit.
+ */
+struct ldg_grant {
+	const char	*customer, *id, *currency;
+	dec		 amount;
+	int64_t		 granted;
+};
+int		 ldg_credit_grant(struct ledger *, const struct ldg_grant *,
+		    int64_t now);
+dec		 ldg_credit_balance(struct ledger *, const char *customer,
+		    const char *currency, int64_t before, int64_t period_start);
+/* 1 with *amount when the period has drawn, else 0. */
+int		 ldg_credit_drawn(struct ledger *, const char *customer,
+		    const char *currency, int64_t period_start, dec *amount);
+void		 ldg_credit_draw(struct ledger *, const char *customer,
+		    const char *currency, int64_t period_start,
+		    int64_t period_end, dec amount, int64_t now);
+/* A spending alert fires once per threshold and period: LDG_NEW or DUP. */
+int		 ldg_alert_claim(struct ledger *, const char *customer,
+		    const char *threshold, int64_t period_start,
+		    int64_t period_end, dec amount, int64_t now);
 
 #endif

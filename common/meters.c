@@ -1,7 +1,6 @@
 /*
  * meters.c: load and check the meters file.
  */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,7 +160,7 @@ meter_load(struct mload *ld, size_t i, json_t *o, struct meter *m)
 	json_t *v;
 	size_t j;
 	int nerr = ld->nerr, r;
-	dec d, p;
+	int64_t n;
 
 	memset(m, 0, sizeof(*m));
 	m->idx = i;
@@ -244,14 +243,11 @@ meter_load(struct mload *ld, size_t i, json_t *o, struct meter *m)
 		if (m->agg != AG_AVG && m->agg != AG_WSUM)
 			merr(ld, i, name, "precision applies to avg and "
 			    "weighted_sum meters only");
-		else if (!json_is_number(v) || jrec_num(ld->jr, v, &d) < 0 ||
-		    dec_round(d, 0, DEC_DOWN, &p) != DEC_OK ||
-		    dec_cmp(p, d) != 0 || dec_cmp(d, DEC_ZERO) < 0 ||
-		    dec_cmp(d, dec_from_i64(18)) > 0)
+		else if (jrec_int(ld->jr, v, 0, 18, &n) < 0)
 			merr(ld, i, name, "precision must be an integer from "
 			    "0 to 18");
 		else
-			m->precision = (int)dec_normalize(d).c;
+			m->precision = (int)n;
 	}
 	if ((v = json_object_get(o, "rounding")) != NULL) {
 		r = json_is_string(v) ? dec_parse_round(json_string_value(v))
@@ -297,34 +293,6 @@ meter_free(struct meter *m)
 	free(m->unit);
 }
 
-static char *
-slurp(const char *path, size_t *len)
-{
-	struct buf b = { 0 };
-	FILE *fp;
-	size_t n;
-
-	if ((fp = fopen(path, "r")) == NULL)
-		die(EX_NOINPUT, "cannot open the meters file '%s': %s", path,
-		    strerror(errno));
-	for (;;) {
-		buf_grow(&b, 65536);
-		n = fread(b.p + b.len, 1, 65536, fp);
-		b.len += n;
-		if (n < 65536)
-			break;
-		if (b.len > METERS_MAXFILE)
-			die(EX_CONFIG, "meters file '%s' is larger than %d MiB",
-			    path, METERS_MAXFILE >> 20);
-	}
-	if (ferror(fp))
-		die(EX_IOERR, "cannot read the meters file '%s': %s", path,
-		    strerror(errno));
-	fclose(fp);
-	*len = b.len;
-	return b.p;
-}
-
 void
 meters_load(struct meters *ms, const char *path)
 {
@@ -338,7 +306,7 @@ meters_load(struct meters *ms, const char *path)
 	memset(ms, 0, sizeof(*ms));
 	ms->path = path;
 	hmap_init(&ms->by_type);
-	text = slurp(path, &len);
+	text = slurp(path, "meters file", METERS_MAXFILE, &len);
 	jrec_init(&jr, JREC_MAXDEPTH_DEFAULT);
 	if (jrec_parse(&jr, text, len) < 0)
 		die(EX_CONFIG, "meters file '%s': %s", path, jr.msg);

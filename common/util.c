@@ -178,3 +178,31 @@ buf_cstr(struct buf *b)
 	b->p[b->len] = '\0';
 	return b->p;
 }
+
+char *
+slurp(const char *path, const char *what, size_t max, size_t *len)
+{
+	struct buf b = { 0 };
+	FILE *fp;
+	size_t n;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		die(EX_NOINPUT, "cannot open the %s '%s': %s", what, path,
+		    strerror(errno));
+	for (;;) {
+		buf_grow(&b, 65536);
+		n = fread(b.p + b.len, 1, 65536, fp);
+		b.len += n;
+		if (n < 65536)
+			break;
+		if (b.len > max)
+			die(EX_CONFIG, "%s '%s' is larger than %zu MiB", what,
+			    path, max >> 20);
+	}
+	if (ferror(fp))
+		die(EX_IOERR, "cannot read the %s '%s': %s", what, path,
+		    strerror(errno));
+	fclose(fp);
+	*len = b.len;
+	return b.p;
+}

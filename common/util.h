@@ -63,4 +63,7 @@ void	 buf_free(struct buf *);
 /* NUL-terminate without counting the NUL in len. */
 const char *buf_cstr(struct buf *);
 
+/* A whole configuration file (what: "meters file"); dies on errors. */
+char	*slurp(const char *path, const char *what, size_t max, size_t *len);
+
 #endif

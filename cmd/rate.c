@@ -1,0 +1,1691 @@
+/*
+ * rate: rating.
+ *
+ * Reads aggregates (meter-aggregate's output) and applies each customer's
+ * contract from the pricing catalog: one rated line per customer x charge
+ * x billing period (x group when the charge prices groups apart), with the
+ * model's breakdown, then the period's commitments, discounts and prepaid
+ * credits.  See rate(1) and the catalog in usage-to-cash(5).
+ *
+ * A period's lines depend on each other (a plan's commitment and
+ * discounts look at all of them), so the aggregates are read first and
+ * kept, grouped into bills (customer x period); memory grows with the
+ * aggregates, never with the events behind them.  Then each bill is
+ * rated; credits are drawn and alerts claimed in one ledger transaction,
+ * and only after it commits are the lines written.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "catalog.h"
+#include "cli.h"
+#include "customers.h"
+#include "jrec.h"
+#include "jw.h"
+#include "keys.h"
+#include "ledger.h"
+#include "lines.h"
+#include "out.h"
+#include "price.h"
+#include "reject.h"
+#include "tm.h"
+#include "util.h"
+
+__extension__ typedef unsigned __int128 u128;
+
+/* One aggregate read. */
+struct agg {
+	char		*customer, *meter;
+	json_t		*group;
+	char		*gtext;		/* the group, canonical JSON */
+	enum tm_unit	 unit;
+	int64_t		 ps, pe;
+	dec		 qty;
+	int64_t		 events;
+	unsigned char	 key[KEY_LEN], lineage[KEY_LEN];
+	/* for a reject after reading */
+	char		*file, *raw;
+	size_t		 rawlen;
+	uint64_t	 line;
+};
+
+/* A customer's billing period, with its aggregates. */
+struct bill {
+	const char	*customer;
+	int64_t		 ps, pe;
+	struct agg	**a;
+	size_t		 n, cap;
+	/* a bill whose rating failed rejects its aggregates */
+	const char	*fail_code;
+	char		 fail_msg[256];
+	const struct contract *u;	/* the contract pricing its usage */
+	dec		 total;		/* of its lines, before credits */
+	struct buf	 out;		/* its lines, written after commit */
+	struct buf	 alerts;
+};
+
+struct line {
+	const struct contract *c;
+	const struct charge *ch;	/* NULL: plan-wide */
+	const struct discount *disc;
+	const char	*type;		/* usage flat true_up discount credit */
+	const char	*model;
+	int64_t		 ss, se;	/* service period */
+	dec		 qty, amount_x, amount;
+	struct buf	 brk;		/* breakdown members, without braces */
+	/* usage lines */
+	const char	*gtext;
+	struct agg	**a;
+	size_t		 na;
+	int		 has_free;
+	dec		 billable;
+};
+
+struct rate {
+	const char	*catalog_path, *customers_path, *ledger_path;
+	const char	*rejects_path, *stats_path, *alerts_path;
+	int64_t		 as_of, from, to;
+	int		 windowed, preview, strict, busy_ms, max_depth;
+	size_t		 max_line;
+
+	struct catalog	 cat;
+	struct custdb	 cust;
+	struct ledger	*ldg;
+	struct rej	 rej;
+	struct lr	 lr;
+	struct jrec	 jr;
+	FILE		*alerts_fp;
+
+	struct hmap	 keys;		/* aggregate key -> struct agg * */
+	struct hmap	 bills;		/* customer \0 ps -> struct bill * */
+	struct bill	**bv;
+	size_t		 nb;
+
+	/* accounting */
+	uint64_t	 read, rated, dups, rejected, outside, blank;
+	uint64_t	 nlines, nalerts, nbills, ndraws;
+};
+
+static void
+usage(int code)
+{
+	FILE *fp = code ? stderr : stdout;
+
+	fprintf(fp,
+"usage: %s --catalog FILE [--ledger PATH] [--as-of TIME] [--preview]\n"
+"            [--customers FILE] [--from TIME --to TIME] [--alerts FILE]\n"
+"            [--rejects FILE] [--stats FILE] [--busy-timeout MS] [--strict]\n"
+"            [--max-line BYTES] [--max-depth N] [FILE...]\n"
+"       %s --help | --version\n", progname, progname);
+	if (code == 0)
+		fprintf(fp,
+"\nReads aggregates (meter-aggregate's output) from the files or stdin and\n"
+"writes rated lines on stdout: each customer's contract from the catalog\n"
+"applied to each billing period, with the breakdown of every amount.  With\n"
+"--ledger, prepaid credits are drawn (once per period) and spending alerts\n"
+"fire once per threshold and period.  --preview rates open periods and\n"
+"draws nothing.  See rate(1).\n");
+	exit(code);
+}
+
+/* ---- u128 lineage sums, as in meter-aggregate ---- */
+
+static u128
+lin_of(const unsigned char *k)
+{
+	u128 v = 0;
+	int i;
+
+	for (i = KEY_LEN - 1; i >= 0; i--)
+		v = v << 8 | k[i];
+	return v;
+}
+
+static void
+lin_bytes(u128 v, unsigned char *out)
+{
+	int i;
+
+	for (i = 0; i < KEY_LEN; i++, v >>= 8)
+		out[i] = (unsigned char)(v & 0xff);
+}
+
+/* ---- reading aggregates ---- */
+
+struct src {
+	struct rate	*r;
+	struct rej_src	 s;
+};
+
+static void
+reject(struct src *s, const char *cls, const char *code, const char *field,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void
+reject(struct src *s, const char *cls, const char *code, const char *field,
+    const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	rej_add(&s->r->rej, &s->s, cls, code, field, "%s", msg);
+	s->r->rejected++;
+}
+
+static const char *
+str_field(struct src *s, json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	if (json_is_string(v) && json_string_length(v) > 0 &&
+	    strlen(json_string_value(v)) == json_string_length(v))
+		return json_string_value(v);
+	reject(s, RC_DATA, v == NULL ? "missing_field" : "invalid_field", k,
+	    "%s %s", k, v == NULL ? "is missing" : "must be a non-empty "
+	    "string");
+	return NULL;
+}
+
+static int
+time_field(struct src *s, json_t *o, const char *k, int64_t *t)
+{
+	const char *v = str_field(s, o, k), *why;
+
+	if (v == NULL)
+		return -1;
+	if (tm_parse(v, strlen(v), t, &why) < 0) {
+		reject(s, RC_DATA, "invalid_time", k, "%s '%s': %s", k, v, why);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+hex_field(struct src *s, json_t *o, const char *k, unsigned char *out)
+{
+	const char *v = str_field(s, o, k);
+
+	if (v == NULL)
+		return -1;
+	if (strlen(v) != 2 * KEY_LEN || key_unhex(v, out, KEY_LEN) < 0) {
+		reject(s, RC_DATA, "invalid_field", k, "%s must be %d hex "
+		    "digits", k, 2 * KEY_LEN);
+		return -1;
+	}
+	return 0;
+}
+
+/* The contracts of c in force during [ps, pe), first to last. */
+static size_t
+in_force(const struct clist *cl, int64_t ps, int64_t pe,
+    const struct contract **out, size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; cl != NULL && i < cl->n && n < max; i++)
+		if (cl->c[i]->start < pe && cl->c[i]->end > ps)
+			out[n++] = cl->c[i];
+	return n;
+}
+
+#define MAXOVERLAP	16
+
+static int
+same_agg(const struct agg *a, const struct agg *b)
+{
+	return strcmp(a->customer, b->customer) == 0 &&
+	    strcmp(a->meter, b->meter) == 0 &&
+	    strcmp(a->gtext, b->gtext) == 0 && a->unit == b->unit &&
+	    a->ps == b->ps && a->pe == b->pe && dec_cmp(a->qty, b->qty) == 0 &&
+	    a->events == b->events &&
+	    memcmp(a->lineage, b->lineage, KEY_LEN) == 0;
+}
+
+static void
+agg_free(struct agg *a)
+{
+	free(a->customer);
+	free(a->meter);
+	free(a->gtext);
+	free(a->raw);
+	if (a->group != NULL)
+		json_decref(a->group);
+	free(a);
+}
+
+static struct bill *
+bill_get(struct rate *r, const char *customer, int64_t ps, int64_t pe,
+    int create)
+{
+	struct buf k = { 0 };
+	struct bill *b;
+	void **ref;
+
+	buf_adds(&k, customer);
+	buf_addc(&k, '\0');
+	buf_add(&k, &ps, sizeof(ps));
+	ref = hmap_ref(&r->bills, k.p, k.len);
+	buf_free(&k);
+	if ((b = *ref) != NULL || !create)
+		return b;
+	b = xcalloc(1, sizeof(*b));
+	b->customer = xstrdup(customer);
+	b->ps = ps;
+	b->pe = pe;
+	*ref = b;
+	r->bv = xreallocarray(r->bv, r->nb + 1, sizeof(*r->bv));
+	r->bv[r->nb++] = b;
+	return b;
+}
+
+/*
+ * Check what pricing needs before accepting the aggregate, so that each
+ * problem is a reject of its own record.
+ */
+static int
+priceable(struct src *s, const struct agg *a, const struct contract *u)
+{
+	const struct charge *ch;
+	size_t i, nmeter = 0, nmatch = 0;
+
+	for (i = 0; i < u->ncharges; i++) {
+		ch = &u->charges[i];
+		if (ch->meter == NULL || strcmp(ch->meter, a->meter) != 0)
+			continue;
+		nmeter++;
+		if (!charge_matches(ch, a->group))
+			continue;
+		nmatch++;
+		if (dec_sign(a->qty) < 0 && ch->model != M_UNIT) {
+			reject(s, RC_DATA, "negative_quantity", "quantity",
+			    "quantity %s is negative: charge '%s' (%s) "
+			    "prices only quantities of 0 or more",
+			    json_string_value(json_object_get(s->r->jr.root,
+			    "quantity")), ch->id, model_name(ch->model));
+			return -1;
+		}
+		if (ch->model == M_PERCENTAGE && a->events > 1 &&
+		    (ch->has_min || ch->has_max)) {
+			reject(s, RC_POLICY, "not_per_transaction", "events",
+			    "charge '%s' has a per-transaction minimum or "
+			    "maximum but this aggregate sums %" PRId64
+			    " transactions: group the meter by the "
+			    "transaction id", ch->id, a->events);
+			return -1;
+		}
+	}
+	if (nmeter == 0) {
+		reject(s, RC_POLICY, "unpriced_meter", "meter", "no charge of "
+		    "plan '%s' v%" PRId64 " (customer '%s') prices meter "
+		    "'%s'", u->plan->id, u->plan->version, a->customer,
+		    a->meter);
+		return -1;
+	}
+	if (nmatch == 0) {
+		reject(s, RC_POLICY, "unpriced_group", "group", "no charge of "
+		    "plan '%s' v%" PRId64 " prices meter '%s' for group %s",
+		    u->plan->id, u->plan->version, a->meter, a->gtext);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+read_one(struct rate *r, struct src *s, size_t len, int nonl)
+{
+	const struct contract *o[MAXOVERLAP], *u;
+	struct jrec *jr = &r->jr;
+	const char *cust, *meter, *q, *p;
+	struct buf gb = { 0 };
+	struct agg a, *old;
+	struct bill *b;
+	struct jw w;
+	json_t *root, *v;
+	char ts[TM_FMTMAX];
+	void **ref;
+	int64_t ev;
+	size_t n;
+	int unit;
+
+	if (jrec_parse(jr, s->s.raw, len) < 0) {
+		if (nonl)	/* JSON is self-delimiting: a cut line fails */
+			reject(s, RC_DATA, "partial_line", jr->field, "last "
+			    "line has no newline and is not a complete record "
+			    "(%s)", jr->msg);
+		else
+			reject(s, RC_DATA, jr->code, jr->field, "%s", jr->msg);
+		return;
+	}
+	root = jr->root;
+	v = json_object_get(root, "kind");
+	if (!json_is_string(v) || strcmp(json_string_value(v), "aggregate")) {
+		reject(s, RC_DATA, "not_aggregate", "kind", "expected an "
+		    "aggregate (kind \"aggregate\", meter-aggregate's output), "
+		    "got %s", json_is_string(v) ? json_string_value(v) :
+		    "no kind");
+		return;
+	}
+	if (jrec_check_schema(jr, 1) < 0) {
+		reject(s, RC_DATA, jr->code, "schema", "%s", jr->msg);
+		return;
+	}
+	memset(&a, 0, sizeof(a));
+	if ((cust = str_field(s, root, "customer")) == NULL ||
+	    (meter = str_field(s, root, "meter")) == NULL ||
+	    hex_field(s, root, "key", a.key) < 0 ||
+	    hex_field(s, root, "lineage", a.lineage) < 0 ||
+	    (p = str_field(s, root, "period")) == NULL ||
+	    time_field(s, root, "period_start", &a.ps) < 0 ||
+	    time_field(s, root, "period_end", &a.pe) < 0 ||
+	    (q = str_field(s, root, "quantity")) == NULL)
+		return;
+	if ((unit = tm_parse_unit(p)) < 0) {
+		reject(s, RC_DATA, "invalid_field", "period", "period '%s': "
+		    "expected hour, day, week or month", p);
+		return;
+	}
+	a.unit = (enum tm_unit)unit;
+	if (a.pe <= a.ps) {
+		reject(s, RC_DATA, "invalid_period", "period_end",
+		    "period_end is not after period_start");
+		return;
+	}
+	if (dec_parse(q, strlen(q), &a.qty) != DEC_OK) {
+		reject(s, RC_DATA, "invalid_quantity", "quantity", "quantity "
+		    "'%s' is not an exact decimal number", q);
+		return;
+	}
+	v = json_object_get(root, "events");
+	if (v == NULL || jrec_int(jr, v, 0, INT64_MAX, &ev) < 0) {
+		reject(s, RC_DATA, "invalid_field", "events", "events must be "
+		    "a whole number of 0 or more");
+		return;
+	}
+	a.events = ev;
+	v = json_object_get(root, "group");
+	if (!json_is_object(v)) {
+		reject(s, RC_DATA, v ? "invalid_field" : "missing_field",
+		    "group", "group must be an object ({} when not grouped)");
+		return;
+	}
+	jw_init(&w, &gb);
+	jw_json(&w, v, jr);
+	a.gtext = xstrdup(buf_cstr(&gb));
+	buf_free(&gb);
+	a.customer = xstrdup(cust);
+	a.meter = xstrdup(meter);
+	a.group = json_incref(v);
+
+	/* the same aggregate twice: a duplicate, or a conflict */
+	ref = hmap_ref(&r->keys, (const char *)a.key, KEY_LEN);
+	if ((old = *ref) != NULL) {
+		if (same_agg(old, &a)) {
+			r->dups++;
+		} else
+			reject(s, RC_CONFLICT, "idempotency_conflict", "key",
+			    "aggregate key already read on %s:%" PRIu64
+			    " with other content", old->file, old->line);
+		goto drop;
+	}
+	if (r->windowed && (a.pe <= r->from || a.pe > r->to)) {
+		r->outside++;
+		goto drop;
+	}
+	if (!r->preview && a.pe > r->as_of) {
+		tm_fmt(a.pe, ts, sizeof(ts));
+		reject(s, RC_POLICY, "period_open", "period_end", "the period "
+		    "ends %s, after --as-of: it is still open; rate it with "
+		    "--preview", ts);
+		goto drop;
+	}
+	n = in_force(catalog_contracts(&r->cat, a.customer), a.ps, a.pe, o,
+	    MAXOVERLAP);
+	if (n == 0) {
+		tm_fmt(a.ps, ts, sizeof(ts));
+		reject(s, RC_POLICY, "no_contract", "customer", "customer '%s' "
+		    "has no contract in force in the period starting %s",
+		    a.customer, ts);
+		goto drop;
+	}
+	u = o[n - 1];
+	if (a.unit != u->plan->interval) {
+		reject(s, RC_POLICY, "period_mismatch", "period", "the "
+		    "aggregate's period is a %s; plan '%s' v%" PRId64 " bills "
+		    "by %s", tm_unit_name(a.unit), u->plan->id,
+		    u->plan->version, tm_unit_name(u->plan->interval));
+		goto drop;
+	}
+	if (priceable(s, &a, u) < 0)
+		goto drop;
+	b = bill_get(r, a.customer, a.ps, a.pe, 1);
+	if (b->pe != a.pe) {
+		tm_fmt(b->pe, ts, sizeof(ts));
+		reject(s, RC_DATA, "period_mismatch", "period_end", "another "
+		    "aggregate of customer '%s' has the period with this start "
+		    "ending %s", a.customer, ts);
+		goto drop;
+	}
+	a.file = (char *)s->s.file;
+	a.line = s->s.line;
+	a.raw = xstrndup(s->s.raw, s->s.rawlen);
+	a.rawlen = s->s.rawlen;
+	old = xmalloc(sizeof(*old));
+	*old = a;
+	*ref = old;
+	if (b->n == b->cap) {
+		b->cap = b->cap ? 2 * b->cap : 8;
+		b->a = xreallocarray(b->a, b->cap, sizeof(*b->a));
+	}
+	b->a[b->n++] = old;
+	r->rated++;
+	return;
+drop:
+	free(a.customer);
+	free(a.meter);
+	free(a.gtext);
+	json_decref(a.group);
+}
+
+static void
+read_input(struct rate *r)
+{
+	struct src s = { r, { 0 } };
+	struct lr *l = &r->lr;
+
+	while (lr_next(l)) {
+		if (lr_blank(l->line, l->len)) {
+			r->blank++;
+			continue;
+		}
+		r->read++;
+		s.s.file = l->name;
+		s.s.line = l->lineno;
+		s.s.raw = l->line;
+		s.s.rawlen = l->rawlen;
+		s.s.truncated = (l->flags & LR_TOOLONG) != 0;
+		s.s.fulllen = l->fulllen;
+		if (l->flags & LR_TOOLONG) {
+			reject(&s, RC_DATA, "line_too_long", "", "line of %zu "
+			    "bytes is longer than the limit of %zu "
+			    "(--max-line)", l->fulllen, r->max_line);
+			continue;
+		}
+		read_one(r, &s, l->len, (l->flags & LR_NONL) != 0);
+		jrec_clear(&r->jr);
+	}
+}
+
+/* ---- rating a bill ---- */
+
+/* What a contract's time in the period is: num / den of it. */
+struct share {
+	int64_t	 ss, se;		/* the service period */
+	int64_t	 num, den;
+};
+
+static struct share
+share_of(const struct contract *c, int64_t ps, int64_t pe)
+{
+	struct share s;
+
+	s.ss = c->start > ps ? c->start : ps;
+	s.se = c->end < pe ? c->end : pe;
+	s.num = s.se - s.ss;
+	s.den = pe - ps;
+	return s;
+}
+
+/* ns as seconds, exactly */
+static dec
+secs(int64_t ns)
+{
+	dec d = dec_from_i64(ns);
+
+	d.s = 9;
+	return dec_normalize(d);
+}
+
+struct rater {
+	struct rate	*r;
+	struct bill	*b;
+	const struct contract *u;	/* in force at the end: prices usage */
+	int		 e;		/* first arithmetic error */
+	dec		 total;		/* of the lines so far */
+};
+
+#define CHK(rt, x)	do { int e_ = (x); if (e_ != 0 && (rt)->e == 0) \
+			    (rt)->e = e_; } while (0)
+
+/*
+ * A line's amount: x * num / den rounded once to the currency's minor
+ * unit; amount_x is x itself when nothing is prorated, else the prorated
+ * value to at most 12 decimals (shown, never used to round).
+ */
+static void
+settle(struct rater *rt, struct line *l, dec x, int64_t num, int64_t den)
+{
+	const struct plan *p = l->c->plan;
+	dec t;
+
+	if (num == den) {
+		l->amount_x = x;
+		CHK(rt, dec_round(x, p->minor, p->rounding, &l->amount));
+		return;
+	}
+	CHK(rt, dec_mul(x, dec_from_i64(num), &t));
+	CHK(rt, dec_div(t, dec_from_i64(den), 12, DEC_HALF_EVEN, &l->amount_x));
+	l->amount_x = dec_normalize(l->amount_x);
+	CHK(rt, dec_div(t, dec_from_i64(den), p->minor, p->rounding,
+	    &l->amount));
+}
+
+static void
+brk_dec(struct jw *w, const char *k, dec d)
+{
+	jw_key(w, k);
+	jw_dec(w, d);
+}
+
+static void
+line_write(struct rater *rt, struct line *l)
+{
+	const struct contract *c = l->c;
+	struct bill *b = rt->b;
+	struct buf *o = &b->out;
+	unsigned char key[KEY_LEN], lin[KEY_LEN];
+	struct keyh h;
+	struct jw w;
+	u128 sum = 0;
+	size_t i;
+
+	if (rt->e != 0)
+		return;
+	CHK(rt, dec_add(rt->total, l->amount, &rt->total));
+	key_start(&h, "rated");
+	key_str(&h, b->customer);
+	key_str(&h, c->plan->id);
+	key_i64(&h, c->plan->version);
+	key_str(&h, l->type);
+	key_str(&h, l->ch ? l->ch->id : "");
+	key_str(&h, l->disc ? l->disc->id : "");
+	key_str(&h, l->gtext ? l->gtext : "");
+	key_i64(&h, b->ps);
+	key_i64(&h, b->pe);
+	key_i64(&h, l->ss);
+	key_end(&h, key);
+
+	jw_init(&w, o);
+	jw_open(&w, '{');
+	JW_KEY(&w, "kind");
+	jw_str(&w, "rated");
+	JW_KEY(&w, "schema");
+	jw_str(&w, "1.0");
+	JW_KEY(&w, "key");
+	jw_hex(&w, key, KEY_LEN);
+	JW_KEY(&w, "customer");
+	jw_str(&w, b->customer);
+	JW_KEY(&w, "contract");
+	if (c->id != NULL)
+		jw_str(&w, c->id);
+	else
+		jw_null(&w);
+	JW_KEY(&w, "plan");
+	jw_str(&w, c->plan->id);
+	JW_KEY(&w, "plan_version");
+	jw_int(&w, c->plan->version);
+	JW_KEY(&w, "charge");
+	if (l->ch != NULL)
+		jw_str(&w, l->ch->id);
+	else
+		jw_null(&w);
+	JW_KEY(&w, "line_type");
+	jw_str(&w, l->type);
+	JW_KEY(&w, "model");
+	jw_str(&w, l->model);
+	if (l->disc != NULL) {
+		JW_KEY(&w, "discount");
+		jw_str(&w, l->disc->id);
+	}
+	if (l->ch != NULL && l->ch->name != NULL) {
+		JW_KEY(&w, "name");
+		jw_str(&w, l->ch->name);
+	}
+	if (l->ch != NULL && l->ch->tax_code != NULL) {
+		JW_KEY(&w, "tax_code");
+		jw_str(&w, l->ch->tax_code);
+	}
+	JW_KEY(&w, "meter");
+	if (l->gtext != NULL)
+		jw_str(&w, l->ch->meter);
+	else
+		jw_null(&w);
+	JW_KEY(&w, "group");
+	if (l->gtext != NULL)
+		jw_raw(&w, l->gtext, strlen(l->gtext));
+	else
+		jw_raw(&w, "{}", 2);
+	JW_KEY(&w, "period");
+	jw_str(&w, tm_unit_name(c->plan->interval));
+	JW_KEY(&w, "period_start");
+	jw_time(&w, b->ps);
+	JW_KEY(&w, "period_end");
+	jw_time(&w, b->pe);
+	JW_KEY(&w, "service_start");
+	jw_time(&w, l->ss);
+	JW_KEY(&w, "service_end");
+	jw_time(&w, l->se);
+	JW_KEY(&w, "quantity");
+	jw_dec(&w, l->qty);
+	if (l->has_free) {
+		JW_KEY(&w, "free_units");
+		jw_dec(&w, l->ch->free_units);
+		JW_KEY(&w, "billable_quantity");
+		jw_dec(&w, l->billable);
+	}
+	JW_KEY(&w, "breakdown");
+	jw_open(&w, '{');
+	if (l->brk.len > 0) {
+		jw_raw(&w, l->brk.p, l->brk.len);
+		w.comma[w.depth] = 1;
+	}
+	jw_close(&w, '}');
+	JW_KEY(&w, "amount_unrounded");
+	jw_dec(&w, l->amount_x);
+	JW_KEY(&w, "amount");
+	jw_dec(&w, l->amount);
+	JW_KEY(&w, "currency");
+	jw_str(&w, c->plan->currency);
+	JW_KEY(&w, "rounding");
+	jw_str(&w, dec_round_name(c->plan->rounding));
+	JW_KEY(&w, "preview");
+	jw_bool(&w, rt->r->preview);
+	JW_KEY(&w, "aggregates");
+	jw_open(&w, '[');
+	for (i = 0; i < l->na; i++) {
+		jw_hex(&w, l->a[i]->key, KEY_LEN);
+		sum += lin_of(l->a[i]->lineage);
+	}
+	jw_close(&w, ']');
+	JW_KEY(&w, "lineage");
+	if (l->gtext != NULL) {
+		lin_bytes(sum, lin);
+		jw_hex(&w, lin, KEY_LEN);
+	} else
+		jw_null(&w);
+	JW_KEY(&w, "correlation_id");
+	jw_hex(&w, key, KEY_LEN);
+	jw_close(&w, '}');
+	buf_addc(o, '\n');
+	rt->r->nlines++;
+}
+
+/* The breakdown is built with a writer of its own, then inlined. */
+static void
+brk_begin(struct line *l, struct jw *w)
+{
+	buf_reset(&l->brk);
+	jw_init(w, &l->brk);
+	jw_open(w, '{');
+	l->brk.len = 0;		/* drop the brace: members only */
+	w->comma[w->depth] = 0;
+}
+
+static void
+price_tiers(struct rater *rt, struct line *l, const struct charge *ch,
+    dec q, dec *x)
+{
+	struct price_step st[PRICE_MAXTIERS];
+	size_t n = 0, i;
+	struct jw w;
+	dec lo;
+
+	if (ch->model == M_GRADUATED)
+		CHK(rt, price_graduated(ch->tiers, ch->ntiers, q, st, &n, x));
+	else
+		CHK(rt, price_volume(ch->tiers, ch->ntiers, q, st, &n, x));
+	brk_begin(l, &w);
+	JW_KEY(&w, "tiers");
+	jw_open(&w, '[');
+	for (i = 0; rt->e == 0 && i < n; i++) {
+		const struct tier *t = &ch->tiers[st[i].tier];
+
+		lo = st[i].tier > 0 ? ch->tiers[st[i].tier - 1].up_to :
+		    DEC_ZERO;
+		jw_open(&w, '{');
+		JW_KEY(&w, "tier");
+		jw_int(&w, st[i].tier + 1);
+		brk_dec(&w, "from", lo);	/* exclusive, but 0 */
+		JW_KEY(&w, "up_to");
+		if (t->open)
+			jw_null(&w);
+		else
+			jw_dec(&w, t->up_to);
+		brk_dec(&w, "units", st[i].units);
+		brk_dec(&w, "unit_amount", t->unit_amount);
+		brk_dec(&w, "flat_amount", t->flat_amount);
+		brk_dec(&w, "amount", st[i].amount);
+		jw_close(&w, '}');
+	}
+	jw_close(&w, ']');
+}
+
+/* Percentage: each aggregate is transactions; their fees add up. */
+static void
+price_pct(struct rater *rt, struct line *l, const struct charge *ch,
+    dec *x)
+{
+	dec fee, base = DEC_ZERO, f;
+	int64_t tx = 0, clamped = 0;
+	struct jw w;
+	size_t i;
+
+	*x = DEC_ZERO;
+	for (i = 0; i < l->na; i++) {
+		const struct agg *a = l->a[i];
+
+		if (a->events == 1) {
+			CHK(rt, price_percentage(a->qty, ch->rate, ch->fixed,
+			    ch->has_min ? &ch->min : NULL,
+			    ch->has_max ? &ch->max : NULL, &fee));
+			CHK(rt, price_percentage(a->qty, ch->rate, ch->fixed,
+			    NULL, NULL, &f));
+			clamped += rt->e == 0 && dec_cmp(f, fee) != 0;
+		} else {
+			CHK(rt, price_percentage(a->qty, ch->rate, DEC_ZERO,
+			    NULL, NULL, &fee));
+			CHK(rt, dec_mul(ch->fixed, dec_from_i64(a->events), &f));
+			CHK(rt, dec_add(fee, f, &fee));
+		}
+		CHK(rt, dec_add(*x, fee, x));
+		CHK(rt, dec_add(base, a->qty, &base));
+		tx += a->events;
+	}
+	brk_begin(l, &w);
+	brk_dec(&w, "rate", ch->rate);
+	brk_dec(&w, "fixed_amount", ch->fixed);
+	if (ch->has_min)
+		brk_dec(&w, "per_transaction_min_amount", ch->min);
+	if (ch->has_max)
+		brk_dec(&w, "per_transaction_max_amount", ch->max);
+	JW_KEY(&w, "transactions");
+	jw_int(&w, tx);
+	JW_KEY(&w, "transactions_at_min_or_max");
+	jw_int(&w, clamped);
+	brk_dec(&w, "transaction_amount", base);
+}
+
+/* A usage line over aggregates a[0..n) (one, or a combined group). */
+static void
+usage_line(struct rater *rt, const struct charge *ch, struct agg **a,
+    size_t n, const char *gtext)
+{
+	struct line l;
+	struct jw w;
+	dec q = DEC_ZERO, x = DEC_ZERO, pk;
+	struct share s = share_of(rt->u, rt->b->ps, rt->b->pe);
+	size_t i;
+
+	memset(&l, 0, sizeof(l));
+	l.c = rt->u;
+	l.ch = ch;
+	l.type = "usage";
+	l.model = model_name(ch->model);
+	l.ss = s.ss;
+	l.se = s.se;
+	l.a = a;
+	l.na = n;
+	l.gtext = gtext;
+	for (i = 0; i < n; i++)
+		CHK(rt, dec_add(q, a[i]->qty, &q));
+	l.qty = q;
+	l.billable = q;
+	if (ch->has_free && dec_sign(q) >= 0) {
+		l.has_free = 1;
+		CHK(rt, price_free(q, ch->free_units, &l.billable));
+	}
+	switch (ch->model) {
+	case M_FLAT:
+		break;
+	case M_UNIT:
+		CHK(rt, price_unit(l.billable, ch->unit_amount, &x));
+		brk_begin(&l, &w);
+		brk_dec(&w, "unit_amount", ch->unit_amount);
+		break;
+	case M_GRADUATED:
+	case M_VOLUME:
+		price_tiers(rt, &l, ch, l.billable, &x);
+		break;
+	case M_PACKAGE:
+		CHK(rt, price_package(l.billable, ch->package_size, ch->amount,
+		    ch->round_up, &pk, &x));
+		brk_begin(&l, &w);
+		brk_dec(&w, "package_size", ch->package_size);
+		brk_dec(&w, "packages", pk);
+		brk_dec(&w, "amount_per_package", ch->amount);
+		JW_KEY(&w, "round");
+		jw_str(&w, ch->round_up ? "up" : "down");
+		break;
+	case M_PERCENTAGE:
+		price_pct(rt, &l, ch, &x);
+		break;
+	}
+	settle(rt, &l, x, 1, 1);
+	line_write(rt, &l);
+	buf_free(&l.brk);
+	(void)pk;
+}
+
+static int
+agg_gcmp(const void *x, const void *y)
+{
+	const struct agg *a = *(struct agg *const *)x;
+	const struct agg *b = *(struct agg *const *)y;
+
+	return strcmp(a->gtext, b->gtext);
+}
+
+/* A metered charge's lines; returns their total through *sum. */
+static void
+charge_lines(struct rater *rt, const struct charge *ch, dec *sum)
+{
+	struct bill *b = rt->b;
+	struct agg **v;
+	dec before = rt->total;
+	size_t i, n = 0;
+
+	v = xcalloc(b->n + 1, sizeof(*v));
+	for (i = 0; i < b->n; i++)
+		if (strcmp(b->a[i]->meter, ch->meter) == 0 &&
+		    charge_matches(ch, b->a[i]->group))
+			v[n++] = b->a[i];
+	qsort(v, n, sizeof(*v), agg_gcmp);
+	if (n == 0) {
+		/* no usage: the line still says so (and a tier's flat fee) */
+		struct buf g = { 0 };
+		struct jw w;
+
+		jw_init(&w, &g);
+		if (ch->group != NULL)
+			jw_json(&w, ch->group, NULL);
+		else
+			buf_adds(&g, "{}");
+		usage_line(rt, ch, v, 0, buf_cstr(&g));
+		buf_free(&g);
+	} else if (ch->combine)
+		usage_line(rt, ch, v, n, "{}");
+	else
+		for (i = 0; i < n; i++)
+			usage_line(rt, ch, &v[i], 1, v[i]->gtext);
+	free(v);
+	CHK(rt, dec_sub(rt->total, before, sum));
+}
+
+static void
+flat_line(struct rater *rt, const struct contract *c, const struct charge *ch,
+    int64_t ps, int64_t pe)
+{
+	struct share s = share_of(c, ps, pe);
+	struct line l;
+	struct jw w;
+
+	if (s.num <= 0)
+		return;
+	memset(&l, 0, sizeof(l));
+	l.c = c;
+	l.ch = ch;
+	l.type = "flat";
+	l.model = "flat";
+	l.ss = s.ss;
+	l.se = s.se;
+	l.qty = dec_from_i64(1);
+	brk_begin(&l, &w);
+	brk_dec(&w, "amount", ch->amount);
+	JW_KEY(&w, "billing");
+	jw_str(&w, ch->advance ? "advance" : "arrears");
+	if (s.num != s.den) {
+		JW_KEY(&w, "proration");
+		jw_open(&w, '{');
+		brk_dec(&w, "service_seconds", secs(s.num));
+		brk_dec(&w, "period_seconds", secs(s.den));
+		jw_close(&w, '}');
+	}
+	settle(rt, &l, ch->amount, s.num, s.den);
+	line_write(rt, &l);
+	buf_free(&l.brk);
+}
+
+/* A commitment's true-up: max(commit * num / den - amount, 0). */
+static void
+trueup_line(struct rater *rt, const struct charge *ch, dec commit_num,
+    int64_t den, dec amount, dec commit_shown)
+{
+	struct share s = share_of(rt->u, rt->b->ps, rt->b->pe);
+	struct line l;
+	struct jw w;
+	dec t, x;
+
+	CHK(rt, dec_mul(amount, dec_from_i64(den), &t));
+	CHK(rt, dec_sub(commit_num, t, &x));
+	if (rt->e != 0 || dec_sign(x) <= 0)
+		return;
+	memset(&l, 0, sizeof(l));
+	l.c = rt->u;
+	l.ch = ch;
+	l.type = "true_up";
+	l.model = "minimum_commitment";
+	l.ss = s.ss;
+	l.se = s.se;
+	l.qty = dec_from_i64(1);
+	brk_begin(&l, &w);
+	brk_dec(&w, "minimum_commitment", commit_shown);
+	brk_dec(&w, "amount_before", amount);
+	settle(rt, &l, x, 1, den);
+	line_write(rt, &l);
+	buf_free(&l.brk);
+}
+
+static void
+discount_line(struct rater *rt, const struct discount *d,
+    const struct charge *dch, dec base)
+{
+	struct share s = share_of(rt->u, rt->b->ps, rt->b->pe);
+	struct line l;
+	struct jw w;
+	dec off;
+
+	CHK(rt, price_discount(base, d->percent, d->value,
+	    d->has_cap ? &d->cap : NULL, &off));
+	if (rt->e != 0 || dec_sign(off) == 0)
+		return;
+	memset(&l, 0, sizeof(l));
+	l.c = rt->u;
+	l.ch = dch;
+	l.disc = d;
+	l.type = "discount";
+	l.model = "discount";
+	l.ss = s.ss;
+	l.se = s.se;
+	l.qty = dec_from_i64(1);
+	brk_begin(&l, &w);
+	JW_KEY(&w, "applies_to");
+	if (d->charge != NULL)
+		jw_str(&w, d->charge);
+	else
+		jw_null(&w);
+	brk_dec(&w, d->percent ? "percent" : "amount_off", d->value);
+	if (d->has_cap)
+		brk_dec(&w, "cap", d->cap);
+	brk_dec(&w, "base", base);
+	settle(rt, &l, dec_neg(off), 1, 1);
+	line_write(rt, &l);
+	buf_free(&l.brk);
+}
+
+/* The next billing period, for fees billed in advance. */
+static int
+next_period(struct rate *r, const struct bill *b, const struct plan *p,
+    struct tm_period *np)
+{
+	const struct customer *cu = cust_by_id(&r->cust, b->customer);
+	struct tm_period cur = { b->ps, b->pe };
+
+	if (cu == NULL)
+		return -1;
+	return tm_period_next(&cur, p->interval,
+	    p->interval == TM_MONTH ? cu->anchor : 0, cu->tz, np);
+}
+
+static void
+rate_bill(struct rate *r, struct bill *b)
+{
+	const struct contract *o[MAXOVERLAP], *c;
+	const struct charge *ch;
+	struct rater rt;
+	struct tm_period np;
+	struct share s;
+	dec *sum, commit = DEC_ZERO, t;
+	size_t n, i, j, k;
+
+	memset(&rt, 0, sizeof(rt));
+	rt.r = r;
+	rt.b = b;
+	n = in_force(catalog_contracts(&r->cat, b->customer), b->ps, b->pe, o,
+	    MAXOVERLAP);
+	rt.u = o[n - 1];
+	b->u = rt.u;
+	for (i = 0; i < n; i++)
+		if (strcmp(o[i]->plan->currency, rt.u->plan->currency) != 0) {
+			b->fail_code = "currency_change";
+			snprintf(b->fail_msg, sizeof(b->fail_msg), "the "
+			    "contracts in force in this period bill in %s and "
+			    "%s; a period is billed in one currency",
+			    o[i]->plan->currency, rt.u->plan->currency);
+			return;
+		}
+
+	/* flat fees: every contract in force, for its share of the period */
+	sum = xcalloc(rt.u->ncharges + 1, sizeof(*sum));
+	for (i = 0; i < n; i++) {
+		c = o[i];
+		for (j = 0; j < c->ncharges; j++) {
+			ch = &c->charges[j];
+			if (ch->model != M_FLAT)
+				continue;
+			t = rt.total;
+			if (!ch->advance || c->start >= b->ps)
+				/* a first bill carries its first period too */
+				flat_line(&rt, c, ch, b->ps, b->pe);
+			if (ch->advance && next_period(r, b, c->plan,
+			    &np) < 0) {
+				b->fail_code = "unknown_customer";
+				snprintf(b->fail_msg, sizeof(b->fail_msg),
+				    "charge '%s' bills in advance and customer "
+				    "'%s' is not in the customers file, so its "
+				    "next period is not known", ch->id,
+				    b->customer);
+				free(sum);
+				return;
+			}
+			if (ch->advance)
+				flat_line(&rt, c, ch, np.start, np.end);
+			if (c == rt.u)
+				CHK(&rt, dec_sub(rt.total, t, &sum[j]));
+		}
+	}
+
+	/* usage, priced whole by the contract in force at the end */
+	for (j = 0; j < rt.u->ncharges; j++)
+		if (rt.u->charges[j].model != M_FLAT)
+			charge_lines(&rt, &rt.u->charges[j], &sum[j]);
+
+	/* commitments: per charge, then the plan's over every line */
+	s = share_of(rt.u, b->ps, b->pe);
+	for (j = 0; j < rt.u->ncharges; j++) {
+		ch = &rt.u->charges[j];
+		if (ch->model == M_FLAT || !ch->has_commit)
+			continue;
+		t = rt.total;
+		CHK(&rt, dec_mul(ch->commit, dec_from_i64(s.num), &commit));
+		trueup_line(&rt, ch, commit, s.den, sum[j], ch->commit);
+		CHK(&rt, dec_sub(rt.total, t, &t));
+		CHK(&rt, dec_add(sum[j], t, &sum[j]));
+	}
+	commit = DEC_ZERO;
+	for (i = 0, k = 0; i < n; i++)
+		if (o[i]->has_commit) {
+			s = share_of(o[i], b->ps, b->pe);
+			CHK(&rt, dec_mul(o[i]->commit, dec_from_i64(s.num), &t));
+			CHK(&rt, dec_add(commit, t, &commit));
+			k++;
+		}
+	if (k > 0)
+		trueup_line(&rt, NULL, commit, b->pe - b->ps, rt.total,
+		    rt.u->commit);
+
+	/* discounts, in the contract's order, each on what is left */
+	for (i = 0; i < rt.u->ndiscounts; i++) {
+		const struct discount *d = &rt.u->discounts[i];
+
+		if (d->charge == NULL) {
+			discount_line(&rt, d, NULL, rt.total);
+			continue;
+		}
+		for (j = 0; rt.u->charges[j].id != d->charge; j++)
+			;	/* the catalog checked it is there */
+		t = rt.total;
+		discount_line(&rt, d, &rt.u->charges[j], sum[j]);
+		CHK(&rt, dec_sub(rt.total, t, &t));
+		CHK(&rt, dec_add(sum[j], t, &sum[j]));
+	}
+	free(sum);
+	b->total = rt.total;
+	if (rt.e != 0) {
+		b->fail_code = "amount_overflow";
+		snprintf(b->fail_msg, sizeof(b->fail_msg), "rating customer "
+		    "'%s' failed: %s", b->customer, rt.e >= PRICE_ENEG ?
+		    price_strerror(rt.e) : dec_strerror(rt.e));
+	}
+}
+
+/* ---- prepaid credits and spending alerts ---- */
+
+static int
+has_grants(const struct clist *cl)
+{
+	size_t i;
+
+	for (i = 0; cl != NULL && i < cl->n; i++)
+		if (cl->c[i]->ngrants > 0)
+			return 1;
+	return 0;
+}
+
+static void
+grants_record(struct rate *r)
+{
+	const struct contract *c;
+	struct ldg_grant g;
+	char ts[TM_FMTMAX];
+	size_t i, j;
+
+	for (i = 0; i < r->cat.ncontracts; i++) {
+		c = &r->cat.contracts[i];
+		for (j = 0; j < c->ngrants; j++) {
+			g.customer = c->customer;
+			g.id = c->grants[j].id;
+			g.currency = c->plan->currency;
+			g.amount = c->grants[j].amount;
+			g.granted = c->grants[j].granted;
+			if (ldg_credit_grant(r->ldg, &g, r->as_of) ==
+			    LDG_CONFLICT) {
+				tm_fmt(g.granted, ts, sizeof(ts));
+				die(EX_DATAERR, "%s: contracts[%zu]: prepaid "
+				    "credit '%s' of customer '%s' is in the "
+				    "ledger with another currency, amount or "
+				    "time than %s %s at %s (an "
+				    "idempotency_conflict): a grant is never "
+				    "changed; give a new one another id",
+				    r->cat.path, c->idx, g.id, g.customer,
+				    g.currency, "(see the catalog)", ts);
+			}
+		}
+	}
+}
+
+static void
+credit_line(struct rate *r, struct bill *b)
+{
+	const char *cur = b->u->plan->currency;
+	struct rater rt;
+	struct line l;
+	struct jw w;
+	dec prev, bal, want, after;
+	int had;
+
+	bal = ldg_credit_balance(r->ldg, b->customer, cur, b->pe, b->ps);
+	had = ldg_credit_drawn(r->ldg, b->customer, cur, b->ps, &prev);
+	want = dec_sign(b->total) > 0 ? b->total : DEC_ZERO;
+	if (dec_cmp(want, bal) > 0)
+		want = dec_sign(bal) > 0 ? bal : DEC_ZERO;
+	if (!had && dec_sign(want) == 0)
+		return;
+	if (!had || dec_cmp(prev, want) != 0) {
+		ldg_credit_draw(r->ldg, b->customer, cur, b->ps, b->pe, want,
+		    r->as_of);
+		r->ndraws++;
+	}
+	if (dec_sign(want) == 0)
+		return;
+	memset(&rt, 0, sizeof(rt));
+	rt.r = r;
+	rt.b = b;
+	rt.u = b->u;
+	rt.total = b->total;
+	memset(&l, 0, sizeof(l));
+	l.c = b->u;
+	l.type = "credit";
+	l.model = "prepaid_credit";
+	l.ss = b->ps;
+	l.se = b->pe;
+	l.qty = dec_from_i64(1);
+	if (dec_sub(bal, want, &after) != DEC_OK)
+		die(EX_SOFTWARE, "credit balance arithmetic");
+	brk_begin(&l, &w);
+	brk_dec(&w, "balance_before", bal);
+	brk_dec(&w, "balance_after", after);
+	brk_dec(&w, "amount_due_before", b->total);
+	settle(&rt, &l, dec_neg(want), 1, 1);
+	line_write(&rt, &l);
+	buf_free(&l.brk);
+}
+
+static void
+alerts(struct rate *r, struct bill *b)
+{
+	const struct contract *u = b->u;
+	const struct threshold *t;
+	unsigned char key[KEY_LEN];
+	struct keyh h;
+	struct jw w;
+	dec v;
+	size_t i;
+
+	for (i = 0; i < u->nthresholds; i++) {
+		t = &u->thresholds[i];
+		v = t->value;
+		if (t->percent && (dec_mul(u->commit, t->value, &v) != DEC_OK ||
+		    dec_div(v, dec_from_i64(100), u->plan->minor,
+		    u->plan->rounding, &v) != DEC_OK))
+			continue;
+		if (dec_cmp(b->total, v) < 0)
+			continue;
+		if (r->ldg != NULL && ldg_alert_claim(r->ldg, b->customer,
+		    t->id, b->ps, b->pe, b->total, r->as_of) != LDG_NEW)
+			continue;
+		key_start(&h, "alert");
+		key_str(&h, b->customer);
+		key_str(&h, t->id);
+		key_i64(&h, b->ps);
+		key_end(&h, key);
+		jw_init(&w, &b->alerts);
+		jw_open(&w, '{');
+		JW_KEY(&w, "kind");
+		jw_str(&w, "alert");
+		JW_KEY(&w, "schema");
+		jw_str(&w, "1.0");
+		JW_KEY(&w, "key");
+		jw_hex(&w, key, KEY_LEN);
+		JW_KEY(&w, "customer");
+		jw_str(&w, b->customer);
+		JW_KEY(&w, "contract");
+		if (u->id != NULL)
+			jw_str(&w, u->id);
+		else
+			jw_null(&w);
+		JW_KEY(&w, "plan");
+		jw_str(&w, u->plan->id);
+		JW_KEY(&w, "plan_version");
+		jw_int(&w, u->plan->version);
+		JW_KEY(&w, "threshold");
+		jw_str(&w, t->id);
+		JW_KEY(&w, "threshold_amount");
+		jw_dec(&w, v);
+		JW_KEY(&w, "amount");
+		jw_dec(&w, b->total);
+		JW_KEY(&w, "currency");
+		jw_str(&w, u->plan->currency);
+		JW_KEY(&w, "period_start");
+		jw_time(&w, b->ps);
+		JW_KEY(&w, "period_end");
+		jw_time(&w, b->pe);
+		JW_KEY(&w, "as_of");
+		jw_time(&w, r->as_of);
+		JW_KEY(&w, "preview");
+		jw_bool(&w, r->preview);
+		jw_close(&w, '}');
+		buf_addc(&b->alerts, '\n');
+		r->nalerts++;
+	}
+}
+
+/* ---- the run ---- */
+
+static int
+bill_cmp(const void *x, const void *y)
+{
+	const struct bill *a = *(struct bill *const *)x;
+	const struct bill *b = *(struct bill *const *)y;
+	int c = strcmp(a->customer, b->customer);
+
+	if (c != 0)
+		return c;
+	return a->ps < b->ps ? -1 : a->ps > b->ps;
+}
+
+/* --from/--to with --customers: every period of every contract. */
+static void
+enumerate(struct rate *r)
+{
+	const struct contract *c;
+	const struct customer *cu;
+	struct tm_period p;
+	size_t i;
+	int anchor;
+
+	for (i = 0; i < r->cat.ncontracts; i++) {
+		c = &r->cat.contracts[i];
+		if ((cu = cust_by_id(&r->cust, c->customer)) == NULL) {
+			warnmsg("%s: contracts[%zu]: customer '%s' is not in "
+			    "the customers file: its periods without usage "
+			    "are not billed", r->cat.path, c->idx,
+			    c->customer);
+			continue;
+		}
+		anchor = c->plan->interval == TM_MONTH ? cu->anchor : 0;
+		if (tm_period_of(r->from, c->plan->interval, anchor, cu->tz,
+		    &p) < 0)
+			die(EX_USAGE, "--from: no billing period there");
+		if (p.end == r->from && tm_period_next(&p, c->plan->interval,
+		    anchor, cu->tz, &p) < 0)
+			die(EX_USAGE, "--from: no billing period after it");
+		while (p.end <= r->to) {
+			if (c->start < p.end && c->end > p.start &&
+			    (r->preview || p.end <= r->as_of))
+				bill_get(r, c->customer, p.start, p.end, 1);
+			if (tm_period_next(&p, c->plan->interval, anchor,
+			    cu->tz, &p) < 0)
+				break;
+		}
+	}
+}
+
+static void
+fail_bill(struct rate *r, struct bill *b)
+{
+	struct rej_src s;
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		memset(&s, 0, sizeof(s));
+		s.file = b->a[i]->file;
+		s.line = b->a[i]->line;
+		s.raw = b->a[i]->raw;
+		s.rawlen = b->a[i]->rawlen;
+		rej_add(&r->rej, &s, RC_POLICY, b->fail_code, "", "%s",
+		    b->fail_msg);
+	}
+	r->rated -= b->n;
+	r->rejected += b->n;
+	buf_reset(&b->out);
+	buf_reset(&b->alerts);
+}
+
+static void
+write_stats(struct rate *r)
+{
+	struct buf b = { 0 };
+	struct jw w;
+
+	rej_stats_begin(&w, &b, "rate");
+	JW_KEY(&w, "read");
+	jw_int(&w, (int64_t)r->read);
+	JW_KEY(&w, "rated");
+	jw_int(&w, (int64_t)r->rated);
+	JW_KEY(&w, "duplicates");
+	jw_int(&w, (int64_t)r->dups);
+	JW_KEY(&w, "outside_window");
+	jw_int(&w, (int64_t)r->outside);
+	JW_KEY(&w, "rejected");
+	jw_int(&w, (int64_t)r->rejected);
+	rej_stats(&r->rej, &w);
+	JW_KEY(&w, "blank_lines");
+	jw_int(&w, (int64_t)r->blank);
+	JW_KEY(&w, "bills");
+	jw_int(&w, (int64_t)r->nbills);
+	JW_KEY(&w, "lines");
+	jw_int(&w, (int64_t)r->nlines);
+	JW_KEY(&w, "alerts");
+	jw_int(&w, (int64_t)r->nalerts);
+	JW_KEY(&w, "credit_draws");
+	jw_int(&w, (int64_t)r->ndraws);
+	JW_KEY(&w, "preview");
+	jw_bool(&w, r->preview);
+	JW_KEY(&w, "as_of");
+	jw_time(&w, r->as_of);
+	JW_KEY(&w, "rejects_file");
+	jw_str(&w, r->rejects_path);
+	jw_close(&w, '}');
+	buf_addc(&b, '\n');
+	out_write_file(r->stats_path, b.p, b.len);
+	buf_free(&b);
+}
+
+static void
+summary(struct rate *r)
+{
+	struct buf b = { 0 };
+
+	buf_printf(&b, "read %" PRIu64 ", rated %" PRIu64 ", duplicates %"
+	    PRIu64 ", outside the window %" PRIu64 ", rejected %" PRIu64
+	    "; %" PRIu64 " lines in %" PRIu64 " bills, %" PRIu64 " alerts%s",
+	    r->read, r->rated, r->dups, r->outside, r->rejected, r->nlines,
+	    r->nbills, r->nalerts, r->preview ? " (preview)" : "");
+	rej_summary(&r->rej, &b);
+	warnmsg("%s", buf_cstr(&b));
+	buf_free(&b);
+}
+
+static void
+run(struct rate *r)
+{
+	struct bill *b;
+	size_t i;
+
+	read_input(r);
+	if (r->windowed && r->customers_path != NULL)
+		enumerate(r);
+	qsort(r->bv, r->nb, sizeof(*r->bv), bill_cmp);
+	for (i = 0; i < r->nb; i++)
+		rate_bill(r, r->bv[i]);
+
+	if (r->ldg != NULL) {
+		ldg_begin(r->ldg);
+		if (!r->preview)
+			grants_record(r);
+	}
+	for (i = 0; i < r->nb; i++) {
+		b = r->bv[i];
+		if (b->fail_code != NULL)
+			continue;
+		if (r->ldg != NULL && !r->preview &&
+		    has_grants(catalog_contracts(&r->cat, b->customer)))
+			credit_line(r, b);
+		alerts(r, b);
+	}
+	if (r->ldg != NULL)
+		ldg_commit(r->ldg);
+
+	/* durable: now the lines, the alerts and the rejects */
+	for (i = 0; i < r->nb; i++) {
+		b = r->bv[i];
+		if (b->fail_code != NULL) {
+			fail_bill(r, b);
+			continue;
+		}
+		r->nbills++;
+		out_write(b->out.p, b->out.len);
+		if (r->alerts_fp != NULL) {
+			if (fwrite(b->alerts.p, 1, b->alerts.len,
+			    r->alerts_fp) != b->alerts.len)
+				die(EX_IOERR, "%s: %s", r->alerts_path,
+				    strerror(errno));
+		} else
+			out_write(b->alerts.p, b->alerts.len);
+	}
+	rej_flush(&r->rej);
+}
+
+static void
+free_all(struct rate *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nb; i++) {
+		free((char *)r->bv[i]->customer);
+		free(r->bv[i]->a);
+		buf_free(&r->bv[i]->out);
+		buf_free(&r->bv[i]->alerts);
+		free(r->bv[i]);
+	}
+	free(r->bv);
+	for (i = 0; i < r->keys.cap; i++)
+		if (r->keys.t[i].val != NULL)	/* NULL: rejected */
+			agg_free(r->keys.t[i].val);
+	hmap_free(&r->keys);
+	hmap_free(&r->bills);
+}
+
+int
+main(int argc, char **argv)
+{
+	enum {
+		O_CATALOG = 256, O_CUSTOMERS, O_ASOF, O_PREVIEW, O_FROM, O_TO,
+		O_ALERTS, O_BUSY, O_STRICT, O_MAXLINE, O_MAXDEPTH, O_VERSION
+	};
+	static const struct option longopts[] = {
+		{ "alerts",		required_argument, NULL, O_ALERTS },
+		{ "as-of",		required_argument, NULL, O_ASOF },
+		{ "busy-timeout",	required_argument, NULL, O_BUSY },
+		{ "catalog",		required_argument, NULL, O_CATALOG },
+		{ "customers",		required_argument, NULL, O_CUSTOMERS },
+		{ "from",		required_argument, NULL, O_FROM },
+		{ "help",		no_argument,       NULL, 'h' },
+		{ "ledger",		required_argument, NULL, 'l' },
+		{ "max-depth",		required_argument, NULL, O_MAXDEPTH },
+		{ "max-line",		required_argument, NULL, O_MAXLINE },
+		{ "preview",		no_argument,       NULL, O_PREVIEW },
+		{ "rejects",		required_argument, NULL, 'r' },
+		{ "stats",		required_argument, NULL, 's' },
+		{ "strict",		no_argument,       NULL, O_STRICT },
+		{ "to",			required_argument, NULL, O_TO },
+		{ "version",		no_argument,       NULL, O_VERSION },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct rate r;
+	char *rejects_default = NULL;
+	int ch, rc = 0, has_from = 0, has_to = 0;
+	size_t i, j;
+
+	u_setprogname(argv[0]);
+	cli_init(usage);
+	memset(&r, 0, sizeof(r));
+	r.as_of = INT64_MIN;
+	r.max_line = LR_MAXLEN_DEFAULT;
+	r.max_depth = JREC_MAXDEPTH_DEFAULT;
+	r.busy_ms = LDG_BUSY_MS;
+	while ((ch = getopt_long(argc, argv, "hl:r:s:", longopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'h':
+			usage(0);
+			break;
+		case 'l':
+			r.ledger_path = optarg;
+			break;
+		case 'r':
+			r.rejects_path = optarg;
+			break;
+		case 's':
+			r.stats_path = optarg;
+			break;
+		case O_ALERTS:
+			r.alerts_path = optarg;
+			break;
+		case O_ASOF:
+			r.as_of = cli_time("--as-of", optarg);
+			break;
+		case O_BUSY:
+			r.busy_ms = (int)cli_num("--busy-timeout", optarg, 0,
+			    86400000);
+			break;
+		case O_CATALOG:
+			r.catalog_path = optarg;
+			break;
+		case O_CUSTOMERS:
+			r.customers_path = optarg;
+			break;
+		case O_FROM:
+			r.from = cli_time("--from", optarg);
+			has_from = 1;
+			break;
+		case O_MAXDEPTH:
+			r.max_depth = (int)cli_num("--max-depth", optarg, 1,
+			    100);
+			break;
+		case O_MAXLINE:
+			r.max_line = (size_t)cli_num("--max-line", optarg, 64,
+			    256L * 1024 * 1024);
+			break;
+		case O_PREVIEW:
+			r.preview = 1;
+			break;
+		case O_STRICT:
+			r.strict = 1;
+			break;
+		case O_TO:
+			r.to = cli_time("--to", optarg);
+			has_to = 1;
+			break;
+		case O_VERSION:
+			printf("%s %s\n", progname, VERSION);
+			return 0;
+		default:
+			usage(EX_USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (r.catalog_path == NULL) {
+		warnmsg("--catalog FILE is required");
+		usage(EX_USAGE);
+	}
+	if (has_from != has_to) {
+		warnmsg("--from and --to go together");
+		usage(EX_USAGE);
+	}
+	r.windowed = has_from;
+	if (r.windowed && r.from >= r.to) {
+		warnmsg("--from must be before --to");
+		usage(EX_USAGE);
+	}
+	if (r.as_of == INT64_MIN)
+		r.as_of = cli_now(0);
+
+	key_init();
+	out_init();
+	catalog_load(&r.cat, r.catalog_path);
+	if (r.customers_path != NULL)
+		cust_load(&r.cust, r.customers_path);
+	else
+		for (i = 0; i < r.cat.nplans; i++)
+			for (j = 0; j < r.cat.plans[i].ncharges; j++)
+				if (r.cat.plans[i].charges[j].advance)
+					die(EX_USAGE, "plan '%s' bills charge "
+					    "'%s' in advance: give --customers "
+					    "FILE, where each customer's "
+					    "billing periods are",
+					    r.cat.plans[i].id,
+					    r.cat.plans[i].charges[j].id);
+	if (r.ledger_path != NULL)
+		r.ldg = ldg_open(ldg_path(r.ledger_path), r.busy_ms, 0);
+	if (r.rejects_path == NULL)
+		r.rejects_path = rejects_default =
+		    rej_default_path(ldg_path(r.ledger_path));
+	rej_open(&r.rej, r.rejects_path, "rate");
+	if (r.alerts_path != NULL &&
+	    (r.alerts_fp = out_open_append(r.alerts_path)) == NULL)
+		die(EX_CANTCREAT, "%s: cannot open", r.alerts_path);
+	out_hint(r.preview || r.ldg == NULL ? "the lines are computed again "
+	    "by running the same command" : "running the same command "
+	    "again writes the same lines; credits are not drawn twice");
+	hmap_init(&r.keys);
+	hmap_init(&r.bills);
+	jrec_init(&r.jr, r.max_depth);
+	lr_init(&r.lr, argc, argv, r.max_line);
+
+	run(&r);
+
+	rej_close(&r.rej);
+	out_close();
+	if (r.alerts_fp != NULL && fclose(r.alerts_fp) != 0)
+		die(EX_IOERR, "%s: %s", r.alerts_path, strerror(errno));
+	summary(&r);
+	if (r.read != r.rated + r.dups + r.outside + r.rejected)
+		die(EX_SOFTWARE, "accounting error: read %" PRIu64 " != "
+		    "rated + duplicates + outside + rejected", r.read);
+	if (r.stats_path != NULL)
+		write_stats(&r);
+	if (r.lr.failed)
+		rc = EX_NOINPUT;
+	else if (r.strict && r.rejected > 0)
+		rc = EX_DATAERR;
+
+	ldg_close(r.ldg);
+	lr_free(&r.lr);
+	jrec_free(&r.jr);
+	free_all(&r);
+	catalog_free(&r.cat);
+	if (r.customers_path != NULL)
+		cust_free(&r.cust);
+	free(rejects_default);
+	return rc;
+}
