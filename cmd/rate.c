@@ -65,6 +65,7 @@ struct bill {
 	const char	*fail_code;
 	char		 fail_msg[256];
 	const struct contract *u;	/* the contract pricing its usage */
+	dec		 spend;		/* flat and usage lines: thresholds */
 	dec		 total;		/* of its lines, before credits */
 	struct buf	 out;		/* its lines, written after commit */
 	struct buf	 alerts;
@@ -1107,6 +1108,8 @@ rate_bill(struct rate *r, struct bill *b)
 		if (rt.u->charges[j].model != M_FLAT)
 			charge_lines(&rt, &rt.u->charges[j], &sum[j]);
 
+	b->spend = rt.total;
+
 	/* commitments: per charge, then the plan's over every line */
 	s = share_of(rt.u, b->ps, b->pe);
 	for (j = 0; j < rt.u->ncharges; j++) {
@@ -1208,19 +1211,22 @@ credit_line(struct rate *r, struct bill *b)
 	struct rater rt;
 	struct line l;
 	struct jw w;
-	dec prev, bal, want, after;
+	dec prev, pbal, bal, want, after;
 	int had;
 
 	bal = ldg_credit_balance(r->ldg, b->customer, cur, b->pe, b->ps);
-	had = ldg_credit_drawn(r->ldg, b->customer, cur, b->ps, &prev);
+	had = ldg_credit_drawn(r->ldg, b->customer, cur, b->ps, &prev, &pbal);
 	want = dec_sign(b->total) > 0 ? b->total : DEC_ZERO;
 	if (dec_cmp(want, bal) > 0)
 		want = dec_sign(bal) > 0 ? bal : DEC_ZERO;
 	if (!had && dec_sign(want) == 0)
 		return;
-	if (!had || dec_cmp(prev, want) != 0) {
+	if (had && dec_cmp(prev, want) == 0)
+		/* rated before: the same draw, as it was recorded */
+		bal = pbal;
+	else {
 		ldg_credit_draw(r->ldg, b->customer, cur, b->ps, b->pe, want,
-		    r->as_of);
+		    bal, r->as_of);
 		r->ndraws++;
 	}
 	if (dec_sign(want) == 0)
@@ -1237,7 +1243,11 @@ credit_line(struct rate *r, struct bill *b)
 	l.ss = b->ps;
 	l.se = b->pe;
 	l.qty = dec_from_i64(1);
-	if (dec_sub(bal, want, &after) != DEC_OK)
+	/* grants are whole minor units (the catalog checks): exact */
+	if (dec_sub(bal, want, &after) != DEC_OK ||
+	    dec_round(bal, b->u->plan->minor, DEC_HALF_EVEN, &bal) != DEC_OK ||
+	    dec_round(after, b->u->plan->minor, DEC_HALF_EVEN, &after) !=
+	    DEC_OK)
 		die(EX_SOFTWARE, "credit balance arithmetic");
 	brk_begin(&l, &w);
 	brk_dec(&w, "balance_before", bal);
@@ -1266,10 +1276,10 @@ alerts(struct rate *r, struct bill *b)
 		    dec_div(v, dec_from_i64(100), u->plan->minor,
 		    u->plan->rounding, &v) != DEC_OK))
 			continue;
-		if (dec_cmp(b->total, v) < 0)
+		if (dec_cmp(b->spend, v) < 0)
 			continue;
 		if (r->ldg != NULL && ldg_alert_claim(r->ldg, b->customer,
-		    t->id, b->ps, b->pe, b->total, r->as_of) != LDG_NEW)
+		    t->id, b->ps, b->pe, b->spend, r->as_of) != LDG_NEW)
 			continue;
 		key_start(&h, "alert");
 		key_str(&h, b->customer);
@@ -1300,7 +1310,7 @@ alerts(struct rate *r, struct bill *b)
 		JW_KEY(&w, "threshold_amount");
 		jw_dec(&w, v);
 		JW_KEY(&w, "amount");
-		jw_dec(&w, b->total);
+		jw_dec(&w, b->spend);
 		JW_KEY(&w, "currency");
 		jw_str(&w, u->plan->currency);
 		JW_KEY(&w, "period_start");
@@ -1436,9 +1446,11 @@ summary(struct rate *r)
 
 	buf_printf(&b, "read %" PRIu64 ", rated %" PRIu64 ", duplicates %"
 	    PRIu64 ", outside the window %" PRIu64 ", rejected %" PRIu64
-	    "; %" PRIu64 " lines in %" PRIu64 " bills, %" PRIu64 " alerts%s",
-	    r->read, r->rated, r->dups, r->outside, r->rejected, r->nlines,
-	    r->nbills, r->nalerts, r->preview ? " (preview)" : "");
+	    "; %" PRIu64 " line%s in %" PRIu64 " bill%s, %" PRIu64
+	    " alert%s%s", r->read, r->rated, r->dups, r->outside, r->rejected,
+	    r->nlines, r->nlines == 1 ? "" : "s", r->nbills,
+	    r->nbills == 1 ? "" : "s", r->nalerts, r->nalerts == 1 ? "" : "s",
+	    r->preview ? " (preview)" : "");
 	rej_summary(&r->rej, &b);
 	warnmsg("%s", buf_cstr(&b));
 	buf_free(&b);

@@ -755,6 +755,7 @@ grants_load(struct cload *ld, struct contract *c, json_t *v)
 		struct grant *g = &c->grants[c->ngrants];
 		int nerr = ld->nerr;
 		const char *id;
+		dec d;
 
 		where_add(ld, ": prepaid_credits[%zu]", i);
 		if (!json_is_object(e)) {
@@ -764,7 +765,11 @@ grants_load(struct cload *ld, struct contract *c, json_t *v)
 		}
 		no_unknown(ld, e, keys, NULL, NULL);
 		id = need_id(ld, e, "id");
-		decimal(ld, e, "amount", 1, 1, &g->amount);
+		if (decimal(ld, e, "amount", 1, 1, &g->amount) == 0 &&
+		    dec_round(g->amount, c->plan->minor, DEC_DOWN, &d) ==
+		    DEC_OK && dec_cmp(d, g->amount) != 0)
+			cerr(ld, "amount must be whole minor units of %s (%d "
+			    "decimals)", c->plan->currency, c->plan->minor);
 		if (time_member(ld, e, "granted_at", 0, &g->granted) > 0)
 			g->granted = c->start;
 		if (ld->nerr == nerr) {

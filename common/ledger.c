@@ -107,16 +107,17 @@ static const char *const sql_text[S_NSTMT] = {
 	    "amount, granted, recorded) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[S_GRANT_SUM] = "SELECT amount FROM credit_grant WHERE customer = ?1 "
 	    "AND currency = ?2 AND granted < ?3",
-	[S_DRAW_GET] = "SELECT amount FROM credit_draw WHERE customer = ?1 "
+	[S_DRAW_GET] = "SELECT amount, balance FROM credit_draw "
+	    "WHERE customer = ?1 "
 	    "AND currency = ?2 AND period_start = ?3",
 	[S_DRAW_OTHERS] = "SELECT amount FROM credit_draw WHERE customer = ?1 "
 	    "AND currency = ?2 AND period_start <> ?3",
 	[S_DRAW_PUT] = "INSERT INTO credit_draw (customer, currency, "
-	    "period_start, period_end, amount, drawn) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+	    "period_start, period_end, amount, balance, drawn) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
 	    "ON CONFLICT (customer, currency, period_start) DO UPDATE SET "
 	    "period_end = excluded.period_end, amount = excluded.amount, "
-	    "drawn = excluded.drawn",
+	    "balance = excluded.balance, drawn = excluded.drawn",
 	[S_ALERT_PUT] = "INSERT INTO rate_alert (customer, threshold, "
 	    "period_start, period_end, amount, fired) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
@@ -181,6 +182,7 @@ static const char schema_v2[] =
 	"  period_start INTEGER NOT NULL,"
 	"  period_end INTEGER NOT NULL,"
 	"  amount TEXT NOT NULL,"
+	"  balance TEXT NOT NULL,"	/* what it could draw on */
 	"  drawn INTEGER NOT NULL,"
 	"  PRIMARY KEY (customer, currency, period_start)"
 	") WITHOUT ROWID;"
@@ -1290,7 +1292,7 @@ ldg_credit_balance(struct ledger *l, const char *customer,
 
 int
 ldg_credit_drawn(struct ledger *l, const char *customer, const char *currency,
-    int64_t period_start, dec *amount)
+    int64_t period_start, dec *amount, dec *balance)
 {
 	sqlite3_stmt *st = l->st[S_DRAW_GET];
 	int found;
@@ -1298,25 +1300,29 @@ ldg_credit_drawn(struct ledger *l, const char *customer, const char *currency,
 	bind_text(st, 1, customer);
 	bind_text(st, 2, currency);
 	sqlite3_bind_int64(st, 3, period_start);
-	if ((found = ldg_step1(l, st, "reading a credit draw")))
+	if ((found = ldg_step1(l, st, "reading a credit draw"))) {
 		*amount = col_dec(l, st, 0);
+		*balance = col_dec(l, st, 1);
+	}
 	sqlite3_reset(st);
 	return found;
 }
 
 void
 ldg_credit_draw(struct ledger *l, const char *customer, const char *currency,
-    int64_t period_start, int64_t period_end, dec amount, int64_t now)
+    int64_t period_start, int64_t period_end, dec amount, dec balance,
+    int64_t now)
 {
 	sqlite3_stmt *st = l->st[S_DRAW_PUT];
-	char buf[DEC_FMTMAX];
+	char buf[DEC_FMTMAX], bbuf[DEC_FMTMAX];
 
 	bind_text(st, 1, customer);
 	bind_text(st, 2, currency);
 	sqlite3_bind_int64(st, 3, period_start);
 	sqlite3_bind_int64(st, 4, period_end);
 	bind_dec(st, 5, amount, buf);
-	sqlite3_bind_int64(st, 6, now);
+	bind_dec(st, 6, balance, bbuf);
+	sqlite3_bind_int64(st, 7, now);
 	ldg_step1(l, st, "recording a credit draw");
 	sqlite3_reset(st);
 }

@@ -115,12 +115,16 @@ int		 ldg_credit_grant(struct ledger *, const struct ldg_grant *,
 		    int64_t now);
 dec		 ldg_credit_balance(struct ledger *, const char *customer,
 		    const char *currency, int64_t before, int64_t period_start);
-/* 1 with *amount when the period has drawn, else 0. */
+/*
+ * 1 with the amount drawn and the balance it was drawn from when the
+ * period has drawn, else 0.
+ */
 int		 ldg_credit_drawn(struct ledger *, const char *customer,
-		    const char *currency, int64_t period_start, dec *amount);
+		    const char *currency, int64_t period_start, dec *amount,
+		    dec *balance);
 void		 ldg_credit_draw(struct ledger *, const char *customer,
 		    const char *currency, int64_t period_start,
-		    int64_t period_end, dec amount, int64_t now);
+		    int64_t period_end, dec amount, dec balance, int64_t now);
 /* A spending alert fires once per threshold and period: LDG_NEW or DUP. */
 int		 ldg_alert_claim(struct ledger *, const char *customer,
 		    const char *threshold, int64_t period_start,

@@ -65,3 +65,33 @@ meters() {
 	local IFS=,
 	printf '{"meters":[%s]}\n' "$*" >"$T/m"
 }
+
+# aggr N CUSTOMER METER QUANTITY [GROUP] [START END] [EVENTS]: an aggregate
+# (meter-aggregate's form) whose key and lineage are N in hex; the period
+# defaults to September 2026 in UTC.
+aggr() {
+	printf '{"kind":"aggregate","schema":"1.0","key":"%032x","customer":"%s","meter":"%s","aggregation":"sum","group":%s,"period":"month","timezone":"UTC","period_start":"%s","period_end":"%s","quantity":"%s","events":%s,"first_event_at":null,"last_event_at":null,"lineage":"%032x","correlation_id":"%032x"}\n' \
+	    "$1" "$2" "$3" "${5:-{\}}" "${6:-2026-09-01T00:00:00Z}" \
+	    "${7:-2026-10-01T00:00:00Z}" "$4" "${8:-1}" "$1" "$1"
+}
+
+# plan1 CHARGE_MEMBERS [PLAN_MEMBERS] [CONTRACT_MEMBERS]: a catalog in
+# $T/c with plan "p" v1 in USD whose one charge "c" prices meter "m",
+# and a contract for cus_a from 2026-01-01.
+plan1() {
+	printf '{"plans":[{"id":"p","version":1,"currency":"USD","charges":[{"id":"c","meter":"m",%s}]%s}],"contracts":[{"customer":"cus_a","plan":"p","start":"2026-01-01T00:00:00Z"%s}]}\n' \
+	    "$1" "${2:+,$2}" "${3:+,$3}" >"$T/c"
+}
+
+# rate ARGS...: rate with the catalog in $T/c, rejects in $T/r and an
+# as-of after September 2026
+rate() {
+	"$BIN/rate" --catalog "$T/c" --rejects "$T/r" \
+	    --as-of 2026-11-01T00:00:00Z "$@"
+}
+
+# has COND EXPR [FILE]: some NDJSON record matches COND, and EXPR holds
+# for every one that does (jq 1.6's -e looks only at the last input)
+has() {
+	jq -e -s "map(select($1)) | length > 0 and all($2)" ${3:+"$3"} >/dev/null
+}
