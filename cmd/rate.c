@@ -37,8 +37,6 @@
 #include "tm.h"
 #include "util.h"
 
-__extension__ typedef unsigned __int128 u128;
-
 /* One aggregate read. */
 struct agg {
 	char		*customer, *meter;
@@ -133,28 +131,6 @@ usage(int code)
 "fire once per threshold and period.  --preview rates open periods and\n"
 "draws nothing.  See rate(1).\n");
 	exit(code);
-}
-
-/* ---- u128 lineage sums, as in meter-aggregate ---- */
-
-static u128
-lin_of(const unsigned char *k)
-{
-	u128 v = 0;
-	int i;
-
-	for (i = KEY_LEN - 1; i >= 0; i--)
-		v = v << 8 | k[i];
-	return v;
-}
-
-static void
-lin_bytes(u128 v, unsigned char *out)
-{
-	int i;
-
-	for (i = 0; i < KEY_LEN; i++, v >>= 8)
-		out[i] = (unsigned char)(v & 0xff);
 }
 
 /* ---- reading aggregates ---- */
@@ -596,6 +572,32 @@ brk_dec(struct jw *w, const char *k, dec d)
 	jw_dec(w, d);
 }
 
+/* The first members of a rated line and of an alert. */
+static void
+rec_head(struct jw *w, struct buf *o, const char *kind,
+    const unsigned char *key, const char *customer, const struct contract *c)
+{
+	jw_init(w, o);
+	jw_open(w, '{');
+	JW_KEY(w, "kind");
+	jw_str(w, kind);
+	JW_KEY(w, "schema");
+	jw_str(w, "1.0");
+	JW_KEY(w, "key");
+	jw_hex(w, key, KEY_LEN);
+	JW_KEY(w, "customer");
+	jw_str(w, customer);
+	JW_KEY(w, "contract");
+	if (c->id != NULL)
+		jw_str(w, c->id);
+	else
+		jw_null(w);
+	JW_KEY(w, "plan");
+	jw_str(w, c->plan->id);
+	JW_KEY(w, "plan_version");
+	jw_int(w, c->plan->version);
+}
+
 static void
 line_write(struct rater *rt, struct line *l)
 {
@@ -605,7 +607,7 @@ line_write(struct rater *rt, struct line *l)
 	unsigned char key[KEY_LEN], lin[KEY_LEN];
 	struct keyh h;
 	struct jw w;
-	u128 sum = 0;
+	lin_t sum = 0;
 	size_t i;
 
 	if (rt->e != 0)
@@ -624,25 +626,7 @@ line_write(struct rater *rt, struct line *l)
 	key_i64(&h, l->ss);
 	key_end(&h, key);
 
-	jw_init(&w, o);
-	jw_open(&w, '{');
-	JW_KEY(&w, "kind");
-	jw_str(&w, "rated");
-	JW_KEY(&w, "schema");
-	jw_str(&w, "1.0");
-	JW_KEY(&w, "key");
-	jw_hex(&w, key, KEY_LEN);
-	JW_KEY(&w, "customer");
-	jw_str(&w, b->customer);
-	JW_KEY(&w, "contract");
-	if (c->id != NULL)
-		jw_str(&w, c->id);
-	else
-		jw_null(&w);
-	JW_KEY(&w, "plan");
-	jw_str(&w, c->plan->id);
-	JW_KEY(&w, "plan_version");
-	jw_int(&w, c->plan->version);
+	rec_head(&w, o, "rated", key, b->customer, c);
 	JW_KEY(&w, "charge");
 	if (l->ch != NULL)
 		jw_str(&w, l->ch->id);
@@ -1286,25 +1270,7 @@ alerts(struct rate *r, struct bill *b)
 		key_str(&h, t->id);
 		key_i64(&h, b->ps);
 		key_end(&h, key);
-		jw_init(&w, &b->alerts);
-		jw_open(&w, '{');
-		JW_KEY(&w, "kind");
-		jw_str(&w, "alert");
-		JW_KEY(&w, "schema");
-		jw_str(&w, "1.0");
-		JW_KEY(&w, "key");
-		jw_hex(&w, key, KEY_LEN);
-		JW_KEY(&w, "customer");
-		jw_str(&w, b->customer);
-		JW_KEY(&w, "contract");
-		if (u->id != NULL)
-			jw_str(&w, u->id);
-		else
-			jw_null(&w);
-		JW_KEY(&w, "plan");
-		jw_str(&w, u->plan->id);
-		JW_KEY(&w, "plan_version");
-		jw_int(&w, u->plan->version);
+		rec_head(&w, &b->alerts, "alert", key, b->customer, u);
 		JW_KEY(&w, "threshold");
 		jw_str(&w, t->id);
 		JW_KEY(&w, "threshold_amount");

@@ -212,31 +212,6 @@ vset_free(struct vset *s)
 	free(s);
 }
 
-/* ---- lineage: the sum of the event keys modulo 2^128 ---- */
-
-__extension__ typedef unsigned __int128 u128;
-
-/* A key read as a little-endian 128-bit number. */
-static u128
-lin_of(const unsigned char *key)
-{
-	u128 v = 0;
-	int i;
-
-	for (i = KEY_LEN - 1; i >= 0; i--)
-		v = v << 8 | key[i];
-	return v;
-}
-
-static void
-lin_bytes(u128 v, unsigned char *out)
-{
-	int i;
-
-	for (i = 0; i < KEY_LEN; i++, v >>= 8)
-		out[i] = (unsigned char)(v & 0xff);
-}
-
 /* ---- the table ---- */
 
 /* Customers and groups are interned: accumulators hold small numbers. */
@@ -267,7 +242,7 @@ struct acc {
 	int64_t		 ps, pe;
 	uint64_t	 events;
 	int64_t		 first, last;
-	u128		 lin;
+	lin_t		 lin;
 	dec		 val;
 	int64_t		 lt;		/* latest: time and key of val */
 	unsigned char	 lkey[KEY_LEN];
@@ -688,7 +663,7 @@ acc_get(struct agg_tab *t, uint32_t cid, uint32_t gid, uint32_t mi,
 /* One event into an accumulator. */
 static void
 acc_add(struct agg_tab *t, struct acc *a, const struct prep *p,
-    const struct aev *e, u128 lin)
+    const struct aev *e, lin_t lin)
 {
 	a->events++;
 	if (e->t < a->first)
@@ -768,7 +743,7 @@ agg_event(struct agg_tab *t, const struct aev *e, struct agg_err *err)
 	size_t i, np = 0;
 	int sel, after, gauge, use, counted = 0;
 	long cid;
-	u128 lin;
+	lin_t lin;
 
 	if ((ml = meters_for(c->meters, e->type, e->type_len)) == NULL)
 		return AGG_UNMETERED;

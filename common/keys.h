@@ -32,4 +32,31 @@ int	key_unhex(const char *, unsigned char *, size_t);
 void	key_usage(const char *, size_t, const char *, size_t,
 	    unsigned char *);
 
+/*
+ * Lineage: a sum of keys modulo 2^128, each key read as a little-endian
+ * 128-bit number, so it is the same for the same keys in any order and
+ * a sum of sums is the sum of all (usage-to-cash(5), "lineage").
+ */
+__extension__ typedef unsigned __int128 lin_t;
+
+static inline lin_t
+lin_of(const unsigned char *key)
+{
+	lin_t v = 0;
+	int i;
+
+	for (i = KEY_LEN - 1; i >= 0; i--)
+		v = v << 8 | key[i];
+	return v;
+}
+
+static inline void
+lin_bytes(lin_t v, unsigned char *out)
+{
+	int i;
+
+	for (i = 0; i < KEY_LEN; i++, v >>= 8)
+		out[i] = (unsigned char)(v & 0xff);
+}
+
 #endif
