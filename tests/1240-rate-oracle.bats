@@ -1,0 +1,28 @@
+#!/usr/bin/env bats
+# rate against tests/rate_oracle.py: random plans (every metered model,
+# free units, commitments, capped discounts, three currencies, six
+# rounding modes) and quantities on and beside tier edges, each line's
+# amount computed again with Python's decimal module.
+
+load lib
+
+@test "1500 random plans and quantities agree with the decimal oracle (seed 1204)" {
+	run python3 tests/rate_oracle.py "$BIN/rate" "$T" --count 1500 --seed 1204
+	[ "$status" -eq 0 ] || { echo "$output" | grep -v '^ok' | head -20; false; }
+	[ "$(echo "$output" | grep -c '^ok ')" -eq 1500 ]
+}
+
+@test "another 1500 (seed 42)" {
+	run python3 tests/rate_oracle.py "$BIN/rate" "$T" --count 1500 --seed 42
+	[ "$status" -eq 0 ] || { echo "$output" | grep -v '^ok' | head -20; false; }
+}
+
+@test "the oracle notices a wrong amount" {
+	python3 tests/rate_oracle.py "$BIN/rate" "$T" --count 50 --seed 3 >/dev/null
+	# a rate that gets the first line wrong
+	printf '#!/bin/sh\n"%s" "$@" | sed '"'"'1s/\\("amount_unrounded":"[^"]*","amount":"\\)[^"]*"/\\1999.99"/'"'"'\n' "$BIN/rate" >"$T/liar"
+	chmod +x "$T/liar"
+	run python3 tests/rate_oracle.py "$T/liar" "$T" --count 50 --seed 3
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"not ok"* ]]
+}
