@@ -1431,7 +1431,8 @@ run(struct rate *r)
 	read_input(r);
 	if (r->windowed && r->customers_path != NULL)
 		enumerate(r);
-	qsort(r->bv, r->nb, sizeof(*r->bv), bill_cmp);
+	if (r->nb > 0)
+		qsort(r->bv, r->nb, sizeof(*r->bv), bill_cmp);
 	for (i = 0; i < r->nb; i++)
 		rate_bill(r, r->bv[i]);
 
@@ -1462,8 +1463,8 @@ run(struct rate *r)
 		r->nbills++;
 		out_write(b->out.p, b->out.len);
 		if (r->alerts_fp != NULL) {
-			if (fwrite(b->alerts.p, 1, b->alerts.len,
-			    r->alerts_fp) != b->alerts.len)
+			if (b->alerts.len > 0 && fwrite(b->alerts.p, 1,
+			    b->alerts.len, r->alerts_fp) != b->alerts.len)
 				die(EX_IOERR, "%s: %s", r->alerts_path,
 				    strerror(errno));
 		} else
