@@ -517,24 +517,21 @@ plan_free(struct plan *p)
 static const struct plan *
 plan_find(struct cload *ld, const char *id, json_t *ver)
 {
-	const struct plan *found = NULL;
+	const struct plan *found = NULL, *p;
 	struct catalog *cat = ld->cat;
 	struct buf vs = { 0 };
 	int64_t want = 0;
-	size_t i, n = 0;
+	size_t n = 0;
 
 	if (ver != NULL && jrec_int(ld->jr, ver, 1, INT32_MAX, &want) < 0) {
 		cerr(ld, "version must be a whole number from 1");
 		return NULL;
 	}
-	for (i = 0; i < cat->nplans; i++) {
-		if (cat->plans[i].id == NULL || strcmp(cat->plans[i].id, id))
-			continue;
-		buf_printf(&vs, "%s%lld", n ? ", " : "",
-		    (long long)cat->plans[i].version);
+	for (p = hmap_get(&cat->by_plan, id); p != NULL; p = p->next) {
+		buf_printf(&vs, "%s%lld", n ? ", " : "", (long long)p->version);
 		n++;
-		if (want == 0 || cat->plans[i].version == want)
-			found = &cat->plans[i];
+		if (want == 0 || p->version == want)
+			found = p;
 	}
 	if (n == 0)
 		cerr(ld, "plan '%s' is not in the catalog", id);
@@ -921,8 +918,10 @@ catalog_load(struct catalog *cat, const char *path)
 	    "contracts", "description", NULL };
 	struct jrec jr;
 	struct cload ld;
+	struct plan *q, **tail;
 	json_t *list, *o, *v;
-	size_t len, i, j;
+	size_t len, i;
+	void **ref;
 	char *text;
 	int r;
 
@@ -933,6 +932,7 @@ catalog_load(struct catalog *cat, const char *path)
 	cat->path = path;
 	cat->rounding = DEC_HALF_UP;
 	hmap_init(&cat->by_customer);
+	hmap_init(&cat->by_plan);
 	text = slurp(path, "catalog", CATALOG_MAXFILE, &len);
 	jrec_init(&jr, JREC_MAXDEPTH_DEFAULT);
 	if (jrec_parse(&jr, text, len) < 0)
@@ -959,13 +959,20 @@ catalog_load(struct catalog *cat, const char *path)
 		struct plan *p = &cat->plans[cat->nplans++];
 
 		plan_load(&ld, i, o, p);
-		for (j = 0; p->id != NULL && j + 1 < cat->nplans; j++)
-			if (cat->plans[j].id != NULL &&
-			    strcmp(cat->plans[j].id, p->id) == 0 &&
-			    cat->plans[j].version == p->version)
+		if (p->id == NULL)
+			continue;
+		ref = hmap_ref(&cat->by_plan, p->id, strlen(p->id));
+		for (q = *ref; q != NULL; q = q->next)
+			if (q->version == p->version)
 				cerr(&ld, "plan '%s' version %lld is already "
 				    "defined by plans[%zu]", p->id,
-				    (long long)p->version, j);
+				    (long long)p->version,
+				    (size_t)(q - cat->plans));
+		/* versions in file order */
+		for (tail = (struct plan **)ref; *tail != NULL;
+		    tail = &(*tail)->next)
+			;
+		*tail = p;
 	}
 	list = json_object_get(jr.root, "contracts");
 	ld.where[0] = '\0';
@@ -1004,6 +1011,7 @@ catalog_free(struct catalog *cat)
 		if (cat->by_customer.t[i].key != NULL)
 			free(cat->by_customer.t[i].val);
 	hmap_free(&cat->by_customer);
+	hmap_free(&cat->by_plan);
 	free(cat->contracts);
 	free(cat->plans);
 }

@@ -76,6 +76,7 @@ struct plan {
 	struct charge	*charges;
 	size_t		 ncharges;
 	json_t		*obj;		/* as written, for merging overrides */
+	struct plan	*next;		/* the next version in the file */
 };
 
 struct threshold {
@@ -123,6 +124,7 @@ struct catalog {
 	struct contract	*contracts;
 	size_t		 ncontracts;
 	struct hmap	 by_customer;	/* customer -> struct clist * */
+	struct hmap	 by_plan;	/* id -> first struct plan * */
 };
 
 /* Load and validate; dies with EX_CONFIG listing the problems. */

@@ -158,6 +158,14 @@ codes() {
 	[[ "$output" == *"charges[0] ('a'): tiers: "* ]]
 }
 
+@test "a plan version defined twice is a catalog error" {
+	plan1 '"model":"unit","unit_amount":"1"'
+	jq -c '.plans += [.plans[0]]' "$T/c" >"$T/c2"
+	run "$BIN/rate" --catalog "$T/c2" </dev/null
+	expect_status 78
+	[[ "$output" == *"plans[1] ('p' v1): plan 'p' version 1 is already defined by plans[0]"* ]]
+}
+
 @test "overlapping contracts of one customer are a catalog error" {
 	plan1 '"model":"unit","unit_amount":"1"'
 	jq -c '.contracts += [{"customer":"cus_a","plan":"p","start":"2026-06-01T00:00:00Z"}]' "$T/c" >"$T/c2"
