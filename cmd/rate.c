@@ -60,12 +60,13 @@ struct bill {
 	struct agg	**a;
 	size_t		 n, cap;
 	/* a bill whose rating failed rejects its aggregates */
-	const char	*fail_code;
+	const char	*fail_code, *fail_cls;
 	char		 fail_msg[256];
 	const struct contract *u;	/* the contract pricing its usage */
 	dec		 spend;		/* flat and usage lines: thresholds */
 	dec		 total;		/* of its lines, before credits */
 	struct buf	 out;		/* its lines, written after commit */
+	uint64_t	 nlines;
 	struct buf	 alerts;
 };
 
@@ -108,7 +109,7 @@ struct rate {
 
 	/* accounting */
 	uint64_t	 read, rated, dups, rejected, outside, blank;
-	uint64_t	 nlines, nalerts, nbills, ndraws;
+	uint64_t	 nlines, nalerts, nbills, nfailed, ndraws;
 };
 
 static void
@@ -316,6 +317,43 @@ priceable(struct src *s, const struct agg *a, const struct contract *u)
 	return 0;
 }
 
+/*
+ * With the customer master, an aggregate's period must be one of the
+ * customer's billing periods (its zone and anchor): one made with
+ * another master would bill a period twice, or a part of it.
+ */
+static int
+billing_period(struct rate *r, struct src *s, const struct agg *a,
+    const struct plan *p)
+{
+	const struct customer *cu = cust_by_id(&r->cust, a->customer);
+	struct tm_period bp;
+	char b1[TM_FMTMAX], b2[TM_FMTMAX];
+
+	if (cu == NULL) {
+		reject(s, RC_DATA, "unknown_customer", "customer", "customer "
+		    "'%s' is not in the customers file", a->customer);
+		return 0;
+	}
+	if (tm_period_of(a->ps, p->interval, p->interval == TM_MONTH ?
+	    cu->anchor : 0, cu->tz, &bp) == 0 && bp.start == a->ps &&
+	    bp.end == a->pe)
+		return 1;
+	tm_fmt(bp.start, b1, sizeof(b1));
+	tm_fmt(bp.end, b2, sizeof(b2));
+	if (cu->anchor && p->interval == TM_MONTH)
+		reject(s, RC_DATA, "period_mismatch", "period_start", "not a "
+		    "billing period of customer '%s' (%s, billing_anchor %d): "
+		    "the %s there is %s .. %s", a->customer, cu->timezone,
+		    cu->anchor, tm_unit_name(p->interval), b1, b2);
+	else
+		reject(s, RC_DATA, "period_mismatch", "period_start", "not a "
+		    "billing period of customer '%s' (%s): the %s there is "
+		    "%s .. %s", a->customer, cu->timezone,
+		    tm_unit_name(p->interval), b1, b2);
+	return 0;
+}
+
 static void
 read_one(struct rate *r, struct src *s, size_t len, int nonl)
 {
@@ -383,9 +421,10 @@ read_one(struct rate *r, struct src *s, size_t len, int nonl)
 	}
 	v = json_object_get(root, "events");
 	if (v == NULL || jrec_int(jr, v, 0, INT64_MAX, &ev) < 0) {
-		reject(s, RC_DATA, "invalid_field", "events", "events must be "
-		    "a whole number of 0 or more");
-		return;
+		reject(s, RC_DATA, v ? "invalid_field" : "missing_field",
+		    "events", "events %s", v ? "must be a whole number of 0 "
+		    "or more" : "is missing");
+		goto drop;
 	}
 	a.events = ev;
 	v = json_object_get(root, "group");
@@ -441,6 +480,8 @@ read_one(struct rate *r, struct src *s, size_t len, int nonl)
 		    u->plan->version, tm_unit_name(u->plan->interval));
 		goto drop;
 	}
+	if (r->customers_path != NULL && !billing_period(r, s, &a, u->plan))
+		goto drop;
 	if (priceable(s, &a, u) < 0)
 		goto drop;
 	b = bill_get(r, a.customer, a.ps, a.pe, 1);
@@ -710,7 +751,7 @@ line_write(struct rater *rt, struct line *l)
 	jw_hex(&w, key, KEY_LEN);
 	jw_close(&w, '}');
 	buf_addc(o, '\n');
-	rt->r->nlines++;
+	b->nlines++;
 }
 
 /* The breakdown is built with a writer of its own, then inlined. */
@@ -948,15 +989,35 @@ flat_line(struct rater *rt, const struct contract *c, const struct charge *ch,
 	buf_free(&l.brk);
 }
 
-/* A commitment's true-up: max(commit * num / den - amount, 0). */
+/* What flat_line() would bill, without a line: a fee billed before. */
+static dec
+flat_amount(struct rater *rt, const struct contract *c,
+    const struct charge *ch, int64_t ps, int64_t pe)
+{
+	struct share s = share_of(c, ps, pe);
+	struct line l;
+
+	if (s.num <= 0)
+		return DEC_ZERO;
+	memset(&l, 0, sizeof(l));
+	l.c = c;
+	settle(rt, &l, ch->amount, s.num, s.den);
+	return l.amount;
+}
+
+/*
+ * A commitment's true-up: max(commit_num / den - amount, 0), where
+ * commit_num / den is the minimum for the time the contracts are in
+ * force (shown to at most 12 decimals when prorated).
+ */
 static void
 trueup_line(struct rater *rt, const struct charge *ch, dec commit_num,
-    int64_t den, dec amount, dec commit_shown)
+    int64_t den, dec amount)
 {
 	struct share s = share_of(rt->u, rt->b->ps, rt->b->pe);
 	struct line l;
 	struct jw w;
-	dec t, x;
+	dec t, x, shown;
 
 	CHK(rt, dec_mul(amount, dec_from_i64(den), &t));
 	CHK(rt, dec_sub(commit_num, t, &x));
@@ -970,8 +1031,14 @@ trueup_line(struct rater *rt, const struct charge *ch, dec commit_num,
 	l.ss = s.ss;
 	l.se = s.se;
 	l.qty = dec_from_i64(1);
+	CHK(rt, dec_div(commit_num, dec_from_i64(den), 12, DEC_HALF_EVEN,
+	    &shown));
+	shown = dec_normalize(shown);
+	if (dec_round(shown, l.c->plan->minor, DEC_DOWN, &t) == DEC_OK &&
+	    dec_cmp(t, shown) == 0)
+		shown = t;		/* 100.00, as the catalog has it */
 	brk_begin(&l, &w);
-	brk_dec(&w, "minimum_commitment", commit_shown);
+	brk_dec(&w, "minimum_commitment", shown);
 	brk_dec(&w, "amount_before", amount);
 	settle(rt, &l, x, 1, den);
 	line_write(rt, &l);
@@ -1037,7 +1104,7 @@ rate_bill(struct rate *r, struct bill *b)
 	struct rater rt;
 	struct tm_period np;
 	struct share s;
-	dec *sum, commit = DEC_ZERO, t;
+	dec *sum, commit = DEC_ZERO, svc = DEC_ZERO, t, t0;
 	size_t n, i, j, k;
 
 	memset(&rt, 0, sizeof(rt));
@@ -1050,6 +1117,7 @@ rate_bill(struct rate *r, struct bill *b)
 	for (i = 0; i < n; i++)
 		if (strcmp(o[i]->plan->currency, rt.u->plan->currency) != 0) {
 			b->fail_code = "currency_change";
+			b->fail_cls = RC_POLICY;
 			snprintf(b->fail_msg, sizeof(b->fail_msg), "the "
 			    "contracts in force in this period bill in %s and "
 			    "%s; a period is billed in one currency",
@@ -1057,7 +1125,14 @@ rate_bill(struct rate *r, struct bill *b)
 			return;
 		}
 
-	/* flat fees: every contract in force, for its share of the period */
+	/*
+	 * Flat fees: every contract in force, for its share of the period.
+	 * svc sums what serves this period, wherever it is billed: it is
+	 * what the commitments and the spending thresholds look at.  A fee
+	 * billed in advance for the next period is on this bill but serves
+	 * the next; this period's own was on the last bill (or is here, on
+	 * a contract's first bill).
+	 */
 	sum = xcalloc(rt.u->ncharges + 1, sizeof(*sum));
 	for (i = 0; i < n; i++) {
 		c = o[i];
@@ -1066,12 +1141,18 @@ rate_bill(struct rate *r, struct bill *b)
 			if (ch->model != M_FLAT)
 				continue;
 			t = rt.total;
-			if (!ch->advance || c->start >= b->ps)
-				/* a first bill carries its first period too */
+			if (!ch->advance || c->start >= b->ps) {
 				flat_line(&rt, c, ch, b->ps, b->pe);
+				CHK(&rt, dec_sub(rt.total, t, &t0));
+				CHK(&rt, dec_add(svc, t0, &svc));
+			} else {
+				CHK(&rt, dec_add(svc, flat_amount(&rt, c, ch,
+				    b->ps, b->pe), &svc));
+			}
 			if (ch->advance && next_period(r, b, c->plan,
 			    &np) < 0) {
 				b->fail_code = "unknown_customer";
+				b->fail_cls = RC_DATA;
 				snprintf(b->fail_msg, sizeof(b->fail_msg),
 				    "charge '%s' bills in advance and customer "
 				    "'%s' is not in the customers file, so its "
@@ -1088,13 +1169,15 @@ rate_bill(struct rate *r, struct bill *b)
 	}
 
 	/* usage, priced whole by the contract in force at the end */
+	t = rt.total;
 	for (j = 0; j < rt.u->ncharges; j++)
 		if (rt.u->charges[j].model != M_FLAT)
 			charge_lines(&rt, &rt.u->charges[j], &sum[j]);
+	CHK(&rt, dec_sub(rt.total, t, &t0));
+	CHK(&rt, dec_add(svc, t0, &svc));
+	b->spend = svc;
 
-	b->spend = rt.total;
-
-	/* commitments: per charge, then the plan's over every line */
+	/* commitments: per charge, then the plan's over the period's service */
 	s = share_of(rt.u, b->ps, b->pe);
 	for (j = 0; j < rt.u->ncharges; j++) {
 		ch = &rt.u->charges[j];
@@ -1102,9 +1185,10 @@ rate_bill(struct rate *r, struct bill *b)
 			continue;
 		t = rt.total;
 		CHK(&rt, dec_mul(ch->commit, dec_from_i64(s.num), &commit));
-		trueup_line(&rt, ch, commit, s.den, sum[j], ch->commit);
+		trueup_line(&rt, ch, commit, s.den, sum[j]);
 		CHK(&rt, dec_sub(rt.total, t, &t));
 		CHK(&rt, dec_add(sum[j], t, &sum[j]));
+		CHK(&rt, dec_add(svc, t, &svc));
 	}
 	commit = DEC_ZERO;
 	for (i = 0, k = 0; i < n; i++)
@@ -1115,8 +1199,7 @@ rate_bill(struct rate *r, struct bill *b)
 			k++;
 		}
 	if (k > 0)
-		trueup_line(&rt, NULL, commit, b->pe - b->ps, rt.total,
-		    rt.u->commit);
+		trueup_line(&rt, NULL, commit, b->pe - b->ps, svc);
 
 	/* discounts, in the contract's order, each on what is left */
 	for (i = 0; i < rt.u->ndiscounts; i++) {
@@ -1137,6 +1220,7 @@ rate_bill(struct rate *r, struct bill *b)
 	b->total = rt.total;
 	if (rt.e != 0) {
 		b->fail_code = "amount_overflow";
+		b->fail_cls = RC_DATA;
 		snprintf(b->fail_msg, sizeof(b->fail_msg), "rating customer "
 		    "'%s' failed: %s", b->customer, rt.e >= PRICE_ENEG ?
 		    price_strerror(rt.e) : dec_strerror(rt.e));
@@ -1287,6 +1371,8 @@ alerts(struct rate *r, struct bill *b)
 		jw_time(&w, r->as_of);
 		JW_KEY(&w, "preview");
 		jw_bool(&w, r->preview);
+		JW_KEY(&w, "correlation_id");
+		jw_hex(&w, key, KEY_LEN);
 		jw_close(&w, '}');
 		buf_addc(&b->alerts, '\n');
 		r->nalerts++;
@@ -1348,15 +1434,20 @@ static void
 fail_bill(struct rate *r, struct bill *b)
 {
 	struct rej_src s;
+	char ts[TM_FMTMAX];
 	size_t i;
 
+	tm_fmt(b->ps, ts, sizeof(ts));
+	warnmsg("customer '%s', the period starting %s is not billed: %s: %s",
+	    b->customer, ts, b->fail_code, b->fail_msg);
+	r->nfailed++;
 	for (i = 0; i < b->n; i++) {
 		memset(&s, 0, sizeof(s));
 		s.file = b->a[i]->file;
 		s.line = b->a[i]->line;
 		s.raw = b->a[i]->raw;
 		s.rawlen = b->a[i]->rawlen;
-		rej_add(&r->rej, &s, RC_POLICY, b->fail_code, "", "%s",
+		rej_add(&r->rej, &s, b->fail_cls, b->fail_code, "", "%s",
 		    b->fail_msg);
 	}
 	r->rated -= b->n;
@@ -1387,6 +1478,8 @@ write_stats(struct rate *r)
 	jw_int(&w, (int64_t)r->blank);
 	JW_KEY(&w, "bills");
 	jw_int(&w, (int64_t)r->nbills);
+	JW_KEY(&w, "bills_failed");
+	jw_int(&w, (int64_t)r->nfailed);
 	JW_KEY(&w, "lines");
 	jw_int(&w, (int64_t)r->nlines);
 	JW_KEY(&w, "alerts");
@@ -1461,6 +1554,7 @@ run(struct rate *r)
 			continue;
 		}
 		r->nbills++;
+		r->nlines += b->nlines;
 		out_write(b->out.p, b->out.len);
 		if (r->alerts_fp != NULL) {
 			if (b->alerts.len > 0 && fwrite(b->alerts.p, 1,
@@ -1615,15 +1709,18 @@ main(int argc, char **argv)
 	if (r.customers_path != NULL)
 		cust_load(&r.cust, r.customers_path);
 	else
-		for (i = 0; i < r.cat.nplans; i++)
-			for (j = 0; j < r.cat.plans[i].ncharges; j++)
-				if (r.cat.plans[i].charges[j].advance)
-					die(EX_USAGE, "plan '%s' bills charge "
-					    "'%s' in advance: give --customers "
-					    "FILE, where each customer's "
-					    "billing periods are",
-					    r.cat.plans[i].id,
-					    r.cat.plans[i].charges[j].id);
+		for (i = 0; i < r.cat.ncontracts; i++) {
+			const struct contract *c = &r.cat.contracts[i];
+
+			for (j = 0; j < c->ncharges; j++)
+				if (c->charges[j].advance)
+					die(EX_USAGE, "%s: contracts[%zu]: "
+					    "charge '%s' of plan '%s' bills in "
+					    "advance: give --customers FILE, "
+					    "where each customer's billing "
+					    "periods are", r.cat.path, c->idx,
+					    c->charges[j].id, c->plan->id);
+		}
 	if (r.ledger_path != NULL)
 		r.ldg = ldg_open(ldg_path(r.ledger_path), r.busy_ms, 0);
 	if (r.rejects_path == NULL)
@@ -1655,7 +1752,7 @@ main(int argc, char **argv)
 		write_stats(&r);
 	if (r.lr.failed)
 		rc = EX_NOINPUT;
-	else if (r.strict && r.rejected > 0)
+	else if (r.strict && (r.rejected > 0 || r.nfailed > 0))
 		rc = EX_DATAERR;
 
 	ldg_close(r.ldg);

@@ -158,8 +158,8 @@ decimal(struct cload *ld, json_t *o, const char *k, int need, int sign,
 	} else
 		bad = !json_is_number(v) || jrec_num(ld->jr, v, d) < 0;
 	if (bad) {
-		cerr(ld, "%s must be a decimal number written as a string, "
-		    "like \"12.50\"", k);
+		cerr(ld, "%s must be a decimal number, best written as a "
+		    "string like \"12.50\"", k);
 		return -1;
 	}
 	if (sign > 0 && dec_sign(*d) <= 0) {
@@ -320,7 +320,7 @@ charge_load(struct cload *ld, json_t *o, struct charge *c)
 	case M_FLAT:
 		break;
 	case M_UNIT:
-		decimal(ld, o, "unit_amount", 1, -1, &c->unit_amount);
+		decimal(ld, o, "unit_amount", 1, 0, &c->unit_amount);
 		break;
 	case M_GRADUATED:
 	case M_VOLUME:
@@ -472,6 +472,11 @@ plan_load(struct cload *ld, size_t i, json_t *o, struct plan *p)
 	}
 	p->has_commit = decimal(ld, o, "minimum_commitment", 0, 0,
 	    &p->commit) == 0;
+	if ((v = json_object_get(o, "name")) != NULL && !plain(v, 256))
+		cerr(ld, "name must be a non-empty string");
+	if ((v = json_object_get(o, "description")) != NULL &&
+	    !json_is_string(v))
+		cerr(ld, "description must be a string");
 	ch = json_object_get(o, "charges");
 	if (!json_is_array(ch) || json_array_size(ch) == 0) {
 		cerr(ld, "charges must be a non-empty list");
@@ -919,6 +924,7 @@ catalog_load(struct catalog *cat, const char *path)
 	struct jrec jr;
 	struct cload ld;
 	struct plan *q, **tail;
+	struct hmap ids;
 	json_t *list, *o, *v;
 	size_t len, i;
 	void **ref;
@@ -933,6 +939,7 @@ catalog_load(struct catalog *cat, const char *path)
 	cat->rounding = DEC_HALF_UP;
 	hmap_init(&cat->by_customer);
 	hmap_init(&cat->by_plan);
+	hmap_init(&ids);
 	text = slurp(path, "catalog", CATALOG_MAXFILE, &len);
 	jrec_init(&jr, JREC_MAXDEPTH_DEFAULT);
 	if (jrec_parse(&jr, text, len) < 0)
@@ -984,8 +991,20 @@ catalog_load(struct catalog *cat, const char *path)
 		json_array_foreach(list, i, o) {
 			contract_load(&ld, i, o, &cat->contracts[i]);
 			cat->ncontracts++;
+			if (cat->contracts[i].id == NULL)
+				continue;
+			ref = hmap_ref(&ids, cat->contracts[i].id,
+			    strlen(cat->contracts[i].id));
+			if (*ref != NULL)
+				cerr(&ld, "the contract id '%s' is already "
+				    "used by contracts[%zu]",
+				    cat->contracts[i].id,
+				    ((struct contract *)*ref)->idx);
+			else
+				*ref = &cat->contracts[i];
 		}
 	}
+	hmap_free(&ids);
 	if (ld.nerr == 0)
 		index_contracts(&ld);
 	if (ld.nerr > CATALOG_MAXERR)

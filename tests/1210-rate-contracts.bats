@@ -154,10 +154,18 @@ lines() {
 	aggr 2 cus_a m 1 '{}' 2026-10-01T00:00:00Z 2026-11-01T00:00:00Z | rate --customers "$T/cust" >"$T/out"
 	run jq -r 'select(.line_type == "flat") | "\(.service_start) \(.amount)"' "$T/out"
 	[ "$output" = "2026-11-01T00:00:00Z 30.00" ]
+	# the commitment and the thresholds look at what serves the period:
+	# October's fee (billed in September's bill) and usage, not November's
+	plan1 '"model":"unit","unit_amount":"1.00"},{"id":"fee","model":"flat","amount":"30.00","billing":"advance"' \
+	    '"minimum_commitment":"100.00"' '"thresholds":[{"amount":"45.00"}]'
+	aggr 2 cus_a m 10 '{}' 2026-10-01T00:00:00Z 2026-11-01T00:00:00Z | rate --customers "$T/cust" >"$T/out"
+	run jq -r 'select(.kind == "rated") | "\(.line_type) \(.service_start) \(.amount)"' "$T/out"
+	[ "$output" = $'flat 2026-11-01T00:00:00Z 30.00\nusage 2026-10-01T00:00:00Z 10.00\ntrue_up 2026-10-01T00:00:00Z 60.00' ]
+	! grep -q '"kind":"alert"' "$T/out"
 	# without the customer master the next period is unknown: a usage error
 	run rate </dev/null
 	expect_status 64
-	[[ "$output" == *"plan 'p' bills charge 'fee' in advance: give --customers FILE"* ]]
+	[[ "$output" == *"rate: $T/c: contracts[0]: charge 'fee' of plan 'p' bills in advance: give --customers FILE"* ]]
 }
 
 @test "group filters price groups apart; combine_groups makes one line; no usage still gets its line" {

@@ -117,6 +117,7 @@ draws() {
 	[ "${lines[0]}" = "amount:50 50.00 85.00 true" ]
 	[ "${lines[1]}" = "percent:80 80.00 85.00 true" ]
 	[ "${#lines[@]}" -eq 2 ]
+	has 'true' '.kind == "alert" and .customer == "cus_a" and .correlation_id == .key and .as_of == "2026-11-20T00:00:00Z" and .period_start == "2026-11-01T00:00:00Z"' "$T/al"
 	! grep -q '"kind":"alert"' "$T/out"
 	# the next preview: nothing new, on stdout or in the file
 	prev --alerts "$T/al" "$T/a85" >"$T/out"

@@ -55,6 +55,7 @@ codes() {
 		aggr 9 cus_a m 1 '{}' 2026-10-01T00:00:00Z 2026-09-01T00:00:00Z
 		aggr 10 cus_a m 1 | jq -c '.group = []'
 		aggr 11 cus_a m 1 | jq -c '.period = "day"'
+		aggr 12 cus_a m 1 | jq -c 'del(.events)'
 	} >"$T/in"
 	run rate "$T/in"
 	expect_status 0
@@ -72,7 +73,8 @@ codes() {
 	[ "${lines[10]}" = "11 invalid_period period_end" ]
 	[ "${lines[11]}" = "12 invalid_field group" ]
 	[ "${lines[12]}" = "13 period_mismatch period" ]
-	[ "${#lines[@]}" -eq 13 ]
+	[ "${lines[13]}" = "14 missing_field events" ]
+	[ "${#lines[@]}" -eq 14 ]
 	has '.line == 9' '.message == "quantity -2 is negative: charge '"'c'"' (graduated) prices only quantities of 0 or more"' "$T/r"
 	has '.line == 13' '.message == "the aggregate'"'"'s period is a day; plan '"'p'"' v1 bills by month"' "$T/r"
 	jq -e -s 'all(.file == "'"$T/in"'" and .stage == "rate" and .kind == "reject")' "$T/r"
@@ -106,6 +108,23 @@ codes() {
 	jq -e '.read == 2 and .outside_window == 2 and .rated == 0' "$T/s"
 }
 
+@test "with the customer master: an aggregate of another zone's period, an unknown customer" {
+	plan1 '"model":"unit","unit_amount":"1"'
+	jq -c '.contracts += [{"customer":"cus_b","plan":"p","start":"2026-01-01T00:00:00Z"}]' "$T/c" >"$T/c2"
+	mv "$T/c2" "$T/c"
+	printf '{"id":"cus_a","subjects":["a"],"entity":"e","currency":"USD","country":"FR","timezone":"Europe/Paris","billing_anchor":15}\n' >"$T/cust"
+	{
+		aggr 1 cus_a m 5
+		aggr 2 cus_b m 5
+		aggr 3 cus_a m 5 '{}' 2026-09-14T22:00:00Z 2026-10-14T22:00:00Z
+	} | rate --customers "$T/cust" >"$T/out"
+	run jq -r '"\(.code) \(.message)"' "$T/r"
+	[ "${lines[0]}" = "period_mismatch not a billing period of customer 'cus_a' (Europe/Paris, billing_anchor 15): the month there is 2026-08-14T22:00:00Z .. 2026-09-14T22:00:00Z" ]
+	[ "${lines[1]}" = "unknown_customer customer 'cus_b' is not in the customers file" ]
+	[ "${#lines[@]}" -eq 2 ]
+	has '.line_type == "usage"' '.period_start == "2026-09-14T22:00:00Z" and .amount == "5.00"' "$T/out"
+}
+
 @test "percentage bounds need one aggregate per transaction" {
 	plan1 '"model":"percentage","rate":"1","per_transaction_max_amount":"5"'
 	aggr 1 cus_a m 500 '{}' 2026-09-01T00:00:00Z 2026-10-01T00:00:00Z 4 | rate
@@ -122,6 +141,13 @@ codes() {
 	run rate --stats "$T/s" <(aggr 1 cus_a m 5; aggr 2 cus_a n 5)
 	expect_status 0
 	[ "$(echo "$output" | grep -vc '^rate: ')" -eq 0 ]
+	[[ "$output" == *"rate: customer 'cus_a', the period starting 2026-09-01T00:00:00Z is not billed: currency_change: the contracts in force in this period bill in USD and EUR; a period is billed in one currency"* ]]
+	jq -e '.bills_failed == 1 and .bills == 0 and .lines == 0' "$T/s"
+	# a failed bill with no aggregate (billed for its fees) is said too
+	printf '{"id":"cus_a","subjects":["a"],"entity":"e","currency":"USD","country":"US","timezone":"UTC"}\n' >"$T/cust"
+	run rate --customers "$T/cust" --from 2026-09-15T00:00:00Z --to 2026-10-15T00:00:00Z --strict </dev/null
+	expect_status 65
+	[[ "$output" == *"is not billed: currency_change"* ]]
 	jq -e -s 'map(select(.code == "currency_change")) | length == 1 and (.[0].message | test("bill in USD and EUR"))' "$T/r"
 	jq -e '.read == 2 and .rated == 0 and .rejected == 2' "$T/s"
 }
@@ -133,8 +159,10 @@ codes() {
 	  {"id":"a","meter":"m","model":"unit","unit_amount":"x"},
 	  {"id":"b","model":"flat","amount":"5","meter":"m"},
 	  {"id":"c","meter":"m","model":"tiered"},
-	  {"id":"d","meter":"m","model":"package","package_size":"0","amount":"1","colour":"red"}]}],
-	 "contracts":[{"customer":"x","plan":"q","start":"2026-01-01T00:00:00Z"},
+	  {"id":"d","meter":"m","model":"package","package_size":"0","amount":"1","colour":"red"},
+	  {"id":"e","meter":"m","model":"unit","unit_amount":"-0.01"}],"name":7}],
+	 "contracts":[{"id":"K","customer":"x","plan":"q","start":"2026-01-01T00:00:00Z"},
+	  {"id":"K","customer":"z","plan":"p","start":"2026-01-01T00:00:00Z"},
 	  {"customer":"y","plan":"p","start":"yesterday","thresholds":[{"percent":"80"}],
 	   "prepaid_credits":[{"id":"g","amount":"-1"}]}],
 	 "extra":1}
@@ -144,13 +172,16 @@ codes() {
 	[[ "$output" == *"rate: $T/c: unknown property 'extra'"* ]]
 	[[ "$output" == *"plans[0] ('p' v1): currency must be an ISO 4217 code with minor units, like \"USD\""* ]]
 	[[ "$output" == *"plans[0] ('p' v1): charges[0] ('a'): tiers[2]: a tier needs unit_amount, flat_amount or both"* ]]
-	[[ "$output" == *"plans[0] ('p' v1): charges[1] ('a'): unit_amount must be a decimal number written as a string, like \"12.50\""* ]]
+	[[ "$output" == *"plans[0] ('p' v1): charges[1] ('a'): unit_amount must be a decimal number, best written as a string like \"12.50\""* ]]
 	[[ "$output" == *"charges[2] ('b'): a flat charge reads no meter"* ]]
 	[[ "$output" == *"charges[3] ('c'): model must be one of flat, unit, graduated, volume, package, percentage"* ]]
 	[[ "$output" == *"charges[4] ('d'): unknown property 'colour'"* ]]
 	[[ "$output" == *"charges[4] ('d'): package_size must be greater than 0"* ]]
-	[[ "$output" == *"contracts[0] ('x'): plan 'q' is not in the catalog"* ]]
-	[[ "$output" == *"contracts[1] ('y'): start must be an RFC 3339 time"* ]]
+	[[ "$output" == *"charges[5] ('e'): unit_amount must not be negative"* ]]
+	[[ "$output" == *"plans[0] ('p' v1): name must be a non-empty string"* ]]
+	[[ "$output" == *"contracts[0] ('K', customer x): plan 'q' is not in the catalog"* ]]
+	[[ "$output" == *"the contract id 'K' is already used by contracts[0]"* ]]
+	[[ "$output" == *"contracts[2] ('y'): start must be an RFC 3339 time"* ]]
 	[[ "$output" == *"errors"* ]]
 	# the tiers' order is checked once the values read
 	sed -i 's/{"up_to":null}/{"up_to":null,"unit_amount":"1"}/' "$T/c"
