@@ -14,12 +14,11 @@
 
 #include "catalog.h"
 #include "currency.h"
+#include "conf.h"
 #include "jrec.h"
 #include "util.h"
 
 #define CATALOG_MAXFILE	(64 * 1024 * 1024)
-#define CATALOG_MAXERR	20
-#define CATALOG_MAXID	128
 
 static const char *const model_names[] = {
 	[M_FLAT] = "flat", [M_UNIT] = "unit", [M_GRADUATED] = "graduated",
@@ -52,146 +51,9 @@ model_name(enum model m)
 }
 
 struct cload {
+	struct conf	 cf;
 	struct catalog	*cat;
-	struct jrec	*jr;
-	int		 nerr;
-	char		 where[512];	/* the object being checked */
 };
-
-static void
-cerr(struct cload *ld, const char *fmt, ...) __attribute__((format(printf,
-    2, 3)));
-
-static void
-cerr(struct cload *ld, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ld->nerr++ >= CATALOG_MAXERR)
-		return;
-	fprintf(stderr, "%s: %s: %s%s", progname, ld->cat->path, ld->where,
-	    ld->where[0] ? ": " : "");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-/* A name or id: non-empty, printable, not too long. */
-static int
-plain(json_t *v, size_t max)
-{
-	const char *s;
-	size_t n;
-
-	if (!json_is_string(v))
-		return 0;
-	s = json_string_value(v);
-	n = json_string_length(v);
-	if (n == 0 || n > max || strlen(s) != n)
-		return 0;
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 0;
-	return 1;
-}
-
-/* An identifier member that must be there. */
-static const char *
-need_id(struct cload *ld, json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-
-	if (v == NULL) {
-		cerr(ld, "%s is missing", k);
-		return NULL;
-	}
-	if (!plain(v, CATALOG_MAXID)) {
-		cerr(ld, "%s must be a non-empty string of at most %d bytes", k,
-		    CATALOG_MAXID);
-		return NULL;
-	}
-	return json_string_value(v);
-}
-
-static int
-listed(const char *const *l, const char *k)
-{
-	for (; *l != NULL; l++)
-		if (strcmp(*l, k) == 0)
-			return 1;
-	return 0;
-}
-
-static void
-no_unknown(struct cload *ld, json_t *o, const char *const *a,
-    const char *const *b, const char *const *c)
-{
-	const char *k;
-	json_t *v;
-
-	json_object_foreach(o, k, v)
-		if (!listed(a, k) && !(b && listed(b, k)) && !(c && listed(c, k)))
-			cerr(ld, "unknown property '%s'", k);
-}
-
-/*
- * An exact decimal: a string ("0.00002", as amounts are written) or a
- * JSON number (read exactly).  0 with *d, -1 after reporting.
- */
-static int
-decimal(struct cload *ld, json_t *o, const char *k, int need, int sign,
-    dec *d)
-{
-	json_t *v = json_object_get(o, k);
-	const char *s;
-	int bad;
-
-	if (v == NULL || json_is_null(v)) {
-		if (need)
-			cerr(ld, "%s is missing", k);
-		return need ? -1 : 1;
-	}
-	if (json_is_string(v)) {
-		s = json_string_value(v);
-		bad = dec_parse(s, json_string_length(v), d) != DEC_OK;
-	} else
-		bad = !json_is_number(v) || jrec_num(ld->jr, v, d) < 0;
-	if (bad) {
-		cerr(ld, "%s must be a decimal number, best written as a "
-		    "string like \"12.50\"", k);
-		return -1;
-	}
-	if (sign > 0 && dec_sign(*d) <= 0) {
-		cerr(ld, "%s must be greater than 0", k);
-		return -1;
-	}
-	if (sign == 0 && dec_sign(*d) < 0) {
-		cerr(ld, "%s must not be negative", k);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-time_member(struct cload *ld, json_t *o, const char *k, int need, int64_t *t)
-{
-	json_t *v = json_object_get(o, k);
-	const char *why;
-
-	if (v == NULL || json_is_null(v)) {
-		if (need)
-			cerr(ld, "%s is missing", k);
-		return need ? -1 : 1;
-	}
-	if (!json_is_string(v) || tm_parse(json_string_value(v),
-	    json_string_length(v), t, &why) < 0) {
-		cerr(ld, "%s must be an RFC 3339 time like "
-		    "\"2026-01-01T00:00:00Z\"", k);
-		return -1;
-	}
-	return 0;
-}
 
 static int
 tiers_load(struct cload *ld, json_t *v, struct charge *c)
@@ -199,11 +61,11 @@ tiers_load(struct cload *ld, json_t *v, struct charge *c)
 	const char *why;
 	json_t *e;
 	size_t i;
-	int nerr = ld->nerr;
+	int nerr = ld->cf.nerr;
 
 	if (!json_is_array(v) || json_array_size(v) == 0 ||
 	    json_array_size(v) > PRICE_MAXTIERS) {
-		cerr(ld, "tiers must be a list of 1 to %d tiers",
+		conf_err(&ld->cf, "tiers must be a list of 1 to %d tiers",
 		    PRICE_MAXTIERS);
 		return -1;
 	}
@@ -213,39 +75,41 @@ tiers_load(struct cload *ld, json_t *v, struct charge *c)
 		struct tier *t = &c->tiers[i];
 		static const char *const keys[] = { "up_to", "unit_amount",
 		    "flat_amount", NULL };
-		size_t n = strlen(ld->where);
+		size_t n = strlen(ld->cf.where);
 		json_t *up;
 		int r1, r2;
 
-		snprintf(ld->where + n, sizeof(ld->where) - n, ": tiers[%zu]",
+		snprintf(ld->cf.where + n, sizeof(ld->cf.where) - n, ": "
+		    "tiers[%zu]",
 		    i);
 		if (!json_is_object(e)) {
-			cerr(ld, "a tier must be an object");
-			ld->where[n] = '\0';
+			conf_err(&ld->cf, "a tier must be an object");
+			ld->cf.where[n] = '\0';
 			continue;
 		}
-		no_unknown(ld, e, keys, NULL, NULL);
+		conf_unknown(&ld->cf, e, keys, NULL, NULL);
 		up = json_object_get(e, "up_to");
 		if (up == NULL || json_is_null(up) ||
 		    (json_is_string(up) && strcmp(json_string_value(up),
 		    "inf") == 0))
 			t->open = 1;
 		else
-			decimal(ld, e, "up_to", 1, 0, &t->up_to);
-		r1 = decimal(ld, e, "unit_amount", 0, 0, &t->unit_amount);
-		r2 = decimal(ld, e, "flat_amount", 0, 0, &t->flat_amount);
+			conf_dec(&ld->cf, e, "up_to", 1, 0, &t->up_to);
+		r1 = conf_dec(&ld->cf, e, "unit_amount", 0, 0, &t->unit_amount);
+		r2 = conf_dec(&ld->cf, e, "flat_amount", 0, 0, &t->flat_amount);
 		if (r1 > 0)
 			t->unit_amount = DEC_ZERO;
 		if (r2 > 0)
 			t->flat_amount = DEC_ZERO;
 		if (r1 > 0 && r2 > 0)
-			cerr(ld, "a tier needs unit_amount, flat_amount or both");
-		ld->where[n] = '\0';
+			conf_err(&ld->cf, "a tier needs unit_amount, "
+			    "flat_amount or both");
+		ld->cf.where[n] = '\0';
 	}
-	if (ld->nerr == nerr && price_check_tiers(c->tiers, c->ntiers,
+	if (ld->cf.nerr == nerr && price_check_tiers(c->tiers, c->ntiers,
 	    &why) != 0)
-		cerr(ld, "tiers: %s", why);
-	return ld->nerr == nerr ? 0 : -1;
+		conf_err(&ld->cf, "tiers: %s", why);
+	return ld->cf.nerr == nerr ? 0 : -1;
 }
 
 /* A charge object (a plan's, or one with a contract's overrides). */
@@ -255,14 +119,14 @@ charge_load(struct cload *ld, json_t *o, struct charge *c)
 	const char *s, *id;
 	json_t *v;
 	size_t j;
-	int nerr = ld->nerr, r;
+	int nerr = ld->cf.nerr, r;
 
 	memset(c, 0, sizeof(*c));
 	if (!json_is_object(o)) {
-		cerr(ld, "a charge must be an object");
+		conf_err(&ld->cf, "a charge must be an object");
 		return -1;
 	}
-	if ((id = need_id(ld, o, "id")) != NULL)
+	if ((id = conf_id(&ld->cf, o, "id")) != NULL)
 		c->id = xstrdup(id);
 	v = json_object_get(o, "model");
 	s = json_is_string(v) ? json_string_value(v) : "";
@@ -270,8 +134,8 @@ charge_load(struct cload *ld, json_t *o, struct charge *c)
 		if (strcmp(s, model_names[j]) == 0)
 			break;
 	if (j == NMODEL) {
-		cerr(ld, "model must be one of flat, unit, graduated, volume, "
-		    "package, percentage");
+		conf_err(&ld->cf, "model must be one of flat, unit, graduated, "
+		    "volume, package, percentage");
 		return -1;
 	}
 	c->model = (enum model)j;
@@ -279,13 +143,13 @@ charge_load(struct cload *ld, json_t *o, struct charge *c)
 		const char *own[7] = { 0 };
 
 		memcpy(own, model_keys[j], sizeof(model_keys[j]));
-		no_unknown(ld, o, charge_common, own,
+		conf_unknown(&ld->cf, o, charge_common, own,
 		    c->model == M_FLAT ? NULL : charge_metered);
 	}
 	if (c->model == M_FLAT) {
 		if (json_object_get(o, "meter") != NULL)
-			cerr(ld, "a flat charge reads no meter");
-		decimal(ld, o, "amount", 1, 0, &c->amount);
+			conf_err(&ld->cf, "a flat charge reads no meter");
+		conf_dec(&ld->cf, o, "amount", 1, 0, &c->amount);
 		v = json_object_get(o, "billing");
 		s = json_is_string(v) ? json_string_value(v) : "";
 		if (v == NULL || strcmp(s, "arrears") == 0)
@@ -293,84 +157,89 @@ charge_load(struct cload *ld, json_t *o, struct charge *c)
 		else if (strcmp(s, "advance") == 0)
 			c->advance = 1;
 		else
-			cerr(ld, "billing must be \"advance\" or \"arrears\"");
+			conf_err(&ld->cf, "billing must be \"advance\" or "
+			    "\"arrears\"");
 	} else {
-		if ((s = need_id(ld, o, "meter")) != NULL)
+		if ((s = conf_id(&ld->cf, o, "meter")) != NULL)
 			c->meter = xstrdup(s);
 		if ((v = json_object_get(o, "group")) != NULL) {
 			if (!json_is_object(v))
-				cerr(ld, "group must be an object of the group "
-				    "values this charge prices, like "
+				conf_err(&ld->cf, "group must be an object of "
+				    "the group values this charge prices, like "
 				    "{\"model\":\"large\"}");
 			else if (json_object_size(v) > 0)
 				c->group = json_incref(v);
 		}
 		if ((v = json_object_get(o, "combine_groups")) != NULL) {
 			if (!json_is_boolean(v))
-				cerr(ld, "combine_groups must be true or false");
+				conf_err(&ld->cf, "combine_groups must be true "
+				    "or false");
 			else
 				c->combine = json_is_true(v);
 		}
-		c->has_free = decimal(ld, o, "free_units", 0, 0,
+		c->has_free = conf_dec(&ld->cf, o, "free_units", 0, 0,
 		    &c->free_units) == 0;
-		c->has_commit = decimal(ld, o, "minimum_commitment", 0, 0,
+		c->has_commit = conf_dec(&ld->cf, o, "minimum_commitment", 0, 0,
 		    &c->commit) == 0;
 	}
 	switch (c->model) {
 	case M_FLAT:
 		break;
 	case M_UNIT:
-		decimal(ld, o, "unit_amount", 1, 0, &c->unit_amount);
+		conf_dec(&ld->cf, o, "unit_amount", 1, 0, &c->unit_amount);
 		break;
 	case M_GRADUATED:
 	case M_VOLUME:
 		if ((v = json_object_get(o, "tiers")) == NULL)
-			cerr(ld, "tiers is missing");
+			conf_err(&ld->cf, "tiers is missing");
 		else
 			tiers_load(ld, v, c);
 		break;
 	case M_PACKAGE:
-		decimal(ld, o, "package_size", 1, 1, &c->package_size);
-		decimal(ld, o, "amount", 1, 0, &c->amount);
+		conf_dec(&ld->cf, o, "package_size", 1, 1, &c->package_size);
+		conf_dec(&ld->cf, o, "amount", 1, 0, &c->amount);
 		v = json_object_get(o, "round");
 		s = json_is_string(v) ? json_string_value(v) : "";
 		if (v == NULL || strcmp(s, "up") == 0)
 			c->round_up = 1;
 		else if (strcmp(s, "down") != 0)
-			cerr(ld, "round must be \"up\" or \"down\"");
+			conf_err(&ld->cf, "round must be \"up\" or \"down\"");
 		break;
 	case M_PERCENTAGE:
-		decimal(ld, o, "rate", 1, 0, &c->rate);
-		if (decimal(ld, o, "fixed_amount", 0, 0, &c->fixed) > 0)
+		conf_dec(&ld->cf, o, "rate", 1, 0, &c->rate);
+		if (conf_dec(&ld->cf, o, "fixed_amount", 0, 0, &c->fixed) > 0)
 			c->fixed = DEC_ZERO;
-		c->has_min = decimal(ld, o, "per_transaction_min_amount", 0, 0,
+		c->has_min = conf_dec(&ld->cf, o, "per_transaction_min_amount",
+		    0, 0,
 		    &c->min) == 0;
-		c->has_max = decimal(ld, o, "per_transaction_max_amount", 0, 0,
+		c->has_max = conf_dec(&ld->cf, o, "per_transaction_max_amount",
+		    0, 0,
 		    &c->max) == 0;
 		if (c->has_min && c->has_max && dec_cmp(c->min, c->max) > 0)
-			cerr(ld, "per_transaction_min_amount is greater than "
-			    "per_transaction_max_amount");
+			conf_err(&ld->cf, "per_transaction_min_amount is "
+			    "greater than per_transaction_max_amount");
 		if (c->has_free)
-			cerr(ld, "free_units does not apply to percentage "
-			    "charges");
+			conf_err(&ld->cf, "free_units does not apply to "
+			    "percentage charges");
 		break;
 	}
 	if ((v = json_object_get(o, "name")) != NULL) {
-		if (!plain(v, 256))
-			cerr(ld, "name must be a non-empty string");
+		if (!conf_plain(v, 256))
+			conf_err(&ld->cf, "name must be a non-empty string");
 		else
 			c->name = xstrdup(json_string_value(v));
 	}
 	if ((v = json_object_get(o, "tax_code")) != NULL) {
-		if (!plain(v, CATALOG_MAXID))
-			cerr(ld, "tax_code must be a non-empty string");
+		if (!conf_plain(v, CONF_MAXID))
+			conf_err(&ld->cf, "tax_code must be a non-empty "
+			    "string");
 		else
 			c->tax_code = xstrdup(json_string_value(v));
 	}
 	if ((v = json_object_get(o, "description")) != NULL &&
 	    !json_is_string(v))
-		cerr(ld, "description must be a string");
-	r = ld->nerr == nerr ? 0 : -1;
+		conf_err(&ld->cf, "description must be a string");
+	r = ld->cf.nerr == nerr ? 0 : -1;
 	return r;
 }
 
@@ -387,35 +256,6 @@ charge_free(struct charge *c)
 }
 
 static void
-where(struct cload *ld, const char *fmt, ...) __attribute__((format(printf,
-    2, 3)));
-
-static void
-where(struct cload *ld, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(ld->where, sizeof(ld->where), fmt, ap);
-	va_end(ap);
-}
-
-static void
-where_add(struct cload *ld, const char *fmt, ...) __attribute__((format(
-    printf, 2, 3)));
-
-static void
-where_add(struct cload *ld, const char *fmt, ...)
-{
-	size_t n = strlen(ld->where);
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(ld->where + n, sizeof(ld->where) - n, fmt, ap);
-	va_end(ap);
-}
-
-static void
 plan_load(struct cload *ld, size_t i, json_t *o, struct plan *p)
 {
 	static const char *const keys[] = { "id", "version", "currency",
@@ -429,79 +269,73 @@ plan_load(struct cload *ld, size_t i, json_t *o, struct plan *p)
 	memset(p, 0, sizeof(*p));
 	p->rounding = ld->cat->rounding;
 	p->interval = TM_MONTH;
-	where(ld, "plans[%zu]", i);
+	conf_where(&ld->cf, "plans[%zu]", i);
 	if (!json_is_object(o)) {
-		cerr(ld, "a plan must be an object");
+		conf_err(&ld->cf, "a plan must be an object");
 		return;
 	}
-	id = need_id(ld, o, "id");
+	id = conf_id(&ld->cf, o, "id");
 	v = json_object_get(o, "version");
-	if (v == NULL || jrec_int(ld->jr, v, 1, INT32_MAX, &p->version) < 0) {
-		cerr(ld, "version must be a whole number from 1");
+	if (v == NULL || jrec_int(&ld->cf.jr, v, 1, INT32_MAX,
+	    &p->version) < 0) {
+		conf_err(&ld->cf, "version must be a whole number from 1");
 		p->version = 0;
 	}
 	if (id != NULL) {
 		p->id = xstrdup(id);
-		where(ld, "plans[%zu] ('%s' v%lld)", i, id,
+		conf_where(&ld->cf, "plans[%zu] ('%s' v%lld)", i, id,
 		    (long long)p->version);
 	}
-	no_unknown(ld, o, keys, NULL, NULL);
+	conf_unknown(&ld->cf, o, keys, NULL, NULL);
 	v = json_object_get(o, "currency");
 	s = json_is_string(v) ? json_string_value(v) : "";
 	if (!cur_valid(s) || (p->minor = cur_minor(s)) < 0)
-		cerr(ld, "currency must be an ISO 4217 code with minor units, "
-		    "like \"USD\"");
+		conf_err(&ld->cf, "currency must be an ISO 4217 code with "
+		    "minor units, like \"USD\"");
 	else
 		memcpy(p->currency, s, 4);
 	if ((v = json_object_get(o, "interval")) != NULL) {
 		r = json_is_string(v) ? tm_parse_unit(json_string_value(v)) :
 		    -1;
 		if (r < 0)
-			cerr(ld, "interval must be hour, day, week or month");
+			conf_err(&ld->cf, "interval must be hour, day, week or "
+			    "month");
 		else
 			p->interval = (enum tm_unit)r;
 	}
-	if ((v = json_object_get(o, "rounding")) != NULL) {
-		r = json_is_string(v) ? dec_parse_round(json_string_value(v)) :
-		    -1;
-		if (r < 0)
-			cerr(ld, "rounding must be one of half-up, half-even, "
-			    "up, down, ceiling, floor");
-		else
-			p->rounding = (enum dec_round)r;
-	}
-	p->has_commit = decimal(ld, o, "minimum_commitment", 0, 0,
+	conf_round(&ld->cf, o, "rounding", &p->rounding);
+	p->has_commit = conf_dec(&ld->cf, o, "minimum_commitment", 0, 0,
 	    &p->commit) == 0;
-	if ((v = json_object_get(o, "name")) != NULL && !plain(v, 256))
-		cerr(ld, "name must be a non-empty string");
+	if ((v = json_object_get(o, "name")) != NULL && !conf_plain(v, 256))
+		conf_err(&ld->cf, "name must be a non-empty string");
 	if ((v = json_object_get(o, "description")) != NULL &&
 	    !json_is_string(v))
-		cerr(ld, "description must be a string");
+		conf_err(&ld->cf, "description must be a string");
 	ch = json_object_get(o, "charges");
 	if (!json_is_array(ch) || json_array_size(ch) == 0) {
-		cerr(ld, "charges must be a non-empty list");
+		conf_err(&ld->cf, "charges must be a non-empty list");
 		return;
 	}
 	p->charges = xcalloc(json_array_size(ch), sizeof(*p->charges));
 	json_array_foreach(ch, j, v) {
-		char base[sizeof(ld->where)];
+		char base[sizeof(ld->cf.where)];
 
-		memcpy(base, ld->where, sizeof(base));
-		where_add(ld, ": charges[%zu]", j);
-		if (json_is_object(v) && plain(json_object_get(v, "id"),
-		    CATALOG_MAXID))
-			where_add(ld, " ('%s')", json_string_value(
+		memcpy(base, ld->cf.where, sizeof(base));
+		conf_where_add(&ld->cf, ": charges[%zu]", j);
+		if (json_is_object(v) && conf_plain(json_object_get(v, "id"),
+		    CONF_MAXID))
+			conf_where_add(&ld->cf, " ('%s')", json_string_value(
 			    json_object_get(v, "id")));
 		if (charge_load(ld, v, &p->charges[p->ncharges]) == 0) {
 			for (k = 0; k < p->ncharges; k++)
 				if (strcmp(p->charges[k].id,
 				    p->charges[p->ncharges].id) == 0)
-					cerr(ld, "the id is already used by "
-					    "charges[%zu]", k);
+					conf_err(&ld->cf, "the id is already "
+					    "used by charges[%zu]", k);
 			p->ncharges++;
 		} else
 			charge_free(&p->charges[p->ncharges]);
-		memcpy(ld->where, base, sizeof(base));
+		memcpy(ld->cf.where, base, sizeof(base));
 	}
 	p->obj = json_incref(o);
 }
@@ -528,8 +362,8 @@ plan_find(struct cload *ld, const char *id, json_t *ver)
 	int64_t want = 0;
 	size_t n = 0;
 
-	if (ver != NULL && jrec_int(ld->jr, ver, 1, INT32_MAX, &want) < 0) {
-		cerr(ld, "version must be a whole number from 1");
+	if (ver != NULL && jrec_int(&ld->cf.jr, ver, 1, INT32_MAX, &want) < 0) {
+		conf_err(&ld->cf, "version must be a whole number from 1");
 		return NULL;
 	}
 	for (p = hmap_get(&cat->by_plan, id); p != NULL; p = p->next) {
@@ -539,13 +373,15 @@ plan_find(struct cload *ld, const char *id, json_t *ver)
 			found = p;
 	}
 	if (n == 0)
-		cerr(ld, "plan '%s' is not in the catalog", id);
+		conf_err(&ld->cf, "plan '%s' is not in the catalog", id);
 	else if (want == 0 && n > 1) {
-		cerr(ld, "plan '%s' has versions %s: say which with \"version\"",
+		conf_err(&ld->cf, "plan '%s' has versions %s: say which with "
+		    "\"version\"",
 		    id, buf_cstr(&vs));
 		found = NULL;
 	} else if (found == NULL)
-		cerr(ld, "plan '%s' has no version %lld (it has %s)", id,
+		conf_err(&ld->cf, "plan '%s' has no version %lld (it has %s)",
+		    id,
 		    (long long)want, buf_cstr(&vs));
 	buf_free(&vs);
 	return found;
@@ -570,29 +406,32 @@ contract_charges(struct cload *ld, struct contract *c, json_t *ov)
 	json_t *pch = json_object_get(p->obj, "charges"), *o, *e, *m;
 	const char *k, *mk;
 	size_t i, n = json_array_size(pch);
-	char base[sizeof(ld->where)];
+	char base[sizeof(ld->cf.where)];
 
 	if (ov != NULL && !json_is_object(ov)) {
-		cerr(ld, "overrides: charges must be an object of charge id "
-		    "to the properties to change");
+		conf_err(&ld->cf, "overrides: charges must be an object of "
+		    "charge id to the properties to change");
 		ov = NULL;
 	}
 	json_object_foreach(ov, k, e) {
 		if (charge_by_id(p->charges, p->ncharges, k) == NULL)
-			cerr(ld, "overrides: charges: plan '%s' v%lld has no "
-			    "charge '%s'", p->id, (long long)p->version, k);
+			conf_err(&ld->cf, "overrides: charges: plan '%s' v%lld "
+			    "has no charge '%s'", p->id, (long long)p->version,
+			    k);
 		else if (!json_is_object(e))
-			cerr(ld, "overrides: charges: '%s' must be an object",
+			conf_err(&ld->cf, "overrides: charges: '%s' must be an "
+			    "object",
 			    k);
 		else
 			json_object_foreach(e, mk, m)
 				if (strcmp(mk, "id") == 0 ||
 				    strcmp(mk, "meter") == 0)
-					cerr(ld, "overrides: charges: '%s': "
-					    "%s cannot be overridden", k, mk);
+					conf_err(&ld->cf, "overrides: charges: "
+					    "'%s': %s cannot be overridden", k,
+					    mk);
 	}
 	c->charges = xcalloc(n ? n : 1, sizeof(*c->charges));
-	memcpy(base, ld->where, sizeof(base));
+	memcpy(base, ld->cf.where, sizeof(base));
 	for (i = 0; i < n; i++) {
 		o = json_array_get(pch, i);
 		e = json_is_object(o) ? json_object_get(o, "id") : NULL;
@@ -601,21 +440,23 @@ contract_charges(struct cload *ld, struct contract *c, json_t *ov)
 		    NULL)
 			continue;	/* reported with the plan */
 		if (ov != NULL && json_is_object(e = json_object_get(ov, k))) {
-			o = json_copy(o);	/* shallow: numbers stay jrec's */
+			/* shallow: the numbers stay those jrec knows */
+			o = json_copy(o);
 			json_object_update(o, e);
-			where_add(ld, ": overrides: charges: '%s'", k);
+			conf_where_add(&ld->cf, ": overrides: charges: '%s'",
+			    k);
 			if (charge_load(ld, o, &c->charges[c->ncharges]) == 0)
 				c->ncharges++;
 			else
 				charge_free(&c->charges[c->ncharges]);
 			json_decref(o);
-			memcpy(ld->where, base, sizeof(base));
+			memcpy(ld->cf.where, base, sizeof(base));
 		} else {
 			/* no overrides: reload the plan's (it was valid) */
-			int saved = ld->nerr;
+			int saved = ld->cf.nerr;
 
 			charge_load(ld, o, &c->charges[c->ncharges++]);
-			ld->nerr = saved;
+			ld->cf.nerr = saved;
 		}
 	}
 }
@@ -627,44 +468,45 @@ discounts_load(struct cload *ld, struct contract *c, json_t *v)
 	    "charge", "description", NULL };
 	json_t *e;
 	size_t i, j;
-	char base[sizeof(ld->where)];
+	char base[sizeof(ld->cf.where)];
 
 	if (!json_is_array(v)) {
-		cerr(ld, "overrides: discounts must be a list");
+		conf_err(&ld->cf, "overrides: discounts must be a list");
 		return;
 	}
 	c->discounts = xcalloc(json_array_size(v) + 1, sizeof(*c->discounts));
-	memcpy(base, ld->where, sizeof(base));
+	memcpy(base, ld->cf.where, sizeof(base));
 	json_array_foreach(v, i, e) {
 		struct discount *d = &c->discounts[c->ndiscounts];
 		const char *id, *s;
-		int nerr = ld->nerr, rp, ra;
+		int nerr = ld->cf.nerr, rp, ra;
 		json_t *ch;
 
-		where_add(ld, ": overrides: discounts[%zu]", i);
+		conf_where_add(&ld->cf, ": overrides: discounts[%zu]", i);
 		if (!json_is_object(e)) {
-			cerr(ld, "a discount must be an object");
-			memcpy(ld->where, base, sizeof(base));
+			conf_err(&ld->cf, "a discount must be an object");
+			memcpy(ld->cf.where, base, sizeof(base));
 			continue;
 		}
-		no_unknown(ld, e, keys, NULL, NULL);
-		id = need_id(ld, e, "id");
-		rp = decimal(ld, e, "percent", 0, 1, &d->value);
-		ra = rp > 0 ? decimal(ld, e, "amount", 0, 1, &d->value) : 1;
+		conf_unknown(&ld->cf, e, keys, NULL, NULL);
+		id = conf_id(&ld->cf, e, "id");
+		rp = conf_dec(&ld->cf, e, "percent", 0, 1, &d->value);
+		ra = rp > 0 ? conf_dec(&ld->cf, e, "amount", 0, 1,
+		    &d->value) : 1;
 		if (rp == 0 && json_object_get(e, "amount") != NULL)
-			cerr(ld, "a discount is a percent or an amount, not "
-			    "both");
+			conf_err(&ld->cf, "a discount is a percent or an "
+			    "amount, not both");
 		else if (rp > 0 && ra > 0)
-			cerr(ld, "a discount needs percent or amount");
+			conf_err(&ld->cf, "a discount needs percent or amount");
 		d->percent = rp == 0;
 		if (d->percent && dec_cmp(d->value, dec_from_i64(100)) > 0)
-			cerr(ld, "percent must be at most 100");
-		d->has_cap = decimal(ld, e, "cap", 0, 0, &d->cap) == 0;
+			conf_err(&ld->cf, "percent must be at most 100");
+		d->has_cap = conf_dec(&ld->cf, e, "cap", 0, 0, &d->cap) == 0;
 		if ((ch = json_object_get(e, "charge")) != NULL) {
 			s = json_is_string(ch) ? json_string_value(ch) : "";
 			if (charge_by_id(c->charges, c->ncharges, s) == NULL)
-				cerr(ld, "charge '%s' is not a charge of plan "
-				    "'%s' v%lld", s, c->plan->id,
+				conf_err(&ld->cf, "charge '%s' is not a charge "
+				    "of plan '%s' v%lld", s, c->plan->id,
 				    (long long)c->plan->version);
 			else
 				d->charge = charge_by_id(c->charges,
@@ -672,12 +514,13 @@ discounts_load(struct cload *ld, struct contract *c, json_t *v)
 		}
 		for (j = 0; id != NULL && j < c->ndiscounts; j++)
 			if (strcmp(c->discounts[j].id, id) == 0)
-				cerr(ld, "the id '%s' is already used", id);
-		if (ld->nerr == nerr) {
+				conf_err(&ld->cf, "the id '%s' is already "
+				    "used", id);
+		if (ld->cf.nerr == nerr) {
 			d->id = xstrdup(id);
 			c->ndiscounts++;
 		}
-		memcpy(ld->where, base, sizeof(base));
+		memcpy(ld->cf.where, base, sizeof(base));
 	}
 }
 
@@ -685,56 +528,58 @@ static void
 thresholds_load(struct cload *ld, struct contract *c, json_t *v)
 {
 	static const char *const keys[] = { "amount", "percent", NULL };
-	char num[DEC_FMTMAX], base[sizeof(ld->where)];
+	char num[DEC_FMTMAX], base[sizeof(ld->cf.where)];
 	json_t *e;
 	size_t i, j;
 
 	if (!json_is_array(v)) {
-		cerr(ld, "thresholds must be a list");
+		conf_err(&ld->cf, "thresholds must be a list");
 		return;
 	}
 	c->thresholds = xcalloc(json_array_size(v) + 1,
 	    sizeof(*c->thresholds));
-	memcpy(base, ld->where, sizeof(base));
+	memcpy(base, ld->cf.where, sizeof(base));
 	json_array_foreach(v, i, e) {
 		struct threshold *t = &c->thresholds[c->nthresholds];
-		int nerr = ld->nerr, ra, rp;
+		int nerr = ld->cf.nerr, ra, rp;
 		struct buf id = { 0 };
 
-		where_add(ld, ": thresholds[%zu]", i);
+		conf_where_add(&ld->cf, ": thresholds[%zu]", i);
 		if (!json_is_object(e)) {
-			cerr(ld, "a threshold must be an object");
-			memcpy(ld->where, base, sizeof(base));
+			conf_err(&ld->cf, "a threshold must be an object");
+			memcpy(ld->cf.where, base, sizeof(base));
 			continue;
 		}
-		no_unknown(ld, e, keys, NULL, NULL);
-		ra = decimal(ld, e, "amount", 0, 1, &t->value);
-		rp = ra > 0 ? decimal(ld, e, "percent", 0, 1, &t->value) : 1;
+		conf_unknown(&ld->cf, e, keys, NULL, NULL);
+		ra = conf_dec(&ld->cf, e, "amount", 0, 1, &t->value);
+		rp = ra > 0 ? conf_dec(&ld->cf, e, "percent", 0, 1,
+		    &t->value) : 1;
 		if (ra == 0 && json_object_get(e, "percent") != NULL)
-			cerr(ld, "a threshold is an amount or a percent of the "
-			    "commitment, not both");
+			conf_err(&ld->cf, "a threshold is an amount or a "
+			    "percent of the commitment, not both");
 		else if (ra > 0 && rp > 0)
-			cerr(ld, "a threshold needs amount or percent");
+			conf_err(&ld->cf, "a threshold needs amount or "
+			    "percent");
 		t->percent = rp == 0;
 		if (t->percent && !c->has_commit)
-			cerr(ld, "a percent threshold needs a "
+			conf_err(&ld->cf, "a percent threshold needs a "
 			    "minimum_commitment on the plan or the contract");
-		if (ld->nerr == nerr) {
+		if (ld->cf.nerr == nerr) {
 			dec_fmt(dec_normalize(t->value), num, sizeof(num));
 			buf_printf(&id, "%s:%s", t->percent ? "percent" :
 			    "amount", num);
 			for (j = 0; j < c->nthresholds; j++)
 				if (strcmp(c->thresholds[j].id,
 				    buf_cstr(&id)) == 0)
-					cerr(ld, "the same threshold is listed "
-					    "twice");
+					conf_err(&ld->cf, "the same threshold "
+					    "is listed twice");
 		}
-		if (ld->nerr == nerr) {
+		if (ld->cf.nerr == nerr) {
 			t->id = xstrdup(buf_cstr(&id));
 			c->nthresholds++;
 		}
 		buf_free(&id);
-		memcpy(ld->where, base, sizeof(base));
+		memcpy(ld->cf.where, base, sizeof(base));
 	}
 }
 
@@ -743,42 +588,43 @@ grants_load(struct cload *ld, struct contract *c, json_t *v)
 {
 	static const char *const keys[] = { "id", "amount", "granted_at",
 	    "description", NULL };
-	char base[sizeof(ld->where)];
+	char base[sizeof(ld->cf.where)];
 	json_t *e;
 	size_t i;
 
 	if (!json_is_array(v)) {
-		cerr(ld, "prepaid_credits must be a list");
+		conf_err(&ld->cf, "prepaid_credits must be a list");
 		return;
 	}
 	c->grants = xcalloc(json_array_size(v) + 1, sizeof(*c->grants));
-	memcpy(base, ld->where, sizeof(base));
+	memcpy(base, ld->cf.where, sizeof(base));
 	json_array_foreach(v, i, e) {
 		struct grant *g = &c->grants[c->ngrants];
-		int nerr = ld->nerr;
+		int nerr = ld->cf.nerr;
 		const char *id;
 		dec d;
 
-		where_add(ld, ": prepaid_credits[%zu]", i);
+		conf_where_add(&ld->cf, ": prepaid_credits[%zu]", i);
 		if (!json_is_object(e)) {
-			cerr(ld, "a prepaid credit must be an object");
-			memcpy(ld->where, base, sizeof(base));
+			conf_err(&ld->cf, "a prepaid credit must be an object");
+			memcpy(ld->cf.where, base, sizeof(base));
 			continue;
 		}
-		no_unknown(ld, e, keys, NULL, NULL);
-		id = need_id(ld, e, "id");
-		if (decimal(ld, e, "amount", 1, 1, &g->amount) == 0 &&
+		conf_unknown(&ld->cf, e, keys, NULL, NULL);
+		id = conf_id(&ld->cf, e, "id");
+		if (conf_dec(&ld->cf, e, "amount", 1, 1, &g->amount) == 0 &&
 		    dec_round(g->amount, c->plan->minor, DEC_DOWN, &d) ==
 		    DEC_OK && dec_cmp(d, g->amount) != 0)
-			cerr(ld, "amount must be whole minor units of %s (%d "
-			    "decimals)", c->plan->currency, c->plan->minor);
-		if (time_member(ld, e, "granted_at", 0, &g->granted) > 0)
+			conf_err(&ld->cf, "amount must be whole minor units of "
+			    "%s (%d decimals)", c->plan->currency,
+			    c->plan->minor);
+		if (conf_time(&ld->cf, e, "granted_at", 0, &g->granted) > 0)
 			g->granted = c->start;
-		if (ld->nerr == nerr) {
+		if (ld->cf.nerr == nerr) {
 			g->id = xstrdup(id);
 			c->ngrants++;
 		}
-		memcpy(ld->where, base, sizeof(base));
+		memcpy(ld->cf.where, base, sizeof(base));
 	}
 }
 
@@ -797,26 +643,28 @@ contract_load(struct cload *ld, size_t i, json_t *o, struct contract *c)
 	memset(c, 0, sizeof(*c));
 	c->idx = i;
 	c->end = INT64_MAX;
-	where(ld, "contracts[%zu]", i);
+	conf_where(&ld->cf, "contracts[%zu]", i);
 	if (!json_is_object(o)) {
-		cerr(ld, "a contract must be an object");
+		conf_err(&ld->cf, "a contract must be an object");
 		return;
 	}
-	if (json_object_get(o, "id") != NULL && (id = need_id(ld, o, "id")))
+	if (json_object_get(o, "id") != NULL && (id = conf_id(&ld->cf, o,
+	    "id")))
 		c->id = xstrdup(id);
-	cust = need_id(ld, o, "customer");
+	cust = conf_id(&ld->cf, o, "customer");
 	if (cust != NULL)
-		where(ld, "contracts[%zu] ('%s'%s%s)", i, id ? id : cust,
+		conf_where(&ld->cf, "contracts[%zu] ('%s'%s%s)", i,
+		    id ? id : cust,
 		    id ? ", customer " : "", id ? cust : "");
-	no_unknown(ld, o, keys, NULL, NULL);
-	if ((plan = need_id(ld, o, "plan")) != NULL)
+	conf_unknown(&ld->cf, o, keys, NULL, NULL);
+	if ((plan = conf_id(&ld->cf, o, "plan")) != NULL)
 		c->plan = plan_find(ld, plan, json_object_get(o, "version"));
-	time_member(ld, o, "start", 1, &c->start);
-	r = time_member(ld, o, "end", 0, &c->end);
+	conf_time(&ld->cf, o, "start", 1, &c->start);
+	r = conf_time(&ld->cf, o, "end", 0, &c->end);
 	if (r > 0)
 		c->end = INT64_MAX;
 	else if (r == 0 && c->end <= c->start)
-		cerr(ld, "end must be after start");
+		conf_err(&ld->cf, "end must be after start");
 	if (cust == NULL || c->plan == NULL)
 		return;
 	c->customer = xstrdup(cust);
@@ -824,14 +672,15 @@ contract_load(struct cload *ld, size_t i, json_t *o, struct contract *c)
 	c->commit = c->plan->commit;
 	if ((ov = json_object_get(o, "overrides")) != NULL &&
 	    !json_is_object(ov)) {
-		cerr(ld, "overrides must be an object");
+		conf_err(&ld->cf, "overrides must be an object");
 		ov = NULL;
 	}
 	if (ov != NULL)
-		no_unknown(ld, ov, okeys, NULL, NULL);
+		conf_unknown(&ld->cf, ov, okeys, NULL, NULL);
 	contract_charges(ld, c, ov ? json_object_get(ov, "charges") : NULL);
 	if (ov != NULL && json_object_get(ov, "minimum_commitment") != NULL)
-		c->has_commit = decimal(ld, ov, "minimum_commitment", 1, 0,
+		c->has_commit = conf_dec(&ld->cf, ov, "minimum_commitment", 1,
+		    0,
 		    &c->commit) == 0;
 	if (ov != NULL && (v = json_object_get(ov, "discounts")) != NULL)
 		discounts_load(ld, c, v);
@@ -906,11 +755,12 @@ index_contracts(struct cload *ld)
 					snprintf(b, sizeof(b), "no end");
 				else
 					tm_fmt(cl->c[k - 1]->end, b, sizeof(b));
-				where(ld, "contracts[%zu]", cl->c[k]->idx);
-				cerr(ld, "customer '%s' already has a contract "
-				    "then (contracts[%zu], %s); a contract "
-				    "starting %s needs the earlier one to end "
-				    "by then", cl->c[k]->customer,
+				conf_where(&ld->cf, "contracts[%zu]",
+				    cl->c[k]->idx);
+				conf_err(&ld->cf, "customer '%s' already has a "
+				    "contract then (contracts[%zu], %s); a "
+				    "contract starting %s needs the earlier "
+				    "one to end by then", cl->c[k]->customer,
 				    cl->c[k - 1]->idx, b, a);
 			}
 	}
@@ -921,43 +771,26 @@ catalog_load(struct catalog *cat, const char *path)
 {
 	static const char *const keys[] = { "schema", "rounding", "plans",
 	    "contracts", "description", NULL };
-	struct jrec jr;
 	struct cload ld;
 	struct plan *q, **tail;
 	struct hmap ids;
-	json_t *list, *o, *v;
-	size_t len, i;
+	json_t *list, *o, *root;
+	size_t i;
 	void **ref;
-	char *text;
-	int r;
 
 	memset(cat, 0, sizeof(*cat));
 	memset(&ld, 0, sizeof(ld));
 	ld.cat = cat;
-	ld.jr = &jr;
 	cat->path = path;
 	cat->rounding = DEC_HALF_UP;
 	hmap_init(&cat->by_customer);
 	hmap_init(&cat->by_plan);
 	hmap_init(&ids);
-	text = slurp(path, "catalog", CATALOG_MAXFILE, &len);
-	jrec_init(&jr, JREC_MAXDEPTH_DEFAULT);
-	if (jrec_parse(&jr, text, len) < 0)
-		die(EX_CONFIG, "catalog '%s': %s", path, jr.msg);
-	if (json_object_get(jr.root, "schema") != NULL &&
-	    jrec_check_schema(&jr, 1) < 0)
-		die(EX_CONFIG, "catalog '%s': %s", path, jr.msg);
-	no_unknown(&ld, jr.root, keys, NULL, NULL);
-	if ((v = json_object_get(jr.root, "rounding")) != NULL) {
-		r = json_is_string(v) ? dec_parse_round(json_string_value(v)) :
-		    -1;
-		if (r < 0)
-			cerr(&ld, "rounding must be one of half-up, half-even, "
-			    "up, down, ceiling, floor");
-		else
-			cat->rounding = (enum dec_round)r;
-	}
-	list = json_object_get(jr.root, "plans");
+	conf_open(&ld.cf, path, "catalog", CATALOG_MAXFILE);
+	root = ld.cf.root;
+	conf_unknown(&ld.cf, root, keys, NULL, NULL);
+	conf_round(&ld.cf, root, "rounding", &cat->rounding);
+	list = json_object_get(root, "plans");
 	if (!json_is_array(list) || json_array_size(list) == 0)
 		die(EX_CONFIG, "catalog '%s' needs a non-empty list \"plans\"",
 		    path);
@@ -971,8 +804,8 @@ catalog_load(struct catalog *cat, const char *path)
 		ref = hmap_ref(&cat->by_plan, p->id, strlen(p->id));
 		for (q = *ref; q != NULL; q = q->next)
 			if (q->version == p->version)
-				cerr(&ld, "plan '%s' version %lld is already "
-				    "defined by plans[%zu]", p->id,
+				conf_err(&ld.cf, "plan '%s' version %lld is "
+				    "already defined by plans[%zu]", p->id,
 				    (long long)p->version,
 				    (size_t)(q - cat->plans));
 		/* versions in file order */
@@ -981,10 +814,10 @@ catalog_load(struct catalog *cat, const char *path)
 			;
 		*tail = p;
 	}
-	list = json_object_get(jr.root, "contracts");
-	ld.where[0] = '\0';
+	list = json_object_get(root, "contracts");
+	ld.cf.where[0] = '\0';
 	if (list != NULL && !json_is_array(list))
-		cerr(&ld, "contracts must be a list");
+		conf_err(&ld.cf, "contracts must be a list");
 	else if (list != NULL) {
 		cat->contracts = xcalloc(json_array_size(list) + 1,
 		    sizeof(*cat->contracts));
@@ -996,8 +829,8 @@ catalog_load(struct catalog *cat, const char *path)
 			ref = hmap_ref(&ids, cat->contracts[i].id,
 			    strlen(cat->contracts[i].id));
 			if (*ref != NULL)
-				cerr(&ld, "the contract id '%s' is already "
-				    "used by contracts[%zu]",
+				conf_err(&ld.cf, "the contract id '%s' is "
+				    "already used by contracts[%zu]",
 				    cat->contracts[i].id,
 				    ((struct contract *)*ref)->idx);
 			else
@@ -1005,16 +838,10 @@ catalog_load(struct catalog *cat, const char *path)
 		}
 	}
 	hmap_free(&ids);
-	if (ld.nerr == 0)
+	if (ld.cf.nerr == 0)
 		index_contracts(&ld);
-	if (ld.nerr > CATALOG_MAXERR)
-		warnmsg("%s: %d more errors not shown", path,
-		    ld.nerr - CATALOG_MAXERR);
-	if (ld.nerr > 0)
-		die(EX_CONFIG, "catalog '%s' has %d error%s", path, ld.nerr,
-		    ld.nerr == 1 ? "" : "s");
-	jrec_free(&jr);
-	free(text);
+	conf_done(&ld.cf);
+	conf_close(&ld.cf);
 }
 
 void

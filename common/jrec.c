@@ -1,6 +1,7 @@
 /*
  * jrec.c: parse a line into a jansson object with exact numbers.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,11 +64,7 @@ jrec_addnum(struct jrec *r, json_t *node, dec v)
 	r->n++;
 }
 
-static int
-jrec_fail(struct jrec *r, const char *code, const char *field,
-    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int
+int
 jrec_fail(struct jrec *r, const char *code, const char *field,
     const char *fmt, ...)
 {
@@ -355,4 +352,26 @@ jrec_int(const struct jrec *jr, json_t *v, int64_t min, int64_t max,
 		return -1;
 	*out = (int64_t)r.c;
 	return 0;
+}
+
+int
+jrec_str(struct jrec *r, const char *what, const char *k, int required,
+    const char **out, size_t *len)
+{
+	json_t *v = json_object_get(r->root, k);
+
+	*out = NULL;
+	if (v == NULL) {
+		if (required)
+			return jrec_fail(r, "missing_field", k, "%s has no "
+			    "'%s'", what, k);
+		return 0;
+	}
+	if (!json_is_string(v) || json_string_length(v) == 0)
+		return jrec_fail(r, "invalid_field", k, "'%s' must be a "
+		    "non-empty string", k);
+	*out = json_string_value(v);
+	if (len != NULL)
+		*len = json_string_length(v);
+	return 1;
 }

@@ -62,5 +62,15 @@ int	jrec_int(const struct jrec *, json_t *, int64_t min, int64_t max,
  * acceptable, -1 with code/msg set.
  */
 int	jrec_check_schema(struct jrec *, int maxmajor);
+/* Set code, field and msg; returns -1. */
+int	jrec_fail(struct jrec *, const char *code, const char *field,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/*
+ * A string member of the record: 1 found, 0 absent (missing_field when
+ * required: "WHAT has no 'K'"), -1 not a non-empty string
+ * (invalid_field).
+ */
+int	jrec_str(struct jrec *, const char *what, const char *k,
+	    int required, const char **out, size_t *len);
 
 #endif

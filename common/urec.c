@@ -59,47 +59,6 @@ urec_write(struct buf *b, const struct ldg_usage *u)
 	buf_addc(b, '\n');
 }
 
-static int
-fail(struct jrec *r, const char *code, const char *field, const char *fmt,
-    ...) __attribute__((format(printf, 4, 5)));
-
-static int
-fail(struct jrec *r, const char *code, const char *field, const char *fmt,
-    ...)
-{
-	va_list ap;
-
-	r->code = code;
-	snprintf(r->field, sizeof(r->field), "%s", field);
-	va_start(ap, fmt);
-	vsnprintf(r->msg, sizeof(r->msg), fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-/* A string field: 1 found, 0 absent (an error when required), -1 bad. */
-static int
-str(struct jrec *r, const char *k, int required, const char **out,
-    size_t *len)
-{
-	json_t *v = json_object_get(r->root, k);
-
-	*out = NULL;
-	if (v == NULL) {
-		if (required)
-			return fail(r, "missing_field", k, "usage record "
-			    "has no '%s'", k);
-		return 0;
-	}
-	if (!json_is_string(v) || json_string_length(v) == 0)
-		return fail(r, "invalid_field", k, "'%s' must be a non-empty "
-		    "string", k);
-	*out = json_string_value(v);
-	if (len != NULL)
-		*len = json_string_length(v);
-	return 1;
-}
-
 int
 urec_read(struct jrec *r, struct urec *u)
 {
@@ -110,34 +69,34 @@ urec_read(struct jrec *r, struct urec *u)
 	v = json_object_get(r->root, "kind");
 	kind = json_is_string(v) ? json_string_value(v) : NULL;
 	if (kind == NULL || strcmp(kind, "usage") != 0)
-		return fail(r, "not_usage", "kind", "expected a usage record "
+		return jrec_fail(r, "not_usage", "kind", "expected a usage record "
 		    "(\"kind\":\"usage\", from meter-ingest), got %s%s%s",
 		    kind ? "kind '" : "", kind ? kind : "no kind",
 		    kind ? "'" : "");
 	if (jrec_check_schema(r, 1) < 0)
 		return -1;
-	if (str(r, "customer", 1, &u->customer, &u->customer_len) < 0 ||
-	    str(r, "type", 1, &u->type, &u->type_len) < 0 ||
-	    str(r, "source", 0, &u->source, NULL) < 0 ||
-	    str(r, "id", 0, &u->id, NULL) < 0 ||
-	    str(r, "subject", 0, &u->subject, NULL) < 0 ||
-	    str(r, "correlation_id", 0, &u->corr, NULL) < 0)
+	if (jrec_str(r, "usage record", "customer", 1, &u->customer, &u->customer_len) < 0 ||
+	    jrec_str(r, "usage record", "type", 1, &u->type, &u->type_len) < 0 ||
+	    jrec_str(r, "usage record", "source", 0, &u->source, NULL) < 0 ||
+	    jrec_str(r, "usage record", "id", 0, &u->id, NULL) < 0 ||
+	    jrec_str(r, "usage record", "subject", 0, &u->subject, NULL) < 0 ||
+	    jrec_str(r, "usage record", "correlation_id", 0, &u->corr, NULL) < 0)
 		return -1;
-	if (str(r, "time", 1, &s, NULL) < 0)
+	if (jrec_str(r, "usage record", "time", 1, &s, NULL) < 0)
 		return -1;
 	if (tm_parse(s, strlen(s), &u->t, &why) < 0)
-		return fail(r, "invalid_field", "time", "time '%s': %s", s,
+		return jrec_fail(r, "invalid_field", "time", "time '%s': %s", s,
 		    why);
-	if (str(r, "key", 1, &s, NULL) < 0)
+	if (jrec_str(r, "usage record", "key", 1, &s, NULL) < 0)
 		return -1;
 	if (key_unhex(s, u->key, KEY_LEN) < 0)
-		return fail(r, "invalid_field", "key", "key '%s' is not %d "
+		return jrec_fail(r, "invalid_field", "key", "key '%s' is not %d "
 		    "hex digits", s, 2 * KEY_LEN);
-	if (str(r, "digest", 0, &s, NULL) < 0)
+	if (jrec_str(r, "usage record", "digest", 0, &s, NULL) < 0)
 		return -1;
 	if (s != NULL) {
 		if (key_unhex(s, u->digest, KEY_LEN) < 0)
-			return fail(r, "invalid_field", "digest", "digest '%s' "
+			return jrec_fail(r, "invalid_field", "digest", "digest '%s' "
 			    "is not %d hex digits", s, 2 * KEY_LEN);
 		u->has_digest = 1;
 	}
