@@ -62,6 +62,13 @@ enum {
 	S_DRAW_OTHERS,
 	S_DRAW_PUT,
 	S_ALERT_PUT,
+	S_SEQ_NEXT,
+	S_SEQ_BUMP,
+	S_INV_GET,
+	S_INV_PUT,
+	S_DOC_PUT,
+	S_DOC_KEY,
+	S_DOC_NUM,
 	S_NSTMT
 };
 
@@ -121,6 +128,24 @@ static const char *const sql_text[S_NSTMT] = {
 	[S_ALERT_PUT] = "INSERT INTO rate_alert (customer, threshold, "
 	    "period_start, period_end, amount, fired) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+	[S_SEQ_NEXT] = "SELECT next FROM doc_seq WHERE entity = ?1 "
+	    "AND scope = ?2",
+	[S_SEQ_BUMP] = "INSERT INTO doc_seq (entity, scope, next) "
+	    "VALUES (?1, ?2, 2) ON CONFLICT (entity, scope) DO UPDATE "
+	    "SET next = next + 1",
+	[S_INV_GET] = "SELECT number, state, version, cum FROM invoice "
+	    "WHERE key = ?1",
+	[S_INV_PUT] = "INSERT INTO invoice (key, entity, customer, "
+	    "period_start, period_end, currency, number, state, version, cum) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+	    "ON CONFLICT (key) DO UPDATE SET state = excluded.state, "
+	    "version = excluded.version, cum = excluded.cum",
+	[S_DOC_PUT] = "INSERT INTO doc (number, entity, key, version, kind, "
+	    "issued, total, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[S_DOC_KEY] = "SELECT number, kind, version, record FROM doc "
+	    "WHERE key = ?1 ORDER BY version",
+	[S_DOC_NUM] = "SELECT number, kind, version, record, key FROM doc "
+	    "WHERE number = ?1",
 };
 
 static const char schema_v1[] =
@@ -163,6 +188,45 @@ static const char schema_v1[] =
 	"  n INTEGER NOT NULL,"
 	"  nblocks INTEGER NOT NULL,"
 	"  bits BLOB NOT NULL"
+	");";
+
+/*
+ * Version 3: invoice-gen(1)'s documents.  doc_seq holds the next number
+ * of each numbering scope (an entity's series in a year, say); a number
+ * is taken in the transaction that stores its document, so a crash
+ * neither burns nor repeats one.  invoice is the state of each invoice
+ * key: its number, and what all its documents together have billed
+ * (cum, JSON), which a correction is the difference from.
+ */
+static const char schema_v3[] =
+	"CREATE TABLE doc_seq ("
+	"  entity TEXT NOT NULL,"
+	"  scope TEXT NOT NULL,"		/* the number without its sequence */
+	"  next INTEGER NOT NULL,"
+	"  PRIMARY KEY (entity, scope)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE invoice ("
+	"  key BLOB PRIMARY KEY,"		/* entity, customer, period, currency */
+	"  entity TEXT NOT NULL,"
+	"  customer TEXT NOT NULL,"
+	"  period_start INTEGER NOT NULL,"
+	"  period_end INTEGER NOT NULL,"
+	"  currency TEXT NOT NULL,"
+	"  number TEXT NOT NULL,"		/* the invoice's own */
+	"  state TEXT NOT NULL,"		/* issued, void */
+	"  version INTEGER NOT NULL,"		/* documents issued - 1 */
+	"  cum TEXT NOT NULL"			/* what they billed, JSON */
+	") WITHOUT ROWID;"
+	"CREATE TABLE doc ("
+	"  number TEXT PRIMARY KEY,"
+	"  entity TEXT NOT NULL,"
+	"  key BLOB NOT NULL,"			/* the invoice key */
+	"  version INTEGER NOT NULL,"		/* 0 the invoice, then notes */
+	"  kind TEXT NOT NULL,"
+	"  issued INTEGER NOT NULL,"
+	"  total TEXT NOT NULL,"
+	"  record TEXT NOT NULL,"		/* as written, for --replay */
+	"  UNIQUE (key, version)"
 	");";
 
 /* Version 2: rate(1)'s prepaid credits and spending alerts. */
@@ -358,6 +422,7 @@ ldg_migrate(struct ledger *l)
 	if (ver == 0 && app == 0 && ntab == 0) {
 		ldg_exec(l, schema_v1, "creating the schema");
 		ldg_exec(l, schema_v2, "creating the schema");
+		ldg_exec(l, schema_v3, "creating the schema");
 		snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; "
 		    "PRAGMA user_version = %d", LDG_APPID, LDG_SCHEMA);
 		ldg_exec(l, sql, "setting the schema version");
@@ -370,13 +435,18 @@ ldg_migrate(struct ledger *l)
 		    "created by this toolchain, or was altered by hand",
 		    l->path);
 	}
-	if (ver == 1) {
-		ldg_exec(l, schema_v2, "migrating the schema to version 2");
+	if (ver >= 1 && ver < LDG_SCHEMA) {
+		if (ver < 2)
+			ldg_exec(l, schema_v2, "migrating the schema to "
+			    "version 2");
+		if (ver < 3)
+			ldg_exec(l, schema_v3, "migrating the schema to "
+			    "version 3");
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
 		    LDG_SCHEMA);
 		ldg_exec(l, sql, "setting the schema version");
 	}
-	/* future migrations: if (ver < 3) { ... user_version = 3 } */
+	/* future migrations: if (ver < 4) { ... } */
 	ldg_commit(l);
 }
 
@@ -1343,4 +1413,152 @@ ldg_alert_claim(struct ledger *l, const char *customer, const char *threshold,
 	ldg_step1(l, st, "recording a spending alert");
 	sqlite3_reset(st);
 	return sqlite3_changes(l->db) > 0 ? LDG_NEW : LDG_DUP;
+}
+
+/* ---- invoice-gen(1): numbers, invoice states, documents ---- */
+
+int64_t
+ldg_number_next(struct ledger *l, const char *entity, const char *scope)
+{
+	sqlite3_stmt *st = l->st[S_SEQ_NEXT];
+	int64_t n = 1;
+
+	bind_text(st, 1, entity);
+	bind_text(st, 2, scope);
+	if (ldg_step1(l, st, "reading a document sequence"))
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	st = l->st[S_SEQ_BUMP];
+	bind_text(st, 1, entity);
+	bind_text(st, 2, scope);
+	ldg_step1(l, st, "taking a document number");
+	sqlite3_reset(st);
+	return n;
+}
+
+static char *
+col_strdup(sqlite3_stmt *st, int i)
+{
+	const char *s = (const char *)sqlite3_column_text(st, i);
+
+	return xstrdup(s ? s : "");
+}
+
+int
+ldg_inv_get(struct ledger *l, const unsigned char *key, struct ldg_inv *out)
+{
+	sqlite3_stmt *st = l->st[S_INV_GET];
+	int found;
+
+	memset(out, 0, sizeof(*out));
+	sqlite3_bind_blob(st, 1, key, LDG_KEYLEN, SQLITE_STATIC);
+	if ((found = ldg_step1(l, st, "reading an invoice"))) {
+		out->number = col_strdup(st, 0);
+		out->state = col_strdup(st, 1);
+		out->version = sqlite3_column_int64(st, 2);
+		out->cum = col_strdup(st, 3);
+	}
+	sqlite3_reset(st);
+	return found;
+}
+
+void
+ldg_inv_put(struct ledger *l, const unsigned char *key,
+    const struct ldg_inv *in)
+{
+	sqlite3_stmt *st = l->st[S_INV_PUT];
+
+	sqlite3_bind_blob(st, 1, key, LDG_KEYLEN, SQLITE_STATIC);
+	bind_text(st, 2, in->entity);
+	bind_text(st, 3, in->customer);
+	sqlite3_bind_int64(st, 4, in->period_start);
+	sqlite3_bind_int64(st, 5, in->period_end);
+	bind_text(st, 6, in->currency);
+	bind_text(st, 7, in->number);
+	bind_text(st, 8, in->state);
+	sqlite3_bind_int64(st, 9, in->version);
+	bind_text(st, 10, in->cum);
+	ldg_step1(l, st, "recording an invoice");
+	sqlite3_reset(st);
+}
+
+void
+ldg_inv_free(struct ldg_inv *v)
+{
+	free(v->number);
+	free(v->state);
+	free(v->cum);
+	memset(v, 0, sizeof(*v));
+}
+
+int
+ldg_doc_put(struct ledger *l, const struct ldg_doc *d)
+{
+	sqlite3_stmt *st = l->st[S_DOC_PUT];
+	int rc;
+
+	bind_text(st, 1, d->number);
+	bind_text(st, 2, d->entity);
+	sqlite3_bind_blob(st, 3, d->key, LDG_KEYLEN, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, d->version);
+	bind_text(st, 5, d->kind);
+	sqlite3_bind_int64(st, 6, d->issued);
+	bind_text(st, 7, d->total);
+	sqlite3_bind_text(st, 8, d->record, (int)d->reclen, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_CONSTRAINT)
+		return -1;	/* the number is taken: the ledger was altered */
+	if (rc != SQLITE_DONE)
+		ldg_die(l, rc, "recording a document");
+	return 0;
+}
+
+static int
+docs(struct ledger *l, sqlite3_stmt *st, int (*cb)(const struct ldg_doc *,
+    void *), void *arg)
+{
+	struct ldg_doc d;
+	int rc, n = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&d, 0, sizeof(d));
+		d.number = (const char *)sqlite3_column_text(st, 0);
+		d.kind = (const char *)sqlite3_column_text(st, 1);
+		d.version = sqlite3_column_int64(st, 2);
+		d.record = (const char *)sqlite3_column_text(st, 3);
+		d.reclen = (size_t)sqlite3_column_bytes(st, 3);
+		if (sqlite3_column_count(st) > 4 &&
+		    sqlite3_column_bytes(st, 4) == LDG_KEYLEN)
+			d.key = sqlite3_column_blob(st, 4);
+		n++;
+		if (cb(&d, arg) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		sqlite3_reset(st);
+		ldg_die(l, rc, "reading documents");
+	}
+	sqlite3_reset(st);
+	return n;
+}
+
+int
+ldg_docs_of(struct ledger *l, const unsigned char *key,
+    int (*cb)(const struct ldg_doc *, void *), void *arg)
+{
+	sqlite3_stmt *st = l->st[S_DOC_KEY];
+
+	sqlite3_bind_blob(st, 1, key, LDG_KEYLEN, SQLITE_STATIC);
+	return docs(l, st, cb, arg);
+}
+
+int
+ldg_doc_by_number(struct ledger *l, const char *number,
+    int (*cb)(const struct ldg_doc *, void *), void *arg)
+{
+	sqlite3_stmt *st = l->st[S_DOC_NUM];
+
+	bind_text(st, 1, number);
+	return docs(l, st, cb, arg);
 }

@@ -19,7 +19,7 @@
 
 #include "dec.h"
 
-#define LDG_SCHEMA	2		/* PRAGMA user_version */
+#define LDG_SCHEMA	3		/* PRAGMA user_version */
 #define LDG_APPID	0x55324301	/* PRAGMA application_id: "U2C" 1 */
 #define LDG_DEFAULT	"ledger.sqlite"
 #define LDG_ENV		"METER_LEDGER"
@@ -129,5 +129,42 @@ void		 ldg_credit_draw(struct ledger *, const char *customer,
 int		 ldg_alert_claim(struct ledger *, const char *customer,
 		    const char *threshold, int64_t period_start,
 		    int64_t period_end, dec amount, int64_t now);
+
+/*
+ * invoice-gen(1).  A number is taken from a scope's sequence (1, 2, ...)
+ * in the transaction that stores its document: inside ldg_begin/commit.
+ */
+int64_t		 ldg_number_next(struct ledger *, const char *entity,
+		    const char *scope);
+
+/* An invoice key's state: its number and what its documents billed. */
+struct ldg_inv {
+	const char	*entity, *customer, *currency;	/* put only */
+	int64_t		 period_start, period_end;	/* put only */
+	char		*number, *state, *cum;
+	int64_t		 version;
+};
+/* 1 with *out filled (free with ldg_inv_free), 0 when not invoiced. */
+int		 ldg_inv_get(struct ledger *, const unsigned char *key,
+		    struct ldg_inv *out);
+void		 ldg_inv_put(struct ledger *, const unsigned char *key,
+		    const struct ldg_inv *);
+void		 ldg_inv_free(struct ldg_inv *);
+
+/* A document as issued, kept for --replay and --void. */
+struct ldg_doc {
+	const char		*number, *entity, *kind, *total;
+	const unsigned char	*key;
+	int64_t			 version, issued;
+	const char		*record;
+	size_t			 reclen;
+};
+/* 0, or -1 when the number is already a document's. */
+int		 ldg_doc_put(struct ledger *, const struct ldg_doc *);
+/* The documents of an invoice key by version, or of one number. */
+int		 ldg_docs_of(struct ledger *, const unsigned char *key,
+		    int (*)(const struct ldg_doc *, void *), void *);
+int		 ldg_doc_by_number(struct ledger *, const char *number,
+		    int (*)(const struct ldg_doc *, void *), void *);
 
 #endif

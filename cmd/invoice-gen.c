@@ -1,0 +1,2034 @@
+/*
+ * invoice-gen: invoicing.
+ *
+ * Reads rated lines (rate's output) and groups them into invoices, one
+ * per legal entity x customer x billing period x currency, with tax by
+ * the tax table and numbers from a gap-free sequence per entity.  See
+ * invoice-gen(1).
+ *
+ * What an invoice key has billed so far (its lines' net amounts and its
+ * tax per category, over all its documents) is its state, kept in the
+ * ledger.  A run computes the state its rated lines call for now; the
+ * first time, that is the invoice; afterwards the difference, if any,
+ * is a credit note (less) or a debit note (more).  Tax is computed on
+ * the state, per category, rounded once, and a note carries the change
+ * of that rounded tax: however a period is corrected, the documents add
+ * up to the tax of what is billed in the end, and a full credit nets an
+ * invoice to exactly zero.
+ *
+ * Everything is computed first; numbers are taken, documents and states
+ * stored in one ledger transaction; only after it commits is anything
+ * written.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "conf.h"
+#include "currency.h"
+#include "customers.h"
+#include "entities.h"
+#include "jrec.h"
+#include "jw.h"
+#include "keys.h"
+#include "ledger.h"
+#include "lines.h"
+#include "out.h"
+#include "rated.h"
+#include "reject.h"
+#include "taxtab.h"
+#include "tm.h"
+#include "tz.h"
+#include "util.h"
+
+#define NUMLEN		65
+#define CATLEN		96
+#define FX_MAXFILE	(16 * 1024 * 1024)
+
+/* ---- the state of an invoice key: lines and tax categories ---- */
+
+struct sline {
+	char		 rkey[KEY_HEXLEN];	/* the rated line's key */
+	char		*charge, *name, *line_type, *tax_code;
+	int64_t		 ss, se;
+	dec		 qty, net, gross;	/* gross: inclusive prices */
+	char		 cat[CATLEN];		/* its tax category's id */
+	char		 lineage[KEY_HEXLEN];	/* "" when none */
+};
+
+struct scat {
+	char		 id[CATLEN];
+	char		 code[3];
+	dec		 rate;
+	int		 inclusive;
+	enum dec_round	 rounding;
+	char		*name, *note;
+	dec		 base, tax, gross;
+};
+
+struct state {
+	struct sline	*l;
+	size_t		 nl;
+	struct scat	*c;
+	size_t		 nc;
+	dec		 credit;		/* prepaid credits, <= 0 */
+};
+
+/* One rated line read, kept until its invoice is made. */
+struct iline {
+	struct rated	 r;		/* strings below are copies */
+	char		*customer, *charge, *name, *line_type, *tax_code;
+	json_t		*group;
+	char		*file, *raw;
+	size_t		 rawlen;
+	uint64_t	 line;
+	unsigned char	 digest[KEY_LEN];
+	const struct taxrule *rule;
+};
+
+struct invoice {
+	unsigned char	 key[KEY_LEN];
+	const struct entity *en;
+	const struct customer *cu;
+	char		 currency[4];
+	int		 minor;
+	int64_t		 ps, pe;
+	struct iline	**l;
+	size_t		 n, cap;
+	/* results */
+	const char	*fail_code, *fail_cls;
+	char		 fail_msg[512];
+	uint64_t	 dups;		/* lines billed as they are already */
+	struct buf	 out;		/* its documents, after commit */
+	int		 ndocs;
+};
+
+struct fxrate {
+	char		 from[4], to[4];
+	int64_t		 day;		/* days since 1970 */
+	dec		 rate;
+};
+
+struct igen {
+	const char	*entities_path, *tax_path, *customers_path;
+	const char	*ledger_path, *rejects_path, *stats_path, *fx_path;
+	const char	*void_number;
+	int64_t		 as_of;
+	int		 issue, replay, text, strict, busy_ms, max_depth;
+	size_t		 max_line;
+
+	struct entities	 ents;
+	struct taxtab	 tax;
+	struct custdb	 cust;
+	struct fxrate	*fx;
+	size_t		 nfx;
+	struct ledger	*ldg;
+	struct rej	 rej;
+	struct lr	 lr;
+	struct jrec	 jr;
+
+	struct hmap	 keys;		/* rated key -> struct iline * */
+	struct hmap	 invs;		/* invoice key -> struct invoice * */
+	struct invoice	**iv;
+	size_t		 ni;
+
+	uint64_t	 read, invoiced, dups, skipped, rejected, blank;
+	uint64_t	 ndocs[3], nfailed;
+};
+
+static void
+usage(int code)
+{
+	FILE *fp = code ? stderr : stdout;
+
+	fprintf(fp,
+"usage: %s --entities FILE --tax FILE --customers FILE [--ledger PATH]\n"
+"                   [--as-of TIME] [--draft | --issue] [--format ndjson|text]\n"
+"                   [--fx FILE] [--rejects FILE] [--stats FILE] [--strict]\n"
+"                   [--busy-timeout MS] [--max-line BYTES] [--max-depth N]\n"
+"                   [FILE...]\n"
+"       %s --replay --ledger PATH --entities FILE --tax FILE --customers FILE\n"
+"                   [FILE...]\n"
+"       %s --void NUMBER --ledger PATH --entities FILE --tax FILE\n"
+"                   --customers FILE [--as-of TIME] [--format ndjson|text]\n"
+"       %s --help | --version\n", progname, progname, progname, progname);
+	if (code == 0)
+		fprintf(fp,
+"\nReads rated lines (rate's output) and writes invoices, one per entity,\n"
+"customer, billing period and currency, with tax from the tax table.\n"
+"--draft (the default) numbers and records nothing; --issue takes gap-free\n"
+"numbers from the ledger.  A period already invoiced whose lines changed\n"
+"gets a credit or debit note for the difference.  See invoice-gen(1).\n");
+	exit(code);
+}
+
+/* ---- reading rated lines ---- */
+
+struct src {
+	struct igen	*g;
+	struct rej_src	 s;
+};
+
+static void
+reject(struct src *s, const char *cls, const char *code, const char *field,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void
+reject(struct src *s, const char *cls, const char *code, const char *field,
+    const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	rej_add(&s->g->rej, &s->s, cls, code, field, "%s", msg);
+	s->g->rejected++;
+}
+
+/* A string member of the customer master's record, or NULL. */
+static const char *
+cust_str(const struct customer *cu, const char *k)
+{
+	json_t *v = json_object_get(cu->obj, k);
+
+	return json_is_string(v) && json_string_length(v) > 0 ?
+	    json_string_value(v) : NULL;
+}
+
+static int
+cust_exempt(const struct customer *cu)
+{
+	json_t *v = json_object_get(cu->obj, "tax_exempt");
+
+	return json_is_true(v) || (json_is_string(v) &&
+	    strcmp(json_string_value(v), "true") == 0);
+}
+
+static char *
+dupnull(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static struct invoice *
+invoice_get(struct igen *g, const struct entity *en,
+    const struct customer *cu, const struct rated *r)
+{
+	unsigned char key[KEY_LEN];
+	struct invoice *iv;
+	struct keyh h;
+	void **ref;
+
+	key_start(&h, "invoice");
+	key_str(&h, en->id);
+	key_str(&h, cu->id);
+	key_i64(&h, r->ps);
+	key_i64(&h, r->pe);
+	key_str(&h, r->currency);
+	key_end(&h, key);
+	ref = hmap_ref(&g->invs, (const char *)key, KEY_LEN);
+	if ((iv = *ref) != NULL)
+		return iv;
+	iv = xcalloc(1, sizeof(*iv));
+	memcpy(iv->key, key, KEY_LEN);
+	iv->en = en;
+	iv->cu = cu;
+	memcpy(iv->currency, r->currency, 4);
+	iv->minor = cur_minor(r->currency);
+	iv->ps = r->ps;
+	iv->pe = r->pe;
+	*ref = iv;
+	g->iv = xreallocarray(g->iv, g->ni + 1, sizeof(*g->iv));
+	g->iv[g->ni++] = iv;
+	return iv;
+}
+
+/* What makes a rated line the same line: its key's content. */
+static void
+line_digest(const struct rated *r, unsigned char *out)
+{
+	char a[DEC_FMTMAX], q[DEC_FMTMAX];
+	struct keyh h;
+
+	dec_fmt(dec_normalize(r->amount), a, sizeof(a));
+	dec_fmt(dec_normalize(r->quantity), q, sizeof(q));
+	key_start(&h, "rated-content");
+	key_str(&h, r->customer);
+	key_str(&h, r->currency);
+	key_i64(&h, r->ps);
+	key_i64(&h, r->pe);
+	key_i64(&h, r->ss);
+	key_i64(&h, r->se);
+	key_str(&h, a);
+	key_str(&h, q);
+	key_str(&h, r->charge ? r->charge : "");
+	key_str(&h, r->line_type);
+	key_str(&h, r->tax_code ? r->tax_code : "");
+	key_end(&h, out);
+}
+
+static void
+read_one(struct igen *g, struct src *s, size_t len, int nonl)
+{
+	struct jrec *jr = &g->jr;
+	const struct customer *cu;
+	const struct entity *en;
+	struct iline *il, *old;
+	struct invoice *iv;
+	struct rated r;
+	const char *eid, *kind;
+	unsigned char dg[KEY_LEN];
+	void **ref;
+	json_t *v;
+
+	if (jrec_parse(jr, s->s.raw, len) < 0) {
+		if (nonl)
+			reject(s, RC_DATA, "partial_line", jr->field, "last "
+			    "line has no newline and is not a complete record "
+			    "(%s)", jr->msg);
+		else
+			reject(s, RC_DATA, jr->code, jr->field, "%s", jr->msg);
+		return;
+	}
+	v = json_object_get(jr->root, "kind");
+	kind = json_is_string(v) ? json_string_value(v) : NULL;
+	if (kind != NULL && strcmp(kind, "alert") == 0) {
+		g->skipped++;	/* rate's alerts share its output */
+		return;
+	}
+	if (rated_read(jr, &r) < 0) {
+		reject(s, RC_DATA, jr->code, jr->field, "%s", jr->msg);
+		return;
+	}
+	if (r.preview) {
+		reject(s, RC_POLICY, "preview_line", "preview", "a preview "
+		    "line (rate --preview) is not billed: rate the period "
+		    "once it is over");
+		return;
+	}
+	if ((cu = cust_by_id(&g->cust, r.customer)) == NULL) {
+		reject(s, RC_DATA, "unknown_customer", "customer", "customer "
+		    "'%s' is not in the customers file", r.customer);
+		return;
+	}
+	eid = cu->entity;
+	if ((en = entity_get(&g->ents, eid)) == NULL) {
+		reject(s, RC_POLICY, "unknown_entity", "customer", "customer "
+		    "'%s' is billed by entity '%s', which is not in the "
+		    "entities file", r.customer, eid);
+		return;
+	}
+	line_digest(&r, dg);
+	ref = hmap_ref(&g->keys, (const char *)r.key, KEY_LEN);
+	if ((old = *ref) != NULL) {
+		if (memcmp(old->digest, dg, KEY_LEN) == 0)
+			g->dups++;
+		else
+			reject(s, RC_CONFLICT, "idempotency_conflict", "key",
+			    "rated line key already read on %s:%" PRIu64
+			    " with another amount or period", old->file,
+			    old->line);
+		return;
+	}
+	il = xcalloc(1, sizeof(*il));
+	il->r = r;
+	memcpy(il->digest, dg, KEY_LEN);
+	il->customer = xstrdup(r.customer);
+	il->charge = dupnull(r.charge);
+	il->name = dupnull(r.name);
+	il->line_type = xstrdup(r.line_type);
+	il->tax_code = dupnull(r.tax_code);
+	il->r.customer = il->customer;
+	il->r.charge = il->charge;
+	il->r.name = il->name;
+	il->r.line_type = il->line_type;
+	il->r.tax_code = il->tax_code;
+	il->r.contract = il->r.plan = il->r.model = il->r.meter = NULL;
+	il->r.discount = NULL;
+	il->r.group = NULL;
+	il->file = (char *)s->s.file;
+	il->line = s->s.line;
+	il->raw = xstrndup(s->s.raw, s->s.rawlen);
+	il->rawlen = s->s.rawlen;
+	*ref = il;
+	iv = invoice_get(g, en, cu, &r);
+	if (iv->n == iv->cap) {
+		iv->cap = iv->cap ? 2 * iv->cap : 16;
+		iv->l = xreallocarray(iv->l, iv->cap, sizeof(*iv->l));
+	}
+	iv->l[iv->n++] = il;
+	g->invoiced++;
+}
+
+static void
+read_input(struct igen *g)
+{
+	struct src s = { g, { 0 } };
+	struct lr *l = &g->lr;
+
+	while (lr_next(l)) {
+		if (lr_blank(l->line, l->len)) {
+			g->blank++;
+			continue;
+		}
+		g->read++;
+		s.s.file = l->name;
+		s.s.line = l->lineno;
+		s.s.raw = l->line;
+		s.s.rawlen = l->rawlen;
+		s.s.truncated = (l->flags & LR_TOOLONG) != 0;
+		s.s.fulllen = l->fulllen;
+		if (l->flags & LR_TOOLONG) {
+			reject(&s, RC_DATA, "line_too_long", "", "line of %zu "
+			    "bytes is longer than the limit of %zu "
+			    "(--max-line)", l->fulllen, g->max_line);
+			continue;
+		}
+		read_one(g, &s, l->len, (l->flags & LR_NONL) != 0);
+		jrec_clear(&g->jr);
+	}
+}
+
+/* ---- states ---- */
+
+static void
+state_free(struct state *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->nl; i++) {
+		free(st->l[i].charge);
+		free(st->l[i].name);
+		free(st->l[i].line_type);
+		free(st->l[i].tax_code);
+	}
+	for (i = 0; i < st->nc; i++) {
+		free(st->c[i].name);
+		free(st->c[i].note);
+	}
+	free(st->l);
+	free(st->c);
+	memset(st, 0, sizeof(*st));
+}
+
+static struct scat *
+cat_find(struct state *st, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < st->nc; i++)
+		if (strcmp(st->c[i].id, id) == 0)
+			return &st->c[i];
+	return NULL;
+}
+
+static struct sline *
+line_find(struct state *st, const char *rkey)
+{
+	size_t i;
+
+	for (i = 0; i < st->nl; i++)
+		if (strcmp(st->l[i].rkey, rkey) == 0)
+			return &st->l[i];
+	return NULL;
+}
+
+static struct scat *
+cat_add(struct state *st, const struct scat *proto)
+{
+	struct scat *c;
+
+	st->c = xreallocarray(st->c, st->nc + 1, sizeof(*st->c));
+	c = &st->c[st->nc++];
+	*c = *proto;
+	c->name = dupnull(proto->name);
+	c->note = dupnull(proto->note);
+	c->base = c->tax = c->gross = DEC_ZERO;
+	return c;
+}
+
+static struct sline *
+line_add(struct state *st, const struct sline *proto)
+{
+	struct sline *l;
+
+	st->l = xreallocarray(st->l, st->nl + 1, sizeof(*st->l));
+	l = &st->l[st->nl++];
+	*l = *proto;
+	l->charge = dupnull(proto->charge);
+	l->name = dupnull(proto->name);
+	l->line_type = dupnull(proto->line_type);
+	l->tax_code = dupnull(proto->tax_code);
+	return l;
+}
+
+/* The tax category a line of this invoice falls in. */
+static int
+line_cat(struct igen *g, struct invoice *iv, const struct iline *il,
+    struct scat *c)
+{
+	const struct taxrule *t;
+	const char *tax_id = cust_str(iv->cu, "tax_id");
+	char rate[DEC_FMTMAX];
+
+	t = tax_find(&g->tax, iv->en->id, iv->cu->country,
+	    cust_str(iv->cu, "region"), il->r.tax_code);
+	if (t == NULL) {
+		iv->fail_code = "no_tax_rule";
+		iv->fail_cls = RC_POLICY;
+		snprintf(iv->fail_msg, sizeof(iv->fail_msg), "the tax table "
+		    "has no rule for entity '%s', country %s%s%s, tax code "
+		    "%s", iv->en->id, iv->cu->country,
+		    cust_str(iv->cu, "region") ? " region " : "",
+		    cust_str(iv->cu, "region") ? cust_str(iv->cu, "region") :
+		    "", il->r.tax_code ? il->r.tax_code : "(none)");
+		return -1;
+	}
+	memset(c, 0, sizeof(*c));
+	memcpy(c->code, t->category, sizeof(c->code));
+	c->rate = t->rate;
+	c->inclusive = t->inclusive;
+	c->rounding = t->rounding;
+	c->name = t->name;
+	c->note = t->note;
+	if (cust_exempt(iv->cu)) {
+		memcpy(c->code, "E", 2);
+		c->rate = DEC_ZERO;
+		c->name = NULL;
+		c->note = t->exempt_note;
+	} else if (t->reverse && tax_id != NULL &&
+	    strcmp(iv->cu->country, iv->en->country) != 0) {
+		memcpy(c->code, "AE", 3);
+		c->rate = DEC_ZERO;
+		c->name = NULL;
+		c->note = t->reverse_note;
+	}
+	dec_fmt(dec_normalize(c->rate), rate, sizeof(rate));
+	snprintf(c->id, sizeof(c->id), "%s|%s|%s|%s", c->code, rate,
+	    c->inclusive ? "incl" : "excl", dec_round_name(c->rounding));
+	return 0;
+}
+
+/*
+ * The tax of a category, rounded once: on the base, or for inclusive
+ * prices out of the gross (gross x rate / (100 + rate)).
+ */
+static int
+cat_tax(struct scat *c, int minor)
+{
+	dec t, d;
+	int e;
+
+	if (c->inclusive) {
+		if ((e = dec_mul(c->gross, c->rate, &t)) != 0 ||
+		    (e = dec_add(dec_from_i64(100), c->rate, &d)) != 0 ||
+		    (e = dec_div(t, d, minor, c->rounding, &c->tax)) != 0)
+			return e;
+		return dec_sub(c->gross, c->tax, &c->base);
+	}
+	if ((e = dec_mul(c->base, c->rate, &t)) != 0)
+		return e;
+	return dec_div(t, dec_from_i64(100), minor, c->rounding, &c->tax);
+}
+
+/*
+ * Inclusive prices: the category's tax is taken out of its lines in
+ * proportion to their gross, in minor units, the units left over going
+ * to the largest remainders (then the first lines), so the line nets add
+ * up to the category's base exactly.
+ */
+static int
+split_inclusive(struct state *st, struct scat *c, int minor)
+{
+	dec unit = { 1, minor }, x, fl, rem, *rems;
+	size_t i, n = 0, *idx, j;
+	int64_t left;
+	dec sum = DEC_ZERO;
+	int e = 0;
+
+	idx = xcalloc(st->nl + 1, sizeof(*idx));
+	rems = xcalloc(st->nl + 1, sizeof(*rems));
+	for (i = 0; i < st->nl; i++)
+		if (strcmp(st->l[i].cat, c->id) == 0)
+			idx[n++] = i;
+	for (j = 0; j < n && e == 0; j++) {
+		struct sline *l = &st->l[idx[j]];
+
+		if (dec_sign(c->gross) == 0)
+			fl = DEC_ZERO;
+		else if ((e = dec_mul(c->tax, l->gross, &x)) != 0 ||
+		    (e = dec_div(x, c->gross, 18, DEC_FLOOR, &x)) != 0 ||
+		    (e = dec_round(x, minor, DEC_FLOOR, &fl)) != 0)
+			break;
+		if (dec_sign(c->gross) != 0)
+			e = dec_sub(x, fl, &rems[j]);
+		l->net = fl;	/* the tax share, for now */
+		if (e == 0)
+			e = dec_add(sum, fl, &sum);
+	}
+	if (e == 0 && (e = dec_sub(c->tax, sum, &rem)) == 0 &&
+	    (e = dec_to_minor(rem, minor, &left)) == 0) {
+		/* hand out the units left: largest remainder first */
+		while (left > 0 && n > 0) {
+			size_t best = 0;
+
+			for (j = 1; j < n; j++)
+				if (dec_cmp(rems[j], rems[best]) > 0)
+					best = j;
+			e = dec_add(st->l[idx[best]].net, unit,
+			    &st->l[idx[best]].net);
+			rems[best] = dec_from_i64(-1);
+			left--;
+		}
+	}
+	for (j = 0; j < n && e == 0; j++) {
+		struct sline *l = &st->l[idx[j]];
+
+		e = dec_sub(l->gross, l->net, &l->net);
+	}
+	free(idx);
+	free(rems);
+	return e;
+}
+
+/* The state the invoice's rated lines call for. */
+static int
+state_build(struct igen *g, struct invoice *iv, struct state *st)
+{
+	struct scat proto, *c;
+	struct sline sl, *l;
+	size_t i;
+	int e = 0;
+
+	memset(st, 0, sizeof(*st));
+	for (i = 0; i < iv->n && e == 0; i++) {
+		const struct iline *il = iv->l[i];
+
+		if (strcmp(il->r.line_type, "credit") == 0) {
+			e = dec_add(st->credit, il->r.amount, &st->credit);
+			continue;
+		}
+		if (line_cat(g, iv, il, &proto) < 0)
+			return -1;
+		if ((c = cat_find(st, proto.id)) == NULL)
+			c = cat_add(st, &proto);
+		memset(&sl, 0, sizeof(sl));
+		key_hex(il->r.key, KEY_LEN, sl.rkey);
+		sl.charge = il->charge;
+		sl.name = il->name;
+		sl.line_type = il->line_type;
+		sl.tax_code = il->tax_code;
+		sl.ss = il->r.ss;
+		sl.se = il->r.se;
+		sl.qty = il->r.quantity;
+		sl.net = il->r.amount;
+		sl.gross = il->r.amount;
+		memcpy(sl.cat, c->id, sizeof(sl.cat));
+		if (il->r.has_lineage)
+			key_hex(il->r.lineage, KEY_LEN, sl.lineage);
+		l = line_add(st, &sl);
+		if (c->inclusive)
+			e = dec_add(c->gross, l->gross, &c->gross);
+		else
+			e = dec_add(c->base, l->net, &c->base);
+	}
+	for (i = 0; i < st->nc && e == 0; i++) {
+		if ((e = cat_tax(&st->c[i], iv->minor)) == 0 &&
+		    st->c[i].inclusive)
+			e = split_inclusive(st, &st->c[i], iv->minor);
+	}
+	if (e != 0) {
+		iv->fail_code = "amount_overflow";
+		iv->fail_cls = RC_DATA;
+		snprintf(iv->fail_msg, sizeof(iv->fail_msg), "the invoice's "
+		    "amounts do not fit: %s", dec_strerror(e));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- the state as JSON, for the ledger ---- */
+
+static json_t *
+jdec(dec d)
+{
+	char b[DEC_FMTMAX];
+
+	dec_fmt(d, b, sizeof(b));
+	return json_string(b);
+}
+
+static json_t *
+jstrn(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static char *
+state_dump(const struct state *st)
+{
+	json_t *o = json_object(), *ls = json_object(), *cs = json_object();
+	char *s;
+	size_t i;
+
+	for (i = 0; i < st->nl; i++) {
+		const struct sline *l = &st->l[i];
+		json_t *e = json_object();
+
+		json_object_set_new(e, "charge", jstrn(l->charge));
+		json_object_set_new(e, "name", jstrn(l->name));
+		json_object_set_new(e, "line_type", jstrn(l->line_type));
+		json_object_set_new(e, "tax_code", jstrn(l->tax_code));
+		json_object_set_new(e, "ss", json_integer(l->ss));
+		json_object_set_new(e, "se", json_integer(l->se));
+		json_object_set_new(e, "qty", jdec(l->qty));
+		json_object_set_new(e, "net", jdec(l->net));
+		json_object_set_new(e, "gross", jdec(l->gross));
+		json_object_set_new(e, "cat", json_string(l->cat));
+		json_object_set_new(e, "lineage", json_string(l->lineage));
+		json_object_set_new(ls, l->rkey, e);
+	}
+	for (i = 0; i < st->nc; i++) {
+		const struct scat *c = &st->c[i];
+		json_t *e = json_object();
+
+		json_object_set_new(e, "code", json_string(c->code));
+		json_object_set_new(e, "rate", jdec(c->rate));
+		json_object_set_new(e, "inclusive", json_boolean(c->inclusive));
+		json_object_set_new(e, "rounding",
+		    json_string(dec_round_name(c->rounding)));
+		json_object_set_new(e, "name", jstrn(c->name));
+		json_object_set_new(e, "note", jstrn(c->note));
+		json_object_set_new(e, "base", jdec(c->base));
+		json_object_set_new(e, "tax", jdec(c->tax));
+		json_object_set_new(e, "gross", jdec(c->gross));
+		json_object_set_new(cs, c->id, e);
+	}
+	json_object_set_new(o, "lines", ls);
+	json_object_set_new(o, "cats", cs);
+	json_object_set_new(o, "credit", jdec(st->credit));
+	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	if (s == NULL)
+		die(EX_SOFTWARE, "cannot serialize an invoice state");
+	return s;
+}
+
+static int
+sdec(json_t *o, const char *k, dec *d)
+{
+	json_t *v = json_object_get(o, k);
+
+	return json_is_string(v) && dec_parse(json_string_value(v),
+	    json_string_length(v), d) == DEC_OK ? 0 : -1;
+}
+
+static const char *
+sstr(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static int
+state_load(const char *text, struct state *st)
+{
+	json_t *o, *ls, *cs, *e;
+	struct sline sl;
+	struct scat sc;
+	const char *k, *s;
+	int bad = 0, r;
+
+	memset(st, 0, sizeof(*st));
+	if ((o = json_loads(text, 0, NULL)) == NULL)
+		return -1;
+	ls = json_object_get(o, "lines");
+	cs = json_object_get(o, "cats");
+	bad = !json_is_object(ls) || !json_is_object(cs) ||
+	    sdec(o, "credit", &st->credit) < 0;
+	json_object_foreach(cs, k, e) {
+		memset(&sc, 0, sizeof(sc));
+		snprintf(sc.id, sizeof(sc.id), "%s", k);
+		s = sstr(e, "code");
+		snprintf(sc.code, sizeof(sc.code), "%s", s ? s : "");
+		sc.inclusive = json_is_true(json_object_get(e, "inclusive"));
+		r = sstr(e, "rounding") ? dec_parse_round(sstr(e,
+		    "rounding")) : -1;
+		sc.rounding = r < 0 ? DEC_HALF_UP : (enum dec_round)r;
+		sc.name = (char *)sstr(e, "name");
+		sc.note = (char *)sstr(e, "note");
+		bad |= r < 0 || s == NULL || sdec(e, "rate", &sc.rate) < 0;
+		cat_add(st, &sc);
+		bad |= sdec(e, "base", &st->c[st->nc - 1].base) < 0 ||
+		    sdec(e, "tax", &st->c[st->nc - 1].tax) < 0 ||
+		    sdec(e, "gross", &st->c[st->nc - 1].gross) < 0;
+	}
+	json_object_foreach(ls, k, e) {
+		memset(&sl, 0, sizeof(sl));
+		snprintf(sl.rkey, sizeof(sl.rkey), "%s", k);
+		sl.charge = (char *)sstr(e, "charge");
+		sl.name = (char *)sstr(e, "name");
+		sl.line_type = (char *)sstr(e, "line_type");
+		sl.tax_code = (char *)sstr(e, "tax_code");
+		sl.ss = json_integer_value(json_object_get(e, "ss"));
+		sl.se = json_integer_value(json_object_get(e, "se"));
+		s = sstr(e, "cat");
+		snprintf(sl.cat, sizeof(sl.cat), "%s", s ? s : "");
+		s = sstr(e, "lineage");
+		snprintf(sl.lineage, sizeof(sl.lineage), "%s", s ? s : "");
+		bad |= sdec(e, "qty", &sl.qty) < 0 ||
+		    sdec(e, "net", &sl.net) < 0 ||
+		    sdec(e, "gross", &sl.gross) < 0 ||
+		    sl.line_type == NULL;
+		line_add(st, &sl);
+	}
+	json_decref(o);
+	return bad ? -1 : 0;
+}
+
+/*
+ * What a document carries: now - before, line by line and category by
+ * category (before NULL: everything, the invoice).  Lines and categories
+ * that did not change are left out.
+ */
+static int
+state_delta(const struct state *now, struct state *before, struct state *d)
+{
+	const struct sline *a;
+	struct sline *b, t;
+	const struct scat *ca;
+	struct scat *cb, tc;
+	size_t i;
+	int e = 0;
+
+	memset(d, 0, sizeof(*d));
+	for (i = 0; i < now->nl && e == 0; i++) {
+		a = &now->l[i];
+		t = *a;
+		if (before != NULL && (b = line_find(before, a->rkey)) != NULL) {
+			if ((e = dec_sub(a->net, b->net, &t.net)) != 0 ||
+			    (e = dec_sub(a->gross, b->gross, &t.gross)) != 0 ||
+			    (e = dec_sub(a->qty, b->qty, &t.qty)) != 0)
+				break;
+			b->line_type[0] = '\0';	/* seen */
+			if (dec_sign(t.net) == 0 && dec_sign(t.gross) == 0 &&
+			    dec_sign(t.qty) == 0 && strcmp(a->cat, b->cat) == 0)
+				continue;
+		}
+		line_add(d, &t);
+	}
+	for (i = 0; before != NULL && i < before->nl; i++) {
+		b = &before->l[i];
+		if (b->line_type[0] == '\0')
+			continue;
+		t = *b;		/* billed before, not now: taken back */
+		t.net = dec_neg(b->net);
+		t.gross = dec_neg(b->gross);
+		t.qty = dec_neg(b->qty);
+		line_add(d, &t);
+	}
+	for (i = 0; i < now->nc && e == 0; i++) {
+		ca = &now->c[i];
+		tc = *ca;
+		if (before != NULL && (cb = cat_find(before, ca->id)) != NULL) {
+			if ((e = dec_sub(ca->base, cb->base, &tc.base)) != 0 ||
+			    (e = dec_sub(ca->tax, cb->tax, &tc.tax)) != 0 ||
+			    (e = dec_sub(ca->gross, cb->gross, &tc.gross)) != 0)
+				break;
+			cb->code[0] = '\0';	/* seen */
+			if (dec_sign(tc.base) == 0 && dec_sign(tc.tax) == 0 &&
+			    dec_sign(tc.gross) == 0)
+				continue;
+		}
+		cat_add(d, &tc);
+		d->c[d->nc - 1].base = tc.base;
+		d->c[d->nc - 1].tax = tc.tax;
+		d->c[d->nc - 1].gross = tc.gross;
+	}
+	for (i = 0; before != NULL && i < before->nc; i++) {
+		cb = &before->c[i];
+		if (cb->code[0] == '\0')
+			continue;
+		tc = *cb;
+		cat_add(d, &tc);
+		d->c[d->nc - 1].base = dec_neg(cb->base);
+		d->c[d->nc - 1].tax = dec_neg(cb->tax);
+		d->c[d->nc - 1].gross = dec_neg(cb->gross);
+	}
+	if (e == 0)
+		e = before ? dec_sub(now->credit, before->credit, &d->credit) :
+		    0;
+	if (before == NULL)
+		d->credit = now->credit;
+	return e;
+}
+
+/* ---- documents ---- */
+
+struct doc {
+	enum doc_kind	 kind;
+	int		 draft;
+	int64_t		 version;
+	char		 number[NUMLEN];
+	const char	*ref;		/* the invoice a note corrects */
+	unsigned char	 key[KEY_LEN];
+	struct invoice	*iv;
+	struct state	*d;
+	int64_t		 issue_day, due_day;
+	dec		 net, tax, total, due;
+	const struct fxrate *fx;
+	dec		 fx_net, fx_tax, fx_total;
+	char		 lineage[KEY_HEXLEN];
+	int		 has_lineage;
+};
+
+static int
+line_rank(const char *t)
+{
+	static const char *const order[] = { "flat", "usage", "true_up",
+	    "discount", "credit", NULL };
+	int i;
+
+	for (i = 0; order[i] != NULL; i++)
+		if (strcmp(order[i], t) == 0)
+			return i;
+	return i;
+}
+
+static int
+iline_cmp(const void *x, const void *y)
+{
+	const struct iline *a = *(struct iline *const *)x;
+	const struct iline *b = *(struct iline *const *)y;
+	int c;
+
+	if ((c = line_rank(a->r.line_type) - line_rank(b->r.line_type)) != 0)
+		return c;
+	if (a->r.ss != b->r.ss)
+		return a->r.ss < b->r.ss ? -1 : 1;
+	if ((c = strcmp(a->charge ? a->charge : "", b->charge ? b->charge :
+	    "")) != 0)
+		return c;
+	return memcmp(a->r.key, b->r.key, KEY_LEN);
+}
+
+static int64_t
+day_of(int64_t t, const struct tz *zone)
+{
+	int64_t s = t / TM_NS_PER_SEC - (t % TM_NS_PER_SEC < 0);
+
+	if (zone != NULL)
+		s += tz_offset(zone, s);
+	return s / 86400 - (s % 86400 < 0);
+}
+
+static void
+day_str(int64_t day, char *buf, size_t n)
+{
+	int64_t y;
+	unsigned m, d;
+
+	tm_civil_from_days(day, &y, &m, &d);
+	snprintf(buf, n, "%04lld-%02u-%02u", (long long)y, m, d);
+}
+
+static int64_t
+terms_of(const struct invoice *iv)
+{
+	json_t *v = json_object_get(iv->cu->obj, "payment_terms_days");
+	long long n;
+	char *end;
+
+	if (json_is_integer(v))
+		return json_integer_value(v);
+	if (json_is_real(v))
+		return (int64_t)json_real_value(v);
+	if (json_is_string(v) && json_string_length(v) > 0) {
+		n = strtoll(json_string_value(v), &end, 10);
+		if (*end == '\0' && n >= 0 && n <= 3650)
+			return n;
+	}
+	return iv->en->terms_days;
+}
+
+static const struct fxrate *
+fx_find(const struct igen *g, const char *from, const char *to, int64_t day)
+{
+	const struct fxrate *best = NULL;
+	size_t i;
+
+	for (i = 0; i < g->nfx; i++)
+		if (strcmp(g->fx[i].from, from) == 0 &&
+		    strcmp(g->fx[i].to, to) == 0 && g->fx[i].day <= day &&
+		    (best == NULL || g->fx[i].day > best->day))
+			best = &g->fx[i];
+	return best;
+}
+
+/* Totals, lineage, dates and the FX rate of a document. */
+static int
+doc_finish(struct igen *g, struct doc *dc)
+{
+	struct invoice *iv = dc->iv;
+	dec sum = DEC_ZERO, t;
+	unsigned char k[KEY_LEN];
+	lin_t lin = 0;
+	size_t i;
+	int e = 0, minor;
+
+	dc->net = dc->tax = DEC_ZERO;
+	for (i = 0; i < dc->d->nl && e == 0; i++) {
+		e = dec_add(dc->net, dc->d->l[i].net, &dc->net);
+		if (dc->d->l[i].lineage[0] != '\0' &&
+		    key_unhex(dc->d->l[i].lineage, k, KEY_LEN) == 0) {
+			lin += lin_of(k);
+			dc->has_lineage = 1;
+		}
+	}
+	for (i = 0; i < dc->d->nc && e == 0; i++)
+		if ((e = dec_add(sum, dc->d->c[i].base, &sum)) == 0)
+			e = dec_add(dc->tax, dc->d->c[i].tax, &dc->tax);
+	if (e == 0 && dec_cmp(sum, dc->net) != 0)
+		die(EX_SOFTWARE, "invoice of '%s': lines and tax bases do "
+		    "not add up", iv->cu->id);
+	if (e == 0)
+		e = dec_add(dc->net, dc->tax, &dc->total);
+	if (e == 0)
+		e = dec_add(dc->total, dc->d->credit, &dc->due);
+	lin_bytes(lin, k);
+	key_hex(k, KEY_LEN, dc->lineage);
+	dc->issue_day = day_of(g->as_of, iv->en->tz);
+	dc->due_day = dc->issue_day + terms_of(iv);
+	if (e == 0 && strcmp(iv->currency, iv->en->currency) != 0) {
+		dc->fx = fx_find(g, iv->currency, iv->en->currency,
+		    dc->issue_day);
+		if (dc->fx == NULL) {
+			iv->fail_code = "no_fx_rate";
+			iv->fail_cls = RC_POLICY;
+			snprintf(iv->fail_msg, sizeof(iv->fail_msg), "entity "
+			    "'%s' keeps its books in %s and no FX rate %s to "
+			    "%s on or before the issue date is in the FX "
+			    "table%s", iv->en->id, iv->en->currency,
+			    iv->currency, iv->en->currency, g->fx_path ? "" :
+			    " (give --fx FILE)");
+			return -1;
+		}
+		minor = cur_minor(iv->en->currency);
+		if ((e = dec_mul(dc->net, dc->fx->rate, &t)) == 0 &&
+		    (e = dec_round(t, minor, DEC_HALF_UP, &dc->fx_net)) == 0 &&
+		    (e = dec_mul(dc->tax, dc->fx->rate, &t)) == 0 &&
+		    (e = dec_round(t, minor, DEC_HALF_UP, &dc->fx_tax)) == 0)
+			e = dec_add(dc->fx_net, dc->fx_tax, &dc->fx_total);
+	}
+	if (e != 0) {
+		iv->fail_code = "amount_overflow";
+		iv->fail_cls = RC_DATA;
+		snprintf(iv->fail_msg, sizeof(iv->fail_msg), "the invoice's "
+		    "amounts do not fit: %s", dec_strerror(e));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+jw_strn0(struct jw *w, const char *s)
+{
+	if (s != NULL)
+		jw_str(w, s);
+	else
+		jw_null(w);
+}
+
+static void
+party(struct jw *w, const char *id, const char *name, const char *tax_id,
+    const char *country, const char *region, json_t *address)
+{
+	jw_open(w, '{');
+	JW_KEY(w, "id");
+	jw_str(w, id);
+	JW_KEY(w, "name");
+	jw_strn0(w, name);
+	JW_KEY(w, "tax_id");
+	jw_strn0(w, tax_id);
+	JW_KEY(w, "country");
+	jw_strn0(w, country);
+	JW_KEY(w, "region");
+	jw_strn0(w, region);
+	JW_KEY(w, "address");
+	if (address != NULL)
+		jw_json(w, address, NULL);
+	else
+		jw_null(w);
+	jw_close(w, '}');
+}
+
+static void
+doc_json(struct doc *dc, struct buf *o)
+{
+	struct invoice *iv = dc->iv;
+	const struct customer *cu = iv->cu;
+	char day[16];
+	struct jw w;
+	size_t i;
+	json_t *addr = json_object_get(cu->obj, "address");
+
+	jw_init(&w, o);
+	jw_open(&w, '{');
+	JW_KEY(&w, "kind");
+	jw_str(&w, doc_kind_name(dc->kind));
+	JW_KEY(&w, "schema");
+	jw_str(&w, "1.0");
+	JW_KEY(&w, "key");
+	jw_hex(&w, dc->key, KEY_LEN);
+	JW_KEY(&w, "invoice_key");
+	jw_hex(&w, iv->key, KEY_LEN);
+	JW_KEY(&w, "number");
+	jw_strn0(&w, dc->draft ? NULL : dc->number);
+	JW_KEY(&w, "state");
+	jw_str(&w, dc->draft ? "draft" : "issued");
+	JW_KEY(&w, "version");
+	jw_int(&w, dc->version);
+	JW_KEY(&w, "references");
+	jw_strn0(&w, dc->ref);
+	JW_KEY(&w, "entity");
+	party(&w, iv->en->id, iv->en->name, iv->en->tax_id, iv->en->country,
+	    iv->en->region, iv->en->address);
+	JW_KEY(&w, "customer");
+	party(&w, cu->id, cust_str(cu, "name"), cust_str(cu, "tax_id"),
+	    cu->country, cust_str(cu, "region"),
+	    json_is_object(addr) ? addr : NULL);
+	JW_KEY(&w, "period_start");
+	jw_time(&w, iv->ps);
+	JW_KEY(&w, "period_end");
+	jw_time(&w, iv->pe);
+	JW_KEY(&w, "issue_date");
+	day_str(dc->issue_day, day, sizeof(day));
+	jw_str(&w, day);
+	JW_KEY(&w, "due_date");
+	day_str(dc->due_day, day, sizeof(day));
+	jw_str(&w, day);
+	JW_KEY(&w, "currency");
+	jw_str(&w, iv->currency);
+	JW_KEY(&w, "lines");
+	jw_open(&w, '[');
+	for (i = 0; i < dc->d->nl; i++) {
+		const struct sline *l = &dc->d->l[i];
+		const struct scat *c = cat_find(dc->d, l->cat);
+
+		jw_open(&w, '{');
+		JW_KEY(&w, "line");
+		jw_int(&w, (int64_t)i + 1);
+		JW_KEY(&w, "rated_key");
+		jw_str(&w, l->rkey);
+		JW_KEY(&w, "line_type");
+		jw_str(&w, l->line_type);
+		JW_KEY(&w, "charge");
+		jw_strn0(&w, l->charge);
+		JW_KEY(&w, "name");
+		jw_strn0(&w, l->name);
+		JW_KEY(&w, "tax_code");
+		jw_strn0(&w, l->tax_code);
+		JW_KEY(&w, "quantity");
+		jw_dec(&w, l->qty);
+		JW_KEY(&w, "service_start");
+		jw_time(&w, l->ss);
+		JW_KEY(&w, "service_end");
+		jw_time(&w, l->se);
+		JW_KEY(&w, "net");
+		jw_dec(&w, l->net);
+		if (c != NULL && c->inclusive) {
+			JW_KEY(&w, "gross");
+			jw_dec(&w, l->gross);
+		}
+		JW_KEY(&w, "tax_category");
+		jw_str(&w, c ? c->code : "");
+		JW_KEY(&w, "tax_rate");
+		jw_dec(&w, c ? c->rate : DEC_ZERO);
+		JW_KEY(&w, "lineage");
+		jw_strn0(&w, l->lineage[0] ? l->lineage : NULL);
+		jw_close(&w, '}');
+	}
+	jw_close(&w, ']');
+	JW_KEY(&w, "tax_lines");
+	jw_open(&w, '[');
+	for (i = 0; i < dc->d->nc; i++) {
+		const struct scat *c = &dc->d->c[i];
+
+		jw_open(&w, '{');
+		JW_KEY(&w, "category");
+		jw_str(&w, c->code);
+		JW_KEY(&w, "rate");
+		jw_dec(&w, c->rate);
+		JW_KEY(&w, "inclusive");
+		jw_bool(&w, c->inclusive);
+		JW_KEY(&w, "rounding");
+		jw_str(&w, dec_round_name(c->rounding));
+		JW_KEY(&w, "name");
+		jw_strn0(&w, c->name);
+		JW_KEY(&w, "base");
+		jw_dec(&w, c->base);
+		JW_KEY(&w, "tax");
+		jw_dec(&w, c->tax);
+		JW_KEY(&w, "note");
+		jw_strn0(&w, c->note);
+		jw_close(&w, '}');
+	}
+	jw_close(&w, ']');
+	JW_KEY(&w, "net");
+	jw_dec(&w, dc->net);
+	JW_KEY(&w, "tax");
+	jw_dec(&w, dc->tax);
+	JW_KEY(&w, "total");
+	jw_dec(&w, dc->total);
+	JW_KEY(&w, "prepaid_credit");
+	jw_dec(&w, dc->d->credit);
+	JW_KEY(&w, "amount_due");
+	jw_dec(&w, dc->due);
+	JW_KEY(&w, "functional_currency");
+	jw_str(&w, iv->en->currency);
+	JW_KEY(&w, "fx");
+	if (dc->fx != NULL) {
+		jw_open(&w, '{');
+		JW_KEY(&w, "from");
+		jw_str(&w, dc->fx->from);
+		JW_KEY(&w, "to");
+		jw_str(&w, dc->fx->to);
+		JW_KEY(&w, "rate");
+		jw_dec(&w, dc->fx->rate);
+		JW_KEY(&w, "date");
+		day_str(dc->fx->day, day, sizeof(day));
+		jw_str(&w, day);
+		JW_KEY(&w, "net");
+		jw_dec(&w, dc->fx_net);
+		JW_KEY(&w, "tax");
+		jw_dec(&w, dc->fx_tax);
+		JW_KEY(&w, "total");
+		jw_dec(&w, dc->fx_total);
+		jw_close(&w, '}');
+	} else
+		jw_null(&w);
+	JW_KEY(&w, "lineage");
+	jw_strn0(&w, dc->has_lineage ? dc->lineage : NULL);
+	JW_KEY(&w, "correlation_id");
+	jw_hex(&w, dc->key, KEY_LEN);
+	jw_close(&w, '}');
+	buf_addc(o, '\n');
+}
+
+/* ---- --format text: a readable document ---- */
+
+static void
+addr_text(struct buf *b, json_t *a)
+{
+	static const char *const k[] = { "line1", "line2", "postal_code",
+	    "city", "region", "country", NULL };
+	const char *s;
+	int i, n = 0;
+
+	for (i = 0; a != NULL && k[i] != NULL; i++)
+		if ((s = sstr(a, k[i])) != NULL && *s != '\0') {
+			buf_printf(b, "%s%s", n ? (i == 3 && n ? " " : ", ") :
+			    "", s);
+			n++;
+		}
+}
+
+static void
+money(struct buf *b, dec d)
+{
+	char s[DEC_FMTMAX];
+
+	dec_fmt(d, s, sizeof(s));
+	buf_printf(b, "%14s", s);
+}
+
+static void
+doc_text(struct doc *dc, struct buf *o)
+{
+	static const char *const title[] = { "INVOICE", "CREDIT NOTE",
+	    "DEBIT NOTE" };
+	struct invoice *iv = dc->iv;
+	const struct customer *cu = iv->cu;
+	char d1[16], d2[16], t1[TM_FMTMAX], t2[TM_FMTMAX], q[DEC_FMTMAX];
+	char r[DEC_FMTMAX];
+	struct buf a = { 0 };
+	size_t i;
+
+	day_str(dc->issue_day, d1, sizeof(d1));
+	day_str(dc->due_day, d2, sizeof(d2));
+	if (dc->draft)
+		buf_printf(o, "DRAFT %s (not issued: no number yet)\n",
+		    title[dc->kind]);
+	else
+		buf_printf(o, "%s %s\n", title[dc->kind], dc->number);
+	if (dc->ref != NULL)
+		buf_printf(o, "Corrects invoice %s\n", dc->ref);
+	buf_printf(o, "Issue date %s, due %s\n\n", d1, d2);
+	buf_printf(o, "From  %s (%s)", iv->en->name, iv->en->id);
+	if (iv->en->tax_id)
+		buf_printf(o, ", tax id %s", iv->en->tax_id);
+	addr_text(&a, iv->en->address);
+	buf_printf(o, "\n      %s\n", a.len ? buf_cstr(&a) : iv->en->country);
+	buf_reset(&a);
+	buf_printf(o, "To    %s (%s)", cust_str(cu, "name") ?
+	    cust_str(cu, "name") : cu->id, cu->id);
+	if (cust_str(cu, "tax_id"))
+		buf_printf(o, ", tax id %s", cust_str(cu, "tax_id"));
+	addr_text(&a, json_object_get(cu->obj, "address"));
+	buf_printf(o, "\n      %s\n", a.len ? buf_cstr(&a) : cu->country);
+	buf_free(&a);
+	tm_fmt_zone(iv->ps, cu->tz, t1, sizeof(t1));
+	tm_fmt_zone(iv->pe, cu->tz, t2, sizeof(t2));
+	buf_printf(o, "Period %s .. %s\n\n", t1, t2);
+	buf_printf(o, "%4s  %-32s %14s %14s  %s\n", "#", "Description",
+	    "Quantity", "Net", "Tax");
+	for (i = 0; i < dc->d->nl; i++) {
+		const struct sline *l = &dc->d->l[i];
+		const struct scat *c = cat_find(dc->d, l->cat);
+		char desc[33];
+
+		snprintf(desc, sizeof(desc), "%s", l->name ? l->name :
+		    l->charge ? l->charge : l->line_type);
+		dec_fmt(l->qty, q, sizeof(q));
+		dec_fmt(dec_normalize(c ? c->rate : DEC_ZERO), r, sizeof(r));
+		buf_printf(o, "%4zu  %-32s %14s", i + 1, desc, q);
+		money(o, l->net);
+		buf_printf(o, "  %s %s%%\n", c ? c->code : "", r);
+	}
+	buf_printf(o, "\n%53s", "Net");
+	money(o, dc->net);
+	buf_printf(o, " %s\n", iv->currency);
+	for (i = 0; i < dc->d->nc; i++) {
+		const struct scat *c = &dc->d->c[i];
+		char line[160], base[DEC_FMTMAX];
+
+		dec_fmt(dec_normalize(c->rate), r, sizeof(r));
+		dec_fmt(c->base, base, sizeof(base));
+		snprintf(line, sizeof(line), "Tax %s %s%% on %s%s", c->code, r,
+		    base, c->inclusive ? " (incl.)" : "");
+		buf_printf(o, "%53s", line);
+		money(o, c->tax);
+		buf_printf(o, " %s\n", iv->currency);
+	}
+	buf_printf(o, "%53s", "Total");
+	money(o, dc->total);
+	buf_printf(o, " %s\n", iv->currency);
+	if (dec_sign(dc->d->credit) != 0) {
+		buf_printf(o, "%53s", "Prepaid credit");
+		money(o, dc->d->credit);
+		buf_printf(o, " %s\n", iv->currency);
+		buf_printf(o, "%53s", "Amount due");
+		money(o, dc->due);
+		buf_printf(o, " %s\n", iv->currency);
+	}
+	if (dc->fx != NULL) {
+		dec_fmt(dc->fx->rate, r, sizeof(r));
+		day_str(dc->fx->day, d1, sizeof(d1));
+		buf_printf(o, "%53s", "Total in functional currency");
+		money(o, dc->fx_total);
+		buf_printf(o, " %s (1 %s = %s %s, %s)\n", dc->fx->to,
+		    dc->fx->from, r, dc->fx->to, d1);
+	}
+	for (i = 0; i < dc->d->nc; i++)
+		if (dc->d->c[i].note != NULL)
+			buf_printf(o, "\nNote (%s): %s\n", dc->d->c[i].code,
+			    dc->d->c[i].note);
+	buf_adds(o, "\f\n");
+}
+
+/* ---- the run ---- */
+
+static void
+doc_key(const struct invoice *iv, int64_t version, unsigned char *out)
+{
+	struct keyh h;
+
+	key_start(&h, "document");
+	key_field(&h, iv->key, KEY_LEN);
+	key_i64(&h, version);
+	key_end(&h, out);
+}
+
+/* Number, store and write one document; issue mode is in a transaction. */
+static void
+doc_emit(struct igen *g, struct doc *dc, const char *cum)
+{
+	struct invoice *iv = dc->iv;
+	char scope[NUMLEN], d[16], tot[DEC_FMTMAX];
+	struct ldg_inv st;
+	struct ldg_doc ld;
+	struct buf rec = { 0 };
+	int64_t y, seq;
+	unsigned m, dd;
+
+	doc_key(iv, dc->version, dc->key);
+	if (!dc->draft) {
+		tm_civil_from_days(dc->issue_day, &y, &m, &dd);
+		doc_number(iv->en->fmt[dc->kind], y, m, 0, dc->number,
+		    sizeof(dc->number), scope, sizeof(scope));
+		seq = ldg_number_next(g->ldg, iv->en->id, scope);
+		doc_number(iv->en->fmt[dc->kind], y, m, seq, dc->number,
+		    sizeof(dc->number), scope, sizeof(scope));
+	}
+	doc_json(dc, &rec);
+	if (!dc->draft) {
+		memset(&ld, 0, sizeof(ld));
+		ld.number = dc->number;
+		ld.entity = iv->en->id;
+		ld.key = iv->key;
+		ld.version = dc->version;
+		ld.kind = doc_kind_name(dc->kind);
+		ld.issued = g->as_of;
+		dec_fmt(dc->total, tot, sizeof(tot));
+		ld.total = tot;
+		ld.record = rec.p;
+		ld.reclen = rec.len - 1;
+		if (ldg_doc_put(g->ldg, &ld) < 0)
+			die(EX_DATAERR, "ledger: document number %s is already "
+			    "used; the sequence of entity '%s' was altered",
+			    dc->number, iv->en->id);
+		memset(&st, 0, sizeof(st));
+		st.entity = iv->en->id;
+		st.customer = iv->cu->id;
+		st.currency = iv->currency;
+		st.period_start = iv->ps;
+		st.period_end = iv->pe;
+		st.number = (char *)(dc->ref ? dc->ref : dc->number);
+		st.state = (char *)(cum == NULL ? "void" : "issued");
+		st.version = dc->version;
+		st.cum = (char *)(cum ? cum : "{\"cats\":{},\"credit\":\"0\","
+		    "\"lines\":{}}");
+		ldg_inv_put(g->ldg, iv->key, &st);
+	}
+	if (g->text)
+		doc_text(dc, &iv->out);
+	else
+		buf_add(&iv->out, rec.p, rec.len);
+	buf_free(&rec);
+	iv->ndocs++;
+	g->ndocs[dc->kind]++;
+	(void)d;
+}
+
+static void
+invoice_fail(struct invoice *iv, const char *cls, const char *code,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void
+invoice_fail(struct invoice *iv, const char *cls, const char *code,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	iv->fail_cls = cls;
+	iv->fail_code = code;
+	va_start(ap, fmt);
+	vsnprintf(iv->fail_msg, sizeof(iv->fail_msg), fmt, ap);
+	va_end(ap);
+}
+
+/* The document an invoice key's lines call for now, if any. */
+static void
+invoice_make(struct igen *g, struct invoice *iv)
+{
+	struct state now, before, delta;
+	struct ldg_inv st;
+	struct doc dc;
+	char *cum;
+	int had = 0;
+
+	qsort(iv->l, iv->n, sizeof(*iv->l), iline_cmp);
+	if (state_build(g, iv, &now) < 0) {
+		state_free(&now);
+		return;
+	}
+	memset(&before, 0, sizeof(before));
+	memset(&dc, 0, sizeof(dc));
+	dc.iv = iv;
+	dc.draft = !g->issue;
+	if (g->ldg != NULL && (had = ldg_inv_get(g->ldg, iv->key, &st))) {
+		if (strcmp(st.state, "void") == 0) {
+			invoice_fail(iv, RC_POLICY, "invoice_void", "invoice "
+			    "%s of this period was voided: its period is not "
+			    "billed again", st.number);
+			goto done;
+		}
+		if (state_load(st.cum, &before) < 0)
+			die(EX_DATAERR, "ledger: the state of invoice %s is "
+			    "not readable: the ledger was altered", st.number);
+	}
+	if (state_delta(&now, had ? &before : NULL, &delta) != 0) {
+		invoice_fail(iv, RC_DATA, "amount_overflow", "the difference "
+		    "from what was invoiced does not fit");
+		goto done;
+	}
+	if (had && delta.nl == 0 && delta.nc == 0 &&
+	    dec_sign(delta.credit) == 0) {
+		iv->dups = iv->n;	/* billed as it is: nothing to do */
+		state_free(&delta);
+		goto done;
+	}
+	dc.d = &delta;
+	dc.version = had ? st.version + 1 : 0;
+	dc.ref = had ? st.number : NULL;
+	if (doc_finish(g, &dc) == 0) {
+		dc.kind = !had ? DK_INVOICE : dec_sign(dc.total) < 0 ?
+		    DK_CREDIT : DK_DEBIT;
+		cum = state_dump(&now);
+		doc_emit(g, &dc, cum);
+		free(cum);
+	}
+	state_free(&delta);
+done:
+	if (had)
+		ldg_inv_free(&st);
+	state_free(&before);
+	state_free(&now);
+}
+
+static int
+void_doc(const struct ldg_doc *d, void *arg)
+{
+	struct ldg_doc *out = arg;
+
+	*out = *d;
+	out->number = xstrdup(d->number);
+	out->kind = xstrdup(d->kind);
+	out->record = xstrndup(d->record, d->reclen);
+	out->key = (const unsigned char *)xstrndup((const char *)d->key,
+	    KEY_LEN);
+	return 1;
+}
+
+/* --void NUMBER: a credit note for all the invoice billed. */
+static void
+void_invoice(struct igen *g)
+{
+	struct state now, before, delta;
+	struct invoice *iv;
+	struct ldg_doc d;
+	struct ldg_inv st;
+	struct doc dc;
+	json_t *rec, *c;
+	const struct customer *cu;
+	const struct entity *en;
+	const char *s;
+	const char *why;
+
+	memset(&d, 0, sizeof(d));
+	if (ldg_doc_by_number(g->ldg, g->void_number, void_doc, &d) == 0)
+		die(EX_DATAERR, "--void %s: no document has that number",
+		    g->void_number);
+	if (strcmp(d.kind, "invoice") != 0)
+		die(EX_DATAERR, "--void %s: it is a %s; only an invoice is "
+		    "voided", g->void_number, d.kind);
+	if (!ldg_inv_get(g->ldg, d.key, &st))
+		die(EX_DATAERR, "--void %s: the invoice's state is missing: "
+		    "the ledger was altered", g->void_number);
+	if (strcmp(st.state, "void") == 0)
+		die(EX_DATAERR, "--void %s: already void", g->void_number);
+	if ((rec = json_loads(d.record, 0, NULL)) == NULL)
+		die(EX_DATAERR, "--void %s: the stored invoice is not JSON",
+		    g->void_number);
+	c = json_object_get(rec, "customer");
+	if ((cu = cust_by_id(&g->cust, sstr(c, "id") ? sstr(c, "id") : ""))
+	    == NULL)
+		die(EX_CONFIG, "--void %s: customer '%s' is not in the "
+		    "customers file", g->void_number, sstr(c, "id"));
+	c = json_object_get(rec, "entity");
+	if ((en = entity_get(&g->ents, sstr(c, "id") ? sstr(c, "id") : ""))
+	    == NULL)
+		die(EX_CONFIG, "--void %s: entity '%s' is not in the "
+		    "entities file", g->void_number, sstr(c, "id"));
+	iv = xcalloc(1, sizeof(*iv));
+	memcpy(iv->key, d.key, KEY_LEN);
+	iv->en = en;
+	iv->cu = cu;
+	s = sstr(rec, "currency");
+	snprintf(iv->currency, sizeof(iv->currency), "%s", s ? s : "");
+	iv->minor = cur_minor(iv->currency);
+	s = sstr(rec, "period_start");
+	if (s == NULL || tm_parse(s, strlen(s), &iv->ps, &why) < 0 ||
+	    (s = sstr(rec, "period_end")) == NULL ||
+	    tm_parse(s, strlen(s), &iv->pe, &why) < 0 || iv->minor < 0)
+		die(EX_DATAERR, "--void %s: the stored invoice is not "
+		    "readable", g->void_number);
+	memset(&now, 0, sizeof(now));
+	if (state_load(st.cum, &before) < 0 ||
+	    state_delta(&now, &before, &delta) != 0)
+		die(EX_DATAERR, "--void %s: the invoice's state is not "
+		    "readable", g->void_number);
+	memset(&dc, 0, sizeof(dc));
+	dc.iv = iv;
+	dc.d = &delta;
+	dc.kind = DK_CREDIT;
+	dc.version = st.version + 1;
+	dc.ref = st.number;
+	if (doc_finish(g, &dc) < 0)
+		die(EX_DATAERR, "--void %s: %s", g->void_number, iv->fail_msg);
+	doc_emit(g, &dc, NULL);
+	out_write(iv->out.p, iv->out.len);
+	g->iv = xreallocarray(g->iv, 1, sizeof(*g->iv));
+	g->iv[g->ni++] = iv;
+	state_free(&delta);
+	state_free(&before);
+	ldg_inv_free(&st);
+	json_decref(rec);
+	free((char *)d.number);
+	free((char *)d.kind);
+	free((char *)d.record);
+	free((char *)d.key);
+}
+
+struct replay {
+	struct igen	*g;
+	struct invoice	*iv;
+};
+
+static int
+replay_doc(const struct ldg_doc *d, void *arg)
+{
+	struct replay *rp = arg;
+	int k;
+
+	buf_add(&rp->iv->out, d->record, d->reclen);
+	buf_addc(&rp->iv->out, '\n');
+	rp->iv->ndocs++;
+	for (k = 0; k < 3; k++)
+		if (strcmp(d->kind, doc_kind_name((enum doc_kind)k)) == 0)
+			rp->g->ndocs[k]++;
+	return 0;
+}
+
+static int
+inv_cmp(const void *x, const void *y)
+{
+	const struct invoice *a = *(struct invoice *const *)x;
+	const struct invoice *b = *(struct invoice *const *)y;
+	int c;
+
+	if ((c = strcmp(a->en->id, b->en->id)) != 0 ||
+	    (c = strcmp(a->cu->id, b->cu->id)) != 0)
+		return c;
+	if (a->ps != b->ps)
+		return a->ps < b->ps ? -1 : 1;
+	return strcmp(a->currency, b->currency);
+}
+
+static void
+fail_invoice(struct igen *g, struct invoice *iv)
+{
+	struct rej_src s;
+	char ts[TM_FMTMAX];
+	size_t i;
+
+	tm_fmt(iv->ps, ts, sizeof(ts));
+	warnmsg("customer '%s', the period starting %s is not invoiced: %s: "
+	    "%s", iv->cu->id, ts, iv->fail_code, iv->fail_msg);
+	g->nfailed++;
+	for (i = 0; i < iv->n; i++) {
+		memset(&s, 0, sizeof(s));
+		s.file = iv->l[i]->file;
+		s.line = iv->l[i]->line;
+		s.raw = iv->l[i]->raw;
+		s.rawlen = iv->l[i]->rawlen;
+		rej_add(&g->rej, &s, iv->fail_cls, iv->fail_code, "", "%s",
+		    iv->fail_msg);
+	}
+	g->invoiced -= iv->n;
+	g->rejected += iv->n;
+	buf_reset(&iv->out);
+}
+
+static void
+run(struct igen *g)
+{
+	struct invoice *iv;
+	size_t i;
+
+	read_input(g);
+	if (g->ni > 0)
+		qsort(g->iv, g->ni, sizeof(*g->iv), inv_cmp);
+	if (g->ldg != NULL)
+		ldg_begin(g->ldg);
+	for (i = 0; i < g->ni; i++) {
+		iv = g->iv[i];
+		if (g->replay) {
+			struct replay rp = { g, iv };
+
+			ldg_docs_of(g->ldg, iv->key, replay_doc, &rp);
+		}
+		else
+			invoice_make(g, iv);
+	}
+	if (g->ldg != NULL)
+		ldg_commit(g->ldg);
+
+	/* durable: now the documents and the rejects */
+	for (i = 0; i < g->ni; i++) {
+		iv = g->iv[i];
+		if (iv->fail_code != NULL) {
+			fail_invoice(g, iv);
+			continue;
+		}
+		g->invoiced -= iv->dups;
+		g->dups += iv->dups;
+		out_write(iv->out.p, iv->out.len);
+	}
+	rej_flush(&g->rej);
+}
+
+/* --fx FILE: {"rates":[{"date":"2026-10-31","from":"EUR","to":"USD",...}]} */
+static void
+fx_load(struct igen *g)
+{
+	static const char *const keys[] = { "schema", "rates", "description",
+	    NULL };
+	static const char *const rkeys[] = { "date", "from", "to", "rate",
+	    "source", NULL };
+	struct conf cf;
+	struct fxrate *f;
+	json_t *list, *o;
+	const char *s, *why;
+	char day[40];
+	int64_t t;
+	size_t i;
+
+	conf_open(&cf, g->fx_path, "FX table", FX_MAXFILE);
+	conf_unknown(&cf, cf.root, keys, NULL, NULL);
+	list = json_object_get(cf.root, "rates");
+	if (!json_is_array(list))
+		die(EX_CONFIG, "FX table '%s' needs a list \"rates\"",
+		    g->fx_path);
+	g->fx = xcalloc(json_array_size(list) + 1, sizeof(*g->fx));
+	json_array_foreach(list, i, o) {
+		f = &g->fx[g->nfx];
+		conf_where(&cf, "rates[%zu]", i);
+		if (!json_is_object(o)) {
+			conf_err(&cf, "a rate must be an object");
+			continue;
+		}
+		conf_unknown(&cf, o, rkeys, NULL, NULL);
+		s = sstr(o, "date");
+		snprintf(day, sizeof(day), "%.10sT00:00:00Z", s ? s : "");
+		if (s == NULL || strlen(s) != 10 ||
+		    tm_parse(day, strlen(day), &t, &why) < 0) {
+			conf_err(&cf, "date must be a day like \"2026-10-31\"");
+			continue;
+		}
+		f->day = t / TM_NS_PER_SEC / 86400;
+		s = sstr(o, "from");
+		if (s == NULL || !cur_valid(s)) {
+			conf_err(&cf, "from must be an ISO 4217 code");
+			continue;
+		}
+		memcpy(f->from, s, 4);
+		s = sstr(o, "to");
+		if (s == NULL || !cur_valid(s)) {
+			conf_err(&cf, "to must be an ISO 4217 code");
+			continue;
+		}
+		memcpy(f->to, s, 4);
+		if (conf_dec(&cf, o, "rate", 1, 1, &f->rate) == 0)
+			g->nfx++;
+	}
+	conf_done(&cf);
+	conf_close(&cf);
+}
+
+static void
+write_stats(struct igen *g)
+{
+	struct buf b = { 0 };
+	struct jw w;
+
+	rej_stats_begin(&w, &b, "invoice-gen");
+	JW_KEY(&w, "read");
+	jw_int(&w, (int64_t)g->read);
+	JW_KEY(&w, "invoiced");
+	jw_int(&w, (int64_t)g->invoiced);
+	JW_KEY(&w, "duplicates");
+	jw_int(&w, (int64_t)g->dups);
+	JW_KEY(&w, "skipped");
+	jw_int(&w, (int64_t)g->skipped);
+	JW_KEY(&w, "rejected");
+	jw_int(&w, (int64_t)g->rejected);
+	rej_stats(&g->rej, &w);
+	JW_KEY(&w, "blank_lines");
+	jw_int(&w, (int64_t)g->blank);
+	JW_KEY(&w, "invoices");
+	jw_int(&w, (int64_t)g->ndocs[DK_INVOICE]);
+	JW_KEY(&w, "credit_notes");
+	jw_int(&w, (int64_t)g->ndocs[DK_CREDIT]);
+	JW_KEY(&w, "debit_notes");
+	jw_int(&w, (int64_t)g->ndocs[DK_DEBIT]);
+	JW_KEY(&w, "invoices_failed");
+	jw_int(&w, (int64_t)g->nfailed);
+	JW_KEY(&w, "mode");
+	jw_str(&w, g->replay ? "replay" : g->void_number ? "void" :
+	    g->issue ? "issue" : "draft");
+	JW_KEY(&w, "as_of");
+	jw_time(&w, g->as_of);
+	JW_KEY(&w, "rejects_file");
+	jw_str(&w, g->rejects_path);
+	jw_close(&w, '}');
+	buf_addc(&b, '\n');
+	out_write_file(g->stats_path, b.p, b.len);
+	buf_free(&b);
+}
+
+static void
+summary(struct igen *g)
+{
+	struct buf b = { 0 };
+	const char *what = g->issue ? "issued" : "drafted";
+
+	if (g->replay)
+		what = "replayed";
+	buf_printf(&b, "read %" PRIu64 ", invoiced %" PRIu64 ", duplicates %"
+	    PRIu64 ", skipped %" PRIu64 ", rejected %" PRIu64 "; %s %" PRIu64
+	    " invoice%s, %" PRIu64 " credit note%s, %" PRIu64 " debit note%s",
+	    g->read, g->invoiced, g->dups, g->skipped, g->rejected, what,
+	    g->ndocs[0], g->ndocs[0] == 1 ? "" : "s", g->ndocs[1],
+	    g->ndocs[1] == 1 ? "" : "s", g->ndocs[2],
+	    g->ndocs[2] == 1 ? "" : "s");
+	rej_summary(&g->rej, &b);
+	warnmsg("%s", buf_cstr(&b));
+	buf_free(&b);
+}
+
+static void
+free_all(struct igen *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->ni; i++) {
+		free(g->iv[i]->l);
+		buf_free(&g->iv[i]->out);
+		free(g->iv[i]);
+	}
+	free(g->iv);
+	for (i = 0; i < g->keys.cap; i++) {
+		struct iline *il = g->keys.t[i].val;
+
+		if (il == NULL)
+			continue;
+		free(il->customer);
+		free(il->charge);
+		free(il->name);
+		free(il->line_type);
+		free(il->tax_code);
+		free(il->raw);
+		free(il);
+	}
+	hmap_free(&g->keys);
+	hmap_free(&g->invs);
+	free(g->fx);
+}
+
+int
+main(int argc, char **argv)
+{
+	enum {
+		O_ENTITIES = 256, O_TAX, O_CUSTOMERS, O_ASOF, O_DRAFT, O_ISSUE,
+		O_FORMAT, O_FX, O_REPLAY, O_VOID, O_BUSY, O_STRICT, O_MAXLINE,
+		O_MAXDEPTH, O_VERSION
+	};
+	static const struct option longopts[] = {
+		{ "as-of",		required_argument, NULL, O_ASOF },
+		{ "busy-timeout",	required_argument, NULL, O_BUSY },
+		{ "customers",		required_argument, NULL, O_CUSTOMERS },
+		{ "draft",		no_argument,       NULL, O_DRAFT },
+		{ "entities",		required_argument, NULL, O_ENTITIES },
+		{ "format",		required_argument, NULL, O_FORMAT },
+		{ "fx",			required_argument, NULL, O_FX },
+		{ "help",		no_argument,       NULL, 'h' },
+		{ "issue",		no_argument,       NULL, O_ISSUE },
+		{ "ledger",		required_argument, NULL, 'l' },
+		{ "max-depth",		required_argument, NULL, O_MAXDEPTH },
+		{ "max-line",		required_argument, NULL, O_MAXLINE },
+		{ "rejects",		required_argument, NULL, 'r' },
+		{ "replay",		no_argument,       NULL, O_REPLAY },
+		{ "stats",		required_argument, NULL, 's' },
+		{ "strict",		no_argument,       NULL, O_STRICT },
+		{ "tax",		required_argument, NULL, O_TAX },
+		{ "version",		no_argument,       NULL, O_VERSION },
+		{ "void",		required_argument, NULL, O_VOID },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct igen g;
+	char *rejects_default = NULL;
+	int ch, rc = 0, draft = 0;
+
+	u_setprogname(argv[0]);
+	cli_init(usage);
+	memset(&g, 0, sizeof(g));
+	g.as_of = INT64_MIN;
+	g.max_line = LR_MAXLEN_DEFAULT;
+	g.max_depth = JREC_MAXDEPTH_DEFAULT;
+	g.busy_ms = LDG_BUSY_MS;
+	while ((ch = getopt_long(argc, argv, "hl:r:s:", longopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'h':
+			usage(0);
+			break;
+		case 'l':
+			g.ledger_path = optarg;
+			break;
+		case 'r':
+			g.rejects_path = optarg;
+			break;
+		case 's':
+			g.stats_path = optarg;
+			break;
+		case O_ASOF:
+			g.as_of = cli_time("--as-of", optarg);
+			break;
+		case O_BUSY:
+			g.busy_ms = (int)cli_num("--busy-timeout", optarg, 0,
+			    86400000);
+			break;
+		case O_CUSTOMERS:
+			g.customers_path = optarg;
+			break;
+		case O_DRAFT:
+			draft = 1;
+			break;
+		case O_ENTITIES:
+			g.entities_path = optarg;
+			break;
+		case O_FORMAT:
+			if (strcmp(optarg, "text") == 0)
+				g.text = 1;
+			else if (strcmp(optarg, "ndjson") != 0) {
+				warnmsg("--format '%s': expected ndjson or "
+				    "text", optarg);
+				usage(EX_USAGE);
+			}
+			break;
+		case O_FX:
+			g.fx_path = optarg;
+			break;
+		case O_ISSUE:
+			g.issue = 1;
+			break;
+		case O_MAXDEPTH:
+			g.max_depth = (int)cli_num("--max-depth", optarg, 1,
+			    100);
+			break;
+		case O_MAXLINE:
+			g.max_line = (size_t)cli_num("--max-line", optarg, 64,
+			    256L * 1024 * 1024);
+			break;
+		case O_REPLAY:
+			g.replay = 1;
+			break;
+		case O_STRICT:
+			g.strict = 1;
+			break;
+		case O_TAX:
+			g.tax_path = optarg;
+			break;
+		case O_VERSION:
+			printf("%s %s\n", progname, VERSION);
+			return 0;
+		case O_VOID:
+			g.void_number = optarg;
+			break;
+		default:
+			usage(EX_USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (g.entities_path == NULL || g.tax_path == NULL ||
+	    g.customers_path == NULL) {
+		warnmsg("--entities, --tax and --customers are required");
+		usage(EX_USAGE);
+	}
+	if (draft + g.issue + g.replay + (g.void_number != NULL) > 1) {
+		warnmsg("--draft, --issue, --replay and --void go alone");
+		usage(EX_USAGE);
+	}
+	if ((g.issue || g.replay || g.void_number) && g.ledger_path == NULL) {
+		warnmsg("--%s needs --ledger: numbers and documents are kept "
+		    "there", g.issue ? "issue" : g.replay ? "replay" : "void");
+		usage(EX_USAGE);
+	}
+	if (g.void_number != NULL && argc > 0) {
+		warnmsg("--void reads no input");
+		usage(EX_USAGE);
+	}
+	if (g.replay && g.text) {
+		warnmsg("--replay writes the documents as they were issued: "
+		    "NDJSON");
+		usage(EX_USAGE);
+	}
+	if (g.void_number != NULL)
+		g.issue = 1;
+	if (g.as_of == INT64_MIN)
+		g.as_of = cli_now(0);
+
+	key_init();
+	out_init();
+	entities_load(&g.ents, g.entities_path);
+	taxtab_load(&g.tax, g.tax_path);
+	cust_load(&g.cust, g.customers_path);
+	if (g.fx_path != NULL)
+		fx_load(&g);
+	if (g.ledger_path != NULL)
+		g.ldg = ldg_open(ldg_path(g.ledger_path), g.busy_ms,
+		    g.replay || g.void_number ? LDG_EXISTING : 0);
+	if (g.rejects_path == NULL)
+		g.rejects_path = rejects_default =
+		    rej_default_path(ldg_path(g.ledger_path));
+	rej_open(&g.rej, g.rejects_path, "invoice-gen");
+	out_hint(g.issue ? "the issued documents are written again by "
+	    "'invoice-gen --replay' on the same input" : "the drafts are "
+	    "made again by running the same command");
+	hmap_init(&g.keys);
+	hmap_init(&g.invs);
+	jrec_init(&g.jr, g.max_depth);
+	lr_init(&g.lr, argc, argv, g.max_line);
+
+	if (g.void_number != NULL) {
+		ldg_begin(g.ldg);
+		void_invoice(&g);
+		ldg_commit(g.ldg);
+	} else
+		run(&g);
+
+	rej_close(&g.rej);
+	out_close();
+	if (g.void_number == NULL)
+		summary(&g);
+	if (g.read != g.invoiced + g.dups + g.skipped + g.rejected)
+		die(EX_SOFTWARE, "accounting error: read %" PRIu64 " != "
+		    "invoiced + duplicates + skipped + rejected", g.read);
+	if (g.stats_path != NULL)
+		write_stats(&g);
+	if (g.lr.failed)
+		rc = EX_NOINPUT;
+	else if (g.strict && (g.rejected > 0 || g.nfailed > 0))
+		rc = EX_DATAERR;
+
+	ldg_close(g.ldg);
+	lr_free(&g.lr);
+	jrec_free(&g.jr);
+	free_all(&g);
+	entities_free(&g.ents);
+	taxtab_free(&g.tax);
+	cust_free(&g.cust);
+	free(rejects_default);
+	return rc;
+}

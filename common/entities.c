@@ -1,0 +1,272 @@
+/*
+ * entities.c: load and check the entities file.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "currency.h"
+#include "entities.h"
+#include "tz.h"
+#include "util.h"
+
+#define ENTITIES_MAXFILE	(16 * 1024 * 1024)
+#define NUMBER_MAX		64
+
+static const char *const kind_names[] = {
+	[DK_INVOICE] = "invoice", [DK_CREDIT] = "credit_note",
+	[DK_DEBIT] = "debit_note"
+};
+
+static const char *const fmt_keys[] = {
+	[DK_INVOICE] = "invoice_number_format",
+	[DK_CREDIT] = "credit_note_number_format",
+	[DK_DEBIT] = "debit_note_number_format"
+};
+
+/* the defaults put the entity's id in front: "acme-us-CN-2026-000001" */
+static const char *const fmt_defaults[] = {
+	[DK_INVOICE] = "%s-{yyyy}-{seq:6}",
+	[DK_CREDIT] = "%s-CN-{yyyy}-{seq:6}",
+	[DK_DEBIT] = "%s-DN-{yyyy}-{seq:6}"
+};
+
+const char *
+doc_kind_name(enum doc_kind k)
+{
+	return kind_names[k];
+}
+
+/* Render a format; with seq < 0 the sequence is left out (the scope). */
+static int
+render(const char *fmt, int64_t year, unsigned month, int64_t seq,
+    char *out, size_t n, const char **why)
+{
+	struct buf b = { 0 };
+	const char *p, *e;
+	int nseq = 0, w;
+
+	for (p = fmt; *p; p++) {
+		if (*p != '{') {
+			if (*p == '}') {
+				*why = "a '}' without its '{'";
+				goto bad;
+			}
+			buf_addc(&b, *p);
+			continue;
+		}
+		if ((e = strchr(p, '}')) == NULL) {
+			*why = "a '{' without its '}'";
+			goto bad;
+		}
+		if (e - p == 5 && strncmp(p, "{yyyy}", 6) == 0)
+			buf_printf(&b, "%04lld", (long long)year);
+		else if (e - p == 3 && strncmp(p, "{yy}", 4) == 0)
+			buf_printf(&b, "%02lld", (long long)(year % 100));
+		else if (e - p == 3 && strncmp(p, "{mm}", 4) == 0)
+			buf_printf(&b, "%02u", month);
+		else if (e - p == 4 && strncmp(p, "{seq}", 5) == 0) {
+			nseq++;
+			if (seq >= 0)
+				buf_printf(&b, "%lld", (long long)seq);
+			else
+				buf_adds(&b, "{seq}");
+		} else if (strncmp(p, "{seq:", 5) == 0 && e - p >= 6 &&
+		    e - p <= 7 && (w = atoi(p + 5)) >= 1 && w <= 12 &&
+		    strspn(p + 5, "0123456789") == (size_t)(e - p - 5)) {
+			nseq++;
+			if (seq >= 0)
+				buf_printf(&b, "%0*lld", w, (long long)seq);
+			else
+				buf_printf(&b, "{seq:%d}", w);
+		} else {
+			*why = "an unknown field: {yyyy}, {yy}, {mm}, {seq} and "
+			    "{seq:N} (N 1 to 12) are known";
+			goto bad;
+		}
+		p = e;
+	}
+	if (nseq != 1) {
+		*why = "it needs exactly one {seq} or {seq:N}";
+		goto bad;
+	}
+	if (b.len == 0 || b.len >= n) {
+		*why = "the number would be longer than 64 bytes";
+		goto bad;
+	}
+	memcpy(out, b.p, b.len);
+	out[b.len] = '\0';
+	buf_free(&b);
+	return 0;
+bad:
+	buf_free(&b);
+	return -1;
+}
+
+void
+doc_number(const char *fmt, int64_t year, unsigned month, int64_t seq,
+    char *num, size_t nlen, char *scope, size_t slen)
+{
+	const char *why;
+
+	if (render(fmt, year, month, seq, num, nlen, &why) < 0 ||
+	    render(fmt, year, month, -1, scope, slen, &why) < 0)
+		die(EX_SOFTWARE, "number format '%s': %s", fmt, why);
+}
+
+static void
+entity_load(struct conf *cf, struct entities *es, size_t i, json_t *o,
+    struct entity *en)
+{
+	static const char *const keys[] = { "id", "name", "tax_id",
+	    "country", "region", "address", "functional_currency",
+	    "timezone", "payment_terms_days", "invoice_number_format",
+	    "credit_note_number_format", "debit_note_number_format",
+	    "email", "phone", "website", "bank", "description", NULL };
+	const char *id, *s, *why;
+	char num[NUMBER_MAX + 1];
+	struct buf d = { 0 };
+	json_t *v;
+	int k;
+
+	memset(en, 0, sizeof(*en));
+	conf_where(cf, "entities[%zu]", i);
+	if (!json_is_object(o)) {
+		conf_err(cf, "an entity must be an object");
+		return;
+	}
+	if ((id = conf_id(cf, o, "id")) != NULL) {
+		conf_where(cf, "entities[%zu] ('%s')", i, id);
+		en->id = xstrdup(id);
+		if (hmap_get(&es->by_id, id) != NULL)
+			conf_err(cf, "the id is used by another entity");
+	}
+	conf_unknown(cf, o, keys, NULL, NULL);
+	if ((s = conf_id(cf, o, "name")) != NULL)
+		en->name = xstrdup(s);
+	if (conf_str(cf, o, "tax_id", 64, &s) > 0)
+		en->tax_id = xstrdup(s);
+	if (conf_str(cf, o, "region", 64, &s) > 0)
+		en->region = xstrdup(s);
+	v = json_object_get(o, "country");
+	s = json_is_string(v) ? json_string_value(v) : "";
+	if (strlen(s) != 2 || s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' ||
+	    s[1] > 'Z')
+		conf_err(cf, "country must be an ISO 3166 alpha-2 code like "
+		    "\"DE\"");
+	else
+		en->country = xstrdup(s);
+	v = json_object_get(o, "functional_currency");
+	s = json_is_string(v) ? json_string_value(v) : "";
+	if (!cur_valid(s) || cur_minor(s) < 0)
+		conf_err(cf, "functional_currency must be an ISO 4217 code "
+		    "like \"USD\"");
+	else
+		memcpy(en->currency, s, 4);
+	if ((v = json_object_get(o, "address")) != NULL) {
+		if (!json_is_object(v))
+			conf_err(cf, "address must be an object (line1, city, "
+			    "postal_code, region, country ...)");
+		else
+			en->address = json_incref(v);
+	}
+	if (conf_str(cf, o, "timezone", 64, &s) > 0) {
+		void **ref = hmap_ref(&es->zones, s, strlen(s));
+
+		if (*ref == NULL && (*ref = tz_load(s, &why)) == NULL)
+			conf_err(cf, "timezone '%s': %s", s, why);
+		en->tz = *ref;
+		en->timezone = xstrdup(s);
+	}
+	if ((v = json_object_get(o, "payment_terms_days")) != NULL &&
+	    jrec_int(&cf->jr, v, 0, 3650, &en->terms_days) < 0)
+		conf_err(cf, "payment_terms_days must be a whole number of "
+		    "days from 0 to 3650");
+	for (k = 0; k < 3; k++) {
+		if (conf_str(cf, o, fmt_keys[k], NUMBER_MAX, &s) == 0) {
+			buf_reset(&d);
+			buf_printf(&d, fmt_defaults[k], id ? id : "X");
+			s = buf_cstr(&d);
+		}
+		if (s == NULL)
+			continue;
+		if (render(s, 2026, 1, 1, num, sizeof(num), &why) < 0)
+			conf_err(cf, "%s '%s': %s", fmt_keys[k], s, why);
+		else
+			en->fmt[k] = xstrdup(s);
+	}
+	buf_free(&d);
+	en->obj = json_incref(o);
+}
+
+static void
+entity_free(struct entity *en)
+{
+	int k;
+
+	free(en->id);
+	free(en->name);
+	free(en->tax_id);
+	free(en->country);
+	free(en->region);
+	free(en->timezone);
+	for (k = 0; k < 3; k++)
+		free(en->fmt[k]);
+	if (en->address != NULL)
+		json_decref(en->address);
+	if (en->obj != NULL)
+		json_decref(en->obj);
+}
+
+void
+entities_load(struct entities *es, const char *path)
+{
+	static const char *const keys[] = { "schema", "entities",
+	    "description", NULL };
+	struct conf cf;
+	json_t *list, *o;
+	size_t i;
+
+	memset(es, 0, sizeof(*es));
+	es->path = path;
+	hmap_init(&es->by_id);
+	hmap_init(&es->zones);
+	conf_open(&cf, path, "entities file", ENTITIES_MAXFILE);
+	conf_unknown(&cf, cf.root, keys, NULL, NULL);
+	list = json_object_get(cf.root, "entities");
+	if (!json_is_array(list) || json_array_size(list) == 0)
+		die(EX_CONFIG, "entities file '%s' needs a non-empty list "
+		    "\"entities\"", path);
+	es->v = xcalloc(json_array_size(list), sizeof(*es->v));
+	json_array_foreach(list, i, o) {
+		entity_load(&cf, es, i, o, &es->v[i]);
+		es->n++;
+		if (es->v[i].id != NULL &&
+		    hmap_get(&es->by_id, es->v[i].id) == NULL)
+			hmap_put(&es->by_id, es->v[i].id, &es->v[i]);
+	}
+	conf_done(&cf);
+	conf_close(&cf);
+}
+
+void
+entities_free(struct entities *es)
+{
+	size_t i;
+
+	for (i = 0; i < es->n; i++)
+		entity_free(&es->v[i]);
+	for (i = 0; i < es->zones.cap; i++)
+		if (es->zones.t[i].key != NULL)
+			tz_free(es->zones.t[i].val);
+	hmap_free(&es->by_id);
+	hmap_free(&es->zones);
+	free(es->v);
+}
+
+const struct entity *
+entity_get(const struct entities *es, const char *id)
+{
+	return hmap_get(&es->by_id, id);
+}
