@@ -34,6 +34,7 @@
 #include "currency.h"
 #include "customers.h"
 #include "entities.h"
+#include "invfmt.h"
 #include "jrec.h"
 #include "jw.h"
 #include "keys.h"
@@ -106,6 +107,7 @@ struct invoice {
 	char		 fail_msg[512];
 	uint64_t	 dups;		/* lines billed as they are already */
 	struct buf	 out;		/* its documents, after commit */
+	struct buf	 files;		/* --output-dir: name NUL len content */
 	int		 ndocs;
 };
 
@@ -120,7 +122,10 @@ struct igen {
 	const char	*ledger_path, *rejects_path, *stats_path, *fx_path;
 	const char	*void_number;
 	int64_t		 as_of;
-	int		 issue, replay, text, strict, busy_ms, max_depth;
+	int		 issue, replay, strict, busy_ms, max_depth;
+	enum { F_NDJSON, F_TEXT, F_HTML, F_UBL } fmt;
+	const char	*outdir;	/* --output-dir: a file a document */
+	int		 html_open;	/* the page on stdout is begun */
 	size_t		 max_line;
 
 	struct entities	 ents;
@@ -149,14 +154,15 @@ usage(int code)
 
 	fprintf(fp,
 "usage: %s --entities FILE --tax FILE --customers FILE [--ledger PATH]\n"
-"                   [--as-of TIME] [--draft | --issue] [--format ndjson|text]\n"
+"                   [--as-of TIME] [--draft | --issue]\n"
+"                   [--format ndjson|text|html|ubl] [--output-dir DIR]\n"
 "                   [--fx FILE] [--rejects FILE] [--stats FILE] [--strict]\n"
 "                   [--busy-timeout MS] [--max-line BYTES] [--max-depth N]\n"
 "                   [FILE...]\n"
 "       %s --replay --ledger PATH --entities FILE --tax FILE --customers FILE\n"
 "                   [FILE...]\n"
 "       %s --void NUMBER --ledger PATH --entities FILE --tax FILE\n"
-"                   --customers FILE [--as-of TIME] [--format ndjson|text]\n"
+"                   --customers FILE [--as-of TIME] [--format F] [--output-dir DIR]\n"
 "       %s --help | --version\n", progname, progname, progname, progname);
 	if (code == 0)
 		fprintf(fp,
@@ -1358,6 +1364,71 @@ doc_key(const struct invoice *iv, int64_t version, unsigned char *out)
 	key_end(&h, out);
 }
 
+/*
+ * A document in the output format: to iv->out (written after the
+ * commit), or with --output-dir the file name, its content staying in
+ * iv->files to be written then.  dc is NULL for a stored record
+ * (--replay), which is rendered from its JSON.
+ */
+static void
+render(struct igen *g, struct invoice *iv, const char *number,
+    const unsigned char *key, const char *rec, size_t len, struct doc *dc)
+{
+	static const char *const ext[] = { "ndjson", "txt", "html", "xml" };
+	struct buf *o = &iv->out, one = { 0 };
+	const char *why = NULL;
+	char hex[KEY_HEXLEN];
+	json_t *doc = NULL;
+	int r = 0;
+
+	if (g->outdir != NULL)
+		o = &one;
+	if (g->fmt == F_HTML || g->fmt == F_UBL ||
+	    (g->fmt == F_TEXT && dc == NULL)) {
+		if ((doc = json_loadb(rec, len, 0, NULL)) == NULL)
+			die(EX_DATAERR, "a stored document is not JSON: the "
+			    "ledger was altered");
+	}
+	switch (g->fmt) {
+	case F_NDJSON:
+		buf_add(o, rec, len);
+		if (len == 0 || rec[len - 1] != '\n')
+			buf_addc(o, '\n');
+		break;
+	case F_TEXT:
+		if (dc == NULL) {
+			why = "text is made when a document is issued; "
+			    "--replay gives NDJSON, HTML or UBL";
+			r = -1;
+		} else
+			doc_text(dc, o);
+		break;
+	case F_HTML:
+		if (g->outdir != NULL)
+			invfmt_html_begin(o, number ? number : "Draft");
+		r = invfmt_html(doc, o, &why);
+		if (g->outdir != NULL)
+			invfmt_html_end(o);
+		break;
+	case F_UBL:
+		r = invfmt_ubl(doc, o, &why);
+		break;
+	}
+	if (doc != NULL)
+		json_decref(doc);
+	if (r < 0)
+		die(EX_SOFTWARE, "--format %s: %s", ext[g->fmt], why);
+	if (g->outdir != NULL) {
+		key_hex(key, KEY_LEN, hex);
+		buf_printf(&iv->files, "%s/%s%s.%s%c", g->outdir,
+		    number ? number : "draft-", number ? "" : hex,
+		    ext[g->fmt], '\0');
+		buf_add(&iv->files, &one.len, sizeof(one.len));
+		buf_add(&iv->files, one.p, one.len);
+		buf_free(&one);
+	}
+}
+
 /* Number, store and write one document; issue mode is in a transaction. */
 static void
 doc_emit(struct igen *g, struct doc *dc, const char *cum)
@@ -1409,10 +1480,8 @@ doc_emit(struct igen *g, struct doc *dc, const char *cum)
 		    "\"lines\":{}}");
 		ldg_inv_put(g->ldg, iv->key, &st);
 	}
-	if (g->text)
-		doc_text(dc, &iv->out);
-	else
-		buf_add(&iv->out, rec.p, rec.len);
+	render(g, iv, dc->number[0] && !dc->draft ? dc->number : NULL,
+	    dc->key, rec.p, rec.len, dc);
 	buf_free(&rec);
 	iv->ndocs++;
 	g->ndocs[dc->kind]++;
@@ -1576,7 +1645,6 @@ void_invoice(struct igen *g)
 	if (doc_finish(g, &dc) < 0)
 		die(EX_DATAERR, "--void %s: %s", g->void_number, iv->fail_msg);
 	doc_emit(g, &dc, NULL);
-	out_write(iv->out.p, iv->out.len);
 	g->iv = xreallocarray(g->iv, 1, sizeof(*g->iv));
 	g->iv[g->ni++] = iv;
 	state_free(&delta);
@@ -1600,8 +1668,8 @@ replay_doc(const struct ldg_doc *d, void *arg)
 	struct replay *rp = arg;
 	int k;
 
-	buf_add(&rp->iv->out, d->record, d->reclen);
-	buf_addc(&rp->iv->out, '\n');
+	render(rp->g, rp->iv, d->number, d->key ? d->key : rp->iv->key,
+	    d->record, d->reclen, NULL);
 	rp->iv->ndocs++;
 	for (k = 0; k < 3; k++)
 		if (strcmp(d->kind, doc_kind_name((enum doc_kind)k)) == 0)
@@ -1649,6 +1717,39 @@ fail_invoice(struct igen *g, struct invoice *iv)
 	buf_reset(&iv->out);
 }
 
+/* An invoice's documents: on stdout, or a file each in --output-dir. */
+static void
+write_docs(struct igen *g, struct invoice *iv)
+{
+	struct buf page = { 0 };
+	const char *p = iv->files.p, *end = p + iv->files.len;
+	size_t n;
+
+	if (g->outdir == NULL) {
+		if (g->fmt == F_HTML && iv->out.len > 0 && !g->html_open) {
+			invfmt_html_begin(&page, "Invoices");
+			out_write(page.p, page.len);
+			buf_free(&page);
+			g->html_open = 1;
+		}
+		out_write(iv->out.p, iv->out.len);
+		return;
+	}
+	while (p < end) {
+		const char *name = p;
+
+		p += strlen(p) + 1;
+		memcpy(&n, p, sizeof(n));
+		p += sizeof(n);
+		out_write_file(name, p, n);
+		p += n;
+		/* the names on stdout: what a script picks up */
+		buf_printf(&page, "%s\n", name);
+	}
+	out_write(page.p, page.len);
+	buf_free(&page);
+}
+
 static void
 run(struct igen *g)
 {
@@ -1682,7 +1783,12 @@ run(struct igen *g)
 		}
 		g->invoiced -= iv->dups;
 		g->dups += iv->dups;
-		out_write(iv->out.p, iv->out.len);
+		write_docs(g, iv);
+	}
+	if (g->html_open) {
+		buf_reset(&g->iv[0]->out);
+		invfmt_html_end(&g->iv[0]->out);
+		out_write(g->iv[0]->out.p, g->iv[0]->out.len);
 	}
 	rej_flush(&g->rej);
 }
@@ -1814,6 +1920,7 @@ free_all(struct igen *g)
 	for (i = 0; i < g->ni; i++) {
 		free(g->iv[i]->l);
 		buf_free(&g->iv[i]->out);
+		buf_free(&g->iv[i]->files);
 		free(g->iv[i]);
 	}
 	free(g->iv);
@@ -1856,6 +1963,7 @@ main(int argc, char **argv)
 		{ "ledger",		required_argument, NULL, 'l' },
 		{ "max-depth",		required_argument, NULL, O_MAXDEPTH },
 		{ "max-line",		required_argument, NULL, O_MAXLINE },
+		{ "output-dir",		required_argument, NULL, 'o' },
 		{ "rejects",		required_argument, NULL, 'r' },
 		{ "replay",		no_argument,       NULL, O_REPLAY },
 		{ "stats",		required_argument, NULL, 's' },
@@ -1876,7 +1984,7 @@ main(int argc, char **argv)
 	g.max_line = LR_MAXLEN_DEFAULT;
 	g.max_depth = JREC_MAXDEPTH_DEFAULT;
 	g.busy_ms = LDG_BUSY_MS;
-	while ((ch = getopt_long(argc, argv, "hl:r:s:", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "hl:o:r:s:", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 'h':
@@ -1909,12 +2017,19 @@ main(int argc, char **argv)
 			break;
 		case O_FORMAT:
 			if (strcmp(optarg, "text") == 0)
-				g.text = 1;
+				g.fmt = F_TEXT;
+			else if (strcmp(optarg, "html") == 0)
+				g.fmt = F_HTML;
+			else if (strcmp(optarg, "ubl") == 0)
+				g.fmt = F_UBL;
 			else if (strcmp(optarg, "ndjson") != 0) {
-				warnmsg("--format '%s': expected ndjson or "
-				    "text", optarg);
+				warnmsg("--format '%s': expected ndjson, text, "
+				    "html or ubl", optarg);
 				usage(EX_USAGE);
 			}
+			break;
+		case 'o':
+			g.outdir = optarg;
 			break;
 		case O_FX:
 			g.fx_path = optarg;
@@ -1969,9 +2084,9 @@ main(int argc, char **argv)
 		warnmsg("--void reads no input");
 		usage(EX_USAGE);
 	}
-	if (g.replay && g.text) {
-		warnmsg("--replay writes the documents as they were issued: "
-		    "NDJSON");
+	if (g.fmt == F_UBL && g.outdir == NULL) {
+		warnmsg("--format ubl writes a file a document: give "
+		    "--output-dir DIR");
 		usage(EX_USAGE);
 	}
 	if (g.void_number != NULL)
@@ -2005,6 +2120,12 @@ main(int argc, char **argv)
 		ldg_begin(g.ldg);
 		void_invoice(&g);
 		ldg_commit(g.ldg);
+		write_docs(&g, g.iv[0]);
+		if (g.html_open) {
+			buf_reset(&g.iv[0]->out);
+			invfmt_html_end(&g.iv[0]->out);
+			out_write(g.iv[0]->out.p, g.iv[0]->out.len);
+		}
 	} else
 		run(&g);
 
