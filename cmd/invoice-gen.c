@@ -332,6 +332,19 @@ read_one(struct igen *g, struct src *s, size_t len, int nonl)
 		    "entities file", r.customer, eid);
 		return;
 	}
+	/* amounts are in minor units: 5 USD is 5.00, 5.001 is refused */
+	{
+		dec m;
+
+		if (dec_round(r.amount, cur_minor(r.currency), DEC_DOWN,
+		    &m) != DEC_OK || dec_cmp(m, r.amount) != 0) {
+			reject(s, RC_DATA, "invalid_amount", "amount", "amount "
+			    "is finer than the minor unit of %s (%d decimals)",
+			    r.currency, cur_minor(r.currency));
+			return;
+		}
+		r.amount = m;
+	}
 	line_digest(&r, dg);
 	ref = hmap_ref(&g->keys, (const char *)r.key, KEY_LEN);
 	if ((old = *ref) != NULL) {
@@ -615,6 +628,7 @@ state_build(struct igen *g, struct invoice *iv, struct state *st)
 	int e = 0;
 
 	memset(st, 0, sizeof(*st));
+	st->credit.s = iv->minor;
 	for (i = 0; i < iv->n && e == 0; i++) {
 		const struct iline *il = iv->l[i];
 

@@ -68,6 +68,16 @@ nstr(struct jrec *r, const char *k, const char **out)
 	return jrec_str(r, W, k, 1, out, NULL);
 }
 
+/* An optional member: absent or null give NULL. */
+static int
+ostr(struct jrec *r, const char *k, const char **out)
+{
+	*out = NULL;
+	if (json_is_null(json_object_get(r->root, k)))
+		return 0;
+	return jrec_str(r, W, k, 0, out, NULL);
+}
+
 int
 rated_read(struct jrec *r, struct rated *l)
 {
@@ -91,9 +101,9 @@ rated_read(struct jrec *r, struct rated *l)
 	    nstr(r, "charge", &l->charge) < 0 ||
 	    jrec_str(r, W, "line_type", 1, &l->line_type, NULL) < 0 ||
 	    jrec_str(r, W, "model", 1, &l->model, NULL) < 0 ||
-	    jrec_str(r, W, "name", 0, &l->name, NULL) < 0 ||
-	    jrec_str(r, W, "tax_code", 0, &l->tax_code, NULL) < 0 ||
-	    jrec_str(r, W, "discount", 0, &l->discount, NULL) < 0 ||
+	    ostr(r, "name", &l->name) < 0 ||
+	    ostr(r, "tax_code", &l->tax_code) < 0 ||
+	    ostr(r, "discount", &l->discount) < 0 ||
 	    nstr(r, "meter", &l->meter) < 0 ||
 	    time_of(r, "period_start", &l->ps) < 0 ||
 	    time_of(r, "period_end", &l->pe) < 0 ||

@@ -95,3 +95,24 @@ rate() {
 has() {
 	jq -e -s "map(select($1)) | length > 0 and all($2)" ${3:+"$3"} >/dev/null
 }
+
+# rline N CUSTOMER AMOUNT [CURRENCY] [TAX_CODE] [LINE_TYPE] [START END]: a
+# rated line (rate's form) whose key is N in hex, for invoice-gen; the
+# period defaults to October 2026 in UTC.
+rline() {
+	local tc=null
+	[ -n "${5:-}" ] && tc="\"$5\""
+	printf '{"kind":"rated","schema":"1.0","key":"%032x","customer":"%s","contract":null,"plan":"p","plan_version":1,"charge":"c%s","line_type":"%s","model":"unit","name":"Charge %s","tax_code":%s,"meter":"m","group":{},"period":"month","period_start":"%s","period_end":"%s","service_start":"%s","service_end":"%s","quantity":"1","breakdown":{},"amount_unrounded":"%s","amount":"%s","currency":"%s","rounding":"half-up","preview":false,"aggregates":[],"lineage":"%032x","correlation_id":"%032x"}\n' \
+	    "$1" "$2" "$1" "${6:-usage}" "$1" "$tc" "${7:-2026-10-01T00:00:00Z}" \
+	    "${8:-2026-11-01T00:00:00Z}" "${7:-2026-10-01T00:00:00Z}" \
+	    "${8:-2026-11-01T00:00:00Z}" "$3" "$3" "${4:-EUR}" "$1" "$1"
+}
+
+# ig ARGS...: invoice-gen with the sample entities, tax table, customers
+# and FX rates, the ledger $T/l, rejects in $T/r and a fixed as-of
+ig() {
+	"$BIN/invoice-gen" --entities testdata/entities.json \
+	    --tax testdata/tax.json --customers testdata/customers.ndjson \
+	    --fx testdata/fx.json --ledger "$T/l" --rejects "$T/r" \
+	    --as-of 2026-11-02T12:00:00Z "$@"
+}
