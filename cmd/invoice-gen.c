@@ -839,6 +839,7 @@ state_delta(const struct state *now, struct state *before, struct state *d)
 			    (e = dec_sub(a->gross, b->gross, &t.gross)) != 0 ||
 			    (e = dec_sub(a->qty, b->qty, &t.qty)) != 0)
 				break;
+			t.qty = dec_normalize(t.qty);
 			b->line_type[0] = '\0';	/* seen */
 			if (dec_sign(t.net) == 0 && dec_sign(t.gross) == 0 &&
 			    dec_sign(t.qty) == 0 && strcmp(a->cat, b->cat) == 0)
@@ -1262,106 +1263,116 @@ addr_text(struct buf *b, json_t *a)
 		}
 }
 
-static void
-money(struct buf *b, dec d)
+/* A string member, or what stands for a missing one. */
+static const char *
+js(json_t *o, const char *k, const char *dflt)
 {
-	char s[DEC_FMTMAX];
+	const char *s = sstr(o, k);
 
-	dec_fmt(d, s, sizeof(s));
-	buf_printf(b, "%14s", s);
+	return s != NULL ? s : dflt;
 }
 
 static void
-doc_text(struct doc *dc, struct buf *o)
+party_text(struct buf *o, const char *label, json_t *p)
 {
-	static const char *const title[] = { "INVOICE", "CREDIT NOTE",
-	    "DEBIT NOTE" };
-	struct invoice *iv = dc->iv;
-	const struct customer *cu = iv->cu;
-	char d1[16], d2[16], t1[TM_FMTMAX], t2[TM_FMTMAX], q[DEC_FMTMAX];
-	char r[DEC_FMTMAX];
 	struct buf a = { 0 };
+
+	buf_printf(o, "%-6s%s (%s)", label, js(p, "name", js(p, "id", "?")),
+	    js(p, "id", "?"));
+	if (sstr(p, "tax_id") != NULL)
+		buf_printf(o, ", tax id %s", sstr(p, "tax_id"));
+	addr_text(&a, json_object_get(p, "address"));
+	buf_printf(o, "\n      %s\n", a.len ? buf_cstr(&a) :
+	    js(p, "country", ""));
+	buf_free(&a);
+}
+
+/* A time of the record in the customer's zone, when it is known. */
+static void
+local_time(const struct igen *g, json_t *doc, const char *k, char *out,
+    size_t n)
+{
+	const struct customer *cu;
+	const char *s = sstr(doc, k), *why;
+	int64_t t;
+
+	cu = cust_by_id(&g->cust, js(json_object_get(doc, "customer"), "id",
+	    ""));
+	if (s == NULL || tm_parse(s, strlen(s), &t, &why) < 0) {
+		snprintf(out, n, "%s", s ? s : "?");
+		return;
+	}
+	tm_fmt_zone(t, cu ? cu->tz : NULL, out, n);
+}
+
+/*
+ * --format text: a readable document, from its record (so a stored
+ * document reads as a new one); documents end with a form feed.
+ */
+static void
+doc_text(const struct igen *g, json_t *doc, struct buf *o)
+{
+	static const char *const kinds[][2] = { { "invoice", "INVOICE" },
+	    { "credit_note", "CREDIT NOTE" }, { "debit_note", "DEBIT NOTE" } };
+	const char *kind = js(doc, "kind", ""), *title = "DOCUMENT";
+	const char *cur = js(doc, "currency", "");
+	char t1[TM_FMTMAX], t2[TM_FMTMAX], desc[33], line[160];
+	json_t *v, *e, *fx;
 	size_t i;
 
-	day_str(dc->issue_day, d1, sizeof(d1));
-	day_str(dc->due_day, d2, sizeof(d2));
-	if (dc->draft)
-		buf_printf(o, "DRAFT %s (not issued: no number yet)\n",
-		    title[dc->kind]);
+	for (i = 0; i < 3; i++)
+		if (strcmp(kind, kinds[i][0]) == 0)
+			title = kinds[i][1];
+	if (sstr(doc, "number") == NULL)
+		buf_printf(o, "DRAFT %s (not issued: no number yet)\n", title);
 	else
-		buf_printf(o, "%s %s\n", title[dc->kind], dc->number);
-	if (dc->ref != NULL)
-		buf_printf(o, "Corrects invoice %s\n", dc->ref);
-	buf_printf(o, "Issue date %s, due %s\n\n", d1, d2);
-	buf_printf(o, "From  %s (%s)", iv->en->name, iv->en->id);
-	if (iv->en->tax_id)
-		buf_printf(o, ", tax id %s", iv->en->tax_id);
-	addr_text(&a, iv->en->address);
-	buf_printf(o, "\n      %s\n", a.len ? buf_cstr(&a) : iv->en->country);
-	buf_reset(&a);
-	buf_printf(o, "To    %s (%s)", cust_str(cu, "name") ?
-	    cust_str(cu, "name") : cu->id, cu->id);
-	if (cust_str(cu, "tax_id"))
-		buf_printf(o, ", tax id %s", cust_str(cu, "tax_id"));
-	addr_text(&a, json_object_get(cu->obj, "address"));
-	buf_printf(o, "\n      %s\n", a.len ? buf_cstr(&a) : cu->country);
-	buf_free(&a);
-	tm_fmt_zone(iv->ps, cu->tz, t1, sizeof(t1));
-	tm_fmt_zone(iv->pe, cu->tz, t2, sizeof(t2));
+		buf_printf(o, "%s %s\n", title, sstr(doc, "number"));
+	if (sstr(doc, "references") != NULL)
+		buf_printf(o, "Corrects invoice %s\n", sstr(doc, "references"));
+	buf_printf(o, "Issue date %s, due %s\n\n", js(doc, "issue_date", "?"),
+	    js(doc, "due_date", "?"));
+	party_text(o, "From", json_object_get(doc, "entity"));
+	party_text(o, "To", json_object_get(doc, "customer"));
+	local_time(g, doc, "period_start", t1, sizeof(t1));
+	local_time(g, doc, "period_end", t2, sizeof(t2));
 	buf_printf(o, "Period %s .. %s\n\n", t1, t2);
 	buf_printf(o, "%4s  %-32s %14s %14s  %s\n", "#", "Description",
 	    "Quantity", "Net", "Tax");
-	for (i = 0; i < dc->d->nl; i++) {
-		const struct sline *l = &dc->d->l[i];
-		const struct scat *c = cat_find(dc->d, l->cat);
-		char desc[33];
-
-		snprintf(desc, sizeof(desc), "%s", l->name ? l->name :
-		    l->charge ? l->charge : l->line_type);
-		dec_fmt(l->qty, q, sizeof(q));
-		dec_fmt(dec_normalize(c ? c->rate : DEC_ZERO), r, sizeof(r));
-		buf_printf(o, "%4zu  %-32s %14s", i + 1, desc, q);
-		money(o, l->net);
-		buf_printf(o, "  %s %s%%\n", c ? c->code : "", r);
+	v = json_object_get(doc, "lines");
+	json_array_foreach(v, i, e) {
+		snprintf(desc, sizeof(desc), "%s", js(e, "name", js(e,
+		    "charge", js(e, "line_type", ""))));
+		buf_printf(o, "%4zu  %-32s %14s %14s  %s %s%%\n", i + 1, desc,
+		    js(e, "quantity", ""), js(e, "net", ""),
+		    js(e, "tax_category", ""), js(e, "tax_rate", ""));
 	}
-	buf_printf(o, "\n%53s", "Net");
-	money(o, dc->net);
-	buf_printf(o, " %s\n", iv->currency);
-	for (i = 0; i < dc->d->nc; i++) {
-		const struct scat *c = &dc->d->c[i];
-		char line[160], base[DEC_FMTMAX];
-
-		dec_fmt(dec_normalize(c->rate), r, sizeof(r));
-		dec_fmt(c->base, base, sizeof(base));
-		snprintf(line, sizeof(line), "Tax %s %s%% on %s%s", c->code, r,
-		    base, c->inclusive ? " (incl.)" : "");
-		buf_printf(o, "%53s", line);
-		money(o, c->tax);
-		buf_printf(o, " %s\n", iv->currency);
+	buf_printf(o, "\n%53s %14s %s\n", "Net", js(doc, "net", ""), cur);
+	v = json_object_get(doc, "tax_lines");
+	json_array_foreach(v, i, e) {
+		snprintf(line, sizeof(line), "Tax %s %s%% on %s%s",
+		    js(e, "category", ""), js(e, "rate", ""), js(e, "base", ""),
+		    json_is_true(json_object_get(e, "inclusive")) ?
+		    " (incl.)" : "");
+		buf_printf(o, "%53s %14s %s\n", line, js(e, "tax", ""), cur);
 	}
-	buf_printf(o, "%53s", "Total");
-	money(o, dc->total);
-	buf_printf(o, " %s\n", iv->currency);
-	if (dec_sign(dc->d->credit) != 0) {
-		buf_printf(o, "%53s", "Prepaid credit");
-		money(o, dc->d->credit);
-		buf_printf(o, " %s\n", iv->currency);
-		buf_printf(o, "%53s", "Amount due");
-		money(o, dc->due);
-		buf_printf(o, " %s\n", iv->currency);
+	buf_printf(o, "%53s %14s %s\n", "Total", js(doc, "total", ""), cur);
+	if (strspn(js(doc, "prepaid_credit", "0"), "0.-") !=
+	    strlen(js(doc, "prepaid_credit", "0"))) {
+		buf_printf(o, "%53s %14s %s\n", "Prepaid credit",
+		    js(doc, "prepaid_credit", ""), cur);
+		buf_printf(o, "%53s %14s %s\n", "Amount due",
+		    js(doc, "amount_due", ""), cur);
 	}
-	if (dc->fx != NULL) {
-		dec_fmt(dc->fx->rate, r, sizeof(r));
-		day_str(dc->fx->day, d1, sizeof(d1));
-		buf_printf(o, "%53s", "Total in functional currency");
-		money(o, dc->fx_total);
-		buf_printf(o, " %s (1 %s = %s %s, %s)\n", dc->fx->to,
-		    dc->fx->from, r, dc->fx->to, d1);
-	}
-	for (i = 0; i < dc->d->nc; i++)
-		if (dc->d->c[i].note != NULL)
-			buf_printf(o, "\nNote (%s): %s\n", dc->d->c[i].code,
-			    dc->d->c[i].note);
+	if (json_is_object(fx = json_object_get(doc, "fx")))
+		buf_printf(o, "%53s %14s %s (1 %s = %s %s, %s)\n",
+		    "Total in functional currency", js(fx, "total", ""),
+		    js(fx, "to", ""), js(fx, "from", ""), js(fx, "rate", ""),
+		    js(fx, "to", ""), js(fx, "date", ""));
+	v = json_object_get(doc, "tax_lines");
+	json_array_foreach(v, i, e)
+		if (sstr(e, "note") != NULL)
+			buf_printf(o, "\nNote (%s): %s\n", js(e, "category", ""),
+			    sstr(e, "note"));
 	buf_adds(o, "\f\n");
 }
 
@@ -1381,12 +1392,12 @@ doc_key(const struct invoice *iv, int64_t version, unsigned char *out)
 /*
  * A document in the output format: to iv->out (written after the
  * commit), or with --output-dir the file name, its content staying in
- * iv->files to be written then.  dc is NULL for a stored record
- * (--replay), which is rendered from its JSON.
+ * iv->files to be written then.  Every format is made from the record,
+ * so a stored document (--replay) renders as it did when issued.
  */
 static void
 render(struct igen *g, struct invoice *iv, const char *number,
-    const unsigned char *key, const char *rec, size_t len, struct doc *dc)
+    const unsigned char *key, const char *rec, size_t len)
 {
 	static const char *const ext[] = { "ndjson", "txt", "html", "xml" };
 	struct buf *o = &iv->out, one = { 0 };
@@ -1397,8 +1408,7 @@ render(struct igen *g, struct invoice *iv, const char *number,
 
 	if (g->outdir != NULL)
 		o = &one;
-	if (g->fmt == F_HTML || g->fmt == F_UBL ||
-	    (g->fmt == F_TEXT && dc == NULL)) {
+	if (g->fmt != F_NDJSON) {
 		if ((doc = json_loadb(rec, len, 0, NULL)) == NULL)
 			die(EX_DATAERR, "a stored document is not JSON: the "
 			    "ledger was altered");
@@ -1410,12 +1420,7 @@ render(struct igen *g, struct invoice *iv, const char *number,
 			buf_addc(o, '\n');
 		break;
 	case F_TEXT:
-		if (dc == NULL) {
-			why = "text is made when a document is issued; "
-			    "--replay gives NDJSON, HTML or UBL";
-			r = -1;
-		} else
-			doc_text(dc, o);
+		doc_text(g, doc, o);
 		break;
 	case F_HTML:
 		if (g->outdir != NULL)
@@ -1495,7 +1500,7 @@ doc_emit(struct igen *g, struct doc *dc, const char *cum)
 		ldg_inv_put(g->ldg, iv->key, &st);
 	}
 	render(g, iv, dc->number[0] && !dc->draft ? dc->number : NULL,
-	    dc->key, rec.p, rec.len, dc);
+	    dc->key, rec.p, rec.len);
 	buf_free(&rec);
 	iv->ndocs++;
 	g->ndocs[dc->kind]++;
@@ -1683,7 +1688,7 @@ replay_doc(const struct ldg_doc *d, void *arg)
 	int k;
 
 	render(rp->g, rp->iv, d->number, d->key ? d->key : rp->iv->key,
-	    d->record, d->reclen, NULL);
+	    d->record, d->reclen);
 	rp->iv->ndocs++;
 	for (k = 0; k < 3; k++)
 		if (strcmp(d->kind, doc_kind_name((enum doc_kind)k)) == 0)
