@@ -55,7 +55,7 @@
 /* ---- the state of an invoice key: lines and tax categories ---- */
 
 struct sline {
-	char		 rkey[KEY_HEXLEN];	/* the rated line's key */
+	char		 rkey[64];	/* the rated line's key, "#k" for a share */
 	char		*charge, *name, *line_type, *tax_code;
 	int64_t		 ss, se;
 	dec		 qty, net, gross;	/* gross: inclusive prices */
@@ -559,62 +559,131 @@ cat_tax(struct scat *c, int minor)
 }
 
 /*
+ * Split total over n weights in minor units: each share is
+ * floor(total x w / sum of w), and the units left over go one each to
+ * the largest remainders (then to the first), so the shares add up to
+ * total exactly whatever the signs.
+ */
+static int
+split_units(dec total, const dec *w, size_t n, int minor, dec *out)
+{
+	dec unit = { 1, minor }, sum = DEC_ZERO, wsum = DEC_ZERO, x, rem;
+	dec *rems;
+	int64_t left;
+	size_t j, best;
+	int e = 0;
+
+	for (j = 0; j < n && e == 0; j++)
+		e = dec_add(wsum, w[j], &wsum);
+	if (e != 0)
+		return e;
+	rems = xcalloc(n + 1, sizeof(*rems));
+	for (j = 0; j < n && e == 0; j++) {
+		out[j] = (dec){ 0, minor };
+		if (dec_sign(wsum) == 0)
+			continue;
+		if ((e = dec_mul(total, w[j], &x)) != 0 ||
+		    (e = dec_div(x, wsum, 18, DEC_FLOOR, &x)) != 0 ||
+		    (e = dec_round(x, minor, DEC_FLOOR, &out[j])) != 0 ||
+		    (e = dec_sub(x, out[j], &rems[j])) != 0)
+			break;
+		e = dec_add(sum, out[j], &sum);
+	}
+	if (e == 0 && dec_sign(wsum) == 0 && n > 0)
+		out[0] = total;		/* no weight: all on the first */
+	else if (e == 0 && (e = dec_sub(total, sum, &rem)) == 0 &&
+	    (e = dec_to_minor(rem, minor, &left)) == 0)
+		for (; left > 0 && n > 0 && e == 0; left--) {
+			for (best = 0, j = 1; j < n; j++)
+				if (dec_cmp(rems[j], rems[best]) > 0)
+					best = j;
+			e = dec_add(out[best], unit, &out[best]);
+			rems[best] = dec_from_i64(-1);
+		}
+	free(rems);
+	return e;
+}
+
+/*
  * Inclusive prices: the category's tax is taken out of its lines in
- * proportion to their gross, in minor units, the units left over going
- * to the largest remainders (then the first lines), so the line nets add
- * up to the category's base exactly.
+ * proportion to their gross, so the line nets add up to the category's
+ * base exactly.
  */
 static int
 split_inclusive(struct state *st, struct scat *c, int minor)
 {
-	dec unit = { 1, minor }, x, fl, rem, *rems;
-	size_t i, n = 0, *idx, j;
-	int64_t left;
-	dec sum = DEC_ZERO;
-	int e = 0;
+	size_t i, n = 0, *idx;
+	dec *w, *share;
+	int e;
 
 	idx = xcalloc(st->nl + 1, sizeof(*idx));
-	rems = xcalloc(st->nl + 1, sizeof(*rems));
+	w = xcalloc(st->nl + 1, sizeof(*w));
+	share = xcalloc(st->nl + 1, sizeof(*share));
 	for (i = 0; i < st->nl; i++)
-		if (strcmp(st->l[i].cat, c->id) == 0)
+		if (strcmp(st->l[i].cat, c->id) == 0) {
+			w[n] = st->l[i].gross;
 			idx[n++] = i;
-	for (j = 0; j < n && e == 0; j++) {
-		struct sline *l = &st->l[idx[j]];
-
-		if (dec_sign(c->gross) == 0)
-			fl = DEC_ZERO;
-		else if ((e = dec_mul(c->tax, l->gross, &x)) != 0 ||
-		    (e = dec_div(x, c->gross, 18, DEC_FLOOR, &x)) != 0 ||
-		    (e = dec_round(x, minor, DEC_FLOOR, &fl)) != 0)
-			break;
-		if (dec_sign(c->gross) != 0)
-			e = dec_sub(x, fl, &rems[j]);
-		l->net = fl;	/* the tax share, for now */
-		if (e == 0)
-			e = dec_add(sum, fl, &sum);
-	}
-	if (e == 0 && (e = dec_sub(c->tax, sum, &rem)) == 0 &&
-	    (e = dec_to_minor(rem, minor, &left)) == 0) {
-		/* hand out the units left: largest remainder first */
-		while (left > 0 && n > 0) {
-			size_t best = 0;
-
-			for (j = 1; j < n; j++)
-				if (dec_cmp(rems[j], rems[best]) > 0)
-					best = j;
-			e = dec_add(st->l[idx[best]].net, unit,
-			    &st->l[idx[best]].net);
-			rems[best] = dec_from_i64(-1);
-			left--;
 		}
-	}
-	for (j = 0; j < n && e == 0; j++) {
-		struct sline *l = &st->l[idx[j]];
-
-		e = dec_sub(l->gross, l->net, &l->net);
-	}
+	e = split_units(c->tax, w, n, minor, share);
+	for (i = 0; i < n && e == 0; i++)
+		e = dec_sub(st->l[idx[i]].gross, share[i], &st->l[idx[i]].net);
 	free(idx);
-	free(rems);
+	free(w);
+	free(share);
+	return e;
+}
+
+/*
+ * A line of the whole bill (a plan's discount or commitment true-up: no
+ * charge, so no tax code of its own) is a document-level allowance or
+ * charge: EN 16931 gives each a tax category, so it is shared among the
+ * bill's categories in proportion to their amounts, a line "KEY#k" for
+ * each.  A bill of such lines only is taxed by the rule for no tax code.
+ */
+static int
+bill_level(const struct iline *il)
+{
+	return il->charge == NULL && (strcmp(il->line_type, "discount") == 0 ||
+	    strcmp(il->line_type, "true_up") == 0);
+}
+
+static int
+share_bill_line(struct state *st, const struct iline *il, size_t ncats,
+    int minor)
+{
+	struct sline sl;
+	dec *w, *share;
+	size_t k;
+	int e;
+
+	w = xcalloc(ncats + 1, sizeof(*w));
+	share = xcalloc(ncats + 1, sizeof(*share));
+	for (k = 0; k < ncats; k++)
+		w[k] = st->c[k].inclusive ? st->c[k].gross : st->c[k].base;
+	e = split_units(il->r.amount, w, ncats, minor, share);
+	for (k = 0; k < ncats && e == 0; k++) {
+		if (dec_sign(share[k]) == 0)
+			continue;
+		memset(&sl, 0, sizeof(sl));
+		key_hex(il->r.key, KEY_LEN, sl.rkey);
+		snprintf(sl.rkey + 2 * KEY_LEN, sizeof(sl.rkey) - 2 * KEY_LEN,
+		    "#%zu", k + 1);
+		sl.charge = il->charge;
+		sl.name = il->name;
+		sl.line_type = il->line_type;
+		sl.ss = il->r.ss;
+		sl.se = il->r.se;
+		sl.qty = il->r.quantity;
+		sl.net = sl.gross = share[k];
+		memcpy(sl.cat, st->c[k].id, sizeof(sl.cat));
+		line_add(st, &sl);
+		if (st->c[k].inclusive)
+			e = dec_add(st->c[k].gross, share[k], &st->c[k].gross);
+		else
+			e = dec_add(st->c[k].base, share[k], &st->c[k].base);
+	}
+	free(w);
+	free(share);
 	return e;
 }
 
@@ -624,41 +693,53 @@ state_build(struct igen *g, struct invoice *iv, struct state *st)
 {
 	struct scat proto, *c;
 	struct sline sl, *l;
-	size_t i;
-	int e = 0;
+	size_t i, ncats;
+	int e = 0, pass;
 
 	memset(st, 0, sizeof(*st));
 	st->credit.s = iv->minor;
-	for (i = 0; i < iv->n && e == 0; i++) {
-		const struct iline *il = iv->l[i];
+	/* the charges' lines first; then the bill's, shared over them */
+	for (pass = 0; pass < 2; pass++) {
+		ncats = st->nc;
+		for (i = 0; i < iv->n && e == 0; i++) {
+			const struct iline *il = iv->l[i];
 
-		if (strcmp(il->r.line_type, "credit") == 0) {
-			e = dec_add(st->credit, il->r.amount, &st->credit);
-			continue;
+			if (strcmp(il->r.line_type, "credit") == 0) {
+				if (pass == 0)
+					e = dec_add(st->credit, il->r.amount,
+					    &st->credit);
+				continue;
+			}
+			if (bill_level(il) != pass)
+				continue;
+			if (pass == 1 && ncats > 0) {
+				e = share_bill_line(st, il, ncats, iv->minor);
+				continue;
+			}
+			if (line_cat(g, iv, il, &proto) < 0)
+				return -1;
+			if ((c = cat_find(st, proto.id)) == NULL)
+				c = cat_add(st, &proto);
+			memset(&sl, 0, sizeof(sl));
+			key_hex(il->r.key, KEY_LEN, sl.rkey);
+			sl.charge = il->charge;
+			sl.name = il->name;
+			sl.line_type = il->line_type;
+			sl.tax_code = il->tax_code;
+			sl.ss = il->r.ss;
+			sl.se = il->r.se;
+			sl.qty = il->r.quantity;
+			sl.net = il->r.amount;
+			sl.gross = il->r.amount;
+			memcpy(sl.cat, c->id, sizeof(sl.cat));
+			if (il->r.has_lineage)
+				key_hex(il->r.lineage, KEY_LEN, sl.lineage);
+			l = line_add(st, &sl);
+			if (c->inclusive)
+				e = dec_add(c->gross, l->gross, &c->gross);
+			else
+				e = dec_add(c->base, l->net, &c->base);
 		}
-		if (line_cat(g, iv, il, &proto) < 0)
-			return -1;
-		if ((c = cat_find(st, proto.id)) == NULL)
-			c = cat_add(st, &proto);
-		memset(&sl, 0, sizeof(sl));
-		key_hex(il->r.key, KEY_LEN, sl.rkey);
-		sl.charge = il->charge;
-		sl.name = il->name;
-		sl.line_type = il->line_type;
-		sl.tax_code = il->tax_code;
-		sl.ss = il->r.ss;
-		sl.se = il->r.se;
-		sl.qty = il->r.quantity;
-		sl.net = il->r.amount;
-		sl.gross = il->r.amount;
-		memcpy(sl.cat, c->id, sizeof(sl.cat));
-		if (il->r.has_lineage)
-			key_hex(il->r.lineage, KEY_LEN, sl.lineage);
-		l = line_add(st, &sl);
-		if (c->inclusive)
-			e = dec_add(c->gross, l->gross, &c->gross);
-		else
-			e = dec_add(c->base, l->net, &c->base);
 	}
 	for (i = 0; i < st->nc && e == 0; i++) {
 		if ((e = cat_tax(&st->c[i], iv->minor)) == 0 &&
@@ -834,6 +915,18 @@ state_delta(const struct state *now, struct state *before, struct state *d)
 	for (i = 0; i < now->nl && e == 0; i++) {
 		a = &now->l[i];
 		t = *a;
+		if (before != NULL && (b = line_find(before, a->rkey)) != NULL &&
+		    strcmp(a->cat, b->cat) != 0) {
+			/* another tax category now: back out of the old one */
+			t = *b;
+			t.net = dec_neg(b->net);
+			t.gross = dec_neg(b->gross);
+			t.qty = dec_neg(b->qty);
+			line_add(d, &t);
+			b->line_type[0] = '\0';	/* seen */
+			line_add(d, a);
+			continue;
+		}
 		if (before != NULL && (b = line_find(before, a->rkey)) != NULL) {
 			if ((e = dec_sub(a->net, b->net, &t.net)) != 0 ||
 			    (e = dec_sub(a->gross, b->gross, &t.gross)) != 0 ||
@@ -842,7 +935,7 @@ state_delta(const struct state *now, struct state *before, struct state *d)
 			t.qty = dec_normalize(t.qty);
 			b->line_type[0] = '\0';	/* seen */
 			if (dec_sign(t.net) == 0 && dec_sign(t.gross) == 0 &&
-			    dec_sign(t.qty) == 0 && strcmp(a->cat, b->cat) == 0)
+			    dec_sign(t.qty) == 0)
 				continue;
 		}
 		line_add(d, &t);
@@ -962,23 +1055,36 @@ day_str(int64_t day, char *buf, size_t n)
 	snprintf(buf, n, "%04lld-%02u-%02u", (long long)y, m, d);
 }
 
+/* Payment terms: the customer's, else the entity's. */
 static int64_t
 terms_of(const struct invoice *iv)
 {
 	json_t *v = json_object_get(iv->cu->obj, "payment_terms_days");
-	long long n;
-	char *end;
+	const char *s;
+	int64_t n = 0;
 
+	if (v == NULL || json_is_null(v) || (json_is_string(v) &&
+	    json_string_length(v) == 0))	/* CSV: an empty cell */
+		return iv->en->terms_days;
 	if (json_is_integer(v))
-		return json_integer_value(v);
-	if (json_is_real(v))
-		return (int64_t)json_real_value(v);
-	if (json_is_string(v) && json_string_length(v) > 0) {
-		n = strtoll(json_string_value(v), &end, 10);
-		if (*end == '\0' && n >= 0 && n <= 3650)
-			return n;
-	}
-	return iv->en->terms_days;
+		n = json_integer_value(v);
+	else if (json_is_real(v) && json_real_value(v) ==
+	    (double)(int64_t)json_real_value(v) && json_real_value(v) >= 0 &&
+	    json_real_value(v) <= 3650)
+		n = (int64_t)json_real_value(v);	/* jrec reads all as real */
+	else if (json_is_string(v)) {
+		for (s = json_string_value(v); *s >= '0' && *s <= '9' &&
+		    n <= 3650; s++)
+			n = n * 10 + (*s - '0');
+		if (*s != '\0')
+			n = -1;
+	} else
+		n = -1;
+	if (n < 0 || n > 3650)
+		die(EX_CONFIG, "customers file: customer '%s': "
+		    "payment_terms_days must be a whole number of days from 0 "
+		    "to 3650", iv->cu->id);
+	return n;
 }
 
 static const struct fxrate *
@@ -1006,7 +1112,7 @@ doc_finish(struct igen *g, struct doc *dc)
 	size_t i;
 	int e = 0, minor;
 
-	dc->net = dc->tax = DEC_ZERO;
+	dc->net = dc->tax = (dec){ 0, iv->minor };
 	for (i = 0; i < dc->d->nl && e == 0; i++) {
 		e = dec_add(dc->net, dc->d->l[i].net, &dc->net);
 		if (dc->d->l[i].lineage[0] != '\0' &&
@@ -1071,8 +1177,12 @@ jw_strn0(struct jw *w, const char *s)
 
 static void
 party(struct jw *w, const char *id, const char *name, const char *tax_id,
-    const char *country, const char *region, json_t *address)
+    const char *country, const char *region, json_t *address, json_t *obj)
 {
+	static const char *const contact[] = { "email", "phone", "website",
+	    NULL };
+	const char *const *k;
+
 	jw_open(w, '{');
 	JW_KEY(w, "id");
 	jw_str(w, id);
@@ -1089,6 +1199,11 @@ party(struct jw *w, const char *id, const char *name, const char *tax_id,
 		jw_json(w, address, NULL);
 	else
 		jw_null(w);
+	for (k = contact; *k != NULL; k++)
+		if (sstr(obj, *k) != NULL) {
+			jw_key(w, *k);
+			jw_str(w, sstr(obj, *k));
+		}
 	jw_close(w, '}');
 }
 
@@ -1122,11 +1237,11 @@ doc_json(struct doc *dc, struct buf *o)
 	jw_strn0(&w, dc->ref);
 	JW_KEY(&w, "entity");
 	party(&w, iv->en->id, iv->en->name, iv->en->tax_id, iv->en->country,
-	    iv->en->region, iv->en->address);
+	    iv->en->region, iv->en->address, iv->en->obj);
 	JW_KEY(&w, "customer");
 	party(&w, cu->id, cust_str(cu, "name"), cust_str(cu, "tax_id"),
 	    cu->country, cust_str(cu, "region"),
-	    json_is_object(addr) ? addr : NULL);
+	    json_is_object(addr) ? addr : NULL, cu->obj);
 	JW_KEY(&w, "period_start");
 	jw_time(&w, iv->ps);
 	JW_KEY(&w, "period_end");
@@ -1149,7 +1264,7 @@ doc_json(struct doc *dc, struct buf *o)
 		JW_KEY(&w, "line");
 		jw_int(&w, (int64_t)i + 1);
 		JW_KEY(&w, "rated_key");
-		jw_str(&w, l->rkey);
+		jw_strn(&w, l->rkey, 2 * KEY_LEN);
 		JW_KEY(&w, "line_type");
 		jw_str(&w, l->line_type);
 		JW_KEY(&w, "charge");
@@ -1401,7 +1516,7 @@ render(struct igen *g, struct invoice *iv, const char *number,
 {
 	static const char *const ext[] = { "ndjson", "txt", "html", "xml" };
 	struct buf *o = &iv->out, one = { 0 };
-	const char *why = NULL;
+	const char *why = NULL, *p;
 	char hex[KEY_HEXLEN];
 	json_t *doc = NULL;
 	int r = 0;
@@ -1439,8 +1554,11 @@ render(struct igen *g, struct invoice *iv, const char *number,
 		die(EX_SOFTWARE, "--format %s: %s", ext[g->fmt], why);
 	if (g->outdir != NULL) {
 		key_hex(key, KEY_LEN, hex);
-		buf_printf(&iv->files, "%s/%s%s.%s%c", g->outdir,
-		    number ? number : "draft-", number ? "" : hex,
+		buf_printf(&iv->files, "%s/", g->outdir);
+		/* a number may hold '/' ("FA/2026/0001"): not in a name */
+		for (p = number ? number : "draft-"; *p != '\0'; p++)
+			buf_addc(&iv->files, *p == '/' ? '_' : *p);
+		buf_printf(&iv->files, "%s.%s%c", number ? "" : hex,
 		    ext[g->fmt], '\0');
 		buf_add(&iv->files, &one.len, sizeof(one.len));
 		buf_add(&iv->files, one.p, one.len);
@@ -1453,7 +1571,7 @@ static void
 doc_emit(struct igen *g, struct doc *dc, const char *cum)
 {
 	struct invoice *iv = dc->iv;
-	char scope[NUMLEN], d[16], tot[DEC_FMTMAX];
+	char scope[NUMLEN], tot[DEC_FMTMAX];
 	struct ldg_inv st;
 	struct ldg_doc ld;
 	struct buf rec = { 0 };
@@ -1483,9 +1601,11 @@ doc_emit(struct igen *g, struct doc *dc, const char *cum)
 		ld.record = rec.p;
 		ld.reclen = rec.len - 1;
 		if (ldg_doc_put(g->ldg, &ld) < 0)
-			die(EX_DATAERR, "ledger: document number %s is already "
-			    "used; the sequence of entity '%s' was altered",
-			    dc->number, iv->en->id);
+			die(EX_CONFIG, "document number %s of entity '%s' is "
+			    "already another document's: give each entity's "
+			    "number formats a prefix of its own (or the "
+			    "ledger's sequence was altered)", dc->number,
+			    iv->en->id);
 		memset(&st, 0, sizeof(st));
 		st.entity = iv->en->id;
 		st.customer = iv->cu->id;
@@ -1504,7 +1624,6 @@ doc_emit(struct igen *g, struct doc *dc, const char *cum)
 	buf_free(&rec);
 	iv->ndocs++;
 	g->ndocs[dc->kind]++;
-	(void)d;
 }
 
 static void
@@ -1569,8 +1688,11 @@ invoice_make(struct igen *g, struct invoice *iv)
 	dc.version = had ? st.version + 1 : 0;
 	dc.ref = had ? st.number : NULL;
 	if (doc_finish(g, &dc) == 0) {
+		/* a note of total 0 (only the credit applied changed) goes
+		 * by the amount due */
 		dc.kind = !had ? DK_INVOICE : dec_sign(dc.total) < 0 ?
-		    DK_CREDIT : DK_DEBIT;
+		    DK_CREDIT : dec_sign(dc.total) > 0 ? DK_DEBIT :
+		    dec_sign(dc.due) < 0 ? DK_CREDIT : DK_DEBIT;
 		cum = state_dump(&now);
 		doc_emit(g, &dc, cum);
 		free(cum);
@@ -1778,7 +1900,8 @@ run(struct igen *g)
 	read_input(g);
 	if (g->ni > 0)
 		qsort(g->iv, g->ni, sizeof(*g->iv), inv_cmp);
-	if (g->ldg != NULL)
+	/* drafts only read: they take no lock and hold no issuer up */
+	if (g->ldg != NULL && g->issue)
 		ldg_begin(g->ldg);
 	for (i = 0; i < g->ni; i++) {
 		iv = g->iv[i];
@@ -1790,7 +1913,7 @@ run(struct igen *g)
 		else
 			invoice_make(g, iv);
 	}
-	if (g->ldg != NULL)
+	if (g->ldg != NULL && g->issue)
 		ldg_commit(g->ldg);
 
 	/* durable: now the documents and the rejects */
@@ -1826,7 +1949,7 @@ fx_load(struct igen *g)
 	const char *s, *why;
 	char day[40];
 	int64_t t;
-	size_t i;
+	size_t i, j;
 
 	conf_open(&cf, g->fx_path, "FX table", FX_MAXFILE);
 	conf_unknown(&cf, cf.root, keys, NULL, NULL);
@@ -1863,8 +1986,15 @@ fx_load(struct igen *g)
 			continue;
 		}
 		memcpy(f->to, s, 4);
-		if (conf_dec(&cf, o, "rate", 1, 1, &f->rate) == 0)
-			g->nfx++;
+		if (conf_dec(&cf, o, "rate", 1, 1, &f->rate) < 0)
+			continue;
+		for (j = 0; j < g->nfx; j++)
+			if (g->fx[j].day == f->day &&
+			    strcmp(g->fx[j].from, f->from) == 0 &&
+			    strcmp(g->fx[j].to, f->to) == 0)
+				conf_err(&cf, "rates[%zu] is for the same day "
+				    "and currencies", j);
+		g->nfx++;
 	}
 	conf_done(&cf);
 	conf_close(&cf);
@@ -1995,6 +2125,7 @@ main(int argc, char **argv)
 	struct igen g;
 	char *rejects_default = NULL;
 	int ch, rc = 0, draft = 0;
+	size_t i;
 
 	u_setprogname(argv[0]);
 	cli_init(usage);
@@ -2118,6 +2249,12 @@ main(int argc, char **argv)
 	entities_load(&g.ents, g.entities_path);
 	taxtab_load(&g.tax, g.tax_path);
 	cust_load(&g.cust, g.customers_path);
+	for (i = 0; i < g.tax.n; i++)
+		if (entity_get(&g.ents, g.tax.v[i].entity) == NULL)
+			die(EX_CONFIG, "tax table '%s': rules[%zu] is for entity "
+			    "'%s', which is not in the entities file '%s'",
+			    g.tax_path, g.tax.v[i].idx, g.tax.v[i].entity,
+			    g.entities_path);
 	if (g.fx_path != NULL)
 		fx_load(&g);
 	if (g.ledger_path != NULL)

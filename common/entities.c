@@ -219,6 +219,39 @@ entity_free(struct entity *en)
 		json_decref(en->obj);
 }
 
+/*
+ * Documents of all entities share one namespace of numbers in the
+ * ledger: two entities whose formats give the same numbers would clash.
+ */
+static void
+same_numbers(struct conf *cf, const struct entities *es)
+{
+	char a[NUMBER_MAX + 1], b[NUMBER_MAX + 1], s[NUMBER_MAX + 1];
+	size_t i, j;
+	int k, l;
+
+	for (i = 0; i < es->n; i++)
+		for (k = 0; k < 3; k++)
+			for (j = i + 1; es->v[i].fmt[k] && j < es->n; j++)
+				for (l = 0; l < 3; l++) {
+					if (es->v[j].fmt[l] == NULL)
+						continue;
+					doc_number(es->v[i].fmt[k], 2026, 1, 1,
+					    a, sizeof(a), s, sizeof(s));
+					doc_number(es->v[j].fmt[l], 2026, 1, 1,
+					    b, sizeof(b), s, sizeof(s));
+					if (strcmp(a, b) != 0)
+						continue;
+					conf_where(cf, "entities[%zu] ('%s')",
+					    j, es->v[j].id);
+					conf_err(cf, "%s gives the numbers "
+					    "entities[%zu] ('%s') does (%s): "
+					    "each entity needs a prefix of its "
+					    "own", fmt_keys[l], i, es->v[i].id,
+					    a);
+				}
+}
+
 void
 entities_load(struct entities *es, const char *path)
 {
@@ -246,6 +279,7 @@ entities_load(struct entities *es, const char *path)
 		    hmap_get(&es->by_id, es->v[i].id) == NULL)
 			hmap_put(&es->by_id, es->v[i].id, &es->v[i]);
 	}
+	same_numbers(&cf, es);
 	conf_done(&cf);
 	conf_close(&cf);
 }

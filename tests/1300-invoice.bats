@@ -203,3 +203,56 @@ sums() {
 	expect_status 64
 	[[ "$output" == *"--issue needs --ledger"* ]]
 }
+
+@test "a discount of the whole bill is shared among its tax categories, as EN 16931 allowances are" {
+	{
+		rline 1 cus_initech 100.00 EUR ebook
+		rline 2 cus_initech 100.00
+		rline 3 cus_initech -20.00 EUR "" discount | sed 's/"charge":"c3"/"charge":null/'
+	} | ig >"$T/a"
+	# -10.00 each: 5.5 % of 90.00 and 20 % of 90.00, not 20 % of -20.00
+	jq -e '[.tax_lines[] | [.rate, .base, .tax]] == [["5.5","90.00","4.95"],["20","90.00","18.00"]] and .total == "202.95"' "$T/a"
+	jq -e '[.lines[] | select(.line_type == "discount") | [.rated_key, .net, .tax_rate]] == [["00000000000000000000000000000003","-10.00","5.5"],["00000000000000000000000000000003","-10.00","20"]]' "$T/a"
+	[ "$(sums "$T/a")" = ok ]
+	# uneven shares keep every cent: 0.01 over two categories
+	{
+		rline 1 cus_initech 1.00 EUR ebook
+		rline 2 cus_initech 2.00
+		rline 3 cus_initech -0.01 EUR "" discount | sed 's/"charge":"c3"/"charge":null/'
+	} | ig >"$T/b"
+	jq -e '[.lines[] | select(.line_type == "discount") | .net] == ["-0.01"]' "$T/b"
+	[ "$(sums "$T/b")" = ok ]
+}
+
+@test "contact details of the entity and the customer are on the document" {
+	sed 's/"payment_terms_days": 30,/"payment_terms_days": 30, "email": "billing@acme.example", "website": "https:\/\/acme.example",/' \
+	    testdata/entities.json >"$T/ent"
+	sed 's/"name":"Initech SARL"/"name":"Initech SARL","email":"ap@initech.example"/' \
+	    testdata/customers.ndjson >"$T/cust"
+	rline 1 cus_initech 1.00 | "$BIN/invoice-gen" --entities "$T/ent" \
+	    --tax testdata/tax.json --customers "$T/cust" --rejects "$T/r" >"$T/a"
+	jq -e '.entity.email == "billing@acme.example" and .entity.website == "https://acme.example" and .customer.email == "ap@initech.example"' "$T/a"
+}
+
+@test "more bad configuration: numbers two entities share, a customer's payment terms, FX and tax for unknown entities" {
+	sed 's/"invoice_number_format": "ACME-EU-{yyyy}-{seq:6}"/"invoice_number_format": "ACME-US-{yyyy}-{seq:6}"/' \
+	    testdata/entities.json >"$T/ent"
+	run "$BIN/invoice-gen" --entities "$T/ent" --tax testdata/tax.json \
+	    --customers testdata/customers.ndjson </dev/null
+	expect_status 78
+	[[ "$output" == *"entities[1] ('acme-eu'): invoice_number_format gives the numbers entities[0] ('acme-us') does (ACME-US-2026-000001): each entity needs a prefix of its own"* ]]
+	sed 's/"payment_terms_days":15/"payment_terms_days":-40/' testdata/customers.ndjson >"$T/cust"
+	run "$BIN/invoice-gen" --entities testdata/entities.json --tax testdata/tax.json \
+	    --customers "$T/cust" --rejects "$T/r" <(rline 1 cus_initech 1.00)
+	expect_status 78
+	[[ "$output" == *"customer 'cus_initech': payment_terms_days must be a whole number of days from 0 to 3650"* ]]
+	printf '{"rates":[{"date":"2026-10-30","from":"JPY","to":"USD","rate":"0.0066"},{"date":"2026-10-30","from":"JPY","to":"USD","rate":"0.0067"}]}\n' >"$T/fx"
+	run ig --fx "$T/fx" </dev/null
+	expect_status 78
+	[[ "$output" == *"rates[1]: rates[0] is for the same day and currencies"* ]]
+	printf '{"rules":[{"entity":"acme-xx","country":"FR","rate":"20"}]}\n' >"$T/tax"
+	run "$BIN/invoice-gen" --entities testdata/entities.json --tax "$T/tax" \
+	    --customers testdata/customers.ndjson </dev/null
+	expect_status 78
+	[[ "$output" == *"rules[0] is for entity 'acme-xx', which is not in the entities file"* ]]
+}

@@ -201,3 +201,35 @@ docs() {
 	cat "$T/o1" "$T/o2" | jq -r .number | sort >"$T/n"
 	seq -f 'ACME-EU-2026-%06g' 1 80 | same - "$T/n"
 }
+
+@test "a line that changes tax category is taken back from the old one and billed in the new" {
+	rline 1 cus_initech 10.00 >"$T/in"
+	ig --issue "$T/in" >/dev/null
+	sed 's/"name":"Initech SARL"/"name":"Initech SARL","tax_exempt":true/' testdata/customers.ndjson >"$T/cust"
+	"$BIN/invoice-gen" --entities testdata/entities.json --tax testdata/tax.json \
+	    --customers "$T/cust" --ledger "$T/l" --rejects "$T/r" \
+	    --as-of 2026-11-02T12:00:00Z --issue "$T/in" >"$T/out"
+	[ "$(docs)" = "credit_note acme-eu-CN-2026-000001 0.00 -2.00 -2.00 ACME-EU-2026-000001" ]
+	jq -e '[.lines[] | [.net, .tax_category]] == [["-10.00","S"],["10.00","E"]]' "$T/out"
+	jq -e '[.tax_lines[] | [.category, .base, .tax]] == [["E","10.00","0.00"],["S","-10.00","-2.00"]]' "$T/out"
+}
+
+@test "a note whose total is 0 (only the credit applied changed) goes by the amount due" {
+	{ rline 1 cus_initech 10.00; rline 2 cus_initech -5.00 EUR "" credit; } >"$T/in"
+	ig --issue "$T/in" >/dev/null
+	sed -i '2s/"amount":"-5.00"/"amount":"-7.00"/' "$T/in"
+	ig --issue "$T/in" >"$T/out"
+	[ "$(docs)" = "credit_note acme-eu-CN-2026-000001 0.00 0.00 0.00 ACME-EU-2026-000001" ]
+	jq -e '.prepaid_credit == "-2.00" and .amount_due == "-2.00" and .lines == []' "$T/out"
+}
+
+@test "--output-dir: a number with '/' makes a file name with '_'" {
+	sed 's/"invoice_number_format": "ACME-EU-{yyyy}-{seq:6}"/"invoice_number_format": "FA\/{yyyy}\/{seq:4}"/' \
+	    testdata/entities.json >"$T/ent"
+	mkdir "$T/d"
+	rline 1 cus_initech 1.00 | "$BIN/invoice-gen" --entities "$T/ent" \
+	    --tax testdata/tax.json --customers testdata/customers.ndjson \
+	    --ledger "$T/l" --rejects "$T/r" --issue --output-dir "$T/d" >"$T/out"
+	[ "$(cat "$T/out")" = "$T/d/FA_2026_0001.ndjson" ]
+	jq -e '.number == "FA/2026/0001"' "$T/d/FA_2026_0001.ndjson"
+}
