@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cli.h"
@@ -61,6 +62,7 @@ struct sline {
 	dec		 qty, net, gross;	/* gross: inclusive prices */
 	char		 cat[CATLEN];		/* its tax category's id */
 	char		 lineage[KEY_HEXLEN];	/* "" when none */
+	int64_t		 ord;			/* its place on the bill */
 };
 
 struct scat {
@@ -160,7 +162,7 @@ usage(int code)
 "                   [--busy-timeout MS] [--max-line BYTES] [--max-depth N]\n"
 "                   [FILE...]\n"
 "       %s --replay --ledger PATH --entities FILE --tax FILE --customers FILE\n"
-"                   [FILE...]\n"
+"                   [--format F] [--output-dir DIR] [FILE...]\n"
 "       %s --void NUMBER --ledger PATH --entities FILE --tax FILE\n"
 "                   --customers FILE [--as-of TIME] [--format F] [--output-dir DIR]\n"
 "       %s --help | --version\n", progname, progname, progname, progname);
@@ -795,6 +797,7 @@ state_dump(const struct state *st)
 		json_object_set_new(e, "gross", jdec(l->gross));
 		json_object_set_new(e, "cat", json_string(l->cat));
 		json_object_set_new(e, "lineage", json_string(l->lineage));
+		json_object_set_new(e, "ord", json_integer((json_int_t)i));
 		json_object_set_new(ls, l->rkey, e);
 	}
 	for (i = 0; i < st->nc; i++) {
@@ -838,6 +841,14 @@ sstr(json_t *o, const char *k)
 	json_t *v = json_object_get(o, k);
 
 	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static int
+sline_cmp(const void *x, const void *y)
+{
+	const struct sline *a = x, *b = y;
+
+	return a->ord < b->ord ? -1 : a->ord > b->ord;
 }
 
 static int
@@ -891,8 +902,13 @@ state_load(const char *text, struct state *st)
 		    sdec(e, "gross", &sl.gross) < 0 ||
 		    sl.line_type == NULL;
 		line_add(st, &sl);
+		st->l[st->nl - 1].ord = json_integer_value(json_object_get(e,
+		    "ord"));
 	}
 	json_decref(o);
+	/* the lines in the order they were billed in, not by key */
+	if (st->nl > 1)
+		qsort(st->l, st->nl, sizeof(*st->l), sline_cmp);
 	return bad ? -1 : 0;
 }
 
@@ -1246,6 +1262,8 @@ doc_json(struct doc *dc, struct buf *o)
 	jw_time(&w, iv->ps);
 	JW_KEY(&w, "period_end");
 	jw_time(&w, iv->pe);
+	JW_KEY(&w, "timezone");
+	jw_str(&w, cu->timezone);
 	JW_KEY(&w, "issue_date");
 	day_str(dc->issue_day, day, sizeof(day));
 	jw_str(&w, day);
@@ -1515,6 +1533,7 @@ render(struct igen *g, struct invoice *iv, const char *number,
     const unsigned char *key, const char *rec, size_t len)
 {
 	static const char *const ext[] = { "ndjson", "txt", "html", "xml" };
+	static const char *const fmts[] = { "ndjson", "text", "html", "ubl" };
 	struct buf *o = &iv->out, one = { 0 };
 	const char *why = NULL, *p;
 	char hex[KEY_HEXLEN];
@@ -1551,7 +1570,7 @@ render(struct igen *g, struct invoice *iv, const char *number,
 	if (doc != NULL)
 		json_decref(doc);
 	if (r < 0)
-		die(EX_SOFTWARE, "--format %s: %s", ext[g->fmt], why);
+		die(EX_SOFTWARE, "--format %s: %s", fmts[g->fmt], why);
 	if (g->outdir != NULL) {
 		key_hex(key, KEY_LEN, hex);
 		buf_printf(&iv->files, "%s/", g->outdir);
@@ -2239,6 +2258,11 @@ main(int argc, char **argv)
 		    "--output-dir DIR");
 		usage(EX_USAGE);
 	}
+	if (g.fmt == F_UBL && !g.issue && !g.replay && g.void_number == NULL) {
+		warnmsg("--format ubl is for issued documents (a UBL invoice "
+		    "needs its number): give --issue, or --replay");
+		usage(EX_USAGE);
+	}
 	if (g.void_number != NULL)
 		g.issue = 1;
 	if (g.as_of == INT64_MIN)
@@ -2246,6 +2270,9 @@ main(int argc, char **argv)
 
 	key_init();
 	out_init();
+	if (g.outdir != NULL && mkdir(g.outdir, 0777) < 0 && errno != EEXIST)
+		die(EX_CANTCREAT, "--output-dir '%s': %s", g.outdir,
+		    strerror(errno));
 	entities_load(&g.ents, g.entities_path);
 	taxtab_load(&g.tax, g.tax_path);
 	cust_load(&g.cust, g.customers_path);

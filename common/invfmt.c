@@ -1,22 +1,484 @@
 /*
  * invfmt.c: HTML and UBL renderings of invoice-gen's documents.
+ *
+ * Both read the document record (usage-to-cash(5)) through the same
+ * loaders: struct doc for the head and totals, struct line and struct
+ * taxl for the arrays, every amount parsed from its decimal string with
+ * dec.h and printed back exactly; nothing here is ever a double.  UBL
+ * wants a credit note's amounts positive, so its loaders negate them.
  */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dec.h"
 #include "invfmt.h"
+#include "tm.h"
+#include "tz.h"
+
+#define DAYLEN		16	/* "YYYY-MM-DD" and then some */
+
+/* ---- the record ---- */
+
+struct kind {
+	const char	*name;		/* the record's kind */
+	const char	*title;		/* on the page */
+	const char	*root;		/* UBL document element */
+	const char	*typetag, *typecode;
+	const char	*linetag, *qtytag;
+};
+
+/*
+ * A debit note is an Invoice with type code 383 (UNCL1001 "debit
+ * note"), which Peppol BIS Billing 3.0 accepts; UBL has no DebitNote in
+ * the Peppol profile.
+ */
+static const struct kind kinds[] = {
+	{ "invoice", "INVOICE", "Invoice", "cbc:InvoiceTypeCode", "380",
+	    "cac:InvoiceLine", "cbc:InvoicedQuantity" },
+	{ "credit_note", "CREDIT NOTE", "CreditNote",
+	    "cbc:CreditNoteTypeCode", "381", "cac:CreditNoteLine",
+	    "cbc:CreditedQuantity" },
+	{ "debit_note", "DEBIT NOTE", "Invoice", "cbc:InvoiceTypeCode",
+	    "383", "cac:InvoiceLine", "cbc:InvoicedQuantity" },
+};
+
+struct doc {
+	const struct kind *k;
+	json_t		*lines, *taxes, *seller, *buyer, *fx;
+	const char	*number, *ref, *cur, *issue, *due, *corr;
+	const char	*zone;		/* the customer's, NULL when absent */
+	int		 draft;
+	int		 sign;		/* -1: amounts negated */
+	dec		 net, tax, total, credit, payable;
+	char		 ps[DAYLEN], pe[DAYLEN]; /* period, inclusive */
+};
+
+struct line {
+	char		 id[24];
+	const char	*desc, *name, *charge, *cat;
+	dec		 qty, net, rate, gross;
+	int		 has_gross;
+	char		 ss[DAYLEN], se[DAYLEN];	/* "" when absent */
+};
+
+struct taxl {
+	const char	*cat, *name, *note;
+	dec		 rate, base, tax;
+	int		 incl;
+};
+
+struct addr {
+	const char	*line1, *line2, *city, *postal, *region, *country;
+};
+
+/* A decimal printed: dfmt(d).s lives to the end of the full expression. */
+struct dstr {
+	char	s[DEC_FMTMAX];
+};
+
+static int
+fail(const char **why, const char *msg)
+{
+	*why = msg;
+	return -1;
+}
+
+/* A non-empty string member, else NULL (o may be NULL or not an object). */
+static const char *
+jstr(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	if (!json_is_string(v) || json_string_length(v) == 0)
+		return NULL;
+	return json_string_value(v);
+}
+
+/* A decimal string member, negated when sign < 0. */
+static int
+jdec(json_t *o, const char *k, int sign, dec *d)
+{
+	const char *s = jstr(o, k);
+
+	if (s == NULL || dec_parse(s, strlen(s), d) != DEC_OK)
+		return -1;
+	if (sign < 0)
+		*d = dec_neg(*d);
+	return 0;
+}
+
+/* jdec, failing with a message that names the member */
+#define JDEC(o, k, sign, d, why)					\
+	(jdec((o), (k), (sign), (d)) == 0 ? 0 :				\
+	    fail((why), "'" k "' is missing or not a decimal string"))
+
+static struct dstr
+dfmt(dec d)
+{
+	struct dstr r;
+
+	if (dec_fmt(d, r.s, sizeof(r.s)) < 0)
+		r.s[0] = '\0';
+	return r;
+}
+
+static dec
+dabs(dec d)
+{
+	return dec_sign(d) < 0 ? dec_neg(d) : d;
+}
+
+/* "YYYY-MM-DD", the shape of the record's dates */
+static int
+is_day(const char *s)
+{
+	static const char pat[] = "dddd-dd-dd";
+	size_t i;
+
+	if (s == NULL || strlen(s) != sizeof(pat) - 1)
+		return 0;
+	for (i = 0; pat[i] != '\0'; i++)
+		if (pat[i] == 'd' ? s[i] < '0' || s[i] > '9' : s[i] != '-')
+			return 0;
+	return 1;
+}
+
+static int
+is_currency(const char *s)
+{
+	return s != NULL && strlen(s) == 3 && strspn(s,
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == 3;
+}
+
+static int64_t
+floordiv(int64_t a, int64_t b)
+{
+	return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
+
+/*
+ * The calendar day of a period bound.  A billing period runs from a local
+ * midnight to a local midnight in the customer's time zone, which the
+ * record names ("timezone"): the local date of the bound.  An end is
+ * exclusive, so its day is the one before: a month is "2026-10-01 ..
+ * 2026-10-31".  Without a zone (a record written before it was there),
+ * the day is that of the one midnight in [t - 10h, t + 14h), right for
+ * every zone from UTC-10 to UTC+13:45.
+ */
+static int
+bound_day(const char *s, const char *zone, int end, char *out)
+{
+	static struct tz *tz;		/* the last zone loaded */
+	const char *why;
+	int64_t t, sec, days, y;
+	unsigned m, d;
+	int n;
+
+	if (s == NULL || tm_parse(s, strlen(s), &t, &why) < 0)
+		return -1;
+	sec = floordiv(t, TM_NS_PER_SEC);
+	if (zone != NULL && (tz == NULL || strcmp(tz_name(tz), zone) != 0)) {
+		tz_free(tz);
+		tz = tz_load(zone, &why);
+	}
+	if (zone != NULL && tz != NULL)
+		days = floordiv(sec + tz_offset(tz, sec), 86400);
+	else
+		days = -floordiv(-(sec - 10 * 3600), 86400);
+	if (end)
+		days--;
+	tm_civil_from_days(days, &y, &m, &d);
+	n = snprintf(out, DAYLEN, "%04" PRId64 "-%02u-%02u", y, m, d);
+	return n < 0 || n >= DAYLEN ? -1 : 0;
+}
+
+static const struct kind *
+kind_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name != NULL && i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(kinds[i].name, name) == 0)
+			return &kinds[i];
+	return NULL;
+}
+
+/* The head's strings and objects; 0, or -1 with *why. */
+static int
+doc_strings(json_t *j, struct doc *d, const char **why)
+{
+	const char *state = jstr(j, "state");
+
+	if ((d->k = kind_find(jstr(j, "kind"))) == NULL)
+		return fail(why, "'kind' is not invoice, credit_note or "
+		    "debit_note");
+	d->number = jstr(j, "number");
+	d->draft = state != NULL && strcmp(state, "draft") == 0 &&
+	    d->number == NULL;
+	if (!d->draft && d->number == NULL)
+		return fail(why, "an issued document has no 'number'");
+	d->ref = jstr(j, "references");
+	d->corr = jstr(j, "correlation_id");
+	if (!is_currency(d->cur = jstr(j, "currency")))
+		return fail(why, "'currency' is not an ISO 4217 code");
+	if (!is_day(d->issue = jstr(j, "issue_date")) ||
+	    !is_day(d->due = jstr(j, "due_date")))
+		return fail(why, "'issue_date' or 'due_date' is not a date");
+	d->seller = json_object_get(j, "entity");
+	d->buyer = json_object_get(j, "customer");
+	if (!json_is_object(d->seller) || !json_is_object(d->buyer))
+		return fail(why, "'entity' or 'customer' is not an object");
+	d->lines = json_object_get(j, "lines");
+	d->taxes = json_object_get(j, "tax_lines");
+	if (!json_is_array(d->lines) || !json_is_array(d->taxes))
+		return fail(why, "'lines' or 'tax_lines' is not an array");
+	d->fx = json_object_get(j, "fx");
+	if (json_is_null(d->fx))
+		d->fx = NULL;
+	else if (!json_is_object(d->fx))
+		return fail(why, "'fx' is neither an object nor null");
+	return 0;
+}
+
+/*
+ * A document record; positive: a credit note's amounts negated (UBL
+ * states them as positive numbers under CreditNote).
+ */
+static int
+doc_load(json_t *j, int positive, struct doc *d, const char **why)
+{
+	memset(d, 0, sizeof(*d));
+	if (!json_is_object(j))
+		return fail(why, "the document is not a JSON object");
+	if (doc_strings(j, d, why) < 0)
+		return -1;
+	d->sign = positive && strcmp(d->k->name, "credit_note") == 0 ? -1 : 1;
+	if (JDEC(j, "net", d->sign, &d->net, why) < 0 ||
+	    JDEC(j, "tax", d->sign, &d->tax, why) < 0 ||
+	    JDEC(j, "total", d->sign, &d->total, why) < 0 ||
+	    JDEC(j, "prepaid_credit", d->sign, &d->credit, why) < 0 ||
+	    JDEC(j, "amount_due", d->sign, &d->payable, why) < 0)
+		return -1;
+	d->zone = jstr(j, "timezone");
+	if (bound_day(jstr(j, "period_start"), d->zone, 0, d->ps) < 0 ||
+	    bound_day(jstr(j, "period_end"), d->zone, 1, d->pe) < 0)
+		return fail(why, "'period_start' or 'period_end' is not an "
+		    "RFC 3339 time");
+	return 0;
+}
+
+/* What a line without a name or charge is: its type, in words. */
+static const char *
+type_label(const char *type)
+{
+	static const char *const label[][2] = {
+		{ "discount", "Discount" }, { "flat", "Flat fee" },
+		{ "true_up", "Minimum commitment true-up" },
+		{ "usage", "Usage" },
+	};
+	size_t i;
+
+	for (i = 0; type != NULL && i < sizeof(label) / sizeof(label[0]); i++)
+		if (strcmp(label[i][0], type) == 0)
+			return label[i][1];
+	return type;
+}
+
+static int
+line_load(json_t *j, size_t i, int sign, const char *zone, struct line *l,
+    const char **why)
+{
+	json_t *n = json_object_get(j, "line"), *g;
+
+	memset(l, 0, sizeof(*l));
+	if (!json_is_object(j))
+		return fail(why, "a line is not an object");
+	snprintf(l->id, sizeof(l->id), "%" PRId64, json_is_integer(n) ?
+	    (int64_t)json_integer_value(n) : (int64_t)i + 1);
+	l->name = jstr(j, "name");
+	l->charge = jstr(j, "charge");
+	l->desc = l->name ? l->name : l->charge ? l->charge :
+	    type_label(jstr(j, "line_type"));
+	if (l->desc == NULL)
+		return fail(why, "a line has no name, charge or line_type");
+	if ((l->cat = jstr(j, "tax_category")) == NULL)
+		return fail(why, "a line has no 'tax_category'");
+	if (JDEC(j, "quantity", sign, &l->qty, why) < 0 ||
+	    JDEC(j, "net", sign, &l->net, why) < 0 ||
+	    JDEC(j, "tax_rate", 1, &l->rate, why) < 0)
+		return -1;
+	if ((g = json_object_get(j, "gross")) != NULL && !json_is_null(g)) {
+		if (JDEC(j, "gross", sign, &l->gross, why) < 0)
+			return -1;
+		l->has_gross = 1;
+	}
+	if (bound_day(jstr(j, "service_start"), zone, 0, l->ss) < 0 ||
+	    bound_day(jstr(j, "service_end"), zone, 1, l->se) < 0)
+		l->ss[0] = l->se[0] = '\0';
+	return 0;
+}
+
+static int
+taxl_load(json_t *j, int sign, struct taxl *t, const char **why)
+{
+	memset(t, 0, sizeof(*t));
+	if (!json_is_object(j))
+		return fail(why, "a tax line is not an object");
+	if ((t->cat = jstr(j, "category")) == NULL)
+		return fail(why, "a tax line has no 'category'");
+	t->name = jstr(j, "name");
+	t->note = jstr(j, "note");
+	t->incl = json_is_true(json_object_get(j, "inclusive"));
+	if (JDEC(j, "rate", 1, &t->rate, why) < 0 ||
+	    JDEC(j, "base", sign, &t->base, why) < 0 ||
+	    JDEC(j, "tax", sign, &t->tax, why) < 0)
+		return -1;
+	return 0;
+}
+
+/* A party's name, its id when it has none. */
+static const char *
+pname(json_t *p)
+{
+	const char *s = jstr(p, "name");
+
+	return s != NULL ? s : jstr(p, "id");
+}
+
+/* A party's address, its country and region when it has none. */
+static void
+addr_get(json_t *p, struct addr *a)
+{
+	json_t *o = json_object_get(p, "address");
+
+	a->line1 = jstr(o, "line1");
+	a->line2 = jstr(o, "line2");
+	a->city = jstr(o, "city");
+	a->postal = jstr(o, "postal_code");
+	if ((a->region = jstr(o, "region")) == NULL)
+		a->region = jstr(p, "region");
+	if ((a->country = jstr(o, "country")) == NULL)
+		a->country = jstr(p, "country");
+}
+
+/* ---- markup shared by HTML and XML ---- */
+
+/*
+ * Text for HTML and XML alike: the five markup characters as entities,
+ * and what XML 1.0 cannot carry at all (C0 controls but tab, newline
+ * and return; U+FFFE and U+FFFF) as U+FFFD.  jansson hands us valid
+ * UTF-8 without NUL, so nothing else needs care.
+ */
+static const char *
+entity(int c)
+{
+	switch (c) {
+	case '&':
+		return "&amp;";
+	case '<':
+		return "&lt;";
+	case '>':
+		return "&gt;";
+	case '"':
+		return "&quot;";
+	case '\'':
+		return "&#39;";
+	}
+	return NULL;
+}
+
+static void
+esc(struct buf *b, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	const char *e;
+
+	for (; *p != '\0'; p++) {
+		if ((e = entity(*p)) != NULL)
+			buf_adds(b, e);
+		else if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
+			buf_adds(b, "\xef\xbf\xbd");
+		else if (p[0] == 0xef && p[1] == 0xbf &&
+		    (p[2] == 0xbe || p[2] == 0xbf)) {
+			buf_adds(b, "\xef\xbf\xbd");
+			p += 2;
+		} else
+			buf_addc(b, *p);
+	}
+}
+
+/* <name attr>text</name>, the text escaped, attr as given (or NULL) */
+static void
+el(struct buf *b, const char *name, const char *attr, const char *text)
+{
+	buf_printf(b, "<%s%s%s>", name, attr ? " " : "", attr ? attr : "");
+	esc(b, text);
+	buf_printf(b, "</%s>", name);
+}
+
+/* ---- HTML ---- */
+
+static const char css[] =
+"@page { size: A4; margin: 16mm 15mm 18mm; }\n"
+"* { box-sizing: border-box; }\n"
+"html { -webkit-print-color-adjust: exact; print-color-adjust: exact; }\n"
+"body { margin: 0; color: #1c1c1c; font: 9.5pt/1.45 \"DejaVu Sans\",\n"
+"  \"Liberation Sans\", Arial, \"Noto Sans CJK JP\", sans-serif; }\n"
+"article { break-after: page; page-break-after: always; }\n"
+"article:last-of-type { break-after: auto; page-break-after: auto; }\n"
+"@media screen {\n"
+"  body { background: #e8e8e8; }\n"
+"  article { background: #fff; width: 210mm; min-height: 297mm;\n"
+"    margin: 8mm auto; padding: 16mm 15mm;\n"
+"    box-shadow: 0 1px 4px rgba(0,0,0,.25); }\n"
+"}\n"
+"header, .parties, .summary { display: flex; gap: 10mm;\n"
+"  justify-content: space-between; align-items: flex-start; }\n"
+"header { border-bottom: 2px solid #1c1c1c; padding-bottom: 4mm;\n"
+"  margin-bottom: 6mm; }\n"
+".title { text-align: right; }\n"
+"h1 { font-size: 20pt; letter-spacing: .08em; margin: 0; }\n"
+".draft h1 { color: #b42318; }\n"
+".number { font-size: 11pt; font-weight: bold; }\n"
+"h2 { font-size: 7.5pt; text-transform: uppercase; color: #666;\n"
+"  margin: 0 0 1.5mm; }\n"
+".party { flex: 1; }\n"
+".pname { font-weight: bold; font-size: 10.5pt; }\n"
+".parties { margin-bottom: 7mm; }\n"
+"table { border-collapse: collapse; }\n"
+".meta th { text-align: left; font-weight: normal; color: #666;\n"
+"  padding: 0 5mm 0 0; }\n"
+".meta td { text-align: right; padding: 0; }\n"
+".lines { width: 100%; }\n"
+".lines th, .taxes th { text-align: left; font-size: 7.5pt;\n"
+"  text-transform: uppercase; color: #444;\n"
+"  border-bottom: 1px solid #1c1c1c; padding: 1.5mm 2mm; }\n"
+".lines td, .taxes td { border-bottom: 1px solid #ddd; padding: 1.5mm 2mm;\n"
+"  vertical-align: top; }\n"
+"thead { display: table-header-group; }\n"
+"tr, .summary, .fx, .notes p { break-inside: avoid;\n"
+"  page-break-inside: avoid; }\n"
+"th.n, td.n { text-align: right; white-space: nowrap;\n"
+"  font-variant-numeric: tabular-nums; }\n"
+".lines td.q { overflow-wrap: anywhere; white-space: normal; }\n"
+".sub { color: #666; font-size: 8pt; }\n"
+".summary { margin-top: 6mm; }\n"
+".totals td, .totals th { padding: 1mm 2mm; text-align: right; }\n"
+".totals th { font-weight: normal; }\n"
+".totals .grand th, .totals .grand td { border-top: 2px solid #1c1c1c;\n"
+"  font-weight: bold; font-size: 11pt; }\n"
+".fx, .notes { margin-top: 6mm; }\n"
+".notes p { margin: 0 0 2mm; }\n"
+"footer { margin-top: 8mm; color: #666; font-size: 8pt; }\n";
 
 void
 invfmt_html_begin(struct buf *b, const char *title)
 {
-	buf_printf(b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-	    "<title>%s</title></head><body>\n", title);
-}
-
-int
-invfmt_html(json_t *doc, struct buf *b, const char **why)
-{
-	(void)doc;
-	(void)b;
-	*why = "not written yet";
-	return -1;
+	buf_adds(b, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
+	    "<meta charset=\"utf-8\">\n");
+	el(b, "title", NULL, title != NULL ? title : "Invoices");
+	buf_printf(b, "\n<style>\n%s</style>\n</head><body>\n", css);
 }
 
 void
@@ -25,11 +487,756 @@ invfmt_html_end(struct buf *b)
 	buf_adds(b, "</body></html>\n");
 }
 
-int
-invfmt_ubl(json_t *doc, struct buf *b, const char **why)
+/* 1234567.50 as 1,234,567.50 */
+static void
+grouped(struct buf *b, dec d)
 {
-	(void)doc;
-	(void)b;
-	*why = "not written yet";
+	struct dstr f = dfmt(d);
+	const char *p = f.s;
+	size_t i, n;
+
+	if (*p == '-')
+		buf_addc(b, *p++);
+	n = strcspn(p, ".");
+	for (i = 0; i < n; i++) {
+		if (i > 0 && (n - i) % 3 == 0)
+			buf_addc(b, ',');
+		buf_addc(b, p[i]);
+	}
+	buf_adds(b, p + n);
+}
+
+/* <td class="n">1,234.50 EUR</td>, cur NULL for none */
+static void
+h_amount(struct buf *b, dec d, const char *cur)
+{
+	buf_adds(b, "<td class=\"n\">");
+	grouped(b, d);
+	if (cur != NULL)
+		buf_printf(b, " %s", cur);
+	buf_adds(b, "</td>");
+}
+
+/* "20%", "8.875% incl." */
+static void
+h_rate(struct buf *b, dec rate, int incl)
+{
+	esc(b, dfmt(dec_normalize(rate)).s);
+	buf_adds(b, incl ? "% incl." : "%");
+}
+
+static void
+h_opt(struct buf *b, const char *s)
+{
+	if (s != NULL)
+		el(b, "div", NULL, s);
+}
+
+/* sep and s, when there is an s */
+static void
+h_then(struct buf *b, const char *sep, const char *s)
+{
+	if (s != NULL) {
+		buf_adds(b, sep);
+		esc(b, s);
+	}
+}
+
+/*
+ * The city line: North America and Australia write "City, ST 12345",
+ * most others "12345 City" with the region on a line of its own.
+ */
+static void
+h_city(struct buf *b, const struct addr *a)
+{
+	static const char cityfirst[] = "US CA AU";
+	int cf = a->country != NULL && strlen(a->country) == 2 &&
+	    strstr(cityfirst, a->country) != NULL && a->city != NULL;
+
+	if (cf) {
+		buf_adds(b, "<div>");
+		esc(b, a->city);
+		h_then(b, ", ", a->region);
+		h_then(b, a->region ? " " : ", ", a->postal);
+		buf_adds(b, "</div>");
+		return;
+	}
+	if (a->city != NULL || a->postal != NULL) {
+		buf_adds(b, "<div>");
+		h_then(b, "", a->postal);
+		h_then(b, a->postal ? " " : "", a->city);
+		buf_adds(b, "</div>");
+	}
+	h_opt(b, a->region);
+}
+
+static void
+h_address(struct buf *b, const struct addr *a)
+{
+	h_opt(b, a->line1);
+	h_opt(b, a->line2);
+	h_city(b, a);
+	h_opt(b, a->country);
+}
+
+static void
+h_party(struct buf *b, const char *heading, json_t *p)
+{
+	struct addr a;
+	const char *tax = jstr(p, "tax_id");
+
+	buf_printf(b, "<div class=\"party\"><h2>%s</h2>", heading);
+	el(b, "div", "class=\"pname\"", pname(p));
+	addr_get(p, &a);
+	h_address(b, &a);
+	if (tax != NULL) {
+		buf_adds(b, "<div>Tax ID ");
+		esc(b, tax);
+		buf_adds(b, "</div>");
+	}
+	buf_adds(b, "</div>\n");
+}
+
+static void
+h_head(struct buf *b, const struct doc *d)
+{
+	buf_adds(b, "<header>\n");
+	h_party(b, "From", d->seller);
+	buf_printf(b, "<div class=\"title\"><h1>%s%s</h1>",
+	    d->draft ? "DRAFT " : "", d->k->title);
+	el(b, "div", "class=\"number\"", d->draft ? "Not issued: no number "
+	    "yet" : d->number);
+	if (d->ref != NULL) {
+		buf_adds(b, "<div class=\"ref\">Corrects invoice ");
+		esc(b, d->ref);
+		buf_adds(b, "</div>");
+	}
+	buf_adds(b, "</div>\n</header>\n");
+}
+
+static void
+h_row(struct buf *b, const char *th, const char *td)
+{
+	buf_printf(b, "<tr><th>%s</th>", th);
+	el(b, "td", NULL, td);
+	buf_adds(b, "</tr>\n");
+}
+
+static void
+h_parties(struct buf *b, const struct doc *d)
+{
+	buf_adds(b, "<section class=\"parties\">\n");
+	h_party(b, "Bill to", d->buyer);
+	buf_adds(b, "<table class=\"meta\">\n");
+	h_row(b, "Issue date", d->issue);
+	if (strcmp(d->k->name, "credit_note") != 0)
+		h_row(b, "Due date", d->due);
+	buf_printf(b, "<tr><th>Period</th><td>%s &ndash; %s</td></tr>\n",
+	    d->ps, d->pe);
+	h_row(b, "Currency", d->cur);
+	if (jstr(d->buyer, "id") != NULL)
+		h_row(b, "Customer", jstr(d->buyer, "id"));
+	buf_adds(b, "</table>\n</section>\n");
+}
+
+static void
+h_line(struct buf *b, const struct doc *d, const struct line *l)
+{
+	buf_printf(b, "<tr><td class=\"n\">%s</td><td>", l->id);
+	esc(b, l->desc);
+	if (l->ss[0] != '\0' && (strcmp(l->ss, d->ps) != 0 ||
+	    strcmp(l->se, d->pe) != 0))
+		buf_printf(b, "<div class=\"sub\">Service %s &ndash; %s</div>",
+		    l->ss, l->se);
+	buf_adds(b, "</td><td class=\"n q\">");
+	grouped(b, l->qty);
+	buf_adds(b, "</td><td>");
+	esc(b, l->cat);
+	buf_addc(b, ' ');
+	h_rate(b, l->rate, 0);
+	buf_adds(b, "</td><td class=\"n\">");
+	grouped(b, l->net);
+	if (l->has_gross) {
+		buf_adds(b, "<div class=\"sub\">");
+		grouped(b, l->gross);
+		buf_adds(b, " incl. tax</div>");
+	}
+	buf_adds(b, "</td></tr>\n");
+}
+
+static int
+h_lines(struct buf *b, const struct doc *d, const char **why)
+{
+	struct line l;
+	size_t i;
+
+	buf_printf(b, "<table class=\"lines\"><thead><tr><th class=\"n\">#"
+	    "</th><th>Description</th><th class=\"n\">Quantity</th>"
+	    "<th>Tax</th><th class=\"n\">Net (%s)</th></tr></thead>"
+	    "<tbody>\n", d->cur);
+	for (i = 0; i < json_array_size(d->lines); i++) {
+		if (line_load(json_array_get(d->lines, i), i, 1, d->zone, &l,
+		    why) < 0)
+			return -1;
+		h_line(b, d, &l);
+	}
+	buf_adds(b, "</tbody></table>\n");
+	return 0;
+}
+
+static int
+h_taxes(struct buf *b, const struct doc *d, const char **why)
+{
+	struct taxl t;
+	size_t i;
+
+	buf_adds(b, "<table class=\"taxes\"><thead><tr><th>Tax</th>"
+	    "<th class=\"n\">Rate</th><th class=\"n\">Base</th>"
+	    "<th class=\"n\">Tax</th></tr></thead><tbody>\n");
+	for (i = 0; i < json_array_size(d->taxes); i++) {
+		if (taxl_load(json_array_get(d->taxes, i), 1, &t, why) < 0)
+			return -1;
+		buf_adds(b, "<tr><td>");
+		esc(b, t.cat);
+		if (t.name != NULL) {
+			buf_adds(b, " <span class=\"sub\">");
+			esc(b, t.name);
+			buf_adds(b, "</span>");
+		}
+		buf_adds(b, "</td><td class=\"n\">");
+		h_rate(b, t.rate, t.incl);
+		buf_adds(b, "</td>");
+		h_amount(b, t.base, NULL);
+		h_amount(b, t.tax, NULL);
+		buf_adds(b, "</tr>\n");
+	}
+	buf_adds(b, "</tbody></table>\n");
+	return 0;
+}
+
+static void
+h_total(struct buf *b, const char *cls, const char *label, dec d,
+    const char *cur)
+{
+	buf_printf(b, "<tr%s%s%s><th>%s</th>", cls ? " class=\"" : "",
+	    cls ? cls : "", cls ? "\"" : "", label);
+	h_amount(b, d, cur);
+	buf_adds(b, "</tr>\n");
+}
+
+static int
+h_summary(struct buf *b, const struct doc *d, const char **why)
+{
+	int credit = dec_sign(d->credit) != 0;
+
+	buf_adds(b, "<div class=\"summary\">\n");
+	if (h_taxes(b, d, why) < 0)
+		return -1;
+	buf_adds(b, "<table class=\"totals\">\n");
+	h_total(b, NULL, "Net", d->net, d->cur);
+	h_total(b, NULL, "Tax", d->tax, d->cur);
+	h_total(b, credit ? NULL : "grand", "Total", d->total, d->cur);
+	if (credit) {
+		h_total(b, NULL, "Prepaid credit", d->credit, d->cur);
+		h_total(b, "grand", "Amount due", d->payable, d->cur);
+	}
+	buf_adds(b, "</table>\n</div>\n");
+	return 0;
+}
+
+/* The total in the seller's functional currency, when it differs. */
+static int
+h_fx(struct buf *b, const struct doc *d, const char **why)
+{
+	const char *from = jstr(d->fx, "from"), *to = jstr(d->fx, "to");
+	const char *day = jstr(d->fx, "date");
+	dec rate, net, tax, total;
+
+	if (d->fx == NULL)
+		return 0;
+	if (!is_currency(from) || !is_currency(to) || !is_day(day))
+		return fail(why, "'fx' lacks 'from', 'to' or 'date'");
+	if (JDEC(d->fx, "rate", 1, &rate, why) < 0 ||
+	    JDEC(d->fx, "net", 1, &net, why) < 0 ||
+	    JDEC(d->fx, "tax", 1, &tax, why) < 0 ||
+	    JDEC(d->fx, "total", 1, &total, why) < 0)
+		return -1;
+	buf_adds(b, "<p class=\"fx\">Total in functional currency: <strong>");
+	grouped(b, total);
+	buf_printf(b, " %s</strong> (net ", to);
+	grouped(b, net);
+	buf_adds(b, ", tax ");
+	grouped(b, tax);
+	buf_printf(b, ") at 1 %s = %s %s, the rate of %s.</p>\n", from,
+	    dfmt(rate).s, to, day);
+	return 0;
+}
+
+/* The tax lines' legal notes (reverse charge, exemptions). */
+static void
+h_notes(struct buf *b, const struct doc *d)
+{
+	json_t *t;
+	size_t i, n = 0;
+
+	json_array_foreach(d->taxes, i, t) {
+		if (jstr(t, "note") == NULL || jstr(t, "category") == NULL)
+			continue;
+		if (n++ == 0)
+			buf_adds(b, "<section class=\"notes\"><h2>Notes"
+			    "</h2>\n");
+		buf_adds(b, "<p><strong>");
+		esc(b, jstr(t, "category"));
+		buf_adds(b, "</strong> ");
+		esc(b, jstr(t, "note"));
+		buf_adds(b, "</p>\n");
+	}
+	if (n > 0)
+		buf_adds(b, "</section>\n");
+}
+
+static void
+h_foot(struct buf *b, const struct doc *d)
+{
+	buf_adds(b, "<footer>");
+	if (d->draft)
+		buf_adds(b, "A draft, not a tax document: it is numbered "
+		    "when issued. ");
+	else if (dec_sign(d->payable) > 0) {
+		buf_printf(b, "Payment due by %s. Please quote ", d->due);
+		esc(b, d->number);
+		buf_adds(b, " with your payment. ");
+	}
+	if (d->corr != NULL) {
+		buf_adds(b, "Reference ");
+		esc(b, d->corr);
+		buf_adds(b, ".");
+	}
+	buf_adds(b, "</footer>\n");
+}
+
+int
+invfmt_html(json_t *j, struct buf *b, const char **why)
+{
+	struct doc d;
+	size_t mark = b->len;
+
+	if (doc_load(j, 0, &d, why) < 0)
+		return -1;
+	buf_printf(b, "<article class=\"doc%s\">\n", d.draft ? " draft" : "");
+	h_head(b, &d);
+	h_parties(b, &d);
+	if (h_lines(b, &d, why) < 0 || h_summary(b, &d, why) < 0 ||
+	    h_fx(b, &d, why) < 0) {
+		b->len = mark;
+		return -1;
+	}
+	h_notes(b, &d);
+	h_foot(b, &d);
+	buf_adds(b, "</article>\n");
+	return 0;
+}
+
+/* ---- UBL 2.1, Peppol BIS Billing 3.0 ---- */
+
+#define UBL_NS		"urn:oasis:names:specification:ubl:schema:xsd:"
+#define CUSTOMIZATION	"urn:cen.eu:en16931:2017#compliant" \
+			"#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
+#define PROFILE		"urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
+#define UNIT		"unitCode=\"C62\""	/* UN/ECE rec 20 "one" */
+
+/* An indenting XML writer. */
+struct xw {
+	struct buf	*b;
+	int		 depth;
+	char		 cur[32];	/* the currencyID attribute */
+};
+
+static void
+xw_indent(struct xw *x)
+{
+	int i;
+
+	for (i = 0; i < x->depth; i++)
+		buf_adds(x->b, "  ");
+}
+
+static void
+xw_open(struct xw *x, const char *tag)
+{
+	xw_indent(x);
+	buf_printf(x->b, "<%s>\n", tag);
+	x->depth++;
+}
+
+static void
+xw_close(struct xw *x, const char *tag)
+{
+	x->depth--;
+	xw_indent(x);
+	buf_printf(x->b, "</%s>\n", tag);
+}
+
+/* An element with text; nothing when text is NULL. */
+static void
+xw_el(struct xw *x, const char *tag, const char *attr, const char *text)
+{
+	if (text == NULL)
+		return;
+	xw_indent(x);
+	el(x->b, tag, attr, text);
+	buf_addc(x->b, '\n');
+}
+
+static void
+xw_amount(struct xw *x, const char *tag, dec d)
+{
+	xw_el(x, tag, x->cur, dfmt(d).s);
+}
+
+/* <tag><cbc:ID>id</cbc:ID></tag> */
+static void
+xw_id(struct xw *x, const char *tag, const char *id)
+{
+	xw_open(x, tag);
+	xw_el(x, "cbc:ID", NULL, id);
+	xw_close(x, tag);
+}
+
+static void
+xw_period(struct xw *x, const char *start, const char *end)
+{
+	xw_open(x, "cac:InvoicePeriod");
+	xw_el(x, "cbc:StartDate", NULL, start);
+	xw_el(x, "cbc:EndDate", NULL, end);
+	xw_close(x, "cac:InvoicePeriod");
+}
+
+/*
+ * The VAT categories that need an exemption reason (EN 16931 BR-E-10,
+ * BR-AE-10, BR-G-10, BR-IC-10, BR-O-10), with their VATEX code: E has
+ * none of its own, the reason is the note's text.
+ */
+static const char *const vatex[][2] = {
+	{ "AE", "VATEX-EU-AE" }, { "E", NULL }, { "G", "VATEX-EU-G" },
+	{ "K", "VATEX-EU-IC" }, { "O", "VATEX-EU-O" },
+};
+
+static const char *const *
+vatex_find(const char *cat)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(vatex) / sizeof(vatex[0]); i++)
+		if (strcmp(vatex[i][0], cat) == 0)
+			return vatex[i];
+	return NULL;
+}
+
+/*
+ * A TaxCategory or ClassifiedTaxCategory.  "Not subject to VAT" (O)
+ * has no rate at all (BR-O-05, BR-O-14); the exemption reason is
+ * stated once, in the document's tax subtotal (reason non-zero).
+ */
+static int
+ubl_taxcat(struct xw *x, const char *tag, const char *cat, dec rate,
+    int reason, const char *note, const char **why)
+{
+	const char *const *v = reason ? vatex_find(cat) : NULL;
+
+	if (v != NULL && v[1] == NULL && note == NULL)
+		return fail(why, "a tax line of category E has no 'note' to "
+		    "give as the exemption reason");
+	xw_open(x, tag);
+	xw_el(x, "cbc:ID", NULL, cat);
+	if (strcmp(cat, "O") != 0)
+		xw_el(x, "cbc:Percent", NULL, dfmt(dec_normalize(rate)).s);
+	if (v != NULL) {
+		xw_el(x, "cbc:TaxExemptionReasonCode", NULL, v[1]);
+		xw_el(x, "cbc:TaxExemptionReason", NULL, note);
+	}
+	xw_id(x, "cac:TaxScheme", "VAT");
+	xw_close(x, tag);
+	return 0;
+}
+
+static void
+ubl_head(struct xw *x, const struct doc *d)
+{
+	xw_el(x, "cbc:CustomizationID", NULL, CUSTOMIZATION);
+	xw_el(x, "cbc:ProfileID", NULL, PROFILE);
+	xw_el(x, "cbc:ID", NULL, d->number);
+	xw_el(x, "cbc:IssueDate", NULL, d->issue);
+	/* UBL 2.1 has no CreditNote/DueDate: nothing is due on a credit */
+	if (strcmp(d->k->root, "Invoice") == 0)
+		xw_el(x, "cbc:DueDate", NULL, d->due);
+	xw_el(x, d->k->typetag, NULL, d->k->typecode);
+	xw_el(x, "cbc:DocumentCurrencyCode", NULL, d->cur);
+	/*
+	 * Peppol wants a buyer reference or an order reference
+	 * (PEPPOL-EN16931-R003); the record has neither, and the
+	 * customer's account id is what the buyer can route it by.
+	 */
+	xw_el(x, "cbc:BuyerReference", NULL, jstr(d->buyer, "id"));
+	xw_period(x, d->ps, d->pe);
+	if (d->ref != NULL) {
+		xw_open(x, "cac:BillingReference");
+		xw_id(x, "cac:InvoiceDocumentReference", d->ref);
+		xw_close(x, "cac:BillingReference");
+	}
+}
+
+static void
+ubl_address(struct xw *x, const struct addr *a)
+{
+	xw_open(x, "cac:PostalAddress");
+	xw_el(x, "cbc:StreetName", NULL, a->line1);
+	xw_el(x, "cbc:AdditionalStreetName", NULL, a->line2);
+	xw_el(x, "cbc:CityName", NULL, a->city);
+	xw_el(x, "cbc:PostalZone", NULL, a->postal);
+	xw_el(x, "cbc:CountrySubentity", NULL, a->region);
+	xw_open(x, "cac:Country");
+	xw_el(x, "cbc:IdentificationCode", NULL, a->country);
+	xw_close(x, "cac:Country");
+	xw_close(x, "cac:PostalAddress");
+}
+
+/*
+ * A party; scheme: the TaxScheme its tax id is stated under, NULL to
+ * leave it out.
+ */
+static int
+ubl_party(struct xw *x, const char *tag, json_t *p, const char *scheme,
+    const char **why)
+{
+	const char *name = pname(p), *tax = jstr(p, "tax_id");
+	struct addr a;
+
+	addr_get(p, &a);
+	if (name == NULL || a.country == NULL)
+		return fail(why, "a party has no name or no country");
+	xw_open(x, tag);
+	xw_open(x, "cac:Party");
+	xw_open(x, "cac:PartyName");
+	xw_el(x, "cbc:Name", NULL, name);
+	xw_close(x, "cac:PartyName");
+	ubl_address(x, &a);
+	if (tax != NULL && scheme != NULL) {
+		xw_open(x, "cac:PartyTaxScheme");
+		xw_el(x, "cbc:CompanyID", NULL, tax);
+		xw_id(x, "cac:TaxScheme", scheme);
+		xw_close(x, "cac:PartyTaxScheme");
+	}
+	xw_open(x, "cac:PartyLegalEntity");
+	xw_el(x, "cbc:RegistrationName", NULL, name);
+	xw_close(x, "cac:PartyLegalEntity");
+	xw_close(x, "cac:Party");
+	xw_close(x, tag);
+	return 0;
+}
+
+static int
+ubl_taxes(struct xw *x, const struct doc *d, const char **why)
+{
+	struct taxl t;
+	size_t i;
+
+	if (json_array_size(d->taxes) == 0)
+		return fail(why, "the document has no tax lines");
+	xw_open(x, "cac:TaxTotal");
+	xw_amount(x, "cbc:TaxAmount", d->tax);
+	for (i = 0; i < json_array_size(d->taxes); i++) {
+		if (taxl_load(json_array_get(d->taxes, i), d->sign, &t,
+		    why) < 0)
+			return -1;
+		xw_open(x, "cac:TaxSubtotal");
+		xw_amount(x, "cbc:TaxableAmount", t.base);
+		xw_amount(x, "cbc:TaxAmount", t.tax);
+		if (ubl_taxcat(x, "cac:TaxCategory", t.cat, t.rate, 1, t.note,
+		    why) < 0)
+			return -1;
+		xw_close(x, "cac:TaxSubtotal");
+	}
+	xw_close(x, "cac:TaxTotal");
+	return 0;
+}
+
+static void
+ubl_totals(struct xw *x, const struct doc *d)
+{
+	xw_open(x, "cac:LegalMonetaryTotal");
+	xw_amount(x, "cbc:LineExtensionAmount", d->net);
+	xw_amount(x, "cbc:TaxExclusiveAmount", d->net);
+	xw_amount(x, "cbc:TaxInclusiveAmount", d->total);
+	/* a credit applied is a negative amount in the record */
+	if (dec_sign(d->credit) != 0)
+		xw_amount(x, "cbc:PrepaidAmount", dec_neg(d->credit));
+	xw_amount(x, "cbc:PayableAmount", d->payable);
+	xw_close(x, "cac:LegalMonetaryTotal");
+}
+
+/* How a line's net is stated as quantity x price / base quantity. */
+struct price {
+	dec	 qty, price, base;
+	dec	 charge;	/* a line charge (allowance if < 0), or 0 */
+	int	 has_base;
+};
+
+/* n / q when that is a decimal of at most 38 digits, at n's scale or more */
+static int
+div_exact(dec n, dec q, dec *p)
+{
+	dec back;
+	int s;
+
+	for (s = n.s; s <= DEC_MAXSCALE; s++)
+		if (dec_div(n, q, s, DEC_DOWN, p) == DEC_OK &&
+		    dec_mul(*p, q, &back) == DEC_OK && dec_cmp(back, n) == 0)
+			return 0;
 	return -1;
+}
+
+/*
+ * EN 16931 wants net = quantity x price / base quantity + charges -
+ * allowances (PEPPOL-EN16931-R120) and never a negative price (BR-27):
+ * a negative net (a discount) is a negative quantity at a positive
+ * price; a price that is no terminating decimal is the net per base
+ * quantity q; and a net without a quantity (a tier's flat amount, a
+ * note correcting an amount only) is a line charge at price 0.
+ */
+static void
+price_of(const struct line *l, struct price *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->qty = l->qty;
+	p->price = (dec){ 0, l->net.s };
+	if (dec_sign(l->net) == 0)
+		return;
+	if (dec_sign(l->qty) == 0) {
+		p->charge = l->net;
+		return;
+	}
+	if (dec_sign(l->qty) != dec_sign(l->net))
+		p->qty = dec_neg(p->qty);
+	if (div_exact(dabs(l->net), dabs(l->qty), &p->price) == 0)
+		return;
+	p->price = dabs(l->net);
+	p->base = dabs(l->qty);
+	p->has_base = 1;
+}
+
+static void
+ubl_charge(struct xw *x, dec charge)
+{
+	xw_open(x, "cac:AllowanceCharge");
+	xw_el(x, "cbc:ChargeIndicator", NULL, dec_sign(charge) > 0 ? "true" :
+	    "false");
+	xw_el(x, "cbc:AllowanceChargeReason", NULL, "Amount not "
+	    "proportional to the quantity");
+	xw_amount(x, "cbc:Amount", dabs(charge));
+	xw_close(x, "cac:AllowanceCharge");
+}
+
+static int
+ubl_line(struct xw *x, const struct doc *d, size_t i, const char **why)
+{
+	struct line l;
+	struct price p;
+
+	if (line_load(json_array_get(d->lines, i), i, d->sign, d->zone, &l,
+	    why) < 0)
+		return -1;
+	price_of(&l, &p);
+	xw_open(x, d->k->linetag);
+	xw_el(x, "cbc:ID", NULL, l.id);
+	xw_el(x, d->k->qtytag, UNIT, dfmt(p.qty).s);
+	xw_amount(x, "cbc:LineExtensionAmount", l.net);
+	if (l.ss[0] != '\0')
+		xw_period(x, l.ss, l.se);
+	if (dec_sign(p.charge) != 0)
+		ubl_charge(x, p.charge);
+	xw_open(x, "cac:Item");
+	xw_el(x, "cbc:Name", NULL, l.desc);
+	if (l.name != NULL && l.charge != NULL)
+		xw_id(x, "cac:SellersItemIdentification", l.charge);
+	if (ubl_taxcat(x, "cac:ClassifiedTaxCategory", l.cat, l.rate, 0,
+	    NULL, why) < 0)
+		return -1;
+	xw_close(x, "cac:Item");
+	xw_open(x, "cac:Price");
+	xw_amount(x, "cbc:PriceAmount", p.price);
+	if (p.has_base)
+		xw_el(x, "cbc:BaseQuantity", UNIT, dfmt(p.base).s);
+	xw_close(x, "cac:Price");
+	xw_close(x, d->k->linetag);
+	return 0;
+}
+
+/*
+ * Whether the document is all "not subject to VAT" (O): then it states
+ * no VAT identifier (BR-O-02), the seller's tax id being its tax
+ * registration (BT-32, a TaxScheme other than VAT) and the buyer's left
+ * out.
+ */
+static int
+all_o(const struct doc *d)
+{
+	json_t *t;
+	size_t i;
+
+	json_array_foreach(d->taxes, i, t) {
+		const char *c = jstr(t, "category");
+
+		if (c == NULL || strcmp(c, "O") != 0)
+			return 0;
+	}
+	return 1;
+}
+
+static int
+ubl_body(struct xw *x, const struct doc *d, const char **why)
+{
+	int o = all_o(d);
+	size_t i;
+
+	ubl_head(x, d);
+	if (ubl_party(x, "cac:AccountingSupplierParty", d->seller,
+	    o ? "TAX" : "VAT", why) < 0 ||
+	    ubl_party(x, "cac:AccountingCustomerParty", d->buyer,
+	    o ? NULL : "VAT", why) < 0 ||
+	    ubl_taxes(x, d, why) < 0)
+		return -1;
+	ubl_totals(x, d);
+	for (i = 0; i < json_array_size(d->lines); i++)
+		if (ubl_line(x, d, i, why) < 0)
+			return -1;
+	return 0;
+}
+
+int
+invfmt_ubl(json_t *j, struct buf *b, const char **why)
+{
+	struct xw x = { b, 1, "" };
+	struct doc d;
+	size_t mark = b->len;
+
+	if (doc_load(j, 1, &d, why) < 0)
+		return -1;
+	if (d.draft)
+		return fail(why, "a draft has no number: UBL is made of "
+		    "issued documents");
+	if (json_array_size(d.lines) == 0)
+		return fail(why, "the document has no lines (EN 16931 BR-16)");
+	snprintf(x.cur, sizeof(x.cur), "currencyID=\"%s\"", d.cur);
+	buf_printf(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	    "<%s xmlns=\"" UBL_NS "%s-2\"\n"
+	    "    xmlns:cac=\"" UBL_NS "CommonAggregateComponents-2\"\n"
+	    "    xmlns:cbc=\"" UBL_NS "CommonBasicComponents-2\">\n",
+	    d.k->root, d.k->root);
+	if (ubl_body(&x, &d, why) < 0) {
+		b->len = mark;
+		return -1;
+	}
+	buf_printf(b, "</%s>\n", d.k->root);
+	return 0;
 }

@@ -14,15 +14,28 @@
 
 /*
  * HTML: a self-contained page (styles inline, no script, no font or
- * image fetched), one <article> per document, each printed on pages of
- * its own.
+ * image fetched), one <article> per document, each printed on A4 pages
+ * of its own (scripts/invoice-pdf prints it with headless Chromium).
+ * invfmt_html_begin opens the page with its <title>, invfmt_html adds
+ * one document, invfmt_html_end closes the page.
  */
 void	invfmt_html_begin(struct buf *, const char *title);
-/* 0, or -1 with *why when the record lacks what a document needs. */
 int	invfmt_html(json_t *doc, struct buf *, const char **why);
 void	invfmt_html_end(struct buf *);
 
-/* One UBL 2.1 Invoice or CreditNote, a complete XML document. */
+/*
+ * One UBL 2.1 Invoice (an invoice, type 380; a debit note, 383) or
+ * CreditNote (381, its amounts positive), a complete XML document with
+ * what Peppol BIS Billing 3.0 requires that the record holds.  Drafts
+ * are refused: they have no number.
+ */
 int	invfmt_ubl(json_t *doc, struct buf *, const char **why);
+
+/*
+ * Both return 0, or -1 with *why (a static string) when the record
+ * lacks what the document needs; nothing is added to the buffer then.
+ * Period dates are the customer's local calendar days, inferred from
+ * the record's UTC instants (see bound_day in invfmt.c).
+ */
 
 #endif
