@@ -44,6 +44,7 @@
 #include "out.h"
 #include "rated.h"
 #include "reject.h"
+#include "stagein.h"
 #include "taxtab.h"
 #include "tm.h"
 #include "tz.h"
@@ -137,15 +138,14 @@ struct igen {
 	size_t		 nfx;
 	struct ledger	*ldg;
 	struct rej	 rej;
-	struct lr	 lr;
-	struct jrec	 jr;
+	struct stagein	 in;
 
 	struct hmap	 keys;		/* rated key -> struct iline * */
 	struct hmap	 invs;		/* invoice key -> struct invoice * */
 	struct invoice	**iv;
 	size_t		 ni;
 
-	uint64_t	 read, invoiced, dups, skipped, rejected, blank;
+	uint64_t	 invoiced, dups, skipped;	/* read, rejected: in's */
 	uint64_t	 ndocs[3], nfailed;
 };
 
@@ -177,29 +177,6 @@ usage(int code)
 }
 
 /* ---- reading rated lines ---- */
-
-struct src {
-	struct igen	*g;
-	struct rej_src	 s;
-};
-
-static void
-reject(struct src *s, const char *cls, const char *code, const char *field,
-    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static void
-reject(struct src *s, const char *cls, const char *code, const char *field,
-    const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	rej_add(&s->g->rej, &s->s, cls, code, field, "%s", msg);
-	s->g->rejected++;
-}
 
 /* A string member of the customer master's record, or NULL. */
 static const char *
@@ -284,9 +261,10 @@ line_digest(const struct rated *r, unsigned char *out)
 }
 
 static void
-read_one(struct igen *g, struct src *s, size_t len, int nonl)
+read_one(struct stagein *s, void *arg)
 {
-	struct jrec *jr = &g->jr;
+	struct igen *g = arg;
+	struct jrec *jr = &s->jr;
 	const struct customer *cu;
 	const struct entity *en;
 	struct iline *il, *old;
@@ -297,15 +275,6 @@ read_one(struct igen *g, struct src *s, size_t len, int nonl)
 	void **ref;
 	json_t *v;
 
-	if (jrec_parse(jr, s->s.raw, len) < 0) {
-		if (nonl)
-			reject(s, RC_DATA, "partial_line", jr->field, "last "
-			    "line has no newline and is not a complete record "
-			    "(%s)", jr->msg);
-		else
-			reject(s, RC_DATA, jr->code, jr->field, "%s", jr->msg);
-		return;
-	}
 	v = json_object_get(jr->root, "kind");
 	kind = json_is_string(v) ? json_string_value(v) : NULL;
 	if (kind != NULL && strcmp(kind, "alert") == 0) {
@@ -313,23 +282,23 @@ read_one(struct igen *g, struct src *s, size_t len, int nonl)
 		return;
 	}
 	if (rated_read(jr, &r) < 0) {
-		reject(s, RC_DATA, jr->code, jr->field, "%s", jr->msg);
+		si_reject(s, RC_DATA, jr->code, jr->field, "%s", jr->msg);
 		return;
 	}
 	if (r.preview) {
-		reject(s, RC_POLICY, "preview_line", "preview", "a preview "
+		si_reject(s, RC_POLICY, "preview_line", "preview", "a preview "
 		    "line (rate --preview) is not billed: rate the period "
 		    "once it is over");
 		return;
 	}
 	if ((cu = cust_by_id(&g->cust, r.customer)) == NULL) {
-		reject(s, RC_DATA, "unknown_customer", "customer", "customer "
+		si_reject(s, RC_DATA, "unknown_customer", "customer", "customer "
 		    "'%s' is not in the customers file", r.customer);
 		return;
 	}
 	eid = cu->entity;
 	if ((en = entity_get(&g->ents, eid)) == NULL) {
-		reject(s, RC_POLICY, "unknown_entity", "customer", "customer "
+		si_reject(s, RC_POLICY, "unknown_entity", "customer", "customer "
 		    "'%s' is billed by entity '%s', which is not in the "
 		    "entities file", r.customer, eid);
 		return;
@@ -340,7 +309,7 @@ read_one(struct igen *g, struct src *s, size_t len, int nonl)
 
 		if (dec_round(r.amount, cur_minor(r.currency), DEC_DOWN,
 		    &m) != DEC_OK || dec_cmp(m, r.amount) != 0) {
-			reject(s, RC_DATA, "invalid_amount", "amount", "amount "
+			si_reject(s, RC_DATA, "invalid_amount", "amount", "amount "
 			    "is finer than the minor unit of %s (%d decimals)",
 			    r.currency, cur_minor(r.currency));
 			return;
@@ -353,7 +322,7 @@ read_one(struct igen *g, struct src *s, size_t len, int nonl)
 		if (memcmp(old->digest, dg, KEY_LEN) == 0)
 			g->dups++;
 		else
-			reject(s, RC_CONFLICT, "idempotency_conflict", "key",
+			si_reject(s, RC_CONFLICT, "idempotency_conflict", "key",
 			    "rated line key already read on %s:%" PRIu64
 			    " with another amount or period", old->file,
 			    old->line);
@@ -387,35 +356,6 @@ read_one(struct igen *g, struct src *s, size_t len, int nonl)
 	}
 	iv->l[iv->n++] = il;
 	g->invoiced++;
-}
-
-static void
-read_input(struct igen *g)
-{
-	struct src s = { g, { 0 } };
-	struct lr *l = &g->lr;
-
-	while (lr_next(l)) {
-		if (lr_blank(l->line, l->len)) {
-			g->blank++;
-			continue;
-		}
-		g->read++;
-		s.s.file = l->name;
-		s.s.line = l->lineno;
-		s.s.raw = l->line;
-		s.s.rawlen = l->rawlen;
-		s.s.truncated = (l->flags & LR_TOOLONG) != 0;
-		s.s.fulllen = l->fulllen;
-		if (l->flags & LR_TOOLONG) {
-			reject(&s, RC_DATA, "line_too_long", "", "line of %zu "
-			    "bytes is longer than the limit of %zu "
-			    "(--max-line)", l->fulllen, g->max_line);
-			continue;
-		}
-		read_one(g, &s, l->len, (l->flags & LR_NONL) != 0);
-		jrec_clear(&g->jr);
-	}
 }
 
 /* ---- states ---- */
@@ -1873,7 +1813,7 @@ fail_invoice(struct igen *g, struct invoice *iv)
 		    iv->fail_msg);
 	}
 	g->invoiced -= iv->n;
-	g->rejected += iv->n;
+	g->in.rejected += iv->n;
 	buf_reset(&iv->out);
 }
 
@@ -1916,7 +1856,7 @@ run(struct igen *g)
 	struct invoice *iv;
 	size_t i;
 
-	read_input(g);
+	si_each(&g->in, read_one, g);
 	if (g->ni > 0)
 		qsort(g->iv, g->ni, sizeof(*g->iv), inv_cmp);
 	/* drafts only read: they take no lock and hold no issuer up */
@@ -2027,7 +1967,7 @@ write_stats(struct igen *g)
 
 	rej_stats_begin(&w, &b, "invoice-gen");
 	JW_KEY(&w, "read");
-	jw_int(&w, (int64_t)g->read);
+	jw_int(&w, (int64_t)g->in.read);
 	JW_KEY(&w, "invoiced");
 	jw_int(&w, (int64_t)g->invoiced);
 	JW_KEY(&w, "duplicates");
@@ -2035,10 +1975,10 @@ write_stats(struct igen *g)
 	JW_KEY(&w, "skipped");
 	jw_int(&w, (int64_t)g->skipped);
 	JW_KEY(&w, "rejected");
-	jw_int(&w, (int64_t)g->rejected);
+	jw_int(&w, (int64_t)g->in.rejected);
 	rej_stats(&g->rej, &w);
 	JW_KEY(&w, "blank_lines");
-	jw_int(&w, (int64_t)g->blank);
+	jw_int(&w, (int64_t)g->in.blank);
 	JW_KEY(&w, "invoices");
 	jw_int(&w, (int64_t)g->ndocs[DK_INVOICE]);
 	JW_KEY(&w, "credit_notes");
@@ -2071,7 +2011,7 @@ summary(struct igen *g)
 	buf_printf(&b, "read %" PRIu64 ", invoiced %" PRIu64 ", duplicates %"
 	    PRIu64 ", skipped %" PRIu64 ", rejected %" PRIu64 "; %s %" PRIu64
 	    " invoice%s, %" PRIu64 " credit note%s, %" PRIu64 " debit note%s",
-	    g->read, g->invoiced, g->dups, g->skipped, g->rejected, what,
+	    g->in.read, g->invoiced, g->dups, g->skipped, g->in.rejected, what,
 	    g->ndocs[0], g->ndocs[0] == 1 ? "" : "s", g->ndocs[1],
 	    g->ndocs[1] == 1 ? "" : "s", g->ndocs[2],
 	    g->ndocs[2] == 1 ? "" : "s");
@@ -2296,8 +2236,7 @@ main(int argc, char **argv)
 	    "made again by running the same command");
 	hmap_init(&g.keys);
 	hmap_init(&g.invs);
-	jrec_init(&g.jr, g.max_depth);
-	lr_init(&g.lr, argc, argv, g.max_line);
+	si_init(&g.in, argc, argv, g.max_line, g.max_depth, &g.rej);
 
 	if (g.void_number != NULL) {
 		ldg_begin(g.ldg);
@@ -2316,19 +2255,18 @@ main(int argc, char **argv)
 	out_close();
 	if (g.void_number == NULL)
 		summary(&g);
-	if (g.read != g.invoiced + g.dups + g.skipped + g.rejected)
+	if (g.in.read != g.invoiced + g.dups + g.skipped + g.in.rejected)
 		die(EX_SOFTWARE, "accounting error: read %" PRIu64 " != "
-		    "invoiced + duplicates + skipped + rejected", g.read);
+		    "invoiced + duplicates + skipped + rejected", g.in.read);
 	if (g.stats_path != NULL)
 		write_stats(&g);
-	if (g.lr.failed)
+	if (g.in.lr.failed)
 		rc = EX_NOINPUT;
-	else if (g.strict && (g.rejected > 0 || g.nfailed > 0))
+	else if (g.strict && (g.in.rejected > 0 || g.nfailed > 0))
 		rc = EX_DATAERR;
 
 	ldg_close(g.ldg);
-	lr_free(&g.lr);
-	jrec_free(&g.jr);
+	si_free(&g.in);
 	free_all(&g);
 	entities_free(&g.ents);
 	taxtab_free(&g.tax);

@@ -16,7 +16,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +33,7 @@
 #include "out.h"
 #include "price.h"
 #include "reject.h"
+#include "stagein.h"
 #include "tm.h"
 #include "util.h"
 
@@ -98,8 +98,7 @@ struct rate {
 	struct custdb	 cust;
 	struct ledger	*ldg;
 	struct rej	 rej;
-	struct lr	 lr;
-	struct jrec	 jr;
+	struct stagein	 in;
 	FILE		*alerts_fp;
 
 	struct hmap	 keys;		/* aggregate key -> struct agg * */
@@ -108,7 +107,7 @@ struct rate {
 	size_t		 nb;
 
 	/* accounting */
-	uint64_t	 read, rated, dups, rejected, outside, blank;
+	uint64_t	 rated, dups, outside;	/* read, rejected: in's */
 	uint64_t	 nlines, nalerts, nbills, nfailed, ndraws;
 };
 
@@ -136,66 +135,43 @@ usage(int code)
 
 /* ---- reading aggregates ---- */
 
-struct src {
-	struct rate	*r;
-	struct rej_src	 s;
-};
-
-static void
-reject(struct src *s, const char *cls, const char *code, const char *field,
-    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static void
-reject(struct src *s, const char *cls, const char *code, const char *field,
-    const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	rej_add(&s->r->rej, &s->s, cls, code, field, "%s", msg);
-	s->r->rejected++;
-}
-
 static const char *
-str_field(struct src *s, json_t *o, const char *k)
+str_field(struct stagein *s, json_t *o, const char *k)
 {
 	json_t *v = json_object_get(o, k);
 
 	if (json_is_string(v) && json_string_length(v) > 0 &&
 	    strlen(json_string_value(v)) == json_string_length(v))
 		return json_string_value(v);
-	reject(s, RC_DATA, v == NULL ? "missing_field" : "invalid_field", k,
+	si_reject(s, RC_DATA, v == NULL ? "missing_field" : "invalid_field", k,
 	    "%s %s", k, v == NULL ? "is missing" : "must be a non-empty "
 	    "string");
 	return NULL;
 }
 
 static int
-time_field(struct src *s, json_t *o, const char *k, int64_t *t)
+time_field(struct stagein *s, json_t *o, const char *k, int64_t *t)
 {
 	const char *v = str_field(s, o, k), *why;
 
 	if (v == NULL)
 		return -1;
 	if (tm_parse(v, strlen(v), t, &why) < 0) {
-		reject(s, RC_DATA, "invalid_time", k, "%s '%s': %s", k, v, why);
+		si_reject(s, RC_DATA, "invalid_time", k, "%s '%s': %s", k, v, why);
 		return -1;
 	}
 	return 0;
 }
 
 static int
-hex_field(struct src *s, json_t *o, const char *k, unsigned char *out)
+hex_field(struct stagein *s, json_t *o, const char *k, unsigned char *out)
 {
 	const char *v = str_field(s, o, k);
 
 	if (v == NULL)
 		return -1;
 	if (strlen(v) != 2 * KEY_LEN || key_unhex(v, out, KEY_LEN) < 0) {
-		reject(s, RC_DATA, "invalid_field", k, "%s must be %d hex "
+		si_reject(s, RC_DATA, "invalid_field", k, "%s must be %d hex "
 		    "digits", k, 2 * KEY_LEN);
 		return -1;
 	}
@@ -270,7 +246,7 @@ bill_get(struct rate *r, const char *customer, int64_t ps, int64_t pe,
  * problem is a reject of its own record.
  */
 static int
-priceable(struct src *s, const struct agg *a, const struct contract *u)
+priceable(struct stagein *s, const struct agg *a, const struct contract *u)
 {
 	const struct charge *ch;
 	size_t i, nmeter = 0, nmatch = 0;
@@ -284,16 +260,16 @@ priceable(struct src *s, const struct agg *a, const struct contract *u)
 			continue;
 		nmatch++;
 		if (dec_sign(a->qty) < 0 && ch->model != M_UNIT) {
-			reject(s, RC_DATA, "negative_quantity", "quantity",
+			si_reject(s, RC_DATA, "negative_quantity", "quantity",
 			    "quantity %s is negative: charge '%s' (%s) "
 			    "prices only quantities of 0 or more",
-			    json_string_value(json_object_get(s->r->jr.root,
+			    json_string_value(json_object_get(s->jr.root,
 			    "quantity")), ch->id, model_name(ch->model));
 			return -1;
 		}
 		if (ch->model == M_PERCENTAGE && a->events > 1 &&
 		    (ch->has_min || ch->has_max)) {
-			reject(s, RC_POLICY, "not_per_transaction", "events",
+			si_reject(s, RC_POLICY, "not_per_transaction", "events",
 			    "charge '%s' has a per-transaction minimum or "
 			    "maximum but this aggregate sums %" PRId64
 			    " transactions: group the meter by the "
@@ -302,14 +278,14 @@ priceable(struct src *s, const struct agg *a, const struct contract *u)
 		}
 	}
 	if (nmeter == 0) {
-		reject(s, RC_POLICY, "unpriced_meter", "meter", "no charge of "
+		si_reject(s, RC_POLICY, "unpriced_meter", "meter", "no charge of "
 		    "plan '%s' v%" PRId64 " (customer '%s') prices meter "
 		    "'%s'", u->plan->id, u->plan->version, a->customer,
 		    a->meter);
 		return -1;
 	}
 	if (nmatch == 0) {
-		reject(s, RC_POLICY, "unpriced_group", "group", "no charge of "
+		si_reject(s, RC_POLICY, "unpriced_group", "group", "no charge of "
 		    "plan '%s' v%" PRId64 " prices meter '%s' for group %s",
 		    u->plan->id, u->plan->version, a->meter, a->gtext);
 		return -1;
@@ -323,7 +299,7 @@ priceable(struct src *s, const struct agg *a, const struct contract *u)
  * another master would bill a period twice, or a part of it.
  */
 static int
-billing_period(struct rate *r, struct src *s, const struct agg *a,
+billing_period(struct rate *r, struct stagein *s, const struct agg *a,
     const struct plan *p)
 {
 	const struct customer *cu = cust_by_id(&r->cust, a->customer);
@@ -331,7 +307,7 @@ billing_period(struct rate *r, struct src *s, const struct agg *a,
 	char b1[TM_FMTMAX], b2[TM_FMTMAX];
 
 	if (cu == NULL) {
-		reject(s, RC_DATA, "unknown_customer", "customer", "customer "
+		si_reject(s, RC_DATA, "unknown_customer", "customer", "customer "
 		    "'%s' is not in the customers file", a->customer);
 		return 0;
 	}
@@ -342,12 +318,12 @@ billing_period(struct rate *r, struct src *s, const struct agg *a,
 	tm_fmt(bp.start, b1, sizeof(b1));
 	tm_fmt(bp.end, b2, sizeof(b2));
 	if (cu->anchor && p->interval == TM_MONTH)
-		reject(s, RC_DATA, "period_mismatch", "period_start", "not a "
+		si_reject(s, RC_DATA, "period_mismatch", "period_start", "not a "
 		    "billing period of customer '%s' (%s, billing_anchor %d): "
 		    "the %s there is %s .. %s", a->customer, cu->timezone,
 		    cu->anchor, tm_unit_name(p->interval), b1, b2);
 	else
-		reject(s, RC_DATA, "period_mismatch", "period_start", "not a "
+		si_reject(s, RC_DATA, "period_mismatch", "period_start", "not a "
 		    "billing period of customer '%s' (%s): the %s there is "
 		    "%s .. %s", a->customer, cu->timezone,
 		    tm_unit_name(p->interval), b1, b2);
@@ -355,10 +331,11 @@ billing_period(struct rate *r, struct src *s, const struct agg *a,
 }
 
 static void
-read_one(struct rate *r, struct src *s, size_t len, int nonl)
+read_one(struct stagein *s, void *arg)
 {
 	const struct contract *o[MAXOVERLAP], *u;
-	struct jrec *jr = &r->jr;
+	struct rate *r = arg;
+	struct jrec *jr = &s->jr;
 	const char *cust, *meter, *q, *p;
 	struct buf gb = { 0 };
 	struct agg a, *old;
@@ -371,26 +348,17 @@ read_one(struct rate *r, struct src *s, size_t len, int nonl)
 	size_t n;
 	int unit;
 
-	if (jrec_parse(jr, s->s.raw, len) < 0) {
-		if (nonl)	/* JSON is self-delimiting: a cut line fails */
-			reject(s, RC_DATA, "partial_line", jr->field, "last "
-			    "line has no newline and is not a complete record "
-			    "(%s)", jr->msg);
-		else
-			reject(s, RC_DATA, jr->code, jr->field, "%s", jr->msg);
-		return;
-	}
 	root = jr->root;
 	v = json_object_get(root, "kind");
 	if (!json_is_string(v) || strcmp(json_string_value(v), "aggregate")) {
-		reject(s, RC_DATA, "not_aggregate", "kind", "expected an "
+		si_reject(s, RC_DATA, "not_aggregate", "kind", "expected an "
 		    "aggregate (kind \"aggregate\", meter-aggregate's output), "
 		    "got %s", json_is_string(v) ? json_string_value(v) :
 		    "no kind");
 		return;
 	}
 	if (jrec_check_schema(jr, 1) < 0) {
-		reject(s, RC_DATA, jr->code, "schema", "%s", jr->msg);
+		si_reject(s, RC_DATA, jr->code, "schema", "%s", jr->msg);
 		return;
 	}
 	memset(&a, 0, sizeof(a));
@@ -404,24 +372,24 @@ read_one(struct rate *r, struct src *s, size_t len, int nonl)
 	    (q = str_field(s, root, "quantity")) == NULL)
 		return;
 	if ((unit = tm_parse_unit(p)) < 0) {
-		reject(s, RC_DATA, "invalid_field", "period", "period '%s': "
+		si_reject(s, RC_DATA, "invalid_field", "period", "period '%s': "
 		    "expected hour, day, week or month", p);
 		return;
 	}
 	a.unit = (enum tm_unit)unit;
 	if (a.pe <= a.ps) {
-		reject(s, RC_DATA, "invalid_period", "period_end",
+		si_reject(s, RC_DATA, "invalid_period", "period_end",
 		    "period_end is not after period_start");
 		return;
 	}
 	if (dec_parse(q, strlen(q), &a.qty) != DEC_OK) {
-		reject(s, RC_DATA, "invalid_quantity", "quantity", "quantity "
+		si_reject(s, RC_DATA, "invalid_quantity", "quantity", "quantity "
 		    "'%s' is not an exact decimal number", q);
 		return;
 	}
 	v = json_object_get(root, "events");
 	if (v == NULL || jrec_int(jr, v, 0, INT64_MAX, &ev) < 0) {
-		reject(s, RC_DATA, v ? "invalid_field" : "missing_field",
+		si_reject(s, RC_DATA, v ? "invalid_field" : "missing_field",
 		    "events", "events %s", v ? "must be a whole number of 0 "
 		    "or more" : "is missing");
 		goto drop;
@@ -429,7 +397,7 @@ read_one(struct rate *r, struct src *s, size_t len, int nonl)
 	a.events = ev;
 	v = json_object_get(root, "group");
 	if (!json_is_object(v)) {
-		reject(s, RC_DATA, v ? "invalid_field" : "missing_field",
+		si_reject(s, RC_DATA, v ? "invalid_field" : "missing_field",
 		    "group", "group must be an object ({} when not grouped)");
 		return;
 	}
@@ -447,7 +415,7 @@ read_one(struct rate *r, struct src *s, size_t len, int nonl)
 		if (same_agg(old, &a)) {
 			r->dups++;
 		} else
-			reject(s, RC_CONFLICT, "idempotency_conflict", "key",
+			si_reject(s, RC_CONFLICT, "idempotency_conflict", "key",
 			    "aggregate key already read on %s:%" PRIu64
 			    " with other content", old->file, old->line);
 		goto drop;
@@ -458,7 +426,7 @@ read_one(struct rate *r, struct src *s, size_t len, int nonl)
 	}
 	if (!r->preview && a.pe > r->as_of) {
 		tm_fmt(a.pe, ts, sizeof(ts));
-		reject(s, RC_POLICY, "period_open", "period_end", "the period "
+		si_reject(s, RC_POLICY, "period_open", "period_end", "the period "
 		    "ends %s, after --as-of: it is still open; rate it with "
 		    "--preview", ts);
 		goto drop;
@@ -467,14 +435,14 @@ read_one(struct rate *r, struct src *s, size_t len, int nonl)
 	    MAXOVERLAP);
 	if (n == 0) {
 		tm_fmt(a.ps, ts, sizeof(ts));
-		reject(s, RC_POLICY, "no_contract", "customer", "customer '%s' "
+		si_reject(s, RC_POLICY, "no_contract", "customer", "customer '%s' "
 		    "has no contract in force in the period starting %s",
 		    a.customer, ts);
 		goto drop;
 	}
 	u = o[n - 1];
 	if (a.unit != u->plan->interval) {
-		reject(s, RC_POLICY, "period_mismatch", "period", "the "
+		si_reject(s, RC_POLICY, "period_mismatch", "period", "the "
 		    "aggregate's period is a %s; plan '%s' v%" PRId64 " bills "
 		    "by %s", tm_unit_name(a.unit), u->plan->id,
 		    u->plan->version, tm_unit_name(u->plan->interval));
@@ -487,7 +455,7 @@ read_one(struct rate *r, struct src *s, size_t len, int nonl)
 	b = bill_get(r, a.customer, a.ps, a.pe, 1);
 	if (b->pe != a.pe) {
 		tm_fmt(b->pe, ts, sizeof(ts));
-		reject(s, RC_DATA, "period_mismatch", "period_end", "another "
+		si_reject(s, RC_DATA, "period_mismatch", "period_end", "another "
 		    "aggregate of customer '%s' has the period with this start "
 		    "ending %s", a.customer, ts);
 		goto drop;
@@ -511,35 +479,6 @@ drop:
 	free(a.meter);
 	free(a.gtext);
 	json_decref(a.group);
-}
-
-static void
-read_input(struct rate *r)
-{
-	struct src s = { r, { 0 } };
-	struct lr *l = &r->lr;
-
-	while (lr_next(l)) {
-		if (lr_blank(l->line, l->len)) {
-			r->blank++;
-			continue;
-		}
-		r->read++;
-		s.s.file = l->name;
-		s.s.line = l->lineno;
-		s.s.raw = l->line;
-		s.s.rawlen = l->rawlen;
-		s.s.truncated = (l->flags & LR_TOOLONG) != 0;
-		s.s.fulllen = l->fulllen;
-		if (l->flags & LR_TOOLONG) {
-			reject(&s, RC_DATA, "line_too_long", "", "line of %zu "
-			    "bytes is longer than the limit of %zu "
-			    "(--max-line)", l->fulllen, r->max_line);
-			continue;
-		}
-		read_one(r, &s, l->len, (l->flags & LR_NONL) != 0);
-		jrec_clear(&r->jr);
-	}
 }
 
 /* ---- rating a bill ---- */
@@ -1451,7 +1390,7 @@ fail_bill(struct rate *r, struct bill *b)
 		    b->fail_msg);
 	}
 	r->rated -= b->n;
-	r->rejected += b->n;
+	r->in.rejected += b->n;
 	buf_reset(&b->out);
 	buf_reset(&b->alerts);
 }
@@ -1464,7 +1403,7 @@ write_stats(struct rate *r)
 
 	rej_stats_begin(&w, &b, "rate");
 	JW_KEY(&w, "read");
-	jw_int(&w, (int64_t)r->read);
+	jw_int(&w, (int64_t)r->in.read);
 	JW_KEY(&w, "rated");
 	jw_int(&w, (int64_t)r->rated);
 	JW_KEY(&w, "duplicates");
@@ -1472,10 +1411,10 @@ write_stats(struct rate *r)
 	JW_KEY(&w, "outside_window");
 	jw_int(&w, (int64_t)r->outside);
 	JW_KEY(&w, "rejected");
-	jw_int(&w, (int64_t)r->rejected);
+	jw_int(&w, (int64_t)r->in.rejected);
 	rej_stats(&r->rej, &w);
 	JW_KEY(&w, "blank_lines");
-	jw_int(&w, (int64_t)r->blank);
+	jw_int(&w, (int64_t)r->in.blank);
 	JW_KEY(&w, "bills");
 	jw_int(&w, (int64_t)r->nbills);
 	JW_KEY(&w, "bills_failed");
@@ -1506,7 +1445,7 @@ summary(struct rate *r)
 	buf_printf(&b, "read %" PRIu64 ", rated %" PRIu64 ", duplicates %"
 	    PRIu64 ", outside the window %" PRIu64 ", rejected %" PRIu64
 	    "; %" PRIu64 " line%s in %" PRIu64 " bill%s, %" PRIu64
-	    " alert%s%s", r->read, r->rated, r->dups, r->outside, r->rejected,
+	    " alert%s%s", r->in.read, r->rated, r->dups, r->outside, r->in.rejected,
 	    r->nlines, r->nlines == 1 ? "" : "s", r->nbills,
 	    r->nbills == 1 ? "" : "s", r->nalerts, r->nalerts == 1 ? "" : "s",
 	    r->preview ? " (preview)" : "");
@@ -1521,7 +1460,7 @@ run(struct rate *r)
 	struct bill *b;
 	size_t i;
 
-	read_input(r);
+	si_each(&r->in, read_one, r);
 	if (r->windowed && r->customers_path != NULL)
 		enumerate(r);
 	if (r->nb > 0)
@@ -1735,8 +1674,7 @@ main(int argc, char **argv)
 	    "again writes the same lines; credits are not drawn twice");
 	hmap_init(&r.keys);
 	hmap_init(&r.bills);
-	jrec_init(&r.jr, r.max_depth);
-	lr_init(&r.lr, argc, argv, r.max_line);
+	si_init(&r.in, argc, argv, r.max_line, r.max_depth, &r.rej);
 
 	run(&r);
 
@@ -1745,19 +1683,18 @@ main(int argc, char **argv)
 	if (r.alerts_fp != NULL && fclose(r.alerts_fp) != 0)
 		die(EX_IOERR, "%s: %s", r.alerts_path, strerror(errno));
 	summary(&r);
-	if (r.read != r.rated + r.dups + r.outside + r.rejected)
+	if (r.in.read != r.rated + r.dups + r.outside + r.in.rejected)
 		die(EX_SOFTWARE, "accounting error: read %" PRIu64 " != "
-		    "rated + duplicates + outside + rejected", r.read);
+		    "rated + duplicates + outside + rejected", r.in.read);
 	if (r.stats_path != NULL)
 		write_stats(&r);
-	if (r.lr.failed)
+	if (r.in.lr.failed)
 		rc = EX_NOINPUT;
-	else if (r.strict && (r.rejected > 0 || r.nfailed > 0))
+	else if (r.strict && (r.in.rejected > 0 || r.nfailed > 0))
 		rc = EX_DATAERR;
 
 	ldg_close(r.ldg);
-	lr_free(&r.lr);
-	jrec_free(&r.jr);
+	si_free(&r.in);
 	free_all(&r);
 	catalog_free(&r.cat);
 	if (r.customers_path != NULL)
