@@ -1136,7 +1136,7 @@ party(struct jw *w, const char *id, const char *name, const char *tax_id,
     const char *country, const char *region, json_t *address, json_t *obj)
 {
 	static const char *const contact[] = { "email", "phone", "website",
-	    NULL };
+	    "peppol_id", "buyer_reference", NULL };
 	const char *const *k;
 
 	jw_open(w, '{');

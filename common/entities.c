@@ -115,6 +115,12 @@ doc_number(const char *fmt, int64_t year, unsigned month, int64_t seq,
 		die(EX_SOFTWARE, "number format '%s': %s", fmt, why);
 }
 
+int
+peppol_id(const char *s)
+{
+	return strlen(s) > 5 && strspn(s, "0123456789") == 4 && s[4] == ':';
+}
+
 static void
 entity_load(struct conf *cf, struct entities *es, size_t i, json_t *o,
     struct entity *en)
@@ -123,7 +129,8 @@ entity_load(struct conf *cf, struct entities *es, size_t i, json_t *o,
 	    "country", "region", "address", "functional_currency",
 	    "timezone", "payment_terms_days", "invoice_number_format",
 	    "credit_note_number_format", "debit_note_number_format",
-	    "email", "phone", "website", "bank", "description", NULL };
+	    "email", "phone", "website", "bank", "peppol_id", "description",
+	    NULL };
 	const char *id, *s, *why;
 	char num[NUMBER_MAX + 1];
 	struct buf d = { 0 };
@@ -149,6 +156,10 @@ entity_load(struct conf *cf, struct entities *es, size_t i, json_t *o,
 		en->tax_id = xstrdup(s);
 	if (conf_str(cf, o, "region", 64, &s) > 0)
 		en->region = xstrdup(s);
+	if (conf_str(cf, o, "peppol_id", 128, &s) > 0 && !peppol_id(s))
+		conf_err(cf, "peppol_id must be an electronic address as "
+		    "SCHEME:ID with a 4-digit scheme, like "
+		    "\"0088:5790000435975\"");
 	v = json_object_get(o, "country");
 	s = json_is_string(v) ? json_string_value(v) : "";
 	if (strlen(s) != 2 || s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' ||

@@ -41,6 +41,8 @@ void	entities_load(struct entities *, const char *path);
 void	entities_free(struct entities *);
 const struct entity *entity_get(const struct entities *, const char *id);
 const char	*doc_kind_name(enum doc_kind);
+/* An electronic address, "SCHEME:ID" with a 4-digit EAS scheme code. */
+int		 peppol_id(const char *);
 
 /*
  * A document number from a format: {yyyy}, {yy} and {mm} of the issue

@@ -977,7 +977,9 @@ ubl_head(struct xw *x, const struct doc *d)
 	 * (PEPPOL-EN16931-R003); the record has neither, and the
 	 * customer's account id is what the buyer can route it by.
 	 */
-	xw_el(x, "cbc:BuyerReference", NULL, jstr(d->buyer, "id"));
+	xw_el(x, "cbc:BuyerReference", NULL, jstr(d->buyer,
+	    "buyer_reference") ? jstr(d->buyer, "buyer_reference") :
+	    jstr(d->buyer, "id"));
 	xw_period(x, d->ps, d->pe);
 	if (d->ref != NULL) {
 		xw_open(x, "cac:BillingReference");
@@ -1009,7 +1011,8 @@ static int
 ubl_party(struct xw *x, const char *tag, json_t *p, const char *scheme,
     const char **why)
 {
-	const char *name = pname(p), *tax = jstr(p, "tax_id");
+	const char *name = pname(p), *tax = jstr(p, "tax_id"), *ep;
+	char attr[32];
 	struct addr a;
 
 	addr_get(p, &a);
@@ -1017,6 +1020,12 @@ ubl_party(struct xw *x, const char *tag, json_t *p, const char *scheme,
 		return fail(why, "a party has no name or no country");
 	xw_open(x, tag);
 	xw_open(x, "cac:Party");
+	/* the Peppol electronic address, "SCHEME:ID" (4-digit EAS code) */
+	if ((ep = jstr(p, "peppol_id")) != NULL && strlen(ep) > 5 &&
+	    strspn(ep, "0123456789") == 4 && ep[4] == ':') {
+		snprintf(attr, sizeof(attr), "schemeID=\"%.4s\"", ep);
+		xw_el(x, "cbc:EndpointID", attr, ep + 5);
+	}
 	xw_open(x, "cac:PartyName");
 	xw_el(x, "cbc:Name", NULL, name);
 	xw_close(x, "cac:PartyName");

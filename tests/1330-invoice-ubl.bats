@@ -140,7 +140,7 @@ ubl_all() {
 			[ "$(xp "$f" "/*/cbc:DueDate")" = "$(r .due_date)" ]
 		fi
 		[ "$(xp "$f" "/*/cbc:DocumentCurrencyCode")" = "$(r .currency)" ]
-		[ "$(xp "$f" "/*/cbc:BuyerReference")" = "$(r .customer.id)" ]
+		[ "$(xp "$f" "/*/cbc:BuyerReference")" = "$(r '.customer.buyer_reference // .customer.id')" ]
 		[ "$(xp "$f" "/*/cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID")" = "$(r '.references // ""')" ]
 		for p in Supplier:entity Customer:customer; do
 			party=/*/cac:Accounting${p%:*}Party/cac:Party
@@ -148,6 +148,10 @@ ubl_all() {
 			[ "$(xp "$f" "$party/cac:PartyLegalEntity/cbc:RegistrationName")" = "$(r .${p#*:}.name)" ]
 			[ "$(xp "$f" "$party/cac:PartyTaxScheme/cbc:CompanyID")" = "$(r ".${p#*:}.tax_id // \"\"")" ]
 			[ "$(xp "$f" "$party/cac:PostalAddress/cac:Country/cbc:IdentificationCode")" = "$(r ".${p#*:}.address.country // .${p#*:}.country")" ]
+			# the electronic address, "SCHEME:ID" in the record
+			ep=$(r ".${p#*:}.peppol_id // \"\"")
+			[ "$(xp "$f" "$party/cbc:EndpointID")" = "${ep#*:}" ]
+			[ "$(xp "$f" "$party/cbc:EndpointID/@schemeID")" = "${ep%%:*}" ]
 		done
 		[ "$(xp "$f" "/*/cac:TaxTotal/cbc:TaxAmount")" = "$(amt .tax)" ]
 		[ "$(xp "$f" "/*/cac:TaxTotal/cbc:TaxAmount/@currencyID")" = "$(r .currency)" ]
