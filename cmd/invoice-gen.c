@@ -44,6 +44,7 @@
 #include "out.h"
 #include "rated.h"
 #include "reject.h"
+#include "spill.h"
 #include "stagein.h"
 #include "taxtab.h"
 #include "tm.h"
@@ -58,7 +59,8 @@
 
 struct sline {
 	char		 rkey[64];	/* the rated line's key, "#k" for a share */
-	char		*charge, *name, *line_type, *tax_code;
+	const char	*charge, *name, *line_type, *tax_code;
+	int		 seen;			/* state_delta's mark */
 	int64_t		 ss, se;
 	dec		 qty, net, gross;	/* gross: inclusive prices */
 	char		 cat[CATLEN];		/* its tax category's id */
@@ -87,9 +89,9 @@ struct state {
 /* One rated line read, kept until its invoice is made. */
 struct iline {
 	struct rated	 r;		/* strings below are copies */
-	char		*customer, *charge, *name, *line_type, *tax_code;
-	json_t		*group;
-	char		*file, *raw;
+	const char	*customer, *charge, *name, *line_type, *tax_code;
+	char		*file;
+	uint64_t	 rawoff;	/* the raw line, in the spill file */
 	size_t		 rawlen;
 	uint64_t	 line;
 	unsigned char	 digest[KEY_LEN];
@@ -139,8 +141,10 @@ struct igen {
 	struct ledger	*ldg;
 	struct rej	 rej;
 	struct stagein	 in;
+	struct spill	 spill;		/* raw lines, for rejects */
 
 	struct hmap	 keys;		/* rated key -> struct iline * */
+	struct hmap	 strs;		/* interned strings */
 	struct hmap	 invs;		/* invoice key -> struct invoice * */
 	struct invoice	**iv;
 	size_t		 ni;
@@ -201,6 +205,19 @@ static char *
 dupnull(const char *s)
 {
 	return s ? xstrdup(s) : NULL;
+}
+
+static const char *
+intern(struct igen *g, const char *s)
+{
+	void **ref;
+
+	if (s == NULL)
+		return NULL;
+	ref = hmap_ref(&g->strs, s, strlen(s));
+	if (*ref == NULL)
+		*ref = xstrdup(s);
+	return *ref;
 }
 
 static struct invoice *
@@ -331,11 +348,12 @@ read_one(struct stagein *s, void *arg)
 	il = xcalloc(1, sizeof(*il));
 	il->r = r;
 	memcpy(il->digest, dg, KEY_LEN);
-	il->customer = xstrdup(r.customer);
-	il->charge = dupnull(r.charge);
-	il->name = dupnull(r.name);
-	il->line_type = xstrdup(r.line_type);
-	il->tax_code = dupnull(r.tax_code);
+	/* the same few strings on every customer's lines: kept once */
+	il->customer = intern(g, r.customer);
+	il->charge = intern(g, r.charge);
+	il->name = intern(g, r.name);
+	il->line_type = intern(g, r.line_type);
+	il->tax_code = intern(g, r.tax_code);
 	il->r.customer = il->customer;
 	il->r.charge = il->charge;
 	il->r.name = il->name;
@@ -346,7 +364,7 @@ read_one(struct stagein *s, void *arg)
 	il->r.group = NULL;
 	il->file = (char *)s->s.file;
 	il->line = s->s.line;
-	il->raw = xstrndup(s->s.raw, s->s.rawlen);
+	il->rawoff = spill_put(&g->spill, s->s.raw, s->s.rawlen);
 	il->rawlen = s->s.rawlen;
 	*ref = il;
 	iv = invoice_get(g, en, cu, &r);
@@ -366,10 +384,10 @@ state_free(struct state *st)
 	size_t i;
 
 	for (i = 0; i < st->nl; i++) {
-		free(st->l[i].charge);
-		free(st->l[i].name);
-		free(st->l[i].line_type);
-		free(st->l[i].tax_code);
+		free((char *)st->l[i].charge);
+		free((char *)st->l[i].name);
+		free((char *)st->l[i].line_type);
+		free((char *)st->l[i].tax_code);
 	}
 	for (i = 0; i < st->nc; i++) {
 		free(st->c[i].name);
@@ -827,10 +845,10 @@ state_load(const char *text, struct state *st)
 	json_object_foreach(ls, k, e) {
 		memset(&sl, 0, sizeof(sl));
 		snprintf(sl.rkey, sizeof(sl.rkey), "%s", k);
-		sl.charge = (char *)sstr(e, "charge");
-		sl.name = (char *)sstr(e, "name");
-		sl.line_type = (char *)sstr(e, "line_type");
-		sl.tax_code = (char *)sstr(e, "tax_code");
+		sl.charge = sstr(e, "charge");
+		sl.name = sstr(e, "name");
+		sl.line_type = sstr(e, "line_type");
+		sl.tax_code = sstr(e, "tax_code");
 		sl.ss = json_integer_value(json_object_get(e, "ss"));
 		sl.se = json_integer_value(json_object_get(e, "se"));
 		s = sstr(e, "cat");
@@ -879,7 +897,7 @@ state_delta(const struct state *now, struct state *before, struct state *d)
 			t.gross = dec_neg(b->gross);
 			t.qty = dec_neg(b->qty);
 			line_add(d, &t);
-			b->line_type[0] = '\0';	/* seen */
+			b->seen = 1;
 			line_add(d, a);
 			continue;
 		}
@@ -889,7 +907,7 @@ state_delta(const struct state *now, struct state *before, struct state *d)
 			    (e = dec_sub(a->qty, b->qty, &t.qty)) != 0)
 				break;
 			t.qty = dec_normalize(t.qty);
-			b->line_type[0] = '\0';	/* seen */
+			b->seen = 1;
 			if (dec_sign(t.net) == 0 && dec_sign(t.gross) == 0 &&
 			    dec_sign(t.qty) == 0)
 				continue;
@@ -898,7 +916,7 @@ state_delta(const struct state *now, struct state *before, struct state *d)
 	}
 	for (i = 0; before != NULL && i < before->nl; i++) {
 		b = &before->l[i];
-		if (b->line_type[0] == '\0')
+		if (b->seen)
 			continue;
 		t = *b;		/* billed before, not now: taken back */
 		t.net = dec_neg(b->net);
@@ -1795,6 +1813,7 @@ inv_cmp(const void *x, const void *y)
 static void
 fail_invoice(struct igen *g, struct invoice *iv)
 {
+	struct buf raw = { 0 };
 	struct rej_src s;
 	char ts[TM_FMTMAX];
 	size_t i;
@@ -1807,14 +1826,16 @@ fail_invoice(struct igen *g, struct invoice *iv)
 		memset(&s, 0, sizeof(s));
 		s.file = iv->l[i]->file;
 		s.line = iv->l[i]->line;
-		s.raw = iv->l[i]->raw;
-		s.rawlen = iv->l[i]->rawlen;
+		spill_get(&g->spill, iv->l[i]->rawoff, iv->l[i]->rawlen, &raw);
+		s.raw = raw.p;
+		s.rawlen = raw.len;
 		rej_add(&g->rej, &s, iv->fail_cls, iv->fail_code, "", "%s",
 		    iv->fail_msg);
 	}
 	g->invoiced -= iv->n;
 	g->in.rejected += iv->n;
 	buf_reset(&iv->out);
+	buf_free(&raw);
 }
 
 /* An invoice's documents: on stdout, or a file each in --output-dir. */
@@ -1850,48 +1871,62 @@ write_docs(struct igen *g, struct invoice *iv)
 	buf_free(&page);
 }
 
+/*
+ * Invoices go in batches of INV_BATCH: computed and stored in one
+ * transaction, then written once it commits, so memory holds a batch's
+ * documents, not the run's, and a crash loses at most the batch in
+ * flight (which a re-run makes again, with the same numbers).
+ */
+#define INV_BATCH	512
+
 static void
 run(struct igen *g)
 {
 	struct invoice *iv;
-	size_t i;
+	size_t i, b, end;
 
 	si_each(&g->in, read_one, g);
 	if (g->ni > 0)
 		qsort(g->iv, g->ni, sizeof(*g->iv), inv_cmp);
-	/* drafts only read: they take no lock and hold no issuer up */
-	if (g->ldg != NULL && g->issue)
-		ldg_begin(g->ldg);
-	for (i = 0; i < g->ni; i++) {
-		iv = g->iv[i];
-		if (g->replay) {
-			struct replay rp = { g, iv };
+	for (b = 0; b < g->ni; b = end) {
+		end = b + INV_BATCH < g->ni ? b + INV_BATCH : g->ni;
+		/* drafts only read: they take no lock, hold no issuer up */
+		if (g->ldg != NULL && g->issue)
+			ldg_begin(g->ldg);
+		for (i = b; i < end; i++) {
+			iv = g->iv[i];
+			if (g->replay) {
+				struct replay rp = { g, iv };
 
-			ldg_docs_of(g->ldg, iv->key, replay_doc, &rp);
+				ldg_docs_of(g->ldg, iv->key, replay_doc, &rp);
+			} else
+				invoice_make(g, iv);
 		}
-		else
-			invoice_make(g, iv);
-	}
-	if (g->ldg != NULL && g->issue)
-		ldg_commit(g->ldg);
+		if (g->ldg != NULL && g->issue)
+			ldg_commit(g->ldg);
 
-	/* durable: now the documents and the rejects */
-	for (i = 0; i < g->ni; i++) {
-		iv = g->iv[i];
-		if (iv->fail_code != NULL) {
-			fail_invoice(g, iv);
-			continue;
+		/* durable: now the documents and the rejects */
+		for (i = b; i < end; i++) {
+			iv = g->iv[i];
+			if (iv->fail_code != NULL)
+				fail_invoice(g, iv);
+			else {
+				g->invoiced -= iv->dups;
+				g->dups += iv->dups;
+				write_docs(g, iv);
+			}
+			buf_free(&iv->out);
+			buf_free(&iv->files);
 		}
-		g->invoiced -= iv->dups;
-		g->dups += iv->dups;
-		write_docs(g, iv);
+		rej_flush(&g->rej);
 	}
 	if (g->html_open) {
-		buf_reset(&g->iv[0]->out);
-		invfmt_html_end(&g->iv[0]->out);
-		out_write(g->iv[0]->out.p, g->iv[0]->out.len);
+		struct buf e = { 0 };
+
+		invfmt_html_end(&e);
+		out_write(e.p, e.len);
+		buf_free(&e);
 	}
-	rej_flush(&g->rej);
 }
 
 /* --fx FILE: {"rates":[{"date":"2026-10-31","from":"EUR","to":"USD",...}]} */
@@ -2037,15 +2072,12 @@ free_all(struct igen *g)
 
 		if (il == NULL)
 			continue;
-		free(il->customer);
-		free(il->charge);
-		free(il->name);
-		free(il->line_type);
-		free(il->tax_code);
-		free(il->raw);
 		free(il);
 	}
 	hmap_free(&g->keys);
+	for (i = 0; i < g->strs.cap; i++)
+		free(g->strs.t[i].val);
+	hmap_free(&g->strs);
 	hmap_free(&g->invs);
 	free(g->fx);
 }
@@ -2235,6 +2267,7 @@ main(int argc, char **argv)
 	    "'invoice-gen --replay' on the same input" : "the drafts are "
 	    "made again by running the same command");
 	hmap_init(&g.keys);
+	hmap_init(&g.strs);
 	hmap_init(&g.invs);
 	si_init(&g.in, argc, argv, g.max_line, g.max_depth, &g.rej);
 
@@ -2267,6 +2300,7 @@ main(int argc, char **argv)
 
 	ldg_close(g.ldg);
 	si_free(&g.in);
+	spill_close(&g.spill);
 	free_all(&g);
 	entities_free(&g.ents);
 	taxtab_free(&g.tax);

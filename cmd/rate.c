@@ -33,6 +33,7 @@
 #include "out.h"
 #include "price.h"
 #include "reject.h"
+#include "spill.h"
 #include "stagein.h"
 #include "tm.h"
 #include "util.h"
@@ -48,7 +49,8 @@ struct agg {
 	int64_t		 events;
 	unsigned char	 key[KEY_LEN], lineage[KEY_LEN];
 	/* for a reject after reading */
-	char		*file, *raw;
+	char		*file;
+	uint64_t	 rawoff;	/* the raw line, in the spill file */
 	size_t		 rawlen;
 	uint64_t	 line;
 };
@@ -99,6 +101,7 @@ struct rate {
 	struct ledger	*ldg;
 	struct rej	 rej;
 	struct stagein	 in;
+	struct spill	 spill;		/* raw lines, for rejects */
 	FILE		*alerts_fp;
 
 	struct hmap	 keys;		/* aggregate key -> struct agg * */
@@ -210,7 +213,6 @@ agg_free(struct agg *a)
 	free(a->customer);
 	free(a->meter);
 	free(a->gtext);
-	free(a->raw);
 	if (a->group != NULL)
 		json_decref(a->group);
 	free(a);
@@ -462,7 +464,7 @@ read_one(struct stagein *s, void *arg)
 	}
 	a.file = (char *)s->s.file;
 	a.line = s->s.line;
-	a.raw = xstrndup(s->s.raw, s->s.rawlen);
+	a.rawoff = spill_put(&r->spill, s->s.raw, s->s.rawlen);
 	a.rawlen = s->s.rawlen;
 	old = xmalloc(sizeof(*old));
 	*old = a;
@@ -1372,6 +1374,7 @@ enumerate(struct rate *r)
 static void
 fail_bill(struct rate *r, struct bill *b)
 {
+	struct buf raw = { 0 };
 	struct rej_src s;
 	char ts[TM_FMTMAX];
 	size_t i;
@@ -1384,8 +1387,9 @@ fail_bill(struct rate *r, struct bill *b)
 		memset(&s, 0, sizeof(s));
 		s.file = b->a[i]->file;
 		s.line = b->a[i]->line;
-		s.raw = b->a[i]->raw;
-		s.rawlen = b->a[i]->rawlen;
+		spill_get(&r->spill, b->a[i]->rawoff, b->a[i]->rawlen, &raw);
+		s.raw = raw.p;
+		s.rawlen = raw.len;
 		rej_add(&r->rej, &s, b->fail_cls, b->fail_code, "", "%s",
 		    b->fail_msg);
 	}
@@ -1393,6 +1397,7 @@ fail_bill(struct rate *r, struct bill *b)
 	r->in.rejected += b->n;
 	buf_reset(&b->out);
 	buf_reset(&b->alerts);
+	buf_free(&raw);
 }
 
 static void
@@ -1695,6 +1700,7 @@ main(int argc, char **argv)
 
 	ldg_close(r.ldg);
 	si_free(&r.in);
+	spill_close(&r.spill);
 	free_all(&r);
 	catalog_free(&r.cat);
 	if (r.customers_path != NULL)

@@ -1,0 +1,45 @@
+/*
+ * spill.c: raw lines in an unlinked temporary file.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "spill.h"
+
+uint64_t
+spill_put(struct spill *sp, const char *p, size_t n)
+{
+	uint64_t off = sp->end;
+
+	if (sp->fp == NULL && (sp->fp = tmpfile()) == NULL)
+		die(EX_CANTCREAT, "cannot make a temporary file (TMPDIR): %s",
+		    strerror(errno));
+	if (n > 0 && fwrite(p, 1, n, sp->fp) != n)
+		die(EX_IOERR, "cannot write a temporary file (TMPDIR): %s",
+		    strerror(errno));
+	sp->end += n;
+	return off;
+}
+
+void
+spill_get(struct spill *sp, uint64_t off, size_t len, struct buf *b)
+{
+	buf_reset(b);
+	buf_grow(b, len + 1);
+	if (len > 0 && (fflush(sp->fp) != 0 ||
+	    fseeko(sp->fp, (off_t)off, SEEK_SET) != 0 ||
+	    fread(b->p, 1, len, sp->fp) != len))
+		die(EX_IOERR, "cannot read back a temporary file: %s",
+		    strerror(errno));
+	b->len = len;
+	fseeko(sp->fp, 0, SEEK_END);
+}
+
+void
+spill_close(struct spill *sp)
+{
+	if (sp->fp != NULL)
+		fclose(sp->fp);
+	sp->fp = NULL;
+}
