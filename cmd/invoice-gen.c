@@ -16,9 +16,9 @@
  * up to the tax of what is billed in the end, and a full credit nets an
  * invoice to exactly zero.
  *
- * Everything is computed first; numbers are taken, documents and states
- * stored in one ledger transaction; only after it commits is anything
- * written.
+ * All the input is read first; then the invoices go in batches, each
+ * made, numbered and stored in one ledger transaction and written only
+ * after it commits.
  */
 #include <errno.h>
 #include <getopt.h>
