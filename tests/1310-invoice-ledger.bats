@@ -233,3 +233,34 @@ docs() {
 	[ "$(cat "$T/out")" = "$T/d/FA_2026_0001.ndjson" ]
 	jq -e '.number == "FA/2026/0001"' "$T/d/FA_2026_0001.ndjson"
 }
+
+@test "kill -9 between batches: the batches before stay issued, the re-run issues the rest, every number once" {
+	# 1600 invoices (a customer's months from 1900 on): four batches
+	python3 - >"$T/in" <<-'EOF2'
+	for i in range(1600):
+	    y, m = 1900 + i // 12, i % 12 + 1
+	    y2, m2 = (y, m + 1) if m < 12 else (y + 1, 1)
+	    print('{"kind":"rated","schema":"1.0","key":"%032x","customer":"cus_initech","contract":null,"plan":"p","plan_version":1,"charge":"c","line_type":"usage","model":"unit","meter":"m","group":{},"period":"month","period_start":"%04d-%02d-01T00:00:00Z","period_end":"%04d-%02d-01T00:00:00Z","service_start":"%04d-%02d-01T00:00:00Z","service_end":"%04d-%02d-01T00:00:00Z","quantity":"1","amount":"1.00","currency":"EUR","preview":false,"lineage":null}' % (i + 1, y, m, y2, m2, y, m, y2, m2))
+	EOF2
+	"$BIN/invoice-gen" --entities testdata/entities.json --tax testdata/tax.json \
+	    --customers testdata/customers.ndjson --ledger "$T/l" --rejects "$T/r" \
+	    --as-of 2026-11-02T12:00:00Z --issue "$T/in" >"$T/o1" 2>/dev/null &
+	pid=$!
+	BG=$pid
+	# as soon as a batch is out, kill it
+	for ((i = 0; i < 500; i++)); do
+		[ -s "$T/o1" ] && break
+		sleep 0.01
+	done
+	kill -9 "$pid" 2>/dev/null || true
+	wait "$pid" || true
+	n1=$(sqlite3 "$T/l" 'SELECT count(*) FROM doc')
+	[ "$n1" -ge 512 ]
+	ig --issue "$T/in" >"$T/o2" 2>/dev/null
+	[ "$(sqlite3 "$T/l" 'SELECT count(*) FROM doc')" -eq 1600 ]
+	[ "$(wc -l <"$T/o2")" -eq $((1600 - n1)) ]
+	ig --replay "$T/in" 2>/dev/null | jq -r .number | sort >"$T/n"
+	seq -f 'ACME-EU-2026-%06g' 1 1600 | same - "$T/n"
+	# what the killed run wrote is what the ledger says it issued
+	head -c "$(stat -c %s "$T/o1")" <(ig --replay "$T/in" 2>/dev/null) | cmp - "$T/o1"
+}
