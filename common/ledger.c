@@ -69,6 +69,9 @@ enum {
 	S_DOC_PUT,
 	S_DOC_KEY,
 	S_DOC_NUM,
+	S_POST_GET,
+	S_POST_PUT,
+	S_POST_STATE,
 	S_NSTMT
 };
 
@@ -146,6 +149,13 @@ static const char *const sql_text[S_NSTMT] = {
 	    "WHERE key = ?1 ORDER BY version",
 	[S_DOC_NUM] = "SELECT number, kind, version, record, key FROM doc "
 	    "WHERE number = ?1",
+	[S_POST_GET] = "SELECT state, erp_ref, reason, record FROM posting "
+	    "WHERE id = ?1",
+	[S_POST_PUT] = "INSERT INTO posting (id, entity, number, state, "
+	    "erp_ref, reason, emitted, updated, record) "
+	    "VALUES (?1, ?2, ?3, 'pending', NULL, NULL, ?4, ?4, ?5)",
+	[S_POST_STATE] = "UPDATE posting SET state = ?2, erp_ref = ?3, "
+	    "reason = ?4, updated = ?5 WHERE id = ?1",
 };
 
 static const char schema_v1[] =
@@ -228,6 +238,24 @@ static const char schema_v3[] =
 	"  record TEXT NOT NULL,"		/* as written, for --replay */
 	"  UNIQUE (key, version)"
 	");";
+
+/*
+ * Version 4: erp-post(1)'s postings: each journal entry by its id, its
+ * state (pending until the ERP confirms it, confirmed, failed) and the
+ * entry as emitted, so a retry sends the same bytes.
+ */
+static const char schema_v4[] =
+	"CREATE TABLE posting ("
+	"  id TEXT PRIMARY KEY,"		/* the entry's id, the ERP's key */
+	"  entity TEXT NOT NULL,"
+	"  number TEXT NOT NULL,"		/* its document */
+	"  state TEXT NOT NULL,"		/* pending, confirmed, failed */
+	"  erp_ref TEXT,"			/* the ERP's journal reference */
+	"  reason TEXT,"			/* why it failed */
+	"  emitted INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL,"
+	"  record TEXT NOT NULL"
+	") WITHOUT ROWID;";
 
 /* Version 2: rate(1)'s prepaid credits and spending alerts. */
 static const char schema_v2[] =
@@ -423,6 +451,7 @@ ldg_migrate(struct ledger *l)
 		ldg_exec(l, schema_v1, "creating the schema");
 		ldg_exec(l, schema_v2, "creating the schema");
 		ldg_exec(l, schema_v3, "creating the schema");
+		ldg_exec(l, schema_v4, "creating the schema");
 		snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; "
 		    "PRAGMA user_version = %d", LDG_APPID, LDG_SCHEMA);
 		ldg_exec(l, sql, "setting the schema version");
@@ -442,11 +471,14 @@ ldg_migrate(struct ledger *l)
 		if (ver < 3)
 			ldg_exec(l, schema_v3, "migrating the schema to "
 			    "version 3");
+		if (ver < 4)
+			ldg_exec(l, schema_v4, "migrating the schema to "
+			    "version 4");
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
 		    LDG_SCHEMA);
 		ldg_exec(l, sql, "setting the schema version");
 	}
-	/* future migrations: if (ver < 4) { ... } */
+	/* future migrations: if (ver < 5) { ... } */
 	ldg_commit(l);
 }
 
@@ -1561,4 +1593,72 @@ ldg_doc_by_number(struct ledger *l, const char *number,
 
 	bind_text(st, 1, number);
 	return docs(l, st, cb, arg);
+}
+
+/* ---- erp-post(1): postings ---- */
+
+int
+ldg_posting_get(struct ledger *l, const char *id, struct ldg_posting *out)
+{
+	sqlite3_stmt *st = l->st[S_POST_GET];
+	int found;
+
+	memset(out, 0, sizeof(*out));
+	bind_text(st, 1, id);
+	if ((found = ldg_step1(l, st, "reading a posting"))) {
+		out->state = col_strdup(st, 0);
+		out->erp_ref = sqlite3_column_type(st, 1) == SQLITE_NULL ?
+		    NULL : col_strdup(st, 1);
+		out->reason = sqlite3_column_type(st, 2) == SQLITE_NULL ?
+		    NULL : col_strdup(st, 2);
+		out->record = col_strdup(st, 3);
+	}
+	sqlite3_reset(st);
+	return found;
+}
+
+void
+ldg_posting_free(struct ldg_posting *p)
+{
+	free(p->state);
+	free(p->erp_ref);
+	free(p->reason);
+	free(p->record);
+	memset(p, 0, sizeof(*p));
+}
+
+void
+ldg_posting_put(struct ledger *l, const char *id, const char *entity,
+    const char *number, const char *record, size_t len, int64_t now)
+{
+	sqlite3_stmt *st = l->st[S_POST_PUT];
+
+	bind_text(st, 1, id);
+	bind_text(st, 2, entity);
+	bind_text(st, 3, number);
+	sqlite3_bind_int64(st, 4, now);
+	sqlite3_bind_text(st, 5, record, (int)len, SQLITE_STATIC);
+	ldg_step1(l, st, "recording a posting");
+	sqlite3_reset(st);
+}
+
+void
+ldg_posting_state(struct ledger *l, const char *id, const char *state,
+    const char *erp_ref, const char *reason, int64_t now)
+{
+	sqlite3_stmt *st = l->st[S_POST_STATE];
+
+	bind_text(st, 1, id);
+	bind_text(st, 2, state);
+	if (erp_ref != NULL)
+		bind_text(st, 3, erp_ref);
+	else
+		sqlite3_bind_null(st, 3);
+	if (reason != NULL)
+		bind_text(st, 4, reason);
+	else
+		sqlite3_bind_null(st, 4);
+	sqlite3_bind_int64(st, 5, now);
+	ldg_step1(l, st, "recording a posting's state");
+	sqlite3_reset(st);
 }

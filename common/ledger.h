@@ -19,7 +19,7 @@
 
 #include "dec.h"
 
-#define LDG_SCHEMA	3		/* PRAGMA user_version */
+#define LDG_SCHEMA	4		/* PRAGMA user_version */
 #define LDG_APPID	0x55324301	/* PRAGMA application_id: "U2C" 1 */
 #define LDG_DEFAULT	"ledger.sqlite"
 #define LDG_ENV		"METER_LEDGER"
@@ -166,5 +166,25 @@ int		 ldg_docs_of(struct ledger *, const unsigned char *key,
 		    int (*)(const struct ldg_doc *, void *), void *);
 int		 ldg_doc_by_number(struct ledger *, const char *number,
 		    int (*)(const struct ldg_doc *, void *), void *);
+
+/*
+ * erp-post(1).  A posting is a journal entry by its id: pending from the
+ * run that emitted it until the ERP's acknowledgement makes it confirmed
+ * (with the ERP's reference) or failed (with the reason).
+ */
+struct ldg_posting {
+	char		*state, *erp_ref, *reason, *record;
+};
+/* 1 with *out (free with ldg_posting_free), 0 when never posted. */
+int		 ldg_posting_get(struct ledger *, const char *id,
+		    struct ldg_posting *out);
+void		 ldg_posting_free(struct ldg_posting *);
+/* A new posting, pending. */
+void		 ldg_posting_put(struct ledger *, const char *id,
+		    const char *entity, const char *number, const char *record,
+		    size_t len, int64_t now);
+void		 ldg_posting_state(struct ledger *, const char *id,
+		    const char *state, const char *erp_ref, const char *reason,
+		    int64_t now);
 
 #endif

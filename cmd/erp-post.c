@@ -1,0 +1,1282 @@
+/*
+ * erp-post: financial posting.
+ *
+ * Reads invoice-gen's documents and writes balanced double-entry journal
+ * entries for the ERP: for each document, receivable against revenue
+ * (deferred when billed in advance), tax payable and prepaid credits;
+ * for each line billed in advance, a recognition entry at the end of its
+ * service period.  Each entry has an id made from its document's number
+ * and version, which the ERP sees as its external id.  See erp-post(1).
+ *
+ * With --ledger each entry is a posting: pending from the run that
+ * emits it until the ERP's acknowledgement (--confirm) makes it
+ * confirmed or failed.  A confirmed entry is never emitted again; a
+ * pending or failed one only with --retry-pending, as the same bytes.
+ * Documents go in batches: their postings are stored in one
+ * transaction and the entries written only after it commits.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accounts.h"
+#include "cli.h"
+#include "csvr.h"
+#include "currency.h"
+#include "jrec.h"
+#include "jw.h"
+#include "keys.h"
+#include "ledger.h"
+#include "out.h"
+#include "reject.h"
+#include "stagein.h"
+#include "tm.h"
+#include "tz.h"
+#include "util.h"
+
+#define POST_BATCH	512
+#define IDLEN		40
+
+enum fmt { F_NDJSON, F_HLEDGER, F_LEDGER, F_BEANCOUNT };
+static const char *const fmt_names[] = { "ndjson", "hledger", "ledger",
+    "beancount" };
+
+/* One line of an entry: amount > 0 is a debit, < 0 a credit. */
+struct jline {
+	const char	*account;
+	dec		 amount, famount;	/* transaction, functional */
+	const char	*memo;
+	const char	*rated_key;
+};
+
+struct entry {
+	char		 id[IDLEN];
+	const char	*type;		/* document, recognition */
+	int64_t		 day, doc_day;
+	struct jline	*l;
+	size_t		 n, cap;
+};
+
+struct post {
+	const char	*accounts_path, *ledger_path, *rejects_path;
+	const char	*stats_path, *confirm_path;
+	int64_t		 as_of;
+	enum fmt	 fmt;
+	int		 retry, strict, busy_ms, max_depth;
+	size_t		 max_line;
+
+	struct accounts	 acc;
+	struct ledger	*ldg;
+	struct rej	 rej;
+	struct stagein	 in;
+	struct hmap	 zones;		/* name -> struct tz * */
+	struct buf	 out;		/* the batch's entries */
+	size_t		 batch;
+	struct hmap	 opened;	/* beancount: accounts opened */
+
+	/* accounting: documents */
+	uint64_t	 posted, dups, skipped;	/* read, rejected: in's */
+	/* entries */
+	uint64_t	 emitted, already, pending, retried;
+	/* --confirm */
+	uint64_t	 confirmed, failed;
+};
+
+static void
+usage(int code)
+{
+	FILE *fp = code ? stderr : stdout;
+
+	fprintf(fp,
+"usage: %s --accounts FILE [--ledger PATH] [--as-of TIME]\n"
+"                [--format ndjson|hledger|ledger|beancount] [--retry-pending]\n"
+"                [--rejects FILE] [--stats FILE] [--strict]\n"
+"                [--busy-timeout MS] [--max-line BYTES] [--max-depth N]\n"
+"                [FILE...]\n"
+"       %s --confirm FILE --ledger PATH --accounts FILE [--as-of TIME]\n"
+"                [--rejects FILE] [--stats FILE]\n"
+"       %s --help | --version\n", progname, progname, progname);
+	if (code == 0)
+		fprintf(fp,
+"\nReads invoice-gen's documents and writes balanced journal entries for the\n"
+"ERP, each with an id the ERP deduplicates on.  With --ledger each entry is\n"
+"pending until --confirm records the ERP's acknowledgement; confirmed\n"
+"entries are never emitted again, pending ones only with --retry-pending.\n"
+"See erp-post(1).\n");
+	exit(code);
+}
+
+/* ---- reading a document ---- */
+
+static const char *
+js(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* A decimal string member; 0, or -1 after the reject. */
+static int
+jdec(struct stagein *s, json_t *o, const char *k, dec *d)
+{
+	const char *v = js(o, k);
+
+	if (v == NULL || dec_parse(v, strlen(v), d) != DEC_OK) {
+		si_reject(s, RC_DATA, v ? "invalid_amount" : "missing_field",
+		    k, "document's %s is %s", k, v ? "not an exact decimal "
+		    "number" : "missing");
+		return -1;
+	}
+	return 0;
+}
+
+static int64_t
+day_of_str(const char *s)
+{
+	char t[40];
+	int64_t ns;
+	const char *why;
+
+	if (s == NULL || strlen(s) != 10)
+		return INT64_MIN;
+	snprintf(t, sizeof(t), "%sT00:00:00Z", s);
+	if (tm_parse(t, strlen(t), &ns, &why) < 0)
+		return INT64_MIN;
+	return ns / TM_NS_PER_SEC / 86400;
+}
+
+static void
+day_str(int64_t day, char *buf, size_t n)
+{
+	int64_t y;
+	unsigned m, d;
+
+	tm_civil_from_days(day, &y, &m, &d);
+	snprintf(buf, n, "%04lld-%02u-%02u", (long long)y, m, d);
+}
+
+static const struct tz *
+zone(struct post *p, const char *name)
+{
+	const char *why;
+	void **ref;
+
+	if (name == NULL)
+		return NULL;
+	ref = hmap_ref(&p->zones, name, strlen(name));
+	if (*ref == NULL)
+		*ref = tz_load(name, &why);
+	return *ref;
+}
+
+/* The last local day of a period ending at instant t (exclusive). */
+static int64_t
+last_day(int64_t t, const struct tz *z)
+{
+	int64_t s = (t - 1) / TM_NS_PER_SEC - ((t - 1) % TM_NS_PER_SEC < 0);
+
+	if (z != NULL)
+		s += tz_offset(z, s);
+	return s / 86400 - (s % 86400 < 0);
+}
+
+static void
+entry_add(struct entry *e, const char *account, dec amount, const char *memo,
+    const char *rated_key)
+{
+	if (dec_sign(amount) == 0)
+		return;
+	if (e->n == e->cap) {
+		e->cap = e->cap ? 2 * e->cap : 16;
+		e->l = xreallocarray(e->l, e->cap, sizeof(*e->l));
+	}
+	e->l[e->n].account = account;
+	e->l[e->n].amount = amount;
+	e->l[e->n].famount = amount;
+	e->l[e->n].memo = memo;
+	e->l[e->n].rated_key = rated_key;
+	e->n++;
+}
+
+static void
+entry_id(struct entry *e, const char *number, int64_t version,
+    const char *type, const char *sub)
+{
+	unsigned char k[KEY_LEN];
+	char hex[KEY_HEXLEN];
+	struct keyh h;
+
+	key_start(&h, "journal-entry");
+	key_str(&h, number);
+	key_i64(&h, version);
+	key_str(&h, type);
+	key_str(&h, sub ? sub : "");
+	key_end(&h, k);
+	key_hex(k, KEY_LEN, hex);
+	snprintf(e->id, sizeof(e->id), "JE-%s", hex);
+}
+
+/* The document as erp-post needs it. */
+struct pdoc {
+	json_t		*j;
+	const char	*kind, *number, *entity, *customer, *currency, *fcur;
+	const char	*ref;
+	int64_t		 version, day, pe;
+	const struct tz	*tz;
+	dec		 due, credit, fx;
+	int		 has_fx, minor, fminor;
+	const struct books *b;
+};
+
+static int
+doc_read(struct post *p, struct stagein *s, struct pdoc *d)
+{
+	json_t *j = s->jr.root, *v, *fx;
+	const char *t, *why;
+
+	memset(d, 0, sizeof(*d));
+	d->j = j;
+	d->kind = js(j, "kind");
+	if (d->kind == NULL || (strcmp(d->kind, "invoice") != 0 &&
+	    strcmp(d->kind, "credit_note") != 0 &&
+	    strcmp(d->kind, "debit_note") != 0)) {
+		if (d->kind != NULL && strcmp(d->kind, "journal_entry") == 0) {
+			p->skipped++;
+			return -1;
+		}
+		si_reject(s, RC_DATA, "not_document", "kind", "expected an "
+		    "invoice, credit note or debit note (invoice-gen's "
+		    "output), got %s", d->kind ? d->kind : "no kind");
+		return -1;
+	}
+	if (jrec_check_schema(&s->jr, 1) < 0) {
+		si_reject(s, RC_DATA, s->jr.code, "schema", "%s", s->jr.msg);
+		return -1;
+	}
+	if (js(j, "state") == NULL || strcmp(js(j, "state"), "issued") != 0 ||
+	    js(j, "number") == NULL) {
+		si_reject(s, RC_POLICY, "not_issued", "state", "a draft is not "
+		    "posted: issue it first (invoice-gen --issue)");
+		return -1;
+	}
+	d->number = js(j, "number");
+	d->ref = js(j, "references");
+	d->entity = js(json_object_get(j, "entity"), "id");
+	d->customer = js(json_object_get(j, "customer"), "id");
+	d->currency = js(j, "currency");
+	d->fcur = js(j, "functional_currency");
+	v = json_object_get(j, "version");
+	d->day = day_of_str(js(j, "issue_date"));
+	t = js(j, "period_end");
+	if (d->entity == NULL || d->customer == NULL || d->currency == NULL ||
+	    (d->minor = cur_minor(d->currency)) < 0 ||
+	    jrec_int(&s->jr, v, 0, INT32_MAX, &d->version) < 0 ||
+	    d->day == INT64_MIN || t == NULL ||
+	    tm_parse(t, strlen(t), &d->pe, &why) < 0 ||
+	    !json_is_array(json_object_get(j, "lines")) ||
+	    !json_is_array(json_object_get(j, "tax_lines"))) {
+		si_reject(s, RC_DATA, "invalid_document", "", "document %s "
+		    "lacks an entity, customer, currency, version, issue date, "
+		    "period or lines", d->number);
+		return -1;
+	}
+	d->tz = zone(p, js(j, "timezone"));
+	if (jdec(s, j, "amount_due", &d->due) < 0 ||
+	    jdec(s, j, "prepaid_credit", &d->credit) < 0)
+		return -1;
+	if (d->fcur == NULL)
+		d->fcur = d->currency;
+	if ((d->fminor = cur_minor(d->fcur)) < 0) {
+		si_reject(s, RC_DATA, "invalid_field", "functional_currency",
+		    "functional currency '%s' is not an ISO 4217 code", d->fcur);
+		return -1;
+	}
+	fx = json_object_get(j, "fx");
+	if (strcmp(d->fcur, d->currency) != 0) {
+		if (!json_is_object(fx) || jdec(s, fx, "rate", &d->fx) < 0) {
+			if (!json_is_object(fx))
+				si_reject(s, RC_DATA, "missing_field", "fx",
+				    "document %s is in %s for books in %s "
+				    "but has no FX rate", d->number,
+				    d->currency, d->fcur);
+			return -1;
+		}
+		d->has_fx = 1;
+	}
+	if ((d->b = books_of(&p->acc, d->entity)) == NULL) {
+		si_reject(s, RC_POLICY, "unknown_entity", "entity", "entity "
+		    "'%s' has no books in the accounts file", d->entity);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- entries ---- */
+
+/* Functional amounts: each line at the rate; a rounding line balances. */
+static int
+functional(const struct pdoc *d, struct entry *e)
+{
+	dec sum = { 0, d->fminor }, t;
+	size_t i;
+	int r = 0;
+
+	if (!d->has_fx)
+		return 0;
+	for (i = 0; i < e->n && r == 0; i++) {
+		if ((r = dec_mul(e->l[i].amount, d->fx, &t)) == 0 &&
+		    (r = dec_round(t, d->fminor, DEC_HALF_UP,
+		    &e->l[i].famount)) == 0)
+			r = dec_add(sum, e->l[i].famount, &sum);
+	}
+	if (r == 0 && dec_sign(sum) != 0) {
+		entry_add(e, d->b->rounding, DEC_ZERO, "FX rounding", NULL);
+		/* entry_add skips zero amounts: set the line by hand */
+		if (e->n == e->cap) {
+			e->cap = e->cap ? 2 * e->cap : 16;
+			e->l = xreallocarray(e->l, e->cap, sizeof(*e->l));
+		}
+		e->l[e->n].account = d->b->rounding;
+		e->l[e->n].amount = (dec){ 0, d->minor };
+		e->l[e->n].famount = dec_neg(sum);
+		e->l[e->n].memo = "FX rounding";
+		e->l[e->n].rated_key = NULL;
+		e->n++;
+	}
+	return r;
+}
+
+/* Debits = credits, in both currencies, or the program is wrong. */
+static void
+balanced(const struct pdoc *d, const struct entry *e)
+{
+	dec a = DEC_ZERO, f = DEC_ZERO;
+	size_t i;
+
+	for (i = 0; i < e->n; i++)
+		if (dec_add(a, e->l[i].amount, &a) != DEC_OK ||
+		    dec_add(f, e->l[i].famount, &f) != DEC_OK)
+			die(EX_SOFTWARE, "entry %s of %s: amounts overflow",
+			    e->id, d->number);
+	if (dec_sign(a) != 0 || dec_sign(f) != 0)
+		die(EX_SOFTWARE, "entry %s of document %s does not balance: "
+		    "nothing is written", e->id, d->number);
+}
+
+/* A line billed in advance: served after the document's period. */
+static int
+deferred(const struct pdoc *d, json_t *l)
+{
+	const char *s = js(l, "service_start"), *why;
+	int64_t t;
+
+	return s != NULL && tm_parse(s, strlen(s), &t, &why) == 0 &&
+	    t >= d->pe;
+}
+
+static const char *
+line_memo(json_t *l)
+{
+	const char *m = js(l, "name");
+
+	if (m == NULL)
+		m = js(l, "charge");
+	return m ? m : js(l, "line_type");
+}
+
+/* The document's entry: receivable and credits against revenue and tax. */
+static int
+doc_entry(struct stagein *s, const struct pdoc *d, struct entry *e)
+{
+	const struct books *b = d->b;
+	json_t *v, *l;
+	dec net, tax;
+	size_t i;
+
+	memset(e, 0, sizeof(*e));
+	e->type = "document";
+	e->doc_day = d->day;
+	entry_id(e, d->number, d->version, "document", NULL);
+	entry_add(e, b->receivable, d->due, "receivable", NULL);
+	entry_add(e, b->credit, dec_neg(d->credit), "prepaid credit applied",
+	    NULL);
+	v = json_object_get(d->j, "lines");
+	json_array_foreach(v, i, l) {
+		if (jdec(s, l, "net", &net) < 0)
+			return -1;
+		entry_add(e, deferred(d, l) ? b->deferred : acct_revenue(b,
+		    js(l, "charge"), js(l, "tax_code"), js(l, "line_type") ?
+		    js(l, "line_type") : ""), dec_neg(net), line_memo(l),
+		    js(l, "rated_key"));
+	}
+	v = json_object_get(d->j, "tax_lines");
+	json_array_foreach(v, i, l) {
+		if (jdec(s, l, "tax", &tax) < 0)
+			return -1;
+		entry_add(e, acct_tax(b, js(l, "category") ? js(l, "category") :
+		    "", js(l, "rate") ? js(l, "rate") : ""), dec_neg(tax),
+		    "tax", NULL);
+	}
+	return 0;
+}
+
+/* A deferred line's recognition, at the end of its service period. */
+static int
+recog_entry(struct stagein *s, const struct pdoc *d, json_t *l,
+    struct entry *e)
+{
+	const char *se = js(l, "service_end"), *why;
+	int64_t t;
+	dec net;
+
+	memset(e, 0, sizeof(*e));
+	e->type = "recognition";
+	if (jdec(s, l, "net", &net) < 0)
+		return -1;
+	if (se == NULL || tm_parse(se, strlen(se), &t, &why) < 0) {
+		si_reject(s, RC_DATA, "invalid_field", "service_end", "a line "
+		    "of document %s billed in advance has no service end",
+		    d->number);
+		return -1;
+	}
+	e->doc_day = last_day(t, d->tz);
+	entry_id(e, d->number, d->version, "recognition",
+	    js(l, "rated_key"));
+	entry_add(e, d->b->deferred, net, line_memo(l), js(l, "rated_key"));
+	entry_add(e, acct_revenue(d->b, js(l, "charge"), js(l, "tax_code"),
+	    js(l, "line_type") ? js(l, "line_type") : ""), dec_neg(net),
+	    line_memo(l), js(l, "rated_key"));
+	return 0;
+}
+
+static void
+jw_side(struct jw *w, const char *dk, const char *ck, dec a, int minor)
+{
+	dec zero = { 0, minor };
+
+	jw_key(w, dk);
+	jw_dec(w, dec_sign(a) > 0 ? a : zero);
+	jw_key(w, ck);
+	jw_dec(w, dec_sign(a) < 0 ? dec_neg(a) : zero);
+}
+
+/* The entry's record, as the ledger keeps it and --format ndjson is. */
+static void
+entry_json(const struct pdoc *d, const struct entry *e, struct buf *o)
+{
+	dec td = { 0, d->minor }, fd = { 0, d->fminor };
+	char day[16];
+	struct jw w;
+	size_t i;
+
+	jw_init(&w, o);
+	jw_open(&w, '{');
+	JW_KEY(&w, "kind");
+	jw_str(&w, "journal_entry");
+	JW_KEY(&w, "schema");
+	jw_str(&w, "1.0");
+	JW_KEY(&w, "id");
+	jw_str(&w, e->id);
+	JW_KEY(&w, "type");
+	jw_str(&w, e->type);
+	JW_KEY(&w, "entity");
+	jw_str(&w, d->entity);
+	JW_KEY(&w, "customer");
+	jw_str(&w, d->customer);
+	JW_KEY(&w, "document");
+	jw_open(&w, '{');
+	JW_KEY(&w, "kind");
+	jw_str(&w, d->kind);
+	JW_KEY(&w, "number");
+	jw_str(&w, d->number);
+	JW_KEY(&w, "version");
+	jw_int(&w, d->version);
+	JW_KEY(&w, "references");
+	if (d->ref != NULL)
+		jw_str(&w, d->ref);
+	else
+		jw_null(&w);
+	jw_close(&w, '}');
+	JW_KEY(&w, "date");
+	day_str(e->day, day, sizeof(day));
+	jw_str(&w, day);
+	JW_KEY(&w, "document_date");
+	day_str(e->doc_day, day, sizeof(day));
+	jw_str(&w, day);
+	JW_KEY(&w, "currency");
+	jw_str(&w, d->currency);
+	JW_KEY(&w, "functional_currency");
+	jw_str(&w, d->fcur);
+	JW_KEY(&w, "fx_rate");
+	if (d->has_fx)
+		jw_dec(&w, d->fx);
+	else
+		jw_null(&w);
+	JW_KEY(&w, "lines");
+	jw_open(&w, '[');
+	for (i = 0; i < e->n; i++) {
+		const struct jline *l = &e->l[i];
+
+		jw_open(&w, '{');
+		JW_KEY(&w, "line");
+		jw_int(&w, (int64_t)i + 1);
+		JW_KEY(&w, "account");
+		jw_str(&w, l->account);
+		jw_side(&w, "debit", "credit", l->amount, d->minor);
+		jw_side(&w, "functional_debit", "functional_credit",
+		    l->famount, d->fminor);
+		JW_KEY(&w, "memo");
+		jw_str(&w, l->memo ? l->memo : "");
+		JW_KEY(&w, "rated_key");
+		if (l->rated_key != NULL)
+			jw_str(&w, l->rated_key);
+		else
+			jw_null(&w);
+		jw_close(&w, '}');
+		if (dec_sign(l->amount) > 0)
+			dec_add(td, l->amount, &td);
+		if (dec_sign(l->famount) > 0)
+			dec_add(fd, l->famount, &fd);
+	}
+	jw_close(&w, ']');
+	JW_KEY(&w, "total_debit");
+	jw_dec(&w, td);
+	JW_KEY(&w, "total_credit");
+	jw_dec(&w, td);
+	JW_KEY(&w, "functional_total");
+	jw_dec(&w, fd);
+	JW_KEY(&w, "correlation_id");
+	jw_str(&w, js(d->j, "key") ? js(d->j, "key") : e->id);
+	jw_close(&w, '}');
+	buf_addc(o, '\n');
+}
+
+/* ---- plain-text accounting: hledger, ledger, beancount ---- */
+
+/* A signed amount of one side of a record's line. */
+static const char *
+side_amount(json_t *l, const char *dk, const char *ck, char *buf, size_t n)
+{
+	const char *d = js(l, dk), *c = js(l, ck);
+	dec x;
+
+	if (d != NULL && dec_parse(d, strlen(d), &x) == DEC_OK &&
+	    dec_sign(x) != 0)
+		snprintf(buf, n, "%s", d);
+	else
+		snprintf(buf, n, "-%s", c ? c : "0");
+	return buf;
+}
+
+static int
+is_zero(const char *s)
+{
+	dec x;
+
+	return dec_parse(s, strlen(s), &x) != DEC_OK || dec_sign(x) == 0;
+}
+
+/* Beancount: a link or a key is [A-Za-z0-9-_/.] */
+static void
+link_chars(struct buf *b, const char *s)
+{
+	for (; *s; s++)
+		buf_addc(b, (*s >= 'A' && *s <= 'Z') || (*s >= 'a' &&
+		    *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' ||
+		    *s == '_' || *s == '/' || *s == '.' ? *s : '-');
+}
+
+/* A string for a beancount "..." or a journal description. */
+static void
+text_chars(struct buf *b, const char *s, int quoted)
+{
+	for (; *s; s++) {
+		if ((unsigned char)*s < 0x20)
+			buf_addc(b, ' ');
+		else if (quoted && (*s == '"' || *s == '\\'))
+			buf_printf(b, "\\%c", *s);
+		else if (!quoted && *s == ';')
+			buf_addc(b, ',');
+		else
+			buf_addc(b, *s);
+	}
+}
+
+static void
+entry_text(struct post *p, json_t *e, struct buf *o)
+{
+	json_t *doc = json_object_get(e, "document"), *ls, *l;
+	const char *cur = js(e, "currency"), *fcur = js(e,
+	    "functional_currency"), *kind = js(doc, "kind");
+	const char *what = strcmp(kind ? kind : "", "credit_note") == 0 ?
+	    "Credit note" : strcmp(kind ? kind : "", "debit_note") == 0 ?
+	    "Debit note" : "Invoice";
+	char a[DEC_FMTMAX + 2], f[DEC_FMTMAX + 2];
+	int fx = fcur && cur && strcmp(fcur, cur) != 0;
+	size_t i;
+
+	ls = json_object_get(e, "lines");
+	if (p->fmt == F_BEANCOUNT) {
+		buf_printf(o, "%s * \"", js(e, "date"));
+		text_chars(o, js(e, "customer") ? js(e, "customer") : "", 1);
+		buf_printf(o, "\" \"%s%s %s", strcmp(js(e, "type"),
+		    "recognition") == 0 ? "Revenue recognised: " : "", what,
+		    js(doc, "number"));
+		buf_adds(o, "\" ^");
+		link_chars(o, js(doc, "number"));
+		buf_printf(o, "\n  entry: \"%s\"\n", js(e, "id"));
+	} else {
+		buf_printf(o, "%s * (%s) %s%s %s, ", js(e, "date"),
+		    js(doc, "number"), strcmp(js(e, "type"), "recognition") == 0
+		    ? "Revenue recognised: " : "", what, js(doc, "number"));
+		text_chars(o, js(e, "customer") ? js(e, "customer") : "", 0);
+		buf_printf(o, "  ; entry: %s\n", js(e, "id"));
+	}
+	json_array_foreach(ls, i, l) {
+		side_amount(l, "debit", "credit", a, sizeof(a));
+		side_amount(l, "functional_debit", "functional_credit", f,
+		    sizeof(f));
+		buf_printf(o, "    %s  ", js(l, "account"));
+		if (fx && is_zero(a))		/* rounding: functional only */
+			buf_printf(o, "%s %s", f, fcur);
+		else if (fx)
+			buf_printf(o, "%s %s @@ %s %s", a, cur,
+			    f[0] == '-' ? f + 1 : f, fcur);
+		else
+			buf_printf(o, "%s %s", a, cur);
+		if (p->fmt != F_BEANCOUNT && js(l, "memo") &&
+		    *js(l, "memo")) {
+			buf_adds(o, "  ; ");
+			text_chars(o, js(l, "memo"), 0);
+		}
+		buf_addc(o, '\n');
+	}
+	buf_addc(o, '\n');
+}
+
+/* Beancount: accounts are opened before they are used. */
+static void
+bean_open(struct post *p, json_t *e, struct buf *o)
+{
+	json_t *ls = json_object_get(e, "lines"), *l;
+	const char *a;
+	void **ref;
+	size_t i;
+
+	json_array_foreach(ls, i, l) {
+		a = js(l, "account");
+		ref = hmap_ref(&p->opened, a, strlen(a));
+		if (*ref != NULL)
+			continue;
+		*ref = (void *)1;
+		buf_printf(o, "1970-01-01 open %s\n", a);
+	}
+}
+
+/*
+ * A beancount account: Assets, Liabilities, Equity, Income or Expenses,
+ * then ":Component"s, each a capital or a digit then letters, digits and
+ * dashes.
+ */
+static int
+bean_account(const char *s)
+{
+	static const char *const roots[] = { "Assets", "Liabilities",
+	    "Equity", "Income", "Expenses", NULL };
+	size_t n;
+	int i;
+
+	for (i = 0; roots[i] != NULL; i++)
+		if (strncmp(s, roots[i], strlen(roots[i])) == 0 &&
+		    s[strlen(roots[i])] == ':')
+			break;
+	if (roots[i] == NULL)
+		return 0;
+	s += strlen(roots[i]);
+	while (*s == ':') {
+		s++;
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')))
+			return 0;
+		n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		    "0123456789-");
+		s += n;
+	}
+	return *s == '\0';
+}
+
+/* An entry's record in the output format, into the batch. */
+static void
+render(struct post *p, const char *rec, size_t len)
+{
+	struct buf opens = { 0 }, body = { 0 };
+	json_t *e;
+
+	if (p->fmt == F_NDJSON) {
+		buf_add(&p->out, rec, len);
+		if (len == 0 || rec[len - 1] != '\n')
+			buf_addc(&p->out, '\n');
+		return;
+	}
+	if ((e = json_loadb(rec, len, 0, NULL)) == NULL)
+		die(EX_DATAERR, "a stored journal entry is not JSON: the ledger "
+		    "was altered");
+	if (p->fmt == F_BEANCOUNT)
+		bean_open(p, e, &opens);
+	entry_text(p, e, &body);
+	buf_add(&p->out, opens.p, opens.len);
+	if (opens.len > 0)
+		buf_addc(&p->out, '\n');
+	buf_add(&p->out, body.p, body.len);
+	buf_free(&opens);
+	buf_free(&body);
+	json_decref(e);
+}
+
+/* ---- posting documents ---- */
+
+static void
+flush(struct post *p, int more)
+{
+	if (p->ldg != NULL)
+		ldg_commit(p->ldg);
+	out_write(p->out.p, p->out.len);
+	buf_reset(&p->out);
+	rej_flush(&p->rej);
+	p->batch = 0;
+	if (p->ldg != NULL && more)
+		ldg_begin(p->ldg);
+}
+
+struct plan {
+	struct entry	*e;
+	size_t		 n;
+	struct buf	*rec;
+};
+
+static void
+plan_free(struct plan *pl)
+{
+	size_t i;
+
+	for (i = 0; i < pl->n; i++) {
+		free(pl->e[i].l);
+		buf_free(&pl->rec[i]);
+	}
+	free(pl->e);
+	free(pl->rec);
+}
+
+static void
+post_one(struct stagein *s, void *arg)
+{
+	struct post *p = arg;
+	struct ldg_posting lp;
+	struct plan pl = { 0 };
+	struct pdoc d;
+	char day[16];
+	json_t *ls, *l;
+	size_t i, nl;
+	int emitted = 0, r;
+
+	if (doc_read(p, s, &d) < 0)
+		return;
+	ls = json_object_get(d.j, "lines");
+	nl = json_array_size(ls);
+	pl.e = xcalloc(nl + 1, sizeof(*pl.e));
+	pl.rec = xcalloc(nl + 1, sizeof(*pl.rec));
+	if (doc_entry(s, &d, &pl.e[pl.n++]) < 0)
+		goto done;
+	json_array_foreach(ls, i, l)
+		if (deferred(&d, l) && recog_entry(s, &d, l,
+		    &pl.e[pl.n++]) < 0)
+			goto done;
+	/* every entry checked and dated before any is posted */
+	for (i = 0; i < pl.n; i++) {
+		struct entry *e = &pl.e[i];
+
+		if (functional(&d, e) != 0) {
+			si_reject(s, RC_DATA, "amount_overflow", "fx", "the "
+			    "functional amounts of %s do not fit", d.number);
+			goto done;
+		}
+		balanced(&d, e);
+		if ((e->day = books_post_day(d.b, e->doc_day)) < 0) {
+			day_str(e->doc_day, day, sizeof(day));
+			si_reject(s, RC_POLICY, "closed_period", "issue_date",
+			    "document %s's %s entry is dated %s, in a closed "
+			    "period of entity '%s' (closed_policy reject)",
+			    d.number, e->type, day, d.entity);
+			goto done;
+		}
+		entry_json(&d, e, &pl.rec[i]);
+	}
+	for (i = 0; p->ldg != NULL && i < pl.n; i++) {
+		if (!ldg_posting_get(p->ldg, pl.e[i].id, &lp))
+			continue;
+		r = strlen(lp.record) + 1 == pl.rec[i].len &&
+		    memcmp(lp.record, pl.rec[i].p, pl.rec[i].len - 1) == 0;
+		ldg_posting_free(&lp);
+		if (!r) {
+			si_reject(s, RC_CONFLICT, "idempotency_conflict", "",
+			    "entry %s of document %s was posted with other "
+			    "accounts, dates or amounts (the accounts file "
+			    "changed?); a posted entry is never changed: "
+			    "reverse it in the ERP", pl.e[i].id, d.number);
+			goto done;
+		}
+	}
+	for (i = 0; i < pl.n; i++) {
+		struct entry *e = &pl.e[i];
+
+		if (p->ldg == NULL) {
+			render(p, pl.rec[i].p, pl.rec[i].len);
+			emitted = 1;
+			p->emitted++;
+			continue;
+		}
+		if (!ldg_posting_get(p->ldg, e->id, &lp)) {
+			ldg_posting_put(p->ldg, e->id, d.entity, d.number,
+			    pl.rec[i].p, pl.rec[i].len - 1, p->as_of);
+			render(p, pl.rec[i].p, pl.rec[i].len);
+			emitted = 1;
+			p->emitted++;
+			continue;
+		}
+		if (strcmp(lp.state, "confirmed") == 0)
+			p->already++;
+		else if (!p->retry)
+			p->pending++;
+		else {
+			if (strcmp(lp.state, "failed") == 0)
+				ldg_posting_state(p->ldg, e->id, "pending",
+				    NULL, NULL, p->as_of);
+			render(p, lp.record, strlen(lp.record));
+			emitted = 1;
+			p->retried++;
+		}
+		ldg_posting_free(&lp);
+	}
+	if (emitted)
+		p->posted++;
+	else
+		p->dups++;
+	if (++p->batch >= POST_BATCH)
+		flush(p, 1);
+done:
+	plan_free(&pl);
+}
+
+/* ---- --confirm: the ERP's acknowledgements ---- */
+
+struct ack {
+	const char	*id, *ref, *status, *reason;
+};
+
+static void
+confirm_one(struct post *p, struct stagein *s, const struct ack *a)
+{
+	struct ldg_posting lp;
+	int ok;
+
+	if (a->id == NULL || a->status == NULL ||
+	    (strcmp(a->status, "confirmed") != 0 &&
+	    strcmp(a->status, "failed") != 0)) {
+		si_reject(s, RC_DATA, "invalid_acknowledgement", "status",
+		    "an acknowledgement needs an id and a status, "
+		    "\"confirmed\" or \"failed\"");
+		return;
+	}
+	if (strcmp(a->status, "confirmed") == 0 && (a->ref == NULL ||
+	    *a->ref == '\0')) {
+		si_reject(s, RC_DATA, "invalid_acknowledgement", "erp_ref",
+		    "a confirmation needs the ERP's journal reference");
+		return;
+	}
+	if (!ldg_posting_get(p->ldg, a->id, &lp)) {
+		si_reject(s, RC_RECON, "unknown_entry", "id", "entry '%s' was "
+		    "never posted from this ledger", a->id);
+		return;
+	}
+	if (strcmp(lp.state, "confirmed") == 0) {
+		ok = strcmp(a->status, "confirmed") == 0 && lp.erp_ref &&
+		    strcmp(lp.erp_ref, a->ref) == 0;
+		if (ok)
+			p->dups++;
+		else
+			si_reject(s, RC_RECON, "confirmation_conflict", "erp_ref",
+			    "entry '%s' was confirmed as %s already; this "
+			    "acknowledgement says %s %s", a->id, lp.erp_ref ?
+			    lp.erp_ref : "?", a->status, a->ref ? a->ref : "");
+		ldg_posting_free(&lp);
+		return;
+	}
+	ldg_posting_free(&lp);
+	ldg_posting_state(p->ldg, a->id, a->status, a->ref, a->reason,
+	    p->as_of);
+	if (strcmp(a->status, "confirmed") == 0)
+		p->confirmed++;
+	else
+		p->failed++;
+}
+
+/* NDJSON: {"id":...,"erp_ref":...,"status":...,"reason":...} */
+static void
+confirm_json(struct stagein *s, void *arg)
+{
+	struct ack a;
+	json_t *j = s->jr.root;
+
+	a.id = js(j, "id");
+	a.ref = js(j, "erp_ref");
+	a.status = js(j, "status");
+	a.reason = js(j, "reason");
+	confirm_one(arg, s, &a);
+}
+
+/* CSV with a header naming id, erp_ref, status and reason. */
+static void
+confirm_csv(struct post *p)
+{
+	struct stagein *s = &p->in;
+	struct lr *l = &s->lr;
+	struct csvr cr;
+	struct ack a;
+	int col[4] = { -1, -1, -1, -1 }, hdr = 0, r;
+	size_t i, k;
+	static const char *const names[] = { "id", "erp_ref", "status",
+	    "reason" };
+
+	csvr_init(&cr);
+	while (lr_next(l)) {
+		if (!cr.inrec && lr_blank(l->line, l->len)) {
+			s->blank++;
+			continue;
+		}
+		r = csvr_feed(&cr, l->line, l->len, l->rawlen, l->lineno);
+		if (r == 0)
+			continue;
+		s->s.file = l->name;
+		s->s.line = cr.line;
+		s->s.raw = cr.raw.p;
+		s->s.rawlen = cr.raw.len;
+		if (!hdr) {
+			for (i = 0; r > 0 && i < cr.nf; i++)
+				for (k = 0; k < 4; k++)
+					if (strcmp(cr.f[i], names[k]) == 0)
+						col[k] = (int)i;
+			if (r < 0 || col[0] < 0 || col[2] < 0)
+				die(EX_DATAERR, "%s: the first line must name "
+				    "the columns: id, erp_ref, status and "
+				    "reason", p->confirm_path);
+			hdr = 1;
+			continue;
+		}
+		s->read++;
+		if (r < 0) {
+			si_reject(s, RC_DATA, "invalid_csv", "", "not a CSV "
+			    "record");
+			csvr_reset(&cr);
+			continue;
+		}
+		a.id = col[0] < (int)cr.nf ? cr.f[col[0]] : NULL;
+		a.ref = col[1] >= 0 && col[1] < (int)cr.nf ? cr.f[col[1]] :
+		    NULL;
+		a.status = col[2] < (int)cr.nf ? cr.f[col[2]] : NULL;
+		a.reason = col[3] >= 0 && col[3] < (int)cr.nf ?
+		    cr.f[col[3]] : NULL;
+		confirm_one(p, s, &a);
+	}
+	csvr_free(&cr);
+}
+
+static void
+confirm(struct post *p)
+{
+	FILE *fp;
+	int c;
+
+	if ((fp = fopen(p->confirm_path, "r")) == NULL)
+		die(EX_NOINPUT, "--confirm '%s': %s", p->confirm_path,
+		    strerror(errno));
+	while ((c = getc(fp)) == ' ' || c == '\t' || c == '\n' || c == '\r')
+		;
+	fclose(fp);
+	ldg_begin(p->ldg);
+	if (c == '{')
+		si_each(&p->in, confirm_json, p);
+	else
+		confirm_csv(p);
+	ldg_commit(p->ldg);
+	rej_flush(&p->rej);
+}
+
+/* ---- the run ---- */
+
+static void
+write_stats(struct post *p)
+{
+	struct buf b = { 0 };
+	struct jw w;
+
+	rej_stats_begin(&w, &b, "erp-post");
+	JW_KEY(&w, "read");
+	jw_int(&w, (int64_t)p->in.read);
+	if (p->confirm_path != NULL) {
+		JW_KEY(&w, "confirmed");
+		jw_int(&w, (int64_t)p->confirmed);
+		JW_KEY(&w, "failed");
+		jw_int(&w, (int64_t)p->failed);
+	} else {
+		JW_KEY(&w, "posted");
+		jw_int(&w, (int64_t)p->posted);
+		JW_KEY(&w, "skipped");
+		jw_int(&w, (int64_t)p->skipped);
+	}
+	JW_KEY(&w, "duplicates");
+	jw_int(&w, (int64_t)p->dups);
+	JW_KEY(&w, "rejected");
+	jw_int(&w, (int64_t)p->in.rejected);
+	rej_stats(&p->rej, &w);
+	JW_KEY(&w, "blank_lines");
+	jw_int(&w, (int64_t)p->in.blank);
+	JW_KEY(&w, "entries_emitted");
+	jw_int(&w, (int64_t)p->emitted);
+	JW_KEY(&w, "entries_retried");
+	jw_int(&w, (int64_t)p->retried);
+	JW_KEY(&w, "entries_confirmed_before");
+	jw_int(&w, (int64_t)p->already);
+	JW_KEY(&w, "entries_pending");
+	jw_int(&w, (int64_t)p->pending);
+	JW_KEY(&w, "format");
+	jw_str(&w, fmt_names[p->fmt]);
+	JW_KEY(&w, "as_of");
+	jw_time(&w, p->as_of);
+	JW_KEY(&w, "rejects_file");
+	jw_str(&w, p->rejects_path);
+	jw_close(&w, '}');
+	buf_addc(&b, '\n');
+	out_write_file(p->stats_path, b.p, b.len);
+	buf_free(&b);
+}
+
+static void
+summary(struct post *p)
+{
+	struct buf b = { 0 };
+
+	if (p->confirm_path != NULL)
+		buf_printf(&b, "read %" PRIu64 ", confirmed %" PRIu64
+		    ", failed %" PRIu64 ", duplicates %" PRIu64 ", rejected %"
+		    PRIu64, p->in.read, p->confirmed, p->failed, p->dups,
+		    p->in.rejected);
+	else
+		buf_printf(&b, "read %" PRIu64 ", posted %" PRIu64
+		    ", duplicates %" PRIu64 ", skipped %" PRIu64 ", rejected %"
+		    PRIu64 "; %" PRIu64 " entries emitted, %" PRIu64
+		    " retried, %" PRIu64 " confirmed before, %" PRIu64
+		    " pending", p->in.read, p->posted, p->dups, p->skipped,
+		    p->in.rejected, p->emitted, p->retried, p->already,
+		    p->pending);
+	rej_summary(&p->rej, &b);
+	warnmsg("%s", buf_cstr(&b));
+	buf_free(&b);
+}
+
+int
+main(int argc, char **argv)
+{
+	enum {
+		O_ACCOUNTS = 256, O_ASOF, O_FORMAT, O_CONFIRM, O_RETRY, O_BUSY,
+		O_STRICT, O_MAXLINE, O_MAXDEPTH, O_VERSION
+	};
+	static const struct option longopts[] = {
+		{ "accounts",		required_argument, NULL, O_ACCOUNTS },
+		{ "as-of",		required_argument, NULL, O_ASOF },
+		{ "busy-timeout",	required_argument, NULL, O_BUSY },
+		{ "confirm",		required_argument, NULL, O_CONFIRM },
+		{ "format",		required_argument, NULL, O_FORMAT },
+		{ "help",		no_argument,       NULL, 'h' },
+		{ "ledger",		required_argument, NULL, 'l' },
+		{ "max-depth",		required_argument, NULL, O_MAXDEPTH },
+		{ "max-line",		required_argument, NULL, O_MAXLINE },
+		{ "rejects",		required_argument, NULL, 'r' },
+		{ "retry-pending",	no_argument,       NULL, O_RETRY },
+		{ "stats",		required_argument, NULL, 's' },
+		{ "strict",		no_argument,       NULL, O_STRICT },
+		{ "version",		no_argument,       NULL, O_VERSION },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct post p;
+	char *rejects_default = NULL, *cfiles[1];
+	size_t i, j, k;
+	int ch, rc = 0;
+
+	u_setprogname(argv[0]);
+	cli_init(usage);
+	memset(&p, 0, sizeof(p));
+	p.as_of = INT64_MIN;
+	p.max_line = LR_MAXLEN_DEFAULT;
+	p.max_depth = JREC_MAXDEPTH_DEFAULT;
+	p.busy_ms = LDG_BUSY_MS;
+	while ((ch = getopt_long(argc, argv, "hl:r:s:", longopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'h':
+			usage(0);
+			break;
+		case 'l':
+			p.ledger_path = optarg;
+			break;
+		case 'r':
+			p.rejects_path = optarg;
+			break;
+		case 's':
+			p.stats_path = optarg;
+			break;
+		case O_ACCOUNTS:
+			p.accounts_path = optarg;
+			break;
+		case O_ASOF:
+			p.as_of = cli_time("--as-of", optarg);
+			break;
+		case O_BUSY:
+			p.busy_ms = (int)cli_num("--busy-timeout", optarg, 0,
+			    86400000);
+			break;
+		case O_CONFIRM:
+			p.confirm_path = optarg;
+			break;
+		case O_FORMAT:
+			for (i = 0; i < 4; i++)
+				if (strcmp(optarg, fmt_names[i]) == 0)
+					break;
+			if (i == 4) {
+				warnmsg("--format '%s': expected ndjson, "
+				    "hledger, ledger or beancount", optarg);
+				usage(EX_USAGE);
+			}
+			p.fmt = (enum fmt)i;
+			break;
+		case O_MAXDEPTH:
+			p.max_depth = (int)cli_num("--max-depth", optarg, 1,
+			    100);
+			break;
+		case O_MAXLINE:
+			p.max_line = (size_t)cli_num("--max-line", optarg, 64,
+			    256L * 1024 * 1024);
+			break;
+		case O_RETRY:
+			p.retry = 1;
+			break;
+		case O_STRICT:
+			p.strict = 1;
+			break;
+		case O_VERSION:
+			printf("%s %s\n", progname, VERSION);
+			return 0;
+		default:
+			usage(EX_USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (p.accounts_path == NULL) {
+		warnmsg("--accounts FILE is required");
+		usage(EX_USAGE);
+	}
+	if (p.confirm_path != NULL && (p.ledger_path == NULL || argc > 0)) {
+		warnmsg("--confirm FILE needs --ledger and reads no other "
+		    "input");
+		usage(EX_USAGE);
+	}
+	if (p.retry && p.ledger_path == NULL) {
+		warnmsg("--retry-pending needs --ledger, where postings are");
+		usage(EX_USAGE);
+	}
+	if (p.as_of == INT64_MIN)
+		p.as_of = cli_now(0);
+
+	key_init();
+	out_init();
+	accounts_load(&p.acc, p.accounts_path);
+	if (p.fmt == F_BEANCOUNT) {
+		for (i = 0; i < p.acc.n; i++) {
+			const struct books *b = &p.acc.v[i];
+			const char *const one[] = { b->receivable, b->revenue,
+			    b->tax, b->deferred, b->credit, b->rounding,
+			    b->discounts, b->cash, b->clearing };
+			const struct hmap *maps[] = { &b->by_charge.m,
+			    &b->by_tax_code.m, &b->by_category.m };
+
+			for (j = 0; j < sizeof(one) / sizeof(one[0]); j++)
+				if (one[j] != NULL && !bean_account(one[j]))
+					die(EX_CONFIG, "%s: entity '%s': account "
+					    "'%s' is not a beancount account "
+					    "name (Assets|Liabilities|Equity|"
+					    "Income|Expenses:Name...)",
+					    p.accounts_path, b->entity, one[j]);
+			for (j = 0; j < 3; j++)
+				for (k = 0; k < maps[j]->cap; k++)
+					if (maps[j]->t[k].key != NULL &&
+					    !bean_account(maps[j]->t[k].val))
+						die(EX_CONFIG, "%s: entity '%s': "
+						    "account '%s' is not a "
+						    "beancount account name",
+						    p.accounts_path, b->entity,
+						    (char *)maps[j]->t[k].val);
+		}
+	}
+	if (p.ledger_path != NULL)
+		p.ldg = ldg_open(ldg_path(p.ledger_path), p.busy_ms,
+		    p.confirm_path ? LDG_EXISTING : 0);
+	if (p.rejects_path == NULL)
+		p.rejects_path = rejects_default =
+		    rej_default_path(ldg_path(p.ledger_path));
+	rej_open(&p.rej, p.rejects_path, "erp-post");
+	out_hint(p.ldg != NULL ? "the entries are pending in the ledger: "
+	    "'erp-post --retry-pending' on the same input writes them again" :
+	    "the entries are made again by running the same command");
+	hmap_init(&p.zones);
+	hmap_init(&p.opened);
+	if (p.confirm_path != NULL) {
+		cfiles[0] = (char *)p.confirm_path;
+		si_init(&p.in, 1, cfiles, p.max_line, p.max_depth, &p.rej);
+		confirm(&p);
+	} else {
+		si_init(&p.in, argc, argv, p.max_line, p.max_depth, &p.rej);
+		if (p.ldg != NULL)
+			ldg_begin(p.ldg);
+		si_each(&p.in, post_one, &p);
+		flush(&p, 0);
+	}
+
+	rej_close(&p.rej);
+	out_close();
+	summary(&p);
+	if (p.in.read != (p.confirm_path ? p.confirmed + p.failed :
+	    p.posted + p.skipped) + p.dups + p.in.rejected)
+		die(EX_SOFTWARE, "accounting error: read %" PRIu64 " records "
+		    "but did not account for each", p.in.read);
+	if (p.stats_path != NULL)
+		write_stats(&p);
+	if (p.in.lr.failed)
+		rc = EX_NOINPUT;
+	else if (p.strict && p.in.rejected > 0)
+		rc = EX_DATAERR;
+
+	ldg_close(p.ldg);
+	si_free(&p.in);
+	for (i = 0; i < p.zones.cap; i++)
+		if (p.zones.t[i].key != NULL && p.zones.t[i].val != NULL)
+			tz_free(p.zones.t[i].val);
+	hmap_free(&p.zones);
+	hmap_free(&p.opened);
+	buf_free(&p.out);
+	accounts_free(&p.acc);
+	free(rejects_default);
+	return rc;
+}

@@ -1,0 +1,307 @@
+/*
+ * accounts.c: load and check the accounts file.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "accounts.h"
+#include "conf.h"
+#include "tm.h"
+#include "util.h"
+
+#define ACCOUNTS_MAXFILE	(16 * 1024 * 1024)
+#define ACCOUNT_MAX		200
+
+/*
+ * An account name: printable, no two spaces in a row and no tab (the
+ * plain-text journals end a name there), no ';' (a comment there).
+ */
+static int
+account_ok(const char *s)
+{
+	if (*s == '\0' || strlen(s) > ACCOUNT_MAX || *s == ' ' ||
+	    s[strlen(s) - 1] == ' ')
+		return 0;
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f || *s == ';' ||
+		    (s[0] == ' ' && s[1] == ' '))
+			return 0;
+	return 1;
+}
+
+static char *
+account(struct conf *cf, json_t *o, const char *k, int need)
+{
+	json_t *v = json_object_get(o, k);
+
+	if (v == NULL || json_is_null(v)) {
+		if (need)
+			conf_err(cf, "%s is missing: an account name", k);
+		return NULL;
+	}
+	if (!json_is_string(v) || !account_ok(json_string_value(v))) {
+		conf_err(cf, "%s must be an account name: printable, without "
+		    "';', tabs or two spaces in a row", k);
+		return NULL;
+	}
+	return xstrdup(json_string_value(v));
+}
+
+static void
+acctmap_load(struct conf *cf, json_t *o, const char *k, struct acctmap *am)
+{
+	json_t *v = json_object_get(o, k), *e;
+	const char *key;
+	char *a;
+
+	hmap_init(&am->m);
+	if (v == NULL)
+		return;
+	if (!json_is_object(v)) {
+		conf_err(cf, "%s must be an object of names to accounts", k);
+		return;
+	}
+	json_object_foreach(v, key, e) {
+		size_t n = strlen(cf->where);
+
+		conf_where_add(cf, ": %s: '%s'", k, key);
+		if ((a = account(cf, v, key, 1)) != NULL)
+			hmap_put(&am->m, key, a);
+		cf->where[n] = '\0';
+	}
+}
+
+static void
+acctmap_free(struct acctmap *am)
+{
+	size_t i;
+
+	for (i = 0; i < am->m.cap; i++)
+		if (am->m.t[i].key != NULL)
+			free(am->m.t[i].val);
+	hmap_free(&am->m);
+}
+
+/* "2026-09-30" as days since 1970, or INT64_MIN after reporting. */
+static int64_t
+day_member(struct conf *cf, const char *k, const char *s)
+{
+	char t[40];
+	int64_t ns;
+	const char *why;
+
+	snprintf(t, sizeof(t), "%.10sT00:00:00Z", s);
+	if (strlen(s) != 10 || tm_parse(t, strlen(t), &ns, &why) < 0) {
+		conf_err(cf, "%s must be a day like \"2026-09-30\"", k);
+		return INT64_MIN;
+	}
+	return ns / TM_NS_PER_SEC / 86400;
+}
+
+static void
+books_load(struct conf *cf, size_t i, json_t *o, struct books *b)
+{
+	static const char *const keys[] = { "entity", "receivable", "revenue",
+	    "revenue_by_charge", "revenue_by_tax_code", "discounts", "tax",
+	    "tax_by_category", "deferred_revenue", "customer_credit",
+	    "rounding", "cash", "clearing", "closed_through", "closed_months",
+	    "closed_policy", "description", NULL };
+	const char *s;
+	json_t *v, *e;
+	size_t j;
+
+	memset(b, 0, sizeof(*b));
+	b->closed_through = INT64_MIN;
+	conf_where(cf, "entities[%zu]", i);
+	if (!json_is_object(o)) {
+		conf_err(cf, "an entity's books must be an object");
+		return;
+	}
+	if ((s = conf_id(cf, o, "entity")) != NULL) {
+		b->entity = xstrdup(s);
+		conf_where(cf, "entities[%zu] ('%s')", i, s);
+	}
+	conf_unknown(cf, o, keys, NULL, NULL);
+	b->receivable = account(cf, o, "receivable", 1);
+	b->revenue = account(cf, o, "revenue", 1);
+	b->tax = account(cf, o, "tax", 1);
+	b->deferred = account(cf, o, "deferred_revenue", 1);
+	b->credit = account(cf, o, "customer_credit", 1);
+	b->rounding = account(cf, o, "rounding", 1);
+	b->discounts = account(cf, o, "discounts", 0);
+	b->cash = account(cf, o, "cash", 0);
+	b->clearing = account(cf, o, "clearing", 0);
+	acctmap_load(cf, o, "revenue_by_charge", &b->by_charge);
+	acctmap_load(cf, o, "revenue_by_tax_code", &b->by_tax_code);
+	acctmap_load(cf, o, "tax_by_category", &b->by_category);
+	if (conf_str(cf, o, "closed_through", 10, &s) > 0)
+		b->closed_through = day_member(cf, "closed_through", s);
+	if ((v = json_object_get(o, "closed_months")) != NULL) {
+		if (!json_is_array(v))
+			conf_err(cf, "closed_months must be a list of months "
+			    "like \"2026-07\"");
+		else {
+			b->closed_months = xcalloc(json_array_size(v) + 1,
+			    sizeof(*b->closed_months));
+			json_array_foreach(v, j, e) {
+				char d[16];
+
+				s = json_is_string(e) ? json_string_value(e) :
+				    "";
+				snprintf(d, sizeof(d), "%.7s-01", s);
+				if (strlen(s) != 7 || (b->closed_months[
+				    b->nclosed] = day_member(cf,
+				    "closed_months", d)) == INT64_MIN)
+					continue;
+				b->nclosed++;
+			}
+		}
+	}
+	if ((v = json_object_get(o, "closed_policy")) != NULL) {
+		s = json_is_string(v) ? json_string_value(v) : "";
+		if (strcmp(s, "reject") == 0)
+			b->reject_closed = 1;
+		else if (strcmp(s, "next_open") != 0)
+			conf_err(cf, "closed_policy must be \"next_open\" or "
+			    "\"reject\"");
+	}
+}
+
+static void
+books_free(struct books *b)
+{
+	free(b->entity);
+	free(b->receivable);
+	free(b->revenue);
+	free(b->tax);
+	free(b->deferred);
+	free(b->credit);
+	free(b->discounts);
+	free(b->rounding);
+	free(b->cash);
+	free(b->clearing);
+	free(b->closed_months);
+	acctmap_free(&b->by_charge);
+	acctmap_free(&b->by_tax_code);
+	acctmap_free(&b->by_category);
+}
+
+void
+accounts_load(struct accounts *as, const char *path)
+{
+	static const char *const keys[] = { "schema", "entities",
+	    "description", NULL };
+	struct conf cf;
+	json_t *list, *o;
+	size_t i;
+
+	memset(as, 0, sizeof(*as));
+	as->path = path;
+	hmap_init(&as->by_entity);
+	conf_open(&cf, path, "accounts file", ACCOUNTS_MAXFILE);
+	conf_unknown(&cf, cf.root, keys, NULL, NULL);
+	list = json_object_get(cf.root, "entities");
+	if (!json_is_array(list) || json_array_size(list) == 0)
+		die(EX_CONFIG, "accounts file '%s' needs a non-empty list "
+		    "\"entities\"", path);
+	as->v = xcalloc(json_array_size(list), sizeof(*as->v));
+	json_array_foreach(list, i, o) {
+		struct books *b = &as->v[as->n++];
+
+		books_load(&cf, i, o, b);
+		if (b->entity == NULL)
+			continue;
+		if (hmap_get(&as->by_entity, b->entity) != NULL)
+			conf_err(&cf, "entity '%s' has books already",
+			    b->entity);
+		else
+			hmap_put(&as->by_entity, b->entity, b);
+	}
+	conf_done(&cf);
+	conf_close(&cf);
+}
+
+void
+accounts_free(struct accounts *as)
+{
+	size_t i;
+
+	for (i = 0; i < as->n; i++)
+		books_free(&as->v[i]);
+	hmap_free(&as->by_entity);
+	free(as->v);
+}
+
+const struct books *
+books_of(const struct accounts *as, const char *entity)
+{
+	return hmap_get(&as->by_entity, entity);
+}
+
+const char *
+acct_revenue(const struct books *b, const char *charge, const char *tax_code,
+    const char *line_type)
+{
+	const char *a;
+
+	if (b->discounts != NULL && strcmp(line_type, "discount") == 0)
+		return b->discounts;
+	if (charge != NULL && (a = hmap_get(&b->by_charge.m, charge)) != NULL)
+		return a;
+	if (tax_code != NULL &&
+	    (a = hmap_get(&b->by_tax_code.m, tax_code)) != NULL)
+		return a;
+	return b->revenue;
+}
+
+const char *
+acct_tax(const struct books *b, const char *category, const char *rate)
+{
+	char k[64];
+	const char *a;
+
+	snprintf(k, sizeof(k), "%s:%s", category, rate);
+	if ((a = hmap_get(&b->by_category.m, k)) != NULL ||
+	    (a = hmap_get(&b->by_category.m, category)) != NULL)
+		return a;
+	return b->tax;
+}
+
+static int
+month_closed(const struct books *b, int64_t day)
+{
+	int64_t y, first;
+	unsigned m, d;
+	size_t i;
+
+	tm_civil_from_days(day, &y, &m, &d);
+	first = tm_days_from_civil(y, m, 1);
+	for (i = 0; i < b->nclosed; i++)
+		if (b->closed_months[i] == first)
+			return 1;
+	return 0;
+}
+
+int64_t
+books_post_day(const struct books *b, int64_t day)
+{
+	int64_t y;
+	unsigned m, d;
+	int moved = 0;
+
+	for (;;) {
+		if (b->closed_through != INT64_MIN &&
+		    day <= b->closed_through) {
+			day = b->closed_through + 1;
+			moved = 1;
+			continue;
+		}
+		if (!month_closed(b, day))
+			break;
+		tm_civil_from_days(day, &y, &m, &d);
+		day = m == 12 ? tm_days_from_civil(y + 1, 1, 1) :
+		    tm_days_from_civil(y, m + 1, 1);
+		moved = 1;
+	}
+	return moved && b->reject_closed ? -1 : day;
+}

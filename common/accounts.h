@@ -1,0 +1,60 @@
+/*
+ * accounts.h: the chart of accounts and posting rules erp-post follows
+ * (usage-to-cash(5), "accounts file"): for each legal entity, where a
+ * document's receivable, revenue, tax, prepaid credits and deferred
+ * revenue go, and which accounting periods are closed.
+ *
+ *   {"entities":[{"entity":"acme-eu","receivable":"Assets:Receivable",
+ *     "revenue":"Income:Revenue","tax":"Liabilities:VAT",
+ *     "closed_through":"2026-09-30","closed_policy":"next_open"}]}
+ */
+#ifndef ACCOUNTS_H
+#define ACCOUNTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hmap.h"
+
+/* One account for a key (a charge id, a tax code, a tax category). */
+struct acctmap {
+	struct hmap	 m;		/* key -> account name */
+};
+
+struct books {
+	char		*entity;
+	char		*receivable, *revenue, *tax, *deferred, *credit;
+	char		*discounts;	/* NULL: a discount reduces its revenue */
+	char		*rounding;	/* functional-currency rounding */
+	char		*cash, *clearing;
+	struct acctmap	 by_charge, by_tax_code, by_category;
+	int64_t		 closed_through;	/* a day; INT64_MIN: none */
+	int64_t		*closed_months;		/* days of their 1st */
+	size_t		 nclosed;
+	int		 reject_closed;	/* closed_policy "reject" */
+};
+
+struct accounts {
+	const char	*path;
+	struct books	*v;
+	size_t		 n;
+	struct hmap	 by_entity;
+};
+
+void	accounts_load(struct accounts *, const char *path);
+void	accounts_free(struct accounts *);
+const struct books *books_of(const struct accounts *, const char *entity);
+/* The revenue account of a line: its charge's, its tax code's, else. */
+const char	*acct_revenue(const struct books *, const char *charge,
+		    const char *tax_code, const char *line_type);
+/* The tax account of a category and rate ("S:19", then "S", else). */
+const char	*acct_tax(const struct books *, const char *category,
+		    const char *rate);
+/*
+ * The day a document dated `day` is posted on: itself when its period is
+ * open, else the first open day after (closed_policy "next_open"), or
+ * -1 (closed_policy "reject").  Days are days since 1970-01-01.
+ */
+int64_t		 books_post_day(const struct books *, int64_t day);
+
+#endif
