@@ -116,3 +116,10 @@ ig() {
 	    --fx testdata/fx.json --ledger "$T/l" --rejects "$T/r" \
 	    --as-of 2026-11-02T12:00:00Z "$@"
 }
+
+# ep ARGS...: erp-post with the sample accounts, the ledger $T/l, rejects
+# in $T/r and a fixed as-of
+ep() {
+	"$BIN/erp-post" --accounts testdata/accounts.json --ledger "$T/l" \
+	    --rejects "$T/r" --as-of 2026-11-03T00:00:00Z "$@"
+}

@@ -1,0 +1,128 @@
+#!/usr/bin/env bats
+# erp-post with the ledger: each entry posted once, pending until the
+# ERP confirms it; acknowledgements in NDJSON and CSV (known, unknown,
+# failed, conflicting); retries that send the same bytes; recovery after
+# kill -9 and after a run whose output was lost.
+
+load lib
+
+D=testdata/erp/documents.ndjson
+
+# ack ID REF STATUS [REASON]: an NDJSON acknowledgement
+ack() {
+	printf '{"id":"%s","erp_ref":"%s","status":"%s","reason":"%s"}\n' "$1" "$2" "$3" "${4:-}"
+}
+
+@test "posted once: a re-run emits nothing, every entry pending until confirmed" {
+	ep "$D" >"$T/p1" 2>/dev/null
+	same testdata/erp/journal.expected.ndjson "$T/p1"
+	run ep --stats "$T/s" "$D"
+	expect_status 0
+	[ -z "$(echo "$output" | grep -v '^erp-post: ')" ]
+	jq -e '.read == 6 and .duplicates == 6 and .entries_emitted == 0 and .entries_pending == 7' "$T/s"
+	[ "$(sqlite3 "$T/l" "SELECT state, count(*) FROM posting GROUP BY state")" = "pending|7" ]
+	# --retry-pending sends the very same bytes
+	ep --retry-pending "$D" 2>/dev/null | same "$T/p1" -
+}
+
+@test "confirmations: confirmed entries never again, a failed one retried, an unknown one an exception" {
+	ep "$D" >"$T/p1" 2>/dev/null
+	jq -r .id "$T/p1" >"$T/ids"
+	{
+		ack "$(sed -n 1p "$T/ids")" NS-1001 confirmed
+		ack "$(sed -n 2p "$T/ids")" NS-1002 confirmed
+		ack "$(sed -n 3p "$T/ids")" "" failed "currency JPY not enabled"
+		ack "$(sed -n 1p "$T/ids")" NS-1001 confirmed
+		ack JE-00000000000000000000000000000000 NS-9 confirmed
+		ack "$(sed -n 2p "$T/ids")" NS-7777 confirmed
+		ack "$(sed -n 4p "$T/ids")" "" confirmed
+	} >"$T/acks"
+	run ep --confirm "$T/acks" --stats "$T/s"
+	expect_status 0
+	[ "${lines[-1]}" = "erp-post: read 7, confirmed 2, failed 1, duplicates 1, rejected 3 (unknown_entry 1, confirmation_conflict 1, invalid_acknowledgement 1; see '$T/r')" ]
+	run jq -r '"\(.line) \(.class) \(.code)"' "$T/r"
+	[ "${lines[0]}" = "5 reconciliation_exception unknown_entry" ]
+	[ "${lines[1]}" = "6 reconciliation_exception confirmation_conflict" ]
+	[ "${lines[2]}" = "7 data_quality invalid_acknowledgement" ]
+	[ "$(sqlite3 "$T/l" "SELECT state, erp_ref FROM posting WHERE id = '$(sed -n 1p "$T/ids")'")" = "confirmed|NS-1001" ]
+	[ "$(sqlite3 "$T/l" "SELECT state, reason FROM posting WHERE id = '$(sed -n 3p "$T/ids")'")" = "failed|currency JPY not enabled" ]
+	# a retry sends the failed and pending ones, never the confirmed
+	ep --retry-pending "$D" >"$T/p2" 2>/dev/null
+	[ "$(wc -l <"$T/p2")" -eq 5 ]
+	! grep -qF "$(sed -n 1p "$T/ids")" "$T/p2"
+	! grep -qF "$(sed -n 2p "$T/ids")" "$T/p2"
+	grep -qF "$(sed -n 3p "$T/ids")" "$T/p2"
+	[ "$(sqlite3 "$T/l" "SELECT state FROM posting WHERE id = '$(sed -n 3p "$T/ids")'")" = pending ]
+}
+
+@test "confirmations in CSV, as an ERP exports them; a header is required" {
+	ep "$D" >"$T/p1" 2>/dev/null
+	{
+		echo 'status,id,erp_ref,reason'
+		jq -r '"confirmed,\(.id),NS-\(input_line_number),"' "$T/p1"
+	} >"$T/acks.csv"
+	run ep --confirm "$T/acks.csv"
+	expect_status 0
+	[ "${lines[-1]}" = "erp-post: read 7, confirmed 7, failed 0, duplicates 0, rejected 0" ]
+	[ "$(sqlite3 "$T/l" "SELECT count(*) FROM posting WHERE state = 'confirmed'")" -eq 7 ]
+	run ep --retry-pending "$D"
+	[ -z "$(echo "$output" | grep -v '^erp-post: ')" ]
+	printf 'JE-1,NS-1,confirmed\n' >"$T/bad.csv"
+	run ep --confirm "$T/bad.csv"
+	expect_status 65
+	[[ "$output" == *"the first line must name the columns"* ]]
+	run ep --confirm "$T/none"
+	expect_status 66
+}
+
+@test "kill -9 before the commit: nothing pending, and the re-run posts every entry once" {
+	mkfifo "$T/in"
+	"$BIN/erp-post" --accounts testdata/accounts.json --ledger "$T/l" \
+	    --rejects "$T/r" --as-of 2026-11-03T00:00:00Z "$T/in" >"$T/out" 2>/dev/null &
+	pid=$!
+	BG=$pid
+	exec 5>"$T/in"
+	head -3 "$D" >&5
+	sleep 0.3
+	kill -9 "$pid"
+	wait "$pid" || true
+	exec 5>&-
+	[ ! -s "$T/out" ]
+	[ "$(sqlite3 "$T/l" 'SELECT count(*) FROM posting')" -eq 0 ]
+	ep "$D" >"$T/out" 2>/dev/null
+	same testdata/erp/journal.expected.ndjson "$T/out"
+}
+
+@test "the seed's recovery case: entries posted but the output lost, the state says so, a retry completes it" {
+	run bash -c "'$BIN/erp-post' --accounts testdata/accounts.json --ledger '$T/l' \
+	    --rejects '$T/r' --as-of 2026-11-03T00:00:00Z '$D' >&-"
+	expect_status 74
+	[[ "$output" == *"the entries are pending in the ledger: 'erp-post --retry-pending' on the same input writes them again"* ]]
+	[ "$(sqlite3 "$T/l" "SELECT state, count(*) FROM posting GROUP BY state")" = "pending|7" ]
+	ep "$D" >"$T/out" 2>/dev/null
+	[ ! -s "$T/out" ]
+	ep --retry-pending "$D" >"$T/out" 2>/dev/null
+	same testdata/erp/journal.expected.ndjson "$T/out"
+}
+
+@test "an entry whose accounts changed after it was posted is a conflict, never a second posting" {
+	ep "$D" >/dev/null 2>&1
+	sed 's/"Income:Usage"/"Income:Metered"/' testdata/accounts.json >"$T/acc"
+	run "$BIN/erp-post" --accounts "$T/acc" --ledger "$T/l" --rejects "$T/r" \
+	    --as-of 2026-11-03T00:00:00Z "$D"
+	expect_status 0
+	[ -z "$(echo "$output" | grep -v '^erp-post: ')" ]
+	[ "$(jq -r .code "$T/r" | sort | uniq -c | xargs)" = "2 idempotency_conflict" ]
+	[ "$(sqlite3 "$T/l" 'SELECT count(*) FROM posting')" -eq 7 ]
+}
+
+@test "usage: --confirm and --retry-pending need the ledger" {
+	run "$BIN/erp-post" --accounts testdata/accounts.json --confirm x
+	expect_status 64
+	run "$BIN/erp-post" --accounts testdata/accounts.json --retry-pending </dev/null
+	expect_status 64
+	run "$BIN/erp-post" --accounts testdata/accounts.json --format csv </dev/null
+	expect_status 64
+	run "$BIN/erp-post" </dev/null
+	expect_status 64
+}
