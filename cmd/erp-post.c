@@ -25,6 +25,7 @@
 #include "accounts.h"
 #include "cli.h"
 #include "csvr.h"
+#include <csv.h>
 #include "currency.h"
 #include "jrec.h"
 #include "jw.h"
@@ -40,9 +41,11 @@
 #define POST_BATCH	512
 #define IDLEN		40
 
-enum fmt { F_NDJSON, F_HLEDGER, F_LEDGER, F_BEANCOUNT };
+enum fmt { F_NDJSON, F_HLEDGER, F_LEDGER, F_BEANCOUNT, F_NETSUITE, F_XERO,
+    F_QBO };
 static const char *const fmt_names[] = { "ndjson", "hledger", "ledger",
-    "beancount" };
+    "beancount", "netsuite", "xero", "qbo" };
+#define NFMT	(sizeof(fmt_names) / sizeof(fmt_names[0]))
 
 /* One line of an entry: amount > 0 is a debit, < 0 a credit. */
 struct jline {
@@ -76,6 +79,7 @@ struct post {
 	struct buf	 out;		/* the batch's entries */
 	size_t		 batch;
 	struct hmap	 opened;	/* beancount: accounts opened */
+	int		 header;	/* CSV: the header is written */
 
 	/* accounting: documents */
 	uint64_t	 posted, dups, skipped;	/* read, rejected: in's */
@@ -92,7 +96,8 @@ usage(int code)
 
 	fprintf(fp,
 "usage: %s --accounts FILE [--ledger PATH] [--as-of TIME]\n"
-"                [--format ndjson|hledger|ledger|beancount] [--retry-pending]\n"
+"                [--format ndjson|netsuite|xero|qbo|hledger|ledger|beancount]\n"
+"                [--retry-pending]\n"
 "                [--rejects FILE] [--stats FILE] [--strict]\n"
 "                [--busy-timeout MS] [--max-line BYTES] [--max-depth N]\n"
 "                [FILE...]\n"
@@ -708,6 +713,109 @@ bean_account(const char *s)
 	return *s == '\0';
 }
 
+/* ---- ERP import files: CSV ---- */
+
+/*
+ * A text cell: quoted by libcsv, and kept from being read as a formula
+ * by a spreadsheet (a cell that starts with = + - @, a tab or a CR gets
+ * a ' in front, as OWASP advises).
+ */
+static void
+csv_text(struct buf *o, const char *s, int last)
+{
+	struct buf t = { 0 };
+	size_t n;
+
+	if (s == NULL)
+		s = "";
+	if (strchr("=+-@\t\r", *s) != NULL && *s != '\0')
+		buf_addc(&t, '\'');
+	buf_adds(&t, s);
+	n = csv_write(NULL, 0, t.len ? t.p : "", t.len);
+	buf_grow(o, n + 2);
+	o->len += csv_write(o->p + o->len, n, t.len ? t.p : "", t.len);
+	buf_addc(o, last ? '\n' : ',');
+	buf_free(&t);
+}
+
+/* A number cell of ours: never a formula, written as it is. */
+static void
+csv_num(struct buf *o, const char *s, int last)
+{
+	buf_adds(o, s ? s : "");
+	buf_addc(o, last ? '\n' : ',');
+}
+
+static const char *const csv_headers[] = {
+	[F_NETSUITE] = "externalid,subsidiary,date,currency,exchangerate,"
+	    "account,debit,credit,memo,entity",
+	[F_XERO] = "Narration,Date,Description,AccountCode,TaxRate,Amount",
+	[F_QBO] = "JournalNo,JournalDate,Currency,Memo,Account,Debits,Credits,"
+	    "Description,Name",
+};
+
+static void
+entry_csv(struct post *p, json_t *e, struct buf *o)
+{
+	json_t *doc = json_object_get(e, "document"), *ls, *l;
+	char narr[256], amt[DEC_FMTMAX + 2];
+	const char *kind = js(doc, "kind");
+	size_t i;
+
+	if (!p->header) {
+		buf_printf(o, "%s\n", csv_headers[p->fmt]);
+		p->header = 1;
+	}
+	snprintf(narr, sizeof(narr), "%s%s %s, %s", strcmp(js(e, "type"),
+	    "recognition") == 0 ? "Revenue recognised: " : "",
+	    strcmp(kind ? kind : "", "credit_note") == 0 ? "Credit note" :
+	    strcmp(kind ? kind : "", "debit_note") == 0 ? "Debit note" :
+	    "Invoice", js(doc, "number"), js(e, "customer"));
+	ls = json_object_get(e, "lines");
+	json_array_foreach(ls, i, l) {
+		switch (p->fmt) {
+		case F_NETSUITE:	/* the transaction currency and rate */
+			csv_text(o, js(e, "id"), 0);
+			csv_text(o, js(e, "entity"), 0);
+			csv_num(o, js(e, "date"), 0);
+			csv_text(o, js(e, "currency"), 0);
+			csv_num(o, js(e, "fx_rate") ? js(e, "fx_rate") : "1", 0);
+			csv_text(o, js(l, "account"), 0);
+			csv_num(o, is_zero(js(l, "debit")) ? "" : js(l,
+			    "debit"), 0);
+			csv_num(o, is_zero(js(l, "credit")) ? "" : js(l,
+			    "credit"), 0);
+			csv_text(o, js(l, "memo"), 0);
+			csv_text(o, js(e, "customer"), 1);
+			break;
+		case F_XERO:	/* the books' currency, debits positive */
+			csv_text(o, narr, 0);
+			csv_num(o, js(e, "date"), 0);
+			csv_text(o, js(l, "memo"), 0);
+			csv_text(o, js(l, "account"), 0);
+			csv_text(o, "Tax Exempt", 0);
+			csv_num(o, side_amount(l, "functional_debit",
+			    "functional_credit", amt, sizeof(amt)), 1);
+			break;
+		case F_QBO:
+			csv_text(o, js(e, "id"), 0);
+			csv_num(o, js(e, "date"), 0);
+			csv_text(o, js(e, "currency"), 0);
+			csv_text(o, narr, 0);
+			csv_text(o, js(l, "account"), 0);
+			csv_num(o, is_zero(js(l, "debit")) ? "" : js(l,
+			    "debit"), 0);
+			csv_num(o, is_zero(js(l, "credit")) ? "" : js(l,
+			    "credit"), 0);
+			csv_text(o, js(l, "memo"), 0);
+			csv_text(o, js(e, "customer"), 1);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
 /* An entry's record in the output format, into the batch. */
 static void
 render(struct post *p, const char *rec, size_t len)
@@ -726,7 +834,10 @@ render(struct post *p, const char *rec, size_t len)
 		    "was altered");
 	if (p->fmt == F_BEANCOUNT)
 		bean_open(p, e, &opens);
-	entry_text(p, e, &body);
+	if (p->fmt >= F_NETSUITE)
+		entry_csv(p, e, &body);
+	else
+		entry_text(p, e, &body);
 	buf_add(&p->out, opens.p, opens.len);
 	if (opens.len > 0)
 		buf_addc(&p->out, '\n');
@@ -1151,12 +1262,13 @@ main(int argc, char **argv)
 			p.confirm_path = optarg;
 			break;
 		case O_FORMAT:
-			for (i = 0; i < 4; i++)
+			for (i = 0; i < NFMT; i++)
 				if (strcmp(optarg, fmt_names[i]) == 0)
 					break;
-			if (i == 4) {
+			if (i == NFMT) {
 				warnmsg("--format '%s': expected ndjson, "
-				    "hledger, ledger or beancount", optarg);
+				    "netsuite, xero, qbo, hledger, ledger or "
+				    "beancount", optarg);
 				usage(EX_USAGE);
 			}
 			p.fmt = (enum fmt)i;
