@@ -57,7 +57,8 @@ struct jline {
 
 struct entry {
 	char		 id[IDLEN];
-	const char	*type;		/* document, recognition */
+	const char	*type;		/* document, recognition, payment */
+	const char	*payref;	/* payment: its reference */
 	int64_t		 day, doc_day;
 	struct jline	*l;
 	size_t		 n, cap;
@@ -65,7 +66,8 @@ struct entry {
 
 struct post {
 	const char	*accounts_path, *ledger_path, *rejects_path;
-	const char	*stats_path, *confirm_path;
+	const char	*stats_path, *confirm_path, *payments_path;
+	int		 aging;
 	int64_t		 as_of;
 	enum fmt	 fmt;
 	int		 retry, strict, busy_ms, max_depth;
@@ -103,7 +105,11 @@ usage(int code)
 "                [FILE...]\n"
 "       %s --confirm FILE --ledger PATH --accounts FILE [--as-of TIME]\n"
 "                [--rejects FILE] [--stats FILE]\n"
-"       %s --help | --version\n", progname, progname, progname);
+"       %s --payments FILE --ledger PATH --accounts FILE [--as-of TIME]\n"
+"                [--format F] [--rejects FILE] [--stats FILE]\n"
+"       %s --aging --ledger PATH --accounts FILE [--as-of TIME]\n"
+"       %s --help | --version\n", progname, progname, progname, progname,
+	    progname);
 	if (code == 0)
 		fprintf(fp,
 "\nReads invoice-gen's documents and writes balanced journal entries for the\n"
@@ -488,6 +494,10 @@ entry_json(const struct pdoc *d, const struct entry *e, struct buf *o)
 	jw_str(&w, e->id);
 	JW_KEY(&w, "type");
 	jw_str(&w, e->type);
+	if (e->payref != NULL) {
+		JW_KEY(&w, "payment_reference");
+		jw_str(&w, e->payref);
+	}
 	JW_KEY(&w, "entity");
 	jw_str(&w, d->entity);
 	JW_KEY(&w, "customer");
@@ -611,33 +621,49 @@ text_chars(struct buf *b, const char *s, int quoted)
 	}
 }
 
+/* What an entry is, for people: "Invoice X", "Payment R of invoice X" */
+static void
+narration(json_t *e, char *buf, size_t n)
+{
+	json_t *doc = json_object_get(e, "document");
+	const char *kind = js(doc, "kind"), *type = js(e, "type");
+	const char *what = strcmp(kind ? kind : "", "credit_note") == 0 ?
+	    "Credit note" : strcmp(kind ? kind : "", "debit_note") == 0 ?
+	    "Debit note" : "Invoice";
+
+	if (type != NULL && strcmp(type, "payment") == 0)
+		snprintf(buf, n, "Payment %s of invoice %s",
+		    js(e, "payment_reference"), js(doc, "number"));
+	else
+		snprintf(buf, n, "%s%s %s", type && strcmp(type,
+		    "recognition") == 0 ? "Revenue recognised: " : "", what,
+		    js(doc, "number"));
+}
+
 static void
 entry_text(struct post *p, json_t *e, struct buf *o)
 {
 	json_t *doc = json_object_get(e, "document"), *ls, *l;
 	const char *cur = js(e, "currency"), *fcur = js(e,
-	    "functional_currency"), *kind = js(doc, "kind");
-	const char *what = strcmp(kind ? kind : "", "credit_note") == 0 ?
-	    "Credit note" : strcmp(kind ? kind : "", "debit_note") == 0 ?
-	    "Debit note" : "Invoice";
-	char a[DEC_FMTMAX + 2], f[DEC_FMTMAX + 2];
+	    "functional_currency");
+	char a[DEC_FMTMAX + 2], f[DEC_FMTMAX + 2], narr[256];
 	int fx = fcur && cur && strcmp(fcur, cur) != 0;
 	size_t i;
 
 	ls = json_object_get(e, "lines");
+	narration(e, narr, sizeof(narr));
 	if (p->fmt == F_BEANCOUNT) {
 		buf_printf(o, "%s * \"", js(e, "date"));
 		text_chars(o, js(e, "customer") ? js(e, "customer") : "", 1);
-		buf_printf(o, "\" \"%s%s %s", strcmp(js(e, "type"),
-		    "recognition") == 0 ? "Revenue recognised: " : "", what,
-		    js(doc, "number"));
+		buf_adds(o, "\" \"");
+		text_chars(o, narr, 1);
 		buf_adds(o, "\" ^");
 		link_chars(o, js(doc, "number"));
 		buf_printf(o, "\n  entry: \"%s\"\n", js(e, "id"));
 	} else {
-		buf_printf(o, "%s * (%s) %s%s %s, ", js(e, "date"),
-		    js(doc, "number"), strcmp(js(e, "type"), "recognition") == 0
-		    ? "Revenue recognised: " : "", what, js(doc, "number"));
+		buf_printf(o, "%s * (%s) ", js(e, "date"), js(doc, "number"));
+		text_chars(o, narr, 0);
+		buf_adds(o, ", ");
 		text_chars(o, js(e, "customer") ? js(e, "customer") : "", 0);
 		buf_printf(o, "  ; entry: %s\n", js(e, "id"));
 	}
@@ -757,20 +783,16 @@ static const char *const csv_headers[] = {
 static void
 entry_csv(struct post *p, json_t *e, struct buf *o)
 {
-	json_t *doc = json_object_get(e, "document"), *ls, *l;
-	char narr[256], amt[DEC_FMTMAX + 2];
-	const char *kind = js(doc, "kind");
+	json_t *ls, *l;
+	char narr[512], full[300], amt[DEC_FMTMAX + 2];
 	size_t i;
 
 	if (!p->header) {
 		buf_printf(o, "%s\n", csv_headers[p->fmt]);
 		p->header = 1;
 	}
-	snprintf(narr, sizeof(narr), "%s%s %s, %s", strcmp(js(e, "type"),
-	    "recognition") == 0 ? "Revenue recognised: " : "",
-	    strcmp(kind ? kind : "", "credit_note") == 0 ? "Credit note" :
-	    strcmp(kind ? kind : "", "debit_note") == 0 ? "Debit note" :
-	    "Invoice", js(doc, "number"), js(e, "customer"));
+	narration(e, full, sizeof(full));
+	snprintf(narr, sizeof(narr), "%s, %s", full, js(e, "customer"));
 	ls = json_object_get(e, "lines");
 	json_array_foreach(ls, i, l) {
 		switch (p->fmt) {
@@ -1125,6 +1147,500 @@ confirm(struct post *p)
 	rej_flush(&p->rej);
 }
 
+/* ---- --payments: cash against invoices ---- */
+
+/* An invoice of the ledger as a payment sees it. */
+struct inv {
+	json_t		*rec;		/* the invoice's record */
+	char		*number, *state;
+	unsigned char	 key[KEY_LEN];
+	dec		 amount;	/* due, with its notes */
+	int64_t		 due_day;
+};
+
+static int
+doc_copy(const struct ldg_doc *d, void *arg)
+{
+	struct inv *iv = arg;
+
+	if (strcmp(d->kind, "invoice") != 0)
+		return 1;
+	iv->rec = json_loadb(d->record, d->reclen, 0, NULL);
+	iv->number = xstrdup(d->number);
+	if (d->key != NULL)
+		memcpy(iv->key, d->key, KEY_LEN);
+	return 1;
+}
+
+static int
+doc_due(const struct ldg_doc *d, void *arg)
+{
+	struct inv *iv = arg;
+	json_t *j = json_loadb(d->record, d->reclen, 0, NULL);
+	const char *s = js(j, "amount_due");
+	dec x;
+
+	if (s == NULL || dec_parse(s, strlen(s), &x) != DEC_OK ||
+	    dec_add(iv->amount, x, &iv->amount) != DEC_OK)
+		die(EX_DATAERR, "ledger: document %s has no amount due: the "
+		    "ledger was altered", d->number);
+	json_decref(j);
+	return 0;
+}
+
+/* 1 with the invoice, 0 when the ledger has no invoice of that number. */
+static int
+inv_get(struct post *p, const char *number, struct inv *iv)
+{
+	struct ldg_inv st;
+
+	memset(iv, 0, sizeof(*iv));
+	if (ldg_doc_by_number(p->ldg, number, doc_copy, iv) == 0 ||
+	    iv->rec == NULL) {
+		free(iv->number);
+		return 0;
+	}
+	if (ldg_inv_get(p->ldg, iv->key, &st)) {
+		iv->state = xstrdup(st.state);
+		ldg_inv_free(&st);
+	} else
+		iv->state = xstrdup("issued");
+	iv->amount = (dec){ 0, cur_minor(js(iv->rec, "currency")) };
+	ldg_docs_of(p->ldg, iv->key, doc_due, iv);
+	iv->due_day = day_of_str(js(iv->rec, "due_date"));
+	return 1;
+}
+
+static void
+inv_free(struct inv *iv)
+{
+	if (iv->rec != NULL)
+		json_decref(iv->rec);
+	free(iv->number);
+	free(iv->state);
+}
+
+static const char *
+status_of(const char *state, dec amount, dec paid, int64_t due_day,
+    int64_t today)
+{
+	if (strcmp(state, "void") == 0)
+		return "void";
+	if (dec_cmp(paid, amount) >= 0)
+		return "paid";
+	if (today > due_day)
+		return "overdue";
+	return dec_sign(paid) > 0 ? "partially_paid" : "open";
+}
+
+static void
+receivable_save(struct post *p, const struct inv *iv, dec paid)
+{
+	struct ldg_receivable r;
+
+	r.number = iv->number;
+	r.entity = js(json_object_get(iv->rec, "entity"), "id");
+	r.customer = js(json_object_get(iv->rec, "customer"), "id");
+	r.currency = js(iv->rec, "currency");
+	r.due_day = iv->due_day;
+	r.amount = iv->amount;
+	r.paid = paid;
+	r.status = status_of(iv->state, iv->amount, paid, iv->due_day,
+	    p->as_of / TM_NS_PER_SEC / 86400);
+	ldg_receivable_put(p->ldg, &r, p->as_of);
+}
+
+struct payrec {
+	const char	*invoice, *amount, *currency, *date, *reference;
+};
+
+/* A payment: checked, applied, recorded, its cash receipt posted. */
+static void
+pay_one(struct post *p, struct stagein *s, const struct payrec *pr)
+{
+	struct ldg_payment lp, old;
+	struct pdoc d;
+	struct entry e;
+	struct inv iv;
+	struct buf rec = { 0 };
+	struct ldg_posting post;
+	dec paid, open, applied, excess;
+	const char *cash;
+	char day[16];
+
+	memset(&lp, 0, sizeof(lp));
+	if (pr->invoice == NULL || *pr->invoice == '\0' ||
+	    pr->reference == NULL || *pr->reference == '\0' ||
+	    pr->amount == NULL || dec_parse(pr->amount, strlen(pr->amount),
+	    &lp.amount) != DEC_OK || dec_sign(lp.amount) <= 0 ||
+	    pr->currency == NULL || cur_minor(pr->currency) < 0 ||
+	    (lp.day = day_of_str(pr->date)) == INT64_MIN) {
+		si_reject(s, RC_DATA, "invalid_payment", "", "a payment needs "
+		    "an invoice number, an amount above 0, an ISO 4217 "
+		    "currency, a date like 2026-11-30 and a reference");
+		return;
+	}
+	lp.number = (char *)pr->invoice;
+	lp.currency = (char *)pr->currency;
+	if (ldg_payment_get(p->ldg, pr->reference, &old)) {
+		if (strcmp(old.number, lp.number) == 0 &&
+		    dec_cmp(old.amount, lp.amount) == 0 &&
+		    strcmp(old.currency, lp.currency) == 0 &&
+		    old.day == lp.day)
+			p->dups++;
+		else
+			si_reject(s, RC_CONFLICT, "idempotency_conflict",
+			    "reference", "payment reference '%s' was "
+			    "recorded before with another invoice, amount, "
+			    "currency or date", pr->reference);
+		ldg_payment_free(&old);
+		return;
+	}
+	if (!inv_get(p, lp.number, &iv)) {
+		si_reject(s, RC_RECON, "unknown_document", "invoice", "no "
+		    "invoice %s in the ledger", lp.number);
+		return;
+	}
+	if (strcmp(iv.state, "void") == 0) {
+		si_reject(s, RC_RECON, "voided_document", "invoice", "invoice "
+		    "%s is void: a payment of it is refunded or applied "
+		    "elsewhere by hand", lp.number);
+		goto done;
+	}
+	if (strcmp(js(iv.rec, "currency"), lp.currency) != 0) {
+		si_reject(s, RC_RECON, "currency_mismatch", "currency",
+		    "invoice %s is in %s, the payment in %s", lp.number,
+		    js(iv.rec, "currency"), lp.currency);
+		goto done;
+	}
+	/* what is still open takes the payment; the rest is credit */
+	paid = ldg_paid(p->ldg, lp.number);
+	if (dec_sub(iv.amount, paid, &open) != DEC_OK)
+		die(EX_DATAERR, "ledger: invoice %s's amounts overflow",
+		    lp.number);
+	applied = dec_cmp(lp.amount, open) <= 0 ? lp.amount :
+	    dec_sign(open) > 0 ? open : (dec){ 0, lp.amount.s };
+	if (dec_sub(lp.amount, applied, &excess) != DEC_OK ||
+	    dec_add(paid, applied, &paid) != DEC_OK)
+		die(EX_DATAERR, "payment amounts overflow");
+
+	/* the cash receipt: cash or clearing against receivable */
+	memset(&d, 0, sizeof(d));
+	d.j = iv.rec;
+	d.kind = "invoice";
+	d.number = iv.number;
+	d.entity = js(json_object_get(iv.rec, "entity"), "id");
+	d.customer = js(json_object_get(iv.rec, "customer"), "id");
+	d.currency = js(iv.rec, "currency");
+	d.fcur = js(iv.rec, "functional_currency") ? js(iv.rec,
+	    "functional_currency") : d.currency;
+	d.minor = cur_minor(d.currency);
+	d.fminor = cur_minor(d.fcur);
+	if ((d.b = books_of(&p->acc, d.entity)) == NULL) {
+		si_reject(s, RC_POLICY, "unknown_entity", "invoice", "entity "
+		    "'%s' has no books in the accounts file", d.entity);
+		goto done;
+	}
+	if ((cash = d.b->clearing ? d.b->clearing : d.b->cash) == NULL) {
+		si_reject(s, RC_POLICY, "no_cash_account", "invoice", "entity "
+		    "'%s' has neither a clearing nor a cash account",
+		    d.entity);
+		goto done;
+	}
+	if (strcmp(d.fcur, d.currency) != 0) {
+		json_t *fx = json_object_get(iv.rec, "fx");
+		const char *r = js(fx, "rate");
+
+		if (r == NULL || dec_parse(r, strlen(r), &d.fx) != DEC_OK)
+			die(EX_DATAERR, "ledger: invoice %s has no FX rate",
+			    d.number);
+		d.has_fx = 1;
+	}
+	memset(&e, 0, sizeof(e));
+	e.type = "payment";
+	e.payref = pr->reference;
+	e.doc_day = lp.day;
+	entry_id(&e, pr->reference, 0, "payment", NULL);
+	entry_add(&e, cash, lp.amount, "cash received", NULL);
+	entry_add(&e, d.b->receivable, dec_neg(applied), "receivable", NULL);
+	entry_add(&e, d.b->credit, dec_neg(excess), "overpayment kept as "
+	    "customer credit", NULL);
+	if (functional(&d, &e) != 0)
+		die(EX_DATAERR, "payment %s: amounts overflow", pr->reference);
+	balanced(&d, &e);
+	if ((e.day = books_post_day(d.b, e.doc_day)) < 0) {
+		day_str(e.doc_day, day, sizeof(day));
+		si_reject(s, RC_POLICY, "closed_period", "date", "payment %s "
+		    "is dated %s, in a closed period of entity '%s'",
+		    pr->reference, day, d.entity);
+		free(e.l);
+		goto done;
+	}
+	entry_json(&d, &e, &rec);
+	free(e.l);
+	ldg_payment_put(p->ldg, pr->reference, &lp, applied, excess,
+	    p->as_of);
+	receivable_save(p, &iv, paid);
+	if (ldg_posting_get(p->ldg, e.id, &post))
+		ldg_posting_free(&post);	/* a reference reused: kept */
+	else {
+		ldg_posting_put(p->ldg, e.id, d.entity, d.number, rec.p,
+		    rec.len - 1, p->as_of);
+		render(p, rec.p, rec.len);
+		p->emitted++;
+	}
+	p->posted++;
+	if (++p->batch >= POST_BATCH)
+		flush(p, 1);
+	buf_free(&rec);
+done:
+	inv_free(&iv);
+}
+
+/* NDJSON: {"invoice":...,"amount":...,"currency":...,"date":...,"reference":...} */
+static void
+pay_json(struct stagein *s, void *arg)
+{
+	struct payrec pr;
+	json_t *j = s->jr.root;
+
+	pr.invoice = js(j, "invoice");
+	pr.amount = js(j, "amount");
+	pr.currency = js(j, "currency");
+	pr.date = js(j, "date");
+	pr.reference = js(j, "reference");
+	pay_one(arg, s, &pr);
+}
+
+/* CSV with a header naming invoice, amount, currency, date, reference. */
+static void
+pay_csv(struct post *p)
+{
+	static const char *const names[] = { "invoice", "amount", "currency",
+	    "date", "reference" };
+	struct stagein *s = &p->in;
+	struct lr *l = &s->lr;
+	struct csvr cr;
+	struct payrec pr;
+	const char *f[5];
+	int col[5] = { -1, -1, -1, -1, -1 }, hdr = 0, r;
+	size_t i, k;
+
+	csvr_init(&cr);
+	while (lr_next(l)) {
+		if (!cr.inrec && lr_blank(l->line, l->len)) {
+			s->blank++;
+			continue;
+		}
+		if ((r = csvr_feed(&cr, l->line, l->len, l->rawlen,
+		    l->lineno)) == 0)
+			continue;
+		s->s.file = l->name;
+		s->s.line = cr.line;
+		s->s.raw = cr.raw.p;
+		s->s.rawlen = cr.raw.len;
+		if (!hdr) {
+			for (i = 0; r > 0 && i < cr.nf; i++)
+				for (k = 0; k < 5; k++)
+					if (strcmp(cr.f[i], names[k]) == 0)
+						col[k] = (int)i;
+			for (k = 0; k < 5; k++)
+				if (col[k] < 0)
+					die(EX_DATAERR, "%s: the first line "
+					    "must name the columns: invoice, "
+					    "amount, currency, date and "
+					    "reference", l->name);
+			hdr = 1;
+			continue;
+		}
+		s->read++;
+		if (r < 0) {
+			si_reject(s, RC_DATA, "invalid_csv", "", "not a CSV "
+			    "record");
+			csvr_reset(&cr);
+			continue;
+		}
+		for (k = 0; k < 5; k++)
+			f[k] = col[k] < (int)cr.nf ? cr.f[col[k]] : NULL;
+		pr.invoice = f[0];
+		pr.amount = f[1];
+		pr.currency = f[2];
+		pr.date = f[3];
+		pr.reference = f[4];
+		pay_one(p, s, &pr);
+	}
+	csvr_free(&cr);
+}
+
+/* The first character of a file: '{' for NDJSON, else CSV. */
+static int
+first_char(const char *path)
+{
+	FILE *fp;
+	int c;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		die(EX_NOINPUT, "'%s': %s", path, strerror(errno));
+	while ((c = getc(fp)) == ' ' || c == '\t' || c == '\n' || c == '\r')
+		;
+	fclose(fp);
+	return c;
+}
+
+static void
+payments(struct post *p)
+{
+	ldg_begin(p->ldg);
+	if (first_char(p->payments_path) == '{')
+		si_each(&p->in, pay_json, p);
+	else
+		pay_csv(p);
+	flush(p, 0);
+}
+
+/* ---- --aging: receivables by days past due ---- */
+
+#define NBUCKET	5
+static const char *const buckets[NBUCKET] = { "current", "1-30", "31-60",
+    "61-90", "90+" };
+
+struct agerow {
+	char		*customer, *currency;
+	dec		 b[NBUCKET + 1];	/* and the total */
+};
+
+struct aging {
+	struct post	*p;
+	struct agerow	*v;
+	size_t		 n;
+	unsigned char	 key[KEY_LEN];	/* the invoice key being summed */
+	int		 have;
+	struct inv	 iv;
+};
+
+static void
+age_invoice(struct aging *a)
+{
+	struct post *p = a->p;
+	int64_t today = p->as_of / TM_NS_PER_SEC / 86400, late;
+	const char *cust, *cur;
+	dec paid, open;
+	size_t i;
+	int k;
+
+	if (!a->have)
+		return;
+	paid = ldg_paid(p->ldg, a->iv.number);
+	receivable_save(p, &a->iv, paid);
+	if (dec_sub(a->iv.amount, paid, &open) != DEC_OK)
+		die(EX_DATAERR, "ledger: amounts overflow");
+	if (dec_sign(open) <= 0 || strcmp(a->iv.state, "void") == 0)
+		goto done;
+	cust = js(json_object_get(a->iv.rec, "customer"), "id");
+	cur = js(a->iv.rec, "currency");
+	late = today - a->iv.due_day;
+	k = late <= 0 ? 0 : late <= 30 ? 1 : late <= 60 ? 2 : late <= 90 ? 3 :
+	    4;
+	for (i = 0; i < a->n; i++)
+		if (strcmp(a->v[i].customer, cust) == 0 &&
+		    strcmp(a->v[i].currency, cur) == 0)
+			break;
+	if (i == a->n) {
+		a->v = xreallocarray(a->v, a->n + 1, sizeof(*a->v));
+		memset(&a->v[i], 0, sizeof(a->v[i]));
+		a->v[i].customer = xstrdup(cust);
+		a->v[i].currency = xstrdup(cur);
+		for (k = 0; k <= NBUCKET; k++)
+			a->v[i].b[k] = (dec){ 0, cur_minor(cur) };
+		a->n++;
+		k = late <= 0 ? 0 : late <= 30 ? 1 : late <= 60 ? 2 :
+		    late <= 90 ? 3 : 4;
+	}
+	dec_add(a->v[i].b[k], open, &a->v[i].b[k]);
+	dec_add(a->v[i].b[NBUCKET], open, &a->v[i].b[NBUCKET]);
+done:
+	inv_free(&a->iv);
+	a->have = 0;
+}
+
+static int
+age_doc(const struct ldg_doc *d, void *arg)
+{
+	struct aging *a = arg;
+
+	if (a->have && d->key != NULL && memcmp(d->key, a->key, KEY_LEN) == 0)
+		return 0;	/* a note of the invoice being summed */
+	age_invoice(a);
+	if (strcmp(d->kind, "invoice") != 0 || d->key == NULL)
+		return 0;
+	memcpy(a->key, d->key, KEY_LEN);
+	a->have = inv_get(a->p, d->number, &a->iv);
+	return 0;
+}
+
+static int
+row_cmp(const void *x, const void *y)
+{
+	const struct agerow *a = x, *b = y;
+	int c = strcmp(a->currency, b->currency);
+
+	return c ? c : strcmp(a->customer, b->customer);
+}
+
+static void
+aging(struct post *p)
+{
+	struct aging a = { p, NULL, 0, { 0 }, 0, { 0 } };
+	struct buf o = { 0 };
+	char day[16], v[DEC_FMTMAX];
+	dec tot[NBUCKET + 1];
+	size_t i, j;
+	int k;
+
+	ldg_begin(p->ldg);
+	ldg_docs_all(p->ldg, age_doc, &a);
+	age_invoice(&a);
+	ldg_commit(p->ldg);
+	if (a.n > 0)
+		qsort(a.v, a.n, sizeof(*a.v), row_cmp);
+	day_str(p->as_of / TM_NS_PER_SEC / 86400, day, sizeof(day));
+	buf_printf(&o, "Receivables as of %s, by days past due\n\n%-24s %-4s",
+	    day, "customer", "cur");
+	for (k = 0; k < NBUCKET; k++)
+		buf_printf(&o, " %12s", buckets[k]);
+	buf_printf(&o, " %12s\n", "total");
+	for (i = 0; i < a.n; i = j) {
+		for (k = 0; k <= NBUCKET; k++)
+			tot[k] = (dec){ 0, a.v[i].b[0].s };
+		for (j = i; j < a.n && strcmp(a.v[j].currency,
+		    a.v[i].currency) == 0; j++) {
+			buf_printf(&o, "%-24.24s %-4s", a.v[j].customer,
+			    a.v[j].currency);
+			for (k = 0; k <= NBUCKET; k++) {
+				dec_fmt(a.v[j].b[k], v, sizeof(v));
+				buf_printf(&o, " %12s", v);
+				dec_add(tot[k], a.v[j].b[k], &tot[k]);
+			}
+			buf_addc(&o, '\n');
+		}
+		buf_printf(&o, "%-24s %-4s", "total", a.v[i].currency);
+		for (k = 0; k <= NBUCKET; k++) {
+			dec_fmt(tot[k], v, sizeof(v));
+			buf_printf(&o, " %12s", v);
+		}
+		buf_adds(&o, "\n\n");
+	}
+	if (a.n == 0)
+		buf_adds(&o, "(nothing open)\n");
+	out_write(o.p, o.len);
+	buf_free(&o);
+	for (i = 0; i < a.n; i++) {
+		free(a.v[i].customer);
+		free(a.v[i].currency);
+	}
+	free(a.v);
+}
+
 /* ---- the run ---- */
 
 static void
@@ -1184,6 +1700,11 @@ summary(struct post *p)
 		    ", failed %" PRIu64 ", duplicates %" PRIu64 ", rejected %"
 		    PRIu64, p->in.read, p->confirmed, p->failed, p->dups,
 		    p->in.rejected);
+	else if (p->payments_path != NULL)
+		buf_printf(&b, "read %" PRIu64 ", applied %" PRIu64
+		    ", duplicates %" PRIu64 ", rejected %" PRIu64 "; %" PRIu64
+		    " cash receipts emitted", p->in.read, p->posted, p->dups,
+		    p->in.rejected, p->emitted);
 	else
 		buf_printf(&b, "read %" PRIu64 ", posted %" PRIu64
 		    ", duplicates %" PRIu64 ", skipped %" PRIu64 ", rejected %"
@@ -1202,10 +1723,12 @@ main(int argc, char **argv)
 {
 	enum {
 		O_ACCOUNTS = 256, O_ASOF, O_FORMAT, O_CONFIRM, O_RETRY, O_BUSY,
+		O_PAYMENTS, O_AGING,
 		O_STRICT, O_MAXLINE, O_MAXDEPTH, O_VERSION
 	};
 	static const struct option longopts[] = {
 		{ "accounts",		required_argument, NULL, O_ACCOUNTS },
+		{ "aging",		no_argument,       NULL, O_AGING },
 		{ "as-of",		required_argument, NULL, O_ASOF },
 		{ "busy-timeout",	required_argument, NULL, O_BUSY },
 		{ "confirm",		required_argument, NULL, O_CONFIRM },
@@ -1214,6 +1737,7 @@ main(int argc, char **argv)
 		{ "ledger",		required_argument, NULL, 'l' },
 		{ "max-depth",		required_argument, NULL, O_MAXDEPTH },
 		{ "max-line",		required_argument, NULL, O_MAXLINE },
+		{ "payments",		required_argument, NULL, O_PAYMENTS },
 		{ "rejects",		required_argument, NULL, 'r' },
 		{ "retry-pending",	no_argument,       NULL, O_RETRY },
 		{ "stats",		required_argument, NULL, 's' },
@@ -1250,6 +1774,12 @@ main(int argc, char **argv)
 			break;
 		case O_ACCOUNTS:
 			p.accounts_path = optarg;
+			break;
+		case O_AGING:
+			p.aging = 1;
+			break;
+		case O_PAYMENTS:
+			p.payments_path = optarg;
 			break;
 		case O_ASOF:
 			p.as_of = cli_time("--as-of", optarg);
@@ -1300,9 +1830,16 @@ main(int argc, char **argv)
 		warnmsg("--accounts FILE is required");
 		usage(EX_USAGE);
 	}
-	if (p.confirm_path != NULL && (p.ledger_path == NULL || argc > 0)) {
-		warnmsg("--confirm FILE needs --ledger and reads no other "
-		    "input");
+	if ((p.confirm_path != NULL) + (p.payments_path != NULL) + p.aging >
+	    1) {
+		warnmsg("--confirm, --payments and --aging go alone");
+		usage(EX_USAGE);
+	}
+	if ((p.confirm_path || p.payments_path || p.aging) &&
+	    (p.ledger_path == NULL || argc > 0)) {
+		warnmsg("--%s needs --ledger and reads no other input",
+		    p.confirm_path ? "confirm" : p.payments_path ? "payments" :
+		    "aging");
 		usage(EX_USAGE);
 	}
 	if (p.retry && p.ledger_path == NULL) {
@@ -1344,7 +1881,8 @@ main(int argc, char **argv)
 	}
 	if (p.ledger_path != NULL)
 		p.ldg = ldg_open(ldg_path(p.ledger_path), p.busy_ms,
-		    p.confirm_path ? LDG_EXISTING : 0);
+		    p.confirm_path || p.payments_path || p.aging ?
+		    LDG_EXISTING : 0);
 	if (p.rejects_path == NULL)
 		p.rejects_path = rejects_default =
 		    rej_default_path(ldg_path(p.ledger_path));
@@ -1354,10 +1892,17 @@ main(int argc, char **argv)
 	    "the entries are made again by running the same command");
 	hmap_init(&p.zones);
 	hmap_init(&p.opened);
-	if (p.confirm_path != NULL) {
-		cfiles[0] = (char *)p.confirm_path;
+	if (p.confirm_path != NULL || p.payments_path != NULL) {
+		cfiles[0] = (char *)(p.confirm_path ? p.confirm_path :
+		    p.payments_path);
 		si_init(&p.in, 1, cfiles, p.max_line, p.max_depth, &p.rej);
-		confirm(&p);
+		if (p.confirm_path != NULL)
+			confirm(&p);
+		else
+			payments(&p);
+	} else if (p.aging) {
+		si_init(&p.in, 0, NULL, p.max_line, p.max_depth, &p.rej);
+		aging(&p);
 	} else {
 		si_init(&p.in, argc, argv, p.max_line, p.max_depth, &p.rej);
 		if (p.ldg != NULL)
@@ -1368,7 +1913,8 @@ main(int argc, char **argv)
 
 	rej_close(&p.rej);
 	out_close();
-	summary(&p);
+	if (!p.aging)
+		summary(&p);
 	if (p.in.read != (p.confirm_path ? p.confirmed + p.failed :
 	    p.posted + p.skipped) + p.dups + p.in.rejected)
 		die(EX_SOFTWARE, "accounting error: read %" PRIu64 " records "

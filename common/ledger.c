@@ -72,6 +72,11 @@ enum {
 	S_POST_GET,
 	S_POST_PUT,
 	S_POST_STATE,
+	S_PAY_GET,
+	S_PAY_PUT,
+	S_PAY_SUM,
+	S_RECV_PUT,
+	S_DOC_ALL,
 	S_NSTMT
 };
 
@@ -156,6 +161,20 @@ static const char *const sql_text[S_NSTMT] = {
 	    "VALUES (?1, ?2, ?3, 'pending', NULL, NULL, ?4, ?4, ?5)",
 	[S_POST_STATE] = "UPDATE posting SET state = ?2, erp_ref = ?3, "
 	    "reason = ?4, updated = ?5 WHERE id = ?1",
+	[S_PAY_GET] = "SELECT number, amount, currency, day FROM payment "
+	    "WHERE reference = ?1",
+	[S_PAY_PUT] = "INSERT INTO payment (reference, number, amount, "
+	    "currency, day, applied, excess, recorded) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[S_PAY_SUM] = "SELECT applied FROM payment WHERE number = ?1",
+	[S_RECV_PUT] = "INSERT INTO receivable (number, entity, customer, "
+	    "currency, due_day, amount, paid, status, updated) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+	    "ON CONFLICT (number) DO UPDATE SET amount = excluded.amount, "
+	    "paid = excluded.paid, status = excluded.status, "
+	    "updated = excluded.updated",
+	[S_DOC_ALL] = "SELECT number, kind, version, record, key FROM doc "
+	    "ORDER BY key, version",
 };
 
 static const char schema_v1[] =
@@ -255,6 +274,36 @@ static const char schema_v4[] =
 	"  emitted INTEGER NOT NULL,"
 	"  updated INTEGER NOT NULL,"
 	"  record TEXT NOT NULL"
+	") WITHOUT ROWID;";
+
+/*
+ * Version 5: erp-post(1)'s payments: each by its reference (a payment
+ * seen twice counts once), what of it went to the invoice and what was
+ * left over as customer credit; and each invoice's receivable: amount,
+ * paid, status (open, partially_paid, paid, overdue).
+ */
+static const char schema_v5[] =
+	"CREATE TABLE payment ("
+	"  reference TEXT PRIMARY KEY,"
+	"  number TEXT NOT NULL,"		/* the invoice paid */
+	"  amount TEXT NOT NULL,"
+	"  currency TEXT NOT NULL,"
+	"  day INTEGER NOT NULL,"		/* days since 1970 */
+	"  applied TEXT NOT NULL,"		/* to the invoice */
+	"  excess TEXT NOT NULL,"		/* kept as customer credit */
+	"  recorded INTEGER NOT NULL"
+	") WITHOUT ROWID;"
+	"CREATE INDEX payment_number ON payment (number);"
+	"CREATE TABLE receivable ("
+	"  number TEXT PRIMARY KEY,"		/* the invoice */
+	"  entity TEXT NOT NULL,"
+	"  customer TEXT NOT NULL,"
+	"  currency TEXT NOT NULL,"
+	"  due_day INTEGER NOT NULL,"
+	"  amount TEXT NOT NULL,"		/* with its notes */
+	"  paid TEXT NOT NULL,"
+	"  status TEXT NOT NULL,"
+	"  updated INTEGER NOT NULL"
 	") WITHOUT ROWID;";
 
 /* Version 2: rate(1)'s prepaid credits and spending alerts. */
@@ -452,6 +501,7 @@ ldg_migrate(struct ledger *l)
 		ldg_exec(l, schema_v2, "creating the schema");
 		ldg_exec(l, schema_v3, "creating the schema");
 		ldg_exec(l, schema_v4, "creating the schema");
+		ldg_exec(l, schema_v5, "creating the schema");
 		snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; "
 		    "PRAGMA user_version = %d", LDG_APPID, LDG_SCHEMA);
 		ldg_exec(l, sql, "setting the schema version");
@@ -474,11 +524,14 @@ ldg_migrate(struct ledger *l)
 		if (ver < 4)
 			ldg_exec(l, schema_v4, "migrating the schema to "
 			    "version 4");
+		if (ver < 5)
+			ldg_exec(l, schema_v5, "migrating the schema to "
+			    "version 5");
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
 		    LDG_SCHEMA);
 		ldg_exec(l, sql, "setting the schema version");
 	}
-	/* future migrations: if (ver < 5) { ... } */
+	/* future migrations: if (ver < 6) { ... } */
 	ldg_commit(l);
 }
 
@@ -1661,4 +1714,88 @@ ldg_posting_state(struct ledger *l, const char *id, const char *state,
 	sqlite3_bind_int64(st, 5, now);
 	ldg_step1(l, st, "recording a posting's state");
 	sqlite3_reset(st);
+}
+
+/* ---- erp-post(1): payments and receivables ---- */
+
+int
+ldg_payment_get(struct ledger *l, const char *reference,
+    struct ldg_payment *out)
+{
+	sqlite3_stmt *st = l->st[S_PAY_GET];
+	int found;
+
+	memset(out, 0, sizeof(*out));
+	bind_text(st, 1, reference);
+	if ((found = ldg_step1(l, st, "reading a payment"))) {
+		out->number = col_strdup(st, 0);
+		out->amount = col_dec(l, st, 1);
+		out->currency = col_strdup(st, 2);
+		out->day = sqlite3_column_int64(st, 3);
+	}
+	sqlite3_reset(st);
+	return found;
+}
+
+void
+ldg_payment_free(struct ldg_payment *p)
+{
+	free(p->number);
+	free(p->currency);
+	memset(p, 0, sizeof(*p));
+}
+
+void
+ldg_payment_put(struct ledger *l, const char *reference,
+    const struct ldg_payment *p, dec applied, dec excess, int64_t now)
+{
+	sqlite3_stmt *st = l->st[S_PAY_PUT];
+	char a[DEC_FMTMAX], b[DEC_FMTMAX], c[DEC_FMTMAX];
+
+	bind_text(st, 1, reference);
+	bind_text(st, 2, p->number);
+	bind_dec(st, 3, p->amount, a);
+	bind_text(st, 4, p->currency);
+	sqlite3_bind_int64(st, 5, p->day);
+	bind_dec(st, 6, applied, b);
+	bind_dec(st, 7, excess, c);
+	sqlite3_bind_int64(st, 8, now);
+	ldg_step1(l, st, "recording a payment");
+	sqlite3_reset(st);
+}
+
+dec
+ldg_paid(struct ledger *l, const char *number)
+{
+	sqlite3_stmt *st = l->st[S_PAY_SUM];
+
+	bind_text(st, 1, number);
+	return sum_rows(l, st, "summing payments");
+}
+
+void
+ldg_receivable_put(struct ledger *l, const struct ldg_receivable *r,
+    int64_t now)
+{
+	sqlite3_stmt *st = l->st[S_RECV_PUT];
+	char a[DEC_FMTMAX], b[DEC_FMTMAX];
+
+	bind_text(st, 1, r->number);
+	bind_text(st, 2, r->entity);
+	bind_text(st, 3, r->customer);
+	bind_text(st, 4, r->currency);
+	sqlite3_bind_int64(st, 5, r->due_day);
+	bind_dec(st, 6, r->amount, a);
+	bind_dec(st, 7, r->paid, b);
+	bind_text(st, 8, r->status);
+	sqlite3_bind_int64(st, 9, now);
+	ldg_step1(l, st, "recording a receivable");
+	sqlite3_reset(st);
+}
+
+int
+ldg_docs_all(struct ledger *l, int (*cb)(const struct ldg_doc *, void *),
+    void *arg)
+{
+	return docs(l, l->st[S_DOC_ALL], cb, arg);
 }

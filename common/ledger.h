@@ -19,7 +19,7 @@
 
 #include "dec.h"
 
-#define LDG_SCHEMA	4		/* PRAGMA user_version */
+#define LDG_SCHEMA	5		/* PRAGMA user_version */
 #define LDG_APPID	0x55324301	/* PRAGMA application_id: "U2C" 1 */
 #define LDG_DEFAULT	"ledger.sqlite"
 #define LDG_ENV		"METER_LEDGER"
@@ -186,5 +186,36 @@ void		 ldg_posting_put(struct ledger *, const char *id,
 void		 ldg_posting_state(struct ledger *, const char *id,
 		    const char *state, const char *erp_ref, const char *reason,
 		    int64_t now);
+
+/*
+ * erp-post(1)'s payments, by their reference: a reference seen again is
+ * the same payment.  What was applied to an invoice, what was left over
+ * as customer credit.
+ */
+struct ldg_payment {
+	char		*number, *currency;
+	dec		 amount;
+	int64_t		 day;
+};
+int		 ldg_payment_get(struct ledger *, const char *reference,
+		    struct ldg_payment *out);
+void		 ldg_payment_free(struct ldg_payment *);
+void		 ldg_payment_put(struct ledger *, const char *reference,
+		    const struct ldg_payment *, dec applied, dec excess,
+		    int64_t now);
+/* What payments have applied to an invoice so far. */
+dec		 ldg_paid(struct ledger *, const char *number);
+
+/* An invoice's receivable and its payment status. */
+struct ldg_receivable {
+	const char	*number, *entity, *customer, *currency, *status;
+	int64_t		 due_day;
+	dec		 amount, paid;
+};
+void		 ldg_receivable_put(struct ledger *,
+		    const struct ldg_receivable *, int64_t now);
+/* Every document, by invoice key and version. */
+int		 ldg_docs_all(struct ledger *,
+		    int (*)(const struct ldg_doc *, void *), void *);
 
 #endif
