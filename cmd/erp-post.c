@@ -16,11 +16,13 @@
  * transaction and the entries written only after it commits.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 
 #include "accounts.h"
 #include "cli.h"
@@ -108,8 +110,10 @@ usage(int code)
 "       %s --payments FILE --ledger PATH --accounts FILE [--as-of TIME]\n"
 "                [--format F] [--rejects FILE] [--stats FILE]\n"
 "       %s --aging --ledger PATH --accounts FILE [--as-of TIME]\n"
+"       %s --keygen KEYFILE | --sign FILE --key KEYFILE |\n"
+"                --verify FILE --key KEYFILE.pub\n"
 "       %s --help | --version\n", progname, progname, progname, progname,
-	    progname);
+	    progname, progname);
 	if (code == 0)
 		fprintf(fp,
 "\nReads invoice-gen's documents and writes balanced journal entries for the\n"
@@ -1641,6 +1645,115 @@ aging(struct post *p)
 	free(a.v);
 }
 
+/* ---- signing exports: Ed25519 (libsodium) ---- */
+
+/*
+ * Keys and signatures are small text files in the style of OpenBSD's
+ * signify: a comment line, then base64.  The secret key is written with
+ * mode 0600; a signature is detached, FILE.sig beside FILE.
+ */
+#define SIG_COMMENT	"untrusted comment: "
+
+static void
+write_b64(const char *path, const char *comment, const unsigned char *bin,
+    size_t n, int secret)
+{
+	char b64[256];
+	struct buf b = { 0 };
+	FILE *fp;
+	int fd;
+
+	sodium_bin2base64(b64, sizeof(b64), bin, n,
+	    sodium_base64_VARIANT_ORIGINAL);
+	buf_printf(&b, SIG_COMMENT "%s\n%s\n", comment, b64);
+	if (secret) {
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0 ||
+		    (fp = fdopen(fd, "w")) == NULL)
+			die(EX_CANTCREAT, "%s: %s (a key is never "
+			    "overwritten)", path, strerror(errno));
+		if (fwrite(b.p, 1, b.len, fp) != b.len || fclose(fp) != 0)
+			die(EX_IOERR, "%s: %s", path, strerror(errno));
+	} else
+		out_write_file(path, b.p, b.len);
+	buf_free(&b);
+}
+
+static void
+read_b64(const char *path, unsigned char *bin, size_t n)
+{
+	size_t len, got;
+	char *text = slurp(path, "key or signature file", 65536, &len), *nl;
+	const char *end;
+
+	if (len < strlen(SIG_COMMENT) || strncmp(text, SIG_COMMENT,
+	    strlen(SIG_COMMENT)) != 0 || (nl = memchr(text, '\n', len)) ==
+	    NULL)
+		die(EX_DATAERR, "%s: not a key or signature file of erp-post",
+		    path);
+	if (sodium_base642bin(bin, n, nl + 1, len - (size_t)(nl + 1 - text),
+	    "\n", &got, &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    got != n)
+		die(EX_DATAERR, "%s: not a key or signature file of erp-post",
+		    path);
+	free(text);
+}
+
+static void
+keygen(const char *path)
+{
+	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+	unsigned char sk[crypto_sign_SECRETKEYBYTES];
+	char pub[4096];
+
+	crypto_sign_keypair(pk, sk);
+	snprintf(pub, sizeof(pub), "%s.pub", path);
+	write_b64(path, "erp-post secret key", sk, sizeof(sk), 1);
+	write_b64(pub, "erp-post public key", pk, sizeof(pk), 0);
+	sodium_memzero(sk, sizeof(sk));
+}
+
+static void
+sign_file(const char *file, const char *keyfile)
+{
+	unsigned char sk[crypto_sign_SECRETKEYBYTES];
+	unsigned char sig[crypto_sign_BYTES];
+	char path[4096];
+	size_t len;
+	char *text = slurp(file, "file to sign", (size_t)1 << 30, &len);
+
+	read_b64(keyfile, sk, sizeof(sk));
+	crypto_sign_detached(sig, NULL, (unsigned char *)text, len, sk);
+	sodium_memzero(sk, sizeof(sk));
+	snprintf(path, sizeof(path), "%s.sig", file);
+	write_b64(path, "erp-post signature", sig, sizeof(sig), 0);
+	free(text);
+}
+
+static int
+verify_file(const char *file, const char *pubfile)
+{
+	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+	unsigned char sig[crypto_sign_BYTES];
+	char path[4096];
+	size_t len;
+	char *text = slurp(file, "file to verify", (size_t)1 << 30, &len);
+	int ok;
+
+	snprintf(path, sizeof(path), "%s.sig", file);
+	read_b64(pubfile, pk, sizeof(pk));
+	read_b64(path, sig, sizeof(sig));
+	ok = crypto_sign_verify_detached(sig, (unsigned char *)text, len,
+	    pk) == 0;
+	free(text);
+	if (!ok) {
+		warnmsg("%s: signature mismatch: the file is not the one "
+		    "signed with that key", file);
+		return EXIT_MISMATCH;
+	}
+	warnmsg("%s: signature verified", file);
+	return 0;
+}
+
 /* ---- the run ---- */
 
 static void
@@ -1723,7 +1836,7 @@ main(int argc, char **argv)
 {
 	enum {
 		O_ACCOUNTS = 256, O_ASOF, O_FORMAT, O_CONFIRM, O_RETRY, O_BUSY,
-		O_PAYMENTS, O_AGING,
+		O_PAYMENTS, O_AGING, O_KEYGEN, O_SIGN, O_VERIFY, O_KEY,
 		O_STRICT, O_MAXLINE, O_MAXDEPTH, O_VERSION
 	};
 	static const struct option longopts[] = {
@@ -1734,19 +1847,24 @@ main(int argc, char **argv)
 		{ "confirm",		required_argument, NULL, O_CONFIRM },
 		{ "format",		required_argument, NULL, O_FORMAT },
 		{ "help",		no_argument,       NULL, 'h' },
+		{ "key",		required_argument, NULL, O_KEY },
+		{ "keygen",		required_argument, NULL, O_KEYGEN },
 		{ "ledger",		required_argument, NULL, 'l' },
 		{ "max-depth",		required_argument, NULL, O_MAXDEPTH },
 		{ "max-line",		required_argument, NULL, O_MAXLINE },
 		{ "payments",		required_argument, NULL, O_PAYMENTS },
 		{ "rejects",		required_argument, NULL, 'r' },
 		{ "retry-pending",	no_argument,       NULL, O_RETRY },
+		{ "sign",		required_argument, NULL, O_SIGN },
 		{ "stats",		required_argument, NULL, 's' },
 		{ "strict",		no_argument,       NULL, O_STRICT },
+		{ "verify",		required_argument, NULL, O_VERIFY },
 		{ "version",		no_argument,       NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct post p;
 	char *rejects_default = NULL, *cfiles[1];
+	const char *key = NULL, *keyout = NULL, *signf = NULL, *verif = NULL;
 	size_t i, j, k;
 	int ch, rc = 0;
 
@@ -1777,6 +1895,18 @@ main(int argc, char **argv)
 			break;
 		case O_AGING:
 			p.aging = 1;
+			break;
+		case O_KEY:
+			key = optarg;
+			break;
+		case O_KEYGEN:
+			keyout = optarg;
+			break;
+		case O_SIGN:
+			signf = optarg;
+			break;
+		case O_VERIFY:
+			verif = optarg;
 			break;
 		case O_PAYMENTS:
 			p.payments_path = optarg;
@@ -1826,6 +1956,23 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	if (keyout || signf || verif) {
+		if ((keyout != NULL) + (signf != NULL) + (verif != NULL) > 1 ||
+		    argc > 0 || ((signf || verif) && key == NULL)) {
+			warnmsg("--keygen KEYFILE, --sign FILE --key KEYFILE and "
+			    "--verify FILE --key KEYFILE.pub go alone");
+			usage(EX_USAGE);
+		}
+		key_init();
+		out_init();
+		if (keyout != NULL)
+			keygen(keyout);
+		else if (signf != NULL)
+			sign_file(signf, key);
+		else
+			return verify_file(verif, key);
+		return 0;
+	}
 	if (p.accounts_path == NULL) {
 		warnmsg("--accounts FILE is required");
 		usage(EX_USAGE);
