@@ -183,8 +183,9 @@ zone(struct post *p, const char *name)
 	if (name == NULL)
 		return NULL;
 	ref = hmap_ref(&p->zones, name, strlen(name));
-	if (*ref == NULL)
-		*ref = tz_load(name, &why);
+	if (*ref == NULL && (*ref = tz_load(name, &why)) == NULL)
+		die(EX_CONFIG, "time zone '%s' of a document: %s (TZDIR?)",
+		    name, why);
 	return *ref;
 }
 
@@ -247,6 +248,46 @@ struct pdoc {
 	const struct books *b;
 };
 
+/*
+ * A document must add up (its lines and tax to its total, the total and
+ * the prepaid credit to the amount due) before any entry is made of it:
+ * an entry that does not balance is then our bug, never the input's.
+ */
+static int
+doc_sums(struct stagein *s, struct pdoc *d)
+{
+	dec sum = DEC_ZERO, x, total, due;
+	json_t *v, *e;
+	size_t i;
+	int bad = 0;
+
+	if (jdec(s, d->j, "total", &total) < 0)
+		return -1;
+	v = json_object_get(d->j, "lines");
+	json_array_foreach(v, i, e)
+		bad |= jdec(s, e, "net", &x) < 0 || dec_add(sum, x, &sum) != 0;
+	v = json_object_get(d->j, "tax_lines");
+	json_array_foreach(v, i, e)
+		bad |= bad || jdec(s, e, "tax", &x) < 0 ||
+		    dec_add(sum, x, &sum) != 0;
+	if (bad)
+		return -1;
+	if (dec_add(total, d->credit, &due) != 0)
+		due = DEC_ZERO;
+	if (dec_cmp(sum, total) != 0 || dec_cmp(due, d->due) != 0) {
+		char a[DEC_FMTMAX], b[DEC_FMTMAX];
+
+		dec_fmt(sum, a, sizeof(a));
+		dec_fmt(due, b, sizeof(b));
+		si_reject(s, RC_DATA, "unbalanced_document", "total", "document "
+		    "%s does not add up: lines and tax %s, total %s, total "
+		    "and prepaid credit %s, amount due %s", d->number, a,
+		    js(d->j, "total"), b, js(d->j, "amount_due"));
+		return -1;
+	}
+	return 0;
+}
+
 static int
 doc_read(struct post *p, struct stagein *s, struct pdoc *d)
 {
@@ -302,6 +343,8 @@ doc_read(struct post *p, struct stagein *s, struct pdoc *d)
 	d->tz = zone(p, js(j, "timezone"));
 	if (jdec(s, j, "amount_due", &d->due) < 0 ||
 	    jdec(s, j, "prepaid_credit", &d->credit) < 0)
+		return -1;
+	if (doc_sums(s, d) < 0)
 		return -1;
 	if (d->fcur == NULL)
 		d->fcur = d->currency;
@@ -441,10 +484,11 @@ doc_entry(struct stagein *s, const struct pdoc *d, struct entry *e)
 
 /* A deferred line's recognition, at the end of its service period. */
 static int
-recog_entry(struct stagein *s, const struct pdoc *d, json_t *l,
+recog_entry(struct stagein *s, const struct pdoc *d, json_t *l, size_t idx,
     struct entry *e)
 {
 	const char *se = js(l, "service_end"), *why;
+	char sub[96];
 	int64_t t;
 	dec net;
 
@@ -459,8 +503,10 @@ recog_entry(struct stagein *s, const struct pdoc *d, json_t *l,
 		return -1;
 	}
 	e->doc_day = last_day(t, d->tz);
-	entry_id(e, d->number, d->version, "recognition",
-	    js(l, "rated_key"));
+	/* a line's place too: a note can hold two lines of one key */
+	snprintf(sub, sizeof(sub), "%s#%lld", js(l, "rated_key") ?
+	    js(l, "rated_key") : "", (long long)idx);
+	entry_id(e, d->number, d->version, "recognition", sub);
 	entry_add(e, d->b->deferred, net, line_memo(l), js(l, "rated_key"));
 	entry_add(e, acct_revenue(d->b, js(l, "charge"), js(l, "tax_code"),
 	    js(l, "line_type") ? js(l, "line_type") : ""), dec_neg(net),
@@ -780,15 +826,15 @@ static const char *const csv_headers[] = {
 	[F_NETSUITE] = "externalid,subsidiary,date,currency,exchangerate,"
 	    "account,debit,credit,memo,entity",
 	[F_XERO] = "Narration,Date,Description,AccountCode,TaxRate,Amount",
-	[F_QBO] = "JournalNo,JournalDate,Currency,Memo,Account,Debits,Credits,"
-	    "Description,Name",
+	[F_QBO] = "JournalNo,JournalDate,Currency,ExchangeRate,Memo,Account,"
+	    "Debits,Credits,Description,Name",
 };
 
 static void
 entry_csv(struct post *p, json_t *e, struct buf *o)
 {
 	json_t *ls, *l;
-	char narr[512], full[300], amt[DEC_FMTMAX + 2];
+	char narr[512], full[300], amt[DEC_FMTMAX + 2], qno[32];
 	size_t i;
 
 	if (!p->header) {
@@ -796,9 +842,17 @@ entry_csv(struct post *p, json_t *e, struct buf *o)
 		p->header = 1;
 	}
 	narration(e, full, sizeof(full));
-	snprintf(narr, sizeof(narr), "%s, %s", full, js(e, "customer"));
+	snprintf(narr, sizeof(narr), "%s, %s%s%s%s", full, js(e, "customer"),
+	    p->fmt == F_XERO ? " [" : "", p->fmt == F_XERO ? js(e, "id") : "",
+	    p->fmt == F_XERO ? "]" : "");
+	/* QuickBooks takes journal numbers of 21 characters at most */
+	snprintf(qno, sizeof(qno), "%.21s", js(e, "id"));
 	ls = json_object_get(e, "lines");
 	json_array_foreach(ls, i, l) {
+		/* the ERP converts itself: no functional-only rounding row */
+		if (p->fmt != F_XERO && is_zero(js(l, "debit")) &&
+		    is_zero(js(l, "credit")))
+			continue;
 		switch (p->fmt) {
 		case F_NETSUITE:	/* the transaction currency and rate */
 			csv_text(o, js(e, "id"), 0);
@@ -824,9 +878,10 @@ entry_csv(struct post *p, json_t *e, struct buf *o)
 			    "functional_credit", amt, sizeof(amt)), 1);
 			break;
 		case F_QBO:
-			csv_text(o, js(e, "id"), 0);
+			csv_text(o, qno, 0);
 			csv_num(o, js(e, "date"), 0);
 			csv_text(o, js(e, "currency"), 0);
+			csv_num(o, js(e, "fx_rate") ? js(e, "fx_rate") : "1", 0);
 			csv_text(o, narr, 0);
 			csv_text(o, js(l, "account"), 0);
 			csv_num(o, is_zero(js(l, "debit")) ? "" : js(l,
@@ -907,6 +962,37 @@ plan_free(struct plan *pl)
 	free(pl->rec);
 }
 
+/*
+ * An entry posted before is the same entry when only its posting date
+ * moved (a period closed since): a retry sends it as first emitted.
+ */
+static int
+same_entry(const struct pdoc *d, struct entry *e, const char *stored,
+    const struct buf *rec)
+{
+	struct buf again = { 0 };
+	json_t *j;
+	int64_t day, keep = e->day;
+	int same;
+
+	if (strlen(stored) + 1 == rec->len && memcmp(stored, rec->p,
+	    rec->len - 1) == 0)
+		return 1;
+	if ((j = json_loads(stored, 0, NULL)) == NULL)
+		return 0;
+	day = day_of_str(js(j, "date"));
+	json_decref(j);
+	if (day == INT64_MIN || day == e->day)
+		return 0;
+	e->day = day;
+	entry_json(d, e, &again);
+	e->day = keep;
+	same = strlen(stored) + 1 == again.len &&
+	    memcmp(stored, again.p, again.len - 1) == 0;
+	buf_free(&again);
+	return same;
+}
+
 static void
 post_one(struct stagein *s, void *arg)
 {
@@ -928,7 +1014,7 @@ post_one(struct stagein *s, void *arg)
 	if (doc_entry(s, &d, &pl.e[pl.n++]) < 0)
 		goto done;
 	json_array_foreach(ls, i, l)
-		if (deferred(&d, l) && recog_entry(s, &d, l,
+		if (deferred(&d, l) && recog_entry(s, &d, l, i + 1,
 		    &pl.e[pl.n++]) < 0)
 			goto done;
 	/* every entry checked and dated before any is posted */
@@ -952,10 +1038,10 @@ post_one(struct stagein *s, void *arg)
 		entry_json(&d, e, &pl.rec[i]);
 	}
 	for (i = 0; p->ldg != NULL && i < pl.n; i++) {
-		if (!ldg_posting_get(p->ldg, pl.e[i].id, &lp))
+		if (pl.e[i].n == 0 || !ldg_posting_get(p->ldg, pl.e[i].id,
+		    &lp))
 			continue;
-		r = strlen(lp.record) + 1 == pl.rec[i].len &&
-		    memcmp(lp.record, pl.rec[i].p, pl.rec[i].len - 1) == 0;
+		r = same_entry(&d, &pl.e[i], lp.record, &pl.rec[i]);
 		ldg_posting_free(&lp);
 		if (!r) {
 			si_reject(s, RC_CONFLICT, "idempotency_conflict", "",
@@ -969,6 +1055,8 @@ post_one(struct stagein *s, void *arg)
 	for (i = 0; i < pl.n; i++) {
 		struct entry *e = &pl.e[i];
 
+		if (e->n == 0)
+			continue;	/* a document of nothing: no entry */
 		if (p->ldg == NULL) {
 			render(p, pl.rec[i].p, pl.rec[i].len);
 			emitted = 1;
@@ -1060,6 +1148,28 @@ confirm_one(struct post *p, struct stagein *s, const struct ack *a)
 		p->failed++;
 }
 
+/* A line over --max-line is a reject, and its record forgotten. */
+static int
+csv_long(struct stagein *s, struct csvr *cr)
+{
+	struct lr *l = &s->lr;
+
+	if (!(l->flags & LR_TOOLONG))
+		return 0;
+	s->read++;
+	s->s.file = l->name;
+	s->s.line = l->lineno;
+	s->s.raw = l->line;
+	s->s.rawlen = l->rawlen;
+	s->s.truncated = 1;
+	s->s.fulllen = l->fulllen;
+	si_reject(s, RC_DATA, "line_too_long", "", "line of %zu bytes is "
+	    "longer than the limit of %zu (--max-line)", l->fulllen,
+	    s->max_line);
+	csvr_reset(cr);
+	return 1;
+}
+
 /* NDJSON: {"id":...,"erp_ref":...,"status":...,"reason":...} */
 static void
 confirm_json(struct stagein *s, void *arg)
@@ -1093,6 +1203,8 @@ confirm_csv(struct post *p)
 			s->blank++;
 			continue;
 		}
+		if (csv_long(s, &cr))
+			continue;
 		r = csvr_feed(&cr, l->line, l->len, l->rawlen, l->lineno);
 		if (r == 0)
 			continue;
@@ -1258,6 +1370,28 @@ struct payrec {
 	const char	*invoice, *amount, *currency, *date, *reference;
 };
 
+/* --retry-pending: a payment's cash receipt sent again unless confirmed */
+static void
+retry_receipt(struct post *p, const char *reference)
+{
+	struct ldg_posting lp;
+	struct entry e;
+
+	memset(&e, 0, sizeof(e));
+	entry_id(&e, reference, 0, "payment", NULL);
+	if (!ldg_posting_get(p->ldg, e.id, &lp))
+		return;
+	if (strcmp(lp.state, "confirmed") != 0) {
+		if (strcmp(lp.state, "failed") == 0)
+			ldg_posting_state(p->ldg, e.id, "pending", NULL, NULL,
+			    p->as_of);
+		render(p, lp.record, strlen(lp.record));
+		p->retried++;
+	} else
+		p->already++;
+	ldg_posting_free(&lp);
+}
+
 /* A payment: checked, applied, recorded, its cash receipt posted. */
 static void
 pay_one(struct post *p, struct stagein *s, const struct payrec *pr)
@@ -1284,15 +1418,29 @@ pay_one(struct post *p, struct stagein *s, const struct payrec *pr)
 		    "currency, a date like 2026-11-30 and a reference");
 		return;
 	}
+	{
+		dec m;
+
+		if (dec_round(lp.amount, cur_minor(pr->currency), DEC_DOWN,
+		    &m) != DEC_OK || dec_cmp(m, lp.amount) != 0) {
+			si_reject(s, RC_DATA, "invalid_payment", "amount",
+			    "amount %s is finer than the minor unit of %s",
+			    pr->amount, pr->currency);
+			return;
+		}
+		lp.amount = m;
+	}
 	lp.number = (char *)pr->invoice;
 	lp.currency = (char *)pr->currency;
 	if (ldg_payment_get(p->ldg, pr->reference, &old)) {
 		if (strcmp(old.number, lp.number) == 0 &&
 		    dec_cmp(old.amount, lp.amount) == 0 &&
 		    strcmp(old.currency, lp.currency) == 0 &&
-		    old.day == lp.day)
+		    old.day == lp.day) {
 			p->dups++;
-		else
+			if (p->retry)
+				retry_receipt(p, pr->reference);
+		} else
 			si_reject(s, RC_CONFLICT, "idempotency_conflict",
 			    "reference", "payment reference '%s' was "
 			    "recorded before with another invoice, amount, "
@@ -1436,6 +1584,8 @@ pay_csv(struct post *p)
 			s->blank++;
 			continue;
 		}
+		if (csv_long(s, &cr))
+			continue;
 		if ((r = csvr_feed(&cr, l->line, l->len, l->rawlen,
 		    l->lineno)) == 0)
 			continue;
@@ -1816,8 +1966,8 @@ summary(struct post *p)
 	else if (p->payments_path != NULL)
 		buf_printf(&b, "read %" PRIu64 ", applied %" PRIu64
 		    ", duplicates %" PRIu64 ", rejected %" PRIu64 "; %" PRIu64
-		    " cash receipts emitted", p->in.read, p->posted, p->dups,
-		    p->in.rejected, p->emitted);
+		    " cash receipts emitted, %" PRIu64 " retried", p->in.read,
+		    p->posted, p->dups, p->in.rejected, p->emitted, p->retried);
 	else
 		buf_printf(&b, "read %" PRIu64 ", posted %" PRIu64
 		    ", duplicates %" PRIu64 ", skipped %" PRIu64 ", rejected %"
@@ -1973,7 +2123,7 @@ main(int argc, char **argv)
 			return verify_file(verif, key);
 		return 0;
 	}
-	if (p.accounts_path == NULL) {
+	if (p.accounts_path == NULL && p.confirm_path == NULL && !p.aging) {
 		warnmsg("--accounts FILE is required");
 		usage(EX_USAGE);
 	}
@@ -1998,7 +2148,10 @@ main(int argc, char **argv)
 
 	key_init();
 	out_init();
-	accounts_load(&p.acc, p.accounts_path);
+	if (p.accounts_path != NULL)
+		accounts_load(&p.acc, p.accounts_path);
+	else
+		hmap_init(&p.acc.by_entity);
 	if (p.fmt == F_BEANCOUNT) {
 		for (i = 0; i < p.acc.n; i++) {
 			const struct books *b = &p.acc.v[i];

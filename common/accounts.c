@@ -149,9 +149,14 @@ books_load(struct conf *cf, size_t i, json_t *o, struct books *b)
 				s = json_is_string(e) ? json_string_value(e) :
 				    "";
 				snprintf(d, sizeof(d), "%.7s-01", s);
-				if (strlen(s) != 7 || (b->closed_months[
-				    b->nclosed] = day_member(cf,
-				    "closed_months", d)) == INT64_MIN)
+				if (strlen(s) != 7) {
+					conf_err(cf, "closed_months[%zu] must be "
+					    "a month like \"2026-07\"", j);
+					continue;
+				}
+				if ((b->closed_months[b->nclosed] =
+				    day_member(cf, "closed_months", d)) ==
+				    INT64_MIN)
 					continue;
 				b->nclosed++;
 			}

@@ -174,7 +174,9 @@ balanced() {
 	assert len(qb) == 7 and all(v == 0 for v in qb.values()), qb
 	EOF2
 	# Xero journals are in the books' currency: the JPY invoice in USD
-	grep -q '"Invoice AJ2611-00001, cus_umbrella",2026-11-02,"receivable","Assets:JP:Receivable","Tax Exempt",148.55' "$T/xero"
+	grep -q '"Invoice AJ2611-00001, cus_umbrella \[JE-9e952abcd876e1205e1aaf2202437e97\]",2026-11-02,"receivable","Assets:JP:Receivable","Tax Exempt",148.55' "$T/xero"
+	# QuickBooks: journal numbers of 21 characters, the rate given
+	grep -q '^"JE-9e952abcd876e1205e",2026-11-02,"JPY",0.006602,' "$T/qbo"
 }
 
 @test "CSV cells that a spreadsheet would run as formulas are neutralized" {
@@ -190,4 +192,34 @@ balanced() {
 	    assert r["entity"] == "'=HYPERLINK(\"http://x\",\"pay\")", r["entity"]
 	EOF2
 	grep -q "'+cmd|calc" "$T/csv"
+}
+
+@test "a document that does not add up is refused, the others posted" {
+	{
+		jq -c 'select(.number == "ACME-EU-2026-000002") | .total = "35.09"' "$D"
+		jq -c 'select(.number == "ACME-EU-2026-000001")' "$D"
+	} >"$T/in"
+	run "$BIN/erp-post" --accounts testdata/accounts.json --rejects "$T/r" "$T/in"
+	expect_status 0
+	[ "$(echo "$output" | grep -c '"kind":"journal_entry"')" -eq 1 ]
+	jq -e '.code == "unbalanced_document" and .class == "data_quality" and .message == "document ACME-EU-2026-000002 does not add up: lines and tax 35.08, total 35.09, total and prepaid credit 35.09, amount due 35.08"' "$T/r"
+}
+
+@test "payments finer than the minor unit, closed months that are no months, lines too long" {
+	sed 's/"closed_months": \["2026-08"\]/"closed_months": ["2026-8", 7]/' testdata/accounts.json >"$T/acc"
+	run "$BIN/erp-post" --accounts "$T/acc" </dev/null
+	expect_status 78
+	[[ "$output" == *"closed_months[0] must be a month like \"2026-07\""* ]]
+	[[ "$output" == *"closed_months[1] must be a month like \"2026-07\""* ]]
+	ig --issue testdata/rate/rated.expected.ndjson >/dev/null 2>&1
+	{
+		echo 'invoice,amount,currency,date,reference'
+		echo 'ACME-US-2026-000001,10.005,USD,2026-11-20,ch_1'
+		printf 'ACME-US-2026-000001,1.00,USD,2026-11-20,%0200d\n' 0
+	} >"$T/p.csv"
+	run ep --payments "$T/p.csv" --max-line 100
+	expect_status 0
+	run jq -r '"\(.line) \(.code)"' "$T/r"
+	[ "${lines[0]}" = "2 invalid_payment" ]
+	[ "${lines[1]}" = "3 line_too_long" ]
 }

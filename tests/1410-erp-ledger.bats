@@ -126,3 +126,39 @@ ack() {
 	run "$BIN/erp-post" </dev/null
 	expect_status 64
 }
+
+@test "a period closed after posting: a retry sends the entry as first emitted, not a conflict" {
+	ep "$D" >"$T/p1" 2>/dev/null
+	sed 's/"closed_through": "2026-09-30"/"closed_through": "2026-11-30"/' testdata/accounts.json >"$T/acc"
+	run "$BIN/erp-post" --accounts "$T/acc" --ledger "$T/l" --rejects "$T/r2" \
+	    --as-of 2026-12-03T00:00:00Z --retry-pending "$D"
+	expect_status 0
+	[ ! -e "$T/r2" ]
+	echo "$output" | grep -v '^erp-post: ' | same "$T/p1" -
+}
+
+@test "two lines of one rated key billed in advance get two recognition entries" {
+	# a note that moves an advance fee to another tax category has it twice
+	jq -c 'select(.number == "ACME-US-2026-000001") | .number = "N-1" | .lines += [.lines[0] | .line = 10]
+	    | .lines[9].net = "0.00" | .lines[0].net = "49.00"' testdata/erp/documents.ndjson >"$T/doc"
+	ep "$T/doc" >"$T/out" 2>/dev/null
+	[ "$(jq -r 'select(.type == "recognition") | .id' "$T/out" | sort -u | wc -l)" -eq 1 ]
+	jq -c 'select(.number == "ACME-US-2026-000001") | .number = "N-2" | .lines += [.lines[0] | .line = 10 | .net = "1.00"]
+	    | .net = "91.00" | .total = "98.99" | .amount_due = "98.99" | .tax_lines[0].tax = "7.99"' testdata/erp/documents.ndjson >"$T/doc2"
+	ep "$T/doc2" >"$T/out2" 2>/dev/null
+	[ "$(jq -r 'select(.type == "recognition") | .id' "$T/out2" | sort -u | wc -l)" -eq 2 ]
+}
+
+@test "cash receipts whose output was lost come back with --retry-pending" {
+	ig --issue testdata/rate/rated.expected.ndjson >/dev/null 2>&1
+	printf '%s\n' 'invoice,amount,currency,date,reference' \
+	    'ACME-US-2026-000001,50.00,USD,2026-11-20,ch_1' >"$T/p.csv"
+	run bash -c "'$BIN/erp-post' --accounts testdata/accounts.json --ledger '$T/l' \
+	    --rejects '$T/r' --as-of 2026-11-03T00:00:00Z --payments '$T/p.csv' >&-"
+	expect_status 74
+	ep --payments "$T/p.csv" >"$T/out" 2>/dev/null
+	[ ! -s "$T/out" ]
+	ep --payments "$T/p.csv" --retry-pending >"$T/out" 2>/dev/null
+	jq -e '.type == "payment" and .payment_reference == "ch_1"' "$T/out"
+	[ "$(sqlite3 "$T/l" 'SELECT count(*) FROM payment')" -eq 1 ]
+}

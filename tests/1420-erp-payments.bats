@@ -49,7 +49,7 @@ status() {
 	run ep --payments "$T/p.csv" --stats "$T/s"
 	expect_status 0
 	[ "$(echo "$output" | grep -c '"kind":"journal_entry"')" -eq 1 ]
-	[ "${lines[-1]}" = "erp-post: read 3, applied 1, duplicates 1, rejected 1; 1 cash receipts emitted (idempotency_conflict 1; see '$T/r')" ]
+	[ "${lines[-1]}" = "erp-post: read 3, applied 1, duplicates 1, rejected 1; 1 cash receipts emitted, 0 retried (idempotency_conflict 1; see '$T/r')" ]
 	[ "$(status ACME-EU-2026-000001)" = "83.51|80|partially_paid" ]
 	# and on a later run, again once
 	run ep --payments "$T/p.csv"
