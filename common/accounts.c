@@ -310,3 +310,30 @@ books_post_day(const struct books *b, int64_t day)
 	}
 	return moved && b->reject_closed ? -1 : day;
 }
+
+static int
+in_map(const struct acctmap *am, const char *acct)
+{
+	size_t i;
+
+	for (i = 0; i < am->m.cap; i++)
+		if (am->m.t[i].key != NULL &&
+		    strcmp(am->m.t[i].val, acct) == 0)
+			return 1;
+	return 0;
+}
+
+int
+books_has(const struct books *b, const char *acct)
+{
+	const char *const one[] = { b->receivable, b->revenue, b->tax,
+	    b->deferred, b->credit, b->discounts, b->rounding, b->cash,
+	    b->clearing };
+	size_t i;
+
+	for (i = 0; i < sizeof(one) / sizeof(one[0]); i++)
+		if (one[i] != NULL && strcmp(one[i], acct) == 0)
+			return 1;
+	return in_map(&b->by_charge, acct) || in_map(&b->by_tax_code, acct) ||
+	    in_map(&b->by_category, acct);
+}

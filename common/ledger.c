@@ -1799,3 +1799,33 @@ ldg_docs_all(struct ledger *l, int (*cb)(const struct ldg_doc *, void *),
 {
 	return docs(l, l->st[S_DOC_ALL], cb, arg);
 }
+
+int
+ldg_postings_all(struct ledger *l, int (*cb)(const char *id,
+    const char *number, const char *state, const char *erp_ref,
+    int64_t emitted, int64_t updated, void *), void *arg)
+{
+	sqlite3_stmt *st;
+	int rc, n = 0;
+
+	rc = sqlite3_prepare_v2(l->db, "SELECT id, number, state, erp_ref, "
+	    "emitted, updated FROM posting ORDER BY id", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		ldg_die(l, rc, "reading postings");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		n++;
+		if (cb((const char *)sqlite3_column_text(st, 0),
+		    (const char *)sqlite3_column_text(st, 1),
+		    (const char *)sqlite3_column_text(st, 2),
+		    (const char *)sqlite3_column_text(st, 3),
+		    sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5),
+		    arg) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		sqlite3_finalize(st);
+		ldg_die(l, rc, "reading postings");
+	}
+	sqlite3_finalize(st);
+	return n;
+}

@@ -214,6 +214,10 @@ struct ldg_receivable {
 };
 void		 ldg_receivable_put(struct ledger *,
 		    const struct ldg_receivable *, int64_t now);
+/* Every posting, by id: state, the ERP's reference, when emitted. */
+int		 ldg_postings_all(struct ledger *, int (*)(const char *id,
+		    const char *number, const char *state, const char *erp_ref,
+		    int64_t emitted, int64_t updated, void *), void *);
 /* Every document, by invoice key and version. */
 int		 ldg_docs_all(struct ledger *,
 		    int (*)(const struct ldg_doc *, void *), void *);

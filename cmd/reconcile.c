@@ -1,0 +1,1062 @@
+/*
+ * reconcile: prove that usage, invoices and the books agree.
+ *
+ * Reads any of: aggregates, rated lines, documents (invoices, credit and
+ * debit notes), journal entries, and the ledger's postings, and compares
+ * what each stage says with the next: every aggregate rated, with its
+ * lineage; every rated line invoiced at its amount, after notes; every
+ * document posted once, its receivable, revenue and tax in the books; no
+ * posting without its document; none pending too long.  Each mismatch is
+ * an exception record (class reconciliation_exception) with the keys,
+ * the expected and actual amounts and the difference.  Exit 0 when all
+ * agree, 1 when not, as diff(1).  See reconcile(1).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accounts.h"
+#include "cli.h"
+#include "currency.h"
+#include "jrec.h"
+#include "jw.h"
+#include "keys.h"
+#include "ledger.h"
+#include "out.h"
+#include "reject.h"
+#include "stagein.h"
+#include "tm.h"
+#include "util.h"
+
+/* What each input says, kept small: keys, amounts, links. */
+struct ragg {
+	char		*key, *customer, *meter, *lineage;
+	int		 rated;
+};
+
+struct rline {
+	char		*key, *customer, *charge, *type, *currency, *lineage;
+	char		*ps, *pe;
+	char		**aggs;
+	size_t		 naggs;
+	dec		 amount, invoiced;
+	int		 seen;		/* on some document */
+};
+
+struct rdoc {
+	char		*number, *kind, *ikey, *ref, *entity, *customer;
+	char		*currency, *ps, *pe;
+	int64_t		 version;
+	dec		 due, total, net, tax, credit;
+	int		 posted;	/* document entries found */
+	char		*first_entry;
+};
+
+struct rentry {
+	char		*id, *type, *number, *entity;
+	int64_t		 version;
+	dec		 debit, credit, receivable;
+	int		 unknown_account, seen;
+	char		*bad_account;
+};
+
+struct recon {
+	const char	*aggregates_path, *rated_path, *invoices_path;
+	const char	*journal_path, *ledger_path, *accounts_path;
+	const char	*rejects_path, *stats_path, *explain;
+	int64_t		 as_of, max_pending;
+	dec		 tolerance;
+	int		 text, max_depth;
+
+	struct accounts	 acc;
+	struct ledger	*ldg;
+	struct rej	 rej;
+
+	struct hmap	 aggs, rated, docs, entries;
+	struct ragg	**av;
+	struct rline	**rv;
+	struct rdoc	**dv;
+	struct rentry	**ev;
+	size_t		 na, nr, nd, ne;
+
+	struct buf	 out;
+	uint64_t	 nexc, read, rejected;
+	dec		 variance;	/* the sum of |difference| */
+	uint64_t	 docs_ok;
+	int64_t		 latency_sum;
+	uint64_t	 latency_n;
+};
+
+static void
+usage(int code)
+{
+	FILE *fp = code ? stderr : stdout;
+
+	fprintf(fp,
+"usage: %s [--ledger PATH] [--aggregates FILE] [--rated FILE]\n"
+"                 [--invoices FILE] [--journal FILE] [--accounts FILE]\n"
+"                 [--as-of TIME] [--max-pending-age DURATION]\n"
+"                 [--tolerance AMOUNT] [--format ndjson|text]\n"
+"                 [--explain DOCUMENT] [--rejects FILE] [--stats FILE]\n"
+"       %s --help | --version\n", progname, progname);
+	if (code == 0)
+		fprintf(fp,
+"\nCompares aggregates, rated lines, documents, journal entries and the\n"
+"ledger's postings, and writes an exception for each thing that does not\n"
+"agree.  Exit 0 when everything agrees, 1 when not.  See reconcile(1).\n");
+	exit(code);
+}
+
+static const char *
+js(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static char *
+dupnull(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static dec
+jd(json_t *o, const char *k)
+{
+	const char *s = js(o, k);
+	dec d;
+
+	if (s == NULL || dec_parse(s, strlen(s), &d) != DEC_OK)
+		return DEC_ZERO;
+	return d;
+}
+
+/* ---- exceptions ---- */
+
+struct exc {
+	const char	*code, *customer, *ps, *pe, *document, *currency;
+	const char	*keys[4];
+	int		 has_amounts;
+	dec		 expected, actual;
+};
+
+static void
+exception(struct recon *r, const struct exc *x, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+exception(struct recon *r, const struct exc *x, const char *fmt, ...)
+{
+	char msg[1024];
+	struct jw w;
+	va_list ap;
+	dec diff = DEC_ZERO, a;
+	size_t i;
+
+	if (x->has_amounts) {
+		if (dec_sub(x->actual, x->expected, &diff) != DEC_OK)
+			diff = DEC_ZERO;
+		if (dec_cmp(diff, DEC_ZERO) < 0 ? dec_cmp(dec_neg(diff),
+		    r->tolerance) <= 0 : dec_cmp(diff, r->tolerance) <= 0)
+			return;		/* within --tolerance */
+		a = dec_sign(diff) < 0 ? dec_neg(diff) : diff;
+		dec_add(r->variance, a, &r->variance);
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	r->nexc++;
+	if (r->text) {
+		buf_printf(&r->out, "%-28s %s\n", x->code, msg);
+		return;
+	}
+	jw_init(&w, &r->out);
+	jw_open(&w, '{');
+	JW_KEY(&w, "kind");
+	jw_str(&w, "exception");
+	JW_KEY(&w, "schema");
+	jw_str(&w, "1.0");
+	JW_KEY(&w, "class");
+	jw_str(&w, RC_RECON);
+	JW_KEY(&w, "code");
+	jw_str(&w, x->code);
+	JW_KEY(&w, "customer");
+	if (x->customer)
+		jw_str(&w, x->customer);
+	else
+		jw_null(&w);
+	JW_KEY(&w, "period_start");
+	if (x->ps)
+		jw_str(&w, x->ps);
+	else
+		jw_null(&w);
+	JW_KEY(&w, "period_end");
+	if (x->pe)
+		jw_str(&w, x->pe);
+	else
+		jw_null(&w);
+	JW_KEY(&w, "document");
+	if (x->document)
+		jw_str(&w, x->document);
+	else
+		jw_null(&w);
+	JW_KEY(&w, "keys");
+	jw_open(&w, '[');
+	for (i = 0; i < 4 && x->keys[i] != NULL; i++)
+		jw_str(&w, x->keys[i]);
+	jw_close(&w, ']');
+	JW_KEY(&w, "expected");
+	if (x->has_amounts)
+		jw_dec(&w, x->expected);
+	else
+		jw_null(&w);
+	JW_KEY(&w, "actual");
+	if (x->has_amounts)
+		jw_dec(&w, x->actual);
+	else
+		jw_null(&w);
+	JW_KEY(&w, "difference");
+	if (x->has_amounts)
+		jw_dec(&w, diff);
+	else
+		jw_null(&w);
+	JW_KEY(&w, "currency");
+	if (x->currency)
+		jw_str(&w, x->currency);
+	else
+		jw_null(&w);
+	JW_KEY(&w, "message");
+	jw_str(&w, msg);
+	jw_close(&w, '}');
+	buf_addc(&r->out, '\n');
+}
+
+/* ---- reading the inputs ---- */
+
+static void
+read_agg(struct stagein *s, void *arg)
+{
+	struct recon *r = arg;
+	json_t *j = s->jr.root;
+	struct ragg *a;
+	void **ref;
+
+	if (js(j, "kind") == NULL || strcmp(js(j, "kind"), "aggregate") ||
+	    js(j, "key") == NULL) {
+		si_reject(s, RC_DATA, "not_aggregate", "kind", "expected an "
+		    "aggregate");
+		return;
+	}
+	ref = hmap_ref(&r->aggs, js(j, "key"), strlen(js(j, "key")));
+	if (*ref != NULL)
+		return;
+	a = xcalloc(1, sizeof(*a));
+	a->key = xstrdup(js(j, "key"));
+	a->customer = dupnull(js(j, "customer"));
+	a->meter = dupnull(js(j, "meter"));
+	a->lineage = dupnull(js(j, "lineage"));
+	*ref = a;
+	r->av = xreallocarray(r->av, r->na + 1, sizeof(*r->av));
+	r->av[r->na++] = a;
+}
+
+static void
+read_rated(struct stagein *s, void *arg)
+{
+	struct recon *r = arg;
+	json_t *j = s->jr.root, *v, *e;
+	struct rline *l;
+	void **ref;
+	size_t i;
+
+	if (js(j, "kind") != NULL && strcmp(js(j, "kind"), "alert") == 0)
+		return;
+	if (js(j, "kind") == NULL || strcmp(js(j, "kind"), "rated") ||
+	    js(j, "key") == NULL) {
+		si_reject(s, RC_DATA, "not_rated", "kind", "expected a rated "
+		    "line");
+		return;
+	}
+	ref = hmap_ref(&r->rated, js(j, "key"), strlen(js(j, "key")));
+	if (*ref != NULL)
+		return;
+	l = xcalloc(1, sizeof(*l));
+	l->key = xstrdup(js(j, "key"));
+	l->customer = dupnull(js(j, "customer"));
+	l->charge = dupnull(js(j, "charge"));
+	l->type = dupnull(js(j, "line_type"));
+	l->currency = dupnull(js(j, "currency"));
+	l->lineage = dupnull(js(j, "lineage"));
+	l->ps = dupnull(js(j, "period_start"));
+	l->pe = dupnull(js(j, "period_end"));
+	l->amount = jd(j, "amount");
+	l->invoiced = (dec){ 0, l->amount.s };
+	v = json_object_get(j, "aggregates");
+	l->aggs = xcalloc(json_array_size(v) + 1, sizeof(*l->aggs));
+	json_array_foreach(v, i, e)
+		if (json_is_string(e))
+			l->aggs[l->naggs++] = xstrdup(json_string_value(e));
+	*ref = l;
+	r->rv = xreallocarray(r->rv, r->nr + 1, sizeof(*r->rv));
+	r->rv[r->nr++] = l;
+}
+
+/* A document's lines count toward their rated lines' invoiced amounts. */
+static void
+doc_lines(struct recon *r, json_t *j)
+{
+	json_t *v = json_object_get(j, "lines"), *e;
+	struct rline *l;
+	const char *k;
+	dec x;
+	size_t i;
+
+	json_array_foreach(v, i, e) {
+		if ((k = js(e, "rated_key")) == NULL ||
+		    (l = hmap_getn(&r->rated, k, strlen(k))) == NULL)
+			continue;
+		/* inclusive prices: the gross is what was rated */
+		x = js(e, "gross") ? jd(e, "gross") : jd(e, "net");
+		dec_add(l->invoiced, x, &l->invoiced);
+		l->seen = 1;
+	}
+}
+
+static void
+read_doc(struct stagein *s, void *arg)
+{
+	struct recon *r = arg;
+	json_t *j = s->jr.root, *v;
+	const char *kind = js(j, "kind");
+	struct rdoc *d;
+	void **ref;
+
+	if (kind == NULL || (strcmp(kind, "invoice") && strcmp(kind,
+	    "credit_note") && strcmp(kind, "debit_note")) ||
+	    js(j, "number") == NULL) {
+		si_reject(s, RC_DATA, "not_document", "kind", "expected an "
+		    "issued invoice, credit note or debit note");
+		return;
+	}
+	ref = hmap_ref(&r->docs, js(j, "number"), strlen(js(j, "number")));
+	if (*ref != NULL)
+		return;
+	d = xcalloc(1, sizeof(*d));
+	d->number = xstrdup(js(j, "number"));
+	d->kind = xstrdup(kind);
+	d->ikey = dupnull(js(j, "invoice_key"));
+	d->ref = dupnull(js(j, "references"));
+	d->entity = dupnull(js(json_object_get(j, "entity"), "id"));
+	d->customer = dupnull(js(json_object_get(j, "customer"), "id"));
+	d->currency = dupnull(js(j, "currency"));
+	d->ps = dupnull(js(j, "period_start"));
+	d->pe = dupnull(js(j, "period_end"));
+	v = json_object_get(j, "version");
+	if (jrec_int(&s->jr, v, 0, INT32_MAX, &d->version) < 0)
+		d->version = 0;
+	d->due = jd(j, "amount_due");
+	d->total = jd(j, "total");
+	d->net = jd(j, "net");
+	d->tax = jd(j, "tax");
+	d->credit = jd(j, "prepaid_credit");
+	doc_lines(r, j);
+	*ref = d;
+	r->dv = xreallocarray(r->dv, r->nd + 1, sizeof(*r->dv));
+	r->dv[r->nd++] = d;
+}
+
+static void
+read_entry(struct stagein *s, void *arg)
+{
+	struct recon *r = arg;
+	json_t *j = s->jr.root, *doc, *v, *e;
+	const struct books *b;
+	struct rentry *en, *old;
+	const char *acct;
+	void **ref;
+	size_t i;
+
+	if (js(j, "kind") == NULL || strcmp(js(j, "kind"), "journal_entry") ||
+	    js(j, "id") == NULL) {
+		si_reject(s, RC_DATA, "not_journal_entry", "kind", "expected "
+		    "a journal entry (erp-post's NDJSON)");
+		return;
+	}
+	doc = json_object_get(j, "document");
+	en = xcalloc(1, sizeof(*en));
+	en->id = xstrdup(js(j, "id"));
+	en->type = dupnull(js(j, "type"));
+	en->number = dupnull(js(doc, "number"));
+	en->entity = dupnull(js(j, "entity"));
+	if (jrec_int(&s->jr, json_object_get(doc, "version"), 0, INT32_MAX,
+	    &en->version) < 0)
+		en->version = 0;
+	b = en->entity ? books_of(&r->acc, en->entity) : NULL;
+	v = json_object_get(j, "lines");
+	json_array_foreach(v, i, e) {
+		dec d = jd(e, "debit"), c = jd(e, "credit"), x;
+
+		dec_add(en->debit, d, &en->debit);
+		dec_add(en->credit, c, &en->credit);
+		acct = js(e, "account");
+		if (b != NULL && acct != NULL &&
+		    strcmp(acct, b->receivable) == 0 &&
+		    dec_sub(d, c, &x) == DEC_OK)
+			dec_add(en->receivable, x, &en->receivable);
+		if (b != NULL && acct != NULL && !en->unknown_account &&
+		    !books_has(b, acct)) {
+			en->unknown_account = 1;
+			en->bad_account = xstrdup(acct);
+		}
+	}
+	ref = hmap_ref(&r->entries, en->id, strlen(en->id));
+	if ((old = *ref) != NULL) {
+		old->seen++;	/* the same entry twice in the journal */
+		free(en->id);
+		free(en->type);
+		free(en->number);
+		free(en->entity);
+		free(en->bad_account);
+		free(en);
+		return;
+	}
+	*ref = en;
+	r->ev = xreallocarray(r->ev, r->ne + 1, sizeof(*r->ev));
+	r->ev[r->ne++] = en;
+}
+
+static void
+read_file(struct recon *r, const char *path,
+    void (*cb)(struct stagein *, void *))
+{
+	struct stagein si;
+	char *files[1] = { (char *)path };
+
+	si_init(&si, 1, files, LR_MAXLEN_DEFAULT, r->max_depth, &r->rej);
+	si_each(&si, cb, r);
+	r->read += si.read;
+	r->rejected += si.rejected;
+	if (si.lr.failed)
+		die(EX_NOINPUT, "cannot read '%s'", path);
+	si_free(&si);
+}
+
+/* ---- the checks ---- */
+
+/* aggregates -> rated lines: every aggregate rated, lineages matching */
+static void
+check_aggregates(struct recon *r)
+{
+	unsigned char k[KEY_LEN], want[KEY_LEN];
+	char hex[KEY_HEXLEN];
+	struct exc x;
+	size_t i, j;
+
+	for (i = 0; i < r->nr; i++) {
+		struct rline *l = r->rv[i];
+		lin_t sum = 0;
+		int all = 1;
+
+		for (j = 0; j < l->naggs; j++) {
+			struct ragg *a = hmap_get(&r->aggs, l->aggs[j]);
+
+			if (a == NULL) {
+				memset(&x, 0, sizeof(x));
+				x.code = "rated_without_aggregate";
+				x.customer = l->customer;
+				x.ps = l->ps;
+				x.pe = l->pe;
+				x.keys[0] = l->key;
+				x.keys[1] = l->aggs[j];
+				exception(r, &x, "rated line %s of charge %s "
+				    "prices aggregate %s, which is not in the "
+				    "aggregates", l->key, l->charge ?
+				    l->charge : "-", l->aggs[j]);
+				all = 0;
+				continue;
+			}
+			a->rated = 1;
+			if (a->lineage && key_unhex(a->lineage, k,
+			    KEY_LEN) == 0)
+				sum += lin_of(k);
+		}
+		if (!all || l->naggs == 0 || l->lineage == NULL)
+			continue;
+		lin_bytes(sum, want);
+		key_hex(want, KEY_LEN, hex);
+		if (strcmp(hex, l->lineage) != 0) {
+			memset(&x, 0, sizeof(x));
+			x.code = "lineage_mismatch";
+			x.customer = l->customer;
+			x.ps = l->ps;
+			x.pe = l->pe;
+			x.keys[0] = l->key;
+			exception(r, &x, "rated line %s has lineage %s; its "
+			    "aggregates' events sum to %s", l->key, l->lineage,
+			    hex);
+		}
+	}
+	for (i = 0; i < r->na; i++) {
+		struct ragg *a = r->av[i];
+
+		if (a->rated)
+			continue;
+		memset(&x, 0, sizeof(x));
+		x.code = "aggregate_not_rated";
+		x.customer = a->customer;
+		x.keys[0] = a->key;
+		exception(r, &x, "aggregate %s (%s, meter %s) is on no rated "
+		    "line", a->key, a->customer ? a->customer : "?",
+		    a->meter ? a->meter : "?");
+	}
+}
+
+/* rated lines -> documents: each invoiced at its amount, after notes */
+static void
+check_invoiced(struct recon *r)
+{
+	struct exc x;
+	size_t i;
+
+	for (i = 0; i < r->nr; i++) {
+		struct rline *l = r->rv[i];
+
+		if (l->type != NULL && strcmp(l->type, "credit") == 0)
+			continue;	/* not a line: the documents' credit */
+		memset(&x, 0, sizeof(x));
+		x.customer = l->customer;
+		x.ps = l->ps;
+		x.pe = l->pe;
+		x.currency = l->currency;
+		x.keys[0] = l->key;
+		x.has_amounts = 1;
+		x.expected = l->amount;
+		x.actual = l->invoiced;
+		if (!l->seen && dec_sign(l->amount) != 0) {
+			x.code = "rated_not_invoiced";
+			exception(r, &x, "rated line %s (%s, charge %s) is on "
+			    "no document", l->key, l->customer, l->charge ?
+			    l->charge : "-");
+		} else if (l->seen && dec_cmp(l->amount, l->invoiced) != 0) {
+			char a[DEC_FMTMAX], b[DEC_FMTMAX];
+
+			dec_fmt(l->amount, a, sizeof(a));
+			dec_fmt(l->invoiced, b, sizeof(b));
+			x.code = "invoice_amount_mismatch";
+			exception(r, &x, "rated line %s (%s, charge %s) is "
+			    "rated %s %s, its documents bill %s", l->key,
+			    l->customer, l->charge ? l->charge : "-", a,
+			    l->currency ? l->currency : "", b);
+		}
+	}
+}
+
+/* documents -> journal: each posted once, in full, to its accounts */
+static void
+check_posted(struct recon *r)
+{
+	struct exc x;
+	size_t i, j;
+
+	for (i = 0; i < r->ne; i++) {
+		struct rentry *e = r->ev[i];
+		struct rdoc *d = e->number ? hmap_get(&r->docs, e->number) :
+		    NULL;
+
+		memset(&x, 0, sizeof(x));
+		x.keys[0] = e->id;
+		x.document = e->number;
+		if (e->type != NULL && strcmp(e->type, "payment") == 0)
+			continue;
+		if (d == NULL) {
+			x.code = "posting_without_document";
+			exception(r, &x, "journal entry %s is for document %s, "
+			    "which is not among the documents", e->id,
+			    e->number ? e->number : "?");
+			continue;
+		}
+		x.customer = d->customer;
+		x.ps = d->ps;
+		x.pe = d->pe;
+		x.currency = d->currency;
+		if (e->seen > 0) {
+			x.code = "duplicate_posting";
+			exception(r, &x, "journal entry %s of document %s is "
+			    "in the journal %d times", e->id, d->number,
+			    e->seen + 1);
+		}
+		if (dec_cmp(e->debit, e->credit) != 0) {
+			x.code = "unbalanced_entry";
+			x.has_amounts = 1;
+			x.expected = e->debit;
+			x.actual = e->credit;
+			exception(r, &x, "journal entry %s of document %s "
+			    "does not balance", e->id, d->number);
+			x.has_amounts = 0;
+		}
+		if (e->unknown_account) {
+			x.code = "wrong_account";
+			exception(r, &x, "journal entry %s of document %s "
+			    "posts to %s, not an account of entity %s",
+			    e->id, d->number, e->bad_account, e->entity);
+		}
+		if (e->type == NULL || strcmp(e->type, "document") != 0)
+			continue;
+		if (d->posted++ == 0)
+			d->first_entry = e->id;
+		else {
+			x.code = "duplicate_posting";
+			x.keys[1] = d->first_entry;
+			exception(r, &x, "document %s is posted twice: entries "
+			    "%s and %s", d->number, d->first_entry, e->id);
+			x.keys[1] = NULL;
+		}
+		if (r->accounts_path != NULL &&
+		    dec_cmp(e->receivable, d->due) != 0) {
+			char a[DEC_FMTMAX], b[DEC_FMTMAX];
+
+			dec_fmt(d->due, a, sizeof(a));
+			dec_fmt(e->receivable, b, sizeof(b));
+			x.code = "receivable_mismatch";
+			x.has_amounts = 1;
+			x.expected = d->due;
+			x.actual = e->receivable;
+			exception(r, &x, "document %s is due %s %s; entry %s "
+			    "puts %s on receivable", d->number, a,
+			    d->currency ? d->currency : "", e->id, b);
+		}
+	}
+	for (j = 0; j < r->nd; j++) {
+		struct rdoc *d = r->dv[j];
+
+		if (d->posted > 0)
+			continue;
+		memset(&x, 0, sizeof(x));
+		x.code = "document_not_posted";
+		x.customer = d->customer;
+		x.ps = d->ps;
+		x.pe = d->pe;
+		x.document = d->number;
+		x.currency = d->currency;
+		x.has_amounts = 1;
+		x.expected = d->due;
+		x.actual = (dec){ 0, d->due.s };
+		exception(r, &x, "%s %s has no journal entry",
+		    strcmp(d->kind, "credit_note") == 0 ? "credit note" :
+		    strcmp(d->kind, "debit_note") == 0 ? "debit note" :
+		    "invoice", d->number);
+	}
+}
+
+/* the ledger's postings: none failed, none pending too long */
+static int
+check_posting(const char *id, const char *number, const char *state,
+    const char *ref, int64_t emitted, int64_t updated, void *arg)
+{
+	struct recon *r = arg;
+	char age[32];
+	struct exc x;
+
+	(void)ref;
+	memset(&x, 0, sizeof(x));
+	x.keys[0] = id;
+	x.document = number;
+	if (strcmp(state, "confirmed") == 0) {
+		r->latency_sum += (updated - emitted) / TM_NS_PER_SEC;
+		r->latency_n++;
+		return 0;
+	}
+	if (strcmp(state, "failed") == 0) {
+		x.code = "posting_failed";
+		exception(r, &x, "journal entry %s of %s was refused by the "
+		    "ERP", id, number);
+		return 0;
+	}
+	if (r->as_of - emitted > r->max_pending) {
+		snprintf(age, sizeof(age), "%" PRId64 "h",
+		    (int64_t)((r->as_of - emitted) / TM_NS_PER_SEC / 3600));
+		x.code = "posting_pending_too_long";
+		exception(r, &x, "journal entry %s of %s has waited %s for "
+		    "the ERP's confirmation", id, number, age);
+	}
+	return 0;
+}
+
+/* ---- --explain DOCUMENT: the chain of one document ---- */
+
+static int
+explain_posting(const char *id, const char *number, const char *state,
+    const char *ref, int64_t emitted, int64_t updated, void *arg)
+{
+	struct recon *r = arg;
+	char t[TM_FMTMAX];
+
+	(void)emitted;
+	if (strcmp(number, r->explain) != 0)
+		return 0;
+	tm_fmt(updated, t, sizeof(t));
+	buf_printf(&r->out, "    ledger: %s %s%s%s (%s)\n", id, state,
+	    ref ? ", ERP reference " : "", ref ? ref : "", t);
+	return 0;
+}
+
+static void
+explain(struct recon *r)
+{
+	struct rdoc *d = hmap_get(&r->docs, r->explain);
+	struct buf *o = &r->out;
+	size_t i, j, k;
+	char a[DEC_FMTMAX];
+
+	if (d == NULL)
+		die(EX_DATAERR, "--explain %s: no such document in --invoices",
+		    r->explain);
+	dec_fmt(d->due, a, sizeof(a));
+	buf_printf(o, "%s %s of %s, %s .. %s, amount due %s %s%s%s\n",
+	    d->kind, d->number, d->customer, d->ps, d->pe, a, d->currency,
+	    d->ref ? ", correcting " : "", d->ref ? d->ref : "");
+	for (i = 0; i < r->nr; i++) {
+		struct rline *l = r->rv[i];
+
+		if (!l->seen || strcmp(l->customer, d->customer) != 0 ||
+		    strcmp(l->ps ? l->ps : "", d->ps ? d->ps : "") != 0)
+			continue;
+		dec_fmt(l->amount, a, sizeof(a));
+		buf_printf(o, "  rated line %s: %s %s %s, lineage %s\n",
+		    l->key, l->charge ? l->charge : l->type, a, l->currency,
+		    l->lineage ? l->lineage : "-");
+		for (j = 0; j < l->naggs; j++) {
+			struct ragg *g = hmap_get(&r->aggs, l->aggs[j]);
+
+			buf_printf(o, "    aggregate %s: meter %s, events' "
+			    "lineage %s\n", l->aggs[j], g && g->meter ?
+			    g->meter : "?", g && g->lineage ? g->lineage :
+			    "(not in --aggregates)");
+		}
+	}
+	for (k = 0; k < r->ne; k++) {
+		struct rentry *e = r->ev[k];
+
+		if (e->number == NULL || strcmp(e->number, d->number) != 0)
+			continue;
+		dec_fmt(e->debit, a, sizeof(a));
+		buf_printf(o, "  journal entry %s (%s): %s debited and "
+		    "credited\n", e->id, e->type ? e->type : "?", a);
+	}
+	if (r->ldg != NULL)
+		ldg_postings_all(r->ldg, explain_posting, r);
+}
+
+/* ---- the run ---- */
+
+static void
+free_all(struct recon *r)
+{
+	size_t i, j;
+
+	for (i = 0; i < r->na; i++) {
+		free(r->av[i]->key);
+		free(r->av[i]->customer);
+		free(r->av[i]->meter);
+		free(r->av[i]->lineage);
+		free(r->av[i]);
+	}
+	for (i = 0; i < r->nr; i++) {
+		struct rline *l = r->rv[i];
+
+		for (j = 0; j < l->naggs; j++)
+			free(l->aggs[j]);
+		free(l->aggs);
+		free(l->key);
+		free(l->customer);
+		free(l->charge);
+		free(l->type);
+		free(l->currency);
+		free(l->lineage);
+		free(l->ps);
+		free(l->pe);
+		free(l);
+	}
+	for (i = 0; i < r->nd; i++) {
+		struct rdoc *d = r->dv[i];
+
+		free(d->number);
+		free(d->kind);
+		free(d->ikey);
+		free(d->ref);
+		free(d->entity);
+		free(d->customer);
+		free(d->currency);
+		free(d->ps);
+		free(d->pe);
+		free(d);
+	}
+	for (i = 0; i < r->ne; i++) {
+		free(r->ev[i]->id);
+		free(r->ev[i]->type);
+		free(r->ev[i]->number);
+		free(r->ev[i]->entity);
+		free(r->ev[i]->bad_account);
+		free(r->ev[i]);
+	}
+	free(r->av);
+	free(r->rv);
+	free(r->dv);
+	free(r->ev);
+	hmap_free(&r->aggs);
+	hmap_free(&r->rated);
+	hmap_free(&r->docs);
+	hmap_free(&r->entries);
+	buf_free(&r->out);
+	accounts_free(&r->acc);
+}
+
+static void
+summary(struct recon *r, struct buf *b, int json)
+{
+	char v[DEC_FMTMAX];
+	struct jw w;
+	uint64_t docs = r->nd;
+	double acc = docs ? 100.0 * (double)r->docs_ok / (double)docs : 100;
+
+	dec_fmt(r->variance, v, sizeof(v));
+	if (!json) {
+		buf_printf(b, "%" PRIu64 " exception%s; %zu aggregates, %zu "
+		    "rated lines, %zu documents, %zu journal entries; "
+		    "documents that agree: %" PRIu64 " (%.1f%%); variance %s",
+		    r->nexc, r->nexc == 1 ? "" : "s", r->na, r->nr, r->nd,
+		    r->ne, r->docs_ok, acc, v);
+		if (r->latency_n > 0)
+			buf_printf(b, "; posting latency %" PRId64 " s",
+			    r->latency_sum / (int64_t)r->latency_n);
+		return;
+	}
+	rej_stats_begin(&w, b, "reconcile");
+	JW_KEY(&w, "exceptions");
+	jw_int(&w, (int64_t)r->nexc);
+	JW_KEY(&w, "aggregates");
+	jw_int(&w, (int64_t)r->na);
+	JW_KEY(&w, "rated_lines");
+	jw_int(&w, (int64_t)r->nr);
+	JW_KEY(&w, "documents");
+	jw_int(&w, (int64_t)r->nd);
+	JW_KEY(&w, "journal_entries");
+	jw_int(&w, (int64_t)r->ne);
+	JW_KEY(&w, "documents_agreeing");
+	jw_int(&w, (int64_t)r->docs_ok);
+	JW_KEY(&w, "variance_total");
+	jw_str(&w, v);
+	JW_KEY(&w, "posting_latency_seconds");
+	if (r->latency_n > 0)
+		jw_int(&w, r->latency_sum / (int64_t)r->latency_n);
+	else
+		jw_null(&w);
+	JW_KEY(&w, "read");
+	jw_int(&w, (int64_t)r->read);
+	JW_KEY(&w, "rejected");
+	jw_int(&w, (int64_t)r->rejected);
+	JW_KEY(&w, "as_of");
+	jw_time(&w, r->as_of);
+	jw_close(&w, '}');
+	buf_addc(b, '\n');
+}
+
+/* A document agrees when no exception names it. */
+static void
+count_agreeing(struct recon *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nd; i++) {
+		char pat[256];
+
+		snprintf(pat, sizeof(pat), r->text ? " %s " :
+		    "\"document\":\"%s\"", r->dv[i]->number);
+		if (r->out.len == 0 || strstr(buf_cstr(&r->out), pat) == NULL)
+			r->docs_ok++;
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	enum {
+		O_AGG = 256, O_RATED, O_INV, O_JOURNAL, O_ACCOUNTS, O_ASOF,
+		O_PENDING, O_TOL, O_FORMAT, O_EXPLAIN, O_VERSION
+	};
+	static const struct option longopts[] = {
+		{ "accounts",		required_argument, NULL, O_ACCOUNTS },
+		{ "aggregates",		required_argument, NULL, O_AGG },
+		{ "as-of",		required_argument, NULL, O_ASOF },
+		{ "explain",		required_argument, NULL, O_EXPLAIN },
+		{ "format",		required_argument, NULL, O_FORMAT },
+		{ "help",		no_argument,       NULL, 'h' },
+		{ "invoices",		required_argument, NULL, O_INV },
+		{ "journal",		required_argument, NULL, O_JOURNAL },
+		{ "ledger",		required_argument, NULL, 'l' },
+		{ "max-pending-age",	required_argument, NULL, O_PENDING },
+		{ "rated",		required_argument, NULL, O_RATED },
+		{ "rejects",		required_argument, NULL, 'r' },
+		{ "stats",		required_argument, NULL, 's' },
+		{ "tolerance",		required_argument, NULL, O_TOL },
+		{ "version",		no_argument,       NULL, O_VERSION },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct recon r;
+	struct buf b = { 0 };
+	char *rejects_default = NULL;
+	int ch;
+
+	u_setprogname(argv[0]);
+	cli_init(usage);
+	memset(&r, 0, sizeof(r));
+	r.as_of = INT64_MIN;
+	r.max_pending = 72LL * 3600 * TM_NS_PER_SEC;
+	r.max_depth = JREC_MAXDEPTH_DEFAULT;
+	while ((ch = getopt_long(argc, argv, "hl:r:s:", longopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'h':
+			usage(0);
+			break;
+		case 'l':
+			r.ledger_path = optarg;
+			break;
+		case 'r':
+			r.rejects_path = optarg;
+			break;
+		case 's':
+			r.stats_path = optarg;
+			break;
+		case O_ACCOUNTS:
+			r.accounts_path = optarg;
+			break;
+		case O_AGG:
+			r.aggregates_path = optarg;
+			break;
+		case O_ASOF:
+			r.as_of = cli_time("--as-of", optarg);
+			break;
+		case O_EXPLAIN:
+			r.explain = optarg;
+			break;
+		case O_FORMAT:
+			if (strcmp(optarg, "text") == 0)
+				r.text = 1;
+			else if (strcmp(optarg, "ndjson") != 0) {
+				warnmsg("--format '%s': expected ndjson or "
+				    "text", optarg);
+				usage(EX_USAGE);
+			}
+			break;
+		case O_INV:
+			r.invoices_path = optarg;
+			break;
+		case O_JOURNAL:
+			r.journal_path = optarg;
+			break;
+		case O_PENDING:
+			r.max_pending = cli_dur("--max-pending-age", optarg);
+			break;
+		case O_RATED:
+			r.rated_path = optarg;
+			break;
+		case O_TOL:
+			if (dec_parse(optarg, strlen(optarg), &r.tolerance) !=
+			    DEC_OK || dec_sign(r.tolerance) < 0) {
+				warnmsg("--tolerance '%s': expected an amount "
+				    "of 0 or more, like 0.01", optarg);
+				usage(EX_USAGE);
+			}
+			break;
+		case O_VERSION:
+			printf("%s %s\n", progname, VERSION);
+			return 0;
+		default:
+			usage(EX_USAGE);
+		}
+	}
+	if (optind < argc) {
+		warnmsg("the inputs are named by their options");
+		usage(EX_USAGE);
+	}
+	if (!r.aggregates_path && !r.rated_path && !r.invoices_path &&
+	    !r.journal_path && !r.ledger_path) {
+		warnmsg("nothing to reconcile: give two or more of --aggregates, "
+		    "--rated, --invoices, --journal and --ledger");
+		usage(EX_USAGE);
+	}
+	if (r.explain != NULL && r.invoices_path == NULL) {
+		warnmsg("--explain needs --invoices");
+		usage(EX_USAGE);
+	}
+	if (r.as_of == INT64_MIN)
+		r.as_of = cli_now(0);
+
+	key_init();
+	out_init();
+	if (r.accounts_path != NULL)
+		accounts_load(&r.acc, r.accounts_path);
+	else
+		hmap_init(&r.acc.by_entity);
+	if (r.ledger_path != NULL)
+		r.ldg = ldg_open(ldg_path(r.ledger_path), LDG_BUSY_MS,
+		    LDG_EXISTING);
+	if (r.rejects_path == NULL)
+		r.rejects_path = rejects_default =
+		    rej_default_path(ldg_path(r.ledger_path));
+	rej_open(&r.rej, r.rejects_path, "reconcile");
+	hmap_init(&r.aggs);
+	hmap_init(&r.rated);
+	hmap_init(&r.docs);
+	hmap_init(&r.entries);
+	if (r.aggregates_path != NULL)
+		read_file(&r, r.aggregates_path, read_agg);
+	if (r.rated_path != NULL)
+		read_file(&r, r.rated_path, read_rated);
+	if (r.invoices_path != NULL)
+		read_file(&r, r.invoices_path, read_doc);
+	if (r.journal_path != NULL)
+		read_file(&r, r.journal_path, read_entry);
+	rej_flush(&r.rej);
+
+	if (r.explain != NULL) {
+		explain(&r);
+		out_write(r.out.p, r.out.len);
+		rej_close(&r.rej);
+		out_close();
+		ldg_close(r.ldg);
+		free_all(&r);
+		free(rejects_default);
+		return 0;
+	}
+	if (r.aggregates_path != NULL && r.rated_path != NULL)
+		check_aggregates(&r);
+	if (r.rated_path != NULL && r.invoices_path != NULL)
+		check_invoiced(&r);
+	if (r.invoices_path != NULL && r.journal_path != NULL)
+		check_posted(&r);
+	if (r.ldg != NULL)
+		ldg_postings_all(r.ldg, check_posting, &r);
+	count_agreeing(&r);
+	out_write(r.out.p, r.out.len);
+	rej_close(&r.rej);
+	out_close();
+	summary(&r, &b, 0);
+	warnmsg("%s", buf_cstr(&b));
+	if (r.stats_path != NULL) {
+		buf_reset(&b);
+		summary(&r, &b, 1);
+		out_write_file(r.stats_path, b.p, b.len);
+	}
+	buf_free(&b);
+	ldg_close(r.ldg);
+	free_all(&r);
+	free(rejects_default);
+	return r.nexc > 0 ? EXIT_MISMATCH : r.rejected > 0 ? EX_DATAERR : 0;
+}

@@ -1,0 +1,138 @@
+#!/usr/bin/env bats
+# reconcile: the sample month end to end agrees (exit 0); then one fault
+# injected at a time, each found with its code, keys and amount (exit 1).
+
+load lib
+
+A=testdata/aggregate/aggregates.expected.ndjson
+R=testdata/rate/rated.expected.ndjson
+
+# chain: the sample month invoiced and posted into $T/l: $T/inv, $T/j
+chain() {
+	ig --issue "$R" >"$T/inv" 2>/dev/null
+	ep "$T/inv" >"$T/j" 2>/dev/null
+}
+
+rc() {
+	"$BIN/reconcile" --accounts testdata/accounts.json --ledger "$T/l" \
+	    --rejects "$T/rj" --as-of 2026-11-04T00:00:00Z "$@"
+}
+
+# code: the code of each exception of $T/out
+codes() {
+	jq -r '"\(.code) \(.difference)"' "$T/out"
+}
+
+@test "the sample month end to end: everything agrees, exit 0" {
+	chain
+	run rc --aggregates "$A" --rated "$R" --invoices "$T/inv" --journal "$T/j" --stats "$T/s"
+	expect_status 0
+	[ "${lines[-1]}" = "reconcile: 0 exceptions; 10 aggregates, 22 rated lines, 4 documents, 5 journal entries; documents that agree: 4 (100.0%); variance 0" ]
+	jq -e '.stage == "reconcile" and .exceptions == 0 and .documents == 4 and .documents_agreeing == 4' "$T/s"
+}
+
+@test "an event dropped from aggregation: the rated line's lineage is not its aggregate's" {
+	chain
+	# the storage aggregate re-made without one of its events
+	sed '/"meter":"storage"/s/"lineage":"[0-9a-f]*"/"lineage":"00000000000000000000000000000001"/' "$A" >"$T/a"
+	run rc --aggregates "$T/a" --rated "$R"
+	expect_status 1
+	rc --aggregates "$T/a" --rated "$R" >"$T/out" 2>/dev/null || true
+	[ "$(codes)" = "lineage_mismatch null" ]
+	jq -e '.class == "reconciliation_exception" and .customer == "cus_initech" and (.message | test("its aggregates. events sum to 00000000000000000000000000000001"))' "$T/out"
+	# an aggregate no rated line prices
+	{ cat "$A"; aggr 99 cus_acme extra 5; } >"$T/a2"
+	rc --aggregates "$T/a2" --rated "$R" >"$T/out" 2>/dev/null || true
+	[ "$(codes)" = "aggregate_not_rated null" ]
+}
+
+@test "an invoice amount changed by one cent" {
+	chain
+	sed '/ACME-US-2026-000001/s/"net":"3.51"/"net":"3.52"/' "$T/inv" >"$T/inv2"
+	rc --rated "$R" --invoices "$T/inv2" >"$T/out" 2>/dev/null && false
+	[ "$(codes)" = "invoice_amount_mismatch 0.01" ]
+	jq -e '.expected == "3.51" and .actual == "3.52" and .currency == "USD" and .customer == "cus_acme" and (.keys | length) == 1' "$T/out"
+	# within a tolerance it is not an exception
+	run rc --rated "$R" --invoices "$T/inv2" --tolerance 0.01
+	expect_status 0
+}
+
+@test "a posting doubled: the same entry twice, or a document posted under two ids" {
+	chain
+	{ cat "$T/j"; head -1 "$T/j"; } >"$T/j2"
+	rc --invoices "$T/inv" --journal "$T/j2" >"$T/out" 2>/dev/null && false
+	[ "$(codes)" = "duplicate_posting null" ]
+	jq -e '.document == "ACME-EU-2026-000001"' "$T/out"
+	{ cat "$T/j"; head -1 "$T/j" | sed 's/"id":"JE-[0-9a-f]*"/"id":"JE-00000000000000000000000000000001"/'; } >"$T/j3"
+	rc --invoices "$T/inv" --journal "$T/j3" >"$T/out" 2>/dev/null && false
+	[ "$(codes)" = "duplicate_posting null" ]
+	jq -e '.keys | length == 2' "$T/out"
+}
+
+@test "a posting left unconfirmed past the limit" {
+	chain
+	jq -r '"\(.id),NS-\(input_line_number),confirmed,"' "$T/j" | sed '$d' |
+	    { echo id,erp_ref,status,reason; cat; } >"$T/acks"
+	ep --confirm "$T/acks" 2>/dev/null
+	# three days later: fine; a week later: one is pending too long
+	run rc --as-of 2026-11-06T00:00:00Z --max-pending-age 72h
+	expect_status 0
+	"$BIN/reconcile" --ledger "$T/l" --rejects "$T/rj" --as-of 2026-11-10T00:00:00Z \
+	    --max-pending-age 72h >"$T/out" 2>"$T/err" && false
+	[ "$(codes)" = "posting_pending_too_long null" ]
+	jq -e '.keys == ["'"$(tail -1 "$T/j" | jq -r .id)"'"] and (.message | test("has waited 168h"))' "$T/out"
+	grep -q 'posting latency 0 s' "$T/err"
+}
+
+@test "a posting into the wrong account, and receivable that is not the amount due" {
+	chain
+	sed '1s/"Income:EU:Usage"/"Income:EU:Misc"/' "$T/j" >"$T/j2"
+	rc --invoices "$T/inv" --journal "$T/j2" >"$T/out" 2>/dev/null && false
+	[ "$(codes)" = "wrong_account null" ]
+	jq -e '.document == "ACME-EU-2026-000001" and (.message | test("posts to Income:EU:Misc, not an account of entity acme-eu"))' "$T/out"
+	sed '1s/"debit":"83.51","credit":"0.00"/"debit":"83.50","credit":"0.00"/' "$T/j" >"$T/j3"
+	rc --invoices "$T/inv" --journal "$T/j3" >"$T/out" 2>/dev/null && false
+	run codes
+	[ "${lines[0]}" = "unbalanced_entry 0.01" ]
+	[ "${lines[1]}" = "receivable_mismatch -0.01" ]
+}
+
+@test "a credit note lost: not posted, or posted without its document" {
+	chain
+	ig --void ACME-EU-2026-000002 >"$T/cn" 2>/dev/null
+	cat "$T/inv" "$T/cn" >"$T/inv2"
+	rc --invoices "$T/inv2" --journal "$T/j" >"$T/out" 2>/dev/null && false
+	[ "$(codes)" = "document_not_posted 35.08" ]
+	jq -e '.document == "acme-eu-CN-2026-000001" and (.message | test("^credit note"))' "$T/out"
+	ep "$T/cn" >>"$T/j" 2>/dev/null
+	rc --invoices "$T/inv" --journal "$T/j" >"$T/out" 2>/dev/null && false
+	[ "$(codes)" = "posting_without_document null" ]
+	run rc --invoices "$T/inv2" --journal "$T/j"
+	expect_status 0
+}
+
+@test "--explain: a document's chain from its rated lines and aggregates to its journal entry and the ERP's reference" {
+	chain
+	jq -r '"\(.id),NS-\(input_line_number),confirmed,"' "$T/j" |
+	    { echo id,erp_ref,status,reason; cat; } >"$T/acks"
+	ep --confirm "$T/acks" 2>/dev/null
+	run rc --aggregates "$A" --rated "$R" --invoices "$T/inv" --journal "$T/j" \
+	    --explain ACME-EU-2026-000002
+	expect_status 0
+	[ "${lines[0]}" = "invoice ACME-EU-2026-000002 of cus_initech, 2026-09-30T22:00:00Z .. 2026-10-31T23:00:00Z, amount due 35.08 EUR" ]
+	[[ "$output" == *"  rated line 578b3fe98fae1676faf72ed926e8278b: storage 10.23 EUR, lineage 9f267fe31ac4c1b9f3a20923c1f675ab"* ]]
+	[[ "$output" == *"    aggregate a73e9aef7d0d114fe4b88902d285acbd: meter storage, events' lineage 9f267fe31ac4c1b9f3a20923c1f675ab"* ]]
+	[[ "$output" == *"  journal entry JE-35fe0bd76f1aeae1f0141bc2e8e6e2bc (document): 35.08 debited and credited"* ]]
+	[[ "$output" == *"    ledger: JE-35fe0bd76f1aeae1f0141bc2e8e6e2bc confirmed, ERP reference NS-2"* ]]
+}
+
+@test "usage errors" {
+	run "$BIN/reconcile"
+	expect_status 64
+	run "$BIN/reconcile" --rated "$R" --explain X
+	expect_status 64
+	run "$BIN/reconcile" --rated "$R" --tolerance -1
+	expect_status 64
+	run "$BIN/reconcile" --rated "$T/none"
+	expect_status 66
+}
