@@ -27,6 +27,7 @@
 #include "keys.h"
 #include "ledger.h"
 #include "out.h"
+#include "recfmt.h"
 #include "reject.h"
 #include "stagein.h"
 #include "tm.h"
@@ -84,6 +85,8 @@ struct recon {
 	size_t		 na, nr, nd, ne;
 
 	struct buf	 out;
+	int		 html;
+	struct hmap	 totals;	/* currency -> struct tot * */
 	uint64_t	 nexc, read, rejected;
 	dec		 variance;	/* the sum of |difference| */
 	uint64_t	 docs_ok;
@@ -100,7 +103,7 @@ usage(int code)
 "usage: %s [--ledger PATH] [--aggregates FILE] [--rated FILE]\n"
 "                 [--invoices FILE] [--journal FILE] [--accounts FILE]\n"
 "                 [--as-of TIME] [--max-pending-age DURATION]\n"
-"                 [--tolerance AMOUNT] [--format ndjson|text]\n"
+"                 [--tolerance AMOUNT] [--format ndjson|text|html]\n"
 "                 [--explain DOCUMENT] [--rejects FILE] [--stats FILE]\n"
 "       %s --help | --version\n", progname, progname);
 	if (code == 0)
@@ -236,6 +239,36 @@ exception(struct recon *r, const struct exc *x, const char *fmt, ...)
 	buf_addc(&r->out, '\n');
 }
 
+/* ---- what each stage amounts to, per currency ---- */
+
+enum { T_RATED, T_NET, T_TOTAL, T_POSTED, NTOT };
+
+struct tot {
+	char		 cur[4];
+	dec		 v[NTOT];
+};
+
+static void
+total_add(struct recon *r, const char *cur, int which, dec d)
+{
+	void **ref;
+	struct tot *t;
+	int k;
+
+	if (cur == NULL || strlen(cur) != 3)
+		return;
+	ref = hmap_ref(&r->totals, cur, 3);
+	if ((t = *ref) == NULL) {
+		t = xcalloc(1, sizeof(*t));
+		memcpy(t->cur, cur, 4);
+		for (k = 0; k < NTOT; k++)
+			t->v[k] = (dec){ 0, cur_minor(cur) > 0 ?
+			    cur_minor(cur) : 0 };
+		*ref = t;
+	}
+	dec_add(t->v[which], d, &t->v[which]);
+}
+
 /* ---- reading the inputs ---- */
 
 static void
@@ -296,6 +329,8 @@ read_rated(struct stagein *s, void *arg)
 	l->pe = dupnull(js(j, "period_end"));
 	l->amount = jd(j, "amount");
 	l->invoiced = (dec){ 0, l->amount.s };
+	if (l->type == NULL || strcmp(l->type, "credit") != 0)
+		total_add(r, l->currency, T_RATED, l->amount);
 	v = json_object_get(j, "aggregates");
 	l->aggs = xcalloc(json_array_size(v) + 1, sizeof(*l->aggs));
 	json_array_foreach(v, i, e)
@@ -364,6 +399,8 @@ read_doc(struct stagein *s, void *arg)
 	d->net = jd(j, "net");
 	d->tax = jd(j, "tax");
 	d->credit = jd(j, "prepaid_credit");
+	total_add(r, d->currency, T_NET, d->net);
+	total_add(r, d->currency, T_TOTAL, d->total);
 	doc_lines(r, j);
 	*ref = d;
 	r->dv = xreallocarray(r->dv, r->nd + 1, sizeof(*r->dv));
@@ -406,8 +443,11 @@ read_entry(struct stagein *s, void *arg)
 		acct = js(e, "account");
 		if (b != NULL && acct != NULL &&
 		    strcmp(acct, b->receivable) == 0 &&
-		    dec_sub(d, c, &x) == DEC_OK)
+		    dec_sub(d, c, &x) == DEC_OK) {
 			dec_add(en->receivable, x, &en->receivable);
+			if (en->type == NULL || strcmp(en->type, "payment"))
+				total_add(r, js(j, "currency"), T_POSTED, x);
+		}
 		if (b != NULL && acct != NULL && !en->unknown_account &&
 		    !books_has(b, acct)) {
 			en->unknown_account = 1;
@@ -814,6 +854,9 @@ free_all(struct recon *r)
 	hmap_free(&r->entries);
 	buf_free(&r->out);
 	accounts_free(&r->acc);
+	for (i = 0; i < r->totals.cap; i++)
+		free(r->totals.t[i].val);
+	hmap_free(&r->totals);
 }
 
 static void
@@ -864,6 +907,79 @@ summary(struct recon *r, struct buf *b, int json)
 	jw_time(&w, r->as_of);
 	jw_close(&w, '}');
 	buf_addc(b, '\n');
+}
+
+static json_t *
+jdecs(dec d)
+{
+	char b[DEC_FMTMAX];
+
+	dec_fmt(d, b, sizeof(b));
+	return json_string(b);
+}
+
+static int
+tot_cmp(const void *x, const void *y)
+{
+	return strcmp((*(struct tot *const *)x)->cur,
+	    (*(struct tot *const *)y)->cur);
+}
+
+/* The report for --format html: counts, stage totals, the exceptions. */
+static json_t *
+report(struct recon *r)
+{
+	json_t *o = json_object(), *c = json_object(), *st = json_array();
+	json_t *ex = json_array(), *e;
+	struct tot **tv;
+	char t[TM_FMTMAX];
+	const char *p, *nl;
+	size_t i, n = 0;
+
+	tm_fmt(r->as_of, t, sizeof(t));
+	json_object_set_new(o, "as_of", json_string(t));
+	json_object_set_new(o, "agree", json_boolean(r->nexc == 0));
+	json_object_set_new(c, "aggregates", json_integer((json_int_t)r->na));
+	json_object_set_new(c, "rated_lines", json_integer((json_int_t)r->nr));
+	json_object_set_new(c, "documents", json_integer((json_int_t)r->nd));
+	json_object_set_new(c, "journal_entries",
+	    json_integer((json_int_t)r->ne));
+	json_object_set_new(c, "documents_agreeing",
+	    json_integer((json_int_t)r->docs_ok));
+	json_object_set_new(c, "exceptions",
+	    json_integer((json_int_t)r->nexc));
+	json_object_set_new(o, "counts", c);
+	json_object_set_new(o, "variance_total", jdecs(r->variance));
+	json_object_set_new(o, "posting_latency_seconds", r->latency_n ?
+	    json_integer(r->latency_sum / (int64_t)r->latency_n) :
+	    json_null());
+	tv = xcalloc(r->totals.n + 1, sizeof(*tv));
+	for (i = 0; i < r->totals.cap; i++)
+		if (r->totals.t[i].key != NULL)
+			tv[n++] = r->totals.t[i].val;
+	if (n > 0)
+		qsort(tv, n, sizeof(*tv), tot_cmp);
+	for (i = 0; i < n; i++) {
+		e = json_object();
+		json_object_set_new(e, "currency", json_string(tv[i]->cur));
+		json_object_set_new(e, "rated", jdecs(tv[i]->v[T_RATED]));
+		json_object_set_new(e, "invoiced_net", jdecs(tv[i]->v[T_NET]));
+		json_object_set_new(e, "invoiced_total",
+		    jdecs(tv[i]->v[T_TOTAL]));
+		json_object_set_new(e, "posted_receivable",
+		    jdecs(tv[i]->v[T_POSTED]));
+		json_array_append_new(st, e);
+	}
+	free(tv);
+	json_object_set_new(o, "stages", st);
+	for (p = r->out.p; p != NULL && p < r->out.p + r->out.len; p = nl + 1) {
+		if ((nl = memchr(p, '\n', r->out.p + r->out.len - p)) == NULL)
+			break;
+		if ((e = json_loadb(p, (size_t)(nl - p), 0, NULL)) != NULL)
+			json_array_append_new(ex, e);
+	}
+	json_object_set_new(o, "exceptions", ex);
+	return o;
 }
 
 /* A document agrees when no exception names it. */
@@ -948,9 +1064,11 @@ main(int argc, char **argv)
 		case O_FORMAT:
 			if (strcmp(optarg, "text") == 0)
 				r.text = 1;
+			else if (strcmp(optarg, "html") == 0)
+				r.html = 1;
 			else if (strcmp(optarg, "ndjson") != 0) {
-				warnmsg("--format '%s': expected ndjson or "
-				    "text", optarg);
+				warnmsg("--format '%s': expected ndjson, text "
+				    "or html", optarg);
 				usage(EX_USAGE);
 			}
 			break;
@@ -1015,6 +1133,7 @@ main(int argc, char **argv)
 	hmap_init(&r.rated);
 	hmap_init(&r.docs);
 	hmap_init(&r.entries);
+	hmap_init(&r.totals);
 	if (r.aggregates_path != NULL)
 		read_file(&r, r.aggregates_path, read_agg);
 	if (r.rated_path != NULL)
@@ -1044,7 +1163,18 @@ main(int argc, char **argv)
 	if (r.ldg != NULL)
 		ldg_postings_all(r.ldg, check_posting, &r);
 	count_agreeing(&r);
-	out_write(r.out.p, r.out.len);
+	if (r.html) {
+		json_t *rep = report(&r);
+		const char *why;
+
+		buf_reset(&b);
+		if (recfmt_html(rep, &b, &why) < 0)
+			die(EX_SOFTWARE, "--format html: %s", why);
+		json_decref(rep);
+		out_write(b.p, b.len);
+		buf_reset(&b);
+	} else
+		out_write(r.out.p, r.out.len);
 	rej_close(&r.rej);
 	out_close();
 	summary(&r, &b, 0);
