@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "accounts.h"
 #include "cli.h"
@@ -35,8 +37,10 @@
 
 /* What each input says, kept small: keys, amounts, links. */
 struct ragg {
-	char		*key, *customer, *meter, *lineage;
-	int		 rated;
+	char		*key, *customer, *meter, *lineage, *ps, *pe, *unit;
+	dec		 quantity;
+	int64_t		 events;
+	int		 rated, found;	/* found: recomputed from usage too */
 };
 
 struct rline {
@@ -69,6 +73,7 @@ struct recon {
 	const char	*aggregates_path, *rated_path, *invoices_path;
 	const char	*journal_path, *ledger_path, *accounts_path;
 	const char	*rejects_path, *stats_path, *explain;
+	const char	*meters_path, *customers_path, *self;
 	int64_t		 as_of, max_pending;
 	dec		 tolerance;
 	int		 text, max_depth;
@@ -100,7 +105,8 @@ usage(int code)
 	FILE *fp = code ? stderr : stdout;
 
 	fprintf(fp,
-"usage: %s [--ledger PATH] [--aggregates FILE] [--rated FILE]\n"
+"usage: %s [--ledger PATH [--meters FILE [--customers FILE]]]\n"
+"                 [--aggregates FILE] [--rated FILE]\n"
 "                 [--invoices FILE] [--journal FILE] [--accounts FILE]\n"
 "                 [--as-of TIME] [--max-pending-age DURATION]\n"
 "                 [--tolerance AMOUNT] [--format ndjson|text|html]\n"
@@ -293,6 +299,13 @@ read_agg(struct stagein *s, void *arg)
 	a->customer = dupnull(js(j, "customer"));
 	a->meter = dupnull(js(j, "meter"));
 	a->lineage = dupnull(js(j, "lineage"));
+	a->ps = dupnull(js(j, "period_start"));
+	a->pe = dupnull(js(j, "period_end"));
+	a->unit = dupnull(js(j, "period"));
+	a->quantity = jd(j, "quantity");
+	if (jrec_int(&s->jr, json_object_get(j, "events"), 0, INT64_MAX,
+	    &a->events) < 0)
+		a->events = 0;
 	*ref = a;
 	r->av = xreallocarray(r->av, r->na + 1, sizeof(*r->av));
 	r->av[r->na++] = a;
@@ -556,6 +569,166 @@ check_aggregates(struct recon *r)
 	}
 }
 
+/*
+ * usage -> aggregates: meter-aggregate run again on the ledger for the
+ * periods of the aggregates given; what it gives and they do not say is
+ * usage missing from aggregation (or late), and the other way round.
+ */
+struct usage_cmp {
+	struct recon	*r;
+	struct hmap	 seen;
+};
+
+static void
+usage_one(struct stagein *s, void *arg)
+{
+	struct usage_cmp *u = arg;
+	struct recon *r = u->r;
+	json_t *j = s->jr.root;
+	const char *k = js(j, "key");
+	struct ragg *a;
+	struct exc x;
+	int64_t ev = 0;
+	dec q = jd(j, "quantity");
+	char e1[32], e2[32];
+
+	if (k == NULL || js(j, "kind") == NULL ||
+	    strcmp(js(j, "kind"), "aggregate") != 0)
+		return;
+	jrec_int(&s->jr, json_object_get(j, "events"), 0, INT64_MAX, &ev);
+	memset(&x, 0, sizeof(x));
+	x.customer = js(j, "customer");
+	x.ps = js(j, "period_start");
+	x.pe = js(j, "period_end");
+	x.keys[0] = k;
+	x.has_amounts = 1;
+	x.expected = q;
+	if ((a = hmap_get(&r->aggs, k)) == NULL) {
+		x.code = "usage_not_aggregated";
+		x.actual = (dec){ 0, q.s };
+		exception(r, &x, "the ledger's usage makes aggregate %s (%s, "
+		    "meter %s) of %" PRId64 " events, which is not among the "
+		    "aggregates", k, js(j, "customer"), js(j, "meter"), ev);
+		return;
+	}
+	a->found = 1;
+	if (dec_cmp(a->quantity, q) != 0 || a->events != ev ||
+	    (a->lineage && js(j, "lineage") &&
+	    strcmp(a->lineage, js(j, "lineage")) != 0)) {
+		snprintf(e1, sizeof(e1), "%" PRId64, ev);
+		snprintf(e2, sizeof(e2), "%" PRId64, a->events);
+		x.code = "aggregate_mismatch";
+		x.actual = a->quantity;
+		exception(r, &x, "aggregate %s (%s, meter %s): the ledger's "
+		    "usage gives %s events, the aggregate counted %s (events "
+		    "missing, doubled or late)", k, a->customer, a->meter, e1,
+		    e2);
+	}
+}
+
+static void
+check_usage(struct recon *r)
+{
+	struct usage_cmp u = { r, { 0 } };
+	struct stagein si;
+	char from[TM_FMTMAX], to[TM_FMTMAX], prog[4096], path[64];
+	const char *argv[20], *why, *slash;
+	int64_t lo = INT64_MAX, hi = INT64_MIN, t;
+	int fd[2], st, n = 0;
+	size_t i;
+	pid_t pid;
+	char *files[1];
+	struct exc x;
+	FILE *errf;
+
+	for (i = 0; i < r->na; i++) {
+		const char *pe = r->av[i]->pe;
+
+		if (pe != NULL && tm_parse(pe, strlen(pe), &t, &why) == 0) {
+			lo = t < lo ? t : lo;
+			hi = t > hi ? t : hi;
+		}
+	}
+	if (r->na == 0 || lo == INT64_MAX)
+		return;
+	tm_fmt(lo - TM_NS_PER_SEC, from, sizeof(from));
+	tm_fmt(hi, to, sizeof(to));
+	/* the meter-aggregate beside this program, else the PATH's */
+	if ((slash = strrchr(r->self, '/')) != NULL)
+		snprintf(prog, sizeof(prog), "%.*s/meter-aggregate",
+		    (int)(slash - r->self), r->self);
+	else
+		snprintf(prog, sizeof(prog), "meter-aggregate");
+	argv[n++] = prog;
+	argv[n++] = "--meters";
+	argv[n++] = r->meters_path;
+	if (r->customers_path != NULL) {
+		argv[n++] = "--customers";
+		argv[n++] = r->customers_path;
+	}
+	argv[n++] = "--ledger";
+	argv[n++] = r->ledger_path;
+	argv[n++] = "--from";
+	argv[n++] = from;
+	argv[n++] = "--to";
+	argv[n++] = to;
+	argv[n++] = "--period";
+	argv[n++] = r->av[0]->unit ? r->av[0]->unit : "month";
+	argv[n++] = "--rejects";
+	argv[n++] = "/dev/null";
+	argv[n] = NULL;
+	/* its summary is noise here; its errors are shown if it fails */
+	if ((errf = tmpfile()) == NULL || pipe(fd) < 0 || (pid = fork()) < 0)
+		die(EX_OSERR, "cannot run meter-aggregate: %s",
+		    strerror(errno));
+	if (pid == 0) {
+		dup2(fileno(errf), 2);
+		dup2(fd[1], 1);
+		close(fd[0]);
+		close(fd[1]);
+		execvp(prog, (char *const *)argv);
+		fprintf(stderr, "%s: cannot run %s: %s\n", progname, prog,
+		    strerror(errno));
+		_exit(EX_UNAVAILABLE);
+	}
+	close(fd[1]);
+	snprintf(path, sizeof(path), "/dev/fd/%d", fd[0]);
+	files[0] = path;
+	hmap_init(&u.seen);
+	si_init(&si, 1, files, LR_MAXLEN_DEFAULT, r->max_depth, &r->rej);
+	si_each(&si, usage_one, &u);
+	si_free(&si);
+	close(fd[0]);
+	hmap_free(&u.seen);
+	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) ||
+	    WEXITSTATUS(st) != 0) {
+		rewind(errf);
+		while ((n = getc(errf)) != EOF)
+			fputc(n, stderr);
+		die(EX_SOFTWARE, "meter-aggregate on the ledger failed (%d): "
+		    "the usage could not be compared", WIFEXITED(st) ?
+		    WEXITSTATUS(st) : -1);
+	}
+	fclose(errf);
+	for (i = 0; i < r->na; i++) {
+		struct ragg *a = r->av[i];
+
+		if (a->found)
+			continue;
+		memset(&x, 0, sizeof(x));
+		x.code = "aggregate_without_usage";
+		x.customer = a->customer;
+		x.ps = a->ps;
+		x.pe = a->pe;
+		x.keys[0] = a->key;
+		x.has_amounts = 1;
+		x.expected = (dec){ 0, a->quantity.s };
+		x.actual = a->quantity;
+		exception(r, &x, "aggregate %s (%s, meter %s) has no usage in "
+		    "the ledger behind it", a->key, a->customer, a->meter);
+	}
+}
+
 /* rated lines -> documents: each invoiced at its amount, after notes */
 static void
 check_invoiced(struct recon *r)
@@ -804,6 +977,9 @@ free_all(struct recon *r)
 		free(r->av[i]->customer);
 		free(r->av[i]->meter);
 		free(r->av[i]->lineage);
+		free(r->av[i]->ps);
+		free(r->av[i]->pe);
+		free(r->av[i]->unit);
 		free(r->av[i]);
 	}
 	for (i = 0; i < r->nr; i++) {
@@ -1003,12 +1179,14 @@ main(int argc, char **argv)
 {
 	enum {
 		O_AGG = 256, O_RATED, O_INV, O_JOURNAL, O_ACCOUNTS, O_ASOF,
-		O_PENDING, O_TOL, O_FORMAT, O_EXPLAIN, O_VERSION
+		O_PENDING, O_TOL, O_FORMAT, O_EXPLAIN, O_METERS, O_CUSTOMERS,
+		O_VERSION
 	};
 	static const struct option longopts[] = {
 		{ "accounts",		required_argument, NULL, O_ACCOUNTS },
 		{ "aggregates",		required_argument, NULL, O_AGG },
 		{ "as-of",		required_argument, NULL, O_ASOF },
+		{ "customers",		required_argument, NULL, O_CUSTOMERS },
 		{ "explain",		required_argument, NULL, O_EXPLAIN },
 		{ "format",		required_argument, NULL, O_FORMAT },
 		{ "help",		no_argument,       NULL, 'h' },
@@ -1016,6 +1194,7 @@ main(int argc, char **argv)
 		{ "journal",		required_argument, NULL, O_JOURNAL },
 		{ "ledger",		required_argument, NULL, 'l' },
 		{ "max-pending-age",	required_argument, NULL, O_PENDING },
+		{ "meters",		required_argument, NULL, O_METERS },
 		{ "rated",		required_argument, NULL, O_RATED },
 		{ "rejects",		required_argument, NULL, 'r' },
 		{ "stats",		required_argument, NULL, 's' },
@@ -1031,6 +1210,7 @@ main(int argc, char **argv)
 	u_setprogname(argv[0]);
 	cli_init(usage);
 	memset(&r, 0, sizeof(r));
+	r.self = argv[0];
 	r.as_of = INT64_MIN;
 	r.max_pending = 72LL * 3600 * TM_NS_PER_SEC;
 	r.max_depth = JREC_MAXDEPTH_DEFAULT;
@@ -1060,6 +1240,12 @@ main(int argc, char **argv)
 			break;
 		case O_EXPLAIN:
 			r.explain = optarg;
+			break;
+		case O_METERS:
+			r.meters_path = optarg;
+			break;
+		case O_CUSTOMERS:
+			r.customers_path = optarg;
 			break;
 		case O_FORMAT:
 			if (strcmp(optarg, "text") == 0)
@@ -1109,6 +1295,12 @@ main(int argc, char **argv)
 		    "--rated, --invoices, --journal and --ledger");
 		usage(EX_USAGE);
 	}
+	if (r.meters_path != NULL && (r.ledger_path == NULL ||
+	    r.aggregates_path == NULL)) {
+		warnmsg("--meters compares the ledger's usage with --aggregates: "
+		    "give both");
+		usage(EX_USAGE);
+	}
 	if (r.explain != NULL && r.invoices_path == NULL) {
 		warnmsg("--explain needs --invoices");
 		usage(EX_USAGE);
@@ -1154,6 +1346,9 @@ main(int argc, char **argv)
 		free(rejects_default);
 		return 0;
 	}
+	if (r.meters_path != NULL && r.ledger_path != NULL &&
+	    r.aggregates_path != NULL)
+		check_usage(&r);
 	if (r.aggregates_path != NULL && r.rated_path != NULL)
 		check_aggregates(&r);
 	if (r.rated_path != NULL && r.invoices_path != NULL)

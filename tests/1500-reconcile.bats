@@ -136,3 +136,29 @@ codes() {
 	run "$BIN/reconcile" --rated "$T/none"
 	expect_status 66
 }
+
+@test "usage in the ledger against the aggregates: an event late or missing from aggregation" {
+	M=testdata/aggregate/meters.json
+	"$BIN/meter-ingest" --customers testdata/customers.ndjson --ledger "$T/l" \
+	    --as-of 2026-10-20T00:00:00Z --rejects "$T/r" testdata/events.ndjson >/dev/null 2>&1
+	"$BIN/meter-aggregate" --meters $M --customers testdata/customers.ndjson \
+	    --ledger "$T/l" --from 2026-10-01T00:00:00Z --to 2026-11-02T00:00:00Z \
+	    --rejects "$T/r" >"$T/a" 2>/dev/null
+	run rc --meters $M --customers testdata/customers.ndjson --aggregates "$T/a"
+	expect_status 0
+	[ "${lines[-1]}" = "reconcile: 0 exceptions; 10 aggregates, 0 rated lines, 0 documents, 0 journal entries; documents that agree: 0 (100.0%); variance 0" ]
+	# an aggregate left out: its usage was not aggregated
+	sed 2d "$T/a" >"$T/a2"
+	rc --meters $M --customers testdata/customers.ndjson --aggregates "$T/a2" >"$T/out" 2>/dev/null && false
+	[ "$(codes)" = "usage_not_aggregated -2" ]
+	# a late event after the aggregation: the two aggregates it counts in
+	printf '%s\n' '{"specversion":"1.0","id":"late-1","source":"test","type":"api.request","subject":"acme-prod","time":"2026-10-15T10:00:00Z","data":{"endpoint":"/v1/search","requests":3}}' |
+	    "$BIN/meter-ingest" --customers testdata/customers.ndjson --ledger "$T/l" \
+	    --as-of 2026-11-03T00:00:00Z --rejects "$T/r" >/dev/null 2>&1
+	rc --meters $M --customers testdata/customers.ndjson --aggregates "$T/a" >"$T/out" 2>"$T/err" && false
+	run codes
+	[ "${lines[0]}" = "aggregate_mismatch -1" ]
+	[ "${lines[1]}" = "aggregate_mismatch -3" ]
+	has '.keys == ["48fc7eb3b3d40d4e55a9a018dca94ac8"]' '.expected == "3" and .actual == "2" and .customer == "cus_acme"' "$T/out"
+	! grep -q '^meter-aggregate:' "$T/err"
+}
