@@ -61,6 +61,13 @@ struct rdoc {
 	char		*first_entry;
 };
 
+/* An invoice key's tax category, over all its documents. */
+struct rtax {
+	char		*ikey, *cat, *customer, *number, *currency, *rounding;
+	dec		 rate, base, tax;
+	int		 inclusive, minor;
+};
+
 struct rentry {
 	char		*id, *type, *number, *entity;
 	int64_t		 version;
@@ -82,7 +89,10 @@ struct recon {
 	struct ledger	*ldg;
 	struct rej	 rej;
 
-	struct hmap	 aggs, rated, docs, entries;
+	struct hmap	 aggs, rated, docs, entries, taxes;
+	struct rtax	**tv;
+	size_t		 nt;
+	const char	*confirmations_path;
 	struct ragg	**av;
 	struct rline	**rv;
 	struct rdoc	**dv;
@@ -376,6 +386,46 @@ doc_lines(struct recon *r, json_t *j)
 }
 
 static void
+doc_taxes(struct recon *r, const struct rdoc *d, json_t *j)
+{
+	json_t *v = json_object_get(j, "tax_lines"), *e;
+	struct buf k = { 0 };
+	struct rtax *t;
+	void **ref;
+	size_t i;
+
+	if (d->ikey == NULL)
+		return;
+	json_array_foreach(v, i, e) {
+		buf_reset(&k);
+		buf_printf(&k, "%s|%s|%s|%s|%s", d->ikey, js(e, "category"),
+		    js(e, "rate"), json_is_true(json_object_get(e,
+		    "inclusive")) ? "i" : "e", js(e, "rounding"));
+		ref = hmap_ref(&r->taxes, k.p, k.len);
+		if ((t = *ref) == NULL) {
+			t = xcalloc(1, sizeof(*t));
+			t->ikey = xstrdup(d->ikey);
+			t->cat = dupnull(js(e, "category"));
+			t->customer = dupnull(d->customer);
+			t->number = xstrdup(d->ref ? d->ref : d->number);
+			t->currency = dupnull(d->currency);
+			t->rounding = dupnull(js(e, "rounding"));
+			t->rate = jd(e, "rate");
+			t->inclusive = json_is_true(json_object_get(e,
+			    "inclusive"));
+			t->minor = d->currency ? cur_minor(d->currency) : 2;
+			*ref = t;
+			r->tv = xreallocarray(r->tv, r->nt + 1,
+			    sizeof(*r->tv));
+			r->tv[r->nt++] = t;
+		}
+		dec_add(t->base, jd(e, "base"), &t->base);
+		dec_add(t->tax, jd(e, "tax"), &t->tax);
+	}
+	buf_free(&k);
+}
+
+static void
 read_doc(struct stagein *s, void *arg)
 {
 	struct recon *r = arg;
@@ -412,6 +462,7 @@ read_doc(struct stagein *s, void *arg)
 	d->net = jd(j, "net");
 	d->tax = jd(j, "tax");
 	d->credit = jd(j, "prepaid_credit");
+	doc_taxes(r, d, j);
 	total_add(r, d->currency, T_NET, d->net);
 	total_add(r, d->currency, T_TOTAL, d->total);
 	doc_lines(r, j);
@@ -769,6 +820,52 @@ check_invoiced(struct recon *r)
 	}
 }
 
+/*
+ * The tax of each invoice key and category, over all its documents,
+ * computed again: on the base (or out of the gross for inclusive
+ * prices) at the rate, rounded once with the rounding the document
+ * names, as invoice-gen does.
+ */
+static void
+check_tax(struct recon *r)
+{
+	struct exc x;
+	dec want, t, g, d100;
+	size_t i;
+	int mode, e;
+
+	for (i = 0; i < r->nt; i++) {
+		struct rtax *tx = r->tv[i];
+
+		mode = tx->rounding ? dec_parse_round(tx->rounding) : -1;
+		if (mode < 0 || tx->minor < 0)
+			continue;
+		if (tx->inclusive) {
+			e = dec_add(tx->base, tx->tax, &g) ||
+			    dec_mul(g, tx->rate, &t) ||
+			    dec_add(dec_from_i64(100), tx->rate, &d100) ||
+			    dec_div(t, d100, tx->minor, mode, &want);
+		} else
+			e = dec_mul(tx->base, tx->rate, &t) ||
+			    dec_div(t, dec_from_i64(100), tx->minor, mode,
+			    &want);
+		if (e || dec_cmp(want, tx->tax) == 0)
+			continue;
+		memset(&x, 0, sizeof(x));
+		x.code = "tax_mismatch";
+		x.customer = tx->customer;
+		x.document = tx->number;
+		x.currency = tx->currency;
+		x.keys[0] = tx->ikey;
+		x.has_amounts = 1;
+		x.expected = want;
+		x.actual = tx->tax;
+		exception(r, &x, "invoice %s: category %s tax, computed again "
+		    "on its documents' base, is not what they charge",
+		    tx->number, tx->cat ? tx->cat : "?");
+	}
+}
+
 /* documents -> journal: each posted once, in full, to its accounts */
 static void
 check_posted(struct recon *r)
@@ -1033,6 +1130,17 @@ free_all(struct recon *r)
 	for (i = 0; i < r->totals.cap; i++)
 		free(r->totals.t[i].val);
 	hmap_free(&r->totals);
+	for (i = 0; i < r->nt; i++) {
+		free(r->tv[i]->ikey);
+		free(r->tv[i]->cat);
+		free(r->tv[i]->customer);
+		free(r->tv[i]->number);
+		free(r->tv[i]->currency);
+		free(r->tv[i]->rounding);
+		free(r->tv[i]);
+	}
+	free(r->tv);
+	hmap_free(&r->taxes);
 }
 
 static void
@@ -1326,6 +1434,7 @@ main(int argc, char **argv)
 	hmap_init(&r.docs);
 	hmap_init(&r.entries);
 	hmap_init(&r.totals);
+	hmap_init(&r.taxes);
 	if (r.aggregates_path != NULL)
 		read_file(&r, r.aggregates_path, read_agg);
 	if (r.rated_path != NULL)
@@ -1353,6 +1462,8 @@ main(int argc, char **argv)
 		check_aggregates(&r);
 	if (r.rated_path != NULL && r.invoices_path != NULL)
 		check_invoiced(&r);
+	if (r.invoices_path != NULL)
+		check_tax(&r);
 	if (r.invoices_path != NULL && r.journal_path != NULL)
 		check_posted(&r);
 	if (r.ldg != NULL)

@@ -162,3 +162,25 @@ codes() {
 	has '.keys == ["48fc7eb3b3d40d4e55a9a018dca94ac8"]' '.expected == "3" and .actual == "2" and .customer == "cus_acme"' "$T/out"
 	! grep -q '^meter-aggregate:' "$T/err"
 }
+
+@test "tax recomputed against tax invoiced, over an invoice and its notes" {
+	chain
+	sed '/ACME-US-2026-000001/s/"base":"90.00","tax":"7.99"/"base":"90.00","tax":"8.00"/' "$T/inv" >"$T/inv2"
+	rc --invoices "$T/inv2" >"$T/out" 2>/dev/null && false
+	[ "$(codes)" = "tax_mismatch 0.01" ]
+	jq -e '.expected == "7.99" and .actual == "8.00" and .document == "ACME-US-2026-000001" and .currency == "USD"' "$T/out"
+	# Lago's four lines credited one by one: the notes' tax still adds up
+	{
+		rline 1 cus_initech 68.33
+		rline 2 cus_initech 68.33
+		rline 3 cus_initech 57.50
+		rline 4 cus_initech 85.00
+	} >"$T/in"
+	ig --issue "$T/in" >"$T/lago" 2>/dev/null
+	for n in 1 2 3 4; do
+		sed -i "${n}s/\"amount\":\"[0-9.]*\"/\"amount\":\"0.00\"/" "$T/in"
+		ig --issue "$T/in" >>"$T/lago" 2>/dev/null
+	done
+	run rc --invoices "$T/lago"
+	expect_status 0
+}
