@@ -23,6 +23,7 @@
 
 #include "accounts.h"
 #include "cli.h"
+#include "csvr.h"
 #include "currency.h"
 #include "jrec.h"
 #include "jw.h"
@@ -118,6 +119,7 @@ usage(int code)
 "usage: %s [--ledger PATH [--meters FILE [--customers FILE]]]\n"
 "                 [--aggregates FILE] [--rated FILE]\n"
 "                 [--invoices FILE] [--journal FILE] [--accounts FILE]\n"
+"                 [--confirmations FILE]\n"
 "                 [--as-of TIME] [--max-pending-age DURATION]\n"
 "                 [--tolerance AMOUNT] [--format ndjson|text|html]\n"
 "                 [--explain DOCUMENT] [--rejects FILE] [--stats FILE]\n"
@@ -997,6 +999,131 @@ check_posting(const char *id, const char *number, const char *state,
 	return 0;
 }
 
+/*
+ * --confirmations: what the ERP says it has (its export or its
+ * acknowledgements: id, erp_ref, status, amount) against what was sent
+ * (the journal) and what the ledger recorded.
+ */
+static void
+confirmation(struct recon *r, struct stagein *s, const char *id,
+    const char *ref, const char *status, const char *amount)
+{
+	struct ldg_posting lp;
+	struct rentry *e;
+	struct exc x;
+	int known = 0;
+	dec a;
+
+	(void)s;
+	if (id == NULL || *id == '\0')
+		return;
+	memset(&x, 0, sizeof(x));
+	x.keys[0] = id;
+	e = hmap_get(&r->entries, id);
+	if (e != NULL) {
+		known = 1;
+		x.document = e->number;
+		if (amount != NULL && *amount != '\0' &&
+		    dec_parse(amount, strlen(amount), &a) == DEC_OK &&
+		    dec_cmp(a, e->debit) != 0) {
+			x.code = "confirmation_amount_mismatch";
+			x.has_amounts = 1;
+			x.expected = e->debit;
+			x.actual = a;
+			exception(r, &x, "the ERP has entry %s for %s, not "
+			    "what was sent", id, amount);
+			x.has_amounts = 0;
+		}
+	}
+	if (r->ldg != NULL && ldg_posting_get(r->ldg, id, &lp)) {
+		known = 1;
+		if (status != NULL && strcmp(status, "confirmed") == 0 &&
+		    strcmp(lp.state, "confirmed") != 0) {
+			x.code = "confirmation_not_recorded";
+			exception(r, &x, "the ERP confirms entry %s, the "
+			    "ledger has it %s: run erp-post --confirm", id,
+			    lp.state);
+		} else if (status != NULL && strcmp(lp.state, "confirmed") ==
+		    0 && (strcmp(status, "confirmed") != 0 || (ref != NULL &&
+		    lp.erp_ref != NULL && strcmp(ref, lp.erp_ref) != 0))) {
+			x.code = "confirmation_disagrees";
+			exception(r, &x, "the ERP says %s %s for entry %s, the "
+			    "ledger has it confirmed as %s", status, ref ? ref :
+			    "", id, lp.erp_ref ? lp.erp_ref : "?");
+		}
+		ldg_posting_free(&lp);
+	}
+	if (!known) {
+		x.code = "confirmation_unknown_entry";
+		exception(r, &x, "the ERP has entry %s, which was never sent",
+		    id);
+	}
+}
+
+static void
+conf_json(struct stagein *s, void *arg)
+{
+	json_t *j = s->jr.root;
+
+	confirmation(arg, s, js(j, "id"), js(j, "erp_ref"), js(j, "status"),
+	    js(j, "amount"));
+}
+
+static void
+read_confirmations(struct recon *r)
+{
+	static const char *const names[] = { "id", "erp_ref", "status",
+	    "amount" };
+	char *files[1] = { (char *)r->confirmations_path };
+	struct stagein si;
+	struct csvr cr;
+	FILE *fp;
+	int c, col[4] = { -1, -1, -1, -1 }, hdr = 0, k;
+	size_t i;
+	const char *f[4];
+
+	if ((fp = fopen(r->confirmations_path, "r")) == NULL)
+		die(EX_NOINPUT, "--confirmations '%s': %s",
+		    r->confirmations_path, strerror(errno));
+	while ((c = getc(fp)) == ' ' || c == '\t' || c == '\n' || c == '\r')
+		;
+	fclose(fp);
+	si_init(&si, 1, files, LR_MAXLEN_DEFAULT, r->max_depth, &r->rej);
+	if (c == '{')
+		si_each(&si, conf_json, r);
+	else {
+		csvr_init(&cr);
+		while (lr_next(&si.lr)) {
+			if (csvr_feed(&cr, si.lr.line, si.lr.len,
+			    si.lr.rawlen, si.lr.lineno) != 1)
+				continue;
+			if (!hdr) {
+				for (i = 0; i < cr.nf; i++)
+					for (k = 0; k < 4; k++)
+						if (strcmp(cr.f[i],
+						    names[k]) == 0)
+							col[k] = (int)i;
+				if (col[0] < 0)
+					die(EX_DATAERR, "%s: the first line "
+					    "must name the columns: id, "
+					    "erp_ref, status, amount",
+					    r->confirmations_path);
+				hdr = 1;
+				continue;
+			}
+			si.read++;
+			for (k = 0; k < 4; k++)
+				f[k] = col[k] >= 0 && col[k] < (int)cr.nf ?
+				    cr.f[col[k]] : NULL;
+			confirmation(r, &si, f[0], f[1], f[2], f[3]);
+		}
+		csvr_free(&cr);
+	}
+	r->read += si.read;
+	r->rejected += si.rejected;
+	si_free(&si);
+}
+
 /* ---- --explain DOCUMENT: the chain of one document ---- */
 
 static int
@@ -1288,12 +1415,14 @@ main(int argc, char **argv)
 	enum {
 		O_AGG = 256, O_RATED, O_INV, O_JOURNAL, O_ACCOUNTS, O_ASOF,
 		O_PENDING, O_TOL, O_FORMAT, O_EXPLAIN, O_METERS, O_CUSTOMERS,
+		O_CONFIRMATIONS,
 		O_VERSION
 	};
 	static const struct option longopts[] = {
 		{ "accounts",		required_argument, NULL, O_ACCOUNTS },
 		{ "aggregates",		required_argument, NULL, O_AGG },
 		{ "as-of",		required_argument, NULL, O_ASOF },
+		{ "confirmations",	required_argument, NULL, O_CONFIRMATIONS },
 		{ "customers",		required_argument, NULL, O_CUSTOMERS },
 		{ "explain",		required_argument, NULL, O_EXPLAIN },
 		{ "format",		required_argument, NULL, O_FORMAT },
@@ -1352,6 +1481,9 @@ main(int argc, char **argv)
 		case O_METERS:
 			r.meters_path = optarg;
 			break;
+		case O_CONFIRMATIONS:
+			r.confirmations_path = optarg;
+			break;
 		case O_CUSTOMERS:
 			r.customers_path = optarg;
 			break;
@@ -1398,7 +1530,7 @@ main(int argc, char **argv)
 		usage(EX_USAGE);
 	}
 	if (!r.aggregates_path && !r.rated_path && !r.invoices_path &&
-	    !r.journal_path && !r.ledger_path) {
+	    !r.journal_path && !r.ledger_path && !r.confirmations_path) {
 		warnmsg("nothing to reconcile: give two or more of --aggregates, "
 		    "--rated, --invoices, --journal and --ledger");
 		usage(EX_USAGE);
@@ -1468,6 +1600,8 @@ main(int argc, char **argv)
 		check_posted(&r);
 	if (r.ldg != NULL)
 		ldg_postings_all(r.ldg, check_posting, &r);
+	if (r.confirmations_path != NULL)
+		read_confirmations(&r);
 	count_agreeing(&r);
 	if (r.html) {
 		json_t *rep = report(&r);

@@ -184,3 +184,23 @@ codes() {
 	run rc --invoices "$T/lago"
 	expect_status 0
 }
+
+@test "the ERP's confirmations against what was sent and what the ledger recorded" {
+	chain
+	jq -r '"\(.id),NS-\(input_line_number),confirmed,\(.total_debit)"' "$T/j" |
+	    { echo id,erp_ref,status,amount; cat; } >"$T/erp.csv"
+	# nothing recorded yet: every confirmation says what the ledger lacks
+	rc --journal "$T/j" --confirmations "$T/erp.csv" >"$T/out" 2>/dev/null && false
+	[ "$(jq -r .code "$T/out" | sort -u)" = confirmation_not_recorded ]
+	ep --confirm "$T/erp.csv" 2>/dev/null
+	run rc --journal "$T/j" --confirmations "$T/erp.csv"
+	expect_status 0
+	# the ERP's amount off by a cent, a reference changed, an entry never sent
+	sed -e '2s/,83.51$/,83.52/' -e '3s/,NS-2,/,NS-99,/' "$T/erp.csv" >"$T/erp2.csv"
+	echo 'JE-00000000000000000000000000000009,NS-9,confirmed,1.00' >>"$T/erp2.csv"
+	rc --journal "$T/j" --confirmations "$T/erp2.csv" >"$T/out" 2>/dev/null && false
+	run codes
+	[ "${lines[0]}" = "confirmation_amount_mismatch 0.01" ]
+	[ "${lines[1]}" = "confirmation_disagrees null" ]
+	[ "${lines[2]}" = "confirmation_unknown_entry null" ]
+}
