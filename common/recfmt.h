@@ -14,6 +14,17 @@
  *    "stages":[{"currency":"EUR","rated":"...","invoiced_net":"...",
  *               "invoiced_total":"...","posted_receivable":"..."}],
  *    "exceptions":[ ...exception records... ]}
+ *
+ * The page, printable on A4: a header with the as-of time and the
+ * verdict ("Everything agrees", or "N exceptions"); the counts, with the
+ * share of documents that agree and the mean posting latency when there
+ * is one; "Totals by stage", a row and a bar chart a currency, each bar
+ * as long as its amount is to the currency's largest (in magnitude, a
+ * negative one hollow); and "Exceptions", grouped by code, each with its
+ * customer, document, period, amounts and message, or "No exceptions".
+ * Every string from the report is HTML-escaped, UTF-8 kept as it is;
+ * every amount is printed from its decimal string, exactly, never
+ * through a double.
  */
 #ifndef RECFMT_H
 #define RECFMT_H
@@ -22,7 +33,12 @@
 
 #include "util.h"
 
-/* 0, or -1 with *why when the report lacks what the page needs. */
+/*
+ * Appends the page to the buffer: 0, or -1 with *why (a static string)
+ * when the report is not an object, lacks "counts", "stages" or
+ * "exceptions", or a stage lacks its currency or an amount; nothing is
+ * added to the buffer then.
+ */
 int	recfmt_html(json_t *report, struct buf *, const char **why);
 
 #endif
