@@ -57,7 +57,7 @@ both() {
 	"$BIN/meter-aggregate" --meters $M --rejects "$T/r3" \
 	    --from 2026-11-01T00:00:00Z --to 2026-12-01T00:00:00Z "$T/nov" >"$T/nov-only" 2>/dev/null
 	jq -s -e 'map(select(.meter == "storage")) | all(.opening_level == "0")' "$T/nov-only"
-	! cmp -s "$T/nov-only" "$T/from-ledger"
+	! cmp -s "$T/nov-only" "$T/from-ledger" || false
 }
 
 @test "rejects from the ledger quote the usage record; file is the ledger, line its sequence" {

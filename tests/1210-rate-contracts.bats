@@ -161,7 +161,7 @@ lines() {
 	aggr 2 cus_a m 10 '{}' 2026-10-01T00:00:00Z 2026-11-01T00:00:00Z | rate --customers "$T/cust" >"$T/out"
 	run jq -r 'select(.kind == "rated") | "\(.line_type) \(.service_start) \(.amount)"' "$T/out"
 	[ "$output" = $'flat 2026-11-01T00:00:00Z 30.00\nusage 2026-10-01T00:00:00Z 10.00\ntrue_up 2026-10-01T00:00:00Z 60.00' ]
-	! grep -q '"kind":"alert"' "$T/out"
+	! grep -q '"kind":"alert"' "$T/out" || false
 	# without the customer master the next period is unknown: a usage error
 	run rate </dev/null
 	expect_status 64

@@ -49,8 +49,8 @@ ack() {
 	# a retry sends the failed and pending ones, never the confirmed
 	ep --retry-pending "$D" >"$T/p2" 2>/dev/null
 	[ "$(wc -l <"$T/p2")" -eq 5 ]
-	! grep -qF "$(sed -n 1p "$T/ids")" "$T/p2"
-	! grep -qF "$(sed -n 2p "$T/ids")" "$T/p2"
+	! grep -qF "$(sed -n 1p "$T/ids")" "$T/p2" || false
+	! grep -qF "$(sed -n 2p "$T/ids")" "$T/p2" || false
 	grep -qF "$(sed -n 3p "$T/ids")" "$T/p2"
 	[ "$(sqlite3 "$T/l" "SELECT state FROM posting WHERE id = '$(sed -n 3p "$T/ids")'")" = pending ]
 }
