@@ -51,6 +51,7 @@ struct rline {
 	size_t		 naggs;
 	dec		 amount, invoiced;
 	int		 seen;		/* on some document */
+	const char	*doc;		/* the first document it is on */
 };
 
 struct rdoc {
@@ -59,6 +60,7 @@ struct rdoc {
 	int64_t		 version;
 	dec		 due, total, net, tax, credit;
 	int		 posted;	/* document entries found */
+	int		 bad;		/* an exception names it */
 	char		*first_entry;
 };
 
@@ -163,6 +165,7 @@ struct exc {
 	const char	*code, *customer, *ps, *pe, *document, *currency;
 	const char	*keys[4];
 	int		 has_amounts;
+	int		 amount_only;	/* only the amount differs: tolerance */
 	dec		 expected, actual;
 };
 
@@ -182,11 +185,18 @@ exception(struct recon *r, const struct exc *x, const char *fmt, ...)
 	if (x->has_amounts) {
 		if (dec_sub(x->actual, x->expected, &diff) != DEC_OK)
 			diff = DEC_ZERO;
-		if (dec_cmp(diff, DEC_ZERO) < 0 ? dec_cmp(dec_neg(diff),
-		    r->tolerance) <= 0 : dec_cmp(diff, r->tolerance) <= 0)
-			return;		/* within --tolerance */
 		a = dec_sign(diff) < 0 ? dec_neg(diff) : diff;
-		dec_add(r->variance, a, &r->variance);
+		if (x->amount_only && dec_cmp(a, r->tolerance) <= 0)
+			return;		/* within --tolerance */
+		/* the variance is money: usage quantities have no currency */
+		if (x->currency != NULL)
+			dec_add(r->variance, a, &r->variance);
+	}
+	if (x->document != NULL) {
+		struct rdoc *d = hmap_get(&r->docs, x->document);
+
+		if (d != NULL)
+			d->bad = 1;
 	}
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -368,7 +378,7 @@ read_rated(struct stagein *s, void *arg)
 
 /* A document's lines count toward their rated lines' invoiced amounts. */
 static void
-doc_lines(struct recon *r, json_t *j)
+doc_lines(struct recon *r, json_t *j, const char *number)
 {
 	json_t *v = json_object_get(j, "lines"), *e;
 	struct rline *l;
@@ -383,6 +393,8 @@ doc_lines(struct recon *r, json_t *j)
 		/* inclusive prices: the gross is what was rated */
 		x = js(e, "gross") ? jd(e, "gross") : jd(e, "net");
 		dec_add(l->invoiced, x, &l->invoiced);
+		if (!l->seen)
+			l->doc = number;
 		l->seen = 1;
 	}
 }
@@ -467,7 +479,7 @@ read_doc(struct stagein *s, void *arg)
 	doc_taxes(r, d, j);
 	total_add(r, d->currency, T_NET, d->net);
 	total_add(r, d->currency, T_TOTAL, d->total);
-	doc_lines(r, j);
+	doc_lines(r, j, d->number);
 	*ref = d;
 	r->dv = xreallocarray(r->dv, r->nd + 1, sizeof(*r->dv));
 	r->dv[r->nd++] = d;
@@ -803,6 +815,7 @@ check_invoiced(struct recon *r)
 		x.has_amounts = 1;
 		x.expected = l->amount;
 		x.actual = l->invoiced;
+		x.document = l->doc;
 		if (!l->seen && dec_sign(l->amount) != 0) {
 			x.code = "rated_not_invoiced";
 			exception(r, &x, "rated line %s (%s, charge %s) is on "
@@ -814,6 +827,7 @@ check_invoiced(struct recon *r)
 			dec_fmt(l->amount, a, sizeof(a));
 			dec_fmt(l->invoiced, b, sizeof(b));
 			x.code = "invoice_amount_mismatch";
+			x.amount_only = 1;
 			exception(r, &x, "rated line %s (%s, charge %s) is "
 			    "rated %s %s, its documents bill %s", l->key,
 			    l->customer, l->charge ? l->charge : "-", a,
@@ -855,6 +869,7 @@ check_tax(struct recon *r)
 			continue;
 		memset(&x, 0, sizeof(x));
 		x.code = "tax_mismatch";
+		x.amount_only = 1;
 		x.customer = tx->customer;
 		x.document = tx->number;
 		x.currency = tx->currency;
@@ -904,6 +919,7 @@ check_posted(struct recon *r)
 		}
 		if (dec_cmp(e->debit, e->credit) != 0) {
 			x.code = "unbalanced_entry";
+			x.amount_only = 1;
 			x.has_amounts = 1;
 			x.expected = e->debit;
 			x.actual = e->credit;
@@ -935,6 +951,7 @@ check_posted(struct recon *r)
 			dec_fmt(d->due, a, sizeof(a));
 			dec_fmt(e->receivable, b, sizeof(b));
 			x.code = "receivable_mismatch";
+			x.amount_only = 1;
 			x.has_amounts = 1;
 			x.expected = d->due;
 			x.actual = e->receivable;
@@ -1027,6 +1044,7 @@ confirmation(struct recon *r, struct stagein *s, const char *id,
 		    dec_parse(amount, strlen(amount), &a) == DEC_OK &&
 		    dec_cmp(a, e->debit) != 0) {
 			x.code = "confirmation_amount_mismatch";
+			x.amount_only = 1;
 			x.has_amounts = 1;
 			x.expected = e->debit;
 			x.actual = a;
@@ -1065,6 +1083,11 @@ conf_json(struct stagein *s, void *arg)
 {
 	json_t *j = s->jr.root;
 
+	if (js(j, "id") == NULL) {
+		si_reject(s, RC_DATA, "missing_field", "id", "a confirmation "
+		    "without an entry id");
+		return;
+	}
 	confirmation(arg, s, js(j, "id"), js(j, "erp_ref"), js(j, "status"),
 	    js(j, "amount"));
 }
@@ -1094,9 +1117,24 @@ read_confirmations(struct recon *r)
 	else {
 		csvr_init(&cr);
 		while (lr_next(&si.lr)) {
-			if (csvr_feed(&cr, si.lr.line, si.lr.len,
-			    si.lr.rawlen, si.lr.lineno) != 1)
+			int rr;
+
+			if (!cr.inrec && lr_blank(si.lr.line, si.lr.len))
 				continue;
+			if ((rr = csvr_feed(&cr, si.lr.line, si.lr.len,
+			    si.lr.rawlen, si.lr.lineno)) == 0)
+				continue;
+			si.s.file = si.lr.name;
+			si.s.line = cr.line;
+			si.s.raw = cr.raw.p;
+			si.s.rawlen = cr.raw.len;
+			if (rr < 0) {
+				si.read++;
+				si_reject(&si, RC_DATA, "invalid_csv", "",
+				    "not a CSV record");
+				csvr_reset(&cr);
+				continue;
+			}
 			if (!hdr) {
 				for (i = 0; i < cr.nf; i++)
 					for (k = 0; k < 4; k++)
@@ -1115,6 +1153,11 @@ read_confirmations(struct recon *r)
 			for (k = 0; k < 4; k++)
 				f[k] = col[k] >= 0 && col[k] < (int)cr.nf ?
 				    cr.f[col[k]] : NULL;
+			if (f[0] == NULL || *f[0] == '\0') {
+				si_reject(&si, RC_DATA, "missing_field", "id",
+				    "a confirmation without an entry id");
+				continue;
+			}
 			confirmation(r, &si, f[0], f[1], f[2], f[3]);
 		}
 		csvr_free(&cr);
@@ -1160,7 +1203,8 @@ explain(struct recon *r)
 	for (i = 0; i < r->nr; i++) {
 		struct rline *l = r->rv[i];
 
-		if (!l->seen || strcmp(l->customer, d->customer) != 0 ||
+		if (!l->seen || l->customer == NULL || d->customer == NULL ||
+		    strcmp(l->customer, d->customer) != 0 ||
 		    strcmp(l->ps ? l->ps : "", d->ps ? d->ps : "") != 0)
 			continue;
 		dec_fmt(l->amount, a, sizeof(a));
@@ -1399,14 +1443,9 @@ count_agreeing(struct recon *r)
 {
 	size_t i;
 
-	for (i = 0; i < r->nd; i++) {
-		char pat[256];
-
-		snprintf(pat, sizeof(pat), r->text ? " %s " :
-		    "\"document\":\"%s\"", r->dv[i]->number);
-		if (r->out.len == 0 || strstr(buf_cstr(&r->out), pat) == NULL)
+	for (i = 0; i < r->nd; i++)
+		if (!r->dv[i]->bad)
 			r->docs_ok++;
-	}
 }
 
 int
@@ -1531,8 +1570,9 @@ main(int argc, char **argv)
 	}
 	if (!r.aggregates_path && !r.rated_path && !r.invoices_path &&
 	    !r.journal_path && !r.ledger_path && !r.confirmations_path) {
-		warnmsg("nothing to reconcile: give two or more of --aggregates, "
-		    "--rated, --invoices, --journal and --ledger");
+		warnmsg("nothing to reconcile: give --aggregates, --rated, "
+		    "--invoices, --journal, --confirmations or --ledger (a "
+		    "check runs when both its sides are given)");
 		usage(EX_USAGE);
 	}
 	if (r.meters_path != NULL && (r.ledger_path == NULL ||

@@ -204,3 +204,41 @@ codes() {
 	[ "${lines[1]}" = "confirmation_disagrees null" ]
 	[ "${lines[2]}" = "confirmation_unknown_entry null" ]
 }
+
+@test "a difference of 0 does not hide a mismatch; a wrong amount counts against its document" {
+	M=testdata/aggregate/meters.json
+	"$BIN/meter-ingest" --customers testdata/customers.ndjson --ledger "$T/l" \
+	    --as-of 2026-10-20T00:00:00Z --rejects "$T/r" testdata/events.ndjson >/dev/null 2>&1
+	"$BIN/meter-aggregate" --meters $M --customers testdata/customers.ndjson \
+	    --ledger "$T/l" --from 2026-10-01T00:00:00Z --to 2026-11-02T00:00:00Z \
+	    --rejects "$T/r" >"$T/a" 2>/dev/null
+	# the same quantity, one event fewer
+	sed '1s/"events":2/"events":1/' "$T/a" >"$T/a2"
+	rc --meters $M --customers testdata/customers.ndjson --aggregates "$T/a2" --tolerance 1 >"$T/out" 2>/dev/null && false
+	[ "$(codes)" = "aggregate_mismatch 0" ]
+	# a document of nothing due, never posted
+	chain
+	sed '1s/"amount_due":"83.51"/"amount_due":"0.00"/; 1s/"prepaid_credit":"0.00"/"prepaid_credit":"-83.51"/' "$T/inv" >"$T/inv0"
+	rc --invoices "$T/inv0" --journal <(sed 1d "$T/j") >"$T/out" 2>/dev/null && false
+	[ "$(codes)" = "document_not_posted 0.00" ]
+	sed '/ACME-US-2026-000001/s/"net":"3.51"/"net":"3.52"/' "$T/inv" >"$T/inv2"
+	run rc --rated "$R" --invoices "$T/inv2"
+	expect_status 1
+	[[ "${lines[-1]}" == *"documents that agree: 3 (75.0%); variance 0.01" ]]
+}
+
+@test "a broken row of confirmations is a reject; the rows after it are read" {
+	chain
+	jq -r '"\(.id),NS-\(input_line_number),confirmed,"' "$T/j" |
+	    { echo id,erp_ref,status,reason; cat; } >"$T/acks"
+	ep --confirm "$T/acks" 2>/dev/null
+	{
+		echo 'id,erp_ref,status,amount'
+		echo 'JE-x"y,NS,confirmed,1'
+		echo ',NS-0,confirmed,'
+		echo 'JE-00000000000000000000000000000009,NS-9,confirmed,1.00'
+	} >"$T/c.csv"
+	rc --journal "$T/j" --confirmations "$T/c.csv" >"$T/out" 2>/dev/null && false
+	[ "$(codes)" = "confirmation_unknown_entry null" ]
+	[ "$(jq -r '"\(.line) \(.code)"' "$T/rj" | xargs)" = "2 invalid_csv 3 missing_field" ]
+}
