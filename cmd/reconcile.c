@@ -74,7 +74,7 @@ struct rtax {
 struct rentry {
 	char		*id, *type, *number, *entity;
 	int64_t		 version;
-	dec		 debit, credit, receivable;
+	dec		 debit, credit, receivable, revenue, tax;
 	int		 unknown_account, seen;
 	char		*bad_account;
 };
@@ -107,7 +107,7 @@ struct recon {
 	struct hmap	 totals;	/* currency -> struct tot * */
 	uint64_t	 nexc, read, rejected;
 	dec		 variance;	/* the sum of |difference| */
-	uint64_t	 docs_ok;
+	uint64_t	 docs_ok, docs_done;	/* done: posted and confirmed */
 	int64_t		 latency_sum;
 	uint64_t	 latency_n;
 };
@@ -519,12 +519,22 @@ read_entry(struct stagein *s, void *arg)
 		dec_add(en->debit, d, &en->debit);
 		dec_add(en->credit, c, &en->credit);
 		acct = js(e, "account");
-		if (b != NULL && acct != NULL &&
-		    strcmp(acct, b->receivable) == 0 &&
-		    dec_sub(d, c, &x) == DEC_OK) {
-			dec_add(en->receivable, x, &en->receivable);
-			if (en->type == NULL || strcmp(en->type, "payment"))
-				total_add(r, js(j, "currency"), T_POSTED, x);
+		if (b != NULL && acct != NULL && dec_sub(d, c, &x) == DEC_OK) {
+			switch (books_role(b, acct)) {
+			case ROLE_RECEIVABLE:
+				dec_add(en->receivable, x, &en->receivable);
+				if (en->type == NULL ||
+				    strcmp(en->type, "payment"))
+					total_add(r, js(j, "currency"),
+					    T_POSTED, x);
+				break;
+			case ROLE_REVENUE:	/* credits: revenue is -x */
+				dec_sub(en->revenue, x, &en->revenue);
+				break;
+			case ROLE_TAX:
+				dec_sub(en->tax, x, &en->tax);
+				break;
+			}
 		}
 		if (b != NULL && acct != NULL && !en->unknown_account &&
 		    !books_has(b, acct)) {
@@ -959,12 +969,42 @@ check_posted(struct recon *r)
 			    "puts %s on receivable", d->number, a,
 			    d->currency ? d->currency : "", e->id, b);
 		}
+		if (r->accounts_path != NULL &&
+		    dec_cmp(e->revenue, d->net) != 0) {
+			x.code = "revenue_posting_mismatch";
+			x.amount_only = 1;
+			x.has_amounts = 1;
+			x.expected = d->net;
+			x.actual = e->revenue;
+			exception(r, &x, "document %s's net revenue is not what "
+			    "entry %s credits to revenue", d->number, e->id);
+		}
+		if (r->accounts_path != NULL &&
+		    dec_cmp(e->tax, d->tax) != 0) {
+			x.code = "tax_posting_mismatch";
+			x.amount_only = 1;
+			x.has_amounts = 1;
+			x.expected = d->tax;
+			x.actual = e->tax;
+			exception(r, &x, "document %s's tax is not what entry %s "
+			    "credits to tax payable", d->number, e->id);
+		}
 	}
 	for (j = 0; j < r->nd; j++) {
 		struct rdoc *d = r->dv[j];
+		struct ldg_posting lp;
 
-		if (d->posted > 0)
+		if (d->posted > 0) {
+			/* completed: in the books, and the ERP says so */
+			if (r->ldg == NULL)
+				r->docs_done++;
+			else if (ldg_posting_get(r->ldg, d->first_entry, &lp)) {
+				r->docs_done += strcmp(lp.state,
+				    "confirmed") == 0;
+				ldg_posting_free(&lp);
+			}
 			continue;
+		}
 		memset(&x, 0, sizeof(x));
 		x.code = "document_not_posted";
 		x.customer = d->customer;
@@ -1332,6 +1372,9 @@ summary(struct recon *r, struct buf *b, int json)
 		if (r->latency_n > 0)
 			buf_printf(b, "; posting latency %" PRId64 " s",
 			    r->latency_sum / (int64_t)r->latency_n);
+		if (r->journal_path != NULL && docs > 0)
+			buf_printf(b, "; completion %" PRIu64 " of %" PRIu64,
+			    r->docs_done, docs);
 		return;
 	}
 	rej_stats_begin(&w, b, "reconcile");
@@ -1347,6 +1390,8 @@ summary(struct recon *r, struct buf *b, int json)
 	jw_int(&w, (int64_t)r->ne);
 	JW_KEY(&w, "documents_agreeing");
 	jw_int(&w, (int64_t)r->docs_ok);
+	JW_KEY(&w, "documents_completed");
+	jw_int(&w, (int64_t)r->docs_done);
 	JW_KEY(&w, "variance_total");
 	jw_str(&w, v);
 	JW_KEY(&w, "posting_latency_seconds");

@@ -337,3 +337,17 @@ books_has(const struct books *b, const char *acct)
 	return in_map(&b->by_charge, acct) || in_map(&b->by_tax_code, acct) ||
 	    in_map(&b->by_category, acct);
 }
+
+int
+books_role(const struct books *b, const char *acct)
+{
+	if (strcmp(acct, b->receivable) == 0)
+		return ROLE_RECEIVABLE;
+	if (strcmp(acct, b->tax) == 0 || in_map(&b->by_category, acct))
+		return ROLE_TAX;
+	if (strcmp(acct, b->revenue) == 0 || strcmp(acct, b->deferred) == 0 ||
+	    (b->discounts != NULL && strcmp(acct, b->discounts) == 0) ||
+	    in_map(&b->by_charge, acct) || in_map(&b->by_tax_code, acct))
+		return ROLE_REVENUE;
+	return books_has(b, acct) ? ROLE_OTHER : ROLE_NONE;
+}

@@ -56,6 +56,9 @@ const char	*acct_tax(const struct books *, const char *category,
  * -1 (closed_policy "reject").  Days are days since 1970-01-01.
  */
 int64_t		 books_post_day(const struct books *, int64_t day);
+/* What an account is in the entity's books. */
+enum { ROLE_NONE, ROLE_RECEIVABLE, ROLE_REVENUE, ROLE_TAX, ROLE_OTHER };
+int		 books_role(const struct books *, const char *account);
 /* 1 when the account is one of the entity's. */
 int		 books_has(const struct books *, const char *account);
 

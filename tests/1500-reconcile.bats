@@ -27,8 +27,15 @@ codes() {
 	chain
 	run rc --aggregates "$A" --rated "$R" --invoices "$T/inv" --journal "$T/j" --stats "$T/s"
 	expect_status 0
-	[ "${lines[-1]}" = "reconcile: 0 exceptions; 10 aggregates, 22 rated lines, 4 documents, 5 journal entries; documents that agree: 4 (100.0%); variance 0" ]
-	jq -e '.stage == "reconcile" and .exceptions == 0 and .documents == 4 and .documents_agreeing == 4' "$T/s"
+	# completion: posted, and confirmed by the ERP (none yet)
+	[ "${lines[-1]}" = "reconcile: 0 exceptions; 10 aggregates, 22 rated lines, 4 documents, 5 journal entries; documents that agree: 4 (100.0%); variance 0; completion 0 of 4" ]
+	jq -e '.stage == "reconcile" and .exceptions == 0 and .documents == 4 and .documents_agreeing == 4 and .documents_completed == 0' "$T/s"
+	jq -r '"\(.id),NS-\(input_line_number),confirmed,"' "$T/j" |
+	    { echo id,erp_ref,status,reason; cat; } >"$T/acks"
+	ep --confirm "$T/acks" 2>/dev/null
+	run rc --aggregates "$A" --rated "$R" --invoices "$T/inv" --journal "$T/j"
+	expect_status 0
+	[[ "${lines[-1]}" == *"; posting latency 0 s; completion 4 of 4" ]]
 }
 
 @test "an event dropped from aggregation: the rated line's lineage is not its aggregate's" {
@@ -84,17 +91,26 @@ codes() {
 	grep -q 'posting latency 0 s' "$T/err"
 }
 
-@test "a posting into the wrong account, and receivable that is not the amount due" {
+@test "a posting into the wrong account; receivable, revenue and tax that are not the document's" {
 	chain
 	sed '1s/"Income:EU:Usage"/"Income:EU:Misc"/' "$T/j" >"$T/j2"
 	rc --invoices "$T/inv" --journal "$T/j2" >"$T/out" 2>/dev/null && false
-	[ "$(codes)" = "wrong_account null" ]
-	jq -e '.document == "ACME-EU-2026-000001" and (.message | test("posts to Income:EU:Misc, not an account of entity acme-eu"))' "$T/out"
+	run codes
+	# the 3.00 of usage posted elsewhere: wrong account, revenue short
+	[ "${lines[0]}" = "wrong_account null" ]
+	[ "${lines[1]}" = "revenue_posting_mismatch -3.00" ]
+	has '.code == "wrong_account"' '.document == "ACME-EU-2026-000001" and (.message | test("posts to Income:EU:Misc, not an account of entity acme-eu"))' "$T/out"
 	sed '1s/"debit":"83.51","credit":"0.00"/"debit":"83.50","credit":"0.00"/' "$T/j" >"$T/j3"
 	rc --invoices "$T/inv" --journal "$T/j3" >"$T/out" 2>/dev/null && false
 	run codes
 	[ "${lines[0]}" = "unbalanced_entry 0.01" ]
 	[ "${lines[1]}" = "receivable_mismatch -0.01" ]
+	# tax posted to revenue: both off by the tax
+	sed '2s/"Liabilities:VAT:FR"/"Income:EU:Usage"/' "$T/j" >"$T/j4"
+	rc --invoices "$T/inv" --journal "$T/j4" >"$T/out" 2>/dev/null && false
+	run codes
+	[ "${lines[0]}" = "revenue_posting_mismatch 5.85" ]
+	[ "${lines[1]}" = "tax_posting_mismatch -5.85" ]
 }
 
 @test "a credit note lost: not posted, or posted without its document" {
