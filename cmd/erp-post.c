@@ -26,7 +26,6 @@
 
 #include "accounts.h"
 #include "cli.h"
-#include "csvr.h"
 #include <csv.h>
 #include "currency.h"
 #include "jrec.h"
@@ -35,6 +34,7 @@
 #include "ledger.h"
 #include "out.h"
 #include "reject.h"
+#include "rowin.h"
 #include "stagein.h"
 #include "tm.h"
 #include "tz.h"
@@ -1148,117 +1148,24 @@ confirm_one(struct post *p, struct stagein *s, const struct ack *a)
 		p->failed++;
 }
 
-/* A line over --max-line is a reject, and its record forgotten. */
-static int
-csv_long(struct stagein *s, struct csvr *cr)
-{
-	struct lr *l = &s->lr;
-
-	if (!(l->flags & LR_TOOLONG))
-		return 0;
-	s->read++;
-	s->s.file = l->name;
-	s->s.line = l->lineno;
-	s->s.raw = l->line;
-	s->s.rawlen = l->rawlen;
-	s->s.truncated = 1;
-	s->s.fulllen = l->fulllen;
-	si_reject(s, RC_DATA, "line_too_long", "", "line of %zu bytes is "
-	    "longer than the limit of %zu (--max-line)", l->fulllen,
-	    s->max_line);
-	csvr_reset(cr);
-	return 1;
-}
-
-/* NDJSON: {"id":...,"erp_ref":...,"status":...,"reason":...} */
+/* NDJSON or CSV with a header: id, erp_ref, status, reason */
 static void
-confirm_json(struct stagein *s, void *arg)
+confirm_row(struct stagein *s, const char *const *v, void *arg)
 {
-	struct ack a;
-	json_t *j = s->jr.root;
+	struct ack a = { v[0], v[1], v[2], v[3] };
 
-	a.id = js(j, "id");
-	a.ref = js(j, "erp_ref");
-	a.status = js(j, "status");
-	a.reason = js(j, "reason");
 	confirm_one(arg, s, &a);
-}
-
-/* CSV with a header naming id, erp_ref, status and reason. */
-static void
-confirm_csv(struct post *p)
-{
-	struct stagein *s = &p->in;
-	struct lr *l = &s->lr;
-	struct csvr cr;
-	struct ack a;
-	int col[4] = { -1, -1, -1, -1 }, hdr = 0, r;
-	size_t i, k;
-	static const char *const names[] = { "id", "erp_ref", "status",
-	    "reason" };
-
-	csvr_init(&cr);
-	while (lr_next(l)) {
-		if (!cr.inrec && lr_blank(l->line, l->len)) {
-			s->blank++;
-			continue;
-		}
-		if (csv_long(s, &cr))
-			continue;
-		r = csvr_feed(&cr, l->line, l->len, l->rawlen, l->lineno);
-		if (r == 0)
-			continue;
-		s->s.file = l->name;
-		s->s.line = cr.line;
-		s->s.raw = cr.raw.p;
-		s->s.rawlen = cr.raw.len;
-		if (!hdr) {
-			for (i = 0; r > 0 && i < cr.nf; i++)
-				for (k = 0; k < 4; k++)
-					if (strcmp(cr.f[i], names[k]) == 0)
-						col[k] = (int)i;
-			if (r < 0 || col[0] < 0 || col[2] < 0)
-				die(EX_DATAERR, "%s: the first line must name "
-				    "the columns: id, erp_ref, status and "
-				    "reason", p->confirm_path);
-			hdr = 1;
-			continue;
-		}
-		s->read++;
-		if (r < 0) {
-			si_reject(s, RC_DATA, "invalid_csv", "", "not a CSV "
-			    "record");
-			csvr_reset(&cr);
-			continue;
-		}
-		a.id = col[0] < (int)cr.nf ? cr.f[col[0]] : NULL;
-		a.ref = col[1] >= 0 && col[1] < (int)cr.nf ? cr.f[col[1]] :
-		    NULL;
-		a.status = col[2] < (int)cr.nf ? cr.f[col[2]] : NULL;
-		a.reason = col[3] >= 0 && col[3] < (int)cr.nf ?
-		    cr.f[col[3]] : NULL;
-		confirm_one(p, s, &a);
-	}
-	csvr_free(&cr);
 }
 
 static void
 confirm(struct post *p)
 {
-	FILE *fp;
-	int c;
+	static const char *const names[] = { "id", "erp_ref", "status",
+	    "reason" };
+	static const struct rowin_spec spec = { names, 4, 1 | 4 };
 
-	if ((fp = fopen(p->confirm_path, "r")) == NULL)
-		die(EX_NOINPUT, "--confirm '%s': %s", p->confirm_path,
-		    strerror(errno));
-	while ((c = getc(fp)) == ' ' || c == '\t' || c == '\n' || c == '\r')
-		;
-	fclose(fp);
 	ldg_begin(p->ldg);
-	if (c == '{')
-		si_each(&p->in, confirm_json, p);
-	else
-		confirm_csv(p);
+	rowin_each(&p->in, &spec, confirm_row, p);
 	ldg_commit(p->ldg);
 	rej_flush(&p->rej);
 }
@@ -1549,106 +1456,24 @@ done:
 	inv_free(&iv);
 }
 
-/* NDJSON: {"invoice":...,"amount":...,"currency":...,"date":...,"reference":...} */
+/* NDJSON or CSV with a header: invoice, amount, currency, date, reference */
 static void
-pay_json(struct stagein *s, void *arg)
+pay_row(struct stagein *s, const char *const *v, void *arg)
 {
-	struct payrec pr;
-	json_t *j = s->jr.root;
+	struct payrec pr = { v[0], v[1], v[2], v[3], v[4] };
 
-	pr.invoice = js(j, "invoice");
-	pr.amount = js(j, "amount");
-	pr.currency = js(j, "currency");
-	pr.date = js(j, "date");
-	pr.reference = js(j, "reference");
 	pay_one(arg, s, &pr);
-}
-
-/* CSV with a header naming invoice, amount, currency, date, reference. */
-static void
-pay_csv(struct post *p)
-{
-	static const char *const names[] = { "invoice", "amount", "currency",
-	    "date", "reference" };
-	struct stagein *s = &p->in;
-	struct lr *l = &s->lr;
-	struct csvr cr;
-	struct payrec pr;
-	const char *f[5];
-	int col[5] = { -1, -1, -1, -1, -1 }, hdr = 0, r;
-	size_t i, k;
-
-	csvr_init(&cr);
-	while (lr_next(l)) {
-		if (!cr.inrec && lr_blank(l->line, l->len)) {
-			s->blank++;
-			continue;
-		}
-		if (csv_long(s, &cr))
-			continue;
-		if ((r = csvr_feed(&cr, l->line, l->len, l->rawlen,
-		    l->lineno)) == 0)
-			continue;
-		s->s.file = l->name;
-		s->s.line = cr.line;
-		s->s.raw = cr.raw.p;
-		s->s.rawlen = cr.raw.len;
-		if (!hdr) {
-			for (i = 0; r > 0 && i < cr.nf; i++)
-				for (k = 0; k < 5; k++)
-					if (strcmp(cr.f[i], names[k]) == 0)
-						col[k] = (int)i;
-			for (k = 0; k < 5; k++)
-				if (col[k] < 0)
-					die(EX_DATAERR, "%s: the first line "
-					    "must name the columns: invoice, "
-					    "amount, currency, date and "
-					    "reference", l->name);
-			hdr = 1;
-			continue;
-		}
-		s->read++;
-		if (r < 0) {
-			si_reject(s, RC_DATA, "invalid_csv", "", "not a CSV "
-			    "record");
-			csvr_reset(&cr);
-			continue;
-		}
-		for (k = 0; k < 5; k++)
-			f[k] = col[k] < (int)cr.nf ? cr.f[col[k]] : NULL;
-		pr.invoice = f[0];
-		pr.amount = f[1];
-		pr.currency = f[2];
-		pr.date = f[3];
-		pr.reference = f[4];
-		pay_one(p, s, &pr);
-	}
-	csvr_free(&cr);
-}
-
-/* The first character of a file: '{' for NDJSON, else CSV. */
-static int
-first_char(const char *path)
-{
-	FILE *fp;
-	int c;
-
-	if ((fp = fopen(path, "r")) == NULL)
-		die(EX_NOINPUT, "'%s': %s", path, strerror(errno));
-	while ((c = getc(fp)) == ' ' || c == '\t' || c == '\n' || c == '\r')
-		;
-	fclose(fp);
-	return c;
 }
 
 static void
 payments(struct post *p)
 {
+	static const char *const names[] = { "invoice", "amount", "currency",
+	    "date", "reference" };
+	static const struct rowin_spec spec = { names, 5, 31 };
+
 	ldg_begin(p->ldg);
-	if (first_char(p->payments_path) == '{')
-		si_each(&p->in, pay_json, p);
-	else
-		pay_csv(p);
+	rowin_each(&p->in, &spec, pay_row, p);
 	flush(p, 0);
 }
 

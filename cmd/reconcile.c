@@ -23,7 +23,7 @@
 
 #include "accounts.h"
 #include "cli.h"
-#include "csvr.h"
+#include "rowin.h"
 #include "currency.h"
 #include "jrec.h"
 #include "jw.h"
@@ -1119,17 +1119,14 @@ confirmation(struct recon *r, struct stagein *s, const char *id,
 }
 
 static void
-conf_json(struct stagein *s, void *arg)
+conf_row(struct stagein *s, const char *const *v, void *arg)
 {
-	json_t *j = s->jr.root;
-
-	if (js(j, "id") == NULL) {
+	if (v[0] == NULL || *v[0] == '\0') {
 		si_reject(s, RC_DATA, "missing_field", "id", "a confirmation "
 		    "without an entry id");
 		return;
 	}
-	confirmation(arg, s, js(j, "id"), js(j, "erp_ref"), js(j, "status"),
-	    js(j, "amount"));
+	confirmation(arg, s, v[0], v[1], v[2], v[3]);
 }
 
 static void
@@ -1137,73 +1134,16 @@ read_confirmations(struct recon *r)
 {
 	static const char *const names[] = { "id", "erp_ref", "status",
 	    "amount" };
+	static const struct rowin_spec spec = { names, 4, 1 };
 	char *files[1] = { (char *)r->confirmations_path };
 	struct stagein si;
-	struct csvr cr;
-	FILE *fp;
-	int c, col[4] = { -1, -1, -1, -1 }, hdr = 0, k;
-	size_t i;
-	const char *f[4];
 
-	if ((fp = fopen(r->confirmations_path, "r")) == NULL)
-		die(EX_NOINPUT, "--confirmations '%s': %s",
-		    r->confirmations_path, strerror(errno));
-	while ((c = getc(fp)) == ' ' || c == '\t' || c == '\n' || c == '\r')
-		;
-	fclose(fp);
 	si_init(&si, 1, files, LR_MAXLEN_DEFAULT, r->max_depth, &r->rej);
-	if (c == '{')
-		si_each(&si, conf_json, r);
-	else {
-		csvr_init(&cr);
-		while (lr_next(&si.lr)) {
-			int rr;
-
-			if (!cr.inrec && lr_blank(si.lr.line, si.lr.len))
-				continue;
-			if ((rr = csvr_feed(&cr, si.lr.line, si.lr.len,
-			    si.lr.rawlen, si.lr.lineno)) == 0)
-				continue;
-			si.s.file = si.lr.name;
-			si.s.line = cr.line;
-			si.s.raw = cr.raw.p;
-			si.s.rawlen = cr.raw.len;
-			if (rr < 0) {
-				si.read++;
-				si_reject(&si, RC_DATA, "invalid_csv", "",
-				    "not a CSV record");
-				csvr_reset(&cr);
-				continue;
-			}
-			if (!hdr) {
-				for (i = 0; i < cr.nf; i++)
-					for (k = 0; k < 4; k++)
-						if (strcmp(cr.f[i],
-						    names[k]) == 0)
-							col[k] = (int)i;
-				if (col[0] < 0)
-					die(EX_DATAERR, "%s: the first line "
-					    "must name the columns: id, "
-					    "erp_ref, status, amount",
-					    r->confirmations_path);
-				hdr = 1;
-				continue;
-			}
-			si.read++;
-			for (k = 0; k < 4; k++)
-				f[k] = col[k] >= 0 && col[k] < (int)cr.nf ?
-				    cr.f[col[k]] : NULL;
-			if (f[0] == NULL || *f[0] == '\0') {
-				si_reject(&si, RC_DATA, "missing_field", "id",
-				    "a confirmation without an entry id");
-				continue;
-			}
-			confirmation(r, &si, f[0], f[1], f[2], f[3]);
-		}
-		csvr_free(&cr);
-	}
+	rowin_each(&si, &spec, conf_row, r);
 	r->read += si.read;
 	r->rejected += si.rejected;
+	if (si.lr.failed)
+		die(EX_NOINPUT, "cannot read '%s'", r->confirmations_path);
 	si_free(&si);
 }
 

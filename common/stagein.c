@@ -45,7 +45,7 @@ si_each(struct stagein *si, void (*cb)(struct stagein *, void *), void *arg)
 	struct lr *l = &si->lr;
 	struct jrec *jr = &si->jr;
 
-	while (lr_next(l)) {
+	while (si->pending ? (si->pending = 0, 1) : lr_next(l)) {
 		if (lr_blank(l->line, l->len)) {
 			si->blank++;
 			continue;
@@ -73,4 +73,10 @@ si_each(struct stagein *si, void (*cb)(struct stagein *, void *), void *arg)
 			cb(si, arg);
 		jrec_clear(jr);
 	}
+}
+
+void
+si_first(struct stagein *si)
+{
+	si->pending = 1;
 }

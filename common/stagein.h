@@ -22,12 +22,15 @@ struct stagein {
 	size_t		 max_line;
 	struct rej_src	 s;		/* the current line, for rejects */
 	uint64_t	 read, blank, rejected;
+	int		 pending;	/* si_first(): the line in hand first */
 };
 
 void	si_init(struct stagein *, int nfiles, char **files, size_t max_line,
 	    int max_depth, struct rej *);
 void	si_free(struct stagein *);
 void	si_each(struct stagein *, void (*)(struct stagein *, void *), void *);
+/* The next si_each() starts with the line already read. */
+void	si_first(struct stagein *);
 /* Reject the current line. */
 void	si_reject(struct stagein *, const char *cls, const char *code,
 	    const char *field, const char *fmt, ...)

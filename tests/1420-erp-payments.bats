@@ -77,7 +77,7 @@ status() {
 	printf 'invoice,amount\nX,1\n' >"$T/bad.csv"
 	run ep --payments "$T/bad.csv"
 	expect_status 65
-	[[ "$output" == *"the first line must name the columns: invoice, amount, currency, date and reference"* ]]
+	[[ "$output" == *"the first line must name the columns: invoice, amount, currency, date, reference"* ]]
 }
 
 @test "a JPY invoice paid in full, in books kept in USD" {
