@@ -2,7 +2,8 @@
 #
 #   make            build bin/* (installs missing Debian packages first)
 #   make check      build and run the whole test suite
-#   make demo       build and run the stages that exist on testdata/
+#   make demo       build and run a generated month through every stage
+#   make tour       every stage on the hand-written testdata/, record by record
 #   make bench / make bench-aggregate   speed against the floor and peers
 #   make check SANITIZE=1   the same under ASan+UBSan (CI does this too)
 #   make install PREFIX=/usr/local DESTDIR=...
@@ -44,7 +45,7 @@ else
 BINS	= $(CMDS:%=bin/%)
 endif
 
-.PHONY: all deps check unit demo bench bench-aggregate install uninstall clean
+.PHONY: all deps check unit demo tour bench bench-aggregate install uninstall clean
 all: deps $(BINS) $(UNITS)
 
 # Install the Debian packages we build against when they are missing.
@@ -79,6 +80,9 @@ check: all
 
 demo: all
 	@sh scripts/demo
+
+tour: all
+	@sh scripts/tour
 
 bench: all
 	python3 scripts/bench-ingest
