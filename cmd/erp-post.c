@@ -82,6 +82,7 @@ struct post {
 	struct hmap	 zones;		/* name -> struct tz * */
 	struct buf	 out;		/* the batch's entries */
 	size_t		 batch;
+	int		 intx;		/* a ledger transaction is open */
 	struct hmap	 opened;	/* beancount: accounts opened */
 	int		 header;	/* CSV: the header is written */
 
@@ -930,17 +931,52 @@ render(struct post *p, const char *rec, size_t len)
 
 /* ---- posting documents ---- */
 
+/*
+ * Commit the batch, then write its entries and rejects (never before: a
+ * crash in between re-posts nothing and loses nothing).  With more, open
+ * the next transaction at once; documents open theirs lazily (txbegin),
+ * so that no write lock is held while the input is quiet.
+ */
 static void
 flush(struct post *p, int more)
 {
-	if (p->ldg != NULL)
+	if (p->ldg != NULL && p->intx) {
 		ldg_commit(p->ldg);
+		p->intx = 0;
+	}
 	out_write(p->out.p, p->out.len);
 	buf_reset(&p->out);
 	rej_flush(&p->rej);
 	p->batch = 0;
-	if (p->ldg != NULL && more)
+	if (p->ldg != NULL && more) {
 		ldg_begin(p->ldg);
+		p->intx = 1;
+	}
+}
+
+static void
+txbegin(struct post *p)
+{
+	if (p->ldg != NULL && !p->intx) {
+		ldg_begin(p->ldg);
+		p->intx = 1;
+	}
+}
+
+/*
+ * The line reader is about to wait for the producer (invoice-gen upstream
+ * in a pipeline sharing the ledger): commit and write what the batch
+ * holds, so the others can take the ledger and the entries go on.
+ */
+static void
+post_idle(void *arg)
+{
+	struct post *p = arg;
+
+	if (p->intx || p->out.len > 0 || p->batch > 0) {
+		flush(p, 0);
+		out_flush();
+	}
 }
 
 struct plan {
@@ -1005,6 +1041,7 @@ post_one(struct stagein *s, void *arg)
 	size_t i, nl;
 	int emitted = 0, r;
 
+	txbegin(p);
 	if (doc_read(p, s, &d) < 0)
 		return;
 	ls = json_object_get(d.j, "lines");
@@ -1090,7 +1127,7 @@ post_one(struct stagein *s, void *arg)
 	else
 		p->dups++;
 	if (++p->batch >= POST_BATCH)
-		flush(p, 1);
+		flush(p, 0);
 done:
 	plan_free(&pl);
 }
@@ -1472,7 +1509,7 @@ payments(struct post *p)
 	    "date", "reference" };
 	static const struct rowin_spec spec = { names, 5, 31 };
 
-	ldg_begin(p->ldg);
+	txbegin(p);
 	rowin_each(&p->in, &spec, pay_row, p);
 	flush(p, 0);
 }
@@ -2030,8 +2067,8 @@ main(int argc, char **argv)
 		aging(&p);
 	} else {
 		si_init(&p.in, argc, argv, p.max_line, p.max_depth, &p.rej);
-		if (p.ldg != NULL)
-			ldg_begin(p.ldg);
+		p.in.lr.idle = post_idle;
+		p.in.lr.idle_arg = &p;
 		si_each(&p.in, post_one, &p);
 		flush(&p, 0);
 	}

@@ -162,3 +162,26 @@ ack() {
 	jq -e '.type == "payment" and .payment_reference == "ch_1"' "$T/out"
 	[ "$(sqlite3 "$T/l" 'SELECT count(*) FROM payment')" -eq 1 ]
 }
+
+@test "in a pipeline: no write lock held while the input is quiet; each pause commits and writes what came" {
+	mkfifo "$T/f"
+	ep "$T/f" >"$T/out" 2>"$T/err" &
+	BG=$!
+	exec 5>"$T/f"
+	head -n 1 "$D" >&5
+	# the first document's entries come out while the writer is quiet
+	for i in $(seq 200); do
+		[ -s "$T/out" ] && break
+		sleep 0.05
+	done
+	[ -s "$T/out" ]
+	# and the ledger is free for another stage meanwhile
+	run ig --busy-timeout 100 --issue testdata/rate/rated.expected.ndjson
+	expect_status 0
+	tail -n +2 "$D" >&5
+	exec 5>&-
+	wait "$BG"
+	# the same entries as a run over the whole file at once
+	same testdata/erp/journal.expected.ndjson "$T/out"
+	[ "$(sqlite3 "$T/l" "SELECT count(*) FROM posting WHERE state = 'pending'")" -eq 7 ]
+}

@@ -112,3 +112,32 @@ PY
 	# and nothing ran: no batch was read
 	[[ "$output" != *"meter-ingest"* ]]
 }
+
+@test "month-end as one pipeline sharing the ledger = the stages one after another" {
+	m=$T/m
+	scripts/gen-month --events 2000 --customers 30 --hours 24 "$m"
+	cut -f1 "$m/batches.txt" | sed "s|^|$m/|" | xargs cat >"$T/ev"
+	"$BIN/meter-ingest" --customers "$m/customers.ndjson" --ledger "$T/a" \
+	    --as-of 2026-11-02T00:00:00Z --rejects "$T/r" "$T/ev" >/dev/null 2>&1 || true
+	sqlite3 "$T/a" 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null
+	cp "$T/a" "$T/b"
+	agg() { "$BIN/meter-aggregate" --meters "$m/meters.json" --customers "$m/customers.ndjson" \
+	    --from 2026-10-15T00:00:00Z --to 2026-11-02T00:00:00Z --rejects "$T/r" --ledger "$1"; }
+	rt() { "$BIN/rate" --catalog "$m/catalog.json" --customers "$m/customers.ndjson" \
+	    --as-of 2026-11-02T01:00:00Z --rejects "$T/r" --ledger "$1"; }
+	iv() { "$BIN/invoice-gen" --entities "$m/entities.json" --tax "$m/tax.json" \
+	    --customers "$m/customers.ndjson" --as-of 2026-11-02T02:00:00Z --issue \
+	    --rejects "$T/r" --ledger "$1"; }
+	po() { "$BIN/erp-post" --accounts "$m/accounts.json" --as-of 2026-11-02T03:00:00Z \
+	    --rejects "$T/r" --ledger "$1"; }
+	agg "$T/a" 2>/dev/null >"$T/a1"
+	rt "$T/a" <"$T/a1" 2>/dev/null >"$T/a2"
+	iv "$T/a" <"$T/a2" 2>/dev/null >"$T/a3"
+	po "$T/a" <"$T/a3" 2>/dev/null >"$T/a4"
+	[ "$(wc -l <"$T/a3")" -eq 30 ]
+	set -o pipefail
+	agg "$T/b" 2>/dev/null | rt "$T/b" 2>/dev/null | iv "$T/b" 2>/dev/null |
+	    tee "$T/b3" | po "$T/b" 2>/dev/null >"$T/b4"
+	cmp "$T/a3" "$T/b3"
+	cmp "$T/a4" "$T/b4"
+}
