@@ -430,6 +430,13 @@ contract_charges(struct cload *ld, struct contract *c, json_t *ov)
 					    "'%s': %s cannot be overridden", k,
 					    mk);
 	}
+	if (ov == NULL || json_object_size(ov) == 0) {
+		/* the plan's charges as they are: share them */
+		c->charges = p->charges;
+		c->ncharges = p->ncharges;
+		c->shared = 1;
+		return;
+	}
 	c->charges = xcalloc(n ? n : 1, sizeof(*c->charges));
 	memcpy(base, ld->cf.where, sizeof(base));
 	for (i = 0; i < n; i++) {
@@ -695,7 +702,7 @@ contract_free(struct contract *c)
 {
 	size_t i;
 
-	for (i = 0; i < c->ncharges; i++)
+	for (i = 0; !c->shared && i < c->ncharges; i++)
 		charge_free(&c->charges[i]);
 	for (i = 0; i < c->ndiscounts; i++)
 		free(c->discounts[i].id);
@@ -703,7 +710,8 @@ contract_free(struct contract *c)
 		free(c->thresholds[i].id);
 	for (i = 0; i < c->ngrants; i++)
 		free(c->grants[i].id);
-	free(c->charges);
+	if (!c->shared)
+		free(c->charges);
 	free(c->discounts);
 	free(c->thresholds);
 	free(c->grants);

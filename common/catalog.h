@@ -97,9 +97,14 @@ struct contract {
 	char		*customer;
 	const struct plan *plan;
 	int64_t		 start, end;	/* end INT64_MAX: open */
-	/* the plan's charges with the overrides merged */
+	/*
+	 * The plan's charges with the overrides merged; without overrides
+	 * of charges, the plan's own array (shared: 10k contracts of one
+	 * plan would otherwise hold 10k copies of it).
+	 */
 	struct charge	*charges;
 	size_t		 ncharges;
+	int		 shared;	/* charges is the plan's */
 	int		 has_commit;
 	dec		 commit;
 	struct discount	*discounts;
