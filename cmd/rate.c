@@ -1459,56 +1459,72 @@ summary(struct rate *r)
 	buf_free(&b);
 }
 
+/*
+ * Bills are rated, recorded and written RATE_BATCH at a time: the batch's
+ * credit draws and alerts are committed in one transaction, and only then
+ * its lines, alerts and rejects written and its buffers freed.  So memory
+ * holds one batch's output, not the whole run's, and a run that dies has
+ * recorded and written the batches before the one in flight (a re-run
+ * writes the same lines and draws nothing twice).
+ */
+#define RATE_BATCH	1024
+
 static void
 run(struct rate *r)
 {
 	struct bill *b;
-	size_t i;
+	size_t i, lo = 0, hi;
 
 	si_each(&r->in, read_one, r);
 	if (r->windowed && r->customers_path != NULL)
 		enumerate(r);
 	if (r->nb > 0)
 		qsort(r->bv, r->nb, sizeof(*r->bv), bill_cmp);
-	for (i = 0; i < r->nb; i++)
-		rate_bill(r, r->bv[i]);
-
-	if (r->ldg != NULL) {
-		ldg_begin(r->ldg);
-		if (!r->preview)
-			grants_record(r);
-	}
-	for (i = 0; i < r->nb; i++) {
-		b = r->bv[i];
-		if (b->fail_code != NULL)
-			continue;
-		if (r->ldg != NULL && !r->preview &&
-		    has_grants(catalog_contracts(&r->cat, b->customer)))
-			credit_line(r, b);
-		alerts(r, b);
-	}
-	if (r->ldg != NULL)
-		ldg_commit(r->ldg);
-
-	/* durable: now the lines, the alerts and the rejects */
-	for (i = 0; i < r->nb; i++) {
-		b = r->bv[i];
-		if (b->fail_code != NULL) {
-			fail_bill(r, b);
-			continue;
+	do {
+		hi = r->nb - lo > RATE_BATCH ? lo + RATE_BATCH : r->nb;
+		for (i = lo; i < hi; i++)
+			rate_bill(r, r->bv[i]);
+		if (r->ldg != NULL) {
+			ldg_begin(r->ldg);
+			if (!r->preview && lo == 0)
+				grants_record(r);
 		}
-		r->nbills++;
-		r->nlines += b->nlines;
-		out_write(b->out.p, b->out.len);
-		if (r->alerts_fp != NULL) {
-			if (b->alerts.len > 0 && fwrite(b->alerts.p, 1,
-			    b->alerts.len, r->alerts_fp) != b->alerts.len)
-				die(EX_IOERR, "%s: %s", r->alerts_path,
-				    strerror(errno));
-		} else
-			out_write(b->alerts.p, b->alerts.len);
-	}
-	rej_flush(&r->rej);
+		for (i = lo; i < hi; i++) {
+			b = r->bv[i];
+			if (b->fail_code != NULL)
+				continue;
+			if (r->ldg != NULL && !r->preview &&
+			    has_grants(catalog_contracts(&r->cat, b->customer)))
+				credit_line(r, b);
+			alerts(r, b);
+		}
+		if (r->ldg != NULL)
+			ldg_commit(r->ldg);
+
+		/* durable: now the lines, the alerts and the rejects */
+		for (i = lo; i < hi; i++) {
+			b = r->bv[i];
+			if (b->fail_code != NULL) {
+				fail_bill(r, b);
+				continue;
+			}
+			r->nbills++;
+			r->nlines += b->nlines;
+			out_write(b->out.p, b->out.len);
+			if (r->alerts_fp != NULL) {
+				if (b->alerts.len > 0 && fwrite(b->alerts.p, 1,
+				    b->alerts.len, r->alerts_fp) !=
+				    b->alerts.len)
+					die(EX_IOERR, "%s: %s", r->alerts_path,
+					    strerror(errno));
+			} else
+				out_write(b->alerts.p, b->alerts.len);
+			buf_free(&b->out);
+			buf_free(&b->alerts);
+		}
+		rej_flush(&r->rej);
+		lo = hi;
+	} while (lo < r->nb);
 }
 
 static void

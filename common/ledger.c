@@ -364,6 +364,7 @@ struct ledger {
 	char		*path;
 	int		 busy_ms;
 	int		 intx;
+	int		 synced;	/* key state caught up in this transaction */
 	int64_t		 hot_max;
 	int64_t		 seq, seq0;	/* next acceptance sequence number */
 	struct hslot	*hot;
@@ -1014,30 +1015,41 @@ hot_refresh(struct ledger *l)
 	sqlite3_reset(st);
 }
 
-void
-ldg_begin(struct ledger *l)
+/*
+ * Under the write lock, before the first key of a transaction: another
+ * process may have appended to the key log, merged it or compacted the
+ * runs since our last batch, so catch up.  Only the stages that store
+ * usage pay for it: rate, invoice-gen and erp-post never load the keys
+ * (the hash of a 1M-key log alone is 50 MB).
+ */
+static void
+keys_sync(struct ledger *l)
 {
 	sqlite3_stmt *st;
 
+	if (l->synced)
+		return;
+	l->synced = 1;
+	if (l->st[S_SEQ_GET] == NULL)
+		return;
+	hot_refresh(l);
+	if (l->rgen != l->hgen) {
+		runs_load(l);
+		l->rgen = l->hgen;
+	}
+	st = l->st[S_SEQ_GET];
+	if (!ldg_step1(l, st, "reading the sequence"))
+		die(EX_CONFIG, "ledger '%s' has no sequence number", l->path);
+	l->seq = l->seq0 = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+}
+
+void
+ldg_begin(struct ledger *l)
+{
 	ldg_exec(l, "BEGIN IMMEDIATE", "starting a write transaction");
 	l->intx = 1;
-	/*
-	 * Another process may have appended to the key log, merged it or
-	 * compacted the runs since our last batch: catch up under the lock.
-	 */
-	if (l->st[S_SEQ_GET] != NULL) {
-		hot_refresh(l);
-		if (l->rgen != l->hgen) {
-			runs_load(l);
-			l->rgen = l->hgen;
-		}
-		st = l->st[S_SEQ_GET];
-		if (!ldg_step1(l, st, "reading the sequence"))
-			die(EX_CONFIG, "ledger '%s' has no sequence number",
-			    l->path);
-		l->seq = l->seq0 = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
-	}
+	l->synced = 0;
 }
 
 /*
@@ -1075,13 +1087,13 @@ ldg_commit(struct ledger *l)
 {
 	int rc;
 
-	if (l->seq != l->seq0) {
+	if (l->synced && l->seq != l->seq0) {
 		sqlite3_bind_int64(l->st[S_SEQ_SET], 1, l->seq);
 		ldg_step1(l, l->st[S_SEQ_SET], "saving the sequence");
 		sqlite3_reset(l->st[S_SEQ_SET]);
 		l->seq0 = l->seq;
 	}
-	if ((int64_t)l->hn >= l->hot_max)
+	if (l->synced && (int64_t)l->hn >= l->hot_max)
 		ldg_merge(l);
 	if ((rc = sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL)) !=
 	    SQLITE_OK)
@@ -1116,6 +1128,7 @@ ldg_usage_put(struct ledger *l, const struct ldg_usage *u, int64_t *orig_t)
 
 	if (!l->intx)
 		die(EX_SOFTWARE, "ledger: usage record outside a transaction");
+	keys_sync(l);
 	if ((h = hot_find(l, u->key)) != NULL) {
 		if (orig_t != NULL)
 			*orig_t = h->t;
