@@ -4,7 +4,8 @@
 #   make check      build and run the whole test suite
 #   make demo       build and run a generated month through every stage
 #   make tour       every stage on the hand-written testdata/, record by record
-#   make bench / make bench-aggregate   speed against the floor and peers
+#   make bench      every stage and the pipeline against the floor and peers
+#   make bench-ingest / make bench-aggregate   one stage in depth
 #   make check SANITIZE=1   the same under ASan+UBSan (CI does this too)
 #   make install PREFIX=/usr/local DESTDIR=...
 
@@ -45,7 +46,7 @@ else
 BINS	= $(CMDS:%=bin/%)
 endif
 
-.PHONY: all deps check unit demo tour bench bench-aggregate install uninstall clean
+.PHONY: all deps check unit demo tour bench bench-ingest bench-aggregate install uninstall clean
 all: deps $(BINS) $(UNITS)
 
 # Install the Debian packages we build against when they are missing.
@@ -84,7 +85,13 @@ demo: all
 tour: all
 	@sh scripts/tour
 
+# every stage and the month-end pipeline on 1M and 10M events, and the
+# aggregation against jq, miller, sqlite3, python3 and DuckDB (npm)
 bench: all
+	@sh scripts/deps bench
+	python3 scripts/bench
+
+bench-ingest: all
 	python3 scripts/bench-ingest
 
 # meter-aggregate against jq, miller, sqlite3, python3 and DuckDB (npm)
