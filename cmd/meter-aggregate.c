@@ -85,6 +85,7 @@ struct kset {
 struct worker {
 	pthread_t	 tid;
 	struct agg_tab	*tab;
+	int64_t		 day;		/* ledger rows: the event day counted */
 	struct jrec	 jr;
 	struct magg	*g;
 };
@@ -343,6 +344,18 @@ count_rows(struct worker *w, struct chunk *c)
 	memset(&ev, 0, sizeof(ev));
 	for (i = 0; i < c->n; i++) {
 		const struct crow *r = &rows[i];
+		const int64_t dns = 86400LL * 1000000000LL;
+		int64_t day = r->t / dns - (r->t % dns < 0);
+
+		/*
+		 * The scan goes by event day: a new day means no earlier
+		 * event is to come, so the gauges walk what they hold.
+		 */
+		if (day != w->day) {
+			if (w->day != INT64_MIN)
+				agg_fold(w->tab);
+			w->day = day;
+		}
 
 		ev.customer = d + r->customer;
 		ev.customer_len = r->customer_len;
@@ -537,6 +550,7 @@ workers_start(struct magg *g, struct worker *w, int n)
 	for (i = 0; i < n; i++) {
 		w[i].g = g;
 		w[i].tab = agg_new(&g->conf);
+		w[i].day = INT64_MIN;
 		jrec_init(&w[i].jr, g->max_depth);
 		if ((e = pthread_create(&w[i].tid, NULL, worker_main, &w[i]))
 		    != 0)

@@ -255,16 +255,46 @@ struct aslot {
 	uint32_t	 idx;		/* accumulator + 1; 0 is empty */
 };
 
+/*
+ * A gauge point, packed: 41 bytes where the aligned struct took 64.  A
+ * series holds every point of its meter, customer and group (a weighted
+ * sum needs them in time order, and input comes in any order), so at 10M
+ * events this is most of meter-aggregate's memory.
+ */
 struct pt {
 	int64_t		 t;
 	unsigned char	 key[KEY_LEN];
-	dec		 v;
-};
+	dec_int		 c;		/* the value: coefficient */
+	unsigned char	 s;		/* and scale */
+} __attribute__((packed));
 
+static dec
+pt_v(const struct pt *p)
+{
+	dec v;
+
+	v.c = p->c;
+	v.s = p->s;
+	return v;
+}
+
+/*
+ * The points of one meter, customer and group not walked yet, and the
+ * walk so far: agg_fold() walks the points buffered (from input that
+ * comes in order of day) and frees them, agg_finish() the rest.
+ */
 struct series {
 	uint32_t	 cid, gid, mi;
 	struct pt	*p;
 	size_t		 n, cap;
+	/* the walk */
+	int		 have_p;	/* p is the period being walked */
+	int		 done;		/* past the window: no more periods */
+	struct tm_period per;
+	dec		 level, opening, num;
+	int64_t		 cur;
+	struct acc	*a;
+	uint64_t	 events;
 };
 
 /* What one meter takes from the event being counted. */
@@ -730,7 +760,8 @@ series_add(struct series *s, int64_t t, const unsigned char *key, dec v)
 	}
 	s->p[s->n].t = t;
 	memcpy(s->p[s->n].key, key, KEY_LEN);
-	s->p[s->n].v = v;
+	s->p[s->n].c = v.c;
+	s->p[s->n].s = (unsigned char)v.s;
 	s->n++;
 }
 
@@ -895,6 +926,8 @@ agg_merge(struct agg_tab *into, struct agg_tab *from)
 		    (s = from->series.t[i].val) == NULL)
 			continue;
 		d = series_get(into, cmap[s->cid], gmap[s->gid], s->mi);
+		if (s->have_p || d->have_p)
+			die(EX_SOFTWARE, "agg_merge: a folded gauge series");
 		if (d->n + s->n > d->cap) {
 			d->cap = d->n + s->n;
 			d->p = xreallocarray(d->p, d->cap, sizeof(*d->p));
@@ -942,86 +975,151 @@ wsum_step(const struct agg_tab *t, const struct series *s, dec *num,
 }
 
 static void
-series_walk(struct agg_tab *t, struct series *s)
+walk_open(struct series *s)
+{
+	s->opening = s->level;
+	s->num = DEC_ZERO;
+	s->cur = s->per.start;
+	s->a = NULL;
+	s->events = 0;
+}
+
+/* The period being walked is over: its weighted sum. */
+static void
+walk_close(struct agg_tab *t, struct series *s)
 {
 	const struct agg_conf *c = t->c;
 	const struct meter *m = &c->meters->v[s->mi];
+	struct tm_period *p = &s->per;
+
+	wsum_step(t, s, &s->num, s->level, p->end - s->cur);
+	if (selected(c, p->end) && (s->events > 0 ||
+	    dec_sign(s->level) != 0 || dec_sign(s->opening) != 0)) {
+		if (s->a == NULL)
+			s->a = acc_get(t, s->cid, s->gid, s->mi, p->start,
+			    p->end);
+		if (dec_div(s->num, dec_from_i64(p->end - p->start),
+		    m->precision, m->rounding, &s->a->val) != DEC_OK)
+			wsum_overflow(t, s);
+		s->a->hasval = 1;
+		s->a->gx = xmalloc(sizeof(*s->a->gx));
+		s->a->gx->opening = s->opening;
+		s->a->gx->closing = s->level;
+	}
+}
+
+/*
+ * The period after the one just closed, given the time of the next point
+ * (INT64_MAX: there is none): 0, or -1 when the walk is over.  Before the
+ * window the walk jumps, since the level holds.
+ */
+static int
+walk_next(struct agg_tab *t, struct series *s, int64_t next)
+{
+	const struct agg_conf *c = t->c;
 	const struct cust *ci = &t->cust[s->cid];
-	struct tm_period p, q;
-	dec level = DEC_ZERO, opening, num;
-	int64_t cur;
-	struct acc *a;
-	size_t i = 0;
-	uint64_t events;
+	struct tm_period q;
+
+	if (c->windowed && s->per.end >= c->to)
+		return -1;
+	if (next == INT64_MAX && (!c->windowed || c->to == INT64_MAX))
+		return -1;
+	if (period_next(c, ci, &s->per, &q) < 0)
+		return -1;
+	if (c->windowed && q.end <= c->from) {
+		if (next != INT64_MAX && next < c->from) {
+			if (next >= q.end && period_of(c, ci, next, &q) < 0)
+				return -1;
+		} else if (period_of(c, ci, c->from, &q) < 0)
+			return -1;
+	}
+	s->per = q;
+	walk_open(s);
+	return 0;
+}
+
+/* One point, in time order. */
+static void
+walk_point(struct agg_tab *t, struct series *s, const struct pt *x)
+{
+	const struct agg_conf *c = t->c;
+	const struct meter *m = &c->meters->v[s->mi];
+
+	if (s->done)
+		return;
+	if (!s->have_p) {
+		if (period_of(c, &t->cust[s->cid], x->t, &s->per) < 0)
+			die(EX_SOFTWARE, "no period for a gauge point");
+		s->have_p = 1;
+		walk_open(s);
+	}
+	while (x->t >= s->per.end) {
+		walk_close(t, s);
+		if (walk_next(t, s, x->t) < 0) {
+			s->done = 1;
+			return;
+		}
+	}
+	wsum_step(t, s, &s->num, s->level, x->t - s->cur);
+	s->cur = x->t;
+	if (m->increments) {
+		if (dec_add(s->level, pt_v(x), &s->level) != DEC_OK)
+			wsum_overflow(t, s);
+	} else
+		s->level = pt_v(x);
+	if (!selected(c, s->per.end))
+		return;
+	if (s->a == NULL)
+		s->a = acc_get(t, s->cid, s->gid, s->mi, s->per.start,
+		    s->per.end);
+	s->a->events++;
+	s->events++;
+	if (s->a->first == INT64_MAX)
+		s->a->first = x->t;
+	s->a->last = x->t;
+	s->a->lin += lin_of(x->key);
+}
+
+/* Walk the points buffered, in time order, and let them go. */
+static void
+walk_buffered(struct agg_tab *t, struct series *s)
+{
+	size_t i;
 
 	qsort(s->p, s->n, sizeof(*s->p), pt_cmp);
-	if (period_of(c, ci, s->p[0].t, &p) < 0)
-		die(EX_SOFTWARE, "no period for a gauge point");
-	for (;;) {
-		int sel = selected(c, p.end);
-
-		opening = level;
-		num = DEC_ZERO;
-		cur = p.start;
-		a = NULL;
-		events = 0;
-		for (; i < s->n && s->p[i].t < p.end; i++) {
-			wsum_step(t, s, &num, level, s->p[i].t - cur);
-			cur = s->p[i].t;
-			if (m->increments) {
-				if (dec_add(level, s->p[i].v, &level) !=
-				    DEC_OK)
-					wsum_overflow(t, s);
-			} else
-				level = s->p[i].v;
-			if (!sel)
-				continue;
-			if (a == NULL)
-				a = acc_get(t, s->cid, s->gid, s->mi, p.start,
-				    p.end);
-			a->events++;
-			events++;
-			if (a->first == INT64_MAX)
-				a->first = s->p[i].t;
-			a->last = s->p[i].t;
-			a->lin += lin_of(s->p[i].key);
-		}
-		wsum_step(t, s, &num, level, p.end - cur);
-		if (sel && (events > 0 || dec_sign(level) != 0 ||
-		    dec_sign(opening) != 0)) {
-			if (a == NULL)
-				a = acc_get(t, s->cid, s->gid, s->mi, p.start,
-				    p.end);
-			if (dec_div(num, dec_from_i64(p.end - p.start),
-			    m->precision, m->rounding, &a->val) != DEC_OK)
-				wsum_overflow(t, s);
-			a->hasval = 1;
-			a->gx = xmalloc(sizeof(*a->gx));
-			a->gx->opening = opening;
-			a->gx->closing = level;
-		}
-
-		/*
-		 * The next period that matters: none after the window's end;
-		 * without an end, none after the last point's period.
-		 */
-		if (c->windowed && p.end >= c->to)
-			break;
-		if (i == s->n && (!c->windowed || c->to == INT64_MAX))
-			break;
-		if (period_next(c, ci, &p, &q) < 0)
-			break;
-		if (c->windowed && q.end <= c->from) {
-			/* before the window: jump, the level holds */
-			if (i < s->n && s->p[i].t < c->from) {
-				if (s->p[i].t >= q.end &&
-				    period_of(c, ci, s->p[i].t, &q) < 0)
-					break;
-			} else if (period_of(c, ci, c->from, &q) < 0)
-				break;
-		}
-		p = q;
+	for (i = 0; i < s->n; i++)
+		walk_point(t, s, &s->p[i]);
+	s->n = 0;
+	if (s->cap > 64) {		/* a heavy day: give it back */
+		free(s->p);
+		s->p = NULL;
+		s->cap = 0;
 	}
+}
+
+/* The last points, then the periods after them the window asks for. */
+static void
+series_walk(struct agg_tab *t, struct series *s)
+{
+	walk_buffered(t, s);
+	if (!s->have_p || s->done)
+		return;
+	do
+		walk_close(t, s);
+	while (walk_next(t, s, INT64_MAX) == 0);
+	s->done = 1;
+}
+
+void
+agg_fold(struct agg_tab *t)
+{
+	struct series *s;
+	size_t i;
+
+	for (i = 0; i < t->series.cap; i++)
+		if (t->series.t[i].key != NULL &&
+		    (s = t->series.t[i].val) != NULL && s->n > 0)
+			walk_buffered(t, s);
 }
 
 /* ---- output ---- */

@@ -68,6 +68,14 @@ int		 agg_event(struct agg_tab *, const struct aev *, struct agg_err *);
  * both counted is combined later, by agg_finish.
  */
 void		 agg_merge(struct agg_tab *into, struct agg_tab *from);
+/*
+ * Walk the gauge points counted so far and free them: only when every
+ * event still to come is later than all of them (the ledger's scan, by
+ * event day, at each new day), and never on a table merged later.  It
+ * keeps a weighted sum's memory to a day of points instead of the whole
+ * window's; the result is the same.
+ */
+void		 agg_fold(struct agg_tab *);
 
 /* A finished aggregate, as written. */
 struct agg_out {

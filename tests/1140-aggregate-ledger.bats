@@ -111,3 +111,24 @@ both() {
 	expect_status 0
 	wait "$BG"
 }
+
+@test "gauges walked day by day from the ledger: heavy days, ties and levels as from NDJSON" {
+	# two customers, 20000 events over ten days: about a hundred gauge
+	# points a day each, walked and freed at each new day of the scan
+	python3 scripts/gen-events --seed 1141 --customers 2 --start 2026-10-25T00:00:00Z \
+	    --span 864000 --customers-out "$T/cust" 20000 >"$T/events"
+	# and two levels at the very same instant, the later key's must win
+	printf '%s\n' \
+	    '{"specversion":"1.0","id":"tie-a","source":"storage","type":"storage.gauge","subject":"sub-00000","time":"2026-10-30T12:00:00Z","data":{"gb":1}}' \
+	    '{"specversion":"1.0","id":"tie-b","source":"storage","type":"storage.gauge","subject":"sub-00000","time":"2026-10-30T12:00:00Z","data":{"gb":999}}' >>"$T/events"
+	"$BIN/meter-ingest" --customers "$T/cust" --ledger "$T/ledger.sqlite" \
+	    --as-of 2026-12-01T00:00:00Z --max-age 70d --rejects "$T/ir" \
+	    "$T/events" >"$T/usage" 2>/dev/null
+	for p in hour day month; do
+		both --customers "$T/cust" --period $p --from 2026-10-28T00:00:00Z --to 2026-11-05T00:00:00Z
+		cmp "$T/from-ledger" "$T/from-ndjson"
+	done
+	[ "$(jq -s 'map(select(.meter == "storage")) | length' "$T/from-ledger")" -ge 2 ]
+	both --customers "$T/cust" --period hour --from 2026-10-30T11:00:00Z --to 2026-10-30T13:00:00Z
+	cmp "$T/from-ledger" "$T/from-ndjson"
+}
