@@ -38,16 +38,19 @@
 
 /* What each input says, kept small: keys, amounts, links. */
 struct ragg {
-	char		*key, *customer, *meter, *lineage, *ps, *pe, *unit;
+	const char	*key;		/* the aggs table's copy */
+	char		*lineage;
+	const char	*customer, *meter, *ps, *pe, *unit;	/* interned */
 	dec		 quantity;
 	int64_t		 events;
 	int		 rated, found;	/* found: recomputed from usage too */
 };
 
 struct rline {
-	char		*key, *customer, *charge, *type, *currency, *lineage;
-	char		*ps, *pe;
-	char		**aggs;
+	const char	*key;		/* the rated table's copy */
+	char		*lineage;
+	const char	*customer, *charge, *type, *currency, *ps, *pe;
+	const char	**aggs;		/* the aggs table's copies, or interned */
 	size_t		 naggs;
 	dec		 amount, invoiced;
 	int		 seen;		/* on some document */
@@ -55,8 +58,8 @@ struct rline {
 };
 
 struct rdoc {
-	char		*number, *kind, *ikey, *ref, *entity, *customer;
-	char		*currency, *ps, *pe;
+	char		*number, *ikey, *ref;
+	const char	*kind, *entity, *customer, *currency, *ps, *pe;
 	int64_t		 version;
 	dec		 due, total, net, tax, credit;
 	int		 posted;	/* document entries found */
@@ -66,13 +69,15 @@ struct rdoc {
 
 /* An invoice key's tax category, over all its documents. */
 struct rtax {
-	char		*ikey, *cat, *customer, *number, *currency, *rounding;
+	char		*ikey, *number;
+	const char	*cat, *customer, *currency, *rounding;
 	dec		 rate, base, tax;
 	int		 inclusive, minor;
 };
 
 struct rentry {
-	char		*id, *type, *number, *entity;
+	char		*id, *number;
+	const char	*type, *entity;
 	int64_t		 version;
 	dec		 debit, credit, receivable, revenue, tax;
 	int		 unknown_account, seen;
@@ -93,6 +98,12 @@ struct recon {
 	struct rej	 rej;
 
 	struct hmap	 aggs, rated, docs, entries, taxes;
+	/*
+	 * Strings many records share (customers, periods, charges,
+	 * currencies...), kept once: at 10k customers the rated lines alone
+	 * would hold a million copies.
+	 */
+	struct hmap	 strs;
 	struct rtax	**tv;
 	size_t		 nt;
 	const char	*confirmations_path;
@@ -146,6 +157,30 @@ static char *
 dupnull(const char *s)
 {
 	return s ? xstrdup(s) : NULL;
+}
+
+static const char *intern(struct recon *, const char *);
+
+/* An aggregate key a rated line names: the aggregate's own copy. */
+static const char *
+agg_key(struct recon *r, const char *k)
+{
+	struct ragg *a = hmap_get(&r->aggs, k);
+
+	return a != NULL ? a->key : intern(r, k);
+}
+
+static const char *
+intern(struct recon *r, const char *s)
+{
+	void **ref;
+
+	if (s == NULL)
+		return NULL;
+	ref = hmap_ref(&r->strs, s, strlen(s));
+	if (*ref == NULL)
+		*ref = xstrdup(s);
+	return *ref;
 }
 
 static dec
@@ -317,13 +352,13 @@ read_agg(struct stagein *s, void *arg)
 	if (*ref != NULL)
 		return;
 	a = xcalloc(1, sizeof(*a));
-	a->key = xstrdup(js(j, "key"));
-	a->customer = dupnull(js(j, "customer"));
-	a->meter = dupnull(js(j, "meter"));
+	a->key = hmap_slot_key(ref);
+	a->customer = intern(r, js(j, "customer"));
+	a->meter = intern(r, js(j, "meter"));
 	a->lineage = dupnull(js(j, "lineage"));
-	a->ps = dupnull(js(j, "period_start"));
-	a->pe = dupnull(js(j, "period_end"));
-	a->unit = dupnull(js(j, "period"));
+	a->ps = intern(r, js(j, "period_start"));
+	a->pe = intern(r, js(j, "period_end"));
+	a->unit = intern(r, js(j, "period"));
 	a->quantity = jd(j, "quantity");
 	if (jrec_int(&s->jr, json_object_get(j, "events"), 0, INT64_MAX,
 	    &a->events) < 0)
@@ -354,14 +389,14 @@ read_rated(struct stagein *s, void *arg)
 	if (*ref != NULL)
 		return;
 	l = xcalloc(1, sizeof(*l));
-	l->key = xstrdup(js(j, "key"));
-	l->customer = dupnull(js(j, "customer"));
-	l->charge = dupnull(js(j, "charge"));
-	l->type = dupnull(js(j, "line_type"));
-	l->currency = dupnull(js(j, "currency"));
+	l->key = hmap_slot_key(ref);
+	l->customer = intern(r, js(j, "customer"));
+	l->charge = intern(r, js(j, "charge"));
+	l->type = intern(r, js(j, "line_type"));
+	l->currency = intern(r, js(j, "currency"));
 	l->lineage = dupnull(js(j, "lineage"));
-	l->ps = dupnull(js(j, "period_start"));
-	l->pe = dupnull(js(j, "period_end"));
+	l->ps = intern(r, js(j, "period_start"));
+	l->pe = intern(r, js(j, "period_end"));
 	l->amount = jd(j, "amount");
 	l->invoiced = (dec){ 0, l->amount.s };
 	if (l->type == NULL || strcmp(l->type, "credit") != 0)
@@ -370,7 +405,8 @@ read_rated(struct stagein *s, void *arg)
 	l->aggs = xcalloc(json_array_size(v) + 1, sizeof(*l->aggs));
 	json_array_foreach(v, i, e)
 		if (json_is_string(e))
-			l->aggs[l->naggs++] = xstrdup(json_string_value(e));
+			l->aggs[l->naggs++] = agg_key(r,
+			    json_string_value(e));
 	*ref = l;
 	r->rv = xreallocarray(r->rv, r->nr + 1, sizeof(*r->rv));
 	r->rv[r->nr++] = l;
@@ -419,11 +455,11 @@ doc_taxes(struct recon *r, const struct rdoc *d, json_t *j)
 		if ((t = *ref) == NULL) {
 			t = xcalloc(1, sizeof(*t));
 			t->ikey = xstrdup(d->ikey);
-			t->cat = dupnull(js(e, "category"));
-			t->customer = dupnull(d->customer);
+			t->cat = intern(r, js(e, "category"));
+			t->customer = d->customer;
 			t->number = xstrdup(d->ref ? d->ref : d->number);
-			t->currency = dupnull(d->currency);
-			t->rounding = dupnull(js(e, "rounding"));
+			t->currency = d->currency;
+			t->rounding = intern(r, js(e, "rounding"));
 			t->rate = jd(e, "rate");
 			t->inclusive = json_is_true(json_object_get(e,
 			    "inclusive"));
@@ -460,14 +496,14 @@ read_doc(struct stagein *s, void *arg)
 		return;
 	d = xcalloc(1, sizeof(*d));
 	d->number = xstrdup(js(j, "number"));
-	d->kind = xstrdup(kind);
+	d->kind = intern(r, kind);
 	d->ikey = dupnull(js(j, "invoice_key"));
 	d->ref = dupnull(js(j, "references"));
-	d->entity = dupnull(js(json_object_get(j, "entity"), "id"));
-	d->customer = dupnull(js(json_object_get(j, "customer"), "id"));
-	d->currency = dupnull(js(j, "currency"));
-	d->ps = dupnull(js(j, "period_start"));
-	d->pe = dupnull(js(j, "period_end"));
+	d->entity = intern(r, js(json_object_get(j, "entity"), "id"));
+	d->customer = intern(r, js(json_object_get(j, "customer"), "id"));
+	d->currency = intern(r, js(j, "currency"));
+	d->ps = intern(r, js(j, "period_start"));
+	d->pe = intern(r, js(j, "period_end"));
 	v = json_object_get(j, "version");
 	if (jrec_int(&s->jr, v, 0, INT32_MAX, &d->version) < 0)
 		d->version = 0;
@@ -505,9 +541,9 @@ read_entry(struct stagein *s, void *arg)
 	doc = json_object_get(j, "document");
 	en = xcalloc(1, sizeof(*en));
 	en->id = xstrdup(js(j, "id"));
-	en->type = dupnull(js(j, "type"));
+	en->type = intern(r, js(j, "type"));
 	en->number = dupnull(js(doc, "number"));
-	en->entity = dupnull(js(j, "entity"));
+	en->entity = intern(r, js(j, "entity"));
 	if (jrec_int(&s->jr, json_object_get(doc, "version"), 0, INT32_MAX,
 	    &en->version) < 0)
 		en->version = 0;
@@ -546,9 +582,7 @@ read_entry(struct stagein *s, void *arg)
 	if ((old = *ref) != NULL) {
 		old->seen++;	/* the same entry twice in the journal */
 		free(en->id);
-		free(en->type);
 		free(en->number);
-		free(en->entity);
 		free(en->bad_account);
 		free(en);
 		return;
@@ -1218,53 +1252,30 @@ explain(struct recon *r)
 static void
 free_all(struct recon *r)
 {
-	size_t i, j;
+	size_t i;
 
 	for (i = 0; i < r->na; i++) {
-		free(r->av[i]->key);
-		free(r->av[i]->customer);
-		free(r->av[i]->meter);
 		free(r->av[i]->lineage);
-		free(r->av[i]->ps);
-		free(r->av[i]->pe);
-		free(r->av[i]->unit);
 		free(r->av[i]);
 	}
 	for (i = 0; i < r->nr; i++) {
 		struct rline *l = r->rv[i];
 
-		for (j = 0; j < l->naggs; j++)
-			free(l->aggs[j]);
 		free(l->aggs);
-		free(l->key);
-		free(l->customer);
-		free(l->charge);
-		free(l->type);
-		free(l->currency);
 		free(l->lineage);
-		free(l->ps);
-		free(l->pe);
 		free(l);
 	}
 	for (i = 0; i < r->nd; i++) {
 		struct rdoc *d = r->dv[i];
 
 		free(d->number);
-		free(d->kind);
 		free(d->ikey);
 		free(d->ref);
-		free(d->entity);
-		free(d->customer);
-		free(d->currency);
-		free(d->ps);
-		free(d->pe);
 		free(d);
 	}
 	for (i = 0; i < r->ne; i++) {
 		free(r->ev[i]->id);
-		free(r->ev[i]->type);
 		free(r->ev[i]->number);
-		free(r->ev[i]->entity);
 		free(r->ev[i]->bad_account);
 		free(r->ev[i]);
 	}
@@ -1283,15 +1294,14 @@ free_all(struct recon *r)
 	hmap_free(&r->totals);
 	for (i = 0; i < r->nt; i++) {
 		free(r->tv[i]->ikey);
-		free(r->tv[i]->cat);
-		free(r->tv[i]->customer);
 		free(r->tv[i]->number);
-		free(r->tv[i]->currency);
-		free(r->tv[i]->rounding);
 		free(r->tv[i]);
 	}
 	free(r->tv);
 	hmap_free(&r->taxes);
+	for (i = 0; i < r->strs.cap; i++)
+		free(r->strs.t[i].val);
+	hmap_free(&r->strs);
 }
 
 static void
@@ -1581,7 +1591,7 @@ main(int argc, char **argv)
 		hmap_init(&r.acc.by_entity);
 	if (r.ledger_path != NULL)
 		r.ldg = ldg_open(ldg_path(r.ledger_path), LDG_BUSY_MS,
-		    LDG_EXISTING);
+		    LDG_EXISTING | LDG_SCAN);
 	if (r.rejects_path == NULL)
 		r.rejects_path = rejects_default =
 		    rej_default_path(ldg_path(r.ledger_path));
@@ -1592,6 +1602,7 @@ main(int argc, char **argv)
 	hmap_init(&r.entries);
 	hmap_init(&r.totals);
 	hmap_init(&r.taxes);
+	hmap_init(&r.strs);
 	if (r.aggregates_path != NULL)
 		read_file(&r, r.aggregates_path, read_agg);
 	if (r.rated_path != NULL)

@@ -128,6 +128,13 @@ hmap_ref(struct hmap *m, const char *k, size_t n)
 	return &e->val;
 }
 
+const char *
+hmap_slot_key(void **ref)
+{
+	return ((struct hmap_ent *)(void *)((char *)ref -
+	    offsetof(struct hmap_ent, val)))->key;
+}
+
 void *
 hmap_put(struct hmap *m, const char *k, void *v)
 {

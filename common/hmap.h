@@ -30,6 +30,12 @@ void	*hmap_putn(struct hmap *, const char *, size_t, void *);
 void	*hmap_put(struct hmap *, const char *, void *);
 /* The value slot of a key, inserted with NULL when absent: one probe. */
 void	**hmap_ref(struct hmap *, const char *, size_t);
+/*
+ * The table's own copy of the key of a slot hmap_ref() returned: valid,
+ * at the same address, until hmap_free(), so a value can name itself
+ * with it instead of a copy of its own.
+ */
+const char *hmap_slot_key(void **);
 uint64_t hmap_hash(const char *, size_t);
 
 #endif

@@ -609,6 +609,8 @@ ldg_open(const char *path, int busy_ms, int flags)
 	     * by several batches in between is copied into the database once.
 	     */
 	    "PRAGMA wal_autocheckpoint = 16384", "setting pragmas");
+	if (flags & LDG_SCAN)
+		ldg_exec(l, "PRAGMA cache_size = -2048", "setting pragmas");
 	ldg_migrate(l);
 	for (i = 0; i < S_NSTMT; i++) {
 		if (sql_text[i] == NULL)
