@@ -2258,7 +2258,7 @@ main(int argc, char **argv)
 		fx_load(&g);
 	if (g.ledger_path != NULL)
 		g.ldg = ldg_open(ldg_path(g.ledger_path), g.busy_ms,
-		    g.replay || g.void_number ? LDG_EXISTING : 0);
+		    LDG_LEAN | (g.replay || g.void_number ? LDG_EXISTING : 0));
 	if (g.rejects_path == NULL)
 		g.rejects_path = rejects_default =
 		    rej_default_path(ldg_path(g.ledger_path));

@@ -670,7 +670,7 @@ count_ledger(struct magg *g)
 
 	struct worker w[MAXJOBS];
 
-	g->ldg = ldg_open(g->ledger_path, g->busy_ms, LDG_EXISTING | LDG_SCAN);
+	g->ldg = ldg_open(g->ledger_path, g->busy_ms, LDG_EXISTING | LDG_LEAN);
 	g->pruned_before = ldg_pruned_before(g->ldg);
 	/*
 	 * A period ending after --from starts at most one period length

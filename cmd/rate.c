@@ -40,9 +40,9 @@
 
 /* One aggregate read. */
 struct agg {
-	char		*customer, *meter;
-	json_t		*group;
-	char		*gtext;		/* the group, canonical JSON */
+	const char	*customer, *meter;	/* interned */
+	json_t		*group;		/* shared by the aggregates of a group */
+	const char	*gtext;		/* the group, canonical JSON, interned */
 	enum tm_unit	 unit;
 	int64_t		 ps, pe;
 	dec		 qty;
@@ -106,6 +106,11 @@ struct rate {
 
 	struct hmap	 keys;		/* aggregate key -> struct agg * */
 	struct hmap	 bills;		/* customer \0 ps -> struct bill * */
+	/*
+	 * What aggregates share, kept once: customer and meter names and
+	 * group texts (string -> copy), and groups (text -> json_t *).
+	 */
+	struct hmap	 strs, groups;
 	struct bill	**bv;
 	size_t		 nb;
 
@@ -210,12 +215,17 @@ same_agg(const struct agg *a, const struct agg *b)
 static void
 agg_free(struct agg *a)
 {
-	free(a->customer);
-	free(a->meter);
-	free(a->gtext);
-	if (a->group != NULL)
-		json_decref(a->group);
 	free(a);
+}
+
+static const char *
+intern(struct rate *r, const char *s)
+{
+	void **ref = hmap_ref(&r->strs, s, strlen(s));
+
+	if (*ref == NULL)
+		*ref = xstrdup(s);
+	return *ref;
 }
 
 static struct bill *
@@ -405,11 +415,14 @@ read_one(struct stagein *s, void *arg)
 	}
 	jw_init(&w, &gb);
 	jw_json(&w, v, jr);
-	a.gtext = xstrdup(buf_cstr(&gb));
+	a.gtext = intern(r, buf_cstr(&gb));
 	buf_free(&gb);
-	a.customer = xstrdup(cust);
-	a.meter = xstrdup(meter);
-	a.group = json_incref(v);
+	a.customer = intern(r, cust);
+	a.meter = intern(r, meter);
+	ref = hmap_ref(&r->groups, a.gtext, strlen(a.gtext));
+	if (*ref == NULL)
+		*ref = json_incref(v);
+	a.group = *ref;
 
 	/* the same aggregate twice: a duplicate, or a conflict */
 	ref = hmap_ref(&r->keys, (const char *)a.key, KEY_LEN);
@@ -477,10 +490,7 @@ read_one(struct stagein *s, void *arg)
 	r->rated++;
 	return;
 drop:
-	free(a.customer);
-	free(a.meter);
-	free(a.gtext);
-	json_decref(a.group);
+	return;
 }
 
 /* ---- rating a bill ---- */
@@ -1545,6 +1555,13 @@ free_all(struct rate *r)
 			agg_free(r->keys.t[i].val);
 	hmap_free(&r->keys);
 	hmap_free(&r->bills);
+	for (i = 0; i < r->strs.cap; i++)
+		free(r->strs.t[i].val);
+	hmap_free(&r->strs);
+	for (i = 0; i < r->groups.cap; i++)
+		if (r->groups.t[i].val != NULL)
+			json_decref(r->groups.t[i].val);
+	hmap_free(&r->groups);
 }
 
 int
@@ -1682,7 +1699,8 @@ main(int argc, char **argv)
 					    c->charges[j].id, c->plan->id);
 		}
 	if (r.ledger_path != NULL)
-		r.ldg = ldg_open(ldg_path(r.ledger_path), r.busy_ms, 0);
+		r.ldg = ldg_open(ldg_path(r.ledger_path), r.busy_ms,
+		    LDG_LEAN);
 	if (r.rejects_path == NULL)
 		r.rejects_path = rejects_default =
 		    rej_default_path(ldg_path(r.ledger_path));
@@ -1695,6 +1713,8 @@ main(int argc, char **argv)
 	    "again writes the same lines; credits are not drawn twice");
 	hmap_init(&r.keys);
 	hmap_init(&r.bills);
+	hmap_init(&r.strs);
+	hmap_init(&r.groups);
 	si_init(&r.in, argc, argv, r.max_line, r.max_depth, &r.rej);
 
 	run(&r);

@@ -1591,7 +1591,7 @@ main(int argc, char **argv)
 		hmap_init(&r.acc.by_entity);
 	if (r.ledger_path != NULL)
 		r.ldg = ldg_open(ldg_path(r.ledger_path), LDG_BUSY_MS,
-		    LDG_EXISTING | LDG_SCAN);
+		    LDG_EXISTING | LDG_LEAN);
 	if (r.rejects_path == NULL)
 		r.rejects_path = rejects_default =
 		    rej_default_path(ldg_path(r.ledger_path));

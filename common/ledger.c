@@ -609,7 +609,7 @@ ldg_open(const char *path, int busy_ms, int flags)
 	     * by several batches in between is copied into the database once.
 	     */
 	    "PRAGMA wal_autocheckpoint = 16384", "setting pragmas");
-	if (flags & LDG_SCAN)
+	if (flags & LDG_LEAN)
 		ldg_exec(l, "PRAGMA cache_size = -2048", "setting pragmas");
 	ldg_migrate(l);
 	for (i = 0; i < S_NSTMT; i++) {

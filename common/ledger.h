@@ -38,10 +38,11 @@ const char	*ldg_path(const char *opt);
  */
 #define LDG_EXISTING	0x1	/* do not create: a missing ledger is 66 */
 /*
- * The caller reads the ledger mostly in one pass (a scan, a report): a
- * page cache of 2 MiB instead of 16, which only a writer's batches use.
+ * The caller reads the ledger in one pass (a scan, a report) or writes a
+ * few rows a record (rate, invoice-gen): a page cache of 2 MiB instead of
+ * 16, which meter-ingest's batches of usage records use.
  */
-#define LDG_SCAN	0x2
+#define LDG_LEAN	0x2
 struct ledger	*ldg_open(const char *path, int busy_ms, int flags);
 void		 ldg_close(struct ledger *);
 void		 ldg_set_hot_keys(struct ledger *, int64_t);
