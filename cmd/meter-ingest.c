@@ -45,7 +45,7 @@
 
 #define MAX_ID		256	/* bytes in id, type, subject */
 #define MAX_SOURCE	1024
-#define BATCH_DEFAULT	50000
+#define BATCH_DEFAULT	16384
 #define BATCH_NS	(1 * TM_NS_PER_SEC)
 #define RING_SLOTS	16384
 
@@ -997,7 +997,7 @@ main(int argc, char **argv)
 		cust_load(&g.cust, g.customers_path);
 	g.ledger_path = ldg_path(g.ledger_path);
 	g.ldg = ldg_open(g.ledger_path, g.busy_ms,
-	    replay || prune ? LDG_EXISTING : 0);
+	    LDG_LEAN | (replay || prune ? LDG_EXISTING : 0));
 	g.pruned_before = ldg_pruned_before(g.ldg);
 	if (g.hot_keys)
 		ldg_set_hot_keys(g.ldg, g.hot_keys);

@@ -25,7 +25,7 @@
 #define LDG_ENV		"METER_LEDGER"
 #define LDG_KEYLEN	16		/* BLAKE2b-128 */
 #define LDG_BUSY_MS	10000
-#define LDG_HOT_KEYS	500000		/* usage-to-cash(5), "key index" */
+#define LDG_HOT_KEYS	250000		/* usage-to-cash(5), "key index" */
 
 struct ledger;
 
@@ -38,9 +38,10 @@ const char	*ldg_path(const char *opt);
  */
 #define LDG_EXISTING	0x1	/* do not create: a missing ledger is 66 */
 /*
- * The caller reads the ledger in one pass (a scan, a report) or writes a
- * few rows a record (rate, invoice-gen): a page cache of 2 MiB instead of
- * 16, which meter-ingest's batches of usage records use.
+ * The caller appends (meter-ingest), reads the ledger in one pass (a
+ * scan, a report) or writes a few rows a record (rate, invoice-gen): a
+ * page cache of 2 MiB instead of 16, which erp-post's postings, at random
+ * places of their table, use.
  */
 #define LDG_LEAN	0x2
 struct ledger	*ldg_open(const char *path, int busy_ms, int flags);
