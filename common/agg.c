@@ -1086,6 +1086,8 @@ walk_buffered(struct agg_tab *t, struct series *s)
 {
 	size_t i;
 
+	if (s->n == 0)
+		return;		/* p may be NULL, which qsort must not get */
 	qsort(s->p, s->n, sizeof(*s->p), pt_cmp);
 	for (i = 0; i < s->n; i++)
 		walk_point(t, s, &s->p[i]);
