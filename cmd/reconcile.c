@@ -29,6 +29,8 @@
 #include "jw.h"
 #include "keys.h"
 #include "ledger.h"
+#include "meters.h"
+#include "pack.h"
 #include "out.h"
 #include "recfmt.h"
 #include "reject.h"
@@ -1199,13 +1201,172 @@ explain_posting(const char *id, const char *number, const char *state,
 	return 0;
 }
 
+/*
+ * The events under a document's aggregates: for each meter and period of
+ * its aggregates, the ledger's usage records of the customer that the
+ * meter counts.  Their keys must sum to the lineages of the meter's
+ * aggregates of that period (all groups): the proof that the aggregates
+ * are those events, no more and no fewer.
+ */
+#define EXPLAIN_EVENTS	5	/* events shown per meter and period */
+
+struct evwin {
+	const char	*meter, *ps;	/* interned */
+	const struct meter *m;
+	int64_t		 from, to;
+	lin_t		 want, got;
+	uint64_t	 n, naggs;
+	struct buf	 shown;
+	int		 printed;
+};
+
+struct evscan {
+	const char	*customer;
+	struct evwin	*w;
+	size_t		 nw;
+};
+
+static int
+ev_counts(const struct meter *m, const struct ldg_usage *u)
+{
+	struct pk_val v;
+	size_t i;
+
+	for (i = 0; i < m->ntypes; i++)
+		if (strlen(m->types[i]) == u->type_len &&
+		    memcmp(m->types[i], u->type, u->type_len) == 0)
+			break;
+	if (i == m->ntypes)
+		return 0;
+	return m->field == NULL ||
+	    pk_get(u->data, u->datalen, m->field, &v) == 1;
+}
+
+static int
+ev_one(const struct ldg_usage *u, void *arg)
+{
+	struct evscan *x = arg;
+	char t[TM_FMTMAX], hex[KEY_HEXLEN];
+	size_t i;
+
+	if (strlen(x->customer) != u->customer_len ||
+	    memcmp(x->customer, u->customer, u->customer_len) != 0)
+		return 0;
+	for (i = 0; i < x->nw; i++) {
+		struct evwin *w = &x->w[i];
+
+		if (u->t < w->from || u->t >= w->to || !ev_counts(w->m, u))
+			continue;
+		w->n++;
+		w->got += lin_of(u->key);
+		if (w->n > EXPLAIN_EVENTS)
+			continue;
+		tm_fmt(u->t, t, sizeof(t));
+		key_hex(u->key, KEY_LEN, hex);
+		buf_printf(&w->shown, "      event %s %s at %s, key %s\n",
+		    u->source ? u->source : "?", u->id ? u->id : "?", t, hex);
+	}
+	return 0;
+}
+
+static lin_t
+lin_hex(const char *h)
+{
+	unsigned char k[KEY_LEN];
+
+	if (h == NULL || strlen(h) != 2 * KEY_LEN ||
+	    key_unhex(h, k, KEY_LEN) < 0)
+		return 0;
+	return lin_of(k);
+}
+
+/* The windows of document d's aggregates, their events counted. */
+static void
+explain_scan(struct recon *r, const struct rdoc *d, struct evscan *x,
+    struct meters *ms)
+{
+	int64_t from = INT64_MAX, to = INT64_MIN;
+	const char *why;
+	size_t i, j, k;
+
+	for (i = 0; i < r->nr; i++) {
+		struct rline *l = r->rv[i];
+
+		if (!l->seen || l->customer != d->customer || l->ps != d->ps)
+			continue;
+		for (j = 0; j < l->naggs; j++) {
+			struct ragg *g = hmap_get(&r->aggs, l->aggs[j]);
+			struct evwin *w;
+
+			if (g == NULL || g->meter == NULL || g->ps == NULL ||
+			    g->pe == NULL)
+				continue;
+			for (k = 0; k < x->nw; k++)
+				if (x->w[k].meter == g->meter &&
+				    x->w[k].ps == g->ps)
+					break;
+			if (k < x->nw)
+				continue;
+			x->w = xreallocarray(x->w, x->nw + 1, sizeof(*x->w));
+			w = memset(&x->w[x->nw], 0, sizeof(*w));
+			w->meter = g->meter;
+			w->ps = g->ps;
+			for (k = 0; k < ms->n; k++)
+				if (strcmp(ms->v[k].name, g->meter) == 0)
+					w->m = &ms->v[k];
+			if (w->m == NULL ||
+			    tm_parse(g->ps, strlen(g->ps), &w->from, &why) < 0 ||
+			    tm_parse(g->pe, strlen(g->pe), &w->to, &why) < 0)
+				continue;	/* not a meter of --meters */
+			for (k = 0; k < r->na; k++)
+				if (r->av[k]->customer == d->customer &&
+				    r->av[k]->meter == g->meter &&
+				    r->av[k]->ps == g->ps) {
+					w->want += lin_hex(r->av[k]->lineage);
+					w->naggs++;
+				}
+			if (w->from < from)
+				from = w->from;
+			if (w->to > to)
+				to = w->to;
+			x->nw++;
+		}
+	}
+	x->customer = d->customer;
+	if (x->nw > 0)
+		ldg_usage_scan(r->ldg, from, to, ev_one, x);
+}
+
+static void
+explain_events(struct buf *o, struct evwin *w)
+{
+	if (w->printed) {
+		buf_printf(o, "      (its events: above)\n");
+		return;
+	}
+	w->printed = 1;
+	buf_printf(o, "      events of meter %s from %s: %" PRIu64 " in the "
+	    "ledger; their keys sum to the lineages of its %" PRIu64
+	    " aggregate%s of the period: %s\n", w->meter, w->ps, w->n,
+	    w->naggs, w->naggs == 1 ? "" : "s",
+	    w->got == w->want ? "yes" : "NO");
+	buf_add(o, w->shown.p, w->shown.len);
+	if (w->n > EXPLAIN_EVENTS)
+		buf_printf(o, "      ... and %" PRIu64 " more\n",
+		    w->n - EXPLAIN_EVENTS);
+}
+
 static void
 explain(struct recon *r)
 {
 	struct rdoc *d = hmap_get(&r->docs, r->explain);
 	struct buf *o = &r->out;
+	struct evscan x = { NULL, NULL, 0 };
+	struct meters ms;
 	size_t i, j, k;
 	char a[DEC_FMTMAX];
+
+	memset(&ms, 0, sizeof(ms));
 
 	if (d == NULL)
 		die(EX_DATAERR, "--explain %s: no such document in --invoices",
@@ -1214,12 +1375,16 @@ explain(struct recon *r)
 	buf_printf(o, "%s %s of %s, %s .. %s, amount due %s %s%s%s\n",
 	    d->kind, d->number, d->customer, d->ps, d->pe, a, d->currency,
 	    d->ref ? ", correcting " : "", d->ref ? d->ref : "");
+	if (r->ldg != NULL && r->meters_path != NULL) {
+		meters_load(&ms, r->meters_path);
+		explain_scan(r, d, &x, &ms);
+	}
 	for (i = 0; i < r->nr; i++) {
 		struct rline *l = r->rv[i];
 
-		if (!l->seen || l->customer == NULL || d->customer == NULL ||
-		    strcmp(l->customer, d->customer) != 0 ||
-		    strcmp(l->ps ? l->ps : "", d->ps ? d->ps : "") != 0)
+		/* interned: the same text is the same pointer */
+		if (!l->seen || l->customer == NULL ||
+		    l->customer != d->customer || l->ps != d->ps)
 			continue;
 		dec_fmt(l->amount, a, sizeof(a));
 		buf_printf(o, "  rated line %s: %s %s %s, lineage %s\n",
@@ -1232,8 +1397,17 @@ explain(struct recon *r)
 			    "lineage %s\n", l->aggs[j], g && g->meter ?
 			    g->meter : "?", g && g->lineage ? g->lineage :
 			    "(not in --aggregates)");
+			for (k = 0; g != NULL && k < x.nw; k++)
+				if (x.w[k].meter == g->meter &&
+				    x.w[k].ps == g->ps && x.w[k].m != NULL)
+					explain_events(o, &x.w[k]);
 		}
 	}
+	for (k = 0; k < x.nw; k++)
+		buf_free(&x.w[k].shown);
+	free(x.w);
+	if (ms.path != NULL)
+		meters_free(&ms);
 	for (k = 0; k < r->ne; k++) {
 		struct rentry *e = r->ev[k];
 

@@ -258,3 +258,39 @@ codes() {
 	[ "$(codes)" = "confirmation_unknown_entry null" ]
 	[ "$(jq -r '"\(.line) \(.code)"' "$T/rj" | xargs)" = "2 invalid_csv 3 missing_field" ]
 }
+
+@test "--explain with --meters: each aggregate down to its events in the ledger, proven by their keys" {
+	m=$T/m
+	scripts/gen-month --events 3000 --customers 5 --hours 48 "$m"
+	cut -f1 "$m/batches.txt" | sed "s|^|$m/|" | xargs cat >"$T/ev"
+	"$BIN/meter-ingest" --customers "$m/customers.ndjson" --ledger "$T/l" \
+	    --as-of 2026-11-02T00:00:00Z --rejects "$T/r" "$T/ev" >"$T/usage" 2>/dev/null || true
+	"$BIN/meter-aggregate" --meters "$m/meters.json" --customers "$m/customers.ndjson" \
+	    --ledger "$T/l" --from 2026-10-15T00:00:00Z --to 2026-11-02T00:00:00Z \
+	    --rejects "$T/r" >"$T/a" 2>/dev/null
+	"$BIN/rate" --catalog "$m/catalog.json" --customers "$m/customers.ndjson" \
+	    --ledger "$T/l" --as-of 2026-11-02T01:00:00Z --rejects "$T/r" <"$T/a" >"$T/rt" 2>/dev/null
+	"$BIN/invoice-gen" --entities "$m/entities.json" --tax "$m/tax.json" \
+	    --customers "$m/customers.ndjson" --ledger "$T/l" --issue \
+	    --as-of 2026-11-02T02:00:00Z --rejects "$T/r" <"$T/rt" >"$T/inv" 2>/dev/null
+	doc=$(jq -r 'select(.customer.id == "cus_00000") | .number' "$T/inv")
+	x() { "$BIN/reconcile" --ledger "$T/l" --meters "$m/meters.json" \
+	    --aggregates "$T/a" --rated "$T/rt" --invoices "$T/inv" \
+	    --rejects "$T/r" --explain "$doc"; }
+	run x
+	expect_status 0
+	# the api_requests events: as many as the usage records of the type
+	n=$(jq -r 'select(.customer == "cus_00000" and .type == "api.request") | .id' "$T/usage" | wc -l)
+	[[ "$output" == *"events of meter api_requests from "*": $n in the ledger; their keys sum to the lineages of its 1 aggregate of the period: yes"* ]]
+	# tokens by model: three aggregates, one set of events
+	[[ "$output" == *"events of meter tokens_in from "*"aggregates of the period: yes"* ]]
+	[[ "$output" == *"(its events: above)"* ]]
+	[ "$(echo "$output" | grep -c '^      event ')" -ge 5 ]
+	! echo "$output" | grep -q ': NO$' || false
+	# an event accepted after the aggregation: the keys no longer add up
+	printf '%s\n' '{"specversion":"1.0","id":"late-1","source":"gw/us-east-1","type":"api.request","subject":"sub-00000","time":"2026-10-02T10:00:00Z","data":{"requests":3}}' >"$T/late"
+	"$BIN/meter-ingest" --customers "$m/customers.ndjson" --ledger "$T/l" \
+	    --as-of 2026-11-03T00:00:00Z --rejects "$T/r" "$T/late" >/dev/null 2>&1
+	run x
+	[[ "$output" == *"events of meter api_requests from "*": $((n + 1)) in the ledger; their keys sum to the lineages of its 1 aggregate of the period: NO"* ]]
+}
