@@ -106,6 +106,7 @@ struct recon {
 	 * would hold a million copies.
 	 */
 	struct hmap	 strs;
+	struct meters	 ms;		/* --meters, loaded when needed */
 	struct rtax	**tv;
 	size_t		 nt;
 	const char	*confirmations_path;
@@ -680,6 +681,74 @@ check_aggregates(struct recon *r)
 	}
 }
 
+static int ev_counts(const struct meter *, const struct ldg_usage *);
+
+/*
+ * Late usage: of the events an aggregate lacks, how many were accepted
+ * after the invoice of its customer and period was issued (the ledger
+ * records when).  Needs --invoices; 0 when there is no such invoice.
+ */
+struct latescan {
+	const char	*customer;
+	const struct meter *m;
+	int64_t		 issued;
+	uint64_t	 n;
+};
+
+static int
+late_one(const struct ldg_usage *u, void *arg)
+{
+	struct latescan *x = arg;
+
+	if (strlen(x->customer) == u->customer_len &&
+	    memcmp(x->customer, u->customer, u->customer_len) == 0 &&
+	    u->ingested > x->issued && ev_counts(x->m, u))
+		x->n++;
+	return 0;
+}
+
+static int
+doc_issued(const struct ldg_doc *d, void *arg)
+{
+	*(int64_t *)arg = d->issued;
+	return 1;
+}
+
+static uint64_t
+late_events(struct recon *r, const char *customer, const char *meter,
+    const char *ps, const char *pe, const char **number)
+{
+	struct latescan x = { customer, NULL, INT64_MIN, 0 };
+	const struct rdoc *d = NULL;
+	int64_t from, to;
+	const char *why;
+	size_t i;
+
+	for (i = 0; i < r->nd && d == NULL; i++)
+		if (strcmp(r->dv[i]->kind, "invoice") == 0 &&
+		    r->dv[i]->customer != NULL && r->dv[i]->ps != NULL &&
+		    strcmp(r->dv[i]->customer, customer) == 0 &&
+		    strcmp(r->dv[i]->ps, ps) == 0)
+			d = r->dv[i];
+	if (d == NULL || pe == NULL ||
+	    tm_parse(ps, strlen(ps), &from, &why) < 0 ||
+	    tm_parse(pe, strlen(pe), &to, &why) < 0)
+		return 0;
+	ldg_doc_by_number(r->ldg, d->number, doc_issued, &x.issued);
+	if (x.issued == INT64_MIN)
+		return 0;
+	if (r->ms.path == NULL)
+		meters_load(&r->ms, r->meters_path);
+	for (i = 0; i < r->ms.n; i++)
+		if (strcmp(r->ms.v[i].name, meter) == 0)
+			x.m = &r->ms.v[i];
+	if (x.m == NULL)
+		return 0;
+	ldg_usage_scan(r->ldg, from, to, late_one, &x);
+	*number = d->number;
+	return x.n;
+}
+
 /*
  * usage -> aggregates: meter-aggregate run again on the ledger for the
  * periods of the aggregates given; what it gives and they do not say is
@@ -726,14 +795,32 @@ usage_one(struct stagein *s, void *arg)
 	if (dec_cmp(a->quantity, q) != 0 || a->events != ev ||
 	    (a->lineage && js(j, "lineage") &&
 	    strcmp(a->lineage, js(j, "lineage")) != 0)) {
+		const char *number = NULL;
+		uint64_t late = 0;
+
 		snprintf(e1, sizeof(e1), "%" PRId64, ev);
 		snprintf(e2, sizeof(e2), "%" PRId64, a->events);
-		x.code = "aggregate_mismatch";
 		x.actual = a->quantity;
-		exception(r, &x, "aggregate %s (%s, meter %s): the ledger's "
-		    "usage gives %s events, the aggregate counted %s (events "
-		    "missing, doubled or late)", k, a->customer, a->meter, e1,
-		    e2);
+		if (ev > a->events && a->meter != NULL)
+			late = late_events(r, a->customer, a->meter, x.ps,
+			    x.pe, &number);
+		if (late > 0 && late == (uint64_t)(ev - a->events)) {
+			x.code = "late_usage";
+			x.document = number;
+			exception(r, &x, "aggregate %s (%s, meter %s): %"
+			    PRIu64 " event%s of the period accepted after "
+			    "invoice %s was issued; the ledger's usage gives "
+			    "%s events, the aggregate counted %s: rate the "
+			    "period again and invoice-gen issues a debit note",
+			    k, a->customer, a->meter, late, late == 1 ? "" :
+			    "s", number, e1, e2);
+		} else {
+			x.code = "aggregate_mismatch";
+			exception(r, &x, "aggregate %s (%s, meter %s): the "
+			    "ledger's usage gives %s events, the aggregate "
+			    "counted %s (events missing, doubled or late)", k,
+			    a->customer, a->meter, e1, e2);
+		}
 	}
 }
 
@@ -1476,6 +1563,8 @@ free_all(struct recon *r)
 	for (i = 0; i < r->strs.cap; i++)
 		free(r->strs.t[i].val);
 	hmap_free(&r->strs);
+	if (r->ms.path != NULL)
+		meters_free(&r->ms);
 }
 
 static void

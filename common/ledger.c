@@ -150,10 +150,10 @@ static const char *const sql_text[S_NSTMT] = {
 	    "version = excluded.version, cum = excluded.cum",
 	[S_DOC_PUT] = "INSERT INTO doc (number, entity, key, version, kind, "
 	    "issued, total, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-	[S_DOC_KEY] = "SELECT number, kind, version, record FROM doc "
-	    "WHERE key = ?1 ORDER BY version",
-	[S_DOC_NUM] = "SELECT number, kind, version, record, key FROM doc "
-	    "WHERE number = ?1",
+	[S_DOC_KEY] = "SELECT number, kind, version, record, key, issued "
+	    "FROM doc WHERE key = ?1 ORDER BY version",
+	[S_DOC_NUM] = "SELECT number, kind, version, record, key, issued "
+	    "FROM doc WHERE number = ?1",
 	[S_POST_GET] = "SELECT state, erp_ref, reason, record FROM posting "
 	    "WHERE id = ?1",
 	[S_POST_PUT] = "INSERT INTO posting (id, entity, number, state, "
@@ -173,8 +173,8 @@ static const char *const sql_text[S_NSTMT] = {
 	    "ON CONFLICT (number) DO UPDATE SET amount = excluded.amount, "
 	    "paid = excluded.paid, status = excluded.status, "
 	    "updated = excluded.updated",
-	[S_DOC_ALL] = "SELECT number, kind, version, record, key FROM doc "
-	    "ORDER BY key, version",
+	[S_DOC_ALL] = "SELECT number, kind, version, record, key, issued "
+	    "FROM doc ORDER BY key, version",
 };
 
 static const char schema_v1[] =
@@ -1628,9 +1628,9 @@ docs(struct ledger *l, sqlite3_stmt *st, int (*cb)(const struct ldg_doc *,
 		d.version = sqlite3_column_int64(st, 2);
 		d.record = (const char *)sqlite3_column_text(st, 3);
 		d.reclen = (size_t)sqlite3_column_bytes(st, 3);
-		if (sqlite3_column_count(st) > 4 &&
-		    sqlite3_column_bytes(st, 4) == LDG_KEYLEN)
+		if (sqlite3_column_bytes(st, 4) == LDG_KEYLEN)
 			d.key = sqlite3_column_blob(st, 4);
+		d.issued = sqlite3_column_int64(st, 5);
 		n++;
 		if (cb(&d, arg) != 0)
 			break;

@@ -259,7 +259,10 @@ codes() {
 	[ "$(jq -r '"\(.line) \(.code)"' "$T/rj" | xargs)" = "2 invalid_csv 3 missing_field" ]
 }
 
-@test "--explain with --meters: each aggregate down to its events in the ledger, proven by their keys" {
+# month: a generated month of five customers in $T/m, ingested into $T/l,
+# aggregated ($T/a), rated ($T/rt) and invoiced ($T/inv, issued at
+# 2026-11-02T02:00:00Z); the usage records in $T/usage
+month() {
 	m=$T/m
 	scripts/gen-month --events 3000 --customers 5 --hours 48 "$m"
 	cut -f1 "$m/batches.txt" | sed "s|^|$m/|" | xargs cat >"$T/ev"
@@ -273,6 +276,17 @@ codes() {
 	"$BIN/invoice-gen" --entities "$m/entities.json" --tax "$m/tax.json" \
 	    --customers "$m/customers.ndjson" --ledger "$T/l" --issue \
 	    --as-of 2026-11-02T02:00:00Z --rejects "$T/r" <"$T/rt" >"$T/inv" 2>/dev/null
+}
+
+# late AS_OF: an api.request of sub-00000 in October accepted at AS_OF
+late() {
+	printf '%s\n' '{"specversion":"1.0","id":"late-1","source":"gw/us-east-1","type":"api.request","subject":"sub-00000","time":"2026-10-02T10:00:00Z","data":{"requests":3}}' >"$T/late"
+	"$BIN/meter-ingest" --customers "$m/customers.ndjson" --ledger "$T/l" \
+	    --as-of "$1" --rejects "$T/r" "$T/late" >/dev/null 2>&1
+}
+
+@test "--explain with --meters: each aggregate down to its events in the ledger, proven by their keys" {
+	month
 	doc=$(jq -r 'select(.customer.id == "cus_00000") | .number' "$T/inv")
 	x() { "$BIN/reconcile" --ledger "$T/l" --meters "$m/meters.json" \
 	    --aggregates "$T/a" --rated "$T/rt" --invoices "$T/inv" \
@@ -288,9 +302,40 @@ codes() {
 	[ "$(echo "$output" | grep -c '^      event ')" -ge 5 ]
 	! echo "$output" | grep -q ': NO$' || false
 	# an event accepted after the aggregation: the keys no longer add up
-	printf '%s\n' '{"specversion":"1.0","id":"late-1","source":"gw/us-east-1","type":"api.request","subject":"sub-00000","time":"2026-10-02T10:00:00Z","data":{"requests":3}}' >"$T/late"
-	"$BIN/meter-ingest" --customers "$m/customers.ndjson" --ledger "$T/l" \
-	    --as-of 2026-11-03T00:00:00Z --rejects "$T/r" "$T/late" >/dev/null 2>&1
+	late 2026-11-03T00:00:00Z
 	run x
 	[[ "$output" == *"events of meter api_requests from "*": $((n + 1)) in the ledger; their keys sum to the lineages of its 1 aggregate of the period: NO"* ]]
+}
+
+@test "late usage: events accepted after the period's invoice was issued have their own code" {
+	month
+	doc=$(jq -r 'select(.customer.id == "cus_00000") | .number' "$T/inv")
+	rcm() { "$BIN/reconcile" --ledger "$T/l" --meters "$m/meters.json" \
+	    --customers "$m/customers.ndjson" --aggregates "$T/a" --invoices "$T/inv" \
+	    --rejects "$T/r" "$@"; }
+	run rcm
+	expect_status 0
+	late 2026-11-03T00:00:00Z
+	rcm >"$T/out" 2>/dev/null && false
+	# the meter that sums requests (3 more) and the one whose peak...
+	has '.code == "late_usage"' '.document == "'"$doc"'" and .customer == "cus_00000"' "$T/out"
+	has '.code == "late_usage" and (.message | test("meter api_requests"))' '.expected != .actual' "$T/out"
+	[[ "$(jq -r .message "$T/out")" == *"1 event of the period accepted after invoice $doc was issued"* ]]
+	! grep -q '"aggregate_mismatch"' "$T/out" || false
+	# without the invoices it cannot be told from any other mismatch
+	"$BIN/reconcile" --ledger "$T/l" --meters "$m/meters.json" --customers "$m/customers.ndjson" \
+	    --aggregates "$T/a" --rejects "$T/r" >"$T/out2" 2>/dev/null && false
+	has '.code == "aggregate_mismatch"' '.customer == "cus_00000"' "$T/out2"
+	! grep -q '"late_usage"' "$T/out2" || false
+}
+
+@test "an event accepted before the invoice but after the aggregation is a plain mismatch" {
+	month
+	# invoiced at 02:00: an event accepted at 01:30 missed the
+	# aggregation but not the invoice run; it is not late usage
+	late 2026-11-02T01:30:00Z
+	"$BIN/reconcile" --ledger "$T/l" --meters "$m/meters.json" --customers "$m/customers.ndjson" \
+	    --aggregates "$T/a" --invoices "$T/inv" --rejects "$T/r" >"$T/out" 2>/dev/null && false
+	has '.code == "aggregate_mismatch"' '.customer == "cus_00000"' "$T/out"
+	! grep -q '"late_usage"' "$T/out" || false
 }
