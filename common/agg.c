@@ -559,12 +559,16 @@ prepare(struct agg_tab *t, const struct aev *e, const struct meter *m,
 	p->gid = 0;
 	p->vlen = 0;
 	if (m->field != NULL) {
-		snprintf(field, sizeof(field), "data.%s", m->field);
 		ev_get(e, m->field, &v);
-		if (agg_numeric(m->agg)) {
+		if (agg_numeric(m->agg) && v.type == AV_NUM) {
+			/* the common case: no field name to build */
+			p->v = v.num;
+		} else if (agg_numeric(m->agg)) {
+			snprintf(field, sizeof(field), "data.%s", m->field);
 			if (numeric(m, &v, &p->v, err, field) < 0)
 				return -1;
 		} else {	/* unique_count: any scalar */
+			snprintf(field, sizeof(field), "data.%s", m->field);
 			if (v.type == AV_MISSING || v.type == AV_NULL) {
 				reject(err, RC_DATA, "missing_value", field,
 				    "meter '%s' (unique_count) needs %s, "
