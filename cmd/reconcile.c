@@ -684,28 +684,28 @@ check_aggregates(struct recon *r)
 static int ev_counts(const struct meter *, const struct ldg_usage *);
 
 /*
- * Late usage: of the events an aggregate lacks, how many were accepted
- * after the invoice of its customer and period was issued (the ledger
- * records when).  Needs --invoices; 0 when there is no such invoice.
+ * An aggregate the ledger's usage does not make: reported once all the
+ * usage is read, so that late usage is told apart in one scan.
  */
-struct latescan {
-	const char	*customer;
+struct mism {
+	char		*key;
+	struct ragg	*a;
+	const char	*ps, *pe;	/* interned */
+	dec		 expected;
+	int64_t		 events;	/* the ledger's */
+	/* late usage: events accepted after the period's invoice */
+	const struct rdoc *doc;
 	const struct meter *m;
-	int64_t		 issued;
-	uint64_t	 n;
+	int64_t		 from, to, issued;
+	uint64_t	 late;
 };
 
-static int
-late_one(const struct ldg_usage *u, void *arg)
-{
-	struct latescan *x = arg;
-
-	if (strlen(x->customer) == u->customer_len &&
-	    memcmp(x->customer, u->customer, u->customer_len) == 0 &&
-	    u->ingested > x->issued && ev_counts(x->m, u))
-		x->n++;
-	return 0;
-}
+struct usage_cmp {
+	struct recon	*r;
+	struct hmap	 seen;
+	struct mism	*mv;
+	size_t		 nm;
+};
 
 static int
 doc_issued(const struct ldg_doc *d, void *arg)
@@ -714,39 +714,159 @@ doc_issued(const struct ldg_doc *d, void *arg)
 	return 1;
 }
 
-static uint64_t
-late_events(struct recon *r, const char *customer, const char *meter,
-    const char *ps, const char *pe, const char **number)
+struct latescan {
+	struct usage_cmp *u;
+	struct hmap	 by_customer;	/* customer -> struct idxs * */
+};
+
+struct idxs {
+	size_t		 n;
+	size_t		 v[];
+};
+
+static int
+late_one(const struct ldg_usage *l, void *arg)
 {
-	struct latescan x = { customer, NULL, INT64_MIN, 0 };
-	const struct rdoc *d = NULL;
-	int64_t from, to;
-	const char *why;
+	struct latescan *x = arg;
+	struct idxs *ix = hmap_getn(&x->by_customer, l->customer,
+	    l->customer_len);
 	size_t i;
 
-	for (i = 0; i < r->nd && d == NULL; i++)
-		if (strcmp(r->dv[i]->kind, "invoice") == 0 &&
-		    r->dv[i]->customer != NULL && r->dv[i]->ps != NULL &&
-		    strcmp(r->dv[i]->customer, customer) == 0 &&
-		    strcmp(r->dv[i]->ps, ps) == 0)
-			d = r->dv[i];
-	if (d == NULL || pe == NULL ||
-	    tm_parse(ps, strlen(ps), &from, &why) < 0 ||
-	    tm_parse(pe, strlen(pe), &to, &why) < 0)
-		return 0;
-	ldg_doc_by_number(r->ldg, d->number, doc_issued, &x.issued);
-	if (x.issued == INT64_MIN)
-		return 0;
+	for (i = 0; ix != NULL && i < ix->n; i++) {
+		struct mism *m = &x->u->mv[ix->v[i]];
+
+		if (l->t >= m->from && l->t < m->to &&
+		    l->ingested > m->issued && ev_counts(m->m, l))
+			m->late++;
+	}
+	return 0;
+}
+
+/*
+ * Late usage: of the events an aggregate lacks, how many were accepted
+ * after the invoice of its customer and period was issued (the ledger
+ * records when).  Needs --invoices.  One scan of the ledger for all the
+ * aggregates that lack events.
+ */
+static void
+late_usage(struct recon *r, struct usage_cmp *u)
+{
+	struct latescan x;
+	struct hmap docs;
+	int64_t from = INT64_MAX, to = INT64_MIN;
+	const char *why, *pp[2];
+	size_t i, k, n = 0;
+	void **ref;
+
+	if (r->nd == 0 || u->nm == 0)
+		return;
+	/* the invoices by (customer, period start): interned pointers */
+	hmap_init(&docs);
+	for (i = 0; i < r->nd; i++) {
+		if (strcmp(r->dv[i]->kind, "invoice") != 0 ||
+		    r->dv[i]->customer == NULL || r->dv[i]->ps == NULL)
+			continue;
+		pp[0] = r->dv[i]->customer;
+		pp[1] = r->dv[i]->ps;
+		ref = hmap_ref(&docs, (const char *)pp, sizeof(pp));
+		if (*ref == NULL)
+			*ref = r->dv[i];
+	}
 	if (r->ms.path == NULL)
 		meters_load(&r->ms, r->meters_path);
-	for (i = 0; i < r->ms.n; i++)
-		if (strcmp(r->ms.v[i].name, meter) == 0)
-			x.m = &r->ms.v[i];
-	if (x.m == NULL)
-		return 0;
-	ldg_usage_scan(r->ldg, from, to, late_one, &x);
-	*number = d->number;
-	return x.n;
+	hmap_init(&x.by_customer);
+	x.u = u;
+	for (i = 0; i < u->nm; i++) {
+		struct mism *m = &u->mv[i];
+		struct idxs *ix;
+
+		if (m->events <= m->a->events || m->a->meter == NULL ||
+		    m->ps == NULL || m->pe == NULL)
+			continue;
+		pp[0] = m->a->customer;
+		pp[1] = m->ps;
+		if ((m->doc = hmap_getn(&docs, (const char *)pp,
+		    sizeof(pp))) == NULL)
+			continue;
+		for (k = 0; k < r->ms.n; k++)
+			if (strcmp(r->ms.v[k].name, m->a->meter) == 0)
+				m->m = &r->ms.v[k];
+		m->issued = INT64_MIN;
+		ldg_doc_by_number(r->ldg, m->doc->number, doc_issued,
+		    &m->issued);
+		if (m->m == NULL || m->issued == INT64_MIN ||
+		    tm_parse(m->ps, strlen(m->ps), &m->from, &why) < 0 ||
+		    tm_parse(m->pe, strlen(m->pe), &m->to, &why) < 0) {
+			m->doc = NULL;
+			continue;
+		}
+		ref = hmap_ref(&x.by_customer, m->a->customer,
+		    strlen(m->a->customer));
+		ix = *ref;
+		ix = xrealloc(ix, sizeof(*ix) + ((ix ? ix->n : 0) + 1) *
+		    sizeof(ix->v[0]));
+		if (*ref == NULL)
+			ix->n = 0;
+		ix->v[ix->n++] = i;
+		*ref = ix;
+		if (m->from < from)
+			from = m->from;
+		if (m->to > to)
+			to = m->to;
+		n++;
+	}
+	if (n > 0)
+		ldg_usage_scan(r->ldg, from, to, late_one, &x);
+	for (i = 0; i < x.by_customer.cap; i++)
+		free(x.by_customer.t[i].val);
+	hmap_free(&x.by_customer);
+	hmap_free(&docs);
+}
+
+/* The mismatches, in the order the usage gave them. */
+static void
+report_mismatches(struct recon *r, struct usage_cmp *u)
+{
+	struct exc x;
+	char e1[32], e2[32];
+	size_t i;
+
+	late_usage(r, u);
+	for (i = 0; i < u->nm; i++) {
+		struct mism *m = &u->mv[i];
+		struct ragg *a = m->a;
+
+		memset(&x, 0, sizeof(x));
+		x.customer = a->customer;
+		x.ps = m->ps;
+		x.pe = m->pe;
+		x.keys[0] = m->key;
+		x.has_amounts = 1;
+		x.expected = m->expected;
+		x.actual = a->quantity;
+		snprintf(e1, sizeof(e1), "%" PRId64, m->events);
+		snprintf(e2, sizeof(e2), "%" PRId64, a->events);
+		if (m->doc != NULL && m->late > 0 &&
+		    m->late == (uint64_t)(m->events - a->events)) {
+			x.code = "late_usage";
+			x.document = m->doc->number;
+			exception(r, &x, "aggregate %s (%s, meter %s): %"
+			    PRIu64 " event%s of the period accepted after "
+			    "invoice %s was issued; the ledger's usage gives "
+			    "%s events, the aggregate counted %s: rate the "
+			    "period again and invoice-gen issues a debit note",
+			    m->key, a->customer, a->meter, m->late,
+			    m->late == 1 ? "" : "s", m->doc->number, e1, e2);
+		} else {
+			x.code = "aggregate_mismatch";
+			exception(r, &x, "aggregate %s (%s, meter %s): the "
+			    "ledger's usage gives %s events, the aggregate "
+			    "counted %s (events missing, doubled or late)",
+			    m->key, a->customer, a->meter, e1, e2);
+		}
+		free(m->key);
+	}
+	free(u->mv);
 }
 
 /*
@@ -754,11 +874,6 @@ late_events(struct recon *r, const char *customer, const char *meter,
  * periods of the aggregates given; what it gives and they do not say is
  * usage missing from aggregation (or late), and the other way round.
  */
-struct usage_cmp {
-	struct recon	*r;
-	struct hmap	 seen;
-};
-
 static void
 usage_one(struct stagein *s, void *arg)
 {
@@ -770,7 +885,6 @@ usage_one(struct stagein *s, void *arg)
 	struct exc x;
 	int64_t ev = 0;
 	dec q = jd(j, "quantity");
-	char e1[32], e2[32];
 
 	if (k == NULL || js(j, "kind") == NULL ||
 	    strcmp(js(j, "kind"), "aggregate") != 0)
@@ -795,39 +909,23 @@ usage_one(struct stagein *s, void *arg)
 	if (dec_cmp(a->quantity, q) != 0 || a->events != ev ||
 	    (a->lineage && js(j, "lineage") &&
 	    strcmp(a->lineage, js(j, "lineage")) != 0)) {
-		const char *number = NULL;
-		uint64_t late = 0;
+		struct mism *m;
 
-		snprintf(e1, sizeof(e1), "%" PRId64, ev);
-		snprintf(e2, sizeof(e2), "%" PRId64, a->events);
-		x.actual = a->quantity;
-		if (ev > a->events && a->meter != NULL)
-			late = late_events(r, a->customer, a->meter, x.ps,
-			    x.pe, &number);
-		if (late > 0 && late == (uint64_t)(ev - a->events)) {
-			x.code = "late_usage";
-			x.document = number;
-			exception(r, &x, "aggregate %s (%s, meter %s): %"
-			    PRIu64 " event%s of the period accepted after "
-			    "invoice %s was issued; the ledger's usage gives "
-			    "%s events, the aggregate counted %s: rate the "
-			    "period again and invoice-gen issues a debit note",
-			    k, a->customer, a->meter, late, late == 1 ? "" :
-			    "s", number, e1, e2);
-		} else {
-			x.code = "aggregate_mismatch";
-			exception(r, &x, "aggregate %s (%s, meter %s): the "
-			    "ledger's usage gives %s events, the aggregate "
-			    "counted %s (events missing, doubled or late)", k,
-			    a->customer, a->meter, e1, e2);
-		}
+		u->mv = xreallocarray(u->mv, u->nm + 1, sizeof(*u->mv));
+		m = memset(&u->mv[u->nm++], 0, sizeof(*m));
+		m->key = xstrdup(k);
+		m->a = a;
+		m->ps = intern(r, x.ps);
+		m->pe = intern(r, x.pe);
+		m->expected = q;
+		m->events = ev;
 	}
 }
 
 static void
 check_usage(struct recon *r)
 {
-	struct usage_cmp u = { r, { 0 } };
+	struct usage_cmp u = { r, { 0 }, NULL, 0 };
 	struct stagein si;
 	char from[TM_FMTMAX], to[TM_FMTMAX], prog[4096], path[64];
 	const char *argv[20], *why, *slash;
@@ -908,6 +1006,7 @@ check_usage(struct recon *r)
 		    WEXITSTATUS(st) : -1);
 	}
 	fclose(errf);
+	report_mismatches(r, &u);
 	for (i = 0; i < r->na; i++) {
 		struct ragg *a = r->av[i];
 
