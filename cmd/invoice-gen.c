@@ -207,19 +207,6 @@ dupnull(const char *s)
 	return s ? xstrdup(s) : NULL;
 }
 
-static const char *
-intern(struct igen *g, const char *s)
-{
-	void **ref;
-
-	if (s == NULL)
-		return NULL;
-	ref = hmap_ref(&g->strs, s, strlen(s));
-	if (*ref == NULL)
-		*ref = xstrdup(s);
-	return *ref;
-}
-
 static struct invoice *
 invoice_get(struct igen *g, const struct entity *en,
     const struct customer *cu, const struct rated *r)
@@ -349,11 +336,11 @@ read_one(struct stagein *s, void *arg)
 	il->r = r;
 	memcpy(il->digest, dg, KEY_LEN);
 	/* the same few strings on every customer's lines: kept once */
-	il->customer = intern(g, r.customer);
-	il->charge = intern(g, r.charge);
-	il->name = intern(g, r.name);
-	il->line_type = intern(g, r.line_type);
-	il->tax_code = intern(g, r.tax_code);
+	il->customer = hmap_intern(&g->strs, r.customer);
+	il->charge = hmap_intern(&g->strs, r.charge);
+	il->name = hmap_intern(&g->strs, r.name);
+	il->line_type = hmap_intern(&g->strs, r.line_type);
+	il->tax_code = hmap_intern(&g->strs, r.tax_code);
 	il->r.customer = il->customer;
 	il->r.charge = il->charge;
 	il->r.name = il->name;
@@ -2075,8 +2062,6 @@ free_all(struct igen *g)
 		free(il);
 	}
 	hmap_free(&g->keys);
-	for (i = 0; i < g->strs.cap; i++)
-		free(g->strs.t[i].val);
 	hmap_free(&g->strs);
 	hmap_free(&g->invs);
 	free(g->fx);

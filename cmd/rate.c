@@ -218,15 +218,6 @@ agg_free(struct agg *a)
 	free(a);
 }
 
-static const char *
-intern(struct rate *r, const char *s)
-{
-	void **ref = hmap_ref(&r->strs, s, strlen(s));
-
-	if (*ref == NULL)
-		*ref = xstrdup(s);
-	return *ref;
-}
 
 static struct bill *
 bill_get(struct rate *r, const char *customer, int64_t ps, int64_t pe,
@@ -415,10 +406,10 @@ read_one(struct stagein *s, void *arg)
 	}
 	jw_init(&w, &gb);
 	jw_json(&w, v, jr);
-	a.gtext = intern(r, buf_cstr(&gb));
+	a.gtext = hmap_intern(&r->strs, buf_cstr(&gb));
 	buf_free(&gb);
-	a.customer = intern(r, cust);
-	a.meter = intern(r, meter);
+	a.customer = hmap_intern(&r->strs, cust);
+	a.meter = hmap_intern(&r->strs, meter);
 	ref = hmap_ref(&r->groups, a.gtext, strlen(a.gtext));
 	if (*ref == NULL)
 		*ref = json_incref(v);
@@ -1555,8 +1546,6 @@ free_all(struct rate *r)
 			agg_free(r->keys.t[i].val);
 	hmap_free(&r->keys);
 	hmap_free(&r->bills);
-	for (i = 0; i < r->strs.cap; i++)
-		free(r->strs.t[i].val);
 	hmap_free(&r->strs);
 	for (i = 0; i < r->groups.cap; i++)
 		if (r->groups.t[i].val != NULL)

@@ -162,28 +162,13 @@ dupnull(const char *s)
 	return s ? xstrdup(s) : NULL;
 }
 
-static const char *intern(struct recon *, const char *);
-
 /* An aggregate key a rated line names: the aggregate's own copy. */
 static const char *
 agg_key(struct recon *r, const char *k)
 {
 	struct ragg *a = hmap_get(&r->aggs, k);
 
-	return a != NULL ? a->key : intern(r, k);
-}
-
-static const char *
-intern(struct recon *r, const char *s)
-{
-	void **ref;
-
-	if (s == NULL)
-		return NULL;
-	ref = hmap_ref(&r->strs, s, strlen(s));
-	if (*ref == NULL)
-		*ref = xstrdup(s);
-	return *ref;
+	return a != NULL ? a->key : hmap_intern(&r->strs, k);
 }
 
 static dec
@@ -356,12 +341,12 @@ read_agg(struct stagein *s, void *arg)
 		return;
 	a = xcalloc(1, sizeof(*a));
 	a->key = hmap_slot_key(ref);
-	a->customer = intern(r, js(j, "customer"));
-	a->meter = intern(r, js(j, "meter"));
+	a->customer = hmap_intern(&r->strs, js(j, "customer"));
+	a->meter = hmap_intern(&r->strs, js(j, "meter"));
 	a->lineage = dupnull(js(j, "lineage"));
-	a->ps = intern(r, js(j, "period_start"));
-	a->pe = intern(r, js(j, "period_end"));
-	a->unit = intern(r, js(j, "period"));
+	a->ps = hmap_intern(&r->strs, js(j, "period_start"));
+	a->pe = hmap_intern(&r->strs, js(j, "period_end"));
+	a->unit = hmap_intern(&r->strs, js(j, "period"));
 	a->quantity = jd(j, "quantity");
 	if (jrec_int(&s->jr, json_object_get(j, "events"), 0, INT64_MAX,
 	    &a->events) < 0)
@@ -393,13 +378,13 @@ read_rated(struct stagein *s, void *arg)
 		return;
 	l = xcalloc(1, sizeof(*l));
 	l->key = hmap_slot_key(ref);
-	l->customer = intern(r, js(j, "customer"));
-	l->charge = intern(r, js(j, "charge"));
-	l->type = intern(r, js(j, "line_type"));
-	l->currency = intern(r, js(j, "currency"));
+	l->customer = hmap_intern(&r->strs, js(j, "customer"));
+	l->charge = hmap_intern(&r->strs, js(j, "charge"));
+	l->type = hmap_intern(&r->strs, js(j, "line_type"));
+	l->currency = hmap_intern(&r->strs, js(j, "currency"));
 	l->lineage = dupnull(js(j, "lineage"));
-	l->ps = intern(r, js(j, "period_start"));
-	l->pe = intern(r, js(j, "period_end"));
+	l->ps = hmap_intern(&r->strs, js(j, "period_start"));
+	l->pe = hmap_intern(&r->strs, js(j, "period_end"));
 	l->amount = jd(j, "amount");
 	l->invoiced = (dec){ 0, l->amount.s };
 	if (l->type == NULL || strcmp(l->type, "credit") != 0)
@@ -458,11 +443,12 @@ doc_taxes(struct recon *r, const struct rdoc *d, json_t *j)
 		if ((t = *ref) == NULL) {
 			t = xcalloc(1, sizeof(*t));
 			t->ikey = xstrdup(d->ikey);
-			t->cat = intern(r, js(e, "category"));
+			t->cat = hmap_intern(&r->strs, js(e, "category"));
 			t->customer = d->customer;
 			t->number = xstrdup(d->ref ? d->ref : d->number);
 			t->currency = d->currency;
-			t->rounding = intern(r, js(e, "rounding"));
+			t->rounding = hmap_intern(&r->strs,
+			    js(e, "rounding"));
 			t->rate = jd(e, "rate");
 			t->inclusive = json_is_true(json_object_get(e,
 			    "inclusive"));
@@ -499,14 +485,16 @@ read_doc(struct stagein *s, void *arg)
 		return;
 	d = xcalloc(1, sizeof(*d));
 	d->number = xstrdup(js(j, "number"));
-	d->kind = intern(r, kind);
+	d->kind = hmap_intern(&r->strs, kind);
 	d->ikey = dupnull(js(j, "invoice_key"));
 	d->ref = dupnull(js(j, "references"));
-	d->entity = intern(r, js(json_object_get(j, "entity"), "id"));
-	d->customer = intern(r, js(json_object_get(j, "customer"), "id"));
-	d->currency = intern(r, js(j, "currency"));
-	d->ps = intern(r, js(j, "period_start"));
-	d->pe = intern(r, js(j, "period_end"));
+	d->entity = hmap_intern(&r->strs,
+	    js(json_object_get(j, "entity"), "id"));
+	d->customer = hmap_intern(&r->strs,
+	    js(json_object_get(j, "customer"), "id"));
+	d->currency = hmap_intern(&r->strs, js(j, "currency"));
+	d->ps = hmap_intern(&r->strs, js(j, "period_start"));
+	d->pe = hmap_intern(&r->strs, js(j, "period_end"));
 	v = json_object_get(j, "version");
 	if (jrec_int(&s->jr, v, 0, INT32_MAX, &d->version) < 0)
 		d->version = 0;
@@ -544,9 +532,9 @@ read_entry(struct stagein *s, void *arg)
 	doc = json_object_get(j, "document");
 	en = xcalloc(1, sizeof(*en));
 	en->id = xstrdup(js(j, "id"));
-	en->type = intern(r, js(j, "type"));
+	en->type = hmap_intern(&r->strs, js(j, "type"));
 	en->number = dupnull(js(doc, "number"));
-	en->entity = intern(r, js(j, "entity"));
+	en->entity = hmap_intern(&r->strs, js(j, "entity"));
 	if (jrec_int(&s->jr, json_object_get(doc, "version"), 0, INT32_MAX,
 	    &en->version) < 0)
 		en->version = 0;
@@ -915,8 +903,8 @@ usage_one(struct stagein *s, void *arg)
 		m = memset(&u->mv[u->nm++], 0, sizeof(*m));
 		m->key = xstrdup(k);
 		m->a = a;
-		m->ps = intern(r, x.ps);
-		m->pe = intern(r, x.pe);
+		m->ps = hmap_intern(&r->strs, x.ps);
+		m->pe = hmap_intern(&r->strs, x.pe);
 		m->expected = q;
 		m->events = ev;
 	}
@@ -1659,8 +1647,6 @@ free_all(struct recon *r)
 	}
 	free(r->tv);
 	hmap_free(&r->taxes);
-	for (i = 0; i < r->strs.cap; i++)
-		free(r->strs.t[i].val);
 	hmap_free(&r->strs);
 	if (r->ms.path != NULL)
 		meters_free(&r->ms);

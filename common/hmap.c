@@ -135,6 +135,19 @@ hmap_slot_key(void **ref)
 	    offsetof(struct hmap_ent, val)))->key;
 }
 
+const char *
+hmap_intern(struct hmap *m, const char *s)
+{
+	void **ref;
+
+	if (s == NULL)
+		return NULL;
+	ref = hmap_ref(m, s, strlen(s));
+	if (*ref == NULL)
+		*ref = (void *)hmap_slot_key(ref);
+	return *ref;
+}
+
 void *
 hmap_put(struct hmap *m, const char *k, void *v)
 {

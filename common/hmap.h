@@ -36,6 +36,12 @@ void	**hmap_ref(struct hmap *, const char *, size_t);
  * with it instead of a copy of its own.
  */
 const char *hmap_slot_key(void **);
+/*
+ * The table as a set of strings: the one copy of s (the table's own key,
+ * added when new), valid until hmap_free(), which alone frees the table;
+ * NULL for NULL.  For the names many records share.
+ */
+const char *hmap_intern(struct hmap *, const char *);
 uint64_t hmap_hash(const char *, size_t);
 
 #endif
