@@ -933,12 +933,12 @@ render(struct post *p, const char *rec, size_t len)
 
 /*
  * Commit the batch, then write its entries and rejects (never before: a
- * crash in between re-posts nothing and loses nothing).  With more, open
- * the next transaction at once; documents open theirs lazily (txbegin),
- * so that no write lock is held while the input is quiet.
+ * crash in between re-posts nothing and loses nothing).  The next record
+ * opens the next transaction (txbegin), so that no write lock is held
+ * while the input is quiet.
  */
 static void
-flush(struct post *p, int more)
+flush(struct post *p)
 {
 	if (p->ldg != NULL && p->intx) {
 		ldg_commit(p->ldg);
@@ -948,10 +948,6 @@ flush(struct post *p, int more)
 	buf_reset(&p->out);
 	rej_flush(&p->rej);
 	p->batch = 0;
-	if (p->ldg != NULL && more) {
-		ldg_begin(p->ldg);
-		p->intx = 1;
-	}
 }
 
 static void
@@ -974,7 +970,7 @@ post_idle(void *arg)
 	struct post *p = arg;
 
 	if (p->intx || p->out.len > 0 || p->batch > 0) {
-		flush(p, 0);
+		flush(p);
 		out_flush();
 	}
 }
@@ -1127,7 +1123,7 @@ post_one(struct stagein *s, void *arg)
 	else
 		p->dups++;
 	if (++p->batch >= POST_BATCH)
-		flush(p, 0);
+		flush(p);
 done:
 	plan_free(&pl);
 }
@@ -1350,6 +1346,8 @@ pay_one(struct post *p, struct stagein *s, const struct payrec *pr)
 	const char *cash;
 	char day[16];
 
+	txbegin(p);
+
 	memset(&lp, 0, sizeof(lp));
 	if (pr->invoice == NULL || *pr->invoice == '\0' ||
 	    pr->reference == NULL || *pr->reference == '\0' ||
@@ -1487,7 +1485,7 @@ pay_one(struct post *p, struct stagein *s, const struct payrec *pr)
 	}
 	p->posted++;
 	if (++p->batch >= POST_BATCH)
-		flush(p, 1);
+		flush(p);
 	buf_free(&rec);
 done:
 	inv_free(&iv);
@@ -1509,9 +1507,8 @@ payments(struct post *p)
 	    "date", "reference" };
 	static const struct rowin_spec spec = { names, 5, 31 };
 
-	txbegin(p);
 	rowin_each(&p->in, &spec, pay_row, p);
-	flush(p, 0);
+	flush(p);
 }
 
 /* ---- --aging: receivables by days past due ---- */
@@ -2070,7 +2067,7 @@ main(int argc, char **argv)
 		p.in.lr.idle = post_idle;
 		p.in.lr.idle_arg = &p;
 		si_each(&p.in, post_one, &p);
-		flush(&p, 0);
+		flush(&p);
 	}
 
 	rej_close(&p.rej);
