@@ -395,7 +395,7 @@ read_one(struct stagein *s, void *arg)
 		si_reject(s, RC_DATA, v ? "invalid_field" : "missing_field",
 		    "events", "events %s", v ? "must be a whole number of 0 "
 		    "or more" : "is missing");
-		goto drop;
+		return;
 	}
 	a.events = ev;
 	v = json_object_get(root, "group");
@@ -424,18 +424,18 @@ read_one(struct stagein *s, void *arg)
 			si_reject(s, RC_CONFLICT, "idempotency_conflict", "key",
 			    "aggregate key already read on %s:%" PRIu64
 			    " with other content", old->file, old->line);
-		goto drop;
+		return;
 	}
 	if (r->windowed && (a.pe <= r->from || a.pe > r->to)) {
 		r->outside++;
-		goto drop;
+		return;
 	}
 	if (!r->preview && a.pe > r->as_of) {
 		tm_fmt(a.pe, ts, sizeof(ts));
 		si_reject(s, RC_POLICY, "period_open", "period_end", "the period "
 		    "ends %s, after --as-of: it is still open; rate it with "
 		    "--preview", ts);
-		goto drop;
+		return;
 	}
 	n = in_force(catalog_contracts(&r->cat, a.customer), a.ps, a.pe, o,
 	    MAXOVERLAP);
@@ -444,7 +444,7 @@ read_one(struct stagein *s, void *arg)
 		si_reject(s, RC_POLICY, "no_contract", "customer", "customer '%s' "
 		    "has no contract in force in the period starting %s",
 		    a.customer, ts);
-		goto drop;
+		return;
 	}
 	u = o[n - 1];
 	if (a.unit != u->plan->interval) {
@@ -452,19 +452,19 @@ read_one(struct stagein *s, void *arg)
 		    "aggregate's period is a %s; plan '%s' v%" PRId64 " bills "
 		    "by %s", tm_unit_name(a.unit), u->plan->id,
 		    u->plan->version, tm_unit_name(u->plan->interval));
-		goto drop;
+		return;
 	}
 	if (r->customers_path != NULL && !billing_period(r, s, &a, u->plan))
-		goto drop;
+		return;
 	if (priceable(s, &a, u) < 0)
-		goto drop;
+		return;
 	b = bill_get(r, a.customer, a.ps, a.pe, 1);
 	if (b->pe != a.pe) {
 		tm_fmt(b->pe, ts, sizeof(ts));
 		si_reject(s, RC_DATA, "period_mismatch", "period_end", "another "
 		    "aggregate of customer '%s' has the period with this start "
 		    "ending %s", a.customer, ts);
-		goto drop;
+		return;
 	}
 	a.file = (char *)s->s.file;
 	a.line = s->s.line;
@@ -479,9 +479,6 @@ read_one(struct stagein *s, void *arg)
 	}
 	b->a[b->n++] = old;
 	r->rated++;
-	return;
-drop:
-	return;
 }
 
 /* ---- rating a bill ---- */
