@@ -51,8 +51,8 @@ enum {
 	S_RUN_PUT,
 	S_RUN_KEYS,
 	S_RUN_COUNT,
-	S_LOG_MERGE,
-	S_RUN_MERGE,
+	S_COLD_INS,
+	S_RUN_PAGE,
 	S_RUN_DROP,
 	S_RUN_DROPF,
 	S_GRANT_GET,
@@ -109,11 +109,10 @@ static const char *const sql_text[S_NSTMT] = {
 	    "VALUES (?1, ?2, ?3, ?4)",
 	[S_RUN_KEYS] = "SELECT k FROM ukey_cold WHERE run = ?1",
 	[S_RUN_COUNT] = "SELECT count(*) FROM ukey_cold WHERE run = ?1",
-	[S_LOG_MERGE] = "INSERT INTO ukey_cold (run, k, d, t) "
-	    "SELECT ?1, k, d, t FROM ukey_log ORDER BY k",
-	[S_RUN_MERGE] = "INSERT INTO ukey_cold (run, k, d, t) "
-	    "SELECT ?1, k, d, t FROM ukey_cold WHERE run IN (?2, ?3, ?4, ?5) "
-	    "ORDER BY k",
+	[S_COLD_INS] = "INSERT INTO ukey_cold (run, k, d, t) "
+	    "VALUES (?1, ?2, ?3, ?4)",
+	[S_RUN_PAGE] = "SELECT k, d, t FROM ukey_cold "
+	    "WHERE run = ?1 AND k > ?2 ORDER BY k LIMIT ?3",
 	[S_RUN_DROP] = "DELETE FROM ukey_cold WHERE run IN (?1, ?2, ?3, ?4)",
 	[S_RUN_DROPF] = "DELETE FROM ukey_run WHERE run IN (?1, ?2, ?3, ?4)",
 	[S_GRANT_GET] = "SELECT currency, amount, granted FROM credit_grant "
@@ -688,7 +687,8 @@ ldg_step1(struct ledger *l, sqlite3_stmt *st, const char *what)
  * run whose filter is missing or malformed gets it rebuilt by a scan.
  */
 #define BLOOM_BITS_PER_KEY	10
-#define RUN_FANOUT		4	/* S_RUN_MERGE and S_RUN_DROP* take 4 ids */
+#define RUN_FANOUT		4	/* S_RUN_DROP* take 4 ids */
+#define MERGE_PAGE		16384	/* keys read from a run at a time */
 
 static void
 bloom_pos(const struct bloom *b, const unsigned char *k, size_t *word,
@@ -860,26 +860,107 @@ run_tier(const struct ledger *l, int64_t n)
 	return t;
 }
 
-/* Run one compaction statement on RUN_FANOUT run ids, after newid if any. */
+/* Run one statement on RUN_FANOUT run ids. */
 static void
-run_exec(struct ledger *l, int which, int64_t newid, const int64_t *ids)
+run_exec(struct ledger *l, int which, const int64_t *ids)
 {
 	sqlite3_stmt *st = l->st[which];
-	int j, p = 1;
+	int j;
 
-	if (newid > 0)
-		sqlite3_bind_int64(st, p++, newid);
 	for (j = 0; j < RUN_FANOUT; j++)
-		sqlite3_bind_int64(st, p++, ids[j]);
+		sqlite3_bind_int64(st, j + 1, ids[j]);
 	ldg_step1(l, st, "compacting the key index");
 	sqlite3_reset(st);
 }
 
-/* Merge RUN_FANOUT runs of one tier into one, while there are some. */
+/* A cold key: what ukey_log and ukey_cold hold of it. */
+struct kent {
+	unsigned char	k[LDG_KEYLEN], d[LDG_KEYLEN];
+	int64_t		t;
+};
+
+static int
+kent_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, LDG_KEYLEN);
+}
+
+/* Columns c, c+1, c+2 (k, d, t) of a row of the key log or of a run. */
+static void
+kent_read(struct ledger *l, sqlite3_stmt *st, int c, struct kent *e)
+{
+	if (sqlite3_column_bytes(st, c) != LDG_KEYLEN ||
+	    sqlite3_column_bytes(st, c + 1) != LDG_KEYLEN)
+		die(EX_CONFIG, "ledger '%s': malformed key index entry",
+		    l->path);
+	memcpy(e->k, sqlite3_column_blob(st, c), LDG_KEYLEN);
+	memcpy(e->d, sqlite3_column_blob(st, c + 1), LDG_KEYLEN);
+	e->t = sqlite3_column_int64(st, c + 2);
+}
+
+/*
+ * Append a key to the run being written, in key order, and to its
+ * filter: the filter is built as the run is, never read back.
+ */
+static void
+run_put(struct ledger *l, struct run *r, const struct kent *e)
+{
+	sqlite3_stmt *st = l->st[S_COLD_INS];
+
+	sqlite3_bind_int64(st, 1, r->id);
+	sqlite3_bind_blob(st, 2, e->k, LDG_KEYLEN, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, e->d, LDG_KEYLEN, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, e->t);
+	ldg_step1(l, st, "writing the key index");
+	sqlite3_reset(st);
+	bloom_add(&r->bl, e->k);
+	r->n++;
+}
+
+/*
+ * One run being merged: the next MERGE_PAGE of its keys, read by a range
+ * scan after the last key read.  No statement stays open while the merge
+ * writes into the same B-tree: SQLite would save and re-seek an open
+ * cursor on every insert, which costs more than sorting.
+ */
+struct msrc {
+	int64_t		 id;
+	struct kent	*e;
+	size_t		 pos, len;
+	int		 done;
+};
+
+static void
+msrc_fill(struct ledger *l, struct msrc *m)
+{
+	sqlite3_stmt *st = l->st[S_RUN_PAGE];
+
+	sqlite3_bind_int64(st, 1, m->id);
+	if (m->len > 0)
+		sqlite3_bind_blob(st, 2, m->e[m->len - 1].k, LDG_KEYLEN,
+		    SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_zeroblob(st, 2, 0);	/* before every key */
+	sqlite3_bind_int(st, 3, MERGE_PAGE);
+	m->pos = m->len = 0;
+	while (m->len < MERGE_PAGE && ldg_step1(l, st, "reading the key index"))
+		kent_read(l, st, 0, &m->e[m->len++]);
+	sqlite3_reset(st);
+	m->done = m->len < MERGE_PAGE;
+}
+
+/*
+ * Merge RUN_FANOUT runs of one tier into one, while there are some: the
+ * runs are each sorted by key, so this is a merge of sorted pages, and
+ * the new run, numbered after every other, is appended at the end of the
+ * tree.
+ */
 static void
 runs_compact(struct ledger *l)
 {
-	int64_t ids[RUN_FANOUT], newid;
+	struct msrc m[RUN_FANOUT], *best;
+	struct run nr;
+	int64_t ids[RUN_FANOUT], n;
 	size_t i, j, k = 0, pick[RUN_FANOUT];
 	int tier;
 
@@ -895,12 +976,36 @@ runs_compact(struct ledger *l)
 		}
 		if (k < RUN_FANOUT)
 			return;
-		newid = l->runs[0].id + 1;
-		for (j = 0; j < RUN_FANOUT; j++)
+		memset(&nr, 0, sizeof(nr));
+		nr.id = l->runs[0].id + 1;
+		for (j = 0, n = 0; j < RUN_FANOUT; j++) {
 			ids[j] = l->runs[pick[j]].id;
-		run_exec(l, S_RUN_MERGE, newid, ids);
-		run_exec(l, S_RUN_DROP, 0, ids);
-		run_exec(l, S_RUN_DROPF, 0, ids);
+			n += l->runs[pick[j]].n;
+			m[j].id = ids[j];
+			m[j].e = xreallocarray(NULL, MERGE_PAGE,
+			    sizeof(*m[j].e));
+			m[j].len = 0;
+			msrc_fill(l, &m[j]);
+		}
+		bloom_alloc(&nr.bl, n);
+		for (;;) {
+			best = NULL;
+			for (j = 0; j < RUN_FANOUT; j++) {
+				if (m[j].pos == m[j].len && !m[j].done)
+					msrc_fill(l, &m[j]);
+				if (m[j].pos < m[j].len && (best == NULL ||
+				    kent_cmp(m[j].e[m[j].pos].k,
+				    best->e[best->pos].k) < 0))
+					best = &m[j];
+			}
+			if (best == NULL)
+				break;
+			run_put(l, &nr, &best->e[best->pos++]);
+		}
+		for (j = 0; j < RUN_FANOUT; j++)
+			free(m[j].e);
+		run_exec(l, S_RUN_DROP, ids);
+		run_exec(l, S_RUN_DROPF, ids);
 		/* drop the merged runs from the list, back to front */
 		for (j = RUN_FANOUT; j-- > 0;) {
 			free(l->runs[pick[j]].bl.w);
@@ -908,7 +1013,8 @@ runs_compact(struct ledger *l)
 			    (l->nruns - pick[j] - 1) * sizeof(*l->runs));
 			l->nruns--;
 		}
-		run_build(l, run_push(l, newid));
+		run_save(l, &nr);
+		*run_push(l, nr.id) = nr;
 	}
 }
 
@@ -1061,19 +1167,26 @@ ldg_begin(struct ledger *l)
 static void
 ldg_merge(struct ledger *l)
 {
-	sqlite3_stmt *st = l->st[S_LOG_MERGE];
+	sqlite3_stmt *st = l->st[S_LOG_SINCE];
+	struct kent *e = NULL;
 	struct run *r;
-	size_t i;
+	size_t i, n = 0, cap = 0;
 
-	r = run_push(l, l->nruns > 0 ? l->runs[0].id + 1 : 1);
-	sqlite3_bind_int64(st, 1, r->id);
-	ldg_step1(l, st, "merging the key index");
+	sqlite3_bind_int64(st, 1, 0);
+	while (ldg_step1(l, st, "reading the key log")) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : l->hn + 1;
+			e = xreallocarray(e, cap, sizeof(*e));
+		}
+		kent_read(l, st, 1, &e[n++]);	/* after seq */
+	}
 	sqlite3_reset(st);
-	r->n = (int64_t)l->hn;
-	bloom_alloc(&r->bl, r->n);
-	for (i = 0; i < l->hcap; i++)
-		if (memcmp(l->hot[i].k, zerokey, LDG_KEYLEN) != 0)
-			bloom_add(&r->bl, l->hot[i].k);
+	qsort(e, n, sizeof(*e), kent_cmp);
+	r = run_push(l, l->nruns > 0 ? l->runs[0].id + 1 : 1);
+	bloom_alloc(&r->bl, (int64_t)n);
+	for (i = 0; i < n; i++)
+		run_put(l, r, &e[i]);
+	free(e);
 	run_save(l, r);
 	ldg_exec(l, "DELETE FROM ukey_log;"
 	    "UPDATE meta SET v = v + 1 WHERE k = 'key_gen'",
