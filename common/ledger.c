@@ -10,10 +10,10 @@
  * (a rowid table in acceptance order: writes land on the last page) and
  * added to an in-memory hash of the log's keys, which answers lookups of
  * recent keys without touching SQLite.  When the log holds LDG_HOT_KEYS
- * keys, it is written, sorted, as a new run of ukey_cold (see "the cold
+ * keys, it is written, sorted, as a new run of ukey_block (see "the cold
  * index" below: runs, their Bloom filters, compaction); meta's key_gen
  * then tells every process to reload its hash and its runs.  A claim is
- * a hash probe, a filter check per run (and a B-tree probe in the rare
+ * a hash probe, a filter check per run (and a block read in the rare
  * run the filter does not rule out) and two appends.  Under the write
  * lock, a process first reads the log entries other processes appended
  * since its last batch, so its hash is complete when it claims.
@@ -36,7 +36,7 @@
 #include "util.h"
 
 enum {
-	S_COLD_GET,
+	S_BLK_GET,
 	S_LOG_INS,
 	S_LOG_SINCE,
 	S_USAGE_INS,
@@ -49,10 +49,9 @@ enum {
 	S_RUN_NEXT,
 	S_RUN_GET,
 	S_RUN_PUT,
-	S_RUN_KEYS,
-	S_RUN_COUNT,
-	S_COLD_INS,
-	S_RUN_PAGE,
+	S_RUN_BLOCKS,
+	S_BLK_PUT,
+	S_BLK_NEXT,
 	S_RUN_DROP,
 	S_RUN_DROPF,
 	S_GRANT_GET,
@@ -81,7 +80,8 @@ enum {
 };
 
 static const char *const sql_text[S_NSTMT] = {
-	[S_COLD_GET] = "SELECT d, t FROM ukey_cold WHERE run = ?1 AND k = ?2",
+	[S_BLK_GET] = "SELECT keys, n FROM ukey_block WHERE run = ?1 AND lo <= ?2 "
+	    "ORDER BY lo DESC LIMIT 1",
 	[S_LOG_INS] = "INSERT INTO ukey_log (seq, k, d, t) "
 	    "VALUES (?1, ?2, ?3, ?4)",
 	[S_LOG_SINCE] = "SELECT seq, k, d, t FROM ukey_log WHERE seq > ?1 "
@@ -102,18 +102,17 @@ static const char *const sql_text[S_NSTMT] = {
 	[S_GEN_GET] = "SELECT v FROM meta WHERE k = 'key_gen'",
 	[S_SEQ_GET] = "SELECT v FROM meta WHERE k = 'next_seq'",
 	[S_SEQ_SET] = "UPDATE meta SET v = ?1 WHERE k = 'next_seq'",
-	[S_RUN_NEXT] = "SELECT run FROM ukey_cold WHERE run > ?1 "
+	[S_RUN_NEXT] = "SELECT run FROM ukey_block WHERE run > ?1 "
 	    "ORDER BY run LIMIT 1",
 	[S_RUN_GET] = "SELECT n, nblocks, bits FROM ukey_run WHERE run = ?1",
 	[S_RUN_PUT] = "INSERT OR REPLACE INTO ukey_run (run, n, nblocks, bits) "
 	    "VALUES (?1, ?2, ?3, ?4)",
-	[S_RUN_KEYS] = "SELECT k FROM ukey_cold WHERE run = ?1",
-	[S_RUN_COUNT] = "SELECT count(*) FROM ukey_cold WHERE run = ?1",
-	[S_COLD_INS] = "INSERT INTO ukey_cold (run, k, d, t) "
+	[S_RUN_BLOCKS] = "SELECT keys, n FROM ukey_block WHERE run = ?1",
+	[S_BLK_PUT] = "INSERT INTO ukey_block (run, lo, n, keys) "
 	    "VALUES (?1, ?2, ?3, ?4)",
-	[S_RUN_PAGE] = "SELECT k, d, t FROM ukey_cold "
-	    "WHERE run = ?1 AND k > ?2 ORDER BY k LIMIT ?3",
-	[S_RUN_DROP] = "DELETE FROM ukey_cold WHERE run IN (?1, ?2, ?3, ?4)",
+	[S_BLK_NEXT] = "SELECT keys, n, lo FROM ukey_block "
+	    "WHERE run = ?1 AND lo > ?2 ORDER BY lo LIMIT 1",
+	[S_RUN_DROP] = "DELETE FROM ukey_block WHERE run IN (?1, ?2, ?3, ?4)",
 	[S_RUN_DROPF] = "DELETE FROM ukey_run WHERE run IN (?1, ?2, ?3, ?4)",
 	[S_GRANT_GET] = "SELECT currency, amount, granted FROM credit_grant "
 	    "WHERE customer = ?1 AND id = ?2",
@@ -305,6 +304,19 @@ static const char schema_v5[] =
 	"  updated INTEGER NOT NULL"
 	") WITHOUT ROWID;";
 
+/*
+ * Version 6: the cold keys in blocks of up to LDG_BLOCK_KEYS entries (see
+ * "the cold index" below) instead of a row each in ukey_cold.
+ */
+static const char schema_v6[] =
+	"CREATE TABLE ukey_block ("
+	"  run INTEGER NOT NULL,"
+	"  lo BLOB NOT NULL,"		/* the block's first key */
+	"  n INTEGER NOT NULL,"		/* its entries */
+	"  keys BLOB NOT NULL,"		/* n times key, digest, time */
+	"  PRIMARY KEY (run, lo)"
+	") WITHOUT ROWID;";
+
 /* Version 2: rate(1)'s prepaid credits and spending alerts. */
 static const char schema_v2[] =
 	"CREATE TABLE credit_grant ("
@@ -352,6 +364,15 @@ struct bloom {
 	uint64_t	*w;
 	size_t		 nblocks;	/* 64-byte blocks, a power of two */
 };
+
+/* A cold key: what ukey_log holds of it, and a block entry. */
+struct kent {
+	unsigned char	k[LDG_KEYLEN], d[LDG_KEYLEN];
+	int64_t		t;
+};
+
+#define LDG_ENTLEN	(2 * LDG_KEYLEN + 8)	/* a block entry */
+#define LDG_BLOCK_KEYS	256			/* entries in a block */
 
 struct run {
 	int64_t		 id, n;
@@ -477,6 +498,68 @@ ldg_check_foreign(struct ledger *l)
 		    (long long)app);
 }
 
+static void	ent_put(unsigned char *, const struct kent *);
+static int	ldg_step1(struct ledger *, sqlite3_stmt *, const char *);
+
+/*
+ * Rewrite ukey_cold's rows as blocks of ukey_block, run by run; the
+ * filters in ukey_run hold the same keys and stay.  Before the ledger's
+ * statements are prepared, so with statements of its own.
+ */
+static void
+migrate_v6(struct ledger *l)
+{
+	static const char *const sql[2] = {
+		"SELECT run, k, d, t FROM ukey_cold ORDER BY run, k",
+		"INSERT INTO ukey_block (run, lo, n, keys) "
+		    "VALUES (?1, ?2, ?3, ?4)",
+	};
+	const char *what = "migrating the schema to version 6";
+	sqlite3_stmt *st[2];
+	unsigned char *b;
+	struct kent e;
+	int64_t run = 0;
+	size_t n = 0;
+	int rc, i, more;
+
+	ldg_exec(l, schema_v6, what);
+	for (i = 0; i < 2; i++)
+		if ((rc = sqlite3_prepare_v2(l->db, sql[i], -1, &st[i],
+		    NULL)) != SQLITE_OK)
+			ldg_die(l, rc, what);
+	b = xmalloc(LDG_BLOCK_KEYS * LDG_ENTLEN);
+	do {
+		more = ldg_step1(l, st[0], what);
+		if (n > 0 && (!more || n == LDG_BLOCK_KEYS ||
+		    sqlite3_column_int64(st[0], 0) != run)) {
+			sqlite3_bind_int64(st[1], 1, run);
+			sqlite3_bind_blob(st[1], 2, b, LDG_KEYLEN,
+			    SQLITE_STATIC);
+			sqlite3_bind_int64(st[1], 3, (int64_t)n);
+			sqlite3_bind_blob(st[1], 4, b, (int)(n * LDG_ENTLEN),
+			    SQLITE_STATIC);
+			ldg_step1(l, st[1], what);
+			sqlite3_reset(st[1]);
+			n = 0;
+		}
+		if (!more)
+			break;
+		if (sqlite3_column_bytes(st[0], 1) != LDG_KEYLEN ||
+		    sqlite3_column_bytes(st[0], 2) != LDG_KEYLEN)
+			die(EX_CONFIG, "ledger '%s': malformed key index entry",
+			    l->path);
+		run = sqlite3_column_int64(st[0], 0);
+		memcpy(e.k, sqlite3_column_blob(st[0], 1), LDG_KEYLEN);
+		memcpy(e.d, sqlite3_column_blob(st[0], 2), LDG_KEYLEN);
+		e.t = sqlite3_column_int64(st[0], 3);
+		ent_put(b + n++ * LDG_ENTLEN, &e);
+	} while (more);
+	free(b);
+	for (i = 0; i < 2; i++)
+		sqlite3_finalize(st[i]);
+	ldg_exec(l, "DROP TABLE ukey_cold", what);
+}
+
 static void
 ldg_migrate(struct ledger *l)
 {
@@ -502,6 +585,7 @@ ldg_migrate(struct ledger *l)
 		ldg_exec(l, schema_v3, "creating the schema");
 		ldg_exec(l, schema_v4, "creating the schema");
 		ldg_exec(l, schema_v5, "creating the schema");
+		migrate_v6(l);
 		snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; "
 		    "PRAGMA user_version = %d", LDG_APPID, LDG_SCHEMA);
 		ldg_exec(l, sql, "setting the schema version");
@@ -527,11 +611,13 @@ ldg_migrate(struct ledger *l)
 		if (ver < 5)
 			ldg_exec(l, schema_v5, "migrating the schema to "
 			    "version 5");
+		if (ver < 6)
+			migrate_v6(l);
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
 		    LDG_SCHEMA);
 		ldg_exec(l, sql, "setting the schema version");
 	}
-	/* future migrations: if (ver < 6) { ... } */
+	/* future migrations: if (ver < 7) { ... } */
 	ldg_commit(l);
 }
 
@@ -668,22 +754,29 @@ ldg_step1(struct ledger *l, sqlite3_stmt *st, const char *what)
  *
  * A merge of the key log used to go into one B-tree by key, rewriting
  * every cold page each time: on a ledger of 10M keys that cost more than
- * the rest of the stage.  Cold keys are now kept in runs, ukey_cold
- * clustered by (run, key): a merge writes the log, sorted, as a new run
- * at the end of the tree (sequential, and its cost does not grow with
- * the ledger).  Size-tiered compaction bounds the number of runs: when
- * four runs are in the same tier (run size / --hot-keys in [4^i, 4^i+1)),
- * they are merged into one, so each key is rewritten about log4(N/H)
- * times in all.
+ * the rest of the stage.  Cold keys are now kept in runs, sorted by key
+ * and cut into blocks of up to LDG_BLOCK_KEYS entries, one row of
+ * ukey_block each, clustered by (run, first key): a merge writes the log,
+ * sorted, as a new run at the end of the tree (sequential, and its cost
+ * does not grow with the ledger).  A row per key cost SQLite about 0.8 us
+ * to insert, and a 10M-key ledger had written 28M of them; a block of 256
+ * costs one insert.  Size-tiered compaction bounds the number of runs:
+ * when four runs are in the same tier (run size / --hot-keys in [4^i,
+ * 4^i+1)), they are merged into one, so each key is rewritten about
+ * log4(N/H) times in all.
+ *
+ * An entry is 40 bytes: the key, the content digest, and the event time
+ * as 8 bytes big-endian (so hex(substr(keys, 33, 8)) is printf('%016X',
+ * t) in SQL, for the curious and for the tests).
  *
  * Each run has a Bloom filter in memory (saved in ukey_run): 10 bits a
  * key, all of a key's seven bits in one 64-byte block (one cache miss),
  * taken from the key itself since keys are BLAKE2b output (bytes 8..15
  * choose the block, bytes 0..7 the bits).  A key is probed in a run only
  * when that run's filter does not rule it out: about one new key in a
- * hundred costs a B-tree probe.  A filter must hold every key of its run,
+ * hundred costs a block read.  A filter must hold every key of its run,
  * or a duplicate would pass: it is written with the run, in the same
- * transaction, and the list of runs is read from ukey_cold itself, so a
+ * transaction, and the list of runs is read from ukey_block itself, so a
  * run whose filter is missing or malformed gets it rebuilt by a scan.
  */
 #define BLOOM_BITS_PER_KEY	10
@@ -775,24 +868,70 @@ run_save(struct ledger *l, const struct run *r)
 	sqlite3_reset(st);
 }
 
+/* An entry of a block, see above. */
+static void
+ent_put(unsigned char *p, const struct kent *e)
+{
+	uint64_t t = (uint64_t)e->t;
+	int i;
+
+	memcpy(p, e->k, LDG_KEYLEN);
+	memcpy(p + LDG_KEYLEN, e->d, LDG_KEYLEN);
+	for (i = 0; i < 8; i++)
+		p[2 * LDG_KEYLEN + i] = (unsigned char)(t >> (56 - 8 * i));
+}
+
+static int64_t
+ent_time(const unsigned char *p)
+{
+	uint64_t t = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		t = t << 8 | p[2 * LDG_KEYLEN + i];
+	return (int64_t)t;
+}
+
+/*
+ * A row's block (column c) of n entries (column c + 1), checked: a
+ * malformed block would let duplicates through.
+ */
+static const unsigned char *
+block_get(struct ledger *l, sqlite3_stmt *st, int c, size_t *n)
+{
+	int64_t k = sqlite3_column_int64(st, c + 1);
+	const void *p = sqlite3_column_blob(st, c);
+
+	if (p == NULL || k < 1 || k > LDG_BLOCK_KEYS ||
+	    sqlite3_column_bytes(st, c) != k * LDG_ENTLEN)
+		die(EX_CONFIG, "ledger '%s': malformed key index block",
+		    l->path);
+	*n = (size_t)k;
+	return p;
+}
+
 /* Count a run's keys and build its filter by reading them. */
 static void
 run_build(struct ledger *l, struct run *r)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = l->st[S_RUN_BLOCKS];
+	const unsigned char *p;
+	size_t i, n;
+	int pass;
 
-	st = l->st[S_RUN_COUNT];
-	sqlite3_bind_int64(st, 1, r->id);
-	r->n = ldg_step1(l, st, "counting a run") ?
-	    sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	bloom_alloc(&r->bl, r->n);
-	st = l->st[S_RUN_KEYS];
-	sqlite3_bind_int64(st, 1, r->id);
-	while (ldg_step1(l, st, "reading a run"))
-		if (sqlite3_column_bytes(st, 0) == LDG_KEYLEN)
-			bloom_add(&r->bl, sqlite3_column_blob(st, 0));
-	sqlite3_reset(st);
+	for (pass = 0; pass < 2; pass++) {
+		if (pass == 1)
+			bloom_alloc(&r->bl, r->n);
+		r->n = 0;
+		sqlite3_bind_int64(st, 1, r->id);
+		while (ldg_step1(l, st, "reading a run")) {
+			p = block_get(l, st, 0, &n);
+			for (i = 0; pass == 1 && i < n; i++)
+				bloom_add(&r->bl, p + i * LDG_ENTLEN);
+			r->n += (int64_t)n;
+		}
+		sqlite3_reset(st);
+	}
 	run_save(l, r);
 }
 
@@ -809,7 +948,7 @@ run_push(struct ledger *l, int64_t id)
 }
 
 /*
- * Under the write lock: the runs in ukey_cold, newest first, each with
+ * Under the write lock: the runs in ukey_block, newest first, each with
  * its saved filter when that is well formed, else a rebuilt one.
  */
 static void
@@ -860,7 +999,7 @@ run_tier(const struct ledger *l, int64_t n)
 	return t;
 }
 
-/* Run one statement on RUN_FANOUT run ids. */
+/* Run one statement on RUN_FANOUT run ids (0: none). */
 static void
 run_exec(struct ledger *l, int which, const int64_t *ids)
 {
@@ -873,94 +1012,162 @@ run_exec(struct ledger *l, int which, const int64_t *ids)
 	sqlite3_reset(st);
 }
 
-/* A cold key: what ukey_log and ukey_cold hold of it. */
-struct kent {
-	unsigned char	k[LDG_KEYLEN], d[LDG_KEYLEN];
-	int64_t		t;
-};
-
 static int
 kent_cmp(const void *a, const void *b)
 {
 	return memcmp(a, b, LDG_KEYLEN);
 }
 
-/* Columns c, c+1, c+2 (k, d, t) of a row of the key log or of a run. */
-static void
-kent_read(struct ledger *l, sqlite3_stmt *st, int c, struct kent *e)
-{
-	if (sqlite3_column_bytes(st, c) != LDG_KEYLEN ||
-	    sqlite3_column_bytes(st, c + 1) != LDG_KEYLEN)
-		die(EX_CONFIG, "ledger '%s': malformed key index entry",
-		    l->path);
-	memcpy(e->k, sqlite3_column_blob(st, c), LDG_KEYLEN);
-	memcpy(e->d, sqlite3_column_blob(st, c + 1), LDG_KEYLEN);
-	e->t = sqlite3_column_int64(st, c + 2);
-}
-
 /*
- * Append a key to the run being written, in key order, and to its
- * filter: the filter is built as the run is, never read back.
+ * Writing a run, in key order: entries gather into a block, written
+ * when full, and go into the run's filter, built as the run is written
+ * and never read back.
  */
-static void
-run_put(struct ledger *l, struct run *r, const struct kent *e)
-{
-	sqlite3_stmt *st = l->st[S_COLD_INS];
+struct bwr {
+	struct run	*r;
+	size_t		 n;
+	unsigned char	 b[LDG_BLOCK_KEYS * LDG_ENTLEN];
+};
 
-	sqlite3_bind_int64(st, 1, r->id);
-	sqlite3_bind_blob(st, 2, e->k, LDG_KEYLEN, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 3, e->d, LDG_KEYLEN, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, e->t);
+static void
+bw_flush(struct ledger *l, struct bwr *w)
+{
+	sqlite3_stmt *st = l->st[S_BLK_PUT];
+
+	if (w->n == 0)
+		return;
+	sqlite3_bind_int64(st, 1, w->r->id);
+	sqlite3_bind_blob(st, 2, w->b, LDG_KEYLEN, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (int64_t)w->n);
+	sqlite3_bind_blob(st, 4, w->b, (int)(w->n * LDG_ENTLEN),
+	    SQLITE_STATIC);
 	ldg_step1(l, st, "writing the key index");
 	sqlite3_reset(st);
-	bloom_add(&r->bl, e->k);
-	r->n++;
+	w->n = 0;
+}
+
+static void
+bw_put(struct ledger *l, struct bwr *w, const unsigned char *ent)
+{
+	if (w->n == LDG_BLOCK_KEYS)
+		bw_flush(l, w);
+	memcpy(w->b + w->n++ * LDG_ENTLEN, ent, LDG_ENTLEN);
+	bloom_add(&w->r->bl, ent);
+	w->r->n++;
 }
 
 /*
- * One run being merged: the next MERGE_PAGE of its keys, read by a range
- * scan after the last key read.  No statement stays open while the merge
- * writes into the same B-tree: SQLite would save and re-seek an open
- * cursor on every insert, which costs more than sorting.
+ * One run being merged: a copy of its current block, read by a range
+ * scan after the last block read.  No statement stays open while the
+ * merge writes into the same B-tree: SQLite would save and re-seek an
+ * open cursor on every insert.
  */
 struct msrc {
 	int64_t		 id;
-	struct kent	*e;
 	size_t		 pos, len;
 	int		 done;
+	unsigned char	 b[LDG_BLOCK_KEYS * LDG_ENTLEN];
 };
 
 static void
 msrc_fill(struct ledger *l, struct msrc *m)
 {
-	sqlite3_stmt *st = l->st[S_RUN_PAGE];
+	sqlite3_stmt *st = l->st[S_BLK_NEXT];
+	const unsigned char *p;
 
 	sqlite3_bind_int64(st, 1, m->id);
-	if (m->len > 0)
-		sqlite3_bind_blob(st, 2, m->e[m->len - 1].k, LDG_KEYLEN,
-		    SQLITE_TRANSIENT);
+	if (m->len > 0)		/* the first key of the block read last */
+		sqlite3_bind_blob(st, 2, m->b, LDG_KEYLEN, SQLITE_TRANSIENT);
 	else
 		sqlite3_bind_zeroblob(st, 2, 0);	/* before every key */
-	sqlite3_bind_int(st, 3, MERGE_PAGE);
-	m->pos = m->len = 0;
-	while (m->len < MERGE_PAGE && ldg_step1(l, st, "reading the key index"))
-		kent_read(l, st, 0, &m->e[m->len++]);
+	m->pos = 0;
+	if (ldg_step1(l, st, "reading the key index")) {
+		p = block_get(l, st, 0, &m->len);
+		memcpy(m->b, p, m->len * LDG_ENTLEN);
+	} else {
+		m->len = 0;
+		m->done = 1;
+	}
 	sqlite3_reset(st);
-	m->done = m->len < MERGE_PAGE;
 }
 
 /*
- * Merge RUN_FANOUT runs of one tier into one, while there are some: the
- * runs are each sorted by key, so this is a merge of sorted pages, and
- * the new run, numbered after every other, is appended at the end of the
- * tree.
+ * Merge the runs at pick[0..npick) into one, numbered after every other,
+ * leaving out the keys in the sorted list drop[0..ndrop) (a prune): the
+ * runs are each sorted by key, so this is a merge of sorted blocks, and
+ * the new run is appended at the end of the tree.  The old runs and
+ * their filters go; a run left empty is not written.
  */
+static void
+runs_merge(struct ledger *l, const size_t *pick, size_t npick,
+    const unsigned char (*drop)[LDG_KEYLEN], size_t ndrop)
+{
+	struct msrc *m, *best;
+	struct bwr *w;
+	struct run nr;
+	int64_t ids[RUN_FANOUT], n = 0;
+	const unsigned char *ent;
+	size_t i, j, x = 0;
+
+	memset(&nr, 0, sizeof(nr));
+	nr.id = l->runs[0].id + 1;
+	m = xcalloc(npick, sizeof(*m));
+	w = xcalloc(1, sizeof(*w));
+	w->r = &nr;
+	for (j = 0; j < npick; j++) {
+		m[j].id = l->runs[pick[j]].id;
+		n += l->runs[pick[j]].n;
+		msrc_fill(l, &m[j]);
+	}
+	bloom_alloc(&nr.bl, n);
+	for (;;) {
+		best = NULL;
+		for (j = 0; j < npick; j++) {
+			if (m[j].pos == m[j].len && !m[j].done)
+				msrc_fill(l, &m[j]);
+			if (m[j].pos < m[j].len && (best == NULL ||
+			    kent_cmp(m[j].b + m[j].pos * LDG_ENTLEN,
+			    best->b + best->pos * LDG_ENTLEN) < 0))
+				best = &m[j];
+		}
+		if (best == NULL)
+			break;
+		ent = best->b + best->pos++ * LDG_ENTLEN;
+		while (x < ndrop && kent_cmp(drop[x], ent) < 0)
+			x++;
+		if (x < ndrop && kent_cmp(drop[x], ent) == 0)
+			continue;
+		bw_put(l, w, ent);
+	}
+	bw_flush(l, w);
+	free(w);
+	free(m);
+	/* drop the merged runs, RUN_FANOUT ids at a time */
+	for (i = 0; i < npick; i += RUN_FANOUT) {
+		for (j = 0; j < RUN_FANOUT; j++)
+			ids[j] = i + j < npick ? l->runs[pick[i + j]].id : 0;
+		run_exec(l, S_RUN_DROP, ids);
+		run_exec(l, S_RUN_DROPF, ids);
+	}
+	/* and from the list, back to front (pick is in list order) */
+	for (j = npick; j-- > 0;) {
+		free(l->runs[pick[j]].bl.w);
+		memmove(l->runs + pick[j], l->runs + pick[j] + 1,
+		    (l->nruns - pick[j] - 1) * sizeof(*l->runs));
+		l->nruns--;
+	}
+	if (nr.n == 0) {
+		free(nr.bl.w);
+		return;
+	}
+	run_save(l, &nr);
+	*run_push(l, nr.id) = nr;
+}
+
+/* Merge RUN_FANOUT runs of one tier into one, while there are some. */
 static void
 runs_compact(struct ledger *l)
 {
-	struct msrc m[RUN_FANOUT], *best;
-	struct run nr;
-	int64_t ids[RUN_FANOUT], n;
 	size_t i, j, k = 0, pick[RUN_FANOUT];
 	int tier;
 
@@ -976,45 +1183,7 @@ runs_compact(struct ledger *l)
 		}
 		if (k < RUN_FANOUT)
 			return;
-		memset(&nr, 0, sizeof(nr));
-		nr.id = l->runs[0].id + 1;
-		for (j = 0, n = 0; j < RUN_FANOUT; j++) {
-			ids[j] = l->runs[pick[j]].id;
-			n += l->runs[pick[j]].n;
-			m[j].id = ids[j];
-			m[j].e = xreallocarray(NULL, MERGE_PAGE,
-			    sizeof(*m[j].e));
-			m[j].len = 0;
-			msrc_fill(l, &m[j]);
-		}
-		bloom_alloc(&nr.bl, n);
-		for (;;) {
-			best = NULL;
-			for (j = 0; j < RUN_FANOUT; j++) {
-				if (m[j].pos == m[j].len && !m[j].done)
-					msrc_fill(l, &m[j]);
-				if (m[j].pos < m[j].len && (best == NULL ||
-				    kent_cmp(m[j].e[m[j].pos].k,
-				    best->e[best->pos].k) < 0))
-					best = &m[j];
-			}
-			if (best == NULL)
-				break;
-			run_put(l, &nr, &best->e[best->pos++]);
-		}
-		for (j = 0; j < RUN_FANOUT; j++)
-			free(m[j].e);
-		run_exec(l, S_RUN_DROP, ids);
-		run_exec(l, S_RUN_DROPF, ids);
-		/* drop the merged runs from the list, back to front */
-		for (j = RUN_FANOUT; j-- > 0;) {
-			free(l->runs[pick[j]].bl.w);
-			memmove(l->runs + pick[j], l->runs + pick[j] + 1,
-			    (l->nruns - pick[j] - 1) * sizeof(*l->runs));
-			l->nruns--;
-		}
-		run_save(l, &nr);
-		*run_push(l, nr.id) = nr;
+		runs_merge(l, pick, RUN_FANOUT, NULL, 0);
 	}
 }
 
@@ -1168,8 +1337,9 @@ static void
 ldg_merge(struct ledger *l)
 {
 	sqlite3_stmt *st = l->st[S_LOG_SINCE];
+	unsigned char ent[LDG_ENTLEN];
 	struct kent *e = NULL;
-	struct run *r;
+	struct bwr *w;
 	size_t i, n = 0, cap = 0;
 
 	sqlite3_bind_int64(st, 1, 0);
@@ -1178,16 +1348,28 @@ ldg_merge(struct ledger *l)
 			cap = cap ? cap * 2 : l->hn + 1;
 			e = xreallocarray(e, cap, sizeof(*e));
 		}
-		kent_read(l, st, 1, &e[n++]);	/* after seq */
+		if (sqlite3_column_bytes(st, 1) != LDG_KEYLEN ||
+		    sqlite3_column_bytes(st, 2) != LDG_KEYLEN)
+			die(EX_CONFIG, "ledger '%s': malformed key log entry",
+			    l->path);
+		memcpy(e[n].k, sqlite3_column_blob(st, 1), LDG_KEYLEN);
+		memcpy(e[n].d, sqlite3_column_blob(st, 2), LDG_KEYLEN);
+		e[n].t = sqlite3_column_int64(st, 3);
+		n++;
 	}
 	sqlite3_reset(st);
 	qsort(e, n, sizeof(*e), kent_cmp);
-	r = run_push(l, l->nruns > 0 ? l->runs[0].id + 1 : 1);
-	bloom_alloc(&r->bl, (int64_t)n);
-	for (i = 0; i < n; i++)
-		run_put(l, r, &e[i]);
+	w = xcalloc(1, sizeof(*w));
+	w->r = run_push(l, l->nruns > 0 ? l->runs[0].id + 1 : 1);
+	bloom_alloc(&w->r->bl, (int64_t)n);
+	for (i = 0; i < n; i++) {
+		ent_put(ent, &e[i]);
+		bw_put(l, w, ent);
+	}
+	bw_flush(l, w);
+	run_save(l, w->r);
+	free(w);
 	free(e);
-	run_save(l, r);
 	ldg_exec(l, "DELETE FROM ukey_log;"
 	    "UPDATE meta SET v = v + 1 WHERE k = 'key_gen'",
 	    "merging the key index");
@@ -1232,12 +1414,33 @@ ldg_day(int64_t t)
 	return t / d - (t % d < 0);
 }
 
+/* The entry of key k in the block of a S_BLK_GET row, or NULL. */
+static const unsigned char *
+block_find(struct ledger *l, sqlite3_stmt *st, const unsigned char *k)
+{
+	const unsigned char *p;
+	size_t lo = 0, hi, mid;
+	int c;
+
+	p = block_get(l, st, 0, &hi);
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((c = memcmp(p + mid * LDG_ENTLEN, k, LDG_KEYLEN)) == 0)
+			return p + mid * LDG_ENTLEN;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
 int
 ldg_usage_put(struct ledger *l, const struct ldg_usage *u, int64_t *orig_t)
 {
+	const unsigned char *p;
 	struct hslot *h;
 	sqlite3_stmt *st;
-	const void *d;
 	size_t i;
 	int same;
 
@@ -1253,15 +1456,15 @@ ldg_usage_put(struct ledger *l, const struct ldg_usage *u, int64_t *orig_t)
 	for (i = 0; i < l->nruns; i++) {
 		if (!bloom_maybe(&l->runs[i].bl, u->key))
 			continue;
-		st = l->st[S_COLD_GET];
+		st = l->st[S_BLK_GET];
 		sqlite3_bind_int64(st, 1, l->runs[i].id);
 		sqlite3_bind_blob(st, 2, u->key, LDG_KEYLEN, SQLITE_STATIC);
-		if (ldg_step1(l, st, "looking up a key")) {
-			d = sqlite3_column_blob(st, 0);
-			same = sqlite3_column_bytes(st, 0) == LDG_KEYLEN &&
-			    d != NULL && memcmp(d, u->digest, LDG_KEYLEN) == 0;
+		if (ldg_step1(l, st, "looking up a key") &&
+		    (p = block_find(l, st, u->key)) != NULL) {
+			same = memcmp(p + LDG_KEYLEN, u->digest,
+			    LDG_KEYLEN) == 0;
 			if (orig_t != NULL)
-				*orig_t = sqlite3_column_int64(st, 1);
+				*orig_t = ent_time(p);
 			sqlite3_reset(st);
 			return same ? LDG_DUP : LDG_CONFLICT;
 		}
@@ -1417,6 +1620,50 @@ prune_step(struct ledger *l, const char *sql, int64_t before,
 	sqlite3_finalize(st);
 }
 
+/*
+ * Take the keys of the records about to be pruned out of the cold runs:
+ * all runs are merged into one without them.  Pruning is rare and its
+ * cost is the size of the index, which is what it gives back.
+ */
+static void
+prune_cold(struct ledger *l, int64_t before)
+{
+	const char *what = "pruning cold keys";
+	unsigned char (*drop)[LDG_KEYLEN] = NULL;
+	size_t i, n = 0, cap = 0, *pick;
+	sqlite3_stmt *st;
+	int rc;
+
+	runs_load(l);
+	if (l->nruns == 0)
+		return;
+	rc = sqlite3_prepare_v2(l->db, "SELECT key FROM usage "
+	    "WHERE day <= ?2 AND t < ?1", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		ldg_die(l, rc, what);
+	sqlite3_bind_int64(st, 1, before);
+	sqlite3_bind_int64(st, 2, ldg_day(before));
+	while (ldg_step1(l, st, what)) {
+		if (sqlite3_column_bytes(st, 0) != LDG_KEYLEN)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			drop = xreallocarray(drop, cap, sizeof(*drop));
+		}
+		memcpy(drop[n++], sqlite3_column_blob(st, 0), LDG_KEYLEN);
+	}
+	sqlite3_finalize(st);
+	if (n > 0) {
+		qsort(drop, n, sizeof(*drop), kent_cmp);
+		pick = xreallocarray(NULL, l->nruns, sizeof(*pick));
+		for (i = 0; i < l->nruns; i++)
+			pick[i] = i;
+		runs_merge(l, pick, l->nruns, drop, n);
+		free(pick);
+	}
+	free(drop);
+}
+
 int64_t
 ldg_usage_prune(struct ledger *l, int64_t before)
 {
@@ -1428,9 +1675,7 @@ ldg_usage_prune(struct ledger *l, int64_t before)
 	prune_step(l, "DELETE FROM ukey_log WHERE k IN "
 	    "(SELECT key FROM usage WHERE day <= ?2 AND t < ?1)", before,
 	    "pruning logged keys");
-	prune_step(l, "DELETE FROM ukey_cold WHERE k IN "
-	    "(SELECT key FROM usage WHERE day <= ?2 AND t < ?1)", before,
-	    "pruning cold keys");
+	prune_cold(l, before);
 	prune_step(l, "DELETE FROM usage WHERE day <= ?2 AND t < ?1", before,
 	    "pruning usage records");
 	n = sqlite3_changes64(l->db);

@@ -19,7 +19,7 @@
 
 #include "dec.h"
 
-#define LDG_SCHEMA	5		/* PRAGMA user_version */
+#define LDG_SCHEMA	6		/* PRAGMA user_version */
 #define LDG_APPID	0x55324301	/* PRAGMA application_id: "U2C" 1 */
 #define LDG_DEFAULT	"ledger.sqlite"
 #define LDG_ENV		"METER_LEDGER"

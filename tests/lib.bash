@@ -123,3 +123,23 @@ ep() {
 	"$BIN/erp-post" --accounts testdata/accounts.json --ledger "$T/l" \
 	    --rejects "$T/r" --as-of 2026-11-03T00:00:00Z "$@"
 }
+
+# cold_sql LEDGER SQL: run SQL with cold(run, lo, x, k, d, th) in scope,
+# the entries of the ledger's cold key blocks (x: the place in its block
+# lo; th: the event time in hex, as printf('%016X', t) gives it)
+cold_sql() {
+	sqlite3 "$1" "with recursive i(x) as (select 0 union all select x + 1 from i where x < 255),
+	    cold(run, lo, x, k, d, th) as (select run, lo, x, substr(keys, x * 40 + 1, 16),
+	    substr(keys, x * 40 + 17, 16), hex(substr(keys, x * 40 + 33, 8))
+	    from ukey_block join i on x < n) $2"
+}
+
+# ledger_v5 LEDGER: turn a ledger back into schema 5, its cold keys a
+# row each in ukey_cold as that version kept them
+ledger_v5() {
+	sqlite3 "$1" 'CREATE TABLE ukey_cold (run INTEGER NOT NULL, k BLOB NOT NULL,
+	    d BLOB NOT NULL, t INTEGER NOT NULL, PRIMARY KEY (run, k)) WITHOUT ROWID'
+	cold_sql "$1" 'insert into ukey_cold select c.run, u.key, u.digest, u.t
+	    from cold c join usage u on u.key = c.k'
+	sqlite3 "$1" 'DROP TABLE ukey_block; PRAGMA user_version = 5'
+}
