@@ -6,16 +6,17 @@
  * each batch dirties pages all over the tree and every dirty page goes to
  * the WAL.  Idempotency keys are random digests of (source, id) and must
  * be found whatever the event's time, so locality cannot come from the key.
- * It comes from a small LSM instead.  A new key is appended to ukey_log
- * (a rowid table in acceptance order: writes land on the last page) and
- * added to an in-memory hash of the log's keys, which answers lookups of
- * recent keys without touching SQLite.  When the log holds LDG_HOT_KEYS
+ * It comes from a small LSM instead.  A new key is added to an in-memory
+ * hash of the key log's keys, which answers lookups of recent keys without
+ * touching SQLite, and at commit the batch's new keys are appended to the
+ * log, ukey_batch, a row of up to LDG_LOG_KEYS (a rowid table in acceptance
+ * order: writes land on the last page).  When the log holds LDG_HOT_KEYS
  * keys, it is written, sorted, as a new run of ukey_block (see "the cold
  * index" below: runs, their Bloom filters, compaction); meta's key_gen
  * then tells every process to reload its hash and its runs.  A claim is
  * a hash probe, a filter check per run (and a block read in the rare
- * run the filter does not rule out) and two appends.  Under the write
- * lock, a process first reads the log entries other processes appended
+ * run the filter does not rule out) and an append.  Under the write
+ * lock, a process first reads the log blocks other processes appended
  * since its last batch, so its hash is complete when it claims.
  *
  * Usage records are clustered by (UTC day of the event, acceptance
@@ -82,9 +83,8 @@ enum {
 static const char *const sql_text[S_NSTMT] = {
 	[S_BLK_GET] = "SELECT keys, n FROM ukey_block WHERE run = ?1 AND lo <= ?2 "
 	    "ORDER BY lo DESC LIMIT 1",
-	[S_LOG_INS] = "INSERT INTO ukey_log (seq, k, d, t) "
-	    "VALUES (?1, ?2, ?3, ?4)",
-	[S_LOG_SINCE] = "SELECT seq, k, d, t FROM ukey_log WHERE seq > ?1 "
+	[S_LOG_INS] = "INSERT INTO ukey_batch (seq, n, keys) VALUES (?1, ?2, ?3)",
+	[S_LOG_SINCE] = "SELECT keys, n, seq FROM ukey_batch WHERE seq > ?1 "
 	    "ORDER BY seq",
 	[S_USAGE_INS] = "INSERT INTO usage (day, seq, t, key, customer, "
 	    "source, id, type, subject, digest, corr, ingested, data) "
@@ -305,8 +305,10 @@ static const char schema_v5[] =
 	") WITHOUT ROWID;";
 
 /*
- * Version 6: the cold keys in blocks of up to LDG_BLOCK_KEYS entries (see
- * "the cold index" below) instead of a row each in ukey_cold.
+ * Version 6: the key index in blocks instead of a row a key: the cold
+ * keys in blocks of up to LDG_BLOCK_KEYS entries (see "the cold index"
+ * below) instead of ukey_cold, the key log a block per batch instead of
+ * ukey_log.
  */
 static const char schema_v6[] =
 	"CREATE TABLE ukey_block ("
@@ -315,7 +317,12 @@ static const char schema_v6[] =
 	"  n INTEGER NOT NULL,"		/* its entries */
 	"  keys BLOB NOT NULL,"		/* n times key, digest, time */
 	"  PRIMARY KEY (run, lo)"
-	") WITHOUT ROWID;";
+	") WITHOUT ROWID;"
+	"CREATE TABLE ukey_batch ("
+	"  seq INTEGER PRIMARY KEY,"	/* of the block's first key */
+	"  n INTEGER NOT NULL,"		/* its entries, seq to seq + n - 1 */
+	"  keys BLOB NOT NULL"		/* n times key, digest, time */
+	");";
 
 /* Version 2: rate(1)'s prepaid credits and spending alerts. */
 static const char schema_v2[] =
@@ -349,7 +356,7 @@ static const char schema_v2[] =
 	") WITHOUT ROWID;";
 
 /*
- * The in-memory hash of the keys in ukey_log: open addressing on the
+ * The in-memory hash of the keys in ukey_batch: open addressing on the
  * key's first bytes (already uniform), 32-byte slots holding the key, the
  * first 8 bytes of the content digest (a false match needs a 2^-64
  * accident) and the event time.  An all-zero key marks an empty slot.
@@ -365,14 +372,15 @@ struct bloom {
 	size_t		 nblocks;	/* 64-byte blocks, a power of two */
 };
 
-/* A cold key: what ukey_log holds of it, and a block entry. */
+/* A key of the index, as an entry of a block holds it. */
 struct kent {
 	unsigned char	k[LDG_KEYLEN], d[LDG_KEYLEN];
 	int64_t		t;
 };
 
 #define LDG_ENTLEN	(2 * LDG_KEYLEN + 8)	/* a block entry */
-#define LDG_BLOCK_KEYS	256			/* entries in a block */
+#define LDG_BLOCK_KEYS	256			/* entries in a cold block */
+#define LDG_LOG_KEYS	4096			/* in a block of the log */
 
 struct run {
 	int64_t		 id, n;
@@ -390,6 +398,9 @@ struct ledger {
 	struct hslot	*hot;
 	size_t		 hcap, hn;
 	int64_t		 hseq;		/* log entries up to here are hashed */
+	unsigned char	*pend;		/* the transaction's new keys, */
+	size_t		 npend, pendcap; /* entries from seq pseq on, */
+	int64_t		 pseq;		/* logged at commit */
 	int64_t		 hgen;		/* key_gen they belong to */
 	struct run	*runs;		/* newest first */
 	size_t		 nruns;
@@ -502,39 +513,45 @@ static void	ent_put(unsigned char *, const struct kent *);
 static int	ldg_step1(struct ledger *, sqlite3_stmt *, const char *);
 
 /*
- * Rewrite ukey_cold's rows as blocks of ukey_block, run by run; the
- * filters in ukey_run hold the same keys and stay.  Before the ledger's
- * statements are prepared, so with statements of its own.
+ * Rewrite the rows of version 5's key index as blocks of version 6: the
+ * cold runs (ukey_cold, ordered by run and key) as blocks of ukey_block
+ * within each run; the log (ukey_log, by seq) as blocks of ukey_batch of
+ * consecutive seq.  The filters in ukey_run hold the same keys and stay.
+ * Before the ledger's statements are prepared, so with its own.
  */
 static void
-migrate_v6(struct ledger *l)
+migrate_keys(struct ledger *l, int log)
 {
-	static const char *const sql[2] = {
+	static const char *const sql[2][2] = { {
 		"SELECT run, k, d, t FROM ukey_cold ORDER BY run, k",
 		"INSERT INTO ukey_block (run, lo, n, keys) "
 		    "VALUES (?1, ?2, ?3, ?4)",
-	};
+	}, {
+		"SELECT seq, k, d, t FROM ukey_log ORDER BY seq",
+		"INSERT INTO ukey_batch (seq, n, keys) VALUES (?1, ?3, ?4)",
+	} };
 	const char *what = "migrating the schema to version 6";
 	sqlite3_stmt *st[2];
 	unsigned char *b;
 	struct kent e;
-	int64_t run = 0;
+	int64_t g = 0, first = 0, last = 0;
 	size_t n = 0;
 	int rc, i, more;
 
-	ldg_exec(l, schema_v6, what);
 	for (i = 0; i < 2; i++)
-		if ((rc = sqlite3_prepare_v2(l->db, sql[i], -1, &st[i],
+		if ((rc = sqlite3_prepare_v2(l->db, sql[log][i], -1, &st[i],
 		    NULL)) != SQLITE_OK)
 			ldg_die(l, rc, what);
 	b = xmalloc(LDG_BLOCK_KEYS * LDG_ENTLEN);
 	do {
-		more = ldg_step1(l, st[0], what);
+		if ((more = ldg_step1(l, st[0], what)))
+			g = sqlite3_column_int64(st[0], 0);
 		if (n > 0 && (!more || n == LDG_BLOCK_KEYS ||
-		    sqlite3_column_int64(st[0], 0) != run)) {
-			sqlite3_bind_int64(st[1], 1, run);
-			sqlite3_bind_blob(st[1], 2, b, LDG_KEYLEN,
-			    SQLITE_STATIC);
+		    (log ? g != last + 1 : g != first))) {
+			sqlite3_bind_int64(st[1], 1, first);
+			if (!log)
+				sqlite3_bind_blob(st[1], 2, b, LDG_KEYLEN,
+				    SQLITE_STATIC);
 			sqlite3_bind_int64(st[1], 3, (int64_t)n);
 			sqlite3_bind_blob(st[1], 4, b, (int)(n * LDG_ENTLEN),
 			    SQLITE_STATIC);
@@ -548,7 +565,9 @@ migrate_v6(struct ledger *l)
 		    sqlite3_column_bytes(st[0], 2) != LDG_KEYLEN)
 			die(EX_CONFIG, "ledger '%s': malformed key index entry",
 			    l->path);
-		run = sqlite3_column_int64(st[0], 0);
+		if (n == 0)
+			first = g;
+		last = g;
 		memcpy(e.k, sqlite3_column_blob(st[0], 1), LDG_KEYLEN);
 		memcpy(e.d, sqlite3_column_blob(st[0], 2), LDG_KEYLEN);
 		e.t = sqlite3_column_int64(st[0], 3);
@@ -557,7 +576,16 @@ migrate_v6(struct ledger *l)
 	free(b);
 	for (i = 0; i < 2; i++)
 		sqlite3_finalize(st[i]);
-	ldg_exec(l, "DROP TABLE ukey_cold", what);
+}
+
+static void
+migrate_v6(struct ledger *l)
+{
+	ldg_exec(l, schema_v6, "migrating the schema to version 6");
+	migrate_keys(l, 0);
+	migrate_keys(l, 1);
+	ldg_exec(l, "DROP TABLE ukey_cold; DROP TABLE ukey_log",
+	    "migrating the schema to version 6");
 }
 
 static void
@@ -720,6 +748,7 @@ ldg_close(struct ledger *l)
 	for (i = 0; i < S_NSTMT; i++)
 		sqlite3_finalize(l->st[i]);
 	free(l->hot);
+	free(l->pend);
 	runs_free(l);
 	if (sqlite3_close(l->db) != SQLITE_OK)
 		warnmsg("ledger '%s': close: %s", l->path,
@@ -897,12 +926,12 @@ ent_time(const unsigned char *p)
  * malformed block would let duplicates through.
  */
 static const unsigned char *
-block_get(struct ledger *l, sqlite3_stmt *st, int c, size_t *n)
+block_get(struct ledger *l, sqlite3_stmt *st, int c, int64_t max, size_t *n)
 {
 	int64_t k = sqlite3_column_int64(st, c + 1);
 	const void *p = sqlite3_column_blob(st, c);
 
-	if (p == NULL || k < 1 || k > LDG_BLOCK_KEYS ||
+	if (p == NULL || k < 1 || k > max ||
 	    sqlite3_column_bytes(st, c) != k * LDG_ENTLEN)
 		die(EX_CONFIG, "ledger '%s': malformed key index block",
 		    l->path);
@@ -925,7 +954,7 @@ run_build(struct ledger *l, struct run *r)
 		r->n = 0;
 		sqlite3_bind_int64(st, 1, r->id);
 		while (ldg_step1(l, st, "reading a run")) {
-			p = block_get(l, st, 0, &n);
+			p = block_get(l, st, 0, LDG_BLOCK_KEYS, &n);
 			for (i = 0; pass == 1 && i < n; i++)
 				bloom_add(&r->bl, p + i * LDG_ENTLEN);
 			r->n += (int64_t)n;
@@ -1082,7 +1111,7 @@ msrc_fill(struct ledger *l, struct msrc *m)
 		sqlite3_bind_zeroblob(st, 2, 0);	/* before every key */
 	m->pos = 0;
 	if (ldg_step1(l, st, "reading the key index")) {
-		p = block_get(l, st, 0, &m->len);
+		p = block_get(l, st, 0, LDG_BLOCK_KEYS, &m->len);
 		memcpy(m->b, p, m->len * LDG_ENTLEN);
 	} else {
 		m->len = 0;
@@ -1187,7 +1216,7 @@ runs_compact(struct ledger *l)
 	}
 }
 
-/* ---- the in-memory hash of ukey_log ---- */
+/* ---- the in-memory hash of the key log ---- */
 
 static const unsigned char zerokey[LDG_KEYLEN];
 
@@ -1260,15 +1289,17 @@ hot_clear(struct ledger *l)
 }
 
 /*
- * Under the write lock: make the hash hold exactly the keys in ukey_log.
+ * Under the write lock: make the hash hold exactly the keys in the log.
  * After another process's merge or prune (key_gen moved) start again;
  * otherwise add what other processes appended since our last look.
  */
 static void
 hot_refresh(struct ledger *l)
 {
+	const unsigned char *p;
 	sqlite3_stmt *st;
 	int64_t gen = 0;
+	size_t i, n;
 
 	st = l->st[S_GEN_GET];
 	if (ldg_step1(l, st, "reading the key generation"))
@@ -1281,13 +1312,10 @@ hot_refresh(struct ledger *l)
 	st = l->st[S_LOG_SINCE];
 	sqlite3_bind_int64(st, 1, l->hseq);
 	while (ldg_step1(l, st, "reading the key log")) {
-		if (sqlite3_column_bytes(st, 1) != LDG_KEYLEN ||
-		    sqlite3_column_bytes(st, 2) != LDG_KEYLEN)
-			die(EX_CONFIG, "ledger '%s': malformed key log entry",
-			    l->path);
-		hot_add(l, sqlite3_column_blob(st, 1),
-		    sqlite3_column_blob(st, 2), sqlite3_column_int64(st, 3));
-		l->hseq = sqlite3_column_int64(st, 0);
+		p = block_get(l, st, 0, LDG_LOG_KEYS, &n);
+		for (i = 0; i < n; i++, p += LDG_ENTLEN)
+			hot_add(l, p, p + LDG_KEYLEN, ent_time(p));
+		l->hseq = sqlite3_column_int64(st, 2) + (int64_t)n - 1;
 	}
 	sqlite3_reset(st);
 }
@@ -1337,46 +1365,61 @@ static void
 ldg_merge(struct ledger *l)
 {
 	sqlite3_stmt *st = l->st[S_LOG_SINCE];
-	unsigned char ent[LDG_ENTLEN];
-	struct kent *e = NULL;
+	const unsigned char *p;
+	unsigned char *e = NULL;
 	struct bwr *w;
-	size_t i, n = 0, cap = 0;
+	size_t i, k, n = 0, cap = 0;
 
 	sqlite3_bind_int64(st, 1, 0);
 	while (ldg_step1(l, st, "reading the key log")) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : l->hn + 1;
-			e = xreallocarray(e, cap, sizeof(*e));
+		p = block_get(l, st, 0, LDG_LOG_KEYS, &k);
+		while (n + k > cap) {
+			cap = cap ? cap * 2 : l->hn + LDG_LOG_KEYS;
+			e = xreallocarray(e, cap, LDG_ENTLEN);
 		}
-		if (sqlite3_column_bytes(st, 1) != LDG_KEYLEN ||
-		    sqlite3_column_bytes(st, 2) != LDG_KEYLEN)
-			die(EX_CONFIG, "ledger '%s': malformed key log entry",
-			    l->path);
-		memcpy(e[n].k, sqlite3_column_blob(st, 1), LDG_KEYLEN);
-		memcpy(e[n].d, sqlite3_column_blob(st, 2), LDG_KEYLEN);
-		e[n].t = sqlite3_column_int64(st, 3);
-		n++;
+		memcpy(e + n * LDG_ENTLEN, p, k * LDG_ENTLEN);
+		n += k;
 	}
 	sqlite3_reset(st);
-	qsort(e, n, sizeof(*e), kent_cmp);
-	w = xcalloc(1, sizeof(*w));
-	w->r = run_push(l, l->nruns > 0 ? l->runs[0].id + 1 : 1);
-	bloom_alloc(&w->r->bl, (int64_t)n);
-	for (i = 0; i < n; i++) {
-		ent_put(ent, &e[i]);
-		bw_put(l, w, ent);
+	if (n > 0) {
+		qsort(e, n, LDG_ENTLEN, kent_cmp);
+		w = xcalloc(1, sizeof(*w));
+		w->r = run_push(l, l->nruns > 0 ? l->runs[0].id + 1 : 1);
+		bloom_alloc(&w->r->bl, (int64_t)n);
+		for (i = 0; i < n; i++)
+			bw_put(l, w, e + i * LDG_ENTLEN);
+		bw_flush(l, w);
+		run_save(l, w->r);
+		free(w);
 	}
-	bw_flush(l, w);
-	run_save(l, w->r);
-	free(w);
 	free(e);
-	ldg_exec(l, "DELETE FROM ukey_log;"
+	ldg_exec(l, "DELETE FROM ukey_batch;"
 	    "UPDATE meta SET v = v + 1 WHERE k = 'key_gen'",
 	    "merging the key index");
 	hot_clear(l);
 	runs_compact(l);
 	l->hgen++;
 	l->rgen = l->hgen;
+}
+
+/* Log the transaction's new keys, LDG_LOG_KEYS to a row. */
+static void
+log_flush(struct ledger *l)
+{
+	sqlite3_stmt *st = l->st[S_LOG_INS];
+	size_t off, n;
+
+	for (off = 0; off < l->npend; off += n) {
+		n = l->npend - off < LDG_LOG_KEYS ? l->npend - off :
+		    LDG_LOG_KEYS;
+		sqlite3_bind_int64(st, 1, l->pseq + (int64_t)off);
+		sqlite3_bind_int64(st, 2, (int64_t)n);
+		sqlite3_bind_blob(st, 3, l->pend + off * LDG_ENTLEN,
+		    (int)(n * LDG_ENTLEN), SQLITE_STATIC);
+		ldg_step1(l, st, "logging the keys");
+		sqlite3_reset(st);
+	}
+	l->npend = 0;
 }
 
 void
@@ -1390,6 +1433,7 @@ ldg_commit(struct ledger *l)
 		sqlite3_reset(l->st[S_SEQ_SET]);
 		l->seq0 = l->seq;
 	}
+	log_flush(l);
 	if (l->synced && (int64_t)l->hn >= l->hot_max)
 		ldg_merge(l);
 	if ((rc = sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL)) !=
@@ -1403,6 +1447,7 @@ ldg_rollback(struct ledger *l)
 {
 	sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
 	l->intx = 0;
+	l->npend = 0;
 }
 
 /* Days since 1970 of an instant in ns, rounding toward -infinity. */
@@ -1422,7 +1467,7 @@ block_find(struct ledger *l, sqlite3_stmt *st, const unsigned char *k)
 	size_t lo = 0, hi, mid;
 	int c;
 
-	p = block_get(l, st, 0, &hi);
+	p = block_get(l, st, 0, LDG_BLOCK_KEYS, &hi);
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
 		if ((c = memcmp(p + mid * LDG_ENTLEN, k, LDG_KEYLEN)) == 0)
@@ -1439,6 +1484,7 @@ int
 ldg_usage_put(struct ledger *l, const struct ldg_usage *u, int64_t *orig_t)
 {
 	const unsigned char *p;
+	struct kent e;
 	struct hslot *h;
 	sqlite3_stmt *st;
 	size_t i;
@@ -1471,13 +1517,17 @@ ldg_usage_put(struct ledger *l, const struct ldg_usage *u, int64_t *orig_t)
 		sqlite3_reset(st);
 	}
 
-	st = l->st[S_LOG_INS];
-	sqlite3_bind_int64(st, 1, l->seq);
-	sqlite3_bind_blob(st, 2, u->key, LDG_KEYLEN, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 3, u->digest, LDG_KEYLEN, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, u->t);
-	ldg_step1(l, st, "logging a key");
-	sqlite3_reset(st);
+	/* the key goes to the log at commit, with its batch */
+	if (l->npend == 0)
+		l->pseq = l->seq;
+	if (l->npend == l->pendcap) {
+		l->pendcap = l->pendcap ? l->pendcap * 2 : 1024;
+		l->pend = xreallocarray(l->pend, l->pendcap, LDG_ENTLEN);
+	}
+	memcpy(e.k, u->key, LDG_KEYLEN);
+	memcpy(e.d, u->digest, LDG_KEYLEN);
+	e.t = u->t;
+	ent_put(l->pend + l->npend++ * LDG_ENTLEN, &e);
 
 	st = l->st[S_USAGE_INS];
 	sqlite3_bind_int64(st, 1, ldg_day(u->t));
@@ -1634,7 +1684,6 @@ prune_cold(struct ledger *l, int64_t before)
 	sqlite3_stmt *st;
 	int rc;
 
-	runs_load(l);
 	if (l->nruns == 0)
 		return;
 	rc = sqlite3_prepare_v2(l->db, "SELECT key FROM usage "
@@ -1672,9 +1721,9 @@ ldg_usage_prune(struct ledger *l, int64_t before)
 	int rc;
 
 	ldg_begin(l);
-	prune_step(l, "DELETE FROM ukey_log WHERE k IN "
-	    "(SELECT key FROM usage WHERE day <= ?2 AND t < ?1)", before,
-	    "pruning logged keys");
+	/* the log into a run first, so all keys are in runs */
+	runs_load(l);
+	ldg_merge(l);
 	prune_cold(l, before);
 	prune_step(l, "DELETE FROM usage WHERE day <= ?2 AND t < ?1", before,
 	    "pruning usage records");

@@ -17,9 +17,9 @@ gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 	expect_status 0
 	jq -e '.emitted == 50' "$T/s"
 	# merges happened: cold holds keys, hot holds fewer than the limit
-	[ "$(cold_sql "$T/ledger.sqlite" 'select count(*) from cold')" -ge 43 ]
-	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(*) from ukey_log')" -lt 8 ]
-	[ "$(cold_sql "$T/ledger.sqlite" 'select (select count(*) from cold) + (select count(*) from ukey_log)')" -eq 50 ]
+	[ "$(keys_sql "$T/ledger.sqlite" 'select count(*) from cold')" -ge 43 ]
+	[ "$(keys_sql "$T/ledger.sqlite" 'select count(*) from logged')" -lt 8 ]
+	[ "$(keys_sql "$T/ledger.sqlite" 'select (select count(*) from cold) + (select count(*) from logged)')" -eq 50 ]
 	# the same file again: all duplicates, whichever level holds the key
 	run ingest --hot-keys 7 --batch 10 --rejects "$T/r" --stats "$T/s" "$T/a"
 	jq -e '.emitted == 0 and .duplicates == 50' "$T/s"
@@ -32,13 +32,14 @@ gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 @test "every stored key has its record and the other way round" {
 	gen 30 k >"$T/a"
 	ingest --hot-keys 4 --batch 5 --rejects "$T/r" "$T/a" >/dev/null 2>&1
-	run cold_sql "$T/ledger.sqlite" "select count(*) from usage u where not exists
-	    (select 1 from ukey_log h where h.k = u.key and h.d = u.digest and h.t = u.t)
+	run keys_sql "$T/ledger.sqlite" "select count(*) from usage u where not exists
+	    (select 1 from logged h where h.k = u.key and h.d = u.digest
+	    and h.th = printf('%016X', u.t) and h.seq = u.seq)
 	    and not exists (select 1 from cold c where c.k = u.key and c.d = u.digest
 	    and c.th = printf('%016X', u.t))"
 	[ "$output" = 0 ]
 	# and every key once
-	[ "$(cold_sql "$T/ledger.sqlite" 'select (select count(distinct k) from cold) + (select count(*) from ukey_log)')" -eq 30 ]
+	[ "$(keys_sql "$T/ledger.sqlite" 'select (select count(distinct k) from cold) + (select count(*) from logged)')" -eq 30 ]
 	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(*) from usage')" -eq 30 ]
 }
 
@@ -46,7 +47,7 @@ gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 	{ gen 3 old; ce new1 globex 2026-10-19T00:00:00Z; } | sed 's/2026-10-10T/2026-09-20T/' >"$T/a"
 	# small merges: the old keys are in a cold run, pruned from it
 	ingest --hot-keys 2 --batch 2 --rejects "$T/r" "$T/a" >/dev/null 2>&1
-	[ "$(cold_sql "$T/ledger.sqlite" 'select count(*) from cold')" -eq 4 ]
+	[ "$(keys_sql "$T/ledger.sqlite" 'select count(*) from cold')" -eq 4 ]
 	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(*) from usage')" -eq 4 ]
 	# as-of 2026-10-20 minus 35 days is 2026-09-15: 2026-10-01 is inside
 	run "$BIN/meter-ingest" --ledger "$T/ledger.sqlite" --as-of 2026-10-20T00:00:00Z \
@@ -60,8 +61,8 @@ gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 	expect_status 0
 	[[ "$output" == *"pruned 3 usage records"* ]]
 	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(*) from usage')" -eq 1 ]
-	[ "$(cold_sql "$T/ledger.sqlite" 'select (select count(*) from ukey_log) + (select count(*) from cold)')" -eq 1 ]
-	[ "$(cold_sql "$T/ledger.sqlite" 'select count(*) from cold c join usage u on u.key = c.k')" -eq 1 ]
+	[ "$(keys_sql "$T/ledger.sqlite" 'select (select count(*) from logged) + (select count(*) from cold)')" -eq 1 ]
+	[ "$(keys_sql "$T/ledger.sqlite" 'select count(*) from cold c join usage u on u.key = c.k')" -eq 1 ]
 	[ "$(sqlite3 "$T/ledger.sqlite" 'select sum(n) from ukey_run')" -eq 1 ]
 	# the pruned period stays closed even to a run with a longer window
 	ce old1 globex 2026-09-20T00:00:00Z >"$T/late"
@@ -146,8 +147,8 @@ gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 	runs=$(sqlite3 "$T/ledger.sqlite" 'select count(distinct run) from ukey_block')
 	[ "$runs" -ge 2 ] && [ "$runs" -le 8 ]
 	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(*) from ukey_run')" -eq "$runs" ]
-	[ "$(cold_sql "$T/ledger.sqlite" 'select count(*) from cold') " -eq 60 ]
-	[ "$(cold_sql "$T/ledger.sqlite" 'select count(distinct k) from cold')" -eq 60 ]
+	[ "$(keys_sql "$T/ledger.sqlite" 'select count(*) from cold') " -eq 60 ]
+	[ "$(keys_sql "$T/ledger.sqlite" 'select count(distinct k) from cold')" -eq 60 ]
 	[ "$(sqlite3 "$T/ledger.sqlite" 'select sum(n) from ukey_run')" -eq 60 ]
 	run ingest --hot-keys 1000 --rejects "$T/r" --stats "$T/s" "$T/a"
 	jq -e '.duplicates == 60 and .emitted == 0' "$T/s"
@@ -162,23 +163,38 @@ gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 	jq -e '.duplicates == 59 and .rejects_by_code.idempotency_conflict == 1' "$T/s"
 }
 
-@test "cold keys in blocks of 256, sorted; a version 5 ledger's key rows become blocks" {
+@test "the key log: a block per batch; cold keys in blocks of 256, sorted; a version 5 ledger's key rows become blocks" {
+	gen 10 l >"$T/l"
+	ingest --batch 4 --rejects "$T/r" "$T/l" >/dev/null 2>&1
+	# three batches, three blocks of the log, each from its first seq
+	[ "$(sqlite3 "$T/ledger.sqlite" "select group_concat(seq || ':' || n) from (select * from ukey_batch order by seq)")" = 1:4,5:4,9:2 ]
+	run keys_sql "$T/ledger.sqlite" "select count(*) from usage u join logged h on h.seq = u.seq
+	    and h.k = u.key and h.d = u.digest and h.th = printf('%016X', u.t)"
+	[ "$output" -eq 10 ]
 	gen 700 b >"$T/a"
 	ingest --hot-keys 600 --batch 700 --rejects "$T/r" "$T/a" >/dev/null 2>&1
-	# one run of 700 keys: blocks of 256, 256 and 188, each starting
-	# with its first key, all in key order
-	[ "$(sqlite3 "$T/ledger.sqlite" 'select group_concat(n) from (select n from ukey_block order by run, lo)')" = 256,256,188 ]
+	# the log and 700 keys make one run of 710: blocks of 256, 256 and
+	# 198, each starting with its first key, all in key order
+	[ "$(sqlite3 "$T/ledger.sqlite" 'select group_concat(n) from (select n from ukey_block order by run, lo)')" = 256,256,198 ]
 	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(*) from ukey_block where lo <> substr(keys, 1, 16)')" -eq 0 ]
-	[ "$(cold_sql "$T/ledger.sqlite" "select count(*) from (select k, lag(k) over (order by run, lo, x) p from cold) where p >= k")" -eq 0 ]
+	[ "$(keys_sql "$T/ledger.sqlite" "select count(*) from (select k, lag(k) over (order by run, lo, x) p from cold) where p >= k")" -eq 0 ]
+	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(*) from ukey_batch')" -eq 0 ]
+	gen 100 c >"$T/c"
+	ingest --rejects "$T/r" "$T/c" >/dev/null 2>&1
 	# schema 5 kept a row per key; opening migrates them to blocks
 	ledger_v5 "$T/ledger.sqlite"
-	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(*) from ukey_cold')" -eq 700 ]
-	run ingest --rejects "$T/r" --stats "$T/s" "$T/a"
+	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(*) from ukey_cold')" -eq 710 ]
+	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(*) from ukey_log')" -eq 100 ]
+	cat "$T/l" "$T/a" "$T/c" >"$T/all"
+	run ingest --rejects "$T/r" --stats "$T/s" "$T/all"
 	expect_status 0
-	jq -e '.duplicates == 700 and .emitted == 0' "$T/s"
+	jq -e '.duplicates == 810 and .emitted == 0' "$T/s"
 	[ "$(sqlite3 "$T/ledger.sqlite" 'PRAGMA user_version')" = 6 ]
-	[ "$(sqlite3 "$T/ledger.sqlite" "select count(*) from sqlite_master where name = 'ukey_cold'")" -eq 0 ]
-	[ "$(sqlite3 "$T/ledger.sqlite" 'select group_concat(n) from (select n from ukey_block order by run, lo)')" = 256,256,188 ]
-	run cold_sql "$T/ledger.sqlite" "select count(*) from usage u join cold c on c.k = u.key and c.d = u.digest and c.th = printf('%016X', u.t)"
-	[ "$output" -eq 700 ]
+	[ "$(sqlite3 "$T/ledger.sqlite" "select count(*) from sqlite_master where name in ('ukey_cold', 'ukey_log')")" -eq 0 ]
+	[ "$(sqlite3 "$T/ledger.sqlite" 'select group_concat(n) from (select n from ukey_block order by run, lo)')" = 256,256,198 ]
+	[ "$(sqlite3 "$T/ledger.sqlite" "select group_concat(seq || ':' || n) from ukey_batch")" = 711:100 ]
+	run keys_sql "$T/ledger.sqlite" "select (select count(*) from usage u join cold c on c.k = u.key
+	    and c.d = u.digest and c.th = printf('%016X', u.t)) + (select count(*) from usage u
+	    join logged h on h.seq = u.seq and h.k = u.key and h.d = u.digest and h.th = printf('%016X', u.t))"
+	[ "$output" -eq 810 ]
 }

@@ -124,22 +124,30 @@ ep() {
 	    --rejects "$T/r" --as-of 2026-11-03T00:00:00Z "$@"
 }
 
-# cold_sql LEDGER SQL: run SQL with cold(run, lo, x, k, d, th) in scope,
-# the entries of the ledger's cold key blocks (x: the place in its block
-# lo; th: the event time in hex, as printf('%016X', t) gives it)
-cold_sql() {
-	sqlite3 "$1" "with recursive i(x) as (select 0 union all select x + 1 from i where x < 255),
+# keys_sql LEDGER SQL: run SQL with the entries of the ledger's key index
+# in scope: cold(run, lo, x, k, d, th) those of the cold runs' blocks (x:
+# the place in its block lo), logged(seq, k, d, th) those of the key log;
+# th is the event time in hex, as printf('%016X', t) gives it
+keys_sql() {
+	sqlite3 "$1" "with recursive i(x) as (select 0 union all select x + 1 from i where x < 4095),
 	    cold(run, lo, x, k, d, th) as (select run, lo, x, substr(keys, x * 40 + 1, 16),
 	    substr(keys, x * 40 + 17, 16), hex(substr(keys, x * 40 + 33, 8))
-	    from ukey_block join i on x < n) $2"
+	    from ukey_block join i on x < n),
+	    logged(seq, k, d, th) as (select seq + x, substr(keys, x * 40 + 1, 16),
+	    substr(keys, x * 40 + 17, 16), hex(substr(keys, x * 40 + 33, 8))
+	    from ukey_batch join i on x < n) $2"
 }
 
-# ledger_v5 LEDGER: turn a ledger back into schema 5, its cold keys a
-# row each in ukey_cold as that version kept them
+# ledger_v5 LEDGER: turn a ledger back into schema 5, its keys a row
+# each in ukey_cold and ukey_log as that version kept them
 ledger_v5() {
 	sqlite3 "$1" 'CREATE TABLE ukey_cold (run INTEGER NOT NULL, k BLOB NOT NULL,
-	    d BLOB NOT NULL, t INTEGER NOT NULL, PRIMARY KEY (run, k)) WITHOUT ROWID'
-	cold_sql "$1" 'insert into ukey_cold select c.run, u.key, u.digest, u.t
+	    d BLOB NOT NULL, t INTEGER NOT NULL, PRIMARY KEY (run, k)) WITHOUT ROWID;
+	    CREATE TABLE ukey_log (seq INTEGER PRIMARY KEY, k BLOB NOT NULL,
+	    d BLOB NOT NULL, t INTEGER NOT NULL)'
+	keys_sql "$1" 'insert into ukey_cold select c.run, u.key, u.digest, u.t
 	    from cold c join usage u on u.key = c.k'
-	sqlite3 "$1" 'DROP TABLE ukey_block; PRAGMA user_version = 5'
+	keys_sql "$1" 'insert into ukey_log select u.seq, u.key, u.digest, u.t
+	    from logged h join usage u on u.key = h.k'
+	sqlite3 "$1" 'DROP TABLE ukey_block; DROP TABLE ukey_batch; PRAGMA user_version = 5'
 }
