@@ -28,6 +28,8 @@ struct jrec {
 	size_t		 n, cap;
 	int		 sorted;
 	int		 maxdepth;
+	int		 arena;		/* see jrec_arena */
+	void		*abase;		/* the arena of the last parse */
 	/* on error */
 	const char	*code;		/* stable reject code */
 	char		 field[256];	/* path of the offending value, or "" */
@@ -41,6 +43,12 @@ struct jrec {
 #define JREC_MAXDEPTH_DEFAULT 32
 
 void	jrec_init(struct jrec *, int maxdepth);
+/*
+ * Parse into a per-thread arena (see jrec.c): for a reader whose trees
+ * live until its next parse and no longer (no json_incref of their
+ * nodes), one such jrec a thread.  Call before starting the threads.
+ */
+void	jrec_arena(struct jrec *);
 /* 0 on success; -1 with code, field and msg set. */
 int	jrec_parse(struct jrec *, const char *, size_t);
 void	jrec_clear(struct jrec *);
