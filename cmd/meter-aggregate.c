@@ -122,6 +122,7 @@ struct magg {
 
 	/* accounting */
 	uint64_t	 read, counted, unmetered, outside, dups, rejected, blank;
+	uint64_t	 spilled;	/* gauge points via a temporary file */
 	uint64_t	 aggregates;
 };
 
@@ -539,7 +540,7 @@ chunk_publish(struct magg *g, struct chunk *c)
 }
 
 static void
-workers_start(struct magg *g, struct worker *w, int n)
+workers_start(struct magg *g, struct worker *w, int n, int spill)
 {
 	int i, e;
 
@@ -550,8 +551,11 @@ workers_start(struct magg *g, struct worker *w, int n)
 	for (i = 0; i < n; i++) {
 		w[i].g = g;
 		w[i].tab = agg_new(&g->conf);
+		if (spill)
+			agg_spill(w[i].tab);
 		w[i].day = INT64_MIN;
 		jrec_init(&w[i].jr, g->max_depth);
+		jrec_arena(&w[i].jr);	/* each record done before the next */
 		if ((e = pthread_create(&w[i].tid, NULL, worker_main, &w[i]))
 		    != 0)
 			die(EX_OSERR, "cannot start a worker thread: %s",
@@ -598,7 +602,8 @@ count_stream(struct magg *g)
 	struct worker w[MAXJOBS];
 	struct chunk *c;
 
-	workers_start(g, w, g->dedupe ? 1 : g->jobs);
+	/* NDJSON comes in any order: gauge points wait on disk */
+	workers_start(g, w, g->dedupe ? 1 : g->jobs, 1);
 	for (;;) {
 		c = chunk_next(g);
 		if (!chunk_fill(g, c))
@@ -686,7 +691,7 @@ count_ledger(struct magg *g)
 	 * Rows need no parsing: the scan on this thread keeps one worker
 	 * busy, and a second would only add a merge.
 	 */
-	workers_start(g, w, 1);
+	workers_start(g, w, 1, 0);
 	g->cur = chunk_next(g);
 	ldg_usage_scan_lean(g->ldg, from, g->to, ledger_one, g);
 	if (g->cur->n > 0)
@@ -758,6 +763,8 @@ write_stats(struct magg *g)
 		jw_null(&w);
 	JW_KEY(&w, "input");
 	jw_str(&w, g->ledger_path ? "ledger" : "ndjson");
+	JW_KEY(&w, "gauge_points_spilled");
+	jw_int(&w, (int64_t)g->spilled);
 	JW_KEY(&w, "rejects_file");
 	jw_str(&w, g->rejects_path);
 	jw_close(&w, '}');
@@ -937,6 +944,7 @@ main(int argc, char **argv)
 		tab = count_stream(&g);
 	}
 	rej_flush(&g.rej);
+	g.spilled = agg_spilled(tab);
 	g.aggregates = agg_finish(tab, g.jobs, check, emit, &g);
 	agg_free(tab);
 

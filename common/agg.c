@@ -6,7 +6,8 @@
  * latest value, the set of distinct values for unique_count.  Gauges
  * (weighted_sum) keep their points, (time, key, value), per customer x
  * meter x group until the end, when they are sorted and walked period by
- * period.  The lineage is the sum of the event keys (BLAKE2b-128
+ * period: in memory when the input comes by day (agg_fold walks each day's),
+ * else in a temporary file (agg_spill), read back a few series at a time.  The lineage is the sum of the event keys (BLAKE2b-128
  * digests) modulo 2^128, so it does not depend on the order events arrive in
  * or on how they were split over threads.
  */
@@ -25,6 +26,7 @@
 #include "keys.h"
 #include "pack.h"
 #include "reject.h"
+#include "spill.h"
 #include "tz.h"
 
 /* ---- values read from an event's data ---- */
@@ -285,6 +287,9 @@ pt_v(const struct pt *p)
  */
 struct series {
 	uint32_t	 cid, gid, mi;
+	uint32_t	 sid;		/* its place in the table's sv */
+	uint64_t	 nspill;	/* its points in spill files */
+	size_t		 ord;		/* in agg_finish's read back */
 	struct pt	*p;
 	size_t		 n, cap;
 	/* the walk */
@@ -323,7 +328,27 @@ struct agg_tab {
 	struct buf	 kb, sbuf;
 	struct prep	*prep;
 	struct buf	*mjson;		/* meter names as JSON strings */
+	/* gauge points on disk (agg_spill) */
+	int		 spilling;
+	struct spill	 sp;		/* this table's: (sid, point) records */
+	struct series	**sv;		/* by sid */
+	size_t		 nsv, capsv;
+	struct psrc	*srcs;		/* merged tables' files */
+	size_t		 nsrcs;
 };
+
+/* A spill file of a merged table, and its sids' series in this one. */
+struct psrc {
+	struct spill	 sp;
+	struct series	**map;
+	size_t		 nmap;
+};
+
+/* A spilled point: 45 bytes. */
+struct sprec {
+	uint32_t	 sid;
+	struct pt	 p;
+} __attribute__((packed));
 
 static struct acc *
 acc_at(const struct agg_tab *t, size_t i)
@@ -429,6 +454,13 @@ agg_free(struct agg_tab *t)
 	hmap_free(&t->custmap);
 	hmap_free(&t->grpmap);
 	hmap_free(&t->series);
+	spill_close(&t->sp);
+	for (i = 0; i < t->nsrcs; i++) {
+		spill_close(&t->srcs[i].sp);
+		free(t->srcs[i].map);
+	}
+	free(t->srcs);
+	free(t->sv);
 	buf_free(&t->kb);
 	buf_free(&t->sbuf);
 	free(t->prep);
@@ -751,22 +783,61 @@ series_get(struct agg_tab *t, uint32_t cid, uint32_t gid, uint32_t mi)
 		s->cid = cid;
 		s->gid = gid;
 		s->mi = mi;
+		if (t->nsv == t->capsv) {
+			t->capsv = t->capsv ? 2 * t->capsv : 64;
+			t->sv = xreallocarray(t->sv, t->capsv, sizeof(*t->sv));
+		}
+		s->sid = (uint32_t)t->nsv;
+		t->sv[t->nsv++] = s;
 	}
 	return s;
 }
 
 static void
-series_add(struct series *s, int64_t t, const unsigned char *key, dec v)
+series_put(struct series *s, const struct pt *p)
 {
 	if (s->n == s->cap) {
 		s->cap = s->cap ? 2 * s->cap : 8;
 		s->p = xreallocarray(s->p, s->cap, sizeof(*s->p));
 	}
-	s->p[s->n].t = t;
-	memcpy(s->p[s->n].key, key, KEY_LEN);
-	s->p[s->n].c = v.c;
-	s->p[s->n].s = (unsigned char)v.s;
-	s->n++;
+	s->p[s->n++] = *p;
+}
+
+/* A point of the series: to its memory, or to the table's spill file. */
+static void
+series_add(struct agg_tab *tab, struct series *s, int64_t t,
+    const unsigned char *key, dec v)
+{
+	struct sprec r;
+
+	r.p.t = t;
+	memcpy(r.p.key, key, KEY_LEN);
+	r.p.c = v.c;
+	r.p.s = (unsigned char)v.s;
+	if (!tab->spilling) {
+		series_put(s, &r.p);
+		return;
+	}
+	r.sid = s->sid;
+	spill_put(&tab->sp, (const char *)&r, sizeof(r));
+	s->nspill++;
+}
+
+void
+agg_spill(struct agg_tab *t)
+{
+	t->spilling = 1;
+}
+
+uint64_t
+agg_spilled(const struct agg_tab *t)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	for (i = 0; i < t->nsv; i++)
+		n += t->sv[i]->nspill;
+	return n;
 }
 
 int
@@ -830,7 +901,7 @@ agg_event(struct agg_tab *t, const struct aev *e, struct agg_err *err)
 		const struct prep *p = &t->prep[i];
 
 		if (p->m->agg == AG_WSUM) {
-			series_add(series_get(t, (uint32_t)cid, p->gid,
+			series_add(t, series_get(t, (uint32_t)cid, p->gid,
 			    (uint32_t)p->m->idx), e->t, e->key, p->v);
 			counted |= sel;
 			continue;
@@ -894,13 +965,26 @@ acc_merge(struct agg_tab *t, struct acc *a, struct acc *b)
 	}
 }
 
+/* Take over a spill file whose sids map to our series by map. */
+static void
+psrc_add(struct agg_tab *t, struct spill *sp, struct series **map,
+    size_t nmap)
+{
+	t->srcs = xreallocarray(t->srcs, t->nsrcs + 1, sizeof(*t->srcs));
+	t->srcs[t->nsrcs].sp = *sp;
+	t->srcs[t->nsrcs].map = map;
+	t->srcs[t->nsrcs].nmap = nmap;
+	t->nsrcs++;
+	sp->fp = NULL;
+}
+
 void
 agg_merge(struct agg_tab *into, struct agg_tab *from)
 {
+	struct series *s, *d, **smap;
 	uint32_t *cmap, *gmap;
-	struct series *s, *d;
 	struct acc *b, *a;
-	size_t i;
+	size_t i, j;
 
 	cmap = xcalloc(from->ncust + 1, sizeof(*cmap));
 	gmap = xcalloc(from->ngrp + 1, sizeof(*gmap));
@@ -925,6 +1009,7 @@ agg_merge(struct agg_tab *into, struct agg_tab *from)
 		b->set = NULL;
 		b->gx = NULL;
 	}
+	smap = xcalloc(from->nsv + 1, sizeof(*smap));
 	for (i = 0; i < from->series.cap; i++) {
 		if (from->series.t[i].key == NULL ||
 		    (s = from->series.t[i].val) == NULL)
@@ -932,6 +1017,8 @@ agg_merge(struct agg_tab *into, struct agg_tab *from)
 		d = series_get(into, cmap[s->cid], gmap[s->gid], s->mi);
 		if (s->have_p || d->have_p)
 			die(EX_SOFTWARE, "agg_merge: a folded gauge series");
+		smap[s->sid] = d;
+		d->nspill += s->nspill;
 		if (d->n + s->n > d->cap) {
 			d->cap = d->n + s->n;
 			d->p = xreallocarray(d->p, d->cap, sizeof(*d->p));
@@ -939,6 +1026,21 @@ agg_merge(struct agg_tab *into, struct agg_tab *from)
 		memcpy(d->p + d->n, s->p, s->n * sizeof(*s->p));
 		d->n += s->n;
 	}
+	/* the spill files go with their sids mapped to our series */
+	for (i = 0; i < from->nsrcs; i++) {
+		for (j = 0; j < from->srcs[i].nmap; j++)
+			if (from->srcs[i].map[j] != NULL)
+				from->srcs[i].map[j] =
+				    smap[from->srcs[i].map[j]->sid];
+		psrc_add(into, &from->srcs[i].sp, from->srcs[i].map,
+		    from->srcs[i].nmap);
+	}
+	from->nsrcs = 0;
+	if (from->sp.fp != NULL) {
+		psrc_add(into, &from->sp, smap, from->nsv);
+		smap = NULL;
+	}
+	free(smap);
 	free(cmap);
 	free(gmap);
 	agg_free(from);
@@ -1114,6 +1216,83 @@ series_walk(struct agg_tab *t, struct series *s)
 		walk_close(t, s);
 	while (walk_next(t, s, INT64_MAX) == 0);
 	s->done = 1;
+}
+
+/*
+ * Read the spilled points back and walk their series, a pass over the
+ * files for each group of series holding up to PASS_POINTS points, so
+ * memory holds one group's points at a time.  U2C_TEST_PASS_POINTS sets
+ * another group size, for the tests to make many passes of little data.
+ */
+#define PASS_POINTS	(64 * 1024)
+#define READ_RECS	4096
+
+static uint64_t
+pass_points(void)
+{
+	const char *e = getenv("U2C_TEST_PASS_POINTS");
+	long n = e != NULL ? atol(e) : 0;
+
+	return n > 0 ? (uint64_t)n : PASS_POINTS;
+}
+
+static void
+spill_walk(struct spill *sp, struct series **map, size_t nmap, size_t lo,
+    size_t hi, struct sprec *rb)
+{
+	struct series *s;
+	uint64_t off = 0;
+	size_t i, n;
+
+	while ((n = spill_read(sp, &off, rb, READ_RECS * sizeof(*rb))) > 0) {
+		if (n % sizeof(*rb) != 0)
+			die(EX_IOERR, "a temporary file of gauge points was "
+			    "cut short");
+		for (i = 0; i < n / sizeof(*rb); i++) {
+			if (rb[i].sid >= nmap || (s = map[rb[i].sid]) == NULL)
+				die(EX_SOFTWARE, "a spilled point of no series");
+			if (s->ord >= lo && s->ord < hi)
+				series_put(s, &rb[i].p);
+		}
+	}
+}
+
+static void
+unspill(struct agg_tab *t)
+{
+	struct series **v = NULL, *s;
+	struct sprec *rb;
+	size_t i, j, lo, hi, nv = 0;
+	uint64_t pts, max;
+
+	if (t->sp.fp == NULL && t->nsrcs == 0)
+		return;
+	t->spilling = 0;
+	for (i = 0; i < t->nsv; i++) {
+		s = t->sv[i];
+		s->ord = SIZE_MAX;
+		if (s->nspill > 0) {
+			v = xreallocarray(v, nv + 1, sizeof(*v));
+			s->ord = nv;
+			v[nv++] = s;
+		}
+	}
+	rb = xreallocarray(NULL, READ_RECS, sizeof(*rb));
+	max = pass_points();
+	for (lo = 0; lo < nv; lo = hi) {
+		for (hi = lo, pts = 0; hi < nv && (hi == lo ||
+		    pts + v[hi]->nspill <= max); hi++)
+			pts += v[hi]->nspill;
+		if (t->sp.fp != NULL)
+			spill_walk(&t->sp, t->sv, t->nsv, lo, hi, rb);
+		for (j = 0; j < t->nsrcs; j++)
+			spill_walk(&t->srcs[j].sp, t->srcs[j].map,
+			    t->srcs[j].nmap, lo, hi, rb);
+		for (j = lo; j < hi; j++)
+			series_walk(t, v[j]);
+	}
+	free(rb);
+	free(v);
 }
 
 void
@@ -1324,6 +1503,7 @@ agg_finish(struct agg_tab *t, int jobs,
 	size_t i, k, n = 0;
 	int e;
 
+	unspill(t);
 	for (i = 0; i < t->series.cap; i++)
 		if (t->series.t[i].key != NULL && t->series.t[i].val != NULL)
 			series_walk(t, t->series.t[i].val);

@@ -76,6 +76,14 @@ void		 agg_merge(struct agg_tab *into, struct agg_tab *from);
  * window's; the result is the same.
  */
 void		 agg_fold(struct agg_tab *);
+/*
+ * Keep the table's gauge points in a temporary file, not in memory:
+ * for input in any order, which agg_fold cannot walk as it comes.
+ * agg_finish reads them back a few series at a time.
+ */
+void		 agg_spill(struct agg_tab *);
+/* The points in the table's spill files (its own and merged tables'). */
+uint64_t	 agg_spilled(const struct agg_tab *);
 
 /* A finished aggregate, as written. */
 struct agg_out {

@@ -36,6 +36,26 @@ spill_get(struct spill *sp, uint64_t off, size_t len, struct buf *b)
 	fseeko(sp->fp, 0, SEEK_END);
 }
 
+size_t
+spill_read(struct spill *sp, uint64_t *off, void *p, size_t n)
+{
+	size_t got;
+
+	if (sp->fp == NULL || *off >= sp->end)
+		return 0;
+	if (fflush(sp->fp) != 0 || fseeko(sp->fp, (off_t)*off, SEEK_SET) != 0)
+		die(EX_IOERR, "cannot read back a temporary file: %s",
+		    strerror(errno));
+	if (n > sp->end - *off)
+		n = (size_t)(sp->end - *off);
+	if ((got = fread(p, 1, n, sp->fp)) != n)
+		die(EX_IOERR, "cannot read back a temporary file: %s",
+		    ferror(sp->fp) ? strerror(errno) : "cut short");
+	*off += got;
+	fseeko(sp->fp, 0, SEEK_END);
+	return got;
+}
+
 void
 spill_close(struct spill *sp)
 {
