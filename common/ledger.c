@@ -1632,6 +1632,68 @@ ldg_usage_scan_lean(struct ledger *l, int64_t from, int64_t to,
 	return scan(l, S_SCAN_LEAN, from, to, cb, arg);
 }
 
+/*
+ * A read transaction, and the state of the usage records it sees: the
+ * next sequence number (moved by every batch that stores records) and
+ * the key generation and retention horizon (moved by every prune).  Two
+ * connections that see the same state see the same records.
+ */
+void
+ldg_read_begin(struct ledger *l, int64_t state[3])
+{
+	static const char sql[] = "SELECT "
+	    "(SELECT CAST(v AS INTEGER) FROM meta WHERE k = 'next_seq'), "
+	    "(SELECT CAST(v AS INTEGER) FROM meta WHERE k = 'key_gen'), "
+	    "(SELECT CAST(v AS INTEGER) FROM meta WHERE k = 'pruned_before')";
+	sqlite3_stmt *st;
+	int rc, i;
+
+	ldg_exec(l, "BEGIN", "starting a read transaction");
+	if ((rc = sqlite3_prepare_v2(l->db, sql, -1, &st, NULL)) != SQLITE_OK)
+		ldg_die(l, rc, "reading the ledger's state");
+	if (!ldg_step1(l, st, "reading the ledger's state"))
+		die(EX_SOFTWARE, "ledger: no state row");
+	for (i = 0; i < 3; i++)
+		state[i] = sqlite3_column_type(st, i) == SQLITE_NULL ?
+		    INT64_MIN : sqlite3_column_int64(st, i);
+	sqlite3_finalize(st);
+}
+
+void
+ldg_read_end(struct ledger *l)
+{
+	ldg_exec(l, "COMMIT", "ending a read transaction");
+}
+
+/* The first and last UTC day with records in [from, to): 0, or -1. */
+int
+ldg_usage_days(struct ledger *l, int64_t from, int64_t to, int64_t *first,
+    int64_t *last)
+{
+	static const char *const sql[2] = {
+		"SELECT day FROM usage WHERE day >= ?1 AND day <= ?2 "
+		    "ORDER BY day LIMIT 1",
+		"SELECT day FROM usage WHERE day >= ?1 AND day <= ?2 "
+		    "ORDER BY day DESC LIMIT 1",
+	};
+	sqlite3_stmt *st;
+	int64_t *out[2] = { first, last };
+	int rc, i, found = 1;
+
+	for (i = 0; i < 2 && found; i++) {
+		rc = sqlite3_prepare_v2(l->db, sql[i], -1, &st, NULL);
+		if (rc != SQLITE_OK)
+			ldg_die(l, rc, "reading the days of the records");
+		sqlite3_bind_int64(st, 1, ldg_day(from));
+		sqlite3_bind_int64(st, 2, ldg_day(to));
+		if ((found = ldg_step1(l, st, "reading the days of the "
+		    "records")))
+			*out[i] = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	return found ? 0 : -1;
+}
+
 int
 ldg_usage_get(struct ledger *l, int64_t t, int64_t seq,
     int (*cb)(const struct ldg_usage *, void *), void *arg)

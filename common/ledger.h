@@ -93,6 +93,16 @@ int		 ldg_usage_scan(struct ledger *, int64_t from, int64_t to,
  */
 int		 ldg_usage_scan_lean(struct ledger *, int64_t from, int64_t to,
 		    int (*)(const struct ldg_usage *, void *), void *);
+/*
+ * A read transaction until ldg_read_end, and the state of the usage
+ * records it sees: two connections with equal states see the same
+ * records (meter-aggregate's parallel scan).
+ */
+void		 ldg_read_begin(struct ledger *, int64_t state[3]);
+void		 ldg_read_end(struct ledger *);
+/* The first and last UTC day (since 1970) with records in [from, to]. */
+int		 ldg_usage_days(struct ledger *, int64_t from, int64_t to,
+		    int64_t *first, int64_t *last);
 /* The record of (t's day, seq) to cb; -1 when there is none. */
 int		 ldg_usage_get(struct ledger *, int64_t t, int64_t seq,
 		    int (*)(const struct ldg_usage *, void *), void *);

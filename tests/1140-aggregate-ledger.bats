@@ -160,3 +160,34 @@ sys.stdout.buffer.write(b"".join(lines))' "$T/usage" >"$T/shuffled"
 		done
 	done
 }
+
+@test "without gauges two threads scan half the days each: the same aggregates, rejects and counts as one" {
+	gen 3000
+	# every meter but the gauge, and one whose field no api.request has:
+	# rejects in both halves of the days
+	jq '.meters |= (map(select(.aggregation != "weighted_sum")) +
+	    [{"name":"b","event_type":"api.request","aggregation":"sum","field":"nope"}])' $M >"$T/m"
+	for j in 1 2; do
+		"$BIN/meter-aggregate" --meters "$T/m" --ledger "$T/ledger.sqlite" -j $j \
+		    --customers "$T/cust" --period day --from 2026-10-01T00:00:00Z \
+		    --to 2026-12-01T00:00:00Z --rejects "$T/r$j" --stats "$T/s$j" >"$T/a$j"
+	done
+	jq -e '.scan_threads == 1' "$T/s1"
+	jq -e '.scan_threads == 2' "$T/s2"
+	[ -s "$T/a1" ] && cmp "$T/a1" "$T/a2"
+	[ "$(wc -l <"$T/r1")" -ge 100 ] && cmp "$T/r1" "$T/r2"
+	# rejects in the order of one scan, by day: both halves represented
+	[ "$(jq -s 'map(.raw | fromjson | .time[0:10]) | (. == sort) and (.[0] < "2026-10-31") and (.[-1] > "2026-11-01")' "$T/r2")" = true ]
+	diff <(jq -S 'del(.scan_threads, .rejects_file)' "$T/s1") <(jq -S 'del(.scan_threads, .rejects_file)' "$T/s2")
+	# too many rejects to keep: one scan again, the same output
+	U2C_TEST_PSCAN_MAXREJ=10 "$BIN/meter-aggregate" --meters "$T/m" --ledger "$T/ledger.sqlite" -j 2 \
+	    --customers "$T/cust" --period day --from 2026-10-01T00:00:00Z \
+	    --to 2026-12-01T00:00:00Z --rejects "$T/r3" --stats "$T/s3" >"$T/a3"
+	jq -e '.scan_threads == 1' "$T/s3"
+	cmp "$T/a1" "$T/a3" && cmp "$T/r1" "$T/r3"
+	# a gauge meter keeps one scan, which walks it day by day
+	"$BIN/meter-aggregate" --meters $M --ledger "$T/ledger.sqlite" -j 2 \
+	    --customers "$T/cust" --from 2026-10-01T00:00:00Z \
+	    --to 2026-12-01T00:00:00Z --rejects "$T/r4" --stats "$T/s4" >/dev/null
+	jq -e '.scan_threads == 1' "$T/s4"
+}
