@@ -1019,6 +1019,8 @@ agg_merge(struct agg_tab *into, struct agg_tab *from)
 			die(EX_SOFTWARE, "agg_merge: a folded gauge series");
 		smap[s->sid] = d;
 		d->nspill += s->nspill;
+		if (s->n == 0)
+			continue;	/* spilled: p may be NULL */
 		if (d->n + s->n > d->cap) {
 			d->cap = d->n + s->n;
 			d->p = xreallocarray(d->p, d->cap, sizeof(*d->p));
