@@ -369,16 +369,21 @@ struct hslot {
 
 struct bloom {
 	uint64_t	*w;
-	size_t		 nblocks;	/* 64-byte blocks, a power of two */
+	size_t		 nblocks;	/* 64-byte blocks */
 };
 
-/* A key of the index, as an entry of a block holds it. */
+/*
+ * A key of the index, as an entry of a block holds it: the key, the first
+ * ENT_DLEN bytes of the content digest (as the hash, see hslot) and the
+ * event time.
+ */
+#define ENT_DLEN	8
 struct kent {
-	unsigned char	k[LDG_KEYLEN], d[LDG_KEYLEN];
+	unsigned char	k[LDG_KEYLEN], d[ENT_DLEN];
 	int64_t		t;
 };
 
-#define LDG_ENTLEN	(2 * LDG_KEYLEN + 8)	/* a block entry */
+#define LDG_ENTLEN	(LDG_KEYLEN + ENT_DLEN + 8)	/* a block entry */
 #define LDG_BLOCK_KEYS	256			/* entries in a cold block */
 #define LDG_LOG_KEYS	4096			/* in a block of the log */
 
@@ -569,7 +574,7 @@ migrate_keys(struct ledger *l, int log)
 			first = g;
 		last = g;
 		memcpy(e.k, sqlite3_column_blob(st[0], 1), LDG_KEYLEN);
-		memcpy(e.d, sqlite3_column_blob(st[0], 2), LDG_KEYLEN);
+		memcpy(e.d, sqlite3_column_blob(st[0], 2), ENT_DLEN);
 		e.t = sqlite3_column_int64(st[0], 3);
 		ent_put(b + n++ * LDG_ENTLEN, &e);
 	} while (more);
@@ -584,8 +589,12 @@ migrate_v6(struct ledger *l)
 	ldg_exec(l, schema_v6, "migrating the schema to version 6");
 	migrate_keys(l, 0);
 	migrate_keys(l, 1);
-	ldg_exec(l, "DROP TABLE ukey_cold; DROP TABLE ukey_log",
-	    "migrating the schema to version 6");
+	/*
+	 * Version 6 filters take a key's block by scaling, not masking:
+	 * version 5's are rebuilt from the runs when next loaded.
+	 */
+	ldg_exec(l, "DROP TABLE ukey_cold; DROP TABLE ukey_log; "
+	    "DELETE FROM ukey_run", "migrating the schema to version 6");
 }
 
 static void
@@ -794,9 +803,10 @@ ldg_step1(struct ledger *l, sqlite3_stmt *st, const char *what)
  * 4^i+1)), they are merged into one, so each key is rewritten about
  * log4(N/H) times in all.
  *
- * An entry is 40 bytes: the key, the content digest, and the event time
- * as 8 bytes big-endian (so hex(substr(keys, 33, 8)) is printf('%016X',
- * t) in SQL, for the curious and for the tests).
+ * An entry is 32 bytes: the key, the first 8 bytes of the content digest
+ * (as in the hash: a false match needs a 2^-64 accident), and the event
+ * time as 8 bytes big-endian (so hex(substr(keys, 25, 8)) is
+ * printf('%016X', t) in SQL, for the curious and for the tests).
  *
  * Each run has a Bloom filter in memory (saved in ukey_run): 10 bits a
  * key, all of a key's seven bits in one 64-byte block (one cache miss),
@@ -810,7 +820,6 @@ ldg_step1(struct ledger *l, sqlite3_stmt *st, const char *what)
  */
 #define BLOOM_BITS_PER_KEY	10
 #define RUN_FANOUT		4	/* S_RUN_DROP* take 4 ids */
-#define MERGE_PAGE		16384	/* keys read from a run at a time */
 
 static void
 bloom_pos(const struct bloom *b, const unsigned char *k, size_t *word,
@@ -822,7 +831,8 @@ bloom_pos(const struct bloom *b, const unsigned char *k, size_t *word,
 
 	memcpy(&lo, k, sizeof(lo));
 	memcpy(&hi, k + 8, sizeof(hi));
-	block = (size_t)hi & (b->nblocks - 1);
+	/* the high 32 bits of hi scaled to [0, nblocks), no division */
+	block = (size_t)(((hi >> 32) * (uint64_t)b->nblocks) >> 32);
 	*word = block * 8;
 	for (i = 0; i < 8; i++)
 		mask[i] = 0;
@@ -865,8 +875,8 @@ bloom_alloc(struct bloom *b, int64_t n)
 {
 	size_t nblocks = 1;
 
-	while ((int64_t)nblocks * 512 < n * BLOOM_BITS_PER_KEY)
-		nblocks *= 2;
+	if (n * BLOOM_BITS_PER_KEY > 512)
+		nblocks = (size_t)((n * BLOOM_BITS_PER_KEY + 511) / 512);
 	free(b->w);
 	b->w = xcalloc(nblocks * 8, sizeof(*b->w));
 	b->nblocks = nblocks;
@@ -905,9 +915,10 @@ ent_put(unsigned char *p, const struct kent *e)
 	int i;
 
 	memcpy(p, e->k, LDG_KEYLEN);
-	memcpy(p + LDG_KEYLEN, e->d, LDG_KEYLEN);
+	memcpy(p + LDG_KEYLEN, e->d, ENT_DLEN);
 	for (i = 0; i < 8; i++)
-		p[2 * LDG_KEYLEN + i] = (unsigned char)(t >> (56 - 8 * i));
+		p[LDG_KEYLEN + ENT_DLEN + i] =
+		    (unsigned char)(t >> (56 - 8 * i));
 }
 
 static int64_t
@@ -917,7 +928,7 @@ ent_time(const unsigned char *p)
 	int i;
 
 	for (i = 0; i < 8; i++)
-		t = t << 8 | p[2 * LDG_KEYLEN + i];
+		t = t << 8 | p[LDG_KEYLEN + ENT_DLEN + i];
 	return (int64_t)t;
 }
 
@@ -1003,7 +1014,7 @@ runs_load(struct ledger *l)
 		if (ldg_step1(l, rs, "reading a key filter")) {
 			nblocks = sqlite3_column_int64(rs, 1);
 			bits = sqlite3_column_blob(rs, 2);
-			if (nblocks > 0 && (nblocks & (nblocks - 1)) == 0 &&
+			if (nblocks > 0 && nblocks <= UINT32_MAX &&
 			    bits != NULL &&
 			    sqlite3_column_bytes(rs, 2) == nblocks * 64) {
 				r->n = sqlite3_column_int64(rs, 0);
@@ -1253,7 +1264,19 @@ hot_grow(struct ledger *l)
 	struct hslot *old = l->hot;
 	size_t oldcap = l->hcap, i;
 
-	l->hcap = oldcap ? oldcap * 2 : 1024;
+	if (oldcap > 0)
+		l->hcap = oldcap * 2;
+	else {
+		/*
+		 * Sized at once for --hot-keys and a batch over it: growing
+		 * holds the old table and the new, twice the memory, at the
+		 * worst moment.  calloc's pages cost nothing until touched.
+		 */
+		for (l->hcap = 1024; l->hcap < (1 << 22) &&
+		    (size_t)(l->hot_max + l->hot_max / 8) * 10 > l->hcap * 7;
+		    l->hcap *= 2)
+			;
+	}
 	l->hot = xcalloc(l->hcap, sizeof(*l->hot));
 	l->hn = 0;
 	for (i = 0; i < oldcap; i++)
@@ -1364,35 +1387,37 @@ ldg_begin(struct ledger *l)
 static void
 ldg_merge(struct ledger *l)
 {
-	sqlite3_stmt *st = l->st[S_LOG_SINCE];
-	const unsigned char *p;
-	unsigned char *e = NULL;
+	unsigned char ent[LDG_ENTLEN];
+	struct hslot *h = l->hot;
+	struct kent e;
 	struct bwr *w;
-	size_t i, k, n = 0, cap = 0;
+	size_t i, n = 0;
 
-	sqlite3_bind_int64(st, 1, 0);
-	while (ldg_step1(l, st, "reading the key log")) {
-		p = block_get(l, st, 0, LDG_LOG_KEYS, &k);
-		while (n + k > cap) {
-			cap = cap ? cap * 2 : l->hn + LDG_LOG_KEYS;
-			e = xreallocarray(e, cap, LDG_ENTLEN);
-		}
-		memcpy(e + n * LDG_ENTLEN, p, k * LDG_ENTLEN);
-		n += k;
-	}
-	sqlite3_reset(st);
+	/*
+	 * The hash holds exactly the log's keys (see keys_sync): sorted in
+	 * place, it is the new run, without reading the log back or a copy.
+	 */
+	for (i = 0; i < l->hcap; i++)
+		if (memcmp(h[i].k, zerokey, LDG_KEYLEN) != 0)
+			h[n++] = h[i];
+	if (n != l->hn)
+		die(EX_SOFTWARE, "ledger: the key hash lost count");
 	if (n > 0) {
-		qsort(e, n, LDG_ENTLEN, kent_cmp);
+		qsort(h, n, sizeof(*h), kent_cmp);
 		w = xcalloc(1, sizeof(*w));
 		w->r = run_push(l, l->nruns > 0 ? l->runs[0].id + 1 : 1);
 		bloom_alloc(&w->r->bl, (int64_t)n);
-		for (i = 0; i < n; i++)
-			bw_put(l, w, e + i * LDG_ENTLEN);
+		for (i = 0; i < n; i++) {
+			memcpy(e.k, h[i].k, LDG_KEYLEN);
+			memcpy(e.d, h[i].d, ENT_DLEN);
+			e.t = h[i].t;
+			ent_put(ent, &e);
+			bw_put(l, w, ent);
+		}
 		bw_flush(l, w);
 		run_save(l, w->r);
 		free(w);
 	}
-	free(e);
 	ldg_exec(l, "DELETE FROM ukey_batch;"
 	    "UPDATE meta SET v = v + 1 WHERE k = 'key_gen'",
 	    "merging the key index");
@@ -1508,7 +1533,7 @@ ldg_usage_put(struct ledger *l, const struct ldg_usage *u, int64_t *orig_t)
 		if (ldg_step1(l, st, "looking up a key") &&
 		    (p = block_find(l, st, u->key)) != NULL) {
 			same = memcmp(p + LDG_KEYLEN, u->digest,
-			    LDG_KEYLEN) == 0;
+			    ENT_DLEN) == 0;
 			if (orig_t != NULL)
 				*orig_t = ent_time(p);
 			sqlite3_reset(st);
@@ -1525,7 +1550,7 @@ ldg_usage_put(struct ledger *l, const struct ldg_usage *u, int64_t *orig_t)
 		l->pend = xreallocarray(l->pend, l->pendcap, LDG_ENTLEN);
 	}
 	memcpy(e.k, u->key, LDG_KEYLEN);
-	memcpy(e.d, u->digest, LDG_KEYLEN);
+	memcpy(e.d, u->digest, ENT_DLEN);
 	e.t = u->t;
 	ent_put(l->pend + l->npend++ * LDG_ENTLEN, &e);
 
@@ -1784,7 +1809,7 @@ ldg_usage_prune(struct ledger *l, int64_t before)
 
 	ldg_begin(l);
 	/* the log into a run first, so all keys are in runs */
-	runs_load(l);
+	keys_sync(l);
 	ldg_merge(l);
 	prune_cold(l, before);
 	prune_step(l, "DELETE FROM usage WHERE day <= ?2 AND t < ?1", before,

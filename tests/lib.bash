@@ -127,14 +127,15 @@ ep() {
 # keys_sql LEDGER SQL: run SQL with the entries of the ledger's key index
 # in scope: cold(run, lo, x, k, d, th) those of the cold runs' blocks (x:
 # the place in its block lo), logged(seq, k, d, th) those of the key log;
-# th is the event time in hex, as printf('%016X', t) gives it
+# d is the first 8 bytes of the digest, th the event time in hex, as
+# printf('%016X', t) gives it
 keys_sql() {
 	sqlite3 "$1" "with recursive i(x) as (select 0 union all select x + 1 from i where x < 4095),
-	    cold(run, lo, x, k, d, th) as (select run, lo, x, substr(keys, x * 40 + 1, 16),
-	    substr(keys, x * 40 + 17, 16), hex(substr(keys, x * 40 + 33, 8))
+	    cold(run, lo, x, k, d, th) as (select run, lo, x, substr(keys, x * 32 + 1, 16),
+	    substr(keys, x * 32 + 17, 8), hex(substr(keys, x * 32 + 25, 8))
 	    from ukey_block join i on x < n),
-	    logged(seq, k, d, th) as (select seq + x, substr(keys, x * 40 + 1, 16),
-	    substr(keys, x * 40 + 17, 16), hex(substr(keys, x * 40 + 33, 8))
+	    logged(seq, k, d, th) as (select seq + x, substr(keys, x * 32 + 1, 16),
+	    substr(keys, x * 32 + 17, 8), hex(substr(keys, x * 32 + 25, 8))
 	    from ukey_batch join i on x < n) $2"
 }
 
