@@ -88,8 +88,7 @@ struct state {
 
 /* One rated line read, kept until its invoice is made. */
 struct iline {
-	struct rated	 r;		/* strings below are copies */
-	const char	*customer, *charge, *name, *line_type, *tax_code;
+	struct rated	 r;		/* its strings interned */
 	char		*file;
 	uint64_t	 rawoff;	/* the raw line, in the spill file */
 	size_t		 rawlen;
@@ -336,16 +335,11 @@ read_one(struct stagein *s, void *arg)
 	il->r = r;
 	memcpy(il->digest, dg, KEY_LEN);
 	/* the same few strings on every customer's lines: kept once */
-	il->customer = hmap_intern(&g->strs, r.customer);
-	il->charge = hmap_intern(&g->strs, r.charge);
-	il->name = hmap_intern(&g->strs, r.name);
-	il->line_type = hmap_intern(&g->strs, r.line_type);
-	il->tax_code = hmap_intern(&g->strs, r.tax_code);
-	il->r.customer = il->customer;
-	il->r.charge = il->charge;
-	il->r.name = il->name;
-	il->r.line_type = il->line_type;
-	il->r.tax_code = il->tax_code;
+	il->r.customer = hmap_intern(&g->strs, r.customer);
+	il->r.charge = hmap_intern(&g->strs, r.charge);
+	il->r.name = hmap_intern(&g->strs, r.name);
+	il->r.line_type = hmap_intern(&g->strs, r.line_type);
+	il->r.tax_code = hmap_intern(&g->strs, r.tax_code);
 	il->r.contract = il->r.plan = il->r.model = il->r.meter = NULL;
 	il->r.discount = NULL;
 	il->r.group = NULL;
@@ -590,8 +584,8 @@ split_inclusive(struct state *st, struct scat *c, int minor)
 static int
 bill_level(const struct iline *il)
 {
-	return il->charge == NULL && (strcmp(il->line_type, "discount") == 0 ||
-	    strcmp(il->line_type, "true_up") == 0);
+	return il->r.charge == NULL && (strcmp(il->r.line_type,
+	    "discount") == 0 || strcmp(il->r.line_type, "true_up") == 0);
 }
 
 static int
@@ -615,9 +609,9 @@ share_bill_line(struct state *st, const struct iline *il, size_t ncats,
 		key_hex(il->r.key, KEY_LEN, sl.rkey);
 		snprintf(sl.rkey + 2 * KEY_LEN, sizeof(sl.rkey) - 2 * KEY_LEN,
 		    "#%zu", k + 1);
-		sl.charge = il->charge;
-		sl.name = il->name;
-		sl.line_type = il->line_type;
+		sl.charge = il->r.charge;
+		sl.name = il->r.name;
+		sl.line_type = il->r.line_type;
 		sl.ss = il->r.ss;
 		sl.se = il->r.se;
 		sl.qty = il->r.quantity;
@@ -669,10 +663,10 @@ state_build(struct igen *g, struct invoice *iv, struct state *st)
 				c = cat_add(st, &proto);
 			memset(&sl, 0, sizeof(sl));
 			key_hex(il->r.key, KEY_LEN, sl.rkey);
-			sl.charge = il->charge;
-			sl.name = il->name;
-			sl.line_type = il->line_type;
-			sl.tax_code = il->tax_code;
+			sl.charge = il->r.charge;
+			sl.name = il->r.name;
+			sl.line_type = il->r.line_type;
+			sl.tax_code = il->r.tax_code;
 			sl.ss = il->r.ss;
 			sl.se = il->r.se;
 			sl.qty = il->r.quantity;
@@ -990,8 +984,8 @@ iline_cmp(const void *x, const void *y)
 		return c;
 	if (a->r.ss != b->r.ss)
 		return a->r.ss < b->r.ss ? -1 : 1;
-	if ((c = strcmp(a->charge ? a->charge : "", b->charge ? b->charge :
-	    "")) != 0)
+	if ((c = strcmp(a->r.charge ? a->r.charge : "", b->r.charge ?
+	    b->r.charge : "")) != 0)
 		return c;
 	return memcmp(a->r.key, b->r.key, KEY_LEN);
 }
