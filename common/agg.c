@@ -1447,7 +1447,7 @@ acc_out(const struct agg_tab *t, const struct acc *a, struct agg_out *o)
  * the threads format in parallel; the calling thread writes them in order.
  */
 #define FIN_SLICE	4096
-#define FIN_AHEAD	8	/* slices formatted but not yet written */
+#define FIN_AHEAD	4	/* slices formatted but not yet written */
 
 struct fin {
 	struct agg_tab	*t;
