@@ -48,6 +48,7 @@
 #define BATCH_DEFAULT	16384
 #define BATCH_NS	(1 * TM_NS_PER_SEC)
 #define RING_SLOTS	16384
+#define PREFETCH_AHEAD	8	/* records: the key index's cache misses */
 
 enum { FMT_AUTO, FMT_CE, FMT_CSV };
 
@@ -705,7 +706,8 @@ reader(void *arg)
 static void
 ingest_all(struct ingest *g)
 {
-	struct slot *s;
+	struct slot *s, *ahead;
+	size_t avail;
 	pthread_t tid;
 	int64_t now;
 	size_t i;
@@ -720,7 +722,13 @@ ingest_all(struct ingest *g)
 		die(EX_OSERR, "cannot start the reader thread: %s",
 		    strerror(e));
 	for (;;) {
-		s = ring_take(g->ring);
+		s = ring_take(g->ring, &avail);
+		if (avail > PREFETCH_AHEAD) {
+			/* a key claimed a few records from now */
+			ahead = ring_ahead(g->ring, PREFETCH_AHEAD);
+			if (ahead->type == SL_OBJ)
+				ldg_prefetch(g->ldg, ahead->key);
+		}
 		if (s->type == SL_END) {
 			ring_release(g->ring);
 			break;

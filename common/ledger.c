@@ -821,19 +821,25 @@ ldg_step1(struct ledger *l, sqlite3_stmt *st, const char *what)
 #define BLOOM_BITS_PER_KEY	10
 #define RUN_FANOUT		4	/* S_RUN_DROP* take 4 ids */
 
+/* The key's 64-byte block: the high 32 bits of bytes 8..15, scaled. */
+static size_t
+bloom_block(const struct bloom *b, const unsigned char *k)
+{
+	uint64_t hi;
+
+	memcpy(&hi, k + 8, sizeof(hi));
+	return (size_t)(((hi >> 32) * (uint64_t)b->nblocks) >> 32);
+}
+
 static void
 bloom_pos(const struct bloom *b, const unsigned char *k, size_t *word,
     uint64_t mask[8])
 {
-	uint64_t lo, hi;
-	size_t block;
+	uint64_t lo;
 	int i;
 
 	memcpy(&lo, k, sizeof(lo));
-	memcpy(&hi, k + 8, sizeof(hi));
-	/* the high 32 bits of hi scaled to [0, nblocks), no division */
-	block = (size_t)(((hi >> 32) * (uint64_t)b->nblocks) >> 32);
-	*word = block * 8;
+	*word = bloom_block(b, k) * 8;
 	for (i = 0; i < 8; i++)
 		mask[i] = 0;
 	for (i = 0; i < 7; i++) {
@@ -1503,6 +1509,18 @@ block_find(struct ledger *l, sqlite3_stmt *st, const unsigned char *k)
 			hi = mid;
 	}
 	return NULL;
+}
+
+void
+ldg_prefetch(const struct ledger *l, const unsigned char *k)
+{
+	size_t i;
+
+	if (l->hot != NULL)
+		__builtin_prefetch(&l->hot[hot_index(l, k)]);
+	for (i = 0; i < l->nruns; i++)
+		__builtin_prefetch(&l->runs[i].bl.w[bloom_block(&l->runs[i].bl,
+		    k) * 8]);
 }
 
 int

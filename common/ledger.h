@@ -73,6 +73,12 @@ struct ldg_usage {
 enum { LDG_NEW, LDG_DUP, LDG_CONFLICT };
 
 /*
+ * A hint: the caches lines ldg_usage_put will need for key, fetched now,
+ * while the caller works on an earlier record.  Costs nothing else.
+ */
+void	ldg_prefetch(const struct ledger *, const unsigned char *key);
+
+/*
  * Claim an event's idempotency key and store its record.  LDG_NEW: the
  * key was free; it is taken and the record stored, both in the current
  * batch.  LDG_DUP: taken with the same content digest; nothing stored.

@@ -95,7 +95,7 @@ ring_publish_now(struct ring *r)
 }
 
 void *
-ring_take(struct ring *r)
+ring_take(struct ring *r, size_t *avail)
 {
 	size_t tail;
 
@@ -105,8 +105,16 @@ ring_take(struct ring *r)
 		pthread_cond_wait(&r->more, &r->mu);
 	}
 	tail = r->tail;
+	if (avail != NULL)
+		*avail = r->head - tail;
 	pthread_mutex_unlock(&r->mu);
 	return ring_item(r, tail);
+}
+
+void *
+ring_ahead(struct ring *r, size_t k)
+{
+	return ring_item(r, r->tail + k);	/* tail is the consumer's */
 }
 
 void

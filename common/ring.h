@@ -21,8 +21,16 @@ void		*ring_claim(struct ring *);
 void		 ring_publish(struct ring *);
 /* the same, and wake the consumer now rather than a few items later */
 void		 ring_publish_now(struct ring *);
-/* consumer: the next published item (waits while there is none) */
-void		*ring_take(struct ring *);
+/*
+ * consumer: the next published item (waits while there is none), and in
+ * *avail (when not NULL) how many were published then, this one included
+ */
+void		*ring_take(struct ring *, size_t *avail);
+/*
+ * consumer: the item k places after the one taken, k < *avail of the last
+ * ring_take: published, so it may be read (to prefetch what it will need)
+ */
+void		*ring_ahead(struct ring *, size_t k);
 /* consumer: give the taken item back to the producer */
 void		 ring_release(struct ring *);
 
