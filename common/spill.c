@@ -3,18 +3,47 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "spill.h"
+
+/*
+ * An unlinked file in $TMPDIR (default /tmp): tmpfile(3) would ignore
+ * TMPDIR, and an operator points it at the disk with room.
+ */
+static FILE *
+spill_open(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	FILE *fp;
+	int fd;
+
+	if (dir == NULL || *dir == '\0')
+		dir = "/tmp";
+	if ((size_t)snprintf(path, sizeof(path), "%s/u2c-spill.XXXXXX", dir)
+	    >= sizeof(path))
+		die(EX_CANTCREAT, "cannot make a temporary file in '%s' "
+		    "(TMPDIR): name too long", dir);
+	if ((fd = mkstemp(path)) < 0)
+		die(EX_CANTCREAT, "cannot make a temporary file in '%s' "
+		    "(TMPDIR): %s", dir, strerror(errno));
+	unlink(path);
+	if ((fp = fdopen(fd, "w+")) == NULL)
+		die(EX_OSERR, "cannot open a temporary file: %s",
+		    strerror(errno));
+	return fp;
+}
 
 uint64_t
 spill_put(struct spill *sp, const char *p, size_t n)
 {
 	uint64_t off = sp->end;
 
-	if (sp->fp == NULL && (sp->fp = tmpfile()) == NULL)
-		die(EX_CANTCREAT, "cannot make a temporary file (TMPDIR): %s",
-		    strerror(errno));
+	if (sp->fp == NULL)
+		sp->fp = spill_open();
 	if (n > 0 && fwrite(p, 1, n, sp->fp) != n)
 		die(EX_IOERR, "cannot write a temporary file (TMPDIR): %s",
 		    strerror(errno));

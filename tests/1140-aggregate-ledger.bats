@@ -191,3 +191,17 @@ sys.stdout.buffer.write(b"".join(lines))' "$T/usage" >"$T/shuffled"
 	    --to 2026-12-01T00:00:00Z --rejects "$T/r4" --stats "$T/s4" >/dev/null
 	jq -e '.scan_threads == 1' "$T/s4"
 }
+
+@test "gauge points wait in TMPDIR: one that cannot hold the file is exit 73, naming it" {
+	gen 500
+	run env TMPDIR="$T/missing" "$BIN/meter-aggregate" --meters $M --customers "$T/cust" \
+	    --rejects "$T/r" "$T/usage"
+	expect_status 73
+	[[ "$output" == *"cannot make a temporary file in '$T/missing' (TMPDIR)"* ]]
+	mkdir "$T/tmp"
+	TMPDIR="$T/tmp" "$BIN/meter-aggregate" --meters $M --customers "$T/cust" \
+	    --rejects "$T/r" --stats "$T/s" "$T/usage" >"$T/out"
+	jq -e '.gauge_points_spilled > 0' "$T/s"
+	# unlinked: nothing is left behind
+	[ -z "$(ls -A "$T/tmp")" ]
+}
