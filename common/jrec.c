@@ -109,7 +109,7 @@ jrec_clear(struct jrec *r)
 	if (r->root != NULL)
 		json_decref(r->root);
 	r->root = NULL;
-	if (r->arena && arena.base != NULL && arena.base == r->abase)
+	if (r->arena && arena.base == r->abase)
 		arena.used = 0;		/* in the thread that parsed it */
 	r->n = 0;
 	r->sorted = 0;

@@ -521,8 +521,8 @@ static int	ldg_step1(struct ledger *, sqlite3_stmt *, const char *);
  * Rewrite the rows of version 5's key index as blocks of version 6: the
  * cold runs (ukey_cold, ordered by run and key) as blocks of ukey_block
  * within each run; the log (ukey_log, by seq) as blocks of ukey_batch of
- * consecutive seq.  The filters in ukey_run hold the same keys and stay.
- * Before the ledger's statements are prepared, so with its own.
+ * consecutive seq.  Before the ledger's statements are prepared, so with
+ * statements of its own.
  */
 static void
 migrate_keys(struct ledger *l, int log)
@@ -1708,7 +1708,10 @@ ldg_read_end(struct ledger *l)
 	ldg_exec(l, "COMMIT", "ending a read transaction");
 }
 
-/* The first and last UTC day with records in [from, to): 0, or -1. */
+/*
+ * The first and last UTC day with records, the days of from and to
+ * included: 0, or -1 when there is none.
+ */
 int
 ldg_usage_days(struct ledger *l, int64_t from, int64_t to, int64_t *first,
     int64_t *last)

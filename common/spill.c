@@ -56,13 +56,9 @@ spill_get(struct spill *sp, uint64_t off, size_t len, struct buf *b)
 {
 	buf_reset(b);
 	buf_grow(b, len + 1);
-	if (len > 0 && (fflush(sp->fp) != 0 ||
-	    fseeko(sp->fp, (off_t)off, SEEK_SET) != 0 ||
-	    fread(b->p, 1, len, sp->fp) != len))
-		die(EX_IOERR, "cannot read back a temporary file: %s",
-		    strerror(errno));
+	if (spill_read(sp, &off, b->p, len) != len)
+		die(EX_IOERR, "cannot read back a temporary file: cut short");
 	b->len = len;
-	fseeko(sp->fp, 0, SEEK_END);
 }
 
 size_t
