@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <sqlite3.h>
@@ -323,6 +324,27 @@ static const char schema_v6[] =
 	"  n INTEGER NOT NULL,"		/* its entries, seq to seq + n - 1 */
 	"  keys BLOB NOT NULL"		/* n times key, digest, time */
 	");";
+
+/*
+ * Version 7: ukey_block as a rowid table.  A block is 8 KiB, twice a
+ * page, and a WITHOUT ROWID table keeps whole rows in its interior cells
+ * too: every seek compared the key with interior cells whose rows lay in
+ * overflow pages, and read those pages (SQLite reads overflow pages past
+ * its cache), some 7 reads a lookup.  As a rowid table, a lookup seeks
+ * the small index on (run, lo) and reads its one row.
+ */
+static const char schema_v7[] =
+	"ALTER TABLE ukey_block RENAME TO ukey_block6;"
+	"CREATE TABLE ukey_block ("
+	"  run INTEGER NOT NULL,"
+	"  lo BLOB NOT NULL,"		/* the block's first key */
+	"  n INTEGER NOT NULL,"		/* its entries */
+	"  keys BLOB NOT NULL,"		/* n times key, digest, time */
+	"  PRIMARY KEY (run, lo)"
+	");"
+	"INSERT INTO ukey_block (run, lo, n, keys) "
+	"  SELECT run, lo, n, keys FROM ukey_block6 ORDER BY run, lo;"
+	"DROP TABLE ukey_block6;";
 
 /* Version 2: rate(1)'s prepaid credits and spending alerts. */
 static const char schema_v2[] =
@@ -623,6 +645,7 @@ ldg_migrate(struct ledger *l)
 		ldg_exec(l, schema_v4, "creating the schema");
 		ldg_exec(l, schema_v5, "creating the schema");
 		migrate_v6(l);
+		ldg_exec(l, schema_v7, "creating the schema");
 		snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; "
 		    "PRAGMA user_version = %d", LDG_APPID, LDG_SCHEMA);
 		ldg_exec(l, sql, "setting the schema version");
@@ -650,13 +673,20 @@ ldg_migrate(struct ledger *l)
 			    "version 5");
 		if (ver < 6)
 			migrate_v6(l);
+		if (ver < 7)
+			ldg_exec(l, schema_v7, "migrating the schema to "
+			    "version 7");
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
 		    LDG_SCHEMA);
 		ldg_exec(l, sql, "setting the schema version");
 	}
-	/* future migrations: if (ver < 7) { ... } */
+	/* future migrations: if (ver < 8) { ... } */
 	ldg_commit(l);
 }
+
+#ifndef PAGE_SIZE_S
+#define PAGE_SIZE_S "16384"
+#endif
 
 struct ledger *
 ldg_open(const char *path, int busy_ms, int flags)
@@ -700,6 +730,7 @@ ldg_open(const char *path, int busy_ms, int flags)
 	 * to WAL needs the write lock, and SQLite does not call the busy
 	 * handler for it: wait here, up to the busy timeout, ourselves.
 	 */
+	ldg_exec(l, "PRAGMA page_size = " PAGE_SIZE_S, "setting the page size");
 	rc = sqlite3_prepare_v2(l->db, "PRAGMA journal_mode = WAL", -1, &st,
 	    NULL);
 	if (rc != SQLITE_OK)
@@ -733,6 +764,8 @@ ldg_open(const char *path, int busy_ms, int flags)
 	    "PRAGMA wal_autocheckpoint = 16384", "setting pragmas");
 	if (flags & LDG_LEAN)
 		ldg_exec(l, "PRAGMA cache_size = -2048", "setting pragmas");
+	else if (flags & LDG_APPEND)
+		ldg_exec(l, "PRAGMA cache_size = -8192", "setting pragmas");
 	ldg_migrate(l);
 	for (i = 0; i < S_NSTMT; i++) {
 		if (sql_text[i] == NULL)
@@ -876,6 +909,37 @@ bloom_maybe(const struct bloom *b, const unsigned char *k)
 	return 1;
 }
 
+/*
+ * A filter's memory is mapped, not malloc'd: filters come and go in sizes
+ * of megabytes as runs merge, and glibc keeps freed chunks that size in
+ * its heap, where the next filter rarely fits.  A mapping goes back to
+ * the system when freed, so the peak is what the filters need.
+ */
+static void
+bloom_free(struct bloom *b)
+{
+	if (b->w != NULL)
+		munmap(b->w, b->nblocks * 64);
+	b->w = NULL;
+	b->nblocks = 0;
+}
+
+/* Zeroed room for nblocks blocks. */
+static void
+bloom_map(struct bloom *b, size_t nblocks)
+{
+	void *p;
+
+	bloom_free(b);
+	p = mmap(NULL, nblocks * 64, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		die(EX_OSERR, "cannot map %zu bytes for a key filter: %s",
+		    nblocks * 64, strerror(errno));
+	b->w = p;
+	b->nblocks = nblocks;
+}
+
 static void
 bloom_alloc(struct bloom *b, int64_t n)
 {
@@ -883,9 +947,7 @@ bloom_alloc(struct bloom *b, int64_t n)
 
 	if (n * BLOOM_BITS_PER_KEY > 512)
 		nblocks = (size_t)((n * BLOOM_BITS_PER_KEY + 511) / 512);
-	free(b->w);
-	b->w = xcalloc(nblocks * 8, sizeof(*b->w));
-	b->nblocks = nblocks;
+	bloom_map(b, nblocks);
 }
 
 static void
@@ -894,7 +956,7 @@ runs_free(struct ledger *l)
 	size_t i;
 
 	for (i = 0; i < l->nruns; i++)
-		free(l->runs[i].bl.w);
+		bloom_free(&l->runs[i].bl);
 	free(l->runs);
 	l->runs = NULL;
 	l->nruns = 0;
@@ -1024,8 +1086,7 @@ runs_load(struct ledger *l)
 			    bits != NULL &&
 			    sqlite3_column_bytes(rs, 2) == nblocks * 64) {
 				r->n = sqlite3_column_int64(rs, 0);
-				r->bl.nblocks = (size_t)nblocks;
-				r->bl.w = xmalloc((size_t)nblocks * 64);
+				bloom_map(&r->bl, (size_t)nblocks);
 				memcpy(r->bl.w, bits, (size_t)nblocks * 64);
 			}
 		}
@@ -1164,6 +1225,12 @@ runs_merge(struct ledger *l, const size_t *pick, size_t npick,
 		m[j].id = l->runs[pick[j]].id;
 		n += l->runs[pick[j]].n;
 		msrc_fill(l, &m[j]);
+		/*
+		 * Nothing looks a key up until the merge is done, and the
+		 * runs merged leave the list then: their filters can go
+		 * before the new one is made, not after.
+		 */
+		bloom_free(&l->runs[pick[j]].bl);
 	}
 	bloom_alloc(&nr.bl, n);
 	for (;;) {
@@ -1197,13 +1264,12 @@ runs_merge(struct ledger *l, const size_t *pick, size_t npick,
 	}
 	/* and from the list, back to front (pick is in list order) */
 	for (j = npick; j-- > 0;) {
-		free(l->runs[pick[j]].bl.w);
 		memmove(l->runs + pick[j], l->runs + pick[j] + 1,
 		    (l->nruns - pick[j] - 1) * sizeof(*l->runs));
 		l->nruns--;
 	}
 	if (nr.n == 0) {
-		free(nr.bl.w);
+		bloom_free(&nr.bl);
 		return;
 	}
 	run_save(l, &nr);

@@ -189,7 +189,7 @@ gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 	run ingest --rejects "$T/r" --stats "$T/s" "$T/all"
 	expect_status 0
 	jq -e '.duplicates == 810 and .emitted == 0' "$T/s"
-	[ "$(sqlite3 "$T/ledger.sqlite" 'PRAGMA user_version')" = 6 ]
+	[ "$(sqlite3 "$T/ledger.sqlite" 'PRAGMA user_version')" = 7 ]
 	[ "$(sqlite3 "$T/ledger.sqlite" "select count(*) from sqlite_master where name in ('ukey_cold', 'ukey_log')")" -eq 0 ]
 	[ "$(sqlite3 "$T/ledger.sqlite" 'select group_concat(n) from (select n from ukey_block order by run, lo)')" = 256,256,198 ]
 	[ "$(sqlite3 "$T/ledger.sqlite" "select group_concat(seq || ':' || n) from ukey_batch")" = 711:100 ]
@@ -197,4 +197,31 @@ gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 	    and c.d = substr(u.digest, 1, 8) and c.th = printf('%016X', u.t)) + (select count(*) from usage u
 	    join logged h on h.seq = u.seq and h.k = u.key and h.d = substr(u.digest, 1, 8) and h.th = printf('%016X', u.t))"
 	[ "$output" -eq 810 ]
+}
+
+@test "a version 6 ledger on 4 KiB pages: its cold blocks move to a rowid table, every key still found, pages kept" {
+	gen 700 b >"$T/a"
+	ingest --hot-keys 600 --batch 700 --rejects "$T/r" "$T/a" >/dev/null 2>&1
+	gen 100 c >"$T/c"
+	ingest --rejects "$T/r" "$T/c" >/dev/null 2>&1
+	ledger_v6 "$T/ledger.sqlite"
+	[ "$(sqlite3 "$T/ledger.sqlite" 'PRAGMA page_size')" = 4096 ]
+	[[ "$(sqlite3 "$T/ledger.sqlite" "select sql from sqlite_master where name = 'ukey_block'")" == *"WITHOUT ROWID"* ]]
+	cat "$T/a" "$T/c" >"$T/all"
+	run ingest --rejects "$T/r" --stats "$T/s" "$T/all"
+	expect_status 0
+	jq -e '.duplicates == 800 and .emitted == 0' "$T/s"
+	[ "$(sqlite3 "$T/ledger.sqlite" 'PRAGMA user_version')" = 7 ]
+	[ "$(sqlite3 "$T/ledger.sqlite" 'PRAGMA page_size')" = 4096 ]
+	[[ "$(sqlite3 "$T/ledger.sqlite" "select sql from sqlite_master where name = 'ukey_block'")" != *"WITHOUT ROWID"* ]]
+	[ "$(sqlite3 "$T/ledger.sqlite" "select count(*) from sqlite_master where name like 'ukey_block6%'")" -eq 0 ]
+	[ "$(sqlite3 "$T/ledger.sqlite" 'select group_concat(n) from (select n from ukey_block order by run, lo)')" = 256,256,188 ]
+	run keys_sql "$T/ledger.sqlite" "select (select count(*) from usage u join cold c on c.k = u.key
+	    and c.d = substr(u.digest, 1, 8) and c.th = printf('%016X', u.t)) + (select count(*) from usage u
+	    join logged h on h.seq = u.seq and h.k = u.key and h.d = substr(u.digest, 1, 8) and h.th = printf('%016X', u.t))"
+	[ "$output" -eq 800 ]
+	# and new keys go on into the migrated table
+	gen 50 d >"$T/d"
+	run ingest --hot-keys 600 --rejects "$T/r" --stats "$T/s" "$T/d"
+	jq -e '.emitted == 50' "$T/s"
 }

@@ -152,3 +152,15 @@ ledger_v5() {
 	    from logged h join usage u on u.key = h.k'
 	sqlite3 "$1" 'DROP TABLE ukey_block; DROP TABLE ukey_batch; PRAGMA user_version = 5'
 }
+
+# ledger_v6 LEDGER: turn a ledger back into schema 6, its cold blocks in a
+# WITHOUT ROWID table as that version kept them, on 4 KiB pages as ledgers
+# were made before version 7
+ledger_v6() {
+	sqlite3 "$1" 'PRAGMA journal_mode = DELETE; PRAGMA page_size = 4096; VACUUM;
+	    ALTER TABLE ukey_block RENAME TO b7;
+	    CREATE TABLE ukey_block (run INTEGER NOT NULL, lo BLOB NOT NULL,
+	    n INTEGER NOT NULL, keys BLOB NOT NULL, PRIMARY KEY (run, lo)) WITHOUT ROWID;
+	    INSERT INTO ukey_block SELECT run, lo, n, keys FROM b7; DROP TABLE b7;
+	    PRAGMA user_version = 6; PRAGMA journal_mode = WAL' >/dev/null
+}
