@@ -307,7 +307,7 @@ static const char schema_v5[] =
 
 /*
  * Version 6: the key index in blocks instead of a row a key: the cold
- * keys in blocks of up to LDG_BLOCK_KEYS entries (see "the cold index"
+ * keys in blocks of entries (see "the cold index"
  * below) instead of ukey_cold, the key log a block per batch instead of
  * ukey_log.
  */
@@ -406,7 +406,7 @@ struct kent {
 };
 
 #define LDG_ENTLEN	(LDG_KEYLEN + ENT_DLEN + 8)	/* a block entry */
-#define LDG_BLOCK_KEYS	256			/* entries in a cold block */
+#define LDG_BLOCK_MAX	2048			/* entries a cold block may have */
 #define LDG_LOG_KEYS	4096			/* in a block of the log */
 
 struct run {
@@ -421,6 +421,7 @@ struct ledger {
 	int		 intx;
 	int		 synced;	/* key state caught up in this transaction */
 	int64_t		 hot_max;
+	size_t		 blk_keys;	/* entries a new cold block gets */
 	int64_t		 seq, seq0;	/* next acceptance sequence number */
 	struct hslot	*hot;
 	size_t		 hcap, hn;
@@ -569,11 +570,11 @@ migrate_keys(struct ledger *l, int log)
 		if ((rc = sqlite3_prepare_v2(l->db, sql[log][i], -1, &st[i],
 		    NULL)) != SQLITE_OK)
 			ldg_die(l, rc, what);
-	b = xmalloc(LDG_BLOCK_KEYS * LDG_ENTLEN);
+	b = xmalloc(l->blk_keys * LDG_ENTLEN);
 	do {
 		if ((more = ldg_step1(l, st[0], what)))
 			g = sqlite3_column_int64(st[0], 0);
-		if (n > 0 && (!more || n == LDG_BLOCK_KEYS ||
+		if (n > 0 && (!more || n == l->blk_keys ||
 		    (log ? g != last + 1 : g != first))) {
 			sqlite3_bind_int64(st[1], 1, first);
 			if (!log)
@@ -694,6 +695,8 @@ ldg_open(const char *path, int busy_ms, int flags)
 	struct ledger *l;
 	const char *mode;
 	sqlite3_stmt *st;
+	int64_t psize;
+	char sql[64];
 	int rc, fd, i, waited;
 
 	l = xcalloc(1, sizeof(*l));
@@ -756,12 +759,26 @@ ldg_open(const char *path, int busy_ms, int flags)
 	ldg_exec(l, "PRAGMA synchronous = FULL;"
 	    "PRAGMA foreign_keys = ON;"
 	    "PRAGMA cache_size = -16384;"
-	    "PRAGMA mmap_size = 0;"
-	    /*
-	     * Checkpoint every 64 MiB of WAL rather than 4: a page written
-	     * by several batches in between is copied into the database once.
-	     */
-	    "PRAGMA wal_autocheckpoint = 16384", "setting pragmas");
+	    "PRAGMA mmap_size = 0", "setting pragmas");
+	/*
+	 * Checkpoint every 32 MiB of WAL rather than 4: a page written by
+	 * several batches in between is copied into the database once.  Not
+	 * much more: meter-ingest on 10M events took 45 s with 256 MiB, 41 s
+	 * with 32 or 64, 44 s with 16 (a longer WAL is slower to look pages
+	 * up in, and a longer checkpoint stalls the batch that runs it).
+	 */
+	psize = ldg_pragma_int(l, "PRAGMA page_size");
+	if (psize < 512 || psize > 65536)
+		die(EX_SOFTWARE, "ledger '%s': page size %lld", path,
+		    (long long)psize);
+	snprintf(sql, sizeof(sql), "PRAGMA wal_autocheckpoint = %lld",
+	    (long long)((32 << 20) / psize));
+	ldg_exec(l, sql, "setting pragmas");
+	/*
+	 * The largest block whose row fits its page: 72 bytes for the page
+	 * and cell headers, the row's header, run, lo and n.
+	 */
+	l->blk_keys = (size_t)(psize - 72) / LDG_ENTLEN;
 	if (flags & LDG_LEAN)
 		ldg_exec(l, "PRAGMA cache_size = -2048", "setting pragmas");
 	else if (flags & LDG_APPEND)
@@ -826,12 +843,15 @@ ldg_step1(struct ledger *l, sqlite3_stmt *st, const char *what)
  * A merge of the key log used to go into one B-tree by key, rewriting
  * every cold page each time: on a ledger of 10M keys that cost more than
  * the rest of the stage.  Cold keys are now kept in runs, sorted by key
- * and cut into blocks of up to LDG_BLOCK_KEYS entries, one row of
- * ukey_block each, clustered by (run, first key): a merge writes the log,
- * sorted, as a new run at the end of the tree (sequential, and its cost
- * does not grow with the ledger).  A row per key cost SQLite about 0.8 us
- * to insert, and a 10M-key ledger had written 28M of them; a block of 256
- * costs one insert.  Size-tiered compaction bounds the number of runs:
+ * and cut into blocks, one row of ukey_block each, clustered by (run,
+ * first key): a merge writes the log, sorted, as a new run at the end of
+ * the tree (sequential, and its cost does not grow with the ledger).  A
+ * row per key cost SQLite about 0.8 us to insert, and a 10M-key ledger
+ * had written 28M of them; a block costs one insert.  A new block fills
+ * a page and no more (509 entries on pages of 16 KiB, 125 on 4 KiB): a
+ * row that overflows costs reads of its overflow pages, and blocks of
+ * 256 on 16 KiB pages, one a page as two did not fit, left half of
+ * every page empty.  Blocks of any size up to LDG_BLOCK_MAX are read.  Size-tiered compaction bounds the number of runs:
  * when four runs are in the same tier (run size / --hot-keys in [4^i,
  * 4^i+1)), they are merged into one, so each key is rewritten about
  * log4(N/H) times in all.
@@ -1033,7 +1053,7 @@ run_build(struct ledger *l, struct run *r)
 		r->n = 0;
 		sqlite3_bind_int64(st, 1, r->id);
 		while (ldg_step1(l, st, "reading a run")) {
-			p = block_get(l, st, 0, LDG_BLOCK_KEYS, &n);
+			p = block_get(l, st, 0, LDG_BLOCK_MAX, &n);
 			for (i = 0; pass == 1 && i < n; i++)
 				bloom_add(&r->bl, p + i * LDG_ENTLEN);
 			r->n += (int64_t)n;
@@ -1133,7 +1153,7 @@ kent_cmp(const void *a, const void *b)
 struct bwr {
 	struct run	*r;
 	size_t		 n;
-	unsigned char	 b[LDG_BLOCK_KEYS * LDG_ENTLEN];
+	unsigned char	 b[LDG_BLOCK_MAX * LDG_ENTLEN];
 };
 
 static void
@@ -1156,7 +1176,7 @@ bw_flush(struct ledger *l, struct bwr *w)
 static void
 bw_put(struct ledger *l, struct bwr *w, const unsigned char *ent)
 {
-	if (w->n == LDG_BLOCK_KEYS)
+	if (w->n == l->blk_keys)
 		bw_flush(l, w);
 	memcpy(w->b + w->n++ * LDG_ENTLEN, ent, LDG_ENTLEN);
 	bloom_add(&w->r->bl, ent);
@@ -1173,7 +1193,7 @@ struct msrc {
 	int64_t		 id;
 	size_t		 pos, len;
 	int		 done;
-	unsigned char	 b[LDG_BLOCK_KEYS * LDG_ENTLEN];
+	unsigned char	 b[LDG_BLOCK_MAX * LDG_ENTLEN];
 };
 
 static void
@@ -1189,7 +1209,7 @@ msrc_fill(struct ledger *l, struct msrc *m)
 		sqlite3_bind_zeroblob(st, 2, 0);	/* before every key */
 	m->pos = 0;
 	if (ldg_step1(l, st, "reading the key index")) {
-		p = block_get(l, st, 0, LDG_BLOCK_KEYS, &m->len);
+		p = block_get(l, st, 0, LDG_BLOCK_MAX, &m->len);
 		memcpy(m->b, p, m->len * LDG_ENTLEN);
 	} else {
 		m->len = 0;
@@ -1564,7 +1584,7 @@ block_find(struct ledger *l, sqlite3_stmt *st, const unsigned char *k)
 	size_t lo = 0, hi, mid;
 	int c;
 
-	p = block_get(l, st, 0, LDG_BLOCK_KEYS, &hi);
+	p = block_get(l, st, 0, LDG_BLOCK_MAX, &hi);
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
 		if ((c = memcmp(p + mid * LDG_ENTLEN, k, LDG_KEYLEN)) == 0)

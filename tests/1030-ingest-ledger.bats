@@ -163,7 +163,7 @@ gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 	jq -e '.duplicates == 59 and .rejects_by_code.idempotency_conflict == 1' "$T/s"
 }
 
-@test "the key log: a block per batch; cold keys in blocks of 256, sorted; a version 5 ledger's key rows become blocks" {
+@test "the key log: a block per batch; cold keys in blocks that fill a page, sorted; a version 5 ledger's key rows become blocks" {
 	gen 10 l >"$T/l"
 	ingest --batch 4 --rejects "$T/r" "$T/l" >/dev/null 2>&1
 	# three batches, three blocks of the log, each from its first seq
@@ -173,9 +173,10 @@ gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 	[ "$output" -eq 10 ]
 	gen 700 b >"$T/a"
 	ingest --hot-keys 600 --batch 700 --rejects "$T/r" "$T/a" >/dev/null 2>&1
-	# the log and 700 keys make one run of 710: blocks of 256, 256 and
-	# 198, each starting with its first key, all in key order
-	[ "$(sqlite3 "$T/ledger.sqlite" 'select group_concat(n) from (select n from ukey_block order by run, lo)')" = 256,256,198 ]
+	# the log and 700 keys make one run of 710: on pages of 16 KiB,
+	# blocks of 509 and 201, each starting with its first key, all in
+	# key order
+	[ "$(sqlite3 "$T/ledger.sqlite" 'select group_concat(n) from (select n from ukey_block order by run, lo)')" = 509,201 ]
 	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(*) from ukey_block where lo <> substr(keys, 1, 16)')" -eq 0 ]
 	[ "$(keys_sql "$T/ledger.sqlite" "select count(*) from (select k, lag(k) over (order by run, lo, x) p from cold) where p >= k")" -eq 0 ]
 	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(*) from ukey_batch')" -eq 0 ]
@@ -191,7 +192,7 @@ gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 	jq -e '.duplicates == 810 and .emitted == 0' "$T/s"
 	[ "$(sqlite3 "$T/ledger.sqlite" 'PRAGMA user_version')" = 7 ]
 	[ "$(sqlite3 "$T/ledger.sqlite" "select count(*) from sqlite_master where name in ('ukey_cold', 'ukey_log')")" -eq 0 ]
-	[ "$(sqlite3 "$T/ledger.sqlite" 'select group_concat(n) from (select n from ukey_block order by run, lo)')" = 256,256,198 ]
+	[ "$(sqlite3 "$T/ledger.sqlite" 'select group_concat(n) from (select n from ukey_block order by run, lo)')" = 509,201 ]
 	[ "$(sqlite3 "$T/ledger.sqlite" "select group_concat(seq || ':' || n) from ukey_batch")" = 711:100 ]
 	run keys_sql "$T/ledger.sqlite" "select (select count(*) from usage u join cold c on c.k = u.key
 	    and c.d = substr(u.digest, 1, 8) and c.th = printf('%016X', u.t)) + (select count(*) from usage u
@@ -215,13 +216,17 @@ gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 	[ "$(sqlite3 "$T/ledger.sqlite" 'PRAGMA page_size')" = 4096 ]
 	[[ "$(sqlite3 "$T/ledger.sqlite" "select sql from sqlite_master where name = 'ukey_block'")" != *"WITHOUT ROWID"* ]]
 	[ "$(sqlite3 "$T/ledger.sqlite" "select count(*) from sqlite_master where name like 'ukey_block6%'")" -eq 0 ]
-	[ "$(sqlite3 "$T/ledger.sqlite" 'select group_concat(n) from (select n from ukey_block order by run, lo)')" = 256,256,188 ]
+	[ "$(sqlite3 "$T/ledger.sqlite" 'select group_concat(n) from (select n from ukey_block order by run, lo)')" = 509,191 ]
 	run keys_sql "$T/ledger.sqlite" "select (select count(*) from usage u join cold c on c.k = u.key
 	    and c.d = substr(u.digest, 1, 8) and c.th = printf('%016X', u.t)) + (select count(*) from usage u
 	    join logged h on h.seq = u.seq and h.k = u.key and h.d = substr(u.digest, 1, 8) and h.th = printf('%016X', u.t))"
 	[ "$output" -eq 800 ]
-	# and new keys go on into the migrated table
-	gen 50 d >"$T/d"
-	run ingest --hot-keys 600 --rejects "$T/r" --stats "$T/s" "$T/d"
-	jq -e '.emitted == 50' "$T/s"
+	# new keys go on into the migrated table, in blocks that fill a
+	# page of 4 KiB: the 100 keys logged and 700 new make a run of 800
+	gen 700 e >"$T/e"
+	run ingest --hot-keys 600 --batch 700 --rejects "$T/r" --stats "$T/s" "$T/e"
+	jq -e '.emitted == 700' "$T/s"
+	[ "$(sqlite3 "$T/ledger.sqlite" 'select group_concat(n) from (select n from ukey_block where run = (select max(run) from ukey_block) order by lo)')" = 125,125,125,125,125,125,50 ]
+	run ingest --hot-keys 600 --rejects "$T/r" --stats "$T/s" "$T/all" "$T/e"
+	jq -e '.duplicates == 1500 and .emitted == 0' "$T/s"
 }
