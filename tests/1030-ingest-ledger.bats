@@ -178,6 +178,8 @@ gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 	# key order
 	[ "$(sqlite3 "$T/ledger.sqlite" 'select group_concat(n) from (select n from ukey_block order by run, lo)')" = 509,201 ]
 	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(*) from ukey_block where lo <> substr(keys, 1, 16)')" -eq 0 ]
+	# its filter: 12 bits a key in blocks of 512, 710 * 12 / 512 -> 17
+	[ "$(sqlite3 "$T/ledger.sqlite" "select n || ':' || nblocks || ':' || length(bits) from ukey_run")" = 710:17:1088 ]
 	[ "$(keys_sql "$T/ledger.sqlite" "select count(*) from (select k, lag(k) over (order by run, lo, x) p from cold) where p >= k")" -eq 0 ]
 	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(*) from ukey_batch')" -eq 0 ]
 	gen 100 c >"$T/c"
