@@ -307,9 +307,8 @@ static const char schema_v5[] =
 
 /*
  * Version 6: the key index in blocks instead of a row a key: the cold
- * keys in blocks of entries (see "the cold index"
- * below) instead of ukey_cold, the key log a block per batch instead of
- * ukey_log.
+ * keys in blocks of entries (see "the cold index" below) instead of
+ * ukey_cold, the key log a block per batch instead of ukey_log.
  */
 static const char schema_v6[] =
 	"CREATE TABLE ukey_block ("
@@ -326,12 +325,13 @@ static const char schema_v6[] =
 	");";
 
 /*
- * Version 7: ukey_block as a rowid table.  A block is 8 KiB, twice a
- * page, and a WITHOUT ROWID table keeps whole rows in its interior cells
- * too: every seek compared the key with interior cells whose rows lay in
- * overflow pages, and read those pages (SQLite reads overflow pages past
- * its cache), some 7 reads a lookup.  As a rowid table, a lookup seeks
- * the small index on (run, lo) and reads its one row.
+ * Version 7: ukey_block as a rowid table.  Version 6's blocks were 8 KiB,
+ * twice its pages, and a WITHOUT ROWID table keeps whole rows in its
+ * interior cells too: every seek compared the key with interior cells
+ * whose rows lay in overflow pages, and read those pages (SQLite reads
+ * overflow pages past its cache), some 7 reads a lookup.  As a rowid
+ * table, a lookup seeks the small index on (run, lo) and reads its one
+ * row.
  */
 static const char schema_v7[] =
 	"ALTER TABLE ukey_block RENAME TO ukey_block6;"
@@ -406,7 +406,7 @@ struct kent {
 };
 
 #define LDG_ENTLEN	(LDG_KEYLEN + ENT_DLEN + 8)	/* a block entry */
-#define LDG_BLOCK_MAX	2048			/* entries a cold block may have */
+#define LDG_BLOCK_MAX	2048			/* entries a block may have */
 #define LDG_LOG_KEYS	4096			/* in a block of the log */
 
 struct run {
@@ -685,10 +685,6 @@ ldg_migrate(struct ledger *l)
 	ldg_commit(l);
 }
 
-#ifndef PAGE_SIZE_S
-#define PAGE_SIZE_S "16384"
-#endif
-
 struct ledger *
 ldg_open(const char *path, int busy_ms, int flags)
 {
@@ -732,8 +728,13 @@ ldg_open(const char *path, int busy_ms, int flags)
 	 * journal_mode answers with the mode it is in.  Switching a new file
 	 * to WAL needs the write lock, and SQLite does not call the busy
 	 * handler for it: wait here, up to the busy timeout, ourselves.
+	 *
+	 * First, a new ledger gets pages of 16 KiB (the setting does nothing
+	 * to an existing one): a cold key block then fills a page, and WAL
+	 * frames, written with two calls each, come four times fewer than
+	 * with 4 KiB.
 	 */
-	ldg_exec(l, "PRAGMA page_size = " PAGE_SIZE_S, "setting the page size");
+	ldg_exec(l, "PRAGMA page_size = 16384", "setting the page size");
 	rc = sqlite3_prepare_v2(l->db, "PRAGMA journal_mode = WAL", -1, &st,
 	    NULL);
 	if (rc != SQLITE_OK)
@@ -851,10 +852,11 @@ ldg_step1(struct ledger *l, sqlite3_stmt *st, const char *what)
  * a page and no more (509 entries on pages of 16 KiB, 125 on 4 KiB): a
  * row that overflows costs reads of its overflow pages, and blocks of
  * 256 on 16 KiB pages, one a page as two did not fit, left half of
- * every page empty.  Blocks of any size up to LDG_BLOCK_MAX are read.  Size-tiered compaction bounds the number of runs:
- * when four runs are in the same tier (run size / --hot-keys in [4^i,
- * 4^i+1)), they are merged into one, so each key is rewritten about
- * log4(N/H) times in all.
+ * every page empty.  Blocks of any size up to LDG_BLOCK_MAX are read.
+ * Size-tiered compaction bounds the number of runs: when four runs are
+ * in the same tier (run size / --hot-keys in [4^i, 4^i+1)), they are
+ * merged into one, so each key is rewritten about log4(N/H) times in
+ * all.
  *
  * An entry is 32 bytes: the key, the first 8 bytes of the content digest
  * (as in the hash: a false match needs a 2^-64 accident), and the event
@@ -868,10 +870,11 @@ ldg_step1(struct ledger *l, sqlite3_stmt *st, const char *what)
  * when that run's filter does not rule it out: for a new key, 0.41% of
  * the time per run (0.96% with 10 bits a key, which cost meter-ingest on
  * 10M events 2 s more of block reads).  Filters are read as they were
- * saved, whatever their bits a key.  A filter must hold every key of its run,
- * or a duplicate would pass: it is written with the run, in the same
- * transaction, and the list of runs is read from ukey_block itself, so a
- * run whose filter is missing or malformed gets it rebuilt by a scan.
+ * saved, whatever their bits a key.  A filter must hold every key of its
+ * run, or a duplicate would pass: it is written with the run, in the
+ * same transaction, and the list of runs is read from ukey_block itself,
+ * so a run whose filter is missing or malformed gets it rebuilt by a
+ * scan.
  */
 #define BLOOM_BITS_PER_KEY	12
 #define RUN_FANOUT		4	/* S_RUN_DROP* take 4 ids */
