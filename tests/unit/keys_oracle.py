@@ -26,7 +26,9 @@ def usage_key(src, id_):
 
 def rand_bytes(r):
     kind = r.randrange(4)
-    n = r.choice([0, 1, 2, 8, 16, 37, 100, 300])
+    # around and past the 512 bytes struct keyh gathers before it streams
+    n = r.choice([0, 1, 2, 8, 16, 37, 100, 255, 256, 257, 300, 480, 511,
+                  600, 3000])
     if kind == 0:
         return bytes(r.randrange(32, 127) for _ in range(n))
     if kind == 1:

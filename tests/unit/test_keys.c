@@ -31,7 +31,8 @@ usage_hex(const char *src, const char *id)
 static int
 oracle(void)
 {
-	char line[4096], *tab, a[2048], b[2048];
+	static char line[65536], a[16384], b[16384];
+	char *tab;
 	unsigned char k[KEY_LEN];
 	char hex[KEY_HEXLEN];
 	size_t la, lb;
