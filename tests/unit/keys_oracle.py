@@ -26,9 +26,9 @@ def usage_key(src, id_):
 
 def rand_bytes(r):
     kind = r.randrange(4)
-    # around and past the 512 bytes struct keyh gathers before it streams
-    n = r.choice([0, 1, 2, 8, 16, 37, 100, 255, 256, 257, 300, 480, 511,
-                  600, 3000])
+    # around BLAKE2b's blocks of 128 bytes, and far past them
+    n = r.choice([0, 1, 2, 8, 16, 37, 100, 111, 112, 113, 128, 300, 600,
+                  3000])
     if kind == 0:
         return bytes(r.randrange(32, 127) for _ in range(n))
     if kind == 1:
