@@ -180,10 +180,26 @@ jrec_scan(struct jrec *r, const char *s, size_t n)
 		char c = s[i];
 
 		if (c == '"') {
-			for (i++; i < n && s[i] != '"'; i++)
-				if (s[i] == '\\')
-					i++;
-			i++;
+			/*
+			 * To the closing quote: memchr finds each quote, and
+			 * one after an odd run of backslashes is escaped.
+			 */
+			for (i++;; i = j + 1) {
+				const char *q = i < n ? memchr(s + i, '"',
+				    n - i) : NULL;
+				size_t k;
+
+				if (q == NULL) {
+					j = n;
+					break;
+				}
+				j = (size_t)(q - s);
+				for (k = j; k > i && s[k - 1] == '\\'; k--)
+					;
+				if ((j - k) % 2 == 0)
+					break;
+			}
+			i = j + 1;
 			continue;
 		}
 		if (c == '-' || (c >= '0' && c <= '9')) {
