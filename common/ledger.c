@@ -310,14 +310,15 @@ static const char schema_v5[] =
  * keys in blocks of entries (see "the cold index" below) instead of
  * ukey_cold, the key log a block per batch instead of ukey_log.
  */
-static const char schema_v6[] =
-	"CREATE TABLE ukey_block ("
-	"  run INTEGER NOT NULL,"
-	"  lo BLOB NOT NULL,"		/* the block's first key */
-	"  n INTEGER NOT NULL,"		/* its entries */
-	"  keys BLOB NOT NULL,"		/* n times key, digest, time */
+/* ukey_block's columns: version 7 keeps them and drops WITHOUT ROWID */
+#define UKEY_BLOCK_COLS \
+	"  run INTEGER NOT NULL," \
+	"  lo BLOB NOT NULL,"		/* the block's first key */ \
+	"  n INTEGER NOT NULL,"		/* its entries */ \
+	"  keys BLOB NOT NULL,"		/* n times key, digest, time */ \
 	"  PRIMARY KEY (run, lo)"
-	") WITHOUT ROWID;"
+static const char schema_v6[] =
+	"CREATE TABLE ukey_block (" UKEY_BLOCK_COLS ") WITHOUT ROWID;"
 	"CREATE TABLE ukey_batch ("
 	"  seq INTEGER PRIMARY KEY,"	/* of the block's first key */
 	"  n INTEGER NOT NULL,"		/* its entries, seq to seq + n - 1 */
@@ -335,13 +336,7 @@ static const char schema_v6[] =
  */
 static const char schema_v7[] =
 	"ALTER TABLE ukey_block RENAME TO ukey_block6;"
-	"CREATE TABLE ukey_block ("
-	"  run INTEGER NOT NULL,"
-	"  lo BLOB NOT NULL,"		/* the block's first key */
-	"  n INTEGER NOT NULL,"		/* its entries */
-	"  keys BLOB NOT NULL,"		/* n times key, digest, time */
-	"  PRIMARY KEY (run, lo)"
-	");"
+	"CREATE TABLE ukey_block (" UKEY_BLOCK_COLS ");"
 	"INSERT INTO ukey_block (run, lo, n, keys) "
 	"  SELECT run, lo, n, keys FROM ukey_block6 ORDER BY run, lo;"
 	"DROP TABLE ukey_block6;";
@@ -377,27 +372,17 @@ static const char schema_v2[] =
 	"  PRIMARY KEY (customer, threshold, period_start)"
 	") WITHOUT ROWID;";
 
-/*
- * The in-memory hash of the keys in ukey_batch: open addressing on the
- * key's first bytes (already uniform), 32-byte slots holding the key, the
- * first 8 bytes of the content digest (a false match needs a 2^-64
- * accident) and the event time.  An all-zero key marks an empty slot.
- */
-struct hslot {
-	unsigned char	k[LDG_KEYLEN];
-	unsigned char	d[8];
-	int64_t		t;
-};
-
 struct bloom {
 	uint64_t	*w;
 	size_t		 nblocks;	/* 64-byte blocks */
 };
 
 /*
- * A key of the index, as an entry of a block holds it: the key, the first
- * ENT_DLEN bytes of the content digest (as the hash, see hslot) and the
- * event time.
+ * A key of the index: the key, the first ENT_DLEN bytes of the content
+ * digest (a false match needs a 2^-64 accident) and the event time, as an
+ * entry of a block holds them (ent_put) and as the in-memory hash of the
+ * keys in ukey_batch keeps them, 32 bytes a slot: open addressing on the
+ * key's first bytes (already uniform), an all-zero key an empty slot.
  */
 #define ENT_DLEN	8
 struct kent {
@@ -423,7 +408,7 @@ struct ledger {
 	int64_t		 hot_max;
 	size_t		 blk_keys;	/* entries a new cold block gets */
 	int64_t		 seq, seq0;	/* next acceptance sequence number */
-	struct hslot	*hot;
+	struct kent	*hot;
 	size_t		 hcap, hn;
 	int64_t		 hseq;		/* log entries up to here are hashed */
 	unsigned char	*pend;		/* the transaction's new keys, */
@@ -1337,7 +1322,7 @@ hot_index(const struct ledger *l, const unsigned char *k)
 	return (size_t)h & (l->hcap - 1);
 }
 
-static struct hslot *
+static struct kent *
 hot_find(struct ledger *l, const unsigned char *k)
 {
 	size_t i;
@@ -1358,7 +1343,7 @@ static void hot_add(struct ledger *, const unsigned char *,
 static void
 hot_grow(struct ledger *l)
 {
-	struct hslot *old = l->hot;
+	struct kent *old = l->hot;
 	size_t oldcap = l->hcap, i;
 
 	if (oldcap > 0)
@@ -1394,7 +1379,7 @@ hot_add(struct ledger *l, const unsigned char *k, const unsigned char *d,
 		if (memcmp(l->hot[i].k, zerokey, LDG_KEYLEN) == 0)
 			break;
 	memcpy(l->hot[i].k, k, LDG_KEYLEN);
-	memcpy(l->hot[i].d, d, 8);
+	memcpy(l->hot[i].d, d, ENT_DLEN);
 	l->hot[i].t = t;
 	l->hn++;
 }
@@ -1485,8 +1470,7 @@ static void
 ldg_merge(struct ledger *l)
 {
 	unsigned char ent[LDG_ENTLEN];
-	struct hslot *h = l->hot;
-	struct kent e;
+	struct kent *h = l->hot;
 	struct bwr *w;
 	size_t i, n = 0;
 
@@ -1505,10 +1489,7 @@ ldg_merge(struct ledger *l)
 		w->r = run_push(l, l->nruns > 0 ? l->runs[0].id + 1 : 1);
 		bloom_alloc(&w->r->bl, (int64_t)n);
 		for (i = 0; i < n; i++) {
-			memcpy(e.k, h[i].k, LDG_KEYLEN);
-			memcpy(e.d, h[i].d, ENT_DLEN);
-			e.t = h[i].t;
-			ent_put(ent, &e);
+			ent_put(ent, &h[i]);
 			bw_put(l, w, ent);
 		}
 		bw_flush(l, w);
@@ -1618,8 +1599,7 @@ int
 ldg_usage_put(struct ledger *l, const struct ldg_usage *u, int64_t *orig_t)
 {
 	const unsigned char *p;
-	struct kent e;
-	struct hslot *h;
+	struct kent e, *h;
 	sqlite3_stmt *st;
 	size_t i;
 	int same;
@@ -1630,7 +1610,7 @@ ldg_usage_put(struct ledger *l, const struct ldg_usage *u, int64_t *orig_t)
 	if ((h = hot_find(l, u->key)) != NULL) {
 		if (orig_t != NULL)
 			*orig_t = h->t;
-		return memcmp(h->d, u->digest, 8) == 0 ? LDG_DUP :
+		return memcmp(h->d, u->digest, ENT_DLEN) == 0 ? LDG_DUP :
 		    LDG_CONFLICT;
 	}
 	for (i = 0; i < l->nruns; i++) {
