@@ -266,8 +266,22 @@ struct acc {
 _Static_assert(sizeof(struct acc) == 96, "struct acc: two cache lines");
 
 struct aslot {
-	uint64_t	 h;
+	uint32_t	 h;		/* of (customer, group, meter) */
 	uint32_t	 idx;		/* accumulator + 1; 0 is empty */
+};
+
+/*
+ * The accumulators of one period start, found by customer, group and
+ * meter.  A table for each period, not one for all: rows from the
+ * ledger come a day at a time, and the tables of that day's periods and
+ * the accumulators they made that day stay in the cache, where one
+ * table of millions sends every lookup to memory.
+ */
+struct ptab {
+	int64_t		 ps;
+	struct aslot	*s;
+	size_t		 mask;		/* slots - 1 */
+	size_t		 n;
 };
 
 /*
@@ -342,8 +356,11 @@ struct agg_tab {
 	size_t		 ngrp, capgrp;
 	struct acc	**slab;
 	size_t		 nacc;
-	struct aslot	*tab;
-	size_t		 cap;
+	struct ptab	*pt;		/* by period start: */
+	size_t		 npt, cappt;
+	uint32_t	*pmap;		/* ps -> index + 1 in pt */
+	size_t		 pcap;
+	size_t		 plast;		/* the last one found */
 	struct hmap	 series;	/* (cid, gid, meter) -> struct series * */
 	struct buf	 kb, sbuf;
 	struct prep	*prep;
@@ -407,11 +424,11 @@ mix(uint64_t h)
 	return h ^ (h >> 31);
 }
 
-static uint64_t
-acc_hash(uint32_t cid, uint32_t gid, uint32_t mi, int64_t ps)
+static uint32_t
+acc_hash(uint32_t cid, uint32_t gid, uint32_t mi)
 {
-	return mix((uint64_t)ps * 0x9e3779b97f4a7c15ULL ^
-	    mix((uint64_t)cid << 32 | gid) ^ (uint64_t)mi << 17);
+	return (uint32_t)mix(mix((uint64_t)cid << 32 | gid) ^
+	    (uint64_t)mi << 17);
 }
 
 static uint32_t
@@ -482,7 +499,10 @@ agg_free(struct agg_tab *t)
 	for (i = 0; i * ACC_SLAB < t->nacc; i++)
 		free(t->slab[i]);
 	free(t->slab);
-	free(t->tab);
+	for (i = 0; i < t->npt; i++)
+		free(t->pt[i].s);
+	free(t->pt);
+	free(t->pmap);
 	for (i = 0; i < t->series.cap; i++)
 		if (t->series.t[i].key != NULL && t->series.t[i].val != NULL)
 			series_free(t->series.t[i].val);
@@ -705,22 +725,69 @@ overflow(const struct agg_tab *t, const struct acc *a)
 }
 
 static void
-tab_grow(struct agg_tab *t)
+ptab_grow(struct ptab *p)
 {
-	struct aslot *old = t->tab;
-	size_t oldcap = t->cap, i, j;
+	struct aslot *old = p->s;
+	size_t oldcap = p->mask + 1, i, j;
 
-	t->cap = oldcap ? 2 * oldcap : 1024;
-	t->tab = xcalloc(t->cap, sizeof(*t->tab));
+	p->mask = 2 * oldcap - 1;
+	p->s = xcalloc(p->mask + 1, sizeof(*p->s));
 	for (i = 0; i < oldcap; i++) {
 		if (old[i].idx == 0)
 			continue;
-		for (j = old[i].h & (t->cap - 1); t->tab[j].idx != 0;
-		    j = (j + 1) & (t->cap - 1))
+		for (j = old[i].h & p->mask; p->s[j].idx != 0;
+		    j = (j + 1) & p->mask)
 			;
-		t->tab[j] = old[i];
+		p->s[j] = old[i];
 	}
 	free(old);
+}
+
+static void
+pmap_grow(struct agg_tab *t)
+{
+	size_t i, j;
+
+	free(t->pmap);
+	t->pcap = t->pcap ? 2 * t->pcap : 64;
+	t->pmap = xcalloc(t->pcap, sizeof(*t->pmap));
+	for (i = 0; i < t->npt; i++) {
+		for (j = mix((uint64_t)t->pt[i].ps) & (t->pcap - 1);
+		    t->pmap[j] != 0; j = (j + 1) & (t->pcap - 1))
+			;
+		t->pmap[j] = (uint32_t)i + 1;
+	}
+}
+
+/* The table of period start ps, created empty. */
+static struct ptab *
+ptab_of(struct agg_tab *t, int64_t ps)
+{
+	struct ptab *p;
+	size_t j;
+
+	if (t->plast < t->npt && t->pt[t->plast].ps == ps)
+		return &t->pt[t->plast];
+	if ((t->npt + 1) * 2 > t->pcap)
+		pmap_grow(t);
+	for (j = mix((uint64_t)ps) & (t->pcap - 1); t->pmap[j] != 0;
+	    j = (j + 1) & (t->pcap - 1))
+		if (t->pt[t->pmap[j] - 1].ps == ps)
+			return &t->pt[t->plast = t->pmap[j] - 1];
+	if (t->npt == t->cappt) {
+		if (t->npt >= UINT32_MAX - 1)
+			die(EX_SOFTWARE, "more than 4 billion periods");
+		t->cappt = t->cappt ? 2 * t->cappt : 64;
+		t->pt = xreallocarray(t->pt, t->cappt, sizeof(*t->pt));
+	}
+	p = &t->pt[t->npt];
+	p->ps = ps;
+	p->mask = 15;
+	p->s = xcalloc(p->mask + 1, sizeof(*p->s));
+	p->n = 0;
+	t->pmap[j] = (uint32_t)++t->npt;
+	t->plast = t->npt - 1;
+	return p;
 }
 
 /* A new accumulator at the end of the slabs, not in the hash table. */
@@ -748,19 +815,18 @@ static struct acc *
 acc_get(struct agg_tab *t, uint32_t cid, uint32_t gid, uint32_t mi,
     int64_t ps, int64_t pe)
 {
-	uint64_t h = acc_hash(cid, gid, mi, ps);
+	uint32_t h = acc_hash(cid, gid, mi);
+	struct ptab *p = ptab_of(t, ps);
 	struct acc *a;
 	size_t j;
 
-	if ((t->nacc + 1) * 4 > t->cap * 3)
-		tab_grow(t);
-	for (j = h & (t->cap - 1); t->tab[j].idx != 0;
-	    j = (j + 1) & (t->cap - 1)) {
-		if (t->tab[j].h != h)
+	if ((p->n + 1) * 4 > (p->mask + 1) * 3)
+		ptab_grow(p);
+	for (j = h & p->mask; p->s[j].idx != 0; j = (j + 1) & p->mask) {
+		if (p->s[j].h != h)
 			continue;
-		a = acc_at(t, t->tab[j].idx - 1);
-		if (a->cid == cid && a->gid == gid && a->mi == mi &&
-		    a->ps == ps)
+		a = acc_at(t, p->s[j].idx - 1);
+		if (a->cid == cid && a->gid == gid && a->mi == mi)
 			return a;
 	}
 	a = acc_append(t);
@@ -772,8 +838,9 @@ acc_get(struct agg_tab *t, uint32_t cid, uint32_t gid, uint32_t mi,
 	a->pe = pe;
 	a->first = INT64_MAX;
 	a->last = INT64_MIN;
-	t->tab[j].h = h;
-	t->tab[j].idx = (uint32_t)t->nacc;	/* index + 1 */
+	p->s[j].h = h;
+	p->s[j].idx = (uint32_t)t->nacc;	/* index + 1 */
+	p->n++;
 	return a;
 }
 
