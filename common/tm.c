@@ -217,9 +217,19 @@ fmt(int64_t secs, int64_t frac, const char *suffix, char *buf, size_t n)
 	int sod, len, i, r;
 	char f[11];
 
+	/* times come in runs of the same day: keep its date (per thread) */
+	static _Thread_local int64_t cdays = INT64_MIN, cy;
+	static _Thread_local unsigned cm, cd;
+
 	days = floordiv(secs, 86400);
 	sod = (int)floormod(secs, 86400);
-	tm_civil_from_days(days, &y, &m, &d);
+	if (days != cdays) {
+		tm_civil_from_days(days, &cy, &cm, &cd);
+		cdays = days;
+	}
+	y = cy;
+	m = cm;
+	d = cd;
 	f[0] = '\0';
 	if (frac != 0) {
 		f[0] = '.';
