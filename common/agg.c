@@ -1741,129 +1741,61 @@ agg_finish(struct agg_tab *t, int jobs,
 	return n;
 }
 
-/*
- * The record by hand, not through jw: an hourly meter over a month makes
- * millions of these, and jw's separator bookkeeping and a call for each
- * key were a third of their cost.  Keys and order as jw would write them.
- */
-#define LIT(b, s)	buf_add((b), s, sizeof(s) - 1)
-
-static void
-put_str(struct buf *b, const char *s)
-{
-	if (s == NULL) {
-		LIT(b, "null");
-		return;
-	}
-	buf_addc(b, '"');
-	jw_escape(b, s, strlen(s));
-	buf_addc(b, '"');
-}
-
-static void
-put_hex(struct buf *b, const unsigned char *k)
-{
-	char hex[KEY_HEXLEN];
-
-	key_hex(k, KEY_LEN, hex);
-	buf_add(b, hex, 2 * KEY_LEN);
-}
-
-static void
-put_u64(struct buf *b, uint64_t u)
-{
-	char tmp[24], *p = tmp + sizeof(tmp);
-
-	do {
-		*--p = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	buf_add(b, p, (size_t)(tmp + sizeof(tmp) - p));
-}
-
-/* n bytes of s, formatted by a function that returns -1 on failure */
-static void
-put_quoted(struct buf *b, const char *s, int n, const char *what)
-{
-	if (n < 0)
-		die(EX_SOFTWARE, "%s does not format", what);
-	buf_grow(b, (size_t)n + 2);
-	b->p[b->len++] = '"';
-	memcpy(b->p + b->len, s, (size_t)n);
-	b->len += (size_t)n;
-	b->p[b->len++] = '"';
-}
-
-static void
-put_time(struct buf *b, int64_t t)
-{
-	char tb[TM_FMTMAX];
-
-	put_quoted(b, tb, tm_fmt(t, tb, sizeof(tb)), "a time");
-}
-
-static void
-put_dec(struct buf *b, dec d)
-{
-	char tmp[DEC_FMTMAX];
-
-	put_quoted(b, tmp, dec_fmt(d, tmp, sizeof(tmp)), "a decimal");
-}
-
+/* By hand, not through jw: an hourly meter makes millions of these. */
 void
 agg_write(struct buf *b, const struct agg_out *o)
 {
-	LIT(b, "{\"kind\":\"aggregate\",\"schema\":\"1.0\",\"key\":\"");
-	put_hex(b, o->key);
-	LIT(b, "\",\"customer\":");
+	JW_LIT(b, "{\"kind\":\"aggregate\",\"schema\":\"1.0\",\"key\":");
+	jw_put_hex(b, o->key, KEY_LEN);
+	JW_LIT(b, ",\"customer\":");
 	if (o->customer_json != NULL)
 		buf_add(b, o->customer_json, o->customer_json_len);
 	else
-		put_str(b, o->customer);
-	LIT(b, ",\"meter\":");
+		jw_put_str(b, o->customer);
+	JW_LIT(b, ",\"meter\":");
 	if (o->meter_json != NULL)
 		buf_add(b, o->meter_json, o->meter_json_len);
 	else
-		put_str(b, o->m->name);
-	LIT(b, ",\"aggregation\":");
-	put_str(b, agg_name(o->m->agg));
+		jw_put_str(b, o->m->name);
+	JW_LIT(b, ",\"aggregation\":");
+	jw_put_str(b, agg_name(o->m->agg));
 	if (o->m->unit != NULL) {
-		LIT(b, ",\"unit\":");
-		put_str(b, o->m->unit);
+		JW_LIT(b, ",\"unit\":");
+		jw_put_str(b, o->m->unit);
 	}
-	LIT(b, ",\"group\":");
+	JW_LIT(b, ",\"group\":");
 	buf_add(b, o->group, o->group_len);
-	LIT(b, ",\"period\":");
-	put_str(b, tm_unit_name(o->unit));
-	LIT(b, ",\"timezone\":");
-	put_str(b, o->zone);
-	LIT(b, ",\"period_start\":");
-	put_time(b, o->start);
-	LIT(b, ",\"period_end\":");
-	put_time(b, o->end);
-	LIT(b, ",\"quantity\":");
-	put_dec(b, o->quantity);
-	LIT(b, ",\"events\":");
-	put_u64(b, o->events);
-	LIT(b, ",\"first_event_at\":");
+	JW_LIT(b, ",\"period\":");
+	jw_put_str(b, tm_unit_name(o->unit));
+	JW_LIT(b, ",\"timezone\":");
+	jw_put_str(b, o->zone);
+	JW_LIT(b, ",\"period_start\":");
+	jw_put_time(b, o->start);
+	JW_LIT(b, ",\"period_end\":");
+	jw_put_time(b, o->end);
+	JW_LIT(b, ",\"quantity\":");
+	jw_put_dec(b, o->quantity);
+	JW_LIT(b, ",\"events\":");
+	jw_put_u64(b, o->events);
+	JW_LIT(b, ",\"first_event_at\":");
 	if (o->events > 0)
-		put_time(b, o->first);
+		jw_put_time(b, o->first);
 	else
-		LIT(b, "null");
-	LIT(b, ",\"last_event_at\":");
+		JW_LIT(b, "null");
+	JW_LIT(b, ",\"last_event_at\":");
 	if (o->events > 0)
-		put_time(b, o->last);
+		jw_put_time(b, o->last);
 	else
-		LIT(b, "null");
+		JW_LIT(b, "null");
 	if (o->gauge) {
-		LIT(b, ",\"opening_level\":");
-		put_dec(b, o->opening);
-		LIT(b, ",\"closing_level\":");
-		put_dec(b, o->closing);
+		JW_LIT(b, ",\"opening_level\":");
+		jw_put_dec(b, o->opening);
+		JW_LIT(b, ",\"closing_level\":");
+		jw_put_dec(b, o->closing);
 	}
-	LIT(b, ",\"lineage\":\"");
-	put_hex(b, o->lineage);
-	LIT(b, "\",\"correlation_id\":\"");
-	put_hex(b, o->key);
-	LIT(b, "\"}\n");
+	JW_LIT(b, ",\"lineage\":");
+	jw_put_hex(b, o->lineage, KEY_LEN);
+	JW_LIT(b, ",\"correlation_id\":");
+	jw_put_hex(b, o->key, KEY_LEN);
+	JW_LIT(b, "}\n");
 }

@@ -109,9 +109,7 @@ void
 jw_strn(struct jw *w, const char *s, size_t n)
 {
 	jw_sep(w);
-	buf_addc(w->b, '"');
-	jw_escape(w->b, s, n);
-	buf_addc(w->b, '"');
+	jw_put_strn(w->b, s, n);
 }
 
 void
@@ -156,13 +154,8 @@ jw_null(struct jw *w)
 void
 jw_dec(struct jw *w, dec d)
 {
-	char tmp[DEC_FMTMAX];
-	int n;
-
-	n = dec_fmt(d, tmp, sizeof(tmp));
-	if (n < 0)
-		die(EX_SOFTWARE, "decimal does not format");
-	jw_strn(w, tmp, (size_t)n);
+	jw_sep(w);
+	jw_put_dec(w->b, d);
 }
 
 void
@@ -289,39 +282,87 @@ jw_utf8_valid(const char *s, size_t n)
 	return 1;
 }
 
-/* Text that needs no escaping (digits, letters, '-', ':', '.'), quoted. */
-static void
-jw_plain(struct jw *w, const char *s, size_t n)
-{
-	char *p;
-
-	jw_sep(w);
-	buf_grow(w->b, n + 2);
-	p = w->b->p + w->b->len;
-	p[0] = '"';
-	memcpy(p + 1, s, n);
-	p[n + 1] = '"';
-	w->b->len += n + 2;
-}
-
 void
 jw_time(struct jw *w, int64_t t)
 {
-	char tb[TM_FMTMAX];
-	int n;
-
-	if ((n = tm_fmt(t, tb, sizeof(tb))) < 0)
-		die(EX_SOFTWARE, "time does not format");
-	jw_plain(w, tb, (size_t)n);
+	jw_sep(w);
+	jw_put_time(w->b, t);
 }
 
 void
 jw_hex(struct jw *w, const unsigned char *k, size_t n)
 {
+	jw_sep(w);
+	jw_put_hex(w->b, k, n);
+}
+
+/* ---- records by hand ---- */
+
+void
+jw_put_strn(struct buf *b, const char *s, size_t n)
+{
+	buf_addc(b, '"');
+	jw_escape(b, s, n);
+	buf_addc(b, '"');
+}
+
+void
+jw_put_str(struct buf *b, const char *s)
+{
+	if (s == NULL)
+		JW_LIT(b, "null");
+	else
+		jw_put_strn(b, s, strlen(s));
+}
+
+/* n bytes formatted by a function that returns -1 on failure, quoted */
+static void
+put_quoted(struct buf *b, const char *s, int n, const char *what)
+{
+	if (n < 0)
+		die(EX_SOFTWARE, "%s does not format", what);
+	buf_grow(b, (size_t)n + 2);
+	b->p[b->len++] = '"';
+	memcpy(b->p + b->len, s, (size_t)n);
+	b->len += (size_t)n;
+	b->p[b->len++] = '"';
+}
+
+void
+jw_put_hex(struct buf *b, const unsigned char *k, size_t n)
+{
 	char hex[2 * 64 + 1];
 
 	if (n > 64)
-		die(EX_SOFTWARE, "jw_hex: %zu bytes", n);
+		die(EX_SOFTWARE, "jw_put_hex: %zu bytes", n);
 	key_hex(k, n, hex);
-	jw_plain(w, hex, 2 * n);
+	put_quoted(b, hex, (int)(2 * n), "a key");
+}
+
+void
+jw_put_time(struct buf *b, int64_t t)
+{
+	char tb[TM_FMTMAX];
+
+	put_quoted(b, tb, tm_fmt(t, tb, sizeof(tb)), "a time");
+}
+
+void
+jw_put_dec(struct buf *b, dec d)
+{
+	char tmp[DEC_FMTMAX];
+
+	put_quoted(b, tmp, dec_fmt(d, tmp, sizeof(tmp)), "a decimal");
+}
+
+void
+jw_put_u64(struct buf *b, uint64_t u)
+{
+	char tmp[24], *p = tmp + sizeof(tmp);
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	buf_add(b, p, (size_t)(tmp + sizeof(tmp) - p));
 }

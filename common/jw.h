@@ -52,6 +52,18 @@ void	jw_json(struct jw *, json_t *, const struct jrec *);
  * else in an array the caller frees.
  */
 const char **jw_sorted_keys(json_t *, const char **, size_t, size_t *);
+/*
+ * For the records written by the million (aggregates, usage records): the
+ * fixed parts appended as literals, each value by one call, with no
+ * separator bookkeeping.  The same bytes as jw would write.
+ */
+#define JW_LIT(b, s)	buf_add((b), s, sizeof(s) - 1)
+void	jw_put_str(struct buf *, const char *);	/* NULL: null */
+void	jw_put_strn(struct buf *, const char *, size_t);
+void	jw_put_hex(struct buf *, const unsigned char *, size_t);
+void	jw_put_time(struct buf *, int64_t);
+void	jw_put_dec(struct buf *, dec);
+void	jw_put_u64(struct buf *, uint64_t);
 /* Escape a string into b without quotes or separators. */
 void	jw_escape(struct buf *, const char *, size_t);
 int	jw_utf8_valid(const char *, size_t);

@@ -22,41 +22,36 @@ urec_write(struct buf *b, const struct ldg_usage *u)
 {
 	struct jw w;
 
+	/* by hand, not field by field through jw: one per event */
+	JW_LIT(b, "{\"kind\":\"usage\",\"schema\":\"1.0\",\"customer\":");
+	jw_put_str(b, u->customer);
+	JW_LIT(b, ",\"source\":");
+	jw_put_str(b, u->source);
+	JW_LIT(b, ",\"id\":");
+	jw_put_str(b, u->id);
+	JW_LIT(b, ",\"type\":");
+	jw_put_str(b, u->type);
+	JW_LIT(b, ",\"subject\":");
+	jw_put_str(b, u->subject);
+	JW_LIT(b, ",\"time\":");
+	jw_put_time(b, u->t);
+	JW_LIT(b, ",\"data\":");
 	jw_init(&w, b);
-	jw_open(&w, '{');
-	JW_KEY(&w, "kind");
-	jw_str(&w, "usage");
-	JW_KEY(&w, "schema");
-	jw_str(&w, "1.0");
-	JW_KEY(&w, "customer");
-	jw_str(&w, u->customer);
-	JW_KEY(&w, "source");
-	jw_str(&w, u->source);
-	JW_KEY(&w, "id");
-	jw_str(&w, u->id);
-	JW_KEY(&w, "type");
-	jw_str(&w, u->type);
-	JW_KEY(&w, "subject");
-	jw_str(&w, u->subject);
-	JW_KEY(&w, "time");
-	jw_time(&w, u->t);
-	JW_KEY(&w, "data");
 	if (pk_json(&w, u->data, u->datalen) < 0)
 		die(EX_SOFTWARE, "ledger holds malformed packed data for "
 		    "event '%s'", u->id);
-	JW_KEY(&w, "key");
-	jw_hex(&w, u->key, KEY_LEN);
-	JW_KEY(&w, "digest");
-	jw_hex(&w, u->digest, KEY_LEN);
-	JW_KEY(&w, "correlation_id");
+	JW_LIT(b, ",\"key\":");
+	jw_put_hex(b, u->key, KEY_LEN);
+	JW_LIT(b, ",\"digest\":");
+	jw_put_hex(b, u->digest, KEY_LEN);
+	JW_LIT(b, ",\"correlation_id\":");
 	if (u->corr != NULL)
-		jw_str(&w, u->corr);
+		jw_put_str(b, u->corr);
 	else
-		jw_hex(&w, u->key, KEY_LEN);
-	JW_KEY(&w, "ingested_at");
-	jw_time(&w, u->ingested);
-	jw_close(&w, '}');
-	buf_addc(b, '\n');
+		jw_put_hex(b, u->key, KEY_LEN);
+	JW_LIT(b, ",\"ingested_at\":");
+	jw_put_time(b, u->ingested);
+	JW_LIT(b, "}\n");
 }
 
 int
