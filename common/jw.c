@@ -124,17 +124,10 @@ jw_str(struct jw *w, const char *s)
 void
 jw_int(struct jw *w, int64_t v)
 {
-	char tmp[24], *p = tmp + sizeof(tmp);
-	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
-
 	jw_sep(w);
-	do {
-		*--p = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
 	if (v < 0)
-		*--p = '-';
-	buf_add(w->b, p, (size_t)(tmp + sizeof(tmp) - p));
+		buf_addc(w->b, '-');
+	jw_put_u64(w->b, v < 0 ? -(uint64_t)v : (uint64_t)v);
 }
 
 void
