@@ -29,6 +29,7 @@
 #include <csv.h>
 #include "currency.h"
 #include "jrec.h"
+#include "jval.h"
 #include "jw.h"
 #include "keys.h"
 #include "ledger.h"
@@ -79,7 +80,7 @@ struct post {
 	struct ledger	*ldg;
 	struct rej	 rej;
 	struct stagein	 in;
-	struct hmap	 zones;		/* name -> struct tz * */
+	struct tz_set	 zones;
 	struct buf	 out;		/* the batch's entries */
 	size_t		 batch;
 	int		 intx;		/* a ledger transaction is open */
@@ -127,19 +128,11 @@ usage(int code)
 
 /* ---- reading a document ---- */
 
-static const char *
-js(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
 /* A decimal string member; 0, or -1 after the reject. */
 static int
-jdec(struct stagein *s, json_t *o, const char *k, dec *d)
+doc_dec(struct stagein *s, json_t *o, const char *k, dec *d)
 {
-	const char *v = js(o, k);
+	const char *v = jval_str(o, k);
 
 	if (v == NULL || dec_parse(v, strlen(v), d) != DEC_OK) {
 		si_reject(s, RC_DATA, v ? "invalid_amount" : "missing_field",
@@ -150,55 +143,18 @@ jdec(struct stagein *s, json_t *o, const char *k, dec *d)
 	return 0;
 }
 
-static int64_t
-day_of_str(const char *s)
-{
-	char t[40];
-	int64_t ns;
-	const char *why;
-
-	if (s == NULL || strlen(s) != 10)
-		return INT64_MIN;
-	snprintf(t, sizeof(t), "%sT00:00:00Z", s);
-	if (tm_parse(t, strlen(t), &ns, &why) < 0)
-		return INT64_MIN;
-	return ns / TM_NS_PER_SEC / 86400;
-}
-
-static void
-day_str(int64_t day, char *buf, size_t n)
-{
-	int64_t y;
-	unsigned m, d;
-
-	tm_civil_from_days(day, &y, &m, &d);
-	snprintf(buf, n, "%04lld-%02u-%02u", (long long)y, m, d);
-}
-
 static const struct tz *
 zone(struct post *p, const char *name)
 {
+	const struct tz *z;
 	const char *why;
-	void **ref;
 
 	if (name == NULL)
 		return NULL;
-	ref = hmap_ref(&p->zones, name, strlen(name));
-	if (*ref == NULL && (*ref = tz_load(name, &why)) == NULL)
+	if ((z = tz_set_get(&p->zones, name, &why)) == NULL)
 		die(EX_CONFIG, "time zone '%s' of a document: %s (TZDIR?)",
 		    name, why);
-	return *ref;
-}
-
-/* The last local day of a period ending at instant t (exclusive). */
-static int64_t
-last_day(int64_t t, const struct tz *z)
-{
-	int64_t s = (t - 1) / TM_NS_PER_SEC - ((t - 1) % TM_NS_PER_SEC < 0);
-
-	if (z != NULL)
-		s += tz_offset(z, s);
-	return s / 86400 - (s % 86400 < 0);
+	return z;
 }
 
 static void
@@ -262,14 +218,14 @@ doc_sums(struct stagein *s, struct pdoc *d)
 	size_t i;
 	int bad = 0;
 
-	if (jdec(s, d->j, "total", &total) < 0)
+	if (doc_dec(s, d->j, "total", &total) < 0)
 		return -1;
 	v = json_object_get(d->j, "lines");
 	json_array_foreach(v, i, e)
-		bad |= jdec(s, e, "net", &x) < 0 || dec_add(sum, x, &sum) != 0;
+		bad |= doc_dec(s, e, "net", &x) < 0 || dec_add(sum, x, &sum) != 0;
 	v = json_object_get(d->j, "tax_lines");
 	json_array_foreach(v, i, e)
-		bad |= bad || jdec(s, e, "tax", &x) < 0 ||
+		bad |= bad || doc_dec(s, e, "tax", &x) < 0 ||
 		    dec_add(sum, x, &sum) != 0;
 	if (bad)
 		return -1;
@@ -283,7 +239,7 @@ doc_sums(struct stagein *s, struct pdoc *d)
 		si_reject(s, RC_DATA, "unbalanced_document", "total", "document "
 		    "%s does not add up: lines and tax %s, total %s, total "
 		    "and prepaid credit %s, amount due %s", d->number, a,
-		    js(d->j, "total"), b, js(d->j, "amount_due"));
+		    jval_str(d->j, "total"), b, jval_str(d->j, "amount_due"));
 		return -1;
 	}
 	return 0;
@@ -297,7 +253,7 @@ doc_read(struct post *p, struct stagein *s, struct pdoc *d)
 
 	memset(d, 0, sizeof(*d));
 	d->j = j;
-	d->kind = js(j, "kind");
+	d->kind = jval_str(j, "kind");
 	if (d->kind == NULL || (strcmp(d->kind, "invoice") != 0 &&
 	    strcmp(d->kind, "credit_note") != 0 &&
 	    strcmp(d->kind, "debit_note") != 0)) {
@@ -314,21 +270,21 @@ doc_read(struct post *p, struct stagein *s, struct pdoc *d)
 		si_reject(s, RC_DATA, s->jr.code, "schema", "%s", s->jr.msg);
 		return -1;
 	}
-	if (js(j, "state") == NULL || strcmp(js(j, "state"), "issued") != 0 ||
-	    js(j, "number") == NULL) {
+	if (jval_str(j, "state") == NULL || strcmp(jval_str(j, "state"), "issued") != 0 ||
+	    jval_str(j, "number") == NULL) {
 		si_reject(s, RC_POLICY, "not_issued", "state", "a draft is not "
 		    "posted: issue it first (invoice-gen --issue)");
 		return -1;
 	}
-	d->number = js(j, "number");
-	d->ref = js(j, "references");
-	d->entity = js(json_object_get(j, "entity"), "id");
-	d->customer = js(json_object_get(j, "customer"), "id");
-	d->currency = js(j, "currency");
-	d->fcur = js(j, "functional_currency");
+	d->number = jval_str(j, "number");
+	d->ref = jval_str(j, "references");
+	d->entity = jval_str(json_object_get(j, "entity"), "id");
+	d->customer = jval_str(json_object_get(j, "customer"), "id");
+	d->currency = jval_str(j, "currency");
+	d->fcur = jval_str(j, "functional_currency");
 	v = json_object_get(j, "version");
-	d->day = day_of_str(js(j, "issue_date"));
-	t = js(j, "period_end");
+	d->day = tm_day_parse(jval_str(j, "issue_date"));
+	t = jval_str(j, "period_end");
 	if (d->entity == NULL || d->customer == NULL || d->currency == NULL ||
 	    (d->minor = cur_minor(d->currency)) < 0 ||
 	    jrec_int(&s->jr, v, 0, INT32_MAX, &d->version) < 0 ||
@@ -341,9 +297,9 @@ doc_read(struct post *p, struct stagein *s, struct pdoc *d)
 		    "period or lines", d->number);
 		return -1;
 	}
-	d->tz = zone(p, js(j, "timezone"));
-	if (jdec(s, j, "amount_due", &d->due) < 0 ||
-	    jdec(s, j, "prepaid_credit", &d->credit) < 0)
+	d->tz = zone(p, jval_str(j, "timezone"));
+	if (doc_dec(s, j, "amount_due", &d->due) < 0 ||
+	    doc_dec(s, j, "prepaid_credit", &d->credit) < 0)
 		return -1;
 	if (doc_sums(s, d) < 0)
 		return -1;
@@ -356,7 +312,7 @@ doc_read(struct post *p, struct stagein *s, struct pdoc *d)
 	}
 	fx = json_object_get(j, "fx");
 	if (strcmp(d->fcur, d->currency) != 0) {
-		if (!json_is_object(fx) || jdec(s, fx, "rate", &d->fx) < 0) {
+		if (!json_is_object(fx) || doc_dec(s, fx, "rate", &d->fx) < 0) {
 			if (!json_is_object(fx))
 				si_reject(s, RC_DATA, "missing_field", "fx",
 				    "document %s is in %s for books in %s "
@@ -430,7 +386,7 @@ balanced(const struct pdoc *d, const struct entry *e)
 static int
 deferred(const struct pdoc *d, json_t *l)
 {
-	const char *s = js(l, "service_start"), *why;
+	const char *s = jval_str(l, "service_start"), *why;
 	int64_t t;
 
 	return s != NULL && tm_parse(s, strlen(s), &t, &why) == 0 &&
@@ -440,11 +396,11 @@ deferred(const struct pdoc *d, json_t *l)
 static const char *
 line_memo(json_t *l)
 {
-	const char *m = js(l, "name");
+	const char *m = jval_str(l, "name");
 
 	if (m == NULL)
-		m = js(l, "charge");
-	return m ? m : js(l, "line_type");
+		m = jval_str(l, "charge");
+	return m ? m : jval_str(l, "line_type");
 }
 
 /* The document's entry: receivable and credits against revenue and tax. */
@@ -465,19 +421,19 @@ doc_entry(struct stagein *s, const struct pdoc *d, struct entry *e)
 	    NULL);
 	v = json_object_get(d->j, "lines");
 	json_array_foreach(v, i, l) {
-		if (jdec(s, l, "net", &net) < 0)
+		if (doc_dec(s, l, "net", &net) < 0)
 			return -1;
 		entry_add(e, deferred(d, l) ? b->deferred : acct_revenue(b,
-		    js(l, "charge"), js(l, "tax_code"), js(l, "line_type") ?
-		    js(l, "line_type") : ""), dec_neg(net), line_memo(l),
-		    js(l, "rated_key"));
+		    jval_str(l, "charge"), jval_str(l, "tax_code"), jval_str(l, "line_type") ?
+		    jval_str(l, "line_type") : ""), dec_neg(net), line_memo(l),
+		    jval_str(l, "rated_key"));
 	}
 	v = json_object_get(d->j, "tax_lines");
 	json_array_foreach(v, i, l) {
-		if (jdec(s, l, "tax", &tax) < 0)
+		if (doc_dec(s, l, "tax", &tax) < 0)
 			return -1;
-		entry_add(e, acct_tax(b, js(l, "category") ? js(l, "category") :
-		    "", js(l, "rate") ? js(l, "rate") : ""), dec_neg(tax),
+		entry_add(e, acct_tax(b, jval_str(l, "category") ? jval_str(l, "category") :
+		    "", jval_str(l, "rate") ? jval_str(l, "rate") : ""), dec_neg(tax),
 		    "tax", NULL);
 	}
 	return 0;
@@ -488,14 +444,14 @@ static int
 recog_entry(struct stagein *s, const struct pdoc *d, json_t *l, size_t idx,
     struct entry *e)
 {
-	const char *se = js(l, "service_end"), *why;
+	const char *se = jval_str(l, "service_end"), *why;
 	char sub[96];
 	int64_t t;
 	dec net;
 
 	memset(e, 0, sizeof(*e));
 	e->type = "recognition";
-	if (jdec(s, l, "net", &net) < 0)
+	if (doc_dec(s, l, "net", &net) < 0)
 		return -1;
 	if (se == NULL || tm_parse(se, strlen(se), &t, &why) < 0) {
 		si_reject(s, RC_DATA, "invalid_field", "service_end", "a line "
@@ -503,15 +459,15 @@ recog_entry(struct stagein *s, const struct pdoc *d, json_t *l, size_t idx,
 		    d->number);
 		return -1;
 	}
-	e->doc_day = last_day(t, d->tz);
+	e->doc_day = tz_day(d->tz, t - 1);
 	/* a line's place too: a note can hold two lines of one key */
-	snprintf(sub, sizeof(sub), "%s#%lld", js(l, "rated_key") ?
-	    js(l, "rated_key") : "", (long long)idx);
+	snprintf(sub, sizeof(sub), "%s#%lld", jval_str(l, "rated_key") ?
+	    jval_str(l, "rated_key") : "", (long long)idx);
 	entry_id(e, d->number, d->version, "recognition", sub);
-	entry_add(e, d->b->deferred, net, line_memo(l), js(l, "rated_key"));
-	entry_add(e, acct_revenue(d->b, js(l, "charge"), js(l, "tax_code"),
-	    js(l, "line_type") ? js(l, "line_type") : ""), dec_neg(net),
-	    line_memo(l), js(l, "rated_key"));
+	entry_add(e, d->b->deferred, net, line_memo(l), jval_str(l, "rated_key"));
+	entry_add(e, acct_revenue(d->b, jval_str(l, "charge"), jval_str(l, "tax_code"),
+	    jval_str(l, "line_type") ? jval_str(l, "line_type") : ""), dec_neg(net),
+	    line_memo(l), jval_str(l, "rated_key"));
 	return 0;
 }
 
@@ -568,10 +524,10 @@ entry_json(const struct pdoc *d, const struct entry *e, struct buf *o)
 		jw_null(&w);
 	jw_close(&w, '}');
 	JW_KEY(&w, "date");
-	day_str(e->day, day, sizeof(day));
+	tm_day_str(e->day, day, sizeof(day));
 	jw_str(&w, day);
 	JW_KEY(&w, "document_date");
-	day_str(e->doc_day, day, sizeof(day));
+	tm_day_str(e->doc_day, day, sizeof(day));
 	jw_str(&w, day);
 	JW_KEY(&w, "currency");
 	jw_str(&w, d->currency);
@@ -616,7 +572,7 @@ entry_json(const struct pdoc *d, const struct entry *e, struct buf *o)
 	JW_KEY(&w, "functional_total");
 	jw_dec(&w, fd);
 	JW_KEY(&w, "correlation_id");
-	jw_str(&w, js(d->j, "key") ? js(d->j, "key") : e->id);
+	jw_str(&w, jval_str(d->j, "key") ? jval_str(d->j, "key") : e->id);
 	jw_close(&w, '}');
 	buf_addc(o, '\n');
 }
@@ -627,7 +583,7 @@ entry_json(const struct pdoc *d, const struct entry *e, struct buf *o)
 static const char *
 side_amount(json_t *l, const char *dk, const char *ck, char *buf, size_t n)
 {
-	const char *d = js(l, dk), *c = js(l, ck);
+	const char *d = jval_str(l, dk), *c = jval_str(l, ck);
 	dec x;
 
 	if (d != NULL && dec_parse(d, strlen(d), &x) == DEC_OK &&
@@ -677,25 +633,25 @@ static void
 narration(json_t *e, char *buf, size_t n)
 {
 	json_t *doc = json_object_get(e, "document");
-	const char *kind = js(doc, "kind"), *type = js(e, "type");
+	const char *kind = jval_str(doc, "kind"), *type = jval_str(e, "type");
 	const char *what = strcmp(kind ? kind : "", "credit_note") == 0 ?
 	    "Credit note" : strcmp(kind ? kind : "", "debit_note") == 0 ?
 	    "Debit note" : "Invoice";
 
 	if (type != NULL && strcmp(type, "payment") == 0)
 		snprintf(buf, n, "Payment %s of invoice %s",
-		    js(e, "payment_reference"), js(doc, "number"));
+		    jval_str(e, "payment_reference"), jval_str(doc, "number"));
 	else
 		snprintf(buf, n, "%s%s %s", type && strcmp(type,
 		    "recognition") == 0 ? "Revenue recognised: " : "", what,
-		    js(doc, "number"));
+		    jval_str(doc, "number"));
 }
 
 static void
 entry_text(struct post *p, json_t *e, struct buf *o)
 {
 	json_t *doc = json_object_get(e, "document"), *ls, *l;
-	const char *cur = js(e, "currency"), *fcur = js(e,
+	const char *cur = jval_str(e, "currency"), *fcur = jval_str(e,
 	    "functional_currency");
 	char a[DEC_FMTMAX + 2], f[DEC_FMTMAX + 2], narr[256];
 	int fx = fcur && cur && strcmp(fcur, cur) != 0;
@@ -704,25 +660,25 @@ entry_text(struct post *p, json_t *e, struct buf *o)
 	ls = json_object_get(e, "lines");
 	narration(e, narr, sizeof(narr));
 	if (p->fmt == F_BEANCOUNT) {
-		buf_printf(o, "%s * \"", js(e, "date"));
-		text_chars(o, js(e, "customer") ? js(e, "customer") : "", 1);
+		buf_printf(o, "%s * \"", jval_str(e, "date"));
+		text_chars(o, jval_str(e, "customer") ? jval_str(e, "customer") : "", 1);
 		buf_adds(o, "\" \"");
 		text_chars(o, narr, 1);
 		buf_adds(o, "\" ^");
-		link_chars(o, js(doc, "number"));
-		buf_printf(o, "\n  entry: \"%s\"\n", js(e, "id"));
+		link_chars(o, jval_str(doc, "number"));
+		buf_printf(o, "\n  entry: \"%s\"\n", jval_str(e, "id"));
 	} else {
-		buf_printf(o, "%s * (%s) ", js(e, "date"), js(doc, "number"));
+		buf_printf(o, "%s * (%s) ", jval_str(e, "date"), jval_str(doc, "number"));
 		text_chars(o, narr, 0);
 		buf_adds(o, ", ");
-		text_chars(o, js(e, "customer") ? js(e, "customer") : "", 0);
-		buf_printf(o, "  ; entry: %s\n", js(e, "id"));
+		text_chars(o, jval_str(e, "customer") ? jval_str(e, "customer") : "", 0);
+		buf_printf(o, "  ; entry: %s\n", jval_str(e, "id"));
 	}
 	json_array_foreach(ls, i, l) {
 		side_amount(l, "debit", "credit", a, sizeof(a));
 		side_amount(l, "functional_debit", "functional_credit", f,
 		    sizeof(f));
-		buf_printf(o, "    %s  ", js(l, "account"));
+		buf_printf(o, "    %s  ", jval_str(l, "account"));
 		if (fx && is_zero(a))		/* rounding: functional only */
 			buf_printf(o, "%s %s", f, fcur);
 		else if (fx)
@@ -730,10 +686,10 @@ entry_text(struct post *p, json_t *e, struct buf *o)
 			    f[0] == '-' ? f + 1 : f, fcur);
 		else
 			buf_printf(o, "%s %s", a, cur);
-		if (p->fmt != F_BEANCOUNT && js(l, "memo") &&
-		    *js(l, "memo")) {
+		if (p->fmt != F_BEANCOUNT && jval_str(l, "memo") &&
+		    *jval_str(l, "memo")) {
 			buf_adds(o, "  ; ");
-			text_chars(o, js(l, "memo"), 0);
+			text_chars(o, jval_str(l, "memo"), 0);
 		}
 		buf_addc(o, '\n');
 	}
@@ -750,7 +706,7 @@ bean_open(struct post *p, json_t *e, struct buf *o)
 	size_t i;
 
 	json_array_foreach(ls, i, l) {
-		a = js(l, "account");
+		a = jval_str(l, "account");
 		ref = hmap_ref(&p->opened, a, strlen(a));
 		if (*ref != NULL)
 			continue;
@@ -843,54 +799,54 @@ entry_csv(struct post *p, json_t *e, struct buf *o)
 		p->header = 1;
 	}
 	narration(e, full, sizeof(full));
-	snprintf(narr, sizeof(narr), "%s, %s%s%s%s", full, js(e, "customer"),
-	    p->fmt == F_XERO ? " [" : "", p->fmt == F_XERO ? js(e, "id") : "",
+	snprintf(narr, sizeof(narr), "%s, %s%s%s%s", full, jval_str(e, "customer"),
+	    p->fmt == F_XERO ? " [" : "", p->fmt == F_XERO ? jval_str(e, "id") : "",
 	    p->fmt == F_XERO ? "]" : "");
 	/* QuickBooks takes journal numbers of 21 characters at most */
-	snprintf(qno, sizeof(qno), "%.21s", js(e, "id"));
+	snprintf(qno, sizeof(qno), "%.21s", jval_str(e, "id"));
 	ls = json_object_get(e, "lines");
 	json_array_foreach(ls, i, l) {
 		/* the ERP converts itself: no functional-only rounding row */
-		if (p->fmt != F_XERO && is_zero(js(l, "debit")) &&
-		    is_zero(js(l, "credit")))
+		if (p->fmt != F_XERO && is_zero(jval_str(l, "debit")) &&
+		    is_zero(jval_str(l, "credit")))
 			continue;
 		switch (p->fmt) {
 		case F_NETSUITE:	/* the transaction currency and rate */
-			csv_text(o, js(e, "id"), 0);
-			csv_text(o, js(e, "entity"), 0);
-			csv_num(o, js(e, "date"), 0);
-			csv_text(o, js(e, "currency"), 0);
-			csv_num(o, js(e, "fx_rate") ? js(e, "fx_rate") : "1", 0);
-			csv_text(o, js(l, "account"), 0);
-			csv_num(o, is_zero(js(l, "debit")) ? "" : js(l,
+			csv_text(o, jval_str(e, "id"), 0);
+			csv_text(o, jval_str(e, "entity"), 0);
+			csv_num(o, jval_str(e, "date"), 0);
+			csv_text(o, jval_str(e, "currency"), 0);
+			csv_num(o, jval_str(e, "fx_rate") ? jval_str(e, "fx_rate") : "1", 0);
+			csv_text(o, jval_str(l, "account"), 0);
+			csv_num(o, is_zero(jval_str(l, "debit")) ? "" : jval_str(l,
 			    "debit"), 0);
-			csv_num(o, is_zero(js(l, "credit")) ? "" : js(l,
+			csv_num(o, is_zero(jval_str(l, "credit")) ? "" : jval_str(l,
 			    "credit"), 0);
-			csv_text(o, js(l, "memo"), 0);
-			csv_text(o, js(e, "customer"), 1);
+			csv_text(o, jval_str(l, "memo"), 0);
+			csv_text(o, jval_str(e, "customer"), 1);
 			break;
 		case F_XERO:	/* the books' currency, debits positive */
 			csv_text(o, narr, 0);
-			csv_num(o, js(e, "date"), 0);
-			csv_text(o, js(l, "memo"), 0);
-			csv_text(o, js(l, "account"), 0);
+			csv_num(o, jval_str(e, "date"), 0);
+			csv_text(o, jval_str(l, "memo"), 0);
+			csv_text(o, jval_str(l, "account"), 0);
 			csv_text(o, "Tax Exempt", 0);
 			csv_num(o, side_amount(l, "functional_debit",
 			    "functional_credit", amt, sizeof(amt)), 1);
 			break;
 		case F_QBO:
 			csv_text(o, qno, 0);
-			csv_num(o, js(e, "date"), 0);
-			csv_text(o, js(e, "currency"), 0);
-			csv_num(o, js(e, "fx_rate") ? js(e, "fx_rate") : "1", 0);
+			csv_num(o, jval_str(e, "date"), 0);
+			csv_text(o, jval_str(e, "currency"), 0);
+			csv_num(o, jval_str(e, "fx_rate") ? jval_str(e, "fx_rate") : "1", 0);
 			csv_text(o, narr, 0);
-			csv_text(o, js(l, "account"), 0);
-			csv_num(o, is_zero(js(l, "debit")) ? "" : js(l,
+			csv_text(o, jval_str(l, "account"), 0);
+			csv_num(o, is_zero(jval_str(l, "debit")) ? "" : jval_str(l,
 			    "debit"), 0);
-			csv_num(o, is_zero(js(l, "credit")) ? "" : js(l,
+			csv_num(o, is_zero(jval_str(l, "credit")) ? "" : jval_str(l,
 			    "credit"), 0);
-			csv_text(o, js(l, "memo"), 0);
-			csv_text(o, js(e, "customer"), 1);
+			csv_text(o, jval_str(l, "memo"), 0);
+			csv_text(o, jval_str(e, "customer"), 1);
 			break;
 		default:
 			break;
@@ -1012,7 +968,7 @@ same_entry(const struct pdoc *d, struct entry *e, const char *stored,
 		return 1;
 	if ((j = json_loads(stored, 0, NULL)) == NULL)
 		return 0;
-	day = day_of_str(js(j, "date"));
+	day = tm_day_parse(jval_str(j, "date"));
 	json_decref(j);
 	if (day == INT64_MIN || day == e->day)
 		return 0;
@@ -1061,7 +1017,7 @@ post_one(struct stagein *s, void *arg)
 		}
 		balanced(&d, e);
 		if ((e->day = books_post_day(d.b, e->doc_day)) < 0) {
-			day_str(e->doc_day, day, sizeof(day));
+			tm_day_str(e->doc_day, day, sizeof(day));
 			si_reject(s, RC_POLICY, "closed_period", "issue_date",
 			    "document %s's %s entry is dated %s, in a closed "
 			    "period of entity '%s' (closed_policy reject)",
@@ -1233,7 +1189,7 @@ doc_due(const struct ldg_doc *d, void *arg)
 {
 	struct inv *iv = arg;
 	json_t *j = json_loadb(d->record, d->reclen, 0, NULL);
-	const char *s = js(j, "amount_due");
+	const char *s = jval_str(j, "amount_due");
 	dec x;
 
 	if (s == NULL || dec_parse(s, strlen(s), &x) != DEC_OK ||
@@ -1261,9 +1217,9 @@ inv_get(struct post *p, const char *number, struct inv *iv)
 		ldg_inv_free(&st);
 	} else
 		iv->state = xstrdup("issued");
-	iv->amount = (dec){ 0, cur_minor(js(iv->rec, "currency")) };
+	iv->amount = (dec){ 0, cur_minor(jval_str(iv->rec, "currency")) };
 	ldg_docs_of(p->ldg, iv->key, doc_due, iv);
-	iv->due_day = day_of_str(js(iv->rec, "due_date"));
+	iv->due_day = tm_day_parse(jval_str(iv->rec, "due_date"));
 	return 1;
 }
 
@@ -1295,9 +1251,9 @@ receivable_save(struct post *p, const struct inv *iv, dec paid)
 	struct ldg_receivable r;
 
 	r.number = iv->number;
-	r.entity = js(json_object_get(iv->rec, "entity"), "id");
-	r.customer = js(json_object_get(iv->rec, "customer"), "id");
-	r.currency = js(iv->rec, "currency");
+	r.entity = jval_str(json_object_get(iv->rec, "entity"), "id");
+	r.customer = jval_str(json_object_get(iv->rec, "customer"), "id");
+	r.currency = jval_str(iv->rec, "currency");
 	r.due_day = iv->due_day;
 	r.amount = iv->amount;
 	r.paid = paid;
@@ -1354,7 +1310,7 @@ pay_one(struct post *p, struct stagein *s, const struct payrec *pr)
 	    pr->amount == NULL || dec_parse(pr->amount, strlen(pr->amount),
 	    &lp.amount) != DEC_OK || dec_sign(lp.amount) <= 0 ||
 	    pr->currency == NULL || cur_minor(pr->currency) < 0 ||
-	    (lp.day = day_of_str(pr->date)) == INT64_MIN) {
+	    (lp.day = tm_day_parse(pr->date)) == INT64_MIN) {
 		si_reject(s, RC_DATA, "invalid_payment", "", "a payment needs "
 		    "an invoice number, an amount above 0, an ISO 4217 "
 		    "currency, a date like 2026-11-30 and a reference");
@@ -1401,10 +1357,10 @@ pay_one(struct post *p, struct stagein *s, const struct payrec *pr)
 		    "elsewhere by hand", lp.number);
 		goto done;
 	}
-	if (strcmp(js(iv.rec, "currency"), lp.currency) != 0) {
+	if (strcmp(jval_str(iv.rec, "currency"), lp.currency) != 0) {
 		si_reject(s, RC_RECON, "currency_mismatch", "currency",
 		    "invoice %s is in %s, the payment in %s", lp.number,
-		    js(iv.rec, "currency"), lp.currency);
+		    jval_str(iv.rec, "currency"), lp.currency);
 		goto done;
 	}
 	/* what is still open takes the payment; the rest is credit */
@@ -1423,10 +1379,10 @@ pay_one(struct post *p, struct stagein *s, const struct payrec *pr)
 	d.j = iv.rec;
 	d.kind = "invoice";
 	d.number = iv.number;
-	d.entity = js(json_object_get(iv.rec, "entity"), "id");
-	d.customer = js(json_object_get(iv.rec, "customer"), "id");
-	d.currency = js(iv.rec, "currency");
-	d.fcur = js(iv.rec, "functional_currency") ? js(iv.rec,
+	d.entity = jval_str(json_object_get(iv.rec, "entity"), "id");
+	d.customer = jval_str(json_object_get(iv.rec, "customer"), "id");
+	d.currency = jval_str(iv.rec, "currency");
+	d.fcur = jval_str(iv.rec, "functional_currency") ? jval_str(iv.rec,
 	    "functional_currency") : d.currency;
 	d.minor = cur_minor(d.currency);
 	d.fminor = cur_minor(d.fcur);
@@ -1443,7 +1399,7 @@ pay_one(struct post *p, struct stagein *s, const struct payrec *pr)
 	}
 	if (strcmp(d.fcur, d.currency) != 0) {
 		json_t *fx = json_object_get(iv.rec, "fx");
-		const char *r = js(fx, "rate");
+		const char *r = jval_str(fx, "rate");
 
 		if (r == NULL || dec_parse(r, strlen(r), &d.fx) != DEC_OK)
 			die(EX_DATAERR, "ledger: invoice %s has no FX rate",
@@ -1463,7 +1419,7 @@ pay_one(struct post *p, struct stagein *s, const struct payrec *pr)
 		die(EX_DATAERR, "payment %s: amounts overflow", pr->reference);
 	balanced(&d, &e);
 	if ((e.day = books_post_day(d.b, e.doc_day)) < 0) {
-		day_str(e.doc_day, day, sizeof(day));
+		tm_day_str(e.doc_day, day, sizeof(day));
 		si_reject(s, RC_POLICY, "closed_period", "date", "payment %s "
 		    "is dated %s, in a closed period of entity '%s'",
 		    pr->reference, day, d.entity);
@@ -1549,8 +1505,8 @@ age_invoice(struct aging *a)
 		die(EX_DATAERR, "ledger: amounts overflow");
 	if (dec_sign(open) <= 0 || strcmp(a->iv.state, "void") == 0)
 		goto done;
-	cust = js(json_object_get(a->iv.rec, "customer"), "id");
-	cur = js(a->iv.rec, "currency");
+	cust = jval_str(json_object_get(a->iv.rec, "customer"), "id");
+	cur = jval_str(a->iv.rec, "currency");
 	late = today - a->iv.due_day;
 	k = late <= 0 ? 0 : late <= 30 ? 1 : late <= 60 ? 2 : late <= 90 ? 3 :
 	    4;
@@ -1616,7 +1572,7 @@ aging(struct post *p)
 	ldg_commit(p->ldg);
 	if (a.n > 0)
 		qsort(a.v, a.n, sizeof(*a.v), row_cmp);
-	day_str(p->as_of / TM_NS_PER_SEC / 86400, day, sizeof(day));
+	tm_day_str(p->as_of / TM_NS_PER_SEC / 86400, day, sizeof(day));
 	buf_printf(&o, "Receivables as of %s, by days past due\n\n%-24s %-4s",
 	    day, "customer", "cur");
 	for (k = 0; k < NBUCKET; k++)
@@ -2049,7 +2005,7 @@ main(int argc, char **argv)
 	out_hint(p.ldg != NULL ? "the entries are pending in the ledger: "
 	    "'erp-post --retry-pending' on the same input writes them again" :
 	    "the entries are made again by running the same command");
-	hmap_init(&p.zones);
+	tz_set_init(&p.zones);
 	hmap_init(&p.opened);
 	if (p.confirm_path != NULL || p.payments_path != NULL) {
 		cfiles[0] = (char *)(p.confirm_path ? p.confirm_path :
@@ -2087,10 +2043,7 @@ main(int argc, char **argv)
 
 	ldg_close(p.ldg);
 	si_free(&p.in);
-	for (i = 0; i < p.zones.cap; i++)
-		if (p.zones.t[i].key != NULL && p.zones.t[i].val != NULL)
-			tz_free(p.zones.t[i].val);
-	hmap_free(&p.zones);
+	tz_set_free(&p.zones);
 	hmap_free(&p.opened);
 	buf_free(&p.out);
 	accounts_free(&p.acc);

@@ -37,6 +37,7 @@
 #include "entities.h"
 #include "invfmt.h"
 #include "jrec.h"
+#include "jval.h"
 #include "jw.h"
 #include "keys.h"
 #include "ledger.h"
@@ -198,12 +199,6 @@ cust_exempt(const struct customer *cu)
 
 	return json_is_true(v) || (json_is_string(v) &&
 	    strcmp(json_string_value(v), "true") == 0);
-}
-
-static char *
-dupnull(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
 }
 
 static struct invoice *
@@ -409,8 +404,8 @@ cat_add(struct state *st, const struct scat *proto)
 	st->c = xreallocarray(st->c, st->nc + 1, sizeof(*st->c));
 	c = &st->c[st->nc++];
 	*c = *proto;
-	c->name = dupnull(proto->name);
-	c->note = dupnull(proto->note);
+	c->name = xstrdup0(proto->name);
+	c->note = xstrdup0(proto->note);
 	c->base = c->tax = c->gross = DEC_ZERO;
 	return c;
 }
@@ -423,10 +418,10 @@ line_add(struct state *st, const struct sline *proto)
 	st->l = xreallocarray(st->l, st->nl + 1, sizeof(*st->l));
 	l = &st->l[st->nl++];
 	*l = *proto;
-	l->charge = dupnull(proto->charge);
-	l->name = dupnull(proto->name);
-	l->line_type = dupnull(proto->line_type);
-	l->tax_code = dupnull(proto->tax_code);
+	l->charge = xstrdup0(proto->charge);
+	l->name = xstrdup0(proto->name);
+	l->line_type = xstrdup0(proto->line_type);
+	l->tax_code = xstrdup0(proto->tax_code);
 	return l;
 }
 
@@ -699,21 +694,6 @@ state_build(struct igen *g, struct invoice *iv, struct state *st)
 
 /* ---- the state as JSON, for the ledger ---- */
 
-static json_t *
-jdec(dec d)
-{
-	char b[DEC_FMTMAX];
-
-	dec_fmt(d, b, sizeof(b));
-	return json_string(b);
-}
-
-static json_t *
-jstrn(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
 static char *
 state_dump(const struct state *st)
 {
@@ -725,15 +705,15 @@ state_dump(const struct state *st)
 		const struct sline *l = &st->l[i];
 		json_t *e = json_object();
 
-		json_object_set_new(e, "charge", jstrn(l->charge));
-		json_object_set_new(e, "name", jstrn(l->name));
-		json_object_set_new(e, "line_type", jstrn(l->line_type));
-		json_object_set_new(e, "tax_code", jstrn(l->tax_code));
+		json_object_set_new(e, "charge", jval_of_str(l->charge));
+		json_object_set_new(e, "name", jval_of_str(l->name));
+		json_object_set_new(e, "line_type", jval_of_str(l->line_type));
+		json_object_set_new(e, "tax_code", jval_of_str(l->tax_code));
 		json_object_set_new(e, "ss", json_integer(l->ss));
 		json_object_set_new(e, "se", json_integer(l->se));
-		json_object_set_new(e, "qty", jdec(l->qty));
-		json_object_set_new(e, "net", jdec(l->net));
-		json_object_set_new(e, "gross", jdec(l->gross));
+		json_object_set_new(e, "qty", jval_of_dec(l->qty));
+		json_object_set_new(e, "net", jval_of_dec(l->net));
+		json_object_set_new(e, "gross", jval_of_dec(l->gross));
 		json_object_set_new(e, "cat", json_string(l->cat));
 		json_object_set_new(e, "lineage", json_string(l->lineage));
 		json_object_set_new(e, "ord", json_integer((json_int_t)i));
@@ -744,42 +724,25 @@ state_dump(const struct state *st)
 		json_t *e = json_object();
 
 		json_object_set_new(e, "code", json_string(c->code));
-		json_object_set_new(e, "rate", jdec(c->rate));
+		json_object_set_new(e, "rate", jval_of_dec(c->rate));
 		json_object_set_new(e, "inclusive", json_boolean(c->inclusive));
 		json_object_set_new(e, "rounding",
 		    json_string(dec_round_name(c->rounding)));
-		json_object_set_new(e, "name", jstrn(c->name));
-		json_object_set_new(e, "note", jstrn(c->note));
-		json_object_set_new(e, "base", jdec(c->base));
-		json_object_set_new(e, "tax", jdec(c->tax));
-		json_object_set_new(e, "gross", jdec(c->gross));
+		json_object_set_new(e, "name", jval_of_str(c->name));
+		json_object_set_new(e, "note", jval_of_str(c->note));
+		json_object_set_new(e, "base", jval_of_dec(c->base));
+		json_object_set_new(e, "tax", jval_of_dec(c->tax));
+		json_object_set_new(e, "gross", jval_of_dec(c->gross));
 		json_object_set_new(cs, c->id, e);
 	}
 	json_object_set_new(o, "lines", ls);
 	json_object_set_new(o, "cats", cs);
-	json_object_set_new(o, "credit", jdec(st->credit));
+	json_object_set_new(o, "credit", jval_of_dec(st->credit));
 	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(o);
 	if (s == NULL)
 		die(EX_SOFTWARE, "cannot serialize an invoice state");
 	return s;
-}
-
-static int
-sdec(json_t *o, const char *k, dec *d)
-{
-	json_t *v = json_object_get(o, k);
-
-	return json_is_string(v) && dec_parse(json_string_value(v),
-	    json_string_length(v), d) == DEC_OK ? 0 : -1;
-}
-
-static const char *
-sstr(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-
-	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
 static int
@@ -805,40 +768,40 @@ state_load(const char *text, struct state *st)
 	ls = json_object_get(o, "lines");
 	cs = json_object_get(o, "cats");
 	bad = !json_is_object(ls) || !json_is_object(cs) ||
-	    sdec(o, "credit", &st->credit) < 0;
+	    jval_dec(o, "credit", &st->credit) < 0;
 	json_object_foreach(cs, k, e) {
 		memset(&sc, 0, sizeof(sc));
 		snprintf(sc.id, sizeof(sc.id), "%s", k);
-		s = sstr(e, "code");
+		s = jval_str(e, "code");
 		snprintf(sc.code, sizeof(sc.code), "%s", s ? s : "");
 		sc.inclusive = json_is_true(json_object_get(e, "inclusive"));
-		r = sstr(e, "rounding") ? dec_parse_round(sstr(e,
+		r = jval_str(e, "rounding") ? dec_parse_round(jval_str(e,
 		    "rounding")) : -1;
 		sc.rounding = r < 0 ? DEC_HALF_UP : (enum dec_round)r;
-		sc.name = (char *)sstr(e, "name");
-		sc.note = (char *)sstr(e, "note");
-		bad |= r < 0 || s == NULL || sdec(e, "rate", &sc.rate) < 0;
+		sc.name = (char *)jval_str(e, "name");
+		sc.note = (char *)jval_str(e, "note");
+		bad |= r < 0 || s == NULL || jval_dec(e, "rate", &sc.rate) < 0;
 		cat_add(st, &sc);
-		bad |= sdec(e, "base", &st->c[st->nc - 1].base) < 0 ||
-		    sdec(e, "tax", &st->c[st->nc - 1].tax) < 0 ||
-		    sdec(e, "gross", &st->c[st->nc - 1].gross) < 0;
+		bad |= jval_dec(e, "base", &st->c[st->nc - 1].base) < 0 ||
+		    jval_dec(e, "tax", &st->c[st->nc - 1].tax) < 0 ||
+		    jval_dec(e, "gross", &st->c[st->nc - 1].gross) < 0;
 	}
 	json_object_foreach(ls, k, e) {
 		memset(&sl, 0, sizeof(sl));
 		snprintf(sl.rkey, sizeof(sl.rkey), "%s", k);
-		sl.charge = sstr(e, "charge");
-		sl.name = sstr(e, "name");
-		sl.line_type = sstr(e, "line_type");
-		sl.tax_code = sstr(e, "tax_code");
+		sl.charge = jval_str(e, "charge");
+		sl.name = jval_str(e, "name");
+		sl.line_type = jval_str(e, "line_type");
+		sl.tax_code = jval_str(e, "tax_code");
 		sl.ss = json_integer_value(json_object_get(e, "ss"));
 		sl.se = json_integer_value(json_object_get(e, "se"));
-		s = sstr(e, "cat");
+		s = jval_str(e, "cat");
 		snprintf(sl.cat, sizeof(sl.cat), "%s", s ? s : "");
-		s = sstr(e, "lineage");
+		s = jval_str(e, "lineage");
 		snprintf(sl.lineage, sizeof(sl.lineage), "%s", s ? s : "");
-		bad |= sdec(e, "qty", &sl.qty) < 0 ||
-		    sdec(e, "net", &sl.net) < 0 ||
-		    sdec(e, "gross", &sl.gross) < 0 ||
+		bad |= jval_dec(e, "qty", &sl.qty) < 0 ||
+		    jval_dec(e, "net", &sl.net) < 0 ||
+		    jval_dec(e, "gross", &sl.gross) < 0 ||
 		    sl.line_type == NULL;
 		line_add(st, &sl);
 		st->l[st->nl - 1].ord = json_integer_value(json_object_get(e,
@@ -990,26 +953,6 @@ iline_cmp(const void *x, const void *y)
 	return memcmp(a->r.key, b->r.key, KEY_LEN);
 }
 
-static int64_t
-day_of(int64_t t, const struct tz *zone)
-{
-	int64_t s = t / TM_NS_PER_SEC - (t % TM_NS_PER_SEC < 0);
-
-	if (zone != NULL)
-		s += tz_offset(zone, s);
-	return s / 86400 - (s % 86400 < 0);
-}
-
-static void
-day_str(int64_t day, char *buf, size_t n)
-{
-	int64_t y;
-	unsigned m, d;
-
-	tm_civil_from_days(day, &y, &m, &d);
-	snprintf(buf, n, "%04lld-%02u-%02u", (long long)y, m, d);
-}
-
 /* Payment terms: the customer's, else the entity's. */
 static int64_t
 terms_of(const struct invoice *iv)
@@ -1088,7 +1031,7 @@ doc_finish(struct igen *g, struct doc *dc)
 		e = dec_add(dc->total, dc->d->credit, &dc->due);
 	lin_bytes(lin, k);
 	key_hex(k, KEY_LEN, dc->lineage);
-	dc->issue_day = day_of(g->as_of, iv->en->tz);
+	dc->issue_day = tz_day(iv->en->tz, g->as_of);
 	dc->due_day = dc->issue_day + terms_of(iv);
 	if (e == 0 && strcmp(iv->currency, iv->en->currency) != 0) {
 		dc->fx = fx_find(g, iv->currency, iv->en->currency,
@@ -1155,9 +1098,9 @@ party(struct jw *w, const char *id, const char *name, const char *tax_id,
 	else
 		jw_null(w);
 	for (k = contact; *k != NULL; k++)
-		if (sstr(obj, *k) != NULL) {
+		if (jval_str(obj, *k) != NULL) {
 			jw_key(w, *k);
-			jw_str(w, sstr(obj, *k));
+			jw_str(w, jval_str(obj, *k));
 		}
 	jw_close(w, '}');
 }
@@ -1204,10 +1147,10 @@ doc_json(struct doc *dc, struct buf *o)
 	JW_KEY(&w, "timezone");
 	jw_str(&w, cu->timezone);
 	JW_KEY(&w, "issue_date");
-	day_str(dc->issue_day, day, sizeof(day));
+	tm_day_str(dc->issue_day, day, sizeof(day));
 	jw_str(&w, day);
 	JW_KEY(&w, "due_date");
-	day_str(dc->due_day, day, sizeof(day));
+	tm_day_str(dc->due_day, day, sizeof(day));
 	jw_str(&w, day);
 	JW_KEY(&w, "currency");
 	jw_str(&w, iv->currency);
@@ -1298,7 +1241,7 @@ doc_json(struct doc *dc, struct buf *o)
 		JW_KEY(&w, "rate");
 		jw_dec(&w, dc->fx->rate);
 		JW_KEY(&w, "date");
-		day_str(dc->fx->day, day, sizeof(day));
+		tm_day_str(dc->fx->day, day, sizeof(day));
 		jw_str(&w, day);
 		JW_KEY(&w, "net");
 		jw_dec(&w, dc->fx_net);
@@ -1328,20 +1271,11 @@ addr_text(struct buf *b, json_t *a)
 	int i, n = 0;
 
 	for (i = 0; a != NULL && k[i] != NULL; i++)
-		if ((s = sstr(a, k[i])) != NULL && *s != '\0') {
+		if ((s = jval_str(a, k[i])) != NULL && *s != '\0') {
 			buf_printf(b, "%s%s", n ? (i == 3 && n ? " " : ", ") :
 			    "", s);
 			n++;
 		}
-}
-
-/* A string member, or what stands for a missing one. */
-static const char *
-js(json_t *o, const char *k, const char *dflt)
-{
-	const char *s = sstr(o, k);
-
-	return s != NULL ? s : dflt;
 }
 
 static void
@@ -1349,13 +1283,13 @@ party_text(struct buf *o, const char *label, json_t *p)
 {
 	struct buf a = { 0 };
 
-	buf_printf(o, "%-6s%s (%s)", label, js(p, "name", js(p, "id", "?")),
-	    js(p, "id", "?"));
-	if (sstr(p, "tax_id") != NULL)
-		buf_printf(o, ", tax id %s", sstr(p, "tax_id"));
+	buf_printf(o, "%-6s%s (%s)", label, jval_str_or(p, "name", jval_str_or(p, "id", "?")),
+	    jval_str_or(p, "id", "?"));
+	if (jval_str(p, "tax_id") != NULL)
+		buf_printf(o, ", tax id %s", jval_str(p, "tax_id"));
 	addr_text(&a, json_object_get(p, "address"));
 	buf_printf(o, "\n      %s\n", a.len ? buf_cstr(&a) :
-	    js(p, "country", ""));
+	    jval_str_or(p, "country", ""));
 	buf_free(&a);
 }
 
@@ -1365,10 +1299,10 @@ local_time(const struct igen *g, json_t *doc, const char *k, char *out,
     size_t n)
 {
 	const struct customer *cu;
-	const char *s = sstr(doc, k), *why;
+	const char *s = jval_str(doc, k), *why;
 	int64_t t;
 
-	cu = cust_by_id(&g->cust, js(json_object_get(doc, "customer"), "id",
+	cu = cust_by_id(&g->cust, jval_str_or(json_object_get(doc, "customer"), "id",
 	    ""));
 	if (s == NULL || tm_parse(s, strlen(s), &t, &why) < 0) {
 		snprintf(out, n, "%s", s ? s : "?");
@@ -1386,8 +1320,8 @@ doc_text(const struct igen *g, json_t *doc, struct buf *o)
 {
 	static const char *const kinds[][2] = { { "invoice", "INVOICE" },
 	    { "credit_note", "CREDIT NOTE" }, { "debit_note", "DEBIT NOTE" } };
-	const char *kind = js(doc, "kind", ""), *title = "DOCUMENT";
-	const char *cur = js(doc, "currency", "");
+	const char *kind = jval_str_or(doc, "kind", ""), *title = "DOCUMENT";
+	const char *cur = jval_str_or(doc, "currency", "");
 	char t1[TM_FMTMAX], t2[TM_FMTMAX], desc[33], line[160];
 	json_t *v, *e, *fx;
 	size_t i;
@@ -1395,14 +1329,14 @@ doc_text(const struct igen *g, json_t *doc, struct buf *o)
 	for (i = 0; i < 3; i++)
 		if (strcmp(kind, kinds[i][0]) == 0)
 			title = kinds[i][1];
-	if (sstr(doc, "number") == NULL)
+	if (jval_str(doc, "number") == NULL)
 		buf_printf(o, "DRAFT %s (not issued: no number yet)\n", title);
 	else
-		buf_printf(o, "%s %s\n", title, sstr(doc, "number"));
-	if (sstr(doc, "references") != NULL)
-		buf_printf(o, "Corrects invoice %s\n", sstr(doc, "references"));
-	buf_printf(o, "Issue date %s, due %s\n\n", js(doc, "issue_date", "?"),
-	    js(doc, "due_date", "?"));
+		buf_printf(o, "%s %s\n", title, jval_str(doc, "number"));
+	if (jval_str(doc, "references") != NULL)
+		buf_printf(o, "Corrects invoice %s\n", jval_str(doc, "references"));
+	buf_printf(o, "Issue date %s, due %s\n\n", jval_str_or(doc, "issue_date", "?"),
+	    jval_str_or(doc, "due_date", "?"));
 	party_text(o, "From", json_object_get(doc, "entity"));
 	party_text(o, "To", json_object_get(doc, "customer"));
 	local_time(g, doc, "period_start", t1, sizeof(t1));
@@ -1412,39 +1346,39 @@ doc_text(const struct igen *g, json_t *doc, struct buf *o)
 	    "Quantity", "Net", "Tax");
 	v = json_object_get(doc, "lines");
 	json_array_foreach(v, i, e) {
-		snprintf(desc, sizeof(desc), "%s", js(e, "name", js(e,
-		    "charge", js(e, "line_type", ""))));
+		snprintf(desc, sizeof(desc), "%s", jval_str_or(e, "name", jval_str_or(e,
+		    "charge", jval_str_or(e, "line_type", ""))));
 		buf_printf(o, "%4zu  %-32s %14s %14s  %s %s%%\n", i + 1, desc,
-		    js(e, "quantity", ""), js(e, "net", ""),
-		    js(e, "tax_category", ""), js(e, "tax_rate", ""));
+		    jval_str_or(e, "quantity", ""), jval_str_or(e, "net", ""),
+		    jval_str_or(e, "tax_category", ""), jval_str_or(e, "tax_rate", ""));
 	}
-	buf_printf(o, "\n%53s %14s %s\n", "Net", js(doc, "net", ""), cur);
+	buf_printf(o, "\n%53s %14s %s\n", "Net", jval_str_or(doc, "net", ""), cur);
 	v = json_object_get(doc, "tax_lines");
 	json_array_foreach(v, i, e) {
 		snprintf(line, sizeof(line), "Tax %s %s%% on %s%s",
-		    js(e, "category", ""), js(e, "rate", ""), js(e, "base", ""),
+		    jval_str_or(e, "category", ""), jval_str_or(e, "rate", ""), jval_str_or(e, "base", ""),
 		    json_is_true(json_object_get(e, "inclusive")) ?
 		    " (incl.)" : "");
-		buf_printf(o, "%53s %14s %s\n", line, js(e, "tax", ""), cur);
+		buf_printf(o, "%53s %14s %s\n", line, jval_str_or(e, "tax", ""), cur);
 	}
-	buf_printf(o, "%53s %14s %s\n", "Total", js(doc, "total", ""), cur);
-	if (strspn(js(doc, "prepaid_credit", "0"), "0.-") !=
-	    strlen(js(doc, "prepaid_credit", "0"))) {
+	buf_printf(o, "%53s %14s %s\n", "Total", jval_str_or(doc, "total", ""), cur);
+	if (strspn(jval_str_or(doc, "prepaid_credit", "0"), "0.-") !=
+	    strlen(jval_str_or(doc, "prepaid_credit", "0"))) {
 		buf_printf(o, "%53s %14s %s\n", "Prepaid credit",
-		    js(doc, "prepaid_credit", ""), cur);
+		    jval_str_or(doc, "prepaid_credit", ""), cur);
 		buf_printf(o, "%53s %14s %s\n", "Amount due",
-		    js(doc, "amount_due", ""), cur);
+		    jval_str_or(doc, "amount_due", ""), cur);
 	}
 	if (json_is_object(fx = json_object_get(doc, "fx")))
 		buf_printf(o, "%53s %14s %s (1 %s = %s %s, %s)\n",
-		    "Total in functional currency", js(fx, "total", ""),
-		    js(fx, "to", ""), js(fx, "from", ""), js(fx, "rate", ""),
-		    js(fx, "to", ""), js(fx, "date", ""));
+		    "Total in functional currency", jval_str_or(fx, "total", ""),
+		    jval_str_or(fx, "to", ""), jval_str_or(fx, "from", ""), jval_str_or(fx, "rate", ""),
+		    jval_str_or(fx, "to", ""), jval_str_or(fx, "date", ""));
 	v = json_object_get(doc, "tax_lines");
 	json_array_foreach(v, i, e)
-		if (sstr(e, "note") != NULL)
-			buf_printf(o, "\nNote (%s): %s\n", js(e, "category", ""),
-			    sstr(e, "note"));
+		if (jval_str(e, "note") != NULL)
+			buf_printf(o, "\nNote (%s): %s\n", jval_str_or(e, "category", ""),
+			    jval_str(e, "note"));
 	buf_adds(o, "\f\n");
 }
 
@@ -1708,25 +1642,25 @@ void_invoice(struct igen *g)
 		die(EX_DATAERR, "--void %s: the stored invoice is not JSON",
 		    g->void_number);
 	c = json_object_get(rec, "customer");
-	if ((cu = cust_by_id(&g->cust, sstr(c, "id") ? sstr(c, "id") : ""))
+	if ((cu = cust_by_id(&g->cust, jval_str(c, "id") ? jval_str(c, "id") : ""))
 	    == NULL)
 		die(EX_CONFIG, "--void %s: customer '%s' is not in the "
-		    "customers file", g->void_number, sstr(c, "id"));
+		    "customers file", g->void_number, jval_str(c, "id"));
 	c = json_object_get(rec, "entity");
-	if ((en = entity_get(&g->ents, sstr(c, "id") ? sstr(c, "id") : ""))
+	if ((en = entity_get(&g->ents, jval_str(c, "id") ? jval_str(c, "id") : ""))
 	    == NULL)
 		die(EX_CONFIG, "--void %s: entity '%s' is not in the "
-		    "entities file", g->void_number, sstr(c, "id"));
+		    "entities file", g->void_number, jval_str(c, "id"));
 	iv = xcalloc(1, sizeof(*iv));
 	memcpy(iv->key, d.key, KEY_LEN);
 	iv->en = en;
 	iv->cu = cu;
-	s = sstr(rec, "currency");
+	s = jval_str(rec, "currency");
 	snprintf(iv->currency, sizeof(iv->currency), "%s", s ? s : "");
 	iv->minor = cur_minor(iv->currency);
-	s = sstr(rec, "period_start");
+	s = jval_str(rec, "period_start");
 	if (s == NULL || tm_parse(s, strlen(s), &iv->ps, &why) < 0 ||
-	    (s = sstr(rec, "period_end")) == NULL ||
+	    (s = jval_str(rec, "period_end")) == NULL ||
 	    tm_parse(s, strlen(s), &iv->pe, &why) < 0 || iv->minor < 0)
 		die(EX_DATAERR, "--void %s: the stored invoice is not "
 		    "readable", g->void_number);
@@ -1941,7 +1875,7 @@ fx_load(struct igen *g)
 			continue;
 		}
 		conf_unknown(&cf, o, rkeys, NULL, NULL);
-		s = sstr(o, "date");
+		s = jval_str(o, "date");
 		snprintf(day, sizeof(day), "%.10sT00:00:00Z", s ? s : "");
 		if (s == NULL || strlen(s) != 10 ||
 		    tm_parse(day, strlen(day), &t, &why) < 0) {
@@ -1949,13 +1883,13 @@ fx_load(struct igen *g)
 			continue;
 		}
 		f->day = t / TM_NS_PER_SEC / 86400;
-		s = sstr(o, "from");
+		s = jval_str(o, "from");
 		if (s == NULL || !cur_valid(s)) {
 			conf_err(&cf, "from must be an ISO 4217 code");
 			continue;
 		}
 		memcpy(f->from, s, 4);
-		s = sstr(o, "to");
+		s = jval_str(o, "to");
 		if (s == NULL || !cur_valid(s)) {
 			conf_err(&cf, "to must be an ISO 4217 code");
 			continue;

@@ -23,6 +23,7 @@
 
 #include "accounts.h"
 #include "cli.h"
+#include "jval.h"
 #include "rowin.h"
 #include "currency.h"
 #include "jrec.h"
@@ -148,20 +149,6 @@ usage(int code)
 	exit(code);
 }
 
-static const char *
-js(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static char *
-dupnull(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
-}
-
 /* An aggregate key a rated line names: the aggregate's own copy. */
 static const char *
 agg_key(struct recon *r, const char *k)
@@ -169,17 +156,6 @@ agg_key(struct recon *r, const char *k)
 	struct ragg *a = hmap_get(&r->aggs, k);
 
 	return a != NULL ? a->key : hmap_intern(&r->strs, k);
-}
-
-static dec
-jd(json_t *o, const char *k)
-{
-	const char *s = js(o, k);
-	dec d;
-
-	if (s == NULL || dec_parse(s, strlen(s), &d) != DEC_OK)
-		return DEC_ZERO;
-	return d;
 }
 
 /* ---- exceptions ---- */
@@ -330,24 +306,24 @@ read_agg(struct stagein *s, void *arg)
 	struct ragg *a;
 	void **ref;
 
-	if (js(j, "kind") == NULL || strcmp(js(j, "kind"), "aggregate") ||
-	    js(j, "key") == NULL) {
+	if (jval_str(j, "kind") == NULL || strcmp(jval_str(j, "kind"), "aggregate") ||
+	    jval_str(j, "key") == NULL) {
 		si_reject(s, RC_DATA, "not_aggregate", "kind", "expected an "
 		    "aggregate");
 		return;
 	}
-	ref = hmap_ref(&r->aggs, js(j, "key"), strlen(js(j, "key")));
+	ref = hmap_ref(&r->aggs, jval_str(j, "key"), strlen(jval_str(j, "key")));
 	if (*ref != NULL)
 		return;
 	a = xcalloc(1, sizeof(*a));
 	a->key = hmap_slot_key(ref);
-	a->customer = hmap_intern(&r->strs, js(j, "customer"));
-	a->meter = hmap_intern(&r->strs, js(j, "meter"));
-	a->lineage = dupnull(js(j, "lineage"));
-	a->ps = hmap_intern(&r->strs, js(j, "period_start"));
-	a->pe = hmap_intern(&r->strs, js(j, "period_end"));
-	a->unit = hmap_intern(&r->strs, js(j, "period"));
-	a->quantity = jd(j, "quantity");
+	a->customer = hmap_intern(&r->strs, jval_str(j, "customer"));
+	a->meter = hmap_intern(&r->strs, jval_str(j, "meter"));
+	a->lineage = xstrdup0(jval_str(j, "lineage"));
+	a->ps = hmap_intern(&r->strs, jval_str(j, "period_start"));
+	a->pe = hmap_intern(&r->strs, jval_str(j, "period_end"));
+	a->unit = hmap_intern(&r->strs, jval_str(j, "period"));
+	a->quantity = jval_dec_or_zero(j, "quantity");
 	if (jrec_int(&s->jr, json_object_get(j, "events"), 0, INT64_MAX,
 	    &a->events) < 0)
 		a->events = 0;
@@ -365,27 +341,27 @@ read_rated(struct stagein *s, void *arg)
 	void **ref;
 	size_t i;
 
-	if (js(j, "kind") != NULL && strcmp(js(j, "kind"), "alert") == 0)
+	if (jval_str(j, "kind") != NULL && strcmp(jval_str(j, "kind"), "alert") == 0)
 		return;
-	if (js(j, "kind") == NULL || strcmp(js(j, "kind"), "rated") ||
-	    js(j, "key") == NULL) {
+	if (jval_str(j, "kind") == NULL || strcmp(jval_str(j, "kind"), "rated") ||
+	    jval_str(j, "key") == NULL) {
 		si_reject(s, RC_DATA, "not_rated", "kind", "expected a rated "
 		    "line");
 		return;
 	}
-	ref = hmap_ref(&r->rated, js(j, "key"), strlen(js(j, "key")));
+	ref = hmap_ref(&r->rated, jval_str(j, "key"), strlen(jval_str(j, "key")));
 	if (*ref != NULL)
 		return;
 	l = xcalloc(1, sizeof(*l));
 	l->key = hmap_slot_key(ref);
-	l->customer = hmap_intern(&r->strs, js(j, "customer"));
-	l->charge = hmap_intern(&r->strs, js(j, "charge"));
-	l->type = hmap_intern(&r->strs, js(j, "line_type"));
-	l->currency = hmap_intern(&r->strs, js(j, "currency"));
-	l->lineage = dupnull(js(j, "lineage"));
-	l->ps = hmap_intern(&r->strs, js(j, "period_start"));
-	l->pe = hmap_intern(&r->strs, js(j, "period_end"));
-	l->amount = jd(j, "amount");
+	l->customer = hmap_intern(&r->strs, jval_str(j, "customer"));
+	l->charge = hmap_intern(&r->strs, jval_str(j, "charge"));
+	l->type = hmap_intern(&r->strs, jval_str(j, "line_type"));
+	l->currency = hmap_intern(&r->strs, jval_str(j, "currency"));
+	l->lineage = xstrdup0(jval_str(j, "lineage"));
+	l->ps = hmap_intern(&r->strs, jval_str(j, "period_start"));
+	l->pe = hmap_intern(&r->strs, jval_str(j, "period_end"));
+	l->amount = jval_dec_or_zero(j, "amount");
 	l->invoiced = (dec){ 0, l->amount.s };
 	if (l->type == NULL || strcmp(l->type, "credit") != 0)
 		total_add(r, l->currency, T_RATED, l->amount);
@@ -411,11 +387,11 @@ doc_lines(struct recon *r, json_t *j, const char *number)
 	size_t i;
 
 	json_array_foreach(v, i, e) {
-		if ((k = js(e, "rated_key")) == NULL ||
+		if ((k = jval_str(e, "rated_key")) == NULL ||
 		    (l = hmap_getn(&r->rated, k, strlen(k))) == NULL)
 			continue;
 		/* inclusive prices: the gross is what was rated */
-		x = js(e, "gross") ? jd(e, "gross") : jd(e, "net");
+		x = jval_str(e, "gross") ? jval_dec_or_zero(e, "gross") : jval_dec_or_zero(e, "net");
 		dec_add(l->invoiced, x, &l->invoiced);
 		if (!l->seen)
 			l->doc = number;
@@ -436,20 +412,20 @@ doc_taxes(struct recon *r, const struct rdoc *d, json_t *j)
 		return;
 	json_array_foreach(v, i, e) {
 		buf_reset(&k);
-		buf_printf(&k, "%s|%s|%s|%s|%s", d->ikey, js(e, "category"),
-		    js(e, "rate"), json_is_true(json_object_get(e,
-		    "inclusive")) ? "i" : "e", js(e, "rounding"));
+		buf_printf(&k, "%s|%s|%s|%s|%s", d->ikey, jval_str(e, "category"),
+		    jval_str(e, "rate"), json_is_true(json_object_get(e,
+		    "inclusive")) ? "i" : "e", jval_str(e, "rounding"));
 		ref = hmap_ref(&r->taxes, k.p, k.len);
 		if ((t = *ref) == NULL) {
 			t = xcalloc(1, sizeof(*t));
 			t->ikey = xstrdup(d->ikey);
-			t->cat = hmap_intern(&r->strs, js(e, "category"));
+			t->cat = hmap_intern(&r->strs, jval_str(e, "category"));
 			t->customer = d->customer;
 			t->number = xstrdup(d->ref ? d->ref : d->number);
 			t->currency = d->currency;
 			t->rounding = hmap_intern(&r->strs,
-			    js(e, "rounding"));
-			t->rate = jd(e, "rate");
+			    jval_str(e, "rounding"));
+			t->rate = jval_dec_or_zero(e, "rate");
 			t->inclusive = json_is_true(json_object_get(e,
 			    "inclusive"));
 			t->minor = d->currency ? cur_minor(d->currency) : 2;
@@ -458,8 +434,8 @@ doc_taxes(struct recon *r, const struct rdoc *d, json_t *j)
 			    sizeof(*r->tv));
 			r->tv[r->nt++] = t;
 		}
-		dec_add(t->base, jd(e, "base"), &t->base);
-		dec_add(t->tax, jd(e, "tax"), &t->tax);
+		dec_add(t->base, jval_dec_or_zero(e, "base"), &t->base);
+		dec_add(t->tax, jval_dec_or_zero(e, "tax"), &t->tax);
 	}
 	buf_free(&k);
 }
@@ -469,40 +445,40 @@ read_doc(struct stagein *s, void *arg)
 {
 	struct recon *r = arg;
 	json_t *j = s->jr.root, *v;
-	const char *kind = js(j, "kind");
+	const char *kind = jval_str(j, "kind");
 	struct rdoc *d;
 	void **ref;
 
 	if (kind == NULL || (strcmp(kind, "invoice") && strcmp(kind,
 	    "credit_note") && strcmp(kind, "debit_note")) ||
-	    js(j, "number") == NULL) {
+	    jval_str(j, "number") == NULL) {
 		si_reject(s, RC_DATA, "not_document", "kind", "expected an "
 		    "issued invoice, credit note or debit note");
 		return;
 	}
-	ref = hmap_ref(&r->docs, js(j, "number"), strlen(js(j, "number")));
+	ref = hmap_ref(&r->docs, jval_str(j, "number"), strlen(jval_str(j, "number")));
 	if (*ref != NULL)
 		return;
 	d = xcalloc(1, sizeof(*d));
-	d->number = xstrdup(js(j, "number"));
+	d->number = xstrdup(jval_str(j, "number"));
 	d->kind = hmap_intern(&r->strs, kind);
-	d->ikey = dupnull(js(j, "invoice_key"));
-	d->ref = dupnull(js(j, "references"));
+	d->ikey = xstrdup0(jval_str(j, "invoice_key"));
+	d->ref = xstrdup0(jval_str(j, "references"));
 	d->entity = hmap_intern(&r->strs,
-	    js(json_object_get(j, "entity"), "id"));
+	    jval_str(json_object_get(j, "entity"), "id"));
 	d->customer = hmap_intern(&r->strs,
-	    js(json_object_get(j, "customer"), "id"));
-	d->currency = hmap_intern(&r->strs, js(j, "currency"));
-	d->ps = hmap_intern(&r->strs, js(j, "period_start"));
-	d->pe = hmap_intern(&r->strs, js(j, "period_end"));
+	    jval_str(json_object_get(j, "customer"), "id"));
+	d->currency = hmap_intern(&r->strs, jval_str(j, "currency"));
+	d->ps = hmap_intern(&r->strs, jval_str(j, "period_start"));
+	d->pe = hmap_intern(&r->strs, jval_str(j, "period_end"));
 	v = json_object_get(j, "version");
 	if (jrec_int(&s->jr, v, 0, INT32_MAX, &d->version) < 0)
 		d->version = 0;
-	d->due = jd(j, "amount_due");
-	d->total = jd(j, "total");
-	d->net = jd(j, "net");
-	d->tax = jd(j, "tax");
-	d->credit = jd(j, "prepaid_credit");
+	d->due = jval_dec_or_zero(j, "amount_due");
+	d->total = jval_dec_or_zero(j, "total");
+	d->net = jval_dec_or_zero(j, "net");
+	d->tax = jval_dec_or_zero(j, "tax");
+	d->credit = jval_dec_or_zero(j, "prepaid_credit");
 	doc_taxes(r, d, j);
 	total_add(r, d->currency, T_NET, d->net);
 	total_add(r, d->currency, T_TOTAL, d->total);
@@ -523,36 +499,36 @@ read_entry(struct stagein *s, void *arg)
 	void **ref;
 	size_t i;
 
-	if (js(j, "kind") == NULL || strcmp(js(j, "kind"), "journal_entry") ||
-	    js(j, "id") == NULL) {
+	if (jval_str(j, "kind") == NULL || strcmp(jval_str(j, "kind"), "journal_entry") ||
+	    jval_str(j, "id") == NULL) {
 		si_reject(s, RC_DATA, "not_journal_entry", "kind", "expected "
 		    "a journal entry (erp-post's NDJSON)");
 		return;
 	}
 	doc = json_object_get(j, "document");
 	en = xcalloc(1, sizeof(*en));
-	en->id = xstrdup(js(j, "id"));
-	en->type = hmap_intern(&r->strs, js(j, "type"));
-	en->number = dupnull(js(doc, "number"));
-	en->entity = hmap_intern(&r->strs, js(j, "entity"));
+	en->id = xstrdup(jval_str(j, "id"));
+	en->type = hmap_intern(&r->strs, jval_str(j, "type"));
+	en->number = xstrdup0(jval_str(doc, "number"));
+	en->entity = hmap_intern(&r->strs, jval_str(j, "entity"));
 	if (jrec_int(&s->jr, json_object_get(doc, "version"), 0, INT32_MAX,
 	    &en->version) < 0)
 		en->version = 0;
 	b = en->entity ? books_of(&r->acc, en->entity) : NULL;
 	v = json_object_get(j, "lines");
 	json_array_foreach(v, i, e) {
-		dec d = jd(e, "debit"), c = jd(e, "credit"), x;
+		dec d = jval_dec_or_zero(e, "debit"), c = jval_dec_or_zero(e, "credit"), x;
 
 		dec_add(en->debit, d, &en->debit);
 		dec_add(en->credit, c, &en->credit);
-		acct = js(e, "account");
+		acct = jval_str(e, "account");
 		if (b != NULL && acct != NULL && dec_sub(d, c, &x) == DEC_OK) {
 			switch (books_role(b, acct)) {
 			case ROLE_RECEIVABLE:
 				dec_add(en->receivable, x, &en->receivable);
 				if (en->type == NULL ||
 				    strcmp(en->type, "payment"))
-					total_add(r, js(j, "currency"),
+					total_add(r, jval_str(j, "currency"),
 					    T_POSTED, x);
 				break;
 			case ROLE_REVENUE:	/* credits: revenue is -x */
@@ -868,20 +844,20 @@ usage_one(struct stagein *s, void *arg)
 	struct usage_cmp *u = arg;
 	struct recon *r = u->r;
 	json_t *j = s->jr.root;
-	const char *k = js(j, "key");
+	const char *k = jval_str(j, "key");
 	struct ragg *a;
 	struct exc x;
 	int64_t ev = 0;
-	dec q = jd(j, "quantity");
+	dec q = jval_dec_or_zero(j, "quantity");
 
-	if (k == NULL || js(j, "kind") == NULL ||
-	    strcmp(js(j, "kind"), "aggregate") != 0)
+	if (k == NULL || jval_str(j, "kind") == NULL ||
+	    strcmp(jval_str(j, "kind"), "aggregate") != 0)
 		return;
 	jrec_int(&s->jr, json_object_get(j, "events"), 0, INT64_MAX, &ev);
 	memset(&x, 0, sizeof(x));
-	x.customer = js(j, "customer");
-	x.ps = js(j, "period_start");
-	x.pe = js(j, "period_end");
+	x.customer = jval_str(j, "customer");
+	x.ps = jval_str(j, "period_start");
+	x.pe = jval_str(j, "period_end");
 	x.keys[0] = k;
 	x.has_amounts = 1;
 	x.expected = q;
@@ -890,13 +866,13 @@ usage_one(struct stagein *s, void *arg)
 		x.actual = (dec){ 0, q.s };
 		exception(r, &x, "the ledger's usage makes aggregate %s (%s, "
 		    "meter %s) of %" PRId64 " events, which is not among the "
-		    "aggregates", k, js(j, "customer"), js(j, "meter"), ev);
+		    "aggregates", k, jval_str(j, "customer"), jval_str(j, "meter"), ev);
 		return;
 	}
 	a->found = 1;
 	if (dec_cmp(a->quantity, q) != 0 || a->events != ev ||
-	    (a->lineage && js(j, "lineage") &&
-	    strcmp(a->lineage, js(j, "lineage")) != 0)) {
+	    (a->lineage && jval_str(j, "lineage") &&
+	    strcmp(a->lineage, jval_str(j, "lineage")) != 0)) {
 		struct mism *m;
 
 		u->mv = xreallocarray(u->mv, u->nm + 1, sizeof(*u->mv));
@@ -1707,15 +1683,6 @@ summary(struct recon *r, struct buf *b, int json)
 	buf_addc(b, '\n');
 }
 
-static json_t *
-jdecs(dec d)
-{
-	char b[DEC_FMTMAX];
-
-	dec_fmt(d, b, sizeof(b));
-	return json_string(b);
-}
-
 static int
 tot_cmp(const void *x, const void *y)
 {
@@ -1747,7 +1714,7 @@ report(struct recon *r)
 	json_object_set_new(c, "exceptions",
 	    json_integer((json_int_t)r->nexc));
 	json_object_set_new(o, "counts", c);
-	json_object_set_new(o, "variance_total", jdecs(r->variance));
+	json_object_set_new(o, "variance_total", jval_of_dec(r->variance));
 	json_object_set_new(o, "posting_latency_seconds", r->latency_n ?
 	    json_integer(r->latency_sum / (int64_t)r->latency_n) :
 	    json_null());
@@ -1760,12 +1727,12 @@ report(struct recon *r)
 	for (i = 0; i < n; i++) {
 		e = json_object();
 		json_object_set_new(e, "currency", json_string(tv[i]->cur));
-		json_object_set_new(e, "rated", jdecs(tv[i]->v[T_RATED]));
-		json_object_set_new(e, "invoiced_net", jdecs(tv[i]->v[T_NET]));
+		json_object_set_new(e, "rated", jval_of_dec(tv[i]->v[T_RATED]));
+		json_object_set_new(e, "invoiced_net", jval_of_dec(tv[i]->v[T_NET]));
 		json_object_set_new(e, "invoiced_total",
-		    jdecs(tv[i]->v[T_TOTAL]));
+		    jval_of_dec(tv[i]->v[T_TOTAL]));
 		json_object_set_new(e, "posted_receivable",
-		    jdecs(tv[i]->v[T_POSTED]));
+		    jval_of_dec(tv[i]->v[T_POSTED]));
 		json_array_append_new(st, e);
 	}
 	free(tv);

@@ -103,7 +103,7 @@ cust_add(struct loader *ld, uint64_t line, json_t *o)
 	struct customer *c, *other;
 	const char *id, *entity, *cur, *country, *zone, *why;
 	json_t *subj, *e;
-	struct tz *tz;
+	const struct tz *tz;
 	size_t i, j;
 	int bad = 0, anchor;
 
@@ -125,12 +125,9 @@ cust_add(struct loader *ld, uint64_t line, json_t *o)
 		bad = 1;
 	}
 	tz = NULL;
-	if (zone && (tz = hmap_get(&db->zones, zone)) == NULL) {
-		if ((tz = tz_load(zone, &why)) == NULL) {
-			cerr(ld, line, "timezone '%s': %s", zone, why);
-			bad = 1;
-		} else
-			hmap_put(&db->zones, zone, tz);
+	if (zone && (tz = tz_set_get(&db->zones, zone, &why)) == NULL) {
+		cerr(ld, line, "timezone '%s': %s", zone, why);
+		bad = 1;
 	}
 	subj = json_object_get(o, "subjects");
 	if (subj == NULL) {
@@ -261,7 +258,7 @@ cust_load(struct custdb *db, const char *path)
 	db->path = path;
 	hmap_init(&db->by_subject);
 	hmap_init(&db->by_id);
-	hmap_init(&db->zones);
+	tz_set_init(&db->zones);
 	files[0] = (char *)path;
 	lr_init(&r, 1, files, 0);
 	jrec_init(&jr, 0);
@@ -352,10 +349,7 @@ cust_free(struct custdb *db)
 		free(c);
 	}
 	free(db->v);
-	for (i = 0; i < db->zones.cap; i++)
-		if (db->zones.t[i].key != NULL)
-			tz_free(db->zones.t[i].val);
-	hmap_free(&db->zones);
+	tz_set_free(&db->zones);
 	hmap_free(&db->by_subject);
 	hmap_free(&db->by_id);
 }

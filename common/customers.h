@@ -19,7 +19,7 @@
 
 #include "hmap.h"
 
-struct tz;
+#include "tz.h"
 
 struct customer {
 	char		*id;
@@ -41,7 +41,7 @@ struct custdb {
 	size_t		 n;
 	struct hmap	 by_subject;
 	struct hmap	 by_id;
-	struct hmap	 zones;		/* name -> struct tz * */
+	struct tz_set	 zones;
 };
 
 /* Load and validate; dies with EX_CONFIG listing the problems. */

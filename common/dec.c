@@ -973,3 +973,19 @@ dec_round_name(enum dec_round mode)
 		return "unknown";
 	return round_names[mode];
 }
+
+struct dec_str
+dec_str(dec d)
+{
+	struct dec_str r;
+
+	if (dec_fmt(d, r.s, sizeof(r.s)) < 0)
+		r.s[0] = '\0';
+	return r;
+}
+
+dec
+dec_abs(dec d)
+{
+	return dec_sign(d) < 0 ? dec_neg(d) : d;
+}

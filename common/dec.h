@@ -67,9 +67,18 @@ int	 dec_parse(const char *, size_t, dec *);
 /* Plain notation with exactly s fractional digits; -1 if it won't fit. */
 int	 dec_fmt(dec, char *, size_t);
 int	 dec_valid(dec);		/* 1 if s and c are in range */
+/*
+ * dec_fmt into a value: dec_str(d).s lives to the end of the full
+ * expression, for printf's arguments; "" if it won't fit.
+ */
+struct dec_str {
+	char	s[DEC_FMTMAX];
+};
+struct dec_str dec_str(dec);
 
 dec	 dec_normalize(dec);		/* strip trailing fractional zeros */
 dec	 dec_neg(dec);
+dec	 dec_abs(dec);
 dec	 dec_from_i64(int64_t);
 int	 dec_sign(dec);
 int	 dec_cmp(dec, dec);		/* -1, 0, 1 by value, any scales */

@@ -183,11 +183,8 @@ entity_load(struct conf *cf, struct entities *es, size_t i, json_t *o,
 			en->address = json_incref(v);
 	}
 	if (conf_str(cf, o, "timezone", 64, &s) > 0) {
-		void **ref = hmap_ref(&es->zones, s, strlen(s));
-
-		if (*ref == NULL && (*ref = tz_load(s, &why)) == NULL)
+		if ((en->tz = tz_set_get(&es->zones, s, &why)) == NULL)
 			conf_err(cf, "timezone '%s': %s", s, why);
-		en->tz = *ref;
 		en->timezone = xstrdup(s);
 	}
 	if ((v = json_object_get(o, "payment_terms_days")) != NULL &&
@@ -275,7 +272,7 @@ entities_load(struct entities *es, const char *path)
 	memset(es, 0, sizeof(*es));
 	es->path = path;
 	hmap_init(&es->by_id);
-	hmap_init(&es->zones);
+	tz_set_init(&es->zones);
 	conf_open(&cf, path, "entities file", ENTITIES_MAXFILE);
 	conf_unknown(&cf, cf.root, keys, NULL, NULL);
 	list = json_object_get(cf.root, "entities");
@@ -302,11 +299,8 @@ entities_free(struct entities *es)
 
 	for (i = 0; i < es->n; i++)
 		entity_free(&es->v[i]);
-	for (i = 0; i < es->zones.cap; i++)
-		if (es->zones.t[i].key != NULL)
-			tz_free(es->zones.t[i].val);
 	hmap_free(&es->by_id);
-	hmap_free(&es->zones);
+	tz_set_free(&es->zones);
 	free(es->v);
 }
 

@@ -17,7 +17,7 @@
 
 enum doc_kind { DK_INVOICE, DK_CREDIT, DK_DEBIT };
 
-struct tz;
+#include "tz.h"
 
 struct entity {
 	char		*id, *name, *tax_id, *country, *region, *timezone;
@@ -34,7 +34,7 @@ struct entities {
 	struct entity	*v;
 	size_t		 n;
 	struct hmap	 by_id;
-	struct hmap	 zones;
+	struct tz_set	 zones;
 };
 
 void	entities_load(struct entities *, const char *path);

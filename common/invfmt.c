@@ -12,7 +12,9 @@
 #include <string.h>
 
 #include "dec.h"
+#include "html.h"
 #include "invfmt.h"
+#include "jval.h"
 #include "tm.h"
 #include "tz.h"
 
@@ -72,62 +74,22 @@ struct addr {
 	const char	*line1, *line2, *city, *postal, *region, *country;
 };
 
-/* A decimal printed: dfmt(d).s lives to the end of the full expression. */
-struct dstr {
-	char	s[DEC_FMTMAX];
-};
-
-static int
-fail(const char **why, const char *msg)
-{
-	*why = msg;
-	return -1;
-}
-
 /* A non-empty string member, else NULL (o may be NULL or not an object). */
-static const char *
-jstr(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-
-	if (!json_is_string(v) || json_string_length(v) == 0)
-		return NULL;
-	return json_string_value(v);
-}
-
 /* A decimal string member, negated when sign < 0. */
 static int
-jdec(json_t *o, const char *k, int sign, dec *d)
+sdec(json_t *o, const char *k, int sign, dec *d)
 {
-	const char *s = jstr(o, k);
-
-	if (s == NULL || dec_parse(s, strlen(s), d) != DEC_OK)
+	if (jval_dec(o, k, d) < 0)
 		return -1;
 	if (sign < 0)
 		*d = dec_neg(*d);
 	return 0;
 }
 
-/* jdec, failing with a message that names the member */
+/* sdec, failing with a message that names the member */
 #define JDEC(o, k, sign, d, why)					\
-	(jdec((o), (k), (sign), (d)) == 0 ? 0 :				\
-	    fail((why), "'" k "' is missing or not a decimal string"))
-
-static struct dstr
-dfmt(dec d)
-{
-	struct dstr r;
-
-	if (dec_fmt(d, r.s, sizeof(r.s)) < 0)
-		r.s[0] = '\0';
-	return r;
-}
-
-static dec
-dabs(dec d)
-{
-	return dec_sign(d) < 0 ? dec_neg(d) : d;
-}
+	(sdec((o), (k), (sign), (d)) == 0 ? 0 :				\
+	    fail_why((why), "'" k "' is missing or not a decimal string"))
 
 /* "YYYY-MM-DD", the shape of the record's dates */
 static int
@@ -151,12 +113,6 @@ is_currency(const char *s)
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == 3;
 }
 
-static int64_t
-floordiv(int64_t a, int64_t b)
-{
-	return a / b - (a % b != 0 && (a < 0) != (b < 0));
-}
-
 /*
  * The calendar day of a period bound.  A billing period runs from a local
  * midnight to a local midnight in the customer's time zone, which the
@@ -169,7 +125,8 @@ floordiv(int64_t a, int64_t b)
 static int
 bound_day(const char *s, const char *zone, int end, char *out)
 {
-	static struct tz *tz;		/* the last zone loaded */
+	static struct tz_set zones;	/* every zone loaded, kept */
+	const struct tz *tz = NULL;
 	const char *why;
 	int64_t t, sec, days, y;
 	unsigned m, d;
@@ -177,15 +134,13 @@ bound_day(const char *s, const char *zone, int end, char *out)
 
 	if (s == NULL || tm_parse(s, strlen(s), &t, &why) < 0)
 		return -1;
-	sec = floordiv(t, TM_NS_PER_SEC);
-	if (zone != NULL && (tz == NULL || strcmp(tz_name(tz), zone) != 0)) {
-		tz_free(tz);
-		tz = tz_load(zone, &why);
-	}
+	sec = tm_floordiv(t, TM_NS_PER_SEC);
+	if (zone != NULL)
+		tz = tz_set_get(&zones, zone, &why);
 	if (zone != NULL && tz != NULL)
-		days = floordiv(sec + tz_offset(tz, sec), 86400);
+		days = tm_floordiv(sec + tz_offset(tz, sec), 86400);
 	else
-		days = -floordiv(-(sec - 10 * 3600), 86400);
+		days = -tm_floordiv(-(sec - 10 * 3600), 86400);
 	if (end)
 		days--;
 	tm_civil_from_days(days, &y, &m, &d);
@@ -208,36 +163,36 @@ kind_find(const char *name)
 static int
 doc_strings(json_t *j, struct doc *d, const char **why)
 {
-	const char *state = jstr(j, "state");
+	const char *state = jval_text(j, "state");
 
-	if ((d->k = kind_find(jstr(j, "kind"))) == NULL)
-		return fail(why, "'kind' is not invoice, credit_note or "
+	if ((d->k = kind_find(jval_text(j, "kind"))) == NULL)
+		return fail_why(why, "'kind' is not invoice, credit_note or "
 		    "debit_note");
-	d->number = jstr(j, "number");
+	d->number = jval_text(j, "number");
 	d->draft = state != NULL && strcmp(state, "draft") == 0 &&
 	    d->number == NULL;
 	if (!d->draft && d->number == NULL)
-		return fail(why, "an issued document has no 'number'");
-	d->ref = jstr(j, "references");
-	d->corr = jstr(j, "correlation_id");
-	if (!is_currency(d->cur = jstr(j, "currency")))
-		return fail(why, "'currency' is not an ISO 4217 code");
-	if (!is_day(d->issue = jstr(j, "issue_date")) ||
-	    !is_day(d->due = jstr(j, "due_date")))
-		return fail(why, "'issue_date' or 'due_date' is not a date");
+		return fail_why(why, "an issued document has no 'number'");
+	d->ref = jval_text(j, "references");
+	d->corr = jval_text(j, "correlation_id");
+	if (!is_currency(d->cur = jval_text(j, "currency")))
+		return fail_why(why, "'currency' is not an ISO 4217 code");
+	if (!is_day(d->issue = jval_text(j, "issue_date")) ||
+	    !is_day(d->due = jval_text(j, "due_date")))
+		return fail_why(why, "'issue_date' or 'due_date' is not a date");
 	d->seller = json_object_get(j, "entity");
 	d->buyer = json_object_get(j, "customer");
 	if (!json_is_object(d->seller) || !json_is_object(d->buyer))
-		return fail(why, "'entity' or 'customer' is not an object");
+		return fail_why(why, "'entity' or 'customer' is not an object");
 	d->lines = json_object_get(j, "lines");
 	d->taxes = json_object_get(j, "tax_lines");
 	if (!json_is_array(d->lines) || !json_is_array(d->taxes))
-		return fail(why, "'lines' or 'tax_lines' is not an array");
+		return fail_why(why, "'lines' or 'tax_lines' is not an array");
 	d->fx = json_object_get(j, "fx");
 	if (json_is_null(d->fx))
 		d->fx = NULL;
 	else if (!json_is_object(d->fx))
-		return fail(why, "'fx' is neither an object nor null");
+		return fail_why(why, "'fx' is neither an object nor null");
 	return 0;
 }
 
@@ -250,7 +205,7 @@ doc_load(json_t *j, int positive, struct doc *d, const char **why)
 {
 	memset(d, 0, sizeof(*d));
 	if (!json_is_object(j))
-		return fail(why, "the document is not a JSON object");
+		return fail_why(why, "the document is not a JSON object");
 	if (doc_strings(j, d, why) < 0)
 		return -1;
 	d->sign = positive && strcmp(d->k->name, "credit_note") == 0 ? -1 : 1;
@@ -260,10 +215,10 @@ doc_load(json_t *j, int positive, struct doc *d, const char **why)
 	    JDEC(j, "prepaid_credit", d->sign, &d->credit, why) < 0 ||
 	    JDEC(j, "amount_due", d->sign, &d->payable, why) < 0)
 		return -1;
-	d->zone = jstr(j, "timezone");
-	if (bound_day(jstr(j, "period_start"), d->zone, 0, d->ps) < 0 ||
-	    bound_day(jstr(j, "period_end"), d->zone, 1, d->pe) < 0)
-		return fail(why, "'period_start' or 'period_end' is not an "
+	d->zone = jval_text(j, "timezone");
+	if (bound_day(jval_text(j, "period_start"), d->zone, 0, d->ps) < 0 ||
+	    bound_day(jval_text(j, "period_end"), d->zone, 1, d->pe) < 0)
+		return fail_why(why, "'period_start' or 'period_end' is not an "
 		    "RFC 3339 time");
 	return 0;
 }
@@ -293,17 +248,17 @@ line_load(json_t *j, size_t i, int sign, const char *zone, struct line *l,
 
 	memset(l, 0, sizeof(*l));
 	if (!json_is_object(j))
-		return fail(why, "a line is not an object");
+		return fail_why(why, "a line is not an object");
 	snprintf(l->id, sizeof(l->id), "%" PRId64, json_is_integer(n) ?
 	    (int64_t)json_integer_value(n) : (int64_t)i + 1);
-	l->name = jstr(j, "name");
-	l->charge = jstr(j, "charge");
+	l->name = jval_text(j, "name");
+	l->charge = jval_text(j, "charge");
 	l->desc = l->name ? l->name : l->charge ? l->charge :
-	    type_label(jstr(j, "line_type"));
+	    type_label(jval_text(j, "line_type"));
 	if (l->desc == NULL)
-		return fail(why, "a line has no name, charge or line_type");
-	if ((l->cat = jstr(j, "tax_category")) == NULL)
-		return fail(why, "a line has no 'tax_category'");
+		return fail_why(why, "a line has no name, charge or line_type");
+	if ((l->cat = jval_text(j, "tax_category")) == NULL)
+		return fail_why(why, "a line has no 'tax_category'");
 	if (JDEC(j, "quantity", sign, &l->qty, why) < 0 ||
 	    JDEC(j, "net", sign, &l->net, why) < 0 ||
 	    JDEC(j, "tax_rate", 1, &l->rate, why) < 0)
@@ -313,8 +268,8 @@ line_load(json_t *j, size_t i, int sign, const char *zone, struct line *l,
 			return -1;
 		l->has_gross = 1;
 	}
-	if (bound_day(jstr(j, "service_start"), zone, 0, l->ss) < 0 ||
-	    bound_day(jstr(j, "service_end"), zone, 1, l->se) < 0)
+	if (bound_day(jval_text(j, "service_start"), zone, 0, l->ss) < 0 ||
+	    bound_day(jval_text(j, "service_end"), zone, 1, l->se) < 0)
 		l->ss[0] = l->se[0] = '\0';
 	return 0;
 }
@@ -324,11 +279,11 @@ taxl_load(json_t *j, int sign, struct taxl *t, const char **why)
 {
 	memset(t, 0, sizeof(*t));
 	if (!json_is_object(j))
-		return fail(why, "a tax line is not an object");
-	if ((t->cat = jstr(j, "category")) == NULL)
-		return fail(why, "a tax line has no 'category'");
-	t->name = jstr(j, "name");
-	t->note = jstr(j, "note");
+		return fail_why(why, "a tax line is not an object");
+	if ((t->cat = jval_text(j, "category")) == NULL)
+		return fail_why(why, "a tax line has no 'category'");
+	t->name = jval_text(j, "name");
+	t->note = jval_text(j, "note");
 	t->incl = json_is_true(json_object_get(j, "inclusive"));
 	if (JDEC(j, "rate", 1, &t->rate, why) < 0 ||
 	    JDEC(j, "base", sign, &t->base, why) < 0 ||
@@ -341,9 +296,9 @@ taxl_load(json_t *j, int sign, struct taxl *t, const char **why)
 static const char *
 pname(json_t *p)
 {
-	const char *s = jstr(p, "name");
+	const char *s = jval_text(p, "name");
 
-	return s != NULL ? s : jstr(p, "id");
+	return s != NULL ? s : jval_text(p, "id");
 }
 
 /* A party's address, its country and region when it has none. */
@@ -352,68 +307,24 @@ addr_get(json_t *p, struct addr *a)
 {
 	json_t *o = json_object_get(p, "address");
 
-	a->line1 = jstr(o, "line1");
-	a->line2 = jstr(o, "line2");
-	a->city = jstr(o, "city");
-	a->postal = jstr(o, "postal_code");
-	if ((a->region = jstr(o, "region")) == NULL)
-		a->region = jstr(p, "region");
-	if ((a->country = jstr(o, "country")) == NULL)
-		a->country = jstr(p, "country");
+	a->line1 = jval_text(o, "line1");
+	a->line2 = jval_text(o, "line2");
+	a->city = jval_text(o, "city");
+	a->postal = jval_text(o, "postal_code");
+	if ((a->region = jval_text(o, "region")) == NULL)
+		a->region = jval_text(p, "region");
+	if ((a->country = jval_text(o, "country")) == NULL)
+		a->country = jval_text(p, "country");
 }
 
 /* ---- markup shared by HTML and XML ---- */
-
-/*
- * Text for HTML and XML alike: the five markup characters as entities,
- * and what XML 1.0 cannot carry at all (C0 controls but tab, newline
- * and return; U+FFFE and U+FFFF) as U+FFFD.  jansson hands us valid
- * UTF-8 without NUL, so nothing else needs care.
- */
-static const char *
-entity(int c)
-{
-	switch (c) {
-	case '&':
-		return "&amp;";
-	case '<':
-		return "&lt;";
-	case '>':
-		return "&gt;";
-	case '"':
-		return "&quot;";
-	case '\'':
-		return "&#39;";
-	}
-	return NULL;
-}
-
-static void
-esc(struct buf *b, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	const char *e;
-
-	for (; *p != '\0'; p++) {
-		if ((e = entity(*p)) != NULL)
-			buf_adds(b, e);
-		else if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
-			buf_adds(b, "\xef\xbf\xbd");
-		else if (p[0] == 0xef && p[1] == 0xbf &&
-		    (p[2] == 0xbe || p[2] == 0xbf)) {
-			buf_adds(b, "\xef\xbf\xbd");
-			p += 2;
-		} else
-			buf_addc(b, *p);
-	}
-}
 
 /* <name attr>text</name>, the text escaped, attr as given (or NULL) */
 static void
 el(struct buf *b, const char *name, const char *attr, const char *text)
 {
 	buf_printf(b, "<%s%s%s>", name, attr ? " " : "", attr ? attr : "");
-	esc(b, text);
+	html_esc(b, text);
 	buf_printf(b, "</%s>", name);
 }
 
@@ -488,30 +399,12 @@ invfmt_html_end(struct buf *b)
 }
 
 /* 1234567.50 as 1,234,567.50 */
-static void
-grouped(struct buf *b, dec d)
-{
-	struct dstr f = dfmt(d);
-	const char *p = f.s;
-	size_t i, n;
-
-	if (*p == '-')
-		buf_addc(b, *p++);
-	n = strcspn(p, ".");
-	for (i = 0; i < n; i++) {
-		if (i > 0 && (n - i) % 3 == 0)
-			buf_addc(b, ',');
-		buf_addc(b, p[i]);
-	}
-	buf_adds(b, p + n);
-}
-
 /* <td class="n">1,234.50 EUR</td>, cur NULL for none */
 static void
 h_amount(struct buf *b, dec d, const char *cur)
 {
 	buf_adds(b, "<td class=\"n\">");
-	grouped(b, d);
+	html_grouped(b, d);
 	if (cur != NULL)
 		buf_printf(b, " %s", cur);
 	buf_adds(b, "</td>");
@@ -521,7 +414,7 @@ h_amount(struct buf *b, dec d, const char *cur)
 static void
 h_rate(struct buf *b, dec rate, int incl)
 {
-	esc(b, dfmt(dec_normalize(rate)).s);
+	html_esc(b, dec_str(dec_normalize(rate)).s);
 	buf_adds(b, incl ? "% incl." : "%");
 }
 
@@ -538,7 +431,7 @@ h_then(struct buf *b, const char *sep, const char *s)
 {
 	if (s != NULL) {
 		buf_adds(b, sep);
-		esc(b, s);
+		html_esc(b, s);
 	}
 }
 
@@ -555,7 +448,7 @@ h_city(struct buf *b, const struct addr *a)
 
 	if (cf) {
 		buf_adds(b, "<div>");
-		esc(b, a->city);
+		html_esc(b, a->city);
 		h_then(b, ", ", a->region);
 		h_then(b, a->region ? " " : ", ", a->postal);
 		buf_adds(b, "</div>");
@@ -583,7 +476,7 @@ static void
 h_party(struct buf *b, const char *heading, json_t *p)
 {
 	struct addr a;
-	const char *tax = jstr(p, "tax_id");
+	const char *tax = jval_text(p, "tax_id");
 
 	buf_printf(b, "<div class=\"party\"><h2>%s</h2>", heading);
 	el(b, "div", "class=\"pname\"", pname(p));
@@ -591,7 +484,7 @@ h_party(struct buf *b, const char *heading, json_t *p)
 	h_address(b, &a);
 	if (tax != NULL) {
 		buf_adds(b, "<div>Tax ID ");
-		esc(b, tax);
+		html_esc(b, tax);
 		buf_adds(b, "</div>");
 	}
 	buf_adds(b, "</div>\n");
@@ -608,7 +501,7 @@ h_head(struct buf *b, const struct doc *d)
 	    "yet" : d->number);
 	if (d->ref != NULL) {
 		buf_adds(b, "<div class=\"ref\">Corrects invoice ");
-		esc(b, d->ref);
+		html_esc(b, d->ref);
 		buf_adds(b, "</div>");
 	}
 	buf_adds(b, "</div>\n</header>\n");
@@ -634,8 +527,8 @@ h_parties(struct buf *b, const struct doc *d)
 	buf_printf(b, "<tr><th>Period</th><td>%s &ndash; %s</td></tr>\n",
 	    d->ps, d->pe);
 	h_row(b, "Currency", d->cur);
-	if (jstr(d->buyer, "id") != NULL)
-		h_row(b, "Customer", jstr(d->buyer, "id"));
+	if (jval_text(d->buyer, "id") != NULL)
+		h_row(b, "Customer", jval_text(d->buyer, "id"));
 	buf_adds(b, "</table>\n</section>\n");
 }
 
@@ -643,22 +536,22 @@ static void
 h_line(struct buf *b, const struct doc *d, const struct line *l)
 {
 	buf_printf(b, "<tr><td class=\"n\">%s</td><td>", l->id);
-	esc(b, l->desc);
+	html_esc(b, l->desc);
 	if (l->ss[0] != '\0' && (strcmp(l->ss, d->ps) != 0 ||
 	    strcmp(l->se, d->pe) != 0))
 		buf_printf(b, "<div class=\"sub\">Service %s &ndash; %s</div>",
 		    l->ss, l->se);
 	buf_adds(b, "</td><td class=\"n q\">");
-	grouped(b, l->qty);
+	html_grouped(b, l->qty);
 	buf_adds(b, "</td><td>");
-	esc(b, l->cat);
+	html_esc(b, l->cat);
 	buf_addc(b, ' ');
 	h_rate(b, l->rate, 0);
 	buf_adds(b, "</td><td class=\"n\">");
-	grouped(b, l->net);
+	html_grouped(b, l->net);
 	if (l->has_gross) {
 		buf_adds(b, "<div class=\"sub\">");
-		grouped(b, l->gross);
+		html_grouped(b, l->gross);
 		buf_adds(b, " incl. tax</div>");
 	}
 	buf_adds(b, "</td></tr>\n");
@@ -697,10 +590,10 @@ h_taxes(struct buf *b, const struct doc *d, const char **why)
 		if (taxl_load(json_array_get(d->taxes, i), 1, &t, why) < 0)
 			return -1;
 		buf_adds(b, "<tr><td>");
-		esc(b, t.cat);
+		html_esc(b, t.cat);
 		if (t.name != NULL) {
 			buf_adds(b, " <span class=\"sub\">");
-			esc(b, t.name);
+			html_esc(b, t.name);
 			buf_adds(b, "</span>");
 		}
 		buf_adds(b, "</td><td class=\"n\">");
@@ -748,27 +641,27 @@ h_summary(struct buf *b, const struct doc *d, const char **why)
 static int
 h_fx(struct buf *b, const struct doc *d, const char **why)
 {
-	const char *from = jstr(d->fx, "from"), *to = jstr(d->fx, "to");
-	const char *day = jstr(d->fx, "date");
+	const char *from = jval_text(d->fx, "from"), *to = jval_text(d->fx, "to");
+	const char *day = jval_text(d->fx, "date");
 	dec rate, net, tax, total;
 
 	if (d->fx == NULL)
 		return 0;
 	if (!is_currency(from) || !is_currency(to) || !is_day(day))
-		return fail(why, "'fx' lacks 'from', 'to' or 'date'");
+		return fail_why(why, "'fx' lacks 'from', 'to' or 'date'");
 	if (JDEC(d->fx, "rate", 1, &rate, why) < 0 ||
 	    JDEC(d->fx, "net", 1, &net, why) < 0 ||
 	    JDEC(d->fx, "tax", 1, &tax, why) < 0 ||
 	    JDEC(d->fx, "total", 1, &total, why) < 0)
 		return -1;
 	buf_adds(b, "<p class=\"fx\">Total in functional currency: <strong>");
-	grouped(b, total);
+	html_grouped(b, total);
 	buf_printf(b, " %s</strong> (net ", to);
-	grouped(b, net);
+	html_grouped(b, net);
 	buf_adds(b, ", tax ");
-	grouped(b, tax);
+	html_grouped(b, tax);
 	buf_printf(b, ") at 1 %s = %s %s, the rate of %s.</p>\n", from,
-	    dfmt(rate).s, to, day);
+	    dec_str(rate).s, to, day);
 	return 0;
 }
 
@@ -780,15 +673,15 @@ h_notes(struct buf *b, const struct doc *d)
 	size_t i, n = 0;
 
 	json_array_foreach(d->taxes, i, t) {
-		if (jstr(t, "note") == NULL || jstr(t, "category") == NULL)
+		if (jval_text(t, "note") == NULL || jval_text(t, "category") == NULL)
 			continue;
 		if (n++ == 0)
 			buf_adds(b, "<section class=\"notes\"><h2>Notes"
 			    "</h2>\n");
 		buf_adds(b, "<p><strong>");
-		esc(b, jstr(t, "category"));
+		html_esc(b, jval_text(t, "category"));
 		buf_adds(b, "</strong> ");
-		esc(b, jstr(t, "note"));
+		html_esc(b, jval_text(t, "note"));
 		buf_adds(b, "</p>\n");
 	}
 	if (n > 0)
@@ -804,12 +697,12 @@ h_foot(struct buf *b, const struct doc *d)
 		    "when issued. ");
 	else if (dec_sign(d->payable) > 0) {
 		buf_printf(b, "Payment due by %s. Please quote ", d->due);
-		esc(b, d->number);
+		html_esc(b, d->number);
 		buf_adds(b, " with your payment. ");
 	}
 	if (d->corr != NULL) {
 		buf_adds(b, "Reference ");
-		esc(b, d->corr);
+		html_esc(b, d->corr);
 		buf_adds(b, ".");
 	}
 	buf_adds(b, "</footer>\n");
@@ -891,7 +784,7 @@ xw_el(struct xw *x, const char *tag, const char *attr, const char *text)
 static void
 xw_amount(struct xw *x, const char *tag, dec d)
 {
-	xw_el(x, tag, x->cur, dfmt(d).s);
+	xw_el(x, tag, x->cur, dec_str(d).s);
 }
 
 /* <tag><cbc:ID>id</cbc:ID></tag> */
@@ -945,12 +838,12 @@ ubl_taxcat(struct xw *x, const char *tag, const char *cat, dec rate,
 	const char *const *v = reason ? vatex_find(cat) : NULL;
 
 	if (v != NULL && v[1] == NULL && note == NULL)
-		return fail(why, "a tax line of category E has no 'note' to "
+		return fail_why(why, "a tax line of category E has no 'note' to "
 		    "give as the exemption reason");
 	xw_open(x, tag);
 	xw_el(x, "cbc:ID", NULL, cat);
 	if (strcmp(cat, "O") != 0)
-		xw_el(x, "cbc:Percent", NULL, dfmt(dec_normalize(rate)).s);
+		xw_el(x, "cbc:Percent", NULL, dec_str(dec_normalize(rate)).s);
 	if (v != NULL) {
 		xw_el(x, "cbc:TaxExemptionReasonCode", NULL, v[1]);
 		xw_el(x, "cbc:TaxExemptionReason", NULL, note);
@@ -977,9 +870,9 @@ ubl_head(struct xw *x, const struct doc *d)
 	 * (PEPPOL-EN16931-R003); the record has neither, and the
 	 * customer's account id is what the buyer can route it by.
 	 */
-	xw_el(x, "cbc:BuyerReference", NULL, jstr(d->buyer,
-	    "buyer_reference") ? jstr(d->buyer, "buyer_reference") :
-	    jstr(d->buyer, "id"));
+	xw_el(x, "cbc:BuyerReference", NULL, jval_text(d->buyer,
+	    "buyer_reference") ? jval_text(d->buyer, "buyer_reference") :
+	    jval_text(d->buyer, "id"));
 	xw_period(x, d->ps, d->pe);
 	if (d->ref != NULL) {
 		xw_open(x, "cac:BillingReference");
@@ -1011,17 +904,17 @@ static int
 ubl_party(struct xw *x, const char *tag, json_t *p, const char *scheme,
     const char **why)
 {
-	const char *name = pname(p), *tax = jstr(p, "tax_id"), *ep;
+	const char *name = pname(p), *tax = jval_text(p, "tax_id"), *ep;
 	char attr[32];
 	struct addr a;
 
 	addr_get(p, &a);
 	if (name == NULL || a.country == NULL)
-		return fail(why, "a party has no name or no country");
+		return fail_why(why, "a party has no name or no country");
 	xw_open(x, tag);
 	xw_open(x, "cac:Party");
 	/* the Peppol electronic address, "SCHEME:ID" (4-digit EAS code) */
-	if ((ep = jstr(p, "peppol_id")) != NULL && strlen(ep) > 5 &&
+	if ((ep = jval_text(p, "peppol_id")) != NULL && strlen(ep) > 5 &&
 	    strspn(ep, "0123456789") == 4 && ep[4] == ':') {
 		snprintf(attr, sizeof(attr), "schemeID=\"%.4s\"", ep);
 		xw_el(x, "cbc:EndpointID", attr, ep + 5);
@@ -1051,7 +944,7 @@ ubl_taxes(struct xw *x, const struct doc *d, const char **why)
 	size_t i;
 
 	if (json_array_size(d->taxes) == 0)
-		return fail(why, "the document has no tax lines");
+		return fail_why(why, "the document has no tax lines");
 	xw_open(x, "cac:TaxTotal");
 	xw_amount(x, "cbc:TaxAmount", d->tax);
 	for (i = 0; i < json_array_size(d->taxes); i++) {
@@ -1127,10 +1020,10 @@ price_of(const struct line *l, struct price *p)
 	}
 	if (dec_sign(l->qty) != dec_sign(l->net))
 		p->qty = dec_neg(p->qty);
-	if (div_exact(dabs(l->net), dabs(l->qty), &p->price) == 0)
+	if (div_exact(dec_abs(l->net), dec_abs(l->qty), &p->price) == 0)
 		return;
-	p->price = dabs(l->net);
-	p->base = dabs(l->qty);
+	p->price = dec_abs(l->net);
+	p->base = dec_abs(l->qty);
 	p->has_base = 1;
 }
 
@@ -1142,7 +1035,7 @@ ubl_charge(struct xw *x, dec charge)
 	    "false");
 	xw_el(x, "cbc:AllowanceChargeReason", NULL, "Amount not "
 	    "proportional to the quantity");
-	xw_amount(x, "cbc:Amount", dabs(charge));
+	xw_amount(x, "cbc:Amount", dec_abs(charge));
 	xw_close(x, "cac:AllowanceCharge");
 }
 
@@ -1158,7 +1051,7 @@ ubl_line(struct xw *x, const struct doc *d, size_t i, const char **why)
 	price_of(&l, &p);
 	xw_open(x, d->k->linetag);
 	xw_el(x, "cbc:ID", NULL, l.id);
-	xw_el(x, d->k->qtytag, UNIT, dfmt(p.qty).s);
+	xw_el(x, d->k->qtytag, UNIT, dec_str(p.qty).s);
 	xw_amount(x, "cbc:LineExtensionAmount", l.net);
 	if (l.ss[0] != '\0')
 		xw_period(x, l.ss, l.se);
@@ -1175,7 +1068,7 @@ ubl_line(struct xw *x, const struct doc *d, size_t i, const char **why)
 	xw_open(x, "cac:Price");
 	xw_amount(x, "cbc:PriceAmount", p.price);
 	if (p.has_base)
-		xw_el(x, "cbc:BaseQuantity", UNIT, dfmt(p.base).s);
+		xw_el(x, "cbc:BaseQuantity", UNIT, dec_str(p.base).s);
 	xw_close(x, "cac:Price");
 	xw_close(x, d->k->linetag);
 	return 0;
@@ -1194,7 +1087,7 @@ all_o(const struct doc *d)
 	size_t i;
 
 	json_array_foreach(d->taxes, i, t) {
-		const char *c = jstr(t, "category");
+		const char *c = jval_text(t, "category");
 
 		if (c == NULL || strcmp(c, "O") != 0)
 			return 0;
@@ -1232,10 +1125,10 @@ invfmt_ubl(json_t *j, struct buf *b, const char **why)
 	if (doc_load(j, 1, &d, why) < 0)
 		return -1;
 	if (d.draft)
-		return fail(why, "a draft has no number: UBL is made of "
+		return fail_why(why, "a draft has no number: UBL is made of "
 		    "issued documents");
 	if (json_array_size(d.lines) == 0)
-		return fail(why, "the document has no lines (EN 16931 BR-16)");
+		return fail_why(why, "the document has no lines (EN 16931 BR-16)");
 	snprintf(x.cur, sizeof(x.cur), "currencyID=\"%s\"", d.cur);
 	buf_printf(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 	    "<%s xmlns=\"" UBL_NS "%s-2\"\n"

@@ -16,6 +16,8 @@
 #include <string.h>
 
 #include "dec.h"
+#include "html.h"
+#include "jval.h"
 #include "recfmt.h"
 
 /* The chart, in SVG user units. */
@@ -38,134 +40,17 @@ static const struct {
 	{ "posted_receivable", "Posted receivable", "#e8863a" },
 };
 
-/* A decimal printed: dfmt(d).s lives to the end of the full expression. */
-struct dstr {
-	char	s[DEC_FMTMAX];
-};
-
 struct exref {
 	const char	*code;
 	size_t		 i;
 };
 
-static int
-fail(const char **why, const char *msg)
-{
-	*why = msg;
-	return -1;
-}
-
 /* A string member, else NULL (o may be NULL or not an object). */
-static const char *
-jstr(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
 /* A decimal string member: 0, or -1 when absent, null or not a decimal. */
-static int
-jdec(json_t *o, const char *k, dec *d)
-{
-	const char *s = jstr(o, k);
-
-	if (s == NULL || dec_parse(s, strlen(s), d) != DEC_OK)
-		return -1;
-	return 0;
-}
-
 /* A count: an integer member, -1 when absent or not an integer. */
-static int64_t
-jint(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-
-	return json_is_integer(v) ? (int64_t)json_integer_value(v) : -1;
-}
-
-static struct dstr
-dfmt(dec d)
-{
-	struct dstr r;
-
-	if (dec_fmt(d, r.s, sizeof(r.s)) < 0)
-		r.s[0] = '\0';
-	return r;
-}
-
-static dec
-dabs(dec d)
-{
-	return dec_sign(d) < 0 ? dec_neg(d) : d;
-}
-
 /* ---- markup ---- */
 
-/*
- * The five markup characters as entities; C0 controls but tab, newline
- * and return as U+FFFD (as invfmt.c does).  jansson hands us valid
- * UTF-8 without NUL, which is kept as it is.
- */
-static const char *
-entity(int c)
-{
-	switch (c) {
-	case '&':
-		return "&amp;";
-	case '<':
-		return "&lt;";
-	case '>':
-		return "&gt;";
-	case '"':
-		return "&quot;";
-	case '\'':
-		return "&#39;";
-	}
-	return NULL;
-}
-
-static void
-escn(struct buf *b, const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	const char *e;
-
-	for (; n > 0 && *p != '\0'; p++, n--) {
-		if ((e = entity(*p)) != NULL)
-			buf_adds(b, e);
-		else if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
-			buf_adds(b, "\xef\xbf\xbd");
-		else
-			buf_addc(b, *p);
-	}
-}
-
-static void
-esc(struct buf *b, const char *s)
-{
-	escn(b, s, strlen(s));
-}
-
 /* 1234567.50 as 1,234,567.50 */
-static void
-grouped(struct buf *b, dec d)
-{
-	struct dstr f = dfmt(d);
-	const char *p = f.s;
-	size_t i, n;
-
-	if (*p == '-')
-		buf_addc(b, *p++);
-	n = strcspn(p, ".");
-	for (i = 0; i < n; i++) {
-		if (i > 0 && (n - i) % 3 == 0)
-			buf_addc(b, ',');
-		buf_addc(b, p[i]);
-	}
-	buf_adds(b, p + n);
-}
-
 /* An absent value: a grey dash. */
 static void
 none(struct buf *b)
@@ -180,7 +65,7 @@ esc_or_none(struct buf *b, const char *s)
 	if (s == NULL || *s == '\0')
 		none(b);
 	else
-		esc(b, s);
+		html_esc(b, s);
 }
 
 /*
@@ -210,10 +95,10 @@ amount(struct buf *b, json_t *o, const char *k)
 {
 	dec d;
 
-	if (jdec(o, k, &d) == 0)
-		grouped(b, d);
+	if (jval_dec(o, k, &d) == 0)
+		html_grouped(b, d);
 	else
-		esc_or_none(b, jstr(o, k));
+		esc_or_none(b, jval_str(o, k));
 }
 
 /* ---- the page ---- */
@@ -288,7 +173,7 @@ static const char css[] =
 static void
 head(struct buf *b, json_t *rep, int64_t nexc)
 {
-	const char *asof = jstr(rep, "as_of");
+	const char *asof = jval_str(rep, "as_of");
 	json_t *ag = json_object_get(rep, "agree");
 	int ok = nexc == 0 && !json_is_false(ag);
 
@@ -396,11 +281,11 @@ counts(struct buf *b, json_t *rep, json_t *c)
 	json_t *lat = json_object_get(rep, "posting_latency_seconds");
 
 	buf_adds(b, "<h2>Counts</h2>\n<ul class=\"counts\">\n");
-	count(b, "Aggregates", jint(c, "aggregates"));
-	count(b, "Rated lines", jint(c, "rated_lines"));
-	count(b, "Documents", jint(c, "documents"));
-	count(b, "Journal entries", jint(c, "journal_entries"));
-	agreeing(b, jint(c, "documents_agreeing"), jint(c, "documents"));
+	count(b, "Aggregates", jval_count(c, "aggregates"));
+	count(b, "Rated lines", jval_count(c, "rated_lines"));
+	count(b, "Documents", jval_count(c, "documents"));
+	count(b, "Journal entries", jval_count(c, "journal_entries"));
+	agreeing(b, jval_count(c, "documents_agreeing"), jval_count(c, "documents"));
 	box(b, "Variance total");
 	amount(b, rep, "variance_total");
 	box_end(b, "sum of |difference|, all currencies");
@@ -421,12 +306,12 @@ stage_load(json_t *st, const char **cur, dec v[NSTAGE], const char **why)
 	int k;
 
 	if (!json_is_object(st))
-		return fail(why, "a member of 'stages' is not an object");
-	if ((*cur = jstr(st, "currency")) == NULL)
-		return fail(why, "a member of 'stages' has no 'currency'");
+		return fail_why(why, "a member of 'stages' is not an object");
+	if ((*cur = jval_str(st, "currency")) == NULL)
+		return fail_why(why, "a member of 'stages' has no 'currency'");
 	for (k = 0; k < NSTAGE; k++)
-		if (jdec(st, stage[k].key, &v[k]) < 0)
-			return fail(why, "a member of 'stages' lacks an amount "
+		if (jval_dec(st, stage[k].key, &v[k]) < 0)
+			return fail_why(why, "a member of 'stages' lacks an amount "
 			    "or has one that is not a decimal string");
 	return 0;
 }
@@ -444,7 +329,7 @@ bar_len(dec v, dec max)
 
 	if (dec_sign(max) == 0 || dec_sign(v) == 0)
 		return 0;
-	if (dec_div(dabs(v), max, 4, DEC_HALF_UP, &r) != DEC_OK ||
+	if (dec_div(dec_abs(v), max, 4, DEC_HALF_UP, &r) != DEC_OK ||
 	    dec_to_minor(r, 4, &n) != DEC_OK || n < 0 || n > 10000)
 		n = 10000;
 	n = n * CH_BARW * 10 / 10000;
@@ -460,15 +345,15 @@ chart(struct buf *b, const char *cur, const dec v[NSTAGE])
 	int h = NSTAGE * CH_ROWH + 2 * CH_PAD;
 
 	for (k = 0; k < NSTAGE; k++)
-		if (dec_cmp(dabs(v[k]), max) > 0)
-			max = dabs(v[k]);
+		if (dec_cmp(dec_abs(v[k]), max) > 0)
+			max = dec_abs(v[k]);
 	buf_adds(b, "<figure>\n<figcaption>");
-	esc(b, cur);
+	html_esc(b, cur);
 	/* inline SVG in HTML needs no namespace, so no URL either */
 	buf_printf(b, "</figcaption>\n<svg"
 	    " viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" role=\"img\""
 	    " aria-label=\"", w, h, w, h);
-	esc(b, cur);
+	html_esc(b, cur);
 	buf_adds(b, " totals by stage\">\n");
 	buf_printf(b, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
 	    "stroke=\"#888\" stroke-width=\"1\"/>\n", CH_LABELW, CH_PAD / 2,
@@ -490,9 +375,9 @@ chart(struct buf *b, const char *cur, const dec v[NSTAGE])
 			buf_printf(b, " fill=\"%s\"/>\n", stage[k].color);
 		buf_printf(b, "<text x=\"%" PRId64 ".%" PRId64 "\" y=\"%d\">",
 		    CH_LABELW + 6 + len / 10, len % 10, y + CH_ROWH / 2 + 3);
-		grouped(b, v[k]);
+		html_grouped(b, v[k]);
 		buf_addc(b, ' ');
-		esc(b, cur);
+		html_esc(b, cur);
 		buf_adds(b, "</text>\n");
 	}
 	buf_adds(b, "</svg>\n</figure>\n");
@@ -521,11 +406,11 @@ stages(struct buf *b, json_t *sv, const char **why)
 		if (stage_load(st, &cur, v, why) < 0)
 			return -1;
 		buf_adds(b, "<tr><td class=\"cur\">");
-		esc(b, cur);
+		html_esc(b, cur);
 		buf_adds(b, "</td>");
 		for (k = 0; k < NSTAGE; k++) {
 			buf_adds(b, "<td class=\"n\">");
-			grouped(b, v[k]);
+			html_grouped(b, v[k]);
 			buf_adds(b, "</td>");
 		}
 		buf_adds(b, "</tr>\n");
@@ -579,24 +464,24 @@ code(struct buf *b, const char *s)
 		return;
 	}
 	for (; (u = strchr(s, '_')) != NULL && u[1] != '\0'; s = u + 1) {
-		escn(b, s, (size_t)(u - s));
+		html_escn(b, s, (size_t)(u - s));
 		buf_adds(b, "_<wbr>");
 	}
-	esc(b, s);
+	html_esc(b, s);
 }
 
 static void
 exc_row(struct buf *b, json_t *e)
 {
-	const char *ps = jstr(e, "period_start"), *pe = jstr(e, "period_end");
+	const char *ps = jval_str(e, "period_start"), *pe = jval_str(e, "period_end");
 	dec d;
 
 	buf_adds(b, "<tr><td class=\"code\">");
-	code(b, jstr(e, "code"));
+	code(b, jval_str(e, "code"));
 	buf_adds(b, "</td><td>");
-	esc_or_none(b, jstr(e, "customer"));
+	esc_or_none(b, jval_str(e, "customer"));
 	buf_adds(b, "</td><td>");
-	esc_or_none(b, jstr(e, "document"));
+	esc_or_none(b, jval_str(e, "document"));
 	buf_adds(b, "</td><td>");
 	if (ps == NULL && pe == NULL)
 		none(b);
@@ -609,13 +494,13 @@ exc_row(struct buf *b, json_t *e)
 	amount(b, e, "expected");
 	buf_adds(b, "</td><td class=\"n\">");
 	amount(b, e, "actual");
-	buf_printf(b, "</td><td class=\"n%s\">", jdec(e, "difference", &d) ==
+	buf_printf(b, "</td><td class=\"n%s\">", jval_dec(e, "difference", &d) ==
 	    0 && dec_sign(d) != 0 ? " diff" : "");
 	amount(b, e, "difference");
 	buf_adds(b, "</td><td>");
-	esc_or_none(b, jstr(e, "currency"));
+	esc_or_none(b, jval_str(e, "currency"));
 	buf_adds(b, "</td><td>");
-	esc_or_none(b, jstr(e, "message"));
+	esc_or_none(b, jval_str(e, "message"));
 	buf_adds(b, "</td></tr>\n");
 }
 
@@ -633,7 +518,7 @@ exceptions(struct buf *b, json_t *ev)
 	}
 	x = xcalloc(n, sizeof(*x));
 	for (i = 0; i < n; i++) {
-		x[i].code = jstr(json_array_get(ev, i), "code");
+		x[i].code = jval_str(json_array_get(ev, i), "code");
 		x[i].i = i;
 	}
 	qsort(x, n, sizeof(*x), exref_cmp);
@@ -652,7 +537,7 @@ exceptions(struct buf *b, json_t *ev)
 		 */
 		buf_adds(b, "<tbody class=\"head\"><tr class=\"group\">"
 		    "<th colspan=\"9\">");
-		esc(b, x[i].code != NULL ? x[i].code : "(no code)");
+		html_esc(b, x[i].code != NULL ? x[i].code : "(no code)");
 		buf_printf(b, " &times; %zu</th></tr>\n", j - i);
 		exc_row(b, json_array_get(ev, x[i].i));
 		buf_adds(b, "</tbody>\n");
@@ -675,18 +560,18 @@ recfmt_html(json_t *report, struct buf *b, const char **why)
 	size_t mark = b->len;
 
 	if (!json_is_object(report))
-		return fail(why, "the report is not a JSON object");
+		return fail_why(why, "the report is not a JSON object");
 	c = json_object_get(report, "counts");
 	sv = json_object_get(report, "stages");
 	ev = json_object_get(report, "exceptions");
 	if (!json_is_object(c))
-		return fail(why, "the report has no 'counts' object");
+		return fail_why(why, "the report has no 'counts' object");
 	if (!json_is_array(sv))
-		return fail(why, "the report has no 'stages' array");
+		return fail_why(why, "the report has no 'stages' array");
 	if (!json_is_array(ev))
-		return fail(why, "the report has no 'exceptions' array");
+		return fail_why(why, "the report has no 'exceptions' array");
 	/* the count, when more were found than the report lists */
-	if ((nexc = jint(c, "exceptions")) < (int64_t)json_array_size(ev))
+	if ((nexc = jval_count(c, "exceptions")) < (int64_t)json_array_size(ev))
 		nexc = (int64_t)json_array_size(ev);
 	head(b, report, nexc);
 	counts(b, report, c);

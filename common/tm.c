@@ -14,8 +14,8 @@
 #define SECMAX		(INT64_MAX / NS)	/* 9223372036 */
 #define SECMIN		(INT64_MIN / NS)	/* -9223372036, rounded up */
 
-static int64_t
-floordiv(int64_t a, int64_t b)
+int64_t
+tm_floordiv(int64_t a, int64_t b)
 {
 	int64_t q = a / b;
 
@@ -221,7 +221,7 @@ fmt(int64_t secs, int64_t frac, const char *suffix, char *buf, size_t n)
 	static _Thread_local int64_t cdays = INT64_MIN, cy;
 	static _Thread_local unsigned cm, cd;
 
-	days = floordiv(secs, 86400);
+	days = tm_floordiv(secs, 86400);
 	sod = (int)floormod(secs, 86400);
 	if (days != cdays) {
 		tm_civil_from_days(days, &cy, &cm, &cd);
@@ -284,7 +284,7 @@ fmt(int64_t secs, int64_t frac, const char *suffix, char *buf, size_t n)
 int
 tm_fmt(int64_t t, char *buf, size_t n)
 {
-	return fmt(floordiv(t, NS), floormod(t, NS), "Z", buf, n);
+	return fmt(tm_floordiv(t, NS), floormod(t, NS), "Z", buf, n);
 }
 
 int
@@ -298,7 +298,7 @@ tm_fmt_off(int64_t t, int off, char *buf, size_t n)
 	a = off < 0 ? -off : off;
 	snprintf(sfx, sizeof(sfx), "%c%02d:%02d", off < 0 ? '-' : '+',
 	    a / 3600, a / 60 % 60);
-	return fmt(floordiv(t, NS) + off, floormod(t, NS), sfx, buf, n);
+	return fmt(tm_floordiv(t, NS) + off, floormod(t, NS), sfx, buf, n);
 }
 
 int
@@ -306,7 +306,7 @@ tm_fmt_zone(int64_t t, const struct tz *zone, char *buf, size_t n)
 {
 	if (zone == NULL)
 		return tm_fmt(t, buf, n);
-	return tm_fmt_off(t, tz_offset(zone, floordiv(t, NS)), buf, n);
+	return tm_fmt_off(t, tz_offset(zone, tm_floordiv(t, NS)), buf, n);
 }
 
 int
@@ -413,7 +413,7 @@ lab_day(enum tm_unit u, int anchor, int64_t lab)
 
 	if (u != TM_MONTH)
 		return lab;
-	y = floordiv(lab, 12);
+	y = tm_floordiv(lab, 12);
 	m = (unsigned)floormod(lab, 12) + 1;
 	a = tm_days_in_month(y, m);
 	if (anchor < a)
@@ -444,7 +444,7 @@ offset(const struct tz *z, int64_t t)
 static int64_t
 hour_lab(const struct tz *z, int64_t t)
 {
-	return floordiv(t + offset(z, t), 3600);
+	return tm_floordiv(t + offset(z, t), 3600);
 }
 
 /* Is t an hour boundary, being a transition instant? */
@@ -523,7 +523,7 @@ tm_period_of(int64_t t, enum tm_unit unit, int anchor, const struct tz *z,
 	}
 	if (anchor == 0)
 		anchor = 1;
-	ts = floordiv(t, NS);
+	ts = tm_floordiv(t, NS);
 	if (unit == TM_HOUR) {
 		if (hour_period(z, ts, &hs, &he) == -1 ||
 		    mkns(hs, 0, &start) == -1 || mkns(he, 0, &end) == -1)
@@ -532,7 +532,7 @@ tm_period_of(int64_t t, enum tm_unit unit, int anchor, const struct tz *z,
 		out->end = end;
 		return 0;
 	}
-	day = floordiv(ts + offset(z, ts), 86400);
+	day = tm_floordiv(ts + offset(z, ts), 86400);
 	lab = lab_of(unit, anchor, day);
 	step = unit == TM_WEEK ? 7 : 1;
 	/*
@@ -565,4 +565,29 @@ tm_period_next(const struct tm_period *p, enum tm_unit unit, int anchor,
     const struct tz *z, struct tm_period *out)
 {
 	return tm_period_of(p->end, unit, anchor, z, out);
+}
+
+void
+tm_day_str(int64_t day, char *buf, size_t n)
+{
+	int64_t y;
+	unsigned m, d;
+
+	tm_civil_from_days(day, &y, &m, &d);
+	snprintf(buf, n, "%04lld-%02u-%02u", (long long)y, m, d);
+}
+
+int64_t
+tm_day_parse(const char *s)
+{
+	char t[40];
+	int64_t ns;
+	const char *why;
+
+	if (s == NULL || strlen(s) != 10)
+		return INT64_MIN;
+	snprintf(t, sizeof(t), "%sT00:00:00Z", s);
+	if (tm_parse(t, strlen(t), &ns, &why) < 0)
+		return INT64_MIN;
+	return ns / TM_NS_PER_SEC / 86400;
 }

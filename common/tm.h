@@ -53,7 +53,12 @@ int64_t	 tm_days_from_civil(int64_t y, unsigned m, unsigned d);
 void	 tm_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
 int	 tm_is_leap(int64_t y);
 int	 tm_days_in_month(int64_t y, unsigned m);	/* 0 if m invalid */
-int	 tm_weekday(int64_t days);	/* 0 = Monday ... 6 = Sunday (ISO) */
+int	 tm_weekday(int64_t days);
+int64_t	 tm_floordiv(int64_t a, int64_t b);	/* rounded toward -infinity */
+/* A day number as "YYYY-MM-DD" (n >= 11 for years 0..9999). */
+void	 tm_day_str(int64_t day, char *buf, size_t n);
+/* "YYYY-MM-DD" to its day number; INT64_MIN when s is not such a date. */
+int64_t	 tm_day_parse(const char *s);	/* 0 = Monday ... 6 = Sunday (ISO) */
 
 /*
  * "35d", "5m", "24h", "90s", "2w", "1h30m", "250ms", "0": one or more

@@ -724,3 +724,40 @@ tz_load(const char *name, const char **why)
 	z->name = xstrdup(name);
 	return z;
 }
+
+void
+tz_set_init(struct tz_set *s)
+{
+	hmap_init(&s->zones);
+}
+
+const struct tz *
+tz_set_get(struct tz_set *s, const char *name, const char **why)
+{
+	void **ref = hmap_ref(&s->zones, name, strlen(name));
+
+	if (*ref == NULL)
+		*ref = tz_load(name, why);
+	return *ref;
+}
+
+void
+tz_set_free(struct tz_set *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->zones.cap; i++)
+		if (s->zones.t[i].key != NULL && s->zones.t[i].val != NULL)
+			tz_free(s->zones.t[i].val);
+	hmap_free(&s->zones);
+}
+
+int64_t
+tz_day(const struct tz *zone, int64_t t)
+{
+	int64_t s = t / TM_NS_PER_SEC - (t % TM_NS_PER_SEC < 0);
+
+	if (zone != NULL)
+		s += tz_offset(zone, s);
+	return s / 86400 - (s % 86400 < 0);
+}

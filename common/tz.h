@@ -23,6 +23,8 @@
 
 #include <stdint.h>
 
+#include "hmap.h"
+
 #define TZ_MAXOFF	(26 * 3600)	/* largest |UTC offset| accepted */
 #define TZ_NAMEMAX	255
 
@@ -38,8 +40,24 @@ struct tz	*tz_load(const char *name, const char **why);
 void		 tz_free(struct tz *);
 const char	*tz_name(const struct tz *);
 
+/*
+ * A set of zones by name, each file read once: what a stage keeps for
+ * its customers', entities' and documents' zones.  Zero-initialized or
+ * tz_set_init'ed; tz_set_get is tz_load through the set (NULL with *why
+ * on failure, nothing kept); tz_set_free frees every zone it holds.
+ */
+struct tz_set {
+	struct hmap	 zones;		/* name -> struct tz * */
+};
+void		 tz_set_init(struct tz_set *);
+const struct tz	*tz_set_get(struct tz_set *, const char *name,
+		    const char **why);
+void		 tz_set_free(struct tz_set *);
+
 /* UTC offset in seconds (east positive) in effect at that instant. */
 int		 tz_offset(const struct tz *, int64_t utc_sec);
+/* The local calendar day (days since 1970-01-01) of instant t (ns). */
+int64_t		 tz_day(const struct tz *, int64_t t);
 
 /*
  * The instant at which the local wall clock reads local_sec (seconds

@@ -97,6 +97,12 @@ xstrdup(const char *s)
 }
 
 char *
+xstrdup0(const char *s)
+{
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+char *
 xstrndup(const char *s, size_t n)
 {
 	char *p;

@@ -40,6 +40,15 @@ void	*xrealloc(void *, size_t);
 void	*xreallocarray(void *, size_t, size_t);
 char	*xstrdup(const char *);
 char	*xstrndup(const char *, size_t);
+char	*xstrdup0(const char *);	/* NULL stays NULL */
+
+/* *why = msg (a static reason), and -1: for functions that say why not. */
+static inline int
+fail_why(const char **why, const char *msg)
+{
+	*why = msg;
+	return -1;
+}
 
 /* A growable byte buffer. */
 struct buf {
