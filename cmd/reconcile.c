@@ -12,7 +12,6 @@
  * agree, 1 when not, as diff(1).  See reconcile(1).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,11 +30,13 @@
 #include "keys.h"
 #include "ledger.h"
 #include "meters.h"
+#include "opt.h"
 #include "pack.h"
 #include "out.h"
 #include "recfmt.h"
 #include "reject.h"
 #include "stagein.h"
+#include "stats.h"
 #include "tm.h"
 #include "util.h"
 
@@ -1632,7 +1633,6 @@ static void
 summary(struct recon *r, struct buf *b, int json)
 {
 	char v[DEC_FMTMAX];
-	struct jw w;
 	uint64_t docs = r->nd;
 	double acc = docs ? 100.0 * (double)r->docs_ok / (double)docs : 100;
 
@@ -1651,36 +1651,23 @@ summary(struct recon *r, struct buf *b, int json)
 			    r->docs_done, docs);
 		return;
 	}
-	rej_stats_begin(&w, b, "reconcile");
-	JW_KEY(&w, "exceptions");
-	jw_int(&w, (int64_t)r->nexc);
-	JW_KEY(&w, "aggregates");
-	jw_int(&w, (int64_t)r->na);
-	JW_KEY(&w, "rated_lines");
-	jw_int(&w, (int64_t)r->nr);
-	JW_KEY(&w, "documents");
-	jw_int(&w, (int64_t)r->nd);
-	JW_KEY(&w, "journal_entries");
-	jw_int(&w, (int64_t)r->ne);
-	JW_KEY(&w, "documents_agreeing");
-	jw_int(&w, (int64_t)r->docs_ok);
-	JW_KEY(&w, "documents_completed");
-	jw_int(&w, (int64_t)r->docs_done);
-	JW_KEY(&w, "variance_total");
-	jw_str(&w, v);
-	JW_KEY(&w, "posting_latency_seconds");
-	if (r->latency_n > 0)
-		jw_int(&w, r->latency_sum / (int64_t)r->latency_n);
-	else
-		jw_null(&w);
-	JW_KEY(&w, "read");
-	jw_int(&w, (int64_t)r->read);
-	JW_KEY(&w, "rejected");
-	jw_int(&w, (int64_t)r->rejected);
-	JW_KEY(&w, "as_of");
-	jw_time(&w, r->as_of);
-	jw_close(&w, '}');
-	buf_addc(b, '\n');
+	const struct stat st[] = {
+		STAT_N("exceptions", r->nexc),
+		STAT_N("aggregates", r->na),
+		STAT_N("rated_lines", r->nr),
+		STAT_N("documents", r->nd),
+		STAT_N("journal_entries", r->ne),
+		STAT_N("documents_agreeing", r->docs_ok),
+		STAT_N("documents_completed", r->docs_done),
+		STAT_S("variance_total", v),
+		STAT_I_IF(r->latency_n > 0, "posting_latency_seconds",
+		    r->latency_sum / (int64_t)r->latency_n),
+		STAT_N("read", r->read),
+		STAT_N("rejected", r->rejected),
+		STAT_T("as_of", r->as_of),
+	};
+
+	stats_json(b, "reconcile", st, sizeof(st) / sizeof(st[0]));
 }
 
 static int
@@ -1758,122 +1745,66 @@ count_agreeing(struct recon *r)
 			r->docs_ok++;
 }
 
+static void
+opt_format(void *dst, const char *arg)
+{
+	struct recon *r = dst;
+
+	if (strcmp(arg, "text") == 0)
+		r->text = 1;
+	else if (strcmp(arg, "html") == 0)
+		r->html = 1;
+	else if (strcmp(arg, "ndjson") != 0) {
+		warnmsg("--format '%s': expected ndjson, text or html", arg);
+		usage(EX_USAGE);
+	}
+}
+
+static void
+opt_tolerance(void *dst, const char *arg)
+{
+	dec *tol = dst;
+
+	if (dec_parse(arg, strlen(arg), tol) != DEC_OK || dec_sign(*tol) < 0) {
+		warnmsg("--tolerance '%s': expected an amount of 0 or more, "
+		    "like 0.01", arg);
+		usage(EX_USAGE);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
-	enum {
-		O_AGG = 256, O_RATED, O_INV, O_JOURNAL, O_ACCOUNTS, O_ASOF,
-		O_PENDING, O_TOL, O_FORMAT, O_EXPLAIN, O_METERS, O_CUSTOMERS,
-		O_CONFIRMATIONS,
-		O_VERSION
-	};
-	static const struct option longopts[] = {
-		{ "accounts",		required_argument, NULL, O_ACCOUNTS },
-		{ "aggregates",		required_argument, NULL, O_AGG },
-		{ "as-of",		required_argument, NULL, O_ASOF },
-		{ "confirmations",	required_argument, NULL, O_CONFIRMATIONS },
-		{ "customers",		required_argument, NULL, O_CUSTOMERS },
-		{ "explain",		required_argument, NULL, O_EXPLAIN },
-		{ "format",		required_argument, NULL, O_FORMAT },
-		{ "help",		no_argument,       NULL, 'h' },
-		{ "invoices",		required_argument, NULL, O_INV },
-		{ "journal",		required_argument, NULL, O_JOURNAL },
-		{ "ledger",		required_argument, NULL, 'l' },
-		{ "max-pending-age",	required_argument, NULL, O_PENDING },
-		{ "meters",		required_argument, NULL, O_METERS },
-		{ "rated",		required_argument, NULL, O_RATED },
-		{ "rejects",		required_argument, NULL, 'r' },
-		{ "stats",		required_argument, NULL, 's' },
-		{ "tolerance",		required_argument, NULL, O_TOL },
-		{ "version",		no_argument,       NULL, O_VERSION },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct recon r;
+	const struct opt opts[] = {
+		OPT_S("accounts", 0, &r.accounts_path),
+		OPT_S("aggregates", 0, &r.aggregates_path),
+		OPT_ASOF(&r.as_of),
+		OPT_S("confirmations", 0, &r.confirmations_path),
+		OPT_S("customers", 0, &r.customers_path),
+		OPT_S("explain", 0, &r.explain),
+		OPT_C("format", 0, opt_format, &r),
+		OPT_S("invoices", 0, &r.invoices_path),
+		OPT_S("journal", 0, &r.journal_path),
+		OPT_LEDGER(&r.ledger_path),
+		OPT_D("max-pending-age", &r.max_pending),
+		OPT_S("meters", 0, &r.meters_path),
+		OPT_S("rated", 0, &r.rated_path),
+		OPT_REJECTS(&r.rejects_path),
+		OPT_STATS(&r.stats_path),
+		OPT_C("tolerance", 0, opt_tolerance, &r.tolerance),
+		OPT_END
+	};
 	struct buf b = { 0 };
 	char *rejects_default = NULL;
-	int ch;
 
 	u_setprogname(argv[0]);
-	cli_init(usage);
 	memset(&r, 0, sizeof(r));
 	r.self = argv[0];
 	r.as_of = INT64_MIN;
 	r.max_pending = 72LL * 3600 * TM_NS_PER_SEC;
 	r.max_depth = JREC_MAXDEPTH_DEFAULT;
-	while ((ch = getopt_long(argc, argv, "hl:r:s:", longopts, NULL)) !=
-	    -1) {
-		switch (ch) {
-		case 'h':
-			usage(0);
-			break;
-		case 'l':
-			r.ledger_path = optarg;
-			break;
-		case 'r':
-			r.rejects_path = optarg;
-			break;
-		case 's':
-			r.stats_path = optarg;
-			break;
-		case O_ACCOUNTS:
-			r.accounts_path = optarg;
-			break;
-		case O_AGG:
-			r.aggregates_path = optarg;
-			break;
-		case O_ASOF:
-			r.as_of = cli_time("--as-of", optarg);
-			break;
-		case O_EXPLAIN:
-			r.explain = optarg;
-			break;
-		case O_METERS:
-			r.meters_path = optarg;
-			break;
-		case O_CONFIRMATIONS:
-			r.confirmations_path = optarg;
-			break;
-		case O_CUSTOMERS:
-			r.customers_path = optarg;
-			break;
-		case O_FORMAT:
-			if (strcmp(optarg, "text") == 0)
-				r.text = 1;
-			else if (strcmp(optarg, "html") == 0)
-				r.html = 1;
-			else if (strcmp(optarg, "ndjson") != 0) {
-				warnmsg("--format '%s': expected ndjson, text "
-				    "or html", optarg);
-				usage(EX_USAGE);
-			}
-			break;
-		case O_INV:
-			r.invoices_path = optarg;
-			break;
-		case O_JOURNAL:
-			r.journal_path = optarg;
-			break;
-		case O_PENDING:
-			r.max_pending = cli_dur("--max-pending-age", optarg);
-			break;
-		case O_RATED:
-			r.rated_path = optarg;
-			break;
-		case O_TOL:
-			if (dec_parse(optarg, strlen(optarg), &r.tolerance) !=
-			    DEC_OK || dec_sign(r.tolerance) < 0) {
-				warnmsg("--tolerance '%s': expected an amount "
-				    "of 0 or more, like 0.01", optarg);
-				usage(EX_USAGE);
-			}
-			break;
-		case O_VERSION:
-			printf("%s %s\n", progname, VERSION);
-			return 0;
-		default:
-			usage(EX_USAGE);
-		}
-	}
+	optind = opt_parse(argc, argv, opts, usage);
 	if (optind < argc) {
 		warnmsg("the inputs are named by their options");
 		usage(EX_USAGE);
