@@ -25,6 +25,7 @@
 #include "jval.h"
 #include "rowin.h"
 #include "currency.h"
+#include "exc.h"
 #include "jrec.h"
 #include "jw.h"
 #include "keys.h"
@@ -161,14 +162,6 @@ agg_key(struct recon *r, const char *k)
 
 /* ---- exceptions ---- */
 
-struct exc {
-	const char	*code, *customer, *ps, *pe, *document, *currency;
-	const char	*keys[4];
-	int		 has_amounts;
-	int		 amount_only;	/* only the amount differs: tolerance */
-	dec		 expected, actual;
-};
-
 static void
 exception(struct recon *r, const struct exc *x, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -177,10 +170,8 @@ static void
 exception(struct recon *r, const struct exc *x, const char *fmt, ...)
 {
 	char msg[1024];
-	struct jw w;
 	va_list ap;
 	dec diff = DEC_ZERO, a;
-	size_t i;
 
 	if (x->has_amounts) {
 		if (dec_sub(x->actual, x->expected, &diff) != DEC_OK)
@@ -202,69 +193,10 @@ exception(struct recon *r, const struct exc *x, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	r->nexc++;
-	if (r->text) {
-		buf_printf(&r->out, "%-28s %s\n", x->code, msg);
-		return;
-	}
-	jw_init(&w, &r->out);
-	jw_open(&w, '{');
-	JW_KEY(&w, "kind");
-	jw_str(&w, "exception");
-	JW_KEY(&w, "schema");
-	jw_str(&w, "1.0");
-	JW_KEY(&w, "class");
-	jw_str(&w, RC_RECON);
-	JW_KEY(&w, "code");
-	jw_str(&w, x->code);
-	JW_KEY(&w, "customer");
-	if (x->customer)
-		jw_str(&w, x->customer);
+	if (r->text)
+		exc_text(&r->out, x, msg);
 	else
-		jw_null(&w);
-	JW_KEY(&w, "period_start");
-	if (x->ps)
-		jw_str(&w, x->ps);
-	else
-		jw_null(&w);
-	JW_KEY(&w, "period_end");
-	if (x->pe)
-		jw_str(&w, x->pe);
-	else
-		jw_null(&w);
-	JW_KEY(&w, "document");
-	if (x->document)
-		jw_str(&w, x->document);
-	else
-		jw_null(&w);
-	JW_KEY(&w, "keys");
-	jw_open(&w, '[');
-	for (i = 0; i < 4 && x->keys[i] != NULL; i++)
-		jw_str(&w, x->keys[i]);
-	jw_close(&w, ']');
-	JW_KEY(&w, "expected");
-	if (x->has_amounts)
-		jw_dec(&w, x->expected);
-	else
-		jw_null(&w);
-	JW_KEY(&w, "actual");
-	if (x->has_amounts)
-		jw_dec(&w, x->actual);
-	else
-		jw_null(&w);
-	JW_KEY(&w, "difference");
-	if (x->has_amounts)
-		jw_dec(&w, diff);
-	else
-		jw_null(&w);
-	JW_KEY(&w, "currency");
-	if (x->currency)
-		jw_str(&w, x->currency);
-	else
-		jw_null(&w);
-	JW_KEY(&w, "message");
-	jw_str(&w, msg);
-	jw_close(&w, '}');
-	buf_addc(&r->out, '\n');
+		exc_json(&r->out, x, diff, msg);
 }
 
 /* ---- what each stage amounts to, per currency ---- */
