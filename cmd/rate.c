@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "aggrec.h"
 #include "catalog.h"
 #include "cli.h"
 #include "customers.h"
@@ -38,17 +39,14 @@
 #include "tm.h"
 #include "util.h"
 
-/* One aggregate read. */
+/*
+ * One aggregate read: customer, meter and group text interned, the group
+ * shared by the aggregates of a group; and where it was read, for a
+ * reject after reading.  A bill holds &rec, which is first so that
+ * fail_bill() finds the rest.
+ */
 struct agg {
-	const char	*customer, *meter;	/* interned */
-	json_t		*group;		/* shared by the aggregates of a group */
-	const char	*gtext;		/* the group, canonical JSON, interned */
-	enum tm_unit	 unit;
-	int64_t		 ps, pe;
-	dec		 qty;
-	int64_t		 events;
-	unsigned char	 key[KEY_LEN], lineage[KEY_LEN];
-	/* for a reject after reading */
+	struct aggrec	 rec;
 	char		*file;
 	uint64_t	 rawoff;	/* the raw line, in the spill file */
 	size_t		 rawlen;
@@ -59,7 +57,7 @@ struct agg {
 struct bill {
 	const char	*customer;
 	int64_t		 ps, pe;
-	struct agg	**a;
+	struct aggrec	**a;
 	size_t		 n, cap;
 	/* a bill whose rating failed rejects its aggregates */
 	const char	*fail_code, *fail_cls;
@@ -83,7 +81,7 @@ struct line {
 	struct buf	 brk;		/* breakdown members, without braces */
 	/* usage lines */
 	const char	*gtext;
-	struct agg	**a;
+	struct aggrec	**a;
 	size_t		 na;
 	int		 has_free;
 	dec		 billable;
@@ -143,49 +141,6 @@ usage(int code)
 
 /* ---- reading aggregates ---- */
 
-static const char *
-str_field(struct stagein *s, json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-
-	if (json_is_string(v) && json_string_length(v) > 0 &&
-	    strlen(json_string_value(v)) == json_string_length(v))
-		return json_string_value(v);
-	si_reject(s, RC_DATA, v == NULL ? "missing_field" : "invalid_field", k,
-	    "%s %s", k, v == NULL ? "is missing" : "must be a non-empty "
-	    "string");
-	return NULL;
-}
-
-static int
-time_field(struct stagein *s, json_t *o, const char *k, int64_t *t)
-{
-	const char *v = str_field(s, o, k), *why;
-
-	if (v == NULL)
-		return -1;
-	if (tm_parse(v, strlen(v), t, &why) < 0) {
-		si_reject(s, RC_DATA, "invalid_time", k, "%s '%s': %s", k, v, why);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-hex_field(struct stagein *s, json_t *o, const char *k, unsigned char *out)
-{
-	const char *v = str_field(s, o, k);
-
-	if (v == NULL)
-		return -1;
-	if (strlen(v) != 2 * KEY_LEN || key_unhex(v, out, KEY_LEN) < 0) {
-		si_reject(s, RC_DATA, "invalid_field", k, "%s must be %d hex "
-		    "digits", k, 2 * KEY_LEN);
-		return -1;
-	}
-	return 0;
-}
-
 /* The contracts of c in force during [ps, pe), first to last. */
 static size_t
 in_force(const struct clist *cl, int64_t ps, int64_t pe,
@@ -200,17 +155,6 @@ in_force(const struct clist *cl, int64_t ps, int64_t pe,
 }
 
 #define MAXOVERLAP	16
-
-static int
-same_agg(const struct agg *a, const struct agg *b)
-{
-	return strcmp(a->customer, b->customer) == 0 &&
-	    strcmp(a->meter, b->meter) == 0 &&
-	    strcmp(a->gtext, b->gtext) == 0 && a->unit == b->unit &&
-	    a->ps == b->ps && a->pe == b->pe && dec_cmp(a->qty, b->qty) == 0 &&
-	    a->events == b->events &&
-	    memcmp(a->lineage, b->lineage, KEY_LEN) == 0;
-}
 
 static void
 agg_free(struct agg *a)
@@ -249,7 +193,7 @@ bill_get(struct rate *r, const char *customer, int64_t ps, int64_t pe,
  * problem is a reject of its own record.
  */
 static int
-priceable(struct stagein *s, const struct agg *a, const struct contract *u)
+priceable(struct stagein *s, const struct aggrec *a, const struct contract *u)
 {
 	const struct charge *ch;
 	size_t i, nmeter = 0, nmatch = 0;
@@ -302,7 +246,7 @@ priceable(struct stagein *s, const struct agg *a, const struct contract *u)
  * another master would bill a period twice, or a part of it.
  */
 static int
-billing_period(struct rate *r, struct stagein *s, const struct agg *a,
+billing_period(struct rate *r, struct stagein *s, const struct aggrec *a,
     const struct plan *p)
 {
 	const struct customer *cu = cust_by_id(&r->cust, a->customer);
@@ -338,87 +282,32 @@ read_one(struct stagein *s, void *arg)
 {
 	const struct contract *o[MAXOVERLAP], *u;
 	struct rate *r = arg;
-	struct jrec *jr = &s->jr;
-	const char *cust, *meter, *q, *p;
 	struct buf gb = { 0 };
-	struct agg a, *old;
+	struct agg g, *old;
+	struct aggrec *a = &g.rec;
 	struct bill *b;
 	struct jw w;
-	json_t *root, *v;
 	char ts[TM_FMTMAX];
 	void **ref;
-	int64_t ev;
 	size_t n;
-	int unit;
 
-	root = jr->root;
-	v = json_object_get(root, "kind");
-	if (!json_is_string(v) || strcmp(json_string_value(v), "aggregate")) {
-		si_reject(s, RC_DATA, "not_aggregate", "kind", "expected an "
-		    "aggregate (kind \"aggregate\", meter-aggregate's output), "
-		    "got %s", json_is_string(v) ? json_string_value(v) :
-		    "no kind");
+	if (aggrec_read(s, a) < 0)
 		return;
-	}
-	if (jrec_check_schema(jr, 1) < 0) {
-		si_reject(s, RC_DATA, jr->code, "schema", "%s", jr->msg);
-		return;
-	}
-	memset(&a, 0, sizeof(a));
-	if ((cust = str_field(s, root, "customer")) == NULL ||
-	    (meter = str_field(s, root, "meter")) == NULL ||
-	    hex_field(s, root, "key", a.key) < 0 ||
-	    hex_field(s, root, "lineage", a.lineage) < 0 ||
-	    (p = str_field(s, root, "period")) == NULL ||
-	    time_field(s, root, "period_start", &a.ps) < 0 ||
-	    time_field(s, root, "period_end", &a.pe) < 0 ||
-	    (q = str_field(s, root, "quantity")) == NULL)
-		return;
-	if ((unit = tm_parse_unit(p)) < 0) {
-		si_reject(s, RC_DATA, "invalid_field", "period", "period '%s': "
-		    "expected hour, day, week or month", p);
-		return;
-	}
-	a.unit = (enum tm_unit)unit;
-	if (a.pe <= a.ps) {
-		si_reject(s, RC_DATA, "invalid_period", "period_end",
-		    "period_end is not after period_start");
-		return;
-	}
-	if (dec_parse(q, strlen(q), &a.qty) != DEC_OK) {
-		si_reject(s, RC_DATA, "invalid_quantity", "quantity", "quantity "
-		    "'%s' is not an exact decimal number", q);
-		return;
-	}
-	v = json_object_get(root, "events");
-	if (v == NULL || jrec_int(jr, v, 0, INT64_MAX, &ev) < 0) {
-		si_reject(s, RC_DATA, v ? "invalid_field" : "missing_field",
-		    "events", "events %s", v ? "must be a whole number of 0 "
-		    "or more" : "is missing");
-		return;
-	}
-	a.events = ev;
-	v = json_object_get(root, "group");
-	if (!json_is_object(v)) {
-		si_reject(s, RC_DATA, v ? "invalid_field" : "missing_field",
-		    "group", "group must be an object ({} when not grouped)");
-		return;
-	}
 	jw_init(&w, &gb);
-	jw_json(&w, v, jr);
-	a.gtext = hmap_intern(&r->strs, buf_cstr(&gb));
+	jw_json(&w, a->group, &s->jr);
+	a->gtext = hmap_intern(&r->strs, buf_cstr(&gb));
 	buf_free(&gb);
-	a.customer = hmap_intern(&r->strs, cust);
-	a.meter = hmap_intern(&r->strs, meter);
-	ref = hmap_ref(&r->groups, a.gtext, strlen(a.gtext));
+	a->customer = hmap_intern(&r->strs, a->customer);
+	a->meter = hmap_intern(&r->strs, a->meter);
+	ref = hmap_ref(&r->groups, a->gtext, strlen(a->gtext));
 	if (*ref == NULL)
-		*ref = json_incref(v);
-	a.group = *ref;
+		*ref = json_incref(a->group);
+	a->group = *ref;
 
 	/* the same aggregate twice: a duplicate, or a conflict */
-	ref = hmap_ref(&r->keys, (const char *)a.key, KEY_LEN);
+	ref = hmap_ref(&r->keys, (const char *)a->key, KEY_LEN);
 	if ((old = *ref) != NULL) {
-		if (same_agg(old, &a)) {
+		if (aggrec_same(&old->rec, a)) {
 			r->dups++;
 		} else
 			si_reject(s, RC_CONFLICT, "idempotency_conflict", "key",
@@ -426,58 +315,58 @@ read_one(struct stagein *s, void *arg)
 			    " with other content", old->file, old->line);
 		return;
 	}
-	if (r->windowed && (a.pe <= r->from || a.pe > r->to)) {
+	if (r->windowed && (a->pe <= r->from || a->pe > r->to)) {
 		r->outside++;
 		return;
 	}
-	if (!r->preview && a.pe > r->as_of) {
-		tm_fmt(a.pe, ts, sizeof(ts));
+	if (!r->preview && a->pe > r->as_of) {
+		tm_fmt(a->pe, ts, sizeof(ts));
 		si_reject(s, RC_POLICY, "period_open", "period_end", "the period "
 		    "ends %s, after --as-of: it is still open; rate it with "
 		    "--preview", ts);
 		return;
 	}
-	n = in_force(catalog_contracts(&r->cat, a.customer), a.ps, a.pe, o,
+	n = in_force(catalog_contracts(&r->cat, a->customer), a->ps, a->pe, o,
 	    MAXOVERLAP);
 	if (n == 0) {
-		tm_fmt(a.ps, ts, sizeof(ts));
+		tm_fmt(a->ps, ts, sizeof(ts));
 		si_reject(s, RC_POLICY, "no_contract", "customer", "customer '%s' "
 		    "has no contract in force in the period starting %s",
-		    a.customer, ts);
+		    a->customer, ts);
 		return;
 	}
 	u = o[n - 1];
-	if (a.unit != u->plan->interval) {
+	if (a->unit != u->plan->interval) {
 		si_reject(s, RC_POLICY, "period_mismatch", "period", "the "
 		    "aggregate's period is a %s; plan '%s' v%" PRId64 " bills "
-		    "by %s", tm_unit_name(a.unit), u->plan->id,
+		    "by %s", tm_unit_name(a->unit), u->plan->id,
 		    u->plan->version, tm_unit_name(u->plan->interval));
 		return;
 	}
-	if (r->customers_path != NULL && !billing_period(r, s, &a, u->plan))
+	if (r->customers_path != NULL && !billing_period(r, s, a, u->plan))
 		return;
-	if (priceable(s, &a, u) < 0)
+	if (priceable(s, a, u) < 0)
 		return;
-	b = bill_get(r, a.customer, a.ps, a.pe, 1);
-	if (b->pe != a.pe) {
+	b = bill_get(r, a->customer, a->ps, a->pe, 1);
+	if (b->pe != a->pe) {
 		tm_fmt(b->pe, ts, sizeof(ts));
 		si_reject(s, RC_DATA, "period_mismatch", "period_end", "another "
 		    "aggregate of customer '%s' has the period with this start "
-		    "ending %s", a.customer, ts);
+		    "ending %s", a->customer, ts);
 		return;
 	}
-	a.file = (char *)s->s.file;
-	a.line = s->s.line;
-	a.rawoff = spill_put(&r->spill, s->s.raw, s->s.rawlen);
-	a.rawlen = s->s.rawlen;
+	g.file = (char *)s->s.file;
+	g.line = s->s.line;
+	g.rawoff = spill_put(&r->spill, s->s.raw, s->s.rawlen);
+	g.rawlen = s->s.rawlen;
 	old = xmalloc(sizeof(*old));
-	*old = a;
+	*old = g;
 	*ref = old;
 	if (b->n == b->cap) {
 		b->cap = b->cap ? 2 * b->cap : 8;
 		b->a = xreallocarray(b->a, b->cap, sizeof(*b->a));
 	}
-	b->a[b->n++] = old;
+	b->a[b->n++] = &old->rec;
 	r->rated++;
 }
 
@@ -755,7 +644,7 @@ price_pct(struct rater *rt, struct line *l, const struct charge *ch,
 
 	*x = DEC_ZERO;
 	for (i = 0; i < l->na; i++) {
-		const struct agg *a = l->a[i];
+		const struct aggrec *a = l->a[i];
 
 		if (a->events == 1) {
 			CHK(rt, price_percentage(a->qty, ch->rate, ch->fixed,
@@ -790,7 +679,7 @@ price_pct(struct rater *rt, struct line *l, const struct charge *ch,
 
 /* A usage line over aggregates a[0..n) (one, or a combined group). */
 static void
-usage_line(struct rater *rt, const struct charge *ch, struct agg **a,
+usage_line(struct rater *rt, const struct charge *ch, struct aggrec **a,
     size_t n, const char *gtext)
 {
 	struct line l;
@@ -852,8 +741,8 @@ usage_line(struct rater *rt, const struct charge *ch, struct agg **a,
 static int
 agg_gcmp(const void *x, const void *y)
 {
-	const struct agg *a = *(struct agg *const *)x;
-	const struct agg *b = *(struct agg *const *)y;
+	const struct aggrec *a = *(struct aggrec *const *)x;
+	const struct aggrec *b = *(struct aggrec *const *)y;
 
 	return strcmp(a->gtext, b->gtext);
 }
@@ -863,7 +752,7 @@ static void
 charge_lines(struct rater *rt, const struct charge *ch, dec *sum)
 {
 	struct bill *b = rt->b;
-	struct agg **v;
+	struct aggrec **v;
 	dec before = rt->total;
 	size_t i, n = 0;
 
@@ -1372,6 +1261,7 @@ enumerate(struct rate *r)
 static void
 fail_bill(struct rate *r, struct bill *b)
 {
+	const struct agg *g;
 	struct buf raw = { 0 };
 	struct rej_src s;
 	char ts[TM_FMTMAX];
@@ -1382,10 +1272,11 @@ fail_bill(struct rate *r, struct bill *b)
 	    b->customer, ts, b->fail_code, b->fail_msg);
 	r->nfailed++;
 	for (i = 0; i < b->n; i++) {
+		g = (const struct agg *)b->a[i];	/* its rec */
 		memset(&s, 0, sizeof(s));
-		s.file = b->a[i]->file;
-		s.line = b->a[i]->line;
-		spill_get(&r->spill, b->a[i]->rawoff, b->a[i]->rawlen, &raw);
+		s.file = g->file;
+		s.line = g->line;
+		spill_get(&r->spill, g->rawoff, g->rawlen, &raw);
 		s.raw = raw.p;
 		s.rawlen = raw.len;
 		rej_add(&r->rej, &s, b->fail_cls, b->fail_code, "", "%s",
