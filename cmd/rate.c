@@ -33,6 +33,7 @@
 #include "lines.h"
 #include "out.h"
 #include "price.h"
+#include "rated.h"
 #include "reject.h"
 #include "spill.h"
 #include "stagein.h"
@@ -68,23 +69,6 @@ struct bill {
 	struct buf	 out;		/* its lines, written after commit */
 	uint64_t	 nlines;
 	struct buf	 alerts;
-};
-
-struct line {
-	const struct contract *c;
-	const struct charge *ch;	/* NULL: plan-wide */
-	const struct discount *disc;
-	const char	*type;		/* usage flat true_up discount credit */
-	const char	*model;
-	int64_t		 ss, se;	/* service period */
-	dec		 qty, amount_x, amount;
-	struct buf	 brk;		/* breakdown members, without braces */
-	/* usage lines */
-	const char	*gtext;
-	struct aggrec	**a;
-	size_t		 na;
-	int		 has_free;
-	dec		 billable;
 };
 
 struct rate {
@@ -390,16 +374,6 @@ share_of(const struct contract *c, int64_t ps, int64_t pe)
 	return s;
 }
 
-/* ns as seconds, exactly */
-static dec
-secs(int64_t ns)
-{
-	dec d = dec_from_i64(ns);
-
-	d.s = 9;
-	return dec_normalize(d);
-}
-
 struct rater {
 	struct rate	*r;
 	struct bill	*b;
@@ -417,7 +391,7 @@ struct rater {
  * value to at most 12 decimals (shown, never used to round).
  */
 static void
-settle(struct rater *rt, struct line *l, dec x, int64_t num, int64_t den)
+settle(struct rater *rt, struct rated_out *l, dec x, int64_t num, int64_t den)
 {
 	const struct plan *p = l->c->plan;
 	dec t;
@@ -435,211 +409,42 @@ settle(struct rater *rt, struct line *l, dec x, int64_t num, int64_t den)
 }
 
 static void
-brk_dec(struct jw *w, const char *k, dec d)
+line_write(struct rater *rt, struct rated_out *l)
 {
-	jw_key(w, k);
-	jw_dec(w, d);
-}
-
-/* The first members of a rated line and of an alert. */
-static void
-rec_head(struct jw *w, struct buf *o, const char *kind,
-    const unsigned char *key, const char *customer, const struct contract *c)
-{
-	jw_init(w, o);
-	jw_open(w, '{');
-	JW_KEY(w, "kind");
-	jw_str(w, kind);
-	JW_KEY(w, "schema");
-	jw_str(w, "1.0");
-	JW_KEY(w, "key");
-	jw_hex(w, key, KEY_LEN);
-	JW_KEY(w, "customer");
-	jw_str(w, customer);
-	JW_KEY(w, "contract");
-	if (c->id != NULL)
-		jw_str(w, c->id);
-	else
-		jw_null(w);
-	JW_KEY(w, "plan");
-	jw_str(w, c->plan->id);
-	JW_KEY(w, "plan_version");
-	jw_int(w, c->plan->version);
-}
-
-static void
-line_write(struct rater *rt, struct line *l)
-{
-	const struct contract *c = l->c;
 	struct bill *b = rt->b;
-	struct buf *o = &b->out;
-	unsigned char key[KEY_LEN], lin[KEY_LEN];
-	struct keyh h;
-	struct jw w;
-	lin_t sum = 0;
-	size_t i;
 
 	if (rt->e != 0)
 		return;
 	CHK(rt, dec_add(rt->total, l->amount, &rt->total));
-	key_start(&h, "rated");
-	key_str(&h, b->customer);
-	key_str(&h, c->plan->id);
-	key_i64(&h, c->plan->version);
-	key_str(&h, l->type);
-	key_str(&h, l->ch ? l->ch->id : "");
-	key_str(&h, l->disc ? l->disc->id : "");
-	key_str(&h, l->gtext ? l->gtext : "");
-	key_i64(&h, b->ps);
-	key_i64(&h, b->pe);
-	key_i64(&h, l->ss);
-	key_end(&h, key);
-
-	rec_head(&w, o, "rated", key, b->customer, c);
-	JW_KEY(&w, "charge");
-	if (l->ch != NULL)
-		jw_str(&w, l->ch->id);
-	else
-		jw_null(&w);
-	JW_KEY(&w, "line_type");
-	jw_str(&w, l->type);
-	JW_KEY(&w, "model");
-	jw_str(&w, l->model);
-	if (l->disc != NULL) {
-		JW_KEY(&w, "discount");
-		jw_str(&w, l->disc->id);
-	}
-	if (l->ch != NULL && l->ch->name != NULL) {
-		JW_KEY(&w, "name");
-		jw_str(&w, l->ch->name);
-	}
-	if (l->ch != NULL && l->ch->tax_code != NULL) {
-		JW_KEY(&w, "tax_code");
-		jw_str(&w, l->ch->tax_code);
-	}
-	JW_KEY(&w, "meter");
-	if (l->gtext != NULL)
-		jw_str(&w, l->ch->meter);
-	else
-		jw_null(&w);
-	JW_KEY(&w, "group");
-	if (l->gtext != NULL)
-		jw_raw(&w, l->gtext, strlen(l->gtext));
-	else
-		jw_raw(&w, "{}", 2);
-	JW_KEY(&w, "period");
-	jw_str(&w, tm_unit_name(c->plan->interval));
-	JW_KEY(&w, "period_start");
-	jw_time(&w, b->ps);
-	JW_KEY(&w, "period_end");
-	jw_time(&w, b->pe);
-	JW_KEY(&w, "service_start");
-	jw_time(&w, l->ss);
-	JW_KEY(&w, "service_end");
-	jw_time(&w, l->se);
-	JW_KEY(&w, "quantity");
-	jw_dec(&w, l->qty);
-	if (l->has_free) {
-		JW_KEY(&w, "free_units");
-		jw_dec(&w, l->ch->free_units);
-		JW_KEY(&w, "billable_quantity");
-		jw_dec(&w, l->billable);
-	}
-	JW_KEY(&w, "breakdown");
-	jw_open(&w, '{');
-	if (l->brk.len > 0) {
-		jw_raw(&w, l->brk.p, l->brk.len);
-		w.comma[w.depth] = 1;
-	}
-	jw_close(&w, '}');
-	JW_KEY(&w, "amount_unrounded");
-	jw_dec(&w, l->amount_x);
-	JW_KEY(&w, "amount");
-	jw_dec(&w, l->amount);
-	JW_KEY(&w, "currency");
-	jw_str(&w, c->plan->currency);
-	JW_KEY(&w, "rounding");
-	jw_str(&w, dec_round_name(c->plan->rounding));
-	JW_KEY(&w, "preview");
-	jw_bool(&w, rt->r->preview);
-	JW_KEY(&w, "aggregates");
-	jw_open(&w, '[');
-	for (i = 0; i < l->na; i++) {
-		jw_hex(&w, l->a[i]->key, KEY_LEN);
-		sum += lin_of(l->a[i]->lineage);
-	}
-	jw_close(&w, ']');
-	JW_KEY(&w, "lineage");
-	if (l->gtext != NULL) {
-		lin_bytes(sum, lin);
-		jw_hex(&w, lin, KEY_LEN);
-	} else
-		jw_null(&w);
-	JW_KEY(&w, "correlation_id");
-	jw_hex(&w, key, KEY_LEN);
-	jw_close(&w, '}');
-	buf_addc(o, '\n');
+	l->customer = b->customer;
+	l->ps = b->ps;
+	l->pe = b->pe;
+	l->preview = rt->r->preview;
+	rated_write(&b->out, l);
 	b->nlines++;
 }
 
-/* The breakdown is built with a writer of its own, then inlined. */
 static void
-brk_begin(struct line *l, struct jw *w)
-{
-	buf_reset(&l->brk);
-	jw_init(w, &l->brk);
-	jw_open(w, '{');
-	l->brk.len = 0;		/* drop the brace: members only */
-	w->comma[w->depth] = 0;
-}
-
-static void
-price_tiers(struct rater *rt, struct line *l, const struct charge *ch,
+price_tiers(struct rater *rt, struct rated_out *l, const struct charge *ch,
     dec q, dec *x)
 {
 	struct price_step st[PRICE_MAXTIERS];
-	size_t n = 0, i;
-	struct jw w;
-	dec lo;
+	size_t n = 0;
 
 	if (ch->model == M_GRADUATED)
 		CHK(rt, price_graduated(ch->tiers, ch->ntiers, q, st, &n, x));
 	else
 		CHK(rt, price_volume(ch->tiers, ch->ntiers, q, st, &n, x));
-	brk_begin(l, &w);
-	JW_KEY(&w, "tiers");
-	jw_open(&w, '[');
-	for (i = 0; rt->e == 0 && i < n; i++) {
-		const struct tier *t = &ch->tiers[st[i].tier];
-
-		lo = st[i].tier > 0 ? ch->tiers[st[i].tier - 1].up_to :
-		    DEC_ZERO;
-		jw_open(&w, '{');
-		JW_KEY(&w, "tier");
-		jw_int(&w, st[i].tier + 1);
-		brk_dec(&w, "from", lo);	/* exclusive, but 0 */
-		JW_KEY(&w, "up_to");
-		if (t->open)
-			jw_null(&w);
-		else
-			jw_dec(&w, t->up_to);
-		brk_dec(&w, "units", st[i].units);
-		brk_dec(&w, "unit_amount", t->unit_amount);
-		brk_dec(&w, "flat_amount", t->flat_amount);
-		brk_dec(&w, "amount", st[i].amount);
-		jw_close(&w, '}');
-	}
-	jw_close(&w, ']');
+	rated_brk_tiers(l, ch, st, rt->e == 0 ? n : 0);
 }
 
 /* Percentage: each aggregate is transactions; their fees add up. */
 static void
-price_pct(struct rater *rt, struct line *l, const struct charge *ch,
+price_pct(struct rater *rt, struct rated_out *l, const struct charge *ch,
     dec *x)
 {
 	dec fee, base = DEC_ZERO, f;
 	int64_t tx = 0, clamped = 0;
-	struct jw w;
 	size_t i;
 
 	*x = DEC_ZERO;
@@ -663,18 +468,7 @@ price_pct(struct rater *rt, struct line *l, const struct charge *ch,
 		CHK(rt, dec_add(base, a->qty, &base));
 		tx += a->events;
 	}
-	brk_begin(l, &w);
-	brk_dec(&w, "rate", ch->rate);
-	brk_dec(&w, "fixed_amount", ch->fixed);
-	if (ch->has_min)
-		brk_dec(&w, "per_transaction_min_amount", ch->min);
-	if (ch->has_max)
-		brk_dec(&w, "per_transaction_max_amount", ch->max);
-	JW_KEY(&w, "transactions");
-	jw_int(&w, tx);
-	JW_KEY(&w, "transactions_at_min_or_max");
-	jw_int(&w, clamped);
-	brk_dec(&w, "transaction_amount", base);
+	rated_brk_pct(l, ch, tx, clamped, base);
 }
 
 /* A usage line over aggregates a[0..n) (one, or a combined group). */
@@ -682,8 +476,7 @@ static void
 usage_line(struct rater *rt, const struct charge *ch, struct aggrec **a,
     size_t n, const char *gtext)
 {
-	struct line l;
-	struct jw w;
+	struct rated_out l;
 	dec q = DEC_ZERO, x = DEC_ZERO, pk;
 	struct share s = share_of(rt->u, rt->b->ps, rt->b->pe);
 	size_t i;
@@ -711,8 +504,7 @@ usage_line(struct rater *rt, const struct charge *ch, struct aggrec **a,
 		break;
 	case M_UNIT:
 		CHK(rt, price_unit(l.billable, ch->unit_amount, &x));
-		brk_begin(&l, &w);
-		brk_dec(&w, "unit_amount", ch->unit_amount);
+		rated_brk_unit(&l, ch);
 		break;
 	case M_GRADUATED:
 	case M_VOLUME:
@@ -721,12 +513,7 @@ usage_line(struct rater *rt, const struct charge *ch, struct aggrec **a,
 	case M_PACKAGE:
 		CHK(rt, price_package(l.billable, ch->package_size, ch->amount,
 		    ch->round_up, &pk, &x));
-		brk_begin(&l, &w);
-		brk_dec(&w, "package_size", ch->package_size);
-		brk_dec(&w, "packages", pk);
-		brk_dec(&w, "amount_per_package", ch->amount);
-		JW_KEY(&w, "round");
-		jw_str(&w, ch->round_up ? "up" : "down");
+		rated_brk_package(&l, ch, pk);
 		break;
 	case M_PERCENTAGE:
 		price_pct(rt, &l, ch, &x);
@@ -788,8 +575,7 @@ flat_line(struct rater *rt, const struct contract *c, const struct charge *ch,
     int64_t ps, int64_t pe)
 {
 	struct share s = share_of(c, ps, pe);
-	struct line l;
-	struct jw w;
+	struct rated_out l;
 
 	if (s.num <= 0)
 		return;
@@ -801,17 +587,7 @@ flat_line(struct rater *rt, const struct contract *c, const struct charge *ch,
 	l.ss = s.ss;
 	l.se = s.se;
 	l.qty = dec_from_i64(1);
-	brk_begin(&l, &w);
-	brk_dec(&w, "amount", ch->amount);
-	JW_KEY(&w, "billing");
-	jw_str(&w, ch->advance ? "advance" : "arrears");
-	if (s.num != s.den) {
-		JW_KEY(&w, "proration");
-		jw_open(&w, '{');
-		brk_dec(&w, "service_seconds", secs(s.num));
-		brk_dec(&w, "period_seconds", secs(s.den));
-		jw_close(&w, '}');
-	}
+	rated_brk_flat(&l, ch, s.num, s.den);
 	settle(rt, &l, ch->amount, s.num, s.den);
 	line_write(rt, &l);
 	buf_free(&l.brk);
@@ -823,7 +599,7 @@ flat_amount(struct rater *rt, const struct contract *c,
     const struct charge *ch, int64_t ps, int64_t pe)
 {
 	struct share s = share_of(c, ps, pe);
-	struct line l;
+	struct rated_out l;
 
 	if (s.num <= 0)
 		return DEC_ZERO;
@@ -843,8 +619,7 @@ trueup_line(struct rater *rt, const struct charge *ch, dec commit_num,
     int64_t den, dec amount)
 {
 	struct share s = share_of(rt->u, rt->b->ps, rt->b->pe);
-	struct line l;
-	struct jw w;
+	struct rated_out l;
 	dec t, x, shown;
 
 	CHK(rt, dec_mul(amount, dec_from_i64(den), &t));
@@ -865,9 +640,7 @@ trueup_line(struct rater *rt, const struct charge *ch, dec commit_num,
 	if (dec_round(shown, l.c->plan->minor, DEC_DOWN, &t) == DEC_OK &&
 	    dec_cmp(t, shown) == 0)
 		shown = t;		/* 100.00, as the catalog has it */
-	brk_begin(&l, &w);
-	brk_dec(&w, "minimum_commitment", shown);
-	brk_dec(&w, "amount_before", amount);
+	rated_brk_trueup(&l, shown, amount);
 	settle(rt, &l, x, 1, den);
 	line_write(rt, &l);
 	buf_free(&l.brk);
@@ -878,8 +651,7 @@ discount_line(struct rater *rt, const struct discount *d,
     const struct charge *dch, dec base)
 {
 	struct share s = share_of(rt->u, rt->b->ps, rt->b->pe);
-	struct line l;
-	struct jw w;
+	struct rated_out l;
 	dec off;
 
 	CHK(rt, price_discount(base, d->percent, d->value,
@@ -895,16 +667,7 @@ discount_line(struct rater *rt, const struct discount *d,
 	l.ss = s.ss;
 	l.se = s.se;
 	l.qty = dec_from_i64(1);
-	brk_begin(&l, &w);
-	JW_KEY(&w, "applies_to");
-	if (d->charge != NULL)
-		jw_str(&w, d->charge);
-	else
-		jw_null(&w);
-	brk_dec(&w, d->percent ? "percent" : "amount_off", d->value);
-	if (d->has_cap)
-		brk_dec(&w, "cap", d->cap);
-	brk_dec(&w, "base", base);
+	rated_brk_discount(&l, d, base);
 	settle(rt, &l, dec_neg(off), 1, 1);
 	line_write(rt, &l);
 	buf_free(&l.brk);
@@ -1105,8 +868,7 @@ credit_line(struct rate *r, struct bill *b)
 {
 	const char *cur = b->u->plan->currency;
 	struct rater rt;
-	struct line l;
-	struct jw w;
+	struct rated_out l;
 	dec prev, pbal, bal, want, after;
 	int had;
 
@@ -1145,10 +907,7 @@ credit_line(struct rate *r, struct bill *b)
 	    dec_round(after, b->u->plan->minor, DEC_HALF_EVEN, &after) !=
 	    DEC_OK)
 		die(EX_SOFTWARE, "credit balance arithmetic");
-	brk_begin(&l, &w);
-	brk_dec(&w, "balance_before", bal);
-	brk_dec(&w, "balance_after", after);
-	brk_dec(&w, "amount_due_before", b->total);
+	rated_brk_credit(&l, bal, after, b->total);
 	settle(&rt, &l, dec_neg(want), 1, 1);
 	line_write(&rt, &l);
 	buf_free(&l.brk);
@@ -1159,9 +918,7 @@ alerts(struct rate *r, struct bill *b)
 {
 	const struct contract *u = b->u;
 	const struct threshold *t;
-	unsigned char key[KEY_LEN];
-	struct keyh h;
-	struct jw w;
+	struct rated_alert al;
 	dec v;
 	size_t i;
 
@@ -1177,32 +934,16 @@ alerts(struct rate *r, struct bill *b)
 		if (r->ldg != NULL && ldg_alert_claim(r->ldg, b->customer,
 		    t->id, b->ps, b->pe, b->spend, r->as_of) != LDG_NEW)
 			continue;
-		key_start(&h, "alert");
-		key_str(&h, b->customer);
-		key_str(&h, t->id);
-		key_i64(&h, b->ps);
-		key_end(&h, key);
-		rec_head(&w, &b->alerts, "alert", key, b->customer, u);
-		JW_KEY(&w, "threshold");
-		jw_str(&w, t->id);
-		JW_KEY(&w, "threshold_amount");
-		jw_dec(&w, v);
-		JW_KEY(&w, "amount");
-		jw_dec(&w, b->spend);
-		JW_KEY(&w, "currency");
-		jw_str(&w, u->plan->currency);
-		JW_KEY(&w, "period_start");
-		jw_time(&w, b->ps);
-		JW_KEY(&w, "period_end");
-		jw_time(&w, b->pe);
-		JW_KEY(&w, "as_of");
-		jw_time(&w, r->as_of);
-		JW_KEY(&w, "preview");
-		jw_bool(&w, r->preview);
-		JW_KEY(&w, "correlation_id");
-		jw_hex(&w, key, KEY_LEN);
-		jw_close(&w, '}');
-		buf_addc(&b->alerts, '\n');
+		al.customer = b->customer;
+		al.c = u;
+		al.threshold = t->id;
+		al.threshold_amount = v;
+		al.amount = b->spend;
+		al.ps = b->ps;
+		al.pe = b->pe;
+		al.as_of = r->as_of;
+		al.preview = r->preview;
+		rated_alert_write(&b->alerts, &al);
 		r->nalerts++;
 	}
 }
