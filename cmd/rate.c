@@ -13,6 +13,11 @@
  * aggregates, never with the events behind them.  Then each bill is
  * rated; credits are drawn and alerts claimed in one ledger transaction,
  * and only after it commits are the lines written.
+ *
+ * Here are the options, the reading and grouping, the ledger's part,
+ * the batches, counters and messages.  A bill's pricing is rating.c's;
+ * the aggregate record's reader aggrec.c's; the rated line's and the
+ * alert's writers rated.c's.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,8 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "aggrec.h"
 #include "catalog.h"
 #include "cli.h"
 #include "customers.h"
@@ -31,62 +36,26 @@
 #include "ledger.h"
 #include "lines.h"
 #include "out.h"
-#include "price.h"
+#include "rated.h"
+#include "rating.h"
 #include "reject.h"
 #include "spill.h"
 #include "stagein.h"
 #include "tm.h"
 #include "util.h"
 
-/* One aggregate read. */
+/*
+ * One aggregate read: customer, meter and group text interned, the group
+ * shared by the aggregates of a group; and where it was read, for a
+ * reject after reading.  A bill holds &rec, which is first so that
+ * fail_bill() finds the rest.
+ */
 struct agg {
-	const char	*customer, *meter;	/* interned */
-	json_t		*group;		/* shared by the aggregates of a group */
-	const char	*gtext;		/* the group, canonical JSON, interned */
-	enum tm_unit	 unit;
-	int64_t		 ps, pe;
-	dec		 qty;
-	int64_t		 events;
-	unsigned char	 key[KEY_LEN], lineage[KEY_LEN];
-	/* for a reject after reading */
+	struct aggrec	 rec;
 	char		*file;
 	uint64_t	 rawoff;	/* the raw line, in the spill file */
 	size_t		 rawlen;
 	uint64_t	 line;
-};
-
-/* A customer's billing period, with its aggregates. */
-struct bill {
-	const char	*customer;
-	int64_t		 ps, pe;
-	struct agg	**a;
-	size_t		 n, cap;
-	/* a bill whose rating failed rejects its aggregates */
-	const char	*fail_code, *fail_cls;
-	char		 fail_msg[256];
-	const struct contract *u;	/* the contract pricing its usage */
-	dec		 spend;		/* flat and usage lines: thresholds */
-	dec		 total;		/* of its lines, before credits */
-	struct buf	 out;		/* its lines, written after commit */
-	uint64_t	 nlines;
-	struct buf	 alerts;
-};
-
-struct line {
-	const struct contract *c;
-	const struct charge *ch;	/* NULL: plan-wide */
-	const struct discount *disc;
-	const char	*type;		/* usage flat true_up discount credit */
-	const char	*model;
-	int64_t		 ss, se;	/* service period */
-	dec		 qty, amount_x, amount;
-	struct buf	 brk;		/* breakdown members, without braces */
-	/* usage lines */
-	const char	*gtext;
-	struct agg	**a;
-	size_t		 na;
-	int		 has_free;
-	dec		 billable;
 };
 
 struct rate {
@@ -98,6 +67,7 @@ struct rate {
 
 	struct catalog	 cat;
 	struct custdb	 cust;
+	struct rating	 rating;	/* &cat, &cust, preview */
 	struct ledger	*ldg;
 	struct rej	 rej;
 	struct stagein	 in;
@@ -105,13 +75,13 @@ struct rate {
 	FILE		*alerts_fp;
 
 	struct hmap	 keys;		/* aggregate key -> struct agg * */
-	struct hmap	 bills;		/* customer \0 ps -> struct bill * */
+	struct hmap	 bills;		/* customer \0 ps -> bill */
 	/*
 	 * What aggregates share, kept once: customer and meter names and
 	 * group texts (string -> copy), and groups (text -> json_t *).
 	 */
 	struct hmap	 strs, groups;
-	struct bill	**bv;
+	struct rating_bill **bv;
 	size_t		 nb;
 
 	/* accounting */
@@ -143,88 +113,12 @@ usage(int code)
 
 /* ---- reading aggregates ---- */
 
-static const char *
-str_field(struct stagein *s, json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-
-	if (json_is_string(v) && json_string_length(v) > 0 &&
-	    strlen(json_string_value(v)) == json_string_length(v))
-		return json_string_value(v);
-	si_reject(s, RC_DATA, v == NULL ? "missing_field" : "invalid_field", k,
-	    "%s %s", k, v == NULL ? "is missing" : "must be a non-empty "
-	    "string");
-	return NULL;
-}
-
-static int
-time_field(struct stagein *s, json_t *o, const char *k, int64_t *t)
-{
-	const char *v = str_field(s, o, k), *why;
-
-	if (v == NULL)
-		return -1;
-	if (tm_parse(v, strlen(v), t, &why) < 0) {
-		si_reject(s, RC_DATA, "invalid_time", k, "%s '%s': %s", k, v, why);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-hex_field(struct stagein *s, json_t *o, const char *k, unsigned char *out)
-{
-	const char *v = str_field(s, o, k);
-
-	if (v == NULL)
-		return -1;
-	if (strlen(v) != 2 * KEY_LEN || key_unhex(v, out, KEY_LEN) < 0) {
-		si_reject(s, RC_DATA, "invalid_field", k, "%s must be %d hex "
-		    "digits", k, 2 * KEY_LEN);
-		return -1;
-	}
-	return 0;
-}
-
-/* The contracts of c in force during [ps, pe), first to last. */
-static size_t
-in_force(const struct clist *cl, int64_t ps, int64_t pe,
-    const struct contract **out, size_t max)
-{
-	size_t i, n = 0;
-
-	for (i = 0; cl != NULL && i < cl->n && n < max; i++)
-		if (cl->c[i]->start < pe && cl->c[i]->end > ps)
-			out[n++] = cl->c[i];
-	return n;
-}
-
-#define MAXOVERLAP	16
-
-static int
-same_agg(const struct agg *a, const struct agg *b)
-{
-	return strcmp(a->customer, b->customer) == 0 &&
-	    strcmp(a->meter, b->meter) == 0 &&
-	    strcmp(a->gtext, b->gtext) == 0 && a->unit == b->unit &&
-	    a->ps == b->ps && a->pe == b->pe && dec_cmp(a->qty, b->qty) == 0 &&
-	    a->events == b->events &&
-	    memcmp(a->lineage, b->lineage, KEY_LEN) == 0;
-}
-
-static void
-agg_free(struct agg *a)
-{
-	free(a);
-}
-
-
-static struct bill *
+static struct rating_bill *
 bill_get(struct rate *r, const char *customer, int64_t ps, int64_t pe,
     int create)
 {
 	struct buf k = { 0 };
-	struct bill *b;
+	struct rating_bill *b;
 	void **ref;
 
 	buf_adds(&k, customer);
@@ -249,7 +143,7 @@ bill_get(struct rate *r, const char *customer, int64_t ps, int64_t pe,
  * problem is a reject of its own record.
  */
 static int
-priceable(struct stagein *s, const struct agg *a, const struct contract *u)
+priceable(struct stagein *s, const struct aggrec *a, const struct contract *u)
 {
 	const struct charge *ch;
 	size_t i, nmeter = 0, nmatch = 0;
@@ -302,7 +196,7 @@ priceable(struct stagein *s, const struct agg *a, const struct contract *u)
  * another master would bill a period twice, or a part of it.
  */
 static int
-billing_period(struct rate *r, struct stagein *s, const struct agg *a,
+billing_period(struct rate *r, struct stagein *s, const struct aggrec *a,
     const struct plan *p)
 {
 	const struct customer *cu = cust_by_id(&r->cust, a->customer);
@@ -336,89 +230,34 @@ billing_period(struct rate *r, struct stagein *s, const struct agg *a,
 static void
 read_one(struct stagein *s, void *arg)
 {
-	const struct contract *o[MAXOVERLAP], *u;
+	const struct contract *o[RATING_MAXOVERLAP], *u;
 	struct rate *r = arg;
-	struct jrec *jr = &s->jr;
-	const char *cust, *meter, *q, *p;
 	struct buf gb = { 0 };
-	struct agg a, *old;
-	struct bill *b;
+	struct agg g, *old;
+	struct aggrec *a = &g.rec;
+	struct rating_bill *b;
 	struct jw w;
-	json_t *root, *v;
 	char ts[TM_FMTMAX];
 	void **ref;
-	int64_t ev;
 	size_t n;
-	int unit;
 
-	root = jr->root;
-	v = json_object_get(root, "kind");
-	if (!json_is_string(v) || strcmp(json_string_value(v), "aggregate")) {
-		si_reject(s, RC_DATA, "not_aggregate", "kind", "expected an "
-		    "aggregate (kind \"aggregate\", meter-aggregate's output), "
-		    "got %s", json_is_string(v) ? json_string_value(v) :
-		    "no kind");
+	if (aggrec_read(s, a) < 0)
 		return;
-	}
-	if (jrec_check_schema(jr, 1) < 0) {
-		si_reject(s, RC_DATA, jr->code, "schema", "%s", jr->msg);
-		return;
-	}
-	memset(&a, 0, sizeof(a));
-	if ((cust = str_field(s, root, "customer")) == NULL ||
-	    (meter = str_field(s, root, "meter")) == NULL ||
-	    hex_field(s, root, "key", a.key) < 0 ||
-	    hex_field(s, root, "lineage", a.lineage) < 0 ||
-	    (p = str_field(s, root, "period")) == NULL ||
-	    time_field(s, root, "period_start", &a.ps) < 0 ||
-	    time_field(s, root, "period_end", &a.pe) < 0 ||
-	    (q = str_field(s, root, "quantity")) == NULL)
-		return;
-	if ((unit = tm_parse_unit(p)) < 0) {
-		si_reject(s, RC_DATA, "invalid_field", "period", "period '%s': "
-		    "expected hour, day, week or month", p);
-		return;
-	}
-	a.unit = (enum tm_unit)unit;
-	if (a.pe <= a.ps) {
-		si_reject(s, RC_DATA, "invalid_period", "period_end",
-		    "period_end is not after period_start");
-		return;
-	}
-	if (dec_parse(q, strlen(q), &a.qty) != DEC_OK) {
-		si_reject(s, RC_DATA, "invalid_quantity", "quantity", "quantity "
-		    "'%s' is not an exact decimal number", q);
-		return;
-	}
-	v = json_object_get(root, "events");
-	if (v == NULL || jrec_int(jr, v, 0, INT64_MAX, &ev) < 0) {
-		si_reject(s, RC_DATA, v ? "invalid_field" : "missing_field",
-		    "events", "events %s", v ? "must be a whole number of 0 "
-		    "or more" : "is missing");
-		return;
-	}
-	a.events = ev;
-	v = json_object_get(root, "group");
-	if (!json_is_object(v)) {
-		si_reject(s, RC_DATA, v ? "invalid_field" : "missing_field",
-		    "group", "group must be an object ({} when not grouped)");
-		return;
-	}
 	jw_init(&w, &gb);
-	jw_json(&w, v, jr);
-	a.gtext = hmap_intern(&r->strs, buf_cstr(&gb));
+	jw_json(&w, a->group, &s->jr);
+	a->gtext = hmap_intern(&r->strs, buf_cstr(&gb));
 	buf_free(&gb);
-	a.customer = hmap_intern(&r->strs, cust);
-	a.meter = hmap_intern(&r->strs, meter);
-	ref = hmap_ref(&r->groups, a.gtext, strlen(a.gtext));
+	a->customer = hmap_intern(&r->strs, a->customer);
+	a->meter = hmap_intern(&r->strs, a->meter);
+	ref = hmap_ref(&r->groups, a->gtext, strlen(a->gtext));
 	if (*ref == NULL)
-		*ref = json_incref(v);
-	a.group = *ref;
+		*ref = json_incref(a->group);
+	a->group = *ref;
 
 	/* the same aggregate twice: a duplicate, or a conflict */
-	ref = hmap_ref(&r->keys, (const char *)a.key, KEY_LEN);
+	ref = hmap_ref(&r->keys, (const char *)a->key, KEY_LEN);
 	if ((old = *ref) != NULL) {
-		if (same_agg(old, &a)) {
+		if (aggrec_same(&old->rec, a)) {
 			r->dups++;
 		} else
 			si_reject(s, RC_CONFLICT, "idempotency_conflict", "key",
@@ -426,744 +265,59 @@ read_one(struct stagein *s, void *arg)
 			    " with other content", old->file, old->line);
 		return;
 	}
-	if (r->windowed && (a.pe <= r->from || a.pe > r->to)) {
+	if (r->windowed && (a->pe <= r->from || a->pe > r->to)) {
 		r->outside++;
 		return;
 	}
-	if (!r->preview && a.pe > r->as_of) {
-		tm_fmt(a.pe, ts, sizeof(ts));
+	if (!r->preview && a->pe > r->as_of) {
+		tm_fmt(a->pe, ts, sizeof(ts));
 		si_reject(s, RC_POLICY, "period_open", "period_end", "the period "
 		    "ends %s, after --as-of: it is still open; rate it with "
 		    "--preview", ts);
 		return;
 	}
-	n = in_force(catalog_contracts(&r->cat, a.customer), a.ps, a.pe, o,
-	    MAXOVERLAP);
+	n = rating_in_force(catalog_contracts(&r->cat, a->customer), a->ps,
+	    a->pe, o, RATING_MAXOVERLAP);
 	if (n == 0) {
-		tm_fmt(a.ps, ts, sizeof(ts));
+		tm_fmt(a->ps, ts, sizeof(ts));
 		si_reject(s, RC_POLICY, "no_contract", "customer", "customer '%s' "
 		    "has no contract in force in the period starting %s",
-		    a.customer, ts);
+		    a->customer, ts);
 		return;
 	}
 	u = o[n - 1];
-	if (a.unit != u->plan->interval) {
+	if (a->unit != u->plan->interval) {
 		si_reject(s, RC_POLICY, "period_mismatch", "period", "the "
 		    "aggregate's period is a %s; plan '%s' v%" PRId64 " bills "
-		    "by %s", tm_unit_name(a.unit), u->plan->id,
+		    "by %s", tm_unit_name(a->unit), u->plan->id,
 		    u->plan->version, tm_unit_name(u->plan->interval));
 		return;
 	}
-	if (r->customers_path != NULL && !billing_period(r, s, &a, u->plan))
+	if (r->customers_path != NULL && !billing_period(r, s, a, u->plan))
 		return;
-	if (priceable(s, &a, u) < 0)
+	if (priceable(s, a, u) < 0)
 		return;
-	b = bill_get(r, a.customer, a.ps, a.pe, 1);
-	if (b->pe != a.pe) {
+	b = bill_get(r, a->customer, a->ps, a->pe, 1);
+	if (b->pe != a->pe) {
 		tm_fmt(b->pe, ts, sizeof(ts));
 		si_reject(s, RC_DATA, "period_mismatch", "period_end", "another "
 		    "aggregate of customer '%s' has the period with this start "
-		    "ending %s", a.customer, ts);
+		    "ending %s", a->customer, ts);
 		return;
 	}
-	a.file = (char *)s->s.file;
-	a.line = s->s.line;
-	a.rawoff = spill_put(&r->spill, s->s.raw, s->s.rawlen);
-	a.rawlen = s->s.rawlen;
+	g.file = (char *)s->s.file;
+	g.line = s->s.line;
+	g.rawoff = spill_put(&r->spill, s->s.raw, s->s.rawlen);
+	g.rawlen = s->s.rawlen;
 	old = xmalloc(sizeof(*old));
-	*old = a;
+	*old = g;
 	*ref = old;
 	if (b->n == b->cap) {
 		b->cap = b->cap ? 2 * b->cap : 8;
 		b->a = xreallocarray(b->a, b->cap, sizeof(*b->a));
 	}
-	b->a[b->n++] = old;
+	b->a[b->n++] = &old->rec;
 	r->rated++;
-}
-
-/* ---- rating a bill ---- */
-
-/* What a contract's time in the period is: num / den of it. */
-struct share {
-	int64_t	 ss, se;		/* the service period */
-	int64_t	 num, den;
-};
-
-static struct share
-share_of(const struct contract *c, int64_t ps, int64_t pe)
-{
-	struct share s;
-
-	s.ss = c->start > ps ? c->start : ps;
-	s.se = c->end < pe ? c->end : pe;
-	s.num = s.se - s.ss;
-	s.den = pe - ps;
-	return s;
-}
-
-/* ns as seconds, exactly */
-static dec
-secs(int64_t ns)
-{
-	dec d = dec_from_i64(ns);
-
-	d.s = 9;
-	return dec_normalize(d);
-}
-
-struct rater {
-	struct rate	*r;
-	struct bill	*b;
-	const struct contract *u;	/* in force at the end: prices usage */
-	int		 e;		/* first arithmetic error */
-	dec		 total;		/* of the lines so far */
-};
-
-#define CHK(rt, x)	do { int e_ = (x); if (e_ != 0 && (rt)->e == 0) \
-			    (rt)->e = e_; } while (0)
-
-/*
- * A line's amount: x * num / den rounded once to the currency's minor
- * unit; amount_x is x itself when nothing is prorated, else the prorated
- * value to at most 12 decimals (shown, never used to round).
- */
-static void
-settle(struct rater *rt, struct line *l, dec x, int64_t num, int64_t den)
-{
-	const struct plan *p = l->c->plan;
-	dec t;
-
-	if (num == den) {
-		l->amount_x = x;
-		CHK(rt, dec_round(x, p->minor, p->rounding, &l->amount));
-		return;
-	}
-	CHK(rt, dec_mul(x, dec_from_i64(num), &t));
-	CHK(rt, dec_div(t, dec_from_i64(den), 12, DEC_HALF_EVEN, &l->amount_x));
-	l->amount_x = dec_normalize(l->amount_x);
-	CHK(rt, dec_div(t, dec_from_i64(den), p->minor, p->rounding,
-	    &l->amount));
-}
-
-static void
-brk_dec(struct jw *w, const char *k, dec d)
-{
-	jw_key(w, k);
-	jw_dec(w, d);
-}
-
-/* The first members of a rated line and of an alert. */
-static void
-rec_head(struct jw *w, struct buf *o, const char *kind,
-    const unsigned char *key, const char *customer, const struct contract *c)
-{
-	jw_init(w, o);
-	jw_open(w, '{');
-	JW_KEY(w, "kind");
-	jw_str(w, kind);
-	JW_KEY(w, "schema");
-	jw_str(w, "1.0");
-	JW_KEY(w, "key");
-	jw_hex(w, key, KEY_LEN);
-	JW_KEY(w, "customer");
-	jw_str(w, customer);
-	JW_KEY(w, "contract");
-	if (c->id != NULL)
-		jw_str(w, c->id);
-	else
-		jw_null(w);
-	JW_KEY(w, "plan");
-	jw_str(w, c->plan->id);
-	JW_KEY(w, "plan_version");
-	jw_int(w, c->plan->version);
-}
-
-static void
-line_write(struct rater *rt, struct line *l)
-{
-	const struct contract *c = l->c;
-	struct bill *b = rt->b;
-	struct buf *o = &b->out;
-	unsigned char key[KEY_LEN], lin[KEY_LEN];
-	struct keyh h;
-	struct jw w;
-	lin_t sum = 0;
-	size_t i;
-
-	if (rt->e != 0)
-		return;
-	CHK(rt, dec_add(rt->total, l->amount, &rt->total));
-	key_start(&h, "rated");
-	key_str(&h, b->customer);
-	key_str(&h, c->plan->id);
-	key_i64(&h, c->plan->version);
-	key_str(&h, l->type);
-	key_str(&h, l->ch ? l->ch->id : "");
-	key_str(&h, l->disc ? l->disc->id : "");
-	key_str(&h, l->gtext ? l->gtext : "");
-	key_i64(&h, b->ps);
-	key_i64(&h, b->pe);
-	key_i64(&h, l->ss);
-	key_end(&h, key);
-
-	rec_head(&w, o, "rated", key, b->customer, c);
-	JW_KEY(&w, "charge");
-	if (l->ch != NULL)
-		jw_str(&w, l->ch->id);
-	else
-		jw_null(&w);
-	JW_KEY(&w, "line_type");
-	jw_str(&w, l->type);
-	JW_KEY(&w, "model");
-	jw_str(&w, l->model);
-	if (l->disc != NULL) {
-		JW_KEY(&w, "discount");
-		jw_str(&w, l->disc->id);
-	}
-	if (l->ch != NULL && l->ch->name != NULL) {
-		JW_KEY(&w, "name");
-		jw_str(&w, l->ch->name);
-	}
-	if (l->ch != NULL && l->ch->tax_code != NULL) {
-		JW_KEY(&w, "tax_code");
-		jw_str(&w, l->ch->tax_code);
-	}
-	JW_KEY(&w, "meter");
-	if (l->gtext != NULL)
-		jw_str(&w, l->ch->meter);
-	else
-		jw_null(&w);
-	JW_KEY(&w, "group");
-	if (l->gtext != NULL)
-		jw_raw(&w, l->gtext, strlen(l->gtext));
-	else
-		jw_raw(&w, "{}", 2);
-	JW_KEY(&w, "period");
-	jw_str(&w, tm_unit_name(c->plan->interval));
-	JW_KEY(&w, "period_start");
-	jw_time(&w, b->ps);
-	JW_KEY(&w, "period_end");
-	jw_time(&w, b->pe);
-	JW_KEY(&w, "service_start");
-	jw_time(&w, l->ss);
-	JW_KEY(&w, "service_end");
-	jw_time(&w, l->se);
-	JW_KEY(&w, "quantity");
-	jw_dec(&w, l->qty);
-	if (l->has_free) {
-		JW_KEY(&w, "free_units");
-		jw_dec(&w, l->ch->free_units);
-		JW_KEY(&w, "billable_quantity");
-		jw_dec(&w, l->billable);
-	}
-	JW_KEY(&w, "breakdown");
-	jw_open(&w, '{');
-	if (l->brk.len > 0) {
-		jw_raw(&w, l->brk.p, l->brk.len);
-		w.comma[w.depth] = 1;
-	}
-	jw_close(&w, '}');
-	JW_KEY(&w, "amount_unrounded");
-	jw_dec(&w, l->amount_x);
-	JW_KEY(&w, "amount");
-	jw_dec(&w, l->amount);
-	JW_KEY(&w, "currency");
-	jw_str(&w, c->plan->currency);
-	JW_KEY(&w, "rounding");
-	jw_str(&w, dec_round_name(c->plan->rounding));
-	JW_KEY(&w, "preview");
-	jw_bool(&w, rt->r->preview);
-	JW_KEY(&w, "aggregates");
-	jw_open(&w, '[');
-	for (i = 0; i < l->na; i++) {
-		jw_hex(&w, l->a[i]->key, KEY_LEN);
-		sum += lin_of(l->a[i]->lineage);
-	}
-	jw_close(&w, ']');
-	JW_KEY(&w, "lineage");
-	if (l->gtext != NULL) {
-		lin_bytes(sum, lin);
-		jw_hex(&w, lin, KEY_LEN);
-	} else
-		jw_null(&w);
-	JW_KEY(&w, "correlation_id");
-	jw_hex(&w, key, KEY_LEN);
-	jw_close(&w, '}');
-	buf_addc(o, '\n');
-	b->nlines++;
-}
-
-/* The breakdown is built with a writer of its own, then inlined. */
-static void
-brk_begin(struct line *l, struct jw *w)
-{
-	buf_reset(&l->brk);
-	jw_init(w, &l->brk);
-	jw_open(w, '{');
-	l->brk.len = 0;		/* drop the brace: members only */
-	w->comma[w->depth] = 0;
-}
-
-static void
-price_tiers(struct rater *rt, struct line *l, const struct charge *ch,
-    dec q, dec *x)
-{
-	struct price_step st[PRICE_MAXTIERS];
-	size_t n = 0, i;
-	struct jw w;
-	dec lo;
-
-	if (ch->model == M_GRADUATED)
-		CHK(rt, price_graduated(ch->tiers, ch->ntiers, q, st, &n, x));
-	else
-		CHK(rt, price_volume(ch->tiers, ch->ntiers, q, st, &n, x));
-	brk_begin(l, &w);
-	JW_KEY(&w, "tiers");
-	jw_open(&w, '[');
-	for (i = 0; rt->e == 0 && i < n; i++) {
-		const struct tier *t = &ch->tiers[st[i].tier];
-
-		lo = st[i].tier > 0 ? ch->tiers[st[i].tier - 1].up_to :
-		    DEC_ZERO;
-		jw_open(&w, '{');
-		JW_KEY(&w, "tier");
-		jw_int(&w, st[i].tier + 1);
-		brk_dec(&w, "from", lo);	/* exclusive, but 0 */
-		JW_KEY(&w, "up_to");
-		if (t->open)
-			jw_null(&w);
-		else
-			jw_dec(&w, t->up_to);
-		brk_dec(&w, "units", st[i].units);
-		brk_dec(&w, "unit_amount", t->unit_amount);
-		brk_dec(&w, "flat_amount", t->flat_amount);
-		brk_dec(&w, "amount", st[i].amount);
-		jw_close(&w, '}');
-	}
-	jw_close(&w, ']');
-}
-
-/* Percentage: each aggregate is transactions; their fees add up. */
-static void
-price_pct(struct rater *rt, struct line *l, const struct charge *ch,
-    dec *x)
-{
-	dec fee, base = DEC_ZERO, f;
-	int64_t tx = 0, clamped = 0;
-	struct jw w;
-	size_t i;
-
-	*x = DEC_ZERO;
-	for (i = 0; i < l->na; i++) {
-		const struct agg *a = l->a[i];
-
-		if (a->events == 1) {
-			CHK(rt, price_percentage(a->qty, ch->rate, ch->fixed,
-			    ch->has_min ? &ch->min : NULL,
-			    ch->has_max ? &ch->max : NULL, &fee));
-			CHK(rt, price_percentage(a->qty, ch->rate, ch->fixed,
-			    NULL, NULL, &f));
-			clamped += rt->e == 0 && dec_cmp(f, fee) != 0;
-		} else {
-			CHK(rt, price_percentage(a->qty, ch->rate, DEC_ZERO,
-			    NULL, NULL, &fee));
-			CHK(rt, dec_mul(ch->fixed, dec_from_i64(a->events), &f));
-			CHK(rt, dec_add(fee, f, &fee));
-		}
-		CHK(rt, dec_add(*x, fee, x));
-		CHK(rt, dec_add(base, a->qty, &base));
-		tx += a->events;
-	}
-	brk_begin(l, &w);
-	brk_dec(&w, "rate", ch->rate);
-	brk_dec(&w, "fixed_amount", ch->fixed);
-	if (ch->has_min)
-		brk_dec(&w, "per_transaction_min_amount", ch->min);
-	if (ch->has_max)
-		brk_dec(&w, "per_transaction_max_amount", ch->max);
-	JW_KEY(&w, "transactions");
-	jw_int(&w, tx);
-	JW_KEY(&w, "transactions_at_min_or_max");
-	jw_int(&w, clamped);
-	brk_dec(&w, "transaction_amount", base);
-}
-
-/* A usage line over aggregates a[0..n) (one, or a combined group). */
-static void
-usage_line(struct rater *rt, const struct charge *ch, struct agg **a,
-    size_t n, const char *gtext)
-{
-	struct line l;
-	struct jw w;
-	dec q = DEC_ZERO, x = DEC_ZERO, pk;
-	struct share s = share_of(rt->u, rt->b->ps, rt->b->pe);
-	size_t i;
-
-	memset(&l, 0, sizeof(l));
-	l.c = rt->u;
-	l.ch = ch;
-	l.type = "usage";
-	l.model = model_name(ch->model);
-	l.ss = s.ss;
-	l.se = s.se;
-	l.a = a;
-	l.na = n;
-	l.gtext = gtext;
-	for (i = 0; i < n; i++)
-		CHK(rt, dec_add(q, a[i]->qty, &q));
-	l.qty = q;
-	l.billable = q;
-	if (ch->has_free && dec_sign(q) >= 0) {
-		l.has_free = 1;
-		CHK(rt, price_free(q, ch->free_units, &l.billable));
-	}
-	switch (ch->model) {
-	case M_FLAT:
-		break;
-	case M_UNIT:
-		CHK(rt, price_unit(l.billable, ch->unit_amount, &x));
-		brk_begin(&l, &w);
-		brk_dec(&w, "unit_amount", ch->unit_amount);
-		break;
-	case M_GRADUATED:
-	case M_VOLUME:
-		price_tiers(rt, &l, ch, l.billable, &x);
-		break;
-	case M_PACKAGE:
-		CHK(rt, price_package(l.billable, ch->package_size, ch->amount,
-		    ch->round_up, &pk, &x));
-		brk_begin(&l, &w);
-		brk_dec(&w, "package_size", ch->package_size);
-		brk_dec(&w, "packages", pk);
-		brk_dec(&w, "amount_per_package", ch->amount);
-		JW_KEY(&w, "round");
-		jw_str(&w, ch->round_up ? "up" : "down");
-		break;
-	case M_PERCENTAGE:
-		price_pct(rt, &l, ch, &x);
-		break;
-	}
-	settle(rt, &l, x, 1, 1);
-	line_write(rt, &l);
-	buf_free(&l.brk);
-	(void)pk;
-}
-
-static int
-agg_gcmp(const void *x, const void *y)
-{
-	const struct agg *a = *(struct agg *const *)x;
-	const struct agg *b = *(struct agg *const *)y;
-
-	return strcmp(a->gtext, b->gtext);
-}
-
-/* A metered charge's lines; returns their total through *sum. */
-static void
-charge_lines(struct rater *rt, const struct charge *ch, dec *sum)
-{
-	struct bill *b = rt->b;
-	struct agg **v;
-	dec before = rt->total;
-	size_t i, n = 0;
-
-	v = xcalloc(b->n + 1, sizeof(*v));
-	for (i = 0; i < b->n; i++)
-		if (strcmp(b->a[i]->meter, ch->meter) == 0 &&
-		    charge_matches(ch, b->a[i]->group))
-			v[n++] = b->a[i];
-	qsort(v, n, sizeof(*v), agg_gcmp);
-	if (n == 0) {
-		/* no usage: the line still says so (and a tier's flat fee) */
-		struct buf g = { 0 };
-		struct jw w;
-
-		jw_init(&w, &g);
-		if (ch->group != NULL)
-			jw_json(&w, ch->group, NULL);
-		else
-			buf_adds(&g, "{}");
-		usage_line(rt, ch, v, 0, buf_cstr(&g));
-		buf_free(&g);
-	} else if (ch->combine)
-		usage_line(rt, ch, v, n, "{}");
-	else
-		for (i = 0; i < n; i++)
-			usage_line(rt, ch, &v[i], 1, v[i]->gtext);
-	free(v);
-	CHK(rt, dec_sub(rt->total, before, sum));
-}
-
-static void
-flat_line(struct rater *rt, const struct contract *c, const struct charge *ch,
-    int64_t ps, int64_t pe)
-{
-	struct share s = share_of(c, ps, pe);
-	struct line l;
-	struct jw w;
-
-	if (s.num <= 0)
-		return;
-	memset(&l, 0, sizeof(l));
-	l.c = c;
-	l.ch = ch;
-	l.type = "flat";
-	l.model = "flat";
-	l.ss = s.ss;
-	l.se = s.se;
-	l.qty = dec_from_i64(1);
-	brk_begin(&l, &w);
-	brk_dec(&w, "amount", ch->amount);
-	JW_KEY(&w, "billing");
-	jw_str(&w, ch->advance ? "advance" : "arrears");
-	if (s.num != s.den) {
-		JW_KEY(&w, "proration");
-		jw_open(&w, '{');
-		brk_dec(&w, "service_seconds", secs(s.num));
-		brk_dec(&w, "period_seconds", secs(s.den));
-		jw_close(&w, '}');
-	}
-	settle(rt, &l, ch->amount, s.num, s.den);
-	line_write(rt, &l);
-	buf_free(&l.brk);
-}
-
-/* What flat_line() would bill, without a line: a fee billed before. */
-static dec
-flat_amount(struct rater *rt, const struct contract *c,
-    const struct charge *ch, int64_t ps, int64_t pe)
-{
-	struct share s = share_of(c, ps, pe);
-	struct line l;
-
-	if (s.num <= 0)
-		return DEC_ZERO;
-	memset(&l, 0, sizeof(l));
-	l.c = c;
-	settle(rt, &l, ch->amount, s.num, s.den);
-	return l.amount;
-}
-
-/*
- * A commitment's true-up: max(commit_num / den - amount, 0), where
- * commit_num / den is the minimum for the time the contracts are in
- * force (shown to at most 12 decimals when prorated).
- */
-static void
-trueup_line(struct rater *rt, const struct charge *ch, dec commit_num,
-    int64_t den, dec amount)
-{
-	struct share s = share_of(rt->u, rt->b->ps, rt->b->pe);
-	struct line l;
-	struct jw w;
-	dec t, x, shown;
-
-	CHK(rt, dec_mul(amount, dec_from_i64(den), &t));
-	CHK(rt, dec_sub(commit_num, t, &x));
-	if (rt->e != 0 || dec_sign(x) <= 0)
-		return;
-	memset(&l, 0, sizeof(l));
-	l.c = rt->u;
-	l.ch = ch;
-	l.type = "true_up";
-	l.model = "minimum_commitment";
-	l.ss = s.ss;
-	l.se = s.se;
-	l.qty = dec_from_i64(1);
-	CHK(rt, dec_div(commit_num, dec_from_i64(den), 12, DEC_HALF_EVEN,
-	    &shown));
-	shown = dec_normalize(shown);
-	if (dec_round(shown, l.c->plan->minor, DEC_DOWN, &t) == DEC_OK &&
-	    dec_cmp(t, shown) == 0)
-		shown = t;		/* 100.00, as the catalog has it */
-	brk_begin(&l, &w);
-	brk_dec(&w, "minimum_commitment", shown);
-	brk_dec(&w, "amount_before", amount);
-	settle(rt, &l, x, 1, den);
-	line_write(rt, &l);
-	buf_free(&l.brk);
-}
-
-static void
-discount_line(struct rater *rt, const struct discount *d,
-    const struct charge *dch, dec base)
-{
-	struct share s = share_of(rt->u, rt->b->ps, rt->b->pe);
-	struct line l;
-	struct jw w;
-	dec off;
-
-	CHK(rt, price_discount(base, d->percent, d->value,
-	    d->has_cap ? &d->cap : NULL, &off));
-	if (rt->e != 0 || dec_sign(off) == 0)
-		return;
-	memset(&l, 0, sizeof(l));
-	l.c = rt->u;
-	l.ch = dch;
-	l.disc = d;
-	l.type = "discount";
-	l.model = "discount";
-	l.ss = s.ss;
-	l.se = s.se;
-	l.qty = dec_from_i64(1);
-	brk_begin(&l, &w);
-	JW_KEY(&w, "applies_to");
-	if (d->charge != NULL)
-		jw_str(&w, d->charge);
-	else
-		jw_null(&w);
-	brk_dec(&w, d->percent ? "percent" : "amount_off", d->value);
-	if (d->has_cap)
-		brk_dec(&w, "cap", d->cap);
-	brk_dec(&w, "base", base);
-	settle(rt, &l, dec_neg(off), 1, 1);
-	line_write(rt, &l);
-	buf_free(&l.brk);
-}
-
-/* The next billing period, for fees billed in advance. */
-static int
-next_period(struct rate *r, const struct bill *b, const struct plan *p,
-    struct tm_period *np)
-{
-	const struct customer *cu = cust_by_id(&r->cust, b->customer);
-	struct tm_period cur = { b->ps, b->pe };
-
-	if (cu == NULL)
-		return -1;
-	return tm_period_next(&cur, p->interval,
-	    p->interval == TM_MONTH ? cu->anchor : 0, cu->tz, np);
-}
-
-static void
-rate_bill(struct rate *r, struct bill *b)
-{
-	const struct contract *o[MAXOVERLAP], *c;
-	const struct charge *ch;
-	struct rater rt;
-	struct tm_period np;
-	struct share s;
-	dec *sum, commit = DEC_ZERO, svc = DEC_ZERO, t, t0;
-	size_t n, i, j, k;
-
-	memset(&rt, 0, sizeof(rt));
-	rt.r = r;
-	rt.b = b;
-	n = in_force(catalog_contracts(&r->cat, b->customer), b->ps, b->pe, o,
-	    MAXOVERLAP);
-	rt.u = o[n - 1];
-	b->u = rt.u;
-	for (i = 0; i < n; i++)
-		if (strcmp(o[i]->plan->currency, rt.u->plan->currency) != 0) {
-			b->fail_code = "currency_change";
-			b->fail_cls = RC_POLICY;
-			snprintf(b->fail_msg, sizeof(b->fail_msg), "the "
-			    "contracts in force in this period bill in %s and "
-			    "%s; a period is billed in one currency",
-			    o[i]->plan->currency, rt.u->plan->currency);
-			return;
-		}
-
-	/*
-	 * Flat fees: every contract in force, for its share of the period.
-	 * svc sums what serves this period, wherever it is billed: it is
-	 * what the commitments and the spending thresholds look at.  A fee
-	 * billed in advance for the next period is on this bill but serves
-	 * the next; this period's own was on the last bill (or is here, on
-	 * a contract's first bill).
-	 */
-	sum = xcalloc(rt.u->ncharges + 1, sizeof(*sum));
-	for (i = 0; i < n; i++) {
-		c = o[i];
-		for (j = 0; j < c->ncharges; j++) {
-			ch = &c->charges[j];
-			if (ch->model != M_FLAT)
-				continue;
-			t = rt.total;
-			if (!ch->advance || c->start >= b->ps) {
-				flat_line(&rt, c, ch, b->ps, b->pe);
-				CHK(&rt, dec_sub(rt.total, t, &t0));
-				CHK(&rt, dec_add(svc, t0, &svc));
-			} else {
-				CHK(&rt, dec_add(svc, flat_amount(&rt, c, ch,
-				    b->ps, b->pe), &svc));
-			}
-			if (ch->advance && next_period(r, b, c->plan,
-			    &np) < 0) {
-				b->fail_code = "unknown_customer";
-				b->fail_cls = RC_DATA;
-				snprintf(b->fail_msg, sizeof(b->fail_msg),
-				    "charge '%s' bills in advance and customer "
-				    "'%s' is not in the customers file, so its "
-				    "next period is not known", ch->id,
-				    b->customer);
-				free(sum);
-				return;
-			}
-			if (ch->advance)
-				flat_line(&rt, c, ch, np.start, np.end);
-			if (c == rt.u)
-				CHK(&rt, dec_sub(rt.total, t, &sum[j]));
-		}
-	}
-
-	/* usage, priced whole by the contract in force at the end */
-	t = rt.total;
-	for (j = 0; j < rt.u->ncharges; j++)
-		if (rt.u->charges[j].model != M_FLAT)
-			charge_lines(&rt, &rt.u->charges[j], &sum[j]);
-	CHK(&rt, dec_sub(rt.total, t, &t0));
-	CHK(&rt, dec_add(svc, t0, &svc));
-	b->spend = svc;
-
-	/* commitments: per charge, then the plan's over the period's service */
-	s = share_of(rt.u, b->ps, b->pe);
-	for (j = 0; j < rt.u->ncharges; j++) {
-		ch = &rt.u->charges[j];
-		if (ch->model == M_FLAT || !ch->has_commit)
-			continue;
-		t = rt.total;
-		CHK(&rt, dec_mul(ch->commit, dec_from_i64(s.num), &commit));
-		trueup_line(&rt, ch, commit, s.den, sum[j]);
-		CHK(&rt, dec_sub(rt.total, t, &t));
-		CHK(&rt, dec_add(sum[j], t, &sum[j]));
-		CHK(&rt, dec_add(svc, t, &svc));
-	}
-	commit = DEC_ZERO;
-	for (i = 0, k = 0; i < n; i++)
-		if (o[i]->has_commit) {
-			s = share_of(o[i], b->ps, b->pe);
-			CHK(&rt, dec_mul(o[i]->commit, dec_from_i64(s.num), &t));
-			CHK(&rt, dec_add(commit, t, &commit));
-			k++;
-		}
-	if (k > 0)
-		trueup_line(&rt, NULL, commit, b->pe - b->ps, svc);
-
-	/* discounts, in the contract's order, each on what is left */
-	for (i = 0; i < rt.u->ndiscounts; i++) {
-		const struct discount *d = &rt.u->discounts[i];
-
-		if (d->charge == NULL) {
-			discount_line(&rt, d, NULL, rt.total);
-			continue;
-		}
-		for (j = 0; rt.u->charges[j].id != d->charge; j++)
-			;	/* the catalog checked it is there */
-		t = rt.total;
-		discount_line(&rt, d, &rt.u->charges[j], sum[j]);
-		CHK(&rt, dec_sub(rt.total, t, &t));
-		CHK(&rt, dec_add(sum[j], t, &sum[j]));
-	}
-	free(sum);
-	b->total = rt.total;
-	if (rt.e != 0) {
-		b->fail_code = "amount_overflow";
-		b->fail_cls = RC_DATA;
-		snprintf(b->fail_msg, sizeof(b->fail_msg), "rating customer "
-		    "'%s' failed: %s", b->customer, rt.e >= PRICE_ENEG ?
-		    price_strerror(rt.e) : dec_strerror(rt.e));
-	}
 }
 
 /* ---- prepaid credits and spending alerts ---- */
@@ -1212,20 +366,15 @@ grants_record(struct rate *r)
 }
 
 static void
-credit_line(struct rate *r, struct bill *b)
+credit_line(struct rate *r, struct rating_bill *b)
 {
 	const char *cur = b->u->plan->currency;
-	struct rater rt;
-	struct line l;
-	struct jw w;
-	dec prev, pbal, bal, want, after;
+	dec prev, pbal, bal, want;
 	int had;
 
 	bal = ldg_credit_balance(r->ldg, b->customer, cur, b->pe, b->ps);
 	had = ldg_credit_drawn(r->ldg, b->customer, cur, b->ps, &prev, &pbal);
-	want = dec_sign(b->total) > 0 ? b->total : DEC_ZERO;
-	if (dec_cmp(want, bal) > 0)
-		want = dec_sign(bal) > 0 ? bal : DEC_ZERO;
+	want = rating_credit_want(b, bal);
 	if (!had && dec_sign(want) == 0)
 		return;
 	if (had && dec_cmp(prev, want) == 0)
@@ -1236,84 +385,35 @@ credit_line(struct rate *r, struct bill *b)
 		    bal, r->as_of);
 		r->ndraws++;
 	}
-	if (dec_sign(want) == 0)
-		return;
-	memset(&rt, 0, sizeof(rt));
-	rt.r = r;
-	rt.b = b;
-	rt.u = b->u;
-	rt.total = b->total;
-	memset(&l, 0, sizeof(l));
-	l.c = b->u;
-	l.type = "credit";
-	l.model = "prepaid_credit";
-	l.ss = b->ps;
-	l.se = b->pe;
-	l.qty = dec_from_i64(1);
-	/* grants are whole minor units (the catalog checks): exact */
-	if (dec_sub(bal, want, &after) != DEC_OK ||
-	    dec_round(bal, b->u->plan->minor, DEC_HALF_EVEN, &bal) != DEC_OK ||
-	    dec_round(after, b->u->plan->minor, DEC_HALF_EVEN, &after) !=
-	    DEC_OK)
-		die(EX_SOFTWARE, "credit balance arithmetic");
-	brk_begin(&l, &w);
-	brk_dec(&w, "balance_before", bal);
-	brk_dec(&w, "balance_after", after);
-	brk_dec(&w, "amount_due_before", b->total);
-	settle(&rt, &l, dec_neg(want), 1, 1);
-	line_write(&rt, &l);
-	buf_free(&l.brk);
+	rating_credit_line(&r->rating, b, want, bal);
 }
 
 static void
-alerts(struct rate *r, struct bill *b)
+alerts(struct rate *r, struct rating_bill *b)
 {
 	const struct contract *u = b->u;
 	const struct threshold *t;
-	unsigned char key[KEY_LEN];
-	struct keyh h;
-	struct jw w;
+	struct rated_alert al;
 	dec v;
 	size_t i;
 
 	for (i = 0; i < u->nthresholds; i++) {
 		t = &u->thresholds[i];
-		v = t->value;
-		if (t->percent && (dec_mul(u->commit, t->value, &v) != DEC_OK ||
-		    dec_div(v, dec_from_i64(100), u->plan->minor,
-		    u->plan->rounding, &v) != DEC_OK))
-			continue;
-		if (dec_cmp(b->spend, v) < 0)
+		if (!rating_threshold(b, t, &v))
 			continue;
 		if (r->ldg != NULL && ldg_alert_claim(r->ldg, b->customer,
 		    t->id, b->ps, b->pe, b->spend, r->as_of) != LDG_NEW)
 			continue;
-		key_start(&h, "alert");
-		key_str(&h, b->customer);
-		key_str(&h, t->id);
-		key_i64(&h, b->ps);
-		key_end(&h, key);
-		rec_head(&w, &b->alerts, "alert", key, b->customer, u);
-		JW_KEY(&w, "threshold");
-		jw_str(&w, t->id);
-		JW_KEY(&w, "threshold_amount");
-		jw_dec(&w, v);
-		JW_KEY(&w, "amount");
-		jw_dec(&w, b->spend);
-		JW_KEY(&w, "currency");
-		jw_str(&w, u->plan->currency);
-		JW_KEY(&w, "period_start");
-		jw_time(&w, b->ps);
-		JW_KEY(&w, "period_end");
-		jw_time(&w, b->pe);
-		JW_KEY(&w, "as_of");
-		jw_time(&w, r->as_of);
-		JW_KEY(&w, "preview");
-		jw_bool(&w, r->preview);
-		JW_KEY(&w, "correlation_id");
-		jw_hex(&w, key, KEY_LEN);
-		jw_close(&w, '}');
-		buf_addc(&b->alerts, '\n');
+		al.customer = b->customer;
+		al.c = u;
+		al.threshold = t->id;
+		al.threshold_amount = v;
+		al.amount = b->spend;
+		al.ps = b->ps;
+		al.pe = b->pe;
+		al.as_of = r->as_of;
+		al.preview = r->preview;
+		rated_alert_write(&b->alerts, &al);
 		r->nalerts++;
 	}
 }
@@ -1323,8 +423,8 @@ alerts(struct rate *r, struct bill *b)
 static int
 bill_cmp(const void *x, const void *y)
 {
-	const struct bill *a = *(struct bill *const *)x;
-	const struct bill *b = *(struct bill *const *)y;
+	const struct rating_bill *a = *(struct rating_bill *const *)x;
+	const struct rating_bill *b = *(struct rating_bill *const *)y;
 	int c = strcmp(a->customer, b->customer);
 
 	if (c != 0)
@@ -1370,8 +470,9 @@ enumerate(struct rate *r)
 }
 
 static void
-fail_bill(struct rate *r, struct bill *b)
+fail_bill(struct rate *r, struct rating_bill *b)
 {
+	const struct agg *g;
 	struct buf raw = { 0 };
 	struct rej_src s;
 	char ts[TM_FMTMAX];
@@ -1382,10 +483,11 @@ fail_bill(struct rate *r, struct bill *b)
 	    b->customer, ts, b->fail_code, b->fail_msg);
 	r->nfailed++;
 	for (i = 0; i < b->n; i++) {
+		g = (const struct agg *)b->a[i];	/* its rec */
 		memset(&s, 0, sizeof(s));
-		s.file = b->a[i]->file;
-		s.line = b->a[i]->line;
-		spill_get(&r->spill, b->a[i]->rawoff, b->a[i]->rawlen, &raw);
+		s.file = g->file;
+		s.line = g->line;
+		spill_get(&r->spill, g->rawoff, g->rawlen, &raw);
 		s.raw = raw.p;
 		s.rawlen = raw.len;
 		rej_add(&r->rej, &s, b->fail_cls, b->fail_code, "", "%s",
@@ -1470,7 +572,7 @@ summary(struct rate *r)
 static void
 run(struct rate *r)
 {
-	struct bill *b;
+	struct rating_bill *b;
 	size_t i, lo = 0, hi;
 
 	si_each(&r->in, read_one, r);
@@ -1481,7 +583,7 @@ run(struct rate *r)
 	do {
 		hi = r->nb - lo > RATE_BATCH ? lo + RATE_BATCH : r->nb;
 		for (i = lo; i < hi; i++)
-			rate_bill(r, r->bv[i]);
+			rating_price(&r->rating, r->bv[i]);
 		if (r->ldg != NULL) {
 			ldg_begin(r->ldg);
 			if (!r->preview && lo == 0)
@@ -1540,7 +642,7 @@ free_all(struct rate *r)
 	free(r->bv);
 	for (i = 0; i < r->keys.cap; i++)
 		if (r->keys.t[i].val != NULL)	/* NULL: rejected */
-			agg_free(r->keys.t[i].val);
+			free(r->keys.t[i].val);
 	hmap_free(&r->keys);
 	hmap_free(&r->bills);
 	hmap_free(&r->strs);
@@ -1669,6 +771,9 @@ main(int argc, char **argv)
 	key_init();
 	out_init();
 	catalog_load(&r.cat, r.catalog_path);
+	r.rating.cat = &r.cat;
+	r.rating.cust = &r.cust;
+	r.rating.preview = r.preview;
 	if (r.customers_path != NULL)
 		cust_load(&r.cust, r.customers_path);
 	else

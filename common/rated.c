@@ -1,12 +1,351 @@
 /*
- * rated.c: read a rated line.
+ * rated.c: write rate's records, read a rated line (rated.h).
  */
 #include <string.h>
 
+#include "aggrec.h"
+#include "catalog.h"
 #include "currency.h"
 #include "jrec.h"
+#include "jw.h"
+#include "price.h"
 #include "rated.h"
 #include "tm.h"
+
+/* ---- writing ---- */
+
+static void
+brk_dec(struct jw *w, const char *k, dec d)
+{
+	jw_key(w, k);
+	jw_dec(w, d);
+}
+
+/* The first members of a rated line and of an alert. */
+static void
+rec_head(struct jw *w, struct buf *o, const char *kind,
+    const unsigned char *key, const char *customer, const struct contract *c)
+{
+	jw_init(w, o);
+	jw_open(w, '{');
+	JW_KEY(w, "kind");
+	jw_str(w, kind);
+	JW_KEY(w, "schema");
+	jw_str(w, "1.0");
+	JW_KEY(w, "key");
+	jw_hex(w, key, KEY_LEN);
+	JW_KEY(w, "customer");
+	jw_str(w, customer);
+	JW_KEY(w, "contract");
+	if (c->id != NULL)
+		jw_str(w, c->id);
+	else
+		jw_null(w);
+	JW_KEY(w, "plan");
+	jw_str(w, c->plan->id);
+	JW_KEY(w, "plan_version");
+	jw_int(w, c->plan->version);
+}
+
+void
+rated_write(struct buf *o, const struct rated_out *l)
+{
+	const struct contract *c = l->c;
+	unsigned char key[KEY_LEN], lin[KEY_LEN];
+	struct keyh h;
+	struct jw w;
+	lin_t sum = 0;
+	size_t i;
+
+	key_start(&h, "rated");
+	key_str(&h, l->customer);
+	key_str(&h, c->plan->id);
+	key_i64(&h, c->plan->version);
+	key_str(&h, l->type);
+	key_str(&h, l->ch ? l->ch->id : "");
+	key_str(&h, l->disc ? l->disc->id : "");
+	key_str(&h, l->gtext ? l->gtext : "");
+	key_i64(&h, l->ps);
+	key_i64(&h, l->pe);
+	key_i64(&h, l->ss);
+	key_end(&h, key);
+
+	rec_head(&w, o, "rated", key, l->customer, c);
+	JW_KEY(&w, "charge");
+	if (l->ch != NULL)
+		jw_str(&w, l->ch->id);
+	else
+		jw_null(&w);
+	JW_KEY(&w, "line_type");
+	jw_str(&w, l->type);
+	JW_KEY(&w, "model");
+	jw_str(&w, l->model);
+	if (l->disc != NULL) {
+		JW_KEY(&w, "discount");
+		jw_str(&w, l->disc->id);
+	}
+	if (l->ch != NULL && l->ch->name != NULL) {
+		JW_KEY(&w, "name");
+		jw_str(&w, l->ch->name);
+	}
+	if (l->ch != NULL && l->ch->tax_code != NULL) {
+		JW_KEY(&w, "tax_code");
+		jw_str(&w, l->ch->tax_code);
+	}
+	JW_KEY(&w, "meter");
+	if (l->gtext != NULL)
+		jw_str(&w, l->ch->meter);
+	else
+		jw_null(&w);
+	JW_KEY(&w, "group");
+	if (l->gtext != NULL)
+		jw_raw(&w, l->gtext, strlen(l->gtext));
+	else
+		jw_raw(&w, "{}", 2);
+	JW_KEY(&w, "period");
+	jw_str(&w, tm_unit_name(c->plan->interval));
+	JW_KEY(&w, "period_start");
+	jw_time(&w, l->ps);
+	JW_KEY(&w, "period_end");
+	jw_time(&w, l->pe);
+	JW_KEY(&w, "service_start");
+	jw_time(&w, l->ss);
+	JW_KEY(&w, "service_end");
+	jw_time(&w, l->se);
+	JW_KEY(&w, "quantity");
+	jw_dec(&w, l->qty);
+	if (l->has_free) {
+		JW_KEY(&w, "free_units");
+		jw_dec(&w, l->ch->free_units);
+		JW_KEY(&w, "billable_quantity");
+		jw_dec(&w, l->billable);
+	}
+	JW_KEY(&w, "breakdown");
+	jw_open(&w, '{');
+	if (l->brk.len > 0) {
+		jw_raw(&w, l->brk.p, l->brk.len);
+		w.comma[w.depth] = 1;
+	}
+	jw_close(&w, '}');
+	JW_KEY(&w, "amount_unrounded");
+	jw_dec(&w, l->amount_x);
+	JW_KEY(&w, "amount");
+	jw_dec(&w, l->amount);
+	JW_KEY(&w, "currency");
+	jw_str(&w, c->plan->currency);
+	JW_KEY(&w, "rounding");
+	jw_str(&w, dec_round_name(c->plan->rounding));
+	JW_KEY(&w, "preview");
+	jw_bool(&w, l->preview);
+	JW_KEY(&w, "aggregates");
+	jw_open(&w, '[');
+	for (i = 0; i < l->na; i++) {
+		jw_hex(&w, l->a[i]->key, KEY_LEN);
+		sum += lin_of(l->a[i]->lineage);
+	}
+	jw_close(&w, ']');
+	JW_KEY(&w, "lineage");
+	if (l->gtext != NULL) {
+		lin_bytes(sum, lin);
+		jw_hex(&w, lin, KEY_LEN);
+	} else
+		jw_null(&w);
+	JW_KEY(&w, "correlation_id");
+	jw_hex(&w, key, KEY_LEN);
+	jw_close(&w, '}');
+	buf_addc(o, '\n');
+}
+
+/* The breakdown is built with a writer of its own, then inlined. */
+static void
+brk_begin(struct rated_out *l, struct jw *w)
+{
+	buf_reset(&l->brk);
+	jw_init(w, &l->brk);
+	jw_open(w, '{');
+	l->brk.len = 0;		/* drop the brace: members only */
+	w->comma[w->depth] = 0;
+}
+
+void
+rated_brk_unit(struct rated_out *l, const struct charge *ch)
+{
+	struct jw w;
+
+	brk_begin(l, &w);
+	brk_dec(&w, "unit_amount", ch->unit_amount);
+}
+
+void
+rated_brk_tiers(struct rated_out *l, const struct charge *ch,
+    const struct price_step *st, size_t n)
+{
+	struct jw w;
+	size_t i;
+	dec lo;
+
+	brk_begin(l, &w);
+	JW_KEY(&w, "tiers");
+	jw_open(&w, '[');
+	for (i = 0; i < n; i++) {
+		const struct tier *t = &ch->tiers[st[i].tier];
+
+		lo = st[i].tier > 0 ? ch->tiers[st[i].tier - 1].up_to :
+		    DEC_ZERO;
+		jw_open(&w, '{');
+		JW_KEY(&w, "tier");
+		jw_int(&w, st[i].tier + 1);
+		brk_dec(&w, "from", lo);	/* exclusive, but 0 */
+		JW_KEY(&w, "up_to");
+		if (t->open)
+			jw_null(&w);
+		else
+			jw_dec(&w, t->up_to);
+		brk_dec(&w, "units", st[i].units);
+		brk_dec(&w, "unit_amount", t->unit_amount);
+		brk_dec(&w, "flat_amount", t->flat_amount);
+		brk_dec(&w, "amount", st[i].amount);
+		jw_close(&w, '}');
+	}
+	jw_close(&w, ']');
+}
+
+void
+rated_brk_package(struct rated_out *l, const struct charge *ch, dec pk)
+{
+	struct jw w;
+
+	brk_begin(l, &w);
+	brk_dec(&w, "package_size", ch->package_size);
+	brk_dec(&w, "packages", pk);
+	brk_dec(&w, "amount_per_package", ch->amount);
+	JW_KEY(&w, "round");
+	jw_str(&w, ch->round_up ? "up" : "down");
+}
+
+void
+rated_brk_pct(struct rated_out *l, const struct charge *ch, int64_t tx,
+    int64_t clamped, dec base)
+{
+	struct jw w;
+
+	brk_begin(l, &w);
+	brk_dec(&w, "rate", ch->rate);
+	brk_dec(&w, "fixed_amount", ch->fixed);
+	if (ch->has_min)
+		brk_dec(&w, "per_transaction_min_amount", ch->min);
+	if (ch->has_max)
+		brk_dec(&w, "per_transaction_max_amount", ch->max);
+	JW_KEY(&w, "transactions");
+	jw_int(&w, tx);
+	JW_KEY(&w, "transactions_at_min_or_max");
+	jw_int(&w, clamped);
+	brk_dec(&w, "transaction_amount", base);
+}
+
+/* ns as seconds, exactly */
+static dec
+secs(int64_t ns)
+{
+	dec d = dec_from_i64(ns);
+
+	d.s = 9;
+	return dec_normalize(d);
+}
+
+void
+rated_brk_flat(struct rated_out *l, const struct charge *ch, int64_t num,
+    int64_t den)
+{
+	struct jw w;
+
+	brk_begin(l, &w);
+	brk_dec(&w, "amount", ch->amount);
+	JW_KEY(&w, "billing");
+	jw_str(&w, ch->advance ? "advance" : "arrears");
+	if (num != den) {
+		JW_KEY(&w, "proration");
+		jw_open(&w, '{');
+		brk_dec(&w, "service_seconds", secs(num));
+		brk_dec(&w, "period_seconds", secs(den));
+		jw_close(&w, '}');
+	}
+}
+
+void
+rated_brk_trueup(struct rated_out *l, dec minimum, dec before)
+{
+	struct jw w;
+
+	brk_begin(l, &w);
+	brk_dec(&w, "minimum_commitment", minimum);
+	brk_dec(&w, "amount_before", before);
+}
+
+void
+rated_brk_discount(struct rated_out *l, const struct discount *d, dec base)
+{
+	struct jw w;
+
+	brk_begin(l, &w);
+	JW_KEY(&w, "applies_to");
+	if (d->charge != NULL)
+		jw_str(&w, d->charge);
+	else
+		jw_null(&w);
+	brk_dec(&w, d->percent ? "percent" : "amount_off", d->value);
+	if (d->has_cap)
+		brk_dec(&w, "cap", d->cap);
+	brk_dec(&w, "base", base);
+}
+
+void
+rated_brk_credit(struct rated_out *l, dec bal, dec after, dec due)
+{
+	struct jw w;
+
+	brk_begin(l, &w);
+	brk_dec(&w, "balance_before", bal);
+	brk_dec(&w, "balance_after", after);
+	brk_dec(&w, "amount_due_before", due);
+}
+
+void
+rated_alert_write(struct buf *o, const struct rated_alert *a)
+{
+	unsigned char key[KEY_LEN];
+	struct keyh h;
+	struct jw w;
+
+	key_start(&h, "alert");
+	key_str(&h, a->customer);
+	key_str(&h, a->threshold);
+	key_i64(&h, a->ps);
+	key_end(&h, key);
+	rec_head(&w, o, "alert", key, a->customer, a->c);
+	JW_KEY(&w, "threshold");
+	jw_str(&w, a->threshold);
+	JW_KEY(&w, "threshold_amount");
+	jw_dec(&w, a->threshold_amount);
+	JW_KEY(&w, "amount");
+	jw_dec(&w, a->amount);
+	JW_KEY(&w, "currency");
+	jw_str(&w, a->c->plan->currency);
+	JW_KEY(&w, "period_start");
+	jw_time(&w, a->ps);
+	JW_KEY(&w, "period_end");
+	jw_time(&w, a->pe);
+	JW_KEY(&w, "as_of");
+	jw_time(&w, a->as_of);
+	JW_KEY(&w, "preview");
+	jw_bool(&w, a->preview);
+	JW_KEY(&w, "correlation_id");
+	jw_hex(&w, key, KEY_LEN);
+	jw_close(&w, '}');
+	buf_addc(o, '\n');
+}
+
+/* ---- reading ---- */
 
 #define W	"rated line"
 

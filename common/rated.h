@@ -1,17 +1,96 @@
 /*
- * rated.h: reading rate(1)'s rated lines (usage-to-cash(5), "the rated
- * line"), for invoice-gen and reconcile.
+ * rated.h: rate(1)'s records (usage-to-cash(5)): the rated line, its
+ * struct, writer and reader, and the spending alert, which begins like
+ * a rated line (writer only).
+ *
+ * rate writes them (rated_write, rated_alert_write) from what its
+ * pricing decided (rating.h); invoice-gen reads the lines back with
+ * rated_read.  reconcile reads rated lines with its own reader, not this
+ * one.  What a line is worth is rating.c's; here is only how it is
+ * written: the members, their order and each line type's breakdown.
  */
 #ifndef RATED_H
 #define RATED_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
 
 #include "dec.h"
 #include "keys.h"
+#include "util.h"
 
+struct aggrec;
+struct charge;
+struct contract;
+struct discount;
 struct jrec;
+struct price_step;
+
+/*
+ * A rated line to write: the catalog's contract, charge and discount it
+ * prices, and for a usage line the aggregates (their keys and lineage
+ * are written).
+ */
+struct rated_out {
+	const char	*customer;
+	int64_t		 ps, pe;	/* the billing period */
+	int		 preview;
+	const struct contract *c;
+	const struct charge *ch;	/* NULL: plan-wide */
+	const struct discount *disc;
+	const char	*type;		/* usage flat true_up discount credit */
+	const char	*model;
+	int64_t		 ss, se;	/* service period */
+	dec		 qty, amount_x, amount;
+	struct buf	 brk;		/* breakdown members, without braces */
+	/* usage lines */
+	const char	*gtext;
+	struct aggrec	**a;
+	size_t		 na;
+	int		 has_free;
+	dec		 billable;
+};
+
+/* Append the line, newline-terminated. */
+void	rated_write(struct buf *, const struct rated_out *);
+
+/*
+ * A line's breakdown, by line type and model: each replaces l->brk.
+ * The amounts are the pricing's; these only write them.
+ */
+void	rated_brk_unit(struct rated_out *, const struct charge *);
+/* steps[0..n) as price_graduated() or price_volume() gave them */
+void	rated_brk_tiers(struct rated_out *, const struct charge *,
+	    const struct price_step *, size_t n);
+void	rated_brk_package(struct rated_out *, const struct charge *,
+	    dec packages);
+/* base: the transactions' amounts; clamped: fees held at min or max */
+void	rated_brk_pct(struct rated_out *, const struct charge *,
+	    int64_t transactions, int64_t clamped, dec base);
+/* a flat fee for num / den of the period (ns); num == den: whole */
+void	rated_brk_flat(struct rated_out *, const struct charge *,
+	    int64_t num, int64_t den);
+void	rated_brk_trueup(struct rated_out *, dec minimum, dec before);
+void	rated_brk_discount(struct rated_out *, const struct discount *,
+	    dec base);
+void	rated_brk_credit(struct rated_out *, dec balance_before,
+	    dec balance_after, dec due_before);
+
+/* A spending threshold crossed in a period. */
+struct rated_alert {
+	const char	*customer;
+	const struct contract *c;
+	const char	*threshold;	/* its id */
+	dec		 threshold_amount;
+	dec		 amount;	/* the period's spending */
+	int64_t		 ps, pe;	/* the billing period */
+	int64_t		 as_of;
+	int		 preview;
+};
+
+/* Append the alert, newline-terminated. */
+void	rated_alert_write(struct buf *, const struct rated_alert *);
 
 /* Strings point into the jrec's tree: copy what must outlive it. */
 struct rated {

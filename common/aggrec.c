@@ -1,0 +1,137 @@
+/*
+ * aggrec.c: read an aggregate record (aggrec.h).
+ *
+ * Rejects go through the stage's si_reject(), not a jrec's message, so
+ * that a message quoting a long member is cut where every other reject
+ * of the stage is.
+ */
+#include <string.h>
+
+#include "aggrec.h"
+#include "jrec.h"
+#include "reject.h"
+#include "stagein.h"
+
+static const char *
+str_field(struct stagein *s, json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	if (json_is_string(v) && json_string_length(v) > 0 &&
+	    strlen(json_string_value(v)) == json_string_length(v))
+		return json_string_value(v);
+	si_reject(s, RC_DATA, v == NULL ? "missing_field" : "invalid_field", k,
+	    "%s %s", k, v == NULL ? "is missing" : "must be a non-empty "
+	    "string");
+	return NULL;
+}
+
+static int
+time_field(struct stagein *s, json_t *o, const char *k, int64_t *t)
+{
+	const char *v = str_field(s, o, k), *why;
+
+	if (v == NULL)
+		return -1;
+	if (tm_parse(v, strlen(v), t, &why) < 0) {
+		si_reject(s, RC_DATA, "invalid_time", k, "%s '%s': %s", k, v, why);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+hex_field(struct stagein *s, json_t *o, const char *k, unsigned char *out)
+{
+	const char *v = str_field(s, o, k);
+
+	if (v == NULL)
+		return -1;
+	if (strlen(v) != 2 * KEY_LEN || key_unhex(v, out, KEY_LEN) < 0) {
+		si_reject(s, RC_DATA, "invalid_field", k, "%s must be %d hex "
+		    "digits", k, 2 * KEY_LEN);
+		return -1;
+	}
+	return 0;
+}
+
+int
+aggrec_read(struct stagein *s, struct aggrec *a)
+{
+	struct jrec *jr = &s->jr;
+	const char *q, *p;
+	json_t *root, *v;
+	int64_t ev;
+	int unit;
+
+	root = jr->root;
+	v = json_object_get(root, "kind");
+	if (!json_is_string(v) || strcmp(json_string_value(v), "aggregate")) {
+		si_reject(s, RC_DATA, "not_aggregate", "kind", "expected an "
+		    "aggregate (kind \"aggregate\", meter-aggregate's output), "
+		    "got %s", json_is_string(v) ? json_string_value(v) :
+		    "no kind");
+		return -1;
+	}
+	if (jrec_check_schema(jr, 1) < 0) {
+		si_reject(s, RC_DATA, jr->code, "schema", "%s", jr->msg);
+		return -1;
+	}
+	memset(a, 0, sizeof(*a));
+	if ((a->customer = str_field(s, root, "customer")) == NULL ||
+	    (a->meter = str_field(s, root, "meter")) == NULL ||
+	    hex_field(s, root, "key", a->key) < 0 ||
+	    hex_field(s, root, "lineage", a->lineage) < 0 ||
+	    (p = str_field(s, root, "period")) == NULL ||
+	    time_field(s, root, "period_start", &a->ps) < 0 ||
+	    time_field(s, root, "period_end", &a->pe) < 0 ||
+	    (q = str_field(s, root, "quantity")) == NULL)
+		return -1;
+	if ((unit = tm_parse_unit(p)) < 0) {
+		si_reject(s, RC_DATA, "invalid_field", "period", "period '%s': "
+		    "expected hour, day, week or month", p);
+		return -1;
+	}
+	a->unit = (enum tm_unit)unit;
+	if (a->pe <= a->ps) {
+		si_reject(s, RC_DATA, "invalid_period", "period_end",
+		    "period_end is not after period_start");
+		return -1;
+	}
+	if (dec_parse(q, strlen(q), &a->qty) != DEC_OK) {
+		si_reject(s, RC_DATA, "invalid_quantity", "quantity", "quantity "
+		    "'%s' is not an exact decimal number", q);
+		return -1;
+	}
+	v = json_object_get(root, "events");
+	if (v == NULL || jrec_int(jr, v, 0, INT64_MAX, &ev) < 0) {
+		si_reject(s, RC_DATA, v ? "invalid_field" : "missing_field",
+		    "events", "events %s", v ? "must be a whole number of 0 "
+		    "or more" : "is missing");
+		return -1;
+	}
+	a->events = ev;
+	v = json_object_get(root, "group");
+	if (!json_is_object(v)) {
+		si_reject(s, RC_DATA, v ? "invalid_field" : "missing_field",
+		    "group", "group must be an object ({} when not grouped)");
+		return -1;
+	}
+	a->group = v;
+	return 0;
+}
+
+/*
+ * b was read under a's key: the same aggregate again (a duplicate) when
+ * it says the same of it, else a conflict.
+ */
+int
+aggrec_same(const struct aggrec *a, const struct aggrec *b)
+{
+	return strcmp(a->customer, b->customer) == 0 &&
+	    strcmp(a->meter, b->meter) == 0 &&
+	    strcmp(a->gtext, b->gtext) == 0 && a->unit == b->unit &&
+	    a->ps == b->ps && a->pe == b->pe && dec_cmp(a->qty, b->qty) == 0 &&
+	    a->events == b->events &&
+	    memcmp(a->lineage, b->lineage, KEY_LEN) == 0;
+}

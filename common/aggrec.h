@@ -1,0 +1,50 @@
+/*
+ * aggrec.h: the aggregate record (usage-to-cash(5), "the aggregate") as
+ * the stages after meter-aggregate read it: its struct, a validating
+ * reader and the test for "the same aggregate again".
+ *
+ *   {"kind":"aggregate","schema":"1.0","customer":...,"meter":...,
+ *    "group":{...},"period":"month","period_start":...,"period_end":...,
+ *    "quantity":"12.5","events":3,"key":...,"lineage":...}
+ *
+ * The writer is not here: meter-aggregate writes the record from the
+ * metering engine's own struct (agg_write() in agg.c).
+ */
+#ifndef AGGREC_H
+#define AGGREC_H
+
+#include <stdint.h>
+#include <jansson.h>
+
+#include "dec.h"
+#include "keys.h"
+#include "tm.h"
+
+struct stagein;
+
+struct aggrec {
+	const char	*customer, *meter;
+	json_t		*group;
+	/*
+	 * The group as canonical JSON (jw_json): not set by the reader,
+	 * the caller writes it where it keeps it.
+	 */
+	const char	*gtext;
+	enum tm_unit	 unit;
+	int64_t		 ps, pe;		/* the period */
+	dec		 qty;
+	int64_t		 events;
+	unsigned char	 key[KEY_LEN], lineage[KEY_LEN];
+};
+
+/*
+ * Check the stage's current record is an aggregate of a schema we read
+ * and pick out its members: 0, or -1 when it was rejected (si_reject,
+ * class data, with the member at fault).  Strings and the group point
+ * into the record's tree: copy what must outlive it.
+ */
+int	aggrec_read(struct stagein *, struct aggrec *);
+/* 1 when b is a repeat of a (every member but the key the same). */
+int	aggrec_same(const struct aggrec *a, const struct aggrec *b);
+
+#endif
