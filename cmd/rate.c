@@ -20,7 +20,6 @@
  * alert's writers rated.c's.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,12 +34,14 @@
 #include "keys.h"
 #include "ledger.h"
 #include "lines.h"
+#include "opt.h"
 #include "out.h"
 #include "rated.h"
 #include "rating.h"
 #include "reject.h"
 #include "spill.h"
 #include "stagein.h"
+#include "stats.h"
 #include "tm.h"
 #include "util.h"
 
@@ -503,43 +504,25 @@ fail_bill(struct rate *r, struct rating_bill *b)
 static void
 write_stats(struct rate *r)
 {
-	struct buf b = { 0 };
-	struct jw w;
+	const struct stat st[] = {
+		STAT_N("read", r->in.read),
+		STAT_N("rated", r->rated),
+		STAT_N("duplicates", r->dups),
+		STAT_N("outside_window", r->outside),
+		STAT_N("rejected", r->in.rejected),
+		STAT_REJECTS(&r->rej),
+		STAT_N("blank_lines", r->in.blank),
+		STAT_N("bills", r->nbills),
+		STAT_N("bills_failed", r->nfailed),
+		STAT_N("lines", r->nlines),
+		STAT_N("alerts", r->nalerts),
+		STAT_N("credit_draws", r->ndraws),
+		STAT_B("preview", r->preview),
+		STAT_T("as_of", r->as_of),
+		STAT_S("rejects_file", r->rejects_path),
+	};
 
-	rej_stats_begin(&w, &b, "rate");
-	JW_KEY(&w, "read");
-	jw_int(&w, (int64_t)r->in.read);
-	JW_KEY(&w, "rated");
-	jw_int(&w, (int64_t)r->rated);
-	JW_KEY(&w, "duplicates");
-	jw_int(&w, (int64_t)r->dups);
-	JW_KEY(&w, "outside_window");
-	jw_int(&w, (int64_t)r->outside);
-	JW_KEY(&w, "rejected");
-	jw_int(&w, (int64_t)r->in.rejected);
-	rej_stats(&r->rej, &w);
-	JW_KEY(&w, "blank_lines");
-	jw_int(&w, (int64_t)r->in.blank);
-	JW_KEY(&w, "bills");
-	jw_int(&w, (int64_t)r->nbills);
-	JW_KEY(&w, "bills_failed");
-	jw_int(&w, (int64_t)r->nfailed);
-	JW_KEY(&w, "lines");
-	jw_int(&w, (int64_t)r->nlines);
-	JW_KEY(&w, "alerts");
-	jw_int(&w, (int64_t)r->nalerts);
-	JW_KEY(&w, "credit_draws");
-	jw_int(&w, (int64_t)r->ndraws);
-	JW_KEY(&w, "preview");
-	jw_bool(&w, r->preview);
-	JW_KEY(&w, "as_of");
-	jw_time(&w, r->as_of);
-	JW_KEY(&w, "rejects_file");
-	jw_str(&w, r->rejects_path);
-	jw_close(&w, '}');
-	buf_addc(&b, '\n');
-	out_write_file(r->stats_path, b.p, b.len);
-	buf_free(&b);
+	stats_write(r->stats_path, "rate", st, sizeof(st) / sizeof(st[0]));
 }
 
 static void
@@ -655,103 +638,37 @@ free_all(struct rate *r)
 int
 main(int argc, char **argv)
 {
-	enum {
-		O_CATALOG = 256, O_CUSTOMERS, O_ASOF, O_PREVIEW, O_FROM, O_TO,
-		O_ALERTS, O_BUSY, O_STRICT, O_MAXLINE, O_MAXDEPTH, O_VERSION
-	};
-	static const struct option longopts[] = {
-		{ "alerts",		required_argument, NULL, O_ALERTS },
-		{ "as-of",		required_argument, NULL, O_ASOF },
-		{ "busy-timeout",	required_argument, NULL, O_BUSY },
-		{ "catalog",		required_argument, NULL, O_CATALOG },
-		{ "customers",		required_argument, NULL, O_CUSTOMERS },
-		{ "from",		required_argument, NULL, O_FROM },
-		{ "help",		no_argument,       NULL, 'h' },
-		{ "ledger",		required_argument, NULL, 'l' },
-		{ "max-depth",		required_argument, NULL, O_MAXDEPTH },
-		{ "max-line",		required_argument, NULL, O_MAXLINE },
-		{ "preview",		no_argument,       NULL, O_PREVIEW },
-		{ "rejects",		required_argument, NULL, 'r' },
-		{ "stats",		required_argument, NULL, 's' },
-		{ "strict",		no_argument,       NULL, O_STRICT },
-		{ "to",			required_argument, NULL, O_TO },
-		{ "version",		no_argument,       NULL, O_VERSION },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct rate r;
+	int rc = 0, has_from = 0, has_to = 0;
+	const struct opt opts[] = {
+		OPT_S("alerts", 0, &r.alerts_path),
+		OPT_ASOF(&r.as_of),
+		OPT_BUSY(&r.busy_ms),
+		OPT_S("catalog", 0, &r.catalog_path),
+		OPT_S("customers", 0, &r.customers_path),
+		OPT_T("from", &r.from, &has_from),
+		OPT_LEDGER(&r.ledger_path),
+		OPT_MAXDEPTH(&r.max_depth),
+		OPT_MAXLINE(&r.max_line),
+		OPT_F("preview", &r.preview),
+		OPT_REJECTS(&r.rejects_path),
+		OPT_STATS(&r.stats_path),
+		OPT_STRICT(&r.strict),
+		OPT_T("to", &r.to, &has_to),
+		OPT_END
+	};
 	char *rejects_default = NULL;
-	int ch, rc = 0, has_from = 0, has_to = 0;
 	size_t i, j;
 
 	u_setprogname(argv[0]);
-	cli_init(usage);
 	memset(&r, 0, sizeof(r));
 	r.as_of = INT64_MIN;
 	r.max_line = LR_MAXLEN_DEFAULT;
 	r.max_depth = JREC_MAXDEPTH_DEFAULT;
 	r.busy_ms = LDG_BUSY_MS;
-	while ((ch = getopt_long(argc, argv, "hl:r:s:", longopts, NULL)) !=
-	    -1) {
-		switch (ch) {
-		case 'h':
-			usage(0);
-			break;
-		case 'l':
-			r.ledger_path = optarg;
-			break;
-		case 'r':
-			r.rejects_path = optarg;
-			break;
-		case 's':
-			r.stats_path = optarg;
-			break;
-		case O_ALERTS:
-			r.alerts_path = optarg;
-			break;
-		case O_ASOF:
-			r.as_of = cli_time("--as-of", optarg);
-			break;
-		case O_BUSY:
-			r.busy_ms = (int)cli_num("--busy-timeout", optarg, 0,
-			    86400000);
-			break;
-		case O_CATALOG:
-			r.catalog_path = optarg;
-			break;
-		case O_CUSTOMERS:
-			r.customers_path = optarg;
-			break;
-		case O_FROM:
-			r.from = cli_time("--from", optarg);
-			has_from = 1;
-			break;
-		case O_MAXDEPTH:
-			r.max_depth = (int)cli_num("--max-depth", optarg, 1,
-			    100);
-			break;
-		case O_MAXLINE:
-			r.max_line = (size_t)cli_num("--max-line", optarg, 64,
-			    256L * 1024 * 1024);
-			break;
-		case O_PREVIEW:
-			r.preview = 1;
-			break;
-		case O_STRICT:
-			r.strict = 1;
-			break;
-		case O_TO:
-			r.to = cli_time("--to", optarg);
-			has_to = 1;
-			break;
-		case O_VERSION:
-			printf("%s %s\n", progname, VERSION);
-			return 0;
-		default:
-			usage(EX_USAGE);
-		}
-	}
-	argc -= optind;
-	argv += optind;
+	i = (size_t)opt_parse(argc, argv, opts, usage);
+	argc -= (int)i;
+	argv += i;
 	if (r.catalog_path == NULL) {
 		warnmsg("--catalog FILE is required");
 		usage(EX_USAGE);
