@@ -23,8 +23,8 @@
 
 #include "accounts.h"
 #include "cli.h"
-#include <csv.h>
 #include "currency.h"
+#include "entry.h"
 #include "jrec.h"
 #include "jval.h"
 #include "jw.h"
@@ -40,37 +40,13 @@
 #include "util.h"
 
 #define POST_BATCH	512
-#define IDLEN		40
-
-enum fmt { F_NDJSON, F_HLEDGER, F_LEDGER, F_BEANCOUNT, F_NETSUITE, F_XERO,
-    F_QBO };
-static const char *const fmt_names[] = { "ndjson", "hledger", "ledger",
-    "beancount", "netsuite", "xero", "qbo" };
-#define NFMT	(sizeof(fmt_names) / sizeof(fmt_names[0]))
-
-/* One line of an entry: amount > 0 is a debit, < 0 a credit. */
-struct jline {
-	const char	*account;
-	dec		 amount, famount;	/* transaction, functional */
-	const char	*memo;
-	const char	*rated_key;
-};
-
-struct entry {
-	char		 id[IDLEN];
-	const char	*type;		/* document, recognition, payment */
-	const char	*payref;	/* payment: its reference */
-	int64_t		 day, doc_day;
-	struct jline	*l;
-	size_t		 n, cap;
-};
 
 struct post {
 	const char	*accounts_path, *ledger_path, *rejects_path;
 	const char	*stats_path, *confirm_path, *payments_path;
 	int		 aging;
 	int64_t		 as_of;
-	enum fmt	 fmt;
+	enum entry_fmt	 fmt;
 	int		 retry, strict, busy_ms, max_depth;
 	size_t		 max_line;
 
@@ -82,8 +58,7 @@ struct post {
 	struct buf	 out;		/* the batch's entries */
 	size_t		 batch;
 	int		 intx;		/* a ledger transaction is open */
-	struct hmap	 opened;	/* beancount: accounts opened */
-	int		 header;	/* CSV: the header is written */
+	struct entry_out eo;		/* the entries' writer */
 
 	/* accounting: documents */
 	uint64_t	 posted, dups, skipped;	/* read, rejected: in's */
@@ -156,24 +131,6 @@ zone(struct post *p, const char *name)
 }
 
 static void
-entry_add(struct entry *e, const char *account, dec amount, const char *memo,
-    const char *rated_key)
-{
-	if (dec_sign(amount) == 0)
-		return;
-	if (e->n == e->cap) {
-		e->cap = e->cap ? 2 * e->cap : 16;
-		e->l = xreallocarray(e->l, e->cap, sizeof(*e->l));
-	}
-	e->l[e->n].account = account;
-	e->l[e->n].amount = amount;
-	e->l[e->n].famount = amount;
-	e->l[e->n].memo = memo;
-	e->l[e->n].rated_key = rated_key;
-	e->n++;
-}
-
-static void
 entry_id(struct entry *e, const char *number, int64_t version,
     const char *type, const char *sub)
 {
@@ -193,13 +150,11 @@ entry_id(struct entry *e, const char *number, int64_t version,
 
 /* The document as erp-post needs it. */
 struct pdoc {
+	struct entry_doc h;	/* what its entries say of it */
 	json_t		*j;
-	const char	*kind, *number, *entity, *customer, *currency, *fcur;
-	const char	*ref;
-	int64_t		 version, day, pe;
+	int64_t		 day, pe;
 	const struct tz	*tz;
-	dec		 due, credit, fx;
-	int		 has_fx, minor, fminor;
+	dec		 due, credit;
 	const struct books *b;
 };
 
@@ -236,7 +191,7 @@ doc_sums(struct stagein *s, struct pdoc *d)
 		dec_fmt(due, b, sizeof(b));
 		si_reject(s, RC_DATA, "unbalanced_document", "total", "document "
 		    "%s does not add up: lines and tax %s, total %s, total "
-		    "and prepaid credit %s, amount due %s", d->number, a,
+		    "and prepaid credit %s, amount due %s", d->h.number, a,
 		    jval_str(d->j, "total"), b, jval_str(d->j, "amount_due"));
 		return -1;
 	}
@@ -251,17 +206,17 @@ doc_read(struct post *p, struct stagein *s, struct pdoc *d)
 
 	memset(d, 0, sizeof(*d));
 	d->j = j;
-	d->kind = jval_str(j, "kind");
-	if (d->kind == NULL || (strcmp(d->kind, "invoice") != 0 &&
-	    strcmp(d->kind, "credit_note") != 0 &&
-	    strcmp(d->kind, "debit_note") != 0)) {
-		if (d->kind != NULL && strcmp(d->kind, "journal_entry") == 0) {
+	d->h.kind = jval_str(j, "kind");
+	if (d->h.kind == NULL || (strcmp(d->h.kind, "invoice") != 0 &&
+	    strcmp(d->h.kind, "credit_note") != 0 &&
+	    strcmp(d->h.kind, "debit_note") != 0)) {
+		if (d->h.kind != NULL && strcmp(d->h.kind, "journal_entry") == 0) {
 			p->skipped++;
 			return -1;
 		}
 		si_reject(s, RC_DATA, "not_document", "kind", "expected an "
 		    "invoice, credit note or debit note (invoice-gen's "
-		    "output), got %s", d->kind ? d->kind : "no kind");
+		    "output), got %s", d->h.kind ? d->h.kind : "no kind");
 		return -1;
 	}
 	if (jrec_check_schema(&s->jr, 1) < 0) {
@@ -274,25 +229,26 @@ doc_read(struct post *p, struct stagein *s, struct pdoc *d)
 		    "posted: issue it first (invoice-gen --issue)");
 		return -1;
 	}
-	d->number = jval_str(j, "number");
-	d->ref = jval_str(j, "references");
-	d->entity = jval_str(json_object_get(j, "entity"), "id");
-	d->customer = jval_str(json_object_get(j, "customer"), "id");
-	d->currency = jval_str(j, "currency");
-	d->fcur = jval_str(j, "functional_currency");
+	d->h.number = jval_str(j, "number");
+	d->h.ref = jval_str(j, "references");
+	d->h.entity = jval_str(json_object_get(j, "entity"), "id");
+	d->h.customer = jval_str(json_object_get(j, "customer"), "id");
+	d->h.currency = jval_str(j, "currency");
+	d->h.fcur = jval_str(j, "functional_currency");
+	d->h.key = jval_str(j, "key");
 	v = json_object_get(j, "version");
 	d->day = tm_day_parse(jval_str(j, "issue_date"));
 	t = jval_str(j, "period_end");
-	if (d->entity == NULL || d->customer == NULL || d->currency == NULL ||
-	    (d->minor = cur_minor(d->currency)) < 0 ||
-	    jrec_int(&s->jr, v, 0, INT32_MAX, &d->version) < 0 ||
+	if (d->h.entity == NULL || d->h.customer == NULL || d->h.currency == NULL ||
+	    (d->h.minor = cur_minor(d->h.currency)) < 0 ||
+	    jrec_int(&s->jr, v, 0, INT32_MAX, &d->h.version) < 0 ||
 	    d->day == INT64_MIN || t == NULL ||
 	    tm_parse(t, strlen(t), &d->pe, &why) < 0 ||
 	    !json_is_array(json_object_get(j, "lines")) ||
 	    !json_is_array(json_object_get(j, "tax_lines"))) {
 		si_reject(s, RC_DATA, "invalid_document", "", "document %s "
 		    "lacks an entity, customer, currency, version, issue date, "
-		    "period or lines", d->number);
+		    "period or lines", d->h.number);
 		return -1;
 	}
 	d->tz = zone(p, jval_str(j, "timezone"));
@@ -301,28 +257,28 @@ doc_read(struct post *p, struct stagein *s, struct pdoc *d)
 		return -1;
 	if (doc_sums(s, d) < 0)
 		return -1;
-	if (d->fcur == NULL)
-		d->fcur = d->currency;
-	if ((d->fminor = cur_minor(d->fcur)) < 0) {
+	if (d->h.fcur == NULL)
+		d->h.fcur = d->h.currency;
+	if ((d->h.fminor = cur_minor(d->h.fcur)) < 0) {
 		si_reject(s, RC_DATA, "invalid_field", "functional_currency",
-		    "functional currency '%s' is not an ISO 4217 code", d->fcur);
+		    "functional currency '%s' is not an ISO 4217 code", d->h.fcur);
 		return -1;
 	}
 	fx = json_object_get(j, "fx");
-	if (strcmp(d->fcur, d->currency) != 0) {
-		if (!json_is_object(fx) || doc_dec(s, fx, "rate", &d->fx) < 0) {
+	if (strcmp(d->h.fcur, d->h.currency) != 0) {
+		if (!json_is_object(fx) || doc_dec(s, fx, "rate", &d->h.fx) < 0) {
 			if (!json_is_object(fx))
 				si_reject(s, RC_DATA, "missing_field", "fx",
 				    "document %s is in %s for books in %s "
-				    "but has no FX rate", d->number,
-				    d->currency, d->fcur);
+				    "but has no FX rate", d->h.number,
+				    d->h.currency, d->h.fcur);
 			return -1;
 		}
-		d->has_fx = 1;
+		d->h.has_fx = 1;
 	}
-	if ((d->b = books_of(&p->acc, d->entity)) == NULL) {
+	if ((d->b = books_of(&p->acc, d->h.entity)) == NULL) {
 		si_reject(s, RC_POLICY, "unknown_entity", "entity", "entity "
-		    "'%s' has no books in the accounts file", d->entity);
+		    "'%s' has no books in the accounts file", d->h.entity);
 		return -1;
 	}
 	return 0;
@@ -334,31 +290,22 @@ doc_read(struct post *p, struct stagein *s, struct pdoc *d)
 static int
 functional(const struct pdoc *d, struct entry *e)
 {
-	dec sum = { 0, d->fminor }, t;
+	dec sum = { 0, d->h.fminor }, t;
 	size_t i;
 	int r = 0;
 
-	if (!d->has_fx)
+	if (!d->h.has_fx)
 		return 0;
 	for (i = 0; i < e->n && r == 0; i++) {
-		if ((r = dec_mul(e->l[i].amount, d->fx, &t)) == 0 &&
-		    (r = dec_round(t, d->fminor, DEC_HALF_UP,
+		if ((r = dec_mul(e->l[i].amount, d->h.fx, &t)) == 0 &&
+		    (r = dec_round(t, d->h.fminor, DEC_HALF_UP,
 		    &e->l[i].famount)) == 0)
 			r = dec_add(sum, e->l[i].famount, &sum);
 	}
 	if (r == 0 && dec_sign(sum) != 0) {
-		entry_add(e, d->b->rounding, DEC_ZERO, "FX rounding", NULL);
-		/* entry_add skips zero amounts: set the line by hand */
-		if (e->n == e->cap) {
-			e->cap = e->cap ? 2 * e->cap : 16;
-			e->l = xreallocarray(e->l, e->cap, sizeof(*e->l));
-		}
-		e->l[e->n].account = d->b->rounding;
-		e->l[e->n].amount = (dec){ 0, d->minor };
-		e->l[e->n].famount = dec_neg(sum);
-		e->l[e->n].memo = "FX rounding";
-		e->l[e->n].rated_key = NULL;
-		e->n++;
+		/* entry_add would leave out a line of amount 0 */
+		entry_push(e, d->b->rounding, (dec){ 0, d->h.minor },
+		    dec_neg(sum), "FX rounding", NULL);
 	}
 	return r;
 }
@@ -374,10 +321,10 @@ balanced(const struct pdoc *d, const struct entry *e)
 		if (dec_add(a, e->l[i].amount, &a) != DEC_OK ||
 		    dec_add(f, e->l[i].famount, &f) != DEC_OK)
 			die(EX_SOFTWARE, "entry %s of %s: amounts overflow",
-			    e->id, d->number);
+			    e->id, d->h.number);
 	if (dec_sign(a) != 0 || dec_sign(f) != 0)
 		die(EX_SOFTWARE, "entry %s of document %s does not balance: "
-		    "nothing is written", e->id, d->number);
+		    "nothing is written", e->id, d->h.number);
 }
 
 /* A line billed in advance: served after the document's period. */
@@ -413,7 +360,7 @@ doc_entry(struct stagein *s, const struct pdoc *d, struct entry *e)
 	memset(e, 0, sizeof(*e));
 	e->type = "document";
 	e->doc_day = d->day;
-	entry_id(e, d->number, d->version, "document", NULL);
+	entry_id(e, d->h.number, d->h.version, "document", NULL);
 	entry_add(e, b->receivable, d->due, "receivable", NULL);
 	entry_add(e, b->credit, dec_neg(d->credit), "prepaid credit applied",
 	    NULL);
@@ -454,14 +401,14 @@ recog_entry(struct stagein *s, const struct pdoc *d, json_t *l, size_t idx,
 	if (se == NULL || tm_parse(se, strlen(se), &t, &why) < 0) {
 		si_reject(s, RC_DATA, "invalid_field", "service_end", "a line "
 		    "of document %s billed in advance has no service end",
-		    d->number);
+		    d->h.number);
 		return -1;
 	}
 	e->doc_day = tz_day(d->tz, t - 1);
 	/* a line's place too: a note can hold two lines of one key */
 	snprintf(sub, sizeof(sub), "%s#%lld", jval_str(l, "rated_key") ?
 	    jval_str(l, "rated_key") : "", (long long)idx);
-	entry_id(e, d->number, d->version, "recognition", sub);
+	entry_id(e, d->h.number, d->h.version, "recognition", sub);
 	entry_add(e, d->b->deferred, net, line_memo(l), jval_str(l, "rated_key"));
 	entry_add(e, acct_revenue(d->b, jval_str(l, "charge"), jval_str(l, "tax_code"),
 	    jval_str(l, "line_type") ? jval_str(l, "line_type") : ""), dec_neg(net),
@@ -469,418 +416,13 @@ recog_entry(struct stagein *s, const struct pdoc *d, json_t *l, size_t idx,
 	return 0;
 }
 
-static void
-jw_side(struct jw *w, const char *dk, const char *ck, dec a, int minor)
-{
-	dec zero = { 0, minor };
-
-	jw_key(w, dk);
-	jw_dec(w, dec_sign(a) > 0 ? a : zero);
-	jw_key(w, ck);
-	jw_dec(w, dec_sign(a) < 0 ? dec_neg(a) : zero);
-}
-
-/* The entry's record, as the ledger keeps it and --format ndjson is. */
-static void
-entry_json(const struct pdoc *d, const struct entry *e, struct buf *o)
-{
-	dec td = { 0, d->minor }, fd = { 0, d->fminor };
-	char day[16];
-	struct jw w;
-	size_t i;
-
-	jw_init(&w, o);
-	jw_open(&w, '{');
-	JW_KEY(&w, "kind");
-	jw_str(&w, "journal_entry");
-	JW_KEY(&w, "schema");
-	jw_str(&w, "1.0");
-	JW_KEY(&w, "id");
-	jw_str(&w, e->id);
-	JW_KEY(&w, "type");
-	jw_str(&w, e->type);
-	if (e->payref != NULL) {
-		JW_KEY(&w, "payment_reference");
-		jw_str(&w, e->payref);
-	}
-	JW_KEY(&w, "entity");
-	jw_str(&w, d->entity);
-	JW_KEY(&w, "customer");
-	jw_str(&w, d->customer);
-	JW_KEY(&w, "document");
-	jw_open(&w, '{');
-	JW_KEY(&w, "kind");
-	jw_str(&w, d->kind);
-	JW_KEY(&w, "number");
-	jw_str(&w, d->number);
-	JW_KEY(&w, "version");
-	jw_int(&w, d->version);
-	JW_KEY(&w, "references");
-	if (d->ref != NULL)
-		jw_str(&w, d->ref);
-	else
-		jw_null(&w);
-	jw_close(&w, '}');
-	JW_KEY(&w, "date");
-	tm_day_str(e->day, day, sizeof(day));
-	jw_str(&w, day);
-	JW_KEY(&w, "document_date");
-	tm_day_str(e->doc_day, day, sizeof(day));
-	jw_str(&w, day);
-	JW_KEY(&w, "currency");
-	jw_str(&w, d->currency);
-	JW_KEY(&w, "functional_currency");
-	jw_str(&w, d->fcur);
-	JW_KEY(&w, "fx_rate");
-	if (d->has_fx)
-		jw_dec(&w, d->fx);
-	else
-		jw_null(&w);
-	JW_KEY(&w, "lines");
-	jw_open(&w, '[');
-	for (i = 0; i < e->n; i++) {
-		const struct jline *l = &e->l[i];
-
-		jw_open(&w, '{');
-		JW_KEY(&w, "line");
-		jw_int(&w, (int64_t)i + 1);
-		JW_KEY(&w, "account");
-		jw_str(&w, l->account);
-		jw_side(&w, "debit", "credit", l->amount, d->minor);
-		jw_side(&w, "functional_debit", "functional_credit",
-		    l->famount, d->fminor);
-		JW_KEY(&w, "memo");
-		jw_str(&w, l->memo ? l->memo : "");
-		JW_KEY(&w, "rated_key");
-		if (l->rated_key != NULL)
-			jw_str(&w, l->rated_key);
-		else
-			jw_null(&w);
-		jw_close(&w, '}');
-		if (dec_sign(l->amount) > 0)
-			dec_add(td, l->amount, &td);
-		if (dec_sign(l->famount) > 0)
-			dec_add(fd, l->famount, &fd);
-	}
-	jw_close(&w, ']');
-	JW_KEY(&w, "total_debit");
-	jw_dec(&w, td);
-	JW_KEY(&w, "total_credit");
-	jw_dec(&w, td);
-	JW_KEY(&w, "functional_total");
-	jw_dec(&w, fd);
-	JW_KEY(&w, "correlation_id");
-	jw_str(&w, jval_str(d->j, "key") ? jval_str(d->j, "key") : e->id);
-	jw_close(&w, '}');
-	buf_addc(o, '\n');
-}
-
-/* ---- plain-text accounting: hledger, ledger, beancount ---- */
-
-/* A signed amount of one side of a record's line. */
-static const char *
-side_amount(json_t *l, const char *dk, const char *ck, char *buf, size_t n)
-{
-	const char *d = jval_str(l, dk), *c = jval_str(l, ck);
-	dec x;
-
-	if (d != NULL && dec_parse(d, strlen(d), &x) == DEC_OK &&
-	    dec_sign(x) != 0)
-		snprintf(buf, n, "%s", d);
-	else
-		snprintf(buf, n, "-%s", c ? c : "0");
-	return buf;
-}
-
-static int
-is_zero(const char *s)
-{
-	dec x;
-
-	return dec_parse(s, strlen(s), &x) != DEC_OK || dec_sign(x) == 0;
-}
-
-/* Beancount: a link or a key is [A-Za-z0-9-_/.] */
-static void
-link_chars(struct buf *b, const char *s)
-{
-	for (; *s; s++)
-		buf_addc(b, (*s >= 'A' && *s <= 'Z') || (*s >= 'a' &&
-		    *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' ||
-		    *s == '_' || *s == '/' || *s == '.' ? *s : '-');
-}
-
-/* A string for a beancount "..." or a journal description. */
-static void
-text_chars(struct buf *b, const char *s, int quoted)
-{
-	for (; *s; s++) {
-		if ((unsigned char)*s < 0x20)
-			buf_addc(b, ' ');
-		else if (quoted && (*s == '"' || *s == '\\'))
-			buf_printf(b, "\\%c", *s);
-		else if (!quoted && *s == ';')
-			buf_addc(b, ',');
-		else
-			buf_addc(b, *s);
-	}
-}
-
-/* What an entry is, for people: "Invoice X", "Payment R of invoice X" */
-static void
-narration(json_t *e, char *buf, size_t n)
-{
-	json_t *doc = json_object_get(e, "document");
-	const char *kind = jval_str(doc, "kind"), *type = jval_str(e, "type");
-	const char *what = strcmp(kind ? kind : "", "credit_note") == 0 ?
-	    "Credit note" : strcmp(kind ? kind : "", "debit_note") == 0 ?
-	    "Debit note" : "Invoice";
-
-	if (type != NULL && strcmp(type, "payment") == 0)
-		snprintf(buf, n, "Payment %s of invoice %s",
-		    jval_str(e, "payment_reference"), jval_str(doc, "number"));
-	else
-		snprintf(buf, n, "%s%s %s", type && strcmp(type,
-		    "recognition") == 0 ? "Revenue recognised: " : "", what,
-		    jval_str(doc, "number"));
-}
-
-static void
-entry_text(struct post *p, json_t *e, struct buf *o)
-{
-	json_t *doc = json_object_get(e, "document"), *ls, *l;
-	const char *cur = jval_str(e, "currency"), *fcur = jval_str(e,
-	    "functional_currency");
-	char a[DEC_FMTMAX + 2], f[DEC_FMTMAX + 2], narr[256];
-	int fx = fcur && cur && strcmp(fcur, cur) != 0;
-	size_t i;
-
-	ls = json_object_get(e, "lines");
-	narration(e, narr, sizeof(narr));
-	if (p->fmt == F_BEANCOUNT) {
-		buf_printf(o, "%s * \"", jval_str(e, "date"));
-		text_chars(o, jval_str(e, "customer") ? jval_str(e, "customer") : "", 1);
-		buf_adds(o, "\" \"");
-		text_chars(o, narr, 1);
-		buf_adds(o, "\" ^");
-		link_chars(o, jval_str(doc, "number"));
-		buf_printf(o, "\n  entry: \"%s\"\n", jval_str(e, "id"));
-	} else {
-		buf_printf(o, "%s * (%s) ", jval_str(e, "date"), jval_str(doc, "number"));
-		text_chars(o, narr, 0);
-		buf_adds(o, ", ");
-		text_chars(o, jval_str(e, "customer") ? jval_str(e, "customer") : "", 0);
-		buf_printf(o, "  ; entry: %s\n", jval_str(e, "id"));
-	}
-	json_array_foreach(ls, i, l) {
-		side_amount(l, "debit", "credit", a, sizeof(a));
-		side_amount(l, "functional_debit", "functional_credit", f,
-		    sizeof(f));
-		buf_printf(o, "    %s  ", jval_str(l, "account"));
-		if (fx && is_zero(a))		/* rounding: functional only */
-			buf_printf(o, "%s %s", f, fcur);
-		else if (fx)
-			buf_printf(o, "%s %s @@ %s %s", a, cur,
-			    f[0] == '-' ? f + 1 : f, fcur);
-		else
-			buf_printf(o, "%s %s", a, cur);
-		if (p->fmt != F_BEANCOUNT && jval_str(l, "memo") &&
-		    *jval_str(l, "memo")) {
-			buf_adds(o, "  ; ");
-			text_chars(o, jval_str(l, "memo"), 0);
-		}
-		buf_addc(o, '\n');
-	}
-	buf_addc(o, '\n');
-}
-
-/* Beancount: accounts are opened before they are used. */
-static void
-bean_open(struct post *p, json_t *e, struct buf *o)
-{
-	json_t *ls = json_object_get(e, "lines"), *l;
-	const char *a;
-	void **ref;
-	size_t i;
-
-	json_array_foreach(ls, i, l) {
-		a = jval_str(l, "account");
-		ref = hmap_ref(&p->opened, a, strlen(a));
-		if (*ref != NULL)
-			continue;
-		*ref = (void *)1;
-		buf_printf(o, "1970-01-01 open %s\n", a);
-	}
-}
-
-/*
- * A beancount account: Assets, Liabilities, Equity, Income or Expenses,
- * then ":Component"s, each a capital or a digit then letters, digits and
- * dashes.
- */
-static int
-bean_account(const char *s)
-{
-	static const char *const roots[] = { "Assets", "Liabilities",
-	    "Equity", "Income", "Expenses", NULL };
-	size_t n;
-	int i;
-
-	for (i = 0; roots[i] != NULL; i++)
-		if (strncmp(s, roots[i], strlen(roots[i])) == 0 &&
-		    s[strlen(roots[i])] == ':')
-			break;
-	if (roots[i] == NULL)
-		return 0;
-	s += strlen(roots[i]);
-	while (*s == ':') {
-		s++;
-		if (!((*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')))
-			return 0;
-		n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-		    "0123456789-");
-		s += n;
-	}
-	return *s == '\0';
-}
-
-/* ---- ERP import files: CSV ---- */
-
-/*
- * A text cell: quoted by libcsv, and kept from being read as a formula
- * by a spreadsheet (a cell that starts with = + - @, a tab or a CR gets
- * a ' in front, as OWASP advises).
- */
-static void
-csv_text(struct buf *o, const char *s, int last)
-{
-	struct buf t = { 0 };
-	size_t n;
-
-	if (s == NULL)
-		s = "";
-	if (strchr("=+-@\t\r", *s) != NULL && *s != '\0')
-		buf_addc(&t, '\'');
-	buf_adds(&t, s);
-	n = csv_write(NULL, 0, t.len ? t.p : "", t.len);
-	buf_grow(o, n + 2);
-	o->len += csv_write(o->p + o->len, n, t.len ? t.p : "", t.len);
-	buf_addc(o, last ? '\n' : ',');
-	buf_free(&t);
-}
-
-/* A number cell of ours: never a formula, written as it is. */
-static void
-csv_num(struct buf *o, const char *s, int last)
-{
-	buf_adds(o, s ? s : "");
-	buf_addc(o, last ? '\n' : ',');
-}
-
-static const char *const csv_headers[] = {
-	[F_NETSUITE] = "externalid,subsidiary,date,currency,exchangerate,"
-	    "account,debit,credit,memo,entity",
-	[F_XERO] = "Narration,Date,Description,AccountCode,TaxRate,Amount",
-	[F_QBO] = "JournalNo,JournalDate,Currency,ExchangeRate,Memo,Account,"
-	    "Debits,Credits,Description,Name",
-};
-
-static void
-entry_csv(struct post *p, json_t *e, struct buf *o)
-{
-	json_t *ls, *l;
-	char narr[512], full[300], amt[DEC_FMTMAX + 2], qno[32];
-	size_t i;
-
-	if (!p->header) {
-		buf_printf(o, "%s\n", csv_headers[p->fmt]);
-		p->header = 1;
-	}
-	narration(e, full, sizeof(full));
-	snprintf(narr, sizeof(narr), "%s, %s%s%s%s", full, jval_str(e, "customer"),
-	    p->fmt == F_XERO ? " [" : "", p->fmt == F_XERO ? jval_str(e, "id") : "",
-	    p->fmt == F_XERO ? "]" : "");
-	/* QuickBooks takes journal numbers of 21 characters at most */
-	snprintf(qno, sizeof(qno), "%.21s", jval_str(e, "id"));
-	ls = json_object_get(e, "lines");
-	json_array_foreach(ls, i, l) {
-		/* the ERP converts itself: no functional-only rounding row */
-		if (p->fmt != F_XERO && is_zero(jval_str(l, "debit")) &&
-		    is_zero(jval_str(l, "credit")))
-			continue;
-		switch (p->fmt) {
-		case F_NETSUITE:	/* the transaction currency and rate */
-			csv_text(o, jval_str(e, "id"), 0);
-			csv_text(o, jval_str(e, "entity"), 0);
-			csv_num(o, jval_str(e, "date"), 0);
-			csv_text(o, jval_str(e, "currency"), 0);
-			csv_num(o, jval_str(e, "fx_rate") ? jval_str(e, "fx_rate") : "1", 0);
-			csv_text(o, jval_str(l, "account"), 0);
-			csv_num(o, is_zero(jval_str(l, "debit")) ? "" : jval_str(l,
-			    "debit"), 0);
-			csv_num(o, is_zero(jval_str(l, "credit")) ? "" : jval_str(l,
-			    "credit"), 0);
-			csv_text(o, jval_str(l, "memo"), 0);
-			csv_text(o, jval_str(e, "customer"), 1);
-			break;
-		case F_XERO:	/* the books' currency, debits positive */
-			csv_text(o, narr, 0);
-			csv_num(o, jval_str(e, "date"), 0);
-			csv_text(o, jval_str(l, "memo"), 0);
-			csv_text(o, jval_str(l, "account"), 0);
-			csv_text(o, "Tax Exempt", 0);
-			csv_num(o, side_amount(l, "functional_debit",
-			    "functional_credit", amt, sizeof(amt)), 1);
-			break;
-		case F_QBO:
-			csv_text(o, qno, 0);
-			csv_num(o, jval_str(e, "date"), 0);
-			csv_text(o, jval_str(e, "currency"), 0);
-			csv_num(o, jval_str(e, "fx_rate") ? jval_str(e, "fx_rate") : "1", 0);
-			csv_text(o, narr, 0);
-			csv_text(o, jval_str(l, "account"), 0);
-			csv_num(o, is_zero(jval_str(l, "debit")) ? "" : jval_str(l,
-			    "debit"), 0);
-			csv_num(o, is_zero(jval_str(l, "credit")) ? "" : jval_str(l,
-			    "credit"), 0);
-			csv_text(o, jval_str(l, "memo"), 0);
-			csv_text(o, jval_str(e, "customer"), 1);
-			break;
-		default:
-			break;
-		}
-	}
-}
-
 /* An entry's record in the output format, into the batch. */
 static void
 render(struct post *p, const char *rec, size_t len)
 {
-	struct buf opens = { 0 }, body = { 0 };
-	json_t *e;
-
-	if (p->fmt == F_NDJSON) {
-		buf_add(&p->out, rec, len);
-		if (len == 0 || rec[len - 1] != '\n')
-			buf_addc(&p->out, '\n');
-		return;
-	}
-	if ((e = json_loadb(rec, len, 0, NULL)) == NULL)
+	if (entry_write(&p->eo, rec, len, &p->out) < 0)
 		die(EX_DATAERR, "a stored journal entry is not JSON: the ledger "
 		    "was altered");
-	if (p->fmt == F_BEANCOUNT)
-		bean_open(p, e, &opens);
-	if (p->fmt >= F_NETSUITE)
-		entry_csv(p, e, &body);
-	else
-		entry_text(p, e, &body);
-	buf_add(&p->out, opens.p, opens.len);
-	if (opens.len > 0)
-		buf_addc(&p->out, '\n');
-	buf_add(&p->out, body.p, body.len);
-	buf_free(&opens);
-	buf_free(&body);
-	json_decref(e);
 }
 
 /* ---- posting documents ---- */
@@ -971,7 +513,7 @@ same_entry(const struct pdoc *d, struct entry *e, const char *stored,
 	if (day == INT64_MIN || day == e->day)
 		return 0;
 	e->day = day;
-	entry_json(d, e, &again);
+	entry_json(&d->h, e, &again);
 	e->day = keep;
 	same = strlen(stored) + 1 == again.len &&
 	    memcmp(stored, again.p, again.len - 1) == 0;
@@ -1010,7 +552,7 @@ post_one(struct stagein *s, void *arg)
 
 		if (functional(&d, e) != 0) {
 			si_reject(s, RC_DATA, "amount_overflow", "fx", "the "
-			    "functional amounts of %s do not fit", d.number);
+			    "functional amounts of %s do not fit", d.h.number);
 			goto done;
 		}
 		balanced(&d, e);
@@ -1019,10 +561,10 @@ post_one(struct stagein *s, void *arg)
 			si_reject(s, RC_POLICY, "closed_period", "issue_date",
 			    "document %s's %s entry is dated %s, in a closed "
 			    "period of entity '%s' (closed_policy reject)",
-			    d.number, e->type, day, d.entity);
+			    d.h.number, e->type, day, d.h.entity);
 			goto done;
 		}
-		entry_json(&d, e, &pl.rec[i]);
+		entry_json(&d.h, e, &pl.rec[i]);
 	}
 	for (i = 0; p->ldg != NULL && i < pl.n; i++) {
 		if (pl.e[i].n == 0 || !ldg_posting_get(p->ldg, pl.e[i].id,
@@ -1035,7 +577,7 @@ post_one(struct stagein *s, void *arg)
 			    "entry %s of document %s was posted with other "
 			    "accounts, dates or amounts (the accounts file "
 			    "changed?); a posted entry is never changed: "
-			    "reverse it in the ERP", pl.e[i].id, d.number);
+			    "reverse it in the ERP", pl.e[i].id, d.h.number);
 			goto done;
 		}
 	}
@@ -1051,7 +593,7 @@ post_one(struct stagein *s, void *arg)
 			continue;
 		}
 		if (!ldg_posting_get(p->ldg, e->id, &lp)) {
-			ldg_posting_put(p->ldg, e->id, d.entity, d.number,
+			ldg_posting_put(p->ldg, e->id, d.h.entity, d.h.number,
 			    pl.rec[i].p, pl.rec[i].len - 1, p->as_of);
 			render(p, pl.rec[i].p, pl.rec[i].len);
 			emitted = 1;
@@ -1375,34 +917,35 @@ pay_one(struct post *p, struct stagein *s, const struct payrec *pr)
 	/* the cash receipt: cash or clearing against receivable */
 	memset(&d, 0, sizeof(d));
 	d.j = iv.rec;
-	d.kind = "invoice";
-	d.number = iv.number;
-	d.entity = jval_str(json_object_get(iv.rec, "entity"), "id");
-	d.customer = jval_str(json_object_get(iv.rec, "customer"), "id");
-	d.currency = jval_str(iv.rec, "currency");
-	d.fcur = jval_str(iv.rec, "functional_currency") ? jval_str(iv.rec,
-	    "functional_currency") : d.currency;
-	d.minor = cur_minor(d.currency);
-	d.fminor = cur_minor(d.fcur);
-	if ((d.b = books_of(&p->acc, d.entity)) == NULL) {
+	d.h.kind = "invoice";
+	d.h.key = jval_str(iv.rec, "key");
+	d.h.number = iv.number;
+	d.h.entity = jval_str(json_object_get(iv.rec, "entity"), "id");
+	d.h.customer = jval_str(json_object_get(iv.rec, "customer"), "id");
+	d.h.currency = jval_str(iv.rec, "currency");
+	d.h.fcur = jval_str(iv.rec, "functional_currency") ? jval_str(iv.rec,
+	    "functional_currency") : d.h.currency;
+	d.h.minor = cur_minor(d.h.currency);
+	d.h.fminor = cur_minor(d.h.fcur);
+	if ((d.b = books_of(&p->acc, d.h.entity)) == NULL) {
 		si_reject(s, RC_POLICY, "unknown_entity", "invoice", "entity "
-		    "'%s' has no books in the accounts file", d.entity);
+		    "'%s' has no books in the accounts file", d.h.entity);
 		goto done;
 	}
 	if ((cash = d.b->clearing ? d.b->clearing : d.b->cash) == NULL) {
 		si_reject(s, RC_POLICY, "no_cash_account", "invoice", "entity "
 		    "'%s' has neither a clearing nor a cash account",
-		    d.entity);
+		    d.h.entity);
 		goto done;
 	}
-	if (strcmp(d.fcur, d.currency) != 0) {
+	if (strcmp(d.h.fcur, d.h.currency) != 0) {
 		json_t *fx = json_object_get(iv.rec, "fx");
 		const char *r = jval_str(fx, "rate");
 
-		if (r == NULL || dec_parse(r, strlen(r), &d.fx) != DEC_OK)
+		if (r == NULL || dec_parse(r, strlen(r), &d.h.fx) != DEC_OK)
 			die(EX_DATAERR, "ledger: invoice %s has no FX rate",
-			    d.number);
-		d.has_fx = 1;
+			    d.h.number);
+		d.h.has_fx = 1;
 	}
 	memset(&e, 0, sizeof(e));
 	e.type = "payment";
@@ -1420,11 +963,11 @@ pay_one(struct post *p, struct stagein *s, const struct payrec *pr)
 		tm_day_str(e.doc_day, day, sizeof(day));
 		si_reject(s, RC_POLICY, "closed_period", "date", "payment %s "
 		    "is dated %s, in a closed period of entity '%s'",
-		    pr->reference, day, d.entity);
+		    pr->reference, day, d.h.entity);
 		free(e.l);
 		goto done;
 	}
-	entry_json(&d, &e, &rec);
+	entry_json(&d.h, &e, &rec);
 	free(e.l);
 	ldg_payment_put(p->ldg, pr->reference, &lp, applied, excess,
 	    p->as_of);
@@ -1432,7 +975,7 @@ pay_one(struct post *p, struct stagein *s, const struct payrec *pr)
 	if (ldg_posting_get(p->ldg, e.id, &post))
 		ldg_posting_free(&post);	/* a reference reused: kept */
 	else {
-		ldg_posting_put(p->ldg, e.id, d.entity, d.number, rec.p,
+		ldg_posting_put(p->ldg, e.id, d.h.entity, d.h.number, rec.p,
 		    rec.len - 1, p->as_of);
 		render(p, rec.p, rec.len);
 		p->emitted++;
@@ -1646,7 +1189,7 @@ write_stats(struct post *p)
 	JW_KEY(&w, "entries_pending");
 	jw_int(&w, (int64_t)p->pending);
 	JW_KEY(&w, "format");
-	jw_str(&w, fmt_names[p->fmt]);
+	jw_str(&w, entry_fmt_names[p->fmt]);
 	JW_KEY(&w, "as_of");
 	jw_time(&w, p->as_of);
 	JW_KEY(&w, "rejects_file");
@@ -1776,16 +1319,16 @@ main(int argc, char **argv)
 			p.confirm_path = optarg;
 			break;
 		case O_FORMAT:
-			for (i = 0; i < NFMT; i++)
-				if (strcmp(optarg, fmt_names[i]) == 0)
+			for (i = 0; i < ENTRY_NFMT; i++)
+				if (strcmp(optarg, entry_fmt_names[i]) == 0)
 					break;
-			if (i == NFMT) {
+			if (i == ENTRY_NFMT) {
 				warnmsg("--format '%s': expected ndjson, "
 				    "netsuite, xero, qbo, hledger, ledger or "
 				    "beancount", optarg);
 				usage(EX_USAGE);
 			}
-			p.fmt = (enum fmt)i;
+			p.fmt = (enum entry_fmt)i;
 			break;
 		case O_MAXDEPTH:
 			p.max_depth = (int)cli_num("--max-depth", optarg, 1,
@@ -1860,7 +1403,7 @@ main(int argc, char **argv)
 		accounts_load(&p.acc, p.accounts_path);
 	else
 		hmap_init(&p.acc.by_entity);
-	if (p.fmt == F_BEANCOUNT) {
+	if (p.fmt == ENTRY_BEANCOUNT) {
 		for (i = 0; i < p.acc.n; i++) {
 			const struct books *b = &p.acc.v[i];
 			const char *const one[] = { b->receivable, b->revenue,
@@ -1870,7 +1413,7 @@ main(int argc, char **argv)
 			    &b->by_tax_code.m, &b->by_category.m };
 
 			for (j = 0; j < sizeof(one) / sizeof(one[0]); j++)
-				if (one[j] != NULL && !bean_account(one[j]))
+				if (one[j] != NULL && !entry_bean_account(one[j]))
 					die(EX_CONFIG, "%s: entity '%s': account "
 					    "'%s' is not a beancount account "
 					    "name (Assets|Liabilities|Equity|"
@@ -1879,7 +1422,7 @@ main(int argc, char **argv)
 			for (j = 0; j < 3; j++)
 				for (k = 0; k < maps[j]->cap; k++)
 					if (maps[j]->t[k].key != NULL &&
-					    !bean_account(maps[j]->t[k].val))
+					    !entry_bean_account(maps[j]->t[k].val))
 						die(EX_CONFIG, "%s: entity '%s': "
 						    "account '%s' is not a "
 						    "beancount account name",
@@ -1899,7 +1442,7 @@ main(int argc, char **argv)
 	    "'erp-post --retry-pending' on the same input writes them again" :
 	    "the entries are made again by running the same command");
 	tz_set_init(&p.zones);
-	hmap_init(&p.opened);
+	entry_out_init(&p.eo, p.fmt);
 	if (p.confirm_path != NULL || p.payments_path != NULL) {
 		cfiles[0] = (char *)(p.confirm_path ? p.confirm_path :
 		    p.payments_path);
@@ -1937,7 +1480,7 @@ main(int argc, char **argv)
 	ldg_close(p.ldg);
 	si_free(&p.in);
 	tz_set_free(&p.zones);
-	hmap_free(&p.opened);
+	entry_out_free(&p.eo);
 	buf_free(&p.out);
 	accounts_free(&p.acc);
 	free(rejects_default);
