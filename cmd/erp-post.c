@@ -32,6 +32,7 @@
 #include "ledger.h"
 #include "out.h"
 #include "posting.h"
+#include "receivable.h"
 #include "reject.h"
 #include "rowin.h"
 #include "sign.h"
@@ -387,19 +388,6 @@ inv_free(struct inv *iv)
 	free(iv->state);
 }
 
-static const char *
-status_of(const char *state, dec amount, dec paid, int64_t due_day,
-    int64_t today)
-{
-	if (strcmp(state, "void") == 0)
-		return "void";
-	if (dec_cmp(paid, amount) >= 0)
-		return "paid";
-	if (today > due_day)
-		return "overdue";
-	return dec_sign(paid) > 0 ? "partially_paid" : "open";
-}
-
 static void
 receivable_save(struct post *p, const struct inv *iv, dec paid)
 {
@@ -412,7 +400,7 @@ receivable_save(struct post *p, const struct inv *iv, dec paid)
 	r.due_day = iv->due_day;
 	r.amount = iv->amount;
 	r.paid = paid;
-	r.status = status_of(iv->state, iv->amount, paid, iv->due_day,
+	r.status = rcv_status(iv->state, iv->amount, paid, iv->due_day,
 	    p->as_of / TM_NS_PER_SEC / 86400);
 	ldg_receivable_put(p->ldg, &r, p->as_of);
 }
@@ -454,7 +442,7 @@ pay_one(struct post *p, struct stagein *s, const struct payrec *pr)
 	struct inv iv;
 	struct buf rec = { 0 };
 	struct ldg_posting post;
-	dec paid, open, applied, excess;
+	dec paid, applied, excess;
 	const char *cash;
 	int r;
 
@@ -519,15 +507,12 @@ pay_one(struct post *p, struct stagein *s, const struct payrec *pr)
 		    jval_str(iv.rec, "currency"), lp.currency);
 		goto done;
 	}
-	/* what is still open takes the payment; the rest is credit */
 	paid = ldg_paid(p->ldg, lp.number);
-	if (dec_sub(iv.amount, paid, &open) != DEC_OK)
+	if ((r = rcv_apply(iv.amount, &paid, lp.amount, &applied, &excess)) ==
+	    -1)
 		die(EX_DATAERR, "ledger: invoice %s's amounts overflow",
 		    lp.number);
-	applied = dec_cmp(lp.amount, open) <= 0 ? lp.amount :
-	    dec_sign(open) > 0 ? open : (dec){ 0, lp.amount.s };
-	if (dec_sub(lp.amount, applied, &excess) != DEC_OK ||
-	    dec_add(paid, applied, &paid) != DEC_OK)
+	if (r < 0)
 		die(EX_DATAERR, "payment amounts overflow");
 
 	if (post_payment_doc(&d, iv.rec, iv.number, &p->acc, &cash, &pw) < 0)
@@ -578,19 +563,9 @@ payments(struct post *p)
 
 /* ---- --aging: receivables by days past due ---- */
 
-#define NBUCKET	5
-static const char *const buckets[NBUCKET] = { "current", "1-30", "31-60",
-    "61-90", "90+" };
-
-struct agerow {
-	char		*customer, *currency;
-	dec		 b[NBUCKET + 1];	/* and the total */
-};
-
 struct aging {
 	struct post	*p;
-	struct agerow	*v;
-	size_t		 n;
+	struct rcv_aging rows;
 	unsigned char	 key[KEY_LEN];	/* the invoice key being summed */
 	int		 have;
 	struct inv	 iv;
@@ -600,11 +575,8 @@ static void
 age_invoice(struct aging *a)
 {
 	struct post *p = a->p;
-	int64_t today = p->as_of / TM_NS_PER_SEC / 86400, late;
-	const char *cust, *cur;
+	int64_t today = p->as_of / TM_NS_PER_SEC / 86400;
 	dec paid, open;
-	size_t i;
-	int k;
 
 	if (!a->have)
 		return;
@@ -614,28 +586,9 @@ age_invoice(struct aging *a)
 		die(EX_DATAERR, "ledger: amounts overflow");
 	if (dec_sign(open) <= 0 || strcmp(a->iv.state, "void") == 0)
 		goto done;
-	cust = jval_str(json_object_get(a->iv.rec, "customer"), "id");
-	cur = jval_str(a->iv.rec, "currency");
-	late = today - a->iv.due_day;
-	k = late <= 0 ? 0 : late <= 30 ? 1 : late <= 60 ? 2 : late <= 90 ? 3 :
-	    4;
-	for (i = 0; i < a->n; i++)
-		if (strcmp(a->v[i].customer, cust) == 0 &&
-		    strcmp(a->v[i].currency, cur) == 0)
-			break;
-	if (i == a->n) {
-		a->v = xreallocarray(a->v, a->n + 1, sizeof(*a->v));
-		memset(&a->v[i], 0, sizeof(a->v[i]));
-		a->v[i].customer = xstrdup(cust);
-		a->v[i].currency = xstrdup(cur);
-		for (k = 0; k <= NBUCKET; k++)
-			a->v[i].b[k] = (dec){ 0, cur_minor(cur) };
-		a->n++;
-		k = late <= 0 ? 0 : late <= 30 ? 1 : late <= 60 ? 2 :
-		    late <= 90 ? 3 : 4;
-	}
-	dec_add(a->v[i].b[k], open, &a->v[i].b[k]);
-	dec_add(a->v[i].b[NBUCKET], open, &a->v[i].b[NBUCKET]);
+	rcv_age_add(&a->rows, jval_str(json_object_get(a->iv.rec, "customer"),
+	    "id"), jval_str(a->iv.rec, "currency"), today - a->iv.due_day,
+	    open);
 done:
 	inv_free(&a->iv);
 	a->have = 0;
@@ -656,67 +609,20 @@ age_doc(const struct ldg_doc *d, void *arg)
 	return 0;
 }
 
-static int
-row_cmp(const void *x, const void *y)
-{
-	const struct agerow *a = x, *b = y;
-	int c = strcmp(a->currency, b->currency);
-
-	return c ? c : strcmp(a->customer, b->customer);
-}
-
 static void
 aging(struct post *p)
 {
-	struct aging a = { p, NULL, 0, { 0 }, 0, { 0 } };
+	struct aging a = { p, { NULL, 0 }, { 0 }, 0, { 0 } };
 	struct buf o = { 0 };
-	char day[16], v[DEC_FMTMAX];
-	dec tot[NBUCKET + 1];
-	size_t i, j;
-	int k;
 
 	ldg_begin(p->ldg);
 	ldg_docs_all(p->ldg, age_doc, &a);
 	age_invoice(&a);
 	ldg_commit(p->ldg);
-	if (a.n > 0)
-		qsort(a.v, a.n, sizeof(*a.v), row_cmp);
-	tm_day_str(p->as_of / TM_NS_PER_SEC / 86400, day, sizeof(day));
-	buf_printf(&o, "Receivables as of %s, by days past due\n\n%-24s %-4s",
-	    day, "customer", "cur");
-	for (k = 0; k < NBUCKET; k++)
-		buf_printf(&o, " %12s", buckets[k]);
-	buf_printf(&o, " %12s\n", "total");
-	for (i = 0; i < a.n; i = j) {
-		for (k = 0; k <= NBUCKET; k++)
-			tot[k] = (dec){ 0, a.v[i].b[0].s };
-		for (j = i; j < a.n && strcmp(a.v[j].currency,
-		    a.v[i].currency) == 0; j++) {
-			buf_printf(&o, "%-24.24s %-4s", a.v[j].customer,
-			    a.v[j].currency);
-			for (k = 0; k <= NBUCKET; k++) {
-				dec_fmt(a.v[j].b[k], v, sizeof(v));
-				buf_printf(&o, " %12s", v);
-				dec_add(tot[k], a.v[j].b[k], &tot[k]);
-			}
-			buf_addc(&o, '\n');
-		}
-		buf_printf(&o, "%-24s %-4s", "total", a.v[i].currency);
-		for (k = 0; k <= NBUCKET; k++) {
-			dec_fmt(tot[k], v, sizeof(v));
-			buf_printf(&o, " %12s", v);
-		}
-		buf_adds(&o, "\n\n");
-	}
-	if (a.n == 0)
-		buf_adds(&o, "(nothing open)\n");
+	rcv_age_report(&a.rows, p->as_of / TM_NS_PER_SEC / 86400, &o);
 	out_write(o.p, o.len);
 	buf_free(&o);
-	for (i = 0; i < a.n; i++) {
-		free(a.v[i].customer);
-		free(a.v[i].currency);
-	}
-	free(a.v);
+	rcv_age_free(&a.rows);
 }
 
 /* ---- the run ---- */
