@@ -405,10 +405,6 @@ receivable_save(struct post *p, const struct inv *iv, dec paid)
 	ldg_receivable_put(p->ldg, &r, p->as_of);
 }
 
-struct payrec {
-	const char	*invoice, *amount, *currency, *date, *reference;
-};
-
 /* --retry-pending: a payment's cash receipt sent again unless confirmed */
 static void
 retry_receipt(struct post *p, const char *reference)
@@ -433,7 +429,7 @@ retry_receipt(struct post *p, const char *reference)
 
 /* A payment: checked, applied, recorded, its cash receipt posted. */
 static void
-pay_one(struct post *p, struct stagein *s, const struct payrec *pr)
+pay_one(struct post *p, struct stagein *s, const struct rcv_payment *pr)
 {
 	struct post_why pw = { reject, s, NULL, NULL, NULL, "", 0 };
 	struct ldg_payment lp, old;
@@ -449,28 +445,17 @@ pay_one(struct post *p, struct stagein *s, const struct payrec *pr)
 	txbegin(p);
 
 	memset(&lp, 0, sizeof(lp));
-	if (pr->invoice == NULL || *pr->invoice == '\0' ||
-	    pr->reference == NULL || *pr->reference == '\0' ||
-	    pr->amount == NULL || dec_parse(pr->amount, strlen(pr->amount),
-	    &lp.amount) != DEC_OK || dec_sign(lp.amount) <= 0 ||
-	    pr->currency == NULL || cur_minor(pr->currency) < 0 ||
-	    (lp.day = tm_day_parse(pr->date)) == INT64_MIN) {
+	if ((r = rcv_payment_check(pr, &lp.amount, &lp.day)) == -1) {
 		si_reject(s, RC_DATA, "invalid_payment", "", "a payment needs "
 		    "an invoice number, an amount above 0, an ISO 4217 "
 		    "currency, a date like 2026-11-30 and a reference");
 		return;
 	}
-	{
-		dec m;
-
-		if (dec_round(lp.amount, cur_minor(pr->currency), DEC_DOWN,
-		    &m) != DEC_OK || dec_cmp(m, lp.amount) != 0) {
-			si_reject(s, RC_DATA, "invalid_payment", "amount",
-			    "amount %s is finer than the minor unit of %s",
-			    pr->amount, pr->currency);
-			return;
-		}
-		lp.amount = m;
+	if (r < 0) {
+		si_reject(s, RC_DATA, "invalid_payment", "amount", "amount %s "
+		    "is finer than the minor unit of %s", pr->amount,
+		    pr->currency);
+		return;
 	}
 	lp.number = (char *)pr->invoice;
 	lp.currency = (char *)pr->currency;
@@ -545,7 +530,7 @@ done:
 static void
 pay_row(struct stagein *s, const char *const *v, void *arg)
 {
-	struct payrec pr = { v[0], v[1], v[2], v[3], v[4] };
+	struct rcv_payment pr = { v[0], v[1], v[2], v[3], v[4] };
 
 	pay_one(arg, s, &pr);
 }
@@ -736,8 +721,9 @@ main(int argc, char **argv)
 	struct post p;
 	char *rejects_default = NULL, *cfiles[1];
 	const char *key = NULL, *keyout = NULL, *signf = NULL, *verif = NULL;
-	size_t i, j, k;
-	int ch, rc = 0;
+	const char *bad;
+	size_t i;
+	int ch, rc = 0, mapped;
 
 	u_setprogname(argv[0]);
 	cli_init(usage);
@@ -877,33 +863,12 @@ main(int argc, char **argv)
 		accounts_load(&p.acc, p.accounts_path);
 	else
 		hmap_init(&p.acc.by_entity);
-	if (p.fmt == ENTRY_BEANCOUNT) {
-		for (i = 0; i < p.acc.n; i++) {
-			const struct books *b = &p.acc.v[i];
-			const char *const one[] = { b->receivable, b->revenue,
-			    b->tax, b->deferred, b->credit, b->rounding,
-			    b->discounts, b->cash, b->clearing };
-			const struct hmap *maps[] = { &b->by_charge.m,
-			    &b->by_tax_code.m, &b->by_category.m };
-
-			for (j = 0; j < sizeof(one) / sizeof(one[0]); j++)
-				if (one[j] != NULL && !entry_bean_account(one[j]))
-					die(EX_CONFIG, "%s: entity '%s': account "
-					    "'%s' is not a beancount account "
-					    "name (Assets|Liabilities|Equity|"
-					    "Income|Expenses:Name...)",
-					    p.accounts_path, b->entity, one[j]);
-			for (j = 0; j < 3; j++)
-				for (k = 0; k < maps[j]->cap; k++)
-					if (maps[j]->t[k].key != NULL &&
-					    !entry_bean_account(maps[j]->t[k].val))
-						die(EX_CONFIG, "%s: entity '%s': "
-						    "account '%s' is not a "
-						    "beancount account name",
-						    p.accounts_path, b->entity,
-						    (char *)maps[j]->t[k].val);
-		}
-	}
+	for (i = 0; p.fmt == ENTRY_BEANCOUNT && i < p.acc.n; i++)
+		if ((bad = entry_bean_books(&p.acc.v[i], &mapped)) != NULL)
+			die(EX_CONFIG, "%s: entity '%s': account '%s' is not a "
+			    "beancount account name%s", p.accounts_path,
+			    p.acc.v[i].entity, bad, mapped ? "" : " (Assets|"
+			    "Liabilities|Equity|Income|Expenses:Name...)");
 	if (p.ledger_path != NULL)
 		p.ldg = ldg_open(ldg_path(p.ledger_path), p.busy_ms,
 		    p.confirm_path || p.payments_path || p.aging ?

@@ -322,6 +322,29 @@ entry_bean_account(const char *s)
 	return *s == '\0';
 }
 
+const char *
+entry_bean_books(const struct books *b, int *mapped)
+{
+	const char *const one[] = { b->receivable, b->revenue, b->tax,
+	    b->deferred, b->credit, b->rounding, b->discounts, b->cash,
+	    b->clearing };
+	const struct hmap *maps[] = { &b->by_charge.m, &b->by_tax_code.m,
+	    &b->by_category.m };
+	size_t j, k;
+
+	*mapped = 0;
+	for (j = 0; j < sizeof(one) / sizeof(one[0]); j++)
+		if (one[j] != NULL && !entry_bean_account(one[j]))
+			return one[j];
+	*mapped = 1;
+	for (j = 0; j < 3; j++)
+		for (k = 0; k < maps[j]->cap; k++)
+			if (maps[j]->t[k].key != NULL &&
+			    !entry_bean_account(maps[j]->t[k].val))
+				return maps[j]->t[k].val;
+	return NULL;
+}
+
 /* ---- ERP import files: CSV ---- */
 
 /*

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "accounts.h"
 #include "dec.h"
 #include "hmap.h"
 #include "util.h"
@@ -77,5 +78,11 @@ int	entry_write(struct entry_out *, const char *rec, size_t len,
 	    struct buf *);
 /* 1 when beancount takes the name as an account's. */
 int	entry_bean_account(const char *);
+/*
+ * The first account of the books that beancount would not take, else
+ * NULL; *mapped is 1 when it is one of a charge's, tax code's or tax
+ * category's.
+ */
+const char *entry_bean_books(const struct books *, int *mapped);
 
 #endif

@@ -12,6 +12,25 @@
 static const char *const buckets[RCV_NBUCKET] = { "current", "1-30",
     "31-60", "61-90", "90+" };
 
+int
+rcv_payment_check(const struct rcv_payment *pr, dec *amount, int64_t *day)
+{
+	dec m;
+
+	if (pr->invoice == NULL || *pr->invoice == '\0' ||
+	    pr->reference == NULL || *pr->reference == '\0' ||
+	    pr->amount == NULL || dec_parse(pr->amount, strlen(pr->amount),
+	    amount) != DEC_OK || dec_sign(*amount) <= 0 ||
+	    pr->currency == NULL || cur_minor(pr->currency) < 0 ||
+	    (*day = tm_day_parse(pr->date)) == INT64_MIN)
+		return -1;
+	if (dec_round(*amount, cur_minor(pr->currency), DEC_DOWN, &m) !=
+	    DEC_OK || dec_cmp(m, *amount) != 0)
+		return -2;
+	*amount = m;
+	return 0;
+}
+
 /* What is still open takes the payment; the rest is credit. */
 int
 rcv_apply(dec due, dec *paid, dec amount, dec *applied, dec *excess)

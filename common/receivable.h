@@ -15,6 +15,17 @@
 #include "dec.h"
 #include "util.h"
 
+/* A payment as read (CSV or NDJSON), its members as strings. */
+struct rcv_payment {
+	const char	*invoice, *amount, *currency, *date, *reference;
+};
+/*
+ * Its amount and day: 0; -1 when a member is missing or not valid (the
+ * amount above 0, the currency ISO 4217, the date like 2026-11-30); -2
+ * when the amount is finer than the currency's minor unit.
+ */
+int		 rcv_payment_check(const struct rcv_payment *, dec *amount,
+		    int64_t *day);
 /*
  * A payment of amount against an invoice of amount due of which *paid
  * is paid: what it applies, what is left over (excess), and *paid
