@@ -386,6 +386,19 @@ static const char *const csv_headers[] = {
 	    "Debits,Credits,Description,Name",
 };
 
+/* NetSuite's and QuickBooks' last cells: account, debit, credit, memo, name */
+static void
+csv_posting(struct buf *o, json_t *e, json_t *l)
+{
+	csv_text(o, jval_str(l, "account"), 0);
+	csv_num(o, is_zero(jval_str(l, "debit")) ? "" : jval_str(l, "debit"),
+	    0);
+	csv_num(o, is_zero(jval_str(l, "credit")) ? "" : jval_str(l, "credit"),
+	    0);
+	csv_text(o, jval_str(l, "memo"), 0);
+	csv_text(o, jval_str(e, "customer"), 1);
+}
+
 static void
 entry_csv(struct entry_out *w, json_t *e, struct buf *o)
 {
@@ -416,13 +429,7 @@ entry_csv(struct entry_out *w, json_t *e, struct buf *o)
 			csv_num(o, jval_str(e, "date"), 0);
 			csv_text(o, jval_str(e, "currency"), 0);
 			csv_num(o, jval_str(e, "fx_rate") ? jval_str(e, "fx_rate") : "1", 0);
-			csv_text(o, jval_str(l, "account"), 0);
-			csv_num(o, is_zero(jval_str(l, "debit")) ? "" : jval_str(l,
-			    "debit"), 0);
-			csv_num(o, is_zero(jval_str(l, "credit")) ? "" : jval_str(l,
-			    "credit"), 0);
-			csv_text(o, jval_str(l, "memo"), 0);
-			csv_text(o, jval_str(e, "customer"), 1);
+			csv_posting(o, e, l);
 			break;
 		case ENTRY_XERO:	/* the books' currency, debits positive */
 			csv_text(o, narr, 0);
@@ -439,13 +446,7 @@ entry_csv(struct entry_out *w, json_t *e, struct buf *o)
 			csv_text(o, jval_str(e, "currency"), 0);
 			csv_num(o, jval_str(e, "fx_rate") ? jval_str(e, "fx_rate") : "1", 0);
 			csv_text(o, narr, 0);
-			csv_text(o, jval_str(l, "account"), 0);
-			csv_num(o, is_zero(jval_str(l, "debit")) ? "" : jval_str(l,
-			    "debit"), 0);
-			csv_num(o, is_zero(jval_str(l, "credit")) ? "" : jval_str(l,
-			    "credit"), 0);
-			csv_text(o, jval_str(l, "memo"), 0);
-			csv_text(o, jval_str(e, "customer"), 1);
+			csv_posting(o, e, l);
 			break;
 		default:
 			break;

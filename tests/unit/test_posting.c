@@ -47,17 +47,20 @@ static struct accounts acc;
 static struct tz_set zones;
 static struct jrec jr;
 
+static _Noreturn void
+bail(const char *what, const char *why)
+{
+	printf("Bail out! %s: %s\n", what, why);
+	exit(1);
+}
+
+/* A copy of the base invoice, for a case to edit. */
 static json_t *
 doc(void)
 {
-	json_error_t e;
-	json_t *j = json_loads(base, 0, &e);
+	json_t *j = json_loads(base, 0, NULL);
 
-	if (j == NULL) {
-		printf("Bail out! base record: %s\n", e.text);
-		exit(1);
-	}
-	return j;
+	return j ? j : (bail("the base record", "not JSON"), NULL);
 }
 
 static json_t *
@@ -81,10 +84,8 @@ D(const char *s)
 {
 	dec d = DEC_ZERO;
 
-	if (dec_parse(s, strlen(s), &d) != DEC_OK) {
-		printf("Bail out! %s\n", s);
-		exit(1);
-	}
+	if (dec_parse(s, strlen(s), &d) != DEC_OK)
+		bail(s, "not a decimal");
 	return d;
 }
 
@@ -97,10 +98,8 @@ read_doc(json_t *j, struct post_doc *d, struct post_why *pw)
 
 	memset(pw, 0, sizeof(*pw));
 	jrec_clear(&jr);
-	if (jrec_parse(&jr, s, strlen(s)) < 0) {
-		printf("Bail out! jrec: %s\n", jr.msg);
-		exit(1);
-	}
+	if (jrec_parse(&jr, s, strlen(s)) < 0)
+		bail("jrec", jr.msg);
 	free(s);
 	r = post_doc_read(d, &jr, &acc, &zones, pw);
 	json_decref(j);
@@ -113,10 +112,8 @@ plan(json_t *j, struct post_doc *d, struct post_plan *pl)
 {
 	struct post_why pw;
 
-	if (read_doc(j, d, &pw) != 0 || post_document(d, pl, &pw) != 0) {
-		printf("Bail out! not posted: %s\n", pw.msg);
-		exit(1);
-	}
+	if (read_doc(j, d, &pw) != 0 || post_document(d, pl, &pw) != 0)
+		bail("not posted", pw.msg);
 }
 
 /* Line i of e is account with amount (and functional amount). */
@@ -211,10 +208,8 @@ fx(void)
 	set(json_array_get(json_object_get(j, "tax_lines"), 0), "tax", "300");
 	set(j, "total", "3300");
 	set(j, "amount_due", "3300");
-	if (read_doc(j, &d, &pw) != 0) {
-		printf("Bail out! not read: %s\n", pw.msg);
-		exit(1);
-	}
+	if (read_doc(j, &d, &pw) != 0)
+		bail("not read", pw.msg);
 	/* post_functional alone, first, on those lines made by hand */
 	memset(&e2, 0, sizeof(e2));
 	entry_add(&e2, "Assets:AR", D("3300"), NULL, NULL);
@@ -226,10 +221,8 @@ fx(void)
 	    post_balanced(&e2) == 0, "post_functional: a rounding line of "
 	    "%s", e2.n == 6 ? fmt(e2.l[5].famount) : "none");
 	entry_free(&e2);
-	if (post_document(&d, &pl, &pw) != 0) {
-		printf("Bail out! not posted: %s\n", pw.msg);
-		exit(1);
-	}
+	if (post_document(&d, &pl, &pw) != 0)
+		bail("not posted", pw.msg);
 	e = &pl.e[0];
 	ok(e->n == 6, "JPY for USD books: 5 lines and a rounding line");
 	has_line(e, 0, "Assets:AR", "3300", "22.00", "fx");
@@ -394,10 +387,8 @@ main(void)
 	int fd = mkstemp(path);
 
 	if (fd < 0 || write(fd, books, sizeof(books) - 1) !=
-	    (ssize_t)sizeof(books) - 1 || close(fd) != 0) {
-		printf("Bail out! %s\n", path);
-		return 1;
-	}
+	    (ssize_t)sizeof(books) - 1 || close(fd) != 0)
+		bail(path, "not written");
 	accounts_load(&acc, path);
 	unlink(path);
 	tz_set_init(&zones);
