@@ -14,6 +14,12 @@
  * pending or failed one only with --retry-pending, as the same bytes.
  * Documents go in batches: their postings are stored in one
  * transaction and the entries written only after it commits.
+ *
+ * This file holds the options, the ledger's postings, payments and
+ * acknowledgements, the counters and the messages.  The posting rules
+ * are common/posting.c's, the entry record and its formats
+ * common/entry.c's, a payment's application and the aging
+ * common/receivable.c's, the signatures common/sign.c's.
  */
 #include <getopt.h>
 #include <inttypes.h>
