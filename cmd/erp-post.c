@@ -14,65 +14,47 @@
  * pending or failed one only with --retry-pending, as the same bytes.
  * Documents go in batches: their postings are stored in one
  * transaction and the entries written only after it commits.
+ *
+ * This file holds the options, the ledger's postings, payments and
+ * acknowledgements, the counters and the messages.  The posting rules
+ * are common/posting.c's, the entry record and its formats
+ * common/entry.c's, a payment's application and the aging
+ * common/receivable.c's, the signatures common/sign.c's.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sodium.h>
 
 #include "accounts.h"
 #include "cli.h"
-#include <csv.h>
 #include "currency.h"
+#include "entry.h"
 #include "jrec.h"
 #include "jval.h"
 #include "jw.h"
 #include "keys.h"
 #include "ledger.h"
 #include "out.h"
+#include "posting.h"
+#include "receivable.h"
 #include "reject.h"
 #include "rowin.h"
+#include "sign.h"
 #include "stagein.h"
 #include "tm.h"
 #include "tz.h"
 #include "util.h"
 
 #define POST_BATCH	512
-#define IDLEN		40
-
-enum fmt { F_NDJSON, F_HLEDGER, F_LEDGER, F_BEANCOUNT, F_NETSUITE, F_XERO,
-    F_QBO };
-static const char *const fmt_names[] = { "ndjson", "hledger", "ledger",
-    "beancount", "netsuite", "xero", "qbo" };
-#define NFMT	(sizeof(fmt_names) / sizeof(fmt_names[0]))
-
-/* One line of an entry: amount > 0 is a debit, < 0 a credit. */
-struct jline {
-	const char	*account;
-	dec		 amount, famount;	/* transaction, functional */
-	const char	*memo;
-	const char	*rated_key;
-};
-
-struct entry {
-	char		 id[IDLEN];
-	const char	*type;		/* document, recognition, payment */
-	const char	*payref;	/* payment: its reference */
-	int64_t		 day, doc_day;
-	struct jline	*l;
-	size_t		 n, cap;
-};
 
 struct post {
 	const char	*accounts_path, *ledger_path, *rejects_path;
 	const char	*stats_path, *confirm_path, *payments_path;
 	int		 aging;
 	int64_t		 as_of;
-	enum fmt	 fmt;
+	enum entry_fmt	 fmt;
 	int		 retry, strict, busy_ms, max_depth;
 	size_t		 max_line;
 
@@ -84,8 +66,7 @@ struct post {
 	struct buf	 out;		/* the batch's entries */
 	size_t		 batch;
 	int		 intx;		/* a ledger transaction is open */
-	struct hmap	 opened;	/* beancount: accounts opened */
-	int		 header;	/* CSV: the header is written */
+	struct entry_out eo;		/* the entries' writer */
 
 	/* accounting: documents */
 	uint64_t	 posted, dups, skipped;	/* read, rejected: in's */
@@ -126,763 +107,13 @@ usage(int code)
 	exit(code);
 }
 
-/* ---- reading a document ---- */
-
-/* A decimal string member; 0, or -1 after the reject. */
-static int
-doc_dec(struct stagein *s, json_t *o, const char *k, dec *d)
-{
-	const char *v = jval_str(o, k);
-
-	if (v == NULL || dec_parse(v, strlen(v), d) != DEC_OK) {
-		si_reject(s, RC_DATA, v ? "invalid_amount" : "missing_field",
-		    k, "document's %s is %s", k, v ? "not an exact decimal "
-		    "number" : "missing");
-		return -1;
-	}
-	return 0;
-}
-
-static const struct tz *
-zone(struct post *p, const char *name)
-{
-	const struct tz *z;
-	const char *why;
-
-	if (name == NULL)
-		return NULL;
-	if ((z = tz_set_get(&p->zones, name, &why)) == NULL)
-		die(EX_CONFIG, "time zone '%s' of a document: %s (TZDIR?)",
-		    name, why);
-	return z;
-}
-
-static void
-entry_add(struct entry *e, const char *account, dec amount, const char *memo,
-    const char *rated_key)
-{
-	if (dec_sign(amount) == 0)
-		return;
-	if (e->n == e->cap) {
-		e->cap = e->cap ? 2 * e->cap : 16;
-		e->l = xreallocarray(e->l, e->cap, sizeof(*e->l));
-	}
-	e->l[e->n].account = account;
-	e->l[e->n].amount = amount;
-	e->l[e->n].famount = amount;
-	e->l[e->n].memo = memo;
-	e->l[e->n].rated_key = rated_key;
-	e->n++;
-}
-
-static void
-entry_id(struct entry *e, const char *number, int64_t version,
-    const char *type, const char *sub)
-{
-	unsigned char k[KEY_LEN];
-	char hex[KEY_HEXLEN];
-	struct keyh h;
-
-	key_start(&h, "journal-entry");
-	key_str(&h, number);
-	key_i64(&h, version);
-	key_str(&h, type);
-	key_str(&h, sub ? sub : "");
-	key_end(&h, k);
-	key_hex(k, KEY_LEN, hex);
-	snprintf(e->id, sizeof(e->id), "JE-%s", hex);
-}
-
-/* The document as erp-post needs it. */
-struct pdoc {
-	json_t		*j;
-	const char	*kind, *number, *entity, *customer, *currency, *fcur;
-	const char	*ref;
-	int64_t		 version, day, pe;
-	const struct tz	*tz;
-	dec		 due, credit, fx;
-	int		 has_fx, minor, fminor;
-	const struct books *b;
-};
-
-/*
- * A document must add up (its lines and tax to its total, the total and
- * the prepaid credit to the amount due) before any entry is made of it:
- * an entry that does not balance is then our bug, never the input's.
- */
-static int
-doc_sums(struct stagein *s, struct pdoc *d)
-{
-	dec sum = DEC_ZERO, x, total, due;
-	json_t *v, *e;
-	size_t i;
-	int bad = 0;
-
-	if (doc_dec(s, d->j, "total", &total) < 0)
-		return -1;
-	v = json_object_get(d->j, "lines");
-	json_array_foreach(v, i, e)
-		bad |= doc_dec(s, e, "net", &x) < 0 || dec_add(sum, x, &sum) != 0;
-	v = json_object_get(d->j, "tax_lines");
-	json_array_foreach(v, i, e)
-		bad |= bad || doc_dec(s, e, "tax", &x) < 0 ||
-		    dec_add(sum, x, &sum) != 0;
-	if (bad)
-		return -1;
-	if (dec_add(total, d->credit, &due) != 0)
-		due = DEC_ZERO;
-	if (dec_cmp(sum, total) != 0 || dec_cmp(due, d->due) != 0) {
-		char a[DEC_FMTMAX], b[DEC_FMTMAX];
-
-		dec_fmt(sum, a, sizeof(a));
-		dec_fmt(due, b, sizeof(b));
-		si_reject(s, RC_DATA, "unbalanced_document", "total", "document "
-		    "%s does not add up: lines and tax %s, total %s, total "
-		    "and prepaid credit %s, amount due %s", d->number, a,
-		    jval_str(d->j, "total"), b, jval_str(d->j, "amount_due"));
-		return -1;
-	}
-	return 0;
-}
-
-static int
-doc_read(struct post *p, struct stagein *s, struct pdoc *d)
-{
-	json_t *j = s->jr.root, *v, *fx;
-	const char *t, *why;
-
-	memset(d, 0, sizeof(*d));
-	d->j = j;
-	d->kind = jval_str(j, "kind");
-	if (d->kind == NULL || (strcmp(d->kind, "invoice") != 0 &&
-	    strcmp(d->kind, "credit_note") != 0 &&
-	    strcmp(d->kind, "debit_note") != 0)) {
-		if (d->kind != NULL && strcmp(d->kind, "journal_entry") == 0) {
-			p->skipped++;
-			return -1;
-		}
-		si_reject(s, RC_DATA, "not_document", "kind", "expected an "
-		    "invoice, credit note or debit note (invoice-gen's "
-		    "output), got %s", d->kind ? d->kind : "no kind");
-		return -1;
-	}
-	if (jrec_check_schema(&s->jr, 1) < 0) {
-		si_reject(s, RC_DATA, s->jr.code, "schema", "%s", s->jr.msg);
-		return -1;
-	}
-	if (jval_str(j, "state") == NULL || strcmp(jval_str(j, "state"), "issued") != 0 ||
-	    jval_str(j, "number") == NULL) {
-		si_reject(s, RC_POLICY, "not_issued", "state", "a draft is not "
-		    "posted: issue it first (invoice-gen --issue)");
-		return -1;
-	}
-	d->number = jval_str(j, "number");
-	d->ref = jval_str(j, "references");
-	d->entity = jval_str(json_object_get(j, "entity"), "id");
-	d->customer = jval_str(json_object_get(j, "customer"), "id");
-	d->currency = jval_str(j, "currency");
-	d->fcur = jval_str(j, "functional_currency");
-	v = json_object_get(j, "version");
-	d->day = tm_day_parse(jval_str(j, "issue_date"));
-	t = jval_str(j, "period_end");
-	if (d->entity == NULL || d->customer == NULL || d->currency == NULL ||
-	    (d->minor = cur_minor(d->currency)) < 0 ||
-	    jrec_int(&s->jr, v, 0, INT32_MAX, &d->version) < 0 ||
-	    d->day == INT64_MIN || t == NULL ||
-	    tm_parse(t, strlen(t), &d->pe, &why) < 0 ||
-	    !json_is_array(json_object_get(j, "lines")) ||
-	    !json_is_array(json_object_get(j, "tax_lines"))) {
-		si_reject(s, RC_DATA, "invalid_document", "", "document %s "
-		    "lacks an entity, customer, currency, version, issue date, "
-		    "period or lines", d->number);
-		return -1;
-	}
-	d->tz = zone(p, jval_str(j, "timezone"));
-	if (doc_dec(s, j, "amount_due", &d->due) < 0 ||
-	    doc_dec(s, j, "prepaid_credit", &d->credit) < 0)
-		return -1;
-	if (doc_sums(s, d) < 0)
-		return -1;
-	if (d->fcur == NULL)
-		d->fcur = d->currency;
-	if ((d->fminor = cur_minor(d->fcur)) < 0) {
-		si_reject(s, RC_DATA, "invalid_field", "functional_currency",
-		    "functional currency '%s' is not an ISO 4217 code", d->fcur);
-		return -1;
-	}
-	fx = json_object_get(j, "fx");
-	if (strcmp(d->fcur, d->currency) != 0) {
-		if (!json_is_object(fx) || doc_dec(s, fx, "rate", &d->fx) < 0) {
-			if (!json_is_object(fx))
-				si_reject(s, RC_DATA, "missing_field", "fx",
-				    "document %s is in %s for books in %s "
-				    "but has no FX rate", d->number,
-				    d->currency, d->fcur);
-			return -1;
-		}
-		d->has_fx = 1;
-	}
-	if ((d->b = books_of(&p->acc, d->entity)) == NULL) {
-		si_reject(s, RC_POLICY, "unknown_entity", "entity", "entity "
-		    "'%s' has no books in the accounts file", d->entity);
-		return -1;
-	}
-	return 0;
-}
-
-/* ---- entries ---- */
-
-/* Functional amounts: each line at the rate; a rounding line balances. */
-static int
-functional(const struct pdoc *d, struct entry *e)
-{
-	dec sum = { 0, d->fminor }, t;
-	size_t i;
-	int r = 0;
-
-	if (!d->has_fx)
-		return 0;
-	for (i = 0; i < e->n && r == 0; i++) {
-		if ((r = dec_mul(e->l[i].amount, d->fx, &t)) == 0 &&
-		    (r = dec_round(t, d->fminor, DEC_HALF_UP,
-		    &e->l[i].famount)) == 0)
-			r = dec_add(sum, e->l[i].famount, &sum);
-	}
-	if (r == 0 && dec_sign(sum) != 0) {
-		entry_add(e, d->b->rounding, DEC_ZERO, "FX rounding", NULL);
-		/* entry_add skips zero amounts: set the line by hand */
-		if (e->n == e->cap) {
-			e->cap = e->cap ? 2 * e->cap : 16;
-			e->l = xreallocarray(e->l, e->cap, sizeof(*e->l));
-		}
-		e->l[e->n].account = d->b->rounding;
-		e->l[e->n].amount = (dec){ 0, d->minor };
-		e->l[e->n].famount = dec_neg(sum);
-		e->l[e->n].memo = "FX rounding";
-		e->l[e->n].rated_key = NULL;
-		e->n++;
-	}
-	return r;
-}
-
-/* Debits = credits, in both currencies, or the program is wrong. */
-static void
-balanced(const struct pdoc *d, const struct entry *e)
-{
-	dec a = DEC_ZERO, f = DEC_ZERO;
-	size_t i;
-
-	for (i = 0; i < e->n; i++)
-		if (dec_add(a, e->l[i].amount, &a) != DEC_OK ||
-		    dec_add(f, e->l[i].famount, &f) != DEC_OK)
-			die(EX_SOFTWARE, "entry %s of %s: amounts overflow",
-			    e->id, d->number);
-	if (dec_sign(a) != 0 || dec_sign(f) != 0)
-		die(EX_SOFTWARE, "entry %s of document %s does not balance: "
-		    "nothing is written", e->id, d->number);
-}
-
-/* A line billed in advance: served after the document's period. */
-static int
-deferred(const struct pdoc *d, json_t *l)
-{
-	const char *s = jval_str(l, "service_start"), *why;
-	int64_t t;
-
-	return s != NULL && tm_parse(s, strlen(s), &t, &why) == 0 &&
-	    t >= d->pe;
-}
-
-static const char *
-line_memo(json_t *l)
-{
-	const char *m = jval_str(l, "name");
-
-	if (m == NULL)
-		m = jval_str(l, "charge");
-	return m ? m : jval_str(l, "line_type");
-}
-
-/* The document's entry: receivable and credits against revenue and tax. */
-static int
-doc_entry(struct stagein *s, const struct pdoc *d, struct entry *e)
-{
-	const struct books *b = d->b;
-	json_t *v, *l;
-	dec net, tax;
-	size_t i;
-
-	memset(e, 0, sizeof(*e));
-	e->type = "document";
-	e->doc_day = d->day;
-	entry_id(e, d->number, d->version, "document", NULL);
-	entry_add(e, b->receivable, d->due, "receivable", NULL);
-	entry_add(e, b->credit, dec_neg(d->credit), "prepaid credit applied",
-	    NULL);
-	v = json_object_get(d->j, "lines");
-	json_array_foreach(v, i, l) {
-		if (doc_dec(s, l, "net", &net) < 0)
-			return -1;
-		entry_add(e, deferred(d, l) ? b->deferred : acct_revenue(b,
-		    jval_str(l, "charge"), jval_str(l, "tax_code"), jval_str(l, "line_type") ?
-		    jval_str(l, "line_type") : ""), dec_neg(net), line_memo(l),
-		    jval_str(l, "rated_key"));
-	}
-	v = json_object_get(d->j, "tax_lines");
-	json_array_foreach(v, i, l) {
-		if (doc_dec(s, l, "tax", &tax) < 0)
-			return -1;
-		entry_add(e, acct_tax(b, jval_str(l, "category") ? jval_str(l, "category") :
-		    "", jval_str(l, "rate") ? jval_str(l, "rate") : ""), dec_neg(tax),
-		    "tax", NULL);
-	}
-	return 0;
-}
-
-/* A deferred line's recognition, at the end of its service period. */
-static int
-recog_entry(struct stagein *s, const struct pdoc *d, json_t *l, size_t idx,
-    struct entry *e)
-{
-	const char *se = jval_str(l, "service_end"), *why;
-	char sub[96];
-	int64_t t;
-	dec net;
-
-	memset(e, 0, sizeof(*e));
-	e->type = "recognition";
-	if (doc_dec(s, l, "net", &net) < 0)
-		return -1;
-	if (se == NULL || tm_parse(se, strlen(se), &t, &why) < 0) {
-		si_reject(s, RC_DATA, "invalid_field", "service_end", "a line "
-		    "of document %s billed in advance has no service end",
-		    d->number);
-		return -1;
-	}
-	e->doc_day = tz_day(d->tz, t - 1);
-	/* a line's place too: a note can hold two lines of one key */
-	snprintf(sub, sizeof(sub), "%s#%lld", jval_str(l, "rated_key") ?
-	    jval_str(l, "rated_key") : "", (long long)idx);
-	entry_id(e, d->number, d->version, "recognition", sub);
-	entry_add(e, d->b->deferred, net, line_memo(l), jval_str(l, "rated_key"));
-	entry_add(e, acct_revenue(d->b, jval_str(l, "charge"), jval_str(l, "tax_code"),
-	    jval_str(l, "line_type") ? jval_str(l, "line_type") : ""), dec_neg(net),
-	    line_memo(l), jval_str(l, "rated_key"));
-	return 0;
-}
-
-static void
-jw_side(struct jw *w, const char *dk, const char *ck, dec a, int minor)
-{
-	dec zero = { 0, minor };
-
-	jw_key(w, dk);
-	jw_dec(w, dec_sign(a) > 0 ? a : zero);
-	jw_key(w, ck);
-	jw_dec(w, dec_sign(a) < 0 ? dec_neg(a) : zero);
-}
-
-/* The entry's record, as the ledger keeps it and --format ndjson is. */
-static void
-entry_json(const struct pdoc *d, const struct entry *e, struct buf *o)
-{
-	dec td = { 0, d->minor }, fd = { 0, d->fminor };
-	char day[16];
-	struct jw w;
-	size_t i;
-
-	jw_init(&w, o);
-	jw_open(&w, '{');
-	JW_KEY(&w, "kind");
-	jw_str(&w, "journal_entry");
-	JW_KEY(&w, "schema");
-	jw_str(&w, "1.0");
-	JW_KEY(&w, "id");
-	jw_str(&w, e->id);
-	JW_KEY(&w, "type");
-	jw_str(&w, e->type);
-	if (e->payref != NULL) {
-		JW_KEY(&w, "payment_reference");
-		jw_str(&w, e->payref);
-	}
-	JW_KEY(&w, "entity");
-	jw_str(&w, d->entity);
-	JW_KEY(&w, "customer");
-	jw_str(&w, d->customer);
-	JW_KEY(&w, "document");
-	jw_open(&w, '{');
-	JW_KEY(&w, "kind");
-	jw_str(&w, d->kind);
-	JW_KEY(&w, "number");
-	jw_str(&w, d->number);
-	JW_KEY(&w, "version");
-	jw_int(&w, d->version);
-	JW_KEY(&w, "references");
-	if (d->ref != NULL)
-		jw_str(&w, d->ref);
-	else
-		jw_null(&w);
-	jw_close(&w, '}');
-	JW_KEY(&w, "date");
-	tm_day_str(e->day, day, sizeof(day));
-	jw_str(&w, day);
-	JW_KEY(&w, "document_date");
-	tm_day_str(e->doc_day, day, sizeof(day));
-	jw_str(&w, day);
-	JW_KEY(&w, "currency");
-	jw_str(&w, d->currency);
-	JW_KEY(&w, "functional_currency");
-	jw_str(&w, d->fcur);
-	JW_KEY(&w, "fx_rate");
-	if (d->has_fx)
-		jw_dec(&w, d->fx);
-	else
-		jw_null(&w);
-	JW_KEY(&w, "lines");
-	jw_open(&w, '[');
-	for (i = 0; i < e->n; i++) {
-		const struct jline *l = &e->l[i];
-
-		jw_open(&w, '{');
-		JW_KEY(&w, "line");
-		jw_int(&w, (int64_t)i + 1);
-		JW_KEY(&w, "account");
-		jw_str(&w, l->account);
-		jw_side(&w, "debit", "credit", l->amount, d->minor);
-		jw_side(&w, "functional_debit", "functional_credit",
-		    l->famount, d->fminor);
-		JW_KEY(&w, "memo");
-		jw_str(&w, l->memo ? l->memo : "");
-		JW_KEY(&w, "rated_key");
-		if (l->rated_key != NULL)
-			jw_str(&w, l->rated_key);
-		else
-			jw_null(&w);
-		jw_close(&w, '}');
-		if (dec_sign(l->amount) > 0)
-			dec_add(td, l->amount, &td);
-		if (dec_sign(l->famount) > 0)
-			dec_add(fd, l->famount, &fd);
-	}
-	jw_close(&w, ']');
-	JW_KEY(&w, "total_debit");
-	jw_dec(&w, td);
-	JW_KEY(&w, "total_credit");
-	jw_dec(&w, td);
-	JW_KEY(&w, "functional_total");
-	jw_dec(&w, fd);
-	JW_KEY(&w, "correlation_id");
-	jw_str(&w, jval_str(d->j, "key") ? jval_str(d->j, "key") : e->id);
-	jw_close(&w, '}');
-	buf_addc(o, '\n');
-}
-
-/* ---- plain-text accounting: hledger, ledger, beancount ---- */
-
-/* A signed amount of one side of a record's line. */
-static const char *
-side_amount(json_t *l, const char *dk, const char *ck, char *buf, size_t n)
-{
-	const char *d = jval_str(l, dk), *c = jval_str(l, ck);
-	dec x;
-
-	if (d != NULL && dec_parse(d, strlen(d), &x) == DEC_OK &&
-	    dec_sign(x) != 0)
-		snprintf(buf, n, "%s", d);
-	else
-		snprintf(buf, n, "-%s", c ? c : "0");
-	return buf;
-}
-
-static int
-is_zero(const char *s)
-{
-	dec x;
-
-	return dec_parse(s, strlen(s), &x) != DEC_OK || dec_sign(x) == 0;
-}
-
-/* Beancount: a link or a key is [A-Za-z0-9-_/.] */
-static void
-link_chars(struct buf *b, const char *s)
-{
-	for (; *s; s++)
-		buf_addc(b, (*s >= 'A' && *s <= 'Z') || (*s >= 'a' &&
-		    *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' ||
-		    *s == '_' || *s == '/' || *s == '.' ? *s : '-');
-}
-
-/* A string for a beancount "..." or a journal description. */
-static void
-text_chars(struct buf *b, const char *s, int quoted)
-{
-	for (; *s; s++) {
-		if ((unsigned char)*s < 0x20)
-			buf_addc(b, ' ');
-		else if (quoted && (*s == '"' || *s == '\\'))
-			buf_printf(b, "\\%c", *s);
-		else if (!quoted && *s == ';')
-			buf_addc(b, ',');
-		else
-			buf_addc(b, *s);
-	}
-}
-
-/* What an entry is, for people: "Invoice X", "Payment R of invoice X" */
-static void
-narration(json_t *e, char *buf, size_t n)
-{
-	json_t *doc = json_object_get(e, "document");
-	const char *kind = jval_str(doc, "kind"), *type = jval_str(e, "type");
-	const char *what = strcmp(kind ? kind : "", "credit_note") == 0 ?
-	    "Credit note" : strcmp(kind ? kind : "", "debit_note") == 0 ?
-	    "Debit note" : "Invoice";
-
-	if (type != NULL && strcmp(type, "payment") == 0)
-		snprintf(buf, n, "Payment %s of invoice %s",
-		    jval_str(e, "payment_reference"), jval_str(doc, "number"));
-	else
-		snprintf(buf, n, "%s%s %s", type && strcmp(type,
-		    "recognition") == 0 ? "Revenue recognised: " : "", what,
-		    jval_str(doc, "number"));
-}
-
-static void
-entry_text(struct post *p, json_t *e, struct buf *o)
-{
-	json_t *doc = json_object_get(e, "document"), *ls, *l;
-	const char *cur = jval_str(e, "currency"), *fcur = jval_str(e,
-	    "functional_currency");
-	char a[DEC_FMTMAX + 2], f[DEC_FMTMAX + 2], narr[256];
-	int fx = fcur && cur && strcmp(fcur, cur) != 0;
-	size_t i;
-
-	ls = json_object_get(e, "lines");
-	narration(e, narr, sizeof(narr));
-	if (p->fmt == F_BEANCOUNT) {
-		buf_printf(o, "%s * \"", jval_str(e, "date"));
-		text_chars(o, jval_str(e, "customer") ? jval_str(e, "customer") : "", 1);
-		buf_adds(o, "\" \"");
-		text_chars(o, narr, 1);
-		buf_adds(o, "\" ^");
-		link_chars(o, jval_str(doc, "number"));
-		buf_printf(o, "\n  entry: \"%s\"\n", jval_str(e, "id"));
-	} else {
-		buf_printf(o, "%s * (%s) ", jval_str(e, "date"), jval_str(doc, "number"));
-		text_chars(o, narr, 0);
-		buf_adds(o, ", ");
-		text_chars(o, jval_str(e, "customer") ? jval_str(e, "customer") : "", 0);
-		buf_printf(o, "  ; entry: %s\n", jval_str(e, "id"));
-	}
-	json_array_foreach(ls, i, l) {
-		side_amount(l, "debit", "credit", a, sizeof(a));
-		side_amount(l, "functional_debit", "functional_credit", f,
-		    sizeof(f));
-		buf_printf(o, "    %s  ", jval_str(l, "account"));
-		if (fx && is_zero(a))		/* rounding: functional only */
-			buf_printf(o, "%s %s", f, fcur);
-		else if (fx)
-			buf_printf(o, "%s %s @@ %s %s", a, cur,
-			    f[0] == '-' ? f + 1 : f, fcur);
-		else
-			buf_printf(o, "%s %s", a, cur);
-		if (p->fmt != F_BEANCOUNT && jval_str(l, "memo") &&
-		    *jval_str(l, "memo")) {
-			buf_adds(o, "  ; ");
-			text_chars(o, jval_str(l, "memo"), 0);
-		}
-		buf_addc(o, '\n');
-	}
-	buf_addc(o, '\n');
-}
-
-/* Beancount: accounts are opened before they are used. */
-static void
-bean_open(struct post *p, json_t *e, struct buf *o)
-{
-	json_t *ls = json_object_get(e, "lines"), *l;
-	const char *a;
-	void **ref;
-	size_t i;
-
-	json_array_foreach(ls, i, l) {
-		a = jval_str(l, "account");
-		ref = hmap_ref(&p->opened, a, strlen(a));
-		if (*ref != NULL)
-			continue;
-		*ref = (void *)1;
-		buf_printf(o, "1970-01-01 open %s\n", a);
-	}
-}
-
-/*
- * A beancount account: Assets, Liabilities, Equity, Income or Expenses,
- * then ":Component"s, each a capital or a digit then letters, digits and
- * dashes.
- */
-static int
-bean_account(const char *s)
-{
-	static const char *const roots[] = { "Assets", "Liabilities",
-	    "Equity", "Income", "Expenses", NULL };
-	size_t n;
-	int i;
-
-	for (i = 0; roots[i] != NULL; i++)
-		if (strncmp(s, roots[i], strlen(roots[i])) == 0 &&
-		    s[strlen(roots[i])] == ':')
-			break;
-	if (roots[i] == NULL)
-		return 0;
-	s += strlen(roots[i]);
-	while (*s == ':') {
-		s++;
-		if (!((*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')))
-			return 0;
-		n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-		    "0123456789-");
-		s += n;
-	}
-	return *s == '\0';
-}
-
-/* ---- ERP import files: CSV ---- */
-
-/*
- * A text cell: quoted by libcsv, and kept from being read as a formula
- * by a spreadsheet (a cell that starts with = + - @, a tab or a CR gets
- * a ' in front, as OWASP advises).
- */
-static void
-csv_text(struct buf *o, const char *s, int last)
-{
-	struct buf t = { 0 };
-	size_t n;
-
-	if (s == NULL)
-		s = "";
-	if (strchr("=+-@\t\r", *s) != NULL && *s != '\0')
-		buf_addc(&t, '\'');
-	buf_adds(&t, s);
-	n = csv_write(NULL, 0, t.len ? t.p : "", t.len);
-	buf_grow(o, n + 2);
-	o->len += csv_write(o->p + o->len, n, t.len ? t.p : "", t.len);
-	buf_addc(o, last ? '\n' : ',');
-	buf_free(&t);
-}
-
-/* A number cell of ours: never a formula, written as it is. */
-static void
-csv_num(struct buf *o, const char *s, int last)
-{
-	buf_adds(o, s ? s : "");
-	buf_addc(o, last ? '\n' : ',');
-}
-
-static const char *const csv_headers[] = {
-	[F_NETSUITE] = "externalid,subsidiary,date,currency,exchangerate,"
-	    "account,debit,credit,memo,entity",
-	[F_XERO] = "Narration,Date,Description,AccountCode,TaxRate,Amount",
-	[F_QBO] = "JournalNo,JournalDate,Currency,ExchangeRate,Memo,Account,"
-	    "Debits,Credits,Description,Name",
-};
-
-static void
-entry_csv(struct post *p, json_t *e, struct buf *o)
-{
-	json_t *ls, *l;
-	char narr[512], full[300], amt[DEC_FMTMAX + 2], qno[32];
-	size_t i;
-
-	if (!p->header) {
-		buf_printf(o, "%s\n", csv_headers[p->fmt]);
-		p->header = 1;
-	}
-	narration(e, full, sizeof(full));
-	snprintf(narr, sizeof(narr), "%s, %s%s%s%s", full, jval_str(e, "customer"),
-	    p->fmt == F_XERO ? " [" : "", p->fmt == F_XERO ? jval_str(e, "id") : "",
-	    p->fmt == F_XERO ? "]" : "");
-	/* QuickBooks takes journal numbers of 21 characters at most */
-	snprintf(qno, sizeof(qno), "%.21s", jval_str(e, "id"));
-	ls = json_object_get(e, "lines");
-	json_array_foreach(ls, i, l) {
-		/* the ERP converts itself: no functional-only rounding row */
-		if (p->fmt != F_XERO && is_zero(jval_str(l, "debit")) &&
-		    is_zero(jval_str(l, "credit")))
-			continue;
-		switch (p->fmt) {
-		case F_NETSUITE:	/* the transaction currency and rate */
-			csv_text(o, jval_str(e, "id"), 0);
-			csv_text(o, jval_str(e, "entity"), 0);
-			csv_num(o, jval_str(e, "date"), 0);
-			csv_text(o, jval_str(e, "currency"), 0);
-			csv_num(o, jval_str(e, "fx_rate") ? jval_str(e, "fx_rate") : "1", 0);
-			csv_text(o, jval_str(l, "account"), 0);
-			csv_num(o, is_zero(jval_str(l, "debit")) ? "" : jval_str(l,
-			    "debit"), 0);
-			csv_num(o, is_zero(jval_str(l, "credit")) ? "" : jval_str(l,
-			    "credit"), 0);
-			csv_text(o, jval_str(l, "memo"), 0);
-			csv_text(o, jval_str(e, "customer"), 1);
-			break;
-		case F_XERO:	/* the books' currency, debits positive */
-			csv_text(o, narr, 0);
-			csv_num(o, jval_str(e, "date"), 0);
-			csv_text(o, jval_str(l, "memo"), 0);
-			csv_text(o, jval_str(l, "account"), 0);
-			csv_text(o, "Tax Exempt", 0);
-			csv_num(o, side_amount(l, "functional_debit",
-			    "functional_credit", amt, sizeof(amt)), 1);
-			break;
-		case F_QBO:
-			csv_text(o, qno, 0);
-			csv_num(o, jval_str(e, "date"), 0);
-			csv_text(o, jval_str(e, "currency"), 0);
-			csv_num(o, jval_str(e, "fx_rate") ? jval_str(e, "fx_rate") : "1", 0);
-			csv_text(o, narr, 0);
-			csv_text(o, jval_str(l, "account"), 0);
-			csv_num(o, is_zero(jval_str(l, "debit")) ? "" : jval_str(l,
-			    "debit"), 0);
-			csv_num(o, is_zero(jval_str(l, "credit")) ? "" : jval_str(l,
-			    "credit"), 0);
-			csv_text(o, jval_str(l, "memo"), 0);
-			csv_text(o, jval_str(e, "customer"), 1);
-			break;
-		default:
-			break;
-		}
-	}
-}
-
 /* An entry's record in the output format, into the batch. */
 static void
 render(struct post *p, const char *rec, size_t len)
 {
-	struct buf opens = { 0 }, body = { 0 };
-	json_t *e;
-
-	if (p->fmt == F_NDJSON) {
-		buf_add(&p->out, rec, len);
-		if (len == 0 || rec[len - 1] != '\n')
-			buf_addc(&p->out, '\n');
-		return;
-	}
-	if ((e = json_loadb(rec, len, 0, NULL)) == NULL)
+	if (entry_write(&p->eo, rec, len, &p->out) < 0)
 		die(EX_DATAERR, "a stored journal entry is not JSON: the ledger "
 		    "was altered");
-	if (p->fmt == F_BEANCOUNT)
-		bean_open(p, e, &opens);
-	if (p->fmt >= F_NETSUITE)
-		entry_csv(p, e, &body);
-	else
-		entry_text(p, e, &body);
-	buf_add(&p->out, opens.p, opens.len);
-	if (opens.len > 0)
-		buf_addc(&p->out, '\n');
-	buf_add(&p->out, body.p, body.len);
-	buf_free(&opens);
-	buf_free(&body);
-	json_decref(e);
 }
 
 /* ---- posting documents ---- */
@@ -931,113 +162,44 @@ post_idle(void *arg)
 	}
 }
 
-struct plan {
-	struct entry	*e;
-	size_t		 n;
-	struct buf	*rec;
-};
-
+/* What posting refuses, as a reject of the line in hand. */
 static void
-plan_free(struct plan *pl)
+reject(const struct post_why *pw, void *arg)
 {
-	size_t i;
-
-	for (i = 0; i < pl->n; i++) {
-		free(pl->e[i].l);
-		buf_free(&pl->rec[i]);
-	}
-	free(pl->e);
-	free(pl->rec);
-}
-
-/*
- * An entry posted before is the same entry when only its posting date
- * moved (a period closed since): a retry sends it as first emitted.
- */
-static int
-same_entry(const struct pdoc *d, struct entry *e, const char *stored,
-    const struct buf *rec)
-{
-	struct buf again = { 0 };
-	json_t *j;
-	int64_t day, keep = e->day;
-	int same;
-
-	if (strlen(stored) + 1 == rec->len && memcmp(stored, rec->p,
-	    rec->len - 1) == 0)
-		return 1;
-	if ((j = json_loads(stored, 0, NULL)) == NULL)
-		return 0;
-	day = tm_day_parse(jval_str(j, "date"));
-	json_decref(j);
-	if (day == INT64_MIN || day == e->day)
-		return 0;
-	e->day = day;
-	entry_json(d, e, &again);
-	e->day = keep;
-	same = strlen(stored) + 1 == again.len &&
-	    memcmp(stored, again.p, again.len - 1) == 0;
-	buf_free(&again);
-	return same;
+	si_reject(arg, pw->cls, pw->code, pw->field, "%s", pw->msg);
 }
 
 static void
 post_one(struct stagein *s, void *arg)
 {
 	struct post *p = arg;
+	struct post_why pw = { reject, s, NULL, NULL, NULL, "", 0 };
 	struct ldg_posting lp;
-	struct plan pl = { 0 };
-	struct pdoc d;
-	char day[16];
-	json_t *ls, *l;
-	size_t i, nl;
+	struct post_plan pl;
+	struct post_doc d;
+	size_t i;
 	int emitted = 0, r;
 
 	txbegin(p);
-	if (doc_read(p, s, &d) < 0)
+	if ((r = post_doc_read(&d, &s->jr, &p->acc, &p->zones, &pw)) != 0) {
+		if (r > 0)
+			p->skipped++;
 		return;
-	ls = json_object_get(d.j, "lines");
-	nl = json_array_size(ls);
-	pl.e = xcalloc(nl + 1, sizeof(*pl.e));
-	pl.rec = xcalloc(nl + 1, sizeof(*pl.rec));
-	if (doc_entry(s, &d, &pl.e[pl.n++]) < 0)
-		goto done;
-	json_array_foreach(ls, i, l)
-		if (deferred(&d, l) && recog_entry(s, &d, l, i + 1,
-		    &pl.e[pl.n++]) < 0)
-			goto done;
-	/* every entry checked and dated before any is posted */
-	for (i = 0; i < pl.n; i++) {
-		struct entry *e = &pl.e[i];
-
-		if (functional(&d, e) != 0) {
-			si_reject(s, RC_DATA, "amount_overflow", "fx", "the "
-			    "functional amounts of %s do not fit", d.number);
-			goto done;
-		}
-		balanced(&d, e);
-		if ((e->day = books_post_day(d.b, e->doc_day)) < 0) {
-			tm_day_str(e->doc_day, day, sizeof(day));
-			si_reject(s, RC_POLICY, "closed_period", "issue_date",
-			    "document %s's %s entry is dated %s, in a closed "
-			    "period of entity '%s' (closed_policy reject)",
-			    d.number, e->type, day, d.entity);
-			goto done;
-		}
-		entry_json(&d, e, &pl.rec[i]);
 	}
+	if (post_document(&d, &pl, &pw) < 0)
+		goto done;
 	for (i = 0; p->ldg != NULL && i < pl.n; i++) {
 		if (pl.e[i].n == 0 || !ldg_posting_get(p->ldg, pl.e[i].id,
 		    &lp))
 			continue;
-		r = same_entry(&d, &pl.e[i], lp.record, &pl.rec[i]);
+		r = post_same_entry(&d.h, &pl.e[i], lp.record, &pl.rec[i]);
 		ldg_posting_free(&lp);
 		if (!r) {
 			si_reject(s, RC_CONFLICT, "idempotency_conflict", "",
 			    "entry %s of document %s was posted with other "
 			    "accounts, dates or amounts (the accounts file "
 			    "changed?); a posted entry is never changed: "
-			    "reverse it in the ERP", pl.e[i].id, d.number);
+			    "reverse it in the ERP", pl.e[i].id, d.h.number);
 			goto done;
 		}
 	}
@@ -1053,7 +215,7 @@ post_one(struct stagein *s, void *arg)
 			continue;
 		}
 		if (!ldg_posting_get(p->ldg, e->id, &lp)) {
-			ldg_posting_put(p->ldg, e->id, d.entity, d.number,
+			ldg_posting_put(p->ldg, e->id, d.h.entity, d.h.number,
 			    pl.rec[i].p, pl.rec[i].len - 1, p->as_of);
 			render(p, pl.rec[i].p, pl.rec[i].len);
 			emitted = 1;
@@ -1081,7 +243,7 @@ post_one(struct stagein *s, void *arg)
 	if (++p->batch >= POST_BATCH)
 		flush(p);
 done:
-	plan_free(&pl);
+	post_plan_free(&pl);
 }
 
 /* ---- --confirm: the ERP's acknowledgements ---- */
@@ -1232,19 +394,6 @@ inv_free(struct inv *iv)
 	free(iv->state);
 }
 
-static const char *
-status_of(const char *state, dec amount, dec paid, int64_t due_day,
-    int64_t today)
-{
-	if (strcmp(state, "void") == 0)
-		return "void";
-	if (dec_cmp(paid, amount) >= 0)
-		return "paid";
-	if (today > due_day)
-		return "overdue";
-	return dec_sign(paid) > 0 ? "partially_paid" : "open";
-}
-
 static void
 receivable_save(struct post *p, const struct inv *iv, dec paid)
 {
@@ -1257,14 +406,10 @@ receivable_save(struct post *p, const struct inv *iv, dec paid)
 	r.due_day = iv->due_day;
 	r.amount = iv->amount;
 	r.paid = paid;
-	r.status = status_of(iv->state, iv->amount, paid, iv->due_day,
+	r.status = rcv_status(iv->state, iv->amount, paid, iv->due_day,
 	    p->as_of / TM_NS_PER_SEC / 86400);
 	ldg_receivable_put(p->ldg, &r, p->as_of);
 }
-
-struct payrec {
-	const char	*invoice, *amount, *currency, *date, *reference;
-};
 
 /* --retry-pending: a payment's cash receipt sent again unless confirmed */
 static void
@@ -1274,7 +419,7 @@ retry_receipt(struct post *p, const char *reference)
 	struct entry e;
 
 	memset(&e, 0, sizeof(e));
-	entry_id(&e, reference, 0, "payment", NULL);
+	post_entry_id(&e, reference, 0, "payment", NULL);
 	if (!ldg_posting_get(p->ldg, e.id, &lp))
 		return;
 	if (strcmp(lp.state, "confirmed") != 0) {
@@ -1290,43 +435,33 @@ retry_receipt(struct post *p, const char *reference)
 
 /* A payment: checked, applied, recorded, its cash receipt posted. */
 static void
-pay_one(struct post *p, struct stagein *s, const struct payrec *pr)
+pay_one(struct post *p, struct stagein *s, const struct rcv_payment *pr)
 {
+	struct post_why pw = { reject, s, NULL, NULL, NULL, "", 0 };
 	struct ldg_payment lp, old;
-	struct pdoc d;
+	struct post_doc d;
 	struct entry e;
 	struct inv iv;
 	struct buf rec = { 0 };
 	struct ldg_posting post;
-	dec paid, open, applied, excess;
+	dec paid, applied, excess;
 	const char *cash;
-	char day[16];
+	int r;
 
 	txbegin(p);
 
 	memset(&lp, 0, sizeof(lp));
-	if (pr->invoice == NULL || *pr->invoice == '\0' ||
-	    pr->reference == NULL || *pr->reference == '\0' ||
-	    pr->amount == NULL || dec_parse(pr->amount, strlen(pr->amount),
-	    &lp.amount) != DEC_OK || dec_sign(lp.amount) <= 0 ||
-	    pr->currency == NULL || cur_minor(pr->currency) < 0 ||
-	    (lp.day = tm_day_parse(pr->date)) == INT64_MIN) {
+	if ((r = rcv_payment_check(pr, &lp.amount, &lp.day)) == -1) {
 		si_reject(s, RC_DATA, "invalid_payment", "", "a payment needs "
 		    "an invoice number, an amount above 0, an ISO 4217 "
 		    "currency, a date like 2026-11-30 and a reference");
 		return;
 	}
-	{
-		dec m;
-
-		if (dec_round(lp.amount, cur_minor(pr->currency), DEC_DOWN,
-		    &m) != DEC_OK || dec_cmp(m, lp.amount) != 0) {
-			si_reject(s, RC_DATA, "invalid_payment", "amount",
-			    "amount %s is finer than the minor unit of %s",
-			    pr->amount, pr->currency);
-			return;
-		}
-		lp.amount = m;
+	if (r < 0) {
+		si_reject(s, RC_DATA, "invalid_payment", "amount", "amount %s "
+		    "is finer than the minor unit of %s", pr->amount,
+		    pr->currency);
+		return;
 	}
 	lp.number = (char *)pr->invoice;
 	lp.currency = (char *)pr->currency;
@@ -1363,78 +498,28 @@ pay_one(struct post *p, struct stagein *s, const struct payrec *pr)
 		    jval_str(iv.rec, "currency"), lp.currency);
 		goto done;
 	}
-	/* what is still open takes the payment; the rest is credit */
 	paid = ldg_paid(p->ldg, lp.number);
-	if (dec_sub(iv.amount, paid, &open) != DEC_OK)
+	if ((r = rcv_apply(iv.amount, &paid, lp.amount, &applied, &excess)) ==
+	    -1)
 		die(EX_DATAERR, "ledger: invoice %s's amounts overflow",
 		    lp.number);
-	applied = dec_cmp(lp.amount, open) <= 0 ? lp.amount :
-	    dec_sign(open) > 0 ? open : (dec){ 0, lp.amount.s };
-	if (dec_sub(lp.amount, applied, &excess) != DEC_OK ||
-	    dec_add(paid, applied, &paid) != DEC_OK)
+	if (r < 0)
 		die(EX_DATAERR, "payment amounts overflow");
 
-	/* the cash receipt: cash or clearing against receivable */
-	memset(&d, 0, sizeof(d));
-	d.j = iv.rec;
-	d.kind = "invoice";
-	d.number = iv.number;
-	d.entity = jval_str(json_object_get(iv.rec, "entity"), "id");
-	d.customer = jval_str(json_object_get(iv.rec, "customer"), "id");
-	d.currency = jval_str(iv.rec, "currency");
-	d.fcur = jval_str(iv.rec, "functional_currency") ? jval_str(iv.rec,
-	    "functional_currency") : d.currency;
-	d.minor = cur_minor(d.currency);
-	d.fminor = cur_minor(d.fcur);
-	if ((d.b = books_of(&p->acc, d.entity)) == NULL) {
-		si_reject(s, RC_POLICY, "unknown_entity", "invoice", "entity "
-		    "'%s' has no books in the accounts file", d.entity);
+	if (post_payment_doc(&d, iv.rec, iv.number, &p->acc, &cash, &pw) < 0)
 		goto done;
-	}
-	if ((cash = d.b->clearing ? d.b->clearing : d.b->cash) == NULL) {
-		si_reject(s, RC_POLICY, "no_cash_account", "invoice", "entity "
-		    "'%s' has neither a clearing nor a cash account",
-		    d.entity);
+	r = post_receipt(&d, cash, pr->reference, lp.day, lp.amount, applied,
+	    excess, &e, &rec, &pw);
+	entry_free(&e);
+	if (r < 0)
 		goto done;
-	}
-	if (strcmp(d.fcur, d.currency) != 0) {
-		json_t *fx = json_object_get(iv.rec, "fx");
-		const char *r = jval_str(fx, "rate");
-
-		if (r == NULL || dec_parse(r, strlen(r), &d.fx) != DEC_OK)
-			die(EX_DATAERR, "ledger: invoice %s has no FX rate",
-			    d.number);
-		d.has_fx = 1;
-	}
-	memset(&e, 0, sizeof(e));
-	e.type = "payment";
-	e.payref = pr->reference;
-	e.doc_day = lp.day;
-	entry_id(&e, pr->reference, 0, "payment", NULL);
-	entry_add(&e, cash, lp.amount, "cash received", NULL);
-	entry_add(&e, d.b->receivable, dec_neg(applied), "receivable", NULL);
-	entry_add(&e, d.b->credit, dec_neg(excess), "overpayment kept as "
-	    "customer credit", NULL);
-	if (functional(&d, &e) != 0)
-		die(EX_DATAERR, "payment %s: amounts overflow", pr->reference);
-	balanced(&d, &e);
-	if ((e.day = books_post_day(d.b, e.doc_day)) < 0) {
-		tm_day_str(e.doc_day, day, sizeof(day));
-		si_reject(s, RC_POLICY, "closed_period", "date", "payment %s "
-		    "is dated %s, in a closed period of entity '%s'",
-		    pr->reference, day, d.entity);
-		free(e.l);
-		goto done;
-	}
-	entry_json(&d, &e, &rec);
-	free(e.l);
 	ldg_payment_put(p->ldg, pr->reference, &lp, applied, excess,
 	    p->as_of);
 	receivable_save(p, &iv, paid);
 	if (ldg_posting_get(p->ldg, e.id, &post))
 		ldg_posting_free(&post);	/* a reference reused: kept */
 	else {
-		ldg_posting_put(p->ldg, e.id, d.entity, d.number, rec.p,
+		ldg_posting_put(p->ldg, e.id, d.h.entity, d.h.number, rec.p,
 		    rec.len - 1, p->as_of);
 		render(p, rec.p, rec.len);
 		p->emitted++;
@@ -1451,7 +536,7 @@ done:
 static void
 pay_row(struct stagein *s, const char *const *v, void *arg)
 {
-	struct payrec pr = { v[0], v[1], v[2], v[3], v[4] };
+	struct rcv_payment pr = { v[0], v[1], v[2], v[3], v[4] };
 
 	pay_one(arg, s, &pr);
 }
@@ -1469,19 +554,9 @@ payments(struct post *p)
 
 /* ---- --aging: receivables by days past due ---- */
 
-#define NBUCKET	5
-static const char *const buckets[NBUCKET] = { "current", "1-30", "31-60",
-    "61-90", "90+" };
-
-struct agerow {
-	char		*customer, *currency;
-	dec		 b[NBUCKET + 1];	/* and the total */
-};
-
 struct aging {
 	struct post	*p;
-	struct agerow	*v;
-	size_t		 n;
+	struct rcv_aging rows;
 	unsigned char	 key[KEY_LEN];	/* the invoice key being summed */
 	int		 have;
 	struct inv	 iv;
@@ -1491,11 +566,8 @@ static void
 age_invoice(struct aging *a)
 {
 	struct post *p = a->p;
-	int64_t today = p->as_of / TM_NS_PER_SEC / 86400, late;
-	const char *cust, *cur;
+	int64_t today = p->as_of / TM_NS_PER_SEC / 86400;
 	dec paid, open;
-	size_t i;
-	int k;
 
 	if (!a->have)
 		return;
@@ -1505,28 +577,9 @@ age_invoice(struct aging *a)
 		die(EX_DATAERR, "ledger: amounts overflow");
 	if (dec_sign(open) <= 0 || strcmp(a->iv.state, "void") == 0)
 		goto done;
-	cust = jval_str(json_object_get(a->iv.rec, "customer"), "id");
-	cur = jval_str(a->iv.rec, "currency");
-	late = today - a->iv.due_day;
-	k = late <= 0 ? 0 : late <= 30 ? 1 : late <= 60 ? 2 : late <= 90 ? 3 :
-	    4;
-	for (i = 0; i < a->n; i++)
-		if (strcmp(a->v[i].customer, cust) == 0 &&
-		    strcmp(a->v[i].currency, cur) == 0)
-			break;
-	if (i == a->n) {
-		a->v = xreallocarray(a->v, a->n + 1, sizeof(*a->v));
-		memset(&a->v[i], 0, sizeof(a->v[i]));
-		a->v[i].customer = xstrdup(cust);
-		a->v[i].currency = xstrdup(cur);
-		for (k = 0; k <= NBUCKET; k++)
-			a->v[i].b[k] = (dec){ 0, cur_minor(cur) };
-		a->n++;
-		k = late <= 0 ? 0 : late <= 30 ? 1 : late <= 60 ? 2 :
-		    late <= 90 ? 3 : 4;
-	}
-	dec_add(a->v[i].b[k], open, &a->v[i].b[k]);
-	dec_add(a->v[i].b[NBUCKET], open, &a->v[i].b[NBUCKET]);
+	rcv_age_add(&a->rows, jval_str(json_object_get(a->iv.rec, "customer"),
+	    "id"), jval_str(a->iv.rec, "currency"), today - a->iv.due_day,
+	    open);
 done:
 	inv_free(&a->iv);
 	a->have = 0;
@@ -1547,176 +600,20 @@ age_doc(const struct ldg_doc *d, void *arg)
 	return 0;
 }
 
-static int
-row_cmp(const void *x, const void *y)
-{
-	const struct agerow *a = x, *b = y;
-	int c = strcmp(a->currency, b->currency);
-
-	return c ? c : strcmp(a->customer, b->customer);
-}
-
 static void
 aging(struct post *p)
 {
-	struct aging a = { p, NULL, 0, { 0 }, 0, { 0 } };
+	struct aging a = { p, { NULL, 0 }, { 0 }, 0, { 0 } };
 	struct buf o = { 0 };
-	char day[16], v[DEC_FMTMAX];
-	dec tot[NBUCKET + 1];
-	size_t i, j;
-	int k;
 
 	ldg_begin(p->ldg);
 	ldg_docs_all(p->ldg, age_doc, &a);
 	age_invoice(&a);
 	ldg_commit(p->ldg);
-	if (a.n > 0)
-		qsort(a.v, a.n, sizeof(*a.v), row_cmp);
-	tm_day_str(p->as_of / TM_NS_PER_SEC / 86400, day, sizeof(day));
-	buf_printf(&o, "Receivables as of %s, by days past due\n\n%-24s %-4s",
-	    day, "customer", "cur");
-	for (k = 0; k < NBUCKET; k++)
-		buf_printf(&o, " %12s", buckets[k]);
-	buf_printf(&o, " %12s\n", "total");
-	for (i = 0; i < a.n; i = j) {
-		for (k = 0; k <= NBUCKET; k++)
-			tot[k] = (dec){ 0, a.v[i].b[0].s };
-		for (j = i; j < a.n && strcmp(a.v[j].currency,
-		    a.v[i].currency) == 0; j++) {
-			buf_printf(&o, "%-24.24s %-4s", a.v[j].customer,
-			    a.v[j].currency);
-			for (k = 0; k <= NBUCKET; k++) {
-				dec_fmt(a.v[j].b[k], v, sizeof(v));
-				buf_printf(&o, " %12s", v);
-				dec_add(tot[k], a.v[j].b[k], &tot[k]);
-			}
-			buf_addc(&o, '\n');
-		}
-		buf_printf(&o, "%-24s %-4s", "total", a.v[i].currency);
-		for (k = 0; k <= NBUCKET; k++) {
-			dec_fmt(tot[k], v, sizeof(v));
-			buf_printf(&o, " %12s", v);
-		}
-		buf_adds(&o, "\n\n");
-	}
-	if (a.n == 0)
-		buf_adds(&o, "(nothing open)\n");
+	rcv_age_report(&a.rows, p->as_of / TM_NS_PER_SEC / 86400, &o);
 	out_write(o.p, o.len);
 	buf_free(&o);
-	for (i = 0; i < a.n; i++) {
-		free(a.v[i].customer);
-		free(a.v[i].currency);
-	}
-	free(a.v);
-}
-
-/* ---- signing exports: Ed25519 (libsodium) ---- */
-
-/*
- * Keys and signatures are small text files in the style of OpenBSD's
- * signify: a comment line, then base64.  The secret key is written with
- * mode 0600; a signature is detached, FILE.sig beside FILE.
- */
-#define SIG_COMMENT	"untrusted comment: "
-
-static void
-write_b64(const char *path, const char *comment, const unsigned char *bin,
-    size_t n, int secret)
-{
-	char b64[256];
-	struct buf b = { 0 };
-	FILE *fp;
-	int fd;
-
-	sodium_bin2base64(b64, sizeof(b64), bin, n,
-	    sodium_base64_VARIANT_ORIGINAL);
-	buf_printf(&b, SIG_COMMENT "%s\n%s\n", comment, b64);
-	if (secret) {
-		if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0 ||
-		    (fp = fdopen(fd, "w")) == NULL)
-			die(EX_CANTCREAT, "%s: %s (a key is never "
-			    "overwritten)", path, strerror(errno));
-		if (fwrite(b.p, 1, b.len, fp) != b.len || fclose(fp) != 0)
-			die(EX_IOERR, "%s: %s", path, strerror(errno));
-	} else
-		out_write_file(path, b.p, b.len);
-	buf_free(&b);
-}
-
-static void
-read_b64(const char *path, unsigned char *bin, size_t n)
-{
-	size_t len, got;
-	char *text = slurp(path, "key or signature file", 65536, &len), *nl;
-	const char *end;
-
-	if (len < strlen(SIG_COMMENT) || strncmp(text, SIG_COMMENT,
-	    strlen(SIG_COMMENT)) != 0 || (nl = memchr(text, '\n', len)) ==
-	    NULL)
-		die(EX_DATAERR, "%s: not a key or signature file of erp-post",
-		    path);
-	if (sodium_base642bin(bin, n, nl + 1, len - (size_t)(nl + 1 - text),
-	    "\n", &got, &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
-	    got != n)
-		die(EX_DATAERR, "%s: not a key or signature file of erp-post",
-		    path);
-	free(text);
-}
-
-static void
-keygen(const char *path)
-{
-	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
-	unsigned char sk[crypto_sign_SECRETKEYBYTES];
-	char pub[4096];
-
-	crypto_sign_keypair(pk, sk);
-	snprintf(pub, sizeof(pub), "%s.pub", path);
-	write_b64(path, "erp-post secret key", sk, sizeof(sk), 1);
-	write_b64(pub, "erp-post public key", pk, sizeof(pk), 0);
-	sodium_memzero(sk, sizeof(sk));
-}
-
-static void
-sign_file(const char *file, const char *keyfile)
-{
-	unsigned char sk[crypto_sign_SECRETKEYBYTES];
-	unsigned char sig[crypto_sign_BYTES];
-	char path[4096];
-	size_t len;
-	char *text = slurp(file, "file to sign", (size_t)1 << 30, &len);
-
-	read_b64(keyfile, sk, sizeof(sk));
-	crypto_sign_detached(sig, NULL, (unsigned char *)text, len, sk);
-	sodium_memzero(sk, sizeof(sk));
-	snprintf(path, sizeof(path), "%s.sig", file);
-	write_b64(path, "erp-post signature", sig, sizeof(sig), 0);
-	free(text);
-}
-
-static int
-verify_file(const char *file, const char *pubfile)
-{
-	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
-	unsigned char sig[crypto_sign_BYTES];
-	char path[4096];
-	size_t len;
-	char *text = slurp(file, "file to verify", (size_t)1 << 30, &len);
-	int ok;
-
-	snprintf(path, sizeof(path), "%s.sig", file);
-	read_b64(pubfile, pk, sizeof(pk));
-	read_b64(path, sig, sizeof(sig));
-	ok = crypto_sign_verify_detached(sig, (unsigned char *)text, len,
-	    pk) == 0;
-	free(text);
-	if (!ok) {
-		warnmsg("%s: signature mismatch: the file is not the one "
-		    "signed with that key", file);
-		return EXIT_MISMATCH;
-	}
-	warnmsg("%s: signature verified", file);
-	return 0;
+	rcv_age_free(&a.rows);
 }
 
 /* ---- the run ---- */
@@ -1757,7 +654,7 @@ write_stats(struct post *p)
 	JW_KEY(&w, "entries_pending");
 	jw_int(&w, (int64_t)p->pending);
 	JW_KEY(&w, "format");
-	jw_str(&w, fmt_names[p->fmt]);
+	jw_str(&w, entry_fmt_names[p->fmt]);
 	JW_KEY(&w, "as_of");
 	jw_time(&w, p->as_of);
 	JW_KEY(&w, "rejects_file");
@@ -1830,8 +727,9 @@ main(int argc, char **argv)
 	struct post p;
 	char *rejects_default = NULL, *cfiles[1];
 	const char *key = NULL, *keyout = NULL, *signf = NULL, *verif = NULL;
-	size_t i, j, k;
-	int ch, rc = 0;
+	const char *bad;
+	size_t i;
+	int ch, rc = 0, mapped;
 
 	u_setprogname(argv[0]);
 	cli_init(usage);
@@ -1887,16 +785,16 @@ main(int argc, char **argv)
 			p.confirm_path = optarg;
 			break;
 		case O_FORMAT:
-			for (i = 0; i < NFMT; i++)
-				if (strcmp(optarg, fmt_names[i]) == 0)
+			for (i = 0; i < ENTRY_NFMT; i++)
+				if (strcmp(optarg, entry_fmt_names[i]) == 0)
 					break;
-			if (i == NFMT) {
+			if (i == ENTRY_NFMT) {
 				warnmsg("--format '%s': expected ndjson, "
 				    "netsuite, xero, qbo, hledger, ledger or "
 				    "beancount", optarg);
 				usage(EX_USAGE);
 			}
-			p.fmt = (enum fmt)i;
+			p.fmt = (enum entry_fmt)i;
 			break;
 		case O_MAXDEPTH:
 			p.max_depth = (int)cli_num("--max-depth", optarg, 1,
@@ -1931,11 +829,15 @@ main(int argc, char **argv)
 		key_init();
 		out_init();
 		if (keyout != NULL)
-			keygen(keyout);
+			sign_keygen(keyout);
 		else if (signf != NULL)
 			sign_file(signf, key);
-		else
-			return verify_file(verif, key);
+		else if (!sign_verify(verif, key)) {
+			warnmsg("%s: signature mismatch: the file is not the one "
+			    "signed with that key", verif);
+			return EXIT_MISMATCH;
+		} else
+			warnmsg("%s: signature verified", verif);
 		return 0;
 	}
 	if (p.accounts_path == NULL && p.confirm_path == NULL && !p.aging) {
@@ -1967,33 +869,12 @@ main(int argc, char **argv)
 		accounts_load(&p.acc, p.accounts_path);
 	else
 		hmap_init(&p.acc.by_entity);
-	if (p.fmt == F_BEANCOUNT) {
-		for (i = 0; i < p.acc.n; i++) {
-			const struct books *b = &p.acc.v[i];
-			const char *const one[] = { b->receivable, b->revenue,
-			    b->tax, b->deferred, b->credit, b->rounding,
-			    b->discounts, b->cash, b->clearing };
-			const struct hmap *maps[] = { &b->by_charge.m,
-			    &b->by_tax_code.m, &b->by_category.m };
-
-			for (j = 0; j < sizeof(one) / sizeof(one[0]); j++)
-				if (one[j] != NULL && !bean_account(one[j]))
-					die(EX_CONFIG, "%s: entity '%s': account "
-					    "'%s' is not a beancount account "
-					    "name (Assets|Liabilities|Equity|"
-					    "Income|Expenses:Name...)",
-					    p.accounts_path, b->entity, one[j]);
-			for (j = 0; j < 3; j++)
-				for (k = 0; k < maps[j]->cap; k++)
-					if (maps[j]->t[k].key != NULL &&
-					    !bean_account(maps[j]->t[k].val))
-						die(EX_CONFIG, "%s: entity '%s': "
-						    "account '%s' is not a "
-						    "beancount account name",
-						    p.accounts_path, b->entity,
-						    (char *)maps[j]->t[k].val);
-		}
-	}
+	for (i = 0; p.fmt == ENTRY_BEANCOUNT && i < p.acc.n; i++)
+		if ((bad = entry_bean_books(&p.acc.v[i], &mapped)) != NULL)
+			die(EX_CONFIG, "%s: entity '%s': account '%s' is not a "
+			    "beancount account name%s", p.accounts_path,
+			    p.acc.v[i].entity, bad, mapped ? "" : " (Assets|"
+			    "Liabilities|Equity|Income|Expenses:Name...)");
 	if (p.ledger_path != NULL)
 		p.ldg = ldg_open(ldg_path(p.ledger_path), p.busy_ms,
 		    p.confirm_path || p.payments_path || p.aging ?
@@ -2006,7 +887,7 @@ main(int argc, char **argv)
 	    "'erp-post --retry-pending' on the same input writes them again" :
 	    "the entries are made again by running the same command");
 	tz_set_init(&p.zones);
-	hmap_init(&p.opened);
+	entry_out_init(&p.eo, p.fmt);
 	if (p.confirm_path != NULL || p.payments_path != NULL) {
 		cfiles[0] = (char *)(p.confirm_path ? p.confirm_path :
 		    p.payments_path);
@@ -2044,7 +925,7 @@ main(int argc, char **argv)
 	ldg_close(p.ldg);
 	si_free(&p.in);
 	tz_set_free(&p.zones);
-	hmap_free(&p.opened);
+	entry_out_free(&p.eo);
 	buf_free(&p.out);
 	accounts_free(&p.acc);
 	free(rejects_default);

@@ -1,0 +1,88 @@
+/*
+ * entry.h: the journal entry record (usage-to-cash(5), "journal entry"):
+ * its struct, the lines of a double entry, and its writers.  The record
+ * as JSON (entry_json) is what the ledger keeps and --format ndjson
+ * writes; every other journal format (hledger, ledger, beancount,
+ * NetSuite, Xero, QuickBooks) is written from that JSON record by
+ * entry_write, so a stored entry sent again is the same in any format.
+ * How a document becomes entries (the posting rules, FX, balancing) is
+ * posting.h's; this module only holds and writes what it is given.
+ */
+#ifndef ENTRY_H
+#define ENTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "accounts.h"
+#include "dec.h"
+#include "hmap.h"
+#include "util.h"
+
+#define ENTRY_IDLEN	40
+
+/* One line of an entry: amount > 0 is a debit, < 0 a credit. */
+struct entry_line {
+	const char	*account;
+	dec		 amount, famount;	/* transaction, functional */
+	const char	*memo;
+	const char	*rated_key;
+};
+
+struct entry {
+	char		 id[ENTRY_IDLEN];
+	const char	*type;		/* document, recognition, payment */
+	const char	*payref;	/* payment: its reference */
+	int64_t		 day, doc_day;
+	struct entry_line *l;
+	size_t		 n, cap;
+};
+
+/* What an entry's record says of its document and currencies. */
+struct entry_doc {
+	const char	*kind, *number, *ref, *entity, *customer;
+	const char	*currency, *fcur;	/* transaction, functional */
+	const char	*key;		/* the correlation id; NULL: the entry's */
+	int64_t		 version;
+	dec		 fx;		/* with has_fx: functional per unit */
+	int		 has_fx, minor, fminor;
+};
+
+/* A line; one of amount 0 is left out (an entry lists what moves). */
+void	entry_add(struct entry *, const char *account, dec amount,
+	    const char *memo, const char *rated_key);
+/* A line as it is, with its functional amount: even one of amount 0. */
+void	entry_push(struct entry *, const char *account, dec amount,
+	    dec famount, const char *memo, const char *rated_key);
+void	entry_free(struct entry *);
+/* The entry's record, one line of NDJSON, appended to the buffer. */
+void	entry_json(const struct entry_doc *, const struct entry *,
+	    struct buf *);
+
+/* The output formats, in --format's order. */
+enum entry_fmt { ENTRY_NDJSON, ENTRY_HLEDGER, ENTRY_LEDGER, ENTRY_BEANCOUNT,
+    ENTRY_NETSUITE, ENTRY_XERO, ENTRY_QBO };
+extern const char *const entry_fmt_names[];
+#define ENTRY_NFMT	7
+
+/* A writer of records in one format: what it wrote before matters. */
+struct entry_out {
+	enum entry_fmt	 fmt;
+	int		 header;	/* CSV: the header is written */
+	struct hmap	 opened;	/* beancount: accounts opened */
+};
+void	entry_out_init(struct entry_out *, enum entry_fmt);
+void	entry_out_free(struct entry_out *);
+/* A stored record in the writer's format, appended: 0, -1 if not JSON. */
+int	entry_write(struct entry_out *, const char *rec, size_t len,
+	    struct buf *);
+/* 1 when beancount takes the name as an account's. */
+int	entry_bean_account(const char *);
+/*
+ * The first account of the books that beancount would not take, else
+ * NULL; *mapped is 1 when it is one of a charge's, tax code's or tax
+ * category's.
+ */
+const char *entry_bean_books(const struct books *, int *mapped);
+
+#endif

@@ -1,0 +1,494 @@
+/*
+ * posting.c: a document to journal entries; see posting.h.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "currency.h"
+#include "jval.h"
+#include "keys.h"
+#include "posting.h"
+#include "reject.h"
+#include "tm.h"
+#include "util.h"
+
+/* Say why the record is not posted: -1. */
+static int fail(struct post_why *, const char *cls, const char *code,
+    const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static int
+fail(struct post_why *pw, const char *cls, const char *code,
+    const char *field, const char *fmt, ...)
+{
+	va_list ap;
+
+	pw->cls = cls;
+	pw->code = code;
+	pw->field = field;
+	va_start(ap, fmt);
+	vsnprintf(pw->msg, sizeof(pw->msg), fmt, ap);
+	va_end(ap);
+	pw->n++;
+	if (pw->say != NULL)
+		pw->say(pw, pw->arg);
+	return -1;
+}
+
+/* ---- reading a document ---- */
+
+/* A decimal string member: 0, or -1 with why. */
+static int
+doc_dec(struct post_why *pw, json_t *o, const char *k, dec *d)
+{
+	const char *v = jval_str(o, k);
+
+	if (v == NULL || dec_parse(v, strlen(v), d) != DEC_OK)
+		return fail(pw, RC_DATA, v ? "invalid_amount" :
+		    "missing_field", k, "document's %s is %s", k, v ?
+		    "not an exact decimal number" : "missing");
+	return 0;
+}
+
+static const struct tz *
+zone(struct tz_set *zones, const char *name)
+{
+	const struct tz *z;
+	const char *why;
+
+	if (name == NULL)
+		return NULL;
+	if ((z = tz_set_get(zones, name, &why)) == NULL)
+		die(EX_CONFIG, "time zone '%s' of a document: %s (TZDIR?)",
+		    name, why);
+	return z;
+}
+
+/*
+ * A document must add up (its lines and tax to its total, the total and
+ * the prepaid credit to the amount due) before any entry is made of it:
+ * an entry that does not balance is then our bug, never the input's.
+ */
+static int
+doc_sums(struct post_why *pw, struct post_doc *d)
+{
+	dec sum = DEC_ZERO, x, total, due;
+	json_t *v, *e;
+	size_t i;
+	int bad = 0;
+
+	if (doc_dec(pw, d->j, "total", &total) < 0)
+		return -1;
+	v = json_object_get(d->j, "lines");
+	json_array_foreach(v, i, e)
+		bad |= doc_dec(pw, e, "net", &x) < 0 || dec_add(sum, x, &sum) != 0;
+	v = json_object_get(d->j, "tax_lines");
+	json_array_foreach(v, i, e)
+		bad |= bad || doc_dec(pw, e, "tax", &x) < 0 ||
+		    dec_add(sum, x, &sum) != 0;
+	if (bad)
+		return -1;
+	if (dec_add(total, d->credit, &due) != 0)
+		due = DEC_ZERO;
+	if (dec_cmp(sum, total) != 0 || dec_cmp(due, d->due) != 0) {
+		char a[DEC_FMTMAX], b[DEC_FMTMAX];
+
+		dec_fmt(sum, a, sizeof(a));
+		dec_fmt(due, b, sizeof(b));
+		return fail(pw, RC_DATA, "unbalanced_document", "total",
+		    "document %s does not add up: lines and tax %s, total "
+		    "%s, total and prepaid credit %s, amount due %s",
+		    d->h.number, a, jval_str(d->j, "total"), b,
+		    jval_str(d->j, "amount_due"));
+	}
+	return 0;
+}
+
+int
+post_doc_read(struct post_doc *d, struct jrec *jr, const struct accounts *acc,
+    struct tz_set *zones, struct post_why *pw)
+{
+	json_t *j = jr->root, *v, *fx;
+	const char *t, *why;
+
+	memset(d, 0, sizeof(*d));
+	d->j = j;
+	d->h.kind = jval_str(j, "kind");
+	if (d->h.kind == NULL || (strcmp(d->h.kind, "invoice") != 0 &&
+	    strcmp(d->h.kind, "credit_note") != 0 &&
+	    strcmp(d->h.kind, "debit_note") != 0)) {
+		if (d->h.kind != NULL && strcmp(d->h.kind, "journal_entry") == 0)
+			return 1;
+		return fail(pw, RC_DATA, "not_document", "kind", "expected an "
+		    "invoice, credit note or debit note (invoice-gen's "
+		    "output), got %s", d->h.kind ? d->h.kind : "no kind");
+	}
+	if (jrec_check_schema(jr, 1) < 0)
+		return fail(pw, RC_DATA, jr->code, "schema", "%s", jr->msg);
+	if (jval_str(j, "state") == NULL || strcmp(jval_str(j, "state"), "issued") != 0 ||
+	    jval_str(j, "number") == NULL)
+		return fail(pw, RC_POLICY, "not_issued", "state", "a draft is "
+		    "not posted: issue it first (invoice-gen --issue)");
+	d->h.number = jval_str(j, "number");
+	d->h.ref = jval_str(j, "references");
+	d->h.entity = jval_str(json_object_get(j, "entity"), "id");
+	d->h.customer = jval_str(json_object_get(j, "customer"), "id");
+	d->h.currency = jval_str(j, "currency");
+	d->h.fcur = jval_str(j, "functional_currency");
+	d->h.key = jval_str(j, "key");
+	v = json_object_get(j, "version");
+	d->day = tm_day_parse(jval_str(j, "issue_date"));
+	t = jval_str(j, "period_end");
+	if (d->h.entity == NULL || d->h.customer == NULL || d->h.currency == NULL ||
+	    (d->h.minor = cur_minor(d->h.currency)) < 0 ||
+	    jrec_int(jr, v, 0, INT32_MAX, &d->h.version) < 0 ||
+	    d->day == INT64_MIN || t == NULL ||
+	    tm_parse(t, strlen(t), &d->pe, &why) < 0 ||
+	    !json_is_array(json_object_get(j, "lines")) ||
+	    !json_is_array(json_object_get(j, "tax_lines")))
+		return fail(pw, RC_DATA, "invalid_document", "", "document %s "
+		    "lacks an entity, customer, currency, version, issue date, "
+		    "period or lines", d->h.number);
+	d->tz = zone(zones, jval_str(j, "timezone"));
+	if (doc_dec(pw, j, "amount_due", &d->due) < 0 ||
+	    doc_dec(pw, j, "prepaid_credit", &d->credit) < 0)
+		return -1;
+	if (doc_sums(pw, d) < 0)
+		return -1;
+	if (d->h.fcur == NULL)
+		d->h.fcur = d->h.currency;
+	if ((d->h.fminor = cur_minor(d->h.fcur)) < 0)
+		return fail(pw, RC_DATA, "invalid_field", "functional_currency",
+		    "functional currency '%s' is not an ISO 4217 code",
+		    d->h.fcur);
+	fx = json_object_get(j, "fx");
+	if (strcmp(d->h.fcur, d->h.currency) != 0) {
+		if (!json_is_object(fx) || doc_dec(pw, fx, "rate", &d->h.fx) < 0) {
+			if (!json_is_object(fx))
+				fail(pw, RC_DATA, "missing_field", "fx",
+				    "document %s is in %s for books in %s "
+				    "but has no FX rate", d->h.number,
+				    d->h.currency, d->h.fcur);
+			return -1;
+		}
+		d->h.has_fx = 1;
+	}
+	if ((d->b = books_of(acc, d->h.entity)) == NULL)
+		return fail(pw, RC_POLICY, "unknown_entity", "entity", "entity "
+		    "'%s' has no books in the accounts file", d->h.entity);
+	return 0;
+}
+
+/* ---- entries ---- */
+
+void
+post_entry_id(struct entry *e, const char *number, int64_t version,
+    const char *type, const char *sub)
+{
+	unsigned char k[KEY_LEN];
+	char hex[KEY_HEXLEN];
+	struct keyh h;
+
+	key_start(&h, "journal-entry");
+	key_str(&h, number);
+	key_i64(&h, version);
+	key_str(&h, type);
+	key_str(&h, sub ? sub : "");
+	key_end(&h, k);
+	key_hex(k, KEY_LEN, hex);
+	snprintf(e->id, sizeof(e->id), "JE-%s", hex);
+}
+
+/* Functional amounts: each line at the rate; a rounding line balances. */
+int
+post_functional(const struct post_doc *d, struct entry *e)
+{
+	dec sum = { 0, d->h.fminor }, t;
+	size_t i;
+	int r = 0;
+
+	if (!d->h.has_fx)
+		return 0;
+	for (i = 0; i < e->n && r == 0; i++) {
+		if ((r = dec_mul(e->l[i].amount, d->h.fx, &t)) == 0 &&
+		    (r = dec_round(t, d->h.fminor, DEC_HALF_UP,
+		    &e->l[i].famount)) == 0)
+			r = dec_add(sum, e->l[i].famount, &sum);
+	}
+	if (r == 0 && dec_sign(sum) != 0) {
+		/* entry_add would leave out a line of amount 0 */
+		entry_push(e, d->b->rounding, (dec){ 0, d->h.minor },
+		    dec_neg(sum), "FX rounding", NULL);
+	}
+	return r;
+}
+
+/* Debits = credits, in both currencies: 0; 1 when not; -1 on overflow. */
+int
+post_balanced(const struct entry *e)
+{
+	dec a = DEC_ZERO, f = DEC_ZERO;
+	size_t i;
+
+	for (i = 0; i < e->n; i++)
+		if (dec_add(a, e->l[i].amount, &a) != DEC_OK ||
+		    dec_add(f, e->l[i].famount, &f) != DEC_OK)
+			return -1;
+	return dec_sign(a) != 0 || dec_sign(f) != 0;
+}
+
+/* post_balanced, or the program is wrong: nothing is written. */
+static void
+balanced(const struct post_doc *d, const struct entry *e)
+{
+	int r = post_balanced(e);
+
+	if (r < 0)
+		die(EX_SOFTWARE, "entry %s of %s: amounts overflow",
+		    e->id, d->h.number);
+	if (r > 0)
+		die(EX_SOFTWARE, "entry %s of document %s does not balance: "
+		    "nothing is written", e->id, d->h.number);
+}
+
+/* A line billed in advance: served after the document's period. */
+static int
+deferred(const struct post_doc *d, json_t *l)
+{
+	const char *s = jval_str(l, "service_start"), *why;
+	int64_t t;
+
+	return s != NULL && tm_parse(s, strlen(s), &t, &why) == 0 &&
+	    t >= d->pe;
+}
+
+static const char *
+line_memo(json_t *l)
+{
+	const char *m = jval_str(l, "name");
+
+	if (m == NULL)
+		m = jval_str(l, "charge");
+	return m ? m : jval_str(l, "line_type");
+}
+
+/* The document's entry: receivable and credits against revenue and tax. */
+static int
+doc_entry(struct post_why *pw, const struct post_doc *d, struct entry *e)
+{
+	const struct books *b = d->b;
+	json_t *v, *l;
+	dec net, tax;
+	size_t i;
+
+	memset(e, 0, sizeof(*e));
+	e->type = "document";
+	e->doc_day = d->day;
+	post_entry_id(e, d->h.number, d->h.version, "document", NULL);
+	entry_add(e, b->receivable, d->due, "receivable", NULL);
+	entry_add(e, b->credit, dec_neg(d->credit), "prepaid credit applied",
+	    NULL);
+	v = json_object_get(d->j, "lines");
+	json_array_foreach(v, i, l) {
+		if (doc_dec(pw, l, "net", &net) < 0)
+			return -1;
+		entry_add(e, deferred(d, l) ? b->deferred : acct_revenue(b,
+		    jval_str(l, "charge"), jval_str(l, "tax_code"), jval_str(l, "line_type") ?
+		    jval_str(l, "line_type") : ""), dec_neg(net), line_memo(l),
+		    jval_str(l, "rated_key"));
+	}
+	v = json_object_get(d->j, "tax_lines");
+	json_array_foreach(v, i, l) {
+		if (doc_dec(pw, l, "tax", &tax) < 0)
+			return -1;
+		entry_add(e, acct_tax(b, jval_str(l, "category") ? jval_str(l, "category") :
+		    "", jval_str(l, "rate") ? jval_str(l, "rate") : ""), dec_neg(tax),
+		    "tax", NULL);
+	}
+	return 0;
+}
+
+/* A deferred line's recognition, at the end of its service period. */
+static int
+recog_entry(struct post_why *pw, const struct post_doc *d, json_t *l,
+    size_t idx, struct entry *e)
+{
+	const char *se = jval_str(l, "service_end"), *why;
+	char sub[96];
+	int64_t t;
+	dec net;
+
+	memset(e, 0, sizeof(*e));
+	e->type = "recognition";
+	if (doc_dec(pw, l, "net", &net) < 0)
+		return -1;
+	if (se == NULL || tm_parse(se, strlen(se), &t, &why) < 0)
+		return fail(pw, RC_DATA, "invalid_field", "service_end", "a "
+		    "line of document %s billed in advance has no service end",
+		    d->h.number);
+	e->doc_day = tz_day(d->tz, t - 1);
+	/* a line's place too: a note can hold two lines of one key */
+	snprintf(sub, sizeof(sub), "%s#%lld", jval_str(l, "rated_key") ?
+	    jval_str(l, "rated_key") : "", (long long)idx);
+	post_entry_id(e, d->h.number, d->h.version, "recognition", sub);
+	entry_add(e, d->b->deferred, net, line_memo(l), jval_str(l, "rated_key"));
+	entry_add(e, acct_revenue(d->b, jval_str(l, "charge"), jval_str(l, "tax_code"),
+	    jval_str(l, "line_type") ? jval_str(l, "line_type") : ""), dec_neg(net),
+	    line_memo(l), jval_str(l, "rated_key"));
+	return 0;
+}
+
+/*
+ * Every entry of the document is made, checked and dated before the
+ * stage posts any: a document is posted whole or not at all.
+ */
+int
+post_document(const struct post_doc *d, struct post_plan *pl,
+    struct post_why *pw)
+{
+	char day[16];
+	json_t *ls, *l;
+	size_t i, nl;
+
+	memset(pl, 0, sizeof(*pl));
+	ls = json_object_get(d->j, "lines");
+	nl = json_array_size(ls);
+	pl->e = xcalloc(nl + 1, sizeof(*pl->e));
+	pl->rec = xcalloc(nl + 1, sizeof(*pl->rec));
+	if (doc_entry(pw, d, &pl->e[pl->n++]) < 0)
+		return -1;
+	json_array_foreach(ls, i, l)
+		if (deferred(d, l) && recog_entry(pw, d, l, i + 1,
+		    &pl->e[pl->n++]) < 0)
+			return -1;
+	for (i = 0; i < pl->n; i++) {
+		struct entry *e = &pl->e[i];
+
+		if (post_functional(d, e) != 0)
+			return fail(pw, RC_DATA, "amount_overflow", "fx", "the "
+			    "functional amounts of %s do not fit", d->h.number);
+		balanced(d, e);
+		if ((e->day = books_post_day(d->b, e->doc_day)) < 0) {
+			tm_day_str(e->doc_day, day, sizeof(day));
+			return fail(pw, RC_POLICY, "closed_period",
+			    "issue_date", "document %s's %s entry is dated %s, "
+			    "in a closed period of entity '%s' (closed_policy "
+			    "reject)", d->h.number, e->type, day, d->h.entity);
+		}
+		entry_json(&d->h, e, &pl->rec[i]);
+	}
+	return 0;
+}
+
+void
+post_plan_free(struct post_plan *pl)
+{
+	size_t i;
+
+	for (i = 0; i < pl->n; i++) {
+		entry_free(&pl->e[i]);
+		buf_free(&pl->rec[i]);
+	}
+	free(pl->e);
+	free(pl->rec);
+}
+
+/*
+ * An entry posted before is the same entry when only its posting date
+ * moved (a period closed since): a retry sends it as first emitted.
+ */
+int
+post_same_entry(const struct entry_doc *h, struct entry *e,
+    const char *stored, const struct buf *rec)
+{
+	struct buf again = { 0 };
+	json_t *j;
+	int64_t day, keep = e->day;
+	int same;
+
+	if (strlen(stored) + 1 == rec->len && memcmp(stored, rec->p,
+	    rec->len - 1) == 0)
+		return 1;
+	if ((j = json_loads(stored, 0, NULL)) == NULL)
+		return 0;
+	day = tm_day_parse(jval_str(j, "date"));
+	json_decref(j);
+	if (day == INT64_MIN || day == e->day)
+		return 0;
+	e->day = day;
+	entry_json(h, e, &again);
+	e->day = keep;
+	same = strlen(stored) + 1 == again.len &&
+	    memcmp(stored, again.p, again.len - 1) == 0;
+	buf_free(&again);
+	return same;
+}
+
+/* ---- payments ---- */
+
+int
+post_payment_doc(struct post_doc *d, json_t *rec, const char *number,
+    const struct accounts *acc, const char **cash, struct post_why *pw)
+{
+	memset(d, 0, sizeof(*d));
+	d->j = rec;
+	d->h.kind = "invoice";
+	d->h.key = jval_str(rec, "key");
+	d->h.number = number;
+	d->h.entity = jval_str(json_object_get(rec, "entity"), "id");
+	d->h.customer = jval_str(json_object_get(rec, "customer"), "id");
+	d->h.currency = jval_str(rec, "currency");
+	d->h.fcur = jval_str(rec, "functional_currency") ? jval_str(rec,
+	    "functional_currency") : d->h.currency;
+	d->h.minor = cur_minor(d->h.currency);
+	d->h.fminor = cur_minor(d->h.fcur);
+	if ((d->b = books_of(acc, d->h.entity)) == NULL)
+		return fail(pw, RC_POLICY, "unknown_entity", "invoice", "entity "
+		    "'%s' has no books in the accounts file", d->h.entity);
+	if ((*cash = d->b->clearing ? d->b->clearing : d->b->cash) == NULL)
+		return fail(pw, RC_POLICY, "no_cash_account", "invoice",
+		    "entity '%s' has neither a clearing nor a cash account",
+		    d->h.entity);
+	if (strcmp(d->h.fcur, d->h.currency) != 0) {
+		json_t *fx = json_object_get(rec, "fx");
+		const char *r = jval_str(fx, "rate");
+
+		if (r == NULL || dec_parse(r, strlen(r), &d->h.fx) != DEC_OK)
+			die(EX_DATAERR, "ledger: invoice %s has no FX rate",
+			    d->h.number);
+		d->h.has_fx = 1;
+	}
+	return 0;
+}
+
+/* The cash receipt: cash or clearing against receivable. */
+int
+post_receipt(const struct post_doc *d, const char *cash,
+    const char *reference, int64_t day, dec amount, dec applied, dec excess,
+    struct entry *e, struct buf *rec, struct post_why *pw)
+{
+	char ds[16];
+
+	memset(e, 0, sizeof(*e));
+	e->type = "payment";
+	e->payref = reference;
+	e->doc_day = day;
+	post_entry_id(e, reference, 0, "payment", NULL);
+	entry_add(e, cash, amount, "cash received", NULL);
+	entry_add(e, d->b->receivable, dec_neg(applied), "receivable", NULL);
+	entry_add(e, d->b->credit, dec_neg(excess), "overpayment kept as "
+	    "customer credit", NULL);
+	if (post_functional(d, e) != 0)
+		die(EX_DATAERR, "payment %s: amounts overflow", reference);
+	balanced(d, e);
+	if ((e->day = books_post_day(d->b, e->doc_day)) < 0) {
+		tm_day_str(e->doc_day, ds, sizeof(ds));
+		return fail(pw, RC_POLICY, "closed_period", "date", "payment %s "
+		    "is dated %s, in a closed period of entity '%s'",
+		    reference, ds, d->h.entity);
+	}
+	entry_json(&d->h, e, rec);
+	return 0;
+}
