@@ -21,7 +21,6 @@
  * common/entry.c's, a payment's application and the aging
  * common/receivable.c's, the signatures common/sign.c's.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +35,7 @@
 #include "jw.h"
 #include "keys.h"
 #include "ledger.h"
+#include "opt.h"
 #include "out.h"
 #include "posting.h"
 #include "receivable.h"
@@ -43,6 +43,7 @@
 #include "rowin.h"
 #include "sign.h"
 #include "stagein.h"
+#include "stats.h"
 #include "tm.h"
 #include "tz.h"
 #include "util.h"
@@ -621,48 +622,27 @@ aging(struct post *p)
 static void
 write_stats(struct post *p)
 {
-	struct buf b = { 0 };
-	struct jw w;
+	int c = p->confirm_path != NULL;
+	const struct stat st[] = {
+		STAT_N("read", p->in.read),
+		STAT_IF(c, STAT_N("confirmed", p->confirmed)),
+		STAT_IF(c, STAT_N("failed", p->failed)),
+		STAT_IF(!c, STAT_N("posted", p->posted)),
+		STAT_IF(!c, STAT_N("skipped", p->skipped)),
+		STAT_N("duplicates", p->dups),
+		STAT_N("rejected", p->in.rejected),
+		STAT_REJECTS(&p->rej),
+		STAT_N("blank_lines", p->in.blank),
+		STAT_N("entries_emitted", p->emitted),
+		STAT_N("entries_retried", p->retried),
+		STAT_N("entries_confirmed_before", p->already),
+		STAT_N("entries_pending", p->pending),
+		STAT_S("format", entry_fmt_names[p->fmt]),
+		STAT_T("as_of", p->as_of),
+		STAT_S("rejects_file", p->rejects_path),
+	};
 
-	rej_stats_begin(&w, &b, "erp-post");
-	JW_KEY(&w, "read");
-	jw_int(&w, (int64_t)p->in.read);
-	if (p->confirm_path != NULL) {
-		JW_KEY(&w, "confirmed");
-		jw_int(&w, (int64_t)p->confirmed);
-		JW_KEY(&w, "failed");
-		jw_int(&w, (int64_t)p->failed);
-	} else {
-		JW_KEY(&w, "posted");
-		jw_int(&w, (int64_t)p->posted);
-		JW_KEY(&w, "skipped");
-		jw_int(&w, (int64_t)p->skipped);
-	}
-	JW_KEY(&w, "duplicates");
-	jw_int(&w, (int64_t)p->dups);
-	JW_KEY(&w, "rejected");
-	jw_int(&w, (int64_t)p->in.rejected);
-	rej_stats(&p->rej, &w);
-	JW_KEY(&w, "blank_lines");
-	jw_int(&w, (int64_t)p->in.blank);
-	JW_KEY(&w, "entries_emitted");
-	jw_int(&w, (int64_t)p->emitted);
-	JW_KEY(&w, "entries_retried");
-	jw_int(&w, (int64_t)p->retried);
-	JW_KEY(&w, "entries_confirmed_before");
-	jw_int(&w, (int64_t)p->already);
-	JW_KEY(&w, "entries_pending");
-	jw_int(&w, (int64_t)p->pending);
-	JW_KEY(&w, "format");
-	jw_str(&w, entry_fmt_names[p->fmt]);
-	JW_KEY(&w, "as_of");
-	jw_time(&w, p->as_of);
-	JW_KEY(&w, "rejects_file");
-	jw_str(&w, p->rejects_path);
-	jw_close(&w, '}');
-	buf_addc(&b, '\n');
-	out_write_file(p->stats_path, b.p, b.len);
-	buf_free(&b);
+	stats_write(p->stats_path, "erp-post", st, sizeof(st) / sizeof(st[0]));
 }
 
 static void
@@ -693,132 +673,62 @@ summary(struct post *p)
 	buf_free(&b);
 }
 
+static void
+opt_format(void *dst, const char *arg)
+{
+	size_t i;
+
+	for (i = 0; i < ENTRY_NFMT; i++)
+		if (strcmp(arg, entry_fmt_names[i]) == 0)
+			break;
+	if (i == ENTRY_NFMT) {
+		warnmsg("--format '%s': expected ndjson, netsuite, xero, qbo, "
+		    "hledger, ledger or beancount", arg);
+		usage(EX_USAGE);
+	}
+	*(enum entry_fmt *)dst = (enum entry_fmt)i;
+}
+
 int
 main(int argc, char **argv)
 {
-	enum {
-		O_ACCOUNTS = 256, O_ASOF, O_FORMAT, O_CONFIRM, O_RETRY, O_BUSY,
-		O_PAYMENTS, O_AGING, O_KEYGEN, O_SIGN, O_VERIFY, O_KEY,
-		O_STRICT, O_MAXLINE, O_MAXDEPTH, O_VERSION
-	};
-	static const struct option longopts[] = {
-		{ "accounts",		required_argument, NULL, O_ACCOUNTS },
-		{ "aging",		no_argument,       NULL, O_AGING },
-		{ "as-of",		required_argument, NULL, O_ASOF },
-		{ "busy-timeout",	required_argument, NULL, O_BUSY },
-		{ "confirm",		required_argument, NULL, O_CONFIRM },
-		{ "format",		required_argument, NULL, O_FORMAT },
-		{ "help",		no_argument,       NULL, 'h' },
-		{ "key",		required_argument, NULL, O_KEY },
-		{ "keygen",		required_argument, NULL, O_KEYGEN },
-		{ "ledger",		required_argument, NULL, 'l' },
-		{ "max-depth",		required_argument, NULL, O_MAXDEPTH },
-		{ "max-line",		required_argument, NULL, O_MAXLINE },
-		{ "payments",		required_argument, NULL, O_PAYMENTS },
-		{ "rejects",		required_argument, NULL, 'r' },
-		{ "retry-pending",	no_argument,       NULL, O_RETRY },
-		{ "sign",		required_argument, NULL, O_SIGN },
-		{ "stats",		required_argument, NULL, 's' },
-		{ "strict",		no_argument,       NULL, O_STRICT },
-		{ "verify",		required_argument, NULL, O_VERIFY },
-		{ "version",		no_argument,       NULL, O_VERSION },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct post p;
-	char *rejects_default = NULL, *cfiles[1];
 	const char *key = NULL, *keyout = NULL, *signf = NULL, *verif = NULL;
+	const struct opt opts[] = {
+		OPT_S("accounts", 0, &p.accounts_path),
+		OPT_F("aging", &p.aging),
+		OPT_ASOF(&p.as_of),
+		OPT_BUSY(&p.busy_ms),
+		OPT_S("confirm", 0, &p.confirm_path),
+		OPT_C("format", 0, opt_format, &p.fmt),
+		OPT_S("key", 0, &key),
+		OPT_S("keygen", 0, &keyout),
+		OPT_LEDGER(&p.ledger_path),
+		OPT_MAXDEPTH(&p.max_depth),
+		OPT_MAXLINE(&p.max_line),
+		OPT_S("payments", 0, &p.payments_path),
+		OPT_REJECTS(&p.rejects_path),
+		OPT_F("retry-pending", &p.retry),
+		OPT_S("sign", 0, &signf),
+		OPT_STATS(&p.stats_path),
+		OPT_STRICT(&p.strict),
+		OPT_S("verify", 0, &verif),
+		OPT_END
+	};
+	char *rejects_default = NULL, *cfiles[1];
 	const char *bad;
 	size_t i;
-	int ch, rc = 0, mapped;
+	int rc = 0, mapped, first;
 
 	u_setprogname(argv[0]);
-	cli_init(usage);
 	memset(&p, 0, sizeof(p));
 	p.as_of = INT64_MIN;
 	p.max_line = LR_MAXLEN_DEFAULT;
 	p.max_depth = JREC_MAXDEPTH_DEFAULT;
 	p.busy_ms = LDG_BUSY_MS;
-	while ((ch = getopt_long(argc, argv, "hl:r:s:", longopts, NULL)) !=
-	    -1) {
-		switch (ch) {
-		case 'h':
-			usage(0);
-			break;
-		case 'l':
-			p.ledger_path = optarg;
-			break;
-		case 'r':
-			p.rejects_path = optarg;
-			break;
-		case 's':
-			p.stats_path = optarg;
-			break;
-		case O_ACCOUNTS:
-			p.accounts_path = optarg;
-			break;
-		case O_AGING:
-			p.aging = 1;
-			break;
-		case O_KEY:
-			key = optarg;
-			break;
-		case O_KEYGEN:
-			keyout = optarg;
-			break;
-		case O_SIGN:
-			signf = optarg;
-			break;
-		case O_VERIFY:
-			verif = optarg;
-			break;
-		case O_PAYMENTS:
-			p.payments_path = optarg;
-			break;
-		case O_ASOF:
-			p.as_of = cli_time("--as-of", optarg);
-			break;
-		case O_BUSY:
-			p.busy_ms = (int)cli_num("--busy-timeout", optarg, 0,
-			    86400000);
-			break;
-		case O_CONFIRM:
-			p.confirm_path = optarg;
-			break;
-		case O_FORMAT:
-			for (i = 0; i < ENTRY_NFMT; i++)
-				if (strcmp(optarg, entry_fmt_names[i]) == 0)
-					break;
-			if (i == ENTRY_NFMT) {
-				warnmsg("--format '%s': expected ndjson, "
-				    "netsuite, xero, qbo, hledger, ledger or "
-				    "beancount", optarg);
-				usage(EX_USAGE);
-			}
-			p.fmt = (enum entry_fmt)i;
-			break;
-		case O_MAXDEPTH:
-			p.max_depth = (int)cli_num("--max-depth", optarg, 1,
-			    100);
-			break;
-		case O_MAXLINE:
-			p.max_line = (size_t)cli_num("--max-line", optarg, 64,
-			    256L * 1024 * 1024);
-			break;
-		case O_RETRY:
-			p.retry = 1;
-			break;
-		case O_STRICT:
-			p.strict = 1;
-			break;
-		case O_VERSION:
-			printf("%s %s\n", progname, VERSION);
-			return 0;
-		default:
-			usage(EX_USAGE);
-		}
-	}
-	argc -= optind;
-	argv += optind;
+	first = opt_parse(argc, argv, opts, usage);
+	argc -= first;
+	argv += first;
 	if (keyout || signf || verif) {
 		if ((keyout != NULL) + (signf != NULL) + (verif != NULL) > 1 ||
 		    argc > 0 || ((signf || verif) && key == NULL)) {

@@ -1729,6 +1729,7 @@ main(int argc, char **argv)
 	};
 	struct buf b = { 0 };
 	char *rejects_default = NULL;
+	int first;
 
 	u_setprogname(argv[0]);
 	memset(&r, 0, sizeof(r));
@@ -1736,8 +1737,8 @@ main(int argc, char **argv)
 	r.as_of = INT64_MIN;
 	r.max_pending = 72LL * 3600 * TM_NS_PER_SEC;
 	r.max_depth = JREC_MAXDEPTH_DEFAULT;
-	optind = opt_parse(argc, argv, opts, usage);
-	if (optind < argc) {
+	first = opt_parse(argc, argv, opts, usage);
+	if (first < argc) {
 		warnmsg("the inputs are named by their options");
 		usage(EX_USAGE);
 	}
