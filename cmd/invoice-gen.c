@@ -495,52 +495,6 @@ cat_tax(struct scat *c, int minor)
 }
 
 /*
- * Split total over n weights in minor units: each share is
- * floor(total x w / sum of w), and the units left over go one each to
- * the largest remainders (then to the first), so the shares add up to
- * total exactly whatever the signs.
- */
-static int
-split_units(dec total, const dec *w, size_t n, int minor, dec *out)
-{
-	dec unit = { 1, minor }, sum = DEC_ZERO, wsum = DEC_ZERO, x, rem;
-	dec *rems;
-	int64_t left;
-	size_t j, best;
-	int e = 0;
-
-	for (j = 0; j < n && e == 0; j++)
-		e = dec_add(wsum, w[j], &wsum);
-	if (e != 0)
-		return e;
-	rems = xcalloc(n + 1, sizeof(*rems));
-	for (j = 0; j < n && e == 0; j++) {
-		out[j] = (dec){ 0, minor };
-		if (dec_sign(wsum) == 0)
-			continue;
-		if ((e = dec_mul(total, w[j], &x)) != 0 ||
-		    (e = dec_div(x, wsum, 18, DEC_FLOOR, &x)) != 0 ||
-		    (e = dec_round(x, minor, DEC_FLOOR, &out[j])) != 0 ||
-		    (e = dec_sub(x, out[j], &rems[j])) != 0)
-			break;
-		e = dec_add(sum, out[j], &sum);
-	}
-	if (e == 0 && dec_sign(wsum) == 0 && n > 0)
-		out[0] = total;		/* no weight: all on the first */
-	else if (e == 0 && (e = dec_sub(total, sum, &rem)) == 0 &&
-	    (e = dec_to_minor(rem, minor, &left)) == 0)
-		for (; left > 0 && n > 0 && e == 0; left--) {
-			for (best = 0, j = 1; j < n; j++)
-				if (dec_cmp(rems[j], rems[best]) > 0)
-					best = j;
-			e = dec_add(out[best], unit, &out[best]);
-			rems[best] = dec_from_i64(-1);
-		}
-	free(rems);
-	return e;
-}
-
-/*
  * Inclusive prices: the category's tax is taken out of its lines in
  * proportion to their gross, so the line nets add up to the category's
  * base exactly.
@@ -549,20 +503,22 @@ static int
 split_inclusive(struct state *st, struct scat *c, int minor)
 {
 	size_t i, n = 0, *idx;
-	dec *w, *share;
+	dec *w, *share, *rems;
 	int e;
 
 	idx = xcalloc(st->nl + 1, sizeof(*idx));
 	w = xcalloc(st->nl + 1, sizeof(*w));
 	share = xcalloc(st->nl + 1, sizeof(*share));
+	rems = xcalloc(st->nl + 1, sizeof(*rems));
 	for (i = 0; i < st->nl; i++)
 		if (strcmp(st->l[i].cat, c->id) == 0) {
 			w[n] = st->l[i].gross;
 			idx[n++] = i;
 		}
-	e = split_units(c->tax, w, n, minor, share);
+	e = dec_split(c->tax, w, n, minor, share, rems);
 	for (i = 0; i < n && e == 0; i++)
 		e = dec_sub(st->l[idx[i]].gross, share[i], &st->l[idx[i]].net);
+	free(rems);
 	free(idx);
 	free(w);
 	free(share);
@@ -588,15 +544,16 @@ share_bill_line(struct state *st, const struct iline *il, size_t ncats,
     int minor)
 {
 	struct sline sl;
-	dec *w, *share;
+	dec *w, *share, *rems;
 	size_t k;
 	int e;
 
 	w = xcalloc(ncats + 1, sizeof(*w));
 	share = xcalloc(ncats + 1, sizeof(*share));
+	rems = xcalloc(ncats + 1, sizeof(*rems));
 	for (k = 0; k < ncats; k++)
 		w[k] = st->c[k].inclusive ? st->c[k].gross : st->c[k].base;
-	e = split_units(il->r.amount, w, ncats, minor, share);
+	e = dec_split(il->r.amount, w, ncats, minor, share, rems);
 	for (k = 0; k < ncats && e == 0; k++) {
 		if (dec_sign(share[k]) == 0)
 			continue;
@@ -620,6 +577,7 @@ share_bill_line(struct state *st, const struct iline *il, size_t ncats,
 	}
 	free(w);
 	free(share);
+	free(rems);
 	return e;
 }
 
