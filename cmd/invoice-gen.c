@@ -35,6 +35,7 @@
 #include "currency.h"
 #include "customers.h"
 #include "entities.h"
+#include "fxtab.h"
 #include "invfmt.h"
 #include "invoice.h"
 #include "jrec.h"
@@ -54,7 +55,6 @@
 #include "util.h"
 
 #define NUMLEN		65
-#define FX_MAXFILE	(16 * 1024 * 1024)
 
 /* One rated line read, kept until its invoice is made. */
 struct iline {
@@ -79,12 +79,6 @@ struct invoice {
 	int		 ndocs;
 };
 
-struct fxrate {
-	char		 from[4], to[4];
-	int64_t		 day;		/* days since 1970 */
-	dec		 rate;
-};
-
 struct igen {
 	const char	*entities_path, *tax_path, *customers_path;
 	const char	*ledger_path, *rejects_path, *stats_path, *fx_path;
@@ -99,8 +93,7 @@ struct igen {
 	struct entities	 ents;
 	struct taxtab	 tax;
 	struct custdb	 cust;
-	struct fxrate	*fx;
-	size_t		 nfx;
+	struct fxtab	 fx;
 	struct ledger	*ldg;
 	struct rej	 rej;
 	struct stagein	 in;
@@ -306,25 +299,10 @@ struct doc {
 	dec		 fx_net, fx_tax, fx_total;
 };
 
-static const struct fxrate *
-fx_find(const struct igen *g, const char *from, const char *to, int64_t day)
-{
-	const struct fxrate *best = NULL;
-	size_t i;
-
-	for (i = 0; i < g->nfx; i++)
-		if (strcmp(g->fx[i].from, from) == 0 &&
-		    strcmp(g->fx[i].to, to) == 0 && g->fx[i].day <= day &&
-		    (best == NULL || g->fx[i].day > best->day))
-			best = &g->fx[i];
-	return best;
-}
-
 /* Totals, lineage, dates and the FX rate of a document. */
 static int
 doc_finish(struct igen *g, struct invoice *iv, struct doc *dc)
 {
-	dec t;
 	int e, minor;
 
 	if ((e = inv_totals(dc->d, iv->h.minor, &dc->tot)) < 0)
@@ -333,7 +311,7 @@ doc_finish(struct igen *g, struct invoice *iv, struct doc *dc)
 	dc->issue_day = tz_day(iv->h.en->tz, g->as_of);
 	dc->due_day = dc->issue_day + inv_terms(&iv->h);
 	if (e == 0 && strcmp(iv->h.currency, iv->h.en->currency) != 0) {
-		dc->fx = fx_find(g, iv->h.currency, iv->h.en->currency,
+		dc->fx = fxtab_find(&g->fx, iv->h.currency, iv->h.en->currency,
 		    dc->issue_day);
 		if (dc->fx == NULL) {
 			iv->fail.code = "no_fx_rate";
@@ -342,15 +320,15 @@ doc_finish(struct igen *g, struct invoice *iv, struct doc *dc)
 			    "'%s' keeps its books in %s and no FX rate %s to "
 			    "%s on or before the issue date is in the FX "
 			    "table%s", iv->h.en->id, iv->h.en->currency,
-			    iv->h.currency, iv->h.en->currency, g->fx_path ? "" :
-			    " (give --fx FILE)");
+			    iv->h.currency, iv->h.en->currency,
+			    g->fx_path ? "" : " (give --fx FILE)");
 			return -1;
 		}
 		minor = cur_minor(iv->h.en->currency);
-		if ((e = dec_mul(dc->tot.net, dc->fx->rate, &t)) == 0 &&
-		    (e = dec_round(t, minor, DEC_HALF_UP, &dc->fx_net)) == 0 &&
-		    (e = dec_mul(dc->tot.tax, dc->fx->rate, &t)) == 0 &&
-		    (e = dec_round(t, minor, DEC_HALF_UP, &dc->fx_tax)) == 0)
+		if ((e = fxtab_amount(dc->fx, dc->tot.net, minor,
+		    &dc->fx_net)) == 0 &&
+		    (e = fxtab_amount(dc->fx, dc->tot.tax, minor,
+		    &dc->fx_tax)) == 0)
 			e = dec_add(dc->fx_net, dc->fx_tax, &dc->fx_total);
 	}
 	if (e != 0) {
@@ -1145,71 +1123,6 @@ run(struct igen *g)
 	}
 }
 
-/* --fx FILE: {"rates":[{"date":"2026-10-31","from":"EUR","to":"USD",...}]} */
-static void
-fx_load(struct igen *g)
-{
-	static const char *const keys[] = { "schema", "rates", "description",
-	    NULL };
-	static const char *const rkeys[] = { "date", "from", "to", "rate",
-	    "source", NULL };
-	struct conf cf;
-	struct fxrate *f;
-	json_t *list, *o;
-	const char *s, *why;
-	char day[40];
-	int64_t t;
-	size_t i, j;
-
-	conf_open(&cf, g->fx_path, "FX table", FX_MAXFILE);
-	conf_unknown(&cf, cf.root, keys, NULL, NULL);
-	list = json_object_get(cf.root, "rates");
-	if (!json_is_array(list))
-		die(EX_CONFIG, "FX table '%s' needs a list \"rates\"",
-		    g->fx_path);
-	g->fx = xcalloc(json_array_size(list) + 1, sizeof(*g->fx));
-	json_array_foreach(list, i, o) {
-		f = &g->fx[g->nfx];
-		conf_where(&cf, "rates[%zu]", i);
-		if (!json_is_object(o)) {
-			conf_err(&cf, "a rate must be an object");
-			continue;
-		}
-		conf_unknown(&cf, o, rkeys, NULL, NULL);
-		s = jval_str(o, "date");
-		snprintf(day, sizeof(day), "%.10sT00:00:00Z", s ? s : "");
-		if (s == NULL || strlen(s) != 10 ||
-		    tm_parse(day, strlen(day), &t, &why) < 0) {
-			conf_err(&cf, "date must be a day like \"2026-10-31\"");
-			continue;
-		}
-		f->day = t / TM_NS_PER_SEC / 86400;
-		s = jval_str(o, "from");
-		if (s == NULL || !cur_valid(s)) {
-			conf_err(&cf, "from must be an ISO 4217 code");
-			continue;
-		}
-		memcpy(f->from, s, 4);
-		s = jval_str(o, "to");
-		if (s == NULL || !cur_valid(s)) {
-			conf_err(&cf, "to must be an ISO 4217 code");
-			continue;
-		}
-		memcpy(f->to, s, 4);
-		if (conf_dec(&cf, o, "rate", 1, 1, &f->rate) < 0)
-			continue;
-		for (j = 0; j < g->nfx; j++)
-			if (g->fx[j].day == f->day &&
-			    strcmp(g->fx[j].from, f->from) == 0 &&
-			    strcmp(g->fx[j].to, f->to) == 0)
-				conf_err(&cf, "rates[%zu] is for the same day "
-				    "and currencies", j);
-		g->nfx++;
-	}
-	conf_done(&cf);
-	conf_close(&cf);
-}
-
 static void
 write_stats(struct igen *g)
 {
@@ -1293,7 +1206,7 @@ free_all(struct igen *g)
 	hmap_free(&g->keys);
 	hmap_free(&g->strs);
 	hmap_free(&g->invs);
-	free(g->fx);
+	fxtab_free(&g->fx);
 }
 
 int
@@ -1469,7 +1382,7 @@ main(int argc, char **argv)
 			    g.tax_path, g.tax.v[i].idx, g.tax.v[i].entity,
 			    g.entities_path);
 	if (g.fx_path != NULL)
-		fx_load(&g);
+		fxtab_load(&g.fx, g.fx_path);
 	if (g.ledger_path != NULL)
 		g.ldg = ldg_open(ldg_path(g.ledger_path), g.busy_ms,
 		    LDG_LEAN | (g.replay || g.void_number ? LDG_EXISTING : 0));
