@@ -34,6 +34,7 @@
 #include "conf.h"
 #include "currency.h"
 #include "customers.h"
+#include "doc.h"
 #include "entities.h"
 #include "fxtab.h"
 #include "invfmt.h"
@@ -54,7 +55,6 @@
 #include "tz.h"
 #include "util.h"
 
-#define NUMLEN		65
 
 /* One rated line read, kept until its invoice is made. */
 struct iline {
@@ -282,23 +282,6 @@ read_one(struct stagein *s, void *arg)
 	g->invoiced++;
 }
 
-/* ---- documents ---- */
-
-struct doc {
-	enum doc_kind	 kind;
-	int		 draft;
-	int64_t		 version;
-	char		 number[NUMLEN];
-	const char	*ref;		/* the invoice a note corrects */
-	unsigned char	 key[KEY_LEN];
-	const struct inv_head *h;	/* its invoice key */
-	struct inv_state *d;		/* what it carries */
-	int64_t		 issue_day, due_day;
-	struct inv_totals tot;
-	const struct fxrate *fx;
-	dec		 fx_net, fx_tax, fx_total;
-};
-
 /* Totals, lineage, dates and the FX rate of a document. */
 static int
 doc_finish(struct igen *g, struct invoice *iv, struct doc *dc)
@@ -339,202 +322,6 @@ doc_finish(struct igen *g, struct invoice *iv, struct doc *dc)
 		return -1;
 	}
 	return 0;
-}
-
-static void
-jw_strn0(struct jw *w, const char *s)
-{
-	if (s != NULL)
-		jw_str(w, s);
-	else
-		jw_null(w);
-}
-
-static void
-party(struct jw *w, const char *id, const char *name, const char *tax_id,
-    const char *country, const char *region, json_t *address, json_t *obj)
-{
-	static const char *const contact[] = { "email", "phone", "website",
-	    "peppol_id", "buyer_reference", NULL };
-	const char *const *k;
-
-	jw_open(w, '{');
-	JW_KEY(w, "id");
-	jw_str(w, id);
-	JW_KEY(w, "name");
-	jw_strn0(w, name);
-	JW_KEY(w, "tax_id");
-	jw_strn0(w, tax_id);
-	JW_KEY(w, "country");
-	jw_strn0(w, country);
-	JW_KEY(w, "region");
-	jw_strn0(w, region);
-	JW_KEY(w, "address");
-	if (address != NULL)
-		jw_json(w, address, NULL);
-	else
-		jw_null(w);
-	for (k = contact; *k != NULL; k++)
-		if (jval_str(obj, *k) != NULL) {
-			jw_key(w, *k);
-			jw_str(w, jval_str(obj, *k));
-		}
-	jw_close(w, '}');
-}
-
-static void
-doc_json(struct doc *dc, struct buf *o)
-{
-	const struct inv_head *iv = dc->h;
-	const struct customer *cu = iv->cu;
-	char day[16];
-	struct jw w;
-	size_t i;
-	json_t *addr = json_object_get(cu->obj, "address");
-
-	jw_init(&w, o);
-	jw_open(&w, '{');
-	JW_KEY(&w, "kind");
-	jw_str(&w, doc_kind_name(dc->kind));
-	JW_KEY(&w, "schema");
-	jw_str(&w, "1.0");
-	JW_KEY(&w, "key");
-	jw_hex(&w, dc->key, KEY_LEN);
-	JW_KEY(&w, "invoice_key");
-	jw_hex(&w, iv->key, KEY_LEN);
-	JW_KEY(&w, "number");
-	jw_strn0(&w, dc->draft ? NULL : dc->number);
-	JW_KEY(&w, "state");
-	jw_str(&w, dc->draft ? "draft" : "issued");
-	JW_KEY(&w, "version");
-	jw_int(&w, dc->version);
-	JW_KEY(&w, "references");
-	jw_strn0(&w, dc->ref);
-	JW_KEY(&w, "entity");
-	party(&w, iv->en->id, iv->en->name, iv->en->tax_id, iv->en->country,
-	    iv->en->region, iv->en->address, iv->en->obj);
-	JW_KEY(&w, "customer");
-	party(&w, cu->id, jval_text(cu->obj, "name"), jval_text(cu->obj, "tax_id"),
-	    cu->country, jval_text(cu->obj, "region"),
-	    json_is_object(addr) ? addr : NULL, cu->obj);
-	JW_KEY(&w, "period_start");
-	jw_time(&w, iv->ps);
-	JW_KEY(&w, "period_end");
-	jw_time(&w, iv->pe);
-	JW_KEY(&w, "timezone");
-	jw_str(&w, cu->timezone);
-	JW_KEY(&w, "issue_date");
-	tm_day_str(dc->issue_day, day, sizeof(day));
-	jw_str(&w, day);
-	JW_KEY(&w, "due_date");
-	tm_day_str(dc->due_day, day, sizeof(day));
-	jw_str(&w, day);
-	JW_KEY(&w, "currency");
-	jw_str(&w, iv->currency);
-	JW_KEY(&w, "lines");
-	jw_open(&w, '[');
-	for (i = 0; i < dc->d->nl; i++) {
-		const struct inv_line *l = &dc->d->l[i];
-		const struct inv_cat *c = inv_cat_find(dc->d, l->cat);
-
-		jw_open(&w, '{');
-		JW_KEY(&w, "line");
-		jw_int(&w, (int64_t)i + 1);
-		JW_KEY(&w, "rated_key");
-		jw_strn(&w, l->rkey, 2 * KEY_LEN);
-		JW_KEY(&w, "line_type");
-		jw_str(&w, l->line_type);
-		JW_KEY(&w, "charge");
-		jw_strn0(&w, l->charge);
-		JW_KEY(&w, "name");
-		jw_strn0(&w, l->name);
-		JW_KEY(&w, "tax_code");
-		jw_strn0(&w, l->tax_code);
-		JW_KEY(&w, "quantity");
-		jw_dec(&w, l->qty);
-		JW_KEY(&w, "service_start");
-		jw_time(&w, l->ss);
-		JW_KEY(&w, "service_end");
-		jw_time(&w, l->se);
-		JW_KEY(&w, "net");
-		jw_dec(&w, l->net);
-		if (c != NULL && c->inclusive) {
-			JW_KEY(&w, "gross");
-			jw_dec(&w, l->gross);
-		}
-		JW_KEY(&w, "tax_category");
-		jw_str(&w, c ? c->code : "");
-		JW_KEY(&w, "tax_rate");
-		jw_dec(&w, c ? c->rate : DEC_ZERO);
-		JW_KEY(&w, "lineage");
-		jw_strn0(&w, l->lineage[0] ? l->lineage : NULL);
-		jw_close(&w, '}');
-	}
-	jw_close(&w, ']');
-	JW_KEY(&w, "tax_lines");
-	jw_open(&w, '[');
-	for (i = 0; i < dc->d->nc; i++) {
-		const struct inv_cat *c = &dc->d->c[i];
-
-		jw_open(&w, '{');
-		JW_KEY(&w, "category");
-		jw_str(&w, c->code);
-		JW_KEY(&w, "rate");
-		jw_dec(&w, c->rate);
-		JW_KEY(&w, "inclusive");
-		jw_bool(&w, c->inclusive);
-		JW_KEY(&w, "rounding");
-		jw_str(&w, dec_round_name(c->rounding));
-		JW_KEY(&w, "name");
-		jw_strn0(&w, c->name);
-		JW_KEY(&w, "base");
-		jw_dec(&w, c->base);
-		JW_KEY(&w, "tax");
-		jw_dec(&w, c->tax);
-		JW_KEY(&w, "note");
-		jw_strn0(&w, c->note);
-		jw_close(&w, '}');
-	}
-	jw_close(&w, ']');
-	JW_KEY(&w, "net");
-	jw_dec(&w, dc->tot.net);
-	JW_KEY(&w, "tax");
-	jw_dec(&w, dc->tot.tax);
-	JW_KEY(&w, "total");
-	jw_dec(&w, dc->tot.total);
-	JW_KEY(&w, "prepaid_credit");
-	jw_dec(&w, dc->d->credit);
-	JW_KEY(&w, "amount_due");
-	jw_dec(&w, dc->tot.due);
-	JW_KEY(&w, "functional_currency");
-	jw_str(&w, iv->en->currency);
-	JW_KEY(&w, "fx");
-	if (dc->fx != NULL) {
-		jw_open(&w, '{');
-		JW_KEY(&w, "from");
-		jw_str(&w, dc->fx->from);
-		JW_KEY(&w, "to");
-		jw_str(&w, dc->fx->to);
-		JW_KEY(&w, "rate");
-		jw_dec(&w, dc->fx->rate);
-		JW_KEY(&w, "date");
-		tm_day_str(dc->fx->day, day, sizeof(day));
-		jw_str(&w, day);
-		JW_KEY(&w, "net");
-		jw_dec(&w, dc->fx_net);
-		JW_KEY(&w, "tax");
-		jw_dec(&w, dc->fx_tax);
-		JW_KEY(&w, "total");
-		jw_dec(&w, dc->fx_total);
-		jw_close(&w, '}');
-	} else
-		jw_null(&w);
-	JW_KEY(&w, "lineage");
-	jw_strn0(&w, dc->tot.has_lineage ? dc->tot.lineage : NULL);
-	JW_KEY(&w, "correlation_id");
-	jw_hex(&w, dc->key, KEY_LEN);
-	jw_close(&w, '}');
-	buf_addc(o, '\n');
 }
 
 /* ---- --format text: a readable document ---- */
@@ -661,17 +448,6 @@ doc_text(const struct igen *g, json_t *doc, struct buf *o)
 
 /* ---- the run ---- */
 
-static void
-doc_key(const struct invoice *iv, int64_t version, unsigned char *out)
-{
-	struct keyh h;
-
-	key_start(&h, "document");
-	key_field(&h, iv->h.key, KEY_LEN);
-	key_i64(&h, version);
-	key_end(&h, out);
-}
-
 /*
  * A document in the output format: to iv->out (written after the
  * commit), or with --output-dir the file name, its content staying in
@@ -739,14 +515,14 @@ render(struct igen *g, struct invoice *iv, const char *number,
 static void
 doc_emit(struct igen *g, struct invoice *iv, struct doc *dc, const char *cum)
 {
-	char scope[NUMLEN], tot[DEC_FMTMAX];
+	char scope[DOC_NUMLEN], tot[DEC_FMTMAX];
 	struct ldg_inv st;
 	struct ldg_doc ld;
 	struct buf rec = { 0 };
 	int64_t y, seq;
 	unsigned m, dd;
 
-	doc_key(iv, dc->version, dc->key);
+	doc_key(iv->h.key, dc->version, dc->key);
 	if (!dc->draft) {
 		tm_civil_from_days(dc->issue_day, &y, &m, &dd);
 		doc_number(iv->h.en->fmt[dc->kind], y, m, 0, dc->number,

@@ -1,8 +1,8 @@
 /*
- * fxtab.h: the FX table (invoice-gen --fx FILE; invoice-gen(1),
- * "CURRENCIES AND FX"): a rate a day from one currency to another, the
- * rate a document of a day takes (the latest on or before it), and an
- * amount at that rate in the functional currency.
+ * fxtab.h: the FX table (invoice-gen --fx FILE; usage-to-cash(5), "FX
+ * TABLE"): a rate a day from one currency to another, the rate a
+ * document of a day takes (the latest on or before it), and an amount
+ * at that rate in the functional currency.
  *
  *   {"rates":[{"date":"2026-10-31","from":"EUR","to":"USD",
  *     "rate":"1.0852","source":"ECB"}]}
