@@ -3,19 +3,12 @@
  *
  * Reads rated lines (rate's output) and groups them into invoices, one
  * per legal entity x customer x billing period x currency, with tax by
- * the tax table and numbers from a gap-free sequence per entity.  See
- * invoice-gen(1).
+ * the tax table and numbers from a gap-free sequence per entity; writes
+ * the documents (NDJSON, text, HTML or UBL), keeps the issued ones and
+ * each invoice key's state in the ledger.  See invoice-gen(1).
  *
- * What an invoice key has billed so far (its lines' net amounts and its
- * tax per category, over all its documents) is its state, kept in the
- * ledger.  A run computes the state its rated lines call for now; the
- * first time, that is the invoice; afterwards the difference, if any,
- * is a credit note (less) or a debit note (more).  Tax is computed on
- * the state, per category, rounded once, and a note carries the change
- * of that rounded tax: however a period is corrected, the documents add
- * up to the tax of what is billed in the end, and a full credit nets an
- * invoice to exactly zero.
- *
+ * The state, its tax and the credit and debit notes' deltas are
+ * invoice.h's; the document record doc.h's; its renderings invfmt.h's.
  * All the input is read first; then the invoices go in batches, each
  * made, numbered and stored in one ledger transaction and written only
  * after it commits.
@@ -28,10 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "cli.h"
-#include "conf.h"
 #include "currency.h"
 #include "customers.h"
 #include "doc.h"
@@ -164,30 +155,6 @@ invoice_get(struct igen *g, const struct entity *en,
 	return iv;
 }
 
-/* What makes a rated line the same line: its key's content. */
-static void
-line_digest(const struct rated *r, unsigned char *out)
-{
-	char a[DEC_FMTMAX], q[DEC_FMTMAX];
-	struct keyh h;
-
-	dec_fmt(dec_normalize(r->amount), a, sizeof(a));
-	dec_fmt(dec_normalize(r->quantity), q, sizeof(q));
-	key_start(&h, "rated-content");
-	key_str(&h, r->customer);
-	key_str(&h, r->currency);
-	key_i64(&h, r->ps);
-	key_i64(&h, r->pe);
-	key_i64(&h, r->ss);
-	key_i64(&h, r->se);
-	key_str(&h, a);
-	key_str(&h, q);
-	key_str(&h, r->charge ? r->charge : "");
-	key_str(&h, r->line_type);
-	key_str(&h, r->tax_code ? r->tax_code : "");
-	key_end(&h, out);
-}
-
 static void
 read_one(struct stagein *s, void *arg)
 {
@@ -244,7 +211,7 @@ read_one(struct stagein *s, void *arg)
 		}
 		r.amount = m;
 	}
-	line_digest(&r, dg);
+	inv_line_digest(&r, dg);
 	ref = hmap_ref(&g->keys, (const char *)r.key, KEY_LEN);
 	if ((old = *ref) != NULL) {
 		if (memcmp(old->digest, dg, KEY_LEN) == 0)
@@ -649,14 +616,8 @@ inv_cmp(const void *x, const void *y)
 {
 	const struct invoice *a = *(struct invoice *const *)x;
 	const struct invoice *b = *(struct invoice *const *)y;
-	int c;
 
-	if ((c = strcmp(a->h.en->id, b->h.en->id)) != 0 ||
-	    (c = strcmp(a->h.cu->id, b->h.cu->id)) != 0)
-		return c;
-	if (a->h.ps != b->h.ps)
-		return a->h.ps < b->h.ps ? -1 : 1;
-	return strcmp(a->h.currency, b->h.currency);
+	return inv_head_cmp(&a->h, &b->h);
 }
 
 static void

@@ -34,6 +34,47 @@ inv_key(const struct entity *en, const struct customer *cu,
 	key_end(&h, key);
 }
 
+/*
+ * The order invoice keys are made, and so numbered, in: entity,
+ * customer, period start, currency.
+ */
+int
+inv_head_cmp(const struct inv_head *a, const struct inv_head *b)
+{
+	int c;
+
+	if ((c = strcmp(a->en->id, b->en->id)) != 0 ||
+	    (c = strcmp(a->cu->id, b->cu->id)) != 0)
+		return c;
+	if (a->ps != b->ps)
+		return a->ps < b->ps ? -1 : 1;
+	return strcmp(a->currency, b->currency);
+}
+
+/* What makes a rated line the same line: its key's content. */
+void
+inv_line_digest(const struct rated *r, unsigned char *out)
+{
+	char a[DEC_FMTMAX], q[DEC_FMTMAX];
+	struct keyh h;
+
+	dec_fmt(dec_normalize(r->amount), a, sizeof(a));
+	dec_fmt(dec_normalize(r->quantity), q, sizeof(q));
+	key_start(&h, "rated-content");
+	key_str(&h, r->customer);
+	key_str(&h, r->currency);
+	key_i64(&h, r->ps);
+	key_i64(&h, r->pe);
+	key_i64(&h, r->ss);
+	key_i64(&h, r->se);
+	key_str(&h, a);
+	key_str(&h, q);
+	key_str(&h, r->charge ? r->charge : "");
+	key_str(&h, r->line_type);
+	key_str(&h, r->tax_code ? r->tax_code : "");
+	key_end(&h, out);
+}
+
 static int
 cust_exempt(const struct customer *cu)
 {

@@ -13,11 +13,12 @@
  * corrected, its documents add up to the tax of what is billed in the
  * end, and a full credit nets an invoice to exactly zero.
  *
- * Owns: the state and its JSON as the ledger keeps it, a line's tax
- * category from the tax table, the one tax computation (inv_tax), the
- * inclusive splits and the sharing of bill-level lines over the
- * categories, the delta of two states, the order of a bill's lines, a
- * document's totals and the payment terms.  Not here: reading rated
+ * Owns: the invoice key (its hash, the order keys are numbered in), what
+ * makes a rated line the same line, the state and its JSON as the ledger
+ * keeps it, a line's tax category from the tax table, the one tax
+ * computation (inv_tax), the inclusive splits and the sharing of
+ * bill-level lines over the categories, the delta of two states, the
+ * order of a bill's lines, a document's totals and the payment terms.  Not here: reading rated
  * lines, the ledger, numbering and writing documents (doc.h), FX rates
  * (fxtab.h).  Nothing here writes to a file.
  */
@@ -89,6 +90,17 @@ struct inv_state {
 /* The invoice key of a rated line billed by entity en to customer cu. */
 void	inv_key(const struct entity *en, const struct customer *cu,
 	    const struct rated *, unsigned char *key);
+
+/* The order invoice keys are made and numbered in; as strcmp. */
+int	inv_head_cmp(const struct inv_head *, const struct inv_head *);
+
+/*
+ * What makes a rated line the same line when it is read again: its
+ * content (customer, currency, periods, amount, quantity, charge, line
+ * type, tax code), hashed.  The same key with another digest is an
+ * idempotency conflict.
+ */
+void	inv_line_digest(const struct rated *, unsigned char *digest);
 
 /*
  * qsort's comparison of struct rated pointers: the order of a bill's

@@ -391,7 +391,62 @@ build_tests(void)
 	    strcmp(err.code, "no_tax_rule") == 0,
 	    "no rule for the entity: no_tax_rule");
 	inv_state_free(&st);
+
+	/* payment terms: the customer's (CSV gives strings), else the entity's */
+	en.terms_days = 30;
+	ok(inv_terms(&h) == 30, "terms: the entity's when the customer has none");
+	json_object_set_new(cu.obj, "payment_terms_days", json_string("14"));
+	ok(inv_terms(&h) == 14, "terms: the customer's \"14\"");
+	json_object_set_new(cu.obj, "payment_terms_days", json_string(""));
+	ok(inv_terms(&h) == 30, "terms: an empty CSV cell is none");
 	json_decref(cu.obj);
+}
+
+/* The same rated line, and the order invoice keys are numbered in. */
+static void
+key_tests(void)
+{
+	struct entity e1, e2;
+	struct customer c1;
+	struct inv_head a, b;
+	struct rated r;
+	unsigned char d1[KEY_LEN], d2[KEY_LEN];
+
+	memset(&r, 0, sizeof(r));
+	r.customer = "c";
+	memcpy(r.currency, "EUR", 4);
+	r.line_type = "usage";
+	r.charge = "api";
+	r.amount = D("1.50");
+	r.quantity = D("3");
+	inv_line_digest(&r, d1);
+	r.amount = D("1.5");
+	inv_line_digest(&r, d2);
+	ok(memcmp(d1, d2, KEY_LEN) == 0, "digest: 1.50 and 1.5 are the same");
+	r.amount = D("1.51");
+	inv_line_digest(&r, d2);
+	ok(memcmp(d1, d2, KEY_LEN) != 0, "digest: 1.51 is another line");
+
+	memset(&e1, 0, sizeof(e1));
+	memset(&e2, 0, sizeof(e2));
+	memset(&c1, 0, sizeof(c1));
+	e1.id = "acme-eu";
+	e2.id = "acme-us";
+	c1.id = "c";
+	memset(&a, 0, sizeof(a));
+	a.en = &e1;
+	a.cu = &c1;
+	memcpy(a.currency, "USD", 4);
+	b = a;
+	b.ps = -1;
+	ok(inv_head_cmp(&a, &b) > 0 && inv_head_cmp(&b, &a) < 0,
+	    "order: the earlier period first");
+	memcpy(b.currency, "EUR", 4);
+	b.ps = a.ps;
+	ok(inv_head_cmp(&b, &a) < 0, "order: then by currency");
+	b.en = &e2;
+	ok(inv_head_cmp(&a, &b) < 0 && inv_head_cmp(&a, &a) == 0,
+	    "order: the entity first");
 }
 
 int
@@ -407,5 +462,6 @@ main(int argc, char *argv[])
 	split_tests();
 	delta_tests();
 	build_tests();
+	key_tests();
 	return tap_done();
 }
