@@ -481,11 +481,7 @@ invoice_make(struct igen *g, struct invoice *iv)
 	dc.version = had ? st.version + 1 : 0;
 	dc.ref = had ? st.number : NULL;
 	if (doc_finish(g, iv, &dc) == 0) {
-		/* a note of total 0 (only the credit applied changed) goes
-		 * by the amount due */
-		dc.kind = !had ? DK_INVOICE : dec_sign(dc.tot.total) < 0 ?
-		    DK_CREDIT : dec_sign(dc.tot.total) > 0 ? DK_DEBIT :
-		    dec_sign(dc.tot.due) < 0 ? DK_CREDIT : DK_DEBIT;
+		dc.kind = doc_kind_of(!had, &dc.tot);
 		cum = inv_state_dump(&now);
 		doc_emit(g, iv, &dc, cum);
 		free(cum);

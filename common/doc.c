@@ -23,6 +23,16 @@ doc_key(const unsigned char *invoice_key, int64_t version, unsigned char *out)
 	key_end(&h, out);
 }
 
+enum doc_kind
+doc_kind_of(int first, const struct inv_totals *t)
+{
+	/* a note of total 0 (only the credit applied changed) goes by the
+	 * amount due */
+	return first ? DK_INVOICE : dec_sign(t->total) < 0 ?
+	    DK_CREDIT : dec_sign(t->total) > 0 ? DK_DEBIT :
+	    dec_sign(t->due) < 0 ? DK_CREDIT : DK_DEBIT;
+}
+
 static void
 jw_strn0(struct jw *w, const char *s)
 {

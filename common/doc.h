@@ -35,6 +35,11 @@ struct doc {
 	dec		 fx_net, fx_tax, fx_total;
 };
 
+/*
+ * The kind of a document: the first of an invoice key is its invoice;
+ * then a credit note for less, a debit note for more.
+ */
+enum doc_kind	doc_kind_of(int first, const struct inv_totals *);
 /* The key of an invoice key's document of this version. */
 void	doc_key(const unsigned char *invoice_key, int64_t version,
 	    unsigned char *out);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "doc.h"
 #include "invoice.h"
 #include "tap.h"
 
@@ -320,6 +321,26 @@ delta_tests(void)
 	inv_state_free(&before);
 }
 
+/* The kind of a note: by its total, a total of 0 by the amount due. */
+static void
+kind_tests(void)
+{
+	struct inv_totals t;
+
+	memset(&t, 0, sizeof(t));
+	t.total = D("-1.19");
+	t.due = D("-1.19");
+	ok(doc_kind_of(1, &t) == DK_INVOICE, "kind: the first is the invoice");
+	ok(doc_kind_of(0, &t) == DK_CREDIT, "kind: less is a credit note");
+	t.total = t.due = D("0.01");
+	ok(doc_kind_of(0, &t) == DK_DEBIT, "kind: more is a debit note");
+	t.total = D("0.00");
+	t.due = D("-5.00");
+	ok(doc_kind_of(0, &t) == DK_CREDIT, "kind: total 0, less due: credit");
+	t.due = D("5.00");
+	ok(doc_kind_of(0, &t) == DK_DEBIT, "kind: total 0, more due: debit");
+}
+
 /* A bill built from rated lines: categories, shares, credit. */
 static void
 build_tests(void)
@@ -461,6 +482,7 @@ main(int argc, char *argv[])
 	tax_tests();
 	split_tests();
 	delta_tests();
+	kind_tests();
 	build_tests();
 	key_tests();
 	return tap_done();
