@@ -3,19 +3,12 @@
  *
  * Reads rated lines (rate's output) and groups them into invoices, one
  * per legal entity x customer x billing period x currency, with tax by
- * the tax table and numbers from a gap-free sequence per entity.  See
- * invoice-gen(1).
+ * the tax table and numbers from a gap-free sequence per entity; writes
+ * the documents (NDJSON, text, HTML or UBL), keeps the issued ones and
+ * each invoice key's state in the ledger.  See invoice-gen(1).
  *
- * What an invoice key has billed so far (its lines' net amounts and its
- * tax per category, over all its documents) is its state, kept in the
- * ledger.  A run computes the state its rated lines call for now; the
- * first time, that is the invoice; afterwards the difference, if any,
- * is a credit note (less) or a debit note (more).  Tax is computed on
- * the state, per category, rounded once, and a note carries the change
- * of that rounded tax: however a period is corrected, the documents add
- * up to the tax of what is billed in the end, and a full credit nets an
- * invoice to exactly zero.
- *
+ * The state, its tax and the credit and debit notes' deltas are
+ * invoice.h's; the document record doc.h's; its renderings invfmt.h's.
  * All the input is read first; then the invoices go in batches, each
  * made, numbered and stored in one ledger transaction and written only
  * after it commits.
@@ -28,14 +21,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "cli.h"
-#include "conf.h"
 #include "currency.h"
 #include "customers.h"
+#include "doc.h"
 #include "entities.h"
+#include "fxtab.h"
 #include "invfmt.h"
+#include "invoice.h"
 #include "jrec.h"
 #include "jval.h"
 #include "jw.h"
@@ -52,44 +46,10 @@
 #include "tz.h"
 #include "util.h"
 
-#define NUMLEN		65
-#define CATLEN		96
-#define FX_MAXFILE	(16 * 1024 * 1024)
-
-/* ---- the state of an invoice key: lines and tax categories ---- */
-
-struct sline {
-	char		 rkey[64];	/* the rated line's key, "#k" for a share */
-	const char	*charge, *name, *line_type, *tax_code;
-	int		 seen;			/* state_delta's mark */
-	int64_t		 ss, se;
-	dec		 qty, net, gross;	/* gross: inclusive prices */
-	char		 cat[CATLEN];		/* its tax category's id */
-	char		 lineage[KEY_HEXLEN];	/* "" when none */
-	int64_t		 ord;			/* its place on the bill */
-};
-
-struct scat {
-	char		 id[CATLEN];
-	char		 code[3];
-	dec		 rate;
-	int		 inclusive;
-	enum dec_round	 rounding;
-	char		*name, *note;
-	dec		 base, tax, gross;
-};
-
-struct state {
-	struct sline	*l;
-	size_t		 nl;
-	struct scat	*c;
-	size_t		 nc;
-	dec		 credit;		/* prepaid credits, <= 0 */
-};
 
 /* One rated line read, kept until its invoice is made. */
 struct iline {
-	struct rated	 r;		/* its strings interned */
+	struct rated	 r;		/* first (see struct invoice); interned */
 	char		*file;
 	uint64_t	 rawoff;	/* the raw line, in the spill file */
 	size_t		 rawlen;
@@ -99,27 +59,15 @@ struct iline {
 };
 
 struct invoice {
-	unsigned char	 key[KEY_LEN];
-	const struct entity *en;
-	const struct customer *cu;
-	char		 currency[4];
-	int		 minor;
-	int64_t		 ps, pe;
-	struct iline	**l;
+	struct inv_head	 h;
+	struct rated	**l;		/* each the r of a struct iline */
 	size_t		 n, cap;
 	/* results */
-	const char	*fail_code, *fail_cls;
-	char		 fail_msg[512];
+	struct inv_err	 fail;
 	uint64_t	 dups;		/* lines billed as they are already */
 	struct buf	 out;		/* its documents, after commit */
 	struct buf	 files;		/* --output-dir: name NUL len content */
 	int		 ndocs;
-};
-
-struct fxrate {
-	char		 from[4], to[4];
-	int64_t		 day;		/* days since 1970 */
-	dec		 rate;
 };
 
 struct igen {
@@ -136,8 +84,7 @@ struct igen {
 	struct entities	 ents;
 	struct taxtab	 tax;
 	struct custdb	 cust;
-	struct fxrate	*fx;
-	size_t		 nfx;
+	struct fxtab	 fx;
 	struct ledger	*ldg;
 	struct rej	 rej;
 	struct stagein	 in;
@@ -182,80 +129,30 @@ usage(int code)
 
 /* ---- reading rated lines ---- */
 
-/* A string member of the customer master's record, or NULL. */
-static const char *
-cust_str(const struct customer *cu, const char *k)
-{
-	json_t *v = json_object_get(cu->obj, k);
-
-	return json_is_string(v) && json_string_length(v) > 0 ?
-	    json_string_value(v) : NULL;
-}
-
-static int
-cust_exempt(const struct customer *cu)
-{
-	json_t *v = json_object_get(cu->obj, "tax_exempt");
-
-	return json_is_true(v) || (json_is_string(v) &&
-	    strcmp(json_string_value(v), "true") == 0);
-}
-
 static struct invoice *
 invoice_get(struct igen *g, const struct entity *en,
     const struct customer *cu, const struct rated *r)
 {
 	unsigned char key[KEY_LEN];
 	struct invoice *iv;
-	struct keyh h;
 	void **ref;
 
-	key_start(&h, "invoice");
-	key_str(&h, en->id);
-	key_str(&h, cu->id);
-	key_i64(&h, r->ps);
-	key_i64(&h, r->pe);
-	key_str(&h, r->currency);
-	key_end(&h, key);
+	inv_key(en, cu, r, key);
 	ref = hmap_ref(&g->invs, (const char *)key, KEY_LEN);
 	if ((iv = *ref) != NULL)
 		return iv;
 	iv = xcalloc(1, sizeof(*iv));
-	memcpy(iv->key, key, KEY_LEN);
-	iv->en = en;
-	iv->cu = cu;
-	memcpy(iv->currency, r->currency, 4);
-	iv->minor = cur_minor(r->currency);
-	iv->ps = r->ps;
-	iv->pe = r->pe;
+	memcpy(iv->h.key, key, KEY_LEN);
+	iv->h.en = en;
+	iv->h.cu = cu;
+	memcpy(iv->h.currency, r->currency, 4);
+	iv->h.minor = cur_minor(r->currency);
+	iv->h.ps = r->ps;
+	iv->h.pe = r->pe;
 	*ref = iv;
 	g->iv = xreallocarray(g->iv, g->ni + 1, sizeof(*g->iv));
 	g->iv[g->ni++] = iv;
 	return iv;
-}
-
-/* What makes a rated line the same line: its key's content. */
-static void
-line_digest(const struct rated *r, unsigned char *out)
-{
-	char a[DEC_FMTMAX], q[DEC_FMTMAX];
-	struct keyh h;
-
-	dec_fmt(dec_normalize(r->amount), a, sizeof(a));
-	dec_fmt(dec_normalize(r->quantity), q, sizeof(q));
-	key_start(&h, "rated-content");
-	key_str(&h, r->customer);
-	key_str(&h, r->currency);
-	key_i64(&h, r->ps);
-	key_i64(&h, r->pe);
-	key_i64(&h, r->ss);
-	key_i64(&h, r->se);
-	key_str(&h, a);
-	key_str(&h, q);
-	key_str(&h, r->charge ? r->charge : "");
-	key_str(&h, r->line_type);
-	key_str(&h, r->tax_code ? r->tax_code : "");
-	key_end(&h, out);
 }
 
 static void
@@ -314,7 +211,7 @@ read_one(struct stagein *s, void *arg)
 		}
 		r.amount = m;
 	}
-	line_digest(&r, dg);
+	inv_line_digest(&r, dg);
 	ref = hmap_ref(&g->keys, (const char *)r.key, KEY_LEN);
 	if ((old = *ref) != NULL) {
 		if (memcmp(old->digest, dg, KEY_LEN) == 0)
@@ -348,1052 +245,53 @@ read_one(struct stagein *s, void *arg)
 		iv->cap = iv->cap ? 2 * iv->cap : 16;
 		iv->l = xreallocarray(iv->l, iv->cap, sizeof(*iv->l));
 	}
-	iv->l[iv->n++] = il;
+	iv->l[iv->n++] = &il->r;
 	g->invoiced++;
-}
-
-/* ---- states ---- */
-
-static void
-state_free(struct state *st)
-{
-	size_t i;
-
-	for (i = 0; i < st->nl; i++) {
-		free((char *)st->l[i].charge);
-		free((char *)st->l[i].name);
-		free((char *)st->l[i].line_type);
-		free((char *)st->l[i].tax_code);
-	}
-	for (i = 0; i < st->nc; i++) {
-		free(st->c[i].name);
-		free(st->c[i].note);
-	}
-	free(st->l);
-	free(st->c);
-	memset(st, 0, sizeof(*st));
-}
-
-static struct scat *
-cat_find(struct state *st, const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < st->nc; i++)
-		if (strcmp(st->c[i].id, id) == 0)
-			return &st->c[i];
-	return NULL;
-}
-
-static struct sline *
-line_find(struct state *st, const char *rkey)
-{
-	size_t i;
-
-	for (i = 0; i < st->nl; i++)
-		if (strcmp(st->l[i].rkey, rkey) == 0)
-			return &st->l[i];
-	return NULL;
-}
-
-static struct scat *
-cat_add(struct state *st, const struct scat *proto)
-{
-	struct scat *c;
-
-	st->c = xreallocarray(st->c, st->nc + 1, sizeof(*st->c));
-	c = &st->c[st->nc++];
-	*c = *proto;
-	c->name = xstrdup0(proto->name);
-	c->note = xstrdup0(proto->note);
-	c->base = c->tax = c->gross = DEC_ZERO;
-	return c;
-}
-
-static struct sline *
-line_add(struct state *st, const struct sline *proto)
-{
-	struct sline *l;
-
-	st->l = xreallocarray(st->l, st->nl + 1, sizeof(*st->l));
-	l = &st->l[st->nl++];
-	*l = *proto;
-	l->charge = xstrdup0(proto->charge);
-	l->name = xstrdup0(proto->name);
-	l->line_type = xstrdup0(proto->line_type);
-	l->tax_code = xstrdup0(proto->tax_code);
-	return l;
-}
-
-/* The tax category a line of this invoice falls in. */
-static int
-line_cat(struct igen *g, struct invoice *iv, const struct iline *il,
-    struct scat *c)
-{
-	const struct taxrule *t;
-	const char *tax_id = cust_str(iv->cu, "tax_id");
-	char rate[DEC_FMTMAX];
-
-	t = tax_find(&g->tax, iv->en->id, iv->cu->country,
-	    cust_str(iv->cu, "region"), il->r.tax_code);
-	if (t == NULL) {
-		iv->fail_code = "no_tax_rule";
-		iv->fail_cls = RC_POLICY;
-		snprintf(iv->fail_msg, sizeof(iv->fail_msg), "the tax table "
-		    "has no rule for entity '%s', country %s%s%s, tax code "
-		    "%s", iv->en->id, iv->cu->country,
-		    cust_str(iv->cu, "region") ? " region " : "",
-		    cust_str(iv->cu, "region") ? cust_str(iv->cu, "region") :
-		    "", il->r.tax_code ? il->r.tax_code : "(none)");
-		return -1;
-	}
-	memset(c, 0, sizeof(*c));
-	memcpy(c->code, t->category, sizeof(c->code));
-	c->rate = t->rate;
-	c->inclusive = t->inclusive;
-	c->rounding = t->rounding;
-	c->name = t->name;
-	c->note = t->note;
-	if (cust_exempt(iv->cu)) {
-		memcpy(c->code, "E", 2);
-		c->rate = DEC_ZERO;
-		c->name = NULL;
-		c->note = t->exempt_note;
-	} else if (t->reverse && tax_id != NULL &&
-	    strcmp(iv->cu->country, iv->en->country) != 0) {
-		memcpy(c->code, "AE", 3);
-		c->rate = DEC_ZERO;
-		c->name = NULL;
-		c->note = t->reverse_note;
-	}
-	dec_fmt(dec_normalize(c->rate), rate, sizeof(rate));
-	snprintf(c->id, sizeof(c->id), "%s|%s|%s|%s", c->code, rate,
-	    c->inclusive ? "incl" : "excl", dec_round_name(c->rounding));
-	return 0;
-}
-
-/*
- * The tax of a category, rounded once: on the base, or for inclusive
- * prices out of the gross (gross x rate / (100 + rate)).
- */
-static int
-cat_tax(struct scat *c, int minor)
-{
-	dec t, d;
-	int e;
-
-	if (c->inclusive) {
-		if ((e = dec_mul(c->gross, c->rate, &t)) != 0 ||
-		    (e = dec_add(dec_from_i64(100), c->rate, &d)) != 0 ||
-		    (e = dec_div(t, d, minor, c->rounding, &c->tax)) != 0)
-			return e;
-		return dec_sub(c->gross, c->tax, &c->base);
-	}
-	if ((e = dec_mul(c->base, c->rate, &t)) != 0)
-		return e;
-	return dec_div(t, dec_from_i64(100), minor, c->rounding, &c->tax);
-}
-
-/*
- * Split total over n weights in minor units: each share is
- * floor(total x w / sum of w), and the units left over go one each to
- * the largest remainders (then to the first), so the shares add up to
- * total exactly whatever the signs.
- */
-static int
-split_units(dec total, const dec *w, size_t n, int minor, dec *out)
-{
-	dec unit = { 1, minor }, sum = DEC_ZERO, wsum = DEC_ZERO, x, rem;
-	dec *rems;
-	int64_t left;
-	size_t j, best;
-	int e = 0;
-
-	for (j = 0; j < n && e == 0; j++)
-		e = dec_add(wsum, w[j], &wsum);
-	if (e != 0)
-		return e;
-	rems = xcalloc(n + 1, sizeof(*rems));
-	for (j = 0; j < n && e == 0; j++) {
-		out[j] = (dec){ 0, minor };
-		if (dec_sign(wsum) == 0)
-			continue;
-		if ((e = dec_mul(total, w[j], &x)) != 0 ||
-		    (e = dec_div(x, wsum, 18, DEC_FLOOR, &x)) != 0 ||
-		    (e = dec_round(x, minor, DEC_FLOOR, &out[j])) != 0 ||
-		    (e = dec_sub(x, out[j], &rems[j])) != 0)
-			break;
-		e = dec_add(sum, out[j], &sum);
-	}
-	if (e == 0 && dec_sign(wsum) == 0 && n > 0)
-		out[0] = total;		/* no weight: all on the first */
-	else if (e == 0 && (e = dec_sub(total, sum, &rem)) == 0 &&
-	    (e = dec_to_minor(rem, minor, &left)) == 0)
-		for (; left > 0 && n > 0 && e == 0; left--) {
-			for (best = 0, j = 1; j < n; j++)
-				if (dec_cmp(rems[j], rems[best]) > 0)
-					best = j;
-			e = dec_add(out[best], unit, &out[best]);
-			rems[best] = dec_from_i64(-1);
-		}
-	free(rems);
-	return e;
-}
-
-/*
- * Inclusive prices: the category's tax is taken out of its lines in
- * proportion to their gross, so the line nets add up to the category's
- * base exactly.
- */
-static int
-split_inclusive(struct state *st, struct scat *c, int minor)
-{
-	size_t i, n = 0, *idx;
-	dec *w, *share;
-	int e;
-
-	idx = xcalloc(st->nl + 1, sizeof(*idx));
-	w = xcalloc(st->nl + 1, sizeof(*w));
-	share = xcalloc(st->nl + 1, sizeof(*share));
-	for (i = 0; i < st->nl; i++)
-		if (strcmp(st->l[i].cat, c->id) == 0) {
-			w[n] = st->l[i].gross;
-			idx[n++] = i;
-		}
-	e = split_units(c->tax, w, n, minor, share);
-	for (i = 0; i < n && e == 0; i++)
-		e = dec_sub(st->l[idx[i]].gross, share[i], &st->l[idx[i]].net);
-	free(idx);
-	free(w);
-	free(share);
-	return e;
-}
-
-/*
- * A line of the whole bill (a plan's discount or commitment true-up: no
- * charge, so no tax code of its own) is a document-level allowance or
- * charge: EN 16931 gives each a tax category, so it is shared among the
- * bill's categories in proportion to their amounts, a line "KEY#k" for
- * each.  A bill of such lines only is taxed by the rule for no tax code.
- */
-static int
-bill_level(const struct iline *il)
-{
-	return il->r.charge == NULL && (strcmp(il->r.line_type,
-	    "discount") == 0 || strcmp(il->r.line_type, "true_up") == 0);
-}
-
-static int
-share_bill_line(struct state *st, const struct iline *il, size_t ncats,
-    int minor)
-{
-	struct sline sl;
-	dec *w, *share;
-	size_t k;
-	int e;
-
-	w = xcalloc(ncats + 1, sizeof(*w));
-	share = xcalloc(ncats + 1, sizeof(*share));
-	for (k = 0; k < ncats; k++)
-		w[k] = st->c[k].inclusive ? st->c[k].gross : st->c[k].base;
-	e = split_units(il->r.amount, w, ncats, minor, share);
-	for (k = 0; k < ncats && e == 0; k++) {
-		if (dec_sign(share[k]) == 0)
-			continue;
-		memset(&sl, 0, sizeof(sl));
-		key_hex(il->r.key, KEY_LEN, sl.rkey);
-		snprintf(sl.rkey + 2 * KEY_LEN, sizeof(sl.rkey) - 2 * KEY_LEN,
-		    "#%zu", k + 1);
-		sl.charge = il->r.charge;
-		sl.name = il->r.name;
-		sl.line_type = il->r.line_type;
-		sl.ss = il->r.ss;
-		sl.se = il->r.se;
-		sl.qty = il->r.quantity;
-		sl.net = sl.gross = share[k];
-		memcpy(sl.cat, st->c[k].id, sizeof(sl.cat));
-		line_add(st, &sl);
-		if (st->c[k].inclusive)
-			e = dec_add(st->c[k].gross, share[k], &st->c[k].gross);
-		else
-			e = dec_add(st->c[k].base, share[k], &st->c[k].base);
-	}
-	free(w);
-	free(share);
-	return e;
-}
-
-/* The state the invoice's rated lines call for. */
-static int
-state_build(struct igen *g, struct invoice *iv, struct state *st)
-{
-	struct scat proto, *c;
-	struct sline sl, *l;
-	size_t i, ncats;
-	int e = 0, pass;
-
-	memset(st, 0, sizeof(*st));
-	st->credit.s = iv->minor;
-	/* the charges' lines first; then the bill's, shared over them */
-	for (pass = 0; pass < 2; pass++) {
-		ncats = st->nc;
-		for (i = 0; i < iv->n && e == 0; i++) {
-			const struct iline *il = iv->l[i];
-
-			if (strcmp(il->r.line_type, "credit") == 0) {
-				if (pass == 0)
-					e = dec_add(st->credit, il->r.amount,
-					    &st->credit);
-				continue;
-			}
-			if (bill_level(il) != pass)
-				continue;
-			if (pass == 1 && ncats > 0) {
-				e = share_bill_line(st, il, ncats, iv->minor);
-				continue;
-			}
-			if (line_cat(g, iv, il, &proto) < 0)
-				return -1;
-			if ((c = cat_find(st, proto.id)) == NULL)
-				c = cat_add(st, &proto);
-			memset(&sl, 0, sizeof(sl));
-			key_hex(il->r.key, KEY_LEN, sl.rkey);
-			sl.charge = il->r.charge;
-			sl.name = il->r.name;
-			sl.line_type = il->r.line_type;
-			sl.tax_code = il->r.tax_code;
-			sl.ss = il->r.ss;
-			sl.se = il->r.se;
-			sl.qty = il->r.quantity;
-			sl.net = il->r.amount;
-			sl.gross = il->r.amount;
-			memcpy(sl.cat, c->id, sizeof(sl.cat));
-			if (il->r.has_lineage)
-				key_hex(il->r.lineage, KEY_LEN, sl.lineage);
-			l = line_add(st, &sl);
-			if (c->inclusive)
-				e = dec_add(c->gross, l->gross, &c->gross);
-			else
-				e = dec_add(c->base, l->net, &c->base);
-		}
-	}
-	for (i = 0; i < st->nc && e == 0; i++) {
-		if ((e = cat_tax(&st->c[i], iv->minor)) == 0 &&
-		    st->c[i].inclusive)
-			e = split_inclusive(st, &st->c[i], iv->minor);
-	}
-	if (e != 0) {
-		iv->fail_code = "amount_overflow";
-		iv->fail_cls = RC_DATA;
-		snprintf(iv->fail_msg, sizeof(iv->fail_msg), "the invoice's "
-		    "amounts do not fit: %s", dec_strerror(e));
-		return -1;
-	}
-	return 0;
-}
-
-/* ---- the state as JSON, for the ledger ---- */
-
-static char *
-state_dump(const struct state *st)
-{
-	json_t *o = json_object(), *ls = json_object(), *cs = json_object();
-	char *s;
-	size_t i;
-
-	for (i = 0; i < st->nl; i++) {
-		const struct sline *l = &st->l[i];
-		json_t *e = json_object();
-
-		json_object_set_new(e, "charge", jval_of_str(l->charge));
-		json_object_set_new(e, "name", jval_of_str(l->name));
-		json_object_set_new(e, "line_type", jval_of_str(l->line_type));
-		json_object_set_new(e, "tax_code", jval_of_str(l->tax_code));
-		json_object_set_new(e, "ss", json_integer(l->ss));
-		json_object_set_new(e, "se", json_integer(l->se));
-		json_object_set_new(e, "qty", jval_of_dec(l->qty));
-		json_object_set_new(e, "net", jval_of_dec(l->net));
-		json_object_set_new(e, "gross", jval_of_dec(l->gross));
-		json_object_set_new(e, "cat", json_string(l->cat));
-		json_object_set_new(e, "lineage", json_string(l->lineage));
-		json_object_set_new(e, "ord", json_integer((json_int_t)i));
-		json_object_set_new(ls, l->rkey, e);
-	}
-	for (i = 0; i < st->nc; i++) {
-		const struct scat *c = &st->c[i];
-		json_t *e = json_object();
-
-		json_object_set_new(e, "code", json_string(c->code));
-		json_object_set_new(e, "rate", jval_of_dec(c->rate));
-		json_object_set_new(e, "inclusive", json_boolean(c->inclusive));
-		json_object_set_new(e, "rounding",
-		    json_string(dec_round_name(c->rounding)));
-		json_object_set_new(e, "name", jval_of_str(c->name));
-		json_object_set_new(e, "note", jval_of_str(c->note));
-		json_object_set_new(e, "base", jval_of_dec(c->base));
-		json_object_set_new(e, "tax", jval_of_dec(c->tax));
-		json_object_set_new(e, "gross", jval_of_dec(c->gross));
-		json_object_set_new(cs, c->id, e);
-	}
-	json_object_set_new(o, "lines", ls);
-	json_object_set_new(o, "cats", cs);
-	json_object_set_new(o, "credit", jval_of_dec(st->credit));
-	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(o);
-	if (s == NULL)
-		die(EX_SOFTWARE, "cannot serialize an invoice state");
-	return s;
-}
-
-static int
-sline_cmp(const void *x, const void *y)
-{
-	const struct sline *a = x, *b = y;
-
-	return a->ord < b->ord ? -1 : a->ord > b->ord;
-}
-
-static int
-state_load(const char *text, struct state *st)
-{
-	json_t *o, *ls, *cs, *e;
-	struct sline sl;
-	struct scat sc;
-	const char *k, *s;
-	int bad = 0, r;
-
-	memset(st, 0, sizeof(*st));
-	if ((o = json_loads(text, 0, NULL)) == NULL)
-		return -1;
-	ls = json_object_get(o, "lines");
-	cs = json_object_get(o, "cats");
-	bad = !json_is_object(ls) || !json_is_object(cs) ||
-	    jval_dec(o, "credit", &st->credit) < 0;
-	json_object_foreach(cs, k, e) {
-		memset(&sc, 0, sizeof(sc));
-		snprintf(sc.id, sizeof(sc.id), "%s", k);
-		s = jval_str(e, "code");
-		snprintf(sc.code, sizeof(sc.code), "%s", s ? s : "");
-		sc.inclusive = json_is_true(json_object_get(e, "inclusive"));
-		r = jval_str(e, "rounding") ? dec_parse_round(jval_str(e,
-		    "rounding")) : -1;
-		sc.rounding = r < 0 ? DEC_HALF_UP : (enum dec_round)r;
-		sc.name = (char *)jval_str(e, "name");
-		sc.note = (char *)jval_str(e, "note");
-		bad |= r < 0 || s == NULL || jval_dec(e, "rate", &sc.rate) < 0;
-		cat_add(st, &sc);
-		bad |= jval_dec(e, "base", &st->c[st->nc - 1].base) < 0 ||
-		    jval_dec(e, "tax", &st->c[st->nc - 1].tax) < 0 ||
-		    jval_dec(e, "gross", &st->c[st->nc - 1].gross) < 0;
-	}
-	json_object_foreach(ls, k, e) {
-		memset(&sl, 0, sizeof(sl));
-		snprintf(sl.rkey, sizeof(sl.rkey), "%s", k);
-		sl.charge = jval_str(e, "charge");
-		sl.name = jval_str(e, "name");
-		sl.line_type = jval_str(e, "line_type");
-		sl.tax_code = jval_str(e, "tax_code");
-		sl.ss = json_integer_value(json_object_get(e, "ss"));
-		sl.se = json_integer_value(json_object_get(e, "se"));
-		s = jval_str(e, "cat");
-		snprintf(sl.cat, sizeof(sl.cat), "%s", s ? s : "");
-		s = jval_str(e, "lineage");
-		snprintf(sl.lineage, sizeof(sl.lineage), "%s", s ? s : "");
-		bad |= jval_dec(e, "qty", &sl.qty) < 0 ||
-		    jval_dec(e, "net", &sl.net) < 0 ||
-		    jval_dec(e, "gross", &sl.gross) < 0 ||
-		    sl.line_type == NULL;
-		line_add(st, &sl);
-		st->l[st->nl - 1].ord = json_integer_value(json_object_get(e,
-		    "ord"));
-	}
-	json_decref(o);
-	/* the lines in the order they were billed in, not by key */
-	if (st->nl > 1)
-		qsort(st->l, st->nl, sizeof(*st->l), sline_cmp);
-	return bad ? -1 : 0;
-}
-
-/*
- * What a document carries: now - before, line by line and category by
- * category (before NULL: everything, the invoice).  Lines and categories
- * that did not change are left out.
- */
-static int
-state_delta(const struct state *now, struct state *before, struct state *d)
-{
-	const struct sline *a;
-	struct sline *b, t;
-	const struct scat *ca;
-	struct scat *cb, tc;
-	size_t i;
-	int e = 0;
-
-	memset(d, 0, sizeof(*d));
-	for (i = 0; i < now->nl && e == 0; i++) {
-		a = &now->l[i];
-		t = *a;
-		if (before != NULL && (b = line_find(before, a->rkey)) != NULL &&
-		    strcmp(a->cat, b->cat) != 0) {
-			/* another tax category now: back out of the old one */
-			t = *b;
-			t.net = dec_neg(b->net);
-			t.gross = dec_neg(b->gross);
-			t.qty = dec_neg(b->qty);
-			line_add(d, &t);
-			b->seen = 1;
-			line_add(d, a);
-			continue;
-		}
-		if (before != NULL && (b = line_find(before, a->rkey)) != NULL) {
-			if ((e = dec_sub(a->net, b->net, &t.net)) != 0 ||
-			    (e = dec_sub(a->gross, b->gross, &t.gross)) != 0 ||
-			    (e = dec_sub(a->qty, b->qty, &t.qty)) != 0)
-				break;
-			t.qty = dec_normalize(t.qty);
-			b->seen = 1;
-			if (dec_sign(t.net) == 0 && dec_sign(t.gross) == 0 &&
-			    dec_sign(t.qty) == 0)
-				continue;
-		}
-		line_add(d, &t);
-	}
-	for (i = 0; before != NULL && i < before->nl; i++) {
-		b = &before->l[i];
-		if (b->seen)
-			continue;
-		t = *b;		/* billed before, not now: taken back */
-		t.net = dec_neg(b->net);
-		t.gross = dec_neg(b->gross);
-		t.qty = dec_neg(b->qty);
-		line_add(d, &t);
-	}
-	for (i = 0; i < now->nc && e == 0; i++) {
-		ca = &now->c[i];
-		tc = *ca;
-		if (before != NULL && (cb = cat_find(before, ca->id)) != NULL) {
-			if ((e = dec_sub(ca->base, cb->base, &tc.base)) != 0 ||
-			    (e = dec_sub(ca->tax, cb->tax, &tc.tax)) != 0 ||
-			    (e = dec_sub(ca->gross, cb->gross, &tc.gross)) != 0)
-				break;
-			cb->code[0] = '\0';	/* seen */
-			if (dec_sign(tc.base) == 0 && dec_sign(tc.tax) == 0 &&
-			    dec_sign(tc.gross) == 0)
-				continue;
-		}
-		cat_add(d, &tc);
-		d->c[d->nc - 1].base = tc.base;
-		d->c[d->nc - 1].tax = tc.tax;
-		d->c[d->nc - 1].gross = tc.gross;
-	}
-	for (i = 0; before != NULL && i < before->nc; i++) {
-		cb = &before->c[i];
-		if (cb->code[0] == '\0')
-			continue;
-		tc = *cb;
-		cat_add(d, &tc);
-		d->c[d->nc - 1].base = dec_neg(cb->base);
-		d->c[d->nc - 1].tax = dec_neg(cb->tax);
-		d->c[d->nc - 1].gross = dec_neg(cb->gross);
-	}
-	if (e == 0)
-		e = before ? dec_sub(now->credit, before->credit, &d->credit) :
-		    0;
-	if (before == NULL)
-		d->credit = now->credit;
-	return e;
-}
-
-/* ---- documents ---- */
-
-struct doc {
-	enum doc_kind	 kind;
-	int		 draft;
-	int64_t		 version;
-	char		 number[NUMLEN];
-	const char	*ref;		/* the invoice a note corrects */
-	unsigned char	 key[KEY_LEN];
-	struct invoice	*iv;
-	struct state	*d;
-	int64_t		 issue_day, due_day;
-	dec		 net, tax, total, due;
-	const struct fxrate *fx;
-	dec		 fx_net, fx_tax, fx_total;
-	char		 lineage[KEY_HEXLEN];
-	int		 has_lineage;
-};
-
-static int
-line_rank(const char *t)
-{
-	static const char *const order[] = { "flat", "usage", "true_up",
-	    "discount", "credit", NULL };
-	int i;
-
-	for (i = 0; order[i] != NULL; i++)
-		if (strcmp(order[i], t) == 0)
-			return i;
-	return i;
-}
-
-static int
-iline_cmp(const void *x, const void *y)
-{
-	const struct iline *a = *(struct iline *const *)x;
-	const struct iline *b = *(struct iline *const *)y;
-	int c;
-
-	if ((c = line_rank(a->r.line_type) - line_rank(b->r.line_type)) != 0)
-		return c;
-	if (a->r.ss != b->r.ss)
-		return a->r.ss < b->r.ss ? -1 : 1;
-	if ((c = strcmp(a->r.charge ? a->r.charge : "", b->r.charge ?
-	    b->r.charge : "")) != 0)
-		return c;
-	return memcmp(a->r.key, b->r.key, KEY_LEN);
-}
-
-/* Payment terms: the customer's, else the entity's. */
-static int64_t
-terms_of(const struct invoice *iv)
-{
-	json_t *v = json_object_get(iv->cu->obj, "payment_terms_days");
-	const char *s;
-	int64_t n = 0;
-
-	if (v == NULL || json_is_null(v) || (json_is_string(v) &&
-	    json_string_length(v) == 0))	/* CSV: an empty cell */
-		return iv->en->terms_days;
-	if (json_is_integer(v))
-		n = json_integer_value(v);
-	else if (json_is_real(v) && json_real_value(v) ==
-	    (double)(int64_t)json_real_value(v) && json_real_value(v) >= 0 &&
-	    json_real_value(v) <= 3650)
-		n = (int64_t)json_real_value(v);	/* jrec reads all as real */
-	else if (json_is_string(v)) {
-		for (s = json_string_value(v); *s >= '0' && *s <= '9' &&
-		    n <= 3650; s++)
-			n = n * 10 + (*s - '0');
-		if (*s != '\0')
-			n = -1;
-	} else
-		n = -1;
-	if (n < 0 || n > 3650)
-		die(EX_CONFIG, "customers file: customer '%s': "
-		    "payment_terms_days must be a whole number of days from 0 "
-		    "to 3650", iv->cu->id);
-	return n;
-}
-
-static const struct fxrate *
-fx_find(const struct igen *g, const char *from, const char *to, int64_t day)
-{
-	const struct fxrate *best = NULL;
-	size_t i;
-
-	for (i = 0; i < g->nfx; i++)
-		if (strcmp(g->fx[i].from, from) == 0 &&
-		    strcmp(g->fx[i].to, to) == 0 && g->fx[i].day <= day &&
-		    (best == NULL || g->fx[i].day > best->day))
-			best = &g->fx[i];
-	return best;
 }
 
 /* Totals, lineage, dates and the FX rate of a document. */
 static int
-doc_finish(struct igen *g, struct doc *dc)
+doc_finish(struct igen *g, struct invoice *iv, struct doc *dc)
 {
-	struct invoice *iv = dc->iv;
-	dec sum = DEC_ZERO, t;
-	unsigned char k[KEY_LEN];
-	lin_t lin = 0;
-	size_t i;
-	int e = 0, minor;
+	int e, minor;
 
-	dc->net = dc->tax = (dec){ 0, iv->minor };
-	for (i = 0; i < dc->d->nl && e == 0; i++) {
-		e = dec_add(dc->net, dc->d->l[i].net, &dc->net);
-		if (dc->d->l[i].lineage[0] != '\0' &&
-		    key_unhex(dc->d->l[i].lineage, k, KEY_LEN) == 0) {
-			lin += lin_of(k);
-			dc->has_lineage = 1;
-		}
-	}
-	for (i = 0; i < dc->d->nc && e == 0; i++)
-		if ((e = dec_add(sum, dc->d->c[i].base, &sum)) == 0)
-			e = dec_add(dc->tax, dc->d->c[i].tax, &dc->tax);
-	if (e == 0 && dec_cmp(sum, dc->net) != 0)
+	if ((e = inv_totals(dc->d, iv->h.minor, &dc->tot)) < 0)
 		die(EX_SOFTWARE, "invoice of '%s': lines and tax bases do "
-		    "not add up", iv->cu->id);
-	if (e == 0)
-		e = dec_add(dc->net, dc->tax, &dc->total);
-	if (e == 0)
-		e = dec_add(dc->total, dc->d->credit, &dc->due);
-	lin_bytes(lin, k);
-	key_hex(k, KEY_LEN, dc->lineage);
-	dc->issue_day = tz_day(iv->en->tz, g->as_of);
-	dc->due_day = dc->issue_day + terms_of(iv);
-	if (e == 0 && strcmp(iv->currency, iv->en->currency) != 0) {
-		dc->fx = fx_find(g, iv->currency, iv->en->currency,
+		    "not add up", iv->h.cu->id);
+	dc->issue_day = tz_day(iv->h.en->tz, g->as_of);
+	dc->due_day = dc->issue_day + inv_terms(&iv->h);
+	if (e == 0 && strcmp(iv->h.currency, iv->h.en->currency) != 0) {
+		dc->fx = fxtab_find(&g->fx, iv->h.currency, iv->h.en->currency,
 		    dc->issue_day);
 		if (dc->fx == NULL) {
-			iv->fail_code = "no_fx_rate";
-			iv->fail_cls = RC_POLICY;
-			snprintf(iv->fail_msg, sizeof(iv->fail_msg), "entity "
+			iv->fail.code = "no_fx_rate";
+			iv->fail.cls = RC_POLICY;
+			snprintf(iv->fail.msg, sizeof(iv->fail.msg), "entity "
 			    "'%s' keeps its books in %s and no FX rate %s to "
 			    "%s on or before the issue date is in the FX "
-			    "table%s", iv->en->id, iv->en->currency,
-			    iv->currency, iv->en->currency, g->fx_path ? "" :
-			    " (give --fx FILE)");
+			    "table%s", iv->h.en->id, iv->h.en->currency,
+			    iv->h.currency, iv->h.en->currency,
+			    g->fx_path ? "" : " (give --fx FILE)");
 			return -1;
 		}
-		minor = cur_minor(iv->en->currency);
-		if ((e = dec_mul(dc->net, dc->fx->rate, &t)) == 0 &&
-		    (e = dec_round(t, minor, DEC_HALF_UP, &dc->fx_net)) == 0 &&
-		    (e = dec_mul(dc->tax, dc->fx->rate, &t)) == 0 &&
-		    (e = dec_round(t, minor, DEC_HALF_UP, &dc->fx_tax)) == 0)
+		minor = cur_minor(iv->h.en->currency);
+		if ((e = fxtab_amount(dc->fx, dc->tot.net, minor,
+		    &dc->fx_net)) == 0 &&
+		    (e = fxtab_amount(dc->fx, dc->tot.tax, minor,
+		    &dc->fx_tax)) == 0)
 			e = dec_add(dc->fx_net, dc->fx_tax, &dc->fx_total);
 	}
 	if (e != 0) {
-		iv->fail_code = "amount_overflow";
-		iv->fail_cls = RC_DATA;
-		snprintf(iv->fail_msg, sizeof(iv->fail_msg), "the invoice's "
+		iv->fail.code = "amount_overflow";
+		iv->fail.cls = RC_DATA;
+		snprintf(iv->fail.msg, sizeof(iv->fail.msg), "the invoice's "
 		    "amounts do not fit: %s", dec_strerror(e));
 		return -1;
 	}
 	return 0;
 }
 
-static void
-jw_strn0(struct jw *w, const char *s)
-{
-	if (s != NULL)
-		jw_str(w, s);
-	else
-		jw_null(w);
-}
-
-static void
-party(struct jw *w, const char *id, const char *name, const char *tax_id,
-    const char *country, const char *region, json_t *address, json_t *obj)
-{
-	static const char *const contact[] = { "email", "phone", "website",
-	    "peppol_id", "buyer_reference", NULL };
-	const char *const *k;
-
-	jw_open(w, '{');
-	JW_KEY(w, "id");
-	jw_str(w, id);
-	JW_KEY(w, "name");
-	jw_strn0(w, name);
-	JW_KEY(w, "tax_id");
-	jw_strn0(w, tax_id);
-	JW_KEY(w, "country");
-	jw_strn0(w, country);
-	JW_KEY(w, "region");
-	jw_strn0(w, region);
-	JW_KEY(w, "address");
-	if (address != NULL)
-		jw_json(w, address, NULL);
-	else
-		jw_null(w);
-	for (k = contact; *k != NULL; k++)
-		if (jval_str(obj, *k) != NULL) {
-			jw_key(w, *k);
-			jw_str(w, jval_str(obj, *k));
-		}
-	jw_close(w, '}');
-}
-
-static void
-doc_json(struct doc *dc, struct buf *o)
-{
-	struct invoice *iv = dc->iv;
-	const struct customer *cu = iv->cu;
-	char day[16];
-	struct jw w;
-	size_t i;
-	json_t *addr = json_object_get(cu->obj, "address");
-
-	jw_init(&w, o);
-	jw_open(&w, '{');
-	JW_KEY(&w, "kind");
-	jw_str(&w, doc_kind_name(dc->kind));
-	JW_KEY(&w, "schema");
-	jw_str(&w, "1.0");
-	JW_KEY(&w, "key");
-	jw_hex(&w, dc->key, KEY_LEN);
-	JW_KEY(&w, "invoice_key");
-	jw_hex(&w, iv->key, KEY_LEN);
-	JW_KEY(&w, "number");
-	jw_strn0(&w, dc->draft ? NULL : dc->number);
-	JW_KEY(&w, "state");
-	jw_str(&w, dc->draft ? "draft" : "issued");
-	JW_KEY(&w, "version");
-	jw_int(&w, dc->version);
-	JW_KEY(&w, "references");
-	jw_strn0(&w, dc->ref);
-	JW_KEY(&w, "entity");
-	party(&w, iv->en->id, iv->en->name, iv->en->tax_id, iv->en->country,
-	    iv->en->region, iv->en->address, iv->en->obj);
-	JW_KEY(&w, "customer");
-	party(&w, cu->id, cust_str(cu, "name"), cust_str(cu, "tax_id"),
-	    cu->country, cust_str(cu, "region"),
-	    json_is_object(addr) ? addr : NULL, cu->obj);
-	JW_KEY(&w, "period_start");
-	jw_time(&w, iv->ps);
-	JW_KEY(&w, "period_end");
-	jw_time(&w, iv->pe);
-	JW_KEY(&w, "timezone");
-	jw_str(&w, cu->timezone);
-	JW_KEY(&w, "issue_date");
-	tm_day_str(dc->issue_day, day, sizeof(day));
-	jw_str(&w, day);
-	JW_KEY(&w, "due_date");
-	tm_day_str(dc->due_day, day, sizeof(day));
-	jw_str(&w, day);
-	JW_KEY(&w, "currency");
-	jw_str(&w, iv->currency);
-	JW_KEY(&w, "lines");
-	jw_open(&w, '[');
-	for (i = 0; i < dc->d->nl; i++) {
-		const struct sline *l = &dc->d->l[i];
-		const struct scat *c = cat_find(dc->d, l->cat);
-
-		jw_open(&w, '{');
-		JW_KEY(&w, "line");
-		jw_int(&w, (int64_t)i + 1);
-		JW_KEY(&w, "rated_key");
-		jw_strn(&w, l->rkey, 2 * KEY_LEN);
-		JW_KEY(&w, "line_type");
-		jw_str(&w, l->line_type);
-		JW_KEY(&w, "charge");
-		jw_strn0(&w, l->charge);
-		JW_KEY(&w, "name");
-		jw_strn0(&w, l->name);
-		JW_KEY(&w, "tax_code");
-		jw_strn0(&w, l->tax_code);
-		JW_KEY(&w, "quantity");
-		jw_dec(&w, l->qty);
-		JW_KEY(&w, "service_start");
-		jw_time(&w, l->ss);
-		JW_KEY(&w, "service_end");
-		jw_time(&w, l->se);
-		JW_KEY(&w, "net");
-		jw_dec(&w, l->net);
-		if (c != NULL && c->inclusive) {
-			JW_KEY(&w, "gross");
-			jw_dec(&w, l->gross);
-		}
-		JW_KEY(&w, "tax_category");
-		jw_str(&w, c ? c->code : "");
-		JW_KEY(&w, "tax_rate");
-		jw_dec(&w, c ? c->rate : DEC_ZERO);
-		JW_KEY(&w, "lineage");
-		jw_strn0(&w, l->lineage[0] ? l->lineage : NULL);
-		jw_close(&w, '}');
-	}
-	jw_close(&w, ']');
-	JW_KEY(&w, "tax_lines");
-	jw_open(&w, '[');
-	for (i = 0; i < dc->d->nc; i++) {
-		const struct scat *c = &dc->d->c[i];
-
-		jw_open(&w, '{');
-		JW_KEY(&w, "category");
-		jw_str(&w, c->code);
-		JW_KEY(&w, "rate");
-		jw_dec(&w, c->rate);
-		JW_KEY(&w, "inclusive");
-		jw_bool(&w, c->inclusive);
-		JW_KEY(&w, "rounding");
-		jw_str(&w, dec_round_name(c->rounding));
-		JW_KEY(&w, "name");
-		jw_strn0(&w, c->name);
-		JW_KEY(&w, "base");
-		jw_dec(&w, c->base);
-		JW_KEY(&w, "tax");
-		jw_dec(&w, c->tax);
-		JW_KEY(&w, "note");
-		jw_strn0(&w, c->note);
-		jw_close(&w, '}');
-	}
-	jw_close(&w, ']');
-	JW_KEY(&w, "net");
-	jw_dec(&w, dc->net);
-	JW_KEY(&w, "tax");
-	jw_dec(&w, dc->tax);
-	JW_KEY(&w, "total");
-	jw_dec(&w, dc->total);
-	JW_KEY(&w, "prepaid_credit");
-	jw_dec(&w, dc->d->credit);
-	JW_KEY(&w, "amount_due");
-	jw_dec(&w, dc->due);
-	JW_KEY(&w, "functional_currency");
-	jw_str(&w, iv->en->currency);
-	JW_KEY(&w, "fx");
-	if (dc->fx != NULL) {
-		jw_open(&w, '{');
-		JW_KEY(&w, "from");
-		jw_str(&w, dc->fx->from);
-		JW_KEY(&w, "to");
-		jw_str(&w, dc->fx->to);
-		JW_KEY(&w, "rate");
-		jw_dec(&w, dc->fx->rate);
-		JW_KEY(&w, "date");
-		tm_day_str(dc->fx->day, day, sizeof(day));
-		jw_str(&w, day);
-		JW_KEY(&w, "net");
-		jw_dec(&w, dc->fx_net);
-		JW_KEY(&w, "tax");
-		jw_dec(&w, dc->fx_tax);
-		JW_KEY(&w, "total");
-		jw_dec(&w, dc->fx_total);
-		jw_close(&w, '}');
-	} else
-		jw_null(&w);
-	JW_KEY(&w, "lineage");
-	jw_strn0(&w, dc->has_lineage ? dc->lineage : NULL);
-	JW_KEY(&w, "correlation_id");
-	jw_hex(&w, dc->key, KEY_LEN);
-	jw_close(&w, '}');
-	buf_addc(o, '\n');
-}
-
-/* ---- --format text: a readable document ---- */
-
-static void
-addr_text(struct buf *b, json_t *a)
-{
-	static const char *const k[] = { "line1", "line2", "postal_code",
-	    "city", "region", "country", NULL };
-	const char *s;
-	int i, n = 0;
-
-	for (i = 0; a != NULL && k[i] != NULL; i++)
-		if ((s = jval_str(a, k[i])) != NULL && *s != '\0') {
-			buf_printf(b, "%s%s", n ? (i == 3 && n ? " " : ", ") :
-			    "", s);
-			n++;
-		}
-}
-
-static void
-party_text(struct buf *o, const char *label, json_t *p)
-{
-	struct buf a = { 0 };
-
-	buf_printf(o, "%-6s%s (%s)", label, jval_str_or(p, "name", jval_str_or(p, "id", "?")),
-	    jval_str_or(p, "id", "?"));
-	if (jval_str(p, "tax_id") != NULL)
-		buf_printf(o, ", tax id %s", jval_str(p, "tax_id"));
-	addr_text(&a, json_object_get(p, "address"));
-	buf_printf(o, "\n      %s\n", a.len ? buf_cstr(&a) :
-	    jval_str_or(p, "country", ""));
-	buf_free(&a);
-}
-
-/* A time of the record in the customer's zone, when it is known. */
-static void
-local_time(const struct igen *g, json_t *doc, const char *k, char *out,
-    size_t n)
-{
-	const struct customer *cu;
-	const char *s = jval_str(doc, k), *why;
-	int64_t t;
-
-	cu = cust_by_id(&g->cust, jval_str_or(json_object_get(doc, "customer"), "id",
-	    ""));
-	if (s == NULL || tm_parse(s, strlen(s), &t, &why) < 0) {
-		snprintf(out, n, "%s", s ? s : "?");
-		return;
-	}
-	tm_fmt_zone(t, cu ? cu->tz : NULL, out, n);
-}
-
-/*
- * --format text: a readable document, from its record (so a stored
- * document reads as a new one); documents end with a form feed.
- */
-static void
-doc_text(const struct igen *g, json_t *doc, struct buf *o)
-{
-	static const char *const kinds[][2] = { { "invoice", "INVOICE" },
-	    { "credit_note", "CREDIT NOTE" }, { "debit_note", "DEBIT NOTE" } };
-	const char *kind = jval_str_or(doc, "kind", ""), *title = "DOCUMENT";
-	const char *cur = jval_str_or(doc, "currency", "");
-	char t1[TM_FMTMAX], t2[TM_FMTMAX], desc[33], line[160];
-	json_t *v, *e, *fx;
-	size_t i;
-
-	for (i = 0; i < 3; i++)
-		if (strcmp(kind, kinds[i][0]) == 0)
-			title = kinds[i][1];
-	if (jval_str(doc, "number") == NULL)
-		buf_printf(o, "DRAFT %s (not issued: no number yet)\n", title);
-	else
-		buf_printf(o, "%s %s\n", title, jval_str(doc, "number"));
-	if (jval_str(doc, "references") != NULL)
-		buf_printf(o, "Corrects invoice %s\n", jval_str(doc, "references"));
-	buf_printf(o, "Issue date %s, due %s\n\n", jval_str_or(doc, "issue_date", "?"),
-	    jval_str_or(doc, "due_date", "?"));
-	party_text(o, "From", json_object_get(doc, "entity"));
-	party_text(o, "To", json_object_get(doc, "customer"));
-	local_time(g, doc, "period_start", t1, sizeof(t1));
-	local_time(g, doc, "period_end", t2, sizeof(t2));
-	buf_printf(o, "Period %s .. %s\n\n", t1, t2);
-	buf_printf(o, "%4s  %-32s %14s %14s  %s\n", "#", "Description",
-	    "Quantity", "Net", "Tax");
-	v = json_object_get(doc, "lines");
-	json_array_foreach(v, i, e) {
-		snprintf(desc, sizeof(desc), "%s", jval_str_or(e, "name", jval_str_or(e,
-		    "charge", jval_str_or(e, "line_type", ""))));
-		buf_printf(o, "%4zu  %-32s %14s %14s  %s %s%%\n", i + 1, desc,
-		    jval_str_or(e, "quantity", ""), jval_str_or(e, "net", ""),
-		    jval_str_or(e, "tax_category", ""), jval_str_or(e, "tax_rate", ""));
-	}
-	buf_printf(o, "\n%53s %14s %s\n", "Net", jval_str_or(doc, "net", ""), cur);
-	v = json_object_get(doc, "tax_lines");
-	json_array_foreach(v, i, e) {
-		snprintf(line, sizeof(line), "Tax %s %s%% on %s%s",
-		    jval_str_or(e, "category", ""), jval_str_or(e, "rate", ""), jval_str_or(e, "base", ""),
-		    json_is_true(json_object_get(e, "inclusive")) ?
-		    " (incl.)" : "");
-		buf_printf(o, "%53s %14s %s\n", line, jval_str_or(e, "tax", ""), cur);
-	}
-	buf_printf(o, "%53s %14s %s\n", "Total", jval_str_or(doc, "total", ""), cur);
-	if (strspn(jval_str_or(doc, "prepaid_credit", "0"), "0.-") !=
-	    strlen(jval_str_or(doc, "prepaid_credit", "0"))) {
-		buf_printf(o, "%53s %14s %s\n", "Prepaid credit",
-		    jval_str_or(doc, "prepaid_credit", ""), cur);
-		buf_printf(o, "%53s %14s %s\n", "Amount due",
-		    jval_str_or(doc, "amount_due", ""), cur);
-	}
-	if (json_is_object(fx = json_object_get(doc, "fx")))
-		buf_printf(o, "%53s %14s %s (1 %s = %s %s, %s)\n",
-		    "Total in functional currency", jval_str_or(fx, "total", ""),
-		    jval_str_or(fx, "to", ""), jval_str_or(fx, "from", ""), jval_str_or(fx, "rate", ""),
-		    jval_str_or(fx, "to", ""), jval_str_or(fx, "date", ""));
-	v = json_object_get(doc, "tax_lines");
-	json_array_foreach(v, i, e)
-		if (jval_str(e, "note") != NULL)
-			buf_printf(o, "\nNote (%s): %s\n", jval_str_or(e, "category", ""),
-			    jval_str(e, "note"));
-	buf_adds(o, "\f\n");
-}
-
 /* ---- the run ---- */
-
-static void
-doc_key(const struct invoice *iv, int64_t version, unsigned char *out)
-{
-	struct keyh h;
-
-	key_start(&h, "document");
-	key_field(&h, iv->key, KEY_LEN);
-	key_i64(&h, version);
-	key_end(&h, out);
-}
 
 /*
  * A document in the output format: to iv->out (written after the
@@ -1408,6 +306,7 @@ render(struct igen *g, struct invoice *iv, const char *number,
 	static const char *const ext[] = { "ndjson", "txt", "html", "xml" };
 	static const char *const fmts[] = { "ndjson", "text", "html", "ubl" };
 	struct buf *o = &iv->out, one = { 0 };
+	const struct customer *cu;
 	const char *why = NULL, *p;
 	char hex[KEY_HEXLEN];
 	json_t *doc = NULL;
@@ -1427,7 +326,10 @@ render(struct igen *g, struct invoice *iv, const char *number,
 			buf_addc(o, '\n');
 		break;
 	case F_TEXT:
-		doc_text(g, doc, o);
+		/* times in the customer's zone, when it is known */
+		cu = cust_by_id(&g->cust, jval_str_or(json_object_get(doc,
+		    "customer"), "id", ""));
+		invfmt_text(doc, cu ? cu->tz : NULL, o);
 		break;
 	case F_HTML:
 		if (g->outdir != NULL)
@@ -1460,35 +362,34 @@ render(struct igen *g, struct invoice *iv, const char *number,
 
 /* Number, store and write one document; issue mode is in a transaction. */
 static void
-doc_emit(struct igen *g, struct doc *dc, const char *cum)
+doc_emit(struct igen *g, struct invoice *iv, struct doc *dc, const char *cum)
 {
-	struct invoice *iv = dc->iv;
-	char scope[NUMLEN], tot[DEC_FMTMAX];
+	char scope[DOC_NUMLEN], tot[DEC_FMTMAX];
 	struct ldg_inv st;
 	struct ldg_doc ld;
 	struct buf rec = { 0 };
 	int64_t y, seq;
 	unsigned m, dd;
 
-	doc_key(iv, dc->version, dc->key);
+	doc_key(iv->h.key, dc->version, dc->key);
 	if (!dc->draft) {
 		tm_civil_from_days(dc->issue_day, &y, &m, &dd);
-		doc_number(iv->en->fmt[dc->kind], y, m, 0, dc->number,
+		doc_number(iv->h.en->fmt[dc->kind], y, m, 0, dc->number,
 		    sizeof(dc->number), scope, sizeof(scope));
-		seq = ldg_number_next(g->ldg, iv->en->id, scope);
-		doc_number(iv->en->fmt[dc->kind], y, m, seq, dc->number,
+		seq = ldg_number_next(g->ldg, iv->h.en->id, scope);
+		doc_number(iv->h.en->fmt[dc->kind], y, m, seq, dc->number,
 		    sizeof(dc->number), scope, sizeof(scope));
 	}
 	doc_json(dc, &rec);
 	if (!dc->draft) {
 		memset(&ld, 0, sizeof(ld));
 		ld.number = dc->number;
-		ld.entity = iv->en->id;
-		ld.key = iv->key;
+		ld.entity = iv->h.en->id;
+		ld.key = iv->h.key;
 		ld.version = dc->version;
 		ld.kind = doc_kind_name(dc->kind);
 		ld.issued = g->as_of;
-		dec_fmt(dc->total, tot, sizeof(tot));
+		dec_fmt(dc->tot.total, tot, sizeof(tot));
 		ld.total = tot;
 		ld.record = rec.p;
 		ld.reclen = rec.len - 1;
@@ -1497,19 +398,18 @@ doc_emit(struct igen *g, struct doc *dc, const char *cum)
 			    "already another document's: give each entity's "
 			    "number formats a prefix of its own (or the "
 			    "ledger's sequence was altered)", dc->number,
-			    iv->en->id);
+			    iv->h.en->id);
 		memset(&st, 0, sizeof(st));
-		st.entity = iv->en->id;
-		st.customer = iv->cu->id;
-		st.currency = iv->currency;
-		st.period_start = iv->ps;
-		st.period_end = iv->pe;
+		st.entity = iv->h.en->id;
+		st.customer = iv->h.cu->id;
+		st.currency = iv->h.currency;
+		st.period_start = iv->h.ps;
+		st.period_end = iv->h.pe;
 		st.number = (char *)(dc->ref ? dc->ref : dc->number);
 		st.state = (char *)(cum == NULL ? "void" : "issued");
 		st.version = dc->version;
-		st.cum = (char *)(cum ? cum : "{\"cats\":{},\"credit\":\"0\","
-		    "\"lines\":{}}");
-		ldg_inv_put(g->ldg, iv->key, &st);
+		st.cum = (char *)(cum ? cum : INV_STATE_EMPTY);
+		ldg_inv_put(g->ldg, iv->h.key, &st);
 	}
 	render(g, iv, dc->number[0] && !dc->draft ? dc->number : NULL,
 	    dc->key, rec.p, rec.len);
@@ -1528,10 +428,10 @@ invoice_fail(struct invoice *iv, const char *cls, const char *code,
 {
 	va_list ap;
 
-	iv->fail_cls = cls;
-	iv->fail_code = code;
+	iv->fail.cls = cls;
+	iv->fail.code = code;
 	va_start(ap, fmt);
-	vsnprintf(iv->fail_msg, sizeof(iv->fail_msg), fmt, ap);
+	vsnprintf(iv->fail.msg, sizeof(iv->fail.msg), fmt, ap);
 	va_end(ap);
 }
 
@@ -1539,33 +439,34 @@ invoice_fail(struct invoice *iv, const char *cls, const char *code,
 static void
 invoice_make(struct igen *g, struct invoice *iv)
 {
-	struct state now, before, delta;
+	struct inv_state now, before, delta;
 	struct ldg_inv st;
 	struct doc dc;
 	char *cum;
 	int had = 0;
 
-	qsort(iv->l, iv->n, sizeof(*iv->l), iline_cmp);
-	if (state_build(g, iv, &now) < 0) {
-		state_free(&now);
+	qsort(iv->l, iv->n, sizeof(*iv->l), inv_rated_cmp);
+	if (inv_state_build(&iv->h, &g->tax, iv->l, iv->n, &now,
+	    &iv->fail) < 0) {
+		inv_state_free(&now);
 		return;
 	}
 	memset(&before, 0, sizeof(before));
 	memset(&dc, 0, sizeof(dc));
-	dc.iv = iv;
+	dc.h = &iv->h;
 	dc.draft = !g->issue;
-	if (g->ldg != NULL && (had = ldg_inv_get(g->ldg, iv->key, &st))) {
+	if (g->ldg != NULL && (had = ldg_inv_get(g->ldg, iv->h.key, &st))) {
 		if (strcmp(st.state, "void") == 0) {
 			invoice_fail(iv, RC_POLICY, "invoice_void", "invoice "
 			    "%s of this period was voided: its period is not "
 			    "billed again", st.number);
 			goto done;
 		}
-		if (state_load(st.cum, &before) < 0)
+		if (inv_state_load(st.cum, &before) < 0)
 			die(EX_DATAERR, "ledger: the state of invoice %s is "
 			    "not readable: the ledger was altered", st.number);
 	}
-	if (state_delta(&now, had ? &before : NULL, &delta) != 0) {
+	if (inv_state_delta(&now, had ? &before : NULL, &delta) != 0) {
 		invoice_fail(iv, RC_DATA, "amount_overflow", "the difference "
 		    "from what was invoiced does not fit");
 		goto done;
@@ -1573,28 +474,24 @@ invoice_make(struct igen *g, struct invoice *iv)
 	if (had && delta.nl == 0 && delta.nc == 0 &&
 	    dec_sign(delta.credit) == 0) {
 		iv->dups = iv->n;	/* billed as it is: nothing to do */
-		state_free(&delta);
+		inv_state_free(&delta);
 		goto done;
 	}
 	dc.d = &delta;
 	dc.version = had ? st.version + 1 : 0;
 	dc.ref = had ? st.number : NULL;
-	if (doc_finish(g, &dc) == 0) {
-		/* a note of total 0 (only the credit applied changed) goes
-		 * by the amount due */
-		dc.kind = !had ? DK_INVOICE : dec_sign(dc.total) < 0 ?
-		    DK_CREDIT : dec_sign(dc.total) > 0 ? DK_DEBIT :
-		    dec_sign(dc.due) < 0 ? DK_CREDIT : DK_DEBIT;
-		cum = state_dump(&now);
-		doc_emit(g, &dc, cum);
+	if (doc_finish(g, iv, &dc) == 0) {
+		dc.kind = doc_kind_of(!had, &dc.tot);
+		cum = inv_state_dump(&now);
+		doc_emit(g, iv, &dc, cum);
 		free(cum);
 	}
-	state_free(&delta);
+	inv_state_free(&delta);
 done:
 	if (had)
 		ldg_inv_free(&st);
-	state_free(&before);
-	state_free(&now);
+	inv_state_free(&before);
+	inv_state_free(&now);
 }
 
 static int
@@ -1615,7 +512,7 @@ void_doc(const struct ldg_doc *d, void *arg)
 static void
 void_invoice(struct igen *g)
 {
-	struct state now, before, delta;
+	struct inv_state now, before, delta;
 	struct invoice *iv;
 	struct ldg_doc d;
 	struct ldg_inv st;
@@ -1652,36 +549,36 @@ void_invoice(struct igen *g)
 		die(EX_CONFIG, "--void %s: entity '%s' is not in the "
 		    "entities file", g->void_number, jval_str(c, "id"));
 	iv = xcalloc(1, sizeof(*iv));
-	memcpy(iv->key, d.key, KEY_LEN);
-	iv->en = en;
-	iv->cu = cu;
+	memcpy(iv->h.key, d.key, KEY_LEN);
+	iv->h.en = en;
+	iv->h.cu = cu;
 	s = jval_str(rec, "currency");
-	snprintf(iv->currency, sizeof(iv->currency), "%s", s ? s : "");
-	iv->minor = cur_minor(iv->currency);
+	snprintf(iv->h.currency, sizeof(iv->h.currency), "%s", s ? s : "");
+	iv->h.minor = cur_minor(iv->h.currency);
 	s = jval_str(rec, "period_start");
-	if (s == NULL || tm_parse(s, strlen(s), &iv->ps, &why) < 0 ||
+	if (s == NULL || tm_parse(s, strlen(s), &iv->h.ps, &why) < 0 ||
 	    (s = jval_str(rec, "period_end")) == NULL ||
-	    tm_parse(s, strlen(s), &iv->pe, &why) < 0 || iv->minor < 0)
+	    tm_parse(s, strlen(s), &iv->h.pe, &why) < 0 || iv->h.minor < 0)
 		die(EX_DATAERR, "--void %s: the stored invoice is not "
 		    "readable", g->void_number);
 	memset(&now, 0, sizeof(now));
-	if (state_load(st.cum, &before) < 0 ||
-	    state_delta(&now, &before, &delta) != 0)
+	if (inv_state_load(st.cum, &before) < 0 ||
+	    inv_state_delta(&now, &before, &delta) != 0)
 		die(EX_DATAERR, "--void %s: the invoice's state is not "
 		    "readable", g->void_number);
 	memset(&dc, 0, sizeof(dc));
-	dc.iv = iv;
+	dc.h = &iv->h;
 	dc.d = &delta;
 	dc.kind = DK_CREDIT;
 	dc.version = st.version + 1;
 	dc.ref = st.number;
-	if (doc_finish(g, &dc) < 0)
-		die(EX_DATAERR, "--void %s: %s", g->void_number, iv->fail_msg);
-	doc_emit(g, &dc, NULL);
+	if (doc_finish(g, iv, &dc) < 0)
+		die(EX_DATAERR, "--void %s: %s", g->void_number, iv->fail.msg);
+	doc_emit(g, iv, &dc, NULL);
 	g->iv = xreallocarray(g->iv, 1, sizeof(*g->iv));
 	g->iv[g->ni++] = iv;
-	state_free(&delta);
-	state_free(&before);
+	inv_state_free(&delta);
+	inv_state_free(&before);
 	ldg_inv_free(&st);
 	json_decref(rec);
 	free((char *)d.number);
@@ -1701,7 +598,7 @@ replay_doc(const struct ldg_doc *d, void *arg)
 	struct replay *rp = arg;
 	int k;
 
-	render(rp->g, rp->iv, d->number, d->key ? d->key : rp->iv->key,
+	render(rp->g, rp->iv, d->number, d->key ? d->key : rp->iv->h.key,
 	    d->record, d->reclen);
 	rp->iv->ndocs++;
 	for (k = 0; k < 3; k++)
@@ -1715,14 +612,8 @@ inv_cmp(const void *x, const void *y)
 {
 	const struct invoice *a = *(struct invoice *const *)x;
 	const struct invoice *b = *(struct invoice *const *)y;
-	int c;
 
-	if ((c = strcmp(a->en->id, b->en->id)) != 0 ||
-	    (c = strcmp(a->cu->id, b->cu->id)) != 0)
-		return c;
-	if (a->ps != b->ps)
-		return a->ps < b->ps ? -1 : 1;
-	return strcmp(a->currency, b->currency);
+	return inv_head_cmp(&a->h, &b->h);
 }
 
 static void
@@ -1733,19 +624,22 @@ fail_invoice(struct igen *g, struct invoice *iv)
 	char ts[TM_FMTMAX];
 	size_t i;
 
-	tm_fmt(iv->ps, ts, sizeof(ts));
+	tm_fmt(iv->h.ps, ts, sizeof(ts));
 	warnmsg("customer '%s', the period starting %s is not invoiced: %s: "
-	    "%s", iv->cu->id, ts, iv->fail_code, iv->fail_msg);
+	    "%s", iv->h.cu->id, ts, iv->fail.code, iv->fail.msg);
 	g->nfailed++;
 	for (i = 0; i < iv->n; i++) {
+		/* r is a struct iline's first member */
+		const struct iline *il = (const struct iline *)iv->l[i];
+
 		memset(&s, 0, sizeof(s));
-		s.file = iv->l[i]->file;
-		s.line = iv->l[i]->line;
-		spill_get(&g->spill, iv->l[i]->rawoff, iv->l[i]->rawlen, &raw);
+		s.file = il->file;
+		s.line = il->line;
+		spill_get(&g->spill, il->rawoff, il->rawlen, &raw);
 		s.raw = raw.p;
 		s.rawlen = raw.len;
-		rej_add(&g->rej, &s, iv->fail_cls, iv->fail_code, "", "%s",
-		    iv->fail_msg);
+		rej_add(&g->rej, &s, iv->fail.cls, iv->fail.code, "", "%s",
+		    iv->fail.msg);
 	}
 	g->invoiced -= iv->n;
 	g->in.rejected += iv->n;
@@ -1813,7 +707,7 @@ run(struct igen *g)
 			if (g->replay) {
 				struct replay rp = { g, iv };
 
-				ldg_docs_of(g->ldg, iv->key, replay_doc, &rp);
+				ldg_docs_of(g->ldg, iv->h.key, replay_doc, &rp);
 			} else
 				invoice_make(g, iv);
 		}
@@ -1823,7 +717,7 @@ run(struct igen *g)
 		/* durable: now the documents and the rejects */
 		for (i = b; i < end; i++) {
 			iv = g->iv[i];
-			if (iv->fail_code != NULL)
+			if (iv->fail.code != NULL)
 				fail_invoice(g, iv);
 			else {
 				g->invoiced -= iv->dups;
@@ -1842,71 +736,6 @@ run(struct igen *g)
 		out_write(e.p, e.len);
 		buf_free(&e);
 	}
-}
-
-/* --fx FILE: {"rates":[{"date":"2026-10-31","from":"EUR","to":"USD",...}]} */
-static void
-fx_load(struct igen *g)
-{
-	static const char *const keys[] = { "schema", "rates", "description",
-	    NULL };
-	static const char *const rkeys[] = { "date", "from", "to", "rate",
-	    "source", NULL };
-	struct conf cf;
-	struct fxrate *f;
-	json_t *list, *o;
-	const char *s, *why;
-	char day[40];
-	int64_t t;
-	size_t i, j;
-
-	conf_open(&cf, g->fx_path, "FX table", FX_MAXFILE);
-	conf_unknown(&cf, cf.root, keys, NULL, NULL);
-	list = json_object_get(cf.root, "rates");
-	if (!json_is_array(list))
-		die(EX_CONFIG, "FX table '%s' needs a list \"rates\"",
-		    g->fx_path);
-	g->fx = xcalloc(json_array_size(list) + 1, sizeof(*g->fx));
-	json_array_foreach(list, i, o) {
-		f = &g->fx[g->nfx];
-		conf_where(&cf, "rates[%zu]", i);
-		if (!json_is_object(o)) {
-			conf_err(&cf, "a rate must be an object");
-			continue;
-		}
-		conf_unknown(&cf, o, rkeys, NULL, NULL);
-		s = jval_str(o, "date");
-		snprintf(day, sizeof(day), "%.10sT00:00:00Z", s ? s : "");
-		if (s == NULL || strlen(s) != 10 ||
-		    tm_parse(day, strlen(day), &t, &why) < 0) {
-			conf_err(&cf, "date must be a day like \"2026-10-31\"");
-			continue;
-		}
-		f->day = t / TM_NS_PER_SEC / 86400;
-		s = jval_str(o, "from");
-		if (s == NULL || !cur_valid(s)) {
-			conf_err(&cf, "from must be an ISO 4217 code");
-			continue;
-		}
-		memcpy(f->from, s, 4);
-		s = jval_str(o, "to");
-		if (s == NULL || !cur_valid(s)) {
-			conf_err(&cf, "to must be an ISO 4217 code");
-			continue;
-		}
-		memcpy(f->to, s, 4);
-		if (conf_dec(&cf, o, "rate", 1, 1, &f->rate) < 0)
-			continue;
-		for (j = 0; j < g->nfx; j++)
-			if (g->fx[j].day == f->day &&
-			    strcmp(g->fx[j].from, f->from) == 0 &&
-			    strcmp(g->fx[j].to, f->to) == 0)
-				conf_err(&cf, "rates[%zu] is for the same day "
-				    "and currencies", j);
-		g->nfx++;
-	}
-	conf_done(&cf);
-	conf_close(&cf);
 }
 
 static void
@@ -1992,7 +821,7 @@ free_all(struct igen *g)
 	hmap_free(&g->keys);
 	hmap_free(&g->strs);
 	hmap_free(&g->invs);
-	free(g->fx);
+	fxtab_free(&g->fx);
 }
 
 int
@@ -2168,7 +997,7 @@ main(int argc, char **argv)
 			    g.tax_path, g.tax.v[i].idx, g.tax.v[i].entity,
 			    g.entities_path);
 	if (g.fx_path != NULL)
-		fx_load(&g);
+		fxtab_load(&g.fx, g.fx_path);
 	if (g.ledger_path != NULL)
 		g.ldg = ldg_open(ldg_path(g.ledger_path), g.busy_ms,
 		    LDG_LEAN | (g.replay || g.void_number ? LDG_EXISTING : 0));

@@ -944,6 +944,53 @@ dec_to_minor(dec a, int minor_units, int64_t *out)
 	return DEC_OK;
 }
 
+/*
+ * Apportioning (invoice-gen's inclusive tax and bill-level lines): each
+ * share is floor(total x w / sum of w) in minor units, and the units
+ * left over go one each to the largest remainders (then to the first),
+ * so the shares add up to total exactly whatever the signs.  The
+ * remainders are kept in the caller's rems, so that nothing here
+ * allocates.
+ */
+int
+dec_split(dec total, const dec *w, size_t n, int minor, dec *out, dec *rems)
+{
+	dec unit = { 1, minor }, sum = DEC_ZERO, wsum = DEC_ZERO, x, rem;
+	int64_t left;
+	size_t j, best;
+	int e = 0;
+
+	for (j = 0; j < n && e == 0; j++)
+		e = dec_add(wsum, w[j], &wsum);
+	if (e != 0)
+		return e;
+	for (j = 0; j < n; j++)
+		rems[j] = DEC_ZERO;
+	for (j = 0; j < n && e == 0; j++) {
+		out[j] = (dec){ 0, minor };
+		if (dec_sign(wsum) == 0)
+			continue;
+		if ((e = dec_mul(total, w[j], &x)) != 0 ||
+		    (e = dec_div(x, wsum, 18, DEC_FLOOR, &x)) != 0 ||
+		    (e = dec_round(x, minor, DEC_FLOOR, &out[j])) != 0 ||
+		    (e = dec_sub(x, out[j], &rems[j])) != 0)
+			break;
+		e = dec_add(sum, out[j], &sum);
+	}
+	if (e == 0 && dec_sign(wsum) == 0 && n > 0)
+		out[0] = total;		/* no weight: all on the first */
+	else if (e == 0 && (e = dec_sub(total, sum, &rem)) == 0 &&
+	    (e = dec_to_minor(rem, minor, &left)) == 0)
+		for (; left > 0 && n > 0 && e == 0; left--) {
+			for (best = 0, j = 1; j < n; j++)
+				if (dec_cmp(rems[j], rems[best]) > 0)
+					best = j;
+			e = dec_add(out[best], unit, &out[best]);
+			rems[best] = dec_from_i64(-1);
+		}
+	return e;
+}
+
 static const char *const round_names[] = {
 	[DEC_HALF_UP] = "half-up",
 	[DEC_HALF_EVEN] = "half-even",

@@ -113,6 +113,15 @@ int	 dec_round(dec, int, enum dec_round, dec *);
  */
 int	 dec_to_minor(dec, int, int64_t *);
 
+/*
+ * Split total over n weights w in minor units (out: n shares that add
+ * up to total exactly, whatever the signs; the largest remainders get
+ * the units left over, ties the first).  No weight at all puts total on
+ * the first.  rems is n decs of working space.  0 or a DEC_E* code.
+ */
+int	 dec_split(dec total, const dec *w, size_t n, int minor, dec *out,
+	    dec *rems);
+
 /* "half-up", "half-even", "up", "down", "ceiling", "floor" */
 int		 dec_parse_round(const char *);	/* -1 if unknown */
 const char	*dec_round_name(enum dec_round);

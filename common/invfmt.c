@@ -1142,3 +1142,126 @@ invfmt_ubl(json_t *j, struct buf *b, const char **why)
 	buf_printf(b, "</%s>\n", d.k->root);
 	return 0;
 }
+
+/* ---- text ---- */
+
+static void
+txt_addr(struct buf *b, json_t *a)
+{
+	static const char *const k[] = { "line1", "line2", "postal_code",
+	    "city", "region", "country", NULL };
+	const char *s;
+	int i, n = 0;
+
+	for (i = 0; a != NULL && k[i] != NULL; i++)
+		if ((s = jval_str(a, k[i])) != NULL && *s != '\0') {
+			buf_printf(b, "%s%s", n ? (i == 3 && n ? " " : ", ") :
+			    "", s);
+			n++;
+		}
+}
+
+static void
+txt_party(struct buf *o, const char *label, json_t *p)
+{
+	struct buf a = { 0 };
+
+	buf_printf(o, "%-6s%s (%s)", label, jval_str_or(p, "name",
+	    jval_str_or(p, "id", "?")), jval_str_or(p, "id", "?"));
+	if (jval_str(p, "tax_id") != NULL)
+		buf_printf(o, ", tax id %s", jval_str(p, "tax_id"));
+	txt_addr(&a, json_object_get(p, "address"));
+	buf_printf(o, "\n      %s\n", a.len ? buf_cstr(&a) :
+	    jval_str_or(p, "country", ""));
+	buf_free(&a);
+}
+
+/* A time of the record in the zone (NULL: UTC), as written if not a time. */
+static void
+txt_time(json_t *doc, const char *k, const struct tz *zone, char *out,
+    size_t n)
+{
+	const char *s = jval_str(doc, k), *why;
+	int64_t t;
+
+	if (s == NULL || tm_parse(s, strlen(s), &t, &why) < 0) {
+		snprintf(out, n, "%s", s ? s : "?");
+		return;
+	}
+	tm_fmt_zone(t, zone, out, n);
+}
+
+/*
+ * A readable document from its record, as --format text writes it;
+ * documents end with a form feed.
+ */
+void
+invfmt_text(json_t *doc, const struct tz *zone, struct buf *o)
+{
+	const struct kind *k = kind_find(jval_str_or(doc, "kind", ""));
+	const char *title = k != NULL ? k->title : "DOCUMENT";
+	const char *cur = jval_str_or(doc, "currency", "");
+	char t1[TM_FMTMAX], t2[TM_FMTMAX], desc[33], line[160];
+	json_t *v, *e, *fx;
+	size_t i;
+
+	if (jval_str(doc, "number") == NULL)
+		buf_printf(o, "DRAFT %s (not issued: no number yet)\n", title);
+	else
+		buf_printf(o, "%s %s\n", title, jval_str(doc, "number"));
+	if (jval_str(doc, "references") != NULL)
+		buf_printf(o, "Corrects invoice %s\n",
+		    jval_str(doc, "references"));
+	buf_printf(o, "Issue date %s, due %s\n\n",
+	    jval_str_or(doc, "issue_date", "?"),
+	    jval_str_or(doc, "due_date", "?"));
+	txt_party(o, "From", json_object_get(doc, "entity"));
+	txt_party(o, "To", json_object_get(doc, "customer"));
+	txt_time(doc, "period_start", zone, t1, sizeof(t1));
+	txt_time(doc, "period_end", zone, t2, sizeof(t2));
+	buf_printf(o, "Period %s .. %s\n\n", t1, t2);
+	buf_printf(o, "%4s  %-32s %14s %14s  %s\n", "#", "Description",
+	    "Quantity", "Net", "Tax");
+	v = json_object_get(doc, "lines");
+	json_array_foreach(v, i, e) {
+		snprintf(desc, sizeof(desc), "%s", jval_str_or(e, "name",
+		    jval_str_or(e, "charge", jval_str_or(e, "line_type", ""))));
+		buf_printf(o, "%4zu  %-32s %14s %14s  %s %s%%\n", i + 1, desc,
+		    jval_str_or(e, "quantity", ""), jval_str_or(e, "net", ""),
+		    jval_str_or(e, "tax_category", ""),
+		    jval_str_or(e, "tax_rate", ""));
+	}
+	buf_printf(o, "\n%53s %14s %s\n", "Net", jval_str_or(doc, "net", ""),
+	    cur);
+	v = json_object_get(doc, "tax_lines");
+	json_array_foreach(v, i, e) {
+		snprintf(line, sizeof(line), "Tax %s %s%% on %s%s",
+		    jval_str_or(e, "category", ""), jval_str_or(e, "rate", ""),
+		    jval_str_or(e, "base", ""),
+		    json_is_true(json_object_get(e, "inclusive")) ?
+		    " (incl.)" : "");
+		buf_printf(o, "%53s %14s %s\n", line,
+		    jval_str_or(e, "tax", ""), cur);
+	}
+	buf_printf(o, "%53s %14s %s\n", "Total",
+	    jval_str_or(doc, "total", ""), cur);
+	if (strspn(jval_str_or(doc, "prepaid_credit", "0"), "0.-") !=
+	    strlen(jval_str_or(doc, "prepaid_credit", "0"))) {
+		buf_printf(o, "%53s %14s %s\n", "Prepaid credit",
+		    jval_str_or(doc, "prepaid_credit", ""), cur);
+		buf_printf(o, "%53s %14s %s\n", "Amount due",
+		    jval_str_or(doc, "amount_due", ""), cur);
+	}
+	if (json_is_object(fx = json_object_get(doc, "fx")))
+		buf_printf(o, "%53s %14s %s (1 %s = %s %s, %s)\n",
+		    "Total in functional currency", jval_str_or(fx, "total", ""),
+		    jval_str_or(fx, "to", ""), jval_str_or(fx, "from", ""),
+		    jval_str_or(fx, "rate", ""), jval_str_or(fx, "to", ""),
+		    jval_str_or(fx, "date", ""));
+	v = json_object_get(doc, "tax_lines");
+	json_array_foreach(v, i, e)
+		if (jval_str(e, "note") != NULL)
+			buf_printf(o, "\nNote (%s): %s\n",
+			    jval_str_or(e, "category", ""), jval_str(e, "note"));
+	buf_adds(o, "\f\n");
+}

@@ -1,16 +1,25 @@
 /*
  * invfmt.h: invoice-gen's documents (usage-to-cash(5), "the invoice
- * record") rendered for people and for e-invoicing: a printable HTML
- * page, and UBL 2.1 XML as Peppol BIS Billing 3.0 asks (EN 16931).
- * Every function takes the document record as parsed JSON, so stored
- * documents (--replay) render the same as new ones.
+ * record") rendered for people and for e-invoicing: plain text, a
+ * printable HTML page, and UBL 2.1 XML as Peppol BIS Billing 3.0 asks
+ * (EN 16931).  Every function takes the document record as parsed JSON,
+ * so stored documents (--replay) render the same as new ones.  The
+ * record itself is written by doc.h.
  */
 #ifndef INVFMT_H
 #define INVFMT_H
 
 #include <jansson.h>
 
+#include "tz.h"
 #include "util.h"
+
+/*
+ * Text: the document for a terminal or a mail, its times in zone (the
+ * customer's; NULL: UTC), ended by a form feed.  Fields the record lacks
+ * print as "?" or empty: nothing is refused.
+ */
+void	invfmt_text(json_t *doc, const struct tz *zone, struct buf *);
 
 /*
  * HTML: a self-contained page (styles inline, no script, no font or

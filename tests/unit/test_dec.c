@@ -541,6 +541,78 @@ api_tests(void)
 	    "unknown currency (-1) is refused");
 }
 
+/* One dec_split case: total over the weights, the shares expected. */
+static void
+split_case(const char *total, int minor, const char *weights,
+    const char *want)
+{
+	char wbuf[256], *t, *save, got[512];
+	dec tot, w[16], out[16], rems[16];
+	size_t n = 0, i, len = 0;
+	int e;
+
+	dec_parse(total, strlen(total), &tot);
+	snprintf(wbuf, sizeof(wbuf), "%s", weights);
+	for (t = strtok_r(wbuf, " ", &save); t != NULL && n < 16;
+	    t = strtok_r(NULL, " ", &save))
+		dec_parse(t, strlen(t), &w[n++]);
+	e = dec_split(tot, w, n, minor, out, rems);
+	got[0] = '\0';
+	if (e != 0)
+		snprintf(got, sizeof(got), "ERR %s", dec_errname(e));
+	for (i = 0; e == 0 && i < n; i++)
+		len += (size_t)snprintf(got + len, sizeof(got) - len, "%s%s",
+		    i ? " " : "", dec_str(out[i]).s);
+	ok(strcmp(got, want) == 0, "split %s over %s -> %s%s%s", total,
+	    weights, want, strcmp(got, want) ? ", got " : "",
+	    strcmp(got, want) ? got : "");
+}
+
+/* dec_split: hand-written cases, then sums over many pseudo-random ones. */
+static void
+split_tests(void)
+{
+	dec w[7], out[7], rems[7], sum, tot;
+	uint64_t x = 88172645463325252ULL;
+	int i, k, bad = 0, n;
+
+	split_case("10.00", 2, "1 1 1", "3.34 3.33 3.33");
+	split_case("-10.00", 2, "1 1 1", "-3.33 -3.33 -3.34");
+	split_case("1.00", 2, "1 2", "0.33 0.67");
+	split_case("1.00", 2, "2 1", "0.67 0.33");
+	split_case("100", 0, "1 1 1", "34 33 33");
+	split_case("0.05", 2, "30 70", "0.02 0.03");
+	split_case("1.00", 2, "3 -1", "1.50 -0.50");
+	split_case("1.00", 2, "0 0", "1.00 0.00");
+	split_case("1.00", 2, "1 -1", "1.00 0.00");
+	split_case("0.00", 2, "5 5", "0.00 0.00");
+	split_case("7.000", 3, "1", "7.000");
+	split_case("1.00", 2, "", "");
+	split_case("99999999999999999999999999999999999999", 0, "1 1",
+	    "ERR ERANGE");
+	/* whatever the signs, the shares add up to the total exactly */
+	for (i = 0; i < 2000; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		n = 1 + (int)(x % 7);
+		tot = (dec){ (dec_int)(x >> 20) % 2000001 - 1000000, 2 };
+		for (k = 0; k < n; k++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			w[k] = (dec){ (dec_int)(x % 100001) - 20000,
+			    (int)(x >> 60) % 4 };
+		}
+		sum = DEC_ZERO;
+		if (dec_split(tot, w, (size_t)n, 2, out, rems) != 0)
+			bad++;
+		for (k = 0; k < n; k++)
+			if (dec_add(sum, out[k], &sum) != 0 || out[k].s != 2)
+				bad++;
+		if (dec_cmp(sum, tot) != 0)
+			bad++;
+	}
+	ok(bad == 0, "split: 2000 random splits add up to their totals "
+	    "(%d wrong)", bad);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -556,6 +628,7 @@ main(int argc, char *argv[])
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		tap_case(run_line, cases[i].in, cases[i].want);
 	api_tests();
+	split_tests();
 	/* The plan goes last (valid TAP) so it never drifts from the count. */
 	return tap_done();
 }
