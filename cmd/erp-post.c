@@ -623,7 +623,7 @@ static void
 write_stats(struct post *p)
 {
 	int c = p->confirm_path != NULL;
-	const struct stat st[] = {
+	const struct stats_field st[] = {
 		STAT_N("read", p->in.read),
 		STAT_IF(c, STAT_N("confirmed", p->confirmed)),
 		STAT_IF(c, STAT_N("failed", p->failed)),

@@ -14,7 +14,6 @@
  * after it commits.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -36,11 +35,13 @@
 #include "keys.h"
 #include "ledger.h"
 #include "lines.h"
+#include "opt.h"
 #include "out.h"
 #include "rated.h"
 #include "reject.h"
 #include "spill.h"
 #include "stagein.h"
+#include "stats.h"
 #include "taxtab.h"
 #include "tm.h"
 #include "tz.h"
@@ -741,42 +742,26 @@ run(struct igen *g)
 static void
 write_stats(struct igen *g)
 {
-	struct buf b = { 0 };
-	struct jw w;
+	const struct stats_field st[] = {
+		STAT_N("read", g->in.read),
+		STAT_N("invoiced", g->invoiced),
+		STAT_N("duplicates", g->dups),
+		STAT_N("skipped", g->skipped),
+		STAT_N("rejected", g->in.rejected),
+		STAT_REJECTS(&g->rej),
+		STAT_N("blank_lines", g->in.blank),
+		STAT_N("invoices", g->ndocs[DK_INVOICE]),
+		STAT_N("credit_notes", g->ndocs[DK_CREDIT]),
+		STAT_N("debit_notes", g->ndocs[DK_DEBIT]),
+		STAT_N("invoices_failed", g->nfailed),
+		STAT_S("mode", g->replay ? "replay" : g->void_number ? "void" :
+		    g->issue ? "issue" : "draft"),
+		STAT_T("as_of", g->as_of),
+		STAT_S("rejects_file", g->rejects_path),
+	};
 
-	rej_stats_begin(&w, &b, "invoice-gen");
-	JW_KEY(&w, "read");
-	jw_int(&w, (int64_t)g->in.read);
-	JW_KEY(&w, "invoiced");
-	jw_int(&w, (int64_t)g->invoiced);
-	JW_KEY(&w, "duplicates");
-	jw_int(&w, (int64_t)g->dups);
-	JW_KEY(&w, "skipped");
-	jw_int(&w, (int64_t)g->skipped);
-	JW_KEY(&w, "rejected");
-	jw_int(&w, (int64_t)g->in.rejected);
-	rej_stats(&g->rej, &w);
-	JW_KEY(&w, "blank_lines");
-	jw_int(&w, (int64_t)g->in.blank);
-	JW_KEY(&w, "invoices");
-	jw_int(&w, (int64_t)g->ndocs[DK_INVOICE]);
-	JW_KEY(&w, "credit_notes");
-	jw_int(&w, (int64_t)g->ndocs[DK_CREDIT]);
-	JW_KEY(&w, "debit_notes");
-	jw_int(&w, (int64_t)g->ndocs[DK_DEBIT]);
-	JW_KEY(&w, "invoices_failed");
-	jw_int(&w, (int64_t)g->nfailed);
-	JW_KEY(&w, "mode");
-	jw_str(&w, g->replay ? "replay" : g->void_number ? "void" :
-	    g->issue ? "issue" : "draft");
-	JW_KEY(&w, "as_of");
-	jw_time(&w, g->as_of);
-	JW_KEY(&w, "rejects_file");
-	jw_str(&w, g->rejects_path);
-	jw_close(&w, '}');
-	buf_addc(&b, '\n');
-	out_write_file(g->stats_path, b.p, b.len);
-	buf_free(&b);
+	stats_write(g->stats_path, "invoice-gen", st,
+	    sizeof(st) / sizeof(st[0]));
 }
 
 static void
@@ -824,131 +809,62 @@ free_all(struct igen *g)
 	fxtab_free(&g->fx);
 }
 
+static void
+opt_format(void *dst, const char *arg)
+{
+	struct igen *g = dst;
+
+	if (strcmp(arg, "text") == 0)
+		g->fmt = F_TEXT;
+	else if (strcmp(arg, "html") == 0)
+		g->fmt = F_HTML;
+	else if (strcmp(arg, "ubl") == 0)
+		g->fmt = F_UBL;
+	else if (strcmp(arg, "ndjson") != 0) {
+		warnmsg("--format '%s': expected ndjson, text, html or ubl",
+		    arg);
+		usage(EX_USAGE);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
-	enum {
-		O_ENTITIES = 256, O_TAX, O_CUSTOMERS, O_ASOF, O_DRAFT, O_ISSUE,
-		O_FORMAT, O_FX, O_REPLAY, O_VOID, O_BUSY, O_STRICT, O_MAXLINE,
-		O_MAXDEPTH, O_VERSION
-	};
-	static const struct option longopts[] = {
-		{ "as-of",		required_argument, NULL, O_ASOF },
-		{ "busy-timeout",	required_argument, NULL, O_BUSY },
-		{ "customers",		required_argument, NULL, O_CUSTOMERS },
-		{ "draft",		no_argument,       NULL, O_DRAFT },
-		{ "entities",		required_argument, NULL, O_ENTITIES },
-		{ "format",		required_argument, NULL, O_FORMAT },
-		{ "fx",			required_argument, NULL, O_FX },
-		{ "help",		no_argument,       NULL, 'h' },
-		{ "issue",		no_argument,       NULL, O_ISSUE },
-		{ "ledger",		required_argument, NULL, 'l' },
-		{ "max-depth",		required_argument, NULL, O_MAXDEPTH },
-		{ "max-line",		required_argument, NULL, O_MAXLINE },
-		{ "output-dir",		required_argument, NULL, 'o' },
-		{ "rejects",		required_argument, NULL, 'r' },
-		{ "replay",		no_argument,       NULL, O_REPLAY },
-		{ "stats",		required_argument, NULL, 's' },
-		{ "strict",		no_argument,       NULL, O_STRICT },
-		{ "tax",		required_argument, NULL, O_TAX },
-		{ "version",		no_argument,       NULL, O_VERSION },
-		{ "void",		required_argument, NULL, O_VOID },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct igen g;
+	int rc = 0, draft = 0, first;
+	const struct opt opts[] = {
+		OPT_ASOF(&g.as_of),
+		OPT_BUSY(&g.busy_ms),
+		OPT_S("customers", 0, &g.customers_path),
+		OPT_F("draft", &draft),
+		OPT_S("entities", 0, &g.entities_path),
+		OPT_C("format", 0, opt_format, &g),
+		OPT_S("fx", 0, &g.fx_path),
+		OPT_F("issue", &g.issue),
+		OPT_LEDGER(&g.ledger_path),
+		OPT_MAXDEPTH(&g.max_depth),
+		OPT_MAXLINE(&g.max_line),
+		OPT_S("output-dir", 'o', &g.outdir),
+		OPT_REJECTS(&g.rejects_path),
+		OPT_F("replay", &g.replay),
+		OPT_STATS(&g.stats_path),
+		OPT_STRICT(&g.strict),
+		OPT_S("tax", 0, &g.tax_path),
+		OPT_S("void", 0, &g.void_number),
+		OPT_END
+	};
 	char *rejects_default = NULL;
-	int ch, rc = 0, draft = 0;
 	size_t i;
 
 	u_setprogname(argv[0]);
-	cli_init(usage);
 	memset(&g, 0, sizeof(g));
 	g.as_of = INT64_MIN;
 	g.max_line = LR_MAXLEN_DEFAULT;
 	g.max_depth = JREC_MAXDEPTH_DEFAULT;
 	g.busy_ms = LDG_BUSY_MS;
-	while ((ch = getopt_long(argc, argv, "hl:o:r:s:", longopts, NULL)) !=
-	    -1) {
-		switch (ch) {
-		case 'h':
-			usage(0);
-			break;
-		case 'l':
-			g.ledger_path = optarg;
-			break;
-		case 'r':
-			g.rejects_path = optarg;
-			break;
-		case 's':
-			g.stats_path = optarg;
-			break;
-		case O_ASOF:
-			g.as_of = cli_time("--as-of", optarg);
-			break;
-		case O_BUSY:
-			g.busy_ms = (int)cli_num("--busy-timeout", optarg, 0,
-			    86400000);
-			break;
-		case O_CUSTOMERS:
-			g.customers_path = optarg;
-			break;
-		case O_DRAFT:
-			draft = 1;
-			break;
-		case O_ENTITIES:
-			g.entities_path = optarg;
-			break;
-		case O_FORMAT:
-			if (strcmp(optarg, "text") == 0)
-				g.fmt = F_TEXT;
-			else if (strcmp(optarg, "html") == 0)
-				g.fmt = F_HTML;
-			else if (strcmp(optarg, "ubl") == 0)
-				g.fmt = F_UBL;
-			else if (strcmp(optarg, "ndjson") != 0) {
-				warnmsg("--format '%s': expected ndjson, text, "
-				    "html or ubl", optarg);
-				usage(EX_USAGE);
-			}
-			break;
-		case 'o':
-			g.outdir = optarg;
-			break;
-		case O_FX:
-			g.fx_path = optarg;
-			break;
-		case O_ISSUE:
-			g.issue = 1;
-			break;
-		case O_MAXDEPTH:
-			g.max_depth = (int)cli_num("--max-depth", optarg, 1,
-			    100);
-			break;
-		case O_MAXLINE:
-			g.max_line = (size_t)cli_num("--max-line", optarg, 64,
-			    256L * 1024 * 1024);
-			break;
-		case O_REPLAY:
-			g.replay = 1;
-			break;
-		case O_STRICT:
-			g.strict = 1;
-			break;
-		case O_TAX:
-			g.tax_path = optarg;
-			break;
-		case O_VERSION:
-			printf("%s %s\n", progname, VERSION);
-			return 0;
-		case O_VOID:
-			g.void_number = optarg;
-			break;
-		default:
-			usage(EX_USAGE);
-		}
-	}
-	argc -= optind;
-	argv += optind;
+	first = opt_parse(argc, argv, opts, usage);
+	argc -= first;
+	argv += first;
 	if (g.entities_path == NULL || g.tax_path == NULL ||
 	    g.customers_path == NULL) {
 		warnmsg("--entities, --tax and --customers are required");

@@ -504,7 +504,7 @@ fail_bill(struct rate *r, struct rating_bill *b)
 static void
 write_stats(struct rate *r)
 {
-	const struct stat st[] = {
+	const struct stats_field st[] = {
 		STAT_N("read", r->in.read),
 		STAT_N("rated", r->rated),
 		STAT_N("duplicates", r->dups),

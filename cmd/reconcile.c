@@ -1583,7 +1583,7 @@ summary(struct recon *r, struct buf *b, int json)
 			    r->docs_done, docs);
 		return;
 	}
-	const struct stat st[] = {
+	const struct stats_field st[] = {
 		STAT_N("exceptions", r->nexc),
 		STAT_N("aggregates", r->na),
 		STAT_N("rated_lines", r->nr),

@@ -8,7 +8,7 @@
 #include "util.h"
 
 void
-stats_json(struct buf *b, const char *stage, const struct stat *st, size_t n)
+stats_json(struct buf *b, const char *stage, const struct stats_field *st, size_t n)
 {
 	struct jw w;
 	size_t i;
@@ -48,7 +48,7 @@ stats_json(struct buf *b, const char *stage, const struct stat *st, size_t n)
 }
 
 void
-stats_write(const char *path, const char *stage, const struct stat *st,
+stats_write(const char *path, const char *stage, const struct stats_field *st,
     size_t n)
 {
 	struct buf b = { 0 };

@@ -17,7 +17,7 @@ struct rej;
 enum stat_type { ST_COUNT, ST_INT, ST_BOOL, ST_TIME, ST_STR, ST_NULL,
 	ST_REJECTS, ST_SKIP };
 
-struct stat {
+struct stats_field {
 	const char	*key;
 	enum stat_type	 type;
 	uint64_t	 n;
@@ -34,19 +34,19 @@ struct stat {
 #define STAT_NULL(k)		{ (k), ST_NULL, 0, 0, NULL, NULL }
 #define STAT_REJECTS(r)		{ NULL, ST_REJECTS, 0, 0, NULL, (r) }
 /* a field only when c holds; else nothing at all */
-#define STAT_IF(c, f)		((c) ? (struct stat)f : \
-				    (struct stat){ NULL, ST_SKIP, 0, 0, NULL, NULL })
+#define STAT_IF(c, f)		((c) ? (struct stats_field)f : \
+				    (struct stats_field){ NULL, ST_SKIP, 0, 0, NULL, NULL })
 /* a time, or null when c does not hold */
-#define STAT_T_IF(c, k, v)	((c) ? (struct stat)STAT_T(k, v) : \
-				    (struct stat)STAT_NULL(k))
-#define STAT_I_IF(c, k, v)	((c) ? (struct stat)STAT_I(k, v) : \
-				    (struct stat)STAT_NULL(k))
+#define STAT_T_IF(c, k, v)	((c) ? (struct stats_field)STAT_T(k, v) : \
+				    (struct stats_field)STAT_NULL(k))
+#define STAT_I_IF(c, k, v)	((c) ? (struct stats_field)STAT_I(k, v) : \
+				    (struct stats_field)STAT_NULL(k))
 
 /* The record, a line, appended to the buffer. */
-void	stats_json(struct buf *, const char *stage, const struct stat *,
+void	stats_json(struct buf *, const char *stage, const struct stats_field *,
 	    size_t n);
 /* The record written to path (out_write_file: dies on failure). */
 void	stats_write(const char *path, const char *stage,
-	    const struct stat *, size_t n);
+	    const struct stats_field *, size_t n);
 
 #endif
