@@ -29,6 +29,7 @@
 #include "jrec.h"
 #include "jw.h"
 #include "keys.h"
+#include "kset.h"
 #include "ledger.h"
 #include "lines.h"
 #include "meters.h"
@@ -69,17 +70,6 @@ struct chunk {
 	size_t		 nrj, caprj;
 	struct buf	 txt;
 	uint64_t	 counted, unmetered, outside, dups;
-};
-
-/* --dedupe: the keys counted, with their content digests */
-struct kent {
-	unsigned char	 key[KEY_LEN], digest[KEY_LEN];
-	unsigned char	 used, hasdig;
-};
-
-struct kset {
-	struct kent	*t;
-	size_t		 n, cap;
 };
 
 struct worker {
@@ -149,76 +139,6 @@ usage(int code)
 "end in (FROM, TO] are written.  Refused records are appended to the\n"
 "rejects file.  See meter-aggregate(1).\n");
 	exit(code);
-}
-
-/* ---- --dedupe ---- */
-
-/* Keys are BLAKE2b digests: their first bytes are a good hash. */
-static struct kent *
-kset_slot(const struct kset *s, const unsigned char *key)
-{
-	uint64_t h;
-	size_t i;
-
-	memcpy(&h, key, sizeof(h));
-	for (i = h & (s->cap - 1); s->t[i].used &&
-	    memcmp(s->t[i].key, key, KEY_LEN) != 0; i = (i + 1) & (s->cap - 1))
-		;
-	return &s->t[i];
-}
-
-static const struct kent *
-kset_get(const struct kset *s, const unsigned char *key)
-{
-	struct kent *e;
-
-	if (s->n == 0)
-		return NULL;
-	e = kset_slot(s, key);
-	return e->used ? e : NULL;
-}
-
-static void
-kset_add(struct kset *s, const struct urec *u)
-{
-	struct kent *old = s->t, *e;
-	size_t oldcap = s->cap, i;
-
-	if ((s->n + 1) * 4 > s->cap * 3) {
-		s->cap = oldcap ? 2 * oldcap : 4096;
-		s->t = xcalloc(s->cap, sizeof(*s->t));
-		for (i = 0; i < oldcap; i++)
-			if (old[i].used)
-				*kset_slot(s, old[i].key) = old[i];
-		free(old);
-	}
-	e = kset_slot(s, u->key);
-	memcpy(e->key, u->key, KEY_LEN);
-	memcpy(e->digest, u->digest, KEY_LEN);
-	e->hasdig = (unsigned char)u->has_digest;
-	e->used = 1;
-	s->n++;
-}
-
-/*
- * 1: the record repeats one already counted (same key, and the same
- * digest when both have one); 2: another event with the same key, and
- * msg says so; 0: new.
- */
-static int
-kset_seen(const struct kset *s, const struct urec *u, char *msg, size_t n)
-{
-	const struct kent *e = kset_get(s, u->key);
-
-	if (e == NULL)
-		return 0;
-	if (!e->hasdig || !u->has_digest ||
-	    memcmp(e->digest, u->digest, KEY_LEN) == 0)
-		return 1;
-	snprintf(msg, n, "an earlier record has the same key with another "
-	    "content digest: two different events under one idempotency "
-	    "key; the first one is counted");
-	return 2;
 }
 
 /* ---- the workers ---- */
@@ -1168,7 +1088,7 @@ main(int argc, char **argv)
 	if (g.customers_path != NULL)
 		cust_free(&g.cust);
 	buf_free(&g.raw);
-	free(g.keys.t);
+	kset_free(&g.keys);
 	free(rejects_default);
 	return rc;
 }
