@@ -4,7 +4,8 @@
  * Reads canonical usage records (NDJSON from meter-ingest, or straight
  * from the ledger with --ledger) and writes one aggregate per customer x
  * meter x group x billing period: the billable quantity rate prices.  See
- * meter-aggregate(1); the engine is common/agg.c.
+ * meter-aggregate(1); the engine is common/agg.c, and common/tally.c
+ * counts a chunk of records into it.
  *
  * From NDJSON the input is cut into chunks of whole lines; worker
  * threads parse and count them into tables of their own, which are
@@ -29,11 +30,13 @@
 #include "jrec.h"
 #include "jw.h"
 #include "keys.h"
+#include "kset.h"
 #include "ledger.h"
 #include "lines.h"
 #include "meters.h"
 #include "out.h"
 #include "reject.h"
+#include "tally.h"
 #include "tm.h"
 #include "urec.h"
 #include "util.h"
@@ -45,48 +48,15 @@
 
 enum { C_FREE, C_READY, C_BUSY, C_DONE };
 
-struct cline {
-	const char	*file;
-	size_t		 off, len, rawlen, fulllen;
-	uint64_t	 lineno;
-	int		 flags;
-};
-
-struct crej {
-	size_t		 line;		/* index in the chunk */
-	const char	*cls, *code;
-	size_t		 foff, moff;	/* field and message in txt */
-};
-
 struct chunk {
 	int		 state;
 	uint64_t	 seq;
-	struct buf	 data;
-	struct buf	 rows;		/* ledger: struct crow each */
-	struct cline	*l;
-	size_t		 n, cap;
-	struct crej	*rj;
-	size_t		 nrj, caprj;
-	struct buf	 txt;
-	uint64_t	 counted, unmetered, outside, dups;
-};
-
-/* --dedupe: the keys counted, with their content digests */
-struct kent {
-	unsigned char	 key[KEY_LEN], digest[KEY_LEN];
-	unsigned char	 used, hasdig;
-};
-
-struct kset {
-	struct kent	*t;
-	size_t		 n, cap;
+	struct tally_chunk b;	/* its lines or rows, what they counted */
 };
 
 struct worker {
 	pthread_t	 tid;
-	struct agg_tab	*tab;
-	int64_t		 day;		/* ledger rows: the event day counted */
-	struct jrec	 jr;
+	struct tally	 t;
 	struct magg	*g;
 };
 
@@ -151,225 +121,7 @@ usage(int code)
 	exit(code);
 }
 
-/* ---- --dedupe ---- */
-
-/* Keys are BLAKE2b digests: their first bytes are a good hash. */
-static struct kent *
-kset_slot(const struct kset *s, const unsigned char *key)
-{
-	uint64_t h;
-	size_t i;
-
-	memcpy(&h, key, sizeof(h));
-	for (i = h & (s->cap - 1); s->t[i].used &&
-	    memcmp(s->t[i].key, key, KEY_LEN) != 0; i = (i + 1) & (s->cap - 1))
-		;
-	return &s->t[i];
-}
-
-static const struct kent *
-kset_get(const struct kset *s, const unsigned char *key)
-{
-	struct kent *e;
-
-	if (s->n == 0)
-		return NULL;
-	e = kset_slot(s, key);
-	return e->used ? e : NULL;
-}
-
-static void
-kset_add(struct kset *s, const struct urec *u)
-{
-	struct kent *old = s->t, *e;
-	size_t oldcap = s->cap, i;
-
-	if ((s->n + 1) * 4 > s->cap * 3) {
-		s->cap = oldcap ? 2 * oldcap : 4096;
-		s->t = xcalloc(s->cap, sizeof(*s->t));
-		for (i = 0; i < oldcap; i++)
-			if (old[i].used)
-				*kset_slot(s, old[i].key) = old[i];
-		free(old);
-	}
-	e = kset_slot(s, u->key);
-	memcpy(e->key, u->key, KEY_LEN);
-	memcpy(e->digest, u->digest, KEY_LEN);
-	e->hasdig = (unsigned char)u->has_digest;
-	e->used = 1;
-	s->n++;
-}
-
-/*
- * 1: the record repeats one already counted (same key, and the same
- * digest when both have one); 2: another event with the same key, and
- * msg says so; 0: new.
- */
-static int
-kset_seen(const struct kset *s, const struct urec *u, char *msg, size_t n)
-{
-	const struct kent *e = kset_get(s, u->key);
-
-	if (e == NULL)
-		return 0;
-	if (!e->hasdig || !u->has_digest ||
-	    memcmp(e->digest, u->digest, KEY_LEN) == 0)
-		return 1;
-	snprintf(msg, n, "an earlier record has the same key with another "
-	    "content digest: two different events under one idempotency "
-	    "key; the first one is counted");
-	return 2;
-}
-
 /* ---- the workers ---- */
-
-static void
-chunk_reject(struct chunk *c, size_t line, const char *cls, const char *code,
-    const char *field, const char *msg)
-{
-	struct crej *r;
-
-	if (c->nrj == c->caprj) {
-		c->caprj = c->caprj ? 2 * c->caprj : 16;
-		c->rj = xreallocarray(c->rj, c->caprj, sizeof(*c->rj));
-	}
-	r = &c->rj[c->nrj++];
-	r->line = line;
-	r->cls = cls;
-	r->code = code;
-	r->foff = c->txt.len;
-	buf_add(&c->txt, field, strlen(field) + 1);
-	r->moff = c->txt.len;
-	buf_add(&c->txt, msg, strlen(msg) + 1);
-}
-
-static void
-tally(struct chunk *c, size_t i, int r, const struct agg_err *err)
-{
-	switch (r) {
-	case AGG_COUNTED:
-		c->counted++;
-		break;
-	case AGG_UNMETERED:
-		c->unmetered++;
-		break;
-	case AGG_OUTSIDE:
-		c->outside++;
-		break;
-	default:
-		chunk_reject(c, i, err->cls, err->code, err->field, err->msg);
-	}
-}
-
-/* A chunk of NDJSON lines. */
-static void
-count_lines(struct worker *w, struct chunk *c)
-{
-	struct agg_err err;
-	struct urec u;
-	struct aev ev;
-	char msg[640];
-	size_t i;
-	int r;
-
-	for (i = 0; i < c->n; i++) {
-		const struct cline *l = &c->l[i];
-
-		if (l->flags & LR_TOOLONG) {
-			snprintf(msg, sizeof(msg), "line of %zu bytes is "
-			    "longer than the limit of %zu (--max-line)",
-			    l->fulllen, w->g->max_line);
-			chunk_reject(c, i, RC_DATA, "line_too_long", "", msg);
-			continue;
-		}
-		r = jrec_parse(&w->jr, c->data.p + l->off, l->len);
-		if (r < 0 && (l->flags & LR_NONL)) {
-			/* JSON is self-delimiting: a cut last line cannot parse */
-			snprintf(msg, sizeof(msg), "last line has no newline and "
-			    "is not a complete record (%s)", w->jr.msg);
-			chunk_reject(c, i, RC_DATA, "partial_line", w->jr.field,
-			    msg);
-			continue;
-		}
-		if (r < 0 || urec_read(&w->jr, &u) < 0) {
-			chunk_reject(c, i, RC_DATA, w->jr.code, w->jr.field,
-			    w->jr.msg);
-			continue;
-		}
-		if (w->g->dedupe) {
-			/* one worker only: the first record in input order wins */
-			r = kset_seen(&w->g->keys, &u, msg, sizeof(msg));
-			if (r == 1) {
-				c->dups++;
-				continue;
-			}
-			if (r == 2) {
-				chunk_reject(c, i, RC_CONFLICT,
-				    "idempotency_conflict", "key", msg);
-				continue;
-			}
-		}
-		memset(&ev, 0, sizeof(ev));
-		ev.customer = u.customer;
-		ev.customer_len = u.customer_len;
-		ev.type = u.type;
-		ev.type_len = u.type_len;
-		ev.t = u.t;
-		ev.key = u.key;
-		ev.data = u.data;
-		ev.jr = &w->jr;
-		r = agg_event(w->tab, &ev, &err);
-		tally(c, i, r, &err);
-		/* a refused record claims no key: its fix can be replayed */
-		if (w->g->dedupe && r != AGG_REJECT)
-			kset_add(&w->g->keys, &u);
-	}
-}
-
-/* A ledger row: what metering reads, its bytes in the chunk's data. */
-struct crow {
-	int64_t		 t, seq;
-	size_t		 customer, customer_len, type, type_len;
-	size_t		 key, pdata, datalen;
-};
-
-/* A chunk of ledger rows: no JSON to parse. */
-static void
-count_rows(struct worker *w, struct chunk *c)
-{
-	const struct crow *rows = (const struct crow *)c->rows.p;
-	const char *d = c->data.p;
-	struct agg_err err;
-	struct aev ev;
-	size_t i;
-
-	memset(&ev, 0, sizeof(ev));
-	for (i = 0; i < c->n; i++) {
-		const struct crow *r = &rows[i];
-		const int64_t dns = 86400LL * 1000000000LL;
-		int64_t day = r->t / dns - (r->t % dns < 0);
-
-		/*
-		 * The scan goes by event day: a new day means no earlier
-		 * event is to come, so the gauges walk what they hold.
-		 */
-		if (day != w->day) {
-			if (w->day != INT64_MIN)
-				agg_fold(w->tab);
-			w->day = day;
-		}
-
-		ev.customer = d + r->customer;
-		ev.customer_len = r->customer_len;
-		ev.type = d + r->type;
-		ev.type_len = r->type_len;
-		ev.t = r->t;
-		ev.key = (const unsigned char *)d + r->key;
-		ev.packed = (const unsigned char *)d + r->pdata;
-		ev.packed_len = r->datalen;
-		tally(c, i, agg_event(w->tab, &ev, &err), &err);
-	}
-}
 
 static void *
 worker_main(void *arg)
@@ -387,9 +139,9 @@ worker_main(void *arg)
 			g->next_work++;
 			pthread_mutex_unlock(&g->mu);
 			if (g->ledger_path != NULL)
-				count_rows(w, c);
+				tally_rows(&w->t, &c->b);
 			else
-				count_lines(w, c);
+				tally_lines(&w->t, &c->b);
 			pthread_mutex_lock(&g->mu);
 			c->state = C_DONE;
 			pthread_cond_broadcast(&g->done);
@@ -405,22 +157,11 @@ worker_main(void *arg)
 
 /* ---- the main thread: feed the workers, write rejects in order ---- */
 
-static void
-chunk_reset(struct chunk *c)
-{
-	buf_reset(&c->data);
-	buf_reset(&c->txt);
-	buf_reset(&c->rows);
-	c->n = c->nrj = 0;
-	c->counted = c->unmetered = c->outside = c->dups = 0;
-}
-
 /* Fill a chunk with whole lines; 0 at the end of the input. */
 static int
-chunk_fill(struct magg *g, struct chunk *c)
+chunk_fill(struct magg *g, struct tally_chunk *c)
 {
 	struct lr *r = &g->lr;
-	struct cline *l;
 
 	while (c->n < CHUNK_LINES && c->data.len < CHUNK_BYTES) {
 		if (!lr_next(r))
@@ -429,20 +170,7 @@ chunk_fill(struct magg *g, struct chunk *c)
 			g->blank++;
 			continue;
 		}
-		if (c->n == c->cap) {
-			c->cap = c->cap ? 2 * c->cap : 256;
-			c->l = xreallocarray(c->l, c->cap, sizeof(*c->l));
-		}
-		l = &c->l[c->n++];
-		l->file = r->name;
-		l->off = c->data.len;
-		l->len = r->len;
-		l->rawlen = r->rawlen;
-		l->fulllen = r->fulllen;
-		l->lineno = r->lineno;
-		l->flags = r->flags;
-		buf_add(&c->data, r->line, r->rawlen);
-		buf_addc(&c->data, '\0');
+		tally_add_line(c, r);
 		g->read++;
 	}
 	return c->n > 0;
@@ -475,18 +203,18 @@ ledger_reject(struct magg *g, int64_t t, int64_t seq, const char *cls,
 }
 
 static void
-chunk_collect(struct magg *g, struct chunk *c)
+chunk_collect(struct magg *g, struct tally_chunk *c)
 {
-	const struct crej *rj;
-	const struct cline *l;
-	const struct crow *row;
+	const struct tally_rej *rj;
+	const struct tally_line *l;
+	const struct tally_row *row;
 	struct rej_src src;
 	size_t i;
 
 	for (i = 0; i < c->nrj; i++) {
 		rj = &c->rj[i];
 		if (g->ledger_path != NULL) {
-			row = &((const struct crow *)c->rows.p)[rj->line];
+			row = &((const struct tally_row *)c->rows.p)[rj->line];
 			ledger_reject(g, row->t, row->seq, rj->cls, rj->code,
 			    c->txt.p + rj->foff, c->txt.p + rj->moff);
 			continue;
@@ -521,7 +249,7 @@ collect_one(struct magg *g)
 	while (c->state != C_DONE)
 		pthread_cond_wait(&g->done, &g->mu);
 	pthread_mutex_unlock(&g->mu);
-	chunk_collect(g, c);
+	chunk_collect(g, &c->b);
 	pthread_mutex_lock(&g->mu);	/* workers read states under it */
 	c->state = C_FREE;
 	pthread_mutex_unlock(&g->mu);
@@ -537,7 +265,7 @@ chunk_next(struct magg *g)
 	while (g->fill - g->col >= NCHUNK)
 		collect_one(g);
 	c = &g->pool[g->fill % NCHUNK];
-	chunk_reset(c);
+	tally_reset(&c->b);
 	return c;
 }
 
@@ -562,12 +290,14 @@ workers_start(struct magg *g, struct worker *w, int n, int spill)
 	pthread_cond_init(&g->done, NULL);
 	for (i = 0; i < n; i++) {
 		w[i].g = g;
-		w[i].tab = agg_new(&g->conf);
+		w[i].t.tab = agg_new(&g->conf);
 		if (spill)
-			agg_spill(w[i].tab);
-		w[i].day = INT64_MIN;
-		jrec_init(&w[i].jr, g->max_depth);
-		jrec_arena(&w[i].jr);	/* each record done before the next */
+			agg_spill(w[i].t.tab);
+		w[i].t.day = INT64_MIN;
+		w[i].t.max_line = g->max_line;
+		w[i].t.keys = g->dedupe ? &g->keys : NULL;
+		jrec_init(&w[i].t.jr, g->max_depth);
+		jrec_arena(&w[i].t.jr);	/* each record done before the next */
 		if ((e = pthread_create(&w[i].tid, NULL, worker_main, &w[i]))
 		    != 0)
 			die(EX_OSERR, "cannot start a worker thread: %s",
@@ -591,21 +321,16 @@ workers_finish(struct magg *g, struct worker *w)
 		if ((e = pthread_join(w[i].tid, NULL)) != 0)
 			die(EX_OSERR, "cannot join a worker thread: %s",
 			    strerror(e));
-		jrec_free(&w[i].jr);
+		jrec_free(&w[i].t.jr);
 		if (i > 0)
-			agg_merge(w[0].tab, w[i].tab);
+			agg_merge(w[0].t.tab, w[i].t.tab);
 	}
-	for (i = 0; i < NCHUNK; i++) {
-		buf_free(&g->pool[i].data);
-		buf_free(&g->pool[i].txt);
-		buf_free(&g->pool[i].rows);
-		free(g->pool[i].l);
-		free(g->pool[i].rj);
-	}
+	for (i = 0; i < NCHUNK; i++)
+		tally_free(&g->pool[i].b);
 	pthread_cond_destroy(&g->work);
 	pthread_cond_destroy(&g->done);
 	pthread_mutex_destroy(&g->mu);
-	return w[0].tab;
+	return w[0].t.tab;
 }
 
 static struct agg_tab *
@@ -618,7 +343,7 @@ count_stream(struct magg *g)
 	workers_start(g, w, g->dedupe ? 1 : g->jobs, 1);
 	for (;;) {
 		c = chunk_next(g);
-		if (!chunk_fill(g, c))
+		if (!chunk_fill(g, &c->b))
 			break;
 		chunk_publish(g, c);
 	}
@@ -627,35 +352,15 @@ count_stream(struct magg *g)
 
 /* ---- from the ledger ---- */
 
-static size_t
-row_bytes(struct chunk *c, const void *p, size_t n)
-{
-	size_t off = c->data.len;
-
-	buf_add(&c->data, p, n);
-	return off;
-}
-
 static int
 ledger_one(const struct ldg_usage *u, void *arg)
 {
 	struct magg *g = arg;
 	struct chunk *c = g->cur;
-	struct crow r;
 
-	r.t = u->t;
-	r.seq = u->seq;
-	r.customer = row_bytes(c, u->customer, u->customer_len + 1);
-	r.customer_len = u->customer_len;
-	r.type = row_bytes(c, u->type, u->type_len + 1);
-	r.type_len = u->type_len;
-	r.key = row_bytes(c, u->key, KEY_LEN);
-	r.pdata = row_bytes(c, u->data, u->datalen);
-	r.datalen = u->datalen;
-	buf_add(&c->rows, &r, sizeof(r));
-	c->n++;
+	tally_add_row(&c->b, u);
 	g->read++;
-	if (c->n == CHUNK_LINES || c->data.len >= CHUNK_BYTES) {
+	if (c->b.n == CHUNK_LINES || c->b.data.len >= CHUNK_BYTES) {
 		chunk_publish(g, c);
 		g->cur = chunk_next(g);
 	}
@@ -677,79 +382,18 @@ ledger_one(const struct ldg_usage *u, void *arg)
 #define PSCAN_MAXREJ	65536
 #define DAY_NS		(86400LL * 1000000000LL)
 
-struct prej {
-	int64_t		 t, seq;
-	const char	*cls, *code;
-	size_t		 foff, moff;	/* field and message in txt */
-};
-
 struct pscan {
 	struct ledger	*l;
 	int64_t		 from, to;
-	struct agg_tab	*tab;
-	uint64_t	 read, counted, unmetered, outside;
-	struct prej	*rj;
-	size_t		 nrj, caprj;
-	struct buf	 txt;
-	size_t		 maxrej;
-	int		 full;		/* more rejects than maxrej */
+	struct tally_scan s;
 };
-
-static int
-pscan_row(const struct ldg_usage *u, void *arg)
-{
-	struct pscan *p = arg;
-	struct agg_err err;
-	struct prej *r;
-	struct aev ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.customer = u->customer;
-	ev.customer_len = u->customer_len;
-	ev.type = u->type;
-	ev.type_len = u->type_len;
-	ev.t = u->t;
-	ev.key = u->key;
-	ev.packed = u->data;
-	ev.packed_len = u->datalen;
-	p->read++;
-	switch (agg_event(p->tab, &ev, &err)) {
-	case AGG_COUNTED:
-		p->counted++;
-		return 0;
-	case AGG_UNMETERED:
-		p->unmetered++;
-		return 0;
-	case AGG_OUTSIDE:
-		p->outside++;
-		return 0;
-	}
-	if (p->nrj == p->maxrej) {
-		p->full = 1;
-		return 1;	/* stop: the single scan will do */
-	}
-	if (p->nrj == p->caprj) {
-		p->caprj = p->caprj ? 2 * p->caprj : 64;
-		p->rj = xreallocarray(p->rj, p->caprj, sizeof(*p->rj));
-	}
-	r = &p->rj[p->nrj++];
-	r->t = u->t;
-	r->seq = u->seq;
-	r->cls = err.cls;
-	r->code = err.code;
-	r->foff = p->txt.len;
-	buf_add(&p->txt, err.field, strlen(err.field) + 1);
-	r->moff = p->txt.len;
-	buf_add(&p->txt, err.msg, strlen(err.msg) + 1);
-	return 0;
-}
 
 static void *
 pscan_main(void *arg)
 {
 	struct pscan *p = arg;
 
-	ldg_usage_scan_lean(p->l, p->from, p->to, pscan_row, p);
+	ldg_usage_scan_lean(p->l, p->from, p->to, tally_scan_row, &p->s);
 	return NULL;
 }
 
@@ -799,38 +443,38 @@ count_ledger2(struct magg *g, int64_t from)
 		p[i].l = i == 0 ? g->ldg : l2;
 		p[i].from = i == 0 ? from : split;
 		p[i].to = i == 0 ? split : g->to;
-		p[i].tab = agg_new(&g->conf);
-		p[i].maxrej = maxrej;
+		p[i].s.tab = agg_new(&g->conf);
+		p[i].s.maxrej = maxrej;
 	}
 	if ((e = pthread_create(&tid, NULL, pscan_thread, &p[1])) != 0)
 		die(EX_OSERR, "cannot start a scan thread: %s", strerror(e));
 	pscan_main(&p[0]);
 	if ((e = pthread_join(tid, NULL)) != 0)
 		die(EX_OSERR, "cannot join a scan thread: %s", strerror(e));
-	if (!p[0].full && !p[1].full) {
+	if (!p[0].s.full && !p[1].s.full) {
 		for (i = 0; i < 2; i++) {
-			for (j = 0; j < p[i].nrj; j++)
-				ledger_reject(g, p[i].rj[j].t, p[i].rj[j].seq,
-				    p[i].rj[j].cls, p[i].rj[j].code,
-				    p[i].txt.p + p[i].rj[j].foff,
-				    p[i].txt.p + p[i].rj[j].moff);
-			g->read += p[i].read;
-			g->counted += p[i].counted;
-			g->unmetered += p[i].unmetered;
-			g->outside += p[i].outside;
-			g->rejected += p[i].nrj;
+			const struct tally_scan *s = &p[i].s;
+
+			for (j = 0; j < s->nrj; j++)
+				ledger_reject(g, s->rj[j].t, s->rj[j].seq,
+				    s->rj[j].cls, s->rj[j].code,
+				    s->txt.p + s->rj[j].foff,
+				    s->txt.p + s->rj[j].moff);
+			g->read += s->read;
+			g->counted += s->counted;
+			g->unmetered += s->unmetered;
+			g->outside += s->outside;
+			g->rejected += s->nrj;
 		}
-		agg_merge(p[0].tab, p[1].tab);
-		tab = p[0].tab;
+		agg_merge(p[0].s.tab, p[1].s.tab);
+		tab = p[0].s.tab;
 		g->scan_threads = 2;
 	} else {
-		agg_free(p[0].tab);
-		agg_free(p[1].tab);
+		agg_free(p[0].s.tab);
+		agg_free(p[1].s.tab);
 	}
-	for (i = 0; i < 2; i++) {
-		free(p[i].rj);
-		buf_free(&p[i].txt);
-	}
+	for (i = 0; i < 2; i++)
+		tally_scan_free(&p[i].s);
 out:
 	ldg_read_end(l2);
 	ldg_read_end(g->ldg);
@@ -886,7 +530,7 @@ count_ledger(struct magg *g)
 	g->scan_threads = 1;
 	g->cur = chunk_next(g);
 	ldg_usage_scan_lean(g->ldg, from, g->to, ledger_one, g);
-	if (g->cur->n > 0)
+	if (g->cur->b.n > 0)
 		chunk_publish(g, g->cur);
 	return workers_finish(g, w);
 }
@@ -1168,7 +812,7 @@ main(int argc, char **argv)
 	if (g.customers_path != NULL)
 		cust_free(&g.cust);
 	buf_free(&g.raw);
-	free(g.keys.t);
+	kset_free(&g.keys);
 	free(rejects_default);
 	return rc;
 }

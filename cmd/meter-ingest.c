@@ -20,11 +20,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "cevent.h"
 #include "cli.h"
 #include "csvmap.h"
 #include "csvr.h"
@@ -43,8 +43,6 @@
 #include "urec.h"
 #include "util.h"
 
-#define MAX_ID		256	/* bytes in id, type, subject */
-#define MAX_SOURCE	1024
 #define BATCH_DEFAULT	16384
 #define BATCH_NS	(1 * TM_NS_PER_SEC)
 #define RING_SLOTS	16384
@@ -129,12 +127,6 @@ struct ingest {
 	int64_t		 last_progress;
 };
 
-struct event {
-	const char	*id, *source, *type, *subject, *corr;
-	int64_t		 t;
-	json_t		*data;
-};
-
 static void
 usage(int code)
 {
@@ -160,10 +152,6 @@ usage(int code)
 "refused records are appended to the rejects file.  See meter-ingest(1).\n");
 	exit(code);
 }
-
-
-
-
 
 /* ---- the batch: commit, then rejects, then stdout ---- */
 
@@ -222,61 +210,6 @@ reject(struct ingest *g, const struct slot *s, const char *cls,
 
 /* ---- one event ---- */
 
-/* A required attribute: a non-empty string without control characters. */
-static const char *
-attr(json_t *o, const char *k, size_t max, int required, const char **code)
-{
-	json_t *v = json_object_get(o, k);
-	const char *s;
-	size_t n, i;
-
-	if (v == NULL) {
-		*code = required ? "missing_field" : NULL;
-		return NULL;
-	}
-	if (!json_is_string(v)) {
-		*code = "invalid_field";
-		return NULL;
-	}
-	s = json_string_value(v);
-	n = json_string_length(v);
-	if (n == 0 || n > max) {
-		*code = "invalid_field";
-		return NULL;
-	}
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20) {
-			*code = "invalid_field";
-			return NULL;
-		}
-	*code = NULL;
-	return s;
-}
-
-static const char *
-fmt_dur(int64_t ns)
-{
-	static char b[32];
-	int64_t s = ns / TM_NS_PER_SEC;
-
-	if (ns % TM_NS_PER_SEC != 0)
-		snprintf(b, sizeof(b), "%" PRId64 "ms", ns / 1000000);
-	else if (s == 0)
-		snprintf(b, sizeof(b), "0s");
-	else if (s % 86400 == 0)
-		snprintf(b, sizeof(b), "%" PRId64 "d", s / 86400);
-	else if (s % 3600 == 0)
-		snprintf(b, sizeof(b), "%" PRId64 "h", s / 3600);
-	else if (s % 60 == 0)
-		snprintf(b, sizeof(b), "%" PRId64 "m", s / 60);
-	else
-		snprintf(b, sizeof(b), "%" PRId64 "s", s);
-	return b;
-}
-
-
-
-
 /*
  * The reader thread prepares an event completely: the business checks
  * that need no ledger, the canonical and packed data, the key and the
@@ -293,36 +226,16 @@ strs_add(struct slot *sl, const char *str)
 }
 
 static void
-prepare_event(struct ingest *g, struct slot *sl, const struct event *ev)
+prepare_event(struct ingest *g, struct slot *sl, const struct cev *ev)
 {
 	const struct customer *c;
 	struct ldg_usage *u = &sl->u;
+	struct cev_err e;
 	size_t off[5];
-	char tb[TM_FMTMAX];
-	struct keyh h;
-	struct jw w;
 
-	if (ev->t < g->as_of - g->max_age) {
-		tm_fmt(ev->t, tb, sizeof(tb));
-		slot_reject(sl, RC_POLICY, "event_too_old", "time",
-		    "event time %s is older than the acceptance window of "
-		    "%s before the as-of time (--max-age)", tb,
-		    fmt_dur(g->max_age));
-		return;
-	}
-	if (ev->t > g->as_of + g->max_skew) {
-		tm_fmt(ev->t, tb, sizeof(tb));
-		slot_reject(sl, RC_POLICY, "event_in_future",
-		    "time", "event time %s is more than %s after the as-of "
-		    "time (--max-skew)", tb, fmt_dur(g->max_skew));
-		return;
-	}
-	if (ev->t < g->pruned_before) {
-		tm_fmt(ev->t, tb, sizeof(tb));
-		slot_reject(sl, RC_POLICY, "event_before_retention", "time",
-		    "event time %s is before the ledger's retention horizon "
-		    "(records before it were pruned, so a duplicate could not "
-		    "be recognised)", tb);
+	if (cev_window(ev, g->as_of, g->max_age, g->max_skew,
+	    g->pruned_before, &e) < 0) {
+		slot_reject(sl, e.cls, e.code, e.field, "%s", e.msg);
 		return;
 	}
 	c = cust_by_subject(&g->cust, ev->subject, strlen(ev->subject));
@@ -333,21 +246,9 @@ prepare_event(struct ingest *g, struct slot *sl, const struct event *ev)
 		return;
 	}
 
-	/* canonical data: sorted keys, exact normalized numbers */
-	buf_reset(&g->cdata);
-	jw_init(&w, &g->cdata);
-	jw_json(&w, ev->data, &g->jr);
+	cev_digest(ev, &g->jr, &g->cdata, sl->key, sl->digest);
 	buf_reset(&sl->pdata);
 	pk_pack(&sl->pdata, ev->data, &g->jr);
-
-	key_usage(ev->source, strlen(ev->source), ev->id, strlen(ev->id),
-	    sl->key);
-	key_start(&h, "usage-content");
-	key_str(&h, ev->type);
-	key_str(&h, ev->subject);
-	key_i64(&h, ev->t);
-	key_field(&h, g->cdata.p, g->cdata.len);
-	key_end(&h, sl->digest);
 
 	/*
 	 * The slot keeps copies of the strings, so the reader can free the
@@ -405,113 +306,15 @@ store_event(struct ingest *g, struct slot *sl)
 	g->emitted++;
 }
 
-/* application/json, with parameters ("; charset=utf-8") or without */
-static int
-json_content_type(json_t *v)
-{
-	const char *s;
-
-	if (!json_is_string(v))
-		return 0;
-	s = json_string_value(v);
-	if (strncasecmp(s, "application/json", 16) != 0)
-		return 0;
-	s += 16;
-	while (*s == ' ')
-		s++;
-	return *s == '\0' || *s == ';';
-}
-
-/* Validate the CloudEvents attributes of the parsed object. */
+/* A parsed record: the CloudEvents checks, then the ingest policy. */
 static void
 handle_object(struct ingest *g, struct slot *sl)
 {
-	static const struct {
-		const char	*name;
-		size_t		 max;
-	} attrs[] = {
-		{ "id", MAX_ID }, { "source", MAX_SOURCE }, { "type", MAX_ID },
-		{ "subject", MAX_ID },
-	};
-	json_t *o = g->jr.root, *v;
-	const char *code, *s, *why = "";
-	const char *vals[4];
-	struct event ev;
-	size_t i;
+	struct cev_err e;
+	struct cev ev;
 
-	if (sl->cloudevent) {
-		v = json_object_get(o, "specversion");
-		if (v == NULL) {
-			slot_reject(sl, RC_DATA, "missing_field",
-			    "specversion", "not a CloudEvent: no specversion");
-			return;
-		}
-		if (!json_is_string(v) ||
-		    strcmp(json_string_value(v), "1.0") != 0) {
-			slot_reject(sl, RC_DATA,
-			    "unsupported_specversion", "specversion",
-			    "specversion must be \"1.0\"");
-			return;
-		}
-		if (json_object_get(o, "data_base64") != NULL) {
-			slot_reject(sl, RC_DATA,
-			    "unsupported_content_type", "data_base64",
-			    "binary event data is not usage data; send a JSON "
-			    "object in data");
-			return;
-		}
-		v = json_object_get(o, "datacontenttype");
-		if (v != NULL && !json_content_type(v)) {
-			slot_reject(sl, RC_DATA,
-			    "unsupported_content_type", "datacontenttype",
-			    "datacontenttype must be application/json");
-			return;
-		}
-	}
-	for (i = 0; i < 4; i++) {
-		vals[i] = attr(o, attrs[i].name, attrs[i].max, 1, &code);
-		if (code != NULL) {
-			slot_reject(sl, RC_DATA, code,
-			    attrs[i].name, strcmp(code, "missing_field") == 0 ?
-			    "required attribute '%s' is missing" :
-			    "attribute '%s' must be a non-empty string of at "
-			    "most %zu bytes without control characters",
-			    attrs[i].name, attrs[i].max);
-			return;
-		}
-	}
-	ev.id = vals[0];
-	ev.source = vals[1];
-	ev.type = vals[2];
-	ev.subject = vals[3];
-	ev.corr = attr(o, "correlationid", MAX_ID, 0, &code);
-	if (code != NULL) {
-		slot_reject(sl, RC_DATA, code, "correlationid",
-		    "correlationid must be a non-empty string of at most %d "
-		    "bytes", MAX_ID);
-		return;
-	}
-	v = json_object_get(o, "time");
-	if (v == NULL) {
-		slot_reject(sl, RC_DATA, "missing_field", "time",
-		    "required attribute 'time' is missing");
-		return;
-	}
-	if (!json_is_string(v) || tm_parse(json_string_value(v),
-	    json_string_length(v), &ev.t, &why) < 0) {
-		s = json_is_string(v) ? json_string_value(v) : "";
-		slot_reject(sl, RC_DATA, "invalid_time", "time",
-		    "time '%.64s' is not an RFC 3339 timestamp: %s", s,
-		    json_is_string(v) ? why : "not a string");
-		return;
-	}
-	ev.data = json_object_get(o, "data");
-	if (ev.data == NULL) {
-		ev.data = json_object();
-		json_object_set_new(o, "data", ev.data);
-	} else if (!json_is_object(ev.data)) {
-		slot_reject(sl, RC_DATA, "invalid_field", "data",
-		    "data must be a JSON object of usage properties");
+	if (cev_check(g->jr.root, sl->cloudevent, &ev, &e) < 0) {
+		slot_reject(sl, e.cls, e.code, e.field, "%s", e.msg);
 		return;
 	}
 	prepare_event(g, sl, &ev);

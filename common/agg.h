@@ -3,8 +3,11 @@
  * straight from the ledger), aggregates come out: one per customer x
  * meter x group x billing period, with the quantity, the number of
  * events, their first and last time and a lineage digest over their
- * keys.  meter-aggregate(1) documents the rules; it lives here so that
- * reconcile can recompute with it what the usage should have given.
+ * keys.  meter-aggregate(1) documents the rules.  meter-aggregate is
+ * the engine's one user (its workers through tally.h); reconcile does
+ * not link it: to check aggregates against the usage it runs the
+ * meter-aggregate program again on the ledger and compares the records
+ * it prints (check_usage in cmd/reconcile.c).
  *
  * A table is one thread's: stages that split their input over threads
  * give each a table and merge them at the end (agg_merge).  Every
