@@ -15,7 +15,6 @@
  * nothing to parse: this thread scans and one worker counts the rows.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -34,8 +33,10 @@
 #include "ledger.h"
 #include "lines.h"
 #include "meters.h"
+#include "opt.h"
 #include "out.h"
 #include "reject.h"
+#include "stats.h"
 #include "tally.h"
 #include "tm.h"
 #include "urec.h"
@@ -564,54 +565,29 @@ emit(const char *p, size_t len, void *arg)
 static void
 write_stats(struct magg *g)
 {
-	struct buf b = { 0 };
-	struct jw w;
+	const struct stats_field st[] = {
+		STAT_N("read", g->read),
+		STAT_N("aggregated", g->counted),
+		STAT_N("unmetered", g->unmetered),
+		STAT_N("outside_window", g->outside),
+		STAT_N("duplicates", g->dups),
+		STAT_N("rejected", g->rejected),
+		STAT_REJECTS(&g->rej),
+		STAT_N("blank_lines", g->blank),
+		STAT_N("aggregates", g->aggregates),
+		STAT_S("period", tm_unit_name(g->conf.unit)),
+		STAT_T_IF(g->windowed && g->from != INT64_MIN, "from",
+		    g->from),
+		STAT_T_IF(g->windowed && g->to != INT64_MAX, "to", g->to),
+		STAT_S("input", g->ledger_path ? "ledger" : "ndjson"),
+		STAT_N("gauge_points_spilled", g->spilled),
+		STAT_I_IF(g->ledger_path != NULL, "scan_threads",
+		    g->scan_threads),
+		STAT_S("rejects_file", g->rejects_path),
+	};
 
-	rej_stats_begin(&w, &b, "meter-aggregate");
-	JW_KEY(&w, "read");
-	jw_int(&w, (int64_t)g->read);
-	JW_KEY(&w, "aggregated");
-	jw_int(&w, (int64_t)g->counted);
-	JW_KEY(&w, "unmetered");
-	jw_int(&w, (int64_t)g->unmetered);
-	JW_KEY(&w, "outside_window");
-	jw_int(&w, (int64_t)g->outside);
-	JW_KEY(&w, "duplicates");
-	jw_int(&w, (int64_t)g->dups);
-	JW_KEY(&w, "rejected");
-	jw_int(&w, (int64_t)g->rejected);
-	rej_stats(&g->rej, &w);
-	JW_KEY(&w, "blank_lines");
-	jw_int(&w, (int64_t)g->blank);
-	JW_KEY(&w, "aggregates");
-	jw_int(&w, (int64_t)g->aggregates);
-	JW_KEY(&w, "period");
-	jw_str(&w, tm_unit_name(g->conf.unit));
-	JW_KEY(&w, "from");
-	if (g->windowed && g->from != INT64_MIN)
-		jw_time(&w, g->from);
-	else
-		jw_null(&w);
-	JW_KEY(&w, "to");
-	if (g->windowed && g->to != INT64_MAX)
-		jw_time(&w, g->to);
-	else
-		jw_null(&w);
-	JW_KEY(&w, "input");
-	jw_str(&w, g->ledger_path ? "ledger" : "ndjson");
-	JW_KEY(&w, "gauge_points_spilled");
-	jw_int(&w, (int64_t)g->spilled);
-	JW_KEY(&w, "scan_threads");
-	if (g->ledger_path != NULL)
-		jw_int(&w, g->scan_threads);
-	else
-		jw_null(&w);
-	JW_KEY(&w, "rejects_file");
-	jw_str(&w, g->rejects_path);
-	jw_close(&w, '}');
-	buf_addc(&b, '\n');
-	out_write_file(g->stats_path, b.p, b.len);
-	buf_free(&b);
+	stats_write(g->stats_path, "meter-aggregate", st,
+	    sizeof(st) / sizeof(st[0]));
 }
 
 static void
@@ -631,40 +607,43 @@ summary(struct magg *g)
 	buf_free(&b);
 }
 
+static void
+opt_period(void *dst, const char *arg)
+{
+	if ((*(int *)dst = tm_parse_unit(arg)) < 0) {
+		warnmsg("--period '%s': expected hour, day, week or month",
+		    arg);
+		usage(EX_USAGE);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
-	enum {
-		O_FROM = 256, O_TO, O_MAXLINE, O_MAXDEPTH, O_BUSY, O_STRICT,
-		O_DEDUPE, O_VERSION
-	};
-	static const struct option longopts[] = {
-		{ "busy-timeout",	required_argument, NULL, O_BUSY },
-		{ "customers",		required_argument, NULL, 'c' },
-		{ "dedupe",		no_argument,       NULL, O_DEDUPE },
-		{ "from",		required_argument, NULL, O_FROM },
-		{ "help",		no_argument,       NULL, 'h' },
-		{ "jobs",		required_argument, NULL, 'j' },
-		{ "ledger",		required_argument, NULL, 'l' },
-		{ "max-depth",		required_argument, NULL, O_MAXDEPTH },
-		{ "max-line",		required_argument, NULL, O_MAXLINE },
-		{ "meters",		required_argument, NULL, 'm' },
-		{ "period",		required_argument, NULL, 'p' },
-		{ "rejects",		required_argument, NULL, 'r' },
-		{ "stats",		required_argument, NULL, 's' },
-		{ "strict",		no_argument,       NULL, O_STRICT },
-		{ "to",			required_argument, NULL, O_TO },
-		{ "version",		no_argument,       NULL, O_VERSION },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct magg g;
+	int unit = TM_MONTH, rc = 0, first;
+	const struct opt opts[] = {
+		OPT_BUSY(&g.busy_ms),
+		OPT_S("customers", 'c', &g.customers_path),
+		OPT_F("dedupe", &g.dedupe),
+		OPT_T("from", &g.from, &g.windowed),
+		OPT_I("jobs", 'j', &g.jobs, 1, MAXJOBS),
+		OPT_LEDGER(&g.ledger_path),
+		OPT_MAXDEPTH(&g.max_depth),
+		OPT_MAXLINE(&g.max_line),
+		OPT_S("meters", 'm', &g.meters_path),
+		OPT_C("period", 'p', opt_period, &unit),
+		OPT_REJECTS(&g.rejects_path),
+		OPT_STATS(&g.stats_path),
+		OPT_STRICT(&g.strict),
+		OPT_T("to", &g.to, &g.windowed),
+		OPT_END
+	};
 	struct agg_tab *tab;
 	char *rejects_default = NULL;
 	long ncpu;
-	int ch, unit = TM_MONTH, rc = 0;
 
 	u_setprogname(argv[0]);
-	cli_init(usage);
 	memset(&g, 0, sizeof(g));
 	g.from = INT64_MIN;
 	g.to = INT64_MAX;
@@ -673,73 +652,9 @@ main(int argc, char **argv)
 	g.busy_ms = LDG_BUSY_MS;
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	g.jobs = ncpu < 1 ? 1 : ncpu > 4 ? 4 : (int)ncpu;
-
-	while ((ch = getopt_long(argc, argv, "c:hj:l:m:p:r:s:", longopts,
-	    NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			g.customers_path = optarg;
-			break;
-		case 'h':
-			usage(0);
-			break;
-		case 'j':
-			g.jobs = (int)cli_num("--jobs", optarg, 1, MAXJOBS);
-			break;
-		case 'l':
-			g.ledger_path = optarg;
-			break;
-		case 'm':
-			g.meters_path = optarg;
-			break;
-		case 'p':
-			if ((unit = tm_parse_unit(optarg)) < 0) {
-				warnmsg("--period '%s': expected hour, day, "
-				    "week or month", optarg);
-				usage(EX_USAGE);
-			}
-			break;
-		case 'r':
-			g.rejects_path = optarg;
-			break;
-		case 's':
-			g.stats_path = optarg;
-			break;
-		case O_BUSY:
-			g.busy_ms = (int)cli_num("--busy-timeout", optarg, 0,
-			    86400000);
-			break;
-		case O_DEDUPE:
-			g.dedupe = 1;
-			break;
-		case O_FROM:
-			g.from = cli_time("--from", optarg);
-			g.windowed = 1;
-			break;
-		case O_MAXDEPTH:
-			g.max_depth = (int)cli_num("--max-depth", optarg, 1,
-			    100);
-			break;
-		case O_MAXLINE:
-			g.max_line = (size_t)cli_num("--max-line", optarg, 64,
-			    256L * 1024 * 1024);
-			break;
-		case O_STRICT:
-			g.strict = 1;
-			break;
-		case O_TO:
-			g.to = cli_time("--to", optarg);
-			g.windowed = 1;
-			break;
-		case O_VERSION:
-			printf("%s %s\n", progname, VERSION);
-			return 0;
-		default:
-			usage(EX_USAGE);
-		}
-	}
-	argc -= optind;
-	argv += optind;
+	first = opt_parse(argc, argv, opts, usage);
+	argc -= first;
+	argv += first;
 	if (g.meters_path == NULL) {
 		warnmsg("--meters FILE is required");
 		usage(EX_USAGE);

@@ -14,7 +14,6 @@
  * was committed but not written (stdout died) is re-read with --replay.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -35,10 +34,12 @@
 #include "keys.h"
 #include "ledger.h"
 #include "lines.h"
+#include "opt.h"
 #include "out.h"
 #include "pack.h"
 #include "reject.h"
 #include "ring.h"
+#include "stats.h"
 #include "tm.h"
 #include "urec.h"
 #include "util.h"
@@ -579,31 +580,20 @@ ingest_all(struct ingest *g)
 static void
 write_stats(struct ingest *g)
 {
-	struct buf b = { 0 };
-	struct jw w;
+	const struct stats_field st[] = {
+		STAT_N("read", g->read),
+		STAT_N("emitted", g->emitted),
+		STAT_N("duplicates", g->dups),
+		STAT_N("rejected", g->rejected),
+		STAT_REJECTS(&g->rej),
+		STAT_N("blank_lines", g->blank),
+		STAT_T("as_of", g->as_of),
+		STAT_S("ledger", g->ledger_path),
+		STAT_S("rejects_file", g->rejects_path),
+	};
 
-	rej_stats_begin(&w, &b, "meter-ingest");
-	jw_key(&w, "read");
-	jw_int(&w, (int64_t)g->read);
-	jw_key(&w, "emitted");
-	jw_int(&w, (int64_t)g->emitted);
-	jw_key(&w, "duplicates");
-	jw_int(&w, (int64_t)g->dups);
-	jw_key(&w, "rejected");
-	jw_int(&w, (int64_t)g->rejected);
-	rej_stats(&g->rej, &w);
-	jw_key(&w, "blank_lines");
-	jw_int(&w, (int64_t)g->blank);
-	jw_key(&w, "as_of");
-	jw_time(&w, g->as_of);
-	jw_key(&w, "ledger");
-	jw_str(&w, g->ledger_path);
-	jw_key(&w, "rejects_file");
-	jw_str(&w, g->rejects_path);
-	jw_close(&w, '}');
-	buf_addc(&b, '\n');
-	out_write_file(g->stats_path, b.p, b.len);
-	buf_free(&b);
+	stats_write(g->stats_path, "meter-ingest", st,
+	    sizeof(st) / sizeof(st[0]));
 }
 
 static void
@@ -633,49 +623,64 @@ replay_one(const struct ldg_usage *u, void *arg)
 }
 
 
+static void
+opt_format(void *dst, const char *arg)
+{
+	if (strcmp(arg, "cloudevents") == 0)
+		*(int *)dst = FMT_CE;
+	else if (strcmp(arg, "csv") == 0)
+		*(int *)dst = FMT_CSV;
+	else {
+		warnmsg("--format '%s': expected cloudevents or csv", arg);
+		usage(EX_USAGE);
+	}
+}
+
+static void
+opt_csvmap(void *dst, const char *arg)
+{
+	struct csvmap_err cerr;
+
+	if (csvmap_spec(dst, arg, &cerr) < 0) {
+		warnmsg("--csv-map: %s", cerr.msg);
+		usage(EX_USAGE);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
-	enum {
-		O_MAXAGE = 256, O_MAXSKEW, O_CSVMAP, O_CSVSRC, O_MAXLINE,
-		O_MAXDEPTH, O_BATCH, O_BUSY, O_STRICT, O_PROGRESS, O_REPLAY,
-		O_FROM, O_TO, O_PRUNE, O_FORCE, O_HOTKEYS, O_VERSION
-	};
-	static const struct option longopts[] = {
-		{ "as-of",		required_argument, NULL, 'a' },
-		{ "batch",		required_argument, NULL, O_BATCH },
-		{ "busy-timeout",	required_argument, NULL, O_BUSY },
-		{ "csv-map",		required_argument, NULL, O_CSVMAP },
-		{ "csv-source",		required_argument, NULL, O_CSVSRC },
-		{ "customers",		required_argument, NULL, 'c' },
-		{ "force",		no_argument,       NULL, O_FORCE },
-		{ "format",		required_argument, NULL, 'f' },
-		{ "from",		required_argument, NULL, O_FROM },
-		{ "help",		no_argument,       NULL, 'h' },
-		{ "hot-keys",		required_argument, NULL, O_HOTKEYS },
-		{ "ledger",		required_argument, NULL, 'l' },
-		{ "max-age",		required_argument, NULL, O_MAXAGE },
-		{ "max-depth",		required_argument, NULL, O_MAXDEPTH },
-		{ "max-line",		required_argument, NULL, O_MAXLINE },
-		{ "max-skew",		required_argument, NULL, O_MAXSKEW },
-		{ "progress",		no_argument,       NULL, O_PROGRESS },
-		{ "prune-before",	required_argument, NULL, O_PRUNE },
-		{ "rejects",		required_argument, NULL, 'r' },
-		{ "replay",		no_argument,       NULL, O_REPLAY },
-		{ "stats",		required_argument, NULL, 's' },
-		{ "strict",		no_argument,       NULL, O_STRICT },
-		{ "to",			required_argument, NULL, O_TO },
-		{ "version",		no_argument,       NULL, O_VERSION },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct csvmap_err cerr;
 	struct ingest g;
-	int ch, replay = 0, prune = 0, force = 0, rc = 0, have_asof = 0;
+	int replay = 0, prune = 0, force = 0, rc = 0, have_asof = 0, first;
 	int64_t from = INT64_MIN, to = INT64_MAX, prune_before = 0;
+	const struct opt opts[] = {
+		OPT_TL("as-of", 'a', &g.as_of, &have_asof),
+		OPT_L("batch", 0, &g.batch, 1, 10000000),
+		OPT_BUSY(&g.busy_ms),
+		OPT_C("csv-map", 0, opt_csvmap, &g.map),
+		OPT_S("csv-source", 0, &g.map.source),
+		OPT_S("customers", 'c', &g.customers_path),
+		OPT_F("force", &force),
+		OPT_C("format", 'f', opt_format, &g.format),
+		OPT_T("from", &from, NULL),
+		OPT_I64("hot-keys", &g.hot_keys, 1, 1000000000),
+		OPT_LEDGER(&g.ledger_path),
+		OPT_D("max-age", &g.max_age),
+		OPT_MAXDEPTH(&g.max_depth),
+		OPT_MAXLINE(&g.max_line),
+		OPT_D("max-skew", &g.max_skew),
+		OPT_F("progress", &g.progress),
+		OPT_T("prune-before", &prune_before, &prune),
+		OPT_REJECTS(&g.rejects_path),
+		OPT_F("replay", &replay),
+		OPT_STATS(&g.stats_path),
+		OPT_STRICT(&g.strict),
+		OPT_T("to", &to, NULL),
+		OPT_END
+	};
 	char *rejects_default = NULL;
 
 	u_setprogname(argv[0]);
-	cli_init(usage);
 	memset(&g, 0, sizeof(g));
 	g.max_age = 35 * 86400 * TM_NS_PER_SEC;
 	g.max_skew = 5 * 60 * TM_NS_PER_SEC;
@@ -684,105 +689,9 @@ main(int argc, char **argv)
 	g.batch = BATCH_DEFAULT;
 	g.busy_ms = LDG_BUSY_MS;
 	g.progress = isatty(2);
-
-	while ((ch = getopt_long(argc, argv, "a:c:f:hl:r:s:", longopts,
-	    NULL)) != -1) {
-		switch (ch) {
-		case 'a':
-			g.as_of = cli_time("--as-of", optarg);
-			have_asof = 1;
-			break;
-		case 'c':
-			g.customers_path = optarg;
-			break;
-		case 'f':
-			if (strcmp(optarg, "cloudevents") == 0)
-				g.format = FMT_CE;
-			else if (strcmp(optarg, "csv") == 0)
-				g.format = FMT_CSV;
-			else {
-				warnmsg("--format '%s': expected cloudevents "
-				    "or csv", optarg);
-				usage(EX_USAGE);
-			}
-			break;
-		case 'h':
-			usage(0);
-			break;
-		case 'l':
-			g.ledger_path = optarg;
-			break;
-		case 'r':
-			g.rejects_path = optarg;
-			break;
-		case 's':
-			g.stats_path = optarg;
-			break;
-		case O_BATCH:
-			g.batch = cli_num("--batch", optarg, 1, 10000000);
-			break;
-		case O_BUSY:
-			g.busy_ms = (int)cli_num("--busy-timeout", optarg, 0,
-			    86400000);
-			break;
-		case O_CSVMAP:
-			if (csvmap_spec(&g.map, optarg, &cerr) < 0) {
-				warnmsg("--csv-map: %s", cerr.msg);
-				usage(EX_USAGE);
-			}
-			break;
-		case O_CSVSRC:
-			g.map.source = optarg;
-			break;
-		case O_FORCE:
-			force = 1;
-			break;
-		case O_FROM:
-			from = cli_time("--from", optarg);
-			break;
-		case O_HOTKEYS:
-			g.hot_keys = cli_num("--hot-keys", optarg, 1,
-			    1000000000);
-			break;
-		case O_MAXAGE:
-			g.max_age = cli_dur("--max-age", optarg);
-			break;
-		case O_MAXDEPTH:
-			g.max_depth = (int)cli_num("--max-depth", optarg, 1,
-			    100);
-			break;
-		case O_MAXLINE:
-			g.max_line = (size_t)cli_num("--max-line", optarg, 64,
-			    256L * 1024 * 1024);
-			break;
-		case O_MAXSKEW:
-			g.max_skew = cli_dur("--max-skew", optarg);
-			break;
-		case O_PROGRESS:
-			g.progress = 1;
-			break;
-		case O_PRUNE:
-			prune = 1;
-			prune_before = cli_time("--prune-before", optarg);
-			break;
-		case O_REPLAY:
-			replay = 1;
-			break;
-		case O_STRICT:
-			g.strict = 1;
-			break;
-		case O_TO:
-			to = cli_time("--to", optarg);
-			break;
-		case O_VERSION:
-			printf("%s %s\n", progname, VERSION);
-			return 0;
-		default:
-			usage(EX_USAGE);
-		}
-	}
-	argc -= optind;
-	argv += optind;
+	first = opt_parse(argc, argv, opts, usage);
+	argc -= first;
+	argv += first;
 	if (replay && prune) {
 		warnmsg("--replay and --prune-before cannot be combined");
 		usage(EX_USAGE);

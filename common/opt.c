@@ -39,6 +39,9 @@ value(const struct opt *o, const char *arg)
 	case OPT_LONG:
 		*(long *)o->dst = cli_num(name, arg, o->min, o->max);
 		break;
+	case OPT_I64:
+		*(int64_t *)o->dst = cli_num(name, arg, o->min, o->max);
+		break;
 	case OPT_SIZE:
 		*(size_t *)o->dst = (size_t)cli_num(name, arg, o->min, o->max);
 		break;

@@ -24,6 +24,7 @@ enum opt_type {
 	OPT_DUR,	/* int64_t, a duration like 35d (cli_dur) */
 	OPT_INT,	/* int, from .min to .max (cli_num) */
 	OPT_LONG,	/* long, from .min to .max */
+	OPT_I64,	/* int64_t, from .min to .max */
 	OPT_SIZE,	/* size_t, from .min to .max */
 	OPT_CALL	/* .call(.dst, argument or NULL) */
 };
@@ -45,9 +46,11 @@ struct opt {
 #define OPT_F(name, p)		{ name, 0, OPT_FLAG, 0, (p), 0, 0, NULL, NULL }
 #define OPT_FV(name, p, v)	{ name, 0, OPT_FLAG, 0, (p), 0, (v), NULL, NULL }
 #define OPT_T(name, p, g)	{ name, 0, OPT_TIME, 1, (p), 0, 0, (g), NULL }
+#define OPT_TL(name, l, p, g)	{ name, l, OPT_TIME, 1, (p), 0, 0, (g), NULL }
 #define OPT_D(name, p)		{ name, 0, OPT_DUR, 1, (p), 0, 0, NULL, NULL }
 #define OPT_I(name, l, p, lo, hi) { name, l, OPT_INT, 1, (p), (lo), (hi), NULL, NULL }
 #define OPT_L(name, l, p, lo, hi) { name, l, OPT_LONG, 1, (p), (lo), (hi), NULL, NULL }
+#define OPT_I64(name, p, lo, hi) { name, 0, OPT_I64, 1, (p), (lo), (hi), NULL, NULL }
 #define OPT_C(name, l, fn, p)	{ name, l, OPT_CALL, 1, (p), 0, 0, NULL, (fn) }
 
 /* The options the stages share. */
