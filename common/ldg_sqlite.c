@@ -180,7 +180,7 @@ static const char schema_v1[] =
 	"  t INTEGER NOT NULL"
 	");"
 	"CREATE TABLE ukey_cold ("
-	"  run INTEGER NOT NULL,"	/* sorted runs, see ledger.c */
+	"  run INTEGER NOT NULL,"	/* sorted runs, see keyidx.c */
 	"  k BLOB NOT NULL,"
 	"  d BLOB NOT NULL,"
 	"  t INTEGER NOT NULL,"
@@ -282,7 +282,7 @@ static const char schema_v5[] =
 
 /*
  * Version 6: the key index in blocks instead of a row a key: the cold
- * keys in blocks of entries (see "the cold index" in ledger.c) instead of
+ * keys in blocks of entries (see "the cold index" in keyidx.c) instead of
  * ukey_cold, the key log a block per batch instead of ukey_log.
  */
 /* ukey_block's columns: version 7 keeps them and drops WITHOUT ROWID */
