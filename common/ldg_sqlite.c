@@ -31,30 +31,15 @@ enum {
 	SQ_NSTMT
 };
 
+/* Every statement, in the order of ldg_engine.h, which says what each does. */
 static const char *const sql_text[SQ_NSTMT] = {
-	[LDGE_BLK_GET] =
-	    "SELECT keys, n FROM ukey_block WHERE run = ?1 AND lo <= ?2 "
-	    "ORDER BY lo DESC LIMIT 1",
+	[LDGE_GEN_GET] = "SELECT v FROM meta WHERE k = 'key_gen'",
+	[LDGE_GEN_BUMP] = "UPDATE meta SET v = v + 1 WHERE k = 'key_gen'",
 	[LDGE_LOG_INS] =
 	    "INSERT INTO ukey_batch (seq, n, keys) VALUES (?1, ?2, ?3)",
 	[LDGE_LOG_SINCE] = "SELECT keys, n, seq FROM ukey_batch WHERE seq > ?1 "
 	    "ORDER BY seq",
-	[SQ_USAGE_INS] = "INSERT INTO usage (day, seq, t, key, customer, "
-	    "source, id, type, subject, digest, corr, ingested, data) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-	[SQ_SCAN] = "SELECT t, key, customer, source, id, type, subject, "
-	    "digest, corr, ingested, data, seq FROM usage "
-	    "WHERE day >= ?1 AND day <= ?2 AND t >= ?3 AND t < ?4 "
-	    "ORDER BY day, seq",
-	[SQ_SCAN_LEAN] = "SELECT t, key, customer, type, data, seq FROM usage "
-	    "WHERE day >= ?1 AND day <= ?2 AND t >= ?3 AND t < ?4 "
-	    "ORDER BY day, seq",
-	[SQ_GET] = "SELECT t, key, customer, source, id, type, subject, "
-	    "digest, corr, ingested, data, seq FROM usage "
-	    "WHERE day = ?1 AND seq = ?2",
-	[LDGE_GEN_GET] = "SELECT v FROM meta WHERE k = 'key_gen'",
-	[LDGE_SEQ_GET] = "SELECT v FROM meta WHERE k = 'next_seq'",
-	[LDGE_SEQ_SET] = "UPDATE meta SET v = ?1 WHERE k = 'next_seq'",
+	[LDGE_LOG_CLEAR] = "DELETE FROM ukey_batch",
 	[LDGE_RUN_NEXT] = "SELECT run FROM ukey_block WHERE run > ?1 "
 	    "ORDER BY run LIMIT 1",
 	[LDGE_RUN_GET] = "SELECT n, nblocks, bits FROM ukey_run WHERE run = ?1",
@@ -62,6 +47,9 @@ static const char *const sql_text[SQ_NSTMT] = {
 	    "INSERT OR REPLACE INTO ukey_run (run, n, nblocks, bits) "
 	    "VALUES (?1, ?2, ?3, ?4)",
 	[LDGE_RUN_BLOCKS] = "SELECT keys, n FROM ukey_block WHERE run = ?1",
+	[LDGE_BLK_GET] =
+	    "SELECT keys, n FROM ukey_block WHERE run = ?1 AND lo <= ?2 "
+	    "ORDER BY lo DESC LIMIT 1",
 	[LDGE_BLK_PUT] = "INSERT INTO ukey_block (run, lo, n, keys) "
 	    "VALUES (?1, ?2, ?3, ?4)",
 	[LDGE_BLK_NEXT] = "SELECT keys, n, lo FROM ukey_block "
@@ -69,6 +57,23 @@ static const char *const sql_text[SQ_NSTMT] = {
 	[LDGE_RUN_DROP] =
 	    "DELETE FROM ukey_block WHERE run IN (?1, ?2, ?3, ?4)",
 	[LDGE_RUN_DROPF] = "DELETE FROM ukey_run WHERE run IN (?1, ?2, ?3, ?4)",
+	[LDGE_SEQ_GET] = "SELECT v FROM meta WHERE k = 'next_seq'",
+	[LDGE_SEQ_SET] = "UPDATE meta SET v = ?1 WHERE k = 'next_seq'",
+	[LDGE_STATE] = "SELECT "
+	    "(SELECT CAST(v AS INTEGER) FROM meta WHERE k = 'next_seq'), "
+	    "(SELECT CAST(v AS INTEGER) FROM meta WHERE k = 'key_gen'), "
+	    "(SELECT CAST(v AS INTEGER) FROM meta WHERE k = 'pruned_before')",
+	[LDGE_DAY_FIRST] = "SELECT day FROM usage WHERE day >= ?1 "
+	    "AND day <= ?2 ORDER BY day LIMIT 1",
+	[LDGE_DAY_LAST] = "SELECT day FROM usage WHERE day >= ?1 "
+	    "AND day <= ?2 ORDER BY day DESC LIMIT 1",
+	[LDGE_PRUNE_KEYS] = "SELECT key FROM usage WHERE day <= ?2 AND t < ?1",
+	[LDGE_PRUNE_USAGE] = "DELETE FROM usage WHERE day <= ?2 AND t < ?1",
+	[LDGE_PRUNED_SET] = "INSERT INTO meta (k, v) "
+	    "VALUES ('pruned_before', ?1) ON CONFLICT (k) DO UPDATE "
+	    "SET v = max(CAST(v AS INTEGER), CAST(excluded.v AS INTEGER))",
+	[LDGE_PRUNED_GET] = "SELECT CAST(v AS INTEGER) FROM meta "
+	    "WHERE k = 'pruned_before'",
 	[LDGE_GRANT_GET] = "SELECT currency, amount, granted FROM credit_grant "
 	    "WHERE customer = ?1 AND id = ?2",
 	[LDGE_GRANT_PUT] = "INSERT INTO credit_grant (customer, id, currency, "
@@ -109,6 +114,8 @@ static const char *const sql_text[SQ_NSTMT] = {
 	    "FROM doc WHERE key = ?1 ORDER BY version",
 	[LDGE_DOC_NUM] = "SELECT number, kind, version, record, key, issued "
 	    "FROM doc WHERE number = ?1",
+	[LDGE_DOC_ALL] = "SELECT number, kind, version, record, key, issued "
+	    "FROM doc ORDER BY key, version",
 	[LDGE_POST_GET] = "SELECT state, erp_ref, reason, record FROM posting "
 	    "WHERE id = ?1",
 	[LDGE_POST_PUT] = "INSERT INTO posting (id, entity, number, state, "
@@ -116,6 +123,8 @@ static const char *const sql_text[SQ_NSTMT] = {
 	    "VALUES (?1, ?2, ?3, 'pending', NULL, NULL, ?4, ?4, ?5)",
 	[LDGE_POST_STATE] = "UPDATE posting SET state = ?2, erp_ref = ?3, "
 	    "reason = ?4, updated = ?5 WHERE id = ?1",
+	[LDGE_POST_ALL] = "SELECT id, number, state, erp_ref, "
+	    "emitted, updated FROM posting ORDER BY id",
 	[LDGE_PAY_GET] = "SELECT number, amount, currency, day FROM payment "
 	    "WHERE reference = ?1",
 	[LDGE_PAY_PUT] = "INSERT INTO payment (reference, number, amount, "
@@ -128,27 +137,19 @@ static const char *const sql_text[SQ_NSTMT] = {
 	    "ON CONFLICT (number) DO UPDATE SET amount = excluded.amount, "
 	    "paid = excluded.paid, status = excluded.status, "
 	    "updated = excluded.updated",
-	[LDGE_DOC_ALL] = "SELECT number, kind, version, record, key, issued "
-	    "FROM doc ORDER BY key, version",
-	[LDGE_GEN_BUMP] = "UPDATE meta SET v = v + 1 WHERE k = 'key_gen'",
-	[LDGE_LOG_CLEAR] = "DELETE FROM ukey_batch",
-	[LDGE_STATE] = "SELECT "
-	    "(SELECT CAST(v AS INTEGER) FROM meta WHERE k = 'next_seq'), "
-	    "(SELECT CAST(v AS INTEGER) FROM meta WHERE k = 'key_gen'), "
-	    "(SELECT CAST(v AS INTEGER) FROM meta WHERE k = 'pruned_before')",
-	[LDGE_DAY_FIRST] = "SELECT day FROM usage WHERE day >= ?1 "
-	    "AND day <= ?2 ORDER BY day LIMIT 1",
-	[LDGE_DAY_LAST] = "SELECT day FROM usage WHERE day >= ?1 "
-	    "AND day <= ?2 ORDER BY day DESC LIMIT 1",
-	[LDGE_PRUNE_KEYS] = "SELECT key FROM usage WHERE day <= ?2 AND t < ?1",
-	[LDGE_PRUNE_USAGE] = "DELETE FROM usage WHERE day <= ?2 AND t < ?1",
-	[LDGE_PRUNED_SET] = "INSERT INTO meta (k, v) "
-	    "VALUES ('pruned_before', ?1) ON CONFLICT (k) DO UPDATE "
-	    "SET v = max(CAST(v AS INTEGER), CAST(excluded.v AS INTEGER))",
-	[LDGE_PRUNED_GET] = "SELECT CAST(v AS INTEGER) FROM meta "
-	    "WHERE k = 'pruned_before'",
-	[LDGE_POST_ALL] = "SELECT id, number, state, erp_ref, "
-	    "emitted, updated FROM posting ORDER BY id",
+	[SQ_USAGE_INS] = "INSERT INTO usage (day, seq, t, key, customer, "
+	    "source, id, type, subject, digest, corr, ingested, data) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+	[SQ_SCAN] = "SELECT t, key, customer, source, id, type, subject, "
+	    "digest, corr, ingested, data, seq FROM usage "
+	    "WHERE day >= ?1 AND day <= ?2 AND t >= ?3 AND t < ?4 "
+	    "ORDER BY day, seq",
+	[SQ_SCAN_LEAN] = "SELECT t, key, customer, type, data, seq FROM usage "
+	    "WHERE day >= ?1 AND day <= ?2 AND t >= ?3 AND t < ?4 "
+	    "ORDER BY day, seq",
+	[SQ_GET] = "SELECT t, key, customer, source, id, type, subject, "
+	    "digest, corr, ingested, data, seq FROM usage "
+	    "WHERE day = ?1 AND seq = ?2",
 };
 
 static const char schema_v1[] =
