@@ -1,9 +1,13 @@
 /*
- * ledger.h: the shared SQLite ledger, behind business operations.
+ * ledger.h: the shared ledger, behind business operations.
  *
- * Every SQL statement of the project lives in ledger.c, so that another
- * backend (PostgreSQL, for sites that outgrow one machine) can be added
- * without touching a stage.  The schema is documented in usage-to-cash(5).
+ * The stages see these operations and nothing else.  ledger.c writes
+ * them against a storage engine (ldg_engine.h): SQLite is the one there
+ * is, and every SQL statement of the project lives in it (ldg_sqlite.c),
+ * so that another engine (PostgreSQL, for sites that outgrow one
+ * machine) can be added beside it without touching a stage.  The key
+ * index (keyidx.h) keeps usage records' idempotency keys.  The schema is
+ * documented in usage-to-cash(5).
  *
  * Writes happen in batches: ldg_begin() takes the write lock (BEGIN
  * IMMEDIATE, waiting up to the busy timeout), ldg_commit() makes the batch

@@ -1,0 +1,234 @@
+/*
+ * ldg_engine.h: the seam between the ledger and the database under it.
+ * Internal: ledger.c, keyidx.c and the engines include it, no stage does.
+ *
+ * The business operations (ledger.c) and the key index (keyidx.c) say
+ * what to run, by statement id; an engine says how.  An engine owns
+ * everything about its database: opening it and its settings, the schema
+ * and its migrations, the text of each statement in its own dialect,
+ * transactions, and its errors, which it maps to the exit-code table and
+ * dies with (a caller never sees one).  SQLite (ldg_sqlite.c) is the
+ * engine there is.  A second one (PostgreSQL) is a file beside it that
+ * fills a struct ldg_engine_ops and an open function, and ldg_open
+ * chooses between them (by the path's scheme, say): no stage and no
+ * caller of ledger.h changes.  The key index is built over the same
+ * statements, so a second engine gets it by implementing them.
+ *
+ * A statement is bound (parameters from 1), stepped while it has rows
+ * and the caller wants them (columns from 0, valid until the next step
+ * or reset), and reset.  What each takes and returns is listed below;
+ * amounts are decimal strings, times ns since 1970 UTC, days since 1970.
+ *
+ * Usage records are the hot path (tens of millions a run): they are
+ * stored and read by three coarse operations, so that the loop over
+ * rows stays inside the engine and a record costs one indirect call,
+ * not one a column.  The key index's lookups touch the engine only in
+ * the rare block read its filters do not rule out.
+ */
+#ifndef LDG_ENGINE_H
+#define LDG_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ledger.h"
+
+enum {
+	/* the key index (keyidx.c); keys: blocks of entries, see there */
+	LDGE_GEN_GET,		/* -> key_gen */
+	LDGE_GEN_BUMP,		/* key_gen + 1: every process reloads */
+	LDGE_LOG_INS,		/* (seq, n, keys): a block of the log */
+	LDGE_LOG_SINCE,		/* (seq) -> keys, n, seq: later blocks */
+	LDGE_LOG_CLEAR,		/* the log emptied */
+	LDGE_RUN_NEXT,		/* (run) -> run: the next run with blocks */
+	LDGE_RUN_GET,		/* (run) -> n, nblocks, bits: its filter */
+	LDGE_RUN_PUT,		/* (run, n, nblocks, bits) */
+	LDGE_RUN_BLOCKS,	/* (run) -> keys, n: its blocks */
+	LDGE_BLK_GET,		/* (run, key) -> keys, n: the block for key */
+	LDGE_BLK_PUT,		/* (run, lo, n, keys) */
+	LDGE_BLK_NEXT,		/* (run, lo) -> keys, n, lo: the next block */
+	LDGE_RUN_DROP,		/* (run, run, run, run): their blocks */
+	LDGE_RUN_DROPF,		/* (run, run, run, run): their filters */
+	/* usage records (ledger.c) */
+	LDGE_SEQ_GET,		/* -> next_seq */
+	LDGE_SEQ_SET,		/* (next_seq) */
+	LDGE_STATE,		/* -> next_seq, key_gen, pruned_before|NULL */
+	LDGE_DAY_FIRST,		/* (day, day) -> day: the first with records */
+	LDGE_DAY_LAST,		/* (day, day) -> day: the last */
+	LDGE_PRUNE_KEYS,	/* (before, its day) -> key: of those records */
+	LDGE_PRUNE_USAGE,	/* (before, its day): records before deleted */
+	LDGE_PRUNED_SET,	/* (before): the horizon, if later */
+	LDGE_PRUNED_GET,	/* -> pruned_before */
+	/* rate(1) */
+	LDGE_GRANT_GET,		/* (customer, id) -> currency, amount,
+				    granted */
+	LDGE_GRANT_PUT,		/* (customer, id, currency, amount, granted,
+				    recorded) */
+	LDGE_GRANT_SUM,		/* (customer, currency, before) -> amount */
+	LDGE_DRAW_GET,		/* (customer, currency, period_start) ->
+				    amount, balance */
+	LDGE_DRAW_OTHERS,	/* (customer, currency, period_start) ->
+				    amount: of the other periods */
+	LDGE_DRAW_PUT,		/* (customer, currency, period_start,
+				    period_end, amount, balance, drawn) */
+	LDGE_ALERT_PUT,		/* (customer, threshold, period_start,
+				    period_end, amount, fired): if new */
+	/* invoice-gen(1) */
+	LDGE_SEQ_NEXT,		/* (entity, scope) -> next */
+	LDGE_SEQ_BUMP,		/* (entity, scope): next + 1, from 2 */
+	LDGE_INV_GET,		/* (key) -> number, state, version, cum */
+	LDGE_INV_PUT,		/* (key, entity, customer, period_start,
+				    period_end, currency, number, state,
+				    version, cum) */
+	LDGE_DOC_PUT,		/* (number, entity, key, version, kind, issued,
+				    total, record) */
+	LDGE_DOC_KEY,		/* (key) -> number, kind, version, record, key,
+				    issued: by version */
+	LDGE_DOC_NUM,		/* (number) -> the same */
+	LDGE_DOC_ALL,		/* -> the same, by key and version */
+	/* erp-post(1) */
+	LDGE_POST_GET,		/* (id) -> state, erp_ref, reason, record */
+	LDGE_POST_PUT,		/* (id, entity, number, emitted, record):
+				    pending */
+	LDGE_POST_STATE,	/* (id, state, erp_ref, reason, updated) */
+	LDGE_POST_ALL,		/* -> id, number, state, erp_ref, emitted,
+				    updated: by id */
+	LDGE_PAY_GET,		/* (reference) -> number, amount, currency,
+				    day */
+	LDGE_PAY_PUT,		/* (reference, number, amount, currency, day,
+				    applied, excess, recorded) */
+	LDGE_PAY_SUM,		/* (number) -> applied */
+	LDGE_RECV_PUT,		/* (number, entity, customer, currency,
+				    due_day, amount, paid, status, updated) */
+	LDGE_NSTMT
+};
+
+struct ldg_engine_ops;
+
+/* What every engine's connection starts with. */
+struct ldg_engine {
+	const struct ldg_engine_ops *ops;
+	const char	*path;		/* for messages */
+	size_t		 blk_keys;	/* entries a new key block gets */
+};
+
+typedef int	(*ldg_usage_cb)(const struct ldg_usage *, void *);
+
+struct ldg_engine_ops {
+	void		 (*close)(struct ldg_engine *);
+	/* a write transaction, waiting up to the busy timeout for the lock */
+	void		 (*begin)(struct ldg_engine *);
+	void		 (*begin_read)(struct ldg_engine *);
+	void		 (*commit)(struct ldg_engine *, const char *what);
+	void		 (*rollback)(struct ldg_engine *);	/* no error */
+
+	/* text of length -1 is up to its NUL; a blob of 0 bytes is empty */
+	void		 (*bind_int)(struct ldg_engine *, int, int, int64_t);
+	void		 (*bind_text)(struct ldg_engine *, int, int,
+			    const char *, int);
+	void		 (*bind_blob)(struct ldg_engine *, int, int,
+			    const void *, size_t);
+	void		 (*bind_null)(struct ldg_engine *, int, int);
+	/* 1 on a row, 0 when done; on an error, dies saying what failed */
+	int		 (*step)(struct ldg_engine *, int, const char *what);
+	/* step and reset a write: 0, or -1 when a constraint refuses it */
+	int		 (*insert)(struct ldg_engine *, int, const char *what);
+	void		 (*reset)(struct ldg_engine *, int);
+	int64_t		 (*col_int)(struct ldg_engine *, int, int);
+	const char	*(*col_text)(struct ldg_engine *, int, int);
+	const void	*(*col_blob)(struct ldg_engine *, int, int);
+	int		 (*col_bytes)(struct ldg_engine *, int, int);
+	int		 (*col_null)(struct ldg_engine *, int, int);
+	/* the rows the last write changed */
+	int64_t		 (*changes)(struct ldg_engine *);
+
+	/*
+	 * Usage records: store one at (day, seq); the rows with day0 <= day
+	 * <= day1 and from <= t < to by day and seq, every field or (lean)
+	 * those of ldg_usage_scan_lean, until cb returns non-zero, which is
+	 * returned; the row at (day, seq) to cb, -1 when there is none.
+	 */
+	void		 (*usage_put)(struct ldg_engine *,
+			    const struct ldg_usage *, int64_t day, int64_t seq);
+	int		 (*usage_scan)(struct ldg_engine *, int lean,
+			    int64_t day0, int64_t day1, int64_t from,
+			    int64_t to, ldg_usage_cb, void *);
+	int		 (*usage_get)(struct ldg_engine *, int64_t day,
+			    int64_t seq, ldg_usage_cb, void *);
+};
+
+/*
+ * The SQLite engine (ldg_sqlite.c): as ldg_open describes, with the
+ * schema created or migrated and every statement prepared.
+ */
+struct ldg_engine	*ldg_sqlite_open(const char *path, int busy_ms,
+			    int flags);
+
+/* The calls, spelled short. */
+static inline void
+ldge_bind_int(struct ldg_engine *e, int s, int i, int64_t v)
+{
+	e->ops->bind_int(e, s, i, v);
+}
+
+static inline void
+ldge_bind_text(struct ldg_engine *e, int s, int i, const char *p, int n)
+{
+	e->ops->bind_text(e, s, i, p, n);
+}
+
+static inline void
+ldge_bind_blob(struct ldg_engine *e, int s, int i, const void *p, size_t n)
+{
+	e->ops->bind_blob(e, s, i, p, n);
+}
+
+static inline void
+ldge_bind_null(struct ldg_engine *e, int s, int i)
+{
+	e->ops->bind_null(e, s, i);
+}
+
+static inline int
+ldge_step(struct ldg_engine *e, int s, const char *what)
+{
+	return e->ops->step(e, s, what);
+}
+
+static inline void
+ldge_reset(struct ldg_engine *e, int s)
+{
+	e->ops->reset(e, s);
+}
+
+static inline int64_t
+ldge_col_int(struct ldg_engine *e, int s, int c)
+{
+	return e->ops->col_int(e, s, c);
+}
+
+static inline const char *
+ldge_col_text(struct ldg_engine *e, int s, int c)
+{
+	return e->ops->col_text(e, s, c);
+}
+
+static inline const void *
+ldge_col_blob(struct ldg_engine *e, int s, int c)
+{
+	return e->ops->col_blob(e, s, c);
+}
+
+static inline int
+ldge_col_bytes(struct ldg_engine *e, int s, int c)
+{
+	return e->ops->col_bytes(e, s, c);
+}
+
+static inline int
+ldge_col_null(struct ldg_engine *e, int s, int c)
+{
+	return e->ops->col_null(e, s, c);
+}
+
+#endif
