@@ -85,21 +85,29 @@ conf_where_add(struct conf *cf, const char *fmt, ...)
 }
 
 int
-conf_plain(json_t *v, size_t max)
+conf_plain_str(const char *s, size_t max)
 {
-	const char *s;
-	size_t n;
+	size_t n = strlen(s);
 
-	if (!json_is_string(v))
-		return 0;
-	s = json_string_value(v);
-	n = json_string_length(v);
-	if (n == 0 || n > max || strlen(s) != n)
+	if (n == 0 || n > max)
 		return 0;
 	for (; *s; s++)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
 			return 0;
 	return 1;
+}
+
+int
+conf_plain(json_t *v, size_t max)
+{
+	const char *s;
+
+	if (!json_is_string(v))
+		return 0;
+	s = json_string_value(v);
+	if (strlen(s) != json_string_length(v))
+		return 0;
+	return conf_plain_str(s, max);
 }
 
 const char *

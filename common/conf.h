@@ -43,6 +43,8 @@ void	conf_where_add(struct conf *, const char *, ...)
 
 /* A name or id: a non-empty printable string of at most max bytes. */
 int	conf_plain(json_t *, size_t max);
+/* The same of a C string (what a NUL in the JSON string left of it). */
+int	conf_plain_str(const char *, size_t max);
 /* A required id member, or NULL after reporting. */
 const char *conf_id(struct conf *, json_t *o, const char *k);
 /* An optional string member: 1 and *out, 0 absent, -1 reported. */

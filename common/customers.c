@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf.h"
 #include "csvr.h"
 #include "currency.h"
 #include "customers.h"
@@ -46,17 +47,6 @@ cerr(struct loader *ld, uint64_t line, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-static int
-plain(const char *s)
-{
-	if (*s == '\0')
-		return 0;
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 0;
-	return 1;
-}
-
 static const char *
 field_str(struct loader *ld, uint64_t line, json_t *o, const char *k)
 {
@@ -66,7 +56,8 @@ field_str(struct loader *ld, uint64_t line, json_t *o, const char *k)
 		cerr(ld, line, "missing field '%s'", k);
 		return NULL;
 	}
-	if (!json_is_string(v) || !plain(json_string_value(v))) {
+	if (!json_is_string(v) ||
+	    !conf_plain_str(json_string_value(v), SIZE_MAX)) {
 		cerr(ld, line, "field '%s' must be a non-empty string", k);
 		return NULL;
 	}
@@ -138,7 +129,8 @@ cust_add(struct loader *ld, uint64_t line, json_t *o)
 		bad = 1;
 	} else
 		json_array_foreach(subj, i, e)
-			if (!json_is_string(e) || !plain(json_string_value(e))) {
+			if (!json_is_string(e) || !conf_plain_str(
+			    json_string_value(e), SIZE_MAX)) {
 				cerr(ld, line, "subjects[%zu] must be a "
 				    "non-empty string", i);
 				bad = 1;

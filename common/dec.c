@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "dec.h"
+#include "util.h"
 
 __extension__ typedef unsigned __int128 u128;
 
@@ -353,7 +354,7 @@ dec_valid(dec d)
 }
 
 static int
-check(dec d)
+operand(dec d)
 {
 	if (d.s < 0 || d.s > DEC_MAXSCALE)
 		return DEC_ESCALE;
@@ -371,7 +372,7 @@ check_args(dec a, dec b, int scale, enum dec_round mode)
 		return DEC_ESCALE;
 	if ((unsigned)mode > DEC_FLOOR)
 		return DEC_ESCALE;
-	if ((e = check(a)) != DEC_OK || (e = check(b)) != DEC_OK)
+	if ((e = operand(a)) != DEC_OK || (e = operand(b)) != DEC_OK)
 		return e;
 	return DEC_OK;
 }
@@ -526,12 +527,6 @@ dec_errname(int err)
 	return "EUNKNOWN";
 }
 
-static int
-isdig(char ch)
-{
-	return ch >= '0' && ch <= '9';
-}
-
 /* Saturation point for exponents: far past anything that can fit. */
 #define EXP_SAT	100000000000000LL
 
@@ -558,7 +553,7 @@ dec_parse(const char *str, size_t n, dec *out)
 	if (p < end && *p == '0')
 		p++;
 	else if (p < end && *p >= '1' && *p <= '9')
-		while (p < end && isdig(*p))
+		while (p < end && u_isdigit(*p))
 			p++;
 	else
 		return DEC_ESYNTAX;
@@ -567,7 +562,7 @@ dec_parse(const char *str, size_t n, dec *out)
 	nf = 0;
 	if (p < end && *p == '.') {
 		fp = ++p;
-		while (p < end && isdig(*p))
+		while (p < end && u_isdigit(*p))
 			p++;
 		if (p == fp)
 			return DEC_ESYNTAX;
@@ -578,14 +573,14 @@ dec_parse(const char *str, size_t n, dec *out)
 		p++;
 		if (p < end && (*p == '+' || *p == '-'))
 			eneg = *p++ == '-';
-		if (p >= end || !isdig(*p))
+		if (p >= end || !u_isdigit(*p))
 			return DEC_ESYNTAX;
 		/*
 		 * Saturate rather than overflow: an exponent this big is
 		 * out of range (or zero, or inexact) whatever the digits,
 		 * since no string in memory has 10^14 digits to offset it.
 		 */
-		for (; p < end && isdig(*p); p++)
+		for (; p < end && u_isdigit(*p); p++)
 			if (exp < EXP_SAT)
 				exp = exp * 10 + (*p - '0');
 		if (eneg)
@@ -776,7 +771,7 @@ dec_add(dec a, dec b, dec *r)
 	u256 ma, mb, m;
 	int s, e, na, nb, neg;
 
-	if ((e = check(a)) != DEC_OK || (e = check(b)) != DEC_OK)
+	if ((e = operand(a)) != DEC_OK || (e = operand(b)) != DEC_OK)
 		return e;
 	s = a.s > b.s ? a.s : b.s;
 
@@ -819,7 +814,7 @@ dec_sub(dec a, dec b, dec *r)
 {
 	int e;
 
-	if ((e = check(b)) != DEC_OK)
+	if ((e = operand(b)) != DEC_OK)
 		return e;
 	return dec_add(a, dec_neg(b), r);
 }
@@ -830,7 +825,7 @@ dec_mul(dec a, dec b, dec *r)
 	dec_int z;
 	int e, s;
 
-	if ((e = check(a)) != DEC_OK || (e = check(b)) != DEC_OK)
+	if ((e = operand(a)) != DEC_OK || (e = operand(b)) != DEC_OK)
 		return e;
 	s = a.s + b.s;
 	if (s <= DEC_MAXSCALE && !__builtin_mul_overflow(a.c, b.c, &z) &&
@@ -927,7 +922,7 @@ dec_to_minor(dec a, int minor_units, int64_t *out)
 
 	if (minor_units < 0 || minor_units > DEC_MAXSCALE)
 		return DEC_ESCALE;
-	if ((e = check(a)) != DEC_OK)
+	if ((e = operand(a)) != DEC_OK)
 		return e;
 	if (a.s > minor_units) {
 		/* Only zeros may sit past the minor unit: 1.500 USD is fine. */

@@ -40,7 +40,7 @@ doc_kind_name(enum doc_kind k)
 
 /* Render a format; with seq < 0 the sequence is left out (the scope). */
 static int
-render(const char *fmt, int64_t year, unsigned month, int64_t seq,
+number_fmt(const char *fmt, int64_t year, unsigned month, int64_t seq,
     char *out, size_t n, const char **why)
 {
 	struct buf b = { 0 };
@@ -110,8 +110,8 @@ doc_number(const char *fmt, int64_t year, unsigned month, int64_t seq,
 {
 	const char *why;
 
-	if (render(fmt, year, month, seq, num, nlen, &why) < 0 ||
-	    render(fmt, year, month, -1, scope, slen, &why) < 0)
+	if (number_fmt(fmt, year, month, seq, num, nlen, &why) < 0 ||
+	    number_fmt(fmt, year, month, -1, scope, slen, &why) < 0)
 		die(EX_SOFTWARE, "number format '%s': %s", fmt, why);
 }
 
@@ -199,7 +199,7 @@ entity_load(struct conf *cf, struct entities *es, size_t i, json_t *o,
 		}
 		if (s == NULL)
 			continue;
-		if (render(s, 2026, 1, 1, num, sizeof(num), &why) < 0)
+		if (number_fmt(s, 2026, 1, 1, num, sizeof(num), &why) < 0)
 			conf_err(cf, "%s '%s': %s", fmt_keys[k], s, why);
 		else
 			en->fmt[k] = xstrdup(s);

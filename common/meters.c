@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf.h"
 #include "jrec.h"
 #include "meters.h"
 #include "util.h"
@@ -70,25 +71,11 @@ merr(struct mload *ld, size_t i, const char *name, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-/* A name, type or path: non-empty, printable, not too long. */
-static int
-plain(const char *s, size_t max)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > max)
-		return 0;
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 0;
-	return 1;
-}
-
 /* A dotted path: segments separated by single dots, none empty. */
 static int
 path_ok(const char *s)
 {
-	if (!plain(s, 256) || *s == '.' || s[strlen(s) - 1] == '.')
+	if (!conf_plain_str(s, 256) || *s == '.' || s[strlen(s) - 1] == '.')
 		return 0;
 	return strstr(s, "..") == NULL;
 }
@@ -105,7 +92,7 @@ str_list(struct mload *ld, size_t i, const char *name, json_t *v,
 	*n = 0;
 	if (json_is_string(v)) {
 		if (paths ? !path_ok(json_string_value(v)) :
-		    !plain(json_string_value(v), 256)) {
+		    !conf_plain_str(json_string_value(v), 256)) {
 			merr(ld, i, name, "%s must be a non-empty string", what);
 			return NULL;
 		}
@@ -124,7 +111,7 @@ str_list(struct mload *ld, size_t i, const char *name, json_t *v,
 	json_array_foreach(v, j, e) {
 		const char *s = json_is_string(e) ? json_string_value(e) : "";
 
-		if (paths ? !path_ok(s) : !plain(s, 256)) {
+		if (paths ? !path_ok(s) : !conf_plain_str(s, 256)) {
 			merr(ld, i, name, "%s[%zu] must be a non-empty string%s",
 			    what, j, paths ? " like \"a.b\"" : "");
 			goto bad;
@@ -172,7 +159,7 @@ meter_load(struct mload *ld, size_t i, json_t *o, struct meter *m)
 	}
 	v = json_object_get(o, "name");
 	if (v == NULL || !json_is_string(v) ||
-	    !plain(json_string_value(v), METER_MAXNAME))
+	    !conf_plain_str(json_string_value(v), METER_MAXNAME))
 		merr(ld, i, NULL, "name must be a non-empty string of at most "
 		    "%d bytes", METER_MAXNAME);
 	else
@@ -262,7 +249,8 @@ meter_load(struct mload *ld, size_t i, json_t *o, struct meter *m)
 			m->rounding = (enum dec_round)r;
 	}
 	if ((v = json_object_get(o, "unit")) != NULL) {
-		if (!json_is_string(v) || !plain(json_string_value(v), 64))
+		if (!json_is_string(v) ||
+		    !conf_plain_str(json_string_value(v), 64))
 			merr(ld, i, name, "unit must be a non-empty string");
 		else
 			m->unit = xstrdup(json_string_value(v));

@@ -81,12 +81,6 @@ name_ok(const char *s)
 }
 
 static int
-isdig(int c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static int
 isalph(int c)
 {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
@@ -100,7 +94,7 @@ p_abbr(const char *s)
 
 	if (*s == '<') {
 		b = ++s;
-		while (isalph(*s) || isdig(*s) || *s == '+' || *s == '-')
+		while (isalph(*s) || u_isdigit(*s) || *s == '+' || *s == '-')
 			s++;
 		if (*s != '>' || s - b < 3)
 			return NULL;
@@ -120,19 +114,19 @@ p_hms(const char *s, int maxh, int32_t *out)
 
 	if (*s == '+' || *s == '-')
 		neg = *s++ == '-';
-	for (nd = 0; isdig(*s) && nd < 3; nd++)
+	for (nd = 0; u_isdigit(*s) && nd < 3; nd++)
 		h = h * 10 + (*s++ - '0');
-	if (nd == 0 || isdig(*s) || h > maxh)
+	if (nd == 0 || u_isdigit(*s) || h > maxh)
 		return NULL;
 	if (*s == ':') {
 		s++;
-		if (!isdig(s[0]) || !isdig(s[1]))
+		if (!u_isdigit(s[0]) || !u_isdigit(s[1]))
 			return NULL;
 		m = (s[0] - '0') * 10 + (s[1] - '0');
 		s += 2;
 		if (*s == ':') {
 			s++;
-			if (!isdig(s[0]) || !isdig(s[1]))
+			if (!u_isdigit(s[0]) || !u_isdigit(s[1]))
 				return NULL;
 			sec = (s[0] - '0') * 10 + (s[1] - '0');
 			s += 2;
@@ -151,9 +145,9 @@ p_num(const char *s, int lo, int hi, int *out)
 {
 	int v = 0, nd;
 
-	for (nd = 0; isdig(*s) && nd < 4; nd++)
+	for (nd = 0; u_isdigit(*s) && nd < 4; nd++)
 		v = v * 10 + (*s++ - '0');
-	if (nd == 0 || isdig(*s) || v < lo || v > hi)
+	if (nd == 0 || u_isdigit(*s) || v < lo || v > hi)
 		return NULL;
 	*out = v;
 	return s;

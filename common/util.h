@@ -50,6 +50,13 @@ fail_why(const char **why, const char *msg)
 	return -1;
 }
 
+/* An ASCII digit, whatever the locale (isdigit(3) is not). */
+static inline int
+u_isdigit(int c)
+{
+	return c >= '0' && c <= '9';
+}
+
 /* A growable byte buffer. */
 struct buf {
 	char	*p;
