@@ -25,6 +25,7 @@
 #include "jval.h"
 #include "rowin.h"
 #include "currency.h"
+#include "doc.h"
 #include "exc.h"
 #include "jrec.h"
 #include "jw.h"
@@ -311,20 +312,20 @@ read_rated(struct stagein *s, void *arg)
 
 /* A document's lines count toward their rated lines' invoiced amounts. */
 static void
-doc_lines(struct recon *r, json_t *j, const char *number)
+doc_lines(struct recon *r, const struct doc_rec *dr, const char *number)
 {
-	json_t *v = json_object_get(j, "lines"), *e;
+	struct doc_line dl;
 	struct rline *l;
-	const char *k;
 	dec x;
 	size_t i;
 
-	json_array_foreach(v, i, e) {
-		if ((k = jval_str(e, "rated_key")) == NULL ||
-		    (l = hmap_getn(&r->rated, k, strlen(k))) == NULL)
+	for (i = 0; i < dr->nlines; i++) {
+		doc_line_link(dr, i, &dl);
+		if (dl.rated_key == NULL || (l = hmap_getn(&r->rated,
+		    dl.rated_key, strlen(dl.rated_key))) == NULL)
 			continue;
 		/* inclusive prices: the gross is what was rated */
-		x = jval_str(e, "gross") ? jval_dec_or_zero(e, "gross") : jval_dec_or_zero(e, "net");
+		x = dl.gross.s ? dl.gross.d : dl.net.d;
 		dec_add(l->invoiced, x, &l->invoiced);
 		if (!l->seen)
 			l->doc = number;
@@ -333,9 +334,9 @@ doc_lines(struct recon *r, json_t *j, const char *number)
 }
 
 static void
-doc_taxes(struct recon *r, const struct rdoc *d, json_t *j)
+doc_taxes(struct recon *r, const struct rdoc *d, const struct doc_rec *dr)
 {
-	json_t *v = json_object_get(j, "tax_lines"), *e;
+	struct doc_taxl e;
 	struct buf k = { 0 };
 	struct rtax *t;
 	void **ref;
@@ -343,79 +344,74 @@ doc_taxes(struct recon *r, const struct rdoc *d, json_t *j)
 
 	if (d->ikey == NULL)
 		return;
-	json_array_foreach(v, i, e) {
+	for (i = 0; i < dr->ntaxes; i++) {
+		doc_taxl_read(dr, i, &e);
 		buf_reset(&k);
-		buf_printf(&k, "%s|%s|%s|%s|%s", d->ikey, jval_str(e, "category"),
-		    jval_str(e, "rate"), json_is_true(json_object_get(e,
-		    "inclusive")) ? "i" : "e", jval_str(e, "rounding"));
+		buf_printf(&k, "%s|%s|%s|%s|%s", d->ikey, e.category,
+		    e.rate.s, e.inclusive ? "i" : "e", e.rounding);
 		ref = hmap_ref(&r->taxes, k.p, k.len);
 		if ((t = *ref) == NULL) {
 			t = xcalloc(1, sizeof(*t));
 			t->ikey = xstrdup(d->ikey);
-			t->cat = hmap_intern(&r->strs, jval_str(e, "category"));
+			t->cat = hmap_intern(&r->strs, e.category);
 			t->customer = d->customer;
 			t->number = xstrdup(d->ref ? d->ref : d->number);
 			t->currency = d->currency;
-			t->rounding = hmap_intern(&r->strs,
-			    jval_str(e, "rounding"));
-			t->rate = jval_dec_or_zero(e, "rate");
-			t->inclusive = json_is_true(json_object_get(e,
-			    "inclusive"));
+			t->rounding = hmap_intern(&r->strs, e.rounding);
+			t->rate = e.rate.d;
+			t->inclusive = e.inclusive;
 			t->minor = d->currency ? cur_minor(d->currency) : 2;
 			*ref = t;
 			r->tv = xreallocarray(r->tv, r->nt + 1,
 			    sizeof(*r->tv));
 			r->tv[r->nt++] = t;
 		}
-		dec_add(t->base, jval_dec_or_zero(e, "base"), &t->base);
-		dec_add(t->tax, jval_dec_or_zero(e, "tax"), &t->tax);
+		dec_add(t->base, e.base.d, &t->base);
+		dec_add(t->tax, e.tax.d, &t->tax);
 	}
 	buf_free(&k);
 }
 
+/* Lenient: a document erp-post would refuse is still counted. */
 static void
 read_doc(struct stagein *s, void *arg)
 {
 	struct recon *r = arg;
-	json_t *j = s->jr.root, *v;
-	const char *kind = jval_str(j, "kind");
+	struct doc_rec dr;
 	struct rdoc *d;
 	void **ref;
 
-	if (kind == NULL || (strcmp(kind, "invoice") && strcmp(kind,
-	    "credit_note") && strcmp(kind, "debit_note")) ||
-	    jval_str(j, "number") == NULL) {
+	doc_read(s->jr.root, &s->jr, &dr);
+	if (dr.kind == NULL || (strcmp(dr.kind, "invoice") &&
+	    strcmp(dr.kind, "credit_note") && strcmp(dr.kind,
+	    "debit_note")) || dr.number == NULL) {
 		si_reject(s, RC_DATA, "not_document", "kind", "expected an "
 		    "issued invoice, credit note or debit note");
 		return;
 	}
-	ref = hmap_ref(&r->docs, jval_str(j, "number"), strlen(jval_str(j, "number")));
+	ref = hmap_ref(&r->docs, dr.number, strlen(dr.number));
 	if (*ref != NULL)
 		return;
 	d = xcalloc(1, sizeof(*d));
-	d->number = xstrdup(jval_str(j, "number"));
-	d->kind = hmap_intern(&r->strs, kind);
-	d->ikey = xstrdup0(jval_str(j, "invoice_key"));
-	d->ref = xstrdup0(jval_str(j, "references"));
-	d->entity = hmap_intern(&r->strs,
-	    jval_str(json_object_get(j, "entity"), "id"));
-	d->customer = hmap_intern(&r->strs,
-	    jval_str(json_object_get(j, "customer"), "id"));
-	d->currency = hmap_intern(&r->strs, jval_str(j, "currency"));
-	d->ps = hmap_intern(&r->strs, jval_str(j, "period_start"));
-	d->pe = hmap_intern(&r->strs, jval_str(j, "period_end"));
-	v = json_object_get(j, "version");
-	if (jrec_int(&s->jr, v, 0, INT32_MAX, &d->version) < 0)
-		d->version = 0;
-	d->due = jval_dec_or_zero(j, "amount_due");
-	d->total = jval_dec_or_zero(j, "total");
-	d->net = jval_dec_or_zero(j, "net");
-	d->tax = jval_dec_or_zero(j, "tax");
-	d->credit = jval_dec_or_zero(j, "prepaid_credit");
-	doc_taxes(r, d, j);
+	d->number = xstrdup(dr.number);
+	d->kind = hmap_intern(&r->strs, dr.kind);
+	d->ikey = xstrdup0(dr.invoice_key);
+	d->ref = xstrdup0(dr.ref);
+	d->entity = hmap_intern(&r->strs, dr.entity.id);
+	d->customer = hmap_intern(&r->strs, dr.customer.id);
+	d->currency = hmap_intern(&r->strs, dr.currency);
+	d->ps = hmap_intern(&r->strs, dr.ps.s);
+	d->pe = hmap_intern(&r->strs, dr.pe.s);
+	d->version = dr.version;
+	d->due = dr.due.d;
+	d->total = dr.total.d;
+	d->net = dr.net.d;
+	d->tax = dr.tax.d;
+	d->credit = dr.credit.d;
+	doc_taxes(r, d, &dr);
 	total_add(r, d->currency, T_NET, d->net);
 	total_add(r, d->currency, T_TOTAL, d->total);
-	doc_lines(r, j, d->number);
+	doc_lines(r, &dr, d->number);
 	*ref = d;
 	r->dv = xreallocarray(r->dv, r->nd + 1, sizeof(*r->dv));
 	r->dv[r->nd++] = d;

@@ -360,6 +360,18 @@ doc_line_read(const struct doc_rec *d, size_t i, struct doc_line *l)
 }
 
 void
+doc_line_link(const struct doc_rec *d, size_t i, struct doc_line *l)
+{
+	json_t *o = json_array_get(d->lines, i);
+
+	memset(l, 0, sizeof(*l));
+	l->o = json_is_object(o) ? o : NULL;
+	l->rated_key = jval_str(o, "rated_key");
+	amt(o, "net", &l->net);
+	amt(o, "gross", &l->gross);
+}
+
+void
 doc_taxl_read(const struct doc_rec *d, size_t i, struct doc_taxl *t)
 {
 	json_t *o = json_array_get(d->taxes, i);

@@ -141,6 +141,12 @@ struct doc_taxl {
 void	doc_read(json_t *j, const struct jrec *jr, struct doc_rec *);
 /* Line i of lines, tax line i of tax_lines (i < nlines, ntaxes). */
 void	doc_line_read(const struct doc_rec *, size_t i, struct doc_line *);
+/*
+ * Line i's link to its rated line only: o, rated_key, net and gross, the
+ * rest left empty.  Reconcile reads every line of a month's documents
+ * and needs no more.
+ */
+void	doc_line_link(const struct doc_rec *, size_t i, struct doc_line *);
 void	doc_taxl_read(const struct doc_rec *, size_t i, struct doc_taxl *);
 
 #endif
