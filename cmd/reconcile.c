@@ -27,6 +27,7 @@
 #include "currency.h"
 #include "doc.h"
 #include "exc.h"
+#include "invoice.h"
 #include "jrec.h"
 #include "jw.h"
 #include "keys.h"
@@ -963,15 +964,15 @@ check_invoiced(struct recon *r)
 
 /*
  * The tax of each invoice key and category, over all its documents,
- * computed again: on the base (or out of the gross for inclusive
- * prices) at the rate, rounded once with the rounding the document
- * names, as invoice-gen does.
+ * computed again with invoice-gen's one tax computation (inv_tax): on
+ * the base (or out of the gross, base + tax, for inclusive prices) at
+ * the rate, rounded once with the rounding the document names.
  */
 static void
 check_tax(struct recon *r)
 {
 	struct exc x;
-	dec want, t, g, d100;
+	dec want, g;
 	size_t i;
 	int mode, e;
 
@@ -981,15 +982,13 @@ check_tax(struct recon *r)
 		mode = tx->rounding ? dec_parse_round(tx->rounding) : -1;
 		if (mode < 0 || tx->minor < 0)
 			continue;
-		if (tx->inclusive) {
-			e = dec_add(tx->base, tx->tax, &g) ||
-			    dec_mul(g, tx->rate, &t) ||
-			    dec_add(dec_from_i64(100), tx->rate, &d100) ||
-			    dec_div(t, d100, tx->minor, mode, &want);
-		} else
-			e = dec_mul(tx->base, tx->rate, &t) ||
-			    dec_div(t, dec_from_i64(100), tx->minor, mode,
+		if (tx->inclusive)
+			e = dec_add(tx->base, tx->tax, &g) || inv_tax(g,
+			    tx->rate, (enum dec_round)mode, 1, tx->minor,
 			    &want);
+		else
+			e = inv_tax(tx->base, tx->rate, (enum dec_round)mode, 0,
+			    tx->minor, &want);
 		if (e || dec_cmp(want, tx->tax) == 0)
 			continue;
 		memset(&x, 0, sizeof(x));
