@@ -334,31 +334,7 @@ doc_read(json_t *j, const struct jrec *jr, struct doc_rec *d)
 	}
 }
 
-void
-doc_line_read(const struct doc_rec *d, size_t i, struct doc_line *l)
-{
-	json_t *o = json_array_get(d->lines, i), *n;
-
-	memset(l, 0, sizeof(*l));
-	l->o = json_is_object(o) ? o : NULL;
-	n = json_object_get(o, "line");
-	if ((l->has_no = json_is_integer(n)))
-		l->no = (int64_t)json_integer_value(n);
-	l->rated_key = jval_str(o, "rated_key");
-	l->line_type = jval_str(o, "line_type");
-	l->charge = jval_str(o, "charge");
-	l->name = jval_str(o, "name");
-	l->tax_code = jval_str(o, "tax_code");
-	l->tax_category = jval_str(o, "tax_category");
-	l->lineage = jval_str(o, "lineage");
-	amt(o, "quantity", &l->qty);
-	amt(o, "net", &l->net);
-	amt(o, "gross", &l->gross);
-	amt(o, "tax_rate", &l->rate);
-	instant(o, "service_start", &l->ss);
-	instant(o, "service_end", &l->se);
-}
-
+/* What ties a line to its rated line; doc_line_read adds the rest. */
 void
 doc_line_link(const struct doc_rec *d, size_t i, struct doc_line *l)
 {
@@ -369,6 +345,28 @@ doc_line_link(const struct doc_rec *d, size_t i, struct doc_line *l)
 	l->rated_key = jval_str(o, "rated_key");
 	amt(o, "net", &l->net);
 	amt(o, "gross", &l->gross);
+}
+
+void
+doc_line_read(const struct doc_rec *d, size_t i, struct doc_line *l)
+{
+	json_t *o, *n;
+
+	doc_line_link(d, i, l);
+	o = json_array_get(d->lines, i);
+	n = json_object_get(o, "line");
+	if ((l->has_no = json_is_integer(n)))
+		l->no = (int64_t)json_integer_value(n);
+	l->line_type = jval_str(o, "line_type");
+	l->charge = jval_str(o, "charge");
+	l->name = jval_str(o, "name");
+	l->tax_code = jval_str(o, "tax_code");
+	l->tax_category = jval_str(o, "tax_category");
+	l->lineage = jval_str(o, "lineage");
+	amt(o, "quantity", &l->qty);
+	amt(o, "tax_rate", &l->rate);
+	instant(o, "service_start", &l->ss);
+	instant(o, "service_end", &l->se);
 }
 
 void
