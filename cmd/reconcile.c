@@ -10,6 +10,11 @@
  * an exception record (class reconciliation_exception) with the keys,
  * the expected and actual amounts and the difference.  Exit 0 when all
  * agree, 1 when not, as diff(1).  See reconcile(1).
+ *
+ * Here: the options, reading the inputs (each record with its kind's
+ * reader), the checks in their order, the summary and stats.  The
+ * comparisons are recon.h's, the usage against the ledger recusage.h's,
+ * --explain explain.h's.
  */
 #include <inttypes.h>
 #include <stdio.h>
