@@ -1,5 +1,5 @@
 /*
- * aggrec.c: read an aggregate record (aggrec.h).
+ * aggrec.c: read an aggregate record (aggrec.h), strictly or as it is.
  *
  * Rejects go through the stage's si_reject(), not a jrec's message, so
  * that a message quoting a long member is cut where every other reject
@@ -9,6 +9,7 @@
 
 #include "aggrec.h"
 #include "jrec.h"
+#include "jval.h"
 #include "reject.h"
 #include "stagein.h"
 
@@ -134,4 +135,27 @@ aggrec_same(const struct aggrec *a, const struct aggrec *b)
 	    a->ps == b->ps && a->pe == b->pe && dec_cmp(a->qty, b->qty) == 0 &&
 	    a->events == b->events &&
 	    memcmp(a->lineage, b->lineage, KEY_LEN) == 0;
+}
+
+int
+aggrec_view(const struct jrec *jr, struct aggrec_view *a)
+{
+	json_t *j = jr->root;
+	const char *kind = jval_str(j, "kind");
+
+	memset(a, 0, sizeof(*a));
+	a->key = jval_str(j, "key");
+	if (kind == NULL || strcmp(kind, "aggregate") != 0 || a->key == NULL)
+		return -1;
+	a->customer = jval_str(j, "customer");
+	a->meter = jval_str(j, "meter");
+	a->lineage = jval_str(j, "lineage");
+	a->period = jval_str(j, "period");
+	a->ps = jval_str(j, "period_start");
+	a->pe = jval_str(j, "period_end");
+	a->qty = jval_dec_or_zero(j, "quantity");
+	if (jrec_int(jr, json_object_get(j, "events"), 0, INT64_MAX,
+	    &a->events) < 0)
+		a->events = 0;
+	return 0;
 }

@@ -8,7 +8,10 @@
  *    "quantity":"12.5","events":3,"key":...,"lineage":...}
  *
  * The writer is not here: meter-aggregate writes the record from the
- * metering engine's own struct (agg_write() in agg.c).
+ * metering engine's own struct (agg_write() in agg.c).  Two readers:
+ * aggrec_read for the stages that refuse what is not a good aggregate
+ * (rate), and aggrec_view for reconcile, which compares what it is given
+ * and counts an aggregate the others would refuse.
  */
 #ifndef AGGREC_H
 #define AGGREC_H
@@ -20,6 +23,7 @@
 #include "keys.h"
 #include "tm.h"
 
+struct jrec;
 struct stagein;
 
 struct aggrec {
@@ -46,5 +50,25 @@ struct aggrec {
 int	aggrec_read(struct stagein *, struct aggrec *);
 /* 1 when b is a repeat of a (every member but the key the same). */
 int	aggrec_same(const struct aggrec *a, const struct aggrec *b);
+
+/*
+ * What an aggregate record says, as written: strings as they are (NULL
+ * when absent or not strings), a quantity that is not an exact decimal
+ * 0, events that are not a whole number 0.  Strings point into the
+ * record's tree.
+ */
+struct aggrec_view {
+	const char	*key, *customer, *meter, *lineage;
+	const char	*period, *ps, *pe;	/* unit, period_start, _end */
+	dec		 qty;
+	int64_t		 events;
+};
+
+/*
+ * The current record of jr as an aggregate, lenient: no schema or
+ * member is checked.  0, or -1 when it is not one at all (its kind is
+ * not "aggregate", or it has no key): the caller says so, or not.
+ */
+int	aggrec_view(const struct jrec *, struct aggrec_view *);
 
 #endif

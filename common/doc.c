@@ -1,7 +1,7 @@
 /*
- * doc.c: the document record's writer; see doc.h.  Its fields and their
- * order are usage-to-cash(5)'s, and the ledger keeps a document as these
- * bytes: --replay writes them again as they were.
+ * doc.c: the document record's writer and reader; see doc.h.  Its
+ * fields and their order are usage-to-cash(5)'s, and the ledger keeps a
+ * document as these bytes: --replay writes them again as they were.
  */
 #include <string.h>
 
@@ -9,6 +9,7 @@
 
 #include "doc.h"
 #include "jval.h"
+#include "jrec.h"
 #include "jw.h"
 #include "tm.h"
 
@@ -228,4 +229,159 @@ doc_json(const struct doc *dc, struct buf *o)
 	jw_hex(&w, dc->key, KEY_LEN);
 	jw_close(&w, '}');
 	buf_addc(o, '\n');
+}
+
+/* ---- reading ---- */
+
+static void
+amt(json_t *o, const char *k, struct doc_amt *a)
+{
+	a->v = json_object_get(o, k);
+	a->s = json_is_string(a->v) ? json_string_value(a->v) : NULL;
+	/* strlen, not the JSON length, as jval_dec: a NUL ends the number */
+	a->ok = a->s != NULL && dec_parse(a->s, strlen(a->s), &a->d) == DEC_OK;
+	if (!a->ok)
+		a->d = DEC_ZERO;
+}
+
+static void
+instant(json_t *o, const char *k, struct doc_time *t)
+{
+	const char *why;
+
+	t->s = jval_str(o, k);
+	t->ok = t->s != NULL && tm_parse(t->s, strlen(t->s), &t->t, &why) == 0;
+	if (!t->ok)
+		t->t = 0;
+}
+
+static void
+party_read(json_t *o, struct doc_party *p)
+{
+	json_t *a;
+
+	p->o = json_is_object(o) ? o : NULL;
+	p->id = jval_str(o, "id");
+	p->name = jval_str(o, "name");
+	p->tax_id = jval_str(o, "tax_id");
+	p->country = jval_str(o, "country");
+	p->region = jval_str(o, "region");
+	p->peppol_id = jval_str(o, "peppol_id");
+	p->buyer_reference = jval_str(o, "buyer_reference");
+	p->address = a = json_object_get(o, "address");
+	p->line1 = jval_str(a, "line1");
+	p->line2 = jval_str(a, "line2");
+	p->postal_code = jval_str(a, "postal_code");
+	p->city = jval_str(a, "city");
+	p->addr_region = jval_str(a, "region");
+	p->addr_country = jval_str(a, "country");
+}
+
+void
+doc_read(json_t *j, const struct jrec *jr, struct doc_rec *d)
+{
+	json_t *v;
+
+	memset(d, 0, sizeof(*d));
+	d->j = j;
+	d->kind = jval_str(j, "kind");
+	d->state = jval_str(j, "state");
+	d->number = jval_str(j, "number");
+	d->ref = jval_str(j, "references");
+	d->key = jval_str(j, "key");
+	d->invoice_key = jval_str(j, "invoice_key");
+	d->currency = jval_str(j, "currency");
+	d->fcur = jval_str(j, "functional_currency");
+	d->timezone = jval_str(j, "timezone");
+	d->corr = jval_str(j, "correlation_id");
+	d->lineage = jval_str(j, "lineage");
+	v = json_object_get(j, "version");
+	if (jr != NULL)
+		d->version_ok = jrec_int(jr, v, 0, INT32_MAX, &d->version) == 0;
+	else if ((d->version_ok = json_is_integer(v) &&
+	    json_integer_value(v) >= 0 && json_integer_value(v) <= INT32_MAX))
+		d->version = (int64_t)json_integer_value(v);
+	if (!d->version_ok)
+		d->version = 0;
+	d->issue_date = jval_str(j, "issue_date");
+	d->due_date = jval_str(j, "due_date");
+	d->issue_day = tm_day_parse(d->issue_date);
+	d->due_day = tm_day_parse(d->due_date);
+	instant(j, "period_start", &d->ps);
+	instant(j, "period_end", &d->pe);
+	party_read(json_object_get(j, "entity"), &d->entity);
+	party_read(json_object_get(j, "customer"), &d->customer);
+	v = json_object_get(j, "lines");
+	d->lines = json_is_array(v) ? v : NULL;
+	d->nlines = json_array_size(d->lines);
+	v = json_object_get(j, "tax_lines");
+	d->taxes = json_is_array(v) ? v : NULL;
+	d->ntaxes = json_array_size(d->taxes);
+	amt(j, "net", &d->net);
+	amt(j, "tax", &d->tax);
+	amt(j, "total", &d->total);
+	amt(j, "prepaid_credit", &d->credit);
+	amt(j, "amount_due", &d->due);
+	d->fxv = v = json_object_get(j, "fx");
+	if (json_is_object(v)) {
+		d->fx.from = jval_str(v, "from");
+		d->fx.to = jval_str(v, "to");
+		d->fx.date = jval_str(v, "date");
+		amt(v, "rate", &d->fx.rate);
+		amt(v, "net", &d->fx.net);
+		amt(v, "tax", &d->fx.tax);
+		amt(v, "total", &d->fx.total);
+	}
+}
+
+/* What ties a line to its rated line; doc_line_read adds the rest. */
+void
+doc_line_link(const struct doc_rec *d, size_t i, struct doc_line *l)
+{
+	json_t *o = json_array_get(d->lines, i);
+
+	memset(l, 0, sizeof(*l));
+	l->o = json_is_object(o) ? o : NULL;
+	l->rated_key = jval_str(o, "rated_key");
+	amt(o, "net", &l->net);
+	amt(o, "gross", &l->gross);
+}
+
+void
+doc_line_read(const struct doc_rec *d, size_t i, struct doc_line *l)
+{
+	json_t *o, *n;
+
+	doc_line_link(d, i, l);
+	o = json_array_get(d->lines, i);
+	n = json_object_get(o, "line");
+	if ((l->has_no = json_is_integer(n)))
+		l->no = (int64_t)json_integer_value(n);
+	l->line_type = jval_str(o, "line_type");
+	l->charge = jval_str(o, "charge");
+	l->name = jval_str(o, "name");
+	l->tax_code = jval_str(o, "tax_code");
+	l->tax_category = jval_str(o, "tax_category");
+	l->lineage = jval_str(o, "lineage");
+	amt(o, "quantity", &l->qty);
+	amt(o, "tax_rate", &l->rate);
+	instant(o, "service_start", &l->ss);
+	instant(o, "service_end", &l->se);
+}
+
+void
+doc_taxl_read(const struct doc_rec *d, size_t i, struct doc_taxl *t)
+{
+	json_t *o = json_array_get(d->taxes, i);
+
+	memset(t, 0, sizeof(*t));
+	t->o = json_is_object(o) ? o : NULL;
+	t->category = jval_str(o, "category");
+	t->name = jval_str(o, "name");
+	t->note = jval_str(o, "note");
+	t->rounding = jval_str(o, "rounding");
+	t->inclusive = json_is_true(json_object_get(o, "inclusive"));
+	amt(o, "rate", &t->rate);
+	amt(o, "base", &t->base);
+	amt(o, "tax", &t->tax);
 }

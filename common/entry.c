@@ -1,5 +1,6 @@
 /*
- * entry.c: the journal entry record and its writers; see entry.h.
+ * entry.c: the journal entry record, its writers and its reader; see
+ * entry.h.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 #include <csv.h>
 
 #include "entry.h"
+#include "jrec.h"
 #include "jval.h"
 #include "jw.h"
 #include "tm.h"
@@ -502,4 +504,40 @@ entry_write(struct entry_out *w, const char *rec, size_t len, struct buf *out)
 	buf_free(&body);
 	json_decref(e);
 	return 0;
+}
+
+/* ---- reading a stored record ---- */
+
+int
+entry_read(const struct jrec *jr, struct entry_rec *e)
+{
+	json_t *j = jr->root, *doc, *v;
+	const char *kind = jval_str(j, "kind");
+
+	memset(e, 0, sizeof(*e));
+	e->id = jval_str(j, "id");
+	if (kind == NULL || strcmp(kind, "journal_entry") != 0 || e->id == NULL)
+		return -1;
+	doc = json_object_get(j, "document");
+	e->type = jval_str(j, "type");
+	e->number = jval_str(doc, "number");
+	e->entity = jval_str(j, "entity");
+	e->currency = jval_str(j, "currency");
+	if (jrec_int(jr, json_object_get(doc, "version"), 0, INT32_MAX,
+	    &e->version) < 0)
+		e->version = 0;
+	v = json_object_get(j, "lines");
+	e->lines = json_is_array(v) ? v : NULL;
+	e->nlines = json_array_size(e->lines);
+	return 0;
+}
+
+void
+entry_read_line(const struct entry_rec *e, size_t i, struct entry_rec_line *l)
+{
+	json_t *o = json_array_get(e->lines, i);
+
+	l->account = jval_str(o, "account");
+	l->debit = jval_dec_or_zero(o, "debit");
+	l->credit = jval_dec_or_zero(o, "credit");
 }

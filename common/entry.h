@@ -6,13 +6,17 @@
  * NetSuite, Xero, QuickBooks) is written from that JSON record by
  * entry_write, so a stored entry sent again is the same in any format.
  * How a document becomes entries (the posting rules, FX, balancing) is
- * posting.h's; this module only holds and writes what it is given.
+ * posting.h's; this module only holds and writes what it is given, and
+ * reads a stored record back as it is written (entry_read, reconcile's
+ * reader of the journal).
  */
 #ifndef ENTRY_H
 #define ENTRY_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include <jansson.h>
 
 #include "accounts.h"
 #include "dec.h"
@@ -84,5 +88,37 @@ int	entry_bean_account(const char *);
  * category's.
  */
 const char *entry_bean_books(const struct books *, int *mapped);
+
+/*
+ * A journal entry record as written, for a reader that compares rather
+ * than refuses: strings as they are (NULL when absent or not strings),
+ * the document's version 0 when not a whole number.  Strings point into
+ * the record's tree.
+ */
+struct entry_rec {
+	const char	*id, *type, *entity, *currency;
+	const char	*number;	/* its document's */
+	int64_t		 version;	/* its document's */
+	json_t		*lines;		/* NULL when not an array */
+	size_t		 nlines;
+};
+
+/* A line of the record: an amount that is not an exact decimal is 0. */
+struct entry_rec_line {
+	const char	*account;
+	dec		 debit, credit;
+};
+
+struct jrec;
+
+/*
+ * The current record of jr as a journal entry, lenient: no schema or
+ * member is checked.  0, or -1 when it is not one at all (its kind is
+ * not "journal_entry", or it has no id): the caller says so, or not.
+ */
+int	entry_read(const struct jrec *, struct entry_rec *);
+/* Line i of the record (i < nlines). */
+void	entry_read_line(const struct entry_rec *, size_t i,
+	    struct entry_rec_line *);
 
 #endif

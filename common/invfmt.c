@@ -1,20 +1,22 @@
 /*
  * invfmt.c: HTML and UBL renderings of invoice-gen's documents.
  *
- * Both read the document record (usage-to-cash(5)) through the same
- * loaders: struct doc for the head and totals, struct line and struct
- * taxl for the arrays, every amount parsed from its decimal string with
- * dec.h and printed back exactly; nothing here is ever a double.  UBL
- * wants a credit note's amounts positive, so its loaders negate them.
+ * All read the document record (usage-to-cash(5)) with doc.h's reader;
+ * HTML and UBL then check what they need through the same loaders:
+ * struct page for the head and totals, struct line and struct taxl for
+ * the arrays, every amount parsed from its decimal string with dec.h
+ * and printed back exactly; nothing here is ever a double.  UBL wants a
+ * credit note's amounts positive, so its loaders negate them.  The text
+ * rendering refuses nothing: it prints the members as they are written.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "dec.h"
+#include "doc.h"
 #include "html.h"
 #include "invfmt.h"
-#include "jval.h"
 #include "tm.h"
 #include "tz.h"
 
@@ -45,9 +47,12 @@ static const struct kind kinds[] = {
 	    "383", "cac:InvoiceLine", "cbc:InvoicedQuantity" },
 };
 
-struct doc {
+/* A document as HTML and UBL render it: its record, checked. */
+struct page {
+	struct doc_rec	 r;
 	const struct kind *k;
-	json_t		*lines, *taxes, *seller, *buyer, *fx;
+	const struct doc_party *seller, *buyer;
+	const struct doc_fx *fx;	/* NULL: "fx" is null */
 	const char	*number, *ref, *cur, *issue, *due, *corr;
 	const char	*zone;		/* the customer's, NULL when absent */
 	int		 draft;
@@ -74,21 +79,30 @@ struct addr {
 	const char	*line1, *line2, *city, *postal, *region, *country;
 };
 
-/* A non-empty string member, else NULL (o may be NULL or not an object). */
+/*
+ * A string the reader found, when it is not empty, else NULL: what is
+ * printed needs text.  (The records are parsed without JSON_ALLOW_NUL,
+ * so the first character says whether the string is empty.)
+ */
+static const char *
+nz(const char *s)
+{
+	return s != NULL && *s != '\0' ? s : NULL;
+}
+
 /* A decimal string member, negated when sign < 0. */
 static int
-sdec(json_t *o, const char *k, int sign, dec *d)
+sdec(const struct doc_amt *a, int sign, dec *d)
 {
-	if (jval_dec(o, k, d) < 0)
+	if (!a->ok)
 		return -1;
-	if (sign < 0)
-		*d = dec_neg(*d);
+	*d = sign < 0 ? dec_neg(a->d) : a->d;
 	return 0;
 }
 
-/* sdec, failing with a message that names the member */
-#define JDEC(o, k, sign, d, why)					\
-	(sdec((o), (k), (sign), (d)) == 0 ? 0 :				\
+/* sdec of member k, failing with a message that names it */
+#define JDEC(a, k, sign, d, why)					\
+	(sdec((a), (sign), (d)) == 0 ? 0 :				\
 	    fail_why((why), "'" k "' is missing or not a decimal string"))
 
 /* "YYYY-MM-DD", the shape of the record's dates */
@@ -123,18 +137,18 @@ is_currency(const char *s)
  * every zone from UTC-10 to UTC+13:45.
  */
 static int
-bound_day(const char *s, const char *zone, int end, char *out)
+bound_day(const struct doc_time *t, const char *zone, int end, char *out)
 {
 	static struct tz_set zones;	/* every zone loaded, kept */
 	const struct tz *tz = NULL;
 	const char *why;
-	int64_t t, sec, days, y;
+	int64_t sec, days, y;
 	unsigned m, d;
 	int n;
 
-	if (s == NULL || tm_parse(s, strlen(s), &t, &why) < 0)
+	if (!t->ok)
 		return -1;
-	sec = tm_floordiv(t, TM_NS_PER_SEC);
+	sec = tm_floordiv(t->t, TM_NS_PER_SEC);
 	if (zone != NULL)
 		tz = tz_set_get(&zones, zone, &why);
 	if (zone != NULL && tz != NULL)
@@ -161,38 +175,38 @@ kind_find(const char *name)
 
 /* The head's strings and objects; 0, or -1 with *why. */
 static int
-doc_strings(json_t *j, struct doc *d, const char **why)
+doc_strings(struct page *d, const char **why)
 {
-	const char *state = jval_text(j, "state");
+	const struct doc_rec *r = &d->r;
+	const char *state = nz(r->state);
 
-	if ((d->k = kind_find(jval_text(j, "kind"))) == NULL)
+	if ((d->k = kind_find(nz(r->kind))) == NULL)
 		return fail_why(why, "'kind' is not invoice, credit_note or "
 		    "debit_note");
-	d->number = jval_text(j, "number");
+	d->number = nz(r->number);
 	d->draft = state != NULL && strcmp(state, "draft") == 0 &&
 	    d->number == NULL;
 	if (!d->draft && d->number == NULL)
 		return fail_why(why, "an issued document has no 'number'");
-	d->ref = jval_text(j, "references");
-	d->corr = jval_text(j, "correlation_id");
-	if (!is_currency(d->cur = jval_text(j, "currency")))
+	d->ref = nz(r->ref);
+	d->corr = nz(r->corr);
+	if (!is_currency(d->cur = nz(r->currency)))
 		return fail_why(why, "'currency' is not an ISO 4217 code");
-	if (!is_day(d->issue = jval_text(j, "issue_date")) ||
-	    !is_day(d->due = jval_text(j, "due_date")))
+	if (!is_day(d->issue = nz(r->issue_date)) ||
+	    !is_day(d->due = nz(r->due_date)))
 		return fail_why(why, "'issue_date' or 'due_date' is not a date");
-	d->seller = json_object_get(j, "entity");
-	d->buyer = json_object_get(j, "customer");
-	if (!json_is_object(d->seller) || !json_is_object(d->buyer))
+	d->seller = &r->entity;
+	d->buyer = &r->customer;
+	if (r->entity.o == NULL || r->customer.o == NULL)
 		return fail_why(why, "'entity' or 'customer' is not an object");
-	d->lines = json_object_get(j, "lines");
-	d->taxes = json_object_get(j, "tax_lines");
-	if (!json_is_array(d->lines) || !json_is_array(d->taxes))
+	if (r->lines == NULL || r->taxes == NULL)
 		return fail_why(why, "'lines' or 'tax_lines' is not an array");
-	d->fx = json_object_get(j, "fx");
-	if (json_is_null(d->fx))
+	if (json_is_null(r->fxv))
 		d->fx = NULL;
-	else if (!json_is_object(d->fx))
+	else if (!json_is_object(r->fxv))
 		return fail_why(why, "'fx' is neither an object nor null");
+	else
+		d->fx = &r->fx;
 	return 0;
 }
 
@@ -201,23 +215,26 @@ doc_strings(json_t *j, struct doc *d, const char **why)
  * states them as positive numbers under CreditNote).
  */
 static int
-doc_load(json_t *j, int positive, struct doc *d, const char **why)
+doc_load(json_t *j, int positive, struct page *d, const char **why)
 {
+	const struct doc_rec *r = &d->r;
+
 	memset(d, 0, sizeof(*d));
 	if (!json_is_object(j))
 		return fail_why(why, "the document is not a JSON object");
-	if (doc_strings(j, d, why) < 0)
+	doc_read(j, NULL, &d->r);
+	if (doc_strings(d, why) < 0)
 		return -1;
 	d->sign = positive && strcmp(d->k->name, "credit_note") == 0 ? -1 : 1;
-	if (JDEC(j, "net", d->sign, &d->net, why) < 0 ||
-	    JDEC(j, "tax", d->sign, &d->tax, why) < 0 ||
-	    JDEC(j, "total", d->sign, &d->total, why) < 0 ||
-	    JDEC(j, "prepaid_credit", d->sign, &d->credit, why) < 0 ||
-	    JDEC(j, "amount_due", d->sign, &d->payable, why) < 0)
+	if (JDEC(&r->net, "net", d->sign, &d->net, why) < 0 ||
+	    JDEC(&r->tax, "tax", d->sign, &d->tax, why) < 0 ||
+	    JDEC(&r->total, "total", d->sign, &d->total, why) < 0 ||
+	    JDEC(&r->credit, "prepaid_credit", d->sign, &d->credit, why) < 0 ||
+	    JDEC(&r->due, "amount_due", d->sign, &d->payable, why) < 0)
 		return -1;
-	d->zone = jval_text(j, "timezone");
-	if (bound_day(jval_text(j, "period_start"), d->zone, 0, d->ps) < 0 ||
-	    bound_day(jval_text(j, "period_end"), d->zone, 1, d->pe) < 0)
+	d->zone = nz(r->timezone);
+	if (bound_day(&r->ps, d->zone, 0, d->ps) < 0 ||
+	    bound_day(&r->pe, d->zone, 1, d->pe) < 0)
 		return fail_why(why, "'period_start' or 'period_end' is not an "
 		    "RFC 3339 time");
 	return 0;
@@ -240,81 +257,86 @@ type_label(const char *type)
 	return type;
 }
 
+/* Line i of the document. */
 static int
-line_load(json_t *j, size_t i, int sign, const char *zone, struct line *l,
+line_load(const struct page *d, size_t i, int sign, struct line *l,
     const char **why)
 {
-	json_t *n = json_object_get(j, "line"), *g;
+	struct doc_line dl;
 
 	memset(l, 0, sizeof(*l));
-	if (!json_is_object(j))
+	doc_line_read(&d->r, i, &dl);
+	if (dl.o == NULL)
 		return fail_why(why, "a line is not an object");
-	snprintf(l->id, sizeof(l->id), "%" PRId64, json_is_integer(n) ?
-	    (int64_t)json_integer_value(n) : (int64_t)i + 1);
-	l->name = jval_text(j, "name");
-	l->charge = jval_text(j, "charge");
+	snprintf(l->id, sizeof(l->id), "%" PRId64, dl.has_no ? dl.no :
+	    (int64_t)i + 1);
+	l->name = nz(dl.name);
+	l->charge = nz(dl.charge);
 	l->desc = l->name ? l->name : l->charge ? l->charge :
-	    type_label(jval_text(j, "line_type"));
+	    type_label(nz(dl.line_type));
 	if (l->desc == NULL)
 		return fail_why(why, "a line has no name, charge or line_type");
-	if ((l->cat = jval_text(j, "tax_category")) == NULL)
+	if ((l->cat = nz(dl.tax_category)) == NULL)
 		return fail_why(why, "a line has no 'tax_category'");
-	if (JDEC(j, "quantity", sign, &l->qty, why) < 0 ||
-	    JDEC(j, "net", sign, &l->net, why) < 0 ||
-	    JDEC(j, "tax_rate", 1, &l->rate, why) < 0)
+	if (JDEC(&dl.qty, "quantity", sign, &l->qty, why) < 0 ||
+	    JDEC(&dl.net, "net", sign, &l->net, why) < 0 ||
+	    JDEC(&dl.rate, "tax_rate", 1, &l->rate, why) < 0)
 		return -1;
-	if ((g = json_object_get(j, "gross")) != NULL && !json_is_null(g)) {
-		if (JDEC(j, "gross", sign, &l->gross, why) < 0)
+	if (dl.gross.v != NULL && !json_is_null(dl.gross.v)) {
+		if (JDEC(&dl.gross, "gross", sign, &l->gross, why) < 0)
 			return -1;
 		l->has_gross = 1;
 	}
-	if (bound_day(jval_text(j, "service_start"), zone, 0, l->ss) < 0 ||
-	    bound_day(jval_text(j, "service_end"), zone, 1, l->se) < 0)
+	if (bound_day(&dl.ss, d->zone, 0, l->ss) < 0 ||
+	    bound_day(&dl.se, d->zone, 1, l->se) < 0)
 		l->ss[0] = l->se[0] = '\0';
 	return 0;
 }
 
+/* Tax line i of the document. */
 static int
-taxl_load(json_t *j, int sign, struct taxl *t, const char **why)
+taxl_load(const struct page *d, size_t i, int sign, struct taxl *t,
+    const char **why)
 {
+	struct doc_taxl dt;
+
 	memset(t, 0, sizeof(*t));
-	if (!json_is_object(j))
+	doc_taxl_read(&d->r, i, &dt);
+	if (dt.o == NULL)
 		return fail_why(why, "a tax line is not an object");
-	if ((t->cat = jval_text(j, "category")) == NULL)
+	if ((t->cat = nz(dt.category)) == NULL)
 		return fail_why(why, "a tax line has no 'category'");
-	t->name = jval_text(j, "name");
-	t->note = jval_text(j, "note");
-	t->incl = json_is_true(json_object_get(j, "inclusive"));
-	if (JDEC(j, "rate", 1, &t->rate, why) < 0 ||
-	    JDEC(j, "base", sign, &t->base, why) < 0 ||
-	    JDEC(j, "tax", sign, &t->tax, why) < 0)
+	t->name = nz(dt.name);
+	t->note = nz(dt.note);
+	t->incl = dt.inclusive;
+	if (JDEC(&dt.rate, "rate", 1, &t->rate, why) < 0 ||
+	    JDEC(&dt.base, "base", sign, &t->base, why) < 0 ||
+	    JDEC(&dt.tax, "tax", sign, &t->tax, why) < 0)
 		return -1;
 	return 0;
 }
 
 /* A party's name, its id when it has none. */
 static const char *
-pname(json_t *p)
+pname(const struct doc_party *p)
 {
-	const char *s = jval_text(p, "name");
+	const char *s = nz(p->name);
 
-	return s != NULL ? s : jval_text(p, "id");
+	return s != NULL ? s : nz(p->id);
 }
 
 /* A party's address, its country and region when it has none. */
 static void
-addr_get(json_t *p, struct addr *a)
+addr_get(const struct doc_party *p, struct addr *a)
 {
-	json_t *o = json_object_get(p, "address");
-
-	a->line1 = jval_text(o, "line1");
-	a->line2 = jval_text(o, "line2");
-	a->city = jval_text(o, "city");
-	a->postal = jval_text(o, "postal_code");
-	if ((a->region = jval_text(o, "region")) == NULL)
-		a->region = jval_text(p, "region");
-	if ((a->country = jval_text(o, "country")) == NULL)
-		a->country = jval_text(p, "country");
+	a->line1 = nz(p->line1);
+	a->line2 = nz(p->line2);
+	a->city = nz(p->city);
+	a->postal = nz(p->postal_code);
+	if ((a->region = nz(p->addr_region)) == NULL)
+		a->region = nz(p->region);
+	if ((a->country = nz(p->addr_country)) == NULL)
+		a->country = nz(p->country);
 }
 
 /* ---- markup shared by HTML and XML ---- */
@@ -473,10 +495,10 @@ h_address(struct buf *b, const struct addr *a)
 }
 
 static void
-h_party(struct buf *b, const char *heading, json_t *p)
+h_party(struct buf *b, const char *heading, const struct doc_party *p)
 {
 	struct addr a;
-	const char *tax = jval_text(p, "tax_id");
+	const char *tax = nz(p->tax_id);
 
 	buf_printf(b, "<div class=\"party\"><h2>%s</h2>", heading);
 	el(b, "div", "class=\"pname\"", pname(p));
@@ -491,7 +513,7 @@ h_party(struct buf *b, const char *heading, json_t *p)
 }
 
 static void
-h_head(struct buf *b, const struct doc *d)
+h_head(struct buf *b, const struct page *d)
 {
 	buf_adds(b, "<header>\n");
 	h_party(b, "From", d->seller);
@@ -516,7 +538,7 @@ h_row(struct buf *b, const char *th, const char *td)
 }
 
 static void
-h_parties(struct buf *b, const struct doc *d)
+h_parties(struct buf *b, const struct page *d)
 {
 	buf_adds(b, "<section class=\"parties\">\n");
 	h_party(b, "Bill to", d->buyer);
@@ -527,13 +549,13 @@ h_parties(struct buf *b, const struct doc *d)
 	buf_printf(b, "<tr><th>Period</th><td>%s &ndash; %s</td></tr>\n",
 	    d->ps, d->pe);
 	h_row(b, "Currency", d->cur);
-	if (jval_text(d->buyer, "id") != NULL)
-		h_row(b, "Customer", jval_text(d->buyer, "id"));
+	if (nz(d->buyer->id) != NULL)
+		h_row(b, "Customer", nz(d->buyer->id));
 	buf_adds(b, "</table>\n</section>\n");
 }
 
 static void
-h_line(struct buf *b, const struct doc *d, const struct line *l)
+h_line(struct buf *b, const struct page *d, const struct line *l)
 {
 	buf_printf(b, "<tr><td class=\"n\">%s</td><td>", l->id);
 	html_esc(b, l->desc);
@@ -558,7 +580,7 @@ h_line(struct buf *b, const struct doc *d, const struct line *l)
 }
 
 static int
-h_lines(struct buf *b, const struct doc *d, const char **why)
+h_lines(struct buf *b, const struct page *d, const char **why)
 {
 	struct line l;
 	size_t i;
@@ -567,9 +589,8 @@ h_lines(struct buf *b, const struct doc *d, const char **why)
 	    "</th><th>Description</th><th class=\"n\">Quantity</th>"
 	    "<th>Tax</th><th class=\"n\">Net (%s)</th></tr></thead>"
 	    "<tbody>\n", d->cur);
-	for (i = 0; i < json_array_size(d->lines); i++) {
-		if (line_load(json_array_get(d->lines, i), i, 1, d->zone, &l,
-		    why) < 0)
+	for (i = 0; i < d->r.nlines; i++) {
+		if (line_load(d, i, 1, &l, why) < 0)
 			return -1;
 		h_line(b, d, &l);
 	}
@@ -578,7 +599,7 @@ h_lines(struct buf *b, const struct doc *d, const char **why)
 }
 
 static int
-h_taxes(struct buf *b, const struct doc *d, const char **why)
+h_taxes(struct buf *b, const struct page *d, const char **why)
 {
 	struct taxl t;
 	size_t i;
@@ -586,8 +607,8 @@ h_taxes(struct buf *b, const struct doc *d, const char **why)
 	buf_adds(b, "<table class=\"taxes\"><thead><tr><th>Tax</th>"
 	    "<th class=\"n\">Rate</th><th class=\"n\">Base</th>"
 	    "<th class=\"n\">Tax</th></tr></thead><tbody>\n");
-	for (i = 0; i < json_array_size(d->taxes); i++) {
-		if (taxl_load(json_array_get(d->taxes, i), 1, &t, why) < 0)
+	for (i = 0; i < d->r.ntaxes; i++) {
+		if (taxl_load(d, i, 1, &t, why) < 0)
 			return -1;
 		buf_adds(b, "<tr><td>");
 		html_esc(b, t.cat);
@@ -618,7 +639,7 @@ h_total(struct buf *b, const char *cls, const char *label, dec d,
 }
 
 static int
-h_summary(struct buf *b, const struct doc *d, const char **why)
+h_summary(struct buf *b, const struct page *d, const char **why)
 {
 	int credit = dec_sign(d->credit) != 0;
 
@@ -639,20 +660,22 @@ h_summary(struct buf *b, const struct doc *d, const char **why)
 
 /* The total in the seller's functional currency, when it differs. */
 static int
-h_fx(struct buf *b, const struct doc *d, const char **why)
+h_fx(struct buf *b, const struct page *d, const char **why)
 {
-	const char *from = jval_text(d->fx, "from"), *to = jval_text(d->fx, "to");
-	const char *day = jval_text(d->fx, "date");
+	const char *from, *to, *day;
 	dec rate, net, tax, total;
 
 	if (d->fx == NULL)
 		return 0;
+	from = nz(d->fx->from);
+	to = nz(d->fx->to);
+	day = nz(d->fx->date);
 	if (!is_currency(from) || !is_currency(to) || !is_day(day))
 		return fail_why(why, "'fx' lacks 'from', 'to' or 'date'");
-	if (JDEC(d->fx, "rate", 1, &rate, why) < 0 ||
-	    JDEC(d->fx, "net", 1, &net, why) < 0 ||
-	    JDEC(d->fx, "tax", 1, &tax, why) < 0 ||
-	    JDEC(d->fx, "total", 1, &total, why) < 0)
+	if (JDEC(&d->fx->rate, "rate", 1, &rate, why) < 0 ||
+	    JDEC(&d->fx->net, "net", 1, &net, why) < 0 ||
+	    JDEC(&d->fx->tax, "tax", 1, &tax, why) < 0 ||
+	    JDEC(&d->fx->total, "total", 1, &total, why) < 0)
 		return -1;
 	buf_adds(b, "<p class=\"fx\">Total in functional currency: <strong>");
 	html_grouped(b, total);
@@ -667,21 +690,22 @@ h_fx(struct buf *b, const struct doc *d, const char **why)
 
 /* The tax lines' legal notes (reverse charge, exemptions). */
 static void
-h_notes(struct buf *b, const struct doc *d)
+h_notes(struct buf *b, const struct page *d)
 {
-	json_t *t;
+	struct doc_taxl t;
 	size_t i, n = 0;
 
-	json_array_foreach(d->taxes, i, t) {
-		if (jval_text(t, "note") == NULL || jval_text(t, "category") == NULL)
+	for (i = 0; i < d->r.ntaxes; i++) {
+		doc_taxl_read(&d->r, i, &t);
+		if (nz(t.note) == NULL || nz(t.category) == NULL)
 			continue;
 		if (n++ == 0)
 			buf_adds(b, "<section class=\"notes\"><h2>Notes"
 			    "</h2>\n");
 		buf_adds(b, "<p><strong>");
-		html_esc(b, jval_text(t, "category"));
+		html_esc(b, t.category);
 		buf_adds(b, "</strong> ");
-		html_esc(b, jval_text(t, "note"));
+		html_esc(b, t.note);
 		buf_adds(b, "</p>\n");
 	}
 	if (n > 0)
@@ -689,7 +713,7 @@ h_notes(struct buf *b, const struct doc *d)
 }
 
 static void
-h_foot(struct buf *b, const struct doc *d)
+h_foot(struct buf *b, const struct page *d)
 {
 	buf_adds(b, "<footer>");
 	if (d->draft)
@@ -711,7 +735,7 @@ h_foot(struct buf *b, const struct doc *d)
 int
 invfmt_html(json_t *j, struct buf *b, const char **why)
 {
-	struct doc d;
+	struct page d;
 	size_t mark = b->len;
 
 	if (doc_load(j, 0, &d, why) < 0)
@@ -854,7 +878,7 @@ ubl_taxcat(struct xw *x, const char *tag, const char *cat, dec rate,
 }
 
 static void
-ubl_head(struct xw *x, const struct doc *d)
+ubl_head(struct xw *x, const struct page *d)
 {
 	xw_el(x, "cbc:CustomizationID", NULL, CUSTOMIZATION);
 	xw_el(x, "cbc:ProfileID", NULL, PROFILE);
@@ -870,9 +894,8 @@ ubl_head(struct xw *x, const struct doc *d)
 	 * (PEPPOL-EN16931-R003); the record has neither, and the
 	 * customer's account id is what the buyer can route it by.
 	 */
-	xw_el(x, "cbc:BuyerReference", NULL, jval_text(d->buyer,
-	    "buyer_reference") ? jval_text(d->buyer, "buyer_reference") :
-	    jval_text(d->buyer, "id"));
+	xw_el(x, "cbc:BuyerReference", NULL, nz(d->buyer->buyer_reference) ?
+	    nz(d->buyer->buyer_reference) : nz(d->buyer->id));
 	xw_period(x, d->ps, d->pe);
 	if (d->ref != NULL) {
 		xw_open(x, "cac:BillingReference");
@@ -901,10 +924,10 @@ ubl_address(struct xw *x, const struct addr *a)
  * leave it out.
  */
 static int
-ubl_party(struct xw *x, const char *tag, json_t *p, const char *scheme,
-    const char **why)
+ubl_party(struct xw *x, const char *tag, const struct doc_party *p,
+    const char *scheme, const char **why)
 {
-	const char *name = pname(p), *tax = jval_text(p, "tax_id"), *ep;
+	const char *name = pname(p), *tax = nz(p->tax_id), *ep;
 	char attr[32];
 	struct addr a;
 
@@ -914,7 +937,7 @@ ubl_party(struct xw *x, const char *tag, json_t *p, const char *scheme,
 	xw_open(x, tag);
 	xw_open(x, "cac:Party");
 	/* the Peppol electronic address, "SCHEME:ID" (4-digit EAS code) */
-	if ((ep = jval_text(p, "peppol_id")) != NULL && strlen(ep) > 5 &&
+	if ((ep = nz(p->peppol_id)) != NULL && strlen(ep) > 5 &&
 	    strspn(ep, "0123456789") == 4 && ep[4] == ':') {
 		snprintf(attr, sizeof(attr), "schemeID=\"%.4s\"", ep);
 		xw_el(x, "cbc:EndpointID", attr, ep + 5);
@@ -938,18 +961,17 @@ ubl_party(struct xw *x, const char *tag, json_t *p, const char *scheme,
 }
 
 static int
-ubl_taxes(struct xw *x, const struct doc *d, const char **why)
+ubl_taxes(struct xw *x, const struct page *d, const char **why)
 {
 	struct taxl t;
 	size_t i;
 
-	if (json_array_size(d->taxes) == 0)
+	if (d->r.ntaxes == 0)
 		return fail_why(why, "the document has no tax lines");
 	xw_open(x, "cac:TaxTotal");
 	xw_amount(x, "cbc:TaxAmount", d->tax);
-	for (i = 0; i < json_array_size(d->taxes); i++) {
-		if (taxl_load(json_array_get(d->taxes, i), d->sign, &t,
-		    why) < 0)
+	for (i = 0; i < d->r.ntaxes; i++) {
+		if (taxl_load(d, i, d->sign, &t, why) < 0)
 			return -1;
 		xw_open(x, "cac:TaxSubtotal");
 		xw_amount(x, "cbc:TaxableAmount", t.base);
@@ -964,7 +986,7 @@ ubl_taxes(struct xw *x, const struct doc *d, const char **why)
 }
 
 static void
-ubl_totals(struct xw *x, const struct doc *d)
+ubl_totals(struct xw *x, const struct page *d)
 {
 	xw_open(x, "cac:LegalMonetaryTotal");
 	xw_amount(x, "cbc:LineExtensionAmount", d->net);
@@ -1040,13 +1062,12 @@ ubl_charge(struct xw *x, dec charge)
 }
 
 static int
-ubl_line(struct xw *x, const struct doc *d, size_t i, const char **why)
+ubl_line(struct xw *x, const struct page *d, size_t i, const char **why)
 {
 	struct line l;
 	struct price p;
 
-	if (line_load(json_array_get(d->lines, i), i, d->sign, d->zone, &l,
-	    why) < 0)
+	if (line_load(d, i, d->sign, &l, why) < 0)
 		return -1;
 	price_of(&l, &p);
 	xw_open(x, d->k->linetag);
@@ -1081,13 +1102,16 @@ ubl_line(struct xw *x, const struct doc *d, size_t i, const char **why)
  * out.
  */
 static int
-all_o(const struct doc *d)
+all_o(const struct page *d)
 {
-	json_t *t;
+	struct doc_taxl t;
 	size_t i;
 
-	json_array_foreach(d->taxes, i, t) {
-		const char *c = jval_text(t, "category");
+	for (i = 0; i < d->r.ntaxes; i++) {
+		const char *c;
+
+		doc_taxl_read(&d->r, i, &t);
+		c = nz(t.category);
 
 		if (c == NULL || strcmp(c, "O") != 0)
 			return 0;
@@ -1096,7 +1120,7 @@ all_o(const struct doc *d)
 }
 
 static int
-ubl_body(struct xw *x, const struct doc *d, const char **why)
+ubl_body(struct xw *x, const struct page *d, const char **why)
 {
 	int o = all_o(d);
 	size_t i;
@@ -1109,7 +1133,7 @@ ubl_body(struct xw *x, const struct doc *d, const char **why)
 	    ubl_taxes(x, d, why) < 0)
 		return -1;
 	ubl_totals(x, d);
-	for (i = 0; i < json_array_size(d->lines); i++)
+	for (i = 0; i < d->r.nlines; i++)
 		if (ubl_line(x, d, i, why) < 0)
 			return -1;
 	return 0;
@@ -1119,7 +1143,7 @@ int
 invfmt_ubl(json_t *j, struct buf *b, const char **why)
 {
 	struct xw x = { b, 1, "" };
-	struct doc d;
+	struct page d;
 	size_t mark = b->len;
 
 	if (doc_load(j, 1, &d, why) < 0)
@@ -1127,7 +1151,7 @@ invfmt_ubl(json_t *j, struct buf *b, const char **why)
 	if (d.draft)
 		return fail_why(why, "a draft has no number: UBL is made of "
 		    "issued documents");
-	if (json_array_size(d.lines) == 0)
+	if (d.r.nlines == 0)
 		return fail_why(why, "the document has no lines (EN 16931 BR-16)");
 	snprintf(x.cur, sizeof(x.cur), "currencyID=\"%s\"", d.cur);
 	buf_printf(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -1145,16 +1169,23 @@ invfmt_ubl(json_t *j, struct buf *b, const char **why)
 
 /* ---- text ---- */
 
-static void
-txt_addr(struct buf *b, json_t *a)
+/* s, or dflt when the record has no such string */
+static const char *
+txt_or(const char *s, const char *dflt)
 {
-	static const char *const k[] = { "line1", "line2", "postal_code",
-	    "city", "region", "country", NULL };
+	return s != NULL ? s : dflt;
+}
+
+static void
+txt_addr(struct buf *b, const struct doc_party *p)
+{
+	const char *k[] = { p->line1, p->line2, p->postal_code, p->city,
+	    p->addr_region, p->addr_country };
 	const char *s;
 	int i, n = 0;
 
-	for (i = 0; a != NULL && k[i] != NULL; i++)
-		if ((s = jval_str(a, k[i])) != NULL && *s != '\0') {
+	for (i = 0; i < 6; i++)
+		if ((s = k[i]) != NULL && *s != '\0') {
 			buf_printf(b, "%s%s", n ? (i == 3 && n ? " " : ", ") :
 			    "", s);
 			n++;
@@ -1162,33 +1193,29 @@ txt_addr(struct buf *b, json_t *a)
 }
 
 static void
-txt_party(struct buf *o, const char *label, json_t *p)
+txt_party(struct buf *o, const char *label, const struct doc_party *p)
 {
 	struct buf a = { 0 };
 
-	buf_printf(o, "%-6s%s (%s)", label, jval_str_or(p, "name",
-	    jval_str_or(p, "id", "?")), jval_str_or(p, "id", "?"));
-	if (jval_str(p, "tax_id") != NULL)
-		buf_printf(o, ", tax id %s", jval_str(p, "tax_id"));
-	txt_addr(&a, json_object_get(p, "address"));
+	buf_printf(o, "%-6s%s (%s)", label, txt_or(p->name, txt_or(p->id,
+	    "?")), txt_or(p->id, "?"));
+	if (p->tax_id != NULL)
+		buf_printf(o, ", tax id %s", p->tax_id);
+	txt_addr(&a, p);
 	buf_printf(o, "\n      %s\n", a.len ? buf_cstr(&a) :
-	    jval_str_or(p, "country", ""));
+	    txt_or(p->country, ""));
 	buf_free(&a);
 }
 
 /* A time of the record in the zone (NULL: UTC), as written if not a time. */
 static void
-txt_time(json_t *doc, const char *k, const struct tz *zone, char *out,
-    size_t n)
+txt_time(const struct doc_time *t, const struct tz *zone, char *out, size_t n)
 {
-	const char *s = jval_str(doc, k), *why;
-	int64_t t;
-
-	if (s == NULL || tm_parse(s, strlen(s), &t, &why) < 0) {
-		snprintf(out, n, "%s", s ? s : "?");
+	if (!t->ok) {
+		snprintf(out, n, "%s", t->s ? t->s : "?");
 		return;
 	}
-	tm_fmt_zone(t, zone, out, n);
+	tm_fmt_zone(t->t, zone, out, n);
 }
 
 /*
@@ -1198,70 +1225,68 @@ txt_time(json_t *doc, const char *k, const struct tz *zone, char *out,
 void
 invfmt_text(json_t *doc, const struct tz *zone, struct buf *o)
 {
-	const struct kind *k = kind_find(jval_str_or(doc, "kind", ""));
-	const char *title = k != NULL ? k->title : "DOCUMENT";
-	const char *cur = jval_str_or(doc, "currency", "");
+	struct doc_rec r;
+	const struct kind *k;
+	const char *title, *cur;
 	char t1[TM_FMTMAX], t2[TM_FMTMAX], desc[33], line[160];
-	json_t *v, *e, *fx;
+	struct doc_line l;
+	struct doc_taxl t;
 	size_t i;
 
-	if (jval_str(doc, "number") == NULL)
+	doc_read(doc, NULL, &r);
+	k = kind_find(txt_or(r.kind, ""));
+	title = k != NULL ? k->title : "DOCUMENT";
+	cur = txt_or(r.currency, "");
+	if (r.number == NULL)
 		buf_printf(o, "DRAFT %s (not issued: no number yet)\n", title);
 	else
-		buf_printf(o, "%s %s\n", title, jval_str(doc, "number"));
-	if (jval_str(doc, "references") != NULL)
-		buf_printf(o, "Corrects invoice %s\n",
-		    jval_str(doc, "references"));
-	buf_printf(o, "Issue date %s, due %s\n\n",
-	    jval_str_or(doc, "issue_date", "?"),
-	    jval_str_or(doc, "due_date", "?"));
-	txt_party(o, "From", json_object_get(doc, "entity"));
-	txt_party(o, "To", json_object_get(doc, "customer"));
-	txt_time(doc, "period_start", zone, t1, sizeof(t1));
-	txt_time(doc, "period_end", zone, t2, sizeof(t2));
+		buf_printf(o, "%s %s\n", title, r.number);
+	if (r.ref != NULL)
+		buf_printf(o, "Corrects invoice %s\n", r.ref);
+	buf_printf(o, "Issue date %s, due %s\n\n", txt_or(r.issue_date, "?"),
+	    txt_or(r.due_date, "?"));
+	txt_party(o, "From", &r.entity);
+	txt_party(o, "To", &r.customer);
+	txt_time(&r.ps, zone, t1, sizeof(t1));
+	txt_time(&r.pe, zone, t2, sizeof(t2));
 	buf_printf(o, "Period %s .. %s\n\n", t1, t2);
 	buf_printf(o, "%4s  %-32s %14s %14s  %s\n", "#", "Description",
 	    "Quantity", "Net", "Tax");
-	v = json_object_get(doc, "lines");
-	json_array_foreach(v, i, e) {
-		snprintf(desc, sizeof(desc), "%s", jval_str_or(e, "name",
-		    jval_str_or(e, "charge", jval_str_or(e, "line_type", ""))));
+	for (i = 0; i < r.nlines; i++) {
+		doc_line_read(&r, i, &l);
+		snprintf(desc, sizeof(desc), "%s", txt_or(l.name,
+		    txt_or(l.charge, txt_or(l.line_type, ""))));
 		buf_printf(o, "%4zu  %-32s %14s %14s  %s %s%%\n", i + 1, desc,
-		    jval_str_or(e, "quantity", ""), jval_str_or(e, "net", ""),
-		    jval_str_or(e, "tax_category", ""),
-		    jval_str_or(e, "tax_rate", ""));
+		    txt_or(l.qty.s, ""), txt_or(l.net.s, ""),
+		    txt_or(l.tax_category, ""), txt_or(l.rate.s, ""));
 	}
-	buf_printf(o, "\n%53s %14s %s\n", "Net", jval_str_or(doc, "net", ""),
-	    cur);
-	v = json_object_get(doc, "tax_lines");
-	json_array_foreach(v, i, e) {
+	buf_printf(o, "\n%53s %14s %s\n", "Net", txt_or(r.net.s, ""), cur);
+	for (i = 0; i < r.ntaxes; i++) {
+		doc_taxl_read(&r, i, &t);
 		snprintf(line, sizeof(line), "Tax %s %s%% on %s%s",
-		    jval_str_or(e, "category", ""), jval_str_or(e, "rate", ""),
-		    jval_str_or(e, "base", ""),
-		    json_is_true(json_object_get(e, "inclusive")) ?
-		    " (incl.)" : "");
-		buf_printf(o, "%53s %14s %s\n", line,
-		    jval_str_or(e, "tax", ""), cur);
+		    txt_or(t.category, ""), txt_or(t.rate.s, ""),
+		    txt_or(t.base.s, ""), t.inclusive ? " (incl.)" : "");
+		buf_printf(o, "%53s %14s %s\n", line, txt_or(t.tax.s, ""), cur);
 	}
-	buf_printf(o, "%53s %14s %s\n", "Total",
-	    jval_str_or(doc, "total", ""), cur);
-	if (strspn(jval_str_or(doc, "prepaid_credit", "0"), "0.-") !=
-	    strlen(jval_str_or(doc, "prepaid_credit", "0"))) {
+	buf_printf(o, "%53s %14s %s\n", "Total", txt_or(r.total.s, ""), cur);
+	if (strspn(txt_or(r.credit.s, "0"), "0.-") != strlen(txt_or(r.credit.s,
+	    "0"))) {
 		buf_printf(o, "%53s %14s %s\n", "Prepaid credit",
-		    jval_str_or(doc, "prepaid_credit", ""), cur);
+		    txt_or(r.credit.s, ""), cur);
 		buf_printf(o, "%53s %14s %s\n", "Amount due",
-		    jval_str_or(doc, "amount_due", ""), cur);
+		    txt_or(r.due.s, ""), cur);
 	}
-	if (json_is_object(fx = json_object_get(doc, "fx")))
+	if (json_is_object(r.fxv))
 		buf_printf(o, "%53s %14s %s (1 %s = %s %s, %s)\n",
-		    "Total in functional currency", jval_str_or(fx, "total", ""),
-		    jval_str_or(fx, "to", ""), jval_str_or(fx, "from", ""),
-		    jval_str_or(fx, "rate", ""), jval_str_or(fx, "to", ""),
-		    jval_str_or(fx, "date", ""));
-	v = json_object_get(doc, "tax_lines");
-	json_array_foreach(v, i, e)
-		if (jval_str(e, "note") != NULL)
+		    "Total in functional currency", txt_or(r.fx.total.s, ""),
+		    txt_or(r.fx.to, ""), txt_or(r.fx.from, ""),
+		    txt_or(r.fx.rate.s, ""), txt_or(r.fx.to, ""),
+		    txt_or(r.fx.date, ""));
+	for (i = 0; i < r.ntaxes; i++) {
+		doc_taxl_read(&r, i, &t);
+		if (t.note != NULL)
 			buf_printf(o, "\nNote (%s): %s\n",
-			    jval_str_or(e, "category", ""), jval_str(e, "note"));
+			    txt_or(t.category, ""), t.note);
+	}
 	buf_adds(o, "\f\n");
 }

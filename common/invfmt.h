@@ -2,9 +2,9 @@
  * invfmt.h: invoice-gen's documents (usage-to-cash(5), "the invoice
  * record") rendered for people and for e-invoicing: plain text, a
  * printable HTML page, and UBL 2.1 XML as Peppol BIS Billing 3.0 asks
- * (EN 16931).  Every function takes the document record as parsed JSON,
- * so stored documents (--replay) render the same as new ones.  The
- * record itself is written by doc.h.
+ * (EN 16931).  Every function takes the document record as parsed JSON
+ * and reads it with doc.h's reader, so stored documents (--replay)
+ * render the same as new ones.  The record itself is written by doc.h.
  */
 #ifndef INVFMT_H
 #define INVFMT_H

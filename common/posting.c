@@ -39,16 +39,15 @@ fail(struct post_why *pw, const char *cls, const char *code,
 
 /* ---- reading a document ---- */
 
-/* A decimal string member: 0, or -1 with why. */
+/* A decimal string member, k: 0, or -1 with why. */
 static int
-doc_dec(struct post_why *pw, json_t *o, const char *k, dec *d)
+doc_dec(struct post_why *pw, const struct doc_amt *a, const char *k, dec *d)
 {
-	const char *v = jval_str(o, k);
-
-	if (v == NULL || dec_parse(v, strlen(v), d) != DEC_OK)
-		return fail(pw, RC_DATA, v ? "invalid_amount" :
-		    "missing_field", k, "document's %s is %s", k, v ?
+	if (!a->ok)
+		return fail(pw, RC_DATA, a->s ? "invalid_amount" :
+		    "missing_field", k, "document's %s is %s", k, a->s ?
 		    "not an exact decimal number" : "missing");
+	*d = a->d;
 	return 0;
 }
 
@@ -75,19 +74,24 @@ static int
 doc_sums(struct post_why *pw, struct post_doc *d)
 {
 	dec sum = DEC_ZERO, x, total, due;
-	json_t *v, *e;
+	struct doc_line l;
+	struct doc_taxl t;
 	size_t i;
 	int bad = 0;
 
-	if (doc_dec(pw, d->j, "total", &total) < 0)
+	if (doc_dec(pw, &d->r.total, "total", &total) < 0)
 		return -1;
-	v = json_object_get(d->j, "lines");
-	json_array_foreach(v, i, e)
-		bad |= doc_dec(pw, e, "net", &x) < 0 || dec_add(sum, x, &sum) != 0;
-	v = json_object_get(d->j, "tax_lines");
-	json_array_foreach(v, i, e)
-		bad |= bad || doc_dec(pw, e, "tax", &x) < 0 ||
+	for (i = 0; i < d->r.nlines; i++) {
+		doc_line_read(&d->r, i, &l);
+		bad |= doc_dec(pw, &l.net, "net", &x) < 0 ||
 		    dec_add(sum, x, &sum) != 0;
+	}
+	/* the first bad amount of the tax lines, if the lines had none */
+	for (i = 0; i < d->r.ntaxes && !bad; i++) {
+		doc_taxl_read(&d->r, i, &t);
+		bad |= doc_dec(pw, &t.tax, "tax", &x) < 0 ||
+		    dec_add(sum, x, &sum) != 0;
+	}
 	if (bad)
 		return -1;
 	if (dec_add(total, d->credit, &due) != 0)
@@ -100,8 +104,7 @@ doc_sums(struct post_why *pw, struct post_doc *d)
 		return fail(pw, RC_DATA, "unbalanced_document", "total",
 		    "document %s does not add up: lines and tax %s, total "
 		    "%s, total and prepaid credit %s, amount due %s",
-		    d->h.number, a, jval_str(d->j, "total"), b,
-		    jval_str(d->j, "amount_due"));
+		    d->h.number, a, d->r.total.s, b, d->r.due.s);
 	}
 	return 0;
 }
@@ -110,12 +113,11 @@ int
 post_doc_read(struct post_doc *d, struct jrec *jr, const struct accounts *acc,
     struct tz_set *zones, struct post_why *pw)
 {
-	json_t *j = jr->root, *v, *fx;
-	const char *t, *why;
+	struct doc_rec *r = &d->r;
 
 	memset(d, 0, sizeof(*d));
-	d->j = j;
-	d->h.kind = jval_str(j, "kind");
+	doc_read(jr->root, jr, r);
+	d->h.kind = r->kind;
 	if (d->h.kind == NULL || (strcmp(d->h.kind, "invoice") != 0 &&
 	    strcmp(d->h.kind, "credit_note") != 0 &&
 	    strcmp(d->h.kind, "debit_note") != 0)) {
@@ -127,33 +129,30 @@ post_doc_read(struct post_doc *d, struct jrec *jr, const struct accounts *acc,
 	}
 	if (jrec_check_schema(jr, 1) < 0)
 		return fail(pw, RC_DATA, jr->code, "schema", "%s", jr->msg);
-	if (jval_str(j, "state") == NULL || strcmp(jval_str(j, "state"), "issued") != 0 ||
-	    jval_str(j, "number") == NULL)
+	if (r->state == NULL || strcmp(r->state, "issued") != 0 ||
+	    r->number == NULL)
 		return fail(pw, RC_POLICY, "not_issued", "state", "a draft is "
 		    "not posted: issue it first (invoice-gen --issue)");
-	d->h.number = jval_str(j, "number");
-	d->h.ref = jval_str(j, "references");
-	d->h.entity = jval_str(json_object_get(j, "entity"), "id");
-	d->h.customer = jval_str(json_object_get(j, "customer"), "id");
-	d->h.currency = jval_str(j, "currency");
-	d->h.fcur = jval_str(j, "functional_currency");
-	d->h.key = jval_str(j, "key");
-	v = json_object_get(j, "version");
-	d->day = tm_day_parse(jval_str(j, "issue_date"));
-	t = jval_str(j, "period_end");
+	d->h.number = r->number;
+	d->h.ref = r->ref;
+	d->h.entity = r->entity.id;
+	d->h.customer = r->customer.id;
+	d->h.currency = r->currency;
+	d->h.fcur = r->fcur;
+	d->h.key = r->key;
+	d->h.version = r->version;
+	d->day = r->issue_day;
+	d->pe = r->pe.t;
 	if (d->h.entity == NULL || d->h.customer == NULL || d->h.currency == NULL ||
 	    (d->h.minor = cur_minor(d->h.currency)) < 0 ||
-	    jrec_int(jr, v, 0, INT32_MAX, &d->h.version) < 0 ||
-	    d->day == INT64_MIN || t == NULL ||
-	    tm_parse(t, strlen(t), &d->pe, &why) < 0 ||
-	    !json_is_array(json_object_get(j, "lines")) ||
-	    !json_is_array(json_object_get(j, "tax_lines")))
+	    !r->version_ok || d->day == INT64_MIN || !r->pe.ok ||
+	    r->lines == NULL || r->taxes == NULL)
 		return fail(pw, RC_DATA, "invalid_document", "", "document %s "
 		    "lacks an entity, customer, currency, version, issue date, "
 		    "period or lines", d->h.number);
-	d->tz = zone(zones, jval_str(j, "timezone"));
-	if (doc_dec(pw, j, "amount_due", &d->due) < 0 ||
-	    doc_dec(pw, j, "prepaid_credit", &d->credit) < 0)
+	d->tz = zone(zones, r->timezone);
+	if (doc_dec(pw, &r->due, "amount_due", &d->due) < 0 ||
+	    doc_dec(pw, &r->credit, "prepaid_credit", &d->credit) < 0)
 		return -1;
 	if (doc_sums(pw, d) < 0)
 		return -1;
@@ -163,10 +162,10 @@ post_doc_read(struct post_doc *d, struct jrec *jr, const struct accounts *acc,
 		return fail(pw, RC_DATA, "invalid_field", "functional_currency",
 		    "functional currency '%s' is not an ISO 4217 code",
 		    d->h.fcur);
-	fx = json_object_get(j, "fx");
 	if (strcmp(d->h.fcur, d->h.currency) != 0) {
-		if (!json_is_object(fx) || doc_dec(pw, fx, "rate", &d->h.fx) < 0) {
-			if (!json_is_object(fx))
+		if (!json_is_object(r->fxv) ||
+		    doc_dec(pw, &r->fx.rate, "rate", &d->h.fx) < 0) {
+			if (!json_is_object(r->fxv))
 				fail(pw, RC_DATA, "missing_field", "fx",
 				    "document %s is in %s for books in %s "
 				    "but has no FX rate", d->h.number,
@@ -255,23 +254,27 @@ balanced(const struct post_doc *d, const struct entry *e)
 
 /* A line billed in advance: served after the document's period. */
 static int
-deferred(const struct post_doc *d, json_t *l)
+deferred(const struct post_doc *d, const struct doc_line *l)
 {
-	const char *s = jval_str(l, "service_start"), *why;
-	int64_t t;
-
-	return s != NULL && tm_parse(s, strlen(s), &t, &why) == 0 &&
-	    t >= d->pe;
+	return l->ss.ok && l->ss.t >= d->pe;
 }
 
 static const char *
-line_memo(json_t *l)
+line_memo(const struct doc_line *l)
 {
-	const char *m = jval_str(l, "name");
+	const char *m = l->name;
 
 	if (m == NULL)
-		m = jval_str(l, "charge");
-	return m ? m : jval_str(l, "line_type");
+		m = l->charge;
+	return m ? m : l->line_type;
+}
+
+/* The revenue account of a line. */
+static const char *
+line_revenue(const struct books *b, const struct doc_line *l)
+{
+	return acct_revenue(b, l->charge, l->tax_code, l->line_type ?
+	    l->line_type : "");
 }
 
 /* The document's entry: receivable and credits against revenue and tax. */
@@ -279,7 +282,8 @@ static int
 doc_entry(struct post_why *pw, const struct post_doc *d, struct entry *e)
 {
 	const struct books *b = d->b;
-	json_t *v, *l;
+	struct doc_line l;
+	struct doc_taxl t;
 	dec net, tax;
 	size_t i;
 
@@ -290,53 +294,48 @@ doc_entry(struct post_why *pw, const struct post_doc *d, struct entry *e)
 	entry_add(e, b->receivable, d->due, "receivable", NULL);
 	entry_add(e, b->credit, dec_neg(d->credit), "prepaid credit applied",
 	    NULL);
-	v = json_object_get(d->j, "lines");
-	json_array_foreach(v, i, l) {
-		if (doc_dec(pw, l, "net", &net) < 0)
+	for (i = 0; i < d->r.nlines; i++) {
+		doc_line_read(&d->r, i, &l);
+		if (doc_dec(pw, &l.net, "net", &net) < 0)
 			return -1;
-		entry_add(e, deferred(d, l) ? b->deferred : acct_revenue(b,
-		    jval_str(l, "charge"), jval_str(l, "tax_code"), jval_str(l, "line_type") ?
-		    jval_str(l, "line_type") : ""), dec_neg(net), line_memo(l),
-		    jval_str(l, "rated_key"));
+		entry_add(e, deferred(d, &l) ? b->deferred :
+		    line_revenue(b, &l), dec_neg(net), line_memo(&l),
+		    l.rated_key);
 	}
-	v = json_object_get(d->j, "tax_lines");
-	json_array_foreach(v, i, l) {
-		if (doc_dec(pw, l, "tax", &tax) < 0)
+	for (i = 0; i < d->r.ntaxes; i++) {
+		doc_taxl_read(&d->r, i, &t);
+		if (doc_dec(pw, &t.tax, "tax", &tax) < 0)
 			return -1;
-		entry_add(e, acct_tax(b, jval_str(l, "category") ? jval_str(l, "category") :
-		    "", jval_str(l, "rate") ? jval_str(l, "rate") : ""), dec_neg(tax),
-		    "tax", NULL);
+		entry_add(e, acct_tax(b, t.category ? t.category : "",
+		    t.rate.s ? t.rate.s : ""), dec_neg(tax), "tax", NULL);
 	}
 	return 0;
 }
 
 /* A deferred line's recognition, at the end of its service period. */
 static int
-recog_entry(struct post_why *pw, const struct post_doc *d, json_t *l,
-    size_t idx, struct entry *e)
+recog_entry(struct post_why *pw, const struct post_doc *d,
+    const struct doc_line *l, size_t idx, struct entry *e)
 {
-	const char *se = jval_str(l, "service_end"), *why;
 	char sub[96];
-	int64_t t;
 	dec net;
 
 	memset(e, 0, sizeof(*e));
 	e->type = "recognition";
-	if (doc_dec(pw, l, "net", &net) < 0)
+	if (doc_dec(pw, &l->net, "net", &net) < 0)
 		return -1;
-	if (se == NULL || tm_parse(se, strlen(se), &t, &why) < 0)
+	if (!l->se.ok)
 		return fail(pw, RC_DATA, "invalid_field", "service_end", "a "
 		    "line of document %s billed in advance has no service end",
 		    d->h.number);
-	e->doc_day = tz_day(d->tz, t - 1);
+	e->doc_day = tz_day(d->tz, l->se.t - 1);
 	/* a line's place too: a note can hold two lines of one key */
-	snprintf(sub, sizeof(sub), "%s#%lld", jval_str(l, "rated_key") ?
-	    jval_str(l, "rated_key") : "", (long long)idx);
+	snprintf(sub, sizeof(sub), "%s#%lld", l->rated_key ? l->rated_key :
+	    "", (long long)idx);
 	post_entry_id(e, d->h.number, d->h.version, "recognition", sub);
-	entry_add(e, d->b->deferred, net, line_memo(l), jval_str(l, "rated_key"));
-	entry_add(e, acct_revenue(d->b, jval_str(l, "charge"), jval_str(l, "tax_code"),
-	    jval_str(l, "line_type") ? jval_str(l, "line_type") : ""), dec_neg(net),
-	    line_memo(l), jval_str(l, "rated_key"));
+	entry_add(e, d->b->deferred, net, line_memo(l), l->rated_key);
+	entry_add(e, line_revenue(d->b, l), dec_neg(net), line_memo(l),
+	    l->rated_key);
 	return 0;
 }
 
@@ -349,20 +348,21 @@ post_document(const struct post_doc *d, struct post_plan *pl,
     struct post_why *pw)
 {
 	char day[16];
-	json_t *ls, *l;
+	struct doc_line l;
 	size_t i, nl;
 
 	memset(pl, 0, sizeof(*pl));
-	ls = json_object_get(d->j, "lines");
-	nl = json_array_size(ls);
+	nl = d->r.nlines;
 	pl->e = xcalloc(nl + 1, sizeof(*pl->e));
 	pl->rec = xcalloc(nl + 1, sizeof(*pl->rec));
 	if (doc_entry(pw, d, &pl->e[pl->n++]) < 0)
 		return -1;
-	json_array_foreach(ls, i, l)
-		if (deferred(d, l) && recog_entry(pw, d, l, i + 1,
+	for (i = 0; i < nl; i++) {
+		doc_line_read(&d->r, i, &l);
+		if (deferred(d, &l) && recog_entry(pw, d, &l, i + 1,
 		    &pl->e[pl->n++]) < 0)
 			return -1;
+	}
 	for (i = 0; i < pl->n; i++) {
 		struct entry *e = &pl->e[i];
 
@@ -432,16 +432,17 @@ int
 post_payment_doc(struct post_doc *d, json_t *rec, const char *number,
     const struct accounts *acc, const char **cash, struct post_why *pw)
 {
+	struct doc_rec *r = &d->r;
+
 	memset(d, 0, sizeof(*d));
-	d->j = rec;
+	doc_read(rec, NULL, r);
 	d->h.kind = "invoice";
-	d->h.key = jval_str(rec, "key");
+	d->h.key = r->key;
 	d->h.number = number;
-	d->h.entity = jval_str(json_object_get(rec, "entity"), "id");
-	d->h.customer = jval_str(json_object_get(rec, "customer"), "id");
-	d->h.currency = jval_str(rec, "currency");
-	d->h.fcur = jval_str(rec, "functional_currency") ? jval_str(rec,
-	    "functional_currency") : d->h.currency;
+	d->h.entity = r->entity.id;
+	d->h.customer = r->customer.id;
+	d->h.currency = r->currency;
+	d->h.fcur = r->fcur ? r->fcur : d->h.currency;
 	d->h.minor = cur_minor(d->h.currency);
 	d->h.fminor = cur_minor(d->h.fcur);
 	if ((d->b = books_of(acc, d->h.entity)) == NULL)
@@ -452,12 +453,11 @@ post_payment_doc(struct post_doc *d, json_t *rec, const char *number,
 		    "entity '%s' has neither a clearing nor a cash account",
 		    d->h.entity);
 	if (strcmp(d->h.fcur, d->h.currency) != 0) {
-		json_t *fx = json_object_get(rec, "fx");
-		const char *r = jval_str(fx, "rate");
-
-		if (r == NULL || dec_parse(r, strlen(r), &d->h.fx) != DEC_OK)
+		/* an "fx" that is not an object has no rate either */
+		if (!r->fx.rate.ok)
 			die(EX_DATAERR, "ledger: invoice %s has no FX rate",
 			    d->h.number);
+		d->h.fx = r->fx.rate.d;
 		d->h.has_fx = 1;
 	}
 	return 0;

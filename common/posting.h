@@ -10,8 +10,9 @@
  * document's rate, with a rounding line so they balance too.
  *
  * This module owns those rules, the entries' ids, and the checks that a
- * document adds up and an entry balances.  It reads a document record
- * already parsed (post_doc_read); it does not read input, write output
+ * document adds up and an entry balances, and what a document must have
+ * to be posted (post_doc_read, over doc.h's reader of the record, with
+ * erp-post's rejects).  It does not read input, write output
  * or touch the ledger: what it refuses it says through a struct
  * post_why, which the stage turns into rejects.  The entry record and its
  * formats are entry.h's.
@@ -24,6 +25,7 @@
 #include <jansson.h>
 
 #include "accounts.h"
+#include "doc.h"
 #include "entry.h"
 #include "jrec.h"
 #include "tz.h"
@@ -31,7 +33,7 @@
 /* A document as posting needs it. */
 struct post_doc {
 	struct entry_doc h;	/* what its entries say of it */
-	json_t		*j;
+	struct doc_rec	 r;	/* what the record says (doc.h) */
 	int64_t		 day, pe;	/* issue day, period end (ns) */
 	const struct tz	*tz;
 	dec		 due, credit;

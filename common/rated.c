@@ -7,6 +7,7 @@
 #include "catalog.h"
 #include "currency.h"
 #include "jrec.h"
+#include "jval.h"
 #include "jw.h"
 #include "price.h"
 #include "rated.h"
@@ -475,5 +476,28 @@ rated_read(struct jrec *r, struct rated *l)
 	if (l->pe <= l->ps)
 		return jrec_fail(r, "invalid_field", "period_end", "period_end "
 		    "is not after period_start");
+	return 0;
+}
+
+int
+rated_view(json_t *j, struct rated_view *l)
+{
+	const char *kind = jval_str(j, "kind");
+
+	memset(l, 0, sizeof(*l));
+	if (kind != NULL && strcmp(kind, "alert") == 0)
+		return 1;
+	l->key = jval_str(j, "key");
+	if (kind == NULL || strcmp(kind, "rated") != 0 || l->key == NULL)
+		return -1;
+	l->customer = jval_str(j, "customer");
+	l->charge = jval_str(j, "charge");
+	l->line_type = jval_str(j, "line_type");
+	l->currency = jval_str(j, "currency");
+	l->lineage = jval_str(j, "lineage");
+	l->ps = jval_str(j, "period_start");
+	l->pe = jval_str(j, "period_end");
+	l->amount = jval_dec_or_zero(j, "amount");
+	l->aggregates = json_object_get(j, "aggregates");
 	return 0;
 }

@@ -5,9 +5,10 @@
  *
  * rate writes them (rated_write, rated_alert_write) from what its
  * pricing decided (rating.h); invoice-gen reads the lines back with
- * rated_read.  reconcile reads rated lines with its own reader, not this
- * one.  What a line is worth is rating.c's; here is only how it is
- * written: the members, their order and each line type's breakdown.
+ * rated_read, which refuses what is not a good rated line; reconcile
+ * with rated_view, which takes a line as it is written.  What a line
+ * is worth is rating.c's; here is only how it is written: the members,
+ * their order and each line type's breakdown.
  */
 #ifndef RATED_H
 #define RATED_H
@@ -114,5 +115,26 @@ struct rated {
  * "invalid_field", "invalid_time", "invalid_amount".
  */
 int	rated_read(struct jrec *, struct rated *);
+
+/*
+ * A rated line as written, for a reader that compares rather than
+ * refuses: strings as they are (NULL when absent or not strings), an
+ * amount that is not an exact decimal 0, and the "aggregates" member as
+ * found.  Strings point into the record's tree.
+ */
+struct rated_view {
+	const char	*key, *customer, *charge, *line_type, *currency;
+	const char	*lineage, *ps, *pe;
+	dec		 amount;
+	json_t		*aggregates;
+};
+
+/*
+ * The parsed record j as a rated line, lenient: no schema or member is
+ * checked.  0; 1 when it is a spending alert (a record of rate's that is
+ * no line); -1 when it is neither (its kind is not "rated", or it has no
+ * key): the caller says so, or not.
+ */
+int	rated_view(json_t *j, struct rated_view *);
 
 #endif

@@ -1,0 +1,171 @@
+/*
+ * recon.h: the reconciliation, what reconcile proves: that each stage
+ * says what the one before it said.  This module owns what is kept of
+ * each record read (an aggregate, a rated line, a document, a tax
+ * category of an invoice key, a journal entry: keys, amounts, links),
+ * the comparisons of one stage with the next (aggregates and rated
+ * lines, rated lines and documents, the tax again, documents and the
+ * journal, the ledger's postings, the ERP's confirmations), each
+ * mismatch an exception record (exc.h) within --tolerance, the totals
+ * of each stage per currency, the documents that agree, and the report
+ * that --format html renders (recfmt.h).
+ *
+ * Not here: reading and refusing input (reconcile reads each record
+ * with its kind's module, doc.h, rated.h, aggrec.h, entry.h, and adds
+ * it here), the usage in the ledger against the aggregates
+ * (recusage.h), --explain (explain.h), and the run's counters, summary
+ * and exit code (reconcile).
+ */
+#ifndef RECON_H
+#define RECON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "accounts.h"
+#include "dec.h"
+#include "exc.h"
+#include "hmap.h"
+#include "util.h"
+
+struct aggrec_view;
+struct doc_rec;
+struct entry_rec;
+struct jrec;
+struct ledger;
+struct rated_view;
+
+/* What each input says, kept small: keys, amounts, links. */
+struct recon_agg {
+	const char	*key;		/* the aggs table's copy */
+	char		*lineage;
+	const char	*customer, *meter, *ps, *pe, *unit;	/* interned */
+	dec		 quantity;
+	int64_t		 events;
+	int		 rated, found;	/* found: recomputed from usage too */
+};
+
+struct recon_line {
+	const char	*key;		/* the rated table's copy */
+	char		*lineage;
+	const char	*customer, *charge, *type, *currency, *ps, *pe;
+	const char	**aggs;	/* the aggs table's copies, or interned */
+	size_t		 naggs;
+	dec		 amount, invoiced;
+	int		 seen;		/* on some document */
+	const char	*doc;		/* the first document it is on */
+};
+
+struct recon_doc {
+	char		*number, *ikey, *ref;
+	const char	*kind, *entity, *customer, *currency, *ps, *pe;
+	int64_t		 version;
+	dec		 due, total, net, tax, credit;
+	int		 posted;	/* document entries found */
+	int		 bad;		/* an exception names it */
+	char		*first_entry;
+};
+
+/* An invoice key's tax category, over all its documents. */
+struct recon_tax {
+	char		*ikey, *number;
+	const char	*cat, *customer, *currency, *rounding;
+	dec		 rate, base, tax;
+	int		 inclusive, minor;
+};
+
+struct recon_entry {
+	char		*id, *number;
+	const char	*type, *entity;
+	int64_t		 version;
+	dec		 debit, credit, receivable, revenue, tax;
+	int		 unknown_account, seen;
+	char		*bad_account;
+};
+
+struct recon {
+	/* set by the caller before the checks */
+	dec		 tolerance;	/* a difference this small agrees */
+	int		 text;		/* exceptions as text, not NDJSON */
+	int		 books;	/* accounts given: receivable, revenue, tax */
+	int64_t		 as_of, max_pending;
+	struct accounts	 acc;		/* the entities' books, or none */
+	struct ledger	*ldg;		/* NULL: no ledger */
+
+	struct hmap	 aggs, rated, docs, entries, taxes;
+	/*
+	 * Strings many records share (customers, periods, charges,
+	 * currencies...), kept once: at 10k customers the rated lines alone
+	 * would hold a million copies.
+	 */
+	struct hmap	 strs;
+	struct recon_agg **av;
+	struct recon_line **rv;
+	struct recon_doc **dv;
+	struct recon_entry **ev;
+	struct recon_tax **tv;
+	size_t		 na, nr, nd, ne, nt;
+	struct hmap	 totals;	/* currency -> what each stage says */
+
+	struct buf	 out;		/* the exceptions, as written */
+	uint64_t	 nexc;
+	dec		 variance;	/* the sum of |difference| */
+	uint64_t	 docs_ok, docs_done;	/* done: posted and confirmed */
+	int64_t		 latency_sum;
+	uint64_t	 latency_n;
+};
+
+/* Empty tables; the caller sets the options and loads acc after. */
+void	recon_init(struct recon *);
+/* Everything, acc included. */
+void	recon_free(struct recon *);
+
+/*
+ * Each record, as its kind's reader gives it, kept once: a key (or a
+ * document number) seen before is passed over.  A rated line names its
+ * aggregates; a document's lines count toward their rated lines' amounts
+ * invoiced, so rated lines are added before documents; an entry's roles
+ * are its books' (acc).
+ */
+void	recon_add_agg(struct recon *, const struct aggrec_view *);
+void	recon_add_rated(struct recon *, const struct rated_view *);
+void	recon_add_doc(struct recon *, const struct doc_rec *);
+void	recon_add_entry(struct recon *, const struct entry_rec *);
+
+/*
+ * An exception: written to out unless it is only an amount that differs
+ * by no more than the tolerance; the document it names no longer agrees.
+ */
+void	recon_exc(struct recon *, const struct exc *, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+/* aggregates -> rated lines: every aggregate rated, lineages matching */
+void	recon_check_aggregates(struct recon *);
+/* rated lines -> documents: each invoiced at its amount, after notes */
+void	recon_check_invoiced(struct recon *);
+/* each invoice key's tax per category computed again (inv_tax) */
+void	recon_check_tax(struct recon *);
+/* documents -> journal: each posted once, in full, to its accounts */
+void	recon_check_posted(struct recon *);
+/*
+ * One of the ledger's postings (ldg_postings_all's callback, arg the
+ * struct recon): none failed, none pending past max_pending; the
+ * confirmed ones' latency counted.
+ */
+int	recon_check_posting(const char *id, const char *number,
+	    const char *state, const char *ref, int64_t emitted,
+	    int64_t updated, void *arg);
+/*
+ * One row of the ERP's confirmations (id, erp_ref, status, amount; all
+ * but id may be NULL) against the journal and the ledger.
+ */
+void	recon_confirmation(struct recon *, const char *id, const char *ref,
+	    const char *status, const char *amount);
+/* The documents no exception names: docs_ok. */
+void	recon_count_agreeing(struct recon *);
+
+/* The report that recfmt_html renders: counts, stage totals, exceptions. */
+json_t	*recon_report(struct recon *);
+
+#endif
