@@ -165,7 +165,7 @@ post_idle(void *arg)
 
 /* What posting refuses, as a reject of the line in hand. */
 static void
-reject(const struct post_why *pw, void *arg)
+doc_reject(const struct post_why *pw, void *arg)
 {
 	si_reject(arg, pw->cls, pw->code, pw->field, "%s", pw->msg);
 }
@@ -174,7 +174,7 @@ static void
 post_one(struct stagein *s, void *arg)
 {
 	struct post *p = arg;
-	struct post_why pw = { reject, s, NULL, NULL, NULL, "", 0 };
+	struct post_why pw = { doc_reject, s, NULL, NULL, NULL, "", 0 };
 	struct ldg_posting lp;
 	struct post_plan pl;
 	struct post_doc d;
@@ -438,7 +438,7 @@ retry_receipt(struct post *p, const char *reference)
 static void
 pay_one(struct post *p, struct stagein *s, const struct rcv_payment *pr)
 {
-	struct post_why pw = { reject, s, NULL, NULL, NULL, "", 0 };
+	struct post_why pw = { doc_reject, s, NULL, NULL, NULL, "", 0 };
 	struct ldg_payment lp, old;
 	struct post_doc d;
 	struct entry e;

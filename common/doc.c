@@ -245,7 +245,7 @@ amt(json_t *o, const char *k, struct doc_amt *a)
 }
 
 static void
-instant(json_t *o, const char *k, struct doc_time *t)
+time_read(json_t *o, const char *k, struct doc_time *t)
 {
 	const char *why;
 
@@ -307,8 +307,8 @@ doc_read(json_t *j, const struct jrec *jr, struct doc_rec *d)
 	d->due_date = jval_str(j, "due_date");
 	d->issue_day = tm_day_parse(d->issue_date);
 	d->due_day = tm_day_parse(d->due_date);
-	instant(j, "period_start", &d->ps);
-	instant(j, "period_end", &d->pe);
+	time_read(j, "period_start", &d->ps);
+	time_read(j, "period_end", &d->pe);
 	party_read(json_object_get(j, "entity"), &d->entity);
 	party_read(json_object_get(j, "customer"), &d->customer);
 	v = json_object_get(j, "lines");
@@ -365,8 +365,8 @@ doc_line_read(const struct doc_rec *d, size_t i, struct doc_line *l)
 	l->lineage = jval_str(o, "lineage");
 	amt(o, "quantity", &l->qty);
 	amt(o, "tax_rate", &l->rate);
-	instant(o, "service_start", &l->ss);
-	instant(o, "service_end", &l->se);
+	time_read(o, "service_start", &l->ss);
+	time_read(o, "service_end", &l->se);
 }
 
 void

@@ -15,12 +15,12 @@
 #include "util.h"
 
 /* Say why the record is not posted: -1. */
-static int fail(struct post_why *, const char *cls, const char *code,
+static int refuse(struct post_why *, const char *cls, const char *code,
     const char *field, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
 static int
-fail(struct post_why *pw, const char *cls, const char *code,
+refuse(struct post_why *pw, const char *cls, const char *code,
     const char *field, const char *fmt, ...)
 {
 	va_list ap;
@@ -44,7 +44,7 @@ static int
 doc_dec(struct post_why *pw, const struct doc_amt *a, const char *k, dec *d)
 {
 	if (!a->ok)
-		return fail(pw, RC_DATA, a->s ? "invalid_amount" :
+		return refuse(pw, RC_DATA, a->s ? "invalid_amount" :
 		    "missing_field", k, "document's %s is %s", k, a->s ?
 		    "not an exact decimal number" : "missing");
 	*d = a->d;
@@ -101,7 +101,7 @@ doc_sums(struct post_why *pw, struct post_doc *d)
 
 		dec_fmt(sum, a, sizeof(a));
 		dec_fmt(due, b, sizeof(b));
-		return fail(pw, RC_DATA, "unbalanced_document", "total",
+		return refuse(pw, RC_DATA, "unbalanced_document", "total",
 		    "document %s does not add up: lines and tax %s, total "
 		    "%s, total and prepaid credit %s, amount due %s",
 		    d->h.number, a, d->r.total.s, b, d->r.due.s);
@@ -123,15 +123,15 @@ post_doc_read(struct post_doc *d, struct jrec *jr, const struct accounts *acc,
 	    strcmp(d->h.kind, "debit_note") != 0)) {
 		if (d->h.kind != NULL && strcmp(d->h.kind, "journal_entry") == 0)
 			return 1;
-		return fail(pw, RC_DATA, "not_document", "kind", "expected an "
+		return refuse(pw, RC_DATA, "not_document", "kind", "expected an "
 		    "invoice, credit note or debit note (invoice-gen's "
 		    "output), got %s", d->h.kind ? d->h.kind : "no kind");
 	}
 	if (jrec_check_schema(jr, 1) < 0)
-		return fail(pw, RC_DATA, jr->code, "schema", "%s", jr->msg);
+		return refuse(pw, RC_DATA, jr->code, "schema", "%s", jr->msg);
 	if (r->state == NULL || strcmp(r->state, "issued") != 0 ||
 	    r->number == NULL)
-		return fail(pw, RC_POLICY, "not_issued", "state", "a draft is "
+		return refuse(pw, RC_POLICY, "not_issued", "state", "a draft is "
 		    "not posted: issue it first (invoice-gen --issue)");
 	d->h.number = r->number;
 	d->h.ref = r->ref;
@@ -147,7 +147,7 @@ post_doc_read(struct post_doc *d, struct jrec *jr, const struct accounts *acc,
 	    (d->h.minor = cur_minor(d->h.currency)) < 0 ||
 	    !r->version_ok || d->day == INT64_MIN || !r->pe.ok ||
 	    r->lines == NULL || r->taxes == NULL)
-		return fail(pw, RC_DATA, "invalid_document", "", "document %s "
+		return refuse(pw, RC_DATA, "invalid_document", "", "document %s "
 		    "lacks an entity, customer, currency, version, issue date, "
 		    "period or lines", d->h.number);
 	d->tz = zone(zones, r->timezone);
@@ -159,14 +159,14 @@ post_doc_read(struct post_doc *d, struct jrec *jr, const struct accounts *acc,
 	if (d->h.fcur == NULL)
 		d->h.fcur = d->h.currency;
 	if ((d->h.fminor = cur_minor(d->h.fcur)) < 0)
-		return fail(pw, RC_DATA, "invalid_field", "functional_currency",
+		return refuse(pw, RC_DATA, "invalid_field", "functional_currency",
 		    "functional currency '%s' is not an ISO 4217 code",
 		    d->h.fcur);
 	if (strcmp(d->h.fcur, d->h.currency) != 0) {
 		if (!json_is_object(r->fxv) ||
 		    doc_dec(pw, &r->fx.rate, "rate", &d->h.fx) < 0) {
 			if (!json_is_object(r->fxv))
-				fail(pw, RC_DATA, "missing_field", "fx",
+				refuse(pw, RC_DATA, "missing_field", "fx",
 				    "document %s is in %s for books in %s "
 				    "but has no FX rate", d->h.number,
 				    d->h.currency, d->h.fcur);
@@ -175,7 +175,7 @@ post_doc_read(struct post_doc *d, struct jrec *jr, const struct accounts *acc,
 		d->h.has_fx = 1;
 	}
 	if ((d->b = books_of(acc, d->h.entity)) == NULL)
-		return fail(pw, RC_POLICY, "unknown_entity", "entity", "entity "
+		return refuse(pw, RC_POLICY, "unknown_entity", "entity", "entity "
 		    "'%s' has no books in the accounts file", d->h.entity);
 	return 0;
 }
@@ -325,7 +325,7 @@ recog_entry(struct post_why *pw, const struct post_doc *d,
 	if (doc_dec(pw, &l->net, "net", &net) < 0)
 		return -1;
 	if (!l->se.ok)
-		return fail(pw, RC_DATA, "invalid_field", "service_end", "a "
+		return refuse(pw, RC_DATA, "invalid_field", "service_end", "a "
 		    "line of document %s billed in advance has no service end",
 		    d->h.number);
 	e->doc_day = tz_day(d->tz, l->se.t - 1);
@@ -367,12 +367,12 @@ post_document(const struct post_doc *d, struct post_plan *pl,
 		struct entry *e = &pl->e[i];
 
 		if (post_functional(d, e) != 0)
-			return fail(pw, RC_DATA, "amount_overflow", "fx", "the "
+			return refuse(pw, RC_DATA, "amount_overflow", "fx", "the "
 			    "functional amounts of %s do not fit", d->h.number);
 		balanced(d, e);
 		if ((e->day = books_post_day(d->b, e->doc_day)) < 0) {
 			tm_day_str(e->doc_day, day, sizeof(day));
-			return fail(pw, RC_POLICY, "closed_period",
+			return refuse(pw, RC_POLICY, "closed_period",
 			    "issue_date", "document %s's %s entry is dated %s, "
 			    "in a closed period of entity '%s' (closed_policy "
 			    "reject)", d->h.number, e->type, day, d->h.entity);
@@ -446,10 +446,10 @@ post_payment_doc(struct post_doc *d, json_t *rec, const char *number,
 	d->h.minor = cur_minor(d->h.currency);
 	d->h.fminor = cur_minor(d->h.fcur);
 	if ((d->b = books_of(acc, d->h.entity)) == NULL)
-		return fail(pw, RC_POLICY, "unknown_entity", "invoice", "entity "
+		return refuse(pw, RC_POLICY, "unknown_entity", "invoice", "entity "
 		    "'%s' has no books in the accounts file", d->h.entity);
 	if ((*cash = d->b->clearing ? d->b->clearing : d->b->cash) == NULL)
-		return fail(pw, RC_POLICY, "no_cash_account", "invoice",
+		return refuse(pw, RC_POLICY, "no_cash_account", "invoice",
 		    "entity '%s' has neither a clearing nor a cash account",
 		    d->h.entity);
 	if (strcmp(d->h.fcur, d->h.currency) != 0) {
@@ -485,7 +485,7 @@ post_receipt(const struct post_doc *d, const char *cash,
 	balanced(d, e);
 	if ((e->day = books_post_day(d->b, e->doc_day)) < 0) {
 		tm_day_str(e->doc_day, ds, sizeof(ds));
-		return fail(pw, RC_POLICY, "closed_period", "date", "payment %s "
+		return refuse(pw, RC_POLICY, "closed_period", "date", "payment %s "
 		    "is dated %s, in a closed period of entity '%s'",
 		    reference, ds, d->h.entity);
 	}

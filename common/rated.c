@@ -365,7 +365,7 @@ time_of(struct jrec *r, const char *k, int64_t *t)
 
 /* A decimal string of our own records: exact, never a JSON number. */
 static int
-dec_of(struct jrec *r, const char *k, dec *d)
+dec_member(struct jrec *r, const char *k, dec *d)
 {
 	const char *s;
 
@@ -449,8 +449,8 @@ rated_read(struct jrec *r, struct rated *l)
 	    time_of(r, "period_end", &l->pe) < 0 ||
 	    time_of(r, "service_start", &l->ss) < 0 ||
 	    time_of(r, "service_end", &l->se) < 0 ||
-	    dec_of(r, "quantity", &l->quantity) < 0 ||
-	    dec_of(r, "amount", &l->amount) < 0 ||
+	    dec_member(r, "quantity", &l->quantity) < 0 ||
+	    dec_member(r, "amount", &l->amount) < 0 ||
 	    jrec_str(r, W, "currency", 1, &cur, NULL) < 0 ||
 	    hex_of(r, "lineage", 0, l->lineage, &l->has_lineage) < 0)
 		return -1;

@@ -74,7 +74,7 @@ esc_or_none(struct buf *b, const char *s)
  * is.
  */
 static void
-instant(struct buf *b, const char *s, int full)
+time_cell(struct buf *b, const char *s, int full)
 {
 	if (s == NULL || strlen(s) != 20 || s[10] != 'T' || s[19] != 'Z' ||
 	    s[4] != '-' || s[13] != ':') {
@@ -181,13 +181,13 @@ head(struct buf *b, json_t *rep, int64_t nexc)
 	    "<meta charset=\"utf-8\">\n<title>Reconciliation report");
 	if (asof != NULL) {
 		buf_adds(b, ", as of ");
-		instant(b, asof, 1);
+		time_cell(b, asof, 1);
 	}
 	buf_printf(b, "</title>\n<style>\n%s</style>\n</head><body><main>\n",
 	    css);
 	buf_adds(b, "<header>\n<div><h1>Reconciliation report</h1>"
 	    "<div class=\"asof\">As of ");
-	instant(b, asof, 1);
+	time_cell(b, asof, 1);
 	buf_adds(b, "</div></div>\n");
 	if (ok)
 		buf_adds(b, "<div class=\"verdict ok\">&#10003; Everything "
@@ -219,7 +219,7 @@ box_end(struct buf *b, const char *sub)
 }
 
 static void
-count(struct buf *b, const char *label, int64_t n)
+count_row(struct buf *b, const char *label, int64_t n)
 {
 	box(b, label);
 	if (n < 0)
@@ -281,10 +281,10 @@ counts(struct buf *b, json_t *rep, json_t *c)
 	json_t *lat = json_object_get(rep, "posting_latency_seconds");
 
 	buf_adds(b, "<h2>Counts</h2>\n<ul class=\"counts\">\n");
-	count(b, "Aggregates", jval_count(c, "aggregates"));
-	count(b, "Rated lines", jval_count(c, "rated_lines"));
-	count(b, "Documents", jval_count(c, "documents"));
-	count(b, "Journal entries", jval_count(c, "journal_entries"));
+	count_row(b, "Aggregates", jval_count(c, "aggregates"));
+	count_row(b, "Rated lines", jval_count(c, "rated_lines"));
+	count_row(b, "Documents", jval_count(c, "documents"));
+	count_row(b, "Journal entries", jval_count(c, "journal_entries"));
 	agreeing(b, jval_count(c, "documents_agreeing"), jval_count(c, "documents"));
 	box(b, "Variance total");
 	amount(b, rep, "variance_total");
@@ -434,7 +434,7 @@ stages(struct buf *b, json_t *sv, const char **why)
 
 /* Codes in order, an exception without one last. */
 static int
-codecmp(const char *a, const char *c)
+exc_code_cmp(const char *a, const char *c)
 {
 	if (a == NULL || c == NULL)
 		return (a == NULL) - (c == NULL);
@@ -448,7 +448,7 @@ exref_cmp(const void *x, const void *y)
 	const struct exref *a = x, *c = y;
 	int d;
 
-	if ((d = codecmp(a->code, c->code)) != 0)
+	if ((d = exc_code_cmp(a->code, c->code)) != 0)
 		return d;
 	return a->i < c->i ? -1 : a->i > c->i;
 }
@@ -486,9 +486,9 @@ exc_row(struct buf *b, json_t *e)
 	if (ps == NULL && pe == NULL)
 		none(b);
 	else {
-		instant(b, ps, 0);
+		time_cell(b, ps, 0);
 		buf_adds(b, " &ndash; ");
-		instant(b, pe, 0);
+		time_cell(b, pe, 0);
 	}
 	buf_adds(b, "</td><td class=\"n\">");
 	amount(b, e, "expected");
@@ -528,7 +528,7 @@ exceptions(struct buf *b, json_t *ev)
 	    "<th class=\"n\">Difference</th><th>Currency</th>"
 	    "<th>Message</th></tr></thead>\n");
 	for (i = 0; i < n; i = j) {
-		for (j = i + 1; j < n && codecmp(x[i].code, x[j].code) == 0;
+		for (j = i + 1; j < n && exc_code_cmp(x[i].code, x[j].code) == 0;
 		    j++)
 			;
 		/*
