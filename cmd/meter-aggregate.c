@@ -540,7 +540,7 @@ count_ledger(struct magg *g)
 
 /* Called by the formatting threads. */
 static void
-check(const struct agg_out *o, void *arg)
+check(const struct aggrec_out *o, void *arg)
 {
 	struct magg *g = arg;
 	char tb[TM_FMTMAX], sb[TM_FMTMAX];

@@ -1521,7 +1521,7 @@ ranks(struct agg_tab *t, size_t n, int (*cmp)(const void *, const void *))
 }
 
 static void
-acc_out(const struct agg_tab *t, const struct acc *a, struct agg_out *o)
+acc_out(const struct agg_tab *t, const struct acc *a, struct aggrec_out *o)
 {
 	const struct meter *m = &t->c->meters->v[a->mi];
 	const struct cust *ci = &t->cust[a->cid];
@@ -1589,7 +1589,7 @@ struct fin {
 	struct agg_tab	*t;
 	const struct skey *v;
 	size_t		 n, nslices;
-	void		(*check)(const struct agg_out *, void *);
+	void		(*check)(const struct aggrec_out *, void *);
 	void		*arg;
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 cv;
@@ -1602,7 +1602,7 @@ static void *
 fin_work(void *arg)
 {
 	struct fin *f = arg;
-	struct agg_out o;
+	struct aggrec_out o;
 	struct buf *b;
 	size_t k, i, end;
 
@@ -1625,7 +1625,7 @@ fin_work(void *arg)
 			acc_out(f->t, acc_at(f->t, f->v[i].idx), &o);
 			if (f->check != NULL)
 				f->check(&o, f->arg);
-			agg_write(b, &o);
+			aggrec_write(b, &o);
 		}
 		pthread_mutex_lock(&f->mu);
 		f->ready[k % FIN_AHEAD] = k + 1;
@@ -1637,7 +1637,7 @@ fin_work(void *arg)
 
 size_t
 agg_finish(struct agg_tab *t, int jobs,
-    void (*check)(const struct agg_out *, void *),
+    void (*check)(const struct aggrec_out *, void *),
     void (*out)(const char *, size_t, void *), void *arg)
 {
 	uint32_t *crank, *grank, *mrank;
@@ -1739,63 +1739,4 @@ agg_finish(struct agg_tab *t, int jobs,
 	pthread_mutex_destroy(&f.mu);
 	free(v);
 	return n;
-}
-
-/* By hand, not through jw: an hourly meter makes millions of these. */
-void
-agg_write(struct buf *b, const struct agg_out *o)
-{
-	JW_LIT(b, "{\"kind\":\"aggregate\",\"schema\":\"1.0\",\"key\":");
-	jw_put_hex(b, o->key, KEY_LEN);
-	JW_LIT(b, ",\"customer\":");
-	if (o->customer_json != NULL)
-		buf_add(b, o->customer_json, o->customer_json_len);
-	else
-		jw_put_str(b, o->customer);
-	JW_LIT(b, ",\"meter\":");
-	if (o->meter_json != NULL)
-		buf_add(b, o->meter_json, o->meter_json_len);
-	else
-		jw_put_str(b, o->m->name);
-	JW_LIT(b, ",\"aggregation\":");
-	jw_put_str(b, agg_name(o->m->agg));
-	if (o->m->unit != NULL) {
-		JW_LIT(b, ",\"unit\":");
-		jw_put_str(b, o->m->unit);
-	}
-	JW_LIT(b, ",\"group\":");
-	buf_add(b, o->group, o->group_len);
-	JW_LIT(b, ",\"period\":");
-	jw_put_str(b, tm_unit_name(o->unit));
-	JW_LIT(b, ",\"timezone\":");
-	jw_put_str(b, o->zone);
-	JW_LIT(b, ",\"period_start\":");
-	jw_put_time(b, o->start);
-	JW_LIT(b, ",\"period_end\":");
-	jw_put_time(b, o->end);
-	JW_LIT(b, ",\"quantity\":");
-	jw_put_dec(b, o->quantity);
-	JW_LIT(b, ",\"events\":");
-	jw_put_u64(b, o->events);
-	JW_LIT(b, ",\"first_event_at\":");
-	if (o->events > 0)
-		jw_put_time(b, o->first);
-	else
-		JW_LIT(b, "null");
-	JW_LIT(b, ",\"last_event_at\":");
-	if (o->events > 0)
-		jw_put_time(b, o->last);
-	else
-		JW_LIT(b, "null");
-	if (o->gauge) {
-		JW_LIT(b, ",\"opening_level\":");
-		jw_put_dec(b, o->opening);
-		JW_LIT(b, ",\"closing_level\":");
-		jw_put_dec(b, o->closing);
-	}
-	JW_LIT(b, ",\"lineage\":");
-	jw_put_hex(b, o->lineage, KEY_LEN);
-	JW_LIT(b, ",\"correlation_id\":");
-	jw_put_hex(b, o->key, KEY_LEN);
-	JW_LIT(b, "}\n");
 }

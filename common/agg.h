@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "aggrec.h"
 #include "meters.h"
 #include "tm.h"
 #include "util.h"
@@ -88,38 +89,16 @@ void		 agg_spill(struct agg_tab *);
 /* The points in the table's spill files (its own and merged tables'). */
 uint64_t	 agg_spilled(const struct agg_tab *);
 
-/* A finished aggregate, as written. */
-struct agg_out {
-	const struct meter	*m;
-	const char		*customer;
-	/* optional: customer and meter name as JSON strings, escaped */
-	const char		*customer_json, *meter_json;
-	size_t			 customer_json_len, meter_json_len;
-	const char		*group;		/* canonical JSON object */
-	size_t			 group_len;
-	const char		*zone;		/* IANA name, or "UTC" */
-	enum tm_unit		 unit;
-	int64_t			 start, end;
-	dec			 quantity;
-	uint64_t		 events;
-	int64_t			 first, last;	/* when events > 0 */
-	unsigned char		 key[16];	/* the aggregate's key */
-	unsigned char		 lineage[16];
-	int			 gauge;		/* weighted_sum: levels below */
-	dec			 opening, closing;
-};
 
 /*
  * Finish (weighted sums are computed here), sort (customer, meter name,
  * period start, group) and write the records: jobs threads format them
- * (agg_write), calling check for each first (from any of them; check may
+ * (aggrec_write), calling check for each first (from any of them; check may
  * die), and out receives the bytes in order, on the calling thread.
  * Returns how many aggregates; the table takes no events afterwards.
  */
 size_t		 agg_finish(struct agg_tab *, int jobs,
-		    void (*check)(const struct agg_out *, void *),
+		    void (*check)(const struct aggrec_out *, void *),
 		    void (*out)(const char *, size_t, void *), void *);
-/* The aggregate record, newline-terminated (usage-to-cash(5)). */
-void		 agg_write(struct buf *, const struct agg_out *);
 
 #endif

@@ -10,6 +10,7 @@
 #include "aggrec.h"
 #include "jrec.h"
 #include "jval.h"
+#include "jw.h"
 #include "reject.h"
 #include "stagein.h"
 
@@ -158,4 +159,62 @@ aggrec_view(const struct jrec *jr, struct aggrec_view *a)
 	    &a->events) < 0)
 		a->events = 0;
 	return 0;
+}
+
+void
+aggrec_write(struct buf *b, const struct aggrec_out *o)
+{
+	JW_LIT(b, "{\"kind\":\"aggregate\",\"schema\":\"1.0\",\"key\":");
+	jw_put_hex(b, o->key, KEY_LEN);
+	JW_LIT(b, ",\"customer\":");
+	if (o->customer_json != NULL)
+		buf_add(b, o->customer_json, o->customer_json_len);
+	else
+		jw_put_str(b, o->customer);
+	JW_LIT(b, ",\"meter\":");
+	if (o->meter_json != NULL)
+		buf_add(b, o->meter_json, o->meter_json_len);
+	else
+		jw_put_str(b, o->m->name);
+	JW_LIT(b, ",\"aggregation\":");
+	jw_put_str(b, agg_name(o->m->agg));
+	if (o->m->unit != NULL) {
+		JW_LIT(b, ",\"unit\":");
+		jw_put_str(b, o->m->unit);
+	}
+	JW_LIT(b, ",\"group\":");
+	buf_add(b, o->group, o->group_len);
+	JW_LIT(b, ",\"period\":");
+	jw_put_str(b, tm_unit_name(o->unit));
+	JW_LIT(b, ",\"timezone\":");
+	jw_put_str(b, o->zone);
+	JW_LIT(b, ",\"period_start\":");
+	jw_put_time(b, o->start);
+	JW_LIT(b, ",\"period_end\":");
+	jw_put_time(b, o->end);
+	JW_LIT(b, ",\"quantity\":");
+	jw_put_dec(b, o->quantity);
+	JW_LIT(b, ",\"events\":");
+	jw_put_u64(b, o->events);
+	JW_LIT(b, ",\"first_event_at\":");
+	if (o->events > 0)
+		jw_put_time(b, o->first);
+	else
+		JW_LIT(b, "null");
+	JW_LIT(b, ",\"last_event_at\":");
+	if (o->events > 0)
+		jw_put_time(b, o->last);
+	else
+		JW_LIT(b, "null");
+	if (o->gauge) {
+		JW_LIT(b, ",\"opening_level\":");
+		jw_put_dec(b, o->opening);
+		JW_LIT(b, ",\"closing_level\":");
+		jw_put_dec(b, o->closing);
+	}
+	JW_LIT(b, ",\"lineage\":");
+	jw_put_hex(b, o->lineage, KEY_LEN);
+	JW_LIT(b, ",\"correlation_id\":");
+	jw_put_hex(b, o->key, KEY_LEN);
+	JW_LIT(b, "}\n");
 }

@@ -7,8 +7,8 @@
  *    "group":{...},"period":"month","period_start":...,"period_end":...,
  *    "quantity":"12.5","events":3,"key":...,"lineage":...}
  *
- * The writer is not here: meter-aggregate writes the record from the
- * metering engine's own struct (agg_write() in agg.c).  Two readers:
+ * The writer, aggrec_write, takes what the metering engine finished
+ * (struct aggrec_out, filled by agg.c's formatting threads).  Two readers:
  * aggrec_read for the stages that refuse what is not a good aggregate
  * (rate), and aggrec_view for reconcile, which compares what it is given
  * and counts an aggregate the others would refuse.
@@ -20,11 +20,37 @@
 #include <jansson.h>
 
 #include "dec.h"
+#include "meters.h"
 #include "keys.h"
 #include "tm.h"
+#include "util.h"
 
 struct jrec;
 struct stagein;
+
+/* A finished aggregate, as meter-aggregate writes it. */
+struct aggrec_out {
+	const struct meter	*m;
+	const char		*customer;
+	/* optional: customer and meter name as JSON strings, escaped */
+	const char		*customer_json, *meter_json;
+	size_t			 customer_json_len, meter_json_len;
+	const char		*group;		/* canonical JSON object */
+	size_t			 group_len;
+	const char		*zone;		/* IANA name, or "UTC" */
+	enum tm_unit		 unit;
+	int64_t			 start, end;
+	dec			 quantity;
+	uint64_t		 events;
+	int64_t			 first, last;	/* when events > 0 */
+	unsigned char		 key[16];	/* the aggregate's key */
+	unsigned char		 lineage[16];
+	int			 gauge;		/* weighted_sum: levels below */
+	dec			 opening, closing;
+};
+
+/* The record, newline-terminated, by hand: an hourly meter makes millions. */
+void	aggrec_write(struct buf *, const struct aggrec_out *);
 
 struct aggrec {
 	const char	*customer, *meter;
