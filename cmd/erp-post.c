@@ -29,9 +29,9 @@
 #include "accounts.h"
 #include "cli.h"
 #include "currency.h"
+#include "doc.h"
 #include "entry.h"
 #include "jrec.h"
-#include "jval.h"
 #include "jw.h"
 #include "keys.h"
 #include "ledger.h"
@@ -327,6 +327,7 @@ confirm(struct post *p)
 /* An invoice of the ledger as a payment sees it. */
 struct inv {
 	json_t		*rec;		/* the invoice's record */
+	struct doc_rec	 r;		/* what rec says */
 	char		*number, *state;
 	unsigned char	 key[KEY_LEN];
 	dec		 amount;	/* due, with its notes */
@@ -352,11 +353,10 @@ doc_due(const struct ldg_doc *d, void *arg)
 {
 	struct inv *iv = arg;
 	json_t *j = json_loadb(d->record, d->reclen, 0, NULL);
-	const char *s = jval_str(j, "amount_due");
-	dec x;
+	struct doc_rec r;
 
-	if (s == NULL || dec_parse(s, strlen(s), &x) != DEC_OK ||
-	    dec_add(iv->amount, x, &iv->amount) != DEC_OK)
+	doc_read(j, NULL, &r);
+	if (!r.due.ok || dec_add(iv->amount, r.due.d, &iv->amount) != DEC_OK)
 		die(EX_DATAERR, "ledger: document %s has no amount due: the "
 		    "ledger was altered", d->number);
 	json_decref(j);
@@ -380,9 +380,10 @@ inv_get(struct post *p, const char *number, struct inv *iv)
 		ldg_inv_free(&st);
 	} else
 		iv->state = xstrdup("issued");
-	iv->amount = (dec){ 0, cur_minor(jval_str(iv->rec, "currency")) };
+	doc_read(iv->rec, NULL, &iv->r);
+	iv->amount = (dec){ 0, cur_minor(iv->r.currency) };
 	ldg_docs_of(p->ldg, iv->key, doc_due, iv);
-	iv->due_day = tm_day_parse(jval_str(iv->rec, "due_date"));
+	iv->due_day = iv->r.due_day;
 	return 1;
 }
 
@@ -401,9 +402,9 @@ receivable_save(struct post *p, const struct inv *iv, dec paid)
 	struct ldg_receivable r;
 
 	r.number = iv->number;
-	r.entity = jval_str(json_object_get(iv->rec, "entity"), "id");
-	r.customer = jval_str(json_object_get(iv->rec, "customer"), "id");
-	r.currency = jval_str(iv->rec, "currency");
+	r.entity = iv->r.entity.id;
+	r.customer = iv->r.customer.id;
+	r.currency = iv->r.currency;
 	r.due_day = iv->due_day;
 	r.amount = iv->amount;
 	r.paid = paid;
@@ -493,10 +494,10 @@ pay_one(struct post *p, struct stagein *s, const struct rcv_payment *pr)
 		    "elsewhere by hand", lp.number);
 		goto done;
 	}
-	if (strcmp(jval_str(iv.rec, "currency"), lp.currency) != 0) {
+	if (strcmp(iv.r.currency, lp.currency) != 0) {
 		si_reject(s, RC_RECON, "currency_mismatch", "currency",
 		    "invoice %s is in %s, the payment in %s", lp.number,
-		    jval_str(iv.rec, "currency"), lp.currency);
+		    iv.r.currency, lp.currency);
 		goto done;
 	}
 	paid = ldg_paid(p->ldg, lp.number);
@@ -578,9 +579,8 @@ age_invoice(struct aging *a)
 		die(EX_DATAERR, "ledger: amounts overflow");
 	if (dec_sign(open) <= 0 || strcmp(a->iv.state, "void") == 0)
 		goto done;
-	rcv_age_add(&a->rows, jval_str(json_object_get(a->iv.rec, "customer"),
-	    "id"), jval_str(a->iv.rec, "currency"), today - a->iv.due_day,
-	    open);
+	rcv_age_add(&a->rows, a->iv.r.customer.id, a->iv.r.currency,
+	    today - a->iv.due_day, open);
 done:
 	inv_free(&a->iv);
 	a->have = 0;

@@ -518,11 +518,10 @@ void_invoice(struct igen *g)
 	struct ldg_doc d;
 	struct ldg_inv st;
 	struct doc dc;
-	json_t *rec, *c;
+	json_t *rec;
+	struct doc_rec r;
 	const struct customer *cu;
 	const struct entity *en;
-	const char *s;
-	const char *why;
 
 	memset(&d, 0, sizeof(d));
 	if (ldg_doc_by_number(g->ldg, g->void_number, void_doc, &d) == 0)
@@ -539,27 +538,25 @@ void_invoice(struct igen *g)
 	if ((rec = json_loads(d.record, 0, NULL)) == NULL)
 		die(EX_DATAERR, "--void %s: the stored invoice is not JSON",
 		    g->void_number);
-	c = json_object_get(rec, "customer");
-	if ((cu = cust_by_id(&g->cust, jval_str(c, "id") ? jval_str(c, "id") : ""))
+	doc_read(rec, NULL, &r);
+	if ((cu = cust_by_id(&g->cust, r.customer.id ? r.customer.id : ""))
 	    == NULL)
 		die(EX_CONFIG, "--void %s: customer '%s' is not in the "
-		    "customers file", g->void_number, jval_str(c, "id"));
-	c = json_object_get(rec, "entity");
-	if ((en = entity_get(&g->ents, jval_str(c, "id") ? jval_str(c, "id") : ""))
+		    "customers file", g->void_number, r.customer.id);
+	if ((en = entity_get(&g->ents, r.entity.id ? r.entity.id : ""))
 	    == NULL)
 		die(EX_CONFIG, "--void %s: entity '%s' is not in the "
-		    "entities file", g->void_number, jval_str(c, "id"));
+		    "entities file", g->void_number, r.entity.id);
 	iv = xcalloc(1, sizeof(*iv));
 	memcpy(iv->h.key, d.key, KEY_LEN);
 	iv->h.en = en;
 	iv->h.cu = cu;
-	s = jval_str(rec, "currency");
-	snprintf(iv->h.currency, sizeof(iv->h.currency), "%s", s ? s : "");
+	snprintf(iv->h.currency, sizeof(iv->h.currency), "%s",
+	    r.currency ? r.currency : "");
 	iv->h.minor = cur_minor(iv->h.currency);
-	s = jval_str(rec, "period_start");
-	if (s == NULL || tm_parse(s, strlen(s), &iv->h.ps, &why) < 0 ||
-	    (s = jval_str(rec, "period_end")) == NULL ||
-	    tm_parse(s, strlen(s), &iv->h.pe, &why) < 0 || iv->h.minor < 0)
+	iv->h.ps = r.ps.t;
+	iv->h.pe = r.pe.t;
+	if (!r.ps.ok || !r.pe.ok || iv->h.minor < 0)
 		die(EX_DATAERR, "--void %s: the stored invoice is not "
 		    "readable", g->void_number);
 	memset(&now, 0, sizeof(now));
