@@ -630,9 +630,7 @@ write_stats(struct post *p)
 		STAT_IF(!c, STAT_N("posted", p->posted)),
 		STAT_IF(!c, STAT_N("skipped", p->skipped)),
 		STAT_N("duplicates", p->dups),
-		STAT_N("rejected", p->in.rejected),
-		STAT_REJECTS(&p->rej),
-		STAT_N("blank_lines", p->in.blank),
+		STAT_REFUSED(p->in.rejected, &p->rej, p->in.blank),
 		STAT_N("entries_emitted", p->emitted),
 		STAT_N("entries_retried", p->retried),
 		STAT_N("entries_confirmed_before", p->already),
@@ -722,10 +720,6 @@ main(int argc, char **argv)
 
 	u_setprogname(argv[0]);
 	memset(&p, 0, sizeof(p));
-	p.as_of = INT64_MIN;
-	p.max_line = LR_MAXLEN_DEFAULT;
-	p.max_depth = JREC_MAXDEPTH_DEFAULT;
-	p.busy_ms = LDG_BUSY_MS;
 	first = opt_parse(argc, argv, opts, usage);
 	argc -= first;
 	argv += first;

@@ -744,9 +744,7 @@ write_stats(struct igen *g)
 		STAT_N("invoiced", g->invoiced),
 		STAT_N("duplicates", g->dups),
 		STAT_N("skipped", g->skipped),
-		STAT_N("rejected", g->in.rejected),
-		STAT_REJECTS(&g->rej),
-		STAT_N("blank_lines", g->in.blank),
+		STAT_REFUSED(g->in.rejected, &g->rej, g->in.blank),
 		STAT_N("invoices", g->ndocs[DK_INVOICE]),
 		STAT_N("credit_notes", g->ndocs[DK_CREDIT]),
 		STAT_N("debit_notes", g->ndocs[DK_DEBIT]),
@@ -855,10 +853,6 @@ main(int argc, char **argv)
 
 	u_setprogname(argv[0]);
 	memset(&g, 0, sizeof(g));
-	g.as_of = INT64_MIN;
-	g.max_line = LR_MAXLEN_DEFAULT;
-	g.max_depth = JREC_MAXDEPTH_DEFAULT;
-	g.busy_ms = LDG_BUSY_MS;
 	first = opt_parse(argc, argv, opts, usage);
 	argc -= first;
 	argv += first;

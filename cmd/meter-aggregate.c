@@ -571,9 +571,7 @@ write_stats(struct magg *g)
 		STAT_N("unmetered", g->unmetered),
 		STAT_N("outside_window", g->outside),
 		STAT_N("duplicates", g->dups),
-		STAT_N("rejected", g->rejected),
-		STAT_REJECTS(&g->rej),
-		STAT_N("blank_lines", g->blank),
+		STAT_REFUSED(g->rejected, &g->rej, g->blank),
 		STAT_N("aggregates", g->aggregates),
 		STAT_S("period", tm_unit_name(g->conf.unit)),
 		STAT_T_IF(g->windowed && g->from != INT64_MIN, "from",
@@ -647,9 +645,6 @@ main(int argc, char **argv)
 	memset(&g, 0, sizeof(g));
 	g.from = INT64_MIN;
 	g.to = INT64_MAX;
-	g.max_line = LR_MAXLEN_DEFAULT;
-	g.max_depth = JREC_MAXDEPTH_DEFAULT;
-	g.busy_ms = LDG_BUSY_MS;
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	g.jobs = ncpu < 1 ? 1 : ncpu > 4 ? 4 : (int)ncpu;
 	first = opt_parse(argc, argv, opts, usage);

@@ -584,9 +584,7 @@ write_stats(struct ingest *g)
 		STAT_N("read", g->read),
 		STAT_N("emitted", g->emitted),
 		STAT_N("duplicates", g->dups),
-		STAT_N("rejected", g->rejected),
-		STAT_REJECTS(&g->rej),
-		STAT_N("blank_lines", g->blank),
+		STAT_REFUSED(g->rejected, &g->rej, g->blank),
 		STAT_T("as_of", g->as_of),
 		STAT_S("ledger", g->ledger_path),
 		STAT_S("rejects_file", g->rejects_path),
@@ -684,10 +682,7 @@ main(int argc, char **argv)
 	memset(&g, 0, sizeof(g));
 	g.max_age = 35 * 86400 * TM_NS_PER_SEC;
 	g.max_skew = 5 * 60 * TM_NS_PER_SEC;
-	g.max_line = LR_MAXLEN_DEFAULT;
-	g.max_depth = JREC_MAXDEPTH_DEFAULT;
 	g.batch = BATCH_DEFAULT;
-	g.busy_ms = LDG_BUSY_MS;
 	g.progress = isatty(2);
 	first = opt_parse(argc, argv, opts, usage);
 	argc -= first;

@@ -509,9 +509,7 @@ write_stats(struct rate *r)
 		STAT_N("rated", r->rated),
 		STAT_N("duplicates", r->dups),
 		STAT_N("outside_window", r->outside),
-		STAT_N("rejected", r->in.rejected),
-		STAT_REJECTS(&r->rej),
-		STAT_N("blank_lines", r->in.blank),
+		STAT_REFUSED(r->in.rejected, &r->rej, r->in.blank),
 		STAT_N("bills", r->nbills),
 		STAT_N("bills_failed", r->nfailed),
 		STAT_N("lines", r->nlines),
@@ -662,10 +660,6 @@ main(int argc, char **argv)
 
 	u_setprogname(argv[0]);
 	memset(&r, 0, sizeof(r));
-	r.as_of = INT64_MIN;
-	r.max_line = LR_MAXLEN_DEFAULT;
-	r.max_depth = JREC_MAXDEPTH_DEFAULT;
-	r.busy_ms = LDG_BUSY_MS;
 	i = (size_t)opt_parse(argc, argv, opts, usage);
 	argc -= (int)i;
 	argv += i;

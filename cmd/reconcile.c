@@ -300,7 +300,6 @@ main(int argc, char **argv)
 	memset(&r, 0, sizeof(r));
 	recon_init(&r.rc);
 	r.self = argv[0];
-	r.rc.as_of = INT64_MIN;
 	r.rc.max_pending = 72LL * 3600 * TM_NS_PER_SEC;
 	r.max_depth = JREC_MAXDEPTH_DEFAULT;
 	first = opt_parse(argc, argv, opts, usage);

@@ -53,6 +53,31 @@ value(const struct opt *o, const char *arg)
 		*o->given = 1;
 }
 
+static void
+dflt(const struct opt *o)
+{
+	switch (o->type) {
+	case OPT_FLAG:
+	case OPT_INT:
+		*(int *)o->dst = (int)o->dflt;
+		break;
+	case OPT_LONG:
+		*(long *)o->dst = (long)o->dflt;
+		break;
+	case OPT_SIZE:
+		*(size_t *)o->dst = (size_t)o->dflt;
+		break;
+	case OPT_TIME:
+	case OPT_DUR:
+	case OPT_I64:
+		*(int64_t *)o->dst = o->dflt;
+		break;
+	case OPT_STR:
+	case OPT_CALL:
+		break;
+	}
+}
+
 int
 opt_parse(int argc, char **argv, const struct opt *tab, void (*usage)(int))
 {
@@ -62,6 +87,9 @@ opt_parse(int argc, char **argv, const struct opt *tab, void (*usage)(int))
 	int ch, idx;
 
 	cli_init(usage);
+	for (n = 0; tab[n].name != NULL; n++)
+		if (tab[n].has_dflt)
+			dflt(&tab[n]);
 	*sp++ = 'h';
 	for (n = 0; tab[n].name != NULL; n++) {
 		int arg = tab[n].type == OPT_CALL ? tab[n].arg :

@@ -17,6 +17,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "jrec.h"
+#include "ledger.h"
+#include "lines.h"
+
 enum opt_type {
 	OPT_FLAG,	/* int, set to 1 (or to .max, when nonzero) */
 	OPT_STR,	/* const char *, the argument itself */
@@ -38,34 +42,59 @@ struct opt {
 	long		 min, max;
 	int		*given;		/* set to 1 when given, or NULL */
 	void		(*call)(void *dst, const char *arg);
+	int		 has_dflt;	/* dst = dflt before parsing */
+	int64_t		 dflt;
 };
 
-#define OPT_END		{ NULL, 0, OPT_FLAG, 0, NULL, 0, 0, NULL, NULL }
+#define OPT_END		{ .name = NULL }
 
-#define OPT_S(name, letter, p)	{ name, letter, OPT_STR, 1, (p), 0, 0, NULL, NULL }
-#define OPT_F(name, p)		{ name, 0, OPT_FLAG, 0, (p), 0, 0, NULL, NULL }
-#define OPT_FV(name, p, v)	{ name, 0, OPT_FLAG, 0, (p), 0, (v), NULL, NULL }
-#define OPT_T(name, p, g)	{ name, 0, OPT_TIME, 1, (p), 0, 0, (g), NULL }
-#define OPT_TL(name, l, p, g)	{ name, l, OPT_TIME, 1, (p), 0, 0, (g), NULL }
-#define OPT_D(name, p)		{ name, 0, OPT_DUR, 1, (p), 0, 0, NULL, NULL }
-#define OPT_I(name, l, p, lo, hi) { name, l, OPT_INT, 1, (p), (lo), (hi), NULL, NULL }
-#define OPT_L(name, l, p, lo, hi) { name, l, OPT_LONG, 1, (p), (lo), (hi), NULL, NULL }
-#define OPT_I64(name, p, lo, hi) { name, 0, OPT_I64, 1, (p), (lo), (hi), NULL, NULL }
-#define OPT_C(name, l, fn, p)	{ name, l, OPT_CALL, 1, (p), 0, 0, NULL, (fn) }
+#define OPT_S(n, l, p)		{ .name = (n), .letter = (l), .type = OPT_STR, \
+				    .arg = 1, .dst = (p) }
+#define OPT_F(n, p)		{ .name = (n), .type = OPT_FLAG, .dst = (p) }
+#define OPT_FV(n, p, v)		{ .name = (n), .type = OPT_FLAG, .dst = (p), \
+				    .max = (v) }
+#define OPT_T(n, p, g)		OPT_TL(n, 0, p, g)
+#define OPT_TL(n, l, p, g)	{ .name = (n), .letter = (l), .type = OPT_TIME, \
+				    .arg = 1, .dst = (p), .given = (g) }
+#define OPT_D(n, p)		{ .name = (n), .type = OPT_DUR, .arg = 1, \
+				    .dst = (p) }
+#define OPT_I(n, l, p, lo, hi)	{ .name = (n), .letter = (l), .type = OPT_INT, \
+				    .arg = 1, .dst = (p), .min = (lo), \
+				    .max = (hi) }
+#define OPT_L(n, l, p, lo, hi)	{ .name = (n), .letter = (l), \
+				    .type = OPT_LONG, .arg = 1, .dst = (p), \
+				    .min = (lo), .max = (hi) }
+#define OPT_I64(n, p, lo, hi)	{ .name = (n), .type = OPT_I64, .arg = 1, \
+				    .dst = (p), .min = (lo), .max = (hi) }
+#define OPT_C(n, l, fn, p)	{ .name = (n), .letter = (l), .type = OPT_CALL, \
+				    .arg = 1, .dst = (p), .call = (fn) }
 
-/* The options the stages share. */
+/*
+ * The options the stages share, with their defaults: --as-of absent is
+ * INT64_MIN (the stage reads the clock), --busy-timeout LDG_BUSY_MS,
+ * --max-line LR_MAXLEN_DEFAULT, --max-depth JREC_MAXDEPTH_DEFAULT.
+ */
 #define OPT_LEDGER(p)		OPT_S("ledger", 'l', (p))
 #define OPT_REJECTS(p)		OPT_S("rejects", 'r', (p))
 #define OPT_STATS(p)		OPT_S("stats", 's', (p))
-#define OPT_ASOF(p)		OPT_T("as-of", (p), NULL)
-#define OPT_BUSY(p)		OPT_I("busy-timeout", 0, (p), 0, 86400000)
-#define OPT_MAXLINE(p)		{ "max-line", 0, OPT_SIZE, 1, (p), 64, \
-				    256L * 1024 * 1024, NULL, NULL }
-#define OPT_MAXDEPTH(p)		OPT_I("max-depth", 0, (p), 1, 100)
+#define OPT_ASOF(p)		{ .name = "as-of", .type = OPT_TIME, .arg = 1, \
+				    .dst = (p), .has_dflt = 1, \
+				    .dflt = INT64_MIN }
+#define OPT_BUSY(p)		{ .name = "busy-timeout", .type = OPT_INT, \
+				    .arg = 1, .dst = (p), .max = 86400000, \
+				    .has_dflt = 1, .dflt = LDG_BUSY_MS }
+#define OPT_MAXLINE(p)		{ .name = "max-line", .type = OPT_SIZE, \
+				    .arg = 1, .dst = (p), .min = 64, \
+				    .max = 256L * 1024 * 1024, .has_dflt = 1, \
+				    .dflt = LR_MAXLEN_DEFAULT }
+#define OPT_MAXDEPTH(p)		{ .name = "max-depth", .type = OPT_INT, \
+				    .arg = 1, .dst = (p), .min = 1, .max = 100, \
+				    .has_dflt = 1, .dflt = JREC_MAXDEPTH_DEFAULT }
 #define OPT_STRICT(p)		OPT_F("strict", (p))
 
 /*
- * Parses argv by the table (ended by OPT_END); --help calls usage(0),
+ * Sets the defaults the table gives, then parses argv by the table
+ * (ended by OPT_END); --help calls usage(0),
  * --version prints "PROG VERSION" and exits 0, anything unknown calls
  * usage(64).  Returns the index of the first operand.
  */

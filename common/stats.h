@@ -33,6 +33,9 @@ struct stats_field {
 #define STAT_S(k, v)		{ (k), ST_STR, 0, 0, (v), NULL }
 #define STAT_NULL(k)		{ (k), ST_NULL, 0, 0, NULL, NULL }
 #define STAT_REJECTS(r)		{ NULL, ST_REJECTS, 0, 0, NULL, (r) }
+/* what every stage says of its refused input: how many, by code, blank */
+#define STAT_REFUSED(n, r, blank)	STAT_N("rejected", (n)), \
+				STAT_REJECTS(r), STAT_N("blank_lines", (blank))
 /* a field only when c holds; else nothing at all */
 #define STAT_IF(c, f)		((c) ? (struct stats_field)f : \
 				    (struct stats_field){ NULL, ST_SKIP, 0, 0, NULL, NULL })

@@ -3,7 +3,8 @@
  * (common/stats.c), as TAP.  Each binary's own options are checked by
  * the bats files; here the table itself: every kind of value lands
  * where its entry says, in the order given, short and long forms alike,
- * and a stats table writes its fields in order, nothing for a skipped
+ * the shared options have their defaults when not given, and a stats
+ * table writes its fields in order, nothing for a skipped
  * one, null where asked, the rejects' counts where STAT_REJECTS stands.
  */
 #include <getopt.h>
@@ -89,6 +90,23 @@ main(void)
 	ok(strcmp(order, "ab") == 0, "callbacks run in the order given (%s)",
 	    order);
 	ok(has_from == 0 && from == 0, "an option not given is left alone");
+	{
+		char *none[] = { "prog", "x", NULL };
+		int depth = 0;
+		const struct opt std[] = {
+			OPT_ASOF(&as_of),
+			OPT_BUSY(&busy),
+			OPT_MAXLINE(&max_line),
+			OPT_MAXDEPTH(&depth),
+			OPT_END
+		};
+
+		n = parse(2, none, std);
+		ok(n == 1 && as_of == INT64_MIN && busy == LDG_BUSY_MS &&
+		    max_line == LR_MAXLEN_DEFAULT &&
+		    depth == JREC_MAXDEPTH_DEFAULT,
+		    "the shared options' defaults when not given");
+	}
 
 	/* a stats table */
 	memset(&rej, 0, sizeof(rej));
