@@ -13,7 +13,9 @@
  * confirmed or failed.  A confirmed entry is never emitted again; a
  * pending or failed one only with --retry-pending, as the same bytes.
  * Documents go in batches: their postings are stored in one
- * transaction and the entries written only after it commits.
+ * transaction and the entries written only after it commits.  Once the
+ * input is read, the issued documents of the ledger that no run has
+ * posted are posted from the ledger's record of them (catching up).
  *
  * This file holds the options, the ledger's postings, payments and
  * acknowledgements, the counters and the messages.  The posting rules
@@ -75,6 +77,8 @@ struct post {
 	uint64_t	 emitted, already, pending, retried;
 	/* --confirm */
 	uint64_t	 confirmed, failed;
+	/* documents of the ledger never posted, not read */
+	uint64_t	 caught_up, heal_rejected, heal_other;
 };
 
 static void
@@ -104,6 +108,8 @@ usage(int code)
 "ERP, each with an id the ERP deduplicates on.  With --ledger each entry is\n"
 "pending until --confirm records the ERP's acknowledgement; confirmed\n"
 "entries are never emitted again, pending ones only with --retry-pending.\n"
+"With --ledger, after its input, it also posts every issued document of the\n"
+"ledger that no run has posted (one a killed month-end never gave it).\n"
 "See erp-post(1).\n");
 	exit(code);
 }
@@ -170,16 +176,16 @@ reject(const struct post_why *pw, void *arg)
 	si_reject(arg, pw->cls, pw->code, pw->field, "%s", pw->msg);
 }
 
+static int	post_store(struct post *, const struct post_doc *,
+		    struct post_why *);
+
 static void
 post_one(struct stagein *s, void *arg)
 {
 	struct post *p = arg;
 	struct post_why pw = { reject, s, NULL, NULL, NULL, "", 0 };
-	struct ldg_posting lp;
-	struct post_plan pl;
 	struct post_doc d;
-	size_t i;
-	int emitted = 0, r;
+	int r;
 
 	txbegin(p);
 	if ((r = post_doc_read(&d, &s->jr, &p->acc, &p->zones, &pw)) != 0) {
@@ -187,20 +193,67 @@ post_one(struct stagein *s, void *arg)
 			p->skipped++;
 		return;
 	}
-	if (post_document(&d, &pl, &pw) < 0)
+	if ((r = post_store(p, &d, &pw)) < 0)
+		return;
+	if (r > 0)
+		p->posted++;
+	else
+		p->dups++;
+	if (++p->batch >= POST_BATCH)
+		flush(p);
+}
+
+/* Why a document is not posted, said as posting.c says its own: -1. */
+static int refuse(struct post_why *, const char *cls, const char *code,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int
+refuse(struct post_why *pw, const char *cls, const char *code,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	pw->cls = cls;
+	pw->code = code;
+	pw->field = "";
+	va_start(ap, fmt);
+	vsnprintf(pw->msg, sizeof(pw->msg), fmt, ap);
+	va_end(ap);
+	pw->n++;
+	pw->say(pw, pw->arg);
+	return -1;
+}
+
+/*
+ * A document read, its entries made, checked against what the ledger
+ * holds and the new ones posted and put in the batch: 1 when one was
+ * written, 0 when all were posted before, -1 when refused (said to pw).
+ */
+static int
+post_store(struct post *p, const struct post_doc *d, struct post_why *pw)
+{
+	struct ldg_posting lp;
+	struct post_plan pl;
+	size_t i;
+	int emitted = 0, r;
+
+	if (post_document(d, &pl, pw) < 0) {
+		emitted = -1;
 		goto done;
+	}
 	for (i = 0; p->ldg != NULL && i < pl.n; i++) {
 		if (pl.e[i].n == 0 || !ldg_posting_get(p->ldg, pl.e[i].id,
 		    &lp))
 			continue;
-		r = post_same_entry(&d.h, &pl.e[i], lp.record, &pl.rec[i]);
+		r = post_same_entry(&d->h, &pl.e[i], lp.record, &pl.rec[i]);
 		ldg_posting_free(&lp);
 		if (!r) {
-			si_reject(s, RC_CONFLICT, "idempotency_conflict", "",
-			    "entry %s of document %s was posted with other "
-			    "accounts, dates or amounts (the accounts file "
-			    "changed?); a posted entry is never changed: "
-			    "reverse it in the ERP", pl.e[i].id, d.h.number);
+			emitted = refuse(pw, RC_CONFLICT,
+			    "idempotency_conflict", "entry %s of document %s "
+			    "was posted with other accounts, dates or amounts "
+			    "(the accounts file changed?); a posted entry is "
+			    "never changed: reverse it in the ERP", pl.e[i].id,
+			    d->h.number);
 			goto done;
 		}
 	}
@@ -216,8 +269,9 @@ post_one(struct stagein *s, void *arg)
 			continue;
 		}
 		if (!ldg_posting_get(p->ldg, e->id, &lp)) {
-			ldg_posting_put(p->ldg, e->id, d.h.entity, d.h.number,
-			    pl.rec[i].p, pl.rec[i].len - 1, p->as_of);
+			ldg_posting_put(p->ldg, e->id, d->h.entity,
+			    d->h.number, pl.rec[i].p, pl.rec[i].len - 1,
+			    p->as_of);
 			render(p, pl.rec[i].p, pl.rec[i].len);
 			emitted = 1;
 			p->emitted++;
@@ -237,14 +291,120 @@ post_one(struct stagein *s, void *arg)
 		}
 		ldg_posting_free(&lp);
 	}
-	if (emitted)
-		p->posted++;
-	else
-		p->dups++;
-	if (++p->batch >= POST_BATCH)
-		flush(p);
 done:
 	post_plan_free(&pl);
+	return emitted;
+}
+
+/* ---- catching up: issued documents of the ledger never posted ---- */
+
+/*
+ * A run that dies between invoice-gen's commit and erp-post's reading
+ * (a kill -9 of the month-end pipeline, an output lost) leaves issued
+ * documents in the ledger that no input will bring again: invoice-gen
+ * run again counts them as duplicates and writes nothing.  So a posting
+ * run with --ledger, once its input is done, posts every issued document
+ * of the ledger that has no entry posted yet, from the record the ledger
+ * keeps of it: the same entries and ids as if it had been read, so a run
+ * that reads it later finds it posted.  Documents of an entity without
+ * books in the accounts file are left to the run that has its books.
+ */
+struct heal {
+	struct post	*p;
+	char		**num;		/* the documents to post, in order */
+	size_t		 n, cap;
+	char		*rec;		/* the one in hand, as stored */
+	size_t		 len;
+	struct rej_src	 src;
+};
+
+static int
+heal_list(const char *number, const char *entity, void *arg)
+{
+	struct heal *h = arg;
+
+	if (books_of(&h->p->acc, entity) == NULL) {
+		h->p->heal_other++;
+		return 0;
+	}
+	if (h->n == h->cap) {
+		h->cap = h->cap ? 2 * h->cap : 64;
+		h->num = xreallocarray(h->num, h->cap, sizeof(*h->num));
+	}
+	h->num[h->n++] = xstrdup(number);
+	return 0;
+}
+
+static int
+heal_copy(const struct ldg_doc *d, void *arg)
+{
+	struct heal *h = arg;
+
+	h->rec = xmalloc(d->reclen + 1);
+	memcpy(h->rec, d->record, d->reclen);
+	h->rec[d->reclen] = '\0';
+	h->len = d->reclen;
+	return 1;
+}
+
+/* What posting refuses of a stored document: a reject of the ledger's. */
+static void
+heal_reject(const struct post_why *pw, void *arg)
+{
+	struct heal *h = arg;
+
+	rej_add(&h->p->rej, &h->src, pw->cls, pw->code, pw->field, "%s",
+	    pw->msg);
+	h->p->heal_rejected++;
+}
+
+static void
+heal_one(struct heal *h, struct jrec *jr, const char *number)
+{
+	struct post *p = h->p;
+	struct post_why pw = { heal_reject, h, NULL, NULL, NULL, "", 0 };
+	struct post_doc d;
+
+	txbegin(p);
+	h->rec = NULL;
+	if (ldg_doc_by_number(p->ldg, number, heal_copy, h) == 0 ||
+	    h->rec == NULL)
+		return;		/* gone since listed: the ledger was altered */
+	h->src.raw = h->rec;
+	h->src.rawlen = h->len;
+	if (jrec_parse(jr, h->rec, h->len) < 0)
+		die(EX_DATAERR, "ledger: document %s is not a JSON record (%s): "
+		    "the ledger was altered", number, jr->msg);
+	if (post_doc_read(&d, jr, &p->acc, &p->zones, &pw) == 0 &&
+	    post_store(p, &d, &pw) > 0) {
+		p->caught_up++;
+		if (++p->batch >= POST_BATCH)
+			flush(p);
+	}
+	jrec_clear(jr);
+	free(h->rec);
+}
+
+static void
+heal(struct post *p)
+{
+	struct heal h;
+	struct jrec jr;
+	size_t i;
+
+	memset(&h, 0, sizeof(h));
+	h.p = p;
+	h.src.file = p->ledger_path;
+	jrec_init(&jr, p->max_depth);
+	txbegin(p);
+	ldg_docs_unposted(p->ldg, heal_list, &h);
+	for (i = 0; i < h.n; i++) {
+		heal_one(&h, &jr, h.num[i]);
+		free(h.num[i]);
+	}
+	flush(p);
+	free(h.num);
+	jrec_free(&jr);
 }
 
 /* ---- --confirm: the ERP's acknowledgements ---- */
@@ -633,6 +793,9 @@ write_stats(struct post *p)
 		STAT_N("rejected", p->in.rejected),
 		STAT_REJECTS(&p->rej),
 		STAT_N("blank_lines", p->in.blank),
+		STAT_IF(!c, STAT_N("caught_up", p->caught_up)),
+		STAT_IF(!c, STAT_N("caught_up_rejected", p->heal_rejected)),
+		STAT_IF(!c, STAT_N("unposted_other_entities", p->heal_other)),
 		STAT_N("entries_emitted", p->emitted),
 		STAT_N("entries_retried", p->retried),
 		STAT_N("entries_confirmed_before", p->already),
@@ -668,6 +831,16 @@ summary(struct post *p)
 		    " pending", p->in.read, p->posted, p->dups, p->skipped,
 		    p->in.rejected, p->emitted, p->retried, p->already,
 		    p->pending);
+	if (p->caught_up + p->heal_rejected + p->heal_other > 0) {
+		buf_printf(&b, "; from the ledger: %" PRIu64 " documents "
+		    "caught up", p->caught_up);
+		if (p->heal_rejected > 0)
+			buf_printf(&b, ", %" PRIu64 " rejected",
+			    p->heal_rejected);
+		if (p->heal_other > 0)
+			buf_printf(&b, ", %" PRIu64 " of entities without "
+			    "books here left unposted", p->heal_other);
+	}
 	rej_summary(&p->rej, &b);
 	warnmsg("%s", buf_cstr(&b));
 	buf_free(&b);
@@ -815,6 +988,8 @@ main(int argc, char **argv)
 		p.in.lr.idle_arg = &p;
 		si_each(&p.in, post_one, &p);
 		flush(&p);
+		if (p.ldg != NULL)
+			heal(&p);
 	}
 
 	rej_close(&p.rej);

@@ -125,6 +125,19 @@ static const char *const sql_text[SQ_NSTMT] = {
 	    "reason = ?4, updated = ?5 WHERE id = ?1",
 	[LDGE_POST_ALL] = "SELECT id, number, state, erp_ref, "
 	    "emitted, updated FROM posting ORDER BY id",
+	/*
+	 * A document's postings carry its number, and so do the cash
+	 * receipts of an invoice's payments, one a payment: a number has
+	 * an entry of its document posted when it has more postings than
+	 * payments.  Without an index on posting.number the subquery is
+	 * one pass over the postings, made once; the documents are read
+	 * through their number's index, and only those listed by rowid.
+	 */
+	[LDGE_DOC_UNPOSTED] = "SELECT number, entity FROM doc WHERE rowid IN "
+	    "(SELECT rowid FROM doc WHERE number NOT IN "
+	    "(SELECT number FROM posting GROUP BY number HAVING count(*) > "
+	    "(SELECT count(*) FROM payment WHERE payment.number = "
+	    "posting.number))) ORDER BY rowid",
 	[LDGE_PAY_GET] = "SELECT number, amount, currency, day FROM payment "
 	    "WHERE reference = ?1",
 	[LDGE_PAY_PUT] = "INSERT INTO payment (reference, number, amount, "
