@@ -89,6 +89,33 @@ complete() {
 	fi
 }
 
+@test "heal: invoice-gen killed after its commit, before its output: the crontab's month-end run again posts every document once" {
+	u2c
+	# the state a kill -9 leaves: the documents issued in the ledger,
+	# in no file, never read by erp-post
+	mkdir "$T/killed"
+	printf '#!/bin/sh\n"%s/invoice-gen" "$@" >/dev/null 2>&1\nkill -9 $$\n' \
+	    "$BIN" >"$T/killed/invoice-gen"
+	chmod +x "$T/killed/invoice-gen"
+	FIRST=$T/killed month_end
+	grep -q 'month-end 2026-10: exit 137' "$T/logged"
+	[ "$(sqlite3 "$U/ledger.sqlite" 'SELECT count(*) FROM doc')" -gt 0 ]
+	[ "$(sqlite3 "$U/ledger.sqlite" 'SELECT count(*) FROM posting')" -eq 0 ]
+	run month_end
+	expect_status 0
+	posted_once
+	complete "$U/run/2026-10/journal.ndjson" "$U/run/2026-10/documents.ndjson"
+	# a third run posts nothing and leaves the files as they were
+	sqlite3 "$U/ledger.sqlite" 'SELECT id, state FROM posting ORDER BY id' >"$T/p2"
+	cp "$U/run/2026-10/journal.ndjson" "$U/run/2026-10/documents.ndjson" "$T/"
+	run month_end
+	expect_status 0
+	same "$T/p2" <(sqlite3 "$U/ledger.sqlite" 'SELECT id, state FROM posting ORDER BY id')
+	cmp "$T/journal.ndjson" "$U/run/2026-10/journal.ndjson"
+	cmp "$T/documents.ndjson" "$U/run/2026-10/documents.ndjson"
+	[ "$(wc -l <"$T/logged")" -eq 1 ]
+}
+
 @test "heal: the pipeline's erp-post killed before it read: the pipeline run again posts every document once" {
 	u2c
 	# the reader is killed before it reads a line: what invoice-gen
