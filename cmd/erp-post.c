@@ -16,6 +16,8 @@
  * transaction and the entries written only after it commits.  Once the
  * input is read, the issued documents of the ledger that no run has
  * posted are posted from the ledger's record of them (catching up).
+ * --replay writes the posted entries of the documents read again,
+ * whatever their state, and posts nothing.
  *
  * This file holds the options, the ledger's postings, payments and
  * acknowledgements, the counters and the messages.  The posting rules
@@ -58,7 +60,7 @@ struct post {
 	int		 aging;
 	int64_t		 as_of;
 	enum entry_fmt	 fmt;
-	int		 retry, strict, busy_ms, max_depth;
+	int		 replay, retry, strict, busy_ms, max_depth;
 	size_t		 max_line;
 
 	struct accounts	 acc;
@@ -73,8 +75,9 @@ struct post {
 
 	/* accounting: documents */
 	uint64_t	 posted, dups, skipped;	/* read, rejected: in's */
-	/* entries */
-	uint64_t	 emitted, already, pending, retried;
+	/* entries; with --replay, posted counts the documents replayed
+	 * and dups those with nothing posted */
+	uint64_t	 emitted, already, pending, retried, replayed;
 	/* --confirm */
 	uint64_t	 confirmed, failed;
 	/* documents of the ledger never posted, not read */
@@ -89,7 +92,7 @@ usage(int code)
 	fprintf(fp,
 "usage: %s --accounts FILE [--ledger PATH] [--as-of TIME]\n"
 "                [--format ndjson|netsuite|xero|qbo|hledger|ledger|beancount]\n"
-"                [--retry-pending]\n"
+"                [--replay | --retry-pending]\n"
 "                [--rejects FILE] [--stats FILE] [--strict]\n"
 "                [--busy-timeout MS] [--max-line BYTES] [--max-depth N]\n"
 "                [FILE...]\n"
@@ -109,8 +112,9 @@ usage(int code)
 "pending until --confirm records the ERP's acknowledgement; confirmed\n"
 "entries are never emitted again, pending ones only with --retry-pending.\n"
 "With --ledger, after its input, it also posts every issued document of the\n"
-"ledger that no run has posted (one a killed month-end never gave it).\n"
-"See erp-post(1).\n");
+"ledger that no run has posted (one a killed month-end never gave it);\n"
+"--replay writes the posted entries of the documents read again, whatever\n"
+"their state, and posts nothing.  See erp-post(1).\n");
 	exit(code);
 }
 
@@ -405,6 +409,50 @@ heal(struct post *p)
 	flush(p);
 	free(h.num);
 	jrec_free(&jr);
+}
+
+/* ---- --replay: the entries the ledger holds, written again ---- */
+
+/*
+ * The entries of a document read that the ledger holds, as first
+ * written, whatever their state: the month's journal made whole again
+ * after a run that committed its postings and died before writing
+ * them.  Nothing is stored or changed, so no transaction is taken.
+ */
+static void
+replay_one(struct stagein *s, void *arg)
+{
+	struct post *p = arg;
+	struct post_why pw = { reject, s, NULL, NULL, NULL, "", 0 };
+	struct ldg_posting lp;
+	struct post_plan pl;
+	struct post_doc d;
+	size_t i;
+	int r, n = 0;
+
+	if ((r = post_doc_read(&d, &s->jr, &p->acc, &p->zones, &pw)) != 0) {
+		if (r > 0)
+			p->skipped++;
+		return;
+	}
+	if (post_document(&d, &pl, &pw) == 0) {
+		for (i = 0; i < pl.n; i++) {
+			if (pl.e[i].n == 0 || !ldg_posting_get(p->ldg,
+			    pl.e[i].id, &lp))
+				continue;
+			render(p, lp.record, strlen(lp.record));
+			ldg_posting_free(&lp);
+			p->replayed++;
+			n++;
+		}
+		if (n > 0)
+			p->posted++;
+		else
+			p->dups++;
+		if (++p->batch >= POST_BATCH)
+			flush(p);
+	}
+	post_plan_free(&pl);
 }
 
 /* ---- --confirm: the ERP's acknowledgements ---- */
@@ -782,24 +830,27 @@ aging(struct post *p)
 static void
 write_stats(struct post *p)
 {
-	int c = p->confirm_path != NULL;
+	int c = p->confirm_path != NULL, r = p->replay, h = !c && !r;
 	const struct stats_field st[] = {
 		STAT_N("read", p->in.read),
 		STAT_IF(c, STAT_N("confirmed", p->confirmed)),
 		STAT_IF(c, STAT_N("failed", p->failed)),
-		STAT_IF(!c, STAT_N("posted", p->posted)),
+		STAT_IF(h, STAT_N("posted", p->posted)),
+		STAT_IF(r, STAT_N("replayed", p->posted)),
 		STAT_IF(!c, STAT_N("skipped", p->skipped)),
-		STAT_N("duplicates", p->dups),
+		STAT_IF(!r, STAT_N("duplicates", p->dups)),
+		STAT_IF(r, STAT_N("not_posted", p->dups)),
 		STAT_N("rejected", p->in.rejected),
 		STAT_REJECTS(&p->rej),
 		STAT_N("blank_lines", p->in.blank),
-		STAT_IF(!c, STAT_N("caught_up", p->caught_up)),
-		STAT_IF(!c, STAT_N("caught_up_rejected", p->heal_rejected)),
-		STAT_IF(!c, STAT_N("unposted_other_entities", p->heal_other)),
-		STAT_N("entries_emitted", p->emitted),
-		STAT_N("entries_retried", p->retried),
-		STAT_N("entries_confirmed_before", p->already),
-		STAT_N("entries_pending", p->pending),
+		STAT_IF(h, STAT_N("caught_up", p->caught_up)),
+		STAT_IF(h, STAT_N("caught_up_rejected", p->heal_rejected)),
+		STAT_IF(h, STAT_N("unposted_other_entities", p->heal_other)),
+		STAT_IF(r, STAT_N("entries_replayed", p->replayed)),
+		STAT_IF(!r, STAT_N("entries_emitted", p->emitted)),
+		STAT_IF(!r, STAT_N("entries_retried", p->retried)),
+		STAT_IF(!r, STAT_N("entries_confirmed_before", p->already)),
+		STAT_IF(!r, STAT_N("entries_pending", p->pending)),
 		STAT_S("format", entry_fmt_names[p->fmt]),
 		STAT_T("as_of", p->as_of),
 		STAT_S("rejects_file", p->rejects_path),
@@ -823,6 +874,12 @@ summary(struct post *p)
 		    ", duplicates %" PRIu64 ", rejected %" PRIu64 "; %" PRIu64
 		    " cash receipts emitted, %" PRIu64 " retried", p->in.read,
 		    p->posted, p->dups, p->in.rejected, p->emitted, p->retried);
+	else if (p->replay)
+		buf_printf(&b, "read %" PRIu64 ", replayed %" PRIu64
+		    ", not posted %" PRIu64 ", skipped %" PRIu64 ", rejected %"
+		    PRIu64 "; %" PRIu64 " entries written", p->in.read,
+		    p->posted, p->dups, p->skipped, p->in.rejected,
+		    p->replayed);
 	else
 		buf_printf(&b, "read %" PRIu64 ", posted %" PRIu64
 		    ", duplicates %" PRIu64 ", skipped %" PRIu64 ", rejected %"
@@ -881,6 +938,7 @@ main(int argc, char **argv)
 		OPT_MAXLINE(&p.max_line),
 		OPT_S("payments", 0, &p.payments_path),
 		OPT_REJECTS(&p.rejects_path),
+		OPT_F("replay", &p.replay),
 		OPT_F("retry-pending", &p.retry),
 		OPT_S("sign", 0, &signf),
 		OPT_STATS(&p.stats_path),
@@ -939,8 +997,15 @@ main(int argc, char **argv)
 		    "aging");
 		usage(EX_USAGE);
 	}
-	if (p.retry && p.ledger_path == NULL) {
-		warnmsg("--retry-pending needs --ledger, where postings are");
+	if ((p.retry || p.replay) && p.ledger_path == NULL) {
+		warnmsg("--%s needs --ledger, where postings are", p.replay ?
+		    "replay" : "retry-pending");
+		usage(EX_USAGE);
+	}
+	if (p.replay && (p.retry || p.confirm_path || p.payments_path ||
+	    p.aging)) {
+		warnmsg("--replay goes with none of --retry-pending, --confirm, "
+		    "--payments and --aging");
 		usage(EX_USAGE);
 	}
 	if (p.as_of == INT64_MIN)
@@ -960,15 +1025,16 @@ main(int argc, char **argv)
 			    "Liabilities|Equity|Income|Expenses:Name...)");
 	if (p.ledger_path != NULL)
 		p.ldg = ldg_open(ldg_path(p.ledger_path), p.busy_ms,
-		    p.confirm_path || p.payments_path || p.aging ?
+		    p.confirm_path || p.payments_path || p.aging || p.replay ?
 		    LDG_EXISTING : 0);
 	if (p.rejects_path == NULL)
 		p.rejects_path = rejects_default =
 		    rej_default_path(ldg_path(p.ledger_path));
 	rej_open(&p.rej, p.rejects_path, "erp-post");
-	out_hint(p.ldg != NULL ? "the entries are pending in the ledger: "
-	    "'erp-post --retry-pending' on the same input writes them again" :
-	    "the entries are made again by running the same command");
+	out_hint(p.replay ? "the entries are written again by running the "
+	    "same command" : p.ldg != NULL ? "the entries are pending in the "
+	    "ledger: 'erp-post --retry-pending' on the same input writes them "
+	    "again" : "the entries are made again by running the same command");
 	tz_set_init(&p.zones);
 	entry_out_init(&p.eo, p.fmt);
 	if (p.confirm_path != NULL || p.payments_path != NULL) {
@@ -986,9 +1052,9 @@ main(int argc, char **argv)
 		si_init(&p.in, argc, argv, p.max_line, p.max_depth, &p.rej);
 		p.in.lr.idle = post_idle;
 		p.in.lr.idle_arg = &p;
-		si_each(&p.in, post_one, &p);
+		si_each(&p.in, p.replay ? replay_one : post_one, &p);
 		flush(&p);
-		if (p.ldg != NULL)
+		if (p.ldg != NULL && !p.replay)
 			heal(&p);
 	}
 

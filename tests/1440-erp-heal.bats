@@ -40,6 +40,15 @@ month_end() {
 	U2C=$U PATH="$T/shim:${FIRST:+$FIRST:}$BIN:$PATH" sh -c "$cmd"
 }
 
+# hourly_retry: the crontab's hourly retry of pending entries, as cron
+# would run it
+hourly_retry() {
+	local cmd
+	cmd=$(sed -n 's/^35  *\*  *\*  *\*  *\*  *//p' scripts/crontab.example | sed 's/\\%/%/g')
+	[ -n "$cmd" ]
+	U2C=$U PATH="$T/shim:$BIN:$PATH" sh -c "$cmd"
+}
+
 # pipeline ERP-POST...: the month-end as one pipeline sharing the ledger,
 # October's periods, into ERP-POST... (the README's, erp-post(1)'s)
 pipeline() {
@@ -116,6 +125,33 @@ complete() {
 	[ "$(wc -l <"$T/logged")" -eq 1 ]
 }
 
+@test "heal: erp-post killed after its commit, before its output: the month-end run again writes the whole journal, the hourly retry sends it" {
+	u2c
+	mkdir "$T/killed"
+	printf '#!/bin/sh\n"%s/erp-post" "$@" >/dev/null 2>&1\nkill -9 $$\n' \
+	    "$BIN" >"$T/killed/erp-post"
+	chmod +x "$T/killed/erp-post"
+	FIRST=$T/killed month_end
+	grep -q 'month-end 2026-10: exit 137' "$T/logged"
+	[ "$(sqlite3 "$U/ledger.sqlite" "SELECT count(*) FROM posting WHERE state = 'pending'")" -gt 0 ]
+	[ ! -s "$U/outbox/month-end-2026-10.ndjson" ]
+	[ ! -s "$U/run/2026-10/journal.ndjson" ]
+	run month_end
+	expect_status 0
+	posted_once
+	complete "$U/run/2026-10/journal.ndjson" "$U/run/2026-10/documents.ndjson"
+	# nothing new to send: the entries are pending, the hourly retry sends them
+	[ ! -s "$U/outbox/month-end-2026-10.ndjson" ]
+	hourly_retry
+	complete "$U/outbox/retry-20261102T02.ndjson"
+	# the journal is the one an unkilled month-end writes
+	cp "$U/run/2026-10/journal.ndjson" "$T/j1"
+	run month_end
+	expect_status 0
+	cmp "$T/j1" "$U/run/2026-10/journal.ndjson"
+	[ "$(wc -l <"$T/logged")" -eq 1 ]
+}
+
 @test "heal: the pipeline's erp-post killed before it read: the pipeline run again posts every document once" {
 	u2c
 	# the reader is killed before it reads a line: what invoice-gen
@@ -188,4 +224,30 @@ complete() {
 	run sqlite3 "$T/l" "SELECT d.number FROM doc d WHERE (SELECT count(*) FROM posting p
 	    WHERE p.number = d.number AND json_extract(p.record, '$.type') = 'document') <> 1"
 	[ -z "$output" ]
+}
+
+@test "--replay: the posted entries of the documents read, whatever their state, as first written; nothing posted or changed" {
+	D=testdata/erp/documents.ndjson
+	head -n 4 "$D" >"$T/d4"
+	ep "$T/d4" >"$T/p1" 2>/dev/null
+	n=$(wc -l <"$T/p1")
+	{ echo id,erp_ref,status,reason; jq -r '"\(.id),NS-1,confirmed,"' "$T/p1" | head -n 1; } >"$T/acks"
+	ep --confirm "$T/acks" 2>/dev/null
+	sqlite3 "$T/l" 'SELECT * FROM posting ORDER BY id' >"$T/before"
+	run ep --replay --stats "$T/s" "$D"
+	expect_status 0
+	[ "${lines[-1]}" = "erp-post: read 6, replayed 4, not posted 2, skipped 0, rejected 0; $n entries written" ]
+	echo "$output" | grep -v '^erp-post: ' | same "$T/p1" -
+	jq -e ".read == 6 and .replayed == 4 and .not_posted == 2 and .entries_replayed == $n and (has(\"posted\") | not)" "$T/s"
+	sqlite3 "$T/l" 'SELECT * FROM posting ORDER BY id' | same "$T/before" -
+	# another format renders the stored records
+	"$BIN/erp-post" --accounts testdata/accounts.json --format hledger "$T/d4" >"$T/h" 2>/dev/null
+	ep --replay --format hledger "$T/d4" 2>/dev/null | same "$T/h" -
+	run ep --replay --retry-pending "$T/d4"
+	expect_status 64
+	run "$BIN/erp-post" --accounts testdata/accounts.json --replay "$T/d4"
+	expect_status 64
+	[[ "$output" == *"--replay needs --ledger, where postings are"* ]]
+	run "$BIN/erp-post" --accounts testdata/accounts.json --replay --ledger "$T/none" "$T/d4"
+	expect_status 66
 }
