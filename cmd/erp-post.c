@@ -13,7 +13,11 @@
  * confirmed or failed.  A confirmed entry is never emitted again; a
  * pending or failed one only with --retry-pending, as the same bytes.
  * Documents go in batches: their postings are stored in one
- * transaction and the entries written only after it commits.
+ * transaction and the entries written only after it commits.  Once the
+ * input is read, the issued documents of the ledger that no run has
+ * posted are posted from the ledger's record of them (catching up).
+ * --replay writes the posted entries of the documents read again,
+ * whatever their state, and posts nothing.
  *
  * This file holds the options, the ledger's postings, payments and
  * acknowledgements, the counters and the messages.  The posting rules
@@ -56,7 +60,7 @@ struct post {
 	int		 aging;
 	int64_t		 as_of;
 	enum entry_fmt	 fmt;
-	int		 retry, strict, busy_ms, max_depth;
+	int		 replay, retry, strict, busy_ms, max_depth;
 	size_t		 max_line;
 
 	struct accounts	 acc;
@@ -71,10 +75,13 @@ struct post {
 
 	/* accounting: documents */
 	uint64_t	 posted, dups, skipped;	/* read, rejected: in's */
-	/* entries */
-	uint64_t	 emitted, already, pending, retried;
+	/* entries; with --replay, posted counts the documents replayed
+	 * and dups those with nothing posted */
+	uint64_t	 emitted, already, pending, retried, replayed;
 	/* --confirm */
 	uint64_t	 confirmed, failed;
+	/* documents of the ledger never posted, not read */
+	uint64_t	 caught_up, heal_rejected, heal_other;
 };
 
 static void
@@ -85,7 +92,7 @@ usage(int code)
 	fprintf(fp,
 "usage: %s --accounts FILE [--ledger PATH] [--as-of TIME]\n"
 "                [--format ndjson|netsuite|xero|qbo|hledger|ledger|beancount]\n"
-"                [--retry-pending]\n"
+"                [--replay | --retry-pending]\n"
 "                [--rejects FILE] [--stats FILE] [--strict]\n"
 "                [--busy-timeout MS] [--max-line BYTES] [--max-depth N]\n"
 "                [FILE...]\n"
@@ -104,7 +111,10 @@ usage(int code)
 "ERP, each with an id the ERP deduplicates on.  With --ledger each entry is\n"
 "pending until --confirm records the ERP's acknowledgement; confirmed\n"
 "entries are never emitted again, pending ones only with --retry-pending.\n"
-"See erp-post(1).\n");
+"With --ledger, after its input, it also posts every issued document of the\n"
+"ledger that no run has posted (one a killed month-end never gave it);\n"
+"--replay writes the posted entries of the documents read again, whatever\n"
+"their state, and posts nothing.  See erp-post(1).\n");
 	exit(code);
 }
 
@@ -170,16 +180,16 @@ doc_reject(const struct post_why *pw, void *arg)
 	si_reject(arg, pw->cls, pw->code, pw->field, "%s", pw->msg);
 }
 
+static int	post_store(struct post *, const struct post_doc *,
+		    struct post_why *);
+
 static void
 post_one(struct stagein *s, void *arg)
 {
 	struct post *p = arg;
 	struct post_why pw = { doc_reject, s, NULL, NULL, NULL, "", 0 };
-	struct ldg_posting lp;
-	struct post_plan pl;
 	struct post_doc d;
-	size_t i;
-	int emitted = 0, r;
+	int r;
 
 	txbegin(p);
 	if ((r = post_doc_read(&d, &s->jr, &p->acc, &p->zones, &pw)) != 0) {
@@ -187,20 +197,67 @@ post_one(struct stagein *s, void *arg)
 			p->skipped++;
 		return;
 	}
-	if (post_document(&d, &pl, &pw) < 0)
+	if ((r = post_store(p, &d, &pw)) < 0)
+		return;
+	if (r > 0)
+		p->posted++;
+	else
+		p->dups++;
+	if (++p->batch >= POST_BATCH)
+		flush(p);
+}
+
+/* Why a document is not posted, said as posting.c says its own: -1. */
+static int refuse(struct post_why *, const char *cls, const char *code,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int
+refuse(struct post_why *pw, const char *cls, const char *code,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	pw->cls = cls;
+	pw->code = code;
+	pw->field = "";
+	va_start(ap, fmt);
+	vsnprintf(pw->msg, sizeof(pw->msg), fmt, ap);
+	va_end(ap);
+	pw->n++;
+	pw->say(pw, pw->arg);
+	return -1;
+}
+
+/*
+ * A document read, its entries made, checked against what the ledger
+ * holds and the new ones posted and put in the batch: 1 when one was
+ * written, 0 when all were posted before, -1 when refused (said to pw).
+ */
+static int
+post_store(struct post *p, const struct post_doc *d, struct post_why *pw)
+{
+	struct ldg_posting lp;
+	struct post_plan pl;
+	size_t i;
+	int emitted = 0, r;
+
+	if (post_document(d, &pl, pw) < 0) {
+		emitted = -1;
 		goto done;
+	}
 	for (i = 0; p->ldg != NULL && i < pl.n; i++) {
 		if (pl.e[i].n == 0 || !ldg_posting_get(p->ldg, pl.e[i].id,
 		    &lp))
 			continue;
-		r = post_same_entry(&d.h, &pl.e[i], lp.record, &pl.rec[i]);
+		r = post_same_entry(&d->h, &pl.e[i], lp.record, &pl.rec[i]);
 		ldg_posting_free(&lp);
 		if (!r) {
-			si_reject(s, RC_CONFLICT, "idempotency_conflict", "",
-			    "entry %s of document %s was posted with other "
-			    "accounts, dates or amounts (the accounts file "
-			    "changed?); a posted entry is never changed: "
-			    "reverse it in the ERP", pl.e[i].id, d.h.number);
+			emitted = refuse(pw, RC_CONFLICT,
+			    "idempotency_conflict", "entry %s of document %s "
+			    "was posted with other accounts, dates or amounts "
+			    "(the accounts file changed?); a posted entry is "
+			    "never changed: reverse it in the ERP", pl.e[i].id,
+			    d->h.number);
 			goto done;
 		}
 	}
@@ -216,8 +273,9 @@ post_one(struct stagein *s, void *arg)
 			continue;
 		}
 		if (!ldg_posting_get(p->ldg, e->id, &lp)) {
-			ldg_posting_put(p->ldg, e->id, d.h.entity, d.h.number,
-			    pl.rec[i].p, pl.rec[i].len - 1, p->as_of);
+			ldg_posting_put(p->ldg, e->id, d->h.entity,
+			    d->h.number, pl.rec[i].p, pl.rec[i].len - 1,
+			    p->as_of);
 			render(p, pl.rec[i].p, pl.rec[i].len);
 			emitted = 1;
 			p->emitted++;
@@ -237,13 +295,163 @@ post_one(struct stagein *s, void *arg)
 		}
 		ldg_posting_free(&lp);
 	}
-	if (emitted)
-		p->posted++;
-	else
-		p->dups++;
-	if (++p->batch >= POST_BATCH)
-		flush(p);
 done:
+	post_plan_free(&pl);
+	return emitted;
+}
+
+/* ---- catching up: issued documents of the ledger never posted ---- */
+
+/*
+ * A run that dies between invoice-gen's commit and erp-post's reading
+ * (a kill -9 of the month-end pipeline, an output lost) leaves issued
+ * documents in the ledger that no input will bring again: invoice-gen
+ * run again counts them as duplicates and writes nothing.  So a posting
+ * run with --ledger, once its input is done, posts every issued document
+ * of the ledger that has no entry posted yet, from the record the ledger
+ * keeps of it: the same entries and ids as if it had been read, so a run
+ * that reads it later finds it posted.  Documents of an entity without
+ * books in the accounts file are left to the run that has its books.
+ */
+struct heal {
+	struct post	*p;
+	char		**num;		/* the documents to post, in order */
+	size_t		 n, cap;
+	char		*rec;		/* the one in hand, as stored */
+	size_t		 len;
+	struct rej_src	 src;
+};
+
+static int
+heal_list(const char *number, const char *entity, void *arg)
+{
+	struct heal *h = arg;
+
+	if (books_of(&h->p->acc, entity) == NULL) {
+		h->p->heal_other++;
+		return 0;
+	}
+	if (h->n == h->cap) {
+		h->cap = h->cap ? 2 * h->cap : 64;
+		h->num = xreallocarray(h->num, h->cap, sizeof(*h->num));
+	}
+	h->num[h->n++] = xstrdup(number);
+	return 0;
+}
+
+static int
+heal_copy(const struct ldg_doc *d, void *arg)
+{
+	struct heal *h = arg;
+
+	h->rec = xmalloc(d->reclen + 1);
+	memcpy(h->rec, d->record, d->reclen);
+	h->rec[d->reclen] = '\0';
+	h->len = d->reclen;
+	return 1;
+}
+
+/* What posting refuses of a stored document: a reject of the ledger's. */
+static void
+heal_reject(const struct post_why *pw, void *arg)
+{
+	struct heal *h = arg;
+
+	rej_add(&h->p->rej, &h->src, pw->cls, pw->code, pw->field, "%s",
+	    pw->msg);
+	h->p->heal_rejected++;
+}
+
+static void
+heal_one(struct heal *h, struct jrec *jr, const char *number)
+{
+	struct post *p = h->p;
+	struct post_why pw = { heal_reject, h, NULL, NULL, NULL, "", 0 };
+	struct post_doc d;
+
+	txbegin(p);
+	h->rec = NULL;
+	if (ldg_doc_by_number(p->ldg, number, heal_copy, h) == 0 ||
+	    h->rec == NULL)
+		return;		/* gone since listed: the ledger was altered */
+	h->src.raw = h->rec;
+	h->src.rawlen = h->len;
+	if (jrec_parse(jr, h->rec, h->len) < 0)
+		die(EX_DATAERR, "ledger: document %s is not a JSON record (%s): "
+		    "the ledger was altered", number, jr->msg);
+	if (post_doc_read(&d, jr, &p->acc, &p->zones, &pw) == 0 &&
+	    post_store(p, &d, &pw) > 0) {
+		p->caught_up++;
+		if (++p->batch >= POST_BATCH)
+			flush(p);
+	}
+	jrec_clear(jr);
+	free(h->rec);
+}
+
+static void
+heal(struct post *p)
+{
+	struct heal h;
+	struct jrec jr;
+	size_t i;
+
+	memset(&h, 0, sizeof(h));
+	h.p = p;
+	h.src.file = p->ledger_path;
+	jrec_init(&jr, p->max_depth);
+	txbegin(p);
+	ldg_docs_unposted(p->ldg, heal_list, &h);
+	for (i = 0; i < h.n; i++) {
+		heal_one(&h, &jr, h.num[i]);
+		free(h.num[i]);
+	}
+	flush(p);
+	free(h.num);
+	jrec_free(&jr);
+}
+
+/* ---- --replay: the entries the ledger holds, written again ---- */
+
+/*
+ * The entries of a document read that the ledger holds, as first
+ * written, whatever their state: the month's journal made whole again
+ * after a run that committed its postings and died before writing
+ * them.  Nothing is stored or changed, so no transaction is taken.
+ */
+static void
+replay_one(struct stagein *s, void *arg)
+{
+	struct post *p = arg;
+	struct post_why pw = { doc_reject, s, NULL, NULL, NULL, "", 0 };
+	struct ldg_posting lp;
+	struct post_plan pl;
+	struct post_doc d;
+	size_t i;
+	int r, n = 0;
+
+	if ((r = post_doc_read(&d, &s->jr, &p->acc, &p->zones, &pw)) != 0) {
+		if (r > 0)
+			p->skipped++;
+		return;
+	}
+	if (post_document(&d, &pl, &pw) == 0) {
+		for (i = 0; i < pl.n; i++) {
+			if (pl.e[i].n == 0 || !ldg_posting_get(p->ldg,
+			    pl.e[i].id, &lp))
+				continue;
+			render(p, lp.record, strlen(lp.record));
+			ldg_posting_free(&lp);
+			p->replayed++;
+			n++;
+		}
+		if (n > 0)
+			p->posted++;
+		else
+			p->dups++;
+		if (++p->batch >= POST_BATCH)
+			flush(p);
+	}
 	post_plan_free(&pl);
 }
 
@@ -622,19 +830,25 @@ aging(struct post *p)
 static void
 write_stats(struct post *p)
 {
-	int c = p->confirm_path != NULL;
+	int c = p->confirm_path != NULL, r = p->replay, h = !c && !r;
 	const struct stats_field st[] = {
 		STAT_N("read", p->in.read),
 		STAT_IF(c, STAT_N("confirmed", p->confirmed)),
 		STAT_IF(c, STAT_N("failed", p->failed)),
-		STAT_IF(!c, STAT_N("posted", p->posted)),
+		STAT_IF(h, STAT_N("posted", p->posted)),
+		STAT_IF(r, STAT_N("replayed", p->posted)),
 		STAT_IF(!c, STAT_N("skipped", p->skipped)),
-		STAT_N("duplicates", p->dups),
+		STAT_IF(!r, STAT_N("duplicates", p->dups)),
+		STAT_IF(r, STAT_N("not_posted", p->dups)),
 		STAT_REFUSED(p->in.rejected, &p->rej, p->in.blank),
-		STAT_N("entries_emitted", p->emitted),
-		STAT_N("entries_retried", p->retried),
-		STAT_N("entries_confirmed_before", p->already),
-		STAT_N("entries_pending", p->pending),
+		STAT_IF(h, STAT_N("caught_up", p->caught_up)),
+		STAT_IF(h, STAT_N("caught_up_rejected", p->heal_rejected)),
+		STAT_IF(h, STAT_N("unposted_other_entities", p->heal_other)),
+		STAT_IF(r, STAT_N("entries_replayed", p->replayed)),
+		STAT_IF(!r, STAT_N("entries_emitted", p->emitted)),
+		STAT_IF(!r, STAT_N("entries_retried", p->retried)),
+		STAT_IF(!r, STAT_N("entries_confirmed_before", p->already)),
+		STAT_IF(!r, STAT_N("entries_pending", p->pending)),
 		STAT_S("format", entry_fmt_names[p->fmt]),
 		STAT_T("as_of", p->as_of),
 		STAT_S("rejects_file", p->rejects_path),
@@ -658,6 +872,12 @@ summary(struct post *p)
 		    ", duplicates %" PRIu64 ", rejected %" PRIu64 "; %" PRIu64
 		    " cash receipts emitted, %" PRIu64 " retried", p->in.read,
 		    p->posted, p->dups, p->in.rejected, p->emitted, p->retried);
+	else if (p->replay)
+		buf_printf(&b, "read %" PRIu64 ", replayed %" PRIu64
+		    ", not posted %" PRIu64 ", skipped %" PRIu64 ", rejected %"
+		    PRIu64 "; %" PRIu64 " entries written", p->in.read,
+		    p->posted, p->dups, p->skipped, p->in.rejected,
+		    p->replayed);
 	else
 		buf_printf(&b, "read %" PRIu64 ", posted %" PRIu64
 		    ", duplicates %" PRIu64 ", skipped %" PRIu64 ", rejected %"
@@ -666,6 +886,16 @@ summary(struct post *p)
 		    " pending", p->in.read, p->posted, p->dups, p->skipped,
 		    p->in.rejected, p->emitted, p->retried, p->already,
 		    p->pending);
+	if (p->caught_up + p->heal_rejected + p->heal_other > 0) {
+		buf_printf(&b, "; from the ledger: %" PRIu64 " documents "
+		    "caught up", p->caught_up);
+		if (p->heal_rejected > 0)
+			buf_printf(&b, ", %" PRIu64 " rejected",
+			    p->heal_rejected);
+		if (p->heal_other > 0)
+			buf_printf(&b, ", %" PRIu64 " of entities without "
+			    "books here left unposted", p->heal_other);
+	}
 	rej_summary(&p->rej, &b);
 	warnmsg("%s", buf_cstr(&b));
 	buf_free(&b);
@@ -706,6 +936,7 @@ main(int argc, char **argv)
 		OPT_MAXLINE(&p.max_line),
 		OPT_S("payments", 0, &p.payments_path),
 		OPT_REJECTS(&p.rejects_path),
+		OPT_F("replay", &p.replay),
 		OPT_F("retry-pending", &p.retry),
 		OPT_S("sign", 0, &signf),
 		OPT_STATS(&p.stats_path),
@@ -760,8 +991,15 @@ main(int argc, char **argv)
 		    "aging");
 		usage(EX_USAGE);
 	}
-	if (p.retry && p.ledger_path == NULL) {
-		warnmsg("--retry-pending needs --ledger, where postings are");
+	if ((p.retry || p.replay) && p.ledger_path == NULL) {
+		warnmsg("--%s needs --ledger, where postings are", p.replay ?
+		    "replay" : "retry-pending");
+		usage(EX_USAGE);
+	}
+	if (p.replay && (p.retry || p.confirm_path || p.payments_path ||
+	    p.aging)) {
+		warnmsg("--replay goes with none of --retry-pending, --confirm, "
+		    "--payments and --aging");
 		usage(EX_USAGE);
 	}
 	if (p.as_of == INT64_MIN)
@@ -781,15 +1019,16 @@ main(int argc, char **argv)
 			    "Liabilities|Equity|Income|Expenses:Name...)");
 	if (p.ledger_path != NULL)
 		p.ldg = ldg_open(ldg_path(p.ledger_path), p.busy_ms,
-		    p.confirm_path || p.payments_path || p.aging ?
+		    p.confirm_path || p.payments_path || p.aging || p.replay ?
 		    LDG_EXISTING : 0);
 	if (p.rejects_path == NULL)
 		p.rejects_path = rejects_default =
 		    rej_default_path(ldg_path(p.ledger_path));
 	rej_open(&p.rej, p.rejects_path, "erp-post");
-	out_hint(p.ldg != NULL ? "the entries are pending in the ledger: "
-	    "'erp-post --retry-pending' on the same input writes them again" :
-	    "the entries are made again by running the same command");
+	out_hint(p.replay ? "the entries are written again by running the "
+	    "same command" : p.ldg != NULL ? "the entries are pending in the "
+	    "ledger: 'erp-post --retry-pending' on the same input writes them "
+	    "again" : "the entries are made again by running the same command");
 	tz_set_init(&p.zones);
 	entry_out_init(&p.eo, p.fmt);
 	if (p.confirm_path != NULL || p.payments_path != NULL) {
@@ -807,8 +1046,10 @@ main(int argc, char **argv)
 		si_init(&p.in, argc, argv, p.max_line, p.max_depth, &p.rej);
 		p.in.lr.idle = post_idle;
 		p.in.lr.idle_arg = &p;
-		si_each(&p.in, post_one, &p);
+		si_each(&p.in, p.replay ? replay_one : post_one, &p);
 		flush(&p);
+		if (p.ldg != NULL && !p.replay)
+			heal(&p);
 	}
 
 	rej_close(&p.rej);

@@ -350,9 +350,21 @@ render(struct igen *g, struct invoice *iv, const char *number,
 	if (g->outdir != NULL) {
 		key_hex(key, KEY_LEN, hex);
 		buf_printf(&iv->files, "%s/", g->outdir);
-		/* a number may hold '/' ("FA/2026/0001"): not in a name */
-		for (p = number ? number : "draft-"; *p != '\0'; p++)
-			buf_addc(&iv->files, *p == '/' ? '_' : *p);
+		/*
+		 * A number may hold '/' ("FA/2026/0001"), which a file name
+		 * cannot: it is written '_'.  So that two numbers never make
+		 * one name ("INV/1" and "INV_1"), the number's own '_' is
+		 * written "%5F" and its '%' "%25".
+		 */
+		for (p = number ? number : "draft-"; *p != '\0'; p++) {
+			if (*p == '/')
+				buf_addc(&iv->files, '_');
+			else if (*p == '_' || *p == '%')
+				buf_printf(&iv->files, "%%%02X",
+				    (unsigned char)*p);
+			else
+				buf_addc(&iv->files, *p);
+		}
 		buf_printf(&iv->files, "%s.%s%c", number ? "" : hex,
 		    ext[g->fmt], '\0');
 		buf_add(&iv->files, &one.len, sizeof(one.len));

@@ -83,6 +83,17 @@ csvr_feed(struct csvr *c, const char *s, size_t n, size_t rawlen,
 {
 	size_t i;
 
+	/*
+	 * Excel's "CSV UTF-8" starts the file with a byte order mark, which
+	 * would be part of the first column's name ("\xEF\xBB\xBFid"): the
+	 * header would name no column the reader looks for.
+	 */
+	if (lineno == 1 && !c->inrec && n >= 3 &&
+	    memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
+		s += 3;
+		n -= 3;
+		rawlen -= 3;
+	}
 	if (!c->inrec) {
 		c->inrec = 1;
 		c->line = lineno;

@@ -33,6 +33,8 @@ void	csvr_free(struct csvr *);
  * Returns 1 when it completes a record (fields in f/nf, raw text in raw),
  * 0 when the record continues on the next line (an open quote), -1 on a
  * CSV syntax error.  A line break inside a quoted field reads as '\n'.
+ * A UTF-8 byte order mark that starts line 1 (a file's first line) is
+ * skipped.
  */
 int	csvr_feed(struct csvr *, const char *, size_t, size_t rawlen,
 	    uint64_t lineno);

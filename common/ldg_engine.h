@@ -93,6 +93,8 @@ enum {
 	LDGE_POST_STATE,	/* (id, state, erp_ref, reason, updated) */
 	LDGE_POST_ALL,		/* -> id, number, state, erp_ref, emitted,
 				    updated: by id */
+	LDGE_DOC_UNPOSTED,	/* -> number, entity: documents with no
+				    entry posted, in the order stored */
 	LDGE_PAY_GET,		/* (reference) -> number, amount, currency,
 				    day */
 	LDGE_PAY_PUT,		/* (reference, number, amount, currency, day,

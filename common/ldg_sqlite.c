@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sqlite3.h>
 
 #include "keyidx.h"
@@ -125,6 +126,19 @@ static const char *const sql_text[SQ_NSTMT] = {
 	    "reason = ?4, updated = ?5 WHERE id = ?1",
 	[LDGE_POST_ALL] = "SELECT id, number, state, erp_ref, "
 	    "emitted, updated FROM posting ORDER BY id",
+	/*
+	 * A document's postings carry its number, and so do the cash
+	 * receipts of an invoice's payments, one a payment: a number has
+	 * an entry of its document posted when it has more postings than
+	 * payments.  Without an index on posting.number the subquery is
+	 * one pass over the postings, made once; the documents are read
+	 * through their number's index, and only those listed by rowid.
+	 */
+	[LDGE_DOC_UNPOSTED] = "SELECT number, entity FROM doc WHERE rowid IN "
+	    "(SELECT rowid FROM doc WHERE number NOT IN "
+	    "(SELECT number FROM posting GROUP BY number HAVING count(*) > "
+	    "(SELECT count(*) FROM payment WHERE payment.number = "
+	    "posting.number))) ORDER BY rowid",
 	[LDGE_PAY_GET] = "SELECT number, amount, currency, day FROM payment "
 	    "WHERE reference = ?1",
 	[LDGE_PAY_PUT] = "INSERT INTO payment (reference, number, amount, "
@@ -880,6 +894,7 @@ ldg_sqlite_open(const char *path, int busy_ms, int flags)
 	struct sq *s;
 	const char *mode;
 	sqlite3_stmt *st;
+	struct stat sb;
 	int64_t psize;
 	char sql[64];
 	int rc, fd, i, waited;
@@ -897,6 +912,20 @@ ldg_sqlite_open(const char *path, int busy_ms, int flags)
 		if (fd < 0)
 			die(errno == ENOENT || errno == EACCES ? EX_CANTCREAT :
 			    EX_IOERR, "cannot open ledger '%s': %s", path,
+			    strerror(errno));
+		/*
+		 * An empty file (touch, mktemp) is made a ledger, as a new one
+		 * is: with mode 0600, before WAL mode gives -wal and -shm its
+		 * mode, whatever mode it was made with.  A ledger with
+		 * content keeps the mode its owner gave it.
+		 */
+		if (fstat(fd, &sb) < 0)
+			die(EX_IOERR, "cannot stat ledger '%s': %s", path,
+			    strerror(errno));
+		if (S_ISREG(sb.st_mode) && sb.st_size == 0 &&
+		    (sb.st_mode & 077) != 0 && fchmod(fd, 0600) < 0)
+			die(EX_CANTCREAT, "ledger '%s': cannot make the new "
+			    "ledger private (mode 0600): %s", path,
 			    strerror(errno));
 		close(fd);
 	}

@@ -751,6 +751,23 @@ ldg_docs_all(struct ledger *l, int (*cb)(const struct ldg_doc *, void *),
 }
 
 int
+ldg_docs_unposted(struct ledger *l, int (*cb)(const char *number,
+    const char *entity, void *), void *arg)
+{
+	int st = LDGE_DOC_UNPOSTED;
+	int n = 0;
+
+	while (ldge_step(l->e, st, "finding documents not posted")) {
+		n++;
+		if (cb(ldge_col_text(l->e, st, 0), ldge_col_text(l->e, st, 1),
+		    arg) != 0)
+			break;
+	}
+	ldge_reset(l->e, st);
+	return n;
+}
+
+int
 ldg_postings_all(struct ledger *l, int (*cb)(const char *id,
     const char *number, const char *state, const char *erp_ref,
     int64_t emitted, int64_t updated, void *), void *arg)

@@ -252,6 +252,15 @@ void		 ldg_receivable_put(struct ledger *,
 int		 ldg_postings_all(struct ledger *, int (*)(const char *id,
 		    const char *number, const char *state, const char *erp_ref,
 		    int64_t emitted, int64_t updated, void *), void *);
+/*
+ * The issued documents none of whose entries is posted, in the order
+ * they were stored (so each series in the order of its numbers): the
+ * number and the entity of each to cb, which returns 0 to go on.  A
+ * document whose every amount is 0 has no entry, so it is always among
+ * them.  One pass over the postings, whatever the number of documents.
+ */
+int		 ldg_docs_unposted(struct ledger *, int (*)(const char *number,
+		    const char *entity, void *), void *);
 /* Every document, by invoice key and version. */
 int		 ldg_docs_all(struct ledger *,
 		    int (*)(const struct ldg_doc *, void *), void *);

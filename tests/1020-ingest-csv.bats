@@ -120,3 +120,28 @@ load lib
 	grep -F '"data":{"note":"a\nb"}' "$T/out"
 	grep -F '"data":{"note":"p\rq"}' "$T/out"
 }
+
+@test "a UTF-8 byte order mark before the header (Excel's CSV UTF-8) is skipped: events, the customer master, acknowledgements" {
+	bom() { printf '\357\273\277'; cat "$1"; }
+	bom testdata/events.csv >"$T/bom.csv"
+	bom testdata/customers.csv >"$T/cust.csv"
+	mi() {
+		"$BIN/meter-ingest" --as-of 2026-10-20T00:00:00Z --ledger "$T/$1" \
+		    --rejects "$T/r$1" --customers "$2" "$3"
+	}
+	mi a testdata/customers.ndjson testdata/events.csv >"$T/want" 2>/dev/null
+	mi b testdata/customers.ndjson "$T/bom.csv" >"$T/got" 2>"$T/err"
+	same "$T/want" "$T/got"
+	[ -s "$T/got" ]
+	# nothing rejected, as without the mark
+	[ ! -e "$T/ra" ] && [ ! -e "$T/rb" ]
+	mi c "$T/cust.csv" "$T/bom.csv" >"$T/got" 2>/dev/null
+	mi d testdata/customers.csv testdata/events.csv >"$T/want" 2>/dev/null
+	same "$T/want" "$T/got"
+	# erp-post --confirm: NDJSON when the first character is '{', else CSV
+	ep testdata/erp/documents.ndjson >"$T/p" 2>/dev/null
+	{ printf '\357\273\277id,erp_ref,status\r\n'; jq -r '"\(.id),NS-1,confirmed\r"' "$T/p"; } >"$T/acks.csv"
+	run ep --confirm "$T/acks.csv"
+	expect_status 0
+	[ "${lines[-1]}" = "erp-post: read 7, confirmed 7, failed 0, duplicates 0, rejected 0" ]
+}

@@ -82,7 +82,13 @@ to_file() {
 }
 
 count() {
-	sqlite3 "$1" 'select count(*) from usage'
+	# a run killed before it made the schema leaves no usage table: 0
+	if [ "$(sqlite3 "$1" "select count(*) from sqlite_master
+	    where name = 'usage'")" -eq 0 ]; then
+		echo 0
+	else
+		sqlite3 "$1" 'select count(*) from usage'
+	fi
 }
 
 # complete FILE: the lines of FILE that end in a newline (a process killed

@@ -292,27 +292,59 @@ open_ledger() {
 	[ "$(sqlite3 "$T/l.sqlite" 'PRAGMA user_version')" = 8 ]
 }
 
-@test "a new ledger: mode 0600 (also -wal and -shm) whatever the umask, WAL, application_id, user_version, 16 KiB pages" {
-	umask 0
+# hold_ledger L: meter-ingest opens the ledger L, then waits for input on
+# the fifo $T/in, which fd 5 holds open (read-write: it does not wait for
+# the other end); back once L's -shm exists.  release_ledger: one event
+# through the fifo, and the run waited for.
+hold_ledger() {
 	mkfifo "$T/in"
-	L=$T/new.sqlite
-	# meter-ingest opens the ledger, then waits for input on the fifo
-	"$BIN/meter-ingest" --customers testdata/customers.ndjson --ledger "$L" \
+	"$BIN/meter-ingest" --customers testdata/customers.ndjson --ledger "$1" \
 	    --as-of 2026-10-20T00:00:00Z --rejects "$T/r" "$T/in" \
 	    >"$T/out" 2>"$T/err" 3>&- &
 	pid=$!
 	BG=$pid
-	exec 5<>"$T/in"	# read-write: does not wait for the other end
+	exec 5<>"$T/in"
 	for ((i = 0; i < 250; i++)); do
-		[ -e "$L-shm" ] && break
+		[ -e "$1-shm" ] && break
 		sleep 0.02
 	done
-	[ "$(stat -c %a "$L")" = 600 ]
-	[ "$(stat -c %a "$L-wal")" = 600 ]
-	[ "$(stat -c %a "$L-shm")" = 600 ]
+}
+
+release_ledger() {
 	ce n1 globex 2026-10-10T00:00:00Z >&5
 	exec 5>&-
 	wait "$pid"
+}
+
+# private L: the ledger L, its -wal and its -shm have mode 0600
+private() {
+	[ "$(stat -c %a "$1")" = 600 ]
+	[ "$(stat -c %a "$1-wal")" = 600 ]
+	[ "$(stat -c %a "$1-shm")" = 600 ]
+}
+
+@test "an empty file made before the first run (touch, umask 022) becomes a private ledger: 0600, -wal and -shm too; a ledger keeps the mode its owner gives it" {
+	umask 022
+	L=$T/touched.sqlite
+	touch "$L"
+	[ "$(stat -c %a "$L")" = 644 ]
+	hold_ledger "$L"
+	private "$L"
+	release_ledger
+	[ "$(count "$L")" -eq 1 ]
+	# the owner lets a group read it: later runs leave that as it is
+	chmod 640 "$L"
+	run open_ledger "$L"
+	expect_status 0
+	[ "$(stat -c %a "$L")" = 640 ]
+}
+
+@test "a new ledger: mode 0600 (also -wal and -shm) whatever the umask, WAL, application_id, user_version, 16 KiB pages" {
+	umask 0
+	L=$T/new.sqlite
+	hold_ledger "$L"
+	private "$L"
+	release_ledger
 	[ "$(wc -l <"$T/out")" -eq 1 ]
 	[ "$(stat -c %a "$L")" = 600 ]
 	[ "$(sqlite3 "$L" 'PRAGMA journal_mode')" = wal ]

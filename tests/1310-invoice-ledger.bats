@@ -234,6 +234,30 @@ docs() {
 	jq -e '.number == "FA/2026/0001"' "$T/d/FA_2026_0001.ndjson"
 }
 
+@test "--output-dir: two numbers never make one file name ('X/1' and 'X_1'; '_' as %5F, '%' as %25)" {
+	jq '.entities |= map(if .id == "acme-eu" then .invoice_number_format = "X/{seq}"
+	    | .credit_note_number_format = "X_{seq}" | .debit_note_number_format = "X%{seq}" else . end)' \
+	    testdata/entities.json >"$T/ent"
+	igx() {
+		"$BIN/invoice-gen" --entities "$T/ent" --tax testdata/tax.json \
+		    --customers testdata/customers.ndjson --ledger "$T/l" \
+		    --rejects "$T/r" --as-of 2026-11-02T12:00:00Z "$@"
+	}
+	rline 1 cus_initech 1.00 >"$T/in"
+	igx --issue "$T/in" >/dev/null 2>&1
+	rline 1 cus_initech 2.00 >"$T/in2"
+	igx --issue "$T/in2" >/dev/null 2>&1
+	igx --void X/1 >/dev/null 2>&1
+	mkdir "$T/d"
+	igx --replay --output-dir "$T/d" "$T/in" >"$T/out" 2>/dev/null
+	printf '%s\n' "$T/d/X_1.ndjson" "$T/d/X%251.ndjson" "$T/d/X%5F1.ndjson" >"$T/want"
+	same "$T/want" "$T/out"
+	[ "$(ls "$T/d" | wc -l)" -eq 3 ]
+	jq -e '.number == "X/1" and .kind == "invoice"' "$T/d/X_1.ndjson"
+	jq -e '.number == "X%1" and .kind == "debit_note"' "$T/d/X%251.ndjson"
+	jq -e '.number == "X_1" and .kind == "credit_note"' "$T/d/X%5F1.ndjson"
+}
+
 @test "kill -9 between batches: the batches before stay issued, the re-run issues the rest, every number once" {
 	# 1600 invoices (a customer's months from 1900 on): four batches
 	python3 - >"$T/in" <<-'EOF2'
