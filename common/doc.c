@@ -348,25 +348,34 @@ doc_line_link(const struct doc_rec *d, size_t i, struct doc_line *l)
 }
 
 void
-doc_line_read(const struct doc_rec *d, size_t i, struct doc_line *l)
+doc_line_post(const struct doc_rec *d, size_t i, struct doc_line *l)
 {
-	json_t *o, *n;
+	json_t *o;
 
 	doc_line_link(d, i, l);
-	o = json_array_get(d->lines, i);
-	n = json_object_get(o, "line");
-	if ((l->has_no = json_is_integer(n)))
-		l->no = (int64_t)json_integer_value(n);
+	o = l->o;
 	l->line_type = jval_str(o, "line_type");
 	l->charge = jval_str(o, "charge");
 	l->name = jval_str(o, "name");
 	l->tax_code = jval_str(o, "tax_code");
+	time_read(o, "service_start", &l->ss);
+	time_read(o, "service_end", &l->se);
+}
+
+void
+doc_line_read(const struct doc_rec *d, size_t i, struct doc_line *l)
+{
+	json_t *o, *n;
+
+	doc_line_post(d, i, l);
+	o = l->o;
+	n = json_object_get(o, "line");
+	if ((l->has_no = json_is_integer(n)))
+		l->no = (int64_t)json_integer_value(n);
 	l->tax_category = jval_str(o, "tax_category");
 	l->lineage = jval_str(o, "lineage");
 	amt(o, "quantity", &l->qty);
 	amt(o, "tax_rate", &l->rate);
-	time_read(o, "service_start", &l->ss);
-	time_read(o, "service_end", &l->se);
 }
 
 void

@@ -147,6 +147,12 @@ void	doc_line_read(const struct doc_rec *, size_t i, struct doc_line *);
  * and needs no more.
  */
 void	doc_line_link(const struct doc_rec *, size_t i, struct doc_line *);
+/*
+ * What posting reads of line i: the link, and its charge, name, line
+ * type, tax code and service period; the rest left empty.  erp-post
+ * reads each line of a month's documents twice.
+ */
+void	doc_line_post(const struct doc_rec *, size_t i, struct doc_line *);
 void	doc_taxl_read(const struct doc_rec *, size_t i, struct doc_taxl *);
 
 #endif

@@ -82,7 +82,7 @@ doc_sums(struct post_why *pw, struct post_doc *d)
 	if (doc_dec(pw, &d->r.total, "total", &total) < 0)
 		return -1;
 	for (i = 0; i < d->r.nlines; i++) {
-		doc_line_read(&d->r, i, &l);
+		doc_line_link(&d->r, i, &l);
 		bad |= doc_dec(pw, &l.net, "net", &x) < 0 ||
 		    dec_add(sum, x, &sum) != 0;
 	}
@@ -295,7 +295,7 @@ doc_entry(struct post_why *pw, const struct post_doc *d, struct entry *e)
 	entry_add(e, b->credit, dec_neg(d->credit), "prepaid credit applied",
 	    NULL);
 	for (i = 0; i < d->r.nlines; i++) {
-		doc_line_read(&d->r, i, &l);
+		doc_line_post(&d->r, i, &l);
 		if (doc_dec(pw, &l.net, "net", &net) < 0)
 			return -1;
 		entry_add(e, deferred(d, &l) ? b->deferred :
@@ -358,7 +358,7 @@ post_document(const struct post_doc *d, struct post_plan *pl,
 	if (doc_entry(pw, d, &pl->e[pl->n++]) < 0)
 		return -1;
 	for (i = 0; i < nl; i++) {
-		doc_line_read(&d->r, i, &l);
+		doc_line_post(&d->r, i, &l);
 		if (deferred(d, &l) && recog_entry(pw, d, &l, i + 1,
 		    &pl->e[pl->n++]) < 0)
 			return -1;
