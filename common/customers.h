@@ -18,7 +18,6 @@
 #include <jansson.h>
 
 #include "hmap.h"
-
 #include "tz.h"
 
 struct customer {

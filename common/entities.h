@@ -14,10 +14,10 @@
 #include <jansson.h>
 
 #include "hmap.h"
+#include "tz.h"
 
 enum doc_kind { DK_INVOICE, DK_CREDIT, DK_DEBIT };
 
-#include "tz.h"
 
 struct entity {
 	char		*id, *name, *tax_id, *country, *region, *timezone;

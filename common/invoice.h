@@ -18,9 +18,9 @@
  * keeps it, a line's tax category from the tax table, the one tax
  * computation (inv_tax), the inclusive splits and the sharing of
  * bill-level lines over the categories, the delta of two states, the
- * order of a bill's lines, a document's totals and the payment terms.  Not here: reading rated
- * lines, the ledger, numbering and writing documents (doc.h), FX rates
- * (fxtab.h).  Nothing here writes to a file.
+ * order of a bill's lines, a document's totals and the payment terms.
+ * Not here: reading rated lines, the ledger, numbering and writing
+ * documents (doc.h), FX rates (fxtab.h).  Nothing here writes to a file.
  */
 #ifndef INVOICE_H
 #define INVOICE_H

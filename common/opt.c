@@ -11,8 +11,6 @@
 #include "util.h"
 
 #define OPT_MAX		64
-#define O_HELP		(-2)
-#define O_VERSION	(-3)
 
 static void
 value(const struct opt *o, const char *arg)
