@@ -18,7 +18,6 @@
 
 enum doc_kind { DK_INVOICE, DK_CREDIT, DK_DEBIT };
 
-
 struct entity {
 	char		*id, *name, *tax_id, *country, *region, *timezone;
 	const struct tz	*tz;		/* NULL: UTC */
