@@ -713,7 +713,8 @@ main(int argc, char **argv)
 		cust_load(&g.cust, g.customers_path);
 	g.ledger_path = ldg_path(g.ledger_path);
 	g.ldg = ldg_open(g.ledger_path, g.busy_ms,
-	    (replay || prune ? LDG_EXISTING | LDG_LEAN : LDG_APPEND));
+	    replay ? LDG_EXISTING | LDG_LEAN | LDG_READONLY :
+	    prune ? LDG_EXISTING | LDG_LEAN : LDG_APPEND);
 	g.pruned_before = ldg_pruned_before(g.ldg);
 	if (g.hot_keys)
 		ldg_set_hot_keys(g.ldg, g.hot_keys);
