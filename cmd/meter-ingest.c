@@ -750,6 +750,10 @@ main(int argc, char **argv)
 	if (g.rejects_path == NULL)
 		g.rejects_path = rejects_default = rej_default_path(g.ledger_path);
 	rej_open(&g.rej, g.rejects_path, "meter-ingest");
+	/* a batch writes its rejects, then stdout, after its commit */
+	rej_hint(&g.rej, "the records of committed batches are in the "
+	    "ledger; write them again with --replay; the same input run "
+	    "again rejects these records again");
 	csvr_init(&g.cr);
 	lr_init(&g.lr, argc, argv, g.max_line);
 	out_hint("the records of committed batches are in the ledger; "
