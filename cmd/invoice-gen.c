@@ -79,6 +79,7 @@ struct igen {
 	int		 issue, replay, strict, busy_ms, max_depth;
 	enum { F_NDJSON, F_TEXT, F_HTML, F_UBL } fmt;
 	const char	*outdir;	/* --output-dir: a file a document */
+	const char	*hint;		/* after a failed write: the way back */
 	int		 html_open;	/* the page on stdout is begun */
 	size_t		 max_line;
 
@@ -681,7 +682,7 @@ write_docs(struct igen *g, struct invoice *iv)
 		p += strlen(p) + 1;
 		memcpy(&n, p, sizeof(n));
 		p += sizeof(n);
-		out_write_file(name, p, n);
+		out_write_file_hint(name, p, n, g->hint);
 		p += n;
 		/* the names on stdout: what a script picks up */
 		buf_printf(&page, "%s\n", name);
@@ -924,9 +925,15 @@ main(int argc, char **argv)
 		g.rejects_path = rejects_default =
 		    rej_default_path(ldg_path(g.ledger_path));
 	rej_open(&g.rej, g.rejects_path, "invoice-gen");
-	out_hint(g.issue ? "the issued documents are written again by "
+	/*
+	 * Said by a failed write of anything a batch writes after its
+	 * commit: stdout, a file of --output-dir, the rejects.
+	 */
+	g.hint = g.issue ? "the issued documents are written again by "
 	    "'invoice-gen --replay' on the same input" : "the drafts are "
-	    "made again by running the same command");
+	    "made again by running the same command";
+	out_hint(g.hint);
+	rej_hint(&g.rej, g.hint);
 	hmap_init(&g.keys);
 	hmap_init(&g.strs);
 	hmap_init(&g.invs);

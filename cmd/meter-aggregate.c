@@ -421,7 +421,8 @@ count_ledger2(struct magg *g, int64_t from)
 
 	if (g->meters.gauges || g->jobs < 2)
 		return NULL;
-	l2 = ldg_open(g->ledger_path, g->busy_ms, LDG_EXISTING | LDG_LEAN);
+	l2 = ldg_open(g->ledger_path, g->busy_ms,
+	    LDG_EXISTING | LDG_LEAN | LDG_READONLY);
 	for (tries = 0;; tries++) {	/* the same records for both */
 		ldg_read_begin(g->ldg, s0);
 		ldg_read_begin(l2, s1);
@@ -509,7 +510,8 @@ count_ledger(struct magg *g)
 
 	struct worker w[MAXJOBS];
 
-	g->ldg = ldg_open(g->ledger_path, g->busy_ms, LDG_EXISTING | LDG_LEAN);
+	g->ldg = ldg_open(g->ledger_path, g->busy_ms,
+	    LDG_EXISTING | LDG_LEAN | LDG_READONLY);
 	g->pruned_before = ldg_pruned_before(g->ldg);
 	/*
 	 * A period ending after --from starts at most one period length

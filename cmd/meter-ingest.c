@@ -713,7 +713,8 @@ main(int argc, char **argv)
 		cust_load(&g.cust, g.customers_path);
 	g.ledger_path = ldg_path(g.ledger_path);
 	g.ldg = ldg_open(g.ledger_path, g.busy_ms,
-	    (replay || prune ? LDG_EXISTING | LDG_LEAN : LDG_APPEND));
+	    replay ? LDG_EXISTING | LDG_LEAN | LDG_READONLY :
+	    prune ? LDG_EXISTING | LDG_LEAN : LDG_APPEND);
 	g.pruned_before = ldg_pruned_before(g.ldg);
 	if (g.hot_keys)
 		ldg_set_hot_keys(g.ldg, g.hot_keys);
@@ -749,6 +750,10 @@ main(int argc, char **argv)
 	if (g.rejects_path == NULL)
 		g.rejects_path = rejects_default = rej_default_path(g.ledger_path);
 	rej_open(&g.rej, g.rejects_path, "meter-ingest");
+	/* a batch writes its rejects, then stdout, after its commit */
+	rej_hint(&g.rej, "the records of committed batches are in the "
+	    "ledger; write them again with --replay; the same input run "
+	    "again rejects these records again");
 	csvr_init(&g.cr);
 	lr_init(&g.lr, argc, argv, g.max_line);
 	out_hint("the records of committed batches are in the ledger; "

@@ -334,7 +334,7 @@ main(int argc, char **argv)
 		accounts_load(&r.rc.acc, r.accounts_path);
 	if (r.ledger_path != NULL)
 		r.rc.ldg = ldg_open(ldg_path(r.ledger_path), LDG_BUSY_MS,
-		    LDG_EXISTING | LDG_LEAN);
+		    LDG_EXISTING | LDG_LEAN | LDG_READONLY);
 	if (r.rejects_path == NULL)
 		r.rejects_path = rejects_default =
 		    rej_default_path(ldg_path(r.ledger_path));

@@ -248,3 +248,30 @@ conf_bool(struct conf *cf, json_t *o, const char *k, int *b)
 	else
 		*b = json_is_true(v);
 }
+
+int
+conf_number_in(json_t *v, const char *name, char *path, size_t len)
+{
+	char sub[512];
+	const char *k;
+	json_t *e;
+	size_t i;
+
+	if (json_is_number(v)) {
+		snprintf(path, len, "%s", name);
+		return 1;
+	}
+	if (json_is_object(v))
+		json_object_foreach(v, k, e) {
+			snprintf(sub, sizeof(sub), "%s.%s", name, k);
+			if (conf_number_in(e, sub, path, len))
+				return 1;
+		}
+	if (json_is_array(v))
+		json_array_foreach(v, i, e) {
+			snprintf(sub, sizeof(sub), "%s[%zu]", name, i);
+			if (conf_number_in(e, sub, path, len))
+				return 1;
+		}
+	return 0;
+}

@@ -50,6 +50,13 @@ const char *conf_id(struct conf *, json_t *o, const char *k);
 /* An optional string member: 1 and *out, 0 absent, -1 reported. */
 int	conf_str(struct conf *, json_t *o, const char *k, size_t max,
 	    const char **out);
+/*
+ * A member copied as given into documents (an address), whose writer
+ * takes strings, objects, arrays, booleans and null, not a number whose
+ * exact text is gone: 1 when v holds a number, and in path (size len)
+ * where, starting from name ("address.postal_code"); 0 when it holds none.
+ */
+int	conf_number_in(json_t *v, const char *name, char *path, size_t len);
 /* Report the members of o listed in none of the NULL-ended lists. */
 void	conf_unknown(struct conf *, json_t *o, const char *const *a,
 	    const char *const *b, const char *const *c);

@@ -95,6 +95,7 @@ cust_add(struct loader *ld, uint64_t line, json_t *o)
 	const char *id, *entity, *cur, *country, *zone, *why;
 	json_t *subj, *e;
 	const struct tz *tz;
+	char path[256];
 	size_t i, j;
 	int bad = 0, anchor;
 
@@ -142,6 +143,11 @@ cust_add(struct loader *ld, uint64_t line, json_t *o)
 	    (anchor = billing_anchor(e)) == 0) {
 		cerr(ld, line, "billing_anchor must be a day of the month "
 		    "from 1 to 31");
+		bad = 1;
+	}
+	if ((e = json_object_get(o, "address")) != NULL &&
+	    conf_number_in(e, "address", path, sizeof(path))) {
+		cerr(ld, line, "%s must be a string", path);
 		bad = 1;
 	}
 	if (id && (other = hmap_get(&db->by_id, id)) != NULL) {

@@ -132,7 +132,7 @@ entity_load(struct conf *cf, struct entities *es, size_t i, json_t *o,
 	    "email", "phone", "website", "bank", "peppol_id", "description",
 	    NULL };
 	const char *id, *s, *why;
-	char num[NUMBER_MAX + 1];
+	char num[NUMBER_MAX + 1], path[256];
 	struct buf d = { 0 };
 	json_t *v;
 	int k;
@@ -179,6 +179,8 @@ entity_load(struct conf *cf, struct entities *es, size_t i, json_t *o,
 		if (!json_is_object(v))
 			conf_err(cf, "address must be an object (line1, city, "
 			    "postal_code, region, country ...)");
+		else if (conf_number_in(v, "address", path, sizeof(path)))
+			conf_err(cf, "%s must be a string", path);
 		else
 			en->address = json_incref(v);
 	}

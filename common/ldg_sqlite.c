@@ -888,6 +888,88 @@ static const struct ldg_engine_ops sq_ops = {
 	.usage_get = sq_usage_get,
 };
 
+/*
+ * Whether a ledger opened read-only must be read as immutable: SQLite
+ * reads a database in WAL mode through its -shm file, which it creates
+ * when missing, and cannot where the directory is not the reader's to
+ * write.  When neither -wal nor -shm is there, no process has the ledger
+ * open and every commit is in the file itself, which is then read without
+ * them (SQLite's immutable=1).  Otherwise SQLite reads them as they are.
+ */
+static int
+sq_dir_writable(const char *path)
+{
+	char *dir, *slash;
+	int r;
+
+	dir = xstrdup(path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	r = faccessat(AT_FDCWD, dir, W_OK, AT_EACCESS) == 0;
+	free(dir);
+	return r;
+}
+
+static int
+sq_ro_immutable(const char *path)
+{
+	char *p;
+	size_t n = strlen(path);
+	int r;
+
+	p = xmalloc(n + 5);
+	memcpy(p, path, n);
+	memcpy(p + n, "-wal", 5);
+	r = access(p, F_OK) < 0 && errno == ENOENT;
+	memcpy(p + n, "-shm", 5);
+	r = r && access(p, F_OK) < 0 && errno == ENOENT;
+	free(p);
+	return r && !sq_dir_writable(path);
+}
+
+/* file: URI of a path, for sqlite3_open_v2 with SQLITE_OPEN_URI */
+static char *
+sq_uri(const char *path, const char *query)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *u, *q;
+	const unsigned char *c;
+
+	u = q = xmalloc(strlen(path) * 3 + strlen(query) + 16);
+	q += sprintf(q, "file:");
+	for (c = (const unsigned char *)path; *c != '\0'; c++)
+		if (*c == '%' || *c == '?' || *c == '#' || *c < 0x20 ||
+		    *c >= 0x7f) {
+			*q++ = '%';
+			*q++ = hex[*c >> 4];
+			*q++ = hex[*c & 15];
+		} else
+			*q++ = (char)*c;
+	sprintf(q, "?%s", query);
+	return u;
+}
+
+/*
+ * A ledger asked for read-only that must be written first (an empty file
+ * to make a ledger of, an older schema to migrate): close what was
+ * opened and open it for writing, as a stage that only reads did before
+ * it could open read-only.
+ */
+static struct ldg_engine *
+sq_reopen_rw(struct sq *s, const char *path, int busy_ms, int flags)
+{
+	if (s->db != NULL)
+		sqlite3_close(s->db);
+	free(s->path);
+	free(s);
+	return ldg_sqlite_open(path, busy_ms,
+	    (flags & ~LDG_READONLY) | LDG_EXISTING);
+}
+
 struct ldg_engine *
 ldg_sqlite_open(const char *path, int busy_ms, int flags)
 {
@@ -895,15 +977,43 @@ ldg_sqlite_open(const char *path, int busy_ms, int flags)
 	const char *mode;
 	sqlite3_stmt *st;
 	struct stat sb;
-	int64_t psize;
+	int64_t psize, ver;
 	char sql[64];
 	int rc, fd, i, waited;
 
+	/*
+	 * A reader that may write the ledger and its directory opens it as
+	 * a writer does, and on closing it checkpoints and removes the -wal
+	 * and -shm files, which a read-only connection leaves behind.
+	 */
+	if ((flags & LDG_READONLY) && (strcmp(path, ":memory:") == 0 ||
+	    (faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) == 0 &&
+	    sq_dir_writable(path))))
+		flags = (flags & ~LDG_READONLY) | LDG_EXISTING;
 	s = xcalloc(1, sizeof(*s));
 	s->e.ops = &sq_ops;
 	s->e.path = s->path = xstrdup(path);
 	s->busy_ms = busy_ms >= 0 ? busy_ms : LDG_BUSY_MS;
-	if (strcmp(path, ":memory:") != 0) {
+	if ((flags & LDG_READONLY) && strcmp(path, ":memory:") != 0) {
+		/*
+		 * Read-only: open(2) says what is missing or unreadable
+		 * before SQLite does.  An empty file is made a ledger
+		 * below, as before, which needs writing.
+		 */
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT)
+			die(EX_NOINPUT, "no ledger at '%s'", path);
+		if (fd < 0)
+			die(errno == EACCES ? EX_CANTCREAT : EX_IOERR,
+			    "cannot open ledger '%s': %s", path,
+			    strerror(errno));
+		if (fstat(fd, &sb) < 0)
+			die(EX_IOERR, "cannot stat ledger '%s': %s", path,
+			    strerror(errno));
+		close(fd);
+		if (S_ISREG(sb.st_mode) && sb.st_size == 0)
+			return sq_reopen_rw(s, path, busy_ms, flags);
+	} else if (strcmp(path, ":memory:") != 0) {
 		/* SQLite gives the -wal and -shm files the db file's mode */
 		fd = open(path, O_RDWR | O_CLOEXEC |
 		    (flags & LDG_EXISTING ? 0 : O_CREAT), 0600);
@@ -929,8 +1039,17 @@ ldg_sqlite_open(const char *path, int busy_ms, int flags)
 			    strerror(errno));
 		close(fd);
 	}
-	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOMUTEX, NULL);
+	if ((flags & LDG_READONLY) && strcmp(path, ":memory:") != 0 &&
+	    sq_ro_immutable(path)) {
+		char *uri = sq_uri(path, "immutable=1");
+
+		rc = sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READONLY |
+		    SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+		free(uri);
+	} else
+		rc = sqlite3_open_v2(path, &s->db, (flags & LDG_READONLY ?
+		    SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
+		    SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK)
 		sq_die(s, rc, "opening");
 	sqlite3_busy_timeout(s->db, s->busy_ms);
@@ -941,6 +1060,20 @@ ldg_sqlite_open(const char *path, int busy_ms, int flags)
 	 * must be refused as it was found, not switched to WAL first.
 	 */
 	sq_check_foreign(s);
+	if (flags & LDG_READONLY) {
+		/*
+		 * A ledger in WAL mode already, of this schema, is read as
+		 * it is.  A newer one is refused by sq_migrate before it
+		 * writes; one that needs its schema made or migrated is
+		 * opened for writing, as before.
+		 */
+		ver = sq_pragma_int(s, "PRAGMA user_version");
+		if (ver > LDG_SCHEMA)
+			sq_migrate(s);
+		if (ver != LDG_SCHEMA)
+			return sq_reopen_rw(s, path, busy_ms, flags);
+		goto settings;
+	}
 	/*
 	 * journal_mode answers with the mode it is in.  Switching a new file
 	 * to WAL needs the write lock, and SQLite does not call the busy
@@ -974,6 +1107,7 @@ ldg_sqlite_open(const char *path, int busy_ms, int flags)
 		die(EX_IOERR, "ledger '%s': cannot use WAL mode (got '%s')",
 		    path, mode ? mode : "?");
 	sqlite3_finalize(st);
+settings:
 	sq_exec(s, "PRAGMA synchronous = FULL;"
 	    "PRAGMA foreign_keys = ON;"
 	    "PRAGMA cache_size = -16384;"

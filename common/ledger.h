@@ -55,6 +55,16 @@ const char	*ldg_path(const char *opt);
  * WAL and reading 3.5 times more from it.
  */
 #define LDG_APPEND	0x4
+/*
+ * The caller only reads (meter-ingest --replay, reconcile --ledger): a
+ * ledger the user may read but not write (an auditor; a file of mode
+ * 0444; a directory they cannot write) is opened read-only, with SQLite's
+ * immutable=1 when its directory cannot be written and no -wal or -shm
+ * file is there.  A ledger the user may write is opened as without the
+ * flag, and so is one that must be written first (an empty file to make
+ * a ledger of, an older schema to migrate).  Implies LDG_EXISTING.
+ */
+#define LDG_READONLY	0x8
 struct ledger	*ldg_open(const char *path, int busy_ms, int flags);
 void		 ldg_close(struct ledger *);
 void		 ldg_set_hot_keys(struct ledger *, int64_t);

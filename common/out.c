@@ -77,25 +77,38 @@ out_open_append(const char *path)
 void
 out_write_file(const char *path, const void *p, size_t n)
 {
+	out_write_file_hint(path, p, n, NULL);
+}
+
+void
+out_write_file_hint(const char *path, const void *p, size_t n,
+    const char *why)
+{
+	const char *h = why != NULL ? "; " : "";
 	char tmp[4096];
 	FILE *fp;
-	int fd, r;
+	int fd, r, e;
 
+	if (why == NULL)
+		why = "";
 	r = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
 	if (r < 0 || (size_t)r >= sizeof(tmp))
-		die(EX_CANTCREAT, "path too long: '%s'", path);
+		die(EX_CANTCREAT, "path too long: '%s'%s%s", path, h, why);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 || (fp = fdopen(fd, "w")) == NULL)
-		die(EX_CANTCREAT, "cannot create '%s': %s", tmp,
-		    strerror(errno));
+		die(EX_CANTCREAT, "cannot create '%s': %s%s%s", tmp,
+		    strerror(errno), h, why);
 	if (fwrite(p, 1, n, fp) != n || fflush(fp) != 0 ||
 	    fsync(fileno(fp)) != 0 || fclose(fp) != 0) {
+		e = errno;
 		unlink(tmp);
-		die(EX_IOERR, "cannot write '%s': %s", path, strerror(errno));
+		die(EX_IOERR, "cannot write '%s': %s%s%s", path, strerror(e),
+		    h, why);
 	}
 	if (rename(tmp, path) != 0) {
+		e = errno;
 		unlink(tmp);
-		die(EX_IOERR, "cannot rename '%s' to '%s': %s", tmp, path,
-		    strerror(errno));
+		die(EX_IOERR, "cannot rename '%s' to '%s': %s%s%s", tmp, path,
+		    strerror(e), h, why);
 	}
 }

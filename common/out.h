@@ -19,5 +19,8 @@ void	out_close(void);	/* flush and fclose(stdout), checked */
 FILE	*out_open_append(const char *);
 /* Replace a file's content atomically (write to tmp, rename). */
 void	out_write_file(const char *, const void *, size_t);
+/* The same, saying hint after the cause when it fails (see out_hint). */
+void	out_write_file_hint(const char *, const void *, size_t,
+	    const char *hint);
 
 #endif

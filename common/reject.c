@@ -3,6 +3,7 @@
  * stderr so an operator watching a terminal sees why input was refused.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,22 +119,37 @@ rej_add(struct rej *r, const struct rej_src *src, const char *cls,
 }
 
 void
+rej_hint(struct rej *r, const char *hint)
+{
+	r->hint = hint;
+}
+
+void
 rej_flush(struct rej *r)
 {
+	const char *h = r->hint != NULL ? "; " : "";
+	const char *hint = r->hint != NULL ? r->hint : "";
+
 	if (r->pending.len == 0)
 		return;
 	if (r->fp == NULL) {
 		struct stat sb;
+		int fd;
 
-		r->fp = out_open_append(r->path);
+		/* out_open_append, with the hint */
+		fd = open(r->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+		    0600);
+		if (fd < 0 || (r->fp = fdopen(fd, "a")) == NULL)
+			die(EX_CANTCREAT, "cannot open '%s' for appending: "
+			    "%s%s%s", r->path, strerror(errno), h, hint);
 		/* /dev/null and pipes cannot be synced, and need not be */
 		r->regular = fstat(fileno(r->fp), &sb) == 0 &&
 		    S_ISREG(sb.st_mode);
 	}
 	if (fwrite(r->pending.p, 1, r->pending.len, r->fp) != r->pending.len ||
 	    fflush(r->fp) != 0 || (r->regular && fdatasync(fileno(r->fp)) != 0))
-		die(EX_IOERR, "cannot write rejects to '%s': %s", r->path,
-		    strerror(errno));
+		die(EX_IOERR, "cannot write rejects to '%s': %s%s%s", r->path,
+		    strerror(errno), h, hint);
 	buf_reset(&r->pending);
 }
 
@@ -142,8 +158,9 @@ rej_close(struct rej *r)
 {
 	rej_flush(r);
 	if (r->fp != NULL && fclose(r->fp) != 0)
-		die(EX_IOERR, "cannot close '%s': %s", r->path,
-		    strerror(errno));
+		die(EX_IOERR, "cannot close '%s': %s%s%s", r->path,
+		    strerror(errno), r->hint != NULL ? "; " : "",
+		    r->hint != NULL ? r->hint : "");
 	r->fp = NULL;
 	buf_free(&r->pending);
 }

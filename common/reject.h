@@ -36,6 +36,7 @@ struct rej {
 	int		 regular;	/* a regular file: synced per batch */
 	const char	*path;
 	const char	*stage;
+	const char	*hint;		/* said when a write fails */
 	struct buf	 pending;
 	uint64_t	 total;
 	uint64_t	 warned;
@@ -60,6 +61,12 @@ void	rej_add(struct rej *, const struct rej_src *, const char *cls,
 	    const char *code, const char *field, const char *fmt, ...)
 	    __attribute__((format(printf, 6, 7)));
 void	rej_flush(struct rej *);
+/*
+ * What a failed write of the rejects (to open, write, sync or close
+ * the file) says after its cause: what of the run was committed and how
+ * to get it back ("...; write them again with --replay").
+ */
+void	rej_hint(struct rej *, const char *);
 void	rej_close(struct rej *);
 /* "rejects_by_code":{code:n,...} with codes sorted */
 struct jw;

@@ -126,6 +126,28 @@ gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 	expect_status 66
 }
 
+@test "--replay reads a ledger its user cannot write (file 0444, directory 0555)" {
+	if [ "$(id -u)" -eq 0 ] && ! command -v setpriv >/dev/null; then
+		skip "root without setpriv(1)"
+	fi
+	mkdir "$T/ro"
+	"$BIN/meter-ingest" --customers testdata/customers.ndjson \
+	    --ledger "$T/ro/l" --as-of 2026-10-20T00:00:00Z \
+	    --rejects "$T/r" testdata/events.ndjson >/dev/null 2>&1
+	"$BIN/meter-ingest" --replay --ledger "$T/ro/l" >"$T/want"
+	[ -s "$T/want" ]
+	readonly_ledger "$T/ro/l"
+	run as_reader "$BIN/meter-ingest" --replay --ledger "$T/ro/l"
+	expect_status 0
+	[ "$output" = "$(cat "$T/want")" ]
+	# read as it was: nothing written beside it
+	[ "$(ls "$T/ro")" = l ]
+	# the owner still reads it, and a missing ledger is still 66
+	"$BIN/meter-ingest" --replay --ledger "$T/ro/l" | cmp - "$T/want"
+	run as_reader "$BIN/meter-ingest" --replay --ledger "$T/ro/none"
+	expect_status 66
+}
+
 @test "replay order: by event day, then in the order events were accepted" {
 	{
 		ce r1 globex 2026-10-12T10:00:00Z

@@ -123,6 +123,21 @@ HINT="the records of committed batches are in the ledger; write them again with 
 	[[ "${lines[-1]}" == "meter-ingest: write error on standard output: No space left on device"* ]]
 }
 
+@test "rejects on a full disk (/dev/full): exit 74, the way back said; the records are in the ledger" {
+	run to "$T/out" ingest --rejects /dev/full testdata/events.ndjson
+	expect_status 74
+	[ "${lines[-1]}" = "meter-ingest: cannot write rejects to '/dev/full': No space left on device; the records of committed batches are in the ledger; write them again with --replay; the same input run again rejects these records again" ]
+	# committed before the rejects, and not written: --replay writes them
+	[ ! -s "$T/out" ]
+	[ "$(count "$T/ledger.sqlite")" -eq 6 ]
+	"$BIN/meter-ingest" --replay --ledger "$T/ledger.sqlite" >"$T/replay"
+	same testdata/ingest/events.expected.ndjson "$T/replay"
+	# and a rejects file that cannot be opened says the same
+	run to "$T/out" ingest --rejects "$T/none/r" testdata/events.ndjson
+	expect_status 73
+	[[ "${lines[-1]}" == *"; the records of committed batches are in the ledger; write them again with --replay;"* ]]
+}
+
 # ---- the customer master ----
 
 # bad_master FILE: meter-ingest with customer master FILE on the sample

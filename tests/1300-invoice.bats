@@ -173,6 +173,29 @@ sums() {
 	[ "$(jq -r .code "$T/r2" | sort | uniq -c | tr -s ' ')" = " 2 no_tax_rule" ]
 }
 
+@test "a number in an address is refused when the entities or customers are loaded, exit 78" {
+	sed 's/"postal_code": "19801"/"postal_code": 19801/' testdata/entities.json >"$T/ent"
+	grep -q '"postal_code": 19801' "$T/ent"
+	rline 1 cus_acme 100.00 USD >"$T/in"
+	run "$BIN/invoice-gen" --entities "$T/ent" --tax testdata/tax.json \
+	    --customers testdata/customers.ndjson --rejects "$T/r" <"$T/in"
+	expect_status 78
+	[[ "$output" == *"$T/ent: entities[0] ('acme-us'): address.postal_code must be a string"* ]]
+	[[ "$output" != *"json writer"* ]]
+	sed '1s/"postal_code":"10118"/"postal_code":10118/' testdata/customers.ndjson >"$T/cust"
+	grep -q '"postal_code":10118' "$T/cust"
+	run "$BIN/invoice-gen" --entities testdata/entities.json --tax testdata/tax.json \
+	    --customers "$T/cust" --rejects "$T/r" <"$T/in"
+	expect_status 78
+	[[ "$output" == *"$T/cust:1: address.postal_code must be a string"* ]]
+	# nested too, and the strings of the sample still pass
+	sed 's/"postal_code": "19801"/"postal_code": {"main": [1]}/' testdata/entities.json >"$T/ent"
+	run "$BIN/invoice-gen" --entities "$T/ent" --tax testdata/tax.json \
+	    --customers testdata/customers.ndjson --rejects "$T/r" <"$T/in"
+	expect_status 78
+	[[ "$output" == *"address.postal_code.main[0] must be a string"* ]]
+}
+
 @test "bad configuration: entities and tax table list their problems, exit 78" {
 	printf '{"entities":[{"id":"e","name":"E","country":"France","functional_currency":"EURO","invoice_number_format":"E-{yyyy}","payment_terms_days":-1,"colour":1}]}\n' >"$T/ent"
 	run "$BIN/invoice-gen" --entities "$T/ent" --tax testdata/tax.json \

@@ -223,6 +223,39 @@ docs() {
 	jq -e '.prepaid_credit == "-2.00" and .amount_due == "-2.00" and .lines == []' "$T/out"
 }
 
+@test "a full disk after the commit (--rejects, --output-dir): exit 74, the way back said; --replay writes them" {
+	IHINT="the issued documents are written again by 'invoice-gen --replay' on the same input"
+	errs() { "$@" 2>&1 >"$T/out"; }	# stderr only, stdout to $T/out
+	{ rline 1 cus_initech 10.00; echo '{"kind":"rated"}'; } >"$T/in"
+	run errs ig --issue --rejects /dev/full "$T/in"
+	expect_status 74
+	[ "${lines[-1]}" = "invoice-gen: cannot write rejects to '/dev/full': No space left on device; $IHINT" ]
+	[ "$(sqlite3 "$T/l" 'SELECT count(*) FROM doc')" -eq 1 ]
+	ig --replay "$T/in" >"$T/out" 2>/dev/null
+	[ "$(jq -r .number "$T/out")" = ACME-EU-2026-000001 ]
+	# --output-dir on a file system that is full: a tmpfs of our own
+	if ! unshare -rm true 2>/dev/null; then
+		skip "no mount namespace (unshare -rm) for a full file system"
+	fi
+	rline 2 cus_globex 20.00 >"$T/in2"
+	mkdir "$T/d"
+	export T BIN REPO
+	run unshare -rm bash -c '
+		mount -t tmpfs -o size=64k tmpfs "$T/d" || exit 99
+		dd if=/dev/zero of="$T/d/fill" bs=4k 2>/dev/null
+		cd "$REPO" && "$BIN/invoice-gen" --entities testdata/entities.json \
+		    --tax testdata/tax.json --customers testdata/customers.ndjson \
+		    --fx testdata/fx.json --ledger "$T/l" --rejects "$T/r" \
+		    --as-of 2026-11-02T12:00:00Z --issue --output-dir "$T/d" "$T/in2"'
+	[ "$status" -ne 99 ] || skip "cannot mount a tmpfs in a namespace"
+	expect_status 74
+	[ "${lines[-1]}" = "invoice-gen: cannot write '$T/d/ACME-EU-2026-000002.ndjson': No space left on device; $IHINT" ]
+	[ "$(sqlite3 "$T/l" 'SELECT count(*) FROM doc')" -eq 2 ]
+	ig --replay --output-dir "$T/d" "$T/in2" >"$T/out"
+	[ "$(cat "$T/out")" = "$T/d/ACME-EU-2026-000002.ndjson" ]
+	jq -e '.number == "ACME-EU-2026-000002"' "$T/d/ACME-EU-2026-000002.ndjson"
+}
+
 @test "--output-dir: a number with '/' makes a file name with '_'" {
 	sed 's/"invoice_number_format": "ACME-EU-{yyyy}-{seq:6}"/"invoice_number_format": "FA\/{yyyy}\/{seq:4}"/' \
 	    testdata/entities.json >"$T/ent"

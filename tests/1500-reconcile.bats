@@ -201,6 +201,32 @@ codes() {
 	expect_status 0
 }
 
+@test "an auditor who may read the ledger but not write it reconciles" {
+	if [ "$(id -u)" -eq 0 ] && ! command -v setpriv >/dev/null; then
+		skip "root without setpriv(1)"
+	fi
+	M=testdata/aggregate/meters.json
+	mkdir "$T/ro"
+	"$BIN/meter-ingest" --customers testdata/customers.ndjson --ledger "$T/ro/l" \
+	    --as-of 2026-10-20T00:00:00Z --rejects "$T/r" testdata/events.ndjson >/dev/null 2>&1
+	"$BIN/meter-aggregate" --meters $M --customers testdata/customers.ndjson \
+	    --ledger "$T/ro/l" --from 2026-10-01T00:00:00Z --to 2026-11-02T00:00:00Z \
+	    --rejects "$T/r" >"$T/a" 2>/dev/null
+	sed 2d "$T/a" >"$T/a2"
+	readonly_ledger "$T/ro/l"
+	run as_reader "$BIN/reconcile" --ledger "$T/ro/l" --rejects /dev/null \
+	    --as-of 2026-11-04T00:00:00Z --meters $M \
+	    --customers testdata/customers.ndjson --aggregates "$T/a"
+	expect_status 0
+	[ "${lines[-1]}" = "reconcile: 0 exceptions; 10 aggregates, 0 rated lines, 0 documents, 0 journal entries; documents that agree: 0 (100.0%); variance 0" ]
+	run as_reader "$BIN/reconcile" --ledger "$T/ro/l" --rejects /dev/null \
+	    --as-of 2026-11-04T00:00:00Z --meters $M \
+	    --customers testdata/customers.ndjson --aggregates "$T/a2"
+	expect_status 1
+	[[ "$output" == *usage_not_aggregated* ]]
+	[ "$(ls "$T/ro")" = l ]
+}
+
 @test "the ERP's confirmations against what was sent and what the ledger recorded" {
 	chain
 	jq -r '"\(.id),NS-\(input_line_number),confirmed,\(.total_debit)"' "$T/j" |

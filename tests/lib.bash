@@ -164,3 +164,22 @@ ledger_v6() {
 	    INSERT INTO ukey_block SELECT run, lo, n, keys FROM b7; DROP TABLE b7;
 	    PRAGMA user_version = 6; PRAGMA journal_mode = WAL' >/dev/null
 }
+
+# readonly_ledger PATH: make PATH (a ledger, closed) and its directory
+# read-only for the user as_reader runs commands as: mode 0444 in a
+# directory of mode 0555, reachable from $T.
+readonly_ledger() {
+	chmod 0755 "$T"
+	chmod 0444 "$1"
+	chmod 0555 "$(dirname "$1")"
+}
+
+# as_reader CMD...: CMD as a user who may read but not write: as root
+# (whom file modes do not stop) the user nobody, through setpriv(1).
+as_reader() {
+	if [ "$(id -u)" -eq 0 ]; then
+		setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
+	else
+		"$@"
+	fi
+}
