@@ -142,24 +142,22 @@ bound_day(const struct doc_time *t, const char *zone, int end, char *out)
 	static struct tz_set zones;	/* every zone loaded, kept */
 	const struct tz *tz = NULL;
 	const char *why;
-	int64_t sec, days, y;
-	unsigned m, d;
-	int n;
+	int64_t days;
 
 	if (!t->ok)
 		return -1;
-	sec = tm_floordiv(t->t, TM_NS_PER_SEC);
 	if (zone != NULL)
 		tz = tz_set_get(&zones, zone, &why);
-	if (zone != NULL && tz != NULL)
-		days = tm_floordiv(sec + tz_offset(tz, sec), 86400);
+	if (tz != NULL)
+		days = tz_day(tz, t->t);
 	else
-		days = -tm_floordiv(-(sec - 10 * 3600), 86400);
+		days = -tm_floordiv(-(tm_floordiv(t->t, TM_NS_PER_SEC) -
+		    10 * 3600), 86400);
 	if (end)
 		days--;
-	tm_civil_from_days(days, &y, &m, &d);
-	n = snprintf(out, DAYLEN, "%04" PRId64 "-%02u-%02u", y, m, d);
-	return n < 0 || n >= DAYLEN ? -1 : 0;
+	/* instants span years 1677 to 2262: "YYYY-MM-DD" always fits */
+	tm_day_str(days, out, DAYLEN);
+	return 0;
 }
 
 static const struct kind *
