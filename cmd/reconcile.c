@@ -6,7 +6,9 @@
  * what each stage says with the next: every aggregate rated, with its
  * lineage; every rated line invoiced at its amount, after notes; every
  * document posted once, its receivable, revenue and tax in the books; no
- * posting without its document; none pending too long.  Each mismatch is
+ * posting without its document; none pending too long.  With the ledger,
+ * what is missing too: every customer and period of its usage
+ * aggregated, every document it issued read and posted.  Each mismatch is
  * an exception record (class reconciliation_exception) with the keys,
  * the expected and actual amounts and the difference.  Exit 0 when all
  * agree, 1 when not, as diff(1).  See reconcile(1).
@@ -53,7 +55,7 @@ struct run {
 	const char	*rejects_path, *stats_path, *explain;
 	const char	*meters_path, *customers_path, *confirmations_path;
 	const char	*self;
-	int		 html, max_depth;
+	int		 html, max_depth, from_given, to_given;
 	struct rej	 rej;
 	uint64_t	 read, rejected;
 	struct recon	 rc;
@@ -65,7 +67,8 @@ usage(int code)
 	FILE *fp = code ? stderr : stdout;
 
 	fprintf(fp,
-"usage: %s [--ledger PATH [--meters FILE [--customers FILE]]]\n"
+"usage: %s [--ledger PATH [--meters FILE [--customers FILE]]\n"
+"                 [--from TIME --to TIME]]\n"
 "                 [--aggregates FILE] [--rated FILE]\n"
 "                 [--invoices FILE] [--journal FILE] [--accounts FILE]\n"
 "                 [--confirmations FILE]\n"
@@ -281,6 +284,7 @@ main(int argc, char **argv)
 		OPT_S("customers", 0, &r.customers_path),
 		OPT_S("explain", 0, &r.explain),
 		OPT_C("format", 0, opt_format, &r),
+		OPT_T("from", &r.rc.from, &r.from_given),
 		OPT_S("invoices", 0, &r.invoices_path),
 		OPT_S("journal", 0, &r.journal_path),
 		OPT_LEDGER(&r.ledger_path),
@@ -289,6 +293,7 @@ main(int argc, char **argv)
 		OPT_S("rated", 0, &r.rated_path),
 		OPT_REJECTS(&r.rejects_path),
 		OPT_STATS(&r.stats_path),
+		OPT_T("to", &r.rc.to, &r.to_given),
 		OPT_C("tolerance", 0, opt_tolerance, &r.rc.tolerance),
 		OPT_END
 	};
@@ -318,6 +323,16 @@ main(int argc, char **argv)
 	    r.aggregates_path == NULL)) {
 		warnmsg("--meters compares the ledger's usage with --aggregates: "
 		    "give both");
+		usage(EX_USAGE);
+	}
+	if (r.from_given != r.to_given || (r.from_given && r.ledger_path ==
+	    NULL)) {
+		warnmsg("--from and --to give the window of the checks against "
+		    "the ledger: give both, and --ledger");
+		usage(EX_USAGE);
+	}
+	if (r.from_given && r.rc.from >= r.rc.to) {
+		warnmsg("--from must be before --to");
 		usage(EX_USAGE);
 	}
 	if (r.explain != NULL && r.invoices_path == NULL) {
@@ -359,6 +374,7 @@ main(int argc, char **argv)
 		free(rejects_default);
 		return 0;
 	}
+	recon_window(&r.rc);
 	if (r.meters_path != NULL && r.ledger_path != NULL &&
 	    r.aggregates_path != NULL) {
 		struct recusage u = { r.self, r.meters_path, r.customers_path,
@@ -368,12 +384,16 @@ main(int argc, char **argv)
 	}
 	if (r.aggregates_path != NULL && r.rated_path != NULL)
 		recon_check_aggregates(&r.rc);
+	if (r.rc.ldg != NULL && r.invoices_path != NULL)
+		recon_check_issued(&r.rc);
 	if (r.rated_path != NULL && r.invoices_path != NULL)
 		recon_check_invoiced(&r.rc);
 	if (r.invoices_path != NULL)
 		recon_check_tax(&r.rc);
 	if (r.invoices_path != NULL && r.journal_path != NULL)
 		recon_check_posted(&r.rc);
+	if (r.rc.ldg != NULL && r.journal_path != NULL)
+		recon_check_unposted(&r.rc);
 	if (r.rc.ldg != NULL)
 		ldg_postings_all(r.rc.ldg, recon_check_posting, &r.rc);
 	if (r.confirmations_path != NULL)

@@ -102,6 +102,10 @@ enum {
 	LDGE_PAY_SUM,		/* (number) -> applied */
 	LDGE_RECV_PUT,		/* (number, entity, customer, currency,
 				    due_day, amount, paid, status, updated) */
+	/* reconcile(1): read only */
+	LDGE_DOC_ENDING,	/* (from, to) -> number, kind, version, record,
+				    key, issued: the documents whose period
+				    ends in (from, to], in the order stored */
 	LDGE_NSTMT
 };
 

@@ -151,6 +151,13 @@ static const char *const sql_text[SQ_NSTMT] = {
 	    "ON CONFLICT (number) DO UPDATE SET amount = excluded.amount, "
 	    "paid = excluded.paid, status = excluded.status, "
 	    "updated = excluded.updated",
+	/*
+	 * reconcile(1): a document's period is its invoice key's, which
+	 * every document of the key shares.
+	 */
+	[LDGE_DOC_ENDING] = "SELECT d.number, d.kind, d.version, d.record, "
+	    "d.key, d.issued FROM doc d JOIN invoice i ON i.key = d.key "
+	    "WHERE i.period_end > ?1 AND i.period_end <= ?2 ORDER BY d.rowid",
 	[SQ_USAGE_INS] = "INSERT INTO usage (day, seq, t, key, customer, "
 	    "source, id, type, subject, digest, corr, ingested, data) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",

@@ -788,3 +788,16 @@ ldg_postings_all(struct ledger *l, int (*cb)(const char *id,
 	ldge_reset(l->e, st);
 	return n;
 }
+
+/* ---- reconcile(1): read only ---- */
+
+int
+ldg_docs_ending(struct ledger *l, int64_t from, int64_t to,
+    int (*cb)(const struct ldg_doc *, void *), void *arg)
+{
+	int st = LDGE_DOC_ENDING;
+
+	ldge_bind_int(l->e, st, 1, from);
+	ldge_bind_int(l->e, st, 2, to);
+	return docs(l, st, cb, arg);
+}

@@ -275,4 +275,12 @@ int		 ldg_docs_unposted(struct ledger *, int (*)(const char *number,
 int		 ldg_docs_all(struct ledger *,
 		    int (*)(const struct ldg_doc *, void *), void *);
 
+/*
+ * reconcile(1), which only reads: the documents whose period (their
+ * invoice key's) ends after from and at or before to, in the order they
+ * were stored; INT64_MIN and INT64_MAX for all of them.
+ */
+int		 ldg_docs_ending(struct ledger *, int64_t from, int64_t to,
+		    int (*)(const struct ldg_doc *, void *), void *);
+
 #endif

@@ -12,6 +12,7 @@
 #include "doc.h"
 #include "entry.h"
 #include "invoice.h"
+#include "jrec.h"
 #include "jval.h"
 #include "keys.h"
 #include "ledger.h"
@@ -23,6 +24,8 @@ void
 recon_init(struct recon *r)
 {
 	memset(r, 0, sizeof(*r));
+	r->from = INT64_MIN;
+	r->to = INT64_MAX;
 }
 
 /* An aggregate key a rated line names: the aggregate's own copy. */
@@ -222,6 +225,35 @@ doc_taxes(struct recon *r, const struct recon_doc *d, const struct doc_rec *dr)
 	buf_free(&k);
 }
 
+/*
+ * A document of nothing: every amount its entries would carry is 0 (the
+ * amount due, the prepaid credit, each line, each tax), so erp-post
+ * makes no entry of it (posting.c leaves out lines of 0).  An amount
+ * that cannot be read is not 0: erp-post refuses such a document.
+ */
+static int
+doc_nothing(const struct doc_rec *dr)
+{
+	struct doc_line l;
+	struct doc_taxl t;
+	size_t i;
+
+	if (!dr->due.ok || dec_sign(dr->due.d) != 0 || !dr->credit.ok ||
+	    dec_sign(dr->credit.d) != 0)
+		return 0;
+	for (i = 0; i < dr->nlines; i++) {
+		doc_line_link(dr, i, &l);
+		if (!l.net.ok || dec_sign(l.net.d) != 0)
+			return 0;
+	}
+	for (i = 0; i < dr->ntaxes; i++) {
+		doc_taxl_read(dr, i, &t);
+		if (!t.tax.ok || dec_sign(t.tax.d) != 0)
+			return 0;
+	}
+	return 1;
+}
+
 void
 recon_add_doc(struct recon *r, const struct doc_rec *dr)
 {
@@ -247,6 +279,7 @@ recon_add_doc(struct recon *r, const struct doc_rec *dr)
 	d->net = dr->net.d;
 	d->tax = dr->tax.d;
 	d->credit = dr->credit.d;
+	d->nothing = doc_nothing(dr);
 	doc_taxes(r, d, dr);
 	total_add(r, d->currency, T_NET, d->net);
 	total_add(r, d->currency, T_TOTAL, d->total);
@@ -317,6 +350,41 @@ recon_add_entry(struct recon *r, const struct entry_rec *er)
 
 /* ---- the checks ---- */
 
+/* The earliest and latest of the period ends pe, as instants. */
+static void
+span(const char *pe, int64_t *lo, int64_t *hi)
+{
+	const char *why;
+	int64_t t;
+
+	if (pe != NULL && tm_parse(pe, strlen(pe), &t, &why) == 0) {
+		*lo = t < *lo ? t : *lo;
+		*hi = t > *hi ? t : *hi;
+	}
+}
+
+void
+recon_window(struct recon *r)
+{
+	int64_t lo = INT64_MAX, hi = INT64_MIN;
+	size_t i;
+
+	if (r->from != INT64_MIN)
+		return;
+	for (i = 0; i < r->na; i++)
+		span(r->av[i]->pe, &lo, &hi);
+	for (i = 0; i < r->nr; i++)
+		span(r->rv[i]->pe, &lo, &hi);
+	for (i = 0; i < r->nd; i++)
+		span(r->dv[i]->pe, &lo, &hi);
+	if (lo == INT64_MAX) {
+		r->to = INT64_MAX;	/* nothing read has a period */
+		return;
+	}
+	r->from = lo - TM_NS_PER_SEC;
+	r->to = hi;
+}
+
 /* aggregates -> rated lines: every aggregate rated, lineages matching */
 void
 recon_check_aggregates(struct recon *r)
@@ -378,6 +446,8 @@ recon_check_aggregates(struct recon *r)
 		memset(&x, 0, sizeof(x));
 		x.code = "aggregate_not_rated";
 		x.customer = a->customer;
+		x.ps = a->ps;
+		x.pe = a->pe;
 		x.keys[0] = a->key;
 		recon_exc(r, &x, "aggregate %s (%s, meter %s) is on no rated "
 		    "line", a->key, a->customer ? a->customer : "?",
@@ -585,6 +655,8 @@ recon_check_posted(struct recon *r)
 			}
 			continue;
 		}
+		if (d->nothing)
+			continue;	/* no entry to post, as erp-post */
 		memset(&x, 0, sizeof(x));
 		x.code = "document_not_posted";
 		x.customer = d->customer;
@@ -600,6 +672,152 @@ recon_check_posted(struct recon *r)
 		    strcmp(d->kind, "debit_note") == 0 ? "debit note" :
 		    "invoice", d->number);
 	}
+}
+
+/* ---- the ledger's documents: issued, so read and posted ---- */
+
+/* What a document of the ledger is, for its exception. */
+struct issued {
+	struct recon	*r;
+	struct jrec	 jr;
+	struct doc_rec	 dr;
+	int		 ok;		/* its record could be read */
+	char		**num;		/* recon_check_unposted's list */
+	size_t		 n, cap;
+};
+
+static const char *
+kind_name(const char *kind)
+{
+	if (kind == NULL)
+		return "document";
+	return strcmp(kind, "credit_note") == 0 ? "credit note" :
+	    strcmp(kind, "debit_note") == 0 ? "debit note" :
+	    strcmp(kind, "invoice") == 0 ? "invoice" : "document";
+}
+
+/* Its record as stored: ok when it is a JSON object. */
+static void
+issued_read(struct issued *is, const struct ldg_doc *d)
+{
+	jrec_clear(&is->jr);
+	memset(&is->dr, 0, sizeof(is->dr));
+	is->ok = d->record != NULL && jrec_parse(&is->jr, d->record,
+	    d->reclen) == 0;
+	if (is->ok)
+		doc_read(is->jr.root, &is->jr, &is->dr);
+}
+
+/*
+ * An exception naming a document of the ledger, its customer, period
+ * and amount due (expected; actual 0), and what is wrong with it.
+ */
+static void
+issued_exc(struct issued *is, const char *code, const struct ldg_doc *d,
+    const char *number, const char *what)
+{
+	const struct doc_rec *dr = &is->dr;
+	struct exc x;
+
+	memset(&x, 0, sizeof(x));
+	x.code = code;
+	x.document = number;
+	if (is->ok) {
+		x.customer = dr->customer.id;
+		x.ps = dr->ps.s;
+		x.pe = dr->pe.s;
+		x.currency = dr->currency;
+	}
+	if (is->ok && dr->due.ok) {
+		x.has_amounts = 1;
+		x.expected = dr->due.d;
+		x.actual = (dec){ 0, dr->due.d.s };
+	}
+	recon_exc(is->r, &x, "%s %s of %s, %s .. %s, amount due %s %s, was "
+	    "issued (the ledger has it) and %s", kind_name(d->kind), number,
+	    x.customer ? x.customer : "?", x.ps ? x.ps : "?", x.pe ? x.pe :
+	    "?", is->ok && dr->due.s ? dr->due.s : "?", x.currency ?
+	    x.currency : "", what);
+}
+
+static int
+issued_one(const struct ldg_doc *d, void *arg)
+{
+	struct issued *is = arg;
+	struct recon *r = is->r;
+	char *num;
+
+	if (hmap_get(&r->docs, d->number) != NULL)
+		return 0;
+	issued_read(is, d);
+	/* its lines are billed: the document's exception, not theirs */
+	num = xstrdup(d->number);
+	r->lost = xreallocarray(r->lost, r->nlost + 1, sizeof(*r->lost));
+	r->lost[r->nlost++] = num;
+	if (is->ok)
+		doc_lines(r, &is->dr, num);
+	issued_exc(is, "document_not_in_invoices", d, num, "is not in the "
+	    "invoices: write them again from the ledger (invoice-gen "
+	    "--replay)");
+	return 0;
+}
+
+void
+recon_check_issued(struct recon *r)
+{
+	struct issued is;
+
+	memset(&is, 0, sizeof(is));
+	is.r = r;
+	jrec_init(&is.jr, JREC_MAXDEPTH_DEFAULT);
+	ldg_docs_ending(r->ldg, r->from, r->to, issued_one, &is);
+	jrec_free(&is.jr);
+}
+
+static int
+unposted_list(const char *number, const char *entity, void *arg)
+{
+	struct issued *is = arg;
+
+	(void)entity;
+	if (is->n == is->cap) {
+		is->cap = is->cap ? 2 * is->cap : 64;
+		is->num = xreallocarray(is->num, is->cap, sizeof(*is->num));
+	}
+	is->num[is->n++] = xstrdup(number);
+	return 0;
+}
+
+static int
+unposted_one(const struct ldg_doc *d, void *arg)
+{
+	struct issued *is = arg;
+
+	issued_read(is, d);
+	if (is->ok && doc_nothing(&is->dr))
+		return 1;
+	issued_exc(is, "document_unposted_in_ledger", d, d->number, "has no "
+	    "entry posted: erp-post with --ledger posts it from the ledger");
+	return 1;
+}
+
+void
+recon_check_unposted(struct recon *r)
+{
+	struct issued is;
+	size_t i;
+
+	memset(&is, 0, sizeof(is));
+	is.r = r;
+	jrec_init(&is.jr, JREC_MAXDEPTH_DEFAULT);
+	/* listed first: the listing is one statement, each record another */
+	ldg_docs_unposted(r->ldg, unposted_list, &is);
+	for (i = 0; i < is.n; i++) {
+		ldg_doc_by_number(r->ldg, is.num[i], unposted_one, &is);
+		free(is.num[i]);
+	}
+	free(is.num);
+	jrec_free(&is.jr);
 }
 
 /* the ledger's postings: none failed, none pending too long */
@@ -804,6 +1022,9 @@ recon_free(struct recon *r)
 		free(r->ev[i]->bad_account);
 		free(r->ev[i]);
 	}
+	for (i = 0; i < r->nlost; i++)
+		free(r->lost[i]);
+	free(r->lost);
 	free(r->av);
 	free(r->rv);
 	free(r->dv);

@@ -5,7 +5,9 @@
  * category of an invoice key, a journal entry: keys, amounts, links),
  * the comparisons of one stage with the next (aggregates and rated
  * lines, rated lines and documents, the tax again, documents and the
- * journal, the ledger's postings, the ERP's confirmations), each
+ * journal, the ledger's postings, the ERP's confirmations), what is
+ * missing from them that the ledger has (its documents, in the window
+ * of the periods checked, not among those read or never posted), each
  * mismatch an exception record (exc.h) within --tolerance, the totals
  * of each stage per currency, the documents that agree, and the report
  * that --format html renders (recfmt.h).
@@ -63,6 +65,7 @@ struct recon_doc {
 	int64_t		 version;
 	dec		 due, total, net, tax, credit;
 	int		 posted;	/* document entries found */
+	int		 nothing;	/* every amount 0: erp-post posts none */
 	int		 bad;		/* an exception names it */
 	char		*first_entry;
 };
@@ -92,6 +95,14 @@ struct recon {
 	int64_t		 as_of, max_pending;
 	struct accounts	 acc;		/* the entities' books, or none */
 	struct ledger	*ldg;		/* NULL: no ledger */
+	/*
+	 * The window of the checks against the ledger: the billing periods
+	 * that end after from and at or before to, as meter-aggregate's
+	 * --from and --to select them.  INT64_MIN (from) until recon_window
+	 * or the caller sets it; INT64_MIN and INT64_MAX when the inputs
+	 * give no period: all of the ledger.
+	 */
+	int64_t		 from, to;
 
 	struct hmap	 aggs, rated, docs, entries, taxes;
 	/*
@@ -107,6 +118,13 @@ struct recon {
 	struct recon_tax **tv;
 	size_t		 na, nr, nd, ne, nt;
 	struct hmap	 totals;	/* currency -> what each stage says */
+
+	/*
+	 * The numbers of the ledger's documents missing from the invoices,
+	 * which the rated lines they bill point at (recon_line's doc).
+	 */
+	char		**lost;
+	size_t		 nlost;
 
 	struct buf	 out;		/* the exceptions, as written */
 	uint64_t	 nexc;
@@ -140,14 +158,34 @@ void	recon_add_entry(struct recon *, const struct entry_rec *);
 void	recon_exc(struct recon *, const struct exc *, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 
+/*
+ * The window, unless the caller set it (from other than INT64_MIN): from
+ * one second before the earliest period end of the aggregates, rated
+ * lines and documents read to the latest; all of the ledger when none
+ * has a period.
+ */
+void	recon_window(struct recon *);
 /* aggregates -> rated lines: every aggregate rated, lineages matching */
 void	recon_check_aggregates(struct recon *);
+/*
+ * The ledger's documents -> the documents read: every document issued
+ * in the ledger whose period ends in the window is among them; one that
+ * is not bills its rated lines all the same (before
+ * recon_check_invoiced).  Needs ldg.
+ */
+void	recon_check_issued(struct recon *);
 /* rated lines -> documents: each invoiced at its amount, after notes */
 void	recon_check_invoiced(struct recon *);
 /* each invoice key's tax per category computed again (inv_tax) */
 void	recon_check_tax(struct recon *);
 /* documents -> journal: each posted once, in full, to its accounts */
 void	recon_check_posted(struct recon *);
+/*
+ * The ledger's documents -> its postings: every document issued in the
+ * ledger, of any period, has an entry posted, but those of nothing
+ * (every amount 0), of which erp-post makes no entry.  Needs ldg.
+ */
+void	recon_check_unposted(struct recon *);
 /*
  * One of the ledger's postings (ldg_postings_all's callback, arg the
  * struct recon): none failed, none pending past max_pending; the

@@ -279,8 +279,8 @@ recusage_check(struct recon *r, const struct recusage *opt)
 	struct usage_cmp u;
 	struct stagein si;
 	char from[TM_FMTMAX], to[TM_FMTMAX], prog[4096], path[64];
-	const char *argv[20], *why, *slash;
-	int64_t lo = INT64_MAX, hi = INT64_MIN, t;
+	const char *argv[20], *slash;
+	int64_t lo = r->from, hi = r->to, day0, day1;
 	int fd[2], st, n = 0;
 	size_t i;
 	pid_t pid;
@@ -288,20 +288,26 @@ recusage_check(struct recon *r, const struct recusage *opt)
 	struct exc x;
 	FILE *errf;
 
-	for (i = 0; i < r->na; i++) {
-		const char *pe = r->av[i]->pe;
-
-		if (pe != NULL && tm_parse(pe, strlen(pe), &t, &why) == 0) {
-			lo = t < lo ? t : lo;
-			hi = t > hi ? t : hi;
-		}
+	/*
+	 * No period read: every period of the ledger's usage that is over
+	 * at --as-of, from the first usage record's day (a period holding
+	 * an event ends after it).
+	 */
+	if (lo == INT64_MIN) {
+		if (ldg_usage_days(r->ldg, INT64_MIN, INT64_MAX, &day0,
+		    &day1) < 0)
+			return;		/* no usage */
+		lo = day0 * 86400 * TM_NS_PER_SEC - TM_NS_PER_SEC;
+		hi = r->as_of;
 	}
-	if (r->na == 0 || lo == INT64_MAX)
+	if (hi == INT64_MAX)
+		hi = r->as_of;
+	if (lo >= hi)
 		return;
 	memset(&u, 0, sizeof(u));
 	u.r = r;
 	u.opt = opt;
-	tm_fmt(lo - TM_NS_PER_SEC, from, sizeof(from));
+	tm_fmt(lo, from, sizeof(from));
 	tm_fmt(hi, to, sizeof(to));
 	/* the meter-aggregate beside this program, else the PATH's */
 	if ((slash = strrchr(opt->self, '/')) != NULL)
@@ -323,7 +329,7 @@ recusage_check(struct recon *r, const struct recusage *opt)
 	argv[n++] = "--to";
 	argv[n++] = to;
 	argv[n++] = "--period";
-	argv[n++] = r->av[0]->unit ? r->av[0]->unit : "month";
+	argv[n++] = r->na > 0 && r->av[0]->unit ? r->av[0]->unit : "month";
 	argv[n++] = "--rejects";
 	argv[n++] = "/dev/null";
 	argv[n] = NULL;

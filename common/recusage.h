@@ -1,8 +1,10 @@
 /*
  * recusage.h: reconcile's check of usage against aggregation.
  * meter-aggregate is run again (forked, the one beside reconcile or the
- * PATH's) on the ledger's usage for the periods of the aggregates
- * given; an aggregate it makes that they do not have, one they have
+ * PATH's) on the ledger's usage for the periods of the window
+ * (recon.h's from and to: --from/--to, the span of the periods read, or
+ * all the periods over); an aggregate it makes that they do not have
+ * (a customer or a period missing), one they have
  * that it does not make, and one whose quantity, events or lineage
  * differ are exceptions (recon_exc).  Of the events an aggregate lacks,
  * those the ledger accepted after the invoice of its customer and
