@@ -319,10 +319,21 @@ hold_ledger() {
 	pid=$!
 	BG=$pid
 	exec 5<>"$T/in"
-	for ((i = 0; i < 250; i++)); do
-		[ -e "$1-shm" ] && break
+	# Until the ledger is open and meter-ingest holds the FIFO: closing
+	# our end before it opens would leave it waiting for a writer forever.
+	for ((i = 0; i < 3000; i++)); do
+		[ -e "$1-shm" ] && fifo_open "$pid" "$T/in" && break
 		sleep 0.02
 	done
+}
+
+# fifo_open PID F: process PID has the file F open
+fifo_open() {
+	local fd
+	for fd in /proc/"$1"/fd/*; do
+		[ "$(readlink "$fd" 2>/dev/null)" = "$2" ] && return 0
+	done
+	return 1
 }
 
 release_ledger() {
