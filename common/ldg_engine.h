@@ -102,6 +102,12 @@ enum {
 	LDGE_PAY_SUM,		/* (number) -> applied */
 	LDGE_RECV_PUT,		/* (number, entity, customer, currency,
 				    due_day, amount, paid, status, updated) */
+	/* the audit log (ledger.c, audit.h): a row per state change */
+	LDGE_AUDIT_LAST,	/* -> seq, hash: the last row */
+	LDGE_AUDIT_PUT,		/* (seq, at, op, subject, detail, prev_hash,
+				    hash) */
+	LDGE_AUDIT_ALL,		/* -> seq, at, op, subject, detail,
+				    prev_hash, hash: by seq */
 	LDGE_NSTMT
 };
 
