@@ -464,9 +464,10 @@ prune_cold(struct ledger *l, int64_t before)
 int64_t
 ldg_usage_prune(struct ledger *l, int64_t before)
 {
-	int64_t n;
+	int64_t n, prev;
 
 	ldg_begin(l);
+	prev = ldg_pruned_before(l);
 	/* the log into a run first, so all keys are in runs */
 	keys_sync(l);
 	kidx_merge(l->kx);
@@ -476,10 +477,12 @@ ldg_usage_prune(struct ledger *l, int64_t before)
 	ldge_bind_int(l->e, LDGE_PRUNED_SET, 1, before);
 	ldge_step(l->e, LDGE_PRUNED_SET, "recording the pruning horizon");
 	ldge_reset(l->e, LDGE_PRUNED_SET);
-	audit_begin(l);
-	jw_time(akey(l, "before"), before);
-	jw_int(akey(l, "records"), n);
-	audit_end(l, "usage.prune", "usage");
+	if (n > 0 || before > prev) {	/* else nothing changed */
+		audit_begin(l);
+		jw_time(akey(l, "before"), before);
+		jw_int(akey(l, "records"), n);
+		audit_end(l, "usage.prune", "usage");
+	}
 	/* every process reloads its hash of the log */
 	kidx_reload(l->kx);
 	ldg_commit(l);
