@@ -102,7 +102,13 @@ enum {
 	LDGE_PAY_SUM,		/* (number) -> applied */
 	LDGE_RECV_PUT,		/* (number, entity, customer, currency,
 				    due_day, amount, paid, status, updated) */
-	/* the audit log (ledger.c, audit.h): a row per state change */
+	/*
+	 * The audit log (ledger.c, audit.h): a row per state change, built
+	 * and hashed by ledger.c in the change's transaction; an engine
+	 * stores rows, and writes the genesis row (audit_genesis) with the
+	 * schema when it creates or migrates it.  No trigger: every engine
+	 * gets the same log by implementing these three.
+	 */
 	LDGE_AUDIT_LAST,	/* -> seq, hash: the last row */
 	LDGE_AUDIT_PUT,		/* (seq, at, op, subject, detail, prev_hash,
 				    hash) */
