@@ -25,6 +25,7 @@
 
 #include "accounts.h"
 #include "aggrec.h"
+#include "audit.h"
 #include "cli.h"
 #include "doc.h"
 #include "entry.h"
@@ -59,6 +60,8 @@ struct run {
 	struct rej	 rej;
 	uint64_t	 read, rejected;
 	struct recon	 rc;
+	int		 audit;		/* --audit */
+	struct audit_check ac;
 };
 
 static void
@@ -67,7 +70,7 @@ usage(int code)
 	FILE *fp = code ? stderr : stdout;
 
 	fprintf(fp,
-"usage: %s [--ledger PATH [--meters FILE [--customers FILE]]\n"
+"usage: %s [--ledger PATH [--meters FILE [--customers FILE]] [--audit]\n"
 "                 [--from TIME --to TIME]]\n"
 "                 [--aggregates FILE] [--rated FILE]\n"
 "                 [--invoices FILE] [--journal FILE] [--accounts FILE]\n"
@@ -203,6 +206,24 @@ read_confirmations(struct run *r)
 
 /* ---- the run ---- */
 
+/*
+ * --audit: the ledger's audit log verified from its genesis row (audit.h);
+ * the first row edited, deleted or reordered is an exception.
+ */
+static void
+audit_check(struct run *r)
+{
+	struct exc x = { 0 };
+	char seq[24];
+
+	if (audit_verify(r->rc.ldg, &r->ac) == AUDIT_INTACT)
+		return;
+	snprintf(seq, sizeof(seq), "%" PRId64, r->ac.bad);
+	x.code = r->ac.code;
+	x.keys[0] = seq;
+	recon_exc(&r->rc, &x, "%s", r->ac.msg);
+}
+
 static void
 summary(struct run *r, struct buf *b, int json)
 {
@@ -224,6 +245,10 @@ summary(struct run *r, struct buf *b, int json)
 		if (r->journal_path != NULL && docs > 0)
 			buf_printf(b, "; completion %" PRIu64 " of %" PRIu64,
 			    c->docs_done, docs);
+		if (r->audit)
+			buf_printf(b, "; audit log: %" PRId64 " rows verified, "
+			    "%s", r->ac.rows, r->ac.verdict == AUDIT_INTACT ?
+			    "intact" : "broken");
 		return;
 	}
 	const struct stats_field st[] = {
@@ -240,6 +265,9 @@ summary(struct run *r, struct buf *b, int json)
 		STAT_N("read", r->read),
 		STAT_N("rejected", r->rejected),
 		STAT_T("as_of", c->as_of),
+		STAT_IF(r->audit, STAT_N("audit_rows", r->ac.rows)),
+		STAT_IF(r->audit && r->ac.verdict == AUDIT_INTACT,
+		    STAT_S("audit_head", r->ac.head_hash)),
 	};
 
 	stats_json(b, "reconcile", st, sizeof(st) / sizeof(st[0]));
@@ -279,6 +307,7 @@ main(int argc, char **argv)
 	const struct opt opts[] = {
 		OPT_S("accounts", 0, &r.accounts_path),
 		OPT_S("aggregates", 0, &r.aggregates_path),
+		OPT_F("audit", &r.audit),
 		OPT_ASOF(&r.rc.as_of),
 		OPT_S("confirmations", 0, &r.confirmations_path),
 		OPT_S("customers", 0, &r.customers_path),
@@ -333,6 +362,11 @@ main(int argc, char **argv)
 	}
 	if (r.from_given && r.rc.from >= r.rc.to) {
 		warnmsg("--from must be before --to");
+		usage(EX_USAGE);
+	}
+	if (r.audit && (r.ledger_path == NULL || r.explain != NULL)) {
+		warnmsg("--audit verifies the ledger's audit log: give "
+		    "--ledger, and no --explain");
 		usage(EX_USAGE);
 	}
 	if (r.explain != NULL && r.invoices_path == NULL) {
@@ -396,6 +430,8 @@ main(int argc, char **argv)
 		recon_check_unposted(&r.rc);
 	if (r.rc.ldg != NULL)
 		ldg_postings_all(r.rc.ldg, recon_check_posting, &r.rc);
+	if (r.audit)
+		audit_check(&r);
 	if (r.confirmations_path != NULL)
 		read_confirmations(&r);
 	recon_count_agreeing(&r.rc);

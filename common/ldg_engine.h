@@ -106,6 +106,18 @@ enum {
 	LDGE_DOC_ENDING,	/* (from, to) -> number, kind, version, record,
 				    key, issued: the documents whose period
 				    ends in (from, to], in the order stored */
+	/*
+	 * The audit log (ledger.c, audit.h): a row per state change, built
+	 * and hashed by ledger.c in the change's transaction; an engine
+	 * stores rows, and writes the genesis row (audit_genesis) with the
+	 * schema when it creates or migrates it.  No trigger: every engine
+	 * gets the same log by implementing these three.
+	 */
+	LDGE_AUDIT_LAST,	/* -> seq, hash: the last row */
+	LDGE_AUDIT_PUT,		/* (seq, at, op, subject, detail, prev_hash,
+				    hash) */
+	LDGE_AUDIT_ALL,		/* -> seq, at, op, subject, detail,
+				    prev_hash, hash: by seq */
 	LDGE_NSTMT
 };
 

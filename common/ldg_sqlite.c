@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <sqlite3.h>
 
+#include "audit.h"
 #include "keyidx.h"
 #include "ldg_engine.h"
 #include "ledger.h"
@@ -158,6 +159,12 @@ static const char *const sql_text[SQ_NSTMT] = {
 	[LDGE_DOC_ENDING] = "SELECT d.number, d.kind, d.version, d.record, "
 	    "d.key, d.issued FROM doc d JOIN invoice i ON i.key = d.key "
 	    "WHERE i.period_end > ?1 AND i.period_end <= ?2 ORDER BY d.rowid",
+	[LDGE_AUDIT_LAST] = "SELECT seq, hash FROM audit "
+	    "ORDER BY seq DESC LIMIT 1",
+	[LDGE_AUDIT_PUT] = "INSERT INTO audit (seq, at, op, subject, detail, "
+	    "prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[LDGE_AUDIT_ALL] = "SELECT seq, at, op, subject, detail, prev_hash, "
+	    "hash FROM audit ORDER BY seq",
 	[SQ_USAGE_INS] = "INSERT INTO usage (day, seq, t, key, customer, "
 	    "source, id, type, subject, digest, corr, ingested, data) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
@@ -337,6 +344,25 @@ static const char schema_v7[] =
 	"INSERT INTO ukey_block (run, lo, n, keys) "
 	"  SELECT run, lo, n, keys FROM ukey_block6 ORDER BY run, lo;"
 	"DROP TABLE ukey_block6;";
+
+/*
+ * Version 8: the audit log (audit.h), a hash chain of the ledger's state
+ * changes, a row each, appended by ledger.c in the transaction of the
+ * change.  A rowid table in seq order: rows land on its last page.  It
+ * starts with a genesis row, written here with the schema, which says
+ * whether the ledger was created or migrated: a migrated ledger's chain
+ * covers what changed since.
+ */
+static const char schema_v8[] =
+	"CREATE TABLE audit ("
+	"  seq INTEGER PRIMARY KEY,"	/* 1, 2, ... */
+	"  at INTEGER NOT NULL,"		/* ns since 1970 UTC, wall clock */
+	"  op TEXT NOT NULL,"		/* what changed: usage.claim, ... */
+	"  subject TEXT NOT NULL,"	/* of what: a number, an entry id */
+	"  detail TEXT NOT NULL,"		/* JSON */
+	"  prev_hash BLOB NOT NULL,"	/* the row before's hash; 0s */
+	"  hash BLOB NOT NULL"		/* BLAKE2b-256, see audit.h */
+	");";
 
 /* Version 2: rate(1)'s prepaid credits and spending alerts. */
 static const char schema_v2[] =
@@ -586,6 +612,39 @@ migrate_v6(struct sq *s)
 	    "DELETE FROM ukey_run", "migrating the schema to version 6");
 }
 
+/*
+ * The audit table and its genesis row, hashed by audit.c: a new ledger
+ * (from 0) or one migrated from an older schema.  Before the ledger's
+ * statements are prepared, so with a statement of its own.
+ */
+static void
+migrate_v8(struct sq *s, int from)
+{
+	const char *what = "creating the audit log";
+	struct audit_row g;
+	char detail[AUDIT_GENESIS_MAX];
+	sqlite3_stmt *st;
+	int rc;
+
+	sq_exec(s, schema_v8, what);
+	audit_genesis(&g, from, LDG_SCHEMA, detail);
+	if ((rc = sqlite3_prepare_v2(s->db, "INSERT INTO audit (seq, at, "
+	    "op, subject, detail, prev_hash, hash) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", -1, &st, NULL)) != SQLITE_OK)
+		sq_die(s, rc, what);
+	sqlite3_bind_int64(st, 1, g.seq);
+	sqlite3_bind_int64(st, 2, g.at);
+	sqlite3_bind_text(st, 3, g.op, (int)g.oplen, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, g.subject, (int)g.subjlen, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, g.detail, (int)g.detlen, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 6, g.prev, AUDIT_HASHLEN, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 7, g.hash, AUDIT_HASHLEN, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		sq_die(s, rc, what);
+}
+
 static void
 sq_migrate(struct sq *s)
 {
@@ -613,6 +672,7 @@ sq_migrate(struct sq *s)
 		sq_exec(s, schema_v5, "creating the schema");
 		migrate_v6(s);
 		sq_exec(s, schema_v7, "creating the schema");
+		migrate_v8(s, 0);
 		snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; "
 		    "PRAGMA user_version = %d", LDG_APPID, LDG_SCHEMA);
 		sq_exec(s, sql, "setting the schema version");
@@ -643,11 +703,13 @@ sq_migrate(struct sq *s)
 		if (ver < 7)
 			sq_exec(s, schema_v7, "migrating the schema to "
 			    "version 7");
+		if (ver < 8)
+			migrate_v8(s, (int)ver);
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
 		    LDG_SCHEMA);
 		sq_exec(s, sql, "setting the schema version");
 	}
-	/* future migrations: if (ver < 8) { ... } */
+	/* future migrations: if (ver < 9) { ... } */
 	sq_commit(&s->e, "committing");
 }
 

@@ -13,11 +13,20 @@
  * sequence): a batch appends at the end of each day it touches, a few
  * pages even when a month-long file comes in random time order, and a
  * billing period is one range scan.
+ *
+ * Every state change also appends a row to the audit log (audit.h), in
+ * its own transaction, so the log and the state never disagree: one per
+ * operation that changes state, and one per batch for the usage keys it
+ * claimed (their count, sequence numbers and a digest of the keys and
+ * content digests), as a row a key would cost more than the claim.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
+#include "jw.h"
 #include "keyidx.h"
+#include "keys.h"
 #include "ldg_engine.h"
 #include "ledger.h"
 #include "util.h"
@@ -28,6 +37,13 @@ struct ledger {
 	int		 intx;
 	int		 synced;	/* key state caught up in this transaction */
 	int64_t		 seq, seq0;	/* next acceptance sequence number */
+	/* the audit log: its tail, read once a transaction, and a row */
+	int		 audit_synced;
+	int64_t		 audit_seq;	/* the next row's */
+	unsigned char	 audit_prev[AUDIT_HASHLEN];
+	struct buf	 audit_buf;	/* a row's detail */
+	struct jw	 audit_w;
+	struct keyh	 claims;	/* the batch's claimed keys, digested */
 };
 
 const char *
@@ -62,6 +78,7 @@ ldg_close(struct ledger *l)
 		ldg_rollback(l);
 	kidx_free(l->kx);
 	l->e->ops->close(l->e);
+	buf_free(&l->audit_buf);
 	free(l);
 }
 
@@ -95,18 +112,189 @@ keys_sync(struct ledger *l)
 	ldge_reset(l->e, st);
 }
 
+/* ---- the audit log: a row per state change (audit.h) ---- */
+
+/*
+ * A row's detail, a JSON object, is written into audit_w between
+ * audit_begin and audit_end, which appends the row: the next seq after
+ * the log's last row (read once a transaction, under the write lock, so
+ * two writers never chain onto the same row), linked to its hash.
+ */
+static struct jw *
+audit_begin(struct ledger *l)
+{
+	buf_reset(&l->audit_buf);
+	jw_init(&l->audit_w, &l->audit_buf);
+	jw_open(&l->audit_w, '{');
+	return &l->audit_w;
+}
+
+static void
+audit_sync(struct ledger *l)
+{
+	int st = LDGE_AUDIT_LAST;
+
+	if (l->audit_synced)
+		return;
+	/*
+	 * An empty log (every ledger starts with its genesis row, so it
+	 * was emptied by hand) starts again at row 1: what was deleted
+	 * cannot be proven from the log alone, see usage-to-cash(5).
+	 */
+	l->audit_seq = 1;
+	memset(l->audit_prev, 0, AUDIT_HASHLEN);
+	if (ldge_step(l->e, st, "reading the audit log")) {
+		if (ldge_col_bytes(l->e, st, 1) != AUDIT_HASHLEN) {
+			ldge_reset(l->e, st);
+			die(EX_DATAERR, "ledger '%s': the audit log's last row "
+			    "has no hash of %d bytes: the ledger was altered",
+			    l->e->path, AUDIT_HASHLEN);
+		}
+		l->audit_seq = ldge_col_int(l->e, st, 0) + 1;
+		memcpy(l->audit_prev, ldge_col_blob(l->e, st, 1),
+		    AUDIT_HASHLEN);
+	}
+	ldge_reset(l->e, st);
+	l->audit_synced = 1;
+}
+
+static void
+audit_end(struct ledger *l, const char *op, const char *subject)
+{
+	int st = LDGE_AUDIT_PUT;
+	struct audit_row r;
+
+	if (!l->intx)
+		die(EX_SOFTWARE, "ledger: %s outside a transaction", op);
+	jw_close(&l->audit_w, '}');
+	audit_sync(l);
+	memset(&r, 0, sizeof(r));
+	r.seq = l->audit_seq;
+	r.at = audit_now();
+	r.op = op;
+	r.oplen = strlen(op);
+	r.subject = subject;
+	r.subjlen = strlen(subject);
+	r.detail = l->audit_buf.p;
+	r.detlen = l->audit_buf.len;
+	memcpy(r.prev, l->audit_prev, AUDIT_HASHLEN);
+	audit_hash(&r, r.hash);
+	ldge_bind_int(l->e, st, 1, r.seq);
+	ldge_bind_int(l->e, st, 2, r.at);
+	ldge_bind_text(l->e, st, 3, r.op, (int)r.oplen);
+	ldge_bind_text(l->e, st, 4, r.subject, (int)r.subjlen);
+	ldge_bind_text(l->e, st, 5, r.detail, (int)r.detlen);
+	ldge_bind_blob(l->e, st, 6, r.prev, AUDIT_HASHLEN);
+	ldge_bind_blob(l->e, st, 7, r.hash, AUDIT_HASHLEN);
+	ldge_step(l->e, st, "appending to the audit log");
+	ldge_reset(l->e, st);
+	l->audit_seq++;
+	memcpy(l->audit_prev, r.hash, AUDIT_HASHLEN);
+}
+
+/* A field of a detail: its key, then the value with jw_*. */
+static struct jw *
+akey(struct ledger *l, const char *k)
+{
+	jw_key(&l->audit_w, k);
+	return &l->audit_w;
+}
+
+/* A long value (a stored record) as its BLAKE2b-256, in hex. */
+static void
+audit_digest(struct ledger *l, const char *k, const void *p, size_t n)
+{
+	unsigned char h[AUDIT_HASHLEN];
+
+	crypto_generichash(h, sizeof(h), p, n, NULL, 0);
+	jw_hex(akey(l, k), h, sizeof(h));
+}
+
+static void
+claims_start(struct ledger *l)
+{
+	crypto_generichash_init(&l->claims.st, NULL, 0, AUDIT_HASHLEN);
+	key_str(&l->claims, "u2c-usage-claims-1");
+}
+
+/*
+ * The batch's claims as one row: records seq0 to seq - 1, and the digest
+ * of their keys and content digests, 32 bytes each, in that order.
+ */
+static void
+audit_claims(struct ledger *l)
+{
+	unsigned char h[AUDIT_HASHLEN];
+	struct jw *w = audit_begin(l);
+
+	crypto_generichash_final(&l->claims.st, h, sizeof(h));
+	JW_KEY(w, "n");
+	jw_int(w, l->seq - l->seq0);
+	JW_KEY(w, "first_seq");
+	jw_int(w, l->seq0);
+	JW_KEY(w, "last_seq");
+	jw_int(w, l->seq - 1);
+	JW_KEY(w, "keys");
+	jw_hex(w, h, sizeof(h));
+	audit_end(l, "usage.claim", "usage");
+}
+
+int
+ldg_audit_scan(struct ledger *l, int (*cb)(const struct audit_row *, void *),
+    void *arg)
+{
+	int st = LDGE_AUDIT_ALL;
+	struct audit_row r;
+	int ret = 0, i;
+
+	while (ldge_step(l->e, st, "reading the audit log")) {
+		memset(&r, 0, sizeof(r));
+		r.seq = ldge_col_int(l->e, st, 0);
+		r.at = ldge_col_int(l->e, st, 1);
+		r.op = ldge_col_text(l->e, st, 2);
+		r.oplen = (size_t)ldge_col_bytes(l->e, st, 2);
+		r.subject = ldge_col_text(l->e, st, 3);
+		r.subjlen = (size_t)ldge_col_bytes(l->e, st, 3);
+		r.detail = ldge_col_text(l->e, st, 4);
+		r.detlen = (size_t)ldge_col_bytes(l->e, st, 4);
+		/* a hash of another length (edited) compares as all 0xff */
+		for (i = 5; i <= 6; i++) {
+			unsigned char *h = i == 5 ? r.prev : r.hash;
+
+			if (ldge_col_bytes(l->e, st, i) == AUDIT_HASHLEN)
+				memcpy(h, ldge_col_blob(l->e, st, i),
+				    AUDIT_HASHLEN);
+			else
+				memset(h, 0xff, AUDIT_HASHLEN);
+		}
+		if (r.op == NULL)
+			r.op = "";
+		if (r.subject == NULL)
+			r.subject = "";
+		if (r.detail == NULL)
+			r.detail = "";
+		if ((ret = cb(&r, arg)) != 0)
+			break;
+	}
+	ldge_reset(l->e, st);
+	return ret;
+}
+
 void
 ldg_begin(struct ledger *l)
 {
 	l->e->ops->begin(l->e);
 	l->intx = 1;
 	l->synced = 0;
+	l->audit_synced = 0;
+	claims_start(l);
 }
 
 void
 ldg_commit(struct ledger *l)
 {
 	if (l->synced && l->seq != l->seq0) {
+		audit_claims(l);
 		ldge_bind_int(l->e, LDGE_SEQ_SET, 1, l->seq);
 		ldge_step(l->e, LDGE_SEQ_SET, "saving the sequence");
 		ldge_reset(l->e, LDGE_SEQ_SET);
@@ -152,6 +340,8 @@ ldg_usage_put(struct ledger *l, const struct ldg_usage *u, int64_t *orig_t)
 		return r;
 	kidx_claim(l->kx, u->key, u->digest, u->t, l->seq);
 	l->e->ops->usage_put(l->e, u, ldg_day(u->t), l->seq);
+	crypto_generichash_update(&l->claims.st, u->key, LDG_KEYLEN);
+	crypto_generichash_update(&l->claims.st, u->digest, LDG_KEYLEN);
 	l->seq++;
 	return LDG_NEW;
 }
@@ -274,9 +464,10 @@ prune_cold(struct ledger *l, int64_t before)
 int64_t
 ldg_usage_prune(struct ledger *l, int64_t before)
 {
-	int64_t n;
+	int64_t n, prev;
 
 	ldg_begin(l);
+	prev = ldg_pruned_before(l);
 	/* the log into a run first, so all keys are in runs */
 	keys_sync(l);
 	kidx_merge(l->kx);
@@ -286,6 +477,12 @@ ldg_usage_prune(struct ledger *l, int64_t before)
 	ldge_bind_int(l->e, LDGE_PRUNED_SET, 1, before);
 	ldge_step(l->e, LDGE_PRUNED_SET, "recording the pruning horizon");
 	ldge_reset(l->e, LDGE_PRUNED_SET);
+	if (n > 0 || before > prev) {	/* else nothing changed */
+		audit_begin(l);
+		jw_time(akey(l, "before"), before);
+		jw_int(akey(l, "records"), n);
+		audit_end(l, "usage.prune", "usage");
+	}
 	/* every process reloads its hash of the log */
 	kidx_reload(l->kx);
 	ldg_commit(l);
@@ -379,6 +576,13 @@ ldg_credit_grant(struct ledger *l, const struct ldg_grant *g, int64_t now)
 	ldge_bind_int(l->e, st, 6, now);
 	ldge_step(l->e, st, "recording a credit grant");
 	ldge_reset(l->e, st);
+	audit_begin(l);
+	jw_str(akey(l, "id"), g->id);
+	jw_str(akey(l, "currency"), g->currency);
+	jw_dec(akey(l, "amount"), g->amount);
+	jw_time(akey(l, "granted"), g->granted);
+	jw_time(akey(l, "as_of"), now);
+	audit_end(l, "credit.grant", g->customer);
 	return LDG_NEW;
 }
 
@@ -439,6 +643,14 @@ ldg_credit_draw(struct ledger *l, const char *customer, const char *currency,
 	ldge_bind_int(l->e, st, 7, now);
 	ldge_step(l->e, st, "recording a credit draw");
 	ldge_reset(l->e, st);
+	audit_begin(l);
+	jw_str(akey(l, "currency"), currency);
+	jw_time(akey(l, "period_start"), period_start);
+	jw_time(akey(l, "period_end"), period_end);
+	jw_dec(akey(l, "amount"), amount);
+	jw_dec(akey(l, "balance"), balance);
+	jw_time(akey(l, "as_of"), now);
+	audit_end(l, "credit.draw", customer);
 }
 
 int
@@ -456,7 +668,16 @@ ldg_alert_claim(struct ledger *l, const char *customer, const char *threshold,
 	ldge_bind_int(l->e, st, 6, now);
 	ldge_step(l->e, st, "recording a spending alert");
 	ldge_reset(l->e, st);
-	return l->e->ops->changes(l->e) > 0 ? LDG_NEW : LDG_DUP;
+	if (l->e->ops->changes(l->e) == 0)
+		return LDG_DUP;
+	audit_begin(l);
+	jw_str(akey(l, "threshold"), threshold);
+	jw_time(akey(l, "period_start"), period_start);
+	jw_time(akey(l, "period_end"), period_end);
+	jw_dec(akey(l, "amount"), amount);
+	jw_time(akey(l, "as_of"), now);
+	audit_end(l, "alert.fire", customer);
+	return LDG_NEW;
 }
 
 /* ---- invoice-gen(1): numbers, invoice states, documents ---- */
@@ -477,6 +698,10 @@ ldg_number_next(struct ledger *l, const char *entity, const char *scope)
 	bind_text(l, st, 2, scope);
 	ldge_step(l->e, st, "taking a document number");
 	ldge_reset(l->e, st);
+	audit_begin(l);
+	jw_str(akey(l, "scope"), scope);
+	jw_int(akey(l, "n"), n);
+	audit_end(l, "number.take", entity);
 	return n;
 }
 
@@ -524,6 +749,17 @@ ldg_inv_put(struct ledger *l, const unsigned char *key,
 	bind_text(l, st, 10, in->cum);
 	ldge_step(l->e, st, "recording an invoice");
 	ldge_reset(l->e, st);
+	audit_begin(l);
+	jw_hex(akey(l, "key"), key, LDG_KEYLEN);
+	jw_str(akey(l, "entity"), in->entity);
+	jw_str(akey(l, "customer"), in->customer);
+	jw_str(akey(l, "currency"), in->currency);
+	jw_time(akey(l, "period_start"), in->period_start);
+	jw_time(akey(l, "period_end"), in->period_end);
+	jw_int(akey(l, "version"), in->version);
+	audit_digest(l, "cum", in->cum, strlen(in->cum));
+	audit_end(l, strcmp(in->state, "void") == 0 ? "invoice.void" :
+	    "invoice.issued", in->number);
 }
 
 void
@@ -550,6 +786,15 @@ ldg_doc_put(struct ledger *l, const struct ldg_doc *d)
 	ldge_bind_text(l->e, st, 8, d->record, (int)d->reclen);
 	if (l->e->ops->insert(l->e, st, "recording a document") < 0)
 		return -1;	/* the number is taken: the ledger was altered */
+	audit_begin(l);
+	jw_str(akey(l, "kind"), d->kind);
+	jw_str(akey(l, "entity"), d->entity);
+	jw_hex(akey(l, "key"), d->key, LDG_KEYLEN);
+	jw_int(akey(l, "version"), d->version);
+	jw_str(akey(l, "total"), d->total);
+	jw_time(akey(l, "issued"), d->issued);
+	audit_digest(l, "record", d->record, d->reclen);
+	audit_end(l, "doc.issue", d->number);
 	return 0;
 }
 
@@ -643,6 +888,13 @@ ldg_posting_put(struct ledger *l, const char *id, const char *entity,
 	ldge_bind_text(l->e, st, 5, record, (int)len);
 	ldge_step(l->e, st, "recording a posting");
 	ldge_reset(l->e, st);
+	audit_begin(l);
+	jw_str(akey(l, "state"), "pending");
+	jw_str(akey(l, "entity"), entity);
+	jw_str(akey(l, "number"), number);
+	jw_time(akey(l, "as_of"), now);
+	audit_digest(l, "record", record, len);
+	audit_end(l, "posting.put", id);
 }
 
 void
@@ -664,6 +916,12 @@ ldg_posting_state(struct ledger *l, const char *id, const char *state,
 	ldge_bind_int(l->e, st, 5, now);
 	ldge_step(l->e, st, "recording a posting's state");
 	ldge_reset(l->e, st);
+	audit_begin(l);
+	jw_str(akey(l, "state"), state);
+	jw_str(akey(l, "erp_ref"), erp_ref);
+	jw_str(akey(l, "reason"), reason);
+	jw_time(akey(l, "as_of"), now);
+	audit_end(l, "posting.state", id);
 }
 
 /* ---- erp-post(1): payments and receivables ---- */
@@ -712,6 +970,15 @@ ldg_payment_put(struct ledger *l, const char *reference,
 	ldge_bind_int(l->e, st, 8, now);
 	ldge_step(l->e, st, "recording a payment");
 	ldge_reset(l->e, st);
+	audit_begin(l);
+	jw_str(akey(l, "number"), p->number);
+	jw_dec(akey(l, "amount"), p->amount);
+	jw_str(akey(l, "currency"), p->currency);
+	jw_time(akey(l, "day"), p->day * 86400 * 1000000000LL);
+	jw_dec(akey(l, "applied"), applied);
+	jw_dec(akey(l, "excess"), excess);
+	jw_time(akey(l, "as_of"), now);
+	audit_end(l, "payment.record", reference);
 }
 
 dec

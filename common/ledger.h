@@ -23,7 +23,7 @@
 
 #include "dec.h"
 
-#define LDG_SCHEMA	7		/* PRAGMA user_version */
+#define LDG_SCHEMA	8		/* PRAGMA user_version */
 #define LDG_APPID	0x55324301	/* PRAGMA application_id: "U2C" 1 */
 #define LDG_DEFAULT	"ledger.sqlite"
 #define LDG_ENV		"METER_LEDGER"
@@ -282,5 +282,15 @@ int		 ldg_docs_all(struct ledger *,
  */
 int		 ldg_docs_ending(struct ledger *, int64_t from, int64_t to,
 		    int (*)(const struct ldg_doc *, void *), void *);
+
+/*
+ * The audit log (audit.h, usage-to-cash(5) "the audit log"): the
+ * operations above that change state append a row each, in their
+ * transaction (ldg_commit one for a batch's usage keys); every row by
+ * seq to cb, which returns non-zero to stop (returned).
+ */
+struct audit_row;
+int		 ldg_audit_scan(struct ledger *,
+		    int (*)(const struct audit_row *, void *), void *);
 
 #endif

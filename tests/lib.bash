@@ -139,9 +139,16 @@ keys_sql() {
 	    from ukey_batch join i on x < n) $2"
 }
 
+# ledger_v7 LEDGER: turn a ledger back into schema 7, which had no audit
+# log
+ledger_v7() {
+	sqlite3 "$1" 'DROP TABLE audit; PRAGMA user_version = 7'
+}
+
 # ledger_v5 LEDGER: turn a ledger back into schema 5, its keys a row
 # each in ukey_cold and ukey_log as that version kept them
 ledger_v5() {
+	ledger_v7 "$1"
 	sqlite3 "$1" 'CREATE TABLE ukey_cold (run INTEGER NOT NULL, k BLOB NOT NULL,
 	    d BLOB NOT NULL, t INTEGER NOT NULL, PRIMARY KEY (run, k)) WITHOUT ROWID;
 	    CREATE TABLE ukey_log (seq INTEGER PRIMARY KEY, k BLOB NOT NULL,
@@ -157,6 +164,7 @@ ledger_v5() {
 # WITHOUT ROWID table as that version kept them, on 4 KiB pages as ledgers
 # were made before version 7
 ledger_v6() {
+	ledger_v7 "$1"
 	sqlite3 "$1" 'PRAGMA journal_mode = DELETE; PRAGMA page_size = 4096; VACUUM;
 	    ALTER TABLE ukey_block RENAME TO b7;
 	    CREATE TABLE ukey_block (run INTEGER NOT NULL, lo BLOB NOT NULL,
