@@ -18,11 +18,16 @@
  * Here: options, credentials, the checks of each record, counters and
  * messages.  The move is tryton.c's, the HTTP erpc.c's.
  */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
 #include "accounts.h"
 #include "cli.h"
@@ -127,6 +132,34 @@ credentials(const char *path, char **user, char **password)
 	*user = xstrdup(u);
 	*password = xstrdup(p);
 	conf_close(&cf);
+}
+
+/*
+ * One sender at a time per ledger: Tryton keeps no key of ours, so two
+ * runs looking the same entry up at once could both create it.  The
+ * lock is LEDGER.erp-send.lock's, held until exit (the kernel drops it
+ * when a run dies).  Returns the descriptor, kept open.
+ */
+static int
+lock_ledger(const char *ledger)
+{
+	size_t n = strlen(ledger) + sizeof(".erp-send.lock");
+	char *path = xmalloc(n);
+	int fd;
+
+	snprintf(path, n, "%s.erp-send.lock", ledger);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		die(EX_CANTCREAT, "cannot create the lock '%s': %s", path,
+		    strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			die(EX_TEMPFAIL, "another erp-send is sending the "
+			    "entries of ledger '%s' (it holds '%s'): run again "
+			    "when it is done", ledger, path);
+		die(EX_IOERR, "cannot lock '%s': %s", path, strerror(errno));
+	}
+	free(path);
+	return fd;
 }
 
 /* ---- the acknowledgements ---- */
@@ -344,7 +377,7 @@ main(int argc, char **argv)
 	};
 	char *user = NULL, *password = NULL, *rejects_default = NULL;
 	struct buf b = { 0 };
-	int first, rc = 0;
+	int first, rc = 0, lock = -1;
 
 	u_setprogname(argv[0]);
 	memset(&s, 0, sizeof(s));
@@ -372,9 +405,11 @@ main(int argc, char **argv)
 	out_init();
 	accounts_load(&s.acc, s.accounts_path);
 	credentials(s.cred_path, &user, &password);
-	if (s.ledger_path != NULL)
+	if (s.ledger_path != NULL) {
 		s.ldg = ldg_open(ldg_path(s.ledger_path), s.busy_ms,
 		    LDG_EXISTING | LDG_LEAN | LDG_READONLY);
+		lock = lock_ledger(ldg_path(s.ledger_path));
+	}
 	if (s.rejects_path == NULL)
 		s.rejects_path = rejects_default =
 		    rej_default_path(ldg_path(s.ledger_path));
@@ -420,10 +455,13 @@ main(int argc, char **argv)
 
 	tryton_close(&s.tr);
 	ldg_close(s.ldg);
+	if (lock >= 0)
+		close(lock);
 	si_free(&s.in);
 	hmap_free(&s.seen);
 	accounts_free(&s.acc);
 	buf_free(&b);
+	buf_free(&s.out);
 	free(s.down);
 	free(user);
 	free(password);

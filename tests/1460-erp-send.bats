@@ -237,3 +237,17 @@ our_balances() {
 	expect_status 78
 	[[ "$output" == *"entities[0] ('acme-us'): erp: 'tryton': accounts: 'Income:Nowhere': is not an account of these books"* ]]
 }
+
+@test "one sender at a time per ledger: a second erp-send exits 75 before sending anything" {
+	erp_up
+	ep "$D" >"$T/journal" 2>/dev/null
+	run flock "$T/l.erp-send.lock" "$BIN/erp-send" --erp tryton --url "$URL" \
+	    --accounts testdata/accounts.json --credentials "$T/erp/creds" \
+	    --rejects "$T/r" --ledger "$T/l" "$T/journal"
+	expect_status 75
+	[ "$output" = "erp-send: another erp-send is sending the entries of ledger '$T/l' (it holds '$T/l.erp-send.lock'): run again when it is done" ]
+	[ -z "$(rpc moves)" ]
+	# once the other is done
+	es --ledger "$T/l" "$T/journal" >/dev/null 2>&1
+	[ "$(rpc moves | wc -l)" -eq 7 ]
+}
