@@ -65,6 +65,9 @@ bin/%: cmd/%.c $(BUILD)/libcommon.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libcommon.a $(LIBS) $(LDFLAGS)
 
+# erp-send alone speaks HTTP (common/erpc.c): it alone links libcurl
+bin/erp-send $(BUILD)/bin/erp-send: LIBS += -lcurl
+
 $(BUILD)/bin/%: cmd/%.c $(BUILD)/libcommon.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libcommon.a $(LIBS) $(LDFLAGS)

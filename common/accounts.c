@@ -98,6 +98,69 @@ day_member(struct conf *cf, const char *k, const char *s)
 	return ns / TM_NS_PER_SEC / 86400;
 }
 
+/* ---- the ERPs' names for the books (member "erp") ---- */
+
+#define ERP_CODE_MAX	64
+
+static void
+erp_load(struct conf *cf, json_t *o, struct books *b)
+{
+	static const char *const keys[] = { "company", "journal", "accounts",
+	    NULL };
+	json_t *v = json_object_get(o, "erp"), *e, *c, *code;
+	const char *name, *acct, *s;
+	size_t n = strlen(cf->where), m;
+
+	if (v == NULL)
+		return;
+	if (!json_is_object(v)) {
+		conf_err(cf, "erp must be an object of ERP names (\"tryton\") "
+		    "to their names for the books");
+		return;
+	}
+	b->erp = xcalloc(json_object_size(v) + 1, sizeof(*b->erp));
+	json_object_foreach(v, name, e) {
+		struct books_erp *x = &b->erp[b->nerp++];
+
+		x->erp = xstrdup(name);
+		hmap_init(&x->accounts.m);
+		conf_where_add(cf, ": erp: '%s'", name);
+		if (!json_is_object(e)) {
+			conf_err(cf, "must be an object of company, journal "
+			    "and accounts");
+			cf->where[n] = '\0';
+			continue;
+		}
+		conf_unknown(cf, e, keys, NULL, NULL);
+		if (conf_str(cf, e, "company", CONF_MAXID, &s) > 0)
+			x->company = xstrdup(s);
+		if (conf_str(cf, e, "journal", ERP_CODE_MAX, &s) > 0)
+			x->journal = xstrdup(s);
+		c = json_object_get(e, "accounts");
+		if (c != NULL && !json_is_object(c))
+			conf_err(cf, "accounts must be an object of our "
+			    "accounts to the ERP's codes");
+		else if (c != NULL) {
+			m = strlen(cf->where);
+			json_object_foreach(c, acct, code) {
+				conf_where_add(cf, ": accounts: '%s'", acct);
+				if (!json_is_string(code) ||
+				    !conf_plain(code, ERP_CODE_MAX))
+					conf_err(cf, "must be the ERP's code of "
+					    "the account, a string");
+				else if (!books_has(b, acct))
+					conf_err(cf, "is not an account of "
+					    "these books");
+				else
+					hmap_put(&x->accounts.m, acct, xstrdup(
+					    json_string_value(code)));
+				cf->where[m] = '\0';
+			}
+		}
+		cf->where[n] = '\0';
+	}
+}
+
 static void
 books_load(struct conf *cf, size_t i, json_t *o, struct books *b)
 {
@@ -105,7 +168,7 @@ books_load(struct conf *cf, size_t i, json_t *o, struct books *b)
 	    "revenue_by_charge", "revenue_by_tax_code", "discounts", "tax",
 	    "tax_by_category", "deferred_revenue", "customer_credit",
 	    "rounding", "cash", "clearing", "closed_through", "closed_months",
-	    "closed_policy", "description", NULL };
+	    "closed_policy", "description", "erp", NULL };
 	const char *s;
 	json_t *v, *e;
 	size_t j;
@@ -170,6 +233,7 @@ books_load(struct conf *cf, size_t i, json_t *o, struct books *b)
 			conf_err(cf, "closed_policy must be \"next_open\" or "
 			    "\"reject\"");
 	}
+	erp_load(cf, o, b);
 }
 
 static void
@@ -186,6 +250,13 @@ books_free(struct books *b)
 	free(b->cash);
 	free(b->clearing);
 	free(b->closed_months);
+	for (size_t i = 0; i < b->nerp; i++) {
+		free(b->erp[i].erp);
+		free(b->erp[i].company);
+		free(b->erp[i].journal);
+		acctmap_free(&b->erp[i].accounts);
+	}
+	free(b->erp);
 	acctmap_free(&b->by_charge);
 	acctmap_free(&b->by_tax_code);
 	acctmap_free(&b->by_category);
@@ -350,4 +421,21 @@ books_role(const struct books *b, const char *acct)
 	    in_map(&b->by_charge, acct) || in_map(&b->by_tax_code, acct))
 		return ROLE_REVENUE;
 	return books_has(b, acct) ? ROLE_OTHER : ROLE_NONE;
+}
+
+const struct books_erp *
+books_erp(const struct books *b, const char *erp)
+{
+	size_t i;
+
+	for (i = 0; i < b->nerp; i++)
+		if (strcmp(b->erp[i].erp, erp) == 0)
+			return &b->erp[i];
+	return NULL;
+}
+
+const char *
+books_erp_account(const struct books_erp *x, const char *acct)
+{
+	return hmap_get(&x->accounts.m, acct);
 }

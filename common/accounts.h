@@ -21,6 +21,18 @@ struct acctmap {
 	struct hmap	 m;		/* key -> account name */
 };
 
+/*
+ * What one ERP calls an entity's books (the member "erp" of its books:
+ * {"tryton":{"company":...,"journal":...,"accounts":{ours: code}}}),
+ * for erp-send(1): its company, journal and the code of each account.
+ */
+struct books_erp {
+	char		*erp;		/* "tryton" */
+	char		*company;	/* NULL: the entity's id */
+	char		*journal;	/* NULL: the ERP's default */
+	struct acctmap	 accounts;	/* our account -> its code */
+};
+
 struct books {
 	char		*entity;
 	char		*receivable, *revenue, *tax, *deferred, *credit;
@@ -32,6 +44,8 @@ struct books {
 	int64_t		*closed_months;		/* days of their 1st */
 	size_t		 nclosed;
 	int		 reject_closed;	/* closed_policy "reject" */
+	struct books_erp *erp;
+	size_t		 nerp;
 };
 
 struct accounts {
@@ -61,5 +75,10 @@ enum { ROLE_NONE, ROLE_RECEIVABLE, ROLE_REVENUE, ROLE_TAX, ROLE_OTHER };
 int		 books_role(const struct books *, const char *account);
 /* 1 when the account is one of the entity's. */
 int		 books_has(const struct books *, const char *account);
+
+/* The books' mapping for an ERP ("tryton"), or NULL. */
+const struct books_erp *books_erp(const struct books *, const char *erp);
+/* The ERP's code of one of our accounts, or NULL when not mapped. */
+const char	*books_erp_account(const struct books_erp *, const char *);
 
 #endif

@@ -1,0 +1,146 @@
+/*
+ * erpc.c: JSON-RPC calls over libcurl (see erpc.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "erpc.h"
+
+#define ERPC_MAXBODY	(64L * 1024 * 1024)
+
+static size_t
+on_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct buf *b = arg;
+
+	if (b->len + size * n > ERPC_MAXBODY)
+		return 0;	/* curl: write error, the call is ERPC_DOWN */
+	buf_add(b, p, size * n);
+	return size * n;
+}
+
+int
+erpc_open(struct erpc *e, const char *url, long timeout_ms)
+{
+	static int inited;
+
+	memset(e, 0, sizeof(*e));
+	if (!inited) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+			snprintf(e->err, sizeof(e->err), "libcurl cannot start");
+			return -1;
+		}
+		inited = 1;
+	}
+	if ((e->curl = curl_easy_init()) == NULL) {
+		snprintf(e->err, sizeof(e->err), "libcurl cannot start");
+		return -1;
+	}
+	/* Tryton answers POST /DB/; a trailing slash more is harmless */
+	e->url = xmalloc(strlen(url) + 2);
+	snprintf(e->url, strlen(url) + 2, "%s%s", url,
+	    url[0] != '\0' && url[strlen(url) - 1] == '/' ? "" : "/");
+	e->timeout_ms = timeout_ms;
+	return 0;
+}
+
+void
+erpc_close(struct erpc *e)
+{
+	if (e->curl != NULL)
+		curl_easy_cleanup(e->curl);
+	curl_slist_free_all(e->hdr);
+	free(e->url);
+	free(e->auth);
+	buf_free(&e->body);
+	memset(e, 0, sizeof(*e));
+}
+
+void
+erpc_auth(struct erpc *e, const char *value)
+{
+	size_t n = strlen(value) + sizeof("Authorization: ");
+
+	free(e->auth);
+	e->auth = xmalloc(n);
+	snprintf(e->auth, n, "Authorization: %s", value);
+}
+
+static int
+down(struct erpc *e, const char *method, const char *fmt, const char *s)
+{
+	char why[400];
+
+	snprintf(why, sizeof(why), fmt, s);
+	snprintf(e->err, sizeof(e->err), "%s: %s", method, why);
+	return ERPC_DOWN;
+}
+
+int
+erpc_call(struct erpc *e, const char *method, json_t *params, json_t **out)
+{
+	json_t *req, *ans, *v;
+	json_error_t jerr;
+	char *text;
+	CURLcode rc;
+	struct curl_slist *h = NULL;
+	char lim[64];
+
+	*out = NULL;
+	req = json_pack("{s:I,s:s,s:o}", "id", (json_int_t)++e->id, "method",
+	    method, "params", params);
+	if (req == NULL)
+		die(EX_SOFTWARE, "%s: cannot build the request", method);
+	text = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	if (text == NULL)
+		die(EX_OSERR, "out of memory");
+
+	h = curl_slist_append(h, "Content-Type: application/json");
+	if (e->auth != NULL)
+		h = curl_slist_append(h, e->auth);
+	curl_slist_free_all(e->hdr);
+	e->hdr = h;
+	buf_reset(&e->body);
+	e->http = 0;
+	curl_easy_setopt(e->curl, CURLOPT_URL, e->url);
+	curl_easy_setopt(e->curl, CURLOPT_POSTFIELDS, text);
+	curl_easy_setopt(e->curl, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, &e->body);
+	curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, e->timeout_ms);
+	curl_easy_setopt(e->curl, CURLOPT_CONNECTTIMEOUT_MS, e->timeout_ms);
+	curl_easy_setopt(e->curl, CURLOPT_NOSIGNAL, 1L);
+	/* a server that redirects is not the ERP we were told of */
+	curl_easy_setopt(e->curl, CURLOPT_FOLLOWLOCATION, 0L);
+	rc = curl_easy_perform(e->curl);
+	free(text);
+	if (rc != CURLE_OK)
+		return down(e, method, "%s", curl_easy_strerror(rc));
+	curl_easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, &e->http);
+	if (e->http != 200) {
+		snprintf(lim, sizeof(lim), "%ld", e->http);
+		return down(e, method, "the server answered HTTP %s", lim);
+	}
+	ans = json_loadb(e->body.p != NULL ? e->body.p : "", e->body.len, 0,
+	    &jerr);
+	if (ans == NULL || !json_is_object(ans)) {
+		json_decref(ans);
+		return down(e, method, "%s", "the answer is not a JSON object");
+	}
+	if ((v = json_object_get(ans, "error")) != NULL && !json_is_null(v)) {
+		*out = json_incref(v);
+		json_decref(ans);
+		return ERPC_FAULT;
+	}
+	if ((v = json_object_get(ans, "result")) == NULL) {
+		json_decref(ans);
+		return down(e, method, "%s", "the answer has no result");
+	}
+	*out = json_incref(v);
+	json_decref(ans);
+	return ERPC_OK;
+}
