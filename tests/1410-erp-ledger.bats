@@ -83,9 +83,13 @@ ack() {
 	BG=$pid
 	exec 5>"$T/in"
 	head -3 "$D" >&5
-	# the input pauses: the batch is committed and written; then killed
-	for i in $(seq 200); do
-		[ -s "$T/out" ] && break
+	# the input pauses: the batch is committed and written (as many whole
+	# lines out as entries pending, however loaded the machine); then killed
+	for i in $(seq 1200); do
+		n=0
+		[ -e "$T/l" ] && { n=$(sqlite3 "$T/l" "SELECT count(*) FROM posting" 2>/dev/null) || n=0; }
+		[ -s "$T/out" ] && [ "$(wc -l <"$T/out")" -eq "${n:-0}" ] &&
+		    [ -z "$(tail -c1 "$T/out")" ] && break
 		sleep 0.05
 	done
 	kill -9 "$pid"
