@@ -117,7 +117,8 @@ clean:
 #   make crash-loop LOOPS=1000 SEED=1   the month with a stage killed at
 #                       random, LOOPS times (scripts/crash-loop)
 #   make faults         every write and sync call of every stage failed
-#                       in turn, EIO and ENOSPC (tests/fault/sweep)
+#                       in turn: EIO, ENOSPC from then on, and a write
+#                       cut short by a full disk (tests/fault/sweep)
 # make check runs short versions (tests/1800-crash-loop.bats,
 # tests/1810-faults.bats).  The shim is preloaded, not linked: no SAN.
 FAULT_SO = $(BUILD)/fault.so
@@ -138,3 +139,5 @@ faults: all
 	tests/fault/sweep --bin $(abspath $(dir $(firstword $(BINS)))) --so $(abspath $(FAULT_SO))
 	tests/fault/sweep --bin $(abspath $(dir $(firstword $(BINS)))) --so $(abspath $(FAULT_SO)) \
 	    --action enospc --sticky
+	tests/fault/sweep --bin $(abspath $(dir $(firstword $(BINS)))) --so $(abspath $(FAULT_SO)) \
+	    --action short

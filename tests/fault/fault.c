@@ -16,13 +16,16 @@
  * or at random; its external callbacks could count, but they see the
  * call's name and not its descriptor, so they can neither leave stderr
  * alone nor say which file a failure hit, and it has no point for
- * fwrite's buffer.  This is those sixty lines.
+ * fwrite's buffer; this shim is small and does.
  *
  * Environment:
  *   FAULT_AT=N       the call to act on (1 the first); 0 or unset:
  *                    only count
- *   FAULT_ACTION=A   eio (the default), enospc, or kill (SIGKILL before
- *                    the call is made: a crash at that point)
+ *   FAULT_ACTION=A   eio (the default), enospc, kill (SIGKILL before
+ *                    the call is made: a crash at that point), or short
+ *                    (the call writes half its bytes, a write, pwrite or
+ *                    fwrite of more than one byte, and every call after
+ *                    it fails with ENOSPC: a disk filling up)
  *   FAULT_STICKY=1   fail every call from the Nth on (a disk that stays
  *                    full), not only the Nth
  *   FAULT_LOG=FILE   append "N CALL PATH" for each call counted (when
@@ -47,6 +50,7 @@ static long fault_at = -1;	/* -1: not read from the environment yet */
 static int fault_errno = EIO;
 static int fault_kill;
 static int fault_sticky;
+static int fault_short;
 
 static void
 fault_env(void)
@@ -60,8 +64,12 @@ fault_env(void)
 		fault_errno = ENOSPC;
 	else if (s != NULL && strcmp(s, "kill") == 0)
 		fault_kill = 1;
+	else if (s != NULL && strcmp(s, "short") == 0)
+		fault_short = 1;
 	s = getenv("FAULT_STICKY");
-	fault_sticky = s != NULL && strcmp(s, "1") == 0;
+	fault_sticky = fault_short || (s != NULL && strcmp(s, "1") == 0);
+	if (fault_short)
+		fault_errno = ENOSPC;
 	s = getenv("FAULT_AT");
 	fault_at = s != NULL ? strtol(s, NULL, 10) : 0;
 	if (fault_at < 0)
@@ -90,7 +98,8 @@ fault_log(const char *tag, long n, const char *call, int fd)
 	where[len] = '\0';
 	k = snprintf(line, sizeof(line), "%s%ld %s %s%s%s\n", tag, n, call,
 	    where, *tag ? " " : "", *tag ? (fault_kill ? "kill" :
-	    fault_errno == ENOSPC ? "enospc" : "eio") : "");
+	    fault_short ? "short" : fault_errno == ENOSPC ? "enospc" : "eio") :
+	    "");
 	if ((lfd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
 	    0644)) < 0)
 		return;
@@ -101,9 +110,11 @@ fault_log(const char *tag, long n, const char *call, int fd)
 }
 
 /* Count a call on fd; 1 when it is to fail (errno set), after a kill
- * when that is the action. */
+ * when that is the action; 2 when it is to write only half its bytes (a
+ * call that can be short, when the action is short: the disk filled up
+ * in the middle of it, and every later call fails with ENOSPC). */
 static int
-fault_hit(const char *call, int fd)
+fault_hit(const char *call, int fd, int can_short)
 {
 	long n;
 
@@ -121,6 +132,8 @@ fault_hit(const char *call, int fd)
 		fault_log("fault ", n, call, fd);
 	if (fault_kill)
 		raise(SIGKILL);
+	if (n == fault_at && fault_short && can_short)
+		return 2;
 	errno = fault_errno;
 	return 1;
 }
@@ -135,59 +148,95 @@ ssize_t
 write(int fd, const void *p, size_t n)
 {
 	REAL(write);
-	return fault_hit("write", fd) ? -1 : real(fd, p, n);
+	switch (fault_hit("write", fd, n > 1)) {
+	case 1:
+		return -1;
+	case 2:
+		return real(fd, p, n / 2);
+	}
+	return real(fd, p, n);
 }
 
 ssize_t
 pwrite(int fd, const void *p, size_t n, off_t off)
 {
 	REAL(pwrite);
-	return fault_hit("pwrite", fd) ? -1 : real(fd, p, n, off);
+	switch (fault_hit("pwrite", fd, n > 1)) {
+	case 1:
+		return -1;
+	case 2:
+		return real(fd, p, n / 2, off);
+	}
+	return real(fd, p, n, off);
 }
 
 ssize_t
 pwrite64(int fd, const void *p, size_t n, off64_t off)
 {
 	REAL(pwrite64);
-	return fault_hit("pwrite64", fd) ? -1 : real(fd, p, n, off);
+	switch (fault_hit("pwrite64", fd, n > 1)) {
+	case 1:
+		return -1;
+	case 2:
+		return real(fd, p, n / 2, off);
+	}
+	return real(fd, p, n, off);
 }
 
 ssize_t
 writev(int fd, const struct iovec *v, int n)
 {
 	REAL(writev);
-	return fault_hit("writev", fd) ? -1 : real(fd, v, n);
+	return fault_hit("writev", fd, 0) ? -1 : real(fd, v, n);
 }
 
 ssize_t
 pwritev(int fd, const struct iovec *v, int n, off_t off)
 {
 	REAL(pwritev);
-	return fault_hit("pwritev", fd) ? -1 : real(fd, v, n, off);
+	return fault_hit("pwritev", fd, 0) ? -1 : real(fd, v, n, off);
 }
 
 int
 fsync(int fd)
 {
 	REAL(fsync);
-	return fault_hit("fsync", fd) ? -1 : real(fd);
+	return fault_hit("fsync", fd, 0) ? -1 : real(fd);
 }
 
 int
 fdatasync(int fd)
 {
 	REAL(fdatasync);
-	return fault_hit("fdatasync", fd) ? -1 : real(fd);
+	return fault_hit("fdatasync", fd, 0) ? -1 : real(fd);
 }
 
-/* A stream whose write failed says so to ferror(), as glibc's own does. */
+/* A stream whose write failed says so to ferror(), as glibc's own does;
+ * a short one has written half the items to the file, as a stream whose
+ * buffer was flushed in part. */
 size_t
 fwrite(const void *p, size_t size, size_t n, FILE *fp)
 {
+	static __typeof__(&fflush) real_fflush;
+	size_t k;
+
 	REAL(fwrite);
-	if (n > 0 && size > 0 && fault_hit("fwrite", fileno(fp))) {
+	if (n == 0 || size == 0)
+		return real(p, size, n, fp);
+	switch (fault_hit("fwrite", fileno(fp), n > 1)) {
+	case 1:
 		fp->_flags |= _IO_ERR_SEEN;
 		return 0;
+	case 2:
+		/* glibc writes what fits out, through its own write */
+		k = real(p, size, n / 2, fp);
+		if (real_fflush == NULL)
+			real_fflush = (__typeof__(&fflush))dlsym(RTLD_NEXT,
+			    "fflush");
+		(void)real_fflush(fp);
+		fp->_flags |= _IO_ERR_SEEN;
+		errno = ENOSPC;
+		return k;
 	}
 	return real(p, size, n, fp);
 }
@@ -196,7 +245,7 @@ int
 fflush(FILE *fp)
 {
 	REAL(fflush);
-	if (fp != NULL && fault_hit("fflush", fileno(fp))) {
+	if (fp != NULL && fault_hit("fflush", fileno(fp), 0)) {
 		fp->_flags |= _IO_ERR_SEEN;
 		return EOF;
 	}
