@@ -64,6 +64,44 @@ ingest_under() {
 	same "$T/clean" "$T/out"
 }
 
+# whole FILE: every line of FILE is a JSON object and it ends with a newline
+whole() {
+	[ "$(tail -c 1 "$1" | od -An -c | tr -d ' ')" = '\n' ]
+	jq -e 'type == "object"' "$1" >/dev/null
+}
+
+@test "faults: a disk that fills up in the middle of a write leaves no torn line in the rejects file or an appended stdout" {
+	ingest_under FAULT_LOG="$T/calls"
+	cp "$T/r" "$T/r.clean"
+	cp "$T/out" "$T/clean"
+	# half of the rejects written, then ENOSPC
+	n=$(grep -m1 " fwrite $T/r$" "$T/calls" | cut -d' ' -f1)
+	rm -f "$T"/l* "$T/r"
+	run ingest_under FAULT_AT="$n" FAULT_ACTION=short
+	expect_status 74
+	[ "$(tail -n 1 "$T/err")" = "meter-ingest: cannot write rejects to '$T/r': No space left on device; the records of committed batches are in the ledger; write them again with --replay; the same input run again rejects these records again" ]
+	[ -s "$T/r" ]
+	whole "$T/r"
+	# the run again appends whole records after them: each reject is there
+	ingest_under
+	whole "$T/r"
+	same <(jq -c . "$T/r.clean" | sort -u) <(jq -c . "$T/r" | sort -u)
+	# stdout appended to a file (the crontab's >> outbox): half of the
+	# first write, then ENOSPC; the file keeps whole lines
+	n=$(grep -m1 " fwrite $T/out$" "$T/calls" | cut -d' ' -f1)
+	rm -f "$T"/l* "$T/r"
+	head -n 1 "$T/clean" >"$T/out"
+	sh -c 'FAULT_AT=$1 FAULT_ACTION=short LD_PRELOAD=$2 ASAN_OPTIONS=verify_asan_link_order=0 \
+	    "$3/meter-ingest" --customers testdata/customers.ndjson --ledger "$4/l" \
+	    --as-of 2026-10-20T00:00:00Z --rejects "$4/r" testdata/events.ndjson \
+	    >>"$4/out" 2>"$4/err"; echo $? >"$4/rc"' sh "$n" "$SO" "$BIN" "$T"
+	[ "$(cat "$T/rc")" -eq 74 ]
+	whole "$T/out"
+	[ "$(head -n 1 "$T/out")" = "$(head -n 1 "$T/clean")" ]
+	# and what it says gets the rest back
+	"$BIN/meter-ingest" --replay --ledger "$T/l" | same "$T/clean" -
+}
+
 @test "faults: a seeded sample of each stage's write and sync calls, failed in turn, exit 74 with the ledger intact, and a run again loses nothing" {
 	run tests/fault/sweep --bin "$BIN" --so "$SO" --sample 8 --seed 1 --dir "$T/sw"
 	expect_status 0
@@ -76,6 +114,11 @@ ingest_under() {
 	    --action enospc --sticky --dir "$T/sw2"
 	expect_status 0
 	[ "${lines[-1]}" = "15 failure points injected, 0 failed" ]
+	# and on a disk that fills up in the middle of a write
+	run tests/fault/sweep --bin "$BIN" --so "$SO" --sample 2 --seed 3 \
+	    --action short --dir "$T/sw3"
+	expect_status 0
+	[ "${lines[-1]}" = "10 failure points injected, 0 failed" ]
 }
 
 @test "faults: the sweep fails on a stage that hides a failed write" {
