@@ -115,3 +115,32 @@ uninstall:
 
 clean:
 	rm -rf build bin
+
+# Reliability (issue 17): the crash loop and the fault sweep.
+#   make crash-loop LOOPS=1000 SEED=1   the month with a stage killed at
+#                       random, LOOPS times (scripts/crash-loop)
+#   make faults         every write and sync call of every stage failed
+#                       in turn: EIO, ENOSPC from then on, and a write
+#                       cut short by a full disk (tests/fault/sweep)
+# make check runs short versions (tests/1800-crash-loop.bats,
+# tests/1810-faults.bats).  The shim is preloaded, not linked: no SAN.
+FAULT_SO = $(BUILD)/fault.so
+LOOPS	?= 1000
+SEED	?= 1
+.PHONY: crash-loop faults
+all: $(FAULT_SO)
+
+$(FAULT_SO): tests/fault/fault.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 $(WARN) $(CFLAGS) -shared -fPIC -o $@ tests/fault/fault.c -ldl
+
+crash-loop: all
+	scripts/crash-loop --loops $(LOOPS) --seed $(SEED) \
+	    --bin $(abspath $(dir $(firstword $(BINS)))) --so $(abspath $(FAULT_SO))
+
+faults: all
+	tests/fault/sweep --bin $(abspath $(dir $(firstword $(BINS)))) --so $(abspath $(FAULT_SO))
+	tests/fault/sweep --bin $(abspath $(dir $(firstword $(BINS)))) --so $(abspath $(FAULT_SO)) \
+	    --action enospc --sticky
+	tests/fault/sweep --bin $(abspath $(dir $(firstword $(BINS)))) --so $(abspath $(FAULT_SO)) \
+	    --action short

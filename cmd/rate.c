@@ -595,9 +595,11 @@ run(struct rate *r)
 			if (r->alerts_fp != NULL) {
 				if (b->alerts.len > 0 && fwrite(b->alerts.p, 1,
 				    b->alerts.len, r->alerts_fp) !=
-				    b->alerts.len)
+				    b->alerts.len) {
+					out_torn(r->alerts_fp);
 					die(EX_IOERR, "%s: %s", r->alerts_path,
 					    strerror(errno));
+				}
 			} else
 				out_write(b->alerts.p, b->alerts.len);
 			buf_free(&b->out);
@@ -723,8 +725,14 @@ main(int argc, char **argv)
 
 	rej_close(&r.rej);
 	out_close();
-	if (r.alerts_fp != NULL && fclose(r.alerts_fp) != 0)
-		die(EX_IOERR, "%s: %s", r.alerts_path, strerror(errno));
+	if (r.alerts_fp != NULL) {
+		if (fflush(r.alerts_fp) != 0) {
+			out_torn(r.alerts_fp);
+			die(EX_IOERR, "%s: %s", r.alerts_path, strerror(errno));
+		}
+		if (fclose(r.alerts_fp) != 0)
+			die(EX_IOERR, "%s: %s", r.alerts_path, strerror(errno));
+	}
 	summary(&r);
 	if (r.in.read != r.rated + r.dups + r.outside + r.in.rejected)
 		die(EX_SOFTWARE, "accounting error: read %" PRIu64 " != "

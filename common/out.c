@@ -5,8 +5,10 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "out.h"
@@ -29,13 +31,22 @@ out_hint(const char *h)
 	hint = h;
 }
 
+/* isopen: stdout is still open, so its torn end can be cut (out_torn) */
 static void
-out_fail(void)
+out_fail_open(int isopen)
 {
 	int e = errno;
 
+	if (isopen)
+		out_torn(stdout);
 	die(EX_IOERR, "write error on standard output: %s%s%s",
 	    strerror(e), hint ? "; " : "", hint ? hint : "");
+}
+
+static void
+out_fail(void)
+{
+	out_fail_open(1);
 }
 
 void
@@ -58,7 +69,51 @@ out_close(void)
 	if (fflush(stdout) != 0 || ferror(stdout))
 		out_fail();
 	if (fclose(stdout) != 0)
-		out_fail();
+		out_fail_open(0);
+}
+
+/*
+ * A write that failed part-way (a disk that filled up in the middle of
+ * it) leaves a torn line at the end of the file, and the next run, or
+ * the next job appending to the same file (`>>` in a crontab), would
+ * glue its first record to the fragment.  So after a failed write the
+ * stream's buffer is dropped (exit(3) must not write it either) and a
+ * regular file is cut back to just after its last newline: every line in
+ * it stays a whole record, and what was cut is what the failing stage
+ * says how to get back.  Read through /proc, as the stream may be open
+ * for writing only; where that cannot be read, the file is left as is.
+ */
+void
+out_torn(FILE *fp)
+{
+	struct stat sb;
+	char path[64], b[4096];
+	off_t at, end;
+	ssize_t i, n;
+	int e = errno, fd = fileno(fp), rd;
+
+	__fpurge(fp);
+	if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+	    sb.st_size == 0)
+		goto out;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if ((rd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		goto out;
+	for (end = sb.st_size; end > 0; end = at) {
+		at = end > (off_t)sizeof(b) ? end - (off_t)sizeof(b) : 0;
+		if ((n = pread(rd, b, (size_t)(end - at), at)) != end - at)
+			break;
+		for (i = n; i > 0 && b[i - 1] != '\n'; i--)
+			;
+		if (i > 0 || at == 0) {
+			if (at + i < sb.st_size)
+				(void)ftruncate(fd, at + i);
+			break;
+		}
+	}
+	close(rd);
+out:
+	errno = e;
 }
 
 FILE *

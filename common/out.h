@@ -15,6 +15,9 @@ void	out_hint(const char *);
 void	out_write(const void *, size_t);
 void	out_flush(void);
 void	out_close(void);	/* flush and fclose(stdout), checked */
+/* After a failed write to a stream: drop its buffer and cut its file back
+ * to its last whole line (errno kept). */
+void	out_torn(FILE *);
 /* Open a file for appending (created 0600); dies with EX_CANTCREAT. */
 FILE	*out_open_append(const char *);
 /* Replace a file's content atomically (write to tmp, rename). */

@@ -147,9 +147,12 @@ rej_flush(struct rej *r)
 		    S_ISREG(sb.st_mode);
 	}
 	if (fwrite(r->pending.p, 1, r->pending.len, r->fp) != r->pending.len ||
-	    fflush(r->fp) != 0 || (r->regular && fdatasync(fileno(r->fp)) != 0))
+	    fflush(r->fp) != 0 || (r->regular && fdatasync(fileno(r->fp)) != 0)) {
+		/* no torn reject for the run again to append after */
+		out_torn(r->fp);
 		die(EX_IOERR, "cannot write rejects to '%s': %s%s%s", r->path,
 		    strerror(errno), h, hint);
+	}
 	buf_reset(&r->pending);
 }
 
