@@ -98,6 +98,9 @@ static struct {
 	unsigned	 gen;
 } live[FZ_SLOTS];
 static unsigned gen;
+/* the slots this trap filled: a refused file is freed without a scan */
+static uint32_t used[FZ_SLOTS];
+static size_t nused;
 static int tracking, overflow;
 
 static size_t
@@ -122,6 +125,8 @@ hook_malloc(const volatile void *p, size_t n)
 	for (i = slot_of(p), k = 0; k < FZ_SLOTS; i = (i + 1) &
 	    (FZ_SLOTS - 1), k++)
 		if (live[i].gen != gen || live[i].p == FZ_GONE) {
+			if (live[i].gen != gen)	/* a reused GONE is listed */
+				used[nused++] = (uint32_t)i;
 			live[i].p = ~(uintptr_t)p;
 			live[i].gen = gen;
 			return;
@@ -155,9 +160,11 @@ free_live(void)
 	tracking = 0;
 	if (overflow)	/* some blocks are unknown: better leak than guess */
 		return;
-	for (i = 0; i < FZ_SLOTS; i++)
-		if (live[i].gen == gen && live[i].p != FZ_GONE)
-			free((void *)~live[i].p);
+	for (i = 0; i < nused; i++)
+		if (live[used[i]].p != FZ_GONE) {
+			free((void *)~live[used[i]].p);
+			live[used[i]].p = FZ_GONE;
+		}
 }
 
 /* ---- the trap ---- */
@@ -190,6 +197,7 @@ fz_trap(void (*fn)(void *), void *arg)
 	if (++gen == 0)
 		gen = 1;
 	overflow = 0;
+	nused = 0;
 	status = 0;
 	if (setjmp(trap) == 0) {
 		trapped = 1;

@@ -2,6 +2,7 @@
  * fuzz_entities.c: the entities file loader (entities.h), and each
  * entity's document number formats, which invoice-gen then uses.
  */
+#include "doc.h"
 #include "entities.h"
 #include "fuzz.h"
 
@@ -12,7 +13,7 @@ static void
 load(void *arg)
 {
 	struct entities *es = arg;
-	char num[256], scope[256];
+	char num[DOC_NUMLEN], scope[DOC_NUMLEN];
 	size_t i, k;
 
 	entities_load(es, path);
@@ -20,12 +21,19 @@ load(void *arg)
 	for (i = 0; i < es->n; i++) {
 		if (entity_get(es, es->v[i].id) == NULL)
 			fz_fail("entity '%s' is not found", es->v[i].id);
-		/* a format the loader took must make numbers */
+		/*
+		 * A format the loader took makes invoice-gen's numbers
+		 * (doc_emit: the scope, then the number) for any year
+		 * and any sequence the ledger counts to, or it dies.
+		 */
 		for (k = 0; k < 3; k++)
-			if (es->v[i].fmt[k] != NULL)
-				doc_number(es->v[i].fmt[k], 2026, 10,
-				    INT64_C(123456789), num, sizeof(num),
-				    scope, sizeof(scope));
+			if (es->v[i].fmt[k] != NULL) {
+				doc_number(es->v[i].fmt[k], 2026, 1, 1, num,
+				    sizeof(num), scope, sizeof(scope));
+				doc_number(es->v[i].fmt[k], 9999, 12,
+				    INT64_MAX, num, sizeof(num), scope,
+				    sizeof(scope));
+			}
 	}
 }
 
