@@ -103,9 +103,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct cev ev;
 	size_t len;
 
+	/* the deepest --max-depth allows (opt.h), for the writers' limits */
 	if (jr.maxdepth == 0) {
-		jrec_init(&jr, JREC_MAXDEPTH_DEFAULT);
-		jrec_init(&back, JREC_MAXDEPTH_DEFAULT);
+		jrec_init(&jr, 100);
+		jrec_init(&back, 100);
 	}
 	for (; p < end; p = nl + 1) {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
