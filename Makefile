@@ -7,6 +7,7 @@
 #   make bench      every stage and the pipeline against the floor and peers
 #   make bench-ingest / make bench-aggregate   one stage in depth
 #   make check SANITIZE=1   the same under ASan+UBSan (CI does this too)
+#   make fuzz       libFuzzer on each harness of tests/fuzz/ (FUZZ_TIME=60 s)
 #   make install PREFIX=/usr/local DESTDIR=...
 
 PREFIX	?= /usr/local
@@ -144,3 +145,38 @@ faults: all
 	    --action enospc --sticky
 	tests/fault/sweep --bin $(abspath $(dir $(firstword $(BINS)))) --so $(abspath $(FAULT_SO)) \
 	    --action short
+
+# Fuzzing (tests/fuzz/): one libFuzzer harness a reader of untrusted
+# input.  `make check` replays each harness's seed corpus through a plain
+# driver (tests/fuzz/replay.c; sanitized with SANITIZE=1); `make fuzz`
+# builds them with clang and libFuzzer and runs each for FUZZ_TIME
+# seconds on a copy of its corpus, findings in build/fuzz/work/.
+# --wrap=exit: a configuration loader exits 78 by design (tests/fuzz/fuzz.h).
+FUZZ_SRC    = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES  = $(notdir $(basename $(FUZZ_SRC)))
+FUZZ_REPLAY = $(FUZZ_NAMES:%=$(BUILD)/fuzz/%)
+FUZZ_LIB    = tests/fuzz/fuzz.c tests/fuzz/fuzz.h
+FUZZ_LD     = -Wl,--wrap=exit
+FUZZ_TIME  ?= 60
+FUZZ_SAN    = -fsanitize=fuzzer-no-link,address,undefined \
+	      -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+.PHONY: fuzz fuzz-bins
+check: $(FUZZ_REPLAY)
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(FUZZ_LIB) $(BUILD)/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/fuzz -o $@ $< tests/fuzz/replay.c \
+	    tests/fuzz/fuzz.c $(BUILD)/libcommon.a $(LIBS) $(FUZZ_LD) $(LDFLAGS)
+
+fuzz:
+	@sh scripts/deps fuzz
+	$(MAKE) CC=clang BUILD=build/fuzz SAN='$(FUZZ_SAN)' fuzz-bins
+	sh tests/fuzz/session build/fuzz $(FUZZ_TIME) $(FUZZ_NAMES)
+
+fuzz-bins: $(FUZZ_NAMES:%=$(BUILD)/lf/%)
+
+$(BUILD)/lf/%: tests/fuzz/%.c $(FUZZ_LIB) $(BUILD)/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -Itests/fuzz -o $@ $< \
+	    tests/fuzz/fuzz.c $(BUILD)/libcommon.a $(LIBS) $(FUZZ_LD) $(LDFLAGS)

@@ -755,6 +755,7 @@ main(int argc, char **argv)
 	    "ledger; write them again with --replay; the same input run "
 	    "again rejects these records again");
 	csvr_init(&g.cr);
+	g.map.maxdepth = g.max_depth;	/* a CSV row's event, as JSON's */
 	lr_init(&g.lr, argc, argv, g.max_line);
 	out_hint("the records of committed batches are in the ledger; "
 	    "write them again with --replay");

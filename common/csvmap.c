@@ -109,7 +109,7 @@ csvmap_header(struct csvmap *m, const struct csvr *c, struct csvmap_err *e)
 {
 	size_t i, j, n;
 	char *name, *colon;
-	int number, taken;
+	int number, taken, depth, maxdepth;
 
 	/* forget the columns the previous file's header mapped itself */
 	for (i = n = 0; i < m->nmap; i++) {
@@ -153,6 +153,23 @@ csvmap_header(struct csvmap *m, const struct csvr *c, struct csvmap_err *e)
 	for (i = 0; i < m->nmap; i++)
 		if ((size_t)m->map[i].col + 1 > m->ncols)
 			m->ncols = (size_t)m->map[i].col + 1;
+	/*
+	 * The event a row makes is checked as a parsed one is not: its
+	 * depth is the event (1), data (2) and an object a dot (data.a.b:
+	 * 3), and the canonical writer stops at 128.
+	 */
+	maxdepth = m->maxdepth > 0 ? m->maxdepth : JREC_MAXDEPTH_DEFAULT;
+	for (i = 0; i < m->nmap; i++) {
+		if (strncmp(m->map[i].field, "data.", 5) != 0)
+			continue;
+		for (depth = 2, name = m->map[i].field + 5; *name; name++)
+			depth += *name == '.';
+		if (depth > maxdepth)
+			return fail(e, "csv_header", m->map[i].field, "column "
+			    "'%.64s' maps a data path nested %d levels deep, "
+			    "deeper than %d (--max-depth)", m->map[i].column,
+			    depth, maxdepth);
+	}
 	return 0;
 }
 

@@ -28,6 +28,7 @@ struct csvmap {
 	size_t		 nmap;
 	size_t		 ncols;		/* columns a row needs */
 	const char	*source;	/* --csv-source */
+	int		 maxdepth;	/* --max-depth; 0: the default */
 };
 
 /* The reason a row (or a spec) was refused. */
@@ -39,7 +40,10 @@ struct csvmap_err {
 
 /* Add the mappings of a --csv-map spec; -1 with e->msg on a bad spec. */
 int	csvmap_spec(struct csvmap *, const char *, struct csvmap_err *);
-/* A file's header row; -1 with e->msg when a mapped column is missing. */
+/*
+ * A file's header row; -1 with e->msg when a mapped column is missing,
+ * or a data path nests deeper than maxdepth, as a JSON event may not.
+ */
 int	csvmap_header(struct csvmap *, const struct csvr *,
 	    struct csvmap_err *);
 /* Build the event object of a row into jr; -1 with e set (a reject). */

@@ -201,8 +201,18 @@ entity_load(struct conf *cf, struct entities *es, size_t i, json_t *o,
 		}
 		if (s == NULL)
 			continue;
+		/*
+		 * Rendered with the longest sequence the ledger counts to
+		 * as well: a format that fits today but not at its
+		 * 100,000th number would stop invoice-gen then (exit 70).
+		 */
 		if (number_fmt(s, 2026, 1, 1, num, sizeof(num), &why) < 0)
 			conf_err(cf, "%s '%s': %s", fmt_keys[k], s, why);
+		else if (number_fmt(s, 2026, 1, INT64_MAX, num, sizeof(num),
+		    &why) < 0)
+			conf_err(cf, "%s '%s': with a sequence of 19 digits "
+			    "the number would be longer than %d bytes",
+			    fmt_keys[k], s, NUMBER_MAX);
 		else
 			en->fmt[k] = xstrdup(s);
 	}

@@ -145,3 +145,17 @@ load lib
 	expect_status 0
 	[ "${lines[-1]}" = "erp-post: read 7, confirmed 7, failed 0, duplicates 0, rejected 0" ]
 }
+
+@test "a header's data path deeper than --max-depth stops the run with exit 65, as a missing column does" {
+	# found by fuzz_csv: the row's event was nested past the JSON writer's limit, exit 70
+	deep=data$(printf '.a%.0s' $(seq 130))
+	printf 'id,source,type,subject,time,%s\nx1,s,t,globex,2026-10-10T00:00:00Z,1\n' "$deep" >"$T/deep.csv"
+	run ingest --rejects "$T/r" "$T/deep.csv"
+	expect_status 65
+	[[ "$output" == *"deep.csv:1: column 'data.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a' maps a data path nested 131 levels deep, deeper than 32 (--max-depth)"* ]]
+	ok=data$(printf '.a%.0s' $(seq 30))
+	printf 'id,source,type,subject,time,%s\nx2,s,t,globex,2026-10-10T00:00:00Z,1\n' "$ok" >"$T/ok.csv"
+	run ingest --rejects "$T/r" --stats "$T/s" "$T/ok.csv"
+	expect_status 0
+	jq -e '.emitted == 1' "$T/s"
+}

@@ -279,3 +279,20 @@ sums() {
 	expect_status 78
 	[[ "$output" == *"rules[0] is for entity 'acme-xx', which is not in the entities file"* ]]
 }
+
+@test "a number format that a 19-digit sequence makes longer than 64 bytes is refused at load, exit 78" {
+	# fits up to the 99,999th number; the 100,000th stopped invoice-gen (exit 70)
+	jq --arg p "$(printf 'X%.0s' $(seq 52))" \
+	    '.entities |= map(.invoice_number_format = ($p + .id + "{seq}"))' \
+	    testdata/entities.json >"$T/ent"
+	run "$BIN/invoice-gen" --entities "$T/ent" --tax testdata/tax.json \
+	    --customers testdata/customers.ndjson </dev/null
+	expect_status 78
+	[[ "$output" == *"entities[0] ('acme-us'): invoice_number_format 'XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXacme-us{seq}': with a sequence of 19 digits the number would be longer than 64 bytes"* ]]
+	# 45 bytes of text and a sequence of 19 digits fit
+	jq '.entities |= map(.invoice_number_format |= .[14:])' "$T/ent" >"$T/ent2"
+	rline 1 cus_acme 1.00 USD | "$BIN/invoice-gen" --entities "$T/ent2" \
+	    --tax testdata/tax.json --customers testdata/customers.ndjson \
+	    --ledger "$T/l" --issue --rejects "$T/r" >"$T/a"
+	jq -e '.number == "XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXacme-us1"' "$T/a"
+}
