@@ -25,3 +25,29 @@ load invfmt
 	expect_status 0
 	[[ "$output" == *"From  ? (?), tax id IE6388047V"* ]]
 }
+
+@test "erp-post: a document with two bad line amounts is one reject, exit 0" {
+	jq -c 'select(.number == "ACME-EU-2026-000002") | .lines[0].net = "x" |
+	    .lines[1].net = "1.2.3"' testdata/erp/documents.ndjson >"$T/in"
+	jq -c 'select(.number == "ACME-EU-2026-000001")' testdata/erp/documents.ndjson >>"$T/in"
+	run "$BIN/erp-post" --accounts testdata/accounts.json --rejects "$T/r" "$T/in"
+	expect_status 0
+	[ "$(wc -l <"$T/r")" -eq 1 ]
+	jq -e '.code == "invalid_amount" and .field == "net" and .line == 1 and .message == "document'"'"'s net is not an exact decimal number"' "$T/r"
+	[[ "$output" == *"read 2, posted 1, duplicates 0, skipped 0, rejected 1;"* ]]
+	# --strict: the documented exit for rejects
+	run "$BIN/erp-post" --accounts testdata/accounts.json --rejects "$T/r" \
+	    --strict "$T/in"
+	expect_status 65
+}
+
+@test "erp-post: a stored document with two bad amounts, caught up from the ledger, is one reject" {
+	ig --issue testdata/rate/rated.expected.ndjson >/dev/null 2>&1
+	sqlite3 "$T/l" "UPDATE doc SET record = json_set(record,
+	    '\$.lines[0].net', 'x', '\$.lines[1].net', '1.2.3')
+	    WHERE number = 'ACME-EU-2026-000002'"
+	run ep </dev/null
+	expect_status 0
+	[ "$(jq -r .code "$T/r" | sort | uniq -c | xargs)" = "1 invalid_amount" ]
+	[[ "$output" == *"1 rejected"* ]]
+}
