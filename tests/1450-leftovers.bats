@@ -51,3 +51,22 @@ load invfmt
 	[ "$(jq -r .code "$T/r" | sort | uniq -c | xargs)" = "1 invalid_amount" ]
 	[[ "$output" == *"1 rejected"* ]]
 }
+
+@test "a number as a charge's group value is refused when the catalog is loaded, exit 78" {
+	plan1 '"model":"unit","unit_amount":"1","group":{"model":7}'
+	aggr 1 cus_a m 3 '{"model":"8"}' >"$T/in"
+	run rate "$T/in"
+	expect_status 78
+	[[ "$output" == *"$T/c: plans[0] ('p' v1): charges[0] ('c'): group.model must be a string"* ]]
+	[[ "$output" != *"json writer"* ]]
+	# in a contract's overrides too
+	plan1 '"model":"unit","unit_amount":"1"' "" \
+	    '"overrides":{"charges":{"c":{"group":{"model":1.5}}}}'
+	run rate "$T/in"
+	expect_status 78
+	[[ "$output" == *"overrides: charges: 'c': group.model must be a string"* ]]
+	# strings pass
+	plan1 '"model":"unit","unit_amount":"1","group":{"model":"7"}'
+	run rate "$T/in"
+	expect_status 0
+}
