@@ -97,6 +97,8 @@ static const char *const sql_text[SQ_NSTMT] = {
 	[LDGE_ALERT_PUT] = "INSERT INTO rate_alert (customer, threshold, "
 	    "period_start, period_end, amount, fired) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+	[LDGE_ALERT_GET] = "SELECT 1 FROM rate_alert WHERE customer = ?1 "
+	    "AND threshold = ?2 AND period_start = ?3",
 	[LDGE_SEQ_NEXT] = "SELECT next FROM doc_seq WHERE entity = ?1 "
 	    "AND scope = ?2",
 	[LDGE_SEQ_BUMP] = "INSERT INTO doc_seq (entity, scope, next) "

@@ -70,3 +70,22 @@ load invfmt
 	run rate "$T/in"
 	expect_status 0
 }
+
+@test "rate: alerts whose output failed after the commit are written by the re-run" {
+	plan1 '"model":"unit","unit_amount":"1.00"' "" \
+	    '"thresholds":[{"amount":"50.00"}]'
+	aggr 1 cus_a m 85 >"$T/in"
+	# the output fails after the batch committed (a full disk)
+	full() { rate "$@" >/dev/full; }
+	run full --ledger "$T/l" "$T/in"
+	expect_status 74
+	run rate --ledger "$T/l" --alerts /dev/full "$T/in"
+	expect_status 74
+	# the re-run writes the alert, once
+	rate --ledger "$T/l" --alerts "$T/al" "$T/in" >"$T/out" 2>/dev/null
+	[ "$(grep -c '"kind":"alert"' "$T/al")" -eq 1 ]
+	jq -e '.threshold == "amount:50" and .amount == "85.00"' "$T/al"
+	[ "$(sqlite3 "$T/l" 'SELECT count(*) FROM rate_alert')" -eq 1 ]
+	rate --ledger "$T/l" --alerts "$T/al" "$T/in" >"$T/out" 2>/dev/null
+	[ "$(grep -c '"kind":"alert"' "$T/al")" -eq 1 ]
+}
