@@ -89,3 +89,51 @@ load invfmt
 	rate --ledger "$T/l" --alerts "$T/al" "$T/in" >"$T/out" 2>/dev/null
 	[ "$(grep -c '"kind":"alert"' "$T/al")" -eq 1 ]
 }
+
+# killer NAME: $T/kbin, the binaries of $BIN with NAME replaced by one that
+# runs the real NAME when it posts or issues, its output thrown away, and
+# dies by kill -9 after it: the commit made, nothing written
+killer() {
+	mkdir -p "$T/kbin"
+	for b in "$BIN"/*; do ln -sf "$b" "$T/kbin/"; done
+	rm "$T/kbin/$1"
+	cat >"$T/kbin/$1" <<SH
+#!/bin/sh
+case " \$* " in
+*" --replay "*|*" --retry-pending "*|*" --confirm "*|*" --format "*) ;;
+*)	"$BIN/$1" "\$@" >/dev/null 2>&1; kill -9 \$\$ ;;
+esac
+exec "$BIN/$1" "\$@"
+SH
+	chmod 755 "$T/kbin/$1"
+}
+
+# demo_in DIR BIN: the small demo of 1600-demo.bats in DIR with BIN
+demo_in() {
+	DEMO_OUT="$1" DEMO_EVENTS=3000 DEMO_CUSTOMERS=40 DEMO_HOURS=48 \
+	    BIN="$2" sh scripts/demo
+}
+
+@test "demo: the documented month-end; killed after invoice-gen's or erp-post's commit, the next run completes the month" {
+	demo_in "$T/clean" "$BIN" >"$T/clean.out"
+	grep -q 'reconcile: everything agrees' "$T/clean.out"
+	for stage in invoice-gen erp-post; do
+		rm -rf "$T/kbin" "$T/d"
+		killer $stage
+		run demo_in "$T/d" "$T/kbin"
+		expect_status 1
+		[[ "$output" == *"failed (exit 137)"* ]]
+		run demo_in "$T/d" "$BIN"
+		expect_status 0
+		[[ "$output" == *"reconcile: everything agrees"* ]]
+		[[ "$output" == *"hledger check: every entry balances"* ]]
+		# the same documents, journals and files as a run never killed
+		[ "$(cat "$T/d/work/snapshot")" = "$(cat "$T/clean/work/snapshot")" ]
+		[ "$(ls "$T/d/invoices" | wc -l)" -eq 80 ]
+		# and the run after adds nothing
+		run demo_in "$T/d" "$BIN"
+		expect_status 0
+		[[ "$output" == *"this run: 0 new events, 0 new invoices, 0 new postings"* ]]
+		[[ "$output" == *"documents and journals are as they were"* ]]
+	done
+}
