@@ -992,10 +992,6 @@ ldg_sqlite_open(const char *path, int busy_ms, int flags)
 	    (faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) == 0 &&
 	    sq_dir_writable(path))))
 		flags = (flags & ~LDG_READONLY) | LDG_EXISTING;
-	s = xcalloc(1, sizeof(*s));
-	s->e.ops = &sq_ops;
-	s->e.path = s->path = xstrdup(path);
-	s->busy_ms = busy_ms >= 0 ? busy_ms : LDG_BUSY_MS;
 	if ((flags & LDG_READONLY) && strcmp(path, ":memory:") != 0) {
 		/*
 		 * Read-only: open(2) says what is missing or unreadable
@@ -1014,7 +1010,8 @@ ldg_sqlite_open(const char *path, int busy_ms, int flags)
 			    strerror(errno));
 		close(fd);
 		if (S_ISREG(sb.st_mode) && sb.st_size == 0)
-			return sq_reopen_rw(s, path, busy_ms, flags);
+			return ldg_sqlite_open(path, busy_ms,
+			    (flags & ~LDG_READONLY) | LDG_EXISTING);
 	} else if (strcmp(path, ":memory:") != 0) {
 		/* SQLite gives the -wal and -shm files the db file's mode */
 		fd = open(path, O_RDWR | O_CLOEXEC |
@@ -1041,6 +1038,11 @@ ldg_sqlite_open(const char *path, int busy_ms, int flags)
 			    strerror(errno));
 		close(fd);
 	}
+	/* after the checks above, which die: nothing is lost on exit */
+	s = xcalloc(1, sizeof(*s));
+	s->e.ops = &sq_ops;
+	s->e.path = s->path = xstrdup(path);
+	s->busy_ms = busy_ms >= 0 ? busy_ms : LDG_BUSY_MS;
 	if ((flags & LDG_READONLY) && strcmp(path, ":memory:") != 0 &&
 	    sq_ro_immutable(path)) {
 		char *uri = sq_uri(path, "immutable=1");
