@@ -7,6 +7,8 @@
 #   make bench      every stage and the pipeline against the floor and peers
 #   make bench-ingest / make bench-aggregate   one stage in depth
 #   make check SANITIZE=1   the same under ASan+UBSan (CI does this too)
+#   make valgrind   the whole suite with every binary under valgrind's
+#                   memcheck: fails on any error or lost block (slow)
 #   make install PREFIX=/usr/local DESTDIR=...
 
 PREFIX	?= /usr/local
@@ -81,6 +83,13 @@ check: all
 
 demo: all
 	@sh scripts/demo
+
+# The whole suite with every binary and unit test run under valgrind
+# (scripts/valgrind): fails, printing the logs, on any memory error or
+# definitely or indirectly lost block.  Not in CI: it is slow.
+.PHONY: valgrind
+valgrind: all
+	BIN=$(abspath bin) UNITBIN=$(abspath build/rel/tests) sh scripts/valgrind
 
 tour: all
 	@sh scripts/tour

@@ -123,6 +123,7 @@ finish_waiter() {
 	[ "$st" -eq 0 ] || { cat "$T/err"; return 1; }
 }
 
+# bats test_tags=timing
 @test "kill -9 at random points: no event lost, none emitted twice, re-runs finish the work" {
 	local i pid st ms n prev=0 mid=0 killed=0 snap=0 extra=111
 	gen --seed 1040 --customers-out "$T/cust.ndjson" 60000 >"$T/ev.ndjson"
