@@ -248,6 +248,7 @@ finish_waiter() {
 	[ -z "$(comm -23 "$T/all.sorted" "$T/replay.sorted")" ]
 }
 
+# bats test_tags=timing
 @test "two writers at once on overlapping input: both finish, each event stored and emitted once" {
 	gen --seed 1041 --customers-out "$T/cust.ndjson" 30000 >"$T/ev.ndjson"
 	# A = shared + A-only, B = shared + B-only, the shared half
