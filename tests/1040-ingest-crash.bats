@@ -354,6 +354,7 @@ hold_lock() {
 	return 1
 }
 
+# bats test_tags=timing
 @test "a ledger locked past --busy-timeout: exit 75, nothing written; a re-run completes" {
 	gen --seed 1042 --customers-out "$T/cust.ndjson" 5000 >"$T/ev.ndjson"
 	read -r nlines uniq dups confs bad < <(oracle "$T/keys" "$T/ev.ndjson")
