@@ -8,6 +8,10 @@
 #   make bench-ingest / make bench-aggregate   one stage in depth
 #   make check SANITIZE=1   the same under ASan+UBSan (CI does this too)
 #   make fuzz       libFuzzer on each harness of tests/fuzz/ (FUZZ_TIME=60 s)
+#   make valgrind   the whole suite with every binary under valgrind's
+#                   memcheck: fails on any error or lost block (slow)
+#   make crash-loop LOOPS=1000 SEED=1   kill -9 the month at random (scripts/crash-loop)
+#   make faults     fail every write and sync call of each stage in turn
 #   make install PREFIX=/usr/local DESTDIR=...
 
 PREFIX	?= /usr/local
@@ -85,6 +89,13 @@ check: all
 
 demo: all
 	@sh scripts/demo
+
+# The whole suite with every binary and unit test run under valgrind
+# (scripts/valgrind): fails, printing the logs, on any memory error or
+# definitely or indirectly lost block.  Not in CI: it is slow.
+.PHONY: valgrind
+valgrind: all
+	BIN=$(abspath bin) UNITBIN=$(abspath build/rel/tests) sh scripts/valgrind
 
 tour: all
 	@sh scripts/tour

@@ -173,10 +173,16 @@ post_idle(void *arg)
 	}
 }
 
-/* What posting refuses, as a reject of the line in hand. */
+/*
+ * What posting refuses, as a reject of the line in hand: its first
+ * reason only, since a record is rejected once however many bad amounts
+ * posting finds in it (pw->n counts them).
+ */
 static void
 doc_reject(const struct post_why *pw, void *arg)
 {
+	if (pw->n > 1)
+		return;
 	si_reject(arg, pw->cls, pw->code, pw->field, "%s", pw->msg);
 }
 
@@ -357,6 +363,8 @@ heal_reject(const struct post_why *pw, void *arg)
 {
 	struct heal *h = arg;
 
+	if (pw->n > 1)		/* one reject a document, as doc_reject */
+		return;
 	rej_add(&h->p->rej, &h->src, pw->cls, pw->code, pw->field, "%s",
 	    pw->msg);
 	h->p->heal_rejected++;

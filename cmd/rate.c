@@ -11,8 +11,8 @@
  * discounts look at all of them), so the aggregates are read first and
  * kept, grouped into bills (customer x period); memory grows with the
  * aggregates, never with the events behind them.  Then each bill is
- * rated; credits are drawn and alerts claimed in one ledger transaction,
- * and only after it commits are the lines written.
+ * rated; credits are drawn in one ledger transaction, and only after it
+ * commits are the lines and alerts written, then the alerts claimed.
  *
  * Here are the options, the reading and grouping, the ledger's part,
  * the batches, counters and messages.  A bill's pricing is rating.c's;
@@ -389,21 +389,26 @@ credit_line(struct rate *r, struct rating_bill *b)
 	rating_credit_line(&r->rating, b, want, bal);
 }
 
-static void
+/*
+ * The bill's alerts not claimed in the ledger yet, into b->alerts: the
+ * number written.  They are claimed by alerts_claim once written, so that
+ * a run that dies between the two has them written again by the next.
+ */
+static size_t
 alerts(struct rate *r, struct rating_bill *b)
 {
 	const struct contract *u = b->u;
 	const struct threshold *t;
 	struct rated_alert al;
 	dec v;
-	size_t i;
+	size_t i, n = 0;
 
 	for (i = 0; i < u->nthresholds; i++) {
 		t = &u->thresholds[i];
 		if (!rating_threshold(b, t, &v))
 			continue;
-		if (r->ldg != NULL && ldg_alert_claim(r->ldg, b->customer,
-		    t->id, b->ps, b->pe, b->spend, r->as_of) != LDG_NEW)
+		if (r->ldg != NULL && ldg_alert_claimed(r->ldg, b->customer,
+		    t->id, b->ps))
 			continue;
 		al.customer = b->customer;
 		al.c = u;
@@ -416,6 +421,24 @@ alerts(struct rate *r, struct rating_bill *b)
 		al.preview = r->preview;
 		rated_alert_write(&b->alerts, &al);
 		r->nalerts++;
+		n++;
+	}
+	return n;
+}
+
+/* The alerts of the bill that its output carried: claimed (if new). */
+static void
+alerts_claim(struct rate *r, struct rating_bill *b)
+{
+	const struct threshold *t;
+	dec v;
+	size_t i;
+
+	for (i = 0; i < b->u->nthresholds; i++) {
+		t = &b->u->thresholds[i];
+		if (rating_threshold(b, t, &v))
+			ldg_alert_claim(r->ldg, b->customer, t->id, b->ps,
+			    b->pe, b->spend, r->as_of);
 	}
 }
 
@@ -542,11 +565,13 @@ summary(struct rate *r)
 
 /*
  * Bills are rated, recorded and written RATE_BATCH at a time: the batch's
- * credit draws and alerts are committed in one transaction, and only then
- * its lines, alerts and rejects written and its buffers freed.  So memory
- * holds one batch's output, not the whole run's, and a run that dies has
- * recorded and written the batches before the one in flight (a re-run
- * writes the same lines and draws nothing twice).
+ * credit draws are committed in one transaction, and only then its lines,
+ * alerts and rejects written and its buffers freed; its alerts are claimed
+ * in a second transaction once written and flushed.  So memory holds one
+ * batch's output, not the whole run's, and a run that dies has recorded
+ * and written the batches before the one in flight (a re-run writes the
+ * same lines, draws nothing twice and writes again the alerts it had not
+ * claimed: an alert is written at least once, with the same key).
  */
 #define RATE_BATCH	1024
 
@@ -554,7 +579,7 @@ static void
 run(struct rate *r)
 {
 	struct rating_bill *b;
-	size_t i, lo = 0, hi;
+	size_t i, lo = 0, hi, nalerts;
 
 	si_each(&r->in, read_one, r);
 	if (r->windowed && r->customers_path != NULL)
@@ -570,6 +595,7 @@ run(struct rate *r)
 			if (!r->preview && lo == 0)
 				grants_record(r);
 		}
+		nalerts = 0;
 		for (i = lo; i < hi; i++) {
 			b = r->bv[i];
 			if (b->fail_code != NULL)
@@ -577,7 +603,7 @@ run(struct rate *r)
 			if (r->ldg != NULL && !r->preview &&
 			    has_grants(catalog_contracts(&r->cat, b->customer)))
 				credit_line(r, b);
-			alerts(r, b);
+			nalerts += alerts(r, b);
 		}
 		if (r->ldg != NULL)
 			ldg_commit(r->ldg);
@@ -606,6 +632,19 @@ run(struct rate *r)
 			buf_free(&b->alerts);
 		}
 		rej_flush(&r->rej);
+
+		/* written: now the alerts are claimed */
+		if (r->ldg != NULL && nalerts > 0) {
+			out_flush();
+			if (r->alerts_fp != NULL && fflush(r->alerts_fp) != 0)
+				die(EX_IOERR, "%s: %s", r->alerts_path,
+				    strerror(errno));
+			ldg_begin(r->ldg);
+			for (i = lo; i < hi; i++)
+				if (r->bv[i]->fail_code == NULL)
+					alerts_claim(r, r->bv[i]);
+			ldg_commit(r->ldg);
+		}
 		lo = hi;
 	} while (lo < r->nb);
 }

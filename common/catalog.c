@@ -118,6 +118,7 @@ charge_load(struct cload *ld, json_t *o, struct charge *c)
 {
 	const char *s, *id;
 	json_t *v;
+	char path[256];
 	size_t j;
 	int nerr = ld->cf.nerr, r;
 
@@ -167,6 +168,12 @@ charge_load(struct cload *ld, json_t *o, struct charge *c)
 				conf_err(&ld->cf, "group must be an object of "
 				    "the group values this charge prices, like "
 				    "{\"model\":\"large\"}");
+			/*
+			 * rate writes it into its lines, and the JSON writer
+			 * has no exact text for a number read here
+			 */
+			else if (conf_number_in(v, "group", path, sizeof(path)))
+				conf_err(&ld->cf, "%s must be a string", path);
 			else if (json_object_size(v) > 0)
 				c->group = json_incref(v);
 		}

@@ -496,10 +496,11 @@ static void
 h_party(struct buf *b, const char *heading, const struct doc_party *p)
 {
 	struct addr a;
-	const char *tax = nz(p->tax_id);
+	const char *tax = nz(p->tax_id), *name = pname(p);
 
 	buf_printf(b, "<div class=\"party\"><h2>%s</h2>", heading);
-	el(b, "div", "class=\"pname\"", pname(p));
+	/* a stored record may name a party neither way: "?" as text says */
+	el(b, "div", "class=\"pname\"", name != NULL ? name : "?");
 	addr_get(p, &a);
 	h_address(b, &a);
 	if (tax != NULL) {

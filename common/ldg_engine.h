@@ -73,6 +73,7 @@ enum {
 				    period_end, amount, balance, drawn) */
 	LDGE_ALERT_PUT,		/* (customer, threshold, period_start,
 				    period_end, amount, fired): if new */
+	LDGE_ALERT_GET,		/* (customer, threshold, period_start) -> 1 */
 	/* invoice-gen(1) */
 	LDGE_SEQ_NEXT,		/* (entity, scope) -> next */
 	LDGE_SEQ_BUMP,		/* (entity, scope): next + 1, from 2 */

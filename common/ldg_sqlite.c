@@ -98,6 +98,8 @@ static const char *const sql_text[SQ_NSTMT] = {
 	[LDGE_ALERT_PUT] = "INSERT INTO rate_alert (customer, threshold, "
 	    "period_start, period_end, amount, fired) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+	[LDGE_ALERT_GET] = "SELECT 1 FROM rate_alert WHERE customer = ?1 "
+	    "AND threshold = ?2 AND period_start = ?3",
 	[LDGE_SEQ_NEXT] = "SELECT next FROM doc_seq WHERE entity = ?1 "
 	    "AND scope = ?2",
 	[LDGE_SEQ_BUMP] = "INSERT INTO doc_seq (entity, scope, next) "
@@ -1059,10 +1061,6 @@ ldg_sqlite_open(const char *path, int busy_ms, int flags)
 	    (faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) == 0 &&
 	    sq_dir_writable(path))))
 		flags = (flags & ~LDG_READONLY) | LDG_EXISTING;
-	s = xcalloc(1, sizeof(*s));
-	s->e.ops = &sq_ops;
-	s->e.path = s->path = xstrdup(path);
-	s->busy_ms = busy_ms >= 0 ? busy_ms : LDG_BUSY_MS;
 	if ((flags & LDG_READONLY) && strcmp(path, ":memory:") != 0) {
 		/*
 		 * Read-only: open(2) says what is missing or unreadable
@@ -1081,7 +1079,8 @@ ldg_sqlite_open(const char *path, int busy_ms, int flags)
 			    strerror(errno));
 		close(fd);
 		if (S_ISREG(sb.st_mode) && sb.st_size == 0)
-			return sq_reopen_rw(s, path, busy_ms, flags);
+			return ldg_sqlite_open(path, busy_ms,
+			    (flags & ~LDG_READONLY) | LDG_EXISTING);
 	} else if (strcmp(path, ":memory:") != 0) {
 		/* SQLite gives the -wal and -shm files the db file's mode */
 		fd = open(path, O_RDWR | O_CLOEXEC |
@@ -1108,6 +1107,11 @@ ldg_sqlite_open(const char *path, int busy_ms, int flags)
 			    strerror(errno));
 		close(fd);
 	}
+	/* after the checks above, which die: nothing is lost on exit */
+	s = xcalloc(1, sizeof(*s));
+	s->e.ops = &sq_ops;
+	s->e.path = s->path = xstrdup(path);
+	s->busy_ms = busy_ms >= 0 ? busy_ms : LDG_BUSY_MS;
 	if ((flags & LDG_READONLY) && strcmp(path, ":memory:") != 0 &&
 	    sq_ro_immutable(path)) {
 		char *uri = sq_uri(path, "immutable=1");

@@ -680,6 +680,20 @@ ldg_alert_claim(struct ledger *l, const char *customer, const char *threshold,
 	return LDG_NEW;
 }
 
+int
+ldg_alert_claimed(struct ledger *l, const char *customer,
+    const char *threshold, int64_t period_start)
+{
+	int st = LDGE_ALERT_GET, found;
+
+	bind_text(l, st, 1, customer);
+	bind_text(l, st, 2, threshold);
+	ldge_bind_int(l->e, st, 3, period_start);
+	found = ldge_step(l->e, st, "reading a spending alert");
+	ldge_reset(l->e, st);
+	return found;
+}
+
 /* ---- invoice-gen(1): numbers, invoice states, documents ---- */
 
 int64_t

@@ -173,6 +173,9 @@ void		 ldg_credit_draw(struct ledger *, const char *customer,
 int		 ldg_alert_claim(struct ledger *, const char *customer,
 		    const char *threshold, int64_t period_start,
 		    int64_t period_end, dec amount, int64_t now);
+/* Whether that alert was claimed: 1 or 0. */
+int		 ldg_alert_claimed(struct ledger *, const char *customer,
+		    const char *threshold, int64_t period_start);
 
 /*
  * invoice-gen(1).  A number is taken from a scope's sequence (1, 2, ...)

@@ -123,6 +123,7 @@ finish_waiter() {
 	[ "$st" -eq 0 ] || { cat "$T/err"; return 1; }
 }
 
+# bats test_tags=timing
 @test "kill -9 at random points: no event lost, none emitted twice, re-runs finish the work" {
 	local i pid st ms n prev=0 mid=0 killed=0 snap=0 extra=111
 	gen --seed 1040 --customers-out "$T/cust.ndjson" 60000 >"$T/ev.ndjson"
@@ -247,6 +248,7 @@ finish_waiter() {
 	[ -z "$(comm -23 "$T/all.sorted" "$T/replay.sorted")" ]
 }
 
+# bats test_tags=timing
 @test "two writers at once on overlapping input: both finish, each event stored and emitted once" {
 	gen --seed 1041 --customers-out "$T/cust.ndjson" 30000 >"$T/ev.ndjson"
 	# A = shared + A-only, B = shared + B-only, the shared half
@@ -352,6 +354,7 @@ hold_lock() {
 	return 1
 }
 
+# bats test_tags=timing
 @test "a ledger locked past --busy-timeout: exit 75, nothing written; a re-run completes" {
 	gen --seed 1042 --customers-out "$T/cust.ndjson" 5000 >"$T/ev.ndjson"
 	read -r nlines uniq dups confs bad < <(oracle "$T/keys" "$T/ev.ndjson")

@@ -96,6 +96,7 @@ HINT="the records of committed batches are in the ledger; write them again with 
 	[[ "$(tail -n 1 "$T/err")" == "meter-ingest: write error on standard output: Broken pipe"* ]]
 }
 
+# bats test_tags=timing
 @test "stdout on a full disk (/dev/full): exit 74 with the message; the records are in the ledger" {
 	run to /dev/full ingest --rejects "$T/r" testdata/events.ndjson
 	expect_status 74
@@ -349,6 +350,7 @@ private() {
 	[ "$(stat -c %a "$1-shm")" = 600 ]
 }
 
+# bats test_tags=timing
 @test "an empty file made before the first run (touch, umask 022) becomes a private ledger: 0600, -wal and -shm too; a ledger keeps the mode its owner gives it" {
 	umask 022
 	L=$T/touched.sqlite
@@ -365,6 +367,7 @@ private() {
 	[ "$(stat -c %a "$L")" = 640 ]
 }
 
+# bats test_tags=timing
 @test "a new ledger: mode 0600 (also -wal and -shm) whatever the umask, WAL, application_id, user_version, 16 KiB pages" {
 	umask 0
 	L=$T/new.sqlite

@@ -291,6 +291,7 @@ docs() {
 	jq -e '.number == "X_1" and .kind == "credit_note"' "$T/d/X%5F1.ndjson"
 }
 
+# bats test_tags=timing
 @test "kill -9 between batches: the batches before stay issued, the re-run issues the rest, every number once" {
 	# 1600 invoices (a customer's months from 1900 on): four batches
 	python3 - >"$T/in" <<-'EOF2'
