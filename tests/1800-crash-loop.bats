@@ -16,7 +16,7 @@ crash_loop() {
 	scripts/crash-loop --bin "$BIN" ${so:+--so "$so"} "$@"
 }
 
-@test "crash-loop: 30 months, each with a stage killed at random and its job run again, lose nothing and count nothing twice" {
+@test "crash-loop: 30 months, each with a stage killed at random and cron left to catch up, lose nothing and count nothing twice" {
 	run crash_loop --seed 1 --loops 30 --dir "$T/cl" -v
 	expect_status 0
 	[ "${lines[-1]}" = "30 loops, 0 duplicates, 0 lost, 0 gaps, 0 unposted, 0 corrupt" ]
