@@ -197,45 +197,22 @@ find_one(struct tryton *t, const char *model, int64_t company, json_t *dom,
 	return R_OK;
 }
 
+/*
+ * The id of the record of model whose field is name, in company (0: any),
+ * remembered as kind: 0 when there is none.
+ */
 static int
-company_id(struct tryton *t, const char *name, int64_t *id)
+named_id(struct tryton *t, const char *kind, const char *model,
+    int64_t company, const char *field, const char *name, int64_t *id)
 {
 	int rc;
 
-	if ((*id = cached(t, "company", 0, name)) != 0)
+	if ((*id = cached(t, kind, company, name)) != 0)
 		return R_OK;
-	rc = find_one(t, "company.company", 0, json_pack("[[s,s,s]]",
-	    "party.name", "=", name), id);
+	rc = find_one(t, model, company, json_pack("[[s,s,s]]", field, "=",
+	    name), id);
 	if (rc == R_OK && *id != 0)
-		cache(t, "company", 0, name, *id);
-	return rc;
-}
-
-static int
-journal_id(struct tryton *t, int64_t company, const char *code, int64_t *id)
-{
-	int rc;
-
-	if ((*id = cached(t, "journal", company, code)) != 0)
-		return R_OK;
-	rc = find_one(t, "account.journal", company, json_pack("[[s,s,s]]",
-	    "code", "=", code), id);
-	if (rc == R_OK && *id != 0)
-		cache(t, "journal", company, code, *id);
-	return rc;
-}
-
-static int
-currency_id(struct tryton *t, const char *code, int64_t *id)
-{
-	int rc;
-
-	if ((*id = cached(t, "currency", 0, code)) != 0)
-		return R_OK;
-	rc = find_one(t, "currency.currency", 0, json_pack("[[s,s,s]]",
-	    "code", "=", code), id);
-	if (rc == R_OK && *id != 0)
-		cache(t, "currency", 0, code, *id);
+		cache(t, kind, company, name, *id);
 	return rc;
 }
 
@@ -440,7 +417,8 @@ tryton_send(struct tryton *t, const struct books *b, json_t *e)
 			    "(erp.tryton.accounts)", acct, b->entity);
 	}
 	cname = m->company != NULL ? m->company : b->entity;
-	if ((rc = company_id(t, cname, &company)) != R_OK)
+	if ((rc = named_id(t, "company", "company.company", 0,
+	    "party.name", cname, &company)) != R_OK)
 		return translate(rc);
 	if (company == 0)
 		return why(t, TRY_UNMAPPED, "the ERP has no company '%s' (the "
@@ -457,7 +435,8 @@ tryton_send(struct tryton *t, const struct books *b, json_t *e)
 	}
 
 	jcode = m->journal != NULL ? m->journal : TRY_JOURNAL;
-	if ((rc = journal_id(t, company, jcode, &journal)) != R_OK)
+	if ((rc = named_id(t, "journal", "account.journal",
+	    company, "code", jcode, &journal)) != R_OK)
 		return translate(rc);
 	if (journal == 0)
 		return why(t, TRY_UNMAPPED, "the ERP's company '%s' has no "
@@ -468,7 +447,8 @@ tryton_send(struct tryton *t, const struct books *b, json_t *e)
 		return why(t, TRY_FAILED, "the ERP's company '%s' has no "
 		    "period for %s", cname, date);
 	if (strcmp(cur, fcur) != 0) {
-		if ((rc = currency_id(t, cur, &second)) != R_OK)
+		if ((rc = named_id(t, "currency",
+		    "currency.currency", 0, "code", cur, &second)) != R_OK)
 			return translate(rc);
 		if (second == 0)
 			return why(t, TRY_UNMAPPED, "the ERP has no currency "
