@@ -25,6 +25,7 @@
  * common/entry.c's, a payment's application and the aging
  * common/receivable.c's, the signatures common/sign.c's.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,7 @@
 struct post {
 	const char	*accounts_path, *ledger_path, *rejects_path;
 	const char	*stats_path, *confirm_path, *payments_path;
+	const char	*journal_path;	/* --journal: the file output goes to */
 	int		 aging;
 	int64_t		 as_of;
 	enum entry_fmt	 fmt;
@@ -92,7 +94,7 @@ usage(int code)
 	fprintf(fp,
 "usage: %s --accounts FILE [--ledger PATH] [--as-of TIME]\n"
 "                [--format ndjson|netsuite|xero|qbo|hledger|ledger|beancount]\n"
-"                [--replay | --retry-pending]\n"
+"                [--replay | --retry-pending] [--journal FILE]\n"
 "                [--rejects FILE] [--stats FILE] [--strict]\n"
 "                [--busy-timeout MS] [--max-line BYTES] [--max-depth N]\n"
 "                [FILE...]\n"
@@ -125,6 +127,22 @@ render(struct post *p, const char *rec, size_t len)
 	if (entry_write(&p->eo, rec, len, &p->out) < 0)
 		die(EX_DATAERR, "a stored journal entry is not JSON: the ledger "
 		    "was altered");
+}
+
+/*
+ * The plain-text journal (hledger, ledger, beancount), kept by the
+ * writer until the run ends: its declarations and its entries in date
+ * order, written once every batch is committed.
+ */
+static void
+text_end(struct post *p)
+{
+	if (entry_out_end(&p->eo, &p->out) > 0)
+		warnmsg("%s: this run's entries start before the journal's "
+		    "last date, %s: hledger's ordereddates check will refuse "
+		    "it", p->journal_path, p->eo.last);
+	out_write(p->out.p, p->out.len);
+	buf_reset(&p->out);
 }
 
 /* ---- posting documents ---- */
@@ -938,6 +956,7 @@ main(int argc, char **argv)
 		OPT_S("confirm", 0, &p.confirm_path),
 		OPT_C("format", 0, opt_format, &p.fmt),
 		OPT_S("key", 0, &key),
+		OPT_S("journal", 0, &p.journal_path),
 		OPT_S("keygen", 0, &keyout),
 		OPT_LEDGER(&p.ledger_path),
 		OPT_MAXDEPTH(&p.max_depth),
@@ -1039,6 +1058,10 @@ main(int argc, char **argv)
 	    "again" : "the entries are made again by running the same command");
 	tz_set_init(&p.zones);
 	entry_out_init(&p.eo, p.fmt);
+	if (p.journal_path != NULL && entry_out_journal(&p.eo,
+	    p.journal_path) < 0)
+		die(EX_NOINPUT, "cannot read the journal '%s': %s",
+		    p.journal_path, strerror(errno));
 	if (p.confirm_path != NULL || p.payments_path != NULL) {
 		cfiles[0] = (char *)(p.confirm_path ? p.confirm_path :
 		    p.payments_path);
@@ -1060,6 +1083,7 @@ main(int argc, char **argv)
 			heal(&p);
 	}
 
+	text_end(&p);
 	rej_close(&p.rej);
 	out_close();
 	if (!p.aging)

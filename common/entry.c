@@ -2,6 +2,7 @@
  * entry.c: the journal entry record, its writers and its reader; see
  * entry.h.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,23 +275,169 @@ entry_text(struct entry_out *w, json_t *e, struct buf *o)
 	buf_addc(o, '\n');
 }
 
-/* Beancount: accounts are opened before they are used. */
+/*
+ * Declarations, once per journal file: hledger check --strict and
+ * ledger --strict want every account and commodity declared (ledger
+ * before its first use, and the "entry" tag of each transaction's
+ * comment too), beancount every account opened, and once only (an
+ * account opened twice is an error).  Each is written the first time
+ * an entry of the run uses it, unless the journal the output goes to
+ * declares it already (entry_out_journal).
+ */
 static void
-bean_open(struct entry_out *w, json_t *e, struct buf *o)
+declare(struct entry_out *w, const char *what, const char *name)
+{
+	struct buf key = { 0 };
+	void **ref;
+
+	if (name == NULL || *name == '\0')
+		return;
+	if (w->fmt == ENTRY_BEANCOUNT && strcmp(what, "commodity") == 0)
+		return;		/* bean-check needs no commodity declared */
+	buf_printf(&key, "%s %s", what, name);
+	ref = hmap_ref(&w->opened, key.p, key.len);
+	buf_free(&key);
+	if (*ref != NULL)
+		return;
+	*ref = (void *)1;
+	if (w->fmt == ENTRY_BEANCOUNT)
+		buf_printf(&w->decl, "1970-01-01 open %s\n", name);
+	else
+		buf_printf(strcmp(what, "account") != 0 ? &w->dcom :
+		    &w->decl, "%s %s\n", what, name);
+}
+
+static void
+declare_entry(struct entry_out *w, json_t *e)
 {
 	json_t *ls = json_object_get(e, "lines"), *l;
-	const char *a;
-	void **ref;
 	size_t i;
 
-	json_array_foreach(ls, i, l) {
-		a = jval_str(l, "account");
-		ref = hmap_ref(&w->opened, a, strlen(a));
-		if (*ref != NULL)
-			continue;
-		*ref = (void *)1;
-		buf_printf(o, "1970-01-01 open %s\n", a);
+	if (w->fmt != ENTRY_BEANCOUNT)	/* "; entry: JE-..." is a tag */
+		declare(w, "tag", "entry");
+	declare(w, "commodity", jval_str(e, "currency"));
+	declare(w, "commodity", jval_str(e, "functional_currency"));
+	json_array_foreach(ls, i, l)
+		declare(w, "account", jval_str(l, "account"));
+}
+
+/*
+ * An entry in a plain-text format is kept until the run ends
+ * (entry_out_end): hledger's ordereddates check wants a file's
+ * transactions in date order, and a document's recognitions (the end of
+ * a service period) come before the next document's entry.
+ */
+static void
+text_keep(struct entry_out *w, json_t *e)
+{
+	const char *day = jval_str(e, "date");
+	struct entry_kept *k;
+
+	declare_entry(w, e);
+	if (w->nkept == w->capkept) {
+		w->capkept = w->capkept ? 2 * w->capkept : 64;
+		w->kept = xreallocarray(w->kept, w->capkept, sizeof(*w->kept));
 	}
+	k = &w->kept[w->nkept++];
+	snprintf(k->day, sizeof(k->day), "%s", day ? day : "");
+	k->off = w->text.len;
+	entry_text(w, e, &w->text);
+	k->len = w->text.len - k->off;
+	k->seq = w->nkept;
+}
+
+/* By date, then in the order written: a stable sort. */
+static int
+kept_cmp(const void *x, const void *y)
+{
+	const struct entry_kept *a = x, *b = y;
+	int c = strcmp(a->day, b->day);
+
+	return c ? c : a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+int
+entry_out_end(struct entry_out *w, struct buf *out)
+{
+	size_t i;
+	int before;
+
+	if (w->nkept == 0)
+		return 0;
+	qsort(w->kept, w->nkept, sizeof(*w->kept), kept_cmp);
+	before = w->last[0] != '\0' && strcmp(w->kept[0].day, w->last) < 0;
+	buf_add(out, w->dcom.p, w->dcom.len);
+	buf_add(out, w->decl.p, w->decl.len);
+	if (w->dcom.len + w->decl.len > 0)
+		buf_addc(out, '\n');
+	for (i = 0; i < w->nkept; i++)
+		buf_add(out, w->text.p + w->kept[i].off, w->kept[i].len);
+	buf_reset(&w->dcom);
+	buf_reset(&w->decl);
+	buf_reset(&w->text);
+	w->nkept = 0;
+	return before;
+}
+
+/* A declaration's name, from the journal's line s (after "what "). */
+static void
+journal_decl(struct entry_out *w, const char *what, const char *s)
+{
+	struct buf key = { 0 };
+	size_t n;
+
+	s += strspn(s, " \t");
+	/* up to a comment, two spaces, a tab or the end */
+	for (n = 0; s[n] != '\0' && s[n] != '\n' && s[n] != '\t' &&
+	    s[n] != ';' && !(s[n] == ' ' && s[n + 1] == ' '); n++)
+		;
+	while (n > 0 && s[n - 1] == ' ')
+		n--;
+	if (n == 0)
+		return;
+	buf_printf(&key, "%s %.*s", what, (int)n, s);
+	*hmap_ref(&w->opened, key.p, key.len) = (void *)1;
+	buf_free(&key);
+}
+
+int
+entry_out_journal(struct entry_out *w, const char *path)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *fp;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		return errno == ENOENT ? 0 : -1;
+	while ((n = getline(&line, &cap, fp)) > 0) {
+		const char *s = line;
+
+		if (n < 10 || !(*s >= '0' && *s <= '9')) {
+			if (strncmp(s, "account ", 8) == 0)
+				journal_decl(w, "account", s + 8);
+			else if (strncmp(s, "commodity ", 10) == 0)
+				journal_decl(w, "commodity", s + 10);
+			else if (strncmp(s, "tag ", 4) == 0)
+				journal_decl(w, "tag", s + 4);
+			continue;
+		}
+		/* a dated line: beancount's directives, or a transaction */
+		if (strncmp(s + 10, " open ", 6) == 0)
+			journal_decl(w, "account", s + 16);
+		else if (strncmp(s + 10, " commodity ", 11) == 0)
+			journal_decl(w, "commodity", s + 21);
+		else if (strncmp(s, w->last, 10) > 0 && s[4] == '-' &&
+		    s[7] == '-' && strncmp(s, "1970-01-01", 10) != 0)
+			snprintf(w->last, sizeof(w->last), "%.10s", s);
+	}
+	free(line);
+	if (ferror(fp)) {
+		fclose(fp);
+		return -1;
+	}
+	fclose(fp);
+	return 0;
 }
 
 /*
@@ -470,6 +617,10 @@ void
 entry_out_free(struct entry_out *w)
 {
 	hmap_free(&w->opened);
+	buf_free(&w->dcom);
+	buf_free(&w->decl);
+	buf_free(&w->text);
+	free(w->kept);
 }
 
 /*
@@ -479,7 +630,7 @@ entry_out_free(struct entry_out *w)
 int
 entry_write(struct entry_out *w, const char *rec, size_t len, struct buf *out)
 {
-	struct buf opens = { 0 }, body = { 0 };
+	struct buf body = { 0 };
 	json_t *e;
 
 	if (w->fmt == ENTRY_NDJSON) {
@@ -490,17 +641,11 @@ entry_write(struct entry_out *w, const char *rec, size_t len, struct buf *out)
 	}
 	if ((e = json_loadb(rec, len, 0, NULL)) == NULL)
 		return -1;
-	if (w->fmt == ENTRY_BEANCOUNT)
-		bean_open(w, e, &opens);
 	if (w->fmt >= ENTRY_NETSUITE)
 		entry_csv(w, e, &body);
 	else
-		entry_text(w, e, &body);
-	buf_add(out, opens.p, opens.len);
-	if (opens.len > 0)
-		buf_addc(out, '\n');
+		text_keep(w, e);	/* written by entry_out_end */
 	buf_add(out, body.p, body.len);
-	buf_free(&opens);
 	buf_free(&body);
 	json_decref(e);
 	return 0;

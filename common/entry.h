@@ -69,17 +69,47 @@ enum entry_fmt { ENTRY_NDJSON, ENTRY_HLEDGER, ENTRY_LEDGER, ENTRY_BEANCOUNT,
 extern const char *const entry_fmt_names[];
 #define ENTRY_NFMT	7
 
+/* An entry of a plain-text format, kept until the run ends. */
+struct entry_kept {
+	char		 day[16];
+	size_t		 off, len, seq;
+};
+
 /* A writer of records in one format: what it wrote before matters. */
 struct entry_out {
 	enum entry_fmt	 fmt;
 	int		 header;	/* CSV: the header is written */
-	struct hmap	 opened;	/* beancount: accounts opened */
+	struct hmap	 opened;	/* text: "account X", "commodity X"
+					   declared */
+	struct buf	 dcom, decl;	/* text: declarations to write */
+	struct buf	 text;		/* text: the entries kept */
+	struct entry_kept *kept;
+	size_t		 nkept, capkept;
+	char		 last[16];	/* text: the journal's last date */
 };
 void	entry_out_init(struct entry_out *, enum entry_fmt);
 void	entry_out_free(struct entry_out *);
-/* A stored record in the writer's format, appended: 0, -1 if not JSON. */
+/*
+ * A stored record in the writer's format, appended: 0, -1 if not JSON.
+ * A plain-text format (hledger, ledger, beancount) appends nothing: its
+ * entries are kept for entry_out_end.
+ */
 int	entry_write(struct entry_out *, const char *rec, size_t len,
 	    struct buf *);
+/*
+ * Plain text: the declarations (accounts and commodities; beancount's
+ * opens) of the entries kept that the journal does not have yet, then
+ * the entries in date order (stable), appended.  1 when the first is
+ * dated before the last one the journal had (hledger's ordereddates
+ * check will refuse the file), else 0.
+ */
+int	entry_out_end(struct entry_out *, struct buf *);
+/*
+ * The journal file the output goes to the end of: its declarations are
+ * not written again, and its last date is remembered.  0 (also when it
+ * does not exist yet), -1 with errno when it cannot be read.
+ */
+int	entry_out_journal(struct entry_out *, const char *path);
 /* 1 when beancount takes the name as an account's. */
 int	entry_bean_account(const char *);
 /*

@@ -36,8 +36,7 @@ status() {
 	ep --payments "$T/p2" --format hledger >/dev/null 2>&1
 	"$BIN/erp-post" --accounts testdata/accounts.json --ledger "$T/l" --rejects "$T/r" \
 	    --retry-pending --format hledger testdata/erp/documents.ndjson >"$T/j" 2>/dev/null
-	command -v hledger >/dev/null || skip "hledger not installed"
-	hledger -f "$T/j" check
+	strict_journal "$T/j"
 }
 
 @test "a reference seen twice counts once; the same reference with other content is a conflict" {

@@ -84,7 +84,7 @@ demo() {
 	ls "$T/demo/invoices" | grep -q '^ACME-US-2026-000001\.html$'
 	[ "$(ls "$T/demo/invoices" | wc -l)" -eq 80 ]
 	[ -s "$T/demo/journal.csv" ] && [ -s "$T/demo/report.html" ]
-	hledger -f "$T/demo/journal.hledger" check
+	strict_journal "$T/demo/journal.hledger"
 	# the CSV journal balances too, entry by entry (exact: python decimal)
 	python3 - "$T/demo/journal.csv" <<'PY'
 import csv, decimal, sys

@@ -191,3 +191,27 @@ as_reader() {
 		"$@"
 	fi
 }
+
+# strict_journal FILE [FORMAT]: the real accounting tools accept the
+# journal in their strict modes and say nothing: for an hledger or ledger
+# journal `hledger check --strict ordereddates` (every account and
+# commodity declared, dates in order) and `ledger --strict --pedantic`;
+# for a beancount one (FORMAT beancount, or FILE.beancount) bean-check.
+# Any message fails, warnings included.  Skips where a tool is missing
+# (scripts/deps installs them).
+strict_journal() {
+	local f=$1 fmt=${2:-} out
+	command -v hledger >/dev/null && command -v ledger >/dev/null &&
+	    command -v bean-check >/dev/null ||
+	    skip "hledger, ledger or bean-check not installed (scripts/deps installs them)"
+	[ -n "$fmt" ] || case $f in *.beancount) fmt=beancount ;; *) fmt=hledger ;; esac
+	if [ "$fmt" = beancount ]; then
+		out=$(bean-check "$f" 2>&1) && [ -z "$out" ] ||
+		    { echo "bean-check $f: ${out:-failed}" >&2; return 1; }
+		return 0
+	fi
+	out=$(hledger -f "$f" check --strict ordereddates 2>&1) && [ -z "$out" ] ||
+	    { echo "hledger check --strict ordereddates $f: ${out:-failed}" >&2; return 1; }
+	out=$(ledger -f "$f" --strict --pedantic bal 2>&1 >/dev/null) && [ -z "$out" ] ||
+	    { echo "ledger --strict --pedantic $f: ${out:-failed}" >&2; return 1; }
+}

@@ -339,8 +339,12 @@ writers(void)
 	plan(j, &d, &pl);
 	entry_out_init(&w, ENTRY_HLEDGER);
 	ok(entry_write(&w, pl.rec[0].p, pl.rec[0].len, &o) == 0 &&
-	    strncmp(buf_cstr(&o), "2026-11-02 * (INV-1) Invoice INV-1, c  ; "
-	    "entry: JE-", 41) == 0 && strstr(buf_cstr(&o),
+	    o.len == 0, "hledger: an entry is kept until the run ends");
+	ok(entry_out_end(&w, &o) == 0 && strncmp(buf_cstr(&o), "tag entry\n"
+	    "commodity EUR\naccount Assets:AR\n", 37) == 0,
+	    "hledger: the declarations first");
+	ok(strstr(buf_cstr(&o), "\n\n2026-11-02 * (INV-1) Invoice INV-1, c  ; "
+	    "entry: JE-") != NULL && strstr(buf_cstr(&o),
 	    "\n    Assets:AR  120.00 EUR  ; receivable\n") != NULL &&
 	    strstr(buf_cstr(&o), "\n    Liabilities:Tax  -20.00 EUR  ; "
 	    "tax\n") != NULL, "hledger: the transaction and its postings");
