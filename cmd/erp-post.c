@@ -36,6 +36,7 @@
 #include "currency.h"
 #include "doc.h"
 #include "entry.h"
+#include "fxtab.h"
 #include "jrec.h"
 #include "jw.h"
 #include "keys.h"
@@ -59,6 +60,8 @@ struct post {
 	const char	*accounts_path, *ledger_path, *rejects_path;
 	const char	*stats_path, *confirm_path, *payments_path;
 	const char	*journal_path;	/* --journal: the file output goes to */
+	const char	*fx_path;
+	struct fxtab	 fx;		/* --fx: grants', payments' rates */
 	int		 aging;
 	int64_t		 as_of;
 	enum entry_fmt	 fmt;
@@ -84,6 +87,8 @@ struct post {
 	uint64_t	 confirmed, failed;
 	/* documents of the ledger never posted, not read */
 	uint64_t	 caught_up, heal_rejected, heal_other;
+	/* credit grants: booked, waiting for an invoice, rejected */
+	uint64_t	 grants_booked, grants_waiting, grants_rejected;
 };
 
 static void
@@ -94,7 +99,7 @@ usage(int code)
 	fprintf(fp,
 "usage: %s --accounts FILE [--ledger PATH] [--as-of TIME]\n"
 "                [--format ndjson|netsuite|xero|qbo|hledger|ledger|beancount]\n"
-"                [--replay | --retry-pending] [--journal FILE]\n"
+"                [--replay | --retry-pending] [--journal FILE] [--fx FILE]\n"
 "                [--rejects FILE] [--stats FILE] [--strict]\n"
 "                [--busy-timeout MS] [--max-line BYTES] [--max-depth N]\n"
 "                [FILE...]\n"
@@ -435,6 +440,167 @@ heal(struct post *p)
 	flush(p);
 	free(h.num);
 	jrec_free(&jr);
+}
+
+/* ---- credit grants: prepaid credit bought, booked once ---- */
+
+/*
+ * rate(1) records each prepaid credit grant of the catalog in the
+ * ledger; its draws are booked with the documents that apply them
+ * (customer prepayments debited).  The credit bought is booked here: a
+ * posting run with --ledger, once its documents are done, books every
+ * grant that no entry has booked yet, in the books of the entity of its
+ * customer's first invoice in its currency (the customer master is
+ * rate's and invoice-gen's, not ours), so a grant of a customer not yet
+ * invoiced waits for the run after its first invoice.  Its entry id is a
+ * key of the customer and the grant's id: booked once, confirmed,
+ * retried and replayed like a document's entries.
+ */
+struct grant {
+	char		*customer, *id, *currency, *entity, *record;
+	size_t		 reclen;
+	dec		 amount;
+	int64_t		 granted;
+};
+
+struct grants {
+	struct post	*p;
+	struct grant	*v;
+	size_t		 n, cap;
+	struct rej_src	 src;
+};
+
+static int
+grant_list(const struct ldg_grant_doc *g, void *arg)
+{
+	struct grants *gs = arg;
+	struct grant *x;
+
+	if (g->entity == NULL) {
+		gs->p->grants_waiting++;
+		return 0;
+	}
+	if (books_of(&gs->p->acc, g->entity) == NULL)
+		return 0;	/* left to the run that has its books */
+	if (gs->n == gs->cap) {
+		gs->cap = gs->cap ? 2 * gs->cap : 16;
+		gs->v = xreallocarray(gs->v, gs->cap, sizeof(*gs->v));
+	}
+	x = &gs->v[gs->n++];
+	x->customer = xstrdup(g->g.customer);
+	x->id = xstrdup(g->g.id);
+	x->currency = xstrdup(g->g.currency);
+	x->entity = xstrdup(g->entity);
+	x->record = xstrndup(g->record, g->reclen);
+	x->reclen = g->reclen;
+	x->amount = g->g.amount;
+	x->granted = g->g.granted;
+	return 0;
+}
+
+/* What posting refuses of a grant: a reject of the ledger's. */
+static void
+grant_reject(const struct post_why *pw, void *arg)
+{
+	struct grants *gs = arg;
+
+	if (pw->n > 1)
+		return;
+	rej_add(&gs->p->rej, &gs->src, pw->cls, pw->code, pw->field, "%s",
+	    pw->msg);
+	gs->p->grants_rejected++;
+}
+
+static void
+grant_one(struct grants *gs, const struct grant *g)
+{
+	struct post *p = gs->p;
+	struct post_why pw = { grant_reject, gs, NULL, NULL, NULL, "", 0 };
+	struct ldg_posting lp;
+	struct post_doc d;
+	struct buf rec = { 0 }, raw = { 0 }, number = { 0 };
+	struct entry e;
+	struct jw w;
+	json_t *j;
+	int r;
+
+	/* the grant as the ledger has it: the raw input of a reject */
+	jw_init(&w, &raw);
+	jw_open(&w, '{');
+	JW_KEY(&w, "customer");
+	jw_str(&w, g->customer);
+	JW_KEY(&w, "id");
+	jw_str(&w, g->id);
+	JW_KEY(&w, "currency");
+	jw_str(&w, g->currency);
+	JW_KEY(&w, "amount");
+	jw_dec(&w, g->amount);
+	JW_KEY(&w, "granted_at");
+	jw_time(&w, g->granted);
+	jw_close(&w, '}');
+	gs->src.raw = raw.p;
+	gs->src.rawlen = raw.len;
+	buf_printf(&number, "%s/%s", g->customer, g->id);
+	if ((j = json_loadb(g->record, g->reclen, 0, NULL)) == NULL)
+		die(EX_DATAERR, "ledger: the invoice of credit grant %s is not "
+		    "JSON: the ledger was altered", buf_cstr(&number));
+	txbegin(p);
+	r = post_grant(&d, j, buf_cstr(&number), g->customer, g->id,
+	    g->amount, g->granted, &p->acc, p->fx_path ? &p->fx : NULL,
+	    &p->zones, &e, &rec, &pw);
+	if (r < 0)
+		goto done;
+	if (!ldg_posting_get(p->ldg, e.id, &lp)) {
+		ldg_posting_put(p->ldg, e.id, d.h.entity, buf_cstr(&number),
+		    rec.p, rec.len - 1, p->as_of);
+		render(p, rec.p, rec.len);
+		p->emitted++;
+		p->grants_booked++;
+	} else {
+		if (strcmp(lp.state, "confirmed") == 0)
+			p->already++;
+		else if (!p->retry)
+			p->pending++;
+		else {
+			if (strcmp(lp.state, "failed") == 0)
+				ldg_posting_state(p->ldg, e.id, "pending",
+				    NULL, NULL, p->as_of);
+			render(p, lp.record, strlen(lp.record));
+			p->retried++;
+		}
+		ldg_posting_free(&lp);
+	}
+	if (++p->batch >= POST_BATCH)
+		flush(p);
+done:
+	entry_free(&e);
+	json_decref(j);
+	buf_free(&rec);
+	buf_free(&raw);
+	buf_free(&number);
+}
+
+static void
+grants(struct post *p)
+{
+	struct grants gs;
+	size_t i;
+
+	memset(&gs, 0, sizeof(gs));
+	gs.p = p;
+	gs.src.file = p->ledger_path;
+	txbegin(p);
+	ldg_grants_all(p->ldg, grant_list, &gs);
+	for (i = 0; i < gs.n; i++) {
+		grant_one(&gs, &gs.v[i]);
+		free(gs.v[i].customer);
+		free(gs.v[i].id);
+		free(gs.v[i].currency);
+		free(gs.v[i].entity);
+		free(gs.v[i].record);
+	}
+	flush(p);
+	free(gs.v);
 }
 
 /* ---- --replay: the entries the ledger holds, written again ---- */
@@ -870,6 +1036,9 @@ write_stats(struct post *p)
 		STAT_IF(h, STAT_N("caught_up", p->caught_up)),
 		STAT_IF(h, STAT_N("caught_up_rejected", p->heal_rejected)),
 		STAT_IF(h, STAT_N("unposted_other_entities", p->heal_other)),
+		STAT_IF(h, STAT_N("grants_booked", p->grants_booked)),
+		STAT_IF(h, STAT_N("grants_waiting", p->grants_waiting)),
+		STAT_IF(h, STAT_N("grants_rejected", p->grants_rejected)),
 		STAT_IF(r, STAT_N("entries_replayed", p->replayed)),
 		STAT_IF(!r, STAT_N("entries_emitted", p->emitted)),
 		STAT_IF(!r, STAT_N("entries_retried", p->retried)),
@@ -922,6 +1091,16 @@ summary(struct post *p)
 			buf_printf(&b, ", %" PRIu64 " of entities without "
 			    "books here left unposted", p->heal_other);
 	}
+	if (p->grants_booked + p->grants_waiting + p->grants_rejected > 0) {
+		buf_printf(&b, "; credit grants: %" PRIu64 " booked",
+		    p->grants_booked);
+		if (p->grants_waiting > 0)
+			buf_printf(&b, ", %" PRIu64 " waiting for their "
+			    "customer's first invoice", p->grants_waiting);
+		if (p->grants_rejected > 0)
+			buf_printf(&b, ", %" PRIu64 " rejected",
+			    p->grants_rejected);
+	}
 	rej_summary(&p->rej, &b);
 	warnmsg("%s", buf_cstr(&b));
 	buf_free(&b);
@@ -955,6 +1134,7 @@ main(int argc, char **argv)
 		OPT_BUSY(&p.busy_ms),
 		OPT_S("confirm", 0, &p.confirm_path),
 		OPT_C("format", 0, opt_format, &p.fmt),
+		OPT_S("fx", 0, &p.fx_path),
 		OPT_S("key", 0, &key),
 		OPT_S("journal", 0, &p.journal_path),
 		OPT_S("keygen", 0, &keyout),
@@ -1038,6 +1218,8 @@ main(int argc, char **argv)
 		accounts_load(&p.acc, p.accounts_path);
 	else
 		hmap_init(&p.acc.by_entity);
+	if (p.fx_path != NULL)
+		fxtab_load(&p.fx, p.fx_path);
 	for (i = 0; p.fmt == ENTRY_BEANCOUNT && i < p.acc.n; i++)
 		if ((bad = entry_bean_books(&p.acc.v[i], &mapped)) != NULL)
 			die(EX_CONFIG, "%s: entity '%s': account '%s' is not a "
@@ -1079,8 +1261,10 @@ main(int argc, char **argv)
 		p.in.lr.idle_arg = &p;
 		si_each(&p.in, p.replay ? replay_one : post_one, &p);
 		flush(&p);
-		if (p.ldg != NULL && !p.replay)
+		if (p.ldg != NULL && !p.replay) {
 			heal(&p);
+			grants(&p);
+		}
 	}
 
 	text_end(&p);
@@ -1105,6 +1289,8 @@ main(int argc, char **argv)
 	entry_out_free(&p.eo);
 	buf_free(&p.out);
 	accounts_free(&p.acc);
+	if (p.fx_path != NULL)
+		fxtab_free(&p.fx);
 	free(rejects_default);
 	return rc;
 }

@@ -220,6 +220,8 @@ narration(json_t *e, char *buf, size_t n)
 	if (type != NULL && strcmp(type, "payment") == 0)
 		snprintf(buf, n, "Payment %s of invoice %s",
 		    jval_str(e, "payment_reference"), jval_str(doc, "number"));
+	else if (type != NULL && strcmp(type, "grant") == 0)
+		snprintf(buf, n, "Prepaid credit bought");
 	else
 		snprintf(buf, n, "%s%s %s", type && strcmp(type,
 		    "recognition") == 0 ? "Revenue recognised: " : "", what,

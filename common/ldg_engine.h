@@ -103,6 +103,11 @@ enum {
 	LDGE_PAY_SUM,		/* (number) -> applied */
 	LDGE_RECV_PUT,		/* (number, entity, customer, currency,
 				    due_day, amount, paid, status, updated) */
+	LDGE_GRANT_ALL,		/* -> customer, id, currency, amount,
+				    granted, entity|NULL, record|NULL: by
+				    granted, customer, id; the entity and
+				    record of the customer's first invoice in
+				    the grant's currency */
 	/* reconcile(1): read only */
 	LDGE_DOC_ENDING,	/* (from, to) -> number, kind, version, record,
 				    key, issued: the documents whose period

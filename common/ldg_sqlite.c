@@ -154,6 +154,16 @@ static const char *const sql_text[SQ_NSTMT] = {
 	    "ON CONFLICT (number) DO UPDATE SET amount = excluded.amount, "
 	    "paid = excluded.paid, status = excluded.status, "
 	    "updated = excluded.updated",
+	/* erp-post: the credit grants to book, each in its customer's books */
+	[LDGE_GRANT_ALL] = "SELECT g.customer, g.id, g.currency, g.amount, "
+	    "g.granted, f.entity, f.record FROM credit_grant g LEFT JOIN "
+	    "(SELECT i.customer, i.currency, i.entity, "
+	    "(SELECT d.record FROM doc d WHERE d.key = i.key "
+	    "ORDER BY d.version LIMIT 1) AS record, "
+	    "row_number() OVER (PARTITION BY i.customer, i.currency "
+	    "ORDER BY i.period_start, i.key) AS k FROM invoice i) f "
+	    "ON f.customer = g.customer AND f.currency = g.currency AND f.k = 1 "
+	    "ORDER BY g.granted, g.customer, g.id",
 	/*
 	 * reconcile(1): a document's period is its invoice key's, which
 	 * every document of the key shares.

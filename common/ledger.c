@@ -1070,6 +1070,35 @@ ldg_postings_all(struct ledger *l, int (*cb)(const char *id,
 	return n;
 }
 
+/* erp-post(1): the credit grants to book; see ledger.h */
+int
+ldg_grants_all(struct ledger *l, int (*cb)(const struct ldg_grant_doc *,
+    void *), void *arg)
+{
+	int st = LDGE_GRANT_ALL;
+	struct ldg_grant_doc g;
+	int n = 0;
+
+	while (ldge_step(l->e, st, "reading credit grants")) {
+		memset(&g, 0, sizeof(g));
+		g.g.customer = ldge_col_text(l->e, st, 0);
+		g.g.id = ldge_col_text(l->e, st, 1);
+		g.g.currency = ldge_col_text(l->e, st, 2);
+		g.g.amount = col_dec(l, st, 3);
+		g.g.granted = ldge_col_int(l->e, st, 4);
+		if (!ldge_col_null(l->e, st, 5) && !ldge_col_null(l->e, st, 6)) {
+			g.entity = ldge_col_text(l->e, st, 5);
+			g.record = ldge_col_text(l->e, st, 6);
+			g.reclen = (size_t)ldge_col_bytes(l->e, st, 6);
+		}
+		n++;
+		if (cb(&g, arg) != 0)
+			break;
+	}
+	ldge_reset(l->e, st);
+	return n;
+}
+
 /* ---- reconcile(1): read only ---- */
 
 int

@@ -253,6 +253,21 @@ void		 ldg_payment_put(struct ledger *, const char *reference,
 /* What payments have applied to an invoice so far. */
 dec		 ldg_paid(struct ledger *, const char *number);
 
+/*
+ * erp-post(1)'s credit grants, each booked once: every grant rate
+ * recorded, by time granted, with the entity and the record of its
+ * customer's first invoice in the grant's currency (NULL when the
+ * customer has none yet), whose books and time zone it is booked in.
+ * cb returns non-0 to stop.
+ */
+struct ldg_grant_doc {
+	struct ldg_grant g;
+	const char	*entity, *record;	/* NULL: no invoice yet */
+	size_t		 reclen;
+};
+int		 ldg_grants_all(struct ledger *,
+		    int (*)(const struct ldg_grant_doc *, void *), void *);
+
 /* An invoice's receivable and its payment status. */
 struct ldg_receivable {
 	const char	*number, *entity, *customer, *currency, *status;

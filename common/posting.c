@@ -492,3 +492,70 @@ post_receipt(const struct post_doc *d, const char *cash,
 	entry_json(&d->h, e, rec);
 	return 0;
 }
+
+/* ---- credit grants ---- */
+
+int
+post_grant(struct post_doc *d, json_t *rec, const char *number,
+    const char *customer, const char *id, dec amount, int64_t granted,
+    const struct accounts *acc, const struct fxtab *fx, struct tz_set *zones,
+    struct entry *e, struct buf *out, struct post_why *pw)
+{
+	struct doc_rec *r = &d->r;
+	const struct fxrate *rate;
+	const char *debit;
+	char ds[16];
+
+	memset(d, 0, sizeof(*d));
+	memset(e, 0, sizeof(*e));
+	doc_read(rec, NULL, r);
+	d->h.kind = "credit_grant";
+	d->h.number = number;
+	d->h.entity = r->entity.id;
+	d->h.customer = customer;
+	d->h.currency = r->currency;
+	d->h.fcur = r->fcur ? r->fcur : d->h.currency;
+	if (d->h.entity == NULL || d->h.currency == NULL ||
+	    (d->h.minor = cur_minor(d->h.currency)) < 0 ||
+	    (d->h.fminor = cur_minor(d->h.fcur)) < 0)
+		die(EX_DATAERR, "ledger: the invoice of credit grant %s has "
+		    "no entity or currency: the ledger was altered", number);
+	if ((d->b = books_of(acc, d->h.entity)) == NULL)
+		return refuse(pw, RC_POLICY, "unknown_entity", "entity", "entity "
+		    "'%s' has no books in the accounts file", d->h.entity);
+	d->tz = zone(zones, r->timezone);
+	e->type = "grant";
+	e->doc_day = tz_day(d->tz, granted);
+	post_entry_id(e, customer, 0, "grant", id);
+	tm_day_str(e->doc_day, ds, sizeof(ds));
+	if (strcmp(d->h.fcur, d->h.currency) != 0) {
+		if (fx == NULL || (rate = fxtab_find(fx, d->h.currency,
+		    d->h.fcur, e->doc_day)) == NULL)
+			return refuse(pw, RC_DATA, "no_fx_rate", "currency",
+			    "credit grant %s is in %s for books in %s: no FX "
+			    "rate on or before %s%s", number, d->h.currency,
+			    d->h.fcur, ds, fx ? "" : " (give --fx FILE)");
+		d->h.fx = rate->rate;
+		d->h.has_fx = 1;
+	}
+	/* the ledger keeps "50" for 50.00: the currency's places */
+	if (dec_round(amount, d->h.minor, DEC_HALF_UP, &amount) != DEC_OK)
+		return refuse(pw, RC_DATA, "amount_overflow", "amount", "credit "
+		    "grant %s's amount does not fit", number);
+	/* bought: paid in, else owed */
+	debit = d->b->clearing ? d->b->clearing : d->b->cash ? d->b->cash :
+	    d->b->receivable;
+	entry_add(e, debit, amount, "prepaid credit bought", NULL);
+	entry_add(e, d->b->credit, dec_neg(amount), "prepaid credit granted",
+	    NULL);
+	if (post_functional(d, e) != 0)
+		return refuse(pw, RC_DATA, "amount_overflow", "amount", "the "
+		    "functional amounts of credit grant %s do not fit", number);
+	balanced(d, e);
+	if ((e->day = books_post_day(d->b, e->doc_day)) < 0)
+		return refuse(pw, RC_POLICY, "closed_period", "granted_at",
+		    "credit grant %s is dated %s, in a closed period of entity "
+		    "'%s' (closed_policy reject)", number, ds, d->h.entity);
+	entry_json(&d->h, e, out);
+	return 0;
+}

@@ -6,7 +6,8 @@
  * tax payable; each line billed in advance gets a recognition entry at
  * the end of its service period; a payment's cash receipt puts the cash
  * (or clearing) account against the receivable, its excess as customer
- * credit.  Amounts in the functional currency are each line's at the
+ * credit; a prepaid credit grant's, the cash bought against customer
+ * prepayments.  Amounts in the functional currency are each line's at the
  * document's rate, with a rounding line so they balance too.
  *
  * This module owns those rules, the entries' ids, and the checks that a
@@ -27,6 +28,7 @@
 #include "accounts.h"
 #include "doc.h"
 #include "entry.h"
+#include "fxtab.h"
 #include "jrec.h"
 #include "tz.h"
 
@@ -102,6 +104,25 @@ int	post_payment_doc(struct post_doc *, json_t *rec, const char *number,
 int	post_receipt(const struct post_doc *, const char *cash,
 	    const char *reference, int64_t day, dec amount, dec applied,
 	    dec excess, struct entry *, struct buf *rec, struct post_why *);
+
+/*
+ * A credit grant's entry: the prepaid credit a customer bought, its cash
+ * (clearing, else cash; else the receivable, when the entity has neither
+ * account) against customer prepayments, dated the day granted in the
+ * customer's time zone, the books and zone those of rec, the record of
+ * the customer's first invoice in the grant's currency.  Its document is
+ * "CUSTOMER/ID", of kind credit_grant; its id a key of the customer and
+ * the grant's id, so it is booked once.  In another currency than the
+ * books' the functional amounts are at fx's rate of that day (NULL: no
+ * table).  0, or -1 with why (no rate, a closed period).  The caller
+ * entry_free's the entry either way; d keeps pointers into rec and
+ * number.
+ */
+int	post_grant(struct post_doc *d, json_t *rec, const char *number,
+	    const char *customer, const char *id, dec amount, int64_t granted,
+	    const struct accounts *, const struct fxtab *fx,
+	    struct tz_set *zones, struct entry *, struct buf *out,
+	    struct post_why *);
 
 /* An entry's id: "JE-" and a key of its document, version and kind. */
 void	post_entry_id(struct entry *, const char *number, int64_t version,
