@@ -106,7 +106,7 @@ usage(int code)
 "       %s --confirm FILE --ledger PATH --accounts FILE [--as-of TIME]\n"
 "                [--rejects FILE] [--stats FILE]\n"
 "       %s --payments FILE --ledger PATH --accounts FILE [--as-of TIME]\n"
-"                [--format F] [--rejects FILE] [--stats FILE]\n"
+"                [--fx FILE] [--format F] [--rejects FILE] [--stats FILE]\n"
 "       %s --aging --ledger PATH --accounts FILE [--as-of TIME]\n"
 "       %s --keygen KEYFILE | --sign FILE --key KEYFILE |\n"
 "                --verify FILE --key KEYFILE.pub\n"
@@ -847,7 +847,10 @@ pay_one(struct post *p, struct stagein *s, const struct rcv_payment *pr)
 	struct buf rec = { 0 };
 	struct ldg_posting post;
 	dec paid, applied, excess;
+	const struct fxrate *fr;
+	const dec *payrate = NULL;
 	const char *cash;
+	char ds[16];
 	int r;
 
 	txbegin(p);
@@ -910,8 +913,21 @@ pay_one(struct post *p, struct stagein *s, const struct rcv_payment *pr)
 
 	if (post_payment_doc(&d, iv.rec, iv.number, &p->acc, &cash, &pw) < 0)
 		goto done;
+	/* with --fx, a foreign-currency invoice paid at its day's rate */
+	if (d.h.has_fx && p->fx_path != NULL) {
+		if ((fr = fxtab_find(&p->fx, d.h.currency, d.h.fcur,
+		    lp.day)) == NULL) {
+			tm_day_str(lp.day, ds, sizeof(ds));
+			si_reject(s, RC_DATA, "no_fx_rate", "date", "invoice %s "
+			    "is in %s for books in %s: the FX table has no "
+			    "rate on or before the payment's day, %s",
+			    lp.number, d.h.currency, d.h.fcur, ds);
+			goto done;
+		}
+		payrate = &fr->rate;
+	}
 	r = post_receipt(&d, cash, pr->reference, lp.day, lp.amount, applied,
-	    excess, &e, &rec, &pw);
+	    excess, payrate, &e, &rec, &pw);
 	entry_free(&e);
 	if (r < 0)
 		goto done;

@@ -168,7 +168,7 @@ books_load(struct conf *cf, size_t i, json_t *o, struct books *b)
 	    "revenue_by_charge", "revenue_by_tax_code", "discounts", "tax",
 	    "tax_by_category", "deferred_revenue", "customer_credit",
 	    "rounding", "cash", "clearing", "closed_through", "closed_months",
-	    "closed_policy", "description", "erp", NULL };
+	    "closed_policy", "description", "erp", "fx_gain", "fx_loss", NULL };
 	const char *s;
 	json_t *v, *e;
 	size_t j;
@@ -194,6 +194,13 @@ books_load(struct conf *cf, size_t i, json_t *o, struct books *b)
 	b->discounts = account(cf, o, "discounts", 0);
 	b->cash = account(cf, o, "cash", 0);
 	b->clearing = account(cf, o, "clearing", 0);
+	/* realized FX differences of payments: the rounding account unless */
+	b->fx_gain = account(cf, o, "fx_gain", 0);
+	b->fx_loss = account(cf, o, "fx_loss", 0);
+	if (b->fx_gain == NULL && b->rounding != NULL)
+		b->fx_gain = xstrdup(b->rounding);
+	if (b->fx_loss == NULL && b->rounding != NULL)
+		b->fx_loss = xstrdup(b->rounding);
 	acctmap_load(cf, o, "revenue_by_charge", &b->by_charge);
 	acctmap_load(cf, o, "revenue_by_tax_code", &b->by_tax_code);
 	acctmap_load(cf, o, "tax_by_category", &b->by_category);
@@ -249,6 +256,8 @@ books_free(struct books *b)
 	free(b->rounding);
 	free(b->cash);
 	free(b->clearing);
+	free(b->fx_gain);
+	free(b->fx_loss);
 	free(b->closed_months);
 	for (size_t i = 0; i < b->nerp; i++) {
 		free(b->erp[i].erp);
@@ -399,7 +408,7 @@ books_has(const struct books *b, const char *acct)
 {
 	const char *const one[] = { b->receivable, b->revenue, b->tax,
 	    b->deferred, b->credit, b->discounts, b->rounding, b->cash,
-	    b->clearing };
+	    b->clearing, b->fx_gain, b->fx_loss };
 	size_t i;
 
 	for (i = 0; i < sizeof(one) / sizeof(one[0]); i++)

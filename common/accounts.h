@@ -39,6 +39,7 @@ struct books {
 	char		*discounts;	/* NULL: a discount reduces its revenue */
 	char		*rounding;	/* functional-currency rounding */
 	char		*cash, *clearing;
+	char		*fx_gain, *fx_loss;	/* realized FX; rounding */
 	struct acctmap	 by_charge, by_tax_code, by_category;
 	int64_t		 closed_through;	/* a day; INT64_MIN: none */
 	int64_t		*closed_months;		/* days of their 1st */

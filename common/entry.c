@@ -478,7 +478,7 @@ entry_bean_books(const struct books *b, int *mapped)
 {
 	const char *const one[] = { b->receivable, b->revenue, b->tax,
 	    b->deferred, b->credit, b->rounding, b->discounts, b->cash,
-	    b->clearing };
+	    b->clearing, b->fx_gain, b->fx_loss };
 	const struct hmap *maps[] = { &b->by_charge.m, &b->by_tax_code.m,
 	    &b->by_category.m };
 	size_t j, k;

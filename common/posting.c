@@ -463,13 +463,45 @@ post_payment_doc(struct post_doc *d, json_t *rec, const char *number,
 	return 0;
 }
 
+/*
+ * A foreign-currency receivable is carried at the invoice's rate until it
+ * is paid: the cash comes in at the payment day's rate, and what the two
+ * differ by is realized, a gain when the cash is worth more than the
+ * receivable it settles, a loss when less, as an ERP books it.
+ */
+int
+post_fx_realized(const struct post_doc *d, struct entry *e, dec payrate)
+{
+	dec sum = { 0, d->h.fminor }, t;
+	size_t i, n = e->n;
+	int r = 0;
+
+	for (i = 0; i < n && r == 0; i++) {
+		dec rate = e->l[i].account == d->b->receivable ? d->h.fx :
+		    payrate;
+
+		if ((r = dec_mul(e->l[i].amount, rate, &t)) == 0 &&
+		    (r = dec_round(t, d->h.fminor, DEC_HALF_UP,
+		    &e->l[i].famount)) == 0)
+			r = dec_add(sum, e->l[i].famount, &sum);
+	}
+	if (r == 0 && dec_sign(sum) != 0)	/* debits > credits: a gain */
+		entry_push(e, dec_sign(sum) > 0 ? d->b->fx_gain :
+		    d->b->fx_loss, (dec){ 0, d->h.minor }, dec_neg(sum),
+		    dec_sign(sum) > 0 ? "realized FX gain" :
+		    "realized FX loss", NULL);
+	return r;
+}
+
 /* The cash receipt: cash or clearing against receivable. */
 int
 post_receipt(const struct post_doc *d, const char *cash,
     const char *reference, int64_t day, dec amount, dec applied, dec excess,
-    struct entry *e, struct buf *rec, struct post_why *pw)
+    const dec *payrate, struct entry *e, struct buf *rec, struct post_why *pw)
 {
+	struct entry_doc h = d->h;
 	char ds[16];
+	int r;
 
 	memset(e, 0, sizeof(*e));
 	e->type = "payment";
@@ -480,7 +512,12 @@ post_receipt(const struct post_doc *d, const char *cash,
 	entry_add(e, d->b->receivable, dec_neg(applied), "receivable", NULL);
 	entry_add(e, d->b->credit, dec_neg(excess), "overpayment kept as "
 	    "customer credit", NULL);
-	if (post_functional(d, e) != 0)
+	if (d->h.has_fx && payrate != NULL && dec_cmp(*payrate, d->h.fx) != 0) {
+		r = post_fx_realized(d, e, *payrate);
+		h.fx = *payrate;	/* the record's rate: the payment's */
+	} else
+		r = post_functional(d, e);
+	if (r != 0)
 		die(EX_DATAERR, "payment %s: amounts overflow", reference);
 	balanced(d, e);
 	if ((e->day = books_post_day(d->b, e->doc_day)) < 0) {
@@ -489,7 +526,7 @@ post_receipt(const struct post_doc *d, const char *cash,
 		    "is dated %s, in a closed period of entity '%s'",
 		    reference, ds, d->h.entity);
 	}
-	entry_json(&d->h, e, rec);
+	entry_json(&h, e, rec);
 	return 0;
 }
 

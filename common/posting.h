@@ -99,11 +99,24 @@ int	post_payment_doc(struct post_doc *, json_t *rec, const char *number,
  * A payment's cash receipt: amount to the cash account, what it applied
  * off the receivable, the excess kept as customer credit; balanced,
  * dated and written to rec: 0, or -1 with why (a closed period).  The
- * caller entry_free's the entry either way.
+ * caller entry_free's the entry either way.  In another currency than
+ * the books', payrate (NULL: the invoice's) is the rate of the payment's
+ * day: the cash and the excess are at it, the receivable is relieved at
+ * the invoice's rate, and the difference is the realized FX gain or
+ * loss, a line of functional amount only.
  */
 int	post_receipt(const struct post_doc *, const char *cash,
 	    const char *reference, int64_t day, dec amount, dec applied,
-	    dec excess, struct entry *, struct buf *rec, struct post_why *);
+	    dec excess, const dec *payrate, struct entry *, struct buf *rec,
+	    struct post_why *);
+/*
+ * The realized FX difference of a receipt's lines (cash, the
+ * receivable's relief, the excess) in functional amounts: each at the
+ * payment's rate but the receivable's, at the invoice's, rounded half-up
+ * line by line, and a line to fx_gain or fx_loss balancing them.  0, or
+ * overflow.
+ */
+int	post_fx_realized(const struct post_doc *, struct entry *, dec payrate);
 
 /*
  * A credit grant's entry: the prepaid credit a customer bought, its cash
