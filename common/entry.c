@@ -191,17 +191,24 @@ link_chars(struct buf *b, const char *s)
 		    *s == '_' || *s == '/' || *s == '.' ? *s : '-');
 }
 
-/* A string for a beancount "..." or a journal description. */
+/*
+ * A string for a beancount "..." (quoted 1), a journal description (0)
+ * or a posting's comment (2): hledger and ledger read "word:" and
+ * ":word:" in a comment as tags, which --strict wants declared, so a
+ * comment's ':' is written '.'.
+ */
 static void
 text_chars(struct buf *b, const char *s, int quoted)
 {
 	for (; *s; s++) {
 		if ((unsigned char)*s < 0x20)
 			buf_addc(b, ' ');
-		else if (quoted && (*s == '"' || *s == '\\'))
+		else if (quoted == 1 && (*s == '"' || *s == '\\'))
 			buf_printf(b, "\\%c", *s);
-		else if (!quoted && *s == ';')
+		else if (quoted != 1 && *s == ';')
 			buf_addc(b, ',');
+		else if (quoted == 2 && *s == ':')
+			buf_addc(b, '.');
 		else
 			buf_addc(b, *s);
 	}
@@ -270,7 +277,7 @@ entry_text(struct entry_out *w, json_t *e, struct buf *o)
 		if (w->fmt != ENTRY_BEANCOUNT && jval_str(l, "memo") &&
 		    *jval_str(l, "memo")) {
 			buf_adds(o, "  ; ");
-			text_chars(o, jval_str(l, "memo"), 0);
+			text_chars(o, jval_str(l, "memo"), 2);
 		}
 		buf_addc(o, '\n');
 	}

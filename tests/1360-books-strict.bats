@@ -34,6 +34,13 @@ post() {
 	[ "$(grep -c 'open Assets:Receivable:Trade$' "$T/j.beancount")" -eq 1 ]
 }
 
+@test "a line named with a colon: no tag in its memo, which ledger --strict would want declared" {
+	jq -c '.lines[0].name = "API: requests" | .lines[0].charge = null' "$D" | head -1 >"$T/d"
+	post hledger "$T/d" >"$T/j" 2>/dev/null
+	grep -q '  ; API. requests$' "$T/j"
+	strict_journal "$T/j"
+}
+
 @test "--journal: a journal appended to run by run declares each account once and stays strict" {
 	head -2 "$D" >"$T/d1"	# acme-eu: EUR
 	sed -n '3,6p' "$D" >"$T/d2"	# acme-jp, acme-us and a credit note
