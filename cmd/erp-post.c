@@ -38,6 +38,7 @@
 #include "entry.h"
 #include "fxtab.h"
 #include "jrec.h"
+#include "jval.h"
 #include "jw.h"
 #include "keys.h"
 #include "ledger.h"
@@ -89,6 +90,7 @@ struct post {
 	uint64_t	 caught_up, heal_rejected, heal_other;
 	/* credit grants: booked, waiting for an invoice, rejected */
 	uint64_t	 grants_booked, grants_waiting, grants_rejected;
+	struct hmap	 docs_read;	/* --replay: the documents read */
 };
 
 static void
@@ -627,6 +629,7 @@ replay_one(struct stagein *s, void *arg)
 			p->skipped++;
 		return;
 	}
+	hmap_put(&p->docs_read, d.h.number, (void *)1);
 	if (post_document(&d, &pl, &pw) == 0) {
 		for (i = 0; i < pl.n; i++) {
 			if (pl.e[i].n == 0 || !ldg_posting_get(p->ldg,
@@ -645,6 +648,63 @@ replay_one(struct stagein *s, void *arg)
 			flush(p);
 	}
 	post_plan_free(&pl);
+}
+
+/*
+ * The credit grants booked in the books of the documents read (those
+ * whose customer's first invoice is among them): each grant's entry in
+ * the journal of one month, the month of that invoice.
+ */
+struct grant_ids {
+	struct post	*p;
+	char		**id;		/* entry ids */
+	size_t		 n, cap;
+};
+
+static int
+grant_replayed(const struct ldg_grant_doc *g, void *arg)
+{
+	struct grant_ids *gi = arg;
+	struct entry e;
+	json_t *j;
+	int read;
+
+	if (g->record == NULL ||
+	    (j = json_loadb(g->record, g->reclen, 0, NULL)) == NULL)
+		return 0;
+	read = jval_str(j, "number") != NULL && hmap_get(&gi->p->docs_read,
+	    jval_str(j, "number")) != NULL;
+	json_decref(j);
+	if (!read)
+		return 0;
+	memset(&e, 0, sizeof(e));
+	post_entry_id(&e, g->g.customer, 0, "grant", g->g.id);
+	if (gi->n == gi->cap) {
+		gi->cap = gi->cap ? 2 * gi->cap : 16;
+		gi->id = xreallocarray(gi->id, gi->cap, sizeof(*gi->id));
+	}
+	gi->id[gi->n++] = xstrdup(e.id);
+	return 0;
+}
+
+static void
+replay_grants(struct post *p)
+{
+	struct grant_ids gi = { p, NULL, 0, 0 };
+	struct ldg_posting lp;
+	size_t i;
+
+	ldg_grants_all(p->ldg, grant_replayed, &gi);
+	for (i = 0; i < gi.n; i++) {
+		if (ldg_posting_get(p->ldg, gi.id[i], &lp)) {
+			render(p, lp.record, strlen(lp.record));
+			ldg_posting_free(&lp);
+			p->replayed++;
+		}
+		free(gi.id[i]);
+	}
+	free(gi.id);
+	flush(p);
 }
 
 /* ---- --confirm: the ERP's acknowledgements ---- */
@@ -1255,6 +1315,7 @@ main(int argc, char **argv)
 	    "ledger: 'erp-post --retry-pending' on the same input writes them "
 	    "again" : "the entries are made again by running the same command");
 	tz_set_init(&p.zones);
+	hmap_init(&p.docs_read);
 	entry_out_init(&p.eo, p.fmt);
 	if (p.journal_path != NULL && entry_out_journal(&p.eo,
 	    p.journal_path) < 0)
@@ -1280,7 +1341,8 @@ main(int argc, char **argv)
 		if (p.ldg != NULL && !p.replay) {
 			heal(&p);
 			grants(&p);
-		}
+		} else if (p.replay)
+			replay_grants(&p);
 	}
 
 	text_end(&p);
@@ -1302,6 +1364,7 @@ main(int argc, char **argv)
 	ldg_close(p.ldg);
 	si_free(&p.in);
 	tz_set_free(&p.zones);
+	hmap_free(&p.docs_read);
 	entry_out_free(&p.eo);
 	buf_free(&p.out);
 	accounts_free(&p.acc);

@@ -331,10 +331,11 @@ declare_entry(struct entry_out *w, json_t *e)
 }
 
 /*
- * An entry in a plain-text format is kept until the run ends
+ * An entry in a plain-text format is kept, in memory, until the run ends
  * (entry_out_end): hledger's ordereddates check wants a file's
- * transactions in date order, and a document's recognitions (the end of
- * a service period) come before the next document's entry.
+ * transactions in date order, and a document's recognitions, at the end
+ * of a service period, are made right after it, before the next
+ * document's entry of an earlier date.
  */
 static void
 text_keep(struct entry_out *w, json_t *e)

@@ -316,8 +316,10 @@ recon_add_entry(struct recon *r, const struct entry_rec *er)
 			switch (books_role(b, el.account)) {
 			case ROLE_RECEIVABLE:
 				dec_add(en->receivable, x, &en->receivable);
+				/* a grant's, with no bank account: no document */
 				if (en->type == NULL ||
-				    strcmp(en->type, "payment"))
+				    (strcmp(en->type, "payment") &&
+				    strcmp(en->type, "grant")))
 					total_add(r, er->currency, T_POSTED, x);
 				break;
 			case ROLE_REVENUE:	/* credits: revenue is -x */
@@ -557,7 +559,9 @@ recon_check_posted(struct recon *r)
 		memset(&x, 0, sizeof(x));
 		x.keys[0] = e->id;
 		x.document = e->number;
-		if (e->type != NULL && strcmp(e->type, "payment") == 0)
+		/* cash receipts and credit grants are of no document */
+		if (e->type != NULL && (strcmp(e->type, "payment") == 0 ||
+		    strcmp(e->type, "grant") == 0))
 			continue;
 		if (d == NULL) {
 			x.code = "posting_without_document";

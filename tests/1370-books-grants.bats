@@ -39,6 +39,18 @@ grant() {
 	[ "$(echo "$output" | grep -c '"type":"grant"')" -eq 0 ]
 	[[ "${lines[-1]}" == *"0 entries emitted, 0 retried, 0 confirmed before, 9 pending; credit grants: 0 booked, 1 waiting"* ]]
 	ep --retry-pending testdata/erp/documents.ndjson 2>/dev/null | grep '"type":"grant"' | same "$T/g" -
+	# --replay: with the entries of the documents read, those of the grants
+	# booked in the books of their customers' first invoices among them
+	ep --replay testdata/erp/documents.ndjson 2>/dev/null | grep '"type":"grant"' | same "$T/g" -
+	grep -v ACME-EU-2026-000001 testdata/erp/documents.ndjson >"$T/no-globex"
+	ep --replay "$T/no-globex" 2>/dev/null | jq -r 'select(.type == "grant") | .customer' >"$T/rc"
+	[ "$(cat "$T/rc")" = cus_acme ]
+	# reconcile takes them for what they are: entries of no document
+	ep --replay testdata/erp/documents.ndjson >"$T/journal" 2>/dev/null
+	run "$BIN/reconcile" --invoices testdata/erp/documents.ndjson --journal "$T/journal" \
+	    --accounts testdata/accounts.json --rejects "$T/rr"
+	expect_status 0
+	[[ "$output" != *posting_without_document* ]]
 	# the customer's first invoice comes: its grant is booked then
 	sqlite3 "$T/l" "UPDATE credit_grant SET customer = 'cus_initech' WHERE customer = 'cus_nobody'"
 	sqlite3 "$T/l" "UPDATE credit_grant SET currency = 'EUR' WHERE customer = 'cus_initech'"
