@@ -89,6 +89,12 @@ int	entry_bean_account(const char *);
  */
 const char *entry_bean_books(const struct books *, int *mapped);
 
+/* For the ERP import files (impfile.c): what the journals say. */
+void	entry_narration(json_t *e, char *buf, size_t n);
+int	entry_is_zero(const char *);
+const char *entry_side_amount(json_t *l, const char *dk, const char *ck,
+	    char *buf, size_t n);
+
 /*
  * A journal entry record as written, for a reader that compares rather
  * than refuses: strings as they are (NULL when absent or not strings),
