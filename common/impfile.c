@@ -449,19 +449,22 @@ imp_add(struct imp_out *w, const char *rec, size_t len, struct buf *out)
 {
 	const struct books_erp *x;
 	const struct books *b;
-	struct buf r = { 0 }, h = { 0 };
+	struct buf *r = &w->row, *h = &w->hdr;
 	const char *entity;
 	int64_t y, day;
 	unsigned m, d;
 	size_t n;
 	json_t *e;
 
-	if ((e = json_loadb(rec, len, 0, NULL)) == NULL)
+	/* the record and its rows are the writer's: a die() leaves no leak */
+	buf_reset(r);
+	buf_reset(h);
+	if ((e = w->e = json_loadb(rec, len, 0, NULL)) == NULL)
 		return -1;
 	entity = jval_str(e, "entity");
 	x = erp_of(w->acc, w->fmt, entity, &b);
 	if ((n = rows(w, b, x, w->dir == NULL && w->fmt == ENTRY_NETSUITE ?
-	    w->cols : columns(x), e, &r)) == 0)
+	    w->cols : columns(x), e, r)) == 0)
 		goto done;
 	if (n > w->limit)
 		die(EX_DATAERR, "entry %s has %zu lines: a %s import file takes "
@@ -476,8 +479,8 @@ imp_add(struct imp_out *w, const char *rec, size_t len, struct buf *out)
 		if (w->entity == NULL) {
 			w->entity = xstrdup(entity);
 			header(w->fmt, w->fmt == ENTRY_NETSUITE ? w->cols :
-			    columns(x), &h);
-			buf_add(out, h.p, h.len);
+			    columns(x), h);
+			buf_add(out, h->p, h->len);
 		} else if (strcmp(w->entity, entity) != 0 && w->fmt !=
 		    ENTRY_NETSUITE)
 			die(EX_USAGE, "entries of entities '%s' and '%s' cannot "
@@ -492,7 +495,7 @@ imp_add(struct imp_out *w, const char *rec, size_t len, struct buf *out)
 			    "--retry-pending --out-dir DIR writes them again)",
 			    w->limit, erp_names[w->fmt]);
 		w->rows += n;
-		buf_add(out, r.p, r.len);
+		buf_add(out, r->p, r->len);
 	} else {
 		struct imp_file *f;
 
@@ -501,12 +504,11 @@ imp_add(struct imp_out *w, const char *rec, size_t len, struct buf *out)
 		f = file_for(w, entity, y * 12 + m - 1, n);
 		f->rows += n;
 		f->entries++;
-		buf_add(&f->pend, r.p, r.len);
+		buf_add(&f->pend, r->p, r->len);
 	}
 done:
-	buf_free(&r);
-	buf_free(&h);
 	json_decref(e);
+	w->e = NULL;
 	return 0;
 }
 
@@ -516,13 +518,20 @@ static void
 file_open(struct imp_out *w, struct imp_file *f)
 {
 	const struct books *b;
-	struct buf h = { 0 };
-	char path[4096];
+	struct buf *h = &w->hdr;
+	char path[4096], ent[256];
+	size_t i;
 	int fd, num, r;
 
+	/* the entity's id as a file name: no '/', no leading dot */
+	for (i = 0; f->entity[i] != '\0' && i < sizeof(ent) - 1; i++)
+		ent[i] = strchr("/\\:*?\"<>| \t", f->entity[i]) != NULL ||
+		    (unsigned char)f->entity[i] < 0x20 || (i == 0 &&
+		    f->entity[i] == '.') ? '_' : f->entity[i];
+	ent[i] = '\0';
 	for (num = 1;; num++) {
 		r = snprintf(path, sizeof(path), "%s/%s-%s-%04" PRId64
-		    "-%02d-%d.csv", w->dir, erp_names[w->fmt], f->entity,
+		    "-%02d-%d.csv", w->dir, erp_names[w->fmt], ent,
 		    f->month / 12, (int)(f->month % 12) + 1, num);
 		if (r < 0 || (size_t)r >= sizeof(path))
 			die(EX_CANTCREAT, "'%s': the directory's name is too "
@@ -536,10 +545,10 @@ file_open(struct imp_out *w, struct imp_file *f)
 	if ((f->fp = fdopen(fd, "w")) == NULL)
 		die(EX_OSERR, "fdopen '%s': %s", path, strerror(errno));
 	f->path = xstrdup(path);
-	header(w->fmt, columns(erp_of(w->acc, w->fmt, f->entity, &b)), &h);
-	if (fwrite(h.p, 1, h.len, f->fp) != h.len)
+	buf_reset(h);
+	header(w->fmt, columns(erp_of(w->acc, w->fmt, f->entity, &b)), h);
+	if (fwrite(h->p, 1, h->len, f->fp) != h->len)
 		die(EX_IOERR, "writing '%s': %s", path, strerror(errno));
-	buf_free(&h);
 }
 
 void
@@ -584,5 +593,7 @@ imp_close(struct imp_out *w)
 	}
 	free(w->f);
 	free(w->entity);
+	buf_free(&w->row);
+	buf_free(&w->hdr);
 	memset(w, 0, sizeof(*w));
 }

@@ -26,6 +26,8 @@
 
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "accounts.h"
 #include "entry.h"
 #include "util.h"
@@ -56,6 +58,8 @@ struct imp_out {
 	/* the standard output: one file */
 	char		*entity;	/* its first entity's */
 	int		 cols;		/* NetSuite's: every entity's columns */
+	json_t		*e;		/* the record in hand */
+	struct buf	 row, hdr;	/* its rows, a header */
 	size_t		 rows;
 };
 

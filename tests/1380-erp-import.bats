@@ -209,3 +209,12 @@ impcheck() {
 	expect_status 78
 	[[ "$output" == "erp-post: $ACC: entity 'acme-eu': account 'Liabilities:VAT:FR' of entry JE-35fe0bd76f1aeae1f0141bc2e8e6e2bc has no xero account in erp.xero.accounts" ]]
 }
+
+@test "an entity's id is made a file name: never a path out of the directory" {
+	ACC=$T/acc
+	jq '.entities[2].entity = "../jp"' "$A" >"$ACC"
+	jq -c 'select(.number == "AJ2611-00001") | .entity.id = "../jp"' "$D" >"$T/jp"
+	mkdir "$T/out"
+	ep --format xero --out-dir "$T/out" "$T/jp" 2>/dev/null
+	[ "$(ls "$T/out")" = "xero-_._jp-2026-11-1.csv" ]
+}
