@@ -37,6 +37,7 @@
 #include "doc.h"
 #include "entry.h"
 #include "fxtab.h"
+#include "impfile.h"
 #include "jrec.h"
 #include "jval.h"
 #include "jw.h"
@@ -78,6 +79,9 @@ struct post {
 	size_t		 batch;
 	int		 intx;		/* a ledger transaction is open */
 	struct entry_out eo;		/* the entries' writer */
+	/* --format netsuite, xero, qbo: the import files' writer */
+	struct imp_out	 io;
+	const char	*out_dir, *date_fmt;
 
 	/* accounting: documents */
 	uint64_t	 posted, dups, skipped;	/* read, rejected: in's */
@@ -101,6 +105,7 @@ usage(int code)
 	fprintf(fp,
 "usage: %s --accounts FILE [--ledger PATH] [--as-of TIME]\n"
 "                [--format ndjson|netsuite|xero|qbo|hledger|ledger|beancount]\n"
+"                [--out-dir DIR] [--date-format FORMAT]\n"
 "                [--replay | --retry-pending] [--journal FILE] [--fx FILE]\n"
 "                [--rejects FILE] [--stats FILE] [--strict]\n"
 "                [--busy-timeout MS] [--max-line BYTES] [--max-depth N]\n"
@@ -131,7 +136,8 @@ usage(int code)
 static void
 render(struct post *p, const char *rec, size_t len)
 {
-	if (entry_write(&p->eo, rec, len, &p->out) < 0)
+	if ((p->fmt >= ENTRY_NETSUITE ? imp_add(&p->io, rec, len, &p->out) :
+	    entry_write(&p->eo, rec, len, &p->out)) < 0)
 		die(EX_DATAERR, "a stored journal entry is not JSON: the ledger "
 		    "was altered");
 }
@@ -169,6 +175,7 @@ flush(struct post *p)
 	}
 	out_write(p->out.p, p->out.len);
 	buf_reset(&p->out);
+	imp_flush(&p->io);
 	rej_flush(&p->rej);
 	p->batch = 0;
 }
@@ -1209,6 +1216,7 @@ main(int argc, char **argv)
 		OPT_ASOF(&p.as_of),
 		OPT_BUSY(&p.busy_ms),
 		OPT_S("confirm", 0, &p.confirm_path),
+		OPT_S("date-format", 0, &p.date_fmt),
 		OPT_C("format", 0, opt_format, &p.fmt),
 		OPT_S("fx", 0, &p.fx_path),
 		OPT_S("key", 0, &key),
@@ -1217,6 +1225,7 @@ main(int argc, char **argv)
 		OPT_LEDGER(&p.ledger_path),
 		OPT_MAXDEPTH(&p.max_depth),
 		OPT_MAXLINE(&p.max_line),
+		OPT_S("out-dir", 0, &p.out_dir),
 		OPT_S("payments", 0, &p.payments_path),
 		OPT_REJECTS(&p.rejects_path),
 		OPT_F("replay", &p.replay),
@@ -1229,6 +1238,7 @@ main(int argc, char **argv)
 	};
 	char *rejects_default = NULL, *cfiles[1];
 	const char *bad;
+	char why[600];
 	size_t i;
 	int rc = 0, mapped, first;
 
@@ -1287,6 +1297,20 @@ main(int argc, char **argv)
 	}
 	if (p.as_of == INT64_MIN)
 		p.as_of = cli_now(0);
+	/* the ERPs' import files: where, and NetSuite's date format */
+	if ((p.out_dir != NULL || p.date_fmt != NULL) && p.fmt < ENTRY_NETSUITE) {
+		warnmsg("--out-dir and --date-format go with --format netsuite, "
+		    "xero or qbo");
+		usage(EX_USAGE);
+	}
+	if (p.date_fmt != NULL && (p.fmt != ENTRY_NETSUITE ||
+	    imp_datefmt(p.date_fmt) < 0)) {
+		warnmsg("--date-format '%s': NetSuite's are MM/DD/YYYY, "
+		    "DD/MM/YYYY, YYYY-MM-DD, DD.MM.YYYY, YYYY/MM/DD, M/D/YYYY, "
+		    "D/M/YYYY, D.M.YYYY, DD-Mon-YYYY and D-Mon-YYYY (Xero's "
+		    "and QuickBooks' are fixed)", p.date_fmt);
+		usage(EX_USAGE);
+	}
 
 	key_init();
 	out_init();
@@ -1302,6 +1326,11 @@ main(int argc, char **argv)
 			    "beancount account name%s", p.accounts_path,
 			    p.acc.v[i].entity, bad, mapped ? "" : " (Assets|"
 			    "Liabilities|Equity|Income|Expenses:Name...)");
+	if (p.fmt >= ENTRY_NETSUITE && p.accounts_path != NULL &&
+	    imp_check(&p.acc, p.fmt, why, sizeof(why)) < 0)
+		die(EX_CONFIG, "%s: %s", p.accounts_path, why);
+	imp_init(&p.io, p.fmt, &p.acc, p.out_dir, p.date_fmt ?
+	    imp_datefmt(p.date_fmt) : 0);
 	if (p.ledger_path != NULL)
 		p.ldg = ldg_open(ldg_path(p.ledger_path), p.busy_ms,
 		    p.confirm_path || p.payments_path || p.aging || p.replay ?
@@ -1346,6 +1375,7 @@ main(int argc, char **argv)
 	}
 
 	text_end(&p);
+	imp_close(&p.io);
 	rej_close(&p.rej);
 	out_close();
 	if (!p.aging)

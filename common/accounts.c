@@ -101,12 +101,85 @@ day_member(struct conf *cf, const char *k, const char *s)
 /* ---- the ERPs' names for the books (member "erp") ---- */
 
 #define ERP_CODE_MAX	64
+#define ERP_NAME_MAX	200	/* a QuickBooks "Parent:Sub" name */
+
+/*
+ * An object of names to the ERP's names, in the file's order (jansson
+ * keeps it), each a plain string: n pairs, or 0 with an error said.
+ */
+static struct books_kv *
+kv_load(struct conf *cf, json_t *e, const char *k, size_t max, size_t *n)
+{
+	json_t *v = json_object_get(e, k), *x;
+	struct books_kv *kv;
+	const char *key;
+
+	*n = 0;
+	if (v == NULL)
+		return NULL;
+	if (!json_is_object(v) || json_object_size(v) > max) {
+		conf_err(cf, "%s must be an object of at most %zu names to the "
+		    "ERP's names", k, max);
+		return NULL;
+	}
+	kv = xcalloc(json_object_size(v) + 1, sizeof(*kv));
+	json_object_foreach(v, key, x) {
+		if (!conf_plain(x, ERP_NAME_MAX) || !conf_plain_str(key,
+		    ERP_NAME_MAX)) {
+			conf_err(cf, "%s: '%s' must be a name of 1 to %d "
+			    "printable bytes", k, key, ERP_NAME_MAX);
+			continue;
+		}
+		kv[*n].k = xstrdup(key);
+		kv[*n].v = xstrdup(json_string_value(x));
+		(*n)++;
+	}
+	return kv;
+}
+
+static void
+kv_free(struct books_kv *kv, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(kv[i].k);
+		free(kv[i].v);
+	}
+	free(kv);
+}
+
+/* What the import files (impfile.h) need besides the accounts' codes. */
+static void
+erp_import_load(struct conf *cf, json_t *e, struct books_erp *x)
+{
+	struct books_kv *c;
+	const char *s;
+	size_t n;
+
+	hmap_init(&x->customers.m);
+	if (conf_str(cf, e, "subsidiary", ERP_NAME_MAX, &s) > 0)
+		x->subsidiary = xstrdup(s);
+	if (conf_str(cf, e, "department", ERP_NAME_MAX, &s) > 0)
+		x->department = xstrdup(s);
+	if (conf_str(cf, e, "class", ERP_NAME_MAX, &s) > 0)
+		x->class = xstrdup(s);
+	if (conf_str(cf, e, "location", ERP_NAME_MAX, &s) > 0)
+		x->location = xstrdup(s);
+	x->tax_rates = kv_load(cf, e, "tax_rates", 10000, &x->ntax_rates);
+	x->tracking = kv_load(cf, e, "tracking", 2, &x->ntracking);
+	c = kv_load(cf, e, "customers", SIZE_MAX, &n);
+	for (size_t i = 0; i < n; i++) {
+		hmap_put(&x->customers.m, c[i].k, c[i].v);
+		free(c[i].k);
+	}
+	free(c);
+}
 
 static void
 erp_load(struct conf *cf, json_t *o, struct books *b)
 {
 	static const char *const keys[] = { "company", "journal", "accounts",
-	    NULL };
+	    "subsidiary", "department", "class", "location", "customers",
+	    "tax_rates", "tracking", NULL };
 	json_t *v = json_object_get(o, "erp"), *e, *c, *code;
 	const char *name, *acct, *s;
 	size_t n = strlen(cf->where), m;
@@ -145,7 +218,8 @@ erp_load(struct conf *cf, json_t *o, struct books *b)
 			json_object_foreach(c, acct, code) {
 				conf_where_add(cf, ": accounts: '%s'", acct);
 				if (!json_is_string(code) ||
-				    !conf_plain(code, ERP_CODE_MAX))
+				    !conf_plain(code, strcmp(name, "tryton") ==
+				    0 ? ERP_CODE_MAX : ERP_NAME_MAX))
 					conf_err(cf, "must be the ERP's code of "
 					    "the account, a string");
 				else if (!books_has(b, acct))
@@ -157,6 +231,7 @@ erp_load(struct conf *cf, json_t *o, struct books *b)
 				cf->where[m] = '\0';
 			}
 		}
+		erp_import_load(cf, e, x);
 		cf->where[n] = '\0';
 	}
 }
@@ -264,6 +339,13 @@ books_free(struct books *b)
 		free(b->erp[i].company);
 		free(b->erp[i].journal);
 		acctmap_free(&b->erp[i].accounts);
+		free(b->erp[i].subsidiary);
+		free(b->erp[i].department);
+		free(b->erp[i].class);
+		free(b->erp[i].location);
+		acctmap_free(&b->erp[i].customers);
+		kv_free(b->erp[i].tax_rates, b->erp[i].ntax_rates);
+		kv_free(b->erp[i].tracking, b->erp[i].ntracking);
 	}
 	free(b->erp);
 	acctmap_free(&b->by_charge);
@@ -406,16 +488,15 @@ in_map(const struct acctmap *am, const char *acct)
 int
 books_has(const struct books *b, const char *acct)
 {
-	const char *const one[] = { b->receivable, b->revenue, b->tax,
-	    b->deferred, b->credit, b->discounts, b->rounding, b->cash,
-	    b->clearing, b->fx_gain, b->fx_loss };
-	size_t i;
+	const char **v;
+	size_t i, n;
+	int r = 0;
 
-	for (i = 0; i < sizeof(one) / sizeof(one[0]); i++)
-		if (one[i] != NULL && strcmp(one[i], acct) == 0)
-			return 1;
-	return in_map(&b->by_charge, acct) || in_map(&b->by_tax_code, acct) ||
-	    in_map(&b->by_category, acct);
+	v = books_accounts(b, &n);
+	for (i = 0; i < n && !r; i++)
+		r = strcmp(v[i], acct) == 0;
+	free(v);
+	return r;
 }
 
 int
@@ -447,4 +528,66 @@ const char *
 books_erp_account(const struct books_erp *x, const char *acct)
 {
 	return hmap_get(&x->accounts.m, acct);
+}
+
+const char **
+books_accounts(const struct books *b, size_t *n)
+{
+	const char *const one[] = { b->receivable, b->revenue, b->tax,
+	    b->deferred, b->credit, b->discounts, b->rounding, b->cash,
+	    b->clearing, b->fx_gain, b->fx_loss };
+	const struct hmap *maps[] = { &b->by_charge.m, &b->by_tax_code.m,
+	    &b->by_category.m };
+	const char **v;
+	size_t i, j, m = sizeof(one) / sizeof(one[0]);
+
+	for (j = 0; j < 3; j++)
+		m += maps[j]->cap;
+	v = xcalloc(m, sizeof(*v));
+	*n = 0;
+	for (i = 0; i < sizeof(one) / sizeof(one[0]); i++)
+		if (one[i] != NULL)
+			v[(*n)++] = one[i];
+	for (j = 0; j < 3; j++)
+		for (i = 0; i < maps[j]->cap; i++)
+			if (maps[j]->t[i].key != NULL)
+				v[(*n)++] = maps[j]->t[i].val;
+	return v;
+}
+
+/* The least tax code of a map that maps to the account, or NULL. */
+static const char *
+code_of(const struct acctmap *am, const char *acct, const char *least)
+{
+	size_t i;
+
+	for (i = 0; i < am->m.cap; i++)
+		if (am->m.t[i].key != NULL &&
+		    strcmp(am->m.t[i].val, acct) == 0 && (least == NULL ||
+		    strcmp(am->m.t[i].key, least) < 0))
+			least = am->m.t[i].key;
+	return least;
+}
+
+const char *
+books_erp_tax_rate(const struct books *b, const struct books_erp *x,
+    const char *acct, const char **code)
+{
+	const char *a, *dflt = NULL;
+	size_t i;
+
+	for (i = 0; i < x->ntax_rates; i++) {
+		if (strcmp(x->tax_rates[i].k, "default") == 0) {
+			dflt = x->tax_rates[i].v;
+			continue;
+		}
+		if (((a = hmap_get(&b->by_tax_code.m, x->tax_rates[i].k)) !=
+		    NULL && strcmp(a, acct) == 0) || ((a = hmap_get(
+		    &b->by_category.m, x->tax_rates[i].k)) != NULL &&
+		    strcmp(a, acct) == 0))
+			return x->tax_rates[i].v;
+	}
+	*code = code_of(&b->by_category, acct, code_of(&b->by_tax_code, acct,
+	    NULL));
+	return dflt;
 }

@@ -16,6 +16,11 @@
 
 #include "hmap.h"
 
+/* A name and its value, kept in the file's order. */
+struct books_kv {
+	char		*k, *v;
+};
+
 /* One account for a key (a charge id, a tax code, a tax category). */
 struct acctmap {
 	struct hmap	 m;		/* key -> account name */
@@ -31,6 +36,14 @@ struct books_erp {
 	char		*company;	/* NULL: the entity's id */
 	char		*journal;	/* NULL: the ERP's default */
 	struct acctmap	 accounts;	/* our account -> its code */
+	/* the import files' (impfile.h): NULL or empty when not given */
+	char		*subsidiary;	/* netsuite */
+	char		*department, *class, *location;	/* netsuite, qbo */
+	struct acctmap	 customers;	/* our customer id -> its name */
+	struct books_kv	*tax_rates;	/* xero: our tax code -> its rate */
+	size_t		 ntax_rates;	/*   in the file's order */
+	struct books_kv	*tracking;	/* xero: category -> option, <= 2 */
+	size_t		 ntracking;
 };
 
 struct books {
@@ -81,5 +94,17 @@ int		 books_has(const struct books *, const char *account);
 const struct books_erp *books_erp(const struct books *, const char *erp);
 /* The ERP's code of one of our accounts, or NULL when not mapped. */
 const char	*books_erp_account(const struct books_erp *, const char *);
+/*
+ * The tax rate an ERP's import file gives a line on one of our accounts
+ * (erp.xero.tax_rates): that of the first tax code or category of the
+ * accounts file (revenue_by_tax_code, tax_by_category) that maps to the
+ * account and has a rate, else the rate "default"; NULL when none, with
+ * *code the tax code that has no rate (NULL: the account has none).
+ */
+const char	*books_erp_tax_rate(const struct books *,
+		    const struct books_erp *, const char *account,
+		    const char **code);
+/* Every account of the books, in a fixed order: n is set. */
+const char	**books_accounts(const struct books *, size_t *n);
 
 #endif

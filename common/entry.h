@@ -2,9 +2,10 @@
  * entry.h: the journal entry record (usage-to-cash(5), "journal entry"):
  * its struct, the lines of a double entry, and its writers.  The record
  * as JSON (entry_json) is what the ledger keeps and --format ndjson
- * writes; every other journal format (hledger, ledger, beancount,
- * NetSuite, Xero, QuickBooks) is written from that JSON record by
- * entry_write, so a stored entry sent again is the same in any format.
+ * writes; every other journal format (hledger, ledger, beancount) is
+ * written from that JSON record by entry_write, and the ERPs' import
+ * files (NetSuite, Xero, QuickBooks) by impfile.h, so a stored entry
+ * sent again is the same in any format.
  * How a document becomes entries (the posting rules, FX, balancing) is
  * posting.h's; this module only holds and writes what it is given, and
  * reads a stored record back as it is written (entry_read, reconcile's
@@ -78,7 +79,6 @@ struct entry_kept {
 /* A writer of records in one format: what it wrote before matters. */
 struct entry_out {
 	enum entry_fmt	 fmt;
-	int		 header;	/* CSV: the header is written */
 	struct hmap	 opened;	/* text: "account X", "commodity X"
 					   declared */
 	struct buf	 dcom, decl;	/* text: declarations to write */
@@ -90,9 +90,10 @@ struct entry_out {
 void	entry_out_init(struct entry_out *, enum entry_fmt);
 void	entry_out_free(struct entry_out *);
 /*
- * A stored record in the writer's format, appended: 0, -1 if not JSON.
- * A plain-text format (hledger, ledger, beancount) appends nothing: its
- * entries are kept for entry_out_end.
+ * A stored record in the writer's format, appended: 0, -1 if not JSON or
+ * the format is an ERP's (those files are impfile.h's).  A plain-text
+ * format (hledger, ledger, beancount) appends nothing: its entries are
+ * kept for entry_out_end.
  */
 int	entry_write(struct entry_out *, const char *rec, size_t len,
 	    struct buf *);
@@ -118,6 +119,9 @@ int	entry_bean_account(const char *);
  * category's.
  */
 const char *entry_bean_books(const struct books *, int *mapped);
+
+/* For the ERP import files (impfile.c): what an entry is, for people. */
+void	entry_narration(json_t *e, char *buf, size_t n);
 
 /*
  * A journal entry record as written, for a reader that compares rather

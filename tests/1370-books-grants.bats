@@ -75,7 +75,7 @@ grant() {
 	setup_ledger
 	grant cus_globex old EUR 5 2026-08-10T12:00:00Z	# acme-eu: August closed, reject
 	grant cus_acme old USD 5 2026-08-10T12:00:00Z	# acme-us: next open day
-	jq '.entities[1] |= (del(.clearing) | del(.erp.tryton.accounts["Assets:EU:Bank:Stripe"]))' testdata/accounts.json >"$T/acc"
+	jq '.entities[1] |= (del(.clearing) | del(.erp[].accounts["Assets:EU:Bank:Stripe"]))' testdata/accounts.json >"$T/acc"
 	run "$BIN/erp-post" --accounts "$T/acc" --ledger "$T/l" --rejects "$T/r" \
 	    --as-of 2026-11-03T00:00:00Z testdata/erp/documents.ndjson
 	jq -r 'select(.code == "closed_period") | .message' "$T/r" | grep -qx "credit grant cus_globex/old is dated 2026-08-10, in a closed period of entity 'acme-eu' (closed_policy reject)"

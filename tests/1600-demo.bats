@@ -90,10 +90,13 @@ demo() {
 import csv, decimal, sys
 bal = {}
 for r in csv.DictReader(open(sys.argv[1])):
-    d = decimal.Decimal(r["debit"] or 0) - decimal.Decimal(r["credit"] or 0)
-    bal[r["externalid"]] = bal.get(r["externalid"], 0) + d
+    d = decimal.Decimal(r["Debit"] or 0) - decimal.Decimal(r["Credit"] or 0)
+    bal[r["External ID"]] = bal.get(r["External ID"], 0) + d
 assert bal and all(v == 0 for v in bal.values()), bal
 PY
+	# and is as NetSuite's template says, in NetSuite's account names
+	python3 tests/impcheck.py testdata/erp/import/templates.json \
+	    "$T/demo/work/month/accounts.json" "$T/demo/journal.csv"
 	before=$(tree_sum "$T/demo/invoices")$(sha256sum <"$T/demo/journal.hledger")
 	run demo
 	expect_status 0
