@@ -346,6 +346,9 @@ render(struct igen *g, struct invoice *iv, const char *number,
 	}
 	if (doc != NULL)
 		json_decref(doc);
+	if (r == -2)	/* it cannot be valid Peppol: the record's data */
+		die(EX_DATAERR, "--format %s: document %s: %s", fmts[g->fmt],
+		    number ? number : "(draft)", why);
 	if (r < 0)
 		die(EX_SOFTWARE, "--format %s: %s", fmts[g->fmt], why);
 	if (g->outdir != NULL) {
@@ -449,6 +452,23 @@ invoice_fail(struct invoice *iv, const char *cls, const char *code,
 	va_end(ap);
 }
 
+/*
+ * --format ubl: whether the invoice's document can be valid Peppol (its
+ * entity's and customer's electronic addresses, its currency); if not,
+ * its reason, and the document is not issued.
+ */
+static const char *
+ubl_refused(const struct inv_head *h, const char **code)
+{
+	const char *why;
+
+	if (invfmt_ubl_refuse(h->en->id, jval_str(h->en->obj, "peppol_id"),
+	    h->cu->id, jval_str(h->cu->obj, "peppol_id"), h->currency, code,
+	    &why) < 0)
+		return why;
+	return NULL;
+}
+
 /* The document an invoice key's lines call for now, if any. */
 static void
 invoice_make(struct igen *g, struct invoice *iv)
@@ -456,6 +476,7 @@ invoice_make(struct igen *g, struct invoice *iv)
 	struct inv_state now, before, delta;
 	struct ldg_inv st;
 	struct doc dc;
+	const char *why, *code;
 	char *cum;
 	int had = 0;
 
@@ -488,6 +509,11 @@ invoice_make(struct igen *g, struct invoice *iv)
 	if (had && delta.nl == 0 && delta.nc == 0 &&
 	    dec_sign(delta.credit) == 0) {
 		iv->dups = iv->n;	/* billed as it is: nothing to do */
+		inv_state_free(&delta);
+		goto done;
+	}
+	if (g->fmt == F_UBL && (why = ubl_refused(&iv->h, &code)) != NULL) {
+		invoice_fail(iv, RC_POLICY, code, "--format ubl: %s", why);
 		inv_state_free(&delta);
 		goto done;
 	}
@@ -535,6 +561,7 @@ void_invoice(struct igen *g)
 	struct doc_rec r;
 	const struct customer *cu;
 	const struct entity *en;
+	const char *why, *code;
 
 	memset(&d, 0, sizeof(d));
 	if (ldg_doc_by_number(g->ldg, g->void_number, void_doc, &d) == 0)
@@ -566,6 +593,9 @@ void_invoice(struct igen *g)
 	iv->h.cu = cu;
 	snprintf(iv->h.currency, sizeof(iv->h.currency), "%s",
 	    r.currency ? r.currency : "");
+	if (g->fmt == F_UBL && (why = ubl_refused(&iv->h, &code)) != NULL)
+		die(EX_DATAERR, "--void %s: --format ubl: %s", g->void_number,
+		    why);
 	iv->h.minor = cur_minor(iv->h.currency);
 	iv->h.ps = r.ps.t;
 	iv->h.pe = r.pe.t;

@@ -11,6 +11,7 @@
 #include "csvr.h"
 #include "currency.h"
 #include "customers.h"
+#include "entities.h"
 #include "jrec.h"
 #include "lines.h"
 #include "tz.h"
@@ -143,6 +144,16 @@ cust_add(struct loader *ld, uint64_t line, json_t *o)
 	    (anchor = billing_anchor(e)) == 0) {
 		cerr(ld, line, "billing_anchor must be a day of the month "
 		    "from 1 to 31");
+		bad = 1;
+	}
+	/* the electronic address of --format ubl; a CSV's empty cell: none */
+	if ((e = json_object_get(o, "peppol_id")) != NULL && !json_is_null(e) &&
+	    !(json_is_string(e) && json_string_length(e) == 0) &&
+	    !(json_is_string(e) && peppol_id(json_string_value(e)))) {
+		cerr(ld, line, "peppol_id '%s' is not an electronic address as "
+		    "SCHEME:ID with a 4-digit scheme, like "
+		    "\"0088:5790000435975\"", json_is_string(e) ?
+		    json_string_value(e) : "(not a string)");
 		bad = 1;
 	}
 	if ((e = json_object_get(o, "address")) != NULL &&

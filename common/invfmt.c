@@ -13,8 +13,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "currency.h"
 #include "dec.h"
 #include "doc.h"
+#include "entities.h"
 #include "html.h"
 #include "invfmt.h"
 #include "tm.h"
@@ -877,7 +879,7 @@ ubl_taxcat(struct xw *x, const char *tag, const char *cat, dec rate,
 }
 
 static void
-ubl_head(struct xw *x, const struct page *d)
+ubl_head(struct xw *x, const struct page *d, const char *ps, const char *pe)
 {
 	xw_el(x, "cbc:CustomizationID", NULL, CUSTOMIZATION);
 	xw_el(x, "cbc:ProfileID", NULL, PROFILE);
@@ -895,7 +897,7 @@ ubl_head(struct xw *x, const struct page *d)
 	 */
 	xw_el(x, "cbc:BuyerReference", NULL, nz(d->buyer->buyer_reference) ?
 	    nz(d->buyer->buyer_reference) : nz(d->buyer->id));
-	xw_period(x, d->ps, d->pe);
+	xw_period(x, ps, pe);
 	if (d->ref != NULL) {
 		xw_open(x, "cac:BillingReference");
 		xw_id(x, "cac:InvoiceDocumentReference", d->ref);
@@ -919,36 +921,52 @@ ubl_address(struct xw *x, const struct addr *a)
 }
 
 /*
- * A party; scheme: the TaxScheme its tax id is stated under, NULL to
- * leave it out.
+ * Whether a tax id begins with a country's ISO 3166 code, as a VAT
+ * identifier must (EN 16931 BR-CO-09); ids are not empty.
+ */
+static int
+vat_prefixed(const char *s)
+{
+	return s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z';
+}
+
+/*
+ * A party.  Its tax id is its VAT identifier (BT-31, BT-48) when it
+ * has a country prefix and the document is not all out of scope (o);
+ * else the seller's is its tax registration (BT-32, scheme "TAX") and
+ * the buyer's is left out.  A seller with no VAT identifier is named by
+ * its tax id as seller identifier (BT-29), as BR-CO-26 wants one of
+ * BT-29, BT-30 or BT-31.  The electronic address ("SCHEME:ID", a 4-digit
+ * EAS code) is there: invfmt_ubl_refuse checked it.
  */
 static int
 ubl_party(struct xw *x, const char *tag, const struct doc_party *p,
-    const char *scheme, const char **why)
+    int seller, int o, const char **why)
 {
-	const char *name = pname(p), *tax = nz(p->tax_id), *ep;
+	const char *name = pname(p), *tax = nz(p->tax_id), *ep, *vat, *reg;
 	char attr[32];
 	struct addr a;
 
 	addr_get(p, &a);
 	if (name == NULL || a.country == NULL)
 		return fail_why(why, "a party has no name or no country");
+	vat = tax != NULL && !o && vat_prefixed(tax) ? tax : NULL;
+	reg = seller && vat == NULL ? tax : NULL;
 	xw_open(x, tag);
 	xw_open(x, "cac:Party");
-	/* the Peppol electronic address, "SCHEME:ID" (4-digit EAS code) */
-	if ((ep = nz(p->peppol_id)) != NULL && strlen(ep) > 5 &&
-	    strspn(ep, "0123456789") == 4 && ep[4] == ':') {
-		snprintf(attr, sizeof(attr), "schemeID=\"%.4s\"", ep);
-		xw_el(x, "cbc:EndpointID", attr, ep + 5);
-	}
+	ep = nz(p->peppol_id);
+	snprintf(attr, sizeof(attr), "schemeID=\"%.4s\"", ep);
+	xw_el(x, "cbc:EndpointID", attr, ep + 5);
+	if (reg != NULL)
+		xw_id(x, "cac:PartyIdentification", reg);
 	xw_open(x, "cac:PartyName");
 	xw_el(x, "cbc:Name", NULL, name);
 	xw_close(x, "cac:PartyName");
 	ubl_address(x, &a);
-	if (tax != NULL && scheme != NULL) {
+	if (vat != NULL || reg != NULL) {
 		xw_open(x, "cac:PartyTaxScheme");
-		xw_el(x, "cbc:CompanyID", NULL, tax);
-		xw_id(x, "cac:TaxScheme", scheme);
+		xw_el(x, "cbc:CompanyID", NULL, vat != NULL ? vat : reg);
+		xw_id(x, "cac:TaxScheme", vat != NULL ? "VAT" : "TAX");
 		xw_close(x, "cac:PartyTaxScheme");
 	}
 	xw_open(x, "cac:PartyLegalEntity");
@@ -1118,17 +1136,47 @@ all_o(const struct page *d)
 	return 1;
 }
 
+/*
+ * The invoice period (BT-73, BT-74): the billing period, widened to
+ * every line's service period, which Peppol wants inside it
+ * (PEPPOL-EN16931-R110, R111).  A fee billed in advance is the next
+ * period's service, and the invoice bills that too.
+ */
+static int
+ubl_period_of(const struct page *d, char *ps, char *pe, const char **why)
+{
+	struct line l;
+	size_t i;
+
+	memcpy(ps, d->ps, DAYLEN);
+	memcpy(pe, d->pe, DAYLEN);
+	for (i = 0; i < d->r.nlines; i++) {
+		if (line_load(d, i, 1, &l, why) < 0)
+			return -1;
+		if (l.ss[0] == '\0')
+			continue;
+		if (strcmp(l.ss, ps) < 0)
+			memcpy(ps, l.ss, DAYLEN);
+		if (strcmp(l.se, pe) > 0)
+			memcpy(pe, l.se, DAYLEN);
+	}
+	return 0;
+}
+
 static int
 ubl_body(struct xw *x, const struct page *d, const char **why)
 {
+	char ps[DAYLEN], pe[DAYLEN];
 	int o = all_o(d);
 	size_t i;
 
-	ubl_head(x, d);
-	if (ubl_party(x, "cac:AccountingSupplierParty", d->seller,
-	    o ? "TAX" : "VAT", why) < 0 ||
-	    ubl_party(x, "cac:AccountingCustomerParty", d->buyer,
-	    o ? NULL : "VAT", why) < 0 ||
+	if (ubl_period_of(d, ps, pe, why) < 0)
+		return -1;
+	ubl_head(x, d, ps, pe);
+	if (ubl_party(x, "cac:AccountingSupplierParty", d->seller, 1, o,
+	    why) < 0 ||
+	    ubl_party(x, "cac:AccountingCustomerParty", d->buyer, 0, o,
+	    why) < 0 ||
 	    ubl_taxes(x, d, why) < 0)
 		return -1;
 	ubl_totals(x, d);
@@ -1138,11 +1186,57 @@ ubl_body(struct xw *x, const struct page *d, const char **why)
 	return 0;
 }
 
+/* What a party lacks for Peppol, NULL when nothing; msg holds it. */
+static const char *
+ep_lacks(const char *role, const char *what, const char *id, const char *ep,
+    const char *rule, const char *where, char *msg, size_t len)
+{
+	if (ep != NULL && peppol_id(ep))
+		return NULL;
+	if (ep == NULL)
+		snprintf(msg, len, "the %s, %s '%s', has no peppol_id, the "
+		    "electronic address Peppol BIS Billing 3.0 requires (%s): "
+		    "give it one in the %s", role, what, id ? id : "?", rule,
+		    where);
+	else
+		snprintf(msg, len, "the %s, %s '%s', has a peppol_id '%s' that "
+		    "is not SCHEME:ID with a 4-digit scheme, the electronic "
+		    "address Peppol BIS Billing 3.0 requires (%s): fix it in "
+		    "the %s", role, what, id ? id : "?", ep, rule, where);
+	return msg;
+}
+
+int
+invfmt_ubl_refuse(const char *entity, const char *seller_ep,
+    const char *customer, const char *buyer_ep, const char *cur,
+    const char **code, const char **why)
+{
+	static char msg[512];
+	int minor = cur != NULL ? cur_minor(cur) : -1;
+
+	*code = "peppol_id_missing";
+	if (ep_lacks("seller", "entity", entity, seller_ep,
+	    "PEPPOL-EN16931-R020", "entities file", msg, sizeof(msg)) ||
+	    ep_lacks("buyer", "customer", customer, buyer_ep,
+	    "PEPPOL-EN16931-R010", "customer master", msg, sizeof(msg)))
+		return fail_why(why, msg);
+	/* EN 16931 caps every amount at 2 decimals, whatever its currency */
+	if (minor > 2) {
+		*code = "currency_not_peppol";
+		snprintf(msg, sizeof(msg), "%s has %d decimals and Peppol BIS "
+		    "Billing 3.0 allows amounts of 2 at most (EN 16931 BR-DEC "
+		    "rules): no valid UBL can be made of it", cur, minor);
+		return fail_why(why, msg);
+	}
+	return 0;
+}
+
 int
 invfmt_ubl(json_t *j, struct buf *b, const char **why)
 {
 	struct xw x = { b, 1, "" };
 	struct page d;
+	const char *code;
 	size_t mark = b->len;
 
 	if (doc_load(j, 1, &d, why) < 0)
@@ -1150,6 +1244,9 @@ invfmt_ubl(json_t *j, struct buf *b, const char **why)
 	if (d.draft)
 		return fail_why(why, "a draft has no number: UBL is made of "
 		    "issued documents");
+	if (invfmt_ubl_refuse(nz(d.seller->id), nz(d.seller->peppol_id),
+	    nz(d.buyer->id), nz(d.buyer->peppol_id), d.cur, &code, why) < 0)
+		return -2;
 	if (d.r.nlines == 0)
 		return fail_why(why, "the document has no lines (EN 16931 BR-16)");
 	snprintf(x.cur, sizeof(x.cur), "currencyID=\"%s\"", d.cur);
