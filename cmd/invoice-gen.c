@@ -295,6 +295,54 @@ doc_finish(struct igen *g, struct invoice *iv, struct doc *dc)
 
 /* ---- the run ---- */
 
+static int
+ref_doc(const struct ldg_doc *d, void *arg)
+{
+	json_t **out = arg;
+
+	*out = json_loadb(d->record, d->reclen, 0, NULL);
+	return 1;
+}
+
+/*
+ * What a note's renderings say beside its record (invfmt.h): the
+ * issue date of the invoice it corrects and why it was issued, from
+ * the ledger.  A void is the last document of an invoice whose state
+ * is void; other notes follow from a change of the period's lines.
+ */
+static void
+note_context(struct igen *g, json_t *doc)
+{
+	const char *ref = jval_str(doc, "references"), *kind;
+	unsigned char key[KEY_LEN];
+	struct ldg_inv st;
+	json_t *inv = NULL;
+	int is_void = 0;
+
+	if (ref == NULL || g->ldg == NULL)
+		return;
+	if (ldg_doc_by_number(g->ldg, ref, ref_doc, &inv) > 0 && inv != NULL &&
+	    jval_str(inv, "issue_date") != NULL)
+		json_object_set_new(doc, "references_issue_date",
+		    json_string(jval_str(inv, "issue_date")));
+	if (inv != NULL)
+		json_decref(inv);
+	if (key_unhex(jval_str_or(doc, "invoice_key", ""), key, KEY_LEN) ==
+	    0 && ldg_inv_get(g->ldg, key, &st)) {
+		is_void = strcmp(st.state, "void") == 0 &&
+		    json_integer_value(json_object_get(doc, "version")) ==
+		    st.version;
+		ldg_inv_free(&st);
+	}
+	kind = jval_str_or(doc, "kind", "");
+	json_object_set_new(doc, "reason", json_string(is_void ? "Invoice "
+	    "voided: everything it billed is credited" :
+	    strcmp(kind, "credit_note") == 0 ? "Correction: the period's "
+	    "usage or charges were revised down after the invoice" :
+	    "Correction: the period's usage or charges were revised up "
+	    "after the invoice (late usage)"));
+}
+
 /*
  * A document in the output format: to iv->out (written after the
  * commit), or with --output-dir the file name, its content staying in
@@ -320,6 +368,7 @@ render(struct igen *g, struct invoice *iv, const char *number,
 		if ((doc = json_loadb(rec, len, 0, NULL)) == NULL)
 			die(EX_DATAERR, "a stored document is not JSON: the "
 			    "ledger was altered");
+		note_context(g, doc);
 	}
 	switch (g->fmt) {
 	case F_NDJSON:

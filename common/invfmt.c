@@ -19,6 +19,7 @@
 #include "entities.h"
 #include "html.h"
 #include "invfmt.h"
+#include "jval.h"
 #include "tm.h"
 #include "tz.h"
 
@@ -56,6 +57,7 @@ struct page {
 	const struct doc_party *seller, *buyer;
 	const struct doc_fx *fx;	/* NULL: "fx" is null */
 	const char	*number, *ref, *cur, *issue, *due, *corr;
+	const char	*ref_date, *reason;	/* a note's: see invfmt.h */
 	const char	*zone;		/* the customer's, NULL when absent */
 	int		 draft;
 	int		 sign;		/* -1: amounts negated */
@@ -189,6 +191,9 @@ doc_strings(struct page *d, const char **why)
 	if (!d->draft && d->number == NULL)
 		return fail_why(why, "an issued document has no 'number'");
 	d->ref = nz(r->ref);
+	d->ref_date = is_day(nz(jval_str(r->j, "references_issue_date"))) ?
+	    jval_str(r->j, "references_issue_date") : NULL;
+	d->reason = nz(jval_str(r->j, "reason"));
 	d->corr = nz(r->corr);
 	if (!is_currency(d->cur = nz(r->currency)))
 		return fail_why(why, "'currency' is not an ISO 4217 code");
@@ -323,6 +328,40 @@ pname(const struct doc_party *p)
 	const char *s = nz(p->name);
 
 	return s != NULL ? s : nz(p->id);
+}
+
+/*
+ * Whether the document asks for payment to the seller's account: an
+ * issued invoice or debit note of a seller with one (a credit note is
+ * paid back, not paid).
+ */
+static int
+pays(const struct page *d)
+{
+	return !d->draft && strcmp(d->k->name, "credit_note") != 0 &&
+	    (nz(d->seller->iban) != NULL || nz(d->seller->account) != NULL);
+}
+
+/* "IBAN X, BIC Y" or "account X, routing number Y", for people */
+static void
+pay_account(struct buf *b, const struct doc_party *p,
+    void (*put)(struct buf *, const char *))
+{
+	int iban = nz(p->iban) != NULL;
+	const char *id = iban ? p->iban : p->account;
+	const char *branch = nz(iban ? p->bic : p->routing);
+
+	put(b, iban ? "IBAN " : "account ");
+	put(b, id);
+	if (branch != NULL) {
+		put(b, iban ? ", BIC " : ", routing number ");
+		put(b, branch);
+	}
+	if (nz(p->holder) != NULL) {
+		put(b, " (");
+		put(b, p->holder);
+		put(b, ")");
+	}
 }
 
 /* A party's address, its country and region when it has none. */
@@ -510,6 +549,11 @@ h_party(struct buf *b, const char *heading, const struct doc_party *p)
 		html_esc(b, tax);
 		buf_adds(b, "</div>");
 	}
+	if (nz(p->legal_id) != NULL) {
+		buf_adds(b, "<div>Registration ");
+		html_esc(b, p->legal_id);
+		buf_adds(b, "</div>");
+	}
 	buf_adds(b, "</div>\n");
 }
 
@@ -525,8 +569,11 @@ h_head(struct buf *b, const struct page *d)
 	if (d->ref != NULL) {
 		buf_adds(b, "<div class=\"ref\">Corrects invoice ");
 		html_esc(b, d->ref);
+		h_then(b, " of ", d->ref_date);
 		buf_adds(b, "</div>");
 	}
+	if (d->reason != NULL)
+		el(b, "div", "class=\"reason\"", d->reason);
 	buf_adds(b, "</div>\n</header>\n");
 }
 
@@ -689,6 +736,28 @@ h_fx(struct buf *b, const struct page *d, const char **why)
 	return 0;
 }
 
+static void
+h_put(struct buf *b, const char *s)
+{
+	html_esc(b, s);
+}
+
+/* Where and how to pay, with the reference to give: the number. */
+static void
+h_pay(struct buf *b, const struct page *d)
+{
+	if (!pays(d))
+		return;
+	buf_adds(b, "<section class=\"notes pay\"><h2>Payment</h2>\n<p>By bank "
+	    "transfer to ");
+	pay_account(b, d->seller, h_put);
+	buf_adds(b, ", by ");
+	html_esc(b, d->due);
+	buf_adds(b, ", with the reference <strong>");
+	html_esc(b, d->number);
+	buf_adds(b, "</strong>.</p>\n</section>\n");
+}
+
 /* The tax lines' legal notes (reverse charge, exemptions). */
 static void
 h_notes(struct buf *b, const struct page *d)
@@ -749,6 +818,7 @@ invfmt_html(json_t *j, struct buf *b, const char **why)
 		b->len = mark;
 		return -1;
 	}
+	h_pay(b, &d);
 	h_notes(b, &d);
 	h_foot(b, &d);
 	buf_adds(b, "</article>\n");
@@ -889,6 +959,8 @@ ubl_head(struct xw *x, const struct page *d, const char *ps, const char *pe)
 	if (strcmp(d->k->root, "Invoice") == 0)
 		xw_el(x, "cbc:DueDate", NULL, d->due);
 	xw_el(x, d->k->typetag, NULL, d->k->typecode);
+	/* a note's reason: Peppol has one note a document (BT-22) */
+	xw_el(x, "cbc:Note", NULL, d->reason);
 	xw_el(x, "cbc:DocumentCurrencyCode", NULL, d->cur);
 	/*
 	 * Peppol wants a buyer reference or an order reference
@@ -900,7 +972,10 @@ ubl_head(struct xw *x, const struct page *d, const char *ps, const char *pe)
 	xw_period(x, ps, pe);
 	if (d->ref != NULL) {
 		xw_open(x, "cac:BillingReference");
-		xw_id(x, "cac:InvoiceDocumentReference", d->ref);
+		xw_open(x, "cac:InvoiceDocumentReference");
+		xw_el(x, "cbc:ID", NULL, d->ref);
+		xw_el(x, "cbc:IssueDate", NULL, d->ref_date);
+		xw_close(x, "cac:InvoiceDocumentReference");
 		xw_close(x, "cac:BillingReference");
 	}
 }
@@ -944,6 +1019,7 @@ ubl_party(struct xw *x, const char *tag, const struct doc_party *p,
     int seller, int o, const char **why)
 {
 	const char *name = pname(p), *tax = nz(p->tax_id), *ep, *vat, *reg;
+	const char *ident;
 	char attr[32];
 	struct addr a;
 
@@ -952,13 +1028,15 @@ ubl_party(struct xw *x, const char *tag, const struct doc_party *p,
 		return fail_why(why, "a party has no name or no country");
 	vat = tax != NULL && !o && vat_prefixed(tax) ? tax : NULL;
 	reg = seller && vat == NULL ? tax : NULL;
+	/* a legal registration names the seller: no identifier needed */
+	ident = reg != NULL && nz(p->legal_id) == NULL ? reg : NULL;
 	xw_open(x, tag);
 	xw_open(x, "cac:Party");
 	ep = nz(p->peppol_id);
 	snprintf(attr, sizeof(attr), "schemeID=\"%.4s\"", ep);
 	xw_el(x, "cbc:EndpointID", attr, ep + 5);
-	if (reg != NULL)
-		xw_id(x, "cac:PartyIdentification", reg);
+	if (ident != NULL)
+		xw_id(x, "cac:PartyIdentification", ident);
 	xw_open(x, "cac:PartyName");
 	xw_el(x, "cbc:Name", NULL, name);
 	xw_close(x, "cac:PartyName");
@@ -971,10 +1049,38 @@ ubl_party(struct xw *x, const char *tag, const struct doc_party *p,
 	}
 	xw_open(x, "cac:PartyLegalEntity");
 	xw_el(x, "cbc:RegistrationName", NULL, name);
+	xw_el(x, "cbc:CompanyID", NULL, nz(p->legal_id));	/* BT-30, BT-47 */
 	xw_close(x, "cac:PartyLegalEntity");
 	xw_close(x, "cac:Party");
 	xw_close(x, tag);
 	return 0;
+}
+
+/*
+ * Where to pay (BG-16): a credit transfer to the seller's account, SEPA
+ * (UNCL4461 58) for an IBAN in euros, else 30, the payment reference
+ * (BT-83) the document's number.
+ */
+static void
+ubl_payment(struct xw *x, const struct page *d)
+{
+	const struct doc_party *p = d->seller;
+	int iban = nz(p->iban) != NULL;
+	const char *branch = nz(iban ? p->bic : p->routing);
+
+	if (!pays(d))
+		return;
+	xw_open(x, "cac:PaymentMeans");
+	xw_el(x, "cbc:PaymentMeansCode", NULL, iban &&
+	    strcmp(d->cur, "EUR") == 0 ? "58" : "30");
+	xw_el(x, "cbc:PaymentID", NULL, d->number);
+	xw_open(x, "cac:PayeeFinancialAccount");
+	xw_el(x, "cbc:ID", NULL, iban ? p->iban : p->account);
+	xw_el(x, "cbc:Name", NULL, nz(p->holder));
+	if (branch != NULL)
+		xw_id(x, "cac:FinancialInstitutionBranch", branch);
+	xw_close(x, "cac:PayeeFinancialAccount");
+	xw_close(x, "cac:PaymentMeans");
 }
 
 static int
@@ -1176,8 +1282,10 @@ ubl_body(struct xw *x, const struct page *d, const char **why)
 	if (ubl_party(x, "cac:AccountingSupplierParty", d->seller, 1, o,
 	    why) < 0 ||
 	    ubl_party(x, "cac:AccountingCustomerParty", d->buyer, 0, o,
-	    why) < 0 ||
-	    ubl_taxes(x, d, why) < 0)
+	    why) < 0)
+		return -1;
+	ubl_payment(x, d);
+	if (ubl_taxes(x, d, why) < 0)
 		return -1;
 	ubl_totals(x, d);
 	for (i = 0; i < d->r.nlines; i++)
@@ -1297,10 +1405,26 @@ txt_party(struct buf *o, const char *label, const struct doc_party *p)
 	    "?")), txt_or(p->id, "?"));
 	if (p->tax_id != NULL)
 		buf_printf(o, ", tax id %s", p->tax_id);
+	if (p->legal_id != NULL)
+		buf_printf(o, ", registration %s", p->legal_id);
 	txt_addr(&a, p);
 	buf_printf(o, "\n      %s\n", a.len ? buf_cstr(&a) :
 	    txt_or(p->country, ""));
 	buf_free(&a);
+}
+
+/* Where to pay, as HTML says it (pays()); nothing for what it cannot load. */
+static void
+txt_pay(struct buf *o, json_t *doc)
+{
+	const char *why;
+	struct page d;
+
+	if (doc_load(doc, 0, &d, &why) < 0 || !pays(&d))
+		return;
+	buf_adds(o, "\nPay by bank transfer to ");
+	pay_account(o, d.seller, buf_adds);
+	buf_printf(o, ", by %s, with the reference %s\n", d.due, d.number);
 }
 
 /* A time of the record in the zone (NULL: UTC), as written if not a time. */
@@ -1338,7 +1462,11 @@ invfmt_text(json_t *doc, const struct tz *zone, struct buf *o)
 	else
 		buf_printf(o, "%s %s\n", title, r.number);
 	if (r.ref != NULL)
-		buf_printf(o, "Corrects invoice %s\n", r.ref);
+		buf_printf(o, "Corrects invoice %s%s%s\n", r.ref,
+		    jval_str(doc, "references_issue_date") ? " of " : "",
+		    txt_or(jval_str(doc, "references_issue_date"), ""));
+	if (jval_str(doc, "reason") != NULL)
+		buf_printf(o, "Reason: %s\n", jval_str(doc, "reason"));
 	buf_printf(o, "Issue date %s, due %s\n\n", txt_or(r.issue_date, "?"),
 	    txt_or(r.due_date, "?"));
 	txt_party(o, "From", &r.entity);
@@ -1378,6 +1506,7 @@ invfmt_text(json_t *doc, const struct tz *zone, struct buf *o)
 		    txt_or(r.fx.to, ""), txt_or(r.fx.from, ""),
 		    txt_or(r.fx.rate.s, ""), txt_or(r.fx.to, ""),
 		    txt_or(r.fx.date, ""));
+	txt_pay(o, doc);
 	for (i = 0; i < r.ntaxes; i++) {
 		doc_taxl_read(&r, i, &t);
 		if (t.note != NULL)

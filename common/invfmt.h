@@ -57,6 +57,11 @@ int	invfmt_ubl_refuse(const char *entity, const char *seller_ep,
 /*
  * Both return 0, or -1 with *why (a static string) when the record
  * lacks what the document needs; nothing is added to the buffer then.
+ * All three read two members a note's record does not hold, which
+ * invoice-gen adds from the ledger before rendering: "reason" (why the
+ * note was issued) and "references_issue_date" (the corrected
+ * invoice's issue date).  The seller's "bank" and "legal_id" are the
+ * record's: where to pay and its registration.
  * Period dates are the customer's local calendar days, inferred from
  * the record's UTC instants (see bound_day in invfmt.c).
  */

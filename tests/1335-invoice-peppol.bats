@@ -13,8 +13,13 @@ V=tests/peppol/validate
 # with a Peppol id for each entity and customer, and four customers more
 peppol_config() {
 	jq '.entities |= map(.peppol_id = ({"acme-us": "0060:123456789",
-	    "acme-eu": "9935:IE6388047V", "acme-jp": "0188:1234567890123"}[.id]))' \
-	    testdata/entities.json >"$T/entities.json"
+	    "acme-eu": "9935:IE6388047V", "acme-jp": "0188:1234567890123"}[.id]) |
+	    if .id == "acme-eu" then .legal_id = "634563" |
+	      .bank = {"iban": "IE29AIBK93115212345678", "bic": "AIBKIE2D",
+	      "name": "Acme Cloud Europe Ltd"}
+	    elif .id == "acme-us" then
+	      .bank = {"account": "000123456789", "routing": "021000021"}
+	    else . end)' testdata/entities.json >"$T/entities.json"
 	jq -c '.peppol_id //= ({"cus_acme": "0060:987654321",
 	    "cus_initech": "0009:73282932000074",
 	    "cus_umbrella": "0188:9876543210987"}[.id])' \
@@ -209,4 +214,76 @@ xp() {
 	grep -qxF "invoice-gen: customer 'cus_globex', the period starting 2026-09-30T22:00:00Z is not invoiced: currency_not_peppol: --format ubl: BHD has 3 decimals and Peppol BIS Billing 3.0 allows amounts of 2 at most (EN 16931 BR-DEC rules): no valid UBL can be made of it" <<<"$output"
 	[ "$(ls "$T/ubl" | wc -l)" -eq 0 ]
 	[ "$(jq -r .code "$T/r" | sort | uniq -c | xargs)" = "7 currency_not_peppol" ]
+}
+
+@test "peppol: where to pay, from the entity's bank account, in UBL, HTML and text; its legal registration" {
+	peppol_issue
+	f=$T/ubl/ACME-EU-2026-000002.xml
+	p=/*/cac:PaymentMeans
+	[ "$(xp "$f" "$p/cbc:PaymentMeansCode")" = 58 ]
+	[ "$(xp "$f" "$p/cbc:PaymentID")" = ACME-EU-2026-000002 ]
+	[ "$(xp "$f" "$p/cac:PayeeFinancialAccount/cbc:ID")" = IE29AIBK93115212345678 ]
+	[ "$(xp "$f" "$p/cac:PayeeFinancialAccount/cbc:Name")" = "Acme Cloud Europe Ltd" ]
+	[ "$(xp "$f" "$p/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:ID")" = AIBKIE2D ]
+	[ "$(xp "$f" '/*/cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID')" = 634563 ]
+	f=$T/ubl/ACME-US-DN-2026-000001.xml
+	[ "$(xp "$f" "$p/cbc:PaymentMeansCode")" = 30 ]
+	[ "$(xp "$f" "$p/cbc:PaymentID")" = ACME-US-DN-2026-000001 ]
+	[ "$(xp "$f" "$p/cac:PayeeFinancialAccount/cbc:ID")" = 000123456789 ]
+	[ "$(xp "$f" "$p/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:ID")" = 021000021 ]
+	# nothing to pay on a credit note; no account, no payment means
+	! grep -l PaymentMeans "$T"/ubl/*CN*.xml "$T"/ubl/AJ*.xml || false
+	pig --ledger "$T/l.sqlite" --replay --format text "$T/late.ndjson" >"$T/txt"
+	grep -qxF "Pay by bank transfer to IBAN IE29AIBK93115212345678, BIC AIBKIE2D (Acme Cloud Europe Ltd), by 2026-11-17, with the reference ACME-EU-2026-000002" "$T/txt"
+	grep -qxF "Pay by bank transfer to account 000123456789, routing number 021000021, by 2026-12-02, with the reference ACME-US-2026-000001" "$T/txt"
+	grep -qF "From  Acme Cloud Europe Ltd (acme-eu), tax id IE6388047V, registration 634563" "$T/txt"
+	[ "$(grep -c '^Pay by' "$T/txt")" -eq 12 ]
+	pig --ledger "$T/l.sqlite" --replay --format html "$T/late.ndjson" >"$T/html"
+	grep -qF '<h2>Payment</h2>
+<p>By bank transfer to IBAN IE29AIBK93115212345678, BIC AIBKIE2D (Acme Cloud Europe Ltd), by 2026-11-17, with the reference <strong>ACME-EU-2026-000002</strong>.</p>' "$T/html"
+	[ "$(grep -c '<h2>Payment</h2>' "$T/html")" -eq 12 ]
+	grep -qF '<div>Registration 634563</div>' "$T/html"
+}
+
+@test "peppol: a note gives its reason and the number and issue date of the invoice it corrects" {
+	peppol_issue
+	b=/*/cac:BillingReference/cac:InvoiceDocumentReference
+	f=$T/ubl/ACME-US-CN-2026-000001.xml
+	[ "$(xp "$f" "$b/cbc:ID")" = ACME-US-2026-000004 ]
+	[ "$(xp "$f" "$b/cbc:IssueDate")" = 2026-11-02 ]
+	[ "$(xp "$f" '/*/cbc:Note')" = "Invoice voided: everything it billed is credited" ]
+	f=$T/ubl/acme-eu-CN-2026-000001.xml
+	[ "$(xp "$f" "$b/cbc:ID")" = ACME-EU-2026-000001 ]
+	[ "$(xp "$f" '/*/cbc:Note')" = "Correction: the period's usage or charges were revised down after the invoice" ]
+	f=$T/ubl/ACME-US-DN-2026-000001.xml
+	[ "$(xp "$f" "$b/cbc:IssueDate")" = 2026-11-02 ]
+	[ "$(xp "$f" '/*/cbc:Note')" = "Correction: the period's usage or charges were revised up after the invoice (late usage)" ]
+	# an invoice has neither
+	[ "$(xmllint --xpath 'count(/*/*[local-name()="Note" or local-name()="BillingReference"])' "$T/ubl/ACME-US-2026-000001.xml")" = 0 ]
+	pig --ledger "$T/l.sqlite" --replay --format text "$T/late.ndjson" >"$T/txt"
+	grep -A1 -xF 'CREDIT NOTE ACME-US-CN-2026-000001' "$T/txt" >"$T/head"
+	printf '%s\n' 'CREDIT NOTE ACME-US-CN-2026-000001' \
+	    'Corrects invoice ACME-US-2026-000004 of 2026-11-02' | same - "$T/head"
+	grep -qxF 'Reason: Invoice voided: everything it billed is credited' "$T/txt"
+	pig --ledger "$T/l.sqlite" --replay --format html "$T/late.ndjson" >"$T/html"
+	grep -qF '<div class="ref">Corrects invoice ACME-US-2026-000004 of 2026-11-02</div><div class="reason">Invoice voided: everything it billed is credited</div>' "$T/html"
+}
+
+@test "peppol: an entity's bank account and legal id are checked" {
+	peppol_config
+	jq '.entities[0].bank = {"iban": "IE29AIBK93115212345679", "bic": "AIBK"} |
+	    .entities[1].bank = {"account": "1", "routing": "021000022"} |
+	    .entities[2].bank = {"iban": "IE29AIBK93115212345678", "account": "1"} |
+	    .entities[2].legal_id = 7' "$T/entities.json" >"$T/e"
+	run "$BIN/invoice-gen" --entities "$T/e" --tax testdata/tax.json \
+	    --customers "$T/customers.ndjson" </dev/null
+	expect_status 78
+	cat >"$T/want" <<EOM
+invoice-gen: $T/e: entities[0] ('acme-us').bank: iban 'IE29AIBK93115212345679' is not an IBAN (capitals and digits, no spaces, its check digits right)
+invoice-gen: $T/e: entities[0] ('acme-us').bank: bic 'AIBK' is not a BIC (8 or 11 capitals and digits)
+invoice-gen: $T/e: entities[1] ('acme-eu').bank: routing '021000022' is not a routing number (9 digits, its check digit right)
+invoice-gen: $T/e: entities[2] ('acme-jp'): legal_id must be a non-empty string of at most 64 bytes
+invoice-gen: $T/e: entities[2] ('acme-jp').bank: bank needs an iban or an account, not both
+EOM
+	grep -F "$T/e: entities[" <<<"$output" | same "$T/want" -
 }
