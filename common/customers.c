@@ -219,6 +219,20 @@ csv_object(struct loader *ld, struct csvr *cr, char **hdr, size_t nhdr)
 	}
 	o = json_object();
 	for (i = 0; i < nhdr; i++) {
+		/*
+		 * "address.city" and its kin: a member of the object
+		 * "address", as NDJSON has it; an empty cell is none
+		 */
+		if (strncmp(hdr[i], "address.", 8) == 0 && hdr[i][8] != '\0') {
+			if (cr->flen[i] == 0)
+				continue;
+			if ((arr = json_object_get(o, "address")) == NULL)
+				json_object_set_new(o, "address",
+				    arr = json_object());
+			json_object_set_new(arr, hdr[i] + 8,
+			    json_stringn(cr->f[i], cr->flen[i]));
+			continue;
+		}
 		if (strcmp(hdr[i], "subjects") != 0) {
 			json_object_set_new(o, hdr[i],
 			    json_stringn(cr->f[i], cr->flen[i]));

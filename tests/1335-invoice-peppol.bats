@@ -287,3 +287,30 @@ invoice-gen: $T/e: entities[2] ('acme-jp').bank: bank needs an iban or an accoun
 EOM
 	grep -F "$T/e: entities[" <<<"$output" | same "$T/want" -
 }
+
+@test "peppol: the buyer's address from a CSV customer master (address.* columns)" {
+	peppol_config
+	jq -r '[.id, (.subjects | join("|")), .entity, .currency, .country,
+	    .timezone, .name, .peppol_id,
+	    (if .id == "cus_initech" then "12 rue de la Paix", "", "Paris", "75002"
+	    else "", "", "", "" end)] | @csv' "$T/customers.ndjson" |
+	    sed '1i id,subjects,entity,currency,country,timezone,name,peppol_id,address.line1,address.line2,address.city,address.postal_code' \
+	    >"$T/customers.csv"
+	mkdir "$T/ubl"
+	"$BIN/invoice-gen" --entities "$T/entities.json" --tax testdata/tax.json \
+	    --customers "$T/customers.csv" --fx testdata/fx.json \
+	    --as-of 2026-11-02T12:00:00Z --rejects "$T/r" --ledger "$T/l.sqlite" \
+	    --issue --format ubl --output-dir "$T/ubl" \
+	    testdata/rate/rated.expected.ndjson >/dev/null
+	a=/*/cac:AccountingCustomerParty/cac:Party/cac:PostalAddress
+	f=$T/ubl/ACME-EU-2026-000002.xml
+	[ "$(xp "$f" "$a/cbc:StreetName")" = "12 rue de la Paix" ]
+	[ "$(xp "$f" "$a/cbc:CityName")" = Paris ]
+	[ "$(xp "$f" "$a/cbc:PostalZone")" = 75002 ]
+	[ "$(xmllint --xpath "count($(printf '%s' "$a" | sed -E 's/(cac|cbc):([A-Za-z]+)/*[local-name()="\2"]/g')/*[local-name()='AdditionalStreetName'])" "$f")" = 0 ]
+	# empty cells: no address, the country alone
+	f=$T/ubl/ACME-US-2026-000001.xml
+	[ "$(xp "$f" "$a/cbc:StreetName")" = "" ]
+	[ "$(xp "$f" "$a/cac:Country/cbc:IdentificationCode")" = US ]
+	"$V" "$T"/ubl/*.xml
+}
