@@ -295,6 +295,54 @@ doc_finish(struct igen *g, struct invoice *iv, struct doc *dc)
 
 /* ---- the run ---- */
 
+static int
+ref_doc(const struct ldg_doc *d, void *arg)
+{
+	json_t **out = arg;
+
+	*out = json_loadb(d->record, d->reclen, 0, NULL);
+	return 1;
+}
+
+/*
+ * What a note's renderings say beside its record (invfmt.h): the
+ * issue date of the invoice it corrects and why it was issued, from
+ * the ledger.  A void is the last document of an invoice whose state
+ * is void; other notes follow from a change of the period's lines.
+ */
+static void
+note_context(struct igen *g, json_t *doc)
+{
+	const char *ref = jval_str(doc, "references"), *kind;
+	unsigned char key[KEY_LEN];
+	struct ldg_inv st;
+	json_t *inv = NULL;
+	int is_void = 0;
+
+	if (ref == NULL || g->ldg == NULL)
+		return;
+	if (ldg_doc_by_number(g->ldg, ref, ref_doc, &inv) > 0 && inv != NULL &&
+	    jval_str(inv, "issue_date") != NULL)
+		json_object_set_new(doc, "references_issue_date",
+		    json_string(jval_str(inv, "issue_date")));
+	if (inv != NULL)
+		json_decref(inv);
+	if (key_unhex(jval_str_or(doc, "invoice_key", ""), key, KEY_LEN) ==
+	    0 && ldg_inv_get(g->ldg, key, &st)) {
+		is_void = strcmp(st.state, "void") == 0 &&
+		    json_integer_value(json_object_get(doc, "version")) ==
+		    st.version;
+		ldg_inv_free(&st);
+	}
+	kind = jval_str_or(doc, "kind", "");
+	json_object_set_new(doc, "reason", json_string(is_void ? "Invoice "
+	    "voided: everything it billed is credited" :
+	    strcmp(kind, "credit_note") == 0 ? "Correction: the period's "
+	    "usage or charges were revised down after the invoice" :
+	    "Correction: the period's usage or charges were revised up "
+	    "after the invoice (late usage)"));
+}
+
 /*
  * A document in the output format: to iv->out (written after the
  * commit), or with --output-dir the file name, its content staying in
@@ -320,6 +368,7 @@ render(struct igen *g, struct invoice *iv, const char *number,
 		if ((doc = json_loadb(rec, len, 0, NULL)) == NULL)
 			die(EX_DATAERR, "a stored document is not JSON: the "
 			    "ledger was altered");
+		note_context(g, doc);
 	}
 	switch (g->fmt) {
 	case F_NDJSON:
@@ -346,6 +395,9 @@ render(struct igen *g, struct invoice *iv, const char *number,
 	}
 	if (doc != NULL)
 		json_decref(doc);
+	if (r == -2)	/* it cannot be valid Peppol: the record's data */
+		die(EX_DATAERR, "--format %s: document %s: %s", fmts[g->fmt],
+		    number ? number : "(draft)", why);
 	if (r < 0)
 		die(EX_SOFTWARE, "--format %s: %s", fmts[g->fmt], why);
 	if (g->outdir != NULL) {
@@ -449,6 +501,23 @@ invoice_fail(struct invoice *iv, const char *cls, const char *code,
 	va_end(ap);
 }
 
+/*
+ * --format ubl: whether the invoice's document can be valid Peppol (its
+ * entity's and customer's electronic addresses, its currency); if not,
+ * its reason, and the document is not issued.
+ */
+static const char *
+ubl_refused(const struct inv_head *h, const char **code)
+{
+	const char *why;
+
+	if (invfmt_ubl_refuse(h->en->id, jval_str(h->en->obj, "peppol_id"),
+	    h->cu->id, jval_str(h->cu->obj, "peppol_id"), h->currency, code,
+	    &why) < 0)
+		return why;
+	return NULL;
+}
+
 /* The document an invoice key's lines call for now, if any. */
 static void
 invoice_make(struct igen *g, struct invoice *iv)
@@ -456,6 +525,7 @@ invoice_make(struct igen *g, struct invoice *iv)
 	struct inv_state now, before, delta;
 	struct ldg_inv st;
 	struct doc dc;
+	const char *why, *code;
 	char *cum;
 	int had = 0;
 
@@ -488,6 +558,11 @@ invoice_make(struct igen *g, struct invoice *iv)
 	if (had && delta.nl == 0 && delta.nc == 0 &&
 	    dec_sign(delta.credit) == 0) {
 		iv->dups = iv->n;	/* billed as it is: nothing to do */
+		inv_state_free(&delta);
+		goto done;
+	}
+	if (g->fmt == F_UBL && (why = ubl_refused(&iv->h, &code)) != NULL) {
+		invoice_fail(iv, RC_POLICY, code, "--format ubl: %s", why);
 		inv_state_free(&delta);
 		goto done;
 	}
@@ -535,6 +610,7 @@ void_invoice(struct igen *g)
 	struct doc_rec r;
 	const struct customer *cu;
 	const struct entity *en;
+	const char *why, *code;
 
 	memset(&d, 0, sizeof(d));
 	if (ldg_doc_by_number(g->ldg, g->void_number, void_doc, &d) == 0)
@@ -566,6 +642,9 @@ void_invoice(struct igen *g)
 	iv->h.cu = cu;
 	snprintf(iv->h.currency, sizeof(iv->h.currency), "%s",
 	    r.currency ? r.currency : "");
+	if (g->fmt == F_UBL && (why = ubl_refused(&iv->h, &code)) != NULL)
+		die(EX_DATAERR, "--void %s: --format ubl: %s", g->void_number,
+		    why);
 	iv->h.minor = cur_minor(iv->h.currency);
 	iv->h.ps = r.ps.t;
 	iv->h.pe = r.pe.t;

@@ -11,6 +11,7 @@
 #include "csvr.h"
 #include "currency.h"
 #include "customers.h"
+#include "entities.h"
 #include "jrec.h"
 #include "lines.h"
 #include "tz.h"
@@ -145,6 +146,16 @@ cust_add(struct loader *ld, uint64_t line, json_t *o)
 		    "from 1 to 31");
 		bad = 1;
 	}
+	/* the electronic address of --format ubl; a CSV's empty cell: none */
+	if ((e = json_object_get(o, "peppol_id")) != NULL && !json_is_null(e) &&
+	    !(json_is_string(e) && json_string_length(e) == 0) &&
+	    !(json_is_string(e) && peppol_id(json_string_value(e)))) {
+		cerr(ld, line, "peppol_id '%s' is not an electronic address as "
+		    "SCHEME:ID with a 4-digit scheme, like "
+		    "\"0088:5790000435975\"", json_is_string(e) ?
+		    json_string_value(e) : "(not a string)");
+		bad = 1;
+	}
 	if ((e = json_object_get(o, "address")) != NULL &&
 	    conf_number_in(e, "address", path, sizeof(path))) {
 		cerr(ld, line, "%s must be a string", path);
@@ -208,6 +219,20 @@ csv_object(struct loader *ld, struct csvr *cr, char **hdr, size_t nhdr)
 	}
 	o = json_object();
 	for (i = 0; i < nhdr; i++) {
+		/*
+		 * "address.city" and its kin: a member of the object
+		 * "address", as NDJSON has it; an empty cell is none
+		 */
+		if (strncmp(hdr[i], "address.", 8) == 0 && hdr[i][8] != '\0') {
+			if (cr->flen[i] == 0)
+				continue;
+			if ((arr = json_object_get(o, "address")) == NULL)
+				json_object_set_new(o, "address",
+				    arr = json_object());
+			json_object_set_new(arr, hdr[i] + 8,
+			    json_stringn(cr->f[i], cr->flen[i]));
+			continue;
+		}
 		if (strcmp(hdr[i], "subjects") != 0) {
 			json_object_set_new(o, hdr[i],
 			    json_stringn(cr->f[i], cr->flen[i]));

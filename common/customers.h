@@ -4,7 +4,8 @@
  *
  * The file is NDJSON (one object a line) or CSV with a header row; both
  * have at least id, subjects, entity, currency, country and timezone.  In
- * CSV, subjects are separated by '|'.  billing_anchor (optional, 1..31)
+ * CSV, subjects are separated by '|', and columns "address.line1",
+ * "address.city" ... make the object "address".  billing_anchor (optional, 1..31)
  * is the day of the month a customer's monthly periods start on.  Other fields are kept for the
  * stages that need them (billing anchor, tax id, address ...).
  * Mapping is explicit: a subject not listed is unknown (a reject, never a

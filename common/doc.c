@@ -43,12 +43,14 @@ jw_strn0(struct jw *w, const char *s)
 		jw_null(w);
 }
 
+/* bank: the entity's account (entities file), NULL for a customer */
 static void
 party(struct jw *w, const char *id, const char *name, const char *tax_id,
-    const char *country, const char *region, json_t *address, json_t *obj)
+    const char *country, const char *region, json_t *address, json_t *obj,
+    json_t *bank)
 {
 	static const char *const contact[] = { "email", "phone", "website",
-	    "peppol_id", "buyer_reference", NULL };
+	    "peppol_id", "buyer_reference", "legal_id", NULL };
 	const char *const *k;
 
 	jw_open(w, '{');
@@ -72,6 +74,10 @@ party(struct jw *w, const char *id, const char *name, const char *tax_id,
 			jw_key(w, *k);
 			jw_str(w, jval_str(obj, *k));
 		}
+	if (json_is_object(bank)) {
+		JW_KEY(w, "bank");
+		jw_json(w, bank, NULL);
+	}
 	jw_close(w, '}');
 }
 
@@ -105,12 +111,13 @@ doc_json(const struct doc *dc, struct buf *o)
 	jw_strn0(&w, dc->ref);
 	JW_KEY(&w, "entity");
 	party(&w, iv->en->id, iv->en->name, iv->en->tax_id, iv->en->country,
-	    iv->en->region, iv->en->address, iv->en->obj);
+	    iv->en->region, iv->en->address, iv->en->obj,
+	    json_object_get(iv->en->obj, "bank"));
 	JW_KEY(&w, "customer");
 	party(&w, cu->id, jval_text(cu->obj, "name"),
 	    jval_text(cu->obj, "tax_id"), cu->country,
 	    jval_text(cu->obj, "region"),
-	    json_is_object(addr) ? addr : NULL, cu->obj);
+	    json_is_object(addr) ? addr : NULL, cu->obj, NULL);
 	JW_KEY(&w, "period_start");
 	jw_time(&w, iv->ps);
 	JW_KEY(&w, "period_end");
@@ -268,6 +275,13 @@ party_read(json_t *o, struct doc_party *p)
 	p->region = jval_str(o, "region");
 	p->peppol_id = jval_str(o, "peppol_id");
 	p->buyer_reference = jval_str(o, "buyer_reference");
+	p->legal_id = jval_str(o, "legal_id");
+	a = json_object_get(o, "bank");
+	p->iban = jval_str(a, "iban");
+	p->bic = jval_str(a, "bic");
+	p->account = jval_str(a, "account");
+	p->routing = jval_str(a, "routing");
+	p->holder = jval_str(a, "name");
 	p->address = a = json_object_get(o, "address");
 	p->line1 = jval_str(a, "line1");
 	p->line2 = jval_str(a, "line2");

@@ -84,7 +84,9 @@ struct doc_time {
 struct doc_party {
 	json_t		*o;		/* NULL when not an object */
 	const char	*id, *name, *tax_id, *country, *region;
-	const char	*peppol_id, *buyer_reference;
+	const char	*peppol_id, *buyer_reference, *legal_id;
+	/* the entity's bank account: "bank"'s members */
+	const char	*iban, *bic, *account, *routing, *holder;
 	json_t		*address;	/* the member as found */
 	/* the address's members, in the order a line of text gives them */
 	const char	*line1, *line2, *postal_code, *city;

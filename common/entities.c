@@ -121,6 +121,90 @@ peppol_id(const char *s)
 	return strlen(s) > 5 && strspn(s, "0123456789") == 4 && s[4] == ':';
 }
 
+/*
+ * An IBAN (ISO 13616): a country code, two check digits and up to 30
+ * letters and digits, whose digits (letters as 10 to 35, the first four
+ * characters moved to the end) are 1 modulo 97.
+ */
+int
+bank_iban_ok(const char *s)
+{
+	size_t i, n = strlen(s);
+	unsigned r = 0;
+	int c;
+
+	if (n < 15 || n > 34 || s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' ||
+	    s[1] > 'Z' || !u_isdigit(s[2]) || !u_isdigit(s[3]))
+		return 0;
+	for (i = 0; i < n; i++) {
+		c = s[(i + 4) % n];
+		if (u_isdigit(c))
+			r = (r * 10 + (unsigned)(c - '0')) % 97;
+		else if (c >= 'A' && c <= 'Z')
+			r = (r * 100 + (unsigned)(c - 'A' + 10)) % 97;
+		else
+			return 0;
+	}
+	return r == 1;
+}
+
+/* A US routing number (ABA): 9 digits, weighted 3 7 1, a multiple of 10 */
+int
+bank_aba_ok(const char *s)
+{
+	static const int w[] = { 3, 7, 1 };
+	int i, sum = 0;
+
+	if (strlen(s) != 9 || strspn(s, "0123456789") != 9)
+		return 0;
+	for (i = 0; i < 9; i++)
+		sum += w[i % 3] * (s[i] - '0');
+	return sum % 10 == 0;
+}
+
+/*
+ * The entity's bank account, on its invoices as where to pay: an IBAN
+ * (and the bank's BIC), or an account number (and a routing number),
+ * and the account holder's name.
+ */
+static void
+bank_load(struct conf *cf, json_t *v)
+{
+	static const char *const keys[] = { "name", "iban", "bic", "account",
+	    "routing", NULL };
+	const char *iban, *bic, *acct, *routing, *name;
+	int ki, kb, ka, kr;
+
+	if (!json_is_object(v)) {
+		conf_err(cf, "bank must be an object: {\"iban\", \"bic\"} or "
+		    "{\"account\", \"routing\"}, and an optional \"name\"");
+		return;
+	}
+	conf_where_add(cf, ".bank");
+	conf_unknown(cf, v, keys, NULL, NULL);
+	(void)conf_str(cf, v, "name", 128, &name);
+	ki = conf_str(cf, v, "iban", 34, &iban);
+	kb = conf_str(cf, v, "bic", 11, &bic);
+	ka = conf_str(cf, v, "account", 34, &acct);
+	kr = conf_str(cf, v, "routing", 9, &routing);
+	if ((ki > 0) == (ka > 0) && ki >= 0 && ka >= 0)
+		conf_err(cf, "bank needs an iban or an account, not both");
+	if (ki > 0 && !bank_iban_ok(iban))
+		conf_err(cf, "iban '%s' is not an IBAN (capitals and digits, "
+		    "no spaces, its check digits right)", iban);
+	if (kb > 0 && ((strlen(bic) != 8 && strlen(bic) != 11) ||
+	    strspn(bic, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") !=
+	    strlen(bic)))
+		conf_err(cf, "bic '%s' is not a BIC (8 or 11 capitals and "
+		    "digits)", bic);
+	if (kr > 0 && !bank_aba_ok(routing))
+		conf_err(cf, "routing '%s' is not a routing number (9 digits, "
+		    "its check digit right)", routing);
+	if ((kb > 0 && ka > 0) || (kr > 0 && ki > 0))
+		conf_err(cf, "bank: a bic goes with an iban, a routing number "
+		    "with an account");
+}
+
 static void
 entity_load(struct conf *cf, struct entities *es, size_t i, json_t *o,
     struct entity *en)
@@ -129,8 +213,8 @@ entity_load(struct conf *cf, struct entities *es, size_t i, json_t *o,
 	    "country", "region", "address", "functional_currency",
 	    "timezone", "payment_terms_days", "invoice_number_format",
 	    "credit_note_number_format", "debit_note_number_format",
-	    "email", "phone", "website", "bank", "peppol_id", "description",
-	    NULL };
+	    "email", "phone", "website", "bank", "peppol_id", "legal_id",
+	    "description", NULL };
 	const char *id, *s, *why;
 	char num[NUMBER_MAX + 1], path[256];
 	struct buf d = { 0 };
@@ -160,6 +244,14 @@ entity_load(struct conf *cf, struct entities *es, size_t i, json_t *o,
 		conf_err(cf, "peppol_id must be an electronic address as "
 		    "SCHEME:ID with a 4-digit scheme, like "
 		    "\"0088:5790000435975\"");
+	(void)conf_str(cf, o, "legal_id", 64, &s);
+	if ((v = json_object_get(o, "bank")) != NULL) {
+		bank_load(cf, v);
+		if (id != NULL)
+			conf_where(cf, "entities[%zu] ('%s')", i, id);
+		else
+			conf_where(cf, "entities[%zu]", i);
+	}
 	v = json_object_get(o, "country");
 	s = json_is_string(v) ? json_string_value(v) : "";
 	if (strlen(s) != 2 || s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' ||

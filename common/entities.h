@@ -42,6 +42,9 @@ const struct entity *entity_get(const struct entities *, const char *id);
 const char	*doc_kind_name(enum doc_kind);
 /* An electronic address, "SCHEME:ID" with a 4-digit EAS scheme code. */
 int		 peppol_id(const char *);
+/* An IBAN with its check digits right; a US routing number (ABA). */
+int		 bank_iban_ok(const char *);
+int		 bank_aba_ok(const char *);
 
 /*
  * A document number from a format: {yyyy}, {yy} and {mm} of the issue

@@ -13,10 +13,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "currency.h"
 #include "dec.h"
 #include "doc.h"
+#include "entities.h"
 #include "html.h"
 #include "invfmt.h"
+#include "jval.h"
 #include "tm.h"
 #include "tz.h"
 
@@ -54,6 +57,7 @@ struct page {
 	const struct doc_party *seller, *buyer;
 	const struct doc_fx *fx;	/* NULL: "fx" is null */
 	const char	*number, *ref, *cur, *issue, *due, *corr;
+	const char	*ref_date, *reason;	/* a note's: see invfmt.h */
 	const char	*zone;		/* the customer's, NULL when absent */
 	int		 draft;
 	int		 sign;		/* -1: amounts negated */
@@ -187,6 +191,9 @@ doc_strings(struct page *d, const char **why)
 	if (!d->draft && d->number == NULL)
 		return fail_why(why, "an issued document has no 'number'");
 	d->ref = nz(r->ref);
+	d->ref_date = is_day(nz(jval_str(r->j, "references_issue_date"))) ?
+	    jval_str(r->j, "references_issue_date") : NULL;
+	d->reason = nz(jval_str(r->j, "reason"));
 	d->corr = nz(r->corr);
 	if (!is_currency(d->cur = nz(r->currency)))
 		return fail_why(why, "'currency' is not an ISO 4217 code");
@@ -321,6 +328,40 @@ pname(const struct doc_party *p)
 	const char *s = nz(p->name);
 
 	return s != NULL ? s : nz(p->id);
+}
+
+/*
+ * Whether the document asks for payment to the seller's account: an
+ * issued invoice or debit note of a seller with one (a credit note is
+ * paid back, not paid).
+ */
+static int
+pays(const struct page *d)
+{
+	return !d->draft && strcmp(d->k->name, "credit_note") != 0 &&
+	    (nz(d->seller->iban) != NULL || nz(d->seller->account) != NULL);
+}
+
+/* "IBAN X, BIC Y" or "account X, routing number Y", for people */
+static void
+pay_account(struct buf *b, const struct doc_party *p,
+    void (*put)(struct buf *, const char *))
+{
+	int iban = nz(p->iban) != NULL;
+	const char *id = iban ? p->iban : p->account;
+	const char *branch = nz(iban ? p->bic : p->routing);
+
+	put(b, iban ? "IBAN " : "account ");
+	put(b, id);
+	if (branch != NULL) {
+		put(b, iban ? ", BIC " : ", routing number ");
+		put(b, branch);
+	}
+	if (nz(p->holder) != NULL) {
+		put(b, " (");
+		put(b, p->holder);
+		put(b, ")");
+	}
 }
 
 /* A party's address, its country and region when it has none. */
@@ -508,6 +549,11 @@ h_party(struct buf *b, const char *heading, const struct doc_party *p)
 		html_esc(b, tax);
 		buf_adds(b, "</div>");
 	}
+	if (nz(p->legal_id) != NULL) {
+		buf_adds(b, "<div>Registration ");
+		html_esc(b, p->legal_id);
+		buf_adds(b, "</div>");
+	}
 	buf_adds(b, "</div>\n");
 }
 
@@ -523,8 +569,11 @@ h_head(struct buf *b, const struct page *d)
 	if (d->ref != NULL) {
 		buf_adds(b, "<div class=\"ref\">Corrects invoice ");
 		html_esc(b, d->ref);
+		h_then(b, " of ", d->ref_date);
 		buf_adds(b, "</div>");
 	}
+	if (d->reason != NULL)
+		el(b, "div", "class=\"reason\"", d->reason);
 	buf_adds(b, "</div>\n</header>\n");
 }
 
@@ -687,6 +736,28 @@ h_fx(struct buf *b, const struct page *d, const char **why)
 	return 0;
 }
 
+static void
+h_put(struct buf *b, const char *s)
+{
+	html_esc(b, s);
+}
+
+/* Where and how to pay, with the reference to give: the number. */
+static void
+h_pay(struct buf *b, const struct page *d)
+{
+	if (!pays(d))
+		return;
+	buf_adds(b, "<section class=\"notes pay\"><h2>Payment</h2>\n<p>By bank "
+	    "transfer to ");
+	pay_account(b, d->seller, h_put);
+	buf_adds(b, ", by ");
+	html_esc(b, d->due);
+	buf_adds(b, ", with the reference <strong>");
+	html_esc(b, d->number);
+	buf_adds(b, "</strong>.</p>\n</section>\n");
+}
+
 /* The tax lines' legal notes (reverse charge, exemptions). */
 static void
 h_notes(struct buf *b, const struct page *d)
@@ -747,6 +818,7 @@ invfmt_html(json_t *j, struct buf *b, const char **why)
 		b->len = mark;
 		return -1;
 	}
+	h_pay(b, &d);
 	h_notes(b, &d);
 	h_foot(b, &d);
 	buf_adds(b, "</article>\n");
@@ -877,7 +949,7 @@ ubl_taxcat(struct xw *x, const char *tag, const char *cat, dec rate,
 }
 
 static void
-ubl_head(struct xw *x, const struct page *d)
+ubl_head(struct xw *x, const struct page *d, const char *ps, const char *pe)
 {
 	xw_el(x, "cbc:CustomizationID", NULL, CUSTOMIZATION);
 	xw_el(x, "cbc:ProfileID", NULL, PROFILE);
@@ -887,6 +959,8 @@ ubl_head(struct xw *x, const struct page *d)
 	if (strcmp(d->k->root, "Invoice") == 0)
 		xw_el(x, "cbc:DueDate", NULL, d->due);
 	xw_el(x, d->k->typetag, NULL, d->k->typecode);
+	/* a note's reason: Peppol has one note a document (BT-22) */
+	xw_el(x, "cbc:Note", NULL, d->reason);
 	xw_el(x, "cbc:DocumentCurrencyCode", NULL, d->cur);
 	/*
 	 * Peppol wants a buyer reference or an order reference
@@ -895,10 +969,13 @@ ubl_head(struct xw *x, const struct page *d)
 	 */
 	xw_el(x, "cbc:BuyerReference", NULL, nz(d->buyer->buyer_reference) ?
 	    nz(d->buyer->buyer_reference) : nz(d->buyer->id));
-	xw_period(x, d->ps, d->pe);
+	xw_period(x, ps, pe);
 	if (d->ref != NULL) {
 		xw_open(x, "cac:BillingReference");
-		xw_id(x, "cac:InvoiceDocumentReference", d->ref);
+		xw_open(x, "cac:InvoiceDocumentReference");
+		xw_el(x, "cbc:ID", NULL, d->ref);
+		xw_el(x, "cbc:IssueDate", NULL, d->ref_date);
+		xw_close(x, "cac:InvoiceDocumentReference");
 		xw_close(x, "cac:BillingReference");
 	}
 }
@@ -919,44 +996,91 @@ ubl_address(struct xw *x, const struct addr *a)
 }
 
 /*
- * A party; scheme: the TaxScheme its tax id is stated under, NULL to
- * leave it out.
+ * Whether a tax id begins with a country's ISO 3166 code, as a VAT
+ * identifier must (EN 16931 BR-CO-09); ids are not empty.
+ */
+static int
+vat_prefixed(const char *s)
+{
+	return s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z';
+}
+
+/*
+ * A party.  Its tax id is its VAT identifier (BT-31, BT-48) when it
+ * has a country prefix and the document is not all out of scope (o);
+ * else the seller's is its tax registration (BT-32, scheme "TAX") and
+ * the buyer's is left out.  A seller with no VAT identifier is named by
+ * its tax id as seller identifier (BT-29), as BR-CO-26 wants one of
+ * BT-29, BT-30 or BT-31.  The electronic address ("SCHEME:ID", a 4-digit
+ * EAS code) is there: invfmt_ubl_refuse checked it.
  */
 static int
 ubl_party(struct xw *x, const char *tag, const struct doc_party *p,
-    const char *scheme, const char **why)
+    int seller, int o, const char **why)
 {
-	const char *name = pname(p), *tax = nz(p->tax_id), *ep;
+	const char *name = pname(p), *tax = nz(p->tax_id), *ep, *vat, *reg;
+	const char *ident;
 	char attr[32];
 	struct addr a;
 
 	addr_get(p, &a);
 	if (name == NULL || a.country == NULL)
 		return fail_why(why, "a party has no name or no country");
+	vat = tax != NULL && !o && vat_prefixed(tax) ? tax : NULL;
+	reg = seller && vat == NULL ? tax : NULL;
+	/* a legal registration names the seller: no identifier needed */
+	ident = reg != NULL && nz(p->legal_id) == NULL ? reg : NULL;
 	xw_open(x, tag);
 	xw_open(x, "cac:Party");
-	/* the Peppol electronic address, "SCHEME:ID" (4-digit EAS code) */
-	if ((ep = nz(p->peppol_id)) != NULL && strlen(ep) > 5 &&
-	    strspn(ep, "0123456789") == 4 && ep[4] == ':') {
-		snprintf(attr, sizeof(attr), "schemeID=\"%.4s\"", ep);
-		xw_el(x, "cbc:EndpointID", attr, ep + 5);
-	}
+	ep = nz(p->peppol_id);
+	snprintf(attr, sizeof(attr), "schemeID=\"%.4s\"", ep);
+	xw_el(x, "cbc:EndpointID", attr, ep + 5);
+	if (ident != NULL)
+		xw_id(x, "cac:PartyIdentification", ident);
 	xw_open(x, "cac:PartyName");
 	xw_el(x, "cbc:Name", NULL, name);
 	xw_close(x, "cac:PartyName");
 	ubl_address(x, &a);
-	if (tax != NULL && scheme != NULL) {
+	if (vat != NULL || reg != NULL) {
 		xw_open(x, "cac:PartyTaxScheme");
-		xw_el(x, "cbc:CompanyID", NULL, tax);
-		xw_id(x, "cac:TaxScheme", scheme);
+		xw_el(x, "cbc:CompanyID", NULL, vat != NULL ? vat : reg);
+		xw_id(x, "cac:TaxScheme", vat != NULL ? "VAT" : "TAX");
 		xw_close(x, "cac:PartyTaxScheme");
 	}
 	xw_open(x, "cac:PartyLegalEntity");
 	xw_el(x, "cbc:RegistrationName", NULL, name);
+	xw_el(x, "cbc:CompanyID", NULL, nz(p->legal_id));	/* BT-30, BT-47 */
 	xw_close(x, "cac:PartyLegalEntity");
 	xw_close(x, "cac:Party");
 	xw_close(x, tag);
 	return 0;
+}
+
+/*
+ * Where to pay (BG-16): a credit transfer to the seller's account, SEPA
+ * (UNCL4461 58) for an IBAN in euros, else 30, the payment reference
+ * (BT-83) the document's number.
+ */
+static void
+ubl_payment(struct xw *x, const struct page *d)
+{
+	const struct doc_party *p = d->seller;
+	int iban = nz(p->iban) != NULL;
+	const char *branch = nz(iban ? p->bic : p->routing);
+
+	if (!pays(d))
+		return;
+	xw_open(x, "cac:PaymentMeans");
+	xw_el(x, "cbc:PaymentMeansCode", NULL, iban &&
+	    strcmp(d->cur, "EUR") == 0 ? "58" : "30");
+	xw_el(x, "cbc:PaymentID", NULL, d->number);
+	xw_open(x, "cac:PayeeFinancialAccount");
+	xw_el(x, "cbc:ID", NULL, iban ? p->iban : p->account);
+	xw_el(x, "cbc:Name", NULL, nz(p->holder));
+	if (branch != NULL)
+		xw_id(x, "cac:FinancialInstitutionBranch", branch);
+	xw_close(x, "cac:PayeeFinancialAccount");
+	xw_close(x, "cac:PaymentMeans");
 }
 
 static int
@@ -1118,18 +1242,50 @@ all_o(const struct page *d)
 	return 1;
 }
 
+/*
+ * The invoice period (BT-73, BT-74): the billing period, widened to
+ * every line's service period, which Peppol wants inside it
+ * (PEPPOL-EN16931-R110, R111).  A fee billed in advance is the next
+ * period's service, and the invoice bills that too.
+ */
+static int
+ubl_period_of(const struct page *d, char *ps, char *pe, const char **why)
+{
+	struct line l;
+	size_t i;
+
+	memcpy(ps, d->ps, DAYLEN);
+	memcpy(pe, d->pe, DAYLEN);
+	for (i = 0; i < d->r.nlines; i++) {
+		if (line_load(d, i, 1, &l, why) < 0)
+			return -1;
+		if (l.ss[0] == '\0')
+			continue;
+		if (strcmp(l.ss, ps) < 0)
+			memcpy(ps, l.ss, DAYLEN);
+		if (strcmp(l.se, pe) > 0)
+			memcpy(pe, l.se, DAYLEN);
+	}
+	return 0;
+}
+
 static int
 ubl_body(struct xw *x, const struct page *d, const char **why)
 {
+	char ps[DAYLEN], pe[DAYLEN];
 	int o = all_o(d);
 	size_t i;
 
-	ubl_head(x, d);
-	if (ubl_party(x, "cac:AccountingSupplierParty", d->seller,
-	    o ? "TAX" : "VAT", why) < 0 ||
-	    ubl_party(x, "cac:AccountingCustomerParty", d->buyer,
-	    o ? NULL : "VAT", why) < 0 ||
-	    ubl_taxes(x, d, why) < 0)
+	if (ubl_period_of(d, ps, pe, why) < 0)
+		return -1;
+	ubl_head(x, d, ps, pe);
+	if (ubl_party(x, "cac:AccountingSupplierParty", d->seller, 1, o,
+	    why) < 0 ||
+	    ubl_party(x, "cac:AccountingCustomerParty", d->buyer, 0, o,
+	    why) < 0)
+		return -1;
+	ubl_payment(x, d);
+	if (ubl_taxes(x, d, why) < 0)
 		return -1;
 	ubl_totals(x, d);
 	for (i = 0; i < d->r.nlines; i++)
@@ -1138,11 +1294,57 @@ ubl_body(struct xw *x, const struct page *d, const char **why)
 	return 0;
 }
 
+/* What a party lacks for Peppol, NULL when nothing; msg holds it. */
+static const char *
+ep_lacks(const char *role, const char *what, const char *id, const char *ep,
+    const char *rule, const char *where, char *msg, size_t len)
+{
+	if (ep != NULL && peppol_id(ep))
+		return NULL;
+	if (ep == NULL)
+		snprintf(msg, len, "the %s, %s '%s', has no peppol_id, the "
+		    "electronic address Peppol BIS Billing 3.0 requires (%s): "
+		    "give it one in the %s", role, what, id ? id : "?", rule,
+		    where);
+	else
+		snprintf(msg, len, "the %s, %s '%s', has a peppol_id '%s' that "
+		    "is not SCHEME:ID with a 4-digit scheme, the electronic "
+		    "address Peppol BIS Billing 3.0 requires (%s): fix it in "
+		    "the %s", role, what, id ? id : "?", ep, rule, where);
+	return msg;
+}
+
+int
+invfmt_ubl_refuse(const char *entity, const char *seller_ep,
+    const char *customer, const char *buyer_ep, const char *cur,
+    const char **code, const char **why)
+{
+	static char msg[512];
+	int minor = cur != NULL ? cur_minor(cur) : -1;
+
+	*code = "peppol_id_missing";
+	if (ep_lacks("seller", "entity", entity, seller_ep,
+	    "PEPPOL-EN16931-R020", "entities file", msg, sizeof(msg)) ||
+	    ep_lacks("buyer", "customer", customer, buyer_ep,
+	    "PEPPOL-EN16931-R010", "customer master", msg, sizeof(msg)))
+		return fail_why(why, msg);
+	/* EN 16931 caps every amount at 2 decimals, whatever its currency */
+	if (minor > 2) {
+		*code = "currency_not_peppol";
+		snprintf(msg, sizeof(msg), "%s has %d decimals and Peppol BIS "
+		    "Billing 3.0 allows amounts of 2 at most (EN 16931 BR-DEC "
+		    "rules): no valid UBL can be made of it", cur, minor);
+		return fail_why(why, msg);
+	}
+	return 0;
+}
+
 int
 invfmt_ubl(json_t *j, struct buf *b, const char **why)
 {
 	struct xw x = { b, 1, "" };
 	struct page d;
+	const char *code;
 	size_t mark = b->len;
 
 	if (doc_load(j, 1, &d, why) < 0)
@@ -1150,6 +1352,9 @@ invfmt_ubl(json_t *j, struct buf *b, const char **why)
 	if (d.draft)
 		return fail_why(why, "a draft has no number: UBL is made of "
 		    "issued documents");
+	if (invfmt_ubl_refuse(nz(d.seller->id), nz(d.seller->peppol_id),
+	    nz(d.buyer->id), nz(d.buyer->peppol_id), d.cur, &code, why) < 0)
+		return -2;
 	if (d.r.nlines == 0)
 		return fail_why(why, "the document has no lines (EN 16931 BR-16)");
 	snprintf(x.cur, sizeof(x.cur), "currencyID=\"%s\"", d.cur);
@@ -1200,10 +1405,26 @@ txt_party(struct buf *o, const char *label, const struct doc_party *p)
 	    "?")), txt_or(p->id, "?"));
 	if (p->tax_id != NULL)
 		buf_printf(o, ", tax id %s", p->tax_id);
+	if (p->legal_id != NULL)
+		buf_printf(o, ", registration %s", p->legal_id);
 	txt_addr(&a, p);
 	buf_printf(o, "\n      %s\n", a.len ? buf_cstr(&a) :
 	    txt_or(p->country, ""));
 	buf_free(&a);
+}
+
+/* Where to pay, as HTML says it (pays()); nothing for what it cannot load. */
+static void
+txt_pay(struct buf *o, json_t *doc)
+{
+	const char *why;
+	struct page d;
+
+	if (doc_load(doc, 0, &d, &why) < 0 || !pays(&d))
+		return;
+	buf_adds(o, "\nPay by bank transfer to ");
+	pay_account(o, d.seller, buf_adds);
+	buf_printf(o, ", by %s, with the reference %s\n", d.due, d.number);
 }
 
 /* A time of the record in the zone (NULL: UTC), as written if not a time. */
@@ -1241,7 +1462,11 @@ invfmt_text(json_t *doc, const struct tz *zone, struct buf *o)
 	else
 		buf_printf(o, "%s %s\n", title, r.number);
 	if (r.ref != NULL)
-		buf_printf(o, "Corrects invoice %s\n", r.ref);
+		buf_printf(o, "Corrects invoice %s%s%s\n", r.ref,
+		    jval_str(doc, "references_issue_date") ? " of " : "",
+		    txt_or(jval_str(doc, "references_issue_date"), ""));
+	if (jval_str(doc, "reason") != NULL)
+		buf_printf(o, "Reason: %s\n", jval_str(doc, "reason"));
 	buf_printf(o, "Issue date %s, due %s\n\n", txt_or(r.issue_date, "?"),
 	    txt_or(r.due_date, "?"));
 	txt_party(o, "From", &r.entity);
@@ -1281,6 +1506,7 @@ invfmt_text(json_t *doc, const struct tz *zone, struct buf *o)
 		    txt_or(r.fx.to, ""), txt_or(r.fx.from, ""),
 		    txt_or(r.fx.rate.s, ""), txt_or(r.fx.to, ""),
 		    txt_or(r.fx.date, ""));
+	txt_pay(o, doc);
 	for (i = 0; i < r.ntaxes; i++) {
 		doc_taxl_read(&r, i, &t);
 		if (t.note != NULL)

@@ -109,6 +109,7 @@ EOF
 
 # ubl_all: the 6 documents of issue_all as UBL files in $T/ubl
 ubl_all() {
+	peppol_ids
 	issue_all
 	mkdir "$T/ubl"
 	igen --ledger "$T/l.sqlite" --replay --format ubl --output-dir \
@@ -193,9 +194,12 @@ ubl_all() {
 	# the period in Berlin: 2026-09-30T22:00Z .. 2026-10-31T23:00Z
 	[ "$(xp "$f" "/*/cac:InvoicePeriod/cbc:StartDate")" = 2026-10-01 ]
 	[ "$(xp "$f" "/*/cac:InvoicePeriod/cbc:EndDate")" = 2026-10-31 ]
-	# and in New York: 2026-10-01T04:00Z .. 2026-11-01T04:00Z
+	# and in New York: 2026-10-01T04:00Z .. 2026-11-01T04:00Z, widened
+	# to the platform fee billed in advance for November (R111)
 	f=$T/ubl/ACME-US-2026-000001.xml
 	[ "$(xp "$f" "/*/cac:InvoicePeriod/cbc:StartDate")" = 2026-10-01 ]
+	[ "$(xp "$f" "/*/cac:InvoicePeriod/cbc:EndDate")" = 2026-11-30 ]
+	f=$T/ubl/ACME-US-DN-2026-000001.xml
 	[ "$(xp "$f" "/*/cac:InvoicePeriod/cbc:EndDate")" = 2026-10-31 ]
 	# standard rate, no exemption reason
 	f=$T/ubl/ACME-EU-2026-000002.xml
@@ -229,6 +233,7 @@ ubl_all() {
 }
 
 @test "ubl: --void gives a CreditNote 381, positive, referring to the invoice" {
+	peppol_ids
 	issue_notes
 	mkdir "$T/v"
 	igen --ledger "$T/l.sqlite" --void ACME-US-2026-000001 --format ubl \
@@ -267,6 +272,7 @@ ubl_all() {
 
 @test "ubl: names in markup are escaped" {
 	odd_customers
+	peppol_ids
 	issue_all
 	mkdir "$T/ubl"
 	igen --ledger "$T/l.sqlite" --replay --format ubl --output-dir \

@@ -131,7 +131,7 @@ demo_in() {
 	[[ "$output" == *"hledger check: every entry balances"* ]]
 	# the same documents, journals and files as a run never killed
 	[ "$(cat "$T/d/work/snapshot")" = "$(cat "$T/clean/work/snapshot")" ]
-	[ "$(ls "$T/d/invoices" | wc -l)" -eq 80 ]
+	[ "$(ls "$T/d/invoices" | wc -l)" -eq 120 ]	# text, HTML, UBL
 	# and the run after adds nothing
 	run demo_in "$T/d" "$BIN"
 	expect_status 0

@@ -82,7 +82,10 @@ demo() {
 	[ "${BASH_REMATCH[3]}" -ge 40 ]
 	ls "$T/demo/invoices" | grep -q '^ACME-US-2026-000001\.txt$'
 	ls "$T/demo/invoices" | grep -q '^ACME-US-2026-000001\.html$'
-	[ "$(ls "$T/demo/invoices" | wc -l)" -eq 80 ]
+	ls "$T/demo/invoices" | grep -q '^ACME-US-2026-000001\.xml$'
+	[ "$(ls "$T/demo/invoices" | wc -l)" -eq 120 ]
+	# each document as UBL, valid Peppol BIS Billing 3.0
+	[[ "$output" == *"peppol: validate: 40 documents, 0 not schema-valid, 0 fatal (in 0 documents), 0 warnings"* ]]
 	[ -s "$T/demo/journal.csv" ] && [ -s "$T/demo/report.html" ]
 	strict_journal "$T/demo/journal.hledger"
 	# the CSV journal balances too, entry by entry (exact: python decimal)

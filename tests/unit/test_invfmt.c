@@ -5,6 +5,8 @@
  * prices, period dates from UTC instants, and escaping.  The bats tests
  * 1320 and 1330 check the renderings of real invoice-gen output.
  */
+#include <string.h>
+
 #include <jansson.h>
 
 #include "invfmt.h"
@@ -15,9 +17,11 @@ static const char base[] =
 "{\"kind\":\"invoice\",\"number\":\"INV-1\",\"state\":\"issued\","
 "\"references\":null,"
 "\"entity\":{\"id\":\"e\",\"name\":\"Seller\",\"tax_id\":\"IE1\","
-"\"country\":\"IE\",\"region\":null,\"address\":null},"
+"\"country\":\"IE\",\"region\":null,\"address\":null,"
+"\"peppol_id\":\"9935:IE1\"},"
 "\"customer\":{\"id\":\"c\",\"name\":\"Buyer\",\"tax_id\":null,"
-"\"country\":\"US\",\"region\":\"NY\",\"address\":null},"
+"\"country\":\"US\",\"region\":\"NY\",\"address\":null,"
+"\"peppol_id\":\"0060:123456789\"},"
 "\"period_start\":\"2026-10-01T04:00:00Z\","
 "\"period_end\":\"2026-11-01T04:00:00Z\","
 "\"issue_date\":\"2026-11-02\",\"due_date\":\"2026-12-02\","
@@ -321,6 +325,76 @@ escaping(void)
 	json_decref(j);
 }
 
+/*
+ * What cannot be valid Peppol: -2 and the reason, nothing written; and
+ * what a document says of payment and of the invoice a note corrects.
+ */
+static void
+peppol(void)
+{
+	struct buf b = { 0 };
+	const char *why;
+	json_t *j;
+	int r;
+
+	j = doc();
+	json_object_del(json_object_get(j, "customer"), "peppol_id");
+	buf_adds(&b, "kept");
+	r = invfmt_ubl(j, &b, &why);
+	ok(r == -2 && b.len == 4 && strstr(why, "the buyer, customer 'c', "
+	    "has no peppol_id") != NULL, "no buyer peppol_id: UBL refused, "
+	    "-2 (%s)", why);
+	json_decref(j);
+	j = doc();
+	set(json_object_get(j, "entity"), "peppol_id", "IE1");
+	r = invfmt_ubl(j, &b, &why);
+	ok(r == -2 && strstr(why, "the seller, entity 'e', has a peppol_id "
+	    "'IE1' that is not SCHEME:ID") != NULL, "a seller peppol_id "
+	    "without scheme: UBL refused (%s)", why);
+	json_decref(j);
+	j = doc();
+	set(j, "currency", "KWD");
+	r = invfmt_ubl(j, &b, &why);
+	ok(r == -2 && strstr(why, "KWD has 3 decimals") != NULL,
+	    "a currency of 3 decimals: UBL refused (%s)", why);
+	json_decref(j);
+	buf_free(&b);
+
+	j = doc();
+	json_object_set_new(json_object_get(j, "entity"), "bank",
+	    json_pack("{s:s, s:s}", "iban", "IE29AIBK93115212345678", "bic",
+	    "AIBKIE2D"));
+	set(json_object_get(j, "entity"), "legal_id", "634563");
+	want(j, 1, "<cbc:PaymentMeansCode>30</cbc:PaymentMeansCode>\n"
+	    "    <cbc:PaymentID>INV-1</cbc:PaymentID>\n"
+	    "    <cac:PayeeFinancialAccount>\n"
+	    "      <cbc:ID>IE29AIBK93115212345678</cbc:ID>\n"
+	    "      <cac:FinancialInstitutionBranch>\n"
+	    "        <cbc:ID>AIBKIE2D</cbc:ID>", "payment means, an IBAN in USD");
+	want(j, 0, "By bank transfer to IBAN IE29AIBK93115212345678, BIC "
+	    "AIBKIE2D, by 2026-12-02, with the reference <strong>INV-1"
+	    "</strong>", "payment instructions");
+	want(j, 1, "<cbc:RegistrationName>Seller</cbc:RegistrationName>\n"
+	    "        <cbc:CompanyID>634563</cbc:CompanyID>", "legal "
+	    "registration");
+	want(j, 0, "<div>Registration 634563</div>", "legal registration");
+	set(j, "currency", "EUR");
+	want(j, 1, "<cbc:PaymentMeansCode>58<", "SEPA for an IBAN in EUR");
+	set(j, "kind", "credit_note");
+	set(j, "references", "INV-0");
+	lacks(j, 1, "PaymentMeans", "a credit note");
+	lacks(j, 0, "Payment</h2>", "a credit note");
+	set(j, "references_issue_date", "2026-10-02");
+	set(j, "reason", "Invoice voided");
+	want(j, 1, "<cbc:ID>INV-0</cbc:ID>\n"
+	    "      <cbc:IssueDate>2026-10-02</cbc:IssueDate>", "the invoice's "
+	    "issue date");
+	want(j, 1, "<cbc:Note>Invoice voided</cbc:Note>", "the reason");
+	want(j, 0, "Corrects invoice INV-0 of 2026-10-02</div><div "
+	    "class=\"reason\">Invoice voided</div>", "reference and reason");
+	json_decref(j);
+}
+
 int
 main(void)
 {
@@ -338,6 +412,7 @@ main(void)
 	dates("2026-01-31T15:00:00Z", "2026-02-28T15:00:00Z", "2026-02-01",
 	    "2026-02-28", "UTC+9 Tokyo");
 	escaping();
+	peppol();
 	invfmt_html_begin(&b, "<T>");
 	ok(has(&b, "<title>&lt;T&gt;</title>"), "the title escaped");
 	invfmt_html_end(&b);
