@@ -21,6 +21,8 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include <time.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -32,6 +34,7 @@
 #include "accounts.h"
 #include "cli.h"
 #include "conf.h"
+#include "entities.h"
 #include "entry.h"
 #include "hmap.h"
 #include "jval.h"
@@ -40,32 +43,60 @@
 #include "opt.h"
 #include "out.h"
 #include "reject.h"
+#include "retry.h"
 #include "stagein.h"
 #include "stats.h"
 #include "tm.h"
 #include "tryton.h"
 #include "util.h"
+#include "webhook.h"
+#include "window.h"
 
 #define CRED_MAXFILE	4096
 #define TIMEOUT_DEFAULT	(30LL * TM_NS_PER_SEC)
+#define ATTEMPTS_DEFAULT 4
+#define DELAY_DEFAULT	TM_NS_PER_SEC
+#define FAILURES_DEFAULT 5
+
+/* what one call of an adapter came to */
+enum { SENT_CONFIRMED, SENT_FAILED, SENT_UNMAPPED, SENT_DOWN };
+
+/* an entity outside its posting windows: the message at the end */
+struct held {
+	const char	*entity, *zone;
+	int64_t		 next;
+	uint64_t	 n;
+};
 
 struct send {
 	const char	*erp, *url, *accounts_path, *cred_path, *ledger_path;
-	const char	*rejects_path, *stats_path;
-	int64_t		 timeout, as_of;
-	int		 strict, busy_ms, max_depth;
+	const char	*rejects_path, *stats_path, *entities_path;
+	int64_t		 timeout, as_of, delay;
+	int		 strict, busy_ms, max_depth, http, as_of_given;
+	int		 attempts, max_failures;
+	double		 max_rate;
 	size_t		 max_line;
 
 	struct accounts	 acc;
+	struct entities	 ents;
+	struct winset	 win;
+	struct buf	 wintext;	/* the --window options, for messages */
+	struct retry	 pol;
 	struct ledger	*ldg;
 	struct rej	 rej;
 	struct stagein	 in;
 	struct tryton	 tr;
+	struct webhook	 wh;
 	struct hmap	 seen;		/* ids sent this run */
+	struct hmap	 held;		/* entity -> struct held */
 	struct buf	 out;
-	char		*down;		/* why the ERP stopped answering */
+	char		*down;		/* why the run stopped sending */
+	char		*last;		/* the last call without an answer */
+	const char	*why;		/* the adapter's last words */
+	const char	*ref;
 
 	uint64_t	 confirmed, found, failed, before, dups, not_sent;
+	uint64_t	 retries, given_up, outside;
 };
 
 static void
@@ -74,8 +105,10 @@ usage(int code)
 	FILE *fp = code ? stderr : stdout;
 
 	fprintf(fp,
-"usage: %s --erp tryton --url URL --accounts FILE [--credentials FILE]\n"
-"                [--ledger PATH] [--timeout DURATION] [--as-of TIME]\n"
+"usage: %s --erp tryton|http --url URL [--accounts FILE] [--credentials FILE]\n"
+"                [--ledger PATH] [--timeout DURATION] [--attempts N]\n"
+"                [--retry-delay DURATION] [--max-failures N] [--max-rate N]\n"
+"                [--window WINDOW]... [--entities FILE] [--as-of TIME]\n"
 "                [--rejects FILE] [--stats FILE] [--strict]\n"
 "                [--busy-timeout MS] [--max-line BYTES] [--max-depth N]\n"
 "                [FILE...]\n"
@@ -83,19 +116,23 @@ usage(int code)
 	if (code == 0)
 		fprintf(fp,
 "\nPosts erp-post's journal entries to the ERP through its API (Tryton:\n"
-"an account move each, posted) and writes an acknowledgement for each,\n"
-"confirmed with the ERP's reference or failed with its reason, as\n"
-"'erp-post --confirm' reads them.  Each entry is looked up in the ERP\n"
-"before it is created, so a re-run never posts one twice; with --ledger\n"
-"only the entries still pending there are sent.  The user and password\n"
-"come from --credentials or ERP_USER and ERP_PASSWORD.  See erp-send(1).\n");
+"an account move each, posted; http: a POST each with an Idempotency-Key)\n"
+"and writes an acknowledgement for each, confirmed with the ERP's\n"
+"reference or failed with its reason, as 'erp-post --confirm' reads them.\n"
+"Each entry is looked up in the ERP before it is created, so a re-run\n"
+"never posts one twice; with --ledger only the entries still pending\n"
+"there are sent.  Calls without an answer are retried (--attempts, with\n"
+"a backoff from --retry-delay); --max-failures of them in a row stop the\n"
+"run (exit 75, the rest pending), as do entries outside their entity's\n"
+"--window.  The user and password come from --credentials or ERP_USER\n"
+"and ERP_PASSWORD.  See erp-send(1).\n");
 	exit(code);
 }
 
 /* ---- credentials: a file of mode 0600, or the environment ---- */
 
 static void
-credentials(const char *path, char **user, char **password)
+credentials(const char *path, int optional, char **user, char **password)
 {
 	struct conf cf;
 	struct stat st;
@@ -104,6 +141,8 @@ credentials(const char *path, char **user, char **password)
 	if (path == NULL) {
 		u = getenv("ERP_USER");
 		p = getenv("ERP_PASSWORD");
+		if (optional && (u == NULL || *u == '\0'))
+			return;
 		if (u == NULL || *u == '\0' || p == NULL)
 			die(EX_CONFIG, "no credentials: give --credentials FILE "
 			    "or set ERP_USER and ERP_PASSWORD");
@@ -188,7 +227,7 @@ ack(struct send *s, const char *id, const char *ref, const char *status,
 	out_flush();
 }
 
-/* ---- one record ---- */
+/* ---- what a record must have ---- */
 
 static int
 is_day(const char *s)
@@ -247,13 +286,132 @@ check(json_t *e, const char **field)
 	return NULL;
 }
 
+/* ---- calls, retried ---- */
+
+static void
+sleep_ns(int64_t ns)
+{
+	struct timespec ts = { (time_t)(ns / TM_NS_PER_SEC),
+	    (long)(ns % TM_NS_PER_SEC) };
+
+	while (nanosleep(&ts, &ts) < 0)
+		;
+}
+
+/* One call of the adapter: SENT_*, with s->ref or s->why. */
+static int
+call_once(struct send *s, const struct books *b, const char *id, json_t *e)
+{
+	int rc;
+
+	if (s->http) {
+		rc = wh_send(&s->wh, id, e);
+		s->ref = s->wh.ref;
+		s->why = s->wh.why;
+		return rc == WH_CONFIRMED ? SENT_CONFIRMED : rc == WH_FAILED ?
+		    SENT_FAILED : SENT_DOWN;
+	}
+	rc = tryton_send(&s->tr, b, e);
+	s->ref = s->tr.ref;
+	s->why = s->tr.why;
+	return rc == TRY_CONFIRMED ? SENT_CONFIRMED : rc == TRY_FAILED ?
+	    SENT_FAILED : rc == TRY_UNMAPPED ? SENT_UNMAPPED : SENT_DOWN;
+}
+
+/*
+ * The entry, sent until the ERP answers: a call without an answer is
+ * tried again after a backoff (retry.h), up to --attempts calls.  Each
+ * attempt starts with the look-up (Tryton) or carries the same
+ * Idempotency-Key (http), so a call that did reach the ERP is found,
+ * not made twice.  SENT_DOWN when it never answered; the breaker then
+ * may have opened (s->down).
+ */
+static int
+call(struct send *s, const struct books *b, const char *id, json_t *e)
+{
+	int n, rc;
+
+	for (n = 1;; n++) {
+		if ((rc = call_once(s, b, id, e)) != SENT_DOWN) {
+			retry_answered(&s->pol);
+			return rc;
+		}
+		free(s->last);
+		s->last = xstrdup(s->why);
+		if (retry_unanswered(&s->pol)) {
+			s->down = xstrdup(s->why);
+			return SENT_DOWN;
+		}
+		if (n >= s->attempts)
+			return SENT_DOWN;
+		s->retries++;
+		sleep_ns(retry_delay_rand(&s->pol, n));
+	}
+}
+
+/* ---- posting windows ---- */
+
+/*
+ * Whether the entity's entries may be sent now: 1, or 0 (the entity's
+ * windows are closed: the entry is counted for the message at the end).
+ * -1 when the entities file does not know the entity.
+ */
+static int
+in_window(struct send *s, const char *entity)
+{
+	const struct entity *en;
+	struct held *h;
+	int64_t now, next;
+
+	if (s->win.n == 0)
+		return 1;
+	if ((en = entity_get(&s->ents, entity)) == NULL)
+		return -1;
+	now = s->as_of_given ? s->as_of : cli_now(CLOCK_REALTIME);
+	if (win_open(&s->win, en->tz, now, &next))
+		return 1;
+	if ((h = hmap_get(&s->held, entity)) == NULL) {
+		h = xcalloc(1, sizeof(*h));
+		h->entity = en->id;
+		h->zone = en->tz != NULL ? tz_name(en->tz) : "UTC";
+		h->next = next;
+		hmap_put(&s->held, entity, h);
+	}
+	h->n++;
+	return 0;
+}
+
+/* The entities whose windows were closed, in the entities file's order. */
+static void
+say_held(struct send *s)
+{
+	char now[TM_FMTMAX], next[TM_FMTMAX];
+	struct held *h;
+	size_t i;
+
+	for (i = 0; i < s->ents.n; i++) {
+		if ((h = hmap_get(&s->held, s->ents.v[i].id)) == NULL)
+			continue;
+		tm_fmt_zone(s->as_of_given ? s->as_of :
+		    cli_now(CLOCK_REALTIME), s->ents.v[i].tz, now, sizeof(now));
+		tm_fmt_zone(h->next, s->ents.v[i].tz, next, sizeof(next));
+		warnmsg("entity '%s': %s (%s) is outside the posting windows "
+		    "%s: %" PRIu64 " entries not sent (still pending); the next "
+		    "window opens %s", h->entity, now, h->zone,
+		    buf_cstr(&s->wintext), h->n, next);
+		free(h);
+	}
+}
+
+/* ---- one record ---- */
+
 static void
 send_one(struct stagein *in, void *arg)
 {
 	struct send *s = arg;
 	struct entry_rec er;
 	struct ldg_posting lp;
-	const struct books *b;
+	const struct books *b = NULL;
 	const char *what, *field, *id;
 	json_t *e = in->jr.root;
 	int rc;
@@ -273,7 +431,7 @@ send_one(struct stagein *in, void *arg)
 		s->not_sent++;
 		return;
 	}
-	if ((b = books_of(&s->acc, er.entity)) == NULL) {
+	if (!s->http && (b = books_of(&s->acc, er.entity)) == NULL) {
 		si_reject(in, RC_POLICY, "unknown_entity", "entity", "entry "
 		    "'%s': entity '%s' has no books in the accounts file", id,
 		    er.entity);
@@ -296,24 +454,36 @@ send_one(struct stagein *in, void *arg)
 			return;
 		}
 	}
+	switch (in_window(s, er.entity)) {
+	case -1:
+		si_reject(in, RC_POLICY, "unknown_entity", "entity", "entry "
+		    "'%s': entity '%s' is not in the entities file '%s'", id,
+		    er.entity, s->entities_path);
+		return;
+	case 0:
+		s->outside++;
+		s->not_sent++;
+		return;
+	}
 	hmap_put(&s->seen, id, (void *)1);
-	switch (tryton_send(&s->tr, b, e)) {
-	case TRY_CONFIRMED:
+	switch (call(s, b, id, e)) {
+	case SENT_CONFIRMED:
 		s->confirmed++;
-		s->found += s->tr.found;
-		ack(s, id, s->tr.ref, "confirmed", "");
+		s->found += !s->http && s->tr.found;
+		ack(s, id, s->ref, "confirmed", "");
 		break;
-	case TRY_FAILED:
+	case SENT_FAILED:
 		s->failed++;
-		ack(s, id, "", "failed", s->tr.why);
+		ack(s, id, "", "failed", s->why);
 		break;
-	case TRY_UNMAPPED:
+	case SENT_UNMAPPED:
 		si_reject(in, RC_POLICY, "not_mapped", "lines", "entry '%s': "
-		    "%s", id, s->tr.why);
+		    "%s", id, s->why);
 		break;
 	default:
 		/* whether the ERP has it is unknown: the next run looks */
-		s->down = xstrdup(s->tr.why);
+		if (s->down == NULL)
+			s->given_up++;
 		s->not_sent++;
 		break;
 	}
@@ -343,16 +513,81 @@ write_stats(struct send *s)
 		STAT_N("confirmed_before", s->before),
 		STAT_N("duplicates", s->dups),
 		STAT_N("not_sent", s->not_sent),
+		STAT_N("outside_window", s->outside),
+		STAT_N("given_up", s->given_up),
 		STAT_REFUSED(s->in.rejected, &s->rej, s->in.blank),
 		STAT_S("erp", s->erp),
 		STAT_S("url", s->url),
-		STAT_N("calls", s->tr.calls),
+		STAT_N("calls", s->http ? s->wh.calls : s->tr.calls),
+		STAT_N("retries", s->retries),
 		STAT_S("stopped", s->down),
 		STAT_T("as_of", s->as_of),
 		STAT_S("rejects_file", s->rejects_path),
 	};
 
 	stats_write(s->stats_path, "erp-send", st, sizeof(st) / sizeof(st[0]));
+}
+
+static void
+opt_window(void *dst, const char *arg)
+{
+	struct send *s = dst;
+	const char *why;
+
+	if (win_add(&s->win, arg, &why) < 0) {
+		warnmsg("--window '%s': %s", arg, why);
+		usage(EX_USAGE);
+	}
+	buf_printf(&s->wintext, "%s'%s'", s->wintext.len ? ", " : "", arg);
+}
+
+static void
+opt_rate(void *dst, const char *arg)
+{
+	double *r = dst;
+	char *end;
+
+	errno = 0;
+	*r = strtod(arg, &end);
+	if (errno != 0 || end == arg || *end != '\0' || !(*r > 0) ||
+	    *r > 1e6) {
+		warnmsg("--max-rate '%s': expected calls a second, a number "
+		    "above 0 (such as 10 or 0.5)", arg);
+		usage(EX_USAGE);
+	}
+}
+
+/* Log in (Tryton) or open the connection (http), retried as a call. */
+static void
+connect_erp(struct send *s, const char *user, const char *password)
+{
+	int n, rc;
+
+	for (n = 1;; n++) {
+		if (s->http) {
+			rc = wh_open(&s->wh, s->url, (long)(s->timeout /
+			    1000000), user, password);
+			s->why = s->wh.why;
+			s->wh.http.pace = &s->pol;
+			/* a POST of nothing proves nothing: the first entry's */
+			if (rc == 0)
+				return;
+			die(EX_SOFTWARE, "%s: %s", s->url, s->why);
+		}
+		rc = tryton_open(&s->tr, s->url, (long)(s->timeout / 1000000),
+		    user, password, &s->pol);
+		s->why = s->tr.why;
+		if (rc == 0)
+			return;
+		if (rc == TRY_FAILED)
+			die(EX_CONFIG, "%s: %s", s->url, s->why);
+		if (n >= s->attempts || retry_unanswered(&s->pol))
+			die(EX_TEMPFAIL, "%s: the ERP does not answer: %s; "
+			    "nothing was sent", s->url, s->why);
+		tryton_close(&s->tr);
+		s->retries++;
+		sleep_ns(retry_delay_rand(&s->pol, n));
+	}
 }
 
 int
@@ -362,17 +597,23 @@ main(int argc, char **argv)
 	const struct opt opts[] = {
 		OPT_S("accounts", 0, &s.accounts_path),
 		OPT_ASOF(&s.as_of),
+		OPT_I("attempts", 0, &s.attempts, 1, 100),
 		OPT_BUSY(&s.busy_ms),
 		OPT_S("credentials", 0, &s.cred_path),
+		OPT_S("entities", 0, &s.entities_path),
 		OPT_S("erp", 0, &s.erp),
 		OPT_LEDGER(&s.ledger_path),
 		OPT_MAXDEPTH(&s.max_depth),
+		OPT_I("max-failures", 0, &s.max_failures, 0, 1000000),
 		OPT_MAXLINE(&s.max_line),
+		OPT_C("max-rate", 0, opt_rate, &s.max_rate),
 		OPT_REJECTS(&s.rejects_path),
+		OPT_D("retry-delay", &s.delay),
 		OPT_STATS(&s.stats_path),
 		OPT_STRICT(&s.strict),
 		OPT_D("timeout", &s.timeout),
 		OPT_S("url", 0, &s.url),
+		OPT_C("window", 0, opt_window, &s),
 		OPT_END
 	};
 	char *user = NULL, *password = NULL, *rejects_default = NULL;
@@ -382,16 +623,21 @@ main(int argc, char **argv)
 	u_setprogname(argv[0]);
 	memset(&s, 0, sizeof(s));
 	s.timeout = TIMEOUT_DEFAULT;
+	s.attempts = ATTEMPTS_DEFAULT;
+	s.delay = DELAY_DEFAULT;
+	s.max_failures = FAILURES_DEFAULT;
 	first = opt_parse(argc, argv, opts, usage);
-	if (s.erp == NULL || strcmp(s.erp, "tryton") != 0) {
+	if (s.erp == NULL || (strcmp(s.erp, "tryton") != 0 &&
+	    strcmp(s.erp, "http") != 0)) {
 		if (s.erp == NULL)
-			warnmsg("--erp is required: tryton");
+			warnmsg("--erp is required: tryton or http");
 		else
-			warnmsg("--erp '%s': expected tryton", s.erp);
+			warnmsg("--erp '%s': expected tryton or http", s.erp);
 		usage(EX_USAGE);
 	}
-	if (s.url == NULL || s.accounts_path == NULL) {
-		warnmsg("--url and --accounts are required");
+	s.http = strcmp(s.erp, "http") == 0;
+	if (s.url == NULL || (!s.http && s.accounts_path == NULL)) {
+		warnmsg("--url is required, and --accounts with --erp tryton");
 		usage(EX_USAGE);
 	}
 	if (s.timeout < TM_NS_PER_SEC / 1000 ||
@@ -399,12 +645,30 @@ main(int argc, char **argv)
 		warnmsg("--timeout must be from 1ms to 1h");
 		usage(EX_USAGE);
 	}
+	if (s.delay < 0 || s.delay > 3600LL * TM_NS_PER_SEC) {
+		warnmsg("--retry-delay must be from 0 to 1h");
+		usage(EX_USAGE);
+	}
+	if (s.win.n > 0 && s.entities_path == NULL) {
+		warnmsg("--window needs --entities: the windows are on each "
+		    "entity's clock, in its time zone");
+		usage(EX_USAGE);
+	}
+	s.as_of_given = s.as_of != INT64_MIN;
 	if (s.as_of == INT64_MIN)
 		s.as_of = cli_now(0);
+	s.pol.attempts = s.attempts;
+	s.pol.base_ns = s.delay;
+	s.pol.cap_ns = RETRY_CAP_NS > s.delay ? RETRY_CAP_NS : s.delay;
+	s.pol.max_failures = s.max_failures;
+	s.pol.gap_ns = retry_gap(s.max_rate);
 
 	out_init();
-	accounts_load(&s.acc, s.accounts_path);
-	credentials(s.cred_path, &user, &password);
+	if (!s.http)
+		accounts_load(&s.acc, s.accounts_path);
+	if (s.entities_path != NULL)
+		entities_load(&s.ents, s.entities_path);
+	credentials(s.cred_path, s.http, &user, &password);
 	if (s.ledger_path != NULL) {
 		s.ldg = ldg_open(ldg_path(s.ledger_path), s.busy_ms,
 		    LDG_EXISTING | LDG_LEAN | LDG_READONLY);
@@ -416,19 +680,11 @@ main(int argc, char **argv)
 	rej_open(&s.rej, s.rejects_path, "erp-send");
 	out_hint("the ERP has the entries: run the same command again and "
 	    "it confirms them from the ERP");
-	switch (tryton_open(&s.tr, s.url, (long)(s.timeout / 1000000),
-	    user, password)) {
-	case 0:
-		break;
-	case TRY_FAILED:
-		die(EX_CONFIG, "%s: %s", s.url, s.tr.why);
-	default:
-		die(EX_TEMPFAIL, "%s: the ERP does not answer: %s; nothing "
-		    "was sent", s.url, s.tr.why);
-	}
+	connect_erp(&s, user, password);
 	if (password != NULL)
 		memset(password, 0, strlen(password));
 	hmap_init(&s.seen);
+	hmap_init(&s.held);
 
 	si_init(&s.in, argc - first, argv + first, s.max_line, s.max_depth,
 	    &s.rej);
@@ -443,26 +699,44 @@ main(int argc, char **argv)
 		    "but did not account for each", s.in.read);
 	if (s.stats_path != NULL)
 		write_stats(&s);
-	if (s.down != NULL) {
-		warnmsg("the ERP stopped answering: %s; %" PRIu64 " entries "
-		    "not sent (still pending): run again", s.down,
-		    s.not_sent);
+	if (s.outside > 0)
+		say_held(&s);
+	if (s.down != NULL)
+		warnmsg("the ERP failed %d calls in a row (the last: %s): "
+		    "stopped (--max-failures %d); %" PRIu64 " entries not "
+		    "sent (still pending): run again", s.pol.failures, s.down,
+		    s.max_failures, s.not_sent - s.outside);
+	else if (s.given_up > 0)
+		warnmsg("%" PRIu64 " entries not sent: the ERP did not answer "
+		    "%d calls (the last: %s); still pending: run again",
+		    s.given_up, s.attempts, s.last);
+	if (s.down != NULL || s.given_up > 0 || s.outside > 0)
 		rc = EX_TEMPFAIL;
-	} else if (s.in.lr.failed)
+	else if (s.in.lr.failed)
 		rc = EX_NOINPUT;
 	else if (s.strict && s.in.rejected > 0)
 		rc = EX_DATAERR;
 
-	tryton_close(&s.tr);
+	if (s.http)
+		wh_close(&s.wh);
+	else
+		tryton_close(&s.tr);
 	ldg_close(s.ldg);
 	if (lock >= 0)
 		close(lock);
 	si_free(&s.in);
 	hmap_free(&s.seen);
-	accounts_free(&s.acc);
+	hmap_free(&s.held);
+	if (!s.http)
+		accounts_free(&s.acc);
+	if (s.entities_path != NULL)
+		entities_free(&s.ents);
+	win_free(&s.win);
+	buf_free(&s.wintext);
 	buf_free(&b);
 	buf_free(&s.out);
 	free(s.down);
+	free(s.last);
 	free(user);
 	free(password);
 	free(rejects_default);

@@ -4,8 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
+
+#include "cli.h"
 
 #include "erpc.h"
 
@@ -102,7 +105,17 @@ perform(struct erpc *e, const char *url, const char *body, size_t len,
     struct curl_slist *h, const char *userpwd)
 {
 	CURLcode rc;
+	struct timespec ts;
+	int64_t wait;
 
+	/* --max-rate: this call no sooner than the gap after the last */
+	if (e->pace != NULL &&
+	    (wait = retry_pace(e->pace, cli_now(CLOCK_MONOTONIC))) > 0) {
+		ts.tv_sec = (time_t)(wait / 1000000000);
+		ts.tv_nsec = (long)(wait % 1000000000);
+		while (nanosleep(&ts, &ts) < 0)
+			;
+	}
 	curl_slist_free_all(e->hdr);
 	e->hdr = h;
 	buf_reset(&e->body);

@@ -22,6 +22,7 @@
 
 #include <jansson.h>
 
+#include "retry.h"
 #include "util.h"
 
 enum { ERPC_OK, ERPC_FAULT, ERPC_DOWN };
@@ -33,6 +34,7 @@ struct erpc {
 	char		*url0;		/* as given */
 	char		*auth;		/* the Authorization header, or NULL */
 	long		 timeout_ms;
+	struct retry	*pace;		/* calls no closer than its gap, or NULL */
 	long		 id;
 	long		 http;		/* the last answer's status, 0: none */
 	char		 status[128];	/* its status line, "HTTP/1.1 422 ..." */

@@ -517,7 +517,7 @@ tryton_send(struct tryton *t, const struct books *b, json_t *e)
 
 int
 tryton_open(struct tryton *t, const char *url, long timeout_ms,
-    const char *user, const char *password)
+    const char *user, const char *password, struct retry *pace)
 {
 	int rc;
 
@@ -529,6 +529,8 @@ tryton_open(struct tryton *t, const char *url, long timeout_ms,
 		die(EX_OSERR, "libsodium cannot start");
 	if (erpc_open(&t->rpc, url, timeout_ms) < 0)
 		return why(t, TRY_DOWN, "%s", t->rpc.err);
+	/* --max-rate: every call, the login's and the look-ups' too */
+	t->rpc.pace = pace;
 	rc = login(t);
 	return rc == R_OK ? 0 : translate(rc);
 }

@@ -65,7 +65,7 @@ struct tryton {
  * says so), TRY_DOWN when it does not answer.
  */
 int	tryton_open(struct tryton *, const char *url, long timeout_ms,
-	    const char *user, const char *password);
+	    const char *user, const char *password, struct retry *pace);
 void	tryton_close(struct tryton *);
 /*
  * Post one journal entry record (a parsed, checked one: its members are

@@ -180,7 +180,7 @@ our_balances() {
 	erp_up
 	ep "$D" >"$T/journal" 2>/dev/null
 	"$TRYTON" stop "$T/erp"
-	run es "$T/journal"
+	run es --retry-delay 1ms "$T/journal"
 	expect_status 75
 	[[ "$output" == *"$URL: the ERP does not answer: common.db.login: "*"; nothing was sent"* ]]
 	URL=$("$TRYTON" start "$T/erp")
