@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -90,13 +91,16 @@ struct send {
 	struct hmap	 seen;		/* ids sent this run */
 	struct hmap	 held;		/* entity -> struct held */
 	struct buf	 out;
+	char		 owner[320];	/* our claims': "host pid start" */
+	int64_t		 claim_ttl;
+	struct ldg_claim other;		/* the first claim another held */
 	char		*down;		/* why the run stopped sending */
 	char		*last;		/* the last call without an answer */
 	const char	*why;		/* the adapter's last words */
 	const char	*ref;
 
 	uint64_t	 confirmed, found, failed, before, dups, not_sent;
-	uint64_t	 retries, given_up, outside;
+	uint64_t	 retries, given_up, outside, claimed;
 };
 
 static void
@@ -199,6 +203,101 @@ lock_ledger(const char *ledger)
 	}
 	free(path);
 	return fd;
+}
+
+/* ---- claims: one sender at a time per entry (ledger.h) ---- */
+
+/* A process's start, in clock ticks since boot (/proc): 0 if unknown. */
+static unsigned long long
+started(long pid)
+{
+	char path[64], st[1024], *p;
+	unsigned long long t = 0;
+	FILE *fp;
+	size_t n;
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return 0;
+	n = fread(st, 1, sizeof(st) - 1, fp);
+	fclose(fp);
+	st[n] = '\0';
+	/* after the command's ")", field 22 is the 20th */
+	if ((p = strrchr(st, ')')) == NULL)
+		return 0;
+	for (i = 0; i < 20 && p != NULL; i++)
+		p = strchr(p + 1, ' ');
+	if (p != NULL)
+		t = strtoull(p + 1, NULL, 10);
+	return t;
+}
+
+static void
+claim_owner(struct send *s)
+{
+	char host[256];
+
+	if (gethostname(host, sizeof(host)) < 0)
+		snprintf(host, sizeof(host), "unknown");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(s->owner, sizeof(s->owner), "%s %ld %llu", host,
+	    (long)getpid(), started((long)getpid()));
+}
+
+/*
+ * A claim's owner is gone when it is a process of this host that no
+ * longer runs (no such pid, or a pid of a later process): a sender
+ * killed with its claims.  Of another host nothing is known: its claims
+ * last until they expire.
+ */
+static int
+owner_dead(const char *owner, void *arg)
+{
+	struct send *s = arg;
+	long pid;
+	unsigned long long start;
+	size_t hl = strcspn(s->owner, " ");
+
+	if (strncmp(owner, s->owner, hl) != 0 || owner[hl] != ' ' ||
+	    sscanf(owner + hl, " %ld %llu", &pid, &start) != 2 || pid <= 0)
+		return 0;
+	if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+		return 1;
+	return start != 0 && started(pid) != start;
+}
+
+/* 1 when the entry is ours to send, 0 when another sender holds it. */
+static int
+claim(struct send *s, const char *id)
+{
+	struct ldg_claim held = { 0 };
+	int64_t now = cli_now(CLOCK_REALTIME);
+	int rc;
+
+	if (s->ldg == NULL)
+		return 1;
+	ldg_begin(s->ldg);
+	rc = ldg_claim_take(s->ldg, id, s->owner, now, now + s->claim_ttl,
+	    owner_dead, s, &held);
+	ldg_commit(s->ldg);
+	if (rc == LDG_NEW)
+		return 1;
+	if (s->other.owner == NULL)
+		s->other = held;
+	else
+		ldg_claim_free(&held);
+	return 0;
+}
+
+static void
+unclaim(struct send *s, const char *id)
+{
+	if (s->ldg == NULL)
+		return;
+	ldg_begin(s->ldg);
+	ldg_claim_drop(s->ldg, id, s->owner, cli_now(CLOCK_REALTIME));
+	ldg_commit(s->ldg);
 }
 
 /* ---- the acknowledgements ---- */
@@ -466,6 +565,11 @@ send_one(struct stagein *in, void *arg)
 		return;
 	}
 	hmap_put(&s->seen, id, (void *)1);
+	if (!claim(s, id)) {
+		s->claimed++;
+		s->not_sent++;
+		return;
+	}
 	switch (call(s, b, id, e)) {
 	case SENT_CONFIRMED:
 		s->confirmed++;
@@ -481,12 +585,18 @@ send_one(struct stagein *in, void *arg)
 		    "%s", id, s->why);
 		break;
 	default:
-		/* whether the ERP has it is unknown: the next run looks */
+		/*
+		 * Whether the ERP has it is unknown, and a call of ours may
+		 * still be under way there: the claim stays until it
+		 * expires (or this process is gone); the next run looks.
+		 */
 		if (s->down == NULL)
 			s->given_up++;
 		s->not_sent++;
-		break;
+		return;
 	}
+	/* answered, and the answer written: the entry is free again */
+	unclaim(s, id);
 }
 
 /* ---- the run ---- */
@@ -515,6 +625,7 @@ write_stats(struct send *s)
 		STAT_N("not_sent", s->not_sent),
 		STAT_N("outside_window", s->outside),
 		STAT_N("given_up", s->given_up),
+		STAT_N("claimed_elsewhere", s->claimed),
 		STAT_REFUSED(s->in.rejected, &s->rej, s->in.blank),
 		STAT_S("erp", s->erp),
 		STAT_S("url", s->url),
@@ -671,8 +782,15 @@ main(int argc, char **argv)
 	credentials(s.cred_path, s.http, &user, &password);
 	if (s.ledger_path != NULL) {
 		s.ldg = ldg_open(ldg_path(s.ledger_path), s.busy_ms,
-		    LDG_EXISTING | LDG_LEAN | LDG_READONLY);
+		    LDG_EXISTING | LDG_LEAN);
 		lock = lock_ledger(ldg_path(s.ledger_path));
+		claim_owner(&s);
+		/*
+		 * A claim outlives the longest this run may hold an entry:
+		 * every attempt's calls (a dozen for a new Tryton move) at
+		 * the time-out each, and the backoffs between them.
+		 */
+		s.claim_ttl = s.attempts * (16 * s.timeout + s.pol.cap_ns);
 	}
 	if (s.rejects_path == NULL)
 		s.rejects_path = rejects_default =
@@ -710,7 +828,16 @@ main(int argc, char **argv)
 		warnmsg("%" PRIu64 " entries not sent: the ERP did not answer "
 		    "%d calls (the last: %s); still pending: run again",
 		    s.given_up, s.attempts, s.last);
-	if (s.down != NULL || s.given_up > 0 || s.outside > 0)
+	if (s.claimed > 0) {
+		char until[TM_FMTMAX];
+
+		tm_fmt(s.other.expires, until, sizeof(until));
+		warnmsg("%" PRIu64 " entries not sent: another sender holds "
+		    "them (the first by '%s', until %s); still pending: run "
+		    "again", s.claimed, s.other.owner, until);
+	}
+	if (s.down != NULL || s.given_up > 0 || s.outside > 0 ||
+	    s.claimed > 0)
 		rc = EX_TEMPFAIL;
 	else if (s.in.lr.failed)
 		rc = EX_NOINPUT;
@@ -737,6 +864,7 @@ main(int argc, char **argv)
 	buf_free(&s.out);
 	free(s.down);
 	free(s.last);
+	ldg_claim_free(&s.other);
 	free(user);
 	free(password);
 	free(rejects_default);
