@@ -2,34 +2,40 @@
  * erp-send: post journal entries to an ERP through its API.
  *
  * Reads erp-post's journal entry records (NDJSON) and posts each to the
- * ERP (Tryton, over JSON-RPC), writing one acknowledgement a posted or
- * refused entry, in the form `erp-post --confirm` reads:
+ * ERP (Tryton, over JSON-RPC; or middleware, a POST with an idempotency
+ * key), writing one acknowledgement a posted or refused entry, in the
+ * form `erp-post --confirm` reads:
  *
  *   {"id":"JE-...","erp_ref":"acme-us/2026/1","status":"confirmed","reason":""}
  *
  * Exactly once: the adapter looks each entry up in the ERP before it
- * creates it (tryton.h), and each acknowledgement is written and flushed
- * as soon as the ERP has answered, so a run that dies anywhere, run
- * again, confirms what the ERP has and posts only the rest.  With
- * --ledger, only the entries still pending or failed there are sent.
- * When the ERP stops answering the run stops (exit 75): the entries not
- * sent stay pending for the next run.  See erp-send(1).
+ * creates it (tryton.h) or sends its id as the idempotency key
+ * (webhook.h), and each acknowledgement is written and flushed as soon
+ * as the ERP has answered, so a run that dies anywhere, run again,
+ * confirms what the ERP has and posts only the rest.  With --ledger,
+ * only the entries still pending or failed there are sent, each claimed
+ * in the ledger while in hand (one sender at a time per entry).
  *
- * Here: options, credentials, the checks of each record, counters and
- * messages.  The move is tryton.c's, the HTTP erpc.c's.
+ * Calls without an answer are retried with backoff; too many in a row
+ * stop the run (the circuit breaker, retry.h); an entity's entries wait
+ * for its posting windows (window.h).  What is not sent stays pending,
+ * and the exit (75) says so.  See erp-send(1).
+ *
+ * Here: options, credentials, claims, the checks of each record, the
+ * retries, counters and messages.  The move is tryton.c's, the POST
+ * webhook.c's, the HTTP erpc.c's.
  */
 #include <sys/file.h>
 #include <sys/stat.h>
 
-#include <time.h>
-
 #include <errno.h>
-#include <signal.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "accounts.h"
@@ -91,6 +97,12 @@ struct send {
 	struct hmap	 seen;		/* ids sent this run */
 	struct hmap	 held;		/* entity -> struct held */
 	struct buf	 out;
+	int		 batch;		/* --batch: entries a Tryton batch */
+	struct try_item	*q;		/* the batch being filled */
+	size_t		 nq;
+	int64_t		 qcompany;
+	json_t		*vals;		/* tryton_prepare's move */
+	int64_t		 company;
 	char		 owner[320];	/* our claims': "host pid start" */
 	int64_t		 claim_ttl;
 	struct ldg_claim other;		/* the first claim another held */
@@ -110,7 +122,7 @@ usage(int code)
 
 	fprintf(fp,
 "usage: %s --erp tryton|http --url URL [--accounts FILE] [--credentials FILE]\n"
-"                [--ledger PATH] [--timeout DURATION] [--attempts N]\n"
+"                [--ledger PATH] [--batch N] [--timeout DURATION] [--attempts N]\n"
 "                [--retry-delay DURATION] [--max-failures N] [--max-rate N]\n"
 "                [--window WINDOW]... [--entities FILE] [--as-of TIME]\n"
 "                [--rejects FILE] [--stats FILE] [--strict]\n"
@@ -128,8 +140,9 @@ usage(int code)
 "there are sent.  Calls without an answer are retried (--attempts, with\n"
 "a backoff from --retry-delay); --max-failures of them in a row stop the\n"
 "run (exit 75, the rest pending), as do entries outside their entity's\n"
-"--window.  The user and password come from --credentials or ERP_USER\n"
-"and ERP_PASSWORD.  See erp-send(1).\n");
+"--window.  --batch sends a company's entries to Tryton together.  The\n"
+"user and password come from --credentials or ERP_USER and ERP_PASSWORD.\n"
+"See erp-send(1).\n");
 	exit(code);
 }
 
@@ -397,12 +410,24 @@ sleep_ns(int64_t ns)
 		;
 }
 
-/* One call of the adapter: SENT_*, with s->ref or s->why. */
+/*
+ * One call of the adapter: SENT_*, with s->ref or s->why.  With
+ * --batch, Tryton's entry is only prepared (s->vals, s->company): sent
+ * later, with its batch (flush).
+ */
 static int
 call_once(struct send *s, const struct books *b, const char *id, json_t *e)
 {
 	int rc;
 
+	if (s->batch > 1 && !s->http) {
+		json_decref(s->vals);
+		rc = tryton_prepare(&s->tr, b, e, &s->company, &s->vals);
+		s->ref = s->tr.ref;
+		s->why = s->tr.why;
+		return rc == TRY_CONFIRMED ? SENT_CONFIRMED : rc == TRY_FAILED ?
+		    SENT_FAILED : rc == TRY_UNMAPPED ? SENT_UNMAPPED : SENT_DOWN;
+	}
 	if (s->http) {
 		rc = wh_send(&s->wh, id, e);
 		s->ref = s->wh.ref;
@@ -446,6 +471,92 @@ call(struct send *s, const struct books *b, const char *id, json_t *e)
 		s->retries++;
 		sleep_ns(retry_delay_rand(&s->pol, n));
 	}
+}
+
+/* ---- batches (--batch, Tryton) ---- */
+
+static void unclaim(struct send *, const char *);
+
+/* What the ERP said of an entry of the batch, as send_one says it. */
+static void
+batch_answer(struct send *s, struct try_item *x)
+{
+	if (x->rc == TRY_CONFIRMED) {
+		s->confirmed++;
+		s->found += x->found;
+		ack(s, x->id, x->ref, "confirmed", "");
+	} else {
+		s->failed++;
+		ack(s, x->id, "", "failed", x->why);
+	}
+	unclaim(s, x->id);
+}
+
+/*
+ * Send the batch: tryton_batch, its entries that got no answer again
+ * after a backoff, as call() does for one (each attempt looks them all
+ * up first).  What never got an answer stays pending, claimed.
+ */
+static void
+flush(struct send *s)
+{
+	size_t i, k;
+	int n, rc;
+
+	for (n = 1; s->nq > 0 && s->down == NULL; n++) {
+		rc = tryton_batch(&s->tr, s->qcompany, s->q, s->nq);
+		for (i = k = 0; i < s->nq; i++) {
+			if (s->q[i].rc != TRY_DOWN) {
+				batch_answer(s, &s->q[i]);
+				json_decref(s->q[i].vals);
+				free((char *)s->q[i].id);
+			} else
+				s->q[k++] = s->q[i];
+		}
+		s->nq = k;
+		if (rc == 0) {
+			retry_answered(&s->pol);
+			break;
+		}
+		free(s->last);
+		s->last = xstrdup(s->tr.why);
+		if (retry_unanswered(&s->pol))
+			s->down = xstrdup(s->tr.why);
+		else if (n >= s->attempts) {
+			s->given_up += s->nq;
+			break;
+		} else {
+			s->retries++;
+			sleep_ns(retry_delay_rand(&s->pol, n));
+		}
+	}
+	/* after the breaker opened, or given up: pending */
+	for (i = 0; i < s->nq; i++) {
+		s->not_sent++;
+		json_decref(s->q[i].vals);
+		free((char *)s->q[i].id);
+	}
+	s->nq = 0;
+}
+
+/* The prepared entry into the batch, which goes when full. */
+static void
+enqueue(struct send *s, const char *id)
+{
+	struct try_item *x;
+
+	if (s->nq > 0 && s->company != s->qcompany)
+		flush(s);
+	if (s->q == NULL)
+		s->q = xcalloc((size_t)s->batch, sizeof(*s->q));
+	x = &s->q[s->nq++];
+	memset(x, 0, sizeof(*x));
+	x->id = xstrdup(id);
+	x->vals = s->vals;
+	s->vals = NULL;
+	s->qcompany = s->company;
+	if (s->nq == (size_t)s->batch)
+		flush(s);
 }
 
 /* ---- posting windows ---- */
@@ -572,6 +683,11 @@ send_one(struct stagein *in, void *arg)
 	}
 	switch (call(s, b, id, e)) {
 	case SENT_CONFIRMED:
+		if (s->batch > 1 && !s->http) {
+			/* prepared: the batch sends it, acks it, unclaims it */
+			enqueue(s, id);
+			return;
+		}
 		s->confirmed++;
 		s->found += !s->http && s->tr.found;
 		ack(s, id, s->ref, "confirmed", "");
@@ -709,6 +825,7 @@ main(int argc, char **argv)
 		OPT_S("accounts", 0, &s.accounts_path),
 		OPT_ASOF(&s.as_of),
 		OPT_I("attempts", 0, &s.attempts, 1, 100),
+		OPT_I("batch", 0, &s.batch, 1, 1000),
 		OPT_BUSY(&s.busy_ms),
 		OPT_S("credentials", 0, &s.cred_path),
 		OPT_S("entities", 0, &s.entities_path),
@@ -737,6 +854,7 @@ main(int argc, char **argv)
 	s.attempts = ATTEMPTS_DEFAULT;
 	s.delay = DELAY_DEFAULT;
 	s.max_failures = FAILURES_DEFAULT;
+	s.batch = 1;
 	first = opt_parse(argc, argv, opts, usage);
 	if (s.erp == NULL || (strcmp(s.erp, "tryton") != 0 &&
 	    strcmp(s.erp, "http") != 0)) {
@@ -758,6 +876,11 @@ main(int argc, char **argv)
 	}
 	if (s.delay < 0 || s.delay > 3600LL * TM_NS_PER_SEC) {
 		warnmsg("--retry-delay must be from 0 to 1h");
+		usage(EX_USAGE);
+	}
+	if (s.batch > 1 && s.http) {
+		warnmsg("--batch is for --erp tryton: http sends an entry a "
+		    "request");
 		usage(EX_USAGE);
 	}
 	if (s.win.n > 0 && s.entities_path == NULL) {
@@ -807,6 +930,7 @@ main(int argc, char **argv)
 	si_init(&s.in, argc - first, argv + first, s.max_line, s.max_depth,
 	    &s.rej);
 	si_each(&s.in, send_one, &s);
+	flush(&s);
 	rej_close(&s.rej);
 	out_close();
 	summary(&s, &b);
@@ -823,7 +947,7 @@ main(int argc, char **argv)
 		warnmsg("the ERP failed %d calls in a row (the last: %s): "
 		    "stopped (--max-failures %d); %" PRIu64 " entries not "
 		    "sent (still pending): run again", s.pol.failures, s.down,
-		    s.max_failures, s.not_sent - s.outside);
+		    s.max_failures, s.not_sent - s.outside - s.claimed);
 	else if (s.given_up > 0)
 		warnmsg("%" PRIu64 " entries not sent: the ERP did not answer "
 		    "%d calls (the last: %s); still pending: run again",
@@ -865,6 +989,8 @@ main(int argc, char **argv)
 	free(s.down);
 	free(s.last);
 	ldg_claim_free(&s.other);
+	free(s.q);
+	json_decref(s.vals);
 	free(user);
 	free(password);
 	free(rejects_default);

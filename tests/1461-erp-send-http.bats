@@ -6,31 +6,9 @@
 # pace of --max-rate.
 
 load lib
+load http/lib
 
 D=testdata/erp/documents.ndjson
-
-# srv_up: the receiver, in $T/srv, at $URL
-srv_up() {
-	mkdir -p "$T/srv"
-	python3 tests/http/server.py "$T/srv" &
-	BG="$BG $!"
-	for i in $(seq 1 100); do
-		[ -f "$T/srv/port" ] && break
-		sleep 0.05
-	done
-	URL=http://127.0.0.1:$(cat "$T/srv/port")/hook
-}
-
-# script LINE...: the receiver's next answers
-script() {
-	printf '%s\n' "$@" >>"$T/srv/script"
-}
-
-# hs ARGS...: erp-send to the receiver, retries 1ms apart, rejects in $T/r
-hs() {
-	"$BIN/erp-send" --erp http --url "$URL" --retry-delay 1ms \
-	    --rejects "$T/r" "$@"
-}
 
 # journal: the sample month's entries in $T/journal
 journal() {

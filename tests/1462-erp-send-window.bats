@@ -6,26 +6,15 @@
 # window opens.
 
 load lib
+load http/lib
 
 D=testdata/erp/documents.ndjson
-
-srv_up() {
-	mkdir -p "$T/srv"
-	python3 tests/http/server.py "$T/srv" &
-	BG="$BG $!"
-	for i in $(seq 1 100); do
-		[ -f "$T/srv/port" ] && break
-		sleep 0.05
-	done
-	URL=http://127.0.0.1:$(cat "$T/srv/port")/hook
-}
 
 # hw AS-OF ARGS...: erp-send to the receiver, the sample entities
 hw() {
 	local at=$1
 	shift
-	"$BIN/erp-send" --erp http --url "$URL" --retry-delay 1ms \
-	    --entities testdata/entities.json --as-of "$at" --rejects "$T/r" "$@"
+	hs --entities testdata/entities.json --as-of "$at" "$@"
 }
 
 sent() {

@@ -6,38 +6,10 @@
 # every move once, and the re-run confirms with Tryton's own numbers.
 
 load lib
+load tryton/lib
 
 D=testdata/erp/documents.ndjson
-TRYTON=tests/tryton/tryton
 E1=JE-13c0a4c53139ce9bd4431c72facde3ed
-
-setup_file() {
-	"$REPO/$TRYTON" template >/dev/null 2>&1 || true
-	: "${UNITBIN:=$BATS_TEST_DIRNAME/../build/rel/tests}"
-	export SO=$UNITBIN/../fault.so
-}
-
-eval "lib_$(declare -f teardown)"
-teardown() {
-	[ -n "${T:-}" ] && "$REPO/$TRYTON" stop "$T/erp" 2>/dev/null
-	lib_teardown
-}
-
-erp_up() {
-	local why
-	why=$("$TRYTON" check) || skip "$why"
-	mkdir -p "$T/erp"
-	URL=$("$TRYTON" start "$T/erp")
-}
-
-es() {
-	"$BIN/erp-send" --erp tryton --url "$URL" --accounts testdata/accounts.json \
-	    --credentials "$T/erp/creds" --rejects "$T/r" --retry-delay 1ms "$@"
-}
-
-rpc() {
-	python3 tests/tryton/rpc.py "$URL" "$T/erp/creds" "$@"
-}
 
 # each_once: the ERP has the 7 entries, each in one move, posted
 each_once() {
