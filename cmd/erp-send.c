@@ -790,17 +790,19 @@ connect_erp(struct send *s, const char *user, const char *password)
 {
 	int n, rc;
 
+	if (s->http) {
+		/*
+		 * Nothing to call yet: a receiver has no log-in, and a
+		 * request without an entry would prove nothing.  The first
+		 * entry's POST is the first word with it.
+		 */
+		if (wh_open(&s->wh, s->url, (long)(s->timeout / 1000000), user,
+		    password) != 0)
+			die(EX_OSERR, "%s: %s", s->url, s->wh.why);
+		s->wh.http.pace = &s->pol;
+		return;
+	}
 	for (n = 1;; n++) {
-		if (s->http) {
-			rc = wh_open(&s->wh, s->url, (long)(s->timeout /
-			    1000000), user, password);
-			s->why = s->wh.why;
-			s->wh.http.pace = &s->pol;
-			/* a POST of nothing proves nothing: the first entry's */
-			if (rc == 0)
-				return;
-			die(EX_SOFTWARE, "%s: %s", s->url, s->why);
-		}
 		rc = tryton_open(&s->tr, s->url, (long)(s->timeout / 1000000),
 		    user, password, &s->pol);
 		s->why = s->tr.why;
