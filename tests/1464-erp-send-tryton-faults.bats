@@ -31,14 +31,14 @@ each_once() {
 	# have been the acknowledgement's
 	head -1 "$T/journal" >"$T/one"
 	cp "$T/l0" "$T/lc"
-	env FAULT_AT=0 FAULT_LOG="$T/calls" LD_PRELOAD="$SO" \
+	env FAULT_AT=0 FAULT_LOG="$T/calls" LD_PRELOAD="$SO" ASAN_OPTIONS=verify_asan_link_order=0 \
 	    "$BIN/erp-send" --erp http --url http://127.0.0.1:9/ --attempts 1 \
 	    --ledger "$T/lc" --rejects "$T/rc" "$T/one" >"$T/acks0" 2>/dev/null || true
 	n=$(awk -v f="$T/acks0" '$3 == f { print $1; exit }' "$T/calls")
 	[ "$(sed -n "$((n - 1))p" "$T/calls")" = "$((n - 1)) fdatasync $T/lc-wal" ]
 	# kill the run there, after Tryton answered
 	rc=0
-	env FAULT_AT=$n FAULT_ACTION=kill LD_PRELOAD="$SO" \
+	env FAULT_AT=$n FAULT_ACTION=kill LD_PRELOAD="$SO" ASAN_OPTIONS=verify_asan_link_order=0 \
 	    "$BIN/erp-send" --erp tryton --url "$URL" --accounts testdata/accounts.json \
 	    --credentials "$T/erp/creds" --rejects "$T/r" --ledger "$T/l" \
 	    "$T/journal" >"$T/acks1" 2>"$T/err1" || rc=$?
