@@ -13,12 +13,16 @@
  *               not a JSON-RPC answer.  What the call did is unknown.
  *
  * One connection is kept open between calls (libcurl's handle).
+ *
+ * erpc_post is the plain HTTP under it, for the adapters that are not
+ * JSON-RPC (webhook.h): one POST, its status and body, or no answer.
  */
 #ifndef ERPC_H
 #define ERPC_H
 
 #include <jansson.h>
 
+#include "retry.h"
 #include "util.h"
 
 enum { ERPC_OK, ERPC_FAULT, ERPC_DOWN };
@@ -26,11 +30,14 @@ enum { ERPC_OK, ERPC_FAULT, ERPC_DOWN };
 struct erpc {
 	void		*curl;		/* CURL * */
 	void		*hdr;		/* struct curl_slist * */
-	char		*url;
+	char		*url;		/* JSON-RPC's: with a trailing slash */
+	char		*url0;		/* as given */
 	char		*auth;		/* the Authorization header, or NULL */
 	long		 timeout_ms;
+	struct retry	*pace;		/* calls no closer than its gap, or NULL */
 	long		 id;
 	long		 http;		/* the last answer's status, 0: none */
+	char		 status[128];	/* its status line, "HTTP/1.1 422 ..." */
 	struct buf	 body;		/* the last answer's body */
 	char		 err[512];	/* ERPC_DOWN: what went wrong */
 };
@@ -47,5 +54,14 @@ void	erpc_auth(struct erpc *, const char *value);
  */
 int	erpc_call(struct erpc *, const char *method, json_t *params,
 	    json_t **out);
+/*
+ * POST body (len bytes) to the URL as given (no slash added), with the
+ * extra headers (NULL-terminated "Name: value" strings, or NULL) and,
+ * when userpwd is not NULL, HTTP basic authentication.  ERPC_OK with
+ * http, status and body set, whatever the status; ERPC_DOWN when no
+ * answer came (err says why).
+ */
+int	erpc_post(struct erpc *, const char *body, size_t len,
+	    const char *const *headers, const char *userpwd);
 
 #endif

@@ -112,6 +112,11 @@ enum {
 	LDGE_DOC_ENDING,	/* (from, to) -> number, kind, version, record,
 				    key, issued: the documents whose period
 				    ends in (from, to], in the order stored */
+	/* erp-send(1)'s claims */
+	LDGE_CLAIM_GET,		/* (id) -> owner, expires */
+	LDGE_CLAIM_PUT,		/* (id, owner, claimed, expires): new, or
+				    replacing the one there */
+	LDGE_CLAIM_DEL,		/* (id, owner) */
 	/*
 	 * The audit log (ledger.c, audit.h): a row per state change, built
 	 * and hashed by ledger.c in the change's transaction; an engine

@@ -171,6 +171,12 @@ static const char *const sql_text[SQ_NSTMT] = {
 	[LDGE_DOC_ENDING] = "SELECT d.number, d.kind, d.version, d.record, "
 	    "d.key, d.issued FROM doc d JOIN invoice i ON i.key = d.key "
 	    "WHERE i.period_end > ?1 AND i.period_end <= ?2 ORDER BY d.rowid",
+	[LDGE_CLAIM_GET] = "SELECT owner, expires FROM send_claim WHERE id = ?1",
+	[LDGE_CLAIM_PUT] = "INSERT INTO send_claim (id, owner, claimed, expires) "
+	    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id) DO UPDATE SET "
+	    "owner = excluded.owner, claimed = excluded.claimed, "
+	    "expires = excluded.expires",
+	[LDGE_CLAIM_DEL] = "DELETE FROM send_claim WHERE id = ?1 AND owner = ?2",
 	[LDGE_AUDIT_LAST] = "SELECT seq, hash FROM audit "
 	    "ORDER BY seq DESC LIMIT 1",
 	[LDGE_AUDIT_PUT] = "INSERT INTO audit (seq, at, op, subject, detail, "
@@ -375,6 +381,18 @@ static const char schema_v8[] =
 	"  prev_hash BLOB NOT NULL,"	/* the row before's hash; 0s */
 	"  hash BLOB NOT NULL"		/* BLAKE2b-256, see audit.h */
 	");";
+
+/*
+ * Version 9: erp-send(1)'s claims, one sender at a time per entry: a row
+ * while a sender has the entry in hand, dropped when the ERP answered.
+ */
+static const char schema_v9[] =
+	"CREATE TABLE send_claim ("
+	"  id TEXT PRIMARY KEY,"		/* the entry's id */
+	"  owner TEXT NOT NULL,"		/* the sender: host, process */
+	"  claimed INTEGER NOT NULL,"
+	"  expires INTEGER NOT NULL"
+	") WITHOUT ROWID;";
 
 /* Version 2: rate(1)'s prepaid credits and spending alerts. */
 static const char schema_v2[] =
@@ -685,6 +703,7 @@ sq_migrate(struct sq *s)
 		migrate_v6(s);
 		sq_exec(s, schema_v7, "creating the schema");
 		migrate_v8(s, 0);
+		sq_exec(s, schema_v9, "creating the schema");
 		snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; "
 		    "PRAGMA user_version = %d", LDG_APPID, LDG_SCHEMA);
 		sq_exec(s, sql, "setting the schema version");
@@ -717,11 +736,14 @@ sq_migrate(struct sq *s)
 			    "version 7");
 		if (ver < 8)
 			migrate_v8(s, (int)ver);
+		if (ver < 9)
+			sq_exec(s, schema_v9, "migrating the schema to "
+			    "version 9");
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
 		    LDG_SCHEMA);
 		sq_exec(s, sql, "setting the schema version");
 	}
-	/* future migrations: if (ver < 9) { ... } */
+	/* future migrations: if (ver < 10) { ... } */
 	sq_commit(&s->e, "committing");
 }
 

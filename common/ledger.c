@@ -938,6 +938,74 @@ ldg_posting_state(struct ledger *l, const char *id, const char *state,
 	audit_end(l, "posting.state", id);
 }
 
+/* ---- erp-send(1): claims ---- */
+
+int
+ldg_claim_take(struct ledger *l, const char *id, const char *owner,
+    int64_t now, int64_t expires, int (*dead)(const char *, void *),
+    void *arg, struct ldg_claim *held)
+{
+	int st = LDGE_CLAIM_GET;
+	char *was = NULL;
+	int64_t until = 0;
+
+	bind_text(l, st, 1, id);
+	if (ldge_step(l->e, st, "reading a claim")) {
+		was = col_strdup(l, st, 0);
+		until = ldge_col_int(l->e, st, 1);
+	}
+	ldge_reset(l->e, st);
+	/* held by another, alive and in time: not ours */
+	if (was != NULL && strcmp(was, owner) != 0 && until > now &&
+	    (dead == NULL || !dead(was, arg))) {
+		held->owner = was;
+		held->expires = until;
+		return LDG_CONFLICT;
+	}
+	st = LDGE_CLAIM_PUT;
+	bind_text(l, st, 1, id);
+	bind_text(l, st, 2, owner);
+	ldge_bind_int(l->e, st, 3, now);
+	ldge_bind_int(l->e, st, 4, expires);
+	ldge_step(l->e, st, "recording a claim");
+	ldge_reset(l->e, st);
+	audit_begin(l);
+	jw_str(akey(l, "owner"), owner);
+	jw_time(akey(l, "expires"), expires);
+	/* a claim taken over: whose it was, so the log shows it */
+	if (was != NULL && strcmp(was, owner) != 0)
+		jw_str(akey(l, "taken_from"), was);
+	jw_time(akey(l, "as_of"), now);
+	audit_end(l, "send.claim", id);
+	free(was);
+	return LDG_NEW;
+}
+
+void
+ldg_claim_drop(struct ledger *l, const char *id, const char *owner,
+    int64_t now)
+{
+	int st = LDGE_CLAIM_DEL;
+
+	bind_text(l, st, 1, id);
+	bind_text(l, st, 2, owner);
+	ldge_step(l->e, st, "dropping a claim");
+	ldge_reset(l->e, st);
+	if (l->e->ops->changes(l->e) == 0)
+		return;
+	audit_begin(l);
+	jw_str(akey(l, "owner"), owner);
+	jw_time(akey(l, "as_of"), now);
+	audit_end(l, "send.drop", id);
+}
+
+void
+ldg_claim_free(struct ldg_claim *c)
+{
+	free(c->owner);
+	c->owner = NULL;
+}
+
 /* ---- erp-post(1): payments and receivables ---- */
 
 int

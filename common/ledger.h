@@ -23,7 +23,7 @@
 
 #include "dec.h"
 
-#define LDG_SCHEMA	8		/* PRAGMA user_version */
+#define LDG_SCHEMA	9		/* PRAGMA user_version */
 #define LDG_APPID	0x55324301	/* PRAGMA application_id: "U2C" 1 */
 #define LDG_DEFAULT	"ledger.sqlite"
 #define LDG_ENV		"METER_LEDGER"
@@ -300,6 +300,33 @@ int		 ldg_docs_all(struct ledger *,
  */
 int		 ldg_docs_ending(struct ledger *, int64_t from, int64_t to,
 		    int (*)(const struct ldg_doc *, void *), void *);
+
+/*
+ * erp-send(1)'s claims: one sender at a time per entry.  A sender claims
+ * an entry (its id) in its own transaction before it calls the ERP, and
+ * drops the claim once the ERP has answered and the acknowledgement is
+ * written.  A claim names its owner (an opaque string: host, process)
+ * and expires; another sender may take it over only when it has expired
+ * or when dead(owner, arg) says its owner is gone.  Inside
+ * ldg_begin/ldg_commit.
+ */
+struct ldg_claim {
+	char		*owner;
+	int64_t		 expires;
+};
+/*
+ * LDG_NEW: the entry is the caller's until expires (*held untouched);
+ * LDG_CONFLICT: another owner holds it, *held says who and until when
+ * (free with ldg_claim_free).
+ */
+int		 ldg_claim_take(struct ledger *, const char *id,
+		    const char *owner, int64_t now, int64_t expires,
+		    int (*dead)(const char *owner, void *), void *arg,
+		    struct ldg_claim *held);
+/* Drop the caller's claim of the entry (another owner's stays). */
+void		 ldg_claim_drop(struct ledger *, const char *id,
+		    const char *owner, int64_t now);
+void		 ldg_claim_free(struct ldg_claim *);
 
 /*
  * The audit log (audit.h, usage-to-cash(5) "the audit log"): the

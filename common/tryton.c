@@ -388,7 +388,8 @@ translate(int rc)
 }
 
 int
-tryton_send(struct tryton *t, const struct books *b, json_t *e)
+tryton_prepare(struct tryton *t, const struct books *b, json_t *e,
+    int64_t *companyp, json_t **valsp)
 {
 	const struct books_erp *m = books_erp(b, "tryton");
 	const char *id = jval_str(e, "id"), *date = jval_str(e, "date");
@@ -396,15 +397,16 @@ tryton_send(struct tryton *t, const struct books *b, json_t *e)
 	const char *fcur = jval_str(e, "functional_currency");
 	const char *customer = jval_str(e, "customer");
 	const char *cname, *jcode, *acct, *code;
-	json_t *lines = json_object_get(e, "lines"), *l, *vl, *res;
+	json_t *lines = json_object_get(e, "lines"), *l, *vl;
 	json_t *doc = json_object_get(e, "document");
-	int64_t company, journal, period, move, account, party = 0, second = 0;
-	int posted, wants, rc;
+	int64_t company, journal, period, account, party = 0, second = 0;
+	int wants, rc;
 	size_t i;
 	char desc[512];
 
 	t->ref[0] = t->why[0] = '\0';
 	t->found = 0;
+	*valsp = NULL;
 	if (m == NULL)
 		return why(t, TRY_UNMAPPED, "the books of entity '%s' have no "
 		    "\"erp\": {\"tryton\": ...} in the accounts file",
@@ -423,16 +425,7 @@ tryton_send(struct tryton *t, const struct books *b, json_t *e)
 	if (company == 0)
 		return why(t, TRY_UNMAPPED, "the ERP has no company '%s' (the "
 		    "books of entity '%s')", cname, b->entity);
-
-	/* exactly once: what the ERP has of the entry comes first */
-	if ((rc = lookup(t, company, id, &move, &posted)) != R_OK)
-		return translate(rc);
-	if (move != 0) {
-		t->found = 1;
-		rc = posted ? post_number(t, company, move) :
-		    post(t, company, move);
-		return rc == R_OK ? TRY_CONFIRMED : translate(rc);
-	}
+	*companyp = company;
 
 	jcode = m->journal != NULL ? m->journal : TRY_JOURNAL;
 	if ((rc = named_id(t, "journal", "account.journal",
@@ -499,12 +492,35 @@ tryton_send(struct tryton *t, const struct books *b, json_t *e)
 	snprintf(desc, sizeof(desc), "%s %s %s %s", id,
 	    jval_str_or(e, "type", ""), jval_str_or(doc, "number", ""),
 	    customer);
-	rc = call(t, "model.account.move.create", json_pack(
-	    "[[{s:I,s:I,s:I,s:o,s:s,s:[[s,o]]}],{s:I}]",
+	*valsp = json_pack("{s:I,s:I,s:I,s:o,s:s,s:[[s,o]]}",
 	    "company", (json_int_t)company, "journal", (json_int_t)journal,
 	    "period", (json_int_t)period, "date", jdate(date),
-	    "description", desc, "lines", "create", vl,
-	    "company", (json_int_t)company), &res);
+	    "description", desc, "lines", "create", vl);
+	return TRY_CONFIRMED;
+}
+
+/* The move of vals for entry id, looked up first: TRY_*. */
+static int
+send_prepared(struct tryton *t, int64_t company, const char *id,
+    json_t *vals)
+{
+	json_t *res;
+	int64_t move;
+	int posted, rc;
+
+	t->ref[0] = t->why[0] = '\0';
+	t->found = 0;
+	/* exactly once: what the ERP has of the entry comes first */
+	if ((rc = lookup(t, company, id, &move, &posted)) != R_OK)
+		return translate(rc);
+	if (move != 0) {
+		t->found = 1;
+		rc = posted ? post_number(t, company, move) :
+		    post(t, company, move);
+		return rc == R_OK ? TRY_CONFIRMED : translate(rc);
+	}
+	rc = call(t, "model.account.move.create", json_pack("[[O],{s:I}]",
+	    vals, "company", (json_int_t)company), &res);
 	if (rc != R_OK)
 		return translate(rc);
 	move = json_integer_value(json_array_get(res, 0));
@@ -513,11 +529,193 @@ tryton_send(struct tryton *t, const struct books *b, json_t *e)
 	return rc == R_OK ? TRY_CONFIRMED : translate(rc);
 }
 
+int
+tryton_send(struct tryton *t, const struct books *b, json_t *e)
+{
+	json_t *vals;
+	int64_t company;
+	int rc;
+
+	if ((rc = tryton_prepare(t, b, e, &company, &vals)) != TRY_CONFIRMED)
+		return rc;
+	rc = send_prepared(t, company, jval_str(e, "id"), vals);
+	json_decref(vals);
+	return rc;
+}
+
+/* ---- batches ---- */
+
+/* The item of a move's description ("JE-... document ..."), or NULL. */
+static struct try_item *
+item_of(struct try_item *it, size_t n, const char *desc)
+{
+	size_t i, len;
+
+	if (desc == NULL)
+		return NULL;
+	len = strcspn(desc, " ");
+	for (i = 0; i < n; i++)
+		if (strlen(it[i].id) == len &&
+		    memcmp(it[i].id, desc, len) == 0 && desc[len] == ' ')
+			return &it[i];
+	return NULL;
+}
+
+/* One item's answer from t's, as send_prepared left it. */
+static void
+item_set(struct tryton *t, struct try_item *x, int rc)
+{
+	x->rc = rc;
+	x->found = t->found;
+	snprintf(x->ref, sizeof(x->ref), "%s", t->ref);
+	snprintf(x->why, sizeof(x->why), "%s", t->why);
+}
+
+/* The ERP refused something of the batch: each entry alone says which. */
+static int
+one_by_one(struct tryton *t, int64_t company, struct try_item *it, size_t n)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		if (it[i].rc != TRY_DOWN)
+			continue;
+		rc = send_prepared(t, company, it[i].id, it[i].vals);
+		item_set(t, &it[i], rc);
+		if (rc == TRY_DOWN)
+			return TRY_DOWN;
+	}
+	return 0;
+}
+
+/*
+ * A call of the batch failed: refused (a UserError: whose?), each entry
+ * alone; not answered, TRY_DOWN.
+ */
+static int
+batch_failed(struct tryton *t, int rc, int64_t company, struct try_item *it,
+    size_t n)
+{
+	return translate(rc) == TRY_FAILED ? one_by_one(t, company, it, n) :
+	    TRY_DOWN;
+}
+
+/* model.account.move.M(list, {"company": company}) */
+static int
+moves_call(struct tryton *t, const char *method, json_t *list,
+    int64_t company, json_t **res)
+{
+	return call(t, method, json_pack("[o,{s:I}]", list, "company",
+	    (json_int_t)company), res);
+}
+
+int
+tryton_batch(struct tryton *t, int64_t company, struct try_item *it,
+    size_t n)
+{
+	json_t *dom, *any, *res, *m, *create, *ids, *v;
+	struct try_item *x;
+	char like[160];
+	size_t i, k;
+	int rc;
+
+	t->why[0] = '\0';
+	for (i = 0; i < n; i++) {
+		it[i].rc = TRY_DOWN;
+		it[i].move = 0;
+		it[i].found = it[i].posted = 0;
+		it[i].ref[0] = it[i].why[0] = '\0';
+	}
+	/* exactly once: one look-up of all the batch's entries, first */
+	any = json_pack("[s]", "OR");
+	for (i = 0; i < n; i++) {
+		snprintf(like, sizeof(like), "%s %%", it[i].id);
+		json_array_append_new(any, json_pack("[s,s,s]", "description",
+		    "like", like));
+	}
+	dom = json_pack("[[s,s,I],o]", "company", "=", (json_int_t)company,
+	    any);
+	rc = search_read(t, "account.move", company, dom, json_pack(
+	    "[s,s,s]", "id", "state", "description"), &res);
+	if (rc != R_OK)
+		return batch_failed(t, rc, company, it, n);
+	json_array_foreach(res, i, m) {
+		const char *st = json_string_value(json_object_get(m, "state"));
+
+		x = item_of(it, n, json_string_value(json_object_get(m,
+		    "description")));
+		if (x == NULL || x->move != 0)
+			continue;	/* one found already: tryton.h */
+		x->move = json_integer_value(json_object_get(m, "id"));
+		x->posted = st != NULL && strcmp(st, "posted") == 0;
+		x->found = 1;
+	}
+	json_decref(res);
+
+	/* the moves the ERP has not: one create, ids in their order */
+	create = json_array();
+	for (i = 0; i < n; i++)
+		if (it[i].move == 0)
+			json_array_append(create, it[i].vals);
+	if (json_array_size(create) > 0) {
+		rc = moves_call(t, "model.account.move.create", create,
+		    company, &res);
+		if (rc != R_OK)
+			return batch_failed(t, rc, company, it, n);
+		for (i = k = 0; i < n; i++)
+			if (it[i].move == 0)
+				it[i].move = json_integer_value(
+				    json_array_get(res, k++));
+		json_decref(res);
+	} else
+		json_decref(create);
+
+	/* the drafts posted, in one call; then every number in one */
+	ids = json_array();
+	for (i = 0; i < n; i++)
+		if (!it[i].posted)
+			json_array_append_new(ids, json_integer(it[i].move));
+	if (json_array_size(ids) > 0) {
+		rc = moves_call(t, "model.account.move.post", ids, company,
+		    &res);
+		if (rc != R_OK)
+			return batch_failed(t, rc, company, it, n);
+		json_decref(res);
+	} else
+		json_decref(ids);
+	ids = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(ids, json_integer(it[i].move));
+	rc = search_read(t, "account.move", company, json_pack("[[s,s,o]]",
+	    "id", "in", ids), F2("id", "post_number"), &res);
+	if (rc != R_OK)
+		return TRY_DOWN;
+	json_array_foreach(res, k, m) {
+		int64_t id = json_integer_value(json_object_get(m, "id"));
+
+		v = json_object_get(m, "post_number");
+		for (i = 0; i < n; i++)
+			if (it[i].move == id && json_is_string(v)) {
+				snprintf(it[i].ref, sizeof(it[i].ref), "%s",
+				    json_string_value(v));
+				it[i].rc = TRY_CONFIRMED;
+			}
+	}
+	json_decref(res);
+	for (i = 0; i < n; i++)
+		if (it[i].rc != TRY_CONFIRMED)
+			return why(t, TRY_DOWN, "move %" PRId64 " of entry %s "
+			    "has no post number after it was posted",
+			    it[i].move, it[i].id);
+	return 0;
+}
+
 /* ---- the connection ---- */
 
 int
 tryton_open(struct tryton *t, const char *url, long timeout_ms,
-    const char *user, const char *password)
+    const char *user, const char *password, struct retry *pace)
 {
 	int rc;
 
@@ -529,6 +727,8 @@ tryton_open(struct tryton *t, const char *url, long timeout_ms,
 		die(EX_OSERR, "libsodium cannot start");
 	if (erpc_open(&t->rpc, url, timeout_ms) < 0)
 		return why(t, TRY_DOWN, "%s", t->rpc.err);
+	/* --max-rate: every call, the login's and the look-ups' too */
+	t->rpc.pace = pace;
 	rc = login(t);
 	return rc == R_OK ? 0 : translate(rc);
 }

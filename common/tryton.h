@@ -65,12 +65,43 @@ struct tryton {
  * says so), TRY_DOWN when it does not answer.
  */
 int	tryton_open(struct tryton *, const char *url, long timeout_ms,
-	    const char *user, const char *password);
+	    const char *user, const char *password, struct retry *pace);
 void	tryton_close(struct tryton *);
 /*
  * Post one journal entry record (a parsed, checked one: its members are
  * strings where usage-to-cash(5) says so) of the books b.
  */
 int	tryton_send(struct tryton *, const struct books *b, json_t *entry);
+
+/*
+ * Batches (erp-send --batch): the entries resolved one by one, then
+ * sent together, a few calls for all:
+ *   tryton_prepare   the move of an entry (*vals, new, and its company):
+ *                    TRY_CONFIRMED when it could be made, else TRY_FAILED,
+ *                    TRY_UNMAPPED or TRY_DOWN with why; nothing created;
+ *   tryton_batch     entries of one company: one look-up of them all,
+ *                    then one create of the moves the ERP has not, one
+ *                    post of the drafts, one read of the numbers.  0 when
+ *                    each item has its rc (TRY_CONFIRMED, found or not,
+ *                    or TRY_FAILED); TRY_DOWN when the ERP stopped
+ *                    answering (why): the items still TRY_DOWN are to be
+ *                    sent again, look-up first.  When the ERP refuses the
+ *                    create or the post of the batch (one move of it in a
+ *                    closed period), each entry is sent alone, looked up
+ *                    first, so the refusal is that entry's.
+ */
+struct try_item {
+	const char	*id;		/* the entry's */
+	json_t		*vals;		/* its move, tryton_prepare's */
+	int		 rc;		/* TRY_* */
+	int		 found, posted;
+	int64_t		 move;
+	char		 ref[128];
+	char		 why[1024];
+};
+int	tryton_prepare(struct tryton *, const struct books *b, json_t *entry,
+	    int64_t *company, json_t **vals);
+int	tryton_batch(struct tryton *, int64_t company, struct try_item *,
+	    size_t n);
 
 #endif

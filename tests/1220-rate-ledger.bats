@@ -163,13 +163,13 @@ draws() {
 	jq -e '.read == 2 and .rated == 1 and .outside_window == 1 and .bills == 2' "$T/s"
 }
 
-@test "a version 1 ledger is migrated to version 8 in place" {
+@test "a version 1 ledger is migrated to version 9 in place" {
 	credit_plan
 	aggr 1 cus_a m 1 $SEP | rate --ledger "$T/l" >/dev/null
 	ledger_v5 "$T/l"
 	sqlite3 "$T/l" 'DROP TABLE credit_grant; DROP TABLE credit_draw; DROP TABLE rate_alert; DROP TABLE doc_seq; DROP TABLE invoice; DROP TABLE doc; DROP TABLE posting; DROP TABLE payment; DROP TABLE receivable; PRAGMA user_version = 1'
 	aggr 1 cus_a m 60 $SEP | rate --ledger "$T/l" >"$T/out"
 	[ "$(credit)" = -60.00 ]
-	[ "$(sqlite3 "$T/l" 'PRAGMA user_version')" = 8 ]
+	[ "$(sqlite3 "$T/l" 'PRAGMA user_version')" = 9 ]
 	[ "$(sqlite3 "$T/l" 'SELECT count(*) FROM credit_draw')" = 1 ]
 }

@@ -8,40 +8,9 @@
 # does not answer stops the run (75) with nothing lost.
 
 load lib
+load tryton/lib
 
 D=testdata/erp/documents.ndjson
-TRYTON=tests/tryton/tryton
-
-setup_file() {
-	# the template database, once for the file (about 40 s the first time)
-	"$REPO/$TRYTON" template >/dev/null 2>&1 || true
-}
-
-eval "lib_$(declare -f teardown)"
-teardown() {
-	[ -n "${T:-}" ] && "$REPO/$TRYTON" stop "$T/erp" 2>/dev/null
-	lib_teardown
-}
-
-# erp_up: a Tryton server of the template for this test, at $URL; skips
-# the test, saying why, where Tryton is not installed
-erp_up() {
-	local why
-	why=$("$TRYTON" check) || skip "$why"
-	mkdir -p "$T/erp"
-	URL=$("$TRYTON" start "$T/erp")
-}
-
-# es ARGS...: erp-send to the test's server, rejects in $T/r
-es() {
-	"$BIN/erp-send" --erp tryton --url "$URL" --accounts testdata/accounts.json \
-	    --credentials "$T/erp/creds" --rejects "$T/r" "$@"
-}
-
-# rpc CMD ARGS...: what the ERP says (tests/tryton/rpc.py)
-rpc() {
-	python3 tests/tryton/rpc.py "$URL" "$T/erp/creds" "$@"
-}
 
 # our_balances ENTITY JOURNAL: per ERP code of the entity, the debits and
 # credits of our journal's entries (functional amounts), as rpc.py

@@ -140,9 +140,9 @@ keys_sql() {
 }
 
 # ledger_v7 LEDGER: turn a ledger back into schema 7, which had no audit
-# log
+# log (version 8) and no claims of erp-send (version 9)
 ledger_v7() {
-	sqlite3 "$1" 'DROP TABLE audit; PRAGMA user_version = 7'
+	sqlite3 "$1" 'DROP TABLE audit; DROP TABLE send_claim; PRAGMA user_version = 7'
 }
 
 # ledger_v5 LEDGER: turn a ledger back into schema 5, its keys a row
