@@ -98,6 +98,7 @@ const char *entry_bean_books(const struct books *, int *mapped);
 struct entry_rec {
 	const char	*id, *type, *entity, *currency;
 	const char	*number;	/* its document's */
+	const char	*date, *fcur;	/* the entry's day, functional currency */
 	int64_t		 version;	/* its document's */
 	json_t		*lines;		/* NULL when not an array */
 	size_t		 nlines;
