@@ -74,7 +74,11 @@ recon_exc(struct recon *r, const struct exc *x, const char *fmt, ...)
 
 /* ---- what each stage amounts to, per currency ---- */
 
-enum { T_RATED, T_NET, T_TOTAL, T_POSTED, NTOT };
+/*
+ * T_CREDIT: the prepaid credit the documents apply (negative), why the
+ * receivable posted is less than the total invoiced.
+ */
+enum { T_RATED, T_NET, T_TOTAL, T_POSTED, T_CREDIT, NTOT };
 
 struct tot {
 	char		 cur[4];
@@ -283,6 +287,7 @@ recon_add_doc(struct recon *r, const struct doc_rec *dr)
 	doc_taxes(r, d, dr);
 	total_add(r, d->currency, T_NET, d->net);
 	total_add(r, d->currency, T_TOTAL, d->total);
+	total_add(r, d->currency, T_CREDIT, d->credit);
 	doc_lines(r, dr, d->number);
 	*ref = d;
 	r->dv = xreallocarray(r->dv, r->nd + 1, sizeof(*r->dv));
@@ -954,6 +959,8 @@ recon_report(struct recon *r)
 		    jval_of_dec(tv[i]->v[T_TOTAL]));
 		json_object_set_new(e, "posted_receivable",
 		    jval_of_dec(tv[i]->v[T_POSTED]));
+		json_object_set_new(e, "prepaid_credit",
+		    jval_of_dec(tv[i]->v[T_CREDIT]));
 		json_array_append_new(st, e);
 	}
 	free(tv);
