@@ -127,6 +127,7 @@ against_entry(struct recon *r, const struct recerp_row *w,
     const struct recon_entry *e, struct exc *x)
 {
 	dec a;
+	int deb;
 
 	if (amt(w->amount, &a) && dec_cmp(a, e->debit) != 0) {
 		x->code = "confirmation_amount_mismatch";
@@ -139,10 +140,8 @@ against_entry(struct recon *r, const struct recerp_row *w,
 		x->has_amounts = x->amount_only = 0;
 	}
 	/* the totals in the functional currency: a move's debit, credit */
-	if ((amt(w->debit, &a) && dec_cmp(a, e->fdebit) != 0) ||
-	    (amt(w->credit, &a) && dec_cmp(a, e->fcredit) != 0)) {
-		int deb = amt(w->debit, &a) && dec_cmp(a, e->fdebit) != 0;
-
+	deb = amt(w->debit, &a) && dec_cmp(a, e->fdebit) != 0;
+	if (deb || (amt(w->credit, &a) && dec_cmp(a, e->fcredit) != 0)) {
 		x->code = "confirmation_amount_mismatch";
 		x->currency = e->fcur;
 		x->amount_only = 1;

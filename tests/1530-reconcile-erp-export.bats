@@ -22,8 +22,7 @@ month() {
 	    {kind: "erp_move", schema: "1.0", erp: "tryton",
 	     company: $m[$e].company, id, erp_ref: "R-\(input_line_number)",
 	     status: "confirmed", date, currency: .functional_currency,
-	     debit: ([.lines[].functional_debit | tonumber] | add | tostring),
-	     credit: ([.lines[].functional_credit | tonumber] | add | tostring),
+	     debit: .functional_total, credit: .functional_total,
 	     lines: [.lines[] | {account: $m[$e].accounts[.account],
 	       debit: .functional_debit, credit: .functional_credit}]}' \
 	    "$T/j" >"$T/x"
@@ -100,6 +99,11 @@ id() {
 	# within --tolerance: none
 	run rc --confirmations "$T/x2" --tolerance 1
 	expect_status 0
+	# the credit total alone
+	jq -c 'if .erp_ref == "R-4" then .credit = "107.00" else . end' "$T/x" >"$T/x4"
+	rc --confirmations "$T/x4" >"$T/out" 2>/dev/null && false
+	[ "$(codes)" = "confirmation_amount_mismatch $(id 4) -0.99" ]
+	[ "$(jq -r .message "$T/out")" = "the ERP's move R-4 of entry $(id 4) totals 107.00 USD credit, not what was sent" ]
 	# a line moved to another account, the totals the same
 	jq -c 'if .erp_ref == "R-4" then .lines |= map(if .account == "2200" then .account = "2400" else . end) else . end' "$T/x" >"$T/x3"
 	rc --confirmations "$T/x3" >"$T/out" 2>/dev/null && false
