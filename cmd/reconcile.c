@@ -37,6 +37,7 @@
 #include "out.h"
 #include "rated.h"
 #include "recfmt.h"
+#include "recerp.h"
 #include "recon.h"
 #include "recusage.h"
 #include "reject.h"
@@ -169,29 +170,36 @@ read_file(struct run *r, const char *path,
 }
 
 /*
- * --confirmations: what the ERP says it has (its export or its
- * acknowledgements: id, erp_ref, status, amount), each row compared by
- * recon_confirmation.
+ * --confirmations: what the ERP says it has (its acknowledgements, or
+ * its export: id, erp_ref, status, amount, and of an export's record the
+ * date, the functional totals and the lines), each row compared by
+ * recerp_row.
  */
 static void
 conf_row(struct stagein *s, const char *const *v, void *arg)
 {
 	struct run *r = arg;
+	struct recerp_row w = { v[4], v[0], v[1], v[2], v[3], v[5], v[6],
+	    v[7], v[8], v[9], v[10], NULL };
 
-	if (v[0] == NULL || *v[0] == '\0') {
+	/* an NDJSON record's lines (a CSV row has none: no tree) */
+	if (s->jr.root != NULL)
+		w.lines = json_object_get(s->jr.root, "lines");
+	if (!recerp_usable(&w)) {
 		si_reject(s, RC_DATA, "missing_field", "id", "a confirmation "
 		    "without an entry id");
 		return;
 	}
-	recon_confirmation(&r->rc, v[0], v[1], v[2], v[3]);
+	recerp_row(&r->rc, &w);
 }
 
 static void
 read_confirmations(struct run *r)
 {
 	static const char *const names[] = { "id", "erp_ref", "status",
-	    "amount" };
-	static const struct rowin_spec spec = { names, 4, 1 };
+	    "amount", "kind", "erp", "company", "date", "currency", "debit",
+	    "credit" };
+	static const struct rowin_spec spec = { names, 11, 1 };
 	char *files[1] = { (char *)r->confirmations_path };
 	struct stagein si;
 
@@ -202,6 +210,7 @@ read_confirmations(struct run *r)
 	if (si.lr.failed)
 		die(EX_NOINPUT, "cannot read '%s'", r->confirmations_path);
 	si_free(&si);
+	recerp_missing(&r->rc);
 }
 
 /* ---- the run ---- */

@@ -575,6 +575,8 @@ entry_read(const struct jrec *jr, struct entry_rec *e)
 	e->number = jval_str(doc, "number");
 	e->entity = jval_str(j, "entity");
 	e->currency = jval_str(j, "currency");
+	e->date = jval_str(j, "date");
+	e->fcur = jval_str(j, "functional_currency");
 	if (jrec_int(jr, json_object_get(doc, "version"), 0, INT32_MAX,
 	    &e->version) < 0)
 		e->version = 0;

@@ -132,6 +132,7 @@ void	entry_narration(json_t *e, char *buf, size_t n);
 struct entry_rec {
 	const char	*id, *type, *entity, *currency;
 	const char	*number;	/* its document's */
+	const char	*date, *fcur;	/* the entry's day, functional currency */
 	int64_t		 version;	/* its document's */
 	json_t		*lines;		/* NULL when not an array */
 	size_t		 nlines;

@@ -383,6 +383,66 @@ chart(struct buf *b, const char *cur, const dec v[NSTAGE])
 	buf_adds(b, "</svg>\n</figure>\n");
 }
 
+/*
+ * Why the receivable posted is not the total invoiced, currency by
+ * currency, in a controller's words: the prepaid credit the invoices
+ * applied was paid before, so it is owed by no one; what is left over
+ * is the exceptions'.  Nothing without a receivable posted (no journal,
+ * or no accounts file).
+ */
+static void
+receivable_why(struct buf *b, json_t *sv)
+{
+	json_t *st;
+	const char *cur;
+	dec v[NSTAGE], credit, due, left;
+	size_t i;
+	int open = 0;
+
+	json_array_foreach(sv, i, st) {
+		if ((cur = jval_str(st, "currency")) == NULL)
+			continue;
+		if (jval_dec(st, "invoiced_total", &v[2]) < 0 ||
+		    jval_dec(st, "posted_receivable", &v[3]) < 0 ||
+		    dec_sign(v[3]) == 0)
+			continue;
+		if (jval_dec(st, "prepaid_credit", &credit) < 0)
+			credit = DEC_ZERO;
+		if (dec_sign(credit) == 0 && dec_cmp(v[2], v[3]) == 0)
+			continue;
+		if (dec_add(v[2], credit, &due) != DEC_OK ||
+		    dec_sub(v[3], due, &left) != DEC_OK)
+			continue;
+		if (!open)
+			buf_adds(b, "<p class=\"note\" id=\"receivable-why\">"
+			    "Why receivables are not the total invoiced: ");
+		else
+			buf_adds(b, " ");
+		open = 1;
+		html_esc(b, cur);
+		buf_adds(b, ": receivables posted ");
+		html_grouped(b, v[3]);
+		buf_adds(b, " = invoiced total ");
+		html_grouped(b, v[2]);
+		if (dec_sign(credit) != 0) {
+			buf_adds(b, " less prepaid credit applied ");
+			html_grouped(b, dec_abs(credit));
+			buf_adds(b, " (paid in advance by the customers, so "
+			    "owed by no one: it is taken off the customer "
+			    "prepayments liability, not billed again)");
+		}
+		if (dec_sign(left) != 0) {
+			buf_adds(b, dec_sign(credit) != 0 ? "; and " : "; ");
+			html_grouped(b, left);
+			buf_adds(b, " that nothing explains: see the "
+			    "exceptions");
+		}
+		buf_adds(b, ".");
+	}
+	if (open)
+		buf_adds(b, "</p>\n");
+}
+
 static int
 stages(struct buf *b, json_t *sv, const char **why)
 {
@@ -419,8 +479,9 @@ stages(struct buf *b, json_t *sv, const char **why)
 	    "lines&#39; amounts, credits left out. Invoiced net and total: "
 	    "the documents&#39;, notes included. Posted receivable: what the "
 	    "journal entries of documents put on each entity&#39;s "
-	    "receivable account (known with the accounts file).</p>\n"
-	    "<div class=\"charts\">\n");
+	    "receivable account (known with the accounts file).</p>\n");
+	receivable_why(b, sv);
+	buf_adds(b, "<div class=\"charts\">\n");
 	json_array_foreach(sv, i, st) {
 		if (stage_load(st, &cur, v, why) < 0)
 			return -1;

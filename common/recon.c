@@ -74,7 +74,11 @@ recon_exc(struct recon *r, const struct exc *x, const char *fmt, ...)
 
 /* ---- what each stage amounts to, per currency ---- */
 
-enum { T_RATED, T_NET, T_TOTAL, T_POSTED, NTOT };
+/*
+ * T_CREDIT: the prepaid credit the documents apply (negative), why the
+ * receivable posted is less than the total invoiced.
+ */
+enum { T_RATED, T_NET, T_TOTAL, T_POSTED, T_CREDIT, NTOT };
 
 struct tot {
 	char		 cur[4];
@@ -283,10 +287,44 @@ recon_add_doc(struct recon *r, const struct doc_rec *dr)
 	doc_taxes(r, d, dr);
 	total_add(r, d->currency, T_NET, d->net);
 	total_add(r, d->currency, T_TOTAL, d->total);
+	total_add(r, d->currency, T_CREDIT, d->credit);
 	doc_lines(r, dr, d->number);
 	*ref = d;
 	r->dv = xreallocarray(r->dv, r->nd + 1, sizeof(*r->dv));
 	r->dv[r->nd++] = d;
+}
+
+/*
+ * A line's functional amounts, the ERP's (an ERP books in its company's
+ * currency), by account: what --confirmations compares with the ERP's
+ * record of the move.
+ */
+static void
+entry_acct(struct recon *r, struct recon_entry *en, json_t *line,
+    const struct entry_rec_line *el)
+{
+	const char *a = hmap_intern(&r->strs, el->account ? el->account : "");
+	dec d, c;
+	size_t k;
+
+	/* an entry of one currency may carry only its amounts */
+	if (jval_dec(line, "functional_debit", &d) != 0)
+		d = el->debit;
+	if (jval_dec(line, "functional_credit", &c) != 0)
+		c = el->credit;
+	dec_add(en->fdebit, d, &en->fdebit);
+	dec_add(en->fcredit, c, &en->fcredit);
+	if (dec_sub(d, c, &d) != DEC_OK)
+		return;
+	for (k = 0; k < en->nacct && en->acct[k].account != a; k++)
+		;
+	if (k == en->nacct) {
+		en->acct = xreallocarray(en->acct, k + 1, sizeof(*en->acct));
+		en->acct[k].account = a;
+		en->acct[k].net = DEC_ZERO;
+		en->nacct++;
+	}
+	dec_add(en->acct[k].net, d, &en->acct[k].net);
 }
 
 void
@@ -304,6 +342,8 @@ recon_add_entry(struct recon *r, const struct entry_rec *er)
 	en->number = xstrdup0(er->number);
 	en->entity = hmap_intern(&r->strs, er->entity);
 	en->version = er->version;
+	en->date = hmap_intern(&r->strs, er->date);
+	en->fcur = hmap_intern(&r->strs, er->fcur);
 	b = en->entity ? books_of(&r->acc, en->entity) : NULL;
 	for (i = 0; i < er->nlines; i++) {
 		dec x;
@@ -311,6 +351,7 @@ recon_add_entry(struct recon *r, const struct entry_rec *er)
 		entry_read_line(er, i, &el);
 		dec_add(en->debit, el.debit, &en->debit);
 		dec_add(en->credit, el.credit, &en->credit);
+		entry_acct(r, en, json_array_get(er->lines, i), &el);
 		if (b != NULL && el.account != NULL &&
 		    dec_sub(el.debit, el.credit, &x) == DEC_OK) {
 			switch (books_role(b, el.account)) {
@@ -339,6 +380,7 @@ recon_add_entry(struct recon *r, const struct entry_rec *er)
 	ref = hmap_ref(&r->entries, en->id, strlen(en->id));
 	if ((old = *ref) != NULL) {
 		old->seen++;	/* the same entry twice in the journal */
+		free(en->acct);
 		free(en->id);
 		free(en->number);
 		free(en->bad_account);
@@ -858,67 +900,6 @@ recon_check_posting(const char *id, const char *number, const char *state,
 	return 0;
 }
 
-/*
- * --confirmations: what the ERP says it has (its export or its
- * acknowledgements: id, erp_ref, status, amount) against what was sent
- * (the journal) and what the ledger recorded.
- */
-void
-recon_confirmation(struct recon *r, const char *id, const char *ref,
-    const char *status, const char *amount)
-{
-	struct ldg_posting lp;
-	struct recon_entry *e;
-	struct exc x;
-	int known = 0;
-	dec a;
-
-	if (id == NULL || *id == '\0')
-		return;
-	memset(&x, 0, sizeof(x));
-	x.keys[0] = id;
-	e = hmap_get(&r->entries, id);
-	if (e != NULL) {
-		known = 1;
-		x.document = e->number;
-		if (amount != NULL && *amount != '\0' &&
-		    dec_parse(amount, strlen(amount), &a) == DEC_OK &&
-		    dec_cmp(a, e->debit) != 0) {
-			x.code = "confirmation_amount_mismatch";
-			x.amount_only = 1;
-			x.has_amounts = 1;
-			x.expected = e->debit;
-			x.actual = a;
-			recon_exc(r, &x, "the ERP has entry %s for %s, not "
-			    "what was sent", id, amount);
-			x.has_amounts = 0;
-		}
-	}
-	if (r->ldg != NULL && ldg_posting_get(r->ldg, id, &lp)) {
-		known = 1;
-		if (status != NULL && strcmp(status, "confirmed") == 0 &&
-		    strcmp(lp.state, "confirmed") != 0) {
-			x.code = "confirmation_not_recorded";
-			recon_exc(r, &x, "the ERP confirms entry %s, the "
-			    "ledger has it %s: run erp-post --confirm", id,
-			    lp.state);
-		} else if (status != NULL && strcmp(lp.state, "confirmed") ==
-		    0 && (strcmp(status, "confirmed") != 0 || (ref != NULL &&
-		    lp.erp_ref != NULL && strcmp(ref, lp.erp_ref) != 0))) {
-			x.code = "confirmation_disagrees";
-			recon_exc(r, &x, "the ERP says %s %s for entry %s, the "
-			    "ledger has it confirmed as %s", status, ref ? ref :
-			    "", id, lp.erp_ref ? lp.erp_ref : "?");
-		}
-		ldg_posting_free(&lp);
-	}
-	if (!known) {
-		x.code = "confirmation_unknown_entry";
-		recon_exc(r, &x, "the ERP has entry %s, which was never sent",
-		    id);
-	}
-}
-
 /* A document agrees when no exception names it. */
 void
 recon_count_agreeing(struct recon *r)
@@ -982,6 +963,8 @@ recon_report(struct recon *r)
 		    jval_of_dec(tv[i]->v[T_TOTAL]));
 		json_object_set_new(e, "posted_receivable",
 		    jval_of_dec(tv[i]->v[T_POSTED]));
+		json_object_set_new(e, "prepaid_credit",
+		    jval_of_dec(tv[i]->v[T_CREDIT]));
 		json_array_append_new(st, e);
 	}
 	free(tv);
@@ -1024,6 +1007,7 @@ recon_free(struct recon *r)
 		free(r->ev[i]->id);
 		free(r->ev[i]->number);
 		free(r->ev[i]->bad_account);
+		free(r->ev[i]->acct);
 		free(r->ev[i]);
 	}
 	for (i = 0; i < r->nlost; i++)
@@ -1037,6 +1021,7 @@ recon_free(struct recon *r)
 	hmap_free(&r->rated);
 	hmap_free(&r->docs);
 	hmap_free(&r->entries);
+	hmap_free(&r->erp_seen);
 	buf_free(&r->out);
 	accounts_free(&r->acc);
 	for (i = 0; i < r->totals.cap; i++)

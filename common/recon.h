@@ -5,7 +5,7 @@
  * category of an invoice key, a journal entry: keys, amounts, links),
  * the comparisons of one stage with the next (aggregates and rated
  * lines, rated lines and documents, the tax again, documents and the
- * journal, the ledger's postings, the ERP's confirmations), what is
+ * journal, the ledger's postings), what is
  * missing from them that the ledger has (its documents, in the window
  * of the periods checked, not among those read or never posted), each
  * mismatch an exception record (exc.h) within --tolerance, the totals
@@ -15,7 +15,8 @@
  * Not here: reading and refusing input (reconcile reads each record
  * with its kind's module, doc.h, rated.h, aggrec.h, entry.h, and adds
  * it here), the usage in the ledger against the aggregates
- * (recusage.h), --explain (explain.h), and the run's counters, summary
+ * (recusage.h), the ERP's confirmations and export (recerp.h), --explain
+ * (explain.h), and the run's counters, summary
  * and exit code (reconcile).
  */
 #ifndef RECON_H
@@ -78,12 +79,23 @@ struct recon_tax {
 	int		 inclusive, minor;
 };
 
+/* What an entry moves on one account, in the functional currency. */
+struct recon_acct {
+	const char	*account;	/* interned */
+	dec		 net;		/* debit - credit */
+};
+
 struct recon_entry {
 	char		*id, *number;
 	const char	*type, *entity;
+	const char	*date, *fcur;	/* interned: the ERP's date, currency */
 	int64_t		 version;
 	dec		 debit, credit, receivable, revenue, tax;
+	dec		 fdebit, fcredit;	/* functional, as the ERP books */
+	struct recon_acct *acct;	/* by account, for --confirmations */
+	size_t		 nacct;
 	int		 unknown_account, seen;
+	int		 in_erp;	/* in the ERP's export, this many times */
 	char		*bad_account;
 };
 
@@ -125,6 +137,15 @@ struct recon {
 	 */
 	char		**lost;
 	size_t		 nlost;
+
+	/*
+	 * --confirmations (recerp.h): each entry id the ERP has, its first
+	 * move's reference as value; whether the file is an ERP's
+	 * export of all it holds (records of kind "erp_move"), so that an
+	 * entry absent from it is an exception.
+	 */
+	struct hmap	 erp_seen;
+	int		 erp_export;
 
 	struct buf	 out;		/* the exceptions, as written */
 	uint64_t	 nexc;
@@ -194,12 +215,6 @@ void	recon_check_unposted(struct recon *);
 int	recon_check_posting(const char *id, const char *number,
 	    const char *state, const char *ref, int64_t emitted,
 	    int64_t updated, void *arg);
-/*
- * One row of the ERP's confirmations (id, erp_ref, status, amount; all
- * but id may be NULL) against the journal and the ledger.
- */
-void	recon_confirmation(struct recon *, const char *id, const char *ref,
-	    const char *status, const char *amount);
 /* The documents no exception names: docs_ok. */
 void	recon_count_agreeing(struct recon *);
 

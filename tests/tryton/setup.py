@@ -107,7 +107,10 @@ with Transaction().start(db, 0, context={}) as tx:
                 b["entity"]), "company": company.id}])
             for ours, code in sorted(t["accounts"].items(),
                     key=lambda x: x[1]):
-                kind = role[ours]
+                # an account the roles above do not name: by its name
+                kind = role.get(ours) or {"Assets": "cash",
+                    "Income": "revenue", "Expenses": "expense"}.get(
+                    ours.split(":")[0], "liability")
                 Account.create([{"name": ours, "code": code,
                     "company": company.id, "parent": chart.id,
                     "type": kinds[kind].id,
