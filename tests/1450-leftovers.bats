@@ -129,7 +129,8 @@ demo_in() {
 	run demo_in "$T/d" "$BIN"
 	expect_status 0
 	[[ "$output" == *"reconcile: everything agrees"* ]]
-	[[ "$output" == *"hledger check: every entry balances"* ]]
+	[[ "$output" == *"hledger check --strict ordereddates: no error"* ]]
+	[[ "$output" == *"ledger --strict --pedantic: no error, no warning"* ]]
 	# the same documents, journals and files as a run never killed
 	[ "$(cat "$T/d/work/snapshot")" = "$(cat "$T/clean/work/snapshot")" ]
 	[ "$(ls "$T/d/invoices" | wc -l)" -eq 120 ]	# text, HTML, UBL

@@ -76,7 +76,8 @@ demo() {
 	run demo
 	expect_status 0
 	[[ "$output" == *"reconcile: everything agrees"* ]]
-	[[ "$output" == *"hledger check: every entry balances"* ]]
+	[[ "$output" == *"hledger check --strict ordereddates: no error"* ]]
+	[[ "$output" == *"ledger --strict --pedantic: no error, no warning"* ]]
 	[[ "$output" =~ "this run: "([0-9]+)" new events, "([0-9]+)" new invoices, "([0-9]+)" new postings" ]]
 	[ "${BASH_REMATCH[1]}" -gt 2900 ]
 	[ "${BASH_REMATCH[2]}" -eq 40 ]
