@@ -206,6 +206,42 @@ post_idle(void *arg)
 }
 
 /*
+ * An entry into the ledger and the output, once: a new one is recorded
+ * pending and written (1); one the ledger has is counted confirmed before
+ * or pending, or with --retry-pending written again as first emitted (2);
+ * 0 when nothing is written.
+ */
+static int
+post_once(struct post *p, const char *id, const char *entity,
+    const char *number, const char *rec, size_t len)
+{
+	struct ldg_posting lp;
+	int r = 0;
+
+	if (!ldg_posting_get(p->ldg, id, &lp)) {
+		ldg_posting_put(p->ldg, id, entity, number, rec, len - 1,
+		    p->as_of);
+		render(p, rec, len);
+		p->emitted++;
+		return 1;
+	}
+	if (strcmp(lp.state, "confirmed") == 0)
+		p->already++;
+	else if (!p->retry)
+		p->pending++;
+	else {
+		if (strcmp(lp.state, "failed") == 0)
+			ldg_posting_state(p->ldg, id, "pending", NULL, NULL,
+			    p->as_of);
+		render(p, lp.record, strlen(lp.record));
+		p->retried++;
+		r = 2;
+	}
+	ldg_posting_free(&lp);
+	return r;
+}
+
+/*
  * What posting refuses, as a reject of the line in hand: its first
  * reason only, since a record is rejected once however many bad amounts
  * posting finds in it (pw->n counts them).
@@ -310,28 +346,9 @@ post_store(struct post *p, const struct post_doc *d, struct post_why *pw)
 			p->emitted++;
 			continue;
 		}
-		if (!ldg_posting_get(p->ldg, e->id, &lp)) {
-			ldg_posting_put(p->ldg, e->id, d->h.entity,
-			    d->h.number, pl.rec[i].p, pl.rec[i].len - 1,
-			    p->as_of);
-			render(p, pl.rec[i].p, pl.rec[i].len);
+		if (post_once(p, e->id, d->h.entity, d->h.number,
+		    pl.rec[i].p, pl.rec[i].len) != 0)
 			emitted = 1;
-			p->emitted++;
-			continue;
-		}
-		if (strcmp(lp.state, "confirmed") == 0)
-			p->already++;
-		else if (!p->retry)
-			p->pending++;
-		else {
-			if (strcmp(lp.state, "failed") == 0)
-				ldg_posting_state(p->ldg, e->id, "pending",
-				    NULL, NULL, p->as_of);
-			render(p, lp.record, strlen(lp.record));
-			emitted = 1;
-			p->retried++;
-		}
-		ldg_posting_free(&lp);
 	}
 done:
 	post_plan_free(&pl);
@@ -525,7 +542,6 @@ grant_one(struct grants *gs, const struct grant *g)
 {
 	struct post *p = gs->p;
 	struct post_why pw = { grant_reject, gs, NULL, NULL, NULL, "", 0 };
-	struct ldg_posting lp;
 	struct post_doc d;
 	struct buf rec = { 0 }, raw = { 0 }, number = { 0 };
 	struct entry e;
@@ -559,26 +575,9 @@ grant_one(struct grants *gs, const struct grant *g)
 	    &p->zones, &e, &rec, &pw);
 	if (r < 0)
 		goto done;
-	if (!ldg_posting_get(p->ldg, e.id, &lp)) {
-		ldg_posting_put(p->ldg, e.id, d.h.entity, buf_cstr(&number),
-		    rec.p, rec.len - 1, p->as_of);
-		render(p, rec.p, rec.len);
-		p->emitted++;
+	if (post_once(p, e.id, d.h.entity, buf_cstr(&number), rec.p,
+	    rec.len) == 1)
 		p->grants_booked++;
-	} else {
-		if (strcmp(lp.state, "confirmed") == 0)
-			p->already++;
-		else if (!p->retry)
-			p->pending++;
-		else {
-			if (strcmp(lp.state, "failed") == 0)
-				ldg_posting_state(p->ldg, e.id, "pending",
-				    NULL, NULL, p->as_of);
-			render(p, lp.record, strlen(lp.record));
-			p->retried++;
-		}
-		ldg_posting_free(&lp);
-	}
 	if (++p->batch >= POST_BATCH)
 		flush(p);
 done:

@@ -9,11 +9,11 @@
 # altered or added in the ERP is the exception it should be.
 
 load lib
-
-TRYTON=tests/tryton/tryton
+load tryton/lib
 
 # the month and its books mapped to Tryton, once for the file: the
-# template database of these books too (about 40 s the first time)
+# template database of these books too (about 40 s the first time),
+# instead of tryton/lib's template of testdata's books
 setup_file() {
 	M=$BATS_FILE_TMPDIR/m
 	export M
@@ -21,25 +21,6 @@ setup_file() {
 	"$REPO/tests/tryton/map-accounts" "$M/accounts.json" "$M/entities.json" >"$M/acc.json"
 	export TRYTON_ENTITIES=$M/entities.json TRYTON_ACCOUNTS=$M/acc.json
 	"$REPO/$TRYTON" template >/dev/null 2>&1 || true
-}
-
-eval "lib_$(declare -f teardown)"
-teardown() {
-	[ -n "${T:-}" ] && "$REPO/$TRYTON" stop "$T/erp" 2>/dev/null
-	lib_teardown
-}
-
-# erp_up: a Tryton server of the month's books for this test, at $URL;
-# skips the test, saying why, where Tryton is not installed
-erp_up() {
-	local why
-	why=$("$TRYTON" check) || skip "$why"
-	mkdir -p "$T/erp"
-	URL=$("$TRYTON" start "$T/erp")
-}
-
-rpc() {
-	python3 tests/tryton/rpc.py "$URL" "$T/erp/creds" "$@"
 }
 
 # month: the month through every stage to the journal ($T/j), in the
