@@ -378,6 +378,71 @@ addr_get(const struct doc_party *p, struct addr *a)
 		a->country = nz(p->country);
 }
 
+/*
+ * A seller in the US charges sales tax, which is no VAT: its documents
+ * name a tax in words with its jurisdiction, "Sales tax (NY) 8.875 %"
+ * (the buyer's state), not by EN 16931's category letter, which stays
+ * in the record and in UBL.  A US party's tax id that spells an
+ * Employer Identification Number is printed as one, "EIN 12-3456789".
+ */
+static int
+us_party(const struct doc_party *p)
+{
+	const char *c = nz(p->addr_country) ? p->addr_country : nz(p->country);
+
+	return c != NULL && strcmp(c, "US") == 0;
+}
+
+/* The EIN a tax id spells ("US98-7654321", "987654321"), else NULL. */
+static const char *
+us_ein(const char *tax_id, char out[16])
+{
+	const char *s = tax_id;
+	char d[9];
+	size_t n = 0;
+
+	if (s == NULL)
+		return NULL;
+	if (strncmp(s, "US", 2) == 0)
+		s += 2;
+	for (; *s != '\0'; s++)
+		if (*s >= '0' && *s <= '9' && n < sizeof(d))
+			d[n++] = *s;
+		else if (*s != '-' || n != 2)
+			return NULL;
+	if (n != sizeof(d))
+		return NULL;
+	snprintf(out, 16, "%.2s-%.7s", d, d + 2);
+	return out;
+}
+
+/*
+ * A US document's tax in words into b: "Sales tax (NY) 8.875 %", or
+ * "Exempt from sales tax" (E), "No sales tax" (O); rate as printed,
+ * left out when NULL (a table with a column of rates).
+ */
+static void
+us_tax_words(struct buf *b, const struct doc_party *buyer, const char *cat,
+    const char *rate, int incl)
+{
+	const char *st = nz(buyer->region) ? buyer->region :
+	    nz(buyer->addr_region);
+
+	if (cat != NULL && strcmp(cat, "E") == 0) {
+		buf_adds(b, "Exempt from sales tax");
+		return;
+	}
+	if (cat != NULL && strcmp(cat, "O") == 0) {
+		buf_adds(b, "No sales tax");
+		return;
+	}
+	buf_adds(b, "Sales tax");
+	if (st != NULL)
+		buf_printf(b, " (%s)", st);
+	if (rate != NULL)
+		buf_printf(b, " %s %%%s", rate, incl ? " incl." : "");
+}
+
 /* ---- markup shared by HTML and XML ---- */
 
 /* <name attr>text</name>, the text escaped, attr as given (or NULL) */
@@ -537,16 +602,18 @@ static void
 h_party(struct buf *b, const char *heading, const struct doc_party *p)
 {
 	struct addr a;
-	const char *tax = nz(p->tax_id), *name = pname(p);
+	const char *tax = nz(p->tax_id), *name = pname(p), *ein;
+	char e[16];
 
+	ein = us_party(p) ? us_ein(tax, e) : NULL;
 	buf_printf(b, "<div class=\"party\"><h2>%s</h2>", heading);
 	/* a stored record may name a party neither way: "?" as text says */
 	el(b, "div", "class=\"pname\"", name != NULL ? name : "?");
 	addr_get(p, &a);
 	h_address(b, &a);
 	if (tax != NULL) {
-		buf_adds(b, "<div>Tax ID ");
-		html_esc(b, tax);
+		buf_adds(b, ein != NULL ? "<div>EIN " : "<div>Tax ID ");
+		html_esc(b, ein != NULL ? ein : tax);
 		buf_adds(b, "</div>");
 	}
 	if (nz(p->legal_id) != NULL) {
@@ -602,6 +669,24 @@ h_parties(struct buf *b, const struct page *d)
 	buf_adds(b, "</table>\n</section>\n");
 }
 
+/* A tax's category and rate, in words on a US document. */
+static void
+h_tax(struct buf *b, const struct page *d, const char *cat, dec rate,
+    int incl)
+{
+	struct buf w = { 0 };
+
+	if (!us_party(d->seller)) {
+		html_esc(b, cat);
+		buf_addc(b, ' ');
+		h_rate(b, rate, incl);
+		return;
+	}
+	us_tax_words(&w, d->buyer, cat, dec_str(dec_normalize(rate)).s, incl);
+	html_esc(b, buf_cstr(&w));
+	buf_free(&w);
+}
+
 static void
 h_line(struct buf *b, const struct page *d, const struct line *l)
 {
@@ -614,9 +699,7 @@ h_line(struct buf *b, const struct page *d, const struct line *l)
 	buf_adds(b, "</td><td class=\"n q\">");
 	html_grouped(b, l->qty);
 	buf_adds(b, "</td><td>");
-	html_esc(b, l->cat);
-	buf_addc(b, ' ');
-	h_rate(b, l->rate, 0);
+	h_tax(b, d, l->cat, l->rate, 0);
 	buf_adds(b, "</td><td class=\"n\">");
 	html_grouped(b, l->net);
 	if (l->has_gross) {
@@ -659,7 +742,14 @@ h_taxes(struct buf *b, const struct page *d, const char **why)
 		if (taxl_load(d, i, 1, &t, why) < 0)
 			return -1;
 		buf_adds(b, "<tr><td>");
-		html_esc(b, t.cat);
+		if (us_party(d->seller)) {
+			struct buf w = { 0 };
+
+			us_tax_words(&w, d->buyer, t.cat, NULL, 0);
+			html_esc(b, buf_cstr(&w));
+			buf_free(&w);
+		} else
+			html_esc(b, t.cat);
 		if (t.name != NULL) {
 			buf_adds(b, " <span class=\"sub\">");
 			html_esc(b, t.name);
@@ -1400,10 +1490,14 @@ static void
 txt_party(struct buf *o, const char *label, const struct doc_party *p)
 {
 	struct buf a = { 0 };
+	char e[16];
+	const char *ein = us_party(p) ? us_ein(p->tax_id, e) : NULL;
 
 	buf_printf(o, "%-6s%s (%s)", label, txt_or(p->name, txt_or(p->id,
 	    "?")), txt_or(p->id, "?"));
-	if (p->tax_id != NULL)
+	if (ein != NULL)
+		buf_printf(o, ", EIN %s", ein);
+	else if (p->tax_id != NULL)
 		buf_printf(o, ", tax id %s", p->tax_id);
 	if (p->legal_id != NULL)
 		buf_printf(o, ", registration %s", p->legal_id);
@@ -1452,8 +1546,10 @@ invfmt_text(json_t *doc, const struct tz *zone, struct buf *o)
 	struct doc_line l;
 	struct doc_taxl t;
 	size_t i;
+	int us;
 
 	doc_read(doc, NULL, &r);
+	us = us_party(&r.entity);
 	k = kind_find(txt_or(r.kind, ""));
 	title = k != NULL ? k->title : "DOCUMENT";
 	cur = txt_or(r.currency, "");
@@ -1480,16 +1576,33 @@ invfmt_text(json_t *doc, const struct tz *zone, struct buf *o)
 		doc_line_read(&r, i, &l);
 		snprintf(desc, sizeof(desc), "%s", txt_or(l.name,
 		    txt_or(l.charge, txt_or(l.line_type, ""))));
-		buf_printf(o, "%4zu  %-32s %14s %14s  %s %s%%\n", i + 1, desc,
-		    txt_or(l.qty.s, ""), txt_or(l.net.s, ""),
-		    txt_or(l.tax_category, ""), txt_or(l.rate.s, ""));
+		buf_printf(o, "%4zu  %-32s %14s %14s  ", i + 1, desc,
+		    txt_or(l.qty.s, ""), txt_or(l.net.s, ""));
+		if (us)
+			us_tax_words(o, &r.customer, l.tax_category,
+			    txt_or(l.rate.s, "?"), 0);
+		else
+			buf_printf(o, "%s %s%%", txt_or(l.tax_category, ""),
+			    txt_or(l.rate.s, ""));
+		buf_addc(o, '\n');
 	}
 	buf_printf(o, "\n%53s %14s %s\n", "Net", txt_or(r.net.s, ""), cur);
 	for (i = 0; i < r.ntaxes; i++) {
 		doc_taxl_read(&r, i, &t);
-		snprintf(line, sizeof(line), "Tax %s %s%% on %s%s",
-		    txt_or(t.category, ""), txt_or(t.rate.s, ""),
-		    txt_or(t.base.s, ""), t.inclusive ? " (incl.)" : "");
+		if (us) {
+			struct buf w = { 0 };
+
+			us_tax_words(&w, &r.customer, t.category,
+			    txt_or(t.rate.s, "?"), 0);
+			snprintf(line, sizeof(line), "%s on %s%s",
+			    buf_cstr(&w), txt_or(t.base.s, ""),
+			    t.inclusive ? " (incl.)" : "");
+			buf_free(&w);
+		} else
+			snprintf(line, sizeof(line), "Tax %s %s%% on %s%s",
+			    txt_or(t.category, ""), txt_or(t.rate.s, ""),
+			    txt_or(t.base.s, ""), t.inclusive ? " (incl.)" :
+			    "");
 		buf_printf(o, "%53s %14s %s\n", line, txt_or(t.tax.s, ""), cur);
 	}
 	buf_printf(o, "%53s %14s %s\n", "Total", txt_or(r.total.s, ""), cur);
