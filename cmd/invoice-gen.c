@@ -237,6 +237,10 @@ read_one(struct stagein *s, void *arg)
 	il->r.contract = il->r.plan = il->r.model = il->r.meter = NULL;
 	il->r.discount = NULL;
 	il->r.group = NULL;
+	/* the unit and price the document states, before the tree goes */
+	il->r.price = inv_line_price(&r);
+	il->r.unit_code = NULL;
+	il->r.breakdown = NULL;
 	il->file = (char *)s->s.file;
 	il->line = s->s.line;
 	il->rawoff = spill_put(&g->spill, s->s.raw, s->s.rawlen);
@@ -888,6 +892,7 @@ free_all(struct igen *g)
 
 		if (il == NULL)
 			continue;
+		json_decref(il->r.price);
 		free(il);
 	}
 	hmap_free(&g->keys);

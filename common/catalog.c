@@ -16,6 +16,7 @@
 #include "currency.h"
 #include "conf.h"
 #include "jrec.h"
+#include "units.h"
 #include "util.h"
 
 #define CATALOG_MAXFILE	(64 * 1024 * 1024)
@@ -29,7 +30,8 @@ static const char *const model_names[] = {
 
 /* Members every charge may have, then each model's own. */
 static const char *const charge_common[] = {
-	"id", "name", "description", "tax_code", "meter", "model", NULL
+	"id", "name", "description", "tax_code", "meter", "model", "unit_code",
+	"display_decimals", NULL
 };
 static const char *const charge_metered[] = {
 	"group", "combine_groups", "free_units", "minimum_commitment", NULL
@@ -112,6 +114,40 @@ tiers_load(struct cload *ld, json_t *v, struct charge *c)
 	return ld->cf.nerr == nerr ? 0 : -1;
 }
 
+/*
+ * What documents state a line's quantity in: unit_code, a UN/ECE
+ * Recommendation 20 code of units.h's table (none: C62), and
+ * display_decimals, the fraction digits its quantity is shown with
+ * (none: as rated).
+ */
+static void
+charge_units(struct cload *ld, json_t *o, struct charge *c)
+{
+	json_t *v;
+
+	c->decimals = -1;
+	if ((v = json_object_get(o, "unit_code")) != NULL) {
+		if (!json_is_string(v))
+			conf_err(&ld->cf, "unit_code must be a string, a UN/ECE "
+			    "Recommendation 20 code");
+		else if (unit_label(json_string_value(v)) == NULL)
+			conf_err(&ld->cf, "unit_code '%.32s' is not a UN/ECE "
+			    "Recommendation 20 code known here (one of %s)",
+			    json_string_value(v), unit_codes());
+		else
+			c->unit_code = xstrdup(json_string_value(v));
+	}
+	if ((v = json_object_get(o, "display_decimals")) != NULL) {
+		int64_t n;
+
+		if (jrec_int(&ld->cf.jr, v, 0, CHARGE_MAXDECIMALS, &n) < 0)
+			conf_err(&ld->cf, "display_decimals must be a whole "
+			    "number from 0 to %d", CHARGE_MAXDECIMALS);
+		else
+			c->decimals = (int)n;
+	}
+}
+
 /* A charge object (a plan's, or one with a contract's overrides). */
 static int
 charge_load(struct cload *ld, json_t *o, struct charge *c)
@@ -123,6 +159,7 @@ charge_load(struct cload *ld, json_t *o, struct charge *c)
 	int nerr = ld->cf.nerr, r;
 
 	memset(c, 0, sizeof(*c));
+	c->decimals = -1;
 	if (!json_is_object(o)) {
 		conf_err(&ld->cf, "a charge must be an object");
 		return -1;
@@ -246,6 +283,7 @@ charge_load(struct cload *ld, json_t *o, struct charge *c)
 	if ((v = json_object_get(o, "description")) != NULL &&
 	    !json_is_string(v))
 		conf_err(&ld->cf, "description must be a string");
+	charge_units(ld, o, c);
 	r = ld->cf.nerr == nerr ? 0 : -1;
 	return r;
 }
@@ -253,6 +291,7 @@ charge_load(struct cload *ld, json_t *o, struct charge *c)
 static void
 charge_free(struct charge *c)
 {
+	free(c->unit_code);
 	free(c->id);
 	free(c->name);
 	free(c->tax_code);

@@ -33,10 +33,14 @@ struct discount {
 	const char	*charge;	/* applies to this charge; NULL: the plan */
 };
 
+#define CHARGE_MAXDECIMALS	9	/* display_decimals */
+
 struct charge {
 	char		*id;
 	char		*name;		/* for documents; NULL: none */
 	char		*tax_code;	/* for invoice-gen; NULL: none */
+	char		*unit_code;	/* UN/ECE rec 20 (units.h); NULL: none */
+	int		 decimals;	/* display_decimals; -1: none */
 	char		*meter;		/* NULL for flat */
 	enum model	 model;
 	json_t		*group;		/* only aggregates whose group has

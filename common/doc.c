@@ -81,6 +81,53 @@ party(struct jw *w, const char *id, const char *name, const char *tax_id,
 	jw_close(w, '}');
 }
 
+/* The tiers, each's members in rate's order (not the object's). */
+static void
+line_tiers(struct jw *w, json_t *tiers)
+{
+	static const char *const k[] = { "from", "up_to", "units",
+	    "unit_amount", "flat_amount", "amount", NULL };
+	const char *const *p;
+	json_t *t, *v;
+	size_t i;
+
+	JW_KEY(w, "tiers");
+	jw_open(w, '[');
+	json_array_foreach(tiers, i, t) {
+		jw_open(w, '{');
+		for (p = k; *p != NULL; p++)
+			if ((v = json_object_get(t, *p)) != NULL) {
+				jw_key(w, *p);
+				jw_json(w, v, NULL);
+			}
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+}
+
+/*
+ * A line's unit and price (inv_line_price), its members in the
+ * record's order; nothing when it has none.
+ */
+static void
+line_price(struct jw *w, json_t *price)
+{
+	static const char *const k[] = { "unit", "display_decimals",
+	    "unit_price", "package_price", "package_size", "tiers", NULL };
+	const char *const *p;
+	json_t *v;
+
+	for (p = k; price != NULL && *p != NULL; p++)
+		if ((v = json_object_get(price, *p)) == NULL)
+			continue;
+		else if (strcmp(*p, "tiers") == 0)
+			line_tiers(w, v);
+		else {
+			jw_key(w, *p);
+			jw_json(w, v, NULL);
+		}
+}
+
 void
 doc_json(const struct doc *dc, struct buf *o)
 {
@@ -153,6 +200,7 @@ doc_json(const struct doc *dc, struct buf *o)
 		jw_strn0(&w, l->tax_code);
 		JW_KEY(&w, "quantity");
 		jw_dec(&w, l->qty);
+		line_price(&w, l->price);
 		JW_KEY(&w, "service_start");
 		jw_time(&w, l->ss);
 		JW_KEY(&w, "service_end");

@@ -22,6 +22,7 @@
 #include "jval.h"
 #include "tm.h"
 #include "tz.h"
+#include "units.h"
 
 #define DAYLEN		16	/* "YYYY-MM-DD" and then some */
 
@@ -66,12 +67,16 @@ struct page {
 };
 
 struct line {
+	json_t		*o;		/* the record's line */
+	char		 uattr[24];	/* unitCode="..." */
 	char		 id[24];
 	const char	*desc, *name, *charge, *cat;
 	dec		 qty, net, rate, gross;
 	int		 has_gross;
 	char		 ss[DAYLEN], se[DAYLEN];	/* "" when absent */
 };
+
+static const char *line_unit(json_t *);
 
 struct taxl {
 	const char	*cat, *name, *note;
@@ -275,6 +280,9 @@ line_load(const struct page *d, size_t i, int sign, struct line *l,
 		return fail_why(why, "a line is not an object");
 	snprintf(l->id, sizeof(l->id), "%" PRId64, dl.has_no ? dl.no :
 	    (int64_t)i + 1);
+	l->o = dl.o;
+	snprintf(l->uattr, sizeof(l->uattr), "unitCode=\"%s\"",
+	    line_unit(dl.o));
 	l->name = nz(dl.name);
 	l->charge = nz(dl.charge);
 	l->desc = l->name ? l->name : l->charge ? l->charge :
@@ -376,6 +384,158 @@ addr_get(const struct doc_party *p, struct addr *a)
 		a->region = nz(p->region);
 	if ((a->country = nz(p->addr_country)) == NULL)
 		a->country = nz(p->country);
+}
+
+/*
+ * A seller in the US charges sales tax, which is no VAT: its documents
+ * name a tax in words with its jurisdiction, "Sales tax (NY) 8.875 %"
+ * (the buyer's state), not by EN 16931's category letter, which stays
+ * in the record and in UBL.  A US party's tax id that spells an
+ * Employer Identification Number is printed as one, "EIN 12-3456789".
+ */
+static int
+us_party(const struct doc_party *p)
+{
+	const char *c = nz(p->addr_country) ? p->addr_country : nz(p->country);
+
+	return c != NULL && strcmp(c, "US") == 0;
+}
+
+/* The EIN a tax id spells ("US98-7654321", "987654321"), else NULL. */
+static const char *
+us_ein(const char *tax_id, char out[16])
+{
+	const char *s = tax_id;
+	char d[9];
+	size_t n = 0;
+
+	if (s == NULL)
+		return NULL;
+	if (strncmp(s, "US", 2) == 0)
+		s += 2;
+	for (; *s != '\0'; s++)
+		if (*s >= '0' && *s <= '9' && n < sizeof(d))
+			d[n++] = *s;
+		else if (*s != '-' || n != 2)
+			return NULL;
+	if (n != sizeof(d))
+		return NULL;
+	snprintf(out, 16, "%.2s-%.7s", d, d + 2);
+	return out;
+}
+
+/*
+ * A US document's tax in words into b: "Sales tax (NY) 8.875 %", or
+ * "Exempt from sales tax" (E), "No sales tax" (O); rate as printed,
+ * left out when NULL (a table with a column of rates).
+ */
+static void
+us_tax_words(struct buf *b, const struct doc_party *buyer, const char *cat,
+    const char *rate, int incl)
+{
+	const char *st = nz(buyer->region) ? buyer->region :
+	    nz(buyer->addr_region);
+
+	if (cat != NULL && strcmp(cat, "E") == 0) {
+		buf_adds(b, "Exempt from sales tax");
+		return;
+	}
+	if (cat != NULL && strcmp(cat, "O") == 0) {
+		buf_adds(b, "No sales tax");
+		return;
+	}
+	buf_adds(b, "Sales tax");
+	if (st != NULL)
+		buf_printf(b, " (%s)", st);
+	if (rate != NULL)
+		buf_printf(b, " %s %%%s", rate, incl ? " incl." : "");
+}
+
+/*
+ * A line's unit and price as the record states them (inv_line_price in
+ * invoice.c): the quantity at the charge's display_decimals with its
+ * unit's label, "444.87 GB", and the price that explains the net, a
+ * line of text each: "at 0.00003 USD per GB", a package's "at 2.00 USD
+ * per 1000", a tier's "0 to 1000: 444.866778523 x 0.023 = 10.23...".
+ * Text, HTML and UBL (the item's description) say the same.
+ */
+static const char *
+line_unit(json_t *lo)
+{
+	const char *u = jval_str(lo, "unit");
+
+	return u != NULL && unit_label(u) != NULL ? u : UNIT_DEFAULT;
+}
+
+/* q as shown: rounded half-up to display_decimals, else as it is */
+static dec
+line_qty_shown(json_t *lo, dec q)
+{
+	json_t *v = json_object_get(lo, "display_decimals");
+	dec r;
+
+	if (json_is_integer(v) && json_integer_value(v) >= 0 &&
+	    json_integer_value(v) <= 9 && dec_round(q,
+	    (int)json_integer_value(v), DEC_HALF_UP, &r) == DEC_OK)
+		return r;
+	return q;
+}
+
+/* " GB" after a quantity, "" for C62 */
+static void
+line_label(struct buf *b, json_t *lo)
+{
+	const char *lab = unit_label(line_unit(lo));
+
+	if (*lab != '\0')
+		buf_printf(b, " %s", lab);
+}
+
+static int
+nonzero(const char *s)
+{
+	dec d;
+
+	return s != NULL && dec_parse(s, strlen(s), &d) == 0 &&
+	    dec_sign(d) != 0;
+}
+
+/* The price's lines of text into b, each ended by a newline. */
+static void
+line_price_text(struct buf *b, json_t *lo, const char *cur)
+{
+	const char *lab = unit_label(line_unit(lo)), *p, *n;
+	json_t *t = json_object_get(lo, "tiers"), *e;
+	size_t i;
+
+	if ((p = jval_str(lo, "unit_price")) != NULL)
+		buf_printf(b, "at %s %s %s%s\n", p, cur, *lab ? "per " :
+		    "each", lab);
+	if ((p = jval_str(lo, "package_price")) != NULL &&
+	    (n = jval_str(lo, "package_size")) != NULL)
+		buf_printf(b, "at %s %s per %s%s%s\n", p, cur, n, *lab ? " " :
+		    "", lab);
+	for (i = 0; json_is_array(t) && i < json_array_size(t); i++) {
+		const char *from, *up, *units, *ua, *fa, *amt;
+
+		e = json_array_get(t, i);
+		from = jval_str(e, "from");
+		up = jval_str(e, "up_to");
+		units = jval_str(e, "units");
+		ua = jval_str(e, "unit_amount");
+		fa = jval_str(e, "flat_amount");
+		amt = jval_str(e, "amount");
+		if (from == NULL || units == NULL || ua == NULL || amt == NULL)
+			continue;
+		if (up != NULL)
+			buf_printf(b, "%s to %s: ", from, up);
+		else
+			buf_printf(b, "%s and up: ", from);
+		buf_printf(b, "%s x %s", units, ua);
+		if (nonzero(fa))
+			buf_printf(b, " + %s", fa);
+		buf_printf(b, " = %s %s\n", amt, cur);
+	}
 }
 
 /* ---- markup shared by HTML and XML ---- */
@@ -537,16 +697,18 @@ static void
 h_party(struct buf *b, const char *heading, const struct doc_party *p)
 {
 	struct addr a;
-	const char *tax = nz(p->tax_id), *name = pname(p);
+	const char *tax = nz(p->tax_id), *name = pname(p), *ein;
+	char e[16];
 
+	ein = us_party(p) ? us_ein(tax, e) : NULL;
 	buf_printf(b, "<div class=\"party\"><h2>%s</h2>", heading);
 	/* a stored record may name a party neither way: "?" as text says */
 	el(b, "div", "class=\"pname\"", name != NULL ? name : "?");
 	addr_get(p, &a);
 	h_address(b, &a);
 	if (tax != NULL) {
-		buf_adds(b, "<div>Tax ID ");
-		html_esc(b, tax);
+		buf_adds(b, ein != NULL ? "<div>EIN " : "<div>Tax ID ");
+		html_esc(b, ein != NULL ? ein : tax);
 		buf_adds(b, "</div>");
 	}
 	if (nz(p->legal_id) != NULL) {
@@ -602,21 +764,49 @@ h_parties(struct buf *b, const struct page *d)
 	buf_adds(b, "</table>\n</section>\n");
 }
 
+/* A tax's category and rate, in words on a US document. */
+static void
+h_tax(struct buf *b, const struct page *d, const char *cat, dec rate,
+    int incl)
+{
+	struct buf w = { 0 };
+
+	if (!us_party(d->seller)) {
+		html_esc(b, cat);
+		buf_addc(b, ' ');
+		h_rate(b, rate, incl);
+		return;
+	}
+	us_tax_words(&w, d->buyer, cat, dec_str(dec_normalize(rate)).s, incl);
+	html_esc(b, buf_cstr(&w));
+	buf_free(&w);
+}
+
 static void
 h_line(struct buf *b, const struct page *d, const struct line *l)
 {
+	struct buf p = { 0 };
+	const char *s, *nl;
+
 	buf_printf(b, "<tr><td class=\"n\">%s</td><td>", l->id);
 	html_esc(b, l->desc);
 	if (l->ss[0] != '\0' && (strcmp(l->ss, d->ps) != 0 ||
 	    strcmp(l->se, d->pe) != 0))
 		buf_printf(b, "<div class=\"sub\">Service %s &ndash; %s</div>",
 		    l->ss, l->se);
+	line_price_text(&p, l->o, d->cur);
+	for (s = p.len ? buf_cstr(&p) : ""; (nl = strchr(s, '\n')) != NULL;
+	    s = nl + 1) {
+		buf_adds(b, "<div class=\"sub\">");
+		html_escn(b, s, (size_t)(nl - s));
+		buf_adds(b, "</div>");
+	}
+	buf_free(&p);
 	buf_adds(b, "</td><td class=\"n q\">");
-	html_grouped(b, l->qty);
+	html_grouped(b, line_qty_shown(l->o, l->qty));
+	line_label(b, l->o);
 	buf_adds(b, "</td><td>");
-	html_esc(b, l->cat);
-	buf_addc(b, ' ');
-	h_rate(b, l->rate, 0);
+	h_tax(b, d, l->cat, l->rate, 0);
 	buf_adds(b, "</td><td class=\"n\">");
 	html_grouped(b, l->net);
 	if (l->has_gross) {
@@ -659,7 +849,14 @@ h_taxes(struct buf *b, const struct page *d, const char **why)
 		if (taxl_load(d, i, 1, &t, why) < 0)
 			return -1;
 		buf_adds(b, "<tr><td>");
-		html_esc(b, t.cat);
+		if (us_party(d->seller)) {
+			struct buf w = { 0 };
+
+			us_tax_words(&w, d->buyer, t.cat, NULL, 0);
+			html_esc(b, buf_cstr(&w));
+			buf_free(&w);
+		} else
+			html_esc(b, t.cat);
 		if (t.name != NULL) {
 			buf_adds(b, " <span class=\"sub\">");
 			html_esc(b, t.name);
@@ -831,7 +1028,6 @@ invfmt_html(json_t *j, struct buf *b, const char **why)
 #define CUSTOMIZATION	"urn:cen.eu:en16931:2017#compliant" \
 			"#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
 #define PROFILE		"urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
-#define UNIT		"unitCode=\"C62\""	/* UN/ECE rec 20 "one" */
 
 /* An indenting XML writer. */
 struct xw {
@@ -1184,6 +1380,23 @@ ubl_charge(struct xw *x, dec charge)
 	xw_close(x, "cac:AllowanceCharge");
 }
 
+/* The item's description (BT-154): its price's lines, "; " between. */
+static void
+ubl_item_desc(struct xw *x, const struct line *l, const char *cur)
+{
+	struct buf p = { 0 }, o = { 0 };
+	const char *s, *nl;
+
+	line_price_text(&p, l->o, cur);
+	for (s = p.len ? buf_cstr(&p) : ""; (nl = strchr(s, '\n')) != NULL;
+	    s = nl + 1)
+		buf_printf(&o, "%s%.*s", o.len ? "; " : "", (int)(nl - s), s);
+	if (o.len > 0)
+		xw_el(x, "cbc:Description", NULL, buf_cstr(&o));
+	buf_free(&p);
+	buf_free(&o);
+}
+
 static int
 ubl_line(struct xw *x, const struct page *d, size_t i, const char **why)
 {
@@ -1195,13 +1408,14 @@ ubl_line(struct xw *x, const struct page *d, size_t i, const char **why)
 	price_of(&l, &p);
 	xw_open(x, d->k->linetag);
 	xw_el(x, "cbc:ID", NULL, l.id);
-	xw_el(x, d->k->qtytag, UNIT, dec_str(p.qty).s);
+	xw_el(x, d->k->qtytag, l.uattr, dec_str(p.qty).s);
 	xw_amount(x, "cbc:LineExtensionAmount", l.net);
 	if (l.ss[0] != '\0')
 		xw_period(x, l.ss, l.se);
 	if (dec_sign(p.charge) != 0)
 		ubl_charge(x, p.charge);
 	xw_open(x, "cac:Item");
+	ubl_item_desc(x, &l, d->cur);
 	xw_el(x, "cbc:Name", NULL, l.desc);
 	if (l.name != NULL && l.charge != NULL)
 		xw_id(x, "cac:SellersItemIdentification", l.charge);
@@ -1212,7 +1426,7 @@ ubl_line(struct xw *x, const struct page *d, size_t i, const char **why)
 	xw_open(x, "cac:Price");
 	xw_amount(x, "cbc:PriceAmount", p.price);
 	if (p.has_base)
-		xw_el(x, "cbc:BaseQuantity", UNIT, dec_str(p.base).s);
+		xw_el(x, "cbc:BaseQuantity", l.uattr, dec_str(p.base).s);
 	xw_close(x, "cac:Price");
 	xw_close(x, d->k->linetag);
 	return 0;
@@ -1400,10 +1614,14 @@ static void
 txt_party(struct buf *o, const char *label, const struct doc_party *p)
 {
 	struct buf a = { 0 };
+	char e[16];
+	const char *ein = us_party(p) ? us_ein(p->tax_id, e) : NULL;
 
 	buf_printf(o, "%-6s%s (%s)", label, txt_or(p->name, txt_or(p->id,
 	    "?")), txt_or(p->id, "?"));
-	if (p->tax_id != NULL)
+	if (ein != NULL)
+		buf_printf(o, ", EIN %s", ein);
+	else if (p->tax_id != NULL)
 		buf_printf(o, ", tax id %s", p->tax_id);
 	if (p->legal_id != NULL)
 		buf_printf(o, ", registration %s", p->legal_id);
@@ -1427,6 +1645,36 @@ txt_pay(struct buf *o, json_t *doc)
 	buf_printf(o, ", by %s, with the reference %s\n", d.due, d.number);
 }
 
+/* A line's quantity as shown, with its unit; as written if no decimal. */
+static void
+txt_qty(const struct doc_line *l, char *out, size_t n)
+{
+	struct buf b = { 0 };
+
+	if (!l->qty.ok) {
+		snprintf(out, n, "%s", txt_or(l->qty.s, ""));
+		return;
+	}
+	buf_adds(&b, dec_str(line_qty_shown(l->o, l->qty.d)).s);
+	line_label(&b, l->o);
+	snprintf(out, n, "%s", buf_cstr(&b));
+	buf_free(&b);
+}
+
+/* The price's lines under the line's description. */
+static void
+txt_price(struct buf *o, const struct doc_line *l, const char *cur)
+{
+	struct buf p = { 0 };
+	const char *s, *nl;
+
+	line_price_text(&p, l->o, cur);
+	for (s = p.len ? buf_cstr(&p) : ""; (nl = strchr(s, '\n')) != NULL;
+	    s = nl + 1)
+		buf_printf(o, "%6s%.*s\n", "", (int)(nl - s), s);
+	buf_free(&p);
+}
+
 /* A time of the record in the zone (NULL: UTC), as written if not a time. */
 static void
 txt_time(const struct doc_time *t, const struct tz *zone, char *out, size_t n)
@@ -1448,12 +1696,14 @@ invfmt_text(json_t *doc, const struct tz *zone, struct buf *o)
 	struct doc_rec r;
 	const struct kind *k;
 	const char *title, *cur;
-	char t1[TM_FMTMAX], t2[TM_FMTMAX], desc[33], line[160];
+	char t1[TM_FMTMAX], t2[TM_FMTMAX], desc[33], line[160], qty[64];
 	struct doc_line l;
 	struct doc_taxl t;
 	size_t i;
+	int us;
 
 	doc_read(doc, NULL, &r);
+	us = us_party(&r.entity);
 	k = kind_find(txt_or(r.kind, ""));
 	title = k != NULL ? k->title : "DOCUMENT";
 	cur = txt_or(r.currency, "");
@@ -1480,16 +1730,35 @@ invfmt_text(json_t *doc, const struct tz *zone, struct buf *o)
 		doc_line_read(&r, i, &l);
 		snprintf(desc, sizeof(desc), "%s", txt_or(l.name,
 		    txt_or(l.charge, txt_or(l.line_type, ""))));
-		buf_printf(o, "%4zu  %-32s %14s %14s  %s %s%%\n", i + 1, desc,
-		    txt_or(l.qty.s, ""), txt_or(l.net.s, ""),
-		    txt_or(l.tax_category, ""), txt_or(l.rate.s, ""));
+		txt_qty(&l, qty, sizeof(qty));
+		buf_printf(o, "%4zu  %-32s %14s %14s  ", i + 1, desc, qty,
+		    txt_or(l.net.s, ""));
+		if (us)
+			us_tax_words(o, &r.customer, l.tax_category,
+			    txt_or(l.rate.s, "?"), 0);
+		else
+			buf_printf(o, "%s %s%%", txt_or(l.tax_category, ""),
+			    txt_or(l.rate.s, ""));
+		buf_addc(o, '\n');
+		txt_price(o, &l, cur);
 	}
 	buf_printf(o, "\n%53s %14s %s\n", "Net", txt_or(r.net.s, ""), cur);
 	for (i = 0; i < r.ntaxes; i++) {
 		doc_taxl_read(&r, i, &t);
-		snprintf(line, sizeof(line), "Tax %s %s%% on %s%s",
-		    txt_or(t.category, ""), txt_or(t.rate.s, ""),
-		    txt_or(t.base.s, ""), t.inclusive ? " (incl.)" : "");
+		if (us) {
+			struct buf w = { 0 };
+
+			us_tax_words(&w, &r.customer, t.category,
+			    txt_or(t.rate.s, "?"), 0);
+			snprintf(line, sizeof(line), "%s on %s%s",
+			    buf_cstr(&w), txt_or(t.base.s, ""),
+			    t.inclusive ? " (incl.)" : "");
+			buf_free(&w);
+		} else
+			snprintf(line, sizeof(line), "Tax %s %s%% on %s%s",
+			    txt_or(t.category, ""), txt_or(t.rate.s, ""),
+			    txt_or(t.base.s, ""), t.inclusive ? " (incl.)" :
+			    "");
 		buf_printf(o, "%53s %14s %s\n", line, txt_or(t.tax.s, ""), cur);
 	}
 	buf_printf(o, "%53s %14s %s\n", "Total", txt_or(r.total.s, ""), cur);

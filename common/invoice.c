@@ -129,6 +129,7 @@ inv_state_free(struct inv_state *st)
 		free((char *)st->l[i].name);
 		free((char *)st->l[i].line_type);
 		free((char *)st->l[i].tax_code);
+		json_decref(st->l[i].price);
 	}
 	for (i = 0; i < st->nc; i++) {
 		free(st->c[i].name);
@@ -187,6 +188,7 @@ inv_line_add(struct inv_state *st, const struct inv_line *proto)
 	l->name = xstrdup0(proto->name);
 	l->line_type = xstrdup0(proto->line_type);
 	l->tax_code = xstrdup0(proto->tax_code);
+	json_incref(l->price);
 	return l;
 }
 
@@ -381,6 +383,65 @@ inv_state_tax(struct inv_state *st, int minor)
 	return e;
 }
 
+/*
+ * What a document says of a line's quantity and price, from its rated
+ * line: "unit" (a UN/ECE Recommendation 20 code), "display_decimals",
+ * and the price that explains the amount: "unit_price" (model unit),
+ * "package_price" and "package_size" (package) or the "tiers" the
+ * quantity fell in (graduated, volume).  NULL when there is none.
+ */
+json_t *
+inv_line_price(const struct rated *r)
+{
+	json_t *o = json_object(), *b = r->breakdown, *v;
+	size_t i;
+
+	if (r->unit_code != NULL)
+		json_object_set_new(o, "unit", json_string(r->unit_code));
+	if (r->decimals >= 0)
+		json_object_set_new(o, "display_decimals",
+		    json_integer(r->decimals));
+	if (b != NULL && strcmp(r->model, "unit") == 0 &&
+	    json_is_string(v = json_object_get(b, "unit_amount")))
+		json_object_set(o, "unit_price", v);
+	if (b != NULL && strcmp(r->model, "package") == 0 &&
+	    json_is_string(json_object_get(b, "amount_per_package")) &&
+	    json_is_string(json_object_get(b, "package_size"))) {
+		json_object_set(o, "package_price",
+		    json_object_get(b, "amount_per_package"));
+		json_object_set(o, "package_size",
+		    json_object_get(b, "package_size"));
+	}
+	if (b != NULL && json_is_array(v = json_object_get(b, "tiers")) &&
+	    json_array_size(v) > 0) {
+		json_t *t = json_array();
+
+		/* only what a reader checks: a tier's bounds and prices */
+		for (i = 0; i < json_array_size(v); i++) {
+			json_t *e = json_array_get(v, i), *c = json_object();
+			static const char *const k[] = { "from", "up_to",
+			    "units", "unit_amount", "flat_amount", "amount" };
+			size_t j;
+
+			if (!json_is_object(e)) {
+				json_decref(c);
+				continue;
+			}
+			for (j = 0; j < sizeof(k) / sizeof(k[0]); j++)
+				if (json_object_get(e, k[j]) != NULL)
+					json_object_set(c, k[j],
+					    json_object_get(e, k[j]));
+			json_array_append_new(t, c);
+		}
+		json_object_set_new(o, "tiers", t);
+	}
+	if (json_object_size(o) == 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 /* The state the invoice's rated lines call for. */
 int
 inv_state_build(const struct inv_head *iv, const struct taxtab *tax,
@@ -430,6 +491,7 @@ inv_state_build(const struct inv_head *iv, const struct taxtab *tax,
 			memcpy(sl.cat, c->id, sizeof(sl.cat));
 			if (r->has_lineage)
 				key_hex(r->lineage, KEY_LEN, sl.lineage);
+			sl.price = r->price;
 			l = inv_line_add(st, &sl);
 			if (c->inclusive)
 				e = dec_add(c->gross, l->gross, &c->gross);
@@ -466,6 +528,8 @@ inv_state_dump(const struct inv_state *st)
 		json_object_set_new(e, "name", jval_of_str(l->name));
 		json_object_set_new(e, "line_type", jval_of_str(l->line_type));
 		json_object_set_new(e, "tax_code", jval_of_str(l->tax_code));
+		if (l->price != NULL)
+			json_object_set(e, "price", l->price);
 		json_object_set_new(e, "ss", json_integer(l->ss));
 		json_object_set_new(e, "se", json_integer(l->se));
 		json_object_set_new(e, "qty", jval_of_dec(l->qty));
@@ -550,6 +614,8 @@ inv_state_load(const char *text, struct inv_state *st)
 		sl.name = jval_str(e, "name");
 		sl.line_type = jval_str(e, "line_type");
 		sl.tax_code = jval_str(e, "tax_code");
+		sl.price = json_is_object(json_object_get(e, "price")) ?
+		    json_object_get(e, "price") : NULL;
 		sl.ss = json_integer_value(json_object_get(e, "ss"));
 		sl.se = json_integer_value(json_object_get(e, "se"));
 		s = jval_str(e, "cat");

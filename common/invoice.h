@@ -63,6 +63,8 @@ struct inv_line {
 	char		 cat[INV_CATLEN];	/* its tax category's id */
 	char		 lineage[KEY_HEXLEN];	/* "" when none */
 	int64_t		 ord;			/* its place on the bill */
+	json_t		*price;	/* unit, decimals, unit price or tiers
+				   (inv_line_price); NULL: none */
 };
 
 /* A tax category: code, rate, inclusive or not and rounding make its id. */
@@ -134,6 +136,8 @@ int	inv_line_cat(const struct inv_head *, const struct taxtab *,
 /* Lines and categories added to a state (strings copied), and found. */
 struct inv_cat	*inv_cat_add(struct inv_state *, const struct inv_cat *);
 struct inv_line	*inv_line_add(struct inv_state *, const struct inv_line *);
+/* A new object, or NULL: see inv_line_price in invoice.c. */
+json_t		*inv_line_price(const struct rated *);
 struct inv_cat	*inv_cat_find(struct inv_state *, const char *id);
 
 /*

@@ -12,6 +12,7 @@
 #include "price.h"
 #include "rated.h"
 #include "tm.h"
+#include "units.h"
 
 /* ---- writing ---- */
 
@@ -92,6 +93,14 @@ rated_write(struct buf *o, const struct rated_out *l)
 	if (l->ch != NULL && l->ch->tax_code != NULL) {
 		JW_KEY(&w, "tax_code");
 		jw_str(&w, l->ch->tax_code);
+	}
+	if (l->ch != NULL && l->ch->unit_code != NULL) {
+		JW_KEY(&w, "unit_code");
+		jw_str(&w, l->ch->unit_code);
+	}
+	if (l->ch != NULL && l->ch->decimals >= 0) {
+		JW_KEY(&w, "display_decimals");
+		jw_int(&w, l->ch->decimals);
 	}
 	JW_KEY(&w, "meter");
 	if (l->gtext != NULL)
@@ -418,6 +427,33 @@ ostr(struct jrec *r, const char *k, const char **out)
 	return jrec_str(r, W, k, 0, out, NULL);
 }
 
+/*
+ * What a document states the quantity in and how it explains the
+ * price: unit_code (units.h's table), display_decimals and the
+ * breakdown, all optional.
+ */
+static int
+rated_units(struct jrec *r, struct rated *l)
+{
+	json_t *v = json_object_get(r->root, "display_decimals");
+
+	l->decimals = -1;
+	if (ostr(r, "unit_code", &l->unit_code) < 0)
+		return -1;
+	if (l->unit_code != NULL && unit_label(l->unit_code) == NULL)
+		return jrec_fail(r, "invalid_field", "unit_code", "unit_code "
+		    "'%.32s' is not a UN/ECE Recommendation 20 code known "
+		    "here (one of %s)", l->unit_code, unit_codes());
+	if (v != NULL && !json_is_null(v) && jrec_int(r, v, 0,
+	    CHARGE_MAXDECIMALS, &l->decimals) < 0)
+		return jrec_fail(r, "invalid_field", "display_decimals",
+		    "display_decimals must be a whole number from 0 to %d",
+		    CHARGE_MAXDECIMALS);
+	v = json_object_get(r->root, "breakdown");
+	l->breakdown = json_is_object(v) ? v : NULL;
+	return 0;
+}
+
 int
 rated_read(struct jrec *r, struct rated *l)
 {
@@ -463,6 +499,8 @@ rated_read(struct jrec *r, struct rated *l)
 		return jrec_fail(r, "invalid_field", "currency", "currency "
 		    "'%s' is not an ISO 4217 code with minor units", cur);
 	memcpy(l->currency, cur, 4);
+	if (rated_units(r, l) < 0)
+		return -1;
 	v = json_object_get(r->root, "group");
 	if (!json_is_object(v))
 		return jrec_fail(r, v ? "invalid_field" : "missing_field",

@@ -106,6 +106,10 @@ struct rated {
 	int		 preview;
 	int		 has_lineage;
 	unsigned char	 lineage[KEY_LEN];
+	const char	*unit_code;	/* NULL: none (C62) */
+	int64_t		 decimals;	/* display_decimals; -1: none */
+	json_t		*breakdown;	/* NULL when not an object */
+	json_t		*price;		/* invoice-gen's, owned: inv_line_price */
 };
 
 /*

@@ -135,7 +135,7 @@ docs() {
 	head -n "$(wc -l <testdata/invoice/invoices.expected.txt)" "$T/txt" |
 	    same testdata/invoice/invoices.expected.txt -
 	grep -qx 'DEBIT NOTE ACME-US-DN-2026-000001' "$T/txt"
-	grep -q '^   1  output-peak  *0  *1.00  S 8.875%$' "$T/txt"
+	grep -q '^   1  output-peak  *0  *1.00  Sales tax (NY) 8.875 %$' "$T/txt"
 	mkdir "$T/d"
 	run ig --replay --output-dir "$T/d" "$T/late"
 	expect_status 0
