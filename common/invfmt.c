@@ -1304,18 +1304,36 @@ ubl_taxes(struct xw *x, const struct page *d, const char **why)
 	return 0;
 }
 
-static void
-ubl_totals(struct xw *x, const struct page *d)
+/* What the document-level allowances and charges add up to, each > 0. */
+struct acsum {
+	dec	 allow, charge;
+	size_t	 nallow, ncharge;
+};
+
+static int
+ubl_totals(struct xw *x, const struct page *d, const struct acsum *ac,
+    const char **why)
 {
+	dec lines;
+
+	/* BR-CO-13: the lines' sum - allowances + charges = the net */
+	if (dec_add(d->net, ac->allow, &lines) != 0 ||
+	    dec_sub(lines, ac->charge, &lines) != 0)
+		return fail_why(why, "the allowances and charges do not fit");
 	xw_open(x, "cac:LegalMonetaryTotal");
-	xw_amount(x, "cbc:LineExtensionAmount", d->net);
+	xw_amount(x, "cbc:LineExtensionAmount", lines);
 	xw_amount(x, "cbc:TaxExclusiveAmount", d->net);
 	xw_amount(x, "cbc:TaxInclusiveAmount", d->total);
+	if (ac->nallow > 0)
+		xw_amount(x, "cbc:AllowanceTotalAmount", ac->allow);
+	if (ac->ncharge > 0)
+		xw_amount(x, "cbc:ChargeTotalAmount", ac->charge);
 	/* a credit applied is a negative amount in the record */
 	if (dec_sign(d->credit) != 0)
 		xw_amount(x, "cbc:PrepaidAmount", dec_neg(d->credit));
 	xw_amount(x, "cbc:PayableAmount", d->payable);
 	xw_close(x, "cac:LegalMonetaryTotal");
+	return 0;
 }
 
 /* How a line's net is stated as quantity x price / base quantity. */
@@ -1395,6 +1413,78 @@ ubl_item_desc(struct xw *x, const struct line *l, const char *cur)
 		xw_el(x, "cbc:Description", NULL, buf_cstr(&o));
 	buf_free(&p);
 	buf_free(&o);
+}
+
+/* ---- document-level allowances and charges (BG-20, BG-21) ---- */
+
+/*
+ * A line of the whole bill (a discount or true-up without a charge,
+ * which invoice.c shares over the tax categories with a positive
+ * amount, a line for each) is a document-level allowance (BG-20) or
+ * charge (BG-21) in its own tax category, not an invoice line: a
+ * negative net an allowance, a positive one a charge, each amount > 0.
+ * A document of such lines only (a note changing nothing else) keeps
+ * them as lines: UBL needs one (BR-16).
+ */
+static int
+bill_level(const struct page *d, size_t i)
+{
+	struct doc_line dl;
+
+	doc_line_read(&d->r, i, &dl);
+	return dl.o != NULL && nz(dl.charge) == NULL && nz(dl.line_type) !=
+	    NULL && (strcmp(dl.line_type, "discount") == 0 ||
+	    strcmp(dl.line_type, "true_up") == 0);
+}
+
+/* Whether the document's bill-level lines are allowances and charges. */
+static int
+has_item_line(const struct page *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->r.nlines; i++)
+		if (!bill_level(d, i))
+			return 1;
+	return 0;
+}
+
+static int
+ubl_allowances(struct xw *x, const struct page *d, struct acsum *ac,
+    const char **why)
+{
+	struct line l;
+	size_t i;
+	int e, up;
+
+	memset(ac, 0, sizeof(*ac));
+	ac->allow = ac->charge = (dec){ 0, d->net.s };
+	if (!has_item_line(d))
+		return 0;
+	for (i = 0; i < d->r.nlines; i++) {
+		if (!bill_level(d, i))
+			continue;
+		if (line_load(d, i, d->sign, &l, why) < 0)
+			return -1;
+		if (dec_sign(l.net) == 0)
+			continue;
+		up = dec_sign(l.net) > 0;
+		xw_open(x, "cac:AllowanceCharge");
+		xw_el(x, "cbc:ChargeIndicator", NULL, up ? "true" : "false");
+		xw_el(x, "cbc:AllowanceChargeReason", NULL, l.desc);
+		xw_amount(x, "cbc:Amount", dec_abs(l.net));
+		if (ubl_taxcat(x, "cac:TaxCategory", l.cat, l.rate, 0, NULL,
+		    why) < 0)
+			return -1;
+		xw_close(x, "cac:AllowanceCharge");
+		e = up ? dec_add(ac->charge, l.net, &ac->charge) :
+		    dec_add(ac->allow, dec_abs(l.net), &ac->allow);
+		if (e != 0)
+			return fail_why(why, "the allowances and charges do "
+			    "not fit");
+		*(up ? &ac->ncharge : &ac->nallow) += 1;
+	}
+	return 0;
 }
 
 static int
@@ -1487,7 +1577,8 @@ static int
 ubl_body(struct xw *x, const struct page *d, const char **why)
 {
 	char ps[DAYLEN], pe[DAYLEN];
-	int o = all_o(d);
+	struct acsum ac;
+	int o = all_o(d), items;
 	size_t i;
 
 	if (ubl_period_of(d, ps, pe, why) < 0)
@@ -1499,11 +1590,12 @@ ubl_body(struct xw *x, const struct page *d, const char **why)
 	    why) < 0)
 		return -1;
 	ubl_payment(x, d);
-	if (ubl_taxes(x, d, why) < 0)
+	if (ubl_allowances(x, d, &ac, why) < 0 || ubl_taxes(x, d, why) < 0 ||
+	    ubl_totals(x, d, &ac, why) < 0)
 		return -1;
-	ubl_totals(x, d);
+	items = has_item_line(d);
 	for (i = 0; i < d->r.nlines; i++)
-		if (ubl_line(x, d, i, why) < 0)
+		if (!(items && bill_level(d, i)) && ubl_line(x, d, i, why) < 0)
 			return -1;
 	return 0;
 }

@@ -312,9 +312,14 @@ split_inclusive(struct inv_state *st, struct inv_cat *c, int minor)
 /*
  * A line of the whole bill (a plan's discount or commitment true-up: no
  * charge, so no tax code of its own) is a document-level allowance or
- * charge: EN 16931 gives each a tax category, so it is shared among the
- * bill's categories in proportion to their amounts, a line "KEY#k" for
- * each.  A bill of such lines only is taxed by the rule for no tax code.
+ * charge: EN 16931 gives each a tax category (BG-20, BG-21), so it is
+ * shared among the bill's categories with a positive amount, in
+ * proportion to those amounts, a line "KEY#k" for each.  A category at
+ * zero or below (lines taken back, a credit larger than its charges)
+ * gets no share: a discount is then never a positive amount, nor a
+ * true-up a negative one, on any category.  With no category above zero
+ * it goes on the bill's first category; a bill of such lines only is
+ * taxed by the rule for no tax code.
  */
 static int
 bill_level(const struct rated *r)
@@ -335,8 +340,11 @@ share_bill_line(struct inv_state *st, const struct rated *r, size_t ncats,
 	w = xcalloc(ncats + 1, sizeof(*w));
 	share = xcalloc(ncats + 1, sizeof(*share));
 	rems = xcalloc(ncats + 1, sizeof(*rems));
-	for (k = 0; k < ncats; k++)
+	for (k = 0; k < ncats; k++) {
 		w[k] = st->c[k].inclusive ? st->c[k].gross : st->c[k].base;
+		if (dec_sign(w[k]) < 0)
+			w[k] = DEC_ZERO;	/* no share: see above */
+	}
 	e = dec_split(r->amount, w, ncats, minor, share, rems);
 	for (k = 0; k < ncats && e == 0; k++) {
 		if (dec_sign(share[k]) == 0)

@@ -114,8 +114,9 @@ int	inv_rated_cmp(const void *, const void *);
 /*
  * The state a bill's rated lines r[0..n-1] call for: the charges' lines
  * each in its tax category; then the bill-level lines (a plan's
- * discount or true-up: no charge) shared over those categories in
- * proportion to their amounts, a line "KEY#k" for each; credits as the
+ * discount or true-up: no charge) shared over those of the categories
+ * with a positive amount, in proportion to it, a line "KEY#k" for each
+ * (so a share never has the other sign than its line); credits as the
  * prepaid credit; then the tax of each category (inv_state_tax).  0, or
  * -1 with *err set ("no_tax_rule", "amount_overflow").
  */

@@ -58,6 +58,17 @@ for f in sys.argv[1:]:
     cur = r.findtext("cbc:DocumentCurrencyCode", namespaces=ns)
     t = r.find("cac:LegalMonetaryTotal", ns)
     lines = r.findall("cac:InvoiceLine", ns) + r.findall("cac:CreditNoteLine", ns)
+    # document-level allowances (BG-20) and charges (BG-21), each > 0
+    acs = [(c, 1 if c.findtext("cbc:ChargeIndicator", namespaces=ns) == "true"
+            else -1) for c in r.findall("cac:AllowanceCharge", ns)]
+    allow = sum((a(c, "cbc:Amount") for c, k in acs if k < 0), D(0))
+    charge = sum((a(c, "cbc:Amount") for c, k in acs if k > 0), D(0))
+    for c, k in acs:
+        check(a(c, "cbc:Amount") > 0, f, "an allowance or charge not > 0")
+    check(a(t, "cbc:AllowanceTotalAmount") == (allow if any(k < 0 for c, k in acs)
+          else None), f, "BR-CO-11 allowances")
+    check(a(t, "cbc:ChargeTotalAmount") == (charge if any(k > 0 for c, k in acs)
+          else None), f, "BR-CO-12 charges")
     subs = r.findall("cac:TaxTotal/cac:TaxSubtotal", ns)
     tax = a(r, "cac:TaxTotal/cbc:TaxAmount")
     lext = a(t, "cbc:LineExtensionAmount")
@@ -68,7 +79,7 @@ for f in sys.argv[1:]:
     check(len(r.findall("cac:TaxTotal", ns)) == 1, f, "one TaxTotal")
     check(sum(a(l, "cbc:LineExtensionAmount") for l in lines) == lext, f,
           "BR-CO-10 sum of lines")
-    check(texc == lext, f, "BR-CO-13 tax exclusive amount")
+    check(texc == lext - allow + charge, f, "BR-CO-13 tax exclusive amount")
     check(tinc == texc + tax, f, "BR-CO-15 tax inclusive amount")
     check(a(t, "cbc:PayableAmount") == tinc - pre, f, "BR-CO-16 payable")
     check(sum(a(s, "cbc:TaxAmount") for s in subs) == tax, f,
@@ -87,6 +98,8 @@ for f in sys.argv[1:]:
         c = cat(s, "cac:TaxCategory")
         base = sum(a(l, "cbc:LineExtensionAmount") for l in lines
                    if cat(l, "cac:Item/cac:ClassifiedTaxCategory") == c)
+        base += sum(k * a(ac, "cbc:Amount") for ac, k in acs
+                    if cat(ac, "cac:TaxCategory") == c)
         check(base == a(s, "cbc:TaxableAmount"), f, "taxable amount of %s" % (c,))
     for l in lines:
         q = a(l, "cbc:InvoicedQuantity")
@@ -158,14 +171,17 @@ ubl_all() {
 		[ "$(xp "$f" "/*/cac:TaxTotal/cbc:TaxAmount/@currencyID")" = "$(r .currency)" ]
 		[ "$(xn "$f" "/*/cac:TaxTotal/cac:TaxSubtotal")" = "$(r '.tax_lines | length')" ]
 		m=/*/cac:LegalMonetaryTotal
-		[ "$(xp "$f" "$m/cbc:LineExtensionAmount")" = "$(amt .net)" ]
+		# a discount or true-up of the whole bill: an allowance or
+		# charge of the document, a line's sum less (en16931 checks)
+		bl='select(.charge == null and (.line_type == "discount" or .line_type == "true_up"))'
+		[ "$(xn "$f" "/*/cac:AllowanceCharge")" = "$(r "[.lines[] | $bl] | length")" ]
 		[ "$(xp "$f" "$m/cbc:TaxExclusiveAmount")" = "$(amt .net)" ]
 		[ "$(xp "$f" "$m/cbc:TaxInclusiveAmount")" = "$(amt .total)" ]
 		[ "$(xp "$f" "$m/cbc:PayableAmount")" = "$(amt .amount_due)" ]
 		[ "$(xn "$f" "$m/cbc:PrepaidAmount")" = 0 ]
-		[ "$(xn "$f" "/*/cac:${root}Line")" = "$(r '.lines | length')" ]
+		[ "$(xn "$f" "/*/cac:${root}Line")" = "$(r "[.lines[] | $bl] as \$b | .lines - \$b | length")" ]
 		xt "$f" "/*/cac:${root}Line/cac:Item/cbc:Name" >"$T/names.ubl"
-		r '.lines[] | .name // .charge // .line_type' |
+		r "[.lines[] | $bl] as \$b | .lines - \$b | .[] | .name // .charge // .line_type" |
 		    sed 's/^discount$/Discount/; s/^true_up$/Minimum commitment true-up/' |
 		    same - "$T/names.ubl"
 	done <"$T/docs.ndjson"
@@ -226,10 +242,20 @@ ubl_all() {
 	[ "$(xp "$f" "$l/cac:Price/cbc:PriceAmount")" = 3.51 ]
 	[ "$(xp "$f" "$l/cac:Price/cbc:BaseQuantity")" = 350.5 ]
 	[ "$(xp "$f" "$l/cac:Price/cbc:BaseQuantity/@unitCode")" = C62 ]
-	# a discount: a negative quantity at a positive price
-	l="//cac:InvoiceLine[cbc:LineExtensionAmount='-10.00']"
-	[ "$(xp "$f" "$l/cbc:InvoicedQuantity")" = -1 ]
-	[ "$(xp "$f" "$l/cac:Price/cbc:PriceAmount")" = 10.00 ]
+	# a discount of the whole bill: an allowance of the document, in
+	# its tax category (BG-20); the true-up a charge (BG-21)
+	a="/*/cac:AllowanceCharge[cbc:ChargeIndicator='false']"
+	[ "$(xn "$f" "$a")" = 1 ]
+	[ "$(xp "$f" "$a/cbc:AllowanceChargeReason")" = Discount ]
+	[ "$(xp "$f" "$a/cbc:Amount")" = 10.00 ]
+	[ "$(xp "$f" "$a/cac:TaxCategory/cbc:ID")" = S ]
+	[ "$(xp "$f" "$a/cac:TaxCategory/cbc:Percent")" = 8.875 ]
+	a="/*/cac:AllowanceCharge[cbc:ChargeIndicator='true']"
+	[ "$(xp "$f" "$a/cbc:AllowanceChargeReason")" = 'Minimum commitment true-up' ]
+	[ "$(xp "$f" "$a/cbc:Amount")" = 40.45 ]
+	[ "$(xp "$f" "/*/cac:LegalMonetaryTotal/cbc:AllowanceTotalAmount")" = 10.00 ]
+	[ "$(xp "$f" "/*/cac:LegalMonetaryTotal/cbc:ChargeTotalAmount")" = 40.45 ]
+	[ "$(xn "$f" "//cac:InvoiceLine[cbc:LineExtensionAmount='-10.00']")" = 0 ]
 }
 
 @test "ubl: --void gives a CreditNote 381, positive, referring to the invoice" {
@@ -250,7 +276,11 @@ ubl_all() {
 	[ "$(xp "$f" "/*/cac:LegalMonetaryTotal/cbc:PayableAmount")" = 99.08 ]
 	[ "$(xp "$f" "/*/cac:LegalMonetaryTotal/cbc:TaxInclusiveAmount")" = 99.08 ]
 	[ "$(xp "$f" "/*/cac:TaxTotal/cbc:TaxAmount")" = 8.08 ]
-	[ "$(xn "$f" "//cac:CreditNoteLine/cbc:CreditedQuantity[@unitCode='C62']")" = 9 ]
+	# 7 lines; the discount and true-up taken back: the allowance and
+	# charge again, positive
+	[ "$(xn "$f" "//cac:CreditNoteLine/cbc:CreditedQuantity[@unitCode='C62']")" = 7 ]
+	[ "$(xp "$f" "/*/cac:AllowanceCharge[cbc:ChargeIndicator='false']/cbc:Amount")" = 10.00 ]
+	[ "$(xp "$f" "/*/cac:AllowanceCharge[cbc:ChargeIndicator='true']/cbc:Amount")" = 40.45 ]
 	[ "$(xn "$f" "//cac:InvoiceLine")" = 0 ]
 	en16931 "$f"
 }

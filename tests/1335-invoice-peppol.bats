@@ -95,7 +95,7 @@ xp() {
 		grep -q "<cbc:ID>$c</cbc:ID>" "$T/all"
 	done
 	grep -q '<cbc:PrepaidAmount currencyID="USD">20.00<' "$T/all"
-	grep -q '<cbc:LineExtensionAmount currencyID="USD">-10.00<' "$T/all"
+	grep -q '<cbc:AllowanceTotalAmount currencyID="USD">10.00<' "$T/all"
 	grep -q '<cbc:DocumentCurrencyCode>JPY<' "$T/all"
 }
 
