@@ -313,3 +313,27 @@ ubl_all() {
 	[ "$(xp "$f" "/*/cac:AccountingCustomerParty/cac:Party/cac:PartyName/cbc:Name")" = "Globex <b>&\"Co'" ]
 	[ "$(xp "$f" "/*/cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:AdditionalStreetName")" = '<script>x</script> 43' ]
 }
+
+# The golden of every field a document's UBL carries (Peppol ids, payment
+# means, the seller's registration, units, item descriptions, document
+# level allowances and charges, a note's reason and the invoice it
+# corrects): the 6 documents of issue_all, each headed by its file name.
+@test "ubl: the 6 documents as the golden has them, byte for byte" {
+	peppol_ids
+	jq '.entities |= map(
+	    if .id == "acme-eu" then .legal_id = "634563" |
+	      .bank = {"iban": "IE29AIBK93115212345678", "bic": "AIBKIE2D"}
+	    elif .id == "acme-us" then
+	      .bank = {"account": "000123456789", "routing": "021000021"}
+	    else . end)' "$T/entities" >"$T/e" && mv "$T/e" "$T/entities"
+	issue_all
+	mkdir "$T/ubl"
+	igen --ledger "$T/l.sqlite" --replay --format ubl --output-dir \
+	    "$T/ubl" "$T/late.ndjson" >"$T/names"
+	tests/peppol/validate "$T"/ubl/*.xml
+	for f in $(LC_ALL=C sort "$T/names"); do
+		echo "==> ${f##*/} <=="
+		cat "$f"
+	done >"$T/all"
+	same testdata/invoice/documents.expected.ubl "$T/all"
+}
