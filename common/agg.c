@@ -364,6 +364,7 @@ struct agg_tab {
 	struct hmap	 series;	/* (cid, gid, meter) -> struct series * */
 	struct buf	 kb, sbuf;
 	struct prep	*prep;
+	unsigned char	*pass;		/* per meter of an event: filter passed */
 	struct buf	*mjson;		/* meter names as JSON strings */
 	/* gauge points on disk (agg_spill) */
 	int		 spilling;
@@ -464,6 +465,7 @@ agg_new(const struct agg_conf *c)
 	hmap_init(&t->grpmap);
 	hmap_init(&t->series);
 	t->prep = xcalloc(c->meters->n, sizeof(*t->prep));
+	t->pass = xcalloc(c->meters->n, 1);
 	t->mjson = xcalloc(c->meters->n, sizeof(*t->mjson));
 	for (i = 0; i < c->meters->n; i++) {
 		jw_init(&w, &t->mjson[i]);
@@ -530,6 +532,7 @@ agg_free(struct agg_tab *t)
 	buf_free(&t->kb);
 	buf_free(&t->sbuf);
 	free(t->prep);
+	free(t->pass);
 	free(t);
 }
 
@@ -643,6 +646,85 @@ numeric(const struct meter *m, const struct aval *v, dec *out,
 	}
 }
 
+/* An expression meter's operand, read like a field (numeric()). */
+struct xctx {
+	const struct aev	*e;
+	const struct meter	*m;
+	struct agg_err		*err;
+};
+
+static int
+xlookup(void *ctx, const char *name, dec *out)
+{
+	struct xctx *x = ctx;
+	struct aval v;
+	char field[300];
+
+	ev_get(x->e, name, &v);
+	if (v.type == AV_NUM) {
+		*out = v.num;
+		return 0;
+	}
+	snprintf(field, sizeof(field), "data.%s", name);
+	return numeric(x->m, &v, out, x->err, field);
+}
+
+static int
+expr_value(const struct aev *e, const struct meter *m, dec *out,
+    struct agg_err *err)
+{
+	struct xctx x = { e, m, err };
+
+	switch (expr_eval(m->expr, xlookup, &x, out)) {
+	case EXPR_OK:
+		return 0;
+	case EXPR_EOPERAND:	/* err set by numeric() */
+		return -1;
+	case EXPR_EDIVZERO:
+		reject(err, RC_DATA, "division_by_zero", "", "meter '%s': "
+		    "the expression divides by zero", m->name);
+		return -1;
+	default:
+		reject(err, RC_DATA, "invalid_value", "", "meter '%s': the "
+		    "expression's value does not fit in 38 digits", m->name);
+		return -1;
+	}
+}
+
+/*
+ * A meter's filter: every key's value among its list.  Strings compare
+ * as bytes, numbers by value with listed strings that are numbers ("2"
+ * matches 2, 2.0 and "2"), booleans as "true" and "false"; null,
+ * missing, objects and arrays match nothing.
+ */
+static int
+filter_pass(const struct aev *e, const struct meter *m)
+{
+	const struct mfilter *f;
+	struct aval v;
+	size_t i, j;
+	dec d;
+
+	for (i = 0; i < m->nfilter; i++) {
+		f = &m->filter[i];
+		ev_get(e, f->path, &v);
+		for (j = 0; j < f->nvals; j++) {
+			const char *s = f->vals[j];
+
+			if (v.type == AV_STR ? strlen(s) == v.len &&
+			    memcmp(s, v.p, v.len) == 0 :
+			    v.type == AV_NUM ? dec_parse(s, strlen(s), &d) ==
+			    DEC_OK && dec_cmp(d, v.num) == 0 :
+			    v.type == AV_TRUE ? strcmp(s, "true") == 0 :
+			    v.type == AV_FALSE ? strcmp(s, "false") == 0 : 0)
+				break;
+		}
+		if (j == f->nvals)
+			return 0;
+	}
+	return 1;
+}
+
 /* Fill p for meter m; -1 with err set when the event cannot count. */
 static int
 prepare(struct agg_tab *t, const struct aev *e, const struct meter *m,
@@ -656,7 +738,10 @@ prepare(struct agg_tab *t, const struct aev *e, const struct meter *m,
 	p->m = m;
 	p->gid = 0;
 	p->vlen = 0;
-	if (m->field != NULL) {
+	if (m->expr != NULL) {
+		if (expr_value(e, m, &p->v, err) < 0)
+			return -1;
+	} else if (m->field != NULL) {
 		ev_get(e, m->field, &v);
 		if (agg_numeric(m->agg) && v.type == AV_NUM) {
 			/* the common case: no field name to build */
@@ -978,6 +1063,12 @@ agg_event(struct agg_tab *t, const struct aev *e, struct agg_err *err)
 
 	if ((ml = meters_for(c->meters, e->type, e->type_len)) == NULL)
 		return AGG_UNMETERED;
+	/* filtered out by every meter of its type: as if of no meter's */
+	for (i = 0; i < ml->n; i++)
+		counted |= t->pass[i] = (unsigned char)filter_pass(e, ml->m[i]);
+	if (!counted)
+		return AGG_UNMETERED;
+	counted = 0;
 	if (strlen(e->customer) != e->customer_len) {
 		reject(err, RC_DATA, "invalid_field", "customer", "the "
 		    "customer id holds a NUL character");
@@ -1009,11 +1100,13 @@ agg_event(struct agg_tab *t, const struct aev *e, struct agg_err *err)
 	 */
 	use = sel;
 	for (i = 0; i < ml->n && !use; i++)
-		use = ml->m[i]->agg == AG_WSUM && !after;
+		use = t->pass[i] && ml->m[i]->agg == AG_WSUM && !after;
 	if (!use)
 		return AGG_OUTSIDE;
 	buf_reset(&t->sbuf);
 	for (i = 0; i < ml->n; i++) {
+		if (!t->pass[i])
+			continue;
 		if (prepare(t, e, ml->m[i], &t->prep[np], err) < 0)
 			return AGG_REJECT;
 		gauge = ml->m[i]->agg == AG_WSUM;

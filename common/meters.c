@@ -24,7 +24,8 @@ static const char *const agg_names[] = {
 
 static const char *const known_keys[] = {
 	"name", "event_type", "aggregation", "field", "group_by", "values",
-	"unit", "precision", "rounding", "description"
+	"unit", "precision", "rounding", "description", "expression",
+	"filter"
 };
 #define NKNOWN (sizeof(known_keys) / sizeof(known_keys[0]))
 
@@ -140,6 +141,61 @@ strp_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* "expression": parsed here, once; a numeric aggregation reads it. */
+static void
+meter_expr(struct mload *ld, size_t i, const char *name, json_t *v,
+    struct meter *m)
+{
+	struct expr_perr pe;
+
+	if (!agg_numeric(m->agg))
+		merr(ld, i, name, "%s reads no expression (sum, min, max, avg, "
+		    "latest and weighted_sum do)", agg_names[m->agg]);
+	else if (!json_is_string(v))
+		merr(ld, i, name, "expression must be a string");
+	else if (expr_parse(json_string_value(v), &m->expr, &pe) < 0)
+		merr(ld, i, name, "expression, column %d: %s", pe.col, pe.msg);
+}
+
+/* "filter": {"path": ["value", ...], ...}, every key must match. */
+static void
+meter_filter(struct mload *ld, size_t i, const char *name, json_t *v,
+    struct meter *m)
+{
+	const char *k;
+	json_t *l;
+	char what[300];
+
+	if (!json_is_object(v) || json_object_size(v) == 0 ||
+	    json_object_size(v) > METER_MAXFILTER) {
+		merr(ld, i, name, "filter must be an object of 1 to %d "
+		    "properties of data, each with a list of values",
+		    METER_MAXFILTER);
+		return;
+	}
+	m->filter = xcalloc(json_object_size(v), sizeof(*m->filter));
+	json_object_foreach(v, k, l) {
+		struct mfilter *f = &m->filter[m->nfilter];
+
+		if (!path_ok(k)) {
+			merr(ld, i, name, "filter's key '%s' must be a "
+			    "property of data like \"a.b\"", k);
+			continue;
+		}
+		snprintf(what, sizeof(what), "filter.%s", k);
+		if (!json_is_array(l)) {
+			merr(ld, i, name, "%s must be a list of strings",
+			    what);
+			continue;
+		}
+		if ((f->vals = str_list(ld, i, name, l, what, 0, 1024,
+		    &f->nvals)) == NULL)
+			continue;
+		f->path = xstrdup(k);
+		m->nfilter++;
+	}
+}
+
 static int
 meter_load(struct mload *ld, size_t i, json_t *o, struct meter *m)
 {
@@ -190,7 +246,13 @@ meter_load(struct mload *ld, size_t i, json_t *o, struct meter *m)
 		    &m->ntypes);
 
 	v = json_object_get(o, "field");
-	if (j != NAGG && m->agg == AG_COUNT) {
+	if (json_object_get(o, "expression") != NULL) {
+		if (v != NULL)
+			merr(ld, i, name, "give field or expression, not both");
+		else if (j != NAGG)
+			meter_expr(ld, i, name, json_object_get(o,
+			    "expression"), m);
+	} else if (j != NAGG && m->agg == AG_COUNT) {
 		if (v != NULL)
 			merr(ld, i, name, "a count meter reads no field");
 	} else if (j != NAGG) {
@@ -214,6 +276,9 @@ meter_load(struct mload *ld, size_t i, json_t *o, struct meter *m)
 			m->group_by = str_list(ld, i, name, v, "group_by", 1,
 			    METER_MAXGROUP, &m->ngroup);
 	}
+
+	if ((v = json_object_get(o, "filter")) != NULL)
+		meter_filter(ld, i, name, v, m);
 
 	if ((v = json_object_get(o, "values")) != NULL) {
 		s = json_is_string(v) ? json_string_value(v) : "";
@@ -268,7 +333,7 @@ meter_load(struct mload *ld, size_t i, json_t *o, struct meter *m)
 static void
 meter_free(struct meter *m)
 {
-	size_t j;
+	size_t j, k;
 
 	for (j = 0; j < m->ntypes; j++)
 		free(m->types[j]);
@@ -279,6 +344,14 @@ meter_free(struct meter *m)
 	free(m->name);
 	free(m->field);
 	free(m->unit);
+	expr_free(m->expr);
+	for (j = 0; j < m->nfilter; j++) {
+		for (k = 0; k < m->filter[j].nvals; k++)
+			free(m->filter[j].vals[k]);
+		free(m->filter[j].vals);
+		free(m->filter[j].path);
+	}
+	free(m->filter);
 }
 
 void

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "dec.h"
+#include "expr.h"
 #include "hmap.h"
 
 enum agg_kind {
@@ -28,13 +29,25 @@ struct meter {
 	char		**types;
 	size_t		 ntypes;
 	enum agg_kind	 agg;
-	char		*field;		/* NULL for count */
+	char		*field;		/* NULL for count and expressions */
+	struct expr	*expr;		/* "expression" instead of field */
+	struct mfilter	*filter;	/* counts only events these match */
+	size_t		 nfilter;
 	char		**group_by;
 	size_t		 ngroup;
 	int		 increments;	/* weighted_sum: values are changes */
 	char		*unit;		/* NULL when not given */
 	int		 precision;	/* avg, weighted_sum: fraction digits */
 	enum dec_round	 rounding;
+};
+
+#define METER_MAXFILTER		16
+
+/* A filter's key: data's property at path must be one of vals. */
+struct mfilter {
+	char		*path;
+	char		**vals;
+	size_t		 nvals;
 };
 
 /* The meters that count one event type. */
