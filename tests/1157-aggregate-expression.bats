@@ -89,3 +89,31 @@ q() {
 		[[ "$output" == *"$want"* ]] || { echo "missing: $want"; return 1; }
 	done
 }
+
+@test "from the ledger (packed data) as from NDJSON: expression and filter meters" {
+	cat >"$T/m" <<-'EOF2'
+	{"meters":[
+	 {"name":"w","event_type":"llm.tokens","aggregation":"sum",
+	  "expression":"tokens.input + 4 * tokens.output / 3","group_by":["model"]},
+	 {"name":"f","event_type":"llm.tokens","aggregation":"max",
+	  "expression":"round(tokens.output / 7, 2)",
+	  "filter":{"model":["large"]}}]}
+	EOF2
+	python3 scripts/gen-events --seed 5 --customers 20 --start 2026-10-01T00:00:00Z \
+	    --span 2592000 --customers-out "$T/cust" 2000 >"$T/events"
+	"$BIN/meter-ingest" --customers "$T/cust" --ledger "$T/ledger.sqlite" \
+	    --as-of 2026-12-01T00:00:00Z --max-age 70d --rejects "$T/ir" \
+	    "$T/events" >"$T/usage" 2>/dev/null
+	"$BIN/meter-aggregate" --meters "$T/m" --ledger "$T/ledger.sqlite" \
+	    --from 2026-10-01T00:00:00Z --to 2026-11-01T00:00:00Z \
+	    --rejects "$T/r1" --stats "$T/s1" >"$T/from-ledger" 2>/dev/null
+	"$BIN/meter-aggregate" --meters "$T/m" --rejects "$T/r2" --stats "$T/s2" \
+	    --from 2026-10-01T00:00:00Z --to 2026-11-01T00:00:00Z \
+	    "$T/usage" >"$T/from-ndjson" 2>/dev/null
+	cmp "$T/from-ledger" "$T/from-ndjson"
+	jq -s -e 'map(.meter) | unique == ["f","w"]' "$T/from-ledger"
+	jq -s -e 'map(select(.meter == "f")) | length > 0 and all(.group == {})' "$T/from-ledger"
+	# the filter left out the other models' events
+	jq -s -e '([.[] | select(.meter == "f") | .events] | add) < ([.[] | select(.meter == "w") | .events] | add)' "$T/from-ledger"
+	jq -e '.rejected == 0 and .unmetered > 0' "$T/s1"	# other types
+}
