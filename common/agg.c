@@ -364,7 +364,7 @@ struct agg_tab {
 	struct hmap	 series;	/* (cid, gid, meter) -> struct series * */
 	struct buf	 kb, sbuf;
 	struct prep	*prep;
-	unsigned char	*pass;		/* per meter of an event: filter passed */
+	unsigned char	*pass;		/* per meter of an event: filtered in */
 	struct buf	*mjson;		/* meter names as JSON strings */
 	/* gauge points on disk (agg_spill) */
 	int		 spilling;

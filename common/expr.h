@@ -43,7 +43,8 @@ struct expr_perr {
 typedef int	(*expr_lookup)(void *ctx, const char *name, dec *out);
 
 /* 0 and *out, or -1 with pe filled. */
-int		 expr_parse(const char *, struct expr **, struct expr_perr *);
+int		 expr_parse(const char *, struct expr **,
+		    struct expr_perr *);
 void		 expr_free(struct expr *);
 /* EXPR_OK and *out, or an EXPR_E* code (the first error met) */
 int		 expr_eval(const struct expr *, expr_lookup, void *, dec *);

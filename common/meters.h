@@ -29,9 +29,9 @@ struct meter {
 	char		**types;
 	size_t		 ntypes;
 	enum agg_kind	 agg;
-	char		*field;		/* NULL for count and expressions */
-	struct expr	*expr;		/* "expression" instead of field */
-	struct mfilter	*filter;	/* counts only events these match */
+	char		*field;		/* NULL: count, expression */
+	struct expr	*expr;		/* or NULL: "expression" */
+	struct mfilter	*filter;	/* counts what these match */
 	size_t		 nfilter;
 	char		**group_by;
 	size_t		 ngroup;
