@@ -105,3 +105,22 @@ MINUTES='"tiers":[{"up_to":"1000","unit_amount":"1.00","block_size":"10"},{"up_t
 	[[ "$output" == *"plans[0] ('p' v1): charges[0] ('a'): tiers[1]: block_size must be greater than 0"* ]]
 	[[ "$output" == *"plans[0] ('p' v1): charges[1] ('b'): tiers[0]: block_size must be a decimal number, best written as a string like \"12.50\""* ]]
 }
+
+@test "invoice-gen: a tier in blocks shows its blocks in the document's tiers and text ('N in B blocks of S x P')" {
+	# eu-starter's storage (444.866778523 GB billable) in blocks of 10 GB
+	jq '(.plans[] | select(.id == "eu-starter") | .charges[] |
+	    select(.id == "storage") | .tiers[0]) += {"block_size": "10"}' \
+	    testdata/catalog.json >"$T/cat"
+	"$BIN/rate" --catalog "$T/cat" --customers testdata/customers.ndjson \
+	    --as-of 2026-11-02T00:00:00Z --rejects "$T/r" \
+	    testdata/aggregate/aggregates.expected.ndjson >"$T/rated" 2>/dev/null
+	# 45 blocks x 0.023 = 1.035
+	has '.customer == "cus_initech" and .charge == "storage"' \
+	    '.amount_unrounded == "1.035" and .breakdown.tiers[0].blocks == "45"' "$T/rated"
+	ig --format text "$T/rated" >"$T/txt"
+	grep -qxF '      0 to 1000: 444.866778523 in 45 blocks of 10 x 0.023 = 1.035 EUR' "$T/txt"
+	ig --issue "$T/rated" >"$T/docs"
+	has '.customer.id == "cus_initech"' '.lines[] |
+	    select(.charge == "storage") | .tiers[0] |
+	    .block_size == "10" and .blocks == "45"' "$T/docs"
+}
