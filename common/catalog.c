@@ -76,7 +76,7 @@ tiers_load(struct cload *ld, json_t *v, struct charge *c)
 	json_array_foreach(v, i, e) {
 		struct tier *t = &c->tiers[i];
 		static const char *const keys[] = { "up_to", "unit_amount",
-		    "flat_amount", NULL };
+		    "flat_amount", "block_size", NULL };
 		size_t n = strlen(ld->cf.where);
 		json_t *up;
 		int r1, r2;
@@ -106,6 +106,9 @@ tiers_load(struct cload *ld, json_t *v, struct charge *c)
 		if (r1 > 0 && r2 > 0)
 			conf_err(&ld->cf, "a tier needs unit_amount, "
 			    "flat_amount or both");
+		/* absent: 0, priced per unit (price.h) */
+		if (conf_dec(&ld->cf, e, "block_size", 0, 1, &t->block_size) != 0)
+			t->block_size = DEC_ZERO;
 		ld->cf.where[n] = '\0';
 	}
 	if (ld->cf.nerr == nerr && price_check_tiers(c->tiers, c->ntiers,

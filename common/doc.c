@@ -86,7 +86,8 @@ static void
 line_tiers(struct jw *w, json_t *tiers)
 {
 	static const char *const k[] = { "from", "up_to", "units",
-	    "unit_amount", "flat_amount", "amount", NULL };
+	    "block_size", "blocks", "unit_amount", "flat_amount", "amount",
+	    NULL };
 	const char *const *p;
 	json_t *t, *v;
 	size_t i;

@@ -516,7 +516,7 @@ line_price_text(struct buf *b, json_t *lo, const char *cur)
 		buf_printf(b, "at %s %s per %s%s%s\n", p, cur, n, *lab ? " " :
 		    "", lab);
 	for (i = 0; json_is_array(t) && i < json_array_size(t); i++) {
-		const char *from, *up, *units, *ua, *fa, *amt;
+		const char *from, *up, *units, *ua, *fa, *amt, *bs, *nb;
 
 		e = json_array_get(t, i);
 		from = jval_str(e, "from");
@@ -525,13 +525,20 @@ line_price_text(struct buf *b, json_t *lo, const char *cur)
 		ua = jval_str(e, "unit_amount");
 		fa = jval_str(e, "flat_amount");
 		amt = jval_str(e, "amount");
+		bs = jval_str(e, "block_size");
+		nb = jval_str(e, "blocks");
 		if (from == NULL || units == NULL || ua == NULL || amt == NULL)
 			continue;
 		if (up != NULL)
 			buf_printf(b, "%s to %s: ", from, up);
 		else
 			buf_printf(b, "%s and up: ", from);
-		buf_printf(b, "%s x %s", units, ua);
+		/* a tier priced in blocks: its blocks times the block price */
+		if (bs != NULL && nb != NULL)
+			buf_printf(b, "%s in %s blocks of %s x %s", units, nb, bs,
+			    ua);
+		else
+			buf_printf(b, "%s x %s", units, ua);
 		if (nonzero(fa))
 			buf_printf(b, " + %s", fa);
 		buf_printf(b, " = %s %s\n", amt, cur);

@@ -428,7 +428,8 @@ inv_line_price(const struct rated *r)
 		for (i = 0; i < json_array_size(v); i++) {
 			json_t *e = json_array_get(v, i), *c = json_object();
 			static const char *const k[] = { "from", "up_to",
-			    "units", "unit_amount", "flat_amount", "amount" };
+			    "units", "block_size", "blocks", "unit_amount",
+			    "flat_amount", "amount" };
 			size_t j;
 
 			if (!json_is_object(e)) {

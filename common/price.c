@@ -38,6 +38,8 @@ price_check_tiers(const struct tier *t, size_t n, const char **why)
 		else if (i > 0 && !t[i].open &&
 		    dec_cmp(t[i].up_to, t[i - 1].up_to) <= 0)
 			*why = "up_to must ascend";
+		else if (dec_sign(t[i].block_size) < 0)
+			*why = "block_size must be above 0";
 		else if (dec_sign(t[i].unit_amount) < 0 ||
 		    dec_sign(t[i].flat_amount) < 0)
 			*why = "tier prices must not be negative";
@@ -51,7 +53,7 @@ price_unit(dec qty, dec unit_amount, dec *amount)
 	return dec_mul(qty, unit_amount, amount);
 }
 
-/* units x unit_amount + flat_amount */
+/* blocks x unit_amount + flat_amount; a unit is a block without size */
 static int
 step(const struct tier *t, int i, dec units, struct price_step *s)
 {
@@ -60,7 +62,11 @@ step(const struct tier *t, int i, dec units, struct price_step *s)
 
 	s->tier = i;
 	s->units = units;
-	if ((e = dec_mul(units, t[i].unit_amount, &a)) != DEC_OK ||
+	s->blocks = units;
+	if (dec_sign(t[i].block_size) > 0 && (e = dec_div(units,
+	    t[i].block_size, 0, DEC_CEILING, &s->blocks)) != DEC_OK)
+		return e;
+	if ((e = dec_mul(s->blocks, t[i].unit_amount, &a)) != DEC_OK ||
 	    (e = dec_add(a, t[i].flat_amount, &s->amount)) != DEC_OK)
 		return e;
 	return 0;

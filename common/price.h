@@ -16,6 +16,11 @@
  *		plus that tier's flat_amount
  *   package	ceil or floor(q / package_size) packages at amount each
  *
+ * Blocks (Kill Bill's tiered blocks): a tier with a block_size prices
+ * blocks, not units: its units u cost ceil(u / block_size) x unit_amount,
+ * a partial block charged whole; graduated counts the blocks of the units
+ * each tier holds, volume those of the whole quantity.
+ *
  * Tiered models refuse a negative quantity (PRICE_ENEG); unit pricing
  * takes it (a correction gives a credit).
  */
@@ -39,13 +44,15 @@ struct tier {
 	dec	 up_to;
 	dec	 unit_amount;	/* 0 when absent */
 	dec	 flat_amount;	/* 0 when absent */
+	dec	 block_size;	/* 0 when absent: priced per unit */
 };
 
 /* What a tier contributed, for the line's breakdown. */
 struct price_step {
 	int	 tier;		/* index */
 	dec	 units;
-	dec	 amount;	/* units x unit_amount + flat_amount */
+	dec	 blocks;	/* ceil(units / block_size), or units */
+	dec	 amount;	/* blocks x unit_amount + flat_amount */
 };
 
 const char	*price_strerror(int);

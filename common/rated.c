@@ -212,6 +212,10 @@ rated_brk_tiers(struct rated_out *l, const struct charge *ch,
 		else
 			jw_dec(&w, t->up_to);
 		brk_dec(&w, "units", st[i].units);
+		if (dec_sign(t->block_size) > 0) {
+			brk_dec(&w, "block_size", t->block_size);
+			brk_dec(&w, "blocks", st[i].blocks);
+		}
 		brk_dec(&w, "unit_amount", t->unit_amount);
 		brk_dec(&w, "flat_amount", t->flat_amount);
 		brk_dec(&w, "amount", st[i].amount);

@@ -16,6 +16,9 @@ rate(1) written again here:
              of every tier reached (tier i holds (up_to[i-1], up_to[i]],
              the first also 0)
   volume     every unit at the tier the total falls in, plus its flat
+  blocks     a tier with block_size prices ceil(units / block_size)
+             blocks, not units (graduated: the units it holds; volume:
+             all of them)
   package    ceil or floor(billable / size) x amount
   percentage quantity x rate / 100 + events x fixed_amount
   usage line quantize(amount, minor unit, mode)
@@ -57,6 +60,9 @@ def tiers(rng):
             t["unit_amount"] = dstr(rng, 0, 20, rng.choice([0, 2, 4, 6]))
         if rng.random() < 0.4 or "unit_amount" not in t:
             t["flat_amount"] = dstr(rng, 0, 50, 2)
+        if rng.random() < 0.3:
+            t["block_size"] = rng.choice(["1", "10", "25", "100", "1000",
+                                          "0.5", "2.5", "0.001"])
         out.append(t)
     return out
 
@@ -77,15 +83,20 @@ def tiered(ts, q, volume):
     ups = [None if t["up_to"] is None else D(t["up_to"]) for t in ts]
     ua = [D(t.get("unit_amount", "0")) for t in ts]
     fa = [D(t.get("flat_amount", "0")) for t in ts]
+
+    def blocks(i, units):
+        bs = ts[i].get("block_size")
+        return units if bs is None else \
+            (units / D(bs)).to_integral_value(ROUND_CEILING)
     if volume:
         i = next(i for i, u in enumerate(ups) if u is None or q <= u)
-        return q * ua[i] + fa[i]
+        return blocks(i, q) * ua[i] + fa[i]
     total, lo = D(0), D(0)
     for i, u in enumerate(ups):
         if i > 0 and q <= lo:
             break
         hi = q if u is None or q < u else u
-        total += (hi - lo) * ua[i] + fa[i]
+        total += blocks(i, hi - lo) * ua[i] + fa[i]
         if u is not None:
             lo = u
     return total

@@ -13,6 +13,9 @@ random roundings.  The rules, from price.h, written again here:
              every tier reached; a negative quantity is an error
   volume     all units at the tier the total falls in (the first with
              qty <= up_to), plus its flat_amount
+  blocks     a tier with a block_size prices ceil(units / block_size)
+             blocks at its unit_amount (graduated: the units it holds;
+             volume: the whole quantity)
   package    ceil or floor(qty / size) x amount
   round      quantize to the minor unit with the mode
   pct        amount x rate / 100 + fixed, held in [min, max]
@@ -36,15 +39,20 @@ MODES = {"half-up": decimal.ROUND_HALF_UP, "half-even":
          "floor": decimal.ROUND_FLOOR}
 
 
+def blocks(units, size):
+    return units if size is None else \
+        (units / size).to_integral_value(decimal.ROUND_CEILING)
+
+
 def graduated(tiers, q):
     if q < 0:
         return "ERR 100"
     total, lo = D(0), D(0)
-    for i, (up, unit, flat) in enumerate(tiers):
+    for i, (up, unit, flat, size) in enumerate(tiers):
         if i > 0 and q <= lo:
             break
         hi = q if up is None or q < up else up
-        total += (hi - lo) * unit + flat
+        total += blocks(hi - lo, size) * unit + flat
         if up is not None:
             lo = up
     return total
@@ -53,9 +61,9 @@ def graduated(tiers, q):
 def volume(tiers, q):
     if q < 0:
         return "ERR 100"
-    for up, unit, flat in tiers:
+    for up, unit, flat, size in tiers:
         if up is None or q <= up:
-            return q * unit + flat
+            return blocks(q, size) * unit + flat
 
 
 def num(r):
@@ -67,20 +75,26 @@ def make_tiers(r):
     edges = sorted({D(num(r)) for _ in range(r.randrange(0, 6))} - {D(0)})
     tiers = [(e, D(r.choice(["0", "1", "0.5", "0.00002", "7", "6.5",
                              "0.125"])),
-              D(r.choice(["0", "0", "10", "2.5"]))) for e in edges]
+              D(r.choice(["0", "0", "10", "2.5"])), block(r)) for e in edges]
     tiers.append((None, D(r.choice(["0", "0.25", "6", "0.00001"])),
-                  D(r.choice(["0", "1"]))))
+                  D(r.choice(["0", "1"])), block(r)))
     return tiers
+
+
+def block(r):
+    return r.choice([None, None, None, D("1"), D("10"), D("0.25"),
+                     D("1000"), D("2.5")])
 
 
 def spec(tiers):
     return ",".join(("inf" if up is None else str(up)) + ":" + str(u) +
-                    ":" + str(f) for up, u, f in tiers)
+                    ":" + str(f) + ("" if b is None else ":" + str(b))
+                    for up, u, f, b in tiers)
 
 
 def quantities(r, tiers):
     qs = [D(0), D(num(r)), D("-1"), D("0.0001")]
-    for up, _, _ in tiers:
+    for up, _, _, _ in tiers:
         if up is not None:
             qs += [up, up + D("0.001"), up - D("0.001")]
     return [q for q in qs if abs(q) < D(10) ** 20]

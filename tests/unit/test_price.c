@@ -5,7 +5,8 @@
  * Lago's published examples among them).  With --oracle it is a line
  * calculator for tests/unit/price_oracle.py:
  *
- *   grad|vol TIERS QTY	  TIERS: up_to:unit:flat,...; up_to "inf"
+ *   grad|vol TIERS QTY	  TIERS: up_to:unit:flat[:block_size],...;
+ *			  up_to "inf"
  *   pkg QTY SIZE PER up|down
  *   round AMOUNT MINOR MODE
  *   pct AMOUNT RATE FIXED MIN|- MAX|-
@@ -33,11 +34,11 @@ D(const char *s)
 	return d;
 }
 
-/* "5:7:0,10:6.5:0,inf:6:0" */
+/* "5:7:0,10:6.5:0,inf:6:0"; a fourth field is the tier's block_size */
 static int
 tiers(char *spec, struct tier *t, size_t *n)
 {
-	char *tok, *save = NULL, *a, *b;
+	char *tok, *save = NULL, *a, *b, *c;
 
 	*n = 0;
 	for (tok = strtok_r(spec, ",", &save); tok != NULL;
@@ -47,7 +48,11 @@ tiers(char *spec, struct tier *t, size_t *n)
 			return -1;
 		*a++ = '\0';
 		*b++ = '\0';
+		if ((c = strchr(b, ':')) != NULL)
+			*c++ = '\0';
 		memset(&t[*n], 0, sizeof(t[*n]));
+		if (c != NULL)
+			t[*n].block_size = D(c);
 		t[*n].open = strcmp(tok, "inf") == 0;
 		if (!t[*n].open)
 			t[*n].up_to = D(tok);
@@ -152,6 +157,16 @@ static const struct {
 	{ "grad 10:1:5,20:0.5:2,inf:0.25:1 25", "24.25" },
 	{ "grad 5:7:0,inf:6:0 -1", "ERR 100" },
 	{ "vol 5:7:0,inf:6:0 -0.5", "ERR 100" },
+	/* blocks (Kill Bill's tiered blocks): ceil(units / size) blocks */
+	{ "grad 1000:1:0:10,inf:0.5:0:10 400", "40" },
+	{ "grad 1000:1:0:10,inf:0.5:0:10 1200", "110.0" },
+	{ "grad 1000:1:0:10,inf:0.5:0:10 1001", "100.5" },
+	{ "grad 100:1:0:10,inf:2:0:25 10.5", "2" },
+	{ "grad 100:1:0:10,inf:2:0:25 126", "14" },
+	{ "vol 100:1:0:10,inf:2:0:25 101", "10" },
+	{ "vol 100:1:0:10,inf:2:0:25 0", "0" },
+	{ "vol 1:0.30:1:0.25,inf:0.1:0 0.1", "1.30" },
+	{ "grad 10:1:0:-1,inf:1:0 3", "ERR 101" },
 	/* tiers that are not usable */
 	{ "grad 10:1:0,5:1:0,inf:1:0 3", "ERR 101" },
 	{ "grad 10:1:0,20:1:0 3", "ERR 101" },
