@@ -5,19 +5,6 @@
 
 load lib
 
-# amounts CHARGE_MEMBERS Q...: the usage line's amount of charge "c" for
-# each quantity, space separated (one rate run each)
-amounts() {
-	local m=$1 q out=
-	shift
-	plan1 "$m"
-	for q; do
-		out+=" $(aggr 1 cus_a m "$q" | rate 2>/dev/null |
-		    jq -r 'select(.line_type == "usage") | .amount')"
-	done
-	echo "${out# }"
-}
-
 VOLUME='"model":"volume","tiers":[{"up_to":5,"unit_amount":"7"},{"up_to":10,"unit_amount":"6.50"},{"up_to":null,"unit_amount":"6"}]'
 GRADUATED='"model":"graduated","tiers":[{"up_to":5,"unit_amount":"7"},{"up_to":10,"unit_amount":"6.50"},{"up_to":null,"unit_amount":"6"}]'
 

@@ -20,18 +20,6 @@
 
 load lib
 
-# amounts CHARGE_MEMBERS Q...: the usage line's amount for each quantity
-amounts() {
-	local m=$1 q out=
-	shift
-	plan1 "$m"
-	for q; do
-		out+=" $(aggr 1 cus_a m "$q" | rate 2>/dev/null |
-		    jq -r 'select(.line_type == "usage") | .amount')"
-	done
-	echo "${out# }"
-}
-
 # consumable-billing-all-tiers.xml / -top-tier.xml: liters, size 1,
 # $1.50 up to max 1000, then $2.0 (max -1)
 WATER='"tiers":[{"up_to":"1000","unit_amount":"1.50","block_size":"1"},{"up_to":null,"unit_amount":"2.0","block_size":"1"}]'

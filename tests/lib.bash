@@ -90,6 +90,19 @@ rate() {
 	    --as-of 2026-11-01T00:00:00Z "$@"
 }
 
+# amounts CHARGE_MEMBERS Q...: the usage line's amount of charge "c" for
+# each quantity, space separated (one rate run each)
+amounts() {
+	local m=$1 q out=
+	shift
+	plan1 "$m"
+	for q; do
+		out+=" $(aggr 1 cus_a m "$q" | rate 2>/dev/null |
+		    jq -r 'select(.line_type == "usage") | .amount')"
+	done
+	echo "${out# }"
+}
+
 # has COND EXPR [FILE]: some NDJSON record matches COND, and EXPR holds
 # for every one that does (jq 1.6's -e looks only at the last input)
 has() {
