@@ -7,13 +7,6 @@ load lib
 M=testdata/aggregate
 C=testdata/aggregate/customers.ndjson
 
-
-
-# agg ARGS...: meter-aggregate with the meters in $T/m, rejects in $T/r
-agg() {
-	"$BIN/meter-aggregate" --meters "$T/m" --rejects "$T/r" "$@"
-}
-
 # q METER: "quantity events" of each aggregate of that meter, one a line
 q() {
 	jq -r --arg m "$1" 'select(.meter == $m) | "\(.quantity) \(.events)"' "$T/out"

@@ -4,12 +4,6 @@
 
 load lib
 
-
-
-agg() {
-	"$BIN/meter-aggregate" --meters "$T/m" --rejects "$T/r" "$@"
-}
-
 # one_reject CODE FIELD LINE: exactly one reject, of class data_quality
 one_reject() {
 	[ "$(wc -l <"$T/r")" -eq 1 ] || { cat "$T/r"; return 1; }

@@ -6,10 +6,6 @@
 
 load lib
 
-agg() {
-	"$BIN/meter-aggregate" --meters "$T/m" --rejects "$T/r" "$@"
-}
-
 # q METER: the quantity of METER's only aggregate in $output
 q() {
 	grep '^{' <<<"$output" |

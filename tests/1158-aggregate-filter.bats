@@ -6,10 +6,6 @@
 
 load lib
 
-agg() {
-	"$BIN/meter-aggregate" --meters "$T/m" --rejects "$T/r" "$@"
-}
-
 q() {
 	grep '^{' <<<"$output" |
 	    jq -r --arg m "$1" 'select(.meter == $m) | "\(.quantity) \(.events)"'

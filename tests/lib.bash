@@ -66,6 +66,11 @@ meters() {
 	printf '{"meters":[%s]}\n' "$*" >"$T/m"
 }
 
+# agg ARGS...: meter-aggregate with the meters file $T/m, rejects in $T/r
+agg() {
+	"$BIN/meter-aggregate" --meters "$T/m" --rejects "$T/r" "$@"
+}
+
 # aggr N CUSTOMER METER QUANTITY [GROUP] [START END] [EVENTS]: an aggregate
 # (meter-aggregate's form) whose key and lineage are N in hex; the period
 # defaults to September 2026 in UTC.
