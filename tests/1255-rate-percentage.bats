@@ -147,7 +147,7 @@ B='"rate":"2.99","per_transaction_min_amount":"1.75","per_transaction_max_amount
 	{ tx 1 200; tx 2 100; tx 3 100; tx 4 50; } | line '"rate":"1.2","fixed_amount":"0.10","free_units_per_events":3,"free_units_per_total_aggregation":"500","per_transaction_min_amount":"0.05"' "0.00 0 4 450"
 }
 
-@test "MODEL+SUM: a transaction reaching the free amount exactly pays the fixed fee, with and without bounds" {
+@test "MODEL+SUM: a transaction reaching the free amount, exactly or past it, pays the fixed fee, with and without bounds" {
 	# running total 60, 100, 130: free amount 100, free count 1 (sums
 	# below 100): (130 - 100) x 10 % + 2 x 1 = 5
 	{ tx 1 60; tx 2 40; tx 3 30; } | line '"rate":"10","fixed_amount":"1","free_units_per_total_aggregation":"100"' "5.00 5.00 1 100"
@@ -155,6 +155,9 @@ B='"rate":"2.99","per_transaction_min_amount":"1.75","per_transaction_max_amount
 	{ tx 1 60; tx 2 40; tx 3 30; } | line '"rate":"10","fixed_amount":"1","free_units_per_total_aggregation":"100","per_transaction_min_amount":"0.50"' "5.00 5.00 1 100"
 	# straddling: 60, 60 (20 above), 30: (150 - 100) x 10 % + 2 x 1 = 7
 	{ tx 1 60; tx 2 60; tx 3 30; } | is "7.00 7.00 1 100"
+	# and the one that straddles ends the free events too: the third
+	# pays, though 3 were free
+	{ tx 1 60; tx 2 60; tx 3 30; } | line '"rate":"10","fixed_amount":"1","free_units_per_events":3,"free_units_per_total_aggregation":"100","per_transaction_min_amount":"0.50"' "7.00 7.00 1 100"
 }
 
 @test "MODEL: with both set and the first transaction above the free amount, free_units_per_events transactions pay no fixed fee" {
