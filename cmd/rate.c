@@ -165,13 +165,14 @@ priceable(struct stagein *s, const struct aggrec *a, const struct contract *u)
 			    "quantity")), ch->id, model_name(ch->model));
 			return -1;
 		}
-		if (ch->model == M_PERCENTAGE && a->events > 1 &&
-		    (ch->has_min || ch->has_max)) {
+		if (a->events > 1 && charge_per_transaction(ch)) {
 			si_reject(s, RC_POLICY, "not_per_transaction", "events",
-			    "charge '%s' has a per-transaction minimum or "
-			    "maximum but this aggregate sums %" PRId64
-			    " transactions: group the meter by the "
-			    "transaction id", ch->id, a->events);
+			    "charge '%s' prices each transaction (%s) but this "
+			    "aggregate sums %" PRId64 " transactions: group the "
+			    "meter by the transaction id", ch->id,
+			    ch->has_min || ch->has_max ? "a per-transaction "
+			    "minimum or maximum" : "Lago's free units",
+			    a->events);
 			return -1;
 		}
 	}

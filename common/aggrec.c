@@ -57,6 +57,29 @@ hex_field(struct stagein *s, json_t *o, const char *k, unsigned char *out)
 	return 0;
 }
 
+/*
+ * first_event_at: optional (hand-made aggregates and older writers may
+ * leave it out, and it is null without events), but a time when given.
+ */
+static int
+first_field(struct stagein *s, json_t *o, struct aggrec *a)
+{
+	json_t *v = json_object_get(o, "first_event_at");
+
+	a->has_first = 0;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_string(v)) {
+		si_reject(s, RC_DATA, "invalid_field", "first_event_at",
+		    "first_event_at must be an RFC 3339 time or null");
+		return -1;
+	}
+	if (time_field(s, o, "first_event_at", &a->first) < 0)
+		return -1;
+	a->has_first = 1;
+	return 0;
+}
+
 int
 aggrec_read(struct stagein *s, struct aggrec *a)
 {
@@ -120,7 +143,7 @@ aggrec_read(struct stagein *s, struct aggrec *a)
 		return -1;
 	}
 	a->group = v;
-	return 0;
+	return first_field(s, root, a);
 }
 
 /*

@@ -65,6 +65,13 @@ struct aggrec {
 	dec		 qty;
 	int64_t		 events;
 	unsigned char	 key[KEY_LEN], lineage[KEY_LEN];
+	/*
+	 * first_event_at, when the record has one (meter-aggregate writes
+	 * it when events > 0; null or absent: has_first 0).  It orders a
+	 * percentage charge's transactions for Lago's free units.
+	 */
+	int		 has_first;
+	int64_t		 first;
 };
 
 /*

@@ -43,7 +43,8 @@ static const char *const model_keys[NMODEL][6] = {
 	[M_VOLUME] = { "tiers" },
 	[M_PACKAGE] = { "package_size", "amount", "round" },
 	[M_PERCENTAGE] = { "rate", "fixed_amount", "per_transaction_min_amount",
-	    "per_transaction_max_amount" },
+	    "per_transaction_max_amount", "free_units_per_events",
+	    "free_units_per_total_aggregation" },
 };
 
 const char *
@@ -149,6 +150,42 @@ charge_units(struct cload *ld, json_t *o, struct charge *c)
 		else
 			c->decimals = (int)n;
 	}
+}
+
+/*
+ * A percentage charge's free units are Lago's two (its percentage
+ * charge model): free_units_per_events, a whole number from 1 as Lago's
+ * validator wants it, and free_units_per_total_aggregation, an amount
+ * of 0 or more (0: none).  The generic free_units, a quantity off the
+ * line, is not one of them.
+ */
+static void
+pct_free_load(struct cload *ld, json_t *o, struct charge *c)
+{
+	json_t *v;
+
+	if (c->has_free)
+		conf_err(&ld->cf, "free_units does not apply to percentage "
+		    "charges: Lago's free units are free_units_per_events "
+		    "(the first transactions carry no fee) and "
+		    "free_units_per_total_aggregation (the first amount "
+		    "carries no rate)");
+	if ((v = json_object_get(o, "free_units_per_events")) != NULL &&
+	    !json_is_null(v) &&
+	    jrec_int(&ld->cf.jr, v, 1, INT64_MAX, &c->free_events) < 0)
+		conf_err(&ld->cf, "free_units_per_events must be a whole "
+		    "number from 1, written as a JSON number (the first "
+		    "transactions of the period that carry no fee)");
+	c->has_free_total = conf_dec(&ld->cf, o,
+	    "free_units_per_total_aggregation", 0, 0, &c->free_total) == 0;
+}
+
+int
+charge_per_transaction(const struct charge *c)
+{
+	return c->model == M_PERCENTAGE && (c->has_min || c->has_max ||
+	    c->free_events > 0 || (c->has_free_total &&
+	    dec_sign(c->free_total) > 0));
 }
 
 /* A charge object (a plan's, or one with a contract's overrides). */
@@ -265,9 +302,7 @@ charge_load(struct cload *ld, json_t *o, struct charge *c)
 		if (c->has_min && c->has_max && dec_cmp(c->min, c->max) > 0)
 			conf_err(&ld->cf, "per_transaction_min_amount is "
 			    "greater than per_transaction_max_amount");
-		if (c->has_free)
-			conf_err(&ld->cf, "free_units does not apply to "
-			    "percentage charges");
+		pct_free_load(ld, o, c);
 		break;
 	}
 	if ((v = json_object_get(o, "name")) != NULL) {

@@ -61,6 +61,9 @@ struct charge {
 	dec		 rate, fixed;
 	int		 has_min, has_max;
 	dec		 min, max;
+	int64_t		 free_events;	/* free_units_per_events; 0: none */
+	int		 has_free_total;
+	dec		 free_total;	/* free_units_per_total_aggregation */
 	/* any metered model */
 	int		 has_free;
 	dec		 free_units;
@@ -142,6 +145,11 @@ void		 catalog_free(struct catalog *);
 const struct clist *catalog_contracts(const struct catalog *,
 		    const char *customer);
 const char	*model_name(enum model);
+/*
+ * 1 when a percentage charge prices each transaction apart (bounds or
+ * Lago's free units): each aggregate must then be one transaction.
+ */
+int		 charge_per_transaction(const struct charge *);
 /* 1 when every member of the charge's group filter is in group. */
 int		 charge_matches(const struct charge *, json_t *group);
 

@@ -1,6 +1,7 @@
 /*
  * price.c: the charge models' arithmetic (price.h).
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "price.h"
@@ -13,6 +14,9 @@ price_strerror(int e)
 		return "a tiered price needs a quantity of 0 or more";
 	case PRICE_ETIERS:
 		return "tiers must ascend and end with an open tier";
+	case PRICE_ETX:
+		return "a per-transaction percentage needs one transaction "
+		    "an aggregate";
 	default:
 		return dec_strerror(e);
 	}
@@ -172,6 +176,130 @@ price_percentage(dec amount, dec rate, dec fixed, const dec *min,
 	if (max != NULL && dec_cmp(*fee, *max) > 0)
 		*fee = *max;
 	return 0;
+}
+
+/*
+ * Lago's total model (price.h): the running total first, then the free
+ * amount and count it gives, then the fee.
+ */
+static int
+pct_total(const struct price_pct *p, const struct price_tx *tx, size_t n,
+    struct price_pct_out *o)
+{
+	dec sum = DEC_ZERO, last, fv, paid, f;
+	int64_t taken = 0, below = 0, fc = 0;
+	int has_free = p->free_events > 0 || dec_sign(p->free_total) > 0;
+	size_t i;
+	int e;
+
+	for (i = 0; has_free && i < n; i++) {
+		if (tx[i].events == 0)
+			continue;
+		if (p->free_events > 0 ? taken == p->free_events :
+		    dec_cmp(p->free_total, sum) < 0)
+			break;
+		if ((e = dec_add(sum, tx[i].amount, &sum)) != DEC_OK)
+			return e;
+		taken++;
+		below += dec_cmp(sum, p->free_total) < 0;
+	}
+	last = sum;
+	if (dec_sign(last) == 0)
+		fv = DEC_ZERO;
+	else if (dec_sign(p->free_total) == 0 ||
+	    dec_cmp(last, p->free_total) <= 0)
+		fv = last;
+	else
+		fv = p->free_total;
+	/* the smaller of the two counts that are not 0 */
+	if (p->free_events > 0 && below > 0)
+		fc = below < p->free_events ? below : p->free_events;
+	else
+		fc = p->free_events > 0 ? p->free_events : below;
+	o->free_tx = fc < o->transactions ? fc : o->transactions;
+	o->free_amount = dec_cmp(fv, o->base) > 0 ? o->base : fv;
+	if ((e = dec_sub(o->base, o->free_amount, &paid)) != DEC_OK ||
+	    (e = percent_of(paid, p->rate, &o->amount)) != 0)
+		return e;
+	if (dec_sign(o->base) == 0 || fc >= o->transactions)
+		return 0;
+	if ((e = dec_mul(p->fixed, dec_from_i64(o->transactions - fc),
+	    &f)) != DEC_OK)
+		return e;
+	return dec_add(o->amount, f, &o->amount);
+}
+
+/* Lago's per-transaction walk (price.h), with min or max. */
+static int
+pct_each(const struct price_pct *p, const struct price_tx *tx, size_t n,
+    struct price_pct_out *o)
+{
+	int64_t fe = p->free_events;
+	dec fa = p->free_total, v, fee, raw;
+	size_t i;
+	int e;
+
+	for (i = 0; i < n; i++) {
+		v = tx[i].amount;
+		if (tx[i].events == 0) {
+			/* a level, no transaction: at the rate alone */
+			if ((e = percent_of(v, p->rate, &fee)) != 0 ||
+			    (e = dec_add(o->amount, fee, &o->amount)) != DEC_OK)
+				return e;
+			continue;
+		}
+		if (fe > 0 || dec_sign(fa) > 0) {
+			fe--;
+			if (dec_sign(fa) <= 0 || dec_cmp(fa, v) > 0) {
+				/* free: the free amount pays for all of it */
+				if (dec_sign(fa) > 0 &&
+				    (e = dec_sub(fa, v, &fa)) != DEC_OK)
+					return e;
+				o->free_tx++;
+				if ((e = dec_add(o->free_amount, v,
+				    &o->free_amount)) != DEC_OK)
+					return e;
+				continue;
+			}
+			/* reaches the free amount: pays on what is above */
+			if ((e = dec_add(o->free_amount, fa,
+			    &o->free_amount)) != DEC_OK ||
+			    (e = dec_sub(v, fa, &v)) != DEC_OK)
+				return e;
+			fa = DEC_ZERO;
+			fe = 0;
+		}
+		if ((e = price_percentage(v, p->rate, p->fixed, p->min, p->max,
+		    &fee)) != 0 ||
+		    (e = price_percentage(v, p->rate, p->fixed, NULL, NULL,
+		    &raw)) != 0 ||
+		    (e = dec_add(o->amount, fee, &o->amount)) != DEC_OK)
+			return e;
+		o->clamped += dec_cmp(fee, raw) != 0;
+	}
+	return 0;
+}
+
+int
+price_pct_line(const struct price_pct *p, const struct price_tx *tx, size_t n,
+    struct price_pct_out *o)
+{
+	int each = p->min != NULL || p->max != NULL;
+	int gift = p->free_events > 0 || dec_sign(p->free_total) > 0;
+	size_t i;
+	int e;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 0; i < n; i++) {
+		if (tx[i].events < 0 || (tx[i].events > 1 && (each || gift)))
+			return PRICE_ETX;
+		if ((e = dec_add(o->base, tx[i].amount, &o->base)) != DEC_OK)
+			return e;
+		if (o->transactions > INT64_MAX - tx[i].events)
+			return DEC_ERANGE;
+		o->transactions += tx[i].events;
+	}
+	return each ? pct_each(p, tx, n, o) : pct_total(p, tx, n, o);
 }
 
 /* max(a - b, 0): what a commitment or free units leave over */

@@ -36,7 +36,8 @@
 /* dec.h's DEC_* errors, and: */
 enum {
 	PRICE_ENEG = 100,	/* a tiered model got a negative quantity */
-	PRICE_ETIERS		/* tiers not ascending or not ending open */
+	PRICE_ETIERS,		/* tiers not ascending or not ending open */
+	PRICE_ETX		/* per transaction: an aggregate of many */
 };
 
 struct tier {
@@ -72,6 +73,56 @@ int	 price_package(dec qty, dec size, dec per_package, int round_up,
  */
 int	 price_percentage(dec amount, dec rate, dec fixed, const dec *min,
 	    const dec *max, dec *fee);
+
+/*
+ * A percentage charge's line as lago-api's percentage charge model
+ * prices it, with its free units.  The transactions come in Lago's
+ * order, its events' by time (the caller's to sort): each entry is one
+ * transaction (events 1), an aggregate of several when nothing is
+ * priced per transaction, or a level without events (events 0), which
+ * is no transaction: its amount is taken at the rate and nothing else.
+ *
+ * Without bounds (Lago's total model): the rate on the total less the
+ * free amount, plus fixed_amount per transaction not free; nothing at
+ * all when the total is 0.  The free amount and free count come from
+ * Lago's running total: with free_events, the sums of the first
+ * free_events transactions; else, with free_total, the sums up to and
+ * including the first above free_total.  Free amount: the last sum,
+ * held at free_total when that is set; free count: the smaller of
+ * free_events and the sums below free_total, a 0 among them read as
+ * "not set" (so with both set and the first transaction above
+ * free_total, free_events transactions pay no fixed fee; Lago's rule).
+ *
+ * With a min or max (Lago's per-transaction walk): a transaction is
+ * free while free events or a free amount remain; it uses up the free
+ * amount, and one that reaches it (equal or above) pays the rate on its
+ * part above and the fixed fee, held between the bounds, and ends every
+ * free unit.  Free transactions pay no minimum.
+ */
+struct price_tx {
+	dec		 amount;
+	int64_t		 events;
+};
+
+struct price_pct {
+	dec		 rate, fixed;
+	const dec	*min, *max;	/* NULL: no bound */
+	int64_t		 free_events;	/* 0: none */
+	dec		 free_total;	/* 0: none */
+};
+
+struct price_pct_out {
+	dec		 amount;	/* unrounded */
+	int64_t		 transactions;	/* the events */
+	dec		 base;		/* the transactions' amounts */
+	int64_t		 free_tx;	/* transactions without a fee */
+	dec		 free_amount;	/* of base, not at the rate */
+	int64_t		 clamped;	/* fees held at min or max */
+};
+
+/* 0, a dec.h error, or PRICE_ETX */
+int	 price_pct_line(const struct price_pct *, const struct price_tx *,
+	    size_t n, struct price_pct_out *);
 /* A minimum commitment's true-up: max(minimum - amount, 0). */
 int	 price_trueup(dec amount, dec minimum, dec *trueup);
 /*

@@ -238,9 +238,10 @@ rated_brk_package(struct rated_out *l, const struct charge *ch, dec pk)
 }
 
 void
-rated_brk_pct(struct rated_out *l, const struct charge *ch, int64_t tx,
-    int64_t clamped, dec base)
+rated_brk_pct(struct rated_out *l, const struct charge *ch,
+    const struct price_pct_out *o)
 {
+	int gift = ch->free_events > 0 || ch->has_free_total;
 	struct jw w;
 
 	brk_begin(l, &w);
@@ -250,11 +251,22 @@ rated_brk_pct(struct rated_out *l, const struct charge *ch, int64_t tx,
 		brk_dec(&w, "per_transaction_min_amount", ch->min);
 	if (ch->has_max)
 		brk_dec(&w, "per_transaction_max_amount", ch->max);
+	if (ch->free_events > 0) {
+		JW_KEY(&w, "free_units_per_events");
+		jw_int(&w, ch->free_events);
+	}
+	if (ch->has_free_total)
+		brk_dec(&w, "free_units_per_total_aggregation", ch->free_total);
 	JW_KEY(&w, "transactions");
-	jw_int(&w, tx);
+	jw_int(&w, o->transactions);
 	JW_KEY(&w, "transactions_at_min_or_max");
-	jw_int(&w, clamped);
-	brk_dec(&w, "transaction_amount", base);
+	jw_int(&w, o->clamped);
+	brk_dec(&w, "transaction_amount", o->base);
+	if (gift) {
+		JW_KEY(&w, "free_transactions");
+		jw_int(&w, o->free_tx);
+		brk_dec(&w, "free_amount", o->free_amount);
+	}
 }
 
 /* ns as seconds, exactly */

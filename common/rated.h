@@ -26,6 +26,7 @@ struct charge;
 struct contract;
 struct discount;
 struct jrec;
+struct price_pct_out;
 struct price_step;
 
 /*
@@ -66,9 +67,9 @@ void	rated_brk_tiers(struct rated_out *, const struct charge *,
 	    const struct price_step *, size_t n);
 void	rated_brk_package(struct rated_out *, const struct charge *,
 	    dec packages);
-/* base: the transactions' amounts; clamped: fees held at min or max */
+/* what price_pct_line() found; free units only when the charge has them */
 void	rated_brk_pct(struct rated_out *, const struct charge *,
-	    int64_t transactions, int64_t clamped, dec base);
+	    const struct price_pct_out *);
 /* a flat fee for num / den of the period (ns); num == den: whole */
 void	rated_brk_flat(struct rated_out *, const struct charge *,
 	    int64_t num, int64_t den);

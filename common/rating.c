@@ -135,37 +135,55 @@ price_tiers(struct rater *rt, struct rated_out *l, const struct charge *ch,
 	rated_brk_tiers(l, ch, st, rt->e == 0 ? n : 0);
 }
 
-/* Percentage: each aggregate is transactions; their fees add up. */
+/*
+ * Lago's order of a percentage charge's transactions: by the time of
+ * their event (first_event_at), then by group (the transaction id when
+ * the meter is grouped by it), which is unique on a line; an aggregate
+ * without a time (hand-made) after those with one.
+ */
+static int
+pct_order(const void *x, const void *y)
+{
+	const struct aggrec *a = *(struct aggrec *const *)x;
+	const struct aggrec *b = *(struct aggrec *const *)y;
+
+	if (a->has_first != b->has_first)
+		return a->has_first ? -1 : 1;
+	if (a->has_first && a->first != b->first)
+		return a->first < b->first ? -1 : 1;
+	return strcmp(a->gtext, b->gtext);
+}
+
+/* Percentage: the line's transactions priced as Lago's model does. */
 static void
 price_pct(struct rater *rt, struct rated_out *l, const struct charge *ch,
     dec *x)
 {
-	dec fee, base = DEC_ZERO, f;
-	int64_t tx = 0, clamped = 0;
+	struct price_pct p = { .rate = ch->rate, .fixed = ch->fixed,
+	    .min = ch->has_min ? &ch->min : NULL,
+	    .max = ch->has_max ? &ch->max : NULL,
+	    .free_events = ch->free_events,
+	    .free_total = ch->has_free_total ? ch->free_total : DEC_ZERO };
+	struct price_pct_out o;
+	struct aggrec **v;
+	struct price_tx *tx;
 	size_t i;
 
-	*x = DEC_ZERO;
+	v = xcalloc(l->na + 1, sizeof(*v));
+	tx = xcalloc(l->na + 1, sizeof(*tx));
+	if (l->na > 0)
+		memcpy(v, l->a, l->na * sizeof(*v));
+	qsort(v, l->na, sizeof(*v), pct_order);
 	for (i = 0; i < l->na; i++) {
-		const struct aggrec *a = l->a[i];
-
-		if (a->events == 1) {
-			CHK(rt, price_percentage(a->qty, ch->rate, ch->fixed,
-			    ch->has_min ? &ch->min : NULL,
-			    ch->has_max ? &ch->max : NULL, &fee));
-			CHK(rt, price_percentage(a->qty, ch->rate, ch->fixed,
-			    NULL, NULL, &f));
-			clamped += rt->e == 0 && dec_cmp(f, fee) != 0;
-		} else {
-			CHK(rt, price_percentage(a->qty, ch->rate, DEC_ZERO,
-			    NULL, NULL, &fee));
-			CHK(rt, dec_mul(ch->fixed, dec_from_i64(a->events), &f));
-			CHK(rt, dec_add(fee, f, &fee));
-		}
-		CHK(rt, dec_add(*x, fee, x));
-		CHK(rt, dec_add(base, a->qty, &base));
-		tx += a->events;
+		tx[i].amount = v[i]->qty;
+		tx[i].events = v[i]->events;
 	}
-	rated_brk_pct(l, ch, tx, clamped, base);
+	CHK(rt, price_pct_line(&p, tx, l->na, &o));
+	*x = rt->e == 0 ? o.amount : DEC_ZERO;
+	if (rt->e == 0)
+		rated_brk_pct(l, ch, &o);
+	free(tx);
+	free(v);
 }
 
 /* A usage line over aggregates a[0..n) (one, or a combined group). */

@@ -2,7 +2,9 @@
 # rate against tests/rate_oracle.py: random plans (every metered model,
 # free units, commitments, capped discounts, three currencies, six
 # rounding modes) and quantities on and beside tier edges, each line's
-# amount computed again with Python's decimal module.
+# amount computed again with Python's decimal module; and percentage
+# plans with Lago's free units, against lago-api's model written again
+# in Python (lago_percentage()).
 
 load lib
 
@@ -25,4 +27,10 @@ load lib
 	run python3 tests/rate_oracle.py "$T/liar" "$T" --count 50 --seed 3
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"not ok"* ]]
+}
+
+@test "800 random percentage plans with Lago's free units, fixed fees and bounds agree with lago_percentage() (seed 2026)" {
+	run python3 tests/rate_oracle.py "$BIN/rate" "$T" --count 0 --percentage 800 --seed 2026
+	[ "$status" -eq 0 ] || { echo "$output" | grep -v '^ok' | head -20; false; }
+	[ "$(echo "$output" | grep -c '^ok ')" -eq 800 ]
 }

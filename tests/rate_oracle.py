@@ -20,11 +20,23 @@ rate(1) written again here:
              blocks, not units (graduated: the units it holds; volume:
              all of them)
   package    ceil or floor(billable / size) x amount
-  percentage quantity x rate / 100 + events x fixed_amount
+  percentage quantity x rate / 100 + events x fixed_amount (no fixed
+             fee when the quantity is 0, as Lago)
   usage line quantize(amount, minor unit, mode)
   true-up    quantize(max(commitment - usage line, 0))
   discount   quantize(-min(total x percent / 100, cap)): a line's
              amount is rounded as it is, negative (floor is away from 0)
+
+With --percentage N, N more customers (pct_0 ...) each have a
+percentage charge with Lago's free units (free_units_per_events,
+free_units_per_total_aggregation), fixed_amount and per-transaction
+bounds, over 1 to 8 transactions (a meter grouped by transaction id,
+combine_groups), their amounts and amount_unrounded checked against
+lago_percentage() below, written from lago-api's percentage charge model
+(app/services/charge_models/percentage_service.rb) and the running total
+of its sum aggregation (app/services/billable_metrics/aggregations/
+sum_service.rb), with the transactions in the order rate(1) documents:
+first_event_at, then the group.
 
 Prints TAP; exits 1 on a mismatch.
 """
@@ -119,7 +131,9 @@ def expect(plan, agg):
                                 else ROUND_FLOOR)
         x = p * D(ch["amount"])
     else:
-        x = q * D(ch["rate"]) / 100 + agg["events"] * D(ch["fixed_amount"])
+        # Lago: no fixed fee at all when the period's total is 0
+        x = q * D(ch["rate"]) / 100 + (
+            0 if q == 0 else agg["events"] * D(ch["fixed_amount"]))
     line = x.quantize(unit, mode)
     out = [line]
     total = line
@@ -137,12 +151,170 @@ def expect(plan, agg):
     return out
 
 
+# ---- percentage with Lago's free units (--percentage) ----
+
+def lago_running_total(vals, n_free, free_total):
+    """sum_service.rb's running_total: the sums of the first n_free
+    values; without n_free, the sums up to the first past free_total."""
+    if n_free == 0 and free_total == 0:
+        return []
+    out, total = [], D(0)
+    if n_free != 0:
+        for v in vals[:n_free]:
+            total += v
+            out.append(total)
+        return out
+    for v in vals:
+        if free_total < total:
+            break
+        total += v
+        out.append(total)
+    return out
+
+
+def lago_percentage(vals, ch):
+    """percentage_service.rb's compute_amount over transaction amounts
+    in event order: (amount, free transactions, free amount)."""
+    rate = D(ch["rate"])
+    fixed = D(ch.get("fixed_amount", "0"))
+    n_free = int(ch.get("free_units_per_events", 0))
+    free_total = D(ch.get("free_units_per_total_aggregation", "0"))
+    lo = ch.get("per_transaction_min_amount")
+    hi = ch.get("per_transaction_max_amount")
+    units, count = sum(vals, D(0)), len(vals)
+    if lo is not None or hi is not None:
+        # compute_amount_with_transaction_min_max
+        ev, amt, total = n_free, free_total, D(0)
+        nfree, famt = 0, D(0)
+        for v in vals:
+            if ev > 0 or amt > 0:
+                ev -= 1
+                if not amt > 0:
+                    total = D(0)        # Ruby's `next 0` in reduce
+                    nfree, famt = nfree + 1, famt + v
+                    continue
+                if amt > v:
+                    amt -= v
+                    total = D(0)
+                    nfree, famt = nfree + 1, famt + v
+                    continue
+                famt += amt
+                v -= amt
+                amt, ev = D(0), 0
+            a = v * rate / 100 + fixed
+            if lo is not None and a < D(lo):
+                a = D(lo)
+            elif hi is not None and a > D(hi):
+                a = D(hi)
+            total += a
+        return total, nfree, famt
+    rt = lago_running_total(vals, n_free, free_total)
+    last = rt[-1] if rt else D(0)
+    if last == 0:
+        fv = D(0)
+    elif 0 < n_free < len(rt):
+        fv = rt[n_free - 1]
+    elif free_total == 0:
+        fv = last
+    elif last <= free_total:
+        fv = last
+    else:
+        fv = free_total
+    counts = [x for x in (n_free, sum(1 for e in rt if e < free_total))
+              if x != 0]
+    fc = min(counts) if counts else 0
+    pct = D(0) if fv > units else (units - fv) * rate / 100
+    fx = D(0) if units == 0 or fc >= count else (count - fc) * fixed
+    return pct + fx, (fc if count >= fc else count), fv
+
+
+def pct_case(rng, i):
+    """A plan, a contract and the transactions of customer pct_I."""
+    cur = rng.choice(list(MINOR))
+    ch = {"id": "c", "meter": "m", "model": "percentage",
+          "combine_groups": True,
+          "rate": dstr(rng, 0, 5, rng.choice([0, 1, 2, 3]))}
+    if rng.random() < 0.7:
+        ch["fixed_amount"] = dstr(rng, 0, 1, 2)
+    if rng.random() < 0.5:
+        ch["free_units_per_events"] = rng.randint(1, 6)
+    if rng.random() < 0.5:
+        ch["free_units_per_total_aggregation"] = rng.choice(
+            ["0", dstr(rng, 0, 500, rng.choice([0, 0, 2]))])
+    if rng.random() < 0.4:
+        if rng.random() < 0.7:
+            ch["per_transaction_min_amount"] = dstr(rng, 0, 2, 2)
+        if rng.random() < 0.7:
+            ch["per_transaction_max_amount"] = dstr(rng, 2, 20, 2)
+    ft = D(ch.get("free_units_per_total_aggregation", "0"))
+    k = rng.randint(1, 8)
+    vals, total = [], D(0)
+    zero = rng.random() < 0.1
+    for _ in range(k):
+        p = rng.random()
+        if zero or p < 0.1:
+            v = D(0)
+        elif p < 0.3 and ft > total:
+            v = ft - total              # reaches the free amount exactly
+        elif p < 0.4 and ft > total:
+            v = ft - total + D(1)       # straddles it
+        else:
+            v = D(dstr(rng, 0, 400, rng.choice([0, 2, 3])))
+        vals.append(v)
+        total += v
+    # times in September, some equal (then the group decides); ids
+    # shuffled so that the group order is not the time order
+    secs = [rng.choice([3600, 7200, rng.randint(0, 29 * 86400)])
+            for _ in range(k)]
+    ids = list(range(k))
+    rng.shuffle(ids)
+    txs = []
+    for j in range(k):
+        t = "2026-09-%02dT%02d:%02d:%02dZ" % (
+            1 + secs[j] // 86400, secs[j] // 3600 % 24,
+            secs[j] // 60 % 60, secs[j] % 60)
+        txs.append((t, '{"tx":"t%d"}' % ids[j], vals[j]))
+    plan = {"id": "pp%d" % i, "version": 1, "currency": cur,
+            "rounding": rng.choice(list(MODES)), "charges": [ch]}
+    c = {"customer": "pct_%d" % i, "plan": plan["id"],
+         "start": "2026-01-01T00:00:00Z"}
+    return plan, c, txs
+
+
+def pct_aggs(c, txs, base):
+    out = []
+    for j, (t, g, v) in enumerate(txs):
+        out.append({"kind": "aggregate", "schema": "1.0",
+                    "key": "%032x" % (base + j), "customer": c["customer"],
+                    "meter": "m", "group": json.loads(g),
+                    "period": "month",
+                    "period_start": "2026-09-01T00:00:00Z",
+                    "period_end": "2026-10-01T00:00:00Z",
+                    "quantity": str(v), "events": 1, "first_event_at": t,
+                    "last_event_at": t, "lineage": "%032x" % (base + j)})
+    return out
+
+
+def pct_expect(plan, txs):
+    """amount, amount_unrounded, free transactions and free amount."""
+    ch = plan["charges"][0]
+    # Lago's order: by event time; rate(1)'s tie-break, the group's JSON
+    order = sorted(txs, key=lambda x: (x[0], x[1]))
+    x, nfree, famt = lago_percentage([v for _, _, v in order], ch)
+    unit = D(1).scaleb(-MINOR[plan["currency"]])
+    free = "free_units_per_events" in ch or \
+        "free_units_per_total_aggregation" in ch
+    return (x.quantize(unit, MODES[plan["rounding"]]), x,
+            (nfree, famt) if free else None)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("rate")
     ap.add_argument("dir")
     ap.add_argument("--count", type=int, default=500)
     ap.add_argument("--seed", type=int, default=1204)
+    ap.add_argument("--percentage", type=int, default=0)
     a = ap.parse_args()
     rng = random.Random(a.seed)
     plans, contracts, aggs, want = [], [], [], {}
@@ -187,6 +359,13 @@ def main():
         plans.append(plan)
         contracts.append(c)
         aggs.append(agg)
+    prng, pwant = random.Random(a.seed + 1), {}
+    for i in range(a.percentage):
+        plan, c, txs = pct_case(prng, i)
+        pwant[c["customer"]] = pct_expect(plan, txs)
+        plans.append(plan)
+        contracts.append(c)
+        aggs.extend(pct_aggs(c, txs, 0x10000000 + 16 * i))
     cat = os.path.join(a.dir, "catalog.json")
     with open(cat, "w") as f:
         json.dump({"plans": plans, "contracts": contracts}, f)
@@ -201,10 +380,18 @@ def main():
     got = {}
     for l in p.stdout.splitlines():
         r = json.loads(l)
+        if r["customer"] in pwant:
+            b = r["breakdown"]
+            got[r["customer"]] = (
+                D(r["amount"]), D(r["amount_unrounded"]),
+                (b["free_transactions"], D(b["free_amount"]))
+                if "free_transactions" in b else None)
+            continue
         got.setdefault(r["customer"], []).append(D(r["amount"]))
     bad = 0
-    print("1..%d" % len(want))
-    for n, (cust, w) in enumerate(sorted(want.items()), 1):
+    print("1..%d" % (len(want) + len(pwant)))
+    for n, (cust, w) in enumerate(sorted(want.items()) +
+                                  sorted(pwant.items()), 1):
         g = got.get(cust)
         if g != w:
             bad += 1
