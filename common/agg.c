@@ -25,6 +25,7 @@
 #include "jw.h"
 #include "keys.h"
 #include "pack.h"
+#include "prorate.h"
 #include "reject.h"
 #include "spill.h"
 #include "tz.h"
@@ -236,6 +237,7 @@ struct grp {
 
 struct gext {			/* weighted_sum only */
 	dec		 opening, closing;
+	struct prorate	*pr;		/* a prorated meter's steps */
 };
 
 struct aext {			/* what few aggregations need */
@@ -334,6 +336,7 @@ struct series {
 	int64_t		 cur;
 	struct acc	*a;
 	uint64_t	 events;
+	struct prorate	*pr;		/* a prorated meter's period so far */
 };
 
 /* What one meter takes from the event being counted. */
@@ -478,6 +481,7 @@ agg_new(const struct agg_conf *c)
 static void
 series_free(struct series *s)
 {
+	prorate_free(s->pr);
 	free(s->p);
 	free(s);
 }
@@ -494,6 +498,8 @@ agg_free(struct agg_tab *t)
 
 		if (x != NULL) {
 			vset_free(x->set);
+			if (x->gx != NULL)
+				prorate_free(x->gx->pr);
 			free(x->gx);
 			free(x);
 		}
@@ -1305,14 +1311,46 @@ wsum_step(const struct agg_tab *t, const struct series *s, dec *num,
 		wsum_overflow(t, s);
 }
 
+/*
+ * Prorated meters (prorate.h): the period's local days, the level
+ * carried in, then a step a day the level changes.
+ */
 static void
-walk_open(struct series *s)
+walk_prorate_open(struct agg_tab *t, struct series *s)
+{
+	const struct tz *tz = t->cust[s->cid].tz;
+	int64_t d0 = tz_day(tz, s->per.start);
+
+	if (s->pr == NULL)
+		s->pr = xcalloc(1, sizeof(*s->pr));
+	prorate_open(s->pr, d0, tz_day(tz, s->per.end - 1) - d0 + 1,
+	    s->level);
+}
+
+static void
+walk_prorate_change(struct agg_tab *t, struct series *s, int64_t when,
+    dec before)
+{
+	dec d;
+
+	if (s->pr == NULL)
+		return;
+	if (dec_sub(s->level, before, &d) != DEC_OK ||
+	    prorate_change(s->pr, tz_day(t->cust[s->cid].tz, when), d) !=
+	    DEC_OK)
+		wsum_overflow(t, s);
+}
+
+static void
+walk_open(struct agg_tab *t, struct series *s)
 {
 	s->opening = s->level;
 	s->num = DEC_ZERO;
 	s->cur = s->per.start;
 	s->a = NULL;
 	s->events = 0;
+	if (t->c->meters->v[s->mi].prorated)
+		walk_prorate_open(t, s);
 }
 
 /* The period being walked is over: its weighted sum. */
@@ -1340,6 +1378,14 @@ walk_close(struct agg_tab *t, struct series *s)
 		x->gx = xmalloc(sizeof(*x->gx));
 		x->gx->opening = s->opening;
 		x->gx->closing = s->level;
+		x->gx->pr = NULL;
+		if (s->pr != NULL) {
+			dec pq, pf;
+
+			if (prorate_quantity(s->pr, &pq, &pf) != 0)
+				wsum_overflow(t, s);
+			x->gx->pr = prorate_dup(s->pr);
+		}
 	}
 }
 
@@ -1369,7 +1415,7 @@ walk_next(struct agg_tab *t, struct series *s, int64_t next)
 			return -1;
 	}
 	s->per = q;
-	walk_open(s);
+	walk_open(t, s);
 	return 0;
 }
 
@@ -1379,6 +1425,7 @@ walk_point(struct agg_tab *t, struct series *s, const struct pt *x)
 {
 	const struct agg_conf *c = t->c;
 	const struct meter *m = &c->meters->v[s->mi];
+	dec before;
 
 	if (s->done)
 		return;
@@ -1386,7 +1433,7 @@ walk_point(struct agg_tab *t, struct series *s, const struct pt *x)
 		if (period_of(c, &t->cust[s->cid], x->t, &s->per) < 0)
 			die(EX_SOFTWARE, "no period for a gauge point");
 		s->have_p = 1;
-		walk_open(s);
+		walk_open(t, s);
 	}
 	while (x->t >= s->per.end) {
 		walk_close(t, s);
@@ -1397,11 +1444,13 @@ walk_point(struct agg_tab *t, struct series *s, const struct pt *x)
 	}
 	wsum_step(t, s, &s->num, s->level, x->t - s->cur);
 	s->cur = x->t;
+	before = s->level;
 	if (m->increments) {
 		if (dec_add(s->level, pt_v(x), &s->level) != DEC_OK)
 			wsum_overflow(t, s);
 	} else
 		s->level = pt_v(x);
+	walk_prorate_change(t, s, x->t, before);
 	if (!selected(c, s->per.end))
 		return;
 	if (s->a == NULL)
@@ -1658,6 +1707,7 @@ acc_out(const struct agg_tab *t, const struct acc *a, struct aggrec_out *o)
 		o->gauge = 1;
 		o->opening = dec_normalize(a->x->gx->opening);
 		o->closing = dec_normalize(a->x->gx->closing);
+		o->pr = a->x->gx->pr;
 	}
 	key_start(&h, "aggregate");
 	key_field(&h, ci->id, ci->len);

@@ -25,7 +25,8 @@ static const char *const agg_names[] = {
 static const char *const known_keys[] = {
 	"name", "event_type", "aggregation", "field", "group_by", "values",
 	"unit", "precision", "rounding", "description", "expression",
-	"filter"
+	"filter",
+	"prorated"
 };
 #define NKNOWN (sizeof(known_keys) / sizeof(known_keys[0]))
 
@@ -290,6 +291,16 @@ meter_load(struct mload *ld, size_t i, json_t *o, struct meter *m)
 		else if (strcmp(s, "levels") != 0)
 			merr(ld, i, name, "values must be \"levels\" or "
 			    "\"increments\"");
+	}
+	/* the steps prorated charges price (prorate.h) */
+	if ((v = json_object_get(o, "prorated")) != NULL) {
+		if (!json_is_boolean(v))
+			merr(ld, i, name, "prorated must be true or false");
+		else if (json_is_true(v) && m->agg != AG_WSUM)
+			merr(ld, i, name, "prorated applies to weighted_sum "
+			    "meters only");
+		else
+			m->prorated = json_is_true(v);
 	}
 	if ((v = json_object_get(o, "precision")) != NULL) {
 		if (m->agg != AG_AVG && m->agg != AG_WSUM)

@@ -36,6 +36,7 @@ struct meter {
 	char		**group_by;
 	size_t		 ngroup;
 	int		 increments;	/* weighted_sum: values are changes */
+	int		 prorated;	/* aggregates carry prorate.h's steps */
 	char		*unit;		/* NULL when not given */
 	int		 precision;	/* avg, weighted_sum: fraction digits */
 	enum dec_round	 rounding;

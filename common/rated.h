@@ -66,6 +66,9 @@ void	rated_brk_tiers(struct rated_out *, const struct charge *,
 	    const struct price_step *, size_t n);
 void	rated_brk_package(struct rated_out *, const struct charge *,
 	    dec packages);
+/* a prorated charge: the units at the end and the period's days */
+void	rated_brk_prorated(struct rated_out *, const struct charge *,
+	    dec full, int64_t days);
 /* base: the transactions' amounts; clamped: fees held at min or max */
 void	rated_brk_pct(struct rated_out *, const struct charge *,
 	    int64_t transactions, int64_t clamped, dec base);
