@@ -92,10 +92,11 @@ pr_fields(struct stagein *s, json_t *root, struct prorate *p,
 		    "number from 1 to 366" : "is missing");
 		return -1;
 	}
-	if (!json_is_array(v) || json_array_size(v) > (size_t)nd) {
+	if (!json_is_array(v) || json_array_size(v) > (size_t)nd + 1) {
 		si_reject(s, RC_DATA, v ? "invalid_field" : "missing_field",
 		    "prorated_steps", "prorated_steps %s", v ? "must be a list "
-		    "of [units, days], at most one a day of the period" :
+		    "of [units, days], at most one a day of the period and "
+		    "one after it" :
 		    "is missing");
 		return -1;
 	}
@@ -107,11 +108,11 @@ pr_fields(struct stagein *s, json_t *root, struct prorate *p,
 		u = json_string_value(json_array_get(e, 0));
 		if (!json_is_array(e) || json_array_size(e) != 2 || u == NULL ||
 		    dec_parse(u, strlen(u), &x) != DEC_OK ||
-		    jrec_int(&s->jr, json_array_get(e, 1), 1, nd, &days) < 0) {
+		    jrec_int(&s->jr, json_array_get(e, 1), 0, nd, &days) < 0) {
 			si_reject(s, RC_DATA, "invalid_field", "prorated_steps",
 			    "prorated_steps[%zu] must be [\"units\", days] "
 			    "with units an exact decimal string and days a "
-			    "whole number from 1 to period_days (%" PRId64 ")",
+			    "whole number from 0 to period_days (%" PRId64 ")",
 			    i, nd);
 			free(tmp.v);
 			return -1;

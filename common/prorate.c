@@ -33,12 +33,15 @@ prorate_change(struct prorate *p, int64_t day, dec delta)
 
 	if (dec_sign(delta) == 0)
 		return 0;
-	/* the day of the change counts, to the period's last day */
+	/*
+	 * The change counts from `day` to the period's last day; one from
+	 * the day after it (a value removed on the last day) counts none.
+	 */
 	left = p->day0 + p->ndays - day;
 	if (left > p->ndays)
 		left = p->ndays;
-	if (left < 1)
-		left = 1;
+	if (left < 0)
+		left = 0;
 	/* changes of one day net out: a step a day at most */
 	if (p->n > 0 && p->v[p->n - 1].days == left) {
 		s = &p->v[p->n - 1];
@@ -317,6 +320,19 @@ prorate_graduated(const struct tier *t, size_t n, const struct prorate *p,
 		if (i >= p->n)
 			break;
 		k = p->v[i].days;
+		/*
+		 * Lago skips an addition of no prorated value, and a removal
+		 * of none that would take the level below 0 (its addition was
+		 * skipped); a removal counting no days (a value removed on
+		 * the period's last day) otherwise lowers the level.
+		 */
+		if (k == 0 && (dec_sign(p->v[i].units) > 0 ||
+		    (dec_sign(p->v[i].units) < 0 &&
+		    dec_add(full, p->v[i].units, &x) == DEC_OK &&
+		    dec_sign(x) < 0))) {
+			i++;
+			continue;
+		}
 		if ((e = dec_add(full, p->v[i].units, &full)) != DEC_OK ||
 		    (e = addshare(&share, p->v[i].units, k)) != DEC_OK)
 			return e;

@@ -47,7 +47,8 @@
 
 struct prorate_step {
 	dec		 units;		/* the change (or the carried level) */
-	int64_t		 days;		/* days of the period it counts for */
+	int64_t		 days;		/* days of the period it counts for,
+					   0 to D */
 };
 
 /* A period's steps. */
@@ -64,7 +65,10 @@ struct prorate {
  */
 void	prorate_open(struct prorate *, int64_t day0, int64_t ndays,
 	    dec carried);
-/* A change of the level on local day `day`: 0 or a DEC_E* code. */
+/*
+ * A change of the level counting from local day `day` (the day after
+ * the period: none): 0 or a DEC_E* code.
+ */
 int	prorate_change(struct prorate *, int64_t day, dec delta);
 /* A copy of p's steps in a new allocation (prorate_free frees it). */
 struct prorate *prorate_dup(const struct prorate *);

@@ -210,13 +210,71 @@ usage_amount() {
 	[[ "$output" == *"unknown property 'prorated'"* ]]
 }
 
-@test "meters: prorated only on a weighted_sum meter" {
+@test "meters: prorated only on a weighted_sum or a recurring unique_count meter" {
 	meters '{"name":"m","event_type":"seat","aggregation":"sum","field":"n","prorated":true}'
 	run agg </dev/null
 	expect_status 78
-	[[ "$output" == *"prorated applies to weighted_sum meters only"* ]]
+	[[ "$output" == *"meters[0] ('m'): prorated applies to weighted_sum and recurring unique_count meters only (those carry a level across periods)"* ]]
+	meters '{"name":"m","event_type":"seat","aggregation":"unique_count","field":"n","prorated":true}'
+	run agg </dev/null
+	expect_status 78
+	[[ "$output" == *"prorated applies to weighted_sum and recurring unique_count meters only"* ]]
 	meters '{"name":"m","event_type":"seat","aggregation":"weighted_sum","field":"n","prorated":1}'
 	run agg </dev/null
 	expect_status 78
 	[[ "$output" == *"prorated must be true or false"* ]]
+}
+
+# Recurring unique_count (Lago's recurring: true): each value counts from
+# the day it was added (the period's first when carried in) to the day it
+# was removed, both included: lago-api app/services/events/stores/
+# postgres/unique_count_query.rb period_ratio_sql (the day after the
+# next event less the day of the add) and prorated_aggregations/
+# unique_count_service.rb (DATE(removed) - DATE(added) + 1).
+USERS='{"name":"m","event_type":"seat","aggregation":"unique_count","field":"user","recurring":true,"prorated":true}'
+
+@test "recurring unique_count: a value counts its days from the add to the removal, both included; carried values the whole period" {
+	meters "$USERS"
+	{
+		urec 1 cus_a seat 2026-08-10T10:00:00Z '{"user":"a"}'
+		urec 2 cus_a seat 2026-08-20T10:00:00Z '{"user":"b"}'
+		# b removed on the 11th: days 1 to 11
+		urec 3 cus_a seat 2026-09-11T10:00:00Z '{"user":"b","operation_type":"remove"}'
+		# c from the 21st, removed on the last day: 10 days, not at the end
+		urec 4 cus_a seat 2026-09-21T10:00:00Z '{"user":"c"}'
+		urec 9 cus_a seat 2026-09-30T20:00:00Z '{"user":"c","operation_type":"remove"}'
+		# d added and removed on the 25th: 1 day
+		urec 5 cus_a seat 2026-09-25T10:00:00Z '{"user":"d"}'
+		urec 6 cus_a seat 2026-09-25T18:00:00Z '{"user":"d","operation_type":"remove"}'
+		# a removed and added again on the 30th: counted once, all month
+		urec 7 cus_a seat 2026-09-30T18:00:00Z '{"user":"a","operation_type":"remove"}'
+		urec 8 cus_a seat 2026-09-30T19:00:00Z '{"user":"a"}'
+	} | agg >"$T/a"
+	jq -r '"\(.period_start) \(.quantity) \(.prorated_quantity) \(.prorated_steps)"' "$T/a" >"$T/got"
+	# September: 30 + 11 + 10 + 1 = 52 value-days of 30
+	cat >"$T/want" <<-'EOF'
+	2026-08-01T00:00:00Z 2 1.09678 [["1",22],["1",12]]
+	2026-09-01T00:00:00Z 1 1.73334 [["2",30],["-1",19],["1",10],["1",6],["-1",5],["-1",0]]
+	EOF
+	same "$T/want" "$T/got"
+	plan1 '"model":"unit","unit_amount":"30.00","prorated":true'
+	rate <"$T/a" >"$T/out"
+	jq -r 'select(.line_type == "usage") | "\(.quantity) \(.amount) \(.breakdown.full_quantity)"' "$T/out" >"$T/got"
+	printf '1.09678 32.90 2\n1.73334 52.00 1\n' >"$T/want"
+	same "$T/want" "$T/got"
+}
+
+@test "recurring unique_count, graduated: a removal on the last day counts no day but lowers the level (Lago's zero prorated removal)" {
+	meters "$USERS"
+	plan1 '"model":"graduated","prorated":true,"tiers":[{"up_to":"1","unit_amount":"10","flat_amount":"100"},{"up_to":null,"unit_amount":"5","flat_amount":"50"}]'
+	{
+		urec 1 cus_a seat 2026-09-01T10:00:00Z '{"user":"a"}'
+		urec 2 cus_a seat 2026-09-16T10:00:00Z '{"user":"b"}'
+		urec 3 cus_a seat 2026-09-30T10:00:00Z '{"user":"b","operation_type":"remove"}'
+	} | agg >"$T/a"
+	jq -e '.quantity == "1" and .prorated_steps == [["1",30],["1",15],["-1",0]]' "$T/a"
+	rate <"$T/a" >"$T/out"
+	# a fills tier 1 (30 x 10), b is in tier 2 for 15 days (15 x 5), over
+	# 30 days: 12.50; the peak, 2, reached tier 2: both flats, 150
+	[ "$(usage_amount)" = "162.50" ]
 }

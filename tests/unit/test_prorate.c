@@ -164,6 +164,16 @@ static const struct { const char *in, *want; } cases[] = {
 	{ "grad " T3 " 30 2:21,5:15,10:6,-6:11,4:5,60:1", "191.33" },
 	/* "when there are two overflows": 75 units the whole period */
 	{ "grad " T3 " 30 75:30", "370.00" },
+	/*
+	 * Steps of no days (a recurring count's value removed on the
+	 * period's last day): a removal lowers the level for the tiers and
+	 * the flat amounts; Lago skips an addition of no prorated value, and
+	 * a removal of none that would take the level below 0
+	 */
+	{ "grad " T2 " 30 5:30,-1:0", "150.00" },
+	{ "grad 1:10:100,inf:5:50 30 1:30,2:0", "110.00" },
+	{ "grad " T2 " 30 -3:0,1:10", "103.33" },
+	{ "qty 30 5:30,-1:0", "5 4" },
 	/* the seat: one added on day 21 of 30 counts 10 days */
 	{ "qty 30 1:10", "0.33334 1" },
 	{ "unit 12 30 1:10", "4.00" },
