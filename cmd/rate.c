@@ -152,7 +152,8 @@ prorated_ok(struct stagein *s, const struct aggrec *a,
 		si_reject(s, RC_POLICY, "not_prorated", "prorated_steps",
 		    "charge '%s' is prorated but the aggregate has no "
 		    "prorated_steps: meter '%s' needs \"prorated\": true "
-		    "(a weighted_sum meter)", ch->id, a->meter);
+		    "(a weighted_sum or recurring unique_count meter)",
+		    ch->id, a->meter);
 		return -1;
 	}
 	if (ch->model == M_VOLUME && (dec_sign(a->pqty) < 0 ||

@@ -8,10 +8,12 @@
  * each change for the days of the period left, the day of the change
  * included (its event store's duration_ratio_sql: DATE(to) - DATE(event)
  * + 1, in the customer's zone), over the days of the period; the level
- * carried in from earlier periods counts for the whole period.  So a
- * period of D days is recorded as its steps, (units, days) each: the
- * carried level with D days, then each day's net change with its days
- * left.  At most D + 1 steps, whatever the number of events.
+ * carried in from earlier periods counts for the whole period.  A
+ * removed unique value counts its removal day too, so its step starts
+ * the day after (0 days left when it falls on the last).  So a period
+ * of D days is recorded as its steps, (units, days) each: the carried
+ * level with D days, then each day's net change with its days left.  At
+ * most D + 1 steps, whatever the number of events.
  *
  *   prorated quantity	sum(units x days) / D, rounded up to 5 decimals
  *			(Lago's ProratedAggregations::SumService:
