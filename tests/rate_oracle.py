@@ -253,7 +253,8 @@ def prorated_amount(ch, agg):
 
 
 def prorated_agg(rng, agg, volume):
-    """Random steps: a carried level, then changes on distinct days."""
+    """Random steps: a carried level, then changes on distinct days,
+    perhaps a removal of 0 days last."""
     d = rng.choice([28, 29, 30, 31])
     level = rng.choice([0, 0, rng.randint(1, 20)])
     steps = [[str(level), d]] if level else []
@@ -266,6 +267,14 @@ def prorated_agg(rng, agg, volume):
             continue
         level += u
         steps.append([str(u), k])
+    if rng.random() < 0.2:
+        # a removal counting no day (a value removed on the last day)
+        u = -rng.randint(1, 3)
+        if volume:
+            u = max(u, -level)
+        if u != 0:
+            level += u
+            steps.append([str(u), 0])
     share = sum((F(int(u)) * k / d for u, k in steps), F(0))
     agg.update(quantity=str(max(level, 0)), period_days=d,
                prorated_steps=steps,
