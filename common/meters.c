@@ -314,9 +314,9 @@ meter_load(struct mload *ld, size_t i, json_t *o, struct meter *m)
 			merr(ld, i, name, "prorated must be true or false");
 		else if (json_is_true(v) && m->agg != AG_WSUM &&
 		    !(m->agg == AG_UNIQUE && m->recurring))
-			merr(ld, i, name, "prorated applies to weighted_sum and "
-			    "recurring unique_count meters only (those carry a "
-			    "level across periods)");
+			merr(ld, i, name, "prorated applies to weighted_sum "
+			    "and recurring unique_count meters only (those "
+			    "carry a level across periods)");
 		else
 			m->prorated = json_is_true(v);
 	}
