@@ -7,9 +7,14 @@
  * (weighted_sum) keep their points, (time, key, value), per customer x
  * meter x group until the end, when they are sorted and walked period by
  * period: in memory when the input comes by day (agg_fold walks each day's),
- * else in a temporary file (agg_spill), read back a few series at a time.  The lineage is the sum of the event keys (BLAKE2b-128
- * digests) modulo 2^128, so it does not depend on the order events arrive in
- * or on how they were split over threads.
+ * else in a temporary file (agg_spill), read back a few series at a time.
+ * A recurring unique_count is walked the same way, its points (time, key,
+ * value id, add or remove) telling which values are counted at each
+ * period's end (rc_point, rc_close; rc_spans gives each value's spans in
+ * a period).  Without --to, the walks end with the period of the newest
+ * event counted (walk_next).  The lineage is the sum of the event keys
+ * (BLAKE2b-128 digests) modulo 2^128, so it does not depend on the order
+ * events arrive in or on how they were split over threads.
  */
 #include <inttypes.h>
 #include <pthread.h>

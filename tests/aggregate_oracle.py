@@ -620,17 +620,9 @@ class Oracle:
             if m["recurring"]:
                 self.recurring(cid, mi, g, pts, per)
                 continue
-            p = per.of(pts[0][0])
             level = Decimal(0)
             i = 0
-            while True:
-                if self.wto is not None and p[1] > self.wto:
-                    break
-                if self.wto is None and p[0] > self.newest:
-                    # no end given: up to the period of the newest
-                    # event (with only --from, "every selected period"
-                    # would never end)
-                    break
+            for p in self.walk(per, pts[0][0]):
                 opening = level
                 num = Fraction(0)
                 cur = p[0]
@@ -650,7 +642,17 @@ class Oracle:
                     self.accs[(cid, mi, g, p[0])] = {
                         "pe": p[1], "events": evs, "wsum": q,
                         "opening": opening, "closing": level}
-                p = per.next(p)
+
+    def walk(self, per, first):
+        """The periods a carried series is walked through: from the one
+        holding its first event to --to or, with no end given, to the
+        period holding the newest event (with only --from, "every
+        selected period" would never end)."""
+        p = per.of(first)
+        while self.wto is None and p[0] <= self.newest or \
+                self.wto is not None and p[1] <= self.wto:
+            yield p
+            p = per.next(p)
 
     def recurring(self, cid, mi, g, pts, per):
         """A recurring unique_count series, period by period: a value
@@ -658,13 +660,8 @@ class Oracle:
         the period is 1."""
         prev = {}           # value -> its previous operation
         total = {}          # value -> the sum of its adjusted operations
-        p = per.of(pts[0][0])
         i = 0
-        while True:
-            if self.wto is not None and p[1] > self.wto:
-                break
-            if self.wto is None and p[0] > self.newest:
-                break
+        for p in self.walk(per, pts[0][0]):
             opening = sum(total.values())
             evs = []
             while i < len(pts) and pts[i][0] < p[1]:
@@ -684,7 +681,6 @@ class Oracle:
                     "pe": p[1], "events": evs, "wsum": Decimal(closing),
                     "opening": Decimal(opening),
                     "closing": Decimal(closing)}
-            p = per.next(p)
 
     def output(self, out):
         self.gauges()
