@@ -117,8 +117,10 @@ usage(int code)
 "\nReads usage records (meter-ingest's output) from the files or stdin, or\n"
 "from the ledger, and writes one aggregate per customer, meter, group and\n"
 "billing period on stdout, sorted.  With --from/--to only the periods that\n"
-"end in (FROM, TO] are written.  Refused records are appended to the\n"
-"rejects file.  See meter-aggregate(1).\n");
+"end in (FROM, TO] are written.  Gauges (weighted_sum) and recurring\n"
+"unique_counts carry their value into periods without events, up to TO or,\n"
+"without --to, to the period of the newest event counted.  Refused records\n"
+"are appended to the rejects file.  See meter-aggregate(1).\n");
 	exit(code);
 }
 
@@ -372,13 +374,14 @@ ledger_one(const struct ldg_usage *u, void *arg)
  * ---- the ledger scanned by two threads ----
  *
  * One thread scans at about 6M rows a second, and the counting thread
- * waits on it.  Without gauges, whose walk needs one stream in day order,
- * two threads each scan half of the days, on a connection of their own,
- * and count what they read into a table of their own; the tables are
- * merged.  Both read transactions see the same records (ldg_read_begin),
- * and rejects are kept and written at the end, the first half's first,
- * so the output is the single scan's byte for byte.  A run with more
- * rejects than PSCAN_MAXREJ starts again as a single scan.
+ * waits on it.  Without gauges or recurring counts, whose walk needs one
+ * stream in day order, two threads each scan half of the days, on a
+ * connection of their own, and count what they read into a table of
+ * their own; the tables are merged.  Both read transactions see the
+ * same records (ldg_read_begin), and rejects are kept and written at the
+ * end, the first half's first, so the output is the single scan's byte
+ * for byte.  A run with more rejects than PSCAN_MAXREJ starts again as
+ * a single scan.
  */
 #define PSCAN_MAXREJ	65536
 #define DAY_NS		(86400LL * 1000000000LL)
@@ -515,7 +518,8 @@ count_ledger(struct magg *g)
 	g->pruned_before = ldg_pruned_before(g->ldg);
 	/*
 	 * A period ending after --from starts at most one period length
-	 * before it; a gauge's level may come from any earlier event.
+	 * before it; a gauge's level, or a recurring count's values, may
+	 * come from any earlier event.
 	 */
 	if (g->meters.gauges)
 		from = INT64_MIN;

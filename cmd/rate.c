@@ -37,6 +37,7 @@
 #include "opt.h"
 #include "out.h"
 #include "rated.h"
+#include "prorate.h"
 #include "rating.h"
 #include "reject.h"
 #include "spill.h"
@@ -140,6 +141,33 @@ bill_get(struct rate *r, const char *customer, int64_t ps, int64_t pe,
 }
 
 /*
+ * A prorated charge (prorate.h) prices the aggregate's steps: a meter
+ * without "prorated" has none; volume takes no negative level.
+ */
+static int
+prorated_ok(struct stagein *s, const struct aggrec *a,
+    const struct charge *ch)
+{
+	if (!a->prorated) {
+		si_reject(s, RC_POLICY, "not_prorated", "prorated_steps",
+		    "charge '%s' is prorated but the aggregate has no "
+		    "prorated_steps: meter '%s' needs \"prorated\": true "
+		    "(a weighted_sum or recurring unique_count meter)",
+		    ch->id, a->meter);
+		return -1;
+	}
+	if (ch->model == M_VOLUME && (dec_sign(a->pqty) < 0 ||
+	    dec_sign(a->pfull) < 0)) {
+		si_reject(s, RC_DATA, "negative_quantity", "prorated_quantity",
+		    "prorated_quantity %s with %s units at the end: prorated "
+		    "volume charge '%s' prices only quantities of 0 or more",
+		    dec_str(a->pqty).s, dec_str(a->pfull).s, ch->id);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Check what pricing needs before accepting the aggregate, so that each
  * problem is a reject of its own record.
  */
@@ -157,7 +185,10 @@ priceable(struct stagein *s, const struct aggrec *a, const struct contract *u)
 		if (!charge_matches(ch, a->group))
 			continue;
 		nmatch++;
-		if (dec_sign(a->qty) < 0 && ch->model != M_UNIT) {
+		if (ch->prorated && prorated_ok(s, a, ch) < 0)
+			return -1;
+		if (!ch->prorated && dec_sign(a->qty) < 0 &&
+		    ch->model != M_UNIT) {
 			si_reject(s, RC_DATA, "negative_quantity", "quantity",
 			    "quantity %s is negative: charge '%s' (%s) "
 			    "prices only quantities of 0 or more",
@@ -311,6 +342,7 @@ read_one(struct stagein *s, void *arg)
 	g.line = s->s.line;
 	g.rawoff = spill_put(&r->spill, s->s.raw, s->s.rawlen);
 	g.rawlen = s->s.rawlen;
+	g.rec.pr = aggrec_prorate(s);
 	old = xmalloc(sizeof(*old));
 	*old = g;
 	*ref = old;
@@ -664,8 +696,10 @@ free_all(struct rate *r)
 	}
 	free(r->bv);
 	for (i = 0; i < r->keys.cap; i++)
-		if (r->keys.t[i].val != NULL)	/* NULL: rejected */
+		if (r->keys.t[i].val != NULL) {	/* NULL: rejected */
+			prorate_free(((struct agg *)r->keys.t[i].val)->rec.pr);
 			free(r->keys.t[i].val);
+		}
 	hmap_free(&r->keys);
 	hmap_free(&r->bills);
 	hmap_free(&r->strs);

@@ -7,9 +7,14 @@
  * (weighted_sum) keep their points, (time, key, value), per customer x
  * meter x group until the end, when they are sorted and walked period by
  * period: in memory when the input comes by day (agg_fold walks each day's),
- * else in a temporary file (agg_spill), read back a few series at a time.  The lineage is the sum of the event keys (BLAKE2b-128
- * digests) modulo 2^128, so it does not depend on the order events arrive in
- * or on how they were split over threads.
+ * else in a temporary file (agg_spill), read back a few series at a time.
+ * A recurring unique_count is walked the same way, its points (time, key,
+ * value id, add or remove) telling which values are counted at each
+ * period's end (rc_point, rc_close; rc_spans gives each value's spans in
+ * a period).  Without --to, the walks end with the period of the newest
+ * event counted (walk_next).  The lineage is the sum of the event keys
+ * (BLAKE2b-128 digests) modulo 2^128, so it does not depend on the order
+ * events arrive in or on how they were split over threads.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -25,6 +30,7 @@
 #include "jw.h"
 #include "keys.h"
 #include "pack.h"
+#include "prorate.h"
 #include "reject.h"
 #include "spill.h"
 #include "tz.h"
@@ -236,6 +242,7 @@ struct grp {
 
 struct gext {			/* weighted_sum only */
 	dec		 opening, closing;
+	struct prorate	*pr;		/* a prorated meter's steps */
 };
 
 struct aext {			/* what few aggregations need */
@@ -334,6 +341,46 @@ struct series {
 	int64_t		 cur;
 	struct acc	*a;
 	uint64_t	 events;
+	struct prorate	*pr;		/* a prorated meter's period so far */
+	struct rwalk	*rw;		/* a recurring unique_count's walk */
+};
+
+/*
+ * A recurring unique_count's series is walked like a gauge's: its points
+ * are (time, key, value id, operation), the value id (a number the table
+ * gives each distinct value, rv_intern) in the coefficient and the
+ * operation (RC_ADD or RC_REMOVE) in the scale, so that the points are
+ * kept, spilled, merged and sorted by the gauges' code.  The walk keeps
+ * each value the series met: whether it is counted now and since when,
+ * 16 bytes in an open-addressed table by value id.
+ */
+enum { RC_REMOVE, RC_ADD };
+
+struct rval {
+	uint32_t	 vid;		/* + 1; 0 is an empty slot */
+	uint32_t	 active;
+	int64_t		 since;		/* when it was last added */
+};
+
+/* A span in which a value was counted, ended inside the period. */
+struct rspan {
+	uint32_t	 vid;
+	int64_t		 from, to;
+};
+
+struct rwalk {
+	struct rval	*v;
+	size_t		 mask, n;	/* slots - 1, values in it */
+	uint64_t	 nactive;	/* values counted now */
+	uint64_t	 opening;	/* at the start of the period walked */
+	struct rspan	*log;		/* removals in the period walked */
+	size_t		 nlog, caplog;
+};
+
+/* A distinct value of recurring unique_counts: its canonical JSON. */
+struct rvref {
+	const char	*p;		/* the table's vals key */
+	size_t		 len;
 };
 
 /* What one meter takes from the event being counted. */
@@ -342,6 +389,7 @@ struct prep {
 	dec		 v;
 	uint32_t	 gid;
 	size_t		 voff, vlen;	/* unique_count value in sbuf */
+	int		 op;		/* recurring: RC_ADD or RC_REMOVE */
 };
 
 #define ACC_SLAB	4096
@@ -373,13 +421,27 @@ struct agg_tab {
 	size_t		 nsv, capsv;
 	struct psrc	*srcs;		/* merged tables' files */
 	size_t		 nsrcs;
+	/* recurring unique_count values: canonical JSON -> id + 1 */
+	struct hmap	 vals;
+	struct rvref	*rv;		/* by id */
+	size_t		 nrv, caprv;
+	/*
+	 * The newest event counted or read for a carried value: without
+	 * --to, carried values run on to the period holding it.
+	 */
+	int64_t		 newest;
 };
 
-/* A spill file of a merged table, and its sids' series in this one. */
+/*
+ * A spill file of a merged table, its sids' series in this one and its
+ * value ids' ids in this one (NULL: the same).
+ */
 struct psrc {
 	struct spill	 sp;
 	struct series	**map;
 	size_t		 nmap;
+	uint32_t	*vmap;
+	size_t		 nvmap;
 };
 
 /* A spilled point: 45 bytes. */
@@ -472,12 +534,20 @@ agg_new(const struct agg_conf *c)
 		jw_str(&w, c->meters->v[i].name);
 	}
 	grp_intern(t, "{}", 2);		/* gid 0: no grouping */
+	hmap_init(&t->vals);
+	t->newest = INT64_MIN;
 	return t;
 }
 
 static void
 series_free(struct series *s)
 {
+	prorate_free(s->pr);
+	if (s->rw != NULL) {
+		free(s->rw->v);
+		free(s->rw->log);
+		free(s->rw);
+	}
 	free(s->p);
 	free(s);
 }
@@ -494,6 +564,8 @@ agg_free(struct agg_tab *t)
 
 		if (x != NULL) {
 			vset_free(x->set);
+			if (x->gx != NULL)
+				prorate_free(x->gx->pr);
 			free(x->gx);
 			free(x);
 		}
@@ -526,7 +598,10 @@ agg_free(struct agg_tab *t)
 	for (i = 0; i < t->nsrcs; i++) {
 		spill_close(&t->srcs[i].sp);
 		free(t->srcs[i].map);
+		free(t->srcs[i].vmap);
 	}
+	hmap_free(&t->vals);
+	free(t->rv);
 	free(t->srcs);
 	free(t->sv);
 	buf_free(&t->kb);
@@ -614,6 +689,16 @@ static int
 selected(const struct agg_conf *c, int64_t end)
 {
 	return !c->windowed || (c->from < end && end <= c->to);
+}
+
+/*
+ * The meter carries a value from period to period (a gauge's level, a
+ * recurring count's values), so its events before the window are read.
+ */
+static int
+carried(const struct meter *m)
+{
+	return m->agg == AG_WSUM || m->recurring;
 }
 
 /* A meter's number: a JSON number or a string holding one. */
@@ -725,6 +810,40 @@ filter_pass(const struct aev *e, const struct meter *m)
 	return 1;
 }
 
+/*
+ * A recurring unique_count's operation, as Lago's events give it in
+ * data.operation_type: "add" or none adds the value, "remove" removes
+ * it.  Anything else is refused, not guessed at (Lago would take it for
+ * a removal).
+ */
+static int
+op_type(const struct aev *e, const struct meter *m, int *op,
+    struct agg_err *err)
+{
+	struct aval v;
+
+	ev_get(e, "operation_type", &v);
+	*op = RC_ADD;
+	if (v.type == AV_MISSING)
+		return 0;
+	if (v.type == AV_STR && v.len == 3 && memcmp(v.p, "add", 3) == 0)
+		return 0;
+	if (v.type == AV_STR && v.len == 6 && memcmp(v.p, "remove", 6) == 0) {
+		*op = RC_REMOVE;
+		return 0;
+	}
+	if (v.type == AV_STR)
+		reject(err, RC_DATA, "invalid_value", "data.operation_type",
+		    "meter '%s' (recurring unique_count): data.operation_type "
+		    "is \"%.*s\", not \"add\" or \"remove\"", m->name,
+		    v.len > 64 ? 64 : (int)v.len, v.p);
+	else
+		reject(err, RC_DATA, "invalid_value", "data.operation_type",
+		    "meter '%s' (recurring unique_count): data.operation_type "
+		    "must be the string \"add\" or \"remove\"", m->name);
+	return -1;
+}
+
 /* Fill p for meter m; -1 with err set when the event cannot count. */
 static int
 prepare(struct agg_tab *t, const struct aev *e, const struct meter *m,
@@ -772,6 +891,8 @@ prepare(struct agg_tab *t, const struct aev *e, const struct meter *m,
 			p->vlen = t->sbuf.len - p->voff;
 		}
 	}
+	if (m->recurring && op_type(e, m, &p->op, err) < 0)
+		return -1;
 	if (m->ngroup == 0)
 		return 0;
 	buf_reset(&t->kb);
@@ -999,8 +1120,33 @@ series_get(struct agg_tab *t, uint32_t cid, uint32_t gid, uint32_t mi)
 		}
 		s->sid = (uint32_t)t->nsv;
 		t->sv[t->nsv++] = s;
+		if (t->c->meters->v[mi].recurring) {
+			s->rw = xcalloc(1, sizeof(*s->rw));
+			s->rw->mask = 15;
+			s->rw->v = xcalloc(s->rw->mask + 1, sizeof(*s->rw->v));
+		}
 	}
 	return s;
+}
+
+/* The id of a recurring unique_count's value (canonical JSON). */
+static uint32_t
+rv_intern(struct agg_tab *t, const char *p, size_t len)
+{
+	void **ref = hmap_ref(&t->vals, p, len);
+
+	if (*ref != NULL)
+		return (uint32_t)((uintptr_t)*ref - 1);
+	if (t->nrv == t->caprv) {
+		if (t->nrv >= UINT32_MAX - 1)
+			die(EX_SOFTWARE, "more than 4 billion distinct values");
+		t->caprv = t->caprv ? 2 * t->caprv : 64;
+		t->rv = xreallocarray(t->rv, t->caprv, sizeof(*t->rv));
+	}
+	t->rv[t->nrv].p = hmap_slot_key(ref);
+	t->rv[t->nrv].len = len;
+	*ref = (void *)(uintptr_t)(t->nrv + 1);
+	return (uint32_t)t->nrv++;
 }
 
 static void
@@ -1100,7 +1246,7 @@ agg_event(struct agg_tab *t, const struct aev *e, struct agg_err *err)
 	 */
 	use = sel;
 	for (i = 0; i < ml->n && !use; i++)
-		use = t->pass[i] && ml->m[i]->agg == AG_WSUM && !after;
+		use = t->pass[i] && carried(ml->m[i]) && !after;
 	if (!use)
 		return AGG_OUTSIDE;
 	buf_reset(&t->sbuf);
@@ -1109,10 +1255,12 @@ agg_event(struct agg_tab *t, const struct aev *e, struct agg_err *err)
 			continue;
 		if (prepare(t, e, ml->m[i], &t->prep[np], err) < 0)
 			return AGG_REJECT;
-		gauge = ml->m[i]->agg == AG_WSUM;
+		gauge = carried(ml->m[i]);
 		if (sel || (gauge && !after))
 			np++;
 	}
+	if (e->t > t->newest)
+		t->newest = e->t;
 	ci = &t->cust[cid];	/* prepare() may not move it, but be safe */
 	lin = lin_of(e->key);
 	for (i = 0; i < np; i++) {
@@ -1121,6 +1269,14 @@ agg_event(struct agg_tab *t, const struct aev *e, struct agg_err *err)
 		if (p->m->agg == AG_WSUM) {
 			series_add(t, series_get(t, (uint32_t)cid, p->gid,
 			    (uint32_t)p->m->idx), e->t, e->key, p->v);
+			counted |= sel;
+			continue;
+		}
+		if (p->m->recurring) {
+			series_add(t, series_get(t, (uint32_t)cid, p->gid,
+			    (uint32_t)p->m->idx), e->t, e->key,
+			    dec_of(rv_intern(t, t->sbuf.p + p->voff, p->vlen),
+			    p->op));
 			counted |= sel;
 			continue;
 		}
@@ -1189,15 +1345,20 @@ acc_merge(struct agg_tab *t, struct acc *a, struct acc *b)
 	}
 }
 
-/* Take over a spill file whose sids map to our series by map. */
+/*
+ * Take over a spill file whose sids map to our series by map, and whose
+ * value ids to ours by vmap.
+ */
 static void
 psrc_add(struct agg_tab *t, struct spill *sp, struct series **map,
-    size_t nmap)
+    size_t nmap, uint32_t *vmap, size_t nvmap)
 {
 	t->srcs = xreallocarray(t->srcs, t->nsrcs + 1, sizeof(*t->srcs));
 	t->srcs[t->nsrcs].sp = *sp;
 	t->srcs[t->nsrcs].map = map;
 	t->srcs[t->nsrcs].nmap = nmap;
+	t->srcs[t->nsrcs].vmap = vmap;
+	t->srcs[t->nsrcs].nvmap = nvmap;
 	t->nsrcs++;
 	sp->fp = NULL;
 }
@@ -1206,10 +1367,15 @@ void
 agg_merge(struct agg_tab *into, struct agg_tab *from)
 {
 	struct series *s, *d, **smap;
-	uint32_t *cmap, *gmap;
+	uint32_t *cmap, *gmap, *vmap;
 	struct acc *b, *a;
 	size_t i, j;
 
+	vmap = xcalloc(from->nrv + 1, sizeof(*vmap));
+	for (i = 0; i < from->nrv; i++)
+		vmap[i] = rv_intern(into, from->rv[i].p, from->rv[i].len);
+	if (from->newest > into->newest)
+		into->newest = from->newest;
 	cmap = xcalloc(from->ncust + 1, sizeof(*cmap));
 	gmap = xcalloc(from->ngrp + 1, sizeof(*gmap));
 	for (i = 0; i < from->ncust; i++)
@@ -1249,22 +1415,33 @@ agg_merge(struct agg_tab *into, struct agg_tab *from)
 			d->p = xreallocarray(d->p, d->cap, sizeof(*d->p));
 		}
 		memcpy(d->p + d->n, s->p, s->n * sizeof(*s->p));
+		if (d->rw != NULL)	/* recurring: value ids are ours now */
+			for (j = d->n; j < d->n + s->n; j++)
+				d->p[j].c = vmap[(uint32_t)d->p[j].c];
 		d->n += s->n;
 	}
-	/* the spill files go with their sids mapped to our series */
+	/*
+	 * The spill files go with their sids mapped to our series and
+	 * their value ids to ours.
+	 */
 	for (i = 0; i < from->nsrcs; i++) {
-		for (j = 0; j < from->srcs[i].nmap; j++)
-			if (from->srcs[i].map[j] != NULL)
-				from->srcs[i].map[j] =
-				    smap[from->srcs[i].map[j]->sid];
-		psrc_add(into, &from->srcs[i].sp, from->srcs[i].map,
-		    from->srcs[i].nmap);
+		struct psrc *ps = &from->srcs[i];
+
+		for (j = 0; j < ps->nmap; j++)
+			if (ps->map[j] != NULL)
+				ps->map[j] = smap[ps->map[j]->sid];
+		for (j = 0; j < ps->nvmap; j++)
+			ps->vmap[j] = vmap[ps->vmap[j]];
+		psrc_add(into, &ps->sp, ps->map, ps->nmap, ps->vmap,
+		    ps->nvmap);
 	}
 	from->nsrcs = 0;
 	if (from->sp.fp != NULL) {
-		psrc_add(into, &from->sp, smap, from->nsv);
+		psrc_add(into, &from->sp, smap, from->nsv, vmap, from->nrv);
 		smap = NULL;
+		vmap = NULL;
 	}
+	free(vmap);
 	free(smap);
 	free(cmap);
 	free(gmap);
@@ -1305,14 +1482,300 @@ wsum_step(const struct agg_tab *t, const struct series *s, dec *num,
 		wsum_overflow(t, s);
 }
 
+/*
+ * Prorated meters (prorate.h): the period's local days, the level
+ * carried in, then a step a day the level changes.
+ */
 static void
-walk_open(struct series *s)
+walk_prorate_open(struct agg_tab *t, struct series *s)
+{
+	const struct tz *tz = t->cust[s->cid].tz;
+	int64_t d0 = tz_day(tz, s->per.start);
+
+	if (s->pr == NULL)
+		s->pr = xcalloc(1, sizeof(*s->pr));
+	prorate_open(s->pr, d0, tz_day(tz, s->per.end - 1) - d0 + 1,
+	    s->level);
+}
+
+static void
+walk_prorate_change(struct agg_tab *t, struct series *s, int64_t when,
+    dec before)
+{
+	dec d;
+
+	if (s->pr == NULL)
+		return;
+	if (dec_sub(s->level, before, &d) != DEC_OK ||
+	    prorate_change(s->pr, tz_day(t->cust[s->cid].tz, when), d) !=
+	    DEC_OK)
+		wsum_overflow(t, s);
+}
+
+static void
+walk_open(struct agg_tab *t, struct series *s)
 {
 	s->opening = s->level;
 	s->num = DEC_ZERO;
 	s->cur = s->per.start;
 	s->a = NULL;
 	s->events = 0;
+	if (s->rw != NULL) {
+		s->rw->opening = s->rw->nactive;
+		s->rw->nlog = 0;
+	}
+	if (t->c->meters->v[s->mi].prorated)
+		walk_prorate_open(t, s);
+}
+
+/* ---- recurring unique_count: values counted until removed ---- */
+
+/* The walk's slot of value vid, added (not counted) when new. */
+static struct rval *
+rw_val(struct rwalk *w, uint32_t vid)
+{
+	struct rval *old;
+	size_t i, j, oldcap;
+
+	if ((w->n + 1) * 4 > (w->mask + 1) * 3) {
+		old = w->v;
+		oldcap = w->mask + 1;
+		w->mask = 2 * oldcap - 1;
+		w->v = xcalloc(w->mask + 1, sizeof(*w->v));
+		for (i = 0; i < oldcap; i++) {
+			if (old[i].vid == 0)
+				continue;
+			for (j = mix(old[i].vid) & w->mask; w->v[j].vid != 0;
+			    j = (j + 1) & w->mask)
+				;
+			w->v[j] = old[i];
+		}
+		free(old);
+	}
+	for (j = mix(vid + 1) & w->mask; w->v[j].vid != 0;
+	    j = (j + 1) & w->mask)
+		if (w->v[j].vid == vid + 1)
+			return &w->v[j];
+	w->v[j].vid = vid + 1;
+	w->v[j].active = 0;
+	w->n++;
+	return &w->v[j];
+}
+
+/*
+ * One add or remove, in time order, as lago-api's unique count takes
+ * them (Events::Stores::Postgres::UniqueCountQuery, operation_value_sql):
+ * an add of a value counted already and a remove of one not counted
+ * change nothing; a value removed and added again counts again.
+ */
+static void
+rc_point(struct series *s, const struct pt *x)
+{
+	struct rwalk *w = s->rw;
+	struct rval *v = rw_val(w, (uint32_t)x->c);
+	struct rspan *l;
+
+	if (x->s == RC_ADD) {
+		if (!v->active) {
+			v->active = 1;
+			v->since = x->t;
+			w->nactive++;
+		}
+		return;
+	}
+	if (!v->active)
+		return;
+	if (w->nlog == w->caplog) {
+		w->caplog = w->caplog ? 2 * w->caplog : 8;
+		w->log = xreallocarray(w->log, w->caplog, sizeof(*w->log));
+	}
+	l = &w->log[w->nlog++];
+	l->vid = v->vid - 1;
+	l->from = v->since > s->per.start ? v->since : s->per.start;
+	l->to = x->t;
+	v->active = 0;
+	w->nactive--;
+}
+
+/*
+ * The spans of the period being walked (s->per) in which each value of a
+ * recurring unique_count series was counted, [from, to) within it, in no
+ * particular order: those a removal ended (the walk's log), then those
+ * of the values still counted, which reach the period's end.  A value
+ * removed and added again has several.  For walk_close, before the walk
+ * leaves the period.  The quantity is the number of spans that reach
+ * the end: Lago counts the values active when the period ends, so one
+ * removed on its last day is not billed for it.  A prorated quantity
+ * (each value for its share of the period, Lago's prorated charges)
+ * would be the sum of (to - from) / (end - start).
+ */
+static void
+rc_spans(const struct agg_tab *t, const struct series *s,
+    void (*fn)(const struct rvref *, int64_t, int64_t, void *), void *arg)
+{
+	const struct rwalk *w = s->rw;
+	const struct rval *v;
+	size_t i;
+
+	for (i = 0; i < w->nlog; i++)
+		fn(&t->rv[w->log[i].vid], w->log[i].from, w->log[i].to, arg);
+	for (i = 0; i <= w->mask; i++) {
+		v = &w->v[i];
+		if (v->vid != 0 && v->active)
+			fn(&t->rv[v->vid - 1], v->since > s->per.start ?
+			    v->since : s->per.start, s->per.end, arg);
+	}
+}
+
+struct rc_count {
+	int64_t		 end;
+	uint64_t	 n;
+};
+
+static void
+rc_count_end(const struct rvref *v, int64_t from, int64_t to, void *arg)
+{
+	struct rc_count *c = arg;
+
+	(void)v;
+	(void)from;
+	if (to == c->end)
+		c->n++;
+}
+
+/*
+ * A prorated recurring unique_count (prorate.h): each value counts from
+ * the day it was added (or the period's first, when carried in) to the
+ * day it was removed, both included, as Lago's prorated unique count
+ * (UniqueCountQuery#period_ratio_sql: the day after the removal less
+ * the day of the add); a value removed and added again on one day is
+ * not counted twice for it.  The spans become changes of the count,
+ * +1 from the first day and -1 from the day after the last, a step a
+ * day once sorted.
+ */
+struct rc_span {
+	const struct rvref *v;
+	int64_t		 from, to;
+};
+
+struct rc_spans {
+	struct rc_span	*v;
+	size_t		 n, cap;
+};
+
+struct rc_chg {
+	int64_t		 day;
+	int		 delta;
+};
+
+static void
+rc_span_add(const struct rvref *v, int64_t from, int64_t to, void *arg)
+{
+	struct rc_spans *l = arg;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 16;
+		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
+	}
+	l->v[l->n].v = v;
+	l->v[l->n].from = from;
+	l->v[l->n++].to = to;
+}
+
+static int
+rc_span_cmp(const void *x, const void *y)
+{
+	const struct rc_span *a = x, *b = y;
+
+	if (a->v != b->v)
+		return a->v < b->v ? -1 : 1;
+	return a->from < b->from ? -1 : a->from > b->from;
+}
+
+static int
+rc_chg_cmp(const void *x, const void *y)
+{
+	const struct rc_chg *a = x, *b = y;
+
+	return a->day < b->day ? -1 : a->day > b->day;
+}
+
+static void
+rc_prorate(struct agg_tab *t, struct series *s)
+{
+	const struct tz *tz = t->cust[s->cid].tz;
+	const struct tm_period *p = &s->per;
+	struct rc_spans l = { 0 };
+	struct rc_chg *c;
+	int64_t d0 = tz_day(tz, p->start), dn = tz_day(tz, p->end - 1);
+	int64_t first, last, prev = INT64_MIN;
+	size_t i, n = 0;
+
+	rc_spans(t, s, rc_span_add, &l);
+	qsort(l.v, l.n, sizeof(*l.v), rc_span_cmp);
+	c = xreallocarray(NULL, 2 * l.n + 1, sizeof(*c));
+	for (i = 0; i < l.n; i++) {
+		if (i == 0 || l.v[i].v != l.v[i - 1].v)
+			prev = INT64_MIN;
+		first = tz_day(tz, l.v[i].from);
+		last = l.v[i].to == p->end ? dn : tz_day(tz, l.v[i].to);
+		if (first <= prev)
+			first = prev + 1;
+		/*
+		 * re-added on the day of its removal: counted from the next
+		 * day (at the period's end, the next day is none)
+		 */
+		if (l.v[i].to != p->end && first > last)
+			continue;
+		prev = last;
+		c[n].day = first;
+		c[n++].delta = 1;
+		if (l.v[i].to != p->end) {
+			c[n].day = last + 1;
+			c[n++].delta = -1;
+		}
+	}
+	qsort(c, n, sizeof(*c), rc_chg_cmp);
+	prorate_open(s->pr, d0, dn - d0 + 1, DEC_ZERO);
+	for (i = 0; i < n; i++)
+		if (prorate_change(s->pr, c[i].day,
+		    dec_from_i64(c[i].delta)) != DEC_OK)
+			die(EX_SOFTWARE, "a recurring count's proration");
+	free(c);
+	free(l.v);
+}
+
+/* The period being walked is over: the values counted at its end. */
+static void
+rc_close(struct agg_tab *t, struct series *s)
+{
+	const struct tm_period *p = &s->per;
+	struct rwalk *w = s->rw;
+	struct rc_count cnt = { p->end, 0 };
+	struct aext *x;
+
+	if (!selected(t->c, p->end) || (s->events == 0 && w->nactive == 0 &&
+	    w->opening == 0))
+		return;
+	rc_spans(t, s, rc_count_end, &cnt);
+	if (cnt.n != w->nactive)
+		die(EX_SOFTWARE, "meter '%s', customer '%s': %" PRIu64 " values "
+		    "counted, %" PRIu64 " reach the period's end",
+		    t->c->meters->v[s->mi].name, t->cust[s->cid].id,
+		    w->nactive, cnt.n);
+	if (s->a == NULL)
+		s->a = acc_get(t, s->cid, s->gid, s->mi, p->start, p->end);
+	acc_set(s->a, dec_from_i64((int64_t)cnt.n));
+	s->a->hasval = 1;
+	x = acc_x(s->a);
+	x->gx = xmalloc(sizeof(*x->gx));
+	x->gx->opening = dec_from_i64((int64_t)w->opening);
+	x->gx->closing = dec_from_i64((int64_t)w->nactive);
+	x->gx->pr = NULL;
+	if (s->pr != NULL) {
+		rc_prorate(t, s);
+		x->gx->pr = prorate_dup(s->pr);
+	}
 }
 
 /* The period being walked is over: its weighted sum. */
@@ -1325,6 +1788,10 @@ walk_close(struct agg_tab *t, struct series *s)
 	struct aext *x;
 	dec v;
 
+	if (s->rw != NULL) {
+		rc_close(t, s);
+		return;
+	}
 	wsum_step(t, s, &s->num, s->level, p->end - s->cur);
 	if (selected(c, p->end) && (s->events > 0 ||
 	    dec_sign(s->level) != 0 || dec_sign(s->opening) != 0)) {
@@ -1340,6 +1807,14 @@ walk_close(struct agg_tab *t, struct series *s)
 		x->gx = xmalloc(sizeof(*x->gx));
 		x->gx->opening = s->opening;
 		x->gx->closing = s->level;
+		x->gx->pr = NULL;
+		if (s->pr != NULL) {
+			dec pq, pf;
+
+			if (prorate_quantity(s->pr, &pq, &pf) != 0)
+				wsum_overflow(t, s);
+			x->gx->pr = prorate_dup(s->pr);
+		}
 	}
 }
 
@@ -1357,8 +1832,6 @@ walk_next(struct agg_tab *t, struct series *s, int64_t next)
 
 	if (c->windowed && s->per.end >= c->to)
 		return -1;
-	if (next == INT64_MAX && (!c->windowed || c->to == INT64_MAX))
-		return -1;
 	if (period_next(c, ci, &s->per, &q) < 0)
 		return -1;
 	if (c->windowed && q.end <= c->from) {
@@ -1368,8 +1841,16 @@ walk_next(struct agg_tab *t, struct series *s, int64_t next)
 		} else if (period_of(c, ci, c->from, &q) < 0)
 			return -1;
 	}
+	/*
+	 * Past the last point without --to: on to the period holding the
+	 * newest event the run counted (its "now"), the same whatever the
+	 * order of the input or the split over threads.
+	 */
+	if (next == INT64_MAX && (!c->windowed || c->to == INT64_MAX) &&
+	    q.start > t->newest)
+		return -1;
 	s->per = q;
-	walk_open(s);
+	walk_open(t, s);
 	return 0;
 }
 
@@ -1379,6 +1860,7 @@ walk_point(struct agg_tab *t, struct series *s, const struct pt *x)
 {
 	const struct agg_conf *c = t->c;
 	const struct meter *m = &c->meters->v[s->mi];
+	dec before;
 
 	if (s->done)
 		return;
@@ -1386,7 +1868,7 @@ walk_point(struct agg_tab *t, struct series *s, const struct pt *x)
 		if (period_of(c, &t->cust[s->cid], x->t, &s->per) < 0)
 			die(EX_SOFTWARE, "no period for a gauge point");
 		s->have_p = 1;
-		walk_open(s);
+		walk_open(t, s);
 	}
 	while (x->t >= s->per.end) {
 		walk_close(t, s);
@@ -1395,13 +1877,19 @@ walk_point(struct agg_tab *t, struct series *s, const struct pt *x)
 			return;
 		}
 	}
-	wsum_step(t, s, &s->num, s->level, x->t - s->cur);
-	s->cur = x->t;
-	if (m->increments) {
-		if (dec_add(s->level, pt_v(x), &s->level) != DEC_OK)
-			wsum_overflow(t, s);
-	} else
-		s->level = pt_v(x);
+	if (s->rw != NULL)
+		rc_point(s, x);
+	else {
+		wsum_step(t, s, &s->num, s->level, x->t - s->cur);
+		s->cur = x->t;
+		before = s->level;
+		if (m->increments) {
+			if (dec_add(s->level, pt_v(x), &s->level) != DEC_OK)
+				wsum_overflow(t, s);
+		} else
+			s->level = pt_v(x);
+		walk_prorate_change(t, s, x->t, before);
+	}
 	if (!selected(c, s->per.end))
 		return;
 	if (s->a == NULL)
@@ -1466,12 +1954,13 @@ pass_points(void)
 }
 
 static void
-spill_walk(struct spill *sp, struct series **map, size_t nmap, size_t lo,
-    size_t hi, struct sprec *rb)
+spill_walk(struct psrc *src, size_t lo, size_t hi, struct sprec *rb)
 {
-	struct series *s;
+	struct spill *sp = &src->sp;
+	struct series **map = src->map, *s;
+	size_t i, n, nmap = src->nmap;
 	uint64_t off = 0;
-	size_t i, n;
+	struct pt p;
 
 	while ((n = spill_read(sp, &off, rb, READ_RECS * sizeof(*rb))) > 0) {
 		if (n % sizeof(*rb) != 0)
@@ -1480,8 +1969,15 @@ spill_walk(struct spill *sp, struct series **map, size_t nmap, size_t lo,
 		for (i = 0; i < n / sizeof(*rb); i++) {
 			if (rb[i].sid >= nmap || (s = map[rb[i].sid]) == NULL)
 				die(EX_SOFTWARE, "a spilled point of no series");
-			if (s->ord >= lo && s->ord < hi)
-				series_put(s, &rb[i].p);
+			if (s->ord < lo || s->ord >= hi)
+				continue;
+			p = rb[i].p;
+			if (s->rw != NULL && src->vmap != NULL) {
+				if ((uint32_t)p.c >= src->nvmap)
+					die(EX_SOFTWARE, "a spilled value of no id");
+				p.c = src->vmap[(uint32_t)p.c];
+			}
+			series_put(s, &p);
 		}
 	}
 }
@@ -1512,11 +2008,13 @@ unspill(struct agg_tab *t)
 		for (hi = lo, pts = 0; hi < nv && (hi == lo ||
 		    pts + v[hi]->nspill <= max); hi++)
 			pts += v[hi]->nspill;
-		if (t->sp.fp != NULL)
-			spill_walk(&t->sp, t->sv, t->nsv, lo, hi, rb);
+		if (t->sp.fp != NULL) {
+			struct psrc own = { t->sp, t->sv, t->nsv, NULL, 0 };
+
+			spill_walk(&own, lo, hi, rb);
+		}
 		for (j = 0; j < t->nsrcs; j++)
-			spill_walk(&t->srcs[j].sp, t->srcs[j].map,
-			    t->srcs[j].nmap, lo, hi, rb);
+			spill_walk(&t->srcs[j], lo, hi, rb);
 		for (j = lo; j < hi; j++)
 			series_walk(t, v[j]);
 	}
@@ -1642,8 +2140,11 @@ acc_out(const struct agg_tab *t, const struct acc *a, struct aggrec_out *o)
 		o->quantity = dec_from_i64((int64_t)a->events);
 		break;
 	case AG_UNIQUE:
-		o->quantity = dec_from_i64(a->x != NULL && a->x->set != NULL ?
-		    (int64_t)a->x->set->n : 0);
+		if (m->recurring)	/* walked: rc_close */
+			o->quantity = acc_val(a);
+		else
+			o->quantity = dec_from_i64(a->x != NULL &&
+			    a->x->set != NULL ? (int64_t)a->x->set->n : 0);
 		break;
 	case AG_AVG:
 		if (dec_div(acc_val(a), dec_from_i64((int64_t)a->events),
@@ -1658,6 +2159,7 @@ acc_out(const struct agg_tab *t, const struct acc *a, struct aggrec_out *o)
 		o->gauge = 1;
 		o->opening = dec_normalize(a->x->gx->opening);
 		o->closing = dec_normalize(a->x->gx->closing);
+		o->pr = a->x->gx->pr;
 	}
 	key_start(&h, "aggregate");
 	key_field(&h, ci->id, ci->len);

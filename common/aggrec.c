@@ -5,12 +5,14 @@
  * that a message quoting a long member is cut where every other reject
  * of the stage is.
  */
+#include <inttypes.h>
 #include <string.h>
 
 #include "aggrec.h"
 #include "jrec.h"
 #include "jval.h"
 #include "jw.h"
+#include "prorate.h"
 #include "reject.h"
 #include "stagein.h"
 
@@ -80,6 +82,102 @@ first_field(struct stagein *s, json_t *o, struct aggrec *a)
 	return 0;
 }
 
+/*
+ * A prorated meter's members (prorate.h): all three or none.  Read into
+ * p when it is not NULL, else only checked: 0, or -1 rejected.
+ */
+static int
+pr_fields(struct stagein *s, json_t *root, struct prorate *p,
+    struct aggrec *a)
+{
+	json_t *q = json_object_get(root, "prorated_quantity");
+	json_t *d = json_object_get(root, "period_days");
+	json_t *v = json_object_get(root, "prorated_steps"), *e;
+	struct prorate tmp = { 0 };
+	const char *u;
+	int64_t nd, days;
+	dec want, got, full, x;
+	size_t i;
+
+	if (q == NULL && d == NULL && v == NULL)
+		return 0;
+	if (!json_is_string(q) || dec_parse(json_string_value(q),
+	    json_string_length(q), &want) != DEC_OK) {
+		si_reject(s, RC_DATA, q ? "invalid_field" : "missing_field",
+		    "prorated_quantity", "prorated_quantity %s", q ? "is not "
+		    "an exact decimal number" : "is missing (prorated_steps "
+		    "and period_days are given)");
+		return -1;
+	}
+	if (d == NULL || jrec_int(&s->jr, d, 1, 366, &nd) < 0) {
+		si_reject(s, RC_DATA, d ? "invalid_field" : "missing_field",
+		    "period_days", "period_days %s", d ? "must be a whole "
+		    "number from 1 to 366" : "is missing");
+		return -1;
+	}
+	if (!json_is_array(v) || json_array_size(v) > (size_t)nd + 1) {
+		si_reject(s, RC_DATA, v ? "invalid_field" : "missing_field",
+		    "prorated_steps", "prorated_steps %s", v ? "must be a list "
+		    "of [units, days], at most one a day of the period and "
+		    "one after it" :
+		    "is missing");
+		return -1;
+	}
+	if (p == NULL)
+		p = &tmp;
+	p->ndays = nd;
+	p->n = 0;
+	json_array_foreach(v, i, e) {
+		u = json_string_value(json_array_get(e, 0));
+		if (!json_is_array(e) || json_array_size(e) != 2 || u == NULL ||
+		    dec_parse(u, strlen(u), &x) != DEC_OK ||
+		    jrec_int(&s->jr, json_array_get(e, 1), 0, nd, &days) < 0) {
+			si_reject(s, RC_DATA, "invalid_field", "prorated_steps",
+			    "prorated_steps[%zu] must be [\"units\", days] "
+			    "with units an exact decimal string and days a "
+			    "whole number from 0 to period_days (%" PRId64 ")",
+			    i, nd);
+			free(tmp.v);
+			return -1;
+		}
+		if (p->n == p->cap) {
+			p->cap = p->cap ? 2 * p->cap : 4;
+			p->v = xreallocarray(p->v, p->cap, sizeof(*p->v));
+		}
+		p->v[p->n].units = x;
+		p->v[p->n++].days = days;
+	}
+	if (prorate_quantity(p, &got, &full) != 0 || dec_cmp(got, want) != 0) {
+		si_reject(s, RC_DATA, "invalid_field", "prorated_quantity",
+		    "prorated_quantity %s is not what prorated_steps make "
+		    "(%s: the units x days over %" PRId64 " days, up to %d "
+		    "decimals)", json_string_value(q), dec_str(got).s, nd,
+		    PRORATE_SCALE);
+		free(tmp.v);
+		return -1;
+	}
+	free(tmp.v);
+	if (a != NULL) {
+		a->prorated = 1;
+		a->pqty = got;
+		a->pfull = full;
+	}
+	return 0;
+}
+
+struct prorate *
+aggrec_prorate(struct stagein *s)
+{
+	struct prorate p = { 0 };
+
+	if (json_object_get(s->jr.root, "prorated_steps") == NULL ||
+	    pr_fields(s, s->jr.root, &p, NULL) < 0) {
+		free(p.v);
+		return NULL;
+	}
+	return memcpy(xmalloc(sizeof(p)), &p, sizeof(p));
+}
+
 int
 aggrec_read(struct stagein *s, struct aggrec *a)
 {
@@ -143,7 +241,9 @@ aggrec_read(struct stagein *s, struct aggrec *a)
 		return -1;
 	}
 	a->group = v;
-	return first_field(s, root, a);
+	if (first_field(s, root, a) < 0)
+		return -1;
+	return pr_fields(s, root, NULL, a);
 }
 
 /*
@@ -235,6 +335,8 @@ aggrec_write(struct buf *b, const struct aggrec_out *o)
 		JW_LIT(b, ",\"closing_level\":");
 		jw_put_dec(b, o->closing);
 	}
+	if (o->pr != NULL)
+		(void)prorate_write(b, o->pr);	/* checked when closed */
 	JW_LIT(b, ",\"lineage\":");
 	jw_put_hex(b, o->lineage, KEY_LEN);
 	JW_LIT(b, ",\"correlation_id\":");

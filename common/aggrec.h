@@ -26,6 +26,7 @@
 #include "util.h"
 
 struct jrec;
+struct prorate;
 struct stagein;
 
 /* A finished aggregate, as meter-aggregate writes it. */
@@ -47,6 +48,7 @@ struct aggrec_out {
 	unsigned char		 lineage[16];
 	int			 gauge;		/* weighted_sum: levels below */
 	dec			 opening, closing;
+	const struct prorate	*pr;		/* a prorated meter's steps */
 };
 
 /* The record, newline-terminated, by hand: an hourly meter makes millions. */
@@ -72,6 +74,10 @@ struct aggrec {
 	 */
 	int		 has_first;
 	int64_t		 first;
+	/* a prorated meter's (prorate.h): its steps read by aggrec_prorate */
+	int		 prorated;
+	dec		 pqty, pfull;	/* prorated and full quantity */
+	struct prorate	*pr;
 };
 
 /*
@@ -81,6 +87,11 @@ struct aggrec {
  * into the record's tree: copy what must outlive it.
  */
 int	aggrec_read(struct stagein *, struct aggrec *);
+/*
+ * The prorated steps of the aggregate aggrec_read just took, in a new
+ * allocation (prorate_free frees it); NULL when it has none.
+ */
+struct prorate *aggrec_prorate(struct stagein *);
 /* 1 when b is a repeat of a (every member but the key the same). */
 int	aggrec_same(const struct aggrec *a, const struct aggrec *b);
 

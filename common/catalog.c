@@ -16,6 +16,7 @@
 #include "currency.h"
 #include "conf.h"
 #include "jrec.h"
+#include "prorate.h"
 #include "units.h"
 #include "util.h"
 
@@ -34,7 +35,8 @@ static const char *const charge_common[] = {
 	"display_decimals", NULL
 };
 static const char *const charge_metered[] = {
-	"group", "combine_groups", "free_units", "minimum_commitment", NULL
+	"group", "combine_groups", "free_units", "minimum_commitment",
+	"prorated", NULL
 };
 static const char *const model_keys[NMODEL][6] = {
 	[M_FLAT] = { "amount", "billing" },
@@ -189,6 +191,45 @@ charge_per_transaction(const struct charge *c)
 }
 
 /* A charge object (a plan's, or one with a contract's overrides). */
+/*
+ * Lago's prorated charges (prorate.h): on the models Lago prorates in
+ * arrears (standard, graduated, volume), tiers without blocks.
+ */
+static void
+charge_prorated(struct cload *ld, json_t *v, struct charge *c)
+{
+	const char *why = NULL;
+	size_t i;
+
+	if (!json_is_boolean(v)) {
+		conf_err(&ld->cf, "prorated must be true or false");
+		return;
+	}
+	if (!(c->prorated = json_is_true(v)))
+		return;
+	if (c->model != M_UNIT && c->model != M_GRADUATED &&
+	    c->model != M_VOLUME) {
+		conf_err(&ld->cf, "prorated applies to unit, graduated and "
+		    "volume charges only (Lago prorates no package or "
+		    "percentage charge), not to a %s charge",
+		    model_name(c->model));
+		return;
+	}
+	if (c->has_free)
+		conf_err(&ld->cf, "free_units does not apply to prorated "
+		    "charges");
+	if (c->combine)
+		conf_err(&ld->cf, "combine_groups does not apply to prorated "
+		    "charges (each group's steps are priced in time order)");
+	for (i = 0; i < c->ntiers; i++)
+		if (dec_sign(c->tiers[i].block_size) > 0)
+			why = "a prorated charge's tiers take no block_size";
+	if (why == NULL && c->model == M_GRADUATED && c->ntiers > 0)
+		(void)prorate_check_tiers(c->tiers, c->ntiers, &why);
+	if (why != NULL)
+		conf_err(&ld->cf, "%s", why);
+}
+
 static int
 charge_load(struct cload *ld, json_t *o, struct charge *c)
 {
@@ -305,6 +346,8 @@ charge_load(struct cload *ld, json_t *o, struct charge *c)
 		pct_free_load(ld, o, c);
 		break;
 	}
+	if (c->model != M_FLAT && (v = json_object_get(o, "prorated")) != NULL)
+		charge_prorated(ld, v, c);
 	if ((v = json_object_get(o, "name")) != NULL) {
 		if (!conf_plain(v, 256))
 			conf_err(&ld->cf, "name must be a non-empty string");

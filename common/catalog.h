@@ -69,6 +69,7 @@ struct charge {
 	dec		 free_units;
 	int		 has_commit;
 	dec		 commit;	/* minimum_commitment per period */
+	int		 prorated;	/* Lago's prorated (prorate.h) */
 };
 
 struct plan {

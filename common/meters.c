@@ -25,7 +25,8 @@ static const char *const agg_names[] = {
 static const char *const known_keys[] = {
 	"name", "event_type", "aggregation", "field", "group_by", "values",
 	"unit", "precision", "rounding", "description", "expression",
-	"filter"
+	"filter", "recurring",
+	"prorated"
 };
 #define NKNOWN (sizeof(known_keys) / sizeof(known_keys[0]))
 
@@ -291,6 +292,34 @@ meter_load(struct mload *ld, size_t i, json_t *o, struct meter *m)
 			merr(ld, i, name, "values must be \"levels\" or "
 			    "\"increments\"");
 	}
+	/*
+	 * Lago's recurring unique_count: a value stays counted in later
+	 * periods until an event removes it.  weighted_sum carries its
+	 * level by nature; the other aggregations start each period anew.
+	 */
+	if ((v = json_object_get(o, "recurring")) != NULL) {
+		if (!json_is_boolean(v))
+			merr(ld, i, name, "recurring must be true or false");
+		else if (json_is_true(v) && m->agg != AG_UNIQUE)
+			merr(ld, i, name, "recurring applies to unique_count "
+			    "meters only (a weighted_sum carries its level by "
+			    "nature), not to %s", j == NAGG ? "this aggregation" :
+			    agg_names[m->agg]);
+		else
+			m->recurring = json_is_true(v);
+	}
+	/* the steps prorated charges price (prorate.h) */
+	if ((v = json_object_get(o, "prorated")) != NULL) {
+		if (!json_is_boolean(v))
+			merr(ld, i, name, "prorated must be true or false");
+		else if (json_is_true(v) && m->agg != AG_WSUM &&
+		    !(m->agg == AG_UNIQUE && m->recurring))
+			merr(ld, i, name, "prorated applies to weighted_sum "
+			    "and recurring unique_count meters only (those "
+			    "carry a level across periods)");
+		else
+			m->prorated = json_is_true(v);
+	}
 	if ((v = json_object_get(o, "precision")) != NULL) {
 		if (m->agg != AG_AVG && m->agg != AG_WSUM)
 			merr(ld, i, name, "precision applies to avg and "
@@ -395,7 +424,7 @@ meters_load(struct meters *ms, const char *path)
 			meter_free(&ms->v[ms->n]);
 			continue;
 		}
-		if (ms->v[ms->n].agg == AG_WSUM)
+		if (ms->v[ms->n].agg == AG_WSUM || ms->v[ms->n].recurring)
 			ms->gauges = 1;
 		ms->n++;
 	}

@@ -36,6 +36,8 @@ struct meter {
 	char		**group_by;
 	size_t		 ngroup;
 	int		 increments;	/* weighted_sum: values are changes */
+	int		 recurring;	/* unique_count: values carry over */
+	int		 prorated;	/* aggregates carry prorate.h's steps */
 	char		*unit;		/* NULL when not given */
 	int		 precision;	/* avg, weighted_sum: fraction digits */
 	enum dec_round	 rounding;
@@ -61,7 +63,11 @@ struct meters {
 	struct meter	*v;
 	size_t		 n;
 	struct hmap	 by_type;	/* type -> struct mlist * */
-	int		 gauges;	/* some meter is a weighted_sum */
+	/*
+	 * Some meter carries a value across periods (weighted_sum, or a
+	 * recurring unique_count): its walk needs every earlier event.
+	 */
+	int		 gauges;
 };
 
 /* Load and validate; dies with EX_CONFIG listing the problems. */

@@ -224,6 +224,23 @@ rated_brk_tiers(struct rated_out *l, const struct charge *ch,
 	jw_close(&w, ']');
 }
 
+/* A prorated charge's line (prorate.h): what it was priced from. */
+void
+rated_brk_prorated(struct rated_out *l, const struct charge *ch, dec full,
+    int64_t days)
+{
+	struct jw w;
+
+	brk_begin(l, &w);
+	if (ch->model == M_UNIT)
+		brk_dec(&w, "unit_amount", ch->unit_amount);
+	JW_KEY(&w, "prorated");
+	jw_bool(&w, 1);
+	JW_KEY(&w, "period_days");
+	jw_int(&w, days);
+	brk_dec(&w, "full_quantity", full);
+}
+
 void
 rated_brk_package(struct rated_out *l, const struct charge *ch, dec pk)
 {

@@ -67,6 +67,9 @@ void	rated_brk_tiers(struct rated_out *, const struct charge *,
 	    const struct price_step *, size_t n);
 void	rated_brk_package(struct rated_out *, const struct charge *,
 	    dec packages);
+/* a prorated charge: the units at the end and the period's days */
+void	rated_brk_prorated(struct rated_out *, const struct charge *,
+	    dec full, int64_t days);
 /* what price_pct_line() found; free units only when the charge has them */
 void	rated_brk_pct(struct rated_out *, const struct charge *,
 	    const struct price_pct_out *);

@@ -16,6 +16,7 @@
 #include "customers.h"
 #include "jw.h"
 #include "price.h"
+#include "prorate.h"
 #include "rated.h"
 #include "rating.h"
 #include "reject.h"
@@ -186,6 +187,29 @@ price_pct(struct rater *rt, struct rated_out *l, const struct charge *ch,
 	free(v);
 }
 
+/*
+ * A prorated charge (prorate.h) over its aggregate's steps: the line's
+ * quantity is the prorated one, its amount x / den (den: the period's
+ * days for graduated, which rounds once at the end).
+ */
+static void
+price_prorated(struct rater *rt, struct rated_out *l, const struct charge *ch,
+    const struct prorate *p, dec *x, int64_t *den)
+{
+	dec full = DEC_ZERO;
+
+	*den = 1;
+	if (ch->model == M_UNIT)
+		CHK(rt, prorate_unit(p, ch->unit_amount, x, den));
+	else if (ch->model == M_VOLUME)
+		CHK(rt, prorate_volume(ch->tiers, ch->ntiers, p, x, den));
+	else
+		CHK(rt, prorate_graduated(ch->tiers, ch->ntiers, p, x, den));
+	CHK(rt, prorate_quantity(p, &l->qty, &full));
+	l->billable = l->qty;
+	rated_brk_prorated(l, ch, full, p->ndays);
+}
+
 /* A usage line over aggregates a[0..n) (one, or a combined group). */
 static void
 usage_line(struct rater *rt, const struct charge *ch, struct aggrec **a,
@@ -204,6 +228,15 @@ usage_line(struct rater *rt, const struct charge *ch, struct aggrec **a,
 		CHK(rt, dec_add(q, a[i]->qty, &q));
 	l.qty = q;
 	l.billable = q;
+	if (ch->prorated && n == 1 && a[0]->pr != NULL) {
+		int64_t den;
+
+		price_prorated(rt, &l, ch, a[0]->pr, &x, &den);
+		settle(rt, &l, x, 1, den);
+		line_write(rt, &l);
+		buf_free(&l.brk);
+		return;
+	}
 	if (ch->has_free && dec_sign(q) >= 0) {
 		l.has_free = 1;
 		CHK(rt, price_free(q, ch->free_units, &l.billable));

@@ -121,6 +121,29 @@ setup_file() {
 	a("cus_00010", "api.request", "2026-09-30T23:59:59.999999999Z", {"requests": 1})
 	a("cus_00010", "api.request", "2026-11-30T23:59:59.999999999Z", {"requests": 2})
 	a("cus_00010", "api.request", "2026-11-01T00:00:00+01:00", {"requests": 4})
+	# Recurring unique_counts (Lago's seats): adds and removes
+	# (data.operation_type) over 75 days for four customers, from a
+	# pool of values small enough that adds repeat and removes miss,
+	# numbers and strings among them; ties at one instant (ordered by
+	# key); operations that are refused.
+	import datetime
+	t0 = datetime.datetime(2026, 9, 20, tzinfo=datetime.timezone.utc)
+	pool = ["s1", "s2", "s3", "s4", "7", 7, 7.0, True]
+	for k in range(600):
+	    cu = "cus_%05d" % r.choice((1, 2, 4, 9))
+	    t = t0 + datetime.timedelta(seconds=r.randrange(75 * 86400))
+	    d = {"seat_id": r.choice(pool), "team": r.choice(("a", "b"))}
+	    op = r.choice((None, "add", "add", "remove", "remove"))
+	    if op is not None:
+	        d["operation_type"] = op
+	    a(cu, "seat.change", t.strftime("%Y-%m-%dT%H:%M:%SZ"), d)
+	for k in range(6):
+	    a("cus_00003", "seat.change", "2026-10-20T12:00:00Z",
+	      {"seat_id": "tie", "operation_type": ("add", "remove")[k % 2]})
+	for op in ("delete", "ADD", None, 1, ["add"], {"x": 1}):
+	    a(C, "seat.change", "2026-10-21T00:00:00Z",
+	      {"seat_id": "s1", "operation_type": op})
+	a(C, "seat.change", "2026-10-21T00:00:00Z", {"operation_type": "remove"})
 	L.append("")
 	L.append('{"kind":"usage","broken')
 	print("\n".join(L))
@@ -144,7 +167,10 @@ setup_file() {
 	{"name":"seats_latest","event_type":"seats.level","aggregation":"latest","field":"seats","unit":"seat"},
 	{"name":"storage_gb","event_type":"storage.gauge","aggregation":"weighted_sum","field":"gb","unit":"GB-month"},
 	{"name":"storage_gb_half_up","event_type":"storage.gauge","aggregation":"weighted_sum","field":"gb","precision":2,"rounding":"half-up"},
-	{"name":"seat_changes","event_type":"seats.level","aggregation":"weighted_sum","field":"seats","values":"increments","precision":4,"rounding":"floor"}
+	{"name":"seat_changes","event_type":"seats.level","aggregation":"weighted_sum","field":"seats","values":"increments","precision":4,"rounding":"floor"},
+	{"name":"seats_active","event_type":"seat.change","aggregation":"unique_count","field":"seat_id","recurring":true,"unit":"seat"},
+	{"name":"seats_active_by_team","event_type":"seat.change","aggregation":"unique_count","field":"seat_id","recurring":true,"group_by":["team"]},
+	{"name":"seats_seen","event_type":"seat.change","aggregation":"unique_count","field":"seat_id"}
 	]}
 	EOF
 	cat "$d/usage.ndjson" "$d/edge.ndjson" >"$d/all.ndjson"
@@ -251,8 +277,10 @@ customers() { echo --customers "$D/customers.ndjson"; }
 @test "oracle: a window after the last event holds only the levels carried in" {
 	agree --period week $(customers) --from 2026-12-08T00:00:00Z \
 	    --to 2027-01-12T00:00:00Z "$D/all.ndjson"
-	[ -z "$(grep -v '"aggregation":"weighted_sum"' "$T/tool")" ]
+	[ -z "$(grep -v -e '"aggregation":"weighted_sum"' \
+	    -e '"meter":"seats_active' "$T/tool")" ]
 	[ -z "$(grep -v '"events":0,' "$T/tool")" ]
+	grep -q '"meter":"seats_active".*"events":0,' "$T/tool"
 }
 
 @test "oracle: a window before the first event" {

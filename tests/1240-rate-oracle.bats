@@ -2,9 +2,11 @@
 # rate against tests/rate_oracle.py: random plans (every metered model,
 # free units, commitments, capped discounts, three currencies, six
 # rounding modes) and quantities on and beside tier edges, each line's
-# amount computed again with Python's decimal module; and percentage
+# amount computed again with Python's decimal module; percentage
 # plans with Lago's free units, against lago-api's model written again
-# in Python (lago_percentage()).
+# in Python (lago_percentage()); and random prorated plans (Lago's
+# prorated unit, graduated and volume charges over random prorated
+# steps), computed again from lago-api's rules with fractions.
 
 load lib
 
@@ -16,6 +18,14 @@ load lib
 
 @test "another 1500 (seed 42)" {
 	run python3 tests/rate_oracle.py "$BIN/rate" "$T" --count 1500 --seed 42
+	[ "$status" -eq 0 ] || { echo "$output" | grep -v '^ok' | head -20; false; }
+}
+
+@test "2000 random prorated plans agree with Lago's rules in the oracle (seeds 2056 and 9)" {
+	run python3 tests/rate_oracle.py "$BIN/rate" "$T" --count 1000 --seed 2056 --prorated
+	[ "$status" -eq 0 ] || { echo "$output" | grep -v '^ok' | head -20; false; }
+	[ "$(echo "$output" | grep -c '^ok ')" -eq 1000 ]
+	run python3 tests/rate_oracle.py "$BIN/rate" "$T" --count 1000 --seed 9 --prorated
 	[ "$status" -eq 0 ] || { echo "$output" | grep -v '^ok' | head -20; false; }
 }
 

@@ -33,12 +33,21 @@ from decimal and fractions):
              the events of earlier periods that weighted_sum meters count
              are read for the level the window opens at (and, like any
              event read, rejected whole if one of their meters cannot
-             read them).  weighted_sum periods run to --to, or without
-             it to the last event's period.
+             read them); so are those of recurring unique_count meters.
+             weighted_sum and recurring periods run to --to, or without
+             it to the period holding the newest event the run counted
+             or read for a carried value (over all customers).
   quantity   count, sum, min, max, avg (sum / count rounded once),
              unique_count (distinct canonical JSON values), latest
              (greatest (time, key bytes)), weighted_sum (time-weighted
-             mean level over the period, rounded once).
+             mean level over the period, rounded once), recurring
+             unique_count (the values whose operations up to the
+             period's end sum to 1, as lago-api's UniqueCountQuery
+             sums them: an add counts 1 unless the value's previous
+             operation was an add, a remove -1 unless its previous one
+             was a remove or it had none; data.operation_type "add"
+             or absent adds, "remove" removes, anything else is an
+             invalid_value reject).
   key        BLAKE2b-128 over length-prefixed "aggregate", customer,
              meter, group JSON, period start and end (int64 LE ns).
   lineage    sum of the event keys as little-endian 128-bit integers,
@@ -362,6 +371,7 @@ def load_meters(path):
             "group_by": sorted(m.get("group_by") or [],
                                key=lambda s: s.encode()),
             "increments": m.get("values", "levels") == "increments",
+            "recurring": m.get("recurring") is True,
             "precision": int(m.get("precision", 9)),
             "rounding": m.get("rounding", "half-even"),
             "unit": m.get("unit"),
@@ -468,6 +478,7 @@ class Oracle:
                 self.by_type.setdefault(t, []).append(m)
         self.accs = {}      # (cust, meter idx, group, ps) -> acc
         self.series = {}    # (cust, meter idx, group) -> [(t, key, v)]
+        self.newest = None  # the newest event counted or read
         self.stats = {"read": 0, "aggregated": 0, "unmetered": 0,
                       "outside_window": 0, "rejected": 0}
         self.by_code = {}
@@ -540,7 +551,8 @@ class Oracle:
         # like any event that is read it counts for all of its meters
         # or is rejected whole: the window must not change the
         # quantities of the periods it selects.
-        feeds = before and any(m["agg"] == "weighted_sum" for m in ms)
+        feeds = before and any(m["agg"] == "weighted_sum" or
+                               m["recurring"] for m in ms)
         if not sel and not feeds:
             return "outside_window"
         prepared = []
@@ -552,10 +564,19 @@ class Oracle:
                     v = read_number(raw)
                 else:
                     v = read_scalar(raw)
+            if m["recurring"]:
+                op = get_path(data, "operation_type")
+                if op is MISSING:
+                    op = "add"
+                if op not in ("add", "remove"):
+                    raise Reject("invalid_value")
+                v = (v, op)
             g = read_group(m, data)
             prepared.append((m, v, g))
+        if self.newest is None or t > self.newest:
+            self.newest = t
         for m, v, g in prepared:
-            if m["agg"] == "weighted_sum":
+            if m["agg"] == "weighted_sum" or m["recurring"]:
                 self.series.setdefault((cid, m["idx"], g), []).append(
                     (t, key, v))
                 continue
@@ -596,17 +617,12 @@ class Oracle:
             m = self.meters[mi]
             per = self.cust(cid)[1]
             pts.sort(key=lambda x: (x[0], bytes.fromhex(x[1])))
-            p = per.of(pts[0][0])
-            last = per.of(pts[-1][0])
+            if m["recurring"]:
+                self.recurring(cid, mi, g, pts, per)
+                continue
             level = Decimal(0)
             i = 0
-            while True:
-                if self.wto is not None and p[1] > self.wto:
-                    break
-                if self.wto is None and p[0] > last[0]:
-                    # no end given: up to the last event's period (with
-                    # only --from, "every selected period" would never end)
-                    break
+            for p in self.walk(per, pts[0][0]):
                 opening = level
                 num = Fraction(0)
                 cur = p[0]
@@ -626,7 +642,45 @@ class Oracle:
                     self.accs[(cid, mi, g, p[0])] = {
                         "pe": p[1], "events": evs, "wsum": q,
                         "opening": opening, "closing": level}
-                p = per.next(p)
+
+    def walk(self, per, first):
+        """The periods a carried series is walked through: from the one
+        holding its first event to --to or, with no end given, to the
+        period holding the newest event (with only --from, "every
+        selected period" would never end)."""
+        p = per.of(first)
+        while self.wto is None and p[0] <= self.newest or \
+                self.wto is not None and p[1] <= self.wto:
+            yield p
+            p = per.next(p)
+
+    def recurring(self, cid, mi, g, pts, per):
+        """A recurring unique_count series, period by period: a value
+        counts when the sum of its adjusted operations up to the end of
+        the period is 1."""
+        prev = {}           # value -> its previous operation
+        total = {}          # value -> the sum of its adjusted operations
+        i = 0
+        for p in self.walk(per, pts[0][0]):
+            opening = sum(total.values())
+            evs = []
+            while i < len(pts) and pts[i][0] < p[1]:
+                t, key, (v, op) = pts[i]
+                last = prev.get(v)
+                if op == "add":
+                    adj = 0 if last == "add" else 1
+                else:
+                    adj = 0 if last in (None, "remove") else -1
+                prev[v] = op
+                total[v] = total.get(v, 0) + adj
+                evs.append((t, key))
+                i += 1
+            closing = sum(total.values())
+            if self.selected(p[1]) and (evs or closing or opening):
+                self.accs[(cid, mi, g, p[0])] = {
+                    "pe": p[1], "events": evs, "wsum": Decimal(closing),
+                    "opening": Decimal(opening),
+                    "closing": Decimal(closing)}
 
     def output(self, out):
         self.gauges()

@@ -38,6 +38,24 @@ of its sum aggregation (app/services/billable_metrics/aggregations/
 sum_service.rb), with the transactions in the order rate(1) documents:
 first_event_at, then the group.
 
+With --prorated every plan's charge is a prorated one (Lago's
+"prorated": true: unit, graduated or volume, whole tier bounds, no blocks
+or free units) and every aggregate carries random prorated steps of a
+28- to 31-day month: a level carried in, then changes on distinct days,
+each counting its days left.  These rules are Lago's, written here from
+lago-api's sources, not from rate's:
+
+  share      units x days / D, as a fraction (Lago's prorated units,
+             postgres_store.rb duration_ratio_sql)
+  quantity   ceil(sum of shares, 5) (prorated_aggregations/sum_service.rb)
+  unit       quantity x unit_amount
+  volume     the tier of the level at the end (sum of units), its
+             unit_amount x quantity + its flat (volume_service.rb,
+             full_units_number)
+  graduated  charge_models/prorated_graduated_service.rb#compute_amount,
+             line by line, with fractions where Ruby has fdiv
+  usage line the exact amount rounded once
+
 Prints TAP; exits 1 on a mismatch.
 """
 import argparse
@@ -46,6 +64,7 @@ import os
 import random
 import subprocess
 import sys
+from fractions import Fraction as F
 from decimal import Decimal as D, ROUND_HALF_UP, ROUND_HALF_EVEN, \
     ROUND_UP, ROUND_DOWN, ROUND_CEILING, ROUND_FLOOR, localcontext
 
@@ -114,10 +133,190 @@ def tiered(ts, q, volume):
     return total
 
 
+def fround(x, places, mode):
+    """The fraction x rounded to places decimals by a decimal mode."""
+    y = x * 10 ** places
+    fl = y.numerator // y.denominator
+    rem = y - fl
+    if rem == 0:
+        n = fl
+    elif mode == ROUND_FLOOR:
+        n = fl
+    elif mode == ROUND_CEILING:
+        n = fl + 1
+    elif mode == ROUND_DOWN:
+        n = fl if y > 0 else fl + 1
+    elif mode == ROUND_UP:
+        n = fl + 1 if y > 0 else fl
+    elif rem != F(1, 2):
+        n = fl + 1 if rem > F(1, 2) else fl
+    elif mode == ROUND_HALF_EVEN:
+        n = fl if fl % 2 == 0 else fl + 1
+    else:                       # half-up: away from 0
+        n = fl + 1 if y > 0 else fl
+    return D(n).scaleb(-places)
+
+
+def lago_graduated(ranges, full_units, prorated_units, units):
+    """prorated_graduated_service.rb's compute_amount, as it reads."""
+    def rng_of(full, overflow, next_full):
+        if full <= 0:
+            return ranges[0]
+        if overflow == 0:
+            u = full
+        elif overflow > 0:
+            u = full - overflow + 1
+        else:
+            u = full + overflow
+        for i, r in enumerate(ranges):
+            if u == r["to"] and next_full is not None and next_full > 0:
+                return ranges[i + 1]
+            if u == r["to"]:
+                return r
+            if u >= r["from"] and (r["to"] is None or u < r["to"]):
+                return r
+        return ranges[0]
+
+    def coef(i):
+        return prorated_units[i] / full_units[i]
+
+    def with_flat(result, total_full, max_full):
+        if total_full < 0:
+            return F(0)
+        flat = F(0)
+        if result < 0:
+            result = F(0)
+        for r in ranges:
+            flat += r["flat"]
+            if r["to"] is None or max_full <= r["to"]:
+                return result + flat
+
+    n = len(prorated_units)
+    index = overflow = full_sum = max_full = prorated_sum = result = 0
+    if units == 0:
+        return with_flat(F(0), 0, 0)
+    r = None
+    while index < n or overflow != 0:
+        r = rng_of(full_sum, overflow,
+                   full_units[index] if index < n else None)
+        if overflow != 0:
+            prorated_sum += overflow * coef(index - 1)
+            if r["to"] is not None and full_sum >= r["to"]:
+                overflow = full_sum - r["to"]
+                prorated_sum -= overflow * coef(index - 1)
+                result += prorated_sum * r["price"]
+                prorated_sum = 0
+                continue
+            overflow = 0
+        if index >= n:
+            break
+        if prorated_units[index] == 0 and full_units[index] > 0:
+            index += 1
+            continue
+        if prorated_units[index] == 0 and full_units[index] < 0 and \
+                full_sum + full_units[index] < 0:
+            index += 1
+            continue
+        full_sum += full_units[index]
+        max_full = max(max_full, full_sum)
+        prorated_sum += prorated_units[index]
+        index += 1
+        if r["to"] is None:
+            if full_sum >= r["from"] - 1:
+                continue
+            overflow = full_sum - r["from"] + 1
+        elif r["from"] <= full_sum < r["to"]:
+            continue
+        elif full_sum >= r["to"]:
+            overflow = full_sum - r["to"]
+        else:
+            overflow = full_sum - r["from"] + 1
+        prorated_sum -= overflow * coef(index - 1)
+        result += prorated_sum * r["price"]
+        prorated_sum = 0
+    result += prorated_sum * r["price"]
+    return with_flat(result, full_sum, max_full)
+
+
+def prorated_amount(ch, agg):
+    """Lago's amount of a prorated charge, a fraction."""
+    d = agg["period_days"]
+    full = [F(D(u)) for u, _ in agg["prorated_steps"]]
+    pro = [F(D(u)) * k / d for u, k in agg["prorated_steps"]]
+    units = F(D(agg["prorated_quantity"]))
+    m = ch["model"]
+    if m == "unit":
+        return units * F(D(ch["unit_amount"]))
+    ts = ch["tiers"]
+    if m == "volume":
+        n = sum(full)
+        for t in ts:
+            if t["up_to"] is None or n <= F(D(t["up_to"])):
+                return units * F(D(t.get("unit_amount", "0"))) + \
+                    F(D(t.get("flat_amount", "0")))
+    ranges, lo = [], 0
+    for i, t in enumerate(ts):
+        to = None if t["up_to"] is None else F(D(t["up_to"]))
+        ranges.append({"from": 0 if i == 0 else lo + 1, "to": to,
+                       "price": F(D(t.get("unit_amount", "0"))),
+                       "flat": F(D(t.get("flat_amount", "0")))})
+        lo = to
+    return lago_graduated(ranges, full, pro, units)
+
+
+def prorated_agg(rng, agg, volume):
+    """Random steps: a carried level, then changes on distinct days,
+    perhaps a removal of 0 days last."""
+    d = rng.choice([28, 29, 30, 31])
+    level = rng.choice([0, 0, rng.randint(1, 20)])
+    steps = [[str(level), d]] if level else []
+    for k in sorted(rng.sample(range(1, d), rng.randint(0, 6)),
+                    reverse=True):
+        u = rng.randint(-8, 25)
+        if volume or rng.random() < 0.8:
+            u = max(u, -level)          # mostly no level below 0
+        if u == 0:
+            continue
+        level += u
+        steps.append([str(u), k])
+    if rng.random() < 0.2:
+        # a removal counting no day (a value removed on the last day)
+        u = -rng.randint(1, 3)
+        if volume:
+            u = max(u, -level)
+        if u != 0:
+            level += u
+            steps.append([str(u), 0])
+    share = sum((F(int(u)) * k / d for u, k in steps), F(0))
+    agg.update(quantity=str(max(level, 0)), period_days=d,
+               prorated_steps=steps,
+               prorated_quantity=str(fround(share, 5, ROUND_CEILING)
+                                     .normalize()))
+
+
+def prorated_charge(rng, ch):
+    m = rng.choice(["unit", "graduated", "volume"])
+    ch.clear()
+    ch.update(id="c", meter="m", model=m, prorated=True)
+    if m == "unit":
+        ch["unit_amount"] = dstr(rng, 0, 30, rng.choice([0, 2, 5]))
+        return
+    ch["tiers"] = tiers(rng)
+    lo = 0
+    for t in ch["tiers"]:
+        t.pop("block_size", None)
+        if t["up_to"] is not None:
+            lo = max(lo + 1, int(D(t["up_to"])))
+            t["up_to"] = str(lo)
+
+
 def expect(plan, agg):
     ch = plan["charges"][0]
     cur, mode = plan["currency"], MODES[plan["rounding"]]
     unit = D(1).scaleb(-MINOR[cur])
+    if ch.get("prorated"):
+        return rest(plan, ch, fround(prorated_amount(ch, agg), MINOR[cur],
+                                     mode), unit, mode)
     q = D(agg["quantity"])
     b = max(q - D(ch.get("free_units", "0")), D(0))
     m = ch["model"]
@@ -134,7 +333,11 @@ def expect(plan, agg):
         # Lago: no fixed fee at all when the period's total is 0
         x = q * D(ch["rate"]) / 100 + (
             0 if q == 0 else agg["events"] * D(ch["fixed_amount"]))
-    line = x.quantize(unit, mode)
+    return rest(plan, ch, x.quantize(unit, mode), unit, mode)
+
+
+def rest(plan, ch, line, unit, mode):
+    """The usage line, then the true-up and the discount after it."""
     out = [line]
     total = line
     if "minimum_commitment" in ch:
@@ -315,6 +518,7 @@ def main():
     ap.add_argument("--count", type=int, default=500)
     ap.add_argument("--seed", type=int, default=1204)
     ap.add_argument("--percentage", type=int, default=0)
+    ap.add_argument("--prorated", action="store_true")
     a = ap.parse_args()
     rng = random.Random(a.seed)
     plans, contracts, aggs, want = [], [], [], {}
@@ -336,6 +540,9 @@ def main():
                       fixed_amount=dstr(rng, 0, 1, 2))
         if m != "percentage" and rng.random() < 0.3:
             ch["free_units"] = dstr(rng, 0, 3000, rng.choice([0, 1]))
+        if a.prorated:
+            prorated_charge(rng, ch)
+            m = ch["model"]
         if rng.random() < 0.3:
             ch["minimum_commitment"] = dstr(rng, 0, 200, MINOR[cur])
         plan = {"id": "p%d" % i, "version": 1, "currency": cur,
@@ -354,6 +561,8 @@ def main():
                "quantity": quantity(rng, ch),
                "events": rng.randint(1, 4) if m == "percentage" else 1,
                "lineage": "%032x" % (i + 1)}
+        if a.prorated:
+            prorated_agg(rng, agg, m == "volume")
         want[c["customer"]] = expect(plan, agg)
         plan.pop("discount", None)
         plans.append(plan)
