@@ -149,11 +149,80 @@ call(struct eparse *ps, const char *at, size_t len)
 	return expect(ps, ')');
 }
 
+/*
+ * One part of a name into b: an identifier, or a key in backquotes for
+ * any other (`input-tokens`, `2xx`, `a b`), a backquote in it doubled,
+ * as SQL dialects with backquoted names (ClickHouse, MySQL) write it.
+ * A key cannot hold '.': the lookup reads '.' as nesting.
+ */
+static int
+name_part(struct eparse *ps, struct buf *b)
+{
+	const char *at = ps->p;
+
+	if (*at != '`') {
+		if (!isname0(*at))
+			return perr(ps, at, "a name's part after '.' must "
+			    "start with a letter, '_' or '`'");
+		while (isname0(*ps->p) || isdig(*ps->p))
+			buf_addc(b, *ps->p++);
+		return 0;
+	}
+	for (ps->p++;; ps->p++) {
+		if (*ps->p == '\0')
+			return perr(ps, at, "the key quoted here has no "
+			    "closing '`'");
+		if (*ps->p == '.')
+			return perr(ps, ps->p, "a quoted key cannot hold '.' "
+			    "(a '.' between names reads a nested key)");
+		if (*ps->p == '`' && *++ps->p != '`')
+			break;
+		buf_addc(b, *ps->p);
+	}
+	if (ps->p - at == 2)
+		return perr(ps, at, "an empty quoted key");
+	return 0;
+}
+
+/* A name (parts joined by '.') or a function call. */
+static int
+name(struct eparse *ps)
+{
+	const char *at = ps->p;
+	struct buf b = { 0 };
+	int quoted = 0, r;
+
+	for (;;) {
+		quoted |= *ps->p == '`';
+		if (name_part(ps, &b) < 0) {
+			buf_free(&b);
+			return -1;
+		}
+		if (*ps->p != '.')
+			break;
+		buf_addc(&b, *ps->p++);
+	}
+	blanks(ps);
+	if (*ps->p == '(') {
+		buf_free(&b);
+		if (quoted || memchr(at, '.', (size_t)(ps->p - at)) != NULL)
+			return perr(ps, at, "unknown function");
+		if (++ps->depth > EXPR_MAXDEPTH)
+			return perr(ps, at, "nested deeper than %d",
+			    EXPR_MAXDEPTH);
+		r = call(ps, at, strcspn(at, " \t\r\n("));
+		ps->depth--;
+		return r;
+	}
+	emit(ps, E_NAME, 0)->name = xstrdup(buf_cstr(&b));
+	buf_free(&b);
+	return 0;
+}
+
 static int
 primary(struct eparse *ps)
 {
 	const char *at;
-	struct enode *nd;
 	dec d;
 	int r;
 
@@ -184,32 +253,8 @@ primary(struct eparse *ps)
 		emit(ps, E_NUM, 0)->num = d;
 		return 0;
 	}
-	if (isname0(*at)) {
-		for (;;) {
-			while (isname0(*ps->p) || isdig(*ps->p))
-				ps->p++;
-			if (*ps->p != '.')
-				break;
-			if (!isname0(ps->p[1]))
-				return perr(ps, ps->p, "a name's part after "
-				    "'.' must start with a letter or '_'");
-			ps->p++;
-		}
-		blanks(ps);
-		if (*ps->p == '(') {
-			if (memchr(at, '.', (size_t)(ps->p - at)) != NULL)
-				return perr(ps, at, "unknown function");
-			if (++ps->depth > EXPR_MAXDEPTH)
-				return perr(ps, at, "nested deeper than %d",
-				    EXPR_MAXDEPTH);
-			r = call(ps, at, strcspn(at, " \t\r\n("));
-			ps->depth--;
-			return r;
-		}
-		nd = emit(ps, E_NAME, 0);
-		nd->name = xstrndup(at, strcspn(at, " \t\r\n+-*/(),"));
-		return 0;
-	}
+	if (isname0(*at) || *at == '`')
+		return name(ps);
 	if (*at == '\0')
 		return perr(ps, at, "expected an operand at the end");
 	return perr(ps, at, "expected a number, a name or '(', not '%c'",

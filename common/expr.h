@@ -7,7 +7,9 @@
  *   round(duration_ms / 1000 * cpus, 3)
  *
  * + - * / and unary minus, parentheses, decimal literals, names of data
- * properties (dotted for nested ones), round(x, n), ceil(x), floor(x),
+ * properties (dotted for nested ones; a key that is not an identifier in
+ * backquotes, `input-tokens`, a backquote in it doubled, and passed to
+ * the lookup unquoted), round(x, n), ceil(x), floor(x),
  * min(a, b), max(a, b).  Sums and products are exact; a quotient is
  * rounded half-even to EXPR_DIVSCALE fraction digits (trailing zeros
  * dropped); round() rounds half away from zero, as SQL's ROUND does.

@@ -65,9 +65,31 @@ struct rater {
 			    (rt)->e = e_; } while (0)
 
 /*
+ * A quotient t / den as a line shows it: half-even to 15 fraction digits
+ * of the minor unit, the scale Lago keeps an amount before rounding in
+ * (fees.precise_amount_cents, numeric(40,15) in cents), so that no digit
+ * a peer keeps is lost; fewer only where 38 digits cannot hold that
+ * many; trailing zeros dropped.  Shown, never used to round.
+ */
+#define RATING_SHOWN	15
+
+static void
+shown(struct rater *rt, dec t, int64_t den, int minor, dec *out)
+{
+	int s, e = DEC_ESCALE;
+
+	for (s = minor + RATING_SHOWN; s >= 0; s--)
+		if ((e = dec_div(t, dec_from_i64(den), s, DEC_HALF_EVEN,
+		    out)) != DEC_ERANGE)
+			break;
+	CHK(rt, e);
+	*out = dec_normalize(*out);
+}
+
+/*
  * A line's amount: x * num / den rounded once to the currency's minor
  * unit; amount_x is x itself when nothing is prorated, else the prorated
- * value to at most 12 decimals (shown, never used to round).
+ * value as shown().
  */
 static void
 settle(struct rater *rt, struct rated_out *l, dec x, int64_t num, int64_t den)
@@ -81,8 +103,7 @@ settle(struct rater *rt, struct rated_out *l, dec x, int64_t num, int64_t den)
 		return;
 	}
 	CHK(rt, dec_mul(x, dec_from_i64(num), &t));
-	CHK(rt, dec_div(t, dec_from_i64(den), 12, DEC_HALF_EVEN, &l->amount_x));
-	l->amount_x = dec_normalize(l->amount_x);
+	shown(rt, t, den, p->minor, &l->amount_x);
 	CHK(rt, dec_div(t, dec_from_i64(den), p->minor, p->rounding,
 	    &l->amount));
 }
@@ -347,7 +368,7 @@ flat_amount(struct rater *rt, const struct contract *c,
 /*
  * A commitment's true-up: max(commit_num / den - amount, 0), where
  * commit_num / den is the minimum for the time the contracts are in
- * force (shown to at most 12 decimals when prorated).
+ * force (as shown() has it when prorated).
  */
 static void
 trueup_line(struct rater *rt, const struct charge *ch, dec commit_num,
@@ -355,20 +376,18 @@ trueup_line(struct rater *rt, const struct charge *ch, dec commit_num,
 {
 	struct share s = share_of(rt->u, rt->b->ps, rt->b->pe);
 	struct rated_out l;
-	dec t, x, shown;
+	dec t, x, min;
 
 	CHK(rt, dec_mul(amount, dec_from_i64(den), &t));
 	CHK(rt, dec_sub(commit_num, t, &x));
 	if (rt->e != 0 || dec_sign(x) <= 0)
 		return;
 	line_init(&l, rt->u, ch, "true_up", "minimum_commitment", s.ss, s.se);
-	CHK(rt, dec_div(commit_num, dec_from_i64(den), 12, DEC_HALF_EVEN,
-	    &shown));
-	shown = dec_normalize(shown);
-	if (dec_round(shown, l.c->plan->minor, DEC_DOWN, &t) == DEC_OK &&
-	    dec_cmp(t, shown) == 0)
-		shown = t;		/* 100.00, as the catalog has it */
-	rated_brk_trueup(&l, shown, amount);
+	shown(rt, commit_num, den, l.c->plan->minor, &min);
+	if (dec_round(min, l.c->plan->minor, DEC_DOWN, &t) == DEC_OK &&
+	    dec_cmp(t, min) == 0)
+		min = t;		/* 100.00, as the catalog has it */
+	rated_brk_trueup(&l, min, amount);
 	settle(rt, &l, x, 1, den);
 	line_write(rt, &l);
 	buf_free(&l.brk);

@@ -86,6 +86,50 @@ q() {
 	done
 }
 
+@test "keys that are not identifiers in backquotes: hyphen, space, digit first, a backquote doubled" {
+	meters '{"name":"w","event_type":"llm","aggregation":"sum","expression":"`input-tokens` + 4 * usage.`output tokens`"}' \
+	    '{"name":"s","event_type":"llm","aggregation":"sum","expression":"`5xx` * `a``b`"}'
+	{
+		urec 1 cus_a llm 2026-10-01T00:00:00Z '{"input-tokens":10,"usage":{"output tokens":3},"5xx":2,"a`b":"1.5"}'
+		urec 2 cus_a llm 2026-10-01T00:00:00Z '{"input-tokens":1,"usage":{"output tokens":0.5},"5xx":1,"a`b":1}'
+		urec 3 cus_a llm 2026-10-01T00:00:00Z '{"input_tokens":1,"usage":{"output tokens":1},"5xx":1,"a`b":1}'
+	} >"$T/in"
+	run agg "$T/in"
+	expect_status 0
+	[ "$(q w)" = "25" ]		# 10 + 12, 1 + 2
+	[ "$(q s)" = "4" ]		# 2 * 1.5 + 1 * 1: line 3 is refused
+	jq -c '[.line, .code, .field, .message]' "$T/r" >"$T/got"
+	printf '%s\n' '[3,"missing_value","data.input-tokens","meter '"'w'"' (sum) needs data.input-tokens, which the event does not have"]' >"$T/want"
+	same "$T/want" "$T/got"
+}
+
+@test "a bad quoted key is a configuration error naming the column" {
+	meters '{"name":"x","event_type":"t","aggregation":"sum","expression":"1 + `in-tok"}' \
+	    '{"name":"y","event_type":"t","aggregation":"sum","expression":"`a.b` * 2"}' \
+	    '{"name":"z","event_type":"t","aggregation":"sum","expression":"`` + 1"}'
+	run "$BIN/meter-aggregate" --meters "$T/m" </dev/null
+	expect_status 78
+	for want in "meters[0] ('x'): expression, column 5: the key quoted here has no closing '\`'" \
+	    "meters[1] ('y'): expression, column 3: a quoted key cannot hold '.' (a '.' between names reads a nested key)" \
+	    "meters[2] ('z'): expression, column 1: an empty quoted key" \
+	    "has 3 errors"; do
+		[[ "$output" == *"$want"* ]] || { echo "missing: $want"; return 1; }
+	done
+}
+
+@test "quoted keys from the ledger (packed data) as from NDJSON" {
+	meters '{"name":"w","event_type":"llm","aggregation":"sum","expression":"`input-tokens` + 4 * usage.`output tokens` + `2x`"}'
+	printf '%s\n' '{"specversion":"1.0","id":"e1","source":"s","type":"llm","subject":"acme-prod","time":"2026-10-01T09:00:00Z","data":{"input-tokens":10,"usage":{"output tokens":"0.25"},"2x":1}}' \
+	    '{"specversion":"1.0","id":"e2","source":"s","type":"llm","subject":"acme-prod","time":"2026-10-02T09:00:00Z","data":{"input-tokens":2,"usage":{"output tokens":3},"2x":0}}' >"$T/events"
+	ingest "$T/events" >"$T/usage" 2>/dev/null
+	agg --ledger "$T/ledger.sqlite" --from 2026-10-01T00:00:00Z \
+	    --to 2026-11-01T00:00:00Z >"$T/from-ledger" 2>/dev/null
+	agg --from 2026-10-01T00:00:00Z --to 2026-11-01T00:00:00Z \
+	    "$T/usage" >"$T/from-ndjson" 2>/dev/null
+	cmp "$T/from-ledger" "$T/from-ndjson"
+	jq -e '.quantity == "26"' "$T/from-ledger"	# 10 + 1 + 1, 2 + 12 + 0
+}
+
 @test "from the ledger (packed data) as from NDJSON: expression and filter meters" {
 	cat >"$T/m" <<-'EOF2'
 	{"meters":[

@@ -135,7 +135,7 @@ lines() {
 	# a share that does not come out even: 10 days of 30.00 over 31 days
 	sed -i 's/2026-09-10/2026-10-11/g' "$T/c"
 	aggr 1 cus_a m 0 '{}' 2026-10-01T00:00:00Z 2026-11-01T00:00:00Z | rate >"$T/out"
-	has '.plan == "a" and .line_type == "flat"' '.amount_unrounded == "9.677419354839" and .amount == "9.68"' "$T/out"
+	has '.plan == "a" and .line_type == "flat"' '.amount_unrounded == "9.67741935483870968" and .amount == "9.68"' "$T/out"
 	has '.plan == "b" and .line_type == "flat"' '.amount == "40.65"' "$T/out"
 }
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # rate against tests/rate_oracle.py: random plans (every metered model,
-# free units, commitments, capped discounts, three currencies, six
-# rounding modes) and quantities on and beside tier edges, each line's
-# amount computed again with Python's decimal module; percentage
+# free units, commitments, capped discounts, flat fees, contracts that
+# start within the period, three currencies, six rounding modes) and
+# quantities on and beside tier edges, each line's amount and
+# amount_unrounded computed again with Python's decimal module; percentage
 # plans with Lago's free units, against lago-api's model written again
 # in Python (lago_percentage()); and random prorated plans (Lago's
 # prorated unit, graduated and volume charges over random prorated
@@ -43,4 +44,18 @@ load lib
 	run python3 tests/rate_oracle.py "$BIN/rate" "$T" --count 0 --percentage 800 --seed 2026
 	[ "$status" -eq 0 ] || { echo "$output" | grep -v '^ok' | head -20; false; }
 	[ "$(echo "$output" | grep -c '^ok ')" -eq 800 ]
+}
+
+@test "the oracle notices a wrong amount_unrounded, by value (a trailing zero is no error)" {
+	# a rate whose first line's amount_unrounded gains a trailing zero: the
+	# same value; then one whose last digit moves: another value
+	printf '#!/bin/sh\n"%s" "$@" | sed '"'"'1s/\("amount_unrounded":"-*[0-9]*\.[0-9]*\)"/\\10"/'"'"'\n' "$BIN/rate" >"$T/zero"
+	chmod +x "$T/zero"
+	run python3 tests/rate_oracle.py "$T/zero" "$T" --count 50 --seed 3
+	[ "$status" -eq 0 ]
+	printf '#!/bin/sh\n"%s" "$@" | sed '"'"'1s/\("amount_unrounded":"[0-9.-]*\)"/\\11"/'"'"'\n' "$BIN/rate" >"$T/liar"
+	chmod +x "$T/liar"
+	run python3 tests/rate_oracle.py "$T/liar" "$T" --count 50 --seed 3
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"not ok"* ]]
 }

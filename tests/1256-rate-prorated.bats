@@ -65,7 +65,7 @@ usage_amount() {
 	plan1 "\"model\":\"graduated\",\"prorated\":true,$T3"
 	pagg 1 '[["2",21],["5",15],["10",6],["-6",11],["4",5],["60",1]]' 30 6.36667 | rate >"$T/out"
 	[ "$(usage_amount)" = "191.33" ]
-	jq -e 'select(.line_type == "usage") | .amount_unrounded == "191.333333333333" and .quantity == "6.36667"' "$T/out"
+	jq -e 'select(.line_type == "usage") | .amount_unrounded == "191.33333333333333333" and .quantity == "6.36667"' "$T/out"
 	# "when there are two overflows": 75 units all period
 	pagg 1 '[["75",30]]' 30 75 | rate >"$T/out"
 	[ "$(usage_amount)" = "370.00" ]

@@ -22,8 +22,10 @@ rate(1) written again here:
   package    ceil or floor(billable / size) x amount
   percentage quantity x rate / 100 + events x fixed_amount (no fixed
              fee when the quantity is 0, as Lago)
+  flat fee   amount x share, the share of a contract that starts
+             within the period: its seconds in it / the period's
   usage line quantize(amount, minor unit, mode)
-  true-up    quantize(max(commitment - usage line, 0))
+  true-up    quantize(max(commitment x share - usage line, 0))
   discount   quantize(-min(total x percent / 100, cap)): a line's
              amount is rounded as it is, negative (floor is away from 0)
 
@@ -55,6 +57,10 @@ lago-api's sources, not from rate's:
   graduated  charge_models/prorated_graduated_service.rb#compute_amount,
              line by line, with fractions where Ruby has fdiv
   usage line the exact amount rounded once
+
+and every line's amount_unrounded: the exact value before that rounding,
+or for a prorated one (flat fee, true-up, a prorated charge's usage line)
+that value half-even to 15 fraction digits of the minor unit.
 
 Prints TAP; exits 1 on a mismatch.
 """
@@ -310,13 +316,28 @@ def prorated_charge(rng, ch):
             t["up_to"] = str(lo)
 
 
-def expect(plan, agg):
+def settle(x, unit, mode, prorated):
+    """(amount_unrounded, amount) of a line worth x exactly"""
+    shown = x.quantize(unit.scaleb(-15), ROUND_HALF_EVEN) if prorated else x
+    return shown, x.quantize(unit, mode)
+
+
+def expect(plan, agg, num, den):
     ch = plan["charges"][0]
     cur, mode = plan["currency"], MODES[plan["rounding"]]
     unit = D(1).scaleb(-MINOR[cur])
+    cut = num != den
+    out = []
+    total = D(0)
+    if len(plan["charges"]) > 1:
+        out.append(settle(D(plan["charges"][1]["amount"]) * num / den, unit,
+                          mode, cut))
+        total += out[-1][1]
     if ch.get("prorated"):
-        return rest(plan, ch, fround(prorated_amount(ch, agg), MINOR[cur],
-                                     mode), unit, mode)
+        f = prorated_amount(ch, agg)
+        out.append((fround(f, MINOR[cur] + 15, ROUND_HALF_EVEN),
+                    fround(f, MINOR[cur], mode)))
+        return rest(plan, ch, out, total, unit, mode, num, den)
     q = D(agg["quantity"])
     b = max(q - D(ch.get("free_units", "0")), D(0))
     m = ch["model"]
@@ -333,28 +354,27 @@ def expect(plan, agg):
         # Lago: no fixed fee at all when the period's total is 0
         x = q * D(ch["rate"]) / 100 + (
             0 if q == 0 else agg["events"] * D(ch["fixed_amount"]))
-    return rest(plan, ch, x.quantize(unit, mode), unit, mode)
+    out.append(settle(x, unit, mode, False))
+    return rest(plan, ch, out, total, unit, mode, num, den)
 
 
-def rest(plan, ch, line, unit, mode):
-    """The usage line, then the true-up and the discount after it."""
-    out = [line]
-    total = line
+def rest(plan, ch, out, total, unit, mode, num, den):
+    """After the usage line (out[-1]): the true-up and the discount."""
+    cut = num != den
+    line = out[-1][1]
+    total += line
     if "minimum_commitment" in ch:
-        t = D(ch["minimum_commitment"]) - line
+        t = D(ch["minimum_commitment"]) * num / den - line
         if t > 0:
-            t = t.quantize(unit, mode)
-            out.append(t)
-            total += t
+            out.append(settle(t, unit, mode, cut))
+            total += out[-1][1]
     disc = plan.get("discount")
     if disc and total > 0:
         off = min(total * D(disc["percent"]) / 100, D(disc["cap"]), total)
         if off != 0:
-            out.append((-off).quantize(unit, mode))
+            out.append(settle(-off, unit, mode, False))
     return out
 
-
-# ---- percentage with Lago's free units (--percentage) ----
 
 def lago_running_total(vals, n_free, free_total):
     """sum_service.rb's running_total: the sums of the first n_free
@@ -549,6 +569,17 @@ def main():
                 "rounding": rng.choice(list(MODES)), "charges": [ch]}
         c = {"customer": "cus_%d" % i, "plan": plan["id"],
              "start": "2026-01-01T00:00:00Z"}
+        num = den = 30 * 86400
+        if rng.random() < 0.3:
+            # a flat fee, and now and then a contract that starts within
+            # September: the fee and the commitment prorated by seconds
+            plan["charges"].append({"id": "f", "model": "flat",
+                                    "amount": dstr(rng, 0, 100, 2)})
+            if rng.random() < 0.7:
+                s = rng.randrange(1, 30 * 86400)
+                c["start"] = "2026-09-%02dT%02d:%02d:%02dZ" % (
+                    1 + s // 86400, s // 3600 % 24, s // 60 % 60, s % 60)
+                num -= s
         if rng.random() < 0.3:
             plan["discount"] = {"percent": dstr(rng, 1, 50, 1),
                                 "cap": dstr(rng, 1, 100, MINOR[cur])}
@@ -563,7 +594,7 @@ def main():
                "lineage": "%032x" % (i + 1)}
         if a.prorated:
             prorated_agg(rng, agg, m == "volume")
-        want[c["customer"]] = expect(plan, agg)
+        want[c["customer"]] = expect(plan, agg, num, den)
         plan.pop("discount", None)
         plans.append(plan)
         contracts.append(c)
@@ -596,7 +627,8 @@ def main():
                 (b["free_transactions"], D(b["free_amount"]))
                 if "free_transactions" in b else None)
             continue
-        got.setdefault(r["customer"], []).append(D(r["amount"]))
+        got.setdefault(r["customer"], []).append(
+            (D(r["amount_unrounded"]), D(r["amount"])))
     bad = 0
     print("1..%d" % (len(want) + len(pwant)))
     for n, (cust, w) in enumerate(sorted(want.items()) +

@@ -5,7 +5,8 @@ Usage: expr_oracle.py [--count N] [--seed S] PATH/TO/test_expr
 
 Builds random expressions (deterministic for a seed) over + - * /,
 unary minus, parentheses, round, ceil, floor, min, max and a few named
-operands, runs them through one `test_expr --oracle` process and
+operands (some keys not identifiers, spelt in backquotes, a backquote
+doubled; identifiers backquoted now and then), runs them through one `test_expr --oracle` process and
 compares each answer with Python's decimal, following expr.h: sums and
 products exact, a quotient quantized half-even to 12 places with
 trailing zeros dropped, round(x, n) half away from zero, division by
@@ -14,6 +15,7 @@ zero an error.  Prints TAP: one test.
 
 import argparse
 import random
+import re
 import subprocess
 import sys
 from decimal import Decimal, Context, ROUND_HALF_EVEN, ROUND_HALF_UP, \
@@ -35,12 +37,20 @@ def lit(rng):
     return whole
 
 
+def spell(rng, name):
+    """a name as the source writes it: a part that is not an identifier
+    (or, now and then, one that is) in backquotes, '`' doubled"""
+    return ".".join("`%s`" % p.replace("`", "``")
+                    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", p) or
+                    rng.random() < 0.2 else p for p in name.split("."))
+
+
 def gen(rng, names, depth):
     """(source, value-thunk)"""
     if depth <= 0 or rng.random() < 0.25:
         if rng.random() < 0.5:
             n = rng.choice(list(names))
-            return n, lambda: names[n]
+            return spell(rng, n), lambda: names[n]
         s = lit(rng)
         return s, lambda: Decimal(s)
     k = rng.randrange(10)
@@ -96,7 +106,9 @@ def main():
     lines, want = [], []
     for _ in range(a.count):
         names = {"in_tok": Decimal(lit(rng)), "usage.out": Decimal(lit(rng)),
-                 "n": Decimal(rng.choice(["0", "1", "-2", "0.5"]))}
+                 "n": Decimal(rng.choice(["0", "1", "-2", "0.5"])),
+                 "in-tok": Decimal(lit(rng)), "usage.2nd": Decimal(lit(rng)),
+                 "a`b-c": Decimal(lit(rng))}
         src, f = gen(rng, names, rng.randrange(1, 5))
         try:
             v = f()

@@ -134,6 +134,22 @@ static const char *const cases[][2] = {
 	{ "a / b | a=1 b=0", "ERR DIVZERO" },
 	{ "a / b | a=1 b=0.000", "ERR DIVZERO" },
 	{ "a * a | a=10000000000000000000000000000000000000", "ERR RANGE" },
+	/* keys that are not identifiers, in backquotes */
+	{ "`input-tokens` * 2 | input-tokens=3", "6" },
+	{ "`2xx` + `x` | 2xx=4 x=1", "5" },
+	{ "usage.`out-tok` + `usage`.in | usage.out-tok=2 usage.in=1", "3" },
+	{ "`a``b` | a`b=7", "7" },
+	{ "```` | `=8", "8" },
+	{ "`round`(1) | round=1", "PARSE 1: unknown function" },
+	{ "`round` | round=1", "1" },
+	{ "`in-tok` + 1 | x=1", "ERR OPERAND in-tok" },
+	{ "1 + `in-tok", "PARSE 5: the key quoted here has no closing '`'" },
+	{ "1 + `in``", "PARSE 5: the key quoted here has no closing '`'" },
+	{ "`` + 1", "PARSE 1: an empty quoted key" },
+	{ "`a.b` + 1", "PARSE 3: a quoted key cannot hold '.' (a '.' "
+	    "between names reads a nested key)" },
+	{ "a.`` + 1", "PARSE 3: an empty quoted key" },
+	{ "`a` `b`", "PARSE 5: unexpected '`' after a complete expression" },
 	/* syntax errors: column and reason */
 	{ "", "PARSE 1: expected an operand at the end" },
 	{ "1 +", "PARSE 4: expected an operand at the end" },
@@ -154,8 +170,8 @@ static const char *const cases[][2] = {
 	    "and more digits)" },
 	{ "2x", "PARSE 1: bad number '2x' (digits, optionally a point and "
 	    "more digits)" },
-	{ "a. + 1", "PARSE 2: a name's part after '.' must start with a "
-	    "letter or '_'" },
+	{ "a. + 1", "PARSE 3: a name's part after '.' must start with a "
+	    "letter, '_' or '`'" },
 	{ "1 % 2", "PARSE 3: unexpected '%' after a complete expression" },
 	{ "(((((((((((((((((((((((((((((((((1)))))))))))))))))))))))))))))))))",
 	    "PARSE 33: nested deeper than 32" },

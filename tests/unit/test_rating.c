@@ -224,8 +224,8 @@ test_proration(void)
 	price(&b, "cus_mid", NULL, 0);
 	is(member(&b, "flat", "base", "amount"), "66.67",
 	    "flat fee for 20 of April's 30 days");
-	is(member(&b, "flat", "base", "amount_unrounded"), "66.666666666667",
-	    "prorated value shown to 12 decimals");
+	is(member(&b, "flat", "base", "amount_unrounded"), "66.66666666666666667",
+	    "prorated value shown to 17 decimals (15 of the cent)");
 	is(member(&b, "flat", "base", "service_start"),
 	    "2026-04-11T00:00:00Z", "service starts with the contract");
 	is(S(b.total), "66.67", "the bill's total");
