@@ -19,6 +19,7 @@
 #include "entities.h"
 #include "html.h"
 #include "invfmt.h"
+#include "invoice.h"
 #include "jval.h"
 #include "tm.h"
 #include "tz.h"
@@ -1181,6 +1182,21 @@ ubl_head(struct xw *x, const struct page *d, const char *ps, const char *pe)
 		xw_close(x, "cac:InvoiceDocumentReference");
 		xw_close(x, "cac:BillingReference");
 	}
+	/* progressive billing: the interim invoices deducted (BG-3) */
+	{
+		json_t *v = json_object_get(d->r.j, "interim_invoices"), *e;
+		size_t i;
+
+		json_array_foreach(v, i, e) {
+			if (!json_is_string(e))
+				continue;
+			xw_open(x, "cac:BillingReference");
+			xw_open(x, "cac:InvoiceDocumentReference");
+			xw_el(x, "cbc:ID", NULL, json_string_value(e));
+			xw_close(x, "cac:InvoiceDocumentReference");
+			xw_close(x, "cac:BillingReference");
+		}
+	}
 }
 
 static void
@@ -1439,6 +1455,14 @@ bill_level(const struct page *d, size_t i)
 	struct doc_line dl;
 
 	doc_line_read(&d->r, i, &dl);
+	/*
+	 * Progressive billing: what the interim invoices billed, taken off
+	 * the final invoice, is an allowance in each line's category, as
+	 * Lago applies it before tax (its progressive_billing_credit).
+	 */
+	if (dl.o != NULL && nz(dl.line_type) != NULL &&
+	    strcmp(dl.line_type, INV_PROGRESSIVE) == 0)
+		return 1;
 	return dl.o != NULL && nz(dl.charge) == NULL && nz(dl.line_type) !=
 	    NULL && (strcmp(dl.line_type, "discount") == 0 ||
 	    strcmp(dl.line_type, "true_up") == 0);
@@ -1461,6 +1485,8 @@ ubl_allowances(struct xw *x, const struct page *d, struct acsum *ac,
     const char **why)
 {
 	struct line l;
+	struct doc_line dl;
+	char reason[256];
 	size_t i;
 	int e, up;
 
@@ -1478,7 +1504,14 @@ ubl_allowances(struct xw *x, const struct page *d, struct acsum *ac,
 		up = dec_sign(l.net) > 0;
 		xw_open(x, "cac:AllowanceCharge");
 		xw_el(x, "cbc:ChargeIndicator", NULL, up ? "true" : "false");
-		xw_el(x, "cbc:AllowanceChargeReason", NULL, l.desc);
+		doc_line_read(&d->r, i, &dl);
+		if (nz(dl.line_type) != NULL &&
+		    strcmp(dl.line_type, INV_PROGRESSIVE) == 0)
+			snprintf(reason, sizeof(reason), "Billed on interim "
+			    "invoices: %s", l.desc);
+		else
+			snprintf(reason, sizeof(reason), "%s", l.desc);
+		xw_el(x, "cbc:AllowanceChargeReason", NULL, reason);
 		xw_amount(x, "cbc:Amount", dec_abs(l.net));
 		if (ubl_taxcat(x, "cac:TaxCategory", l.cat, l.rate, 0, NULL,
 		    why) < 0)
