@@ -79,6 +79,9 @@ struct line {
 
 static const char *line_unit(json_t *);
 
+/* Under a line of progressive billing's deduction (invoice.h). */
+#define PROGRESSIVE_WORDS	"billed on interim invoices, deducted"
+
 struct taxl {
 	const char	*cat, *name, *note;
 	dec		 rate, base, tax;
@@ -798,6 +801,9 @@ h_line(struct buf *b, const struct page *d, const struct line *l)
 
 	buf_printf(b, "<tr><td class=\"n\">%s</td><td>", l->id);
 	html_esc(b, l->desc);
+	if ((s = jval_str(l->o, "line_type")) != NULL &&
+	    strcmp(s, INV_PROGRESSIVE) == 0)
+		buf_printf(b, "<div class=\"sub\">%s</div>", PROGRESSIVE_WORDS);
 	if (l->ss[0] != '\0' && (strcmp(l->ss, d->ps) != 0 ||
 	    strcmp(l->se, d->pe) != 0))
 		buf_printf(b, "<div class=\"sub\">Service %s &ndash; %s</div>",
@@ -1873,6 +1879,9 @@ invfmt_text(json_t *doc, const struct tz *zone, struct buf *o)
 			    txt_or(l.rate.s, ""));
 		buf_addc(o, '\n');
 		txt_price(o, &l, cur);
+		if (l.line_type != NULL &&
+		    strcmp(l.line_type, INV_PROGRESSIVE) == 0)
+			buf_printf(o, "      %s\n", PROGRESSIVE_WORDS);
 	}
 	buf_printf(o, "\n%53s %14s %s\n", "Net", txt_or(r.net.s, ""), cur);
 	for (i = 0; i < r.ntaxes; i++) {

@@ -174,6 +174,14 @@ month() {
 	[ "$(jq -r 'select(.number == "ACME-EU-2026-000002") | .tax_lines[] | select(.rate == "20") | .tax' "$T/all")" = "30.00" ]
 	# the rated lines' documents add up to their amounts
 	[ "$(jq -s -c '[.[].lines[] | select(.charge == "api") | .net | tonumber * 100 | round] | add' "$T/all")" = 30011 ]
+	# the documents say what they are, in text and HTML
+	pig 2026-11-02T12:00:00Z --replay --format text "$T/f" >"$T/txt" 2>/dev/null
+	grep -qxF 'Reason: Interim invoice (progressive billing): the period'"'"'s charges to date, on reaching a spending threshold; earlier interim invoices of the period are deducted' "$T/txt"
+	grep -qxF 'Reason: Final invoice of the period (progressive billing): the whole period, less what its interim invoices billed' "$T/txt"
+	[ "$(grep -c '^      billed on interim invoices, deducted$' "$T/txt")" -eq 4 ]
+	pig 2026-11-02T12:00:00Z --replay --format html "$T/f" 2>/dev/null |
+	    grep -c '<div class="sub">billed on interim invoices, deducted</div>' |
+	    grep -qx 4
 	# late usage after the final: a debit note of the difference, as for
 	# any invoice, referencing the final invoice
 	todate 30111 9003 && monthend
