@@ -822,6 +822,16 @@ doc_due(const struct ldg_doc *d, void *arg)
 	struct doc_rec r;
 
 	doc_read(j, NULL, &r);
+	/*
+	 * Progressive billing: an invoice key's other invoices (interim
+	 * invoices, the final one) are receivables of their own; an
+	 * invoice owes its amount and its notes', which reference it.
+	 */
+	if (strcmp(d->number, iv->number) != 0 && (r.ref == NULL ||
+	    strcmp(r.ref, iv->number) != 0)) {
+		json_decref(j);
+		return 0;
+	}
 	if (!r.due.ok || dec_add(iv->amount, r.due.d, &iv->amount) != DEC_OK)
 		die(EX_DATAERR, "ledger: document %s has no amount due: the "
 		    "ledger was altered", d->number);

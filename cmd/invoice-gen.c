@@ -69,6 +69,7 @@ struct invoice {
 	struct buf	 out;		/* its documents, after commit */
 	struct buf	 files;		/* --output-dir: name NUL len content */
 	int		 ndocs;
+	uint64_t	 skips;		/* --interim: lines no interim bills */
 };
 
 struct igen {
@@ -77,6 +78,8 @@ struct igen {
 	const char	*void_number;
 	int64_t		 as_of;
 	int		 issue, replay, strict, busy_ms, max_depth;
+	int		 interim;	/* --interim: progressive billing */
+	struct hmap	 reached;	/* customer NUL period start -> alerts */
 	enum { F_NDJSON, F_TEXT, F_HTML, F_UBL } fmt;
 	const char	*outdir;	/* --output-dir: a file a document */
 	const char	*hint;		/* after a failed write: the way back */
@@ -109,7 +112,7 @@ usage(int code)
 
 	fprintf(fp,
 "usage: %s --entities FILE --tax FILE --customers FILE [--ledger PATH]\n"
-"                   [--as-of TIME] [--draft | --issue]\n"
+"                   [--as-of TIME] [--draft | --issue] [--interim]\n"
 "                   [--format ndjson|text|html|ubl] [--output-dir DIR]\n"
 "                   [--fx FILE] [--rejects FILE] [--stats FILE] [--strict]\n"
 "                   [--busy-timeout MS] [--max-line BYTES] [--max-depth N]\n"
@@ -125,11 +128,15 @@ usage(int code)
 "customer, billing period and currency, with tax from the tax table.\n"
 "--draft (the default) numbers and records nothing; --issue takes gap-free\n"
 "numbers from the ledger.  A period already invoiced whose lines changed\n"
-"gets a credit or debit note for the difference.  See invoice-gen(1).\n");
+"gets a credit or debit note for the difference.  --interim (progressive\n"
+"billing) reads rate --preview and issues an interim invoice for each bill\n"
+"that reached a threshold with \"invoice\": true.  See invoice-gen(1).\n");
 	exit(code);
 }
 
 /* ---- reading rated lines ---- */
+
+static void	reached_add(struct igen *, json_t *);
 
 static struct invoice *
 invoice_get(struct igen *g, const struct entity *en,
@@ -176,16 +183,24 @@ read_one(struct stagein *s, void *arg)
 	kind = json_is_string(v) ? json_string_value(v) : NULL;
 	if (kind != NULL && strcmp(kind, "alert") == 0) {
 		g->skipped++;	/* rate's alerts share its output */
+		if (g->interim)
+			reached_add(g, jr->root);
 		return;
 	}
 	if (rated_read(jr, &r) < 0) {
 		si_reject(s, RC_DATA, jr->code, jr->field, "%s", jr->msg);
 		return;
 	}
-	if (r.preview) {
+	if (r.preview && !g->interim) {
 		si_reject(s, RC_POLICY, "preview_line", "preview", "a preview "
 		    "line (rate --preview) is not billed: rate the period "
 		    "once it is over");
+		return;
+	}
+	if (!r.preview && g->interim) {
+		si_reject(s, RC_POLICY, "not_preview", "preview", "--interim "
+		    "bills the period to date of a preview (rate --preview); "
+		    "a closed period's line is invoiced without --interim");
 		return;
 	}
 	if ((cu = cust_by_id(&g->cust, r.customer)) == NULL) {
@@ -212,6 +227,16 @@ read_one(struct stagein *s, void *arg)
 			return;
 		}
 		r.amount = m;
+	}
+	/*
+	 * An interim invoice bills the spending to date, what thresholds
+	 * look at: flat fees and usage.  A preview's true-up, discounts and
+	 * credits are the final invoice's, which sees the whole period.
+	 */
+	if (g->interim && strcmp(r.line_type, "flat") != 0 &&
+	    strcmp(r.line_type, "usage") != 0) {
+		g->skipped++;
+		return;
 	}
 	inv_line_digest(&r, dg);
 	ref = hmap_ref(&g->keys, (const char *)r.key, KEY_LEN);
@@ -323,6 +348,19 @@ note_context(struct igen *g, json_t *doc)
 	json_t *inv = NULL;
 	int is_void = 0;
 
+	/* progressive billing's documents say what they are */
+	if (json_is_true(json_object_get(doc, "interim")) ||
+	    json_array_size(json_object_get(doc, "interim_invoices")) > 0) {
+		json_object_set_new(doc, "reason", json_string(
+		    json_is_true(json_object_get(doc, "interim")) ?
+		    "Interim invoice (progressive billing): the period's "
+		    "charges to date, on reaching a spending threshold; "
+		    "earlier interim invoices of the period are deducted" :
+		    "Final invoice of the period (progressive billing): "
+		    "the whole period, less what its interim invoices "
+		    "billed"));
+		return;
+	}
 	if (ref == NULL || g->ldg == NULL)
 		return;
 	if (ldg_doc_by_number(g->ldg, ref, ref_doc, &inv) > 0 && inv != NULL &&
@@ -476,7 +514,8 @@ doc_emit(struct igen *g, struct invoice *iv, struct doc *dc, const char *cum)
 		st.period_start = iv->h.ps;
 		st.period_end = iv->h.pe;
 		st.number = (char *)(dc->ref ? dc->ref : dc->number);
-		st.state = (char *)(cum == NULL ? "void" : "issued");
+		st.state = (char *)(cum == NULL ? "void" : dc->interim ?
+		    "interim" : "issued");
 		st.version = dc->version;
 		st.cum = (char *)(cum ? cum : INV_STATE_EMPTY);
 		ldg_inv_put(g->ldg, iv->h.key, &st);
@@ -522,6 +561,223 @@ ubl_refused(const struct inv_head *h, const char **code)
 	return NULL;
 }
 
+/*
+ * ---- progressive billing (--interim) ----
+ *
+ * Lago's progressive billing, Stripe's billing thresholds: a threshold
+ * of the catalog with "invoice": true that a preview's bill reached
+ * (rate's alert record says so) has the period to date invoiced by an
+ * interim invoice, a document of the period's invoice key like any
+ * other (numbered in the invoice series, stored, posted).  The key's
+ * state is then "interim": what the interim invoices billed.  The next
+ * interim invoice, and the final one of a run without --interim, bill
+ * the period whole and take that off (inv_state_progressive).  The
+ * ledger claims the alert in the transaction that stores the interim
+ * invoice: a threshold invoices once per period, however often the
+ * hour's job runs or dies; rate leaves such alerts unclaimed until then.
+ */
+
+/* A threshold that invoices, reached by a bill of the preview read. */
+struct reach {
+	char		*threshold;
+	int64_t		 pe;
+	dec		 amount;
+};
+
+struct reached {
+	struct reach	*v;
+	size_t		 n;
+};
+
+static void
+reach_key(struct buf *k, const char *customer, int64_t ps)
+{
+	buf_reset(k);
+	buf_add(k, customer, strlen(customer) + 1);
+	buf_printf(k, "%" PRId64, ps);
+}
+
+/*
+ * An alert record read with --interim: kept when it is a preview's for
+ * a threshold that invoices.  Alerts are skipped records, not checked:
+ * one that does not read so invoices nothing.
+ */
+static void
+reached_add(struct igen *g, json_t *a)
+{
+	const char *cu = jval_str(a, "customer"), *th = jval_str(a,
+	    "threshold"), *ps = jval_str(a, "period_start"),
+	    *pe = jval_str(a, "period_end"), *why;
+	struct buf k = { 0 };
+	struct reached *rs;
+	struct reach *x;
+	int64_t tps, tpe;
+	dec amt;
+	void **ref;
+	size_t i;
+
+	if (!json_is_true(json_object_get(a, "preview")) ||
+	    !json_is_true(json_object_get(a, "invoice")) || cu == NULL ||
+	    th == NULL || ps == NULL || pe == NULL ||
+	    tm_parse(ps, strlen(ps), &tps, &why) < 0 ||
+	    tm_parse(pe, strlen(pe), &tpe, &why) < 0 ||
+	    jval_dec(a, "amount", &amt) < 0)
+		return;
+	reach_key(&k, cu, tps);
+	ref = hmap_ref(&g->reached, k.p, k.len);
+	buf_free(&k);
+	if ((rs = *ref) == NULL)
+		*ref = rs = xcalloc(1, sizeof(*rs));
+	for (i = 0; i < rs->n; i++)
+		if (strcmp(rs->v[i].threshold, th) == 0)
+			return;
+	rs->v = xreallocarray(rs->v, rs->n + 1, sizeof(*rs->v));
+	x = &rs->v[rs->n++];
+	x->threshold = xstrdup(th);
+	x->pe = tpe;
+	x->amount = amt;
+}
+
+struct deducts {
+	char		**v;
+	size_t		 n;
+};
+
+/* The interim invoices of an invoice key, by version. */
+static int
+interim_doc(const struct ldg_doc *d, void *arg)
+{
+	struct deducts *x = arg;
+	json_t *j = json_loadb(d->record, d->reclen, 0, NULL);
+
+	if (j != NULL && json_is_true(json_object_get(j, "interim"))) {
+		x->v = xreallocarray(x->v, x->n + 1, sizeof(*x->v));
+		x->v[x->n++] = xstrdup(d->number);
+	}
+	if (j != NULL)
+		json_decref(j);
+	return 0;
+}
+
+/*
+ * An interim invoice (interim) or the final one: the period to date
+ * whole, less what the interim invoices before it billed (before, the
+ * key's state st; NULL for the first interim invoice).
+ */
+static void
+progressive_emit(struct igen *g, struct invoice *iv, struct inv_state *now,
+    struct inv_state *before, const struct ldg_inv *st, int interim)
+{
+	struct deducts x = { 0 };
+	struct inv_state d;
+	struct doc dc;
+	const char *why, *code;
+	char *cum;
+	size_t i;
+
+	if (g->fmt == F_UBL && (why = ubl_refused(&iv->h, &code)) != NULL) {
+		invoice_fail(iv, RC_POLICY, code, "--format ubl: %s", why);
+		return;
+	}
+	if (inv_state_progressive(now, before, &d) != 0) {
+		invoice_fail(iv, RC_DATA, "amount_overflow", "the period less "
+		    "its interim invoices does not fit");
+		inv_state_free(&d);
+		return;
+	}
+	if (st != NULL)
+		ldg_docs_of(g->ldg, iv->h.key, interim_doc, &x);
+	memset(&dc, 0, sizeof(dc));
+	dc.h = &iv->h;
+	dc.draft = !g->issue;
+	dc.d = &d;
+	dc.kind = DK_INVOICE;
+	dc.version = st != NULL ? st->version + 1 : 0;
+	dc.interim = interim;
+	dc.deducts = x.v;
+	dc.ndeducts = x.n;
+	if (doc_finish(g, iv, &dc) == 0) {
+		cum = inv_state_dump(now);
+		doc_emit(g, iv, &dc, cum);
+		free(cum);
+	}
+	for (i = 0; i < x.n; i++)
+		free(x.v[i]);
+	free(x.v);
+	inv_state_free(&d);
+}
+
+/* --interim: the interim invoice a preview's bill calls for, if any. */
+static void
+interim_make(struct igen *g, struct invoice *iv)
+{
+	struct inv_state now, before;
+	struct buf k = { 0 };
+	struct reached *rs;
+	struct ldg_inv st;
+	size_t i, fresh = 0;
+	int had = 0;
+
+	reach_key(&k, iv->h.cu->id, iv->h.ps);
+	rs = hmap_getn(&g->reached, k.p, k.len);
+	buf_free(&k);
+	if (g->ldg != NULL && (had = ldg_inv_get(g->ldg, iv->h.key, &st)) &&
+	    strcmp(st.state, "interim") != 0)
+		rs = NULL;	/* invoiced in full already, or void */
+	if (rs == NULL) {
+		iv->skips = iv->n;	/* no threshold of it invoices now */
+		goto done;
+	}
+	for (i = 0; i < rs->n; i++)
+		if (g->ldg == NULL || !ldg_alert_claimed(g->ldg,
+		    iv->h.cu->id, rs->v[i].threshold, iv->h.ps))
+			fresh++;
+	if (fresh == 0) {
+		iv->dups = iv->n;	/* its thresholds invoiced already */
+		goto done;
+	}
+	qsort(iv->l, iv->n, sizeof(*iv->l), inv_rated_cmp);
+	memset(&before, 0, sizeof(before));
+	if (inv_state_build(&iv->h, &g->tax, iv->l, iv->n, &now,
+	    &iv->fail) < 0) {
+		inv_state_free(&now);
+		goto done;
+	}
+	if (had && inv_state_load(st.cum, &before) < 0)
+		die(EX_DATAERR, "ledger: the state of invoice %s is not "
+		    "readable: the ledger was altered", st.number);
+	progressive_emit(g, iv, &now, had ? &before : NULL, had ? &st : NULL,
+	    1);
+	/* claimed with the document, in its transaction: once */
+	if (iv->fail.code == NULL && g->issue)
+		for (i = 0; i < rs->n; i++)
+			ldg_alert_claim(g->ldg, iv->h.cu->id,
+			    rs->v[i].threshold, iv->h.ps, rs->v[i].pe,
+			    rs->v[i].amount, g->as_of);
+	inv_state_free(&before);
+	inv_state_free(&now);
+done:
+	if (had)
+		ldg_inv_free(&st);
+}
+
+static void
+reached_free(struct igen *g)
+{
+	struct reached *rs;
+	size_t i, j;
+
+	for (i = 0; i < g->reached.cap; i++) {
+		if ((rs = g->reached.t[i].val) == NULL)
+			continue;
+		for (j = 0; j < rs->n; j++)
+			free(rs->v[j].threshold);
+		free(rs->v);
+		free(rs);
+	}
+	hmap_free(&g->reached);
+}
+
 /* The document an invoice key's lines call for now, if any. */
 static void
 invoice_make(struct igen *g, struct invoice *iv)
@@ -553,6 +809,11 @@ invoice_make(struct igen *g, struct invoice *iv)
 		if (inv_state_load(st.cum, &before) < 0)
 			die(EX_DATAERR, "ledger: the state of invoice %s is "
 			    "not readable: the ledger was altered", st.number);
+		/* billed in part by interim invoices: the final invoice */
+		if (strcmp(st.state, "interim") == 0) {
+			progressive_emit(g, iv, &now, &before, &st, 0);
+			goto done;
+		}
 	}
 	if (inv_state_delta(&now, had ? &before : NULL, &delta) != 0) {
 		invoice_fail(iv, RC_DATA, "amount_overflow", "the difference "
@@ -632,6 +893,10 @@ void_invoice(struct igen *g)
 		die(EX_DATAERR, "--void %s: the stored invoice is not JSON",
 		    g->void_number);
 	doc_read(rec, NULL, &r);
+	if (json_is_true(json_object_get(rec, "interim")))
+		die(EX_DATAERR, "--void %s: it is an interim invoice, which "
+		    "the period's next invoice deducts: void the period's "
+		    "final invoice once it is issued", g->void_number);
 	if ((cu = cust_by_id(&g->cust, r.customer.id ? r.customer.id : ""))
 	    == NULL)
 		die(EX_CONFIG, "--void %s: customer '%s' is not in the "
@@ -802,7 +1067,9 @@ run(struct igen *g)
 				struct replay rp = { g, iv };
 
 				ldg_docs_of(g->ldg, iv->h.key, replay_doc, &rp);
-			} else
+			} else if (g->interim)
+				interim_make(g, iv);
+			else
 				invoice_make(g, iv);
 		}
 		if (g->ldg != NULL && g->issue)
@@ -814,8 +1081,9 @@ run(struct igen *g)
 			if (iv->fail.code != NULL)
 				fail_invoice(g, iv);
 			else {
-				g->invoiced -= iv->dups;
+				g->invoiced -= iv->dups + iv->skips;
 				g->dups += iv->dups;
+				g->skipped += iv->skips;
 				write_docs(g, iv);
 			}
 			buf_free(&iv->out);
@@ -898,6 +1166,7 @@ free_all(struct igen *g)
 	hmap_free(&g->keys);
 	hmap_free(&g->strs);
 	hmap_free(&g->invs);
+	reached_free(g);
 	fxtab_free(&g->fx);
 }
 
@@ -932,6 +1201,7 @@ main(int argc, char **argv)
 		OPT_S("entities", 0, &g.entities_path),
 		OPT_C("format", 0, opt_format, &g),
 		OPT_S("fx", 0, &g.fx_path),
+		OPT_F("interim", &g.interim),
 		OPT_F("issue", &g.issue),
 		OPT_LEDGER(&g.ledger_path),
 		OPT_MAXDEPTH(&g.max_depth),
@@ -960,6 +1230,10 @@ main(int argc, char **argv)
 	}
 	if (draft + g.issue + g.replay + (g.void_number != NULL) > 1) {
 		warnmsg("--draft, --issue, --replay and --void go alone");
+		usage(EX_USAGE);
+	}
+	if (g.interim && (g.replay || g.void_number != NULL)) {
+		warnmsg("--interim goes with --draft or --issue");
 		usage(EX_USAGE);
 	}
 	if ((g.issue || g.replay || g.void_number) && g.ledger_path == NULL) {
@@ -1021,6 +1295,7 @@ main(int argc, char **argv)
 	hmap_init(&g.keys);
 	hmap_init(&g.strs);
 	hmap_init(&g.invs);
+	hmap_init(&g.reached);
 	si_init(&g.in, argc, argv, g.max_line, g.max_depth, &g.rej);
 
 	if (g.void_number != NULL) {

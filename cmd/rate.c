@@ -452,6 +452,7 @@ alerts(struct rate *r, struct rating_bill *b)
 		al.pe = b->pe;
 		al.as_of = r->as_of;
 		al.preview = r->preview;
+		al.invoice = t->invoice;
 		rated_alert_write(&b->alerts, &al);
 		r->nalerts++;
 		n++;
@@ -459,7 +460,14 @@ alerts(struct rate *r, struct rating_bill *b)
 	return n;
 }
 
-/* The alerts of the bill that its output carried: claimed (if new). */
+/*
+ * The alerts of the bill that its output carried: claimed (if new).
+ * Progressive billing: a preview's alert of a threshold that invoices
+ * is not claimed here but by the invoice-gen --interim run that issues
+ * its interim invoice, in the transaction that stores it; until then
+ * each preview writes it again, so a run killed between rate and
+ * invoice-gen loses no interim invoice and none is issued twice.
+ */
 static void
 alerts_claim(struct rate *r, struct rating_bill *b)
 {
@@ -469,6 +477,8 @@ alerts_claim(struct rate *r, struct rating_bill *b)
 
 	for (i = 0; i < b->u->nthresholds; i++) {
 		t = &b->u->thresholds[i];
+		if (r->preview && t->invoice)
+			continue;
 		if (rating_threshold(b, t, &v))
 			ldg_alert_claim(r->ldg, b->customer, t->id, b->ps,
 			    b->pe, b->spend, r->as_of);

@@ -661,7 +661,8 @@ discounts_load(struct cload *ld, struct contract *c, json_t *v)
 static void
 thresholds_load(struct cload *ld, struct contract *c, json_t *v)
 {
-	static const char *const keys[] = { "amount", "percent", NULL };
+	static const char *const keys[] = { "amount", "percent", "invoice",
+	    NULL };
 	char num[DEC_FMTMAX], base[sizeof(ld->cf.where)];
 	json_t *e;
 	size_t i, j;
@@ -695,6 +696,8 @@ thresholds_load(struct cload *ld, struct contract *c, json_t *v)
 			conf_err(&ld->cf, "a threshold needs amount or "
 			    "percent");
 		t->percent = rp == 0;
+		/* progressive billing (invoice-gen(1) --interim) */
+		conf_bool(&ld->cf, e, "invoice", &t->invoice);
 		if (t->percent && !c->has_commit)
 			conf_err(&ld->cf, "a percent threshold needs a "
 			    "minimum_commitment on the plan or the contract");

@@ -91,6 +91,7 @@ struct threshold {
 	char		*id;		/* "amount:500" or "percent:80" */
 	int		 percent;	/* of the plan's minimum commitment */
 	dec		 value;
+	int		 invoice;	/* progressive billing: an interim invoice */
 };
 
 struct grant {

@@ -157,6 +157,18 @@ doc_json(const struct doc *dc, struct buf *o)
 	jw_int(&w, dc->version);
 	JW_KEY(&w, "references");
 	jw_strn0(&w, dc->ref);
+	/* progressive billing's members: only on its documents */
+	if (dc->interim) {
+		JW_KEY(&w, "interim");
+		jw_bool(&w, 1);
+	}
+	if (dc->ndeducts > 0) {
+		JW_KEY(&w, "interim_invoices");
+		jw_open(&w, '[');
+		for (i = 0; i < dc->ndeducts; i++)
+			jw_str(&w, dc->deducts[i]);
+		jw_close(&w, ']');
+	}
 	JW_KEY(&w, "entity");
 	party(&w, iv->en->id, iv->en->name, iv->en->tax_id, iv->en->country,
 	    iv->en->region, iv->en->address, iv->en->obj,
@@ -254,6 +266,15 @@ doc_json(const struct doc *dc, struct buf *o)
 	jw_dec(&w, dc->tot.total);
 	JW_KEY(&w, "prepaid_credit");
 	jw_dec(&w, dc->d->credit);
+	if (dc->ndeducts > 0) {
+		dec pb = (dec){ 0, iv->minor };
+
+		for (i = 0; i < dc->d->nl; i++)
+			if (strcmp(dc->d->l[i].line_type, INV_PROGRESSIVE) == 0)
+				(void)dec_add(pb, dc->d->l[i].net, &pb);
+		JW_KEY(&w, "progressive_billing_credit");
+		jw_dec(&w, pb);
+	}
 	JW_KEY(&w, "amount_due");
 	jw_dec(&w, dc->tot.due);
 	JW_KEY(&w, "functional_currency");

@@ -41,6 +41,10 @@ struct doc {
 	struct inv_totals tot;
 	const struct fxrate *fx;	/* NULL: in the functional currency */
 	dec		 fx_net, fx_tax, fx_total;
+	/* progressive billing: an interim invoice, and those it deducts */
+	int		 interim;
+	char		**deducts;	/* their numbers, in order */
+	size_t		 ndeducts;
 };
 
 /*

@@ -19,6 +19,7 @@
 #include "entities.h"
 #include "html.h"
 #include "invfmt.h"
+#include "invoice.h"
 #include "jval.h"
 #include "tm.h"
 #include "tz.h"
@@ -77,6 +78,9 @@ struct line {
 };
 
 static const char *line_unit(json_t *);
+
+/* Under a line of progressive billing's deduction (invoice.h). */
+#define PROGRESSIVE_WORDS	"billed on interim invoices, deducted"
 
 struct taxl {
 	const char	*cat, *name, *note;
@@ -797,6 +801,9 @@ h_line(struct buf *b, const struct page *d, const struct line *l)
 
 	buf_printf(b, "<tr><td class=\"n\">%s</td><td>", l->id);
 	html_esc(b, l->desc);
+	if ((s = jval_str(l->o, "line_type")) != NULL &&
+	    strcmp(s, INV_PROGRESSIVE) == 0)
+		buf_printf(b, "<div class=\"sub\">%s</div>", PROGRESSIVE_WORDS);
 	if (l->ss[0] != '\0' && (strcmp(l->ss, d->ps) != 0 ||
 	    strcmp(l->se, d->pe) != 0))
 		buf_printf(b, "<div class=\"sub\">Service %s &ndash; %s</div>",
@@ -1181,6 +1188,21 @@ ubl_head(struct xw *x, const struct page *d, const char *ps, const char *pe)
 		xw_close(x, "cac:InvoiceDocumentReference");
 		xw_close(x, "cac:BillingReference");
 	}
+	/* progressive billing: the interim invoices deducted (BG-3) */
+	{
+		json_t *v = json_object_get(d->r.j, "interim_invoices"), *e;
+		size_t i;
+
+		json_array_foreach(v, i, e) {
+			if (!json_is_string(e))
+				continue;
+			xw_open(x, "cac:BillingReference");
+			xw_open(x, "cac:InvoiceDocumentReference");
+			xw_el(x, "cbc:ID", NULL, json_string_value(e));
+			xw_close(x, "cac:InvoiceDocumentReference");
+			xw_close(x, "cac:BillingReference");
+		}
+	}
 }
 
 static void
@@ -1439,6 +1461,14 @@ bill_level(const struct page *d, size_t i)
 	struct doc_line dl;
 
 	doc_line_read(&d->r, i, &dl);
+	/*
+	 * Progressive billing: what the interim invoices billed, taken off
+	 * the final invoice, is an allowance in each line's category, as
+	 * Lago applies it before tax (its progressive_billing_credit).
+	 */
+	if (dl.o != NULL && nz(dl.line_type) != NULL &&
+	    strcmp(dl.line_type, INV_PROGRESSIVE) == 0)
+		return 1;
 	return dl.o != NULL && nz(dl.charge) == NULL && nz(dl.line_type) !=
 	    NULL && (strcmp(dl.line_type, "discount") == 0 ||
 	    strcmp(dl.line_type, "true_up") == 0);
@@ -1461,6 +1491,8 @@ ubl_allowances(struct xw *x, const struct page *d, struct acsum *ac,
     const char **why)
 {
 	struct line l;
+	struct doc_line dl;
+	char reason[256];
 	size_t i;
 	int e, up;
 
@@ -1478,7 +1510,14 @@ ubl_allowances(struct xw *x, const struct page *d, struct acsum *ac,
 		up = dec_sign(l.net) > 0;
 		xw_open(x, "cac:AllowanceCharge");
 		xw_el(x, "cbc:ChargeIndicator", NULL, up ? "true" : "false");
-		xw_el(x, "cbc:AllowanceChargeReason", NULL, l.desc);
+		doc_line_read(&d->r, i, &dl);
+		if (nz(dl.line_type) != NULL &&
+		    strcmp(dl.line_type, INV_PROGRESSIVE) == 0)
+			snprintf(reason, sizeof(reason), "Billed on interim "
+			    "invoices: %s", l.desc);
+		else
+			snprintf(reason, sizeof(reason), "%s", l.desc);
+		xw_el(x, "cbc:AllowanceChargeReason", NULL, reason);
 		xw_amount(x, "cbc:Amount", dec_abs(l.net));
 		if (ubl_taxcat(x, "cac:TaxCategory", l.cat, l.rate, 0, NULL,
 		    why) < 0)
@@ -1840,6 +1879,9 @@ invfmt_text(json_t *doc, const struct tz *zone, struct buf *o)
 			    txt_or(l.rate.s, ""));
 		buf_addc(o, '\n');
 		txt_price(o, &l, cur);
+		if (l.line_type != NULL &&
+		    strcmp(l.line_type, INV_PROGRESSIVE) == 0)
+			buf_printf(o, "      %s\n", PROGRESSIVE_WORDS);
 	}
 	buf_printf(o, "\n%53s %14s %s\n", "Net", txt_or(r.net.s, ""), cur);
 	for (i = 0; i < r.ntaxes; i++) {

@@ -804,3 +804,65 @@ inv_terms(const struct inv_head *iv)
 	return n;
 }
 
+
+/* ---- progressive billing: a period invoiced in steps ---- */
+
+int
+inv_state_progressive(const struct inv_state *now,
+    const struct inv_state *before, struct inv_state *d)
+{
+	const struct inv_cat *cb;
+	struct inv_line t;
+	struct inv_cat *c;
+	size_t i;
+	int e = 0;
+
+	memset(d, 0, sizeof(*d));
+	for (i = 0; i < now->nl; i++)
+		inv_line_add(d, &now->l[i]);
+	/*
+	 * What the interim invoices billed, line by line, taken off: each
+	 * line keeps its charge, tax code and category (so it is posted to
+	 * the account its line was, and a rated line's documents add up to
+	 * its amount) but not its lineage, which the line billed whole
+	 * above carries once.
+	 */
+	for (i = 0; before != NULL && i < before->nl; i++) {
+		t = before->l[i];
+		t.line_type = INV_PROGRESSIVE;
+		t.net = dec_neg(t.net);
+		t.gross = dec_neg(t.gross);
+		t.qty = dec_neg(t.qty);
+		t.lineage[0] = '\0';
+		t.price = NULL;
+		inv_line_add(d, &t);
+	}
+	/*
+	 * Every category of either, kept even when it nets to zero (its
+	 * lines are on the document): its base and its tax less the
+	 * interim invoices', the tax being the difference of two rounded
+	 * taxes, never a rounding of the difference, so that the period's
+	 * invoices add up to the tax of the whole period rounded once.
+	 */
+	for (i = 0; i < now->nc; i++) {
+		c = inv_cat_add(d, &now->c[i]);
+		c->base = now->c[i].base;
+		c->tax = now->c[i].tax;
+		c->gross = now->c[i].gross;
+	}
+	for (i = 0; before != NULL && i < before->nc && e == 0; i++) {
+		cb = &before->c[i];
+		if ((c = inv_cat_find(d, cb->id)) == NULL)
+			c = inv_cat_add(d, cb);
+		if ((e = dec_sub(c->base, cb->base, &c->base)) != 0 ||
+		    (e = dec_sub(c->tax, cb->tax, &c->tax)) != 0)
+			break;
+		e = dec_sub(c->gross, cb->gross, &c->gross);
+	}
+	if (e == 0)
+		e = before != NULL ? dec_sub(now->credit, before->credit,
+		    &d->credit) : 0;
+	if (before == NULL)
+		d->credit = now->credit;
+	return e;
+}

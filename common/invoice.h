@@ -177,6 +177,21 @@ int	inv_state_delta(const struct inv_state *now, struct inv_state *before,
 char	*inv_state_dump(const struct inv_state *);
 int	 inv_state_load(const char *text, struct inv_state *);
 
+/*
+ * Progressive billing (invoice-gen(1) --interim): a period invoiced in
+ * steps, by interim invoices and then the final one.  Each of them but
+ * the first bills the period to date whole, now, and takes off what the
+ * earlier ones billed, before (NULL: nothing yet): d is every line of
+ * now, then every line of before negated, of line type INV_PROGRESSIVE
+ * (without lineage or price), and every category of either with now's
+ * base and rounded tax less before's.  So the period's documents add
+ * up, category by category, to the tax of the whole rounded once, as a
+ * single invoice would.  0 or a DEC_E* code.
+ */
+#define INV_PROGRESSIVE	"progressive_billing_credit"
+int	inv_state_progressive(const struct inv_state *now,
+	    const struct inv_state *before, struct inv_state *d);
+
 /* What a document of a state (a delta) adds up to. */
 struct inv_totals {
 	dec		 net, tax, total, due;	/* due: total + credit */

@@ -111,7 +111,9 @@ static const char *const sql_text[SQ_NSTMT] = {
 	    "period_start, period_end, currency, number, state, version, cum) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
 	    "ON CONFLICT (key) DO UPDATE SET state = excluded.state, "
-	    "version = excluded.version, cum = excluded.cum",
+	    "version = excluded.version, cum = excluded.cum, "
+	    /* the same number but after interim invoices: the final's */
+	    "number = excluded.number",
 	[LDGE_DOC_PUT] = "INSERT INTO doc (number, entity, key, version, kind, "
 	    "issued, total, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[LDGE_DOC_KEY] = "SELECT number, kind, version, record, key, issued "

@@ -382,6 +382,10 @@ rated_alert_write(struct buf *o, const struct rated_alert *a)
 	jw_time(&w, a->as_of);
 	JW_KEY(&w, "preview");
 	jw_bool(&w, a->preview);
+	if (a->invoice) {	/* absent otherwise: older records unchanged */
+		JW_KEY(&w, "invoice");
+		jw_bool(&w, 1);
+	}
 	JW_KEY(&w, "correlation_id");
 	jw_hex(&w, key, KEY_LEN);
 	jw_close(&w, '}');

@@ -92,6 +92,7 @@ struct rated_alert {
 	int64_t		 ps, pe;	/* the billing period */
 	int64_t		 as_of;
 	int		 preview;
+	int		 invoice;	/* "invoice": true, only when true */
 };
 
 /* Append the alert, newline-terminated. */
