@@ -54,6 +54,47 @@ urec_write(struct buf *b, const struct ldg_usage *u)
 	JW_LIT(b, "}\n");
 }
 
+void
+urec_write_fix(struct buf *b, const struct ldg_usage *u, int cancel,
+    const unsigned char *replaced)
+{
+	if (!cancel) {
+		urec_write(b, u);
+		b->len -= 2;		/* "}\n" */
+		JW_LIT(b, ",\"amends\":");
+		jw_put_hex(b, replaced, KEY_LEN);
+		JW_LIT(b, "}\n");
+		return;
+	}
+	/* the cancel's own event, minus its data, which counts for nothing */
+	JW_LIT(b, "{\"kind\":\"usage_cancel\",\"schema\":\"1.0\",\"customer\":");
+	jw_put_str(b, u->customer);
+	JW_LIT(b, ",\"source\":");
+	jw_put_str(b, u->source);
+	JW_LIT(b, ",\"id\":");
+	jw_put_str(b, u->id);
+	JW_LIT(b, ",\"cancels\":");
+	jw_put_hex(b, replaced, KEY_LEN);
+	JW_LIT(b, ",\"type\":");
+	jw_put_str(b, u->type);
+	JW_LIT(b, ",\"subject\":");
+	jw_put_str(b, u->subject);
+	JW_LIT(b, ",\"time\":");
+	jw_put_time(b, u->t);
+	JW_LIT(b, ",\"key\":");
+	jw_put_hex(b, u->key, KEY_LEN);
+	JW_LIT(b, ",\"digest\":");
+	jw_put_hex(b, u->digest, KEY_LEN);
+	JW_LIT(b, ",\"correlation_id\":");
+	if (u->corr != NULL)
+		jw_put_str(b, u->corr);
+	else
+		jw_put_hex(b, u->key, KEY_LEN);
+	JW_LIT(b, ",\"ingested_at\":");
+	jw_put_time(b, u->ingested);
+	JW_LIT(b, "}\n");
+}
+
 int
 urec_read(struct jrec *r, struct urec *u)
 {
@@ -63,6 +104,19 @@ urec_read(struct jrec *r, struct urec *u)
 	memset(u, 0, sizeof(*u));
 	v = json_object_get(r->root, "kind");
 	kind = json_is_string(v) ? json_string_value(v) : NULL;
+	/*
+	 * A run's correction replaces a record this stream may not hold:
+	 * counted here it would count an event twice, or a cancelled one.
+	 */
+	if ((kind != NULL && strcmp(kind, "usage_cancel") == 0) ||
+	    (kind != NULL && strcmp(kind, "usage") == 0 &&
+	    json_object_get(r->root, "amends") != NULL))
+		return jrec_fail(r, "usage_correction", kind[6] == '_' ?
+		    "cancels" : "amends", "a correction from a meter-ingest "
+		    "run (%s): the records it replaces are in other runs' "
+		    "output; aggregate the ledger (--ledger) or meter-ingest "
+		    "--replay, which hold the effective versions",
+		    kind[6] == '_' ? "a cancel" : "an amendment");
 	if (kind == NULL || strcmp(kind, "usage") != 0)
 		return jrec_fail(r, "not_usage", "kind", "expected a usage record "
 		    "(\"kind\":\"usage\", from meter-ingest), got %s%s%s",
