@@ -111,12 +111,12 @@ urec_read(struct jrec *r, struct urec *u)
 	if ((kind != NULL && strcmp(kind, "usage_cancel") == 0) ||
 	    (kind != NULL && strcmp(kind, "usage") == 0 &&
 	    json_object_get(r->root, "amends") != NULL))
-		return jrec_fail(r, "usage_correction", kind[6] == '_' ?
+		return jrec_fail(r, "usage_correction", kind[5] == '_' ?
 		    "cancels" : "amends", "a correction from a meter-ingest "
 		    "run (%s): the records it replaces are in other runs' "
 		    "output; aggregate the ledger (--ledger) or meter-ingest "
 		    "--replay, which hold the effective versions",
-		    kind[6] == '_' ? "a cancel" : "an amendment");
+		    kind[5] == '_' ? "a cancel" : "an amendment");
 	if (kind == NULL || strcmp(kind, "usage") != 0)
 		return jrec_fail(r, "not_usage", "kind", "expected a usage record "
 		    "(\"kind\":\"usage\", from meter-ingest), got %s%s%s",
