@@ -216,3 +216,57 @@ sums() {
 	same "$T/want" "$T/got"
 	[ "$("$BIN/meter-ingest" --replay --ledger "$T/ledger.sqlite" | jq -r '"\(.id) \(.data.requests)"')" = "a2 70" ]
 }
+
+# crashrun ARGS: meter-ingest of $T/fix onto $T/l, --batch 4, as of
+# 2026-10-20, stdout appended to $T/out, with the environment ARGS
+crashrun() {
+	env "$@" LD_PRELOAD="$SO" ASAN_OPTIONS=verify_asan_link_order=0 \
+	    "$BIN/meter-ingest" --customers testdata/customers.ndjson \
+	    --ledger "$T/l" --as-of 2026-10-20T00:00:00Z --rejects "$T/r" \
+	    --batch 4 "$T/fix" >>"$T/out" 2>"$T/err"
+}
+
+@test "kill -9 at any write of a run of corrections: the run again applies each correction once" {
+	SO=${UNITBIN:-$REPO/build/rel/tests}/../fault.so
+	[ -f "$SO" ]
+	for i in $(seq 1 30); do
+		ev "e$i" "2026-10-0$((i % 9 + 1))T09:00:00Z" "$i"
+	done >"$T/a"
+	"$BIN/meter-ingest" --customers testdata/customers.ndjson --ledger "$T/base" \
+	    --as-of 2026-10-20T00:00:00Z --rejects "$T/r" "$T/a" >/dev/null 2>&1
+	{
+		for i in $(seq 1 12); do
+			ev "a$i" 2026-10-15T09:00:00Z "$((i * 100))" ",\"amends\":\"e$i\""
+		done
+		for i in $(seq 13 20); do
+			printf '{"specversion":"1.0","id":"c%s","source":"s","cancels":"e%s","type":"api.request","subject":"acme-prod","time":"2026-10-16T09:00:00Z"}\n' "$i" "$i"
+		done
+		ev b1 2026-10-17T09:00:00Z 7 ',"amends":"a1"'
+		ev n1 2026-10-17T09:00:00Z 1
+	} >"$T/fix"
+	# the clean run: every call counted
+	cp "$T/base" "$T/l"
+	crashrun FAULT_LOG="$T/calls"
+	"$BIN/meter-ingest" --replay --ledger "$T/l" >"$T/clean"
+	sqlite3 "$T/l" 'SELECT lower(hex(orig)), n, kind, id, prev_seq FROM usage_fix ORDER BY orig, n' >"$T/fixes"
+	[ "$(wc -l <"$T/fixes")" -eq 21 ]
+	[ "$(tail -n 1 "$T/err")" = "meter-ingest: read 22, emitted 1, duplicates 0, amended 13, cancelled 8, rejected 0" ]
+	ncalls=$(wc -l <"$T/calls")
+	[ "$ncalls" -gt 20 ]
+	# killed at every third call, then run again as cron would
+	for n in $(seq 1 3 "$ncalls"); do
+		rm -f "$T"/l "$T"/l-* "$T/out"
+		cp "$T/base" "$T/l"
+		st=0
+		crashrun FAULT_AT="$n" FAULT_ACTION=kill || st=$?
+		[ "$st" -eq 137 ] || { echo "call $n: exit $st"; false; }
+		crashrun
+		"$BIN/meter-ingest" --replay --ledger "$T/l" | same "$T/clean" - ||
+		    { echo "call $n: replay differs"; false; }
+		sqlite3 "$T/l" 'SELECT lower(hex(orig)), n, kind, id, prev_seq FROM usage_fix ORDER BY orig, n' |
+		    same "$T/fixes" - || { echo "call $n: corrections differ"; false; }
+		# nothing written twice across the two runs
+		[ -z "$(jq -r .key "$T/out" | sort | uniq -d)" ] ||
+		    { echo "call $n: a record written twice"; false; }
+	done
+}
