@@ -154,7 +154,9 @@ usage(int code)
 "\nReads CloudEvents 1.0 NDJSON (or CSV with --format csv or a .csv name)\n"
 "from the files or stdin and writes canonical usage records on stdout.\n"
 "Duplicates (same source and id, same content) are counted, not emitted;\n"
-"refused records are appended to the rejects file.  See meter-ingest(1).\n");
+"refused records are appended to the rejects file.  An event with amends or\n"
+"cancels (an earlier id of the same source) corrects that event: the ledger\n"
+"keeps both, and --replay writes only effective versions.  See meter-ingest(1).\n");
 	exit(code);
 }
 
