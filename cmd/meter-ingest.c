@@ -267,6 +267,12 @@ prepare_event(struct ingest *g, struct slot *sl, const struct cev *ev)
 	off[2] = strs_add(sl, ev->type);
 	off[3] = strs_add(sl, ev->subject);
 	off[4] = ev->corr ? strs_add(sl, ev->corr) : 0;
+	/* a correction: what it amends or cancels (before the pointers:
+	 * strs moves as it grows) */
+	sl->fix = ev->amends ? LDG_AMEND : ev->cancels ? LDG_CANCEL : 0;
+	if (sl->fix)
+		sl->fixoff = strs_add(sl, ev->amends ? ev->amends :
+		    ev->cancels);
 	u->t = ev->t;
 	u->ingested = g->as_of;
 	u->key = sl->key;
@@ -280,10 +286,6 @@ prepare_event(struct ingest *g, struct slot *sl, const struct cev *ev)
 	u->corr = ev->corr ? sl->strs.p + off[4] : NULL;
 	u->data = (const unsigned char *)sl->pdata.p;
 	u->datalen = sl->pdata.len;
-	sl->fix = ev->amends ? LDG_AMEND : ev->cancels ? LDG_CANCEL : 0;
-	if (sl->fix)
-		sl->fixoff = strs_add(sl, ev->amends ? ev->amends :
-		    ev->cancels);
 }
 
 /*

@@ -270,3 +270,19 @@ crashrun() {
 		    { echo "call $n: a record written twice"; false; }
 	done
 }
+
+@test "CSV: amends and cancels columns, an empty cell a plain event" {
+	ev e1 2026-10-01T09:00:00Z 5 >"$T/a"
+	ev e2 2026-10-02T09:00:00Z 7 >>"$T/a"
+	ingest --rejects "$T/r" "$T/a" >/dev/null 2>&1
+	cat >"$T/b.csv" <<-EOF
+	id,source,type,subject,time,data.requests:number,amends,cancels
+	a1,s,api.request,acme-prod,2026-10-03T09:00:00Z,50,e1,
+	c1,s,api.request,acme-prod,2026-10-04T09:00:00Z,,,e2
+	e3,s,api.request,acme-prod,2026-10-05T09:00:00Z,1,,
+	EOF
+	run ingest --rejects "$T/r" "$T/b.csv"
+	expect_status 0
+	[ "${lines[-1]}" = "meter-ingest: read 3, emitted 1, duplicates 0, amended 1, cancelled 1, rejected 0" ]
+	[ "$(sums)" = "2026-10-01T04:00:00Z 51 2" ]
+}
