@@ -288,15 +288,28 @@ prepare_event(struct ingest *g, struct slot *sl, const struct cev *ev)
 	u->datalen = sl->pdata.len;
 }
 
+/* The key was claimed with other content: the stored record stays. */
+static void
+reject_conflict(struct ingest *g, struct slot *sl, int64_t orig_t)
+{
+	char tb[TM_FMTMAX], hex[KEY_HEXLEN];
+
+	key_hex(sl->key, KEY_LEN, hex);
+	tm_fmt(orig_t, tb, sizeof(tb));
+	reject(g, sl, RC_CONFLICT, "idempotency_conflict", "id", "event "
+	    "source '%s' id '%s' (key %s) was already accepted with different "
+	    "content (stored event time %s); the stored record is kept",
+	    sl->u.source, sl->u.id, hex, tb);
+}
+
 /*
- * A correction (meter-ingest(1), CORRECTIONS): stored as an event of its
+ * A correction (meter-ingest(1), Corrections): stored as an event of its
  * own, then written as its usage record with what it replaced (amends)
  * or as a usage_cancel record (urec.h).
  */
 static void
 store_fix(struct ingest *g, struct slot *sl)
 {
-	char tb[TM_FMTMAX], hex[KEY_HEXLEN];
 	const char *what = sl->fix == LDG_AMEND ? "amends" : "cancels";
 	struct ldg_fix fx;
 	int r;
@@ -310,13 +323,7 @@ store_fix(struct ingest *g, struct slot *sl)
 		g->dups++;
 		return;
 	case LDG_CONFLICT:
-		key_hex(sl->key, KEY_LEN, hex);
-		tm_fmt(fx.orig_t, tb, sizeof(tb));
-		reject(g, sl, RC_CONFLICT,
-		    "idempotency_conflict", "id", "event source '%s' id '%s' "
-		    "(key %s) was already accepted with different content "
-		    "(stored event time %s); the stored record is kept",
-		    sl->u.source, sl->u.id, hex, tb);
+		reject_conflict(g, sl, fx.orig_t);
 		return;
 	case LDG_UNKNOWN:
 		reject(g, sl, RC_DATA, "unknown_event", what, "%s '%s': the "
@@ -343,7 +350,6 @@ store_fix(struct ingest *g, struct slot *sl)
 static void
 store_event(struct ingest *g, struct slot *sl)
 {
-	char tb[TM_FMTMAX], hex[KEY_HEXLEN];
 	int64_t orig_t;
 	int r;
 
@@ -361,13 +367,7 @@ store_event(struct ingest *g, struct slot *sl)
 		return;
 	}
 	if (r == LDG_CONFLICT) {
-		key_hex(sl->key, KEY_LEN, hex);
-		tm_fmt(orig_t, tb, sizeof(tb));
-		reject(g, sl, RC_CONFLICT,
-		    "idempotency_conflict", "id", "event source '%s' id '%s' "
-		    "(key %s) was already accepted with different content "
-		    "(stored event time %s); the stored record is kept",
-		    sl->u.source, sl->u.id, hex, tb);
+		reject_conflict(g, sl, orig_t);
 		return;
 	}
 	urec_write(&g->out, &sl->u);

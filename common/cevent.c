@@ -84,7 +84,7 @@ json_content_type(json_t *v)
 }
 
 /*
- * The correction extension attributes (meter-ingest(1), CORRECTIONS):
+ * The correction extension attributes (meter-ingest(1), Corrections):
  * amends or cancels, an event id of the same source, not both.
  */
 static int

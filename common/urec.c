@@ -12,6 +12,64 @@
 #include "tm.h"
 #include "urec.h"
 
+/* After "customer": the customer, source and id. */
+static inline void
+rec_who(struct buf *b, const struct ldg_usage *u)
+{
+	jw_put_str(b, u->customer);
+	JW_LIT(b, ",\"source\":");
+	jw_put_str(b, u->source);
+	JW_LIT(b, ",\"id\":");
+	jw_put_str(b, u->id);
+}
+
+/* ,"type", "subject" and "time" */
+static inline void
+rec_what(struct buf *b, const struct ldg_usage *u)
+{
+	JW_LIT(b, ",\"type\":");
+	jw_put_str(b, u->type);
+	JW_LIT(b, ",\"subject\":");
+	jw_put_str(b, u->subject);
+	JW_LIT(b, ",\"time\":");
+	jw_put_time(b, u->t);
+}
+
+/* ,"key", "digest", "correlation_id" and "ingested_at", the record open */
+static inline void
+rec_ids(struct buf *b, const struct ldg_usage *u)
+{
+	JW_LIT(b, ",\"key\":");
+	jw_put_hex(b, u->key, KEY_LEN);
+	JW_LIT(b, ",\"digest\":");
+	jw_put_hex(b, u->digest, KEY_LEN);
+	JW_LIT(b, ",\"correlation_id\":");
+	if (u->corr != NULL)
+		jw_put_str(b, u->corr);
+	else
+		jw_put_hex(b, u->key, KEY_LEN);
+	JW_LIT(b, ",\"ingested_at\":");
+	jw_put_time(b, u->ingested);
+}
+
+/* The usage record without its closing "}\n". */
+static void
+rec_usage(struct buf *b, const struct ldg_usage *u)
+{
+	struct jw w;
+
+	/* by hand, not field by field through jw: one per event */
+	JW_LIT(b, "{\"kind\":\"usage\",\"schema\":\"1.0\",\"customer\":");
+	rec_who(b, u);
+	rec_what(b, u);
+	JW_LIT(b, ",\"data\":");
+	jw_init(&w, b);
+	if (pk_json(&w, u->data, u->datalen) < 0)
+		die(EX_SOFTWARE, "ledger holds malformed packed data for "
+		    "event '%s'", u->id);
+	rec_ids(b, u);
+}
+
 /*
  * The field order is part of the format (usage-to-cash(5)); meter-ingest
  * --replay writes the same bytes from the ledger as the run that
@@ -20,37 +78,7 @@
 void
 urec_write(struct buf *b, const struct ldg_usage *u)
 {
-	struct jw w;
-
-	/* by hand, not field by field through jw: one per event */
-	JW_LIT(b, "{\"kind\":\"usage\",\"schema\":\"1.0\",\"customer\":");
-	jw_put_str(b, u->customer);
-	JW_LIT(b, ",\"source\":");
-	jw_put_str(b, u->source);
-	JW_LIT(b, ",\"id\":");
-	jw_put_str(b, u->id);
-	JW_LIT(b, ",\"type\":");
-	jw_put_str(b, u->type);
-	JW_LIT(b, ",\"subject\":");
-	jw_put_str(b, u->subject);
-	JW_LIT(b, ",\"time\":");
-	jw_put_time(b, u->t);
-	JW_LIT(b, ",\"data\":");
-	jw_init(&w, b);
-	if (pk_json(&w, u->data, u->datalen) < 0)
-		die(EX_SOFTWARE, "ledger holds malformed packed data for "
-		    "event '%s'", u->id);
-	JW_LIT(b, ",\"key\":");
-	jw_put_hex(b, u->key, KEY_LEN);
-	JW_LIT(b, ",\"digest\":");
-	jw_put_hex(b, u->digest, KEY_LEN);
-	JW_LIT(b, ",\"correlation_id\":");
-	if (u->corr != NULL)
-		jw_put_str(b, u->corr);
-	else
-		jw_put_hex(b, u->key, KEY_LEN);
-	JW_LIT(b, ",\"ingested_at\":");
-	jw_put_time(b, u->ingested);
+	rec_usage(b, u);
 	JW_LIT(b, "}\n");
 }
 
@@ -59,39 +87,20 @@ urec_write_fix(struct buf *b, const struct ldg_usage *u, int cancel,
     const unsigned char *replaced)
 {
 	if (!cancel) {
-		urec_write(b, u);
-		b->len -= 2;		/* "}\n" */
+		rec_usage(b, u);
 		JW_LIT(b, ",\"amends\":");
 		jw_put_hex(b, replaced, KEY_LEN);
 		JW_LIT(b, "}\n");
 		return;
 	}
-	/* the cancel's own event, minus its data, which counts for nothing */
-	JW_LIT(b, "{\"kind\":\"usage_cancel\",\"schema\":\"1.0\",\"customer\":");
-	jw_put_str(b, u->customer);
-	JW_LIT(b, ",\"source\":");
-	jw_put_str(b, u->source);
-	JW_LIT(b, ",\"id\":");
-	jw_put_str(b, u->id);
+	/* the cancel's own event, but its data, which counts for nothing */
+	JW_LIT(b, "{\"kind\":\"usage_cancel\",\"schema\":\"1.0\","
+	    "\"customer\":");
+	rec_who(b, u);
 	JW_LIT(b, ",\"cancels\":");
 	jw_put_hex(b, replaced, KEY_LEN);
-	JW_LIT(b, ",\"type\":");
-	jw_put_str(b, u->type);
-	JW_LIT(b, ",\"subject\":");
-	jw_put_str(b, u->subject);
-	JW_LIT(b, ",\"time\":");
-	jw_put_time(b, u->t);
-	JW_LIT(b, ",\"key\":");
-	jw_put_hex(b, u->key, KEY_LEN);
-	JW_LIT(b, ",\"digest\":");
-	jw_put_hex(b, u->digest, KEY_LEN);
-	JW_LIT(b, ",\"correlation_id\":");
-	if (u->corr != NULL)
-		jw_put_str(b, u->corr);
-	else
-		jw_put_hex(b, u->key, KEY_LEN);
-	JW_LIT(b, ",\"ingested_at\":");
-	jw_put_time(b, u->ingested);
+	rec_what(b, u);
+	rec_ids(b, u);
 	JW_LIT(b, "}\n");
 }
 

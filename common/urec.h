@@ -22,7 +22,7 @@ struct ldg_usage;
 void	urec_write(struct buf *, const struct ldg_usage *);
 /*
  * A correction as meter-ingest's run writes it (meter-ingest(1),
- * CORRECTIONS): an amendment, the usage record of the new version with
+ * Corrections): an amendment, the usage record of the new version with
  * "amends", the key of the record it replaces, last; a cancel, a
  * "usage_cancel" record with "cancels", that key.  --replay writes
  * neither: it writes the effective versions, as plain usage records.
