@@ -79,6 +79,9 @@ struct slot {
 	unsigned char	 key[KEY_LEN], digest[KEY_LEN];
 	struct buf	 pdata;
 	struct buf	 strs;		/* the strings u points to */
+	/* a correction: LDG_AMEND or LDG_CANCEL of the id at fixoff */
+	int		 fix;
+	size_t		 fixoff;
 };
 
 static void	slot_reject(struct slot *, const char *, const char *,
@@ -125,6 +128,7 @@ struct ingest {
 
 	/* accounting */
 	uint64_t	 read, emitted, dups, rejected;
+	uint64_t	 amended, cancelled;	/* corrections applied */
 	int64_t		 last_progress;
 };
 
@@ -150,7 +154,9 @@ usage(int code)
 "\nReads CloudEvents 1.0 NDJSON (or CSV with --format csv or a .csv name)\n"
 "from the files or stdin and writes canonical usage records on stdout.\n"
 "Duplicates (same source and id, same content) are counted, not emitted;\n"
-"refused records are appended to the rejects file.  See meter-ingest(1).\n");
+"refused records are appended to the rejects file.  An event with amends or\n"
+"cancels (an earlier id of the same source) corrects that event: the ledger\n"
+"keeps both, and --replay writes only effective versions.  See meter-ingest(1).\n");
 	exit(code);
 }
 
@@ -261,6 +267,12 @@ prepare_event(struct ingest *g, struct slot *sl, const struct cev *ev)
 	off[2] = strs_add(sl, ev->type);
 	off[3] = strs_add(sl, ev->subject);
 	off[4] = ev->corr ? strs_add(sl, ev->corr) : 0;
+	/* a correction: what it amends or cancels (before the pointers:
+	 * strs moves as it grows) */
+	sl->fix = ev->amends ? LDG_AMEND : ev->cancels ? LDG_CANCEL : 0;
+	if (sl->fix)
+		sl->fixoff = strs_add(sl, ev->amends ? ev->amends :
+		    ev->cancels);
 	u->t = ev->t;
 	u->ingested = g->as_of;
 	u->key = sl->key;
@@ -276,11 +288,68 @@ prepare_event(struct ingest *g, struct slot *sl, const struct cev *ev)
 	u->datalen = sl->pdata.len;
 }
 
+/* The key was claimed with other content: the stored record stays. */
+static void
+reject_conflict(struct ingest *g, struct slot *sl, int64_t orig_t)
+{
+	char tb[TM_FMTMAX], hex[KEY_HEXLEN];
+
+	key_hex(sl->key, KEY_LEN, hex);
+	tm_fmt(orig_t, tb, sizeof(tb));
+	reject(g, sl, RC_CONFLICT, "idempotency_conflict", "id", "event "
+	    "source '%s' id '%s' (key %s) was already accepted with different "
+	    "content (stored event time %s); the stored record is kept",
+	    sl->u.source, sl->u.id, hex, tb);
+}
+
+/*
+ * A correction (meter-ingest(1), Corrections): stored as an event of its
+ * own, then written as its usage record with what it replaced (amends)
+ * or as a usage_cancel record (urec.h).
+ */
+static void
+store_fix(struct ingest *g, struct slot *sl)
+{
+	const char *what = sl->fix == LDG_AMEND ? "amends" : "cancels";
+	struct ldg_fix fx;
+	int r;
+
+	memset(&fx, 0, sizeof(fx));
+	fx.kind = sl->fix;
+	fx.target = sl->strs.p + sl->fixoff;
+	r = ldg_usage_fix(g->ldg, &sl->u, &fx);
+	switch (r) {
+	case LDG_DUP:
+		g->dups++;
+		return;
+	case LDG_CONFLICT:
+		reject_conflict(g, sl, fx.orig_t);
+		return;
+	case LDG_UNKNOWN:
+		reject(g, sl, RC_DATA, "unknown_event", what, "%s '%s': the "
+		    "ledger holds no event of source '%s' with that id (never "
+		    "accepted, or pruned); nothing was corrected", what,
+		    fx.target, sl->u.source);
+		return;
+	case LDG_CANCELLED:
+		reject(g, sl, RC_POLICY, "event_cancelled", what, "%s '%s': "
+		    "that event of source '%s' was cancelled by event '%s'; "
+		    "a cancelled event cannot be corrected (send it anew, "
+		    "with an id of its own)", what, fx.target, sl->u.source,
+		    fx.by);
+		return;
+	}
+	urec_write_fix(&g->out, &sl->u, sl->fix == LDG_CANCEL, fx.replaced);
+	if (sl->fix == LDG_AMEND)
+		g->amended++;
+	else
+		g->cancelled++;
+}
+
 /* The main thread: claim the key, store and write the record. */
 static void
 store_event(struct ingest *g, struct slot *sl)
 {
-	char tb[TM_FMTMAX], hex[KEY_HEXLEN];
 	int64_t orig_t;
 	int r;
 
@@ -288,19 +357,17 @@ store_event(struct ingest *g, struct slot *sl)
 		ldg_begin(g->ldg);
 		g->intx = 1;
 	}
+	if (sl->fix) {
+		store_fix(g, sl);
+		return;
+	}
 	r = ldg_usage_put(g->ldg, &sl->u, &orig_t);
 	if (r == LDG_DUP) {
 		g->dups++;
 		return;
 	}
 	if (r == LDG_CONFLICT) {
-		key_hex(sl->key, KEY_LEN, hex);
-		tm_fmt(orig_t, tb, sizeof(tb));
-		reject(g, sl, RC_CONFLICT,
-		    "idempotency_conflict", "id", "event source '%s' id '%s' "
-		    "(key %s) was already accepted with different content "
-		    "(stored event time %s); the stored record is kept",
-		    sl->u.source, sl->u.id, hex, tb);
+		reject_conflict(g, sl, orig_t);
 		return;
 	}
 	urec_write(&g->out, &sl->u);
@@ -584,6 +651,11 @@ write_stats(struct ingest *g)
 		STAT_N("read", g->read),
 		STAT_N("emitted", g->emitted),
 		STAT_N("duplicates", g->dups),
+		/* only in a run with corrections: older records stay */
+		STAT_IF(g->amended || g->cancelled,
+		    STAT_N("amended", g->amended)),
+		STAT_IF(g->amended || g->cancelled,
+		    STAT_N("cancelled", g->cancelled)),
 		STAT_REFUSED(g->rejected, &g->rej, g->blank),
 		STAT_T("as_of", g->as_of),
 		STAT_S("ledger", g->ledger_path),
@@ -600,8 +672,12 @@ summary(struct ingest *g)
 	struct buf b = { 0 };
 
 	buf_printf(&b, "read %" PRIu64 ", emitted %" PRIu64 ", duplicates %"
-	    PRIu64 ", rejected %" PRIu64, g->read, g->emitted, g->dups,
-	    g->rejected);
+	    PRIu64, g->read, g->emitted, g->dups);
+	/* a run without corrections says what it always said */
+	if (g->amended || g->cancelled)
+		buf_printf(&b, ", amended %" PRIu64 ", cancelled %" PRIu64,
+		    g->amended, g->cancelled);
+	buf_printf(&b, ", rejected %" PRIu64, g->rejected);
 	rej_summary(&g->rej, &b);
 	warnmsg("%s", buf_cstr(&b));
 	buf_free(&b);
@@ -766,9 +842,11 @@ main(int argc, char **argv)
 	rej_close(&g.rej);
 	out_close();
 	summary(&g);
-	if (g.read != g.emitted + g.dups + g.rejected)
+	if (g.read != g.emitted + g.amended + g.cancelled + g.dups +
+	    g.rejected)
 		die(EX_SOFTWARE, "accounting error: read %" PRIu64 " != "
-		    "emitted + duplicates + rejected", g.read);
+		    "emitted + amended + cancelled + duplicates + rejected",
+		    g.read);
 	if (g.stats_path != NULL)
 		write_stats(&g);
 	if (g.lr.failed)

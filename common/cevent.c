@@ -83,6 +83,34 @@ json_content_type(json_t *v)
 	return *s == '\0' || *s == ';';
 }
 
+/*
+ * The correction extension attributes (meter-ingest(1), Corrections):
+ * amends or cancels, an event id of the same source, not both.
+ */
+static int
+cev_check_fix(json_t *o, struct cev *ev, struct cev_err *e)
+{
+	static const char *const names[2] = { "amends", "cancels" };
+	const char *vals[2], *code;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		vals[i] = attr(o, names[i], CEV_MAX_ID, 0, &code);
+		if (code != NULL)
+			return refuse(e, RC_DATA, code, names[i], "%s must be "
+			    "the id of an event of the same source: a "
+			    "non-empty string of at most %d bytes without "
+			    "control characters", names[i], CEV_MAX_ID);
+	}
+	if (vals[0] != NULL && vals[1] != NULL)
+		return refuse(e, RC_DATA, "invalid_field", "cancels",
+		    "an event amends another or cancels it, not both "
+		    "(amends '%.64s', cancels '%.64s')", vals[0], vals[1]);
+	ev->amends = vals[0];
+	ev->cancels = vals[1];
+	return 0;
+}
+
 /* Validate the CloudEvents attributes of the parsed object. */
 int
 cev_check(json_t *o, int cloudevent, struct cev *ev, struct cev_err *e)
@@ -139,6 +167,8 @@ cev_check(json_t *o, int cloudevent, struct cev *ev, struct cev_err *e)
 		return refuse(e, RC_DATA, code, "correlationid",
 		    "correlationid must be a non-empty string of at most %d "
 		    "bytes", CEV_MAX_ID);
+	if (cev_check_fix(o, ev, e) < 0)
+		return -1;
 	v = json_object_get(o, "time");
 	if (v == NULL)
 		return refuse(e, RC_DATA, "missing_field", "time",
@@ -186,7 +216,8 @@ cev_window(const struct cev *ev, int64_t as_of, int64_t max_age,
 {
 	char tb[TM_FMTMAX], db[32];
 
-	if (ev->t < as_of - max_age) {
+	if (ev->t < as_of - max_age && ev->amends == NULL &&
+	    ev->cancels == NULL) {
 		tm_fmt(ev->t, tb, sizeof(tb));
 		return refuse(e, RC_POLICY, "event_too_old", "time",
 		    "event time %s is older than the acceptance window of "
@@ -198,6 +229,14 @@ cev_window(const struct cev *ev, int64_t as_of, int64_t max_age,
 		return refuse(e, RC_POLICY, "event_in_future",
 		    "time", "event time %s is more than %s after the as-of "
 		    "time (--max-skew)", tb, fmt_dur(max_skew, db, sizeof(db)));
+	}
+	if (ev->t < pruned_before && (ev->amends || ev->cancels)) {
+		tm_fmt(ev->t, tb, sizeof(tb));
+		return refuse(e, RC_POLICY, "event_before_retention", "time",
+		    "correction's event time %s is before the ledger's "
+		    "retention horizon: the records before it, the event it "
+		    "%s among them, were pruned", tb,
+		    ev->amends ? "amends" : "cancels");
 	}
 	if (ev->t < pruned_before) {
 		tm_fmt(ev->t, tb, sizeof(tb));
@@ -227,5 +266,14 @@ cev_digest(const struct cev *ev, const struct jrec *jr, struct buf *cdata,
 	key_str(&h, ev->subject);
 	key_i64(&h, ev->t);
 	key_field(&h, cdata->p, cdata->len);
+	/* a correction's target is content: the same id aiming elsewhere
+	 * is a conflict, not a duplicate */
+	if (ev->amends != NULL) {
+		key_str(&h, "amends");
+		key_str(&h, ev->amends);
+	} else if (ev->cancels != NULL) {
+		key_str(&h, "cancels");
+		key_str(&h, ev->cancels);
+	}
 	key_end(&h, digest);
 }

@@ -28,6 +28,8 @@ struct jrec;
 /* An event that passed cev_check; the strings are the record's. */
 struct cev {
 	const char	*id, *source, *type, *subject, *corr;
+	/* a correction: the id, of the same source, it amends or cancels */
+	const char	*amends, *cancels;
 	int64_t		 t;
 	json_t		*data;		/* an object, {} when absent */
 };
@@ -48,14 +50,18 @@ int	 cev_check(json_t *o, int cloudevent, struct cev *, struct cev_err *e);
 /*
  * The acceptance window: not older than max_age before as_of, not more
  * than max_skew after it, not before the ledger's retention horizon
- * pruned_before.  0, or -1 with e set (policy_violation).
+ * pruned_before.  A correction (amends, cancels) is not held to max_age:
+ * any event still in the ledger may be corrected.  0, or -1 with e set
+ * (policy_violation).
  */
 int	 cev_window(const struct cev *, int64_t as_of, int64_t max_age,
 	    int64_t max_skew, int64_t pruned_before, struct cev_err *e);
 /*
  * The idempotency key (KEY_LEN bytes) and the content digest: type,
  * subject, time and the canonical data (sorted keys, exact numbers of
- * the jrec), written into the scratch buffer cdata.
+ * the jrec), written into the scratch buffer cdata; and, for a
+ * correction only (so no other event's digest changes), what it amends
+ * or cancels.
  */
 void	 cev_digest(const struct cev *, const struct jrec *,
 	    struct buf *cdata, unsigned char *key, unsigned char *digest);

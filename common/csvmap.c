@@ -12,7 +12,8 @@
 #include "util.h"
 
 static const char *const attrs[] = {
-	"id", "source", "type", "subject", "time", "correlationid"
+	"id", "source", "type", "subject", "time", "correlationid",
+	"amends", "cancels"	/* corrections: an empty cell, neither */
 };
 #define NATTRS (sizeof(attrs) / sizeof(attrs[0]))
 

@@ -129,6 +129,20 @@ enum {
 				    hash) */
 	LDGE_AUDIT_ALL,		/* -> seq, at, op, subject, detail,
 				    prev_hash, hash: by seq */
+	/*
+	 * meter-ingest(1)'s corrections (ledger.c, ldg_usage_fix): a
+	 * usage row stops counting when gone is set, to the seq of the
+	 * correction that replaced or cancelled it; usage_fix keeps each
+	 * correction of an original event, in order.
+	 */
+	LDGE_FIX_BY_KEY,	/* (key) -> orig: the correction's original */
+	LDGE_FIX_HEAD,		/* (orig) -> n, kind, day, seq, key, id: its
+				    latest correction */
+	LDGE_FIX_ROW,		/* (day, t, key) -> seq: a usage row */
+	LDGE_FIX_GONE,		/* (day, seq, gone) */
+	LDGE_FIX_PUT,		/* (orig, n, kind, key, id, day, seq,
+				    prev_day, prev_seq, t, ingested, at) */
+	LDGE_FIX_PRUNE,		/* (before): corrections with t before */
 	LDGE_NSTMT
 };
 

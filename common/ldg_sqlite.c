@@ -185,16 +185,27 @@ static const char *const sql_text[SQ_NSTMT] = {
 	    "prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[LDGE_AUDIT_ALL] = "SELECT seq, at, op, subject, detail, prev_hash, "
 	    "hash FROM audit ORDER BY seq",
+	[LDGE_FIX_BY_KEY] = "SELECT orig FROM usage_fix WHERE key = ?1",
+	[LDGE_FIX_HEAD] = "SELECT n, kind, day, seq, key, id FROM usage_fix "
+	    "WHERE orig = ?1 ORDER BY n DESC LIMIT 1",
+	[LDGE_FIX_ROW] = "SELECT seq FROM usage WHERE day = ?1 AND t = ?2 "
+	    "AND key = ?3",
+	[LDGE_FIX_GONE] = "UPDATE usage SET gone = ?3 WHERE day = ?1 "
+	    "AND seq = ?2",
+	[LDGE_FIX_PUT] = "INSERT INTO usage_fix (orig, n, kind, key, id, day, "
+	    "seq, prev_day, prev_seq, t, ingested, at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+	[LDGE_FIX_PRUNE] = "DELETE FROM usage_fix WHERE t < ?1",
 	[SQ_USAGE_INS] = "INSERT INTO usage (day, seq, t, key, customer, "
 	    "source, id, type, subject, digest, corr, ingested, data) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
 	[SQ_SCAN] = "SELECT t, key, customer, source, id, type, subject, "
 	    "digest, corr, ingested, data, seq FROM usage "
 	    "WHERE day >= ?1 AND day <= ?2 AND t >= ?3 AND t < ?4 "
-	    "ORDER BY day, seq",
+	    "AND gone IS NULL ORDER BY day, seq",
 	[SQ_SCAN_LEAN] = "SELECT t, key, customer, type, data, seq FROM usage "
 	    "WHERE day >= ?1 AND day <= ?2 AND t >= ?3 AND t < ?4 "
-	    "ORDER BY day, seq",
+	    "AND gone IS NULL ORDER BY day, seq",
 	[SQ_GET] = "SELECT t, key, customer, source, id, type, subject, "
 	    "digest, corr, ingested, data, seq FROM usage "
 	    "WHERE day = ?1 AND seq = ?2",
@@ -395,6 +406,35 @@ static const char schema_v9[] =
 	"  claimed INTEGER NOT NULL,"
 	"  expires INTEGER NOT NULL"
 	") WITHOUT ROWID;";
+
+/*
+ * Version 10: meter-ingest(1)'s corrections.  A usage row that an
+ * amendment replaced or a cancel removed keeps its place and its bytes,
+ * and gets gone, the seq of the correction (a cancel's own row gets its
+ * own seq: it never counts); the scans read the rows where gone is NULL,
+ * the effective versions.  usage_fix is the trail: every correction of
+ * an original event (orig, its key), in order (n), with the row it
+ * replaced and the run (ingested, its --as-of) and time (at) that made
+ * it.  ALTER TABLE ADD COLUMN rewrites nothing: old rows read as NULL.
+ */
+static const char schema_v10[] =
+	"CREATE TABLE IF NOT EXISTS usage_fix ("
+	"  orig BLOB NOT NULL,"		/* the original event's key */
+	"  n INTEGER NOT NULL,"		/* 1, 2, ...: its corrections */
+	"  kind TEXT NOT NULL,"		/* amend, cancel */
+	"  key BLOB NOT NULL,"		/* the correction's own key */
+	"  id TEXT NOT NULL,"		/* and id */
+	"  day INTEGER NOT NULL,"	/* its usage row */
+	"  seq INTEGER NOT NULL,"
+	"  prev_day INTEGER NOT NULL,"	/* the row it replaced */
+	"  prev_seq INTEGER NOT NULL,"
+	"  t INTEGER NOT NULL,"		/* its event time */
+	"  ingested INTEGER NOT NULL,"	/* --as-of of the accepting run */
+	"  at INTEGER NOT NULL,"		/* wall clock, ns */
+	"  PRIMARY KEY (orig, n)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS usage_fix_key ON usage_fix (key);";
+
 
 /* Version 2: rate(1)'s prepaid credits and spending alerts. */
 static const char schema_v2[] =
@@ -677,6 +717,21 @@ migrate_v8(struct sq *s, int from)
 		sq_die(s, rc, what);
 }
 
+/*
+ * Version 10's column, added once: a ledger whose version was set back
+ * by hand (the tests' older ledgers) may have it already.
+ */
+static void
+migrate_v10(struct sq *s)
+{
+	const char *what = "migrating the schema to version 10";
+
+	if (sq_pragma_int(s, "SELECT count(*) FROM pragma_table_info('usage') "
+	    "WHERE name = 'gone'") == 0)
+		sq_exec(s, "ALTER TABLE usage ADD COLUMN gone INTEGER", what);
+	sq_exec(s, schema_v10, what);
+}
+
 static void
 sq_migrate(struct sq *s)
 {
@@ -706,6 +761,7 @@ sq_migrate(struct sq *s)
 		sq_exec(s, schema_v7, "creating the schema");
 		migrate_v8(s, 0);
 		sq_exec(s, schema_v9, "creating the schema");
+		migrate_v10(s);
 		snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; "
 		    "PRAGMA user_version = %d", LDG_APPID, LDG_SCHEMA);
 		sq_exec(s, sql, "setting the schema version");
@@ -741,11 +797,13 @@ sq_migrate(struct sq *s)
 		if (ver < 9)
 			sq_exec(s, schema_v9, "migrating the schema to "
 			    "version 9");
+		if (ver < 10)
+			migrate_v10(s);
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
 		    LDG_SCHEMA);
 		sq_exec(s, sql, "setting the schema version");
 	}
-	/* future migrations: if (ver < 10) { ... } */
+	/* future migrations: if (ver < 11) { ... } */
 	sq_commit(&s->e, "committing");
 }
 

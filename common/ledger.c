@@ -346,6 +346,137 @@ ldg_usage_put(struct ledger *l, const struct ldg_usage *u, int64_t *orig_t)
 	return LDG_NEW;
 }
 
+/* ---- meter-ingest's corrections (ledger.h, ldg_usage_fix) ---- */
+
+/*
+ * The original event of a target key: the original of the chain when
+ * the key is a correction's, else the key itself when the key index
+ * holds it (*t its time).  0, or -1 when the ledger has no such event.
+ */
+static int
+fix_orig(struct ledger *l, const unsigned char *tkey, unsigned char *orig,
+    int64_t *t, int *is_fix)
+{
+	static const unsigned char none[LDG_KEYLEN];
+	int st = LDGE_FIX_BY_KEY, found;
+
+	ldge_bind_blob(l->e, st, 1, tkey, LDG_KEYLEN);
+	if ((found = ldge_step(l->e, st, "reading corrections")) &&
+	    ldge_col_bytes(l->e, st, 0) == LDG_KEYLEN)
+		memcpy(orig, ldge_col_blob(l->e, st, 0), LDG_KEYLEN);
+	ldge_reset(l->e, st);
+	*is_fix = found;
+	if (found)
+		return 0;
+	/* a digest no event has: LDG_CONFLICT when the key is there */
+	if (kidx_find(l->kx, tkey, none, t) == LDG_NEW)
+		return -1;
+	memcpy(orig, tkey, LDG_KEYLEN);
+	return 0;
+}
+
+static void
+fix_gone(struct ledger *l, int64_t day, int64_t seq, int64_t gone)
+{
+	int st = LDGE_FIX_GONE;
+
+	ldge_bind_int(l->e, st, 1, day);
+	ldge_bind_int(l->e, st, 2, seq);
+	ldge_bind_int(l->e, st, 3, gone);
+	ldge_step(l->e, st, "marking a corrected usage record");
+	ldge_reset(l->e, st);
+}
+
+int
+ldg_usage_fix(struct ledger *l, const struct ldg_usage *u, struct ldg_fix *fx)
+{
+	unsigned char tkey[LDG_KEYLEN], orig[LDG_KEYLEN];
+	int64_t n = 0, pday = 0, pseq = 0, t = 0;
+	int st, r, is_fix, cancelled = 0, found;
+	const char *kind = fx->kind == LDG_AMEND ? "amend" : "cancel";
+	char hex[KEY_HEXLEN];
+
+	if (!l->intx)
+		die(EX_SOFTWARE, "ledger: correction outside a transaction");
+	keys_sync(l);
+	if ((r = kidx_find(l->kx, u->key, u->digest, &fx->orig_t)) != LDG_NEW)
+		return r;
+	key_usage(u->source, strlen(u->source), fx->target,
+	    strlen(fx->target), tkey);
+	if (fix_orig(l, tkey, orig, &t, &is_fix) < 0)
+		return LDG_UNKNOWN;
+	/* the effective version: the latest correction, else the original */
+	st = LDGE_FIX_HEAD;
+	ldge_bind_blob(l->e, st, 1, orig, LDG_KEYLEN);
+	if ((found = ldge_step(l->e, st, "reading corrections"))) {
+		n = ldge_col_int(l->e, st, 0);
+		cancelled = strcmp(ldge_col_text(l->e, st, 1), "cancel") == 0;
+		pday = ldge_col_int(l->e, st, 2);
+		pseq = ldge_col_int(l->e, st, 3);
+		memcpy(fx->replaced, ldge_col_blob(l->e, st, 4), LDG_KEYLEN);
+		snprintf(fx->by, sizeof(fx->by), "%s",
+		    ldge_col_text(l->e, st, 5));
+	}
+	ldge_reset(l->e, st);
+	if (cancelled)
+		return LDG_CANCELLED;
+	if (!found) {
+		if (is_fix)	/* a chain without its rows: pruned */
+			return LDG_UNKNOWN;
+		st = LDGE_FIX_ROW;
+		pday = ldg_day(t);
+		ldge_bind_int(l->e, st, 1, pday);
+		ldge_bind_int(l->e, st, 2, t);
+		ldge_bind_blob(l->e, st, 3, orig, LDG_KEYLEN);
+		found = ldge_step(l->e, st, "finding a corrected record");
+		if (found)
+			pseq = ldge_col_int(l->e, st, 0);
+		ldge_reset(l->e, st);
+		if (!found)
+			return LDG_UNKNOWN;
+		memcpy(fx->replaced, orig, LDG_KEYLEN);
+	}
+
+	/* the correction's own record, claimed and stored as any event's */
+	kidx_claim(l->kx, u->key, u->digest, u->t, l->seq);
+	l->e->ops->usage_put(l->e, u, ldg_day(u->t), l->seq);
+	crypto_generichash_update(&l->claims.st, u->key, LDG_KEYLEN);
+	crypto_generichash_update(&l->claims.st, u->digest, LDG_KEYLEN);
+	fix_gone(l, pday, pseq, l->seq);
+	if (fx->kind == LDG_CANCEL)	/* a cancel counts as nothing */
+		fix_gone(l, ldg_day(u->t), l->seq, l->seq);
+	st = LDGE_FIX_PUT;
+	ldge_bind_blob(l->e, st, 1, orig, LDG_KEYLEN);
+	ldge_bind_int(l->e, st, 2, n + 1);
+	ldge_bind_text(l->e, st, 3, kind, -1);
+	ldge_bind_blob(l->e, st, 4, u->key, LDG_KEYLEN);
+	ldge_bind_text(l->e, st, 5, u->id, -1);
+	ldge_bind_int(l->e, st, 6, ldg_day(u->t));
+	ldge_bind_int(l->e, st, 7, l->seq);
+	ldge_bind_int(l->e, st, 8, pday);
+	ldge_bind_int(l->e, st, 9, pseq);
+	ldge_bind_int(l->e, st, 10, u->t);
+	ldge_bind_int(l->e, st, 11, u->ingested);
+	ldge_bind_int(l->e, st, 12, audit_now());
+	ldge_step(l->e, st, "recording a correction");
+	ldge_reset(l->e, st);
+
+	/* the audit log: a row a correction, in its batch's transaction */
+	audit_begin(l);
+	jw_hex(akey(l, "key"), u->key, LDG_KEYLEN);
+	jw_hex(akey(l, "orig"), orig, LDG_KEYLEN);
+	jw_int(akey(l, "n"), n + 1);
+	jw_hex(akey(l, "replaced"), fx->replaced, LDG_KEYLEN);
+	jw_int(akey(l, "replaced_seq"), pseq);
+	jw_int(akey(l, "seq"), l->seq);
+	jw_time(akey(l, "ingested"), u->ingested);
+	key_hex(u->key, LDG_KEYLEN, hex);
+	audit_end(l, fx->kind == LDG_AMEND ? "usage.amend" : "usage.cancel",
+	    hex);
+	l->seq++;
+	return LDG_NEW;
+}
+
 int
 ldg_usage_scan(struct ledger *l, int64_t from, int64_t to,
     int (*cb)(const struct ldg_usage *, void *), void *arg)
@@ -474,6 +605,10 @@ ldg_usage_prune(struct ledger *l, int64_t before)
 	prune_cold(l, before);
 	prune_step(l, LDGE_PRUNE_USAGE, before, "pruning usage records");
 	n = l->e->ops->changes(l->e);
+	/* the corrections whose own records went with them */
+	ldge_bind_int(l->e, LDGE_FIX_PRUNE, 1, before);
+	ldge_step(l->e, LDGE_FIX_PRUNE, "pruning corrections");
+	ldge_reset(l->e, LDGE_FIX_PRUNE);
 	ldge_bind_int(l->e, LDGE_PRUNED_SET, 1, before);
 	ldge_step(l->e, LDGE_PRUNED_SET, "recording the pruning horizon");
 	ldge_reset(l->e, LDGE_PRUNED_SET);

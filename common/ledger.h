@@ -23,7 +23,7 @@
 
 #include "dec.h"
 
-#define LDG_SCHEMA	9		/* PRAGMA user_version */
+#define LDG_SCHEMA	10		/* PRAGMA user_version */
 #define LDG_APPID	0x55324301	/* PRAGMA application_id: "U2C" 1 */
 #define LDG_DEFAULT	"ledger.sqlite"
 #define LDG_ENV		"METER_LEDGER"
@@ -140,6 +140,30 @@ int		 ldg_usage_get(struct ledger *, int64_t t, int64_t seq,
  */
 int64_t		 ldg_usage_prune(struct ledger *, int64_t before);
 int64_t		 ldg_pruned_before(struct ledger *);	/* INT64_MIN: never */
+
+/*
+ * meter-ingest(1)'s corrections: an event (its record in u, with its own
+ * key and digest) that amends or cancels the event of id target of the
+ * same source.  LDG_NEW: the correction's key is claimed, its record
+ * stored, and the effective version of the target's event (the original
+ * or its latest amendment) stops counting, replaced by u (amend) or by
+ * nothing (cancel); fx->replaced is that version's key.  LDG_DUP and
+ * LDG_CONFLICT as for ldg_usage_put (fx->orig_t).  LDG_UNKNOWN: the
+ * ledger holds no event of that id; LDG_CANCELLED: the event was
+ * cancelled, by the event of id fx->by.  Nothing is stored but for
+ * LDG_NEW.  Inside ldg_begin/ldg_commit.
+ */
+enum { LDG_UNKNOWN = 10, LDG_CANCELLED };
+enum { LDG_AMEND = 1, LDG_CANCEL };
+struct ldg_fix {
+	int		 kind;			/* LDG_AMEND, LDG_CANCEL */
+	const char	*target;		/* the id amended, cancelled */
+	unsigned char	 replaced[LDG_KEYLEN];	/* out */
+	int64_t		 orig_t;		/* out: LDG_CONFLICT */
+	char		 by[257];		/* out: LDG_CANCELLED */
+};
+int		 ldg_usage_fix(struct ledger *, const struct ldg_usage *,
+		    struct ldg_fix *);
 
 /*
  * rate(1)'s prepaid credits.  A grant (from the catalog) is recorded once

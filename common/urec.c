@@ -12,34 +12,33 @@
 #include "tm.h"
 #include "urec.h"
 
-/*
- * The field order is part of the format (usage-to-cash(5)); meter-ingest
- * --replay writes the same bytes from the ledger as the run that
- * accepted the events.
- */
-void
-urec_write(struct buf *b, const struct ldg_usage *u)
+/* After "customer": the customer, source and id. */
+static inline void
+rec_who(struct buf *b, const struct ldg_usage *u)
 {
-	struct jw w;
-
-	/* by hand, not field by field through jw: one per event */
-	JW_LIT(b, "{\"kind\":\"usage\",\"schema\":\"1.0\",\"customer\":");
 	jw_put_str(b, u->customer);
 	JW_LIT(b, ",\"source\":");
 	jw_put_str(b, u->source);
 	JW_LIT(b, ",\"id\":");
 	jw_put_str(b, u->id);
+}
+
+/* ,"type", "subject" and "time" */
+static inline void
+rec_what(struct buf *b, const struct ldg_usage *u)
+{
 	JW_LIT(b, ",\"type\":");
 	jw_put_str(b, u->type);
 	JW_LIT(b, ",\"subject\":");
 	jw_put_str(b, u->subject);
 	JW_LIT(b, ",\"time\":");
 	jw_put_time(b, u->t);
-	JW_LIT(b, ",\"data\":");
-	jw_init(&w, b);
-	if (pk_json(&w, u->data, u->datalen) < 0)
-		die(EX_SOFTWARE, "ledger holds malformed packed data for "
-		    "event '%s'", u->id);
+}
+
+/* ,"key", "digest", "correlation_id" and "ingested_at", the record open */
+static inline void
+rec_ids(struct buf *b, const struct ldg_usage *u)
+{
 	JW_LIT(b, ",\"key\":");
 	jw_put_hex(b, u->key, KEY_LEN);
 	JW_LIT(b, ",\"digest\":");
@@ -51,6 +50,57 @@ urec_write(struct buf *b, const struct ldg_usage *u)
 		jw_put_hex(b, u->key, KEY_LEN);
 	JW_LIT(b, ",\"ingested_at\":");
 	jw_put_time(b, u->ingested);
+}
+
+/* The usage record without its closing "}\n". */
+static void
+rec_usage(struct buf *b, const struct ldg_usage *u)
+{
+	struct jw w;
+
+	/* by hand, not field by field through jw: one per event */
+	JW_LIT(b, "{\"kind\":\"usage\",\"schema\":\"1.0\",\"customer\":");
+	rec_who(b, u);
+	rec_what(b, u);
+	JW_LIT(b, ",\"data\":");
+	jw_init(&w, b);
+	if (pk_json(&w, u->data, u->datalen) < 0)
+		die(EX_SOFTWARE, "ledger holds malformed packed data for "
+		    "event '%s'", u->id);
+	rec_ids(b, u);
+}
+
+/*
+ * The field order is part of the format (usage-to-cash(5)); meter-ingest
+ * --replay writes the same bytes from the ledger as the run that
+ * accepted the events.
+ */
+void
+urec_write(struct buf *b, const struct ldg_usage *u)
+{
+	rec_usage(b, u);
+	JW_LIT(b, "}\n");
+}
+
+void
+urec_write_fix(struct buf *b, const struct ldg_usage *u, int cancel,
+    const unsigned char *replaced)
+{
+	if (!cancel) {
+		rec_usage(b, u);
+		JW_LIT(b, ",\"amends\":");
+		jw_put_hex(b, replaced, KEY_LEN);
+		JW_LIT(b, "}\n");
+		return;
+	}
+	/* the cancel's own event, but its data, which counts for nothing */
+	JW_LIT(b, "{\"kind\":\"usage_cancel\",\"schema\":\"1.0\","
+	    "\"customer\":");
+	rec_who(b, u);
+	JW_LIT(b, ",\"cancels\":");
+	jw_put_hex(b, replaced, KEY_LEN);
+	rec_what(b, u);
+	rec_ids(b, u);
 	JW_LIT(b, "}\n");
 }
 
@@ -63,6 +113,19 @@ urec_read(struct jrec *r, struct urec *u)
 	memset(u, 0, sizeof(*u));
 	v = json_object_get(r->root, "kind");
 	kind = json_is_string(v) ? json_string_value(v) : NULL;
+	/*
+	 * A run's correction replaces a record this stream may not hold:
+	 * counted here it would count an event twice, or a cancelled one.
+	 */
+	if ((kind != NULL && strcmp(kind, "usage_cancel") == 0) ||
+	    (kind != NULL && strcmp(kind, "usage") == 0 &&
+	    json_object_get(r->root, "amends") != NULL))
+		return jrec_fail(r, "usage_correction", kind[5] == '_' ?
+		    "cancels" : "amends", "a correction from a meter-ingest "
+		    "run (%s): the records it replaces are in other runs' "
+		    "output; aggregate the ledger (--ledger) or meter-ingest "
+		    "--replay, which hold the effective versions",
+		    kind[5] == '_' ? "a cancel" : "an amendment");
 	if (kind == NULL || strcmp(kind, "usage") != 0)
 		return jrec_fail(r, "not_usage", "kind", "expected a usage record "
 		    "(\"kind\":\"usage\", from meter-ingest), got %s%s%s",

@@ -20,6 +20,15 @@ struct ldg_usage;
 
 /* Write the record of a stored event, newline-terminated. */
 void	urec_write(struct buf *, const struct ldg_usage *);
+/*
+ * A correction as meter-ingest's run writes it (meter-ingest(1),
+ * Corrections): an amendment, the usage record of the new version with
+ * "amends", the key of the record it replaces, last; a cancel, a
+ * "usage_cancel" record with "cancels", that key.  --replay writes
+ * neither: it writes the effective versions, as plain usage records.
+ */
+void	urec_write_fix(struct buf *, const struct ldg_usage *, int cancel,
+	    const unsigned char *replaced);
 
 /* A usage record read from NDJSON; strings point into the jrec's tree. */
 struct urec {
@@ -36,8 +45,10 @@ struct urec {
 /*
  * Check a parsed record (jrec_parse done) is a usage record of a schema
  * we read and pick out its fields.  0, or -1 with the jrec's code, field
- * and msg set: "not_usage" (another kind), "unsupported_schema",
- * "missing_field", "invalid_field".
+ * and msg set: "not_usage" (another kind), "usage_correction" (an
+ * amendment or a cancel from a meter-ingest run: the stream does not
+ * hold what it replaces), "unsupported_schema", "missing_field",
+ * "invalid_field".
  */
 int	urec_read(struct jrec *, struct urec *);
 

@@ -170,6 +170,6 @@ draws() {
 	sqlite3 "$T/l" 'DROP TABLE credit_grant; DROP TABLE credit_draw; DROP TABLE rate_alert; DROP TABLE doc_seq; DROP TABLE invoice; DROP TABLE doc; DROP TABLE posting; DROP TABLE payment; DROP TABLE receivable; PRAGMA user_version = 1'
 	aggr 1 cus_a m 60 $SEP | rate --ledger "$T/l" >"$T/out"
 	[ "$(credit)" = -60.00 ]
-	[ "$(sqlite3 "$T/l" 'PRAGMA user_version')" = 9 ]
+	[ "$(sqlite3 "$T/l" 'PRAGMA user_version')" = 10 ]
 	[ "$(sqlite3 "$T/l" 'SELECT count(*) FROM credit_draw')" = 1 ]
 }

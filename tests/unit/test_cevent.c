@@ -277,6 +277,62 @@ test_window(void)
 	ok(cev_window(&ev, t, day, 0, t, &e) == 0, "at the retention horizon");
 }
 
+/*
+ * Corrections: amends and cancels are checked and picked out, not both;
+ * they enter the digest (another target is another content) and leave
+ * a plain event's digest as it was; --max-age does not hold them back,
+ * the retention horizon does.
+ */
+static void
+test_fix(void)
+{
+	const int64_t day = 86400 * TM_NS_PER_SEC;
+	char k[KEY_HEXLEN], d[KEY_HEXLEN], k2[KEY_HEXLEN], d2[KEY_HEXLEN];
+	struct cev_err e;
+	struct cev ev;
+	char both[1024], *s;
+	json_t *o;
+
+	ok(check(SAMPLE, 1, &ev, &e) == 0 && ev.amends == NULL &&
+	    ev.cancels == NULL, "a plain event corrects nothing");
+	ok(check(with("amends", "\"evt-0000\""), 1, &ev, &e) == 0 &&
+	    strcmp(ev.amends, "evt-0000") == 0 && ev.cancels == NULL,
+	    "amends is picked out");
+	ok(check(with("cancels", "\"evt-0000\""), 1, &ev, &e) == 0 &&
+	    strcmp(ev.cancels, "evt-0000") == 0 && ev.amends == NULL,
+	    "cancels is picked out");
+	is(why(with("amends", "\"\""), 1), "invalid_field amends",
+	    "an empty amends");
+	is(why(with("cancels", "7"), 1), "invalid_field cancels",
+	    "a cancels that is not a string");
+	snprintf(both, sizeof(both), "%s", with("amends", "\"a\""));
+	o = json_loads(both, 0, NULL);
+	json_object_set_new(o, "cancels", json_string("b"));
+	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	is(why(s, 1), "invalid_field cancels", "amends and cancels both");
+	free(s);
+	json_decref(o);
+
+	digest_of(SAMPLE, k, d);
+	digest_of(with("amends", "\"evt-0000\""), k2, d2);
+	ok(strcmp(k, k2) == 0 && strcmp(d, d2) != 0,
+	    "amends: the same key, another digest");
+	digest_of(with("amends", "\"evt-0009\""), k, d);
+	ok(strcmp(d, d2) != 0, "another target: another digest");
+	digest_of(with("cancels", "\"evt-0009\""), k2, d2);
+	ok(strcmp(d, d2) != 0, "cancels is not amends");
+
+	check(with("amends", "\"evt-0000\""), 1, &ev, &e);
+	ok(cev_window(&ev, ev.t + 100 * day, 35 * day, 0, 0, &e) == 0,
+	    "an amendment older than --max-age passes");
+	ok(cev_window(&ev, ev.t, 35 * day, 0, ev.t + 1, &e) < 0 &&
+	    strcmp(e.code, "event_before_retention") == 0,
+	    "one before the retention horizon does not");
+	is(e.msg, "correction's event time 2026-10-01T09:15:00Z is before the "
+	    "ledger's retention horizon: the records before it, the event it "
+	    "amends among them, were pruned", "its message");
+}
+
 int
 main(void)
 {
@@ -286,6 +342,7 @@ main(void)
 	test_missing();
 	test_invalid();
 	test_window();
+	test_fix();
 	jrec_free(&jr);
 	buf_free(&cdata);
 	return tap_done();
