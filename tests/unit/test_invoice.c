@@ -19,20 +19,9 @@
 #include "doc.h"
 #include "invoice.h"
 #include "tap.h"
+#include "tdec.h"
 
 #define MAXW	16
-
-static dec
-D(const char *s)
-{
-	dec d;
-
-	if (dec_parse(s, strlen(s), &d) != DEC_OK) {
-		fprintf(stderr, "bad number '%s'\n", s);
-		exit(2);
-	}
-	return d;
-}
 
 static int
 eq(dec a, const char *b)

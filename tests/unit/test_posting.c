@@ -17,6 +17,7 @@
 #include "posting.h"
 #include "receivable.h"
 #include "tap.h"
+#include "tdec.h"
 #include "tm.h"
 
 static const char books[] =
@@ -79,15 +80,6 @@ set(json_t *o, const char *k, const char *v)
 #define fmt(d)	(dec_str(d).s)
 
 /* A decimal from text (the test's own, always exact). */
-static dec
-D(const char *s)
-{
-	dec d = DEC_ZERO;
-
-	if (dec_parse(s, strlen(s), &d) != DEC_OK)
-		bail(s, "not a decimal");
-	return d;
-}
 
 /* j through jrec, as erp-post reads it, into d: post_doc_read's result. */
 static int

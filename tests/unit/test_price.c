@@ -21,47 +21,7 @@
 
 #include "price.h"
 #include "tap.h"
-
-static dec
-D(const char *s)
-{
-	dec d;
-
-	if (dec_parse(s, strlen(s), &d) != DEC_OK) {
-		fprintf(stderr, "bad number '%s'\n", s);
-		exit(2);
-	}
-	return d;
-}
-
-/* "5:7:0,10:6.5:0,inf:6:0"; a fourth field is the tier's block_size */
-static int
-tiers(char *spec, struct tier *t, size_t *n)
-{
-	char *tok, *save = NULL, *a, *b, *c;
-
-	*n = 0;
-	for (tok = strtok_r(spec, ",", &save); tok != NULL;
-	    tok = strtok_r(NULL, ",", &save)) {
-		if (*n == PRICE_MAXTIERS || (a = strchr(tok, ':')) == NULL ||
-		    (b = strchr(a + 1, ':')) == NULL)
-			return -1;
-		*a++ = '\0';
-		*b++ = '\0';
-		if ((c = strchr(b, ':')) != NULL)
-			*c++ = '\0';
-		memset(&t[*n], 0, sizeof(t[*n]));
-		if (c != NULL)
-			t[*n].block_size = D(c);
-		t[*n].open = strcmp(tok, "inf") == 0;
-		if (!t[*n].open)
-			t[*n].up_to = D(tok);
-		t[*n].unit_amount = D(a);
-		t[*n].flat_amount = D(b);
-		(*n)++;
-	}
-	return 0;
-}
+#include "tdec.h"
 
 static void
 fmt(int e, dec d, char *out, size_t n)
@@ -88,7 +48,7 @@ run_line(char *line, char *out, size_t n)
 		w[++nw] = strtok_r(NULL, " ", &save);
 	if (nw >= 3 && (strcmp(w[0], "grad") == 0 ||
 	    strcmp(w[0], "vol") == 0)) {
-		if (tiers(w[1], t, &nt) < 0) {
+		if (tier_spec(w[1], t, &nt) < 0) {
 			snprintf(out, n, "ERR BADLINE");
 			return;
 		}
@@ -130,7 +90,6 @@ run_line(char *line, char *out, size_t n)
 	} else
 		snprintf(out, n, "ERR BADLINE");
 }
-
 
 static const struct {
 	const char *in, *want;

@@ -9,16 +9,7 @@
 
 #include "price.h"
 #include "tap.h"
-
-static dec
-D(const char *s)
-{
-	dec d;
-
-	if (dec_parse(s, strlen(s), &d) != DEC_OK)
-		abort();
-	return d;
-}
+#include "tdec.h"
 
 static int
 eq(dec a, const char *b)

@@ -22,42 +22,7 @@
 
 #include "prorate.h"
 #include "tap.h"
-
-static dec
-D(const char *s)
-{
-	dec d;
-
-	if (dec_parse(s, strlen(s), &d) != DEC_OK) {
-		fprintf(stderr, "bad number '%s'\n", s);
-		exit(2);
-	}
-	return d;
-}
-
-static int
-tiers(char *spec, struct tier *t, size_t *n)
-{
-	char *tok, *save = NULL, *a, *b;
-
-	*n = 0;
-	for (tok = strtok_r(spec, ",", &save); tok != NULL;
-	    tok = strtok_r(NULL, ",", &save)) {
-		if (*n == PRICE_MAXTIERS || (a = strchr(tok, ':')) == NULL ||
-		    (b = strchr(a + 1, ':')) == NULL)
-			return -1;
-		*a++ = '\0';
-		*b++ = '\0';
-		memset(&t[*n], 0, sizeof(t[*n]));
-		t[*n].open = strcmp(tok, "inf") == 0;
-		if (!t[*n].open)
-			t[*n].up_to = D(tok);
-		t[*n].unit_amount = D(a);
-		t[*n].flat_amount = D(b);
-		(*n)++;
-	}
-	return 0;
-}
+#include "tdec.h"
 
 /* "u:days,u:days" ("-" for none) into p, a period of nd days */
 static void
@@ -111,7 +76,7 @@ run_line(char *in, char *out, size_t outsz)
 	steps(w[3], atoll(w[2]), &p);
 	if (strcmp(w[0], "unit") == 0)
 		e = prorate_unit(&p, D(w[1]), &num, &den);
-	else if (tiers(w[1], t, &nt) < 0)
+	else if (tier_spec(w[1], t, &nt) < 0)
 		e = -1;
 	else if (strcmp(w[0], "grad") == 0)
 		e = prorate_graduated(t, nt, &p, &num, &den);

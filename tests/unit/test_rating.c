@@ -34,6 +34,7 @@
 #include "tm.h"
 #include "util.h"
 #include "tap.h"
+#include "tdec.h"
 
 static const char catalog_json[] =
 "{\"rounding\":\"half-even\",\"plans\":[\n"
@@ -78,15 +79,6 @@ static struct rating rg;
 static int64_t april, may;
 
 /* The test's own constants: a typo in one is the test's bug. */
-static dec
-D(const char *s)
-{
-	dec d;
-
-	if (dec_parse(s, strlen(s), &d) != DEC_OK)
-		die(EX_SOFTWARE, "bad number '%s'", s);
-	return d;
-}
 
 #define S(d)	(dec_str(d).s)
 
