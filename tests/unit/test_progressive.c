@@ -11,18 +11,7 @@
 
 #include "invoice.h"
 #include "tap.h"
-
-static dec
-num(const char *s)
-{
-	dec d;
-
-	if (dec_parse(s, strlen(s), &d) != DEC_OK) {
-		fprintf(stderr, "bad number '%s'\n", s);
-		exit(2);
-	}
-	return d;
-}
+#include "tdec.h"
 
 /*
  * The state to date of a bill at 20 % and 5.5 % (half-up), with an api
@@ -41,7 +30,7 @@ todate(struct inv_state *st, const char *a, const char *b)
 		memset(&c, 0, sizeof(c));
 		snprintf(c.id, sizeof(c.id), "S:%s", rate[i]);
 		memcpy(c.code, "S", 2);
-		c.rate = num(rate[i]);
+		c.rate = D(rate[i]);
 		c.rounding = DEC_HALF_UP;
 		inv_cat_add(st, &c);
 		memset(&l, 0, sizeof(l));
@@ -50,8 +39,8 @@ todate(struct inv_state *st, const char *a, const char *b)
 		l.line_type = "usage";
 		l.charge = i ? "books" : "api";
 		snprintf(l.lineage, sizeof(l.lineage), "%s", "1");
-		l.qty = num("1");
-		l.net = l.gross = num(i ? b : a);
+		l.qty = D("1");
+		l.net = l.gross = D(i ? b : a);
 		inv_line_add(st, &l);
 		st->c[i].base = l.net;
 	}
@@ -62,7 +51,7 @@ todate(struct inv_state *st, const char *a, const char *b)
 static int
 is(dec a, const char *b)
 {
-	return dec_cmp(a, num(b)) == 0;
+	return dec_cmp(a, D(b)) == 0;
 }
 
 int
