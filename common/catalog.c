@@ -656,14 +656,10 @@ grant_money(struct cload *ld, json_t *e, struct grant *g)
 	    g->expires <= g->granted)
 		conf_err(&ld->cf, "expires must be after granted_at (or the "
 		    "contract's start)");
-	if ((v = json_object_get(e, "priority")) != NULL) {
-		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-		    json_integer_value(v) > 100)
-			conf_err(&ld->cf, "priority must be a whole number "
-			    "from 0 to 100 (lower is drawn first)");
-		else
-			g->priority = json_integer_value(v);
-	}
+	if ((v = json_object_get(e, "priority")) != NULL &&
+	    jrec_int(&ld->cf.jr, v, 0, 100, &g->priority) < 0)
+		conf_err(&ld->cf, "priority must be a whole number from 0 to "
+		    "100 (lower is drawn first)");
 	conf_bool(&ld->cf, e, "paid", &g->paid);
 }
 

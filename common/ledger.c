@@ -790,7 +790,7 @@ ldg_credit_draw(struct ledger *l, const char *customer, const char *currency,
 		JW_KEY(w, "id");
 		jw_str(w, part[i].grant);
 		JW_KEY(w, "amount");
-		jw_dec(w, part[i].amount);
+		jw_dec(w, dec_normalize(part[i].amount));
 		jw_close(w, '}');
 	}
 	jw_close(w, ']');
