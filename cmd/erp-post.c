@@ -33,6 +33,7 @@
 
 #include "accounts.h"
 #include "cli.h"
+#include "credits.h"
 #include "currency.h"
 #include "doc.h"
 #include "entry.h"
@@ -65,6 +66,7 @@ struct post {
 	const char	*fx_path;
 	struct fxtab	 fx;		/* --fx: grants', payments' rates */
 	int		 aging;
+	int		 grants;	/* --grants: open grants, NDJSON */
 	int64_t		 as_of;
 	enum entry_fmt	 fmt;
 	int		 replay, retry, strict, busy_ms, max_depth;
@@ -94,6 +96,7 @@ struct post {
 	uint64_t	 caught_up, heal_rejected, heal_other;
 	/* credit grants: booked, waiting for an invoice, rejected */
 	uint64_t	 grants_booked, grants_waiting, grants_rejected;
+	uint64_t	 grants_expired;	/* expiry entries booked */
 	struct hmap	 docs_read;	/* --replay: the documents read */
 };
 
@@ -115,10 +118,11 @@ usage(int code)
 "       %s --payments FILE --ledger PATH --accounts FILE [--as-of TIME]\n"
 "                [--fx FILE] [--format F] [--rejects FILE] [--stats FILE]\n"
 "       %s --aging --ledger PATH --accounts FILE [--as-of TIME]\n"
+"       %s --grants --ledger PATH [--as-of TIME]\n"
 "       %s --keygen KEYFILE | --sign FILE --key KEYFILE |\n"
 "                --verify FILE --key KEYFILE.pub\n"
 "       %s --help | --version\n", progname, progname, progname, progname,
-	    progname, progname);
+	    progname, progname, progname);
 	if (code == 0)
 		fprintf(fp,
 "\nReads invoice-gen's documents and writes balanced journal entries for the\n"
@@ -486,7 +490,8 @@ struct grant {
 	char		*customer, *id, *currency, *entity, *record;
 	size_t		 reclen;
 	dec		 amount;
-	int64_t		 granted;
+	int64_t		 granted, expires;
+	int		 paid;
 };
 
 struct grants {
@@ -521,6 +526,8 @@ grant_list(const struct ldg_grant_doc *g, void *arg)
 	x->reclen = g->reclen;
 	x->amount = g->g.amount;
 	x->granted = g->g.granted;
+	x->expires = g->g.expires;
+	x->paid = g->g.paid;
 	return 0;
 }
 
@@ -535,6 +542,105 @@ grant_reject(const struct post_why *pw, void *arg)
 	rej_add(&gs->p->rej, &gs->src, pw->cls, pw->code, pw->field, "%s",
 	    pw->msg);
 	gs->p->grants_rejected++;
+}
+
+/*
+ * What the expiry entries of a grant booked so far released from
+ * customer prepayments (acct), and the number of them: the next
+ * version.
+ */
+static int64_t
+expiry_booked(struct post *p, const struct grant *g, const char *acct,
+    dec *booked)
+{
+	struct ldg_posting lp;
+	struct entry e;
+	json_t *rec, *l;
+	int64_t v;
+	size_t i;
+	dec dr, cr, x;
+
+	*booked = DEC_ZERO;
+	for (v = 0;; v++) {
+		memset(&e, 0, sizeof(e));
+		post_entry_id(&e, g->customer, v, "expiry", g->id);
+		if (!ldg_posting_get(p->ldg, e.id, &lp))
+			return v;
+		if ((rec = json_loads(lp.record, 0, NULL)) == NULL)
+			die(EX_DATAERR, "ledger: entry %s is not JSON: the "
+			    "ledger was altered", e.id);
+		json_array_foreach(json_object_get(rec, "lines"), i, l) {
+			if (strcmp(jval_str_or(l, "account", ""), acct) != 0)
+				continue;
+			if (dec_parse(jval_str_or(l, "debit", "0"), strlen(
+			    jval_str_or(l, "debit", "0")), &dr) != DEC_OK ||
+			    dec_parse(jval_str_or(l, "credit", "0"), strlen(
+			    jval_str_or(l, "credit", "0")), &cr) != DEC_OK ||
+			    dec_sub(dr, cr, &x) != DEC_OK ||
+			    dec_add(*booked, x, booked) != DEC_OK)
+				die(EX_DATAERR, "ledger: entry %s has amounts "
+				    "that are not decimals: the ledger was "
+				    "altered", e.id);
+		}
+		json_decref(rec);
+		ldg_posting_free(&lp);
+	}
+}
+
+/*
+ * An expired grant: what it had unused (its amount less every period's
+ * draw on it) released from customer prepayments, once its grant is
+ * booked.  Booked once, as version 0; a draw recorded since (a period
+ * rated late, or again) changes what it had unused, and the difference
+ * is booked as the next version, so the releases always add up to what
+ * is unused and the prepayments account ends at zero for it.
+ */
+static void
+grant_expiry(struct grants *gs, const struct grant *g, json_t *j,
+    const char *number, const struct books *b, struct post_why *pw)
+{
+	struct post *p = gs->p;
+	struct ldg_grant_bal *v;
+	struct ldg_posting lp;
+	struct post_doc d;
+	struct entry e, ge;
+	struct buf rec = { 0 };
+	size_t n, i;
+	int64_t ver;
+	dec unused = DEC_ZERO, booked, delta;
+
+	memset(&ge, 0, sizeof(ge));
+	post_entry_id(&ge, g->customer, 0, "grant", g->id);
+	if (!ldg_posting_get(p->ldg, ge.id, &lp))
+		return;		/* its grant is not booked: not yet */
+	ldg_posting_free(&lp);
+	n = ldg_credit_grants(p->ldg, g->customer, g->currency, INT64_MIN,
+	    &v);
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i].g.id, g->id) == 0 &&
+		    dec_sub(v[i].g.amount, v[i].others, &unused) != DEC_OK)
+			die(EX_DATAERR, "ledger: the draws of credit grant %s "
+			    "overflow", number);
+	ldg_credit_grants_free(v, n);
+	ver = expiry_booked(p, g, b->credit, &booked);
+	if (dec_sub(unused, booked, &delta) != DEC_OK)
+		die(EX_DATAERR, "ledger: the draws of credit grant %s "
+		    "overflow", number);
+	if (dec_sign(delta) == 0)
+		return;
+	/*
+	 * the first on the day it expired; a later change when it is
+	 * found, this run's day: a journal already past the expiry is
+	 * not written into
+	 */
+	if (post_grant_expiry(&d, j, number, g->customer, g->id, ver, delta,
+	    ver == 0 || p->as_of < g->expires ? g->expires : p->as_of,
+	    g->paid, &p->acc, p->fx_path ? &p->fx : NULL,
+	    &p->zones, &e, &rec, pw) == 0 && post_once(p, e.id, d.h.entity,
+	    number, rec.p, rec.len) == 1)
+		p->grants_expired++;
+	entry_free(&e);
+	buf_free(&rec);
 }
 
 static void
@@ -562,6 +668,12 @@ grant_one(struct grants *gs, const struct grant *g)
 	jw_dec(&w, g->amount);
 	JW_KEY(&w, "granted_at");
 	jw_time(&w, g->granted);
+	if (g->expires != INT64_MAX) {
+		JW_KEY(&w, "expires");
+		jw_time(&w, g->expires);
+	}
+	JW_KEY(&w, "paid");
+	jw_bool(&w, g->paid);
 	jw_close(&w, '}');
 	gs->src.raw = raw.p;
 	gs->src.rawlen = raw.len;
@@ -571,13 +683,15 @@ grant_one(struct grants *gs, const struct grant *g)
 		    "JSON: the ledger was altered", buf_cstr(&number));
 	txbegin(p);
 	r = post_grant(&d, j, buf_cstr(&number), g->customer, g->id,
-	    g->amount, g->granted, &p->acc, p->fx_path ? &p->fx : NULL,
-	    &p->zones, &e, &rec, &pw);
+	    g->amount, g->granted, g->paid, &p->acc, p->fx_path ? &p->fx :
+	    NULL, &p->zones, &e, &rec, &pw);
 	if (r < 0)
 		goto done;
 	if (post_once(p, e.id, d.h.entity, buf_cstr(&number), rec.p,
 	    rec.len) == 1)
 		p->grants_booked++;
+	if (g->expires != INT64_MAX && g->expires < p->as_of)
+		grant_expiry(gs, g, j, buf_cstr(&number), d.b, &pw);
 	if (++p->batch >= POST_BATCH)
 		flush(p);
 done:
@@ -665,6 +779,10 @@ struct grant_ids {
 	struct post	*p;
 	char		**id;		/* entry ids */
 	size_t		 n, cap;
+	struct {			/* the grants that expire */
+		char	*customer, *id;
+	}		*x;
+	size_t		 nx, capx;
 };
 
 static int
@@ -690,13 +808,21 @@ grant_replayed(const struct ldg_grant_doc *g, void *arg)
 		gi->id = xreallocarray(gi->id, gi->cap, sizeof(*gi->id));
 	}
 	gi->id[gi->n++] = xstrdup(e.id);
+	if (g->g.expires != INT64_MAX) {
+		if (gi->nx == gi->capx) {
+			gi->capx = gi->capx ? 2 * gi->capx : 16;
+			gi->x = xreallocarray(gi->x, gi->capx, sizeof(*gi->x));
+		}
+		gi->x[gi->nx].customer = xstrdup(g->g.customer);
+		gi->x[gi->nx++].id = xstrdup(g->g.id);
+	}
 	return 0;
 }
 
 static void
 replay_grants(struct post *p)
 {
-	struct grant_ids gi = { p, NULL, 0, 0 };
+	struct grant_ids gi = { p, NULL, 0, 0, NULL, 0, 0 };
 	struct ldg_posting lp;
 	size_t i;
 
@@ -709,6 +835,25 @@ replay_grants(struct post *p)
 		}
 		free(gi.id[i]);
 	}
+	/* and their expiry entries, every version */
+	for (i = 0; i < gi.nx; i++) {
+		struct entry e;
+		int64_t v;
+
+		for (v = 0;; v++) {
+			memset(&e, 0, sizeof(e));
+			post_entry_id(&e, gi.x[i].customer, v, "expiry",
+			    gi.x[i].id);
+			if (!ldg_posting_get(p->ldg, e.id, &lp))
+				break;
+			render(p, lp.record, strlen(lp.record));
+			ldg_posting_free(&lp);
+			p->replayed++;
+		}
+		free(gi.x[i].customer);
+		free(gi.x[i].id);
+	}
+	free(gi.x);
 	free(gi.id);
 	flush(p);
 }
@@ -1048,6 +1193,8 @@ payments(struct post *p)
 
 /* ---- --aging: receivables by days past due ---- */
 
+static void	open_grants(struct post *, int table);
+
 struct aging {
 	struct post	*p;
 	struct rcv_aging rows;
@@ -1107,6 +1254,91 @@ aging(struct post *p)
 	out_write(o.p, o.len);
 	buf_free(&o);
 	rcv_age_free(&a.rows);
+	open_grants(p, 1);
+}
+
+/* ---- --aging, --grants: the open prepaid credit grants ---- */
+
+struct cust_cur {
+	char		**v;		/* customer, currency, ... */
+	size_t		 n, cap;
+	struct hmap	 seen;		/* "customer\ncurrency" */
+};
+
+static int
+grant_pair(const struct ldg_grant_doc *g, void *arg)
+{
+	struct cust_cur *cc = arg;
+	struct buf k = { 0 };
+
+	buf_printf(&k, "%s\n%s", g->g.customer, g->g.currency);
+	if (hmap_get(&cc->seen, buf_cstr(&k)) == NULL) {
+		hmap_put(&cc->seen, buf_cstr(&k), (void *)1);
+		if (cc->n + 2 > cc->cap) {
+			cc->cap = cc->cap ? 2 * cc->cap : 32;
+			cc->v = xreallocarray(cc->v, cc->cap, sizeof(*cc->v));
+		}
+		cc->v[cc->n++] = xstrdup(g->g.customer);
+		cc->v[cc->n++] = xstrdup(g->g.currency);
+	}
+	buf_free(&k);
+	return 0;
+}
+
+static int
+pair_cmp(const void *a, const void *b)
+{
+	const char *const *x = a, *const *y = b;
+	int c;
+
+	if ((c = strcmp(x[0], y[0])) != 0)
+		return c;
+	return strcmp(x[1], y[1]);
+}
+
+/*
+ * Each customer's grants open at --as-of, by customer and currency, in
+ * the order its periods draw on them: after --aging's receivables, a
+ * table (when the ledger has grants); with --grants, NDJSON.
+ */
+static void
+open_grants(struct post *p, int table)
+{
+	struct cust_cur cc;
+	struct cred_rows rows = { NULL, 0, 0 };
+	struct ldg_grant_bal *v;
+	struct buf o = { 0 };
+	size_t i, j, n, ngrants = 0;
+
+	memset(&cc, 0, sizeof(cc));
+	hmap_init(&cc.seen);
+	ldg_begin(p->ldg);
+	ldg_grants_all(p->ldg, grant_pair, &cc);
+	if (cc.n > 0)
+		qsort(cc.v, cc.n / 2, 2 * sizeof(*cc.v), pair_cmp);
+	for (i = 0; i < cc.n; i += 2) {
+		n = ldg_credit_grants(p->ldg, cc.v[i], cc.v[i + 1], INT64_MIN,
+		    &v);
+		for (j = 0; j < n; j++)
+			cred_add(&rows, v[j].g.customer, v[j].g.currency,
+			    v[j].g.id, v[j].g.paid, v[j].g.priority,
+			    v[j].g.granted, v[j].g.expires, v[j].g.amount,
+			    v[j].others, p->as_of);
+		ngrants += n;
+		ldg_credit_grants_free(v, n);
+		free(cc.v[i]);
+		free(cc.v[i + 1]);
+	}
+	ldg_commit(p->ldg);
+	if (table && ngrants > 0) {
+		cred_report(&rows, p->as_of, &o);
+	} else if (!table)
+		cred_ndjson(&rows, p->as_of, &o);
+	out_write(o.p, o.len);
+	buf_free(&o);
+	cred_free(&rows);
+	free(cc.v);
+	hmap_free(&cc.seen);
 }
 
 /* ---- the run ---- */
@@ -1131,6 +1363,7 @@ write_stats(struct post *p)
 		STAT_IF(h, STAT_N("grants_booked", p->grants_booked)),
 		STAT_IF(h, STAT_N("grants_waiting", p->grants_waiting)),
 		STAT_IF(h, STAT_N("grants_rejected", p->grants_rejected)),
+		STAT_IF(h, STAT_N("grants_expired", p->grants_expired)),
 		STAT_IF(r, STAT_N("entries_replayed", p->replayed)),
 		STAT_IF(!r, STAT_N("entries_emitted", p->emitted)),
 		STAT_IF(!r, STAT_N("entries_retried", p->retried)),
@@ -1183,7 +1416,8 @@ summary(struct post *p)
 			buf_printf(&b, ", %" PRIu64 " of entities without "
 			    "books here left unposted", p->heal_other);
 	}
-	if (p->grants_booked + p->grants_waiting + p->grants_rejected > 0) {
+	if (p->grants_booked + p->grants_waiting + p->grants_rejected +
+	    p->grants_expired > 0) {
 		buf_printf(&b, "; credit grants: %" PRIu64 " booked",
 		    p->grants_booked);
 		if (p->grants_waiting > 0)
@@ -1192,6 +1426,10 @@ summary(struct post *p)
 		if (p->grants_rejected > 0)
 			buf_printf(&b, ", %" PRIu64 " rejected",
 			    p->grants_rejected);
+		if (p->grants_expired > 0)
+			buf_printf(&b, ", %" PRIu64 " expir%s booked",
+			    p->grants_expired, p->grants_expired == 1 ? "y" :
+			    "ies");
 	}
 	rej_summary(&p->rej, &b);
 	warnmsg("%s", buf_cstr(&b));
@@ -1228,6 +1466,7 @@ main(int argc, char **argv)
 		OPT_S("date-format", 0, &p.date_fmt),
 		OPT_C("format", 0, opt_format, &p.fmt),
 		OPT_S("fx", 0, &p.fx_path),
+		OPT_F("grants", &p.grants),
 		OPT_S("key", 0, &key),
 		OPT_S("journal", 0, &p.journal_path),
 		OPT_S("keygen", 0, &keyout),
@@ -1277,20 +1516,21 @@ main(int argc, char **argv)
 			warnmsg("%s: signature verified", verif);
 		return 0;
 	}
-	if (p.accounts_path == NULL && p.confirm_path == NULL && !p.aging) {
+	if (p.accounts_path == NULL && p.confirm_path == NULL && !p.aging &&
+	    !p.grants) {
 		warnmsg("--accounts FILE is required");
 		usage(EX_USAGE);
 	}
-	if ((p.confirm_path != NULL) + (p.payments_path != NULL) + p.aging >
-	    1) {
-		warnmsg("--confirm, --payments and --aging go alone");
+	if ((p.confirm_path != NULL) + (p.payments_path != NULL) + p.aging +
+	    p.grants > 1) {
+		warnmsg("--confirm, --payments, --aging and --grants go alone");
 		usage(EX_USAGE);
 	}
-	if ((p.confirm_path || p.payments_path || p.aging) &&
+	if ((p.confirm_path || p.payments_path || p.aging || p.grants) &&
 	    (p.ledger_path == NULL || argc > 0)) {
 		warnmsg("--%s needs --ledger and reads no other input",
 		    p.confirm_path ? "confirm" : p.payments_path ? "payments" :
-		    "aging");
+		    p.aging ? "aging" : "grants");
 		usage(EX_USAGE);
 	}
 	if ((p.retry || p.replay) && p.ledger_path == NULL) {
@@ -1299,9 +1539,9 @@ main(int argc, char **argv)
 		usage(EX_USAGE);
 	}
 	if (p.replay && (p.retry || p.confirm_path || p.payments_path ||
-	    p.aging)) {
+	    p.aging || p.grants)) {
 		warnmsg("--replay goes with none of --retry-pending, --confirm, "
-		    "--payments and --aging");
+		    "--payments, --aging and --grants");
 		usage(EX_USAGE);
 	}
 	if (p.as_of == INT64_MIN)
@@ -1342,8 +1582,8 @@ main(int argc, char **argv)
 	    imp_datefmt(p.date_fmt) : 0);
 	if (p.ledger_path != NULL)
 		p.ldg = ldg_open(ldg_path(p.ledger_path), p.busy_ms,
-		    p.confirm_path || p.payments_path || p.aging || p.replay ?
-		    LDG_EXISTING : 0);
+		    p.confirm_path || p.payments_path || p.aging || p.grants ||
+		    p.replay ? LDG_EXISTING : 0);
 	if (p.rejects_path == NULL)
 		p.rejects_path = rejects_default =
 		    rej_default_path(ldg_path(p.ledger_path));
@@ -1370,6 +1610,9 @@ main(int argc, char **argv)
 	} else if (p.aging) {
 		si_init(&p.in, 0, NULL, p.max_line, p.max_depth, &p.rej);
 		aging(&p);
+	} else if (p.grants) {
+		si_init(&p.in, 0, NULL, p.max_line, p.max_depth, &p.rej);
+		open_grants(&p, 0);
 	} else {
 		si_init(&p.in, argc, argv, p.max_line, p.max_depth, &p.rej);
 		p.in.lr.idle = post_idle;
@@ -1387,7 +1630,7 @@ main(int argc, char **argv)
 	imp_close(&p.io);
 	rej_close(&p.rej);
 	out_close();
-	if (!p.aging)
+	if (!p.aging && !p.grants)
 		summary(&p);
 	if (p.in.read != (p.confirm_path ? p.confirmed + p.failed :
 	    p.posted + p.skipped) + p.dups + p.in.rejected)

@@ -383,13 +383,17 @@ grants_record(struct rate *r)
 			g.currency = c->plan->currency;
 			g.amount = c->grants[j].amount;
 			g.granted = c->grants[j].granted;
+			g.expires = c->grants[j].expires;
+			g.priority = c->grants[j].priority;
+			g.paid = c->grants[j].paid;
 			if (ldg_credit_grant(r->ldg, &g, r->as_of) ==
 			    LDG_CONFLICT) {
 				tm_fmt(g.granted, ts, sizeof(ts));
 				die(EX_DATAERR, "%s: contracts[%zu]: prepaid "
 				    "credit '%s' of customer '%s' is in the "
-				    "ledger with another currency, amount or "
-				    "time than %s %s at %s (an "
+				    "ledger with another currency, amount, "
+				    "time, expiry, priority or paid than %s "
+				    "%s at %s (an "
 				    "idempotency_conflict): a grant is never "
 				    "changed; give a new one another id",
 				    r->cat.path, c->idx, g.id, g.customer,
@@ -399,27 +403,57 @@ grants_record(struct rate *r)
 	}
 }
 
+/*
+ * The bill's draw on its customer's grants, in the ledger, and its credit
+ * line.  A period rated again that would draw the same amount from the
+ * same grants keeps its draw as recorded (the same line, balance
+ * included); otherwise its draw is replaced.
+ */
 static void
 credit_line(struct rate *r, struct rating_bill *b)
 {
 	const char *cur = b->u->plan->currency;
+	struct ldg_grant_bal *v;
+	struct ldg_draw_part *part;
+	struct rating_grant *g;
 	dec prev, pbal, bal, want;
-	int had;
+	size_t n, i, k;
+	int had, same;
 
-	bal = ldg_credit_balance(r->ldg, b->customer, cur, b->pe, b->ps);
 	had = ldg_credit_drawn(r->ldg, b->customer, cur, b->ps, &prev, &pbal);
-	want = rating_credit_want(b, bal);
+	n = ldg_credit_grants(r->ldg, b->customer, cur, b->ps, &v);
+	g = xcalloc(n + 1, sizeof(*g));
+	for (i = 0; i < n; i++) {
+		g[i].id = v[i].g.id;
+		g[i].avail = rating_grant_avail(b, v[i].g.granted,
+		    v[i].g.expires, v[i].g.amount, v[i].others, v[i].mine,
+		    had, r->as_of);
+	}
+	want = rating_credit_alloc(b, g, n, &bal);
+	same = had && dec_cmp(prev, want) == 0;
+	for (i = 0; same && i < n; i++)
+		same = dec_cmp(g[i].take, v[i].mine) == 0;
 	if (!had && dec_sign(want) == 0)
-		return;
-	if (had && dec_cmp(prev, want) == 0)
+		goto done;
+	if (same)
 		/* rated before: the same draw, as it was recorded */
 		bal = pbal;
 	else {
+		part = xcalloc(n + 1, sizeof(*part));
+		for (i = k = 0; i < n; i++)
+			if (dec_sign(g[i].take) > 0) {
+				part[k].grant = g[i].id;
+				part[k++].amount = g[i].take;
+			}
 		ldg_credit_draw(r->ldg, b->customer, cur, b->ps, b->pe, want,
-		    bal, r->as_of);
+		    bal, part, k, r->as_of);
+		free(part);
 		r->ndraws++;
 	}
-	rating_credit_line(&r->rating, b, want, bal);
+	rating_credit_line(&r->rating, b, want, bal, g, n);
+done:
+	free(g);
+	ldg_credit_grants_free(v, n);
 }
 
 /*

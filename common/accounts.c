@@ -243,7 +243,8 @@ books_load(struct conf *cf, size_t i, json_t *o, struct books *b)
 	    "revenue_by_charge", "revenue_by_tax_code", "discounts", "tax",
 	    "tax_by_category", "deferred_revenue", "customer_credit",
 	    "rounding", "cash", "clearing", "closed_through", "closed_months",
-	    "closed_policy", "description", "erp", "fx_gain", "fx_loss", NULL };
+	    "closed_policy", "description", "erp", "fx_gain", "fx_loss",
+	    "breakage", "promotions", NULL };
 	const char *s;
 	json_t *v, *e;
 	size_t j;
@@ -276,6 +277,14 @@ books_load(struct conf *cf, size_t i, json_t *o, struct books *b)
 		b->fx_gain = xstrdup(b->rounding);
 	if (b->fx_loss == NULL && b->rounding != NULL)
 		b->fx_loss = xstrdup(b->rounding);
+	/* expired credit: revenue unless; promotions: as a discount */
+	b->breakage = account(cf, o, "breakage", 0);
+	b->promotions = account(cf, o, "promotions", 0);
+	if (b->breakage == NULL && b->revenue != NULL)
+		b->breakage = xstrdup(b->revenue);
+	if (b->promotions == NULL && (b->discounts || b->revenue))
+		b->promotions = xstrdup(b->discounts ? b->discounts :
+		    b->revenue);
 	acctmap_load(cf, o, "revenue_by_charge", &b->by_charge);
 	acctmap_load(cf, o, "revenue_by_tax_code", &b->by_tax_code);
 	acctmap_load(cf, o, "tax_by_category", &b->by_category);
@@ -333,6 +342,8 @@ books_free(struct books *b)
 	free(b->clearing);
 	free(b->fx_gain);
 	free(b->fx_loss);
+	free(b->breakage);
+	free(b->promotions);
 	free(b->closed_months);
 	for (size_t i = 0; i < b->nerp; i++) {
 		free(b->erp[i].erp);
@@ -535,7 +546,7 @@ books_accounts(const struct books *b, size_t *n)
 {
 	const char *const one[] = { b->receivable, b->revenue, b->tax,
 	    b->deferred, b->credit, b->discounts, b->rounding, b->cash,
-	    b->clearing, b->fx_gain, b->fx_loss };
+	    b->clearing, b->fx_gain, b->fx_loss, b->breakage, b->promotions };
 	const struct hmap *maps[] = { &b->by_charge.m, &b->by_tax_code.m,
 	    &b->by_category.m };
 	const char **v;

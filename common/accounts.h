@@ -53,6 +53,13 @@ struct books {
 	char		*rounding;	/* functional-currency rounding */
 	char		*cash, *clearing;
 	char		*fx_gain, *fx_loss;	/* realized FX; rounding */
+	/*
+	 * Expired prepaid credit: a paid grant's unused balance is
+	 * breakage (revenue; default: the revenue account); a
+	 * promotional grant is booked against promotions (contra-revenue;
+	 * default: discounts, else revenue) and reversed there.
+	 */
+	char		*breakage, *promotions;
 	struct acctmap	 by_charge, by_tax_code, by_category;
 	int64_t		 closed_through;	/* a day; INT64_MIN: none */
 	int64_t		*closed_months;		/* days of their 1st */

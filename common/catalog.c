@@ -720,11 +720,35 @@ thresholds_load(struct cload *ld, struct contract *c, json_t *v)
 	}
 }
 
+/*
+ * What makes a grant behave like money: an expiry, a priority, and
+ * whether the customer bought it (paid, the default: what a grant
+ * without the member always was) or it is promotional.
+ */
+static void
+grant_money(struct cload *ld, json_t *e, struct grant *g)
+{
+	json_t *v;
+
+	g->expires = INT64_MAX;
+	g->priority = GRANT_PRIORITY;
+	g->paid = 1;
+	if (conf_time(&ld->cf, e, "expires", 0, &g->expires) == 0 &&
+	    g->expires <= g->granted)
+		conf_err(&ld->cf, "expires must be after granted_at (or the "
+		    "contract's start)");
+	if ((v = json_object_get(e, "priority")) != NULL &&
+	    jrec_int(&ld->cf.jr, v, 0, 100, &g->priority) < 0)
+		conf_err(&ld->cf, "priority must be a whole number from 0 to "
+		    "100 (lower is drawn first)");
+	conf_bool(&ld->cf, e, "paid", &g->paid);
+}
+
 static void
 grants_load(struct cload *ld, struct contract *c, json_t *v)
 {
 	static const char *const keys[] = { "id", "amount", "granted_at",
-	    "description", NULL };
+	    "description", "expires", "priority", "paid", NULL };
 	char base[sizeof(ld->cf.where)];
 	json_t *e;
 	size_t i;
@@ -757,6 +781,7 @@ grants_load(struct cload *ld, struct contract *c, json_t *v)
 			    c->plan->minor);
 		if (conf_time(&ld->cf, e, "granted_at", 0, &g->granted) > 0)
 			g->granted = c->start;
+		grant_money(ld, e, g);
 		if (ld->cf.nerr == nerr) {
 			g->id = xstrdup(id);
 			c->ngrants++;

@@ -94,10 +94,19 @@ struct threshold {
 	int		 invoice;	/* progressive billing: an interim invoice */
 };
 
+/*
+ * A prepaid credit: drawn by the periods ending after it was granted and
+ * no later than it expires, by priority (lower first), the soonest
+ * expiry, the oldest.  Bought (paid) unless promotional.
+ */
+#define GRANT_PRIORITY	50	/* the default, Stripe's: room either side */
 struct grant {
 	char		*id;
 	dec		 amount;
 	int64_t		 granted;
+	int64_t		 expires;	/* INT64_MAX: never */
+	int64_t		 priority;
+	int		 paid;		/* default 1: bought, with cash */
 };
 
 struct contract {

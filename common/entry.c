@@ -228,6 +228,11 @@ narration(json_t *e, char *buf, size_t n)
 		    jval_str(e, "payment_reference"), jval_str(doc, "number"));
 	else if (type != NULL && strcmp(type, "grant") == 0)
 		snprintf(buf, n, "Prepaid credit bought");
+	else if (type != NULL && strncmp(type, "grant_", 6) == 0)
+		snprintf(buf, n, "%s", strcmp(type, "grant_promo") == 0 ?
+		    "Promotional credit granted" : strcmp(type,
+		    "grant_breakage") == 0 ? "Prepaid credit expired: breakage" :
+		    "Promotional credit expired: reversed");
 	else
 		snprintf(buf, n, "%s%s %s", type && strcmp(type,
 		    "recognition") == 0 ? "Revenue recognised: " : "", what,

@@ -61,14 +61,11 @@ enum {
 	LDGE_PRUNED_GET,	/* -> pruned_before */
 	/* rate(1) */
 	LDGE_GRANT_GET,		/* (customer, id) -> currency, amount,
-				    granted */
+				    granted, expires|NULL, priority, paid */
 	LDGE_GRANT_PUT,		/* (customer, id, currency, amount, granted,
-				    recorded) */
-	LDGE_GRANT_SUM,		/* (customer, currency, before) -> amount */
+				    recorded, expires|NULL, priority, paid) */
 	LDGE_DRAW_GET,		/* (customer, currency, period_start) ->
 				    amount, balance */
-	LDGE_DRAW_OTHERS,	/* (customer, currency, period_start) ->
-				    amount: of the other periods */
 	LDGE_DRAW_PUT,		/* (customer, currency, period_start,
 				    period_end, amount, balance, drawn) */
 	LDGE_ALERT_PUT,		/* (customer, threshold, period_start,
@@ -104,10 +101,23 @@ enum {
 	LDGE_RECV_PUT,		/* (number, entity, customer, currency,
 				    due_day, amount, paid, status, updated) */
 	LDGE_GRANT_ALL,		/* -> customer, id, currency, amount,
-				    granted, entity|NULL, record|NULL: by
+				    granted, entity|NULL, record|NULL,
+				    expires|NULL, priority, paid: by
 				    granted, customer, id; the entity and
 				    record of the customer's first invoice in
 				    the grant's currency */
+	/* rate(1), erp-post(1): grants that behave like money */
+	LDGE_GRANT_LIST,	/* (customer, currency) -> id, amount,
+				    granted, expires|NULL, priority, paid: in
+				    the order a period draws on them */
+	LDGE_DRAWG_OF,		/* (customer, currency, grant, period_start)
+				    -> amount, 1 when of that period */
+	LDGE_DRAWG_DEL,		/* (customer, currency, period_start) */
+	LDGE_DRAWG_PUT,		/* (customer, currency, period_start, seq,
+				    grant, amount) */
+	LDGE_DRAW_LEGACY,	/* (customer, currency, period_start) ->
+				    amount: other periods' draws with no
+				    grants recorded (version 2's) */
 	/* reconcile(1): read only */
 	LDGE_DOC_ENDING,	/* (from, to) -> number, kind, version, record,
 				    key, issued: the documents whose period

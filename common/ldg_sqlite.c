@@ -76,19 +76,14 @@ static const char *const sql_text[SQ_NSTMT] = {
 	    "SET v = max(CAST(v AS INTEGER), CAST(excluded.v AS INTEGER))",
 	[LDGE_PRUNED_GET] = "SELECT CAST(v AS INTEGER) FROM meta "
 	    "WHERE k = 'pruned_before'",
-	[LDGE_GRANT_GET] = "SELECT currency, amount, granted FROM credit_grant "
-	    "WHERE customer = ?1 AND id = ?2",
+	[LDGE_GRANT_GET] = "SELECT currency, amount, granted, expires, priority, "
+	    "paid FROM credit_grant WHERE customer = ?1 AND id = ?2",
 	[LDGE_GRANT_PUT] = "INSERT INTO credit_grant (customer, id, currency, "
-	    "amount, granted, recorded) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-	[LDGE_GRANT_SUM] =
-	    "SELECT amount FROM credit_grant WHERE customer = ?1 "
-	    "AND currency = ?2 AND granted < ?3",
+	    "amount, granted, recorded, expires, priority, paid) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 	[LDGE_DRAW_GET] = "SELECT amount, balance FROM credit_draw "
 	    "WHERE customer = ?1 "
 	    "AND currency = ?2 AND period_start = ?3",
-	[LDGE_DRAW_OTHERS] =
-	    "SELECT amount FROM credit_draw WHERE customer = ?1 "
-	    "AND currency = ?2 AND period_start <> ?3",
 	[LDGE_DRAW_PUT] = "INSERT INTO credit_draw (customer, currency, "
 	    "period_start, period_end, amount, balance, drawn) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
@@ -158,7 +153,8 @@ static const char *const sql_text[SQ_NSTMT] = {
 	    "updated = excluded.updated",
 	/* erp-post: the credit grants to book, each in its customer's books */
 	[LDGE_GRANT_ALL] = "SELECT g.customer, g.id, g.currency, g.amount, "
-	    "g.granted, f.entity, f.record FROM credit_grant g LEFT JOIN "
+	    "g.granted, f.entity, f.record, g.expires, g.priority, g.paid "
+	    "FROM credit_grant g LEFT JOIN "
 	    "(SELECT i.customer, i.currency, i.entity, "
 	    "(SELECT d.record FROM doc d WHERE d.key = i.key "
 	    "ORDER BY d.version LIMIT 1) AS record, "
@@ -166,6 +162,27 @@ static const char *const sql_text[SQ_NSTMT] = {
 	    "ORDER BY i.period_start, i.key) AS k FROM invoice i) f "
 	    "ON f.customer = g.customer AND f.currency = g.currency AND f.k = 1 "
 	    "ORDER BY g.granted, g.customer, g.id",
+	/*
+	 * rate, erp-post: a customer's grants in a currency in the order
+	 * a period draws on them (version 11): priority, the soonest
+	 * expiry (never last), the oldest, the id
+	 */
+	[LDGE_GRANT_LIST] = "SELECT id, amount, granted, expires, priority, "
+	    "paid FROM credit_grant WHERE customer = ?1 AND currency = ?2 "
+	    "ORDER BY priority, expires IS NULL, expires, granted, id",
+	[LDGE_DRAWG_OF] = "SELECT amount, period_start = ?4 "
+	    "FROM credit_draw_grant WHERE customer = ?1 AND currency = ?2 "
+	    "AND grant_id = ?3",
+	[LDGE_DRAWG_DEL] = "DELETE FROM credit_draw_grant WHERE customer = ?1 "
+	    "AND currency = ?2 AND period_start = ?3",
+	[LDGE_DRAWG_PUT] = "INSERT INTO credit_draw_grant (customer, currency, "
+	    "period_start, seq, grant_id, amount) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[LDGE_DRAW_LEGACY] = "SELECT d.amount FROM credit_draw d "
+	    "WHERE d.customer = ?1 AND d.currency = ?2 AND d.period_start <> ?3 "
+	    "AND NOT EXISTS (SELECT 1 FROM credit_draw_grant x "
+	    "WHERE x.customer = d.customer AND x.currency = d.currency "
+	    "AND x.period_start = d.period_start) ORDER BY d.period_start",
 	/*
 	 * reconcile(1): a document's period is its invoice key's, which
 	 * every document of the key shares.
@@ -435,6 +452,31 @@ static const char schema_v10[] =
 	") WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS usage_fix_key ON usage_fix (key);";
 
+/*
+ * Version 11: credit grants that behave like money.  A grant gets an
+ * expiry (NULL: never), a priority (lower first) and whether it was
+ * bought (paid 1) or promotional (0); the grants of versions 2 to 10 were all
+ * bought, never expiring, of the default priority.  A draw records the
+ * grants it used, a row each (credit_draw_grant), replaced with it when
+ * its period is rated again; a draw of version 2 has none, and is taken
+ * off its customer's grants oldest first (ledger.c).
+ */
+static const char schema_v11[] =
+	"ALTER TABLE credit_grant ADD COLUMN expires INTEGER;"
+	"ALTER TABLE credit_grant ADD COLUMN priority INTEGER NOT NULL "
+	"  DEFAULT 50;"
+	"ALTER TABLE credit_grant ADD COLUMN paid INTEGER NOT NULL DEFAULT 1;"
+	"CREATE TABLE credit_draw_grant ("
+	"  customer TEXT NOT NULL,"
+	"  currency TEXT NOT NULL,"
+	"  period_start INTEGER NOT NULL,"	/* the draw's */
+	"  seq INTEGER NOT NULL,"		/* the order drawn, from 0 */
+	"  grant_id TEXT NOT NULL,"
+	"  amount TEXT NOT NULL,"		/* drawn from it */
+	"  PRIMARY KEY (customer, currency, period_start, seq)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX credit_draw_grant_id ON credit_draw_grant "
+	"  (customer, currency, grant_id);";
 
 /* Version 2: rate(1)'s prepaid credits and spending alerts. */
 static const char schema_v2[] =
@@ -762,6 +804,7 @@ sq_migrate(struct sq *s)
 		migrate_v8(s, 0);
 		sq_exec(s, schema_v9, "creating the schema");
 		migrate_v10(s);
+		sq_exec(s, schema_v11, "creating the schema");
 		snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; "
 		    "PRAGMA user_version = %d", LDG_APPID, LDG_SCHEMA);
 		sq_exec(s, sql, "setting the schema version");
@@ -799,6 +842,9 @@ sq_migrate(struct sq *s)
 			    "version 9");
 		if (ver < 10)
 			migrate_v10(s);
+		if (ver < 11)
+			sq_exec(s, schema_v11, "migrating the schema to "
+			    "version 11");
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
 		    LDG_SCHEMA);
 		sq_exec(s, sql, "setting the schema version");

@@ -683,6 +683,14 @@ sum_rows(struct ledger *l, int st, const char *what)
 	return sum;
 }
 
+/* An expiry column: NULL for never. */
+static int64_t
+col_expires(struct ledger *l, int st, int i)
+{
+	return ldge_col_null(l->e, st, i) ? INT64_MAX :
+	    ldge_col_int(l->e, st, i);
+}
+
 int
 ldg_credit_grant(struct ledger *l, const struct ldg_grant *g, int64_t now)
 {
@@ -697,7 +705,10 @@ ldg_credit_grant(struct ledger *l, const struct ldg_grant *g, int64_t now)
 		cur = ldge_col_text(l->e, st, 0);
 		same = cur != NULL && strcmp(cur, g->currency) == 0 &&
 		    dec_cmp(col_dec(l, st, 1), g->amount) == 0 &&
-		    ldge_col_int(l->e, st, 2) == g->granted;
+		    ldge_col_int(l->e, st, 2) == g->granted &&
+		    col_expires(l, st, 3) == g->expires &&
+		    ldge_col_int(l->e, st, 4) == g->priority &&
+		    (ldge_col_int(l->e, st, 5) != 0) == (g->paid != 0);
 		ldge_reset(l->e, st);
 		return same ? LDG_DUP : LDG_CONFLICT;
 	}
@@ -709,6 +720,12 @@ ldg_credit_grant(struct ledger *l, const struct ldg_grant *g, int64_t now)
 	bind_dec(l, st, 4, g->amount, buf);
 	ldge_bind_int(l->e, st, 5, g->granted);
 	ldge_bind_int(l->e, st, 6, now);
+	if (g->expires == INT64_MAX)
+		ldge_bind_null(l->e, st, 7);
+	else
+		ldge_bind_int(l->e, st, 7, g->expires);
+	ldge_bind_int(l->e, st, 8, g->priority);
+	ldge_bind_int(l->e, st, 9, g->paid != 0);
 	ldge_step(l->e, st, "recording a credit grant");
 	ldge_reset(l->e, st);
 	audit_begin(l);
@@ -716,31 +733,128 @@ ldg_credit_grant(struct ledger *l, const struct ldg_grant *g, int64_t now)
 	jw_str(akey(l, "currency"), g->currency);
 	jw_dec(akey(l, "amount"), g->amount);
 	jw_time(akey(l, "granted"), g->granted);
+	if (g->expires != INT64_MAX)
+		jw_time(akey(l, "expires"), g->expires);
+	jw_int(akey(l, "priority"), g->priority);
+	jw_bool(akey(l, "paid"), g->paid != 0);
 	jw_time(akey(l, "as_of"), now);
 	audit_end(l, "credit.grant", g->customer);
 	return LDG_NEW;
 }
 
-dec
-ldg_credit_balance(struct ledger *l, const char *customer,
-    const char *currency, int64_t before, int64_t period_start)
+/* By time granted, then id: the order schema 10's draws were taken in. */
+static int
+grant_age_cmp(const void *a, const void *b)
 {
-	int st = LDGE_GRANT_SUM;
-	dec grants, draws, bal;
+	const struct ldg_grant_bal *x = *(const struct ldg_grant_bal *const *)a;
+	const struct ldg_grant_bal *y = *(const struct ldg_grant_bal *const *)b;
+
+	if (x->g.granted != y->g.granted)
+		return x->g.granted < y->g.granted ? -1 : 1;
+	return strcmp(x->g.id, y->g.id);
+}
+
+/*
+ * Draws recorded without their grants (a ledger migrated from schema 10)
+ * taken off the grants oldest first, each as far as it goes: what those
+ * draws used, attributed as they were drawn, before grants had an order.
+ */
+static void
+legacy_draws(struct ledger *l, const char *customer, const char *currency,
+    int64_t period_start, struct ldg_grant_bal *v, size_t n)
+{
+	int st = LDGE_DRAW_LEGACY;
+	struct ldg_grant_bal **age;
+	dec left, room, take;
+	size_t i;
 
 	bind_text(l, st, 1, customer);
 	bind_text(l, st, 2, currency);
-	ldge_bind_int(l->e, st, 3, before);
-	grants = sum_rows(l, st, "summing credit grants");
-	st = LDGE_DRAW_OTHERS;
+	ldge_bind_int(l->e, st, 3, period_start);
+	left = sum_rows(l, st, "summing credit draws of schema 10");
+	if (dec_sign(left) <= 0 || n == 0)
+		return;
+	age = xcalloc(n, sizeof(*age));
+	for (i = 0; i < n; i++)
+		age[i] = &v[i];
+	qsort(age, n, sizeof(*age), grant_age_cmp);
+	for (i = 0; i < n && dec_sign(left) > 0; i++) {
+		if (dec_sub(age[i]->g.amount, age[i]->others, &room) != DEC_OK)
+			break;
+		if (dec_sign(room) <= 0)
+			continue;
+		take = dec_cmp(room, left) < 0 ? room : left;
+		if (dec_add(age[i]->others, take, &age[i]->others) != DEC_OK ||
+		    dec_sub(left, take, &left) != DEC_OK)
+			break;
+	}
+	free(age);
+}
+
+size_t
+ldg_credit_grants(struct ledger *l, const char *customer,
+    const char *currency, int64_t period_start, struct ldg_grant_bal **vp)
+{
+	int st = LDGE_GRANT_LIST;
+	struct ldg_grant_bal *v = NULL, *x;
+	size_t n = 0, cap = 0, i;
+	dec d;
+
 	bind_text(l, st, 1, customer);
 	bind_text(l, st, 2, currency);
-	ldge_bind_int(l->e, st, 3, period_start);
-	draws = sum_rows(l, st, "summing credit draws");
-	if (dec_sub(grants, draws, &bal) != DEC_OK)
-		die(EX_DATAERR, "ledger '%s': credit balance of '%s' overflows",
-		    l->e->path, customer);
-	return bal;
+	while (ldge_step(l->e, st, "reading credit grants")) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 8;
+			v = xreallocarray(v, cap, sizeof(*v));
+		}
+		x = &v[n++];
+		memset(x, 0, sizeof(*x));
+		x->g.customer = xstrdup(customer);
+		x->g.currency = xstrdup(currency);
+		x->g.id = xstrdup(ldge_col_text(l->e, st, 0));
+		x->g.amount = col_dec(l, st, 1);
+		x->g.granted = ldge_col_int(l->e, st, 2);
+		x->g.expires = col_expires(l, st, 3);
+		x->g.priority = ldge_col_int(l->e, st, 4);
+		x->g.paid = ldge_col_int(l->e, st, 5) != 0;
+		x->others = x->mine = DEC_ZERO;
+	}
+	ldge_reset(l->e, st);
+	st = LDGE_DRAWG_OF;
+	for (i = 0; i < n; i++) {
+		bind_text(l, st, 1, customer);
+		bind_text(l, st, 2, currency);
+		bind_text(l, st, 3, v[i].g.id);
+		ldge_bind_int(l->e, st, 4, period_start);
+		while (ldge_step(l->e, st, "reading a grant's draws")) {
+			d = col_dec(l, st, 0);
+			if (dec_add(ldge_col_int(l->e, st, 1) ? v[i].mine :
+			    v[i].others, d, ldge_col_int(l->e, st, 1) ?
+			    &v[i].mine : &v[i].others) != DEC_OK) {
+				ldge_reset(l->e, st);
+				die(EX_DATAERR, "ledger '%s': the draws of "
+				    "credit grant '%s' of '%s' overflow",
+				    l->e->path, v[i].g.id, customer);
+			}
+		}
+		ldge_reset(l->e, st);
+	}
+	legacy_draws(l, customer, currency, period_start, v, n);
+	*vp = v;
+	return n;
+}
+
+void
+ldg_credit_grants_free(struct ldg_grant_bal *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free((char *)v[i].g.customer);
+		free((char *)v[i].g.currency);
+		free((char *)v[i].g.id);
+	}
+	free(v);
 }
 
 int
@@ -764,10 +878,12 @@ ldg_credit_drawn(struct ledger *l, const char *customer, const char *currency,
 void
 ldg_credit_draw(struct ledger *l, const char *customer, const char *currency,
     int64_t period_start, int64_t period_end, dec amount, dec balance,
-    int64_t now)
+    const struct ldg_draw_part *part, size_t npart, int64_t now)
 {
 	int st = LDGE_DRAW_PUT;
 	char buf[DEC_FMTMAX], bbuf[DEC_FMTMAX];
+	struct jw *w;
+	size_t i;
 
 	bind_text(l, st, 1, customer);
 	bind_text(l, st, 2, currency);
@@ -778,12 +894,41 @@ ldg_credit_draw(struct ledger *l, const char *customer, const char *currency,
 	ldge_bind_int(l->e, st, 7, now);
 	ldge_step(l->e, st, "recording a credit draw");
 	ldge_reset(l->e, st);
+	/* the grants it used: the period's rows replaced, in the order drawn */
+	st = LDGE_DRAWG_DEL;
+	bind_text(l, st, 1, customer);
+	bind_text(l, st, 2, currency);
+	ldge_bind_int(l->e, st, 3, period_start);
+	ldge_step(l->e, st, "replacing a credit draw's grants");
+	ldge_reset(l->e, st);
+	st = LDGE_DRAWG_PUT;
+	for (i = 0; i < npart; i++) {
+		bind_text(l, st, 1, customer);
+		bind_text(l, st, 2, currency);
+		ldge_bind_int(l->e, st, 3, period_start);
+		ldge_bind_int(l->e, st, 4, (int64_t)i);
+		bind_text(l, st, 5, part[i].grant);
+		bind_dec(l, st, 6, part[i].amount, buf);
+		ldge_step(l->e, st, "recording a credit draw's grants");
+		ldge_reset(l->e, st);
+	}
 	audit_begin(l);
 	jw_str(akey(l, "currency"), currency);
 	jw_time(akey(l, "period_start"), period_start);
 	jw_time(akey(l, "period_end"), period_end);
 	jw_dec(akey(l, "amount"), amount);
 	jw_dec(akey(l, "balance"), balance);
+	w = akey(l, "grants");
+	jw_open(w, '[');
+	for (i = 0; i < npart; i++) {
+		jw_open(w, '{');
+		JW_KEY(w, "id");
+		jw_str(w, part[i].grant);
+		JW_KEY(w, "amount");
+		jw_dec(w, dec_normalize(part[i].amount));
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
 	jw_time(akey(l, "as_of"), now);
 	audit_end(l, "credit.draw", customer);
 }
@@ -1289,6 +1434,9 @@ ldg_grants_all(struct ledger *l, int (*cb)(const struct ldg_grant_doc *,
 		g.g.currency = ldge_col_text(l->e, st, 2);
 		g.g.amount = col_dec(l, st, 3);
 		g.g.granted = ldge_col_int(l->e, st, 4);
+		g.g.expires = col_expires(l, st, 7);
+		g.g.priority = ldge_col_int(l->e, st, 8);
+		g.g.paid = ldge_col_int(l->e, st, 9) != 0;
 		if (!ldge_col_null(l->e, st, 5) && !ldge_col_null(l->e, st, 6)) {
 			g.entity = ldge_col_text(l->e, st, 5);
 			g.record = ldge_col_text(l->e, st, 6);

@@ -23,7 +23,7 @@
 
 #include "dec.h"
 
-#define LDG_SCHEMA	10		/* PRAGMA user_version */
+#define LDG_SCHEMA	11		/* PRAGMA user_version */
 #define LDG_APPID	0x55324301	/* PRAGMA application_id: "U2C" 1 */
 #define LDG_DEFAULT	"ledger.sqlite"
 #define LDG_ENV		"METER_LEDGER"
@@ -168,21 +168,38 @@ int		 ldg_usage_fix(struct ledger *, const struct ldg_usage *,
 /*
  * rate(1)'s prepaid credits.  A grant (from the catalog) is recorded once
  * under (customer, id): LDG_NEW, LDG_DUP when recorded with the same
- * currency, amount and time, LDG_CONFLICT when not.  A period draws on the
- * balance at most once: one draw per (customer, currency, period_start),
- * replaced when the period is rated again.  The balance a period can draw
- * on is the grants made before `before` less every other period's draw.
- * All inside ldg_begin/ldg_commit.
+ * currency, amount, time, expiry, priority and paid, LDG_CONFLICT when
+ * not.  A period draws at most once: one draw per (customer, currency,
+ * period_start), with the grants it used, replaced when the period is
+ * rated again.  All inside ldg_begin/ldg_commit.
  */
 struct ldg_grant {
 	const char	*customer, *id, *currency;
 	dec		 amount;
 	int64_t		 granted;
+	int64_t		 expires;	/* INT64_MAX: never */
+	int64_t		 priority;	/* lower drawn first */
+	int		 paid;		/* 0: promotional */
 };
 int		 ldg_credit_grant(struct ledger *, const struct ldg_grant *,
 		    int64_t now);
-dec		 ldg_credit_balance(struct ledger *, const char *customer,
-		    const char *currency, int64_t before, int64_t period_start);
+/*
+ * A customer's grants in a currency, in the order a period draws on
+ * them (priority, the soonest expiry, the oldest, the id), each with
+ * what the other periods than period_start drew on it and what that
+ * period drew (INT64_MIN: none is that period).  A draw recorded before
+ * draws named their grants (schema 10) is taken off the grants oldest
+ * first.  The number of grants; *v, strings included, is freed by
+ * ldg_credit_grants_free.
+ */
+struct ldg_grant_bal {
+	struct ldg_grant g;
+	dec		 others, mine;
+};
+size_t		 ldg_credit_grants(struct ledger *, const char *customer,
+		    const char *currency, int64_t period_start,
+		    struct ldg_grant_bal **v);
+void		 ldg_credit_grants_free(struct ldg_grant_bal *, size_t);
 /*
  * 1 with the amount drawn and the balance it was drawn from when the
  * period has drawn, else 0.
@@ -190,9 +207,15 @@ dec		 ldg_credit_balance(struct ledger *, const char *customer,
 int		 ldg_credit_drawn(struct ledger *, const char *customer,
 		    const char *currency, int64_t period_start, dec *amount,
 		    dec *balance);
+/* The draw of a period and the grants it used (id, amount), in order. */
+struct ldg_draw_part {
+	const char	*grant;
+	dec		 amount;
+};
 void		 ldg_credit_draw(struct ledger *, const char *customer,
 		    const char *currency, int64_t period_start,
-		    int64_t period_end, dec amount, dec balance, int64_t now);
+		    int64_t period_end, dec amount, dec balance,
+		    const struct ldg_draw_part *, size_t nparts, int64_t now);
 /* A spending alert fires once per threshold and period: LDG_NEW or DUP. */
 int		 ldg_alert_claim(struct ledger *, const char *customer,
 		    const char *threshold, int64_t period_start,

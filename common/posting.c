@@ -532,15 +532,20 @@ post_receipt(const struct post_doc *d, const char *cash,
 
 /* ---- credit grants ---- */
 
-int
-post_grant(struct post_doc *d, json_t *rec, const char *number,
-    const char *customer, const char *id, dec amount, int64_t granted,
-    const struct accounts *acc, const struct fxtab *fx, struct tz_set *zones,
-    struct entry *e, struct buf *out, struct post_why *pw)
+/*
+ * What a grant's entries share: the document "CUSTOMER/ID" of kind
+ * credit_grant in the books and zone of rec, dated the day of t in the
+ * customer's zone, at fx's rate of that day in another currency than
+ * the books'.  0, or -1 with why.
+ */
+static int
+grant_doc(struct post_doc *d, json_t *rec, const char *number,
+    const char *customer, int64_t t, const struct accounts *acc,
+    const struct fxtab *fx, struct tz_set *zones, struct entry *e,
+    struct post_why *pw)
 {
 	struct doc_rec *r = &d->r;
 	const struct fxrate *rate;
-	const char *debit;
 	char ds[16];
 
 	memset(d, 0, sizeof(*d));
@@ -561,9 +566,7 @@ post_grant(struct post_doc *d, json_t *rec, const char *number,
 		return refuse(pw, RC_POLICY, "unknown_entity", "entity", "entity "
 		    "'%s' has no books in the accounts file", d->h.entity);
 	d->tz = zone(zones, r->timezone);
-	e->type = "grant";
-	e->doc_day = tz_day(d->tz, granted);
-	post_entry_id(e, customer, 0, "grant", id);
+	e->doc_day = tz_day(d->tz, t);
 	tm_day_str(e->doc_day, ds, sizeof(ds));
 	if (strcmp(d->h.fcur, d->h.currency) != 0) {
 		if (fx == NULL || (rate = fxtab_find(fx, d->h.currency,
@@ -575,24 +578,98 @@ post_grant(struct post_doc *d, json_t *rec, const char *number,
 		d->h.fx = rate->rate;
 		d->h.has_fx = 1;
 	}
-	/* the ledger keeps "50" for 50.00: the currency's places */
-	if (dec_round(amount, d->h.minor, DEC_HALF_UP, &amount) != DEC_OK)
-		return refuse(pw, RC_DATA, "amount_overflow", "amount", "credit "
-		    "grant %s's amount does not fit", number);
-	/* bought: paid in, else owed */
-	debit = d->b->clearing ? d->b->clearing : d->b->cash ? d->b->cash :
-	    d->b->receivable;
-	entry_add(e, debit, amount, "prepaid credit bought", NULL);
-	entry_add(e, d->b->credit, dec_neg(amount), "prepaid credit granted",
-	    NULL);
+	return 0;
+}
+
+/* A grant's entry made: functional amounts, balanced, dated, written. */
+static int
+grant_end(struct post_doc *d, struct entry *e, const char *number,
+    const char *field, const char *what, struct buf *out,
+    struct post_why *pw)
+{
+	char ds[16];
+
 	if (post_functional(d, e) != 0)
 		return refuse(pw, RC_DATA, "amount_overflow", "amount", "the "
 		    "functional amounts of credit grant %s do not fit", number);
 	balanced(d, e);
+	tm_day_str(e->doc_day, ds, sizeof(ds));
 	if ((e->day = books_post_day(d->b, e->doc_day)) < 0)
-		return refuse(pw, RC_POLICY, "closed_period", "granted_at",
-		    "credit grant %s is dated %s, in a closed period of entity "
-		    "'%s' (closed_policy reject)", number, ds, d->h.entity);
+		return refuse(pw, RC_POLICY, "closed_period", field,
+		    "credit grant %s%s is dated %s, in a closed period of "
+		    "entity '%s' (closed_policy reject)", number, what, ds,
+		    d->h.entity);
 	entry_json(&d->h, e, out);
 	return 0;
+}
+
+int
+post_grant(struct post_doc *d, json_t *rec, const char *number,
+    const char *customer, const char *id, dec amount, int64_t granted,
+    int paid, const struct accounts *acc, const struct fxtab *fx,
+    struct tz_set *zones, struct entry *e, struct buf *out,
+    struct post_why *pw)
+{
+	const char *debit;
+
+	if (grant_doc(d, rec, number, customer, granted, acc, fx, zones, e,
+	    pw) < 0)
+		return -1;
+	/* one id for a grant, bought or promotional: booked once */
+	e->type = paid ? "grant" : "grant_promo";
+	post_entry_id(e, customer, 0, "grant", id);
+	/* the ledger keeps "50" for 50.00: the currency's places */
+	if (dec_round(amount, d->h.minor, DEC_HALF_UP, &amount) != DEC_OK)
+		return refuse(pw, RC_DATA, "amount_overflow", "amount", "credit "
+		    "grant %s's amount does not fit", number);
+	if (paid) {
+		/* bought: paid in, else owed */
+		debit = d->b->clearing ? d->b->clearing : d->b->cash ?
+		    d->b->cash : d->b->receivable;
+		entry_add(e, debit, amount, "prepaid credit bought", NULL);
+		entry_add(e, d->b->credit, dec_neg(amount), "prepaid credit "
+		    "granted", NULL);
+	} else {
+		/*
+		 * promotional: no cash.  Consideration given to the
+		 * customer, a reduction of revenue (promotions) against the
+		 * prepayments its draws are applied from, so that they never
+		 * end in debit; what it pays for moves nothing more, what
+		 * expires is reversed (post_grant_expiry)
+		 */
+		entry_add(e, d->b->promotions, amount, "promotional credit "
+		    "granted", NULL);
+		entry_add(e, d->b->credit, dec_neg(amount), "promotional "
+		    "credit granted", NULL);
+	}
+	return grant_end(d, e, number, "granted_at", "", out, pw);
+}
+
+int
+post_grant_expiry(struct post_doc *d, json_t *rec, const char *number,
+    const char *customer, const char *id, int64_t version, dec amount,
+    int64_t t, int paid, const struct accounts *acc,
+    const struct fxtab *fx, struct tz_set *zones, struct entry *e,
+    struct buf *out, struct post_why *pw)
+{
+	if (grant_doc(d, rec, number, customer, t, acc, fx, zones, e, pw) < 0)
+		return -1;
+	e->type = paid ? "grant_breakage" : "grant_reversal";
+	d->h.version = version;
+	post_entry_id(e, customer, version, "expiry", id);
+	if (dec_round(amount, d->h.minor, DEC_HALF_UP, &amount) != DEC_OK)
+		return refuse(pw, RC_DATA, "amount_overflow", "amount", "credit "
+		    "grant %s's unused balance does not fit", number);
+	/*
+	 * Released from customer prepayments: a paid grant's to revenue
+	 * (breakage: the customer will not use it), a promotional one's
+	 * back to where it was granted from, the mirror of its grant.
+	 * Negative: a later draw on it made less unused than booked.
+	 */
+	entry_add(e, d->b->credit, amount, paid ? "prepaid credit expired "
+	    "unused" : "promotional credit expired unused", NULL);
+	entry_add(e, paid ? d->b->breakage : d->b->promotions,
+	    dec_neg(amount), paid ? "breakage" : "promotional credit "
+	    "reversed", NULL);
+	return grant_end(d, e, number, "expires", " (its expiry)", out, pw);
 }

@@ -6,8 +6,10 @@
  * tax payable; each line billed in advance gets a recognition entry at
  * the end of its service period; a payment's cash receipt puts the cash
  * (or clearing) account against the receivable, its excess as customer
- * credit; a prepaid credit grant's, the cash bought against customer
- * prepayments.  Amounts in the functional currency are each line's at the
+ * credit; a prepaid credit grant's, the cash bought (promotional: the
+ * promotion given) against customer prepayments, and its expiry, what it
+ * had unused back from customer prepayments to breakage (promotional:
+ * to promotions).  Amounts in the functional currency are each line's at the
  * document's rate, with a rounding line so they balance too.
  *
  * This module owns those rules, the entries' ids, and the checks that a
@@ -119,13 +121,15 @@ int	post_receipt(const struct post_doc *, const char *cash,
 int	post_fx_realized(const struct post_doc *, struct entry *, dec payrate);
 
 /*
- * A credit grant's entry: the prepaid credit a customer bought, its cash
- * (clearing, else cash; else the receivable, when the entity has neither
- * account) against customer prepayments, dated the day granted in the
- * customer's time zone, the books and zone those of rec, the record of
- * the customer's first invoice in the grant's currency.  Its document is
- * "CUSTOMER/ID", of kind credit_grant; its id a key of the customer and
- * the grant's id, so it is booked once.  In another currency than the
+ * A credit grant's entry, dated the day granted in the customer's time
+ * zone, the books and zone those of rec, the record of the customer's
+ * first invoice in the grant's currency.  A paid grant (the customer
+ * bought it): its cash (clearing, else cash; else the receivable, when
+ * the entity has neither account) against customer prepayments.  A
+ * promotional one: promotions (a reduction of revenue) against customer
+ * prepayments.  Its document is "CUSTOMER/ID", of kind credit_grant; its
+ * id a key of the customer and the grant's id, so it is booked once
+ * (type "grant", or "grant_promo").  In another currency than the
  * books' the functional amounts are at fx's rate of that day (NULL: no
  * table).  0, or -1 with why (no rate, a closed period).  The caller
  * entry_free's the entry either way; d keeps pointers into rec and
@@ -133,9 +137,25 @@ int	post_fx_realized(const struct post_doc *, struct entry *, dec payrate);
  */
 int	post_grant(struct post_doc *d, json_t *rec, const char *number,
 	    const char *customer, const char *id, dec amount, int64_t granted,
-	    const struct accounts *, const struct fxtab *fx,
+	    int paid, const struct accounts *, const struct fxtab *fx,
 	    struct tz_set *zones, struct entry *, struct buf *out,
 	    struct post_why *);
+/*
+ * A grant's expiry: amount, what it had unused when it expired (or, for
+ * version > 0, the change of that since the versions before were
+ * booked: negative when less), released from customer prepayments to
+ * breakage (paid: type "grant_breakage") or back to promotions
+ * (promotional: "grant_reversal", the mirror of its grant), dated the
+ * day of t (its expiry; a later version's, when it was found) in the
+ * customer's zone.  The document version is
+ * version; the id a key of the customer, version and the grant's id.
+ * Otherwise as post_grant.
+ */
+int	post_grant_expiry(struct post_doc *d, json_t *rec, const char *number,
+	    const char *customer, const char *id, int64_t version, dec amount,
+	    int64_t t, int paid, const struct accounts *,
+	    const struct fxtab *fx, struct tz_set *zones, struct entry *,
+	    struct buf *out, struct post_why *);
 
 /* An entry's id: "JE-" and a key of its document, version and kind. */
 void	post_entry_id(struct entry *, const char *number, int64_t version,

@@ -354,6 +354,29 @@ rated_brk_credit(struct rated_out *l, dec bal, dec after, dec due)
 }
 
 void
+rated_brk_grants(struct rated_out *l, const char *const *id,
+    const dec *amount, size_t n)
+{
+	struct jw w;
+	size_t i;
+
+	/* appended to the members there, as brk_begin's writer would */
+	jw_init(&w, &l->brk);
+	w.depth = 1;
+	w.comma[1] = l->brk.len > 0;
+	JW_KEY(&w, "grants");
+	jw_open(&w, '[');
+	for (i = 0; i < n; i++) {
+		jw_open(&w, '{');
+		JW_KEY(&w, "id");
+		jw_str(&w, id[i]);
+		brk_dec(&w, "amount", amount[i]);
+		jw_close(&w, '}');
+	}
+	jw_close(&w, ']');
+}
+
+void
 rated_alert_write(struct buf *o, const struct rated_alert *a)
 {
 	unsigned char key[KEY_LEN];

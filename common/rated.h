@@ -81,6 +81,9 @@ void	rated_brk_discount(struct rated_out *, const struct discount *,
 	    dec base);
 void	rated_brk_credit(struct rated_out *, dec balance_before,
 	    dec balance_after, dec due_before);
+/* after rated_brk_credit: the grants drawn, "grants":[{id, amount}] */
+void	rated_brk_grants(struct rated_out *, const char *const *id,
+	    const dec *amount, size_t n);
 
 /* A spending threshold crossed in a period. */
 struct rated_alert {

@@ -569,13 +569,58 @@ rating_credit_want(const struct rating_bill *b, dec bal)
 	return want;
 }
 
+/* ---- prepaid credit grants: which a bill draws on, and how much ---- */
+
+dec
+rating_grant_avail(const struct rating_bill *b, int64_t granted,
+    int64_t expires, dec amount, dec others, dec mine, int redraw,
+    int64_t now)
+{
+	dec left;
+
+	/* open at the period's end: granted before it, expiring at or after */
+	if (granted >= b->pe || expires < b->pe)
+		return DEC_ZERO;
+	if (dec_sub(amount, others, &left) != DEC_OK || dec_sign(left) <= 0)
+		return DEC_ZERO;
+	if (redraw && expires < now && dec_cmp(left, mine) > 0)
+		left = mine;
+	return left;
+}
+
+dec
+rating_credit_alloc(const struct rating_bill *b, struct rating_grant *g,
+    size_t n, dec *balance)
+{
+	dec bal = DEC_ZERO, want, left;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (dec_add(bal, g[i].avail, &bal) != DEC_OK)
+			die(EX_DATAERR, "the prepaid credit of customer '%s' "
+			    "overflows", b->customer);
+	want = left = rating_credit_want(b, bal);
+	for (i = 0; i < n; i++) {
+		g[i].take = dec_cmp(g[i].avail, left) < 0 ? g[i].avail : left;
+		if (dec_sign(g[i].take) < 0)
+			g[i].take = DEC_ZERO;
+		/* whole minor units less whole minor units: exact */
+		if (dec_sub(left, g[i].take, &left) != DEC_OK)
+			die(EX_SOFTWARE, "credit draw arithmetic");
+	}
+	*balance = bal;
+	return want;
+}
+
 void
 rating_credit_line(const struct rating *g, struct rating_bill *b, dec want,
-    dec bal)
+    dec bal, const struct rating_grant *gr, size_t ngr)
 {
 	struct rater rt;
 	struct rated_out l;
-	dec after;
+	const char **ids;
+	dec after, *amt;
+	size_t i, k;
 
 	if (dec_sign(want) == 0)
 		return;
@@ -592,6 +637,18 @@ rating_credit_line(const struct rating *g, struct rating_bill *b, dec want,
 	    DEC_OK)
 		die(EX_SOFTWARE, "credit balance arithmetic");
 	rated_brk_credit(&l, bal, after, b->total);
+	ids = xcalloc(ngr + 1, sizeof(*ids));
+	amt = xcalloc(ngr + 1, sizeof(*amt));
+	for (i = k = 0; i < ngr; i++)
+		if (dec_sign(gr[i].take) > 0) {
+			ids[k] = gr[i].id;
+			if (dec_round(gr[i].take, b->u->plan->minor,
+			    DEC_HALF_EVEN, &amt[k++]) != DEC_OK)
+				die(EX_SOFTWARE, "credit draw arithmetic");
+		}
+	rated_brk_grants(&l, ids, amt, k);
+	free(ids);
+	free(amt);
 	settle(&rt, &l, dec_neg(want), 1, 1);
 	line_write(&rt, &l);
 	buf_free(&l.brk);

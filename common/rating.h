@@ -82,9 +82,39 @@ void	rating_price(const struct rating *, struct rating_bill *b);
  * total, at most the balance, never below 0.
  */
 dec	rating_credit_want(const struct rating_bill *b, dec balance);
-/* The credit line of a draw of want from balance; none for want 0. */
+/*
+ * Prepaid credit grants (usage-to-cash(5), "prepaid_credits"): a bill
+ * draws on the grants open at its period's end (granted before it, not
+ * expired before it), in the order the caller lists them (priority, the
+ * soonest expiry, the oldest), each as far as it goes.
+ */
+struct rating_grant {
+	const char	*id;
+	dec		 avail;		/* what it has left for the bill */
+	dec		 take;		/* what the bill draws of it */
+};
+/*
+ * What a grant has left for a bill: its amount less what other periods
+ * drew on it (others), when it is open at the bill's end, else 0.  A
+ * grant expired by now (the run's --as-of) is closed: a bill rated
+ * again (redraw) takes from it at most what it drew before (mine), so
+ * that expired credit never comes back.
+ */
+dec	rating_grant_avail(const struct rating_bill *b, int64_t granted,
+	    int64_t expires, dec amount, dec others, dec mine, int redraw,
+	    int64_t now);
+/*
+ * The bill's draw on g[0..n): each grant's take, in order; returns
+ * what is drawn, rating_credit_want of their sum (*balance).
+ */
+dec	rating_credit_alloc(const struct rating_bill *b, struct rating_grant *g,
+	    size_t n, dec *balance);
+/*
+ * The credit line of a draw of want from balance, with the grants it
+ * drew on (those of g[0..n) with a take); none for want 0.
+ */
 void	rating_credit_line(const struct rating *, struct rating_bill *b,
-	    dec want, dec balance);
+	    dec want, dec balance, const struct rating_grant *g, size_t n);
 /*
  * 1 when the bill's spending reaches threshold t of its contract, with
  * the threshold's amount in *amount; 0 when it does not, or when a

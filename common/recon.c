@@ -360,7 +360,7 @@ recon_add_entry(struct recon *r, const struct entry_rec *er)
 				/* a grant's, with no bank account: no document */
 				if (en->type == NULL ||
 				    (strcmp(en->type, "payment") &&
-				    strcmp(en->type, "grant")))
+				    strncmp(en->type, "grant", 5)))
 					total_add(r, er->currency, T_POSTED, x);
 				break;
 			case ROLE_REVENUE:	/* credits: revenue is -x */
@@ -601,9 +601,9 @@ recon_check_posted(struct recon *r)
 		memset(&x, 0, sizeof(x));
 		x.keys[0] = e->id;
 		x.document = e->number;
-		/* cash receipts and credit grants are of no document */
+		/* cash receipts, credit grants, their expiry: no document */
 		if (e->type != NULL && (strcmp(e->type, "payment") == 0 ||
-		    strcmp(e->type, "grant") == 0))
+		    strncmp(e->type, "grant", 5) == 0))
 			continue;
 		if (d == NULL) {
 			x.code = "posting_without_document";

@@ -214,7 +214,7 @@ gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 	run ingest --rejects "$T/r" --stats "$T/s" "$T/all"
 	expect_status 0
 	jq -e '.duplicates == 810 and .emitted == 0' "$T/s"
-	[ "$(sqlite3 "$T/ledger.sqlite" 'PRAGMA user_version')" = 10 ]
+	[ "$(sqlite3 "$T/ledger.sqlite" 'PRAGMA user_version')" = 11 ]
 	[ "$(sqlite3 "$T/ledger.sqlite" "select count(*) from sqlite_master where name in ('ukey_cold', 'ukey_log')")" -eq 0 ]
 	[ "$(sqlite3 "$T/ledger.sqlite" 'select group_concat(n) from (select n from ukey_block order by run, lo)')" = 509,201 ]
 	[ "$(sqlite3 "$T/ledger.sqlite" "select group_concat(seq || ':' || n) from ukey_batch")" = 711:100 ]
@@ -236,7 +236,7 @@ gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 	run ingest --rejects "$T/r" --stats "$T/s" "$T/all"
 	expect_status 0
 	jq -e '.duplicates == 800 and .emitted == 0' "$T/s"
-	[ "$(sqlite3 "$T/ledger.sqlite" 'PRAGMA user_version')" = 10 ]
+	[ "$(sqlite3 "$T/ledger.sqlite" 'PRAGMA user_version')" = 11 ]
 	[ "$(sqlite3 "$T/ledger.sqlite" 'PRAGMA page_size')" = 4096 ]
 	[[ "$(sqlite3 "$T/ledger.sqlite" "select sql from sqlite_master where name = 'ukey_block'")" != *"WITHOUT ROWID"* ]]
 	[ "$(sqlite3 "$T/ledger.sqlite" "select count(*) from sqlite_master where name like 'ukey_block6%'")" -eq 0 ]

@@ -29,7 +29,7 @@ draws() {
 	# September uses 60: all of it from the credit
 	aggr 1 cus_a m 60 $SEP | rate --ledger "$T/l" --stats "$T/s" >"$T/out"
 	[ "$(credit)" = -60.00 ]
-	has '.line_type == "credit"' '.breakdown == {"balance_before":"100.00","balance_after":"40.00","amount_due_before":"60.00"} and .model == "prepaid_credit"' "$T/out"
+	has '.line_type == "credit"' '.breakdown == {"balance_before":"100.00","balance_after":"40.00","amount_due_before":"60.00","grants":[{"id":"welcome","amount":"60.00"}]} and .model == "prepaid_credit"' "$T/out"
 	jq -e '.credit_draws == 1' "$T/s"
 	cp "$T/out" "$T/sep"
 	# October uses 70: the 40.00 left
@@ -66,7 +66,7 @@ draws() {
 	sed -i 's/"100.00"/"150.00"/' "$T/c"
 	run rate --ledger "$T/l" </dev/null
 	expect_status 65
-	[[ "$output" == *"prepaid credit 'welcome' of customer 'cus_a' is in the ledger with another currency, amount or time"* ]]
+	[[ "$output" == *"prepaid credit 'welcome' of customer 'cus_a' is in the ledger with another currency, amount, time, expiry, priority or paid"* ]]
 	[ "$(sqlite3 "$T/l" 'SELECT amount FROM credit_grant')" = 100 ]
 	# a grant made after a period ended does not pay for it
 	plan1 '"model":"unit","unit_amount":"1.00"' "" \
@@ -163,13 +163,13 @@ draws() {
 	jq -e '.read == 2 and .rated == 1 and .outside_window == 1 and .bills == 2' "$T/s"
 }
 
-@test "a version 1 ledger is migrated to version 9 in place" {
+@test "a version 1 ledger is migrated to version 11 in place" {
 	credit_plan
 	aggr 1 cus_a m 1 $SEP | rate --ledger "$T/l" >/dev/null
 	ledger_v5 "$T/l"
 	sqlite3 "$T/l" 'DROP TABLE credit_grant; DROP TABLE credit_draw; DROP TABLE rate_alert; DROP TABLE doc_seq; DROP TABLE invoice; DROP TABLE doc; DROP TABLE posting; DROP TABLE payment; DROP TABLE receivable; PRAGMA user_version = 1'
 	aggr 1 cus_a m 60 $SEP | rate --ledger "$T/l" >"$T/out"
 	[ "$(credit)" = -60.00 ]
-	[ "$(sqlite3 "$T/l" 'PRAGMA user_version')" = 10 ]
+	[ "$(sqlite3 "$T/l" 'PRAGMA user_version')" = 11 ]
 	[ "$(sqlite3 "$T/l" 'SELECT count(*) FROM credit_draw')" = 1 ]
 }

@@ -13,7 +13,8 @@ setup_ledger() {
 	ig --issue testdata/rate/rated.expected.ndjson >/dev/null 2>&1
 }
 grant() {
-	sqlite3 "$T/l" "INSERT INTO credit_grant VALUES ('$1', '$2', '$3', '$4',
+	sqlite3 "$T/l" "INSERT INTO credit_grant (customer, id, currency, amount,
+	    granted, recorded) VALUES ('$1', '$2', '$3', '$4',
 	    (strftime('%s', '$5') * 1000000000), 0)"
 }
 

@@ -89,8 +89,9 @@ q() {
 	BG=
 	srv_up
 	ep "$D" >"$T/journal" 2>/dev/null
+	ledger_v9 "$T/l"
 	q 'DROP TABLE send_claim; PRAGMA user_version = 8'
 	hl "$T/journal" >/dev/null 2>&1
-	[ "$(q 'PRAGMA user_version')" = 10 ]
+	[ "$(q 'PRAGMA user_version')" = 11 ]
 	[ "$(q "select count(*) from audit where op = 'send.drop'")" -eq 7 ]
 }

@@ -216,7 +216,7 @@ EOF
 	[ "$(q 'PRAGMA user_version')" = 7 ]
 	run audit
 	expect_status 0
-	[ "$(q 'PRAGMA user_version')" = 10 ]
+	[ "$(q 'PRAGMA user_version')" = 11 ]
 	[ "$(q 'select seq || op || detail from audit')" = '1genesis{"migrated_from":7,"schema":10}' ]
 	ce late1 acme-prod 2026-10-19T00:00:00Z >"$T/e"
 	"$BIN/meter-ingest" --customers testdata/customers.ndjson --ledger "$T/l" \

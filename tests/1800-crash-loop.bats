@@ -120,6 +120,38 @@ fresh() {
 	[ "${lines[0]}" = "C: integrity_check: database disk image is malformed" ]
 }
 
+@test "crash-loop --check-only: the credit grants' draws and expiries (issue 21): a grant overdrawn, a draw on an expired grant, an expiry not booked each count" {
+	kept_loop
+	fresh
+	# the loop has grants drawn by priority, breakage and reversals booked
+	[ "$(sqlite3 "$L" "SELECT count(*) FROM credit_draw_grant WHERE grant_id = 'cl-vip'")" -ge 1 ]
+	[ "$(sqlite3 "$L" "SELECT count(*) FROM posting WHERE json_extract(record, '\$.type') = 'grant_reversal'")" -ge 1 ]
+	[ "$(sqlite3 "$L" "SELECT count(*) FROM posting WHERE json_extract(record, '\$.type') = 'grant_breakage'")" -ge 1 ]
+
+	# a draw that took more of its grant than the draw is
+	c=$(sqlite3 "$L" "SELECT min(customer) FROM credit_draw_grant WHERE grant_id = 'cl-vip'")
+	sqlite3 "$L" "UPDATE credit_draw_grant SET amount = amount + 1 WHERE customer = '$c' AND grant_id = 'cl-vip'"
+	run crash_loop --check-only "$X"
+	expect_status 1
+	[[ "${lines[-1]}" =~ ^1\ loops,\ [1-9][0-9]*\ duplicates,\ 0\ lost,\ 0\ gaps,\ 0\ unposted,\ 0\ corrupt$ ]]
+	[[ "${lines[0]}" == "D: draw of $c USD "*": its grants add up to "*", not "* ]]
+
+	# a draw on the grant that expired on October 20th
+	fresh
+	sqlite3 "$L" "UPDATE credit_draw_grant SET grant_id = 'cl-promo', amount = '1' WHERE customer = '$c' AND grant_id = 'cl-vip'"
+	run crash_loop --check-only "$X"
+	expect_status 1
+	printf '%s\n' "${lines[@]}" | grep -q "^D: draw of $c [0-9]* on grant cl-promo, expired before the period's end$"
+
+	# an expiry entry lost: what expired is not released
+	fresh
+	sqlite3 "$L" "DELETE FROM posting WHERE number = '$c/cl-promo' AND json_extract(record, '\$.type') = 'grant_reversal'"
+	run crash_loop --check-only "$X"
+	expect_status 1
+	[ "${lines[-1]}" = "1 loops, 0 duplicates, 0 lost, 0 gaps, 1 unposted, 0 corrupt" ]
+	[ "${lines[0]}" = "U: grant $c/cl-promo expired with 4 unused; its expiry entries release 0" ]
+}
+
 @test "crash-loop: a toolchain that loses work fails the loop, names its seed and keeps its directory" {
 	# an erp-post that posts nothing unless it replays
 	mkdir "$T/bin"

@@ -158,9 +158,29 @@ keys_sql() {
 }
 
 # ledger_v7 LEDGER: turn a ledger back into schema 7, which had no audit
-# log (version 8) and no claims of erp-send (version 9)
+# log (version 8), no claims of erp-send (version 9), no corrections of
+# meter-ingest (version 10) and grants without expiry, priority and paid,
+# their draws without the grants they used (version 11)
 ledger_v7() {
+	ledger_v9 "$1"
 	sqlite3 "$1" 'DROP TABLE audit; DROP TABLE send_claim; PRAGMA user_version = 7'
+}
+
+# ledger_v9 LEDGER: turn a ledger back into schema 9 (before version 10's
+# corrections and version 11's grants)
+ledger_v9() {
+	ledger_v10 "$1"
+	sqlite3 "$1" 'DROP TABLE usage_fix; ALTER TABLE usage DROP COLUMN gone;
+	    PRAGMA user_version = 9'
+}
+
+# ledger_v10 LEDGER: turn a ledger back into schema 10 (before version
+# 11's grants that behave like money)
+ledger_v10() {
+	sqlite3 "$1" 'DROP TABLE credit_draw_grant;
+	    ALTER TABLE credit_grant DROP COLUMN expires;
+	    ALTER TABLE credit_grant DROP COLUMN priority;
+	    ALTER TABLE credit_grant DROP COLUMN paid; PRAGMA user_version = 10'
 }
 
 # ledger_v5 LEDGER: turn a ledger back into schema 5, its keys a row

@@ -280,13 +280,66 @@ test_discount_credit(void)
 	    "a larger credit pays the bill, no more");
 	is(S(rating_credit_want(&b, D("-3.00"))), "0",
 	    "an overdrawn credit pays nothing");
-	rating_credit_line(&rg, &b, want, D("25.00"));
+	rating_credit_line(&rg, &b, want, D("25.00"), NULL, 0);
 	is(member(&b, "credit", NULL, "amount"), "-25.00",
 	    "the credit line draws it");
 	is(member(&b, "credit", NULL, "brk.balance_after"), "0.00",
 	    "and leaves no balance");
 	is(member(&b, "credit", NULL, "brk.amount_due_before"), "195.00",
 	    "on the bill's total");
+	bill_free(&b);
+}
+
+/*
+ * Grants: which are open at a bill's end, and the draw on them in the
+ * order given (priority, the soonest expiry, the oldest: the ledger's).
+ */
+static void
+test_grants(void)
+{
+	struct aggrec *a[1];
+	struct rating_bill b;
+	struct rating_grant g[3];
+	dec bal, want;
+	const int64_t day = 86400 * TM_NS_PER_SEC;
+
+	a[0] = agg("cus_disc", "calls", "30", 5);
+	price(&b, "cus_disc", a, 1);
+	is(S(rating_grant_avail(&b, april, may, D("40"), D("0"), D("0"), 0,
+	    may + day)), "40", "open through the end of the period: all of it");
+	is(S(rating_grant_avail(&b, april, may - 1, D("40"), D("0"), D("0"), 0,
+	    may)), "0", "expired before the period's end: nothing");
+	is(S(rating_grant_avail(&b, may, INT64_MAX, D("40"), D("0"), D("0"), 0,
+	    may)), "0", "granted at the period's end: not yet");
+	is(S(rating_grant_avail(&b, april, INT64_MAX, D("40"), D("15"),
+	    D("0"), 0, may)), "25", "less what other periods drew");
+	is(S(rating_grant_avail(&b, april, may, D("40"), D("15"), D("5"), 1,
+	    may + day)), "5", "expired since: a period rated again keeps what "
+	    "it drew, no more");
+	is(S(rating_grant_avail(&b, april, may + 2 * day, D("40"), D("15"),
+	    D("5"), 1, may + day)), "25", "not expired yet: the rest");
+
+	g[0] = (struct rating_grant){ "promo", D("100.00"), DEC_ZERO };
+	g[1] = (struct rating_grant){ "bought", D("120.00"), DEC_ZERO };
+	g[2] = (struct rating_grant){ "late", D("0"), DEC_ZERO };
+	want = rating_credit_alloc(&b, g, 3, &bal);
+	is(S(bal), "220.00", "the balance: the open grants' sum");
+	is(S(want), "195.00", "the bill's total drawn");
+	is(S(g[0].take), "100.00", "the first grant drawn whole");
+	is(S(g[1].take), "95.00", "the second for the rest");
+	is(S(g[2].take), "0.00", "the third not at all");
+	rating_credit_line(&rg, &b, want, bal, g, 3);
+	is(member(&b, "credit", NULL, "brk.balance_after"), "25.00",
+	    "the balance left");
+	{
+		const char *p = strstr(b.out.p, "\"grants\":");
+		const char *x = "\"grants\":[{\"id\":\"promo\",\"amount\":"
+		    "\"100.00\"},{\"id\":\"bought\",\"amount\":\"95.00\"}]}";
+
+		ok(p != NULL && strncmp(p, x, strlen(x)) == 0, "the line names "
+		    "the grants drawn and their amounts: %.90s", p ? p :
+		    "(none)");
+	}
 	bill_free(&b);
 }
 
@@ -319,6 +372,7 @@ main(void)
 	test_proration();
 	test_trueup();
 	test_discount_credit();
+	test_grants();
 
 	catalog_free(&cat);
 	return tap_done();
