@@ -55,7 +55,7 @@ broken() {
 @test "a month of state changes: a row each, in order, the chain intact (exit 0)" {
 	month
 	[ "$(q 'select op from audit where seq = 1')" = genesis ]
-	[ "$(q 'select detail from audit where seq = 1')" = '{"created":true,"schema":10}' ]
+	[ "$(q 'select detail from audit where seq = 1')" = '{"created":true,"schema":11}' ]
 	run q 'select op, count(*) from audit group by op order by min(seq)'
 	[ "$output" = "genesis|1
 usage.claim|1
@@ -217,7 +217,7 @@ EOF
 	run audit
 	expect_status 0
 	[ "$(q 'PRAGMA user_version')" = 11 ]
-	[ "$(q 'select seq || op || detail from audit')" = '1genesis{"migrated_from":7,"schema":10}' ]
+	[ "$(q 'select seq || op || detail from audit')" = '1genesis{"migrated_from":7,"schema":11}' ]
 	ce late1 acme-prod 2026-10-19T00:00:00Z >"$T/e"
 	"$BIN/meter-ingest" --customers testdata/customers.ndjson --ledger "$T/l" \
 	    --rejects "$T/ir" --as-of 2026-10-20T00:00:00Z "$T/e" >/dev/null 2>&1
