@@ -146,9 +146,11 @@ usage(int code)
 "                    [--strict] [--progress]\n"
 "                    [FILE...]\n"
 "       %s --replay [--ledger PATH] [--from TIME] [--to TIME]\n"
+"       %s --changed-since TIME [--ledger PATH]\n"
 "       %s --prune-before TIME [--ledger PATH] [--as-of TIME] [--max-age DUR]\n"
 "                    [--force]\n"
-"       %s --help | --version\n", progname, progname, progname, progname);
+"       %s --help | --version\n", progname, progname, progname, progname,
+	    progname);
 	if (code == 0)
 		fprintf(fp,
 "\nReads CloudEvents 1.0 NDJSON (or CSV with --format csv or a .csv name)\n"
@@ -156,7 +158,9 @@ usage(int code)
 "Duplicates (same source and id, same content) are counted, not emitted;\n"
 "refused records are appended to the rejects file.  An event with amends or\n"
 "cancels (an earlier id of the same source) corrects that event: the ledger\n"
-"keeps both, and --replay writes only effective versions.  See meter-ingest(1).\n");
+"keeps both, and --replay writes only effective versions.  --changed-since\n"
+"prints the earliest event time that runs with --as-of at or after TIME\n"
+"changed (nothing when none).  See meter-ingest(1).\n");
 	exit(code);
 }
 
@@ -726,11 +730,13 @@ main(int argc, char **argv)
 {
 	struct ingest g;
 	int replay = 0, prune = 0, force = 0, rc = 0, have_asof = 0, first;
-	int64_t from = INT64_MIN, to = INT64_MAX, prune_before = 0;
+	int changed = 0;
+	int64_t from = INT64_MIN, to = INT64_MAX, prune_before = 0, since = 0;
 	const struct opt opts[] = {
 		OPT_TL("as-of", 'a', &g.as_of, &have_asof),
 		OPT_L("batch", 0, &g.batch, 1, 10000000),
 		OPT_BUSY(&g.busy_ms),
+		OPT_T("changed-since", &since, &changed),
 		OPT_C("csv-map", 0, opt_csvmap, &g.map),
 		OPT_S("csv-source", 0, &g.map.source),
 		OPT_S("customers", 'c', &g.customers_path),
@@ -763,14 +769,19 @@ main(int argc, char **argv)
 	first = opt_parse(argc, argv, opts, usage);
 	argc -= first;
 	argv += first;
-	if (replay && prune) {
-		warnmsg("--replay and --prune-before cannot be combined");
+	if (replay + prune + changed > 1) {
+		warnmsg("--replay, --prune-before and --changed-since cannot be "
+		    "combined");
 		usage(EX_USAGE);
 	}
-	if ((replay || prune) && argc > 0) {
-		warnmsg("--replay and --prune-before read no input files");
+	if ((replay || prune || changed) && argc > 0) {
+		warnmsg("--replay, --prune-before and --changed-since read no "
+		    "input files");
 		usage(EX_USAGE);
 	}
+	/* a read-only query: the same ledger as --replay, nothing stored */
+	if (changed)
+		replay = 1;
 	if (!replay && !prune && g.customers_path == NULL) {
 		warnmsg("--customers FILE is required");
 		usage(EX_USAGE);
@@ -795,6 +806,19 @@ main(int argc, char **argv)
 	if (g.hot_keys)
 		ldg_set_hot_keys(g.ldg, g.hot_keys);
 
+	if (changed) {
+		char tb[TM_FMTMAX];
+		int64_t t;
+
+		if (ldg_usage_changed(g.ldg, since, &t) == 0) {
+			tm_fmt(t, tb, sizeof(tb));
+			out_write(tb, strlen(tb));
+			out_write("\n", 1);
+		}
+		out_close();
+		ldg_close(g.ldg);
+		return 0;
+	}
 	if (replay) {
 		struct buf b = { 0 };
 

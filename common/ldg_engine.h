@@ -153,6 +153,14 @@ enum {
 	LDGE_FIX_PUT,		/* (orig, n, kind, key, id, day, seq,
 				    prev_day, prev_seq, t, ingested, at) */
 	LDGE_FIX_PRUNE,		/* (before): corrections with t before */
+	/*
+	 * meter-ingest --changed-since (ledger.c, ldg_usage_changed): the
+	 * earliest event time that runs with --as-of at or after a time
+	 * changed, NULL when none: every record they stored (late events,
+	 * corrections, cancels, also replaced ones) and, for each of their
+	 * corrections, the record it replaced.
+	 */
+	LDGE_USAGE_CHANGED,	/* (since) -> t or NULL */
 	LDGE_NSTMT
 };
 

@@ -213,6 +213,11 @@ static const char *const sql_text[SQ_NSTMT] = {
 	    "seq, prev_day, prev_seq, t, ingested, at) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
 	[LDGE_FIX_PRUNE] = "DELETE FROM usage_fix WHERE t < ?1",
+	/* no index on ingested: a scan of usage, once a month-end */
+	[LDGE_USAGE_CHANGED] = "SELECT min(t) FROM (SELECT t FROM usage "
+	    "WHERE ingested >= ?1 UNION ALL SELECT u.t FROM usage_fix f "
+	    "JOIN usage u ON u.day = f.prev_day AND u.seq = f.prev_seq "
+	    "WHERE f.ingested >= ?1)",
 	[SQ_USAGE_INS] = "INSERT INTO usage (day, seq, t, key, customer, "
 	    "source, id, type, subject, digest, corr, ingested, data) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",

@@ -636,6 +636,22 @@ ldg_pruned_before(struct ledger *l)
 	return v;
 }
 
+int
+ldg_usage_changed(struct ledger *l, int64_t since, int64_t *t)
+{
+	int st = LDGE_USAGE_CHANGED;
+	int r = -1;
+
+	ldge_bind_int(l->e, st, 1, since);
+	if (ldge_step(l->e, st, "reading the changed records") &&
+	    !ldge_col_null(l->e, st, 0)) {
+		*t = ldge_col_int(l->e, st, 0);
+		r = 0;
+	}
+	ldge_reset(l->e, st);
+	return r;
+}
+
 /* ---- rate(1): prepaid credits and spending alerts ---- */
 
 static void

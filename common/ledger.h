@@ -142,6 +142,14 @@ int64_t		 ldg_usage_prune(struct ledger *, int64_t before);
 int64_t		 ldg_pruned_before(struct ledger *);	/* INT64_MIN: never */
 
 /*
+ * meter-ingest --changed-since: the earliest event time (*t) among the
+ * records that runs with --as-of at or after since stored, and the
+ * records their corrections replaced (a correction changes the periods
+ * of both versions): 0, or -1 when there is none.
+ */
+int		 ldg_usage_changed(struct ledger *, int64_t since, int64_t *t);
+
+/*
  * meter-ingest(1)'s corrections: an event (its record in u, with its own
  * key and digest) that amends or cancels the event of id target of the
  * same source.  LDG_NEW: the correction's key is claimed, its record
