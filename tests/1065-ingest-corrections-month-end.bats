@@ -64,38 +64,62 @@ total() {
 	    python3 -c 'import sys, decimal; print(sum(decimal.Decimal(l) for l in sys.stdin))'
 }
 
-@test "month-end: an amendment and a cancel after October's invoices give a debit and a credit note on the next month-end run, to what the corrected usage bills" {
+# invoiced: U, $T/u, a month invoiced by the month-end line on November
+# 2nd, its n0 documents all invoices
+invoiced() {
 	U=$T/u
 	u2c "$U"
 	cron "$U" '2  *2' 2026-11-02T02:00:00
 	n0=$(sqlite3 "$U/ledger.sqlite" 'SELECT count(*) FROM doc')
 	[ "$n0" -gt 0 ]
 	[ "$(sqlite3 "$U/ledger.sqlite" "SELECT count(*) FROM doc WHERE kind <> 'invoice'")" -eq 0 ]
-	corrections "$U"
-	run "$BIN/meter-ingest" --customers "$U/customers.ndjson" \
-	    --ledger "$U/ledger.sqlite" --as-of 2026-11-10T00:00:00Z \
-	    --rejects "$T/fr" "$T/fix"
+}
+
+# fix DIR AS_OF: the corrections ($T/fix) ingested into DIR as of AS_OF
+fix() {
+	run "$BIN/meter-ingest" --customers "$1/customers.ndjson" \
+	    --ledger "$1/ledger.sqlite" --as-of "$2" --rejects "$T/fr" "$T/fix"
 	expect_status 0
 	[ "${lines[-1]}" = "meter-ingest: read 2, emitted 0, duplicates 0, amended 1, cancelled 1, rejected 0" ]
-	# December's: the month before last (October) again, then November's
-	cron "$U" '1  *2' 2026-12-02T01:00:00
+}
+
+# notes DIR N MONTH: after the run of the 01:00 line, nothing logged, a
+# credit note of B's and a debit note of A's the ledger's only notes, N
+# documents in all, the notes in MONTH's documents and posted once
+notes() {
 	[ ! -e "$T/logged" ]
-	[ "$(sqlite3 "$U/ledger.sqlite" "SELECT d.kind || ' ' || i.customer FROM doc d JOIN invoice i ON i.key = d.key WHERE d.kind <> 'invoice' ORDER BY d.kind")" = "credit_note $B
+	[ "$(sqlite3 "$1/ledger.sqlite" "SELECT d.kind || ' ' || i.customer FROM doc d JOIN invoice i ON i.key = d.key WHERE d.kind <> 'invoice' ORDER BY d.kind")" = "credit_note $B
 debit_note $A" ]
-	[ "$(sqlite3 "$U/ledger.sqlite" 'SELECT count(*) FROM doc')" -eq $((n0 + 2)) ]
+	[ "$(sqlite3 "$1/ledger.sqlite" 'SELECT count(*) FROM doc')" -eq "$2" ]
+	[ "$(jq -r 'select(.kind != "invoice") | .kind' "$1/run/$3/documents.ndjson" | sort | tr '\n' ' ')" = "credit_note debit_note " ]
+	[ "$(sqlite3 "$1/ledger.sqlite" "SELECT count(*) FROM doc d WHERE d.kind <> 'invoice' AND (SELECT count(*) FROM posting p WHERE p.number = d.number AND json_extract(p.record, '$.type') = 'document') = 1")" -eq 2 ]
+}
+
+# oracle DIR NOW...: the same events with the corrections from the
+# start, the month-end line run at each NOW (each month invoiced once),
+# bill A and B what DIR's invoices and notes bill together
+oracle() {
+	local V=$T/v now
+	u2c "$V"
+	fix "$V" 2026-11-02T00:00:00Z
+	for now in "${@:2}"; do
+		cron "$V" '2  *2' "$now"
+	done
+	[ "$(total "$1" "$A")" = "$(total "$V" "$A")" ]
+	[ "$(total "$1" "$B")" = "$(total "$V" "$B")" ]
+}
+
+@test "month-end: an amendment and a cancel after October's invoices give a debit and a credit note on the next month-end run, to what the corrected usage bills" {
+	invoiced
+	corrections "$U"
+	fix "$U" 2026-11-10T00:00:00Z
+	# December's: the month before last (October) again, then November's;
 	# the notes are in October's documents and journal, posted once
-	[ "$(jq -r 'select(.kind != "invoice") | .kind' "$U/run/2026-10/documents.ndjson" | sort | tr '\n' ' ')" = "credit_note debit_note " ]
-	[ "$(sqlite3 "$U/ledger.sqlite" "SELECT count(*) FROM doc d WHERE d.kind <> 'invoice' AND (SELECT count(*) FROM posting p WHERE p.number = d.number AND json_extract(p.record, '$.type') = 'document') = 1")" -eq 2 ]
+	cron "$U" '1  *2' 2026-12-02T01:00:00
+	notes "$U" $((n0 + 2)) 2026-10
 	# the oracle: the same events with the corrections from the start,
 	# invoiced once, bill what the invoices and notes bill together
-	V=$T/v
-	u2c "$V"
-	run "$BIN/meter-ingest" --customers "$V/customers.ndjson" --ledger "$V/ledger.sqlite" \
-	    --as-of 2026-11-02T00:00:00Z --rejects "$T/fr2" "$T/fix"
-	[ "${lines[-1]}" = "meter-ingest: read 2, emitted 0, duplicates 0, amended 1, cancelled 1, rejected 0" ]
-	cron "$V" '2  *2' 2026-11-02T02:00:00
-	[ "$(total "$U" "$A")" = "$(total "$V" "$A")" ]
-	[ "$(total "$U" "$B")" = "$(total "$V" "$B")" ]
+	oracle "$U" 2026-11-02T02:00:00
 	[ "$(total "$U" "$A")" != "$(sqlite3 "$U/ledger.sqlite" "SELECT d.total FROM doc d JOIN invoice i ON i.key = d.key WHERE i.customer = '$A' AND d.kind = 'invoice'")" ]
 	# run again: nothing new
 	cron "$U" '1  *2' 2026-12-02T01:00:00
@@ -107,4 +131,31 @@ debit_note $A" ]
 	    --rated "$U/run/2026-10/rated.ndjson" --invoices "$U/run/2026-10/documents.ndjson" \
 	    --journal "$U/run/2026-10/journal.ndjson" --accounts "$U/accounts.json" --format text
 	expect_status 0
+}
+
+@test "month-end: corrections of October's events made in December, after the month before last's run, give their notes on January's 01:00 run (meter-ingest --changed-since), and nothing for the other invoices" {
+	invoiced
+	# December's runs: October again (nothing changed), November's
+	# invoices (fees and commitments: no November events)
+	cron "$U" '1  *2' 2026-12-02T01:00:00
+	[ "$(sqlite3 "$U/ledger.sqlite" 'SELECT count(*) FROM doc')" -eq "$n0" ]
+	cron "$U" '2  *2' 2026-12-02T02:00:00
+	n1=$(sqlite3 "$U/ledger.sqlite" 'SELECT count(*) FROM doc')
+	[ "$n1" -gt "$n0" ]
+	[ "$(sqlite3 "$U/ledger.sqlite" "SELECT count(*) FROM doc WHERE kind <> 'invoice'")" -eq 0 ]
+	# the corrections, three months back in January, the month before
+	# last (November) no longer October
+	corrections "$U"
+	fix "$U" 2026-12-10T00:00:00Z
+	# the notes in the month before last's files, posted once
+	cron "$U" '1  *2' 2027-01-02T01:00:00
+	notes "$U" $((n1 + 2)) 2026-11
+	# the oracle: the corrections from the start, October and November
+	# invoiced once (total sums both months' documents)
+	oracle "$U" 2026-11-02T02:00:00 2026-12-02T02:00:00
+	# run again, and January's month-end: nothing new
+	cron "$U" '1  *2' 2027-01-02T01:00:00
+	cron "$U" '2  *2' 2027-01-02T02:00:00
+	[ ! -e "$T/logged" ]
+	[ "$(sqlite3 "$U/ledger.sqlite" 'SELECT count(*) FROM doc')" -eq $((n1 + 2)) ]
 }
