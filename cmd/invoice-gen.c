@@ -562,6 +562,21 @@ ubl_refused(const struct inv_head *h, const char **code)
 }
 
 /*
+ * --format ubl: 0 when the invoice's document can be issued, else -1
+ * with the invoice failed for ubl_refused()'s reason.
+ */
+static int
+ubl_check(struct igen *g, struct invoice *iv)
+{
+	const char *why, *code;
+
+	if (g->fmt != F_UBL || (why = ubl_refused(&iv->h, &code)) == NULL)
+		return 0;
+	invoice_fail(iv, RC_POLICY, code, "--format ubl: %s", why);
+	return -1;
+}
+
+/*
  * ---- progressive billing (--interim) ----
  *
  * Lago's progressive billing, Stripe's billing thresholds: a threshold
@@ -671,14 +686,11 @@ progressive_emit(struct igen *g, struct invoice *iv, struct inv_state *now,
 	struct deducts x = { 0 };
 	struct inv_state d;
 	struct doc dc;
-	const char *why, *code;
 	char *cum;
 	size_t i;
 
-	if (g->fmt == F_UBL && (why = ubl_refused(&iv->h, &code)) != NULL) {
-		invoice_fail(iv, RC_POLICY, code, "--format ubl: %s", why);
+	if (ubl_check(g, iv) < 0)
 		return;
-	}
 	if (inv_state_progressive(now, before, &d) != 0) {
 		invoice_fail(iv, RC_DATA, "amount_overflow", "the period less "
 		    "its interim invoices does not fit");
@@ -785,7 +797,6 @@ invoice_make(struct igen *g, struct invoice *iv)
 	struct inv_state now, before, delta;
 	struct ldg_inv st;
 	struct doc dc;
-	const char *why, *code;
 	char *cum;
 	int had = 0;
 
@@ -826,8 +837,7 @@ invoice_make(struct igen *g, struct invoice *iv)
 		inv_state_free(&delta);
 		goto done;
 	}
-	if (g->fmt == F_UBL && (why = ubl_refused(&iv->h, &code)) != NULL) {
-		invoice_fail(iv, RC_POLICY, code, "--format ubl: %s", why);
+	if (ubl_check(g, iv) < 0) {
 		inv_state_free(&delta);
 		goto done;
 	}
