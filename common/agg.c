@@ -228,6 +228,8 @@ struct cust {
 	size_t		 len;
 	char		*json;		/* the id as a JSON string */
 	size_t		 jlen;
+	char		*zjson;		/* the zone as a JSON string */
+	size_t		 zjlen;
 	const struct tz	*tz;
 	const char	*zone;
 	int		 anchor;
@@ -414,6 +416,7 @@ struct agg_tab {
 	struct prep	*prep;
 	unsigned char	*pass;		/* per meter of an event: filtered in */
 	struct buf	*mjson;		/* meter names as JSON strings */
+	struct buf	*ujson;		/* and their units */
 	/* gauge points on disk (agg_spill) */
 	int		 spilling;
 	struct spill	 sp;		/* this table's: (sid, point) records */
@@ -529,9 +532,14 @@ agg_new(const struct agg_conf *c)
 	t->prep = xcalloc(c->meters->n, sizeof(*t->prep));
 	t->pass = xcalloc(c->meters->n, 1);
 	t->mjson = xcalloc(c->meters->n, sizeof(*t->mjson));
+	t->ujson = xcalloc(c->meters->n, sizeof(*t->ujson));
 	for (i = 0; i < c->meters->n; i++) {
 		jw_init(&w, &t->mjson[i]);
 		jw_str(&w, c->meters->v[i].name);
+		if (c->meters->v[i].unit != NULL) {
+			jw_init(&w, &t->ujson[i]);
+			jw_str(&w, c->meters->v[i].unit);
+		}
 	}
 	grp_intern(t, "{}", 2);		/* gid 0: no grouping */
 	hmap_init(&t->vals);
@@ -583,10 +591,14 @@ agg_free(struct agg_tab *t)
 	for (i = 0; i < t->ncust; i++) {
 		free(t->cust[i].id);
 		free(t->cust[i].json);
+		free(t->cust[i].zjson);
 	}
-	for (i = 0; i < t->c->meters->n; i++)
+	for (i = 0; i < t->c->meters->n; i++) {
 		buf_free(&t->mjson[i]);
+		buf_free(&t->ujson[i]);
+	}
 	free(t->mjson);
+	free(t->ujson);
 	for (i = 0; i < t->ngrp; i++)
 		free(t->grp[i].json);
 	free(t->cust);
@@ -645,6 +657,15 @@ cust_intern(struct agg_tab *t, const char *id, size_t len)
 	}
 	ci->tz = c ? c->tz : NULL;
 	ci->zone = c ? c->timezone : "UTC";
+	{
+		struct buf b = { 0 };
+		struct jw w;
+
+		jw_init(&w, &b);
+		jw_str(&w, ci->zone);
+		ci->zjson = b.p;
+		ci->zjlen = b.len;
+	}
 	ci->anchor = c ? c->anchor : 0;
 	*ref = (void *)(uintptr_t)(t->ncust + 1);
 	return (long)t->ncust++;
@@ -2129,6 +2150,12 @@ acc_out(const struct agg_tab *t, const struct acc *a, struct aggrec_out *o)
 	o->group = g->json;
 	o->group_len = g->len;
 	o->zone = ci->zone;
+	o->zone_json = ci->zjson;
+	o->zone_json_len = ci->zjlen;
+	if (m->unit != NULL) {
+		o->unit_json = t->ujson[a->mi].p;
+		o->unit_json_len = t->ujson[a->mi].len;
+	}
 	o->unit = t->c->unit;
 	o->start = a->ps;
 	o->end = a->pe;

@@ -300,17 +300,23 @@ aggrec_write(struct buf *b, const struct aggrec_out *o)
 	else
 		jw_put_str(b, o->m->name);
 	JW_LIT(b, ",\"aggregation\":");
-	jw_put_str(b, agg_name(o->m->agg));
+	jw_put_plain(b, agg_name(o->m->agg));
 	if (o->m->unit != NULL) {
 		JW_LIT(b, ",\"unit\":");
-		jw_put_str(b, o->m->unit);
+		if (o->unit_json != NULL)
+			buf_add(b, o->unit_json, o->unit_json_len);
+		else
+			jw_put_str(b, o->m->unit);
 	}
 	JW_LIT(b, ",\"group\":");
 	buf_add(b, o->group, o->group_len);
 	JW_LIT(b, ",\"period\":");
-	jw_put_str(b, tm_unit_name(o->unit));
+	jw_put_plain(b, tm_unit_name(o->unit));
 	JW_LIT(b, ",\"timezone\":");
-	jw_put_str(b, o->zone);
+	if (o->zone_json != NULL)
+		buf_add(b, o->zone_json, o->zone_json_len);
+	else
+		jw_put_str(b, o->zone);
 	JW_LIT(b, ",\"period_start\":");
 	jw_put_time(b, o->start);
 	JW_LIT(b, ",\"period_end\":");

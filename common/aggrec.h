@@ -39,6 +39,9 @@ struct aggrec_out {
 	const char		*group;		/* canonical JSON object */
 	size_t			 group_len;
 	const char		*zone;		/* IANA name, or "UTC" */
+	/* optional: the meter's unit and the zone as JSON strings */
+	const char		*unit_json, *zone_json;
+	size_t			 unit_json_len, zone_json_len;
 	enum tm_unit		 unit;
 	int64_t			 start, end;
 	dec			 quantity;

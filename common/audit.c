@@ -20,7 +20,7 @@ audit_hash(const struct audit_row *r, unsigned char *out)
 	struct keyh h;
 
 	/* keys.h's length-prefixed fields, into a hash of 32 bytes */
-	crypto_generichash_init(&h.st, NULL, 0, AUDIT_HASHLEN);
+	key_open(&h, AUDIT_HASHLEN);
 	key_str(&h, AUDIT_DOMAIN);
 	key_i64(&h, r->seq);
 	key_i64(&h, r->at);
@@ -28,7 +28,7 @@ audit_hash(const struct audit_row *r, unsigned char *out)
 	key_field(&h, r->subject, r->subjlen);
 	key_field(&h, r->detail, r->detlen);
 	key_field(&h, r->prev, AUDIT_HASHLEN);
-	crypto_generichash_final(&h.st, out, AUDIT_HASHLEN);
+	key_close(&h, out);
 }
 
 int64_t

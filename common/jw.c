@@ -300,6 +300,18 @@ jw_put_strn(struct buf *b, const char *s, size_t n)
 }
 
 void
+jw_put_plain(struct buf *b, const char *s)
+{
+	size_t n = strlen(s);
+
+	buf_grow(b, n + 2);
+	b->p[b->len++] = '"';
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len++] = '"';
+}
+
+void
 jw_put_str(struct buf *b, const char *s)
 {
 	if (s == NULL)
@@ -324,12 +336,13 @@ put_quoted(struct buf *b, const char *s, int n, const char *what)
 void
 jw_put_hex(struct buf *b, const unsigned char *k, size_t n)
 {
-	char hex[2 * 64 + 1];
-
 	if (n > 64)
 		die(EX_SOFTWARE, "jw_put_hex: %zu bytes", n);
-	key_hex(k, n, hex);
-	put_quoted(b, hex, (int)(2 * n), "a key");
+	buf_grow(b, 2 * n + 3);
+	b->p[b->len++] = '"';
+	key_hex(k, n, b->p + b->len);	/* its NUL: room kept by buf_grow */
+	b->len += 2 * n;
+	b->p[b->len++] = '"';
 }
 
 void

@@ -58,7 +58,9 @@ const char **jw_sorted_keys(json_t *, const char **, size_t, size_t *);
  * separator bookkeeping.  The same bytes as jw would write.
  */
 #define JW_LIT(b, s)	buf_add((b), s, sizeof(s) - 1)
-void	jw_put_str(struct buf *, const char *);	/* NULL: null */
+void	jw_put_str(struct buf *, const char *);
+/* A string of the program's own that needs no escaping, quoted. */
+void	jw_put_plain(struct buf *, const char *);	/* NULL: null */
 void	jw_put_strn(struct buf *, const char *, size_t);
 void	jw_put_hex(struct buf *, const unsigned char *, size_t);
 void	jw_put_time(struct buf *, int64_t);

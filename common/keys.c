@@ -13,6 +13,29 @@ key_init(void)
 		die(EX_SOFTWARE, "cannot initialise libsodium");
 }
 
+/* n bytes into the key: gathered, or streamed once they outgrow buf */
+void
+key_raw(struct keyh *h, const void *p, size_t n)
+{
+	if (h->n + n <= sizeof(h->buf)) {
+		memcpy(h->buf + h->n, p, n);
+		h->n += n;
+		return;
+	}
+	if (!h->streaming) {
+		crypto_generichash_init(&h->st, NULL, 0, h->outlen);
+		h->streaming = 1;
+	}
+	crypto_generichash_update(&h->st, h->buf, h->n);
+	h->n = 0;
+	if (n >= sizeof(h->buf))
+		crypto_generichash_update(&h->st, p, n);
+	else {
+		memcpy(h->buf, p, n);
+		h->n = n;
+	}
+}
+
 void
 key_field(struct keyh *h, const void *p, size_t n)
 {
@@ -22,8 +45,8 @@ key_field(struct keyh *h, const void *p, size_t n)
 
 	for (i = 0; i < 8; i++, v >>= 8)
 		len[i] = v & 0xff;
-	crypto_generichash_update(&h->st, len, sizeof(len));
-	crypto_generichash_update(&h->st, p, n);
+	key_raw(h, len, sizeof(len));
+	key_raw(h, p, n);
 }
 
 void
@@ -45,29 +68,57 @@ key_i64(struct keyh *h, int64_t v)
 }
 
 void
+key_open(struct keyh *h, size_t outlen)
+{
+	h->outlen = outlen;
+	h->n = 0;
+	h->streaming = 0;
+}
+
+void
+key_close(struct keyh *h, unsigned char *out)
+{
+	if (!h->streaming) {
+		crypto_generichash(out, h->outlen, h->buf, h->n, NULL, 0);
+		return;
+	}
+	crypto_generichash_update(&h->st, h->buf, h->n);
+	crypto_generichash_final(&h->st, out, h->outlen);
+}
+
+void
 key_start(struct keyh *h, const char *domain)
 {
-	crypto_generichash_init(&h->st, NULL, 0, KEY_LEN);
+	key_open(h, KEY_LEN);
 	key_str(h, domain);
 }
 
 void
 key_end(struct keyh *h, unsigned char *out)
 {
-	crypto_generichash_final(&h->st, out, KEY_LEN);
+	key_close(h, out);
 }
 
-/* Keys are not secrets: a table beats sodium_bin2hex's constant time. */
+/*
+ * Keys are not secrets: a table beats sodium_bin2hex's constant time, and
+ * a table of digit pairs a table of digits (three an aggregate).
+ */
 void
 key_hex(const unsigned char *k, size_t n, char *out)
 {
-	static const char hex[] = "0123456789abcdef";
+	static const char pairs[] =
+	    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+	    "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+	    "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+	    "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+	    "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+	    "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+	    "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+	    "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		*out++ = hex[k[i] >> 4];
-		*out++ = hex[k[i] & 15];
-	}
+	for (i = 0; i < n; i++, out += 2)
+		memcpy(out, pairs + 2 * k[i], 2);
 	*out = '\0';
 }
 

@@ -15,13 +15,32 @@
 #define KEY_LEN		16
 #define KEY_HEXLEN	(2 * KEY_LEN + 1)
 
+/*
+ * The fields of a key are gathered in buf and hashed at once by
+ * key_end, a single BLAKE2b call for the short keys that are nearly all
+ * of them (meter-aggregate makes one an aggregate, meter-ingest two an
+ * event); a longer input streams through st.  The bytes hashed, and so
+ * the result, are the same either way.
+ */
+#define KEYH_BUF	256
+
 struct keyh {
 	crypto_generichash_state st;
+	size_t		 outlen;
+	size_t		 n;		/* bytes in buf */
+	int		 streaming;	/* st initialised, buf flushed to it */
+	unsigned char	 buf[KEYH_BUF];
 };
 
 void	key_init(void);		/* sodium_init(); dies on failure */
+/* A hash of outlen bytes (16 for keys, 32 for the audit chain). */
+void	key_open(struct keyh *, size_t outlen);
+void	key_close(struct keyh *, unsigned char *);
+/* key_open(KEY_LEN) and the domain; key_end is key_close */
 void	key_start(struct keyh *, const char *domain);
 void	key_field(struct keyh *, const void *, size_t);
+/* bytes as they are, without a length: for a digest of fixed-size items */
+void	key_raw(struct keyh *, const void *, size_t);
 void	key_str(struct keyh *, const char *);
 void	key_i64(struct keyh *, int64_t);
 void	key_end(struct keyh *, unsigned char *);

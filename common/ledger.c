@@ -213,7 +213,7 @@ audit_digest(struct ledger *l, const char *k, const void *p, size_t n)
 static void
 claims_start(struct ledger *l)
 {
-	crypto_generichash_init(&l->claims.st, NULL, 0, AUDIT_HASHLEN);
+	key_open(&l->claims, AUDIT_HASHLEN);
 	key_str(&l->claims, "u2c-usage-claims-1");
 }
 
@@ -227,7 +227,7 @@ audit_claims(struct ledger *l)
 	unsigned char h[AUDIT_HASHLEN];
 	struct jw *w = audit_begin(l);
 
-	crypto_generichash_final(&l->claims.st, h, sizeof(h));
+	key_close(&l->claims, h);
 	JW_KEY(w, "n");
 	jw_int(w, l->seq - l->seq0);
 	JW_KEY(w, "first_seq");
@@ -340,8 +340,8 @@ ldg_usage_put(struct ledger *l, const struct ldg_usage *u, int64_t *orig_t)
 		return r;
 	kidx_claim(l->kx, u->key, u->digest, u->t, l->seq);
 	l->e->ops->usage_put(l->e, u, ldg_day(u->t), l->seq);
-	crypto_generichash_update(&l->claims.st, u->key, LDG_KEYLEN);
-	crypto_generichash_update(&l->claims.st, u->digest, LDG_KEYLEN);
+	key_raw(&l->claims, u->key, LDG_KEYLEN);
+	key_raw(&l->claims, u->digest, LDG_KEYLEN);
 	l->seq++;
 	return LDG_NEW;
 }
@@ -440,8 +440,8 @@ ldg_usage_fix(struct ledger *l, const struct ldg_usage *u, struct ldg_fix *fx)
 	/* the correction's own record, claimed and stored as any event's */
 	kidx_claim(l->kx, u->key, u->digest, u->t, l->seq);
 	l->e->ops->usage_put(l->e, u, ldg_day(u->t), l->seq);
-	crypto_generichash_update(&l->claims.st, u->key, LDG_KEYLEN);
-	crypto_generichash_update(&l->claims.st, u->digest, LDG_KEYLEN);
+	key_raw(&l->claims, u->key, LDG_KEYLEN);
+	key_raw(&l->claims, u->digest, LDG_KEYLEN);
 	fix_gone(l, pday, pseq, l->seq);
 	if (fx->kind == LDG_CANCEL)	/* a cancel counts as nothing */
 		fix_gone(l, ldg_day(u->t), l->seq, l->seq);

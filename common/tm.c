@@ -281,9 +281,73 @@ fmt(int64_t secs, int64_t frac, const char *suffix, char *buf, size_t n)
 	}
 }
 
+static const char two_digits[] =
+    "0001020304050607080910111213141516171819"
+    "2021222324252627282930313233343536373839"
+    "4041424344454647484950515253545556575859"
+    "6061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+/*
+ * The UTC form of a time from 1970 to 9999, the one meter-aggregate
+ * writes four of an aggregate and meter-ingest two of a record: by
+ * constant divisions and a table of digit pairs, the date kept per
+ * thread.  The same text fmt() makes.
+ */
+static int
+fmt_utc(uint64_t t, char *buf, size_t n)
+{
+	static _Thread_local uint64_t cday = UINT64_MAX;
+	static _Thread_local char cdate[10];
+	uint64_t secs = t / 1000000000u, day = secs / 86400;
+	unsigned frac = (unsigned)(t % 1000000000u);
+	unsigned sod = (unsigned)(secs % 86400), len, i;
+	char p[32];
+	if (day != cday) {
+		int64_t y;
+		unsigned m, d;
+
+		tm_civil_from_days((int64_t)day, &y, &m, &d);
+		memcpy(cdate, two_digits + 2 * (y / 100), 2);
+		memcpy(cdate + 2, two_digits + 2 * (y % 100), 2);
+		cdate[4] = '-';
+		memcpy(cdate + 5, two_digits + 2 * m, 2);
+		cdate[7] = '-';
+		memcpy(cdate + 8, two_digits + 2 * d, 2);
+		cday = day;
+	}
+	memcpy(p, cdate, 10);
+	p[10] = 'T';
+	memcpy(p + 11, two_digits + 2 * (sod / 3600), 2);
+	p[13] = ':';
+	memcpy(p + 14, two_digits + 2 * (sod / 60 % 60), 2);
+	p[16] = ':';
+	memcpy(p + 17, two_digits + 2 * (sod % 60), 2);
+	if (frac != 0) {
+		p[19] = '.';
+		for (i = 28; i > 19; i--) {
+			p[i] = (char)('0' + frac % 10);
+			frac /= 10;
+		}
+		for (len = 28; p[len] == '0'; len--)
+			;
+		len++;
+	} else
+		len = 19;
+	p[len++] = 'Z';
+	if (n < len + 1)
+		return -1;
+	memcpy(buf, p, len);
+	buf[len] = '\0';
+	return (int)len;
+}
+
 int
 tm_fmt(int64_t t, char *buf, size_t n)
 {
+	/* 253402300800: 10000-01-01T00:00:00Z */
+	if (t >= 0 && t / NS < 253402300800LL)
+		return fmt_utc((uint64_t)t, buf, n);
 	return fmt(tm_floordiv(t, NS), floormod(t, NS), "Z", buf, n);
 }
 
