@@ -35,11 +35,42 @@ refuse(struct cev_err *e, const char *cls, const char *code,
 	return -1;
 }
 
+/*
+ * The attributes the checks read, found in one walk over the object's
+ * members rather than a hash lookup each (twelve an event, a tenth of
+ * the reader thread's own work).
+ */
+enum {
+	A_SPEC, A_B64, A_DCT, A_ID, A_SOURCE, A_TYPE, A_SUBJECT, A_CORR,
+	A_AMENDS, A_CANCELS, A_TIME, A_DATA, A_N
+};
+
+static void
+collect(json_t *o, json_t **a)
+{
+	static const char *const names[A_N] = {
+		"specversion", "data_base64", "datacontenttype", "id",
+		"source", "type", "subject", "correlationid", "amends",
+		"cancels", "time", "data",
+	};
+	const char *k;
+	json_t *v;
+	int i;
+
+	memset(a, 0, A_N * sizeof(*a));
+	json_object_foreach(o, k, v) {
+		for (i = 0; i < A_N; i++)
+			if (k[0] == names[i][0] && strcmp(k, names[i]) == 0) {
+				a[i] = v;
+				break;
+			}
+	}
+}
+
 /* A required attribute: a non-empty string without control characters. */
 static const char *
-attr(json_t *o, const char *k, size_t max, int required, const char **code)
+attr(json_t *v, size_t max, int required, const char **code)
 {
-	json_t *v = json_object_get(o, k);
 	const char *s;
 	size_t n, i;
 
@@ -88,14 +119,14 @@ json_content_type(json_t *v)
  * amends or cancels, an event id of the same source, not both.
  */
 static int
-cev_check_fix(json_t *o, struct cev *ev, struct cev_err *e)
+cev_check_fix(json_t **a, struct cev *ev, struct cev_err *e)
 {
 	static const char *const names[2] = { "amends", "cancels" };
 	const char *vals[2], *code;
 	int i;
 
 	for (i = 0; i < 2; i++) {
-		vals[i] = attr(o, names[i], CEV_MAX_ID, 0, &code);
+		vals[i] = attr(a[A_AMENDS + i], CEV_MAX_ID, 0, &code);
 		if (code != NULL)
 			return refuse(e, RC_DATA, code, names[i], "%s must be "
 			    "the id of an event of the same source: a "
@@ -122,13 +153,14 @@ cev_check(json_t *o, int cloudevent, struct cev *ev, struct cev_err *e)
 		{ "id", CEV_MAX_ID }, { "source", CEV_MAX_SOURCE },
 		{ "type", CEV_MAX_ID }, { "subject", CEV_MAX_ID },
 	};
-	json_t *v;
+	json_t *v, *a[A_N];
 	const char *code, *s, *why = "";
 	const char *vals[4];
 	size_t i;
 
+	collect(o, a);
 	if (cloudevent) {
-		v = json_object_get(o, "specversion");
+		v = a[A_SPEC];
 		if (v == NULL)
 			return refuse(e, RC_DATA, "missing_field",
 			    "specversion", "not a CloudEvent: no specversion");
@@ -137,19 +169,19 @@ cev_check(json_t *o, int cloudevent, struct cev *ev, struct cev_err *e)
 			return refuse(e, RC_DATA,
 			    "unsupported_specversion", "specversion",
 			    "specversion must be \"1.0\"");
-		if (json_object_get(o, "data_base64") != NULL)
+		if (a[A_B64] != NULL)
 			return refuse(e, RC_DATA,
 			    "unsupported_content_type", "data_base64",
 			    "binary event data is not usage data; send a JSON "
 			    "object in data");
-		v = json_object_get(o, "datacontenttype");
+		v = a[A_DCT];
 		if (v != NULL && !json_content_type(v))
 			return refuse(e, RC_DATA,
 			    "unsupported_content_type", "datacontenttype",
 			    "datacontenttype must be application/json");
 	}
 	for (i = 0; i < 4; i++) {
-		vals[i] = attr(o, attrs[i].name, attrs[i].max, 1, &code);
+		vals[i] = attr(a[A_ID + i], attrs[i].max, 1, &code);
 		if (code != NULL)
 			return refuse(e, RC_DATA, code,
 			    attrs[i].name, strcmp(code, "missing_field") == 0 ?
@@ -162,14 +194,14 @@ cev_check(json_t *o, int cloudevent, struct cev *ev, struct cev_err *e)
 	ev->source = vals[1];
 	ev->type = vals[2];
 	ev->subject = vals[3];
-	ev->corr = attr(o, "correlationid", CEV_MAX_ID, 0, &code);
+	ev->corr = attr(a[A_CORR], CEV_MAX_ID, 0, &code);
 	if (code != NULL)
 		return refuse(e, RC_DATA, code, "correlationid",
 		    "correlationid must be a non-empty string of at most %d "
 		    "bytes", CEV_MAX_ID);
-	if (cev_check_fix(o, ev, e) < 0)
+	if (cev_check_fix(a, ev, e) < 0)
 		return -1;
-	v = json_object_get(o, "time");
+	v = a[A_TIME];
 	if (v == NULL)
 		return refuse(e, RC_DATA, "missing_field", "time",
 		    "required attribute 'time' is missing");
@@ -180,7 +212,7 @@ cev_check(json_t *o, int cloudevent, struct cev *ev, struct cev_err *e)
 		    "time '%.64s' is not an RFC 3339 timestamp: %s", s,
 		    json_is_string(v) ? why : "not a string");
 	}
-	ev->data = json_object_get(o, "data");
+	ev->data = a[A_DATA];
 	if (ev->data == NULL) {
 		ev->data = json_object();
 		json_object_set_new(o, "data", ev->data);
