@@ -186,23 +186,39 @@ raw_record(const struct ldg_usage *u, void *arg)
 	return 0;
 }
 
+/* The record at (t, seq) as meter-ingest wrote it, newline-terminated. */
+static void
+fetch_raw(struct ledger *l, int64_t t, int64_t seq, struct buf *out)
+{
+	if (ldg_usage_get(l, t, seq, raw_record, out) < 0)
+		die(EX_SOFTWARE, "usage record %" PRId64 " left the ledger "
+		    "during the scan", seq);
+}
+
+/* A reject of a ledger row, quoting raw, the record (its newline too). */
+static void
+ledger_reject_raw(struct magg *g, int64_t seq, const char *cls,
+    const char *code, const char *field, const char *msg, const char *raw,
+    size_t rawlen)
+{
+	struct rej_src src;
+
+	memset(&src, 0, sizeof(src));
+	src.file = g->ledger_path;
+	src.line = (uint64_t)seq;
+	src.raw = raw;
+	src.rawlen = rawlen - 1;
+	rej_add(&g->rej, &src, cls, code, field, "%s", msg);
+}
+
 /* A reject of a ledger row, quoting the record as meter-ingest wrote it. */
 static void
 ledger_reject(struct magg *g, int64_t t, int64_t seq, const char *cls,
     const char *code, const char *field, const char *msg)
 {
-	struct rej_src src;
-
-	memset(&src, 0, sizeof(src));
 	buf_reset(&g->raw);
-	if (ldg_usage_get(g->ldg, t, seq, raw_record, &g->raw) < 0)
-		die(EX_SOFTWARE, "usage record %" PRId64 " left the ledger "
-		    "during the scan", seq);
-	src.file = g->ledger_path;
-	src.line = (uint64_t)seq;
-	src.raw = g->raw.p;
-	src.rawlen = g->raw.len - 1;
-	rej_add(&g->rej, &src, cls, code, field, "%s", msg);
+	fetch_raw(g->ldg, t, seq, &g->raw);
+	ledger_reject_raw(g, seq, cls, code, field, msg, g->raw.p, g->raw.len);
 }
 
 static void
@@ -380,8 +396,11 @@ ledger_one(const struct ldg_usage *u, void *arg)
  * their own; the tables are merged.  Both read transactions see the
  * same records (ldg_read_begin), and rejects are kept and written at the
  * end, the first half's first, so the output is the single scan's byte
- * for byte.  A run with more rejects than PSCAN_MAXREJ starts again as
- * a single scan.
+ * for byte.  A reject's record is fetched and formatted by the thread
+ * that scanned it, on its connection, while the other thread scans: that
+ * is most of a reject's cost, and the writing at the end is then only
+ * the reject records'.  A run with more rejects than PSCAN_MAXREJ starts
+ * again as a single scan.
  */
 #define PSCAN_MAXREJ	65536
 #define DAY_NS		(86400LL * 1000000000LL)
@@ -391,6 +410,13 @@ struct pscan {
 	int64_t		 from, to;
 	struct tally_scan s;
 };
+
+/* tally_scan's raw: on the scanning thread, through its connection */
+static void
+pscan_raw(void *arg, int64_t t, int64_t seq, struct buf *out)
+{
+	fetch_raw(arg, t, seq, out);
+}
 
 static void *
 pscan_main(void *arg)
@@ -450,6 +476,8 @@ count_ledger2(struct magg *g, int64_t from)
 		p[i].to = i == 0 ? split : g->to;
 		p[i].s.tab = agg_new(&g->conf);
 		p[i].s.maxrej = maxrej;
+		p[i].s.raw = pscan_raw;
+		p[i].s.raw_arg = p[i].l;
 	}
 	if ((e = pthread_create(&tid, NULL, pscan_thread, &p[1])) != 0)
 		die(EX_OSERR, "cannot start a scan thread: %s", strerror(e));
@@ -461,10 +489,11 @@ count_ledger2(struct magg *g, int64_t from)
 			const struct tally_scan *s = &p[i].s;
 
 			for (j = 0; j < s->nrj; j++)
-				ledger_reject(g, s->rj[j].t, s->rj[j].seq,
+				ledger_reject_raw(g, s->rj[j].seq,
 				    s->rj[j].cls, s->rj[j].code,
 				    s->txt.p + s->rj[j].foff,
-				    s->txt.p + s->rj[j].moff);
+				    s->txt.p + s->rj[j].moff,
+				    s->txt.p + s->rj[j].roff, s->rj[j].rlen);
 			g->read += s->read;
 			g->counted += s->counted;
 			g->unmetered += s->unmetered;

@@ -56,13 +56,19 @@ static const char hexdig[] = "0123456789abcdef";
 void
 jw_escape(struct buf *b, const char *s, size_t n)
 {
+	/* 1: the byte must be escaped (controls, quote, backslash) */
+	static const unsigned char must[256] = {
+		1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+		1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+		['"'] = 1, ['\\'] = 1,
+	};
 	const unsigned char *p = (const unsigned char *)s, *e = p + n, *run;
 	char esc[6];
 
 	buf_grow(b, n);
 	run = p;
 	for (; p < e; p++) {
-		if (*p >= 0x20 && *p != '"' && *p != '\\')
+		if (!must[*p])
 			continue;
 		if (p > run)
 			buf_add(b, run, (size_t)(p - run));
@@ -251,6 +257,17 @@ jw_utf8_valid(const char *s, size_t n)
 	unsigned c, need, min, cp;
 
 	while (p < e) {
+		/* ASCII, the usual text, eight bytes at a time */
+		while (e - p >= 8) {
+			uint64_t w8;
+
+			memcpy(&w8, p, 8);
+			if (w8 & UINT64_C(0x8080808080808080))
+				break;
+			p += 8;
+		}
+		if (p == e)
+			break;
 		c = *p++;
 		if (c < 0x80)
 			continue;

@@ -220,6 +220,10 @@ tally_scan_row(const struct ldg_usage *u, void *arg)
 	buf_add(&p->txt, err.field, strlen(err.field) + 1);
 	r->moff = p->txt.len;
 	buf_add(&p->txt, err.msg, strlen(err.msg) + 1);
+	r->roff = p->txt.len;
+	if (p->raw != NULL)
+		p->raw(p->raw_arg, u->t, u->seq, &p->txt);
+	r->rlen = p->txt.len - r->roff;
 	return 0;
 }
 

@@ -136,6 +136,7 @@ struct tally_srej {
 	int64_t		 t, seq;
 	const char	*cls, *code;
 	size_t		 foff, moff;	/* field and message in txt */
+	size_t		 roff, rlen;	/* the raw record in txt, if raw */
 };
 
 struct tally_scan {
@@ -146,6 +147,13 @@ struct tally_scan {
 	struct buf	 txt;
 	size_t		 maxrej;
 	int		 full;		/* more rejects than maxrej */
+	/*
+	 * Optional: append the raw text of the record at (t, seq), for
+	 * the reject, on the scanning thread (fetching and formatting it
+	 * is most of a reject's cost, and the thread is already there).
+	 */
+	void		(*raw)(void *, int64_t t, int64_t seq, struct buf *);
+	void		*raw_arg;
 };
 
 /* The callback of ldg_usage_scan_lean; arg is the struct tally_scan. */
