@@ -80,3 +80,24 @@ postmasters() {
 	run psql -X -A -t -d "$a" -c 'select n from x'
 	[ "$output" = 7 ]
 }
+
+@test "pgcluster: ledger_new, lq, ledger_copy and ledger_dump on LEDGER_ENGINE=pg" {
+	pg_available
+	local LEDGER_ENGINE=pg a
+	a=$(ledger_new x)
+	[ "$a" = "postgresql:///t${BATS_TEST_NUMBER}_x?host=$PGC/c&port=5432&user=postgres" ]
+	# the same ledger on every call of the test
+	[ "$(ledger_new x)" = "$a" ]
+	lq x 'create table t (n int, s text); insert into t values (1, $$a$$), (2, null)'
+	run lq x 'select n, s from t order by n'
+	[ "$output" = "1|a
+2|" ]
+	ledger_copy x y
+	lq x 'update t set n = n + 10'
+	[ "$(lq y 'select sum(n) from t')" = 3 ]
+	# and back: the copy replaces the ledger
+	ledger_copy y x
+	[ "$(lq x 'select sum(n) from t')" = 3 ]
+	ledger_dump x >"$T/d"
+	grep -q '^CREATE TABLE public.t ' "$T/d"
+}
