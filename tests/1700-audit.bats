@@ -48,15 +48,6 @@ q() {
 	lq l "$1"
 }
 
-# js MEMBER: SQL for the member of an audit row's JSON detail
-js() {
-	if [ "$(ledger_engine)" = sqlite ]; then
-		echo "json_extract(detail, '\$.$1')"
-	else
-		echo "(detail::json->>'$1')"
-	fi
-}
-
 # broken CODE ROW: reconcile --audit exits 1 with one exception, CODE,
 # naming ROW
 broken() {
@@ -87,18 +78,13 @@ posting.state|7
 payment.record|1
 usage.prune|1" ]
 	# a batch's claims: its records, their seqs and a digest of their keys
-	[ "$(q "select $(js n) from audit where op = 'usage.claim'")" -eq 6 ]
-	[ "$(q "select subject || ' ' || $(js kind) || ' ' || $(js total) from audit where op = 'doc.issue' order by seq limit 1")" = "ACME-EU-2026-000001 invoice 83.51" ]
-	[ "$(q "select subject || ' ' || $(js erp_ref) from audit where op = 'posting.state' order by seq limit 1")" = "$(jq -r '.id' "$T/j" | head -1) NS-1" ]
+	[ "$(q "select $(sql_json detail n) from audit where op = 'usage.claim'")" -eq 6 ]
+	[ "$(q "select subject || ' ' || $(sql_json detail kind) || ' ' || $(sql_json detail total) from audit where op = 'doc.issue' order by seq limit 1")" = "ACME-EU-2026-000001 invoice 83.51" ]
+	[ "$(q "select subject || ' ' || $(sql_json detail erp_ref) from audit where op = 'posting.state' order by seq limit 1")" = "$(jq -r '.id' "$T/j" | head -1) NS-1" ]
 	run audit --stats "$T/s"
 	expect_status 0
 	[[ "${lines[-1]}" == *"; audit log: 39 rows verified, intact" ]]
-	if [ "$(ledger_engine)" = sqlite ]; then
-		h=$(q 'select lower(hex(hash)) from audit order by seq desc limit 1')
-	else
-		h=$(q "select encode(hash, 'hex') from audit order by seq desc limit 1")
-	fi
-	jq -e --arg h "$h" \
+	jq -e --arg h "$(q "select $(sql_hex hash) from audit order by seq desc limit 1")" \
 	    '.audit_rows == 39 and .audit_head == $h and .exceptions == 0' "$T/s"
 }
 

@@ -26,6 +26,18 @@ login() {
 	    -c "CREATE ROLE $1 LOGIN IN ROLE $2"
 }
 
+# owned ROLE GROUP EVENTS: a ledger whose owner (the superuser) made its
+# schema ingesting EVENTS, then ran roles.sql; U its conninfo, R the same
+# as ROLE, a new login role of GROUP
+owned() {
+	U=$(pg_ledger l)
+	"$BIN/meter-ingest" --customers testdata/customers.ndjson --ledger "$U" \
+	    --as-of 2026-10-20T00:00:00Z --rejects "$T/r0" "$3" >/dev/null 2>&1
+	psql -X -q -v ON_ERROR_STOP=1 -d "$U" -f sql/roles.sql
+	login "$1" "$2"
+	R=$(as "$1" "$U")
+}
+
 # privileges URI: "role table privileges" of the four roles on each table
 privileges() {
 	psql -X -q -A -t -F ' ' -v ON_ERROR_STOP=1 -d "$1" -c "
@@ -99,53 +111,40 @@ privileges() {
 @test "roles: the ingest role runs meter-ingest but not invoice-gen, which changes nothing" {
 	pg_available
 	pg_engine
-	local u i
-	u=$(pg_ledger l)
-	# the owner makes the schema, then the roles
-	"$BIN/meter-ingest" --customers testdata/customers.ndjson --ledger "$u" \
-	    --as-of 2026-10-20T00:00:00Z </dev/null
-	psql -X -q -v ON_ERROR_STOP=1 -d "$u" -f sql/roles.sql
-	login ing2 ledger_ingest
-	i=$(as ing2 "$u")
-	run "$BIN/meter-ingest" --customers testdata/customers.ndjson --ledger "$i" \
+	owned ing2 ledger_ingest /dev/null
+	run "$BIN/meter-ingest" --customers testdata/customers.ndjson --ledger "$R" \
 	    --as-of 2026-10-20T00:00:00Z --rejects "$T/r" testdata/events.ndjson
 	expect_status 0
-	[ "$(psql -X -A -t -d "$u" -c 'SELECT count(*) FROM usage')" -eq 6 ]
-	n=$(psql -X -A -t -d "$u" -c 'SELECT count(*) FROM audit')
+	[ "$(psql -X -A -t -d "$U" -c 'SELECT count(*) FROM usage')" -eq 6 ]
+	n=$(psql -X -A -t -d "$U" -c 'SELECT count(*) FROM audit')
 	run "$BIN/invoice-gen" --entities testdata/entities.json --tax testdata/tax.json \
-	    --customers testdata/customers.ndjson --fx testdata/fx.json --ledger "$i" \
+	    --customers testdata/customers.ndjson --fx testdata/fx.json --ledger "$R" \
 	    --rejects "$T/r2" --as-of 2026-11-02T12:00:00Z --issue testdata/rate/rated.expected.ndjson
 	expect_status 77
 	[[ "$output" == *"permission denied for table "* ]]
-	[ "$(psql -X -A -t -d "$u" -c 'SELECT count(*) FROM doc')" -eq 0 ]
-	[ "$(psql -X -A -t -d "$u" -c 'SELECT count(*) FROM audit')" -eq "$n" ]
+	[ "$(psql -X -A -t -d "$U" -c 'SELECT count(*) FROM doc')" -eq 0 ]
+	[ "$(psql -X -A -t -d "$U" -c 'SELECT count(*) FROM audit')" -eq "$n" ]
 }
 
 @test "roles: the audit role verifies the audit log and reads the usage, but cannot write" {
 	pg_available
 	pg_engine
-	local u a
-	u=$(pg_ledger l)
-	"$BIN/meter-ingest" --customers testdata/customers.ndjson --ledger "$u" \
-	    --as-of 2026-10-20T00:00:00Z --rejects "$T/r" testdata/events.ndjson >/dev/null 2>&1
-	psql -X -q -v ON_ERROR_STOP=1 -d "$u" -f sql/roles.sql
-	login aud3 ledger_audit
-	a=$(as aud3 "$u")
-	run "$BIN/reconcile" --ledger "$a" --audit --rejects /dev/null --as-of 2026-11-04T00:00:00Z
+	owned aud3 ledger_audit testdata/events.ndjson
+	run "$BIN/reconcile" --ledger "$R" --audit --rejects /dev/null --as-of 2026-11-04T00:00:00Z
 	expect_status 0
 	[[ "${lines[-1]}" == *"; audit log: 2 rows verified, intact" ]]
-	run "$BIN/meter-ingest" --replay --ledger "$a"
+	run "$BIN/meter-ingest" --replay --ledger "$R"
 	expect_status 0
 	[ "${#lines[@]}" -eq 6 ]
-	n=$(psql -X -A -t -d "$u" -c 'SELECT count(*) FROM usage')
+	n=$(psql -X -A -t -d "$U" -c 'SELECT count(*) FROM usage')
 	ce late1 acme-prod 2026-10-19T00:00:00Z >"$T/e"
-	run "$BIN/meter-ingest" --customers testdata/customers.ndjson --ledger "$a" \
+	run "$BIN/meter-ingest" --customers testdata/customers.ndjson --ledger "$R" \
 	    --as-of 2026-10-20T00:00:00Z --rejects "$T/r2" "$T/e"
 	expect_status 77
 	[[ "$output" == *"permission denied for table "* ]]
-	[ "$(psql -X -A -t -d "$u" -c 'SELECT count(*) FROM usage')" -eq "$n" ]
+	[ "$(psql -X -A -t -d "$U" -c 'SELECT count(*) FROM usage')" -eq "$n" ]
 	# nor by hand
-	run psql -X -q -d "$a" -c 'DELETE FROM audit'
+	run psql -X -q -d "$R" -c 'DELETE FROM audit'
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"permission denied for table audit"* ]]
 }

@@ -413,3 +413,44 @@ ledger_copy() {
 	    -c "DROP DATABASE IF EXISTS $to" -c "CREATE DATABASE $to TEMPLATE $from" &&
 	    "$REPO/tests/pgcluster" conninfo "$PGC/c" "$to" >"$T/.pg.$2"
 }
+
+# ledger_rm NAME: ledger NAME gone, so that the next ledger_new NAME is a
+# new, empty one
+ledger_rm() {
+	if [ "$(ledger_engine)" = sqlite ]; then
+		rm -f "$T/$1" "$T/$1"-*
+		return
+	fi
+	[ -e "$T/.pg.$1" ] || return 0
+	psql -X -q -v ON_ERROR_STOP=1 \
+	    -d "$("$REPO/tests/pgcluster" conninfo "$PGC/c" postgres)" \
+	    -c "DROP DATABASE $(pg_dbname "$1")" && rm -f "$T/.pg.$1"
+}
+
+# The SQL that differs between the engines, for lq:
+# sql_json COLUMN MEMBER: MEMBER of the JSON text in COLUMN, as text
+sql_json() {
+	if [ "$(ledger_engine)" = sqlite ]; then
+		echo "json_extract($1, '\$.$2')"
+	else
+		echo "($1::json->>'$2')"
+	fi
+}
+
+# sql_hex COLUMN: a blob column in lower-case hexadecimal
+sql_hex() {
+	if [ "$(ledger_engine)" = sqlite ]; then
+		echo "lower(hex($1))"
+	else
+		echo "encode($1, 'hex')"
+	fi
+}
+
+# sql_time COLUMN: a time in ns since 1970 as "YYYY-MM-DD HH:MM:SS" (UTC)
+sql_time() {
+	if [ "$(ledger_engine)" = sqlite ]; then
+		echo "datetime($1 / 1000000000, 'unixepoch')"
+	else
+		echo "to_char(to_timestamp($1 / 1000000000) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
+	fi
+}
