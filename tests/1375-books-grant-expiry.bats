@@ -130,7 +130,7 @@ lines_of() {
 	month 5 50 $SEP 2026-12-03T00:00:00Z >"$T/out"
 	[ "$(credit "$T/out")" = '["-50.00",{"balance_before":"160.00","balance_after":"110.00","amount_due_before":"50.00","grants":[{"id":"vip","amount":"20.00"},{"id":"promo","amount":"30.00"}]}]' ]
 	# never more on a grant than it was: every grant's draws
-	run lq l "SELECT grant_id, sum(amount) FROM credit_draw_grant GROUP BY grant_id ORDER BY grant_id"
+	run lq l "SELECT grant_id, sum(CAST(amount AS NUMERIC)) FROM credit_draw_grant GROUP BY grant_id ORDER BY grant_id"
 	[ "$output" = "newer|30
 older|25
 promo|30

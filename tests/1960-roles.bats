@@ -120,8 +120,8 @@ privileges() {
 	run "$BIN/invoice-gen" --entities testdata/entities.json --tax testdata/tax.json \
 	    --customers testdata/customers.ndjson --fx testdata/fx.json --ledger "$R" \
 	    --rejects "$T/r2" --as-of 2026-11-02T12:00:00Z --issue testdata/rate/rated.expected.ndjson
-	expect_status 77
-	[[ "$output" == *"permission denied for table "* ]]
+	expect_status 74
+	[ "$output" = "invoice-gen: ledger '$R': reading an invoice: permission denied for table invoice" ]
 	[ "$(psql -X -A -t -d "$U" -c 'SELECT count(*) FROM doc')" -eq 0 ]
 	[ "$(psql -X -A -t -d "$U" -c 'SELECT count(*) FROM audit')" -eq "$n" ]
 }
@@ -140,8 +140,8 @@ privileges() {
 	ce late1 acme-prod 2026-10-19T00:00:00Z >"$T/e"
 	run "$BIN/meter-ingest" --customers testdata/customers.ndjson --ledger "$R" \
 	    --as-of 2026-10-20T00:00:00Z --rejects "$T/r2" "$T/e"
-	expect_status 77
-	[[ "$output" == *"permission denied for table "* ]]
+	expect_status 74
+	[ "$output" = "meter-ingest: ledger '$R': storing usage records: permission denied for table usage" ]
 	[ "$(psql -X -A -t -d "$U" -c 'SELECT count(*) FROM usage')" -eq "$n" ]
 	# nor by hand
 	run psql -X -q -d "$R" -c 'DELETE FROM audit'

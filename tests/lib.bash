@@ -361,17 +361,21 @@ pg_engine() {
 
 # ledger_new NAME: the ledger NAME of this test: the file $T/NAME, or on
 # pg a database of the file's cluster, created at the first call in the
-# test (so every call in one test names the same ledger)
+# test (so every call in one test names the same ledger; calls at once,
+# from commands started in the background, wait for each other)
 ledger_new() {
 	if [ "$(ledger_engine)" = sqlite ]; then
 		echo "$T/$1"
 		return
 	fi
-	if [ -e "$T/.pg.$1" ]; then
+	(
+		flock 9 || exit 1
+		if [ ! -s "$T/.pg.$1" ]; then
+			pg_ledger "$1" >"$T/.pg.$1.new" &&
+			    mv "$T/.pg.$1.new" "$T/.pg.$1" || exit 1
+		fi
 		cat "$T/.pg.$1"
-	else
-		pg_ledger "$1" | tee "$T/.pg.$1"
-	fi
+	) 9>>"$T/.pg.lock"
 }
 
 # sqlite_only REASON: skip on pg a test about the SQLite file itself
@@ -395,7 +399,8 @@ ledger_dump() {
 	if [ "$(ledger_engine)" = sqlite ]; then
 		sqlite3 "$T/$1" .dump
 	else
-		pg_dump --no-owner "$(ledger_new "$1")"
+		# less pg_dump's \restrict key, new each run
+		pg_dump --no-owner "$(ledger_new "$1")" | grep -v '^\\\(un\)\{0,1\}restrict '
 	fi
 }
 
@@ -428,12 +433,13 @@ ledger_rm() {
 }
 
 # The SQL that differs between the engines, for lq:
-# sql_json COLUMN MEMBER: MEMBER of the JSON text in COLUMN, as text
+# sql_json COLUMN MEMBER: MEMBER of the JSON text in COLUMN, as SQLite's
+# json_extract gives it (true and false as 1 and 0)
 sql_json() {
 	if [ "$(ledger_engine)" = sqlite ]; then
 		echo "json_extract($1, '\$.$2')"
 	else
-		echo "($1::json->>'$2')"
+		echo "(CASE $1::json->>'$2' WHEN 'true' THEN '1' WHEN 'false' THEN '0' ELSE $1::json->>'$2' END)"
 	fi
 }
 
