@@ -2,6 +2,7 @@
 #
 #   make            build bin/* (installs missing Debian packages first)
 #   make check      build and run the whole test suite
+#   make check-pg   the ledger tests on PostgreSQL only (LEDGER_ENGINE=pg)
 #   make demo       build and run a generated month through every stage
 #   make tour       every stage on the hand-written testdata/, record by record
 #   make bench      every stage and the pipeline against the floor and peers
@@ -86,6 +87,14 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcommon.a
 check: all
 	BIN=$(abspath $(dir $(firstword $(BINS)))) UNITBIN=$(abspath $(BUILD)/tests) \
 	    sh tests/run
+
+# Only the engine-parametric ledger tests, on PostgreSQL (tests/pgcluster
+# clusters); make check runs them too, when the server is installed.
+.PHONY: check-pg
+check-pg: all
+	BIN=$(abspath $(dir $(firstword $(BINS)))) UNITBIN=$(abspath $(BUILD)/tests) \
+	    LEDGER_ENGINE=pg LC_ALL=C TZ=UTC \
+	    bats $$(grep -l '^	ledger_setup_file$$' tests/*.bats)
 
 demo: all
 	@sh scripts/demo

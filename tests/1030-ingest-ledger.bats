@@ -4,6 +4,14 @@
 
 load lib
 
+setup_file() {
+	ledger_setup_file
+}
+
+teardown_file() {
+	ledger_teardown_file
+}
+
 gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 	local i
 	for i in $(seq 1 "$1"); do
@@ -17,9 +25,12 @@ gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 	expect_status 0
 	jq -e '.emitted == 50' "$T/s"
 	# merges happened: cold holds keys, hot holds fewer than the limit
-	[ "$(keys_sql "$T/ledger.sqlite" 'select count(*) from cold')" -ge 43 ]
-	[ "$(keys_sql "$T/ledger.sqlite" 'select count(*) from logged')" -lt 8 ]
-	[ "$(keys_sql "$T/ledger.sqlite" 'select (select count(*) from cold) + (select count(*) from logged)')" -eq 50 ]
+	# (keys_sql reads the key index's blocks as SQLite stores them)
+	if [ "$(ledger_engine)" = sqlite ]; then
+		[ "$(keys_sql "$T/ledger.sqlite" 'select count(*) from cold')" -ge 43 ]
+		[ "$(keys_sql "$T/ledger.sqlite" 'select count(*) from logged')" -lt 8 ]
+		[ "$(keys_sql "$T/ledger.sqlite" 'select (select count(*) from cold) + (select count(*) from logged)')" -eq 50 ]
+	fi
 	# the same file again: all duplicates, whichever level holds the key
 	run ingest --hot-keys 7 --batch 10 --rejects "$T/r" --stats "$T/s" "$T/a"
 	jq -e '.emitted == 0 and .duplicates == 50' "$T/s"
@@ -30,6 +41,7 @@ gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 }
 
 @test "every stored key has its record and the other way round" {
+	sqlite_only "the key index read from its blocks in the SQLite file (keys_sql)"
 	gen 30 k >"$T/a"
 	ingest --hot-keys 4 --batch 5 --rejects "$T/r" "$T/a" >/dev/null 2>&1
 	run keys_sql "$T/ledger.sqlite" "select count(*) from usage u where not exists
@@ -47,23 +59,27 @@ gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 	{ gen 3 old; ce new1 globex 2026-10-19T00:00:00Z; } | sed 's/2026-10-10T/2026-09-20T/' >"$T/a"
 	# small merges: the old keys are in a cold run, pruned from it
 	ingest --hot-keys 2 --batch 2 --rejects "$T/r" "$T/a" >/dev/null 2>&1
-	[ "$(keys_sql "$T/ledger.sqlite" 'select count(*) from cold')" -eq 4 ]
-	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(*) from usage')" -eq 4 ]
+	if [ "$(ledger_engine)" = sqlite ]; then
+		[ "$(keys_sql "$T/ledger.sqlite" 'select count(*) from cold')" -eq 4 ]
+	fi
+	[ "$(lq ledger.sqlite 'select count(*) from usage')" -eq 4 ]
 	# as-of 2026-10-20 minus 35 days is 2026-09-15: 2026-10-01 is inside
-	run "$BIN/meter-ingest" --ledger "$T/ledger.sqlite" --as-of 2026-10-20T00:00:00Z \
+	run "$BIN/meter-ingest" --ledger "$(ledger_new ledger.sqlite)" --as-of 2026-10-20T00:00:00Z \
 	    --prune-before 2026-10-01T00:00:00Z
 	expect_status 64
 	[[ "$output" == *"inside the acceptance window"* ]]
-	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(*) from usage')" -eq 4 ]
+	[ "$(lq ledger.sqlite 'select count(*) from usage')" -eq 4 ]
 	# a month later the old events are outside the window and may go
-	run "$BIN/meter-ingest" --ledger "$T/ledger.sqlite" --as-of 2026-11-20T00:00:00Z \
+	run "$BIN/meter-ingest" --ledger "$(ledger_new ledger.sqlite)" --as-of 2026-11-20T00:00:00Z \
 	    --prune-before 2026-10-01T00:00:00Z
 	expect_status 0
 	[[ "$output" == *"pruned 3 usage records"* ]]
-	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(*) from usage')" -eq 1 ]
-	[ "$(keys_sql "$T/ledger.sqlite" 'select (select count(*) from logged) + (select count(*) from cold)')" -eq 1 ]
-	[ "$(keys_sql "$T/ledger.sqlite" 'select count(*) from cold c join usage u on u.key = c.k')" -eq 1 ]
-	[ "$(sqlite3 "$T/ledger.sqlite" 'select sum(n) from ukey_run')" -eq 1 ]
+	[ "$(lq ledger.sqlite 'select count(*) from usage')" -eq 1 ]
+	if [ "$(ledger_engine)" = sqlite ]; then
+		[ "$(keys_sql "$T/ledger.sqlite" 'select (select count(*) from logged) + (select count(*) from cold)')" -eq 1 ]
+		[ "$(keys_sql "$T/ledger.sqlite" 'select count(*) from cold c join usage u on u.key = c.k')" -eq 1 ]
+		[ "$(lq ledger.sqlite 'select sum(n) from ukey_run')" -eq 1 ]
+	fi
 	# the pruned period stays closed even to a run with a longer window
 	ce old1 globex 2026-09-20T00:00:00Z >"$T/late"
 	run ingest --max-age 90d --rejects "$T/r2" --stats "$T/s2" "$T/late"
@@ -71,18 +87,19 @@ gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 	jq -e '.rejects_by_code.event_before_retention == 1' "$T/s2"
 	jq -e '.class == "policy_violation" and .field == "time"' "$T/r2"
 	# an earlier horizon never moves it back
-	"$BIN/meter-ingest" --ledger "$T/ledger.sqlite" --as-of 2026-11-20T00:00:00Z \
+	"$BIN/meter-ingest" --ledger "$(ledger_new ledger.sqlite)" --as-of 2026-11-20T00:00:00Z \
 	    --prune-before 2026-09-01T00:00:00Z 2>/dev/null
-	[ "$(sqlite3 "$T/ledger.sqlite" "select v from meta where k = 'pruned_before'")" = \
+	[ "$(lq ledger.sqlite "select v from meta where k = 'pruned_before'")" = \
 	    "$(python3 -c 'import datetime as d; print(int(d.datetime(2026,10,1,tzinfo=d.timezone.utc).timestamp()) * 10**9)')" ]
 	# --force prunes inside the window, on purpose
-	run "$BIN/meter-ingest" --ledger "$T/ledger.sqlite" --as-of 2026-10-20T00:00:00Z \
+	run "$BIN/meter-ingest" --ledger "$(ledger_new ledger.sqlite)" --as-of 2026-10-20T00:00:00Z \
 	    --prune-before 2026-10-20T00:00:00Z --force
 	expect_status 0
-	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(*) from usage')" -eq 0 ]
+	[ "$(lq ledger.sqlite 'select count(*) from usage')" -eq 0 ]
 }
 
 @test "--ledger :memory: makes a pure filter: dedup within the run, nothing on disk" {
+	sqlite_only "--ledger :memory: is an SQLite database in memory"
 	{ gen 3 m; gen 3 m; } >"$T/a"
 	cd "$T"
 	run "$BIN/meter-ingest" --customers "$REPO/testdata/customers.ndjson" \
@@ -93,6 +110,7 @@ gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 }
 
 @test "the ledger stores data in the packed form and times as UTC nanoseconds" {
+	sqlite_only "SQLite's hex() of the stored blob"
 	ce p1 globex 2026-10-10T01:02:03.5+01:00 '{"b":[1,"x",true,null],"a":{"c":0.25}}' >"$T/a"
 	ingest --rejects "$T/r" "$T/a" >/dev/null 2>&1
 	[ "$(sqlite3 "$T/ledger.sqlite" 'select t from usage')" = 1791590523500000000 ]
@@ -106,18 +124,19 @@ gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 @test "--replay of an empty window writes nothing and succeeds" {
 	gen 2 e >"$T/a"
 	ingest --rejects "$T/r" "$T/a" >/dev/null 2>&1
-	run "$BIN/meter-ingest" --replay --ledger "$T/ledger.sqlite" \
+	run "$BIN/meter-ingest" --replay --ledger "$(ledger_new ledger.sqlite)" \
 	    --from 2026-11-01T00:00:00Z --to 2026-12-01T00:00:00Z
 	expect_status 0
 	[ -z "$output" ]
-	run "$BIN/meter-ingest" --replay --ledger "$T/ledger.sqlite" \
+	run "$BIN/meter-ingest" --replay --ledger "$(ledger_new ledger.sqlite)" \
 	    --from 2026-12-01T00:00:00Z --to 2026-11-01T00:00:00Z
 	expect_status 64
-	run "$BIN/meter-ingest" --replay --ledger "$T/ledger.sqlite" "$T/a"
+	run "$BIN/meter-ingest" --replay --ledger "$(ledger_new ledger.sqlite)" "$T/a"
 	expect_status 64
 }
 
 @test "--replay and --prune-before need an existing ledger: 66, nothing created" {
+	sqlite_only "a ledger file that does not exist"
 	run "$BIN/meter-ingest" --replay --ledger "$T/none.sqlite"
 	expect_status 66
 	[[ "$output" == *"no ledger at '$T/none.sqlite'"* ]]
@@ -127,6 +146,7 @@ gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 }
 
 @test "--replay reads a ledger its user cannot write (file 0444, directory 0555)" {
+	sqlite_only "file modes of the ledger file"
 	if [ "$(id -u)" -eq 0 ] && ! command -v setpriv >/dev/null; then
 		skip "root without setpriv(1)"
 	fi
@@ -156,12 +176,13 @@ gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 		ce r4 globex 2026-10-11T01:00:00Z
 	} >"$T/a"
 	ingest --rejects "$T/r" "$T/a" >/dev/null 2>&1
-	[ "$(sqlite3 "$T/ledger.sqlite" 'select group_concat(id) from (select id from usage order by seq)')" = r1,r2,r3,r4 ]
-	"$BIN/meter-ingest" --replay --ledger "$T/ledger.sqlite" >"$T/out"
+	[ "$(lq ledger.sqlite 'select id from usage order by seq' | paste -s -d,)" = r1,r2,r3,r4 ]
+	"$BIN/meter-ingest" --replay --ledger "$(ledger_new ledger.sqlite)" >"$T/out"
 	[ "$(jq -r .id "$T/out" | tr '\n' ,)" = r2,r4,r1,r3, ]
 }
 
 @test "cold runs and their filters: duplicates found after merges and compaction, lost filters rebuilt" {
+	sqlite_only "the key index read from its blocks in the SQLite file (keys_sql)"
 	gen 60 f >"$T/a"
 	ingest --hot-keys 3 --batch 4 --rejects "$T/r" "$T/a" >/dev/null 2>&1
 	# 15 merges of 4 keys, compacted four runs at a time: a few runs
@@ -186,6 +207,7 @@ gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 }
 
 @test "the key log: a block per batch; cold keys in blocks that fill a page, sorted; a version 5 ledger's key rows become blocks" {
+	sqlite_only "the key index read from its blocks in the SQLite file (keys_sql), a schema 5 file"
 	gen 10 l >"$T/l"
 	ingest --batch 4 --rejects "$T/r" "$T/l" >/dev/null 2>&1
 	# three batches, three blocks of the log, each from its first seq
@@ -225,6 +247,7 @@ gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 }
 
 @test "a version 6 ledger on 4 KiB pages: its cold blocks move to a rowid table, every key still found, pages kept" {
+	sqlite_only "a schema 6 SQLite file and its page size"
 	gen 700 b >"$T/a"
 	ingest --hot-keys 600 --batch 700 --rejects "$T/r" "$T/a" >/dev/null 2>&1
 	gen 100 c >"$T/c"

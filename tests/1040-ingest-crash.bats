@@ -6,6 +6,14 @@
 
 load lib
 
+setup_file() {
+	ledger_setup_file
+}
+
+teardown_file() {
+	ledger_teardown_file
+}
+
 ASOF=2026-11-01T00:00:00Z
 
 # gen ARGS...: scripts/gen-events with the usual rates and customers
@@ -81,7 +89,17 @@ to_file() {
 	mi "$@" >"$f"
 }
 
+# count LEDGER: the usage records in LEDGER (a path, or on pg a conninfo)
 count() {
+	if [ "$(ledger_engine)" = pg ]; then
+		if [ "$(pgq "$1" "select count(*) from pg_tables
+		    where schemaname = current_schema() and tablename = 'usage'")" -eq 0 ]; then
+			echo 0
+		else
+			pgq "$1" 'select count(*) from usage'
+		fi
+		return
+	fi
 	# a run killed before it made the schema leaves no usage table: 0
 	if [ "$(sqlite3 "$1" "select count(*) from sqlite_master
 	    where name = 'usage'")" -eq 0 ]; then
@@ -89,6 +107,11 @@ count() {
 	else
 		sqlite3 "$1" 'select count(*) from usage'
 	fi
+}
+
+# pgq CONNINFO SQL: SQL run by psql, printed as sqlite3 does
+pgq() {
+	psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$1" -c "$2"
 }
 
 # complete FILE: the lines of FILE that end in a newline (a process killed
@@ -132,18 +155,18 @@ finish_waiter() {
 	[ "$dups" -gt 1000 ] && [ "$confs" -gt 100 ] && [ "$bad" -gt 100 ]
 
 	# the reference: one complete run on a fresh ledger
-	mi "$T/ref.sqlite" --batch 500 --stats "$T/ref.json" \
+	mi "$(ledger_new ref.sqlite)" --batch 500 --stats "$T/ref.json" \
 	    --rejects "$T/ref.rej" "$T/ev.ndjson" >"$T/ref.out" 2>/dev/null
 	jq -e --argjson u "$uniq" --argjson d "$dups" \
 	    --argjson r "$((confs + bad))" \
 	    '.read == 60000 and .emitted == $u and .duplicates == $d and
 	     .rejected == $r' "$T/ref.json"
-	[ "$(count "$T/ref.sqlite")" -eq "$uniq" ]
+	[ "$(count "$(ledger_new ref.sqlite)")" -eq "$uniq" ]
 	# a re-run emits nothing; its time tells how long a run takes to get
 	# past what is committed (the rescan), so the kills below can land
 	# in the new work of every run, not only of the first few
 	t0=$EPOCHREALTIME
-	mi "$T/ref.sqlite" --batch 500 --stats "$T/ref2.json" \
+	mi "$(ledger_new ref.sqlite)" --batch 500 --stats "$T/ref2.json" \
 	    --rejects "$T/ref.rej" "$T/ev.ndjson" >"$T/ref2.out" 2>/dev/null
 	t1=$EPOCHREALTIME
 	rescan=$(( (${t1/./} - ${t0/./}) / 1000 ))	# ms
@@ -151,7 +174,7 @@ finish_waiter() {
 	jq -e --argjson n "$((uniq + dups))" \
 	    '.emitted == 0 and .duplicates == $n' "$T/ref2.json"
 
-	L=$T/ledger.sqlite
+	L=$(ledger_new ledger.sqlite)
 	mi_cmd
 	RANDOM=1040
 	# --hot-keys 4000: the key log is merged into the cold index every
@@ -194,8 +217,12 @@ finish_waiter() {
 			# keep the first half-done ledger for a complete run
 			if [ "$snap" -eq 0 ]; then
 				snap=$n
-				cp "$L" "$T/snap.sqlite"
-				[ ! -e "$L-wal" ] || cp "$L-wal" "$T/snap.sqlite-wal"
+				if [ "$(ledger_engine)" = sqlite ]; then
+					cp "$L" "$T/snap.sqlite"
+					[ ! -e "$L-wal" ] || cp "$L-wal" "$T/snap.sqlite-wal"
+				else
+					ledger_copy ledger.sqlite snap.sqlite
+				fi
 				cp "$T/all.out" "$T/snap.emitted"
 			fi
 		fi
@@ -211,13 +238,13 @@ finish_waiter() {
 	# a complete run on the half-done ledger emits exactly what was not
 	# committed, none of what the killed runs emitted, and ends with the
 	# same ledger as the uninterrupted reference run
-	run to_file "$T/snap.out" "$T/snap.sqlite" --batch 500 \
+	run to_file "$T/snap.out" "$(ledger_new snap.sqlite)" --batch 500 \
 	    --rejects "$T/snap.rej" "$T/ev.ndjson"
 	expect_status 0
 	[ "$(wc -l <"$T/snap.out")" -eq "$((uniq - snap))" ]
 	[ -z "$(cat "$T/snap.emitted" "$T/snap.out" | jq -r .key | sort | uniq -d)" ]
-	"$BIN/meter-ingest" --replay --ledger "$T/ref.sqlite" >"$T/ref.replay"
-	"$BIN/meter-ingest" --replay --ledger "$T/snap.sqlite" |
+	"$BIN/meter-ingest" --replay --ledger "$(ledger_new ref.sqlite)" >"$T/ref.replay"
+	"$BIN/meter-ingest" --replay --ledger "$(ledger_new snap.sqlite)" |
 	    cmp - "$T/ref.replay"
 
 	# the final, complete run emits exactly what was not committed
@@ -262,7 +289,7 @@ finish_waiter() {
 	[ "$uniq" -gt 25000 ]
 
 	# the ledger exists (two runs creating it at once: the next test)
-	L=$T/ledger.sqlite
+	L=$(ledger_new ledger.sqlite)
 	mi "$L" --rejects "$T/r0" </dev/null >/dev/null 2>&1
 	mi_cmd
 	# small --hot-keys: each merges the key log into the cold index every
@@ -299,15 +326,16 @@ finish_waiter() {
 }
 
 @test "two first runs at once on a new ledger: one creates it, both finish" {
-	local i pa pb sa sb
+	local i pa pb sa sb l
 	for ((i = 1; i <= 30; i++)); do
+		l=$(ledger_new "l$i.sqlite")
 		"$BIN/meter-ingest" --customers testdata/customers.ndjson \
-		    --ledger "$T/l$i.sqlite" --as-of 2026-10-20T00:00:00Z \
+		    --ledger "$l" --as-of 2026-10-20T00:00:00Z \
 		    --rejects "$T/r$i.a" testdata/events.ndjson \
 		    >"$T/o$i.a" 2>"$T/e$i.a" 3>&- &
 		pa=$!
 		"$BIN/meter-ingest" --customers testdata/customers.ndjson \
-		    --ledger "$T/l$i.sqlite" --as-of 2026-10-20T00:00:00Z \
+		    --ledger "$l" --as-of 2026-10-20T00:00:00Z \
 		    --rejects "$T/r$i.b" testdata/events.ndjson \
 		    >"$T/o$i.b" 2>"$T/e$i.b" 3>&- &
 		pb=$!
@@ -320,7 +348,7 @@ finish_waiter() {
 			tail -qn 1 "$T/e$i.a" "$T/e$i.b"
 			return 1
 		fi
-		[ "$(count "$T/l$i.sqlite")" -eq 6 ]
+		[ "$(count "$l")" -eq 6 ]
 		[ "$(cat "$T/o$i.a" "$T/o$i.b" | wc -l)" -eq 6 ]
 		[ -z "$(cat "$T/o$i.a" "$T/o$i.b" | jq -r .key | sort | uniq -d)" ]
 	done
@@ -356,6 +384,7 @@ hold_lock() {
 
 # bats test_tags=timing
 @test "a ledger locked past --busy-timeout: exit 75, nothing written; a re-run completes" {
+	sqlite_only "SQLite's write lock, held by python3's sqlite3"
 	gen --seed 1042 --customers-out "$T/cust.ndjson" 5000 >"$T/ev.ndjson"
 	read -r nlines uniq dups confs bad < <(oracle "$T/keys" "$T/ev.ndjson")
 	head -n 2000 "$T/ev.ndjson" >"$T/first"
@@ -392,6 +421,7 @@ hold_lock() {
 }
 
 @test "a lock released within --busy-timeout is waited for, and the run completes" {
+	sqlite_only "SQLite's write lock, held by python3's sqlite3"
 	gen --seed 1043 --customers-out "$T/cust.ndjson" 3000 >"$T/ev.ndjson"
 	read -r nlines uniq dups confs bad < <(oracle "$T/keys" "$T/ev.ndjson")
 	L=$T/ledger.sqlite
@@ -415,6 +445,7 @@ hold_lock() {
 }
 
 @test "a new, empty ledger whose write lock another process holds (creating it): waited for, then used" {
+	sqlite_only "SQLite's write lock, held by python3's sqlite3"
 	gen --seed 1044 --customers-out "$T/cust.ndjson" 2000 >"$T/ev.ndjson"
 	read -r nlines uniq dups confs bad < <(oracle "$T/keys" "$T/ev.ndjson")
 	L=$T/ledger.sqlite

@@ -7,6 +7,14 @@
 
 load lib
 
+setup_file() {
+	ledger_setup_file
+}
+
+teardown_file() {
+	ledger_teardown_file
+}
+
 # ev ID TIME REQUESTS [ATTRS]: an api.request event of acme-prod from
 # source s, ATTRS (',"amends":"e1"') added to its attributes
 ev() {
@@ -32,7 +40,7 @@ KC1=ae0794288a819d05d3232374c89f3fdb	# c1
 # November (acme's months, New York time)
 sums() {
 	meters '{"name":"req","event_type":"api.request","aggregation":"sum","field":"requests"}'
-	agg --customers testdata/customers.ndjson --ledger "$T/ledger.sqlite" \
+	agg --customers testdata/customers.ndjson --ledger "$(ledger_new ledger.sqlite)" \
 	    --from 2026-10-02T00:00:00Z --to 2026-12-02T00:00:00Z 2>/dev/null |
 	    jq -r '"\(.period_start) \(.quantity) \(.events)"'
 }
@@ -52,7 +60,7 @@ sums() {
 	echo '{"kind":"stats","schema":"1.0","stage":"meter-ingest","read":1,"emitted":0,"duplicates":0,"amended":1,"cancelled":0,"rejected":0,"rejects_by_code":{},"blank_lines":0,"as_of":"2026-10-20T00:00:00Z"}' >"$T/want"
 	same "$T/want" "$T/st"
 	# replay: e2 and a1, a1 as the plain usage record of the effective version
-	"$BIN/meter-ingest" --replay --ledger "$T/ledger.sqlite" >"$T/re"
+	"$BIN/meter-ingest" --replay --ledger "$(ledger_new ledger.sqlite)" >"$T/re"
 	{
 		rec e2 2026-10-02T09:00:00Z 7 $K2 b691ae5fc3a1213fb941ab2a7d1a3255
 		rec a1 2026-10-03T09:00:00Z 50 $KA1 2ebef0cb5512bfc91a39f67b08750d20
@@ -60,9 +68,9 @@ sums() {
 	same "$T/want" "$T/re"
 	[ "$(sums)" = "2026-10-01T04:00:00Z 57 2" ]
 	# the ledger keeps the original, marked replaced by a1's record
-	[ "$(sqlite3 "$T/ledger.sqlite" "select id || ':' || ifnull(gone, '-') from usage order by seq" | tr '\n' ' ')" = "e1:3 e2:- a1:- " ]
-	[ "$(sqlite3 "$T/ledger.sqlite" "select lower(hex(orig)) || ' ' || n || ' ' || kind || ' ' || id || ' ' || seq || ' ' || prev_seq || ' ' || ingested from usage_fix")" = "$K1 1 amend a1 3 1 1792454400000000000" ]
-	[ "$(sqlite3 "$T/ledger.sqlite" "select op || ' ' || subject || ' ' || detail from audit where op like 'usage.%' and op != 'usage.claim'")" = "usage.amend $KA1 {\"key\":\"$KA1\",\"orig\":\"$K1\",\"n\":1,\"replaced\":\"$K1\",\"replaced_seq\":1,\"seq\":3,\"ingested\":\"2026-10-20T00:00:00Z\"}" ]
+	[ "$(lq ledger.sqlite "select id || ':' || coalesce(CAST(gone AS TEXT), '-') from usage order by seq" | tr '\n' ' ')" = "e1:3 e2:- a1:- " ]
+	[ "$(lq ledger.sqlite "select $(sql_hex orig) || ' ' || n || ' ' || kind || ' ' || id || ' ' || seq || ' ' || prev_seq || ' ' || ingested from usage_fix")" = "$K1 1 amend a1 3 1 1792454400000000000" ]
+	[ "$(lq ledger.sqlite "select op || ' ' || subject || ' ' || detail from audit where op like 'usage.%' and op != 'usage.claim'")" = "usage.amend $KA1 {\"key\":\"$KA1\",\"orig\":\"$K1\",\"n\":1,\"replaced\":\"$K1\",\"replaced_seq\":1,\"seq\":3,\"ingested\":\"2026-10-20T00:00:00Z\"}" ]
 }
 
 @test "cancel: a usage_cancel record; the event counts for nothing, the cancel neither" {
@@ -77,12 +85,12 @@ sums() {
 	same "$T/want" "$T/out"
 	[ "${lines[-1]}" = "meter-ingest: read 1, emitted 0, duplicates 0, amended 0, cancelled 1, rejected 0" ]
 	jq -e '.amended == 0 and .cancelled == 1 and .emitted == 0' "$T/s"
-	"$BIN/meter-ingest" --replay --ledger "$T/ledger.sqlite" >"$T/re"
+	"$BIN/meter-ingest" --replay --ledger "$(ledger_new ledger.sqlite)" >"$T/re"
 	rec e1 2026-10-01T09:00:00Z 5 $K1 2e0586f376a6207d2c0dbf714112603e >"$T/want"
 	same "$T/want" "$T/re"
 	[ "$(sums)" = "2026-10-01T04:00:00Z 5 1" ]
-	[ "$(sqlite3 "$T/ledger.sqlite" "select id || ':' || ifnull(gone, '-') from usage order by seq" | tr '\n' ' ')" = "e1:- e2:3 c1:3 " ]
-	[ "$(sqlite3 "$T/ledger.sqlite" "select kind || ' ' || id || ' ' || prev_seq from usage_fix")" = "cancel c1 2" ]
+	[ "$(lq ledger.sqlite "select id || ':' || coalesce(CAST(gone AS TEXT), '-') from usage order by seq" | tr '\n' ' ')" = "e1:- e2:3 c1:3 " ]
+	[ "$(lq ledger.sqlite "select kind || ' ' || id || ' ' || prev_seq from usage_fix")" = "cancel c1 2" ]
 }
 
 @test "an amended event amended again, by the original's id or the amendment's: the latest counts, the chain is kept in order" {
@@ -96,8 +104,8 @@ sums() {
 	[ "$(echo "$output" | grep -v '^meter-ingest: ' | jq -r '"\(.id) \(.amends)"' | tr '\n' ' ')" = "a1 $K1 a2 $KA1 a3 $KA2 " ]
 	[ "${lines[-1]}" = "meter-ingest: read 3, emitted 0, duplicates 0, amended 3, cancelled 0, rejected 0" ]
 	[ "$(sums)" = "2026-10-01T04:00:00Z 52 1" ]
-	[ "$("$BIN/meter-ingest" --replay --ledger "$T/ledger.sqlite" | jq -r .id)" = a3 ]
-	[ "$(sqlite3 "$T/ledger.sqlite" "select n || ':' || id || ':' || prev_seq from usage_fix order by n" | tr '\n' ' ')" = "1:a1:1 2:a2:2 3:a3:3 " ]
+	[ "$("$BIN/meter-ingest" --replay --ledger "$(ledger_new ledger.sqlite)" | jq -r .id)" = a3 ]
+	[ "$(lq ledger.sqlite "select n || ':' || id || ':' || prev_seq from usage_fix order by n" | tr '\n' ' ')" = "1:a1:1 2:a2:2 3:a3:3 " ]
 }
 
 @test "the original and its corrections in one input: only the effective version in the ledger's aggregates and the replay" {
@@ -112,10 +120,10 @@ sums() {
 	expect_status 0
 	[ "${lines[-1]}" = "meter-ingest: read 5, emitted 3, duplicates 0, amended 1, cancelled 1, rejected 0" ]
 	[ "$(sums)" = "2026-10-01T04:00:00Z 51 2" ]
-	[ "$("$BIN/meter-ingest" --replay --ledger "$T/ledger.sqlite" | jq -r .id | tr '\n' ' ')" = "a1 e3 " ]
+	[ "$("$BIN/meter-ingest" --replay --ledger "$(ledger_new ledger.sqlite)" | jq -r .id | tr '\n' ' ')" = "a1 e3 " ]
 	# the same window replayed into meter-aggregate: the same sums
 	meters '{"name":"req","event_type":"api.request","aggregation":"sum","field":"requests"}'
-	"$BIN/meter-ingest" --replay --ledger "$T/ledger.sqlite" |
+	"$BIN/meter-ingest" --replay --ledger "$(ledger_new ledger.sqlite)" |
 	    agg --customers testdata/customers.ndjson >"$T/agg"
 	[ "$(jq -r '"\(.quantity) \(.events)"' "$T/agg")" = "51 2" ]
 	# the run's own output: meter-aggregate refuses the corrections in it,
@@ -130,14 +138,14 @@ sums() {
 @test "an amendment into another period: the old period loses the event, the new one gains it" {
 	ev e1 2026-10-31T12:00:00Z 5 >"$T/a"
 	ev e2 2026-10-02T12:00:00Z 7 >>"$T/a"
-	"$BIN/meter-ingest" --customers testdata/customers.ndjson --ledger "$T/ledger.sqlite" \
+	"$BIN/meter-ingest" --customers testdata/customers.ndjson --ledger "$(ledger_new ledger.sqlite)" \
 	    --as-of 2026-11-01T00:00:00Z --rejects "$T/r" "$T/a" >/dev/null 2>&1
 	[ "$(sums | tr '\n' ' ')" = "2026-10-01T04:00:00Z 12 2 " ]
 	ev a1 2026-11-02T12:00:00Z 9 ',"amends":"e1"' >"$T/b"
-	"$BIN/meter-ingest" --customers testdata/customers.ndjson --ledger "$T/ledger.sqlite" \
+	"$BIN/meter-ingest" --customers testdata/customers.ndjson --ledger "$(ledger_new ledger.sqlite)" \
 	    --as-of 2026-11-03T00:00:00Z --rejects "$T/r" "$T/b" >/dev/null 2>&1
 	[ "$(sums | tr '\n' ' ')" = "2026-10-01T04:00:00Z 7 1 2026-11-01T04:00:00Z 9 1 " ]
-	"$BIN/meter-ingest" --replay --ledger "$T/ledger.sqlite" --from 2026-10-01T00:00:00Z \
+	"$BIN/meter-ingest" --replay --ledger "$(ledger_new ledger.sqlite)" --from 2026-10-01T00:00:00Z \
 	    --to 2026-11-01T00:00:00Z >"$T/oct"
 	[ "$(jq -r .id "$T/oct")" = e2 ]
 }
@@ -160,7 +168,7 @@ sums() {
 	[ "$(jq -r .message "$T/r2" | head -n 1)" = "event source 's' id 'a1' (key $KA1) was already accepted with different content (stored event time 2026-10-03T09:00:00Z); the stored record is kept" ]
 	jq -e '(has("amended") | not) and .duplicates == 1' "$T/s"
 	[ "$(sums)" = "2026-10-01T04:00:00Z 57 2" ]
-	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(*) from usage_fix')" -eq 1 ]
+	[ "$(lq ledger.sqlite 'select count(*) from usage_fix')" -eq 1 ]
 }
 
 @test "rejects: an unknown event, a cancelled one, both attributes, another source's id" {
@@ -192,19 +200,19 @@ sums() {
 	same "$T/want" "$T/got"
 	jq -e '(has("amended") | not) and .rejected == 7' "$T/s"
 	# nothing stored: the refused ids are free
-	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(*) from usage')" -eq 2 ]
+	[ "$(lq ledger.sqlite 'select count(*) from usage')" -eq 2 ]
 }
 
 @test "retention: a correction older than the ledger's horizon is refused; one older than --max-age is not" {
 	ev e1 2026-09-01T09:00:00Z 5 >"$T/a"
 	ev e2 2026-09-20T09:00:00Z 7 >>"$T/a"
-	"$BIN/meter-ingest" --customers testdata/customers.ndjson --ledger "$T/ledger.sqlite" \
+	"$BIN/meter-ingest" --customers testdata/customers.ndjson --ledger "$(ledger_new ledger.sqlite)" \
 	    --as-of 2026-09-21T00:00:00Z --rejects "$T/r" "$T/a" >/dev/null 2>&1
-	"$BIN/meter-ingest" --ledger "$T/ledger.sqlite" --prune-before 2026-09-15T00:00:00Z --force 2>/dev/null
+	"$BIN/meter-ingest" --ledger "$(ledger_new ledger.sqlite)" --prune-before 2026-09-15T00:00:00Z --force 2>/dev/null
 	ev a1 2026-09-10T09:00:00Z 50 ',"amends":"e1"' >"$T/b"
 	ev a2 2026-09-20T09:00:00Z 70 ',"amends":"e2"' >>"$T/b"
 	ev a3 2026-09-20T09:00:00Z 70 >>"$T/b"
-	run "$BIN/meter-ingest" --customers testdata/customers.ndjson --ledger "$T/ledger.sqlite" \
+	run "$BIN/meter-ingest" --customers testdata/customers.ndjson --ledger "$(ledger_new ledger.sqlite)" \
 	    --as-of 2026-11-01T00:00:00Z --rejects "$T/r2" "$T/b"
 	expect_status 0
 	[ "${lines[-1]}" = "meter-ingest: read 3, emitted 0, duplicates 0, amended 1, cancelled 0, rejected 2 (event_before_retention 1, event_too_old 1; see '$T/r2')" ]
@@ -214,7 +222,7 @@ sums() {
 	[3,"policy_violation","event_too_old","time","event time 2026-09-20T09:00:00Z is older than the acceptance window of 35d before the as-of time (--max-age)"]
 	EOF
 	same "$T/want" "$T/got"
-	[ "$("$BIN/meter-ingest" --replay --ledger "$T/ledger.sqlite" | jq -r '"\(.id) \(.data.requests)"')" = "a2 70" ]
+	[ "$("$BIN/meter-ingest" --replay --ledger "$(ledger_new ledger.sqlite)" | jq -r '"\(.id) \(.data.requests)"')" = "a2 70" ]
 }
 
 # crashrun ARGS: meter-ingest of $T/fix onto $T/l, --batch 4, as of
@@ -227,6 +235,7 @@ crashrun() {
 }
 
 @test "kill -9 at any write of a run of corrections: the run again applies each correction once" {
+	sqlite_only "fault.so kills meter-ingest at its calls writing and syncing the SQLite file"
 	SO=${UNITBIN:-$REPO/build/rel/tests}/../fault.so
 	[ -f "$SO" ]
 	for i in $(seq 1 30); do

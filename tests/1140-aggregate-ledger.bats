@@ -4,21 +4,29 @@
 
 load lib
 
+setup_file() {
+	ledger_setup_file
+}
+
+teardown_file() {
+	ledger_teardown_file
+}
+
 M=testdata/aggregate/meters.json
 
 # gen N: N generated events over October and November, ingested into
-# $T/ledger.sqlite; their usage records in $T/usage
+# the ledger "ledger.sqlite"; their usage records in $T/usage
 gen() {
 	python3 scripts/gen-events --seed 3 --customers 50 --start 2026-10-01T00:00:00Z \
 	    --span 5184000 --customers-out "$T/cust" "$1" >"$T/events"
-	"$BIN/meter-ingest" --customers "$T/cust" --ledger "$T/ledger.sqlite" \
+	"$BIN/meter-ingest" --customers "$T/cust" --ledger "$(ledger_new ledger.sqlite)" \
 	    --as-of 2026-12-01T00:00:00Z --max-age 70d --rejects "$T/ir" \
 	    "$T/events" >"$T/usage" 2>/dev/null
 }
 
 # both ARGS...: the same aggregation from the ledger and from $T/usage
 both() {
-	"$BIN/meter-aggregate" --meters $M --ledger "$T/ledger.sqlite" \
+	"$BIN/meter-aggregate" --meters $M --ledger "$(ledger_new ledger.sqlite)" \
 	    --rejects "$T/r1" --stats "$T/s1" "$@" >"$T/from-ledger" 2>"$T/e1"
 	"$BIN/meter-aggregate" --meters $M --rejects "$T/r2" --stats "$T/s2" \
 	    "$@" "$T/usage" >"$T/from-ndjson" 2>"$T/e2"
@@ -63,30 +71,31 @@ both() {
 @test "rejects from the ledger quote the usage record; file is the ledger, line its sequence" {
 	ingest testdata/events.ndjson >/dev/null 2>&1
 	echo '{"meters":[{"name":"s","event_type":"api.request","aggregation":"sum","field":"bytes"}]}' >"$T/m"
-	run "$BIN/meter-aggregate" --meters "$T/m" --ledger "$T/ledger.sqlite" \
+	run "$BIN/meter-aggregate" --meters "$T/m" --ledger "$(ledger_new ledger.sqlite)" \
 	    --from 2026-09-01T00:00:00Z --to 2026-11-01T00:00:00Z --rejects "$T/r"
 	expect_status 0
 	[ "$(wc -l <"$T/r")" -eq 2 ]
-	jq -e --arg l "$T/ledger.sqlite" '.code == "missing_value" and .file == $l and .line >= 1' "$T/r"
+	jq -e --arg l "$(ledger_new ledger.sqlite)" '.code == "missing_value" and .file == $l and .line >= 1' "$T/r"
 	# raw is exactly the record meter-ingest wrote for that event
-	"$BIN/meter-ingest" --replay --ledger "$T/ledger.sqlite" >"$T/replay"
+	"$BIN/meter-ingest" --replay --ledger "$(ledger_new ledger.sqlite)" >"$T/replay"
 	jq -r .raw "$T/r" | while read -r line; do grep -qxF "$line" "$T/replay"; done
 }
 
 @test "a window reaching before the retention horizon is refused, exit 65" {
 	gen 500
 	"$BIN/meter-ingest" --prune-before 2026-10-20T00:00:00Z --force \
-	    --ledger "$T/ledger.sqlite" --as-of 2026-12-01T00:00:00Z 2>/dev/null
-	run "$BIN/meter-aggregate" --meters $M --ledger "$T/ledger.sqlite" \
+	    --ledger "$(ledger_new ledger.sqlite)" --as-of 2026-12-01T00:00:00Z 2>/dev/null
+	run "$BIN/meter-aggregate" --meters $M --ledger "$(ledger_new ledger.sqlite)" \
 	    --from 2026-10-01T00:00:00Z --to 2026-11-01T00:00:00Z --rejects "$T/r"
 	expect_status 65
 	[[ "$output" == *"before the ledger's retention horizon 2026-10-20T00:00:00Z"* ]]
-	run "$BIN/meter-aggregate" --meters $M --ledger "$T/ledger.sqlite" \
+	run "$BIN/meter-aggregate" --meters $M --ledger "$(ledger_new ledger.sqlite)" \
 	    --from 2026-11-01T00:00:00Z --to 2026-12-01T00:00:00Z --rejects "$T/r"
 	expect_status 0
 }
 
 @test "a missing ledger is 66, and meter-aggregate does not create one" {
+	sqlite_only "a ledger file that does not exist"
 	echo '{"meters":[{"name":"c","event_type":"t","aggregation":"count"}]}' >"$T/m"
 	run "$BIN/meter-aggregate" --meters "$T/m" --ledger "$T/none.sqlite" \
 	    --from 2026-10-01T00:00:00Z --to 2026-11-01T00:00:00Z
@@ -95,6 +104,7 @@ both() {
 }
 
 @test "reading the ledger while meter-ingest holds its write lock" {
+	sqlite_only "SQLite's write lock, taken by python3's sqlite3"
 	gen 500
 	echo '{"meters":[{"name":"c","event_type":"api.request","aggregation":"count"}]}' >"$T/m"
 	python3 - "$T/ledger.sqlite" <<-'EOF' &
@@ -106,7 +116,7 @@ both() {
 	EOF
 	BG="$!"
 	sleep 0.5
-	run "$BIN/meter-aggregate" --meters "$T/m" --ledger "$T/ledger.sqlite" \
+	run "$BIN/meter-aggregate" --meters "$T/m" --ledger "$(ledger_new ledger.sqlite)" \
 	    --from 2026-10-01T00:00:00Z --to 2026-12-01T00:00:00Z --busy-timeout 100
 	expect_status 0
 	wait "$BG"
@@ -121,7 +131,7 @@ both() {
 	printf '%s\n' \
 	    '{"specversion":"1.0","id":"tie-a","source":"storage","type":"storage.gauge","subject":"sub-00000","time":"2026-10-30T12:00:00Z","data":{"gb":1}}' \
 	    '{"specversion":"1.0","id":"tie-b","source":"storage","type":"storage.gauge","subject":"sub-00000","time":"2026-10-30T12:00:00Z","data":{"gb":999}}' >>"$T/events"
-	"$BIN/meter-ingest" --customers "$T/cust" --ledger "$T/ledger.sqlite" \
+	"$BIN/meter-ingest" --customers "$T/cust" --ledger "$(ledger_new ledger.sqlite)" \
 	    --as-of 2026-12-01T00:00:00Z --max-age 70d --rejects "$T/ir" \
 	    "$T/events" >"$T/usage" 2>/dev/null
 	for p in hour day month; do
@@ -168,7 +178,7 @@ sys.stdout.buffer.write(b"".join(lines))' "$T/usage" >"$T/shuffled"
 	jq '.meters |= (map(select(.aggregation != "weighted_sum")) +
 	    [{"name":"b","event_type":"api.request","aggregation":"sum","field":"nope"}])' $M >"$T/m"
 	for j in 1 2; do
-		"$BIN/meter-aggregate" --meters "$T/m" --ledger "$T/ledger.sqlite" -j $j \
+		"$BIN/meter-aggregate" --meters "$T/m" --ledger "$(ledger_new ledger.sqlite)" -j $j \
 		    --customers "$T/cust" --period day --from 2026-10-01T00:00:00Z \
 		    --to 2026-12-01T00:00:00Z --rejects "$T/r$j" --stats "$T/s$j" >"$T/a$j"
 	done
@@ -180,13 +190,13 @@ sys.stdout.buffer.write(b"".join(lines))' "$T/usage" >"$T/shuffled"
 	[ "$(jq -s 'map(.raw | fromjson | .time[0:10]) | (. == sort) and (.[0] < "2026-10-31") and (.[-1] > "2026-11-01")' "$T/r2")" = true ]
 	diff <(jq -S 'del(.scan_threads, .rejects_file)' "$T/s1") <(jq -S 'del(.scan_threads, .rejects_file)' "$T/s2")
 	# too many rejects to keep: one scan again, the same output
-	U2C_TEST_PSCAN_MAXREJ=10 "$BIN/meter-aggregate" --meters "$T/m" --ledger "$T/ledger.sqlite" -j 2 \
+	U2C_TEST_PSCAN_MAXREJ=10 "$BIN/meter-aggregate" --meters "$T/m" --ledger "$(ledger_new ledger.sqlite)" -j 2 \
 	    --customers "$T/cust" --period day --from 2026-10-01T00:00:00Z \
 	    --to 2026-12-01T00:00:00Z --rejects "$T/r3" --stats "$T/s3" >"$T/a3"
 	jq -e '.scan_threads == 1' "$T/s3"
 	cmp "$T/a1" "$T/a3" && cmp "$T/r1" "$T/r3"
 	# a gauge meter keeps one scan, which walks it day by day
-	"$BIN/meter-aggregate" --meters $M --ledger "$T/ledger.sqlite" -j 2 \
+	"$BIN/meter-aggregate" --meters $M --ledger "$(ledger_new ledger.sqlite)" -j 2 \
 	    --customers "$T/cust" --from 2026-10-01T00:00:00Z \
 	    --to 2026-12-01T00:00:00Z --rejects "$T/r4" --stats "$T/s4" >/dev/null
 	jq -e '.scan_threads == 1' "$T/s4"

@@ -5,6 +5,14 @@
 
 load lib
 
+setup_file() {
+	ledger_setup_file
+}
+
+teardown_file() {
+	ledger_teardown_file
+}
+
 SEP='{} 2026-09-01T00:00:00Z 2026-10-01T00:00:00Z'
 OCT='{} 2026-10-01T00:00:00Z 2026-11-01T00:00:00Z'
 
@@ -21,79 +29,80 @@ credit() {
 
 # draws: the ledger's draws, "period_start amount" a line
 draws() {
-	sqlite3 "$T/l" "SELECT period_start, amount FROM credit_draw ORDER BY period_start"
+	lq l "SELECT period_start, amount FROM credit_draw ORDER BY period_start"
 }
 
 @test "prepaid credits: drawn down across two periods, and re-rating a period never draws twice" {
 	credit_plan
 	# September uses 60: all of it from the credit
-	aggr 1 cus_a m 60 $SEP | rate --ledger "$T/l" --stats "$T/s" >"$T/out"
+	aggr 1 cus_a m 60 $SEP | rate --ledger "$(ledger_new l)" --stats "$T/s" >"$T/out"
 	[ "$(credit)" = -60.00 ]
 	has '.line_type == "credit"' '.breakdown == {"balance_before":"100.00","balance_after":"40.00","amount_due_before":"60.00","grants":[{"id":"welcome","amount":"60.00"}]} and .model == "prepaid_credit"' "$T/out"
 	jq -e '.credit_draws == 1' "$T/s"
 	cp "$T/out" "$T/sep"
 	# October uses 70: the 40.00 left
-	aggr 2 cus_a m 70 $OCT | rate --ledger "$T/l" >"$T/out"
+	aggr 2 cus_a m 70 $OCT | rate --ledger "$(ledger_new l)" >"$T/out"
 	[ "$(credit)" = -40.00 ]
 	has '.line_type == "credit"' '.breakdown.balance_before == "40.00" and .breakdown.balance_after == "0.00"' "$T/out"
 	# September again: the same line, nothing drawn
-	aggr 1 cus_a m 60 $SEP | rate --ledger "$T/l" --stats "$T/s" >"$T/out"
+	aggr 1 cus_a m 60 $SEP | rate --ledger "$(ledger_new l)" --stats "$T/s" >"$T/out"
 	same "$T/sep" "$T/out"
 	jq -e '.credit_draws == 0' "$T/s"
 	run draws
 	[ "${lines[0]}" = "1788220800000000000|60" ]
 	[ "${lines[1]}" = "1790812800000000000|40" ]
 	# a third period finds nothing left: no credit line
-	aggr 3 cus_a m 5 '{}' 2026-08-01T00:00:00Z 2026-09-01T00:00:00Z | rate --ledger "$T/l" >"$T/out"
+	aggr 3 cus_a m 5 '{}' 2026-08-01T00:00:00Z 2026-09-01T00:00:00Z | rate --ledger "$(ledger_new l)" >"$T/out"
 	[ -z "$(credit)" ]
-	[ "$(sqlite3 "$T/l" 'SELECT count(*) FROM credit_grant')" -eq 1 ]
+	[ "$(lq l 'SELECT count(*) FROM credit_grant')" -eq 1 ]
 }
 
 @test "prepaid credits: a corrected period replaces its draw; the balance stays whole" {
 	credit_plan
-	aggr 1 cus_a m 60 $SEP | rate --ledger "$T/l" >/dev/null
+	aggr 1 cus_a m 60 $SEP | rate --ledger "$(ledger_new l)" >/dev/null
 	# late usage: September is now 30, so it draws 30 and 70 are left
-	aggr 1 cus_a m 30 $SEP | rate --ledger "$T/l" >"$T/out"
+	aggr 1 cus_a m 30 $SEP | rate --ledger "$(ledger_new l)" >"$T/out"
 	[ "$(credit)" = -30.00 ]
-	aggr 2 cus_a m 90 $OCT | rate --ledger "$T/l" >"$T/out"
+	aggr 2 cus_a m 90 $OCT | rate --ledger "$(ledger_new l)" >"$T/out"
 	[ "$(credit)" = -70.00 ]
-	[ "$(sqlite3 "$T/l" 'SELECT sum(amount) FROM credit_draw')" = 100 ]
+	# (amounts are decimal text: summed here, as 100)
+	[ "$(lq l 'SELECT amount FROM credit_draw' | awk '{ s += $1 } END { print s }')" = 100 ]
 }
 
 @test "prepaid credits: a grant is recorded once; changing it under the same id is a conflict" {
 	credit_plan
-	aggr 1 cus_a m 1 $SEP | rate --ledger "$T/l" >/dev/null
+	aggr 1 cus_a m 1 $SEP | rate --ledger "$(ledger_new l)" >/dev/null
 	sed -i 's/"100.00"/"150.00"/' "$T/c"
-	run rate --ledger "$T/l" </dev/null
+	run rate --ledger "$(ledger_new l)" </dev/null
 	expect_status 65
 	[[ "$output" == *"prepaid credit 'welcome' of customer 'cus_a' is in the ledger with another currency, amount, time, expiry, priority or paid"* ]]
-	[ "$(sqlite3 "$T/l" 'SELECT amount FROM credit_grant')" = 100 ]
+	[ "$(lq l 'SELECT amount FROM credit_grant')" = 100 ]
 	# a grant made after a period ended does not pay for it
 	plan1 '"model":"unit","unit_amount":"1.00"' "" \
 	    '"prepaid_credits":[{"id":"later","amount":"10","granted_at":"2026-10-15T00:00:00Z"}]'
-	aggr 1 cus_a m 5 $SEP | rate --ledger "$T/l2" >"$T/out"
+	aggr 1 cus_a m 5 $SEP | rate --ledger "$(ledger_new l2)" >"$T/out"
 	[ -z "$(credit)" ]
-	aggr 2 cus_a m 5 $OCT | rate --ledger "$T/l2" >"$T/out"
+	aggr 2 cus_a m 5 $OCT | rate --ledger "$(ledger_new l2)" >"$T/out"
 	[ "$(credit)" = -5.00 ]
 }
 
 @test "--preview: an open period rated and marked, no credit drawn, the ledger unchanged" {
 	credit_plan
-	aggr 1 cus_a m 60 $SEP | rate --ledger "$T/l" >/dev/null
-	sqlite3 "$T/l" .dump >"$T/before"
+	aggr 1 cus_a m 60 $SEP | rate --ledger "$(ledger_new l)" >/dev/null
+	ledger_dump l >"$T/before"
 	# November is open on 2026-11-20
 	aggr 2 cus_a m 70 '{}' 2026-11-01T00:00:00Z 2026-12-01T00:00:00Z >"$T/nov"
-	run "$BIN/rate" --catalog "$T/c" --rejects "$T/r" --ledger "$T/l" \
+	run "$BIN/rate" --catalog "$T/c" --rejects "$T/r" --ledger "$(ledger_new l)" \
 	    --as-of 2026-11-20T00:00:00Z "$T/nov"
 	expect_status 0
 	[ -z "$(echo "$output" | grep -v '^rate: ')" ]
 	jq -e '.code == "period_open" and .class == "policy_violation"' "$T/r"
-	"$BIN/rate" --catalog "$T/c" --rejects "$T/r2" --ledger "$T/l" --preview \
+	"$BIN/rate" --catalog "$T/c" --rejects "$T/r2" --ledger "$(ledger_new l)" --preview \
 	    --as-of 2026-11-20T00:00:00Z "$T/nov" >"$T/out"
 	has '.kind == "rated"' '.preview == true' "$T/out"
 	[ "$(jq -r 'select(.line_type == "usage") | .amount' "$T/out")" = 70.00 ]
 	[ -z "$(credit)" ]
-	sqlite3 "$T/l" .dump >"$T/after"
+	ledger_dump l >"$T/after"
 	same "$T/before" "$T/after"
 	[ ! -e "$T/r2" ]
 }
@@ -104,7 +113,7 @@ draws() {
 	aggr 1 cus_a m 40 '{}' 2026-11-01T00:00:00Z 2026-12-01T00:00:00Z >"$T/a40"
 	aggr 1 cus_a m 85 '{}' 2026-11-01T00:00:00Z 2026-12-01T00:00:00Z >"$T/a85"
 	prev() {
-		"$BIN/rate" --catalog "$T/c" --rejects "$T/r" --ledger "$T/l" \
+		"$BIN/rate" --catalog "$T/c" --rejects "$T/r" --ledger "$(ledger_new l)" \
 		    --preview --as-of 2026-11-20T00:00:00Z "$@" 2>/dev/null
 	}
 	# 40 spent so far (the commitment's true-up is not spending): nothing
@@ -123,9 +132,9 @@ draws() {
 	prev --alerts "$T/al" "$T/a85" >"$T/out"
 	! grep -q '"kind":"alert"' "$T/out" || false
 	[ "$(wc -l <"$T/al")" -eq 2 ]
-	[ "$(sqlite3 "$T/l" 'SELECT count(*) FROM rate_alert')" -eq 2 ]
+	[ "$(lq l 'SELECT count(*) FROM rate_alert')" -eq 2 ]
 	# a period is billed once it is over: its alerts were given already
-	"$BIN/rate" --catalog "$T/c" --rejects "$T/r" --ledger "$T/l" \
+	"$BIN/rate" --catalog "$T/c" --rejects "$T/r" --ledger "$(ledger_new l)" \
 	    --as-of 2026-12-02T00:00:00Z "$T/a85" >"$T/out" 2>/dev/null
 	! grep -q '"kind":"alert"' "$T/out" || false
 	# the next month starts again
@@ -164,6 +173,7 @@ draws() {
 }
 
 @test "a version 1 ledger is migrated to version 11 in place" {
+	sqlite_only "a schema 1 SQLite file made by ledger_v5 and sqlite3"
 	credit_plan
 	aggr 1 cus_a m 1 $SEP | rate --ledger "$T/l" >/dev/null
 	ledger_v5 "$T/l"

@@ -10,6 +10,14 @@
 
 load lib
 
+setup_file() {
+	ledger_setup_file
+}
+
+teardown_file() {
+	ledger_teardown_file
+}
+
 # The catalog: cus_acme (acme-us, New York) pays 1.00 a unit of meter m,
 # with five grants: draws go vip (priority 10), then promo (expires
 # first), older, newer (same expiry, older first), bought (never
@@ -36,7 +44,7 @@ NOV='2026-11-01T00:00:00Z 2026-12-01T00:00:00Z'
 # month N QUANTITY START END AS_OF: rate cus_acme's month with the ledger
 month() {
 	aggr "$1" cus_acme m "$2" '{}' "$3" "$4" |
-	    "$BIN/rate" --catalog "$T/c" --ledger "$T/l" --rejects "$T/r" \
+	    "$BIN/rate" --catalog "$T/c" --ledger "$(ledger_new l)" --rejects "$T/r" \
 	    --as-of "$5" --stats "$T/s"
 }
 # credit FILE: the credit line's amount and breakdown
@@ -46,14 +54,14 @@ credit() {
 # issue RATED AS_OF: invoice-gen --issue
 issue() {
 	"$BIN/invoice-gen" --entities testdata/entities.json --tax testdata/tax.json \
-	    --customers testdata/customers.ndjson --ledger "$T/l" --rejects "$T/r" \
+	    --customers testdata/customers.ndjson --ledger "$(ledger_new l)" --rejects "$T/r" \
 	    --issue --as-of "$2" "$1"
 }
 # post AS_OF ARGS...: erp-post with $T/acc
 post() {
 	local asof=$1
 	shift
-	"$BIN/erp-post" --accounts "$T/acc" --ledger "$T/l" --rejects "$T/r" \
+	"$BIN/erp-post" --accounts "$T/acc" --ledger "$(ledger_new l)" --rejects "$T/r" \
 	    --as-of "$asof" "$@"
 }
 # the three months rated, issued and posted, each at its month-end
@@ -92,7 +100,7 @@ lines_of() {
 	month 4 500 2026-12-01T00:00:00Z 2027-01-01T00:00:00Z 2027-01-02T00:00:00Z >"$T/out"
 	[ "$(credit "$T/out")" = '["-100.00",{"balance_before":"100.00","balance_after":"0.00","amount_due_before":"500.00","grants":[{"id":"bought","amount":"100.00"}]}]' ]
 	# the ledger: each draw's grants, in the order drawn
-	run sqlite3 "$T/l" "SELECT datetime(period_start / 1000000000, 'unixepoch'), seq, grant_id, amount FROM credit_draw_grant ORDER BY period_start, seq"
+	run lq l "SELECT $(sql_time period_start), seq, grant_id, amount FROM credit_draw_grant ORDER BY period_start, seq"
 	[ "$output" = "2026-09-01 00:00:00|0|vip|20
 2026-09-01 00:00:00|1|promo|40
 2026-10-01 00:00:00|0|older|25
@@ -100,8 +108,8 @@ lines_of() {
 2026-11-01 00:00:00|0|newer|5
 2026-12-01 00:00:00|0|bought|100" ]
 	# and its audit trail names them
-	[ "$(sqlite3 "$T/l" "SELECT json_extract(detail, '\$.grants') FROM audit WHERE op = 'credit.draw' ORDER BY seq LIMIT 1")" = '[{"id":"vip","amount":"20"},{"id":"promo","amount":"40"}]' ]
-	[ "$(sqlite3 "$T/l" "SELECT json_extract(detail, '\$.expires') || ' ' || json_extract(detail, '\$.priority') || ' ' || json_extract(detail, '\$.paid') FROM audit WHERE op = 'credit.grant' AND json_extract(detail, '\$.id') = 'promo'")" = "2026-10-15T12:00:00Z 50 0" ]
+	[ "$(lq l "SELECT $(sql_json detail grants) FROM audit WHERE op = 'credit.draw' ORDER BY seq LIMIT 1")" = '[{"id":"vip","amount":"20"},{"id":"promo","amount":"40"}]' ]
+	[ "$(lq l "SELECT $(sql_json detail expires) || ' ' || $(sql_json detail priority) || ' ' || $(sql_json detail paid) FROM audit WHERE op = 'credit.grant' AND $(sql_json detail id) = 'promo'")" = "2026-10-15T12:00:00Z 50 0" ]
 }
 
 @test "rated again: the same draw byte for byte; after a grant expired, never more drawn on it (no expired credit comes back), and less is left to expire" {
@@ -122,14 +130,14 @@ lines_of() {
 	month 5 50 $SEP 2026-12-03T00:00:00Z >"$T/out"
 	[ "$(credit "$T/out")" = '["-50.00",{"balance_before":"160.00","balance_after":"110.00","amount_due_before":"50.00","grants":[{"id":"vip","amount":"20.00"},{"id":"promo","amount":"30.00"}]}]' ]
 	# never more on a grant than it was: every grant's draws
-	run sqlite3 "$T/l" "SELECT grant_id, sum(amount) FROM credit_draw_grant GROUP BY grant_id ORDER BY grant_id"
+	run lq l "SELECT grant_id, sum(CAST(amount AS NUMERIC)) FROM credit_draw_grant GROUP BY grant_id ORDER BY grant_id"
 	[ "$output" = "newer|30
 older|25
 promo|30
 vip|20" ]
 	# before a grant expires, a period rated again draws on it as any
 	catalog
-	rm -f "$T/l"*
+	ledger_rm l
 	month 1 60 $SEP 2026-10-02T00:00:00Z >/dev/null
 	month 6 65 $SEP 2026-10-05T00:00:00Z >"$T/out"
 	[ "$(credit "$T/out" | jq -c '.[1].grants')" = '[{"id":"vip","amount":"20.00"},{"id":"promo","amount":"45.00"}]' ]
@@ -216,24 +224,24 @@ vip|20" ]
 
 @test "erp-post --aging: each customer's open grants with balance and expiry, after the receivables; --grants the same as NDJSON" {
 	three_months
-	run "$BIN/erp-post" --aging --ledger "$T/l" --as-of 2026-11-03T00:00:00Z
+	run "$BIN/erp-post" --aging --ledger "$(ledger_new l)" --as-of 2026-11-03T00:00:00Z
 	expect_status 0
 	[ "$(printf '%s\n' "${lines[@]}" | sed -n '/^Open credit grants/,$p')" = "Open credit grants as of 2026-11-03, in the order drawn
 customer                 cur  grant            kind  prio granted    expires                    amount        drawn      balance
 cus_acme                 USD  newer            paid    50 2026-08-10 2026-12-01T00:00:00Z        40.00        30.00        10.00
 cus_acme                 USD  bought           paid    50 2026-08-01 never                      100.00         0.00       100.00
 total                    USD                                                                    140.00        30.00       110.00" ]
-	run "$BIN/erp-post" --grants --ledger "$T/l" --as-of 2026-11-03T00:00:00Z
+	run "$BIN/erp-post" --grants --ledger "$(ledger_new l)" --as-of 2026-11-03T00:00:00Z
 	expect_status 0
 	[ "$output" = '{"kind":"grant_balance","customer":"cus_acme","id":"newer","currency":"USD","paid":true,"priority":50,"granted_at":"2026-08-10T00:00:00Z","expires":"2026-12-01T00:00:00Z","amount":"40.00","drawn":"30.00","balance":"10.00","as_of":"2026-11-03T00:00:00Z"}
 {"kind":"grant_balance","customer":"cus_acme","id":"bought","currency":"USD","paid":true,"priority":50,"granted_at":"2026-08-01T00:00:00Z","expires":null,"amount":"100.00","drawn":"0.00","balance":"100.00","as_of":"2026-11-03T00:00:00Z"}' ]
 	# expired, used up: not open
-	run "$BIN/erp-post" --grants --ledger "$T/l" --as-of 2026-12-03T00:00:00Z
+	run "$BIN/erp-post" --grants --ledger "$(ledger_new l)" --as-of 2026-12-03T00:00:00Z
 	[ "$(echo "$output" | jq -r .id)" = bought ]
 	# a ledger without grants: the receivables alone, as before
-	run "$BIN/erp-post" --aging --ledger "$T/l2" --as-of 2026-11-03T00:00:00Z
+	run "$BIN/erp-post" --aging --ledger "$(ledger_new l2)" --as-of 2026-11-03T00:00:00Z
 	[[ "$output" != *"credit grants"* ]]
-	run "$BIN/erp-post" --grants --ledger "$T/l" --aging
+	run "$BIN/erp-post" --grants --ledger "$(ledger_new l)" --aging
 	expect_status 64
 	[[ "$output" == *"--confirm, --payments, --aging and --grants go alone"* ]]
 	run "$BIN/erp-post" --grants
@@ -256,13 +264,14 @@ total                    USD                                                    
 	month 1 60 $SEP 2026-10-02T00:00:00Z >/dev/null
 	for change in '.expires = "2026-10-16T12:00:00Z"' '.priority = 5' '.paid = true'; do
 		jq ".contracts[0].prepaid_credits[1] |= ($change)" "$T/c" >"$T/c2"
-		run "$BIN/rate" --catalog "$T/c2" --ledger "$T/l" --rejects "$T/r" </dev/null
+		run "$BIN/rate" --catalog "$T/c2" --ledger "$(ledger_new l)" --rejects "$T/r" </dev/null
 		expect_status 65
 		[[ "$output" == *"prepaid credit 'promo' of customer 'cus_acme' is in the ledger with another currency, amount, time, expiry, priority or paid"* ]]
 	done
 }
 
 @test "a ledger of schema 10: its draws, which named no grant, are taken off the grants oldest first" {
+	sqlite_only "a schema 10 SQLite file made by ledger_v10"
 	catalog
 	# schema 10 knew no expiry, priority or paid: two grants, bought
 	jq '.contracts[0].prepaid_credits = [{"id":"a","amount":"30.00","granted_at":"2026-08-01T00:00:00Z"},{"id":"b","amount":"30.00","granted_at":"2026-08-02T00:00:00Z"}]' "$T/c" >"$T/c9"

@@ -6,6 +6,14 @@
 
 load lib
 
+setup_file() {
+	ledger_setup_file
+}
+
+teardown_file() {
+	ledger_teardown_file
+}
+
 D=testdata/erp/documents.ndjson
 
 # ack ID REF STATUS [REASON]: an NDJSON acknowledgement
@@ -20,7 +28,7 @@ ack() {
 	expect_status 0
 	[ -z "$(echo "$output" | grep -v '^erp-post: ')" ]
 	jq -e '.read == 6 and .duplicates == 6 and .entries_emitted == 0 and .entries_pending == 7' "$T/s"
-	[ "$(sqlite3 "$T/l" "SELECT state, count(*) FROM posting GROUP BY state")" = "pending|7" ]
+	[ "$(lq l "SELECT state, count(*) FROM posting GROUP BY state")" = "pending|7" ]
 	# --retry-pending sends the very same bytes
 	ep --retry-pending "$D" 2>/dev/null | same "$T/p1" -
 }
@@ -44,15 +52,15 @@ ack() {
 	[ "${lines[0]}" = "5 reconciliation_exception unknown_entry" ]
 	[ "${lines[1]}" = "6 reconciliation_exception confirmation_conflict" ]
 	[ "${lines[2]}" = "7 data_quality invalid_acknowledgement" ]
-	[ "$(sqlite3 "$T/l" "SELECT state, erp_ref FROM posting WHERE id = '$(sed -n 1p "$T/ids")'")" = "confirmed|NS-1001" ]
-	[ "$(sqlite3 "$T/l" "SELECT state, reason FROM posting WHERE id = '$(sed -n 3p "$T/ids")'")" = "failed|currency JPY not enabled" ]
+	[ "$(lq l "SELECT state, erp_ref FROM posting WHERE id = '$(sed -n 1p "$T/ids")'")" = "confirmed|NS-1001" ]
+	[ "$(lq l "SELECT state, reason FROM posting WHERE id = '$(sed -n 3p "$T/ids")'")" = "failed|currency JPY not enabled" ]
 	# a retry sends the failed and pending ones, never the confirmed
 	ep --retry-pending "$D" >"$T/p2" 2>/dev/null
 	[ "$(wc -l <"$T/p2")" -eq 5 ]
 	! grep -qF "$(sed -n 1p "$T/ids")" "$T/p2" || false
 	! grep -qF "$(sed -n 2p "$T/ids")" "$T/p2" || false
 	grep -qF "$(sed -n 3p "$T/ids")" "$T/p2"
-	[ "$(sqlite3 "$T/l" "SELECT state FROM posting WHERE id = '$(sed -n 3p "$T/ids")'")" = pending ]
+	[ "$(lq l "SELECT state FROM posting WHERE id = '$(sed -n 3p "$T/ids")'")" = pending ]
 }
 
 @test "confirmations in CSV, as an ERP exports them; a header is required" {
@@ -64,7 +72,7 @@ ack() {
 	run ep --confirm "$T/acks.csv"
 	expect_status 0
 	[ "${lines[-1]}" = "erp-post: read 7, confirmed 7, failed 0, duplicates 0, rejected 0" ]
-	[ "$(sqlite3 "$T/l" "SELECT count(*) FROM posting WHERE state = 'confirmed'")" -eq 7 ]
+	[ "$(lq l "SELECT count(*) FROM posting WHERE state = 'confirmed'")" -eq 7 ]
 	run ep --retry-pending "$D"
 	[ -z "$(echo "$output" | grep -v '^erp-post: ')" ]
 	printf 'JE-1,NS-1,confirmed\n' >"$T/bad.csv"
@@ -77,7 +85,7 @@ ack() {
 
 @test "kill -9 mid-run: what was written is exactly what is pending; the re-run posts the rest once" {
 	mkfifo "$T/in"
-	"$BIN/erp-post" --accounts testdata/accounts.json --ledger "$T/l" \
+	"$BIN/erp-post" --accounts testdata/accounts.json --ledger "$(ledger_new l)" \
 	    --rejects "$T/r" --as-of 2026-11-03T00:00:00Z "$T/in" >"$T/out" 2>/dev/null &
 	pid=$!
 	BG=$pid
@@ -87,7 +95,9 @@ ack() {
 	# lines out as entries pending, however loaded the machine); then killed
 	for i in $(seq 1200); do
 		n=0
-		[ -e "$T/l" ] && { n=$(sqlite3 "$T/l" "SELECT count(*) FROM posting" 2>/dev/null) || n=0; }
+		# (sqlite3 would make the file erp-post has not made yet)
+		{ [ "$(ledger_engine)" = pg ] || [ -e "$T/l" ]; } &&
+		    { n=$(lq l "SELECT count(*) FROM posting" 2>/dev/null) || n=0; }
 		[ -s "$T/out" ] && [ "$(wc -l <"$T/out")" -eq "${n:-0}" ] &&
 		    [ -z "$(tail -c1 "$T/out")" ] && break
 		sleep 0.05
@@ -97,7 +107,7 @@ ack() {
 	exec 5>&-
 	[ -s "$T/out" ]
 	jq -r .id "$T/out" | sort >"$T/written"
-	sqlite3 "$T/l" "SELECT id FROM posting WHERE state = 'pending' ORDER BY id" >"$T/pending"
+	lq l "SELECT id FROM posting WHERE state = 'pending' ORDER BY id" >"$T/pending"
 	cmp "$T/written" "$T/pending"
 	# the re-run posts the other documents' entries, none twice
 	ep "$D" >"$T/out2" 2>/dev/null
@@ -105,11 +115,11 @@ ack() {
 }
 
 @test "the seed's recovery case: entries posted but the output lost, the state says so, a retry completes it" {
-	run bash -c "'$BIN/erp-post' --accounts testdata/accounts.json --ledger '$T/l' \
+	run bash -c "'$BIN/erp-post' --accounts testdata/accounts.json --ledger '$(ledger_new l)' \
 	    --rejects '$T/r' --as-of 2026-11-03T00:00:00Z '$D' >&-"
 	expect_status 74
 	[[ "$output" == *"the entries are pending in the ledger: 'erp-post --retry-pending' on the same input writes them again"* ]]
-	[ "$(sqlite3 "$T/l" "SELECT state, count(*) FROM posting GROUP BY state")" = "pending|7" ]
+	[ "$(lq l "SELECT state, count(*) FROM posting GROUP BY state")" = "pending|7" ]
 	ep "$D" >"$T/out" 2>/dev/null
 	[ ! -s "$T/out" ]
 	ep --retry-pending "$D" >"$T/out" 2>/dev/null
@@ -119,12 +129,12 @@ ack() {
 @test "an entry whose accounts changed after it was posted is a conflict, never a second posting" {
 	ep "$D" >/dev/null 2>&1
 	sed 's/"Income:Usage"/"Income:Metered"/' testdata/accounts.json >"$T/acc"
-	run "$BIN/erp-post" --accounts "$T/acc" --ledger "$T/l" --rejects "$T/r" \
+	run "$BIN/erp-post" --accounts "$T/acc" --ledger "$(ledger_new l)" --rejects "$T/r" \
 	    --as-of 2026-11-03T00:00:00Z "$D"
 	expect_status 0
 	[ -z "$(echo "$output" | grep -v '^erp-post: ')" ]
 	[ "$(jq -r .code "$T/r" | sort | uniq -c | xargs)" = "2 idempotency_conflict" ]
-	[ "$(sqlite3 "$T/l" 'SELECT count(*) FROM posting')" -eq 7 ]
+	[ "$(lq l 'SELECT count(*) FROM posting')" -eq 7 ]
 }
 
 @test "usage: --confirm and --retry-pending need the ledger" {
@@ -141,7 +151,7 @@ ack() {
 @test "a period closed after posting: a retry sends the entry as first emitted, not a conflict" {
 	ep "$D" >"$T/p1" 2>/dev/null
 	sed 's/"closed_through": "2026-09-30"/"closed_through": "2026-11-30"/' testdata/accounts.json >"$T/acc"
-	run "$BIN/erp-post" --accounts "$T/acc" --ledger "$T/l" --rejects "$T/r2" \
+	run "$BIN/erp-post" --accounts "$T/acc" --ledger "$(ledger_new l)" --rejects "$T/r2" \
 	    --as-of 2026-12-03T00:00:00Z --retry-pending "$D"
 	expect_status 0
 	[ ! -e "$T/r2" ]
@@ -164,14 +174,14 @@ ack() {
 	ig --issue testdata/rate/rated.expected.ndjson >/dev/null 2>&1
 	printf '%s\n' 'invoice,amount,currency,date,reference' \
 	    'ACME-US-2026-000001,50.00,USD,2026-11-20,ch_1' >"$T/p.csv"
-	run bash -c "'$BIN/erp-post' --accounts testdata/accounts.json --ledger '$T/l' \
+	run bash -c "'$BIN/erp-post' --accounts testdata/accounts.json --ledger '$(ledger_new l)' \
 	    --rejects '$T/r' --as-of 2026-11-03T00:00:00Z --payments '$T/p.csv' >&-"
 	expect_status 74
 	ep --payments "$T/p.csv" >"$T/out" 2>/dev/null
 	[ ! -s "$T/out" ]
 	ep --payments "$T/p.csv" --retry-pending >"$T/out" 2>/dev/null
 	jq -e '.type == "payment" and .payment_reference == "ch_1"' "$T/out"
-	[ "$(sqlite3 "$T/l" 'SELECT count(*) FROM payment')" -eq 1 ]
+	[ "$(lq l 'SELECT count(*) FROM payment')" -eq 1 ]
 }
 
 @test "in a pipeline: no write lock held while the input is quiet; each pause commits and writes what came" {
@@ -194,5 +204,5 @@ ack() {
 	wait "$BG"
 	# the same entries as a run over the whole file at once
 	same testdata/erp/journal.expected.ndjson "$T/out"
-	[ "$(sqlite3 "$T/l" "SELECT count(*) FROM posting WHERE state = 'pending'")" -eq 7 ]
+	[ "$(lq l "SELECT count(*) FROM posting WHERE state = 'pending'")" -eq 7 ]
 }

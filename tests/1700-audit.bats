@@ -5,18 +5,26 @@
 
 load lib
 
+setup_file() {
+	ledger_setup_file
+}
+
+teardown_file() {
+	ledger_teardown_file
+}
+
 R=testdata/rate/rated.expected.ndjson
 
-# month: a month of every kind of state change into $T/l: usage keys
+# month: a month of every kind of state change into the ledger l: usage keys
 # claimed, a credit granted and drawn, invoices issued with their numbers,
 # a debit note, a void, postings emitted and confirmed, a payment, and
 # usage pruned.
 month() {
-	"$BIN/meter-ingest" --customers testdata/customers.ndjson --ledger "$T/l" \
+	"$BIN/meter-ingest" --customers testdata/customers.ndjson --ledger "$(ledger_new l)" \
 	    --rejects "$T/ir" --as-of 2026-10-20T00:00:00Z testdata/events.ndjson >/dev/null 2>&1
 	plan1 '"model":"unit","unit_amount":"1.00"' "" \
 	    '"prepaid_credits":[{"id":"welcome","amount":"100.00"}]'
-	aggr 1 cus_a m 60 | rate --ledger "$T/l" >/dev/null 2>&1
+	aggr 1 cus_a m 60 | rate --ledger "$(ledger_new l)" >/dev/null 2>&1
 	ig --issue "$R" >"$T/inv" 2>/dev/null
 	sed 's/"amount":"3.51"/"amount":"4.51"/' "$R" | ig --issue >>"$T/inv" 2>/dev/null
 	ig --void ACME-EU-2026-000002 >>"$T/inv" 2>/dev/null
@@ -27,17 +35,17 @@ month() {
 	printf '%s\n' 'invoice,amount,currency,date,reference' \
 	    'ACME-US-2026-000001,50.00,USD,2026-11-20,ch_1' >"$T/p.csv"
 	ep --payments "$T/p.csv" >/dev/null 2>&1
-	"$BIN/meter-ingest" --ledger "$T/l" --as-of 2026-11-20T00:00:00Z \
+	"$BIN/meter-ingest" --ledger "$(ledger_new l)" --as-of 2026-11-20T00:00:00Z \
 	    --prune-before 2026-10-01T00:00:00Z >/dev/null 2>&1
 }
 
 audit() {
-	"$BIN/reconcile" --ledger "$T/l" --audit --rejects "$T/rj" \
+	"$BIN/reconcile" --ledger "$(ledger_new l)" --audit --rejects "$T/rj" \
 	    --as-of 2026-11-04T00:00:00Z "$@"
 }
 
 q() {
-	sqlite3 "$T/l" "$1"
+	lq l "$1"
 }
 
 # broken CODE ROW: reconcile --audit exits 1 with one exception, CODE,
@@ -70,17 +78,18 @@ posting.state|7
 payment.record|1
 usage.prune|1" ]
 	# a batch's claims: its records, their seqs and a digest of their keys
-	[ "$(q "select json_extract(detail, '\$.n') from audit where op = 'usage.claim'")" -eq 6 ]
-	[ "$(q "select subject || ' ' || json_extract(detail, '\$.kind') || ' ' || json_extract(detail, '\$.total') from audit where op = 'doc.issue' order by seq limit 1")" = "ACME-EU-2026-000001 invoice 83.51" ]
-	[ "$(q "select subject || ' ' || json_extract(detail, '\$.erp_ref') from audit where op = 'posting.state' order by seq limit 1")" = "$(jq -r '.id' "$T/j" | head -1) NS-1" ]
+	[ "$(q "select $(sql_json detail n) from audit where op = 'usage.claim'")" -eq 6 ]
+	[ "$(q "select subject || ' ' || $(sql_json detail kind) || ' ' || $(sql_json detail total) from audit where op = 'doc.issue' order by seq limit 1")" = "ACME-EU-2026-000001 invoice 83.51" ]
+	[ "$(q "select subject || ' ' || $(sql_json detail erp_ref) from audit where op = 'posting.state' order by seq limit 1")" = "$(jq -r '.id' "$T/j" | head -1) NS-1" ]
 	run audit --stats "$T/s"
 	expect_status 0
 	[[ "${lines[-1]}" == *"; audit log: 39 rows verified, intact" ]]
-	jq -e --arg h "$(q 'select lower(hex(hash)) from audit order by seq desc limit 1')" \
+	jq -e --arg h "$(q "select $(sql_hex hash) from audit order by seq desc limit 1")" \
 	    '.audit_rows == 39 and .audit_head == $h and .exceptions == 0' "$T/s"
 }
 
 @test "the hash is BLAKE2b-256 of the documented encoding; a batch's keys digest is its records'" {
+	sqlite_only "python3's sqlite3 reads the SQLite file"
 	month
 	python3 - "$T/l" <<'EOF'
 import hashlib, sqlite3, struct, sys
@@ -119,17 +128,17 @@ EOF
 
 @test "a re-run changes nothing: no row added" {
 	rerun() {
-		"$BIN/meter-ingest" --customers testdata/customers.ndjson --ledger "$T/l" \
+		"$BIN/meter-ingest" --customers testdata/customers.ndjson --ledger "$(ledger_new l)" \
 		    --rejects "$T/ir" --as-of 2026-10-20T00:00:00Z testdata/events.ndjson >/dev/null 2>&1
 		plan1 '"model":"unit","unit_amount":"1.00"' "" \
 		    '"prepaid_credits":[{"id":"welcome","amount":"100.00"}]'
-		aggr 1 cus_a m 60 | rate --ledger "$T/l" >/dev/null 2>&1
+		aggr 1 cus_a m 60 | rate --ledger "$(ledger_new l)" >/dev/null 2>&1
 		ig --issue "$R" >"$T/inv" 2>/dev/null
 		ep "$T/inv" >"$T/j" 2>/dev/null
 		printf '%s\n' 'invoice,amount,currency,date,reference' \
 		    'ACME-US-2026-000001,50.00,USD,2026-11-20,ch_1' >"$T/p.csv"
 		ep --payments "$T/p.csv" >/dev/null 2>&1
-		"$BIN/meter-ingest" --ledger "$T/l" --as-of 2026-11-20T00:00:00Z \
+		"$BIN/meter-ingest" --ledger "$(ledger_new l)" --as-of 2026-11-20T00:00:00Z \
 		    --prune-before 2026-10-01T00:00:00Z >/dev/null 2>&1
 	}
 	rerun
@@ -143,7 +152,7 @@ EOF
 
 @test "a row edited: exit 1, audit_row_edited naming it" {
 	month
-	cp "$T/l" "$T/l0"
+	ledger_copy l l0
 	q "update audit set detail = replace(detail, '83.51', '8.51') where op = 'doc.issue' and subject = 'ACME-EU-2026-000001'"
 	row=$(q "select seq from audit where op = 'doc.issue' and subject = 'ACME-EU-2026-000001'")
 	broken audit_row_edited "$row"
@@ -152,24 +161,28 @@ EOF
 	[[ "${lines[-1]}" == *"; audit log: $((row - 1)) rows verified, broken" ]]
 	jq -e --argjson r "$row" '.audit_rows == $r - 1 and (has("audit_head") | not) and .exceptions == 1' "$T/s"
 	# its time, or its stored hash, edited: the same
-	cp "$T/l0" "$T/l"
+	ledger_copy l0 l
 	q 'update audit set at = at + 1 where seq = 3'
 	broken audit_row_edited 3
-	cp "$T/l0" "$T/l"
-	q 'update audit set hash = zeroblob(32) where seq = 5'
+	ledger_copy l0 l
+	if [ "$(ledger_engine)" = sqlite ]; then
+		q 'update audit set hash = zeroblob(32) where seq = 5'
+	else
+		q "update audit set hash = decode(repeat('00', 32), 'hex') where seq = 5"
+	fi
 	broken audit_row_edited 5
 }
 
 @test "a row deleted: exit 1, audit_row_deleted naming it; the whole log emptied, row 1" {
 	month
-	cp "$T/l" "$T/l0"
+	ledger_copy l l0
 	q 'delete from audit where seq = 9'
 	broken audit_row_deleted 9
 	jq -e '.message | startswith("audit log row 9 is missing: deleted, or its seq changed (the row found there: seq 10,")' "$T/out"
-	cp "$T/l0" "$T/l"
+	ledger_copy l0 l
 	q 'delete from audit where seq = 1'
 	broken audit_row_deleted 1
-	cp "$T/l0" "$T/l"
+	ledger_copy l0 l
 	q 'delete from audit'
 	broken audit_row_deleted 1
 	jq -e '.message == "audit log row 1 is missing: the log is empty, its genesis row deleted"' "$T/out"
@@ -177,12 +190,12 @@ EOF
 
 @test "two rows swapped: exit 1, audit_row_reordered naming the first" {
 	month
-	cp "$T/l" "$T/l0"
+	ledger_copy l l0
 	q 'update audit set seq = -1 where seq = 12; update audit set seq = 12 where seq = 20; update audit set seq = 20 where seq = -1'
 	broken audit_row_reordered 12
 	jq -e '.message | startswith("audit log row 12 does not follow the row before it")' "$T/out"
 	# neighbours swapped
-	cp "$T/l0" "$T/l"
+	ledger_copy l0 l
 	q 'update audit set seq = -1 where seq = 30; update audit set seq = 30 where seq = 31; update audit set seq = 31 where seq = -1'
 	broken audit_row_reordered 30
 }
@@ -202,6 +215,7 @@ EOF
 }
 
 @test "a ledger its user may only read is verified" {
+	sqlite_only "file modes of the ledger file (the read-only role: tests/1960)"
 	month
 	readonly_ledger "$T/l"
 	run as_reader "$BIN/reconcile" --ledger "$T/l" --audit --rejects /dev/null \
@@ -211,6 +225,7 @@ EOF
 }
 
 @test "a schema 7 ledger: migrated with a genesis row that says so, the chain goes on from it" {
+	sqlite_only "a schema 7 SQLite file made by ledger_v7"
 	month
 	ledger_v7 "$T/l"
 	[ "$(q 'PRAGMA user_version')" = 7 ]

@@ -14,6 +14,9 @@ setup() {
 	T=$(mktemp -d "${TMPDIR:-/tmp}/u2c-test.XXXXXX")
 	cd "$REPO" || return 1
 	unset METER_LEDGER
+	# a reason setup_file gave to skip the whole file (bats 1.8 cannot
+	# skip from setup_file itself)
+	[ -z "${FILE_SKIP:-}" ] || skip "$FILE_SKIP"
 }
 
 # Kill what a failed test left running in the background (the pids a
@@ -26,11 +29,12 @@ teardown() {
 	[ -n "${T:-}" ] && rm -rf "$T"
 }
 
-# ingest ARGS...: meter-ingest with the sample customers, a ledger in $T
-# and a fixed as-of, so output is deterministic.
+# ingest ARGS...: meter-ingest with the sample customers, the ledger
+# "ledger.sqlite" ($T/ledger.sqlite on SQLite, see ledger_new) and a fixed
+# as-of, so output is deterministic.
 ingest() {
 	"$BIN/meter-ingest" --customers testdata/customers.ndjson \
-	    --ledger "$T/ledger.sqlite" --as-of 2026-10-20T00:00:00Z "$@"
+	    --ledger "$(ledger_new ledger.sqlite)" --as-of 2026-10-20T00:00:00Z "$@"
 }
 
 # expect_status N: the last `run` exited with exactly N.
@@ -127,18 +131,19 @@ rline() {
 }
 
 # ig ARGS...: invoice-gen with the sample entities, tax table, customers
-# and FX rates, the ledger $T/l, rejects in $T/r and a fixed as-of
+# and FX rates, the ledger "l" ($T/l on SQLite), rejects in $T/r and a
+# fixed as-of
 ig() {
 	"$BIN/invoice-gen" --entities testdata/entities.json \
 	    --tax testdata/tax.json --customers testdata/customers.ndjson \
-	    --fx testdata/fx.json --ledger "$T/l" --rejects "$T/r" \
+	    --fx testdata/fx.json --ledger "$(ledger_new l)" --rejects "$T/r" \
 	    --as-of 2026-11-02T12:00:00Z "$@"
 }
 
-# ep ARGS...: erp-post with the sample accounts, the ledger $T/l, rejects
-# in $T/r and a fixed as-of
+# ep ARGS...: erp-post with the sample accounts, the ledger "l" ($T/l on
+# SQLite), rejects in $T/r and a fixed as-of
 ep() {
-	"$BIN/erp-post" --accounts testdata/accounts.json --ledger "$T/l" \
+	"$BIN/erp-post" --accounts testdata/accounts.json --ledger "$(ledger_new l)" \
 	    --rejects "$T/r" --as-of 2026-11-03T00:00:00Z "$@"
 }
 
@@ -252,4 +257,206 @@ strict_journal() {
 	    { echo "hledger check --strict ordereddates $f: ${out:-failed}" >&2; return 1; }
 	out=$(ledger -f "$f" --strict --pedantic bal 2>&1 >/dev/null) && [ -z "$out" ] ||
 	    { echo "ledger --strict --pedantic $f: ${out:-failed}" >&2; return 1; }
+}
+
+# PostgreSQL (issue 23): a throwaway cluster of tests/pgcluster per bats
+# file, started in setup_file and stopped in teardown_file, one database
+# per ledger.
+#   PGC     the cluster's directory (its socket in $PGC/c), exported by
+#           pg_start_file for the file's tests
+
+# pg_server_missing: why the PostgreSQL server cannot be used (initdb and
+# pg_ctl not installed), or nothing
+pg_server_missing() {
+	"$REPO/tests/pgcluster" bindir >/dev/null 2>&1 ||
+	    echo "PostgreSQL server not installed: no initdb and pg_ctl on PATH nor under /usr/lib/postgresql/*/bin (scripts/deps installs postgresql)"
+}
+
+# pg_available: skip the test unless the PostgreSQL server is installed
+pg_available() {
+	local why
+	why=$(pg_server_missing)
+	[ -z "$why" ] || skip "$why"
+}
+
+# pg_start_file: for setup_file: a cluster in a new directory $PGC; when
+# the server is not installed, FILE_SKIP says so instead
+pg_start_file() {
+	export FILE_SKIP PGC
+	FILE_SKIP=$(pg_server_missing)
+	[ -z "$FILE_SKIP" ] || return 0
+	PGC=$(mktemp -d "${TMPDIR:-/tmp}/u2c-pg.XXXXXX") || return 1
+	# the server runs as another user when we are root: let it through
+	chmod 0711 "$PGC" &&
+	    "$REPO/tests/pgcluster" start "$PGC/c" >/dev/null
+}
+
+# pg_stop_file: for teardown_file: stop the cluster, remove $PGC
+pg_stop_file() {
+	[ -n "${PGC:-}" ] || return 0
+	"$REPO/tests/pgcluster" stop "$PGC/c" && rm -rf "$PGC"
+}
+
+# pg_dbname NAME: the database of ledger NAME in this test
+pg_dbname() {
+	printf 't%s_%s\n' "${BATS_TEST_NUMBER:-0}" \
+	    "$(printf '%s' "$1" | tr 'A-Z' 'a-z' | tr -c 'a-z0-9_' _)"
+}
+
+# pg_ledger NAME: create a database for ledger NAME in the file's cluster,
+# unique to this test, and print its conninfo (a postgresql:// URI)
+pg_ledger() {
+	"$REPO/tests/pgcluster" createdb "$PGC/c" "$(pg_dbname "$1")"
+}
+
+# The ledger tests on both engines: a file made engine-parametric names
+# its ledgers through ledger_new and reads them through lq; tests/run runs
+# it once as is (SQLite) and once with LEDGER_ENGINE=pg, a cluster for
+# the file.
+#   LEDGER_ENGINE   sqlite (or unset): ledgers are files in $T; pg: each
+#                   ledger a database in the file's cluster
+
+# ledger_engine: the engine the ledgers of this run are on, sqlite or pg
+ledger_engine() {
+	case ${LEDGER_ENGINE:-sqlite} in
+	sqlite | pg) echo "${LEDGER_ENGINE:-sqlite}" ;;
+	*) echo "LEDGER_ENGINE=$LEDGER_ENGINE: not sqlite nor pg" >&2; return 1 ;;
+	esac
+}
+
+# ledger_setup_file, ledger_teardown_file: the setup_file and
+# teardown_file of an engine-parametric file: on pg, the file's cluster,
+# or every test of the file skipped, saying why, when the server is not
+# installed or the binaries have no PostgreSQL engine
+ledger_setup_file() {
+	[ "$(ledger_engine)" = pg ] || return 0
+	export FILE_SKIP
+	FILE_SKIP=$(pg_engine_missing)
+	[ -n "$FILE_SKIP" ] || pg_start_file
+}
+ledger_teardown_file() {
+	[ "$(ledger_engine)" = pg ] || return 0
+	pg_stop_file
+}
+
+# pg_engine_missing: why the binaries under test cannot run on
+# PostgreSQL (built without its engine, they take a postgresql://
+# ledger for a file name not found), or nothing
+pg_engine_missing() {
+	local out
+	out=$("$BIN/meter-ingest" --replay \
+	    --ledger 'postgresql:///u2c_probe?host=/nonexistent' 2>&1 </dev/null) || true
+	case $out in
+	*"no ledger at 'postgresql:"*)
+		echo "the binaries in $BIN have no PostgreSQL engine (--ledger postgresql://... is taken for a file name)" ;;
+	esac
+}
+
+# pg_engine: skip the test unless the binaries have the PostgreSQL engine
+pg_engine() {
+	local why
+	why=$(pg_engine_missing)
+	[ -z "$why" ] || skip "$why"
+}
+
+# ledger_new NAME: the ledger NAME of this test: the file $T/NAME, or on
+# pg a database of the file's cluster, created at the first call in the
+# test (so every call in one test names the same ledger; calls at once,
+# from commands started in the background, wait for each other)
+ledger_new() {
+	if [ "$(ledger_engine)" = sqlite ]; then
+		echo "$T/$1"
+		return
+	fi
+	(
+		flock 9 || exit 1
+		if [ ! -s "$T/.pg.$1" ]; then
+			pg_ledger "$1" >"$T/.pg.$1.new" &&
+			    mv "$T/.pg.$1.new" "$T/.pg.$1" || exit 1
+		fi
+		cat "$T/.pg.$1"
+	) 9>>"$T/.pg.lock"
+}
+
+# sqlite_only REASON: skip on pg a test about the SQLite file itself
+sqlite_only() {
+	[ "$(ledger_engine)" = sqlite ] || skip "SQLite only: $1"
+}
+
+# lq NAME SQL: run SQL on ledger NAME (sqlite3's plain output: fields
+# split by |, no header; psql made to print the same)
+lq() {
+	if [ "$(ledger_engine)" = sqlite ]; then
+		sqlite3 "$T/$1" "$2"
+	else
+		psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$(ledger_new "$1")" -c "$2"
+	fi
+}
+
+# ledger_dump NAME: the whole content of ledger NAME, to compare before
+# and after
+ledger_dump() {
+	if [ "$(ledger_engine)" = sqlite ]; then
+		sqlite3 "$T/$1" .dump
+	else
+		# less pg_dump's \restrict key, new each run
+		pg_dump --no-owner "$(ledger_new "$1")" | grep -v '^\\\(un\)\{0,1\}restrict '
+	fi
+}
+
+# ledger_copy NAME COPY: ledger COPY made a copy of ledger NAME (closed),
+# replacing it: to put NAME back after the test broke it
+ledger_copy() {
+	if [ "$(ledger_engine)" = sqlite ]; then
+		cp "$T/$1" "$T/$2"
+		return
+	fi
+	local from to
+	from=$(ledger_new "$1") && from=$(pg_dbname "$1") && to=$(pg_dbname "$2") &&
+	    psql -X -q -v ON_ERROR_STOP=1 \
+	    -d "$("$REPO/tests/pgcluster" conninfo "$PGC/c" postgres)" \
+	    -c "DROP DATABASE IF EXISTS $to" -c "CREATE DATABASE $to TEMPLATE $from" &&
+	    "$REPO/tests/pgcluster" conninfo "$PGC/c" "$to" >"$T/.pg.$2"
+}
+
+# ledger_rm NAME: ledger NAME gone, so that the next ledger_new NAME is a
+# new, empty one
+ledger_rm() {
+	if [ "$(ledger_engine)" = sqlite ]; then
+		rm -f "$T/$1" "$T/$1"-*
+		return
+	fi
+	[ -e "$T/.pg.$1" ] || return 0
+	psql -X -q -v ON_ERROR_STOP=1 \
+	    -d "$("$REPO/tests/pgcluster" conninfo "$PGC/c" postgres)" \
+	    -c "DROP DATABASE $(pg_dbname "$1")" && rm -f "$T/.pg.$1"
+}
+
+# The SQL that differs between the engines, for lq:
+# sql_json COLUMN MEMBER: MEMBER of the JSON text in COLUMN, as SQLite's
+# json_extract gives it (true and false as 1 and 0)
+sql_json() {
+	if [ "$(ledger_engine)" = sqlite ]; then
+		echo "json_extract($1, '\$.$2')"
+	else
+		echo "(CASE $1::json->>'$2' WHEN 'true' THEN '1' WHEN 'false' THEN '0' ELSE $1::json->>'$2' END)"
+	fi
+}
+
+# sql_hex COLUMN: a blob column in lower-case hexadecimal
+sql_hex() {
+	if [ "$(ledger_engine)" = sqlite ]; then
+		echo "lower(hex($1))"
+	else
+		echo "encode($1, 'hex')"
+	fi
+}
+
+# sql_time COLUMN: a time in ns since 1970 as "YYYY-MM-DD HH:MM:SS" (UTC)
+sql_time() {
+	if [ "$(ledger_engine)" = sqlite ]; then
+		echo "datetime($1 / 1000000000, 'unixepoch')"
+	else
+		echo "to_char(to_timestamp($1 / 1000000000) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
+	fi
 }
