@@ -611,12 +611,12 @@ write_stats(struct magg *g)
 		    g->from),
 		STAT_T_IF(g->windowed && g->to != INT64_MAX, "to", g->to),
 		STAT_S("input", g->ledger_path ? "ledger" : "ndjson"),
-		STAT_IF(g->shard.n > 0, STAT_S("shard", g->shard_arg)),
-		STAT_IF(g->shard.n > 0, STAT_N("other_shards",
-		    g->other_shards)),
 		STAT_N("gauge_points_spilled", g->spilled),
 		STAT_I_IF(g->ledger_path != NULL, "scan_threads",
 		    g->scan_threads),
+		STAT_IF(g->shard.n > 0, STAT_S("shard", g->shard_arg)),
+		STAT_IF(g->shard.n > 0, STAT_N("other_shards",
+		    g->other_shards)),
 		STAT_S("rejects_file", g->rejects_path),
 	};
 
