@@ -50,6 +50,7 @@
 #include "receivable.h"
 #include "reject.h"
 #include "rowin.h"
+#include "shard.h"
 #include "sign.h"
 #include "stagein.h"
 #include "stats.h"
@@ -98,6 +99,10 @@ struct post {
 	uint64_t	 grants_booked, grants_waiting, grants_rejected;
 	uint64_t	 grants_expired;	/* expiry entries booked */
 	struct hmap	 docs_read;	/* --replay: the documents read */
+	/* --shard K/N: the ledger's documents and grants caught up */
+	struct shard	 shard;
+	const char	*shard_arg;
+	uint64_t	 heal_shard, grants_shard;	/* other shards' */
 };
 
 static void
@@ -112,7 +117,7 @@ usage(int code)
 "                [--replay | --retry-pending] [--journal FILE] [--fx FILE]\n"
 "                [--rejects FILE] [--stats FILE] [--strict]\n"
 "                [--busy-timeout MS] [--max-line BYTES] [--max-depth N]\n"
-"                [FILE...]\n"
+"                [--shard K/N] [FILE...]\n"
 "       %s --confirm FILE --ledger PATH --accounts FILE [--as-of TIME]\n"
 "                [--rejects FILE] [--stats FILE]\n"
 "       %s --payments FILE --ledger PATH --accounts FILE [--as-of TIME]\n"
@@ -132,7 +137,10 @@ usage(int code)
 "With --ledger, after its input, it also posts every issued document of the\n"
 "ledger that no run has posted (one a killed month-end never gave it);\n"
 "--replay writes the posted entries of the documents read again, whatever\n"
-"their state, and posts nothing.  See erp-post(1).\n");
+"their state, and posts nothing.  With --shard K/N it catches up only the\n"
+"documents and credit grants of the customers of shard K of N (FNV-1a 64 of\n"
+"the customer id, mod N); the documents it reads it posts whatever their\n"
+"customer.  See erp-post(1).\n");
 	exit(code);
 }
 
@@ -423,6 +431,23 @@ heal_reject(const struct post_why *pw, void *arg)
 	h->p->heal_rejected++;
 }
 
+/*
+ * --shard: whether a stored document is the shard's, by its customer's
+ * id; one without a customer id is left to post_doc_read to refuse, in
+ * shard 1 only, so that it is refused once.
+ */
+static int
+doc_shard_mine(const struct post *p, const struct jrec *jr)
+{
+	const char *id;
+	json_t *c;
+
+	if ((c = json_object_get(jr->root, "customer")) == NULL ||
+	    (id = jval_str(c, "id")) == NULL)
+		return p->shard.k == 1;
+	return shard_mine(&p->shard, id, strlen(id));
+}
+
 static void
 heal_one(struct heal *h, struct jrec *jr, const char *number)
 {
@@ -440,6 +465,12 @@ heal_one(struct heal *h, struct jrec *jr, const char *number)
 	if (jrec_parse(jr, h->rec, h->len) < 0)
 		die(EX_DATAERR, "ledger: document %s is not a JSON record (%s): "
 		    "the ledger was altered", number, jr->msg);
+	if (p->shard.n > 0 && !doc_shard_mine(p, jr)) {
+		p->heal_shard++;	/* its shard's run posts it */
+		jrec_clear(jr);
+		free(h->rec);
+		return;
+	}
 	if (post_doc_read(&d, jr, &p->acc, &p->zones, &pw) == 0 &&
 	    post_store(p, &d, &pw) > 0) {
 		p->caught_up++;
@@ -507,6 +538,10 @@ grant_list(const struct ldg_grant_doc *g, void *arg)
 	struct grants *gs = arg;
 	struct grant *x;
 
+	if (!shard_mine(&gs->p->shard, g->g.customer, strlen(g->g.customer))) {
+		gs->p->grants_shard++;	/* its shard's run books it */
+		return 0;
+	}
 	if (g->entity == NULL) {
 		gs->p->grants_waiting++;
 		return 0;
@@ -1364,6 +1399,11 @@ write_stats(struct post *p)
 		STAT_IF(h, STAT_N("grants_waiting", p->grants_waiting)),
 		STAT_IF(h, STAT_N("grants_rejected", p->grants_rejected)),
 		STAT_IF(h, STAT_N("grants_expired", p->grants_expired)),
+		STAT_IF(p->shard.n > 0, STAT_S("shard", p->shard_arg)),
+		STAT_IF(p->shard.n > 0, STAT_N("unposted_other_shards",
+		    p->heal_shard)),
+		STAT_IF(p->shard.n > 0, STAT_N("grants_other_shards",
+		    p->grants_shard)),
 		STAT_IF(r, STAT_N("entries_replayed", p->replayed)),
 		STAT_IF(!r, STAT_N("entries_emitted", p->emitted)),
 		STAT_IF(!r, STAT_N("entries_retried", p->retried)),
@@ -1431,9 +1471,27 @@ summary(struct post *p)
 			    p->grants_expired, p->grants_expired == 1 ? "y" :
 			    "ies");
 	}
+	if (p->shard.n > 0)
+		buf_printf(&b, "; shard %" PRIu32 " of %" PRIu32 ": %" PRIu64
+		    " documents and %" PRIu64 " credit grants of other shards' "
+		    "customers left to them", p->shard.k, p->shard.n,
+		    p->heal_shard, p->grants_shard);
 	rej_summary(&p->rej, &b);
 	warnmsg("%s", buf_cstr(&b));
 	buf_free(&b);
+}
+
+static void
+opt_shard(void *dst, const char *arg)
+{
+	struct post *p = dst;
+	const char *why;
+
+	if (shard_parse(arg, &p->shard, &why) < 0) {
+		warnmsg("--shard '%s': %s", arg, why);
+		usage(EX_USAGE);
+	}
+	p->shard_arg = arg;
 }
 
 static void
@@ -1478,6 +1536,7 @@ main(int argc, char **argv)
 		OPT_REJECTS(&p.rejects_path),
 		OPT_F("replay", &p.replay),
 		OPT_F("retry-pending", &p.retry),
+		OPT_C("shard", 0, opt_shard, &p),
 		OPT_S("sign", 0, &signf),
 		OPT_STATS(&p.stats_path),
 		OPT_STRICT(&p.strict),
@@ -1542,6 +1601,14 @@ main(int argc, char **argv)
 	    p.aging || p.grants)) {
 		warnmsg("--replay goes with none of --retry-pending, --confirm, "
 		    "--payments, --aging and --grants");
+		usage(EX_USAGE);
+	}
+	if (p.shard.n > 0 && (p.ledger_path == NULL || p.replay ||
+	    p.confirm_path || p.payments_path || p.aging || p.grants)) {
+		warnmsg("--shard chooses the documents and credit grants of the "
+		    "ledger a posting run catches up: it needs --ledger and "
+		    "goes with none of --replay, --confirm, --payments, --aging "
+		    "and --grants");
 		usage(EX_USAGE);
 	}
 	if (p.as_of == INT64_MIN)

@@ -36,6 +36,7 @@
 #include "opt.h"
 #include "out.h"
 #include "reject.h"
+#include "shard.h"
 #include "stats.h"
 #include "tally.h"
 #include "tm.h"
@@ -65,12 +66,14 @@ struct magg {
 	/* options */
 	const char	*meters_path, *customers_path, *ledger_path;
 	const char	*rejects_path, *stats_path;
+	const char	*shard_arg;	/* --shard, as given */
 	int		 windowed;
 	int64_t		 from, to;
 	size_t		 max_line;
 	int		 max_depth, jobs, busy_ms, strict, dedupe;
 	int		 nworkers;
 	struct kset	 keys;		/* --dedupe */
+	struct shard	 shard;		/* --shard K/N: its customers' rows */
 
 	struct meters	 meters;
 	struct custdb	 cust;
@@ -93,6 +96,7 @@ struct magg {
 
 	/* accounting */
 	uint64_t	 read, counted, unmetered, outside, dups, rejected, blank;
+	uint64_t	 other_shards;	/* rows of other shards' customers */
 	uint64_t	 spilled;	/* gauge points via a temporary file */
 	int		 scan_threads;	/* the ledger's, 1 or 2 */
 	uint64_t	 aggregates;
@@ -110,14 +114,16 @@ usage(int code)
 "                       [--strict] [FILE...]\n"
 "       %s --meters FILE --ledger PATH --from TIME --to TIME [--customers FILE]\n"
 "                       [--period P] [--rejects FILE] [--stats FILE] [--jobs N]\n"
-"                       [--busy-timeout MS] [--strict]\n"
+"                       [--busy-timeout MS] [--shard K/N] [--strict]\n"
 "       %s --help | --version\n", progname, progname, progname);
 	if (code == 0)
 		fprintf(fp,
 "\nReads usage records (meter-ingest's output) from the files or stdin, or\n"
 "from the ledger, and writes one aggregate per customer, meter, group and\n"
 "billing period on stdout, sorted.  With --from/--to only the periods that\n"
-"end in (FROM, TO] are written.  Gauges (weighted_sum) and recurring\n"
+"end in (FROM, TO] are written.  With --shard K/N only the customers of\n"
+"shard K of N (FNV-1a 64 of the customer id, mod N) are read from the\n"
+"ledger.  Gauges (weighted_sum) and recurring\n"
 "unique_counts carry their value into periods without events, up to TO or,\n"
 "without --to, to the period of the newest event counted.  Refused records\n"
 "are appended to the rejects file.  See meter-aggregate(1).\n");
@@ -377,6 +383,10 @@ ledger_one(const struct ldg_usage *u, void *arg)
 	struct magg *g = arg;
 	struct chunk *c = g->cur;
 
+	if (!shard_mine(&g->shard, u->customer, u->customer_len)) {
+		g->other_shards++;
+		return 0;
+	}
 	tally_add_row(&c->b, u);
 	g->read++;
 	if (c->b.n == CHUNK_LINES || c->b.data.len >= CHUNK_BYTES) {
@@ -409,6 +419,8 @@ struct pscan {
 	struct ledger	*l;
 	int64_t		 from, to;
 	struct tally_scan s;
+	const struct shard *shard;
+	uint64_t	 other_shards;
 };
 
 /* tally_scan's raw: on the scanning thread, through its connection */
@@ -418,12 +430,25 @@ pscan_raw(void *arg, int64_t t, int64_t seq, struct buf *out)
 	fetch_raw(arg, t, seq, out);
 }
 
+/* --shard: another shard's row is not this run's to read */
+static int
+pscan_row(const struct ldg_usage *u, void *arg)
+{
+	struct pscan *p = arg;
+
+	if (!shard_mine(p->shard, u->customer, u->customer_len)) {
+		p->other_shards++;
+		return 0;
+	}
+	return tally_scan_row(u, &p->s);
+}
+
 static void *
 pscan_main(void *arg)
 {
 	struct pscan *p = arg;
 
-	ldg_usage_scan_lean(p->l, p->from, p->to, tally_scan_row, &p->s);
+	ldg_usage_scan_lean(p->l, p->from, p->to, pscan_row, p);
 	return NULL;
 }
 
@@ -478,6 +503,7 @@ count_ledger2(struct magg *g, int64_t from)
 		p[i].s.maxrej = maxrej;
 		p[i].s.raw = pscan_raw;
 		p[i].s.raw_arg = p[i].l;
+		p[i].shard = &g->shard;
 	}
 	if ((e = pthread_create(&tid, NULL, pscan_thread, &p[1])) != 0)
 		die(EX_OSERR, "cannot start a scan thread: %s", strerror(e));
@@ -499,6 +525,7 @@ count_ledger2(struct magg *g, int64_t from)
 			g->unmetered += s->unmetered;
 			g->outside += s->outside;
 			g->rejected += s->nrj;
+			g->other_shards += p[i].other_shards;
 		}
 		agg_merge(p[0].s.tab, p[1].s.tab);
 		tab = p[0].s.tab;
@@ -616,6 +643,9 @@ write_stats(struct magg *g)
 		STAT_N("gauge_points_spilled", g->spilled),
 		STAT_I_IF(g->ledger_path != NULL, "scan_threads",
 		    g->scan_threads),
+		STAT_IF(g->shard.n > 0, STAT_S("shard", g->shard_arg)),
+		STAT_IF(g->shard.n > 0, STAT_N("other_shards",
+		    g->other_shards)),
 		STAT_S("rejects_file", g->rejects_path),
 	};
 
@@ -635,6 +665,10 @@ summary(struct magg *g)
 		buf_printf(&b, ", duplicates %" PRIu64, g->dups);
 	buf_printf(&b, ", rejected %" PRIu64 "; %" PRIu64 " aggregates",
 	    g->rejected, g->aggregates);
+	if (g->shard.n > 0)
+		buf_printf(&b, "; shard %" PRIu32 " of %" PRIu32 ": %" PRIu64
+		    " ledger rows of other shards' customers left to them",
+		    g->shard.k, g->shard.n, g->other_shards);
 	rej_summary(&g->rej, &b);
 	warnmsg("%s", buf_cstr(&b));
 	buf_free(&b);
@@ -648,6 +682,19 @@ opt_period(void *dst, const char *arg)
 		    arg);
 		usage(EX_USAGE);
 	}
+}
+
+static void
+opt_shard(void *dst, const char *arg)
+{
+	struct magg *g = dst;
+	const char *why;
+
+	if (shard_parse(arg, &g->shard, &why) < 0) {
+		warnmsg("--shard '%s': %s", arg, why);
+		usage(EX_USAGE);
+	}
+	g->shard_arg = arg;
 }
 
 int
@@ -667,6 +714,7 @@ main(int argc, char **argv)
 		OPT_S("meters", 'm', &g.meters_path),
 		OPT_C("period", 'p', opt_period, &unit),
 		OPT_REJECTS(&g.rejects_path),
+		OPT_C("shard", 0, opt_shard, &g),
 		OPT_STATS(&g.stats_path),
 		OPT_STRICT(&g.strict),
 		OPT_T("to", &g.to, &g.windowed),
@@ -692,6 +740,13 @@ main(int argc, char **argv)
 	if (g.ledger_path != NULL && argc > 0) {
 		warnmsg("--ledger reads the usage records from the ledger, "
 		    "not from files");
+		usage(EX_USAGE);
+	}
+	if (g.shard.n > 0 && g.ledger_path == NULL) {
+		warnmsg("--shard goes with --ledger: a record read from "
+		    "files or stdin is aggregated, a duplicate or rejected, "
+		    "never left out for its customer (split the input "
+		    "instead)");
 		usage(EX_USAGE);
 	}
 	if (g.ledger_path != NULL && (g.from == INT64_MIN ||
