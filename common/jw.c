@@ -178,31 +178,47 @@ jw_raw(struct jw *w, const char *s, size_t n)
 }
 
 static int
-keycmp(const void *a, const void *b)
+membercmp(const void *a, const void *b)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	return strcmp(((const struct jw_member *)a)->k,
+	    ((const struct jw_member *)b)->k);
 }
 
-const char **
-jw_sorted_keys(json_t *o, const char **stack, size_t nstack, size_t *n)
+/*
+ * Members with their values, so the caller looks none up again; a few
+ * (an event's data has two or three) by insertion, more by qsort.
+ */
+struct jw_member *
+jw_sorted_members(json_t *o, struct jw_member *stack, size_t nstack,
+    size_t *n)
 {
-	const char *k, **keys;
+	struct jw_member *m, x;
+	const char *k;
 	json_t *e;
-	size_t i = 0;
+	size_t i = 0, j;
 
 	*n = json_object_size(o);
-	keys = *n <= nstack ? stack : xreallocarray(NULL, *n, sizeof(*keys));
-	json_object_foreach(o, k, e)
-		keys[i++] = k;
-	if (*n > 1)
-		qsort(keys, *n, sizeof(*keys), keycmp);
-	return keys;
+	m = *n <= nstack ? stack : xreallocarray(NULL, *n, sizeof(*m));
+	json_object_foreach(o, k, e) {
+		m[i].k = k;
+		m[i++].v = e;
+	}
+	if (*n > 8)
+		qsort(m, *n, sizeof(*m), membercmp);
+	else
+		for (i = 1; i < *n; i++) {
+			x = m[i];
+			for (j = i; j > 0 && strcmp(m[j - 1].k, x.k) > 0; j--)
+				m[j] = m[j - 1];
+			m[j] = x;
+		}
+	return m;
 }
 
 void
 jw_json(struct jw *w, json_t *v, const struct jrec *r)
 {
-	const char *stack[16], **keys;
+	struct jw_member stack[16], *mem;
 	json_t *e;
 	size_t i, n;
 	dec d;
@@ -210,13 +226,13 @@ jw_json(struct jw *w, json_t *v, const struct jrec *r)
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
 		jw_open(w, '{');
-		keys = jw_sorted_keys(v, stack, 16, &n);
+		mem = jw_sorted_members(v, stack, 16, &n);
 		for (i = 0; i < n; i++) {
-			jw_key(w, keys[i]);
-			jw_json(w, json_object_get(v, keys[i]), r);
+			jw_key(w, mem[i].k);
+			jw_json(w, mem[i].v, r);
 		}
-		if (keys != stack)
-			free(keys);
+		if (mem != stack)
+			free(mem);
 		jw_close(w, '}');
 		break;
 	case JSON_ARRAY:

@@ -48,10 +48,15 @@ void	jw_hex(struct jw *, const unsigned char *, size_t);
  */
 void	jw_json(struct jw *, json_t *, const struct jrec *);
 /*
- * An object's keys sorted bytewise, in stack when it has room for them,
- * else in an array the caller frees.
+ * An object's members sorted bytewise by key, in stack when it has room
+ * for them, else in an array the caller frees.
  */
-const char **jw_sorted_keys(json_t *, const char **, size_t, size_t *);
+struct jw_member {
+	const char	*k;
+	json_t		*v;
+};
+struct jw_member *jw_sorted_members(json_t *, struct jw_member *, size_t,
+	    size_t *);
 /*
  * For the records written by the million (aggregates, usage records): the
  * fixed parts appended as literals, each value by one call, with no

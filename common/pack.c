@@ -26,7 +26,7 @@ pk_varint(struct buf *b, size_t v)
 void
 pk_pack(struct buf *b, json_t *v, const struct jrec *r)
 {
-	const char *stack[16], **keys;
+	struct jw_member stack[16], *mem;
 	json_t *e;
 	size_t i, n;
 	char tmp[DEC_FMTMAX];
@@ -36,17 +36,17 @@ pk_pack(struct buf *b, json_t *v, const struct jrec *r)
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
 		buf_addc(b, 'o');
-		keys = jw_sorted_keys(v, stack, 16, &n);
+		mem = jw_sorted_members(v, stack, 16, &n);
 		pk_varint(b, n);
 		for (i = 0; i < n; i++) {
-			size_t kl = strlen(keys[i]);
+			size_t kl = strlen(mem[i].k);
 
 			pk_varint(b, kl);
-			buf_add(b, keys[i], kl);
-			pk_pack(b, json_object_get(v, keys[i]), r);
+			buf_add(b, mem[i].k, kl);
+			pk_pack(b, mem[i].v, r);
 		}
-		if (keys != stack)
-			free(keys);
+		if (mem != stack)
+			free(mem);
 		break;
 	case JSON_ARRAY:
 		buf_addc(b, 'a');
