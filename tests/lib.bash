@@ -253,3 +253,40 @@ strict_journal() {
 	out=$(ledger -f "$f" --strict --pedantic bal 2>&1 >/dev/null) && [ -z "$out" ] ||
 	    { echo "ledger --strict --pedantic $f: ${out:-failed}" >&2; return 1; }
 }
+
+# PostgreSQL (issue 23): a throwaway cluster of tests/pgcluster per bats
+# file, started in setup_file and stopped in teardown_file, one database
+# per ledger.
+#   PGC     the cluster's directory (its socket in $PGC/c), exported by
+#           pg_start_file for the file's tests
+
+# pg_available: skip (the test, or in setup_file the whole file) unless
+# the PostgreSQL server's initdb and pg_ctl are installed
+pg_available() {
+	"$REPO/tests/pgcluster" bindir >/dev/null 2>&1 ||
+	    skip "PostgreSQL server not installed: no initdb and pg_ctl on PATH nor under /usr/lib/postgresql/*/bin (scripts/deps installs postgresql)"
+}
+
+# pg_start_file: for setup_file: a cluster in a new directory $PGC
+pg_start_file() {
+	pg_available
+	PGC=$(mktemp -d "${TMPDIR:-/tmp}/u2c-pg.XXXXXX") || return 1
+	export PGC
+	# the server runs as another user when we are root: let it through
+	chmod 0711 "$PGC" &&
+	    "$REPO/tests/pgcluster" start "$PGC/c" >/dev/null
+}
+
+# pg_stop_file: for teardown_file: stop the cluster, remove $PGC
+pg_stop_file() {
+	[ -n "${PGC:-}" ] || return 0
+	"$REPO/tests/pgcluster" stop "$PGC/c" && rm -rf "$PGC"
+}
+
+# pg_ledger NAME: create a database for ledger NAME in the file's cluster,
+# unique to this test, and print its conninfo (a postgresql:// URI)
+pg_ledger() {
+	local n
+	n=$(printf '%s' "$1" | tr 'A-Z' 'a-z' | tr -c 'a-z0-9_' _)
+	"$REPO/tests/pgcluster" createdb "$PGC/c" "t${BATS_TEST_NUMBER:-0}_$n"
+}
