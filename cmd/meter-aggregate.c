@@ -198,7 +198,7 @@ ledger_reject(struct magg *g, int64_t t, int64_t seq, const char *cls,
 	if (ldg_usage_get(g->ldg, t, seq, raw_record, &g->raw) < 0)
 		die(EX_SOFTWARE, "usage record %" PRId64 " left the ledger "
 		    "during the scan", seq);
-	src.file = g->ledger_path;
+	src.file = ldg_name(g->ldg);
 	src.line = (uint64_t)seq;
 	src.raw = g->raw.p;
 	src.rawlen = g->raw.len - 1;

@@ -225,6 +225,14 @@ struct ldg_engine_ops {
 struct ldg_engine	*ldg_sqlite_open(const char *path, int busy_ms,
 			    int flags);
 
+/*
+ * The PostgreSQL engine (ldg_pg.c): a connection by a libpq URL or
+ * keyword string (ldg_is_pg), with the schema created on an empty
+ * database and every statement prepared; a lost server is exit 75.
+ */
+struct ldg_engine	*ldg_pg_open(const char *conninfo, int busy_ms,
+			    int flags);
+
 /* The calls, spelled short. */
 static inline void
 ldge_bind_int(struct ldg_engine *e, int s, int i, int64_t v)

@@ -36,6 +36,17 @@ struct ledger;
 /* The path to use: the option, else $METER_LEDGER, else ./ledger.sqlite */
 const char	*ldg_path(const char *opt);
 /*
+ * A ledger string names PostgreSQL (ldg_pg.c) when it is a URL of scheme
+ * postgresql:// or postgres://, or a libpq keyword/value string (it
+ * starts with letters or _ and then, after optional blanks, '='); else
+ * it is the path of an SQLite file.  ldg_redact: the string as messages
+ * show it, any password as ***, to free.
+ */
+int		 ldg_is_pg(const char *);
+char		*ldg_redact(const char *);
+/* The ledger as messages and records name it: its path, or redacted. */
+const char	*ldg_name(const struct ledger *);
+/*
  * Open (creating with mode 0600 when missing) and migrate the schema.
  * Dies with 75 when locked past the timeout, 78 when the file is not a
  * ledger or is newer than this program, 73/74 on I/O errors.
