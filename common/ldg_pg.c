@@ -317,8 +317,13 @@ pq_die(struct pq *p, PGresult *r, const char *what)
 	char msg[512];
 
 	pq_msg(p, r, msg, sizeof(msg));
-	if (PQstatus(p->c) == CONNECTION_BAD || state_is(r, "08") ||
-	    state_is(r, "57P"))
+	/*
+	 * libpq's own errors have no SQLSTATE: the connection failed (a
+	 * server stopped answers a query with the end of its socket).
+	 */
+	if (PQstatus(p->c) == CONNECTION_BAD || r == NULL ||
+	    PQresultErrorField(r, PG_DIAG_SQLSTATE) == NULL ||
+	    state_is(r, "08") || state_is(r, "57P"))
 		die(EX_TEMPFAIL, "ledger '%s': %s: lost the connection to the "
 		    "server (%s); nothing of the current transaction was kept: "
 		    "re-run to complete the work", p->disp, what, msg);
