@@ -294,3 +294,83 @@ events() {
 	[[ "$output" == *"postgres:***@"* ]] && [[ "$output" != *Sup3rS3cret* ]]
 	[ ! -e "$T/s" ] || ! grep -q Sup3rS3cret "$T/s"
 }
+
+@test "pg: a document number taken (the sequence set back by hand) is refused as on SQLite, exit 78" {
+	local pg l
+	pg=$(pg_ledger taken)
+	jq -c 'select(.customer == "cus_globex")' testdata/rate/rated.expected.ndjson >"$T/in0"
+	jq -c 'select(.customer == "cus_initech")' testdata/rate/rated.expected.ndjson >"$T/in1"
+	for l in "$T/l.sqlite" "$pg"; do
+		ig --ledger "$l" --issue "$T/in0" >/dev/null 2>&1
+		if [ "$l" = "$pg" ]; then
+			sql "$pg" "UPDATE doc_seq SET next = 1"
+		else
+			sqlite3 "$l" "UPDATE doc_seq SET next = 1"
+		fi
+		run ig --ledger "$l" --issue "$T/in1"
+		expect_status 78
+		[[ "${lines[-1]}" == "invoice-gen: document number ACME-EU-2026-000001 of entity 'acme-eu' is already another document's: "* ]]
+	done
+	# nothing of the refused run was kept
+	[ "$(sql "$pg" "SELECT count(*) FROM doc")" -eq 1 ]
+}
+
+@test "pg: 5000 events: the records read back (--replay, meter-aggregate --ledger) are SQLite's, in order" {
+	local pg l n
+	pg=$(pg_ledger many)
+	awk 'BEGIN { for (i = 1; i <= 5000; i++)
+		printf "{\"specversion\":\"1.0\",\"id\":\"m%d\",\"source\":\"s%d\",\"type\":\"api.request\",\"subject\":\"%s\",\"time\":\"2026-10-%02dT%02d:%02d:%02dZ\",\"data\":{\"requests\":%d}}\n",
+		    i, i % 3, i % 2 ? "acme-prod" : "globex", i % 19 + 1, i % 24, i % 60, i % 59, i % 7 + 1 }' >"$T/in"
+	for n in s p; do
+		l=$T/l.sqlite
+		[ $n = s ] || l=$pg
+		ingest --ledger "$l" --rejects "$T/r" --batch 700 "$T/in" >"$T/out.$n" 2>/dev/null
+		ingest --ledger "$l" --replay --from 2026-10-01T00:00:00Z \
+		    --to 2026-11-01T00:00:00Z >"$T/replay.$n"
+		"$BIN/meter-aggregate" --meters testdata/aggregate/meters.json \
+		    --customers testdata/customers.ndjson --rejects "$T/ar" \
+		    --ledger "$l" --from 2026-10-01T00:00:00Z \
+		    --to 2026-11-01T00:00:00Z >"$T/agg.$n" 2>/dev/null
+	done
+	# more than a cursor's fetch (4096 rows)
+	[ "$(wc -l <"$T/replay.s")" -eq 5000 ]
+	same "$T/out.s" "$T/out.p"
+	same "$T/replay.s" "$T/replay.p"
+	same "$T/agg.s" "$T/agg.p"
+	[ -s "$T/agg.s" ]
+}
+
+@test "pg: corrections of events of the same batch, then of an earlier one: the same records, replay and aggregates as SQLite" {
+	local pg l n
+	pg=$(pg_ledger fix)
+	# e1, its amendment a1 and e2, its cancel c1, in one batch
+	{
+		ce e1 acme-prod 2026-10-05T10:00:00Z '{"requests":3}'
+		ce e2 acme-prod 2026-10-06T10:00:00Z '{"requests":4}'
+		ce a1 acme-prod 2026-10-05T10:00:00Z '{"requests":5}' | sed 's/"subject"/"amends":"e1","subject"/'
+		ce c1 acme-prod 2026-10-06T10:00:00Z '{"requests":0}' | sed 's/"subject"/"cancels":"e2","subject"/'
+	} >"$T/in1"
+	# a later batch amends the amendment
+	ce a2 acme-prod 2026-10-05T10:00:00Z '{"requests":6}' | sed 's/"subject"/"amends":"a1","subject"/' >"$T/in2"
+	meters '{"name":"req","event_type":"api.request","aggregation":"sum","field":"requests"}'
+	for n in s p; do
+		l=$T/l.sqlite
+		[ $n = s ] || l=$pg
+		ingest --ledger "$l" --rejects "$T/r$n" "$T/in1" >"$T/out1.$n" 2>"$T/err1.$n"
+		ingest --ledger "$l" --rejects "$T/r$n" "$T/in2" >"$T/out2.$n" 2>"$T/err2.$n"
+		ingest --ledger "$l" --replay --from 2026-10-01T00:00:00Z \
+		    --to 2026-11-01T00:00:00Z >"$T/replay.$n"
+		# acme's months, New York time
+		agg --customers testdata/customers.ndjson --ledger "$l" \
+		    --from 2026-10-02T00:00:00Z --to 2026-12-02T00:00:00Z \
+		    >"$T/agg.$n" 2>/dev/null
+		ingest --ledger "$l" --changed-since 2026-10-19T00:00:00Z >"$T/chg.$n"
+	done
+	[[ "$(cat "$T/err1.p")" == *"read 4, emitted 2, duplicates 0, amended 1, cancelled 1, rejected 0"* ]]
+	[[ "$(cat "$T/err2.p")" == *"read 1, emitted 0, duplicates 0, amended 1, cancelled 0, rejected 0"* ]]
+	[ ! -e "$T/rp" ]
+	for f in out1 out2 err1 err2 replay agg chg; do
+		same "$T/$f.s" "$T/$f.p"
+	done
+	[ "$(jq -r .quantity "$T/agg.p")" = 6 ]
+}
