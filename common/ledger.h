@@ -2,10 +2,9 @@
  * ledger.h: the shared ledger, behind business operations.
  *
  * The stages see these operations and nothing else.  ledger.c writes
- * them against a storage engine (ldg_engine.h): SQLite is the one there
- * is, and every SQL statement of the project lives in it (ldg_sqlite.c),
- * so that another engine (PostgreSQL, for sites that outgrow one
- * machine) can be added beside it without touching a stage.  The key
+ * them against a storage engine (ldg_engine.h): SQLite (ldg_sqlite.c),
+ * or PostgreSQL (ldg_pg.c) for sites that outgrow one machine, each with
+ * every SQL statement of the project in its dialect.  The key
  * index (keyidx.h) keeps usage records' idempotency keys.  The schema is
  * documented in usage-to-cash(5).
  *
