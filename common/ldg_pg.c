@@ -894,6 +894,10 @@ schema_ddl(struct buf *b)
 			    "IDENTITY, ");
 		buf_printf(b, "PRIMARY KEY (%s));", t->pkey);
 	}
+	/* blocks of keys and filters: random bytes, not worth compressing */
+	buf_printf(b, "ALTER TABLE ukey_block ALTER keys SET STORAGE EXTERNAL;"
+	    "ALTER TABLE ukey_batch ALTER keys SET STORAGE EXTERNAL;"
+	    "ALTER TABLE ukey_run ALTER bits SET STORAGE EXTERNAL;");
 	for (x = ldg_indexes; x->table != NULL; x++)
 		if (x->name == NULL)
 			buf_printf(b, "ALTER TABLE %s ADD UNIQUE (%s);",

@@ -213,14 +213,16 @@ events() {
 	[[ "${lines[-1]}" == *"audit log: 3 rows verified, intact" ]]
 }
 
-@test "pg: 4 meter-ingest runs at once on overlapping inputs store each event once" {
+@test "pg: 4 meter-ingest runs at once on overlapping inputs store each event once, the key index merged and compacted under them" {
 	local pg i pids=
 	pg=$(pg_ledger conc)
 	for i in 0 1 2 3; do
 		events $((i * 300 + 1)) $((i * 300 + 600)) >"$T/in$i"
 	done
 	for i in 0 1 2 3; do
-		ingest --ledger "$pg" --rejects "$T/r$i" --batch 50 "$T/in$i" \
+		# a merge of the key log every few batches, by any of them
+		ingest --ledger "$pg" --rejects "$T/r$i" --batch 50 \
+		    --hot-keys 120 "$T/in$i" \
 		    >"$T/out$i" 2>"$T/err$i" &
 		pids="$pids $!"
 	done
@@ -235,6 +237,13 @@ events() {
 	[ "$(sql "$pg" "SELECT count(*) || ' ' || count(DISTINCT key) FROM usage")" = "1500 1500" ]
 	[ "$(sql "$pg" "SELECT min(seq) || ' ' || max(seq) FROM usage")" = "1 1500" ]
 	[ "$(cat "$T"/err? | grep -o 'duplicates [0-9]*' | awk '{ n += $2 } END { print n }')" -eq 900 ]
+	# merged runs: the key log went into runs of blocks many times
+	[ "$(sql "$pg" "SELECT (v::bigint > 3)::int FROM meta WHERE k = 'key_gen'")" -eq 1 ]
+	[ "$(sql "$pg" "SELECT (count(DISTINCT run) > 0)::int FROM ukey_block")" -eq 1 ]
+	# every key once, in the runs and the log
+	run ingest --ledger "$pg" --rejects "$T/r9" "$T/in0" "$T/in3"
+	expect_status 0
+	[[ "$output" == *"read 1200, emitted 0, duplicates 1200, rejected 0"* ]]
 	run "$BIN/reconcile" --ledger "$pg" --rejects "$T/rj" --audit
 	expect_status 0
 	[[ "${lines[-1]}" == *"intact" ]]
