@@ -37,8 +37,13 @@ BUILD	 = build/rel
 endif
 
 ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
-	     -DVERSION='"$(VERSION)"' -Icommon $(WARN) $(SAN) $(CFLAGS)
+	     -DVERSION='"$(VERSION)"' -Icommon $(PQ_CFLAGS) $(WARN) $(SAN) \
+	     $(CFLAGS)
 LIBS	 = -ljansson -lsqlite3 -lcsv -lsodium -lpthread -lm
+# the PostgreSQL engine (common/ldg_pg.c): libpq, Debian's libpq-dev
+PQ_CFLAGS != pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql
+PQ_LIBS	  != pkg-config --libs libpq 2>/dev/null || echo -lpq
+LIBS	+= $(PQ_LIBS)
 
 COMMON_SRC = $(wildcard common/*.c)
 COMMON_OBJ = $(COMMON_SRC:common/%.c=$(BUILD)/common/%.o)

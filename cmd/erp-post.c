@@ -490,7 +490,7 @@ heal(struct post *p)
 
 	memset(&h, 0, sizeof(h));
 	h.p = p;
-	h.src.file = p->ledger_path;
+	h.src.file = ldg_name(p->ldg);
 	jrec_init(&jr, p->max_depth);
 	txbegin(p);
 	ldg_docs_unposted(p->ldg, heal_list, &h);
@@ -745,7 +745,7 @@ grants(struct post *p)
 
 	memset(&gs, 0, sizeof(gs));
 	gs.p = p;
-	gs.src.file = p->ledger_path;
+	gs.src.file = ldg_name(p->ldg);
 	txbegin(p);
 	ldg_grants_all(p->ldg, grant_list, &gs);
 	for (i = 0; i < gs.n; i++) {

@@ -210,7 +210,7 @@ ledger_reject_raw(struct magg *g, int64_t seq, const char *cls,
 	struct rej_src src;
 
 	memset(&src, 0, sizeof(src));
-	src.file = g->ledger_path;
+	src.file = ldg_name(g->ldg);
 	src.line = (uint64_t)seq;
 	src.raw = raw;
 	src.rawlen = rawlen - 1;

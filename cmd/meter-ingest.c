@@ -662,7 +662,7 @@ write_stats(struct ingest *g)
 		    STAT_N("cancelled", g->cancelled)),
 		STAT_REFUSED(g->rejected, &g->rej, g->blank),
 		STAT_T("as_of", g->as_of),
-		STAT_S("ledger", g->ledger_path),
+		STAT_S("ledger", ldg_name(g->ldg)),
 		STAT_S("rejects_file", g->rejects_path),
 	};
 

@@ -7,12 +7,13 @@
  * everything about its database: opening it and its settings, the schema
  * and its migrations, the text of each statement in its own dialect,
  * transactions, and its errors, which it maps to the exit-code table and
- * dies with (a caller never sees one).  SQLite (ldg_sqlite.c) is the
- * engine there is.  A second one (PostgreSQL) is a file beside it that
- * fills a struct ldg_engine_ops and an open function, and ldg_open
- * chooses between them (by the path's scheme, say): no stage and no
- * caller of ledger.h changes.  The key index is built over the same
- * statements, so a second engine gets it by implementing them.
+ * dies with (a caller never sees one).  There are two: SQLite
+ * (ldg_sqlite.c), the default, and PostgreSQL (ldg_pg.c); each fills a
+ * struct ldg_engine_ops and has an open function, and ldg_open chooses
+ * between them by the ledger string (ldg_is_pg): no stage and no caller
+ * of ledger.h knows which.  The key index is built over the same
+ * statements, so every engine gets it by implementing them.  Both have
+ * the tables of ldg_schema.h.
  *
  * A statement is bound (parameters from 1), stepped while it has rows
  * and the caller wants them (columns from 0, valid until the next step
@@ -223,6 +224,14 @@ struct ldg_engine_ops {
  * schema created or migrated and every statement prepared.
  */
 struct ldg_engine	*ldg_sqlite_open(const char *path, int busy_ms,
+			    int flags);
+
+/*
+ * The PostgreSQL engine (ldg_pg.c): a connection by a libpq URL or
+ * keyword string (ldg_is_pg), with the schema created on an empty
+ * database and every statement prepared; a lost server is exit 75.
+ */
+struct ldg_engine	*ldg_pg_open(const char *conninfo, int busy_ms,
 			    int flags);
 
 /* The calls, spelled short. */

@@ -64,9 +64,18 @@ ldg_open(const char *path, int busy_ms, int flags)
 	struct ledger *l;
 
 	l = xcalloc(1, sizeof(*l));
-	l->e = ldg_sqlite_open(path, busy_ms, flags);
+	if (ldg_is_pg(path))
+		l->e = ldg_pg_open(path, busy_ms, flags);
+	else
+		l->e = ldg_sqlite_open(path, busy_ms, flags);
 	l->kx = kidx_new(l->e);
 	return l;
+}
+
+const char *
+ldg_name(const struct ledger *l)
+{
+	return l->e->path;
 }
 
 void

@@ -2,10 +2,9 @@
  * ledger.h: the shared ledger, behind business operations.
  *
  * The stages see these operations and nothing else.  ledger.c writes
- * them against a storage engine (ldg_engine.h): SQLite is the one there
- * is, and every SQL statement of the project lives in it (ldg_sqlite.c),
- * so that another engine (PostgreSQL, for sites that outgrow one
- * machine) can be added beside it without touching a stage.  The key
+ * them against a storage engine (ldg_engine.h): SQLite (ldg_sqlite.c),
+ * or PostgreSQL (ldg_pg.c) for sites that outgrow one machine, each with
+ * every SQL statement of the project in its dialect.  The key
  * index (keyidx.h) keeps usage records' idempotency keys.  The schema is
  * documented in usage-to-cash(5).
  *
@@ -35,6 +34,17 @@ struct ledger;
 
 /* The path to use: the option, else $METER_LEDGER, else ./ledger.sqlite */
 const char	*ldg_path(const char *opt);
+/*
+ * A ledger string names PostgreSQL (ldg_pg.c) when it is a URL of scheme
+ * postgresql:// or postgres://, or a libpq keyword/value string (it
+ * starts with letters or _ and then, after optional blanks, '='); else
+ * it is the path of an SQLite file.  ldg_redact: the string as messages
+ * show it, any password as ***, to free.
+ */
+int		 ldg_is_pg(const char *);
+char		*ldg_redact(const char *);
+/* The ledger as messages and records name it: its path, or redacted. */
+const char	*ldg_name(const struct ledger *);
 /*
  * Open (creating with mode 0600 when missing) and migrate the schema.
  * Dies with 75 when locked past the timeout, 78 when the file is not a

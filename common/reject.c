@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "jw.h"
+#include "ledger.h"
 #include "out.h"
 #include "reject.h"
 
@@ -213,7 +214,8 @@ rej_default_path(const char *ledger)
 {
 	struct buf b = { 0 };
 
-	if (strcmp(ledger, ":memory:") == 0)
+	/* a ledger on a server has no directory of its own */
+	if (strcmp(ledger, ":memory:") == 0 || ldg_is_pg(ledger))
 		return xstrdup("rejects.ndjson");
 	buf_printf(&b, "%s-rejects.ndjson", ledger);
 	return (char *)buf_cstr(&b);
