@@ -398,6 +398,10 @@ struct prep {
 
 struct agg_tab {
 	const struct agg_conf *c;
+	/* the last event type's meters: types come few, in long runs */
+	char		 ltype[64];
+	size_t		 ltype_len;	/* 0: none kept */
+	const struct mlist *lml;
 	struct hmap	 custmap;	/* id -> index + 1 */
 	struct cust	*cust;
 	size_t		 ncust, capcust;
@@ -1228,7 +1232,18 @@ agg_event(struct agg_tab *t, const struct aev *e, struct agg_err *err)
 	long cid;
 	lin_t lin;
 
-	if ((ml = meters_for(c->meters, e->type, e->type_len)) == NULL)
+	if (t->ltype_len != 0 && e->type_len == t->ltype_len &&
+	    memcmp(e->type, t->ltype, e->type_len) == 0)
+		ml = t->lml;
+	else {
+		ml = meters_for(c->meters, e->type, e->type_len);
+		if (e->type_len > 0 && e->type_len <= sizeof(t->ltype)) {
+			memcpy(t->ltype, e->type, e->type_len);
+			t->ltype_len = e->type_len;
+			t->lml = ml;
+		}
+	}
+	if (ml == NULL)
 		return AGG_UNMETERED;
 	/* filtered out by every meter of its type: as if of no meter's */
 	for (i = 0; i < ml->n; i++)

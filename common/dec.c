@@ -544,6 +544,23 @@ dec_parse(const char *str, size_t n, dec *out)
 	p = str;
 	end = str + n;
 
+	/*
+	 * A plain integer of at most 18 digits, what usage data mostly
+	 * holds: its value at scale 0, as the general path below gives it.
+	 */
+	if (n <= 18 && (*p >= '1' || n == 1) && *p <= '9' && *p >= '0') {
+		int64_t v = 0;
+
+		for (; p < end && u_isdigit(*p); p++)
+			v = v * 10 + (*p - '0');
+		if (p == end) {
+			out->c = v;
+			out->s = 0;
+			return DEC_OK;
+		}
+		p = str;
+	}
+
 	/* -? (0 | [1-9][0-9]*) (\.[0-9]+)? ([eE][+-]?[0-9]+)? */
 	if (*p == '-') {
 		neg = 1;
