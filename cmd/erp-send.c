@@ -25,11 +25,9 @@
  * retries, counters and messages.  The move is tryton.c's, the POST
  * webhook.c's, the HTTP erpc.c's.
  */
-#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -193,29 +191,19 @@ credentials(const char *path, int optional, char **user, char **password)
 /*
  * One sender at a time per ledger: Tryton keeps no key of ours, so two
  * runs looking the same entry up at once could both create it.  The
- * lock is LEDGER.erp-send.lock's, held until exit (the kernel drops it
- * when a run dies).  Returns the descriptor, kept open.
+ * lock (ldg_hold: LEDGER.erp-send.lock's flock(2) on SQLite, a session
+ * advisory lock on PostgreSQL) is held until exit, and dropped when a
+ * run dies.
  */
-static int
-lock_ledger(const char *ledger)
+static void
+lock_ledger(struct ledger *l)
 {
-	size_t n = strlen(ledger) + sizeof(".erp-send.lock");
-	char *path = xmalloc(n);
-	int fd;
+	char what[512];
 
-	snprintf(path, n, "%s.erp-send.lock", ledger);
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
-		die(EX_CANTCREAT, "cannot create the lock '%s': %s", path,
-		    strerror(errno));
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno == EWOULDBLOCK)
-			die(EX_TEMPFAIL, "another erp-send is sending the "
-			    "entries of ledger '%s' (it holds '%s'): run again "
-			    "when it is done", ledger, path);
-		die(EX_IOERR, "cannot lock '%s': %s", path, strerror(errno));
-	}
-	free(path);
-	return fd;
+	if (ldg_hold(l, "erp-send", what, sizeof(what)) != 0)
+		die(EX_TEMPFAIL, "another erp-send is sending the entries of "
+		    "ledger '%s' (it holds %s): run again when it is done",
+		    ldg_name(l), what);
 }
 
 /* ---- claims: one sender at a time per entry (ledger.h) ---- */
@@ -848,7 +836,7 @@ main(int argc, char **argv)
 	};
 	char *user = NULL, *password = NULL, *rejects_default = NULL;
 	struct buf b = { 0 };
-	int first, rc = 0, lock = -1;
+	int first, rc = 0;
 
 	u_setprogname(argv[0]);
 	memset(&s, 0, sizeof(s));
@@ -908,7 +896,7 @@ main(int argc, char **argv)
 	if (s.ledger_path != NULL) {
 		s.ldg = ldg_open(ldg_path(s.ledger_path), s.busy_ms,
 		    LDG_EXISTING | LDG_LEAN);
-		lock = lock_ledger(ldg_path(s.ledger_path));
+		lock_ledger(s.ldg);
 		claim_owner(&s);
 		/*
 		 * A claim outlives the longest this run may hold an entry:
@@ -975,8 +963,6 @@ main(int argc, char **argv)
 	else
 		tryton_close(&s.tr);
 	ldg_close(s.ldg);
-	if (lock >= 0)
-		close(lock);
 	si_free(&s.in);
 	hmap_free(&s.seen);
 	hmap_free(&s.held);

@@ -217,6 +217,14 @@ struct ldg_engine_ops {
 			    int64_t to, ldg_usage_cb, void *);
 	int		 (*usage_get)(struct ldg_engine *, int64_t day,
 			    int64_t seq, ldg_usage_cb, void *);
+
+	/*
+	 * An exclusive lock of the given name on this ledger, held until
+	 * the engine is closed or the process ends: 0 taken, 1 held by
+	 * another process; what is set to the lock as a message names it.
+	 */
+	int		 (*hold)(struct ldg_engine *, const char *name,
+			    char *what, size_t whatlen);
 };
 
 /*

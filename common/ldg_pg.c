@@ -845,8 +845,39 @@ pq_close(struct ldg_engine *e)
 	free(p);
 }
 
+/*
+ * A session advisory lock: the server drops it when the connection ends,
+ * the process dying included.  Its two keys are the writers' (in the
+ * space of two 32-bit keys, apart from their 64-bit one) and the name's
+ * FNV-1a hash, so every job name has a lock of its own.
+ */
+static int
+pq_hold(struct ldg_engine *e, const char *name, char *what, size_t whatlen)
+{
+	struct pq *p = PQ(e);
+	uint32_t h = 2166136261u;
+	const char *c;
+	PGresult *r;
+	char sql[128];
+	int held;
+
+	for (c = name; *c != '\0'; c++)
+		h = (h ^ (unsigned char)*c) * 16777619u;
+	snprintf(sql, sizeof(sql), "SELECT pg_try_advisory_lock(%s, %d)",
+	    LDG_PG_LOCK, (int32_t)h);
+	snprintf(what, whatlen, "the advisory lock (%s, %d), \"%s\"",
+	    LDG_PG_LOCK, (int32_t)h, name);
+	r = PQexec(p->c, sql);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		pq_die(p, r, "taking a lock");
+	held = strcmp(PQgetvalue(r, 0, 0), "t") != 0;
+	PQclear(r);
+	return held;
+}
+
 static const struct ldg_engine_ops pq_ops = {
 	.close = pq_close,
+	.hold = pq_hold,
 	.begin = pq_begin,
 	.begin_read = pq_begin_read,
 	.commit = pq_commit,

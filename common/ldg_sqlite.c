@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sqlite3.h>
 
@@ -519,6 +520,7 @@ struct sq {
 	sqlite3			*db;
 	char			*path;
 	int			 busy_ms;
+	int			 holdfd;	/* ldg_hold's lock, or -1 */
 	sqlite3_stmt		*st[SQ_NSTMT];
 };
 
@@ -1074,12 +1076,44 @@ sq_close(struct ldg_engine *e)
 	if (sqlite3_close(s->db) != SQLITE_OK)
 		warnmsg("ledger '%s': close: %s", s->path,
 		    sqlite3_errmsg(s->db));
+	if (s->holdfd >= 0)
+		close(s->holdfd);
 	free(s->path);
 	free(s);
 }
 
+/* PATH.NAME.lock, flock(2)ed: the kernel drops it when the process dies. */
+static int
+sq_hold(struct ldg_engine *e, const char *name, char *what, size_t whatlen)
+{
+	struct sq *s = SQ(e);
+	size_t n = strlen(s->path) + strlen(name) + sizeof("..lock");
+	char *path = xmalloc(n);
+	int fd;
+
+	snprintf(path, n, "%s.%s.lock", s->path, name);
+	snprintf(what, whatlen, "'%s'", path);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		die(EX_CANTCREAT, "cannot create the lock '%s': %s", path,
+		    strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK)
+			die(EX_IOERR, "cannot lock '%s': %s", path,
+			    strerror(errno));
+		close(fd);
+		free(path);
+		return 1;
+	}
+	free(path);
+	if (s->holdfd >= 0)
+		close(s->holdfd);
+	s->holdfd = fd;
+	return 0;
+}
+
 static const struct ldg_engine_ops sq_ops = {
 	.close = sq_close,
+	.hold = sq_hold,
 	.begin = sq_begin,
 	.begin_read = sq_begin_read,
 	.commit = sq_commit,
@@ -1252,6 +1286,7 @@ ldg_sqlite_open(const char *path, int busy_ms, int flags)
 	}
 	/* after the checks above, which die: nothing is lost on exit */
 	s = xcalloc(1, sizeof(*s));
+	s->holdfd = -1;
 	s->e.ops = &sq_ops;
 	s->e.path = s->path = xstrdup(path);
 	s->busy_ms = busy_ms >= 0 ? busy_ms : LDG_BUSY_MS;

@@ -78,6 +78,12 @@ ldg_name(const struct ledger *l)
 	return l->e->path;
 }
 
+int
+ldg_hold(struct ledger *l, const char *name, char *what, size_t whatlen)
+{
+	return l->e->ops->hold(l->e, name, what, whatlen);
+}
+
 void
 ldg_close(struct ledger *l)
 {

@@ -46,6 +46,15 @@ char		*ldg_redact(const char *);
 /* The ledger as messages and records name it: its path, or redacted. */
 const char	*ldg_name(const struct ledger *);
 /*
+ * One process at a time for a job on this ledger (erp-send's sending):
+ * an exclusive lock named name, held until ldg_close or exit, also when
+ * the process dies.  0: taken; 1: another process holds it, and what
+ * names the lock for the message (on SQLite the file LEDGER.NAME.lock,
+ * flock(2); on PostgreSQL a session advisory lock).
+ */
+int		 ldg_hold(struct ledger *, const char *name, char *what,
+		    size_t whatlen);
+/*
  * Open (creating with mode 0600 when missing) and migrate the schema.
  * Dies with 75 when locked past the timeout, 78 when the file is not a
  * ledger or is newer than this program, 73/74 on I/O errors.

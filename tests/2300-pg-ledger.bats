@@ -9,6 +9,7 @@
 # saying why, when the PostgreSQL server is not installed.
 
 load lib
+load http/lib
 
 setup_file() {
 	PG_SKIP=$("$REPO/tests/pgcluster" bindir 2>&1 >/dev/null) || true
@@ -382,4 +383,36 @@ events() {
 		same "$T/$f.s" "$T/$f.p"
 	done
 	[ "$(jq -r .quantity "$T/agg.p")" = 6 ]
+}
+
+@test "pg: one erp-send at a time per ledger, by a session advisory lock: a second exits 75 before sending anything" {
+	local pg key name
+	pg=$(pg_ledger send)
+	pipeline "$pg" "$T/p"
+	srv_up
+	# erp-send's lock: the writers' key, and FNV-1a of "erp-send" as int32
+	key=$(python3 -c 'h = 2166136261
+for c in b"erp-send": h = (h ^ c) * 16777619 % 2**32
+print(h - 2**32 if h >= 2**31 else h)')
+	# held by another session, as a running erp-send holds it
+	psql -X -q -d "$pg" -c "SELECT pg_advisory_lock(1429357313, $key)" \
+	    -c "SELECT pg_sleep(600)" >/dev/null 2>&1 &
+	BG="$BG $!"
+	for _ in $(seq 300); do
+		[ "$(sql "$pg" "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" -eq 1 ] && break
+		sleep 0.1
+	done
+	run hs --ledger "$pg" "$T/p/j"
+	expect_status 75
+	name=$(printf '%s' "$pg")
+	[ "$output" = "erp-send: another erp-send is sending the entries of ledger '$name' (it holds the advisory lock (1429357313, $key), \"erp-send\"): run again when it is done" ]
+	[ ! -s "$T/srv/requests.ndjson" ]
+	# once the other is gone, the entries go
+	sql "$pg" "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'" >/dev/null
+	run hs --ledger "$pg" "$T/p/j"
+	expect_status 0
+	[ "$(wc -l <"$T/srv/entries.ndjson")" -eq 4 ]
+	# and a run holding it ends, dropping it: the next run finds it free
+	run hs --ledger "$pg" "$T/p/j"
+	expect_status 0
 }
