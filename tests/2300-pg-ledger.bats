@@ -12,19 +12,15 @@ load lib
 load http/lib
 
 setup_file() {
-	PG_SKIP=$("$REPO/tests/pgcluster" bindir 2>&1 >/dev/null) || true
-	export PG_SKIP
-	[ -n "$PG_SKIP" ] || pg_start_file
+	FILE_SKIP=$("$REPO/tests/pgcluster" bindir 2>&1 >/dev/null) || true
+	export FILE_SKIP
+	[ -n "$FILE_SKIP" ] || pg_start_file
 }
 
 # after a test that stopped the server and failed before restarting it
 teardown() {
-	local p
-	for p in ${BG:-}; do
-		{ kill -9 "$p" && wait "$p"; } 2>/dev/null || true
-	done
-	[ -n "${T:-}" ] && rm -rf "$T"
-	if [ -z "${PG_SKIP:-}" ] && [ ! -f "$PGC/c/data/postmaster.pid" ]; then
+	teardown_common
+	if [ -z "${FILE_SKIP:-}" ] && [ ! -f "$PGC/c/data/postmaster.pid" ]; then
 		pg_ctl_as -l "$PGC/c/server.log" -w -s start
 	fi
 }
@@ -33,11 +29,18 @@ teardown_file() {
 	pg_stop_file
 }
 
-setup() {
-	T=$(mktemp -d "${TMPDIR:-/tmp}/u2c-test.XXXXXX")
-	cd "$REPO" || return 1
-	unset METER_LEDGER
-	[ -z "${PG_SKIP:-}" ] || skip "$PG_SKIP"
+# hold_lock LEDGER KEYS: another session holds the advisory lock KEYS
+# ("1429357313" or "1429357313, K") until it is terminated; returns
+# once the lock is granted
+hold_lock() {
+	psql -X -q -d "$1" -c "SELECT pg_advisory_lock($2)" \
+	    -c "SELECT pg_sleep(600)" >/dev/null 2>&1 &
+	BG="${BG:-} $!"
+	for _ in $(seq 300); do
+		[ "$(sql "$1" "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" -eq 1 ] && return 0
+		sleep 0.1
+	done
+	return 1
 }
 
 # pg_ctl_as ARGS...: the cluster's pg_ctl, as its owner
@@ -138,20 +141,14 @@ events() {
 	pg=$(pg_ledger busy)
 	ingest --ledger "$pg" --rejects "$T/r" testdata/events.ndjson >/dev/null 2>&1 || true
 	# another session holds the writers' advisory lock
-	psql -X -q -d "$pg" -c "SELECT pg_advisory_lock(1429357313)" \
-	    -c "SELECT pg_sleep(600)" >/dev/null 2>&1 &
-	BG=$!
-	for _ in $(seq 300); do
-		[ "$(sql "$pg" "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" -eq 1 ] && break
-		sleep 0.1
-	done
+	hold_lock "$pg" 1429357313
 	events 1 3 >"$T/in"
 	run ingest --ledger "$pg" --rejects "$T/r2" --busy-timeout 300 "$T/in"
 	expect_status 75
 	[[ "$output" == *"ledger 'postgresql:///t${BATS_TEST_NUMBER}_busy?host="*"' is busy: "*"(waited 300 ms for another process); re-run to complete the work"* ]]
 	# the server notices a client gone only when it talks to it
 	sql "$pg" "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'" >/dev/null
-	wait "$BG" 2>/dev/null || true
+	wait $BG 2>/dev/null || true
 	BG=
 	run ingest --ledger "$pg" --rejects "$T/r2" "$T/in"
 	expect_status 0
@@ -395,13 +392,7 @@ events() {
 for c in b"erp-send": h = (h ^ c) * 16777619 % 2**32
 print(h - 2**32 if h >= 2**31 else h)')
 	# held by another session, as a running erp-send holds it
-	psql -X -q -d "$pg" -c "SELECT pg_advisory_lock(1429357313, $key)" \
-	    -c "SELECT pg_sleep(600)" >/dev/null 2>&1 &
-	BG="$BG $!"
-	for _ in $(seq 300); do
-		[ "$(sql "$pg" "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" -eq 1 ] && break
-		sleep 0.1
-	done
+	hold_lock "$pg" "1429357313, $key"
 	run hs --ledger "$pg" "$T/p/j"
 	expect_status 75
 	name=$(printf '%s' "$pg")

@@ -361,26 +361,6 @@ gapfree() {
 	    <(jq -r .key "$T/srv/entries.ndjson" | sort)
 }
 
-# u2c: a generated month (scripts/gen-month, the crontab's names) in $U,
-# ingested; a `date` that answers as on 2026-11-02 at 02:00 UTC and a
-# `logger` writing to $T/logged in $T/shim (as tests/1440-erp-heal.bats)
-u2c() {
-	U=$T/u2c
-	scripts/gen-month --events 1500 --customers 20 --hours 24 "$U" >/dev/null
-	cut -f1 "$U/batches.txt" | sed "s|^|$U/|" | xargs cat >"$T/ev"
-	"$BIN/meter-ingest" --customers "$U/customers.ndjson" \
-	    --ledger "$U/ledger.sqlite" --as-of 2026-11-02T00:00:00Z \
-	    --rejects "$T/ir" "$T/ev" >/dev/null 2>&1
-	mkdir "$T/shim"
-	cat >"$T/shim/date" <<-SH
-	#!/bin/sh
-	[ "\$2" = -d ] && exec $(command -v date) -u -d 2026-10-02T02:00:00Z "\$4"
-	exec $(command -v date) -u -d 2026-11-02T02:00:00Z "\$2"
-	SH
-	printf '#!/bin/sh\necho "$*" >>%s\n' "$T/logged" >"$T/shim/logger"
-	chmod +x "$T/shim/date" "$T/shim/logger"
-}
-
 # cron DIR LINE: a crontab line's command, as cron runs it, in DIR
 cron() {
 	U2C=$1 PATH="$T/shim:$BIN:$PATH" sh -c "$(sed 's/\\%/%/g' <<<"$2")"

@@ -22,6 +22,11 @@ setup() {
 # Kill what a failed test left running in the background (the pids a
 # test lists in BG), then remove its directory.
 teardown() {
+	teardown_common
+}
+
+# teardown's work, for a file whose own teardown does more
+teardown_common() {
 	local p
 	for p in ${BG:-}; do
 		{ kill -9 "$p" && wait "$p"; } 2>/dev/null || true
@@ -459,4 +464,26 @@ sql_time() {
 	else
 		echo "to_char(to_timestamp($1 / 1000000000) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
 	fi
+}
+
+# u2c: a generated month (scripts/gen-month: the crontab's configuration
+# files under their names there) ingested into $U/ledger.sqlite; a `date`
+# that answers as on 2026-11-02 at 02:00 UTC, the month-end's day, and a
+# `logger` that writes to $T/logged, both in $T/shim.
+u2c() {
+	U=$T/u2c
+	scripts/gen-month --events 1500 --customers 20 --hours 24 "$U" >/dev/null
+	cut -f1 "$U/batches.txt" | sed "s|^|$U/|" | xargs cat >"$T/ev"
+	"$BIN/meter-ingest" --customers "$U/customers.ndjson" \
+	    --ledger "$U/ledger.sqlite" --as-of 2026-11-02T00:00:00Z \
+	    --rejects "$T/ir" "$T/ev" >/dev/null 2>&1
+	mkdir "$T/shim"
+	cat >"$T/shim/date" <<-EOF
+	#!/bin/sh
+	# date -u -d 'last month' +FORMAT, or date -u +FORMAT
+	[ "\$2" = -d ] && exec $(command -v date) -u -d 2026-10-02T02:00:00Z "\$4"
+	exec $(command -v date) -u -d 2026-11-02T02:00:00Z "\$2"
+	EOF
+	printf '#!/bin/sh\necho "$*" >>%s\n' "$T/logged" >"$T/shim/logger"
+	chmod +x "$T/shim/date" "$T/shim/logger"
 }
