@@ -132,7 +132,7 @@ small() {
 }
 
 @test "bench-aggregate --shape cloudevents: builds the shape's ledger once, checks ours, prints the goal line by the hour and by the month" {
-	run python3 scripts/bench-aggregate --shape cloudevents --events 3000 \
+	U2C_BIN=$BIN run python3 scripts/bench-aggregate --shape cloudevents --events 3000 \
 	    --runs 1 --skip-peers --period hour month --dir "$T/b"
 	expect_status 0
 	[[ "$output" == *"# generating 3000 events into $T/b/ce-events-3000.ndjson"* ]]
@@ -145,7 +145,7 @@ small() {
 }
 
 @test "bench-ingest --shape cloudevents: the prefill is built once and kept, the goal line per ingest row" {
-	run python3 scripts/bench-ingest --shape cloudevents --events 500 \
+	U2C_BIN=$BIN run python3 scripts/bench-ingest --shape cloudevents --events 500 \
 	    --prefill 2000 --runs 1 --dir "$T/b"
 	expect_status 0
 	[ "$(grep -c "^# building $T/b/ce-prefill-2000.sqlite" <<<"$output")" -eq 1 ]
@@ -153,7 +153,7 @@ small() {
 	[[ "$output" == *"ingest-empty / parse-only = "*" (goal <= 1.6)"* ]]
 	[[ "$output" == *"ingest-2k-keys / parse-only = "*" (goal <= 1.6)"* ]]
 	[ "$(sqlite3 "$T/b/ce-prefill-2000.sqlite" 'SELECT count(*) FROM usage')" -eq 2000 ]
-	run python3 scripts/bench-ingest --shape cloudevents --events 500 \
+	U2C_BIN=$BIN run python3 scripts/bench-ingest --shape cloudevents --events 500 \
 	    --prefill 2000 --runs 1 --dir "$T/b"
 	expect_status 0
 	[[ "$output" != *"# building"* ]]
