@@ -327,12 +327,12 @@ static void
 sq_table(struct run *r, const struct ldg_table *t, struct tabdig *d)
 {
 	struct buf sql = { 0 }, cp = { 0 };
-	const char *what = "copying";
 	sqlite3_stmt *st;
 	PGresult *res;
-	char msg[96];
+	char what[96];
 	int i, n = ncols(t), rc;
 
+	snprintf(what, sizeof(what), "copying table %s", t->name);
 	select_sql(&sql, t, "SELECT ");
 	rc = sqlite3_prepare_v2(r->sq, buf_cstr(&sql), -1, &st, NULL);
 	if (rc != SQLITE_OK)
@@ -372,11 +372,8 @@ sq_table(struct run *r, const struct ldg_table *t, struct tabdig *d)
 		if (PQputCopyEnd(r->pg, NULL) != 1)
 			pg_fail(r, NULL, what);
 		while ((res = PQgetResult(r->pg)) != NULL) {
-			if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-				snprintf(msg, sizeof(msg), "copying table %s",
-				    t->name);
-				pg_fail(r, res, msg);
-			}
+			if (PQresultStatus(res) != PGRES_COMMAND_OK)
+				pg_fail(r, res, what);
 			PQclear(res);
 		}
 	}
