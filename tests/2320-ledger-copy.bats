@@ -175,7 +175,7 @@ gone() {
 	expect_status 0
 	same "$T/want" <(echo "$output")
 	[[ "$stderr" == "ledger-copy: verified '$T/l.sqlite' to '$pg': 18 tables, 43 rows, every count and digest agree; audit log: 18 rows verified, intact" ]]
-	run "$BIN/reconcile" --ledger "$pg" --audit </dev/null
+	run "$BIN/reconcile" --ledger "$pg" --audit --rejects "$T/rj" </dev/null
 	[[ "$output" == *"audit log: 18 rows verified, intact"* ]]
 	# the source was only read
 	same <(python3 tests/ledger_digest.py "$BATS_FILE_TMPDIR/month.sqlite" $(tables)) "$T/want"
@@ -204,7 +204,7 @@ gone() {
 	expect_status 1
 	[ "$(grep -c differs <<<"$output")" -eq 1 ]
 	[[ "$output" == *"audit                        37 "*" differs: the copy has 37 rows, digest "* ]]
-	run "$BIN/reconcile" --ledger "$pg" --audit </dev/null
+	run "$BIN/reconcile" --ledger "$pg" --audit --rejects "$T/rj" </dev/null
 	[[ "$output" == *"audit log: 37 rows verified, intact"* ]]
 }
 
@@ -222,7 +222,7 @@ gone() {
 	# a ledger a stage has written to: its usage
 	other=$(pg_ledger used)
 	"$BIN/meter-ingest" --customers testdata/customers.ndjson \
-	    --ledger "$other" --as-of 2026-10-20T00:00:00Z \
+	    --ledger "$other" --as-of 2026-10-20T00:00:00Z --rejects "$T/ir" \
 	    testdata/events.ndjson >/dev/null 2>&1
 	run --separate-stderr "$BIN/ledger-copy" --from "$T/l.sqlite" --to "$other"
 	expect_status 73
@@ -230,7 +230,7 @@ gone() {
 	[ "$(sql "$other" "SELECT count(*) FROM usage")" -eq 6 ]
 	# an audit log beyond the genesis row alone is not empty either
 	other=$(pg_ledger audited)
-	"$BIN/reconcile" --ledger "$other" --audit </dev/null >/dev/null 2>&1
+	"$BIN/reconcile" --ledger "$other" --audit --rejects "$T/rj" </dev/null >/dev/null 2>&1
 	sql "$other" "INSERT INTO audit SELECT 2, at, 'x', 'y', '{}', hash, hash FROM audit" >/dev/null
 	run --separate-stderr "$BIN/ledger-copy" --from "$T/l.sqlite" --to "$other"
 	expect_status 73
@@ -355,7 +355,7 @@ gone() {
 	[ "$output" = "ledger-copy: ledger '$T/old.sqlite' has schema version 10, older than this program's (11): run any stage on it once (reconcile --ledger '$T/old.sqlite' --audit, say), which migrates it, then copy it" ]
 	cmp "$T/old.sqlite" "$T/before.sqlite"
 	# migrated by a stage, it copies
-	"$BIN/reconcile" --ledger "$T/old.sqlite" --audit </dev/null >/dev/null 2>&1 || true
+	"$BIN/reconcile" --ledger "$T/old.sqlite" --audit --rejects "$T/rj" </dev/null >/dev/null 2>&1 || true
 	run "$BIN/ledger-copy" --from "$T/old.sqlite" --to "$(pg_ledger migrated)"
 	expect_status 0
 	run "$BIN/ledger-copy" --from "$T/missing.sqlite" --to "$(pg_ledger missing)"
