@@ -17,7 +17,8 @@
  * walked; it commits only when every count and digest agrees with the
  * source's (computed while copying, from one read snapshot of the
  * SQLite file) and the chain is intact.  Anything else, a kill or a
- * lost server included, leaves the target as it was.
+ * lost server included, leaves the target an empty ledger (its schema,
+ * made by ldg_open before the copy, and no row of the source).
  *
  * meta's rows schema and application_id are each engine's own (on
  * SQLite they are pragmas): neither copied nor compared.  The audit
@@ -53,6 +54,7 @@ struct run {
 	const char	*from, *to;
 	char		*disp;		/* to, its password as *** */
 	int		 verify, busy_ms;
+	int		 empty;		/* the target found empty */
 	sqlite3		*sq;
 	PGconn		*pg;
 	struct buf	 cp;		/* COPY data not yet sent */
@@ -110,8 +112,8 @@ pg_fail(struct run *r, PGresult *res, const char *what)
 {
 	const char *m = res ? PQresultErrorField(res,
 	    PG_DIAG_MESSAGE_PRIMARY) : NULL;
-	const char *kept = r->verify ? "" : "; nothing was copied: the "
-	    "target is as it was";
+	const char *kept = r->verify ? "" : !r->empty ? "; nothing was "
+	    "copied" : "; nothing was copied: the target is an empty ledger";
 	char msg[512];
 
 	snprintf(msg, sizeof(msg), "%s", m != NULL && *m != '\0' ? m :
@@ -448,6 +450,7 @@ pg_prepare(struct run *r)
 		die(EX_CANTCREAT, "ledger '%s' is not empty (table %s has "
 		    "rows): ledger-copy copies only into a new ledger, an "
 		    "empty database; nothing was copied", r->disp, full);
+	r->empty = 1;
 	pg_exec(r, "DELETE FROM meta WHERE " META_OWN "; DELETE FROM audit",
 	    "emptying the new ledger");
 }
@@ -691,7 +694,7 @@ main(int argc, char **argv)
 	else
 		pg_commit(&r);
 	if (bad && !r.verify)
-		warnmsg("nothing was copied: the target is as it was");
+		warnmsg("nothing was copied: the target is an empty ledger");
 	sqlite3_close(r.sq);
 	PQfinish(r.pg);
 	buf_free(&r.cp);

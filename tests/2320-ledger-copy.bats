@@ -282,7 +282,7 @@ gone() {
 	pg=$(pg_ledger fail)
 	run --separate-stderr "$BIN/ledger-copy" --from "$T/bad.sqlite" --to "$pg"
 	expect_status 65
-	[[ "$stderr" == "ledger-copy: ledger '$pg': copying table usage: PostgreSQL refuses a value of the SQLite ledger '$T/bad.sqlite' (invalid byte sequence for encoding \"UTF8\": 0xff); nothing was copied: the target is as it was" ]]
+	[[ "$stderr" == "ledger-copy: ledger '$pg': copying table usage: PostgreSQL refuses a value of the SQLite ledger '$T/bad.sqlite' (invalid byte sequence for encoding \"UTF8\": 0xff); nothing was copied: the target is an empty ledger" ]]
 	empty "$pg"
 	# kill -9 while it waits for the last table, everything else copied
 	hold "$pg" "$T/l.sqlite"
@@ -310,7 +310,7 @@ gone() {
 	status=0
 	wait "$pid" || status=$?
 	expect_status 75
-	[[ "$(cat "$T/err")" == "ledger-copy: ledger '$pg': copying table credit_draw_grant: lost the connection to the server ("*"); nothing was copied: the target is as it was; re-run" ]]
+	[[ "$(cat "$T/err")" == "ledger-copy: ledger '$pg': copying table credit_draw_grant: lost the connection to the server ("*"); nothing was copied: the target is an empty ledger; re-run" ]]
 	release
 	gone "$pg"
 	empty "$pg"
