@@ -67,14 +67,8 @@ audit_genesis(struct audit_row *r, int from_schema, int schema, char *buf)
 
 /* ---- verification ---- */
 
-struct walk {
-	struct audit_check *c;
-	int64_t		 next;		/* the seq the next row must have */
-	unsigned char	 prev[AUDIT_HASHLEN];
-};
-
 static int
-broken(struct walk *w, int verdict, const char *code, int64_t bad,
+broken(struct audit_walk *w, int verdict, const char *code, int64_t bad,
     const struct audit_row *r, const char *why)
 {
 	struct audit_check *c = w->c;
@@ -95,10 +89,19 @@ broken(struct walk *w, int verdict, const char *code, int64_t bad,
 	return 1;
 }
 
-static int
-verify_row(const struct audit_row *r, void *arg)
+void
+audit_walk_init(struct audit_walk *w, struct audit_check *c)
 {
-	struct walk *w = arg;
+	memset(c, 0, sizeof(*c));
+	memset(w, 0, sizeof(*w));
+	w->c = c;
+	w->next = 1;
+}
+
+int
+audit_walk_row(const struct audit_row *r, void *arg)
+{
+	struct audit_walk *w = arg;
 	unsigned char h[AUDIT_HASHLEN];
 
 	/*
@@ -125,23 +128,29 @@ verify_row(const struct audit_row *r, void *arg)
 }
 
 int
-audit_verify(struct ledger *l, struct audit_check *c)
+audit_walk_end(struct audit_walk *w)
 {
-	struct walk w;
+	struct audit_check *c = w->c;
 
-	memset(c, 0, sizeof(*c));
-	memset(&w, 0, sizeof(w));
-	w.c = c;
-	w.next = 1;
-	if (ldg_audit_scan(l, verify_row, &w) != 0)
+	if (c->verdict != AUDIT_INTACT)
 		return c->verdict;
 	if (c->rows == 0) {
 		/* every ledger's log starts with its genesis row */
-		broken(&w, AUDIT_DELETED, "audit_row_deleted", 1, NULL,
+		broken(w, AUDIT_DELETED, "audit_row_deleted", 1, NULL,
 		    "is missing: the log is empty, its genesis row deleted");
 		return c->verdict;
 	}
-	c->head = w.next - 1;
-	key_hex(w.prev, AUDIT_HASHLEN, c->head_hash);
+	c->head = w->next - 1;
+	key_hex(w->prev, AUDIT_HASHLEN, c->head_hash);
 	return AUDIT_INTACT;
+}
+
+int
+audit_verify(struct ledger *l, struct audit_check *c)
+{
+	struct audit_walk w;
+
+	audit_walk_init(&w, c);
+	ldg_audit_scan(l, audit_walk_row, &w);
+	return audit_walk_end(&w);
 }

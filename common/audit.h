@@ -70,5 +70,18 @@ struct audit_check {
  * what broke, with c filled.
  */
 int	audit_verify(struct ledger *, struct audit_check *c);
+/*
+ * The same walk over rows read elsewhere (ledger-copy(1) reads a copy's
+ * rows in its own transaction): init, each row by seq to audit_walk_row
+ * (non-zero: broken, stop), and audit_walk_end's verdict, c filled.
+ */
+struct audit_walk {
+	struct audit_check *c;
+	int64_t		 next;		/* the seq the next row must have */
+	unsigned char	 prev[AUDIT_HASHLEN];
+};
+void	audit_walk_init(struct audit_walk *, struct audit_check *c);
+int	audit_walk_row(const struct audit_row *, void *walk);
+int	audit_walk_end(struct audit_walk *);
 
 #endif

@@ -242,6 +242,12 @@ struct ldg_engine	*ldg_sqlite_open(const char *path, int busy_ms,
 struct ldg_engine	*ldg_pg_open(const char *conninfo, int busy_ms,
 			    int flags);
 
+/*
+ * PostgreSQL: pg_advisory_xact_lock's key of the ledger's writers ("U2C"
+ * 1), which ldg_pg.c's write transactions and ledger-copy(1) take.
+ */
+#define LDG_PG_LOCK	"1429357313"
+
 /* The calls, spelled short. */
 static inline void
 ldge_bind_int(struct ldg_engine *e, int s, int i, int64_t v)

@@ -63,8 +63,6 @@
 #include "ledger.h"
 #include "util.h"
 
-/* pg_advisory_xact_lock's key of the ledger's writers: "U2C" 1 */
-#define LDG_PG_LOCK	"1429357313"
 #define PG_COPY_BYTES	(8 << 20)	/* buffered rows before a COPY */
 #define PG_FETCH	4096		/* rows a cursor's FETCH */
 #define PG_BLK_KEYS	509		/* entries of a key block: SQLite's */

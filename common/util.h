@@ -14,7 +14,8 @@
 /*
  * The one exit-code table (documented in usage-to-cash(7)):
  *   0   success; every input record emitted, duplicate or rejected
- *   1   reconcile only: the books do not agree
+ *   1   reconcile: the books do not agree (erp-post --verify, ledger-copy:
+ *       the file, the copy does not agree)
  *   64  EX_USAGE     bad option or argument
  *   65  EX_DATAERR   rejects were written and --strict was given
  *   66  EX_NOINPUT   an input file could not be opened
