@@ -181,7 +181,8 @@ finish_waiter() {
 	# few batches, so kills also land around merges
 	for ((i = 1; i <= 24; i++)); do
 		"${MI[@]}" --ledger "$L" --batch 500 --hot-keys 4000 \
-		    "$T/ev.ndjson" >"$T/run.$i.out" 2>"$T/run.$i.err" 3>&- &
+		    --rejects "$T/run.$i.rej" "$T/ev.ndjson" >"$T/run.$i.out" \
+		    2>"$T/run.$i.err" 3>&- &
 		pid=$!
 		BG=$pid
 		# about the rescan of what is committed (0.75 .. 1.25 of it),
