@@ -36,10 +36,17 @@ teardown_common() {
 
 # ingest ARGS...: meter-ingest with the sample customers, the ledger
 # "ledger.sqlite" ($T/ledger.sqlite on SQLite, see ledger_new) and a fixed
-# as-of, so output is deterministic.
+# as-of, so output is deterministic.  Without --rejects in ARGS, on
+# PostgreSQL too the rejects go where SQLite's default puts them
+# ($T/ledger.sqlite-rejects.ndjson), not to ./rejects.ndjson in the tree.
 ingest() {
+	local rj=()
+
+	[ "${LEDGER_ENGINE:-}" = pg ] && [[ " $* " != *" --rejects "* ]] &&
+	    rj=(--rejects "$T/ledger.sqlite-rejects.ndjson")
 	"$BIN/meter-ingest" --customers testdata/customers.ndjson \
-	    --ledger "$(ledger_new ledger.sqlite)" --as-of 2026-10-20T00:00:00Z "$@"
+	    --ledger "$(ledger_new ledger.sqlite)" --as-of 2026-10-20T00:00:00Z \
+	    "${rj[@]}" "$@"
 }
 
 # expect_status N: the last `run` exited with exactly N.
