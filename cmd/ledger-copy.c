@@ -255,17 +255,6 @@ sq_open(struct run *r)
 /* ---- COPY's binary format ---- */
 
 static void
-cp_be(struct buf *b, uint64_t v, int n)
-{
-	unsigned char c[8];
-	int i;
-
-	for (i = n - 1; i >= 0; i--, v >>= 8)
-		c[i] = (unsigned char)(v & 0xff);
-	buf_add(b, c, (size_t)n);
-}
-
-static void
 cp_send(struct run *r, const char *what)
 {
 	if (r->cp.len > 0 && PQputCopyData(r->pg, r->cp.p,
@@ -292,7 +281,7 @@ sq_value(struct run *r, const struct ldg_table *t, sqlite3_stmt *st, int i,
 
 	if (cls == SQLITE_NULL) {
 		td_null(d);
-		cp_be(&r->cp, 0xffffffffu, 4);
+		ldg_pg_copy_be(&r->cp, 0xffffffffu, 4);
 		return;
 	}
 	if (type == LDGS_INT) {
@@ -302,8 +291,8 @@ sq_value(struct run *r, const struct ldg_table *t, sqlite3_stmt *st, int i,
 			    "nothing was copied", r->from, t->name, name, cls);
 		v = sqlite3_column_int64(st, i);
 		td_int(d, v);
-		cp_be(&r->cp, 8, 4);
-		cp_be(&r->cp, (uint64_t)v, 8);
+		ldg_pg_copy_be(&r->cp, 8, 4);
+		ldg_pg_copy_be(&r->cp, (uint64_t)v, 8);
 		return;
 	}
 	if (cls != SQLITE_TEXT && cls != SQLITE_BLOB)
@@ -317,7 +306,7 @@ sq_value(struct run *r, const struct ldg_table *t, sqlite3_stmt *st, int i,
 		td_text(d, p, n);
 	else
 		td_blob(d, p, n);
-	cp_be(&r->cp, n, 4);
+	ldg_pg_copy_be(&r->cp, n, 4);
 	buf_add(&r->cp, p, n);
 }
 
@@ -353,7 +342,7 @@ sq_table(struct run *r, const struct ldg_table *t, struct tabdig *d)
 	}
 	td_init(d, t->name);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		cp_be(&r->cp, (uint64_t)(n + (t->rowid ? 1 : 0)), 2);
+		ldg_pg_copy_be(&r->cp, (uint64_t)(n + (t->rowid ? 1 : 0)), 2);
 		for (i = 0; i < n; i++)
 			sq_value(r, t, st, i, t->cols[i].type, t->cols[i].name,
 			    d);
@@ -369,7 +358,7 @@ sq_table(struct run *r, const struct ldg_table *t, struct tabdig *d)
 		sq_fail(r, rc, buf_cstr(&sql));
 	sqlite3_finalize(st);
 	if (!r->verify) {
-		cp_be(&r->cp, 0xffff, 2);	/* the trailer */
+		ldg_pg_copy_be(&r->cp, 0xffff, 2);	/* the trailer */
 		cp_send(r, what);
 		if (PQputCopyEnd(r->pg, NULL) != 1)
 			pg_fail(r, NULL, what);

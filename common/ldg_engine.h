@@ -34,6 +34,8 @@
 
 #include "ledger.h"
 
+struct buf;
+
 enum {
 	/* the key index (keyidx.c); keys: blocks of entries, see there */
 	LDGE_GEN_GET,		/* -> key_gen */
@@ -241,6 +243,11 @@ struct ldg_engine	*ldg_sqlite_open(const char *path, int busy_ms,
  */
 struct ldg_engine	*ldg_pg_open(const char *conninfo, int busy_ms,
 			    int flags);
+/*
+ * n bytes of v, big-endian, onto b: the integers of COPY's binary format
+ * (ldg_pg.c's usage rows, ledger-copy(1)'s tables).
+ */
+void			 ldg_pg_copy_be(struct buf *, uint64_t v, int n);
 
 /*
  * PostgreSQL: pg_advisory_xact_lock's key of the ledger's writers ("U2C"

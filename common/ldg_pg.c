@@ -629,8 +629,8 @@ pq_changes(struct ldg_engine *e)
 
 /* ---- usage records: the loops over rows stay here ---- */
 
-static void
-copy_be(struct buf *b, uint64_t v, int n)
+void
+ldg_pg_copy_be(struct buf *b, uint64_t v, int n)
 {
 	unsigned char c[8];
 	int i;
@@ -643,14 +643,14 @@ copy_be(struct buf *b, uint64_t v, int n)
 static void
 copy_int(struct buf *b, int64_t v)
 {
-	copy_be(b, 8, 4);
-	copy_be(b, (uint64_t)v, 8);
+	ldg_pg_copy_be(b, 8, 4);
+	ldg_pg_copy_be(b, (uint64_t)v, 8);
 }
 
 static void
 copy_bytes(struct buf *b, const void *p, size_t n)
 {
-	copy_be(b, (uint64_t)n, 4);
+	ldg_pg_copy_be(b, (uint64_t)n, 4);
 	buf_add(b, p, n);
 }
 
@@ -658,7 +658,7 @@ static void
 copy_str(struct buf *b, const char *s)
 {
 	if (s == NULL)
-		copy_be(b, 0xffffffffu, 4);	/* -1: NULL */
+		ldg_pg_copy_be(b, 0xffffffffu, 4);	/* -1: NULL */
 	else
 		copy_bytes(b, s, strlen(s));
 }
@@ -674,7 +674,7 @@ copy_flush(struct pq *p)
 
 	if (p->ncopy == 0)
 		return;
-	copy_be(&p->copy, 0xffff, 2);	/* the trailer */
+	ldg_pg_copy_be(&p->copy, 0xffff, 2);	/* the trailer */
 	r = PQexec(p->c, "COPY usage (day, seq, t, key, customer, source, id, "
 	    "type, subject, digest, corr, ingested, data) FROM STDIN "
 	    "(FORMAT binary)");
@@ -702,7 +702,7 @@ pq_usage_put(struct ldg_engine *e, const struct ldg_usage *u, int64_t day,
 
 	if (p->ncopy == 0)
 		buf_add(b, copy_sig, sizeof(copy_sig));
-	copy_be(b, 13, 2);
+	ldg_pg_copy_be(b, 13, 2);
 	copy_int(b, day);
 	copy_int(b, seq);
 	copy_int(b, u->t);
