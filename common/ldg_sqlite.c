@@ -1091,6 +1091,8 @@ sq_hold(struct ldg_engine *e, const char *name, char *what, size_t whatlen)
 	char *path = xmalloc(n);
 	int fd;
 
+	if (s->holdfd >= 0)	/* one a connection: its fd is kept here */
+		die(EX_SOFTWARE, "ledger '%s': a second ldg_hold", s->path);
 	snprintf(path, n, "%s.%s.lock", s->path, name);
 	snprintf(what, whatlen, "'%s'", path);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
@@ -1105,8 +1107,6 @@ sq_hold(struct ldg_engine *e, const char *name, char *what, size_t whatlen)
 		return 1;
 	}
 	free(path);
-	if (s->holdfd >= 0)
-		close(s->holdfd);
 	s->holdfd = fd;
 	return 0;
 }

@@ -50,7 +50,8 @@ const char	*ldg_name(const struct ledger *);
  * an exclusive lock named name, held until ldg_close or exit, also when
  * the process dies.  0: taken; 1: another process holds it, and what
  * names the lock for the message (on SQLite the file LEDGER.NAME.lock,
- * flock(2); on PostgreSQL a session advisory lock).
+ * flock(2), one such lock a ledger handle; on PostgreSQL a session
+ * advisory lock).
  */
 int		 ldg_hold(struct ledger *, const char *name, char *what,
 		    size_t whatlen);
