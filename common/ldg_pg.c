@@ -47,13 +47,10 @@
  * PG_COPY_BYTES; usage_scan reads through a cursor, PG_FETCH rows at a
  * time, so memory stays bounded whatever the period.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 #include <libpq-fe.h>
 
 #include "audit.h"
@@ -1061,25 +1058,6 @@ pq_notice(void *arg, const char *msg)
 	(void)msg;	/* NOTICEs (an index exists, ...) are not ours */
 }
 
-/*
- * A stage started with stdin, stdout or stderr closed must not have the
- * server's socket take that descriptor: its records would go down the
- * connection and the stage exit 0.  /dev/null, read only, fills each
- * closed one, so a write fails (EBADF) as it does on SQLite, where no
- * descriptor is opened that early.
- */
-static void
-std_fds(void)
-{
-	int fd;
-
-	for (fd = 0; fd <= 2; fd++)
-		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF &&
-		    open("/dev/null", O_RDONLY) == -1)
-			die(EX_OSERR, "cannot open /dev/null: %s",
-			    strerror(errno));
-}
-
 struct ldg_engine *
 ldg_pg_open(const char *conninfo, int busy_ms, int flags)
 {
@@ -1093,7 +1071,6 @@ ldg_pg_open(const char *conninfo, int busy_ms, int flags)
 	p->e.path = p->disp = ldg_redact(conninfo);
 	p->e.blk_keys = PG_BLK_KEYS;
 	p->busy_ms = busy_ms >= 0 ? busy_ms : LDG_BUSY_MS;
-	std_fds();
 	p->c = PQconnectdb(conninfo);
 	if (p->c == NULL)
 		die(EX_OSERR, "ledger '%s': out of memory", p->disp);

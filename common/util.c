@@ -3,6 +3,7 @@
  * size it tried, and a growable buffer.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,11 +13,33 @@
 
 const char *progname = "usage-to-cash";
 
+/*
+ * A binary started with stdin, stdout or stderr closed must not have a
+ * file or socket it opens later (a rejects file, the ledger's server
+ * connection, the ERP's) take that descriptor: records written to
+ * stdout would go into it.  Each closed one gets /dev/null, opened the
+ * wrong way round (stdin write only, the others read only), so a read
+ * or write there still fails with EBADF as on a closed descriptor.
+ */
+static void
+std_fds(void)
+{
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF &&
+		    open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY) == -1)
+			die(EX_OSERR, "cannot open /dev/null: %s",
+			    strerror(errno));
+}
+
+/* The first call of every binary: its name, and its standard descriptors. */
 void
 u_setprogname(const char *argv0)
 {
 	const char *p;
 
+	std_fds();
 	if (argv0 == NULL || *argv0 == '\0')
 		return;
 	p = strrchr(argv0, '/');
