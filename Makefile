@@ -50,6 +50,9 @@ COMMON_OBJ = $(COMMON_SRC:common/%.c=$(BUILD)/common/%.o)
 CMDS	   = $(notdir $(basename $(wildcard cmd/*.c)))
 UNIT_SRC   = $(wildcard tests/unit/*.c)
 UNITS	   = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# programs the bats tests use (tests/tools), beside the unit tests
+TOOL_SRC   = $(wildcard tests/tools/*.c)
+TOOLS	   = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
 
 ifeq ($(SANITIZE),1)
 BINS	= $(CMDS:%=$(BUILD)/bin/%)
@@ -58,7 +61,7 @@ BINS	= $(CMDS:%=bin/%)
 endif
 
 .PHONY: all deps check unit demo tour bench bench-ingest bench-aggregate install uninstall clean
-all: deps $(BINS) $(UNITS)
+all: deps $(BINS) $(UNITS) $(TOOLS)
 
 # Install the Debian packages we build against when they are missing.
 deps:
@@ -84,6 +87,9 @@ $(BUILD)/bin/%: cmd/%.c $(BUILD)/libcommon.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libcommon.a $(LIBS) $(LDFLAGS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libcommon.a $(LIBS) $(LDFLAGS)
+$(BUILD)/tests/tools/%: tests/tools/%.c $(BUILD)/libcommon.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libcommon.a $(LIBS) $(LDFLAGS)
 

@@ -21,9 +21,9 @@
  * amounts are decimal strings, times ns since 1970 UTC, days since 1970.
  *
  * Usage records are the hot path (tens of millions a run): they are
- * stored and read by three coarse operations, so that the loop over
- * rows stays inside the engine and a record costs one indirect call,
- * not one a column.  The key index's lookups touch the engine only in
+ * stored as blocks of columns (ublk.h), a row a block, which ledger.c
+ * writes and reads; the scan of a period is the engine's own loop over
+ * block rows, so that it can read them in bounded memory.  The key index's lookups touch the engine only in
  * the rare block read its filters do not rule out.
  */
 #ifndef LDG_ENGINE_H
@@ -58,8 +58,25 @@ enum {
 	LDGE_STATE,		/* -> next_seq, key_gen, pruned_before|NULL */
 	LDGE_DAY_FIRST,		/* (day, day) -> day: the first with records */
 	LDGE_DAY_LAST,		/* (day, day) -> day: the last */
-	LDGE_PRUNE_KEYS,	/* (before, its day) -> key: of those records */
-	LDGE_PRUNE_USAGE,	/* (before, its day): records before deleted */
+	/*
+	 * Usage blocks (ublk.h): a block of records of one day, by the seq
+	 * of its first record, with its last, its count, its records' times'
+	 * bounds and the --as-of of the run that wrote it.
+	 */
+	LDGE_UB_PUT,		/* (day, seq, n, last, tmin, tmax, ingested,
+				    data) */
+	LDGE_UB_AT,		/* (day, seq) -> data, last, seq: the block
+				    that would hold the record of seq */
+	LDGE_UB_NEAR,		/* (day, t) -> data: blocks with records as
+				    early and as late as t */
+	LDGE_UB_OLD,		/* (before, its day) -> day, seq, last, tmax,
+				    data: blocks with records before, by day,
+				    seq */
+	LDGE_UB_DEL,		/* (day, seq) */
+	/* records that stopped counting (corrections): gone, a seq */
+	LDGE_GONE_PUT,		/* (day, seq, gone) */
+	LDGE_GONE_IN,		/* (day, day) -> day, seq, gone: by day, seq */
+	LDGE_GONE_DEL,		/* (day, seq, seq): those of a range */
 	LDGE_PRUNED_SET,	/* (before): the horizon, if later */
 	LDGE_PRUNED_GET,	/* -> pruned_before */
 	/* rate(1) */
@@ -144,17 +161,16 @@ enum {
 				    prev_hash, hash: by seq */
 	/*
 	 * meter-ingest(1)'s corrections (ledger.c, ldg_usage_fix): a
-	 * usage row stops counting when gone is set, to the seq of the
-	 * correction that replaced or cancelled it; usage_fix keeps each
-	 * correction of an original event, in order.
+	 * usage record stops counting when usage_gone has its (day, seq),
+	 * with the seq of the correction that replaced or cancelled it;
+	 * usage_fix keeps each correction of an original event, in order.
 	 */
 	LDGE_FIX_BY_KEY,	/* (key) -> orig: the correction's original */
-	LDGE_FIX_HEAD,		/* (orig) -> n, kind, day, seq, key, id: its
-				    latest correction */
-	LDGE_FIX_ROW,		/* (day, t, key) -> seq: a usage row */
-	LDGE_FIX_GONE,		/* (day, seq, gone) */
+	LDGE_FIX_HEAD,		/* (orig) -> n, kind, day, seq, key, id, t:
+				    its latest correction */
 	LDGE_FIX_PUT,		/* (orig, n, kind, key, id, day, seq,
-				    prev_day, prev_seq, t, ingested, at) */
+				    prev_day, prev_seq, t, ingested, at,
+				    prev_t) */
 	LDGE_FIX_PRUNE,		/* (before): corrections with t before */
 	/*
 	 * meter-ingest --changed-since (ledger.c, ldg_usage_changed): the
@@ -176,7 +192,8 @@ struct ldg_engine {
 	size_t		 blk_keys;	/* entries a new key block gets */
 };
 
-typedef int	(*ldg_usage_cb)(const struct ldg_usage *, void *);
+/* A usage block of a scan: its day and bytes (ublk.h). */
+typedef int	(*ldg_block_cb)(int64_t day, const void *, size_t, void *);
 
 struct ldg_engine_ops {
 	void		 (*close)(struct ldg_engine *);
@@ -207,18 +224,14 @@ struct ldg_engine_ops {
 	int64_t		 (*changes)(struct ldg_engine *);
 
 	/*
-	 * Usage records: store one at (day, seq); the rows with day0 <= day
-	 * <= day1 and from <= t < to by day and seq, every field or (lean)
-	 * those of ldg_usage_scan_lean, until cb returns non-zero, which is
-	 * returned; the row at (day, seq) to cb, -1 when there is none.
+	 * Usage blocks with day0 <= day <= day1 that may hold records with
+	 * from <= t < to, by day and seq, until cb returns non-zero, which is
+	 * returned: a loop of its own, so an engine can read a month in
+	 * bounded memory (a cursor).
 	 */
-	void		 (*usage_put)(struct ldg_engine *,
-			    const struct ldg_usage *, int64_t day, int64_t seq);
-	int		 (*usage_scan)(struct ldg_engine *, int lean,
-			    int64_t day0, int64_t day1, int64_t from,
-			    int64_t to, ldg_usage_cb, void *);
-	int		 (*usage_get)(struct ldg_engine *, int64_t day,
-			    int64_t seq, ldg_usage_cb, void *);
+	int		 (*usage_scan)(struct ldg_engine *, int64_t day0,
+			    int64_t day1, int64_t from, int64_t to,
+			    ldg_block_cb, void *);
 
 	/*
 	 * An exclusive lock of the given name on this ledger, held until
@@ -245,7 +258,7 @@ struct ldg_engine	*ldg_pg_open(const char *conninfo, int busy_ms,
 			    int flags);
 /*
  * n bytes of v, big-endian, onto b: the integers of COPY's binary format
- * (ldg_pg.c's usage rows, ledger-copy(1)'s tables).
+ * (ledger-copy(1)'s tables).
  */
 void			 ldg_pg_copy_be(struct buf *, uint64_t v, int n);
 

@@ -42,10 +42,9 @@
  * table instead of the in-process key index would let writers of
  * different things run at once; --shard would want that first.
  *
- * Usage records: usage_put buffers rows and writes them with one binary
- * COPY before any other statement, a read, a commit, or every
- * PG_COPY_BYTES; usage_scan reads through a cursor, PG_FETCH rows at a
- * time, so memory stays bounded whatever the period.
+ * Usage records are blocks (ublk.h), a row of usage_block each, written
+ * by ledger.c's statements; usage_scan reads them through a cursor,
+ * PG_FETCH blocks at a time, so memory stays bounded whatever the period.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,17 +57,13 @@
 #include "ldg_engine.h"
 #include "ldg_schema.h"
 #include "ledger.h"
+#include "ublk.h"
 #include "util.h"
 
-#define PG_COPY_BYTES	(8 << 20)	/* buffered rows before a COPY */
-#define PG_FETCH	4096		/* rows a cursor's FETCH */
+#define PG_FETCH	8		/* usage blocks a cursor's FETCH */
 #define PG_BLK_KEYS	509		/* entries of a key block: SQLite's */
 
-/* Statements of the usage operations, run here only. */
-enum {
-	PQ_GET = LDGE_NSTMT,
-	PQ_NSTMT
-};
+enum { PQ_NSTMT = LDGE_NSTMT };
 
 /* Every statement, in the order of ldg_engine.h, which says what each does. */
 static const char *const pq_text[PQ_NSTMT] = {
@@ -103,12 +98,25 @@ static const char *const pq_text[PQ_NSTMT] = {
 	    "(SELECT v::bigint FROM meta WHERE k = 'next_seq'), "
 	    "(SELECT v::bigint FROM meta WHERE k = 'key_gen'), "
 	    "(SELECT v::bigint FROM meta WHERE k = 'pruned_before')",
-	[LDGE_DAY_FIRST] = "SELECT day FROM usage WHERE day >= $1 "
+	[LDGE_DAY_FIRST] = "SELECT day FROM usage_block WHERE day >= $1 "
 	    "AND day <= $2 ORDER BY day LIMIT 1",
-	[LDGE_DAY_LAST] = "SELECT day FROM usage WHERE day >= $1 "
+	[LDGE_DAY_LAST] = "SELECT day FROM usage_block WHERE day >= $1 "
 	    "AND day <= $2 ORDER BY day DESC LIMIT 1",
-	[LDGE_PRUNE_KEYS] = "SELECT key FROM usage WHERE day <= $2 AND t < $1",
-	[LDGE_PRUNE_USAGE] = "DELETE FROM usage WHERE day <= $2 AND t < $1",
+	[LDGE_UB_PUT] = "INSERT INTO usage_block (day, seq, n, last, tmin, "
+	    "tmax, ingested, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+	[LDGE_UB_AT] = "SELECT data, last, seq FROM usage_block WHERE day = $1 "
+	    "AND seq <= $2 ORDER BY seq DESC LIMIT 1",
+	[LDGE_UB_NEAR] = "SELECT data FROM usage_block WHERE day = $1 "
+	    "AND tmin <= $2 AND tmax >= $2 ORDER BY seq",
+	[LDGE_UB_OLD] = "SELECT day, seq, last, tmax, data FROM usage_block "
+	    "WHERE day <= $2 AND tmin < $1 ORDER BY day, seq",
+	[LDGE_UB_DEL] = "DELETE FROM usage_block WHERE day = $1 AND seq = $2",
+	[LDGE_GONE_PUT] = "INSERT INTO usage_gone (day, seq, gone) "
+	    "VALUES ($1, $2, $3)",
+	[LDGE_GONE_IN] = "SELECT day, seq, gone FROM usage_gone WHERE day >= $1 "
+	    "AND day <= $2 ORDER BY day, seq",
+	[LDGE_GONE_DEL] = "DELETE FROM usage_gone WHERE day = $1 "
+	    "AND seq >= $2 AND seq <= $3",
 	[LDGE_PRUNED_SET] = "INSERT INTO meta (k, v) "
 	    "VALUES ('pruned_before', $1) ON CONFLICT (k) DO UPDATE "
 	    "SET v = greatest(meta.v::bigint, excluded.v::bigint)::text",
@@ -227,29 +235,16 @@ static const char *const pq_text[PQ_NSTMT] = {
 	[LDGE_AUDIT_ALL] = "SELECT seq, at, op, subject, detail, prev_hash, "
 	    "hash FROM audit ORDER BY seq",
 	[LDGE_FIX_BY_KEY] = "SELECT orig FROM usage_fix WHERE key = $1",
-	[LDGE_FIX_HEAD] = "SELECT n, kind, day, seq, key, id FROM usage_fix "
+	[LDGE_FIX_HEAD] = "SELECT n, kind, day, seq, key, id, t FROM usage_fix "
 	    "WHERE orig = $1 ORDER BY n DESC LIMIT 1",
-	[LDGE_FIX_ROW] = "SELECT seq FROM usage WHERE day = $1 AND t = $2 "
-	    "AND key = $3",
-	[LDGE_FIX_GONE] = "UPDATE usage SET gone = $3 WHERE day = $1 "
-	    "AND seq = $2",
 	[LDGE_FIX_PUT] = "INSERT INTO usage_fix (orig, n, kind, key, id, day, "
-	    "seq, prev_day, prev_seq, t, ingested, at) "
-	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+	    "seq, prev_day, prev_seq, t, ingested, at, prev_t) "
+	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
 	[LDGE_FIX_PRUNE] = "DELETE FROM usage_fix WHERE t < $1",
-	[LDGE_USAGE_CHANGED] = "SELECT min(t) FROM (SELECT t FROM usage "
-	    "WHERE ingested >= $1 UNION ALL SELECT u.t FROM usage_fix f "
-	    "JOIN usage u ON u.day = f.prev_day AND u.seq = f.prev_seq "
-	    "WHERE f.ingested >= $1) x",
-	[PQ_GET] = "SELECT t, key, customer, source, id, type, subject, "
-	    "digest, corr, ingested, data, seq FROM usage "
-	    "WHERE day = $1 AND seq = $2",
+	[LDGE_USAGE_CHANGED] = "SELECT min(t) FROM (SELECT tmin AS t "
+	    "FROM usage_block WHERE ingested >= $1 UNION ALL SELECT prev_t "
+	    "FROM usage_fix WHERE ingested >= $1) x",
 };
-
-/* The columns usage_scan reads: every field, or a lean record's. */
-static const char scan_full[] = "t, key, customer, source, id, type, "
-    "subject, digest, corr, ingested, data, seq";
-static const char scan_lean[] = "t, key, customer, type, data, seq";
 
 #define PQ_MAXPARAM	13
 
@@ -272,8 +267,6 @@ struct pq {
 	int			 busy_ms;
 	int			 intx;		/* in a transaction */
 	int64_t			 changes;
-	struct buf		 copy;		/* usage rows for the next COPY */
-	size_t			 ncopy;
 	int			 ncursor;
 	struct pst		 st[PQ_NSTMT];
 };
@@ -359,8 +352,6 @@ pq_exec(struct pq *p, const char *sql, const char *what)
 	pq_check(p, PQexec(p->c, sql), what);
 }
 
-static void	copy_flush(struct pq *);
-
 /* ---- transactions ---- */
 
 static void
@@ -404,7 +395,6 @@ pq_commit(struct ldg_engine *e, const char *what)
 	struct pq *p = PQ(e);
 	PGresult *r;
 
-	copy_flush(p);
 	r = PQexec(p->c, "COMMIT");
 	if (PQresultStatus(r) != PGRES_COMMAND_OK)
 		pq_die(p, r, what);
@@ -421,8 +411,6 @@ pq_rollback(struct ldg_engine *e)
 {
 	struct pq *p = PQ(e);
 
-	buf_reset(&p->copy);
-	p->ncopy = 0;
 	PQclear(PQexec(p->c, "ROLLBACK"));
 	p->intx = 0;
 }
@@ -494,7 +482,6 @@ pq_run(struct pq *p, int s, const char *what)
 	char name[16];
 	ExecStatusType rs;
 
-	copy_flush(p);
 	r = PQexecPrepared(p->c, stmt_name(s, name, sizeof(name)), st->nparam,
 	    (const char *const *)st->pv, st->len, st->fmt, 1);
 	rs = PQresultStatus(r);
@@ -637,149 +624,29 @@ ldg_pg_copy_be(struct buf *b, uint64_t v, int n)
 	buf_add(b, c, (size_t)n);
 }
 
-static void
-copy_int(struct buf *b, int64_t v)
-{
-	ldg_pg_copy_be(b, 8, 4);
-	ldg_pg_copy_be(b, (uint64_t)v, 8);
-}
-
-static void
-copy_bytes(struct buf *b, const void *p, size_t n)
-{
-	ldg_pg_copy_be(b, (uint64_t)n, 4);
-	buf_add(b, p, n);
-}
-
-static void
-copy_str(struct buf *b, const char *s)
-{
-	if (s == NULL)
-		ldg_pg_copy_be(b, 0xffffffffu, 4);	/* -1: NULL */
-	else
-		copy_bytes(b, s, strlen(s));
-}
-
-/* COPY's binary header: signature, flags, extension length. */
-static const char copy_sig[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
-
-static void
-copy_flush(struct pq *p)
-{
-	const char *what = "storing usage records";
-	PGresult *r;
-
-	if (p->ncopy == 0)
-		return;
-	ldg_pg_copy_be(&p->copy, 0xffff, 2);	/* the trailer */
-	r = PQexec(p->c, "COPY usage (day, seq, t, key, customer, source, id, "
-	    "type, subject, digest, corr, ingested, data) FROM STDIN "
-	    "(FORMAT binary)");
-	if (PQresultStatus(r) != PGRES_COPY_IN)
-		pq_die(p, r, what);
-	PQclear(r);
-	if (PQputCopyData(p->c, p->copy.p, (int)p->copy.len) != 1 ||
-	    PQputCopyEnd(p->c, NULL) != 1)
-		pq_die(p, NULL, what);
-	while ((r = PQgetResult(p->c)) != NULL) {
-		if (PQresultStatus(r) != PGRES_COMMAND_OK)
-			pq_die(p, r, what);
-		PQclear(r);
-	}
-	buf_reset(&p->copy);
-	p->ncopy = 0;
-}
-
-static void
-pq_usage_put(struct ldg_engine *e, const struct ldg_usage *u, int64_t day,
-    int64_t seq)
-{
-	struct pq *p = PQ(e);
-	struct buf *b = &p->copy;
-
-	if (p->ncopy == 0)
-		buf_add(b, copy_sig, sizeof(copy_sig));
-	ldg_pg_copy_be(b, 13, 2);
-	copy_int(b, day);
-	copy_int(b, seq);
-	copy_int(b, u->t);
-	copy_bytes(b, u->key, LDG_KEYLEN);
-	copy_str(b, u->customer);
-	copy_str(b, u->source);
-	copy_str(b, u->id);
-	copy_str(b, u->type);
-	copy_str(b, u->subject);
-	copy_bytes(b, u->digest, LDG_KEYLEN);
-	copy_str(b, u->corr);
-	copy_int(b, u->ingested);
-	copy_bytes(b, u->data, u->datalen);
-	p->ncopy++;
-	if (b->len >= PG_COPY_BYTES)
-		copy_flush(p);
-}
-
-/* A row of scan_full or PQ_GET. */
-static void
-usage_row(const PGresult *r, int i, struct ldg_usage *u)
-{
-	u->t = res_int(r, i, 0);
-	u->key = (const unsigned char *)PQgetvalue(r, i, 1);
-	u->customer = PQgetvalue(r, i, 2);
-	u->customer_len = (size_t)PQgetlength(r, i, 2);
-	u->source = PQgetvalue(r, i, 3);
-	u->id = PQgetvalue(r, i, 4);
-	u->type = PQgetvalue(r, i, 5);
-	u->type_len = (size_t)PQgetlength(r, i, 5);
-	u->subject = PQgetvalue(r, i, 6);
-	u->digest = (const unsigned char *)PQgetvalue(r, i, 7);
-	u->corr = PQgetisnull(r, i, 8) ? NULL : PQgetvalue(r, i, 8);
-	u->ingested = res_int(r, i, 9);
-	u->data = (const unsigned char *)PQgetvalue(r, i, 10);
-	u->datalen = (size_t)PQgetlength(r, i, 10);
-	u->seq = res_int(r, i, 11);
-}
-
-/* A row of scan_lean: what metering reads, the rest NULL. */
-static void
-usage_lean(const PGresult *r, int i, struct ldg_usage *u)
-{
-	memset(u, 0, sizeof(*u));
-	u->t = res_int(r, i, 0);
-	u->key = (const unsigned char *)PQgetvalue(r, i, 1);
-	u->customer = PQgetvalue(r, i, 2);
-	u->customer_len = (size_t)PQgetlength(r, i, 2);
-	u->type = PQgetvalue(r, i, 3);
-	u->type_len = (size_t)PQgetlength(r, i, 3);
-	u->data = (const unsigned char *)PQgetvalue(r, i, 4);
-	u->datalen = (size_t)PQgetlength(r, i, 4);
-	u->seq = res_int(r, i, 5);
-}
-
 /*
- * Through a cursor, PG_FETCH rows at a time: memory stays bounded, and
- * cb may run other statements between fetches.  Outside a transaction,
- * in a snapshot of its own.
+ * Usage blocks through a cursor, PG_FETCH rows at a time: memory stays
+ * bounded, and cb may run other statements between fetches.  Outside a
+ * transaction, in a snapshot of its own.
  */
 static int
-pq_usage_scan(struct ldg_engine *e, int lean, int64_t day0, int64_t day1,
-    int64_t from, int64_t to, ldg_usage_cb cb, void *arg)
+pq_usage_scan(struct ldg_engine *e, int64_t day0, int64_t day1, int64_t from,
+    int64_t to, ldg_block_cb cb, void *arg)
 {
 	struct pq *p = PQ(e);
 	const char *what = "reading usage records";
-	struct ldg_usage u;
 	PGresult *r;
 	char sql[512], fetch[64], cur[32];
 	int own = !p->intx, i, n, r_cb = 0;
 
-	copy_flush(p);
 	if (own)
 		pq_begin_read(e);
 	snprintf(cur, sizeof(cur), "u2c_scan_%d", p->ncursor++);
 	snprintf(sql, sizeof(sql), "DECLARE %s BINARY NO SCROLL CURSOR FOR "
-	    "SELECT %s FROM usage WHERE day >= %lld AND day <= %lld "
-	    "AND t >= %lld AND t < %lld AND gone IS NULL ORDER BY day, seq",
-	    cur, lean ? scan_lean : scan_full, (long long)day0,
-	    (long long)day1, (long long)from, (long long)to);
+	    "SELECT day, data FROM usage_block WHERE day >= %lld "
+	    "AND day <= %lld AND tmax >= %lld AND tmin < %lld "
+	    "ORDER BY day, seq", cur, (long long)day0, (long long)day1,
+	    (long long)from, (long long)to);
 	pq_exec(p, sql, what);
 	snprintf(fetch, sizeof(fetch), "FETCH %d FROM %s", PG_FETCH, cur);
 	do {
@@ -787,13 +654,9 @@ pq_usage_scan(struct ldg_engine *e, int lean, int64_t day0, int64_t day1,
 		if (PQresultStatus(r) != PGRES_TUPLES_OK)
 			pq_die(p, r, what);
 		n = PQntuples(r);
-		for (i = 0; i < n && r_cb == 0; i++) {
-			if (lean)
-				usage_lean(r, i, &u);
-			else
-				usage_row(r, i, &u);
-			r_cb = cb(&u, arg);
-		}
+		for (i = 0; i < n && r_cb == 0; i++)
+			r_cb = cb(res_int(r, i, 0), PQgetvalue(r, i, 1),
+			    (size_t)PQgetlength(r, i, 1), arg);
 		PQclear(r);
 	} while (n == PG_FETCH && r_cb == 0);
 	snprintf(sql, sizeof(sql), "CLOSE %s", cur);
@@ -801,26 +664,6 @@ pq_usage_scan(struct ldg_engine *e, int lean, int64_t day0, int64_t day1,
 	if (own)
 		pq_commit(e, what);
 	return r_cb;
-}
-
-static int
-pq_usage_get(struct ldg_engine *e, int64_t day, int64_t seq,
-    ldg_usage_cb cb, void *arg)
-{
-	struct pq *p = PQ(e);
-	struct ldg_usage u;
-	PGresult *r;
-	int ret = -1;
-
-	pq_bind_int(e, PQ_GET, 1, day);
-	pq_bind_int(e, PQ_GET, 2, seq);
-	r = pq_run(p, PQ_GET, "reading a usage record");
-	if (PQntuples(r) > 0) {
-		usage_row(r, 0, &u);
-		ret = cb(&u, arg);
-	}
-	PQclear(r);
-	return ret;
 }
 
 static void
@@ -834,7 +677,6 @@ pq_close(struct ldg_engine *e)
 		for (j = 0; j < PQ_MAXPARAM; j++)
 			free(p->st[i].val[j]);
 	}
-	buf_free(&p->copy);
 	PQfinish(p->c);
 	free(p->disp);
 	free(p);
@@ -890,9 +732,7 @@ static const struct ldg_engine_ops pq_ops = {
 	.col_bytes = pq_col_bytes,
 	.col_null = pq_col_null,
 	.changes = pq_changes,
-	.usage_put = pq_usage_put,
 	.usage_scan = pq_usage_scan,
-	.usage_get = pq_usage_get,
 };
 
 /* ---- the schema ---- */
@@ -901,32 +741,56 @@ static const struct ldg_engine_ops pq_ops = {
  * The DDL of ldg_schema.h's tables: BIGINT, TEXT COLLATE "C" (bytewise,
  * as SQLite), BYTEA; a table whose stored order is read gets rowid.
  */
+/*
+ * A usage block is read whole by the scans: stored uncompressed, it is
+ * not decompressed a month-end at a time (pglz would save a third).
+ */
+static const char usage_storage[] =
+    "ALTER TABLE usage_block ALTER data SET STORAGE EXTERNAL;";
+
+static const struct ldg_table *
+table_of(const char *name)
+{
+	const struct ldg_table *t;
+
+	for (t = ldg_tables; t->name != NULL; t++)
+		if (strcmp(t->name, name) == 0)
+			return t;
+	die(EX_SOFTWARE, "ledger: no table %s in the schema", name);
+}
+
 static void
-schema_ddl(struct buf *b)
+table_ddl(struct buf *b, const struct ldg_table *t)
 {
 	static const char *const type[] = {
 		[LDGS_INT] = "BIGINT", [LDGS_TEXT] = "TEXT COLLATE \"C\"",
 		[LDGS_BLOB] = "BYTEA",
 	};
-	const struct ldg_table *t;
 	const struct ldg_column *c;
+
+	buf_printf(b, "CREATE TABLE %s (", t->name);
+	for (c = t->cols; c->name != NULL; c++)
+		buf_printf(b, "%s %s%s%s%s, ", c->name, type[c->type],
+		    c->notnull ? " NOT NULL" : "",
+		    c->dflt ? " DEFAULT " : "", c->dflt ? c->dflt : "");
+	if (t->rowid)
+		buf_printf(b, "rowid BIGINT GENERATED ALWAYS AS IDENTITY, ");
+	buf_printf(b, "PRIMARY KEY (%s));", t->pkey);
+}
+
+static void
+schema_ddl(struct buf *b)
+{
+	const struct ldg_table *t;
 	const struct ldg_index *x;
 
-	for (t = ldg_tables; t->name != NULL; t++) {
-		buf_printf(b, "CREATE TABLE %s (", t->name);
-		for (c = t->cols; c->name != NULL; c++)
-			buf_printf(b, "%s %s%s%s%s, ", c->name, type[c->type],
-			    c->notnull ? " NOT NULL" : "",
-			    c->dflt ? " DEFAULT " : "", c->dflt ? c->dflt : "");
-		if (t->rowid)
-			buf_printf(b, "rowid BIGINT GENERATED ALWAYS AS "
-			    "IDENTITY, ");
-		buf_printf(b, "PRIMARY KEY (%s));", t->pkey);
-	}
+	for (t = ldg_tables; t->name != NULL; t++)
+		table_ddl(b, t);
 	/* blocks of keys and filters: random bytes, not worth compressing */
 	buf_printf(b, "ALTER TABLE ukey_block ALTER keys SET STORAGE EXTERNAL;"
 	    "ALTER TABLE ukey_batch ALTER keys SET STORAGE EXTERNAL;"
-	    "ALTER TABLE ukey_run ALTER bits SET STORAGE EXTERNAL;");
+	    "ALTER TABLE ukey_run ALTER bits SET STORAGE EXTERNAL;%s",
+	    usage_storage);
 	for (x = ldg_indexes; x->table != NULL; x++)
 		if (x->name == NULL)
 			buf_printf(b, "ALTER TABLE %s ADD UNIQUE (%s);",
@@ -1015,6 +879,123 @@ schema_version(struct pq *p)
 }
 
 /*
+ * Version 11's usage rows as blocks of version 12 (ldg_sqlite.c's
+ * migrate_v12 says why), read through a cursor in (day, seq) order, a
+ * block ending at UBLK_MAX records, a new day or another --as-of.
+ */
+static void
+migrate_v12(struct pq *p)
+{
+	const char *what = "migrating the schema to version 12";
+	static const char ins[] = "INSERT INTO usage_block (day, seq, n, "
+	    "last, tmin, tmax, ingested, data) "
+	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+	struct ublk_w w;
+	struct ldg_usage u;
+	struct buf b = { 0 }, ddl = { 0 };
+	char num[7][24];
+	const char *pv[8];
+	int len[8], fmt[8] = { 0, 0, 0, 0, 0, 0, 0, 1 };
+	int64_t day = 0, seq = 0;
+	PGresult *r = NULL;
+	int i, n = 0, more;
+
+	table_ddl(&ddl, table_of("usage_block"));
+	table_ddl(&ddl, table_of("usage_gone"));
+	buf_printf(&ddl, "%sALTER TABLE usage_fix ADD COLUMN prev_t BIGINT;"
+	    "UPDATE usage_fix f SET prev_t = u.t FROM usage u "
+	    "WHERE u.day = f.prev_day AND u.seq = f.prev_seq;"
+	    "INSERT INTO usage_gone (day, seq, gone) SELECT day, seq, gone "
+	    "FROM usage WHERE gone IS NOT NULL;"
+	    "DECLARE u2c_v12 BINARY NO SCROLL CURSOR FOR SELECT day, seq, t, "
+	    "key, customer, source, id, type, subject, digest, corr, "
+	    "ingested, data FROM usage ORDER BY day, seq", usage_storage);
+	pq_exec(p, buf_cstr(&ddl), what);
+	buf_free(&ddl);
+	ublk_w_init(&w, 0, 0);
+	memset(&u, 0, sizeof(u));
+	i = 0;
+	do {
+		if (r == NULL || i == n) {
+			PQclear(r);
+			r = PQexec(p->c, "FETCH 4096 FROM u2c_v12");
+			if (PQresultStatus(r) != PGRES_TUPLES_OK)
+				pq_die(p, r, what);
+			n = PQntuples(r);
+			i = 0;
+		}
+		if ((more = i < n)) {
+			day = res_int(r, i, 0);
+			u.ingested = res_int(r, i, 11);
+		}
+		if (w.n > 0 && (!more || w.n == UBLK_MAX || day != w.day ||
+		    u.ingested != w.ingested)) {
+			int64_t v[7] = { w.day, w.seq0, (int64_t)w.n, w.last,
+			    w.tmin, w.tmax, w.ingested };
+			PGresult *ri;
+			int k;
+
+			for (k = 0; k < 7; k++) {
+				snprintf(num[k], sizeof(num[k]), "%lld",
+				    (long long)v[k]);
+				pv[k] = num[k];
+				len[k] = 0;
+			}
+			ublk_w_finish(&w, &b);
+			pv[7] = b.p;
+			len[7] = (int)b.len;
+			ri = PQexecParams(p->c, ins, 8, NULL, pv, len, fmt, 0);
+			if (PQresultStatus(ri) != PGRES_COMMAND_OK)
+				pq_die(p, ri, what);
+			PQclear(ri);
+		}
+		if (!more)
+			break;
+		if (w.n == 0) {
+			ublk_w_free(&w);
+			ublk_w_init(&w, day, u.ingested);
+		}
+		seq = res_int(r, i, 1);
+		u.t = res_int(r, i, 2);
+		u.key = (const unsigned char *)PQgetvalue(r, i, 3);
+		u.customer = PQgetvalue(r, i, 4);
+		u.source = PQgetvalue(r, i, 5);
+		u.id = PQgetvalue(r, i, 6);
+		u.type = PQgetvalue(r, i, 7);
+		u.subject = PQgetvalue(r, i, 8);
+		u.digest = (const unsigned char *)PQgetvalue(r, i, 9);
+		u.corr = PQgetisnull(r, i, 10) ? NULL : PQgetvalue(r, i, 10);
+		u.data = (const unsigned char *)PQgetvalue(r, i, 12);
+		u.datalen = (size_t)PQgetlength(r, i, 12);
+		if (PQgetlength(r, i, 3) != LDG_KEYLEN ||
+		    PQgetlength(r, i, 9) != LDG_KEYLEN)
+			die(EX_CONFIG, "ledger '%s': malformed usage row "
+			    "(day %lld, seq %lld)", p->disp, (long long)day,
+			    (long long)seq);
+		ublk_w_add(&w, &u, seq);
+		i++;
+	} while (more);
+	PQclear(r);
+	ublk_w_free(&w);
+	buf_free(&b);
+	pq_exec(p, "CLOSE u2c_v12; DROP TABLE usage; "
+	    "UPDATE meta SET v = '12' WHERE k = 'schema'", what);
+}
+
+/* Migrate from version ver, under the writers' lock, as schema_make. */
+static void
+schema_migrate(struct pq *p)
+{
+	int64_t ver;
+
+	pq_begin(&p->e);
+	if ((ver = schema_version(p)) < 12)
+		migrate_v12(p);
+	/* future migrations: if (ver < 13) { ... } */
+	pq_commit(&p->e, "committing");
+}
+
+/*
  * Create the schema in an empty database, under the writers' lock: a
  * second process that waited sees the first's, complete.
  */
@@ -1035,7 +1016,6 @@ schema_make(struct pq *p)
 	pq_exec(p, buf_cstr(&b), "creating the schema");
 	buf_free(&b);
 	schema_genesis(p);
-	/* future migrations, from version 11: if (ver < 12) { ... } */
 	pq_commit(&p->e, "committing");
 }
 
@@ -1064,6 +1044,7 @@ ldg_pg_open(const char *conninfo, int busy_ms, int flags)
 	struct pq *p;
 	PGresult *r;
 	char name[16], msg[512];
+	int64_t ver;
 	int i;
 
 	p = xcalloc(1, sizeof(*p));
@@ -1081,11 +1062,12 @@ ldg_pg_open(const char *conninfo, int busy_ms, int flags)
 	PQsetNoticeProcessor(p->c, pq_notice, NULL);
 	pq_exec(p, "SET client_encoding = 'UTF8'; "
 	    "SET client_min_messages = warning", "setting the session");
-	if (schema_version(p) == 0) {
+	if ((ver = schema_version(p)) == 0) {
 		if (flags & LDG_READONLY)	/* as SQLite: made first */
 			flags &= ~LDG_READONLY;
 		schema_make(p);
-	}
+	} else if (ver < LDG_SCHEMA)
+		schema_migrate(p);
 	if (flags & LDG_READONLY)
 		pq_exec(p, "SET default_transaction_read_only = on",
 		    "setting the session");

@@ -15,9 +15,9 @@
 
 const struct ldg_table ldg_tables[] = {
 	{ "meta", "k", 0, { T("k"), T("v") } },
-	{ "usage", "day, seq", 0, { I("day"), I("seq"), I("t"), B("key"),
-	    T("customer"), T("source"), T("id"), T("type"), T("subject"),
-	    B("digest"), TN("corr"), I("ingested"), B("data"), IN("gone") } },
+	{ "usage_block", "day, seq", 0, { I("day"), I("seq"), I("n"),
+	    I("last"), I("tmin"), I("tmax"), I("ingested"), B("data") } },
+	{ "usage_gone", "day, seq", 0, { I("day"), I("seq"), I("gone") } },
 	{ "ukey_run", "run", 0, { I("run"), I("n"), I("nblocks"),
 	    B("bits") } },
 	{ "credit_grant", "customer, id", 0, { T("customer"), T("id"),
@@ -56,7 +56,7 @@ const struct ldg_table ldg_tables[] = {
 	    I("expires") } },
 	{ "usage_fix", "orig, n", 0, { B("orig"), I("n"), T("kind"),
 	    B("key"), T("id"), I("day"), I("seq"), I("prev_day"),
-	    I("prev_seq"), I("t"), I("ingested"), I("at") } },
+	    I("prev_seq"), I("t"), I("ingested"), I("at"), IN("prev_t") } },
 	{ "credit_draw_grant", "customer, currency, period_start, seq", 0, {
 	    T("customer"), T("currency"), I("period_start"), I("seq"),
 	    T("grant_id"), T("amount") } },

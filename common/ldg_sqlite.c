@@ -23,14 +23,12 @@
 #include "keyidx.h"
 #include "ldg_engine.h"
 #include "ledger.h"
+#include "ublk.h"
 #include "util.h"
 
-/* Statements of the usage operations, run here only. */
+/* Statements of the usage scan, run here only. */
 enum {
-	SQ_USAGE_INS = LDGE_NSTMT,
-	SQ_SCAN,
-	SQ_SCAN_LEAN,
-	SQ_GET,
+	SQ_SCAN = LDGE_NSTMT,
 	SQ_NSTMT
 };
 
@@ -66,12 +64,25 @@ static const char *const sql_text[SQ_NSTMT] = {
 	    "(SELECT CAST(v AS INTEGER) FROM meta WHERE k = 'next_seq'), "
 	    "(SELECT CAST(v AS INTEGER) FROM meta WHERE k = 'key_gen'), "
 	    "(SELECT CAST(v AS INTEGER) FROM meta WHERE k = 'pruned_before')",
-	[LDGE_DAY_FIRST] = "SELECT day FROM usage WHERE day >= ?1 "
+	[LDGE_DAY_FIRST] = "SELECT day FROM usage_block WHERE day >= ?1 "
 	    "AND day <= ?2 ORDER BY day LIMIT 1",
-	[LDGE_DAY_LAST] = "SELECT day FROM usage WHERE day >= ?1 "
+	[LDGE_DAY_LAST] = "SELECT day FROM usage_block WHERE day >= ?1 "
 	    "AND day <= ?2 ORDER BY day DESC LIMIT 1",
-	[LDGE_PRUNE_KEYS] = "SELECT key FROM usage WHERE day <= ?2 AND t < ?1",
-	[LDGE_PRUNE_USAGE] = "DELETE FROM usage WHERE day <= ?2 AND t < ?1",
+	[LDGE_UB_PUT] = "INSERT INTO usage_block (day, seq, n, last, tmin, "
+	    "tmax, ingested, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[LDGE_UB_AT] = "SELECT data, last, seq FROM usage_block WHERE day = ?1 "
+	    "AND seq <= ?2 ORDER BY seq DESC LIMIT 1",
+	[LDGE_UB_NEAR] = "SELECT data FROM usage_block WHERE day = ?1 "
+	    "AND tmin <= ?2 AND tmax >= ?2 ORDER BY seq",
+	[LDGE_UB_OLD] = "SELECT day, seq, last, tmax, data FROM usage_block "
+	    "WHERE day <= ?2 AND tmin < ?1 ORDER BY day, seq",
+	[LDGE_UB_DEL] = "DELETE FROM usage_block WHERE day = ?1 AND seq = ?2",
+	[LDGE_GONE_PUT] = "INSERT INTO usage_gone (day, seq, gone) "
+	    "VALUES (?1, ?2, ?3)",
+	[LDGE_GONE_IN] = "SELECT day, seq, gone FROM usage_gone WHERE day >= ?1 "
+	    "AND day <= ?2 ORDER BY day, seq",
+	[LDGE_GONE_DEL] = "DELETE FROM usage_gone WHERE day = ?1 "
+	    "AND seq >= ?2 AND seq <= ?3",
 	[LDGE_PRUNED_SET] = "INSERT INTO meta (k, v) "
 	    "VALUES ('pruned_before', ?1) ON CONFLICT (k) DO UPDATE "
 	    "SET v = max(CAST(v AS INTEGER), CAST(excluded.v AS INTEGER))",
@@ -204,34 +215,18 @@ static const char *const sql_text[SQ_NSTMT] = {
 	[LDGE_AUDIT_ALL] = "SELECT seq, at, op, subject, detail, prev_hash, "
 	    "hash FROM audit ORDER BY seq",
 	[LDGE_FIX_BY_KEY] = "SELECT orig FROM usage_fix WHERE key = ?1",
-	[LDGE_FIX_HEAD] = "SELECT n, kind, day, seq, key, id FROM usage_fix "
+	[LDGE_FIX_HEAD] = "SELECT n, kind, day, seq, key, id, t FROM usage_fix "
 	    "WHERE orig = ?1 ORDER BY n DESC LIMIT 1",
-	[LDGE_FIX_ROW] = "SELECT seq FROM usage WHERE day = ?1 AND t = ?2 "
-	    "AND key = ?3",
-	[LDGE_FIX_GONE] = "UPDATE usage SET gone = ?3 WHERE day = ?1 "
-	    "AND seq = ?2",
 	[LDGE_FIX_PUT] = "INSERT INTO usage_fix (orig, n, kind, key, id, day, "
-	    "seq, prev_day, prev_seq, t, ingested, at) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-	[LDGE_FIX_PRUNE] = "DELETE FROM usage_fix WHERE t < ?1",
-	/* no index on ingested: a scan of usage, once a month-end */
-	[LDGE_USAGE_CHANGED] = "SELECT min(t) FROM (SELECT t FROM usage "
-	    "WHERE ingested >= ?1 UNION ALL SELECT u.t FROM usage_fix f "
-	    "JOIN usage u ON u.day = f.prev_day AND u.seq = f.prev_seq "
-	    "WHERE f.ingested >= ?1)",
-	[SQ_USAGE_INS] = "INSERT INTO usage (day, seq, t, key, customer, "
-	    "source, id, type, subject, digest, corr, ingested, data) "
+	    "seq, prev_day, prev_seq, t, ingested, at, prev_t) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-	[SQ_SCAN] = "SELECT t, key, customer, source, id, type, subject, "
-	    "digest, corr, ingested, data, seq FROM usage "
-	    "WHERE day >= ?1 AND day <= ?2 AND t >= ?3 AND t < ?4 "
-	    "AND gone IS NULL ORDER BY day, seq",
-	[SQ_SCAN_LEAN] = "SELECT t, key, customer, type, data, seq FROM usage "
-	    "WHERE day >= ?1 AND day <= ?2 AND t >= ?3 AND t < ?4 "
-	    "AND gone IS NULL ORDER BY day, seq",
-	[SQ_GET] = "SELECT t, key, customer, source, id, type, subject, "
-	    "digest, corr, ingested, data, seq FROM usage "
-	    "WHERE day = ?1 AND seq = ?2",
+	[LDGE_FIX_PRUNE] = "DELETE FROM usage_fix WHERE t < ?1",
+	/* no index on ingested: a scan of the blocks' rows, a month-end */
+	[LDGE_USAGE_CHANGED] = "SELECT min(t) FROM (SELECT tmin AS t "
+	    "FROM usage_block WHERE ingested >= ?1 UNION ALL SELECT prev_t "
+	    "FROM usage_fix WHERE ingested >= ?1)",
+	[SQ_SCAN] = "SELECT day, data FROM usage_block WHERE day >= ?1 "
+	    "AND day <= ?2 AND tmax >= ?3 AND tmin < ?4 ORDER BY day, seq",
 };
 
 static const char schema_v1[] =
@@ -483,6 +478,39 @@ static const char schema_v11[] =
 	") WITHOUT ROWID;"
 	"CREATE INDEX credit_draw_grant_id ON credit_draw_grant "
 	"  (customer, currency, grant_id);";
+
+/*
+ * Version 12: usage records in blocks of columns (ublk.h), a row a block
+ * of one day's records of one batch, by (day, seq of its first record),
+ * instead of a row a record: a month-end reads a few hundred rows, ingest
+ * writes a row a day a batch.  The records a correction replaced or
+ * cancelled are listed in usage_gone (the old column gone); usage_fix
+ * keeps the replaced record's time, which --changed-since reads.
+ * migrate_v12 moves version 11's rows.
+ */
+static const char schema_v12[] =
+	"CREATE TABLE usage_block ("
+	"  day INTEGER NOT NULL,"	/* UTC day of its records' t */
+	"  seq INTEGER NOT NULL,"	/* its first record's seq */
+	"  n INTEGER NOT NULL,"		/* its records */
+	"  last INTEGER NOT NULL,"	/* its last record's seq */
+	"  tmin INTEGER NOT NULL,"	/* its records' earliest t */
+	"  tmax INTEGER NOT NULL,"	/* and latest */
+	"  ingested INTEGER NOT NULL,"	/* --as-of of the accepting run */
+	"  data BLOB NOT NULL,"		/* the records, see ublk.h */
+	"  PRIMARY KEY (day, seq)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE usage_gone ("
+	"  day INTEGER NOT NULL,"	/* a record's day and seq */
+	"  seq INTEGER NOT NULL,"
+	"  gone INTEGER NOT NULL,"	/* the correction's seq */
+	"  PRIMARY KEY (day, seq)"
+	") WITHOUT ROWID;"
+	"ALTER TABLE usage_fix ADD COLUMN prev_t INTEGER;"
+	"UPDATE usage_fix SET prev_t = (SELECT u.t FROM usage u "
+	"  WHERE u.day = usage_fix.prev_day AND u.seq = usage_fix.prev_seq);"
+	"INSERT INTO usage_gone (day, seq, gone) SELECT day, seq, gone "
+	"  FROM usage WHERE gone IS NOT NULL;";
 
 /* Version 2: rate(1)'s prepaid credits and spending alerts. */
 static const char schema_v2[] =
@@ -781,6 +809,90 @@ migrate_v10(struct sq *s)
 	sq_exec(s, schema_v10, what);
 }
 
+/*
+ * Version 11's usage rows as blocks of version 12, day by day in seq
+ * order, a block ending at UBLK_MAX records or where the --as-of
+ * changes; then the table goes.  Before the ledger's statements are
+ * prepared, so with statements of its own.
+ */
+static void
+migrate_v12(struct sq *s)
+{
+	static const char *const sql[2] = {
+		"SELECT day, seq, t, key, customer, source, id, type, subject, "
+		"digest, corr, ingested, data FROM usage ORDER BY day, seq",
+		"INSERT INTO usage_block (day, seq, n, last, tmin, tmax, "
+		"ingested, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	};
+	const char *what = "migrating the schema to version 12";
+	sqlite3_stmt *st[2];
+	struct ublk_w w;
+	struct ldg_usage u;
+	struct buf b = { 0 };
+	int64_t day = 0, seq;
+	int rc, i, more;
+
+	sq_exec(s, schema_v12, what);
+	for (i = 0; i < 2; i++)
+		if ((rc = sqlite3_prepare_v2(s->db, sql[i], -1, &st[i],
+		    NULL)) != SQLITE_OK)
+			sq_die(s, rc, what);
+	ublk_w_init(&w, 0, 0);
+	memset(&u, 0, sizeof(u));
+	do {
+		if ((more = sq_step1(s, st[0], what))) {
+			day = sqlite3_column_int64(st[0], 0);
+			u.ingested = sqlite3_column_int64(st[0], 11);
+		}
+		if (w.n > 0 && (!more || w.n == UBLK_MAX || day != w.day ||
+		    u.ingested != w.ingested)) {
+			sqlite3_bind_int64(st[1], 1, w.day);
+			sqlite3_bind_int64(st[1], 2, w.seq0);
+			sqlite3_bind_int64(st[1], 3, (int64_t)w.n);
+			sqlite3_bind_int64(st[1], 4, w.last);
+			sqlite3_bind_int64(st[1], 5, w.tmin);
+			sqlite3_bind_int64(st[1], 6, w.tmax);
+			sqlite3_bind_int64(st[1], 7, w.ingested);
+			ublk_w_finish(&w, &b);
+			sqlite3_bind_blob(st[1], 8, b.p, (int)b.len,
+			    SQLITE_STATIC);
+			sq_step1(s, st[1], what);
+			sqlite3_reset(st[1]);
+		}
+		if (!more)
+			break;
+		if (w.n == 0) {
+			ublk_w_free(&w);
+			ublk_w_init(&w, day, u.ingested);
+		}
+		seq = sqlite3_column_int64(st[0], 1);
+		u.t = sqlite3_column_int64(st[0], 2);
+		u.key = sqlite3_column_blob(st[0], 3);
+		u.customer = (const char *)sqlite3_column_text(st[0], 4);
+		u.source = (const char *)sqlite3_column_text(st[0], 5);
+		u.id = (const char *)sqlite3_column_text(st[0], 6);
+		u.type = (const char *)sqlite3_column_text(st[0], 7);
+		u.subject = (const char *)sqlite3_column_text(st[0], 8);
+		u.digest = sqlite3_column_blob(st[0], 9);
+		u.corr = (const char *)sqlite3_column_text(st[0], 10);
+		u.data = sqlite3_column_blob(st[0], 12);
+		u.datalen = (size_t)sqlite3_column_bytes(st[0], 12);
+		if (sqlite3_column_bytes(st[0], 3) != LDG_KEYLEN ||
+		    sqlite3_column_bytes(st[0], 9) != LDG_KEYLEN ||
+		    u.customer == NULL || u.source == NULL || u.id == NULL ||
+		    u.type == NULL || u.subject == NULL)
+			die(EX_CONFIG, "ledger '%s': malformed usage row "
+			    "(day %lld, seq %lld)", s->path, (long long)day,
+			    (long long)seq);
+		ublk_w_add(&w, &u, seq);
+	} while (more);
+	ublk_w_free(&w);
+	buf_free(&b);
+	for (i = 0; i < 2; i++)
+		sqlite3_finalize(st[i]);
+	sq_exec(s, "DROP TABLE usage", what);
+}
+
 static void
 sq_migrate(struct sq *s)
 {
@@ -812,6 +924,7 @@ sq_migrate(struct sq *s)
 		sq_exec(s, schema_v9, "creating the schema");
 		migrate_v10(s);
 		sq_exec(s, schema_v11, "creating the schema");
+		migrate_v12(s);
 		snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; "
 		    "PRAGMA user_version = %d", LDG_APPID, LDG_SCHEMA);
 		sq_exec(s, sql, "setting the schema version");
@@ -852,11 +965,13 @@ sq_migrate(struct sq *s)
 		if (ver < 11)
 			sq_exec(s, schema_v11, "migrating the schema to "
 			    "version 11");
+		if (ver < 12)
+			migrate_v12(s);
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
 		    LDG_SCHEMA);
 		sq_exec(s, sql, "setting the schema version");
 	}
-	/* future migrations: if (ver < 11) { ... } */
+	/* future migrations: if (ver < 13) { ... } */
 	sq_commit(&s->e, "committing");
 }
 
@@ -952,116 +1067,27 @@ sq_changes(struct ldg_engine *e)
 	return sqlite3_changes64(SQ(e)->db);
 }
 
-/* ---- usage records: the loops over rows stay here ---- */
-
-static void
-sq_usage_put(struct ldg_engine *e, const struct ldg_usage *u, int64_t day,
-    int64_t seq)
-{
-	sqlite3_stmt *st = SQ(e)->st[SQ_USAGE_INS];
-
-	sqlite3_bind_int64(st, 1, day);
-	sqlite3_bind_int64(st, 2, seq);
-	sqlite3_bind_int64(st, 3, u->t);
-	sqlite3_bind_blob(st, 4, u->key, LDG_KEYLEN, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, u->customer, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, u->source, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, u->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 8, u->type, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 9, u->subject, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 10, u->digest, LDG_KEYLEN, SQLITE_STATIC);
-	if (u->corr != NULL)
-		sqlite3_bind_text(st, 11, u->corr, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, 11);
-	sqlite3_bind_int64(st, 12, u->ingested);
-	sqlite3_bind_blob(st, 13, u->data, (int)u->datalen, SQLITE_STATIC);
-	sq_step1(SQ(e), st, "storing a usage record");
-	sqlite3_reset(st);
-}
-
-/* A row of SQ_SCAN or SQ_GET. */
-static void
-usage_row(sqlite3_stmt *st, struct ldg_usage *u)
-{
-	u->t = sqlite3_column_int64(st, 0);
-	u->key = sqlite3_column_blob(st, 1);
-	u->customer = (const char *)sqlite3_column_text(st, 2);
-	u->customer_len = (size_t)sqlite3_column_bytes(st, 2);
-	u->source = (const char *)sqlite3_column_text(st, 3);
-	u->id = (const char *)sqlite3_column_text(st, 4);
-	u->type = (const char *)sqlite3_column_text(st, 5);
-	u->type_len = (size_t)sqlite3_column_bytes(st, 5);
-	u->subject = (const char *)sqlite3_column_text(st, 6);
-	u->digest = sqlite3_column_blob(st, 7);
-	u->corr = (const char *)sqlite3_column_text(st, 8);
-	u->ingested = sqlite3_column_int64(st, 9);
-	u->data = sqlite3_column_blob(st, 10);
-	u->datalen = (size_t)sqlite3_column_bytes(st, 10);
-	u->seq = sqlite3_column_int64(st, 11);
-}
-
-/* A row of SQ_SCAN_LEAN: what metering reads, the rest NULL. */
-static void
-usage_lean(sqlite3_stmt *st, struct ldg_usage *u)
-{
-	memset(u, 0, sizeof(*u));
-	u->t = sqlite3_column_int64(st, 0);
-	u->key = sqlite3_column_blob(st, 1);
-	u->customer = (const char *)sqlite3_column_text(st, 2);
-	u->customer_len = (size_t)sqlite3_column_bytes(st, 2);
-	u->type = (const char *)sqlite3_column_text(st, 3);
-	u->type_len = (size_t)sqlite3_column_bytes(st, 3);
-	u->data = sqlite3_column_blob(st, 4);
-	u->datalen = (size_t)sqlite3_column_bytes(st, 4);
-	u->seq = sqlite3_column_int64(st, 5);
-}
+/* ---- usage blocks: the scan's loop over rows stays here ---- */
 
 static int
-sq_usage_scan(struct ldg_engine *e, int lean, int64_t day0, int64_t day1,
-    int64_t from, int64_t to, ldg_usage_cb cb, void *arg)
+sq_usage_scan(struct ldg_engine *e, int64_t day0, int64_t day1, int64_t from,
+    int64_t to, ldg_block_cb cb, void *arg)
 {
-	sqlite3_stmt *st = SQ(e)->st[lean ? SQ_SCAN_LEAN : SQ_SCAN];
-	struct ldg_usage u;
+	sqlite3_stmt *st = SQ(e)->st[SQ_SCAN];
 	int rc, r = 0;
 
 	sqlite3_bind_int64(st, 1, day0);
 	sqlite3_bind_int64(st, 2, day1);
 	sqlite3_bind_int64(st, 3, from);
 	sqlite3_bind_int64(st, 4, to);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (!lean)
-			usage_row(st, &u);
-		else
-			usage_lean(st, &u);
-		if ((r = cb(&u, arg)) != 0)
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((r = cb(sqlite3_column_int64(st, 0),
+		    sqlite3_column_blob(st, 1),
+		    (size_t)sqlite3_column_bytes(st, 1), arg)) != 0)
 			break;
-	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		sq_die(SQ(e), rc, "reading usage records");
-	return r;
-}
-
-static int
-sq_usage_get(struct ldg_engine *e, int64_t day, int64_t seq,
-    ldg_usage_cb cb, void *arg)
-{
-	sqlite3_stmt *st = SQ(e)->st[SQ_GET];
-	struct ldg_usage u;
-	int rc, r = 0;
-
-	sqlite3_bind_int64(st, 1, day);
-	sqlite3_bind_int64(st, 2, seq);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		usage_row(st, &u);
-		r = cb(&u, arg);
-	} else if (rc != SQLITE_DONE) {
-		sqlite3_reset(st);
-		sq_die(SQ(e), rc, "reading a usage record");
-	} else
-		r = -1;
-	sqlite3_reset(st);
 	return r;
 }
 
@@ -1131,9 +1157,7 @@ static const struct ldg_engine_ops sq_ops = {
 	.col_bytes = sq_col_bytes,
 	.col_null = sq_col_null,
 	.changes = sq_changes,
-	.usage_put = sq_usage_put,
 	.usage_scan = sq_usage_scan,
-	.usage_get = sq_usage_get,
 };
 
 /*

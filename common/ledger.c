@@ -9,10 +9,13 @@
  * The idempotency keys of usage records are the key index's (keyidx.c):
  * ldg_usage_put finds a key there first, and claims it with the record.
  *
- * Usage records are clustered by (UTC day of the event, acceptance
- * sequence): a batch appends at the end of each day it touches, a few
- * pages even when a month-long file comes in random time order, and a
- * billing period is one range scan.
+ * Usage records are stored as blocks of columns (ublk.h), clustered by
+ * (UTC day of the event, acceptance sequence): a transaction gathers its
+ * records a day in a block writer and appends each block at the end of
+ * its day at commit (or when full), a row a day a batch even when a
+ * month-long file comes in random time order, and a billing period is
+ * one range scan over a few hundred rows.  A record that a correction
+ * replaced or cancelled is listed in usage_gone, which the scans skip.
  *
  * Every state change also appends a row to the audit log (audit.h), in
  * its own transaction, so the log and the state never disagree: one per
@@ -29,6 +32,8 @@
 #include "keys.h"
 #include "ldg_engine.h"
 #include "ledger.h"
+#include "tm.h"
+#include "ublk.h"
 #include "util.h"
 
 struct ledger {
@@ -44,7 +49,18 @@ struct ledger {
 	struct buf	 audit_buf;	/* a row's detail */
 	struct jw	 audit_w;
 	struct keyh	 claims;	/* the batch's claimed keys, digested */
+	/* the transaction's usage blocks being written, a day each */
+	struct ublk_w	*ub;
+	size_t		 nub, capub;
+	struct buf	 ubytes;	/* a block's, encoded */
+	/* the block ldg_usage_get read last, and a reader */
+	struct buf	 gblk;
+	int64_t		 gday, gseq0, glast;
+	struct ublk_r	 rd;
 };
+
+static void	ub_flush(struct ledger *);
+static void	ub_drop(struct ledger *);
 
 const char *
 ldg_path(const char *opt)
@@ -94,6 +110,11 @@ ldg_close(struct ledger *l)
 	kidx_free(l->kx);
 	l->e->ops->close(l->e);
 	buf_free(&l->audit_buf);
+	ub_drop(l);
+	free(l->ub);
+	buf_free(&l->ubytes);
+	buf_free(&l->gblk);
+	ublk_r_free(&l->rd);
 	free(l);
 }
 
@@ -299,6 +320,7 @@ void
 ldg_begin(struct ledger *l)
 {
 	l->e->ops->begin(l->e);
+	l->gblk.len = 0;	/* another process may have changed it */
 	l->intx = 1;
 	l->synced = 0;
 	l->audit_synced = 0;
@@ -308,6 +330,7 @@ ldg_begin(struct ledger *l)
 void
 ldg_commit(struct ledger *l)
 {
+	ub_flush(l);
 	if (l->synced && l->seq != l->seq0) {
 		audit_claims(l);
 		ldge_bind_int(l->e, LDGE_SEQ_SET, 1, l->seq);
@@ -326,6 +349,8 @@ ldg_rollback(struct ledger *l)
 	l->e->ops->rollback(l->e);
 	l->intx = 0;
 	kidx_rollback(l->kx);
+	ub_drop(l);
+	l->gblk.len = 0;	/* it may have been one this transaction wrote */
 }
 
 /* Days since 1970 of an instant in ns, rounding toward -infinity. */
@@ -335,6 +360,98 @@ ldg_day(int64_t t)
 	const int64_t d = 86400LL * 1000000000LL;
 
 	return t / d - (t % d < 0);
+}
+
+/* ---- usage blocks: written at commit, read by the scans ---- */
+
+static void
+ub_drop(struct ledger *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->nub; i++)
+		ublk_w_free(&l->ub[i]);
+	l->nub = 0;
+}
+
+static void
+ub_put(struct ledger *l, struct ublk_w *w)
+{
+	int st = LDGE_UB_PUT;
+
+	if (w->n == 0)
+		return;
+	ldge_bind_int(l->e, st, 1, w->day);
+	ldge_bind_int(l->e, st, 2, w->seq0);
+	ldge_bind_int(l->e, st, 3, (int64_t)w->n);
+	ldge_bind_int(l->e, st, 4, w->last);
+	ldge_bind_int(l->e, st, 5, w->tmin);
+	ldge_bind_int(l->e, st, 6, w->tmax);
+	ldge_bind_int(l->e, st, 7, w->ingested);
+	ublk_w_finish(w, &l->ubytes);
+	ldge_bind_blob(l->e, st, 8, l->ubytes.p, l->ubytes.len);
+	ldge_step(l->e, st, "storing usage records");
+	ldge_reset(l->e, st);
+}
+
+/* Every block being written, stored: at commit, and before a read. */
+static void
+ub_flush(struct ledger *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->nub; i++)
+		ub_put(l, &l->ub[i]);
+	ub_drop(l);
+}
+
+#define UB_DAYS	64	/* days a transaction writes at once, at most */
+
+/*
+ * Add a record (of seq l->seq) to its day's block: a block holds one
+ * run's records (one --as-of, which --changed-since reads a block at a
+ * time), so another's ends it.
+ */
+static void
+ub_add(struct ledger *l, const struct ldg_usage *u)
+{
+	int64_t day = ldg_day(u->t);
+	struct ublk_w *w = NULL;
+	size_t i;
+
+	for (i = l->nub; i-- > 0; )
+		if (l->ub[i].day == day) {
+			w = &l->ub[i];
+			break;
+		}
+	if (w != NULL && w->ingested != u->ingested) {
+		ub_put(l, w);
+		w->ingested = u->ingested;
+	}
+	if (w == NULL) {
+		if (l->nub == UB_DAYS)
+			ub_flush(l);
+		if (l->nub == l->capub) {
+			l->capub = l->capub ? l->capub * 2 : 8;
+			l->ub = xreallocarray(l->ub, l->capub,
+			    sizeof(*l->ub));
+		}
+		w = &l->ub[l->nub++];
+		ublk_w_init(w, day, u->ingested);
+	}
+	ublk_w_add(w, u, l->seq);
+	if (w->n == UBLK_MAX)
+		ub_put(l, w);
+}
+
+static _Noreturn void
+ub_corrupt(struct ledger *l, int64_t day)
+{
+	char d[TM_FMTMAX];
+
+	tm_day_str(day, d, sizeof(d));
+	die(EX_CONFIG, "ledger '%s': a usage block of %s is corrupt (the "
+	    "ledger was damaged or altered by hand)", l->e->path, d);
 }
 
 void
@@ -354,7 +471,7 @@ ldg_usage_put(struct ledger *l, const struct ldg_usage *u, int64_t *orig_t)
 	if ((r = kidx_find(l->kx, u->key, u->digest, orig_t)) != LDG_NEW)
 		return r;
 	kidx_claim(l->kx, u->key, u->digest, u->t, l->seq);
-	l->e->ops->usage_put(l->e, u, ldg_day(u->t), l->seq);
+	ub_add(l, u);
 	key_raw(&l->claims, u->key, LDG_KEYLEN);
 	key_raw(&l->claims, u->digest, LDG_KEYLEN);
 	l->seq++;
@@ -393,7 +510,7 @@ fix_orig(struct ledger *l, const unsigned char *tkey, unsigned char *orig,
 static void
 fix_gone(struct ledger *l, int64_t day, int64_t seq, int64_t gone)
 {
-	int st = LDGE_FIX_GONE;
+	int st = LDGE_GONE_PUT;
 
 	ldge_bind_int(l->e, st, 1, day);
 	ldge_bind_int(l->e, st, 2, seq);
@@ -402,11 +519,42 @@ fix_gone(struct ledger *l, int64_t day, int64_t seq, int64_t gone)
 	ldge_reset(l->e, st);
 }
 
+/*
+ * The seq of the record of day, time t and key, 0; -1 when there is none:
+ * in the blocks this transaction is writing, else in those of its day
+ * whose times reach t.  A read of the day's blocks, as the row scan of
+ * version 11 was: corrections are rare beside events.
+ */
+static int
+ub_seq_of(struct ledger *l, int64_t day, int64_t t, const unsigned char *key,
+    int64_t *seq)
+{
+	int st = LDGE_UB_NEAR, found = -1;
+	size_t i;
+
+	for (i = 0; i < l->nub; i++)
+		if (l->ub[i].day == day &&
+		    ublk_w_find(&l->ub[i], t, key, seq) == 0)
+			return 0;
+	ldge_bind_int(l->e, st, 1, day);
+	ldge_bind_int(l->e, st, 2, t);
+	while (found < 0 && ldge_step(l->e, st, "finding a corrected record")) {
+		if (ublk_open(&l->rd, ldge_col_blob(l->e, st, 0),
+		    (size_t)ldge_col_bytes(l->e, st, 0), 1) < 0) {
+			ldge_reset(l->e, st);
+			ub_corrupt(l, day);
+		}
+		found = ublk_find(&l->rd, t, key, seq);
+	}
+	ldge_reset(l->e, st);
+	return found;
+}
+
 int
 ldg_usage_fix(struct ledger *l, const struct ldg_usage *u, struct ldg_fix *fx)
 {
 	unsigned char tkey[LDG_KEYLEN], orig[LDG_KEYLEN];
-	int64_t n = 0, pday = 0, pseq = 0, t = 0;
+	int64_t n = 0, pday = 0, pseq = 0, t = 0, pt = 0;
 	int st, r, is_fix, cancelled = 0, found;
 	const char *kind = fx->kind == LDG_AMEND ? "amend" : "cancel";
 	char hex[KEY_HEXLEN];
@@ -431,6 +579,7 @@ ldg_usage_fix(struct ledger *l, const struct ldg_usage *u, struct ldg_fix *fx)
 		memcpy(fx->replaced, ldge_col_blob(l->e, st, 4), LDG_KEYLEN);
 		snprintf(fx->by, sizeof(fx->by), "%s",
 		    ldge_col_text(l->e, st, 5));
+		pt = ldge_col_int(l->e, st, 6);
 	}
 	ldge_reset(l->e, st);
 	if (cancelled)
@@ -438,23 +587,16 @@ ldg_usage_fix(struct ledger *l, const struct ldg_usage *u, struct ldg_fix *fx)
 	if (!found) {
 		if (is_fix)	/* a chain without its rows: pruned */
 			return LDG_UNKNOWN;
-		st = LDGE_FIX_ROW;
 		pday = ldg_day(t);
-		ldge_bind_int(l->e, st, 1, pday);
-		ldge_bind_int(l->e, st, 2, t);
-		ldge_bind_blob(l->e, st, 3, orig, LDG_KEYLEN);
-		found = ldge_step(l->e, st, "finding a corrected record");
-		if (found)
-			pseq = ldge_col_int(l->e, st, 0);
-		ldge_reset(l->e, st);
-		if (!found)
+		pt = t;
+		if (ub_seq_of(l, pday, t, orig, &pseq) < 0)
 			return LDG_UNKNOWN;
 		memcpy(fx->replaced, orig, LDG_KEYLEN);
 	}
 
 	/* the correction's own record, claimed and stored as any event's */
 	kidx_claim(l->kx, u->key, u->digest, u->t, l->seq);
-	l->e->ops->usage_put(l->e, u, ldg_day(u->t), l->seq);
+	ub_add(l, u);
 	key_raw(&l->claims, u->key, LDG_KEYLEN);
 	key_raw(&l->claims, u->digest, LDG_KEYLEN);
 	fix_gone(l, pday, pseq, l->seq);
@@ -473,6 +615,7 @@ ldg_usage_fix(struct ledger *l, const struct ldg_usage *u, struct ldg_fix *fx)
 	ldge_bind_int(l->e, st, 10, u->t);
 	ldge_bind_int(l->e, st, 11, u->ingested);
 	ldge_bind_int(l->e, st, 12, audit_now());
+	ldge_bind_int(l->e, st, 13, pt);
 	ldge_step(l->e, st, "recording a correction");
 	ldge_reset(l->e, st);
 
@@ -492,20 +635,99 @@ ldg_usage_fix(struct ledger *l, const struct ldg_usage *u, struct ldg_fix *fx)
 	return LDG_NEW;
 }
 
+/* A scan: its records' bounds and callback, and the gone ones, in order. */
+struct ub_scan {
+	struct ledger	*l;
+	int		 lean, all;
+	int64_t		 from, to;
+	int		 (*cb)(const struct ldg_usage *, void *);
+	void		*arg;
+	int64_t		(*gone)[3];	/* (day, seq, gone), ascending */
+	size_t		 ngone, igone;
+};
+
+static int
+scan_block(int64_t day, const void *p, size_t len, void *arg)
+{
+	struct ub_scan *sc = arg;
+	struct ldg_usage u;
+	int rc, r;
+
+	if (ublk_open(&sc->l->rd, p, len, sc->lean) < 0)
+		ub_corrupt(sc->l, day);
+	while ((rc = ublk_next(&sc->l->rd, &u)) == 1) {
+		if (u.t < sc->from || u.t >= sc->to)
+			continue;
+		u.gone = 0;
+		if (sc->igone < sc->ngone) {
+			int64_t *g;
+
+			while (sc->igone < sc->ngone &&
+			    (g = sc->gone[sc->igone], g[0] < day ||
+			    (g[0] == day && g[1] < u.seq)))
+				sc->igone++;
+			if (sc->igone < sc->ngone && g[0] == day &&
+			    g[1] == u.seq) {
+				if (!sc->all)
+					continue;
+				u.gone = g[2];
+			}
+		}
+		if ((r = sc->cb(&u, sc->arg)) != 0)
+			return r;
+	}
+	if (rc < 0)
+		ub_corrupt(sc->l, day);
+	return 0;
+}
+
+static int
+scan(struct ledger *l, int lean, int all, int64_t from, int64_t to,
+    int (*cb)(const struct ldg_usage *, void *), void *arg)
+{
+	struct ub_scan sc = { l, lean, all, from, to, cb, arg, NULL, 0, 0 };
+	int st = LDGE_GONE_IN, r;
+	size_t cap = 0;
+
+	ub_flush(l);
+	ldge_bind_int(l->e, st, 1, ldg_day(from));
+	ldge_bind_int(l->e, st, 2, ldg_day(to));
+	while (ldge_step(l->e, st, "reading corrected records")) {
+		if (sc.ngone == cap) {
+			cap = cap ? cap * 2 : 64;
+			sc.gone = xreallocarray(sc.gone, cap,
+			    sizeof(*sc.gone));
+		}
+		sc.gone[sc.ngone][0] = ldge_col_int(l->e, st, 0);
+		sc.gone[sc.ngone][1] = ldge_col_int(l->e, st, 1);
+		sc.gone[sc.ngone++][2] = ldge_col_int(l->e, st, 2);
+	}
+	ldge_reset(l->e, st);
+	r = l->e->ops->usage_scan(l->e, ldg_day(from), ldg_day(to), from, to,
+	    scan_block, &sc);
+	free(sc.gone);
+	return r;
+}
+
 int
 ldg_usage_scan(struct ledger *l, int64_t from, int64_t to,
     int (*cb)(const struct ldg_usage *, void *), void *arg)
 {
-	return l->e->ops->usage_scan(l->e, 0, ldg_day(from), ldg_day(to),
-	    from, to, cb, arg);
+	return scan(l, 0, 0, from, to, cb, arg);
+}
+
+int
+ldg_usage_scan_all(struct ledger *l,
+    int (*cb)(const struct ldg_usage *, void *), void *arg)
+{
+	return scan(l, 0, 1, INT64_MIN + 1, INT64_MAX, cb, arg);
 }
 
 int
 ldg_usage_scan_lean(struct ledger *l, int64_t from, int64_t to,
     int (*cb)(const struct ldg_usage *, void *), void *arg)
 {
-	return l->e->ops->usage_scan(l->e, 1, ldg_day(from), ldg_day(to),
-	    from, to, cb, arg);
+	return scan(l, 1, 0, from, to, cb, arg);
 }
 
 /*
@@ -521,6 +743,7 @@ ldg_read_begin(struct ledger *l, int64_t state[3])
 	int i;
 
 	l->e->ops->begin_read(l->e);
+	l->gblk.len = 0;
 	if (!ldge_step(l->e, st, "reading the ledger's state"))
 		die(EX_SOFTWARE, "ledger: no state row");
 	for (i = 0; i < 3; i++)
@@ -547,6 +770,7 @@ ldg_usage_days(struct ledger *l, int64_t from, int64_t to, int64_t *first,
 	int64_t *out[2] = { first, last };
 	int st, i, found = 1;
 
+	ub_flush(l);
 	for (i = 0; i < 2 && found; i++) {
 		st = sts[i];
 		ldge_bind_int(l->e, st, 1, ldg_day(from));
@@ -563,48 +787,162 @@ int
 ldg_usage_get(struct ledger *l, int64_t t, int64_t seq,
     int (*cb)(const struct ldg_usage *, void *), void *arg)
 {
-	return l->e->ops->usage_get(l->e, ldg_day(t), seq, cb, arg);
+	int64_t day = ldg_day(t);
+	int st = LDGE_UB_AT, rc;
+	struct ldg_usage u;
+
+	ub_flush(l);
+	/* rejects come in scan order: often several from one block */
+	if (l->gblk.len == 0 || l->gday != day || seq < l->gseq0 ||
+	    seq > l->glast) {
+		l->gblk.len = 0;
+		ldge_bind_int(l->e, st, 1, day);
+		ldge_bind_int(l->e, st, 2, seq);
+		if (ldge_step(l->e, st, "reading a usage record")) {
+			buf_add(&l->gblk, ldge_col_blob(l->e, st, 0),
+			    (size_t)ldge_col_bytes(l->e, st, 0));
+			l->glast = ldge_col_int(l->e, st, 1);
+			l->gseq0 = ldge_col_int(l->e, st, 2);
+			l->gday = day;
+		}
+		ldge_reset(l->e, st);
+		if (l->gblk.len == 0 || seq > l->glast)
+			return -1;
+	}
+	if (ublk_open(&l->rd, l->gblk.p, l->gblk.len, 0) < 0)
+		ub_corrupt(l, day);
+	while ((rc = ublk_next(&l->rd, &u)) == 1)
+		if (u.seq >= seq)
+			break;
+	if (rc < 0)
+		ub_corrupt(l, day);
+	return rc == 1 && u.seq == seq ? cb(&u, arg) : -1;
 }
 
-/* One statement of the prune, bound to the horizon and its day. */
+/*
+ * The prune's changes to the blocks, gathered while reading them and made
+ * after: a block whose records all go is deleted; one that keeps some
+ * (on the horizon's day) is written again with those.
+ */
+struct prune {
+	struct ledger	*l;
+	int64_t		 before, n;
+	unsigned char	(*keys)[LDG_KEYLEN];	/* for the cold runs */
+	size_t		 nkeys, capkeys;
+	int		 want_keys;
+	struct prune_blk {
+		int64_t		 day, seq, last;
+		struct ublk_w	 w;		/* what it keeps */
+		int64_t		*pruned;	/* their seqs, when it keeps */
+		size_t		 npruned;
+	}		*blk;
+	size_t		 nblk, capblk;
+};
+
 static void
-prune_step(struct ledger *l, int st, int64_t before, const char *what)
+prune_block(struct prune *pr, int64_t day, int64_t seq, int64_t last,
+    int64_t tmax, const void *p, size_t len)
 {
-	ldge_bind_int(l->e, st, 1, before);
-	ldge_bind_int(l->e, st, 2, ldg_day(before));
-	ldge_step(l->e, st, what);
+	struct ledger *l = pr->l;
+	struct prune_blk *b;
+	struct ldg_usage u;
+	int rc, whole = tmax < pr->before;
+
+	if (pr->nblk == pr->capblk) {
+		pr->capblk = pr->capblk ? pr->capblk * 2 : 64;
+		pr->blk = xreallocarray(pr->blk, pr->capblk, sizeof(*pr->blk));
+	}
+	b = &pr->blk[pr->nblk++];
+	memset(b, 0, sizeof(*b));
+	b->day = day;
+	b->seq = seq;
+	b->last = last;
+	if (ublk_open(&l->rd, p, len, whole) < 0)
+		ub_corrupt(l, day);
+	if (!whole)
+		ublk_w_init(&b->w, day, l->rd.ingested);
+	while ((rc = ublk_next(&l->rd, &u)) == 1) {
+		if (u.t >= pr->before) {
+			ublk_w_add(&b->w, &u, u.seq);
+			continue;
+		}
+		pr->n++;
+		if (!whole) {
+			b->pruned = xreallocarray(b->pruned, b->npruned + 1,
+			    sizeof(*b->pruned));
+			b->pruned[b->npruned++] = u.seq;
+		}
+		if (!pr->want_keys)
+			continue;
+		if (pr->nkeys == pr->capkeys) {
+			pr->capkeys = pr->capkeys ? pr->capkeys * 2 : 1024;
+			pr->keys = xreallocarray(pr->keys, pr->capkeys,
+			    sizeof(*pr->keys));
+		}
+		memcpy(pr->keys[pr->nkeys++], u.key, LDG_KEYLEN);
+	}
+	if (rc < 0)
+		ub_corrupt(l, day);
+}
+
+static void
+gone_del(struct ledger *l, int64_t day, int64_t lo, int64_t hi)
+{
+	int st = LDGE_GONE_DEL;
+
+	ldge_bind_int(l->e, st, 1, day);
+	ldge_bind_int(l->e, st, 2, lo);
+	ldge_bind_int(l->e, st, 3, hi);
+	ldge_step(l->e, st, "pruning corrected records");
 	ldge_reset(l->e, st);
 }
 
 /*
- * Take the keys of the records about to be pruned out of the cold runs
- * (kidx_drop merges them all into one without them).
+ * Delete the records with t < before: their blocks, or the part of them;
+ * their keys out of the cold runs (kidx_drop merges them all into one
+ * without them), and their marks as corrected.  How many went.
  */
-static void
-prune_cold(struct ledger *l, int64_t before)
+static int64_t
+prune_blocks(struct ledger *l, int64_t before)
 {
-	const char *what = "pruning cold keys";
-	unsigned char (*drop)[LDG_KEYLEN] = NULL;
-	size_t n = 0, cap = 0;
-	int st = LDGE_PRUNE_KEYS;
+	struct prune pr = { 0 };
+	struct prune_blk *b;
+	int st = LDGE_UB_OLD;
+	size_t i, j;
 
-	if (kidx_nruns(l->kx) == 0)
-		return;
+	pr.l = l;
+	pr.before = before;
+	pr.want_keys = kidx_nruns(l->kx) > 0;
 	ldge_bind_int(l->e, st, 1, before);
 	ldge_bind_int(l->e, st, 2, ldg_day(before));
-	while (ldge_step(l->e, st, what)) {
-		if (ldge_col_bytes(l->e, st, 0) != LDG_KEYLEN)
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 1024;
-			drop = xreallocarray(drop, cap, sizeof(*drop));
-		}
-		memcpy(drop[n++], ldge_col_blob(l->e, st, 0), LDG_KEYLEN);
-	}
+	while (ldge_step(l->e, st, "reading usage records to prune"))
+		prune_block(&pr, ldge_col_int(l->e, st, 0),
+		    ldge_col_int(l->e, st, 1), ldge_col_int(l->e, st, 2),
+		    ldge_col_int(l->e, st, 3), ldge_col_blob(l->e, st, 4),
+		    (size_t)ldge_col_bytes(l->e, st, 4));
 	ldge_reset(l->e, st);
-	if (n > 0)
-		kidx_drop(l->kx, drop, n);
-	free(drop);
+	if (pr.nkeys > 0)
+		kidx_drop(l->kx, pr.keys, pr.nkeys);
+	for (i = 0; i < pr.nblk; i++) {
+		b = &pr.blk[i];
+		st = LDGE_UB_DEL;
+		ldge_bind_int(l->e, st, 1, b->day);
+		ldge_bind_int(l->e, st, 2, b->seq);
+		ldge_step(l->e, st, "pruning usage records");
+		ldge_reset(l->e, st);
+		if (b->pruned == NULL) {	/* the whole block */
+			gone_del(l, b->day, b->seq, b->last);
+			continue;
+		}
+		for (j = 0; j < b->npruned; j++)
+			gone_del(l, b->day, b->pruned[j], b->pruned[j]);
+		ub_put(l, &b->w);
+		ublk_w_free(&b->w);
+		free(b->pruned);
+	}
+	free(pr.blk);
+	free(pr.keys);
+	return pr.n;
 }
 
 int64_t
@@ -617,9 +955,7 @@ ldg_usage_prune(struct ledger *l, int64_t before)
 	/* the log into a run first, so all keys are in runs */
 	keys_sync(l);
 	kidx_merge(l->kx);
-	prune_cold(l, before);
-	prune_step(l, LDGE_PRUNE_USAGE, before, "pruning usage records");
-	n = l->e->ops->changes(l->e);
+	n = prune_blocks(l, before);
 	/* the corrections whose own records went with them */
 	ldge_bind_int(l->e, LDGE_FIX_PRUNE, 1, before);
 	ldge_step(l->e, LDGE_FIX_PRUNE, "pruning corrections");
@@ -657,6 +993,7 @@ ldg_usage_changed(struct ledger *l, int64_t since, int64_t *t)
 	int st = LDGE_USAGE_CHANGED;
 	int r = -1;
 
+	ub_flush(l);
 	ldge_bind_int(l->e, st, 1, since);
 	if (ldge_step(l->e, st, "reading the changed records") &&
 	    !ldge_col_null(l->e, st, 0)) {

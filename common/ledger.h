@@ -22,7 +22,7 @@
 
 #include "dec.h"
 
-#define LDG_SCHEMA	11		/* PRAGMA user_version */
+#define LDG_SCHEMA	12		/* PRAGMA user_version */
 #define LDG_APPID	0x55324301	/* PRAGMA application_id: "U2C" 1 */
 #define LDG_DEFAULT	"ledger.sqlite"
 #define LDG_ENV		"METER_LEDGER"
@@ -109,6 +109,9 @@ struct ldg_usage {
 	const unsigned char	*data;		/* packed (pack.h) */
 	size_t			 datalen;
 	int64_t			 seq;		/* acceptance order (scan) */
+	int64_t			 gone;		/* ldg_usage_scan_all: the seq
+						   of the correction that
+						   replaced it, else 0 */
 };
 
 enum { LDG_NEW, LDG_DUP, LDG_CONFLICT };
@@ -139,6 +142,12 @@ int		 ldg_usage_scan(struct ledger *, int64_t from, int64_t to,
  * data and seq; the other fields are NULL or 0.
  */
 int		 ldg_usage_scan_lean(struct ledger *, int64_t from, int64_t to,
+		    int (*)(const struct ldg_usage *, void *), void *);
+/*
+ * Every record stored, in the same order, the ones corrections replaced or
+ * cancelled too (their gone set), every field: an auditor's view.
+ */
+int		 ldg_usage_scan_all(struct ledger *,
 		    int (*)(const struct ldg_usage *, void *), void *);
 /*
  * A read transaction until ldg_read_end, and the state of the usage
