@@ -57,6 +57,11 @@ struct ledger {
 	struct buf	 gblk;
 	int64_t		 gday, gseq0, glast;
 	struct ublk_r	 rd;
+	const void	*rd_p;		/* the bytes rd reads, or NULL */
+	/* the block a scan is in, whose records its callback may get */
+	const void	*scan_p;
+	size_t		 scan_len;
+	int64_t		 scan_day;
 };
 
 static void	ub_flush(struct ledger *);
@@ -321,6 +326,7 @@ ldg_begin(struct ledger *l)
 {
 	l->e->ops->begin(l->e);
 	l->gblk.len = 0;	/* another process may have changed it */
+	l->rd_p = NULL;
 	l->intx = 1;
 	l->synced = 0;
 	l->audit_synced = 0;
@@ -351,6 +357,7 @@ ldg_rollback(struct ledger *l)
 	kidx_rollback(l->kx);
 	ub_drop(l);
 	l->gblk.len = 0;	/* it may have been one this transaction wrote */
+	l->rd_p = NULL;
 }
 
 /* Days since 1970 of an instant in ns, rounding toward -infinity. */
@@ -536,6 +543,7 @@ ub_seq_of(struct ledger *l, int64_t day, int64_t t, const unsigned char *key,
 		if (l->ub[i].day == day &&
 		    ublk_w_find(&l->ub[i], t, key, seq) == 0)
 			return 0;
+	l->rd_p = NULL;
 	ldge_bind_int(l->e, st, 1, day);
 	ldge_bind_int(l->e, st, 2, t);
 	while (found < 0 && ldge_step(l->e, st, "finding a corrected record")) {
@@ -644,18 +652,24 @@ struct ub_scan {
 	void		*arg;
 	int64_t		(*gone)[3];	/* (day, seq, gone), ascending */
 	size_t		 ngone, igone;
+	struct ublk_r	 rd;
 };
 
 static int
 scan_block(int64_t day, const void *p, size_t len, void *arg)
 {
 	struct ub_scan *sc = arg;
+	struct ledger *l = sc->l;
 	struct ldg_usage u;
-	int rc, r;
+	int rc, r = 0;
 
-	if (ublk_open(&sc->l->rd, p, len, sc->lean) < 0)
-		ub_corrupt(sc->l, day);
-	while ((rc = ublk_next(&sc->l->rd, &u)) == 1) {
+	if (ublk_open(&sc->rd, p, len, sc->lean) < 0)
+		ub_corrupt(l, day);
+	l->scan_p = p;		/* for ldg_usage_get from cb */
+	l->scan_len = len;
+	l->scan_day = day;
+	l->rd_p = NULL;
+	while ((rc = ublk_next(&sc->rd, &u)) == 1) {
 		if (u.t < sc->from || u.t >= sc->to)
 			continue;
 		u.gone = 0;
@@ -674,21 +688,31 @@ scan_block(int64_t day, const void *p, size_t len, void *arg)
 			}
 		}
 		if ((r = sc->cb(&u, sc->arg)) != 0)
-			return r;
+			break;
 	}
+	l->scan_p = NULL;
+	l->rd_p = NULL;
 	if (rc < 0)
-		ub_corrupt(sc->l, day);
-	return 0;
+		ub_corrupt(l, day);
+	return r;
 }
 
 static int
 scan(struct ledger *l, int lean, int all, int64_t from, int64_t to,
     int (*cb)(const struct ldg_usage *, void *), void *arg)
 {
-	struct ub_scan sc = { l, lean, all, from, to, cb, arg, NULL, 0, 0 };
+	struct ub_scan sc;
 	int st = LDGE_GONE_IN, r;
 	size_t cap = 0;
 
+	memset(&sc, 0, sizeof(sc));
+	sc.l = l;
+	sc.lean = lean;
+	sc.all = all;
+	sc.from = from;
+	sc.to = to;
+	sc.cb = cb;
+	sc.arg = arg;
 	ub_flush(l);
 	ldge_bind_int(l->e, st, 1, ldg_day(from));
 	ldge_bind_int(l->e, st, 2, ldg_day(to));
@@ -706,6 +730,7 @@ scan(struct ledger *l, int lean, int all, int64_t from, int64_t to,
 	r = l->e->ops->usage_scan(l->e, ldg_day(from), ldg_day(to), from, to,
 	    scan_block, &sc);
 	free(sc.gone);
+	ublk_r_free(&sc.rd);
 	return r;
 }
 
@@ -744,6 +769,7 @@ ldg_read_begin(struct ledger *l, int64_t state[3])
 
 	l->e->ops->begin_read(l->e);
 	l->gblk.len = 0;
+	l->rd_p = NULL;
 	if (!ldge_step(l->e, st, "reading the ledger's state"))
 		die(EX_SOFTWARE, "ledger: no state row");
 	for (i = 0; i < 3; i++)
@@ -783,19 +809,51 @@ ldg_usage_days(struct ledger *l, int64_t from, int64_t to, int64_t *first,
 	return found ? 0 : -1;
 }
 
+/*
+ * The record of seq in the block p (of day) to cb: its return, or -2 when
+ * the block has no such record.  The reader goes on from where it was
+ * when it reads the same bytes and seq is further on: a scan's rejects
+ * ask for records of a block in order.
+ */
+static int
+get_in(struct ledger *l, const void *p, size_t len, int64_t day, int64_t seq,
+    int (*cb)(const struct ldg_usage *, void *), void *arg)
+{
+	struct ldg_usage u;
+	int rc;
+
+	if (l->rd_p != p || seq <= l->rd.seq) {
+		if (ublk_open(&l->rd, p, len, 0) < 0)
+			ub_corrupt(l, day);
+		l->rd_p = p;
+	}
+	while ((rc = ublk_next(&l->rd, &u)) == 1)
+		if (u.seq >= seq)
+			break;
+	if (rc < 0)
+		ub_corrupt(l, day);
+	if (rc == 1 && u.seq == seq)
+		return cb(&u, arg);
+	l->rd_p = NULL;
+	return -2;
+}
+
 int
 ldg_usage_get(struct ledger *l, int64_t t, int64_t seq,
     int (*cb)(const struct ldg_usage *, void *), void *arg)
 {
 	int64_t day = ldg_day(t);
-	int st = LDGE_UB_AT, rc;
-	struct ldg_usage u;
+	int st = LDGE_UB_AT, r;
 
 	ub_flush(l);
-	/* rejects come in scan order: often several from one block */
+	/* from a scan's callback: most likely in the block it is in */
+	if (l->scan_p != NULL && l->scan_day == day &&
+	    (r = get_in(l, l->scan_p, l->scan_len, day, seq, cb, arg)) != -2)
+		return r;
 	if (l->gblk.len == 0 || l->gday != day || seq < l->gseq0 ||
 	    seq > l->glast) {
 		l->gblk.len = 0;
+		l->rd_p = NULL;
 		ldge_bind_int(l->e, st, 1, day);
 		ldge_bind_int(l->e, st, 2, seq);
 		if (ldge_step(l->e, st, "reading a usage record")) {
@@ -809,14 +867,8 @@ ldg_usage_get(struct ledger *l, int64_t t, int64_t seq,
 		if (l->gblk.len == 0 || seq > l->glast)
 			return -1;
 	}
-	if (ublk_open(&l->rd, l->gblk.p, l->gblk.len, 0) < 0)
-		ub_corrupt(l, day);
-	while ((rc = ublk_next(&l->rd, &u)) == 1)
-		if (u.seq >= seq)
-			break;
-	if (rc < 0)
-		ub_corrupt(l, day);
-	return rc == 1 && u.seq == seq ? cb(&u, arg) : -1;
+	r = get_in(l, l->gblk.p, l->gblk.len, day, seq, cb, arg);
+	return r == -2 ? -1 : r;
 }
 
 /*
@@ -857,6 +909,7 @@ prune_block(struct prune *pr, int64_t day, int64_t seq, int64_t last,
 	b->day = day;
 	b->seq = seq;
 	b->last = last;
+	l->rd_p = NULL;
 	if (ublk_open(&l->rd, p, len, whole) < 0)
 		ub_corrupt(l, day);
 	if (!whole)
