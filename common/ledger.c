@@ -40,6 +40,7 @@ struct ledger {
 	struct ldg_engine *e;
 	struct kidx	*kx;
 	int		 intx;
+	int		 inread;	/* in ldg_read_begin's transaction */
 	int		 synced;	/* key state caught up in this transaction */
 	int64_t		 seq, seq0;	/* next acceptance sequence number */
 	/* the audit log: its tail, read once a transaction, and a row */
@@ -702,7 +703,7 @@ scan(struct ledger *l, int lean, int all, int64_t from, int64_t to,
     int (*cb)(const struct ldg_usage *, void *), void *arg)
 {
 	struct ub_scan sc;
-	int st = LDGE_GONE_IN, r;
+	int st = LDGE_GONE_IN, r, own;
 	size_t cap = 0;
 
 	memset(&sc, 0, sizeof(sc));
@@ -714,6 +715,9 @@ scan(struct ledger *l, int lean, int all, int64_t from, int64_t to,
 	sc.cb = cb;
 	sc.arg = arg;
 	ub_flush(l);
+	/* the marks and the blocks of one snapshot */
+	if ((own = !l->intx && !l->inread))
+		l->e->ops->begin_read(l->e);
 	ldge_bind_int(l->e, st, 1, ldg_day(from));
 	ldge_bind_int(l->e, st, 2, ldg_day(to));
 	while (ldge_step(l->e, st, "reading corrected records")) {
@@ -729,6 +733,8 @@ scan(struct ledger *l, int lean, int all, int64_t from, int64_t to,
 	ldge_reset(l->e, st);
 	r = l->e->ops->usage_scan(l->e, ldg_day(from), ldg_day(to), from, to,
 	    scan_block, &sc);
+	if (own)
+		l->e->ops->commit(l->e, "ending a read transaction");
 	free(sc.gone);
 	ublk_r_free(&sc.rd);
 	return r;
@@ -768,6 +774,7 @@ ldg_read_begin(struct ledger *l, int64_t state[3])
 	int i;
 
 	l->e->ops->begin_read(l->e);
+	l->inread = 1;
 	l->gblk.len = 0;
 	l->rd_p = NULL;
 	if (!ldge_step(l->e, st, "reading the ledger's state"))
@@ -782,6 +789,7 @@ void
 ldg_read_end(struct ledger *l)
 {
 	l->e->ops->commit(l->e, "ending a read transaction");
+	l->inread = 0;
 }
 
 /*
