@@ -231,6 +231,46 @@ ledger_v11() {
 	    COMMIT;'; } | sqlite3 -bail "$1" && rm -f "$1.v11.sql"
 }
 
+# pg_ledger_v11 CONNINFO: ledger_v11 for a ledger on PostgreSQL: the
+# table usage as version 11 made it (common/ldg_schema.c's types), filled
+# from usage-rows --pg; meta's schema 11
+pg_ledger_v11() {
+	local f=$T/.pg_v11.sql
+	{
+		echo 'BEGIN; CREATE TABLE usage (day BIGINT NOT NULL,
+		    seq BIGINT NOT NULL, t BIGINT NOT NULL, key BYTEA NOT NULL,
+		    customer TEXT COLLATE "C" NOT NULL, source TEXT COLLATE "C" NOT NULL,
+		    id TEXT COLLATE "C" NOT NULL, type TEXT COLLATE "C" NOT NULL,
+		    subject TEXT COLLATE "C" NOT NULL, digest BYTEA NOT NULL,
+		    corr TEXT COLLATE "C", ingested BIGINT NOT NULL,
+		    data BYTEA NOT NULL, gone BIGINT, PRIMARY KEY (day, seq));'
+		"$UNITBIN/tools/usage-rows" --pg "$1" || return 1
+		echo "DROP TABLE usage_block; DROP TABLE usage_gone;
+		    ALTER TABLE usage_fix DROP COLUMN prev_t;
+		    UPDATE meta SET v = '11' WHERE k = 'schema'; COMMIT;"
+	} >"$f" && psql -X -q -v ON_ERROR_STOP=1 -d "$1" -f "$f"
+}
+
+# v12_ledger LEDGER: for the tests of the migration to version 12: into
+# LEDGER 4100 records of globex on 2026-10-10 (more than a usage block
+# holds) and one on each of the two days after, as of 2026-10-20; then as
+# of 2026-10-21 an amendment of b5 moving it to 2026-10-13 and a cancel of
+# d1: records 4103 and 4104 (the cancel's own), b5 and d1 replaced
+v12_ledger() {
+	awk 'BEGIN { for (i = 1; i <= 4100; i++) printf "{\"specversion\":\"1.0\",\"id\":\"b%d\",\"source\":\"test\",\"type\":\"api.request\",\"subject\":\"globex\",\"time\":\"2026-10-10T00:00:%02dZ\",\"data\":{\"n\":%d}}\n", i, i % 60, i }' >"$T/v12a"
+	ce d1 globex 2026-10-11T01:00:00Z >>"$T/v12a"
+	ce d2 globex 2026-10-12T01:00:00Z '{"n":2}' >>"$T/v12a"
+	{
+		printf '{"specversion":"1.0","id":"a5","source":"test","amends":"b5","type":"api.request","subject":"globex","time":"2026-10-13T02:00:00Z","data":{"n":55}}\n'
+		printf '{"specversion":"1.0","id":"c1","source":"test","cancels":"d1","type":"api.request","subject":"globex","time":"2026-10-14T00:00:00Z"}\n'
+	} >"$T/v12b"
+	"$BIN/meter-ingest" --customers testdata/customers.ndjson --ledger "$1" \
+	    --as-of 2026-10-20T00:00:00Z --rejects "$T/v12r" "$T/v12a" >/dev/null 2>&1 &&
+	    "$BIN/meter-ingest" --customers testdata/customers.ndjson --ledger "$1" \
+	    --as-of 2026-10-21T00:00:00Z --rejects "$T/v12r" "$T/v12b" >/dev/null 2>&1 &&
+	    [ ! -e "$T/v12r" ]
+}
+
 # ledger_v7 LEDGER: turn a ledger back into schema 7, which had no audit
 # log (version 8), no claims of erp-send (version 9), no corrections of
 # meter-ingest (version 10) and grants without expiry, priority and paid,
