@@ -55,18 +55,21 @@ GRANT SELECT ON meta TO ledger_ingest, ledger_billing, ledger_posting;
 -- Every writer appends to the audit log.
 GRANT SELECT, INSERT ON audit TO ledger_ingest, ledger_billing, ledger_posting;
 
--- meter-ingest: usage records (a correction marks the one it replaces
--- gone, --prune-before deletes), corrections, the key index (its batches
--- merged into blocks, runs replaced); next_seq, key_gen and pruned_before.
-GRANT SELECT, INSERT, UPDATE, DELETE ON usage, usage_fix, ukey_batch,
-    ukey_block, ukey_run TO ledger_ingest;
+-- meter-ingest: usage records in blocks and the list of those a
+-- correction replaced (--prune-before deletes blocks and rewrites the one
+-- day it cuts; nothing updates them), corrections, the key index (its
+-- batches merged into blocks, runs replaced); next_seq, key_gen and
+-- pruned_before.
+GRANT SELECT, INSERT, DELETE ON usage_block, usage_gone TO ledger_ingest;
+GRANT SELECT, INSERT, UPDATE, DELETE ON usage_fix, ukey_batch, ukey_block,
+    ukey_run TO ledger_ingest;
 GRANT INSERT, UPDATE ON meta TO ledger_ingest;
 
 -- meter-aggregate reads the usage; rate records grants once, replaces a
 -- period's draw and its draws by grant, claims alerts; invoice-gen takes
 -- numbers, records invoices (their state and version updated) and
 -- documents (never changed), and claims alerts.
-GRANT SELECT ON usage, usage_fix TO ledger_billing;
+GRANT SELECT ON usage_block, usage_gone, usage_fix TO ledger_billing;
 GRANT SELECT, INSERT ON credit_grant, rate_alert, doc TO ledger_billing;
 GRANT SELECT, INSERT, UPDATE ON credit_draw, doc_seq, invoice TO ledger_billing;
 GRANT SELECT, INSERT, DELETE ON credit_draw_grant TO ledger_billing;

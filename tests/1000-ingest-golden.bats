@@ -113,7 +113,7 @@ load lib
 	METER_LEDGER="$T/env.sqlite" "$BIN/meter-ingest" \
 	    --customers testdata/customers.ndjson --as-of 2026-10-20T00:00:00Z \
 	    --rejects "$T/r" testdata/events.ndjson >/dev/null 2>&1
-	[ "$(sqlite3 "$T/env.sqlite" 'select count(*) from usage')" -eq 6 ]
+	[ "$(sqlite3 "$T/env.sqlite" 'select coalesce(sum(n), 0) from usage_block')" -eq 6 ]
 }
 
 @test "--rejects /dev/null discards rejects; a bad customer master leaves no ledger" {

@@ -44,7 +44,7 @@ gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 	sqlite_only "the key index read from its blocks in the SQLite file (keys_sql)"
 	gen 30 k >"$T/a"
 	ingest --hot-keys 4 --batch 5 --rejects "$T/r" "$T/a" >/dev/null 2>&1
-	run keys_sql "$T/ledger.sqlite" "select count(*) from usage u where not exists
+	run ukeys_sql "$T/ledger.sqlite" "select count(*) from usage u where not exists
 	    (select 1 from logged h where h.k = u.key and h.d = substr(u.digest, 1, 8)
 	    and h.th = printf('%016X', u.t) and h.seq = u.seq)
 	    and not exists (select 1 from cold c where c.k = u.key and c.d = substr(u.digest, 1, 8)
@@ -52,7 +52,7 @@ gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 	[ "$output" = 0 ]
 	# and every key once
 	[ "$(keys_sql "$T/ledger.sqlite" 'select (select count(distinct k) from cold) + (select count(*) from logged)')" -eq 30 ]
-	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(*) from usage')" -eq 30 ]
+	[ "$(sqlite3 "$T/ledger.sqlite" 'select coalesce(sum(n), 0) from usage_block')" -eq 30 ]
 }
 
 @test "--prune-before deletes old records and their keys, never inside the window" {
@@ -62,22 +62,22 @@ gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 	if [ "$(ledger_engine)" = sqlite ]; then
 		[ "$(keys_sql "$T/ledger.sqlite" 'select count(*) from cold')" -eq 4 ]
 	fi
-	[ "$(lq ledger.sqlite 'select count(*) from usage')" -eq 4 ]
+	[ "$(lq ledger.sqlite 'select coalesce(sum(n), 0) from usage_block')" -eq 4 ]
 	# as-of 2026-10-20 minus 35 days is 2026-09-15: 2026-10-01 is inside
 	run "$BIN/meter-ingest" --ledger "$(ledger_new ledger.sqlite)" --as-of 2026-10-20T00:00:00Z \
 	    --prune-before 2026-10-01T00:00:00Z
 	expect_status 64
 	[[ "$output" == *"inside the acceptance window"* ]]
-	[ "$(lq ledger.sqlite 'select count(*) from usage')" -eq 4 ]
+	[ "$(lq ledger.sqlite 'select coalesce(sum(n), 0) from usage_block')" -eq 4 ]
 	# a month later the old events are outside the window and may go
 	run "$BIN/meter-ingest" --ledger "$(ledger_new ledger.sqlite)" --as-of 2026-11-20T00:00:00Z \
 	    --prune-before 2026-10-01T00:00:00Z
 	expect_status 0
 	[[ "$output" == *"pruned 3 usage records"* ]]
-	[ "$(lq ledger.sqlite 'select count(*) from usage')" -eq 1 ]
+	[ "$(lq ledger.sqlite 'select coalesce(sum(n), 0) from usage_block')" -eq 1 ]
 	if [ "$(ledger_engine)" = sqlite ]; then
 		[ "$(keys_sql "$T/ledger.sqlite" 'select (select count(*) from logged) + (select count(*) from cold)')" -eq 1 ]
-		[ "$(keys_sql "$T/ledger.sqlite" 'select count(*) from cold c join usage u on u.key = c.k')" -eq 1 ]
+		[ "$(ukeys_sql "$T/ledger.sqlite" 'select count(*) from cold c join usage u on u.key = c.k')" -eq 1 ]
 		[ "$(lq ledger.sqlite 'select sum(n) from ukey_run')" -eq 1 ]
 	fi
 	# the pruned period stays closed even to a run with a longer window
@@ -95,7 +95,38 @@ gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 	run "$BIN/meter-ingest" --ledger "$(ledger_new ledger.sqlite)" --as-of 2026-10-20T00:00:00Z \
 	    --prune-before 2026-10-20T00:00:00Z --force
 	expect_status 0
-	[ "$(lq ledger.sqlite 'select count(*) from usage')" -eq 0 ]
+	[ "$(lq ledger.sqlite 'select coalesce(sum(n), 0) from usage_block')" -eq 0 ]
+}
+
+@test "a version 11 ledger (a row a usage record) migrates to version 12's blocks: every record, gone mark and replaced time kept" {
+	sqlite_only "a schema 11 SQLite file (ledger_v11); PostgreSQL's in 2300-pg-ledger.bats"
+	v12_ledger "$T/ledger.sqlite"
+	"$BIN/meter-ingest" --replay --ledger "$T/ledger.sqlite" >"$T/re1"
+	[ "$(wc -l <"$T/re1")" -eq 4101 ]
+	"$UNITBIN/tools/usage-rows" "$T/ledger.sqlite" >"$T/rows1"
+	[ "$(wc -l <"$T/rows1")" -eq 4104 ]
+	sqlite3 "$T/ledger.sqlite" 'select * from usage_fix order by orig, n' >"$T/fix1"
+	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(*) from usage_fix where prev_t is not null')" -eq 2 ]
+	"$BIN/meter-ingest" --ledger "$T/ledger.sqlite" --changed-since 2026-10-21T00:00:00Z >"$T/cs1"
+	[ "$(cat "$T/cs1")" = 2026-10-10T00:00:05Z ]
+	# version 11: the records a row each, the replaced ones marked gone
+	ledger_v11 "$T/ledger.sqlite"
+	[ "$(sqlite3 "$T/ledger.sqlite" 'PRAGMA user_version')" = 11 ]
+	[ "$(sqlite3 "$T/ledger.sqlite" "select count(*) from sqlite_master where name in ('usage_block', 'usage_gone')")" -eq 0 ]
+	[ "$(sqlite3 "$T/ledger.sqlite" "select group_concat(id || ':' || gone) from (select * from usage where gone is not null order by seq)")" = b5:4103,d1:4104,c1:4104 ]
+	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(*) from usage')" -eq 4104 ]
+	# opening migrates: the same records, marks and trail
+	"$BIN/meter-ingest" --replay --ledger "$T/ledger.sqlite" >"$T/re2"
+	cmp "$T/re1" "$T/re2"
+	[ "$(sqlite3 "$T/ledger.sqlite" 'PRAGMA user_version')" = 12 ]
+	[ "$(sqlite3 "$T/ledger.sqlite" "select count(*) from sqlite_master where name = 'usage'")" -eq 0 ]
+	"$UNITBIN/tools/usage-rows" "$T/ledger.sqlite" | same "$T/rows1" -
+	sqlite3 "$T/ledger.sqlite" 'select * from usage_fix order by orig, n' | same "$T/fix1" -
+	"$BIN/meter-ingest" --ledger "$T/ledger.sqlite" --changed-since 2026-10-21T00:00:00Z |
+	    same "$T/cs1" -
+	# in blocks of at most 4096 records, a day and a run each
+	[ "$(sqlite3 "$T/ledger.sqlite" 'select group_concat(n) from (select n from usage_block order by day, seq)')" = 4096,4,1,1,1,1 ]
+	[ "$(sqlite3 "$T/ledger.sqlite" 'select count(*) from usage_gone')" -eq 3 ]
 }
 
 @test "--ledger :memory: makes a pure filter: dedup within the run, nothing on disk" {
@@ -113,9 +144,9 @@ gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 	sqlite_only "SQLite's hex() of the stored blob"
 	ce p1 globex 2026-10-10T01:02:03.5+01:00 '{"b":[1,"x",true,null],"a":{"c":0.25}}' >"$T/a"
 	ingest --rejects "$T/r" "$T/a" >/dev/null 2>&1
-	[ "$(sqlite3 "$T/ledger.sqlite" 'select t from usage')" = 1791590523500000000 ]
+	[ "$(uq ledger.sqlite 'select t from usage')" = 1791590523500000000 ]
 	# o2 {1 "a" o1 {1 "c" n4 "0.25"} 1 "b" a4 [n1 "1" s1 "x" t z]}
-	[ "$(sqlite3 "$T/ledger.sqlite" 'select hex(data) from usage')" = \
+	[ "$(uq ledger.sqlite 'select hex(data) from usage')" = \
 	    6F0201616F0101636E04302E3235016261046E0131730178747A ]
 	"$BIN/meter-ingest" --replay --ledger "$T/ledger.sqlite" |
 	    grep -F '"data":{"a":{"c":0.25},"b":[1,"x",true,null]}'
@@ -176,7 +207,7 @@ gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 		ce r4 globex 2026-10-11T01:00:00Z
 	} >"$T/a"
 	ingest --rejects "$T/r" "$T/a" >/dev/null 2>&1
-	[ "$(lq ledger.sqlite 'select id from usage order by seq' | paste -s -d,)" = r1,r2,r3,r4 ]
+	[ "$(uq ledger.sqlite 'select id from usage order by seq' | paste -s -d,)" = r1,r2,r3,r4 ]
 	"$BIN/meter-ingest" --replay --ledger "$(ledger_new ledger.sqlite)" >"$T/out"
 	[ "$(jq -r .id "$T/out" | tr '\n' ,)" = r2,r4,r1,r3, ]
 }
@@ -212,7 +243,7 @@ gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 	ingest --batch 4 --rejects "$T/r" "$T/l" >/dev/null 2>&1
 	# three batches, three blocks of the log, each from its first seq
 	[ "$(sqlite3 "$T/ledger.sqlite" "select group_concat(seq || ':' || n) from (select * from ukey_batch order by seq)")" = 1:4,5:4,9:2 ]
-	run keys_sql "$T/ledger.sqlite" "select count(*) from usage u join logged h on h.seq = u.seq
+	run ukeys_sql "$T/ledger.sqlite" "select count(*) from usage u join logged h on h.seq = u.seq
 	    and h.k = u.key and h.d = substr(u.digest, 1, 8) and h.th = printf('%016X', u.t)"
 	[ "$output" -eq 10 ]
 	gen 700 b >"$T/a"
@@ -236,11 +267,11 @@ gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 	run ingest --rejects "$T/r" --stats "$T/s" "$T/all"
 	expect_status 0
 	jq -e '.duplicates == 810 and .emitted == 0' "$T/s"
-	[ "$(sqlite3 "$T/ledger.sqlite" 'PRAGMA user_version')" = 11 ]
+	[ "$(sqlite3 "$T/ledger.sqlite" 'PRAGMA user_version')" = 12 ]
 	[ "$(sqlite3 "$T/ledger.sqlite" "select count(*) from sqlite_master where name in ('ukey_cold', 'ukey_log')")" -eq 0 ]
 	[ "$(sqlite3 "$T/ledger.sqlite" 'select group_concat(n) from (select n from ukey_block order by run, lo)')" = 509,201 ]
 	[ "$(sqlite3 "$T/ledger.sqlite" "select group_concat(seq || ':' || n) from ukey_batch")" = 711:100 ]
-	run keys_sql "$T/ledger.sqlite" "select (select count(*) from usage u join cold c on c.k = u.key
+	run ukeys_sql "$T/ledger.sqlite" "select (select count(*) from usage u join cold c on c.k = u.key
 	    and c.d = substr(u.digest, 1, 8) and c.th = printf('%016X', u.t)) + (select count(*) from usage u
 	    join logged h on h.seq = u.seq and h.k = u.key and h.d = substr(u.digest, 1, 8) and h.th = printf('%016X', u.t))"
 	[ "$output" -eq 810 ]
@@ -259,12 +290,12 @@ gen() {	# gen N PREFIX: N events for globex on 2026-10-10
 	run ingest --rejects "$T/r" --stats "$T/s" "$T/all"
 	expect_status 0
 	jq -e '.duplicates == 800 and .emitted == 0' "$T/s"
-	[ "$(sqlite3 "$T/ledger.sqlite" 'PRAGMA user_version')" = 11 ]
+	[ "$(sqlite3 "$T/ledger.sqlite" 'PRAGMA user_version')" = 12 ]
 	[ "$(sqlite3 "$T/ledger.sqlite" 'PRAGMA page_size')" = 4096 ]
 	[[ "$(sqlite3 "$T/ledger.sqlite" "select sql from sqlite_master where name = 'ukey_block'")" != *"WITHOUT ROWID"* ]]
 	[ "$(sqlite3 "$T/ledger.sqlite" "select count(*) from sqlite_master where name like 'ukey_block6%'")" -eq 0 ]
 	[ "$(sqlite3 "$T/ledger.sqlite" 'select group_concat(n) from (select n from ukey_block order by run, lo)')" = 509,191 ]
-	run keys_sql "$T/ledger.sqlite" "select (select count(*) from usage u join cold c on c.k = u.key
+	run ukeys_sql "$T/ledger.sqlite" "select (select count(*) from usage u join cold c on c.k = u.key
 	    and c.d = substr(u.digest, 1, 8) and c.th = printf('%016X', u.t)) + (select count(*) from usage u
 	    join logged h on h.seq = u.seq and h.k = u.key and h.d = substr(u.digest, 1, 8) and h.th = printf('%016X', u.t))"
 	[ "$output" -eq 800 ]

@@ -93,19 +93,19 @@ to_file() {
 count() {
 	if [ "$(ledger_engine)" = pg ]; then
 		if [ "$(pgq "$1" "select count(*) from pg_tables
-		    where schemaname = current_schema() and tablename = 'usage'")" -eq 0 ]; then
+		    where schemaname = current_schema() and tablename = 'usage_block'")" -eq 0 ]; then
 			echo 0
 		else
-			pgq "$1" 'select count(*) from usage'
+			pgq "$1" 'select coalesce(sum(n), 0) from usage_block'
 		fi
 		return
 	fi
 	# a run killed before it made the schema leaves no usage table: 0
 	if [ "$(sqlite3 "$1" "select count(*) from sqlite_master
-	    where name = 'usage'")" -eq 0 ]; then
+	    where name = 'usage_block'")" -eq 0 ]; then
 		echo 0
 	else
-		sqlite3 "$1" 'select count(*) from usage'
+		sqlite3 "$1" 'select coalesce(sum(n), 0) from usage_block'
 	fi
 }
 

@@ -29,7 +29,7 @@ to() {
 }
 
 count() {
-	sqlite3 "$1" 'select count(*) from usage'
+	sqlite3 "$1" 'select coalesce(sum(n), 0) from usage_block'
 }
 
 # unique_valid FILE: how many distinct (source, id) of events FILE holds
@@ -291,21 +291,21 @@ open_ledger() {
 	[ "$(sqlite3 "$T/a.sqlite" 'PRAGMA journal_mode')" = delete ]
 }
 
-@test "a ledger of a newer schema (user_version 12): exit 78, 'newer', for ingest and replay" {
+@test "a ledger of a newer schema (user_version 13): exit 78, 'newer', for ingest and replay" {
 	open_ledger "$T/l.sqlite" 2>/dev/null
 	[ "$(count "$T/l.sqlite")" -eq 6 ]
-	sqlite3 "$T/l.sqlite" 'PRAGMA user_version = 12'
+	sqlite3 "$T/l.sqlite" 'PRAGMA user_version = 13'
 	rm -f "$T/r"
 	run open_ledger "$T/l.sqlite"
 	expect_status 78
-	[ "${lines[-1]}" = "meter-ingest: ledger '$T/l.sqlite' has schema version 12, newer than this program knows (11); upgrade the toolchain" ]
+	[ "${lines[-1]}" = "meter-ingest: ledger '$T/l.sqlite' has schema version 13, newer than this program knows (12); upgrade the toolchain" ]
 	[ ! -s "$T/out" ]
 	[ ! -e "$T/r" ]
 	run "$BIN/meter-ingest" --replay --ledger "$T/l.sqlite"
 	expect_status 78
 	[[ "$output" == *"newer"* ]]
 	[ "$(count "$T/l.sqlite")" -eq 6 ]
-	[ "$(sqlite3 "$T/l.sqlite" 'PRAGMA user_version')" = 12 ]
+	[ "$(sqlite3 "$T/l.sqlite" 'PRAGMA user_version')" = 13 ]
 }
 
 # hold_ledger L: meter-ingest opens the ledger L, then waits for input on
@@ -378,7 +378,7 @@ private() {
 	[ "$(stat -c %a "$L")" = 600 ]
 	[ "$(sqlite3 "$L" 'PRAGMA journal_mode')" = wal ]
 	[ "$(sqlite3 "$L" 'PRAGMA application_id')" = 1429357313 ]
-	[ "$(sqlite3 "$L" 'PRAGMA user_version')" = 11 ]
+	[ "$(sqlite3 "$L" 'PRAGMA user_version')" = 12 ]
 	[ "$(sqlite3 "$L" 'PRAGMA page_size')" = 16384 ]
 	[ "$(count "$L")" -eq 1 ]
 
@@ -387,7 +387,7 @@ private() {
 	run open_ledger "$T/empty.sqlite"
 	expect_status 0
 	[ "$(sqlite3 "$T/empty.sqlite" 'PRAGMA application_id')" = 1429357313 ]
-	[ "$(sqlite3 "$T/empty.sqlite" 'PRAGMA user_version')" = 11 ]
+	[ "$(sqlite3 "$T/empty.sqlite" 'PRAGMA user_version')" = 12 ]
 	[ "$(sqlite3 "$T/empty.sqlite" 'PRAGMA page_size')" = 16384 ]
 	[ "$(count "$T/empty.sqlite")" -eq 6 ]
 }

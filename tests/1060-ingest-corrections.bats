@@ -68,7 +68,7 @@ sums() {
 	same "$T/want" "$T/re"
 	[ "$(sums)" = "2026-10-01T04:00:00Z 57 2" ]
 	# the ledger keeps the original, marked replaced by a1's record
-	[ "$(lq ledger.sqlite "select id || ':' || coalesce(CAST(gone AS TEXT), '-') from usage order by seq" | tr '\n' ' ')" = "e1:3 e2:- a1:- " ]
+	[ "$(uq ledger.sqlite "select id || ':' || coalesce(CAST(gone AS TEXT), '-') from usage order by seq" | tr '\n' ' ')" = "e1:3 e2:- a1:- " ]
 	[ "$(lq ledger.sqlite "select $(sql_hex orig) || ' ' || n || ' ' || kind || ' ' || id || ' ' || seq || ' ' || prev_seq || ' ' || ingested from usage_fix")" = "$K1 1 amend a1 3 1 1792454400000000000" ]
 	[ "$(lq ledger.sqlite "select op || ' ' || subject || ' ' || detail from audit where op like 'usage.%' and op != 'usage.claim'")" = "usage.amend $KA1 {\"key\":\"$KA1\",\"orig\":\"$K1\",\"n\":1,\"replaced\":\"$K1\",\"replaced_seq\":1,\"seq\":3,\"ingested\":\"2026-10-20T00:00:00Z\"}" ]
 }
@@ -89,7 +89,7 @@ sums() {
 	rec e1 2026-10-01T09:00:00Z 5 $K1 2e0586f376a6207d2c0dbf714112603e >"$T/want"
 	same "$T/want" "$T/re"
 	[ "$(sums)" = "2026-10-01T04:00:00Z 5 1" ]
-	[ "$(lq ledger.sqlite "select id || ':' || coalesce(CAST(gone AS TEXT), '-') from usage order by seq" | tr '\n' ' ')" = "e1:- e2:3 c1:3 " ]
+	[ "$(uq ledger.sqlite "select id || ':' || coalesce(CAST(gone AS TEXT), '-') from usage order by seq" | tr '\n' ' ')" = "e1:- e2:3 c1:3 " ]
 	[ "$(lq ledger.sqlite "select kind || ' ' || id || ' ' || prev_seq from usage_fix")" = "cancel c1 2" ]
 }
 
@@ -200,7 +200,7 @@ sums() {
 	same "$T/want" "$T/got"
 	jq -e '(has("amended") | not) and .rejected == 7' "$T/s"
 	# nothing stored: the refused ids are free
-	[ "$(lq ledger.sqlite 'select count(*) from usage')" -eq 2 ]
+	[ "$(lq ledger.sqlite 'select coalesce(sum(n), 0) from usage_block')" -eq 2 ]
 }
 
 @test "retention: a correction older than the ledger's horizon is refused; one older than --max-age is not" {

@@ -281,7 +281,7 @@ total                    USD                                                    
 	[ "$(sqlite3 "$T/l" 'PRAGMA user_version')" = 10 ]
 	# October: September's 40.00 took a (30) and 10 of b: 20.00 left, of b
 	month 2 50 $OCT 2026-11-02T00:00:00Z >"$T/out"
-	[ "$(sqlite3 "$T/l" 'PRAGMA user_version')" = 11 ]
+	[ "$(sqlite3 "$T/l" 'PRAGMA user_version')" = 12 ]
 	[ "$(credit "$T/out")" = '["-20.00",{"balance_before":"20.00","balance_after":"0.00","amount_due_before":"50.00","grants":[{"id":"b","amount":"20.00"}]}]' ]
 	# September rated again: its draw now names its grants
 	month 1 40 $SEP 2026-11-02T00:00:00Z >"$T/out"

@@ -92,6 +92,6 @@ q() {
 	ledger_v9 "$T/l"
 	q 'DROP TABLE send_claim; PRAGMA user_version = 8'
 	hl "$T/journal" >/dev/null 2>&1
-	[ "$(q 'PRAGMA user_version')" = 11 ]
+	[ "$(q 'PRAGMA user_version')" = 12 ]
 	[ "$(q "select count(*) from audit where op = 'send.drop'")" -eq 7 ]
 }

@@ -63,7 +63,7 @@ broken() {
 @test "a month of state changes: a row each, in order, the chain intact (exit 0)" {
 	month
 	[ "$(q 'select op from audit where seq = 1')" = genesis ]
-	[ "$(q 'select detail from audit where seq = 1')" = '{"created":true,"schema":11}' ]
+	[ "$(q 'select detail from audit where seq = 1')" = '{"created":true,"schema":12}' ]
 	run q 'select op, count(*) from audit group by op order by min(seq)'
 	[ "$output" = "genesis|1
 usage.claim|1
@@ -114,12 +114,13 @@ EOF
 	# recompute the claim digest from a fresh ledger, before any prune
 	"$BIN/meter-ingest" --customers testdata/customers.ndjson --ledger "$T/l2" \
 	    --rejects "$T/ir" --as-of 2026-10-20T00:00:00Z testdata/events.ndjson >/dev/null 2>&1
-	python3 - "$T/l2" <<'EOF'
+	# (the usage rows from tests/tools/usage-rows, usage_db)
+	python3 - "$T/l2" "$(usage_db "$T/l2")" <<'EOF'
 import hashlib, json, sqlite3, struct, sys
 db = sqlite3.connect(sys.argv[1])
 h = hashlib.blake2b(digest_size=32)
 h.update(struct.pack('<Q', 18) + b'u2c-usage-claims-1')
-for k, d in db.execute('select key, digest from usage order by seq'):
+for k, d in sqlite3.connect(sys.argv[2]).execute('select key, digest from usage order by seq'):
     h.update(k + d)
 det = json.loads(db.execute("select detail from audit where op = 'usage.claim'").fetchone()[0])
 assert det == {"n": 6, "first_seq": 1, "last_seq": 6, "keys": h.hexdigest()}, det
@@ -231,8 +232,8 @@ EOF
 	[ "$(q 'PRAGMA user_version')" = 7 ]
 	run audit
 	expect_status 0
-	[ "$(q 'PRAGMA user_version')" = 11 ]
-	[ "$(q 'select seq || op || detail from audit')" = '1genesis{"migrated_from":7,"schema":11}' ]
+	[ "$(q 'PRAGMA user_version')" = 12 ]
+	[ "$(q 'select seq || op || detail from audit')" = '1genesis{"migrated_from":7,"schema":12}' ]
 	ce late1 acme-prod 2026-10-19T00:00:00Z >"$T/e"
 	"$BIN/meter-ingest" --customers testdata/customers.ndjson --ledger "$T/l" \
 	    --rejects "$T/ir" --as-of 2026-10-20T00:00:00Z "$T/e" >/dev/null 2>&1

@@ -84,15 +84,17 @@ privileges() {
 	ledger_billing invoice SELECT,INSERT,UPDATE
 	ledger_billing meta SELECT
 	ledger_billing rate_alert SELECT,INSERT
-	ledger_billing usage SELECT
+	ledger_billing usage_block SELECT
 	ledger_billing usage_fix SELECT
+	ledger_billing usage_gone SELECT
 	ledger_ingest audit SELECT,INSERT
 	ledger_ingest meta SELECT,INSERT,UPDATE
 	ledger_ingest ukey_batch SELECT,INSERT,UPDATE,DELETE
 	ledger_ingest ukey_block SELECT,INSERT,UPDATE,DELETE
 	ledger_ingest ukey_run SELECT,INSERT,UPDATE,DELETE
-	ledger_ingest usage SELECT,INSERT,UPDATE,DELETE
+	ledger_ingest usage_block SELECT,INSERT,DELETE
 	ledger_ingest usage_fix SELECT,INSERT,UPDATE,DELETE
+	ledger_ingest usage_gone SELECT,INSERT,DELETE
 	ledger_posting audit SELECT,INSERT
 	ledger_posting credit_draw SELECT
 	ledger_posting credit_draw_grant SELECT
@@ -115,7 +117,7 @@ privileges() {
 	run "$BIN/meter-ingest" --customers testdata/customers.ndjson --ledger "$R" \
 	    --as-of 2026-10-20T00:00:00Z --rejects "$T/r" testdata/events.ndjson
 	expect_status 0
-	[ "$(psql -X -A -t -d "$U" -c 'SELECT count(*) FROM usage')" -eq 6 ]
+	[ "$(psql -X -A -t -d "$U" -c 'SELECT coalesce(sum(n), 0) FROM usage_block')" -eq 6 ]
 	n=$(psql -X -A -t -d "$U" -c 'SELECT count(*) FROM audit')
 	run "$BIN/invoice-gen" --entities testdata/entities.json --tax testdata/tax.json \
 	    --customers testdata/customers.ndjson --fx testdata/fx.json --ledger "$R" \
@@ -136,13 +138,13 @@ privileges() {
 	run "$BIN/meter-ingest" --replay --ledger "$R"
 	expect_status 0
 	[ "${#lines[@]}" -eq 6 ]
-	n=$(psql -X -A -t -d "$U" -c 'SELECT count(*) FROM usage')
+	n=$(psql -X -A -t -d "$U" -c 'SELECT coalesce(sum(n), 0) FROM usage_block')
 	ce late1 acme-prod 2026-10-19T00:00:00Z >"$T/e"
 	run "$BIN/meter-ingest" --customers testdata/customers.ndjson --ledger "$R" \
 	    --as-of 2026-10-20T00:00:00Z --rejects "$T/r2" "$T/e"
 	expect_status 74
-	[ "$output" = "meter-ingest: ledger '$R': storing usage records: permission denied for table usage" ]
-	[ "$(psql -X -A -t -d "$U" -c 'SELECT count(*) FROM usage')" -eq "$n" ]
+	[ "$output" = "meter-ingest: ledger '$R': storing usage records: permission denied for table usage_block" ]
+	[ "$(psql -X -A -t -d "$U" -c 'SELECT coalesce(sum(n), 0) FROM usage_block')" -eq "$n" ]
 	# nor by hand
 	run psql -X -q -d "$R" -c 'DELETE FROM audit'
 	[ "$status" -ne 0 ]

@@ -113,9 +113,9 @@ events() {
 	# it did something: documents and entries, the audit log intact
 	[ "$(wc -l <"$T/p/inv")" -eq 3 ] && [ "$(wc -l <"$T/p/j")" -eq 4 ]
 	[[ "$(tail -1 "$T/p/rec.err")" == *"audit log: 18 rows verified, intact" ]]
-	# in PostgreSQL's own tables, schema 11
-	[ "$(sql "$pg" "SELECT count(*) FROM usage")" -eq 6 ]
-	[ "$(sql "$pg" "SELECT v FROM meta WHERE k = 'schema'")" = 11 ]
+	# in PostgreSQL's own tables, schema 12
+	[ "$(sql "$pg" "SELECT coalesce(sum(n), 0) FROM usage_block")" -eq 6 ]
+	[ "$(sql "$pg" "SELECT v FROM meta WHERE k = 'schema'")" = 12 ]
 	[ "$(sql "$pg" "SELECT count(*) FROM doc")" -eq 3 ]
 }
 
@@ -133,7 +133,7 @@ events() {
 	expect_status 0
 	[[ "$output" == *"read 1, emitted 0, duplicates 0, rejected 1 (idempotency_conflict 1;"* ]]
 	jq -e '.code == "idempotency_conflict" and (.message | test("evt-0001.*stored event time 2026-10-01T09:15:00Z"))' "$T/r3"
-	[ "$(sql "$pg" "SELECT count(*) FROM usage")" -eq 6 ]
+	[ "$(sql "$pg" "SELECT coalesce(sum(n), 0) FROM usage_block")" -eq 6 ]
 }
 
 @test "pg: a writer waits for the writers' lock up to --busy-timeout, then exit 75 as on SQLite" {
@@ -159,10 +159,10 @@ events() {
 	local pg
 	pg=$(pg_ledger newer)
 	events 1 1 | ingest --ledger "$pg" --rejects "$T/r" >/dev/null 2>&1
-	sql "$pg" "UPDATE meta SET v = '12' WHERE k = 'schema'"
+	sql "$pg" "UPDATE meta SET v = '13' WHERE k = 'schema'"
 	run ingest --ledger "$pg" --rejects "$T/r" --replay
 	expect_status 78
-	[[ "$output" == *"has schema version 12, newer than this program knows (11); upgrade the toolchain"* ]]
+	[[ "$output" == *"has schema version 13, newer than this program knows (12); upgrade the toolchain"* ]]
 	# a database of something else is not made a ledger
 	pg=$(pg_ledger other)
 	sql "$pg" "CREATE TABLE t (x int)"
@@ -198,21 +198,21 @@ events() {
 	grep -q "nothing of the current transaction was kept: re-run to complete the work" "$T/err"
 	[ "$(wc -l <"$T/out")" -eq 5 ]
 	pg_ctl_as -l "$PGC/c/server.log" -w -s start
-	[ "$(sql "$pg" "SELECT count(*) FROM usage")" -eq 5 ]
+	[ "$(sql "$pg" "SELECT coalesce(sum(n), 0) FROM usage_block")" -eq 5 ]
 	[ "$(sql "$pg" "SELECT v FROM meta WHERE k = 'next_seq'")" -eq 6 ]
 	# the re-run completes the work: the 5 stored are duplicates
 	events 1 10 >"$T/in"
 	run ingest --ledger "$pg" --rejects "$T/r" "$T/in"
 	expect_status 0
 	[[ "$output" == *"read 10, emitted 5, duplicates 5, rejected 0"* ]]
-	[ "$(sql "$pg" "SELECT count(*) FROM usage")" -eq 10 ]
+	[ "$(sql "$pg" "SELECT coalesce(sum(n), 0) FROM usage_block")" -eq 10 ]
 	run "$BIN/reconcile" --ledger "$pg" --rejects "$T/rj" --audit
 	expect_status 0
 	[[ "${lines[-1]}" == *"audit log: 3 rows verified, intact" ]]
 }
 
 @test "pg: 4 meter-ingest runs at once on overlapping inputs store each event once, the key index merged and compacted under them" {
-	local pg i pids=
+	local pg i u pids=
 	pg=$(pg_ledger conc)
 	for i in 0 1 2 3; do
 		events $((i * 300 + 1)) $((i * 300 + 600)) >"$T/in$i"
@@ -232,8 +232,9 @@ events() {
 	# 1500 events: every one emitted by exactly one run, stored once
 	[ "$(cat "$T"/out? | jq -r .key | sort | uniq | wc -l)" -eq 1500 ]
 	[ "$(cat "$T"/out? | wc -l)" -eq 1500 ]
-	[ "$(sql "$pg" "SELECT count(*) || ' ' || count(DISTINCT key) FROM usage")" = "1500 1500" ]
-	[ "$(sql "$pg" "SELECT min(seq) || ' ' || max(seq) FROM usage")" = "1 1500" ]
+	u=$(usage_db "$pg")
+	[ "$(sqlite3 "$u" "SELECT count(*) || ' ' || count(DISTINCT key) FROM usage")" = "1500 1500" ]
+	[ "$(sqlite3 "$u" "SELECT min(seq) || ' ' || max(seq) FROM usage")" = "1 1500" ]
 	[ "$(cat "$T"/err? | grep -o 'duplicates [0-9]*' | awk '{ n += $2 } END { print n }')" -eq 900 ]
 	# merged runs: the key log went into runs of blocks many times
 	[ "$(sql "$pg" "SELECT (v::bigint > 3)::int FROM meta WHERE k = 'key_gen'")" -eq 1 ]
@@ -380,6 +381,39 @@ events() {
 		same "$T/$f.s" "$T/$f.p"
 	done
 	[ "$(jq -r .quantity "$T/agg.p")" = 6 ]
+}
+
+@test "pg: a version 11 ledger (a row a usage record) migrates to version 12's blocks: every record, gone mark and replaced time kept" {
+	local pg
+	pg=$(pg_ledger v11)
+	v12_ledger "$pg"
+	"$BIN/meter-ingest" --replay --ledger "$pg" >"$T/re1"
+	[ "$(wc -l <"$T/re1")" -eq 4101 ]
+	"$UNITBIN/tools/usage-rows" "$pg" >"$T/rows1"
+	[ "$(wc -l <"$T/rows1")" -eq 4104 ]
+	psql -X -At -v ON_ERROR_STOP=1 -d "$pg" -c 'SELECT * FROM usage_fix ORDER BY orig, n' >"$T/fix1"
+	[ "$(sql "$pg" 'SELECT count(*) FROM usage_fix WHERE prev_t IS NOT NULL')" -eq 2 ]
+	"$BIN/meter-ingest" --ledger "$pg" --changed-since 2026-10-21T00:00:00Z >"$T/cs1"
+	[ "$(cat "$T/cs1")" = 2026-10-10T00:00:05Z ]
+	# version 11: the records a row each, the replaced ones marked gone
+	pg_ledger_v11 "$pg"
+	[ "$(sql "$pg" "SELECT v FROM meta WHERE k = 'schema'")" = 11 ]
+	[ "$(sql "$pg" "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename IN ('usage_block', 'usage_gone')")" -eq 0 ]
+	[ "$(sql "$pg" "SELECT string_agg(id || ':' || gone, ',' ORDER BY seq) FROM usage WHERE gone IS NOT NULL")" = b5:4103,d1:4104,c1:4104 ]
+	[ "$(sql "$pg" 'SELECT count(*) FROM usage')" -eq 4104 ]
+	# opening migrates: the same records, marks and trail
+	"$BIN/meter-ingest" --replay --ledger "$pg" >"$T/re2"
+	cmp "$T/re1" "$T/re2"
+	[ "$(sql "$pg" "SELECT v FROM meta WHERE k = 'schema'")" = 12 ]
+	[ "$(sql "$pg" "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'usage'")" -eq 0 ]
+	"$UNITBIN/tools/usage-rows" "$pg" | same "$T/rows1" -
+	psql -X -At -v ON_ERROR_STOP=1 -d "$pg" -c 'SELECT * FROM usage_fix ORDER BY orig, n' |
+	    same "$T/fix1" -
+	"$BIN/meter-ingest" --ledger "$pg" --changed-since 2026-10-21T00:00:00Z |
+	    same "$T/cs1" -
+	# in blocks of at most 4096 records, a day and a run each
+	[ "$(sql "$pg" "SELECT string_agg(n::text, ',' ORDER BY day, seq) FROM usage_block")" = 4096,4,1,1,1,1 ]
+	[ "$(sql "$pg" 'SELECT count(*) FROM usage_gone')" -eq 3 ]
 }
 
 @test "pg: one erp-send at a time per ledger, by a session advisory lock: a second exits 75 before sending anything" {

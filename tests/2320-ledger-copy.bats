@@ -85,7 +85,7 @@ sql() {
 
 # tables: ldg_schema.h's tables, in its order
 tables() {
-	echo meta usage ukey_run credit_grant credit_draw rate_alert doc_seq \
+	echo meta usage_block usage_gone ukey_run credit_grant credit_draw rate_alert doc_seq \
 	    invoice doc posting payment receivable ukey_block ukey_batch audit \
 	    send_claim usage_fix credit_draw_grant
 }
@@ -158,23 +158,23 @@ gone() {
 	echo "$output" >"$T/out"
 	python3 tests/ledger_digest.py "$T/l.sqlite" $(tables) >"$T/want"
 	same "$T/want" "$T/out"
-	[[ "$output" == *"usage                         6 "* ]]
+	[[ "$output" == *"usage_block                   4 "* ]]
 	[[ "$output" == *"doc                           3 "* ]]
 	[[ "$output" == *"audit                        18 "* ]]
-	[ "$stderr" = "ledger-copy: copied '$T/l.sqlite' to '$pg': 18 tables, 43 rows, every count and digest agree; audit log: 18 rows verified, intact" ]
+	[ "$stderr" = "ledger-copy: copied '$T/l.sqlite' to '$pg': 19 tables, 41 rows, every count and digest agree; audit log: 18 rows verified, intact" ]
 	# in PostgreSQL's tables: the rows, the source's audit log (not a
 	# genesis of its own), the counters
-	[ "$(sql "$pg" "SELECT count(*) FROM usage")" -eq 6 ]
+	[ "$(sql "$pg" "SELECT sum(n) FROM usage_block")" -eq 6 ]
 	[ "$(sql "$pg" "SELECT encode(hash, 'hex') FROM audit WHERE seq = 18")" = \
 	    "$(sqlite3 "$T/l.sqlite" "SELECT lower(hex(hash)) FROM audit WHERE seq = 18")" ]
 	[ "$(sql "$pg" "SELECT v FROM meta WHERE k = 'next_seq'")" = \
 	    "$(sqlite3 "$T/l.sqlite" "SELECT v FROM meta WHERE k = 'next_seq'")" ]
-	[ "$(sql "$pg" "SELECT v FROM meta WHERE k = 'schema'")" = 11 ]
+	[ "$(sql "$pg" "SELECT v FROM meta WHERE k = 'schema'")" = 12 ]
 	# --verify agrees, and reconcile --audit on the copy finds it intact
 	run --separate-stderr "$BIN/ledger-copy" --verify --from "$T/l.sqlite" --to "$pg"
 	expect_status 0
 	same "$T/want" <(echo "$output")
-	[[ "$stderr" == "ledger-copy: verified '$T/l.sqlite' to '$pg': 18 tables, 43 rows, every count and digest agree; audit log: 18 rows verified, intact" ]]
+	[[ "$stderr" == "ledger-copy: verified '$T/l.sqlite' to '$pg': 19 tables, 41 rows, every count and digest agree; audit log: 18 rows verified, intact" ]]
 	run "$BIN/reconcile" --ledger "$pg" --audit --rejects "$T/rj" </dev/null
 	[[ "$output" == *"audit log: 18 rows verified, intact"* ]]
 	# the source was only read
@@ -227,7 +227,7 @@ gone() {
 	run --separate-stderr "$BIN/ledger-copy" --from "$T/l.sqlite" --to "$other"
 	expect_status 73
 	[[ "$stderr" == *"is not empty (table meta has rows)"* ]]
-	[ "$(sql "$other" "SELECT count(*) FROM usage")" -eq 6 ]
+	[ "$(sql "$other" "SELECT sum(n) FROM usage_block")" -eq 6 ]
 	# an audit log beyond the genesis row alone is not empty either
 	other=$(pg_ledger audited)
 	"$BIN/reconcile" --ledger "$other" --audit --rejects "$T/rj" </dev/null >/dev/null 2>&1
@@ -251,11 +251,11 @@ gone() {
 	sql "$pg" "UPDATE doc SET total = left(total, -1) WHERE rowid = 2" >/dev/null
 	run "$BIN/ledger-copy" --verify --from "$T/l.sqlite" --to "$pg"
 	expect_status 0
-	# a row deleted
-	sql "$pg" "DELETE FROM usage WHERE seq = 3" >/dev/null
+	# a row deleted (a block of usage records)
+	sql "$pg" "DELETE FROM usage_block WHERE seq = 3" >/dev/null
 	run --separate-stderr "$BIN/ledger-copy" --verify --from "$T/l.sqlite" --to "$pg"
 	expect_status 1
-	[ "$stderr" = "ledger-copy: table usage does not agree: 6 rows in '$T/l.sqlite', 5 in '$pg', and another digest" ]
+	[ "$stderr" = "ledger-copy: table usage_block does not agree: 4 rows in '$T/l.sqlite', 3 in '$pg', and another digest" ]
 	# the order a table keeps: doc's first row stored again, last
 	sql "$pg" "UPDATE doc SET rowid = DEFAULT WHERE rowid = 1" >/dev/null
 	run "$BIN/ledger-copy" --verify --from "$T/l.sqlite" --to "$pg"
@@ -276,13 +276,13 @@ gone() {
 	local pg pid
 	cp "$BATS_FILE_TMPDIR/month.sqlite" "$T/l.sqlite"
 	cp "$T/l.sqlite" "$T/bad.sqlite"
-	# a text that is not UTF-8, in the last usage row: refused by the
-	# server after meta and most of usage went in
-	sqlite3 "$T/bad.sqlite" "UPDATE usage SET subject = CAST(x'ff' AS TEXT) WHERE seq = (SELECT max(seq) FROM usage)"
+	# a text that is not UTF-8, in the last document: refused by the
+	# server after meta, the usage and most of doc went in
+	sqlite3 "$T/bad.sqlite" "UPDATE doc SET record = CAST(x'ff' AS TEXT) WHERE rowid = (SELECT max(rowid) FROM doc)"
 	pg=$(pg_ledger fail)
 	run --separate-stderr "$BIN/ledger-copy" --from "$T/bad.sqlite" --to "$pg"
 	expect_status 65
-	[[ "$stderr" == "ledger-copy: ledger '$pg': copying table usage: PostgreSQL refuses a value of the SQLite ledger '$T/bad.sqlite' (invalid byte sequence for encoding \"UTF8\": 0xff); nothing was copied: the target is an empty ledger" ]]
+	[[ "$stderr" == "ledger-copy: ledger '$pg': copying table doc: PostgreSQL refuses a value of the SQLite ledger '$T/bad.sqlite' (invalid byte sequence for encoding \"UTF8\": 0xff); nothing was copied: the target is an empty ledger" ]]
 	empty "$pg"
 	# kill -9 while it waits for the last table, everything else copied
 	hold "$pg" "$T/l.sqlite"
@@ -291,7 +291,7 @@ gone() {
 	pid=$!
 	BG="$BG $pid"
 	waiting "$pg"
-	[ "$(sql "$pg" "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'ledger-copy' AND l.relation = 'usage'::regclass AND l.mode = 'RowExclusiveLock'")" -eq 1 ]
+	[ "$(sql "$pg" "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'ledger-copy' AND l.relation = 'usage_block'::regclass AND l.mode = 'RowExclusiveLock'")" -eq 1 ]
 	kill -9 "$pid"
 	wait "$pid" || true
 	# its server process, once the row is no longer held, finds the
@@ -353,7 +353,7 @@ gone() {
 	cp "$T/old.sqlite" "$T/before.sqlite"
 	run "$BIN/ledger-copy" --from "$T/old.sqlite" --to "$(pg_ledger old)"
 	expect_status 78
-	[ "$output" = "ledger-copy: ledger '$T/old.sqlite' has schema version 10, older than this program's (11): run any stage on it once (reconcile --ledger '$T/old.sqlite' --audit, say), which migrates it, then copy it" ]
+	[ "$output" = "ledger-copy: ledger '$T/old.sqlite' has schema version 10, older than this program's (12): run any stage on it once (reconcile --ledger '$T/old.sqlite' --audit, say), which migrates it, then copy it" ]
 	cmp "$T/old.sqlite" "$T/before.sqlite"
 	# migrated by a stage, it copies
 	"$BIN/reconcile" --ledger "$T/old.sqlite" --audit --rejects "$T/rj" </dev/null >/dev/null 2>&1 || true

@@ -165,13 +165,110 @@ ep() {
 # d is the first 8 bytes of the digest, th the event time in hex, as
 # printf('%016X', t) gives it
 keys_sql() {
-	sqlite3 "$1" "with recursive i(x) as (select 0 union all select x + 1 from i where x < 4095),
+	sqlite3 ${KEYS_SQL_CMD:+-cmd "$KEYS_SQL_CMD"} "$1" "with recursive i(x) as (select 0 union all select x + 1 from i where x < 4095),
 	    cold(run, lo, x, k, d, th) as (select run, lo, x, substr(keys, x * 32 + 1, 16),
 	    substr(keys, x * 32 + 17, 8), hex(substr(keys, x * 32 + 25, 8))
 	    from ukey_block join i on x < n),
 	    logged(seq, k, d, th) as (select seq + x, substr(keys, x * 32 + 1, 16),
 	    substr(keys, x * 32 + 17, 8), hex(substr(keys, x * 32 + 25, 8))
 	    from ukey_batch join i on x < n) $2"
+}
+
+# Usage records as SQL rows.  Since schema 12 the ledger keeps them in
+# blocks of columns (common/ublk.h) that SQL cannot read; the tests'
+# queries over records are written against version 11's table usage,
+# which tests/tools/usage-rows prints as INSERTs (every record, gone set
+# on the replaced ones).
+# USAGE_V11: version 11's table usage, as schema_v1 made it and version
+# 10 added gone to it
+USAGE_V11='CREATE TABLE usage (day INTEGER NOT NULL, seq INTEGER NOT NULL,
+    t INTEGER NOT NULL, key BLOB NOT NULL, customer TEXT NOT NULL,
+    source TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL,
+    subject TEXT NOT NULL, digest BLOB NOT NULL, corr TEXT,
+    ingested INTEGER NOT NULL, data BLOB NOT NULL,
+    PRIMARY KEY (day, seq)) WITHOUT ROWID;
+    ALTER TABLE usage ADD COLUMN gone INTEGER;'
+
+# usage_db LEDGER: the path of a new scratch SQLite database under $T
+# holding the table usage (version 11's) of LEDGER, a path or a conninfo
+usage_db() {
+	local db
+	db=$(mktemp "$T/.usage11.XXXXXX") &&
+	    "$UNITBIN/tools/usage-rows" "$1" >"$db.sql" &&
+	    { echo "$USAGE_V11 BEGIN;"; cat "$db.sql"; echo 'COMMIT;'; } |
+	    sqlite3 -bail "$db" && rm -f "$db.sql" && echo "$db"
+}
+
+# uq NAME SQL: run SQL (SQLite's dialect, sqlite3's plain output) over
+# the usage records of ledger NAME (on either engine), in a table usage
+# as version 11 had it
+uq() {
+	local db
+	if [ "$(ledger_engine)" = sqlite ]; then
+		db=$(usage_db "$T/$1")
+	else
+		db=$(usage_db "$(ledger_new "$1")")
+	fi || return 1
+	sqlite3 "$db" "$2"
+}
+
+# ukeys_sql LEDGER SQL: keys_sql with the table usage of LEDGER (an
+# SQLite file) in scope too
+ukeys_sql() {
+	local db
+	db=$(usage_db "$1") || return 1
+	KEYS_SQL_CMD="ATTACH '$db' AS u11" keys_sql "$1" "$2"
+}
+
+# ledger_v11 LEDGER: turn a ledger (an SQLite file) back into schema 11,
+# its usage records a row each in the table usage (gone set on the
+# replaced ones), no usage_block, usage_gone nor usage_fix.prev_t
+ledger_v11() {
+	"$UNITBIN/tools/usage-rows" "$1" >"$1.v11.sql" &&
+	    { echo "BEGIN; $USAGE_V11"; cat "$1.v11.sql"
+	    echo 'DROP TABLE usage_block; DROP TABLE usage_gone;
+	    ALTER TABLE usage_fix DROP COLUMN prev_t; PRAGMA user_version = 11;
+	    COMMIT;'; } | sqlite3 -bail "$1" && rm -f "$1.v11.sql"
+}
+
+# pg_ledger_v11 CONNINFO: ledger_v11 for a ledger on PostgreSQL: the
+# table usage as version 11 made it (common/ldg_schema.c's types), filled
+# from usage-rows --pg; meta's schema 11
+pg_ledger_v11() {
+	local f=$T/.pg_v11.sql
+	{
+		echo 'BEGIN; CREATE TABLE usage (day BIGINT NOT NULL,
+		    seq BIGINT NOT NULL, t BIGINT NOT NULL, key BYTEA NOT NULL,
+		    customer TEXT COLLATE "C" NOT NULL, source TEXT COLLATE "C" NOT NULL,
+		    id TEXT COLLATE "C" NOT NULL, type TEXT COLLATE "C" NOT NULL,
+		    subject TEXT COLLATE "C" NOT NULL, digest BYTEA NOT NULL,
+		    corr TEXT COLLATE "C", ingested BIGINT NOT NULL,
+		    data BYTEA NOT NULL, gone BIGINT, PRIMARY KEY (day, seq));'
+		"$UNITBIN/tools/usage-rows" --pg "$1" || return 1
+		echo "DROP TABLE usage_block; DROP TABLE usage_gone;
+		    ALTER TABLE usage_fix DROP COLUMN prev_t;
+		    UPDATE meta SET v = '11' WHERE k = 'schema'; COMMIT;"
+	} >"$f" && psql -X -q -v ON_ERROR_STOP=1 -d "$1" -f "$f"
+}
+
+# v12_ledger LEDGER: for the tests of the migration to version 12: into
+# LEDGER 4100 records of globex on 2026-10-10 (more than a usage block
+# holds) and one on each of the two days after, as of 2026-10-20; then as
+# of 2026-10-21 an amendment of b5 moving it to 2026-10-13 and a cancel of
+# d1: records 4103 and 4104 (the cancel's own), b5 and d1 replaced
+v12_ledger() {
+	awk 'BEGIN { for (i = 1; i <= 4100; i++) printf "{\"specversion\":\"1.0\",\"id\":\"b%d\",\"source\":\"test\",\"type\":\"api.request\",\"subject\":\"globex\",\"time\":\"2026-10-10T00:00:%02dZ\",\"data\":{\"n\":%d}}\n", i, i % 60, i }' >"$T/v12a"
+	ce d1 globex 2026-10-11T01:00:00Z >>"$T/v12a"
+	ce d2 globex 2026-10-12T01:00:00Z '{"n":2}' >>"$T/v12a"
+	{
+		printf '{"specversion":"1.0","id":"a5","source":"test","amends":"b5","type":"api.request","subject":"globex","time":"2026-10-13T02:00:00Z","data":{"n":55}}\n'
+		printf '{"specversion":"1.0","id":"c1","source":"test","cancels":"d1","type":"api.request","subject":"globex","time":"2026-10-14T00:00:00Z"}\n'
+	} >"$T/v12b"
+	"$BIN/meter-ingest" --customers testdata/customers.ndjson --ledger "$1" \
+	    --as-of 2026-10-20T00:00:00Z --rejects "$T/v12r" "$T/v12a" >/dev/null 2>&1 &&
+	    "$BIN/meter-ingest" --customers testdata/customers.ndjson --ledger "$1" \
+	    --as-of 2026-10-21T00:00:00Z --rejects "$T/v12r" "$T/v12b" >/dev/null 2>&1 &&
+	    [ ! -e "$T/v12r" ]
 }
 
 # ledger_v7 LEDGER: turn a ledger back into schema 7, which had no audit
@@ -192,8 +289,9 @@ ledger_v9() {
 }
 
 # ledger_v10 LEDGER: turn a ledger back into schema 10 (before version
-# 11's grants that behave like money)
+# 11's grants that behave like money, and version 12's usage blocks)
 ledger_v10() {
+	ledger_v11 "$1" || return 1
 	sqlite3 "$1" 'DROP TABLE credit_draw_grant;
 	    ALTER TABLE credit_grant DROP COLUMN expires;
 	    ALTER TABLE credit_grant DROP COLUMN priority;
