@@ -3,6 +3,7 @@
  * format and nothing else: which block a record goes to and where blocks
  * are stored are ledger.c's and the engines'.
  */
+#include <endian.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,15 +41,23 @@ put_le(struct buf *b, uint64_t v, int n)
 	buf_add(b, t, (size_t)n);
 }
 
+/* A load and, on a big-endian host, a swap: the scans read a time a record. */
 static inline uint64_t
-get_le(const unsigned char *p, int n)
+get_le64(const unsigned char *p)
 {
-	uint64_t v = 0;
-	int i;
+	uint64_t v;
 
-	for (i = 0; i < n; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
+	memcpy(&v, p, 8);
+	return le64toh(v);
+}
+
+static inline uint64_t
+get_le32(const unsigned char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return le32toh(v);
 }
 
 /* A varint at *p, before end: 0 and *p past it, or -1. */
@@ -203,7 +212,7 @@ find(const unsigned char *sp, const unsigned char *se,
 		if (get_varint(&sp, se, &v) < 0)
 			return -1;
 		s = i == 0 ? v : s + v;
-		if ((int64_t)get_le(tp + 8 * i, 8) == t &&
+		if ((int64_t)get_le64(tp + 8 * i) == t &&
 		    memcmp(kp + LDG_KEYLEN * i, key, LDG_KEYLEN) == 0) {
 			*seq = (int64_t)s;
 			return 0;
@@ -265,10 +274,10 @@ ublk_open(struct ublk_r *r, const void *vp, size_t len, int lean)
 	r->seq = 0;
 	if (len < HDRLEN || p[0] != UBLK_VERSION)
 		return -1;
-	r->n = get_le(p + 1, 4);
-	r->ingested = (int64_t)get_le(p + 5, 8);
+	r->n = get_le32(p + 1);
+	r->ingested = (int64_t)get_le64(p + 5);
 	for (i = 0; i <= UBLK_NSEC; i++) {
-		off[i] = get_le(p + 13 + 4 * i, 4);
+		off[i] = get_le32(p + 13 + 4 * i);
 		if (off[i] < (i == 0 ? HDRLEN : off[i - 1]) || off[i] > len)
 			return -1;
 	}
@@ -351,7 +360,7 @@ ublk_next(struct ublk_r *r, struct ldg_usage *u)
 		return -1;
 	r->seq = i == 0 ? (int64_t)v : r->seq + (int64_t)v;
 	u->seq = r->seq;
-	u->t = (int64_t)get_le(r->cur[UBLK_T] + 8 * i, 8);
+	u->t = (int64_t)get_le64(r->cur[UBLK_T] + 8 * i);
 	u->key = r->cur[UBLK_KEY] + LDG_KEYLEN * i;
 	if (get_dict(r, 0, &u->customer, &u->customer_len) < 0 ||
 	    get_dict(r, 1, &u->type, &u->type_len) < 0 ||
