@@ -515,16 +515,25 @@ fix_orig(struct ledger *l, const unsigned char *tkey, unsigned char *orig,
 	return 0;
 }
 
+/* A write of n integers, from a. */
+static void
+run_ints(struct ledger *l, int st, const char *what, int n, int64_t a,
+    int64_t b, int64_t c)
+{
+	const int64_t v[3] = { a, b, c };
+	int i;
+
+	for (i = 0; i < n; i++)
+		ldge_bind_int(l->e, st, i + 1, v[i]);
+	ldge_step(l->e, st, what);
+	ldge_reset(l->e, st);
+}
+
 static void
 fix_gone(struct ledger *l, int64_t day, int64_t seq, int64_t gone)
 {
-	int st = LDGE_GONE_PUT;
-
-	ldge_bind_int(l->e, st, 1, day);
-	ldge_bind_int(l->e, st, 2, seq);
-	ldge_bind_int(l->e, st, 3, gone);
-	ldge_step(l->e, st, "marking a corrected usage record");
-	ldge_reset(l->e, st);
+	run_ints(l, LDGE_GONE_PUT, "marking a corrected usage record", 3,
+	    day, seq, gone);
 }
 
 /*
@@ -949,13 +958,8 @@ prune_block(struct prune *pr, int64_t day, int64_t seq, int64_t last,
 static void
 gone_del(struct ledger *l, int64_t day, int64_t lo, int64_t hi)
 {
-	int st = LDGE_GONE_DEL;
-
-	ldge_bind_int(l->e, st, 1, day);
-	ldge_bind_int(l->e, st, 2, lo);
-	ldge_bind_int(l->e, st, 3, hi);
-	ldge_step(l->e, st, "pruning corrected records");
-	ldge_reset(l->e, st);
+	run_ints(l, LDGE_GONE_DEL, "pruning corrected records", 3, day, lo,
+	    hi);
 }
 
 /*
@@ -986,11 +990,8 @@ prune_blocks(struct ledger *l, int64_t before)
 		kidx_drop(l->kx, pr.keys, pr.nkeys);
 	for (i = 0; i < pr.nblk; i++) {
 		b = &pr.blk[i];
-		st = LDGE_UB_DEL;
-		ldge_bind_int(l->e, st, 1, b->day);
-		ldge_bind_int(l->e, st, 2, b->seq);
-		ldge_step(l->e, st, "pruning usage records");
-		ldge_reset(l->e, st);
+		run_ints(l, LDGE_UB_DEL, "pruning usage records", 2, b->day,
+		    b->seq, 0);
 		if (b->pruned == NULL) {	/* the whole block */
 			gone_del(l, b->day, b->seq, b->last);
 			continue;
