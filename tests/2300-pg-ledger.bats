@@ -340,7 +340,7 @@ events() {
 		    --ledger "$l" --from 2026-10-01T00:00:00Z \
 		    --to 2026-11-01T00:00:00Z >"$T/agg.$n" 2>/dev/null
 	done
-	# more than a cursor's fetch (4096 rows)
+	# every record back through the cursor, 8 blocks a fetch
 	[ "$(wc -l <"$T/replay.s")" -eq 5000 ]
 	same "$T/out.s" "$T/out.p"
 	same "$T/replay.s" "$T/replay.p"
