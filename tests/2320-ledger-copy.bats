@@ -136,6 +136,18 @@ release() {
 	echo >"$T/hold" && wait "$HOLD"
 }
 
+# copy_held CONNINFO SOURCE: ledger-copy of SOURCE into CONNINFO started
+# in the background (stdout in $T/out, stderr in $T/err, its pid in
+# $pid), once it waits at the row that hold holds
+copy_held() {
+	hold "$1" "$2"
+	"$BIN/ledger-copy" --busy-timeout 600000 --from "$2" --to "$1" \
+	    >"$T/out" 2>"$T/err" &
+	pid=$!
+	BG="$BG $pid"
+	waiting "$1"
+}
+
 # gone CONNINFO: wait until ledger-copy's session has ended
 gone() {
 	local i
@@ -224,12 +236,7 @@ gone() {
 	# the copy waits at its last table (of a ledger's schema), every
 	# other one copied
 	"$BIN/reconcile" --ledger "$pg" --audit --rejects "$T/rj" </dev/null >/dev/null 2>&1
-	hold "$pg" "$T/l.sqlite"
-	"$BIN/ledger-copy" --busy-timeout 600000 --from "$T/l.sqlite" --to "$pg" \
-	    >"$T/out" 2>"$T/err" &
-	pid=$!
-	BG="$BG $pid"
-	waiting "$pg"
+	copy_held "$pg" "$T/l.sqlite"
 	sed 's/2026-10-/2026-11-/; s/"id":"evt-/"id":"nov-/' \
 	    testdata/events.ndjson >"$T/nov.ndjson"
 	run "$BIN/meter-ingest" --customers testdata/customers.ndjson \
@@ -357,12 +364,7 @@ gone() {
 	[[ "$stderr" == "ledger-copy: ledger '$pg': copying table usage: PostgreSQL refuses a value of the SQLite ledger '$T/bad.sqlite' (invalid byte sequence for encoding \"UTF8\": 0xff); nothing was copied: the target is an empty ledger" ]]
 	empty "$pg"
 	# kill -9 while it waits for the last table, everything else copied
-	hold "$pg" "$T/l.sqlite"
-	"$BIN/ledger-copy" --busy-timeout 600000 --from "$T/l.sqlite" --to "$pg" \
-	    >/dev/null 2>&1 &
-	pid=$!
-	BG="$BG $pid"
-	waiting "$pg"
+	copy_held "$pg" "$T/l.sqlite"
 	[ "$(sql "$pg" "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'ledger-copy' AND l.relation = 'usage'::regclass AND l.mode = 'RowExclusiveLock'")" -eq 1 ]
 	kill -9 "$pid"
 	wait "$pid" || true
@@ -372,12 +374,7 @@ gone() {
 	gone "$pg"
 	empty "$pg"
 	# the server lost while it waits: 75
-	hold "$pg" "$T/l.sqlite"
-	"$BIN/ledger-copy" --busy-timeout 600000 --from "$T/l.sqlite" --to "$pg" \
-	    >"$T/out" 2>"$T/err" &
-	pid=$!
-	BG="$BG $pid"
-	waiting "$pg"
+	copy_held "$pg" "$T/l.sqlite"
 	sql "$pg" "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'ledger-copy'" >/dev/null
 	status=0
 	wait "$pid" || status=$?
