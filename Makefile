@@ -13,11 +13,14 @@
 #                   memcheck: fails on any error or lost block (slow)
 #   make crash-loop LOOPS=1000 SEED=1   kill -9 the month at random (scripts/crash-loop)
 #   make faults     fail every write and sync call of each stage in turn
-#   make install PREFIX=/usr/local DESTDIR=...
+#   make install PREFIX=/usr/local DESTDIR=...   binaries, man pages and
+#                   $(PREFIX)/share/usage-to-cash/roles.sql
 
 PREFIX	?= /usr/local
 BINDIR	?= $(PREFIX)/bin
 MANDIR	?= $(PREFIX)/share/man
+# sql/roles.sql, the roles of a ledger on PostgreSQL (usage-to-cash(5))
+SHAREDIR ?= $(PREFIX)/share/usage-to-cash
 CC	?= cc
 CFLAGS	?= -O2 -g
 VERSION	 = 0.1.0
@@ -140,10 +143,14 @@ install: all
 	for m in man/*.1; do install -m 644 $$m $(DESTDIR)$(MANDIR)/man1/; done
 	for m in man/*.5; do install -m 644 $$m $(DESTDIR)$(MANDIR)/man5/; done
 	for m in man/*.7; do install -m 644 $$m $(DESTDIR)$(MANDIR)/man7/; done
+	mkdir -p $(DESTDIR)$(SHAREDIR)
+	install -m 644 sql/roles.sql $(DESTDIR)$(SHAREDIR)/roles.sql
 
 uninstall:
 	for b in $(CMDS); do rm -f $(DESTDIR)$(BINDIR)/$$b; done
 	for m in man/*.[157]; do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
+	rm -f $(DESTDIR)$(SHAREDIR)/roles.sql
+	rmdir $(DESTDIR)$(SHAREDIR) 2>/dev/null || true
 
 clean:
 	rm -rf build bin

@@ -23,7 +23,19 @@
  * meta's rows schema and application_id are each engine's own (on
  * SQLite they are pragmas): neither copied nor compared.  The audit
  * log's genesis row ldg_open wrote is replaced by the source's log, so
- * the chain goes on from the source's head.
+ * the chain goes on from the source's head, and the copy appends a row
+ * of its own to it (op ledger.copy: the source, each table's rows and
+ * digest), chained and hashed as ledger.c's rows are (audit.h), after
+ * the tables were compared and before the chain's walk ends: it is in
+ * the copy's chain, verified, but in no digest (the source has no such
+ * row); --verify compares the copy's log up to the source's last row.
+ *
+ * The source's snapshot alone would make a consistent copy, but not a
+ * complete one: a stage committing to the SQLite file during the copy
+ * would leave rows there that the copy lacks.  So a copy holds the
+ * SQLite ledger's writers' lock (BEGIN IMMEDIATE) from before its first
+ * read until the copy commits: a stage that would write waits for it,
+ * up to its --busy-timeout, and exits 75 with nothing written.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -35,6 +47,7 @@
 #include <sqlite3.h>
 
 #include "audit.h"
+#include "jw.h"
 #include "keys.h"
 #include "ldg_engine.h"		/* LDG_PG_LOCK */
 #include "ldg_schema.h"
@@ -63,7 +76,17 @@ struct run {
 	unsigned char	 dig[NTABLES][2][TD_LEN];
 	struct audit_walk aw;
 	struct audit_check ac;
+	int64_t		 src_head;	/* the source's last audit seq */
+	int64_t		 head;		/* the copy's, read back */
+	unsigned char	 head_hash[AUDIT_HASHLEN];
 };
+
+/* "1 row", "2 rows" */
+static const char *
+plural(int64_t n)
+{
+	return n == 1 ? "" : "s";
+}
 
 static void
 usage(int code)
@@ -78,10 +101,12 @@ usage(int code)
 "(postgresql://... or a libpq keyword string) in one transaction, and\n"
 "prove nothing was lost: for every table its rows and a digest of them\n"
 "in key order, equal on both sides, and the audit chain verified on the\n"
-"copy; a table per line on stdout.  --verify: compare only, copy\n"
-"nothing.  Exit 0 when all agree, 1 when a table does not (named) or\n"
-"the copy's audit chain is broken, 73 when the target is not empty,\n"
-"75 when the server is lost or busy (nothing kept).\n",
+"copy; a table per line on stdout.  PATH's writers' lock is held until\n"
+"the copy commits; the copy's audit log gets a ledger.copy row.\n"
+"--verify: compare only, copy nothing.  Exit 0 when all agree, 1 when a\n"
+"table does not (named) or the copy's audit chain is broken, 73 when\n"
+"the target is not empty or PATH read only, 75 when the server is lost\n"
+"or either ledger busy (nothing kept).\n",
 	    progname, progname);
 	exit(code);
 }
@@ -157,9 +182,13 @@ pg_exec(struct run *r, const char *sql, const char *what)
 
 /* ---- the tables' SQL, the same on both engines ---- */
 
-/* SELECT's columns, the schema's (and rowid); the rows' order */
+/*
+ * SELECT's columns, the schema's (and rowid); the rows' order; where, a
+ * condition on the rows, or NULL
+ */
 static void
-select_sql(struct buf *b, const struct ldg_table *t, const char *head)
+select_sql(struct buf *b, const struct ldg_table *t, const char *head,
+    const char *where)
 {
 	const struct ldg_column *c;
 
@@ -168,8 +197,10 @@ select_sql(struct buf *b, const struct ldg_table *t, const char *head)
 		buf_printf(b, "%s%s", c == t->cols ? "" : ", ", c->name);
 	if (t->rowid)
 		buf_printf(b, ", rowid");
-	buf_printf(b, " FROM %s%s ORDER BY %s", t->name,
-	    strcmp(t->name, "meta") == 0 ? " WHERE " META_OWN : "",
+	if (strcmp(t->name, "meta") == 0)
+		where = META_OWN;
+	buf_printf(b, " FROM %s%s%s ORDER BY %s", t->name,
+	    where != NULL ? " WHERE " : "", where != NULL ? where : "",
 	    t->rowid ? "rowid" : t->pkey);
 }
 
@@ -215,9 +246,11 @@ sq_int(struct run *r, const char *sql)
 }
 
 /*
- * The source, read only, at the current schema; one read transaction, so
- * every table comes from the same snapshot.  An older ledger is not
- * migrated here (the source stays as it is): any stage migrates it.
+ * The source at the current schema, in one transaction, so every table
+ * comes from the same snapshot: a copy's holds the writers' lock (see
+ * the top), and so opens the file for writing, though it writes
+ * nothing; --verify's only reads.  An older ledger is not migrated here
+ * (the source stays as it is): any stage migrates it.
  */
 static void
 sq_open(struct run *r)
@@ -229,13 +262,28 @@ sq_open(struct run *r)
 	if (stat(r->from, &sb) == -1)
 		die(errno == ENOENT ? EX_NOINPUT : EX_IOERR, "no ledger at "
 		    "'%s': %s", r->from, strerror(errno));
-	rc = sqlite3_open_v2(r->from, &r->sq, SQLITE_OPEN_READONLY, NULL);
+	rc = sqlite3_open_v2(r->from, &r->sq, r->verify ?
+	    SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE, NULL);
 	if (rc != SQLITE_OK)
-		sq_fail(r, rc, "opening read only");
+		sq_fail(r, rc, r->verify ? "opening read only" : "opening");
 	sqlite3_busy_timeout(r->sq, r->busy_ms);
-	if ((rc = sqlite3_exec(r->sq, "BEGIN", NULL, NULL, NULL)) !=
-	    SQLITE_OK)
-		sq_fail(r, rc, "starting a read transaction");
+	if (r->verify)
+		rc = sqlite3_exec(r->sq, "BEGIN", NULL, NULL, NULL);
+	else if (sqlite3_db_readonly(r->sq, "main") == 1)
+		die(EX_CANTCREAT, "ledger '%s': cannot take its writers' lock: "
+		    "the file is read only for this user; ledger-copy holds "
+		    "the lock while it copies, so that no stage writes what "
+		    "the copy would miss: run it as the ledger's owner; "
+		    "nothing was copied", r->from);
+	else
+		rc = sqlite3_exec(r->sq, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc == SQLITE_BUSY)
+		die(EX_TEMPFAIL, "ledger '%s' is busy: another process writes "
+		    "to it (waited %d ms for its writers' lock); nothing was "
+		    "copied; re-run", r->from, r->busy_ms);
+	if (rc != SQLITE_OK)
+		sq_fail(r, rc, r->verify ? "starting a read transaction" :
+		    "taking the writers' lock");
 	app = sq_int(r, "PRAGMA application_id");
 	ver = sq_int(r, "PRAGMA user_version");
 	if (app != LDG_APPID)
@@ -324,7 +372,7 @@ sq_table(struct run *r, const struct ldg_table *t, struct tabdig *d)
 	int i, n = ncols(t), rc;
 
 	snprintf(what, sizeof(what), "copying table %s", t->name);
-	select_sql(&sql, t, "SELECT ");
+	select_sql(&sql, t, "SELECT ", NULL);
 	rc = sqlite3_prepare_v2(r->sq, buf_cstr(&sql), -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		sq_fail(r, rc, buf_cstr(&sql));
@@ -349,6 +397,9 @@ sq_table(struct run *r, const struct ldg_table *t, struct tabdig *d)
 		if (t->rowid)
 			sq_value(r, t, st, n, LDGS_INT, "rowid", d);
 		td_row(d);
+		if (strcmp(t->name, "audit") == 0)	/* in seq order */
+			r->src_head = sqlite3_column_int64(st,
+			    col_index(t, "seq"));
 		if (r->verify)
 			buf_reset(&r->cp);
 		else if (r->cp.len >= CP_BYTES)
@@ -501,6 +552,8 @@ pg_audit(struct run *r, const struct ldg_table *t, const PGresult *res,
 	pg_hash(res, row, col_index(t, "prev_hash"), a.prev);
 	pg_hash(res, row, col_index(t, "hash"), a.hash);
 	audit_walk_row(&a, &r->aw);
+	r->head = a.seq;
+	memcpy(r->head_hash, a.hash, AUDIT_HASHLEN);
 }
 
 /*
@@ -514,10 +567,12 @@ pg_table(struct run *r, const struct ldg_table *t, struct tabdig *d)
 	const char *what = "reading the copy";
 	PGresult *res;
 	int i, k, n = ncols(t), nt, audit = strcmp(t->name, "audit") == 0;
-	char fetch[64];
+	char fetch[64], where[64];
 
+	/* --verify: the log up to the source's last row, see the top */
+	snprintf(where, sizeof(where), "seq <= %" PRId64, r->src_head);
 	select_sql(&sql, t, "DECLARE u2c_copy BINARY NO SCROLL CURSOR FOR "
-	    "SELECT ");
+	    "SELECT ", audit && r->verify ? where : NULL);
 	pg_exec(r, buf_cstr(&sql), what);
 	snprintf(fetch, sizeof(fetch), "FETCH %d FROM u2c_copy", CP_FETCH);
 	td_init(d, t->name);
@@ -551,6 +606,79 @@ pg_table(struct run *r, const struct ldg_table *t, struct tabdig *d)
 	} while (nt == CP_FETCH);
 	pg_exec(r, "CLOSE u2c_copy", what);
 	buf_free(&sql);
+}
+
+/*
+ * The copy's row in its audit log, after the source's last (read back):
+ * op ledger.copy, subject "ledger", its detail the source's path and
+ * each table's rows and digest as compared; hashed as ledger.c's rows
+ * are, and walked with the rest of the chain.
+ */
+static void
+pg_audit_copy(struct run *r)
+{
+	const struct ldg_table *t;
+	struct buf det = { 0 };
+	struct audit_row a;
+	struct jw w;
+	PGresult *res;
+	char seq[24], at[24];
+	const char *val[7];
+	int len[7] = { 0 }, fmt[7] = { 0, 0, 0, 0, 0, 1, 1 }, i;
+	int64_t total = 0;
+
+	jw_init(&w, &det);
+	jw_open(&w, '{');
+	JW_KEY(&w, "from");
+	jw_str(&w, r->from);
+	JW_KEY(&w, "tables");
+	jw_open(&w, '{');
+	for (i = 0, t = ldg_tables; i < r->ntab; i++, t++) {
+		jw_key(&w, t->name);
+		jw_open(&w, '{');
+		JW_KEY(&w, "rows");
+		jw_int(&w, r->rows[i][0]);
+		JW_KEY(&w, "digest");
+		jw_hex(&w, r->dig[i][0], TD_LEN);
+		jw_close(&w, '}');
+		total += r->rows[i][0];
+	}
+	jw_close(&w, '}');
+	JW_KEY(&w, "rows");
+	jw_int(&w, total);
+	jw_close(&w, '}');
+
+	memset(&a, 0, sizeof(a));
+	a.seq = r->head + 1;
+	a.at = audit_now();
+	a.op = "ledger.copy";
+	a.oplen = strlen(a.op);
+	a.subject = "ledger";
+	a.subjlen = strlen(a.subject);
+	a.detail = det.p;
+	a.detlen = det.len;
+	if (r->head > 0)	/* else a log emptied by hand: from row 1 */
+		memcpy(a.prev, r->head_hash, AUDIT_HASHLEN);
+	audit_hash(&a, a.hash);
+	snprintf(seq, sizeof(seq), "%" PRId64, a.seq);
+	snprintf(at, sizeof(at), "%" PRId64, a.at);
+	val[0] = seq;
+	val[1] = at;
+	val[2] = a.op;
+	val[3] = a.subject;
+	val[4] = buf_cstr(&det);
+	val[5] = (const char *)a.prev;
+	val[6] = (const char *)a.hash;
+	len[5] = len[6] = AUDIT_HASHLEN;
+	res = PQexecParams(r->pg, "INSERT INTO audit (seq, at, op, subject, "
+	    "detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+	    7, NULL, val, len, fmt, 0);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		pg_fail(r, res, "appending the copy's row to the audit log");
+	PQclear(res);
+	if (r->ac.verdict == AUDIT_INTACT)
+		audit_walk_row(&a, &r->aw);
+	buf_free(&det);
 }
 
 /* A transaction that failed answers COMMIT with ROLLBACK, no error. */
@@ -587,11 +715,12 @@ summary(struct run *r)
 			continue;
 		}
 		printf("%-18s %12" PRId64 " %s differs: the copy has %"
-		    PRId64 " rows, digest %s\n", t->name, r->rows[i][0], h[0],
-		    r->rows[i][1], h[1]);
-		warnmsg("table %s does not agree: %" PRId64 " rows in '%s', %"
+		    PRId64 " row%s, digest %s\n", t->name, r->rows[i][0], h[0],
+		    r->rows[i][1], plural(r->rows[i][1]), h[1]);
+		warnmsg("table %s does not agree: %" PRId64 " row%s in '%s', %"
 		    PRId64 " in '%s', and another digest", t->name,
-		    r->rows[i][0], r->from, r->rows[i][1], r->disp);
+		    r->rows[i][0], plural(r->rows[i][0]), r->from,
+		    r->rows[i][1], r->disp);
 		bad = 1;
 	}
 	if (fflush(stdout) != 0 || ferror(stdout))
@@ -602,10 +731,11 @@ summary(struct run *r)
 		bad = 1;
 	}
 	if (!bad)
-		warnmsg("%s '%s' to '%s': %d tables, %" PRId64 " rows, every "
-		    "count and digest agree; audit log: %" PRId64 " rows "
-		    "verified, intact", r->verify ? "verified" : "copied",
-		    r->from, r->disp, r->ntab, total, r->ac.rows);
+		warnmsg("%s '%s' to '%s': %d table%s, %" PRId64 " row%s, "
+		    "every count and digest agree; audit log: %" PRId64
+		    " row%s verified, intact", r->verify ? "verified" :
+		    "copied", r->from, r->disp, r->ntab, plural(r->ntab),
+		    total, plural(total), r->ac.rows, plural(r->ac.rows));
 	return bad;
 }
 
@@ -676,6 +806,8 @@ main(int argc, char **argv)
 		r.rows[i][1] = d.rows;
 		td_end(&d, r.dig[i][1]);
 	}
+	if (!r.verify)
+		pg_audit_copy(&r);
 	audit_walk_end(&r.aw);
 	bad = summary(&r);
 	if (bad || r.verify)

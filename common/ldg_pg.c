@@ -46,6 +46,9 @@
  * by ledger.c's statements; usage_scan reads them through a cursor,
  * PG_FETCH blocks at a time, so memory stays bounded whatever the period.
  */
+#include <ctype.h>
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1038,12 +1041,84 @@ pq_notice(void *arg, const char *msg)
 	(void)msg;	/* NOTICEs (an index exists, ...) are not ours */
 }
 
+/*
+ * Connect as PQconnectdb does, but with the server's messages verbose
+ * until the connection is made: libpq keeps a refusal's SQLSTATE
+ * nowhere but in the message then, and only it tells, in any language
+ * of the server's, a ledger database that is not there (66, as
+ * SQLite's file that is not there) or a login refused (73, as SQLite's
+ * file its user may not open) from a server down, starting or full
+ * (75: re-running will do).  Waits for the server as libpq does, each
+ * wait at most connect_timeout (at least 2 s) when the string sets it.
+ */
+static void
+pq_connect(struct pq *p, const char *conninfo)
+{
+	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+	PQconninfoOption *o, *opts;
+	struct pollfd pfd;
+	char msg[512], state[6] = "", *f;
+	int ms = -1, n;
+
+	if ((p->c = PQconnectStart(conninfo)) == NULL)
+		die(EX_OSERR, "ledger '%s': out of memory", p->disp);
+	PQsetErrorVerbosity(p->c, PQERRORS_VERBOSE);
+	if ((opts = PQconninfo(p->c)) != NULL) {
+		for (o = opts; o->keyword != NULL; o++)
+			if (strcmp(o->keyword, "connect_timeout") == 0 &&
+			    o->val != NULL && atoi(o->val) > 0)
+				ms = (atoi(o->val) < 2 ? 2 : atoi(o->val)) * 1000;
+		PQconninfoFree(opts);
+	}
+	while (PQstatus(p->c) != CONNECTION_BAD && st != PGRES_POLLING_OK &&
+	    st != PGRES_POLLING_FAILED) {
+		pfd.fd = PQsocket(p->c);
+		pfd.events = st == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+		n = poll(&pfd, 1, ms);
+		if (n < 0 && errno != EINTR)
+			die(EX_OSERR, "cannot connect to ledger '%s': poll: %s",
+			    p->disp, strerror(errno));
+		if (n == 0)
+			die(EX_TEMPFAIL, "cannot connect to ledger '%s': no "
+			    "answer in %d s (connect_timeout); re-run when the "
+			    "server is reachable", p->disp, ms / 1000);
+		st = PQconnectPoll(p->c);
+	}
+	PQsetErrorVerbosity(p->c, PQERRORS_DEFAULT);
+	if (PQstatus(p->c) == CONNECTION_OK)
+		return;
+	/* "... failed: FATAL:  3D000: database ..." less its SQLSTATE */
+	pq_msg(p, NULL, msg, sizeof(msg));
+	if ((f = strstr(msg, "FATAL:  ")) != NULL) {
+		f += strlen("FATAL:  ");
+		for (n = 0; n < 5 && isupper((unsigned char)f[n]) +
+		    isdigit((unsigned char)f[n]) > 0; n++)
+			;
+		if (n == 5 && f[5] == ':' && f[6] == ' ') {
+			memcpy(state, f, 5);
+			memmove(f, f + 7, strlen(f + 7) + 1);
+		}
+	}
+	if (strcmp(state, "3D000") == 0)
+		die(EX_NOINPUT, "no ledger at '%s': %s (the stages make a "
+		    "ledger's tables in its database, not the database: "
+		    "create it first)", p->disp, msg);
+	if (strncmp(state, "28", 2) == 0 || strcmp(state, "42501") == 0 ||
+	    PQconnectionNeedsPassword(p->c))
+		die(EX_CANTCREAT, "cannot connect to ledger '%s': %s (the "
+		    "server refused the login: check the user, its password "
+		    "in libpq's password or service file or PGPASSWORD, and "
+		    "the server's pg_hba.conf)", p->disp, msg);
+	die(EX_TEMPFAIL, "cannot connect to ledger '%s': %s; re-run when the "
+	    "server is reachable", p->disp, msg);
+}
+
 struct ldg_engine *
 ldg_pg_open(const char *conninfo, int busy_ms, int flags)
 {
 	struct pq *p;
 	PGresult *r;
-	char name[16], msg[512];
+	char name[16];
 	int64_t ver;
 	int i;
 
@@ -1052,13 +1127,7 @@ ldg_pg_open(const char *conninfo, int busy_ms, int flags)
 	p->e.path = p->disp = ldg_redact(conninfo);
 	p->e.blk_keys = PG_BLK_KEYS;
 	p->busy_ms = busy_ms >= 0 ? busy_ms : LDG_BUSY_MS;
-	p->c = PQconnectdb(conninfo);
-	if (p->c == NULL)
-		die(EX_OSERR, "ledger '%s': out of memory", p->disp);
-	if (PQstatus(p->c) != CONNECTION_OK)
-		die(EX_TEMPFAIL, "cannot connect to ledger '%s': %s; re-run "
-		    "when the server is reachable", p->disp,
-		    pq_msg(p, NULL, msg, sizeof(msg)));
+	pq_connect(p, conninfo);
 	PQsetNoticeProcessor(p->c, pq_notice, NULL);
 	pq_exec(p, "SET client_encoding = 'UTF8'; "
 	    "SET client_min_messages = warning", "setting the session");

@@ -18,12 +18,16 @@
  *       the file, the copy does not agree)
  *   64  EX_USAGE     bad option or argument
  *   65  EX_DATAERR   rejects were written and --strict was given
- *   66  EX_NOINPUT   an input file could not be opened
+ *   66  EX_NOINPUT   an input file could not be opened; no ledger there
+ *                    (a reader's SQLite file, a PostgreSQL database)
  *   70  EX_SOFTWARE  internal invariant broken (a bug)
  *   71  EX_OSERR     out of memory, a thread could not start
- *   73  EX_CANTCREAT the ledger, rejects or stats file cannot be created
+ *   73  EX_CANTCREAT the ledger, rejects or stats file cannot be created;
+ *                    the ledger may not be opened (file modes, a login
+ *                    PostgreSQL refuses)
  *   74  EX_IOERR     read or write failure, EPIPE, disk full
- *   75  EX_TEMPFAIL  ledger busy or locked past the timeout; re-run
+ *   75  EX_TEMPFAIL  ledger busy or locked past the timeout, its server
+ *                    not reachable or lost; re-run
  *   78  EX_CONFIG    bad configuration file (customers, meters, catalog)
  */
 #define EXIT_MISMATCH 1

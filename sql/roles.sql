@@ -18,7 +18,10 @@
 -- Run it as the ledger's owner, in the ledger's database, once the schema
 -- is there (the first run of any stage as the owner creates it), and again
 -- after an upgrade that adds tables; it may be run any number of times:
---   psql "postgresql://owner@db/ledger" -v ON_ERROR_STOP=1 -f sql/roles.sql
+--   psql "postgresql://owner@db/ledger" -v ON_ERROR_STOP=1 \
+--       -f /usr/local/share/usage-to-cash/roles.sql
+-- (make install puts this file in $(PREFIX)/share/usage-to-cash/; it is
+-- sql/roles.sql in the source tree)
 -- then give the roles to the login roles of hosts and people:
 --   CREATE ROLE ingest_eu1 LOGIN IN ROLE ledger_ingest;
 --   GRANT ledger_audit TO auditor_jane;

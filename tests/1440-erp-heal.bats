@@ -4,48 +4,77 @@
 # run again posts every issued document exactly once, and its documents
 # and journal files are complete.  The month-end is run as
 # scripts/crontab.example has it, word for word, on a generated month,
-# and as the one pipeline of the README and erp-post(1).
+# and as the one pipeline of the README and erp-post(1).  On both engines
+# (tests/run): on PostgreSQL the crontab's ledger.sqlite is the ledger
+# u2c made ($UL).
 
 load lib
 
-# month_end: the crontab's month-end line, as cron would run it (with its
-# \% unescaped), with $T/shim, then $FIRST when set, then $BIN first on
-# the PATH
+setup_file() {
+	ledger_setup_file
+}
+
+teardown_file() {
+	ledger_teardown_file
+}
+
+# cron_line PATTERN: the crontab's line after PATTERN, as cron would run
+# it (its \% unescaped); on PostgreSQL with $UL for ledger.sqlite
+cron_line() {
+	sed -n "s/^$1//p" scripts/crontab.example | sed 's/\\%/%/g' |
+	    if [ "$(ledger_engine)" = pg ]; then
+		sed 's/--ledger ledger\.sqlite /--ledger "$UL" /g'
+	    else
+		cat
+	    fi
+}
+
+# month_end: the crontab's month-end line, as cron would run it, with
+# $T/shim, then $FIRST when set, then $BIN first on the PATH
 month_end() {
 	local cmd
-	cmd=$(sed -n 's/^0  *2  *2  *\*  *\*  *//p' scripts/crontab.example | sed 's/\\%/%/g')
+	cmd=$(cron_line '0  *2  *2  *\*  *\*  *')
 	[ -n "$cmd" ]
-	U2C=$U PATH="$T/shim:${FIRST:+$FIRST:}$BIN:$PATH" sh -c "$cmd"
+	U2C=$U UL=$UL PATH="$T/shim:${FIRST:+$FIRST:}$BIN:$PATH" sh -c "$cmd"
 }
 
 # hourly_retry: the crontab's hourly retry of pending entries, as cron
 # would run it
 hourly_retry() {
 	local cmd
-	cmd=$(sed -n 's/^35  *\*  *\*  *\*  *\*  *//p' scripts/crontab.example | sed 's/\\%/%/g')
+	cmd=$(cron_line '35  *\*  *\*  *\*  *\*  *')
 	[ -n "$cmd" ]
-	U2C=$U PATH="$T/shim:$BIN:$PATH" sh -c "$cmd"
+	U2C=$U UL=$UL PATH="$T/shim:$BIN:$PATH" sh -c "$cmd"
+}
+
+# uq SQL: SQL on u2c's ledger (lq's output)
+uq() {
+	if [ "$(ledger_engine)" = sqlite ]; then
+		lq u2c/ledger.sqlite "$1"
+	else
+		lq u2c "$1"
+	fi
 }
 
 # pipeline ERP-POST...: the month-end as one pipeline sharing the ledger,
 # October's periods, into ERP-POST... (the README's, erp-post(1)'s)
 pipeline() {
 	"$BIN/meter-aggregate" --meters "$U/meters.json" \
-	    --customers "$U/customers.ndjson" --ledger "$U/ledger.sqlite" \
+	    --customers "$U/customers.ndjson" --ledger "$UL" \
 	    --from 2026-10-15T00:00:00Z --to 2026-11-02T00:00:00Z \
 	    --rejects "$T/r" 2>/dev/null |
 	    "$BIN/rate" --catalog "$U/catalog.json" \
-	    --customers "$U/customers.ndjson" --ledger "$U/ledger.sqlite" \
+	    --customers "$U/customers.ndjson" --ledger "$UL" \
 	    --as-of 2026-11-02T01:00:00Z --rejects "$T/r" 2>/dev/null |
 	    "$BIN/invoice-gen" --issue --entities "$U/entities.json" \
 	    --tax "$U/tax.json" --customers "$U/customers.ndjson" \
-	    --ledger "$U/ledger.sqlite" --as-of 2026-11-02T02:00:00Z \
+	    --ledger "$UL" --as-of 2026-11-02T02:00:00Z \
 	    --rejects "$T/r" 2>/dev/null |
 	    "$@"
 }
 
 po() {
-	"$BIN/erp-post" --accounts "$U/accounts.json" --ledger "$U/ledger.sqlite" \
+	"$BIN/erp-post" --accounts "$U/accounts.json" --ledger "$UL" \
 	    --as-of 2026-11-02T03:00:00Z --rejects "$T/r" "$@"
 }
 
@@ -53,24 +82,23 @@ po() {
 # document entry posted, and nothing else is posted twice
 posted_once() {
 	local n
-	n=$(sqlite3 "$U/ledger.sqlite" 'SELECT count(*) FROM doc')
+	n=$(uq 'SELECT count(*) FROM doc')
 	[ "$n" -gt 0 ]
-	run sqlite3 "$U/ledger.sqlite" "SELECT d.number, (SELECT count(*) FROM posting p
-	    WHERE p.number = d.number AND json_extract(p.record, '$.type') = 'document')
-	    AS n FROM doc d WHERE n <> 1"
+	run uq "SELECT d.number FROM doc d WHERE (SELECT count(*) FROM posting p
+	    WHERE p.number = d.number AND $(sql_json p.record type) = 'document') <> 1"
 	[ -z "$output" ] || { echo "documents not posted once: $output"; false; }
-	[ "$(sqlite3 "$U/ledger.sqlite" 'SELECT count(DISTINCT record) FROM posting')" -eq \
-	    "$(sqlite3 "$U/ledger.sqlite" 'SELECT count(*) FROM posting')" ]
+	[ "$(uq 'SELECT count(DISTINCT record) FROM posting')" -eq \
+	    "$(uq 'SELECT count(*) FROM posting')" ]
 }
 
 # complete JOURNAL [DOCUMENTS]: the journal file holds every posting of
 # the ledger exactly once, and the documents file every document
 complete() {
-	sqlite3 "$U/ledger.sqlite" 'SELECT id FROM posting ORDER BY id' >"$T/want"
+	uq 'SELECT id FROM posting ORDER BY id' >"$T/want"
 	jq -r .id "$1" | LC_ALL=C sort >"$T/got"
 	same "$T/want" "$T/got"
 	if [ -n "${2:-}" ]; then
-		sqlite3 "$U/ledger.sqlite" 'SELECT number FROM doc ORDER BY number' >"$T/want"
+		uq 'SELECT number FROM doc ORDER BY number' >"$T/want"
 		jq -r .number "$2" | LC_ALL=C sort >"$T/got"
 		same "$T/want" "$T/got"
 	fi
@@ -86,18 +114,20 @@ complete() {
 	chmod +x "$T/killed/invoice-gen"
 	FIRST=$T/killed month_end
 	grep -q 'month-end 2026-10: exit 137' "$T/logged"
-	[ "$(sqlite3 "$U/ledger.sqlite" 'SELECT count(*) FROM doc')" -gt 0 ]
-	[ "$(sqlite3 "$U/ledger.sqlite" 'SELECT count(*) FROM posting')" -eq 0 ]
+	# on PostgreSQL every stage took $UL for the crontab's ledger.sqlite
+	[ "$(ledger_engine)" = sqlite ] || [ ! -e "$U/ledger.sqlite" ]
+	[ "$(uq 'SELECT count(*) FROM doc')" -gt 0 ]
+	[ "$(uq 'SELECT count(*) FROM posting')" -eq 0 ]
 	run month_end
 	expect_status 0
 	posted_once
 	complete "$U/run/2026-10/journal.ndjson" "$U/run/2026-10/documents.ndjson"
 	# a third run posts nothing and leaves the files as they were
-	sqlite3 "$U/ledger.sqlite" 'SELECT id, state FROM posting ORDER BY id' >"$T/p2"
+	uq 'SELECT id, state FROM posting ORDER BY id' >"$T/p2"
 	cp "$U/run/2026-10/journal.ndjson" "$U/run/2026-10/documents.ndjson" "$T/"
 	run month_end
 	expect_status 0
-	same "$T/p2" <(sqlite3 "$U/ledger.sqlite" 'SELECT id, state FROM posting ORDER BY id')
+	same "$T/p2" <(uq 'SELECT id, state FROM posting ORDER BY id')
 	cmp "$T/journal.ndjson" "$U/run/2026-10/journal.ndjson"
 	cmp "$T/documents.ndjson" "$U/run/2026-10/documents.ndjson"
 	[ "$(wc -l <"$T/logged")" -eq 1 ]
@@ -111,7 +141,7 @@ complete() {
 	chmod +x "$T/killed/erp-post"
 	FIRST=$T/killed month_end
 	grep -q 'month-end 2026-10: exit 137' "$T/logged"
-	[ "$(sqlite3 "$U/ledger.sqlite" "SELECT count(*) FROM posting WHERE state = 'pending'")" -gt 0 ]
+	[ "$(uq "SELECT count(*) FROM posting WHERE state = 'pending'")" -gt 0 ]
 	[ ! -s "$U/outbox/month-end-2026-10.ndjson" ]
 	[ ! -s "$U/run/2026-10/journal.ndjson" ]
 	run month_end
@@ -135,16 +165,16 @@ complete() {
 	# the reader is killed before it reads a line: what invoice-gen
 	# committed went into a pipe nobody read
 	pipeline sh -c 'kill -9 $$' || true
-	[ "$(sqlite3 "$U/ledger.sqlite" 'SELECT count(*) FROM doc')" -gt 0 ]
-	[ "$(sqlite3 "$U/ledger.sqlite" 'SELECT count(*) FROM posting')" -eq 0 ]
+	[ "$(uq 'SELECT count(*) FROM doc')" -gt 0 ]
+	[ "$(uq 'SELECT count(*) FROM posting')" -eq 0 ]
 	pipeline po --stats "$T/s" >"$T/j" 2>"$T/err"
 	posted_once
 	complete "$T/j"
-	n=$(sqlite3 "$U/ledger.sqlite" 'SELECT count(*) FROM doc')
+	n=$(uq 'SELECT count(*) FROM doc')
 	jq -e ".read == 0 and .posted == 0 and .caught_up == $n" "$T/s"
 	grep -q "; from the ledger: $n documents caught up$" "$T/err"
 	# every entry as a run that had read the documents would have made it
-	sqlite3 "$U/ledger.sqlite" 'SELECT record FROM doc ORDER BY rowid' >"$T/docs"
+	uq 'SELECT record FROM doc ORDER BY rowid' >"$T/docs"
 	"$BIN/erp-post" --accounts "$U/accounts.json" <"$T/docs" 2>/dev/null |
 	    LC_ALL=C sort >"$T/want"
 	LC_ALL=C sort "$T/j" | same "$T/want" -
@@ -165,23 +195,24 @@ complete() {
 	printf '%s\n' 'invoice,amount,currency,date,reference' \
 	    'ACME-US-2026-000001,50.00,USD,2026-11-20,ch_1' >"$T/p.csv"
 	ep --payments "$T/p.csv" >/dev/null 2>&1
-	[ "$(sqlite3 "$T/l" 'SELECT count(*) FROM posting')" -eq 1 ]
+	L=$(ledger_new l)
+	[ "$(lq l 'SELECT count(*) FROM posting')" -eq 1 ]
 	# acme-eu's November closed (its closed_policy: reject), no acme-jp
 	jq '.entities |= map(select(.entity != "acme-jp") | if .entity == "acme-eu"
 	    then .closed_months += ["2026-11"] else . end)' testdata/accounts.json >"$T/acc"
 	po2() {
-		"$BIN/erp-post" --accounts "$T/acc" --ledger "$T/l" --rejects "$T/r" \
+		"$BIN/erp-post" --accounts "$T/acc" --ledger "$L" --rejects "$T/r" \
 		    --as-of 2026-11-03T00:00:00Z "$@"
 	}
 	run po2 --stats "$T/s" </dev/null
 	expect_status 0
 	[ "${lines[-1]}" = "erp-post: read 0, posted 0, duplicates 0, skipped 0, rejected 0; 2 entries emitted, 0 retried, 0 confirmed before, 0 pending; from the ledger: 1 documents caught up, 3 rejected, 1 of entities without books here left unposted (closed_period 3; see '$T/r')" ]
-	[ "${lines[0]}" = "erp-post: $T/l:0: closed_period: document ACME-EU-2026-000001's document entry is dated 2026-11-02, in a closed period of entity 'acme-eu' (closed_policy reject)" ]
+	[ "${lines[0]}" = "erp-post: $L:0: closed_period: document ACME-EU-2026-000001's document entry is dated 2026-11-02, in a closed period of entity 'acme-eu' (closed_policy reject)" ]
 	jq -e '.read == 0 and .caught_up == 1 and .caught_up_rejected == 3 and .unposted_other_entities == 1 and .rejected == 0 and .entries_emitted == 2' "$T/s"
 	run jq -r '"\(.file) \(.line) \(.code) \(.raw | fromjson | .number)"' "$T/r"
-	[ "${lines[0]}" = "$T/l 0 closed_period ACME-EU-2026-000001" ]
-	[ "${lines[1]}" = "$T/l 0 closed_period ACME-EU-2026-000002" ]
-	[ "${lines[2]}" = "$T/l 0 closed_period acme-eu-CN-2026-000001" ]
+	[ "${lines[0]}" = "$L 0 closed_period ACME-EU-2026-000001" ]
+	[ "${lines[1]}" = "$L 0 closed_period ACME-EU-2026-000002" ]
+	[ "${lines[2]}" = "$L 0 closed_period acme-eu-CN-2026-000001" ]
 	# taken again by every run, and rejected again, until it can be posted
 	run po2 </dev/null
 	expect_status 0
@@ -199,8 +230,8 @@ complete() {
 	expect_status 0
 	jq -e '.read == 5 and .duplicates == 5 and .caught_up == 0 and .caught_up_rejected == 0 and .unposted_other_entities == 0 and .entries_emitted == 0' "$T/s"
 	[ "$(echo "$output" | grep -vc '^erp-post: ')" -eq 0 ]
-	run sqlite3 "$T/l" "SELECT d.number FROM doc d WHERE (SELECT count(*) FROM posting p
-	    WHERE p.number = d.number AND json_extract(p.record, '$.type') = 'document') <> 1"
+	run lq l "SELECT d.number FROM doc d WHERE (SELECT count(*) FROM posting p
+	    WHERE p.number = d.number AND $(sql_json p.record type) = 'document') <> 1"
 	[ -z "$output" ]
 }
 
@@ -211,13 +242,13 @@ complete() {
 	n=$(wc -l <"$T/p1")
 	{ echo id,erp_ref,status,reason; jq -r '"\(.id),NS-1,confirmed,"' "$T/p1" | head -n 1; } >"$T/acks"
 	ep --confirm "$T/acks" 2>/dev/null
-	sqlite3 "$T/l" 'SELECT * FROM posting ORDER BY id' >"$T/before"
+	lq l 'SELECT * FROM posting ORDER BY id' >"$T/before"
 	run ep --replay --stats "$T/s" "$D"
 	expect_status 0
 	[ "${lines[-1]}" = "erp-post: read 6, replayed 4, not posted 2, skipped 0, rejected 0; $n entries written" ]
 	echo "$output" | grep -v '^erp-post: ' | same "$T/p1" -
 	jq -e ".read == 6 and .replayed == 4 and .not_posted == 2 and .entries_replayed == $n and (has(\"posted\") | not)" "$T/s"
-	sqlite3 "$T/l" 'SELECT * FROM posting ORDER BY id' | same "$T/before" -
+	lq l 'SELECT * FROM posting ORDER BY id' | same "$T/before" -
 	# another format renders the stored records
 	"$BIN/erp-post" --accounts testdata/accounts.json --format hledger "$T/d4" >"$T/h" 2>/dev/null
 	ep --replay --format hledger "$T/d4" 2>/dev/null | same "$T/h" -

@@ -290,17 +290,63 @@ events() {
 	jq -e '.ledger | test("^postgresql://postgres:\\*\\*\\*@/t[0-9]+_pw[?]host=")' "$T/s"
 	# a database that is not there: the message names the ledger
 	run ingest --ledger "${url/_pw?/_nope?}" --rejects "$T/r" "$T/in"
-	expect_status 75
-	[[ "$output" == *"cannot connect to ledger 'postgresql://postgres:***@/t"*"_nope?host="* ]]
+	expect_status 66
+	[[ "$output" == *"no ledger at 'postgresql://postgres:***@/t"*"_nope?host="* ]]
 	[[ "$output" != *Sup3rS3cret* ]]
 	kw="host=$PGC/c user=postgres password=Sup3rS3cret dbname=nope"
 	run ingest --ledger "$kw" --rejects "$T/r" "$T/in"
-	expect_status 75
-	[[ "$output" == *"cannot connect to ledger 'host=$PGC/c user=postgres password=*** dbname=nope'"* ]]
+	expect_status 66
+	[[ "$output" == *"no ledger at 'host=$PGC/c user=postgres password=*** dbname=nope'"* ]]
 	[[ "$output" != *Sup3rS3cret* ]]
 	run env METER_LEDGER="${url/_pw?/_nope?}" "$BIN/reconcile" --ledger "" --rejects "$T/r" --audit
 	[[ "$output" == *"postgres:***@"* ]] && [[ "$output" != *Sup3rS3cret* ]]
 	[ ! -e "$T/s" ] || ! grep -q Sup3rS3cret "$T/s"
+}
+
+@test "pg: a ledger database not there is 66, a login refused 73 (neither helped by a re-run), a server not there 75; each saying what, where and why" {
+	local db pg
+	events 1 2 >"$T/in"
+	db=$(pg_dbname gone)
+	pg=$("$REPO/tests/pgcluster" conninfo "$PGC/c" "$db")
+	run ingest --ledger "$pg" --rejects "$T/r" "$T/in"
+	expect_status 66
+	[ "${lines[-1]}" = "meter-ingest: no ledger at '$pg': connection to server on socket \"$PGC/c/.s.PGSQL.5432\" failed: FATAL:  database \"$db\" does not exist (the stages make a ledger's tables in its database, not the database: create it first)" ]
+	# the same for a reader
+	run "$BIN/reconcile" --ledger "$pg" --rejects "$T/r" --audit
+	expect_status 66
+	[[ "${lines[-1]}" == "reconcile: no ledger at '$pg': "*"FATAL:  database \"$db\" does not exist (the stages make"* ]]
+	[ ! -s "$T/r" ]
+
+	# a login refused: a role that does not exist; a role whose password
+	# is asked for (scram-sha-256 for it on the socket), none given, a
+	# wrong one given; the right one connects
+	pg=$(pg_ledger login)
+	sql "$pg" "CREATE ROLE u2c_pw LOGIN PASSWORD 'right'; GRANT ALL ON SCHEMA public TO u2c_pw" >/dev/null
+	run ingest --ledger "${pg/user=postgres/user=u2c_nobody}" --rejects "$T/r" "$T/in"
+	expect_status 73
+	[ "${lines[-1]}" = "meter-ingest: cannot connect to ledger '${pg/user=postgres/user=u2c_nobody}': connection to server on socket \"$PGC/c/.s.PGSQL.5432\" failed: FATAL:  role \"u2c_nobody\" does not exist (the server refused the login: check the user, its password in libpq's password or service file or PGPASSWORD, and the server's pg_hba.conf)" ]
+	sed -i '1i local all u2c_pw scram-sha-256' "$PGC/c/data/pg_hba.conf"
+	sql "$pg" "SELECT pg_reload_conf()" >/dev/null
+	run env -u PGPASSWORD PGPASSFILE=/dev/null "$BIN/meter-ingest" --replay \
+	    --ledger "${pg/user=postgres/user=u2c_pw}"
+	expect_status 73
+	[[ "${lines[-1]}" == "meter-ingest: cannot connect to ledger '${pg/user=postgres/user=u2c_pw}': "*"no password supplied (the server refused the login: "* ]]
+	run env PGPASSWORD=wrong "$BIN/meter-ingest" --replay \
+	    --ledger "${pg/user=postgres/user=u2c_pw}"
+	expect_status 73
+	[[ "${lines[-1]}" == "meter-ingest: cannot connect to ledger '${pg/user=postgres/user=u2c_pw}': "*"FATAL:  password authentication failed for user \"u2c_pw\" (the server refused the login: "* ]]
+	[[ "$output" != *wrong* ]]
+	run env PGPASSWORD=right "$BIN/meter-ingest" --replay \
+	    --ledger "${pg/user=postgres/user=u2c_pw}"
+	expect_status 0
+	sed -i '1d' "$PGC/c/data/pg_hba.conf"
+	sql "$pg" "SELECT pg_reload_conf()" >/dev/null
+
+	# no server on the socket: 75, re-run when it is reachable
+	pg="postgresql:///$db?host=$T&port=5432&user=postgres"
+	run ingest --ledger "$pg" --rejects "$T/r" "$T/in"
+	expect_status 75
+	[ "${lines[-1]}" = "meter-ingest: cannot connect to ledger '$pg': connection to server on socket \"$T/.s.PGSQL.5432\" failed: No such file or directory; re-run when the server is reachable" ]
 }
 
 @test "pg: a document number taken (the sequence set back by hand) is refused as on SQLite, exit 78" {

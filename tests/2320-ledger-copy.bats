@@ -136,6 +136,18 @@ release() {
 	echo >"$T/hold" && wait "$HOLD"
 }
 
+# copy_held CONNINFO SOURCE: ledger-copy of SOURCE into CONNINFO started
+# in the background (stdout in $T/out, stderr in $T/err, its pid in
+# $pid), once it waits at the row that hold holds
+copy_held() {
+	hold "$1" "$2"
+	"$BIN/ledger-copy" --busy-timeout 600000 --from "$2" --to "$1" \
+	    >"$T/out" 2>"$T/err" &
+	pid=$!
+	BG="$BG $pid"
+	waiting "$1"
+}
+
 # gone CONNINFO: wait until ledger-copy's session has ended
 gone() {
 	local i
@@ -161,9 +173,17 @@ gone() {
 	[[ "$output" == *"usage_block                   4 "* ]]
 	[[ "$output" == *"doc                           3 "* ]]
 	[[ "$output" == *"audit                        18 "* ]]
-	[ "$stderr" = "ledger-copy: copied '$T/l.sqlite' to '$pg': 19 tables, 41 rows, every count and digest agree; audit log: 18 rows verified, intact" ]
+	[ "$stderr" = "ledger-copy: copied '$T/l.sqlite' to '$pg': 19 tables, 41 rows, every count and digest agree; audit log: 19 rows verified, intact" ]
 	# in PostgreSQL's tables: the rows, the source's audit log (not a
-	# genesis of its own), the counters
+	# genesis of its own) and the copy's row chained after it, the
+	# counters
+	[ "$(sql "$pg" "SELECT op || ' ' || subject FROM audit WHERE seq = 19")" = "ledger.copy ledger" ]
+	[ "$(sql "$pg" "SELECT prev_hash = (SELECT hash FROM audit WHERE seq = 18) FROM audit WHERE seq = 19")" = t ]
+	sql "$pg" "SELECT detail FROM audit WHERE seq = 19" >"$T/detail"
+	jq -e --arg f "$T/l.sqlite" '.from == $f and .rows == 41 and
+	    (.tables | keys_unsorted | length) == 19 and .tables.usage_block.rows == 4' "$T/detail"
+	[ "$(jq -r '.tables | to_entries[] | "\(.key) \(.value.rows) \(.value.digest)"' "$T/detail")" = \
+	    "$(awk '{ print $1, $2, $3 }' "$T/want")" ]
 	[ "$(sql "$pg" "SELECT sum(n) FROM usage_block")" -eq 6 ]
 	[ "$(sql "$pg" "SELECT encode(hash, 'hex') FROM audit WHERE seq = 18")" = \
 	    "$(sqlite3 "$T/l.sqlite" "SELECT lower(hex(hash)) FROM audit WHERE seq = 18")" ]
@@ -176,7 +196,7 @@ gone() {
 	same "$T/want" <(echo "$output")
 	[[ "$stderr" == "ledger-copy: verified '$T/l.sqlite' to '$pg': 19 tables, 41 rows, every count and digest agree; audit log: 18 rows verified, intact" ]]
 	run "$BIN/reconcile" --ledger "$pg" --audit --rejects "$T/rj" </dev/null
-	[[ "$output" == *"audit log: 18 rows verified, intact"* ]]
+	[[ "$output" == *"audit log: 19 rows verified, intact"* ]]
 	# the source was only read
 	same <(python3 tests/ledger_digest.py "$BATS_FILE_TMPDIR/month.sqlite" $(tables)) "$T/want"
 }
@@ -205,7 +225,66 @@ gone() {
 	[ "$(grep -c differs <<<"$output")" -eq 1 ]
 	[[ "$output" == *"audit                        37 "*" differs: the copy has 37 rows, digest "* ]]
 	run "$BIN/reconcile" --ledger "$pg" --audit --rejects "$T/rj" </dev/null
-	[[ "$output" == *"audit log: 37 rows verified, intact"* ]]
+	[[ "$output" == *"audit log: 38 rows verified, intact"* ]]
+}
+
+@test "ledger-copy holds the SQLite ledger's writers' lock until it commits: a stage writing meanwhile waits, then exits 75, and the copy misses nothing; a source its user cannot write is refused (73)" {
+	local pg pid st
+	cp "$BATS_FILE_TMPDIR/month.sqlite" "$T/l.sqlite"
+	cp "$T/l.sqlite" "$T/before.sqlite"
+	pg=$(pg_ledger locked)
+	# the copy waits at its last table (of a ledger's schema), every
+	# other one copied
+	"$BIN/reconcile" --ledger "$pg" --audit --rejects "$T/rj" </dev/null >/dev/null 2>&1
+	copy_held "$pg" "$T/l.sqlite"
+	sed 's/2026-10-/2026-11-/; s/"id":"evt-/"id":"nov-/' \
+	    testdata/events.ndjson >"$T/nov.ndjson"
+	run "$BIN/meter-ingest" --customers testdata/customers.ndjson \
+	    --ledger "$T/l.sqlite" --as-of 2026-11-20T00:00:00Z --busy-timeout 300 \
+	    --rejects "$T/ir" "$T/nov.ndjson"
+	# the held row let go before anything can fail
+	release
+	st=0
+	wait "$pid" || st=$?
+	expect_status 75
+	[[ "${lines[-1]}" == "meter-ingest: ledger '$T/l.sqlite' is busy"* ]]
+	[ "$st" -eq 0 ] || { cat "$T/err"; return 1; }
+	same <(python3 tests/ledger_digest.py "$T/before.sqlite" $(tables)) \
+	    <(python3 tests/ledger_digest.py "$T/l.sqlite" $(tables))
+	run "$BIN/ledger-copy" --verify --from "$T/l.sqlite" --to "$pg"
+	expect_status 0
+	pg=$(pg_ledger locked2)
+	# a source its user may read but not write: no lock, no copy
+	mkdir "$T/ro"
+	cp "$T/l.sqlite" "$T/ro/l.sqlite"
+	readonly_ledger "$T/ro/l.sqlite"
+	run as_reader "$BIN/ledger-copy" --from "$T/ro/l.sqlite" --to "$pg"
+	expect_status 73
+	[ "$output" = "ledger-copy: ledger '$T/ro/l.sqlite': cannot take its writers' lock: the file is read only for this user; ledger-copy holds the lock while it copies, so that no stage writes what the copy would miss: run it as the ledger's owner; nothing was copied" ]
+	# refused before the target was touched
+	[ "$(sql "$pg" "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" -eq 0 ]
+}
+
+@test "ledger-copy: one row, one table: singular in its lines and messages" {
+	local pg
+	# a new ledger: meta's two counters and the genesis row
+	"$BIN/meter-ingest" --customers testdata/customers.ndjson \
+	    --ledger "$T/n.sqlite" --rejects "$T/ir" </dev/null >/dev/null 2>&1
+	pg=$(pg_ledger one)
+	run --separate-stderr "$BIN/ledger-copy" --from "$T/n.sqlite" --to "$pg"
+	expect_status 0
+	[ "$stderr" = "ledger-copy: copied '$T/n.sqlite' to '$pg': 18 tables, 3 rows, every count and digest agree; audit log: 2 rows verified, intact" ]
+	run --separate-stderr "$BIN/ledger-copy" --verify --from "$T/n.sqlite" --to "$pg"
+	expect_status 0
+	[ "$stderr" = "ledger-copy: verified '$T/n.sqlite' to '$pg': 18 tables, 3 rows, every count and digest agree; audit log: 1 row verified, intact" ]
+	sql "$pg" "INSERT INTO send_claim VALUES ('x', 'y', 1, 2)" >/dev/null
+	sql "$pg" "UPDATE audit SET at = at + 1 WHERE seq = 1" >/dev/null
+	run --separate-stderr "$BIN/ledger-copy" --verify --from "$T/n.sqlite" --to "$pg"
+	expect_status 1
+	[[ "$output" == *"audit                         1 "*" differs: the copy has 1 row, digest "* ]]
+	[[ "$output" == *"send_claim                    0 "*" differs: the copy has 1 row, digest "* ]]
+	[[ "$stderr" == *"ledger-copy: table audit does not agree: 1 row in '$T/n.sqlite', 1 in '$pg', and another digest"* ]]
+	[[ "$stderr" == *"ledger-copy: table send_claim does not agree: 0 rows in '$T/n.sqlite', 1 in '$pg', and another digest"* ]]
 }
 
 @test "ledger-copy: a target that is not empty is refused (73) and left as it was" {
@@ -285,12 +364,7 @@ gone() {
 	[[ "$stderr" == "ledger-copy: ledger '$pg': copying table doc: PostgreSQL refuses a value of the SQLite ledger '$T/bad.sqlite' (invalid byte sequence for encoding \"UTF8\": 0xff); nothing was copied: the target is an empty ledger" ]]
 	empty "$pg"
 	# kill -9 while it waits for the last table, everything else copied
-	hold "$pg" "$T/l.sqlite"
-	"$BIN/ledger-copy" --busy-timeout 600000 --from "$T/l.sqlite" --to "$pg" \
-	    >/dev/null 2>&1 &
-	pid=$!
-	BG="$BG $pid"
-	waiting "$pg"
+	copy_held "$pg" "$T/l.sqlite"
 	[ "$(sql "$pg" "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'ledger-copy' AND l.relation = 'usage_block'::regclass AND l.mode = 'RowExclusiveLock'")" -eq 1 ]
 	kill -9 "$pid"
 	wait "$pid" || true
@@ -300,12 +374,7 @@ gone() {
 	gone "$pg"
 	empty "$pg"
 	# the server lost while it waits: 75
-	hold "$pg" "$T/l.sqlite"
-	"$BIN/ledger-copy" --busy-timeout 600000 --from "$T/l.sqlite" --to "$pg" \
-	    >"$T/out" 2>"$T/err" &
-	pid=$!
-	BG="$BG $pid"
-	waiting "$pg"
+	copy_held "$pg" "$T/l.sqlite"
 	sql "$pg" "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'ledger-copy'" >/dev/null
 	status=0
 	wait "$pid" || status=$?

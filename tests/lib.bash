@@ -572,15 +572,19 @@ sql_time() {
 }
 
 # u2c: a generated month (scripts/gen-month: the crontab's configuration
-# files under their names there) ingested into $U/ledger.sqlite; a `date`
-# that answers as on 2026-11-02 at 02:00 UTC, the month-end's day, and a
-# `logger` that writes to $T/logged, both in $T/shim.
+# files under their names there) ingested into the ledger $UL
+# ($U/ledger.sqlite, the crontab's; on PostgreSQL the ledger "u2c" of
+# ledger_new); a `date` that answers as on 2026-11-02 at 02:00 UTC, the
+# month-end's day, and a `logger` that writes to $T/logged, both in
+# $T/shim.
 u2c() {
 	U=$T/u2c
+	UL=$U/ledger.sqlite
+	[ "$(ledger_engine)" = sqlite ] || UL=$(ledger_new u2c)
 	scripts/gen-month --events 1500 --customers 20 --hours 24 "$U" >/dev/null
 	cut -f1 "$U/batches.txt" | sed "s|^|$U/|" | xargs cat >"$T/ev"
 	"$BIN/meter-ingest" --customers "$U/customers.ndjson" \
-	    --ledger "$U/ledger.sqlite" --as-of 2026-11-02T00:00:00Z \
+	    --ledger "$UL" --as-of 2026-11-02T00:00:00Z \
 	    --rejects "$T/ir" "$T/ev" >/dev/null 2>&1
 	mkdir "$T/shim"
 	cat >"$T/shim/date" <<-EOF
