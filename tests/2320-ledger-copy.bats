@@ -273,10 +273,10 @@ gone() {
 	pg=$(pg_ledger one)
 	run --separate-stderr "$BIN/ledger-copy" --from "$T/n.sqlite" --to "$pg"
 	expect_status 0
-	[ "$stderr" = "ledger-copy: copied '$T/n.sqlite' to '$pg': 18 tables, 3 rows, every count and digest agree; audit log: 2 rows verified, intact" ]
+	[ "$stderr" = "ledger-copy: copied '$T/n.sqlite' to '$pg': 19 tables, 3 rows, every count and digest agree; audit log: 2 rows verified, intact" ]
 	run --separate-stderr "$BIN/ledger-copy" --verify --from "$T/n.sqlite" --to "$pg"
 	expect_status 0
-	[ "$stderr" = "ledger-copy: verified '$T/n.sqlite' to '$pg': 18 tables, 3 rows, every count and digest agree; audit log: 1 row verified, intact" ]
+	[ "$stderr" = "ledger-copy: verified '$T/n.sqlite' to '$pg': 19 tables, 3 rows, every count and digest agree; audit log: 1 row verified, intact" ]
 	sql "$pg" "INSERT INTO send_claim VALUES ('x', 'y', 1, 2)" >/dev/null
 	sql "$pg" "UPDATE audit SET at = at + 1 WHERE seq = 1" >/dev/null
 	run --separate-stderr "$BIN/ledger-copy" --verify --from "$T/n.sqlite" --to "$pg"
