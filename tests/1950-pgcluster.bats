@@ -101,3 +101,20 @@ postmasters() {
 	ledger_dump x >"$T/d"
 	grep -q '^CREATE TABLE public.t ' "$T/d"
 }
+
+@test "pgcluster: restart puts ALTER SYSTEM's settings in effect; without a server it says so" {
+	pg_available
+	local d=$T/p uri
+	chmod 0711 "$T"
+	uri=$(tests/pgcluster start "$d")
+	psql -X -q -d "$uri" -c 'ALTER SYSTEM SET shared_buffers = $$48MB$$'
+	[ "$(psql -X -A -t -d "$uri" -c 'SHOW shared_buffers')" = 32MB ]
+	run tests/pgcluster restart "$d"
+	expect_status 0
+	[ -z "$output" ]
+	[ "$(psql -X -A -t -d "$uri" -c 'SHOW shared_buffers')" = 48MB ]
+	tests/pgcluster stop "$d"
+	run tests/pgcluster restart "$d"
+	expect_status 1
+	[ "$output" = "pgcluster: restart $d: no server running there" ]
+}
