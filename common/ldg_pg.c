@@ -8,8 +8,8 @@
  * version in meta and checked on every open; migrations on PostgreSQL
  * start at version 11), the text of every statement in PostgreSQL's
  * dialect, prepared once a connection, transactions, the mapping of the
- * server's errors to the exit-code table, and the loops that store and
- * read usage records.
+ * server's errors to the exit-code table, and the loop of a scan over
+ * usage blocks.
  *
  * Parameters go as text (integers in decimal), blobs as binary bytea;
  * every result comes back in binary, so a blob is its bytes and a text

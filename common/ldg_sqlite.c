@@ -5,7 +5,7 @@
  * synchronous=FULL, the page size, caches and checkpoints), the schema
  * and its migrations from version 1 on, the text of every statement,
  * transactions, the mapping of SQLite's errors to the exit-code table,
- * and the loops that store and read usage records.  It knows nothing of
+ * and the loop of a scan over usage blocks.  It knows nothing of
  * what the statements are for: that is ledger.c's and keyidx.c's.  The
  * schema is documented in usage-to-cash(5).
  */
