@@ -74,9 +74,16 @@ struct slot {
 	const char	*cls, *code;
 	struct buf	 why;
 	size_t		 msgoff;
-	/* SL_OBJ, prepared: the record to store, its key and digest */
+	/*
+	 * SL_OBJ, prepared: the record to store, its key and digest.  The
+	 * reader gathers what they hash (kin, din) and the main thread
+	 * hashes it (slot_hash): the reader is ingest's bound, the main
+	 * thread has room.
+	 */
 	struct ldg_usage u;
 	unsigned char	 key[KEY_LEN], digest[KEY_LEN];
+	struct buf	 kin, din;
+	int		 hashed;
 	struct buf	 pdata;
 	struct buf	 strs;		/* the strings u points to */
 	/* a correction: LDG_AMEND or LDG_CANCEL of the id at fixoff */
@@ -257,7 +264,10 @@ prepare_event(struct ingest *g, struct slot *sl, const struct cev *ev)
 		return;
 	}
 
-	cev_digest(ev, &g->jr, &g->cdata, sl->key, sl->digest);
+	buf_reset(&sl->kin);
+	buf_reset(&sl->din);
+	cev_digest_into(ev, &g->jr, &g->cdata, &sl->kin, &sl->din);
+	sl->hashed = 0;
 	buf_reset(&sl->pdata);
 	pk_pack(&sl->pdata, ev->data, &g->jr);
 
@@ -290,6 +300,17 @@ prepare_event(struct ingest *g, struct slot *sl, const struct cev *ev)
 	u->corr = ev->corr ? sl->strs.p + off[4] : NULL;
 	u->data = (const unsigned char *)sl->pdata.p;
 	u->datalen = sl->pdata.len;
+}
+
+/* The main thread: a prepared slot's key and digest, once. */
+static void
+slot_hash(struct slot *sl)
+{
+	if (sl->hashed)
+		return;
+	key_hash(sl->kin.p, sl->kin.len, sl->key);
+	key_hash(sl->din.p, sl->din.len, sl->digest);
+	sl->hashed = 1;
 }
 
 /* The key was claimed with other content: the stored record stays. */
@@ -357,6 +378,7 @@ store_event(struct ingest *g, struct slot *sl)
 	int64_t orig_t;
 	int r;
 
+	slot_hash(sl);
 	if (!g->intx) {
 		ldg_begin(g->ldg);
 		g->intx = 1;
@@ -601,8 +623,10 @@ ingest_all(struct ingest *g)
 		if (avail > PREFETCH_AHEAD) {
 			/* a key claimed a few records from now */
 			ahead = ring_ahead(g->ring, PREFETCH_AHEAD);
-			if (ahead->type == SL_OBJ)
+			if (ahead->type == SL_OBJ) {
+				slot_hash(ahead);
 				ldg_prefetch(g->ldg, ahead->key);
+			}
 		}
 		if (s->type == SL_END) {
 			ring_release(g->ring);
@@ -643,6 +667,8 @@ ingest_all(struct ingest *g)
 		buf_free(&s->raw);
 		buf_free(&s->pdata);
 		buf_free(&s->strs);
+		buf_free(&s->kin);
+		buf_free(&s->din);
 	}
 	ring_free(g->ring);
 	jrec_free(&g->jr);

@@ -281,8 +281,8 @@ cev_window(const struct cev *ev, int64_t as_of, int64_t max_age,
 }
 
 void
-cev_digest(const struct cev *ev, const struct jrec *jr, struct buf *cdata,
-    unsigned char *key, unsigned char *digest)
+cev_digest_into(const struct cev *ev, const struct jrec *jr, struct buf *cdata,
+    struct buf *kin, struct buf *din)
 {
 	struct keyh h;
 	struct jw w;
@@ -292,8 +292,9 @@ cev_digest(const struct cev *ev, const struct jrec *jr, struct buf *cdata,
 	jw_init(&w, cdata);
 	jw_json(&w, ev->data, jr);
 
-	key_usage(ev->source, strlen(ev->source), ev->id, strlen(ev->id), key);
-	key_start(&h, "usage-content");
+	key_usage_into(ev->source, strlen(ev->source), ev->id,
+	    strlen(ev->id), kin);
+	key_start_into(&h, "usage-content", din);
 	key_str(&h, ev->type);
 	key_str(&h, ev->subject);
 	key_i64(&h, ev->t);
@@ -307,5 +308,17 @@ cev_digest(const struct cev *ev, const struct jrec *jr, struct buf *cdata,
 		key_str(&h, "cancels");
 		key_str(&h, ev->cancels);
 	}
-	key_end(&h, digest);
+}
+
+void
+cev_digest(const struct cev *ev, const struct jrec *jr, struct buf *cdata,
+    unsigned char *key, unsigned char *digest)
+{
+	struct buf kin = { 0 }, din = { 0 };
+
+	cev_digest_into(ev, jr, cdata, &kin, &din);
+	key_hash(kin.p, kin.len, key);
+	key_hash(din.p, din.len, digest);
+	buf_free(&kin);
+	buf_free(&din);
 }

@@ -65,5 +65,11 @@ int	 cev_window(const struct cev *, int64_t as_of, int64_t max_age,
  */
 void	 cev_digest(const struct cev *, const struct jrec *,
 	    struct buf *cdata, unsigned char *key, unsigned char *digest);
+/*
+ * The same, its two hashes deferred: the bytes of the key appended to
+ * kin, those of the digest to din, for key_hash (keys.h) to hash later.
+ */
+void	 cev_digest_into(const struct cev *, const struct jrec *,
+	    struct buf *cdata, struct buf *kin, struct buf *din);
 
 #endif

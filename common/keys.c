@@ -17,6 +17,10 @@ key_init(void)
 void
 key_raw(struct keyh *h, const void *p, size_t n)
 {
+	if (h->defer != NULL) {
+		buf_add(h->defer, p, n);
+		return;
+	}
 	if (h->n + n <= sizeof(h->buf)) {
 		memcpy(h->buf + h->n, p, n);
 		h->n += n;
@@ -73,6 +77,7 @@ key_open(struct keyh *h, size_t outlen)
 	h->outlen = outlen;
 	h->n = 0;
 	h->streaming = 0;
+	h->defer = NULL;
 }
 
 void
@@ -97,6 +102,20 @@ void
 key_end(struct keyh *h, unsigned char *out)
 {
 	key_close(h, out);
+}
+
+void
+key_start_into(struct keyh *h, const char *domain, struct buf *into)
+{
+	key_open(h, KEY_LEN);
+	h->defer = into;
+	key_str(h, domain);
+}
+
+void
+key_hash(const void *p, size_t n, unsigned char *out)
+{
+	crypto_generichash(out, KEY_LEN, p, n, NULL, 0);
 }
 
 /*
@@ -143,4 +162,15 @@ key_usage(const char *source, size_t slen, const char *id, size_t ilen,
 	key_field(&h, source, slen);
 	key_field(&h, id, ilen);
 	key_end(&h, out);
+}
+
+void
+key_usage_into(const char *source, size_t slen, const char *id, size_t ilen,
+    struct buf *into)
+{
+	struct keyh h;
+
+	key_start_into(&h, "usage", into);
+	key_field(&h, source, slen);
+	key_field(&h, id, ilen);
 }

@@ -24,11 +24,13 @@
  */
 #define KEYH_BUF	256
 
+struct buf;
 struct keyh {
 	crypto_generichash_state st;
 	size_t		 outlen;
 	size_t		 n;		/* bytes in buf */
 	int		 streaming;	/* st initialised, buf flushed to it */
+	struct buf	*defer;		/* key_start_into: the bytes go there */
 	unsigned char	 buf[KEYH_BUF];
 };
 
@@ -44,12 +46,23 @@ void	key_raw(struct keyh *, const void *, size_t);
 void	key_str(struct keyh *, const char *);
 void	key_i64(struct keyh *, int64_t);
 void	key_end(struct keyh *, unsigned char *);
+/*
+ * The hash deferred: key_start_into gathers the bytes key_end would hash
+ * into a buffer (appended), and key_hash hashes them later, perhaps on
+ * another thread (meter-ingest's main thread, while its reader parses):
+ * the same bytes, the same key.
+ */
+void	key_start_into(struct keyh *, const char *domain, struct buf *);
+void	key_hash(const void *, size_t, unsigned char *);	/* KEY_LEN */
 void	key_hex(const unsigned char *, size_t, char *);
 int	key_unhex(const char *, unsigned char *, size_t);
 
 /* The idempotency key of a usage event: domain "usage", source, id. */
 void	key_usage(const char *, size_t, const char *, size_t,
 	    unsigned char *);
+/* Its bytes, for key_hash. */
+void	key_usage_into(const char *, size_t, const char *, size_t,
+	    struct buf *);
 
 /*
  * Lineage: a sum of keys modulo 2^128, each key read as a little-endian
