@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "keys.h"
+#include "util.h"
 #include "tap.h"
 
 
@@ -110,6 +111,35 @@ main(int argc, char **argv)
 		key_field(&h2, le, 8);
 		key_end(&h2, k2);
 		ok(memcmp(k, k2, KEY_LEN) == 0, "key_i64 is an 8-byte field");
+	}
+	/*
+	 * The hash deferred (meter-ingest's main thread hashes what its
+	 * reader gathered): the same key, for a short key and for one that
+	 * outgrows the gathering buffer and streams
+	 */
+	{
+		struct buf in = { 0 };
+		unsigned char k2[KEY_LEN];
+		char big[3 * KEYH_BUF];
+
+		key_usage("api-gw/us-east-1", 16, "evt-0001", 8, k);
+		key_usage_into("api-gw/us-east-1", 16, "evt-0001", 8, &in);
+		key_hash(in.p, in.len, k2);
+		ok(memcmp(k, k2, KEY_LEN) == 0, "key_usage_into and key_hash "
+		    "give key_usage's key");
+		memset(big, 'x', sizeof(big));
+		key_start(&h, "big");
+		key_field(&h, big, sizeof(big));
+		key_i64(&h, -1);
+		key_end(&h, k);
+		in.len = 0;
+		key_start_into(&h, "big", &in);
+		key_field(&h, big, sizeof(big));
+		key_i64(&h, -1);
+		key_hash(in.p, in.len, k2);
+		ok(memcmp(k, k2, KEY_LEN) == 0 && in.len > KEYH_BUF,
+		    "deferred, a streamed key is the same too");
+		buf_free(&in);
 	}
 	return tap_done();
 }
