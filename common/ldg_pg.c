@@ -614,7 +614,7 @@ pq_changes(struct ldg_engine *e)
 	return PQ(e)->changes;
 }
 
-/* ---- usage records: the loops over rows stay here ---- */
+/* ---- COPY's integers (ledger-copy(1)); the scan of usage blocks ---- */
 
 void
 ldg_pg_copy_be(struct buf *b, uint64_t v, int n)
