@@ -931,8 +931,7 @@ migrate_v12(struct pq *p)
 			day = res_int(r, i, 0);
 			u.ingested = res_int(r, i, 11);
 		}
-		if (w.n > 0 && (!more || w.n == UBLK_MAX || day != w.day ||
-		    u.ingested != w.ingested)) {
+		if (w.n > 0 && (!more || !ublk_w_takes(&w, day, u.ingested))) {
 			int64_t v[7] = { w.day, w.seq0, (int64_t)w.n, w.last,
 			    w.tmin, w.tmax, w.ingested };
 			PGresult *ri;

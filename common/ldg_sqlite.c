@@ -844,8 +844,7 @@ migrate_v12(struct sq *s)
 			day = sqlite3_column_int64(st[0], 0);
 			u.ingested = sqlite3_column_int64(st[0], 11);
 		}
-		if (w.n > 0 && (!more || w.n == UBLK_MAX || day != w.day ||
-		    u.ingested != w.ingested)) {
+		if (w.n > 0 && (!more || !ublk_w_takes(&w, day, u.ingested))) {
 			sqlite3_bind_int64(st[1], 1, w.day);
 			sqlite3_bind_int64(st[1], 2, w.seq0);
 			sqlite3_bind_int64(st[1], 3, (int64_t)w.n);

@@ -432,10 +432,10 @@ ub_add(struct ledger *l, const struct ldg_usage *u)
 			w = &l->ub[i];
 			break;
 		}
-	if (w != NULL && w->ingested != u->ingested) {
-		ub_put(l, w);
+	if (w != NULL && !ublk_w_takes(w, day, u->ingested))
+		ub_put(l, w);		/* another run's: it ends the block */
+	if (w != NULL && w->n == 0)	/* started again, for this run */
 		w->ingested = u->ingested;
-	}
 	if (w == NULL) {
 		if (l->nub == UB_DAYS)
 			ub_flush(l);
@@ -903,7 +903,7 @@ struct prune {
 		int64_t		 day, seq, last;
 		struct ublk_w	 w;		/* what it keeps */
 		int64_t		*pruned;	/* their seqs, when it keeps */
-		size_t		 npruned;
+		size_t		 npruned, cappruned;
 	}		*blk;
 	size_t		 nblk, capblk;
 };
@@ -938,8 +938,12 @@ prune_block(struct prune *pr, int64_t day, int64_t seq, int64_t last,
 		}
 		pr->n++;
 		if (!whole) {
-			b->pruned = xreallocarray(b->pruned, b->npruned + 1,
-			    sizeof(*b->pruned));
+			if (b->npruned == b->cappruned) {
+				b->cappruned = b->cappruned ?
+				    b->cappruned * 2 : 64;
+				b->pruned = xreallocarray(b->pruned,
+				    b->cappruned, sizeof(*b->pruned));
+			}
 			b->pruned[b->npruned++] = u.seq;
 		}
 		if (!pr->want_keys)

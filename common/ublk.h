@@ -57,6 +57,17 @@ struct ublk_w {
 };
 
 void	ublk_w_init(struct ublk_w *, int64_t day, int64_t ingested);
+/*
+ * Whether a record of day, accepted by the run of ingested, may join w:
+ * a block is one day's and one run's, at most UBLK_MAX records; an empty
+ * one is started again for any (ublk_w_init).
+ */
+static inline int
+ublk_w_takes(const struct ublk_w *w, int64_t day, int64_t ingested)
+{
+	return w->n == 0 || (w->n < UBLK_MAX && w->day == day &&
+	    w->ingested == ingested);
+}
 void	ublk_w_free(struct ublk_w *);
 /* Add the record of sequence number seq (greater than the last one's). */
 void	ublk_w_add(struct ublk_w *, const struct ldg_usage *, int64_t seq);
