@@ -31,10 +31,12 @@
  * one writer at a time, as they do on SQLite.  A read transaction
  * (begin_read) is a REPEATABLE READ READ ONLY snapshot and takes no lock.
  * Writers never wait on each other's rows, so they meet no deadlock and
- * no serialization failure; should one come (a DBA's session holding
- * rows), it is exit 75 with the transaction rolled back, as is a lost
- * connection or a server shutting down: a run is made to be re-run, and
- * the server keeps nothing of a transaction that did not commit.
+ * no serialization failure among themselves; one that another session
+ * causes (a DBA's holding rows) is run again in the process (pq_again,
+ * with pgreplay.h's proof that it is the same transaction), else it is
+ * exit 75 with the transaction rolled back, as is a lost connection or a
+ * server shutting down: a run is made to be re-run, and the server keeps
+ * nothing of a transaction that did not commit.
  * Where this would be refined: the lock serializes ingest hosts against
  * each other and against month-end writers.  Per-resource locks (one key
  * per entity's numbering, per customer's credits, row locks with SELECT
@@ -53,6 +55,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <libpq-fe.h>
 
 #include "audit.h"
@@ -60,11 +63,14 @@
 #include "ldg_engine.h"
 #include "ldg_schema.h"
 #include "ledger.h"
+#include "pgreplay.h"
+#include "retry.h"
 #include "ublk.h"
 #include "util.h"
 
 #define PG_FETCH	8		/* usage blocks a cursor's FETCH */
 #define PG_BLK_KEYS	509		/* entries of a key block: SQLite's */
+#define PQ_TRIES	4		/* runs of an aborted transaction */
 
 enum { PQ_NSTMT = LDGE_NSTMT };
 
@@ -272,6 +278,9 @@ struct pq {
 	int64_t			 changes;
 	int			 ncursor;
 	struct pst		 st[PQ_NSTMT];
+	struct pgreplay		 log;		/* of the write transaction */
+	int			 logging;	/* in one that can be run again */
+	int			 tries;		/* its runs that failed */
 };
 
 #define PQ(x)	((struct pq *)(x))
@@ -357,11 +366,10 @@ pq_exec(struct pq *p, const char *sql, const char *what)
 
 /* ---- transactions ---- */
 
+/* BEGIN a write transaction and take the writers' lock. */
 static void
-pq_begin(struct ldg_engine *e)
+pq_begin_tx(struct pq *p, const char *what)
 {
-	struct pq *p = PQ(e);
-	const char *what = "starting a write transaction";
 	PGresult *r;
 	char sql[160];
 
@@ -384,12 +392,98 @@ pq_begin(struct ldg_engine *e)
 	pq_exec(p, sql, what);
 }
 
+/*
+ * A write transaction of the stages: its statements are kept (pq_run,
+ * pq_sql) so that it can be run again (pq_again).  The schema's own
+ * transactions (DDL by pq_exec) are not.
+ */
+static void
+pq_begin(struct ldg_engine *e)
+{
+	struct pq *p = PQ(e);
+
+	pq_begin_tx(p, "starting a write transaction");
+	pgr_clear(&p->log);
+	p->logging = 1;
+	p->tries = 0;
+}
+
+/*
+ * The server aborted the write transaction for a serialization failure
+ * or a deadlock (class 40; r its answer).  Neither the ledger's writers
+ * nor its readers cause one (they meet at one lock), but another session
+ * can: a DBA's holding a row a writer updates while it waits for the
+ * writers' lock is a deadlock, and the server breaks it by aborting one
+ * side.  PostgreSQL's advice is to run the transaction again, and the
+ * issue that brought the engine asked for it: roll back, wait a little
+ * (retry.h's backoff, so that two victims do not meet again), begin and
+ * take the lock again, and replay what the transaction had run
+ * (pgreplay.h).  When every statement answers as before, the transaction
+ * is where it was and the caller's statement runs again.  Anything else
+ * (another failure, an answer that changed, PQ_TRIES runs, a transaction
+ * too large to keep) is exit 75 with nothing kept, as before: the stages
+ * are made to be re-run.
+ */
+static void
+pq_again(struct pq *p, PGresult *r, const char *what)
+{
+	static const struct retry nap = {
+		.base_ns = 20 * 1000000LL, .cap_ns = 1000 * 1000000LL,
+	};
+	struct timespec ts;
+	char msg[512];
+	int64_t ns;
+	size_t at;
+	int k;
+
+	for (;;) {
+		if (!p->logging || p->log.full || !state_is(r, "40") ||
+		    PQstatus(p->c) == CONNECTION_BAD)
+			pq_die(p, r, what);
+		pq_msg(p, r, msg, sizeof(msg));
+		PQclear(r);
+		if (++p->tries >= PQ_TRIES)
+			die(EX_TEMPFAIL, "ledger '%s': %s: %s; the transaction "
+			    "was run %d times and aborted each time: nothing "
+			    "of it was kept: re-run to complete the work",
+			    p->disp, what, msg, PQ_TRIES);
+		warnmsg("ledger '%s': %s: %s; running the transaction again "
+		    "(%d of %d)", p->disp, what, msg, p->tries + 1, PQ_TRIES);
+		PQclear(PQexec(p->c, "ROLLBACK"));
+		ns = retry_delay_rand(&nap, p->tries);
+		ts.tv_sec = (time_t)(ns / 1000000000);
+		ts.tv_nsec = (long)(ns % 1000000000);
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			continue;
+		pq_begin_tx(p, what);
+		if ((k = pgr_replay(&p->log, p->c, &at, &r)) == 0)
+			return;
+		if (k > 0)
+			die(EX_TEMPFAIL, "ledger '%s': %s: %s; the transaction "
+			    "could not be run again: another session changed "
+			    "what it had read (its statement %zu of %zu "
+			    "answered otherwise); nothing of it was kept: "
+			    "re-run to complete the work", p->disp, what, msg,
+			    at + 1, p->log.n);
+		what = "running the transaction again";
+	}
+}
+
 static void
 pq_begin_read(struct ldg_engine *e)
 {
 	pq_exec(PQ(e), "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
 	    "starting a read transaction");
 	PQ(e)->intx = 1;
+	PQ(e)->logging = 0;
+}
+
+static void
+pq_end(struct pq *p)
+{
+	p->intx = 0;
+	p->logging = 0;
+	pgr_clear(&p->log);
 }
 
 static void
@@ -398,15 +492,20 @@ pq_commit(struct ldg_engine *e, const char *what)
 	struct pq *p = PQ(e);
 	PGresult *r;
 
-	r = PQexec(p->c, "COMMIT");
-	if (PQresultStatus(r) != PGRES_COMMAND_OK)
-		pq_die(p, r, what);
+	for (;;) {
+		r = PQexec(p->c, "COMMIT");
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			pq_again(p, r, what);
+			continue;
+		}
+		break;
+	}
 	/* a transaction that failed answers ROLLBACK, without an error */
 	if (strcmp(PQcmdStatus(r), "COMMIT") != 0)
 		die(EX_SOFTWARE, "ledger '%s': %s: the server rolled the "
 		    "transaction back", p->disp, what);
 	PQclear(r);
-	p->intx = 0;
+	pq_end(p);
 }
 
 static void
@@ -415,7 +514,29 @@ pq_rollback(struct ldg_engine *e)
 	struct pq *p = PQ(e);
 
 	PQclear(PQexec(p->c, "ROLLBACK"));
-	p->intx = 0;
+	pq_end(p);
+}
+
+/*
+ * Run SQL text in the transaction (a cursor's DECLARE, FETCH, CLOSE):
+ * its answer, which the caller clears; kept for pq_again.
+ */
+static PGresult *
+pq_sql(struct pq *p, const char *sql, const char *what)
+{
+	ExecStatusType rs;
+	PGresult *r;
+
+	for (;;) {
+		r = PQexec(p->c, sql);
+		rs = PQresultStatus(r);
+		if (rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK)
+			break;
+		pq_again(p, r, what);
+	}
+	if (p->logging)
+		pgr_add(&p->log, NULL, sql, 0, NULL, NULL, NULL, r);
+	return r;
 }
 
 /* ---- statements by id ---- */
@@ -485,11 +606,18 @@ pq_run(struct pq *p, int s, const char *what)
 	char name[16];
 	ExecStatusType rs;
 
-	r = PQexecPrepared(p->c, stmt_name(s, name, sizeof(name)), st->nparam,
-	    (const char *const *)st->pv, st->len, st->fmt, 1);
-	rs = PQresultStatus(r);
-	if (rs != PGRES_TUPLES_OK && rs != PGRES_COMMAND_OK)
-		pq_die(p, r, what);
+	stmt_name(s, name, sizeof(name));
+	for (;;) {
+		r = PQexecPrepared(p->c, name, st->nparam,
+		    (const char *const *)st->pv, st->len, st->fmt, 1);
+		rs = PQresultStatus(r);
+		if (rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK)
+			break;
+		pq_again(p, r, what);
+	}
+	if (p->logging)
+		pgr_add(&p->log, name, NULL, st->nparam,
+		    (const char *const *)st->pv, st->len, st->fmt, r);
 	p->changes = strtoll(PQcmdTuples(r), NULL, 10);
 	return r;
 }
@@ -650,12 +778,10 @@ pq_usage_scan(struct ldg_engine *e, int64_t day0, int64_t day1, int64_t from,
 	    "AND day <= %lld AND tmax >= %lld AND tmin < %lld "
 	    "ORDER BY day, seq", cur, (long long)day0, (long long)day1,
 	    (long long)from, (long long)to);
-	pq_exec(p, sql, what);
+	PQclear(pq_sql(p, sql, what));
 	snprintf(fetch, sizeof(fetch), "FETCH %d FROM %s", PG_FETCH, cur);
 	do {
-		r = PQexec(p->c, fetch);
-		if (PQresultStatus(r) != PGRES_TUPLES_OK)
-			pq_die(p, r, what);
+		r = pq_sql(p, fetch, what);
 		n = PQntuples(r);
 		for (i = 0; i < n && r_cb == 0; i++)
 			r_cb = cb(res_int(r, i, 0), PQgetvalue(r, i, 1),
@@ -663,7 +789,7 @@ pq_usage_scan(struct ldg_engine *e, int64_t day0, int64_t day1, int64_t from,
 		PQclear(r);
 	} while (n == PG_FETCH && r_cb == 0);
 	snprintf(sql, sizeof(sql), "CLOSE %s", cur);
-	pq_exec(p, sql, what);
+	PQclear(pq_sql(p, sql, what));
 	if (own)
 		pq_commit(e, what);
 	return r_cb;
@@ -681,6 +807,7 @@ pq_close(struct ldg_engine *e)
 			free(p->st[i].val[j]);
 	}
 	PQfinish(p->c);
+	pgr_free(&p->log);
 	free(p->disp);
 	free(p);
 }
@@ -990,7 +1117,7 @@ schema_migrate(struct pq *p)
 {
 	int64_t ver;
 
-	pq_begin(&p->e);
+	pq_begin_tx(p, "migrating the schema");
 	if ((ver = schema_version(p)) < 12)
 		migrate_v12(p);
 	/* future migrations: if (ver < 13) { ... } */
@@ -1006,7 +1133,7 @@ schema_make(struct pq *p)
 {
 	struct buf b = { 0 };
 
-	pq_begin(&p->e);
+	pq_begin_tx(p, "creating the schema");
 	if (schema_version(p) != 0) {
 		pq_commit(&p->e, "committing");
 		return;

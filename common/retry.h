@@ -1,5 +1,6 @@
 /*
- * retry.h: when erp-send(1) calls the ERP again: the delay before each
+ * retry.h: when erp-send(1) calls the ERP again (and the ledger's
+ * PostgreSQL engine runs an aborted transaction again): the delay before each
  * retry of a call that got no answer (exponential backoff with jitter),
  * the pace --max-rate sets between calls, and the circuit breaker that
  * stops a run after too many calls in a row without an answer.  No I/O
