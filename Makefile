@@ -11,7 +11,7 @@
 #   make fuzz       libFuzzer on each harness of tests/fuzz/ (FUZZ_TIME=60 s)
 #   make valgrind   the whole suite with every binary under valgrind's
 #                   memcheck: fails on any error or lost block (slow)
-#   make crash-loop LOOPS=1000 SEED=1   kill -9 the month at random (scripts/crash-loop)
+#   make crash-loop LOOPS=1000 SEED=1 [PG=DIR]   kill -9 the month at random (scripts/crash-loop)
 #   make faults     fail every write and sync call of each stage in turn
 #   make install PREFIX=/usr/local DESTDIR=...   binaries, man pages and
 #                   $(PREFIX)/share/usage-to-cash/roles.sql
@@ -157,7 +157,9 @@ clean:
 
 # Reliability (issue 17): the crash loop and the fault sweep.
 #   make crash-loop LOOPS=1000 SEED=1   the month with a stage killed at
-#                       random, LOOPS times (scripts/crash-loop)
+#                       random, LOOPS times (scripts/crash-loop); with
+#                       PG=DIR on a PostgreSQL ledger in the running
+#                       cluster of tests/pgcluster in DIR
 #   make faults         every write and sync call of every stage failed
 #                       in turn: EIO, ENOSPC from then on, and a write
 #                       cut short by a full disk (tests/fault/sweep)
@@ -166,6 +168,7 @@ clean:
 FAULT_SO = $(BUILD)/fault.so
 LOOPS	?= 1000
 SEED	?= 1
+PG	?=
 .PHONY: crash-loop faults
 all: $(FAULT_SO)
 
@@ -174,7 +177,7 @@ $(FAULT_SO): tests/fault/fault.c
 	$(CC) -std=c11 $(WARN) $(CFLAGS) -shared -fPIC -o $@ tests/fault/fault.c -ldl
 
 crash-loop: all
-	scripts/crash-loop --loops $(LOOPS) --seed $(SEED) \
+	scripts/crash-loop --loops $(LOOPS) --seed $(SEED) $(if $(PG),--pg $(PG)) \
 	    --bin $(abspath $(dir $(firstword $(BINS)))) --so $(abspath $(FAULT_SO))
 
 faults: all

@@ -255,9 +255,9 @@ summary(struct run *r, struct buf *b, int json)
 			buf_printf(b, "; completion %" PRIu64 " of %" PRIu64,
 			    c->docs_done, docs);
 		if (r->audit)
-			buf_printf(b, "; audit log: %" PRId64 " rows verified, "
-			    "%s", r->ac.rows, r->ac.verdict == AUDIT_INTACT ?
-			    "intact" : "broken");
+			buf_printf(b, "; audit log: %" PRId64 " row%s verified, "
+			    "%s", r->ac.rows, r->ac.rows == 1 ? "" : "s",
+			    r->ac.verdict == AUDIT_INTACT ? "intact" : "broken");
 		return;
 	}
 	const struct stats_field st[] = {

@@ -232,6 +232,7 @@ EOF
 	[ "$(q 'PRAGMA user_version')" = 7 ]
 	run audit
 	expect_status 0
+	[[ "${lines[-1]}" == *"; audit log: 1 row verified, intact" ]]
 	[ "$(q 'PRAGMA user_version')" = 12 ]
 	[ "$(q 'select seq || op || detail from audit')" = '1genesis{"migrated_from":7,"schema":12}' ]
 	ce late1 acme-prod 2026-10-19T00:00:00Z >"$T/e"
