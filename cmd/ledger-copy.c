@@ -262,8 +262,9 @@ sq_open(struct run *r)
 	if (stat(r->from, &sb) == -1)
 		die(errno == ENOENT ? EX_NOINPUT : EX_IOERR, "no ledger at "
 		    "'%s': %s", r->from, strerror(errno));
-	rc = sqlite3_open_v2(r->from, &r->sq, r->verify ?
-	    SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE, NULL);
+	/* --verify, only reading, reads as every reader does */
+	rc = r->verify ? ldg_sqlite_open_ro(r->from, &r->sq) :
+	    sqlite3_open_v2(r->from, &r->sq, SQLITE_OPEN_READWRITE, NULL);
 	if (rc != SQLITE_OK)
 		sq_fail(r, rc, r->verify ? "opening read only" : "opening");
 	sqlite3_busy_timeout(r->sq, r->busy_ms);

@@ -248,6 +248,14 @@ struct ldg_engine_ops {
  */
 struct ldg_engine	*ldg_sqlite_open(const char *path, int busy_ms,
 			    int flags);
+/*
+ * Open a SQLite ledger file read-only as that engine does: immutable
+ * when no process has it open and its directory is not the reader's to
+ * write (SQLite could not make its -shm file there); sqlite3_open_v2's
+ * code.  For ledger-copy --verify, which reads the file by itself.
+ */
+struct sqlite3;
+int			 ldg_sqlite_open_ro(const char *path, struct sqlite3 **);
 
 /*
  * The PostgreSQL engine (ldg_pg.c): a connection by a libpq URL or

@@ -1224,6 +1224,22 @@ sq_uri(const char *path, const char *query)
 	return u;
 }
 
+int
+ldg_sqlite_open_ro(const char *path, sqlite3 **db)
+{
+	char *uri;
+	int rc;
+
+	if (!sq_ro_immutable(path))
+		return sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY |
+		    SQLITE_OPEN_NOMUTEX, NULL);
+	uri = sq_uri(path, "immutable=1");
+	rc = sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
+	    SQLITE_OPEN_NOMUTEX, NULL);
+	free(uri);
+	return rc;
+}
+
 /*
  * A ledger asked for read-only that must be written first (an empty file
  * to make a ledger of, an older schema to migrate): close what was
@@ -1313,16 +1329,10 @@ ldg_sqlite_open(const char *path, int busy_ms, int flags)
 	s->e.ops = &sq_ops;
 	s->e.path = s->path = xstrdup(path);
 	s->busy_ms = busy_ms >= 0 ? busy_ms : LDG_BUSY_MS;
-	if ((flags & LDG_READONLY) && strcmp(path, ":memory:") != 0 &&
-	    sq_ro_immutable(path)) {
-		char *uri = sq_uri(path, "immutable=1");
-
-		rc = sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READONLY |
-		    SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
-		free(uri);
-	} else
-		rc = sqlite3_open_v2(path, &s->db, (flags & LDG_READONLY ?
-		    SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
+	if ((flags & LDG_READONLY) && strcmp(path, ":memory:") != 0)
+		rc = ldg_sqlite_open_ro(path, &s->db);
+	else
+		rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
 		    SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK)
 		sq_die(s, rc, "opening");

@@ -238,7 +238,7 @@ gone() {
 }
 
 @test "ledger-copy holds the SQLite ledger's writers' lock until it commits: a stage writing meanwhile waits, then exits 75, and the copy misses nothing; a source its user cannot write is refused (73)" {
-	local pg pid st
+	local pg pg1 pid st
 	cp "$BATS_FILE_TMPDIR/month.sqlite" "$T/l.sqlite"
 	cp "$T/l.sqlite" "$T/before.sqlite"
 	pg=$(pg_ledger locked)
@@ -262,6 +262,7 @@ gone() {
 	    <(python3 tests/ledger_digest.py "$T/l.sqlite" $(tables))
 	run "$BIN/ledger-copy" --verify --from "$T/l.sqlite" --to "$pg"
 	expect_status 0
+	pg1=$pg
 	pg=$(pg_ledger locked2)
 	# a source its user may read but not write: no lock, no copy
 	mkdir "$T/ro"
@@ -272,6 +273,12 @@ gone() {
 	[ "$output" = "ledger-copy: ledger '$T/ro/l.sqlite': cannot take its writers' lock: the file is read only for this user; ledger-copy holds the lock while it copies, so that no stage writes what the copy would miss: run it as the ledger's owner; nothing was copied" ]
 	# refused before the target was touched
 	[ "$(sql "$pg" "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" -eq 0 ]
+	# --verify only reads: that user may, where SQLite cannot make the
+	# -shm file (read as every reader does, immutable)
+	[ ! -e "$T/ro/l.sqlite-shm" ]
+	run as_reader "$BIN/ledger-copy" --verify --from "$T/ro/l.sqlite" --to "$pg1"
+	expect_status 0
+	[[ "${lines[-1]}" == "ledger-copy: verified '$T/ro/l.sqlite' to '"*"': "*", every count and digest agree; audit log: "*" rows verified, intact" ]]
 }
 
 @test "ledger-copy: one row, one table: singular in its lines and messages" {
