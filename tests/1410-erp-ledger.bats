@@ -2,7 +2,7 @@
 # erp-post with the ledger: each entry posted once, pending until the
 # ERP confirms it; acknowledgements in NDJSON and CSV (known, unknown,
 # failed, conflicting); retries that send the same bytes; recovery after
-# kill -9 and after a run whose output was lost.
+# kill -9 and after a run whose output was lost; three runs at once.
 
 load lib
 
@@ -112,6 +112,25 @@ ack() {
 	# the re-run posts the other documents' entries, none twice
 	ep "$D" >"$T/out2" 2>/dev/null
 	cat "$T/out" "$T/out2" | same testdata/erp/journal.expected.ndjson -
+}
+
+@test "three runs at once on the same documents: each entry posted and written once, by one of them" {
+	local i p l
+	l=$(ledger_new l)
+	for i in 1 2 3; do
+		"$BIN/erp-post" --accounts testdata/accounts.json --ledger "$l" \
+		    --rejects "$T/r$i" --as-of 2026-11-03T00:00:00Z "$D" \
+		    >"$T/o$i" 2>"$T/e$i" &
+		BG="${BG:-} $!"
+	done
+	for p in $BG; do
+		wait "$p"
+	done
+	BG=
+	sort "$T/o1" "$T/o2" "$T/o3" >"$T/all"
+	sort testdata/erp/journal.expected.ndjson | same - "$T/all"
+	[ "$(lq l "SELECT count(*) FROM posting")" -eq 7 ]
+	[ "$(cat "$T/r1" "$T/r2" "$T/r3" 2>/dev/null | wc -l)" -eq 0 ]
 }
 
 @test "the seed's recovery case: entries posted but the output lost, the state says so, a retry completes it" {
