@@ -44,6 +44,10 @@
  * table instead of the in-process key index would let writers of
  * different things run at once; --shard would want that first.
  *
+ * Writes whose answer nobody reads go in libpq's pipeline mode and are
+ * answered with the next statement that is waited for (pq_send,
+ * pq_drain): a round trip for many statements.
+ *
  * Usage records are blocks (ublk.h), a row of usage_block each, written
  * by ledger.c's statements; usage_scan reads them through a cursor,
  * PG_FETCH blocks at a time, so memory stays bounded whatever the period.
@@ -71,6 +75,7 @@
 #define PG_FETCH	8		/* usage blocks a cursor's FETCH */
 #define PG_BLK_KEYS	509		/* entries of a key block: SQLite's */
 #define PQ_TRIES	4		/* runs of an aborted transaction */
+#define PQ_PIPE		256		/* statements sent before an answer */
 
 enum { PQ_NSTMT = LDGE_NSTMT };
 
@@ -265,6 +270,7 @@ struct pst {
 	int		 fmt[PQ_MAXPARAM];
 	char		*pv[PQ_MAXPARAM];	/* val, or NULL for a NULL */
 	PGresult	*res;		/* after the first step */
+	int		 sent;		/* pipelined (pq_send): no row */
 	int		 row;		/* the current row */
 	char		 num[24];	/* col_text of an integer */
 };
@@ -275,15 +281,29 @@ struct pq {
 	char			*disp;		/* the ledger string, redacted */
 	int			 busy_ms;
 	int			 intx;		/* in a transaction */
-	int64_t			 changes;
+	int64_t			 changes;	/* -1: a pipelined statement's */
 	int			 ncursor;
 	struct pst		 st[PQ_NSTMT];
 	struct pgreplay		 log;		/* of the write transaction */
 	int			 logging;	/* in one that can be run again */
 	int			 tries;		/* its runs that failed */
+	unsigned char		 piped[PQ_NSTMT];	/* pq_send's */
+	struct pend {				/* sent, answer not read */
+		const char	*what;
+		size_t		 at;		/* in log */
+	}			 pend[PQ_PIPE];
+	int			 npend;
 };
 
 #define PQ(x)	((struct pq *)(x))
+
+/* A prepared statement's name: its id's */
+static const char *
+stmt_name(int s, char *b, size_t n)
+{
+	snprintf(b, n, "u2c_%d", s);
+	return b;
+}
 
 /* SQLSTATEs and classes the exit-code table cares about. */
 static int
@@ -425,7 +445,7 @@ pq_begin(struct ldg_engine *e)
  * are made to be re-run.
  */
 static void
-pq_again(struct pq *p, PGresult *r, const char *what)
+pq_again(struct pq *p, PGresult *r, const char *what, size_t upto)
 {
 	static const struct retry nap = {
 		.base_ns = 20 * 1000000LL, .cap_ns = 1000 * 1000000LL,
@@ -450,13 +470,14 @@ pq_again(struct pq *p, PGresult *r, const char *what)
 		warnmsg("ledger '%s': %s: %s; running the transaction again "
 		    "(%d of %d)", p->disp, what, msg, p->tries + 1, PQ_TRIES);
 		PQclear(PQexec(p->c, "ROLLBACK"));
+		/* its statements from upto on run again after the replay */
 		ns = retry_delay_rand(&nap, p->tries);
 		ts.tv_sec = (time_t)(ns / 1000000000);
 		ts.tv_nsec = (long)(ns % 1000000000);
 		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 			continue;
 		pq_begin_tx(p, what);
-		if ((k = pgr_replay(&p->log, p->c, &at, &r)) == 0)
+		if ((k = pgr_replay(&p->log, p->c, upto, &at, &r)) == 0)
 			return;
 		if (k > 0)
 			die(EX_TEMPFAIL, "ledger '%s': %s: %s; the transaction "
@@ -467,6 +488,134 @@ pq_again(struct pq *p, PGresult *r, const char *what)
 			    at + 1, p->log.n);
 		what = "running the transaction again";
 	}
+}
+
+/*
+ * Writes whose answer nobody reads (most INSERT, UPDATE and DELETE
+ * statements of a write transaction: pq_pipes) are sent without waiting
+ * for it, in libpq's pipeline mode, and their answers read together
+ * before the next statement that is answered (pq_drain): a round trip
+ * for many statements, not one each.  An invoice of invoice-gen --issue
+ * is 8 statements, 5 of them such writes.  The answers come in the
+ * order sent; the first that failed is handled as if it had been run
+ * alone (pq_again runs a class 40 again; anything else dies naming it),
+ * and those after it, which the server skipped, run again after it.
+ */
+static PGresult	*pq_drain(struct pq *, int);
+
+/* Send statement s in the pipeline, its answer to be read by pq_drain. */
+static void
+pq_queue(struct pq *p, int s, const char *what)
+{
+	struct pst *st = &p->st[s];
+	char name[16];
+
+	if (p->npend == 0 && PQenterPipelineMode(p->c) != 1)
+		pq_die(p, NULL, what);
+	stmt_name(s, name, sizeof(name));
+	if (PQsendQueryPrepared(p->c, name, st->nparam,
+	    (const char *const *)st->pv, st->len, st->fmt, 1) != 1)
+		pq_die(p, NULL, what);
+	p->pend[p->npend].what = what;
+	p->pend[p->npend].at = pgr_add(&p->log, name, NULL, st->nparam,
+	    (const char *const *)st->pv, st->len, st->fmt, NULL);
+	p->npend++;
+}
+
+/* A write nobody reads the answer of: sent, not waited for. */
+static void
+pq_send(struct pq *p, int s, const char *what)
+{
+	pq_queue(p, s, what);
+	p->changes = -1;
+	/* a bounded pipe: the server's answers never fill its socket */
+	if (p->npend == PQ_PIPE - 1)
+		pq_drain(p, 0);
+}
+
+/*
+ * Sync the pipeline and read its answers; keep: the last statement's,
+ * which the caller clears (it sent the statement it waits for last, so
+ * that the writes before it cost no round trip of their own).
+ */
+static PGresult *
+pq_drain(struct pq *p, int keep)
+{
+	struct pend pend[PQ_PIPE];
+	PGresult *r, *fail = NULL, *last = NULL;
+	ExecStatusType rs;
+	int i, k = 0, n = p->npend;
+	size_t j;
+
+	if (n == 0)
+		return NULL;
+	memcpy(pend, p->pend, (size_t)n * sizeof(*pend));
+	p->npend = 0;
+	if (PQpipelineSync(p->c) != 1)
+		pq_die(p, NULL, pend[0].what);
+	for (i = 0; i < n; i++) {
+		if ((r = PQgetResult(p->c)) == NULL)
+			pq_die(p, NULL, pend[i].what);	/* the connection */
+		rs = PQresultStatus(r);
+		if (rs == PGRES_COMMAND_OK || rs == PGRES_TUPLES_OK) {
+			if (fail == NULL)
+				pgr_answer(&p->log, pend[i].at, r);
+			if (keep && i == n - 1 && fail == NULL)
+				last = r;
+			else
+				PQclear(r);
+		} else if (fail == NULL) {
+			fail = r;
+			k = i;
+		} else
+			PQclear(r);		/* PGRES_PIPELINE_ABORTED */
+		while ((r = PQgetResult(p->c)) != NULL)	/* its end */
+			PQclear(r);
+	}
+	if ((r = PQgetResult(p->c)) == NULL ||
+	    PQresultStatus(r) != PGRES_PIPELINE_SYNC)
+		pq_die(p, r, pend[n - 1].what);
+	PQclear(r);
+	if (PQexitPipelineMode(p->c) != 1)
+		pq_die(p, NULL, pend[n - 1].what);
+	if (fail == NULL)
+		return last;
+	/* pend[k] failed, and the server skipped those after it */
+	pq_again(p, fail, pend[k].what, pend[k].at);
+	for (j = pend[k].at; j < p->log.n; j++) {
+		r = pgr_exec(&p->log, p->c, j);
+		rs = PQresultStatus(r);
+		if (rs != PGRES_COMMAND_OK && rs != PGRES_TUPLES_OK) {
+			for (i = k; i < n - 1 && pend[i + 1].at <= j; i++)
+				continue;
+			pq_again(p, r, pend[i].what, j);
+			j--;			/* j again */
+			continue;
+		}
+		pgr_answer(&p->log, j, r);
+		if (keep && j == p->log.n - 1)
+			last = r;
+		else
+			PQclear(r);
+	}
+	return last;
+}
+
+/* Which statements pq_send: writes whose rows changed nobody reads. */
+static void
+pq_pipes(struct pq *p)
+{
+	int i;
+
+	for (i = 0; i < PQ_NSTMT; i++)
+		p->piped[i] = (strncmp(pq_text[i], "INSERT", 6) == 0 ||
+		    strncmp(pq_text[i], "UPDATE", 6) == 0 ||
+		    strncmp(pq_text[i], "DELETE", 6) == 0) &&
+		    strstr(pq_text[i], "RETURNING") == NULL;
+	/* ledger.c reads how many rows these changed */
+	p->piped[LDGE_ALERT_PUT] = 0;
+	p->piped[LDGE_CLAIM_DEL] = 0;
+	p->piped[LDGE_DOC_PUT] = 0;
 }
 
 static void
@@ -492,10 +641,11 @@ pq_commit(struct ldg_engine *e, const char *what)
 	struct pq *p = PQ(e);
 	PGresult *r;
 
+	pq_drain(p, 0);
 	for (;;) {
 		r = PQexec(p->c, "COMMIT");
 		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-			pq_again(p, r, what);
+			pq_again(p, r, what, p->log.n);
 			continue;
 		}
 		break;
@@ -512,7 +662,27 @@ static void
 pq_rollback(struct ldg_engine *e)
 {
 	struct pq *p = PQ(e);
+	PGresult *r;
 
+	if (p->npend > 0) {
+		/*
+		 * Read and drop the answers up to the sync (two NULLs in a
+		 * row: nothing more comes); nothing of it is kept.
+		 */
+		p->npend = 0;
+		if (PQpipelineSync(p->c) == 1)
+			for (;;) {
+				if ((r = PQgetResult(p->c)) == NULL &&
+				    (r = PQgetResult(p->c)) == NULL)
+					break;
+				if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+					PQclear(r);
+					break;
+				}
+				PQclear(r);
+			}
+		PQexitPipelineMode(p->c);
+	}
 	PQclear(PQexec(p->c, "ROLLBACK"));
 	pq_end(p);
 }
@@ -527,12 +697,13 @@ pq_sql(struct pq *p, const char *sql, const char *what)
 	ExecStatusType rs;
 	PGresult *r;
 
+	pq_drain(p, 0);
 	for (;;) {
 		r = PQexec(p->c, sql);
 		rs = PQresultStatus(r);
 		if (rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK)
 			break;
-		pq_again(p, r, what);
+		pq_again(p, r, what, p->log.n);
 	}
 	if (p->logging)
 		pgr_add(&p->log, NULL, sql, 0, NULL, NULL, NULL, r);
@@ -590,13 +761,6 @@ pq_bind_null(struct ldg_engine *e, int s, int i)
 	st->pv[i - 1] = NULL;
 }
 
-static const char *
-stmt_name(int s, char *b, size_t n)
-{
-	snprintf(b, n, "u2c_%d", s);
-	return b;
-}
-
 /* Run statement s with its parameters; its rows are kept for step. */
 static PGresult *
 pq_run(struct pq *p, int s, const char *what)
@@ -606,6 +770,13 @@ pq_run(struct pq *p, int s, const char *what)
 	char name[16];
 	ExecStatusType rs;
 
+	if (p->npend > 0) {
+		/* last in the pipeline, its answer read with the others' */
+		pq_queue(p, s, what);
+		r = pq_drain(p, 1);
+		p->changes = strtoll(PQcmdTuples(r), NULL, 10);
+		return r;
+	}
 	stmt_name(s, name, sizeof(name));
 	for (;;) {
 		r = PQexecPrepared(p->c, name, st->nparam,
@@ -613,7 +784,7 @@ pq_run(struct pq *p, int s, const char *what)
 		rs = PQresultStatus(r);
 		if (rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK)
 			break;
-		pq_again(p, r, what);
+		pq_again(p, r, what, p->log.n);
 	}
 	if (p->logging)
 		pgr_add(&p->log, name, NULL, st->nparam,
@@ -628,7 +799,14 @@ pq_step(struct ldg_engine *e, int s, const char *what)
 	struct pq *p = PQ(e);
 	struct pst *st = &p->st[s];
 
+	if (st->sent)
+		return 0;
 	if (st->res == NULL) {
+		if (p->logging && p->piped[s]) {
+			pq_send(p, s, what);
+			st->sent = 1;
+			return 0;
+		}
 		st->res = pq_run(p, s, what);
 		st->row = 0;
 	} else
@@ -643,6 +821,7 @@ pq_reset(struct ldg_engine *e, int s)
 
 	PQclear(st->res);
 	st->res = NULL;
+	st->sent = 0;
 	st->row = 0;
 }
 
@@ -739,6 +918,9 @@ pq_col_null(struct ldg_engine *e, int s, int c)
 static int64_t
 pq_changes(struct ldg_engine *e)
 {
+	if (PQ(e)->changes < 0)
+		die(EX_SOFTWARE, "ledger: the rows a pipelined statement "
+		    "changed are not known (pq_pipes)");
 	return PQ(e)->changes;
 }
 
@@ -828,6 +1010,7 @@ pq_hold(struct ldg_engine *e, const char *name, char *what, size_t whatlen)
 	char sql[128];
 	int held;
 
+	pq_drain(p, 0);
 	for (c = name; *c != '\0'; c++)
 		h = (h ^ (unsigned char)*c) * 16777619u;
 	snprintf(sql, sizeof(sql), "SELECT pg_try_advisory_lock(%s, %d)",
@@ -1279,6 +1462,7 @@ ldg_pg_open(const char *conninfo, int busy_ms, int flags)
 			pq_die(p, r, pq_text[i]);
 		PQclear(r);
 	}
+	pq_pipes(p);
 	return &p->e;
 }
 

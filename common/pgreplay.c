@@ -98,7 +98,7 @@ pgr_free(struct pgreplay *g)
 	memset(g, 0, sizeof(*g));
 }
 
-void
+size_t
 pgr_add(struct pgreplay *g, const char *name, const char *sql, int n,
     const char *const *pv, const int *len, const int *fmt, const PGresult *r)
 {
@@ -107,14 +107,14 @@ pgr_add(struct pgreplay *g, const char *name, const char *sql, int n,
 	int i;
 
 	if (g->full)
-		return;
+		return SIZE_MAX;
 	for (i = 0, k = sql != NULL ? strlen(sql) : 0; i < n; i++)
 		k += pv[i] != NULL ? (size_t)len[i] + 1 : 0;
 	if (g->bytes + k > PGR_MAXBYTES) {
 		/* too much to keep: the transaction is not replayed */
 		pgr_clear(g);
 		g->full = 1;
-		return;
+		return SIZE_MAX;
 	}
 	g->bytes += k;
 	if (g->n == g->cap) {
@@ -141,11 +141,30 @@ pgr_add(struct pgreplay *g, const char *name, const char *sql, int n,
 		memcpy(e->pv[i], pv[i], (size_t)len[i]);
 		e->pv[i][len[i]] = '\0';
 	}
-	digest(r, e->dig);
+	if (r != NULL)
+		digest(r, e->dig);
+	return g->n - 1;
+}
+
+void
+pgr_answer(struct pgreplay *g, size_t i, const PGresult *r)
+{
+	if (!g->full && i < g->n)
+		digest(r, g->v[i].dig);
+}
+
+PGresult *
+pgr_exec(const struct pgreplay *g, PGconn *c, size_t i)
+{
+	const struct pgr_ent *e = &g->v[i];
+
+	return e->name != NULL ? PQexecPrepared(c, e->name, e->n,
+	    (const char *const *)e->pv, e->len, e->fmt, 1) : PQexec(c, e->sql);
 }
 
 int
-pgr_replay(const struct pgreplay *g, PGconn *c, size_t *at, PGresult **fail)
+pgr_replay(const struct pgreplay *g, PGconn *c, size_t upto, size_t *at,
+    PGresult **fail)
 {
 	unsigned char d[PGR_DIG];
 	const struct pgr_ent *e;
@@ -154,12 +173,10 @@ pgr_replay(const struct pgreplay *g, PGconn *c, size_t *at, PGresult **fail)
 	size_t i;
 
 	*fail = NULL;
-	for (i = 0; i < g->n; i++) {
+	for (i = 0; i < upto && i < g->n; i++) {
 		e = &g->v[i];
 		*at = i;
-		r = e->name != NULL ? PQexecPrepared(c, e->name, e->n,
-		    (const char *const *)e->pv, e->len, e->fmt, 1) :
-		    PQexec(c, e->sql);
+		r = pgr_exec(g, c, i);
 		s = PQresultStatus(r);
 		if (s != PGRES_TUPLES_OK && s != PGRES_COMMAND_OK) {
 			*fail = r;

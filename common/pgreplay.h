@@ -42,18 +42,23 @@ void	pgr_free(struct pgreplay *);
 /*
  * Keep a statement and its answer r: a prepared statement's name with
  * its n parameters (as PQexecPrepared takes them; pv[i] NULL a NULL),
- * or, name NULL, the SQL text sql run by PQexec.
+ * or, name NULL, the SQL text sql run by PQexec.  Its index, for
+ * pgr_answer and pgr_exec; r NULL: sent in a pipeline, its answer to
+ * come (pgr_answer).  Nothing is kept once the log is full.
  */
-void	pgr_add(struct pgreplay *, const char *name, const char *sql, int n,
+size_t	pgr_add(struct pgreplay *, const char *name, const char *sql, int n,
 	    const char *const *pv, const int *len, const int *fmt,
 	    const PGresult *r);
+void	pgr_answer(struct pgreplay *, size_t, const PGresult *);
 /*
- * Run the kept statements again on c, in order, in the transaction the
- * caller has begun.  0: every answer the same.  -1: statement *at failed,
- * *fail its result (the caller's to clear).  1: statement *at answered
- * otherwise.
+ * Run the first upto kept statements again on c, in order, in the
+ * transaction the caller has begun.  0: every answer the same.  -1:
+ * statement *at failed, *fail its result (the caller's to clear).  1:
+ * statement *at answered otherwise.
  */
-int	pgr_replay(const struct pgreplay *, PGconn *, size_t *at,
+int	pgr_replay(const struct pgreplay *, PGconn *, size_t upto, size_t *at,
 	    PGresult **fail);
+/* Run kept statement i (one whose answer did not come): its answer. */
+PGresult *pgr_exec(const struct pgreplay *, PGconn *, size_t i);
 
 #endif
