@@ -302,7 +302,7 @@ fmt_utc(uint64_t t, char *buf, size_t n)
 	uint64_t secs = t / 1000000000u, day = secs / 86400;
 	unsigned frac = (unsigned)(t % 1000000000u);
 	unsigned sod = (unsigned)(secs % 86400), len, i;
-	char p[32];
+	char tmp[32], *p = n >= sizeof(tmp) ? buf : tmp;	/* no copy */
 	if (day != cday) {
 		int64_t y;
 		unsigned m, d;
@@ -337,7 +337,8 @@ fmt_utc(uint64_t t, char *buf, size_t n)
 	p[len++] = 'Z';
 	if (n < len + 1)
 		return -1;
-	memcpy(buf, p, len);
+	if (p != buf)
+		memcpy(buf, p, len);
 	buf[len] = '\0';
 	return (int)len;
 }
