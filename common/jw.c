@@ -53,6 +53,14 @@ jw_close(struct jw *w, int c)
 
 static const char hexdig[] = "0123456789abcdef";
 
+/*
+ * Escaped, a byte at a time straight into the buffer, with room made
+ * first for every byte escaped as two: a quote or a backslash, the
+ * escapes a record quoted whole is full of (a reject's raw has one
+ * every few bytes, where copying the runs between them cost a memcpy
+ * call each).  Only a control character, escaped as \u00XX, makes room
+ * again.
+ */
 void
 jw_escape(struct buf *b, const char *s, size_t n)
 {
@@ -62,35 +70,40 @@ jw_escape(struct buf *b, const char *s, size_t n)
 		1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 		['"'] = 1, ['\\'] = 1,
 	};
-	const unsigned char *p = (const unsigned char *)s, *e = p + n, *run;
-	char esc[6];
+	const unsigned char *p = (const unsigned char *)s, *e = p + n;
+	char *o;
 
-	buf_grow(b, n);
-	run = p;
+	if (n > (SIZE_MAX - b->len - 1) / 2)
+		die(EX_OSERR, "buffer size overflows");
+	buf_grow(b, 2 * n);
+	o = b->p + b->len;
 	for (; p < e; p++) {
-		if (!must[*p])
+		if (!must[*p]) {
+			*o++ = (char)*p;
 			continue;
-		if (p > run)
-			buf_add(b, run, (size_t)(p - run));
-		run = p + 1;
+		}
+		*o++ = '\\';
 		switch (*p) {
-		case '"':  buf_add(b, "\\\"", 2); break;
-		case '\\': buf_add(b, "\\\\", 2); break;
-		case '\n': buf_add(b, "\\n", 2); break;
-		case '\r': buf_add(b, "\\r", 2); break;
-		case '\t': buf_add(b, "\\t", 2); break;
-		case '\b': buf_add(b, "\\b", 2); break;
-		case '\f': buf_add(b, "\\f", 2); break;
-		default:
-			memcpy(esc, "\\u00", 4);
-			esc[4] = hexdig[*p >> 4];
-			esc[5] = hexdig[*p & 15];
-			buf_add(b, esc, 6);
+		case '"':  *o++ = '"'; break;
+		case '\\': *o++ = '\\'; break;
+		case '\n': *o++ = 'n'; break;
+		case '\r': *o++ = 'r'; break;
+		case '\t': *o++ = 't'; break;
+		case '\b': *o++ = 'b'; break;
+		case '\f': *o++ = 'f'; break;
+		default:	/* \u00XX: 4 more than the 2 made room for */
+			b->len = (size_t)(o - b->p);
+			buf_grow(b, 5 + 2 * (size_t)(e - p - 1));
+			o = b->p + b->len;
+			*o++ = 'u';
+			*o++ = '0';
+			*o++ = '0';
+			*o++ = hexdig[*p >> 4];
+			*o++ = hexdig[*p & 15];
 			break;
 		}
 	}
-	if (p > run)
-		buf_add(b, run, (size_t)(p - run));
+	b->len = (size_t)(o - b->p);
 }
 
 void
