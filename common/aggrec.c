@@ -308,7 +308,14 @@ put_bound(struct buf *b, int64_t t)
 
 	c = &tab[((uint64_t)t * 0x9e3779b97f4a7c15ULL) >> 54];
 	if (c->n != 0 && c->t == t) {
-		buf_add(b, c->s, (size_t)c->n);
+		/*
+		 * all of s copied, a size the compiler copies inline (a
+		 * time of whole seconds is 22 bytes quoted), len counts n
+		 */
+		if (b->len + sizeof(c->s) + 1 > b->cap)
+			buf_grow(b, sizeof(c->s));
+		memcpy(b->p + b->len, c->s, sizeof(c->s));
+		b->len += (size_t)c->n;
 		return;
 	}
 	len = b->len;
