@@ -2218,10 +2218,7 @@ ranks(struct agg_tab *t, size_t n, int (*cmp)(const void *, const void *))
 static unsigned char *
 key_len8(unsigned char *p, uint64_t n)
 {
-	int i;
-
-	for (i = 0; i < 8; i++, n >>= 8)
-		p[i] = n & 0xff;
+	lin_put64(n, p);	/* one store (a loop of bytes was not) */
 	return p + 8;
 }
 
