@@ -421,6 +421,8 @@ struct agg_tab {
 	unsigned char	*pass;		/* per meter of an event: filtered in */
 	struct buf	*mjson;		/* meter names as JSON strings */
 	struct buf	*ujson;		/* and their units */
+	struct buf	*ajson;		/* and aggregations */
+	struct buf	 pjson;		/* the period's unit as a JSON string */
 	/* gauge points on disk (agg_spill) */
 	int		 spilling;
 	struct spill	 sp;		/* this table's: (sid, point) records */
@@ -537,9 +539,12 @@ agg_new(const struct agg_conf *c)
 	t->pass = xcalloc(c->meters->n, 1);
 	t->mjson = xcalloc(c->meters->n, sizeof(*t->mjson));
 	t->ujson = xcalloc(c->meters->n, sizeof(*t->ujson));
+	t->ajson = xcalloc(c->meters->n, sizeof(*t->ajson));
+	jw_put_plain(&t->pjson, tm_unit_name(c->unit));
 	for (i = 0; i < c->meters->n; i++) {
 		jw_init(&w, &t->mjson[i]);
 		jw_str(&w, c->meters->v[i].name);
+		jw_put_plain(&t->ajson[i], agg_name(c->meters->v[i].agg));
 		if (c->meters->v[i].unit != NULL) {
 			jw_init(&w, &t->ujson[i]);
 			jw_str(&w, c->meters->v[i].unit);
@@ -600,9 +605,12 @@ agg_free(struct agg_tab *t)
 	for (i = 0; i < t->c->meters->n; i++) {
 		buf_free(&t->mjson[i]);
 		buf_free(&t->ujson[i]);
+		buf_free(&t->ajson[i]);
 	}
 	free(t->mjson);
 	free(t->ujson);
+	free(t->ajson);
+	buf_free(&t->pjson);
 	for (i = 0; i < t->ngrp; i++)
 		free(t->grp[i].json);
 	free(t->cust);
@@ -2275,6 +2283,10 @@ acc_out(const struct agg_tab *t, const struct acc *a, struct aggrec_out *o)
 	o->customer_json_len = ci->jlen;
 	o->meter_json = t->mjson[a->mi].p;
 	o->meter_json_len = t->mjson[a->mi].len;
+	o->agg_json = t->ajson[a->mi].p;
+	o->agg_json_len = t->ajson[a->mi].len;
+	o->unit_name_json = t->pjson.p;
+	o->unit_name_json_len = t->pjson.len;
 	o->group = g->json;
 	o->group_len = g->len;
 	o->zone = ci->zone;
