@@ -398,10 +398,17 @@ struct prep {
 
 struct agg_tab {
 	const struct agg_conf *c;
-	/* the last event type's meters: types come few, in long runs */
-	char		 ltype[64];
-	size_t		 ltype_len;	/* 0: none kept */
-	const struct mlist *lml;
+	/*
+	 * The meters of the last two event types looked up, the later
+	 * first: a ledger's day interleaves the types (two metered ones,
+	 * or one and others), and a hash lookup of the type name was a
+	 * tenth of counting an event.
+	 */
+	struct {
+		char		 type[64];
+		size_t		 len;	/* 0: none kept */
+		const struct mlist *ml;
+	}		 lt[2];
 	struct hmap	 custmap;	/* id -> index + 1 */
 	struct cust	*cust;
 	size_t		 ncust, capcust;
@@ -1240,15 +1247,19 @@ agg_event(struct agg_tab *t, const struct aev *e, struct agg_err *err)
 	long cid;
 	lin_t lin;
 
-	if (t->ltype_len != 0 && e->type_len == t->ltype_len &&
-	    memcmp(e->type, t->ltype, e->type_len) == 0)
-		ml = t->lml;
+	if (t->lt[0].len != 0 && e->type_len == t->lt[0].len &&
+	    memcmp(e->type, t->lt[0].type, e->type_len) == 0)
+		ml = t->lt[0].ml;
+	else if (t->lt[1].len != 0 && e->type_len == t->lt[1].len &&
+	    memcmp(e->type, t->lt[1].type, e->type_len) == 0)
+		ml = t->lt[1].ml;
 	else {
 		ml = meters_for(c->meters, e->type, e->type_len);
-		if (e->type_len > 0 && e->type_len <= sizeof(t->ltype)) {
-			memcpy(t->ltype, e->type, e->type_len);
-			t->ltype_len = e->type_len;
-			t->lml = ml;
+		if (e->type_len > 0 && e->type_len <= sizeof(t->lt[0].type)) {
+			t->lt[1] = t->lt[0];
+			memcpy(t->lt[0].type, e->type, e->type_len);
+			t->lt[0].len = e->type_len;
+			t->lt[0].ml = ml;
 		}
 	}
 	if (ml == NULL)
