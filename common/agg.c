@@ -2361,33 +2361,69 @@ bucket(const struct agg_tab *t, const uint32_t *crank, const uint32_t *mrank,
 
 /*
  * Formatting is most of the cost of a run with many small aggregates (an
- * hourly meter over a month), so the sorted list is cut into slices that
- * the threads format in parallel; the calling thread writes them in order.
+ * hourly meter over a month), so the list is cut into slices that the
+ * threads format in parallel; the calling thread writes them in order.
+ * A slice is whole (customer, meter) buckets of agg_finish's counting
+ * sort, and the thread formatting it sorts each bucket first and
+ * combines an aggregate counted by several threads (next to itself once
+ * sorted, in the same bucket): that work was the calling thread's, alone
+ * between the parallel scan and the parallel formatting.
  */
-#define FIN_SLICE	4096
+#define FIN_SLICE	4096	/* aggregates a slice, about */
 #define FIN_AHEAD	4	/* slices formatted but not yet written */
 #define FIN_PREFETCH	8	/* accumulators fetched ahead */
 
 struct fin {
 	struct agg_tab	*t;
-	const struct skey *v;
-	size_t		 n, nslices;
+	struct skey	*v;		/* by bucket, each sorted by its slice's */
+	const size_t	*bend;		/* bucket b ends at v + bend[b] */
+	const size_t	*cut;		/* slice k: buckets cut[k] to cut[k + 1] */
+	size_t		 nslices, maxb;	/* maxb: the largest bucket */
 	void		(*check)(const struct aggrec_out *, void *);
 	void		*arg;
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 cv;
 	size_t		 next, written;
+	size_t		 n;		/* aggregates written */
 	struct buf	 out[FIN_AHEAD];
 	size_t		 ready[FIN_AHEAD];	/* slice + 1 when formatted */
 };
+
+/*
+ * Slice k's buckets sorted, their aggregates counted by several threads
+ * combined, and what is left moved up to v + its start: the number of
+ * them.
+ */
+static size_t
+fin_sort(struct fin *f, size_t k, struct skey *tmp)
+{
+	struct skey *v = f->v;
+	size_t b, i, lo, hi, first = f->cut[k] ? f->bend[f->cut[k] - 1] : 0;
+	size_t w = first;
+
+	for (b = f->cut[k]; b < f->cut[k + 1]; b++) {
+		lo = b ? f->bend[b - 1] : 0;
+		hi = f->bend[b];
+		if (hi - lo > 1)
+			skey_sort(v + lo, hi - lo, tmp);
+		for (i = lo; i < hi; i++)
+			if (i > lo && skey_cmp(&v[w - 1], &v[i]) == 0)
+				acc_merge(f->t, acc_at(f->t, v[w - 1].idx),
+				    acc_at(f->t, v[i].idx));
+			else
+				v[w++] = v[i];
+	}
+	return w - first;
+}
 
 static void *
 fin_work(void *arg)
 {
 	struct fin *f = arg;
 	struct aggrec_out o;
+	struct skey *tmp = xreallocarray(NULL, f->maxb + 1, sizeof(*tmp));
 	struct buf *b;
-	size_t k, i, end;
+	size_t k, i, lo, end;
 
 	pthread_mutex_lock(&f->mu);
 	while ((k = f->next) < f->nslices) {
@@ -2396,9 +2432,10 @@ fin_work(void *arg)
 			pthread_cond_wait(&f->cv, &f->mu);
 		pthread_mutex_unlock(&f->mu);
 		b = &f->out[k % FIN_AHEAD];
-		end = (k + 1) * FIN_SLICE < f->n ? (k + 1) * FIN_SLICE : f->n;
-		for (i = k * FIN_SLICE; i < end; i++) {
-			if (i + FIN_PREFETCH < f->n) {	/* met at random */
+		lo = f->cut[k] ? f->bend[f->cut[k] - 1] : 0;
+		end = lo + fin_sort(f, k, tmp);
+		for (i = lo; i < end; i++) {
+			if (i + FIN_PREFETCH < end) {	/* met at random */
 				const char *pa = (const char *)acc_at(f->t,
 				    f->v[i + FIN_PREFETCH].idx);
 
@@ -2411,10 +2448,12 @@ fin_work(void *arg)
 			aggrec_write(b, &o);
 		}
 		pthread_mutex_lock(&f->mu);
+		f->n += end - lo;
 		f->ready[k % FIN_AHEAD] = k + 1;
 		pthread_cond_broadcast(&f->cv);
 	}
 	pthread_mutex_unlock(&f->mu);
+	free(tmp);
 	return NULL;
 }
 
@@ -2424,12 +2463,12 @@ agg_finish(struct agg_tab *t, int jobs,
     void (*out)(const char *, size_t, void *), void *arg)
 {
 	uint32_t *crank, *grank, *mrank;
-	size_t *start;
 	pthread_t tid[16];
-	struct skey *v, *tmp;
+	size_t *start, *cut;
+	struct skey *v;
 	struct acc *a;
 	struct fin f;
-	size_t i, k, m, nb, n = 0;
+	size_t i, k, m, nb, ns, n;
 	int e;
 
 	unspill(t);
@@ -2442,10 +2481,11 @@ agg_finish(struct agg_tab *t, int jobs,
 	/*
 	 * Sorted by customer and meter first with a counting sort (both
 	 * ranks are small numbers), then each (customer, meter)'s few
-	 * hundred at most by period and group with skey_sort: a third of
-	 * the comparisons of one sort of millions, and in cache.  The
-	 * accumulators of one customer and meter were made in the order of
-	 * the days scanned, so they come nearly in order of period.
+	 * hundred at most by period and group with skey_sort, by the
+	 * formatting threads (fin_sort): a third of the comparisons of one
+	 * sort of millions, and in cache.  The accumulators of one customer
+	 * and meter were made in the order of the days scanned, so they
+	 * come nearly in order of period.
 	 */
 	nb = t->ncust * t->c->meters->n;
 	start = xcalloc(nb + 1, sizeof(*start));
@@ -2472,22 +2512,16 @@ agg_finish(struct agg_tab *t, int jobs,
 		v[k].ps = a->ps;
 		v[k].idx = (uint32_t)i;
 	}
-	tmp = xreallocarray(NULL, m + 1, sizeof(*tmp));
-	for (i = 0; i < nb; i++) {	/* start[i]: the end of i */
-		k = i == 0 ? 0 : start[i - 1];
-		if (start[i] - k > 1)
-			skey_sort(v + k, start[i] - k, tmp);
+	/* start[b]: the end of bucket b now; slices of whole buckets */
+	cut = xreallocarray(NULL, nb + 2, sizeof(*cut));
+	cut[0] = 0;
+	for (i = 0, k = 0, ns = 0; i < nb; i++) {
+		k += start[i] - (i ? start[i - 1] : 0);
+		if (k >= FIN_SLICE || i + 1 == nb) {
+			cut[++ns] = i + 1;
+			k = 0;
+		}
 	}
-	free(tmp);
-	free(start);
-	/* one aggregate counted by several threads: combine it */
-	for (i = k = 0; i < n; i++)
-		if (k > 0 && skey_cmp(&v[k - 1], &v[i]) == 0)
-			acc_merge(t, acc_at(t, v[k - 1].idx),
-			    acc_at(t, v[i].idx));
-		else
-			v[k++] = v[i];
-	n = k;
 	free(crank);
 	free(grank);
 	free(mrank);
@@ -2495,8 +2529,10 @@ agg_finish(struct agg_tab *t, int jobs,
 	memset(&f, 0, sizeof(f));
 	f.t = t;
 	f.v = v;
-	f.n = n;
-	f.nslices = (n + FIN_SLICE - 1) / FIN_SLICE;
+	f.bend = start;
+	f.cut = cut;
+	f.nslices = ns;
+	f.maxb = m;
 	f.check = check;
 	f.arg = arg;
 	pthread_mutex_init(&f.mu, NULL);
@@ -2530,5 +2566,7 @@ agg_finish(struct agg_tab *t, int jobs,
 	pthread_cond_destroy(&f.cv);
 	pthread_mutex_destroy(&f.mu);
 	free(v);
-	return n;
+	free(start);
+	free(cut);
+	return f.n;
 }
