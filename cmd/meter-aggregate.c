@@ -217,6 +217,19 @@ ledger_reject_raw(struct magg *g, int64_t seq, const char *cls,
 	rej_add(&g->rej, &src, cls, code, field, "%s", msg);
 }
 
+/* A reject of a ledger row whose record a scan thread made (tally.h). */
+static void
+ledger_reject_rec(struct magg *g, int64_t seq, const char *code,
+    const char *msg, const char *rec, size_t reclen)
+{
+	struct rej_src src;
+
+	memset(&src, 0, sizeof(src));
+	src.file = ldg_name(g->ldg);
+	src.line = (uint64_t)seq;
+	rej_add_record(&g->rej, rec, reclen, &src, code, msg);
+}
+
 /* A reject of a ledger row, quoting the record as meter-ingest wrote it. */
 static void
 ledger_reject(struct magg *g, int64_t t, int64_t seq, const char *cls,
@@ -406,10 +419,11 @@ ledger_one(const struct ldg_usage *u, void *arg)
  * their own; the tables are merged.  Both read transactions see the
  * same records (ldg_read_begin), and rejects are kept and written at the
  * end, the first half's first, so the output is the single scan's byte
- * for byte.  A reject's record is fetched and formatted by the thread
- * that scanned it, on its connection, while the other thread scans: that
- * is most of a reject's cost, and the writing at the end is then only
- * the reject records'.  A run with more rejects than PSCAN_MAXREJ starts
+ * for byte.  A reject's record is fetched, and its reject record made
+ * (the record escaped into it), by the thread that scanned it, on its
+ * connection, while the other thread scans: that is nearly all of a
+ * reject's cost, and the writing at the end, alone, is then a copy of
+ * the reject records.  A run with more rejects than PSCAN_MAXREJ starts
  * again as a single scan.
  */
 #define PSCAN_MAXREJ	65536
@@ -503,6 +517,8 @@ count_ledger2(struct magg *g, int64_t from)
 		p[i].s.maxrej = maxrej;
 		p[i].s.raw = pscan_raw;
 		p[i].s.raw_arg = p[i].l;
+		p[i].s.rej_stage = g->rej.stage;
+		p[i].s.rej_file = ldg_name(g->ldg);
 		p[i].shard = &g->shard;
 	}
 	if ((e = pthread_create(&tid, NULL, pscan_thread, &p[1])) != 0)
@@ -515,10 +531,8 @@ count_ledger2(struct magg *g, int64_t from)
 			const struct tally_scan *s = &p[i].s;
 
 			for (j = 0; j < s->nrj; j++)
-				ledger_reject_raw(g, s->rj[j].seq,
-				    s->rj[j].cls, s->rj[j].code,
-				    s->txt.p + s->rj[j].foff,
-				    s->txt.p + s->rj[j].moff,
+				ledger_reject_rec(g, s->rj[j].seq,
+				    s->rj[j].code, s->txt.p + s->rj[j].moff,
 				    s->txt.p + s->rj[j].roff, s->rj[j].rlen);
 			g->read += s->read;
 			g->counted += s->counted;

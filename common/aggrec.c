@@ -308,7 +308,14 @@ put_bound(struct buf *b, int64_t t)
 
 	c = &tab[((uint64_t)t * 0x9e3779b97f4a7c15ULL) >> 54];
 	if (c->n != 0 && c->t == t) {
-		buf_add(b, c->s, (size_t)c->n);
+		/*
+		 * all of s copied, a size the compiler copies inline (a
+		 * time of whole seconds is 22 bytes quoted), len counts n
+		 */
+		if (b->len + sizeof(c->s) + 1 > b->cap)
+			buf_grow(b, sizeof(c->s));
+		memcpy(b->p + b->len, c->s, sizeof(c->s));
+		b->len += (size_t)c->n;
 		return;
 	}
 	len = b->len;
@@ -337,7 +344,10 @@ aggrec_write(struct buf *b, const struct aggrec_out *o)
 	else
 		jw_put_str(b, o->m->name);
 	JW_LIT(b, ",\"aggregation\":");
-	jw_put_plain(b, agg_name(o->m->agg));
+	if (o->agg_json != NULL)
+		buf_add(b, o->agg_json, o->agg_json_len);
+	else
+		jw_put_plain(b, agg_name(o->m->agg));
 	if (o->m->unit != NULL) {
 		JW_LIT(b, ",\"unit\":");
 		if (o->unit_json != NULL)
@@ -348,7 +358,10 @@ aggrec_write(struct buf *b, const struct aggrec_out *o)
 	JW_LIT(b, ",\"group\":");
 	buf_add(b, o->group, o->group_len);
 	JW_LIT(b, ",\"period\":");
-	jw_put_plain(b, tm_unit_name(o->unit));
+	if (o->unit_name_json != NULL)
+		buf_add(b, o->unit_name_json, o->unit_name_json_len);
+	else
+		jw_put_plain(b, tm_unit_name(o->unit));
 	JW_LIT(b, ",\"timezone\":");
 	if (o->zone_json != NULL)
 		buf_add(b, o->zone_json, o->zone_json_len);

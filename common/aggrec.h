@@ -42,6 +42,9 @@ struct aggrec_out {
 	/* optional: the meter's unit and the zone as JSON strings */
 	const char		*unit_json, *zone_json;
 	size_t			 unit_json_len, zone_json_len;
+	/* optional: the aggregation's and the unit's names, quoted */
+	const char		*agg_json, *unit_name_json;
+	size_t			 agg_json_len, unit_name_json_len;
 	enum tm_unit		 unit;
 	int64_t			 start, end;
 	dec			 quantity;

@@ -680,8 +680,13 @@ dec_fmt(dec d, char *buf, size_t bufsz)
 	 * of dividing a 128-bit value 38 times.
 	 */
 	m = mag(d.c);
-	hi = (uint64_t)(m / P19);
-	lo = (uint64_t)(m % P19);
+	if (m < P19) {		/* nearly all: no 128-bit division */
+		hi = 0;
+		lo = (uint64_t)m;
+	} else {
+		hi = (uint64_t)(m / P19);
+		lo = (uint64_t)(m % P19);
+	}
 	nd = 0;
 	if (hi != 0) {
 		for (i = 0; i < 19; i++) {

@@ -2,6 +2,9 @@
  * keys.c: length-prefixed BLAKE2b-128 hashing.
  */
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "keys.h"
 #include "util.h"
@@ -119,9 +122,37 @@ key_hash(const void *p, size_t n, unsigned char *out)
 }
 
 /*
- * Keys are not secrets: a table beats sodium_bin2hex's constant time, and
- * a table of digit pairs a table of digits (three an aggregate).
+ * Keys are not secrets: no need for sodium_bin2hex's constant time, and
+ * meter-aggregate writes two 16-byte keys an aggregate (millions by the
+ * hour).  With SSE2 (every x86-64) 16 bytes at a time: the two nibbles
+ * of each byte split, interleaved, and '0' added to each digit and
+ * 'a' - '0' - 10 more to those past 9, a fifth of the instructions of
+ * a table of digit pairs; elsewhere, and for the bytes left over, the
+ * table.
  */
+#ifdef __SSE2__
+static void
+hex16(const unsigned char *k, char *out)
+{
+	const __m128i m = _mm_set1_epi8(0x0f), nine = _mm_set1_epi8(9);
+	const __m128i zero = _mm_set1_epi8('0');
+	const __m128i af = _mm_set1_epi8('a' - '0' - 10);
+	__m128i x, hi, lo, a, b;
+
+	x = _mm_loadu_si128((const __m128i *)(const void *)k);
+	hi = _mm_and_si128(_mm_srli_epi16(x, 4), m);
+	lo = _mm_and_si128(x, m);
+	a = _mm_unpacklo_epi8(hi, lo);	/* bytes 0-7: digit pairs */
+	b = _mm_unpackhi_epi8(hi, lo);	/* 8-15 */
+	a = _mm_add_epi8(_mm_add_epi8(a, zero),
+	    _mm_and_si128(_mm_cmpgt_epi8(a, nine), af));
+	b = _mm_add_epi8(_mm_add_epi8(b, zero),
+	    _mm_and_si128(_mm_cmpgt_epi8(b, nine), af));
+	_mm_storeu_si128((__m128i *)(void *)out, a);
+	_mm_storeu_si128((__m128i *)(void *)(out + 16), b);
+}
+#endif
+
 void
 key_hex(const unsigned char *k, size_t n, char *out)
 {
@@ -134,9 +165,13 @@ key_hex(const unsigned char *k, size_t n, char *out)
 	    "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
 	    "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
 	    "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
-	size_t i;
+	size_t i = 0;
 
-	for (i = 0; i < n; i++, out += 2)
+#ifdef __SSE2__
+	for (; i + 16 <= n; i += 16, out += 32)
+		hex16(k + i, out);
+#endif
+	for (; i < n; i++, out += 2)
 		memcpy(out, pairs + 2 * k[i], 2);
 	*out = '\0';
 }

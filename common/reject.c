@@ -41,32 +41,27 @@ rej_count(struct rej *r, const char *code)
 	r->ncodes++;
 }
 
+/*
+ * The reject record of src, newline-terminated, appended to out.  Apart
+ * from rej_add so that a stage can make records on the threads that
+ * find the rejects and hand them to rej_add_record in order
+ * (meter-aggregate's scans of the ledger).
+ */
 void
-rej_add(struct rej *r, const struct rej_src *src, const char *cls,
-    const char *code, const char *field, const char *fmt, ...)
+rej_record(struct buf *out, const char *stage, const struct rej_src *src,
+    const char *cls, const char *code, const char *field, const char *msg,
+    size_t msglen)
 {
 	struct jw w;
-	struct buf msg = { 0 };
-	va_list ap;
-	int n;
 
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	buf_grow(&msg, (size_t)n);
-	va_start(ap, fmt);
-	vsnprintf(msg.p, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	msg.len = (size_t)n;
-
-	jw_init(&w, &r->pending);
+	jw_init(&w, out);
 	jw_open(&w, '{');
 	jw_key(&w, "kind");
 	jw_str(&w, "reject");
 	jw_key(&w, "schema");
 	jw_str(&w, "1.0");
 	jw_key(&w, "stage");
-	jw_str(&w, r->stage);
+	jw_str(&w, stage);
 	jw_key(&w, "class");
 	jw_str(&w, cls);
 	jw_key(&w, "code");
@@ -74,7 +69,7 @@ rej_add(struct rej *r, const struct rej_src *src, const char *cls,
 	jw_key(&w, "field");
 	jw_str(&w, field ? field : "");
 	jw_key(&w, "message");
-	jw_strn(&w, msg.p, msg.len);
+	jw_strn(&w, msg, msglen);
 	jw_key(&w, "file");
 	jw_str(&w, src->file);
 	jw_key(&w, "line");
@@ -106,17 +101,52 @@ rej_add(struct rej *r, const struct rej_src *src, const char *cls,
 		jw_int(&w, (int64_t)src->fulllen);
 	}
 	jw_close(&w, '}');
-	buf_addc(&r->pending, '\n');
+	buf_addc(out, '\n');
+}
 
+/* A reject written: said on stderr (the first few) and counted. */
+static void
+rej_note(struct rej *r, const struct rej_src *src, const char *code,
+    const char *msg)
+{
 	if (r->warned < REJ_WARNMAX)
 		warnmsg("%s:%llu: %s: %s", src->file,
-		    (unsigned long long)src->line, code, msg.p);
+		    (unsigned long long)src->line, code, msg);
 	else if (r->warned == REJ_WARNMAX)
 		warnmsg("more rejects follow; all are in '%s'", r->path);
 	r->warned++;
-	buf_free(&msg);
 	rej_count(r, code);
 	r->total++;
+}
+
+void
+rej_add(struct rej *r, const struct rej_src *src, const char *cls,
+    const char *code, const char *field, const char *fmt, ...)
+{
+	struct buf msg = { 0 };
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	buf_grow(&msg, (size_t)n);
+	va_start(ap, fmt);
+	vsnprintf(msg.p, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	msg.len = (size_t)n;
+	rej_record(&r->pending, r->stage, src, cls, code, field, msg.p,
+	    msg.len);
+	rej_note(r, src, code, msg.p);
+	buf_free(&msg);
+}
+
+void
+rej_add_record(struct rej *r, const char *rec, size_t len,
+    const struct rej_src *src, const char *code, const char *msg)
+{
+	buf_add(&r->pending, rec, len);
+	rej_note(r, src, code, msg);
 }
 
 void

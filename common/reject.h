@@ -60,6 +60,16 @@ void	rej_open(struct rej *, const char *path, const char *stage);
 void	rej_add(struct rej *, const struct rej_src *, const char *cls,
 	    const char *code, const char *field, const char *fmt, ...)
 	    __attribute__((format(printf, 6, 7)));
+/*
+ * rej_add in two: the record made into a buffer (on any thread), then
+ * written, said and counted as rej_add does (on the stage's, in order;
+ * src and msg for what is said on stderr).
+ */
+void	rej_record(struct buf *, const char *stage, const struct rej_src *,
+	    const char *cls, const char *code, const char *field,
+	    const char *msg, size_t msglen);
+void	rej_add_record(struct rej *, const char *rec, size_t len,
+	    const struct rej_src *, const char *code, const char *msg);
 void	rej_flush(struct rej *);
 /*
  * What a failed write of the rejects (to open, write, sync or close

@@ -221,7 +221,19 @@ tally_scan_row(const struct ldg_usage *u, void *arg)
 	r->moff = p->txt.len;
 	buf_add(&p->txt, err.msg, strlen(err.msg) + 1);
 	r->roff = p->txt.len;
-	if (p->raw != NULL)
+	if (p->raw != NULL && p->rej_stage != NULL) {
+		struct rej_src src;
+
+		buf_reset(&p->scratch);
+		p->raw(p->raw_arg, u->t, u->seq, &p->scratch);
+		memset(&src, 0, sizeof(src));
+		src.file = p->rej_file;
+		src.line = (uint64_t)u->seq;
+		src.raw = p->scratch.p;
+		src.rawlen = p->scratch.len - 1;	/* not its newline */
+		rej_record(&p->txt, p->rej_stage, &src, err.cls, err.code,
+		    err.field, err.msg, strlen(err.msg));
+	} else if (p->raw != NULL)
 		p->raw(p->raw_arg, u->t, u->seq, &p->txt);
 	r->rlen = p->txt.len - r->roff;
 	return 0;
@@ -232,4 +244,5 @@ tally_scan_free(struct tally_scan *p)
 {
 	free(p->rj);
 	buf_free(&p->txt);
+	buf_free(&p->scratch);
 }

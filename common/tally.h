@@ -136,7 +136,8 @@ struct tally_srej {
 	int64_t		 t, seq;
 	const char	*cls, *code;
 	size_t		 foff, moff;	/* field and message in txt */
-	size_t		 roff, rlen;	/* the raw record in txt, if raw */
+	size_t		 roff, rlen;	/* the raw record in txt, if raw; */
+					/* the reject record, if rej_stage */
 };
 
 struct tally_scan {
@@ -154,6 +155,15 @@ struct tally_scan {
 	 */
 	void		(*raw)(void *, int64_t t, int64_t seq, struct buf *);
 	void		*raw_arg;
+	/*
+	 * Optional, with raw: the whole reject record made there as well
+	 * (rej_record, the record at "line" seq of rej_file), in place of
+	 * the raw text, which passes through scratch.  Formatting it,
+	 * escaping the raw record, was most of what was left for the
+	 * thread writing the rejects after the scans, alone.
+	 */
+	const char	*rej_stage, *rej_file;
+	struct buf	 scratch;
 };
 
 /* The callback of ldg_usage_scan_lean; arg is the struct tally_scan. */

@@ -301,8 +301,8 @@ fmt_utc(uint64_t t, char *buf, size_t n)
 	static _Thread_local char cdate[10];
 	uint64_t secs = t / 1000000000u, day = secs / 86400;
 	unsigned frac = (unsigned)(t % 1000000000u);
-	unsigned sod = (unsigned)(secs % 86400), len, i;
-	char p[32];
+	unsigned sod = (unsigned)(secs % 86400), len;
+	char tmp[32], *p = n >= sizeof(tmp) ? buf : tmp;	/* no copy */
 	if (day != cday) {
 		int64_t y;
 		unsigned m, d;
@@ -324,11 +324,12 @@ fmt_utc(uint64_t t, char *buf, size_t n)
 	p[16] = ':';
 	memcpy(p + 17, two_digits + 2 * (sod % 60), 2);
 	if (frac != 0) {
-		p[19] = '.';
-		for (i = 28; i > 19; i--) {
-			p[i] = (char)('0' + frac % 10);
-			frac /= 10;
-		}
+		p[19] = '.';	/* nine digits, by pairs like the rest */
+		memcpy(p + 20, two_digits + 2 * (frac / 10000000), 2);
+		memcpy(p + 22, two_digits + 2 * (frac / 100000 % 100), 2);
+		memcpy(p + 24, two_digits + 2 * (frac / 1000 % 100), 2);
+		memcpy(p + 26, two_digits + 2 * (frac / 10 % 100), 2);
+		p[28] = (char)('0' + frac % 10);
 		for (len = 28; p[len] == '0'; len--)
 			;
 		len++;
@@ -337,7 +338,8 @@ fmt_utc(uint64_t t, char *buf, size_t n)
 	p[len++] = 'Z';
 	if (n < len + 1)
 		return -1;
-	memcpy(buf, p, len);
+	if (p != buf)
+		memcpy(buf, p, len);
 	buf[len] = '\0';
 	return (int)len;
 }

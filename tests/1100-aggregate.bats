@@ -210,6 +210,20 @@ print(hashlib.blake2b(f(b"aggregate") + f(b"cus_a") + f(b"c") + f(b"{\"g\":\"x\"
 	[ "$(jq -r .key "$T/out")" = "$want" ]
 }
 
+@test "the aggregate key of a long customer, meter and group is the same BLAKE2b" {
+	# past the 256 bytes meter-aggregate gathers a key in: hashed another way
+	c=$(printf 'cus_%0300d' 7)
+	meters '{"name":"c","event_type":"t","aggregation":"count","group_by":["g"]}'
+	urec 1 "$c" t 2026-10-01T00:00:00Z '{"g":"x"}' | agg >"$T/out"
+	want=$(C="$c" python3 -c '
+import hashlib, os, struct
+f = lambda b: struct.pack("<Q", len(b)) + b
+i = lambda n: f(struct.pack("<q", n))
+s, e = 1790812800 * 10**9, 1793491200 * 10**9
+print(hashlib.blake2b(f(b"aggregate") + f(os.environ["C"].encode()) + f(b"c") + f(b"{\"g\":\"x\"}") + i(s) + i(e), digest_size=16).hexdigest())')
+	[ "$(jq -r .key "$T/out")" = "$want" ]
+}
+
 @test "output is sorted by customer, meter, period start and group, the same with 1 or 4 jobs" {
 	meters '{"name":"b","event_type":"t","aggregation":"count","group_by":["g"]}' \
 	    '{"name":"a","event_type":"t","aggregation":"count"}'

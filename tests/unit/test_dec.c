@@ -479,6 +479,37 @@ api_tests(void)
 	d = dec_from_i64(INT64_MIN);
 	dec_fmt(d, buf, sizeof(buf));
 	ok(strcmp(buf, "-9223372036854775808") == 0, "from_i64(INT64_MIN)");
+	/*
+	 * Around 10^19, where dec_fmt stops formatting a 64-bit word and
+	 * divides the 128-bit magnitude, and past 2^64
+	 */
+	{
+		static const char *const want[] = {
+			"9999999999999999999", "1000000000000000000.0",
+			"-10000000000000000000", "18446744073709551615",
+			"18446744073709551616", "-1844674407370955.1617",
+			"99999999999999999999999999999999999999",
+		};
+		dec_int c[] = { 0, 0, 0, 0, 0, 0, 0 };
+		int sc[] = { 0, 1, 0, 0, 0, 4, 0 }, k, bad = 0;
+
+		c[0] = (dec_int)9999999999999999999ULL;
+		c[1] = (dec_int)10000000000000000000ULL;
+		c[2] = -(dec_int)10000000000000000000ULL;
+		c[3] = (dec_int)UINT64_MAX;
+		c[4] = (dec_int)UINT64_MAX + 1;
+		c[5] = -((dec_int)UINT64_MAX + 2);
+		c[6] = (dec_int)10000000000000000000ULL *
+		    10000000000000000000ULL - 1;
+		for (k = 0; k < 7; k++) {
+			d.c = c[k];
+			d.s = sc[k];
+			if (dec_fmt(d, buf, sizeof(buf)) != (int)strlen(want[k]) ||
+			    strcmp(buf, want[k]) != 0)
+				bad++;
+		}
+		ok(bad == 0, "fmt around 10^19 and 2^64, and of 38 nines");
+	}
 
 	/* Broken inputs are refused, not trusted. */
 	d.c = 1;
