@@ -31,6 +31,11 @@ static __thread struct {
 	char	*base;
 	size_t	 used;
 	int	 on;
+	/*
+	 * Allocations this thread made with malloc, not the arena: a tree
+	 * parsed while this stays still is all in the arena (jrec_clear).
+	 */
+	unsigned long	 spills;
 } arena;
 
 /* Every arena's base, for arena_free; appended under the lock only. */
@@ -49,6 +54,7 @@ arena_malloc(size_t n)
 		arena.used += n;
 		return p;
 	}
+	arena.spills++;
 	return malloc(n);
 }
 
@@ -103,14 +109,30 @@ jrec_init(struct jrec *r, int maxdepth)
 	r->maxdepth = maxdepth > 0 ? maxdepth : JREC_MAXDEPTH_DEFAULT;
 }
 
+/*
+ * A tree parsed into this thread's arena, to which this thread added
+ * nothing from malloc since (an absent data object, a node past the
+ * arena's end), is all in the arena: starting the arena over frees it,
+ * and walking it to free every node (a fiftieth of the reader's work)
+ * would free nothing.  Nothing outside the tree is attached to it (no
+ * json_incref, see jrec_arena), so no count elsewhere needs the walk.
+ */
+static int
+jrec_in_arena(const struct jrec *r)
+{
+	return r->arena && r->abase != NULL && arena.base == r->abase &&
+	    r->aspills == arena.spills;
+}
+
 void
 jrec_clear(struct jrec *r)
 {
-	if (r->root != NULL)
+	if (r->root != NULL && !jrec_in_arena(r))
 		json_decref(r->root);
 	r->root = NULL;
 	if (r->arena && arena.base == r->abase)
 		arena.used = 0;		/* in the thread that parsed it */
+	r->abase = NULL;
 	r->n = 0;
 	r->sorted = 0;
 	r->code = NULL;
@@ -340,8 +362,10 @@ jrec_parse(struct jrec *r, const char *s, size_t n)
 
 	jrec_clear(r);
 	jrec_scan(r, s, n);
-	if (r->arena && arena_start())
+	if (r->arena && arena_start()) {
 		r->abase = arena.base;
+		r->aspills = arena.spills;
+	}
 	r->root = json_loadb(s, n, JREC_FLAGS, &e);
 	arena.on = 0;
 	if (r->root == NULL) {

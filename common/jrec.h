@@ -30,6 +30,7 @@ struct jrec {
 	int		 maxdepth;
 	int		 arena;		/* see jrec_arena */
 	void		*abase;		/* the arena of the last parse */
+	unsigned long	 aspills;	/* its malloc count then (jrec.c) */
 	/* on error */
 	const char	*code;		/* stable reject code */
 	char		 field[256];	/* path of the offending value, or "" */
