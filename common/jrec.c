@@ -198,6 +198,7 @@ jrec_scan(struct jrec *r, const char *s, size_t n)
 	size_t i = 0, j;
 
 	r->nspans = 0;
+	r->colons = 0;
 	while (i < n) {
 		char c = s[i];
 
@@ -241,6 +242,8 @@ jrec_scan(struct jrec *r, const char *s, size_t n)
 			i = j;
 			continue;
 		}
+		if (c == ':')
+			r->colons++;	/* one a member (jrec_parse) */
 		i++;
 	}
 }
@@ -259,6 +262,7 @@ struct walk {
 	struct jrec	*r;
 	const char	*line;
 	size_t		 next;		/* next span index */
+	size_t		 members;	/* of all objects walked */
 	struct seg	*segs;
 	int		 nseg;
 };
@@ -298,6 +302,7 @@ jrec_walk(struct walk *w, json_t *v, int depth)
 		    "nesting deeper than %d levels", r->maxdepth);
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
+		w->members += json_object_size(v);
 		json_object_foreach(v, k, e) {
 			w->segs[w->nseg].key = k;
 			w->nseg++;
@@ -353,8 +358,9 @@ jnum_cmp(const void *a, const void *b)
 	return x->node < y->node ? -1 : x->node > y->node;
 }
 
-int
-jrec_parse(struct jrec *r, const char *s, size_t n)
+/* One parse with jansson's flags, the scan before it, the walk after. */
+static int
+jrec_parse_flags(struct jrec *r, const char *s, size_t n, size_t flags)
 {
 	json_error_t e;
 	struct walk w;
@@ -366,7 +372,7 @@ jrec_parse(struct jrec *r, const char *s, size_t n)
 		r->abase = arena.base;
 		r->aspills = arena.spills;
 	}
-	r->root = json_loadb(s, n, JREC_FLAGS, &e);
+	r->root = json_loadb(s, n, flags, &e);
 	arena.on = 0;
 	if (r->root == NULL) {
 		switch (json_error_code(&e)) {
@@ -412,11 +418,30 @@ jrec_parse(struct jrec *r, const char *s, size_t n)
 	if (w.next != r->nspans)
 		return jrec_fail(r, "invalid_json", "",
 		    "number tokens do not match the parsed values");
+	r->members = w.members;
 	if (r->n > 16) {
 		qsort(r->nums, r->n, sizeof(*r->nums), jnum_cmp);
 		r->sorted = 1;
 	}
 	return 0;
+}
+
+/*
+ * JSON_REJECT_DUPLICATES has jansson look every key up before it adds
+ * it: a tenth of its parse.  So the first parse goes without it.  A
+ * duplicate key then replaces the earlier member, and the objects hold
+ * fewer members than the line has colons outside strings (the scan
+ * counts these, the walk adds up the objects' sizes).  A line that
+ * fails in any way, or whose counts differ, is parsed again with the
+ * flag: its error is the one that parse gives, as before.
+ */
+int
+jrec_parse(struct jrec *r, const char *s, size_t n)
+{
+	if (jrec_parse_flags(r, s, n, JREC_FLAGS & ~JSON_REJECT_DUPLICATES)
+	    == 0 && r->members == r->colons)
+		return 0;
+	return jrec_parse_flags(r, s, n, JREC_FLAGS);
 }
 
 int

@@ -38,6 +38,8 @@ struct jrec {
 	/* scratch: number token spans found by the pre-scan */
 	size_t		*spans;
 	size_t		 nspans, spancap;
+	/* colons outside strings, and members of the objects parsed */
+	size_t		 colons, members;
 	struct seg	*segs;		/* path stack of the walk */
 };
 

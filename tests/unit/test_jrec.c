@@ -125,6 +125,23 @@ main(int argc, char **argv)
 	    "{\"\":false,\"a\":[3,{\"y\":null,\"z\":true}]}");
 	canon_is(&r, "  {\"a\":1}  ", "{\"a\":1}");
 	fails(&r, "{\"a\":1,\"a\":2}", "duplicate_key", "");
+	/*
+	 * The first parse does not reject duplicates (jrec_parse): a
+	 * nested one, one in a record that fails later, one in a record
+	 * that is not an object, one deeper than maxdepth, each refused as
+	 * a parse with the flag refuses it; colons in strings are no
+	 * members.
+	 */
+	fails(&r, "{\"a\":{\"b\":1,\"b\":2}}", "duplicate_key", "");
+	ok(strcmp(r.msg, "duplicate object key near '\"b\"' at column 15")
+	    == 0, "a nested duplicate's message is jansson's (got %s)",
+	    r.msg);
+	fails(&r, "{\"a\":{\"s\":\"x\",\"s\":\"y\"}}", "duplicate_key", "");
+	fails(&r, "{\"a\":1,\"a\":2,}", "duplicate_key", "");
+	fails(&r, "[{\"a\":1,\"a\":2}]", "duplicate_key", "");
+	fails(&r, "{\"a\":{\"b\":[{\"c\":{},\"c\":1}]}}", "duplicate_key", "");
+	canon_is(&r, "{\"a:b\":\"c:d\",\"e\":\"\\\":\"}",
+	    "{\"a:b\":\"c:d\",\"e\":\"\\\":\"}");
 	fails(&r, "[1]", "not_object", "");
 	fails(&r, "{\"a\":", "truncated_json", "");
 	fails(&r, "{\"a\":01}", "invalid_json", "");
