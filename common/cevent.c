@@ -281,16 +281,10 @@ cev_window(const struct cev *ev, int64_t as_of, int64_t max_age,
 }
 
 void
-cev_digest_into(const struct cev *ev, const struct jrec *jr, struct buf *cdata,
+cev_digest_into(const struct cev *ev, const char *cdata, size_t cdatalen,
     struct buf *kin, struct buf *din)
 {
 	struct keyh h;
-	struct jw w;
-
-	/* canonical data: sorted keys, exact normalized numbers */
-	buf_reset(cdata);
-	jw_init(&w, cdata);
-	jw_json(&w, ev->data, jr);
 
 	key_usage_into(ev->source, strlen(ev->source), ev->id,
 	    strlen(ev->id), kin);
@@ -298,7 +292,7 @@ cev_digest_into(const struct cev *ev, const struct jrec *jr, struct buf *cdata,
 	key_str(&h, ev->type);
 	key_str(&h, ev->subject);
 	key_i64(&h, ev->t);
-	key_field(&h, cdata->p, cdata->len);
+	key_field(&h, cdata, cdatalen);
 	/* a correction's target is content: the same id aiming elsewhere
 	 * is a conflict, not a duplicate */
 	if (ev->amends != NULL) {
@@ -315,8 +309,13 @@ cev_digest(const struct cev *ev, const struct jrec *jr, struct buf *cdata,
     unsigned char *key, unsigned char *digest)
 {
 	struct buf kin = { 0 }, din = { 0 };
+	struct jw w;
 
-	cev_digest_into(ev, jr, cdata, &kin, &din);
+	/* canonical data: sorted keys, exact normalized numbers */
+	buf_reset(cdata);
+	jw_init(&w, cdata);
+	jw_json(&w, ev->data, jr);
+	cev_digest_into(ev, cdata->p, cdata->len, &kin, &din);
 	key_hash(kin.p, kin.len, key);
 	key_hash(din.p, din.len, digest);
 	buf_free(&kin);

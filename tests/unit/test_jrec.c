@@ -19,12 +19,17 @@
 #include "tap.h"
 
 
-/* canonical JSON and packed-then-unpacked JSON of one line */
+/*
+ * Canonical JSON and packed-then-unpacked JSON of one line; -2 when the
+ * packed form does not unpack, or pk_pack_json() packs or writes other
+ * bytes than pk_pack() and jw_json().
+ */
 static int
 both(struct jrec *r, const char *line, struct buf *canon, struct buf *back)
 {
-	struct buf packed = { 0 };
+	struct buf packed = { 0 }, packed2 = { 0 }, canon2 = { 0 };
 	struct jw w;
+	int rc = 0;
 
 	buf_reset(canon);
 	buf_reset(back);
@@ -33,13 +38,18 @@ both(struct jrec *r, const char *line, struct buf *canon, struct buf *back)
 	jw_init(&w, canon);
 	jw_json(&w, r->root, r);
 	pk_pack(&packed, r->root, r);
+	pk_pack_json(&packed2, &canon2, r->root, r);
 	jw_init(&w, back);
-	if (pk_json(&w, (unsigned char *)packed.p, packed.len) < 0) {
-		buf_free(&packed);
-		return -2;
-	}
+	if (pk_json(&w, (unsigned char *)packed.p, packed.len) < 0 ||
+	    packed2.len != packed.len ||
+	    memcmp(packed2.p, packed.p, packed.len) != 0 ||
+	    canon2.len != canon->len ||
+	    memcmp(canon2.p, canon->p, canon->len) != 0)
+		rc = -2;
 	buf_free(&packed);
-	return 0;
+	buf_free(&packed2);
+	buf_free(&canon2);
+	return rc;
 }
 
 static int
