@@ -292,7 +292,7 @@ static int
 jrec_walk(struct walk *w, json_t *v, int depth)
 {
 	struct jrec *r = w->r;
-	const char *k;
+	void *it;
 	json_t *e;
 	size_t i, off, len;
 	int err;
@@ -303,10 +303,14 @@ jrec_walk(struct walk *w, json_t *v, int depth)
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
 		w->members += json_object_size(v);
-		json_object_foreach(v, k, e) {
-			w->segs[w->nseg].key = k;
+		/* the iterator itself: json_object_foreach looks each key
+		 * up again */
+		for (it = json_object_iter(v); it != NULL;
+		    it = json_object_iter_next(v, it)) {
+			w->segs[w->nseg].key = json_object_iter_key(it);
 			w->nseg++;
-			if (jrec_walk(w, e, depth + 1) < 0)
+			if (jrec_walk(w, json_object_iter_value(it),
+			    depth + 1) < 0)
 				return -1;
 			w->nseg--;
 		}
