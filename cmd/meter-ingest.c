@@ -618,6 +618,7 @@ ingest_all(struct ingest *g)
 	g->ring = ring_new(RING_SLOTS, sizeof(struct slot));
 	jrec_init(&g->jr, g->max_depth);
 	jrec_arena(&g->jr);	/* the reader frees each tree, see slot */
+	jrec_ints(&g->jr);	/* numbers go through pk_pack_json only */
 	g->lr.idle = read_idle;
 	g->lr.idle_arg = g;
 	if ((e = pthread_create(&tid, NULL, reader, g)) != 0)

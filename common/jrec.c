@@ -442,10 +442,24 @@ jrec_parse_flags(struct jrec *r, const char *s, size_t n, size_t flags)
 int
 jrec_parse(struct jrec *r, const char *s, size_t n)
 {
-	if (jrec_parse_flags(r, s, n, JREC_FLAGS & ~JSON_REJECT_DUPLICATES)
-	    == 0 && r->members == r->colons)
+	size_t fast = JREC_FLAGS & ~JSON_REJECT_DUPLICATES;
+
+	/*
+	 * With jrec_ints, integers without JSON_DECODE_INT_AS_REAL: one
+	 * that does not fit an int64 fails the parse, which the flags of
+	 * the second parse then read as before.
+	 */
+	if (r->ints)
+		fast &= ~(size_t)JSON_DECODE_INT_AS_REAL;
+	if (jrec_parse_flags(r, s, n, fast) == 0 && r->members == r->colons)
 		return 0;
 	return jrec_parse_flags(r, s, n, JREC_FLAGS);
+}
+
+void
+jrec_ints(struct jrec *r)
+{
+	r->ints = 1;
 }
 
 int

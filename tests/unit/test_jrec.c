@@ -116,6 +116,7 @@ main(int argc, char **argv)
 {
 	struct pk_val v;
 	struct buf p = { 0 };
+	struct jrec ri;
 	struct jrec r;
 	dec d;
 
@@ -134,6 +135,28 @@ main(int argc, char **argv)
 	canon_is(&r, "{\"a\":[3,{\"z\":true,\"y\":null}],\"\":false}",
 	    "{\"\":false,\"a\":[3,{\"y\":null,\"z\":true}]}");
 	canon_is(&r, "  {\"a\":1}  ", "{\"a\":1}");
+	/*
+	 * jrec_ints: integers as JSON_INTEGER nodes, the same canonical and
+	 * packed bytes; one past int64 fails jansson's strtoll and is read
+	 * as a real, as without.
+	 */
+	jrec_init(&ri, 4);
+	jrec_ints(&ri);
+	canon_is(&ri, "{\"a\":[3,-0,-12],\"b\":1e3,\"c\":2.50}",
+	    "{\"a\":[3,0,-12],\"b\":1000,\"c\":2.5}");
+	canon_is(&ri, "{\"n\":9223372036854775807,\"m\":-9223372036854775808}",
+	    "{\"m\":-9223372036854775808,\"n\":9223372036854775807}");
+	canon_is(&ri, "{\"n\":12345678901234567890}",
+	    "{\"n\":12345678901234567890}");
+	ok(parse(&ri, "{\"n\":12345678901234567890,\"i\":5}") == 0 &&
+	    json_is_real(json_object_get(ri.root, "n")) &&
+	    json_is_real(json_object_get(ri.root, "i")) &&
+	    parse(&ri, "{\"i\":5}") == 0 &&
+	    json_is_integer(json_object_get(ri.root, "i")),
+	    "jrec_ints: integers are integers unless one does not fit");
+	fails(&ri, "{\"x\":1e38}", "number_out_of_range", "x");
+	fails(&ri, "{\"x\":1,\"x\":2}", "duplicate_key", "");
+	jrec_free(&ri);
 	fails(&r, "{\"a\":1,\"a\":2}", "duplicate_key", "");
 	/*
 	 * The first parse does not reject duplicates (jrec_parse): a
