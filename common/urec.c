@@ -39,15 +39,24 @@ rec_what(struct buf *b, const struct ldg_usage *u)
 static inline void
 rec_ids(struct buf *b, const struct ldg_usage *u)
 {
+	const size_t hexq = 2 * KEY_LEN + 2;	/* the key, hex, quoted */
+	size_t keyoff;
+
 	JW_LIT(b, ",\"key\":");
+	keyoff = b->len;
 	jw_put_hex(b, u->key, KEY_LEN);
 	JW_LIT(b, ",\"digest\":");
 	jw_put_hex(b, u->digest, KEY_LEN);
 	JW_LIT(b, ",\"correlation_id\":");
 	if (u->corr != NULL)
 		jw_put_str(b, u->corr);
-	else
-		jw_put_hex(b, u->key, KEY_LEN);
+	else {
+		/* the key once more: copied, not formatted again (grown
+		 * first, as the copy is from b itself) */
+		buf_grow(b, hexq);
+		memcpy(b->p + b->len, b->p + keyoff, hexq);
+		b->len += hexq;
+	}
 	JW_LIT(b, ",\"ingested_at\":");
 	jw_put_time(b, u->ingested);
 }
