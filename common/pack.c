@@ -23,6 +23,25 @@ pk_varint(struct buf *b, size_t v)
 	buf_add(b, tmp, (size_t)n);
 }
 
+/* The decimal text of v into tmp (an int64 takes 20 bytes); its length. */
+static int
+int_text(int64_t v, char *tmp)
+{
+	char rev[20];
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+	int n = 0, len = 0;
+
+	do {
+		rev[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		tmp[len++] = '-';
+	while (n > 0)
+		tmp[len++] = rev[--n];
+	return len;
+}
+
 /*
  * The packed form of v into b and, when json is not NULL, the canonical
  * JSON that jw_json() writes into json, in one walk: meter-ingest needs
@@ -87,15 +106,16 @@ pk_pack_json(struct buf *b, struct buf *json, json_t *v, const struct jrec *r)
 			    json_string_length(v));
 		break;
 	case JSON_INTEGER:
-		d = dec_from_i64((int64_t)json_integer_value(v));
+		/* its digits are its normalized decimal (jrec_ints) */
+		len = int_text((int64_t)json_integer_value(v), tmp);
 		goto number;
 	case JSON_REAL:
 		if (r == NULL || jrec_num(r, v, &d) < 0)
 			die(EX_SOFTWARE, "pack: number without its exact value");
-	number:
 		len = dec_fmt(dec_normalize(d), tmp, sizeof(tmp));
 		if (len < 0)
 			die(EX_SOFTWARE, "pack: decimal does not format");
+	number:
 		buf_addc(b, 'n');
 		pk_varint(b, (size_t)len);
 		buf_add(b, tmp, (size_t)len);
