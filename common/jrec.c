@@ -307,10 +307,14 @@ jrec_walk(struct walk *w, json_t *v, int depth)
 		 * up again */
 		for (it = json_object_iter(v); it != NULL;
 		    it = json_object_iter_next(v, it)) {
+			e = json_object_iter_value(it);
+			/* a string, true, false or null: nothing to note */
+			if (!json_is_object(e) && !json_is_array(e) &&
+			    !json_is_number(e))
+				continue;
 			w->segs[w->nseg].key = json_object_iter_key(it);
 			w->nseg++;
-			if (jrec_walk(w, json_object_iter_value(it),
-			    depth + 1) < 0)
+			if (jrec_walk(w, e, depth + 1) < 0)
 				return -1;
 			w->nseg--;
 		}
