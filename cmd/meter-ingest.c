@@ -85,6 +85,7 @@ struct slot {
 	struct buf	 kin, din;
 	int		 hashed;
 	struct buf	 pdata;
+	struct buf	 cdata;		/* the data's canonical JSON */
 	struct buf	 strs;		/* the strings u points to */
 	/* a correction: LDG_AMEND or LDG_CANCEL of the id at fixoff */
 	int		 fix;
@@ -131,7 +132,6 @@ struct ingest {
 	long		 inbatch;
 	int64_t		 batch_start;
 	struct buf	 out;
-	struct buf	 cdata;		/* reader: canonical data scratch */
 
 	/* accounting */
 	uint64_t	 read, emitted, dups, rejected;
@@ -264,12 +264,17 @@ prepare_event(struct ingest *g, struct slot *sl, const struct cev *ev)
 		return;
 	}
 
+	/*
+	 * The data packed for the ledger and as canonical JSON, which the
+	 * digest hashes and the output record shows, in one walk.
+	 */
+	buf_reset(&sl->pdata);
+	buf_reset(&sl->cdata);
+	pk_pack_json(&sl->pdata, &sl->cdata, ev->data, &g->jr);
 	buf_reset(&sl->kin);
 	buf_reset(&sl->din);
-	cev_digest_into(ev, &g->jr, &g->cdata, &sl->kin, &sl->din);
+	cev_digest_into(ev, sl->cdata.p, sl->cdata.len, &sl->kin, &sl->din);
 	sl->hashed = 0;
-	buf_reset(&sl->pdata);
-	pk_pack(&sl->pdata, ev->data, &g->jr);
 
 	/*
 	 * The slot keeps copies of the strings, so the reader can free the
@@ -396,7 +401,7 @@ store_event(struct ingest *g, struct slot *sl)
 		reject_conflict(g, sl, orig_t);
 		return;
 	}
-	urec_write(&g->out, &sl->u);
+	urec_write_json(&g->out, &sl->u, sl->cdata.p, sl->cdata.len);
 	g->emitted++;
 }
 
@@ -613,6 +618,7 @@ ingest_all(struct ingest *g)
 	g->ring = ring_new(RING_SLOTS, sizeof(struct slot));
 	jrec_init(&g->jr, g->max_depth);
 	jrec_arena(&g->jr);	/* the reader frees each tree, see slot */
+	jrec_ints(&g->jr);	/* numbers go through pk_pack_json only */
 	g->lr.idle = read_idle;
 	g->lr.idle_arg = g;
 	if ((e = pthread_create(&tid, NULL, reader, g)) != 0)
@@ -666,6 +672,7 @@ ingest_all(struct ingest *g)
 		buf_free(&s->why);
 		buf_free(&s->raw);
 		buf_free(&s->pdata);
+		buf_free(&s->cdata);
 		buf_free(&s->strs);
 		buf_free(&s->kin);
 		buf_free(&s->din);
@@ -910,7 +917,6 @@ main(int argc, char **argv)
 	cust_free(&g.cust);
 	ldg_close(g.ldg);
 	buf_free(&g.out);
-	buf_free(&g.cdata);
 	free(rejects_default);
 	return rc;
 }

@@ -45,25 +45,52 @@ enum {
 	A_AMENDS, A_CANCELS, A_TIME, A_DATA, A_N
 };
 
+/*
+ * Which attribute the key k of n bytes is, or -1.  By length first: a
+ * memcmp of a constant length is a compare or two, where a strcmp
+ * against each name of the same first letter was a call each.
+ */
+static int
+attr_index(const char *k, size_t n)
+{
+#define IS(name)	(memcmp(k, name, sizeof(name) - 1) == 0)
+	switch (n) {
+	case 2:
+		return IS("id") ? A_ID : -1;
+	case 4:
+		return IS("type") ? A_TYPE : IS("time") ? A_TIME :
+		    IS("data") ? A_DATA : -1;
+	case 6:
+		return IS("source") ? A_SOURCE : IS("amends") ? A_AMENDS : -1;
+	case 7:
+		return IS("subject") ? A_SUBJECT : IS("cancels") ? A_CANCELS :
+		    -1;
+	case 11:
+		return IS("specversion") ? A_SPEC : IS("data_base64") ? A_B64 :
+		    -1;
+	case 13:
+		return IS("correlationid") ? A_CORR : -1;
+	case 15:
+		return IS("datacontenttype") ? A_DCT : -1;
+	}
+	return -1;
+#undef IS
+}
+
 static void
 collect(json_t *o, json_t **a)
 {
-	static const char *const names[A_N] = {
-		"specversion", "data_base64", "datacontenttype", "id",
-		"source", "type", "subject", "correlationid", "amends",
-		"cancels", "time", "data",
-	};
-	const char *k;
-	json_t *v;
+	void *it;
 	int i;
 
 	memset(a, 0, A_N * sizeof(*a));
-	json_object_foreach(o, k, v) {
-		for (i = 0; i < A_N; i++)
-			if (k[0] == names[i][0] && strcmp(k, names[i]) == 0) {
-				a[i] = v;
-				break;
-			}
+	/* the iterator itself: json_object_foreach looks each key up again */
+	for (it = json_object_iter(o); it != NULL;
+	    it = json_object_iter_next(o, it)) {
+		i = attr_index(json_object_iter_key(it),
+		    json_object_iter_key_len(it));
+		if (i >= 0)
+			a[i] = json_object_iter_value(it);
 	}
 }
 
@@ -281,16 +308,10 @@ cev_window(const struct cev *ev, int64_t as_of, int64_t max_age,
 }
 
 void
-cev_digest_into(const struct cev *ev, const struct jrec *jr, struct buf *cdata,
+cev_digest_into(const struct cev *ev, const char *cdata, size_t cdatalen,
     struct buf *kin, struct buf *din)
 {
 	struct keyh h;
-	struct jw w;
-
-	/* canonical data: sorted keys, exact normalized numbers */
-	buf_reset(cdata);
-	jw_init(&w, cdata);
-	jw_json(&w, ev->data, jr);
 
 	key_usage_into(ev->source, strlen(ev->source), ev->id,
 	    strlen(ev->id), kin);
@@ -298,7 +319,7 @@ cev_digest_into(const struct cev *ev, const struct jrec *jr, struct buf *cdata,
 	key_str(&h, ev->type);
 	key_str(&h, ev->subject);
 	key_i64(&h, ev->t);
-	key_field(&h, cdata->p, cdata->len);
+	key_field(&h, cdata, cdatalen);
 	/* a correction's target is content: the same id aiming elsewhere
 	 * is a conflict, not a duplicate */
 	if (ev->amends != NULL) {
@@ -315,8 +336,13 @@ cev_digest(const struct cev *ev, const struct jrec *jr, struct buf *cdata,
     unsigned char *key, unsigned char *digest)
 {
 	struct buf kin = { 0 }, din = { 0 };
+	struct jw w;
 
-	cev_digest_into(ev, jr, cdata, &kin, &din);
+	/* canonical data: sorted keys, exact normalized numbers */
+	buf_reset(cdata);
+	jw_init(&w, cdata);
+	jw_json(&w, ev->data, jr);
+	cev_digest_into(ev, cdata->p, cdata->len, &kin, &din);
 	key_hash(kin.p, kin.len, key);
 	key_hash(din.p, din.len, digest);
 	buf_free(&kin);

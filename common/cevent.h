@@ -67,9 +67,11 @@ void	 cev_digest(const struct cev *, const struct jrec *,
 	    struct buf *cdata, unsigned char *key, unsigned char *digest);
 /*
  * The same, its two hashes deferred: the bytes of the key appended to
- * kin, those of the digest to din, for key_hash (keys.h) to hash later.
+ * kin, those of the digest to din, for key_hash (keys.h) to hash later;
+ * from the canonical data the caller made (jw_json(), or pk_pack_json()
+ * with the packed form).
  */
-void	 cev_digest_into(const struct cev *, const struct jrec *,
-	    struct buf *cdata, struct buf *kin, struct buf *din);
+void	 cev_digest_into(const struct cev *, const char *cdata,
+	    size_t cdatalen, struct buf *kin, struct buf *din);
 
 #endif

@@ -31,6 +31,11 @@ static __thread struct {
 	char	*base;
 	size_t	 used;
 	int	 on;
+	/*
+	 * Allocations this thread made with malloc, not the arena: a tree
+	 * parsed while this stays still is all in the arena (jrec_clear).
+	 */
+	unsigned long	 spills;
 } arena;
 
 /* Every arena's base, for arena_free; appended under the lock only. */
@@ -49,6 +54,7 @@ arena_malloc(size_t n)
 		arena.used += n;
 		return p;
 	}
+	arena.spills++;
 	return malloc(n);
 }
 
@@ -103,14 +109,30 @@ jrec_init(struct jrec *r, int maxdepth)
 	r->maxdepth = maxdepth > 0 ? maxdepth : JREC_MAXDEPTH_DEFAULT;
 }
 
+/*
+ * A tree parsed into this thread's arena, to which this thread added
+ * nothing from malloc since (an absent data object, a node past the
+ * arena's end), is all in the arena: starting the arena over frees it,
+ * and walking it to free every node (a fiftieth of the reader's work)
+ * would free nothing.  Nothing outside the tree is attached to it (no
+ * json_incref, see jrec_arena), so no count elsewhere needs the walk.
+ */
+static int
+jrec_in_arena(const struct jrec *r)
+{
+	return r->arena && r->abase != NULL && arena.base == r->abase &&
+	    r->aspills == arena.spills;
+}
+
 void
 jrec_clear(struct jrec *r)
 {
-	if (r->root != NULL)
+	if (r->root != NULL && !jrec_in_arena(r))
 		json_decref(r->root);
 	r->root = NULL;
 	if (r->arena && arena.base == r->abase)
 		arena.used = 0;		/* in the thread that parsed it */
+	r->abase = NULL;
 	r->n = 0;
 	r->sorted = 0;
 	r->code = NULL;
@@ -176,6 +198,7 @@ jrec_scan(struct jrec *r, const char *s, size_t n)
 	size_t i = 0, j;
 
 	r->nspans = 0;
+	r->colons = 0;
 	while (i < n) {
 		char c = s[i];
 
@@ -219,6 +242,8 @@ jrec_scan(struct jrec *r, const char *s, size_t n)
 			i = j;
 			continue;
 		}
+		if (c == ':')
+			r->colons++;	/* one a member (jrec_parse) */
 		i++;
 	}
 }
@@ -237,6 +262,7 @@ struct walk {
 	struct jrec	*r;
 	const char	*line;
 	size_t		 next;		/* next span index */
+	size_t		 members;	/* of all objects walked */
 	struct seg	*segs;
 	int		 nseg;
 };
@@ -266,7 +292,7 @@ static int
 jrec_walk(struct walk *w, json_t *v, int depth)
 {
 	struct jrec *r = w->r;
-	const char *k;
+	void *it;
 	json_t *e;
 	size_t i, off, len;
 	int err;
@@ -276,8 +302,17 @@ jrec_walk(struct walk *w, json_t *v, int depth)
 		    "nesting deeper than %d levels", r->maxdepth);
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
-		json_object_foreach(v, k, e) {
-			w->segs[w->nseg].key = k;
+		w->members += json_object_size(v);
+		/* the iterator itself: json_object_foreach looks each key
+		 * up again */
+		for (it = json_object_iter(v); it != NULL;
+		    it = json_object_iter_next(v, it)) {
+			e = json_object_iter_value(it);
+			/* a string, true, false or null: nothing to note */
+			if (!json_is_object(e) && !json_is_array(e) &&
+			    !json_is_number(e))
+				continue;
+			w->segs[w->nseg].key = json_object_iter_key(it);
 			w->nseg++;
 			if (jrec_walk(w, e, depth + 1) < 0)
 				return -1;
@@ -331,8 +366,9 @@ jnum_cmp(const void *a, const void *b)
 	return x->node < y->node ? -1 : x->node > y->node;
 }
 
-int
-jrec_parse(struct jrec *r, const char *s, size_t n)
+/* One parse with jansson's flags, the scan before it, the walk after. */
+static int
+jrec_parse_flags(struct jrec *r, const char *s, size_t n, size_t flags)
 {
 	json_error_t e;
 	struct walk w;
@@ -340,9 +376,11 @@ jrec_parse(struct jrec *r, const char *s, size_t n)
 
 	jrec_clear(r);
 	jrec_scan(r, s, n);
-	if (r->arena && arena_start())
+	if (r->arena && arena_start()) {
 		r->abase = arena.base;
-	r->root = json_loadb(s, n, JREC_FLAGS, &e);
+		r->aspills = arena.spills;
+	}
+	r->root = json_loadb(s, n, flags, &e);
 	arena.on = 0;
 	if (r->root == NULL) {
 		switch (json_error_code(&e)) {
@@ -388,11 +426,44 @@ jrec_parse(struct jrec *r, const char *s, size_t n)
 	if (w.next != r->nspans)
 		return jrec_fail(r, "invalid_json", "",
 		    "number tokens do not match the parsed values");
+	r->members = w.members;
 	if (r->n > 16) {
 		qsort(r->nums, r->n, sizeof(*r->nums), jnum_cmp);
 		r->sorted = 1;
 	}
 	return 0;
+}
+
+/*
+ * JSON_REJECT_DUPLICATES has jansson look every key up before it adds
+ * it: a tenth of its parse.  So the first parse goes without it.  A
+ * duplicate key then replaces the earlier member, and the objects hold
+ * fewer members than the line has colons outside strings (the scan
+ * counts these, the walk adds up the objects' sizes).  A line that
+ * fails in any way, or whose counts differ, is parsed again with the
+ * flag: its error is the one that parse gives, as before.
+ */
+int
+jrec_parse(struct jrec *r, const char *s, size_t n)
+{
+	size_t fast = JREC_FLAGS & ~JSON_REJECT_DUPLICATES;
+
+	/*
+	 * With jrec_ints, integers without JSON_DECODE_INT_AS_REAL: one
+	 * that does not fit an int64 fails the parse, which the flags of
+	 * the second parse then read as before.
+	 */
+	if (r->ints)
+		fast &= ~(size_t)JSON_DECODE_INT_AS_REAL;
+	if (jrec_parse_flags(r, s, n, fast) == 0 && r->members == r->colons)
+		return 0;
+	return jrec_parse_flags(r, s, n, JREC_FLAGS);
+}
+
+void
+jrec_ints(struct jrec *r)
+{
+	r->ints = 1;
 }
 
 int

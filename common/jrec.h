@@ -29,7 +29,9 @@ struct jrec {
 	int		 sorted;
 	int		 maxdepth;
 	int		 arena;		/* see jrec_arena */
+	int		 ints;		/* see jrec_ints */
 	void		*abase;		/* the arena of the last parse */
+	unsigned long	 aspills;	/* its malloc count then (jrec.c) */
 	/* on error */
 	const char	*code;		/* stable reject code */
 	char		 field[256];	/* path of the offending value, or "" */
@@ -37,6 +39,8 @@ struct jrec {
 	/* scratch: number token spans found by the pre-scan */
 	size_t		*spans;
 	size_t		 nspans, spancap;
+	/* colons outside strings, and members of the objects parsed */
+	size_t		 colons, members;
 	struct seg	*segs;		/* path stack of the walk */
 };
 
@@ -49,6 +53,13 @@ void	jrec_init(struct jrec *, int maxdepth);
  * nodes), one such jrec a thread.  Call before starting the threads.
  */
 void	jrec_arena(struct jrec *);
+/*
+ * Integers that fit an int64 as JSON_INTEGER nodes (jansson reads them
+ * with strtoll), not reals (strtod, and a localeconv each): for a reader
+ * that takes numbers only from jrec_num(), jrec_int() or pk_pack_json(),
+ * never json_real_value().  Others' nodes are all reals.
+ */
+void	jrec_ints(struct jrec *);
 /* 0 on success; -1 with code, field and msg set. */
 int	jrec_parse(struct jrec *, const char *, size_t);
 void	jrec_clear(struct jrec *);

@@ -23,8 +23,34 @@ pk_varint(struct buf *b, size_t v)
 	buf_add(b, tmp, (size_t)n);
 }
 
+/* The decimal text of v into tmp (an int64 takes 20 bytes); its length. */
+static int
+int_text(int64_t v, char *tmp)
+{
+	char rev[20];
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+	int n = 0, len = 0;
+
+	do {
+		rev[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		tmp[len++] = '-';
+	while (n > 0)
+		tmp[len++] = rev[--n];
+	return len;
+}
+
+/*
+ * The packed form of v into b and, when json is not NULL, the canonical
+ * JSON that jw_json() writes into json, in one walk: meter-ingest needs
+ * both of every event's data (the digest hashes the JSON, the ledger
+ * keeps the packed form, the output shows the JSON), and a walk each
+ * sorted every object's members and formatted every number twice.
+ */
 void
-pk_pack(struct buf *b, json_t *v, const struct jrec *r)
+pk_pack_json(struct buf *b, struct buf *json, json_t *v, const struct jrec *r)
 {
 	struct jw_member stack[16], *mem;
 	json_t *e;
@@ -38,51 +64,86 @@ pk_pack(struct buf *b, json_t *v, const struct jrec *r)
 		buf_addc(b, 'o');
 		mem = jw_sorted_members(v, stack, 16, &n);
 		pk_varint(b, n);
+		if (json)
+			buf_addc(json, '{');
 		for (i = 0; i < n; i++) {
 			size_t kl = strlen(mem[i].k);
 
 			pk_varint(b, kl);
 			buf_add(b, mem[i].k, kl);
-			pk_pack(b, mem[i].v, r);
+			if (json) {
+				if (i > 0)
+					buf_addc(json, ',');
+				jw_put_strn(json, mem[i].k, kl);
+				buf_addc(json, ':');
+			}
+			pk_pack_json(b, json, mem[i].v, r);
 		}
+		if (json)
+			buf_addc(json, '}');
 		if (mem != stack)
 			free(mem);
 		break;
 	case JSON_ARRAY:
 		buf_addc(b, 'a');
 		pk_varint(b, json_array_size(v));
-		json_array_foreach(v, i, e)
-			pk_pack(b, e, r);
+		if (json)
+			buf_addc(json, '[');
+		json_array_foreach(v, i, e) {
+			if (json && i > 0)
+				buf_addc(json, ',');
+			pk_pack_json(b, json, e, r);
+		}
+		if (json)
+			buf_addc(json, ']');
 		break;
 	case JSON_STRING:
 		buf_addc(b, 's');
 		pk_varint(b, json_string_length(v));
 		buf_add(b, json_string_value(v), json_string_length(v));
+		if (json)
+			jw_put_strn(json, json_string_value(v),
+			    json_string_length(v));
 		break;
 	case JSON_INTEGER:
-		d = dec_from_i64((int64_t)json_integer_value(v));
+		/* its digits are its normalized decimal (jrec_ints) */
+		len = int_text((int64_t)json_integer_value(v), tmp);
 		goto number;
 	case JSON_REAL:
 		if (r == NULL || jrec_num(r, v, &d) < 0)
 			die(EX_SOFTWARE, "pack: number without its exact value");
-	number:
 		len = dec_fmt(dec_normalize(d), tmp, sizeof(tmp));
 		if (len < 0)
 			die(EX_SOFTWARE, "pack: decimal does not format");
+	number:
 		buf_addc(b, 'n');
 		pk_varint(b, (size_t)len);
 		buf_add(b, tmp, (size_t)len);
+		if (json)
+			buf_add(json, tmp, (size_t)len);
 		break;
 	case JSON_TRUE:
 		buf_addc(b, 't');
+		if (json)
+			JW_LIT(json, "true");
 		break;
 	case JSON_FALSE:
 		buf_addc(b, 'f');
+		if (json)
+			JW_LIT(json, "false");
 		break;
 	case JSON_NULL:
 		buf_addc(b, 'z');
+		if (json)
+			JW_LIT(json, "null");
 		break;
 	}
+}
+
+void
+pk_pack(struct buf *b, json_t *v, const struct jrec *r)
+{
+	pk_pack_json(b, NULL, v, r);
 }
 
 static int

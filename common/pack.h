@@ -25,6 +25,12 @@ struct jrec;
 
 /* Append the packed form of v (numbers from r) to b. */
 void	pk_pack(struct buf *, json_t *, const struct jrec *);
+/*
+ * The same, and the canonical JSON of v (jw_json()'s bytes) appended to
+ * json, in one walk.
+ */
+void	pk_pack_json(struct buf *, struct buf *json, json_t *,
+	    const struct jrec *);
 /* Write packed bytes as canonical JSON; -1 if they are malformed. */
 int	pk_json(struct jw *, const unsigned char *, size_t);
 

@@ -87,13 +87,9 @@ get_varint(const unsigned char **p, const unsigned char *end, uint64_t *v)
 void
 ublk_w_init(struct ublk_w *w, int64_t day, int64_t ingested)
 {
-	int i;
-
-	memset(w, 0, sizeof(*w));
+	memset(w, 0, sizeof(*w));	/* the dictionaries' indexes empty */
 	w->day = day;
 	w->ingested = ingested;
-	for (i = 0; i < UBLK_NDICT; i++)
-		hmap_init(&w->dmap[i]);
 }
 
 void
@@ -105,7 +101,7 @@ ublk_w_free(struct ublk_w *w)
 		buf_free(&w->sec[i]);
 	for (i = 0; i < UBLK_NDICT; i++) {
 		buf_free(&w->dict[i]);
-		hmap_free(&w->dmap[i]);
+		free(w->dmap[i].t);
 	}
 }
 
@@ -117,18 +113,73 @@ put_str(struct buf *b, const char *s, size_t len)
 	buf_addc(b, '\0');
 }
 
+/*
+ * The dictionaries' indexes find a string among those of dict[c] by
+ * their offsets there: an hmap kept a copy of each, a malloc and a free
+ * for about every other record an ingest stores (a block holds one day
+ * of a batch: its subjects are new to it as often as not).
+ */
+static struct ublk_dslot *
+dmap_slot(const struct ublk_dmap *m, const struct buf *dict, const char *s,
+    size_t len, uint64_t h)
+{
+	size_t i = (size_t)h & (m->cap - 1);
+	struct ublk_dslot *e;
+
+	for (;; i = (i + 1) & (m->cap - 1)) {
+		e = &m->t[i];
+		if (e->num == 0 || (e->hash == h && e->len == len &&
+		    memcmp(dict->p + e->off, s, len) == 0))
+			return e;
+	}
+}
+
+/* Twice the slots, under 70% full: the entries moved by their hashes. */
+static void
+dmap_grow(struct ublk_dmap *m)
+{
+	struct ublk_dslot *old = m->t;
+	size_t oldcap = m->cap, i, j;
+
+	m->cap = oldcap ? oldcap * 2 : 64;
+	m->t = xcalloc(m->cap, sizeof(*m->t));
+	for (i = 0; i < oldcap; i++) {
+		if (old[i].num == 0)
+			continue;
+		for (j = (size_t)old[i].hash & (m->cap - 1); m->t[j].num != 0;
+		    j = (j + 1) & (m->cap - 1))
+			;
+		m->t[j] = old[i];
+	}
+	free(old);
+}
+
 static void
 put_dict(struct ublk_w *w, int c, const char *s, size_t len)
 {
-	void **v = hmap_ref(&w->dmap[c], s, len);
+	struct ublk_dmap *m = &w->dmap[c];
+	struct buf *dict = &w->dict[c];
+	struct ublk_dslot *e;
+	uint64_t h;
 
-	if (*v == NULL) {
-		*v = (void *)(uintptr_t)++w->nd[c];
-		put_varint(&w->dict[c], len);
-		buf_add(&w->dict[c], s, len);
-		buf_addc(&w->dict[c], '\0');
+	if ((m->n + 1) * 10 > m->cap * 7)
+		dmap_grow(m);
+	h = hmap_hash(s, len);
+	e = dmap_slot(m, dict, s, len, h);
+	if (e->num == 0) {
+		/* at most UBLK_MAX strings of a line's length each */
+		if (dict->len + len > UINT32_MAX)
+			die(EX_SOFTWARE, "usage block: dictionary past 4 GiB");
+		put_varint(dict, len);
+		e->hash = h;
+		e->off = (uint32_t)dict->len;
+		e->len = (uint32_t)len;
+		e->num = (uint32_t)++w->nd[c];
+		m->n++;
+		buf_add(dict, s, len);
+		buf_addc(dict, '\0');
 	}
-	put_varint(&w->sec[dict_sec[c]], (uintptr_t)*v - 1);
+	put_varint(&w->sec[dict_sec[c]], e->num - 1);
 }
 
 void

@@ -45,6 +45,20 @@ enum { UBLK_SEQ, UBLK_T, UBLK_KEY, UBLK_DIGEST, UBLK_CUSTOMER, UBLK_TYPE,
     UBLK_SOURCE, UBLK_SUBJECT, UBLK_ID, UBLK_CORR, UBLK_DATA, UBLK_NSEC };
 #define UBLK_NDICT	4	/* customer, type, source, subject */
 
+/*
+ * A dictionary's index while its block is written: open addressing over
+ * the strings already in dict (ublk.c), which it does not copy.
+ */
+struct ublk_dslot {
+	uint64_t	 hash;
+	uint32_t	 off, len;	/* the string's bytes in dict */
+	uint32_t	 num;		/* its index + 1; 0: a free slot */
+};
+struct ublk_dmap {
+	struct ublk_dslot *t;
+	size_t		 cap, n;
+};
+
 /* A block being written: add records in acceptance order, then encode. */
 struct ublk_w {
 	int64_t		 day, ingested;
@@ -52,7 +66,7 @@ struct ublk_w {
 	int64_t		 seq0, last, tmin, tmax;
 	struct buf	 sec[UBLK_NSEC];	/* the dictionaries' indexes */
 	struct buf	 dict[UBLK_NDICT];
-	struct hmap	 dmap[UBLK_NDICT];	/* value -> index + 1 */
+	struct ublk_dmap dmap[UBLK_NDICT];	/* value -> index + 1 */
 	size_t		 nd[UBLK_NDICT];
 };
 

@@ -39,22 +39,35 @@ rec_what(struct buf *b, const struct ldg_usage *u)
 static inline void
 rec_ids(struct buf *b, const struct ldg_usage *u)
 {
+	const size_t hexq = 2 * KEY_LEN + 2;	/* the key, hex, quoted */
+	size_t keyoff;
+
 	JW_LIT(b, ",\"key\":");
+	keyoff = b->len;
 	jw_put_hex(b, u->key, KEY_LEN);
 	JW_LIT(b, ",\"digest\":");
 	jw_put_hex(b, u->digest, KEY_LEN);
 	JW_LIT(b, ",\"correlation_id\":");
 	if (u->corr != NULL)
 		jw_put_str(b, u->corr);
-	else
-		jw_put_hex(b, u->key, KEY_LEN);
+	else {
+		/* the key once more: copied, not formatted again (grown
+		 * first, as the copy is from b itself) */
+		buf_grow(b, hexq);
+		memcpy(b->p + b->len, b->p + keyoff, hexq);
+		b->len += hexq;
+	}
 	JW_LIT(b, ",\"ingested_at\":");
 	jw_put_time(b, u->ingested);
 }
 
-/* The usage record without its closing "}\n". */
+/*
+ * The usage record without its closing "}\n"; its data the canonical
+ * JSON given (datajson), or else written from the packed form.
+ */
 static void
-rec_usage(struct buf *b, const struct ldg_usage *u)
+rec_usage(struct buf *b, const struct ldg_usage *u, const char *datajson,
+    size_t datajsonlen)
 {
 	struct jw w;
 
@@ -63,10 +76,14 @@ rec_usage(struct buf *b, const struct ldg_usage *u)
 	rec_who(b, u);
 	rec_what(b, u);
 	JW_LIT(b, ",\"data\":");
-	jw_init(&w, b);
-	if (pk_json(&w, u->data, u->datalen) < 0)
-		die(EX_SOFTWARE, "ledger holds malformed packed data for "
-		    "event '%s'", u->id);
+	if (datajson != NULL)
+		buf_add(b, datajson, datajsonlen);
+	else {
+		jw_init(&w, b);
+		if (pk_json(&w, u->data, u->datalen) < 0)
+			die(EX_SOFTWARE, "ledger holds malformed packed data "
+			    "for event '%s'", u->id);
+	}
 	rec_ids(b, u);
 }
 
@@ -78,7 +95,15 @@ rec_usage(struct buf *b, const struct ldg_usage *u)
 void
 urec_write(struct buf *b, const struct ldg_usage *u)
 {
-	rec_usage(b, u);
+	rec_usage(b, u, NULL, 0);
+	JW_LIT(b, "}\n");
+}
+
+void
+urec_write_json(struct buf *b, const struct ldg_usage *u,
+    const char *datajson, size_t datajsonlen)
+{
+	rec_usage(b, u, datajson, datajsonlen);
 	JW_LIT(b, "}\n");
 }
 
@@ -87,7 +112,7 @@ urec_write_fix(struct buf *b, const struct ldg_usage *u, int cancel,
     const unsigned char *replaced)
 {
 	if (!cancel) {
-		rec_usage(b, u);
+		rec_usage(b, u, NULL, 0);
 		JW_LIT(b, ",\"amends\":");
 		jw_put_hex(b, replaced, KEY_LEN);
 		JW_LIT(b, "}\n");

@@ -21,6 +21,12 @@ struct ldg_usage;
 /* Write the record of a stored event, newline-terminated. */
 void	urec_write(struct buf *, const struct ldg_usage *);
 /*
+ * The same, its data the canonical JSON datajson (pk_json()'s bytes of
+ * u's packed data), which a caller that has it need not have made again.
+ */
+void	urec_write_json(struct buf *, const struct ldg_usage *,
+	    const char *datajson, size_t datajsonlen);
+/*
  * A correction as meter-ingest's run writes it (meter-ingest(1),
  * Corrections): an amendment, the usage record of the new version with
  * "amends", the key of the record it replaces, last; a cancel, a

@@ -19,12 +19,17 @@
 #include "tap.h"
 
 
-/* canonical JSON and packed-then-unpacked JSON of one line */
+/*
+ * Canonical JSON and packed-then-unpacked JSON of one line; -2 when the
+ * packed form does not unpack, or pk_pack_json() packs or writes other
+ * bytes than pk_pack() and jw_json().
+ */
 static int
 both(struct jrec *r, const char *line, struct buf *canon, struct buf *back)
 {
-	struct buf packed = { 0 };
+	struct buf packed = { 0 }, packed2 = { 0 }, canon2 = { 0 };
 	struct jw w;
+	int rc = 0;
 
 	buf_reset(canon);
 	buf_reset(back);
@@ -33,13 +38,18 @@ both(struct jrec *r, const char *line, struct buf *canon, struct buf *back)
 	jw_init(&w, canon);
 	jw_json(&w, r->root, r);
 	pk_pack(&packed, r->root, r);
+	pk_pack_json(&packed2, &canon2, r->root, r);
 	jw_init(&w, back);
-	if (pk_json(&w, (unsigned char *)packed.p, packed.len) < 0) {
-		buf_free(&packed);
-		return -2;
-	}
+	if (pk_json(&w, (unsigned char *)packed.p, packed.len) < 0 ||
+	    packed2.len != packed.len ||
+	    memcmp(packed2.p, packed.p, packed.len) != 0 ||
+	    canon2.len != canon->len ||
+	    memcmp(canon2.p, canon->p, canon->len) != 0)
+		rc = -2;
 	buf_free(&packed);
-	return 0;
+	buf_free(&packed2);
+	buf_free(&canon2);
+	return rc;
 }
 
 static int
@@ -106,6 +116,7 @@ main(int argc, char **argv)
 {
 	struct pk_val v;
 	struct buf p = { 0 };
+	struct jrec ri;
 	struct jrec r;
 	dec d;
 
@@ -124,7 +135,46 @@ main(int argc, char **argv)
 	canon_is(&r, "{\"a\":[3,{\"z\":true,\"y\":null}],\"\":false}",
 	    "{\"\":false,\"a\":[3,{\"y\":null,\"z\":true}]}");
 	canon_is(&r, "  {\"a\":1}  ", "{\"a\":1}");
+	/*
+	 * jrec_ints: integers as JSON_INTEGER nodes, the same canonical and
+	 * packed bytes; one past int64 fails jansson's strtoll and is read
+	 * as a real, as without.
+	 */
+	jrec_init(&ri, 4);
+	jrec_ints(&ri);
+	canon_is(&ri, "{\"a\":[3,-0,-12],\"b\":1e3,\"c\":2.50}",
+	    "{\"a\":[3,0,-12],\"b\":1000,\"c\":2.5}");
+	canon_is(&ri, "{\"n\":9223372036854775807,\"m\":-9223372036854775808}",
+	    "{\"m\":-9223372036854775808,\"n\":9223372036854775807}");
+	canon_is(&ri, "{\"n\":12345678901234567890}",
+	    "{\"n\":12345678901234567890}");
+	ok(parse(&ri, "{\"n\":12345678901234567890,\"i\":5}") == 0 &&
+	    json_is_real(json_object_get(ri.root, "n")) &&
+	    json_is_real(json_object_get(ri.root, "i")) &&
+	    parse(&ri, "{\"i\":5}") == 0 &&
+	    json_is_integer(json_object_get(ri.root, "i")),
+	    "jrec_ints: integers are integers unless one does not fit");
+	fails(&ri, "{\"x\":1e38}", "number_out_of_range", "x");
+	fails(&ri, "{\"x\":1,\"x\":2}", "duplicate_key", "");
+	jrec_free(&ri);
 	fails(&r, "{\"a\":1,\"a\":2}", "duplicate_key", "");
+	/*
+	 * The first parse does not reject duplicates (jrec_parse): a
+	 * nested one, one in a record that fails later, one in a record
+	 * that is not an object, one deeper than maxdepth, each refused as
+	 * a parse with the flag refuses it; colons in strings are no
+	 * members.
+	 */
+	fails(&r, "{\"a\":{\"b\":1,\"b\":2}}", "duplicate_key", "");
+	ok(strcmp(r.msg, "duplicate object key near '\"b\"' at column 15")
+	    == 0, "a nested duplicate's message is jansson's (got %s)",
+	    r.msg);
+	fails(&r, "{\"a\":{\"s\":\"x\",\"s\":\"y\"}}", "duplicate_key", "");
+	fails(&r, "{\"a\":1,\"a\":2,}", "duplicate_key", "");
+	fails(&r, "[{\"a\":1,\"a\":2}]", "duplicate_key", "");
+	fails(&r, "{\"a\":{\"b\":[{\"c\":{},\"c\":1}]}}", "duplicate_key", "");
+	canon_is(&r, "{\"a:b\":\"c:d\",\"e\":\"\\\":\"}",
+	    "{\"a:b\":\"c:d\",\"e\":\"\\\":\"}");
 	fails(&r, "[1]", "not_object", "");
 	fails(&r, "{\"a\":", "truncated_json", "");
 	fails(&r, "{\"a\":01}", "invalid_json", "");
