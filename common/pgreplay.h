@@ -33,8 +33,14 @@ struct pgreplay {
 	int		 full;		/* over PGR_MAXBYTES: no replay */
 };
 
-/* A transaction keeps at most this much of parameters to replay. */
-#define PGR_MAXBYTES	((size_t)256 << 20)
+/*
+ * A transaction keeps at most this much of parameters to replay: a
+ * batch of meter-ingest or invoice-gen is a few MiB; a merge of the key
+ * index can write hundreds, and is then not replayed (exit 75 as
+ * before) rather than held in memory (bench-pg at 10M events: 256 MiB
+ * here made a worker's peak 289 MiB).
+ */
+#define PGR_MAXBYTES	((size_t)32 << 20)
 
 /* Forget every statement (a transaction begins or ends). */
 void	pgr_clear(struct pgreplay *);
