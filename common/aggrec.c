@@ -312,8 +312,7 @@ put_bound(struct buf *b, int64_t t)
 		 * all of s copied, a size the compiler copies inline (a
 		 * time of whole seconds is 22 bytes quoted), len counts n
 		 */
-		if (b->len + sizeof(c->s) + 1 > b->cap)
-			buf_grow(b, sizeof(c->s));
+		buf_room(b, sizeof(c->s));
 		memcpy(b->p + b->len, c->s, sizeof(c->s));
 		b->len += (size_t)c->n;
 		return;

@@ -337,18 +337,6 @@ jw_hex(struct jw *w, const unsigned char *k, size_t n)
 
 /* ---- records by hand ---- */
 
-/*
- * Room for n more bytes and a NUL.  Inline, the call to buf_grow only
- * when the buffer is full: the writers below run a dozen times an
- * aggregate, and the call each time was a tenth of the formatting.
- */
-static inline void
-room(struct buf *b, size_t n)
-{
-	if (b->len + n + 1 > b->cap)
-		buf_grow(b, n);
-}
-
 void
 jw_put_strn(struct buf *b, const char *s, size_t n)
 {
@@ -362,7 +350,7 @@ jw_put_plain(struct buf *b, const char *s)
 {
 	size_t n = strlen(s);
 
-	room(b, n + 2);
+	buf_room(b, n + 2);
 	b->p[b->len++] = '"';
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
@@ -383,9 +371,9 @@ jw_put_hex(struct buf *b, const unsigned char *k, size_t n)
 {
 	if (n > 64)
 		die(EX_SOFTWARE, "jw_put_hex: %zu bytes", n);
-	room(b, 2 * n + 3);
+	buf_room(b, 2 * n + 3);
 	b->p[b->len++] = '"';
-	key_hex(k, n, b->p + b->len);	/* its NUL: room kept above */
+	key_hex(k, n, b->p + b->len);	/* its NUL: room made above */
 	b->len += 2 * n;
 	b->p[b->len++] = '"';
 }
@@ -407,14 +395,14 @@ put_formatted(struct buf *b, int n, const char *what)
 void
 jw_put_time(struct buf *b, int64_t t)
 {
-	room(b, TM_FMTMAX + 2);
+	buf_room(b, TM_FMTMAX + 2);
 	put_formatted(b, tm_fmt(t, b->p + b->len + 1, TM_FMTMAX), "a time");
 }
 
 void
 jw_put_dec(struct buf *b, dec d)
 {
-	room(b, DEC_FMTMAX + 2);
+	buf_room(b, DEC_FMTMAX + 2);
 	put_formatted(b, dec_fmt(d, b->p + b->len + 1, DEC_FMTMAX),
 	    "a decimal");
 }

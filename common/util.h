@@ -70,6 +70,17 @@ struct buf {
 };
 void	 buf_grow(struct buf *, size_t);
 /*
+ * Room for n more bytes and a NUL, buf_grow called only when the buffer
+ * is full: inline, for writers that store into b->p themselves on a hot
+ * path (a call each time cost a tenth of formatting an aggregate).
+ */
+static inline void
+buf_room(struct buf *b, size_t n)
+{
+	if (b->len + n + 1 > b->cap)
+		buf_grow(b, n);
+}
+/*
  * Inline: most calls add a literal of a size known here, which the
  * compiler then copies with a few stores (formatting millions of records
  * is the hot path of meter-aggregate and meter-ingest).
@@ -79,8 +90,7 @@ buf_add(struct buf *b, const void *p, size_t n)
 {
 	if (n == 0)
 		return;		/* p may be NULL: an empty buffer's */
-	if (b->len + n + 1 > b->cap)
-		buf_grow(b, n);
+	buf_room(b, n);
 	memcpy(b->p + b->len, p, n);
 	b->len += n;
 }
