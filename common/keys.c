@@ -43,24 +43,6 @@ key_raw(struct keyh *h, const void *p, size_t n)
 	}
 }
 
-/*
- * A field's length as it is hashed: eight bytes, little-endian.  Spelled
- * out, the compiler makes it one store; the loop it did not (a tenth of
- * gathering an event's fields).
- */
-static inline void
-put_len(unsigned char *b, uint64_t v)
-{
-	b[0] = (unsigned char)v;
-	b[1] = (unsigned char)(v >> 8);
-	b[2] = (unsigned char)(v >> 16);
-	b[3] = (unsigned char)(v >> 24);
-	b[4] = (unsigned char)(v >> 32);
-	b[5] = (unsigned char)(v >> 40);
-	b[6] = (unsigned char)(v >> 48);
-	b[7] = (unsigned char)(v >> 56);
-}
-
 void
 key_field(struct keyh *h, const void *p, size_t n)
 {
@@ -72,14 +54,12 @@ key_field(struct keyh *h, const void *p, size_t n)
 		 * Gathered (meter-ingest's reader, eight fields an event):
 		 * the length and the bytes at once, not a buf_add each.
 		 */
-		if (d->len + 8 + n + 1 > d->cap)
-			buf_grow(d, 8 + n);
-		put_len((unsigned char *)d->p + d->len, n);
-		memcpy(d->p + d->len + 8, p, n);
+		buf_room(d, 8 + n);
+		key_put_field((unsigned char *)d->p + d->len, p, n);
 		d->len += 8 + n;
 		return;
 	}
-	put_len(len, n);
+	lin_put64(n, len);
 	key_raw(h, len, sizeof(len));
 	key_raw(h, p, n);
 }
@@ -95,7 +75,7 @@ key_i64(struct keyh *h, int64_t v)
 {
 	unsigned char b[8];
 
-	put_len(b, (uint64_t)v);	/* the same eight bytes */
+	lin_put64((uint64_t)v, b);
 	key_field(h, b, sizeof(b));
 }
 

@@ -95,6 +95,29 @@ lin_put64(uint64_t v, unsigned char *p)
 	memcpy(p, &v, sizeof(v));
 }
 
+/*
+ * A field as key_field hashes it, stored at p: its length (8 bytes,
+ * little-endian, one store) and its bytes; returns past them.  For those
+ * that gather a key's bytes themselves (key_field's deferred path, the
+ * aggregate key in agg.c), then hash them with key_hash.
+ */
+static inline unsigned char *
+key_put_field(unsigned char *p, const void *s, size_t n)
+{
+	lin_put64(n, p);
+	memcpy(p + 8, s, n);
+	return p + 8 + n;
+}
+
+/* key_i64's field: the length 8, then v, little-endian. */
+static inline unsigned char *
+key_put_i64(unsigned char *p, int64_t v)
+{
+	lin_put64(8, p);
+	lin_put64((uint64_t)v, p + 8);
+	return p + 16;
+}
+
 static inline lin_t
 lin_of(const unsigned char *key)
 {

@@ -95,8 +95,7 @@ rec_usage(struct buf *b, const struct ldg_usage *u, const char *datajson,
 void
 urec_write(struct buf *b, const struct ldg_usage *u)
 {
-	rec_usage(b, u, NULL, 0);
-	JW_LIT(b, "}\n");
+	urec_write_json(b, u, NULL, 0);
 }
 
 void

@@ -22,7 +22,8 @@ struct ldg_usage;
 void	urec_write(struct buf *, const struct ldg_usage *);
 /*
  * The same, its data the canonical JSON datajson (pk_json()'s bytes of
- * u's packed data), which a caller that has it need not have made again.
+ * u's packed data), which a caller that has it need not have made again;
+ * NULL: made from the packed data.
  */
 void	urec_write_json(struct buf *, const struct ldg_usage *,
 	    const char *datajson, size_t datajsonlen);
