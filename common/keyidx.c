@@ -4,10 +4,8 @@
  * compaction (see keyidx.h).  Its storage is the engine's statements
  * (ldg_engine.h); the usage records themselves are ledger.c's.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "keyidx.h"
 #include "ldg_engine.h"
@@ -66,20 +64,25 @@ struct kidx {
  * time as 8 bytes big-endian (so hex(substr(keys, 25, 8)) is
  * printf('%016X', t) in SQL, for the curious and for the tests).
  *
- * Each run has a Bloom filter in memory (saved in ukey_run): 12 bits a
+ * Each run has a Bloom filter in memory (saved in ukey_run): 16 bits a
  * key, all of a key's seven bits in one 64-byte block (one cache miss),
  * taken from the key itself since keys are BLAKE2b output (bytes 8..15
  * choose the block, bytes 0..7 the bits).  A key is probed in a run only
- * when that run's filter does not rule it out: for a new key, 0.41% of
- * the time per run (0.96% with 10 bits a key, which cost meter-ingest on
- * 10M events 2 s more of block reads).  Filters are read as they were
- * saved, whatever their bits a key.  A filter must hold every key of its
- * run, or a duplicate would pass: it is written with the run, in the
- * same transaction, and the list of runs is read from ukey_block itself,
- * so a run whose filter is missing or malformed gets it rebuilt by a
- * scan.
+ * when that run's filter does not rule it out: for a new key, 0.099% of
+ * the time per run.  Each probe is a block read, two or three pages that
+ * are rarely in SQLite's cache and, on a ledger larger than the page
+ * cache, not always in the system's: with 12 bits a key (0.41%) the 1M
+ * events of scripts/bench-ingest read 25k blocks from a ledger of 100M
+ * keys in six runs, and with 10 (0.96%) meter-ingest on 10M events spent
+ * 2 s more than with 12.  A filter saved with fewer bits a key than
+ * BLOOM_BITS_PER_KEY (by an older version) is rebuilt at the first
+ * write transaction that loads it: a one-time scan of its run.  A filter
+ * must hold every key of its run, or a duplicate would pass: it is
+ * written with the run, in the same transaction, and the list of runs is
+ * read from ukey_block itself, so a run whose filter is missing or
+ * malformed gets it rebuilt by a scan too.
  */
-#define BLOOM_BITS_PER_KEY	12
+#define BLOOM_BITS_PER_KEY	16
 #define RUN_FANOUT		4	/* LDGE_RUN_DROP* take 4 ids */
 
 /* The key's 64-byte block: the high 32 bits of bytes 8..15, scaled. */
@@ -138,16 +141,18 @@ bloom_maybe(const struct bloom *b, const unsigned char *k)
 }
 
 /*
- * A filter's memory is mapped, not malloc'd: filters come and go in sizes
- * of megabytes as runs merge, and glibc keeps freed chunks that size in
- * its heap, where the next filter rarely fits.  A mapping goes back to
- * the system when freed, so the peak is what the filters need.
+ * A filter's memory is mapped, not malloc'd (xmap): filters come and go
+ * in sizes of megabytes as runs merge, and glibc keeps freed chunks that
+ * size in its heap, where the next filter rarely fits.  A mapping goes
+ * back to the system when freed, so the peak is what the filters need;
+ * and it gets huge pages, which matter here: every new key probes a
+ * random block of every run's filter, 200 MB of them at 100M keys, and
+ * with pages of 4 KiB nearly every probe also missed the TLB.
  */
 static void
 bloom_free(struct bloom *b)
 {
-	if (b->w != NULL)
-		munmap(b->w, b->nblocks * 64);
+	xunmap(b->w, b->nblocks * 64);
 	b->w = NULL;
 	b->nblocks = 0;
 }
@@ -156,26 +161,23 @@ bloom_free(struct bloom *b)
 static void
 bloom_map(struct bloom *b, size_t nblocks)
 {
-	void *p;
-
 	bloom_free(b);
-	p = mmap(NULL, nblocks * 64, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		die(EX_OSERR, "cannot map %zu bytes for a key filter: %s",
-		    nblocks * 64, strerror(errno));
-	b->w = p;
+	b->w = xmap(nblocks * 64, "a key filter");
 	b->nblocks = nblocks;
+}
+
+/* The blocks of a filter of n keys. */
+static int64_t
+bloom_nblocks(int64_t n)
+{
+	return n * BLOOM_BITS_PER_KEY > 512 ?
+	    (n * BLOOM_BITS_PER_KEY + 511) / 512 : 1;
 }
 
 static void
 bloom_alloc(struct bloom *b, int64_t n)
 {
-	size_t nblocks = 1;
-
-	if (n * BLOOM_BITS_PER_KEY > 512)
-		nblocks = (size_t)((n * BLOOM_BITS_PER_KEY + 511) / 512);
-	bloom_map(b, nblocks);
+	bloom_map(b, (size_t)bloom_nblocks(n));
 }
 
 static void
@@ -255,7 +257,7 @@ run_build(struct kidx *ix, struct run *r)
 	size_t i, n;
 	int pass;
 
-	for (pass = 0; pass < 2; pass++) {
+	for (pass = 0; pass < 3; pass++) {
 		if (pass == 1)
 			bloom_alloc(&r->bl, r->n);
 		r->n = 0;
@@ -292,8 +294,7 @@ runs_load(struct kidx *ix)
 {
 	int st, rs = LDGE_RUN_GET;
 	struct run *r;
-	int64_t id = INT64_MIN, nblocks;
-	const void *bits;
+	int64_t id = INT64_MIN, n, nblocks;
 
 	runs_free(ix);
 	st = LDGE_RUN_NEXT;
@@ -308,17 +309,20 @@ runs_load(struct kidx *ix)
 		r = run_push(ix, id);
 		ldge_bind_int(ix->e, rs, 1, id);
 		if (ldge_step(ix->e, rs, "reading a key filter")) {
+			n = ldge_col_int(ix->e, rs, 0);
 			nblocks = ldge_col_int(ix->e, rs, 1);
-			bits = ldge_col_blob(ix->e, rs, 2);
-			if (nblocks > 0 && nblocks <= UINT32_MAX &&
-			    bits != NULL &&
-			    ldge_col_bytes(ix->e, rs, 2) == nblocks * 64) {
-				r->n = ldge_col_int(ix->e, rs, 0);
+			/* fewer bits a key than now: rebuilt (see above) */
+			if (n > 0 && nblocks >= bloom_nblocks(n) &&
+			    nblocks <= UINT32_MAX &&
+			    ldge_col_int(ix->e, rs, 2) == nblocks * 64) {
+				r->n = n;
 				bloom_map(&r->bl, (size_t)nblocks);
-				memcpy(r->bl.w, bits, (size_t)nblocks * 64);
 			}
 		}
 		ldge_reset(ix->e, rs);
+		if (r->bl.w != NULL && ldge_run_bits(ix->e, id, r->bl.w,
+		    r->bl.nblocks * 64) != 0)
+			bloom_free(&r->bl);
 		if (r->bl.w == NULL)
 			run_build(ix, r);
 	}
@@ -350,6 +354,24 @@ static int
 kent_cmp(const void *a, const void *b)
 {
 	return memcmp(a, b, LDG_KEYLEN);
+}
+
+/* Sort n entries by key, by insertion: for entries nearly in order. */
+static void
+kent_isort(struct kidx_ent *h, size_t n)
+{
+	struct kidx_ent x;
+	size_t i, j;
+
+	for (i = 1; i < n; i++) {
+		if (memcmp(h[i - 1].k, h[i].k, LDG_KEYLEN) <= 0)
+			continue;
+		x = h[i];
+		for (j = i; j > 0 && memcmp(h[j - 1].k, x.k, LDG_KEYLEN) > 0;
+		    j--)
+			h[j] = h[j - 1];
+		h[j] = x;
+	}
 }
 
 /*
@@ -532,13 +554,22 @@ runs_compact(struct kidx *ix)
 
 static const unsigned char zerokey[LDG_KEYLEN];
 
+/*
+ * A key's home slot: its first bytes read big-endian, scaled to the
+ * table, so that slots run in key order (keys are uniform, being
+ * BLAKE2b output) and the table, its empty slots dropped, is the log's
+ * keys nearly sorted: each key is at most its probe sequence away from
+ * its place, which kidx_merge's insertion sort makes good.
+ */
 static size_t
 hot_index(const struct kidx *ix, const unsigned char *k)
 {
-	uint64_t h;
+	uint64_t h = 0;
+	int i;
 
-	memcpy(&h, k, sizeof(h));
-	return (size_t)h & (ix->hcap - 1);
+	for (i = 0; i < 8; i++)
+		h = h << 8 | k[i];
+	return (size_t)(h >> (64 - __builtin_ctzll(ix->hcap)));
 }
 
 static struct kidx_ent *
@@ -571,19 +602,19 @@ hot_grow(struct kidx *ix)
 		/*
 		 * Sized at once for --hot-keys and a batch over it: growing
 		 * holds the old table and the new, twice the memory, at the
-		 * worst moment.  calloc's pages cost nothing until touched.
+		 * worst moment.  a mapping's pages cost nothing until touched.
 		 */
 		for (ix->hcap = 1024; ix->hcap < (1 << 22) &&
 		    (size_t)(ix->hot_max + ix->hot_max / 8) * 10 > ix->hcap * 7;
 		    ix->hcap *= 2)
 			;
 	}
-	ix->hot = xcalloc(ix->hcap, sizeof(*ix->hot));
+	ix->hot = xmap(ix->hcap * sizeof(*ix->hot), "the key log's hash");
 	ix->hn = 0;
 	for (i = 0; i < oldcap; i++)
 		if (memcmp(old[i].k, zerokey, LDG_KEYLEN) != 0)
 			hot_add(ix, old[i].k, old[i].d, old[i].t);
-	free(old);
+	xunmap(old, oldcap * sizeof(*old));
 }
 
 static void
@@ -652,21 +683,45 @@ void
 kidx_merge(struct kidx *ix)
 {
 	unsigned char ent[KIDX_ENTLEN];
-	struct kidx_ent *h = ix->hot;
+	struct kidx_ent *h = ix->hot, *tmp;
 	struct bwr *w;
-	size_t i, n = 0;
+	size_t e, i, n = 0;
+	int pass;
 
 	/*
-	 * The hash holds exactly the log's keys (see kidx_sync): sorted in
-	 * place, it is the new run, without reading the log back or a copy.
+	 * The hash holds exactly the log's keys (see kidx_sync): packed and
+	 * sorted, it is the new run, without reading the log back.  Its slots are in key order but for the probes (hot_index), so
+	 * packing them and sorting by insertion moves each key a few places
+	 * (the four merges of 1M events: about 20 ms, where qsort took 120
+	 * of the main thread, which a merge holds up).  Slots 0 to e - 1,
+	 * before the first empty one, may hold keys whose probes wrapped
+	 * past the table's end (their home is past e): they are packed last.
 	 */
-	for (i = 0; i < ix->hcap; i++)
-		if (memcmp(h[i].k, zerokey, LDG_KEYLEN) != 0)
-			h[n++] = h[i];
+	for (e = 0; e < ix->hcap && memcmp(h[e].k, zerokey, LDG_KEYLEN) != 0;
+	    e++)
+		;
+	if (ix->hn > 0 && e == ix->hcap)
+		die(EX_SOFTWARE, "ledger: the key hash is full");
+	tmp = xreallocarray(NULL, ix->hn > 0 ? ix->hn : 1, sizeof(*tmp));
+	for (pass = 0; pass < 3; pass++)
+		for (i = pass == 1 ? e : 0; i < (pass == 1 ? ix->hcap : e);
+		    i++) {
+			if (memcmp(h[i].k, zerokey, LDG_KEYLEN) == 0 ||
+			    (pass == 0 && hot_index(ix, h[i].k) >= e) ||
+			    (pass == 2 && hot_index(ix, h[i].k) < e))
+				continue;
+			if (n == ix->hn)
+				die(EX_SOFTWARE, "ledger: the key hash lost "
+				    "count");
+			tmp[n++] = h[i];
+		}
 	if (n != ix->hn)
 		die(EX_SOFTWARE, "ledger: the key hash lost count");
+	if (n > 0)
+		memcpy(h, tmp, n * sizeof(*h));
+	free(tmp);
+	kent_isort(h, n);
 	if (n > 0) {
-		qsort(h, n, sizeof(*h), kent_cmp);
 		w = xcalloc(1, sizeof(*w));
 		w->r = run_push(ix, ix->nruns > 0 ? ix->runs[0].id + 1 : 1);
 		bloom_alloc(&w->r->bl, (int64_t)n);
@@ -761,7 +816,7 @@ kidx_free(struct kidx *ix)
 {
 	if (ix == NULL)
 		return;
-	free(ix->hot);
+	xunmap(ix->hot, ix->hcap * sizeof(*ix->hot));
 	free(ix->pend);
 	runs_free(ix);
 	free(ix);

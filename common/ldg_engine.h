@@ -44,7 +44,8 @@ enum {
 	LDGE_LOG_SINCE,		/* (seq) -> keys, n, seq: later blocks */
 	LDGE_LOG_CLEAR,		/* the log emptied */
 	LDGE_RUN_NEXT,		/* (run) -> run: the next run with blocks */
-	LDGE_RUN_GET,		/* (run) -> n, nblocks, bits: its filter */
+	LDGE_RUN_GET,		/* (run) -> n, nblocks, bytes: its filter's
+				    size (the bits: ops->run_bits) */
 	LDGE_RUN_PUT,		/* (run, n, nblocks, bits) */
 	LDGE_RUN_BLOCKS,	/* (run) -> keys, n: its blocks */
 	LDGE_BLK_GET,		/* (run, key) -> keys, n: the block for key */
@@ -234,6 +235,17 @@ struct ldg_engine_ops {
 			    ldg_block_cb, void *);
 
 	/*
+	 * The bits of a key run's filter (ukey_run.bits, of the size
+	 * LDGE_RUN_GET gives) read into dst, n bytes: 0, or -1 when the
+	 * run has no filter of that size.  Not a statement, so that SQLite
+	 * can read the blob straight into its place (sqlite3_blob_read)
+	 * rather than into a copy of its own first: 200 MB of them at 100M
+	 * keys, read by every writer that loads the key index.
+	 */
+	int		 (*run_bits)(struct ldg_engine *, int64_t run, void *dst,
+			    size_t n);
+
+	/*
 	 * An exclusive lock of the given name on this ledger, held until
 	 * the engine is closed or the process ends: 0 taken, 1 held by
 	 * another process; what is set to the lock as a message names it.
@@ -311,6 +323,12 @@ static inline void
 ldge_reset(struct ldg_engine *e, int s)
 {
 	e->ops->reset(e, s);
+}
+
+static inline int
+ldge_run_bits(struct ldg_engine *e, int64_t run, void *dst, size_t n)
+{
+	return e->ops->run_bits(e, run, dst, n);
 }
 
 static inline int64_t

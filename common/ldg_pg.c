@@ -77,7 +77,11 @@
 #define PQ_TRIES	4		/* runs of an aborted transaction */
 #define PQ_PIPE		256		/* statements sent before an answer */
 
-enum { PQ_NSTMT = LDGE_NSTMT };
+/* the engine's own statements, after ldg_engine.h's */
+enum {
+	PQ_RUN_BITS = LDGE_NSTMT,	/* (run) -> bits: pq_run_bits */
+	PQ_NSTMT
+};
 
 /* Every statement, in the order of ldg_engine.h, which says what each does. */
 static const char *const pq_text[PQ_NSTMT] = {
@@ -91,7 +95,8 @@ static const char *const pq_text[PQ_NSTMT] = {
 	[LDGE_LOG_CLEAR] = "DELETE FROM ukey_batch",
 	[LDGE_RUN_NEXT] = "SELECT run FROM ukey_block WHERE run > $1 "
 	    "ORDER BY run LIMIT 1",
-	[LDGE_RUN_GET] = "SELECT n, nblocks, bits FROM ukey_run WHERE run = $1",
+	[LDGE_RUN_GET] =
+	    "SELECT n, nblocks, octet_length(bits) FROM ukey_run WHERE run = $1",
 	[LDGE_RUN_PUT] = "INSERT INTO ukey_run (run, n, nblocks, bits) "
 	    "VALUES ($1, $2, $3, $4) ON CONFLICT (run) DO UPDATE SET "
 	    "n = excluded.n, nblocks = excluded.nblocks, bits = excluded.bits",
@@ -258,6 +263,7 @@ static const char *const pq_text[PQ_NSTMT] = {
 	[LDGE_USAGE_CHANGED] = "SELECT min(t) FROM (SELECT tmin AS t "
 	    "FROM usage_block WHERE ingested >= $1 UNION ALL SELECT prev_t "
 	    "FROM usage_fix WHERE ingested >= $1) x",
+	[PQ_RUN_BITS] = "SELECT bits FROM ukey_run WHERE run = $1",
 };
 
 #define PQ_MAXPARAM	13
@@ -1025,6 +1031,24 @@ pq_hold(struct ldg_engine *e, const char *name, char *what, size_t whatlen)
 	return held;
 }
 
+/* Through a statement: libpq holds the answer, which is copied. */
+static int
+pq_run_bits(struct ldg_engine *e, int64_t run, void *dst, size_t n)
+{
+	const void *bits;
+	int rc = -1;
+
+	pq_bind_int(e, PQ_RUN_BITS, 1, run);
+	if (pq_step(e, PQ_RUN_BITS, "reading a key filter") &&
+	    (bits = pq_col_blob(e, PQ_RUN_BITS, 0)) != NULL &&
+	    (size_t)pq_col_bytes(e, PQ_RUN_BITS, 0) == n) {
+		memcpy(dst, bits, n);
+		rc = 0;
+	}
+	pq_reset(e, PQ_RUN_BITS);
+	return rc;
+}
+
 static const struct ldg_engine_ops pq_ops = {
 	.close = pq_close,
 	.hold = pq_hold,
@@ -1046,6 +1070,7 @@ static const struct ldg_engine_ops pq_ops = {
 	.col_null = pq_col_null,
 	.changes = pq_changes,
 	.usage_scan = pq_usage_scan,
+	.run_bits = pq_run_bits,
 };
 
 /* ---- the schema ---- */

@@ -43,7 +43,8 @@ static const char *const sql_text[SQ_NSTMT] = {
 	[LDGE_LOG_CLEAR] = "DELETE FROM ukey_batch",
 	[LDGE_RUN_NEXT] = "SELECT run FROM ukey_block WHERE run > ?1 "
 	    "ORDER BY run LIMIT 1",
-	[LDGE_RUN_GET] = "SELECT n, nblocks, bits FROM ukey_run WHERE run = ?1",
+	[LDGE_RUN_GET] =
+	    "SELECT n, nblocks, length(bits) FROM ukey_run WHERE run = ?1",
 	[LDGE_RUN_PUT] =
 	    "INSERT OR REPLACE INTO ukey_run (run, n, nblocks, bits) "
 	    "VALUES (?1, ?2, ?3, ?4)",
@@ -1136,6 +1137,36 @@ sq_hold(struct ldg_engine *e, const char *name, char *what, size_t whatlen)
 	return 0;
 }
 
+/*
+ * Through the incremental blob API, which reads the blob's overflow pages
+ * into dst itself, most straight from the file past the page cache (a
+ * column would be read whole into memory of SQLite's first).  length()
+ * in LDGE_RUN_GET reads only the record's header.
+ */
+static int
+sq_run_bits(struct ldg_engine *e, int64_t run, void *dst, size_t n)
+{
+	struct sq *s = SQ(e);
+	sqlite3_blob *b;
+	int rc;
+
+	rc = sqlite3_blob_open(s->db, "main", "ukey_run", "bits", run, 0, &b);
+	if (rc == SQLITE_ERROR)		/* no such row, or bits not a blob */
+		return -1;
+	if (rc != SQLITE_OK)
+		sq_die(s, rc, "reading a key filter");
+	if ((size_t)sqlite3_blob_bytes(b) != n) {
+		sqlite3_blob_close(b);
+		return -1;
+	}
+	if ((rc = sqlite3_blob_read(b, dst, (int)n, 0)) != SQLITE_OK) {
+		sqlite3_blob_close(b);
+		sq_die(s, rc, "reading a key filter");
+	}
+	sqlite3_blob_close(b);
+	return 0;
+}
+
 static const struct ldg_engine_ops sq_ops = {
 	.close = sq_close,
 	.hold = sq_hold,
@@ -1157,6 +1188,7 @@ static const struct ldg_engine_ops sq_ops = {
 	.col_null = sq_col_null,
 	.changes = sq_changes,
 	.usage_scan = sq_usage_scan,
+	.run_bits = sq_run_bits,
 };
 
 /*

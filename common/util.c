@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "util.h"
 
@@ -111,6 +112,31 @@ xreallocarray(void *o, size_t n, size_t sz)
 	if (sz && n > SIZE_MAX / sz)
 		die(EX_OSERR, "allocation of %zu x %zu bytes overflows", n, sz);
 	return xrealloc(o, n * sz);
+}
+
+void *
+xmap(size_t n, const char *what)
+{
+	void *p;
+
+	p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+	    -1, 0);
+	if (p == MAP_FAILED)
+		die(EX_OSERR, "cannot map %zu bytes for %s: %s", n, what,
+		    strerror(errno));
+#ifdef MADV_HUGEPAGE
+	/* advice only: a kernel without transparent huge pages refuses it */
+	if (n >= (size_t)2 << 20)
+		(void)madvise(p, n, MADV_HUGEPAGE);
+#endif
+	return p;
+}
+
+void
+xunmap(void *p, size_t n)
+{
+	if (p != NULL)
+		munmap(p, n);
 }
 
 char *

@@ -47,6 +47,15 @@ void	*xreallocarray(void *, size_t, size_t);
 char	*xstrdup(const char *);
 char	*xstrndup(const char *, size_t);
 char	*xstrdup0(const char *);	/* NULL stays NULL */
+/*
+ * n zeroed bytes mapped from the system (returned to it by xunmap), in
+ * huge pages where the kernel has them for n of 2 MiB or more: for the
+ * large tables probed at random (the key index's filters and hash), one
+ * TLB entry covers 2 MiB of them instead of 4 KiB.  what names the
+ * table in the error.
+ */
+void	*xmap(size_t n, const char *what);
+void	 xunmap(void *, size_t n);
 
 /* *why = msg (a static reason), and -1: for functions that say why not. */
 static inline int
