@@ -621,6 +621,7 @@ ingest_all(struct ingest *g)
 	jrec_ints(&g->jr);	/* numbers go through pk_pack_json only */
 	g->lr.idle = read_idle;
 	g->lr.idle_arg = g;
+	g->lr.quiet_ms = LR_QUIET_MS;	/* fewer commits: see lines.h */
 	if ((e = pthread_create(&tid, NULL, reader, g)) != 0)
 		die(EX_OSERR, "cannot start the reader thread: %s",
 		    strerror(e));

@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lines.h"
@@ -75,6 +76,27 @@ lr_nextfile(struct lr *r)
 	return 0;
 }
 
+static int64_t
+lr_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Whether fd has something to read (or an end, an error) within ms. */
+static int
+readable(int fd, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int n;
+
+	while ((n = poll(&pfd, 1, ms)) < 0 && errno == EINTR)
+		;
+	return n != 0;
+}
+
 /* Read more bytes after r->end; returns bytes read, 0 at end of file. */
 static size_t
 lr_fill(struct lr *r)
@@ -90,11 +112,11 @@ lr_fill(struct lr *r)
 	}
 	if (r->end == r->cap)
 		return 0;	/* caller handles a full buffer */
-	if (r->idle != NULL) {
-		struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
-
-		if (poll(&pfd, 1, 0) == 0)
-			r->idle(r->idle_arg);
+	if (r->idle != NULL && !readable(r->fd, 0) && (r->quiet_ms == 0 ||
+	    lr_now() - r->idle_at >= LR_TRICKLE_MS * 1000000LL ||
+	    !readable(r->fd, r->quiet_ms))) {
+		r->idle(r->idle_arg);
+		r->idle_at = lr_now();
 	}
 	for (;;) {
 		n = read(r->fd, r->buf + r->end, r->cap - r->end);

@@ -28,6 +28,9 @@
 #define LR_NONL		0x2
 #define LR_CR		0x4
 
+#define LR_QUIET_MS	50		/* a quiet_ms that saves commits */
+#define LR_TRICKLE_MS	1000
+
 struct lr {
 	size_t		 maxlen;
 	char		**files;
@@ -39,12 +42,22 @@ struct lr {
 	int		 eof;
 	int		 failed;	/* some input could not be opened */
 	/*
-	 * Called before a read that would block (a pipe with nothing in
-	 * it yet), so a stage can commit and flush what it holds instead
-	 * of sitting on it while the producer is quiet.
+	 * Called when the input is quiet, so a stage can commit and flush
+	 * what it holds instead of sitting on it: before a read that would
+	 * block (a pipe with nothing in it yet), or, with quiet_ms set,
+	 * once the pipe has stayed empty that long, or at once when idle
+	 * was last called LR_TRICKLE_MS ago or more (a producer that writes
+	 * a line now and then but never pauses that long).  A moment's
+	 * empty pipe need not be quiet: on a busy machine a producer often
+	 * leaves it empty while it waits for a CPU, and a commit at each
+	 * such moment doubled meter-ingest's commits.  A stage whose input
+	 * may wait for a lock it holds (erp-post after stages that share
+	 * its ledger) keeps quiet_ms 0: it lets go at once.
 	 */
 	void		(*idle)(void *);
 	void		*idle_arg;
+	int		 quiet_ms;
+	int64_t		 idle_at;	/* when idle was last called, ns */
 
 	/* the current line */
 	const char	*line;

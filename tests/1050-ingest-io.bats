@@ -391,3 +391,29 @@ private() {
 	[ "$(sqlite3 "$T/empty.sqlite" 'PRAGMA page_size')" = 16384 ]
 	[ "$(count "$T/empty.sqlite")" -eq 6 ]
 }
+
+@test "a pipe that never goes quiet for long: the batch still ends about once a second, not after 1024 records" {
+	# A moment's empty pipe is not quiet (lines.h: LR_QUIET_MS); a
+	# producer writing a line every 10 ms never pauses that long, yet its
+	# records are committed and written about once a second
+	# (LR_TRICKLE_MS), not first when the 1024th record checks the clock
+	mkfifo "$T/in"
+	"$BIN/meter-ingest" --customers testdata/customers.ndjson \
+	    --ledger "$T/l.sqlite" --as-of 2026-10-20T00:00:00Z \
+	    --rejects "$T/r" "$T/in" >"$T/out" 2>"$T/err" 3>&- &
+	pid=$!
+	BG=$pid
+	exec 5>"$T/in"
+	for ((i = 1; i <= 3000; i++)); do
+		ce "t$i" globex 2026-10-10T00:00:00Z >&5
+		[ -s "$T/out" ] && break
+		sleep 0.01
+	done
+	exec 5>&-
+	wait "$pid"
+	BG=
+	# out had records while the producer was still at it
+	[ "$i" -lt 1000 ]
+	[ "$(wc -l <"$T/out")" -eq "$i" ]
+	[ "$(sqlite3 "$T/l.sqlite" 'select sum(n) from usage_block')" -eq "$i" ]
+}
