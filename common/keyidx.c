@@ -602,7 +602,7 @@ hot_grow(struct kidx *ix)
 		/*
 		 * Sized at once for --hot-keys and a batch over it: growing
 		 * holds the old table and the new, twice the memory, at the
-		 * worst moment.  a mapping's pages cost nothing until touched.
+		 * worst moment.  A mapping's pages cost nothing until touched.
 		 */
 		for (ix->hcap = 1024; ix->hcap < (1 << 22) &&
 		    (size_t)(ix->hot_max + ix->hot_max / 8) * 10 > ix->hcap * 7;
@@ -690,12 +690,13 @@ kidx_merge(struct kidx *ix)
 
 	/*
 	 * The hash holds exactly the log's keys (see kidx_sync): packed and
-	 * sorted, it is the new run, without reading the log back.  Its slots are in key order but for the probes (hot_index), so
-	 * packing them and sorting by insertion moves each key a few places
-	 * (the four merges of 1M events: about 20 ms, where qsort took 120
-	 * of the main thread, which a merge holds up).  Slots 0 to e - 1,
-	 * before the first empty one, may hold keys whose probes wrapped
-	 * past the table's end (their home is past e): they are packed last.
+	 * sorted, it is the new run, without reading the log back.  Its
+	 * slots are in key order but for the probes (hot_index), so packing
+	 * them and sorting by insertion moves each key a few places (the
+	 * four merges of 1M events: about 20 ms, where qsort took 120 of the
+	 * main thread, which a merge holds up).  Slots 0 to e - 1, before the
+	 * first empty one, may hold keys whose probes wrapped past the
+	 * table's end (their home is past e): they are packed last.
 	 */
 	for (e = 0; e < ix->hcap && memcmp(h[e].k, zerokey, LDG_KEYLEN) != 0;
 	    e++)
