@@ -128,7 +128,6 @@ struct ingest {
 	struct ledger	*ldg;
 	struct rej	 rej;
 	struct ring	*ring;
-	size_t		 nslots;	/* its slots, see RING_SLOTS */
 
 	/* the reader thread's own */
 	struct jrec	 jr;		/* the record being prepared */
@@ -636,10 +635,11 @@ ingest_all(struct ingest *g)
 	size_t avail;
 	pthread_t tid;
 	int64_t now;
-	size_t i;
+	size_t i, nslots;
 	int e;
 
-	g->ring = ring_new(g->nslots, sizeof(struct slot));
+	nslots = ring_slots(g->ldg);
+	g->ring = ring_new(nslots, sizeof(struct slot));
 	jrec_init(&g->jr, g->max_depth);
 	jrec_arena(&g->jr);	/* the reader frees each tree, see slot */
 	jrec_ints(&g->jr);	/* numbers go through pk_pack_json only */
@@ -692,7 +692,7 @@ ingest_all(struct ingest *g)
 		die(EX_OSERR, "cannot join the reader thread: %s", strerror(e));
 	batch_flush(g);
 	progress(g, 1);
-	for (i = 0; i < g->nslots; i++) {
+	for (i = 0; i < nslots; i++) {
 		s = ring_item(g->ring, i);
 		buf_free(&s->why);
 		buf_free(&s->raw);
@@ -861,7 +861,6 @@ main(int argc, char **argv)
 	    replay ? LDG_EXISTING | LDG_LEAN | LDG_READONLY :
 	    prune ? LDG_EXISTING | LDG_LEAN : LDG_APPEND);
 	g.pruned_before = ldg_pruned_before(g.ldg);
-	g.nslots = ring_slots(g.ldg);
 	if (g.hot_keys)
 		ldg_set_hot_keys(g.ldg, g.hot_keys);
 

@@ -675,6 +675,16 @@ hot_refresh(struct kidx *ix)
 	ldge_reset(ix->e, st);
 }
 
+/* Copy x to to[*n], one of the hash's hn keys. */
+static void
+hot_pack(const struct kidx *ix, struct kidx_ent *to, size_t *n,
+    const struct kidx_ent *x)
+{
+	if (*n == ix->hn)
+		die(EX_SOFTWARE, "ledger: the key hash lost count");
+	to[(*n)++] = *x;
+}
+
 /*
  * Write the key log, sorted, as a new cold run with its filter, then
  * compact; every other process reloads (see keyidx.h and runs_compact).
@@ -686,7 +696,6 @@ kidx_merge(struct kidx *ix)
 	struct kidx_ent *h = ix->hot, *tmp;
 	struct bwr *w;
 	size_t e, i, n = 0;
-	int pass;
 
 	/*
 	 * The hash holds exactly the log's keys (see kidx_sync): packed and
@@ -704,18 +713,15 @@ kidx_merge(struct kidx *ix)
 	if (ix->hn > 0 && e == ix->hcap)
 		die(EX_SOFTWARE, "ledger: the key hash is full");
 	tmp = xreallocarray(NULL, ix->hn > 0 ? ix->hn : 1, sizeof(*tmp));
-	for (pass = 0; pass < 3; pass++)
-		for (i = pass == 1 ? e : 0; i < (pass == 1 ? ix->hcap : e);
-		    i++) {
-			if (memcmp(h[i].k, zerokey, LDG_KEYLEN) == 0 ||
-			    (pass == 0 && hot_index(ix, h[i].k) >= e) ||
-			    (pass == 2 && hot_index(ix, h[i].k) < e))
-				continue;
-			if (n == ix->hn)
-				die(EX_SOFTWARE, "ledger: the key hash lost "
-				    "count");
-			tmp[n++] = h[i];
-		}
+	for (i = 0; i < e; i++)			/* homes before e */
+		if (hot_index(ix, h[i].k) < e)
+			hot_pack(ix, tmp, &n, &h[i]);
+	for (i = e; i < ix->hcap; i++)
+		if (memcmp(h[i].k, zerokey, LDG_KEYLEN) != 0)
+			hot_pack(ix, tmp, &n, &h[i]);
+	for (i = 0; i < e; i++)			/* wrapped past the end */
+		if (hot_index(ix, h[i].k) >= e)
+			hot_pack(ix, tmp, &n, &h[i]);
 	if (n != ix->hn)
 		die(EX_SOFTWARE, "ledger: the key hash lost count");
 	if (n > 0)

@@ -76,7 +76,7 @@ sorted_run(const char *path)
 	const unsigned char *p;
 	sqlite3_stmt *st;
 	sqlite3 *db;
-	int i, n, got = 0;
+	int i, n, got = 0, bad = 0;
 
 	if (sqlite3_open(path, &db) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "SELECT keys, n FROM ukey_block "
@@ -89,14 +89,14 @@ sorted_run(const char *path)
 		n = sqlite3_column_int(st, 1);
 		for (i = 0; i < n; i++, p += KIDX_ENTLEN) {
 			if (got > 0 && memcmp(last, p, LDG_KEYLEN) >= 0)
-				got = -1000000;
+				bad = 1;
 			memcpy(last, p, LDG_KEYLEN);
 			got++;
 		}
 	}
 	sqlite3_finalize(st);
 	sqlite3_close(db);
-	return got < 0 ? -1 : got;
+	return bad ? -1 : got;
 }
 
 static struct ldg_engine *
